@@ -1,0 +1,10 @@
+"""course_lib: the library behind the developmental-interpretability course.
+
+One module per job (``runtime``, ``cache``, ``widgets``, ``exercises``) and one subpackage per
+chapter (``color``, ...). Notebooks stay thin and call into here.
+"""
+
+__version__ = "0.1.0"
+
+#: Where the course's source lives; the Colab set-up cell and the book's launch buttons use it.
+REPOSITORY_URL = "https://github.com/devinterp-course/devinterp-course"

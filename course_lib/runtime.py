@@ -1,0 +1,123 @@
+"""Where am I running, and how much should I compute?
+
+One place for the device (cuda → mps → cpu), the seed, the profile and Colab detection. Every
+notebook's first cell prints :func:`describe`.
+
+Profiles (``COURSE_PROFILE``):
+
+* ``quick``    — CI and nbval: each notebook in ≤ 60 s on 2 CPU cores.
+* ``standard`` — the default: the book build and a local CPU run, ≤ 5 min per notebook.
+* ``full``     — paper scale, for a GPU such as Colab's; only when asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from typing import Mapping, TypeVar
+
+import numpy as np
+import torch
+
+PROFILES: tuple[str, ...] = ("quick", "standard", "full")
+DEFAULT_PROFILE = "standard"
+PROFILE_ENV = "COURSE_PROFILE"
+
+T = TypeVar("T")
+
+
+def get_profile() -> str:
+    """The active profile, read from ``COURSE_PROFILE`` (default ``standard``)."""
+    value = os.environ.get(PROFILE_ENV, "").strip().lower() or DEFAULT_PROFILE
+    if value not in PROFILES:
+        raise ValueError(
+            f"{PROFILE_ENV}={value!r} is not a profile; expected one of {', '.join(PROFILES)}"
+        )
+    return value
+
+
+def by_profile(settings: Mapping[str, T], profile: str | None = None) -> T:
+    """Pick the entry of ``settings`` (keyed by profile name) for the active profile.
+
+    Each chapter module keeps its per-profile settings in one such mapping.
+    """
+    profile = get_profile() if profile is None else profile
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    missing = [p for p in PROFILES if p not in settings]
+    if missing:
+        raise ValueError(f"settings must have an entry for every profile; missing {missing}")
+    return settings[profile]
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The best available device: cuda, then Apple's mps, then cpu.
+
+    ``prefer`` forces one (``"cpu"``, ``"cuda"``, ``"mps"``); asking for one that is not there
+    is an error rather than a silent fallback.
+    """
+    if prefer is not None:
+        if prefer not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"prefer must be 'cpu', 'cuda' or 'mps', got {prefer!r}")
+        if prefer == "cuda" and not torch.cuda.is_available():
+            raise ValueError("prefer='cuda' but no CUDA device is available")
+        if prefer == "mps" and not _mps_available():
+            raise ValueError("prefer='mps' but Apple's MPS backend is not available")
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); return a torch CPU generator seeded alike.
+
+    The returned generator is what course code passes on (``torch.randn(..., generator=g)``) so
+    that a result depends on its own seed, not on what ran before it.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds every device
+    return torch.Generator().manual_seed(seed)
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def describe(expected: Mapping[str, str] | None = None) -> str:
+    """One line for the top of a notebook: device, profile and expected run time.
+
+    ``expected`` maps profile names to a human time ("40 s", "3 min"), e.g.
+    ``describe({"quick": "20 s", "standard": "2 min", "full": "5 min on a GPU"})``.
+    """
+    profile = get_profile()
+    device = get_device()
+    parts = [f"device: {device.type}", f"profile: {profile}"]
+    if expected is not None:
+        if not isinstance(expected, Mapping):
+            raise TypeError("expected must be a mapping from profile name to a run time string")
+        unknown = set(expected) - set(PROFILES)
+        if unknown:
+            raise ValueError(f"expected has unknown profiles {sorted(unknown)}; use {PROFILES}")
+        if profile in expected:
+            parts.append(f"expected run time: {expected[profile]}")
+    if in_colab():
+        parts.append("running in Colab")
+    if profile != "full":
+        parts.append(f"(set {PROFILE_ENV}=full for paper scale)")
+    return " · ".join(parts)

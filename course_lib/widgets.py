@@ -1,0 +1,211 @@
+"""Sliders that work in a live kernel *and* in the static book.
+
+:func:`frame_slider` renders one figure per slider position once, up front, and returns a
+:class:`FrameSlider`. Displayed in a notebook it offers two views of the same frames:
+
+* ``application/vnd.jupyter.widget-view+json`` — an ipywidgets panel (play button, slider, label,
+  image). Jupyter and Colab show this one; moving the slider swaps pre-rendered PNG bytes, so an
+  update costs well under the course's 50 ms budget.
+* ``text/html`` — a self-contained HTML/JS scrubber (``<input type=range>`` swapping a data-URI
+  ``<img>``). The built book, which has no kernel, is configured to show this one, so the slider
+  really changes the picture on the published site, offline.
+
+Notebooks never write their own slider code: they call :func:`frame_slider`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import uuid
+from typing import Any, Callable, Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
+    """PNG bytes of a matplotlib figure (the figure is left open).
+
+    No ``bbox_inches="tight"``: every frame keeps the figure's size, so the picture does not jump
+    while the reader scrubs.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"render must return a matplotlib Figure, got {type(fig).__name__}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+class FrameSlider:
+    """Pre-rendered frames with a live ipywidgets view and a static HTML scrubber.
+
+    ``frames`` are PNG bytes, ``labels`` the text shown beside the slider for each frame.
+    """
+
+    def __init__(
+        self,
+        frames: Sequence[bytes],
+        labels: Sequence[str],
+        *,
+        title: str = "frame",
+        initial: int = 0,
+        interval_ms: int = 200,
+        alt: str = "",
+    ) -> None:
+        if len(frames) == 0:
+            raise ValueError("frames must not be empty")
+        if len(labels) != len(frames):
+            raise ValueError(f"labels must have one entry per frame ({len(frames)}), got {len(labels)}")
+        if not all(isinstance(f, (bytes, bytearray)) and f[:8] == b"\x89PNG\r\n\x1a\n" for f in frames):
+            raise TypeError("frames must be PNG bytes (use figure_to_png)")
+        if not isinstance(interval_ms, int) or interval_ms <= 0:
+            raise ValueError(f"interval_ms must be a positive int, got {interval_ms!r}")
+        self.frames = [bytes(f) for f in frames]
+        self.labels = [str(label) for label in labels]
+        self.title = str(title)
+        self.interval_ms = interval_ms
+        self.alt = alt or self.title
+        self.index = self._check_index(initial, "initial")
+        self._panel: Any = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def _check_index(self, index: int, name: str) -> int:
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"{name} must be an int, got {type(index).__name__}")
+        if not 0 <= index < len(self.frames):
+            raise ValueError(f"{name} must be in [0, {len(self.frames) - 1}], got {index}")
+        return index
+
+    # -- live view ---------------------------------------------------------------------------
+    def widget(self) -> Any:
+        """The ipywidgets panel (built once): play button, slider, label and image."""
+        if self._panel is None:
+            import ipywidgets as w
+
+            last = len(self.frames) - 1
+            self._slider = w.IntSlider(
+                value=self.index, min=0, max=last, step=1, readout=False,
+                description=self.title, continuous_update=True,
+                layout=w.Layout(width="55%"),
+            )
+            play = w.Play(value=self.index, min=0, max=last, step=1, interval=self.interval_ms)
+            w.jslink((play, "value"), (self._slider, "value"))
+            self._label = w.Label(self.labels[self.index])
+            self._image = w.Image(value=self.frames[self.index], format="png")
+            self._slider.observe(lambda change: self._show(change["new"]), names="value")
+            self._panel = w.VBox([w.HBox([play, self._slider, self._label]), self._image])
+        return self._panel
+
+    def _show(self, index: int) -> None:
+        self.index = index
+        self._image.value = self.frames[index]
+        self._label.value = self.labels[index]
+
+    def set_index(self, index: int) -> None:
+        """Move the slider (and the live view, if built) to frame ``index``."""
+        index = self._check_index(index, "index")
+        if self._panel is None:
+            self.index = index
+        else:
+            self._slider.value = index  # the observer updates image and label
+
+    # -- static view -------------------------------------------------------------------------
+    def to_html(self) -> str:
+        """A self-contained HTML/JS scrubber over the frames (no kernel, no network needed)."""
+        uid = f"course-scrubber-{uuid.uuid4().hex[:12]}"
+        data = [base64.b64encode(f).decode("ascii") for f in self.frames]
+        last = len(self.frames) - 1
+        esc = html.escape
+        return f"""<div class="course-scrubber" id="{uid}" data-n-frames="{len(data)}">
+<div class="course-scrubber-controls" style="display:flex;align-items:center;gap:0.6em;flex-wrap:wrap">
+<button class="course-scrubber-play" type="button" style="min-width:5.5em">&#9654; Play</button>
+<input class="course-scrubber-range" type="range" min="0" max="{last}" step="1" value="{self.index}" aria-label="{esc(self.title)}" style="flex:1;min-width:12em">
+<span class="course-scrubber-label" style="font-family:monospace;white-space:nowrap">{esc(self.labels[self.index])}</span>
+</div>
+<img class="course-scrubber-frame" alt="{esc(self.alt)}" style="max-width:100%" src="data:image/png;base64,{data[self.index]}">
+</div>
+<script>
+(function () {{
+  var root = document.getElementById("{uid}");
+  var frames = {json.dumps(data)};
+  var labels = {json.dumps(self.labels)};
+  var range = root.querySelector(".course-scrubber-range");
+  var img = root.querySelector(".course-scrubber-frame");
+  var label = root.querySelector(".course-scrubber-label");
+  var button = root.querySelector(".course-scrubber-play");
+  var timer = null;
+  function show(i) {{
+    img.src = "data:image/png;base64," + frames[i];
+    label.textContent = labels[i];
+    range.value = i;
+  }}
+  function stop() {{ clearInterval(timer); timer = null; button.innerHTML = "&#9654; Play"; }}
+  range.addEventListener("input", function () {{ show(parseInt(range.value, 10)); }});
+  button.addEventListener("click", function () {{
+    if (timer) {{ stop(); return; }}
+    if (parseInt(range.value, 10) >= frames.length - 1) show(0);
+    button.innerHTML = "&#10073;&#10073; Pause";
+    timer = setInterval(function () {{
+      var i = parseInt(range.value, 10) + 1;
+      if (i >= frames.length) {{ stop(); return; }}
+      show(i);
+    }}, {self.interval_ms});
+  }});
+}})();
+</script>"""
+
+    # -- display -----------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        bundle = {"text/plain": f"<FrameSlider '{self.title}': {len(self)} frames>"}
+        panel = self.widget()
+        live = panel._repr_mimebundle_() if hasattr(panel, "_repr_mimebundle_") else None
+        if live and WIDGET_VIEW_MIME in live:
+            bundle[WIDGET_VIEW_MIME] = live[WIDGET_VIEW_MIME]
+        bundle["text/html"] = self.to_html()
+        return bundle
+
+
+def frame_slider(
+    render: Callable[[Any], Figure],
+    values: Sequence[Any],
+    *,
+    title: str = "frame",
+    format_value: Callable[[Any], str] | None = None,
+    initial: int = 0,
+    dpi: int = 80,
+    interval_ms: int = 200,
+    progress: bool = True,
+    alt: str = "",
+) -> FrameSlider:
+    """Render ``render(v)`` for every ``v`` in ``values`` and return a :class:`FrameSlider`.
+
+    ``render`` must return a new matplotlib Figure; it is closed after rendering.
+    ``format_value(v)`` gives the label shown beside the slider (default ``"{title} = {v}"``).
+    """
+    if not callable(render):
+        raise TypeError("render must be a callable returning a matplotlib Figure")
+    values = list(values)
+    if not values:
+        raise ValueError("values must not be empty")
+    if not 0 <= initial < len(values):
+        raise ValueError(f"initial must be in [0, {len(values) - 1}], got {initial}")
+    if not isinstance(dpi, int) or not 20 <= dpi <= 300:
+        raise ValueError(f"dpi must be an int in [20, 300], got {dpi!r}")
+    fmt = format_value or (lambda v: f"{title} = {v}")
+    frames: list[bytes] = []
+    for value in tqdm(values, desc=f"rendering {title}", disable=not progress, leave=False):
+        fig = render(value)
+        try:
+            frames.append(figure_to_png(fig, dpi=dpi))
+        finally:
+            plt.close(fig)
+    labels = [fmt(v) for v in values]
+    return FrameSlider(frames, labels, title=title, initial=initial, interval_ms=interval_ms, alt=alt)
