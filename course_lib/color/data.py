@@ -167,11 +167,9 @@ def bottleneck_dataset(
         raise TypeError(f"step_deg must be a number, got {type(step_deg).__name__}")
     if not 0 < float(step_deg) <= 360:
         raise ValueError(f"step_deg must be in (0, 360], got {step_deg}")
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) and not isinstance(
-        values, np.ndarray
-    ):
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"values must be a sequence of numbers in [0, 1], got {type(values).__name__}")
-    vals = [_unit_float(v, "values[i]") for v in values]
+    vals = [_unit_float(v, f"values[{i}]") for i, v in enumerate(values)]
     if not vals:
         raise ValueError("values must not be empty")
     band = _check_band(band)

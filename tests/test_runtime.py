@@ -1,0 +1,75 @@
+import numpy as np
+import pytest
+import torch
+
+from course_lib import runtime
+
+
+def test_profile_defaults_to_standard(monkeypatch):
+    monkeypatch.delenv("COURSE_PROFILE", raising=False)
+    assert runtime.get_profile() == "standard"
+
+
+@pytest.mark.parametrize("value", ["quick", "standard", "full", " QUICK "])
+def test_profile_from_env(monkeypatch, value):
+    monkeypatch.setenv("COURSE_PROFILE", value)
+    assert runtime.get_profile() == value.strip().lower()
+
+
+def test_bad_profile_names_the_variable(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "turbo")
+    with pytest.raises(ValueError, match="COURSE_PROFILE"):
+        runtime.get_profile()
+
+
+def test_by_profile_picks_and_validates(monkeypatch):
+    settings = {"quick": 1, "standard": 2, "full": 3}
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    assert runtime.by_profile(settings) == 1
+    assert runtime.by_profile(settings, "full") == 3
+    with pytest.raises(ValueError, match="missing"):
+        runtime.by_profile({"quick": 1})
+    with pytest.raises(ValueError, match="profile"):
+        runtime.by_profile(settings, "fast")
+
+
+def test_device_is_cpu_here_and_prefer_is_checked():
+    device = runtime.get_device()
+    assert device.type in {"cpu", "cuda", "mps"}
+    assert runtime.get_device("cpu") == torch.device("cpu")
+    with pytest.raises(ValueError, match="prefer"):
+        runtime.get_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="cuda"):
+            runtime.get_device("cuda")
+
+
+def test_seed_everything_makes_runs_repeat():
+    g1 = runtime.seed_everything(7)
+    a = (np.random.rand(3), torch.rand(3), torch.rand(3, generator=g1))
+    g2 = runtime.seed_everything(7)
+    b = (np.random.rand(3), torch.rand(3), torch.rand(3, generator=g2))
+    np.testing.assert_array_equal(a[0], b[0])
+    assert torch.equal(a[1], b[1]) and torch.equal(a[2], b[2])
+
+
+@pytest.mark.parametrize("bad, err", [(-1, ValueError), (2**32, ValueError), (1.5, TypeError), (True, TypeError), ("3", TypeError)])
+def test_seed_rejects_bad_values(bad, err):
+    with pytest.raises(err, match="seed"):
+        runtime.seed_everything(bad)
+
+
+def test_describe_mentions_device_profile_and_time(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    line = runtime.describe({"quick": "20 s", "standard": "2 min"})
+    assert "profile: quick" in line and "device:" in line and "20 s" in line
+    assert "\n" not in line
+    with pytest.raises(ValueError, match="unknown profiles"):
+        runtime.describe({"fast": "1 s"})
+
+
+def test_colab_detection(monkeypatch):
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
+    assert runtime.in_colab() is False
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-2026")
+    assert runtime.in_colab() is True

@@ -1,0 +1,75 @@
+import base64
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+
+from course_lib.widgets import WIDGET_VIEW_MIME, FrameSlider, figure_to_png, frame_slider
+
+
+def render(k):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot([0, 1], [0, k])
+    ax.set_ylim(0, 5)
+    return fig
+
+
+@pytest.fixture(scope="module")
+def slider():
+    return frame_slider(render, [0, 1, 2, 3], title="epoch", progress=False)
+
+
+def test_frames_are_distinct_pngs_of_equal_size(slider):
+    assert len(slider) == 4
+    assert len(set(slider.frames)) == 4
+    sizes = {f[16:24] for f in slider.frames}  # PNG IHDR width+height
+    assert len(sizes) == 1
+    assert slider.labels == ["epoch = 0", "epoch = 1", "epoch = 2", "epoch = 3"]
+
+
+def test_bundle_has_live_and_static_views(slider):
+    bundle = slider._repr_mimebundle_()
+    assert WIDGET_VIEW_MIME in bundle and "model_id" in bundle[WIDGET_VIEW_MIME]
+    page = bundle["text/html"]
+    for cls in ["course-scrubber", "course-scrubber-range", "course-scrubber-frame",
+                "course-scrubber-label", "course-scrubber-play"]:
+        assert f'class="{cls}"' in page
+    assert 'max="3"' in page
+    embedded = re.findall(r'"([A-Za-z0-9+/=]{100,})"', page)
+    assert [base64.b64decode(e) for e in embedded] == slider.frames
+    assert "http://" not in page and "https://" not in page  # self-contained, offline
+
+
+def test_live_slider_swaps_image_and_label(slider):
+    panel = slider.widget()
+    slider.set_index(2)
+    assert slider._image.value == slider.frames[2]
+    assert slider._label.value == "epoch = 2"
+    assert slider.widget() is panel  # built once
+
+
+@pytest.mark.parametrize("index, err", [(-1, ValueError), (4, ValueError), (1.0, TypeError), (True, TypeError)])
+def test_out_of_range_index_is_rejected(slider, index, err):
+    with pytest.raises(err, match="index"):
+        slider.set_index(index)
+
+
+def test_bad_construction():
+    png = figure_to_png(render(1))
+    with pytest.raises(ValueError, match="frames"):
+        FrameSlider([], [])
+    with pytest.raises(ValueError, match="labels"):
+        FrameSlider([png], ["a", "b"])
+    with pytest.raises(TypeError, match="PNG"):
+        FrameSlider([b"not png"], ["a"])
+    with pytest.raises(ValueError, match="initial"):
+        FrameSlider([png], ["a"], initial=3)
+    with pytest.raises(ValueError, match="values"):
+        frame_slider(render, [])
+    with pytest.raises(TypeError, match="render"):
+        frame_slider(lambda v: "not a figure", [1], progress=False)
+    with pytest.raises(ValueError, match="dpi"):
+        frame_slider(render, [1], dpi=5)
