@@ -121,3 +121,22 @@ def describe(expected: Mapping[str, str] | None = None) -> str:
     if profile != "full":
         parts.append(f"(set {PROFILE_ENV}=full for paper scale)")
     return " · ".join(parts)
+
+
+def colab_setup_source() -> str:
+    """The guarded set-up block that opens every notebook's first code cell.
+
+    In Colab it installs this repository's ``course_lib`` once (re-running the cell does nothing);
+    anywhere else it does nothing. The repository URL comes from ``course_lib.REPOSITORY_URL``, and a
+    test checks that every notebook carries exactly this block, so the URL lives in one place.
+    """
+    from . import REPOSITORY_URL
+
+    return (
+        "# Colab set-up: installs the course library once; does nothing outside Colab.\n"
+        "import importlib.util, subprocess, sys\n"
+        "IN_COLAB = 'google.colab' in sys.modules\n"
+        "if IN_COLAB and importlib.util.find_spec('course_lib') is None:\n"
+        "    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q',\n"
+        f"                    'course-lib @ git+{REPOSITORY_URL}'], check=True)\n"
+    )
