@@ -66,6 +66,14 @@ def latent_angles(z: np.ndarray) -> np.ndarray:
     return np.arctan2(z[..., 1], z[..., 0])
 
 
+def _centered(z: np.ndarray, center: str) -> np.ndarray:
+    if center == "origin":
+        return z
+    if center == "mean":
+        return z - z.mean(axis=0, keepdims=True)
+    raise ValueError(f"center must be 'origin' or 'mean', got {center!r}")
+
+
 def _ordered_steps(hue: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Wrapped angle steps between hue-consecutive latents, around the whole cycle.
 
@@ -85,34 +93,44 @@ def _ordered_steps(hue: np.ndarray, z: np.ndarray) -> np.ndarray:
     return wrap_angle(np.diff(np.append(angles, angles[0])))
 
 
-def hue_order_score(hue: np.ndarray, z: np.ndarray) -> float:
+def hue_order_score(hue: np.ndarray, z: np.ndarray, center: str = "origin") -> float:
     """Fraction of hue-consecutive latent steps that turn in the dominant direction, in [0, 1].
 
     Sort samples by hue, step around the cycle (last → first included), wrap each angular step
     to (−π, π], and count how many have the majority sign. 1.0: the latent circle visits the
     hues in order; ≈ 0.5: no order at all.
+
+    Angles are taken around the origin (``center="origin"``: "hue is the latent's angle"), or
+    around the latents' own mean (``center="mean"``: "the latents form an ordered loop anywhere").
     """
-    steps = _ordered_steps(*_as_pair(hue, z))
+    hue, z = _as_pair(hue, z)
+    steps = _ordered_steps(hue, _centered(z, center))
     positive = int(np.sum(steps > 0))
     negative = int(np.sum(steps < 0))
     return max(positive, negative) / len(steps)
 
 
-def winding_number(hue: np.ndarray, z: np.ndarray) -> int:
+def winding_number(hue: np.ndarray, z: np.ndarray, center: str = "origin") -> int:
     """How many times the latents circle the origin as hue goes once round: Σ steps / 2π.
 
     +1 (counter-clockwise) or −1 (clockwise) for a wheel, 0 for a blob or an arc, 2 for a
-    curve that wraps twice.
+    curve that wraps twice. ``center`` as in :func:`hue_order_score`.
     """
-    steps = _ordered_steps(*_as_pair(hue, z))
+    hue, z = _as_pair(hue, z)
+    steps = _ordered_steps(hue, _centered(z, center))
     return int(np.rint(np.sum(steps) / (2 * np.pi)))
 
 
-def is_wheel(hue: np.ndarray, z: np.ndarray, min_score: float = 0.95) -> bool:
+def is_wheel(
+    hue: np.ndarray, z: np.ndarray, min_score: float = 0.95, center: str = "origin"
+) -> bool:
     """A wheel: winds exactly once (either way) and ``hue_order_score ≥ min_score``."""
     if not 0.0 <= min_score <= 1.0:
         raise ValueError(f"min_score must be in [0, 1], got {min_score}")
-    return abs(winding_number(hue, z)) == 1 and hue_order_score(hue, z) >= min_score
+    return (
+        abs(winding_number(hue, z, center)) == 1
+        and hue_order_score(hue, z, center) >= min_score
+    )
 
 
 def band_gap(

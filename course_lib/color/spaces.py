@@ -50,9 +50,10 @@ def _validated(x: object, name: str = "x") -> Union[np.ndarray, torch.Tensor]:
             if x.dtype.is_complex:
                 raise TypeError(f"{name} must be a real tensor, got dtype {x.dtype}")
             x = x.to(torch.get_default_dtype())
-        finite_ok = bool(torch.isfinite(x).all()) if x.numel() else True
-        low = float(x.min()) if x.numel() else 0.0
-        high = float(x.max()) if x.numel() else 1.0
+        values = x.detach()
+        finite_ok = bool(torch.isfinite(values).all()) if x.numel() else True
+        low = float(values.min()) if x.numel() else 0.0
+        high = float(values.max()) if x.numel() else 1.0
     elif isinstance(x, np.ndarray):
         if x.dtype.kind in "biu":
             x = x.astype(np.float64)

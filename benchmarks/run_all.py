@@ -1,0 +1,11 @@
+"""Run every benchmark and print its table (``make benchmarks``)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+for script, args in [("slider_latency.py", []), ("notebook_times.py", []), ("book_build.py", ["--profile", "quick"])]:
+    print(f"\n=== {script} {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script), *args], check=True, cwd=HERE)

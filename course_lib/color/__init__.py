@@ -1,0 +1,88 @@
+"""Chapter 1 — colour embeddings: does a tiny autoencoder discover the colour wheel?
+
+* :mod:`.spaces`  — RGB ↔ HSV (numpy or torch), named hues
+* :mod:`.data`    — hue wheels, HSV grids, RGB cubes, the bottleneck data set with a held-out band
+* :mod:`.model`   — the bottleneck autoencoder and its L2-normalising layer
+* :mod:`.train`   — training with snapshots, the cached run, the batched seed sweep, profiles
+* :mod:`.metrics` — hue-order score, winding number, the held-out band's gap
+* :mod:`.plots`   — figures (each returns a matplotlib Figure)
+* :mod:`.exercises` — checkers for the chapter's exercises (import it explicitly)
+"""
+
+from .data import (
+    HELD_OUT_BAND,
+    ColorData,
+    bottleneck_dataset,
+    hsv_grid,
+    hue_wheel,
+    in_band,
+    probe_wheel,
+    rgb_cube,
+)
+from .metrics import (
+    band_gap,
+    hue_order_score,
+    is_wheel,
+    latent_angles,
+    winding_number,
+    wrap_angle,
+)
+from .model import ColorAutoencoder, L2Normalize
+from .plots import (
+    plot_hsv_cylinder,
+    plot_hsv_slice,
+    plot_hue_wheel,
+    plot_latents,
+    plot_rgb_cube,
+    plot_sweep,
+    plot_training_frame,
+)
+from .spaces import HUE_NAMES, NAMED_HUES, hsv_to_rgb, rgb_to_hsv
+from .train import (
+    PROFILE_SETTINGS,
+    TrainingRun,
+    cached_bottleneck,
+    cached_seed_sweep,
+    seed_sweep,
+    settings,
+    snapshot_schedule,
+    train_bottleneck,
+)
+
+__all__ = [
+    "HELD_OUT_BAND",
+    "HUE_NAMES",
+    "NAMED_HUES",
+    "PROFILE_SETTINGS",
+    "ColorAutoencoder",
+    "ColorData",
+    "L2Normalize",
+    "TrainingRun",
+    "band_gap",
+    "bottleneck_dataset",
+    "cached_bottleneck",
+    "cached_seed_sweep",
+    "hsv_grid",
+    "hsv_to_rgb",
+    "hue_order_score",
+    "hue_wheel",
+    "in_band",
+    "is_wheel",
+    "latent_angles",
+    "plot_hsv_cylinder",
+    "plot_hsv_slice",
+    "plot_hue_wheel",
+    "plot_latents",
+    "plot_rgb_cube",
+    "plot_sweep",
+    "plot_training_frame",
+    "probe_wheel",
+    "rgb_cube",
+    "rgb_to_hsv",
+    "seed_sweep",
+    "settings",
+    "snapshot_schedule",
+    "train_bottleneck",
+    "winding_number",
+    "wrap_angle",
+]

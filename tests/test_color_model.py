@@ -1,0 +1,178 @@
+"""The bottleneck autoencoder and its training: shapes, determinism, the wheel, the cache."""
+
+import numpy as np
+import pytest
+import torch
+
+import course_lib.color.train as train_mod
+from course_lib import cache
+from course_lib.color import (
+    PROFILE_SETTINGS,
+    ColorAutoencoder,
+    L2Normalize,
+    TrainingRun,
+    bottleneck_dataset,
+    cached_bottleneck,
+    cached_seed_sweep,
+    hue_order_score,
+    probe_wheel,
+    seed_sweep,
+    settings,
+    snapshot_schedule,
+    train_bottleneck,
+)
+
+# a short, robust recipe: at lr 3e-3 the wheel has formed by epoch 200 for seed 0
+FAST = dict(epochs=200, lr=3e-3, n_snapshots=5, progress=False)
+
+
+def test_l2normalize():
+    z = torch.tensor([[3.0, 4.0], [0.0, 0.0], [1e-12, 0.0]])
+    out = L2Normalize()(z)
+    assert torch.allclose(out[0], torch.tensor([0.6, 0.8]))
+    assert torch.isfinite(out).all() and torch.all(out[1] == 0)
+    with pytest.raises(ValueError, match="eps"):
+        L2Normalize(eps=0)
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_shapes_and_unit_norm(normalize):
+    torch.manual_seed(0)
+    model = ColorAutoencoder(latent_dim=3, hidden=8, normalize=normalize)
+    rgb = torch.rand(4, 7, 3)
+    recon, z = model(rgb)
+    assert recon.shape == (4, 7, 3) and z.shape == (4, 7, 3)
+    assert torch.all((recon > 0) & (recon < 1))
+    assert model.encode(rgb).shape == (4, 7, 3)
+    assert model.decode(z).shape == (4, 7, 3)
+    norms = z.norm(dim=-1)
+    assert torch.allclose(norms, torch.ones_like(norms), atol=1e-6) == normalize
+
+
+def test_model_validation():
+    model = ColorAutoencoder()
+    with pytest.raises(ValueError, match=r"rgb must have shape \[\.\.\., 3\]"):
+        model(torch.rand(5, 4))
+    with pytest.raises(ValueError, match="rgb"):
+        model.encode(torch.rand(5, 2))
+    with pytest.raises(TypeError, match="rgb must be a torch tensor"):
+        model.encode(np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="z must be a tensor"):
+        model.decode(torch.rand(5, 3))
+    with pytest.raises(ValueError, match="activation"):
+        ColorAutoencoder(activation="swish!")
+    with pytest.raises(ValueError, match="hidden"):
+        ColorAutoencoder(hidden=0)
+    assert sum(p.numel() for p in model.parameters()) == 3 * 16 + 16 + 16 * 2 + 2 + 2 * 16 + 16 + 16 * 3 + 3
+
+
+def test_snapshot_schedule():
+    np.testing.assert_array_equal(snapshot_schedule(500, 51), np.arange(0, 501, 10))
+    s = snapshot_schedule(10, 50)
+    assert s[0] == 0 and s[-1] == 10 and len(s) == 11
+    with pytest.raises(ValueError, match="n_snapshots"):
+        snapshot_schedule(10, 1)
+
+
+def test_training_is_deterministic_and_snapshots_have_shapes():
+    a = train_bottleneck(seed=3, epochs=30, n_snapshots=4, progress=False)
+    b = train_bottleneck(seed=3, epochs=30, n_snapshots=4, progress=False)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    np.testing.assert_array_equal(a.probe_latents, b.probe_latents)
+    assert a.losses.shape == (30,)
+    np.testing.assert_array_equal(a.snapshot_epochs, [0, 10, 20, 30])
+    assert a.probe_latents.shape == (4, 360, 2) and a.probe_recon_mse.shape == (4,)
+    assert a.probe_hue.shape == (360,)
+    c = train_bottleneck(seed=4, epochs=30, n_snapshots=4, progress=False)
+    assert not np.array_equal(a.losses, c.losses)
+
+
+def test_short_run_forms_a_wheel():
+    run = train_bottleneck(seed=0, **FAST)
+    summary = run.summary()
+    assert summary["hue_order"] >= 0.95 and abs(summary["winding"]) == 1
+    assert run.losses[-1] < run.losses[0] / 5
+    assert run.final_mse < 0.03
+    assert run.hue_order(0) < 0.9  # the untrained model has no wheel yet
+    # the rebuilt model reproduces the recorded latents
+    model = run.model()
+    with torch.no_grad():
+        _, z = model(torch.as_tensor(probe_wheel().rgb, dtype=torch.float32))
+    np.testing.assert_allclose(z.numpy(), run.probe_latents[-1], atol=1e-6)
+    assert hue_order_score(run.probe_hue, z.numpy()) == summary["hue_order"]
+
+
+def test_training_accepts_data_and_validates():
+    data = bottleneck_dataset(step_deg=10)
+    run = train_bottleneck(epochs=3, n_snapshots=2, data=data, progress=False, normalize=False)
+    assert run.config["normalize"] is False and run.losses.shape == (3,)
+    with pytest.raises(TypeError, match="data must be a ColorData"):
+        train_bottleneck(epochs=3, data=np.zeros((5, 3)), progress=False)
+    with pytest.raises(ValueError, match="epochs"):
+        train_bottleneck(epochs=0, progress=False)
+    with pytest.raises(ValueError, match="lr"):
+        train_bottleneck(epochs=3, lr=-1.0, progress=False)
+    with pytest.raises(ValueError, match="latent_dim"):
+        train_bottleneck(epochs=3, latent_dim=1, progress=False)
+    with pytest.raises(TypeError, match="normalize"):
+        train_bottleneck(epochs=3, normalize="yes", progress=False)
+
+
+def test_cached_bottleneck(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    kwargs = dict(epochs=20, n_snapshots=3, seed=1, progress=False)
+    first = cached_bottleneck(**kwargs)
+    assert isinstance(first, TrainingRun) and list(tmp_path.glob("color-bottleneck-*.pt"))
+
+    def no_training(**_):
+        raise AssertionError("cached_bottleneck retrained instead of loading the cache")
+
+    monkeypatch.setattr(train_mod, "train_bottleneck", no_training)
+    second = cached_bottleneck(**kwargs)
+    np.testing.assert_array_equal(first.losses, second.losses)
+    np.testing.assert_array_equal(first.probe_latents, second.probe_latents)
+    np.testing.assert_array_equal(first.snapshot_epochs, second.snapshot_epochs)
+    assert second.config == first.config
+    for key, value in first.state_dict.items():
+        assert torch.equal(value, second.state_dict[key])
+    assert isinstance(second.model(), ColorAutoencoder)
+
+
+def test_seed_sweep_matches_independent_training():
+    epochs = 120
+    results = seed_sweep([0, 5], normalize=True, epochs=epochs, lr=3e-3, progress=False)
+    assert [r["seed"] for r in results] == [0, 5]
+    for r in results:
+        single = train_bottleneck(seed=r["seed"], epochs=epochs, lr=3e-3, n_snapshots=2, progress=False)
+        assert r["recon_mse"] == pytest.approx(single.final_mse, rel=1e-4, abs=1e-7)
+        np.testing.assert_allclose(r["probe_latents"], single.probe_latents[-1], atol=1e-4)
+        assert r["hue_order"] == pytest.approx(single.hue_order(), abs=0.01)
+        assert set(r) >= {"seed", "hue_order", "winding", "recon_mse", "is_wheel", "is_loop",
+                          "hue_order_seen", "probe_mse", "probe_latents"}
+
+
+def test_cached_seed_sweep(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    first = cached_seed_sweep(range(2), normalize=False, epochs=5, progress=False)
+    monkeypatch.setattr(train_mod, "seed_sweep", lambda *a, **k: pytest.fail("recomputed"))
+    second = cached_seed_sweep([0, 1], normalize=False, epochs=5, progress=False)
+    assert [r["recon_mse"] for r in first] == [r["recon_mse"] for r in second]
+    np.testing.assert_array_equal(first[1]["probe_latents"], second[1]["probe_latents"])
+
+
+def test_seed_sweep_validation():
+    with pytest.raises(TypeError, match="seeds"):
+        seed_sweep(3, normalize=True, epochs=2, progress=False)
+    with pytest.raises(ValueError, match="empty"):
+        seed_sweep([], normalize=True, epochs=2, progress=False)
+    with pytest.raises(ValueError, match="distinct"):
+        seed_sweep([1, 1], normalize=True, epochs=2, progress=False)
+
+
+def test_profile_settings():
+    assert set(PROFILE_SETTINGS) == {"quick", "standard", "full"}
+    for s in PROFILE_SETTINGS.values():
+        assert set(s) == {"epochs", "n_snapshots", "sweep_seeds", "sweep_epochs"}
+    assert PROFILE_SETTINGS["standard"]["epochs"] == 500
+    assert PROFILE_SETTINGS["standard"]["sweep_seeds"] >= 20
+    assert settings("quick") == PROFILE_SETTINGS["quick"]
