@@ -76,10 +76,10 @@ def test_interrupted_write_leaves_no_entry_and_no_temp(monkeypatch, tmp_cache):
     def crash(src, dst):
         raise KeyboardInterrupt  # the reader pressed stop mid-write
 
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(KeyboardInterrupt):
-        cache.cached("demo", {"seed": 0}, lambda: 1)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", crash)
+        with pytest.raises(KeyboardInterrupt):
+            cache.cached("demo", {"seed": 0}, lambda: 1)
     assert not cache.entry_path("demo", {"seed": 0}).exists()
     assert list(tmp_cache.glob("*")) == []
     assert cache.cached("demo", {"seed": 0}, lambda: 2) == 2
