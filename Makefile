@@ -21,9 +21,12 @@ $(STAMP): pyproject.toml
 book: $(STAMP)
 	COURSE_PROFILE=standard $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## Run every test: unit tests, nbval (quick profile), the book build and the browser test
+## Run every test: unit tests, nbval (quick profile), the book build and the browser test.
+## Trained models go to a fresh cache so every run trains from scratch once (nbval and the book share it).
 test: $(STAMP)
-	$(PY) -m pytest
+	rm -rf _build/test-cache
+	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache \
+	  $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=120 --durations=15 tests chapters
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/run_all.py

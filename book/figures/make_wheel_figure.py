@@ -1,0 +1,31 @@
+"""Draw the README's picture of the colour wheel forming, from a real training run.
+
+Usage: .venv/bin/python book/figures/make_wheel_figure.py   (writes wheel-forming.png beside it)
+"""
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_lib import color
+from course_lib.color import plots
+
+
+def main() -> None:
+    run = color.train_bottleneck(normalize=True, epochs=500, n_snapshots=51, seed=0, progress=False)
+    probe = color.probe_wheel()
+    wanted = [0, 100, 160, 500]
+    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    for ax, epoch in zip(fig.subplots(1, len(wanted)), wanted):
+        k = int(np.argmin(np.abs(run.snapshot_epochs - epoch)))
+        z = run.probe_latents[k]
+        plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
+                           title=f"epoch {run.snapshot_epochs[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
+    out = Path(__file__).with_name("wheel-forming.png")
+    fig.savefig(out, dpi=90)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
