@@ -182,13 +182,15 @@ def frame_slider(
     initial: int = 0,
     dpi: int = 80,
     interval_ms: int = 200,
-    progress: bool = True,
+    progress: bool = False,
     alt: str = "",
 ) -> FrameSlider:
     """Render ``render(v)`` for every ``v`` in ``values`` and return a :class:`FrameSlider`.
 
     ``render`` must return a new matplotlib Figure; it is closed after rendering.
     ``format_value(v)`` gives the label shown beside the slider (default ``"{title} = {v}"``).
+    ``progress`` shows a bar while rendering; off by default because in the built book a finished
+    bar is saved as an empty widget that leaves a gap above the scrubber.
     """
     if not callable(render):
         raise TypeError("render must be a callable returning a matplotlib Figure")

@@ -1,0 +1,188 @@
+"""Shared fixtures for the book tests: the quick-profile book, built once per test session.
+
+``built_book`` runs
+
+    COURSE_PROFILE=quick jupyter-book build . --path-output _build/quick --all -W -n --keep-going
+
+and returns the HTML folder, ``_build/quick/_build/html`` (jupyter-book appends ``_build/html`` to
+``--path-output``). Notebook executions are cached by jupyter-cache next to it, in
+``_build/quick/_build/.jupyter_cache``, while ``make book`` (standard profile) uses
+``_build/.jupyter_cache``: the two profiles never reuse each other's executions.
+
+jupyter-cache keys an execution on the notebook's code only, so a change to ``course_lib`` would
+otherwise leave stale outputs in the book: the fixture drops the quick cache whenever the library's
+source changed since the last build. ``--all`` re-reads every page, so warnings are reported (and
+fail the build) on every run, not only on the run that first met them.
+
+Tests that need the build (minutes) are marked ``@pytest.mark.slow``. Pages to test are
+parametrised from ``_toc.yml`` at collection time (``pytest_generate_tests`` below).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK_OUT = ROOT / "_build" / "quick"
+HTML_DIR = QUICK_OUT / "_build" / "html"
+EXEC_CACHE = QUICK_OUT / "_build" / ".jupyter_cache"
+BUILD_LOG = QUICK_OUT / "build.log"
+LIB_STAMP = QUICK_OUT / "course_lib.sha256"
+SCREENSHOTS = QUICK_OUT / "screenshots"
+BUILD_TIMEOUT_S = 30 * 60
+
+
+# --------------------------------------------------------------------------- the table of contents
+def toc_docnames() -> list[str]:
+    """Every document in _toc.yml (root first, then in reading order), without suffix."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf8"))
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key))
+
+    walk(toc.get("parts"))
+    walk(toc.get("chapters"))
+    return [str(Path(n).with_suffix("")) if Path(n).suffix in (".md", ".ipynb") else n for n in names]
+
+
+def source_of(docname: str) -> Path:
+    """The source file of a toc entry (.ipynb or .md)."""
+    for suffix in (".ipynb", ".md"):
+        path = ROOT / f"{docname}{suffix}"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"_toc.yml lists {docname!r} but neither {docname}.ipynb nor .md exists")
+
+
+def notebook_docnames() -> list[str]:
+    return [d for d in toc_docnames() if (ROOT / f"{d}.ipynb").exists()]
+
+
+def chapter1_docnames() -> list[str]:
+    return [d for d in toc_docnames() if d.startswith("chapters/01-")]
+
+
+def built_pages(html_dir: Path) -> list[Path]:
+    """Every HTML page of the build (not the copied sources, static files or error reports)."""
+    skip = {"_static", "_sources", "_images", "reports"}
+    return sorted(p for p in html_dir.rglob("*.html") if not skip & set(p.relative_to(html_dir).parts))
+
+
+def executed_notebook(docname: str) -> dict:
+    """The notebook as the quick build executed it (from its jupyter-cache), as a plain dict.
+
+    Not _build/quick/_build/jupyter_execute/*.ipynb: myst-nb writes the executed notebook there
+    only when it ran it, and the outputless source when it took the outputs from the cache.
+    """
+    import nbformat
+    from jupyter_cache import get_cache
+
+    source = nbformat.read(str(ROOT / f"{docname}.ipynb"), as_version=4)
+    try:
+        _, merged = get_cache(str(EXEC_CACHE)).merge_match_into_notebook(source)
+    except KeyError:
+        pytest.fail(f"{docname}: no execution of the current notebook in {EXEC_CACHE}")
+    return json.loads(nbformat.writes(merged))
+
+
+def pytest_generate_tests(metafunc):
+    """Parametrise ``book_page``, ``notebook_page`` and ``chapter1_page`` from _toc.yml."""
+    for name, pages in (
+        ("book_page", toc_docnames),
+        ("notebook_page", notebook_docnames),
+        ("chapter1_page", chapter1_docnames),
+    ):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, pages(), ids=lambda d: d.replace("/", ":"))
+
+
+# --------------------------------------------------------------------------- building the book
+def _library_digest() -> str:
+    """Hash of everything that changes what the notebooks compute besides their own code."""
+    digest = hashlib.sha256()
+    files = sorted((ROOT / "course_lib").rglob("*.py")) + [ROOT / "pyproject.toml"]
+    for path in files:
+        if "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(ROOT)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _jupyter_book() -> str:
+    for candidate in (Path(sys.executable).parent / "jupyter-book", ROOT / ".venv" / "bin" / "jupyter-book"):
+        if candidate.exists():
+            return str(candidate)
+    found = shutil.which("jupyter-book")
+    if found is None:
+        pytest.fail("jupyter-book is not installed: run `make venv` (it installs the [book] extra)")
+    return found
+
+
+def _failure_report(log: str, returncode: int) -> str:
+    lines = log.splitlines()
+    warnings = [line for line in lines if ("WARNING" in line or "ERROR" in line)
+                and not line.startswith("[IPKernelApp]")]  # kernel start-up chatter, not Sphinx
+    report = [f"jupyter-book build failed (exit {returncode}); full log: {BUILD_LOG}"]
+    if warnings:
+        report += ["", "warnings and errors:"] + warnings[-40:]
+    for err in sorted((HTML_DIR / "reports").rglob("*.err.log")) if (HTML_DIR / "reports").exists() else []:
+        report += ["", f"notebook traceback {err.relative_to(ROOT)} (tail):"]
+        report += err.read_text(errors="replace").splitlines()[-25:]
+    report += ["", "log tail:"] + lines[-60:]
+    return "\n".join(report)
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the book once per session (quick profile) and return its HTML folder."""
+    QUICK_OUT.mkdir(parents=True, exist_ok=True)
+    digest = _library_digest()
+    stamp = LIB_STAMP.read_text().strip() if LIB_STAMP.exists() else None
+    if stamp != digest and EXEC_CACHE.exists():
+        shutil.rmtree(EXEC_CACHE)  # course_lib changed (or unknown): cached executions may be stale
+    LIB_STAMP.write_text(digest)  # the library the cache's executions will come from
+    reports = HTML_DIR / "reports"
+    if reports.exists():
+        shutil.rmtree(reports)  # tracebacks of an earlier failed build would be misleading
+
+    env = dict(os.environ, COURSE_PROFILE="quick")
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [_jupyter_book(), "build", ".", "--path-output", str(QUICK_OUT.relative_to(ROOT)),
+           "--all", "-W", "-n", "--keep-going"]
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=BUILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired as exc:
+        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
+        BUILD_LOG.write_text(out)
+        pytest.fail(f"jupyter-book build took longer than {BUILD_TIMEOUT_S} s\n" + "\n".join(out.splitlines()[-60:]))
+    elapsed = time.monotonic() - start
+    BUILD_LOG.write_text(f"$ {' '.join(cmd)}\n# {elapsed:.1f} s, exit {proc.returncode}\n{proc.stdout}")
+    if proc.returncode != 0:
+        pytest.fail(_failure_report(proc.stdout, proc.returncode), pytrace=False)
+    if not (HTML_DIR / "index.html").exists():
+        pytest.fail(f"the build succeeded but wrote no {HTML_DIR / 'index.html'}; log: {BUILD_LOG}")
+    return HTML_DIR
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

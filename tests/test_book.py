@@ -1,0 +1,232 @@
+"""The book: configuration checks (fast) and checks of the built HTML (slow: builds the book once).
+
+The build itself is the ``built_book`` fixture in conftest.py (quick profile, warnings as errors).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+
+import course_lib
+from conftest import ROOT, built_pages, executed_notebook, source_of, toc_docnames
+
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
+VENDOR_SRC = ROOT / "book" / "static" / "vendor"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+CDN_PATTERNS = ("cdn.jsdelivr", "cdnjs", "unpkg", "fonts.googleapis")
+
+
+class _Resources(HTMLParser):
+    """Collects the URLs a page loads by itself: scripts, stylesheets, preloads, images, iframes."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "audio", "video") and a.get("src"):
+            self.urls.append((tag, a["src"]))
+        elif tag == "link" and a.get("href") and (a.get("rel") or "") in ("stylesheet", "preload", "icon",
+                                                                          "modulepreload", "prefetch"):
+            self.urls.append((tag, a["href"]))
+
+
+def page_resources(page: Path) -> list[tuple[str, str]]:
+    parser = _Resources()
+    parser.feed(page.read_text(encoding="utf8"))
+    return parser.urls
+
+
+# --------------------------------------------------------------------------- fast: configuration
+def test_config_repository_is_course_lib_repository_url():
+    assert CONFIG["repository"]["url"] == course_lib.REPOSITORY_URL
+    assert CONFIG["repository"]["branch"] == "main"
+    # launch links must point at chapters/... at the repository root
+    assert CONFIG["repository"]["path_to_book"] == ""
+    assert CONFIG["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+
+
+def test_config_builds_strictly_and_only_the_toc():
+    assert CONFIG["only_build_toc_files"] is True
+    execute = CONFIG["execute"]
+    assert execute["execute_notebooks"] == "cache" and execute["allow_errors"] is False
+    # an empty cache path keeps each --path-output's executions apart (quick vs standard)
+    assert not execute.get("cache")
+    for pattern in (".venv", "_build", "README.md", "tests", "benchmarks"):
+        assert pattern in CONFIG["exclude_patterns"]
+
+
+def test_every_chapter_notebook_is_in_the_toc():
+    listed = set(toc_docnames())
+    notebooks = [p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts]
+    missing = [str(p.relative_to(ROOT)) for p in notebooks if str(p.relative_to(ROOT).with_suffix("")) not in listed]
+    assert not missing, f"notebooks missing from _toc.yml: {missing}"
+
+
+def test_every_toc_entry_has_a_source():
+    for docname in toc_docnames():
+        source_of(docname)  # raises with a clear message
+
+
+def test_static_book_prefers_the_html_scrubber_over_the_widget_view():
+    """course_lib.widgets emits both; myst-nb renders the mime type with the lowest priority number."""
+    from myst_nb.core.render import get_mime_priority
+
+    overrides = [tuple(o) for o in CONFIG["sphinx"]["config"]["nb_mime_priority_overrides"]]
+    for builder in ("html", "dirhtml", "singlehtml"):
+        order = get_mime_priority(builder, overrides)
+        assert order.index("text/html") < order.index(WIDGET_VIEW), builder
+        # a plain ipywidget (no HTML alternative) still renders as a widget, not as text
+        assert order.index(WIDGET_VIEW) < order.index("image/png") < order.index("text/plain"), builder
+
+
+def test_widget_and_math_javascript_is_local():
+    sphinx = CONFIG["sphinx"]["config"]
+    for path, attrs in sphinx["nb_ipywidgets_js"].items():
+        assert "://" not in path and (ROOT / "book" / "static" / path).is_file(), path
+        for value in attrs.values():
+            assert "://" not in value, f"{path}: {attrs}"
+    assert "data-jupyter-widgets-cdn" in sphinx["nb_ipywidgets_js"]["vendor/embed-amd.js"]
+    assert (ROOT / "book" / "static" / sphinx["mathjax_path"]).is_file()
+    assert "sphinx_thebe" not in sphinx["extensions"]  # it writes an unpkg.com URL into every page
+    assert not (ROOT / "_static").exists(), "a root _static/ makes jupyter-book inject its .js into every page"
+
+
+def test_vendored_files_are_listed_in_licenses():
+    licenses = (VENDOR_SRC / "LICENSES.txt").read_text()
+    for name in ("require.js", "embed-amd.js", "mathjax/tex-chtml-full.js"):
+        digest = hashlib.sha256((VENDOR_SRC / name).read_bytes()).hexdigest()
+        assert f"{digest}  {name}" in licenses, f"{name} changed without book/vendor/update_widget_js.sh"
+    assert "BSD-3-Clause" in licenses and "MIT" in licenses and "Apache-2.0" in licenses
+
+
+# --------------------------------------------------------------------------- slow: the built book
+@pytest.mark.slow
+def test_build_succeeds_with_warnings_as_errors(built_book):
+    assert (built_book / "index.html").is_file()
+    assert not (built_book / "reports").exists(), "notebook execution reports exist: a notebook failed"
+
+
+@pytest.mark.slow
+def test_every_toc_entry_produced_a_page(built_book, book_page):
+    page = built_book / f"{book_page}.html"
+    assert page.is_file(), f"no HTML page for toc entry {book_page}"
+    assert "<h1" in page.read_text(encoding="utf8"), f"{page} has no title"
+
+
+@pytest.mark.slow
+def test_every_notebook_page_has_executed_outputs(built_book, notebook_page):
+    text = (built_book / f"{notebook_page}.html").read_text(encoding="utf8")
+    outputs = len(re.findall(r'<div class="cell_output', text))
+    assert outputs >= 1, f"{notebook_page}: no executed outputs in the page"
+    assert "Traceback (most recent call last)" not in text, f"{notebook_page}: a cell shows a traceback"
+
+
+def _shows_a_picture(output: dict) -> bool:
+    data = output.get("data", {})
+    if "image/png" in data or "image/svg+xml" in data or "image/jpeg" in data:
+        return True
+    html = data.get("text/html", "")
+    return "<img" in (html if isinstance(html, str) else "".join(html))
+
+
+@pytest.mark.slow
+def test_every_promised_figure_is_shown(built_book, notebook_page):
+    """Notebooks say "What you should see" before each figure: the next code cell must show one.
+
+    Catches figures that never display, e.g. a function returning a matplotlib Figure built
+    without pyplot, called with a trailing `;` (which suppresses the display of the return value).
+    """
+    cells = executed_notebook(notebook_page)["cells"]
+    missing = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "markdown" or "what you should see" not in "".join(cell["source"]).lower():
+            continue
+        following = [c for c in cells[i + 1:] if c["cell_type"] == "code"
+                     and "remove-cell" not in c.get("metadata", {}).get("tags", [])]
+        if not following or not any(_shows_a_picture(o) for o in following[0].get("outputs", [])):
+            source = "".join(following[0]["source"]).strip().splitlines()[-1] if following else "(none)"
+            missing.append(f"cell {i + 1}: the figure promised here is not shown by the next code cell "
+                           f"(last line: {source!r})")
+    assert not missing, f"{notebook_page}:\n" + "\n".join(missing)
+
+
+@pytest.mark.slow
+def test_slider_outputs_render_as_scrubbers_not_widget_views(built_book, notebook_page):
+    """An output offering both a widget view and HTML (course_lib.widgets) shows the HTML scrubber."""
+    cells = executed_notebook(notebook_page)["cells"]
+    page = (built_book / f"{notebook_page}.html").read_text(encoding="utf8")
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if WIDGET_VIEW not in data or "text/html" not in data:
+                continue
+            model_id = data[WIDGET_VIEW]["model_id"]
+            assert f'"model_id": "{model_id}"' not in page, f"{notebook_page}: widget view {model_id} rendered"
+            html = data["text/html"] if isinstance(data["text/html"], str) else "".join(data["text/html"])
+            scrubber = re.search(r'id="(course-scrubber-[0-9a-f]+)"', html)
+            if scrubber:
+                assert f'id="{scrubber.group(1)}"' in page, f"{notebook_page}: scrubber {scrubber.group(1)} missing"
+
+
+@pytest.mark.slow
+def test_no_page_references_a_cdn(built_book):
+    offenders = {}
+    for page in built_pages(built_book):
+        text = page.read_text(encoding="utf8")
+        found = [p for p in CDN_PATTERNS if p in text]
+        if found:
+            offenders[str(page.relative_to(built_book))] = found
+    assert not offenders, f"CDN references in the built HTML: {offenders}"
+
+
+@pytest.mark.slow
+def test_pages_load_nothing_from_outside_the_book(built_book):
+    """Every script, stylesheet and image a page loads is a file of the build (relative URL)."""
+    problems = []
+    for page in built_pages(built_book):
+        for tag, url in page_resources(page):
+            parts = urlsplit(url)
+            if parts.scheme in ("data", "blob"):
+                continue
+            if parts.scheme or parts.netloc:
+                problems.append(f"{page.relative_to(built_book)}: <{tag}> loads {url}")
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file():
+                problems.append(f"{page.relative_to(built_book)}: <{tag}> {url} -> missing {target}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_vendored_javascript_is_in_the_build(built_book):
+    static = built_book / "_static"
+    for src in sorted(p for p in VENDOR_SRC.rglob("*") if p.is_file()):
+        built = static / "vendor" / src.relative_to(VENDOR_SRC)
+        assert built.is_file(), f"{built} is missing from the build"
+        assert built.read_bytes() == src.read_bytes(), f"{built} differs from {src}"
+    assert (static / "widgets-config.js").is_file()
+    # jupyter-book must not have injected the bundle into every page (that happens with a root _static/)
+    intro = (built_book / "book" / "intro.html").read_text(encoding="utf8")
+    assert "embed-amd.js" not in intro and "require.js" not in intro
+
+
+@pytest.mark.slow
+def test_pages_with_widget_state_load_the_vendored_manager_in_order(built_book):
+    for page in built_pages(built_book):
+        text = page.read_text(encoding="utf8")
+        if "application/vnd.jupyter.widget-state+json" not in text:
+            continue
+        scripts = [url for tag, url in page_resources(page) if tag == "script"]
+        order = [next((i for i, u in enumerate(scripts) if name in u), -1)
+                 for name in ("vendor/require.js", "widgets-config.js", "vendor/embed-amd.js")]
+        assert -1 not in order and order == sorted(order), f"{page}: widget scripts missing or out of order"
+        assert 'data-jupyter-widgets-cdn="widget-modules/"' in text
