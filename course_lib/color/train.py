@@ -205,7 +205,7 @@ def _train_one(
     latents, probe_mse = [], []
     take = set(schedule.tolist())
     bar = tqdm(total=epochs, desc=f"training (normalize={config['normalize']}, seed={seed})",
-               disable=not progress, leave=False)
+               disable=not progress, leave=True)
     for epoch in range(epochs + 1):
         if epoch in take:
             with torch.no_grad():
@@ -299,7 +299,7 @@ def _train_ensemble(
     ensemble = torch.vmap(one_model, in_dims=(0, 0, None))
     optimizer = torch.optim.Adam(list(params.values()), lr=lr)
     for _ in tqdm(range(epochs), desc=f"seed sweep ({len(seeds)} seeds, normalize={normalize})",
-                  disable=not progress, leave=False):
+                  disable=not progress, leave=True):
         recon, _ = ensemble(params, buffers, x)
         # summing the per-model means gives each model exactly its own gradient
         per_model = torch.mean((recon - x) ** 2, dim=(1, 2))
