@@ -71,31 +71,32 @@ def check(name: str, attempt: Any, cases: Sequence[Case], *, quiet: bool = False
         raise ValueError("cases must not be empty")
     if not all(isinstance(c, Case) for c in cases):
         raise TypeError("cases must be a sequence of Case")
-    result = None
     if attempt is None:
-        result = CheckResult(name, False, "no attempt given (got None)", "define your function, then pass it in",
-                             0, len(cases))
-    for i, case in enumerate(cases if result is None else ()):
+        result = CheckResult(name, False, "no attempt given (got None)",
+                             "define your function, then pass it in", 0, len(cases))
+    else:
+        result = _run_cases(name, attempt, cases)
+    if not quiet:
+        print(result)
+    return result
+
+
+def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
+    """Run the cases in order; the first failure (assertion, not-implemented or crash) decides."""
+    for i, case in enumerate(cases):
         try:
             case.test(attempt)
         except AssertionError as err:
             msg = str(err) or "assertion failed"
-            result = CheckResult(name, False, f"{case.description} — {msg}", case.hint, i, len(cases))
-            break
+            return CheckResult(name, False, f"{case.description} — {msg}", case.hint, i, len(cases))
         except NotImplementedError:
-            result = CheckResult(name, False, "not implemented yet", case.hint, i, len(cases))
-            break
+            return CheckResult(name, False, "not implemented yet", case.hint, i, len(cases))
         except Exception as err:  # the reader's code crashed: report, don't raise
             where = traceback.extract_tb(err.__traceback__)[-1]
-            result = CheckResult(
+            return CheckResult(
                 name, False,
                 f"{case.description} — your code raised {type(err).__name__}: {err} "
                 f"(line {where.lineno}: {where.line})",
                 case.hint, i, len(cases),
             )
-            break
-    if result is None:
-        result = CheckResult(name, True, f"all {len(cases)} checks passed", "", len(cases), len(cases))
-    if not quiet:
-        print(result)
-    return result
+    return CheckResult(name, True, f"all {len(cases)} checks passed", "", len(cases), len(cases))

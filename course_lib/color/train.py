@@ -35,6 +35,7 @@ __all__ = [
     "cached_seed_sweep",
     "settings",
     "snapshot_schedule",
+    "wheel_verdicts",
 ]
 
 #: Per-profile settings for the chapter (see ``course_lib.runtime`` for the profiles).
@@ -95,16 +96,23 @@ class TrainingRun:
         """Final hue-order score (whole probe wheel, and seen hues only), winding number, wheel
         verdicts (around the origin, and as a loop anywhere) and training/probe MSE."""
         z = self.probe_latents[-1]
-        seen = ~in_band(self.probe_hue)
         return {
-            "hue_order": hue_order_score(self.probe_hue, z),
-            "hue_order_seen": hue_order_score(self.probe_hue[seen], z[seen]),
-            "winding": winding_number(self.probe_hue, z),
-            "is_wheel": is_wheel(self.probe_hue, z),
-            "is_loop": is_wheel(self.probe_hue, z, center="mean"),
+            **wheel_verdicts(self.probe_hue, z, seen=~in_band(self.probe_hue)),
             "recon_mse": float(self.final_mse),
             "probe_mse": float(self.probe_recon_mse[-1]),
         }
+
+
+def wheel_verdicts(hue: np.ndarray, z: np.ndarray, seen: np.ndarray) -> dict[str, Any]:
+    """How one set of probe latents ``z`` scores: hue order (all hues, and the ``seen`` ones
+    only), winding number, wheel around the origin, ordered loop around its own centre."""
+    return {
+        "hue_order": hue_order_score(hue, z),
+        "hue_order_seen": hue_order_score(hue[seen], z[seen]),
+        "winding": winding_number(hue, z),
+        "is_wheel": is_wheel(hue, z),
+        "is_loop": is_wheel(hue, z, center="mean"),
+    }
 
 
 def snapshot_schedule(epochs: int, n_snapshots: int) -> np.ndarray:
@@ -354,11 +362,7 @@ def seed_sweep(
         z = probe_z[i]
         results.append({
             "seed": s,
-            "hue_order": hue_order_score(hue, z),
-            "winding": winding_number(hue, z),
-            "is_wheel": is_wheel(hue, z),
-            "is_loop": is_wheel(hue, z, center="mean"),
-            "hue_order_seen": hue_order_score(hue[seen], z[seen]),
+            **wheel_verdicts(hue, z, seen),
             "recon_mse": float(train_mse[i]),
             "probe_mse": float(probe_mse[i]),
             "probe_latents": z.astype(np.float32).copy(),
