@@ -18,6 +18,12 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 
+#: Marks drawn from fonts every system has (DejaVu, Liberation), unlike emoji: on a machine without
+#: an emoji font "✅" renders as an empty box.
+PASS_MARK = "\u2713"  # ✓ CHECK MARK
+FAIL_MARK = "\u2717"  # ✗ BALLOT X
+
+
 @dataclass(frozen=True)
 class Case:
     """One property the attempt must have. ``test(attempt)`` raises AssertionError if not."""
@@ -42,7 +48,7 @@ class CheckResult:
         return self.passed
 
     def __str__(self) -> str:
-        head = "✅ " if self.passed else "❌ "
+        head = f"{PASS_MARK} " if self.passed else f"{FAIL_MARK} "
         text = f"{head}{self.name}: {self.message}"
         if self.hint and not self.passed:
             text += f"\n   hint: {self.hint}"
@@ -55,7 +61,7 @@ class CheckResult:
         )
         return (
             f'<div class="course-check" style="border-left:4px solid {color};padding:0.3em 0.8em">'
-            f"<strong>{'✅' if self.passed else '❌'} {html.escape(self.name)}</strong>: "
+            f"<strong>{PASS_MARK if self.passed else FAIL_MARK} {html.escape(self.name)}</strong>: "
             f"{html.escape(self.message)}{hint}</div>"
         )
 

@@ -23,6 +23,9 @@ import torch
 PROFILES: tuple[str, ...] = ("quick", "standard", "full")
 DEFAULT_PROFILE = "standard"
 PROFILE_ENV = "COURSE_PROFILE"
+#: Set (to anything non-empty) while the book is built: progress bars hide themselves, since a
+#: finished bar would only leave an empty box on the published page.
+BOOK_BUILD_ENV = "COURSE_BOOK_BUILD"
 
 T = TypeVar("T")
 

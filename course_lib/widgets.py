@@ -5,12 +5,18 @@
 
 * ``application/vnd.jupyter.widget-view+json`` — an ipywidgets panel (play button, slider, label,
   image). Jupyter and Colab show this one; moving the slider swaps pre-rendered PNG bytes, so an
-  update costs well under the course's 50 ms budget.
+  update costs well under the course's 50 ms budget. It works with ipywidgets 7 (what Colab
+  preinstalls) and 8: the view is built from the panel's model id, and the play button drives the
+  slider through a kernel-side ``widgets.link`` (``jslink`` has broken in Colab before). Inside
+  Colab with ipywidgets 8, whose widgets Colab renders blank, the live view is left out and Colab
+  shows the HTML scrubber instead.
 * ``text/html`` — a self-contained HTML/JS scrubber (``<input type=range>`` swapping a data-URI
   ``<img>``). The built book, which has no kernel, is configured to show this one, so the slider
   really changes the picture on the published site, offline.
 
-Notebooks never write their own slider code: they call :func:`frame_slider`.
+Notebooks never write their own slider code: they call :func:`frame_slider`. Long loops show a
+bar from :func:`progress`, which hides itself in the book build and falls back to plain text where a
+widget bar would render blank.
 """
 
 from __future__ import annotations
@@ -19,14 +25,58 @@ import base64
 import html
 import io
 import json
+import os
 import uuid
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from tqdm.auto import tqdm
+
+from .runtime import BOOK_BUILD_ENV, in_colab
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def ipywidgets_major() -> int:
+    """Major version of the installed ipywidgets (0 when it cannot be imported)."""
+    try:
+        import ipywidgets
+    except ImportError:
+        return 0
+    return int(str(ipywidgets.__version__).split(".")[0])
+
+
+def live_widgets_render() -> bool:
+    """Whether a live ipywidgets view will show here: not in Colab with ipywidgets ≥ 8.
+
+    Colab's front end renders ipywidgets 8 unreliably (blank widgets, vanished bars;
+    googlecolab/colabtools#3020, #4525); it renders its preinstalled ipywidgets 7 fine.
+    """
+    major = ipywidgets_major()
+    return major >= 7 and not (in_colab() and major >= 8)
+
+
+def progress(
+    iterable: Iterable[Any] | None = None,
+    *,
+    total: int | None = None,
+    desc: str | None = None,
+    disable: bool = False,
+    leave: bool = True,
+) -> Any:
+    """A tqdm progress bar that shows where a reader can see it.
+
+    A widget bar (``tqdm.auto``) in Jupyter; a plain-text bar where a widget bar would render blank
+    (Colab with ipywidgets 8); no bar at all while the book is built (``COURSE_BOOK_BUILD`` set),
+    where a finished bar would only leave an empty box on the published page.
+    """
+    if os.environ.get(BOOK_BUILD_ENV):
+        disable = True
+    if live_widgets_render():
+        from tqdm.auto import tqdm
+    else:
+        from tqdm.std import tqdm
+    return tqdm(iterable, total=total, desc=desc, disable=disable, leave=leave)
 
 
 def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
@@ -97,7 +147,7 @@ class FrameSlider:
                 layout=w.Layout(width="55%"),
             )
             play = w.Play(value=self.index, min=0, max=last, step=1, interval=self.interval_ms)
-            w.jslink((play, "value"), (self._slider, "value"))
+            w.link((play, "value"), (self._slider, "value"))
             self._label = w.Label(self.labels[self.index])
             self._image = w.Image(value=self.frames[self.index], format="png")
             self._slider.observe(lambda change: self._show(change["new"]), names="value")
@@ -164,13 +214,17 @@ class FrameSlider:
 
     # -- display -----------------------------------------------------------------------------
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        bundle = {"text/plain": f"<FrameSlider '{self.title}': {len(self)} frames>"}
-        panel = self.widget()
-        live = panel._repr_mimebundle_() if hasattr(panel, "_repr_mimebundle_") else None
-        if live and WIDGET_VIEW_MIME in live:
-            bundle[WIDGET_VIEW_MIME] = live[WIDGET_VIEW_MIME]
+        bundle: dict[str, Any] = {"text/plain": f"<FrameSlider '{self.title}': {len(self)} frames>"}
+        if live_widgets_render():
+            # The view a front end needs is just the model id; ipywidgets 7 has no
+            # _repr_mimebundle_ (it displays through _ipython_display_), 8 does: build it ourselves.
+            bundle[WIDGET_VIEW_MIME] = {"version_major": 2, "version_minor": 0,
+                                        "model_id": self.widget().model_id}
         bundle["text/html"] = self.to_html()
         return bundle
+
+
+_progress = progress  # frame_slider's own ``progress`` argument shadows the function
 
 
 def frame_slider(
@@ -203,7 +257,7 @@ def frame_slider(
         raise ValueError(f"dpi must be an int in [20, 300], got {dpi!r}")
     fmt = format_value or (lambda v: f"{title} = {v}")
     frames: list[bytes] = []
-    for value in tqdm(values, desc=f"rendering {title}", disable=not progress, leave=False):
+    for value in _progress(values, desc=f"rendering {title}", disable=not progress, leave=False):
         fig = render(value)
         try:
             frames.append(figure_to_png(fig, dpi=dpi))

@@ -4,6 +4,7 @@ import numpy as np
 import torch
 
 from course_lib.color import hsv_to_rgb
+from course_lib.exercises import FAIL_MARK
 from course_lib.color.exercises import (
     check_hsv_to_rgb,
     check_normalize,
@@ -81,7 +82,7 @@ def test_hsv_checker_never_raises_on_bad_attempts(capsys):
     for attempt in (None, 42, "hsv_to_rgb", lambda x: None, lambda x: "red", lambda: 0):
         result = check_hsv_to_rgb(attempt)
         assert not result.passed
-    assert "❌" in capsys.readouterr().out
+    assert FAIL_MARK in capsys.readouterr().out
 
 
 def test_solution_hsv_matches_library():

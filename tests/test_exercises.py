@@ -1,6 +1,6 @@
 import pytest
 
-from course_lib.exercises import Case, CheckResult, check
+from course_lib.exercises import PASS_MARK, Case, CheckResult, check
 
 
 def _is_square(f):
@@ -17,7 +17,7 @@ CASES = [Case("three", _is_square, "multiply x by itself"), Case("negative", _ha
 def test_solution_passes(capsys):
     result = check("square", lambda x: x * x, CASES)
     assert result.passed and bool(result) and result.n_passed == 2
-    assert "✅" in capsys.readouterr().out
+    assert PASS_MARK in capsys.readouterr().out
 
 
 def test_wrong_answer_fails_with_message_and_hint():

@@ -18,10 +18,9 @@ from typing import Any, Iterator, Iterable, Sequence
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
-
 from .. import cache
 from ..runtime import by_profile, seed_everything
+from ..widgets import progress as progress_bar
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
 from .metrics import hue_order_score, is_wheel, winding_number
 from .model import ColorAutoencoder
@@ -212,7 +211,7 @@ def _train_one(
     losses = np.empty(epochs)
     latents, probe_mse = [], []
     take = set(schedule.tolist())
-    bar = tqdm(total=epochs, desc=f"training (normalize={config['normalize']}, seed={seed})",
+    bar = progress_bar(total=epochs, desc=f"training (normalize={config['normalize']}, seed={seed})",
                disable=not progress, leave=True)
     for epoch in range(epochs + 1):
         if epoch in take:
@@ -306,7 +305,7 @@ def _train_ensemble(
 
     ensemble = torch.vmap(one_model, in_dims=(0, 0, None))
     optimizer = torch.optim.Adam(list(params.values()), lr=lr)
-    for _ in tqdm(range(epochs), desc=f"seed sweep ({len(seeds)} seeds, normalize={normalize})",
+    for _ in progress_bar(range(epochs), desc=f"seed sweep ({len(seeds)} seeds, normalize={normalize})",
                   disable=not progress, leave=True):
         recon, _ = ensemble(params, buffers, x)
         # summing the per-model means gives each model exactly its own gradient
