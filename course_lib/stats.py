@@ -1,0 +1,77 @@
+"""Small statistics the course reports with: rates with honest uncertainty.
+
+A rate measured on a few dozen seeds ("57 of 64 seeds formed a wheel") is an estimate. The course
+reports it with a **Wilson score interval** (Wilson, 1927): unlike the textbook "p ± 1.96·√(p(1−p)/n)"
+it stays inside [0, 1], is not zero-width at 0/n or n/n, and keeps close to its nominal coverage even
+for small n — exactly the regime of seed sweeps.
+
+* :func:`wilson_interval` — the interval for ``successes`` out of ``n``;
+* :func:`format_rate` — ``"57/64 = 89% (95% CI 79–95%)"`` for text and figure labels.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from statistics import NormalDist
+
+__all__ = ["wilson_interval", "format_rate"]
+
+
+def _check_counts(successes: object, n: object) -> tuple[int, int]:
+    for name, value in (("successes", successes), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, Integral):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    successes, n = int(successes), int(n)  # type: ignore[arg-type]
+    if n < 1:
+        raise ValueError(f"n must be a positive int (the number of trials), got {n}")
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes must be in [0, n] = [0, {n}], got {successes}")
+    return successes, n
+
+
+def _check_confidence(confidence: object) -> float:
+    if isinstance(confidence, bool) or not isinstance(confidence, Real):
+        raise TypeError(f"confidence must be a number in (0, 1), got {type(confidence).__name__}")
+    confidence = float(confidence)
+    if not 0.0 < confidence < 1.0:  # also rejects NaN
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence}")
+    return confidence
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval ``(low, high)`` for a binomial rate ``successes / n``.
+
+    With p̂ = k/n and z the two-sided normal quantile (1.959964… for 95%, computed exactly with
+    :class:`statistics.NormalDist`)::
+
+        centre    = (p̂ + z²/2n) / (1 + z²/n)
+        halfwidth = z / (1 + z²/n) · √(p̂(1 − p̂)/n + z²/4n²)
+
+    >>> [round(x, 4) for x in wilson_interval(5, 10)]
+    [0.2366, 0.7634]
+    >>> [round(x, 4) for x in wilson_interval(0, 10)]
+    [0.0, 0.2775]
+    """
+    k, n = _check_counts(successes, n)
+    confidence = _check_confidence(confidence)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends: 0/n has low 0 and n/n has high 1 (rounding could leave 1e-17)
+    if k == 0:
+        low = 0.0
+    if k == n:
+        high = 1.0
+    return low, high
+
+
+def format_rate(successes: int, n: int, confidence: float = 0.95) -> str:
+    """``"57/64 = 89% (95% CI 79–95%)"``: the count, the rate and its Wilson interval, in percent."""
+    k, n = _check_counts(successes, n)
+    low, high = wilson_interval(k, n, confidence)
+    level = f"{confidence * 100:g}"
+    return f"{k}/{n} = {100 * k / n:.0f}% ({level}% CI {100 * low:.0f}–{100 * high:.0f}%)"

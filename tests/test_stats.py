@@ -1,0 +1,84 @@
+"""Tests for course_lib.stats: Wilson intervals against known values, and bad input."""
+
+import math
+
+import pytest
+
+from course_lib.stats import format_rate, wilson_interval
+
+
+@pytest.mark.parametrize(
+    "k, n, low, high",
+    [
+        (0, 10, 0.0, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+        (10, 10, 0.7225, 1.0),
+        (1, 10, 0.0179, 0.4042),
+        (57, 64, 0.7911, 0.9460),
+    ],
+)
+def test_known_values(k, n, low, high):
+    lo, hi = wilson_interval(k, n)
+    assert lo == pytest.approx(low, abs=1e-4)
+    assert hi == pytest.approx(high, abs=1e-4)
+
+
+def test_symmetry_and_bounds():
+    for n in (1, 7, 64):
+        for k in range(n + 1):
+            lo, hi = wilson_interval(k, n)
+            assert 0.0 <= lo <= k / n <= hi <= 1.0
+            lo2, hi2 = wilson_interval(n - k, n)
+            assert lo == pytest.approx(1 - hi2, abs=1e-12)
+
+
+def test_confidence_widens():
+    narrow = wilson_interval(20, 64, 0.8)
+    wide = wilson_interval(20, 64, 0.99)
+    assert wide[0] < narrow[0] and wide[1] > narrow[1]
+
+
+def test_exact_quantile():
+    # z for 95% is 1.959964..., not 1.96: the interval at k=0 is z^2/(n+z^2)
+    z = 1.959963984540054
+    assert wilson_interval(0, 10)[1] == pytest.approx(z * z / (10 + z * z), rel=1e-12)
+
+
+def test_format_rate():
+    assert format_rate(57, 64) == "57/64 = 89% (95% CI 79–95%)"
+    assert format_rate(0, 10) == "0/10 = 0% (95% CI 0–28%)"
+    assert "90% CI" in format_rate(3, 4, confidence=0.9)
+
+
+@pytest.mark.parametrize(
+    "args, exc, word",
+    [
+        ((1.0, 10), TypeError, "successes"),
+        ((True, 10), TypeError, "successes"),
+        ((1, 10.0), TypeError, "n"),
+        ((1, 0), ValueError, "n"),
+        ((-1, 10), ValueError, "successes"),
+        ((11, 10), ValueError, "successes"),
+    ],
+)
+def test_bad_counts(args, exc, word):
+    with pytest.raises(exc, match=word):
+        wilson_interval(*args)
+    with pytest.raises(exc, match=word):
+        format_rate(*args)
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 1.5, -0.1, math.nan])
+def test_bad_confidence(confidence):
+    with pytest.raises(ValueError, match="confidence"):
+        wilson_interval(3, 10, confidence)
+
+
+def test_confidence_type():
+    with pytest.raises(TypeError, match="confidence"):
+        wilson_interval(3, 10, "95%")
+
+
+def test_numpy_ints_accepted():
+    np = pytest.importorskip("numpy")
+    assert wilson_interval(np.int64(5), np.int64(10)) == wilson_interval(5, 10)
