@@ -13,6 +13,9 @@ Parses every ``.html`` file under HTML_DIR (default ``_build/html``) and checks 
   that page; ``#`` alone and an empty fragment mean the top of the page;
 * ``data:``, ``mailto:``, ``javascript:`` (and ``tel:``) URLs are skipped; ``file:`` URLs are
   broken (they cannot work on a published site);
+* a URL holding Jinja markup (``{{ ... }}``, ``{% ... %}``) sits in an unrendered template that a
+  theme ships as a static file (pydata-sphinx-theme's ``_static/webpack-macros.html``); such links
+  are not checked, and the pages holding them are named in the output;
 * external ``http(s)://`` URLs are listed, not fetched: the build works offline. With
   ``--external`` each distinct one is requested (HEAD, then GET if HEAD fails) with a timeout;
   failures are reported and counted but do not change the exit status (the web is flaky; a
@@ -68,6 +71,7 @@ class Report:
     pages: int = 0
     internal_checked: int = 0
     skipped: int = 0
+    template_links: dict[str, int] = field(default_factory=dict)   # page -> links with Jinja markup
     external: dict[str, list[str]] = field(default_factory=dict)   # url -> pages using it
     broken: list[tuple[Link, str]] = field(default_factory=list)
     external_failures: list[tuple[str, str]] = field(default_factory=list)
@@ -185,6 +189,11 @@ def check(html_dir: Path | str, *, base_url: str | None = None) -> Report:
 
     for page in pages.values():
         for link in page.links:
+            if "{{" in link.url or "{%" in link.url:
+                # An unrendered Jinja template shipped as a static file (pydata-sphinx-theme's
+                # _static/webpack-macros.html): not a page a reader opens. Counted and named.
+                report.template_links[link.page] = report.template_links.get(link.page, 0) + 1
+                continue
             kind, detail = _classify(link, page.base, base_url)
             if kind == "skip":
                 report.skipped += 1
@@ -252,13 +261,18 @@ def print_report(report: Report, html_dir: Path, *, list_external: bool = True, 
     for link, reason in report.broken:
         line = f"BROKEN {link.page}: <{link.tag} {link.attr}=\"{link.url}\"> ({reason})"
         print(f"::error file={link.page}::{line}" if in_actions else line, file=out)
+    for page, count in sorted(report.template_links.items()):
+        print(f"not checked: {count} links in {page} (an unrendered template: its URLs hold Jinja markup)",
+              file=out)
     external_uses = sum(len(v) for v in report.external.values())
     summary = (f"{html_dir}: {report.pages} pages, {report.internal_checked} internal links checked, "
                f"{len(report.broken)} broken; {external_uses} external links "
                f"({len(report.external)} distinct, "
                + (f"fetched, {len(report.external_failures)} failed" if report.external_fetched
                   else "not fetched")
-               + f"); {report.skipped} skipped (data:, mailto:, javascript:)")
+               + f"); {report.skipped} skipped (data:, mailto:, javascript:)"
+               + (f"; {sum(report.template_links.values())} in unrendered templates not checked"
+                  if report.template_links else ""))
     print(summary, file=out)
 
 

@@ -241,6 +241,17 @@ def test_checker_treats_the_published_address_as_internal(tmp_path):
     assert report.external == {}
 
 
+def test_checker_names_but_does_not_check_unrendered_templates(tmp_path, capsys):
+    """pydata-sphinx-theme ships _static/webpack-macros.html, a Jinja template, as a static file."""
+    site = _site(tmp_path, {"index.html": "<a href='nowhere.html'>bad</a>",
+                            "_static/macros.html": "<script src=\"{{ pathto('_static/x.js', 1) }}\"></script>"})
+    report = check_links.check(site)
+    assert _broken(report) == {("index.html", "nowhere.html")}
+    assert report.template_links == {"_static/macros.html": 1}
+    check_links.print_report(report, site)
+    assert "not checked: 1 links in _static/macros.html" in capsys.readouterr().out
+
+
 def test_main_exit_status_and_summary(tmp_path, capsys):
     good = _site(tmp_path / "good", GOOD_SITE)
     assert check_links.main([str(good)]) == 0
@@ -298,5 +309,7 @@ def test_built_book_has_no_broken_internal_links(built_book, capsys):
     check_links.print_report(report, built_book, list_external=False)
     print(capsys.readouterr().out)
     assert report.pages > 0 and report.internal_checked > 0
+    # only theme templates shipped as static files may go unchecked, never a page of the book
+    assert all(page.startswith("_static/") for page in report.template_links), report.template_links
     assert report.broken == [], "\n".join(
         f"{link.page}: {link.url} ({reason})" for link, reason in report.broken)
