@@ -48,7 +48,7 @@ LINK_ATTRIBUTES = {
 }
 SKIPPED_SCHEMES = {"data", "mailto", "javascript", "tel"}
 EXTERNAL_SCHEMES = {"http", "https"}
-USER_AGENT = "course-book-link-check/1.0 (+https://github.com/)"
+USER_AGENT = "course-book-link-check/1.0 (python urllib)"
 
 
 @dataclass
@@ -99,7 +99,6 @@ class _PageParser(HTMLParser):
             urls = _srcset_urls(value) if attr == "srcset" else [value.strip()]
             for url in urls:
                 self.result.links.append(Link(self.page, tag, attr, url))
-
 
 
 def _srcset_urls(value: str) -> list[str]:
@@ -270,7 +269,7 @@ def print_report(report: Report, html_dir: Path, *, list_external: bool = True, 
                f"({len(report.external)} distinct, "
                + (f"fetched, {len(report.external_failures)} failed" if report.external_fetched
                   else "not fetched")
-               + f"); {report.skipped} skipped (data:, mailto:, javascript:)"
+               + f"); {report.skipped} skipped (data:, mailto:, javascript:, ...)"
                + (f"; {sum(report.template_links.values())} in unrendered templates not checked"
                   if report.template_links else ""))
     print(summary, file=out)
