@@ -3,8 +3,16 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Two readers' environments that `make test` also runs every notebook in (tests/test_reader_environments.py):
+#   .venv-core   `pip install .`: the core dependencies only, at their newest versions (no book/test extras)
+#   .venv-colab  Colab's preinstalled versions (envs/colab-versions.txt), the course added the way the
+#                notebooks' set-up cell adds it: --no-deps, then only the requirements that are missing.
+CORE   := .venv-core
+COLAB  := .venv-colab
+LIB    := $(shell find course_lib -name '*.py' -not -path '*/__pycache__/*') pyproject.toml
+READER_KERNELS := $(CURDIR)/$(CORE)/share/jupyter:$(CURDIR)/$(COLAB)/share/jupyter
 
-.PHONY: book test venv clean benchmarks
+.PHONY: book test venv reader-envs clean benchmarks
 
 venv: $(STAMP)
 
@@ -17,19 +25,46 @@ $(STAMP): pyproject.toml
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
+$(CORE)/.created: pyproject.toml
+	rm -rf $(CORE) && $(PYTHON) -m venv $(CORE)
+	$(CORE)/bin/pip install --quiet torch==2.13.0
+	$(CORE)/bin/pip install --quiet .
+	$(CORE)/bin/python -m ipykernel install --sys-prefix --name course-core --display-name "course (core install)" >/dev/null
+	touch $@
+
+$(COLAB)/.created: pyproject.toml envs/colab-versions.txt
+	rm -rf $(COLAB) && $(PYTHON) -m venv $(COLAB)
+	$(COLAB)/bin/pip install --quiet torch==2.13.0 -r envs/colab-versions.txt
+	$(COLAB)/bin/python -m ipykernel install --sys-prefix --name course-colab --display-name "course (Colab versions)" >/dev/null
+	touch $@
+
+# The course itself is reinstalled (not editable: as a reader gets it) whenever course_lib changes.
+$(CORE)/.installed: $(CORE)/.created $(LIB)
+	$(CORE)/bin/pip install --quiet --no-deps --force-reinstall .
+	touch $@
+
+$(COLAB)/.installed: $(COLAB)/.created $(LIB)
+	$(COLAB)/bin/pip install --quiet --no-deps --force-reinstall .
+	missing=$$($(COLAB)/bin/python -c "from course_lib.runtime import missing_requirements as m; print(' '.join(m()))"); \
+	  if [ -n "$$missing" ]; then eval $(COLAB)/bin/pip install --quiet -c envs/colab-versions.txt $$missing; fi
+	touch $@
+
+reader-envs: $(CORE)/.installed $(COLAB)/.installed
+
 ## Build the whole book (standard profile, every notebook executed) into _build/html/index.html
 book: $(STAMP)
-	COURSE_PROFILE=standard $(VENV)/bin/jupyter-book build . -W -n --keep-going
+	COURSE_PROFILE=standard COURSE_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## Run every test: unit tests, nbval (quick profile), the book build and the browser test.
-## Trained models go to a fresh cache so every run trains from scratch once (nbval and the book share it).
-test: $(STAMP)
+## Run every test: unit tests, every notebook on the core install (nbval) and with Colab's versions,
+## the book build, the browser tests of the book and of live JupyterLab widgets.
+## Trained models go to a fresh cache so every run trains from scratch once (all executions share it).
+test: $(STAMP) reader-envs
 	rm -rf _build/test-cache
-	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache \
-	  $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=120 --durations=15 tests chapters
+	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache JUPYTER_PATH=$(READER_KERNELS) \
+	  $(PY) -m pytest --nbval-lax --nbval-kernel-name=course-core --nbval-cell-timeout=120 --durations=20 tests chapters
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf _build
+	rm -rf _build $(CORE) $(COLAB)

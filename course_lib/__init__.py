@@ -5,6 +5,3 @@ chapter (``color``, ...). Notebooks stay thin and call into here.
 """
 
 __version__ = "0.1.0"
-
-#: Where the course's source lives; the Colab set-up cell and the book's launch buttons use it.
-REPOSITORY_URL = "https://github.com/devinterp-course/devinterp-course"

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import os
 import random
+import re
+import shlex
 import sys
+from pathlib import Path
 from typing import Mapping, TypeVar
 
 import numpy as np
@@ -126,20 +129,78 @@ def describe(expected: Mapping[str, str] | None = None) -> str:
     return " · ".join(parts)
 
 
-def colab_setup_source() -> str:
+#: The book's configuration, where the repository URL lives (``repository: url:``): the one place a
+#: fork edits. Only a checkout has it; an installed ``course_lib`` never needs the URL at run time.
+BOOK_CONFIG = Path(__file__).resolve().parents[1] / "_config.yml"
+
+
+def repository_url(config: str | Path | None = None) -> str:
+    """The course repository's URL, read from ``repository: url:`` in the book's ``_config.yml``.
+
+    Read with a small parser rather than a YAML library, which is not a core dependency.
+    """
+    path = Path(BOOK_CONFIG if config is None else config)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: the repository URL is read from a checkout's _config.yml")
+    in_repository = False
+    for line in path.read_text(encoding="utf8").splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            in_repository = line.split("#")[0].strip() == "repository:"
+            continue
+        match = re.match(r"\s+url:\s*(\S+)", line)
+        if in_repository and match:
+            url = match.group(1).strip("'\"")
+            if not re.match(r"https://[^/]+/[^/]+/[^/]+$", url):
+                raise ValueError(f"{path}: repository url must look like https://host/owner/name, got {url!r}")
+            return url
+    raise ValueError(f"{path} has no 'url:' under 'repository:'")
+
+
+def missing_requirements() -> list[str]:
+    """``course-lib``'s core requirements whose package is not installed at all, shell-quoted.
+
+    The Colab set-up cell installs the course with ``--no-deps`` (keeping every package Colab
+    already has, at Colab's version) and then only these. Presence is what counts, not the version:
+    replacing a package Colab has already imported would need a restart.
+    """
+    from importlib import metadata
+
+    missing = []
+    for requirement in metadata.requires("course-lib") or []:
+        spec, _, marker = requirement.partition(";")
+        if "extra" in marker:
+            continue  # the book and test extras are for maintainers, not readers
+        name = re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", spec.strip()).group(0)
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(shlex.quote(spec.strip().replace(" ", "")))
+    return missing
+
+
+def colab_setup_source(url: str | None = None) -> str:
     """The guarded set-up block that opens every notebook's first code cell.
 
-    In Colab it installs this repository's ``course_lib`` once (re-running the cell does nothing);
-    anywhere else it does nothing. The repository URL comes from ``course_lib.REPOSITORY_URL``, and a
-    test checks that every notebook carries exactly this block, so the URL lives in one place.
+    In Colab it installs this repository's ``course_lib`` with ``--no-deps``, so nothing Colab has
+    already imported (torch, numpy, matplotlib, ipywidgets, ipykernel) is replaced and no restart is
+    needed, then installs only the requirements Colab lacks altogether. Re-running it does nothing;
+    anywhere else it does nothing. ``%pip`` (not ``subprocess``) so that Colab sees the install.
+    The URL defaults to :func:`repository_url`; ``python -m course_lib.sync_notebooks`` writes this
+    block into every notebook and a test checks they carry exactly it.
     """
-    from . import REPOSITORY_URL
-
+    url = repository_url() if url is None else url
     return (
-        "# Colab set-up: installs the course library once; does nothing outside Colab.\n"
-        "import importlib.util, subprocess, sys\n"
+        "# Colab set-up: installs the course library once, and only what Colab lacks; does nothing elsewhere.\n"
+        "import importlib, importlib.util, sys\n"
         "IN_COLAB = 'google.colab' in sys.modules\n"
         "if IN_COLAB and importlib.util.find_spec('course_lib') is None:\n"
-        "    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q',\n"
-        f"                    'course-lib @ git+{REPOSITORY_URL}'], check=True)\n"
+        "    # --no-deps keeps Colab's own torch, numpy, matplotlib and ipywidgets: no restart needed.\n"
+        f"    %pip install --no-deps \"course-lib @ git+{url}\"\n"
+        "    importlib.invalidate_caches()\n"
+        "    from course_lib.runtime import missing_requirements\n"
+        "    if missing_requirements():  # packages Colab lacks altogether (none imported yet)\n"
+        "        %pip install {' '.join(missing_requirements())}\n"
     )

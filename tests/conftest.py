@@ -161,7 +161,7 @@ def built_book() -> Path:
     if reports.exists():
         shutil.rmtree(reports)  # tracebacks of an earlier failed build would be misleading
 
-    env = dict(os.environ, COURSE_PROFILE="quick")
+    env = dict(os.environ, COURSE_PROFILE="quick", COURSE_BOOK_BUILD="1")  # as `make book` builds it
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     cmd = [_jupyter_book(), "build", ".", "--path-output", str(QUICK_OUT.relative_to(ROOT)),
            "--all", "-W", "-n", "--keep-going"]

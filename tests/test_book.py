@@ -6,6 +6,7 @@ The build itself is the ``built_book`` fixture in conftest.py (quick profile, wa
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 
-import course_lib
+from course_lib.runtime import repository_url
 from conftest import ROOT, built_pages, executed_notebook, source_of, toc_docnames
 
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf8"))
@@ -46,8 +47,9 @@ def page_resources(page: Path) -> list[tuple[str, str]]:
 
 
 # --------------------------------------------------------------------------- fast: configuration
-def test_config_repository_is_course_lib_repository_url():
-    assert CONFIG["repository"]["url"] == course_lib.REPOSITORY_URL
+def test_config_repository_is_the_one_the_notebooks_install_from():
+    # _config.yml is the one place the URL lives; runtime.repository_url reads it without a YAML library
+    assert CONFIG["repository"]["url"] == repository_url()
     assert CONFIG["repository"]["branch"] == "main"
     # launch links must point at chapters/... at the repository root
     assert CONFIG["repository"]["path_to_book"] == ""
@@ -230,3 +232,19 @@ def test_pages_with_widget_state_load_the_vendored_manager_in_order(built_book):
                  for name in ("vendor/require.js", "widgets-config.js", "vendor/embed-amd.js")]
         assert -1 not in order and order == sorted(order), f"{page}: widget scripts missing or out of order"
         assert 'data-jupyter-widgets-cdn="widget-modules/"' in text
+
+
+# What the published page must not show a reader: set-up machinery and progress bars (kept in live
+# notebooks, hidden in the book), and helpers that exist only for the book build.
+MACHINERY = ["google.colab", "%pip install", "missing_requirements", "myst_nb", "glue(", "COURSE_BOOK_BUILD"]
+
+
+@pytest.mark.slow
+def test_pages_show_no_setup_machinery_or_progress_bars(built_book, notebook_page):
+    page = (built_book / f"{notebook_page}.html").read_text(encoding="utf8")
+    shown = [m for m in MACHINERY if m in page]
+    assert not shown, f"{notebook_page}: the page shows book machinery {shown}"
+    # a tqdm bar, as text on stderr or as a widget's text/plain, ends with its rate: "…, 12.3it/s]"
+    bars = [o for c in executed_notebook(notebook_page)["cells"] for o in c.get("outputs", [])
+            if re.search(r"(it/s|s/it)\]", json.dumps(o))]
+    assert not bars, f"{notebook_page}: {len(bars)} progress-bar outputs in the book: {json.dumps(bars[0])[:300]}"

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-import course_lib
+from course_lib.runtime import repository_url
 from conftest import ROOT, built_pages, chapter1_docnames, notebook_docnames, toc_docnames
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -228,7 +228,7 @@ def test_colab_links_point_at_notebooks_in_the_repository(visit, docname):
     v = visit(docname)
     hrefs = v.page.eval_on_selector_all('a[href*="colab.research.google.com"]', "as => as.map(a => a.href)")
     assert hrefs, f"{docname}: no Colab launch link"
-    owner_repo = urlsplit(course_lib.REPOSITORY_URL).path.strip("/")
+    owner_repo = urlsplit(repository_url()).path.strip("/")
     prefix = f"https://colab.research.google.com/github/{owner_repo}/blob/main/"
     for href in hrefs:
         assert href.startswith(prefix), f"{docname}: Colab link {href} does not start with {prefix}"

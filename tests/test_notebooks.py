@@ -1,18 +1,19 @@
-"""Static checks of the committed notebooks (nbval executes them separately, see the Makefile)."""
+"""Static checks of the committed notebooks (they are executed by nbval on the core install, by
+tests/test_reader_environments.py with Colab's versions, by the book build and in JupyterLab)."""
 
-import json
-from pathlib import Path
+import ast
 
 import pytest
+from nbtools import (
+    EXERCISE, NOTEBOOKS, SOLUTION, ROOT, as_python, code_cells, defined_names, exercise_pairs,
+    imported_modules, load, non_core_imports, source, tags, with_solutions,
+)
 
 from course_lib.runtime import colab_setup_source
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*/*.ipynb"))
-
 
 def _cells(path):
-    return json.loads(path.read_text())["cells"]
+    return load(path)["cells"]
 
 
 def test_there_are_chapter_notebooks():
@@ -33,6 +34,63 @@ def test_first_code_cell_is_the_setup_and_describe(path):
     first = "".join(code[0]["source"])
     assert first.startswith(colab_setup_source()), f"{path.name}: first code cell must start with the Colab set-up"
     assert "runtime.describe(" in first and "print(" in first
+    assert "remove-cell" in tags(code[0]), f"{path.name}: the set-up cell is machinery; tag it remove-cell"
+
+
+# --------------------------------------------------------------------------- what a reader's install has
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_imports_only_core_dependencies(path):
+    """A reader's install (Colab's first cell, `pip install course-lib`) has the core dependencies
+    only: a notebook importing myst_nb, pytest or any other extra breaks there."""
+    modules = set()
+    for cell in code_cells(load(path)):
+        modules |= imported_modules(as_python(source(cell)))
+    assert not (bad := non_core_imports(modules)), (
+        f"{path.name} imports what a core install lacks (module: its distributions): {bad}")
+
+
+LIBRARY = sorted(p for p in (ROOT / "course_lib").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=lambda p: str(p.relative_to(ROOT)))
+def test_course_lib_imports_only_core_dependencies(path):
+    modules = imported_modules(ast.parse(path.read_text(encoding="utf8")))
+    assert not (bad := non_core_imports(modules)), f"{path.relative_to(ROOT)} imports non-core {bad}"
+
+
+def test_the_import_check_catches_an_extra():
+    assert set(non_core_imports({"myst_nb", "pytest", "yaml", "numpy", "os", "course_lib"})) == {
+        "myst_nb", "pytest", "yaml"}
+
+
+# --------------------------------------------------------------------------- exercises and solutions
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_exercise_has_a_solution_that_can_stand_in_its_place(path):
+    nb = load(path)
+    cells = code_cells(nb)
+    with_solutions(nb)  # raises if an exercise lacks the solution right after it
+    for i, j in exercise_pairs(nb):
+        solution = cells[j]
+        assert {"hide-input"} <= set(tags(solution)), f"{path.name}: hide the solution (tag hide-input)"
+        missing = defined_names(as_python(source(cells[i]))) - defined_names(as_python(source(solution)))
+        assert not missing, f"{path.name}: the solution after exercise cell {i} does not define {missing}"
+    stray = [i for i, c in enumerate(cells) if SOLUTION in tags(c) and (i - 1, i) not in exercise_pairs(nb)]
+    assert not stray, f"{path.name}: code cells {stray} are tagged solution but follow no exercise"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_hidden_cells_assert_nothing_about_the_readers_stub(path):
+    """Names only the reader's stub defines must not appear in hidden cells: after a correct answer
+    an `assert not check(my_answer)` would stop "Run all"."""
+    nb = load(path)
+    cells = code_cells(nb)
+    stub_only = set()
+    for i, j in exercise_pairs(nb):
+        stub_only |= defined_names(as_python(source(cells[i])))
+    for k, cell in enumerate(cells):
+        if "remove-cell" in tags(cell) and k > 0:
+            used = {n.id for n in ast.walk(as_python(source(cell))) if isinstance(n, ast.Name)}
+            assert not used & stub_only, f"{path.name}: hidden cell {k} uses the reader's {used & stub_only}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
