@@ -73,3 +73,46 @@ def test_bad_construction():
         frame_slider(lambda v: "not a figure", [1], progress=False)
     with pytest.raises(ValueError, match="dpi"):
         frame_slider(render, [1], dpi=5)
+
+
+# --------------------------------------------------------------------------- ipywidgets 7 / 8, Colab
+def test_live_view_is_built_from_the_model_id(slider):
+    view = slider._repr_mimebundle_()[WIDGET_VIEW_MIME]
+    assert view == {"version_major": 2, "version_minor": 0, "model_id": slider.widget().model_id}
+
+
+def test_play_button_drives_the_slider_kernel_side(slider):
+    panel = slider.widget()
+    play = panel.children[0].children[0]
+    play.value = 2  # widgets.link, not jslink: works without a front end (and in Colab)
+    assert slider.index == 2 and slider._label.value == "epoch = 2"
+    slider.set_index(0)
+
+
+def test_colab_with_ipywidgets_8_gets_the_html_scrubber_only(slider, monkeypatch):
+    import course_lib.widgets as widgets
+
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    monkeypatch.setattr(widgets, "ipywidgets_major", lambda: 8)
+    bundle = slider._repr_mimebundle_()
+    assert WIDGET_VIEW_MIME not in bundle and "course-scrubber" in bundle["text/html"]
+    monkeypatch.setattr(widgets, "ipywidgets_major", lambda: 7)  # Colab's own 7.7 renders fine
+    assert WIDGET_VIEW_MIME in slider._repr_mimebundle_()
+
+
+def test_progress_hides_in_the_book_build_and_falls_back_to_text(monkeypatch):
+    import tqdm.std
+
+    import course_lib.widgets as widgets
+    from course_lib.runtime import BOOK_BUILD_ENV
+
+    monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    assert not widgets.progress(range(3)).disable
+    monkeypatch.setenv(BOOK_BUILD_ENV, "1")
+    assert widgets.progress(range(3)).disable
+    monkeypatch.delenv(BOOK_BUILD_ENV)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-test")
+    monkeypatch.setattr(widgets, "ipywidgets_major", lambda: 8)
+    bar = widgets.progress(range(3))
+    assert type(bar) is tqdm.std.tqdm  # plain text, not a widget Colab would draw blank
+    assert list(bar) == [0, 1, 2]
