@@ -1,16 +1,28 @@
 """Checkers (and reference solutions) for the colour chapter's exercises.
 
-* :func:`check_hsv_to_rgb` — write HSV → RGB for an (N, 3) numpy array.
+* :func:`check_hsv_to_rgb` — write HSV → RGB for an (N, 3) numpy array, loop-free.
+* :func:`check_winding_number` — count how often latents go round the origin as hue goes round once.
+* :func:`check_hue_order_score` — the fraction of hue-consecutive steps that turn the dominant way.
+* :func:`check_predictions` — predict both numbers for the curves of :func:`planted_curves`.
 * :func:`check_normalize` — write the L2-normalising bottleneck (a function or ``nn.Module``).
 
 Each checker runs a list of :class:`course_lib.exercises.Case` against the reader's attempt and
 reports the first failure with a hint; it never raises because of the attempt.
+
+Two wrong answers look right on every value, so the checkers watch *how* the attempt computes
+(:func:`_watched_call`): it runs the attempt under ``sys.settrace``, counting the Python lines it
+executes (a loop over samples runs more lines on a bigger input; vectorised code runs the same
+number) and noting any call into the course's own implementation (which is also swapped, for the
+duration of the call, for a function that says so).
 """
 
 from __future__ import annotations
 
 import colorsys
-from typing import Any, Callable
+import sys
+from dataclasses import dataclass
+from types import CodeType, ModuleType
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
@@ -18,10 +30,19 @@ import torch
 from ..exercises import Case, CheckResult, check
 
 __all__ = [
+    "PREDICTION_CURVES",
+    "PlantedCurve",
     "check_hsv_to_rgb",
+    "check_hue_order_score",
     "check_normalize",
+    "check_predictions",
+    "check_winding_number",
+    "planted_curves",
+    "plot_planted_curves",
     "solution_hsv_to_rgb",
+    "solution_hue_order_score",
     "solution_normalize",
+    "solution_winding_number",
 ]
 
 
@@ -49,11 +70,129 @@ def solution_normalize(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return z / norm.clamp_min(eps)  # eps: the zero vector stays 0 instead of 0/0 = NaN
 
 
+def _hue_steps(hue: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Latent-angle steps between hue-consecutive samples, around the whole cycle, wrapped."""
+    order = np.argsort(hue, kind="stable")  # walk the samples in hue order
+    angle = np.arctan2(z[order, 1], z[order, 0])  # each latent's angle around the origin
+    steps = np.diff(angle, append=angle[:1])  # ... including the closing step, last → first
+    return (steps + np.pi) % (2 * np.pi) - np.pi  # the short way round: each step in [−π, π)
+
+
+def solution_winding_number(hue: np.ndarray, z: np.ndarray) -> int:
+    """How many times the latents ``z`` (N, 2) go round the origin as ``hue`` (N,) goes round once.
+
+    Sort by hue, take the angle step between neighbours all the way round (last → first too),
+    wrap each step the short way round, add them up and count full turns.
+    """
+    return int(np.rint(_hue_steps(hue, z).sum() / (2 * np.pi)))
+
+
+def solution_hue_order_score(hue: np.ndarray, z: np.ndarray) -> float:
+    """Fraction of the N hue-consecutive steps (closing step included) that turn the majority way."""
+    steps = _hue_steps(hue, z)
+    return max(int(np.sum(steps > 0)), int(np.sum(steps < 0))) / len(steps)
+
+
+# --------------------------------------------------------------------------- watching how an attempt computes
+
+
+@dataclass(frozen=True)
+class _Forbidden:
+    """A function the reader must not call: its name for messages, where it is looked up, its code."""
+
+    label: str
+    places: tuple[tuple[str, str], ...]  # (module name, attribute) pairs to swap during the call
+    code: CodeType
+
+
+def _course_function(label: str, func: Callable, *places: tuple[str, str]) -> _Forbidden:
+    return _Forbidden(label, tuple(places), func.__code__)
+
+
+#: A per-sample Python loop on LOOP_LARGE samples runs at least LOOP_LARGE − LOOP_SMALL more lines
+#: than on LOOP_SMALL samples; vectorised code runs the same lines whatever the size.
+LOOP_SMALL, LOOP_LARGE, LOOP_SLACK = 20, 2000, 300
+
+
+def _refusal(label: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"you called the course's own {label} — write your own")
+
+    return refused
+
+
+def _watched_call(attempt: Callable, args: tuple, forbidden: tuple[_Forbidden, ...] = ()) -> tuple[Any, int]:
+    """Call ``attempt(*args)``; return its result and the number of Python lines it executed.
+
+    During the call each forbidden function is swapped, where it is looked up by module attribute,
+    for one that raises; a call reaching its code any other way (an alias imported earlier) is
+    seen by the tracer. Everything is restored in ``finally``, whatever the attempt does.
+    """
+    codes = {f.code: f.label for f in forbidden}
+    called: list[str] = []
+    lines = 0
+
+    def on_line(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return on_line
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        label = codes.get(frame.f_code)
+        if label is not None:
+            called.append(label)
+        return on_line
+
+    swapped: list[tuple[ModuleType, str, Any]] = []
+    previous = sys.gettrace()
+    try:
+        for f in forbidden:
+            for module_name, attr in f.places:
+                module = sys.modules.get(module_name)
+                if module is not None and hasattr(module, attr):
+                    swapped.append((module, attr, getattr(module, attr)))
+                    setattr(module, attr, _refusal(f.label))
+        sys.settrace(on_call)
+        out = attempt(*args)
+    finally:
+        sys.settrace(previous)
+        for module, attr, original in reversed(swapped):
+            setattr(module, attr, original)
+    if called:
+        raise AssertionError(f"you called the course's own {called[0]} — write your own")
+    return out, lines
+
+
+def _assert_no_sample_loop(attempt: Callable, make_args: Callable[[int], tuple],
+                           forbidden: tuple[_Forbidden, ...]) -> None:
+    _, small = _watched_call(attempt, make_args(LOOP_SMALL), forbidden)
+    _, large = _watched_call(attempt, make_args(LOOP_LARGE), forbidden)
+    assert large - small < LOOP_SLACK, (
+        f"your code ran {small} Python lines on {LOOP_SMALL} samples but {large} on {LOOP_LARGE}: "
+        "it loops over the samples in Python (a for loop, a comprehension, np.vectorize or a key= "
+        "function)"
+    )
+
+
 # --------------------------------------------------------------------------- hsv_to_rgb checker
 
 
+def _hsv_forbidden() -> tuple[_Forbidden, ...]:
+    import matplotlib.colors
+
+    from . import spaces
+
+    return (
+        _course_function("hsv_to_rgb (course_lib.color.hsv_to_rgb)", spaces.hsv_to_rgb,
+                         ("course_lib.color.spaces", "hsv_to_rgb"), ("course_lib.color", "hsv_to_rgb")),
+        _course_function("matplotlib.colors.hsv_to_rgb", matplotlib.colors.hsv_to_rgb,
+                         ("matplotlib.colors", "hsv_to_rgb")),
+    )
+
+
 def _rgb_of(attempt: Callable, hsv: np.ndarray) -> np.ndarray:
-    out = attempt(hsv.copy())
+    out, _ = _watched_call(attempt, (hsv.copy(),), _hsv_forbidden())
     assert out is not None, "your function returned None — did you forget `return`?"
     if isinstance(out, torch.Tensor):
         out = out.detach().cpu().numpy()
@@ -114,6 +253,11 @@ def _case_wrap(attempt: Callable) -> None:
     )
 
 
+def _case_hsv_no_loop(attempt: Callable) -> None:
+    rng = np.random.default_rng(5)
+    _assert_no_sample_loop(attempt, lambda n: (rng.random((n, 3)),), _hsv_forbidden())
+
+
 HSV_TO_RGB_CASES: list[Case] = [
     Case("returns an (N, 3) array", _case_shape,
          "take an (N, 3) array and return an (N, 3) array — stack the three channels on axis 1"),
@@ -125,12 +269,296 @@ HSV_TO_RGB_CASES: list[Case] = [
          "compare one colour by hand with colorsys.hsv_to_rgb(h, s, v)"),
     Case("hue wraps around", _case_wrap,
          "hue is an angle: take it modulo 1 (or k modulo 6) so hue 1.0 is red again"),
+    Case("no Python loop over colours", _case_hsv_no_loop,
+         "work on whole columns: h = hsv[:, 0] is all the hues at once, and numpy broadcasts"),
 ]
 
 
 def check_hsv_to_rgb(attempt: Callable[[np.ndarray], np.ndarray], *, quiet: bool = False) -> CheckResult:
     """Check a reader's ``hsv_to_rgb(hsv: (N, 3) array) -> (N, 3) array``."""
     return check("hsv_to_rgb", attempt, HSV_TO_RGB_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- planted curves
+
+
+@dataclass(frozen=True)
+class PlantedCurve:
+    """Latents ``z`` (N, 2) planted for hues ``hue`` (N,), with the numbers they should get."""
+
+    hue: np.ndarray
+    z: np.ndarray
+    winding: int
+    score: float
+    description: str
+
+
+def _on_circle(angle: np.ndarray, radius: Any = 1.0, center: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    return np.column_stack([center[0] + radius * np.cos(angle), center[1] + radius * np.sin(angle)])
+
+
+def planted_curves(n: int = 36, seed: int = 0) -> dict[str, PlantedCurve]:
+    """Curves with known winding numbers and hue-order scores, for ``n`` evenly spaced hues.
+
+    ``n`` must be a multiple of 4, at least 8. Hue ``i`` is ``i / n``; the latents are in hue order
+    (the checkers shuffle them). ``seed`` sets the noise of ``"noisy wheel"``.
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 8 or n % 4:
+        raise ValueError(f"n must be a multiple of 4, at least 8, got {n!r}")
+    hue = np.arange(n) / n
+    turn = 2 * np.pi * hue
+    rng = np.random.default_rng(seed)
+    pairs = np.arange(n) ^ 1  # 1, 0, 3, 2, 5, 4, …: neighbours swapped in pairs
+    one_swap = np.arange(n)
+    one_swap[[1, 2]] = [2, 1]
+    fold = np.radians(150) * (1 - np.abs(2 * hue - 1))  # out to 150° and back
+    shapes = {
+        "wheel": (_on_circle(turn), "the ideal wheel: latent angle = hue"),
+        "reversed wheel": (_on_circle(-turn), "the same wheel, clockwise"),
+        "double wrap": (_on_circle(2 * turn), "goes round twice as hue goes round once"),
+        "short arc": (_on_circle(turn / 3), "hue squeezed onto a third of the circle, in order"),
+        "fold": (_on_circle(fold), "out along an arc and back again"),
+        "zig-zag wheel": (_on_circle(turn[pairs]), "a wheel with every neighbouring pair swapped"),
+        "swapped pair": (_on_circle(turn[one_swap]), "a wheel with two neighbouring hues swapped"),
+        "off-centre wheel": (_on_circle(turn, 1.0, (0.35, -0.25)), "a wheel whose centre is not 0"),
+        "loop beside the origin": (_on_circle(turn, 1.0, (2.5, 0.0)), "a wheel that misses the origin"),
+        "noisy wheel": (
+            _on_circle(turn + rng.normal(0, 0.25 * 2 * np.pi / n, n), 1 + rng.normal(0, 0.05, n)),
+            "a wheel with jitter in angle and radius",
+        ),
+    }
+    return {
+        name: PlantedCurve(hue.copy(), z, solution_winding_number(hue, z),
+                           solution_hue_order_score(hue, z), text)
+        for name, (z, text) in shapes.items()
+    }
+
+
+#: The curves whose numbers the reader predicts (with ``planted_curves(12)``).
+PREDICTION_CURVES: tuple[str, ...] = ("double wrap", "short arc", "zig-zag wheel", "fold")
+
+
+def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICTION_CURVES) -> Any:
+    """One panel per curve: latents coloured by hue, joined in hue order, labelled in degrees."""
+    from matplotlib.figure import Figure
+
+    from .plots import plot_latents
+    from .spaces import hsv_to_rgb as _hsv_to_rgb
+
+    names = list(names)
+    fig = Figure(figsize=(3.0 * len(names), 3.3), layout="constrained")
+    axes = fig.subplots(1, len(names))
+    for ax, name in zip(np.atleast_1d(axes), names):
+        c = curves[name]
+        rgb = _hsv_to_rgb(np.column_stack([c.hue, np.ones_like(c.hue), np.ones_like(c.hue)]))
+        path = np.vstack([c.z, c.z[:1]])
+        ax.plot(path[:, 0], path[:, 1], color="0.55", lw=0.8, zorder=1)
+        plot_latents(c.z, rgb, ax=ax, title=name, lim=1.6)
+        radius = np.linalg.norm(c.z, axis=1, keepdims=True)
+        for i, (h, p) in enumerate(zip(c.hue, c.z)):
+            # second time round (a double wrap), labels sit further out so they do not overlap
+            out = 1.22 if i < len(c.hue) / 2 or name != "double wrap" else 1.45
+            q = p / np.maximum(radius[i], 1e-9) * out
+            ax.text(q[0], q[1], f"{round(h * 360)}", ha="center", va="center", fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    return fig
+
+
+# --------------------------------------------------------------------------- winding number and hue-order score checkers
+
+
+def _metric_forbidden(name: str) -> tuple[_Forbidden, ...]:
+    from . import metrics
+
+    label = f"{name} (course_lib.color.{name})"
+    found = [_course_function(label, getattr(metrics, name),
+                              ("course_lib.color.metrics", name), ("course_lib.color", name))]
+    for helper in ("_ordered_steps", "is_wheel"):  # the course's helpers that compute the same thing
+        found.append(_course_function(label, getattr(metrics, helper), ("course_lib.color.metrics", helper)))
+    return tuple(found)
+
+
+def _measure(attempt: Callable, curve: PlantedCurve, name: str, *, shuffle: bool = True) -> Any:
+    """The attempt's answer on ``curve``, its rows shuffled (hue and z together)."""
+    order = np.random.default_rng(len(curve.hue)).permutation(len(curve.hue)) if shuffle else slice(None)
+    out, _ = _watched_call(attempt, (curve.hue[order].copy(), curve.z[order].copy()), _metric_forbidden(name))
+    assert out is not None, "your function returned None — did you forget `return`?"
+    return out
+
+
+def _as_whole_number(out: Any) -> int:
+    if hasattr(out, "item") and getattr(out, "size", 1) == 1:
+        out = out.item()
+    assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
+        f"return a number, got {type(out).__name__}"
+    )
+    assert float(out).is_integer(), (
+        f"you returned {out!r}: the winding number is a whole number of turns — round the sum"
+    )
+    return int(out)
+
+
+def _winding_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Callable], None]:
+    def test(attempt: Callable) -> None:
+        curves = planted_curves(n)
+        for name in names:
+            c = curves[name]
+            got = _as_whole_number(_measure(attempt, c, "winding_number", shuffle=shuffle))
+            assert got == c.winding, f"{name} ({c.description}) winds {c.winding:+d}; you said {got:+d}"
+
+    return test
+
+
+def _case_winding_no_loop(attempt: Callable) -> None:
+    _assert_no_sample_loop(attempt, lambda n: (planted_curves(n)["noisy wheel"].hue,
+                                               planted_curves(n)["noisy wheel"].z),
+                           _metric_forbidden("winding_number"))
+
+
+def _case_winding_float_error(attempt: Callable) -> None:
+    # a sum of wrapped steps is a whole number of turns only up to float error (here just under
+    # −1 turn and just under +2): int() truncates towards zero, rounding does not
+    for seed in (3, 12):
+        c = planted_curves(360, seed=seed)["noisy wheel"]
+        for z, want in ((c.z * [1, -1], -1), (_on_circle(2 * np.arctan2(c.z[:, 1], c.z[:, 0])), 2)):
+            curve = PlantedCurve(c.hue, z, want, 1.0, "")
+            got = _as_whole_number(_measure(attempt, curve, "winding_number"))
+            assert got == want, (
+                f"a noisy curve that winds {want:+d} gave {got:+d}: the sum of steps / 2π is "
+                f"{want} only up to rounding error"
+            )
+
+
+WINDING_CASES: list[Case] = [
+    Case("the ideal wheel winds +1", _winding_case("wheel", shuffle=False),
+         "sort by hue, then add up the angle steps between neighbours: counter-clockwise is positive"),
+    Case("a reversed wheel winds −1", _winding_case("reversed wheel", shuffle=False),
+         "a clockwise wheel turns the other way: its steps are negative"),
+    Case("input in any order", _winding_case("wheel", "reversed wheel"),
+         "the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
+    Case("a double wrap winds +2", _winding_case("double wrap"),
+         "count every full turn, not just whether there is one"),
+    Case("a wheel not centred on the origin", _winding_case("off-centre wheel", "loop beside the origin"),
+         "take angles around the origin, arctan2(z[:, 1], z[:, 0]) — a loop beside the origin winds 0"),
+    Case("a curve folded back onto an arc winds 0", _winding_case("fold", "short arc"),
+         "include the closing step from the last hue back to the first"),
+    Case("noise and float error", _winding_case("noisy wheel", "zig-zag wheel", "swapped pair", n=360),
+         "wrap each step to the short way round: (step + π) mod 2π − π"),
+    Case("rounds, not truncates", _case_winding_float_error,
+         "int(x) truncates 0.9999999999999998 to 0: use round(x) or int(np.rint(x))"),
+    Case("no Python loop over samples", _case_winding_no_loop,
+         "np.argsort, np.arctan2, np.diff(..., append=...) and % work on whole arrays"),
+]
+
+
+def check_winding_number(attempt: Callable[[np.ndarray, np.ndarray], int], *, quiet: bool = False) -> CheckResult:
+    """Check a reader's ``winding_number(hue (N,), z (N, 2)) -> int``."""
+    return check("winding number", attempt, WINDING_CASES, quiet=quiet)
+
+
+def _score_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Callable], None]:
+    def test(attempt: Callable) -> None:
+        curves = planted_curves(n)
+        for name in names:
+            c = curves[name]
+            out = _measure(attempt, c, "hue_order_score", shuffle=shuffle)
+            if hasattr(out, "item") and getattr(out, "size", 1) == 1:
+                out = out.item()
+            assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
+                f"return a number, got {type(out).__name__}"
+            )
+            got = float(out)
+            assert abs(got - c.score) < 1e-9, (
+                f"{name} ({c.description}, {n} hues) scores {c.score:.4f}; you said {got:.4f}"
+            )
+
+    return test
+
+
+def _case_score_no_loop(attempt: Callable) -> None:
+    _assert_no_sample_loop(attempt, lambda n: (planted_curves(n)["noisy wheel"].hue,
+                                               planted_curves(n)["noisy wheel"].z),
+                           _metric_forbidden("hue_order_score"))
+
+
+SCORE_CASES: list[Case] = [
+    Case("the ideal wheel scores 1", _score_case("wheel", shuffle=False),
+         "count the steps that turn counter-clockwise, divide by the number of steps"),
+    Case("a reversed wheel scores 1 too", _score_case("reversed wheel", shuffle=False),
+         "order either way round is order: count the majority direction, max(positive, negative)"),
+    Case("input in any order", _score_case("wheel", "reversed wheel"),
+         "the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
+    Case("the closing step counts", _score_case("short arc", n=12),
+         "there are N steps, not N − 1: include the step from the last hue back to the first"),
+    Case("a fold scores 1/2", _score_case("fold", n=12),
+         "a step that turns back counts against the order, however short it is"),
+    Case("one swapped pair costs one step", _score_case("swapped pair", n=12),
+         "of N steps exactly one turns back: wrap each step the short way round, (step + π) mod 2π − π"),
+    Case("double wraps, off-centre wheels, noise", _score_case("double wrap", "off-centre wheel",
+                                                               "noisy wheel", "zig-zag wheel", n=360),
+         "angles around the origin, steps wrapped, N steps, majority direction"),
+    Case("no Python loop over samples", _case_score_no_loop,
+         "np.sum(steps > 0) counts without a loop"),
+]
+
+
+def check_hue_order_score(attempt: Callable[[np.ndarray, np.ndarray], float], *,
+                          quiet: bool = False) -> CheckResult:
+    """Check a reader's ``hue_order_score(hue (N,), z (N, 2)) -> float``."""
+    return check("hue-order score", attempt, SCORE_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+#: How far a predicted score may be from the measured one.
+SCORE_TOLERANCE = 0.03
+
+
+def _case_prediction_table(predictions: Any) -> None:
+    assert isinstance(predictions, Mapping), f"predictions must be a dict, got {type(predictions).__name__}"
+    missing = [n for n in PREDICTION_CURVES if n not in predictions]
+    assert not missing, f"no prediction for {missing}"
+    for name in PREDICTION_CURVES:
+        value = predictions[name]
+        ok = isinstance(value, (tuple, list)) and len(value) == 2 and all(
+            isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) for v in value
+        )
+        assert ok, f"predictions[{name!r}] must be a pair (winding, score) of numbers, got {value!r}"
+
+
+def _prediction_case(name: str) -> Callable[[Any], None]:
+    def test(predictions: Any) -> None:
+        c = planted_curves(12)[name]
+        winding, score = predictions[name]
+        assert winding == c.winding, f"you predicted winding {winding}; it is {c.winding}"
+        assert abs(score - c.score) <= SCORE_TOLERANCE, (
+            f"you predicted score {score:.2f}; it is {c.score:.3f} ({round(c.score * 12)} of 12 steps)"
+        )
+
+    return test
+
+
+_PREDICTION_HINTS = {
+    "double wrap": "follow the labels 0, 30, 60, … and count how often you pass the start",
+    "short arc": "count the steps, all twelve — the one from 330 back to 0 included",
+    "zig-zag wheel": "follow the labels: which steps go forward and which go back?",
+    "fold": "the path goes out and comes back the same way: how many times round, how many steps each way?",
+}
+
+PREDICTION_CASES: list[Case] = [
+    Case("a (winding, score) pair for every curve", _case_prediction_table,
+         "fill in every None in the dict"),
+    *[Case(name, _prediction_case(name), _PREDICTION_HINTS[name]) for name in PREDICTION_CURVES],
+]
+
+
+def check_predictions(predictions: Mapping[str, tuple[int, float]], *, quiet: bool = False) -> CheckResult:
+    """Check predicted ``{curve: (winding number, hue-order score)}`` for ``planted_curves(12)``."""
+    return check("predictions", predictions, PREDICTION_CASES, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- normalize checker
