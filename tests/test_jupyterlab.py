@@ -19,9 +19,12 @@ profile, the session's ``COURSE_CACHE_DIR``), and each notebook is opened in the
 Screenshots: ``_build/quick/screenshots/lab-<notebook>.png`` after "Run All" (scrolled to the first
 slider) and ``lab-<notebook>-slider<i>.png`` of each slider after moving it.
 
+Each slider is also played: its Play button (linked to the slider in the kernel) must advance it.
+
 Needs /usr/bin/chromium (``apt-get install chromium``); never ``playwright install``.
-Measured on the 2-core development machine (chapter 1, two notebooks, shared with other jobs):
-see the timing line the module prints at the end (``-s``), recorded in the README of the tests.
+Measured on the 2-core development machine shared with other jobs (chapter 1, two notebooks; the
+module prints its own timing line at the end with ``-s``): about 61 s with a fresh
+``COURSE_CACHE_DIR`` (the bottleneck notebook trains: ~30 s of its run), about 34 s with a warm one.
 """
 
 from __future__ import annotations
@@ -84,7 +87,11 @@ def count_frame_slider_calls(notebook: Path) -> int:
             continue
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         lines = [("" if line.lstrip().startswith(("%", "!")) else line) for line in source.splitlines()]
-        tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
+        try:
+            tokens = list(tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline))
+        except (tokenize.TokenError, SyntaxError):  # not plain Python: count textually
+            count += len(re.findall(r"(?<![\w])(?<!def )frame_slider\s*\(", "\n".join(lines)))
+            continue
         significant = [t for t in tokens if t.type in (tokenize.NAME, tokenize.OP)]
         for before, tok, after in zip([None] + significant, significant, significant[1:] + [None]):
             if (tok.type == tokenize.NAME and tok.string == "frame_slider" and after is not None
@@ -203,15 +210,20 @@ class LabServer:
                     f"(last error: {last_error}); log {self.log_path} (tail):\n{self.log_tail()}",
                     pytrace=False)
 
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel (between notebooks: an idle kernel still holds memory)."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            for kernel in self.api("/api/kernels") or []:
+                self.api(f"/api/kernels/{kernel['id']}", method="DELETE", timeout=15)
+        except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+            pass
+
     def stop(self) -> None:
         """Shut the kernels down through the API, then end the server's process group, then any
         process the server started that is still alive (by pid)."""
-        if self.proc.poll() is None:
-            try:
-                for kernel in self.api("/api/kernels") or []:
-                    self.api(f"/api/kernels/{kernel['id']}", method="DELETE", timeout=15)
-            except (urllib.error.URLError, ConnectionError, OSError, ValueError):
-                pass
+        self.shutdown_kernels()
         leftovers = _descendants(self.proc.pid)
         for sig, wait_s in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
             if self.proc.poll() is not None:
@@ -396,7 +408,9 @@ def test_live_sliders_in_jupyterlab(notebook: Path, lab: LabServer, browser, scr
     page = visit.page
     start = time.monotonic()
     try:
-        url = f"{lab.origin}/lab/tree/{quote(notebook.as_posix())}?token={lab.token}"
+        # A workspace of its own, reset: only this notebook open, no tab restored from an earlier one.
+        url = (f"{lab.origin}/lab/workspaces/{quote(notebook.stem)}/tree/{quote(notebook.as_posix())}"
+               f"?reset&token={lab.token}")
         page.goto(url, wait_until="load")
         visit.wait_for("JupyterLab opens the notebook and its kernel becomes idle",
                        lambda s: s.get("phase") == "ready" and s["path"] == notebook.as_posix()
@@ -476,6 +490,21 @@ def test_live_sliders_in_jupyterlab(notebook: Path, lab: LabServer, browser, scr
                              f"{current['label']!r}->{after['label']!r} ({latency * 1000:.0f} ms)")
                 current = after
             box.screenshot(path=str(screenshot_dir / f"lab-{notebook.stem}-slider{i}.png"))
+            # The play button drives the slider (through the kernel-side link): it advances.
+            if current["value"] < current["max"]:
+                buttons = box.locator(".widget-play button")
+                buttons.first.click()
+                deadline = time.monotonic() + SLIDER_UPDATE_TIMEOUT_S
+                while True:
+                    played = box.evaluate(PANEL_STATE_JS)
+                    if (played["value"] > current["value"] and played["label"] != current["label"]) \
+                            or time.monotonic() > deadline:
+                        break
+                    page.wait_for_timeout(50)
+                buttons.nth(1).click()  # stop
+                assert played["value"] > current["value"] and played["label"] != current["label"], \
+                    f"{notebook} slider {i}: Play did not advance the slider ({current} -> {played})"
+                moves.append(f"slider {i} Play: {current['value']}->{played['value']}")
 
         page.wait_for_timeout(300)  # let late console messages arrive
         assert not visit.external, f"{notebook}: requests that would leave the server: {visit.external}"
@@ -492,3 +521,4 @@ def test_live_sliders_in_jupyterlab(notebook: Path, lab: LabServer, browser, scr
         raise
     finally:
         visit.close()
+        lab.shutdown_kernels()
