@@ -23,8 +23,9 @@ Each slider is also played: its Play button (linked to the slider in the kernel)
 
 Needs /usr/bin/chromium (``apt-get install chromium``); never ``playwright install``.
 Measured on the 2-core development machine shared with other jobs (chapter 1, two notebooks; the
-module prints its own timing line at the end with ``-s``): about 61 s with a fresh
-``COURSE_CACHE_DIR`` (the bottleneck notebook trains: ~30 s of its run), about 34 s with a warm one.
+module prints its own timing line at the end with ``-s``): 30-61 s with a fresh ``COURSE_CACHE_DIR``
+(the bottleneck notebook trains its models; the spread is the other jobs' load and a first, cold
+JupyterLab start), about 34 s with a warm cache (the training is only seconds in the quick profile).
 """
 
 from __future__ import annotations
