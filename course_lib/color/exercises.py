@@ -37,6 +37,7 @@ __all__ = [
     "check_normalize",
     "check_predictions",
     "check_winding_number",
+    "label_hues",
     "planted_curves",
     "plot_planted_curves",
     "solution_hsv_to_rgb",
@@ -334,6 +335,25 @@ def planted_curves(n: int = 36, seed: int = 0) -> dict[str, PlantedCurve]:
     }
 
 
+def label_hues(ax: Any, hue: Any, z: Any, names: Any = ("red", "yellow", "green", "cyan", "blue", "magenta"),
+               *, offset: float = 0.3, fontsize: float = 7.5) -> None:
+    """Write hue names beside the latents of those hues, pushed ``offset`` outwards from the origin.
+
+    Hue is drawn as colour; the names say the same in words, for readers who cannot tell the
+    colours apart. Each name goes to the sample whose hue is nearest (round the circle).
+    """
+    from .spaces import NAMED_HUES
+
+    hue = np.asarray(hue, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    for name in names:
+        distance = np.abs((hue - NAMED_HUES[name] + 0.5) % 1.0 - 0.5)
+        p = z[int(np.argmin(distance)), :2]
+        r = float(np.linalg.norm(p))
+        q = p * (r + offset) / r if r > 1e-9 else p
+        ax.text(q[0], q[1], name, ha="center", va="center", fontsize=fontsize, color="0.15")
+
+
 #: The curves whose numbers the reader predicts (with ``planted_curves(12)``).
 PREDICTION_CURVES: tuple[str, ...] = ("double wrap", "short arc", "zig-zag wheel", "fold")
 
@@ -354,12 +374,13 @@ def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICT
         path = np.vstack([c.z, c.z[:1]])
         ax.plot(path[:, 0], path[:, 1], color="0.55", lw=0.8, zorder=1)
         plot_latents(c.z, rgb, ax=ax, title=name, lim=1.6)
-        radius = np.linalg.norm(c.z, axis=1, keepdims=True)
-        for i, (h, p) in enumerate(zip(c.hue, c.z)):
-            # second time round (a double wrap), labels sit further out so they do not overlap
-            out = 1.22 if i < len(c.hue) / 2 or name != "double wrap" else 1.45
-            q = p / np.maximum(radius[i], 1e-9) * out
-            ax.text(q[0], q[1], f"{round(h * 360)}", ha="center", va="center", fontsize=7)
+        labels: dict[tuple[float, float], list[str]] = {}  # hues that share a point share a label
+        for h, p in zip(c.hue, c.z):
+            labels.setdefault((round(p[0], 6), round(p[1], 6)), []).append(f"{round(h * 360)}")
+        for (x, y), texts in labels.items():
+            r = max(np.hypot(x, y), 1e-9)
+            ax.text(x / r * (r + 0.25), y / r * (r + 0.25), "/".join(texts), ha="center", va="center",
+                    fontsize=7.5)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -377,7 +398,9 @@ def _metric_forbidden(name: str) -> tuple[_Forbidden, ...]:
     found = [_course_function(label, getattr(metrics, name),
                               ("course_lib.color.metrics", name), ("course_lib.color", name))]
     for helper in ("_ordered_steps", "is_wheel"):  # the course's helpers that compute the same thing
-        found.append(_course_function(label, getattr(metrics, helper), ("course_lib.color.metrics", helper)))
+        func = getattr(metrics, helper, None)
+        if callable(func) and hasattr(func, "__code__"):
+            found.append(_course_function(label, func, ("course_lib.color.metrics", helper)))
     return tuple(found)
 
 
