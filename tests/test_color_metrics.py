@@ -139,3 +139,107 @@ def test_validation():
         is_wheel(HUE, circle(HUE), min_score=2)
     with pytest.raises(ValueError, match="outside the band"):
         band_gap(HUE[150:240], circle(HUE[150:240]))
+
+
+# --------------------------------------------------------------------------- trained arc, band, transitions
+
+from course_lib.color import arc_sweep, probe_wheel, transition_epoch, transition_epochs, wheel_report  # noqa: E402
+
+
+def _circle(angle):
+    return np.stack([np.cos(angle), np.sin(angle)], axis=-1)
+
+
+def test_wheel_report_perfect_wheel_and_gap():
+    hue = probe_wheel().hue
+    r = wheel_report(hue, _circle(2 * np.pi * hue))
+    assert r["trained_wheel"] and r["band_placed"] and r["probe_wheel"]
+    # the band's trained neighbours are 149° and 241°: 92° apart
+    assert r["gap_deg"] == pytest.approx(92.0)
+    assert r["trained_sweep_deg"] == pytest.approx(268.0)
+    assert r["band_inside"] == 1.0 and r["band_order"] == 1.0
+
+
+def test_wheel_report_stretched_arc_gap():
+    hue = probe_wheel().hue
+    # trained arc stretched to 300°, band squeezed into 60°: gap 60°, still placed in order
+    from course_lib.color import in_band
+    band = in_band(hue)
+    start = np.mod(hue - 241 / 360, 1.0)  # 0 at 241°, along the arc
+    angle = np.where(band, 0.0, start / start[~band].max() * np.radians(300))
+    pos = np.mod(hue[band] - 150 / 360, 1) / (90 / 360)
+    angle[band] = np.radians(300) + (pos * 58 + 1) * np.pi / 180
+    r = wheel_report(hue, _circle(angle))
+    assert r["gap_deg"] == pytest.approx(60.0)
+    assert r["band_placed"]
+
+
+def test_wheel_report_band_folded_back():
+    hue = probe_wheel().hue
+    z = _circle(2 * np.pi * hue)
+    from course_lib.color import in_band
+    band = in_band(hue)
+    z[band] = z[band][::-1]  # band reversed: in the gap, wrong order
+    r = wheel_report(hue, z)
+    assert r["trained_wheel"] and not r["band_placed"] and r["band_order"] < 0.1
+
+
+def test_wheel_report_loop_off_origin_and_batch():
+    hue = probe_wheel().hue
+    wheel = _circle(2 * np.pi * hue)
+    off = 0.3 * wheel + np.array([2.0, 0.0])  # an ordered loop that misses the origin
+    r = wheel_report(hue, np.stack([wheel, off, -wheel[:, ::-1]]))
+    assert r["trained_wheel"].tolist() == [True, False, True]
+    assert r["loop_wheel"].tolist() == [True, True, True]
+    assert np.isnan(r["gap_deg"][1])
+    assert r["probe_winding"].tolist() == [1, 0, -1]
+
+
+def test_wheel_report_double_wrap_and_blob():
+    hue = probe_wheel().hue
+    r = wheel_report(hue, _circle(4 * np.pi * hue))
+    assert not r["trained_wheel"] and not r["probe_wheel"]
+    rng = np.random.default_rng(0)
+    r = wheel_report(hue, rng.normal(size=(360, 2)))
+    assert not r["trained_wheel"]
+
+
+def test_wheel_report_bad_input():
+    hue = probe_wheel().hue
+    with pytest.raises(ValueError, match="z"):
+        wheel_report(hue, np.zeros((10, 2)))
+    with pytest.raises(ValueError, match="distinct"):
+        wheel_report(np.zeros(360), np.ones((360, 2)))
+    with pytest.raises(ValueError, match="min_score"):
+        wheel_report(hue, np.ones((360, 2)), min_score=2)
+    with pytest.raises(ValueError, match="NaN"):
+        wheel_report(hue, np.full((360, 2), np.nan))
+
+
+def test_arc_sweep():
+    sweep, order = arc_sweep(np.radians(np.array([170.0, -170.0, -150.0])))  # across ±180°
+    assert np.degrees(sweep) == pytest.approx(40.0) and order == 1.0
+    with pytest.raises(ValueError, match="angles"):
+        arc_sweep(np.array([1.0]))
+
+
+def test_transition_epoch():
+    e = np.array([0, 10, 20, 30, 40])
+    assert transition_epoch(e, np.array([0.1, 0.96, 0.5, 0.96, 0.97]), 0.95) == 30
+    assert transition_epoch(e, np.array([0.96] * 5), 0.95) == 0
+    assert transition_epoch(e, np.array([0.96, 0.96, 0.96, 0.96, 0.1]), 0.95) is None
+    assert transition_epoch(e, np.array([0.1, 0.95, 0.95, 0.95, 0.95]), 0.95) == 10  # >=
+    assert transition_epoch(e, np.array([False, True, True, False, True]), 0.5) == 40
+    batch = transition_epochs(e, np.array([[0, 1, 1, 1, 1], [1, 1, 1, 1, 0]]), 0.5)
+    assert batch[0] == 10 and np.isnan(batch[1])
+
+
+def test_transition_epoch_bad_input():
+    with pytest.raises(ValueError, match="scores"):
+        transition_epoch(np.arange(3), np.arange(4), 0.5)
+    with pytest.raises(ValueError, match="increasing"):
+        transition_epoch(np.array([0, 10, 10]), np.ones(3), 0.5)
+    with pytest.raises(ValueError, match="epochs"):
+        transition_epoch(np.array([]), np.array([]), 0.5)
+    with pytest.raises(ValueError, match="NaN"):
+        transition_epoch(np.arange(3), np.array([0.1, np.nan, 1]), 0.5)

@@ -173,6 +173,35 @@ def test_profile_settings():
     assert set(PROFILE_SETTINGS) == {"quick", "standard", "full"}
     for s in PROFILE_SETTINGS.values():
         assert set(s) == {"epochs", "n_snapshots", "sweep_seeds", "sweep_epochs"}
-    assert PROFILE_SETTINGS["standard"]["epochs"] == 500
-    assert PROFILE_SETTINGS["standard"]["sweep_seeds"] >= 20
+    assert PROFILE_SETTINGS["standard"]["sweep_seeds"] >= 64
+    assert PROFILE_SETTINGS["standard"]["sweep_epochs"] >= 4000
     assert settings("quick") == PROFILE_SETTINGS["quick"]
+
+
+def test_decode_circle():
+    torch.manual_seed(0)
+    model = ColorAutoencoder()
+    strip = model.decode_circle(36)
+    assert strip.shape == (36, 3) and torch.all((strip > 0) & (strip < 1))
+    t = torch.tensor(0.0)
+    want = model.decode(torch.tensor([[1.0, 0.0]]))
+    assert torch.allclose(strip[0], want[0])
+    off = model.decode_circle(4, radius=2.0, center=(1.0, -1.0))
+    assert torch.allclose(off[1], model.decode(torch.tensor([[1.0, 1.0]]))[0], atol=1e-6)
+    with pytest.raises(ValueError, match="n"):
+        model.decode_circle(1)
+    with pytest.raises(ValueError, match="radius"):
+        model.decode_circle(10, radius=0)
+    with pytest.raises(ValueError, match="center"):
+        model.decode_circle(10, center=(1,))
+
+
+def test_training_run_report_and_strip():
+    run = train_bottleneck(seed=0, **FAST)
+    assert run.strip.shape == (len(run.snapshot_epochs), 360, 3)
+    assert run.probe_recon.shape == (len(run.snapshot_epochs), 360, 3)
+    r = run.report()
+    assert {"trained_wheel", "band_placed", "gap_deg", "band_mse", "trained_mse"} <= set(r)
+    assert r["band_mse"] > 0 and r["trained_mse"] > 0
+    free = train_bottleneck(seed=0, epochs=20, n_snapshots=2, progress=False, normalize=False)
+    assert free.strip.shape == (2, 360, 3)

@@ -6,7 +6,8 @@
 * :mod:`.train`   — training with snapshots, the cached run, the batched seed sweep, profiles
 * :mod:`.metrics` — hue-order score, winding number, the held-out band's gap
 * :mod:`.plots`   — figures (each returns a matplotlib Figure)
-* :mod:`.exercises` — checkers for the chapter's exercises (import it explicitly)
+* :mod:`.exercises`, :mod:`.training_exercises` — checkers for notebooks 1.1 and 1.2's exercises
+  (import them explicitly)
 """
 
 from .data import (
@@ -20,7 +21,11 @@ from .data import (
     rgb_cube,
 )
 from .metrics import (
+    arc_sweep,
     band_gap,
+    transition_epoch,
+    transition_epochs,
+    wheel_report,
     hue_order_score,
     is_wheel,
     latent_angles,
@@ -40,8 +45,12 @@ from .plots import (
 from .spaces import HUE_NAMES, NAMED_HUES, hsv_to_rgb, rgb_to_hsv
 from .train import (
     PROFILE_SETTINGS,
+    SweepHistory,
     TrainingRun,
     cached_bottleneck,
+    cached_training_sweep,
+    default_checkpoints,
+    training_sweep,
     cached_seed_sweep,
     seed_sweep,
     settings,
@@ -50,6 +59,14 @@ from .train import (
 )
 
 __all__ = [
+    "SweepHistory",
+    "arc_sweep",
+    "cached_training_sweep",
+    "default_checkpoints",
+    "training_sweep",
+    "transition_epoch",
+    "transition_epochs",
+    "wheel_report",
     "HELD_OUT_BAND",
     "HUE_NAMES",
     "NAMED_HUES",

@@ -1,7 +1,7 @@
 """Colour data sets: hue wheels, HSV grids, RGB cubes, and the bottleneck experiment's data.
 
 The bottleneck experiment trains on fully saturated colours (S = 1) at two brightnesses
-(V ∈ {0.9, 1}) with hue in 1° steps, but **holds out a band of hues** (teal → blue,
+(V ∈ {0.9, 1}) with hue in 1° steps, but **holds out a band of hues** (spring green → blue,
 150°–240°). If the autoencoder learns a wheel, the held-out band shows up as a gap in the circle
 exactly where those hues belong — evidence that the model arranged colours by hue rather than
 memorising them.
@@ -29,7 +29,7 @@ __all__ = [
     "probe_wheel",
 ]
 
-#: Hues held out of training in the bottleneck experiment: teal → blue, inclusive, as fractions.
+#: Hues held out of training in the bottleneck experiment: spring green (150°) → blue (240°), inclusive.
 HELD_OUT_BAND: tuple[float, float] = (150 / 360, 240 / 360)
 
 _EPS = 1e-9  # tolerance for "is this hue on the band's edge"

@@ -22,6 +22,10 @@ __all__ = [
     "is_wheel",
     "band_gap",
     "wrap_angle",
+    "arc_sweep",
+    "wheel_report",
+    "transition_epoch",
+    "transition_epochs",
 ]
 
 
@@ -172,3 +176,172 @@ def band_gap(
         "band_inside_gap": fraction,
         "gap_center_hue": center,
     }
+
+
+# --------------------------------------------------------------------------- the trained arc
+#
+# With the band held out, the *training* hues form an arc of the hue circle (241° → 360° → 149°),
+# not a loop. Nothing forces an arc to go round the origin, so "the trained hues wrap round the
+# origin" is a finding, and "the band lands in the gap, in order" is a separate finding about
+# generalisation. The functions below measure the two separately, for one model or for a whole
+# batch of models at once (leading batch dimensions of ``z``).
+
+
+def _arc_order(band: tuple[float, float], hue: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the trained hues in arc order (from just after the band round to just before
+    it) and of the band's hues in hue order."""
+    lo, hi = band
+    inside = in_band(hue, band)
+    start = np.mod(hue - hi, 1.0)  # 0 at the band's upper edge, increasing along the arc
+    trained = np.flatnonzero(~inside)
+    trained = trained[np.argsort(start[trained], kind="stable")]
+    band_idx = np.flatnonzero(inside)
+    band_idx = band_idx[np.argsort(np.mod(hue[band_idx] - lo, 1.0), kind="stable")]
+    return trained, band_idx
+
+
+def arc_sweep(angles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For latent angles (radians, ``[..., T]``) of an *arc* of hues taken in hue order, return
+    ``(sweep, order)``: the signed total turn Σ wrap(θ[t+1] − θ[t]) (radians, no closing step),
+    and the fraction of steps that turn the dominant way (sign of the sweep)."""
+    angles = np.asarray(angles, dtype=np.float64)
+    if angles.ndim < 1 or angles.shape[-1] < 2:
+        raise ValueError(f"angles must have shape [..., T] with T ≥ 2, got {angles.shape}")
+    steps = wrap_angle(np.diff(angles, axis=-1))
+    sweep = steps.sum(axis=-1)
+    direction = np.where(sweep >= 0, 1.0, -1.0)[..., None]
+    order = np.mean(steps * direction > 0, axis=-1)
+    return sweep, order
+
+
+def wheel_report(
+    hue: np.ndarray,
+    z: np.ndarray,
+    band: tuple[float, float] = HELD_OUT_BAND,
+    min_score: float = 0.95,
+) -> dict[str, np.ndarray]:
+    """Measure a probe wheel's latents as *trained arc* + *held-out band*, for one model or many.
+
+    ``hue`` (P,) distinct hues (e.g. :func:`~course_lib.color.data.probe_wheel`'s), ``z`` of
+    shape ``(..., P, d)``; every value returned has shape ``z.shape[:-2]``. Angles are taken
+    around the origin ("hue is the latent angle"); the ``loop_*`` entries take them around the
+    trained latents' own mean instead ("an ordered loop anywhere").
+
+    * ``trained_order`` — fraction of steps along the trained arc (241° → 149° for the default
+      band) that turn the arc's dominant way;
+    * ``trained_sweep_deg`` — the arc's signed total turn around the origin;
+    * ``trained_wheel`` — the trained arc is ordered (≥ ``min_score``) and turns between 180°
+      and 360°: closed across the gap by the short way it winds exactly once round the origin;
+    * ``loop_wheel`` — the same test around the trained latents' mean (a loop that may miss the
+      origin);
+    * ``gap_deg`` — the angle left between the arc's two ends, 360° − |sweep| (NaN unless
+      ``trained_wheel``): the room the model left for the band;
+    * ``band_inside`` — fraction of the band's latents that lie in that gap;
+    * ``band_order`` — fraction of steps along 149° → band → 241° that turn the arc's way;
+    * ``band_placed`` — ``trained_wheel`` and both band fractions ≥ ``min_score``;
+    * ``probe_wheel`` — the whole probe wheel winds once in order (:func:`is_wheel`'s verdict).
+    """
+    if not 0.0 <= min_score <= 1.0:
+        raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+    if hasattr(hue, "detach"):
+        hue = hue.detach().cpu().numpy()
+    if not isinstance(hue, np.ndarray) or hue.ndim != 1:
+        raise ValueError("hue must be a 1-D numpy array")
+    z = _as_latents(z)
+    if z.ndim < 2 or z.shape[-2] != len(hue):
+        raise ValueError(f"z must have shape (..., {len(hue)}, d), got {z.shape}")
+    hue = np.mod(hue.astype(np.float64), 1.0)
+    if len(np.unique(np.round(hue, 12))) != len(hue):
+        raise ValueError("hue must hold distinct hues (one probe colour per hue)")
+    trained, band_idx = _arc_order(tuple(band), hue)
+    if len(trained) < 3:
+        raise ValueError("need at least 3 hues outside the band")
+    out: dict[str, np.ndarray] = {}
+
+    def arc_stats(zz: np.ndarray, prefix: str) -> tuple[np.ndarray, np.ndarray]:
+        theta = np.arctan2(zz[..., 1], zz[..., 0])
+        sweep, order = arc_sweep(theta[..., trained])
+        wheel = (order >= min_score) & (np.abs(sweep) > np.pi) & (np.abs(sweep) < 2 * np.pi)
+        out[f"{prefix}order"] = order
+        out[f"{prefix}sweep_deg"] = np.degrees(sweep)
+        out[f"{prefix}wheel"] = wheel
+        return theta, sweep
+
+    theta, sweep = arc_stats(z, "trained_")
+    centre = z[..., trained, :2].mean(axis=-2, keepdims=True)
+    arc_stats(z[..., :2] - centre, "loop_")
+    gap = 2 * np.pi - np.abs(sweep)
+    out["gap_deg"] = np.where(out["trained_wheel"], np.degrees(gap), np.nan)
+    direction = np.where(sweep >= 0, 1.0, -1.0)
+    if len(band_idx):
+        path = np.concatenate([trained[-1:], band_idx, trained[:1]])
+        steps = wrap_angle(np.diff(theta[..., path], axis=-1)) * direction[..., None]
+        out["band_order"] = np.mean(steps > 0, axis=-1)
+        # how far each band latent has travelled from the arc's end, the arc's way round
+        travelled = np.mod((theta[..., band_idx] - theta[..., trained[-1:]]) * direction[..., None],
+                           2 * np.pi)
+        out["band_inside"] = np.mean((travelled > 0) & (travelled < gap[..., None]), axis=-1)
+    else:
+        out["band_order"] = np.full(sweep.shape, np.nan)
+        out["band_inside"] = np.full(sweep.shape, np.nan)
+    out["band_placed"] = (out["trained_wheel"] & (out["band_order"] >= min_score)
+                          & (out["band_inside"] >= min_score))
+    # the whole probe wheel, in hue order, closing step included (same verdict as is_wheel)
+    all_idx = np.argsort(hue, kind="stable")
+    steps = wrap_angle(np.diff(theta[..., np.r_[all_idx, all_idx[:1]]], axis=-1))
+    winding = np.rint(steps.sum(axis=-1) / (2 * np.pi)).astype(int)
+    score = np.maximum(np.mean(steps > 0, axis=-1), np.mean(steps < 0, axis=-1))
+    out["probe_winding"] = winding
+    out["probe_order"] = score
+    out["probe_wheel"] = (np.abs(winding) == 1) & (score >= min_score)
+    return out
+
+
+# --------------------------------------------------------------------------- when did it happen?
+
+
+def _check_series(epochs: object, scores: object) -> tuple[np.ndarray, np.ndarray]:
+    if hasattr(scores, "detach"):
+        scores = scores.detach().cpu().numpy()
+    epochs = np.asarray(epochs)
+    scores = np.asarray(scores)
+    if epochs.ndim != 1 or len(epochs) == 0:
+        raise ValueError(f"epochs must be a non-empty 1-D array, got shape {epochs.shape}")
+    if not np.issubdtype(epochs.dtype, np.number) or not np.issubdtype(scores.dtype, np.number) \
+            and scores.dtype != np.bool_:
+        raise TypeError("epochs and scores must be numeric arrays")
+    if scores.ndim < 1 or scores.shape[-1] != len(epochs):
+        raise ValueError(f"scores must have shape (..., {len(epochs)}) to match epochs, got {scores.shape}")
+    if np.any(np.diff(epochs) <= 0):
+        raise ValueError("epochs must be strictly increasing")
+    if np.isnan(scores.astype(np.float64)).any():
+        raise ValueError("scores contains NaN")
+    return epochs, scores
+
+
+def transition_epochs(epochs: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
+    """:func:`transition_epoch` for many series at once: ``scores`` (..., K) → float array (...),
+    NaN where the score does not end at or above ``threshold``."""
+    epochs, scores = _check_series(epochs, scores)
+    ok = scores.astype(np.float64) >= threshold
+    # stays[k]: every score from checkpoint k on is at or above the threshold
+    stays = np.flip(np.logical_and.accumulate(np.flip(ok, axis=-1), axis=-1), axis=-1)
+    first = np.argmax(stays, axis=-1)
+    return np.where(stays[..., -1], epochs[first].astype(np.float64), np.nan)
+
+
+def transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold: float) -> int | None:
+    """The first checkpoint epoch from which the score *stays* at or above ``threshold``.
+
+    ``epochs`` (K,) increasing checkpoint epochs, ``scores`` (K,) the score at each (a number
+    or a bool verdict; True counts as 1). A score that reaches the threshold and falls back does
+    not count until it reaches it for good. ``None`` if the last score is below the threshold.
+
+    >>> transition_epoch(np.array([0, 10, 20, 30]), np.array([0.2, 0.96, 0.9, 0.97]), 0.95)
+    30
+    """
+    epochs, scores = _check_series(epochs, scores)
+    if scores.ndim != 1:
+        raise ValueError(f"scores must be 1-D like epochs, got shape {scores.shape}")
+    value = transition_epochs(epochs, scores, threshold)
+    return None if np.isnan(value) else int(epochs[np.searchsorted(epochs, value)])

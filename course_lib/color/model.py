@@ -4,8 +4,8 @@
     decoder: Linear(latent_dim, hidden) – act – Linear(hidden, 3) – Sigmoid
 
 With ``normalize=True`` every latent is forced onto the unit circle, so the only thing the
-encoder can choose is an *angle*. Hue is itself an angle, and the wheel forms reliably; without
-the constraint the latents may spread over the plane and a wheel forms less often.
+encoder can choose is an *angle*. Hue is itself an angle; without the constraint the latents may
+spread over the plane, and the loop they form need not go round the origin (see notebook 1.2).
 """
 
 from __future__ import annotations
@@ -98,6 +98,27 @@ class ColorAutoencoder(nn.Module):
             shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"z must be a tensor of shape [..., {self.latent_dim}], got {shape}")
         return self.decoder(z)
+
+    def decode_circle(
+        self, n: int = 360, radius: float = 1.0, center: tuple[float, float] = (0.0, 0.0)
+    ) -> torch.Tensor:
+        """What the decoder makes of a circle in the latent plane: RGB (n, 3) at angles
+        0°, 360/n°, … on the circle of ``radius`` around ``center`` (first two latent dims; any
+        further dims are 0). For a normalised model the unit circle is every code it can use."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+            raise ValueError(f"n must be an int ≥ 2, got {n!r}")
+        if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not 0 < radius < float("inf"):
+            raise ValueError(f"radius must be a positive number, got {radius!r}")
+        try:
+            cx, cy = (float(c) for c in center)
+        except (TypeError, ValueError):
+            raise ValueError(f"center must be a pair of numbers, got {center!r}") from None
+        t = torch.arange(n, dtype=torch.float32) * (2 * torch.pi / n)
+        z = torch.zeros(n, self.latent_dim)
+        z[:, 0] = cx + radius * torch.cos(t)
+        z[:, 1] = cy + radius * torch.sin(t)
+        with torch.no_grad():
+            return self.decoder(z)
 
     def forward(self, rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(reconstruction, z)``."""

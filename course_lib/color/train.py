@@ -22,7 +22,7 @@ from .. import cache
 from ..runtime import by_profile, seed_everything
 from ..widgets import progress as progress_bar
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
-from .metrics import hue_order_score, is_wheel, winding_number
+from .metrics import hue_order_score, is_wheel, transition_epochs, wheel_report, winding_number
 from .model import ColorAutoencoder
 
 __all__ = [
@@ -35,19 +35,23 @@ __all__ = [
     "settings",
     "snapshot_schedule",
     "wheel_verdicts",
+    "SweepHistory",
+    "training_sweep",
+    "cached_training_sweep",
+    "default_checkpoints",
 ]
 
 #: Per-profile settings for the chapter (see ``course_lib.runtime`` for the profiles).
 #: ``epochs``/``n_snapshots``: the single watched training run; ``sweep_seeds``/``sweep_epochs``:
-#: how many seeds the "how often does the wheel form?" sweep trains, and for how long.
-#: Measured on 2 busy CPU cores: one 500-epoch run ≈ 0.6 s (+ ≈ 1.5 s one-off warm-up on the
-#: first Adam), a 500-epoch sweep ≈ 3–4 s for 32 seeds, ≈ 8 s for 64, ≈ 30 s for 256. The sweep
-#: stays at the recipe's 500 epochs in every profile: the with/without-normalisation contrast is
-#: a statement about that recipe (with 2000 epochs the un-normalised runs catch up).
+#: the checkpointed sweep (:func:`training_sweep`), trained once per condition to ``sweep_epochs``
+#: and measured along the way, so every shorter training length comes from the same runs.
+#: Measured on 2 busy CPU cores (one thread): ≈ 0.1 ms per seed per epoch, so 64 seeds × 4,000
+#: epochs ≈ 25–45 s per condition, 32 × 2,000 ≈ 7–12 s. The wheels form within ~1,000 epochs and
+#: the longer runs show what happens after; ``quick`` stops at 2,000 epochs and 32 seeds.
 PROFILE_SETTINGS: dict[str, dict[str, int]] = {
-    "quick": {"epochs": 500, "n_snapshots": 51, "sweep_seeds": 32, "sweep_epochs": 500},
-    "standard": {"epochs": 500, "n_snapshots": 51, "sweep_seeds": 64, "sweep_epochs": 500},
-    "full": {"epochs": 2000, "n_snapshots": 101, "sweep_seeds": 256, "sweep_epochs": 500},
+    "quick": {"epochs": 1000, "n_snapshots": 51, "sweep_seeds": 32, "sweep_epochs": 2000},
+    "standard": {"epochs": 1000, "n_snapshots": 51, "sweep_seeds": 64, "sweep_epochs": 4000},
+    "full": {"epochs": 4000, "n_snapshots": 101, "sweep_seeds": 256, "sweep_epochs": 8000},
 }
 
 
@@ -74,6 +78,25 @@ class TrainingRun:
     probe_recon_mse: np.ndarray
     final_mse: float = float("nan")
     probe_hue: np.ndarray = field(default_factory=lambda: probe_wheel().hue)
+    #: ``probe_recon[k]``: the probe wheel's reconstructions (P, 3) at snapshot k.
+    probe_recon: np.ndarray | None = None
+    #: ``strip[k]``: what the decoder makes of 360 latent angles (0°, 1°, …) at snapshot k, (360, 3):
+    #: on the unit circle when normalised, else on the circle through the trained latents
+    #: (their mean distance around their mean).
+    strip: np.ndarray | None = None
+
+    def report(self, index: int = -1) -> dict[str, Any]:
+        """:func:`~course_lib.color.metrics.wheel_report` at snapshot ``index``, plus the
+        output-space MSE of the trained hues and of the held-out band (S = V = 1)."""
+        out = {k: v.item() if np.ndim(v) == 0 else v
+               for k, v in wheel_report(self.probe_hue, self.probe_latents[index]).items()}
+        if self.probe_recon is not None:
+            band = in_band(self.probe_hue)
+            truth = probe_wheel().rgb
+            err = np.mean((self.probe_recon[index] - truth) ** 2, axis=-1)
+            out["trained_mse"] = float(err[~band].mean())
+            out["band_mse"] = float(err[band].mean())
+        return out
 
     def model(self) -> ColorAutoencoder:
         """Rebuild the trained :class:`ColorAutoencoder` (CPU, eval mode)."""
@@ -209,7 +232,8 @@ def _train_one(
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
 
     losses = np.empty(epochs)
-    latents, probe_mse = [], []
+    latents, probe_mse, recons, strips = [], [], [], []
+    seen = torch.as_tensor(~probe.held_out)
     take = set(schedule.tolist())
     bar = progress_bar(total=epochs, desc=f"training (normalize={config['normalize']}, seed={seed})",
                disable=not progress, leave=True)
@@ -219,6 +243,8 @@ def _train_one(
                 recon, z = model(probe_x)
             latents.append(z.numpy().copy())
             probe_mse.append(float(_mse(recon, probe_x)))
+            recons.append(recon.numpy().copy())
+            strips.append(_strip(model, z[seen]).numpy())
         if epoch == epochs:
             break
         recon, _ = model(x)
@@ -241,7 +267,18 @@ def _train_one(
         probe_recon_mse=np.asarray(probe_mse),
         final_mse=final_mse,
         probe_hue=probe.hue.copy(),
+        probe_recon=np.stack(recons).astype(np.float32),
+        strip=np.stack(strips).astype(np.float32),
     )
+
+
+def _strip(model: ColorAutoencoder, z_trained: torch.Tensor) -> torch.Tensor:
+    """The decoded colour strip of :attr:`TrainingRun.strip` for ``model`` now."""
+    if model.normalize:
+        return model.decode_circle(360)
+    center = z_trained[:, :2].mean(dim=0)
+    radius = float((z_trained[:, :2] - center).norm(dim=-1).mean().clamp_min(1e-6))
+    return model.decode_circle(360, radius=radius, center=(float(center[0]), float(center[1])))
 
 
 def cached_bottleneck(
@@ -386,3 +423,227 @@ def cached_seed_sweep(
     _check_common(normalize, epochs, lr, latent_dim, hidden)
     return cache.cached("color-seed-sweep", dict(kwargs, seeds=seeds),
                         lambda: seed_sweep(seeds, **kwargs, progress=progress))
+
+
+# --------------------------------------------------------------------------- one sweep, every length
+#
+# ``seed_sweep`` answers "how often?" for one training length. ``training_sweep`` trains every seed
+# once, to the longest length, and measures every seed at checkpoint epochs along the way: the rate
+# at 500, 1,000, 2,000 and 4,000 epochs then comes from the same runs, and each seed's history says
+# *when* its wheel formed. The ensemble is written out as batched matrix products (one weight
+# tensor per layer with a leading seed axis), which is several times faster on a CPU than
+# ``torch.vmap`` over ``functional_call`` for models this small and gives the same numbers.
+
+#: Default checkpoint spacing: every 10 epochs up to 1,000 (where the wheels form), then every 50.
+def default_checkpoints(epochs: int) -> np.ndarray:
+    """Checkpoint epochs for :func:`training_sweep`: 0, 10, …, 1000, 1050, …, ``epochs``."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+    fine = np.arange(0, min(epochs, 1000) + 1, 10)
+    coarse = np.arange(1000, epochs + 1, 50)
+    return np.unique(np.r_[fine, coarse, epochs]).astype(np.int64)
+
+
+@dataclass
+class SweepHistory:
+    """Many seeds trained once, measured at checkpoints (numpy arrays: cache-friendly).
+
+    ``losses[s, t]``: training MSE of seed ``seeds[s]`` after ``t`` updates (as in
+    :class:`TrainingRun`). ``metrics[name][k, s]``: :func:`~course_lib.color.metrics.wheel_report`'s
+    ``name`` for seed ``s`` after ``checkpoint_epochs[k]`` updates, plus ``train_mse``,
+    ``trained_mse`` and ``band_mse`` (output-space MSE of the probe wheel's trained hues and of the
+    held-out band, S = V = 1). ``latents[e]``: probe latents (S, P, d) at the few epochs in
+    ``latent_epochs``. ``final_state[name]``: every seed's final weights, stacked on dim 0.
+    """
+
+    config: dict[str, Any]
+    seeds: np.ndarray
+    checkpoint_epochs: np.ndarray
+    losses: np.ndarray
+    metrics: dict[str, np.ndarray]
+    latents: dict[int, np.ndarray]
+    final_state: dict[str, torch.Tensor]
+    probe_hue: np.ndarray = field(default_factory=lambda: probe_wheel().hue)
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+    def index(self, epoch: int) -> int:
+        """Position of checkpoint ``epoch`` (a ``ValueError`` if it is not one)."""
+        hits = np.flatnonzero(self.checkpoint_epochs == epoch)
+        if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or not len(hits):
+            raise ValueError(f"epoch must be one of the checkpoint epochs (0 … {self.checkpoint_epochs[-1]}), "
+                             f"got {epoch!r}")
+        return int(hits[0])
+
+    def at(self, name: str, epoch: int) -> np.ndarray:
+        """Metric ``name`` for every seed at checkpoint ``epoch``, shape (S,)."""
+        if name not in self.metrics:
+            raise ValueError(f"name must be one of {sorted(self.metrics)}, got {name!r}")
+        return self.metrics[name][self.index(epoch)]
+
+    def count(self, name: str, epoch: int) -> tuple[int, int]:
+        """``(successes, n)`` of a yes/no metric at ``epoch``, ready for ``course_lib.stats``."""
+        flags = self.at(name, epoch)
+        return int(np.sum(flags.astype(bool))), int(len(flags))
+
+    def transitions(self, name: str = "trained_wheel", threshold: float = 0.5) -> np.ndarray:
+        """Each seed's transition epoch for metric ``name`` (NaN: never, or not for good)."""
+        if name not in self.metrics:
+            raise ValueError(f"name must be one of {sorted(self.metrics)}, got {name!r}")
+        return transition_epochs(self.checkpoint_epochs, self.metrics[name].T, threshold)
+
+    def model(self, seed: int) -> ColorAutoencoder:
+        """Rebuild seed ``seed``'s final model (CPU, eval mode)."""
+        hits = np.flatnonzero(self.seeds == seed)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not len(hits):
+            raise ValueError(f"seed must be one of this sweep's seeds, got {seed!r}")
+        cfg = self.config
+        model = ColorAutoencoder(latent_dim=cfg["latent_dim"], hidden=cfg["hidden"],
+                                 normalize=cfg["normalize"])
+        model.load_state_dict({k: v[int(hits[0])].clone() for k, v in self.final_state.items()})
+        return model.eval()
+
+
+_LAYERS = ("encoder.0", "encoder.2", "decoder.0", "decoder.2")
+
+
+def _stacked_init(seeds: list[int], latent_dim: int, hidden: int, normalize: bool) -> dict[str, torch.Tensor]:
+    """Every seed's initial weights (exactly ``train_bottleneck(seed=s)``'s), stacked on dim 0."""
+    states = []
+    for s in seeds:
+        seed_everything(s)
+        states.append(ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=normalize).state_dict())
+    return {k: torch.stack([st[k] for st in states]).clone() for k in states[0]}
+
+
+def _batched_forward(p: dict[str, torch.Tensor], x: torch.Tensor, normalize: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """All seeds' (reconstruction, z) for shared inputs ``x`` (N, 3): shapes (S, N, 3), (S, N, d)."""
+    def linear(inp: torch.Tensor, name: str) -> torch.Tensor:
+        w, b = p[f"{name}.weight"], p[f"{name}.bias"]
+        if inp.ndim == 2:
+            return torch.matmul(inp, w.transpose(1, 2)) + b[:, None, :]
+        return torch.baddbmm(b[:, None, :], inp, w.transpose(1, 2))
+
+    z = linear(torch.relu(linear(x, "encoder.0")), "encoder.2")
+    if normalize:
+        z = z / z.norm(dim=-1, keepdim=True).clamp_min(1e-8)
+    recon = torch.sigmoid(linear(torch.relu(linear(z, "decoder.0")), "decoder.2"))
+    return recon, z
+
+
+def training_sweep(
+    seeds: Sequence[int],
+    *,
+    normalize: bool,
+    epochs: int,
+    checkpoints: Sequence[int] | None = None,
+    latent_epochs: Sequence[int] | None = None,
+    lr: float = 1e-3,
+    latent_dim: int = 2,
+    hidden: int = 16,
+    progress: bool = True,
+    device: str | torch.device | None = None,
+) -> SweepHistory:
+    """Train one model per seed (all at once, full batch, Adam) for ``epochs`` and measure every
+    seed at each of ``checkpoints`` (default :func:`default_checkpoints`).
+
+    Each seed gets exactly the initial weights and updates ``train_bottleneck(seed=s)`` would
+    give it (Adam is elementwise, so one Adam over stacked weights is many independent Adams).
+    Probe latents are kept at ``latent_epochs`` (default: 0, 500, 1000, 2000, 4000 and the last
+    epoch, those within range). ``device`` (default CPU) may be a GPU for large sweeps.
+    """
+    seeds = _check_seeds(seeds)
+    _check_common(normalize, epochs, lr, latent_dim, hidden)
+    epochs = int(epochs)
+    if checkpoints is None:
+        schedule = default_checkpoints(epochs)
+    else:
+        if isinstance(checkpoints, (str, bytes)) or not hasattr(checkpoints, "__iter__"):
+            raise TypeError("checkpoints must be a sequence of ints")
+        schedule = np.asarray(list(checkpoints))
+        if schedule.ndim != 1 or len(schedule) == 0 or not np.issubdtype(schedule.dtype, np.integer):
+            raise ValueError("checkpoints must be a non-empty sequence of ints")
+        if np.any(np.diff(schedule) <= 0) or schedule[0] < 0 or schedule[-1] > epochs:
+            raise ValueError(f"checkpoints must increase strictly and lie in [0, epochs={epochs}]")
+        schedule = schedule.astype(np.int64)
+    if latent_epochs is None:
+        latent_epochs = [e for e in (0, 500, 1000, 2000, 4000, epochs) if e in set(schedule.tolist())]
+    keep = sorted(set(int(e) for e in latent_epochs))
+    missing = [e for e in keep if e not in set(schedule.tolist())]
+    if missing:
+        raise ValueError(f"latent_epochs must be checkpoint epochs; {missing} are not")
+    device = torch.device("cpu" if device is None else device)
+    x = bottleneck_dataset().train_rgb.to(device)
+    probe = probe_wheel()
+    probe_x = torch.as_tensor(probe.rgb, dtype=torch.float32, device=device)
+    band = torch.as_tensor(probe.held_out, device=device)
+    config = {"normalize": bool(normalize), "epochs": epochs, "lr": float(lr), "latent_dim": int(latent_dim),
+              "hidden": int(hidden), "checkpoints": schedule.tolist(), "latent_epochs": keep}
+
+    params = {k: v.to(device).requires_grad_(True)
+              for k, v in _stacked_init(seeds, int(latent_dim), int(hidden), bool(normalize)).items()}
+    optimizer = torch.optim.Adam(list(params.values()), lr=float(lr))
+    losses = torch.empty(len(seeds), epochs, device=device)
+    take = set(schedule.tolist())
+    zs, mses = [], []
+    latents: dict[int, np.ndarray] = {}
+    with _one_cpu_thread():
+        bar = progress_bar(total=epochs, desc=f"training {len(seeds)} seeds (normalize={bool(normalize)})",
+                           disable=not progress, leave=True)
+        for epoch in range(epochs + 1):
+            if epoch in take:
+                with torch.no_grad():
+                    recon_p, z_p = _batched_forward(params, probe_x, bool(normalize))
+                    err = ((recon_p - probe_x) ** 2).mean(dim=-1)  # (S, P)
+                    train_now = ((_batched_forward(params, x, bool(normalize))[0] - x) ** 2).mean(dim=(1, 2))
+                    mses.append(torch.stack([train_now, err[:, ~band].mean(-1), err[:, band].mean(-1)]).cpu().numpy())
+                zs.append(z_p.cpu().numpy().astype(np.float32))
+                if epoch in keep:
+                    latents[epoch] = zs[-1]
+            if epoch == epochs:
+                break
+            recon, _ = _batched_forward(params, x, bool(normalize))
+            per_model = ((recon - x) ** 2).mean(dim=(1, 2))
+            optimizer.zero_grad()
+            per_model.sum().backward()  # each model gets exactly its own gradient
+            optimizer.step()
+            losses[:, epoch] = per_model.detach()
+            bar.update(1)
+        bar.close()
+
+    z_all = np.stack(zs)  # (K, S, P, d)
+    metrics = {k: np.asarray(v) for k, v in wheel_report(probe.hue, z_all).items()}
+    mse = np.stack(mses)  # (K, 3, S)
+    metrics.update(train_mse=mse[:, 0], trained_mse=mse[:, 1], band_mse=mse[:, 2])
+    return SweepHistory(
+        config=config,
+        seeds=np.asarray(seeds),
+        checkpoint_epochs=schedule,
+        losses=losses.cpu().numpy().astype(np.float32),
+        metrics=metrics,
+        latents=latents,
+        final_state={k: v.detach().cpu().clone() for k, v in params.items()},
+        probe_hue=probe.hue.copy(),
+    )
+
+
+def cached_training_sweep(
+    seeds: Sequence[int],
+    *,
+    normalize: bool,
+    epochs: int,
+    lr: float = 1e-3,
+    latent_dim: int = 2,
+    hidden: int = 16,
+    progress: bool = True,
+) -> SweepHistory:
+    """:func:`training_sweep` with the default checkpoints, through ``course_lib.cache``
+    ("color-training-sweep")."""
+    seeds = _check_seeds(seeds)
+    _check_common(normalize, epochs, lr, latent_dim, hidden)
+    kwargs = dict(normalize=bool(normalize), epochs=int(epochs), lr=float(lr),
+                  latent_dim=int(latent_dim), hidden=int(hidden))
+    return cache.cached("color-training-sweep", dict(kwargs, seeds=seeds),
+                        lambda: training_sweep(seeds, **kwargs, progress=progress))

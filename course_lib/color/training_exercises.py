@@ -1,0 +1,414 @@
+"""Checkers (and reference solutions) for the exercises of notebook 1.2, "the bottleneck".
+
+* :func:`check_normalize` — the L2-normalising bottleneck, right values *and* right gradients;
+* :func:`check_arc_is_wheel` — does an arc of latent angles wrap round the origin, in order?
+  (vectorised over any batch of arcs);
+* :func:`check_transition_epoch` — the first checkpoint from which a score *stays* above a
+  threshold.
+
+Each checker runs :class:`course_lib.exercises.Case` s against the reader's attempt and reports the
+first failure with a hint; it never raises because of the attempt. While the attempt runs, the
+course's own implementations of the same thing raise instead of answering, so an attempt that just
+calls them is told so — the exercise is to write it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import torch
+
+from ..exercises import Case, CheckResult, check
+
+__all__ = [
+    "check_normalize",
+    "check_arc_is_wheel",
+    "check_transition_epoch",
+    "solution_normalize",
+    "solution_arc_is_wheel",
+    "solution_transition_epoch",
+]
+
+
+# --------------------------------------------------------------------------- reference solutions
+
+
+def solution_normalize(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Every row onto the unit sphere: z / max(‖z‖, eps) along the last dim, differentiably."""
+    return z / z.norm(dim=-1, keepdim=True).clamp_min(eps)
+
+
+def solution_arc_is_wheel(angles: np.ndarray, min_order: float = 0.95) -> np.ndarray:
+    """Angles (radians, ``[..., T]``) of an arc of hues in hue order → bool ``[...]``: do the steps
+    turn one way (≥ ``min_order`` of them) and does the arc turn more than half but less than a
+    full circle round the origin?"""
+    steps = np.diff(angles, axis=-1)
+    steps = np.mod(steps + np.pi, 2 * np.pi) - np.pi  # wrap each step to [−π, π)
+    sweep = steps.sum(axis=-1)
+    direction = np.where(sweep >= 0, 1.0, -1.0)[..., None]
+    order = np.mean(steps * direction > 0, axis=-1)
+    return (order >= min_order) & (np.abs(sweep) > np.pi) & (np.abs(sweep) < 2 * np.pi)
+
+
+def solution_transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold: float) -> int | None:
+    """First checkpoint epoch from which every later score is ≥ ``threshold``; None if none."""
+    ok = np.asarray(scores, dtype=float) >= threshold
+    if not ok[-1]:
+        return None
+    below = np.flatnonzero(~ok)
+    first = 0 if len(below) == 0 else below[-1] + 1  # the checkpoint after the last one below
+    return int(epochs[first])
+
+
+# --------------------------------------------------------------------------- "write it yourself"
+
+
+def _raiser_code(name: str) -> Any:
+    namespace: dict[str, Any] = {}
+    message = (f"your function calls the course's own {name} — the exercise is to write it "
+               "yourself (numpy/torch operations are fine)")
+    exec(f"def _raiser(*args, **kwargs):\n    raise AssertionError({message!r})\n", namespace)
+    return namespace["_raiser"].__code__
+
+
+def _course_functions(paths: tuple[str, ...]) -> list[tuple[Callable, str]]:
+    found = []
+    for path in paths:
+        module_name, _, attr = path.rpartition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError):  # a function that no longer exists cannot be called
+            continue
+        if callable(obj) and hasattr(obj, "__code__") and not obj.__code__.co_freevars:
+            found.append((obj, attr))
+    return found
+
+
+@contextlib.contextmanager
+def _forbid(paths: tuple[str, ...]) -> Iterator[None]:
+    """While inside, the course functions at ``paths`` ("module:qualname") raise when called.
+
+    Their code objects are swapped, so every reference to them — ``color.transition_epoch``, a
+    name imported with ``from … import``, a bound method — is caught. Restored on exit.
+    """
+    functions = _course_functions(paths)
+    saved = [(f, f.__code__) for f, _ in functions]
+    try:
+        for f, name in functions:
+            f.__code__ = _raiser_code(name)
+        yield
+    finally:
+        for f, code in saved:
+            f.__code__ = code
+
+
+_NORMALIZE_OWN = (
+    "course_lib.color.model:L2Normalize.forward",
+    "course_lib.color.training_exercises:solution_normalize",
+    "course_lib.color.exercises:solution_normalize",
+)
+_ARC_OWN = (
+    "course_lib.color.metrics:arc_sweep",
+    "course_lib.color.metrics:wheel_report",
+    "course_lib.color.metrics:is_wheel",
+    "course_lib.color.metrics:winding_number",
+    "course_lib.color.metrics:hue_order_score",
+    "course_lib.color.training_exercises:solution_arc_is_wheel",
+)
+_TRANSITION_OWN = (
+    "course_lib.color.metrics:transition_epoch",
+    "course_lib.color.metrics:transition_epochs",
+    "course_lib.color.train:SweepHistory.transitions",
+    "course_lib.color.training_exercises:solution_transition_epoch",
+)
+
+
+# --------------------------------------------------------------------------- normalize
+
+
+def _normalized(attempt: Callable, z: torch.Tensor) -> torch.Tensor:
+    with _forbid(_NORMALIZE_OWN):
+        out = attempt(z)
+    assert out is not None, "your function returned None — did you forget `return`?"
+    assert isinstance(out, torch.Tensor), f"expected a torch tensor, got {type(out).__name__}"
+    assert out.shape == z.shape, f"expected shape {tuple(z.shape)}, got {tuple(out.shape)}"
+    return out
+
+
+def _case_values(attempt: Callable) -> None:
+    z = torch.tensor([[3.0, 4.0], [-1.0, 0.0], [0.0, 0.5], [2.0, -2.0]])
+    before = z.clone()
+    out = _normalized(attempt, z)
+    assert torch.equal(z, before), "your function changed its input in place — return a new tensor"
+    want = solution_normalize(before)
+    assert torch.allclose(out, want, atol=1e-6), (
+        f"rows {before.tolist()} should become {np.round(want.numpy(), 3).tolist()}, "
+        f"got {np.round(out.detach().numpy(), 3).tolist()}")
+
+
+def _case_per_row(attempt: Callable) -> None:
+    z = torch.tensor([[10.0, 0.0], [0.0, 0.1]])  # very different lengths: one norm for all fails
+    out = _normalized(attempt, z)
+    lengths = out.detach().norm(dim=-1)
+    assert torch.allclose(lengths, torch.ones(2), atol=1e-6), (
+        f"each row must have length 1; got lengths {lengths.tolist()} (normalise each row by its own "
+        "length, along the last dimension)")
+
+
+def _case_batch_dims(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(4, 5, 3, generator=g)
+    out = _normalized(attempt, z)
+    assert torch.allclose(out, solution_normalize(z), atol=1e-6), (
+        "wrong values for a (4, 5, 3) batch: take the norm over the last dimension (dim=-1) and keep "
+        "it (keepdim=True) so it broadcasts")
+
+
+def _case_zero(attempt: Callable) -> None:
+    z = torch.tensor([[0.0, 0.0], [1.0, 1.0]], requires_grad=True)
+    out = _normalized(attempt, z)
+    assert torch.isfinite(out).all(), "the all-zero row became NaN or inf: guard the division (eps)"
+    out.sum().backward()
+    assert z.grad is not None and torch.isfinite(z.grad).all(), (
+        "the gradient at the all-zero row is NaN or inf: clamp the norm (clamp_min(eps)) before dividing")
+
+
+def _case_gradient(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(1)
+    z0 = torch.randn(6, 2, generator=g)
+    weights = torch.randn(6, 2, generator=g)
+    z = z0.clone().requires_grad_(True)
+    out = _normalized(attempt, z)
+    assert out.requires_grad, (
+        "the output does not depend on the input differentiably (no gradient flows): did you use "
+        ".detach(), .numpy() or torch.no_grad()?")
+    (grad,) = torch.autograd.grad((out * weights).sum(), z)
+    ref = z0.clone().requires_grad_(True)
+    (want,) = torch.autograd.grad((solution_normalize(ref) * weights).sum(), ref)
+    assert torch.allclose(grad, want, atol=1e-5), (
+        "right values but wrong gradients: the norm must stay in the computation graph (a detached "
+        "norm, or one computed with torch.no_grad() or from .item()/.numpy(), changes what the encoder "
+        "learns: it no longer feels that only the direction matters)")
+
+
+def check_normalize(attempt: Callable[[torch.Tensor], torch.Tensor], *, quiet: bool = False) -> CheckResult:
+    """Check an L2-normalising function ``attempt(z) -> z / max(‖z‖, eps)`` (last dim)."""
+    cases = [
+        Case("each row separately", _case_per_row, "the norm of each row, not of the whole tensor"),
+        Case("values", _case_values, "z / z.norm(dim=-1, keepdim=True)"),
+        Case("any batch shape", _case_batch_dims, "dim=-1 and keepdim=True"),
+        Case("gradients", _case_gradient, "keep the norm in the graph: no .detach() or no_grad"),
+        Case("all-zero row", _case_zero, "divide by z.norm(...).clamp_min(eps)"),
+    ]
+    return check("normalize", attempt, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- arc_is_wheel
+
+
+class _NoRowLoops(np.ndarray):
+    """An array that refuses to be walked row by row (a Python loop where numpy should work)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise AssertionError("your function loops over the arcs one at a time in Python: work on the "
+                             "whole array at once (np.diff(..., axis=-1), .sum(axis=-1), …)")
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, (int, np.integer)) and self.ndim > 1:
+            raise AssertionError("your function indexes the arcs one at a time (angles[i]): work on "
+                                 "the whole array at once")
+        return super().__getitem__(key)
+
+    def tolist(self) -> Any:  # type: ignore[override]
+        raise AssertionError("your function converts the array to a Python list: stay in numpy")
+
+
+def _arc(start_deg: float, sweep_deg: float, n: int = 270) -> np.ndarray:
+    return np.radians(start_deg + np.linspace(0.0, sweep_deg, n))
+
+
+def _wrapped(theta: np.ndarray) -> np.ndarray:
+    return np.arctan2(np.sin(theta), np.cos(theta))  # what atan2 of a latent gives: (−π, π]
+
+
+def _verdicts(attempt: Callable, angles: np.ndarray, **kwargs: Any) -> np.ndarray:
+    with _forbid(_ARC_OWN):
+        out = attempt(angles.copy(), **kwargs)
+    assert out is not None, "your function returned None — did you forget `return`?"
+    out = np.asarray(out)
+    want_shape = angles.shape[:-1]
+    assert out.shape == want_shape, (
+        f"for angles of shape {angles.shape} expected one verdict per arc, shape {want_shape}; "
+        f"got {out.shape}")
+    assert out.dtype == np.bool_, f"expected a bool array (True/False per arc), got dtype {out.dtype}"
+    return out
+
+
+def _one(attempt: Callable, arc: np.ndarray, **kwargs: Any) -> bool:
+    return bool(_verdicts(attempt, arc[None, :], **kwargs)[0])
+
+
+def _case_plain(attempt: Callable) -> None:
+    assert _one(attempt, _wrapped(_arc(-130, 270))), "an ordered arc turning 270° counter-clockwise is a wheel"
+
+
+def _case_branch_cut(attempt: Callable) -> None:
+    arc = _wrapped(_arc(120, 270))  # crosses ±180°, where atan2 jumps by 360°
+    assert _one(attempt, arc), (
+        "an ordered 270° arc that passes through 180° (where atan2 jumps from +π to −π) was not "
+        "recognised: wrap every step into [−π, π) before adding them up")
+
+
+def _case_clockwise(attempt: Callable) -> None:
+    assert _one(attempt, _wrapped(_arc(30, -270))), (
+        "an ordered arc turning 270° *clockwise* is a wheel too: the direction is arbitrary (use the "
+        "size of the total turn, and order relative to its sign)")
+
+
+def _case_misses_origin(attempt: Callable) -> None:
+    assert not _one(attempt, _wrapped(_arc(-40, 150))), (
+        "an ordered arc that turns only 150° round the origin does not go round it: closed across the "
+        "gap, it would leave the origin outside")
+    assert _one(attempt, _wrapped(_arc(-40, 200))), "an ordered arc turning 200° goes more than half way round: a wheel"
+
+
+def _case_double(attempt: Callable) -> None:
+    assert not _one(attempt, _wrapped(_arc(0, 600, n=400))), (
+        "an arc that goes round 600° (more than once) is not a wheel: the total turn must stay under 360°")
+
+
+def _case_folded(attempt: Callable) -> None:
+    there = _arc(0, 200, n=135)
+    folded = np.r_[there, there[::-1][1:]]  # out and back: every hue's neighbour lands on it
+    assert not _one(attempt, _wrapped(folded)), (
+        "an arc that goes 200° out and folds back is not a wheel (half its steps turn the wrong way): "
+        "compare the fraction of steps turning the dominant way with min_order")
+    rng = np.random.default_rng(3)
+    noisy = _arc(0, 270) + rng.normal(0, 0.002, 270)
+    noisy[::50] -= 0.03  # a few small backward steps, well under 5% of them
+    assert _one(attempt, _wrapped(noisy)), (
+        "an arc with a few small backward steps (≥ 95% of steps forward) still counts as a wheel")
+
+
+def _case_min_order(attempt: Callable) -> None:
+    rng = np.random.default_rng(4)
+    steps = np.full(269, np.radians(1.1))
+    back = rng.choice(269, size=27, replace=False)  # 10% of the steps go back a little
+    steps[back] = -np.radians(0.2)
+    arc = _wrapped(np.r_[0.0, np.cumsum(steps)])
+    assert _one(attempt, arc, min_order=0.85), "with min_order=0.85 an arc 90% in order is a wheel"
+    assert not _one(attempt, arc, min_order=0.95), "with min_order=0.95 an arc 90% in order is not"
+
+
+def _case_batch(attempt: Callable) -> None:
+    arcs = [_arc(10, 270), _arc(0, 150), _arc(200, -300), _arc(0, 600)]
+    batch = _wrapped(np.stack(arcs)).reshape(2, 2, -1)
+    got = _verdicts(attempt, batch)
+    want = np.array([[True, False], [True, False]])
+    assert np.array_equal(got, want), f"for a (2, 2, 270) batch expected {want.tolist()}, got {got.tolist()}"
+
+
+def _case_vectorised(attempt: Callable) -> None:
+    arcs = _wrapped(np.stack([_arc(s, 270) for s in np.linspace(0, 350, 50)]))
+    guarded = arcs.view(_NoRowLoops)
+    with _forbid(_ARC_OWN):
+        out = attempt(guarded)
+    out = np.asarray(out)
+    assert out.shape == (50,) and out.all(), "50 rotated copies of a 270° arc should all be wheels"
+
+
+def check_arc_is_wheel(attempt: Callable[..., np.ndarray], *, quiet: bool = False) -> CheckResult:
+    """Check ``attempt(angles, min_order=0.95)``: angles ``[..., T]`` → bool ``[...]``."""
+    cases = [
+        Case("an ordered 270° arc", _case_plain, "sum the steps between neighbouring angles"),
+        Case("an arc across ±180°", _case_branch_cut, "wrap each step: (d + π) mod 2π − π"),
+        Case("clockwise", _case_clockwise, "use abs(total turn); count steps with the total's sign"),
+        Case("an arc that misses the origin", _case_misses_origin, "a wheel turns more than 180°"),
+        Case("a double wrap", _case_double, "and less than 360°"),
+        Case("folds and noise", _case_folded, "fraction of steps turning the dominant way ≥ min_order"),
+        Case("min_order", _case_min_order, "use the min_order argument"),
+        Case("a batch of arcs", _case_batch, "work along the last axis: axis=-1"),
+        Case("vectorised", _case_vectorised, "no Python loop over the arcs"),
+    ]
+    return check("arc_is_wheel", attempt, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- transition_epoch
+
+
+def _transition(attempt: Callable, epochs: Any, scores: Any, threshold: float) -> Any:
+    e, s = np.array(epochs), np.array(scores)
+    with _forbid(_TRANSITION_OWN):
+        out = attempt(e, s, threshold)
+    assert np.array_equal(e, epochs) and np.array_equal(s, scores), "your function changed its inputs"
+    return out
+
+
+def _expect(attempt: Callable, epochs: Any, scores: Any, threshold: float, want: int | None, why: str) -> None:
+    got = _transition(attempt, epochs, scores, threshold)
+    if want is None:
+        assert got is None, f"{why}: expected None, got {got!r}"
+        return
+    assert got is not None and not isinstance(got, (bool, np.bool_)) and isinstance(got, (int, np.integer)), (
+        f"{why}: expected the epoch {want} (an int), got {got!r}")
+    assert int(got) == want, f"{why}: expected epoch {want}, got {int(got)}"
+
+
+_EPOCHS = [0, 50, 100, 150, 200, 250, 300]
+
+
+def _case_simple(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.3, 0.5, 0.7, 0.96, 0.97, 0.99, 1.0], 0.95, 150,
+            "scores cross 0.95 at the 4th checkpoint and stay (the answer is an epoch, not an index)")
+
+
+def _case_stays(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.3, 0.96, 0.8, 0.6, 0.97, 0.98, 0.99], 0.95, 200,
+            "scores touch 0.95 at epoch 50, fall back, and reach it for good at epoch 200 (the first "
+            "crossing is not the transition)")
+
+
+def _case_boundary(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.1, 0.2, 0.95, 0.95, 0.95, 0.95, 0.95], 0.95, 100,
+            "a score exactly at the threshold counts (≥, not >)")
+
+
+def _case_from_start(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.99] * 7, 0.95, 0,
+            "above the threshold from the first checkpoint on: the transition is the first epoch")
+
+
+def _case_last_only(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.1, 0.96, 0.1, 0.96, 0.1, 0.1, 0.96], 0.95, 300,
+            "only the last checkpoint stays above: the transition is the last epoch")
+
+
+def _case_never(attempt: Callable) -> None:
+    _expect(attempt, _EPOCHS, [0.1, 0.96, 0.99, 0.97, 0.98, 0.99, 0.5], 0.95, None,
+            "the score ends below the threshold: no transition (None), however long it was above before")
+    _expect(attempt, _EPOCHS, [0.1] * 7, 0.95, None, "never above the threshold: None")
+
+
+def _case_verdicts(attempt: Callable) -> None:
+    _expect(attempt, [0, 10, 20, 30, 40], [False, True, False, True, True], 0.5, 30,
+            "yes/no verdicts (True = 1) with threshold 0.5")
+
+
+def check_transition_epoch(attempt: Callable[..., int | None], *, quiet: bool = False) -> CheckResult:
+    """Check ``attempt(epochs, scores, threshold)`` → first checkpoint epoch from which
+    ``scores`` stay ≥ ``threshold``, or None."""
+    cases = [
+        Case("a clean transition", _case_simple, "return epochs[k], not k"),
+        Case("a false start", _case_stays, "find the last checkpoint below the threshold; the next one is it"),
+        Case("exactly at the threshold", _case_boundary, "use >= threshold"),
+        Case("above from the start", _case_from_start, "no checkpoint below: epochs[0]"),
+        Case("above only at the end", _case_last_only, "mind the off-by-one at the end"),
+        Case("never for good", _case_never, "if the last score is below the threshold, return None"),
+        Case("yes/no verdicts", _case_verdicts, "True >= 0.5 holds: booleans work like 1 and 0"),
+    ]
+    return check("transition_epoch", attempt, cases, quiet=quiet)
