@@ -54,6 +54,14 @@ def test_plot_latents_and_ax():
     ax = fig.axes[0]
     assert ax.get_title() == "wheel" and ax.get_legend() is not None
     assert ax.get_aspect() == 1.0
+    # held-out points are hollow: their scatter has no face colour
+    hollow = [c for c in ax.collections if len(c.get_offsets()) == p.held_out.sum()]
+    assert hollow and len(hollow[0].get_facecolors()) == 0
+    labelled = plot_latents(z, p.rgb, held_out=p.held_out, hue=p.hue)
+    names = {t.get_text() for t in labelled.axes[0].texts}
+    assert {"red", "green", "blue", "spring green"} <= names
+    with pytest.raises(ValueError, match="hue"):
+        plot_latents(z, p.rgb, hue=p.hue[:3])
     host = Figure()
     axes = host.subplots(1, 2)
     assert plot_latents(z * 3, p.rgb, ax=axes[1]) is host
@@ -65,8 +73,8 @@ def test_training_frame(run):
         fig = check_figure(plot_training_frame(run, index))
         assert len(fig.axes) == 2
         title = fig._suptitle.get_text()
-        assert f"epoch {run.snapshot_epochs[index]}" in title and "hue-order score" in title
-        assert tuple(fig.get_size_inches()) == (8.0, 3.6)
+        assert f"epoch {run.snapshot_epochs[index]}" in title and "trained-arc order" in title
+        assert tuple(fig.get_size_inches()) == (8.0, 3.9)
     # same limits in every frame, so a scrubber does not jump
     assert plot_training_frame(run, 0).axes[0].get_xlim() == plot_training_frame(run, -1).axes[0].get_xlim()
     with pytest.raises(ValueError, match="index"):
@@ -114,3 +122,47 @@ def test_bad_input():
     with pytest.raises(ValueError, match="n must be"):
         plot_hue_wheel(2)
     assert hue_wheel(3).shape == (3, 3)
+
+
+@pytest.fixture(scope="module")
+def histories():
+    from course_lib.color import training_sweep
+
+    kw = dict(epochs=60, checkpoints=[0, 20, 40, 60], progress=False)
+    return {"with": training_sweep([0, 1, 2], normalize=True, **kw),
+            "without": training_sweep([0, 1, 2], normalize=False, **kw)}
+
+
+def test_sweep_history_figures(histories, run):
+    from course_lib.color import plots
+
+    fig = check_figure(plots.plot_rates(histories))
+    assert len(fig.axes) == 2
+    check_figure(plots.plot_rates(histories, {"probe_wheel": "whole wheel"}))
+    check_figure(plots.plot_loss_spread(histories))
+    check_figure(plots.plot_transitions(histories))
+    check_figure(plots.plot_aligned_loss(histories["with"], window=20))
+    fig = check_figure(plots.plot_gallery(histories["without"], [0, 2], titles=["a", "b"]))
+    assert [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]
+    check_figure(plots.plot_strips(run, [0, -1]))
+
+
+def test_sweep_history_figures_bad_input(histories, run):
+    from course_lib.color import plots
+
+    with pytest.raises(ValueError, match="histories"):
+        plots.plot_rates({})
+    with pytest.raises(TypeError, match="SweepHistory"):
+        plots.plot_loss_spread({"x": 3})
+    with pytest.raises(ValueError, match="window"):
+        plots.plot_aligned_loss(histories["with"], window=2)
+    with pytest.raises(ValueError, match="seed"):
+        plots.plot_gallery(histories["with"], [7])
+    with pytest.raises(ValueError, match="epoch"):
+        plots.plot_gallery(histories["with"], [0], epoch=20)
+    with pytest.raises(ValueError, match="titles"):
+        plots.plot_gallery(histories["with"], [0], titles=["a", "b"])
+    with pytest.raises(ValueError, match="indices"):
+        plots.plot_strips(run, [99])
+    with pytest.raises(TypeError, match="TrainingRun"):
+        plots.plot_strips(histories["with"], [0])
