@@ -1,0 +1,77 @@
+"""Chapter 2 — curriculum & anchoring: shape a latent space on purpose, then cut a concept out.
+
+Built so far (the groundwork):
+
+* :mod:`.schedules`    — easings (step, linear, cosine, minimum-jerk), the keyframe
+  :class:`Dopesheet`, the retargetable :class:`Transition` (value, velocity and acceleration stay
+  continuous), and reactive phases (:class:`PlateauTrigger`, :class:`ThresholdTrigger`,
+  :class:`ReactiveSchedule`)
+* :mod:`.regularisers` — unitarity, planarity, separation, anchor and anti-anchor losses, and the
+  soft labels redness and vibrancy
+* :mod:`.crumpling`    — how crumpled a latent colour wheel is (total turning, Fenchel's theorem)
+
+Not yet built (planned for this chapter; none of it exists yet):
+
+* data phases — the curriculum's data per phase (12 hues → 360 hues → widening values), reusing
+  :mod:`course_lib.color.data`
+* models — the 3-D GELU bottleneck and the 4-D normalised, anchored bottleneck
+* training — phased / dopesheet / reactive training with snapshots and caching, the seed sweep
+  measuring how often the wheel crumples with and without a curriculum
+* anchoring — ``anchored_run(seed=0, profile=None)``, the cached anchored colour model (the
+  public name promised in DESIGN.md)
+* intervention — suppressing red at inference, muting red while sparing orange
+* deletion — deleting red's dimension and measuring how fast fine-tuning relearns it
+* transformer — a tiny colour-mixing transformer with the same latent structure
+* plots — dopesheet timelines, per-phase latent grids, error-by-colour tables
+"""
+
+from .crumpling import DEFAULT_THRESHOLD, crumpling, crumpling_report, total_turning
+from .regularisers import (
+    anchor_loss,
+    anti_anchor,
+    planarity,
+    redness,
+    separation,
+    unitarity,
+    vibrancy,
+)
+from .schedules import (
+    EASINGS,
+    Dopesheet,
+    Keyframe,
+    PlateauTrigger,
+    ReactiveSchedule,
+    ThresholdTrigger,
+    Transition,
+    cosine,
+    get_easing,
+    linear,
+    minimum_jerk,
+    step,
+)
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "EASINGS",
+    "Dopesheet",
+    "Keyframe",
+    "PlateauTrigger",
+    "ReactiveSchedule",
+    "ThresholdTrigger",
+    "Transition",
+    "anchor_loss",
+    "anti_anchor",
+    "cosine",
+    "crumpling",
+    "crumpling_report",
+    "get_easing",
+    "linear",
+    "minimum_jerk",
+    "planarity",
+    "redness",
+    "separation",
+    "step",
+    "total_turning",
+    "unitarity",
+    "vibrancy",
+]
