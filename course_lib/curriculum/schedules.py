@@ -106,7 +106,7 @@ def linear(t: ArrayLike) -> Union[float, np.ndarray]:
 
 def cosine(t: ArrayLike) -> Union[float, np.ndarray]:
     """``e(t) = (1 − cos πt)/2``: ``e'(t) = (π/2) sin πt`` is 0 at both ends, ``e''`` is not."""
-    return _out(0.5 - 0.5 * np.cos(np.pi * _progress(t)))
+    return _out(np.clip(0.5 - 0.5 * np.cos(np.pi * _progress(t)), 0.0, 1.0))
 
 
 def minimum_jerk(t: ArrayLike) -> Union[float, np.ndarray]:
@@ -114,7 +114,7 @@ def minimum_jerk(t: ArrayLike) -> Union[float, np.ndarray]:
     both 0 at t = 0 and t = 1. Among all curves from 0 to 1 with zero velocity and acceleration at
     both ends it minimises the integrated squared jerk ∫ e'''(t)² dt (Flash & Hogan, 1985)."""
     t = _progress(t)
-    return _out(t * t * t * (10.0 + t * (-15.0 + 6.0 * t)))
+    return _out(np.clip(t * t * t * (10.0 + t * (-15.0 + 6.0 * t)), 0.0, 1.0))  # rounding
 
 
 #: Easing name → function.
@@ -595,7 +595,8 @@ class ReactiveSchedule:
                                  f"{sorted(unknown)}")
             for name, value in phase.items():
                 _real(value, f"phases[{i}][{name!r}]")
-        triggers = list(trigger) if isinstance(trigger, Sequence) else \
+        many = isinstance(trigger, Sequence) and not isinstance(trigger, str)
+        triggers = list(trigger) if many else \
             [trigger] * max(1, len(phases) - 1)
         if len(triggers) != max(1, len(phases) - 1):
             raise ValueError(f"trigger: need one trigger, or one per advance "
