@@ -177,8 +177,8 @@ def _unit_interval(x: torch.Tensor, name: str) -> torch.Tensor:
 def redness(rgb: torch.Tensor, k: float = 1) -> torch.Tensor:
     """Soft red label ``(r·(1 − g/2 − b/2))^k`` for ``rgb [..., 3]`` in [0, 1] → shape ``[...]``.
 
-    1 for pure red (1, 0, 0), 0 for anything without red, ½ for orange (1, ½, 0) at k = 1;
-    larger ``k`` sharpens the label towards pure red.
+    1 for pure red (1, 0, 0), 0 for anything without red or for white; at k = 1 orange
+    (1, ½, 0) scores ¾ and magenta (1, 0, 1) ½. Larger ``k`` sharpens the label towards pure red.
     """
     rgb = _unit_interval(rgb, "rgb")
     kk = _power(k, "k")
