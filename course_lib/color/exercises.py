@@ -37,7 +37,6 @@ __all__ = [
     "check_normalize",
     "check_predictions",
     "check_winding_number",
-    "label_hues",
     "planted_curves",
     "plot_planted_curves",
     "solution_hsv_to_rgb",
@@ -333,25 +332,6 @@ def planted_curves(n: int = 36, seed: int = 0) -> dict[str, PlantedCurve]:
                            solution_hue_order_score(hue, z), text)
         for name, (z, text) in shapes.items()
     }
-
-
-def label_hues(ax: Any, hue: Any, z: Any, names: Any = ("red", "yellow", "green", "cyan", "blue", "magenta"),
-               *, offset: float = 0.3, fontsize: float = 7.5) -> None:
-    """Write hue names beside the latents of those hues, pushed ``offset`` outwards from the origin.
-
-    Hue is drawn as colour; the names say the same in words, for readers who cannot tell the
-    colours apart. Each name goes to the sample whose hue is nearest (round the circle).
-    """
-    from .spaces import NAMED_HUES
-
-    hue = np.asarray(hue, dtype=np.float64)
-    z = np.asarray(z, dtype=np.float64)
-    for name in names:
-        distance = np.abs((hue - NAMED_HUES[name] + 0.5) % 1.0 - 0.5)
-        p = z[int(np.argmin(distance)), :2]
-        r = float(np.linalg.norm(p))
-        q = p * (r + offset) / r if r > 1e-9 else p
-        ax.text(q[0], q[1], name, ha="center", va="center", fontsize=fontsize, color="0.15")
 
 
 #: The curves whose numbers the reader predicts (with ``planted_curves(12)``).
