@@ -29,7 +29,8 @@ def folded(width=0.2, at=0.3):
     h = HUE
     back = 2 * np.pi * (at - (h - at))
     rest = 2 * np.pi * (at - width + (h - at - width) * (1 - at + width) / (1 - at - width))
-    return ring(np.where((h >= at) & (h < at + width), back, np.where(h >= at + width, rest, THETA)))
+    angle = np.where((h >= at) & (h < at + width), back, np.where(h >= at + width, rest, THETA))
+    return ring(angle)
 
 
 def random_rotation(seed, d=3):

@@ -1,4 +1,4 @@
-"""Regularisers and soft labels: values on hand-computed inputs, gradients (gradcheck), bad input."""
+"""Regularisers and soft labels: hand-computed values, gradients (gradcheck), bad input."""
 
 from __future__ import annotations
 

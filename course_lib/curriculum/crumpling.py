@@ -117,7 +117,8 @@ def _check_smoothing(smoothing: object) -> float:
     return float(smoothing)
 
 
-def total_turning(hue: np.ndarray, z: np.ndarray, smoothing: float = 0.03) -> Union[float, np.ndarray]:
+def total_turning(hue: np.ndarray, z: np.ndarray,
+                  smoothing: float = 0.03) -> Union[float, np.ndarray]:
     """Total turning of the hue-ordered latent loop, in full turns (≥ 1; inf if collapsed).
 
     ``hue`` (N,), ``z`` (..., N, d); samples sharing a hue are averaged first. Returns a float,
@@ -147,7 +148,8 @@ def crumpling_report(hue: np.ndarray, z: np.ndarray, smoothing: float = 0.03,
 
     * ``crumpling``, ``turns`` — as :func:`crumpling` and :func:`total_turning`;
     * ``order``, ``winding`` — hue-order score and winding number in dims 0–1 around the ring's
-      own centre (:func:`course_lib.color.hue_order_score`, :func:`~course_lib.color.winding_number`);
+      own centre (:func:`course_lib.color.hue_order_score`,
+      :func:`~course_lib.color.winding_number`);
     * ``out_of_plane`` — RMS spread along dims 2… over RMS spread in dims 0–1 (both about the
       mean): 0 for a ring flat in dims 0–1; NaN if the ring has no spread in dims 0–1;
     * ``crumpled`` — ``crumpling > threshold``.

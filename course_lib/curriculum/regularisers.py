@@ -118,7 +118,8 @@ def planarity(z: torch.Tensor, keep: int = 2) -> torch.Tensor:
     if isinstance(keep, bool) or not isinstance(keep, int):
         raise TypeError(f"keep must be an int, got {type(keep).__name__}")
     if not 0 <= keep <= z.shape[1]:
-        raise ValueError(f"keep must be in [0, {z.shape[1]}] for z with {z.shape[1]} dims, got {keep}")
+        raise ValueError(f"keep must be in [0, {z.shape[1]}] for z with {z.shape[1]} dims, "
+                         f"got {keep}")
     return (z[:, keep:] ** 2).sum(dim=1).mean()
 
 

@@ -301,7 +301,7 @@ class Dopesheet:
         return f"Dopesheet({len(self.keyframes)} keyframes, parameters={list(self._tracks)})"
 
 
-# --------------------------------------------------------------------------- retargetable transitions
+# ----------------------------------------------------------------------- retargetable transitions
 @dataclass(frozen=True)
 class _Segment:
     """One piece of a transition, from ``start`` (step ``s0``) to ``target`` over ``duration``.
@@ -521,7 +521,8 @@ class PlateauTrigger:
 
     def __repr__(self) -> str:
         return (f"PlateauTrigger(window={self.window}, min_rel_improvement="
-                f"{self.min_rel_improvement}, metric_name={self.metric_name!r}, mode={self.mode!r})")
+                f"{self.min_rel_improvement}, metric_name={self.metric_name!r}, "
+                f"mode={self.mode!r})")
 
 
 class ThresholdTrigger:
@@ -573,10 +574,17 @@ class ReactiveSchedule:
     starting a :class:`Transition` to its new target from its *current* value (retargeting, so an
     advance during an unfinished transition stays smooth), arriving ``duration`` steps later.
     :attr:`advanced_at` records the steps. Triggers are reset at every advance.
+
+    ``min_phase_steps``: metrics reported less than this many steps after the phase began are not
+    fed to the trigger, so a phase is judged only once it has settled (and a shared threshold
+    trigger, still satisfied, does not race through the phases on consecutive updates). With
+    ``easing="step"`` a parameter holds for ``duration`` steps after the trigger, then jumps.
     """
 
-    def __init__(self, phases: Sequence[Mapping[str, float]], trigger: Union[Trigger, Sequence[Trigger]],
-                 duration: Number = 100, easing: str = "minimum_jerk", start_step: Number = 0):
+    def __init__(self, phases: Sequence[Mapping[str, float]],
+                 trigger: Union[Trigger, Sequence[Trigger]],
+                 duration: Number = 100, easing: str = "minimum_jerk", start_step: Number = 0,
+                 min_phase_steps: Number = 0):
         if isinstance(phases, Mapping) or not isinstance(phases, Sequence):
             raise TypeError("phases must be a list of {parameter: target} dicts")
         if len(phases) == 0:
@@ -613,6 +621,10 @@ class ReactiveSchedule:
         self.phases = [dict(p) for p in phases]
         self.triggers = triggers
         start = _real(start_step, "start_step")
+        self.min_phase_steps = _real(min_phase_steps, "min_phase_steps")
+        if self.min_phase_steps < 0:
+            raise ValueError(f"min_phase_steps must be ≥ 0, got {self.min_phase_steps}")
+        self._phase_start = start
         self.transitions = {name: Transition(_real(v, f"phases[0][{name!r}]"),
                                              float(v), start, self.duration, easing)
                             for name, v in first.items()}
@@ -640,6 +652,7 @@ class ReactiveSchedule:
         for name, target in self.phases[self.phase].items():
             self.transitions[name].retarget(float(target), s, self.duration, self.easing)
         self.advanced_at.append(s)
+        self._phase_start = s
         for trig in self.triggers:
             trig.reset()
 
@@ -650,7 +663,7 @@ class ReactiveSchedule:
         if self._last_step is not None and s < self._last_step:
             raise ValueError(f"step must not go backwards: got {s} after {self._last_step}")
         self._last_step = s
-        if self.finished:
+        if self.finished or s - self._phase_start < self.min_phase_steps:
             return False
         trig = self.triggers[min(self.phase, len(self.triggers) - 1)]
         if isinstance(metrics, Mapping):
