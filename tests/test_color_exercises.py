@@ -429,6 +429,32 @@ def calls_course_score(hue, z):
     return color.hue_order_score(hue, z)
 
 
+def score_torch(hue, z):
+    h = torch.as_tensor(hue)
+    zz = torch.as_tensor(z)[torch.argsort(h)]
+    a = torch.atan2(zz[:, 1], zz[:, 0])
+    d = torch.remainder(torch.roll(a, -1) - a + torch.pi, 2 * torch.pi) - torch.pi
+    return torch.maximum((d > 0).double().mean(), (d < 0).double().mean())  # a 0-d tensor
+
+
+def winding_unwrap(hue, z):
+    a = _angles_in_hue_order(hue, z)
+    u = np.unwrap(np.append(a, a[0]))
+    return round((u[-1] - u[0]) / (2 * np.pi))
+
+
+def winding_complex(hue, z):
+    c = (z[:, 0] + 1j * z[:, 1])[np.argsort(hue)]
+    return np.rint(np.angle(np.roll(c, -1) / c).sum() / (2 * np.pi))  # a numpy float, whole
+
+
+def test_other_right_ways_pass():
+    assert check_hue_order_score(score_torch, quiet=True).passed
+    assert check_winding_number(winding_unwrap, quiet=True).passed
+    assert check_winding_number(winding_complex, quiet=True).passed
+    assert check_winding_number(lambda h, z: torch.tensor(solution_winding_number(h, z)), quiet=True).passed
+
+
 def test_score_solutions_pass():
     assert check_hue_order_score(solution_hue_order_score, quiet=True).passed
 

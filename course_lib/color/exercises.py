@@ -392,9 +392,17 @@ def _measure(attempt: Callable, curve: PlantedCurve, name: str, *, shuffle: bool
     return out
 
 
+def _scalar(out: Any) -> Any:
+    """A one-element numpy array or torch tensor, or a numpy scalar, as a Python number."""
+    if isinstance(out, torch.Tensor) and out.numel() == 1:
+        return out.item()
+    if isinstance(out, (np.ndarray, np.generic)) and out.size == 1:
+        return out.item()
+    return out
+
+
 def _as_whole_number(out: Any) -> int:
-    if hasattr(out, "item") and getattr(out, "size", 1) == 1:
-        out = out.item()
+    out = _scalar(out)
     assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
         f"return a number, got {type(out).__name__}"
     )
@@ -467,9 +475,7 @@ def _score_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Cal
         curves = planted_curves(n)
         for name in names:
             c = curves[name]
-            out = _measure(attempt, c, "hue_order_score", shuffle=shuffle)
-            if hasattr(out, "item") and getattr(out, "size", 1) == 1:
-                out = out.item()
+            out = _scalar(_measure(attempt, c, "hue_order_score", shuffle=shuffle))
             assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
                 f"return a number, got {type(out).__name__}"
             )
