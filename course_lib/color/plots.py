@@ -580,8 +580,9 @@ def plot_strips(run: Any, indices: Sequence[int]) -> Figure:
                   interpolation="nearest")
         for j, name in zip(ends, ("149°", "241°")):
             a = float(np.degrees(np.arctan2(run.probe_latents[i][j, 1], run.probe_latents[i][j, 0])) % 360)
-            ax.plot([a, a], [row - 0.45, row + 0.45], color="black", lw=1.4)
-            ax.text(a, row + 0.47, name, ha="center", va="bottom", fontsize=7.5)
+            ax.plot([a, a], [row - 0.4, row + 0.4], color="black", lw=1.6)
+            ax.text(a, row, name, ha="center", va="center", fontsize=8,
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="black", lw=0.6))
     ax.set_yticks(range(len(indices)), [f"epoch {run.snapshot_epochs[i]}" for i in indices], fontsize=9)
     ax.set_ylim(len(indices) - 0.4, -0.7)
     ax.set_xlim(0, 360)
