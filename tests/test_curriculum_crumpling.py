@@ -63,6 +63,18 @@ def test_uneven_hue_spacing_does_not_count():
     assert crumpling(HUE, ring(angle)) == pytest.approx(0.0, abs=1e-9)
 
 
+def test_convex_polygons_with_sharp_corners_score_zero():
+    """ReLU encoders map the hue circle to piecewise-linear loops: corners are not crumples."""
+    corners = 2 * np.pi * np.arange(6) / 6
+    hexagon = np.stack([np.cos(corners), np.sin(corners)], 1)
+    side = np.floor(HUE * 6).astype(int)
+    frac = (HUE * 6 - side)[:, None]
+    z = (1 - frac) * hexagon[side] + frac * hexagon[(side + 1) % 6]
+    assert crumpling(HUE, z) == pytest.approx(0.0, abs=1e-9)
+    square = np.clip(1.5 * ring()[:, :2], -1, 1)
+    assert crumpling(HUE, square) == pytest.approx(0.0, abs=1e-9)
+
+
 def test_a_cone_of_brightness_rings_is_averaged_per_hue():
     hue = np.concatenate([HUE, HUE])
     z = np.concatenate([ring(radius=1.0), ring(radius=0.8, lift=np.full(N, -0.3))])

@@ -165,6 +165,13 @@ def test_gradcheck_soft_labels():
     assert torch.autograd.gradcheck(lambda x: vibrancy(rgb_to_hsv(x)), (rgb,))
 
 
+def test_a_latent_at_the_origin_gives_finite_gradients():
+    z = torch.zeros(3, 3, requires_grad=True)
+    a = torch.ones(3)
+    (unitarity(z) + separation(z) + anchor_loss(z, a) + anti_anchor(z, a)).backward()
+    assert torch.isfinite(z.grad).all()
+
+
 def test_gradients_flow_on_the_training_device_dtype():
     z = torch.randn(10, 3, requires_grad=True)
     total = unitarity(z) + 0.1 * planarity(z) + separation(z) + anchor_loss(z, torch.ones(3))
@@ -178,7 +185,7 @@ def test_bad_latents_are_named():
         unitarity(np.zeros((3, 2)))
     with pytest.raises(TypeError, match="z must be a floating-point tensor"):
         planarity(torch.zeros(3, 2, dtype=torch.long))
-    with pytest.raises(ValueError, match="z must have 2 dims"):
+    with pytest.raises(ValueError, match="z must be 2-D"):
         unitarity(torch.zeros(3))
     with pytest.raises(ValueError, match="z contains NaN"):
         separation(torch.tensor([[1.0, float("nan")], [0.0, 1.0]]))
@@ -214,7 +221,7 @@ def test_bad_anchors_and_weights_are_named():
         anchor_loss(z, torch.ones(3), torch.ones(5))
     with pytest.raises(ValueError, match="weights must be ≥ 0"):
         anti_anchor(z, torch.ones(3), torch.tensor([1.0, -1.0, 0.0, 0.0]))
-    with pytest.raises(ValueError, match="weights must have 1 dims"):
+    with pytest.raises(ValueError, match="weights must be 1-D"):
         anti_anchor(z, torch.ones(3), torch.ones(4, 1))
 
 

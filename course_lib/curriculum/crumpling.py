@@ -19,8 +19,8 @@ the hues are spaced along the ring. A latent set collapsed to a single point sco
 Raw turning is noise-sensitive (tiny jitter between neighbouring latents turns the path back and
 forth), so the loop is first resampled at equal arc length and smoothed with a periodic Gaussian
 of width ``smoothing`` × its length (default 3%: jitter of a few % of the radius scores ≲ 0.05,
-folds spanning ≳ 10% of the hues survive). Gaussian smoothing does not dent a convex loop, so a
-clean wheel still scores 0.
+folds spanning ≳ 10% of the hues survive). Smoothing keeps a flat convex loop flat and convex
+(tests: circles, ellipses, unevenly spaced hues, polygons), so a clean wheel still scores 0.
 
 :func:`crumpling_report` adds the planar view from :mod:`course_lib.color.metrics` (hue order and
 winding in dims 0–1 around the ring's own centre) and how far the ring leaves that plane.

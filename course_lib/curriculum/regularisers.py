@@ -44,7 +44,7 @@ def _tensor(x: object, name: str, ndim: Optional[int] = None, last: Optional[int
     if not x.dtype.is_floating_point:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
     if ndim is not None and x.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dims, got shape {tuple(x.shape)}")
+        raise ValueError(f"{name} must be {ndim}-D, got shape {tuple(x.shape)}")
     if last is not None and (x.ndim == 0 or x.shape[-1] != last):
         raise ValueError(f"{name} must have shape [..., {last}], got {tuple(x.shape)}")
     if x.ndim >= 1 and x.shape[0] < min_rows:
