@@ -201,8 +201,10 @@ class Dopesheet:
     >>> sheet = Dopesheet([Keyframe(0, {"lr": 0.0, "planar": 0.1}),
     ...                    Keyframe(100, {"lr": 0.01}, easing="linear"),
     ...                    Keyframe(1000, {"planar": 0.0})])
-    >>> sheet.values(50)
-    {'lr': 0.005, 'planar': 0.1}
+    >>> sheet.values(500)
+    {'lr': 0.01, 'planar': 0.05}
+    >>> sheet.value("lr", 50)
+    0.005
 
     A parameter follows only the keyframes that set it: between two of them (steps ``s₀ < s₁``,
     values ``v₀, v₁``) its value is ``v₀ + (v₁ − v₀)·e((s − s₀)/(s₁ − s₀))`` with ``e`` the
