@@ -297,7 +297,9 @@ def cached_bottleneck(
     kwargs = dict(normalize=bool(normalize), epochs=int(epochs), lr=float(lr), seed=int(seed),
                   latent_dim=int(latent_dim), hidden=int(hidden), n_snapshots=int(n_snapshots))
     _check_common(normalize, epochs, lr, latent_dim, hidden)
-    config = dict(kwargs, data="bottleneck_dataset()")
+    # "records": what a run stores; entries cached before strips and reconstructions were recorded
+    # have no such key, so they are recomputed rather than loaded without them
+    config = dict(kwargs, data="bottleneck_dataset()", records="latents+recon+strip")
     return cache.cached("color-bottleneck", config,
                         lambda: train_bottleneck(**kwargs, progress=progress))
 
