@@ -5,17 +5,29 @@ raises ``AssertionError`` with a specific message when the attempt is wrong; the
 is reported together with its hint. :func:`check` never raises because of the attempt — an
 exception inside the reader's code is reported as a failed case, so a notebook keeps running.
 
-Convention in the notebooks: the exercise cell holds a scaffold and calls the checker; the solution
-sits in the next cell, collapsed (``hide-input`` in the book, ``source_hidden`` in Jupyter), and a
-hidden cell asserts that the solution passes and a known-wrong answer fails.
+Two wrong answers look right on every value, so checkers can also watch *how* an attempt computes:
+
+* :func:`forbid` — while an attempt runs, the course's own implementation of the exercise (and any
+  other function named) raises instead of answering, however the attempt reached it;
+* :func:`assert_no_python_loop` — counts the Python lines an attempt executes on a small and a large
+  input: a loop over samples runs more lines on more samples, vectorised code the same number.
+  Lines, not seconds, so the verdict does not depend on how busy the machine is.
+
+Convention in the notebooks (README, "The standard a chapter is held to"): the reader's stub is a
+code cell tagged ``exercise`` that calls the checker; the reference solution is the next code cell,
+tagged ``solution`` and ``hide-input``, defining the same names. Checkers' tests against subtle wrong
+answers live in ``tests/``; hidden cells never assert anything about the reader's stub.
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import importlib
+import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
 #: Marks drawn from fonts every system has (DejaVu, Liberation), unlike emoji: on a machine without
@@ -106,3 +118,100 @@ def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
                 case.hint, i, len(cases),
             )
     return CheckResult(name, True, f"all {len(cases)} checks passed", "", len(cases), len(cases))
+
+
+# --------------------------------------------------------------------------- how an attempt computes
+
+
+def _raiser_code(label: str) -> Any:
+    """The code object of a function that refuses to answer, naming ``label``."""
+    namespace: dict[str, Any] = {}
+    message = f"your function calls {label} — the exercise is to write it yourself (numpy/torch operations are fine)"
+    exec(f"def _refused(*args, **kwargs):\n    raise AssertionError({message!r})\n", namespace)
+    return namespace["_refused"].__code__
+
+
+def _resolve(path: str) -> tuple[Callable, str] | None:
+    """``"module:qualname"`` → (the function, how to name it); None if it does not exist."""
+    module_name, _, qualname = path.rpartition(":")
+    if not module_name or not qualname:
+        raise ValueError(f"paths must look like 'package.module:function', got {path!r}")
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):  # a function that does not exist cannot be called
+        return None
+    if not (callable(obj) and hasattr(obj, "__code__")) or obj.__code__.co_freevars:
+        return None  # a closure's code cannot be swapped for one without free variables
+    mine = module_name.split(".")[0] == __name__.split(".")[0]
+    label = f"the course's own {qualname.split('.')[-1]}" if mine else f"{module_name}.{qualname}"
+    return obj, label
+
+
+@contextlib.contextmanager
+def forbid(paths: Iterable[str]) -> Iterator[None]:
+    """While inside, each function at ``paths`` (``"package.module:qualname"``) raises when called.
+
+    The functions' code objects are swapped, so every route to them is caught: the module
+    attribute, a name imported earlier with ``from … import``, a bound method, a helper that calls
+    them. Paths that do not resolve are skipped. Everything is restored on exit, whatever happened.
+    """
+    if isinstance(paths, str):
+        raise TypeError("paths must be a collection of 'module:function' strings, not one string")
+    found = [hit for hit in (_resolve(p) for p in paths) if hit is not None]
+    saved = [(func, func.__code__) for func, _ in found]
+    try:
+        for func, label in found:
+            func.__code__ = _raiser_code(label)
+        yield
+    finally:
+        for func, code in saved:
+            func.__code__ = code
+
+
+def lines_run(attempt: Callable, *args: Any) -> tuple[Any, int]:
+    """``attempt(*args)`` and the number of Python lines it executed (``sys.settrace``).
+
+    The previous trace function (a debugger, coverage) is restored afterwards.
+    """
+    lines = 0
+
+    def on_line(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal lines
+        if event == "line":
+            lines += 1
+        return on_line
+
+    previous = sys.gettrace()
+    sys.settrace(lambda frame, event, arg: on_line)
+    try:
+        out = attempt(*args)
+    finally:
+        sys.settrace(previous)
+    return out, lines
+
+
+def assert_no_python_loop(
+    attempt: Callable,
+    make_args: Callable[[int], tuple],
+    *,
+    small: int = 20,
+    large: int = 2000,
+    slack: int = 300,
+    what: str = "samples",
+) -> None:
+    """Fail (AssertionError) if ``attempt`` loops over its ``what`` in Python.
+
+    ``make_args(n)`` builds the attempt's arguments for ``n`` samples. A per-sample loop runs at
+    least ``large − small`` more lines on ``large`` samples than on ``small``; vectorised code runs
+    the same lines whatever the size, so a difference under ``slack`` passes.
+    """
+    if not 0 < small < large or not 0 < slack < large - small:
+        raise ValueError(f"need 0 < small < large and 0 < slack < large - small; got {small}, {large}, {slack}")
+    _, few = lines_run(attempt, *make_args(small))
+    _, many = lines_run(attempt, *make_args(large))
+    assert many - few < slack, (
+        f"your code ran {few} Python lines on {small} {what} but {many} on {large}: it loops over the "
+        f"{what} in Python (a for loop, a comprehension, np.vectorize or a key= function)"
+    )

@@ -13,10 +13,8 @@ from course_lib.color import (
     TrainingRun,
     bottleneck_dataset,
     cached_bottleneck,
-    cached_seed_sweep,
     hue_order_score,
     probe_wheel,
-    seed_sweep,
     settings,
     snapshot_schedule,
     train_bottleneck,
@@ -89,8 +87,8 @@ def test_training_is_deterministic_and_snapshots_have_shapes():
 
 def test_short_run_forms_a_wheel():
     run = train_bottleneck(seed=0, **FAST)
-    summary = run.summary()
-    assert summary["hue_order"] >= 0.95 and abs(summary["winding"]) == 1
+    report = run.report()
+    assert report["trained_wheel"] and report["probe_wheel"]
     assert run.losses[-1] < run.losses[0] / 5
     assert run.final_mse < 0.03
     assert run.hue_order(0) < 0.9  # the untrained model has no wheel yet
@@ -99,7 +97,7 @@ def test_short_run_forms_a_wheel():
     with torch.no_grad():
         _, z = model(torch.as_tensor(probe_wheel().rgb, dtype=torch.float32))
     np.testing.assert_allclose(z.numpy(), run.probe_latents[-1], atol=1e-6)
-    assert hue_order_score(run.probe_hue, z.numpy()) == summary["hue_order"]
+    assert hue_order_score(run.probe_hue, z.numpy()) == run.hue_order()
 
 
 def test_training_accepts_data_and_validates():
@@ -138,37 +136,6 @@ def test_cached_bottleneck(tmp_path, monkeypatch):
     assert isinstance(second.model(), ColorAutoencoder)
 
 
-def test_seed_sweep_matches_independent_training():
-    epochs = 120
-    results = seed_sweep([0, 5], normalize=True, epochs=epochs, lr=3e-3, progress=False)
-    assert [r["seed"] for r in results] == [0, 5]
-    for r in results:
-        single = train_bottleneck(seed=r["seed"], epochs=epochs, lr=3e-3, n_snapshots=2, progress=False)
-        assert r["recon_mse"] == pytest.approx(single.final_mse, rel=1e-4, abs=1e-7)
-        np.testing.assert_allclose(r["probe_latents"], single.probe_latents[-1], atol=1e-4)
-        assert r["hue_order"] == pytest.approx(single.hue_order(), abs=0.01)
-        assert set(r) >= {"seed", "hue_order", "winding", "recon_mse", "is_wheel", "is_loop",
-                          "hue_order_seen", "probe_mse", "probe_latents"}
-
-
-def test_cached_seed_sweep(tmp_path, monkeypatch):
-    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    first = cached_seed_sweep(range(2), normalize=False, epochs=5, progress=False)
-    monkeypatch.setattr(train_mod, "seed_sweep", lambda *a, **k: pytest.fail("recomputed"))
-    second = cached_seed_sweep([0, 1], normalize=False, epochs=5, progress=False)
-    assert [r["recon_mse"] for r in first] == [r["recon_mse"] for r in second]
-    np.testing.assert_array_equal(first[1]["probe_latents"], second[1]["probe_latents"])
-
-
-def test_seed_sweep_validation():
-    with pytest.raises(TypeError, match="seeds"):
-        seed_sweep(3, normalize=True, epochs=2, progress=False)
-    with pytest.raises(ValueError, match="empty"):
-        seed_sweep([], normalize=True, epochs=2, progress=False)
-    with pytest.raises(ValueError, match="distinct"):
-        seed_sweep([1, 1], normalize=True, epochs=2, progress=False)
-
-
 def test_profile_settings():
     assert set(PROFILE_SETTINGS) == {"quick", "standard", "full"}
     for s in PROFILE_SETTINGS.values():
@@ -183,7 +150,6 @@ def test_decode_circle():
     model = ColorAutoencoder()
     strip = model.decode_circle(36)
     assert strip.shape == (36, 3) and torch.all((strip > 0) & (strip < 1))
-    t = torch.tensor(0.0)
     want = model.decode(torch.tensor([[1.0, 0.0]]))
     assert torch.allclose(strip[0], want[0])
     off = model.decode_circle(4, radius=2.0, center=(1.0, -1.0))

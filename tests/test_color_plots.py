@@ -17,7 +17,6 @@ from course_lib.color import (  # noqa: E402
     plot_hue_wheel,
     plot_latents,
     plot_rgb_cube,
-    plot_sweep,
     plot_training_frame,
     probe_wheel,
     rgb_cube,
@@ -81,19 +80,6 @@ def test_training_frame(run):
         plot_training_frame(run, 99)
     with pytest.raises(TypeError, match="run must be a TrainingRun"):
         plot_training_frame({"losses": []}, 0)
-
-
-def test_sweep_plot():
-    with_norm = [{"seed": i, "is_wheel": i != 3, "is_loop": True} for i in range(8)]
-    without = [{"seed": i, "is_wheel": i % 2 == 0, "is_loop": i != 1} for i in range(8)]
-    fig = check_figure(plot_sweep(with_norm, without))
-    heights = [bar.get_height() for bar in fig.axes[0].patches]
-    assert heights[:2] == [7 / 8, 4 / 8]
-    check_figure(plot_sweep([{"is_wheel": True}], [{"is_wheel": False}]))
-    with pytest.raises(ValueError, match="results_with"):
-        plot_sweep([], without)
-    with pytest.raises(ValueError, match="is_wheel"):
-        plot_sweep(with_norm, [{"seed": 0}])
 
 
 def test_bad_input():

@@ -1,6 +1,11 @@
+import sys
+
+import numpy as np
 import pytest
 
-from course_lib.exercises import PASS_MARK, Case, CheckResult, check
+import course_lib.color.metrics as metrics
+from course_lib.color.metrics import winding_number as winding_alias
+from course_lib.exercises import PASS_MARK, Case, CheckResult, assert_no_python_loop, check, forbid, lines_run
 
 
 def _is_square(f):
@@ -59,3 +64,54 @@ def test_misuse_raises():
     with pytest.raises(ValueError, match="name"):
         check("", lambda x: x, CASES)
     assert isinstance(check("square", lambda x: x * x, CASES, quiet=True), CheckResult)
+
+
+# --------------------------------------------------------------------------- how an attempt computes
+
+def test_forbid_catches_every_route_and_restores():
+    hue = np.linspace(0, 1, 12, endpoint=False)
+    z = np.column_stack([np.cos(2 * np.pi * hue), np.sin(2 * np.pi * hue)])
+    before = metrics.winding_number.__code__
+    with forbid(["course_lib.color.metrics:winding_number", "numpy:no_such_function"]):
+        for route in (metrics.winding_number, winding_alias):  # module attribute, earlier import
+            with pytest.raises(AssertionError, match="course's own winding_number"):
+                route(hue, z)
+    assert metrics.winding_number.__code__ is before and winding_alias(hue, z) == 1
+    with pytest.raises(RuntimeError), forbid(["course_lib.color.metrics:winding_number"]):
+        raise RuntimeError("the attempt crashed")
+    assert winding_alias(hue, z) == 1  # restored after an exception too
+
+
+def test_forbid_names_other_libraries_by_their_path():
+    import matplotlib.colors
+
+    with forbid(["matplotlib.colors:hsv_to_rgb"]):
+        with pytest.raises(AssertionError, match="calls matplotlib.colors.hsv_to_rgb"):
+            matplotlib.colors.hsv_to_rgb(np.zeros((1, 3)))
+
+
+def test_forbid_rejects_bad_paths():
+    with pytest.raises(TypeError, match="collection"):
+        with forbid("course_lib.color.metrics:winding_number"):
+            pass
+    with pytest.raises(ValueError, match="module:function"):
+        with forbid(["winding_number"]):
+            pass
+
+
+def test_loop_check_tells_loops_from_vectorised_code():
+    def vectorised(x):
+        return np.cumsum(x * 2)
+
+    def looped(x):
+        return [v * 2 for v in x]
+
+    make = lambda n: (np.arange(n, dtype=float),)  # noqa: E731
+    assert_no_python_loop(vectorised, make)
+    with pytest.raises(AssertionError, match="loops over the samples"):
+        assert_no_python_loop(looped, make)
+    with pytest.raises(ValueError):
+        assert_no_python_loop(vectorised, make, small=10, large=5)
+    tracer = sys.gettrace()
+    out, lines = lines_run(looped, np.arange(3.0))
+    assert out == [0.0, 2.0, 4.0] and lines >= 3 and sys.gettrace() is tracer

@@ -5,7 +5,7 @@ import ast
 
 import pytest
 from nbtools import (
-    EXERCISE, NOTEBOOKS, SOLUTION, ROOT, as_python, code_cells, defined_names, exercise_pairs,
+    NOTEBOOKS, SOLUTION, ROOT, as_python, code_cells, defined_names, exercise_pairs,
     imported_modules, load, non_core_imports, source, tags, with_solutions,
 )
 

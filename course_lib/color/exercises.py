@@ -4,44 +4,38 @@
 * :func:`check_winding_number` — count how often latents go round the origin as hue goes round once.
 * :func:`check_hue_order_score` — the fraction of hue-consecutive steps that turn the dominant way.
 * :func:`check_predictions` — predict both numbers for the curves of :func:`planted_curves`.
-* :func:`check_normalize` — write the L2-normalising bottleneck (a function or ``nn.Module``).
 
 Each checker runs a list of :class:`course_lib.exercises.Case` against the reader's attempt and
 reports the first failure with a hint; it never raises because of the attempt.
 
-Two wrong answers look right on every value, so the checkers watch *how* the attempt computes
-(:func:`_watched_call`): it runs the attempt under ``sys.settrace``, counting the Python lines it
-executes (a loop over samples runs more lines on a bigger input; vectorised code runs the same
-number) and noting any call into the course's own implementation (which is also swapped, for the
-duration of the call, for a function that says so).
+Two wrong answers look right on every value, so the checkers also watch *how* the attempt computes,
+with :func:`course_lib.exercises.forbid` (the course's own implementation refuses to answer while
+the attempt runs) and :func:`course_lib.exercises.assert_no_python_loop` (a loop over samples runs
+more Python lines on a bigger input; vectorised code runs the same number).
 """
 
 from __future__ import annotations
 
 import colorsys
-import sys
 from dataclasses import dataclass
-from types import CodeType, ModuleType
 from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, check
+from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
 
 __all__ = [
     "PREDICTION_CURVES",
     "PlantedCurve",
     "check_hsv_to_rgb",
     "check_hue_order_score",
-    "check_normalize",
     "check_predictions",
     "check_winding_number",
     "planted_curves",
     "plot_planted_curves",
     "solution_hsv_to_rgb",
     "solution_hue_order_score",
-    "solution_normalize",
     "solution_winding_number",
 ]
 
@@ -62,12 +56,6 @@ def solution_hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
         return v - v * s * np.clip(np.minimum(k, 4 - k), 0, 1)
 
     return np.stack([channel(5), channel(3), channel(1)], axis=1)
-
-
-def solution_normalize(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Put every latent on the unit circle: z / max(‖z‖, eps) along the last dim."""
-    norm = z.norm(dim=-1, keepdim=True)  # keepdim: shape [..., 1] broadcasts against [..., d]
-    return z / norm.clamp_min(eps)  # eps: the zero vector stays 0 instead of 0/0 = NaN
 
 
 def _hue_steps(hue: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -93,106 +81,15 @@ def solution_hue_order_score(hue: np.ndarray, z: np.ndarray) -> float:
     return max(int(np.sum(steps > 0)), int(np.sum(steps < 0))) / len(steps)
 
 
-# --------------------------------------------------------------------------- watching how an attempt computes
-
-
-@dataclass(frozen=True)
-class _Forbidden:
-    """A function the reader must not call: its name for messages, where it is looked up, its code."""
-
-    label: str
-    places: tuple[tuple[str, str], ...]  # (module name, attribute) pairs to swap during the call
-    code: CodeType
-
-
-def _course_function(label: str, func: Callable, *places: tuple[str, str]) -> _Forbidden:
-    return _Forbidden(label, tuple(places), func.__code__)
-
-
-#: A per-sample Python loop on LOOP_LARGE samples runs at least LOOP_LARGE − LOOP_SMALL more lines
-#: than on LOOP_SMALL samples; vectorised code runs the same lines whatever the size.
-LOOP_SMALL, LOOP_LARGE, LOOP_SLACK = 20, 2000, 300
-
-
-def _refusal(label: str) -> Callable[..., Any]:
-    def refused(*args: Any, **kwargs: Any) -> Any:
-        raise AssertionError(f"you called the course's own {label} — write your own")
-
-    return refused
-
-
-def _watched_call(attempt: Callable, args: tuple, forbidden: tuple[_Forbidden, ...] = ()) -> tuple[Any, int]:
-    """Call ``attempt(*args)``; return its result and the number of Python lines it executed.
-
-    During the call each forbidden function is swapped, where it is looked up by module attribute,
-    for one that raises; a call reaching its code any other way (an alias imported earlier) is
-    seen by the tracer. Everything is restored in ``finally``, whatever the attempt does.
-    """
-    codes = {f.code: f.label for f in forbidden}
-    called: list[str] = []
-    lines = 0
-
-    def on_line(frame: Any, event: str, arg: Any) -> Any:
-        nonlocal lines
-        if event == "line":
-            lines += 1
-        return on_line
-
-    def on_call(frame: Any, event: str, arg: Any) -> Any:
-        label = codes.get(frame.f_code)
-        if label is not None:
-            called.append(label)
-        return on_line
-
-    swapped: list[tuple[ModuleType, str, Any]] = []
-    previous = sys.gettrace()
-    try:
-        for f in forbidden:
-            for module_name, attr in f.places:
-                module = sys.modules.get(module_name)
-                if module is not None and hasattr(module, attr):
-                    swapped.append((module, attr, getattr(module, attr)))
-                    setattr(module, attr, _refusal(f.label))
-        sys.settrace(on_call)
-        out = attempt(*args)
-    finally:
-        sys.settrace(previous)
-        for module, attr, original in reversed(swapped):
-            setattr(module, attr, original)
-    if called:
-        raise AssertionError(f"you called the course's own {called[0]} — write your own")
-    return out, lines
-
-
-def _assert_no_sample_loop(attempt: Callable, make_args: Callable[[int], tuple],
-                           forbidden: tuple[_Forbidden, ...]) -> None:
-    _, small = _watched_call(attempt, make_args(LOOP_SMALL), forbidden)
-    _, large = _watched_call(attempt, make_args(LOOP_LARGE), forbidden)
-    assert large - small < LOOP_SLACK, (
-        f"your code ran {small} Python lines on {LOOP_SMALL} samples but {large} on {LOOP_LARGE}: "
-        "it loops over the samples in Python (a for loop, a comprehension, np.vectorize or a key= "
-        "function)"
-    )
-
-
 # --------------------------------------------------------------------------- hsv_to_rgb checker
 
 
-def _hsv_forbidden() -> tuple[_Forbidden, ...]:
-    import matplotlib.colors
-
-    from . import spaces
-
-    return (
-        _course_function("hsv_to_rgb (course_lib.color.hsv_to_rgb)", spaces.hsv_to_rgb,
-                         ("course_lib.color.spaces", "hsv_to_rgb"), ("course_lib.color", "hsv_to_rgb")),
-        _course_function("matplotlib.colors.hsv_to_rgb", matplotlib.colors.hsv_to_rgb,
-                         ("matplotlib.colors", "hsv_to_rgb")),
-    )
+_HSV_OWN = ("course_lib.color.spaces:hsv_to_rgb", "matplotlib.colors:hsv_to_rgb")
 
 
 def _rgb_of(attempt: Callable, hsv: np.ndarray) -> np.ndarray:
-    out, _ = _watched_call(attempt, (hsv.copy(),), _hsv_forbidden())
+    with forbid(_HSV_OWN):
+        out = attempt(hsv.copy())
     assert out is not None, "your function returned None — did you forget `return`?"
     if isinstance(out, torch.Tensor):
         out = out.detach().cpu().numpy()
@@ -255,7 +152,8 @@ def _case_wrap(attempt: Callable) -> None:
 
 def _case_hsv_no_loop(attempt: Callable) -> None:
     rng = np.random.default_rng(5)
-    _assert_no_sample_loop(attempt, lambda n: (rng.random((n, 3)),), _hsv_forbidden())
+    with forbid(_HSV_OWN):
+        assert_no_python_loop(attempt, lambda n: (rng.random((n, 3)),))
 
 
 HSV_TO_RGB_CASES: list[Case] = [
@@ -371,23 +269,16 @@ def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICT
 # --------------------------------------------------------------------------- winding number and hue-order score checkers
 
 
-def _metric_forbidden(name: str) -> tuple[_Forbidden, ...]:
-    from . import metrics
-
-    label = f"{name} (course_lib.color.{name})"
-    found = [_course_function(label, getattr(metrics, name),
-                              ("course_lib.color.metrics", name), ("course_lib.color", name))]
-    for helper in ("_ordered_steps", "is_wheel"):  # the course's helpers that compute the same thing
-        func = getattr(metrics, helper, None)
-        if callable(func) and hasattr(func, "__code__"):
-            found.append(_course_function(label, func, ("course_lib.color.metrics", helper)))
-    return tuple(found)
+def _metric_own(name: str) -> tuple[str, ...]:
+    """The course's functions that compute metric ``name`` (or its steps) for the reader."""
+    return tuple(f"course_lib.color.metrics:{f}" for f in (name, "_ordered_steps", "is_wheel"))
 
 
 def _measure(attempt: Callable, curve: PlantedCurve, name: str, *, shuffle: bool = True) -> Any:
     """The attempt's answer on ``curve``, its rows shuffled (hue and z together)."""
     order = np.random.default_rng(len(curve.hue)).permutation(len(curve.hue)) if shuffle else slice(None)
-    out, _ = _watched_call(attempt, (curve.hue[order].copy(), curve.z[order].copy()), _metric_forbidden(name))
+    with forbid(_metric_own(name)):
+        out = attempt(curve.hue[order].copy(), curve.z[order].copy())
     assert out is not None, "your function returned None — did you forget `return`?"
     return out
 
@@ -423,10 +314,14 @@ def _winding_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[C
     return test
 
 
+def _noisy_wheel_args(n: int) -> tuple[np.ndarray, np.ndarray]:
+    curve = planted_curves(n)["noisy wheel"]
+    return curve.hue, curve.z
+
+
 def _case_winding_no_loop(attempt: Callable) -> None:
-    _assert_no_sample_loop(attempt, lambda n: (planted_curves(n)["noisy wheel"].hue,
-                                               planted_curves(n)["noisy wheel"].z),
-                           _metric_forbidden("winding_number"))
+    with forbid(_metric_own("winding_number")):
+        assert_no_python_loop(attempt, _noisy_wheel_args)
 
 
 def _case_winding_float_error(attempt: Callable) -> None:
@@ -488,9 +383,8 @@ def _score_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Cal
 
 
 def _case_score_no_loop(attempt: Callable) -> None:
-    _assert_no_sample_loop(attempt, lambda n: (planted_curves(n)["noisy wheel"].hue,
-                                               planted_curves(n)["noisy wheel"].z),
-                           _metric_forbidden("hue_order_score"))
+    with forbid(_metric_own("hue_order_score")):
+        assert_no_python_loop(attempt, _noisy_wheel_args)
 
 
 SCORE_CASES: list[Case] = [
@@ -568,78 +462,3 @@ PREDICTION_CASES: list[Case] = [
 def check_predictions(predictions: Mapping[str, tuple[int, float]], *, quiet: bool = False) -> CheckResult:
     """Check predicted ``{curve: (winding number, hue-order score)}`` for ``planted_curves(12)``."""
     return check("predictions", predictions, PREDICTION_CASES, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- normalize checker
-
-
-def _normalized(attempt: Callable, z: torch.Tensor) -> torch.Tensor:
-    out = attempt(z.clone())
-    assert out is not None, "your function returned None — did you forget `return`?"
-    assert isinstance(out, torch.Tensor), f"expected a torch tensor, got {type(out).__name__}"
-    assert out.shape == z.shape, f"expected the input's shape {tuple(z.shape)}, got {tuple(out.shape)}"
-    return out
-
-
-def _latents(*shape: int) -> torch.Tensor:
-    g = torch.Generator().manual_seed(7)
-    return torch.randn(*shape, generator=g) * 3
-
-
-def _case_unit_norm(attempt: Callable) -> None:
-    z = _latents(32, 2)
-    norms = _normalized(attempt, z).norm(dim=-1)
-    worst = float((norms - 1).abs().max())
-    assert worst < 1e-5, f"every row should have length 1; one has length {1 + worst:.4f} (or {1 - worst:.4f})"
-
-
-def _case_direction(attempt: Callable) -> None:
-    z = _latents(32, 2)
-    out = _normalized(attempt, z)
-    cos = torch.nn.functional.cosine_similarity(out, z, dim=-1)
-    assert bool((cos > 1 - 1e-5).all()), (
-        f"each output must point the same way as its input (cosine similarity 1); lowest is {float(cos.min()):.3f}"
-    )
-
-
-def _case_batch_shape(attempt: Callable) -> None:
-    z = _latents(4, 5, 3)
-    out = _normalized(attempt, z)
-    norms = out.norm(dim=-1)
-    assert torch.allclose(norms, torch.ones_like(norms), atol=1e-5), (
-        "with input of shape (4, 5, 3) each length-3 vector (the last dim) should have norm 1"
-    )
-
-
-def _case_zero(attempt: Callable) -> None:
-    z = torch.tensor([[0.0, 0.0], [3.0, 4.0]])
-    out = _normalized(attempt, z)
-    assert bool(torch.isfinite(out).all()), f"the zero vector gave {out[0].tolist()}: 0 / 0 is NaN"
-    assert torch.allclose(out[1], torch.tensor([0.6, 0.8]), atol=1e-5), "(3, 4) should become (0.6, 0.8)"
-
-
-def _case_autograd(attempt: Callable) -> None:
-    z = _latents(8, 2).requires_grad_(True)
-    out = attempt(z)
-    assert isinstance(out, torch.Tensor) and out.requires_grad, (
-        "the output must stay connected to the input for backprop (use torch ops, not numpy)"
-    )
-    out[:, 0].sum().backward()
-    assert z.grad is not None and bool(torch.isfinite(z.grad).all()), "gradients must be finite"
-
-
-NORMALIZE_CASES: list[Case] = [
-    Case("unit norm", _case_unit_norm, "divide each vector by its own length, z.norm(dim=-1)"),
-    Case("direction preserved", _case_direction, "only rescale: do not change the direction"),
-    Case("batch shape preserved", _case_batch_shape,
-         "normalise along the last dim and keep dims: z.norm(dim=-1, keepdim=True)"),
-    Case("zero vector gives no NaN", _case_zero,
-         "divide by a norm clamped from below, e.g. norm.clamp_min(1e-8)"),
-    Case("works with autograd", _case_autograd, "use torch operations so gradients flow"),
-]
-
-
-def check_normalize(attempt_module_or_fn: Callable[[torch.Tensor], torch.Tensor] | Any,
-                    *, quiet: bool = False) -> CheckResult:
-    """Check a reader's L2-normalising bottleneck (a function or an ``nn.Module``)."""
-    return check("L2 normalisation", attempt_module_or_fn, NORMALIZE_CASES, quiet=quiet)

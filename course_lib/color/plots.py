@@ -20,7 +20,6 @@ from matplotlib.patches import Wedge
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from .data import in_band
-from .metrics import hue_order_score
 from .spaces import NAMED_HUES, hsv_to_rgb
 
 __all__ = [
@@ -30,7 +29,6 @@ __all__ = [
     "plot_hsv_slice",
     "plot_latents",
     "plot_training_frame",
-    "plot_sweep",
     "plot_rates",
     "plot_loss_spread",
     "plot_transitions",
@@ -336,54 +334,6 @@ def plot_training_frame(run: Any, index: int) -> Figure:
     fig.suptitle(f"epoch {epoch} ({norm}) · trained-arc order {report['trained_order']:.2f} · {verdict}",
                  fontsize=12)
     return fig
-
-
-def plot_sweep(
-    results_with: Sequence[dict],
-    results_without: Sequence[dict],
-    *,
-    ax: Axes | None = None,
-) -> Figure:
-    """Bar chart: fraction of seeds whose latents form a wheel, with vs without normalisation.
-
-    Each result is a dict from :func:`~course_lib.color.train.seed_sweep`. When the results
-    carry ``is_loop`` (an ordered loop around its own centre), a second, lighter bar shows it.
-    """
-    groups = {"with L2 normalisation": results_with, "without": results_without}
-    for name, results in (("results_with", results_with), ("results_without", results_without)):
-        if isinstance(results, dict) or not isinstance(results, Sequence) or len(results) == 0:
-            raise ValueError(f"{name} must be a non-empty list of seed_sweep dicts")
-        if not all(isinstance(r, dict) and "is_wheel" in r for r in results):
-            raise ValueError(f"{name}: every entry must be a dict with an 'is_wheel' key")
-    show_loop = all("is_loop" in r for res in groups.values() for r in res)
-    fig, ax = _new_axes(ax, (5.5, 3.6))
-    x = np.arange(len(groups))
-    width = 0.38 if show_loop else 0.6
-    wheel = [np.mean([bool(r["is_wheel"]) for r in res]) for res in groups.values()]
-    bars = ax.bar(x - (width / 2 if show_loop else 0), wheel, width, color="tab:blue",
-                  label="wheel around the origin (hue = angle)")
-    for bar, res in zip(bars, groups.values()):
-        k = sum(bool(r["is_wheel"]) for r in res)
-        ax.annotate(f"{k}/{len(res)}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
-    if show_loop:
-        loop = [np.mean([bool(r["is_loop"]) for r in res]) for res in groups.values()]
-        bars = ax.bar(x + width / 2, loop, width, color="tab:blue", alpha=0.35,
-                      label="ordered loop anywhere in the plane")
-        for bar, res in zip(bars, groups.values()):
-            k = sum(bool(r["is_loop"]) for r in res)
-            ax.annotate(f"{k}/{len(res)}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=8, xytext=(0, 2), textcoords="offset points")
-        ax.legend(fontsize=7, loc="upper center", ncols=2, frameon=False)
-    ax.set_xticks(x, list(groups))
-    ax.set_ylim(0, 1.3 if show_loop else 1.12)
-    ax.set_yticks(np.linspace(0, 1, 6))
-    ax.set_ylabel("fraction of seeds")
-    ax.set_title("How often does the wheel form?")
-    return fig
-
-
-# --------------------------------------------------------------------------- sweeps over training
 
 
 def _histories(histories: Any) -> dict[str, Any]:

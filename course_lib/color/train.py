@@ -3,8 +3,8 @@
 :func:`train_bottleneck` is the plain recipe (Adam, full batch, MSE on the training colours) and
 records, at evenly spaced epochs, where the whole probe wheel (held-out band included) lands in
 latent space. :func:`cached_bottleneck` does the same through the course cache.
-:func:`seed_sweep` answers "how often does the wheel form?" by training many seeds at once as one
-batch of independent models (``torch.func.stack_module_state`` + ``torch.vmap``): each seed gets
+:func:`training_sweep` answers "how often, and when, does the wheel form?" by training many seeds
+at once as one batch of independent models, measured at checkpoints along the way: each seed gets
 exactly the initial weights and the updates that :func:`train_bottleneck` would give it (Adam is
 elementwise, so one Adam over stacked weights is many independent Adams).
 """
@@ -12,7 +12,6 @@ elementwise, so one Adam over stacked weights is many independent Adams).
 from __future__ import annotations
 
 import contextlib
-import copy
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Iterable, Sequence
 
@@ -22,7 +21,7 @@ from .. import cache
 from ..runtime import by_profile, seed_everything
 from ..widgets import progress as progress_bar
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
-from .metrics import hue_order_score, is_wheel, transition_epochs, wheel_report, winding_number
+from .metrics import hue_order_score, transition_epochs, wheel_report
 from .model import ColorAutoencoder
 
 __all__ = [
@@ -30,11 +29,8 @@ __all__ = [
     "TrainingRun",
     "train_bottleneck",
     "cached_bottleneck",
-    "seed_sweep",
-    "cached_seed_sweep",
     "settings",
     "snapshot_schedule",
-    "wheel_verdicts",
     "SweepHistory",
     "training_sweep",
     "cached_training_sweep",
@@ -114,28 +110,6 @@ class TrainingRun:
     def hue_order(self, index: int = -1) -> float:
         """:func:`hue_order_score` of the probe wheel at snapshot ``index``."""
         return hue_order_score(self.probe_hue, self.probe_latents[index])
-
-    def summary(self) -> dict[str, Any]:
-        """Final hue-order score (whole probe wheel, and seen hues only), winding number, wheel
-        verdicts (around the origin, and as a loop anywhere) and training/probe MSE."""
-        z = self.probe_latents[-1]
-        return {
-            **wheel_verdicts(self.probe_hue, z, seen=~in_band(self.probe_hue)),
-            "recon_mse": float(self.final_mse),
-            "probe_mse": float(self.probe_recon_mse[-1]),
-        }
-
-
-def wheel_verdicts(hue: np.ndarray, z: np.ndarray, seen: np.ndarray) -> dict[str, Any]:
-    """How one set of probe latents ``z`` scores: hue order (all hues, and the ``seen`` ones
-    only), winding number, wheel around the origin, ordered loop around its own centre."""
-    return {
-        "hue_order": hue_order_score(hue, z),
-        "hue_order_seen": hue_order_score(hue[seen], z[seen]),
-        "winding": winding_number(hue, z),
-        "is_wheel": is_wheel(hue, z),
-        "is_loop": is_wheel(hue, z, center="mean"),
-    }
 
 
 def snapshot_schedule(epochs: int, n_snapshots: int) -> np.ndarray:
@@ -318,120 +292,10 @@ def _check_seeds(seeds: Iterable[int]) -> list[int]:
     return [int(s) for s in out]
 
 
-def _train_ensemble(
-    seeds: list[int],
-    x: torch.Tensor,
-    probe_x: torch.Tensor,
-    *,
-    normalize: bool,
-    epochs: int,
-    lr: float,
-    latent_dim: int,
-    hidden: int,
-    progress: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Train one model per seed as one vmapped ensemble; return (train MSE, probe MSE, probe z)."""
-    device = x.device
-    models = []
-    for s in seeds:  # the same initialisation train_bottleneck(seed=s) uses
-        seed_everything(s)
-        models.append(ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=normalize))
-    params, buffers = torch.func.stack_module_state(models)
-    params = {k: v.detach().to(device).requires_grad_(True) for k, v in params.items()}
-    template = copy.deepcopy(models[0]).to("meta")
-
-    def one_model(p: dict, b: dict, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.func.functional_call(template, (p, b), (inputs,))
-
-    ensemble = torch.vmap(one_model, in_dims=(0, 0, None))
-    optimizer = torch.optim.Adam(list(params.values()), lr=lr)
-    for _ in progress_bar(range(epochs), desc=f"seed sweep ({len(seeds)} seeds, normalize={normalize})",
-                  disable=not progress, leave=True):
-        recon, _ = ensemble(params, buffers, x)
-        # summing the per-model means gives each model exactly its own gradient
-        per_model = torch.mean((recon - x) ** 2, dim=(1, 2))
-        optimizer.zero_grad()
-        per_model.sum().backward()
-        optimizer.step()
-
-    with torch.no_grad():
-        recon, _ = ensemble(params, buffers, x)
-        train_mse = torch.mean((recon - x) ** 2, dim=(1, 2)).cpu().numpy()
-        probe_recon, probe_z = ensemble(params, buffers, probe_x)
-        probe_mse = torch.mean((probe_recon - probe_x) ** 2, dim=(1, 2)).cpu().numpy()
-    return train_mse, probe_mse, probe_z.cpu().numpy()
-
-
-def seed_sweep(
-    seeds: Sequence[int],
-    *,
-    normalize: bool,
-    epochs: int,
-    lr: float = 1e-3,
-    latent_dim: int = 2,
-    hidden: int = 16,
-    progress: bool = True,
-    device: str | torch.device | None = None,
-) -> list[dict[str, Any]]:
-    """Train one model per seed (all at once) and say, per seed, whether a wheel formed.
-
-    Returns one dict per seed: ``seed``, ``hue_order`` (:func:`hue_order_score` on the probe
-    wheel), ``winding``, ``is_wheel``, ``is_loop`` (an ordered loop around the latents' own
-    centre, which need not be the origin), ``hue_order_seen`` (the score on the hues seen in
-    training only), ``recon_mse`` (final training MSE), ``probe_mse``
-    (MSE on the full wheel, held-out band included) and ``probe_latents`` (P, latent_dim).
-    Each seed's result matches ``train_bottleneck(seed=s, ...)`` up to float rounding.
-    ``device`` (default CPU) may be a GPU for large sweeps (the ``full`` profile).
-    """
-    seeds = _check_seeds(seeds)
-    _check_common(normalize, epochs, lr, latent_dim, hidden)
-    device = torch.device("cpu" if device is None else device)
-    x = bottleneck_dataset().train_rgb.to(device)
-    probe = probe_wheel()
-    probe_x = torch.as_tensor(probe.rgb, dtype=torch.float32, device=device)
-    with _one_cpu_thread():
-        train_mse, probe_mse, probe_z = _train_ensemble(
-            seeds, x, probe_x, normalize=bool(normalize), epochs=int(epochs), lr=float(lr),
-            latent_dim=int(latent_dim), hidden=int(hidden), progress=progress,
-        )
-
-    hue, seen = probe.hue, ~probe.held_out
-    results = []
-    for i, s in enumerate(seeds):
-        z = probe_z[i]
-        results.append({
-            "seed": s,
-            **wheel_verdicts(hue, z, seen),
-            "recon_mse": float(train_mse[i]),
-            "probe_mse": float(probe_mse[i]),
-            "probe_latents": z.astype(np.float32).copy(),
-        })
-    return results
-
-
-def cached_seed_sweep(
-    seeds: Sequence[int],
-    *,
-    normalize: bool,
-    epochs: int,
-    lr: float = 1e-3,
-    latent_dim: int = 2,
-    hidden: int = 16,
-    progress: bool = True,
-) -> list[dict[str, Any]]:
-    """:func:`seed_sweep` through ``course_lib.cache`` ("color-seed-sweep")."""
-    seeds = _check_seeds(seeds)
-    kwargs = dict(normalize=bool(normalize), epochs=int(epochs), lr=float(lr),
-                  latent_dim=int(latent_dim), hidden=int(hidden))
-    _check_common(normalize, epochs, lr, latent_dim, hidden)
-    return cache.cached("color-seed-sweep", dict(kwargs, seeds=seeds),
-                        lambda: seed_sweep(seeds, **kwargs, progress=progress))
-
-
 # --------------------------------------------------------------------------- one sweep, every length
 #
-# ``seed_sweep`` answers "how often?" for one training length. ``training_sweep`` trains every seed
-# once, to the longest length, and measures every seed at checkpoint epochs along the way: the rate
+# ``training_sweep`` trains every seed once, to the longest length, and measures every seed at
+# checkpoint epochs along the way: the rate
 # at 500, 1,000, 2,000 and 4,000 epochs then comes from the same runs, and each seed's history says
 # *when* its wheel formed. The ensemble is written out as batched matrix products (one weight
 # tensor per layer with a leading seed axis), which is several times faster on a CPU than

@@ -14,14 +14,12 @@ calls them is told so — the exercise is to write it.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, check
+from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
 
 __all__ = [
     "check_normalize",
@@ -64,48 +62,7 @@ def solution_transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold:
 
 
 # --------------------------------------------------------------------------- "write it yourself"
-
-
-def _raiser_code(name: str) -> Any:
-    namespace: dict[str, Any] = {}
-    message = (f"your function calls the course's own {name} — the exercise is to write it "
-               "yourself (numpy/torch operations are fine)")
-    exec(f"def _raiser(*args, **kwargs):\n    raise AssertionError({message!r})\n", namespace)
-    return namespace["_raiser"].__code__
-
-
-def _course_functions(paths: tuple[str, ...]) -> list[tuple[Callable, str]]:
-    found = []
-    for path in paths:
-        module_name, _, attr = path.rpartition(":")
-        try:
-            obj: Any = importlib.import_module(module_name)
-            for part in attr.split("."):
-                obj = getattr(obj, part)
-        except (ImportError, AttributeError):  # a function that no longer exists cannot be called
-            continue
-        if callable(obj) and hasattr(obj, "__code__") and not obj.__code__.co_freevars:
-            found.append((obj, attr))
-    return found
-
-
-@contextlib.contextmanager
-def _forbid(paths: tuple[str, ...]) -> Iterator[None]:
-    """While inside, the course functions at ``paths`` ("module:qualname") raise when called.
-
-    Their code objects are swapped, so every reference to them — ``color.transition_epoch``, a
-    name imported with ``from … import``, a bound method — is caught. Restored on exit.
-    """
-    functions = _course_functions(paths)
-    saved = [(f, f.__code__) for f, _ in functions]
-    try:
-        for f, name in functions:
-            f.__code__ = _raiser_code(name)
-        yield
-    finally:
-        for f, code in saved:
-            f.__code__ = code
-
+# While an attempt runs, the course functions below refuse to answer (course_lib.exercises.forbid).
 
 _NORMALIZE_OWN = (
     "course_lib.color.model:L2Normalize.forward",
@@ -132,7 +89,7 @@ _TRANSITION_OWN = (
 
 
 def _normalized(attempt: Callable, z: torch.Tensor) -> torch.Tensor:
-    with _forbid(_NORMALIZE_OWN):
+    with forbid(_NORMALIZE_OWN):
         out = attempt(z)
     assert out is not None, "your function returned None — did you forget `return`?"
     assert isinstance(out, torch.Tensor), f"expected a torch tensor, got {type(out).__name__}"
@@ -211,23 +168,6 @@ def check_normalize(attempt: Callable[[torch.Tensor], torch.Tensor], *, quiet: b
 # --------------------------------------------------------------------------- arc_is_wheel
 
 
-class _NoRowLoops(np.ndarray):
-    """An array that refuses to be walked row by row (a Python loop where numpy should work)."""
-
-    def __iter__(self) -> Iterator[Any]:
-        raise AssertionError("your function loops over the arcs one at a time in Python: work on the "
-                             "whole array at once (np.diff(..., axis=-1), .sum(axis=-1), …)")
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, (int, np.integer)) and self.ndim > 1:
-            raise AssertionError("your function indexes the arcs one at a time (angles[i]): work on "
-                                 "the whole array at once")
-        return super().__getitem__(key)
-
-    def tolist(self) -> Any:  # type: ignore[override]
-        raise AssertionError("your function converts the array to a Python list: stay in numpy")
-
-
 def _arc(start_deg: float, sweep_deg: float, n: int = 270) -> np.ndarray:
     return np.radians(start_deg + np.linspace(0.0, sweep_deg, n))
 
@@ -237,7 +177,7 @@ def _wrapped(theta: np.ndarray) -> np.ndarray:
 
 
 def _verdicts(attempt: Callable, angles: np.ndarray, **kwargs: Any) -> np.ndarray:
-    with _forbid(_ARC_OWN):
+    with forbid(_ARC_OWN):
         out = attempt(angles.copy(), **kwargs)
     assert out is not None, "your function returned None — did you forget `return`?"
     out = np.asarray(out)
@@ -313,13 +253,15 @@ def _case_batch(attempt: Callable) -> None:
     assert np.array_equal(got, want), f"for a (2, 2, 270) batch expected {want.tolist()}, got {got.tolist()}"
 
 
+def _rotated_arcs(n: int) -> tuple[np.ndarray]:
+    return (_wrapped(np.stack([_arc(s, 270) for s in np.linspace(0, 350, n)])),)
+
+
 def _case_vectorised(attempt: Callable) -> None:
-    arcs = _wrapped(np.stack([_arc(s, 270) for s in np.linspace(0, 350, 50)]))
-    guarded = arcs.view(_NoRowLoops)
-    with _forbid(_ARC_OWN):
-        out = attempt(guarded)
-    out = np.asarray(out)
-    assert out.shape == (50,) and out.all(), "50 rotated copies of a 270° arc should all be wheels"
+    with forbid(_ARC_OWN):
+        out = np.asarray(attempt(*_rotated_arcs(50)))
+        assert out.shape == (50,) and out.all(), "50 rotated copies of a 270° arc should all be wheels"
+        assert_no_python_loop(attempt, _rotated_arcs, small=10, large=400, slack=200, what="arcs")
 
 
 def check_arc_is_wheel(attempt: Callable[..., np.ndarray], *, quiet: bool = False) -> CheckResult:
@@ -343,7 +285,7 @@ def check_arc_is_wheel(attempt: Callable[..., np.ndarray], *, quiet: bool = Fals
 
 def _transition(attempt: Callable, epochs: Any, scores: Any, threshold: float) -> Any:
     e, s = np.array(epochs), np.array(scores)
-    with _forbid(_TRANSITION_OWN):
+    with forbid(_TRANSITION_OWN):
         out = attempt(e, s, threshold)
     assert np.array_equal(e, epochs) and np.array_equal(s, scores), "your function changed its inputs"
     return out
