@@ -36,6 +36,9 @@ PASS_MARK = "\u2713"  # ✓ CHECK MARK
 FAIL_MARK = "\u2717"  # ✗ BALLOT X
 
 
+NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code, then run the cell again"
+
+
 @dataclass(frozen=True)
 class Case:
     """One property the attempt must have. ``test(attempt)`` raises AssertionError if not."""
@@ -107,8 +110,8 @@ def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
         except AssertionError as err:
             msg = str(err) or "assertion failed"
             return CheckResult(name, False, f"{case.description} — {msg}", case.hint, i, len(cases))
-        except NotImplementedError:
-            return CheckResult(name, False, "not implemented yet", case.hint, i, len(cases))
+        except NotImplementedError:  # the untouched stub: a case's hint would answer the wrong question
+            return CheckResult(name, False, "not implemented yet", NOT_IMPLEMENTED_HINT, i, len(cases))
         except Exception as err:  # the reader's code crashed: report, don't raise
             where = traceback.extract_tb(err.__traceback__)[-1]
             return CheckResult(

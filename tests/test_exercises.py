@@ -47,7 +47,8 @@ def test_unimplemented_and_none():
     def attempt(x):
         raise NotImplementedError
 
-    assert "not implemented" in check("square", attempt, CASES, quiet=True).message
+    result = check("square", attempt, CASES, quiet=True)
+    assert "not implemented" in result.message and "NotImplementedError" in result.hint
     assert "None" in check("square", None, CASES, quiet=True).message
 
 

@@ -471,7 +471,7 @@ def plot_aligned_loss(history: Any, *, window: int = 300, ax: Axes | None = None
 
 def plot_gallery(
     history: Any, seeds: Sequence[int], *, epoch: int | None = None, titles: Sequence[str] | None = None,
-    ncols: int = 4,
+    ncols: int = 2,  # two per row: each panel stays legible at the book's page width
 ) -> Figure:
     """Small multiples: the probe wheel's latents of several seeds of one sweep at ``epoch``
     (default the last epoch with stored latents), held-out band hollow, named hues labelled."""
