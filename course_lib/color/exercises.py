@@ -244,9 +244,13 @@ def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICT
     from .spaces import hsv_to_rgb as _hsv_to_rgb
 
     names = list(names)
-    fig = Figure(figsize=(3.0 * len(names), 3.3), layout="constrained")
-    axes = fig.subplots(1, len(names))
-    for ax, name in zip(np.atleast_1d(axes), names):
+    ncols = min(2, len(names))  # two per row: the degree labels stay legible at the book's width
+    nrows = -(-len(names) // ncols)
+    fig = Figure(figsize=(3.6 * ncols, 3.6 * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
+    for ax in axes[len(names):]:
+        ax.axis("off")
+    for ax, name in zip(axes, names):
         c = curves[name]
         rgb = _hsv_to_rgb(np.column_stack([c.hue, np.ones_like(c.hue), np.ones_like(c.hue)]))
         path = np.vstack([c.z, c.z[:1]])
@@ -258,7 +262,7 @@ def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICT
         for (x, y), texts in labels.items():
             r = max(np.hypot(x, y), 1e-9)
             ax.text(x / r * (r + 0.25), y / r * (r + 0.25), "/".join(texts), ha="center", va="center",
-                    fontsize=7.5)
+                    fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
