@@ -195,13 +195,17 @@ def lines_run(attempt: Callable, *args: Any) -> tuple[Any, int]:
     return out, lines
 
 
+#: Defaults of :func:`assert_no_python_loop`: sizes of the two inputs and the allowed line difference.
+LOOP_SMALL, LOOP_LARGE, LOOP_SLACK = 20, 2000, 300
+
+
 def assert_no_python_loop(
     attempt: Callable,
     make_args: Callable[[int], tuple],
     *,
-    small: int = 20,
-    large: int = 2000,
-    slack: int = 300,
+    small: int = LOOP_SMALL,
+    large: int = LOOP_LARGE,
+    slack: int = LOOP_SLACK,
     what: str = "samples",
 ) -> None:
     """Fail (AssertionError) if ``attempt`` loops over its ``what`` in Python.

@@ -186,3 +186,31 @@ def built_book() -> Path:
 def screenshot_dir() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+# --------------------------------------------------------------------------- the browser
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    """Debian's chromium: a skip locally where it is missing, a failure in CI."""
+    from browser_tools import CHROMIUM
+
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """A headless chromium per test module (each page gets a fresh context). Module scope, so that
+    Playwright's event loop is gone before tests that run their own (nbclient, nbval)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_tools import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -13,22 +13,16 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import re
 import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from browser_tools import WatchedPage
+
 from course_lib.runtime import repository_url
 from conftest import ROOT, built_pages, chapter1_docnames, notebook_docnames, toc_docnames
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Console errors / page errors that may appear without failing the test, each as a regular
 # expression with the reason it is harmless. Keep it empty unless an entry can be justified.
 KNOWN_BENIGN: list[tuple[str, str]] = []
@@ -37,16 +31,6 @@ EXTRA_PAGES = ["index", "genindex", "search"]
 SETTLE_MS = 400  # after "networkidle": let MathJax and the widget manager finish rendering
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(CHROMIUM)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -66,65 +50,18 @@ def server(built_book):
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-class PageVisit:
-    """One page opened in a fresh context, with everything that went wrong recorded."""
+class PageVisit(WatchedPage):
+    """One page of the book opened in a fresh context, with everything that went wrong recorded."""
 
     def __init__(self, browser, origin: str, docname: str):
-        self.origin = origin
+        super().__init__(browser, origin, known_benign=KNOWN_BENIGN)
         self.docname = docname
-        self.errors: list[str] = []  # console errors and uncaught exceptions
-        self.external: list[str] = []  # requests that would have left the book (aborted)
-        self.failed: list[str] = []  # local requests that failed
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-        self.page = self.context.new_page()
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught exception: {exc}"))
-        self.page.on("requestfailed", self._on_request_failed)
-        self.page.on("response", self._on_response)
-        self.context.route("**/*", self._route)
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith(self.origin + "/") or urlsplit(url).scheme in ("data", "blob", "about"):
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort("blockedbyclient")
-
-    def _on_console(self, msg):
-        if msg.type == "error":
-            location = msg.location.get("url", "") if isinstance(msg.location, dict) else ""
-            self.errors.append(f"console error: {msg.text} [{location}]")
-
-    def _on_request_failed(self, request):
-        if request.url.startswith(self.origin + "/"):
-            self.failed.append(f"{request.url}: {request.failure}")
-
-    def _on_response(self, response):
-        if response.status >= 400:
-            self.failed.append(f"{response.url}: HTTP {response.status}")
 
     def open(self):
         self.page.goto(f"{self.origin}/{self.docname}.html", wait_until="load")
         self.page.wait_for_load_state("networkidle")
         self.page.wait_for_timeout(SETTLE_MS)
         return self.page
-
-    def unexpected_errors(self) -> list[str]:
-        return [e for e in self.errors if not any(re.search(p, e) for p, _ in KNOWN_BENIGN)]
-
-    def close(self):
-        self.context.close()
 
 
 @pytest.fixture

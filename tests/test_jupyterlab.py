@@ -45,18 +45,14 @@ import tokenize
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
+from browser_tools import WatchedPage
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
 SCREENSHOTS = ROOT / "_build" / "quick" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 # Console errors / page errors that may appear without failing the test: (regular expression,
 # why it is harmless). Keep it empty unless an entry can be justified.
 KNOWN_BENIGN: list[tuple[str, str]] = []
@@ -247,16 +243,6 @@ class LabServer:
 
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return str(CHROMIUM)
-
-
-@pytest.fixture(scope="module")
 def lab(tmp_path_factory, chromium_path):
     start = time.monotonic()
     cache_dir = os.environ.get("COURSE_CACHE_DIR") or str(tmp_path_factory.mktemp("course-cache"))
@@ -271,16 +257,6 @@ def lab(tmp_path_factory, chromium_path):
             total = time.monotonic() - start
             parts = ", ".join(f"{k} {v:.1f} s" for k, v in _TIMINGS.items())
             print(f"\n[test_jupyterlab] {total:.1f} s in all ({parts}); cache {cache_dir}")
-
-
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -350,34 +326,12 @@ PANEL_STATE_JS = """async (box) => {
 }"""
 
 
-class LabPage:
+class LabPage(WatchedPage):
     """One notebook opened in JupyterLab in a fresh browser context, with what went wrong recorded."""
 
     def __init__(self, browser, server: LabServer):
+        super().__init__(browser, server.origin, known_benign=KNOWN_BENIGN, viewport=(1400, 1000))
         self.server = server
-        self.errors: list[str] = []  # console errors and uncaught exceptions
-        self.external: list[str] = []  # requests that would have left the server (aborted)
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, service_workers="block")
-        self.page = self.context.new_page()
-        self.page.on("console", self._on_console)
-        self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught exception: {exc}"))
-        self.context.route("**/*", self._route)
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith(self.server.origin + "/") or urlsplit(url).scheme in ("data", "blob", "about"):
-            route.continue_()
-        else:
-            self.external.append(url)
-            route.abort("blockedbyclient")
-
-    def _on_console(self, msg):
-        if msg.type == "error":
-            location = msg.location.get("url", "") if isinstance(msg.location, dict) else ""
-            self.errors.append(f"console error: {msg.text} [{location}]")
-
-    def unexplained_errors(self) -> list[str]:
-        return [e for e in self.errors if not any(re.search(p, e) for p, _ in KNOWN_BENIGN)]
 
     def state(self) -> dict:
         return self.page.evaluate(STATE_JS)
@@ -509,7 +463,7 @@ def test_live_sliders_in_jupyterlab(notebook: Path, lab: LabServer, browser, scr
 
         page.wait_for_timeout(300)  # let late console messages arrive
         assert not visit.external, f"{notebook}: requests that would leave the server: {visit.external}"
-        errors = visit.unexplained_errors()
+        errors = visit.unexpected_errors()
         assert not errors, f"{notebook}: console errors in JupyterLab:\n" + "\n".join(errors)
         _TIMINGS[notebook.stem] = time.monotonic() - start
         print(f"\n[test_jupyterlab] {notebook}: opened {opened - start:.1f} s, ran {ran - opened:.1f} s, "
