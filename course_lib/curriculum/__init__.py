@@ -9,14 +9,19 @@ Built so far (the groundwork):
 * :mod:`.regularisers` — unitarity, planarity, separation, anchor and anti-anchor losses, and the
   soft labels redness and vibrancy
 * :mod:`.crumpling`    — how crumpled a latent colour wheel is (total turning, Fenchel's theorem)
+* :mod:`.train`        — the chapter's one trainer: :func:`train_run` (one model) and
+  :func:`train_sweep` (many seeds at once, stacked weights) train a ``ColorAutoencoder`` on data
+  that may change with the step, on MSE + Σ scheduled weight × named loss term, with lr and weights
+  from a dopesheet, a reactive schedule or constants; snapshots and ``model_at(step)``;
+  :func:`cached_run` / :func:`cached_sweep` through the course cache
 
 Not yet built (planned for this chapter; none of it exists yet):
 
 * data phases — the curriculum's data per phase (12 hues → 360 hues → widening values), reusing
   :mod:`course_lib.color.data`
 * models — the 3-D GELU bottleneck and the 4-D normalised, anchored bottleneck
-* training — phased / dopesheet / reactive training with snapshots and caching, the seed sweep
-  measuring how often the wheel crumples with and without a curriculum
+* the curriculum experiment — the seed sweep measuring how often the wheel crumples with and
+  without a curriculum (built on :mod:`.train`)
 * anchoring — ``anchored_run(seed=0, profile=None)``, the cached anchored colour model (the
   public name promised in DESIGN.md)
 * intervention — suppressing red at inference, muting red while sparing orange
@@ -35,6 +40,17 @@ from .regularisers import (
     unitarity,
     vibrancy,
 )
+from .train import (
+    CurriculumRun,
+    CurriculumSweep,
+    StepInfo,
+    cached_run,
+    cached_sweep,
+    planarity_term,
+    train_run,
+    train_sweep,
+    unitarity_term,
+)
 from .schedules import (
     EASINGS,
     Dopesheet,
@@ -51,6 +67,15 @@ from .schedules import (
 )
 
 __all__ = [
+    "CurriculumRun",
+    "CurriculumSweep",
+    "StepInfo",
+    "cached_run",
+    "cached_sweep",
+    "planarity_term",
+    "train_run",
+    "train_sweep",
+    "unitarity_term",
     "DEFAULT_THRESHOLD",
     "EASINGS",
     "Dopesheet",
