@@ -30,6 +30,9 @@ Not yet built (planned for this chapter; none of it exists yet):
 * plots — dopesheet timelines, per-phase latent grids, error-by-colour tables
 """
 
+from .anchoring import AnchoredRun, anchor_report, anchored_run, anchored_sweep, hue_evenness
+from .deletion import away_from_subspace, delete_dimension, recovery_step
+from .intervention import alignment, damage, gated_suppress, named_colours, suppress
 from .crumpling import DEFAULT_THRESHOLD, crumpling, crumpling_report, total_turning
 from .regularisers import (
     anchor_loss,
@@ -67,6 +70,19 @@ from .schedules import (
 )
 
 __all__ = [
+    "AnchoredRun",
+    "alignment",
+    "anchor_report",
+    "anchored_run",
+    "anchored_sweep",
+    "away_from_subspace",
+    "damage",
+    "delete_dimension",
+    "gated_suppress",
+    "hue_evenness",
+    "named_colours",
+    "recovery_step",
+    "suppress",
     "CurriculumRun",
     "CurriculumSweep",
     "StepInfo",
