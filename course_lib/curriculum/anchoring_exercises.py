@@ -1,0 +1,332 @@
+"""Exercise checkers for notebooks 2.3 (anchoring) and 2.4 (muting red).
+
+Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and
+prints what is wrong; reference solutions are the ``solution_*`` functions (the notebooks' hidden
+solution cells are written out in full, not calls to these). Tests against subtle wrong answers
+live in ``tests/test_curriculum_anchoring_exercises.py``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
+
+__all__ = [
+    "solution_weighted_anchor_loss",
+    "solution_hue_evenness",
+    "solution_suppress",
+    "solution_damage",
+    "check_weighted_anchor_loss",
+    "check_hue_evenness",
+    "check_suppress",
+    "check_damage",
+]
+
+D = torch.float64
+_OWN_ANCHOR = ("course_lib.curriculum.regularisers:anchor_loss", "course_lib.curriculum.anchoring:_anchor_term")
+_OWN_EVENNESS = ("course_lib.curriculum.anchoring:hue_evenness",)
+_OWN_SUPPRESS = ("course_lib.curriculum.intervention:suppress", "course_lib.curriculum.intervention:gated_suppress")
+_OWN_DAMAGE = ("course_lib.curriculum.intervention:damage",)
+
+
+# --------------------------------------------------------------------------- reference solutions
+def solution_weighted_anchor_loss(z: torch.Tensor, anchor: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    cos = (z @ anchor) / (z.norm(dim=1) * anchor.norm()).clamp_min(1e-12)
+    return (weights * (1 - cos)).sum() / weights.sum().clamp_min(1e-12)
+
+
+def solution_hue_evenness(z: np.ndarray) -> float:
+    u = z / np.linalg.norm(z, axis=1, keepdims=True)
+    angles = np.arccos(np.clip(np.sum(u * np.roll(u, -1, axis=0), axis=1), -1, 1))
+    return float(angles.min() / angles.mean())
+
+
+def solution_suppress(z: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+    a = anchor / anchor.norm()
+    return z - (z @ a).clamp_min(0)[:, None] * a
+
+
+def solution_damage(encode: Callable, decode: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
+    with torch.no_grad():
+        z = encode(rgb)
+        return ((decode(edit(z)) - rgb) ** 2).mean(dim=1) - ((decode(z) - rgb) ** 2).mean(dim=1)
+
+
+# --------------------------------------------------------------------------- helpers
+def _num(out: Any, what: str) -> float:
+    if isinstance(out, torch.Tensor):
+        assert out.numel() == 1, f"{what} must be one number, got a tensor of shape {tuple(out.shape)}"
+        return float(out.detach())
+    assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
+    return float(out)
+
+
+def _close(got: float, want: float, what: str, tol: float = 1e-6) -> None:
+    assert math.isfinite(got), f"{what}: got {got}"
+    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: expected {want:.6g}, got {got:.6g}"
+
+
+# --------------------------------------------------------------------------- weighted anchor loss
+def _anchor_case_known(attempt: Callable) -> None:
+    z = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=D)       # cos 1 and 0 with (1, 0)
+    a = torch.tensor([1.0, 0.0], dtype=D)
+    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    _close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
+
+
+def _anchor_case_weighted_mean(attempt: Callable) -> None:
+    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=D)
+    a = torch.tensor([1.0, 0.0], dtype=D)
+    w = torch.tensor([0.5, 0.25, 0.0], dtype=D)
+    got = _num(attempt(z, a, w), "the loss")
+    _close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
+           "weights (0.5, 0.25, 0) must give a weighted *average*: Σ w(1−cos) / Σ w — dividing by n instead "
+           "makes the pull depend on how many non-red colours are in the batch")
+
+
+def _anchor_case_lengths(attempt: Callable) -> None:
+    z = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=D)
+    a = torch.tensor([2.0, 0.0], dtype=D)                      # not unit length either
+    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    _close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
+                     "not the dot product — lengths must not matter")
+
+
+def _anchor_case_gradient(attempt: Callable) -> None:
+    z = torch.tensor([[0.6, 0.8], [1.0, 1.0]], dtype=D, requires_grad=True)
+    a = torch.tensor([1.0, 0.0], dtype=D)
+    w = torch.tensor([1.0, 0.0], dtype=D)
+    out = attempt(z, a, w)
+    assert isinstance(out, torch.Tensor) and out.requires_grad, \
+        "return a torch tensor that keeps the graph (no .item(), no numpy, no .detach())"
+    out.backward()
+    # d(1 − cos)/dz for z = (0.6, 0.8), a = (1, 0): −(a − cos·ẑ)/‖z‖ = −(1 − 0.36, −0.48)
+    want = torch.tensor([[-0.64, 0.48], [0.0, 0.0]], dtype=D)
+    assert z.grad is not None and torch.allclose(z.grad, want, atol=1e-6), \
+        f"gradient with respect to z should be {want.tolist()}, got {None if z.grad is None else z.grad.tolist()}"
+
+
+def _anchor_case_no_loop(attempt: Callable) -> None:
+    def args(n: int) -> tuple:
+        g = torch.Generator().manual_seed(n)
+        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D), \
+            torch.rand(n, generator=g, dtype=D)
+    assert_no_python_loop(attempt, args)
+
+
+def _anchor_case_own(attempt: Callable) -> None:
+    z = torch.tensor([[1.0, 1.0]], dtype=D)
+    with forbid(_OWN_ANCHOR):
+        attempt(z, torch.tensor([1.0, 0.0], dtype=D), torch.tensor([1.0], dtype=D))
+
+
+ANCHOR_CASES = [
+    Case("simple values", _anchor_case_known, "1 − cos for each latent, averaged"),
+    Case("a weighted average", _anchor_case_weighted_mean, "divide by the sum of the weights, not by n"),
+    Case("scale-free", _anchor_case_lengths, "cos = z·a / (‖z‖ ‖a‖)"),
+    Case("gradient", _anchor_case_gradient, "stay in torch so autograd can train through it"),
+    Case("vectorised", _anchor_case_no_loop, "use tensor operations, not a loop over samples"),
+    Case("your own code", _anchor_case_own, "write it with torch operations"),
+]
+
+
+def check_weighted_anchor_loss(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``weighted_anchor_loss(z, anchor, weights)`` = Σ w (1 − cos(z, a)) / Σ w."""
+    return check("weighted_anchor_loss", attempt, ANCHOR_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- hue evenness
+def _ring(deg: Any, radius: Any = 1.0) -> np.ndarray:
+    t = np.radians(np.asarray(deg, dtype=float))
+    r = np.broadcast_to(np.asarray(radius, dtype=float), t.shape)[:, None]
+    return r * np.stack([np.cos(t), np.sin(t), 0 * t, 0 * t], axis=1)
+
+
+def _evenness(attempt: Callable, z: np.ndarray) -> float:
+    return _num(attempt(z.copy()), "evenness")
+
+
+def _even_case_regular(attempt: Callable) -> None:
+    _close(_evenness(attempt, _ring(np.arange(0, 360, 30))), 1.0, "twelve hues 30° apart", 1e-6)
+
+
+def _even_case_crowded(attempt: Callable) -> None:
+    deg = np.arange(0, 360, 30.0)
+    deg[4] = deg[3] + 3
+    want = 3.0 / 30.0
+    _close(_evenness(attempt, _ring(deg)), want, "two neighbours 3° apart (mean step 30°)", 1e-6)
+
+
+def _even_case_wrap(attempt: Callable) -> None:
+    deg = np.array([0.0, 40, 80, 120, 160, 200, 240, 280, 320, 355])    # last → first: only 5°
+    want = 5.0 / 36.0
+    _close(_evenness(attempt, _ring(deg)), want,
+           "hues 0°, 40°, …, 320°, 355°: the loop closes from the last hue back to the first (a 5° step)", 1e-6)
+
+
+def _even_case_lengths(attempt: Callable) -> None:
+    deg = np.arange(0, 360, 30.0)
+    deg[4] = deg[3] + 10
+    radius = np.linspace(0.5, 2.0, 12)
+    _close(_evenness(attempt, _ring(deg, radius)), 10.0 / 30.0,
+           "the same loop with latents of different lengths: measure angles between directions, not distances", 1e-6)
+
+
+def _even_case_arc_not_chord(attempt: Callable) -> None:
+    deg = np.array([0.0, 10.0, 180.0])          # steps 10°, 170°, 180°
+    _close(_evenness(attempt, _ring(deg)), 10.0 / 120.0,
+           "steps of 10°, 170° and 180°: use the angle (arccos), not the chord length", 1e-6)
+
+
+def _even_case_own(attempt: Callable) -> None:
+    with forbid(_OWN_EVENNESS):
+        attempt(_ring(np.arange(0, 360, 30)))
+
+
+EVENNESS_CASES = [
+    Case("a regular ring", _even_case_regular, "every step equal: smallest / mean = 1"),
+    Case("a crowded pair", _even_case_crowded, "smallest step divided by the mean step"),
+    Case("the loop closes", _even_case_wrap, "include the step from the last hue to the first (np.roll)"),
+    Case("lengths do not matter", _even_case_lengths, "normalise each row first"),
+    Case("angles, not chords", _even_case_arc_not_chord, "np.arccos of the clipped cosine"),
+    Case("your own code", _even_case_own, "write it with numpy operations"),
+]
+
+
+def check_hue_evenness(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``hue_evenness(z)``: smallest / mean angle between neighbouring hues of a closed loop."""
+    return check("hue_evenness", attempt, EVENNESS_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- suppress
+def _supp(attempt: Callable, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+    out = attempt(z.clone(), a.clone())
+    assert isinstance(out, torch.Tensor) and out.shape == z.shape, \
+        f"return a tensor shaped like z {tuple(z.shape)}, got {getattr(out, 'shape', type(out).__name__)}"
+    return out.detach()
+
+
+def _supp_case_red(attempt: Callable) -> None:
+    z = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0]], dtype=D)
+    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
+    want = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 0.8, 0.0, 0.0]], dtype=D)
+    got = _supp(attempt, z, a)
+    assert torch.allclose(got, want, atol=1e-6), f"for z = {z.tolist()} expected {want.tolist()}, got {got.tolist()}"
+
+
+def _supp_case_negative(attempt: Callable) -> None:
+    z = torch.tensor([[-0.6, 0.8, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]], dtype=D)
+    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
+    got = _supp(attempt, z, a)
+    assert torch.allclose(got, z, atol=1e-6), (
+        f"latents pointing *away* from red must stay as they are (only the positive lean is removed); "
+        f"{z.tolist()} became {got.tolist()}")
+
+
+def _supp_case_unit(attempt: Callable) -> None:
+    z = torch.tensor([[0.6, 0.8, 0.0]], dtype=D)
+    a = torch.tensor([0.0, 2.0, 0.0], dtype=D)
+    got = _supp(attempt, z, a)
+    want = torch.tensor([[0.6, 0.0, 0.0]], dtype=D)
+    assert torch.allclose(got, want, atol=1e-6), (
+        f"anchor (0, 2, 0) is not unit length: normalise it first; expected {want.tolist()}, got {got.tolist()}")
+
+
+def _supp_case_random(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(3)
+    z = torch.randn(40, 5, generator=g, dtype=D)
+    a = torch.randn(5, generator=g, dtype=D)
+    got = _supp(attempt, z, a)
+    want = solution_suppress(z, a)
+    assert torch.allclose(got, want, atol=1e-6), "random 5-D latents and anchor: values differ from the reference"
+
+
+def _supp_case_no_loop(attempt: Callable) -> None:
+    def args(n: int) -> tuple:
+        g = torch.Generator().manual_seed(n)
+        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D)
+    assert_no_python_loop(attempt, args)
+
+
+def _supp_case_own(attempt: Callable) -> None:
+    with forbid(_OWN_SUPPRESS):
+        attempt(torch.ones(2, 4, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D))
+
+
+SUPPRESS_CASES = [
+    Case("red loses its lean", _supp_case_red, "subtract (z·a) a"),
+    Case("only the positive lean", _supp_case_negative, "clamp z·a at 0 before subtracting"),
+    Case("any anchor length", _supp_case_unit, "a = anchor / ‖anchor‖"),
+    Case("random latents", _supp_case_random, "z − max(z·â, 0) â, row by row"),
+    Case("vectorised", _supp_case_no_loop, "use tensor operations, not a loop over rows"),
+    Case("your own code", _supp_case_own, "write it with torch operations"),
+]
+
+
+def check_suppress(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``suppress(z, anchor)`` = z − max(z·â, 0) â."""
+    return check("suppress", attempt, SUPPRESS_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- damage
+class _Toy:
+    """A hand-made 'model': encode(x) = x with an appended 1; decode(z) = z[:, :3] clipped to [0, 1]."""
+
+    @staticmethod
+    def encode(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
+
+    @staticmethod
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        return (0.9 * z[:, :3] + 0.05).clamp(0, 1)
+
+
+def _dmg(attempt: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
+    out = attempt(_Toy.encode, _Toy.decode, rgb.clone(), edit)
+    out = torch.as_tensor(out)
+    assert out.shape == (len(rgb),), f"return one number per colour, shape ({len(rgb)},); got {tuple(out.shape)}"
+    return out.detach().to(D)
+
+
+def _dmg_case_identity(attempt: Callable) -> None:
+    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
+    got = _dmg(attempt, rgb, lambda z: z)
+    assert torch.allclose(got, torch.zeros(2, dtype=D), atol=1e-9), (
+        f"an edit that changes nothing must do no damage; got {got.tolist()} — subtract the unedited error "
+        "(the model is not perfect even without an edit)")
+
+
+def _dmg_case_values(attempt: Callable) -> None:
+    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
+
+    def edit(z: torch.Tensor) -> torch.Tensor:
+        out = z.clone()
+        out[:, 0] = 0.0
+        return out
+    got = _dmg(attempt, rgb, edit)
+    want = solution_damage(_Toy.encode, _Toy.decode, rgb, edit)
+    assert torch.allclose(got, want, atol=1e-9), (
+        f"zeroing the first latent: expected ΔMSE {want.tolist()}, got {got.tolist()} — compare both "
+        "reconstructions with the *input colour*, mean over the 3 channels")
+
+
+def _dmg_case_own(attempt: Callable) -> None:
+    with forbid(_OWN_DAMAGE):
+        attempt(_Toy.encode, _Toy.decode, torch.rand(2, 3, dtype=D), lambda z: z)
+
+
+DAMAGE_CASES = [
+    Case("no edit, no damage", _dmg_case_identity, "ΔMSE = error after the edit − error without it"),
+    Case("values", _dmg_case_values, "((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
+    Case("your own code", _dmg_case_own, "write it with torch operations"),
+]
+
+
+def check_damage(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``damage(encode, decode, rgb, edit)`` → per-colour ΔMSE (n,)."""
+    return check("damage", attempt, DAMAGE_CASES, quiet=quiet)
