@@ -1,0 +1,232 @@
+"""The experiments of notebooks 2.1 and 2.2, built on :mod:`.train` and :mod:`.data`.
+
+* :func:`watched_run` — one model trained through the phased curriculum, snapshotted densely
+  (the scrubber of notebook 2.1).
+* :func:`crumpling_sweep` — many seeds trained at once, with the curriculum or without it (the
+  same steps, learning rate and weights, but all of the last phase's data from the first step).
+* :func:`ring_crumpling` — how crumpled the bright (V = 1) hue ring is, seen three ways: in the
+  plane the planarity term assigns to hue (dims 0–1), in the ring's own best-fit plane, or in
+  all three dimensions.
+* :class:`ReactiveCurriculum` and :func:`reactive_runs` — the same phases, advanced when the
+  reconstruction loss plateaus instead of at fixed steps (notebook 2.2).
+
+Settings per profile live in :data:`PROFILE_SETTINGS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+
+from ..runtime import by_profile
+from .crumpling import crumpling
+from .data import PHASES, Curriculum, CurriculumProbe, Phase, curriculum_probe, phase_rgb
+from .schedules import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
+from .train import (
+    CurriculumRun,
+    CurriculumSweep,
+    cached_run,
+    cached_sweep,
+    even_steps,
+    planarity_term,
+    unitarity_term,
+)
+
+__all__ = [
+    "PROFILE_SETTINGS",
+    "settings",
+    "curriculum_terms",
+    "watched_run",
+    "crumpling_sweep",
+    "ring_crumpling",
+    "VIEWS",
+    "ReactiveCurriculum",
+    "reactive_runs",
+    "fixed_runs",
+]
+
+#: Per-profile settings. ``steps``: length of the watched run and of the main sweep (the source
+#: trained 12,000 epochs); ``sweep_seeds``: seeds per arm; ``lengths``: every training length the
+#: sweep is repeated at (the training-length dependence); ``reactive_seeds``: seeds for the
+#: reactive-vs-fixed comparison of notebook 2.2. Measured on 2 busy CPU cores (one thread): a
+#: 16-seed sweep step costs ≈ 5 ms with the curriculum (small early phases) and ≈ 12 ms without
+#: (3,600 colours from the start).
+PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"steps": 1200, "sweep_seeds": 12, "lengths": (1200,), "n_snapshots": 25,
+              "reactive_seeds": 6},
+    "standard": {"steps": 4000, "sweep_seeds": 32, "lengths": (1200, 4000), "n_snapshots": 41,
+                 "reactive_seeds": 16},
+    "full": {"steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000), "n_snapshots": 61,
+             "reactive_seeds": 64},
+}
+
+
+def settings(profile: Optional[str] = None) -> dict[str, Any]:
+    """This part of the chapter's settings for ``profile`` (default: ``COURSE_PROFILE``)."""
+    return dict(by_profile(PROFILE_SETTINGS, profile))
+
+
+def curriculum_terms() -> dict[str, Any]:
+    """The curriculum's loss terms: ``unit`` (unitarity) and ``planar`` (energy in dims 2+)."""
+    return {"unit": unitarity_term, "planar": planarity_term(2)}
+
+
+_KEY_VERSION = "curriculum-v1"
+
+# --------------------------------------------------------------------------- crumpling views
+VIEWS = ("plane", "own", "3d")
+
+
+def ring_crumpling(probe: CurriculumProbe, latents: np.ndarray, view: str = "plane") -> np.ndarray:
+    """Crumpling of the bright hue ring (the probe's V = 1 colours) for latents (..., P, d).
+
+    ``view="plane"``: the ring seen in dims 0–1, the plane the planarity term asks hue to use —
+    a clean wheel lying elsewhere (tilted into dim 2) also scores high here; ``"own"``: the ring
+    projected onto its own best-fit plane (top two principal axes), so only its shape counts;
+    ``"3d"``: the ring in all dimensions (bending out of any plane counts). Returns ``latents``'
+    leading shape.
+    """
+    if not isinstance(probe, CurriculumProbe):
+        raise TypeError(f"probe must be a CurriculumProbe, got {type(probe).__name__}")
+    z = np.asarray(latents, dtype=np.float64)
+    if z.ndim < 2 or z.shape[-2] != len(probe.hsv):
+        raise ValueError(f"latents must have shape (..., {len(probe.hsv)}, d), got {z.shape}")
+    if view not in VIEWS:
+        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    ring = z[..., probe.wheel, :]
+    hue = probe.hue[probe.wheel]
+    if view == "plane":
+        return np.asarray(crumpling(hue, ring[..., :2]))
+    if view == "3d":
+        return np.asarray(crumpling(hue, ring))
+    centred = ring - ring.mean(axis=-2, keepdims=True)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)  # (..., d, d)
+    own = np.einsum("...pd,...kd->...pk", centred, vt[..., :2, :])
+    return np.asarray(crumpling(hue, own))
+
+
+# --------------------------------------------------------------------------- runs
+def watched_run(seed: int = 0, steps: Optional[int] = None, profile: Optional[str] = None,
+                progress: bool = True) -> CurriculumRun:
+    """One model through the curriculum (cached), snapshotted evenly and at every phase boundary."""
+    cfg = settings(profile)
+    steps = int(cfg["steps"] if steps is None else steps)
+    cur = Curriculum(steps)
+    probe = curriculum_probe()
+    snaps = np.unique(np.r_[even_steps(steps, cfg["n_snapshots"]), cur.starts, cur.ends - 1, steps])
+    return cached_run("curriculum-watched", {"v": _KEY_VERSION, "curriculum": cur.describe(),
+                                             "probe": "curriculum_probe()"},
+                      data=cur.data, schedule=cur, terms=curriculum_terms(), steps=steps, seed=int(seed),
+                      probe=probe.tensor, snapshot_steps=snaps, progress=progress)
+
+
+def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True,
+                    n_snapshots: int = 21, progress: bool = True) -> CurriculumSweep:
+    """Every seed trained ``steps`` updates with the curriculum, or (``curriculum=False``) with
+    the same schedule but the last phase's data throughout (cached)."""
+    cur = Curriculum(int(steps), flat=not curriculum)
+    probe = curriculum_probe()
+    snaps = np.unique(np.r_[even_steps(int(steps), n_snapshots), Curriculum(int(steps)).ends - 1])
+    return cached_sweep("curriculum-sweep", {"v": _KEY_VERSION, "curriculum": cur.describe(),
+                                             "probe": "curriculum_probe()"},
+                        list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
+                        steps=int(steps), probe=probe.tensor, snapshot_steps=snaps, progress=progress)
+
+
+# --------------------------------------------------------------------------- reactive curriculum
+class ReactiveCurriculum:
+    """The curriculum's phases, advanced by a metric instead of at fixed steps.
+
+    A :class:`~course_lib.curriculum.ReactiveSchedule` over the phases' weights and index (easing
+    ``"step"``: the new data and weights arrive one step after the trigger fires), fed the
+    reconstruction loss; the learning rate restarts its linear warm-up (``warmup_steps``, from
+    ``start_factor·lr``) at every advance, as the fixed curriculum's does at every phase. A phase
+    is judged only after ``min_phase_steps``; the trigger is a :class:`PlateauTrigger` on
+    ``"recon"`` with ``window`` flat updates and ``min_rel_improvement``. Pass it to
+    :func:`~course_lib.curriculum.train.train_run` as both ``data`` (:meth:`data`) and
+    ``schedule``, with ``react_every`` setting how often the trigger is fed.
+    """
+
+    def __init__(self, *, trigger: str = "threshold", window: int = 5, min_rel_improvement: float = 0.1,
+                 threshold: float = 2e-3, patience: int = 3,
+                 min_phase_steps: int = 50, warmup_steps: int = 20, lr: float = 0.01,
+                 start_factor: float = 1 / 3, phases: Sequence[Phase] = PHASES, metric: str = "recon"):
+        self.phases = tuple(phases)
+        self.lr, self.start_factor = float(lr), float(start_factor)
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {lr}")
+        if not 0 < self.start_factor <= 1:
+            raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, (int, np.integer)) \
+                or warmup_steps < 1:
+            raise ValueError(f"warmup_steps must be an int ≥ 1, got {warmup_steps!r}")
+        self.warmup_steps = int(warmup_steps)
+        if trigger == "plateau":
+            trig: Any = PlateauTrigger(window=window, min_rel_improvement=min_rel_improvement,
+                                       metric_name=metric)
+            self.params = {"trigger": trigger, "window": int(window),
+                           "min_rel_improvement": float(min_rel_improvement)}
+        elif trigger == "threshold":
+            trig = ThresholdTrigger(metric, threshold, direction="below", patience=patience)
+            self.params = {"trigger": trigger, "threshold": float(threshold), "patience": int(patience)}
+        else:
+            raise ValueError(f"trigger must be 'plateau' or 'threshold', got {trigger!r}")
+        self.params.update({"min_phase_steps": int(min_phase_steps), "warmup_steps": int(warmup_steps),
+                            "lr": self.lr, "start_factor": self.start_factor, "metric": metric})
+        self.schedule = ReactiveSchedule(
+            [{"phase": float(i), "unit": p.unit, "planar": p.planar} for i, p in enumerate(self.phases)],
+            trig, duration=1, easing="step", min_phase_steps=min_phase_steps)
+        self._data = [phase_rgb(p) for p in self.phases]
+
+    @property
+    def advanced_at(self) -> list[float]:
+        return self.schedule.advanced_at
+
+    @property
+    def phase(self) -> int:
+        return self.schedule.phase
+
+    def values(self, step: float) -> dict[str, float]:
+        values = self.schedule.values(step)
+        began = ([0.0] + [s + 1 for s in self.advanced_at])[-1]  # the data changes one step later
+        progress = min(1.0, max(0.0, (float(step) - began) / self.warmup_steps))
+        values["lr"] = self.lr * (self.start_factor + (1 - self.start_factor) * progress)
+        return values
+
+    def update(self, step: float, metrics: Mapping[str, float]) -> bool:
+        return self.schedule.update(step, metrics)
+
+    def data(self, step: int, values: Mapping[str, float]):
+        return self._data[int(round(values["phase"]))]
+
+    def describe(self) -> dict:
+        return dict(self.params, phases=[p.name for p in self.phases])
+
+
+def reactive_runs(seeds: Sequence[int], steps: int, *, react_every: int = 10,
+                  n_snapshots: int = 41, progress: bool = True, **reactive: Any) -> list[CurriculumRun]:
+    """One :func:`train_run` per seed with its own :class:`ReactiveCurriculum` (cached each)."""
+    probe = curriculum_probe()
+    out = []
+    for seed in seeds:
+        cur = ReactiveCurriculum(**reactive)
+        out.append(cached_run("curriculum-reactive", {"v": _KEY_VERSION, "reactive": cur.describe(),
+                                                      "probe": "curriculum_probe()"},
+                              data=cur.data, schedule=cur, terms=curriculum_terms(), steps=int(steps),
+                              seed=int(seed), probe=probe.tensor, react_every=int(react_every),
+                              snapshot_steps=even_steps(int(steps), n_snapshots), progress=progress))
+    return out
+
+
+def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
+               progress: bool = True) -> CurriculumSweep:
+    """The fixed curriculum for the same seeds, snapshotted like :func:`reactive_runs`."""
+    cur = Curriculum(int(steps))
+    probe = curriculum_probe()
+    return cached_sweep("curriculum-fixed", {"v": _KEY_VERSION, "curriculum": cur.describe(),
+                                             "probe": "curriculum_probe()"},
+                        list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
+                        steps=int(steps), probe=probe.tensor,
+                        snapshot_steps=even_steps(int(steps), n_snapshots), progress=progress)

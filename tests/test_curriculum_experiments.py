@@ -1,0 +1,85 @@
+"""Experiments of notebooks 2.1–2.2: ring crumpling views, the reactive curriculum, cached runs."""
+
+import numpy as np
+import pytest
+
+from course_lib.curriculum.data import Curriculum, curriculum_probe
+from course_lib.curriculum.experiments import (
+    ReactiveCurriculum,
+    crumpling_sweep,
+    reactive_runs,
+    ring_crumpling,
+    settings,
+    watched_run,
+)
+
+PROBE = curriculum_probe()
+
+
+def cone(tilt=0.0, saddle=0.0):
+    """Latents of an ideal cone: ring radius v, height v − 1; optionally tilted about dim 0, or the
+    bright ring bent into a saddle."""
+    t = PROBE.hue * 2 * np.pi
+    v = PROBE.value
+    z = np.stack([v * np.cos(t), v * np.sin(t), v - 1 + saddle * np.cos(2 * t) * (v == 1)], axis=1)
+    c, s = np.cos(tilt), np.sin(tilt)
+    return z @ np.array([[1, 0, 0], [0, c, s], [0, -s, c]])
+
+
+def test_ring_crumpling_views_on_constructed_cases():
+    flat = cone()
+    assert all(ring_crumpling(PROBE, flat, v) < 0.02 for v in ("plane", "own", "3d"))
+    # a flat ring tilted nearly onto its edge still projects to a convex (thin) loop: 0 everywhere
+    edge = cone(tilt=1.45)
+    assert all(ring_crumpling(PROBE, edge, v) < 0.02 for v in ("plane", "own", "3d"))
+    # a bent ring (saddle) lying in dims 0–1: only the 3-D view sees the bend
+    saddle = cone(saddle=0.3)
+    assert ring_crumpling(PROBE, saddle, "plane") < 0.02 and 0.12 < ring_crumpling(PROBE, saddle, "3d") < 0.2
+    # bent *and* tilted (what the control arm learns): drawn in dims 0–1 it folds over
+    both = cone(tilt=1.45, saddle=0.3)
+    assert ring_crumpling(PROBE, both, "plane") > 0.25 and ring_crumpling(PROBE, both, "own") < 0.02
+    batch = np.stack([flat, edge])
+    assert ring_crumpling(PROBE, batch, "plane").shape == (2,)
+
+
+def test_ring_crumpling_bad_input():
+    with pytest.raises(TypeError):
+        ring_crumpling(object(), cone())
+    with pytest.raises(ValueError, match="shape"):
+        ring_crumpling(PROBE, np.zeros((10, 3)))
+    with pytest.raises(ValueError, match="view"):
+        ring_crumpling(PROBE, cone(), "sideways")
+
+
+def test_settings_per_profile():
+    for profile in ("quick", "standard", "full"):
+        cfg = settings(profile)
+        assert cfg["steps"] in cfg["lengths"] and cfg["sweep_seeds"] >= 8
+
+
+def test_reactive_curriculum_advances_on_threshold_and_restarts_warmup():
+    cur = ReactiveCurriculum(threshold=0.5, patience=2, min_phase_steps=10, warmup_steps=10)
+    assert cur.values(0)["phase"] == 0 and cur.values(0)["lr"] == pytest.approx(0.01 / 3)
+    assert len(cur.data(0, cur.values(0))) == 12
+    for s in range(0, 40):
+        cur.update(s, {"recon": 0.1})
+    assert cur.advanced_at[:2] == [11.0, 22.0]
+    v = cur.values(12)
+    assert v["phase"] == 1 and v["lr"] == pytest.approx(0.01 / 3)  # data and warm-up restart at 12
+    assert len(cur.data(12, v)) == 360
+    with pytest.raises(ValueError):
+        ReactiveCurriculum(trigger="sometimes")
+    with pytest.raises(ValueError):
+        ReactiveCurriculum(warmup_steps=0)
+
+
+def test_cached_experiments_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    run = watched_run(steps=60, profile="quick", progress=False)
+    cur = Curriculum(60)
+    assert set(cur.ends - 1) <= set(run.snapshot_steps.tolist())
+    assert run.model_at(60).latent_dim == 3
+    sweep = crumpling_sweep(30, [0, 1], curriculum=False, n_snapshots=3, progress=False)
+    assert sweep.n_data.tolist() == [3600] * 30
+    runs = reactive_runs([0], 30, react_every=5, progress=False, min_phase_steps=5, threshold=1.0)
+    assert runs[0].advanced_at and runs[0].values["phase"][-1] > 0
