@@ -130,3 +130,25 @@ def test_hue_evenness():
     assert A.hue_evenness(crowded) == pytest.approx(0.0, abs=1e-6)
     with pytest.raises(ValueError, match="n ≥ 3"):
         A.hue_evenness(ring[:2])
+
+
+def test_plots_draw(tiny):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from course_lib.curriculum import anchor_plots as P
+    from course_lib.curriculum.intervention import named_colours
+
+    run = anchored_run(seed=0, profile="quick")
+    figs = [P.plot_anchored_frame(run.run, 0), P.plot_schedules({"s": A.anchored_schedule(100)}, 100)]
+    sweep = A.anchored_sweep([0, 1], profile="quick")
+    figs.append(P.plot_sweep_losses({"smooth": sweep}))
+    figs.append(P.plot_seed_metrics({"smooth": A.sweep_reports(sweep)}))
+    names, rgb = named_colours()
+    figs.append(P.plot_damage_bars(names, rgb, {"x": np.zeros((2, len(names)))}))
+    figs.append(P.plot_damage_vs_similarity(np.linspace(0, 1, 5), np.linspace(0, 1, 5), np.full((5, 3), 0.5), r=1.0))
+    figs.append(P.plot_hue_profile(np.arange(10), {"x": np.zeros((2, 10))}, np.full((10, 3), 0.5)))
+    assert all(isinstance(f, matplotlib.figure.Figure) for f in figs)
+    with pytest.raises(ValueError, match="index"):
+        P.plot_anchored_frame(run.run, 99)
+    plt.close("all")

@@ -52,6 +52,9 @@ __all__ = [
     "anchored_run",
     "anchored_sweep",
     "anchor_report",
+    "final_models",
+    "sweep_reports",
+    "probe_rgb",
     "hue_evenness",
     "cosine_to_anchor",
 ]
@@ -75,7 +78,7 @@ HYPER: dict[str, float] = {"lr": 0.01, "lr_end": 0.001, "anchor": 2.0, "separati
 
 #: The gate that :meth:`AnchoredRun.mute` uses (see :func:`.intervention.gated_suppress` and
 #: notebook 2.4 for how it was chosen and how it compares with plain suppression).
-MUTE_SETTINGS: dict[str, float] = {"sharpness": 200.0, "strength": 2.0}
+MUTE_SETTINGS: dict[str, float] = {"sharpness": 5.0, "strength": 2.0}
 
 _SPREAD_LEVELS = 10  # the grid's saturation/value levels: spread moves in steps of 1/9
 
@@ -344,10 +347,15 @@ def anchored_sweep(seeds: Optional[Sequence[int]] = None, profile: Optional[str]
     return cached_sweep("anchored_sweep", _key(schedule), seeds, **_train_kwargs(cfg["steps"], schedule))
 
 
+def final_models(sweep: CurriculumSweep) -> list[ColorAutoencoder]:
+    """Every seed's final model in a sweep (CPU, eval mode), in the order of ``sweep.seeds``."""
+    last = int(sweep.snapshot_steps[-1])
+    return [sweep.model_at(last, int(s)) for s in sweep.seeds]
+
+
 def sweep_reports(sweep: CurriculumSweep) -> list[dict[str, float]]:
     """:func:`anchor_report` of every seed's final model in a sweep."""
     out = []
-    for s in sweep.seeds:
-        model = sweep.model_at(int(sweep.snapshot_steps[-1]), int(s))
+    for model in final_models(sweep):
         out.append(anchor_report(model.encode, model.decode, _unit_anchor(model.latent_dim)))
     return out

@@ -91,7 +91,7 @@ def suppress(z: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
     return z - lean[:, None] * a
 
 
-def gated_suppress(z: torch.Tensor, anchor: torch.Tensor, sharpness: float = 200.0,
+def gated_suppress(z: torch.Tensor, anchor: torch.Tensor, sharpness: float = 5.0,
                    strength: float = 2.0) -> torch.Tensor:
     """A gated edit: ``z − strength · ((cos + 1)/2)^sharpness · (z·â) â`` for each row.
 

@@ -1,0 +1,190 @@
+"""Figures for notebooks 2.3 (anchoring) and 2.4 (muting red).
+
+Every scatter colours a point by its true RGB colour and, where colour carries meaning, adds a
+label or a marker shape too, so no information rides on hue alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = [
+    "plot_anchored_frame",
+    "plot_schedules",
+    "plot_sweep_losses",
+    "plot_seed_metrics",
+    "plot_damage_bars",
+    "plot_damage_vs_similarity",
+    "plot_hue_profile",
+]
+
+_PAIRS = ((0, 1), (0, 2), (0, 3))
+_WHEEL = 36  # the probe set starts with 36 pure hues (every 10°)
+
+
+def plot_anchored_frame(run: Any, index: int) -> Figure:
+    """Snapshot ``index`` of an anchored run: latent dims 0–1, 0–2, 0–3 of the probe set (the 36
+    pure hues as large dots, a 6³ RGB cube as small ones, each in its true colour), the anchor as a
+    black star, and the losses up to that step."""
+    steps = np.asarray(run.snapshot_steps)
+    if not 0 <= int(index) < len(steps):
+        raise ValueError(f"index must be in [0, {len(steps)}), got {index}")
+    z = np.asarray(run.probe_latents[index])
+    rgb = np.clip(np.asarray(run.probe_rgb), 0, 1)
+    fig, axes = plt.subplots(1, 4, figsize=(15, 3.9), gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
+    for ax, (i, j) in zip(axes, _PAIRS):
+        ax.scatter(z[_WHEEL:, i], z[_WHEEL:, j], c=rgb[_WHEEL:], s=9, alpha=0.6, linewidths=0)
+        ax.scatter(z[:_WHEEL, i], z[:_WHEEL, j], c=rgb[:_WHEEL], s=46, edgecolors="k", linewidths=0.5)
+        for k, name in ((0, "red"), (3, "orange"), (18, "cyan")):
+            ax.annotate(name, (z[k, i], z[k, j]), textcoords="offset points", xytext=(5, 5), fontsize=9)
+        ax.plot([1.0 if i == 0 else 0.0], [1.0 if j == 0 else 0.0], marker="*", ms=16, color="k",
+                linestyle="none", label="anchor (1, 0, 0, 0)")
+        ax.set_xlim(-1.15, 1.15)
+        ax.set_ylim(-1.15, 1.15)
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"latent dim {i}")
+        ax.set_ylabel(f"latent dim {j}")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower left", fontsize=8)
+    ax = axes[3]
+    t = np.arange(len(run.losses["recon"]))
+    for name, style in (("recon", "-"), ("anchor", "--"), ("separation", ":")):
+        ax.plot(t, np.maximum(run.losses[name], 1e-6), style, label=name)
+    ax.axvline(steps[index], color="k", lw=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_title("raw loss terms (unweighted)", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.suptitle(f"step {int(steps[index])}", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedules(sheets: Mapping[str, Any], steps: int, params: Sequence[str] = ("spread", "lr")) -> Figure:
+    """Each dopesheet's curve for each of ``params`` (one panel per parameter), keyframes dotted."""
+    fig, axes = plt.subplots(1, len(params), figsize=(5.2 * len(params), 3.4))
+    axes = np.atleast_1d(axes)
+    s = np.arange(steps + 1)
+    for ax, p in zip(axes, params):
+        for (name, sheet), style in zip(sheets.items(), ("-", "--", ":")):
+            ax.plot(s, sheet.curve(p, s), style, lw=2, label=name)
+        for k in next(iter(sheets.values())).steps:
+            ax.axvline(k, color="grey", lw=0.6, ls=":")
+        ax.set_xlabel("step")
+        ax.set_title(p)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep_losses(sweeps: Mapping[str, Any], terms: Sequence[str] = ("recon", "anchor", "separation")) -> Figure:
+    """Median (line) and 10–90 % spread (band) over seeds of each raw loss term, per sweep."""
+    fig, axes = plt.subplots(1, len(terms), figsize=(5 * len(terms), 3.4))
+    for ax, term in zip(np.atleast_1d(axes), terms):
+        for (name, sw), style in zip(sweeps.items(), ("-", "--", ":")):
+            v = np.maximum(np.asarray(sw.losses[term]), 1e-7)
+            t = np.arange(v.shape[1])
+            lo, med, hi = np.percentile(v, [10, 50, 90], axis=0)
+            line, = ax.plot(t, med, style, label=f"{name} (median)")
+            ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.2)
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(term)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_seed_metrics(reports: Mapping[str, Sequence[Mapping[str, float]]], *, cos_threshold: float = 0.99,
+                      evenness_threshold: float = 0.25) -> Figure:
+    """Per seed: 1 − cos(red, anchor) (log scale) and hue evenness, one column of dots per schedule,
+    with the success thresholds as dashed lines."""
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    rng = np.random.default_rng(0)
+    for k, (name, reps) in enumerate(reports.items()):
+        miss = np.maximum(1 - np.array([r["red_cos"] for r in reps]), 1e-8)
+        even = np.array([r["evenness"] for r in reps])
+        x = k + rng.uniform(-0.12, 0.12, len(reps))
+        marker = ("o", "s", "^")[k % 3]
+        ax1.scatter(x, miss, marker=marker, facecolors="none", edgecolors=f"C{k}")
+        ax2.scatter(x, even, marker=marker, facecolors="none", edgecolors=f"C{k}")
+    for ax in (ax1, ax2):
+        ax.set_xticks(range(len(reports)), list(reports))
+        ax.grid(alpha=0.3)
+    ax1.axhline(1 - cos_threshold, color="k", ls="--", lw=1, label=f"cos = {cos_threshold}")
+    ax1.set_yscale("log")
+    ax1.set_ylabel("1 − cos(red, anchor)")
+    ax1.legend(fontsize=8)
+    ax2.axhline(evenness_threshold, color="k", ls="--", lw=1, label=f"evenness = {evenness_threshold}")
+    ax2.set_ylim(0, 1)
+    ax2.set_ylabel("hue evenness (smallest / mean step)")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_damage_bars(names: Sequence[str], rgb: Any, damages: Mapping[str, np.ndarray]) -> Figure:
+    """Per-colour ΔMSE: for each method (seeds × colours) the median over seeds as a bar and the
+    10–90 % range as an error bar; a swatch of each colour under its name."""
+    names = list(names)
+    rgb = np.clip(np.asarray(rgb), 0, 1)
+    fig, ax = plt.subplots(figsize=(12, 3.8))
+    n = len(damages)
+    width = 0.8 / n
+    x = np.arange(len(names))
+    for k, (label, d) in enumerate(damages.items()):
+        d = np.asarray(d)
+        lo, med, hi = np.percentile(d, [10, 50, 90], axis=0)
+        ax.bar(x + (k - (n - 1) / 2) * width, med, width, yerr=[med - lo, hi - med], capsize=2,
+               label=label, hatch=("", "//", "..")[k % 3], edgecolor="k", linewidth=0.5)
+    ax.scatter(x, np.full(len(x), -0.06), c=rgb, s=120, marker="s", edgecolors="k", linewidths=0.5,
+               clip_on=False)
+    ax.set_xticks(x, names, rotation=35, ha="right")
+    ax.set_ylabel("ΔMSE (median over seeds)")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_ylim(-0.08, None)
+    ax.legend(fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return fig
+
+
+def plot_damage_vs_similarity(similarity_sq: np.ndarray, damage: np.ndarray, rgb: Any, *, r: float | None = None,
+                              title: str = "") -> Figure:
+    """ΔMSE against similarity² (alignment with the anchor, squared), each point in its true colour."""
+    fig, ax = plt.subplots(figsize=(5.4, 4.2))
+    ax.scatter(similarity_sq, damage, c=np.clip(np.asarray(rgb), 0, 1), s=14, edgecolors="k", linewidths=0.2)
+    ax.set_xlabel("similarity² = max(cos(z, anchor), 0)²")
+    ax.set_ylabel("ΔMSE")
+    ax.grid(alpha=0.3)
+    ax.set_title(title + (f"  (r = {r:.2f})" if r is not None else ""), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_hue_profile(hue_deg: np.ndarray, profiles: Mapping[str, np.ndarray], rgb: Any) -> Figure:
+    """ΔMSE along the hue circle (S = V = 1) for each method: median over seeds and 10–90 % band,
+    with the hue strip underneath."""
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for (label, d), style in zip(profiles.items(), ("-", "--", ":")):
+        lo, med, hi = np.percentile(np.asarray(d), [10, 50, 90], axis=0)
+        line, = ax.plot(hue_deg, med, style, lw=2, label=label)
+        ax.fill_between(hue_deg, lo, hi, color=line.get_color(), alpha=0.2)
+    ax.scatter(hue_deg, np.full(len(hue_deg), -0.05), c=np.clip(np.asarray(rgb), 0, 1), marker="s", s=30,
+               clip_on=False)
+    for deg, name in ((0, "red"), (30, "orange"), (60, "yellow"), (330, "rose"), (300, "magenta")):
+        ax.axvline(deg, color="grey", lw=0.6, ls=":")
+        ax.text(deg + 2, ax.get_ylim()[1] * 0.9, name, fontsize=8)
+    ax.set_xlabel("hue (degrees), S = V = 1")
+    ax.set_ylabel("ΔMSE")
+    ax.set_ylim(-0.07, None)
+    ax.legend(fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
