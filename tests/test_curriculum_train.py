@@ -233,3 +233,24 @@ def test_even_steps():
     assert even_steps(2, 10).tolist() == [0, 1, 2]
     with pytest.raises(ValueError):
         even_steps(10, 1)
+
+
+def test_sweep_fine_tunes_from_given_states_and_keeps_masked_weights_zero():
+    # added with course_lib.curriculum.deletion (notebook 2.5): init_states and masks in train_sweep
+    data = torch.rand(64, 3)
+    base = train_sweep([0, 1], data, steps=5, latent_dim=3, normalize=True, progress=False)
+    start = base.states[-1]
+    mask = torch.ones(3, 16)
+    mask[0] = 0.0
+    tuned = train_sweep([0, 1], data, steps=10, latent_dim=3, normalize=True, progress=False,
+                        init_states=start, masks={"encoder.2.weight": mask})
+    for k in start:                                   # snapshot 0 is the given state (masked)
+        expected = start[k] * (mask if k == "encoder.2.weight" else 1.0)
+        torch.testing.assert_close(tuned.states[0][k], expected)
+    assert torch.all(tuned.states[-1]["encoder.2.weight"][:, 0] == 0)
+    assert not torch.equal(tuned.states[-1]["encoder.2.weight"][:, 1], start["encoder.2.weight"][:, 1])
+    with pytest.raises(ValueError, match="init_states"):
+        train_sweep([0, 1], data, steps=2, latent_dim=3, progress=False,
+                    init_states={k: v[:1] for k, v in start.items()})
+    with pytest.raises(ValueError, match="masks"):
+        train_sweep([0, 1], data, steps=2, latent_dim=3, progress=False, masks={"nope": mask})

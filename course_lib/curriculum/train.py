@@ -606,6 +606,44 @@ def _check_seeds(seeds: Any) -> list[int]:
     return [int(s) for s in out]
 
 
+def _check_init_states(init_states: Any, fresh: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    if not isinstance(init_states, Mapping):
+        raise TypeError("init_states must be a dict of stacked state_dict entries (S, …)")
+    if set(init_states) != set(fresh):
+        raise ValueError(f"init_states must have exactly the model's entries {sorted(fresh)}, "
+                         f"got {sorted(init_states)}")
+    out = {}
+    for k, v in fresh.items():
+        given = init_states[k]
+        if not isinstance(given, torch.Tensor) or tuple(given.shape) != tuple(v.shape):
+            raise ValueError(f"init_states[{k!r}] must have shape {tuple(v.shape)}, "
+                             f"got {tuple(getattr(given, 'shape', ()))}")
+        if not bool(torch.isfinite(given).all()):
+            raise ValueError(f"init_states[{k!r}] contains NaN or inf")
+        out[k] = given.detach().clone().to(v.dtype)
+    return out
+
+
+def _check_masks(masks: Any, params: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    if masks is None:
+        return {}
+    if not isinstance(masks, Mapping):
+        raise TypeError("masks must be a dict parameter name → 0/1 tensor")
+    out = {}
+    for k, m in masks.items():
+        if k not in params:
+            raise ValueError(f"masks: unknown parameter {k!r}; expected some of {sorted(params)}")
+        if not isinstance(m, torch.Tensor):
+            raise TypeError(f"masks[{k!r}] must be a tensor")
+        try:
+            torch.broadcast_shapes(m.shape, params[k].shape)
+        except RuntimeError:
+            raise ValueError(f"masks[{k!r}] of shape {tuple(m.shape)} does not broadcast to "
+                             f"{tuple(params[k].shape)}") from None
+        out[k] = m.to(params[k].device, params[k].dtype)
+    return out
+
+
 def train_sweep(
     seeds: Sequence[int],
     data: DataSource,
@@ -624,6 +662,8 @@ def train_sweep(
     progress: bool = True,
     device: Union[str, torch.device, None] = None,
     config: Optional[Mapping[str, Any]] = None,
+    init_states: Optional[Mapping[str, torch.Tensor]] = None,
+    masks: Optional[Mapping[str, torch.Tensor]] = None,
 ) -> CurriculumSweep:
     """:func:`train_run` for every seed in ``seeds`` at once (stacked weights, one Adam).
 
@@ -631,6 +671,11 @@ def train_sweep(
     minibatch order, drawn from the first seed) are shared by every seed, and a reactive schedule
     is refused (it would react to one model on behalf of all). Seed ``s`` starts from exactly
     ``train_run(seed=s)``'s weights. ``device`` (default CPU) may be a GPU for large sweeps.
+
+    Fine-tuning: ``init_states`` (state_dict entries stacked (S, …), e.g. a sweep's ``states[k]``)
+    replaces the seeded initial weights; ``masks`` (some of those names → 0/1 tensors broadcastable
+    to the stacked parameter) are multiplied into the weights at the start and after every update,
+    so masked entries stay exactly 0 (pruning).
     """
     seeds = _check_seeds(seeds)
     _check_model_args(latent_dim, hidden, normalize, activation)
@@ -647,9 +692,14 @@ def train_sweep(
     values0 = _schedule_values(schedule, 0, float(lr), terms)
     probe_x = (_as_rgb(probe, "probe") if probe is not None else source(0, values0)).to(dev)
 
-    params = {k: v.to(dev).requires_grad_(True)
-              for k, v in _stacked_init(seeds, int(latent_dim), int(hidden), bool(normalize),
-                                        activation).items()}
+    fresh = _stacked_init(seeds, int(latent_dim), int(hidden), bool(normalize), activation)
+    if init_states is not None:
+        fresh = _check_init_states(init_states, fresh)
+    params = {k: v.to(dev).requires_grad_(True) for k, v in fresh.items()}
+    keep = _check_masks(masks, params)
+    with torch.no_grad():
+        for k, m in keep.items():
+            params[k].mul_(m)
     optimizer = torch.optim.Adam(list(params.values()), lr=float(lr))
     gen = torch.Generator().manual_seed(seeds[0])
     S = len(seeds)
@@ -705,6 +755,10 @@ def train_sweep(
             optimizer.zero_grad()
             total.sum().backward()  # each seed gets exactly its own gradient
             optimizer.step()
+            if keep:
+                with torch.no_grad():
+                    for k, m in keep.items():
+                        params[k].mul_(m)
             with torch.no_grad():
                 losses["loss"][:, step] = total
                 losses["recon"][:, step] = mse
@@ -715,7 +769,8 @@ def train_sweep(
 
     cfg = {"steps": steps, "lr": float(lr), "latent_dim": int(latent_dim), "hidden": int(hidden),
            "normalize": bool(normalize), "activation": activation, "batch_size": batch_size,
-           "terms": list(terms), "extra": dict(config or {})}
+           "terms": list(terms), "extra": dict(config or {}),
+           "masked": sorted(keep), "fine_tuned": init_states is not None}
     return CurriculumSweep(
         config=cfg,
         seeds=np.asarray(seeds),
