@@ -156,3 +156,75 @@ def test_damage_wrong_answers():
     fails(X.check_damage, summed_channels, "mean over the 3")
     fails(X.check_damage, one_number, "one number per colour")
     fails(X.check_damage, course, "course")
+
+
+# --------------------------------------------------------------------------- 2.5
+def test_recovery_solution_passes():
+    assert X.check_steps_to_recover(X.solution_steps_to_recover, quiet=True).passed
+
+
+def test_recovery_wrong_answers():
+    def first_crossing(steps, error, target):
+        hit = np.flatnonzero(error <= target)
+        return int(steps[hit[0]]) if len(hit) else None
+
+    def strict(steps, error, target):
+        ok = error < target
+        if not ok[-1]:
+            return None
+        bad = np.flatnonzero(~ok)
+        return int(steps[0 if len(bad) == 0 else bad[-1] + 1])
+
+    def index(steps, error, target):
+        ok = error <= target
+        if not ok[-1]:
+            return None
+        bad = np.flatnonzero(~ok)
+        return 0 if len(bad) == 0 else int(bad[-1] + 1)
+
+    def never_is_last(steps, error, target):
+        ok = error <= target
+        bad = np.flatnonzero(~ok)
+        if len(bad) and bad[-1] == len(ok) - 1:
+            return int(steps[-1])
+        return int(steps[0 if len(bad) == 0 else bad[-1] + 1])
+
+    fails(X.check_steps_to_recover, first_crossing, "dip")
+    fails(X.check_steps_to_recover, strict, "equal")
+    fails(X.check_steps_to_recover, index, "")
+    fails(X.check_steps_to_recover, never_is_last, "none")
+
+
+def test_delete_solution_passes():
+    assert X.check_delete_latent(X.solution_delete_latent, quiet=True).passed
+
+
+def test_delete_wrong_answers():
+    def no_bias(state, dim):
+        out = {k: v.clone() for k, v in state.items()}
+        out["encoder.2.weight"][dim] = 0
+        out["decoder.0.weight"][:, dim] = 0
+        return out
+
+    def decoder_row(state, dim):
+        out = {k: v.clone() for k, v in state.items()}
+        out["encoder.2.weight"][dim] = 0
+        out["encoder.2.bias"][dim] = 0
+        out["decoder.0.weight"][dim] = 0
+        return out
+
+    def in_place(state, dim):
+        state["encoder.2.weight"][dim] = 0
+        state["encoder.2.bias"][dim] = 0
+        state["decoder.0.weight"][:, dim] = 0
+        return state
+
+    def too_much(state, dim):
+        out = X.solution_delete_latent(state, dim)
+        out["decoder.0.bias"] = torch.zeros_like(out["decoder.0.bias"])
+        return out
+
+    fails(X.check_delete_latent, no_bias, "bias")
+    fails(X.check_delete_latent, decoder_row, "column")
+    fails(X.check_delete_latent, in_place, "in place")
+    fails(X.check_delete_latent, too_much, "nothing to do")

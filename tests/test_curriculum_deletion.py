@@ -88,3 +88,27 @@ def test_recovery_step():
         recovery_step(steps, [0.1, float("nan"), 0, 0, 0], 0.1)
     with pytest.raises(ValueError, match="same"):
         recovery_step(steps, [0.1], 0.1)
+
+
+def test_deletion_masks_match_delete_dimension():
+    from course_lib.curriculum.deletion import deletion_masks
+    m = model()
+    masks = deletion_masks(5, 16, [0, 3])
+    d = delete_dimension(delete_dimension(m, 0), 3)
+    state = {k: v for k, v in m.state_dict().items()}
+    x = torch.rand(6, 3)
+    masked = ColorAutoencoder(5, 16, True, "gelu")
+    masked.load_state_dict({k: v * masks[k] if k in masks else v for k, v in state.items()})
+    torch.testing.assert_close(masked(x)[0], d(x)[0])
+    with pytest.raises(ValueError, match="dims"):
+        deletion_masks(5, 16, [5])
+
+
+def test_bootstrap_median_ci():
+    from course_lib.curriculum.deletion import bootstrap_median_ci
+    med, lo, hi = bootstrap_median_ci([10, 20, 30, 40, 50] * 4)
+    assert med == 30 and lo <= 30 <= hi and lo >= 10 and hi <= 50
+    med, lo, hi = bootstrap_median_ci([1, float("nan"), float("nan")])
+    assert med == float("inf")
+    with pytest.raises(ValueError, match="empty"):
+        bootstrap_median_ci([])

@@ -1,4 +1,4 @@
-"""Exercise checkers for notebooks 2.3 (anchoring) and 2.4 (muting red).
+"""Exercise checkers for notebooks 2.3 (anchoring), 2.4 (muting red) and 2.5 (deleting red).
 
 Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and
 prints what is wrong; reference solutions are the ``solution_*`` functions (the notebooks' hidden
@@ -25,6 +25,10 @@ __all__ = [
     "check_hue_evenness",
     "check_suppress",
     "check_damage",
+    "solution_steps_to_recover",
+    "solution_delete_latent",
+    "check_steps_to_recover",
+    "check_delete_latent",
 ]
 
 D = torch.float64
@@ -330,3 +334,138 @@ DAMAGE_CASES = [
 def check_damage(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``damage(encode, decode, rgb, edit)`` → per-colour ΔMSE (n,)."""
     return check("damage", attempt, DAMAGE_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- notebook 2.5
+def solution_steps_to_recover(steps: Any, error: Any, target: float) -> Any:
+    steps, error = np.asarray(steps), np.asarray(error, dtype=float)
+    ok = error <= target
+    if not ok[-1]:
+        return None
+    bad = np.flatnonzero(~ok)
+    return int(steps[0 if len(bad) == 0 else bad[-1] + 1])
+
+
+def solution_delete_latent(state: dict, dim: int) -> dict:
+    out = {k: v.clone() for k, v in state.items()}
+    out["encoder.2.weight"][dim] = 0.0
+    out["encoder.2.bias"][dim] = 0.0
+    out["decoder.0.weight"][:, dim] = 0.0
+    return out
+
+
+def _rec(attempt: Callable, steps: Any, error: Any, target: float, want: Any, why: str) -> None:
+    got = attempt(np.asarray(steps), np.asarray(error, dtype=float), target)
+    if want is None:
+        assert got is None, f"{why}: expected None, got {got!r}"
+        return
+    assert got is not None and not isinstance(got, bool), f"{why}: expected {want}, got {got!r}"
+    assert int(got) == want and float(got) == want, f"{why}: expected step {want}, got {got!r}"
+
+
+def _rec_case_simple(attempt: Callable) -> None:
+    _rec(attempt, [0, 10, 20, 30], [0.3, 0.2, 0.05, 0.01], 0.1, 20, "error falls below 0.1 at step 20 and stays")
+
+
+def _rec_case_stays(attempt: Callable) -> None:
+    _rec(attempt, [0, 10, 20, 30, 40], [0.3, 0.05, 0.2, 0.05, 0.04], 0.1, 30,
+         "a dip to 0.05 at step 10, back up to 0.2, then below for good from step 30")
+
+
+def _rec_case_equal(attempt: Callable) -> None:
+    _rec(attempt, [0, 5, 10], [0.3, 0.1, 0.1], 0.1, 5, "'within' includes equality: error 0.1 with target 0.1")
+
+
+def _rec_case_steps_not_index(attempt: Callable) -> None:
+    _rec(attempt, [0, 25, 50, 75], [0.3, 0.3, 0.01, 0.01], 0.1, 50,
+         "snapshots every 25 steps: return the *step* (50), not the index (2)")
+
+
+def _rec_case_never(attempt: Callable) -> None:
+    _rec(attempt, [0, 10, 20], [0.3, 0.05, 0.2], 0.1, None, "above the target at the last snapshot: not recovered")
+
+
+def _rec_case_from_start(attempt: Callable) -> None:
+    _rec(attempt, [0, 10, 20], [0.01, 0.02, 0.01], 0.1, 0, "never above the target: recovered at step 0")
+
+
+RECOVERY_CASES = [
+    Case("a simple fall", _rec_case_simple, "the first snapshot from which the error stays ≤ target"),
+    Case("a dip does not count", _rec_case_stays, "look for the last snapshot above the target"),
+    Case("within includes equal", _rec_case_equal, "use ≤, not <"),
+    Case("steps, not indices", _rec_case_steps_not_index, "return steps[k]"),
+    Case("never recovered", _rec_case_never, "return None if the last error is above the target"),
+    Case("never lost", _rec_case_from_start, "return the first step if the error is never above"),
+]
+
+
+def check_steps_to_recover(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``steps_to_recover(steps, error, target)``."""
+    return check("steps_to_recover", attempt, RECOVERY_CASES, quiet=quiet)
+
+
+def _toy_state(latent: int = 5, hidden: int = 4) -> dict:
+    g = torch.Generator().manual_seed(0)
+    return {"encoder.0.weight": torch.randn(hidden, 3, generator=g), "encoder.0.bias": torch.randn(hidden, generator=g),
+            "encoder.2.weight": torch.randn(latent, hidden, generator=g), "encoder.2.bias": torch.randn(latent, generator=g),
+            "decoder.0.weight": torch.randn(hidden, latent, generator=g), "decoder.0.bias": torch.randn(hidden, generator=g),
+            "decoder.2.weight": torch.randn(3, hidden, generator=g), "decoder.2.bias": torch.randn(3, generator=g)}
+
+
+def _del(attempt: Callable, dim: int) -> tuple[dict, dict]:
+    state = _toy_state()
+    keep = {k: v.clone() for k, v in state.items()}
+    out = attempt(state, dim)
+    assert isinstance(out, dict) and set(out) == set(state), "return a dict with the same entries as the state"
+    return keep, out
+
+
+def _del_case_encoder(attempt: Callable) -> None:
+    keep, out = _del(attempt, 1)
+    assert torch.all(out["encoder.2.weight"][1] == 0), "the encoder's output row 1 (encoder.2.weight[1]) must be 0"
+    assert torch.equal(out["encoder.2.weight"][[0, 2, 3, 4]], keep["encoder.2.weight"][[0, 2, 3, 4]]), \
+        "only row 1 of encoder.2.weight may change"
+
+
+def _del_case_bias(attempt: Callable) -> None:
+    keep, out = _del(attempt, 1)
+    assert out["encoder.2.bias"][1] == 0, ("the encoder's bias for dim 1 must be 0 too: with only the weights "
+                                           "zeroed, z[1] = bias[1] is a constant the decoder can still read")
+    assert torch.equal(out["encoder.2.bias"][[0, 2, 3, 4]], keep["encoder.2.bias"][[0, 2, 3, 4]])
+
+
+def _del_case_decoder(attempt: Callable) -> None:
+    keep, out = _del(attempt, 3)
+    w = out["decoder.0.weight"]
+    assert torch.all(w[:, 3] == 0), ("the decoder reads dim 3 through *column* 3 of decoder.0.weight "
+                                     "(shape hidden × latent)")
+    assert torch.equal(w[:, [0, 1, 2, 4]], keep["decoder.0.weight"][:, [0, 1, 2, 4]]), "only column 3 may change"
+
+
+def _del_case_rest(attempt: Callable) -> None:
+    keep, out = _del(attempt, 0)
+    for k in ("encoder.0.weight", "encoder.0.bias", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"):
+        assert torch.equal(out[k], keep[k]), f"{k} has nothing to do with latent dim 0: leave it as it is"
+
+
+def _del_case_copy(attempt: Callable) -> None:
+    state = _toy_state()
+    before = {k: v.clone() for k, v in state.items()}
+    attempt(state, 2)
+    for k in state:
+        assert torch.equal(state[k], before[k]), (f"your function changed the input state's {k} in place: "
+                                                  "clone it first (the undeleted model must survive)")
+
+
+DELETE_CASES = [
+    Case("encoder row", _del_case_encoder, "encoder.2.weight has shape (latent, hidden)"),
+    Case("encoder bias", _del_case_bias, "zero encoder.2.bias[dim] as well"),
+    Case("decoder column", _del_case_decoder, "decoder.0.weight[:, dim]"),
+    Case("nothing else", _del_case_rest, "only the three entries that touch the latent"),
+    Case("a copy", _del_case_copy, "{k: v.clone() for k, v in state.items()}"),
+]
+
+
+def check_delete_latent(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``delete_latent(state, dim)`` → a new state_dict without latent ``dim``."""
+    return check("delete_latent", attempt, DELETE_CASES, quiet=quiet)
