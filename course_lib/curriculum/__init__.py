@@ -14,6 +14,13 @@ Built so far (the groundwork):
   that may change with the step, on MSE + Σ scheduled weight × named loss term, with lr and weights
   from a dopesheet, a reactive schedule or constants; snapshots and ``model_at(step)``;
   :func:`cached_run` / :func:`cached_sweep` through the course cache
+* :mod:`.anchoring`    — ``anchored_run(seed=0, profile=None)``, the cached 4-D anchored colour
+  model (red pinned to (1, 0, 0, 0); ``encode``, ``decode``, ``anchor``, ``mute``, ``model_at``),
+  :func:`anchored_sweep`, :func:`anchor_report`, :func:`hue_evenness` (notebook 2.3)
+* :mod:`.intervention` — :func:`suppress` (the reference edit), :func:`gated_suppress` (mute red,
+  spare orange), :func:`damage` (per-colour ΔMSE), :func:`alignment`, :func:`named_colours` (2.4)
+* :mod:`.deletion`     — :func:`delete_dimension` (pruned), the anti-subspace term, the 5-D
+  red-dimension experiment and :func:`recovery_step` (notebook 2.5)
 
 Not yet built (planned for this chapter; none of it exists yet):
 
@@ -22,10 +29,6 @@ Not yet built (planned for this chapter; none of it exists yet):
 * models — the 3-D GELU bottleneck and the 4-D normalised, anchored bottleneck
 * the curriculum experiment — the seed sweep measuring how often the wheel crumples with and
   without a curriculum (built on :mod:`.train`)
-* anchoring — ``anchored_run(seed=0, profile=None)``, the cached anchored colour model (the
-  public name promised in DESIGN.md)
-* intervention — suppressing red at inference, muting red while sparing orange
-* deletion — deleting red's dimension and measuring how fast fine-tuning relearns it
 * transformer — a tiny colour-mixing transformer with the same latent structure
 * plots — dopesheet timelines, per-phase latent grids, error-by-colour tables
 """

@@ -20,6 +20,8 @@ __all__ = [
     "plot_damage_bars",
     "plot_damage_vs_similarity",
     "plot_hue_profile",
+    "plot_latent_views",
+    "plot_relearning",
 ]
 
 _PAIRS = ((0, 1), (0, 2), (0, 3))
@@ -186,5 +188,48 @@ def plot_hue_profile(hue_deg: np.ndarray, profiles: Mapping[str, np.ndarray], rg
     ax.set_ylim(-0.07, None)
     ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent_views(z: Any, rgb: Any, pairs: Sequence[tuple[int, int]] = ((0, 1), (0, 2), (1, 2)),
+                      labels: Mapping[int, str] | None = None, title: str = "") -> Figure:
+    """2-D views of latents ``z`` (n, d), each point in its true colour, optional text labels
+    ``{row index: name}``."""
+    z, rgb = np.asarray(z), np.clip(np.asarray(rgb), 0, 1)
+    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 4))
+    for ax, (i, j) in zip(np.atleast_1d(axes), pairs):
+        ax.scatter(z[:, i], z[:, j], c=rgb, s=40, edgecolors="k", linewidths=0.4)
+        for k, name in (labels or {}).items():
+            ax.annotate(name, (z[k, i], z[k, j]), textcoords="offset points", xytext=(5, 4), fontsize=9)
+        ax.set_xlim(-1.15, 1.15)
+        ax.set_ylim(-1.15, 1.15)
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"latent dim {i}")
+        ax.set_ylabel(f"latent dim {j}")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def plot_relearning(steps: Any, curves: Mapping[str, np.ndarray], target: np.ndarray | float | None = None) -> Figure:
+    """Error of a colour over fine-tuning steps: per condition (seeds × snapshots) the median and
+    the 10–90 % band, on a log scale; ``target`` (the recovery threshold, median over seeds) dashed."""
+    steps = np.asarray(steps)
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    for (label, c), style in zip(curves.items(), ("-", "--", ":", "-.")):
+        c = np.maximum(np.asarray(c), 1e-6)
+        lo, med, hi = np.percentile(c, [10, 50, 90], axis=0)
+        line, = ax.plot(steps, med, style, lw=2, label=label)
+        ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.18)
+    if target is not None:
+        ax.axhline(float(np.median(target)), color="k", ls="--", lw=1, label="recovered below this (median)")
+    ax.set_yscale("log")
+    ax.set_xlabel("fine-tuning step")
+    ax.set_ylabel("MSE of the colour")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
