@@ -148,6 +148,8 @@ def test_plots_draw(tiny):
     figs.append(P.plot_damage_bars(names, rgb, {"x": np.zeros((2, len(names)))}))
     figs.append(P.plot_damage_vs_similarity(np.linspace(0, 1, 5), np.linspace(0, 1, 5), np.full((5, 3), 0.5), r=1.0))
     figs.append(P.plot_hue_profile(np.arange(10), {"x": np.zeros((2, 10))}, np.full((10, 3), 0.5)))
+    figs.append(P.plot_latent_views(np.zeros((4, 5)), np.full((4, 3), 0.5), labels={0: "red"}, title="t"))
+    figs.append(P.plot_relearning(np.arange(5), {"a": np.ones((2, 5))}, np.full(2, 0.01)))
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figs)
     with pytest.raises(ValueError, match="index"):
         P.plot_anchored_frame(run.run, 99)
