@@ -119,3 +119,9 @@ __all__ = [
     "unitarity",
     "vibrancy",
 ]
+
+# notebook 2.6: the colour-mixing transformer
+from .mixing import MixingRun, MixingTransformer, cached_mixer, mix, mixer_sweep, pair_damage, suppressed_predict
+
+__all__ += ["MixingRun", "MixingTransformer", "cached_mixer", "mix", "mixer_sweep", "pair_damage",
+            "suppressed_predict"]
