@@ -15,7 +15,7 @@ def copy_of(f):
 
 
 CONE = copy_of(ex.solution_cone_profile)
-SHARE = copy_of(ex.solution_plane_share)
+ROUND = copy_of(ex.solution_roundness)
 PLATEAU = copy_of(ex.solution_plateau_step)
 SHEET = copy_of(ex.solution_phase_sheet)
 
@@ -71,32 +71,38 @@ def test_cone_profile():
         assert not passes(ex.check_cone_profile, wrong), wrong.__name__
 
 
-# --------------------------------------------------------------------------- plane share
-def share_no_centring(z):
-    m = (z ** 2).mean(0)
-    return float(m[:2].sum() / m.sum())
+# --------------------------------------------------------------------------- roundness
+def round_no_centring(z):
+    s = np.linalg.svd(z, compute_uv=False)
+    return float(s[1] / s[0])
 
 
-def share_std(z):
-    s = z.std(0)
-    return float(s[:2].sum() / s.sum())
+def round_variance(z):
+    s = np.linalg.svd(z - z.mean(0), compute_uv=False)
+    return float((s[1] / s[0]) ** 2)
 
 
-def share_first_dim(z):
-    v = z.var(0)
-    return float(v[0] / v.sum())
+def round_dims01(z):
+    sd = (z - z.mean(0))[:, :2].std(0)
+    return float(sd.min() / sd.max())
 
 
-def share_mean_of_ratio(z):
-    v = z.var(0)
-    return float(v[:2].mean() / v.mean())
+def round_smallest(z):
+    s = np.linalg.svd(z - z.mean(0), compute_uv=False)
+    return float(s[-1] / s[0])
 
 
-def test_plane_share():
-    assert passes(ex.check_plane_share, SHARE)
-    for wrong in (share_no_centring, share_std, share_first_dim, share_mean_of_ratio,
-                  lambda z: ex.solution_plane_share(z)):
-        assert not passes(ex.check_plane_share, wrong)
+def round_first_over_second(z):
+    zc = z - z.mean(0)
+    sd = zc.std(0)
+    return float(sd[1] / sd[0])
+
+
+def test_roundness():
+    assert passes(ex.check_roundness, ROUND)
+    for wrong in (round_no_centring, round_variance, round_dims01, round_smallest, round_first_over_second,
+                  lambda z: ex.solution_roundness(z)):
+        assert not passes(ex.check_roundness, wrong)
 
 
 # --------------------------------------------------------------------------- plateau step
@@ -218,7 +224,7 @@ def test_phase_sheet():
         assert not passes(ex.check_phase_sheet, wrong)
 
 
-@pytest.mark.parametrize("checker", [ex.check_cone_profile, ex.check_plane_share, ex.check_plateau_step,
+@pytest.mark.parametrize("checker", [ex.check_cone_profile, ex.check_roundness, ex.check_plateau_step,
                                      ex.check_phase_sheet])
 def test_untouched_stub_fails_politely(checker):
     def stub(*args):

@@ -83,3 +83,20 @@ def test_cached_experiments_run(tmp_path, monkeypatch):
     assert sweep.n_data.tolist() == [3600] * 30
     runs = reactive_runs([0], 30, react_every=5, progress=False, min_phase_steps=5, threshold=1.0)
     assert runs[0].advanced_at and runs[0].values["phase"][-1] > 0
+
+
+def test_compare_reactive(tmp_path, monkeypatch):
+    from course_lib.curriculum.experiments import compare_reactive, fixed_runs
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    fixed = fixed_runs([0, 1], 40, n_snapshots=5, progress=False)
+    runs = reactive_runs([0, 1], 40, react_every=2, n_snapshots=5, progress=False, min_phase_steps=2,
+                         threshold=1.0, patience=1, warmup_steps=2)
+    cmp = compare_reactive(fixed, runs)
+    assert cmp.final_fixed.shape == (2,) and cmp.fixed_last_phase == Curriculum(40).starts[-1]
+    assert np.all(np.isfinite(cmp.last_phase_step))  # threshold 1.0: advances at every check
+    k, n = cmp.reached()
+    assert n == 2 and 0 <= k <= 2 and cmp.lower()[1] == 2
+    with pytest.raises(ValueError):
+        compare_reactive(fixed, runs[:1])
+    with pytest.raises(TypeError):
+        compare_reactive(runs[0], runs)

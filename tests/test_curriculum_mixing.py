@@ -90,3 +90,28 @@ def test_anchor_forms_and_suppression_is_selective():
     assert isinstance(run.model_at(0), M.MixingTransformer)
     assert math.isclose(float(M.red_cosines(run.model(), torch.tensor([[1.0, 0, 0]]))[0]),
                         float(run.snap_cos[-1, 0]), abs_tol=1e-6)
+
+
+def test_mute_report_matches_its_definition():
+    run = M.train_mixer(seed=1, profile="quick", steps=40, snap_every=20)
+    p = M.mixing_pairs(400, torch.Generator().manual_seed(7))
+    rep = M.mute_report(run, p)
+    r, d = M.pair_redness(p), M.pair_damage(run.model(), p)
+    assert math.isclose(rep.damage_red, float(d[r >= 0.5].mean()), rel_tol=1e-6)
+    assert math.isclose(rep.damage_free, float(d[r < 0.05].abs().mean()), rel_tol=1e-6)
+    assert math.isclose(rep.selectivity, rep.damage_red / rep.damage_free, rel_tol=1e-6)
+    muted = M.suppressed_predict(run.model(), p[r >= 0.5])
+    want = float(((muted < -0.05) | (muted > 1.05)).any(dim=1).float().mean())
+    assert math.isclose(rep.off_cube, want) and 0 <= rep.off_cube <= 1
+    assert math.isclose(rep.red_cos, float(M.red_cosines(run.model(), torch.tensor([[1.0, 0, 0]]))[0]))
+
+
+def test_mute_report_bad_input():
+    run = M.train_mixer(seed=0, profile="quick", steps=5, snap_every=5)
+    with pytest.raises(TypeError, match="MixingRun"):
+        M.mute_report("run", M.mixing_pairs(4))
+    with pytest.raises(ValueError, match="free_below"):
+        M.mute_report(run, M.mixing_pairs(50), red_above=0.1, free_below=0.2)
+    greens = torch.tensor([[[0.0, 1, 0], [0.0, 0, 1]]])
+    with pytest.raises(ValueError, match="both"):
+        M.mute_report(run, greens)

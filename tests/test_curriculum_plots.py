@@ -41,6 +41,10 @@ def test_frames_and_phase_ends(run):
     with pytest.raises(TypeError):
         plots.plot_curriculum_frame("run", 0, cur)
     assert len(plots.plot_phase_ends(r, cur).axes) == 10
+    lat = np.stack([r.probe_latents[-1]] * 3)
+    assert len(plots.plot_seed_gallery(lat, PROBE.rgb, ["a", "b", "c"], value=PROBE.value).axes) == 6
+    with pytest.raises(ValueError, match="titles"):
+        plots.plot_seed_gallery(lat, PROBE.rgb, ["a"])
 
 
 def test_schedule_timeline():
@@ -75,3 +79,14 @@ def test_easings_and_transition():
     assert len(plots.plot_transition(tr, np.arange(120), marks=[40]).axes) == 3
     with pytest.raises(TypeError):
         plots.plot_transition("tr", np.arange(3))
+
+
+def test_reactive_figures():
+    fig = plots.plot_probe_curves({"a": (np.arange(5), np.random.rand(3, 5) + 0.1)}, target=0.2)
+    assert isinstance(fig, Figure)
+    with pytest.raises(ValueError, match="shape"):
+        plots.plot_probe_curves({"a": (np.arange(4), np.random.rand(3, 5))})
+    fig = plots.plot_advances({"r": [[10, 20, 30, 40], [12, 25]], "p": [[50]]}, [0, 20, 40, 70, 90], 120)
+    assert isinstance(fig, Figure)
+    with pytest.raises(ValueError):
+        plots.plot_advances({}, [0], 10)

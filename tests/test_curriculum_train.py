@@ -254,3 +254,15 @@ def test_sweep_fine_tunes_from_given_states_and_keeps_masked_weights_zero():
                     init_states={k: v[:1] for k, v in start.items()})
     with pytest.raises(ValueError, match="masks"):
         train_sweep([0, 1], data, steps=2, latent_dim=3, progress=False, masks={"nope": mask})
+
+
+def test_cpu_threads_follow_the_work_and_are_restored():
+    from course_lib.curriculum.train import MANY_ROWS, _cpu_threads
+    before = torch.get_num_threads()
+    with _cpu_threads() as fit:
+        assert torch.get_num_threads() == 1
+        fit(MANY_ROWS)
+        assert torch.get_num_threads() == before
+        fit(MANY_ROWS - 1)
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -2,8 +2,7 @@
 
 * :func:`check_cone_profile` — per brightness level, the radius of the hue ring in dims 0–1
   (around its own centre) and its mean height along dim 2: is the latent cloud a cone?
-* :func:`check_plane_share` — how much of a ring's spread lies in dims 0–1 (the plane the
-  planarity term assigns to hue)?
+* :func:`check_roundness` — how round is a ring: its second principal spread over its first?
 * :func:`check_plateau_step` — when would a plateau trigger fire on a loss curve?
 * :func:`check_phase_sheet` — a dopesheet that holds each phase's value and eases between them
   with minimum jerk over a given width after each boundary.
@@ -24,11 +23,11 @@ from .schedules import Dopesheet, Keyframe
 
 __all__ = [
     "check_cone_profile",
-    "check_plane_share",
+    "check_roundness",
     "check_plateau_step",
     "check_phase_sheet",
     "solution_cone_profile",
-    "solution_plane_share",
+    "solution_roundness",
     "solution_plateau_step",
     "solution_phase_sheet",
 ]
@@ -50,11 +49,12 @@ def solution_cone_profile(z: np.ndarray, value: np.ndarray) -> tuple[np.ndarray,
     return levels, np.array(radius), np.array(height)
 
 
-def solution_plane_share(z: np.ndarray) -> float:
-    """Share of the total variance (about the mean) that lies in dims 0–1."""
+def solution_roundness(z: np.ndarray) -> float:
+    """How round a ring is: its second principal spread over its first (singular values of the
+    centred points), 1 for a circle (or a regular hexagon), → 0 as it flattens onto a line."""
     z = np.asarray(z, dtype=float)
-    var = z.var(axis=0)
-    return float(var[:2].sum() / var.sum())
+    s = np.linalg.svd(z - z.mean(axis=0), compute_uv=False)
+    return float(s[1] / s[0])
 
 
 def solution_plateau_step(losses: Sequence[float], window: int, min_rel_improvement: float) -> Optional[int]:
@@ -186,60 +186,55 @@ def check_cone_profile(attempt: Callable[..., Any], *, quiet: bool = False) -> C
     return check("cone_profile", attempt, cases, quiet=quiet)
 
 
-# --------------------------------------------------------------------------- plane share
-_SHARE_FORBID = ["course_lib.curriculum.exercises:solution_plane_share"]
+# --------------------------------------------------------------------------- roundness
+_ROUND_FORBID = ["course_lib.curriculum.exercises:solution_roundness"]
 
 
-def _ring(n=72, tilt=0.0, centre=(0.0, 0.0, 0.0), radius=1.0):
+def _ellipse(n=72, a=1.0, b=1.0, tilt=0.0, centre=(0.0, 0.0, 0.0)):
     t = np.arange(n) / n * 2 * np.pi
-    z = np.stack([np.cos(t), np.sin(t) * np.cos(tilt), np.sin(t) * np.sin(tilt)], axis=1) * radius
+    z = np.stack([a * np.cos(t), b * np.sin(t) * np.cos(tilt), b * np.sin(t) * np.sin(tilt)], axis=1)
     return z + np.asarray(centre)
 
 
-def _share(attempt, z):
-    with forbid(_SHARE_FORBID):
+def _roundness(attempt, z):
+    with forbid(_ROUND_FORBID):
         out = attempt(z)
     assert np.ndim(out) == 0, f"return one number, got shape {np.shape(out)}"
     return float(out)
 
 
-def _share_flat(attempt):
-    _close(_share(attempt, _ring()), 1.0, "a ring in dims 0–1")
+def _rd_circle(attempt):
+    _close(_roundness(attempt, _ellipse()), 1.0, "a circle in dims 0–1 (latent of 3 dims)")
 
 
-def _share_edge(attempt):
-    z = _ring()[:, [0, 2, 1]]  # the ring in dims 0 and 2
-    _close(_share(attempt, z), 0.5, "a ring in dims 0 and 2")
+def _rd_ellipse(attempt):
+    _close(_roundness(attempt, _ellipse(b=0.3)), 0.3, "an ellipse with axes 1 and 0.3")
 
 
-def _share_tilted(attempt):
-    a = np.pi / 3
-    want = (0.5 + 0.5 * np.cos(a) ** 2) / 1.0
-    _close(_share(attempt, _ring(tilt=a)), want, "a ring tilted 60° out of dims 0–1")
+def _rd_offset(attempt):
+    _close(_roundness(attempt, _ellipse(b=0.5, centre=(2.0, 1.0, 0.5))), 0.5,
+           "an ellipse (axes 1, 0.5) centred away from the origin")
 
 
-def _share_offset(attempt):
-    z = _ring(tilt=np.pi / 4, centre=(0.3, -0.2, 2.0))
-    _close(_share(attempt, z), 0.75, "a tilted ring centred at height 2 (spread about the mean)")
+def _rd_tilted(attempt):
+    _close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4, "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
 
 
-def _share_scaled(attempt):
-    z = _ring(tilt=np.pi / 3)
-    z[:, 2] *= 2.0
-    want = solution_plane_share(z)
-    _close(_share(attempt, z), want, "variance, not standard deviation")
+def _rd_upright(attempt):
+    z = _ellipse(a=0.25, b=1.0)
+    _close(_roundness(attempt, z), 0.25, "an ellipse whose long axis is dim 1 (smaller spread over larger)")
 
 
-def check_plane_share(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:
-    """Check ``attempt(z)`` → share of the variance about the mean in dims 0–1."""
+def check_roundness(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:
+    """Check ``attempt(z)`` → the ring's second principal spread over its first (1 = round)."""
     cases = [
-        Case("a ring in dims 0–1", _share_flat, "sum the per-dim variances of dims 0 and 1, divide by the total"),
-        Case("a ring on its edge", _share_edge, "a ring in dims 0 and 2 has half its variance in dims 0–1"),
-        Case("a tilted ring", _share_tilted, "variances, per dimension, summed"),
-        Case("a ring away from the origin", _share_offset, "measure spread about the mean (variance), not from 0"),
-        Case("a stretched ring", _share_scaled, "variance (squared), not standard deviation"),
+        Case("a circle", _rd_circle, "the two largest singular values of the centred points; a circle's are equal"),
+        Case("an ellipse", _rd_ellipse, "singular values are spreads (∝ std), not variances: no squaring"),
+        Case("away from the origin", _rd_offset, "subtract the mean before the SVD"),
+        Case("tilted out of dims 0–1", _rd_tilted, "use the ring's own principal axes, not dims 0 and 1"),
+        Case("long axis along dim 1", _rd_upright, "divide the second-largest spread by the largest"),
     ]
-    return check("plane_share", attempt, cases, quiet=quiet)
+    return check("roundness", attempt, cases, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- plateau step

@@ -8,7 +8,8 @@
   plane the planarity term assigns to hue (dims 0–1), in the ring's own best-fit plane, or in
   all three dimensions.
 * :class:`ReactiveCurriculum` and :func:`reactive_runs` — the same phases, advanced when the
-  reconstruction loss plateaus instead of at fixed steps (notebook 2.2).
+  reconstruction loss falls below a threshold (or plateaus) instead of at fixed steps, compared
+  seed by seed with :func:`fixed_runs` by :func:`compare_reactive` (notebook 2.2).
 
 Settings per profile live in :data:`PROFILE_SETTINGS`.
 """
@@ -45,21 +46,25 @@ __all__ = [
     "ReactiveCurriculum",
     "reactive_runs",
     "fixed_runs",
+    "ReactiveComparison",
+    "compare_reactive",
 ]
 
-#: Per-profile settings. ``steps``: length of the watched run and of the main sweep (the source
-#: trained 12,000 epochs); ``sweep_seeds``: seeds per arm; ``lengths``: every training length the
-#: sweep is repeated at (the training-length dependence); ``reactive_seeds``: seeds for the
-#: reactive-vs-fixed comparison of notebook 2.2. Measured on 2 busy CPU cores (one thread): a
-#: 16-seed sweep step costs ≈ 5 ms with the curriculum (small early phases) and ≈ 12 ms without
-#: (3,600 colours from the start).
+#: Per-profile settings. ``watched_steps``: length of the watched run (the same in quick and
+#: standard, so the notebook's claims about it are exact); ``steps``: length of the main sweep and
+#: the reactive comparison (the source trained 12,000 epochs); ``sweep_seeds``: seeds per arm;
+#: ``lengths``: every training length the sweep is repeated at (the training-length dependence);
+#: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2;
+#: ``slider_every``: the scrubbers of notebooks 2.1 and 2.2 show every k-th frame (a frame costs
+#: 0.4–0.7 s to draw on 2 cores). Measured on 2 CPU cores: a 12-seed sweep of 1,200 steps takes
+#: ≈ 13 s with the curriculum (small early phases) and ≈ 23 s without (3,600 colours from the start).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"steps": 1200, "sweep_seeds": 12, "lengths": (1200,), "n_snapshots": 25,
-              "reactive_seeds": 6},
-    "standard": {"steps": 4000, "sweep_seeds": 32, "lengths": (1200, 4000), "n_snapshots": 41,
-                 "reactive_seeds": 16},
-    "full": {"steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000), "n_snapshots": 61,
-             "reactive_seeds": 64},
+    "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 12, "lengths": (1200,),
+              "n_snapshots": 31, "reactive_seeds": 6, "slider_every": 3},
+    "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 24, "lengths": (1200, 4000),
+                 "n_snapshots": 31, "reactive_seeds": 16, "slider_every": 1},
+    "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000),
+             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1},
 }
 
 
@@ -112,7 +117,7 @@ def watched_run(seed: int = 0, steps: Optional[int] = None, profile: Optional[st
                 progress: bool = True) -> CurriculumRun:
     """One model through the curriculum (cached), snapshotted evenly and at every phase boundary."""
     cfg = settings(profile)
-    steps = int(cfg["steps"] if steps is None else steps)
+    steps = int(cfg["watched_steps"] if steps is None else steps)
     cur = Curriculum(steps)
     probe = curriculum_probe()
     snaps = np.unique(np.r_[even_steps(steps, cfg["n_snapshots"]), cur.starts, cur.ends - 1, steps])
@@ -230,3 +235,58 @@ def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
                         list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
                         steps=int(steps), probe=probe.tensor,
                         snapshot_steps=even_steps(int(steps), n_snapshots), progress=progress)
+
+
+@dataclass
+class ReactiveComparison:
+    """Reactive runs against the fixed schedule, seed by seed (arrays of shape (S,)).
+
+    ``final_fixed`` / ``final_reactive``: probe MSE after the last step; ``reach_step``: the first
+    snapshot step at which the reactive run's probe MSE is at or below the *same seed's* fixed final
+    MSE (NaN: never); ``last_phase_step``: the step the reactive run entered the last phase (NaN:
+    never), against ``fixed_last_phase`` for the fixed schedule."""
+
+    seeds: np.ndarray
+    final_fixed: np.ndarray
+    final_reactive: np.ndarray
+    reach_step: np.ndarray
+    last_phase_step: np.ndarray
+    fixed_last_phase: int
+    steps: int
+
+    def reached(self) -> tuple[int, int]:
+        """``(k, n)``: runs that matched the fixed schedule's final error before the end."""
+        return int(np.sum(np.isfinite(self.reach_step) & (self.reach_step < self.steps))), len(self.seeds)
+
+    def lower(self) -> tuple[int, int]:
+        """``(k, n)``: runs whose final error is below the fixed schedule's (same seed)."""
+        return int(np.sum(self.final_reactive < self.final_fixed)), len(self.seeds)
+
+
+def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> ReactiveComparison:
+    """Line up :func:`reactive_runs` with :func:`fixed_runs` for the same seeds and snapshots."""
+    if not isinstance(fixed, CurriculumSweep):
+        raise TypeError(f"fixed must be a CurriculumSweep, got {type(fixed).__name__}")
+    runs = list(runs)
+    if len(runs) != fixed.n_seeds:
+        raise ValueError(f"runs must hold one run per seed of fixed ({fixed.n_seeds}), got {len(runs)}")
+    for i, r in enumerate(runs):
+        if not isinstance(r, CurriculumRun):
+            raise TypeError(f"runs[{i}] must be a CurriculumRun, got {type(r).__name__}")
+        if r.config["seed"] != int(fixed.seeds[i]) or not np.array_equal(r.snapshot_steps, fixed.snapshot_steps):
+            raise ValueError(f"runs[{i}] must be seed {int(fixed.seeds[i])} with the same snapshot steps")
+    fixed_mse = fixed.probe_mse()  # (K, S)
+    steps = fixed.snapshot_steps
+    final_fixed = fixed_mse[-1]
+    reach, last_phase, final_r = [], [], []
+    for i, r in enumerate(runs):
+        mse = r.probe_mse()
+        final_r.append(mse[-1])
+        hits = np.flatnonzero(mse <= final_fixed[i])
+        reach.append(float(steps[hits[0]]) if len(hits) else np.nan)
+        n_phases = len(PHASES)
+        last_phase.append(float(r.advanced_at[n_phases - 2]) + 1 if len(r.advanced_at) >= n_phases - 1 else np.nan)
+    return ReactiveComparison(
+        seeds=np.asarray(fixed.seeds), final_fixed=np.asarray(final_fixed), final_reactive=np.asarray(final_r),
+        reach_step=np.asarray(reach), last_phase_step=np.asarray(last_phase),
+        fixed_last_phase=int(Curriculum(fixed.config["steps"]).starts[-1]), steps=int(fixed.config["steps"]))

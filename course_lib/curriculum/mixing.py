@@ -45,6 +45,7 @@ __all__ = [
     "MIXING_SETTINGS", "MixingTransformer", "MixingRun", "mix", "mixing_pairs", "train_mixer",
     "cached_mixer", "mixer_sweep", "red_cosines", "suppressed_predict", "pair_damage",
     "named_mixes", "anchor_success", "anchor_direction", "pair_redness", "probe_colours",
+    "MuteReport", "mute_report",
 ]
 
 #: Per-profile settings (one place). ``seeds`` runs per sweep; ``steps`` Adam steps each.
@@ -335,3 +336,40 @@ def anchor_success(run: MixingRun, threshold: float = 0.9) -> bool:
     model = run.model()
     red = torch.tensor([[1.0, 0.0, 0.0]])
     return all(float(red_cosines(model, red, r)[0]) >= threshold for r in (0, 1))
+
+
+@dataclass
+class MuteReport:
+    """What muting ``e₀`` does to one mixer on a set of pairs (see :func:`mute_report`).
+
+    ``damage_red`` / ``damage_free``: mean ΔMSE over pairs that contain red (pair redness ≥
+    ``red_above``) and over red-free pairs (< ``free_below``, absolute values); ``selectivity``: their
+    ratio; ``red_cos``: pure red's token cosine to ``e₀``; ``off_cube``: share of red-containing pairs
+    whose muted prediction leaves the colour cube by more than 0.05 in some channel."""
+
+    damage_red: float
+    damage_free: float
+    selectivity: float
+    red_cos: float
+    off_cube: float
+
+
+def mute_report(run: MixingRun, pairs: torch.Tensor, *, red_above: float = 0.5,
+                free_below: float = 0.05) -> MuteReport:
+    """Measure :func:`suppressed_predict` on ``pairs (n, 2, 3)`` for the final model of ``run``."""
+    if not isinstance(run, MixingRun):
+        raise TypeError(f"run must be a MixingRun, got {type(run).__name__}")
+    if not 0 <= free_below < red_above <= 1:
+        raise ValueError(f"need 0 ≤ free_below < red_above ≤ 1, got {free_below}, {red_above}")
+    pairs = _pairs(pairs)
+    model = run.model()
+    r, d = pair_redness(pairs), pair_damage(model, pairs)
+    red, free = r >= red_above, r < free_below
+    if not bool(red.any()) or not bool(free.any()):
+        raise ValueError("pairs must include both red-containing and red-free pairs")
+    muted = suppressed_predict(model, pairs[red])
+    off = ((muted < -0.05) | (muted > 1.05)).any(dim=1).float().mean()
+    dr, df = float(d[red].mean()), float(d[free].abs().mean())
+    return MuteReport(damage_red=dr, damage_free=df, selectivity=dr / max(df, 1e-12),
+                      red_cos=float(red_cosines(model, torch.tensor([[1.0, 0.0, 0.0]]))[0]),
+                      off_cube=float(off))

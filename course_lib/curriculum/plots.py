@@ -7,11 +7,14 @@ As in :mod:`course_lib.color.plots`, figures are built with ``matplotlib.figure.
 * :func:`plot_views` — 2-D views (dims 0–1, 0–2, …) of 3-D latents, coloured by true colour
 * :func:`plot_curriculum_frame` — one frame of the scrubber: two views and the loss so far
 * :func:`plot_phase_ends` — the latents at the end of every phase
+* :func:`plot_seed_gallery` — several seeds' latents side by side, two views each
 * :func:`plot_schedule` — a dopesheet timeline: one row per parameter, keyframes marked
 * :func:`plot_threshold_curves` — share of seeds called crumpled against the threshold
 * :func:`plot_sweep_losses` — median and spread of the loss over seeds, per arm
 * :func:`plot_easings` — value and velocity of every easing
 * :func:`plot_transition` — a retargeted transition's value, velocity and acceleration
+* :func:`plot_probe_curves` — probe error against step for several arms (median and band)
+* :func:`plot_advances` — when each run of a reactive schedule advanced, beside the fixed phases
 """
 
 from __future__ import annotations
@@ -29,11 +32,14 @@ __all__ = [
     "plot_views",
     "plot_curriculum_frame",
     "plot_phase_ends",
+    "plot_seed_gallery",
     "plot_schedule",
     "plot_threshold_curves",
     "plot_sweep_losses",
     "plot_easings",
     "plot_transition",
+    "plot_probe_curves",
+    "plot_advances",
 ]
 
 _ARM_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:purple")
@@ -186,6 +192,28 @@ def plot_phase_ends(run: Any, curriculum: Any, *, pairs: Sequence[Sequence[int]]
         for r, (a, b) in enumerate(pairs):
             _view(axes[r, j], run.probe_latents[i], run.probe_rgb, a, b, lim, 8.0, probe.value)
         axes[0, j].set_title(f"end of phase {j + 1}\n{curriculum.phases[j].name}", fontsize=9)
+    return fig
+
+
+def plot_seed_gallery(latents: Any, rgb: Any, titles: Sequence[str], *,
+                      pairs: Sequence[Sequence[int]] = ((0, 1), (0, 2)), value: Any = None) -> Figure:
+    """Several models' latents (S, P, d) side by side: one column per model (titled), one row per
+    view in ``pairs``; the same limits everywhere."""
+    z = np.asarray(latents, dtype=np.float64)
+    if z.ndim != 3:
+        raise ValueError(f"latents must have shape (S, P, d), got {z.shape}")
+    if len(titles) != len(z):
+        raise ValueError(f"titles must have one entry per model ({len(z)}), got {len(titles)}")
+    pairs = _pairs(pairs, z.shape[-1])
+    rgb = _rgb(rgb, z.shape[1])
+    lim = _lim(z)
+    fig = Figure(figsize=(2.3 * len(z), 2.3 * len(pairs) + 0.3), layout="constrained")
+    axes = np.asarray(fig.subplots(len(pairs), len(z), squeeze=False))
+    for j in range(len(z)):
+        for r, (a, b) in enumerate(pairs):
+            _view(axes[r, j], _latents(z[j]), rgb, a, b, lim, 8.0,
+                  None if value is None else np.asarray(value))
+        axes[0, j].set_title(titles[j], fontsize=9)
     return fig
 
 
@@ -364,4 +392,72 @@ def plot_transition(transition: Transition, steps: Any, *, marks: Sequence[float
         ax.tick_params(labelsize=8)
     axes[0].legend(fontsize=8)
     axes[-1].set_xlabel("step (dotted: where the target changed)", fontsize=9)
+    return fig
+
+
+def plot_probe_curves(curves: Mapping[str, tuple[Any, Any]], *, target: Optional[float] = None,
+                      ax: Optional[Axes] = None) -> Figure:
+    """``curves[label] = (steps (K,), errors (S, K))``: the median over runs and the 10–90 % band
+    against step, log scale; ``target`` draws a dotted horizontal line."""
+    if not isinstance(curves, Mapping) or not curves:
+        raise ValueError("curves must be a non-empty dict label → (steps, errors)")
+    if ax is None:
+        fig = Figure(figsize=(6.8, 3.5), layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    for i, (label, (steps, err)) in enumerate(curves.items()):
+        steps, err = np.asarray(steps, dtype=float), np.atleast_2d(np.asarray(err, dtype=float))
+        if err.shape[1] != len(steps):
+            raise ValueError(f"curves[{label!r}]: errors must have shape (runs, {len(steps)}), got {err.shape}")
+        lo, med, hi = np.percentile(err, [10, 50, 90], axis=0)
+        color = _ARM_COLORS[i % 4]
+        ax.fill_between(steps, lo, hi, color=color, alpha=0.18, lw=0)
+        ax.plot(steps, med, color=color, ls=_ARM_STYLES[i % 4], lw=1.7,
+                marker="o" if i % 2 == 0 else "s", ms=3, label=f"{label} ({err.shape[0]} seeds)")
+    if target is not None:
+        ax.axhline(target, color="k", ls=":", lw=1.0, label="the fixed schedule's final error (median)")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("step", fontsize=9)
+    ax.set_ylabel("probe reconstruction MSE\n(all five brightnesses)", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def plot_advances(advances: Mapping[str, Sequence[Sequence[float]]], fixed_starts: Sequence[float],
+                  steps: int) -> Figure:
+    """One row per run: a marker at each step where a reactive schedule advanced a phase
+    (numbered 2–5), grouped by arm; the fixed schedule's phase starts as dotted lines."""
+    if not isinstance(advances, Mapping) or not advances:
+        raise ValueError("advances must be a non-empty dict label → list of advance steps per run")
+    rows = sum(len(v) for v in advances.values())
+    fig = Figure(figsize=(7.2, 0.9 + 0.16 * rows), layout="constrained")
+    ax = fig.add_subplot()
+    y, ticks, labels = 0, [], []
+    markers = ("o", "s", "^", "D", "v")
+    for i, (label, runs) in enumerate(advances.items()):
+        top = y
+        for adv in runs:
+            for j, a in enumerate(adv):
+                ax.plot(a, y, markers[j % 5], color=_ARM_COLORS[i % 4], ms=4,
+                        mfc="none" if i % 2 else _ARM_COLORS[i % 4])
+            y += 1
+        ticks.append((top + y - 1) / 2)
+        labels.append(label)
+        y += 1
+    for k, s in enumerate(fixed_starts[1:]):
+        ax.axvline(s, color="k", ls=":", lw=1.0)
+        ax.text(s, 1.0, f"phase {k + 2}", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                fontsize=8)
+    for j in range(4):
+        ax.plot([], [], markers[j], color="0.4", ms=4, label=f"→ phase {j + 2}")
+    ax.set_yticks(ticks, labels, fontsize=9)
+    ax.set_ylim(y + 1.5, -1.0)  # room below the last row for the legend
+    ax.set_xlim(0, steps)
+    ax.set_xlabel("step (dotted: the fixed schedule's phase starts)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower right", ncol=4)
+    ax.grid(alpha=0.3, axis="x")
     return fig
