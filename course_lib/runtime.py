@@ -12,13 +12,14 @@ Profiles (``COURSE_PROFILE``):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Mapping, TypeVar
+from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 import numpy as np
 import torch
@@ -98,6 +99,51 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds every device
     return torch.Generator().manual_seed(seed)
+
+
+def check_seeds(seeds: Iterable[int]) -> list[int]:
+    """A list of distinct int seeds from ``seeds`` (e.g. ``range(16)``), or a clear error."""
+    if isinstance(seeds, (int, np.integer, str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError("seeds must be a sequence of ints, e.g. range(16)")
+    out = list(seeds)
+    if not out:
+        raise ValueError("seeds must not be empty")
+    for s in out:
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"every seed must be an int, got {s!r}")
+    if len(set(int(s) for s in out)) != len(out):
+        raise ValueError("seeds must be distinct")
+    return [int(s) for s in out]
+
+
+#: A training step with at least this many rows (models × samples) may use every CPU thread.
+MANY_ROWS = 16_384
+
+
+@contextlib.contextmanager
+def cpu_threads() -> Iterator[Callable[[int], None]]:
+    """Run torch on one CPU thread; yield ``fit(rows)``, which widens to every thread for a step of
+    at least :data:`MANY_ROWS` rows and narrows back for smaller ones. Restores the setting on exit.
+
+    The course's models are tiny: on a small step extra threads only synchronise (on a busy 2-core
+    machine two threads made training 3–5× slower than one). A batched sweep over thousands of
+    colours is large enough to share: measured on 2 cores, 12 seeds × 3,600 colours trained 1.4×
+    faster on two threads (23 s against 33 s for 1,200 steps).
+    """
+    before = torch.get_num_threads()
+    current = [1]
+    torch.set_num_threads(1)
+
+    def fit(rows: int) -> None:
+        want = before if rows >= MANY_ROWS else 1
+        if want != current[0]:
+            torch.set_num_threads(want)
+            current[0] = want
+
+    try:
+        yield fit
+    finally:
+        torch.set_num_threads(before)
 
 
 def in_colab() -> bool:

@@ -1,7 +1,6 @@
 """The notebook 2.6 checkers: solutions pass, subtle wrong answers fail."""
 
 import numpy as np
-import torch
 
 from course_lib.curriculum import mixing_exercises as X
 from course_lib.curriculum.regularisers import redness

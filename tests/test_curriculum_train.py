@@ -257,7 +257,7 @@ def test_sweep_fine_tunes_from_given_states_and_keeps_masked_weights_zero():
 
 
 def test_cpu_threads_follow_the_work_and_are_restored():
-    from course_lib.curriculum.train import MANY_ROWS, _cpu_threads
+    from course_lib.runtime import MANY_ROWS, cpu_threads as _cpu_threads
     before = torch.get_num_threads()
     with _cpu_threads() as fit:
         assert torch.get_num_threads() == 1

@@ -73,3 +73,12 @@ def test_colab_detection(monkeypatch):
     assert runtime.in_colab() is False
     monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-2026")
     assert runtime.in_colab() is True
+
+
+def test_check_seeds():
+    from course_lib.runtime import check_seeds
+    assert check_seeds(range(3)) == [0, 1, 2] and check_seeds([np.int64(4)]) == [4]
+    for bad, err in ((3, TypeError), ("012", TypeError), ([], ValueError), ([1, 1], ValueError),
+                     ([True], TypeError), ([0.5], TypeError)):
+        with pytest.raises(err):
+            check_seeds(bad)

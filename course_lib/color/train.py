@@ -11,14 +11,13 @@ elementwise, so one Adam over stacked weights is many independent Adams).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from .. import cache
-from ..runtime import by_profile, seed_everything
+from ..runtime import by_profile, check_seeds, cpu_threads, seed_everything
 from ..widgets import progress as progress_bar
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
 from .metrics import hue_order_score, transition_epochs, wheel_report
@@ -131,21 +130,6 @@ def _check_common(normalize: Any, epochs: Any, lr: Any, latent_dim: Any, hidden:
         raise ValueError(f"latent_dim must be at least 2 to hold a wheel, got {latent_dim}")
 
 
-@contextlib.contextmanager
-def _one_cpu_thread() -> Iterator[None]:
-    """Run torch on one CPU thread, then restore the setting.
-
-    These models are so small that extra threads only add synchronisation; on a busy 2-core
-    machine two spinning threads made training 3–5× slower than one.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _mse(recon: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.mean((recon - target) ** 2)
 
@@ -191,7 +175,7 @@ def train_bottleneck(
         "activation": "relu",
     }
 
-    with _one_cpu_thread():
+    with cpu_threads():
         return _train_one(x, probe, schedule, config, progress)
 
 
@@ -276,20 +260,6 @@ def cached_bottleneck(
     config = dict(kwargs, data="bottleneck_dataset()", records="latents+recon+strip")
     return cache.cached("color-bottleneck", config,
                         lambda: train_bottleneck(**kwargs, progress=progress))
-
-
-def _check_seeds(seeds: Iterable[int]) -> list[int]:
-    if isinstance(seeds, (int, np.integer)):
-        raise TypeError("seeds must be a sequence of ints, e.g. range(20)")
-    out = list(seeds)
-    if not out:
-        raise ValueError("seeds must not be empty")
-    for s in out:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"every seed must be an int, got {s!r}")
-    if len(set(out)) != len(out):
-        raise ValueError("seeds must be distinct")
-    return [int(s) for s in out]
 
 
 # --------------------------------------------------------------------------- one sweep, every length
@@ -421,7 +391,7 @@ def training_sweep(
     Probe latents are kept at ``latent_epochs`` (default: 0, 500, 1000, 2000, 4000 and the last
     epoch, those within range). ``device`` (default CPU) may be a GPU for large sweeps.
     """
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     _check_common(normalize, epochs, lr, latent_dim, hidden)
     epochs = int(epochs)
     if checkpoints is None:
@@ -456,7 +426,7 @@ def training_sweep(
     take = set(schedule.tolist())
     zs, mses = [], []
     latents: dict[int, np.ndarray] = {}
-    with _one_cpu_thread():
+    with cpu_threads():
         bar = progress_bar(total=epochs, desc=f"training {len(seeds)} seeds (normalize={bool(normalize)})",
                            disable=not progress, leave=True)
         for epoch in range(epochs + 1):
@@ -508,7 +478,7 @@ def cached_training_sweep(
 ) -> SweepHistory:
     """:func:`training_sweep` with the default checkpoints, through ``course_lib.cache``
     ("color-training-sweep")."""
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     _check_common(normalize, epochs, lr, latent_dim, hidden)
     kwargs = dict(normalize=bool(normalize), epochs=int(epochs), lr=float(lr),
                   latent_dim=int(latent_dim), hidden=int(hidden))

@@ -48,21 +48,24 @@ __all__ = [
     "fixed_runs",
     "ReactiveComparison",
     "compare_reactive",
+    "ReactiveStudy",
+    "reactive_study",
 ]
 
 #: Per-profile settings. ``watched_steps``: length of the watched run (the same in quick and
 #: standard, so the notebook's claims about it are exact); ``steps``: length of the main sweep and
 #: the reactive comparison (the source trained 12,000 epochs); ``sweep_seeds``: seeds per arm;
 #: ``lengths``: every training length the sweep is repeated at (the training-length dependence);
-#: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2;
+#: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
+#: of ``lengths`` (:func:`reactive_study`);
 #: ``slider_every``: the scrubbers of notebooks 2.1 and 2.2 show every k-th frame (a frame costs
 #: 0.4–0.7 s to draw on 2 cores). Measured on 2 CPU cores: a 12-seed sweep of 1,200 steps takes
 #: ≈ 13 s with the curriculum (small early phases) and ≈ 23 s without (3,600 colours from the start).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 12, "lengths": (1200,),
-              "n_snapshots": 31, "reactive_seeds": 6, "slider_every": 3},
-    "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 24, "lengths": (1200, 4000),
-                 "n_snapshots": 31, "reactive_seeds": 16, "slider_every": 1},
+              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3},
+    "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "lengths": (1200, 4000),
+                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1},
     "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000),
              "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1},
 }
@@ -290,3 +293,21 @@ def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> R
         seeds=np.asarray(fixed.seeds), final_fixed=np.asarray(final_fixed), final_reactive=np.asarray(final_r),
         reach_step=np.asarray(reach), last_phase_step=np.asarray(last_phase),
         fixed_last_phase=int(Curriculum(fixed.config["steps"]).starts[-1]), steps=int(fixed.config["steps"]))
+
+
+@dataclass
+class ReactiveStudy:
+    """The fixed schedule and both reactive rules, trained for the same seeds and ``steps``."""
+
+    steps: int
+    fixed: CurriculumSweep
+    runs: dict            # rule ("threshold", "plateau") → list of CurriculumRun
+    comparisons: dict     # rule → ReactiveComparison
+
+
+def reactive_study(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveStudy:
+    """:func:`fixed_runs` and :func:`reactive_runs` for both triggers, lined up by :func:`compare_reactive`."""
+    fixed = fixed_runs(seeds, steps, progress=progress)
+    runs = {rule: reactive_runs(seeds, steps, trigger=rule, progress=progress) for rule in ("threshold", "plateau")}
+    return ReactiveStudy(steps=int(steps), fixed=fixed, runs=runs,
+                         comparisons={rule: compare_reactive(fixed, r) for rule, r in runs.items()})

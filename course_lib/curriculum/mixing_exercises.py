@@ -9,7 +9,6 @@ contains (the redder input, not the redness of the mixed colour). Reference solu
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import torch

@@ -60,17 +60,16 @@ cannot run terms that validate their inputs with Python ``if`` statements), and 
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
 
 from .. import cache
 from ..color.model import ACTIVATIONS, ColorAutoencoder
-from ..runtime import seed_everything
+from ..runtime import check_seeds, cpu_threads, seed_everything
 from ..widgets import progress as progress_bar
 
 __all__ = [
@@ -392,35 +391,6 @@ class _Data:
         return self._last  # type: ignore[return-value]
 
 
-#: A step with at least this many rows (seeds × colours) runs on every CPU thread, smaller ones on one.
-MANY_ROWS = 16_384
-
-
-@contextlib.contextmanager
-def _cpu_threads() -> Iterator[Callable[[int], None]]:
-    """Yield ``fit(rows)``, which sets torch's CPU threads for a step of ``rows`` rows.
-
-    These models are tiny: on a small step extra threads only synchronise (on a busy 2-core machine
-    two threads made training 3–5× slower than one), so small steps run on one thread. A batched
-    sweep over thousands of colours is large enough to share: measured on 2 cores, 12 seeds × 3,600
-    colours trained 1.4× faster on two threads (23 s against 33 s for 1,200 steps).
-    """
-    before = torch.get_num_threads()
-    current = [1]
-    torch.set_num_threads(1)
-
-    def fit(rows: int) -> None:
-        want = before if rows >= MANY_ROWS else 1
-        if want != current[0]:
-            torch.set_num_threads(want)
-            current[0] = want
-
-    try:
-        yield fit
-    finally:
-        torch.set_num_threads(before)
-
-
 def _batch_indices(n: int, batch_size: Optional[int], gen: torch.Generator,
                    state: dict) -> Optional[torch.Tensor]:
     """Minibatch indices: passes through a fresh permutation (a new one when ``n`` changes)."""
@@ -514,7 +484,7 @@ def train_run(
         recons.append(recon_p.numpy().copy())
         states.append({k: v.detach().clone() for k, v in model.state_dict().items()})
 
-    with _cpu_threads():
+    with cpu_threads():
         bar = progress_bar(total=steps, desc=f"training (seed {seed})", disable=not progress)
         for step in range(steps + 1):
             if step in take:
@@ -611,20 +581,6 @@ def batched_forward(params: Mapping[str, torch.Tensor], x: torch.Tensor, normali
     return recon, z
 
 
-def _check_seeds(seeds: Any) -> list[int]:
-    if isinstance(seeds, (int, np.integer, str, bytes)) or not hasattr(seeds, "__iter__"):
-        raise TypeError("seeds must be a sequence of ints, e.g. range(16)")
-    out = list(seeds)
-    if not out:
-        raise ValueError("seeds must not be empty")
-    for s in out:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"every seed must be an int, got {s!r}")
-    if len(set(int(s) for s in out)) != len(out):
-        raise ValueError("seeds must be distinct")
-    return [int(s) for s in out]
-
-
 def _check_init_states(init_states: Any, fresh: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     if not isinstance(init_states, Mapping):
         raise TypeError("init_states must be a dict of stacked state_dict entries (S, …)")
@@ -696,7 +652,7 @@ def train_sweep(
     to the stacked parameter) are multiplied into the weights at the start and after every update,
     so masked entries stay exactly 0 (pruning).
     """
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     _check_model_args(latent_dim, hidden, normalize, activation)
     _common(steps, lr, batch_size, 1)
     steps = int(steps)
@@ -731,7 +687,7 @@ def train_sweep(
     batch_state: dict = {}
     cached_x: dict = {}
 
-    with _cpu_threads() as fit_threads:
+    with cpu_threads() as fit_threads:
         bar = progress_bar(total=steps, desc=f"training {S} seeds", disable=not progress)
         for step in range(steps + 1):
             if step in take:
@@ -839,7 +795,7 @@ def cached_run(name: str, key: Mapping[str, Any], **kwargs: Any) -> CurriculumRu
 def cached_sweep(name: str, key: Mapping[str, Any], seeds: Sequence[int],
                  **kwargs: Any) -> CurriculumSweep:
     """:func:`train_sweep` through :mod:`course_lib.cache` (``key`` as in :func:`cached_run`)."""
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     plain = {k: v for k, v in kwargs.items() if k not in ("progress", "device")}
     config = _cache_config(name, key, dict(plain, seeds=seeds))
     return cache.cached(name, config, lambda: train_sweep(seeds, **kwargs))
