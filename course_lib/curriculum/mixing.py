@@ -37,6 +37,7 @@ from torch import nn
 
 from .. import runtime
 from ..cache import cached
+from ..widgets import progress as progress_bar
 from ..color import NAMED_HUES, hsv_to_rgb
 from .intervention import suppress
 from .regularisers import anchor_loss, anti_anchor, redness
@@ -278,11 +279,7 @@ def mixer_sweep(profile: Optional[str] = None, seeds: Optional[int] = None, prog
                 **overrides) -> list[MixingRun]:
     """One cached run per seed ``0 … seeds−1`` (default: the profile's ``seeds``)."""
     n = runtime.by_profile(MIXING_SETTINGS, profile)["seeds"] if seeds is None else seeds
-    it = range(n)
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc="mixers")
-    return [cached_mixer(s, profile, **overrides) for s in it]
+    return [cached_mixer(s, profile, **overrides) for s in progress_bar(range(n), desc="mixers", disable=not progress)]
 
 
 def suppressed_predict(model: MixingTransformer, pairs: torch.Tensor,
