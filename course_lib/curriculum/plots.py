@@ -26,6 +26,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from ..color.plots import _new_axes
 from .schedules import EASINGS, Transition, _ease_derivatives
 
 __all__ = [
@@ -312,11 +313,7 @@ def plot_sweep_losses(sweeps: Mapping[str, Any], *, phases: Any = None, term: st
     """``term``'s loss against step for each arm: median over seeds and the 10–90 % band."""
     if not isinstance(sweeps, Mapping) or not sweeps:
         raise ValueError("sweeps must be a non-empty dict label → CurriculumSweep")
-    if ax is None:
-        fig = Figure(figsize=(6.8, 3.4), layout="constrained")
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _new_axes(ax, (6.8, 3.4))
     if phases is not None:
         _shade_phases(ax, phases.starts, phases.ends)
     for i, (label, sw) in enumerate(sweeps.items()):
@@ -401,11 +398,7 @@ def plot_probe_curves(curves: Mapping[str, tuple[Any, Any]], *, target: Optional
     against step, log scale; ``target`` draws a dotted horizontal line."""
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict label → (steps, errors)")
-    if ax is None:
-        fig = Figure(figsize=(6.8, 3.5), layout="constrained")
-        ax = fig.add_subplot()
-    else:
-        fig = ax.figure
+    fig, ax = _new_axes(ax, (6.8, 3.5))
     for i, (label, (steps, err)) in enumerate(curves.items()):
         steps, err = np.asarray(steps, dtype=float), np.atleast_2d(np.asarray(err, dtype=float))
         if err.shape[1] != len(steps):
