@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-__all__ = ["NameBasis"]
+__all__ = ["NameBasis", "nearest_with_stats", "steering_frames", "steering_effect"]
 
 
 def _as_positions(x: object, argument: str) -> np.ndarray:
@@ -159,3 +159,50 @@ class NameBasis:
             ref = ref.reshape(len(ref), -1)
             setattr(self, key, ref / np.linalg.norm(ref, axis=1, keepdims=True).clip(1e-12))
         return getattr(self, key)
+
+
+def nearest_with_stats(basis: NameBasis, x: object, stats: dict[str, np.ndarray], n: int = 4,
+                       exclude: Sequence[str] = ()) -> list[tuple[str, float, float]]:
+    """The ``n`` nearest fitted names to one point ``x`` with their SSA mean birth year and female
+    share (``stats`` maps ``"mean_birth_year"`` / ``"female_fraction"`` to arrays aligned with
+    ``basis.names``)."""
+    row = {str(name).lower(): i for i, name in enumerate(basis.names)}
+    out = []
+    for name, _ in basis.nearest(x, n, exclude=exclude)[0]:
+        i = row[name.lower()]
+        out.append((name, float(stats["mean_birth_year"][i]), float(stats["female_fraction"][i])))
+    return out
+
+
+def steering_frames(basis: NameBasis, starts: Sequence[str], stats: dict[str, np.ndarray],
+                    young: np.ndarray, female: np.ndarray, t_ages: Sequence[float],
+                    t_sexes: Sequence[float], n: int = 4) -> dict[float, dict]:
+    """For every "younger" step: ``{(start, t_sex): nearest names with stats}`` — the frames of
+    notebook 3.2's slider (precomputed, so moving the slider costs nothing)."""
+    frames = {}
+    for t_age in t_ages:
+        grid = {}
+        for start in starts:
+            x = basis.embedding_of(start)
+            for t_sex in t_sexes:
+                moved = basis.shift(basis.shift(x, young, t_age), female, t_sex)
+                grid[(start, float(t_sex))] = nearest_with_stats(basis, moved, stats, n, exclude=[start])
+        frames[float(t_age)] = grid
+    return frames
+
+
+def steering_effect(basis: NameBasis, starts: Sequence[str], direction: np.ndarray, values: np.ndarray,
+                    t: float, n: int = 5) -> np.ndarray:
+    """Per start name: mean ``values`` of the ``n`` nearest names at ``+t`` minus at ``−t`` along
+    ``direction`` (the start name itself excluded). Positive = the step moved the decoded names the
+    way the direction says."""
+    row = {str(name).lower(): i for i, name in enumerate(basis.names)}
+    out = []
+    for start in starts:
+        x = basis.embedding_of(start)
+        means = []
+        for sign in (1.0, -1.0):
+            near = basis.nearest(basis.shift(x, direction, sign * t), n, exclude=[start])[0]
+            means.append(np.mean([values[row[name.lower()]] for name, _ in near]))
+        out.append(means[0] - means[1])
+    return np.asarray(out)

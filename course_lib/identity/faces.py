@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -32,7 +33,7 @@ from .. import runtime
 from .encoders import check_texts
 
 __all__ = ["SD_MODEL", "PLACEHOLDER", "load_portrait_pipeline", "tiny_pipeline", "write_tiny_clip_tokenizer",
-           "identity_prompt_embeds", "portraits"]
+           "identity_prompt_embeds", "portraits", "pipeline_encoder"]
 
 #: The hub id of Stable Diffusion 1.5 (CLIP ViT-L/14 text encoder, 512 × 512 images).
 SD_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -146,13 +147,22 @@ def _replace_rows(embedding: torch.nn.Module, positions: list[int], vectors: tor
         handle.remove()
 
 
+def pipeline_encoder(pipe: Any) -> Any:
+    """The pipeline's own tokenizer and text encoder as a :class:`~.encoders.TextEncoder` (back-end
+    ``"clip"``), so names are embedded in exactly the space the pipeline reads."""
+    from .encoders import TextEncoder
+
+    return TextEncoder(name="clip", source="pipeline", tokenizer=pipe.tokenizer, model=pipe.text_encoder,
+                       device=pipe.text_encoder.device)
+
+
 @torch.no_grad()
 def identity_prompt_embeds(pipe: Any, template: str, identity: object) -> torch.Tensor:
     """The text encoder's output ``(1, seq, dim)`` for ``template`` (containing the word
     :data:`PLACEHOLDER`) with the placeholder's token embeddings replaced by ``identity``,
     ``(positions, dim)`` — e.g. ``NameBasis.decode(coefficients)[0]``. When the placeholder spells
     to fewer tokens than ``identity`` has positions, the first ones are used."""
-    if not isinstance(template, str) or PLACEHOLDER not in template.split():
+    if not isinstance(template, str) or not re.search(rf"\b{PLACEHOLDER}\b", template):
         raise ValueError(f"template must be a string containing the placeholder word {PLACEHOLDER!r}, got {template!r}")
     vectors = torch.as_tensor(np.asarray(identity), dtype=torch.float32)
     dim = pipe.text_encoder.config.hidden_size

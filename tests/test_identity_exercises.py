@@ -1,0 +1,74 @@
+"""The chapter 3 exercise checkers: the solutions pass, subtle wrong answers fail."""
+
+import numpy as np
+
+from course_lib.identity import exercises as X
+from course_lib.identity.probes import fit_ridge, r2_score, ridge_oof
+
+
+def test_held_out_solution_passes():
+    assert X.check_held_out_r2(X.solution_held_out_r2, quiet=True).passed
+
+
+def test_fitting_on_every_name_is_caught():
+    def leaky(Xm, y, folds):
+        return r2_score(y, fit_ridge(Xm, y)(Xm))
+    # (ridge's leave-one-out α shrinks a pure-noise fit to nothing, so the leak shows on signal + noise)
+    assert not X.check_held_out_r2(leaky, quiet=True).passed
+
+    def least_squares_leak(Xm, y, folds):   # an unregularised fit on every name memorises the noise
+        w, *_ = np.linalg.lstsq(np.c_[Xm, np.ones(len(y))], y, rcond=None)
+        return r2_score(y, np.c_[Xm, np.ones(len(y))] @ w)
+    result = X.check_held_out_r2(least_squares_leak, quiet=True)
+    assert not result.passed and "noise" in result.message
+
+
+def test_swapped_folds_are_caught():
+    def swapped(Xm, y, folds):          # fits on the held-out fold, predicts the rest
+        pred = np.zeros(len(y)); count = np.zeros(len(y))
+        for f in np.unique(folds):
+            test = folds == f
+            pred[~test] += fit_ridge(Xm[test], y[test])(Xm[~test]); count[~test] += 1
+        return r2_score(y, pred / count)
+    assert not X.check_held_out_r2(swapped, quiet=True).passed
+
+
+def test_average_of_fold_r2_is_caught():
+    def averaged(Xm, y, folds):
+        scores = []
+        for f in np.unique(folds):
+            test = folds == f
+            scores.append(r2_score(y[test], fit_ridge(Xm[~test], y[~test])(Xm[test])))
+        return float(np.mean(scores))
+    result = X.check_held_out_r2(averaged, quiet=True)
+    assert not result.passed and "pooled" in result.message.lower() + result.hint.lower()
+
+
+def test_calling_the_course_probe_is_caught():
+    assert not X.check_held_out_r2(lambda Xm, y, folds: r2_score(y, ridge_oof(Xm, y, folds)), quiet=True).passed
+
+
+def test_variance_solution_passes_and_wrong_answers_fail():
+    assert X.check_variance_kept(X.solution_variance_kept, quiet=True).passed
+
+    def uncentred(Xm, k):
+        s = np.linalg.svd(Xm, compute_uv=False)
+        return float((s[:k] ** 2).sum() / (s**2).sum())
+
+    def smallest(Xm, k):
+        s = np.linalg.svd(Xm - Xm.mean(0), compute_uv=False)
+        return float((s[-k:] ** 2).sum() / (s**2).sum())
+
+    def not_squared(Xm, k):
+        s = np.linalg.svd(Xm - Xm.mean(0), compute_uv=False)
+        return float(s[:k].sum() / s.sum())
+
+    for wrong in (uncentred, smallest, not_squared):
+        assert not X.check_variance_kept(wrong, quiet=True).passed, wrong.__name__
+
+
+def test_a_stub_fails_without_raising():
+    def stub(*args):
+        raise NotImplementedError
+    assert not X.check_held_out_r2(stub, quiet=True).passed
+    assert not X.check_variance_kept(stub, quiet=True).passed
