@@ -38,7 +38,7 @@ def plot_births(stats: Sequence[NameStats]) -> Figure:
         ax.fill_between(s.years, 0, s.female_births, color=_FEMALE, alpha=0.7, lw=0, label="recorded female")
         ax.fill_between(s.years, s.female_births, s.births_by_year, color=_MALE, alpha=0.7, lw=0, label="recorded male")
         ax.axvline(s.mean_birth_year, color="k", ls="--", lw=1)
-        ax.set_title(f"{s.name}: {s.total:,} births, {s.female_fraction:.0%} female, mean year {s.mean_birth_year:.0f}",
+        ax.set_title(f"{s.name}: {s.total:,} births, {s.female_fraction:.1%} female, mean year {s.mean_birth_year:.0f}",
                      fontsize=9)
         ax.set_xlim(s.years[0], s.years[-1])
         ax.set_ylabel("babies / year", fontsize=8)
