@@ -13,12 +13,20 @@ Part 1 (notebooks 3.1–3.2):
   along age and sex, decoded back to the nearest real names
 * :mod:`.faces`    — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
   code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
+
+Part 2 (notebook 3.3 so far):
+
+* :mod:`.grokking` — the grokking reference run: modular addition (p = 113) with Nanda et al.'s
+  one-layer transformer, the progress measures (key frequencies, restricted and excluded loss, weight
+  norm), automatic phase detection and :func:`modular_addition_run` (cached, ``model_at(step)``)
+* :mod:`.grokking_plots` — its figures
 """
 
 from .basis import NameBasis
 from .encoders import ENCODERS, NameEmbeddings, TextEncoder, encoder_source, load_text_encoder, name_embeddings
 from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait_pipeline, pipeline_encoder, portraits,
                     tiny_pipeline)
+from .grokking import GROKKING_SETTINGS, GrokkingRun, detect_phases, key_frequencies, modular_addition_run
 from .names import NameStats, name_stats, name_table
 from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, probe_table, ridge_direction, ridge_oof
 
@@ -27,4 +35,5 @@ __all__ = [
     "name_embeddings", "PLACEHOLDER", "SD_MODEL", "identity_prompt_embeds", "load_portrait_pipeline",
     "portraits", "tiny_pipeline", "pipeline_encoder", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
     "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
+    "GROKKING_SETTINGS", "GrokkingRun", "detect_phases", "key_frequencies", "modular_addition_run",
 ]
