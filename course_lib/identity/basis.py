@@ -104,12 +104,21 @@ class NameBasis:
         """``x`` replaced by its reconstruction from the basis (decode ∘ encode)."""
         return self.decode(self.encode(x))
 
+    def row(self, name: str) -> int:
+        """Index of one of the fitted names (case-insensitive), or ``KeyError``."""
+        if getattr(self, "_rows", None) is None:       # built once: the sliders look names up often
+            self._rows = {}
+            for i, fitted in enumerate(self.names):
+                self._rows.setdefault(str(fitted).lower(), i)
+        key = str(name).strip().lower()
+        if key not in self._rows:
+            raise KeyError(f"{name!r} is not one of the basis's {len(self.names)} names")
+        return self._rows[key]
+
     def embedding_of(self, name: str) -> np.ndarray:
         """``(1, P, d)``: the stored embedding of one of the fitted names (case-insensitive)."""
-        hits = np.flatnonzero(np.char.lower(self.names) == str(name).strip().lower())
-        if hits.size == 0:
-            raise KeyError(f"{name!r} is not one of the basis's {len(self.names)} names")
-        return self.embeddings[hits[:1]]
+        i = self.row(name)
+        return self.embeddings[i:i + 1]
 
     def direction(self, values: object, low: float, high: float, position: int | None = None) -> np.ndarray:
         """A difference of means, ``mean(x | value ≥ high) − mean(x | value < low)``, over the fitted
@@ -166,10 +175,9 @@ def nearest_with_stats(basis: NameBasis, x: object, stats: dict[str, np.ndarray]
     """The ``n`` nearest fitted names to one point ``x`` with their SSA mean birth year and female
     share (``stats`` maps ``"mean_birth_year"`` / ``"female_fraction"`` to arrays aligned with
     ``basis.names``)."""
-    row = {str(name).lower(): i for i, name in enumerate(basis.names)}
     out = []
     for name, _ in basis.nearest(x, n, exclude=exclude)[0]:
-        i = row[name.lower()]
+        i = basis.row(name)
         out.append((name, float(stats["mean_birth_year"][i]), float(stats["female_fraction"][i])))
     return out
 
@@ -196,13 +204,12 @@ def steering_effect(basis: NameBasis, starts: Sequence[str], direction: np.ndarr
     """Per start name: mean ``values`` of the ``n`` nearest names at ``+t`` minus at ``−t`` along
     ``direction`` (the start name itself excluded). Positive = the step moved the decoded names the
     way the direction says."""
-    row = {str(name).lower(): i for i, name in enumerate(basis.names)}
     out = []
     for start in starts:
         x = basis.embedding_of(start)
         means = []
         for sign in (1.0, -1.0):
             near = basis.nearest(basis.shift(x, direction, sign * t), n, exclude=[start])[0]
-            means.append(np.mean([values[row[name.lower()]] for name, _ in near]))
+            means.append(np.mean([values[basis.row(name)] for name, _ in near]))
         out.append(means[0] - means[1])
     return np.asarray(out)

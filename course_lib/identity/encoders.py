@@ -139,6 +139,16 @@ class TextEncoder:
         return torch.stack(rows).float().cpu().numpy()
 
 
+def quiet_transformers() -> Any:
+    """``transformers``, with its "weights not used" chatter and "Loading weights" bar switched off
+    (they would land on the book's pages)."""
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    return transformers
+
+
 def load_text_encoder(name: str = "minilm", path: str | os.PathLike | None = None,
                       device: str | torch.device | None = None) -> TextEncoder:
     """Load back-end ``name`` (``"minilm"`` or ``"clip"``) from ``path`` if given, else from
@@ -151,10 +161,7 @@ def load_text_encoder(name: str = "minilm", path: str | os.PathLike | None = Non
     else:
         source = encoder_source(name)
         local = Path(source).is_dir()
-    import transformers
-
-    transformers.logging.set_verbosity_error()       # no "weights not used" chatter in the book
-    transformers.logging.disable_progress_bar()      # nor a "Loading weights" bar
+    transformers = quiet_transformers()
     if name == "clip":
         tokenizer = transformers.CLIPTokenizer.from_pretrained(source, local_files_only=local)
         model = transformers.CLIPTextModel.from_pretrained(source, local_files_only=local)
@@ -180,13 +187,6 @@ class NameEmbeddings:
 
     def __len__(self) -> int:
         return len(self.names)
-
-    def index(self, name: str) -> int:
-        """Row of ``name`` (case-insensitive), or ``KeyError``."""
-        hits = np.flatnonzero(np.char.lower(self.names.astype(str)) == name.strip().lower())
-        if hits.size == 0:
-            raise KeyError(f"{name!r} is not among the {len(self)} embedded names")
-        return int(hits[0])
 
 
 def name_embeddings(encoder: str = "minilm", min_births: int = 5000, path: str | None = None) -> NameEmbeddings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
+import torch
 
 from ..exercises import Case, CheckResult, check, forbid
 from .probes import fit_ridge, fold_ids, r2_score
@@ -132,9 +133,7 @@ def check_variance_kept(attempt: Callable, quiet: bool = False) -> CheckResult:
 
 
 # --------------------------------------------------------------------------- Fourier spectrum (3.3)
-def solution_frequency_norms(W_E: "torch.Tensor") -> np.ndarray:
-    import torch
-
+def solution_frequency_norms(W_E: torch.Tensor) -> np.ndarray:
     from .grokking import fourier_basis
 
     p = W_E.shape[0]
@@ -147,8 +146,6 @@ _OWN_SPECTRUM = ("course_lib.identity.grokking:embedding_spectrum", "course_lib.
 
 
 def _wave(p: int, d: int, k: int, kind: str, scale: float = 1.0):
-    import torch
-
     x = torch.arange(p, dtype=torch.float64)
     f = torch.cos(2 * np.pi * k * x / p) if kind == "cos" else torch.sin(2 * np.pi * k * x / p)
     direction = torch.zeros(d, dtype=torch.float64); direction[0] = scale
@@ -156,8 +153,6 @@ def _wave(p: int, d: int, k: int, kind: str, scale: float = 1.0):
 
 
 def _vec(out: Any, p: int) -> np.ndarray:
-    import torch
-
     arr = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, dtype=float)
     assert arr.shape == ((p - 1) // 2,), f"expected one norm per frequency k = 1 … {(p - 1) // 2}, shape ({(p - 1) // 2},), got {arr.shape}"
     return arr.astype(float)
@@ -178,8 +173,6 @@ def _case_sin(attempt: Callable) -> None:
 
 
 def _case_constant(attempt: Callable) -> None:
-    import torch
-
     p = 11
     W = _wave(p, 4, 2, "cos") + 5.0                           # every token shifted by the same vector
     got = _vec(attempt(W), p)
@@ -189,8 +182,6 @@ def _case_constant(attempt: Callable) -> None:
 
 
 def _case_scale(attempt: Callable) -> None:
-    import torch
-
     g = torch.Generator().manual_seed(0)
     W = torch.randn(17, 6, generator=g, dtype=torch.float64)
     got, want = _vec(attempt(W), 17), solution_frequency_norms(W)

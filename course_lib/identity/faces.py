@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from .. import runtime
-from .encoders import check_texts
+from .encoders import check_texts, quiet_transformers
 
 __all__ = ["SD_MODEL", "PLACEHOLDER", "load_portrait_pipeline", "tiny_pipeline", "write_tiny_clip_tokenizer",
            "identity_prompt_embeds", "portraits", "pipeline_encoder"]
@@ -70,9 +70,8 @@ def write_tiny_clip_tokenizer(folder: str | Path) -> Path:
 def tiny_pipeline(seed: int = 0, folder: str | Path | None = None) -> Any:
     """A Stable Diffusion pipeline of the real classes at toy size, random weights, 32 × 32 images."""
     import diffusers
-    import transformers
 
-    transformers.logging.set_verbosity_error()
+    transformers = quiet_transformers()
     runtime.seed_everything(seed)
     folder = Path(tempfile.mkdtemp(prefix="tiny-sd-")) if folder is None else Path(folder)
     # from_pretrained reads vocab.json + merges.txt under transformers 4 and 5 alike (their

@@ -112,7 +112,7 @@ def plot_steering(grid: dict, t_age: float) -> Figure:
     (rows), the nearest real names with their SSA mean birth year and female share.
 
     ``grid[(start, t_sex)]`` is a list of ``(name, birth_year, female_fraction)``."""
-    starts = sorted({k[0] for k in grid}, key=list(dict.fromkeys(k[0] for k in grid)).index)
+    starts = list(dict.fromkeys(k[0] for k in grid))            # in the order given
     sexes = sorted({k[1] for k in grid})
     fig = Figure(figsize=(10, 0.9 + 1.25 * len(sexes)), layout="constrained")
     axes = fig.subplots(len(sexes), len(starts), squeeze=False)

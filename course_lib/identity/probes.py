@@ -126,7 +126,7 @@ def ridge_oof(X: object, y: object, folds: np.ndarray, alphas: Sequence[float] =
     ``y`` is one target ``(n,)`` or several ``(n, t)`` (one decomposition serves them all)."""
     X = _check_matrix(X)
     y = np.asarray(y, dtype=np.float64)
-    Y = _check_target(y.reshape(len(y), -1) if y.ndim else y, X.shape[0])
+    Y = _check_target(y if y.ndim == 2 else y.reshape(-1, 1), X.shape[0])
     folds = np.asarray(folds)
     if folds.shape != (X.shape[0],):
         raise ValueError(f"folds must have shape ({X.shape[0]},), got {folds.shape}")
