@@ -103,3 +103,67 @@ def test_frequency_norms_solution_passes_and_wrong_answers_fail():
         assert not X.check_frequency_norms(wrong, quiet=True).passed, wrong.__name__
     from course_lib.identity.grokking import embedding_spectrum
     assert not X.check_frequency_norms(lambda W: embedding_spectrum(W), quiet=True).passed
+
+
+# --------------------------------------------------------------------------- notebook 3.4
+def test_name_exceptions_solution_passes_and_wrong_answers_fail():
+    assert X.check_name_exceptions(X.solution_name_exceptions, quiet=True).passed
+
+    def as_mask(world, question):
+        return X.solution_name_exceptions(world, question)[:, None][:, 0] >= 0  # a bool array
+
+    def sample_majority(world, question):       # the name's majority among the people who share it here
+        part = world.surname if question == "region" else world.first
+        truth = world.attributes[question]
+        out = []
+        for p in range(world.n_people):
+            peers = truth[part == part[p]]
+            out.append(truth[p] != np.bincount(peers).argmax())
+        return np.flatnonzero(out)
+
+    def inverted(world, question):
+        likeliest = np.array([np.argmax(world.prior(question, p)) for p in range(world.n_people)])
+        return np.flatnonzero(world.attributes[question] == likeliest)
+
+    def region_from_first_name(world, question):
+        if question != "region":
+            return X.solution_name_exceptions(world, question)
+        home = np.array([np.bincount(world.attributes["region"][world.first == f], minlength=4).argmax()
+                         for f in range(world.config["n_first"])])
+        return np.flatnonzero(world.attributes["region"] != home[world.first])
+
+    for wrong, word in ((as_mask, "mask"), (sample_majority, "records"), (inverted, "missing"),
+                        (region_from_first_name, "surname")):
+        result = X.check_name_exceptions(wrong, quiet=True)
+        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
+
+
+def test_fame_order_solution_passes_and_wrong_answers_fail():
+    from course_lib.identity.world import spearman
+
+    assert X.check_fame_order(X.solution_fame_order, quiet=True).passed
+
+    def dropping_never(run):
+        onset = run.onsets()[X.PHASE_3]
+        ok = np.isfinite(onset)
+        return spearman(run.world.fame[ok], onset[ok])
+
+    def pearson(run):
+        onset = run.onsets()[X.PHASE_3]
+        onset = np.where(np.isfinite(onset), onset, np.nanmax(onset) * 2)
+        return float(np.corrcoef(run.world.fame, onset)[0, 1])
+
+    def fame_rank(run):                          # 1 = most famous: flips the sign
+        fame = run.world.fame
+        rank = np.argsort(np.argsort(-fame)) + 1
+        onset = run.onsets()[X.PHASE_3]
+        return spearman(rank, np.where(np.isfinite(onset), onset, np.inf))
+
+    def wrong_phase(run):
+        onset = run.onsets()["1 name-part bias"]
+        return spearman(run.world.fame, np.where(np.isfinite(onset), onset, np.inf))
+
+    for wrong, word in ((dropping_never, "never"), (pearson, "rank"), (fame_rank, "rank"),
+                        (wrong_phase, "phase")):
+        result = X.check_fame_order(wrong, quiet=True)
+        assert not result.passed and word in (result.message + result.hint).lower(), (wrong.__name__, result)

@@ -1,5 +1,5 @@
-"""Exercise checkers for notebooks 3.1 (held-out probes), 3.2 (how many directions a name needs) and
-3.3 (the embedding's Fourier spectrum).
+"""Exercise checkers for notebooks 3.1 (held-out probes), 3.2 (how many directions a name needs),
+3.3 (the embedding's Fourier spectrum) and 3.4 (who defies their name; does fame order learning).
 
 Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and says
 what is wrong; ``solution_*`` are the reference answers. Tests against subtle wrong answers live in
@@ -17,7 +17,8 @@ from ..exercises import Case, CheckResult, check, forbid
 from .probes import fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "solution_variance_kept", "check_variance_kept",
-           "solution_frequency_norms", "check_frequency_norms"]
+           "solution_frequency_norms", "check_frequency_norms", "solution_name_exceptions",
+           "check_name_exceptions", "solution_fame_order", "check_fame_order"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
                "course_lib.identity.probes:probe_table")
@@ -207,3 +208,164 @@ SPECTRUM_CASES = [
 def check_frequency_norms(attempt: Callable, quiet: bool = False) -> CheckResult:
     """Check ``frequency_norms(W_E) -> ((p−1)/2,)``: the embedding's norm per Fourier frequency."""
     return check("frequency_norms", attempt, SPECTRUM_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- who defies their name (3.4)
+def solution_name_exceptions(world: Any, question: str) -> np.ndarray:
+    likeliest = np.array([np.argmax(world.prior(question, p)) for p in range(world.n_people)])
+    return np.flatnonzero(world.attributes[question] != likeliest)
+
+
+def _small_world(**changes: Any):
+    from .world import WORLD_SETTINGS, make_world
+
+    cfg = dict(WORLD_SETTINGS["quick"], n_first=8, n_surnames=8, n_people=24, **changes)
+    return make_world(cfg, seed=11)
+
+
+def _indices(out: Any, world: Any) -> np.ndarray:
+    arr = np.asarray(out)
+    assert arr.dtype != bool, ("return the people's indices (e.g. np.flatnonzero(mask)), not a mask")
+    assert arr.ndim == 1, f"expected a 1-D array of person indices, got shape {arr.shape}"
+    assert np.issubdtype(arr.dtype, np.integer) or arr.size == 0, f"indices must be ints, got {arr.dtype}"
+    assert np.all((arr >= 0) & (arr < world.n_people)), "every index must be a person of the world"
+    return np.sort(arr)
+
+
+def _marys(w: Any, n: int = 4) -> np.ndarray:
+    """Rename people until ``n`` of them are called Mary (keeping every full name distinct)."""
+    mary = w.first_names.index("Mary")
+    taken = set(zip(w.first.tolist(), w.surname.tolist()))
+    for p in range(w.n_people):
+        if (w.first == mary).sum() >= n:
+            break
+        if w.first[p] != mary and (mary, int(w.surname[p])) not in taken:
+            taken.discard((int(w.first[p]), int(w.surname[p])))
+            w.first[p] = mary
+            taken.add((mary, int(w.surname[p])))
+    return np.flatnonzero(w.first == mary)
+
+
+def _case_sex(attempt: Callable) -> None:
+    w = _small_world()
+    rows = _marys(w)
+    w.attributes["sex"][rows] = 0
+    w.attributes["sex"][rows[:1]] = 1                    # one male Mary: defies a 99.6 % female name
+    got, want = _indices(attempt(w, "sex"), w), solution_name_exceptions(w, "sex")
+    assert rows[0] in got, "a male Mary is the clearest exception there is, and it is missing"
+    assert np.array_equal(got, want), f"expected people {want.tolist()}, got {got.tolist()}"
+
+
+def _case_records_not_sample(attempt: Callable) -> None:
+    w = _small_world()
+    rows = _marys(w)
+    w.attributes["sex"][rows] = 1                         # this world's Marys happen to be mostly male
+    w.attributes["sex"][rows[0]] = 0
+    got = _indices(attempt(w, "sex"), w)
+    assert rows[0] not in got and all(r in got for r in rows[1:]), (
+        "the likeliest answer comes from the name's records (world.prior), not from the majority of "
+        "the people who share the name in this small world: the male Marys are the exceptions")
+
+
+def _case_region(attempt: Callable) -> None:
+    w = _small_world(region_strength=0.6)
+    got, want = _indices(attempt(w, "region"), w), solution_name_exceptions(w, "region")
+    assert np.array_equal(got, want), (
+        f"region follows the surname (its home region): expected {want.tolist()}, got {got.tolist()}")
+
+
+def _case_age(attempt: Callable) -> None:
+    w = _small_world()
+    got, want = _indices(attempt(w, "age"), w), solution_name_exceptions(w, "age")
+    assert np.array_equal(got, want), (
+        f"age band: compare with the band that is likeliest for the first name; expected "
+        f"{want.tolist()}, got {got.tolist()}")
+
+
+EXCEPTION_CASES = [
+    Case("a male Mary", _case_sex, "compare world.attributes[question] with argmax of world.prior(question, p)"),
+    Case("the records, not the sample", _case_records_not_sample, "use world.prior, not who shares the name here"),
+    Case("region from the surname", _case_region, "world.prior knows which name part each question follows"),
+    Case("age bands", _case_age, "the same rule for every coarse question"),
+]
+
+
+def check_name_exceptions(attempt: Callable, quiet: bool = False) -> CheckResult:
+    """Check ``name_exceptions(world, question) -> indices``: people whose true coarse attribute is
+    not the one their name parts make likeliest."""
+    return check("name_exceptions", attempt, EXCEPTION_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- does fame order learning (3.4)
+PHASE_3 = "3 unique & flexible"
+
+
+def solution_fame_order(run: Any) -> float:
+    from .world import spearman
+
+    onset = run.onsets()[PHASE_3]
+    never = ~np.isfinite(onset)
+    return spearman(run.world.fame, np.where(never, np.inf, onset))   # never: slower than everyone
+
+
+class _FakeRun:
+    """Just what ``fame_order`` needs: ``world.fame`` and ``onsets()``."""
+
+    def __init__(self, fame: np.ndarray, onset: np.ndarray) -> None:
+        self.world = type("FakeWorld", (), {"fame": np.asarray(fame, dtype=float)})()
+        self._onset = np.asarray(onset, dtype=float)
+
+    def onsets(self) -> dict:
+        return {"1 name-part bias": self._onset[::-1].copy(), PHASE_3: self._onset.copy()}
+
+
+def _rho(out: Any) -> float:
+    value = _num(out, "ρ")
+    assert -1 <= value <= 1, f"a rank correlation lies in [−1, 1], got {value}"
+    return value
+
+
+def _case_direction(attempt: Callable) -> None:
+    fame = np.array([8.0, 4.0, 2.0, 1.0, 0.5])
+    got = _rho(attempt(_FakeRun(fame, [10, 20, 40, 80, 160])))
+    assert abs(got + 1) < 1e-9, (
+        f"the more famous, the earlier: fame against onset must give ρ = −1 here, got {got:.3f} "
+        "(correlate fame itself, not its rank where 1 = most famous, and phase 3's onset)")
+
+
+def _case_nonlinear(attempt: Callable) -> None:
+    fame = np.array([100.0, 3.0, 2.0, 1.5, 1.0, 0.9])
+    onset = np.array([5.0, 6.0, 8.0, 900.0, 1000.0, 2000.0])
+    got = _rho(attempt(_FakeRun(fame, onset)))
+    assert abs(got + 1) < 1e-9, (
+        f"fame orders these onsets perfectly, so the answer is −1, got {got:.3f}: use a rank "
+        "correlation (spearman), not Pearson on the raw, heavy-tailed values")
+
+
+def _case_never(attempt: Callable) -> None:
+    fame = np.array([10.0, 5.0, 3.0, 2.0, 1.0, 0.5, 0.4])
+    onset = np.array([50.0, 40.0, 30.0, 60.0, 70.0, np.nan, np.nan])
+    got, want = _rho(attempt(_FakeRun(fame, onset))), solution_fame_order(_FakeRun(fame, onset))
+    assert abs(got - want) < 1e-9, (
+        f"expected {want:.3f}, got {got:.3f}: the two least famous never reach phase 3 — they are the "
+        "slowest of all. Dropping them hides exactly the effect we measure; rank them last (tied)")
+
+
+def _case_which_phase(attempt: Callable) -> None:
+    fame = np.array([4.0, 3.0, 2.0, 1.0])
+    got = _rho(attempt(_FakeRun(fame, [40.0, 30.0, 20.0, 10.0])))
+    assert abs(got - 1) < 1e-9, f"use the onset of '{PHASE_3}' from run.onsets(), got ρ = {got:.3f}"
+
+
+FAME_ORDER_CASES = [
+    Case("fame against onset", _case_direction, "spearman(run.world.fame, onset)"),
+    Case("a rank correlation", _case_nonlinear, "course_lib.identity.world.spearman ranks both sides"),
+    Case("phase 3's onset", _case_which_phase, "run.onsets()['3 unique & flexible']"),
+    Case("identities that never get there", _case_never, "replace NaN by np.inf: rank() ties them last"),
+]
+
+
+def check_fame_order(attempt: Callable, quiet: bool = False) -> CheckResult:
+    """Check ``fame_order(run) -> ρ``: Spearman correlation of fame with the phase-3 onset, with the
+    identities that never reach it ranked last."""
+    return check("fame_order", attempt, FAME_ORDER_CASES, quiet=quiet)
