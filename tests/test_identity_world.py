@@ -325,3 +325,18 @@ def test_study_pools_people_and_reports_the_chance_rate(tiny_run):
     assert list(table.columns) == [t for t, _, _ in W.TIERS]
     assert "chance" in table.index[-1]
     assert all("CI" in cell for cell in table.iloc[0])
+
+
+def test_the_factored_head_gives_the_same_answers_as_forward(tiny_run):
+    """Training uses ``answers_for`` (per-person parts summed per row); it must equal ``forward``."""
+    w = tiny_run.world
+    model = tiny_run.model_at(int(tiny_run.step[-1]))
+    q = w.queries("seen")
+    person, scene, question = (torch.as_tensor(q[k]) for k in ("person", "scene", "question"))
+    with torch.no_grad():
+        z = model.identity_code(torch.as_tensor(w.first), torch.as_tensor(w.surname))
+        fast = model.answers_for(z, person, scene, question)
+        plain = model(W._query_tensor(w, q))
+    finite = torch.isfinite(plain)
+    assert torch.equal(finite, torch.isfinite(fast))
+    assert torch.allclose(fast[finite], plain[finite], atol=1e-5)

@@ -14,12 +14,17 @@ Part 1 (notebooks 3.1–3.2):
 * :mod:`.faces`    — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
   code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
 
-Part 2 (notebook 3.3 so far):
+Part 2 (notebooks 3.3–3.4):
 
 * :mod:`.grokking` — the grokking reference run: modular addition (p = 113) with Nanda et al.'s
   one-layer transformer, the progress measures (key frequencies, restricted and excluded loss, weight
   norm), automatic phase detection and :func:`modular_addition_run` (cached, ``model_at(step)``)
 * :mod:`.grokking_plots` — its figures
+* :mod:`.world` — a world of identities whose names carry the real biases of part 1: the generator,
+  the name → identity code → answer model, per-identity phase curves and onsets, the own-direction
+  signature and its fame-controlled coincidence test; :func:`identity_world_run` (cached,
+  ``model_at(step)``) and :func:`world_study` (several worlds pooled)
+* :mod:`.world_plots` — its figures
 """
 
 from .basis import NameBasis
@@ -28,6 +33,7 @@ from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait
                     tiny_pipeline)
 from .grokking import GROKKING_SETTINGS, GrokkingRun, detect_phases, key_frequencies, modular_addition_run
 from .names import NameStats, name_stats, name_table
+from .world import WORLD_SETTINGS, World, WorldRun, WorldStudy, identity_world_run, make_world, world_study
 from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, probe_table, ridge_direction, ridge_oof
 
 __all__ = [
@@ -36,4 +42,5 @@ __all__ = [
     "portraits", "tiny_pipeline", "pipeline_encoder", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
     "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
     "GROKKING_SETTINGS", "GrokkingRun", "detect_phases", "key_frequencies", "modular_addition_run",
+    "WORLD_SETTINGS", "World", "WorldRun", "WorldStudy", "identity_world_run", "make_world", "world_study",
 ]

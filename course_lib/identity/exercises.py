@@ -283,7 +283,8 @@ def _case_age(attempt: Callable) -> None:
 
 
 EXCEPTION_CASES = [
-    Case("a male Mary", _case_sex, "compare world.attributes[question] with argmax of world.prior(question, p)"),
+    Case("a male Mary", _case_sex, "compare world.attributes[question] with the likeliest answer in the name's "
+         "records: argmax of world.prior(question, p)"),
     Case("the records, not the sample", _case_records_not_sample, "use world.prior, not who shares the name here"),
     Case("region from the surname", _case_region, "world.prior knows which name part each question follows"),
     Case("age bands", _case_age, "the same rule for every coarse question"),

@@ -71,13 +71,15 @@ __all__ = [
     "identity_timelines", "onset", "PHASES", "phase_onsets", "WorldRun", "identity_world_run",
 ]
 
-_CACHE_VERSION = 2
+_CACHE_VERSION = 2      # the training
+_MEASURES_VERSION = 1   # the curves measured on its checkpoints
 
-#: Real first names spanning sex ratio and era (their statistics are read from the SSA records).
-FIRST_NAMES = ("Mary", "Dorothy", "Betty", "Linda", "Barbara", "Susan", "Vicki", "Jennifer", "Ashley",
-               "Madison", "Emma", "Olivia", "Walter", "Donald", "Robert", "James", "Gary", "Michael",
-               "Jason", "Tyler", "Ethan", "Aiden", "Liam", "Noah", "Leslie", "Jordan", "Taylor",
-               "Casey", "Kelly", "Jessie", "Frances", "Harper")
+#: Real first names spanning sex ratio and era (their statistics are read from the SSA records), in an
+#: order that puts names used for both sexes (Leslie, Jordan, Taylor, Casey, Jessie) in every profile.
+FIRST_NAMES = ("Mary", "James", "Leslie", "Linda", "Robert", "Jordan", "Dorothy", "Michael", "Taylor",
+               "Jennifer", "Walter", "Casey", "Ashley", "Gary", "Jessie", "Emma", "Liam", "Kelly", "Betty",
+               "Donald", "Madison", "Noah", "Frances", "Jason", "Barbara", "Tyler", "Susan", "Ethan", "Vicki",
+               "Aiden", "Olivia", "Harper")
 #: Age bands (in the SSA data's reference year, 2017): lower edges of 0–24, 25–44, 45–64, 65+.
 AGE_BANDS = (0, 25, 45, 65)
 REGIONS = ("north", "south", "east", "west")
@@ -158,6 +160,12 @@ def _age_band_probs(stats) -> np.ndarray:
     return shares / shares.sum()
 
 
+def _band(i: int) -> str:
+    edges = list(AGE_BANDS) + [None]
+    lo, hi = edges[i], edges[i + 1]
+    return f"{lo}+" if hi is None else f"{lo}–{hi - 1}"
+
+
 def _surnames(n: int, rng: np.random.Generator) -> list[str]:
     """``n`` distinct invented two-syllable surnames (no real surname data ship offline)."""
     pairs = [(a, b) for a in _SYLLABLES for b in _SYLLABLES if a != b]
@@ -226,6 +234,29 @@ class World:
         if question == "outfit":
             return int(self.attributes["outfit"][person]) if scene == self.signature[person] else int(scene)
         return int(self.attributes[question][person])
+
+    def table(self, people: Sequence[int]) -> Any:
+        """A pandas DataFrame describing ``people``: name, fame rank, each attribute beside what the
+        name parts suggest, the signature scene and the iconic outfit."""
+        import pandas as pd
+
+        rank = np.argsort(np.argsort(-self.fame)) + 1
+        rows = []
+        for p in (self.check_person(q) for q in people):
+            f = self.first[p]
+            rows.append({
+                "name": self.name(p), "fame rank": int(rank[p]),
+                "sex": ("female", "male")[self.attributes["sex"][p]],
+                "name is female": f"{self.female_fraction[f]:.0%}",
+                "age band": _band(self.attributes["age"][p]),
+                "name's likeliest band": _band(int(np.argmax(self.age_probs[f]))),
+                "region": REGIONS[self.attributes["region"][p]],
+                "surname's home": REGIONS[self.home_region[self.surname[p]]],
+                "job": f"job {self.attributes['job'][p]}", "hobby": f"hobby {self.attributes['hobby'][p]}",
+                "seen in scenes": ", ".join(str(c) for c in np.flatnonzero(self.seen[p])),
+                "signature scene": int(self.signature[p]), "iconic outfit": int(self.attributes["outfit"][p]),
+            })
+        return pd.DataFrame(rows).set_index("name")
 
     def queries(self, which: str = "seen") -> dict[str, np.ndarray]:
         """Every (person, scene, question) of ``which`` ∈ {"seen", "creative"} with its answer and
@@ -334,6 +365,21 @@ class IdentityModel(nn.Module):
         h = torch.cat([z, self.scene(queries[:, 2]), self.question(queries[:, 3])], dim=-1)
         return torch.log_softmax(self.head(h) + self.answer_mask[queries[:, 3]], dim=-1)
 
+    def answers_for(self, z: torch.Tensor, person: torch.Tensor, scene: torch.Tensor,
+                    question: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` for rows (person, scene, question), given the people's codes ``z``
+        (n_people, d_identity). The head's first layer is linear in ``[z; e_scene; e_question]``, so
+        its three parts are computed once per person, scene and question and summed per row: the
+        same numbers as :meth:`forward`, with the identity MLP and most of the head run once per
+        person instead of once per row (``benchmarks/identity_world_speed.py`` measures it)."""
+        first = self.head[0]
+        dz, dc = z.shape[1], self.scene.embedding_dim
+        w_z, w_s, w_q = first.weight[:, :dz], first.weight[:, dz:dz + dc], first.weight[:, dz + dc:]
+        pre = ((z @ w_z.T)[person] + (self.scene.weight @ w_s.T)[scene]
+               + (self.question.weight @ w_q.T + first.bias)[question])
+        logits = self.head[2](self.head[1](pre))
+        return torch.log_softmax(logits + self.answer_mask[question], dim=-1)
+
     def answer_index(self, question: torch.Tensor, answer: torch.Tensor) -> torch.Tensor:
         """Column of ``answer`` (within its question) in the model's output."""
         return self.offsets[question] + answer
@@ -367,7 +413,8 @@ def train_world_model(world: World, seed: int = 0, *, progress: bool = True) -> 
     generator = runtime.seed_everything(_int(seed, "seed", 0, 2**32 - 1))
     model = IdentityModel(world, generator)
     seen = world.queries("seen")
-    x = _query_tensor(world, seen)
+    first, surname = torch.as_tensor(world.first), torch.as_tensor(world.surname)
+    rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
     target = model.answer_index(torch.as_tensor(seen["question"]), torch.as_tensor(seen["answer"]))
     weight = torch.as_tensor(seen["weight"] / seen["weight"].sum(), dtype=torch.float32)
     if cfg["optimizer"] == "sgd":
@@ -380,7 +427,7 @@ def train_world_model(world: World, seed: int = 0, *, progress: bool = True) -> 
     start = time.perf_counter()
     with runtime.cpu_threads():
         for step in progress_bar(range(1, cfg["steps"] + 1), desc="identity world", disable=not progress):
-            logp = model(x)
+            logp = model.answers_for(model.identity_code(first, surname), *rows)
             loss = -(weight * logp.gather(1, target[:, None])[:, 0]).sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -485,7 +532,7 @@ def identity_timelines(world: World, states: Sequence[Mapping[str, torch.Tensor]
             null = np.sort(norm[nobody])
             out["own"][t] = np.searchsorted(null, norm[world.first, world.surname], side="right") / len(null)
             # each nobody pair ranked among the others: the same rule applied where no identity exists
-            out["own_nobody"][t] = (np.searchsorted(null, null, side="left")) / max(len(null) - 1, 1)
+            out["own_nobody"][t] = np.searchsorted(null, norm[nobody], side="left") / max(len(null) - 1, 1)
             z_add = additive_part(z.double()).float()[pf, pp]
             h = torch.cat([z_add, model.scene(xs[:, 2]), model.question(xs[:, 3])], dim=-1)
             l_add = torch.log_softmax(model.head(h) + model.answer_mask[xs[:, 3]], dim=-1)
@@ -519,10 +566,11 @@ def onset(steps: Sequence[int], curve: Sequence[float], level: float, *, hold: i
 
 #: Phase onsets: (name, curve, level): the first checkpoint from which the curve holds ≥ level.
 #: Phase 4: in a new scene the model gives the iconic outfit (wrong there) more than half its
-#: probability. Own direction: the identity code's interaction is above 95% of nobody's.
+#: probability. Own direction: the identity code's interaction is above 99% of nobody's — a level
+#: calibrated on the name pairs that are nobody, for which the same rule fires about 5% of the time.
 PHASES = (("1 name-part bias", "prior", 0.5), ("2 coarse attributes", "coarse", 0.9),
           ("3 unique & flexible", "flexible", 0.5), ("4 overfit (iconic)", "iconic", 0.5),
-          ("own direction", "own", 0.95))
+          ("own direction", "own", 0.99))
 
 
 def phase_onsets(steps: Sequence[int], timelines: Mapping[str, np.ndarray], *, hold: int = 3) -> dict[str, np.ndarray]:
@@ -548,6 +596,7 @@ class WorldRun:
     timelines: dict[str, np.ndarray]       #: :func:`identity_timelines`
     states: list = field(repr=False)
     timings: dict = field(default_factory=dict)
+    _question_curves: dict = field(default_factory=dict, repr=False)
 
     @property
     def snapshot_steps(self) -> np.ndarray:
@@ -569,6 +618,54 @@ class WorldRun:
         model.load_state_dict(self.states[self.index_of(step)])
         return model.eval()
 
+    def question_curve(self, question: str, people: Sequence[int], answer: str = "true") -> np.ndarray:
+        """(checkpoints, len(people)): P(answer) to one coarse ``question`` about each of ``people``,
+        averaged over their seen scenes; ``answer`` is ``"true"`` or ``"prior"`` (the name parts'
+        likeliest answer). Both answers are computed in one pass and remembered."""
+        if question not in COARSE:
+            raise ValueError(f"question must be one of {COARSE}, got {question!r}")
+        if answer not in ("true", "prior"):
+            raise ValueError(f"answer must be 'true' or 'prior', got {answer!r}")
+        w = self.world
+        people = tuple(w.check_person(p) for p in people)
+        key = (question, people)
+        if key not in self._question_curves:
+            self._question_curves[key] = self._compute_question_curves(question, list(people))
+        return self._question_curves[key][answer]
+
+    def _compute_question_curves(self, question: str, people: list[int]) -> dict[str, np.ndarray]:
+        w = self.world
+        empty = np.zeros((len(self.step), len(people)))
+        if not people:
+            return {"true": empty, "prior": empty.copy()}
+        rows = [(k, p, c) for k, p in enumerate(people) for c in np.flatnonzero(w.seen[p])]
+        position = np.array([k for k, _, _ in rows])
+        who = np.array([p for _, p, _ in rows])
+        q = QUESTIONS.index(question)
+        x = torch.as_tensor(np.stack([w.first[who], w.surname[who], [c for _, _, c in rows],
+                                      np.full(len(rows), q)], axis=1), dtype=torch.long)
+        model = IdentityModel(w)
+        targets = {"true": w.attributes[question][who],
+                   "prior": np.array([np.argmax(w.prior(question, p)) for p in who])}
+        cols = {a: model.answer_index(torch.full((len(rows),), q), torch.as_tensor(t)) for a, t in targets.items()}
+        count = np.bincount(position, minlength=len(people))
+        out = {a: np.zeros((len(self.step), len(people))) for a in targets}
+        with torch.no_grad(), runtime.cpu_threads():
+            for t, state in enumerate(self.states):
+                model.load_state_dict(state)
+                logp = model(x)
+                for a, c in cols.items():
+                    prob = logp.gather(1, c[:, None])[:, 0].exp().numpy()
+                    out[a][t] = np.bincount(position, prob, len(people)) / count
+        return out
+
+    def bias_then_truth(self, question: str, people: Sequence[int]) -> np.ndarray:
+        """Per person: is phase 1 *seen* — does the model prefer the name parts' answer to
+        ``question`` over the true one at some checkpoint, and the true one at the end?"""
+        name_p = self.question_curve(question, people, "prior")
+        true_p = self.question_curve(question, people, "true")
+        return (name_p > true_p).any(axis=0) & (true_p[-1] > name_p[-1])
+
     def curve(self, key: str, person: object) -> np.ndarray:
         """One person's curve over the checkpoints (person: index or full name)."""
         if key not in self.timelines:
@@ -584,27 +681,34 @@ def _settings(profile: Optional[str], overrides: Mapping[str, Any]) -> dict[str,
     return _check_config({**settings, **overrides})
 
 
-def _compute(cfg: dict[str, Any], seed: int, progress: bool) -> dict[str, Any]:
-    world = make_world(cfg, seed)
-    trained = train_world_model(world, seed, progress=progress)
-    start = time.perf_counter()
-    timelines = identity_timelines(world, trained["states"])
+def _train(cfg: dict[str, Any], seed: int, progress: bool) -> dict[str, Any]:
+    trained = train_world_model(make_world(cfg, seed), seed, progress=progress)
     return {"steps": trained["steps"], "states": trained["states"], "train_loss": trained["train_loss"],
-            "timelines": timelines,
-            "timings": {"train_s": trained["seconds"], "measures_s": time.perf_counter() - start}}
+            "timings": {"train_s": trained["seconds"]}}
+
+
+def _measure(world: World, states: list) -> dict[str, Any]:
+    start = time.perf_counter()
+    timelines = identity_timelines(world, states)
+    return {"timelines": timelines, "measures_s": time.perf_counter() - start}
 
 
 def identity_world_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool = True,
                        **overrides: Any) -> WorldRun:
-    """World ``seed`` and its trained model in ``profile`` (cached; ``overrides`` replace settings,
-    e.g. ``optimizer="adamw"``). The world is rebuilt from its seed on load (cheap)."""
+    """World ``seed`` and its trained model in ``profile`` (``overrides`` replace settings, e.g.
+    ``optimizer="adamw"``). The training and the measured curves are cached apart (a changed measure
+    needs no retraining); the world is rebuilt from its seed on load (cheap)."""
     seed = _int(seed, "seed", 0, 2**32 - 1)
     cfg = _settings(profile, overrides)
     key = {**{k: v for k, v in cfg.items() if k != "seeds"}, "seed": seed, "version": _CACHE_VERSION}
-    raw = cached("identity-world", key, lambda: _compute(cfg, seed, progress))
-    return WorldRun(config=cfg, seed=seed, world=make_world(cfg, seed), step=np.asarray(raw["steps"]),
-                    train_loss=np.asarray(raw["train_loss"]), timelines=raw["timelines"],
-                    states=raw["states"], timings=dict(raw["timings"]))
+    raw = cached("identity-world", key, lambda: _train(cfg, seed, progress))
+    world = make_world(cfg, seed)
+    measured = cached("identity-world-measures", {**key, "measures": _MEASURES_VERSION},
+                      lambda: _measure(world, raw["states"]))
+    return WorldRun(config=cfg, seed=seed, world=world, step=np.asarray(raw["steps"]),
+                    train_loss=np.asarray(raw["train_loss"]), timelines=measured["timelines"],
+                    states=raw["states"],
+                    timings={"train_s": raw["timings"]["train_s"], "measures_s": measured["measures_s"]})
 
 
 # --------------------------------------------------------------------------- across worlds
@@ -613,13 +717,15 @@ def rank(values: Sequence[float]) -> np.ndarray:
     v = np.asarray(values, dtype=float)
     if v.ndim != 1 or np.any(np.isnan(v)):
         raise ValueError("values must be 1-D without NaN")
-    order = np.argsort(v, kind="stable")
-    ranks = np.empty(len(v))
-    ranks[order] = np.arange(1, len(v) + 1)
-    for value in np.unique(v):
-        tie = v == value
-        if tie.sum() > 1:
-            ranks[tie] = ranks[tie].mean()
+    n = len(v)
+    order = np.argsort(v, kind="mergesort")
+    ordered = v[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.zeros(0, dtype=bool)
+    group = np.cumsum(new) - 1                       # tie group of each sorted position
+    starts = np.r_[np.flatnonzero(new), n]           # first position of each group, then n
+    mean_rank = (starts[:-1] + starts[1:] + 1) / 2   # mean of 1-based positions start+1 … end
+    ranks = np.empty(n)
+    ranks[order] = mean_rank[group]
     return ranks
 
 
@@ -767,6 +873,24 @@ class WorldStudy:
         p = self.people
         return onset_coincidence(p[a].to_numpy(), p[b].to_numpy(), p["fame"].to_numpy(),
                                  p["seed"].to_numpy(), **kwargs)
+
+
+    def coincidence_table(self, b: str = "own direction", **kwargs: Any) -> Any:
+        """:meth:`coincidence` of ``b`` with each phase: is it tied to phase 3 in particular?"""
+        import pandas as pd
+
+        rows = []
+        for name, _, _ in PHASES:
+            if name == b:
+                continue
+            c = self.coincidence(name, b, **kwargs)
+            lo, hi = c.null_interval
+            llo, lhi = c.lag_interval
+            rows.append({"phase": name, "identities": c.n, "raw ρ": round(c.raw_rho, 2),
+                         "ρ beyond fame": round(c.rho, 2), "shuffled 95% range": f"{lo:.2f} to {hi:.2f}",
+                         "p (one-sided)": round(c.p_value, 4),
+                         "median lag (decades)": f"{c.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"})
+        return pd.DataFrame(rows).set_index("phase")
 
 
 def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]] = None,

@@ -3,6 +3,7 @@
 * :func:`plot_world_losses`     — the training loss of every world of a study (what the claims rest on)
 * :func:`plot_identity_timeline` — one person's phase curves over training, detected onsets marked
 * :func:`plot_world_at_step`    — every person at one checkpoint: fame against what the model knows
+* :func:`plot_bias_then_truth`  — phase 1 where it can be seen: the people who defy their name
 * :func:`plot_phase_onsets`     — median onset of each phase per fame tier (the phase order)
 * :func:`plot_coincidence`      — own-direction onset against phase-3 onset, and the shuffled control
 """
@@ -14,8 +15,8 @@ from matplotlib.figure import Figure
 
 from .world import PHASES, TIERS, Coincidence, WorldRun, WorldStudy
 
-__all__ = ["plot_world_losses", "plot_identity_timeline", "plot_world_at_step", "plot_phase_onsets",
-           "plot_coincidence"]
+__all__ = ["plot_world_losses", "plot_identity_timeline", "plot_world_at_step", "plot_bias_then_truth",
+           "plot_phase_onsets", "plot_coincidence"]
 
 #: One colour per curve, shared by every figure of the notebook.
 COLORS = {"prior": "tab:gray", "coarse": "tab:blue", "unique": "tab:green", "flexible": "tab:olive",
@@ -104,6 +105,38 @@ def plot_world_at_step(run: WorldRun, step: int) -> Figure:
     ax_share.set_ylabel("share of people past the onset")
     ax_share.legend(fontsize=7, loc="upper left")
     ax_share.grid(alpha=0.3)
+    return fig
+
+
+def plot_bias_then_truth(study: WorldStudy, exceptions: dict) -> Figure:
+    """For each coarse question: P(the name's answer) and P(the true answer) over training, mean and
+    interquartile band over the people who defy their name (``exceptions[question]``: one index
+    array per world of the study)."""
+    questions = list(exceptions)
+    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(questions), sharey=True))
+    s = np.maximum(study.runs[0].step, 1)
+    for ax, q in zip(axes, questions):
+        curves = {"prior": [], "true": []}
+        for run, people in zip(study.runs, exceptions[q]):
+            for answer in curves:
+                curves[answer].append(run.question_curve(q, people, answer))
+        n = sum(c.shape[1] for c in curves["true"])
+        for answer, color, label in (("prior", COLORS["prior"], "the name's answer"),
+                                     ("true", COLORS["coarse"], "the true answer")):
+            values = np.concatenate(curves[answer], axis=1)
+            if values.shape[1] == 0:
+                continue
+            lo, hi = np.percentile(values, [25, 75], axis=1)
+            ax.fill_between(s, lo, hi, color=color, alpha=0.2, lw=0)
+            ax.plot(s, values.mean(axis=1), color=color, lw=1.8, label=label)
+        ax.set_xscale("log")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("training step")
+        ax.set_title(f"{q}: {n} people who defy their name", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("probability (mean, quartiles)")
+    axes[0].legend(fontsize=7, loc="center left")
     return fig
 
 
