@@ -94,8 +94,8 @@ _SYLLABLES = ("var", "mo", "tes", "ka", "lin", "dor", "bru", "sel", "qua", "fen"
 WORLD_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": dict(n_first=16, n_surnames=16, n_people=96, n_scenes=6, seen_scenes=4, zipf=1.0,
                   region_strength=0.8, signature_share=0.5, d_name=24, d_hidden=96, d_identity=24,
-                  d_context=12, d_head=96, optimizer="sgd", lr=0.5, weight_decay=1e-3, steps=1000,
-                  n_checkpoints=40, seeds=(0, 1, 2)),
+                  d_context=12, d_head=96, optimizer="sgd", lr=0.5, weight_decay=1e-3, steps=700,
+                  n_checkpoints=34, seeds=(0, 1, 2)),
     "standard": dict(n_first=24, n_surnames=24, n_people=192, n_scenes=6, seen_scenes=4, zipf=1.0,
                      region_strength=0.8, signature_share=0.5, d_name=32, d_hidden=128,
                      d_identity=32, d_context=16, d_head=128, optimizer="sgd", lr=0.5, weight_decay=1e-3,
@@ -597,13 +597,17 @@ class WorldRun:
     states: list = field(repr=False)
     timings: dict = field(default_factory=dict)
     _question_curves: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def snapshot_steps(self) -> np.ndarray:
         return self.step
 
     def onsets(self) -> dict[str, np.ndarray]:
-        return phase_onsets(self.step, self.timelines)
+        """:func:`phase_onsets` of this run (computed once; a copy of each array is returned)."""
+        if "onsets" not in self._memo:
+            self._memo["onsets"] = phase_onsets(self.step, self.timelines)
+        return {k: v.copy() for k, v in self._memo["onsets"].items()}
 
     def index_of(self, step: int) -> int:
         step = _int(step, "step", 0)
@@ -659,12 +663,19 @@ class WorldRun:
                     out[a][t] = np.bincount(position, prob, len(people)) / count
         return out
 
-    def bias_then_truth(self, question: str, people: Sequence[int]) -> np.ndarray:
+    def bias_then_truth(self, question: str, people: Sequence[int], *, margin: float = 0.1) -> np.ndarray:
         """Per person: is phase 1 *seen* — does the model prefer the name parts' answer to
-        ``question`` over the true one at some checkpoint, and the true one at the end?"""
+        ``question`` over the true one by more than ``margin`` at some checkpoint, and the true one
+        at the end? (:meth:`bias_at_start` is the same preference at initialisation: the null.)"""
         name_p = self.question_curve(question, people, "prior")
         true_p = self.question_curve(question, people, "true")
-        return (name_p > true_p).any(axis=0) & (true_p[-1] > name_p[-1])
+        return (name_p - true_p > margin).any(axis=0) & (true_p[-1] > name_p[-1])
+
+    def bias_at_start(self, question: str, people: Sequence[int], *, margin: float = 0.1) -> np.ndarray:
+        """Per person: does the untrained model already prefer the name's answer by ``margin``?"""
+        name_p = self.question_curve(question, people, "prior")
+        true_p = self.question_curve(question, people, "true")
+        return name_p[0] - true_p[0] > margin
 
     def curve(self, key: str, person: object) -> np.ndarray:
         """One person's curve over the checkpoints (person: index or full name)."""
@@ -844,6 +855,7 @@ class WorldStudy:
 
     runs: list[WorldRun]
     people: Any  #: pandas DataFrame: seed, person, name, fame, tier, one onset column per phase, …
+    _coincidences: dict = field(default_factory=dict, repr=False)
 
     def reach_table(self) -> Any:
         """Per phase × tier: how many identities reached the phase (Wilson 95% interval) and the
@@ -869,10 +881,13 @@ class WorldStudy:
         return pd.DataFrame(rows).set_index("phase")
 
     def coincidence(self, a: str = "3 unique & flexible", b: str = "own direction", **kwargs: Any) -> Coincidence:
-        """:func:`onset_coincidence` of two onset columns over every world's people."""
-        p = self.people
-        return onset_coincidence(p[a].to_numpy(), p[b].to_numpy(), p["fame"].to_numpy(),
-                                 p["seed"].to_numpy(), **kwargs)
+        """:func:`onset_coincidence` of two onset columns over every world's people (remembered)."""
+        key = (a, b, tuple(sorted(kwargs.items())))
+        if key not in self._coincidences:
+            p = self.people
+            self._coincidences[key] = onset_coincidence(p[a].to_numpy(), p[b].to_numpy(), p["fame"].to_numpy(),
+                                                        p["seed"].to_numpy(), **kwargs)
+        return self._coincidences[key]
 
 
     def coincidence_table(self, b: str = "own direction", **kwargs: Any) -> Any:
