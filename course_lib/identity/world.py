@@ -100,7 +100,7 @@ WORLD_SETTINGS: dict[str, dict[str, Any]] = {
                      region_strength=0.8, signature_share=0.5, d_name=32, d_hidden=128,
                      d_identity=32, d_context=16, d_head=128, optimizer="sgd", lr=0.5, weight_decay=1e-3,
                      steps=2000, n_checkpoints=60, seeds=(0, 1, 2, 3, 4)),
-    "full": dict(n_first=32, n_surnames=32, n_people=384, n_scenes=8, seen_scenes=5, zipf=1.0,
+    "full": dict(n_first=32, n_surnames=32, n_people=384, n_scenes=6, seen_scenes=4, zipf=1.0,
                  region_strength=0.8, signature_share=0.5, d_name=48, d_hidden=192, d_identity=48,
                  d_context=16, d_head=192, optimizer="sgd", lr=0.5, weight_decay=1e-3,
                  steps=6000, n_checkpoints=80, seeds=tuple(range(10))),
