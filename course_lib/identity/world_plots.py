@@ -61,8 +61,9 @@ def plot_identity_timeline(run: WorldRun, person: object) -> Figure:
         step = onsets[name]
         if np.isfinite(step):
             ax.axvline(max(step, 1), color=COLORS[key], ls="--", lw=0.9)
-            ax.text(max(step, 1), 1.02 + 0.045 * (k % 2), name.split(" ")[0] if name[0].isdigit() else "own",
-                    color=COLORS[key], transform=ax.get_xaxis_transform(), ha="center", fontsize=8)
+            ax.text(max(step, 1), 1.01 + 0.055 * (k % 3), name.split(" ")[0] if name[0].isdigit() else "own",
+                    color=COLORS[key], transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                    fontsize=8)
     ax.set_xscale("log")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("training step")
@@ -70,7 +71,7 @@ def plot_identity_timeline(run: WorldRun, person: object) -> Figure:
     sex = "female" if w.attributes["sex"][i] == 0 else "male"
     female = w.female_fraction[w.first[i]]
     ax.set_title(f"{w.name(i)}: fame rank {fame_rank} of {w.n_people} · {sex} "
-                 f"(the name is {female:.0%} female)", fontsize=10, pad=20)
+                 f"(the name is {female:.0%} female)", fontsize=10, pad=30)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(alpha=0.3)
     return fig
@@ -166,7 +167,7 @@ def plot_phase_onsets(study: WorldStudy) -> Figure:
     ax.set_xscale("log")
     ax.set_xlabel("onset step (median and quartiles; % = share of the tier that reached it)")
     ax.set_title(f"{len(study.runs)} worlds, {len(people)} identities", fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper right")
     ax.grid(alpha=0.3, axis="x")
     return fig
 
@@ -174,7 +175,7 @@ def plot_phase_onsets(study: WorldStudy) -> Figure:
 def plot_coincidence(study: WorldStudy, result: Coincidence, a: str = "3 unique & flexible",
                      b: str = "own direction") -> Figure:
     """Left: onset ``b`` against onset ``a`` per identity (log–log), coloured by fame tier.
-    Right: the correlation measured, against its fame-stratified shuffles."""
+    Right: the correlation of what fame does not explain, against its fame-stratified shuffles."""
     people = study.people
     fig = Figure(figsize=(10, 3.8), layout="constrained")
     ax, ax_null = fig.subplots(1, 2)
@@ -190,8 +191,8 @@ def plot_coincidence(study: WorldStudy, result: Coincidence, a: str = "3 unique 
     ax.legend(fontsize=7)
     ax.set_title(f"{result.n} identities with both onsets", fontsize=10)
     ax_null.hist(result.null_rho, bins=40, color="0.7", label="shuffled within world × fame bin")
-    ax_null.axvline(result.rho, color="tab:purple", lw=2, label=f"measured ρ = {result.rho:.2f}")
-    ax_null.set_xlabel("Spearman ρ of the two onsets")
+    ax_null.axvline(result.rho, color="tab:purple", lw=2, label=f"measured, beyond fame: ρ = {result.rho:.2f}")
+    ax_null.set_xlabel("Spearman ρ of the onsets' fame residuals")
     ax_null.set_ylabel("shuffles")
     ax_null.set_title(f"one-sided p = {result.p_value:.3f}", fontsize=10)
     ax_null.legend(fontsize=7)
