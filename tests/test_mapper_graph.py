@@ -1,0 +1,98 @@
+"""Mapper graphs (built with kmapper) on shapes of known topology, and degenerate input."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from course_lib.mapper import SHAPES, graph_invariants, mapper_graph, shape_points
+
+
+@pytest.mark.parametrize("name", sorted(SHAPES))
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mapper_recovers_components_and_cycles_of_known_shapes(name, seed):
+    points = shape_points(name, 800, noise=0.04, seed=seed)
+    graph = mapper_graph(points, points[:, 0], n_cubes=10, overlap=0.3)
+    inv = graph_invariants(graph)
+    assert (inv.components, inv.cycles) == SHAPES[name], inv
+
+
+def test_nodes_carry_their_members_and_edges_their_overlap():
+    points = shape_points("circle", 600, seed=2)
+    graph = mapper_graph(points, points[:, 1], n_cubes=8, overlap=0.4)
+    assert isinstance(graph, nx.Graph) and graph.number_of_nodes() > 8
+    covered = set()
+    for _, data in graph.nodes(data=True):
+        members = data["members"]
+        assert members == sorted(members) and all(isinstance(m, int) for m in members)
+        covered |= set(members)
+    assert len(covered) > 0.9 * len(points)
+    for a, b, data in graph.edges(data=True):
+        shared = set(graph.nodes[a]["members"]) & set(graph.nodes[b]["members"])
+        assert data["shared"] == len(shared) > 0
+    # an edge exactly where two clusters share a point
+    names = list(graph.nodes)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            overlap = set(graph.nodes[a]["members"]) & set(graph.nodes[b]["members"])
+            assert graph.has_edge(a, b) == bool(overlap)
+
+
+def test_k_means_style_partition_has_no_cycles_but_mapper_does():
+    """The contrast the chapter draws: a partition of the circle into clusters has no edges at all;
+    Mapper's overlapping cover joins them into the loop."""
+    points = shape_points("circle", 800, seed=3)
+    from sklearn.cluster import KMeans
+
+    labels = KMeans(n_clusters=8, n_init=4, random_state=0).fit_predict(points)
+    partition = nx.Graph()
+    partition.add_nodes_from(range(8))
+    assert graph_invariants(partition).cycles == 0 and len(np.unique(labels)) == 8
+    assert graph_invariants(mapper_graph(points, points[:, 0])).cycles == 1
+
+
+def test_two_lenses_at_once_and_tensor_input():
+    torch = pytest.importorskip("torch")
+    points = shape_points("two circles", 800, seed=4)
+    graph = mapper_graph(torch.as_tensor(points), torch.as_tensor(points), n_cubes=5, overlap=0.3)
+    assert graph_invariants(graph).components == 2
+
+
+@pytest.mark.parametrize("points, lens, match", [
+    (np.zeros(5), np.zeros(5), "2-D"),
+    (np.zeros((0, 2)), np.zeros(0), "empty"),
+    (np.full((10, 2), np.nan), np.zeros(10), "NaN"),
+    (np.zeros((10, 2)), np.zeros(9), "lens must have shape"),
+    (np.zeros((10, 2)), np.zeros((10, 4)), "lens must have shape"),
+    (np.zeros((10, 2)), np.r_[np.zeros(9), np.inf], "lens contains"),
+])
+def test_bad_input_is_refused_by_name(points, lens, match):
+    with pytest.raises(ValueError, match=match):
+        mapper_graph(points, lens)
+
+
+@pytest.mark.parametrize("kwargs, match", [(dict(n_cubes=0), "n_cubes"), (dict(overlap=1.0), "overlap"),
+                                           (dict(overlap=0), "overlap"), (dict(clusterer=3), "clusterer")])
+def test_bad_settings_are_refused_by_name(kwargs, match):
+    points = shape_points("circle", 50)
+    with pytest.raises((ValueError, TypeError), match=match):
+        mapper_graph(points, points[:, 0], **kwargs)
+
+
+def test_degenerate_clouds_give_small_graphs_not_crashes():
+    one = mapper_graph(np.zeros((1, 3)), np.zeros(1))
+    assert graph_invariants(one).nodes <= 1
+    same = mapper_graph(np.ones((20, 3)), np.ones(20))                  # identical points, constant lens
+    inv = graph_invariants(same)
+    assert inv.components == 1 and inv.cycles == 0
+    two = mapper_graph(np.array([[0.0, 0.0], [5.0, 5.0]]), np.array([0.0, 1.0]))  # fewer than min_samples
+    assert graph_invariants(two).nodes <= 2
+
+
+def test_shapes_are_seeded_and_validated():
+    assert np.array_equal(shape_points("circle", 10, seed=1), shape_points("circle", 10, seed=1))
+    with pytest.raises(ValueError, match="name"):
+        shape_points("torus")
+    with pytest.raises(ValueError, match="n must"):
+        shape_points("circle", 1)
