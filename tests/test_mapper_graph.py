@@ -96,3 +96,14 @@ def test_shapes_are_seeded_and_validated():
         shape_points("torus")
     with pytest.raises(ValueError, match="n must"):
         shape_points("circle", 1)
+
+
+def test_recovery_counts_and_table():
+    from course_lib.mapper.sweeps import recovery_counts, recovery_table
+
+    right, total = recovery_counts("circle", n_points=800, seeds=[0], n_cubes=[8, 10], overlaps=[0.3])
+    assert total == 2 and right == 2
+    table = recovery_table(["line"], [300], seeds=[0], n_cubes=[6], overlaps=[0.3])
+    assert list(table.columns) == ["300 points"] and "CI" in table.iloc[0, 0]
+    with pytest.raises(ValueError, match="shape"):
+        recovery_counts("torus", n_points=10, seeds=[0], n_cubes=[5], overlaps=[0.3])

@@ -48,12 +48,14 @@ def _as_lens(lens: Any, n: int) -> np.ndarray:
     return f.astype(float)
 
 
-def default_clusterer(points: np.ndarray) -> Any:
+def default_clusterer(points: np.ndarray, scale: float = 1.0) -> Any:
     """DBSCAN with ``eps`` from the data: twice the 95th percentile of the distance from each point to
     its 5th nearest neighbour (a scale at which a sampled curve stays connected but separate pieces
     do not merge), ``min_samples`` 3. On the shapes of :mod:`.shapes` with 800 points it recovers the
     right components and cycles; with a few hundred points it sometimes breaks a loop (notebook 4.1
-    lets the reader see when)."""
+    lets the reader see when). ``scale`` multiplies ``eps`` (the clustering-scale slider)."""
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
+        raise ValueError(f"scale must be a positive number, got {scale!r}")
     from sklearn.cluster import DBSCAN
     from sklearn.neighbors import NearestNeighbors
 
@@ -61,7 +63,7 @@ def default_clusterer(points: np.ndarray) -> Any:
     if k < 1:
         return DBSCAN(eps=1.0, min_samples=1)
     dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
-    eps = 2.0 * float(np.quantile(dist[:, k], 0.95))
+    eps = 2.0 * float(scale) * float(np.quantile(dist[:, k], 0.95))
     return DBSCAN(eps=eps if eps > 0 else 1e-9, min_samples=min(3, len(points)))
 
 

@@ -1,0 +1,45 @@
+"""The chapter 4 checkers: the solution passes, subtle wrong answers fail."""
+
+from course_lib.mapper import exercises as X
+from course_lib.mapper.graph import mapper_graph
+
+
+def test_nerve_solution_passes():
+    assert X.check_nerve(X.solution_nerve, quiet=True).passed
+
+
+def test_nerve_wrong_answers_fail():
+    def neighbours_only(clusters):
+        return {(i, i + 1) for i in range(len(clusters) - 1) if set(clusters[i]) & set(clusters[i + 1])}
+
+    def with_loops(clusters):
+        return {(i, j) for i in range(len(clusters)) for j in range(i, len(clusters))
+                if set(clusters[i]) & set(clusters[j])}
+
+    def both_directions(clusters):
+        return [(i, j) for i in range(len(clusters)) for j in range(len(clusters))
+                if i != j and set(clusters[i]) & set(clusters[j])]
+
+    def two_shared(clusters):
+        return {(i, j) for i in range(len(clusters)) for j in range(i + 1, len(clusters))
+                if len(set(clusters[i]) & set(clusters[j])) >= 2}
+
+    def by_library(clusters):
+        import numpy as np
+        mapper_graph(np.zeros((3, 2)), np.arange(3.0))
+        return X.solution_nerve(clusters)
+
+    for wrong, word in ((neighbours_only, "every pair"), (with_loops, "loop"), (both_directions, "once"),
+                        (two_shared, "one point"), (by_library, "own code")):
+        result = X.check_nerve(wrong, quiet=True)
+        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
+
+
+def test_nerve_matches_mapper_graph_edges():
+    from course_lib.mapper import shape_points
+
+    points = shape_points("circle", 500, seed=5)
+    graph = mapper_graph(points, points[:, 0])
+    names = list(graph.nodes)
+    edges = X.solution_nerve([graph.nodes[n]["members"] for n in names])
+    assert {frozenset((names[i], names[j])) for i, j in edges} == {frozenset(e) for e in graph.edges}
