@@ -103,7 +103,10 @@ def test_recovery_counts_and_table():
 
     right, total = recovery_counts("circle", n_points=800, seeds=[0], n_cubes=[8, 10], overlaps=[0.3])
     assert total == 2 and right == 2
-    table = recovery_table(["line"], [300], seeds=[0], n_cubes=[6], overlaps=[0.3])
-    assert list(table.columns) == ["300 points"] and "CI" in table.iloc[0, 0]
+    counts = {("line", 300): recovery_counts("line", n_points=300, seeds=[0], n_cubes=[6], overlaps=[0.3]),
+              ("circle", 800): (right, total)}
+    table = recovery_table(counts)
+    assert list(table.index) == ["line", "circle"] and set(table.columns) == {"300 points", "800 points"}
+    assert table.loc["circle", "800 points"].startswith("2/2 = 100%")
     with pytest.raises(ValueError, match="shape"):
         recovery_counts("torus", n_points=10, seeds=[0], n_cubes=[5], overlaps=[0.3])

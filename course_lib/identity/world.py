@@ -236,8 +236,9 @@ class World:
         return int(self.attributes[question][person])
 
     def table(self, people: Sequence[int]) -> Any:
-        """A pandas DataFrame describing ``people``: name, fame rank, each attribute beside what the
-        name parts suggest, the signature scene and the iconic outfit."""
+        """A pandas DataFrame describing ``people``: name, fame rank, each coarse attribute with what
+        the name parts suggest in brackets, job and hobby, the scenes seen (signature in brackets)
+        and the iconic outfit."""
         import pandas as pd
 
         rank = np.argsort(np.argsort(-self.fame)) + 1
@@ -246,15 +247,16 @@ class World:
             f = self.first[p]
             rows.append({
                 "name": self.name(p), "fame rank": int(rank[p]),
-                "sex": ("female", "male")[self.attributes["sex"][p]],
-                "name is female": f"{self.female_fraction[f]:.0%}",
-                "age band": _band(self.attributes["age"][p]),
-                "name's likeliest band": _band(int(np.argmax(self.age_probs[f]))),
-                "region": REGIONS[self.attributes["region"][p]],
-                "surname's home": REGIONS[self.home_region[self.surname[p]]],
-                "job": f"job {self.attributes['job'][p]}", "hobby": f"hobby {self.attributes['hobby'][p]}",
-                "seen in scenes": ", ".join(str(c) for c in np.flatnonzero(self.seen[p])),
-                "signature scene": int(self.signature[p]), "iconic outfit": int(self.attributes["outfit"][p]),
+                "sex (name % female)": f"{('female', 'male')[self.attributes['sex'][p]]} "
+                                       f"({self.female_fraction[f]:.0%})",
+                "age (name's likeliest)": f"{_band(self.attributes['age'][p])} "
+                                          f"({_band(int(np.argmax(self.age_probs[f])))})",
+                "region (surname's home)": f"{REGIONS[self.attributes['region'][p]]} "
+                                           f"({REGIONS[self.home_region[self.surname[p]]]})",
+                "job, hobby": f"{self.attributes['job'][p]}, {self.attributes['hobby'][p]}",
+                "scenes seen (signature)": f"{' '.join(str(c) for c in np.flatnonzero(self.seen[p]))} "
+                                           f"({self.signature[p]})",
+                "iconic outfit": int(self.attributes["outfit"][p]),
             })
         return pd.DataFrame(rows).set_index("name")
 

@@ -7,7 +7,7 @@ overlap) combinations whose graph has the shape's components *and* cycles, with 
 from __future__ import annotations
 
 from itertools import product
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..stats import format_rate
 from .graph import graph_invariants, mapper_graph
@@ -38,12 +38,12 @@ def recovery_counts(shape: str, *, n_points: int, seeds: Sequence[int], n_cubes:
     return right, total
 
 
-def recovery_table(shapes: Sequence[str], point_counts: Sequence[int], **settings: Any) -> Any:
-    """A pandas DataFrame: shape × number of points → "k/n = % (95% CI …)" of :func:`recovery_counts`."""
+def recovery_table(counts: Mapping[tuple[str, int], tuple[int, int]]) -> Any:
+    """A pandas DataFrame of :func:`recovery_counts` results keyed by ``(shape, n_points)``: one row
+    per shape, one column per number of points, each cell "k/n = % (95% CI …)"."""
     import pandas as pd
 
-    rows = {}
-    for shape in shapes:
-        rows[shape] = {f"{n} points": format_rate(*recovery_counts(shape, n_points=n, **settings))
-                       for n in point_counts}
+    rows: dict = {}
+    for (shape, n_points), (right, total) in counts.items():
+        rows.setdefault(shape, {})[f"{n_points} points"] = format_rate(right, total)
     return pd.DataFrame(rows).T
