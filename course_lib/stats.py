@@ -6,7 +6,8 @@ it stays inside [0, 1], is not zero-width at 0/n or n/n, and keeps close to its 
 for small n — exactly the regime of seed sweeps.
 
 * :func:`wilson_interval` — the interval for ``successes`` out of ``n``;
-* :func:`format_rate` — ``"57/64 = 89% (95% CI 79–95%)"`` for text and figure labels.
+* :func:`format_rate` — ``"57/64 = 89% (95% CI 79–95%)"`` for text and figure labels;
+* :func:`rank`, :func:`spearman` — ranks with ties averaged, and Spearman's rank correlation.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 from statistics import NormalDist
+from typing import Sequence
 
-__all__ = ["wilson_interval", "format_rate"]
+import numpy as np
+
+__all__ = ["wilson_interval", "format_rate", "rank", "spearman"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
@@ -75,3 +79,30 @@ def format_rate(successes: int, n: int, confidence: float = 0.95) -> str:
     low, high = wilson_interval(k, n, confidence)
     level = f"{confidence * 100:g}"
     return f"{k}/{n} = {100 * k / n:.0f}% ({level}% CI {100 * low:.0f}–{100 * high:.0f}%)"
+
+
+def rank(values: Sequence[float]) -> np.ndarray:
+    """Ranks 1…n with ties averaged (``inf`` allowed, e.g. "never": all such tie last; NaN not)."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 1 or np.any(np.isnan(v)):
+        raise ValueError("values must be 1-D without NaN")
+    n = len(v)
+    order = np.argsort(v, kind="mergesort")
+    ordered = v[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.zeros(0, dtype=bool)
+    group = np.cumsum(new) - 1                       # tie group of each sorted position
+    starts = np.r_[np.flatnonzero(new), n]           # first position of each group, then n
+    mean_rank = (starts[:-1] + starts[1:] + 1) / 2   # mean of 1-based positions start+1 … end
+    ranks = np.empty(n)
+    ranks[order] = mean_rank[group]
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation (Pearson correlation of the ranks)."""
+    ra, rb = rank(a), rank(b)
+    if len(ra) != len(rb) or len(ra) < 3:
+        raise ValueError("a and b must have the same length ≥ 3")
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denom = math.sqrt((ra ** 2).sum() * (rb ** 2).sum())
+    return float((ra * rb).sum() / denom) if denom > 0 else float("nan")

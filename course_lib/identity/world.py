@@ -62,6 +62,7 @@ from torch import nn
 
 from .. import runtime
 from ..cache import cached
+from ..stats import rank, spearman  # noqa: F401  (spearman is re-exported for notebook 3.4)
 from ..widgets import progress as progress_bar
 from .names import name_stats
 
@@ -355,11 +356,6 @@ class IdentityModel(nn.Module):
         """``z`` (batch, d_identity) for name-part indices."""
         return self.identity(torch.cat([self.first(first), self.surname(surname)], dim=-1))
 
-    def head_hidden(self, z: torch.Tensor, scene: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
-        """The answer head's hidden layer (batch, d_head): where name parts can be combined."""
-        h = torch.cat([z, self.scene(scene), self.question(question)], dim=-1)
-        return self.head[1](self.head[0](h))
-
     def forward(self, queries: torch.Tensor) -> torch.Tensor:
         if not isinstance(queries, torch.Tensor) or queries.dim() != 2 or queries.shape[1] != 4:
             raise ValueError("queries must be a LongTensor (batch, 4) of (first, surname, scene, question)")
@@ -511,8 +507,8 @@ def identity_timelines(world: World, states: Sequence[Mapping[str, torch.Tensor]
     grid_f, grid_s = torch.meshgrid(torch.arange(cfg["n_first"]), torch.arange(cfg["n_surnames"]), indexing="ij")
     out = {k: np.zeros((len(states), n)) for k in CURVES}
     out["own_nobody"] = np.zeros((len(states), int(nobody.sum())))
-    ps, pf, pp = seen["person"], world.first[seen["person"]], world.surname[seen["person"]]
-    pc = creative["person"]
+    ps, pc = seen["person"], creative["person"]
+    seen_rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
 
     def prob(logp: torch.Tensor, c: torch.Tensor) -> np.ndarray:
         return logp.gather(1, c[:, None])[:, 0].exp().numpy()
@@ -535,9 +531,8 @@ def identity_timelines(world: World, states: Sequence[Mapping[str, torch.Tensor]
             out["own"][t] = np.searchsorted(null, norm[world.first, world.surname], side="right") / len(null)
             # each nobody pair ranked among the others: the same rule applied where no identity exists
             out["own_nobody"][t] = np.searchsorted(null, norm[nobody], side="left") / max(len(null) - 1, 1)
-            z_add = additive_part(z.double()).float()[pf, pp]
-            h = torch.cat([z_add, model.scene(xs[:, 2]), model.question(xs[:, 3])], dim=-1)
-            l_add = torch.log_softmax(model.head(h) + model.answer_mask[xs[:, 3]], dim=-1)
+            z_add = additive_part(z.double()).float()[world.first, world.surname]   # per person
+            l_add = model.answers_for(z_add, *seen_rows)
             out["ablated"][t] = _per_person(prob(l_add, cols["true_s"]), ps, unique_s, n)
     return out
 
@@ -598,8 +593,7 @@ class WorldRun:
     timelines: dict[str, np.ndarray]       #: :func:`identity_timelines`
     states: list = field(repr=False)
     timings: dict = field(default_factory=dict)
-    _question_curves: dict = field(default_factory=dict, repr=False)
-    _memo: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)   # onsets and question curves, computed once
 
     @property
     def snapshot_steps(self) -> np.ndarray:
@@ -634,10 +628,10 @@ class WorldRun:
             raise ValueError(f"answer must be 'true' or 'prior', got {answer!r}")
         w = self.world
         people = tuple(w.check_person(p) for p in people)
-        key = (question, people)
-        if key not in self._question_curves:
-            self._question_curves[key] = self._compute_question_curves(question, list(people))
-        return self._question_curves[key][answer]
+        key = ("question", question, people)
+        if key not in self._memo:
+            self._memo[key] = self._compute_question_curves(question, list(people))
+        return self._memo[key][answer]
 
     def _compute_question_curves(self, question: str, people: list[int]) -> dict[str, np.ndarray]:
         w = self.world
@@ -725,33 +719,6 @@ def identity_world_run(seed: int = 0, profile: Optional[str] = None, *, progress
 
 
 # --------------------------------------------------------------------------- across worlds
-def rank(values: Sequence[float]) -> np.ndarray:
-    """Ranks 1…n with ties averaged (``inf`` allowed, e.g. "never": all such tie last; NaN not)."""
-    v = np.asarray(values, dtype=float)
-    if v.ndim != 1 or np.any(np.isnan(v)):
-        raise ValueError("values must be 1-D without NaN")
-    n = len(v)
-    order = np.argsort(v, kind="mergesort")
-    ordered = v[order]
-    new = np.r_[True, ordered[1:] != ordered[:-1]] if n else np.zeros(0, dtype=bool)
-    group = np.cumsum(new) - 1                       # tie group of each sorted position
-    starts = np.r_[np.flatnonzero(new), n]           # first position of each group, then n
-    mean_rank = (starts[:-1] + starts[1:] + 1) / 2   # mean of 1-based positions start+1 … end
-    ranks = np.empty(n)
-    ranks[order] = mean_rank[group]
-    return ranks
-
-
-def spearman(a: Sequence[float], b: Sequence[float]) -> float:
-    """Spearman's rank correlation (Pearson correlation of the ranks)."""
-    ra, rb = rank(a), rank(b)
-    if len(ra) != len(rb) or len(ra) < 3:
-        raise ValueError("a and b must have the same length ≥ 3")
-    ra, rb = ra - ra.mean(), rb - rb.mean()
-    denom = math.sqrt((ra ** 2).sum() * (rb ** 2).sum())
-    return float((ra * rb).sum() / denom) if denom > 0 else float("nan")
-
-
 def stratified_shuffle(values: Sequence[float], strata: Sequence[int], rng: np.random.Generator) -> np.ndarray:
     """``values`` permuted at random *within* each stratum (each stratum keeps its own values)."""
     v, s = np.asarray(values), np.asarray(strata)

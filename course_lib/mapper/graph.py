@@ -102,13 +102,11 @@ def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 
                      cover=kmapper.Cover(n_cubes=int(n_cubes), perc_overlap=float(overlap)))
     for name, members in raw["nodes"].items():
         graph.add_node(name, members=sorted(int(m) for m in members))
-    names = list(graph.nodes)
-    sets = {n: set(graph.nodes[n]["members"]) for n in names}
-    for i, a in enumerate(names):
-        for b in names[i + 1:]:
-            shared = len(sets[a] & sets[b])
-            if shared:
-                graph.add_edge(a, b, shared=shared)
+    # kmapper's nerve already links every pair of clusters sharing a point; record how many they share
+    for a, linked in raw["links"].items():
+        for b in linked:
+            shared = len(set(graph.nodes[a]["members"]) & set(graph.nodes[b]["members"]))
+            graph.add_edge(a, b, shared=shared)
     return graph
 
 
