@@ -43,3 +43,40 @@ def test_nerve_matches_mapper_graph_edges():
     names = list(graph.nodes)
     edges = X.solution_nerve([graph.nodes[n]["members"] for n in names])
     assert {frozenset((names[i], names[j])) for i, j in edges} == {frozenset(e) for e in graph.edges}
+
+
+def test_concept_lens_solution_passes():
+    assert X.check_fitted_concept_lens(X.solution_fitted_concept_lens, quiet=True).passed
+
+
+def test_concept_lens_wrong_answers_fail():
+    import numpy as np
+
+    def leaks(points, labels, fit, positive, negative):          # ignores fit: test labels leak in
+        return X.solution_fitted_concept_lens(points, labels, np.ones(len(points), bool), positive, negative)
+
+    def backwards(points, labels, fit, positive, negative):
+        return -X.solution_fitted_concept_lens(points, labels, fit, positive, negative)
+
+    def sums(points, labels, fit, positive, negative):
+        rows = np.asarray(fit, bool)
+        d = points[rows & (labels == positive)].sum(0) - points[rows & (labels == negative)].sum(0)
+        return points @ d
+
+    def fit_rows_only(points, labels, fit, positive, negative):   # lens only for the fit rows
+        full = X.solution_fitted_concept_lens(points, labels, fit, positive, negative)
+        return np.where(fit, full, 0.0)
+
+    def first_coordinate(points, labels, fit, positive, negative):
+        return points[:, 0]
+
+    def by_library(points, labels, fit, positive, negative):
+        from course_lib.mapper.lenses import concept_direction, concept_lens
+        rows = np.asarray(fit, bool)
+        return concept_lens(points, concept_direction(points[rows], labels[rows], positive, negative))
+
+    for wrong, word in ((leaks, "leak"), (backwards, "larger"), (sums, "sums"),
+                        (fit_rows_only, "held-out"), (first_coordinate, "mean(joy)"),
+                        (by_library, "own code")):
+        result = X.check_fitted_concept_lens(wrong, quiet=True)
+        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)

@@ -20,6 +20,12 @@
 #                  fetches from output/chtml/fonts/woff-v2/ next to the script. Sphinx would
 #                  otherwise load MathJax from cdn.jsdelivr.net (mathjax_path in _config.yml).
 #
+# It also refreshes what chapter 4's interactive Mapper page inlines (kmapper's page loads these
+# from CDNs by default), into course_lib/mapper/vendor/ so a reader's kernel has them too:
+#
+#   d3.min.js         d3 (ISC), the version kmapper 2.1's page asks for
+#   FileSaver.min.js  file-saver (MIT), the page's "save as" button
+#
 # The trailing `//# sourceMappingURL=` comments are stripped (the maps are not shipped; devtools would
 # log a 404 for each). Nothing else is changed. The result is committed, so the book builds offline.
 set -euo pipefail
@@ -27,19 +33,24 @@ set -euo pipefail
 HTML_MANAGER="${HTML_MANAGER:-1.0.15}"
 REQUIREJS="${REQUIREJS:-2.3.8}"
 MATHJAX="${MATHJAX:-3.2.2}"
+D3="${D3:-6.1.1}"
+FILESAVER="${FILESAVER:-2.0.2}"
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dest="$here/../static/vendor"
+mapper_dest="$here/../../course_lib/mapper/vendor"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 cd "$tmp"
 npm pack --silent "@jupyter-widgets/html-manager@${HTML_MANAGER}" "requirejs@${REQUIREJS}" \
-  "mathjax@${MATHJAX}" >/dev/null
-mkdir hm rq mj
+  "mathjax@${MATHJAX}" "d3@${D3}" "file-saver@${FILESAVER}" >/dev/null
+mkdir hm rq mj d3 fs
 tar -xzf "jupyter-widgets-html-manager-${HTML_MANAGER}.tgz" -C hm
 tar -xzf "requirejs-${REQUIREJS}.tgz" -C rq
 tar -xzf "mathjax-${MATHJAX}.tgz" -C mj
+tar -xzf "d3-${D3}.tgz" -C d3
+tar -xzf "file-saver-${FILESAVER}.tgz" -C fs
 # npm ships require.js unminified only; use require.min.js if a release ever adds it.
 req="rq/package/require.js"
 [ -f rq/package/require.min.js ] && req="rq/package/require.min.js"
@@ -81,5 +92,26 @@ cp mj/package/LICENSE "$dest/mathjax/LICENSE"
   (cd "$dest" && sha256sum require.js embed-amd.js $fonts mathjax/tex-chtml-full.js | sed 's/^/  /')
 } > "$dest/LICENSES.txt"
 
-echo "vendored into $dest:"
-du -ah "$dest" | sort -k2
+rm -rf "$mapper_dest"
+mkdir -p "$mapper_dest"
+sed -e '/^\/\/# sourceMappingURL=/d' d3/package/dist/d3.min.js > "$mapper_dest/d3.min.js"
+sed -e '/^\/\/# sourceMappingURL=/d' fs/package/dist/FileSaver.min.js > "$mapper_dest/FileSaver.min.js"
+{
+  echo "Third-party files in this folder (fetched by book/vendor/update_widget_js.sh; do not edit)"
+  echo
+  echo "d3.min.js         d3@${D3}           ISC License (Copyright 2010-2020 Mike Bostock)"
+  echo "FileSaver.min.js  file-saver@${FILESAVER}   MIT License (Copyright 2016 Eli Grey)"
+  echo
+  echo "course_lib.mapper.page inlines both into the interactive Mapper page, so it loads nothing"
+  echo "from a CDN. Licence texts:"
+  echo
+  cat d3/package/LICENSE
+  echo
+  cat fs/package/LICENSE.md
+  echo
+  echo "sha256:"
+  (cd "$mapper_dest" && sha256sum d3.min.js FileSaver.min.js | sed 's/^/  /')
+} > "$mapper_dest/LICENSES.txt"
+
+echo "vendored into $dest and $mapper_dest:"
+du -ah "$dest" "$mapper_dest" | sort -k2

@@ -8,6 +8,9 @@ Two back-ends, chosen by one argument:
 * ``"clip"``   — the text encoder of OpenAI's CLIP ViT-L/14 (12 layers, 768-d, lower-cased byte-level
   BPE, causal attention), the conditioning of Stable Diffusion 1.x. Hub only: Colab or a GPU box with
   internet. Tests build a tiny CLIP from a config and load it by ``path``.
+* any Hugging Face model id (``"owner/name"``, e.g. ``"google-bert/bert-base-uncased"``) —
+  loaded with ``AutoModel``/``AutoTokenizer`` (Colab or a GPU box with internet; chapter 4 studies its
+  activations the same way). Tests build a tiny BERT from a config and load it by ``path``.
 
 A name's representation at layer ℓ is the **mean of its own tokens' hidden states** (special tokens
 such as [CLS]/[SEP] or <|startoftext|>/<|endoftext|> excluded). Layer 0 is the token (+ position)
@@ -33,7 +36,7 @@ from ..cache import cached
 from ..widgets import progress
 from .names import name_table
 
-__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_texts",
+__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_texts", "is_hub_id",
            "name_embeddings", "NameEmbeddings"]
 
 #: Back-end name → (hub id, the pip package that ships the weights, or None).
@@ -43,15 +46,26 @@ ENCODERS: dict[str, tuple[str, str | None]] = {
 }
 
 
+def is_hub_id(name: object) -> bool:
+    """``"owner/model"``: a Hugging Face model id (one slash, both parts non-empty, no spaces)."""
+    if not isinstance(name, str) or " " in name or name.count("/") != 1:
+        return False
+    owner, model = name.split("/")
+    return bool(owner) and bool(model)
+
+
 def _check_encoder_name(name: object) -> str:
-    if not isinstance(name, str) or name not in ENCODERS:
-        raise ValueError(f"encoder must be one of {sorted(ENCODERS)}, got {name!r}")
+    if not isinstance(name, str) or (name not in ENCODERS and not is_hub_id(name)):
+        raise ValueError(f"encoder must be one of {sorted(ENCODERS)} or a Hugging Face model id "
+                         f"such as 'sentence-transformers/all-mpnet-base-v2', got {name!r}")
     return name
 
 
 def encoder_source(name: str) -> str:
     """Where back-end ``name`` loads from: the weights' package folder if installed, else its hub id."""
-    hub_id, package = ENCODERS[_check_encoder_name(name)]
+    if _check_encoder_name(name) not in ENCODERS:
+        return name
+    hub_id, package = ENCODERS[name]
     if package is not None and importlib.util.find_spec(package) is not None:
         return str(importlib.import_module(package).get_model_path())
     return hub_id
@@ -116,7 +130,7 @@ class TextEncoder:
             rows = order[start:start + batch_size]
             batch = self._batch([texts[i] for i in rows])
             hidden = self.model(**batch["inputs"], output_hidden_states=True).hidden_states
-            stack = torch.stack(hidden, dim=1)                      # (b, layers, seq, d)
+            stack = torch.stack(hidden, dim=1).float()              # (b, layers, seq, d)
             weights = batch["own"] / batch["own"].sum(dim=1, keepdim=True).clamp_min(1)
             pooled = torch.einsum("blsd,bs->bld", stack, weights)
             out[rows] = pooled.float().cpu().numpy()
@@ -151,8 +165,9 @@ def quiet_transformers() -> Any:
 
 def load_text_encoder(name: str = "minilm", path: str | os.PathLike | None = None,
                       device: str | torch.device | None = None) -> TextEncoder:
-    """Load back-end ``name`` (``"minilm"`` or ``"clip"``) from ``path`` if given, else from
-    :func:`encoder_source`. A ``path`` must be a local folder (``from_pretrained`` layout)."""
+    """Load back-end ``name`` (``"minilm"``, ``"clip"`` or a hub id ``"owner/model"``) from ``path``
+    if given, else from :func:`encoder_source`. A ``path`` must be a local folder
+    (``from_pretrained`` layout). Only a hub id the caller names is ever looked up online."""
     name = _check_encoder_name(name)
     if path is not None:
         if not Path(path).is_dir():

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
+
 from ..exercises import Case, CheckResult, check, forbid
 
-__all__ = ["solution_nerve", "check_nerve"]
+__all__ = ["solution_nerve", "check_nerve", "solution_fitted_concept_lens", "check_fitted_concept_lens"]
 
 
 def solution_nerve(clusters: list) -> set:
@@ -78,3 +80,115 @@ NERVE_CASES = [
 def check_nerve(attempt: Callable, quiet: bool = False) -> CheckResult:
     """Check ``nerve(clusters) -> {(i, j), …}``: the edges of the nerve of a list of clusters."""
     return check("nerve", attempt, NERVE_CASES, quiet=quiet)
+
+
+# --- Notebook 4.2: a concept lens fitted without looking at the test sentences ----------------------
+
+def solution_fitted_concept_lens(points: np.ndarray, labels: np.ndarray, fit: np.ndarray,
+                                 positive: str, negative: str) -> np.ndarray:
+    rows = np.asarray(fit, dtype=bool)
+    x, y = np.asarray(points, dtype=float), np.asarray(labels)
+    direction = x[rows & (y == positive)].mean(axis=0) - x[rows & (y == negative)].mean(axis=0)
+    return x @ (direction / np.linalg.norm(direction))
+
+
+def _lens_out(out: Any, n: int) -> np.ndarray:
+    values = np.asarray(out, dtype=float)
+    assert values.shape == (n,), f"return one lens value per point, shape ({n},); got {values.shape}"
+    assert np.all(np.isfinite(values)), "the lens contains NaN or inf"
+    return values
+
+
+def _concept_data(seed: int = 0, n_pos: int = 40, n_neg: int = 40, n_other: int = 40):
+    rng = np.random.default_rng(seed)
+    d = 6
+    pos = rng.normal(size=(n_pos, d)) * 0.3 + np.array([2.0, 1.0, 0, 0, 0, 0])
+    neg = rng.normal(size=(n_neg, d)) * 0.3 + np.array([-1.0, 0.0, 1.5, 0, 0, 0])
+    other = rng.normal(size=(n_other, d)) * 0.3 + np.array([0.0, -2.0, 0, 1.0, 0, 0])
+    x = np.concatenate([pos, neg, other])
+    y = np.array(["joy"] * n_pos + ["fear"] * n_neg + ["anger"] * n_other)
+    return x, y
+
+
+def _agrees(got: np.ndarray, want: np.ndarray) -> float:
+    """Correlation of two lenses (Mapper's cover only sees a lens up to shift and positive scale)."""
+    return float(np.corrcoef(got, want)[0, 1])
+
+
+def _case_direction(attempt: Callable) -> None:
+    x, y = _concept_data()
+    fit = np.ones(len(x), dtype=bool)
+    got = _lens_out(attempt(x, y, fit, "joy", "fear"), len(x))
+    want = solution_fitted_concept_lens(x, y, fit, "joy", "fear")
+    r = _agrees(got, want)
+    assert r > -0.999, ("the lens is reversed: positive sentences should have the larger values "
+                        "(u points from mean(negative) to mean(positive))")
+    assert r > 0.999, (f"the lens should be each point's coordinate along mean(joy) − mean(fear); "
+                       f"its correlation with that is {r:.3f}")
+
+
+def _case_sign(attempt: Callable) -> None:
+    x, y = _concept_data(1)
+    fit = np.ones(len(x), dtype=bool)
+    got = _lens_out(attempt(x, y, fit, "joy", "fear"), len(x))
+    assert got[y == "joy"].mean() > got[y == "fear"].mean(), (
+        "positive sentences should have the larger lens values: the direction points from the "
+        "negative label's mean to the positive label's, not the other way")
+
+
+def _case_means(attempt: Callable) -> None:
+    x, y = _concept_data(2, n_pos=90, n_neg=10)
+    fit = np.ones(len(x), dtype=bool)
+    got = _lens_out(attempt(x, y, fit, "joy", "fear"), len(x))
+    r = _agrees(got, solution_fitted_concept_lens(x, y, fit, "joy", "fear"))
+    assert r > 0.999, (f"with 90 joy and 10 fear points the lens drifts (correlation {r:.3f}): use "
+                       "the labels' means, not their sums")
+
+
+def _case_no_leak(attempt: Callable) -> None:
+    x, y = _concept_data(3)
+    fit = np.zeros(len(x), dtype=bool)
+    fit[::2] = True                                   # fit on even rows; odd rows are held out
+    first = _lens_out(attempt(x, y.copy(), fit.copy(), "joy", "fear"), len(x))
+    relabelled = y.copy()
+    held_out = np.flatnonzero(~fit)
+    relabelled[held_out] = np.random.default_rng(0).permutation(relabelled[held_out])
+    second = _lens_out(attempt(x, relabelled, fit.copy(), "joy", "fear"), len(x))
+    assert np.allclose(first, second), (
+        "changing the labels of the held-out points (fit == False) changed the lens: the direction "
+        "must be estimated from the fit rows only, or the test sentences leak into the lens")
+    r = _agrees(first, solution_fitted_concept_lens(x, y, fit, "joy", "fear"))
+    assert r > 0.999, ("the lens should be every point's coordinate (held-out ones too) along the "
+                       f"direction fitted on the fit rows; correlation with that: {r:.3f}")
+
+
+def _case_all_points(attempt: Callable) -> None:
+    x, y = _concept_data(4)
+    fit = np.zeros(len(x), dtype=bool)
+    fit[:60] = True
+    got = _lens_out(attempt(x, y, fit, "joy", "fear"), len(x))
+    want = solution_fitted_concept_lens(x, y, fit, "joy", "fear")
+    r = _agrees(got[~fit], want[~fit])
+    assert r > 0.999, ("every point needs a lens value, held-out ones too (they are the ones Mapper "
+                       f"is judged on); on the held-out rows the correlation is {r:.3f}")
+
+
+def _case_own_lens(attempt: Callable) -> None:
+    x, y = _concept_data(5)
+    with forbid(["course_lib.mapper.lenses:concept_direction", "course_lib.mapper.lenses:concept_lens"]):
+        attempt(x, y, np.ones(len(x), dtype=bool), "joy", "fear")
+
+
+CONCEPT_LENS_CASES = [
+    Case("the direction", _case_direction, "x @ u with u = mean(positive) − mean(negative), unit length"),
+    Case("which way it points", _case_sign, "from the negative label's mean to the positive one's"),
+    Case("unequal classes", _case_means, "means, not sums: .mean(axis=0)"),
+    Case("no leak", _case_no_leak, "select rows with fit & (labels == positive)"),
+    Case("a value for every point", _case_all_points, "project all points, not only the fit rows"),
+    Case("your own code", _case_own_lens, "compute the means yourself, not with concept_direction"),
+]
+
+
+def check_fitted_concept_lens(attempt: Callable, quiet: bool = False) -> CheckResult:
+    """Check ``fitted_concept_lens(points, labels, fit, positive, negative) -> (n,)``."""
+    return check("fitted concept lens", attempt, CONCEPT_LENS_CASES, quiet=quiet)

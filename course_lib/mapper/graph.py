@@ -73,7 +73,8 @@ def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 
 
     Returns a ``networkx.Graph``: one node per cluster (named as kmapper names them,
     ``cube{i}_cluster{j}``) with attribute ``members`` (sorted list of point indices), one edge per
-    pair of clusters sharing a point (attribute ``shared``: how many). ``clusterer`` is any
+    pair of clusters sharing a point (attribute ``shared``: how many); ``graph.graph["meta"]`` records
+    the cover and clusterer. ``clusterer`` is any
     scikit-learn-style clusterer (default :func:`default_clusterer`). Points that no cluster takes
     (noise) belong to no node; with too few points for any cluster the graph is empty, not an error.
     """
@@ -89,7 +90,8 @@ def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 
     clusterer = default_clusterer(x) if clusterer is None else clusterer
     if not hasattr(clusterer, "fit"):
         raise TypeError("clusterer must have a fit method (a scikit-learn clusterer)")
-    graph = nx.Graph()
+    graph = nx.Graph(meta={"n_cubes": int(n_cubes), "overlap": float(overlap),
+                           "clusterer": repr(clusterer), "lens": f"{f.shape[1]}-D lens"})
     if np.ptp(f, axis=0).max() == 0:
         # A constant lens has a cover of one interval (kmapper would repeat the same cube n_cubes
         # times): the nodes are the clusters of all the points.

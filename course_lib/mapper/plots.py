@@ -27,9 +27,10 @@ def cover_intervals(lens: np.ndarray, n_cubes: int, overlap: float) -> np.ndarra
 
 
 def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.ndarray] = None,
-               cmap: str = "viridis") -> None:
+               cmap: str = "viridis", node_colors: Optional[list] = None) -> None:
     """Draw ``graph`` on ``ax`` with each node at the mean of its members (first two coordinates),
-    sized by its number of members, coloured by the mean of ``color`` over its members."""
+    sized by its number of members, coloured by the mean of ``color`` over its members — or by
+    ``node_colors`` (one matplotlib colour per node, in the graph's node order)."""
     pos = {n: points[d["members"]][:, :2].mean(axis=0) for n, d in graph.nodes(data=True)}
     for a, b in graph.edges:
         ax.plot(*zip(pos[a], pos[b]), color="0.4", lw=1.2, zorder=1)
@@ -38,6 +39,7 @@ def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.nd
     xy = np.array(list(pos.values()))
     sizes = np.array([len(d["members"]) for _, d in graph.nodes(data=True)])
     c = None if color is None else [np.mean(color[d["members"]]) for _, d in graph.nodes(data=True)]
+    c = node_colors if node_colors is not None else c
     ax.scatter(xy[:, 0], xy[:, 1], s=12 + 120 * sizes / sizes.max(), c=c, cmap=cmap, zorder=2,
                edgecolors="k", linewidths=0.5)
 

@@ -1,0 +1,114 @@
+"""Figures of notebook 4.2 (Mapper on a transformer's activations). Each returns a ``Figure``.
+
+* :func:`plot_layer_sorting`     — what k-means groups by, layer by layer, against chance
+* :func:`plot_activation_graph`  — one layer's Mapper graph, nodes coloured by their dominant label
+* :func:`plot_entanglement`      — which labels share points on the graph's edges
+* :func:`plot_comparison`        — Mapper against k-means over every cover setting of the table
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .graph import graph_invariants
+from .lenses import pca_lens
+from .measures import dominant_labels, entanglement_matrix, graph_purity
+from .plots import draw_graph
+
+__all__ = ["LABEL_COLORS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
+           "plot_comparison", "pca_plane"]
+
+#: One fixed colour per emotion, the same in every figure of the chapter.
+LABEL_COLORS = {"joy": "#f2b701", "anger": "#d62728", "fear": "#7b3fa0", "sadness": "#1f77b4"}
+
+
+def pca_plane(points: np.ndarray) -> np.ndarray:
+    """``(n, 2)``: the points' coordinates on their first two principal directions (the layout)."""
+    return np.stack([pca_lens(points, 0), pca_lens(points, 1)], axis=1)
+
+
+def plot_layer_sorting(sorting: Any) -> Figure:
+    """Purity of k-means clusters for each label column at each layer; dotted: shuffled labels."""
+    fig = Figure(figsize=(6.4, 3.4), layout="constrained")
+    ax = fig.subplots()
+    layers = np.arange(len(next(iter(sorting.purity.values()))))
+    for i, column in enumerate(sorting.columns):
+        ax.plot(layers, sorting.purity[column], "o-", color=f"C{i}", label=column)
+        ax.axhline(sorting.shuffled[column], color=f"C{i}", ls=":", lw=1)
+    ax.set_xticks(layers, ["embed"] + [str(l) for l in layers[1:]])
+    ax.set_xlabel("layer of MiniLM")
+    ax.set_ylabel(f"purity of {sorting.k} k-means clusters")
+    ax.set_ylim(0, 1)
+    ax.legend(title="label", fontsize=8, loc="upper center", ncol=3)
+    ax.set_title("What does each layer group sentences by? (dotted: same clusters, labels shuffled)",
+                 fontsize=9)
+    return fig
+
+
+def plot_activation_graph(graph: Any, plane: np.ndarray, labels: np.ndarray, *, title: str = "",
+                          colors: dict[str, str] = LABEL_COLORS) -> Figure:
+    """The graph laid out in the layer's PCA plane (each node at its members' mean), each node
+    coloured by its dominant label; grey dots are the sentences."""
+    dominant = dominant_labels(graph, labels)
+    node_colors = [colors.get(str(dominant[n][0]), "0.5") for n in graph.nodes]
+    inv = graph_invariants(graph)
+    pure = graph_purity(graph, labels)
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    ax = fig.subplots()
+    ax.scatter(plane[:, 0], plane[:, 1], s=3, color="0.85", zorder=0)
+    draw_graph(ax, graph, plane, node_colors=node_colors)
+    for label, color in colors.items():
+        ax.scatter([], [], color=color, edgecolors="k", linewidths=0.5, label=label)
+    ax.legend(fontsize=8, loc="best", title="dominant label", title_fontsize=8)
+    ax.set_xticks([]); ax.set_yticks([])
+    ax.set_xlabel("PCA 1"); ax.set_ylabel("PCA 2")
+    ax.set_title(f"{title}{inv.nodes} nodes, {inv.edges} edges, {inv.components} components · "
+                 f"purity {pure.purity:.2f}, coverage {pure.coverage:.0%}", fontsize=9)
+    return fig
+
+
+def plot_entanglement(graph: Any, labels: np.ndarray, classes: Sequence[str]) -> Figure:
+    """The entanglement matrix as a heat map (shared points on edges between label pairs)."""
+    matrix = entanglement_matrix(graph, labels, classes)
+    fig = Figure(figsize=(4.4, 3.6), layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(matrix, cmap="Greys")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            ax.text(j, i, f"{matrix[i, j]:.0f}", ha="center", va="center", fontsize=9,
+                    color="w" if matrix[i, j] > matrix.max() / 2 else "k")
+    ax.set_xticks(range(len(classes)), classes)
+    ax.set_yticks(range(len(classes)), classes)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="shared points on edges")
+    ax.set_title("Which emotions' nodes share points?", fontsize=9)
+    return fig
+
+
+def plot_comparison(rows: Sequence[dict]) -> Figure:
+    """Left: purity, Mapper nodes vs k-means clusters (same points, same count), one dot per cover
+    setting. Right: share of mixed sentences among Mapper's bridges vs k-means' boundary points."""
+    fig = Figure(figsize=(8.6, 3.6), layout="constrained")
+    ax_pure, ax_mix = fig.subplots(1, 2)
+    mp = np.array([r["mapper_purity"] for r in rows])
+    kp = np.array([r["kmeans_purity"] for r in rows])
+    cov = np.array([r["coverage"] for r in rows])
+    sc = ax_pure.scatter(mp, kp, c=cov, cmap="viridis", vmin=0.5, vmax=1, edgecolors="k", lw=0.4)
+    fig.colorbar(sc, ax=ax_pure, label="coverage")
+    bridge = [r["bridge"] for r in rows]
+    m_mix = np.array([b.mapper_mixed / b.points for b in bridge])
+    k_mix = np.array([b.kmeans_mixed / max(b.kmeans_points, 1) for b in bridge])
+    base = np.array([b.base_mixed / b.covered for b in bridge])
+    ax_mix.scatter(m_mix, k_mix, color="C1", edgecolors="k", lw=0.4)
+    ax_mix.axvline(base.mean(), color="0.5", ls=":", lw=1)
+    ax_mix.axhline(base.mean(), color="0.5", ls=":", lw=1)
+    for ax, title in ((ax_pure, "node purity (emotion)"), (ax_mix, "share of mixed sentences")):
+        ax.plot([0, 1], [0, 1], color="0.4", lw=1)
+        ax.set_xlim(0, 1); ax.set_ylim(0, 1); ax.set_aspect("equal")
+        ax.set_xlabel(f"Mapper: {title}")
+        ax.set_ylabel(f"k-means: {title}")
+    ax_pure.set_title("Above the diagonal: k-means purer", fontsize=9)
+    ax_mix.set_title("Bridges vs boundary points (dotted: base rate)", fontsize=9)
+    return fig
