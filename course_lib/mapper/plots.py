@@ -39,9 +39,9 @@ def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.nd
     xy = np.array(list(pos.values()))
     sizes = np.array([len(d["members"]) for _, d in graph.nodes(data=True)])
     c = None if color is None else [np.mean(color[d["members"]]) for _, d in graph.nodes(data=True)]
-    c = node_colors if node_colors is not None else c
-    ax.scatter(xy[:, 0], xy[:, 1], s=12 + 120 * sizes / sizes.max(), c=c, cmap=cmap, zorder=2,
-               edgecolors="k", linewidths=0.5)
+    style = dict(color=node_colors) if node_colors is not None else dict(c=c, cmap=cmap)
+    ax.scatter(xy[:, 0], xy[:, 1], s=12 + 120 * sizes / sizes.max(), zorder=2, edgecolors="k",
+               linewidths=0.5, **style)
 
 
 def plot_mapper_steps(points: np.ndarray, lens: np.ndarray, *, n_cubes: int = 10, overlap: float = 0.3,

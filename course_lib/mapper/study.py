@@ -30,7 +30,7 @@ GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
 
 #: Per profile: the cover settings the Mapper-vs-k-means table runs over.
 COMPARISON_SETTINGS = {
-    "quick": dict(n_cubes=(10, 15), overlaps=(0.3, 0.5), scales=(0.45, 0.5)),
+    "quick": dict(n_cubes=(10, 15), overlaps=(0.3, 0.5), scales=(0.45,)),
     "standard": dict(n_cubes=(10, 15, 20), overlaps=(0.3, 0.4, 0.5), scales=(0.4, 0.45, 0.5)),
     "full": dict(n_cubes=(8, 10, 15, 20, 30), overlaps=(0.2, 0.3, 0.4, 0.5, 0.6),
                  scales=(0.4, 0.45, 0.5, 0.55)),
