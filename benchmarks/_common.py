@@ -17,3 +17,18 @@ def print_table(title: str, header: list[str], rows: list[list[object]]) -> None
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
         if j == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def unsorted_embed(encoder, texts: list[str], batch_size: int) -> "np.ndarray":  # noqa: F821
+    """What a user writes first: batches in the texts' own order (each padded to its longest text),
+    every layer mean-pooled over each text's own tokens — the alternative to the course's batching."""
+    import torch
+
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(texts), batch_size):
+            batch = encoder._batch(texts[start:start + batch_size])
+            hidden = torch.stack(encoder.model(**batch["inputs"], output_hidden_states=True).hidden_states, 1)
+            w = batch["own"] / batch["own"].sum(1, keepdim=True)
+            out.append(torch.einsum("blsd,bs->bld", hidden.float(), w))
+    return torch.cat(out).numpy()

@@ -16,20 +16,9 @@ import time
 import numpy as np
 import torch
 
-from _common import print_table
+from _common import print_table, unsorted_embed
 from course_lib.identity.encoders import load_text_encoder
 from course_lib.identity.names import name_table
-
-
-def unsorted(encoder, names, batch_size=256):
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(names), batch_size):
-            batch = encoder._batch(names[start:start + batch_size])
-            hidden = torch.stack(encoder.model(**batch["inputs"], output_hidden_states=True).hidden_states, 1)
-            w = batch["own"] / batch["own"].sum(1, keepdim=True)
-            out.append(torch.einsum("blsd,bs->bld", hidden, w))
-    return torch.cat(out).numpy()
 
 
 def one_at_a_time(encoder, names):
@@ -48,7 +37,7 @@ def main() -> None:
     encoder.embed(names[:64])  # warm up
     timings = {}
     start = time.perf_counter(); ours = encoder.embed(names); timings["course (length-sorted batches)"] = time.perf_counter() - start
-    start = time.perf_counter(); plain = unsorted(encoder, names); timings["unsorted batches of 256"] = time.perf_counter() - start
+    start = time.perf_counter(); plain = unsorted_embed(encoder, names, 256); timings["unsorted batches of 256"] = time.perf_counter() - start
     few = names[:300]
     start = time.perf_counter(); single = one_at_a_time(encoder, few); timings["one name at a time"] = (time.perf_counter() - start) * len(names) / len(few)
     assert np.allclose(ours, plain, atol=1e-4) and np.allclose(ours[:300], single, atol=1e-4), "the three disagree"

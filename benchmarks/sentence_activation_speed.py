@@ -16,21 +16,10 @@ import time
 import numpy as np
 import torch
 
-from _common import print_table
+from _common import print_table, unsorted_embed
 from course_lib.identity.encoders import load_text_encoder
 from course_lib.mapper.activations import embed_sentences
 from course_lib.mapper.sentences import load_sentences
-
-
-def unsorted(encoder, texts, batch_size=64):
-    out = []
-    with torch.no_grad():
-        for start in range(0, len(texts), batch_size):
-            batch = encoder._batch(texts[start:start + batch_size])
-            hidden = torch.stack(encoder.model(**batch["inputs"], output_hidden_states=True).hidden_states, 1)
-            w = batch["own"] / batch["own"].sum(1, keepdim=True)
-            out.append(torch.einsum("blsd,bs->bld", hidden.float(), w))
-    return torch.cat(out).numpy()
 
 
 def main() -> None:
@@ -43,7 +32,7 @@ def main() -> None:
     timings["float32, length-sorted"] = len(texts) / speed
     encoder = load_text_encoder("minilm", device="cpu")
     start = time.perf_counter()
-    outputs["float32, unsorted batches of 64"] = unsorted(encoder, texts)
+    outputs["float32, unsorted batches of 64"] = unsorted_embed(encoder, texts, 64)
     timings["float32, unsorted batches of 64"] = time.perf_counter() - start
     reference = outputs["float32, length-sorted"]
     base = timings["course (bfloat16, length-sorted)"]
