@@ -26,7 +26,8 @@ from ..cache import cached
 from ..identity.encoders import encoder_source, load_text_encoder
 from .sentences import SentenceSet, load_sentences
 
-__all__ = ["SentenceActivations", "sentence_activations", "embed_sentences", "PRECISIONS"]
+__all__ = ["SentenceActivations", "sentence_activations", "embed_sentences", "load_encoder",
+           "timed_embed", "PRECISIONS"]
 
 PRECISIONS = ("auto", "float32", "bfloat16")
 _CACHE_VERSION = 1
@@ -40,20 +41,31 @@ def _resolve_precision(precision: str, device: torch.device) -> torch.dtype:
     return torch.bfloat16 if precision == "bfloat16" else torch.float32
 
 
-def embed_sentences(texts, encoder: str = "minilm", path: str | None = None,
-                    precision: str = "auto", batch_size: int = 64,
-                    show_progress: bool = False) -> tuple[np.ndarray, float]:
-    """``(activations (n, n_layers + 1, dim) float32, sentences per second)`` for ``texts``."""
+def load_encoder(encoder: str = "minilm", path: str | None = None, precision: str = "auto"):
+    """:func:`~course_lib.identity.encoders.load_text_encoder` with the model in ``precision``."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     model = load_text_encoder(encoder, path=path)
     model.model = model.model.to(_resolve_precision(precision, model.device))
+    return model
+
+
+def timed_embed(model, texts, batch_size: int = 64, show_progress: bool = False) -> tuple[np.ndarray, float]:
+    """``model.embed(texts)`` on every CPU thread; returns ``(activations, sentences per second)``."""
     with runtime.cpu_threads() as fit:
         fit(runtime.MANY_ROWS)  # a batch of sentences is wide enough to share every core
         start = time.perf_counter()
         layers = model.embed(list(texts), batch_size=batch_size, show_progress=show_progress)
         seconds = time.perf_counter() - start
     return layers, len(layers) / seconds
+
+
+def embed_sentences(texts, encoder: str = "minilm", path: str | None = None,
+                    precision: str = "auto", batch_size: int = 64,
+                    show_progress: bool = False) -> tuple[np.ndarray, float]:
+    """``(activations (n, n_layers + 1, dim) float32, sentences per second)`` for ``texts``."""
+    model = load_encoder(encoder, path=path, precision=precision)
+    return timed_embed(model, texts, batch_size=batch_size, show_progress=show_progress)
 
 
 @dataclass(frozen=True)

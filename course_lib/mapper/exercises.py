@@ -9,7 +9,8 @@ import numpy as np
 
 from ..exercises import Case, CheckResult, check, forbid
 
-__all__ = ["solution_nerve", "check_nerve", "solution_fitted_concept_lens", "check_fitted_concept_lens"]
+__all__ = ["solution_nerve", "check_nerve", "solution_fitted_concept_lens", "check_fitted_concept_lens",
+           "solution_steering_pair", "check_steering_pair"]
 
 
 def solution_nerve(clusters: list) -> set:
@@ -192,3 +193,83 @@ CONCEPT_LENS_CASES = [
 def check_fitted_concept_lens(attempt: Callable, quiet: bool = False) -> CheckResult:
     """Check ``fitted_concept_lens(points, labels, fit, positive, negative) -> (n,)``."""
     return check("fitted concept lens", attempt, CONCEPT_LENS_CASES, quiet=quiet)
+
+
+# --- Notebook 4.3: a steering vector and its control -------------------------------------------------
+
+def solution_steering_pair(layer_points: np.ndarray, source: np.ndarray, target: np.ndarray,
+                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(layer_points, dtype=float)
+    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
+    control = rng.normal(size=vector.shape)
+    return vector, control * np.linalg.norm(vector) / np.linalg.norm(control)
+
+
+def _steering_data(seed: int = 0, d: int = 48):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, d)) * 0.5 + 3.0              # raw activations: far from unit length
+    x[:20] += np.linspace(0, 4, d)                          # "source" neighbourhood
+    x[20:40] -= np.linspace(0, 4, d)[::-1]                  # "target" neighbourhood
+    return x, np.arange(20), np.arange(20, 40)
+
+
+def _steering_out(out: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
+    assert isinstance(out, tuple) and len(out) == 2, "return a pair (vector, control)"
+    vector, control = (np.asarray(v, dtype=float) for v in out)
+    assert vector.shape == control.shape == (d,), (
+        f"both must be 1-D vectors of the activations' dimension ({d},); got {vector.shape}, {control.shape}")
+    return vector, control
+
+
+def _case_vector(attempt: Callable) -> None:
+    x, source, target = _steering_data()
+    vector, _ = _steering_out(attempt(x, source, target, np.random.default_rng(0)), x.shape[1])
+    want = x[target].mean(0) - x[source].mean(0)
+    if np.allclose(vector, -want):
+        raise AssertionError("the vector points backwards: it should move a source sentence toward "
+                             "the target, mean(target) − mean(source)")
+    assert np.allclose(vector, want), (
+        "the vector should be mean(target rows) − mean(source rows) of the raw layer activations, "
+        "with its length: it is added to hidden states of that size (do not normalise the points or "
+        "the vector)")
+
+
+def _case_control_length(attempt: Callable) -> None:
+    x, source, target = _steering_data(1)
+    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(1)), x.shape[1])
+    ratio = np.linalg.norm(control) / np.linalg.norm(vector)
+    assert abs(ratio - 1) < 1e-6, (f"the control must be exactly as long as the vector (it is {ratio:.3f}× "
+                                   "as long): a control differs from the intervention in direction only")
+
+
+def _case_control_direction(attempt: Callable) -> None:
+    x, source, target = _steering_data(2, d=384)
+    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(2)), 384)
+    cos = abs(vector @ control) / np.linalg.norm(vector) / np.linalg.norm(control)
+    assert cos < 0.3, (f"the control is aligned with the vector (|cos| = {cos:.2f}): draw a random "
+                       "direction, e.g. rng.normal(size=dim), then rescale it")
+    signs = np.sign(control)
+    assert 0.3 < (signs > 0).mean() < 0.7, "the control should point in a random direction (mixed signs)"
+
+
+def _case_rng(attempt: Callable) -> None:
+    x, source, target = _steering_data(3)
+    _, a = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
+    _, b = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
+    _, c = _steering_out(attempt(x, source, target, np.random.default_rng(8)), x.shape[1])
+    assert np.allclose(a, b), ("the same rng seed must give the same control: draw it from the rng "
+                               "argument, not from np.random or torch")
+    assert not np.allclose(a, c), "different rng seeds must give different controls"
+
+
+STEERING_CASES = [
+    Case("the steering vector", _case_vector, "x[target].mean(axis=0) - x[source].mean(axis=0)"),
+    Case("control: same length", _case_control_length, "rescale: control * |vector| / |control|"),
+    Case("control: random direction", _case_control_direction, "rng.normal(size=vector.shape)"),
+    Case("control: reproducible", _case_rng, "use the rng you are given"),
+]
+
+
+def check_steering_pair(attempt: Callable, quiet: bool = False) -> CheckResult:
+    """Check ``steering_pair(layer_points, source, target, rng) -> (vector, control)``."""
+    return check("steering vector and control", attempt, STEERING_CASES, quiet=quiet)

@@ -1,0 +1,218 @@
+"""Notebook 4.3's measurements: the same Mapper recipe before and after the model is changed.
+
+* :func:`last_layer_graph` — the recipe of notebook 4.2 (unit points, lens ``PCA 1``, its cover) on
+  any set of last-layer activations, so graphs of edited or fine-tuned models compare like for like;
+* :func:`graph_summary`   — one row of numbers for a graph: size, components, cycles, purity,
+  coverage, entanglement, and who finds the mixed sentences;
+* :func:`nearest_node`    — which node of a reference graph a (possibly edited) point lands in;
+* :func:`neighbour_labels`— the majority label of a point's nearest unedited sentences;
+* :func:`ablation_study`, :func:`steering_study` — the two experiments, settings per profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .graph import default_clusterer, graph_invariants, mapper_graph
+from .lenses import pca_lens
+from .measures import bridges_vs_boundaries, entanglement, graph_purity, node_members
+from .study import GRAPH_SETTINGS
+
+__all__ = ["unit", "last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
+           "neighbour_labels", "CHANGE_SETTINGS", "ablation_study", "steering_study", "largest_node",
+           "CURVE_SCALES", "purity_coverage_curve", "purity_at_coverage"]
+
+
+def unit(points: Any) -> np.ndarray:
+    """Rows scaled to length 1 (the cosine geometry every chapter-4 graph is built in)."""
+    x = np.asarray(points, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"points must be 2-D (n_points, dim), got shape {x.shape}")
+    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
+
+
+def last_layer_graph(points: Any):
+    """``(unit points, graph)``: notebook 4.2's recipe (lens PCA 1, :data:`~.study.GRAPH_SETTINGS`)."""
+    x = unit(points)
+    graph = mapper_graph(x, pca_lens(x), n_cubes=GRAPH_SETTINGS["n_cubes"],
+                         overlap=GRAPH_SETTINGS["overlap"],
+                         clusterer=default_clusterer(x, GRAPH_SETTINGS["scale"]))
+    return x, graph
+
+
+def graph_summary(points: np.ndarray, graph: Any, labels: np.ndarray,
+                  secondary: np.ndarray | None = None) -> dict[str, Any]:
+    """Numbers for one graph; with ``secondary`` (second labels, "" if none) also the share of
+    mixed sentences among Mapper's bridges and k-means' boundary points."""
+    inv = graph_invariants(graph)
+    pure = graph_purity(graph, labels)
+    row = dict(nodes=inv.nodes, edges=inv.edges, components=inv.components, cycles=inv.cycles,
+               purity=pure.purity, coverage=pure.coverage, entanglement=entanglement(graph, labels))
+    if secondary is not None:
+        b = bridges_vs_boundaries(points, graph, labels, secondary)
+        row["mixed_in_bridges"] = b.mapper_mixed / b.points if b.points else float("nan")
+        row["mixed_in_boundaries"] = b.kmeans_mixed / b.kmeans_points if b.kmeans_points else float("nan")
+    return row
+
+
+def node_centroids(graph: Any, points: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """``(node names, (nodes, dim) unit centroids)``: each node's mean member, scaled to length 1."""
+    members = node_members(graph)
+    if not members:
+        raise ValueError("graph has no nodes")
+    names = list(members)
+    return names, unit(np.stack([np.asarray(points)[members[n]].mean(axis=0) for n in names]))
+
+
+def nearest_node(points: Any, graph: Any, reference: np.ndarray) -> list[str]:
+    """For each row of ``points``, the node of ``graph`` (built on ``reference``) whose unit centroid
+    has the largest cosine similarity with it."""
+    names, centroids = node_centroids(graph, reference)
+    x = unit(points)
+    if x.shape[1] != centroids.shape[1]:
+        raise ValueError(f"points have {x.shape[1]} dimensions, the graph's points {centroids.shape[1]}")
+    return [names[i] for i in np.argmax(x @ centroids.T, axis=1)]
+
+
+def neighbour_labels(points: Any, reference: np.ndarray, labels: np.ndarray, k: int = 10,
+                     exclude: np.ndarray | None = None) -> np.ndarray:
+    """Majority label of each point's ``k`` most cosine-similar ``reference`` rows (``exclude[i]``:
+    a reference row to skip for point ``i``, e.g. the unedited sentence itself; ties → sorted first)."""
+    x, ref = unit(points), unit(reference)
+    labels = np.asarray(labels)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < len(ref):
+        raise ValueError(f"k must be an int in 1…{len(ref) - 1}, got {k!r}")
+    sims = x @ ref.T
+    if exclude is not None:
+        sims[np.arange(len(x)), np.asarray(exclude)] = -np.inf
+    nearest = np.argsort(-sims, axis=1, kind="stable")[:, :k]
+    out = []
+    for row in nearest:
+        kinds, counts = np.unique(labels[row], return_counts=True)
+        out.append(kinds[np.argmax(counts)])
+    return np.array(out)
+
+
+# --- ablation and steering studies (notebook 4.3) ---------------------------------------------------
+
+#: Per profile: blocks skipped one at a time, random-direction draws, steering layers and doses.
+CHANGE_SETTINGS = {
+    "quick": dict(skip_blocks=(2, 4, 6), random_draws=2, steer_layers=(2, 4, 6), doses=(1.0, 2.0)),
+    "standard": dict(skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=5, steer_layers=(2, 4, 6),
+                     doses=(0.5, 1.0, 2.0, 3.0)),
+    "full": dict(skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=10, steer_layers=(1, 2, 3, 4, 5, 6),
+                 doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0)),
+}
+
+
+def ablation_study(model: Any, acts: Any, direction_layer: int, directions: np.ndarray,
+                   profile: str | None = None, seed: int = 0) -> dict[str, Any]:
+    """Last-layer graph summaries: intact; each block of the profile skipped; ``directions`` (k, dim)
+    projected out at ``direction_layer``; and k random directions projected out, ``random_draws``
+    times (the control: same number of directions, no emotion in them)."""
+    from .. import runtime
+    from .interventions import edited_activations, remove_directions, skip_block
+
+    settings = runtime.by_profile(CHANGE_SETTINGS, profile)
+    texts = list(acts.sentences.text)
+    labels = acts.sentences.emotion
+
+    def summary(layers: np.ndarray) -> dict[str, Any]:
+        x, graph = last_layer_graph(layers[:, -1])
+        return graph_summary(x, graph, labels)
+
+    rng = np.random.default_rng(seed)
+    k, dim = np.atleast_2d(directions).shape
+    return dict(
+        intact=summary(acts.layers),
+        skipped={b: summary(edited_activations(model, texts, {b: skip_block()}))
+                 for b in settings["skip_blocks"]},
+        removed=summary(edited_activations(model, texts, {direction_layer: remove_directions(directions)})),
+        random_removed=[summary(edited_activations(
+            model, texts, {direction_layer: remove_directions(rng.normal(size=(k, dim)))}))
+            for _ in range(settings["random_draws"])],
+    )
+
+
+def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,
+                   make_pair: Any, profile: str | None = None, seed: int = 0) -> list[dict[str, Any]]:
+    """Steer the members of node ``source`` toward node ``target`` (both nodes of the last-layer
+    ``graph`` of ``acts``): at each layer and dose of the profile, add ``dose × vector`` — with
+    ``vector, control = make_pair(layer activations, source members, target members, rng)`` — and
+    read where the last layer lands: the share in a node with ``target``'s dominant label, in
+    ``target`` itself, and whose 10 nearest unedited sentences are mostly of that label."""
+    from .. import runtime
+    from .interventions import add_vector, edited_activations
+    from .measures import dominant_labels
+
+    settings = runtime.by_profile(CHANGE_SETTINGS, profile)
+    members = node_members(graph)
+    if source not in members or target not in members:
+        raise ValueError("source and target must be nodes of graph")
+    labels = acts.sentences.emotion
+    dominant = {n: lab for n, (lab, _) in dominant_labels(graph, labels).items()}
+    want = dominant[target]
+    reference = acts.layer(acts.n_layers)
+    rows_source, rows_target = members[source], members[target]
+    texts = [acts.sentences.text[i] for i in rows_source]
+    rng = np.random.default_rng(seed)
+    out = []
+    for layer in settings["steer_layers"]:
+        vector, control = make_pair(acts.layers[:, layer].astype(float), rows_source, rows_target, rng)
+        for dose in settings["doses"]:
+            row: dict[str, Any] = dict(layer=layer, dose=dose, n=len(rows_source),
+                                       length=float(dose * np.linalg.norm(vector)))
+            for name, v in (("steered", vector), ("random", control)):
+                last = edited_activations(model, texts, {layer: add_vector(dose * v)})[:, -1]
+                landed = nearest_node(last, graph, reference)
+                row[name] = float(np.mean([dominant[n] == want for n in landed]))
+                row[f"{name}_in_target"] = float(np.mean([n == target for n in landed]))
+                row[f"{name}_neighbours"] = float(np.mean(
+                    neighbour_labels(last, reference, labels, exclude=rows_source) == want))
+            out.append(row)
+    return out
+
+
+def largest_node(graph: Any, labels: np.ndarray, label: str, min_purity: float = 0.8) -> str:
+    """The node with the most members among those dominated by ``label`` at ≥ ``min_purity``."""
+    from .measures import dominant_labels
+
+    members = node_members(graph)
+    fits = [n for n, (lab, share) in dominant_labels(graph, labels).items()
+            if lab == label and share >= min_purity]
+    if not fits:
+        raise ValueError(f"no node is dominated by {label!r} at purity ≥ {min_purity}")
+    return max(fits, key=lambda n: (len(members[n]), n))
+
+
+#: The clustering scales of a purity–coverage curve (notebook 4.2's graphs use 0.45).
+CURVE_SCALES = (0.3, 0.35, 0.4, 0.45, 0.5)
+
+
+def purity_coverage_curve(points: Any, labels: np.ndarray,
+                          scales: tuple[float, ...] = CURVE_SCALES) -> list[dict[str, float]]:
+    """The recipe's graph at each DBSCAN ``scale``: ``{scale, coverage, purity, nodes}`` per scale.
+    A smaller scale keeps only dense cores (pure, low coverage); a larger one merges (covers all,
+    less pure). Two spaces compare fairly by purity *at the same coverage*, not at the same scale."""
+    x = unit(points)
+    lens = pca_lens(x)
+    out = []
+    for scale in scales:
+        graph = mapper_graph(x, lens, n_cubes=GRAPH_SETTINGS["n_cubes"], overlap=GRAPH_SETTINGS["overlap"],
+                             clusterer=default_clusterer(x, scale))
+        pure = graph_purity(graph, labels)
+        out.append(dict(scale=float(scale), coverage=pure.coverage,
+                        purity=pure.purity if pure.nodes else float("nan"), nodes=pure.nodes))
+    return out
+
+
+def purity_at_coverage(curve: list[dict[str, float]], coverage: float) -> float:
+    """Purity interpolated linearly at ``coverage`` along a :func:`purity_coverage_curve`
+    (NaN outside the coverages the curve reaches)."""
+    pts = sorted((c["coverage"], c["purity"]) for c in curve if c["nodes"])
+    if not pts or not pts[0][0] <= coverage <= pts[-1][0]:
+        return float("nan")
+    xs, ys = zip(*pts)
+    return float(np.interp(coverage, xs, ys))

@@ -1,0 +1,120 @@
+"""Figures of notebook 4.3 (the graph before and after fine-tuning, ablation and steering)."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+
+__all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
+           "plot_purity_coverage"]
+
+
+def plot_fine_tune(run: Any) -> Figure:
+    """Training loss per step and held-out loss and accuracy at each checkpoint (log-scaled steps)."""
+    fig = Figure(figsize=(8.6, 3.2), layout="constrained")
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    steps = np.arange(1, len(run.train_loss) + 1)
+    ax_loss.plot(steps, run.train_loss, color="0.6", lw=1, label="training batch")
+    ax_loss.plot(np.maximum(run.checkpoint_steps, 0.7), run.held_out_loss, "o-", color="C3",
+                 label="held-out situations")
+    ax_loss.set_xscale("log"); ax_loss.set_yscale("log")
+    ax_loss.set_xlabel("step (0 plotted at 0.7)"); ax_loss.set_ylabel("cross-entropy")
+    ax_loss.legend(fontsize=8); ax_loss.set_title("Loss", fontsize=9)
+    x = np.maximum(run.checkpoint_steps, 0.7)
+    ax_acc.plot(x, run.train_accuracy, "o-", color="0.4", label="training sentences")
+    ax_acc.plot(x, run.held_out_accuracy, "o-", color="C3", label="held-out situations")
+    ax_acc.axhline(0.25, color="0.5", ls=":", lw=1)
+    ax_acc.set_xscale("log"); ax_acc.set_ylim(0, 1.02)
+    ax_acc.set_xlabel("step"); ax_acc.set_ylabel("emotion accuracy (linear head)")
+    ax_acc.legend(fontsize=8, loc="lower right"); ax_acc.set_title("Accuracy (dotted: chance)", fontsize=9)
+    return fig
+
+
+def plot_graph_over_training(steps: Sequence[int], rows: Sequence[Mapping[str, float]]) -> Figure:
+    """Purity, coverage and entanglement, and the number of components, at each checkpoint."""
+    fig = Figure(figsize=(8.6, 3.0), layout="constrained")
+    ax_rates, ax_parts = fig.subplots(1, 2)
+    x = np.maximum(np.asarray(steps, dtype=float), 0.7)
+    for key, color in (("purity", "C0"), ("coverage", "C2"), ("entanglement", "C3")):
+        ax_rates.plot(x, [r[key] for r in rows], "o-", color=color, label=key)
+    ax_rates.set_xscale("log"); ax_rates.set_ylim(0, 1.02); ax_rates.set_xlabel("step")
+    ax_rates.legend(fontsize=8); ax_rates.set_title("Layer-6 graph, emotion labels", fontsize=9)
+    ax_parts.plot(x, [r["components"] for r in rows], "o-", color="0.3", label="components")
+    ax_parts.plot(x, [r["cycles"] for r in rows], "s--", color="0.6", label="cycles")
+    ax_parts.set_xscale("log"); ax_parts.set_xlabel("step"); ax_parts.legend(fontsize=8)
+    ax_parts.set_title("Shape of the graph", fontsize=9)
+    return fig
+
+
+def plot_ablation(intact: Mapping[str, float], skipped: Mapping[int, Mapping[str, float]],
+                  removed: Mapping[str, float], random_removed: Sequence[Mapping[str, float]],
+                  layer: int) -> Figure:
+    """Left: purity and entanglement with each block skipped. Right: the emotion directions projected
+    out at ``layer`` against as many random directions (one dot per random draw)."""
+    fig = Figure(figsize=(8.6, 3.2), layout="constrained")
+    ax_skip, ax_dir = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[2, 1]))
+    blocks = list(skipped)
+    width = 0.38
+    x = np.arange(len(blocks))
+    ax_skip.bar(x - width / 2, [skipped[b]["purity"] for b in blocks], width, color="C0", label="purity")
+    ax_skip.bar(x + width / 2, [skipped[b]["entanglement"] for b in blocks], width, color="C3",
+                label="entanglement")
+    ax_skip.axhline(intact["purity"], color="C0", ls=":", lw=1.2)
+    ax_skip.axhline(intact["entanglement"], color="C3", ls=":", lw=1.2)
+    ax_skip.set_xticks(x, [f"skip {b}" for b in blocks]); ax_skip.set_ylim(0, 1)
+    ax_skip.legend(fontsize=8, loc="upper left"); ax_skip.set_title("Skip one block (dotted: intact)", fontsize=9)
+    for i, key in enumerate(("purity", "entanglement")):
+        color = "C0" if key == "purity" else "C3"
+        values = [r[key] for r in random_removed]
+        ax_dir.scatter(np.full(len(values), i) + np.linspace(-0.08, 0.08, len(values)), values,
+                       color="0.6", s=18, label="random directions" if i == 0 else None)
+        ax_dir.scatter([i], [removed[key]], color=color, marker="D", s=50, edgecolors="k",
+                       label="emotion directions" if i == 0 else None)
+        ax_dir.axhline(intact[key], color=color, ls=":", lw=1.2)
+    ax_dir.set_xticks([0, 1], ["purity", "entanglement"]); ax_dir.set_ylim(0, 1); ax_dir.set_xlim(-0.5, 1.5)
+    ax_dir.legend(fontsize=7, loc="upper left")
+    ax_dir.set_title(f"Project out 3 directions at layer {layer}", fontsize=9)
+    return fig
+
+
+def plot_steering(table: Sequence[Mapping[str, Any]], target: str) -> Figure:
+    """Share of steered sentences landing in a ``target``-dominated node, against the dose, one line
+    per layer; dashed: the same dose of a random direction of equal length."""
+    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    layers = sorted({r["layer"] for r in table})
+    for i, layer in enumerate(layers):
+        rows = sorted((r for r in table if r["layer"] == layer), key=lambda r: r["dose"])
+        ax.plot([r["dose"] for r in rows], [r["steered"] for r in rows], "o-", color=f"C{i}",
+                label=f"layer {layer}")
+        ax.plot([r["dose"] for r in rows], [r["random"] for r in rows], "x--", color=f"C{i}", alpha=0.6)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("dose α (vector added = α × centroid difference)")
+    ax.set_ylabel(f"share landing in a {target} node")
+    ax.legend(fontsize=8, title="edit at", title_fontsize=8)
+    ax.set_title("Steering by the difference of two neighbourhoods (dashed: random, same length)", fontsize=9)
+    return fig
+
+
+def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
+                         kmeans: Mapping[str, float] | None = None) -> Figure:
+    """Purity against coverage as the clustering scale varies, one curve per model; each point is
+    labelled with its scale. ``kmeans``: k-means purity per model (all points), drawn at coverage 1."""
+    fig = Figure(figsize=(5.8, 3.8), layout="constrained")
+    ax = fig.subplots()
+    for i, (name, curve) in enumerate(curves.items()):
+        pts = [c for c in curve if c["nodes"]]
+        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], "o-", color=f"C{i}", label=name)
+        for c in pts:
+            ax.annotate(f"{c['scale']:g}", (c["coverage"], c["purity"]), fontsize=7, color=f"C{i}",
+                        xytext=(3, 3), textcoords="offset points")
+        if kmeans and name in kmeans:
+            ax.scatter([1.0], [kmeans[name]], marker="*", s=120, color=f"C{i}", edgecolors="k", lw=0.5)
+    ax.set_xlim(0, 1.05); ax.set_ylim(0.3, 1.02)
+    ax.set_xlabel("coverage (share of sentences in some node)")
+    ax.set_ylabel("node purity (emotion)")
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("Purity against coverage over the clustering scale (★: k-means, k = 24)", fontsize=9)
+    return fig
