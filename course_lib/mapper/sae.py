@@ -1,0 +1,170 @@
+"""A small sparse autoencoder on one layer's token activations (notebook 4.4: SAE features as the
+dimensions of Mapper's space).
+
+The seed note: "cluster by SAE features and not just neuron activations". A sparse autoencoder
+(as in Bricken et al. 2023) rewrites each token's hidden state ``x ∈ ℝᵈ`` as a sparse, non-negative
+combination of ``m > d`` learned directions:
+
+    f(x) = ReLU(W_e (x − b_d) + b_e) ∈ ℝᵐ,     x̂ = W_d f(x) + b_d,
+    loss = ‖x − x̂‖²  +  λ ‖f(x)‖₁     (states scaled to mean length 1),
+
+with every column of ``W_d`` kept at unit length (so λ cannot be dodged by shrinking ``f`` and
+growing ``W_d``). It is trained on every token of the sentence set (≈ 20,000 tokens); a sentence's
+SAE vector is the mean of its tokens' features, the same pooling as its activations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .. import runtime
+from ..cache import cached
+from ..widgets import progress
+from .activations import load_encoder
+from .sentences import SentenceSet, load_sentences
+
+__all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
+           "emotion_features"]
+
+SAE_SETTINGS = {
+    "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
+    "standard": dict(layer=6, features=1536, l1=0.1, steps=3000, batch_size=256, lr=1e-3),
+    "full": dict(layer=6, features=3072, l1=0.1, steps=12000, batch_size=512, lr=1e-3),
+}
+#: Per profile: the seeds notebook 4.4 trains (results are reported over all of them).
+SAE_SEEDS = {"quick": (0,), "standard": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
+_CACHE_VERSION = 2
+
+
+@torch.no_grad()
+def token_states(model: Any, texts: list[str], layer: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """``(states (tokens, dim) float32, sentence index of each token)``: every own token's hidden
+    state at ``layer`` (special tokens and padding left out)."""
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer <= model.n_layers:
+        raise ValueError(f"layer must be an int in 0…{model.n_layers}, got {layer!r}")
+    states, owners = [], []
+    with runtime.cpu_threads() as fit:
+        fit(runtime.MANY_ROWS)
+        for start in range(0, len(texts), batch_size):
+            batch = model._batch(texts[start:start + batch_size])
+            hidden = model.model(**batch["inputs"], output_hidden_states=True).hidden_states[layer]
+            own = batch["own"].bool()
+            states.append(hidden[own].float().cpu().numpy())
+            owners.append((torch.nonzero(own)[:, 0] + start).cpu().numpy())
+    return np.concatenate(states), np.concatenate(owners)
+
+
+class SparseAutoencoder(torch.nn.Module):
+    """``f = ReLU(W_e (x − b_d) + b_e)``, ``x̂ = W_d f + b_d``; unit-norm decoder columns."""
+
+    def __init__(self, dim: int, features: int, generator: torch.Generator | None = None):
+        super().__init__()
+        decoder = torch.randn(dim, features, generator=generator)
+        decoder = decoder / decoder.norm(dim=0, keepdim=True)
+        self.W_d = torch.nn.Parameter(decoder)
+        self.W_e = torch.nn.Parameter(decoder.T.clone())       # tied at initialisation only
+        self.b_e = torch.nn.Parameter(torch.zeros(features))
+        self.b_d = torch.nn.Parameter(torch.zeros(dim))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.relu((x - self.b_d) @ self.W_e.T + self.b_e)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        f = self.encode(x)
+        return f @ self.W_d.T + self.b_d, f
+
+    @torch.no_grad()
+    def normalise_decoder(self) -> None:
+        self.W_d /= self.W_d.norm(dim=0, keepdim=True).clamp_min(1e-8)
+
+
+@dataclass(frozen=True)
+class SAERun:
+    settings: dict
+    loss: np.ndarray               #: (steps,) training loss per batch
+    explained: float               #: fraction of the token states' variance the reconstruction keeps
+    l0: float                      #: mean number of active features per token
+    dead: float                    #: share of features never active on any token
+    sentence_features: np.ndarray  #: (n, features) float32: each sentence's mean token features
+    decoder: np.ndarray            #: (dim, features) float32, unit columns
+
+    def features_per_sentence(self) -> float:
+        """Mean number of features active (> 0) in a sentence's pooled vector."""
+        return float((self.sentence_features > 0).sum(axis=1).mean())
+
+
+def _train(settings: dict, seed: int, sentences: SentenceSet) -> dict:
+    model = load_encoder(precision="float32")
+    texts = list(sentences.text)
+    states, owners = token_states(model, texts, settings["layer"])
+    x = torch.from_numpy(states)
+    scale = float(x.norm(dim=1).mean())        # train on states of mean length 1 (λ is then portable)
+    x = x / scale
+    generator = runtime.seed_everything(seed)
+    sae = SparseAutoencoder(x.shape[1], settings["features"], generator=generator)
+    with torch.no_grad():
+        sae.b_d.copy_(x.mean(dim=0))
+    optimiser = torch.optim.Adam(sae.parameters(), lr=settings["lr"])
+    losses = []
+    with runtime.cpu_threads() as fit:
+        fit(runtime.MANY_ROWS)
+        for _ in progress(range(settings["steps"]), desc="training the sparse autoencoder"):
+            rows = torch.randint(0, len(x), (settings["batch_size"],), generator=generator)
+            batch = x[rows]
+            recon, f = sae(batch)
+            # ‖x − x̂‖² + λ ‖f‖₁, averaged over the batch (states have mean length 1)
+            loss = ((recon - batch) ** 2).sum(dim=1).mean() + settings["l1"] * f.abs().sum(dim=1).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            sae.normalise_decoder()
+            losses.append(loss.item())
+        with torch.no_grad():
+            recon, f = sae(x)
+    residual = ((recon - x) ** 2).sum()
+    total = ((x - x.mean(dim=0)) ** 2).sum()
+    features = f.numpy()
+    pooled = np.zeros((len(texts), features.shape[1]), dtype=np.float32)
+    np.add.at(pooled, owners, features)
+    pooled /= np.bincount(owners, minlength=len(texts))[:, None]
+    return dict(loss=np.array(losses), explained=float(1 - residual / total),
+                l0=float((features > 0).sum(axis=1).mean()), dead=float((features.max(axis=0) <= 0).mean()),
+                sentence_features=pooled, decoder=sae.W_d.detach().numpy().astype(np.float32))
+
+
+def sae_run(seed: int = 0, profile: str | None = None) -> SAERun:
+    """The notebook-4.4 sparse autoencoder for ``profile`` (cached)."""
+    settings = dict(runtime.by_profile(SAE_SETTINGS, profile))
+    config = {"settings": settings, "seed": int(seed), "version": _CACHE_VERSION}
+    payload = cached("mapper-sae", config, lambda: _train(settings, seed, load_sentences()))
+    return SAERun(settings=settings, **payload)
+
+
+def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray,
+                     classes: tuple[str, ...], by: str = "frequency") -> dict[str, tuple[int, float]]:
+    """For each class, the feature that best separates it from the others among the ``fit``
+    sentences, and its selectivity on the ``test`` sentences (chosen without them):
+    ``mean(class) / mean(others)`` (∞ if the others never use it).
+
+    ``by="mean"`` picks the largest gap in mean activation — which favours a feature that fires
+    strongly on a few sentences (one situation's words); ``by="frequency"`` the largest gap in how
+    often it fires, ``P(f > 0 | class) − P(f > 0 | others)`` — a feature used across the class."""
+    if by not in ("mean", "frequency"):
+        raise ValueError(f"by must be 'mean' or 'frequency', got {by!r}")
+    f = np.asarray(features, dtype=float)
+    labels, fit, test = np.asarray(labels), np.asarray(fit, dtype=bool), np.asarray(test, dtype=bool)
+    if (fit & test).any():
+        raise ValueError("fit and test must not share sentences")
+    out = {}
+    for c in classes:
+        g = f if by == "mean" else (f > 0).astype(float)
+        gap = g[fit & (labels == c)].mean(axis=0) - g[fit & (labels != c)].mean(axis=0)
+        best = int(np.argmax(gap))
+        inside = f[test & (labels == c), best].mean()
+        outside = f[test & (labels != c), best].mean()
+        out[c] = (best, float(inside / outside) if outside > 0 else float("inf"))
+    return out
