@@ -116,5 +116,6 @@ def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
     ax.set_xlabel("coverage (share of sentences in some node)")
     ax.set_ylabel("node purity (emotion)")
     ax.legend(fontsize=8, loc="lower left")
-    ax.set_title("Purity against coverage over the clustering scale (★: k-means, k = 24)", fontsize=9)
+    note = " (★: k-means, k = 24)" if kmeans else " (labels: DBSCAN scale)"
+    ax.set_title("Purity against coverage over the clustering scale" + note, fontsize=9)
     return fig
