@@ -18,11 +18,13 @@ from .lenses import pca_lens
 from .measures import dominant_labels, entanglement_matrix, graph_purity
 from .plots import draw_graph
 
-__all__ = ["LABEL_COLORS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
+__all__ = ["LABEL_COLORS", "LABEL_MARKERS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
            "plot_comparison", "pca_plane"]
 
-#: One fixed colour per emotion, the same in every figure of the chapter.
+#: One fixed colour and marker per emotion, the same in every figure of the chapter (shape as well
+#: as hue, so the figures read without colour vision).
 LABEL_COLORS = {"joy": "#f2b701", "anger": "#d62728", "fear": "#7b3fa0", "sadness": "#1f77b4"}
+LABEL_MARKERS = {"joy": "o", "anger": "s", "fear": "^", "sadness": "D"}
 
 
 def pca_plane(points: np.ndarray) -> np.ndarray:
@@ -36,7 +38,7 @@ def plot_layer_sorting(sorting: Any) -> Figure:
     ax = fig.subplots()
     layers = np.arange(len(next(iter(sorting.purity.values()))))
     for i, column in enumerate(sorting.columns):
-        ax.plot(layers, sorting.purity[column], "o-", color=f"C{i}", label=column)
+        ax.plot(layers, sorting.purity[column], marker="osD^v"[i % 5], ls="-", color=f"C{i}", label=column)
         ax.axhline(sorting.shuffled[column], color=f"C{i}", ls=":", lw=1)
     ax.set_xticks(layers, ["embed"] + [str(l) for l in layers[1:]])
     ax.set_xlabel("layer of MiniLM")
@@ -54,14 +56,16 @@ def plot_activation_graph(graph: Any, plane: np.ndarray, labels: np.ndarray, *, 
     coloured by its dominant label; grey dots are the sentences."""
     dominant = dominant_labels(graph, labels)
     node_colors = [colors.get(str(dominant[n][0]), "0.5") for n in graph.nodes]
+    node_markers = [LABEL_MARKERS.get(str(dominant[n][0]), "o") for n in graph.nodes]
     inv = graph_invariants(graph)
     pure = graph_purity(graph, labels)
     fig = Figure(figsize=(6.4, 4.6), layout="constrained")
     ax = fig.subplots()
     ax.scatter(plane[:, 0], plane[:, 1], s=3, color="0.85", zorder=0)
-    draw_graph(ax, graph, plane, node_colors=node_colors)
+    draw_graph(ax, graph, plane, node_colors=node_colors, node_markers=node_markers)
     for label, color in colors.items():
-        ax.scatter([], [], color=color, edgecolors="k", linewidths=0.5, label=label)
+        ax.scatter([], [], color=color, marker=LABEL_MARKERS.get(label, "o"), edgecolors="k",
+                   linewidths=0.5, label=label)
     ax.legend(fontsize=8, loc="best", title="dominant label", title_fontsize=8)
     ax.set_xticks([]); ax.set_yticks([])
     ax.set_xlabel("PCA 1"); ax.set_ylabel("PCA 2")

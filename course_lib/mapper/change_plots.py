@@ -7,6 +7,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+#: A marker per line, so lines differ in shape as well as hue.
+MARKERS = ("o", "s", "^", "D", "v", "P")
+
 __all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
            "plot_purity_coverage"]
 
@@ -37,8 +40,8 @@ def plot_graph_over_training(steps: Sequence[int], rows: Sequence[Mapping[str, f
     fig = Figure(figsize=(8.6, 3.0), layout="constrained")
     ax_rates, ax_parts = fig.subplots(1, 2)
     x = np.maximum(np.asarray(steps, dtype=float), 0.7)
-    for key, color in (("purity", "C0"), ("coverage", "C2"), ("entanglement", "C3")):
-        ax_rates.plot(x, [r[key] for r in rows], "o-", color=color, label=key)
+    for (key, color), marker in zip((("purity", "C0"), ("coverage", "C2"), ("entanglement", "C3")), MARKERS):
+        ax_rates.plot(x, [r[key] for r in rows], marker=marker, ls="-", color=color, label=key)
     ax_rates.set_xscale("log"); ax_rates.set_ylim(0, 1.02); ax_rates.set_xlabel("step")
     ax_rates.legend(fontsize=8); ax_rates.set_title("Layer-6 graph, emotion labels", fontsize=9)
     ax_parts.plot(x, [r["components"] for r in rows], "o-", color="0.3", label="components")
@@ -87,8 +90,8 @@ def plot_steering(table: Sequence[Mapping[str, Any]], target: str) -> Figure:
     layers = sorted({r["layer"] for r in table})
     for i, layer in enumerate(layers):
         rows = sorted((r for r in table if r["layer"] == layer), key=lambda r: r["dose"])
-        ax.plot([r["dose"] for r in rows], [r["steered"] for r in rows], "o-", color=f"C{i}",
-                label=f"layer {layer}")
+        ax.plot([r["dose"] for r in rows], [r["steered"] for r in rows], marker=MARKERS[i % 6], ls="-",
+                color=f"C{i}", label=f"layer {layer}")
         ax.plot([r["dose"] for r in rows], [r["random"] for r in rows], "x--", color=f"C{i}", alpha=0.6)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("dose α (vector added = α × centroid difference)")
@@ -106,7 +109,8 @@ def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
     ax = fig.subplots()
     for i, (name, curve) in enumerate(curves.items()):
         pts = [c for c in curve if c["nodes"]]
-        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], "o-", color=f"C{i}", label=name)
+        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], marker=MARKERS[i % 6], ls="-",
+                color=f"C{i}", label=name)
         for c in pts:
             ax.annotate(f"{c['scale']:g}", (c["coverage"], c["purity"]), fontsize=7, color=f"C{i}",
                         xytext=(3, 3), textcoords="offset points")

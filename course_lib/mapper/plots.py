@@ -27,10 +27,12 @@ def cover_intervals(lens: np.ndarray, n_cubes: int, overlap: float) -> np.ndarra
 
 
 def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.ndarray] = None,
-               cmap: str = "viridis", node_colors: Optional[list] = None) -> None:
+               cmap: str = "viridis", node_colors: Optional[list] = None,
+               node_markers: Optional[list] = None) -> None:
     """Draw ``graph`` on ``ax`` with each node at the mean of its members (first two coordinates),
     sized by its number of members, coloured by the mean of ``color`` over its members — or by
-    ``node_colors`` (one matplotlib colour per node, in the graph's node order)."""
+    ``node_colors`` (one matplotlib colour per node, in the graph's node order); ``node_markers``
+    (one marker per node) gives each category a shape too, so colour is never the only cue."""
     pos = {n: points[d["members"]][:, :2].mean(axis=0) for n, d in graph.nodes(data=True)}
     for a, b in graph.edges:
         ax.plot(*zip(pos[a], pos[b]), color="0.4", lw=1.2, zorder=1)
@@ -39,9 +41,16 @@ def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.nd
     xy = np.array(list(pos.values()))
     sizes = np.array([len(d["members"]) for _, d in graph.nodes(data=True)])
     c = None if color is None else [np.mean(color[d["members"]]) for _, d in graph.nodes(data=True)]
+    area = 12 + 120 * sizes / sizes.max()
+    if node_markers is not None and node_colors is not None:
+        markers = np.asarray(node_markers)
+        for marker in dict.fromkeys(node_markers):
+            rows = np.flatnonzero(markers == marker)
+            ax.scatter(xy[rows, 0], xy[rows, 1], s=area[rows], marker=marker, zorder=2,
+                       edgecolors="k", linewidths=0.5, color=[node_colors[i] for i in rows])
+        return
     style = dict(color=node_colors) if node_colors is not None else dict(c=c, cmap=cmap)
-    ax.scatter(xy[:, 0], xy[:, 1], s=12 + 120 * sizes / sizes.max(), zorder=2, edgecolors="k",
-               linewidths=0.5, **style)
+    ax.scatter(xy[:, 0], xy[:, 1], s=area, zorder=2, edgecolors="k", linewidths=0.5, **style)
 
 
 def plot_mapper_steps(points: np.ndarray, lens: np.ndarray, *, n_cubes: int = 10, overlap: float = 0.3,
