@@ -96,7 +96,7 @@ def plot_steering(table: Sequence[Mapping[str, Any]], target: str) -> Figure:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("dose α (vector added = α × centroid difference)")
     ax.set_ylabel(f"share landing in a {target} node")
-    ax.legend(fontsize=8, title="edit at", title_fontsize=8)
+    ax.legend(fontsize=8, title="edit at", title_fontsize=8, loc="center right")
     ax.set_title("Steering by the difference of two neighbourhoods (dashed: random, same length)", fontsize=9)
     return fig
 
