@@ -4,7 +4,6 @@ full model), the edits (skip, project out, add), and the landing measures, on kn
 import networkx as nx
 import numpy as np
 import pytest
-import torch
 
 from course_lib.mapper import change as C
 from course_lib.mapper import interventions as I

@@ -24,6 +24,7 @@ import torch
 from .. import runtime
 from ..cache import cached
 from ..identity.encoders import encoder_source, load_text_encoder
+from .lenses import unit_rows
 from .sentences import SentenceSet, load_sentences
 
 __all__ = ["SentenceActivations", "sentence_activations", "embed_sentences", "load_encoder",
@@ -90,9 +91,7 @@ class SentenceActivations:
                 or not 0 <= index <= self.n_layers:
             raise ValueError(f"index must be a layer in 0…{self.n_layers}, got {index!r}")
         x = self.layers[:, int(index)].astype(np.float64)
-        if unit:
-            x = x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
-        return x
+        return unit_rows(x) if unit else x
 
 
 def _fingerprint(sentences: SentenceSet) -> str:

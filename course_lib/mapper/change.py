@@ -15,31 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from .graph import default_clusterer, graph_invariants, mapper_graph
+from .graph import graph_invariants
 from .lenses import pca_lens
-from .measures import bridges_vs_boundaries, entanglement, graph_purity, node_members
-from .study import GRAPH_SETTINGS
+from .lenses import unit_rows as unit
+from .measures import _dominant, bridges_vs_boundaries, entanglement, graph_purity, node_members
+from .study import recipe_graph
 
-__all__ = ["unit", "last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
+__all__ = ["last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
            "neighbour_labels", "CHANGE_SETTINGS", "ablation_study", "steering_study", "largest_node",
            "CURVE_SCALES", "purity_coverage_curve", "purity_at_coverage"]
-
-
-def unit(points: Any) -> np.ndarray:
-    """Rows scaled to length 1 (the cosine geometry every chapter-4 graph is built in)."""
-    x = np.asarray(points, dtype=float)
-    if x.ndim != 2:
-        raise ValueError(f"points must be 2-D (n_points, dim), got shape {x.shape}")
-    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
 
 
 def last_layer_graph(points: Any):
     """``(unit points, graph)``: notebook 4.2's recipe (lens PCA 1, :data:`~.study.GRAPH_SETTINGS`)."""
     x = unit(points)
-    graph = mapper_graph(x, pca_lens(x), n_cubes=GRAPH_SETTINGS["n_cubes"],
-                         overlap=GRAPH_SETTINGS["overlap"],
-                         clusterer=default_clusterer(x, GRAPH_SETTINGS["scale"]))
-    return x, graph
+    return x, recipe_graph(x, pca_lens(x))
 
 
 def graph_summary(points: np.ndarray, graph: Any, labels: np.ndarray,
@@ -88,11 +78,7 @@ def neighbour_labels(points: Any, reference: np.ndarray, labels: np.ndarray, k: 
     if exclude is not None:
         sims[np.arange(len(x)), np.asarray(exclude)] = -np.inf
     nearest = np.argsort(-sims, axis=1, kind="stable")[:, :k]
-    out = []
-    for row in nearest:
-        kinds, counts = np.unique(labels[row], return_counts=True)
-        out.append(kinds[np.argmax(counts)])
-    return np.array(out)
+    return np.array([_dominant(labels[row])[0] for row in nearest])
 
 
 # --- ablation and steering studies (notebook 4.3) ---------------------------------------------------
@@ -200,8 +186,7 @@ def purity_coverage_curve(points: Any, labels: np.ndarray,
     lens = pca_lens(x)
     out = []
     for scale in scales:
-        graph = mapper_graph(x, lens, n_cubes=GRAPH_SETTINGS["n_cubes"], overlap=GRAPH_SETTINGS["overlap"],
-                             clusterer=default_clusterer(x, scale))
+        graph = recipe_graph(x, lens, scale=scale)
         pure = graph_purity(graph, labels)
         out.append(dict(scale=float(scale), coverage=pure.coverage,
                         purity=pure.purity if pure.nodes else float("nan"), nodes=pure.nodes))

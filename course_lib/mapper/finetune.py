@@ -14,7 +14,6 @@ and a checkpoint's re-embedding of all 1,224 sentences, then run only the top bl
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,8 @@ from .. import runtime
 from ..cache import cached
 from ..identity.encoders import TextEncoder, encoder_source, load_text_encoder
 from ..widgets import progress
+from .interventions import encoder_blocks
+from .lenses import unit_rows
 from .sentences import EMOTIONS, EVENTS, SentenceSet, load_sentences
 
 __all__ = ["FINETUNE_SETTINGS", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
@@ -69,9 +70,7 @@ class TopLayers:
     are recorded once with the frozen bottom of the model."""
 
     def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32):
-        blocks = getattr(getattr(encoder.model, "encoder", None), "layer", None)
-        if blocks is None:
-            raise TypeError("fine-tuning the top layers needs a BERT-family model (model.encoder.layer)")
+        blocks = encoder_blocks(encoder)
         if isinstance(top_layers, bool) or not isinstance(top_layers, int) \
                 or not 1 <= top_layers <= len(blocks):
             raise ValueError(f"top_layers must be an int in 1…{len(blocks)}, got {top_layers!r}")
@@ -141,12 +140,12 @@ class FineTuneRun:
             raise ValueError(f"step must be one of the checkpoints {self.checkpoint_steps.tolist()}, "
                              f"got {step!r}")
         x = self.last_layer[where[0]].astype(np.float64)
-        return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12) if unit else x
+        return unit_rows(x) if unit else x
 
 
 def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> dict:
     model = load_text_encoder(encoder, device="cpu")
-    model.model = copy.deepcopy(model.model).float().eval()   # eval: no dropout, deterministic
+    model.model = model.model.float().eval()   # a fresh load; eval: no dropout, deterministic
     texts = list(sentences.text)
     train, held_out = situation_split(sentences)
     y = torch.tensor([EMOTIONS.index(e) for e in sentences.emotion])

@@ -26,14 +26,15 @@ import numpy as np
 __all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer"]
 
 
-def _as_points(points: Any) -> np.ndarray:
+def _as_points(points: Any, argument: str = "points") -> np.ndarray:
+    """A finite, non-empty ``(n_points, n_features)`` float array, or a clear error naming ``argument``."""
     x = points.detach().cpu().numpy() if hasattr(points, "detach") else np.asarray(points, dtype=float)
     if x.ndim != 2:
-        raise ValueError(f"points must be a 2-D array (n_points, n_features), got shape {x.shape}")
+        raise ValueError(f"{argument} must be a 2-D array (n_points, n_features), got shape {x.shape}")
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"points must not be empty, got shape {x.shape}")
+        raise ValueError(f"{argument} must not be empty, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
-        raise ValueError("points contain NaN or inf")
+        raise ValueError(f"{argument} contain NaN or inf")
     return x.astype(float)
 
 

@@ -26,7 +26,7 @@ from ..identity.encoders import TextEncoder
 from .activations import timed_embed
 
 __all__ = ["Edit", "skip_block", "remove_directions", "add_vector", "edited_activations",
-           "orthonormal"]
+           "orthonormal", "encoder_blocks"]
 
 #: An edit maps (block output, block input) → new block output, each (batch, tokens, dim).
 Edit = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -57,7 +57,7 @@ def remove_directions(directions: np.ndarray) -> Edit:
     return edit
 
 
-def add_vector(vector: np.ndarray, rows: np.ndarray | None = None) -> Edit:
+def add_vector(vector: np.ndarray) -> Edit:
     """Add ``vector`` (dim,) to every token's hidden state."""
     v = torch.from_numpy(np.asarray(vector, dtype=np.float32))
     if v.ndim != 1 or not torch.isfinite(v).all():
@@ -65,16 +65,17 @@ def add_vector(vector: np.ndarray, rows: np.ndarray | None = None) -> Edit:
     return lambda output, block_input: output + v.to(output.device, output.dtype)
 
 
-def _blocks(model: TextEncoder) -> Sequence[torch.nn.Module]:
+def encoder_blocks(model: TextEncoder) -> Sequence[torch.nn.Module]:
+    """The transformer blocks of a BERT-family model (``model.encoder.layer``), or a clear error."""
     blocks = getattr(getattr(model.model, "encoder", None), "layer", None)
     if blocks is None:
-        raise TypeError("edits need a BERT-family model (model.encoder.layer)")
+        raise TypeError("edits and top-layer fine-tuning need a BERT-family model (model.encoder.layer)")
     return blocks
 
 
 @contextlib.contextmanager
 def _hooks(model: TextEncoder, edits: Mapping[int, Edit]) -> Iterator[None]:
-    blocks = _blocks(model)
+    blocks = encoder_blocks(model)
     handles = []
     for layer, edit in edits.items():
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) \

@@ -16,18 +16,19 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["l2_norm_lens", "pca_lens", "concept_direction", "concept_lens", "knn_distance_lens",
+__all__ = ["unit_rows", "l2_norm_lens", "pca_lens", "concept_direction", "concept_lens", "knn_distance_lens",
            "stack_lenses", "LENSES"]
 
 
-def _points(points: Any, argument: str = "points") -> np.ndarray:
+from .graph import _as_points as _points
+
+
+def unit_rows(points: Any) -> np.ndarray:
+    """Rows scaled to length 1: the cosine geometry every chapter-4 graph of activations is built in."""
     x = np.asarray(points, dtype=float)
-    if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"{argument} must be a non-empty 2-D array (n_points, n_features), "
-                         f"got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{argument} contain NaN or inf")
-    return x
+    if x.ndim != 2:
+        raise ValueError(f"points must be 2-D (n_points, dim), got shape {x.shape}")
+    return x / np.linalg.norm(x, axis=1, keepdims=True).clip(min=1e-12)
 
 
 def l2_norm_lens(points: Any) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["node_members", "dominant_labels", "partition_purity", "Purity", "graph_purity",
+__all__ = ["node_members", "covered_points", "dominant_labels", "partition_purity", "Purity", "graph_purity",
            "entanglement_matrix", "entanglement", "BridgeComparison", "bridges_vs_boundaries"]
 
 
@@ -50,6 +50,12 @@ def node_members(graph: Any) -> dict[str, np.ndarray]:
             raise ValueError(f"node {node!r} has no 'members' attribute (use mapper_graph)")
         out[node] = np.asarray(data["members"], dtype=int)
     return out
+
+
+def covered_points(graph: Any) -> np.ndarray:
+    """Sorted indices of the points that are in at least one node."""
+    members = list(node_members(graph).values())
+    return np.unique(np.concatenate(members)).astype(int) if members else np.zeros(0, dtype=int)
 
 
 def _dominant(values: np.ndarray) -> tuple[Any, int]:
@@ -101,9 +107,8 @@ def graph_purity(graph: Any, labels: Any) -> Purity:
     _check_members(members, len(labels))
     if not members:
         return Purity(purity=float("nan"), coverage=0.0, nodes=0)
-    covered = np.unique(np.concatenate(list(members.values())))
     return Purity(purity=partition_purity(list(members.values()), labels),
-                  coverage=len(covered) / len(labels), nodes=len(members))
+                  coverage=len(covered_points(graph)) / len(labels), nodes=len(members))
 
 
 def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None) -> np.ndarray:

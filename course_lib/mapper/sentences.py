@@ -218,10 +218,9 @@ class SentenceSet:
         return len(self.text)
 
     def labels(self, column: str) -> np.ndarray:
-        """One label column by name (``emotion``, ``topic``, ``kind`` or ``template``)."""
-        if column not in ("emotion", "topic", "kind", "template", "second_emotion"):
-            raise ValueError(f"column must be one of emotion, topic, kind, template, second_emotion; "
-                             f"got {column!r}")
+        """One label column by name (``emotion``, ``topic``, ``kind``, ``second_emotion``, ``template``)."""
+        if column not in COLUMNS[2:]:
+            raise ValueError(f"column must be one of {', '.join(COLUMNS[2:])}; got {column!r}")
         return getattr(self, column)
 
     def rows(self) -> list[dict[str, str]]:

@@ -19,11 +19,11 @@ from .. import runtime
 from .activations import SentenceActivations
 from .graph import default_clusterer, graph_invariants, mapper_graph
 from .lenses import LENSES, l2_norm_lens
-from .measures import (bridges_vs_boundaries, entanglement, graph_purity, node_members,
+from .measures import (bridges_vs_boundaries, covered_points, entanglement, graph_purity,
                        partition_purity)
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "layer_sorting", "LayerSorting",
-           "layer_lens", "activation_graph", "comparison_table", "kmeans_groups"]
+           "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
 GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
@@ -81,14 +81,21 @@ def layer_lens(acts: SentenceActivations, layer: int, lens: str) -> np.ndarray:
     return LENSES[lens](acts.layer(layer))
 
 
+def recipe_graph(points: np.ndarray, lens: Any, *, n_cubes: int = GRAPH_SETTINGS["n_cubes"],
+                 overlap: float = GRAPH_SETTINGS["overlap"], scale: float = GRAPH_SETTINGS["scale"]):
+    """The chapter's Mapper recipe on (unit-length) ``points``: ``lens`` covered by ``n_cubes``
+    intervals with ``overlap``, DBSCAN at ``scale`` × :func:`~.graph.default_clusterer`'s eps."""
+    return mapper_graph(points, lens, n_cubes=n_cubes, overlap=overlap,
+                        clusterer=default_clusterer(points, scale))
+
+
 def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1", *,
                      n_cubes: int = GRAPH_SETTINGS["n_cubes"],
                      overlap: float = GRAPH_SETTINGS["overlap"],
                      scale: float = GRAPH_SETTINGS["scale"]):
     """The Mapper graph of layer ``layer`` (unit-length points) through ``lens``."""
-    points = acts.layer(layer)
-    return mapper_graph(points, layer_lens(acts, layer, lens), n_cubes=n_cubes, overlap=overlap,
-                        clusterer=default_clusterer(points, scale))
+    return recipe_graph(acts.layer(layer), layer_lens(acts, layer, lens), n_cubes=n_cubes,
+                        overlap=overlap, scale=scale)
 
 
 def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarray = "PCA 1",
@@ -108,13 +115,12 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     rows = []
     for n_cubes, overlap, scale in product(settings["n_cubes"], settings["overlaps"],
                                            settings["scales"]):
-        graph = mapper_graph(points, lens_values, n_cubes=n_cubes, overlap=overlap,
-                             clusterer=default_clusterer(points, scale))
+        graph = recipe_graph(points, lens_values, n_cubes=n_cubes, overlap=overlap, scale=scale)
         inv = graph_invariants(graph)
         if inv.nodes < 2:
             continue
         pure = graph_purity(graph, labels)
-        covered = np.unique(np.concatenate(list(node_members(graph).values())))
+        covered = covered_points(graph)
         k = min(inv.nodes, len(covered))
         km = kmeans_groups(points[covered], k)
         bridge = bridges_vs_boundaries(points, graph, labels, secondary)
