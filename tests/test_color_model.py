@@ -64,6 +64,27 @@ def test_model_validation():
     assert sum(p.numel() for p in model.parameters()) == 3 * 16 + 16 + 16 * 2 + 2 + 2 * 16 + 16 + 16 * 3 + 3
 
 
+def test_model_at_rebuilds_every_snapshot():
+    run = train_bottleneck(seed=1, epochs=30, n_snapshots=4, progress=False)
+    assert len(run.states) == len(run.snapshot_epochs) and list(run.snapshot_steps) == list(run.snapshot_epochs)
+    probe = torch.as_tensor(probe_wheel().rgb, dtype=torch.float32)
+    for k, epoch in enumerate(run.snapshot_epochs):
+        with torch.no_grad():
+            _, z = run.model_at(int(epoch))(probe)
+        np.testing.assert_allclose(z.numpy(), run.probe_latents[k], atol=1e-6)
+    final = run.model_at(int(run.snapshot_epochs[-1]))
+    for name, value in run.model().state_dict().items():
+        assert torch.equal(final.state_dict()[name], value)
+    assert not torch.equal(run.model_at(0).encoder[0].weight, final.encoder[0].weight)
+    with pytest.raises(ValueError, match="snapshot"):
+        run.model_at(7)
+    with pytest.raises(TypeError, match="step"):
+        run.model_at(1.5)
+    old = TrainingRun(**{**run.__dict__, "states": None})  # a run recorded before states were kept
+    with pytest.raises(ValueError, match="without per-snapshot states"):
+        old.model_at(0)
+
+
 def test_snapshot_schedule():
     np.testing.assert_array_equal(snapshot_schedule(500, 51), np.arange(0, 501, 10))
     s = snapshot_schedule(10, 50)

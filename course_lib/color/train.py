@@ -80,6 +80,10 @@ class TrainingRun:
     #: on the unit circle when normalised, else on the circle through the trained latents
     #: (their mean distance around their mean).
     strip: np.ndarray | None = None
+    #: ``states[k]``: the model's state_dict after ``snapshot_epochs[k]`` updates (what
+    #: :meth:`model_at` rebuilds; Chapter 5 measures the learning coefficient there). ``None`` in
+    #: runs recorded before states were kept.
+    states: list[dict[str, torch.Tensor]] | None = None
 
     def report(self, index: int = -1) -> dict[str, Any]:
         """:func:`~course_lib.color.metrics.wheel_report` at snapshot ``index``, plus the
@@ -96,6 +100,9 @@ class TrainingRun:
 
     def model(self) -> ColorAutoencoder:
         """Rebuild the trained :class:`ColorAutoencoder` (CPU, eval mode)."""
+        return self._rebuild(self.state_dict)
+
+    def _rebuild(self, state: dict[str, torch.Tensor]) -> ColorAutoencoder:
         cfg = self.config
         model = ColorAutoencoder(
             latent_dim=cfg["latent_dim"],
@@ -103,8 +110,26 @@ class TrainingRun:
             normalize=cfg["normalize"],
             activation=cfg.get("activation", "relu"),
         )
-        model.load_state_dict(self.state_dict)
+        model.load_state_dict(state)
         return model.eval()
+
+    @property
+    def snapshot_steps(self) -> np.ndarray:
+        """The snapshot epochs (full-batch: one update per epoch), the name other chapters' runs use."""
+        return self.snapshot_epochs
+
+    def model_at(self, step: int) -> ColorAutoencoder:
+        """The model after ``step`` updates (one of :attr:`snapshot_epochs`), on the CPU in eval mode."""
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            raise TypeError(f"step must be an int (a snapshot epoch), got {type(step).__name__}")
+        hits = np.flatnonzero(self.snapshot_epochs == int(step))
+        if not len(hits):
+            raise ValueError(f"step {step} is not a snapshot epoch; snapshots are "
+                             f"{', '.join(map(str, self.snapshot_epochs[:4]))}, … {int(self.snapshot_epochs[-1])}")
+        if self.states is None:
+            raise ValueError("this run was recorded without per-snapshot states; retrain it "
+                             "(cached_bottleneck records them)")
+        return self._rebuild(self.states[int(hits[0])])
 
     def hue_order(self, index: int = -1) -> float:
         """:func:`hue_order_score` of the probe wheel at snapshot ``index``."""
@@ -191,7 +216,7 @@ def _train_one(
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
 
     losses = np.empty(epochs)
-    latents, probe_mse, recons, strips = [], [], [], []
+    latents, probe_mse, recons, strips, states = [], [], [], [], []
     seen = torch.as_tensor(~probe.held_out)
     take = set(schedule.tolist())
     bar = progress_bar(total=epochs, desc=f"training (normalize={config['normalize']}, seed={seed})",
@@ -204,6 +229,7 @@ def _train_one(
             probe_mse.append(float(_mse(recon, probe_x)))
             recons.append(recon.numpy().copy())
             strips.append(_strip(model, z[seen]).numpy())
+            states.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         if epoch == epochs:
             break
         recon, _ = model(x)
@@ -228,6 +254,7 @@ def _train_one(
         probe_hue=probe.hue.copy(),
         probe_recon=np.stack(recons).astype(np.float32),
         strip=np.stack(strips).astype(np.float32),
+        states=states,
     )
 
 
@@ -257,7 +284,7 @@ def cached_bottleneck(
     _check_common(normalize, epochs, lr, latent_dim, hidden)
     # "records": what a run stores; entries cached before strips and reconstructions were recorded
     # have no such key, so they are recomputed rather than loaded without them
-    config = dict(kwargs, data="bottleneck_dataset()", records="latents+recon+strip")
+    config = dict(kwargs, data="bottleneck_dataset()", records="latents+recon+strip+states")
     return cache.cached("color-bottleneck", config,
                         lambda: train_bottleneck(**kwargs, progress=progress))
 
