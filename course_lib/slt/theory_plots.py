@@ -79,7 +79,7 @@ def plot_finite_nbeta_target(ks: Sequence[Sequence[int]], nbetas: np.ndarray, *,
     For a singularity of multiplicity m > 1 the curve λ − (m − 1)/log(nβ) is drawn too (dash-dot,
     for nβ ≥ 10³): the slow approach that no finite nβ escapes.
     """
-    fig, ax = plt.subplots(figsize=(8.5, 4.8), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(11, 4.8), constrained_layout=True)
     for i, k in enumerate(ks):
         lam, m = normal_crossing_lambda(k)
         target = [normal_crossing_expectation(k, nb, gamma) for nb in nbetas]
@@ -94,6 +94,6 @@ def plot_finite_nbeta_target(ks: Sequence[Sequence[int]], nbetas: np.ndarray, *,
            ylabel="nβ E[K]: the estimator's target",
            title=f"What an LLC estimator aims at, at finite nβ (γ = {gamma:g}); dotted: λ")
     ax.set_ylim(0, None)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(True, alpha=0.3)
     return fig
