@@ -27,7 +27,8 @@ import numpy as np
 
 from .theory import _as_int, _check_h, _check_k
 
-__all__ = ["sublevel_volume", "sublevel_volume_mc", "volume_exponent_fit", "ExponentFit"]
+__all__ = ["sublevel_volume", "sublevel_volume_mc", "volume_exponent_fit", "ExponentFit",
+           "leading_volume"]
 
 
 def _check_eps(eps: object) -> np.ndarray:
