@@ -1,0 +1,414 @@
+"""The local learning coefficient, estimated by localised SGLD with all chains at once.
+
+Lau et al. (2023) estimate the learning coefficient λ of a trained parameter w* by sampling the
+*localised tempered posterior*
+
+    p(w) ∝ exp(−nβ L_n(w) − (γ/2)‖w − w*‖²)
+
+with stochastic-gradient Langevin dynamics (SGLD), one step of which is
+
+    w ← w − (ε/2) [nβ ∇L_B(w) + γ (w − w*)] + N(0, ε I),
+
+and reporting  λ̂ = nβ (E_p[L_n(w)] − L_n(w*)).  Here L_n is the mean loss over all n samples,
+L_B the mean over a minibatch B, and the expectation is the average of the minibatch loss over
+the draws *after* burn-in.  The defaults follow the paper: nβ = n / log n.
+
+Engineering (why this is fast): the parameters of every chain are one flat tensor ``W`` of shape
+(chains, P).  ``torch.func.functional_call`` evaluates the model at any flat parameter vector, and
+``torch.func.grad_and_value`` under ``torch.vmap`` gives every chain's loss and gradient in one
+batched call.  The update is four fused in-place tensor operations on ``W``; the
+loss trace stays on the device until the end; finiteness is checked every ``check_every`` steps,
+not every step.  Many chains cost little more than one as long as the device is not saturated.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+LossFn = Callable[[nn.Module, tuple], torch.Tensor]
+
+
+class ChainDivergedError(FloatingPointError):
+    """An SGLD chain produced a NaN or infinite loss or parameter: the step size is too large."""
+
+
+@dataclass(frozen=True)
+class LLCResult:
+    """What :func:`estimate_llc` measured.
+
+    ``per_chain[c] = nbeta * (loss_trace[c].mean() − init_loss)``; ``mean`` and ``std`` are over
+    chains (``std`` with ddof = 1; 0 for one chain).  ``loss_trace[c, t]`` is the minibatch loss of
+    chain c at draw t (after burn-in); ``burnin_trace`` the same for the burn-in steps, which are
+    never averaged in.  ``init_loss`` is the full-data loss at w*.
+    """
+
+    mean: float
+    std: float
+    per_chain: np.ndarray
+    loss_trace: np.ndarray
+    burnin_trace: np.ndarray
+    init_loss: float
+    epsilon: float
+    nbeta: float
+    gamma: float
+    n: int
+    batch_size: int
+    seed: int
+    seconds: float
+    num_params: int
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_chains(self) -> int:
+        return int(self.per_chain.shape[0])
+
+    @property
+    def num_draws(self) -> int:
+        return int(self.loss_trace.shape[1])
+
+    @property
+    def num_burnin(self) -> int:
+        return int(self.burnin_trace.shape[1])
+
+    @property
+    def sem(self) -> float:
+        """Standard error of ``mean`` over chains: std / √chains."""
+        return self.std / math.sqrt(self.num_chains)
+
+    @property
+    def steps_per_second(self) -> float:
+        """SGLD steps per second, all chains counted (chains × (burn-in + draws) / seconds)."""
+        steps = self.num_chains * (self.num_draws + self.num_burnin)
+        return steps / self.seconds if self.seconds > 0 else float("inf")
+
+    def llc_trace(self) -> np.ndarray:
+        """(chains, draws): nβ (running mean of the loss − L_n(w*)) — how each estimate settles."""
+        running = np.cumsum(self.loss_trace, axis=1) / np.arange(1, self.num_draws + 1)
+        return self.nbeta * (running - self.init_loss)
+
+    def __str__(self) -> str:
+        return (f"λ̂ = {self.mean:.3f} ± {self.std:.3f} (std over {self.num_chains} chains; "
+                f"ε = {self.epsilon:g}, nβ = {self.nbeta:.4g}, γ = {self.gamma:g}, "
+                f"{self.num_burnin} burn-in + {self.num_draws} draws, batch {self.batch_size} "
+                f"of n = {self.n}; {self.steps_per_second:,.0f} steps/s)")
+
+
+# ----------------------------------------------------------------------------------- validation
+
+def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
+    return int(value)
+
+
+def _positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "≥ 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
+    return value
+
+
+def check_data(data: Any) -> tuple[torch.Tensor, ...]:
+    """``data`` as a non-empty tuple of tensors that share their first dimension."""
+    if isinstance(data, torch.Tensor):
+        data = (data,)
+    if not isinstance(data, (tuple, list)) or not data:
+        raise TypeError("data must be a non-empty tuple of tensors sharing dim 0, "
+                        f"got {type(data).__name__}")
+    if not all(isinstance(t, torch.Tensor) for t in data):
+        kinds = [type(t).__name__ for t in data]
+        raise TypeError(f"data must hold only tensors, got {kinds}")
+    if any(t.dim() == 0 for t in data):
+        raise ValueError("data tensors need a sample dimension (dim 0); got a 0-d tensor")
+    sizes = {int(t.shape[0]) for t in data}
+    if len(sizes) != 1:
+        raise ValueError(f"data tensors must share dim 0 (the samples), got sizes {sorted(sizes)}")
+    if sizes == {0}:
+        raise ValueError("data is empty: it has 0 samples")
+    return tuple(data)
+
+
+def default_nbeta(n: int) -> float:
+    """The inverse temperature of Watanabe's WBIC and of Lau et al.: nβ = n / log n."""
+    n = _positive_int(n, "n", 2)
+    return n / math.log(n)
+
+
+def _selected_names(model: nn.Module, params: Optional[Iterable[str]]) -> list[str]:
+    names = [name for name, p in model.named_parameters()]
+    if not names:
+        raise ValueError("model has no parameters to sample")
+    if params is None:
+        return names
+    if isinstance(params, str):
+        params = [params]
+    chosen = list(params)
+    unknown = [p for p in chosen if p not in names]
+    if unknown:
+        raise ValueError(f"params names {unknown} that are not parameters of the model; "
+                         f"its parameters are {names}")
+    if not chosen:
+        raise ValueError("params is empty: name at least one parameter to sample")
+    return [name for name in names if name in set(chosen)]
+
+
+# ------------------------------------------------------------------------------ the functional
+
+class _LossOf(nn.Module):
+    """``forward(*batch) = loss_fn(model, batch)``: puts a loss function in ``functional_call``'s
+    reach, so the model's parameters (prefixed ``model.``) can be swapped for any tensor."""
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn) -> None:
+        super().__init__()
+        self.model = model
+        self.loss_fn = loss_fn
+
+    def forward(self, *batch: torch.Tensor) -> torch.Tensor:
+        return self.loss_fn(self.model, tuple(batch))
+
+
+class FlatLoss:
+    """The loss as a function of a flat parameter vector of the selected parameters.
+
+    ``w_star`` (P,) holds the selected parameters at w*; the rest, and the buffers, stay fixed.
+    ``__call__(flat, batch)`` is vmap-able over ``flat`` and over the batch.
+    """
+
+    def __init__(self, model: nn.Module, loss_fn: LossFn, names: Sequence[str]) -> None:
+        self.module = _LossOf(model, loss_fn)
+        named = dict(model.named_parameters())
+        self.names = list(names)
+        self.shapes = [named[n].shape for n in self.names]
+        self.numels = [named[n].numel() for n in self.names]
+        self.w_star = torch.cat([named[n].detach().reshape(-1) for n in self.names]).clone()
+        self.fixed = {f"model.{n}": p.detach() for n, p in named.items() if n not in set(names)}
+        self.fixed.update({f"model.{n}": b for n, b in model.named_buffers()})
+
+    def unflatten(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        pieces = torch.split(flat, self.numels)
+        params = {f"model.{n}": piece.view(shape)
+                  for n, piece, shape in zip(self.names, pieces, self.shapes)}
+        params.update(self.fixed)
+        return params
+
+    def __call__(self, flat: torch.Tensor, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        return torch.func.functional_call(self.module, self.unflatten(flat), batch)
+
+
+def full_data_loss(loss: FlatLoss, flat: torch.Tensor, data: tuple[torch.Tensor, ...],
+                   batch_size: Optional[int] = None) -> float:
+    """L_n at ``flat``: the mean loss over every sample (chunked, size-weighted, if batched)."""
+    n = int(data[0].shape[0])
+    chunk = n if batch_size is None else max(int(batch_size), 1024)
+    total = 0.0
+    with torch.no_grad():
+        for start in range(0, n, chunk):
+            part = tuple(t[start:start + chunk] for t in data)
+            value = loss(flat, part)
+            if value.dim() != 0:
+                raise ValueError(f"loss_fn must return a scalar mean loss, got shape "
+                                 f"{tuple(value.shape)}")
+            total += float(value) * int(part[0].shape[0])
+    return total / n
+
+
+# ----------------------------------------------------------------------------------- sampling
+
+class _Batches:
+    """Per-chain minibatches without replacement: each chain walks its own random permutation of
+    the data, drawing a fresh one when it runs out (``drop_last`` semantics)."""
+
+    def __init__(self, n: int, batch_size: int, chains: int, generator: torch.Generator,
+                 device: torch.device) -> None:
+        self.n, self.batch_size, self.chains = n, batch_size, chains
+        self.generator, self.device = generator, device
+        self.per_epoch = n // batch_size
+        self.position = self.per_epoch  # forces a permutation on first use
+
+    def next(self) -> torch.Tensor:
+        """(chains, batch_size) sample indices."""
+        if self.position == self.per_epoch:
+            keys = torch.rand(self.chains, self.n, generator=self.generator, device=self.device)
+            self.order = torch.argsort(keys, dim=1)
+            self.position = 0
+        start = self.position * self.batch_size
+        self.position += 1
+        return self.order[:, start:start + self.batch_size]
+
+
+def _advice(epsilon: float, gamma: float) -> str:
+    return (f"the SGLD step is too large for this model at epsilon={epsilon:g}: try "
+            f"epsilon={epsilon / 3:.3g} or smaller (or a larger gamma than {gamma:g} to hold "
+            "the chains near w*), and use course_lib.slt.calibrate_epsilon to find a stable range")
+
+
+def _check_finite(trace: torch.Tensor, upto: int, W: torch.Tensor, epsilon: float, gamma: float,
+                  num_burnin: int) -> None:
+    bad_loss = ~torch.isfinite(trace[:, :upto])
+    bad_params = ~torch.isfinite(W).all(dim=1)
+    if not (bad_loss.any() or bad_params.any()):
+        return
+    chains = sorted(set(torch.nonzero(bad_loss.any(dim=1)).flatten().tolist())
+                    | set(torch.nonzero(bad_params).flatten().tolist()))
+    first = int(torch.nonzero(bad_loss.any(dim=0)).min()) if bad_loss.any() else upto
+    where = "burn-in" if first < num_burnin else "draws"
+    raise ChainDivergedError(
+        f"chain(s) {chains} of {trace.shape[0]} diverged (non-finite loss or parameters) by "
+        f"step {first} ({where}; {num_burnin} burn-in steps): {_advice(epsilon, gamma)}")
+
+
+def estimate_llc(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: Sequence[torch.Tensor],
+    *,
+    epsilon: float,
+    nbeta: Optional[float] = None,
+    gamma: float = 1.0,
+    num_chains: int = 4,
+    num_draws: int = 1000,
+    num_burnin: int = 200,
+    batch_size: Optional[int] = None,
+    seed: int = 0,
+    params: Optional[Iterable[str]] = None,
+    vectorize: bool = True,
+    check_every: int = 100,
+    progress: bool = False,
+) -> LLCResult:
+    """Estimate the local learning coefficient of ``model``'s current parameters w*.
+
+    ``data`` is a tuple of tensors sharing dim 0 (n samples); ``loss_fn(model, batch)`` returns the
+    scalar mean loss of a batch tuple.  ``epsilon`` is the SGLD step size, ``nbeta`` the inverse
+    temperature (None: n / log n), ``gamma`` the localisation strength.  ``batch_size=None`` uses
+    the full data every step.  ``params`` (parameter names) samples only those parameters and holds
+    the rest at w*: the weight-refined LLC of that group.  ``vectorize=False`` runs the same chains
+    (same noise, same batches) one at a time — slower, for models vmap cannot batch, and as a check.
+
+    Runs on the model's device.  Raises :class:`ChainDivergedError` (with advice on ε) if any
+    chain's loss or parameters become NaN/Inf.  The model itself is not modified.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError("loss_fn must be callable as loss_fn(model, batch_tuple) -> scalar loss")
+    data = check_data(data)
+    epsilon = _positive_float(epsilon, "epsilon")
+    gamma = _positive_float(gamma, "gamma", allow_zero=True)
+    num_chains = _positive_int(num_chains, "num_chains")
+    num_draws = _positive_int(num_draws, "num_draws")
+    num_burnin = _positive_int(num_burnin, "num_burnin", 0)
+    check_every = _positive_int(check_every, "check_every")
+    seed = _positive_int(seed, "seed", 0)
+    n = int(data[0].shape[0])
+    if batch_size is not None:
+        batch_size = _positive_int(batch_size, "batch_size")
+        if batch_size > n:
+            raise ValueError(f"batch_size must be ≤ the number of samples n = {n}, got {batch_size}")
+    if nbeta is None:
+        if n < 2:
+            raise ValueError("nbeta=None needs n ≥ 2 samples (nβ = n / log n); pass nbeta")
+        nbeta = default_nbeta(n)
+    nbeta = _positive_float(nbeta, "nbeta")
+
+    names = _selected_names(model, params)
+    first = next(model.parameters())
+    device, dtype = first.device, first.dtype
+    data = tuple(t.to(device) for t in data)
+    was_training = model.training
+    model.eval()  # no dropout noise inside the chains' losses
+    try:
+        loss = FlatLoss(model, loss_fn, names)
+        init_loss = full_data_loss(loss, loss.w_star, data, batch_size)
+        if not math.isfinite(init_loss):
+            raise ValueError(f"loss_fn is not finite at w* (L_n(w*) = {init_loss}): the model or "
+                             "data is broken before sampling starts")
+        start = time.perf_counter()
+        trace = _run_chains(loss, data, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
+                            chains=num_chains, steps=num_burnin + num_draws,
+                            num_burnin=num_burnin, batch_size=batch_size, seed=seed,
+                            device=device, dtype=dtype, vectorize=vectorize,
+                            check_every=check_every, progress=progress)
+        seconds = time.perf_counter() - start
+    finally:
+        model.train(was_training)
+
+    burnin, draws = trace[:, :num_burnin], trace[:, num_burnin:]
+    per_chain = nbeta * (draws.mean(axis=1) - init_loss)
+    std = float(per_chain.std(ddof=1)) if num_chains > 1 else 0.0
+    return LLCResult(
+        mean=float(per_chain.mean()), std=std, per_chain=per_chain, loss_trace=draws,
+        burnin_trace=burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
+        n=n, batch_size=n if batch_size is None else batch_size, seed=seed, seconds=seconds,
+        num_params=int(loss.w_star.numel()),
+        settings={"vectorize": bool(vectorize), "params": None if params is None else names,
+                  "device": str(device)})
+
+
+def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: float, nbeta: float,
+                gamma: float, chains: int, steps: int, num_burnin: int,
+                batch_size: Optional[int], seed: int, device: torch.device, dtype: torch.dtype,
+                vectorize: bool, check_every: int, progress: bool) -> np.ndarray:
+    """Run all chains for ``steps`` SGLD steps from w*; return the (chains, steps) loss trace."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    w_star = loss.w_star.to(device=device, dtype=dtype)
+    W = w_star.expand(chains, -1).clone()
+    trace = torch.empty(chains, steps, device=device, dtype=dtype)
+    n = int(data[0].shape[0])
+    batches = None if batch_size is None else _Batches(n, batch_size, chains, generator, device)
+    shrink, pull = 1.0 - epsilon * gamma / 2, epsilon * gamma / 2
+    drift, diffusion = -epsilon * nbeta / 2, math.sqrt(epsilon)
+
+    if vectorize:
+        in_dims = (0, None) if batches is None else (0, 0)
+        batched = torch.vmap(torch.func.grad_and_value(loss), in_dims=in_dims)
+
+        def grads_and_losses(W: torch.Tensor, batch: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+            return batched(W, batch)
+    else:
+        def grads_and_losses(W: torch.Tensor, batch: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+            grads, values = [], []
+            for c in range(chains):
+                w = W[c].detach().requires_grad_(True)
+                part = batch if batches is None else tuple(t[c] for t in batch)
+                value = loss(w, part)
+                (grad,) = torch.autograd.grad(value, w)
+                grads.append(grad)
+                values.append(value.detach())
+            return torch.stack(grads), torch.stack(values)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=steps, desc=f"SGLD ({chains} chains)", leave=False)
+    with torch.enable_grad():
+        for t in range(steps):
+            if batches is None:
+                batch = data
+            else:
+                index = batches.next()
+                batch = tuple(tensor[index] for tensor in data)
+            grad, values = grads_and_losses(W, batch)
+            trace[:, t] = values
+            noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
+            with torch.no_grad():
+                # W ← W − (ε/2)[nβ ∇L + γ(W − w*)] + √ε ξ, written as four in-place updates
+                W.mul_(shrink).add_(w_star, alpha=pull).add_(grad, alpha=drift)
+                W.add_(noise, alpha=diffusion)
+            if (t + 1) % check_every == 0 or t + 1 == steps:
+                _check_finite(trace, t + 1, W, epsilon, gamma, num_burnin)
+                if bar is not None:
+                    bar.update((t + 1) - bar.n)
+    if bar is not None:
+        bar.close()
+    return trace.double().cpu().numpy()

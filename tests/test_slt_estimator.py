@@ -1,0 +1,253 @@
+"""course_lib.slt.estimator / calibration / known: the SGLD LLC estimator against exact answers."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_lib.slt import calibration, known, theory
+from course_lib.slt.estimator import ChainDivergedError, default_nbeta, estimate_llc
+
+
+class TwoGroups(nn.Module):
+    """Loss Σa² + Σb² (no data dependence): regular in every coordinate.  Under
+    p ∝ exp(−nβK − γ‖w‖²/2) each coordinate is Gaussian with E[nβ w²] = nβ / (2nβ + γ)."""
+
+    def __init__(self, da: int = 2, db: int = 3) -> None:
+        super().__init__()
+        self.a = nn.Parameter(torch.zeros(da, dtype=torch.float64))
+        self.b = nn.Parameter(torch.zeros(db, dtype=torch.float64))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (self.a ** 2).sum() + (self.b ** 2).sum() + 0.0 * x.sum()
+
+
+def quadratic_loss(model: nn.Module, batch: tuple) -> torch.Tensor:
+    return model(batch[0])
+
+
+DUMMY = (torch.zeros(50, 1, dtype=torch.float64),)
+
+
+def regular_target(d: int, nbeta: float, gamma: float, epsilon: float) -> float:
+    """d · nβ E[w²] for SGLD's *discrete* stationary law of a quadratic: the chain w ← (1 − εa/2)w
+    + √ε ξ with a = 2nβ + γ has variance ε / (1 − (1 − εa/2)²), not 1/a."""
+    a = 2 * nbeta + gamma
+    variance = epsilon / (1 - (1 - epsilon * a / 2) ** 2)
+    return d * nbeta * variance
+
+
+def mlp_problem(seed: int = 0):
+    torch.manual_seed(seed)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Linear(8, 2)).double()
+    x = torch.randn(400, 3, dtype=torch.float64)
+    with torch.no_grad():
+        y = model(x) + 0.1 * torch.randn(400, 2, dtype=torch.float64)
+    return model, known.squared_error, (x, y)
+
+
+def test_regular_model_matches_the_discrete_gaussian_exactly_within_noise():
+    model = TwoGroups()
+    r = estimate_llc(model, quadratic_loss, DUMMY, epsilon=2e-3, nbeta=100.0, gamma=1.0,
+                     num_chains=16, num_draws=2000, num_burnin=200, seed=1)
+    target = regular_target(5, 100.0, 1.0, 2e-3)
+    assert abs(r.mean - target) < 4 * r.sem, (r.mean, target, r.sem)
+    # and the continuous-time answer d/2 · 2nβ/(2nβ + γ) is close: the ε bias is visible but small
+    assert abs(target - 5 * 100 / 201) / target < 0.15
+
+
+def test_weight_refined_llc_samples_only_the_named_group():
+    model = TwoGroups(da=2, db=3)
+    r = estimate_llc(model, quadratic_loss, DUMMY, epsilon=2e-3, nbeta=100.0, gamma=1.0,
+                     num_chains=16, num_draws=2000, num_burnin=200, seed=2, params=["b"])
+    assert r.num_params == 3
+    target = regular_target(3, 100.0, 1.0, 2e-3)
+    assert abs(r.mean - target) < 4 * r.sem, (r.mean, target)
+    assert torch.all(model.a == 0) and torch.all(model.b == 0), "the model must not be modified"
+
+
+@pytest.mark.parametrize("k", [(1, 2), (1, 1)])
+def test_normal_crossing_matches_the_quadrature_target(k):
+    """The estimator targets nβ E[K] at finite nβ and γ, computed exactly by quadrature."""
+    p = known.normal_crossing_problem(k, n=1000)
+    gamma = 5.0
+    r = estimate_llc(p.model, p.loss_fn, p.data, epsilon=5e-4, gamma=gamma, num_chains=16,
+                     num_draws=3000, num_burnin=1000, seed=0)
+    target = theory.normal_crossing_expectation(k, r.nbeta, gamma)
+    assert abs(r.mean - target) < 3.5 * r.sem, (r.mean, r.sem, target)
+    # the finite-nβ target is not λ: the test would be wrong against λ itself
+    lam, _ = theory.normal_crossing_lambda(list(k))
+    assert target < lam
+
+
+def test_vectorised_and_sequential_chains_agree_with_minibatches():
+    model, loss_fn, data = mlp_problem()
+    kwargs = dict(epsilon=1e-4, num_chains=3, num_draws=60, num_burnin=20, batch_size=50, seed=3)
+    fast = estimate_llc(model, loss_fn, data, vectorize=True, **kwargs)
+    slow = estimate_llc(model, loss_fn, data, vectorize=False, **kwargs)
+    np.testing.assert_allclose(fast.per_chain, slow.per_chain, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(fast.loss_trace, slow.loss_trace, rtol=1e-8, atol=1e-12)
+    assert fast.loss_trace.shape == (3, 60) and fast.burnin_trace.shape == (3, 20)
+
+
+def test_burnin_is_not_averaged_and_the_baseline_is_the_full_data_loss():
+    model, loss_fn, data = mlp_problem()
+    r = estimate_llc(model, loss_fn, data, epsilon=1e-4, num_chains=2, num_draws=30,
+                     num_burnin=10, batch_size=40, seed=0)
+    with torch.no_grad():
+        full = float(loss_fn(model, data))
+    assert r.init_loss == pytest.approx(full, rel=1e-12)
+    np.testing.assert_allclose(r.per_chain, r.nbeta * (r.loss_trace.mean(axis=1) - full))
+    assert r.nbeta == pytest.approx(400 / math.log(400))
+    assert r.mean == pytest.approx(r.per_chain.mean())
+    assert r.std == pytest.approx(r.per_chain.std(ddof=1))
+    # full batch, no burn-in: the first recorded loss is the loss at w* itself
+    r0 = estimate_llc(model, loss_fn, data, epsilon=1e-4, num_chains=2, num_draws=5,
+                      num_burnin=0, seed=0)
+    np.testing.assert_allclose(r0.loss_trace[:, 0], full, rtol=1e-12)
+    assert r0.llc_trace().shape == (2, 5)
+
+
+def test_seed_makes_runs_repeatable_and_distinct():
+    model, loss_fn, data = mlp_problem()
+    kwargs = dict(epsilon=1e-4, num_chains=2, num_draws=20, num_burnin=5, batch_size=40)
+    a = estimate_llc(model, loss_fn, data, seed=5, **kwargs)
+    b = estimate_llc(model, loss_fn, data, seed=5, **kwargs)
+    c = estimate_llc(model, loss_fn, data, seed=6, **kwargs)
+    np.testing.assert_array_equal(a.loss_trace, b.loss_trace)
+    assert not np.allclose(a.loss_trace, c.loss_trace)
+
+
+def test_a_diverging_chain_raises_with_advice_on_epsilon():
+    p = known.normal_crossing_problem((1, 2))
+    with pytest.raises(ChainDivergedError, match=r"epsilon=.*calibrate_epsilon"):
+        estimate_llc(p.model, p.loss_fn, p.data, epsilon=0.5, num_chains=4, num_draws=200,
+                     num_burnin=50, check_every=10)
+
+
+def test_a_loss_that_is_not_finite_at_w_star_is_rejected():
+    model, _, data = mlp_problem()
+
+    def broken(m, batch):
+        return known.squared_error(m, batch) * float("nan")
+
+    with pytest.raises(ValueError, match="not finite at w"):
+        estimate_llc(model, broken, data, epsilon=1e-4, num_draws=5, num_burnin=0)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(epsilon=0.0), ValueError, "epsilon"),
+    (dict(epsilon=-1e-3), ValueError, "epsilon"),
+    (dict(epsilon=float("nan")), ValueError, "epsilon"),
+    (dict(epsilon="big"), TypeError, "epsilon"),
+    (dict(epsilon=1e-4, nbeta=0.0), ValueError, "nbeta"),
+    (dict(epsilon=1e-4, gamma=-1.0), ValueError, "gamma"),
+    (dict(epsilon=1e-4, num_chains=0), ValueError, "num_chains"),
+    (dict(epsilon=1e-4, num_draws=0), ValueError, "num_draws"),
+    (dict(epsilon=1e-4, num_burnin=-1), ValueError, "num_burnin"),
+    (dict(epsilon=1e-4, batch_size=401), ValueError, "batch_size"),
+    (dict(epsilon=1e-4, batch_size=0), ValueError, "batch_size"),
+    (dict(epsilon=1e-4, params=["nope"]), ValueError, "params"),
+    (dict(epsilon=1e-4, params=[]), ValueError, "params"),
+])
+def test_bad_settings_are_rejected_by_name(kwargs, error, match):
+    model, loss_fn, data = mlp_problem()
+    with pytest.raises(error, match=match):
+        estimate_llc(model, loss_fn, data, **kwargs)
+
+
+def test_bad_data_is_rejected():
+    model, loss_fn, (x, y) = mlp_problem()
+    with pytest.raises(ValueError, match="share dim 0"):
+        estimate_llc(model, loss_fn, (x, y[:10]), epsilon=1e-4)
+    with pytest.raises(ValueError, match="empty"):
+        estimate_llc(model, loss_fn, (x[:0], y[:0]), epsilon=1e-4)
+    with pytest.raises(TypeError, match="tensors"):
+        estimate_llc(model, loss_fn, (x, y.numpy()), epsilon=1e-4)
+    with pytest.raises(TypeError, match="model"):
+        estimate_llc("model", loss_fn, (x, y), epsilon=1e-4)
+    with pytest.raises(TypeError, match="loss_fn"):
+        estimate_llc(model, None, (x, y), epsilon=1e-4)
+    with pytest.raises(ValueError, match="n"):
+        default_nbeta(1)
+
+
+def test_known_problems_are_at_an_exact_minimum_with_the_theory_answer():
+    for p in known.known_problems():
+        with torch.no_grad():
+            assert float(p.loss_fn(p.model, p.data)) < 1e-10, p.name
+    rrr = known.reduced_rank_problem(3, 2, 3, 1)
+    assert (rrr.llc, rrr.multiplicity) == theory.rrr_lambda(3, 2, 3, 1)
+    dln = known.deep_linear_problem([4, 3, 3, 4], 1)
+    product = dln.model.layers[2].weight @ dln.model.layers[1].weight @ dln.model.layers[0].weight
+    assert torch.linalg.matrix_rank(product) == 1
+    for layer in dln.model.layers:  # balanced: every layer rank 1 with the same singular value
+        s = torch.linalg.svdvals(layer.weight.detach())
+        assert s[0] == pytest.approx(1.0, abs=1e-5) and float(s[1]) < 1e-5
+    with pytest.raises(ValueError, match="r must be"):
+        known.deep_linear_problem([3, 2, 3], 3)
+    with pytest.raises(ValueError, match="k must"):
+        known.normal_crossing_problem(())
+
+
+# ------------------------------------------------------------------------------- calibration
+
+def _point(eps, mean, sem, status="stable"):
+    class Fake:
+        pass
+    fake = Fake()
+    fake.mean, fake.sem = mean, sem
+    return calibration.SweepPoint(eps, 100.0, 1.0, None if status == "diverged" else fake,
+                                  0.0, 0.1, status)
+
+
+def test_find_plateau_picks_the_longest_agreeing_stable_run():
+    points = [_point(1e-5, 1.0, 0.05, "drifting"), _point(3e-5, 2.0, 0.05), _point(1e-4, 2.05, 0.05),
+              _point(3e-4, 2.1, 0.05), _point(1e-3, 3.0, 0.05), _point(3e-3, 0, 0, "diverged")]
+    assert calibration.find_plateau(points) == [1, 2, 3]
+    # no two neighbours agree: no plateau
+    rising = [_point(10.0 ** -k, 10.0 / k, 0.01) for k in range(6, 2, -1)]
+    assert calibration.find_plateau(rising) == []
+    # a single stable point is not a plateau
+    assert calibration.find_plateau([_point(1e-4, 1.0, 0.1), _point(1e-3, 0, 0, "diverged")]) == []
+
+
+def test_calibration_finds_the_regular_models_plateau_and_records_divergence():
+    model = TwoGroups(da=1, db=1)
+    result = calibration.calibrate_epsilon(
+        model, quadratic_loss, DUMMY, epsilons=[1e-4, 3e-4, 1e-3, 3e-3, 0.2], nbeta=20.0,
+        gamma=1.0, num_chains=16, num_draws=3000, num_burnin=300, seed=2, check_every=50)
+    statuses = [p.status for p in result.points]
+    assert statuses[-1] == "diverged", statuses  # |1 − εa/2| = |1 − 0.2 · 41/2| > 1: unstable
+    assert result.recommended is not None and result.plateau
+    assert 1e-4 <= result.recommended <= 3e-3
+    truth = 2 * 20 / 41  # continuous-time answer: the plateau sits on it within a few %
+    assert abs(result.plateau_value - truth) / truth < 0.15
+    assert "recommended" in result.table()
+    with pytest.raises(ValueError, match="epsilons"):
+        calibration.calibrate_epsilon(model, quadratic_loss, DUMMY, epsilons=[1e-3])
+
+
+# --------------------------------------------------------------------------------- devinterp
+
+def test_devinterp_agrees_on_the_same_model_data_and_settings():
+    pytest.importorskip("devinterp", reason="devinterp comes with the test extra")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from devinterp_bridge import devinterp_llc, per_sample_squared_error
+
+    p = known.normal_crossing_problem((1, 2), n=500)
+    settings = dict(epsilon=1e-3, nbeta=default_nbeta(500), gamma=5.0, num_chains=8,
+                    num_draws=1500, num_burnin=300)
+    theirs = devinterp_llc(p.model, per_sample_squared_error, p.data, batch_size=500,
+                           **settings)
+    ours = estimate_llc(p.model, p.loss_fn, p.data, **settings)
+    combined = math.hypot(ours.sem, theirs.std / math.sqrt(8))
+    assert abs(ours.mean - theirs.mean) < 3.5 * combined, (ours.mean, theirs.mean, combined)
+    target = theory.normal_crossing_expectation((1, 2), settings["nbeta"], 5.0)
+    assert abs(theirs.mean - target) < 3.5 * theirs.std / math.sqrt(8)
