@@ -1,0 +1,548 @@
+"""The LLC along a training run: trajectories, stage boundaries, and what changed at each.
+
+* :func:`choose_epsilon` — the calibration of one run: a sweep of the SGLD step ε at the final
+  checkpoint, keeping the largest ε whose chains stay finite and whose loss trace is flat after
+  burn-in (:class:`EpsilonSweep`);
+* :func:`llc_trajectory` — λ̂ at every (or every k-th) checkpoint of a :class:`~.course_models.CourseRun`
+  with one fixed setting (ε, γ, nβ the same at every checkpoint), cached through ``course_lib.cache``;
+  with ``params=`` the **weight-refined** LLC of a parameter group, with ``subset=`` the
+  **data-refined** LLC on part of the training data (nβ held at the whole run's value);
+* :func:`refined_llcs` — both refinements for every group / subset of a run at a few checkpoints;
+* :func:`detect_boundaries` — stage boundaries of an LLC curve by a documented rule, and
+  :func:`align_boundaries` — how far each behavioural phase boundary is from the nearest one.
+
+The boundary rule (:func:`detect_boundaries`). The LLC curve is smoothed by a centred moving average
+over ``smooth`` checkpoints; each interval between checkpoints gets a *normalised slope*
+
+    s_i = (ŷ_{i+1} − ŷ_i) / (max ŷ − min ŷ)  ×  (step_last − step_first) / (step_{i+1} − step_i),
+
+the slope in units of "the curve's whole range over the whole run" (a straight line from its
+minimum to its maximum across the run has s = 1). An interval is *rising* if s_i > ``flat``,
+*falling* if s_i < −``flat`` and *flat* otherwise; runs of fewer than ``min_run`` intervals are
+merged into the run before them (noise). A boundary is a checkpoint where the class changes: a
+*peak* (rising → falling), a *trough* (falling → rising), *settles* (rising/falling → flat), or
+*starts rising* / *starts falling* (flat → rising/falling). These are the stages of Hoogland et al.
+(2024): the LLC's slope changes sign, or it stops (or starts) moving.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .. import cache
+from ..runtime import cpu_threads
+from ..widgets import progress as progress_bar
+from .course_models import CourseRun
+from .estimator import ChainDivergedError, default_nbeta, estimate_llc
+
+__all__ = [
+    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
+    "RefinedLLCs", "refined_llcs", "Boundary", "detect_boundaries", "smooth_curve",
+    "normalised_slopes", "align_boundaries", "boundary_spread",
+]
+
+#: Bump when a change here changes what a cached trajectory or sweep contains.
+_CACHE_VERSION = 1
+
+#: Per-profile settings of notebook 5.3 (one place; see ``course_lib.runtime`` for the profiles).
+#: For each run: which chapter run (``profile`` of Chapter 3's grokking run, ``seeds``), the
+#: checkpoints (``steps`` or ``every``), the ε candidates of the calibration sweep, and the sampler
+#: setting held fixed along the run (γ, chains, burn-in, draws, batch). Chapter 3's p = 53 run is
+#: used in every CPU profile: it groks in ~700 steps and trains in ~17 s; the paper-size p = 113 run
+#: trains for ~4 min and costs ~10× more per SGLD step, beyond the 5-minute budget (``full``, on a
+#: GPU, uses it). Measured on 2 busy cores: ≈ 500 chain-steps/s for the transformer (batch 128),
+#: ≈ 3,000 for the colour models (full batch). The transformer's sweep starts at 3 × 10⁻⁴: smaller
+#: steps need several hundred burn-in steps to level off, more than these budgets allow.
+_GROK_SAMPLER = {"gamma": 100.0, "batch_size": 128}
+_COLOUR_SAMPLER = {"gamma": 100.0, "batch_size": None}
+PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "quick": {
+        "grokking": {"profile": "quick", "seeds": [0],
+                     "steps": [20, 40, 60, 80, 120, 240, 380, 540, 700, 900, 1100, 1360, 1560, 1800],
+                     "epsilons": [3e-4, 1e-3], "refined_at": ["memorisation_end", "cleanup_end"],
+                     "refine_data": False,
+                     "sampler": {**_GROK_SAMPLER, "num_chains": 3, "num_burnin": 50, "num_draws": 70}},
+        "colour": {"every": 5, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
+                   "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 100}},
+        "anchored": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3],
+                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 3, "num_burnin": 60, "num_draws": 60}},
+    },
+    "standard": {
+        "grokking": {"profile": "quick", "seeds": [0, 1],
+                     "steps": list(range(20, 200, 20)) + list(range(200, 1801, 80)),
+                     "epsilons": [3e-4, 1e-3],
+                     "refined_at": ["memorisation_end", "circuit_formation_end", "grokked", "cleanup_end"],
+                     "refine_data": True,
+                     "sampler": {**_GROK_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 150}},
+        "colour": {"every": 2, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
+                   "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 150, "num_draws": 200}},
+        "anchored": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3],
+                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 150, "num_draws": 200}},
+    },
+    "full": {
+        "grokking": {"profile": "standard", "seeds": [0, 1, 2], "every": 1,
+                     "epsilons": [3e-5, 1e-4, 3e-4, 1e-3],
+                     "refined_at": ["memorisation_end", "circuit_formation_end", "grokked", "cleanup_end"],
+                     "refine_data": True,
+                     "sampler": {**_GROK_SAMPLER, "num_chains": 8, "num_burnin": 300, "num_draws": 500}},
+        "colour": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                   "sampler": {**_COLOUR_SAMPLER, "num_chains": 8, "num_burnin": 300, "num_draws": 500}},
+        "anchored": {"every": 1, "epsilons": [3e-5, 1e-4, 3e-4, 1e-3],
+                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 8, "num_burnin": 300, "num_draws": 500}},
+    },
+}
+
+
+def phase_settings(profile: Optional[str] = None) -> dict[str, dict[str, Any]]:
+    """Notebook 5.3's settings for ``profile`` (default: the active one); a deep-enough copy."""
+    from ..runtime import by_profile
+
+    return {k: {**v, "sampler": dict(v["sampler"])} for k, v in by_profile(PHASE_SETTINGS, profile).items()}
+
+
+#: The SGLD settings a trajectory holds fixed (``estimate_llc`` keywords).
+SAMPLER_KEYS = ("epsilon", "gamma", "nbeta", "num_chains", "num_draws", "num_burnin",
+                "batch_size", "seed")
+
+
+def _check_run(run: Any) -> CourseRun:
+    if not isinstance(run, CourseRun):
+        raise TypeError(f"run must be a CourseRun (from course_lib.slt.course_models), "
+                        f"got {type(run).__name__}")
+    return run
+
+
+def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
+    """The full, explicit sampler setting (nβ fixed to the whole final data's n / log n)."""
+    if not isinstance(settings, Mapping):
+        raise TypeError(f"settings must be a mapping of estimate_llc keywords, got {type(settings).__name__}")
+    unknown = set(settings) - set(SAMPLER_KEYS)
+    if unknown:
+        raise ValueError(f"unknown sampler setting(s) {sorted(unknown)}; known: {list(SAMPLER_KEYS)}")
+    if "epsilon" not in settings:
+        raise ValueError("settings must give epsilon (calibrate it with choose_epsilon)")
+    out = {"gamma": 1.0, "nbeta": None, "num_chains": 4, "num_draws": 200, "num_burnin": 100,
+           "batch_size": None, "seed": 0, **settings}
+    if out["nbeta"] is None:
+        out["nbeta"] = default_nbeta(len(run.data[0]))
+    for key in ("epsilon", "gamma", "nbeta"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
+                or not math.isfinite(float(value)) or float(value) < 0 or (key != "gamma" and value == 0):
+            raise ValueError(f"{key} must be a positive finite number, got {value!r}")
+        out[key] = float(value)
+    for key in ("num_chains", "num_draws", "num_burnin", "seed"):
+        value = out[key]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if key in ("num_burnin", "seed") else 1):
+            raise ValueError(f"{key} must be a {'non-negative' if key in ('num_burnin', 'seed') else 'positive'} int, got {value!r}")
+        out[key] = int(value)
+    if out["batch_size"] is not None:
+        b = out["batch_size"]
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+            raise ValueError(f"batch_size must be None or a positive int, got {b!r}")
+        out["batch_size"] = int(b)
+    return out
+
+
+def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Optional[list[str]],
+              subset: Optional[str]):
+    data = run.data_at(step) if subset is None else run.subset(subset, step)
+    batch = sampler["batch_size"]
+    if batch is not None:
+        batch = min(batch, len(data[0]))
+    return estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
+                        **{**sampler, "batch_size": batch})
+
+
+# --------------------------------------------------------------------------- calibration
+@dataclass
+class EpsilonSweep:
+    """The ε sweep of one run at one checkpoint (see :func:`choose_epsilon`).
+
+    ``mean[j]``, ``std[j]`` (over chains) and ``drift[j]`` (nβ × (mean loss of the draws' second half
+    − first half), averaged over chains) for ``epsilons[j]``; ``stable[j]``: finite, positive λ̂;
+    ``flat[j]``: |drift| ≤ ``flat_tol`` × λ̂ + 2 × its standard error over chains; ``plateau[j]``: λ̂ within ``plateau_tol`` of the nearest
+    smaller ε that is stable and flat (true when there is none to compare with). ``traces[j]``: (chains, burn-in + draws) loss traces, ``None`` where the chains diverged.
+    ``chosen``: the largest ε that is stable, flat and on the plateau (``None``: none).
+    """
+
+    run: str
+    step: int
+    epsilons: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    drift: np.ndarray
+    stable: np.ndarray
+    flat: np.ndarray
+    plateau: np.ndarray
+    traces: list[Optional[np.ndarray]]
+    num_burnin: int
+    init_loss: float
+    chosen: Optional[float]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def table(self) -> str:
+        """The sweep as printable rows."""
+        rows = [f"{'ε':>9}  {'λ̂':>9}  {'± std':>7}  {'drift':>8}  verdict"]
+        for j, e in enumerate(self.epsilons):
+            if not self.stable[j]:
+                verdict = "diverged" if self.traces[j] is None else "unstable (λ̂ ≤ 0)"
+            elif not self.flat[j]:
+                verdict = "still drifting"
+            else:
+                verdict = "flat" if self.plateau[j] else "flat, but off the plateau (inflated)"
+            mark = "  ← chosen" if self.chosen is not None and e == self.chosen else ""
+            rows.append(f"{e:9.2g}  {self.mean[j]:9.2f}  {self.std[j]:7.2f}  {self.drift[j]:8.2f}  {verdict}{mark}")
+        return "\n".join(rows)
+
+
+def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[int] = None,
+                   flat_tol: float = 0.1, plateau_tol: float = 0.25, use_cache: bool = True,
+                   progress: bool = True,
+                   **settings: Any) -> EpsilonSweep:
+    """Sweep ε at checkpoint ``step`` (default: the last) and pick the largest usable one.
+
+    Usable: every chain finite, λ̂ > 0, the draws' loss trace flat after burn-in — nβ × (mean of
+    the draws' second half − first half) is within ``flat_tol`` × λ̂ plus twice its standard error
+    over chains (a drift the chains cannot tell from noise is no evidence of drift) —
+    and on the plateau: λ̂ within ``plateau_tol`` (relative) of the λ̂ of the nearest smaller ε that
+    is itself stable and flat (too large an ε inflates λ̂ while its trace can still look flat).
+    ``settings``: the other :data:`SAMPLER_KEYS` (γ, nβ, chains, draws, burn-in, batch size, seed).
+    Cached through ``course_lib.cache`` ("slt-epsilon-sweep").
+    """
+    run = _check_run(run)
+    eps = [float(e) for e in epsilons] if not isinstance(epsilons, (str, bytes)) else []
+    if not eps or any(not (math.isfinite(e) and e > 0) for e in eps):
+        raise ValueError(f"epsilons must be a non-empty sequence of positive numbers, got {epsilons!r}")
+    eps = sorted(set(eps))
+    for name, tol in (("flat_tol", flat_tol), ("plateau_tol", plateau_tol)):
+        if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
+            raise ValueError(f"{name} must lie in (0, 1), got {tol!r}")
+    step = run.final_step if step is None else step
+    run.index_of(step)
+    sampler = _sampler({**settings, "epsilon": eps[0]}, run)
+    key = {"kind": "epsilon-sweep", "run": run.key, "step": int(step), "epsilons": eps,
+           "flat_tol": float(flat_tol), "plateau_tol": float(plateau_tol), "sampler": {k: v for k, v in sampler.items() if k != "epsilon"},
+           "version": _CACHE_VERSION}
+
+    def compute() -> EpsilonSweep:
+        mean, std, drift, drift_se, stable, traces = [], [], [], [], [], []
+        init = float("nan")
+        with cpu_threads():
+            for e in progress_bar(eps, desc=f"ε sweep ({run.name})", disable=not progress):
+                try:
+                    res = _estimate(run, step, {**sampler, "epsilon": e}, None, None)
+                except ChainDivergedError:
+                    mean.append(np.nan), std.append(np.nan), drift.append(np.nan), drift_se.append(np.nan)
+                    stable.append(False), traces.append(None)
+                    continue
+                init = res.init_loss
+                half = res.num_draws // 2
+                per = res.nbeta * (res.loss_trace[:, half:].mean(1) - res.loss_trace[:, :half].mean(1))
+                d = float(per.mean())
+                noise = float(per.std(ddof=1) / math.sqrt(len(per))) if len(per) > 1 else 0.0
+                mean.append(res.mean), std.append(res.std), drift.append(d), drift_se.append(noise)
+                stable.append(bool(np.isfinite(res.mean) and res.mean > 0))
+                traces.append(np.concatenate([res.burnin_trace, res.loss_trace], axis=1).astype(np.float32))
+        mean_a, drift_a = np.asarray(mean), np.asarray(drift)
+        stable_a = np.asarray(stable)
+        allowed = flat_tol * np.abs(np.nan_to_num(mean_a)) + 2 * np.nan_to_num(np.asarray(drift_se))
+        flat = stable_a & (np.abs(np.nan_to_num(drift_a, nan=np.inf)) <= allowed)
+        plateau = np.ones(len(eps), dtype=bool)
+        for j in range(1, len(eps)):
+            usable = [i for i in range(j) if stable_a[i] and flat[i]]
+            if usable:                       # the nearest smaller ε that mixed
+                ref = mean_a[usable[-1]]
+                plateau[j] = bool(abs(mean_a[j] - ref) <= plateau_tol * abs(ref))
+        ok = np.flatnonzero(stable_a & flat & plateau)
+        return EpsilonSweep(run=run.name, step=int(step), epsilons=np.asarray(eps), mean=mean_a,
+                            std=np.asarray(std), drift=drift_a, stable=stable_a, flat=flat,
+                            plateau=plateau,
+                            traces=traces, num_burnin=sampler["num_burnin"], init_loss=init,
+                            chosen=float(eps[ok[-1]]) if len(ok) else None,
+                            settings={k: v for k, v in sampler.items() if k != "epsilon"})
+
+    return cache.cached("slt-epsilon-sweep", key, compute) if use_cache else compute()
+
+
+# --------------------------------------------------------------------------- trajectories
+@dataclass
+class LLCTrajectory:
+    """λ̂ at checkpoints of one run with one setting (arrays over ``steps``).
+
+    ``mean``/``std`` (K,) over chains; ``per_chain`` (K, C); ``init_loss`` (K,) L_n(w*) there;
+    ``params`` the sampled parameter names (``None``: all), ``subset`` the data subset
+    (``None``: all training data); ``settings`` the fixed sampler setting; ``seconds`` of sampling.
+    """
+
+    run: str
+    steps: np.ndarray
+    mean: np.ndarray
+    std: np.ndarray
+    per_chain: np.ndarray
+    init_loss: np.ndarray
+    settings: dict[str, Any]
+    params: Optional[list[str]] = None
+    subset: Optional[str] = None
+    seconds: float = 0.0
+
+    @property
+    def num_chains(self) -> int:
+        return int(self.per_chain.shape[1])
+
+    @property
+    def sem(self) -> np.ndarray:
+        """Standard error of each mean over chains."""
+        return self.std / math.sqrt(self.num_chains)
+
+    def at(self, step: int) -> float:
+        hits = np.flatnonzero(self.steps == step)
+        if not len(hits):
+            raise ValueError(f"step {step} is not in this trajectory (steps {self.steps.tolist()})")
+        return float(self.mean[hits[0]])
+
+    def interval(self, step: int, z: float = 2.0) -> tuple[float, float]:
+        """mean ± z × standard error over chains at ``step``."""
+        i = int(np.flatnonzero(self.steps == step)[0])
+        return float(self.mean[i] - z * self.sem[i]), float(self.mean[i] + z * self.sem[i])
+
+
+def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_first: bool) -> list[int]:
+    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+        raise ValueError(f"every must be a positive int, got {every!r}")
+    if steps is None:
+        chosen = list(run.steps[::every])
+        if run.final_step not in chosen:
+            chosen.append(run.final_step)
+        if skip_first and len(chosen) > 1 and chosen[0] == run.steps[0]:
+            chosen = chosen[1:]
+    else:
+        if isinstance(steps, (str, bytes)):
+            raise TypeError("steps must be a sequence of checkpoint steps")
+        chosen = list(steps)
+        if not chosen:
+            raise ValueError("steps must not be empty")
+    for s in chosen:
+        run.index_of(s)
+    chosen = sorted(set(int(s) for s in chosen))
+    return chosen
+
+
+def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Optional[Iterable[int]] = None,
+                   every: int = 1, skip_first: bool = True, params: Optional[Sequence[str]] = None,
+                   group: Optional[str] = None, subset: Optional[str] = None, use_cache: bool = True,
+                   progress: bool = True) -> LLCTrajectory:
+    """λ̂ at every ``every``-th checkpoint of ``run`` (or at ``steps``), one fixed sampler setting.
+
+    ``settings``: :data:`SAMPLER_KEYS` (``epsilon`` required; ``nbeta`` default: n / log n of the
+    final training data, then held fixed — also for a curriculum whose data grow, and for subsets).
+    ``skip_first``: leave out the untrained checkpoint (step 0 is not near a minimum of the loss,
+    so SGLD slides downhill and λ̂ there is not a learning coefficient). ``params`` or
+    ``group`` (a name in ``run.groups``): the weight-refined LLC of those parameters (the rest held
+    at w*); ``subset`` (a name in ``run.subsets``): the data-refined LLC on those training rows.
+    Cached through ``course_lib.cache`` ("slt-llc-trajectory").
+    """
+    run = _check_run(run)
+    sampler = _sampler(settings, run)
+    if group is not None:
+        if params is not None:
+            raise ValueError("give params or group, not both")
+        if group not in run.groups:
+            raise ValueError(f"group must be one of {sorted(run.groups)}, got {group!r}")
+        params = run.groups[group]
+    if params is not None:
+        if isinstance(params, str):
+            params = [params]
+        params = list(params)
+    if subset is not None and subset not in run.subsets:
+        raise ValueError(f"subset must be one of {sorted(run.subsets)}, got {subset!r}")
+    chosen = _steps(run, steps, every, skip_first)
+    key = {"kind": "trajectory", "run": run.key, "steps": chosen, "sampler": sampler,
+           "params": params, "subset": subset, "version": _CACHE_VERSION}
+
+    def compute() -> LLCTrajectory:
+        mean, std, per, init = [], [], [], []
+        start = time.perf_counter()
+        label = run.name + ("" if group is None else f" · {group}") + ("" if subset is None else f" · {subset}")
+        with cpu_threads():
+            for s in progress_bar(chosen, desc=f"LLC along {label}", disable=not progress):
+                res = _estimate(run, s, sampler, params, subset)
+                mean.append(res.mean), std.append(res.std), per.append(res.per_chain)
+                init.append(res.init_loss)
+        return LLCTrajectory(run=run.name, steps=np.asarray(chosen), mean=np.asarray(mean),
+                             std=np.asarray(std), per_chain=np.stack(per), init_loss=np.asarray(init),
+                             settings=dict(sampler), params=params, subset=subset,
+                             seconds=time.perf_counter() - start)
+
+    return cache.cached("slt-llc-trajectory", key, compute) if use_cache else compute()
+
+
+@dataclass
+class RefinedLLCs:
+    """Weight- and data-refined LLCs of one run at the same checkpoints.
+
+    ``weight[name]`` / ``data[name]``: an :class:`LLCTrajectory` per parameter group / data subset.
+    """
+
+    run: str
+    steps: np.ndarray
+    weight: dict[str, LLCTrajectory]
+    data: dict[str, LLCTrajectory]
+
+    def change(self, kind: str, start: int, end: int) -> dict[str, float]:
+        """λ̂(end) − λ̂(start) for every group (``kind="weight"``) or subset (``"data"``)."""
+        if kind not in ("weight", "data"):
+            raise ValueError(f"kind must be 'weight' or 'data', got {kind!r}")
+        table = self.weight if kind == "weight" else self.data
+        return {name: t.at(end) - t.at(start) for name, t in table.items()}
+
+
+def refined_llcs(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[int], *,
+                 groups: Optional[Sequence[str]] = None, subsets: Optional[Sequence[str]] = None,
+                 use_cache: bool = True, progress: bool = True) -> RefinedLLCs:
+    """The weight-refined LLC of each parameter group and the data-refined LLC of each data subset
+    at ``steps`` (default: every group in ``run.groups`` and subset in ``run.subsets``; pass ``[]``
+    to skip a kind), each with the same fixed setting as :func:`llc_trajectory`."""
+    run = _check_run(run)
+    groups = list(run.groups) if groups is None else list(groups)
+    subsets = list(run.subsets) if subsets is None else list(subsets)
+    steps = list(steps)
+    weight = {g: llc_trajectory(run, settings, steps=steps, group=g, use_cache=use_cache,
+                                progress=progress) for g in groups}
+    data = {s: llc_trajectory(run, settings, steps=steps, subset=s, use_cache=use_cache,
+                              progress=progress) for s in subsets}
+    return RefinedLLCs(run=run.name, steps=np.asarray(sorted(set(int(s) for s in steps))),
+                       weight=weight, data=data)
+
+
+# --------------------------------------------------------------------------- stage boundaries
+@dataclass(frozen=True)
+class Boundary:
+    """A stage boundary of an LLC curve: at ``step`` (checkpoint ``index``), of ``kind``
+    ("peak", "trough", "settles", "starts rising", "starts falling")."""
+
+    step: int
+    index: int
+    kind: str
+
+
+def _curve_pair(steps: Any, values: Any) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(steps, dtype=float)
+    y = np.asarray(values, dtype=float)
+    if s.ndim != 1 or y.ndim != 1 or len(s) != len(y):
+        raise ValueError(f"steps and values must be 1-D of the same length, got {s.shape} and {y.shape}")
+    if len(s) < 3:
+        raise ValueError(f"need at least 3 checkpoints to find boundaries, got {len(s)}")
+    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(y))):
+        raise ValueError("steps and values must be finite (no NaN or inf)")
+    if np.any(np.diff(s) <= 0):
+        raise ValueError("steps must increase strictly")
+    return s, y
+
+
+def smooth_curve(values: Any, window: int = 3) -> np.ndarray:
+    """Centred moving average over ``window`` checkpoints (odd; the window shrinks at the ends)."""
+    y = np.asarray(values, dtype=float)
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1 or window % 2 == 0:
+        raise ValueError(f"window must be a positive odd int, got {window!r}")
+    h = window // 2
+    return np.array([y[max(0, i - h): i + h + 1].mean() for i in range(len(y))])
+
+
+def normalised_slopes(steps: Any, values: Any) -> np.ndarray:
+    """The slopes s_i of the module docstring: 1 = the curve's whole range over the whole run."""
+    s, y = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+    span = float(y.max() - y.min())
+    if span == 0:
+        return np.zeros(len(y) - 1)
+    return np.diff(y) / span * (s[-1] - s[0]) / np.diff(s)
+
+
+_KINDS = {("up", "down"): "peak", ("down", "up"): "trough", ("up", "flat"): "settles",
+          ("down", "flat"): "settles", ("flat", "up"): "starts rising", ("flat", "down"): "starts falling"}
+
+
+def detect_boundaries(steps: Any, values: Any, *, smooth: int = 3, flat: float = 0.4,
+                      min_run: int = 2) -> list[Boundary]:
+    """Stage boundaries of an LLC curve by the rule in the module docstring.
+
+    ``steps`` (K,) increasing checkpoint steps, ``values`` (K,) λ̂ there. ``smooth``: the moving
+    average's window (checkpoints, odd); ``flat``: the normalised slope below which an interval is
+    flat; ``min_run``: the shortest run of intervals that counts as a stage of its own.
+    """
+    s, y = _curve_pair(steps, values)
+    if not (isinstance(flat, (int, float)) and not isinstance(flat, bool) and flat > 0):
+        raise ValueError(f"flat must be a positive number, got {flat!r}")
+    if isinstance(min_run, bool) or not isinstance(min_run, (int, np.integer)) or min_run < 1:
+        raise ValueError(f"min_run must be a positive int, got {min_run!r}")
+    slope = normalised_slopes(s, smooth_curve(y, smooth))
+    labels = np.where(slope > flat, "up", np.where(slope < -flat, "down", "flat"))
+    runs: list[list[Any]] = []          # [label, first interval, length]
+    for i, lab in enumerate(labels):
+        if runs and runs[-1][0] == lab:
+            runs[-1][2] += 1
+        else:
+            runs.append([lab, i, 1])
+    merged: list[list[Any]] = []
+    for r in runs:                      # a run shorter than min_run joins the run before it
+        if merged and (r[2] < min_run or merged[-1][0] == r[0]):
+            merged[-1][2] += r[2]
+        else:
+            merged.append(list(r))
+    if len(merged) > 1 and merged[0][2] < min_run:    # a short first run joins the next one
+        merged[1][1], merged[1][2] = merged[0][1], merged[1][2] + merged[0][2]
+        merged = merged[1:]
+    out = []
+    for prev, cur in zip(merged, merged[1:]):
+        if prev[0] == cur[0]:
+            continue
+        index = int(cur[1])             # interval cur[1] starts at checkpoint cur[1]
+        out.append(Boundary(step=int(s[index]), index=index, kind=_KINDS[(prev[0], cur[0])]))
+    return out
+
+
+def align_boundaries(boundaries: Sequence[Boundary], phases: Mapping[str, Optional[int]],
+                     steps: Any) -> list[dict[str, Any]]:
+    """For each behavioural phase boundary (``phases``: name → step, ``None`` skipped), the
+    nearest LLC boundary: ``{"phase", "phase_step", "llc_step", "kind", "distance_steps",
+    "distance_checkpoints"}`` (``llc_step`` ``None`` when the curve has no boundary).
+    ``steps``: the LLC curve's checkpoint steps (distances in checkpoints count those between)."""
+    s = np.asarray(steps, dtype=float)
+    if s.ndim != 1 or not len(s):
+        raise ValueError("steps must be a non-empty 1-D sequence")
+    if not isinstance(phases, Mapping):
+        raise TypeError("phases must be a mapping name → step")
+    rows = []
+    for name, step in phases.items():
+        if step is None:
+            continue
+        row = {"phase": name, "phase_step": int(step), "llc_step": None, "kind": None,
+               "distance_steps": None, "distance_checkpoints": None}
+        if boundaries:
+            best = min(boundaries, key=lambda b: abs(b.step - step))
+            where = int(np.argmin(np.abs(s - step)))
+            row.update(llc_step=best.step, kind=best.kind, distance_steps=int(best.step - step),
+                       distance_checkpoints=int(best.index - where))
+        rows.append(row)
+    return rows
+
+
+def boundary_spread(trajectory: LLCTrajectory, near: int, kind: Optional[str] = None,
+                    **rule: Any) -> np.ndarray:
+    """Where each chain alone puts the boundary nearest ``near`` (steps, one per chain; NaN where
+    a chain's curve has none of that ``kind``). The spread of these is the boundary's uncertainty
+    from the chains: :func:`detect_boundaries` (with ``rule``) run on every chain's own λ̂ curve."""
+    if not isinstance(trajectory, LLCTrajectory):
+        raise TypeError(f"trajectory must be an LLCTrajectory, got {type(trajectory).__name__}")
+    out = []
+    for c in range(trajectory.num_chains):
+        found = [b for b in detect_boundaries(trajectory.steps, trajectory.per_chain[:, c], **rule)
+                 if kind is None or b.kind == kind]
+        out.append(min((b.step for b in found), key=lambda s: abs(s - near)) if found else np.nan)
+    return np.asarray(out, dtype=float)
