@@ -1,0 +1,133 @@
+"""Figures of notebook 5.2: chain diagnostics, calibration sweeps, estimates against theory.
+
+Every series has its own marker as well as its colour, so no figure relies on hue alone.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from .calibration import Calibration
+from .estimator import LLCResult
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+STATUS_STYLE = {"stable": ("o", "tab:blue"), "drifting": ("^", "tab:orange"),
+                "diverged": ("x", "tab:red")}
+
+
+def plot_chains(result: LLCResult, title: str = "", *, max_chains: int = 8) -> Figure:
+    """Left: each chain's nβ (L_B(w_t) − L_n(w*)) over every step, burn-in shaded.
+    Right: each chain's running estimate over the draws, and the final mean ± 2 s.e.m."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    trace = np.concatenate([result.burnin_trace, result.loss_trace], axis=1)
+    scaled = result.nbeta * (trace - result.init_loss)
+    steps = np.arange(trace.shape[1])
+    shown = min(result.num_chains, max_chains)
+    every = max(1, trace.shape[1] // 400)
+    for c in range(shown):
+        left.plot(steps[::every], scaled[c, ::every], lw=0.7, alpha=0.8,
+                  marker=MARKERS[c % len(MARKERS)], markevery=max(1, len(steps[::every]) // 6),
+                  ms=4)
+    if result.num_burnin:
+        left.axvspan(0, result.num_burnin, color="0.85", zorder=0, label="burn-in (not averaged)")
+        left.legend(loc="upper right", fontsize=8)
+    left.set(xlabel="SGLD step", ylabel=r"$n\beta\,(L_B(w_t) - L_n(w^*))$",
+             title="loss along each chain")
+    running = result.llc_trace()
+    draws = np.arange(1, result.num_draws + 1)
+    for c in range(shown):
+        right.plot(draws, running[c], lw=1, marker=MARKERS[c % len(MARKERS)],
+                   markevery=max(1, result.num_draws // 6), ms=4)
+    right.axhspan(result.mean - 2 * result.sem, result.mean + 2 * result.sem, color="0.8",
+                  label=fr"$\hat\lambda$ = {result.mean:.3f} ± {2 * result.sem:.3f} (2 s.e.m.)")
+    right.set(xlabel="draw (after burn-in)", ylabel=r"running $\hat\lambda$ per chain",
+              title=f"{result.num_chains} chains")
+    right.legend(loc="upper right", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def draw_calibration(ax: plt.Axes, calibration: Calibration, *, target: Optional[float] = None,
+                     target_label: str = "target", title: str = "") -> None:
+    """λ̂ against ε (log axis) with 2 s.e.m. bars, each point marked by its status; the plateau
+    shaded, the recommended ε starred, diverged settings drawn as × at the top."""
+    eps, means, sems = calibration.epsilons, calibration.means, calibration.sems
+    finite = np.isfinite(means)
+    top = np.nanmax(means + 2 * sems) if finite.any() else 1.0
+    for status, (marker, color) in STATUS_STYLE.items():
+        picked = [i for i, p in enumerate(calibration.points) if p.status == status]
+        if not picked:
+            continue
+        if status == "diverged":
+            ax.plot(eps[picked], np.full(len(picked), top), marker, color=color, ms=9,
+                    label="diverged", linestyle="none")
+        else:
+            ax.errorbar(eps[picked], means[picked], yerr=2 * sems[picked], fmt=marker,
+                        color=color, ms=6, capsize=3, label=status)
+    ax.plot(eps[finite], means[finite], color="0.5", lw=0.8, zorder=0)
+    if calibration.plateau:
+        lo, hi = eps[calibration.plateau[0]], eps[calibration.plateau[-1]]
+        ax.axvspan(lo / 1.3, hi * 1.3, color="tab:green", alpha=0.12, label="plateau")
+    if calibration.recommended is not None:
+        i = int(np.argmin(np.abs(np.log(eps / calibration.recommended))))
+        ax.plot([eps[i]], [means[i]], "*", color="tab:green", ms=16, mec="k",
+                label=f"recommended ε = {calibration.recommended:.2g}")
+    if target is not None:
+        ax.axhline(target, color="k", ls="--", lw=1, label=target_label)
+    ax.set_xscale("log")
+    ax.set(xlabel=r"step size $\varepsilon$", ylabel=r"$\hat\lambda$", title=title)
+    ax.legend(fontsize=7, loc="best")
+
+
+def plot_calibrations(panels: Sequence[tuple[str, Calibration, Optional[float]]],
+                      target_label: str = "target") -> Figure:
+    """One :func:`draw_calibration` panel per (title, calibration, target)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    for ax, (title, calibration, target) in zip(axes[0], panels):
+        draw_calibration(ax, calibration, target=target, target_label=target_label, title=title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_inflation(epsilons: np.ndarray, measured: np.ndarray, errors: np.ndarray,
+                   predicted: np.ndarray, curvature: float) -> Figure:
+    """Measured λ̂(ε) / exact against the predicted inflation 1/(1 − εa/4); the stability edge."""
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    grid = np.linspace(0, 2 / curvature * 0.999, 200)
+    ax.plot(grid * curvature, 1 / (1 - grid * curvature / 4), "k--", lw=1,
+            label=r"predicted $1/(1-\varepsilon a/4)$")
+    ax.errorbar(epsilons * curvature, measured, yerr=2 * errors, fmt="o", color="tab:blue",
+                capsize=3, label=r"measured $\hat\lambda(\varepsilon)$ / exact (± 2 s.e.m.)")
+    ax.plot(epsilons * curvature, predicted, "s", mfc="none", color="tab:orange", ms=9,
+            label="prediction at the measured ε")
+    ax.axvline(2, color="tab:red", lw=1, ls=":", label=r"$\varepsilon a = 2$: chains diverge")
+    ax.set(xlabel=r"$\varepsilon a$ (step × curvature)", ylabel="inflation of the estimate",
+           title="A regular model: what a finite step does")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_estimates_vs_theory(names: Sequence[str], theory: Sequence[float],
+                             estimates: np.ndarray, errors: np.ndarray,
+                             epsilons: Sequence[float]) -> Figure:
+    """λ̂ / λ against ε for each known model (rows of ``estimates``, columns = ``epsilons``)."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.9))
+    for i, name in enumerate(names):
+        ratio = estimates[i] / theory[i]
+        ax.errorbar(np.asarray(epsilons) * (1 + 0.06 * (i - 1)), ratio,
+                    yerr=2 * errors[i] / theory[i], marker=MARKERS[i % len(MARKERS)], capsize=3,
+                    label=f"{name} (λ = {theory[i]:g})")
+    ax.axhline(1, color="k", ls="--", lw=1, label="theory")
+    ax.set_xscale("log")
+    ax.set(xlabel=r"step size $\varepsilon$", ylabel=r"$\hat\lambda / \lambda$",
+           title="Known answers: estimate over theory")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
