@@ -23,6 +23,11 @@ merged into the run before them (noise). A boundary is a checkpoint where the cl
 *peak* (rising → falling), a *trough* (falling → rising), *settles* (rising/falling → flat), or
 *starts rising* / *starts falling* (flat → rising/falling). These are the stages of Hoogland et al.
 (2024): the LLC's slope changes sign, or it stops (or starts) moving.
+
+The slope is per interval, so checkpoint noise weighs more the denser the checkpoints: with a few
+dozen checkpoints and chains whose spread is a few percent of the curve's range, ``smooth=3`` and
+``flat=0.4`` hold; denser or noisier curves need a wider ``smooth``. A boundary's uncertainty from
+the chains is :func:`boundary_spread` (the same rule on every chain's own curve).
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "grokking": {"profile": "quick", "seeds": [0, 1],
                      "steps": list(range(20, 200, 20)) + list(range(200, 1801, 80)),
                      "epsilons": [3e-4, 1e-3],
-                     "refined_at": ["memorisation_end", "circuit_formation_end", "grokked", "cleanup_end"],
+                     "refined_at": ["memorisation_end", "grokked", "cleanup_end"],
                      "refine_data": True,
                      "sampler": {**_GROK_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 150}},
         "colour": {"every": 2, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
