@@ -102,7 +102,8 @@ class LLCResult:
 
 # ----------------------------------------------------------------------------------- validation
 
-def _positive_int(value: Any, name: str, minimum: int = 1) -> int:
+def positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """``value`` as an int ≥ ``minimum`` (not a bool); ValueError naming ``name`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
     return int(value)
@@ -140,7 +141,7 @@ def check_data(data: Any) -> tuple[torch.Tensor, ...]:
 
 def default_nbeta(n: int) -> float:
     """The inverse temperature of Watanabe's WBIC and of Lau et al.: nβ = n / log n."""
-    n = _positive_int(n, "n", 2)
+    n = positive_int(n, "n", 2)
     return n / math.log(n)
 
 
@@ -304,14 +305,14 @@ def estimate_llc(
     data = check_data(data)
     epsilon = _positive_float(epsilon, "epsilon")
     gamma = _positive_float(gamma, "gamma", allow_zero=True)
-    num_chains = _positive_int(num_chains, "num_chains")
-    num_draws = _positive_int(num_draws, "num_draws")
-    num_burnin = _positive_int(num_burnin, "num_burnin", 0)
-    check_every = _positive_int(check_every, "check_every")
-    seed = _positive_int(seed, "seed", 0)
+    num_chains = positive_int(num_chains, "num_chains")
+    num_draws = positive_int(num_draws, "num_draws")
+    num_burnin = positive_int(num_burnin, "num_burnin", 0)
+    check_every = positive_int(check_every, "check_every")
+    seed = positive_int(seed, "seed", 0)
     n = int(data[0].shape[0])
     if batch_size is not None:
-        batch_size = _positive_int(batch_size, "batch_size")
+        batch_size = positive_int(batch_size, "batch_size")
         if batch_size > n:
             raise ValueError(f"batch_size must be ≤ the number of samples n = {n}, got {batch_size}")
     if nbeta is None:

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from . import theory
+from .estimator import positive_int
 
 
 @dataclass
@@ -57,12 +58,6 @@ def mean_squared_error(model: nn.Module, batch: tuple) -> torch.Tensor:
     return ((model(x) - y) ** 2).mean()
 
 
-def _check_int(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return value
-
-
 class NormalCrossing(nn.Module):
     """f(x; w) = x · Π wᵢ^{kᵢ}: a one-output model whose loss is a monomial in w."""
 
@@ -83,8 +78,8 @@ def normal_crossing_problem(k: Sequence[int], n: int = 1000, seed: int = 0) -> P
     if isinstance(k, (str, bytes)) or not isinstance(k, Sequence) or not k:
         raise ValueError(f"k must be a non-empty sequence of positive integers, got {k!r}")
     for value in k:
-        _check_int(value, "every k", 1)
-    n = _check_int(n, "n", 2)
+        positive_int(value, "every k", 1)
+    n = positive_int(n, "n", 2)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n, generator=generator, dtype=torch.float64)
     x = x / x.pow(2).mean().sqrt()  # E_n[x²] = 1 exactly: L_n(w) = K(w)
@@ -128,11 +123,11 @@ def deep_linear_problem(widths: Sequence[int], r: int, n: int = 4000, seed: int 
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
         raise ValueError(f"widths must list at least an input and an output width, got {widths!r}")
     for value in widths:
-        _check_int(value, "every width", 1)
-    r = _check_int(r, "r", 0)
+        positive_int(value, "every width", 1)
+    r = positive_int(r, "r", 0)
     if r > min(widths):
         raise ValueError(f"r must be ≤ the narrowest width {min(widths)}, got {r}")
-    n = _check_int(n, "n", 2)
+    n = positive_int(n, "n", 2)
     generator = torch.Generator().manual_seed(seed)
     model = LinearChain(widths)
     _balanced_true_point(model, r, generator, scale)

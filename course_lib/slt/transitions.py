@@ -44,7 +44,7 @@ from .. import cache
 from ..runtime import cpu_threads
 from ..widgets import progress as progress_bar
 from .course_models import CourseRun
-from .estimator import ChainDivergedError, default_nbeta, estimate_llc
+from .estimator import ChainDivergedError, positive_int, default_nbeta, estimate_llc
 
 __all__ = [
     "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
@@ -143,15 +143,9 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
             raise ValueError(f"{key} must be a positive finite number, got {value!r}")
         out[key] = float(value)
     for key in ("num_chains", "num_draws", "num_burnin", "seed"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if key in ("num_burnin", "seed") else 1):
-            raise ValueError(f"{key} must be a {'non-negative' if key in ('num_burnin', 'seed') else 'positive'} int, got {value!r}")
-        out[key] = int(value)
+        out[key] = positive_int(out[key], key, 0 if key in ("num_burnin", "seed") else 1)
     if out["batch_size"] is not None:
-        b = out["batch_size"]
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise ValueError(f"batch_size must be None or a positive int, got {b!r}")
-        out["batch_size"] = int(b)
+        out["batch_size"] = positive_int(out["batch_size"], "batch_size")
     return out
 
 
