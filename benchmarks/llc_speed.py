@@ -9,8 +9,9 @@ in one run, interleaved so a busy machine slows every variant alike:
   and an in-place SGLD update of each parameter, chain after chain;
 * **devinterp** — the field's library (2.x, test extra), through ``devinterp_bridge``.
 
-Throughput is SGLD steps per second with every chain counted.  The estimates are printed next to
-each other: a speed-up only counts at equal estimates.  Usage:
+Throughput is SGLD steps per second with every chain counted.  The estimates (mean ± standard
+error over the chains) are printed next to each other: a speed-up only counts at equal
+estimates.  Usage:
 ``python benchmarks/llc_speed.py [--chains 8] [--draws 2000]``.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import os
 import time
 
 import numpy as np
@@ -32,8 +34,8 @@ from course_lib.slt.estimator import default_nbeta, estimate_llc  # noqa: E402
 
 def plain_loop(model: nn.Module, loss_fn, data, *, epsilon: float, nbeta: float, gamma: float,
                num_chains: int, num_draws: int, num_burnin: int, batch_size: int | None,
-               seed: int = 0) -> tuple[float, float]:
-    """A straightforward SGLD loop, one chain at a time; returns (mean λ̂, seconds)."""
+               seed: int = 0) -> tuple[np.ndarray, float]:
+    """A straightforward SGLD loop, one chain at a time; returns (per-chain λ̂, seconds)."""
     torch.manual_seed(seed)
     n = int(data[0].shape[0])
     start = time.perf_counter()
@@ -58,9 +60,9 @@ def plain_loop(model: nn.Module, loss_fn, data, *, epsilon: float, nbeta: float,
                     drift = nbeta * p.grad + gamma * (p - p0)
                     p.add_(-epsilon / 2 * drift + math.sqrt(epsilon) * torch.randn_like(p))
             if step >= num_burnin:
-                losses.append(float(loss))
+                losses.append(float(loss.detach()))
         estimates.append(nbeta * (np.mean(losses) - init))
-    return float(np.mean(estimates)), time.perf_counter() - start
+    return np.asarray(estimates), time.perf_counter() - start
 
 
 def main() -> None:
@@ -70,6 +72,7 @@ def main() -> None:
     parser.add_argument("--burnin", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
+    os.environ.setdefault("TQDM_DISABLE", "1")  # devinterp draws a progress bar per chain
     try:
         from devinterp_bridge import devinterp_llc, per_sample_squared_error
         import devinterp  # noqa: F401
@@ -87,7 +90,7 @@ def main() -> None:
         settings = dict(epsilon=epsilon, nbeta=default_nbeta(problem.n), gamma=gamma,
                         num_chains=args.chains, num_draws=args.draws, num_burnin=args.burnin)
         timings: dict[str, list[float]] = {}
-        estimates: dict[str, list[float]] = {}
+        estimates: dict[str, list[np.ndarray]] = {}
         for _ in range(args.rounds):
             for name in ("course", "course, chains one by one", "plain loop", "devinterp"):
                 if name == "devinterp":
@@ -95,7 +98,7 @@ def main() -> None:
                         continue
                     result = devinterp_llc(problem.model, per_sample_squared_error, problem.data,
                                            batch_size=batch or problem.n, **settings)
-                    value, seconds = result.mean, result.seconds
+                    value, seconds = result.per_chain, result.seconds
                 elif name == "plain loop":
                     value, seconds = plain_loop(problem.model, problem.loss_fn, problem.data,
                                                 batch_size=batch, **settings)
@@ -103,18 +106,20 @@ def main() -> None:
                     result = estimate_llc(problem.model, problem.loss_fn, problem.data,
                                           batch_size=batch, vectorize=name == "course",
                                           **settings)
-                    value, seconds = result.mean, result.seconds
+                    value, seconds = result.per_chain, result.seconds
                 timings.setdefault(name, []).append(seconds)
                 estimates.setdefault(name, []).append(value)
         reference = min(timings.get("devinterp", timings["plain loop"]))
         for name, seconds in timings.items():
             best = min(seconds)
+            chains = estimates[name][0]  # the rounds repeat the same seeded chains
+            sem = chains.std(ddof=1) / math.sqrt(chains.size)
             rows.append([problem.name, name, f"{steps / best:,.0f}", f"{reference / best:.1f}×",
-                         f"{np.mean(estimates[name]):.3f}"])
+                         f"{chains.mean():.3f} ± {sem:.3f}"])
     print_table(f"LLC estimator throughput ({args.chains} chains × ({args.burnin} burn-in + "
                 f"{args.draws} draws), best of {args.rounds} interleaved rounds, "
                 f"{torch.get_num_threads()} threads)",
-                ["problem", "estimator", "steps/s", "vs devinterp", "λ̂"], rows)
+                ["problem", "estimator", "steps/s", "vs devinterp", "λ̂ ± s.e.m."], rows)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ L_B the mean over a minibatch B, and the expectation is the average of the minib
 the draws *after* burn-in.  The defaults follow the paper: nβ = n / log n.
 
 Engineering (why this is fast): the parameters of every chain are one flat tensor ``W`` of shape
-(chains, P).  ``torch.func.functional_call`` evaluates the model at any flat parameter vector, and
-``torch.func.grad_and_value`` under ``torch.vmap`` gives every chain's loss and gradient in one
-batched call.  The update is four fused in-place tensor operations on ``W``; the
+(chains, P).  ``torch.func.functional_call`` evaluates the model at any flat parameter vector; ``torch.vmap``
+of it gives every chain's loss in one batched forward pass, and one backward pass of their sum
+gives every chain's gradient.  The update is four fused in-place tensor operations on ``W``; the
 loss trace stays on the device until the end; finiteness is checked every ``check_every`` steps,
 not every step.  Many chains cost little more than one as long as the device is not saturated.
 """
@@ -239,12 +239,23 @@ class _Batches:
     def next(self) -> torch.Tensor:
         """(chains, batch_size) sample indices."""
         if self.position == self.per_epoch:
-            keys = torch.rand(self.chains, self.n, generator=self.generator, device=self.device)
-            self.order = torch.argsort(keys, dim=1)
+            # one randperm per chain: several times cheaper than argsorting random keys
+            self.order = torch.stack([
+                torch.randperm(self.n, generator=self.generator, device=self.device)
+                for _ in range(self.chains)])
             self.position = 0
         start = self.position * self.batch_size
         self.position += 1
         return self.order[:, start:start + self.batch_size]
+
+    def gather(self, data: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+        """The next minibatch of every chain: tensors of shape (chains, batch_size, …).
+
+        ``index_select`` on the flattened indices, then a view: cheaper than advanced indexing
+        with a 2-D index tensor."""
+        index = self.next()
+        flat = index.reshape(-1)
+        return tuple(t.index_select(0, flat).view(*index.shape, *t.shape[1:]) for t in data)
 
 
 def _advice(epsilon: float, gamma: float) -> str:
@@ -371,11 +382,17 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
     drift, diffusion = -epsilon * nbeta / 2, math.sqrt(epsilon)
 
     if vectorize:
+        # vmap only the forward pass; one ordinary backward pass through the batched graph gives
+        # every chain's gradient, since chain c's loss depends on W[c] alone:
+        # ∂(Σ_c L_c)/∂W[c] = ∇L_c(W[c]).  Faster on a CPU than vmapping torch.func.grad.
         in_dims = (0, None) if batches is None else (0, 0)
-        batched = torch.vmap(torch.func.grad_and_value(loss), in_dims=in_dims)
+        forward = torch.vmap(loss, in_dims=in_dims)
 
         def grads_and_losses(W: torch.Tensor, batch: tuple) -> tuple[torch.Tensor, torch.Tensor]:
-            return batched(W, batch)
+            leaf = W.detach().requires_grad_(True)
+            values = forward(leaf, batch)
+            (grads,) = torch.autograd.grad(values.sum(), leaf)
+            return grads, values.detach()
     else:
         def grads_and_losses(W: torch.Tensor, batch: tuple) -> tuple[torch.Tensor, torch.Tensor]:
             grads, values = [], []
@@ -397,8 +414,7 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
             if batches is None:
                 batch = data
             else:
-                index = batches.next()
-                batch = tuple(tensor[index] for tensor in data)
+                batch = batches.gather(data)
             grad, values = grads_and_losses(W, batch)
             trace[:, t] = values
             noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
