@@ -96,6 +96,36 @@ def test_vectorised_and_sequential_chains_agree_with_minibatches():
     assert fast.loss_trace.shape == (3, 60) and fast.burnin_trace.shape == (3, 20)
 
 
+class _TiedAutoencoder(nn.Module):
+    """Decoder weight = encoder weight transposed: one parameter used twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = nn.Linear(3, 2, bias=False)
+        self.decoder = nn.Linear(2, 3, bias=False)
+        self.decoder.weight = self.encoder.weight  # tied (shape (2, 3) used as (3, 2)ᵀ below)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x) @ self.decoder.weight
+
+
+def test_tied_weights_are_swapped_everywhere_they_are_used():
+    from course_lib.slt.estimator import FlatLoss
+
+    torch.manual_seed(0)
+    model, x = _TiedAutoencoder(), torch.randn(50, 3)
+    loss_fn = lambda m, batch: ((m(batch[0]) - batch[0]) ** 2).mean()  # noqa: E731
+    flat = FlatLoss(model, loss_fn, ["encoder.weight"])
+    assert flat.tied and flat.w_star.numel() == 6
+    moved = flat.w_star + 0.1
+    with torch.no_grad():
+        model.encoder.weight.add_(0.1)              # moves both uses, as the flat vector must
+        expected = loss_fn(model, (x,))
+    assert float(flat(moved, (x,))) == pytest.approx(float(expected), rel=1e-6)
+    untied = FlatLoss(nn.Linear(3, 3), loss_fn, ["weight", "bias"])
+    assert not untied.tied
+
+
 def test_burnin_is_not_averaged_and_the_baseline_is_the_full_data_loss():
     model, loss_fn, data = mlp_problem()
     r = estimate_llc(model, loss_fn, data, epsilon=1e-4, num_chains=2, num_draws=30,

@@ -385,3 +385,12 @@ def test_profile_settings_name_real_checkpoints_and_phases(grok):
         for steps in [cfg["grokking"].get("steps")]:
             if steps is not None:
                 assert all(s % 20 == 0 for s in steps) and steps == sorted(steps)
+
+
+def test_a_repeated_estimate_in_one_session_is_reused_not_resampled(grok, monkeypatch):
+    sampler = T._sampler({**SAMPLER, "epsilon": 1e-4}, grok)
+    first = T._estimate(grok, 40, sampler, None, None)
+    monkeypatch.setattr(T, "estimate_llc", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
+    assert T._estimate(grok, 40, dict(sampler), None, None) is first
+    with pytest.raises(AssertionError, match="recomputed"):            # any other setting samples anew
+        T._estimate(grok, 40, {**sampler, "seed": sampler["seed"] + 1}, None, None)

@@ -32,8 +32,10 @@ the chains is :func:`boundary_spread` (the same rule on every chain's own curve)
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -53,7 +55,7 @@ __all__ = [
 ]
 
 #: Bump when a change here changes what a cached trajectory or sweep contains.
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2
 
 #: Per-profile settings of notebook 5.3 (one place; see ``course_lib.runtime`` for the profiles).
 #: For each run: which chapter run (``profile`` of Chapter 3's grokking run, ``seeds``), the
@@ -61,34 +63,40 @@ _CACHE_VERSION = 1
 #: setting held fixed along the run (γ, chains, burn-in, draws, batch). Chapter 3's p = 53 run is
 #: used in every CPU profile: it groks in ~700 steps and trains in ~17 s; the paper-size p = 113 run
 #: trains for ~4 min and costs ~10× more per SGLD step, beyond the 5-minute budget (``full``, on a
-#: GPU, uses it). Measured on 2 busy cores: ≈ 500 chain-steps/s for the transformer (batch 128),
-#: ≈ 3,000 for the colour models (full batch). The transformer's sweep starts at 3 × 10⁻⁴: smaller
-#: steps need several hundred burn-in steps to level off, more than these budgets allow.
+#: GPU, uses it). Measured on 2 quiet cores: ≈ 200-250 chain-steps/s for the transformer (batch
+#: 128), ≈ 900-1,300 for the colour bottleneck (538 colours, full batch) and ≈ 250-330 for the
+#: anchored model on its 3,600 colours. The budgets (quick ≤ 60 s, standard ≤ 5 min for the whole
+#: notebook) set the checkpoints and draws: dense where the behaviour changes, sparser after it.
+#: The transformer's sweep starts at 3 × 10⁻⁴: smaller steps need several hundred burn-in steps to
+#: level off, more than these budgets allow.
 _GROK_SAMPLER = {"gamma": 100.0, "batch_size": 128}
 _COLOUR_SAMPLER = {"gamma": 100.0, "batch_size": None}
 PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     "quick": {
         "grokking": {"profile": "quick", "seeds": [0],
-                     "steps": [20, 40, 60, 80, 120, 240, 380, 540, 700, 900, 1100, 1360, 1560, 1800],
+                     "steps": [20, 40, 60, 80, 120, 240, 380, 700, 900, 1360, 1800],
                      "epsilons": [3e-4, 1e-3], "refined_at": ["memorisation_end", "cleanup_end"],
                      "refine_data": False,
                      "sampler": {**_GROK_SAMPLER, "num_chains": 3, "num_burnin": 50, "num_draws": 70}},
         "colour": {"every": 5, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
                    "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 100}},
-        "anchored": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3],
-                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 3, "num_burnin": 60, "num_draws": 60}},
+        "anchored": {"steps": [100, 200, 300, 400, 500, 600, 800, 1000, 1200, 1400, 1700, 2000],
+                     "epsilons": [1e-4, 3e-4],
+                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 3, "num_burnin": 40, "num_draws": 50}},
     },
     "standard": {
         "grokking": {"profile": "quick", "seeds": [0, 1],
-                     "steps": list(range(20, 200, 20)) + list(range(200, 1801, 80)),
+                     "steps": [20, 40, 60, 80, 100, 120, 160, 200, 280, 380, 540, 700, 900, 1100,
+                               1360, 1600, 1800],
                      "epsilons": [3e-4, 1e-3],
                      "refined_at": ["memorisation_end", "grokked", "cleanup_end"],
                      "refine_data": True,
-                     "sampler": {**_GROK_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 150}},
-        "colour": {"every": 2, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
-                   "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 150, "num_draws": 200}},
-        "anchored": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3],
-                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 150, "num_draws": 200}},
+                     "sampler": {**_GROK_SAMPLER, "num_chains": 4, "num_burnin": 60, "num_draws": 100}},
+        "colour": {"every": 4, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
+                   "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 150}},
+        "anchored": {"steps": list(range(150, 2101, 150)) + [2400, 2700, 3000],
+                     "epsilons": [1e-4, 3e-4, 1e-3],
+                     "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 120}},
     },
     "full": {
         "grokking": {"profile": "standard", "seeds": [0, 1, 2], "every": 1,
@@ -149,14 +157,28 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     return out
 
 
+#: The last estimates of this session, by (run, step, sampler, params, subset): a sweep's estimate
+#: at the final checkpoint with the chosen ε is the same chains as a trajectory's last point.
+_RECENT: "OrderedDict[str, Any]" = OrderedDict()
+_RECENT_SIZE = 64
+
+
 def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Optional[list[str]],
               subset: Optional[str]):
+    key = json.dumps([run.key, int(step), dict(sampler), params, subset], sort_keys=True, default=str)
+    if key in _RECENT:
+        _RECENT.move_to_end(key)
+        return _RECENT[key]
     data = run.data_at(step) if subset is None else run.subset(subset, step)
     batch = sampler["batch_size"]
     if batch is not None:
         batch = min(batch, len(data[0]))
-    return estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
-                        **{**sampler, "batch_size": batch})
+    result = estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
+                          **{**sampler, "batch_size": batch})
+    _RECENT[key] = result
+    while len(_RECENT) > _RECENT_SIZE:
+        _RECENT.popitem(last=False)
+    return result
 
 
 # --------------------------------------------------------------------------- calibration
