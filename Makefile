@@ -58,10 +58,12 @@ book: $(STAMP)
 ## Run every test: unit tests, every notebook on the core install (nbval) and with Colab's versions,
 ## the book build, the browser tests of the book and of live JupyterLab widgets.
 ## Trained models go to a fresh cache so every run trains from scratch once (all executions share it).
+## The cell timeout guards against hangs, not budgets (benchmarks/notebook_times.py measures those): on a slow
+## 2-core machine notebook 4.3's ablation cell alone took 121-233 s, over the old 120 s guard.
 test: $(STAMP) reader-envs
 	rm -rf _build/test-cache
 	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache JUPYTER_PATH=$(READER_KERNELS) \
-	  $(PY) -m pytest --nbval-lax --nbval-kernel-name=course-core --nbval-cell-timeout=120 --durations=20 tests chapters
+	  $(PY) -m pytest --nbval-lax --nbval-kernel-name=course-core --nbval-cell-timeout=600 --durations=20 tests chapters
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/run_all.py
