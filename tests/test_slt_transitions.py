@@ -204,7 +204,7 @@ def test_the_epsilon_rule_flat_plateau_and_divergence(grok, monkeypatch):
     answers = {1e-5: _Fake(10.0, 5.0), 3e-5: _Fake(10.0, 0.1), 1e-4: _Fake(11.0, 0.2),
                3e-4: _Fake(30.0, 0.2), 1e-3: None}
 
-    def fake(run, step, sampler, params, subset):
+    def fake(run, step, sampler, params, subset, use_cache=True):
         res = answers[sampler["epsilon"]]
         if res is None:
             raise T.ChainDivergedError("boom")
@@ -387,10 +387,13 @@ def test_profile_settings_name_real_checkpoints_and_phases(grok):
                 assert all(s % 20 == 0 for s in steps) and steps == sorted(steps)
 
 
-def test_a_repeated_estimate_in_one_session_is_reused_not_resampled(grok, monkeypatch):
+def test_a_repeated_estimate_is_reused_not_resampled(grok, monkeypatch):
     sampler = T._sampler({**SAMPLER, "epsilon": 1e-4}, grok)
     first = T._estimate(grok, 40, sampler, None, None)
     monkeypatch.setattr(T, "estimate_llc", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
-    assert T._estimate(grok, 40, dict(sampler), None, None) is first
+    again = T._estimate(grok, 40, dict(sampler), None, None)
+    np.testing.assert_array_equal(again.per_chain, first.per_chain)
     with pytest.raises(AssertionError, match="recomputed"):            # any other setting samples anew
         T._estimate(grok, 40, {**sampler, "seed": sampler["seed"] + 1}, None, None)
+    with pytest.raises(AssertionError, match="recomputed"):            # and use_cache=False always does
+        T._estimate(grok, 40, sampler, None, None, use_cache=False)

@@ -32,10 +32,8 @@ the chains is :func:`boundary_spread` (the same rule on every chain's own curve)
 
 from __future__ import annotations
 
-import json
 import math
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
@@ -157,28 +155,24 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     return out
 
 
-#: The last estimates of this session, by (run, step, sampler, params, subset): a sweep's estimate
-#: at the final checkpoint with the chosen ε is the same chains as a trajectory's last point.
-_RECENT: "OrderedDict[str, Any]" = OrderedDict()
-_RECENT_SIZE = 64
-
-
 def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Optional[list[str]],
-              subset: Optional[str]):
-    key = json.dumps([run.key, int(step), dict(sampler), params, subset], sort_keys=True, default=str)
-    if key in _RECENT:
-        _RECENT.move_to_end(key)
-        return _RECENT[key]
-    data = run.data_at(step) if subset is None else run.subset(subset, step)
-    batch = sampler["batch_size"]
-    if batch is not None:
-        batch = min(batch, len(data[0]))
-    result = estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
-                          **{**sampler, "batch_size": batch})
-    _RECENT[key] = result
-    while len(_RECENT) > _RECENT_SIZE:
-        _RECENT.popitem(last=False)
-    return result
+              subset: Optional[str], use_cache: bool = True):
+    """One estimate at ``step``, through ``course_lib.cache`` ("slt-llc-estimate"): a sweep's
+    estimate at the final checkpoint with the chosen ε is the same chains as a trajectory's last
+    point, and is sampled once."""
+    def compute():
+        data = run.data_at(step) if subset is None else run.subset(subset, step)
+        batch = sampler["batch_size"]
+        if batch is not None:
+            batch = min(batch, len(data[0]))
+        return estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
+                            **{**sampler, "batch_size": batch})
+
+    if not use_cache:
+        return compute()
+    key = {"kind": "estimate", "run": run.key, "step": int(step), "sampler": dict(sampler),
+           "params": params, "subset": subset, "version": _CACHE_VERSION}
+    return cache.cached("slt-llc-estimate", key, compute)
 
 
 # --------------------------------------------------------------------------- calibration
@@ -258,7 +252,7 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
         with cpu_threads():
             for e in progress_bar(eps, desc=f"ε sweep ({run.name})", disable=not progress):
                 try:
-                    res = _estimate(run, step, {**sampler, "epsilon": e}, None, None)
+                    res = _estimate(run, step, {**sampler, "epsilon": e}, None, None, use_cache)
                 except ChainDivergedError:
                     mean.append(np.nan), std.append(np.nan), drift.append(np.nan), drift_se.append(np.nan)
                     stable.append(False), traces.append(None)
@@ -393,7 +387,7 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
         label = run.name + ("" if group is None else f" · {group}") + ("" if subset is None else f" · {subset}")
         with cpu_threads():
             for s in progress_bar(chosen, desc=f"LLC along {label}", disable=not progress):
-                res = _estimate(run, s, sampler, params, subset)
+                res = _estimate(run, s, sampler, params, subset, use_cache)
                 mean.append(res.mean), std.append(res.std), per.append(res.per_chain)
                 init.append(res.init_loss)
         return LLCTrajectory(run=run.name, steps=np.asarray(chosen), mean=np.asarray(mean),
