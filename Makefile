@@ -12,7 +12,7 @@ COLAB  := .venv-colab
 LIB    := $(shell find course_lib -name '*.py' -not -path '*/__pycache__/*') pyproject.toml
 READER_KERNELS := $(CURDIR)/$(CORE)/share/jupyter:$(CURDIR)/$(COLAB)/share/jupyter
 
-.PHONY: book test venv reader-envs clean benchmarks
+.PHONY: book test nbval venv reader-envs clean benchmarks
 
 venv: $(STAMP)
 
@@ -55,15 +55,24 @@ reader-envs: $(CORE)/.installed $(COLAB)/.installed
 book: $(STAMP)
 	COURSE_PROFILE=standard COURSE_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## Run every test: unit tests, every notebook on the core install (nbval) and with Colab's versions,
-## the book build, the browser tests of the book and of live JupyterLab widgets.
-## Trained models go to a fresh cache so every run trains from scratch once (all executions share it).
-## The cell timeout guards against hangs, not budgets (benchmarks/notebook_times.py measures those): on a slow
-## 2-core machine notebook 4.3's ablation cell alone took 121-233 s, over the old 120 s guard.
-test: $(STAMP) reader-envs
+## Run every test: unit tests, every notebook on the core install, the quick book built from those
+## executions, the browser test of the book, and every notebook solved in live JupyterLab with Colab's
+## versions. Each notebook is executed twice (tests/executions.py says which execution proves what).
+## Trained models go to a fresh cache so every run trains from scratch once (both executions share it).
+## The environments' time is written to _build/timings/ and printed in pytest's "time per stage" table.
+test:
+	@mkdir -p _build/timings
+	@start=$$(date +%s); $(MAKE) --no-print-directory venv reader-envs; \
+	  echo "$$(( $$(date +%s) - start ))" > _build/timings/environments.txt
 	rm -rf _build/test-cache
 	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache JUPYTER_PATH=$(READER_KERNELS) \
-	  $(PY) -m pytest --nbval-lax --nbval-kernel-name=course-core --nbval-cell-timeout=600 --durations=20 tests chapters
+	  $(PY) -m pytest --durations=20 tests
+
+## What the course tells maintainers and readers: nbval on the chapters (not part of `make test`, whose
+## core-install executions check the same thing once and feed the book).
+nbval: $(STAMP) reader-envs
+	COURSE_PROFILE=quick JUPYTER_PATH=$(READER_KERNELS) \
+	  $(PY) -m pytest --nbval-lax --nbval-kernel-name=course-core --nbval-cell-timeout=600 chapters
 
 benchmarks: $(STAMP)
 	$(PY) benchmarks/run_all.py

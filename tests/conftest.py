@@ -40,6 +40,8 @@ BUILD_LOG = QUICK_OUT / "build.log"
 LIB_STAMP = QUICK_OUT / "course_lib.sha256"
 SCREENSHOTS = QUICK_OUT / "screenshots"
 BUILD_TIMEOUT_S = 30 * 60
+PRIMED: list[str] = []  # the docnames whose outputs the book build took from the JupyterLab run
+TIMINGS_DIR = ROOT / "_build" / "timings"
 
 
 # --------------------------------------------------------------------------- the table of contents
@@ -100,6 +102,15 @@ def executed_notebook(docname: str) -> dict:
     return json.loads(nbformat.writes(merged))
 
 
+# Live JupyterLab executes the notebooks whose outputs the book build reuses (tests/executions.py),
+# so its tests run before the book's and the browser's; everything else keeps its order.
+_RUN_ORDER = {"test_jupyterlab.py": 1, "test_book.py": 2, "test_browser.py": 2}
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: _RUN_ORDER.get(Path(str(item.fspath)).name, 0))
+
+
 def pytest_generate_tests(metafunc):
     """Parametrise ``book_page``, ``notebook_page`` and ``chapter1_page`` from _toc.yml."""
     for name, pages in (
@@ -150,13 +161,20 @@ def _failure_report(log: str, returncode: int) -> str:
 
 @pytest.fixture(scope="session")
 def built_book() -> Path:
-    """Build the book once per session (quick profile) and return its HTML folder."""
+    """Build the book once per session (quick profile) and return its HTML folder.
+
+    The notebooks' outputs are the ones live JupyterLab saved on the core install (test_jupyterlab.py
+    runs before the book's tests; its executions are put into the build's jupyter-cache first), so
+    the build executes only what that run did not (everything, when JupyterLab was not run)."""
     QUICK_OUT.mkdir(parents=True, exist_ok=True)
     digest = _library_digest()
     stamp = LIB_STAMP.read_text().strip() if LIB_STAMP.exists() else None
     if stamp != digest and EXEC_CACHE.exists():
         shutil.rmtree(EXEC_CACHE)  # course_lib changed (or unknown): cached executions may be stale
     LIB_STAMP.write_text(digest)  # the library the cache's executions will come from
+    from executions import prime_book_cache
+
+    PRIMED.extend(prime_book_cache(EXEC_CACHE))
     reports = HTML_DIR / "reports"
     if reports.exists():
         shutil.rmtree(reports)  # tracebacks of an earlier failed build would be misleading
@@ -174,6 +192,7 @@ def built_book() -> Path:
         BUILD_LOG.write_text(out)
         pytest.fail(f"jupyter-book build took longer than {BUILD_TIMEOUT_S} s\n" + "\n".join(out.splitlines()[-60:]))
     elapsed = time.monotonic() - start
+    record_stage("book build (quick; outputs from the JupyterLab run)", elapsed)
     BUILD_LOG.write_text(f"$ {' '.join(cmd)}\n# {elapsed:.1f} s, exit {proc.returncode}\n{proc.stdout}")
     if proc.returncode != 0:
         pytest.fail(_failure_report(proc.stdout, proc.returncode), pytrace=False)
@@ -214,3 +233,71 @@ def browser(chromium_path):
         b = p.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+# --------------------------------------------------------------------------- the per-stage timing table
+# Printed at the end of every run (so a slow stage shows itself in every CI log) and written to
+# _build/timings/stages.json. A fixture that does a stage's work inside some test's set-up (the book
+# build) records its own time, which is moved out of that test file's total.
+STAGE_SECONDS: dict[str, float] = {}
+_STAGE_FILES: dict[str, dict[str, float]] = {}  # stage -> {test file it ran in: seconds}
+_FILE_SECONDS: dict[str, float] = {}
+_RUN = {"start": time.monotonic(), "file": ""}
+_FILE_STAGES = {  # test file -> stage (everything else: unit and static tests)
+    "test_jupyterlab.py": "execution 1: live JupyterLab on the core install (feeds the book)",
+    "test_reader_environments.py": "execution 2: Colab's versions, every exercise solved",
+    "test_book.py": "book: HTML checks",
+    "test_browser.py": "book: browser test",
+}
+
+
+def record_stage(name: str, seconds: float) -> None:
+    STAGE_SECONDS[name] = STAGE_SECONDS.get(name, 0.0) + seconds
+    hosts = _STAGE_FILES.setdefault(name, {})
+    hosts[_RUN["file"]] = hosts.get(_RUN["file"], 0.0) + seconds
+
+
+def pytest_runtest_setup(item):
+    _RUN["file"] = Path(str(item.fspath)).name
+
+
+def pytest_runtest_logreport(report):
+    name = Path(report.fspath).name if report.fspath else report.nodeid.split("::")[0]
+    _FILE_SECONDS[name] = _FILE_SECONDS.get(name, 0.0) + report.duration
+
+
+def stage_table() -> list[tuple[str, float]]:
+    """(stage, seconds) rows: the environments (from make), the fixtures' stages, then test files
+    grouped by stage with the fixtures' time taken out of the file it ran in."""
+    rows: list[tuple[str, float]] = []
+    envs = TIMINGS_DIR / "environments.txt"
+    if envs.exists():
+        rows.append(("environments (make venv reader-envs)", float(envs.read_text().split()[0])))
+    files = dict(_FILE_SECONDS)
+    for name, seconds in STAGE_SECONDS.items():
+        rows.append((name, seconds))
+        for host, inside in _STAGE_FILES.get(name, {}).items():
+            if host in files:
+                files[host] = max(0.0, files[host] - inside)
+    grouped: dict[str, float] = {}
+    for file, seconds in files.items():
+        stage = _FILE_STAGES.get(file, "unit and static tests")
+        grouped[stage] = grouped.get(stage, 0.0) + seconds
+    order = ["unit and static tests", *_FILE_STAGES.values()]
+    rows += [(stage, grouped[stage]) for stage in order if stage in grouped]
+    return rows
+
+
+def pytest_terminal_summary(terminalreporter):
+    rows = stage_table()
+    if not rows:
+        return
+    wall = time.monotonic() - _RUN["start"]
+    width = max(len(r[0]) for r in rows) + 2
+    terminalreporter.section("time per stage")
+    for name, seconds in rows:
+        terminalreporter.write_line(f"{name:<{width}} {seconds / 60:6.1f} min  ({seconds:7.1f} s)")
+    terminalreporter.write_line(f"{'pytest wall time':<{width}} {wall / 60:6.1f} min  ({wall:7.1f} s)")
+    TIMINGS_DIR.mkdir(parents=True, exist_ok=True)
+    (TIMINGS_DIR / "stages.json").write_text(json.dumps(
+        {"stages": [[n, round(s, 1)] for n, s in rows], "pytest_wall_s": round(wall, 1)}, indent=1))

@@ -118,6 +118,27 @@ def test_build_succeeds_with_warnings_as_errors(built_book):
 
 
 @pytest.mark.slow
+def test_the_book_used_the_jupyterlab_executions(built_book):
+    """Each notebook is executed once for JupyterLab and the book together (tests/executions.py): the
+    build found every JupyterLab execution in its cache and ran none of those notebooks again."""
+    import os
+
+    import nbformat
+    from conftest import EXEC_CACHE, PRIMED, notebook_docnames
+    from executions import EXECUTED
+    from jupyter_cache import get_cache
+
+    if not EXECUTED and not os.environ.get("CI"):
+        pytest.skip("JupyterLab did not run in this session (test_jupyterlab.py): the build executed the notebooks")
+    assert sorted(PRIMED) == sorted(notebook_docnames()), "notebooks the JupyterLab run did not hand to the book"
+    cache = get_cache(str(EXEC_CACHE))
+    for docname in notebook_docnames():
+        record = cache.match_cache_notebook(nbformat.read(str(ROOT / f"{docname}.ipynb"), as_version=4))
+        assert record.data.get("execution_seconds") == pytest.approx(EXECUTED[docname][1], abs=1e-6), (
+            f"{docname}: the book build executed the notebook itself instead of using JupyterLab's run")
+
+
+@pytest.mark.slow
 def test_every_toc_entry_produced_a_page(built_book, book_page):
     page = built_book / f"{book_page}.html"
     assert page.is_file(), f"no HTML page for toc entry {book_page}"

@@ -1,9 +1,14 @@
-"""Live ipywidgets sliders in a real JupyterLab (Playwright driving Debian's chromium, headless).
+"""Every notebook in a real JupyterLab on a reader's core install, with live ipywidgets sliders
+(Playwright driving Debian's chromium, headless).
+
+This is the first of the two executions of each notebook in ``make test`` (tests/executions.py): its
+saved notebooks become the quick book's outputs, so it runs before the book's tests.
 
 The chapters' notebooks (every ``chapters/*/*.ipynb`` found at run time) are copied into a temporary
-folder, a JupyterLab server is started there (127.0.0.1, a free port, a random token, the quick
-profile, the session's ``COURSE_CACHE_DIR``), and each notebook is opened in the browser and run with
-"Run All Cells". Then:
+folder with their kernel set to ``course-core`` (.venv-core: ``pip install .``, the core dependencies
+only), a JupyterLab server is started there (127.0.0.1, a free port, a random token, the quick
+profile, the session's ``COURSE_CACHE_DIR``, and the book build's ``COURSE_BOOK_BUILD``, which only
+hides progress bars), and each notebook is opened in the browser and run with "Run All Cells". Then:
 
 * every code cell has an execution count and no cell shows an error (neither an ``error`` output in
   the notebook model nor a rendered traceback), and the saved notebook agrees;
@@ -14,7 +19,9 @@ profile, the session's ``COURSE_CACHE_DIR``), and each notebook is opened in the
   arrow keys), and after every move both the label text and the picture (the image's ``src`` and
   the bytes behind it) change — the round trip through the kernel really happened;
 * the page logs no console error and no uncaught exception (except KNOWN_BENIGN), and requests
-  nothing from outside the server (such requests are aborted and fail the test).
+  nothing from outside the server (such requests are aborted and fail the test);
+* the notebook JupyterLab saved right after "Run All" (widget state included) is recorded for the
+  book build (tests/executions.py).
 
 Screenshots: ``_build/quick/screenshots/lab-<notebook>.png`` after "Run All" (scrolled to the first
 slider) and ``lab-<notebook>-slider<i>.png`` of each slider after moving it.
@@ -49,6 +56,7 @@ from urllib.parse import quote
 
 import pytest
 from browser_tools import WatchedPage
+from executions import CORE_KERNEL, kernel_available, record_execution
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -59,7 +67,8 @@ KNOWN_BENIGN: list[tuple[str, str]] = []
 
 SERVER_START_TIMEOUT_S = 90
 APP_READY_TIMEOUT_S = 90  # JupyterLab loaded, notebook open, kernel idle
-RUN_ALL_TIMEOUT_S = 120  # per notebook; the quick profile takes 10-40 s
+RUN_ALL_TIMEOUT_S = 600  # per notebook: a hang guard (the quick budget is 60 s; a busy machine doubles it)
+CORE_KERNELSPEC = {"name": CORE_KERNEL, "display_name": "course (core install)", "language": "python"}
 SLIDER_UPDATE_TIMEOUT_S = 15  # one slider move: browser -> kernel -> browser
 
 pytestmark = pytest.mark.slow
@@ -135,6 +144,11 @@ class LabServer:
         # Copy every chapter folder (its notebooks and whatever they read beside them).
         shutil.copytree(CHAPTERS, self.root_dir / "chapters",
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        for notebook in chapter_notebooks():  # run in the core install's kernel
+            copy = self.root_dir / notebook
+            nb = json.loads(copy.read_text(encoding="utf8"))
+            nb["metadata"]["kernelspec"] = dict(CORE_KERNELSPEC)
+            copy.write_text(json.dumps(nb, indent=1), encoding="utf8")
         # Own settings, workspaces, runtime and config folders: nothing from the user's JupyterLab,
         # nothing shared with other servers running on this machine.
         settings = base / "lab-settings"
@@ -142,6 +156,8 @@ class LabServer:
                             {"windowingMode": "none"})  # every cell in the DOM, not virtualised
         self._write_setting(settings, "@jupyterlab/apputils-extension", "notification",
                             {"fetchNews": "false", "checkForUpdates": False})  # no news prompt
+        self._write_setting(settings, "@jupyter-widgets/jupyterlab-manager", "plugin",
+                            {"saveState": True})  # widget state in the saved notebook, as the book needs
         for sub in ("lab-workspaces", "runtime", "config"):
             (base / sub).mkdir()
         # news_url must be None (not ""), which the command line cannot say: no announcement fetch.
@@ -150,13 +166,14 @@ class LabServer:
         env.update(
             COURSE_PROFILE="quick",
             COURSE_CACHE_DIR=cache_dir,
+            COURSE_BOOK_BUILD="1",  # the saved notebooks become the book's outputs: no progress bars
             JUPYTERLAB_SETTINGS_DIR=str(settings),
             JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
             JUPYTER_RUNTIME_DIR=str(base / "runtime"),
             JUPYTER_CONFIG_DIR=str(base / "config"),
             PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         )
-        env.pop("COURSE_BOOK_BUILD", None)  # a live kernel, not the book build
+        env.pop("COLAB_RELEASE_TAG", None)
         cmd = [
             sys.executable, "-m", "jupyter", "lab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
@@ -243,7 +260,18 @@ class LabServer:
 
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, chromium_path):
+def core_kernel() -> str:
+    if not kernel_available(CORE_KERNEL):
+        message = (f"no Jupyter kernel {CORE_KERNEL!r}: run `make reader-envs` and put "
+                   f"{ROOT}/.venv-core/share/jupyter on JUPYTER_PATH (`make test` does both)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CORE_KERNEL
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, chromium_path, core_kernel):
     start = time.monotonic()
     cache_dir = os.environ.get("COURSE_CACHE_DIR") or str(tmp_path_factory.mktemp("course-cache"))
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"), cache_dir)
@@ -404,6 +432,9 @@ def test_live_sliders_in_jupyterlab(notebook: Path, lab: LabServer, browser, scr
         saved_errors = [f"{o.get('ename')}: {o.get('evalue')}" for c in code for o in c.get("outputs", [])
                         if o.get("output_type") == "error"]
         assert not saved_errors, f"{notebook}: error outputs in the saved notebook: {saved_errors}"
+        assert saved["metadata"]["kernelspec"]["name"] == CORE_KERNEL, saved["metadata"]["kernelspec"]
+        assert not expected or saved["metadata"].get("widgets"), f"{notebook}: saved without widget state"
+        record_execution(notebook.with_suffix("").as_posix(), saved, ran - opened)
 
         # Every frame_slider call rendered one live panel.
         found = page.evaluate(PANELS_JS)
