@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 #                notebooks' set-up cell adds it: --no-deps, then only the requirements that are missing.
 CORE   := .venv-core
 COLAB  := .venv-colab
-LIB    := $(shell find course_lib -name '*.py' -not -path '*/__pycache__/*') pyproject.toml
+LIB    := $(sort $(shell find course_lib -name '*.py' -not -path '*/__pycache__/*')) pyproject.toml
 READER_KERNELS := $(CURDIR)/$(CORE)/share/jupyter:$(CURDIR)/$(COLAB)/share/jupyter
 
 .PHONY: book test nbval venv reader-envs clean benchmarks
@@ -52,17 +52,26 @@ $(COLAB)/.installed: $(COLAB)/.created $(LIB)
 reader-envs: $(CORE)/.installed $(COLAB)/.installed
 
 ## Build the whole book (standard profile, every notebook executed) into _build/html/index.html
+## jupyter-cache keys an execution on the notebook's code only: executions made with another course_lib
+## (digest in _build/.jupyter_cache.lib) are dropped first, so the book never shows stale outputs.
+## Each notebook prints "Executing notebook" and "Executed notebook in N seconds" as it goes.
 book: $(STAMP)
+	@mkdir -p _build; digest=$$(cat $(LIB) | sha256sum | cut -d' ' -f1); \
+	  if [ -d _build/.jupyter_cache ] && [ "$$(cat _build/.jupyter_cache.lib 2>/dev/null)" != "$$digest" ]; then \
+	    echo "course_lib changed since the cached executions: every notebook runs again"; rm -rf _build/.jupyter_cache; \
+	  fi; echo "$$digest" > _build/.jupyter_cache.lib
 	COURSE_PROFILE=standard COURSE_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-## Run every test: unit tests, every notebook on the core install, the quick book built from those
-## executions, the browser test of the book, and every notebook solved in live JupyterLab with Colab's
-## versions. Each notebook is executed twice (tests/executions.py says which execution proves what).
+## Run every test: unit tests, every notebook in live JupyterLab on the core install (whose saved
+## notebooks the quick book is built from), the browser test of the book, and every notebook with
+## Colab's versions and every exercise solved. Each notebook is executed twice (tests/executions.py).
 ## Trained models go to a fresh cache so every run trains from scratch once (both executions share it).
-## The environments' time is written to _build/timings/ and printed in pytest's "time per stage" table.
+## The three environments are built side by side (-j3: their pip installs wait on the network and the
+## disk as much as on the CPU); their time is written to _build/timings/ and printed in pytest's "time per
+## stage" table.
 test:
 	@mkdir -p _build/timings
-	@start=$$(date +%s); $(MAKE) --no-print-directory venv reader-envs; \
+	@start=$$(date +%s); $(MAKE) --no-print-directory -j3 venv reader-envs; \
 	  echo "$$(( $$(date +%s) - start ))" > _build/timings/environments.txt
 	rm -rf _build/test-cache
 	COURSE_PROFILE=quick COURSE_CACHE_DIR=$(CURDIR)/_build/test-cache JUPYTER_PATH=$(READER_KERNELS) \

@@ -75,31 +75,61 @@ def test_workflow_triggers(workflow):
     assert triggers["push"]["branches"] == ["main"]
 
 
-def test_workflow_has_a_build_and_a_deploy_job(workflow):
-    assert set(workflow["jobs"]) == {"build", "deploy"}
+def test_workflow_has_a_test_a_build_and_a_deploy_job(workflow):
+    assert set(workflow["jobs"]) == {"test", "build", "deploy"}
 
 
-def test_build_job_runs_the_readme_commands_then_the_link_check(workflow):
+def _install_step(commands: list[str]) -> list[str]:
+    install = [i for i, c in enumerate(commands) if c.startswith("apt-get install")]
+    assert len(install) == 1 and install[0] > 0 and commands[install[0] - 1] == "apt-get update", commands
+    return commands[install[0]].split()
+
+
+def test_test_job_runs_the_readme_test_command_only(workflow):
+    """`make test` in a job of its own, beside the build, with an hour's limit (about 30 min here)."""
+    _, test_cmd = _readme_commands()
+    job = workflow["jobs"]["test"]
+    commands = _run_commands(job)
+    assert [c for c in commands if c.split()[0] == "make"] == [test_cmd], commands
+    # Debian's chromium (and python, make), installed before the tests that drive it
+    assert commands.index(test_cmd) > next(i for i, c in enumerate(commands) if c.startswith("apt-get install"))
+    assert {"chromium", "python3-venv", "make", "fonts-dejavu-core"} <= set(_install_step(commands))
+    assert job["container"] == "debian:bookworm"
+    assert job["timeout-minutes"] <= 60
+    assert "needs" not in job, "the tests and the build run side by side"
+
+
+def test_build_job_runs_the_readme_book_command_then_the_link_check(workflow):
     book_cmd, test_cmd = _readme_commands()
     assert (book_cmd, test_cmd) == ("make book", "make test")
     job = workflow["jobs"]["build"]
     commands = _run_commands(job)
-    # the README's commands, exactly as written there, each run once, test before book
-    assert commands.count(test_cmd) == 1 and commands.count(book_cmd) == 1, commands
-    assert commands.index(test_cmd) < commands.index(book_cmd)
-    make_calls = [c for c in commands if c.split()[0] == "make"]
-    assert make_calls == [test_cmd, book_cmd], "the build job runs no other make target"
-    # Debian's chromium (and python, make), before the tests that drive it
-    install = [i for i, c in enumerate(commands) if c.startswith("apt-get install")]
-    assert len(install) == 1 and install[0] < commands.index(test_cmd), commands
-    assert commands[install[0] - 1] == "apt-get update"
-    assert {"chromium", "python3-venv", "make", "fonts-dejavu-core"} <= set(commands[install[0]].split())
+    assert [c for c in commands if c.split()[0] == "make"] == [book_cmd], "the build job runs no other make target"
+    assert {"python3-venv", "make"} <= set(_install_step(commands))
+    assert "needs" not in job
     # the link check runs on the standard build after it
     checks = [i for i, c in enumerate(commands) if "book/check_links.py" in c]
     assert len(checks) == 1, commands
     assert checks[0] > commands.index(book_cmd)
-    argv = shlex.split(commands[checks[0]])
-    assert "_build/html" in argv
+    assert "_build/html" in shlex.split(commands[checks[0]])
+
+
+def test_build_job_caches_executions_and_models_before_building(workflow):
+    """Executed notebooks and trained models are restored before `make book`; the cached executions
+    are never stale because `make book` drops them when course_lib changed (Makefile)."""
+    job = workflow["jobs"]["build"]
+    steps = job["steps"]
+    cache = [i for i, s in enumerate(steps) if s.get("uses", "").startswith("actions/cache@")]
+    book = next(i for i, s in enumerate(steps) if s.get("run", "").strip() == "make book")
+    assert len(cache) == 1 and cache[0] < book
+    spec = steps[cache[0]]["with"]
+    paths = spec["path"].split()
+    assert {"_build/.jupyter_cache", "_build/.jupyter_cache.lib", "_build/models"} <= set(paths)
+    for part in ("course_lib/", "pyproject.toml", "chapters/"):
+        assert part in spec["key"], spec["key"]
+    assert "COURSE_CACHE_DIR=$PWD/_build/models" in "".join(_run_commands(job))
+    makefile = (ROOT / "Makefile").read_text(encoding="utf8")
+    assert ".jupyter_cache.lib" in makefile, "make book must drop executions made with another course_lib"
 
 
 def test_readme_test_command_appears_in_the_workflow():
@@ -120,10 +150,10 @@ def test_build_job_runs_on_debian_and_uploads_the_site(workflow):
     assert job["steps"][-1] is upload[0]
 
 
-def test_deploy_job_needs_build_and_has_pages_permissions(workflow):
+def test_deploy_job_needs_tests_and_build_and_has_pages_permissions(workflow):
     job = workflow["jobs"]["deploy"]
     needs = job["needs"] if isinstance(job["needs"], list) else [job["needs"]]
-    assert needs == ["build"]
+    assert sorted(needs) == ["build", "test"], "nothing is published unless every test passed"
     assert job["permissions"] == {"pages": "write", "id-token": "write"}
     env = job["environment"]
     assert (env["name"] if isinstance(env, dict) else env) == "github-pages"
