@@ -103,12 +103,15 @@ def executed_notebook(docname: str) -> dict:
 
 
 # Live JupyterLab executes the notebooks whose outputs the book build reuses (tests/executions.py),
-# so its tests run before the book's and the browser's; everything else keeps its order.
-_RUN_ORDER = {"test_jupyterlab.py": 1, "test_book.py": 2, "test_browser.py": 2}
+# so its tests run before every test that needs the built book; everything else keeps its order.
+def _run_order(item) -> int:
+    if Path(str(item.fspath)).name == "test_jupyterlab.py":
+        return 1
+    return 2 if "built_book" in getattr(item, "fixturenames", ()) else 0
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: _RUN_ORDER.get(Path(str(item.fspath)).name, 0))
+    items.sort(key=_run_order)
 
 
 def pytest_generate_tests(metafunc):
