@@ -58,26 +58,37 @@ def check_int(value: Any, name: str, *, min: Optional[int] = None, max: Optional
         raise TypeError(f"{name} must be an int, {_got(value)}")
     v = int(value)
     if (min is not None and v < min) or (max is not None and v > max):
-        raise ValueError(f"{name} must be an int {_int_range(min, max)}, got {v}")
+        raise ValueError(f"{name} must be {_int_range(min, max)}, got {v}")
     return v
 
 
 def _int_range(low: Optional[int], high: Optional[int]) -> str:
     if low is not None and high is not None:
-        return f"in [{low}, {high}]"
-    if low is not None:
-        return f"≥ {low}"
-    return f"≤ {high}"
+        return f"an int in [{low}, {high}]"
+    if low == 1 and high is None:
+        return "a positive int (≥ 1)"
+    if low == 0 and high is None:
+        return "a non-negative int (≥ 0)"
+    return f"an int ≥ {low}" if low is not None else f"an int ≤ {high}"
 
 
-def _float_range(low: Optional[float], high: Optional[float], inclusive: str) -> str:
+def _num(x: float) -> str:
+    """A bound as a reader writes it: 0 and 1, not 0.0 and 1.0."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _float_range(low: Optional[float], high: Optional[float], inclusive: str, finite: bool) -> str:
     left = inclusive in ("both", "left")
     right = inclusive in ("both", "right")
     if low is not None and high is not None:
-        return f"in {'[' if left else '('}{low}, {high}{']' if right else ')'}"
+        return f"in {'[' if left else '('}{_num(low)}, {_num(high)}{']' if right else ')'}"
+    number = "a finite number" if finite else "a number"
     if low is not None:
-        return f"{'≥' if left else '>'} {low}"
-    return f"{'≤' if right else '<'} {high}"
+        return f"{number} {'≥' if left else '>'} {_num(low)}"
+    if high is not None:
+        return f"{number} {'≤' if right else '<'} {_num(high)}"
+    return number
 
 
 def check_float(value: Any, name: str, *, min: Optional[float] = None, max: Optional[float] = None,
@@ -99,10 +110,7 @@ def check_float(value: Any, name: str, *, min: Optional[float] = None, max: Opti
     too_low = min is not None and (v < min if left else v <= min)
     too_high = max is not None and (v > max if right else v >= max)
     if math.isnan(v) or (math.isinf(v) and not allow_inf) or too_low or too_high:
-        wanted = "a number" if allow_inf else "a finite number"
-        if min is not None or max is not None:
-            wanted += " " + _float_range(min, max, inclusive)
-        raise ValueError(f"{name} must be {wanted}, got {v}")
+        raise ValueError(f"{name} must be {_float_range(min, max, inclusive, not allow_inf)}, got {v}")
     return v
 
 

@@ -26,12 +26,16 @@ def test_int_bounds_are_inclusive():
     assert check_int(5, "n", min=1, max=5) == 5
     with pytest.raises(ValueError, match=r"n must be an int in \[1, 5\], got 0"):
         check_int(0, "n", min=1, max=5)
+    with pytest.raises(ValueError, match=r"num_burnin must be a non-negative int \(≥ 0\), got -1"):
+        check_int(-1, "num_burnin", min=0)
+    with pytest.raises(ValueError, match="n must be an int ≥ 2, got 1"):
+        check_int(1, "n", min=2)
     with pytest.raises(ValueError, match=r"n must be an int in \[1, 5\], got 6"):
         check_int(np.int64(6), "n", min=1, max=5)
 
 
 def test_int_one_sided_bounds_name_the_range():
-    with pytest.raises(ValueError, match="steps must be an int ≥ 1, got 0"):
+    with pytest.raises(ValueError, match=r"steps must be a positive int \(≥ 1\), got 0"):
         check_int(0, "steps", min=1)
     with pytest.raises(ValueError, match="layer must be an int ≤ 3, got 4"):
         check_int(4, "layer", max=3)
@@ -59,7 +63,7 @@ def test_float_rejects_nan_and_inf_with_value_error(value):
 
 def test_float_allow_inf_still_rejects_nan_and_respects_bounds():
     assert check_float(math.inf, "x", min=0, allow_inf=True) == math.inf
-    with pytest.raises(ValueError, match="x must be a number ≥ 0"):
+    with pytest.raises(ValueError, match="x must be a number ≥ 0, got -inf"):
         check_float(-math.inf, "x", min=0, allow_inf=True)
     with pytest.raises(ValueError, match="x must be a number"):
         check_float(math.nan, "x", allow_inf=True)
@@ -72,15 +76,17 @@ def test_float_boundaries_follow_inclusive(inclusive, low_ok, high_ok):
         if ok:
             assert check_float(edge, "t", min=0, max=2, inclusive=inclusive) == edge
         else:
-            with pytest.raises(ValueError, match="t must be a finite number in"):
+            with pytest.raises(ValueError, match="t must be in"):
                 check_float(edge, "t", min=0, max=2, inclusive=inclusive)
     assert check_float(1.0, "t", min=0, max=2, inclusive=inclusive) == 1.0
 
 
 def test_float_messages_show_the_range():
+    with pytest.raises(ValueError, match=r"lr must be a finite number ≥ 0.001, got 0.0001"):
+        check_float(1e-4, "lr", min=1e-3)
     with pytest.raises(ValueError, match=r"gamma must be a finite number > 0, got 0.0"):
         check_float(0, "gamma", min=0, inclusive="neither")
-    with pytest.raises(ValueError, match=r"t must be a finite number in \(0, 1\], got 0.0"):
+    with pytest.raises(ValueError, match=r"t must be in \(0, 1\], got 0.0"):
         check_float(0.0, "t", min=0, max=1, inclusive="right")
     with pytest.raises(ValueError, match=r"t must be a finite number < 1, got 1.0"):
         check_float(1.0, "t", max=1, inclusive="neither")
@@ -95,14 +101,14 @@ def test_float_rejects_an_unknown_inclusive():
 def test_fraction_closed_by_default():
     assert check_fraction(0, "p") == 0.0 and check_fraction(1, "p") == 1.0
     assert check_fraction(np.float32(0.25), "p") == 0.25
-    with pytest.raises(ValueError, match=r"p must be a finite number in \[0.0, 1.0\], got 1.5"):
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\], got 1.5"):
         check_fraction(1.5, "p")
     with pytest.raises(ValueError, match="p must be"):
         check_fraction(-0.1, "p")
 
 
 def test_fraction_open_ends():
-    with pytest.raises(ValueError, match=r"train_fraction must be a finite number in \(0.0, 1.0\)"):
+    with pytest.raises(ValueError, match=r"train_fraction must be in \(0, 1\)"):
         check_fraction(0.0, "train_fraction", inclusive="neither")
     with pytest.raises(ValueError, match="train_fraction"):
         check_fraction(1.0, "train_fraction", inclusive="neither")
