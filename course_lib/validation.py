@@ -83,7 +83,10 @@ def _float_range(low: Optional[float], high: Optional[float], inclusive: str, fi
     right = inclusive in ("both", "right")
     if low is not None and high is not None:
         return f"in {'[' if left else '('}{_num(low)}, {_num(high)}{']' if right else ')'}"
-    number = "a finite number" if finite else "a number"
+    number = "finite number" if finite else "number"
+    if low == 0 and high is None:
+        return f"a positive {number} (> 0)" if not left else f"a non-negative {number} (≥ 0)"
+    number = "a " + number
     if low is not None:
         return f"{number} {'≥' if left else '>'} {_num(low)}"
     if high is not None:

@@ -63,7 +63,7 @@ def test_float_rejects_nan_and_inf_with_value_error(value):
 
 def test_float_allow_inf_still_rejects_nan_and_respects_bounds():
     assert check_float(math.inf, "x", min=0, allow_inf=True) == math.inf
-    with pytest.raises(ValueError, match="x must be a number ≥ 0, got -inf"):
+    with pytest.raises(ValueError, match=r"x must be a non-negative number \(≥ 0\), got -inf"):
         check_float(-math.inf, "x", min=0, allow_inf=True)
     with pytest.raises(ValueError, match="x must be a number"):
         check_float(math.nan, "x", allow_inf=True)
@@ -84,7 +84,7 @@ def test_float_boundaries_follow_inclusive(inclusive, low_ok, high_ok):
 def test_float_messages_show_the_range():
     with pytest.raises(ValueError, match=r"lr must be a finite number ≥ 0.001, got 0.0001"):
         check_float(1e-4, "lr", min=1e-3)
-    with pytest.raises(ValueError, match=r"gamma must be a finite number > 0, got 0.0"):
+    with pytest.raises(ValueError, match=r"gamma must be a positive finite number \(> 0\), got 0.0"):
         check_float(0, "gamma", min=0, inclusive="neither")
     with pytest.raises(ValueError, match=r"t must be in \(0, 1\], got 0.0"):
         check_float(0.0, "t", min=0, max=1, inclusive="right")
