@@ -134,35 +134,57 @@ def _raiser_code(label: str) -> Any:
     return namespace["_refused"].__code__
 
 
-def _resolve(path: str) -> tuple[Callable, str] | None:
-    """``"module:qualname"`` → (the function, how to name it); None if it does not exist."""
-    module_name, _, qualname = path.rpartition(":")
-    if not module_name or not qualname:
-        raise ValueError(f"paths must look like 'package.module:function', got {path!r}")
-    try:
-        obj: Any = importlib.import_module(module_name)
+def _resolve(target: Any) -> tuple[Callable, str]:
+    """A function, or its ``"module:qualname"`` path → (the function, how to name it).
+
+    Fails loudly: a path that does not lead to a function, or a function whose code cannot be
+    swapped (a builtin, a closure), raises — a checker that silently forbade nothing would let the
+    course's own implementation answer for the reader.
+    """
+    if isinstance(target, str):
+        module_name, _, qualname = target.rpartition(":")
+        if not module_name or not qualname:
+            raise ValueError(f"forbid: paths must look like 'package.module:function', got {target!r}")
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ImportError as err:
+            raise LookupError(f"forbid: cannot import module {module_name!r} of {target!r}: {err}") from err
         for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):  # a function that does not exist cannot be called
-        return None
-    if not (callable(obj) and hasattr(obj, "__code__")) or obj.__code__.co_freevars:
-        return None  # a closure's code cannot be swapped for one without free variables
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                raise LookupError(f"forbid: {target!r} does not resolve: {module_name} has no "
+                                  f"{qualname!r} (was it renamed or moved?)") from None
+    else:
+        obj = target
+        module_name = getattr(obj, "__module__", None) or ""
+        qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    obj = getattr(obj, "__func__", obj)  # a bound method or classmethod: its function
+    if not (callable(obj) and hasattr(obj, "__code__")):
+        raise TypeError(f"forbid: {target!r} is not a Python function (got {type(obj).__name__}); "
+                        "only functions written in Python can be forbidden")
+    if obj.__code__.co_freevars:
+        raise TypeError(f"forbid: {target!r} is a closure; its code cannot be swapped")
     mine = module_name.split(".")[0] == __name__.split(".")[0]
     label = f"the course's own {qualname.split('.')[-1]}" if mine else f"{module_name}.{qualname}"
     return obj, label
 
 
 @contextlib.contextmanager
-def forbid(paths: Iterable[str]) -> Iterator[None]:
-    """While inside, each function at ``paths`` (``"package.module:qualname"``) raises when called.
+def forbid(targets: Iterable[Callable | str]) -> Iterator[None]:
+    """While inside, each of ``targets`` raises when called.
+
+    A target is a Python function (or method) object, or its path ``"package.module:qualname"``
+    (imported only when the checker runs: handy for a module that would import the checker back).
+    A path that does not resolve raises :class:`LookupError` at once, naming it.
 
     The functions' code objects are swapped, so every route to them is caught: the module
     attribute, a name imported earlier with ``from … import``, a bound method, a helper that calls
-    them. Paths that do not resolve are skipped. Everything is restored on exit, whatever happened.
+    them. Everything is restored on exit, whatever happened.
     """
-    if isinstance(paths, str):
-        raise TypeError("paths must be a collection of 'module:function' strings, not one string")
-    found = [hit for hit in (_resolve(p) for p in paths) if hit is not None]
+    if isinstance(targets, str) or callable(targets):
+        raise TypeError("forbid takes a collection of functions or 'module:function' paths, not one")
+    found = [_resolve(t) for t in targets]
     saved = [(func, func.__code__) for func, _ in found]
     try:
         for func, label in found:

@@ -73,11 +73,12 @@ def test_forbid_catches_every_route_and_restores():
     hue = np.linspace(0, 1, 12, endpoint=False)
     z = np.column_stack([np.cos(2 * np.pi * hue), np.sin(2 * np.pi * hue)])
     before = metrics.winding_number.__code__
-    with forbid(["course_lib.color.metrics:winding_number", "numpy:no_such_function"]):
-        for route in (metrics.winding_number, winding_alias):  # module attribute, earlier import
-            with pytest.raises(AssertionError, match="course's own winding_number"):
-                route(hue, z)
-    assert metrics.winding_number.__code__ is before and winding_alias(hue, z) == 1
+    for target in ("course_lib.color.metrics:winding_number", metrics.winding_number):  # path or function
+        with forbid([target]):
+            for route in (metrics.winding_number, winding_alias):  # module attribute, earlier import
+                with pytest.raises(AssertionError, match="course's own winding_number"):
+                    route(hue, z)
+        assert metrics.winding_number.__code__ is before and winding_alias(hue, z) == 1
     with pytest.raises(RuntimeError), forbid(["course_lib.color.metrics:winding_number"]):
         raise RuntimeError("the attempt crashed")
     assert winding_alias(hue, z) == 1  # restored after an exception too
@@ -98,6 +99,56 @@ def test_forbid_rejects_bad_paths():
     with pytest.raises(ValueError, match="module:function"):
         with forbid(["winding_number"]):
             pass
+
+
+def test_forbid_fails_loudly_on_an_unresolvable_target():
+    before = metrics.winding_number.__code__
+    with pytest.raises(LookupError, match="'numpy:no_such_function' does not resolve"):
+        with forbid(["course_lib.color.metrics:winding_number", "numpy:no_such_function"]):
+            pass
+    with pytest.raises(LookupError, match="cannot import module 'course_lib.no_such_module'"):
+        with forbid(["course_lib.no_such_module:f"]):
+            pass
+    assert metrics.winding_number.__code__ is before  # nothing half-swapped
+    with pytest.raises(TypeError, match="not a Python function"):
+        with forbid([len]):
+            pass
+
+    def outer():
+        x = 1
+        return lambda: x
+
+    with pytest.raises(TypeError, match="closure"):
+        with forbid([outer()]):
+            pass
+
+
+def test_forbid_accepts_methods():
+    from course_lib.color.model import L2Normalize
+
+    import torch
+
+    layer = L2Normalize()
+    with forbid([L2Normalize.forward]):
+        with pytest.raises(AssertionError, match="course's own forward"):
+            layer(torch.ones(2, 2))
+    assert torch.allclose(layer(torch.ones(1, 2)).norm(dim=-1), torch.ones(1))
+
+
+def test_every_checker_forbids_only_functions_that_exist():
+    """Each 'module:function' path named in an exercise module resolves (a stale one would be skipped
+    by nobody now, but would crash the checker in a reader's notebook)."""
+    import pathlib
+    import re
+
+    from course_lib.exercises import _resolve
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "course_lib"
+    paths = {m for f in root.rglob("*exercises*.py") if f.name != "exercises.py" or f.parent != root
+             for m in re.findall(r'"(course_lib[\w.]*:[\w.]+|matplotlib[\w.]*:[\w.]+)"', f.read_text())}
+    assert len(paths) > 20
+    for path in sorted(paths):
+        _resolve(path)
 
 
 def test_loop_check_tells_loops_from_vectorised_code():

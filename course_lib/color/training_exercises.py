@@ -67,7 +67,6 @@ def solution_transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold:
 _NORMALIZE_OWN = (
     "course_lib.color.model:L2Normalize.forward",
     "course_lib.color.training_exercises:solution_normalize",
-    "course_lib.color.exercises:solution_normalize",
 )
 _ARC_OWN = (
     "course_lib.color.metrics:arc_sweep",
