@@ -29,6 +29,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 
 #: Marks drawn from fonts every system has (DejaVu, Liberation), unlike emoji: on a machine without
 #: an emoji font "✅" renders as an empty box.
@@ -121,6 +123,40 @@ def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
                 case.hint, i, len(cases),
             )
     return CheckResult(name, True, f"all {len(cases)} checks passed", "", len(cases), len(cases))
+
+
+# --------------------------------------------------------------------------- helpers for writing cases
+
+
+def as_number(out: Any, what: str, *, finite: bool = False) -> float:
+    """The attempt's answer ``out`` as one float, or AssertionError naming ``what``.
+
+    Accepts a Python or numpy scalar, a 0-d array, or a one-element torch tensor; ``finite`` also
+    rejects NaN and ±inf.
+    """
+    if hasattr(out, "numel") and hasattr(out, "detach"):  # a torch tensor, without importing torch
+        assert out.numel() == 1, f"{what} must be one number, got a tensor of shape {tuple(out.shape)}"
+        value = float(out.detach())
+    else:
+        assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
+        value = float(out)
+    if finite:
+        assert np.isfinite(value), f"{what} is {value}"
+    return value
+
+
+def _shown(x: np.ndarray) -> str:
+    return f"{float(x):.6g}" if x.ndim == 0 else str(np.round(x, 4))
+
+
+def assert_close(got: Any, want: Any, what: str, *, atol: float = 1e-6, rtol: float = 1e-6) -> None:
+    """AssertionError naming ``what`` unless ``got`` has ``want``'s shape, is finite and matches it
+    within ``|got − want| ≤ atol + rtol·|want|`` everywhere (numbers, arrays or tensors)."""
+    got = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got, dtype=float)
+    want = np.asarray(want.detach().cpu() if hasattr(want, "detach") else want, dtype=float)
+    assert got.shape == want.shape, f"{what}: expected shape {want.shape}, got {got.shape}"
+    assert np.all(np.isfinite(got)), f"{what}: got {_shown(got)}"
+    assert np.allclose(got, want, atol=atol, rtol=rtol), f"{what}: expected {_shown(want)}, got {_shown(got)}"
 
 
 # --------------------------------------------------------------------------- how an attempt computes

@@ -8,13 +8,12 @@ live in ``tests/test_curriculum_anchoring_exercises.py``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
+from ..exercises import Case, CheckResult, as_number, assert_close, assert_no_python_loop, check, forbid
 
 __all__ = [
     "solution_weighted_anchor_loss",
@@ -62,33 +61,20 @@ def solution_damage(encode: Callable, decode: Callable, rgb: torch.Tensor, edit:
 
 
 # --------------------------------------------------------------------------- helpers
-def _num(out: Any, what: str) -> float:
-    if isinstance(out, torch.Tensor):
-        assert out.numel() == 1, f"{what} must be one number, got a tensor of shape {tuple(out.shape)}"
-        return float(out.detach())
-    assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
-    return float(out)
-
-
-def _close(got: float, want: float, what: str, tol: float = 1e-6) -> None:
-    assert math.isfinite(got), f"{what}: got {got}"
-    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: expected {want:.6g}, got {got:.6g}"
-
-
 # --------------------------------------------------------------------------- weighted anchor loss
 def _anchor_case_known(attempt: Callable) -> None:
     z = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=D)       # cos 1 and 0 with (1, 0)
     a = torch.tensor([1.0, 0.0], dtype=D)
-    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    _close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
+    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    assert_close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
 
 
 def _anchor_case_weighted_mean(attempt: Callable) -> None:
     z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=D)
     a = torch.tensor([1.0, 0.0], dtype=D)
     w = torch.tensor([0.5, 0.25, 0.0], dtype=D)
-    got = _num(attempt(z, a, w), "the loss")
-    _close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
+    got = as_number(attempt(z, a, w), "the loss")
+    assert_close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
            "weights (0.5, 0.25, 0) must give a weighted *average*: Σ w(1−cos) / Σ w — dividing by n instead "
            "makes the pull depend on how many non-red colours are in the batch")
 
@@ -96,8 +82,8 @@ def _anchor_case_weighted_mean(attempt: Callable) -> None:
 def _anchor_case_lengths(attempt: Callable) -> None:
     z = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=D)
     a = torch.tensor([2.0, 0.0], dtype=D)                      # not unit length either
-    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    _close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
+    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    assert_close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
                      "not the dot product — lengths must not matter")
 
 
@@ -152,39 +138,39 @@ def _ring(deg: Any, radius: Any = 1.0) -> np.ndarray:
 
 
 def _evenness(attempt: Callable, z: np.ndarray) -> float:
-    return _num(attempt(z.copy()), "evenness")
+    return as_number(attempt(z.copy()), "evenness")
 
 
 def _even_case_regular(attempt: Callable) -> None:
-    _close(_evenness(attempt, _ring(np.arange(0, 360, 30))), 1.0, "twelve hues 30° apart", 1e-6)
+    assert_close(_evenness(attempt, _ring(np.arange(0, 360, 30))), 1.0, "twelve hues 30° apart")
 
 
 def _even_case_crowded(attempt: Callable) -> None:
     deg = np.arange(0, 360, 30.0)
     deg[4] = deg[3] + 3
     want = 3.0 / 30.0
-    _close(_evenness(attempt, _ring(deg)), want, "two neighbours 3° apart (mean step 30°)", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), want, "two neighbours 3° apart (mean step 30°)")
 
 
 def _even_case_wrap(attempt: Callable) -> None:
     deg = np.array([0.0, 40, 80, 120, 160, 200, 240, 280, 320, 355])    # last → first: only 5°
     want = 5.0 / 36.0
-    _close(_evenness(attempt, _ring(deg)), want,
-           "hues 0°, 40°, …, 320°, 355°: the loop closes from the last hue back to the first (a 5° step)", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), want,
+           "hues 0°, 40°, …, 320°, 355°: the loop closes from the last hue back to the first (a 5° step)")
 
 
 def _even_case_lengths(attempt: Callable) -> None:
     deg = np.arange(0, 360, 30.0)
     deg[4] = deg[3] + 10
     radius = np.linspace(0.5, 2.0, 12)
-    _close(_evenness(attempt, _ring(deg, radius)), 10.0 / 30.0,
-           "the same loop with latents of different lengths: measure angles between directions, not distances", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg, radius)), 10.0 / 30.0,
+           "the same loop with latents of different lengths: measure angles between directions, not distances")
 
 
 def _even_case_arc_not_chord(attempt: Callable) -> None:
     deg = np.array([0.0, 10.0, 180.0])          # steps 10°, 170°, 180°
-    _close(_evenness(attempt, _ring(deg)), 10.0 / 120.0,
-           "steps of 10°, 170° and 180°: use the angle (arccos), not the chord length", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), 10.0 / 120.0,
+           "steps of 10°, 170° and 180°: use the angle (arccos), not the chord length")
 
 
 def _even_case_own(attempt: Callable) -> None:

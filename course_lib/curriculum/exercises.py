@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import Case, CheckResult, assert_close, check, forbid
 from .schedules import Dopesheet, Keyframe
 
 __all__ = [
@@ -86,13 +86,6 @@ def solution_phase_sheet(name: str, boundaries: Sequence[int], values: Sequence[
 
 
 # --------------------------------------------------------------------------- helpers
-def _close(got: Any, want: Any, what: str, atol: float = 1e-6) -> None:
-    got = np.asarray(got, dtype=float)
-    want = np.asarray(want, dtype=float)
-    assert got.shape == want.shape, f"{what}: expected shape {want.shape}, got {got.shape}"
-    assert np.allclose(got, want, atol=atol, rtol=1e-6), f"{what}: expected {np.round(want, 4)}, got {np.round(got, 4)}"
-
-
 def _cone(levels=(0.2, 0.6, 1.0), n=36, centre=(0.0, 0.0), shuffle=False, d=3, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n) / n * 2 * np.pi
@@ -127,30 +120,30 @@ def _run_cone(attempt, z, value):
 def _cone_simple(attempt):
     z, value = _cone()
     levels, radius, height = _run_cone(attempt, z, value)
-    _close(levels, [0.2, 0.6, 1.0], "levels")
-    _close(radius, [0.2, 0.6, 1.0], "radius")
-    _close(height, [-0.8, -0.4, 0.0], "height")
+    assert_close(levels, [0.2, 0.6, 1.0], "levels")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius")
+    assert_close(height, [-0.8, -0.4, 0.0], "height")
 
 
 def _cone_shuffled(attempt):
     z, value = _cone(levels=(1.0, 0.2, 0.6))  # listed brightest first
     levels, radius, height = _run_cone(attempt, z, value)
-    _close(levels, [0.2, 0.6, 1.0], "levels (ascending)")
-    _close(radius, [0.2, 0.6, 1.0], "radius, level by level")
+    assert_close(levels, [0.2, 0.6, 1.0], "levels (ascending)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius, level by level")
 
 
 def _cone_offset(attempt):
     z, value = _cone(centre=(0.7, -0.4))
     _, radius, _ = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius of rings centred at (0.7, −0.4)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius of rings centred at (0.7, −0.4)")
 
 
 def _cone_tall(attempt):
     z, value = _cone()
     z[:, 2] -= 3.0  # far below: the radius must not see dim 2
     _, radius, height = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius (dims 0–1 only)")
-    _close(height, [-3.8, -3.4, -3.0], "height")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius (dims 0–1 only)")
+    assert_close(height, [-3.8, -3.4, -3.0], "height")
 
 
 def _cone_uneven(attempt):
@@ -160,15 +153,15 @@ def _cone_uneven(attempt):
     value = np.concatenate([value, [1.0, 1.0]])
     levels, radius, height = _run_cone(attempt, z, value)
     _, want_r, want_h = solution_cone_profile(z, value)
-    _close(radius, want_r, "radius (the mean distance, about the mean of the ring's points)")
-    _close(height, want_h, "height")
+    assert_close(radius, want_r, "radius (the mean distance, about the mean of the ring's points)")
+    assert_close(height, want_h, "height")
 
 
 def _cone_wide(attempt):
     z, value = _cone(d=5)
     _, radius, height = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius of a 5-D latent (dims 0–1 only)")
-    _close(height, [-0.8, -0.4, 0.0], "height (dim 2 only)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius of a 5-D latent (dims 0–1 only)")
+    assert_close(height, [-0.8, -0.4, 0.0], "height (dim 2 only)")
 
 
 def check_cone_profile(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:
@@ -204,25 +197,25 @@ def _roundness(attempt, z):
 
 
 def _rd_circle(attempt):
-    _close(_roundness(attempt, _ellipse()), 1.0, "a circle in dims 0–1 (latent of 3 dims)")
+    assert_close(_roundness(attempt, _ellipse()), 1.0, "a circle in dims 0–1 (latent of 3 dims)")
 
 
 def _rd_ellipse(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.3)), 0.3, "an ellipse with axes 1 and 0.3")
+    assert_close(_roundness(attempt, _ellipse(b=0.3)), 0.3, "an ellipse with axes 1 and 0.3")
 
 
 def _rd_offset(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.5, centre=(2.0, 1.0, 0.5))), 0.5,
+    assert_close(_roundness(attempt, _ellipse(b=0.5, centre=(2.0, 1.0, 0.5))), 0.5,
            "an ellipse (axes 1, 0.5) centred away from the origin")
 
 
 def _rd_tilted(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4, "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
+    assert_close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4, "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
 
 
 def _rd_upright(attempt):
     z = _ellipse(a=0.25, b=1.0)
-    _close(_roundness(attempt, z), 0.25, "an ellipse whose long axis is dim 1 (smaller spread over larger)")
+    assert_close(_roundness(attempt, z), 0.25, "an ellipse whose long axis is dim 1 (smaller spread over larger)")
 
 
 def check_roundness(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:

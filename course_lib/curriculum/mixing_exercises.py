@@ -9,6 +9,8 @@ contains (the redder input, not the redness of the mixed colour). Reference solu
 
 from __future__ import annotations
 
+from typing import Callable
+
 
 import numpy as np
 import torch
@@ -45,7 +47,7 @@ def _circ_close(got, want, tol=1e-6):
     assert np.all((got[~nan] >= 0) & (got[~nan] <= 1)), f"hues must lie in [0, 1), got {got}"
 
 
-def check_hue_midpoint(attempt) -> CheckResult:
+def check_hue_midpoint(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """``hue_midpoint(h1, h2)``: hues in turns [0, 1) → their midpoint the short way round, NaN if opposite."""
     def case(h1, h2):
         h1, h2 = np.array(h1, float), np.array(h2, float)
@@ -62,10 +64,10 @@ def check_hue_midpoint(attempt) -> CheckResult:
         Case("works elementwise on arrays", case(np.linspace(0, 0.9, 10), np.linspace(0.05, 0.3, 10)),
              "use numpy operations on the whole arrays"),
     ]
-    return check("hue_midpoint", attempt, cases)
+    return check("hue_midpoint", attempt, cases, quiet=quiet)
 
 
-def check_mixture_redness(attempt) -> CheckResult:
+def check_mixture_redness(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """``mixture_redness(pairs (n, 2, 3), k)`` → ``(n,)``: the redder of the two inputs' redness."""
     def case(pairs, k=2.0):
         def test(f):
@@ -89,4 +91,4 @@ def check_mixture_redness(attempt) -> CheckResult:
         Case("k sharpens the label", case(torch.rand(50, 2, 3, generator=torch.Generator().manual_seed(0)), k=3.0),
              "pass k on to redness"),
     ]
-    return check("mixture_redness", attempt, cases)
+    return check("mixture_redness", attempt, cases, quiet=quiet)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import Case, CheckResult, as_number, check, forbid
 from .probes import fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "solution_variance_kept", "check_variance_kept",
@@ -41,13 +41,6 @@ def solution_variance_kept(X: np.ndarray, k: int) -> float:
 
 
 # --------------------------------------------------------------------------- held-out R²
-def _num(out: Any, what: str) -> float:
-    assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
-    value = float(out)
-    assert np.isfinite(value), f"{what} is {value}"
-    return value
-
-
 def _noise(seed: int = 0, n: int = 240, d: int = 120) -> tuple:
     rng = np.random.default_rng(seed)
     return rng.normal(size=(n, d)), rng.normal(size=n), fold_ids(n, 5, seed)
@@ -55,7 +48,7 @@ def _noise(seed: int = 0, n: int = 240, d: int = 120) -> tuple:
 
 def _case_noise(attempt: Callable) -> None:
     X, y, folds = _noise()
-    got = _num(attempt(X, y, folds), "the R²")
+    got = as_number(attempt(X, y, folds), "the R²", finite=True)
     assert got < 0.1, (
         f"features that are pure noise scored R² = {got:.2f}: the probe saw the names it was scored on. "
         "Fit on the other folds only (X[~test], y[~test]) and predict the held-out fold")
@@ -64,7 +57,7 @@ def _case_noise(attempt: Callable) -> None:
 def _case_signal(attempt: Callable) -> None:
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 10)); y = X[:, 0] - 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
-    got = _num(attempt(X, y, fold_ids(300, 5, 1)), "the R²")
+    got = as_number(attempt(X, y, fold_ids(300, 5, 1)), "the R²", finite=True)
     assert got > 0.9, f"a strong planted direction scored only R² = {got:.2f}: check which rows you fit on"
 
 
@@ -72,7 +65,7 @@ def _case_pooled(attempt: Callable) -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(90, 6)); y = X[:, 0] + rng.normal(size=90)
     folds = fold_ids(90, 3, 2)
-    got, want = _num(attempt(X, y, folds), "the R²"), solution_held_out_r2(X, y, folds)
+    got, want = as_number(attempt(X, y, folds), "the R²", finite=True), solution_held_out_r2(X, y, folds)
     assert abs(got - want) < 1e-6, (
         f"expected {want:.4f}, got {got:.4f}: compute one R² over all names from their out-of-fold "
         "predictions (not an average of per-fold R²s, and with the global mean of y in the denominator)")
@@ -92,7 +85,7 @@ HELD_OUT_CASES = [
 ]
 
 
-def check_held_out_r2(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_held_out_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``held_out_r2(X, y, folds) -> float`` (pooled out-of-fold R² of ridge probes)."""
     return check("held_out_r2", attempt, HELD_OUT_CASES, quiet=quiet)
 
@@ -100,14 +93,14 @@ def check_held_out_r2(attempt: Callable, quiet: bool = False) -> CheckResult:
 # --------------------------------------------------------------------------- variance kept
 def _case_known(attempt: Callable) -> None:
     X = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 1.0], [0.0, -1.0]])   # variances 9/2 and 1/2 per row
-    got = _num(attempt(X, 1), "the share")
+    got = as_number(attempt(X, 1), "the share", finite=True)
     assert abs(got - 0.9) < 1e-9, f"for variances 18 and 2 along two axes, k = 1 keeps 0.9, got {got:.4f}"
 
 
 def _case_centred(attempt: Callable) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5)) * [3, 2, 1, 0.5, 0.1] + 50.0      # far from the origin
-    got, want = _num(attempt(X, 2), "the share"), solution_variance_kept(X, 2)
+    got, want = as_number(attempt(X, 2), "the share", finite=True), solution_variance_kept(X, 2)
     assert abs(got - want) < 1e-6, (
         f"expected {want:.4f}, got {got:.4f}: measure variance around the mean name (centre X first); "
         "uncentred, the first direction just points at the mean")
@@ -116,8 +109,8 @@ def _case_centred(attempt: Callable) -> None:
 def _case_all(attempt: Callable) -> None:
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))
-    assert abs(_num(attempt(X, 4), "the share") - 1.0) < 1e-9, "keeping every direction must keep all the variance"
-    small, big = _num(attempt(X, 1), "the share"), _num(attempt(X, 3), "the share")
+    assert abs(as_number(attempt(X, 4), "the share", finite=True) - 1.0) < 1e-9, "keeping every direction must keep all the variance"
+    small, big = as_number(attempt(X, 1), "the share", finite=True), as_number(attempt(X, 3), "the share", finite=True)
     assert 0 < small < big < 1, "the share must grow with k: use the top-k directions (largest singular values)"
 
 
@@ -128,7 +121,7 @@ VARIANCE_CASES = [
 ]
 
 
-def check_variance_kept(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_variance_kept(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``variance_kept(X, k) -> float`` (share of the centred variance in the top k directions)."""
     return check("variance_kept", attempt, VARIANCE_CASES, quiet=quiet)
 
@@ -205,7 +198,7 @@ SPECTRUM_CASES = [
 ]
 
 
-def check_frequency_norms(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_frequency_norms(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``frequency_norms(W_E) -> ((p−1)/2,)``: the embedding's norm per Fourier frequency."""
     return check("frequency_norms", attempt, SPECTRUM_CASES, quiet=quiet)
 
@@ -291,7 +284,7 @@ EXCEPTION_CASES = [
 ]
 
 
-def check_name_exceptions(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_name_exceptions(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``name_exceptions(world, question) -> indices``: people whose true coarse attribute is
     not the one their name parts make likeliest."""
     return check("name_exceptions", attempt, EXCEPTION_CASES, quiet=quiet)
@@ -321,7 +314,7 @@ class _FakeRun:
 
 
 def _rho(out: Any) -> float:
-    value = _num(out, "ρ")
+    value = as_number(out, "ρ", finite=True)
     assert -1 <= value <= 1, f"a rank correlation lies in [−1, 1], got {value}"
     return value
 
@@ -366,7 +359,7 @@ FAME_ORDER_CASES = [
 ]
 
 
-def check_fame_order(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``fame_order(run) -> ρ``: Spearman correlation of fame with the phase-3 onset, with the
     identities that never reach it ranked last."""
     return check("fame_order", attempt, FAME_ORDER_CASES, quiet=quiet)

@@ -78,7 +78,7 @@ NERVE_CASES = [
 ]
 
 
-def check_nerve(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_nerve(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``nerve(clusters) -> {(i, j), …}``: the edges of the nerve of a list of clusters."""
     return check("nerve", attempt, NERVE_CASES, quiet=quiet)
 
@@ -190,7 +190,7 @@ CONCEPT_LENS_CASES = [
 ]
 
 
-def check_fitted_concept_lens(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_fitted_concept_lens(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``fitted_concept_lens(points, labels, fit, positive, negative) -> (n,)``."""
     return check("fitted concept lens", attempt, CONCEPT_LENS_CASES, quiet=quiet)
 
@@ -270,6 +270,6 @@ STEERING_CASES = [
 ]
 
 
-def check_steering_pair(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_steering_pair(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``steering_pair(layer_points, source, target, rng) -> (vector, control)``."""
     return check("steering vector and control", attempt, STEERING_CASES, quiet=quiet)

@@ -109,6 +109,6 @@ BIGGEST_DROP_CASES = [
 ]
 
 
-def check_biggest_drop(attempt: Any, quiet: bool = False) -> CheckResult:
+def check_biggest_drop(attempt: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``biggest_drop(trajectories, start, end) -> (name or None, drop)``."""
     return check("biggest_drop", attempt, BIGGEST_DROP_CASES, quiet=quiet)
