@@ -5,7 +5,8 @@ import pytest
 
 import course_lib.color.metrics as metrics
 from course_lib.color.metrics import winding_number as winding_alias
-from course_lib.exercises import PASS_MARK, Case, CheckResult, assert_no_python_loop, check, forbid, lines_run
+from course_lib.exercises import (PASS_MARK, Case, CheckResult, as_number, assert_close, assert_no_python_loop, check,
+                                  forbid, lines_run)
 
 
 def _is_square(f):
@@ -167,3 +168,29 @@ def test_loop_check_tells_loops_from_vectorised_code():
     tracer = sys.gettrace()
     out, lines = lines_run(looped, np.arange(3.0))
     assert out == [0.0, 2.0, 4.0] and lines >= 3 and sys.gettrace() is tracer
+
+
+# --------------------------------------------------------------------------- helpers for writing cases
+
+def test_as_number_takes_scalars_and_one_element_tensors():
+    import torch
+
+    assert as_number(np.float32(0.5), "x") == 0.5 and as_number(torch.tensor([2.0]), "x") == 2.0
+    with pytest.raises(AssertionError, match="the loss must be one number, got shape"):
+        as_number(np.ones(3), "the loss")
+    with pytest.raises(AssertionError, match="must be one number, got a tensor of shape"):
+        as_number(torch.ones(2), "the loss")
+    assert np.isnan(as_number(float("nan"), "x"))
+    with pytest.raises(AssertionError, match="the R² is nan"):
+        as_number(float("nan"), "the R²", finite=True)
+
+
+def test_assert_close_checks_shape_finiteness_and_value():
+    assert_close([0.2, 0.6], np.array([0.2, 0.6 + 1e-9]), "radius")
+    with pytest.raises(AssertionError, match="radius: expected shape"):
+        assert_close([0.2], [0.2, 0.6], "radius")
+    with pytest.raises(AssertionError, match="loss: got nan"):
+        assert_close(float("nan"), 0.5, "loss")
+    with pytest.raises(AssertionError, match="loss: expected 0.5, got 0.6"):
+        assert_close(0.6, 0.5, "loss")
+    assert_close(0.6, 0.5, "loss", atol=0.2)
