@@ -128,6 +128,23 @@ def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
 # --------------------------------------------------------------------------- helpers for writing cases
 
 
+def case(description: str, test: Callable[..., None], *args: Any, hint: str = "", **kwargs: Any) -> Case:
+    """A :class:`Case` that runs ``test(attempt, *args, **kwargs)``: the one way to write a case.
+
+    ``test`` is a plain module-level function whose first argument is the attempt; the rest are the
+    case's data, so one test function serves every case that differs only in its inputs::
+
+        def _midpoint_test(attempt, h1, h2): ...
+        CASES = [case("350° and 10° meet at red", _midpoint_test, [350 / 360], [10 / 360],
+                      hint="average the angles as unit vectors")]
+    """
+    if not callable(test):
+        raise TypeError(f"test must be a function test(attempt, ...), got {type(test).__name__}")
+    if not args and not kwargs:
+        return Case(description, test, hint)
+    return Case(description, lambda attempt: test(attempt, *args, **kwargs), hint)
+
+
 def as_number(out: Any, what: str, *, finite: bool = False) -> float:
     """The attempt's answer ``out`` as one float, or AssertionError naming ``what``.
 

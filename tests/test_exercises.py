@@ -5,8 +5,8 @@ import pytest
 
 import course_lib.color.metrics as metrics
 from course_lib.color.metrics import winding_number as winding_alias
-from course_lib.exercises import (PASS_MARK, Case, CheckResult, as_number, assert_close, assert_no_python_loop, check,
-                                  forbid, lines_run)
+from course_lib.exercises import (PASS_MARK, Case, CheckResult, as_number, assert_close, assert_no_python_loop, case,
+                                  check, forbid, lines_run)
 
 
 def _is_square(f):
@@ -194,3 +194,19 @@ def test_assert_close_checks_shape_finiteness_and_value():
     with pytest.raises(AssertionError, match="loss: expected 0.5, got 0.6"):
         assert_close(0.6, 0.5, "loss")
     assert_close(0.6, 0.5, "loss", atol=0.2)
+
+
+def test_case_binds_the_data_to_one_test_function():
+    def equals_square(attempt, x, *, offset=0):
+        assert attempt(x) == x * x + offset, f"expected {x * x + offset}"
+
+    cases = [case("two", equals_square, 2, hint="square it"), case("three", equals_square, 3),
+             case("shifted", equals_square, 1, offset=0)]
+    assert isinstance(cases[0], Case) and cases[0].hint == "square it" and cases[1].hint == ""
+    assert check("square", lambda x: x * x, cases, quiet=True).passed
+    wrong = check("square", lambda x: 2 * x, cases, quiet=True)
+    assert not wrong.passed and wrong.n_passed == 1 and "three — expected 9" in wrong.message
+    plain = case("plain", lambda attempt: None)
+    assert plain.test is not None and check("plain", 1, [plain], quiet=True).passed
+    with pytest.raises(TypeError, match="test must be a function"):
+        case("broken", "not a function")
