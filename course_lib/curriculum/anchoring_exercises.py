@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, as_number, assert_close, assert_no_python_loop, check, forbid
+from ..exercises import CheckResult, as_number, assert_close, assert_no_python_loop, case, check, forbid
 
 __all__ = [
     "solution_weighted_anchor_loss",
@@ -116,12 +116,12 @@ def _anchor_case_own(attempt: Callable) -> None:
 
 
 ANCHOR_CASES = [
-    Case("simple values", _anchor_case_known, "1 − cos for each latent, averaged"),
-    Case("a weighted average", _anchor_case_weighted_mean, "divide by the sum of the weights, not by n"),
-    Case("scale-free", _anchor_case_lengths, "cos = z·a / (‖z‖ ‖a‖)"),
-    Case("gradient", _anchor_case_gradient, "stay in torch so autograd can train through it"),
-    Case("vectorised", _anchor_case_no_loop, "use tensor operations, not a loop over samples"),
-    Case("your own code", _anchor_case_own, "write it with torch operations"),
+    case("simple values", _anchor_case_known, hint="1 − cos for each latent, averaged"),
+    case("a weighted average", _anchor_case_weighted_mean, hint="divide by the sum of the weights, not by n"),
+    case("scale-free", _anchor_case_lengths, hint="cos = z·a / (‖z‖ ‖a‖)"),
+    case("gradient", _anchor_case_gradient, hint="stay in torch so autograd can train through it"),
+    case("vectorised", _anchor_case_no_loop, hint="use tensor operations, not a loop over samples"),
+    case("your own code", _anchor_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -179,12 +179,12 @@ def _even_case_own(attempt: Callable) -> None:
 
 
 EVENNESS_CASES = [
-    Case("a regular ring", _even_case_regular, "every step equal: smallest / mean = 1"),
-    Case("a crowded pair", _even_case_crowded, "smallest step divided by the mean step"),
-    Case("the loop closes", _even_case_wrap, "include the step from the last hue to the first (np.roll)"),
-    Case("lengths do not matter", _even_case_lengths, "normalise each row first"),
-    Case("angles, not chords", _even_case_arc_not_chord, "np.arccos of the clipped cosine"),
-    Case("your own code", _even_case_own, "write it with numpy operations"),
+    case("a regular ring", _even_case_regular, hint="every step equal: smallest / mean = 1"),
+    case("a crowded pair", _even_case_crowded, hint="smallest step divided by the mean step"),
+    case("the loop closes", _even_case_wrap, hint="include the step from the last hue to the first (np.roll)"),
+    case("lengths do not matter", _even_case_lengths, hint="normalise each row first"),
+    case("angles, not chords", _even_case_arc_not_chord, hint="np.arccos of the clipped cosine"),
+    case("your own code", _even_case_own, hint="write it with numpy operations"),
 ]
 
 
@@ -249,12 +249,12 @@ def _supp_case_own(attempt: Callable) -> None:
 
 
 SUPPRESS_CASES = [
-    Case("red loses its lean", _supp_case_red, "subtract (z·a) a"),
-    Case("only the positive lean", _supp_case_negative, "clamp z·a at 0 before subtracting"),
-    Case("any anchor length", _supp_case_unit, "a = anchor / ‖anchor‖"),
-    Case("random latents", _supp_case_random, "z − max(z·â, 0) â, row by row"),
-    Case("vectorised", _supp_case_no_loop, "use tensor operations, not a loop over rows"),
-    Case("your own code", _supp_case_own, "write it with torch operations"),
+    case("red loses its lean", _supp_case_red, hint="subtract (z·a) a"),
+    case("only the positive lean", _supp_case_negative, hint="clamp z·a at 0 before subtracting"),
+    case("any anchor length", _supp_case_unit, hint="a = anchor / ‖anchor‖"),
+    case("random latents", _supp_case_random, hint="z − max(z·â, 0) â, row by row"),
+    case("vectorised", _supp_case_no_loop, hint="use tensor operations, not a loop over rows"),
+    case("your own code", _supp_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -311,9 +311,10 @@ def _dmg_case_own(attempt: Callable) -> None:
 
 
 DAMAGE_CASES = [
-    Case("no edit, no damage", _dmg_case_identity, "ΔMSE = error after the edit − error without it"),
-    Case("values", _dmg_case_values, "((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
-    Case("your own code", _dmg_case_own, "write it with torch operations"),
+    case("no edit, no damage", _dmg_case_identity, hint="ΔMSE = error after the edit − error without it"),
+    case("values", _dmg_case_values,
+         hint="((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
+    case("your own code", _dmg_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -376,12 +377,12 @@ def _rec_case_from_start(attempt: Callable) -> None:
 
 
 RECOVERY_CASES = [
-    Case("a simple fall", _rec_case_simple, "the first snapshot from which the error stays ≤ target"),
-    Case("a dip does not count", _rec_case_stays, "look for the last snapshot above the target"),
-    Case("within includes equal", _rec_case_equal, "use ≤, not <"),
-    Case("steps, not indices", _rec_case_steps_not_index, "return steps[k]"),
-    Case("never recovered", _rec_case_never, "return None if the last error is above the target"),
-    Case("never lost", _rec_case_from_start, "return the first step if the error is never above"),
+    case("a simple fall", _rec_case_simple, hint="the first snapshot from which the error stays ≤ target"),
+    case("a dip does not count", _rec_case_stays, hint="look for the last snapshot above the target"),
+    case("within includes equal", _rec_case_equal, hint="use ≤, not <"),
+    case("steps, not indices", _rec_case_steps_not_index, hint="return steps[k]"),
+    case("never recovered", _rec_case_never, hint="return None if the last error is above the target"),
+    case("never lost", _rec_case_from_start, hint="return the first step if the error is never above"),
 ]
 
 
@@ -444,11 +445,11 @@ def _del_case_copy(attempt: Callable) -> None:
 
 
 DELETE_CASES = [
-    Case("encoder row", _del_case_encoder, "encoder.2.weight has shape (latent, hidden)"),
-    Case("encoder bias", _del_case_bias, "zero encoder.2.bias[dim] as well"),
-    Case("decoder column", _del_case_decoder, "decoder.0.weight[:, dim]"),
-    Case("nothing else", _del_case_rest, "only the three entries that touch the latent"),
-    Case("a copy", _del_case_copy, "{k: v.clone() for k, v in state.items()}"),
+    case("encoder row", _del_case_encoder, hint="encoder.2.weight has shape (latent, hidden)"),
+    case("encoder bias", _del_case_bias, hint="zero encoder.2.bias[dim] as well"),
+    case("decoder column", _del_case_decoder, hint="decoder.0.weight[:, dim]"),
+    case("nothing else", _del_case_rest, hint="only the three entries that touch the latent"),
+    case("a copy", _del_case_copy, hint="{k: v.clone() for k, v in state.items()}"),
 ]
 
 

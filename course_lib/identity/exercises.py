@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, as_number, check, forbid
+from ..exercises import CheckResult, as_number, case, check, forbid
 from .probes import fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "solution_variance_kept", "check_variance_kept",
@@ -78,10 +78,12 @@ def _case_own(attempt: Callable) -> None:
 
 
 HELD_OUT_CASES = [
-    Case("pure-noise features score about zero", _case_noise, "no name may be predicted by a probe fitted on it"),
-    Case("a planted direction is found", _case_signal, "fit on the training folds, predict the held-out one"),
-    Case("pooled out-of-fold R²", _case_pooled, "fill a prediction for every name, then one r2_score"),
-    Case("your own loop", _case_own, "write the loop over folds with fit_ridge, not ridge_oof"),
+    case("pure-noise features score about zero", _case_noise,
+         hint="no name may be predicted by a probe fitted on it"),
+    case("a planted direction is found", _case_signal,
+         hint="fit on the training folds, predict the held-out one"),
+    case("pooled out-of-fold R²", _case_pooled, hint="fill a prediction for every name, then one r2_score"),
+    case("your own loop", _case_own, hint="write the loop over folds with fit_ridge, not ridge_oof"),
 ]
 
 
@@ -115,9 +117,9 @@ def _case_all(attempt: Callable) -> None:
 
 
 VARIANCE_CASES = [
-    Case("two axes", _case_known, "a share of the total: Σ top-k s² / Σ s²"),
-    Case("centred", _case_centred, "subtract the mean embedding before the SVD"),
-    Case("grows with k to 1", _case_all, "the singular values come sorted largest first"),
+    case("two axes", _case_known, hint="a share of the total: Σ top-k s² / Σ s²"),
+    case("centred", _case_centred, hint="subtract the mean embedding before the SVD"),
+    case("grows with k to 1", _case_all, hint="the singular values come sorted largest first"),
 ]
 
 
@@ -190,11 +192,11 @@ def _case_own_spectrum(attempt: Callable) -> None:
 
 
 SPECTRUM_CASES = [
-    Case("a cosine mode", _case_cos, "project W_E onto the Fourier basis: fourier_basis(p) @ W_E"),
-    Case("a sine mode", _case_sin, "frequency k has two basis rows, cos k and sin k: add their energies"),
-    Case("the constant is not a frequency", _case_constant, "skip row 0 of the basis (the constant)"),
-    Case("values", _case_scale, "norm = √(Σ_d (cos_k·W)² + (sin_k·W)²)"),
-    Case("your own code", _case_own_spectrum, "compute it from fourier_basis, not embedding_spectrum"),
+    case("a cosine mode", _case_cos, hint="project W_E onto the Fourier basis: fourier_basis(p) @ W_E"),
+    case("a sine mode", _case_sin, hint="frequency k has two basis rows, cos k and sin k: add their energies"),
+    case("the constant is not a frequency", _case_constant, hint="skip row 0 of the basis (the constant)"),
+    case("values", _case_scale, hint="norm = √(Σ_d (cos_k·W)² + (sin_k·W)²)"),
+    case("your own code", _case_own_spectrum, hint="compute it from fourier_basis, not embedding_spectrum"),
 ]
 
 
@@ -276,11 +278,14 @@ def _case_age(attempt: Callable) -> None:
 
 
 EXCEPTION_CASES = [
-    Case("a male Mary", _case_sex, "compare world.attributes[question] with the likeliest answer in the name's "
+    case("a male Mary", _case_sex,
+         hint="compare world.attributes[question] with the likeliest answer in the name's "
          "records: argmax of world.prior(question, p)"),
-    Case("the records, not the sample", _case_records_not_sample, "use world.prior, not who shares the name here"),
-    Case("region from the surname", _case_region, "world.prior knows which name part each question follows"),
-    Case("age bands", _case_age, "the same rule for every coarse question"),
+    case("the records, not the sample", _case_records_not_sample,
+         hint="use world.prior, not who shares the name here"),
+    case("region from the surname", _case_region,
+         hint="world.prior knows which name part each question follows"),
+    case("age bands", _case_age, hint="the same rule for every coarse question"),
 ]
 
 
@@ -352,10 +357,10 @@ def _case_which_phase(attempt: Callable) -> None:
 
 
 FAME_ORDER_CASES = [
-    Case("fame against onset", _case_direction, "spearman(run.world.fame, onset)"),
-    Case("a rank correlation", _case_nonlinear, "course_lib.identity.world.spearman ranks both sides"),
-    Case("phase 3's onset", _case_which_phase, "run.onsets()['3 unique & flexible']"),
-    Case("identities that never get there", _case_never, "replace NaN by np.inf: rank() ties them last"),
+    case("fame against onset", _case_direction, hint="spearman(run.world.fame, onset)"),
+    case("a rank correlation", _case_nonlinear, hint="course_lib.identity.world.spearman ranks both sides"),
+    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 unique & flexible']"),
+    case("identities that never get there", _case_never, hint="replace NaN by np.inf: rank() ties them last"),
 ]
 
 
