@@ -211,7 +211,8 @@ def _rd_offset(attempt):
 
 
 def _rd_tilted(attempt):
-    assert_close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4, "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
+    assert_close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4,
+                 "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
 
 
 def _rd_upright(attempt):

@@ -111,7 +111,8 @@ def _case_centred(attempt: Callable) -> None:
 def _case_all(attempt: Callable) -> None:
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))
-    assert abs(as_number(attempt(X, 4), "the share", finite=True) - 1.0) < 1e-9, "keeping every direction must keep all the variance"
+    assert abs(as_number(attempt(X, 4), "the share", finite=True) - 1.0) < 1e-9, \
+        "keeping every direction must keep all the variance"
     small, big = as_number(attempt(X, 1), "the share", finite=True), as_number(attempt(X, 3), "the share", finite=True)
     assert 0 < small < big < 1, "the share must grow with k: use the top-k directions (largest singular values)"
 
