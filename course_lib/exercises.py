@@ -29,6 +29,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 
 #: Marks drawn from fonts every system has (DejaVu, Liberation), unlike emoji: on a machine without
 #: an emoji font "✅" renders as an empty box.
@@ -123,6 +125,57 @@ def _run_cases(name: str, attempt: Any, cases: Sequence[Case]) -> CheckResult:
     return CheckResult(name, True, f"all {len(cases)} checks passed", "", len(cases), len(cases))
 
 
+# --------------------------------------------------------------------------- helpers for writing cases
+
+
+def case(description: str, test: Callable[..., None], *args: Any, hint: str = "", **kwargs: Any) -> Case:
+    """A :class:`Case` that runs ``test(attempt, *args, **kwargs)``: the one way to write a case.
+
+    ``test`` is a plain module-level function whose first argument is the attempt; the rest are the
+    case's data, so one test function serves every case that differs only in its inputs::
+
+        def _midpoint_test(attempt, h1, h2): ...
+        CASES = [case("350° and 10° meet at red", _midpoint_test, [350 / 360], [10 / 360],
+                      hint="average the angles as unit vectors")]
+    """
+    if not callable(test):
+        raise TypeError(f"test must be a function test(attempt, ...), got {type(test).__name__}")
+    if not args and not kwargs:
+        return Case(description, test, hint)
+    return Case(description, lambda attempt: test(attempt, *args, **kwargs), hint)
+
+
+def as_number(out: Any, what: str, *, finite: bool = False) -> float:
+    """The attempt's answer ``out`` as one float, or AssertionError naming ``what``.
+
+    Accepts a Python or numpy scalar, a 0-d array, or a one-element torch tensor; ``finite`` also
+    rejects NaN and ±inf.
+    """
+    if hasattr(out, "numel") and hasattr(out, "detach"):  # a torch tensor, without importing torch
+        assert out.numel() == 1, f"{what} must be one number, got a tensor of shape {tuple(out.shape)}"
+        value = float(out.detach())
+    else:
+        assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
+        value = float(out)
+    if finite:
+        assert np.isfinite(value), f"{what} is {value}"
+    return value
+
+
+def _shown(x: np.ndarray) -> str:
+    return f"{float(x):.6g}" if x.ndim == 0 else str(np.round(x, 4))
+
+
+def assert_close(got: Any, want: Any, what: str, *, atol: float = 1e-6, rtol: float = 1e-6) -> None:
+    """AssertionError naming ``what`` unless ``got`` has ``want``'s shape, is finite and matches it
+    within ``|got − want| ≤ atol + rtol·|want|`` everywhere (numbers, arrays or tensors)."""
+    got = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got, dtype=float)
+    want = np.asarray(want.detach().cpu() if hasattr(want, "detach") else want, dtype=float)
+    assert got.shape == want.shape, f"{what}: expected shape {want.shape}, got {got.shape}"
+    assert np.all(np.isfinite(got)), f"{what}: got {_shown(got)}"
+    assert np.allclose(got, want, atol=atol, rtol=rtol), f"{what}: expected {_shown(want)}, got {_shown(got)}"
+
+
 # --------------------------------------------------------------------------- how an attempt computes
 
 
@@ -134,35 +187,57 @@ def _raiser_code(label: str) -> Any:
     return namespace["_refused"].__code__
 
 
-def _resolve(path: str) -> tuple[Callable, str] | None:
-    """``"module:qualname"`` → (the function, how to name it); None if it does not exist."""
-    module_name, _, qualname = path.rpartition(":")
-    if not module_name or not qualname:
-        raise ValueError(f"paths must look like 'package.module:function', got {path!r}")
-    try:
-        obj: Any = importlib.import_module(module_name)
+def _resolve(target: Any) -> tuple[Callable, str]:
+    """A function, or its ``"module:qualname"`` path → (the function, how to name it).
+
+    Fails loudly: a path that does not lead to a function, or a function whose code cannot be
+    swapped (a builtin, a closure), raises — a checker that silently forbade nothing would let the
+    course's own implementation answer for the reader.
+    """
+    if isinstance(target, str):
+        module_name, _, qualname = target.rpartition(":")
+        if not module_name or not qualname:
+            raise ValueError(f"forbid: paths must look like 'package.module:function', got {target!r}")
+        try:
+            obj: Any = importlib.import_module(module_name)
+        except ImportError as err:
+            raise LookupError(f"forbid: cannot import module {module_name!r} of {target!r}: {err}") from err
         for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):  # a function that does not exist cannot be called
-        return None
-    if not (callable(obj) and hasattr(obj, "__code__")) or obj.__code__.co_freevars:
-        return None  # a closure's code cannot be swapped for one without free variables
+            try:
+                obj = getattr(obj, part)
+            except AttributeError:
+                raise LookupError(f"forbid: {target!r} does not resolve: {module_name} has no "
+                                  f"{qualname!r} (was it renamed or moved?)") from None
+    else:
+        obj = target
+        module_name = getattr(obj, "__module__", None) or ""
+        qualname = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    obj = getattr(obj, "__func__", obj)  # a bound method or classmethod: its function
+    if not (callable(obj) and hasattr(obj, "__code__")):
+        raise TypeError(f"forbid: {target!r} is not a Python function (got {type(obj).__name__}); "
+                        "only functions written in Python can be forbidden")
+    if obj.__code__.co_freevars:
+        raise TypeError(f"forbid: {target!r} is a closure; its code cannot be swapped")
     mine = module_name.split(".")[0] == __name__.split(".")[0]
     label = f"the course's own {qualname.split('.')[-1]}" if mine else f"{module_name}.{qualname}"
     return obj, label
 
 
 @contextlib.contextmanager
-def forbid(paths: Iterable[str]) -> Iterator[None]:
-    """While inside, each function at ``paths`` (``"package.module:qualname"``) raises when called.
+def forbid(targets: Iterable[Callable | str]) -> Iterator[None]:
+    """While inside, each of ``targets`` raises when called.
+
+    A target is a Python function (or method) object, or its path ``"package.module:qualname"``
+    (imported only when the checker runs: handy for a module that would import the checker back).
+    A path that does not resolve raises :class:`LookupError` at once, naming it.
 
     The functions' code objects are swapped, so every route to them is caught: the module
     attribute, a name imported earlier with ``from … import``, a bound method, a helper that calls
-    them. Paths that do not resolve are skipped. Everything is restored on exit, whatever happened.
+    them. Everything is restored on exit, whatever happened.
     """
-    if isinstance(paths, str):
-        raise TypeError("paths must be a collection of 'module:function' strings, not one string")
-    found = [hit for hit in (_resolve(p) for p in paths) if hit is not None]
+    if isinstance(targets, str) or callable(targets):
+        raise TypeError("forbid takes a collection of functions or 'module:function' paths, not one")
+    found = [_resolve(t) for t in targets]
     saved = [(func, func.__code__) for func, _ in found]
     try:
         for func, label in found:

@@ -24,6 +24,8 @@ from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 import numpy as np
 import torch
 
+from .validation import check_seed
+
 PROFILES: tuple[str, ...] = ("quick", "standard", "full")
 DEFAULT_PROFILE = "standard"
 PROFILE_ENV = "COURSE_PROFILE"
@@ -90,11 +92,7 @@ def seed_everything(seed: int) -> torch.Generator:
     The returned generator is what course code passes on (``torch.randn(..., generator=g)``) so
     that a result depends on its own seed, not on what ran before it.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    seed = int(seed)
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds every device
@@ -109,8 +107,7 @@ def check_seeds(seeds: Iterable[int]) -> list[int]:
     if not out:
         raise ValueError("seeds must not be empty")
     for s in out:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
-            raise TypeError(f"every seed must be an int, got {s!r}")
+        check_seed(s, "every seed")
     if len(set(int(s) for s in out)) != len(out):
         raise ValueError("seeds must be distinct")
     return [int(s) for s in out]

@@ -13,34 +13,24 @@ for small n — exactly the regime of seed sweeps.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
 from statistics import NormalDist
 from typing import Sequence
 
 import numpy as np
 
+from .validation import check_fraction, check_int
+
 __all__ = ["wilson_interval", "format_rate", "rank", "spearman"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
-    for name, value in (("successes", successes), ("n", n)):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    successes, n = int(successes), int(n)  # type: ignore[arg-type]
-    if n < 1:
-        raise ValueError(f"n must be a positive int (the number of trials), got {n}")
-    if not 0 <= successes <= n:
-        raise ValueError(f"successes must be in [0, n] = [0, {n}], got {successes}")
-    return successes, n
+    check_int(successes, "successes")
+    n = check_int(n, "n", min=1)
+    return check_int(successes, "successes", min=0, max=n), n
 
 
 def _check_confidence(confidence: object) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, Real):
-        raise TypeError(f"confidence must be a number in (0, 1), got {type(confidence).__name__}")
-    confidence = float(confidence)
-    if not 0.0 < confidence < 1.0:  # also rejects NaN
-        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95, got {confidence}")
-    return confidence
+    return check_fraction(confidence, "confidence", inclusive="neither")
 
 
 def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[float, float]:

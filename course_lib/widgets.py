@@ -33,6 +33,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from .runtime import BOOK_BUILD_ENV, in_colab
+from .validation import check_int
 
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -114,8 +115,7 @@ class FrameSlider:
             raise ValueError(f"labels must have one entry per frame ({len(frames)}), got {len(labels)}")
         if not all(isinstance(f, (bytes, bytearray)) and f[:8] == b"\x89PNG\r\n\x1a\n" for f in frames):
             raise TypeError("frames must be PNG bytes (use figure_to_png)")
-        if not isinstance(interval_ms, int) or interval_ms <= 0:
-            raise ValueError(f"interval_ms must be a positive int, got {interval_ms!r}")
+        check_int(interval_ms, "interval_ms", min=1)
         self.frames = [bytes(f) for f in frames]
         self.labels = [str(label) for label in labels]
         self.title = str(title)
@@ -128,11 +128,7 @@ class FrameSlider:
         return len(self.frames)
 
     def _check_index(self, index: int, name: str) -> int:
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"{name} must be an int, got {type(index).__name__}")
-        if not 0 <= index < len(self.frames):
-            raise ValueError(f"{name} must be in [0, {len(self.frames) - 1}], got {index}")
-        return index
+        return check_int(index, name, min=0, max=len(self.frames) - 1)
 
     # -- live view ---------------------------------------------------------------------------
     def widget(self) -> Any:
@@ -253,8 +249,7 @@ def frame_slider(
         raise ValueError("values must not be empty")
     if not 0 <= initial < len(values):
         raise ValueError(f"initial must be in [0, {len(values) - 1}], got {initial}")
-    if not isinstance(dpi, int) or not 20 <= dpi <= 300:
-        raise ValueError(f"dpi must be an int in [20, 300], got {dpi!r}")
+    check_int(dpi, "dpi", min=20, max=300)
     fmt = format_value or (lambda v: f"{title} = {v}")
     frames: list[bytes] = []
     for value in _progress(values, desc=f"rendering {title}", disable=not progress, leave=False):

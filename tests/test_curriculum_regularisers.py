@@ -197,7 +197,7 @@ def test_bad_latents_are_named():
 
 def test_bad_settings_are_named():
     z = torch.randn(4, 3)
-    with pytest.raises(ValueError, match=r"keep must be in \[0, 3\]"):
+    with pytest.raises(ValueError, match=r"keep must be an int in \[0, 3\]"):
         planarity(z, keep=4)
     with pytest.raises(TypeError, match="keep must be an int"):
         planarity(z, keep=1.5)

@@ -5,7 +5,8 @@ import pytest
 
 import course_lib.color.metrics as metrics
 from course_lib.color.metrics import winding_number as winding_alias
-from course_lib.exercises import PASS_MARK, Case, CheckResult, assert_no_python_loop, check, forbid, lines_run
+from course_lib.exercises import (PASS_MARK, Case, CheckResult, as_number, assert_close, assert_no_python_loop, case,
+                                  check, forbid, lines_run)
 
 
 def _is_square(f):
@@ -73,11 +74,12 @@ def test_forbid_catches_every_route_and_restores():
     hue = np.linspace(0, 1, 12, endpoint=False)
     z = np.column_stack([np.cos(2 * np.pi * hue), np.sin(2 * np.pi * hue)])
     before = metrics.winding_number.__code__
-    with forbid(["course_lib.color.metrics:winding_number", "numpy:no_such_function"]):
-        for route in (metrics.winding_number, winding_alias):  # module attribute, earlier import
-            with pytest.raises(AssertionError, match="course's own winding_number"):
-                route(hue, z)
-    assert metrics.winding_number.__code__ is before and winding_alias(hue, z) == 1
+    for target in ("course_lib.color.metrics:winding_number", metrics.winding_number):  # path or function
+        with forbid([target]):
+            for route in (metrics.winding_number, winding_alias):  # module attribute, earlier import
+                with pytest.raises(AssertionError, match="course's own winding_number"):
+                    route(hue, z)
+        assert metrics.winding_number.__code__ is before and winding_alias(hue, z) == 1
     with pytest.raises(RuntimeError), forbid(["course_lib.color.metrics:winding_number"]):
         raise RuntimeError("the attempt crashed")
     assert winding_alias(hue, z) == 1  # restored after an exception too
@@ -100,6 +102,56 @@ def test_forbid_rejects_bad_paths():
             pass
 
 
+def test_forbid_fails_loudly_on_an_unresolvable_target():
+    before = metrics.winding_number.__code__
+    with pytest.raises(LookupError, match="'numpy:no_such_function' does not resolve"):
+        with forbid(["course_lib.color.metrics:winding_number", "numpy:no_such_function"]):
+            pass
+    with pytest.raises(LookupError, match="cannot import module 'course_lib.no_such_module'"):
+        with forbid(["course_lib.no_such_module:f"]):
+            pass
+    assert metrics.winding_number.__code__ is before  # nothing half-swapped
+    with pytest.raises(TypeError, match="not a Python function"):
+        with forbid([len]):
+            pass
+
+    def outer():
+        x = 1
+        return lambda: x
+
+    with pytest.raises(TypeError, match="closure"):
+        with forbid([outer()]):
+            pass
+
+
+def test_forbid_accepts_methods():
+    from course_lib.color.model import L2Normalize
+
+    import torch
+
+    layer = L2Normalize()
+    with forbid([L2Normalize.forward]):
+        with pytest.raises(AssertionError, match="course's own forward"):
+            layer(torch.ones(2, 2))
+    assert torch.allclose(layer(torch.ones(1, 2)).norm(dim=-1), torch.ones(1))
+
+
+def test_every_checker_forbids_only_functions_that_exist():
+    """Each 'module:function' path named in an exercise module resolves (a stale one would be skipped
+    by nobody now, but would crash the checker in a reader's notebook)."""
+    import pathlib
+    import re
+
+    from course_lib.exercises import _resolve
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "course_lib"
+    paths = {m for f in root.rglob("*exercises*.py") if f.name != "exercises.py" or f.parent != root
+             for m in re.findall(r'"(course_lib[\w.]*:[\w.]+|matplotlib[\w.]*:[\w.]+)"', f.read_text())}
+    assert len(paths) > 20
+    for path in sorted(paths):
+        _resolve(path)
+
+
 def test_loop_check_tells_loops_from_vectorised_code():
     def vectorised(x):
         return np.cumsum(x * 2)
@@ -116,3 +168,45 @@ def test_loop_check_tells_loops_from_vectorised_code():
     tracer = sys.gettrace()
     out, lines = lines_run(looped, np.arange(3.0))
     assert out == [0.0, 2.0, 4.0] and lines >= 3 and sys.gettrace() is tracer
+
+
+# --------------------------------------------------------------------------- helpers for writing cases
+
+def test_as_number_takes_scalars_and_one_element_tensors():
+    import torch
+
+    assert as_number(np.float32(0.5), "x") == 0.5 and as_number(torch.tensor([2.0]), "x") == 2.0
+    with pytest.raises(AssertionError, match="the loss must be one number, got shape"):
+        as_number(np.ones(3), "the loss")
+    with pytest.raises(AssertionError, match="must be one number, got a tensor of shape"):
+        as_number(torch.ones(2), "the loss")
+    assert np.isnan(as_number(float("nan"), "x"))
+    with pytest.raises(AssertionError, match="the R² is nan"):
+        as_number(float("nan"), "the R²", finite=True)
+
+
+def test_assert_close_checks_shape_finiteness_and_value():
+    assert_close([0.2, 0.6], np.array([0.2, 0.6 + 1e-9]), "radius")
+    with pytest.raises(AssertionError, match="radius: expected shape"):
+        assert_close([0.2], [0.2, 0.6], "radius")
+    with pytest.raises(AssertionError, match="loss: got nan"):
+        assert_close(float("nan"), 0.5, "loss")
+    with pytest.raises(AssertionError, match="loss: expected 0.5, got 0.6"):
+        assert_close(0.6, 0.5, "loss")
+    assert_close(0.6, 0.5, "loss", atol=0.2)
+
+
+def test_case_binds_the_data_to_one_test_function():
+    def equals_square(attempt, x, *, offset=0):
+        assert attempt(x) == x * x + offset, f"expected {x * x + offset}"
+
+    cases = [case("two", equals_square, 2, hint="square it"), case("three", equals_square, 3),
+             case("shifted", equals_square, 1, offset=0)]
+    assert isinstance(cases[0], Case) and cases[0].hint == "square it" and cases[1].hint == ""
+    assert check("square", lambda x: x * x, cases, quiet=True).passed
+    wrong = check("square", lambda x: 2 * x, cases, quiet=True)
+    assert not wrong.passed and wrong.n_passed == 1 and "three — expected 9" in wrong.message
+    plain = case("plain", lambda attempt: None)
+    assert plain.test is not None and check("plain", 1, [plain], quiet=True).passed
+    with pytest.raises(TypeError, match="test must be a function"):
+        case("broken", "not a function")

@@ -113,9 +113,9 @@ def test_dln_hand_checked():
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda: rrr_lambda(0, 1, 1, 0), ValueError, "M must be >= 1"),
+    (lambda: rrr_lambda(0, 1, 1, 0), ValueError, "M must be a positive int"),
     (lambda: rrr_lambda(2, 1.0, 2, 0), TypeError, "H must be an int"),
-    (lambda: rrr_lambda(2, 2, 2, -1), ValueError, "r must be >= 0"),
+    (lambda: rrr_lambda(2, 2, 2, -1), ValueError, "r must be a non-negative int"),
     (lambda: rrr_lambda(2, 1, 3, 2), ValueError, r"r must be <= min\(M, H, N\)"),
     (lambda: dln_lambda([3], 0), ValueError, "at least input and output"),
     (lambda: dln_lambda([3, 0, 2], 0), ValueError, r"widths\[1\]"),
@@ -245,7 +245,7 @@ def test_volume_fit_recovers_lambda_and_shows_the_log_bias():
     (lambda: sublevel_volume((1, 1), []), ValueError, "eps must not be empty"),
     (lambda: sublevel_volume((1, 1), "0.1"), TypeError, "eps"),
     (lambda: sublevel_volume((1, 1, 1), 0.1), ValueError, "sublevel_volume_mc"),
-    (lambda: sublevel_volume((1, 1), 0.1, box=0), ValueError, "box must be positive"),
+    (lambda: sublevel_volume((1, 1), 0.1, box=0), ValueError, "box must be a positive"),
     (lambda: sublevel_volume((1, 1), 0.1, box="1"), TypeError, "box"),
     (lambda: sublevel_volume_mc((1, 1), 0.1, n_samples=1), ValueError, "n_samples"),
     (lambda: sublevel_volume_mc((1, 1), 0.1, seed=1.5), TypeError, "seed"),

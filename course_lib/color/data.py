@@ -10,12 +10,12 @@ memorising them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Real
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from ..validation import check_float, check_fraction, check_int
 from .spaces import hsv_to_rgb
 
 __all__ = [
@@ -35,29 +35,12 @@ HELD_OUT_BAND: tuple[float, float] = (150 / 360, 240 / 360)
 _EPS = 1e-9  # tolerance for "is this hue on the band's edge"
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
-
-
-def _unit_float(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
-
-
 def _check_band(band: object, name: str = "band") -> tuple[float, float]:
     try:
         lo, hi = band  # type: ignore[misc]
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a pair (lo, hi), got {band!r}") from None
-    lo, hi = _unit_float(lo, f"{name}[0]"), _unit_float(hi, f"{name}[1]")
+    lo, hi = check_fraction(lo, f"{name}[0]"), check_fraction(hi, f"{name}[1]")
     if not lo < hi:
         raise ValueError(f"{name} must have lo < hi, got {band!r}")
     return lo, hi
@@ -72,9 +55,9 @@ def in_band(hue: np.ndarray, band: tuple[float, float] = HELD_OUT_BAND) -> np.nd
 
 def hue_wheel(n: int = 360, saturation: float = 1.0, value: float = 1.0) -> np.ndarray:
     """``n`` evenly spaced hues (0, 1/n, …) at fixed S and V, as an (n, 3) HSV array."""
-    n = _positive_int(n, "n")
-    saturation = _unit_float(saturation, "saturation")
-    value = _unit_float(value, "value")
+    n = check_int(n, "n", min=1)
+    saturation = check_fraction(saturation, "saturation")
+    value = check_fraction(value, "value")
     hue = np.arange(n, dtype=np.float64) / n
     return np.stack([hue, np.full(n, saturation), np.full(n, value)], axis=-1)
 
@@ -85,9 +68,9 @@ def hsv_grid(n_hue: int, n_sat: int, n_val: int) -> np.ndarray:
     Hue takes ``n_hue`` evenly spaced values in [0, 1) (the circle has no end point);
     saturation and value each take ``linspace(0, 1, n)`` (``[1.0]`` when n = 1).
     """
-    n_hue = _positive_int(n_hue, "n_hue")
-    n_sat = _positive_int(n_sat, "n_sat")
-    n_val = _positive_int(n_val, "n_val")
+    n_hue = check_int(n_hue, "n_hue", min=1)
+    n_sat = check_int(n_sat, "n_sat", min=1)
+    n_val = check_int(n_val, "n_val", min=1)
 
     def axis(n: int) -> np.ndarray:
         return np.linspace(0.0, 1.0, n) if n > 1 else np.ones(1)
@@ -99,7 +82,7 @@ def hsv_grid(n_hue: int, n_sat: int, n_val: int) -> np.ndarray:
 
 def rgb_cube(n: int) -> np.ndarray:
     """An n×n×n grid over the RGB cube, ``linspace(0, 1, n)`` per channel: (n³, 3) RGB."""
-    n = _positive_int(n, "n")
+    n = check_int(n, "n", min=1)
     if n < 2:
         raise ValueError(f"n must be at least 2 (a cube needs both corners), got {n}")
     axis = np.linspace(0.0, 1.0, n)
@@ -163,13 +146,10 @@ def bottleneck_dataset(
     Colours whose hue lies in ``band`` (inclusive) are marked held out. With the defaults:
     360 hues × 2 values = 720 colours, of which 91 × 2 = 182 are held out and 538 train.
     """
-    if isinstance(step_deg, bool) or not isinstance(step_deg, Real):
-        raise TypeError(f"step_deg must be a number, got {type(step_deg).__name__}")
-    if not 0 < float(step_deg) <= 360:
-        raise ValueError(f"step_deg must be in (0, 360], got {step_deg}")
+    step_deg = check_float(step_deg, "step_deg", min=0, max=360, inclusive="right")
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"values must be a sequence of numbers in [0, 1], got {type(values).__name__}")
-    vals = [_unit_float(v, f"values[{i}]") for i, v in enumerate(values)]
+    vals = [check_fraction(v, f"values[{i}]") for i, v in enumerate(values)]
     if not vals:
         raise ValueError("values must not be empty")
     band = _check_band(band)

@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
+from ..exercises import Case, CheckResult, assert_no_python_loop, case, check, forbid
 
 __all__ = [
     "PREDICTION_CURVES",
@@ -157,18 +157,17 @@ def _case_hsv_no_loop(attempt: Callable) -> None:
 
 
 HSV_TO_RGB_CASES: list[Case] = [
-    Case("returns an (N, 3) array", _case_shape,
-         "take an (N, 3) array and return an (N, 3) array — stack the three channels on axis 1"),
-    Case("primary colours", _case_primaries,
-         "red is hue 0, green 1/3, blue 2/3; check the channel order is (r, g, b)"),
-    Case("greys", _case_greys,
-         "with saturation 0 every channel equals the value v"),
-    Case("matches colorsys on 200 random colours", _case_random,
-         "compare one colour by hand with colorsys.hsv_to_rgb(h, s, v)"),
-    Case("hue wraps around", _case_wrap,
-         "hue is an angle: take it modulo 1 (or k modulo 6) so hue 1.0 is red again"),
-    Case("no Python loop over colours", _case_hsv_no_loop,
-         "work on whole columns: h = hsv[:, 0] is all the hues at once, and numpy broadcasts"),
+    case("returns an (N, 3) array", _case_shape,
+         hint="take an (N, 3) array and return an (N, 3) array — stack the three channels on axis 1"),
+    case("primary colours", _case_primaries,
+         hint="red is hue 0, green 1/3, blue 2/3; check the channel order is (r, g, b)"),
+    case("greys", _case_greys, hint="with saturation 0 every channel equals the value v"),
+    case("matches colorsys on 200 random colours", _case_random,
+         hint="compare one colour by hand with colorsys.hsv_to_rgb(h, s, v)"),
+    case("hue wraps around", _case_wrap,
+         hint="hue is an angle: take it modulo 1 (or k modulo 6) so hue 1.0 is red again"),
+    case("no Python loop over colours", _case_hsv_no_loop,
+         hint="work on whole columns: h = hsv[:, 0] is all the hues at once, and numpy broadcasts"),
 ]
 
 
@@ -307,15 +306,12 @@ def _as_whole_number(out: Any) -> int:
     return int(out)
 
 
-def _winding_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Callable], None]:
-    def test(attempt: Callable) -> None:
-        curves = planted_curves(n)
-        for name in names:
-            c = curves[name]
-            got = _as_whole_number(_measure(attempt, c, "winding_number", shuffle=shuffle))
-            assert got == c.winding, f"{name} ({c.description}) winds {c.winding:+d}; you said {got:+d}"
-
-    return test
+def _winding_test(attempt: Callable, *names: str, n: int = 36, shuffle: bool = True) -> None:
+    curves = planted_curves(n)
+    for name in names:
+        c = curves[name]
+        got = _as_whole_number(_measure(attempt, c, "winding_number", shuffle=shuffle))
+        assert got == c.winding, f"{name} ({c.description}) winds {c.winding:+d}; you said {got:+d}"
 
 
 def _noisy_wheel_args(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -343,24 +339,24 @@ def _case_winding_float_error(attempt: Callable) -> None:
 
 
 WINDING_CASES: list[Case] = [
-    Case("the ideal wheel winds +1", _winding_case("wheel", shuffle=False),
-         "sort by hue, then add up the angle steps between neighbours: counter-clockwise is positive"),
-    Case("a reversed wheel winds −1", _winding_case("reversed wheel", shuffle=False),
-         "a clockwise wheel turns the other way: its steps are negative"),
-    Case("input in any order", _winding_case("wheel", "reversed wheel"),
-         "the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
-    Case("a double wrap winds +2", _winding_case("double wrap"),
-         "count every full turn, not just whether there is one"),
-    Case("a wheel not centred on the origin", _winding_case("off-centre wheel", "loop beside the origin"),
-         "take angles around the origin, arctan2(z[:, 1], z[:, 0]) — a loop beside the origin winds 0"),
-    Case("a curve folded back onto an arc winds 0", _winding_case("fold", "short arc"),
-         "include the closing step from the last hue back to the first"),
-    Case("noise and float error", _winding_case("noisy wheel", "zig-zag wheel", "swapped pair", n=360),
-         "wrap each step to the short way round: (step + π) mod 2π − π"),
-    Case("rounds, not truncates", _case_winding_float_error,
-         "int(x) truncates 0.9999999999999998 to 0: use round(x) or int(np.rint(x))"),
-    Case("no Python loop over samples", _case_winding_no_loop,
-         "np.argsort, np.arctan2, np.diff(..., append=...) and % work on whole arrays"),
+    case("the ideal wheel winds +1", _winding_test, "wheel", shuffle=False,
+         hint="sort by hue, then add up the angle steps between neighbours: counter-clockwise is positive"),
+    case("a reversed wheel winds −1", _winding_test, "reversed wheel", shuffle=False,
+         hint="a clockwise wheel turns the other way: its steps are negative"),
+    case("input in any order", _winding_test, "wheel", "reversed wheel",
+         hint="the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
+    case("a double wrap winds +2", _winding_test, "double wrap",
+         hint="count every full turn, not just whether there is one"),
+    case("a wheel not centred on the origin", _winding_test, "off-centre wheel", "loop beside the origin",
+         hint="take angles around the origin, arctan2(z[:, 1], z[:, 0]) — a loop beside the origin winds 0"),
+    case("a curve folded back onto an arc winds 0", _winding_test, "fold", "short arc",
+         hint="include the closing step from the last hue back to the first"),
+    case("noise and float error", _winding_test, "noisy wheel", "zig-zag wheel", "swapped pair", n=360,
+         hint="wrap each step to the short way round: (step + π) mod 2π − π"),
+    case("rounds, not truncates", _case_winding_float_error,
+         hint="int(x) truncates 0.9999999999999998 to 0: use round(x) or int(np.rint(x))"),
+    case("no Python loop over samples", _case_winding_no_loop,
+         hint="np.argsort, np.arctan2, np.diff(..., append=...) and % work on whole arrays"),
 ]
 
 
@@ -369,21 +365,18 @@ def check_winding_number(attempt: Callable[[np.ndarray, np.ndarray], int], *, qu
     return check("winding number", attempt, WINDING_CASES, quiet=quiet)
 
 
-def _score_case(*names: str, n: int = 36, shuffle: bool = True) -> Callable[[Callable], None]:
-    def test(attempt: Callable) -> None:
-        curves = planted_curves(n)
-        for name in names:
-            c = curves[name]
-            out = _scalar(_measure(attempt, c, "hue_order_score", shuffle=shuffle))
-            assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
-                f"return a number, got {type(out).__name__}"
-            )
-            got = float(out)
-            assert abs(got - c.score) < 1e-9, (
-                f"{name} ({c.description}, {n} hues) scores {c.score:.4f}; you said {got:.4f}"
-            )
-
-    return test
+def _score_test(attempt: Callable, *names: str, n: int = 36, shuffle: bool = True) -> None:
+    curves = planted_curves(n)
+    for name in names:
+        c = curves[name]
+        out = _scalar(_measure(attempt, c, "hue_order_score", shuffle=shuffle))
+        assert isinstance(out, (int, float, np.integer, np.floating)) and not isinstance(out, bool), (
+            f"return a number, got {type(out).__name__}"
+        )
+        got = float(out)
+        assert abs(got - c.score) < 1e-9, (
+            f"{name} ({c.description}, {n} hues) scores {c.score:.4f}; you said {got:.4f}"
+        )
 
 
 def _case_score_no_loop(attempt: Callable) -> None:
@@ -392,23 +385,22 @@ def _case_score_no_loop(attempt: Callable) -> None:
 
 
 SCORE_CASES: list[Case] = [
-    Case("the ideal wheel scores 1", _score_case("wheel", shuffle=False),
-         "count the steps that turn counter-clockwise, divide by the number of steps"),
-    Case("a reversed wheel scores 1 too", _score_case("reversed wheel", shuffle=False),
-         "order either way round is order: count the majority direction, max(positive, negative)"),
-    Case("input in any order", _score_case("wheel", "reversed wheel"),
-         "the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
-    Case("the closing step counts", _score_case("short arc", n=12),
-         "there are N steps, not N − 1: include the step from the last hue back to the first"),
-    Case("a fold scores 1/2", _score_case("fold", n=12),
-         "a step that turns back counts against the order, however short it is"),
-    Case("one swapped pair costs one step", _score_case("swapped pair", n=12),
-         "of N steps exactly one turns back: wrap each step the short way round, (step + π) mod 2π − π"),
-    Case("double wraps, off-centre wheels, noise", _score_case("double wrap", "off-centre wheel",
-                                                               "noisy wheel", "zig-zag wheel", n=360),
-         "angles around the origin, steps wrapped, N steps, majority direction"),
-    Case("no Python loop over samples", _case_score_no_loop,
-         "np.sum(steps > 0) counts without a loop"),
+    case("the ideal wheel scores 1", _score_test, "wheel", shuffle=False,
+         hint="count the steps that turn counter-clockwise, divide by the number of steps"),
+    case("a reversed wheel scores 1 too", _score_test, "reversed wheel", shuffle=False,
+         hint="order either way round is order: count the majority direction, max(positive, negative)"),
+    case("input in any order", _score_test, "wheel", "reversed wheel",
+         hint="the rows arrive in any order: walk them in hue order (np.argsort(hue))"),
+    case("the closing step counts", _score_test, "short arc", n=12,
+         hint="there are N steps, not N − 1: include the step from the last hue back to the first"),
+    case("a fold scores 1/2", _score_test, "fold", n=12,
+         hint="a step that turns back counts against the order, however short it is"),
+    case("one swapped pair costs one step", _score_test, "swapped pair", n=12,
+         hint="of N steps exactly one turns back: wrap each step the short way round, (step + π) mod 2π − π"),
+    case("double wraps, off-centre wheels, noise", _score_test, "double wrap", "off-centre wheel",
+         "noisy wheel", "zig-zag wheel", n=360,
+         hint="angles around the origin, steps wrapped, N steps, majority direction"),
+    case("no Python loop over samples", _case_score_no_loop, hint="np.sum(steps > 0) counts without a loop"),
 ]
 
 
@@ -437,16 +429,13 @@ def _case_prediction_table(predictions: Any) -> None:
         assert ok, f"predictions[{name!r}] must be a pair (winding, score) of numbers, got {value!r}"
 
 
-def _prediction_case(name: str) -> Callable[[Any], None]:
-    def test(predictions: Any) -> None:
-        c = planted_curves(12)[name]
-        winding, score = predictions[name]
-        assert winding == c.winding, f"you predicted winding {winding}; it is {c.winding}"
-        assert abs(score - c.score) <= SCORE_TOLERANCE, (
-            f"you predicted score {score:.2f}; it is {c.score:.3f} ({round(c.score * 12)} of 12 steps)"
-        )
-
-    return test
+def _prediction_test(predictions: Any, name: str) -> None:
+    c = planted_curves(12)[name]
+    winding, score = predictions[name]
+    assert winding == c.winding, f"you predicted winding {winding}; it is {c.winding}"
+    assert abs(score - c.score) <= SCORE_TOLERANCE, (
+        f"you predicted score {score:.2f}; it is {c.score:.3f} ({round(c.score * 12)} of 12 steps)"
+    )
 
 
 _PREDICTION_HINTS = {
@@ -457,9 +446,9 @@ _PREDICTION_HINTS = {
 }
 
 PREDICTION_CASES: list[Case] = [
-    Case("a (winding, score) pair for every curve", _case_prediction_table,
-         "fill in every None in the dict"),
-    *[Case(name, _prediction_case(name), _PREDICTION_HINTS[name]) for name in PREDICTION_CURVES],
+    case("a (winding, score) pair for every curve", _case_prediction_table,
+         hint="fill in every None in the dict"),
+    *[case(name, _prediction_test, name, hint=_PREDICTION_HINTS[name]) for name in PREDICTION_CURVES],
 ]
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..validation import check_float, check_int
+
 __all__ = ["L2Normalize", "ColorAutoencoder", "ACTIVATIONS"]
 
 #: Activations the autoencoder accepts by name.
@@ -66,8 +68,7 @@ class ColorAutoencoder(nn.Module):
     ) -> None:
         super().__init__()
         for name, value in (("latent_dim", latent_dim), ("hidden", hidden)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_int(value, name, min=1)
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         self.latent_dim = latent_dim
@@ -105,10 +106,8 @@ class ColorAutoencoder(nn.Module):
         """What the decoder makes of a circle in the latent plane: RGB (n, 3) at angles
         0°, 360/n°, … on the circle of ``radius`` around ``center`` (first two latent dims; any
         further dims are 0). For a normalised model the unit circle is every code it can use."""
-        if isinstance(n, bool) or not isinstance(n, int) or n < 2:
-            raise ValueError(f"n must be an int ≥ 2, got {n!r}")
-        if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not 0 < radius < float("inf"):
-            raise ValueError(f"radius must be a positive number, got {radius!r}")
+        n = check_int(n, "n", min=2)
+        radius = check_float(radius, "radius", min=0, inclusive="neither")
         try:
             cx, cy = (float(c) for c in center)
         except (TypeError, ValueError):

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from .. import cache
 from ..runtime import by_profile, check_seeds, cpu_threads, seed_everything
+from ..validation import check_float, check_int
 from ..widgets import progress as progress_bar
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
 from .metrics import hue_order_score, transition_epochs, wheel_report
@@ -147,10 +148,8 @@ def _check_common(normalize: Any, epochs: Any, lr: Any, latent_dim: Any, hidden:
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize must be True or False, got {normalize!r}")
     for name, value in (("epochs", epochs), ("latent_dim", latent_dim), ("hidden", hidden)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
+        check_int(value, name, min=1)
+    check_float(lr, "lr", min=0, inclusive="neither")
     if latent_dim < 2:
         raise ValueError(f"latent_dim must be at least 2 to hold a wheel, got {latent_dim}")
 

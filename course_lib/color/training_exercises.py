@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
+from ..exercises import CheckResult, assert_no_python_loop, case, check, forbid
 
 __all__ = [
     "check_normalize",
@@ -67,7 +67,6 @@ def solution_transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold:
 _NORMALIZE_OWN = (
     "course_lib.color.model:L2Normalize.forward",
     "course_lib.color.training_exercises:solution_normalize",
-    "course_lib.color.exercises:solution_normalize",
 )
 _ARC_OWN = (
     "course_lib.color.metrics:arc_sweep",
@@ -156,11 +155,11 @@ def _case_gradient(attempt: Callable) -> None:
 def check_normalize(attempt: Callable[[torch.Tensor], torch.Tensor], *, quiet: bool = False) -> CheckResult:
     """Check an L2-normalising function ``attempt(z) -> z / max(‖z‖, eps)`` (last dim)."""
     cases = [
-        Case("each row separately", _case_per_row, "the norm of each row, not of the whole tensor"),
-        Case("values", _case_values, "z / z.norm(dim=-1, keepdim=True)"),
-        Case("any batch shape", _case_batch_dims, "dim=-1 and keepdim=True"),
-        Case("gradients", _case_gradient, "keep the norm in the graph: no .detach() or no_grad"),
-        Case("all-zero row", _case_zero, "divide by z.norm(...).clamp_min(eps)"),
+        case("each row separately", _case_per_row, hint="the norm of each row, not of the whole tensor"),
+        case("values", _case_values, hint="z / z.norm(dim=-1, keepdim=True)"),
+        case("any batch shape", _case_batch_dims, hint="dim=-1 and keepdim=True"),
+        case("gradients", _case_gradient, hint="keep the norm in the graph: no .detach() or no_grad"),
+        case("all-zero row", _case_zero, hint="divide by z.norm(...).clamp_min(eps)"),
     ]
     return check("normalize", attempt, cases, quiet=quiet)
 
@@ -267,15 +266,15 @@ def _case_vectorised(attempt: Callable) -> None:
 def check_arc_is_wheel(attempt: Callable[..., np.ndarray], *, quiet: bool = False) -> CheckResult:
     """Check ``attempt(angles, min_order=0.95)``: angles ``[..., T]`` → bool ``[...]``."""
     cases = [
-        Case("an ordered 270° arc", _case_plain, "sum the steps between neighbouring angles"),
-        Case("an arc across ±180°", _case_branch_cut, "wrap each step: (d + π) mod 2π − π"),
-        Case("clockwise", _case_clockwise, "use abs(total turn); count steps with the total's sign"),
-        Case("an arc that misses the origin", _case_misses_origin, "a wheel turns more than 180°"),
-        Case("a double wrap", _case_double, "and less than 360°"),
-        Case("folds and noise", _case_folded, "fraction of steps turning the dominant way ≥ min_order"),
-        Case("min_order", _case_min_order, "use the min_order argument"),
-        Case("a batch of arcs", _case_batch, "work along the last axis: axis=-1"),
-        Case("vectorised", _case_vectorised, "no Python loop over the arcs"),
+        case("an ordered 270° arc", _case_plain, hint="sum the steps between neighbouring angles"),
+        case("an arc across ±180°", _case_branch_cut, hint="wrap each step: (d + π) mod 2π − π"),
+        case("clockwise", _case_clockwise, hint="use abs(total turn); count steps with the total's sign"),
+        case("an arc that misses the origin", _case_misses_origin, hint="a wheel turns more than 180°"),
+        case("a double wrap", _case_double, hint="and less than 360°"),
+        case("folds and noise", _case_folded, hint="fraction of steps turning the dominant way ≥ min_order"),
+        case("min_order", _case_min_order, hint="use the min_order argument"),
+        case("a batch of arcs", _case_batch, hint="work along the last axis: axis=-1"),
+        case("vectorised", _case_vectorised, hint="no Python loop over the arcs"),
     ]
     return check("arc_is_wheel", attempt, cases, quiet=quiet)
 
@@ -345,12 +344,13 @@ def check_transition_epoch(attempt: Callable[..., int | None], *, quiet: bool = 
     """Check ``attempt(epochs, scores, threshold)`` → first checkpoint epoch from which
     ``scores`` stay ≥ ``threshold``, or None."""
     cases = [
-        Case("a clean transition", _case_simple, "return epochs[k], not k"),
-        Case("a false start", _case_stays, "find the last checkpoint below the threshold; the next one is it"),
-        Case("exactly at the threshold", _case_boundary, "use >= threshold"),
-        Case("above from the start", _case_from_start, "no checkpoint below: epochs[0]"),
-        Case("above only at the end", _case_last_only, "mind the off-by-one at the end"),
-        Case("never for good", _case_never, "if the last score is below the threshold, return None"),
-        Case("yes/no verdicts", _case_verdicts, "True >= 0.5 holds: booleans work like 1 and 0"),
+        case("a clean transition", _case_simple, hint="return epochs[k], not k"),
+        case("a false start", _case_stays,
+             hint="find the last checkpoint below the threshold; the next one is it"),
+        case("exactly at the threshold", _case_boundary, hint="use >= threshold"),
+        case("above from the start", _case_from_start, hint="no checkpoint below: epochs[0]"),
+        case("above only at the end", _case_last_only, hint="mind the off-by-one at the end"),
+        case("never for good", _case_never, hint="if the last score is below the threshold, return None"),
+        case("yes/no verdicts", _case_verdicts, hint="True >= 0.5 holds: booleans work like 1 and 0"),
     ]
     return check("transition_epoch", attempt, cases, quiet=quiet)

@@ -35,6 +35,7 @@ from .. import runtime
 from ..color.data import hsv_grid, hue_wheel, rgb_cube
 from ..color.model import ColorAutoencoder
 from ..color.spaces import hsv_to_rgb
+from ..validation import check_seed
 from .intervention import gated_suppress, suppress
 from .regularisers import redness
 from .schedules import Dopesheet, Keyframe
@@ -314,21 +315,13 @@ def _check_batch(x: object, width: int, name: str) -> None:
         raise ValueError(f"{name} contains NaN or inf")
 
 
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2**32:
-        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
-    return int(seed)
-
-
 def anchored_run(seed: int = 0, profile: Optional[str] = None, schedule: str = "smooth") -> AnchoredRun:
     """The anchored colour model for ``seed`` (cached): red pinned to :data:`ANCHOR`.
 
     ``profile`` (default: the active one) sets the training length. Returns an
     :class:`AnchoredRun` with ``encode``, ``decode``, ``anchor``, ``mute`` and ``model_at``.
     """
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     _check_kind(schedule)
     steps = settings(profile)["steps"]
     run = cached_run("anchored_run", _key(schedule), seed=seed, **_train_kwargs(steps, schedule))

@@ -8,13 +8,12 @@ live in ``tests/test_curriculum_anchoring_exercises.py``.
 
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, assert_no_python_loop, check, forbid
+from ..exercises import CheckResult, as_number, assert_close, assert_no_python_loop, case, check, forbid
 
 __all__ = [
     "solution_weighted_anchor_loss",
@@ -62,33 +61,20 @@ def solution_damage(encode: Callable, decode: Callable, rgb: torch.Tensor, edit:
 
 
 # --------------------------------------------------------------------------- helpers
-def _num(out: Any, what: str) -> float:
-    if isinstance(out, torch.Tensor):
-        assert out.numel() == 1, f"{what} must be one number, got a tensor of shape {tuple(out.shape)}"
-        return float(out.detach())
-    assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
-    return float(out)
-
-
-def _close(got: float, want: float, what: str, tol: float = 1e-6) -> None:
-    assert math.isfinite(got), f"{what}: got {got}"
-    assert abs(got - want) <= tol * max(1.0, abs(want)), f"{what}: expected {want:.6g}, got {got:.6g}"
-
-
 # --------------------------------------------------------------------------- weighted anchor loss
 def _anchor_case_known(attempt: Callable) -> None:
     z = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=D)       # cos 1 and 0 with (1, 0)
     a = torch.tensor([1.0, 0.0], dtype=D)
-    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    _close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
+    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    assert_close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
 
 
 def _anchor_case_weighted_mean(attempt: Callable) -> None:
     z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=D)
     a = torch.tensor([1.0, 0.0], dtype=D)
     w = torch.tensor([0.5, 0.25, 0.0], dtype=D)
-    got = _num(attempt(z, a, w), "the loss")
-    _close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
+    got = as_number(attempt(z, a, w), "the loss")
+    assert_close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
            "weights (0.5, 0.25, 0) must give a weighted *average*: Σ w(1−cos) / Σ w — dividing by n instead "
            "makes the pull depend on how many non-red colours are in the batch")
 
@@ -96,8 +82,8 @@ def _anchor_case_weighted_mean(attempt: Callable) -> None:
 def _anchor_case_lengths(attempt: Callable) -> None:
     z = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=D)
     a = torch.tensor([2.0, 0.0], dtype=D)                      # not unit length either
-    got = _num(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    _close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
+    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
+    assert_close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
                      "not the dot product — lengths must not matter")
 
 
@@ -130,12 +116,12 @@ def _anchor_case_own(attempt: Callable) -> None:
 
 
 ANCHOR_CASES = [
-    Case("simple values", _anchor_case_known, "1 − cos for each latent, averaged"),
-    Case("a weighted average", _anchor_case_weighted_mean, "divide by the sum of the weights, not by n"),
-    Case("scale-free", _anchor_case_lengths, "cos = z·a / (‖z‖ ‖a‖)"),
-    Case("gradient", _anchor_case_gradient, "stay in torch so autograd can train through it"),
-    Case("vectorised", _anchor_case_no_loop, "use tensor operations, not a loop over samples"),
-    Case("your own code", _anchor_case_own, "write it with torch operations"),
+    case("simple values", _anchor_case_known, hint="1 − cos for each latent, averaged"),
+    case("a weighted average", _anchor_case_weighted_mean, hint="divide by the sum of the weights, not by n"),
+    case("scale-free", _anchor_case_lengths, hint="cos = z·a / (‖z‖ ‖a‖)"),
+    case("gradient", _anchor_case_gradient, hint="stay in torch so autograd can train through it"),
+    case("vectorised", _anchor_case_no_loop, hint="use tensor operations, not a loop over samples"),
+    case("your own code", _anchor_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -152,39 +138,39 @@ def _ring(deg: Any, radius: Any = 1.0) -> np.ndarray:
 
 
 def _evenness(attempt: Callable, z: np.ndarray) -> float:
-    return _num(attempt(z.copy()), "evenness")
+    return as_number(attempt(z.copy()), "evenness")
 
 
 def _even_case_regular(attempt: Callable) -> None:
-    _close(_evenness(attempt, _ring(np.arange(0, 360, 30))), 1.0, "twelve hues 30° apart", 1e-6)
+    assert_close(_evenness(attempt, _ring(np.arange(0, 360, 30))), 1.0, "twelve hues 30° apart")
 
 
 def _even_case_crowded(attempt: Callable) -> None:
     deg = np.arange(0, 360, 30.0)
     deg[4] = deg[3] + 3
     want = 3.0 / 30.0
-    _close(_evenness(attempt, _ring(deg)), want, "two neighbours 3° apart (mean step 30°)", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), want, "two neighbours 3° apart (mean step 30°)")
 
 
 def _even_case_wrap(attempt: Callable) -> None:
     deg = np.array([0.0, 40, 80, 120, 160, 200, 240, 280, 320, 355])    # last → first: only 5°
     want = 5.0 / 36.0
-    _close(_evenness(attempt, _ring(deg)), want,
-           "hues 0°, 40°, …, 320°, 355°: the loop closes from the last hue back to the first (a 5° step)", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), want,
+           "hues 0°, 40°, …, 320°, 355°: the loop closes from the last hue back to the first (a 5° step)")
 
 
 def _even_case_lengths(attempt: Callable) -> None:
     deg = np.arange(0, 360, 30.0)
     deg[4] = deg[3] + 10
     radius = np.linspace(0.5, 2.0, 12)
-    _close(_evenness(attempt, _ring(deg, radius)), 10.0 / 30.0,
-           "the same loop with latents of different lengths: measure angles between directions, not distances", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg, radius)), 10.0 / 30.0,
+           "the same loop with latents of different lengths: measure angles between directions, not distances")
 
 
 def _even_case_arc_not_chord(attempt: Callable) -> None:
     deg = np.array([0.0, 10.0, 180.0])          # steps 10°, 170°, 180°
-    _close(_evenness(attempt, _ring(deg)), 10.0 / 120.0,
-           "steps of 10°, 170° and 180°: use the angle (arccos), not the chord length", 1e-6)
+    assert_close(_evenness(attempt, _ring(deg)), 10.0 / 120.0,
+           "steps of 10°, 170° and 180°: use the angle (arccos), not the chord length")
 
 
 def _even_case_own(attempt: Callable) -> None:
@@ -193,12 +179,12 @@ def _even_case_own(attempt: Callable) -> None:
 
 
 EVENNESS_CASES = [
-    Case("a regular ring", _even_case_regular, "every step equal: smallest / mean = 1"),
-    Case("a crowded pair", _even_case_crowded, "smallest step divided by the mean step"),
-    Case("the loop closes", _even_case_wrap, "include the step from the last hue to the first (np.roll)"),
-    Case("lengths do not matter", _even_case_lengths, "normalise each row first"),
-    Case("angles, not chords", _even_case_arc_not_chord, "np.arccos of the clipped cosine"),
-    Case("your own code", _even_case_own, "write it with numpy operations"),
+    case("a regular ring", _even_case_regular, hint="every step equal: smallest / mean = 1"),
+    case("a crowded pair", _even_case_crowded, hint="smallest step divided by the mean step"),
+    case("the loop closes", _even_case_wrap, hint="include the step from the last hue to the first (np.roll)"),
+    case("lengths do not matter", _even_case_lengths, hint="normalise each row first"),
+    case("angles, not chords", _even_case_arc_not_chord, hint="np.arccos of the clipped cosine"),
+    case("your own code", _even_case_own, hint="write it with numpy operations"),
 ]
 
 
@@ -263,12 +249,12 @@ def _supp_case_own(attempt: Callable) -> None:
 
 
 SUPPRESS_CASES = [
-    Case("red loses its lean", _supp_case_red, "subtract (z·a) a"),
-    Case("only the positive lean", _supp_case_negative, "clamp z·a at 0 before subtracting"),
-    Case("any anchor length", _supp_case_unit, "a = anchor / ‖anchor‖"),
-    Case("random latents", _supp_case_random, "z − max(z·â, 0) â, row by row"),
-    Case("vectorised", _supp_case_no_loop, "use tensor operations, not a loop over rows"),
-    Case("your own code", _supp_case_own, "write it with torch operations"),
+    case("red loses its lean", _supp_case_red, hint="subtract (z·a) a"),
+    case("only the positive lean", _supp_case_negative, hint="clamp z·a at 0 before subtracting"),
+    case("any anchor length", _supp_case_unit, hint="a = anchor / ‖anchor‖"),
+    case("random latents", _supp_case_random, hint="z − max(z·â, 0) â, row by row"),
+    case("vectorised", _supp_case_no_loop, hint="use tensor operations, not a loop over rows"),
+    case("your own code", _supp_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -325,9 +311,10 @@ def _dmg_case_own(attempt: Callable) -> None:
 
 
 DAMAGE_CASES = [
-    Case("no edit, no damage", _dmg_case_identity, "ΔMSE = error after the edit − error without it"),
-    Case("values", _dmg_case_values, "((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
-    Case("your own code", _dmg_case_own, "write it with torch operations"),
+    case("no edit, no damage", _dmg_case_identity, hint="ΔMSE = error after the edit − error without it"),
+    case("values", _dmg_case_values,
+         hint="((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
+    case("your own code", _dmg_case_own, hint="write it with torch operations"),
 ]
 
 
@@ -390,12 +377,12 @@ def _rec_case_from_start(attempt: Callable) -> None:
 
 
 RECOVERY_CASES = [
-    Case("a simple fall", _rec_case_simple, "the first snapshot from which the error stays ≤ target"),
-    Case("a dip does not count", _rec_case_stays, "look for the last snapshot above the target"),
-    Case("within includes equal", _rec_case_equal, "use ≤, not <"),
-    Case("steps, not indices", _rec_case_steps_not_index, "return steps[k]"),
-    Case("never recovered", _rec_case_never, "return None if the last error is above the target"),
-    Case("never lost", _rec_case_from_start, "return the first step if the error is never above"),
+    case("a simple fall", _rec_case_simple, hint="the first snapshot from which the error stays ≤ target"),
+    case("a dip does not count", _rec_case_stays, hint="look for the last snapshot above the target"),
+    case("within includes equal", _rec_case_equal, hint="use ≤, not <"),
+    case("steps, not indices", _rec_case_steps_not_index, hint="return steps[k]"),
+    case("never recovered", _rec_case_never, hint="return None if the last error is above the target"),
+    case("never lost", _rec_case_from_start, hint="return the first step if the error is never above"),
 ]
 
 
@@ -458,11 +445,11 @@ def _del_case_copy(attempt: Callable) -> None:
 
 
 DELETE_CASES = [
-    Case("encoder row", _del_case_encoder, "encoder.2.weight has shape (latent, hidden)"),
-    Case("encoder bias", _del_case_bias, "zero encoder.2.bias[dim] as well"),
-    Case("decoder column", _del_case_decoder, "decoder.0.weight[:, dim]"),
-    Case("nothing else", _del_case_rest, "only the three entries that touch the latent"),
-    Case("a copy", _del_case_copy, "{k: v.clone() for k, v in state.items()}"),
+    case("encoder row", _del_case_encoder, hint="encoder.2.weight has shape (latent, hidden)"),
+    case("encoder bias", _del_case_bias, hint="zero encoder.2.bias[dim] as well"),
+    case("decoder column", _del_case_decoder, hint="decoder.0.weight[:, dim]"),
+    case("nothing else", _del_case_rest, hint="only the three entries that touch the latent"),
+    case("a copy", _del_case_copy, hint="{k: v.clone() for k, v in state.items()}"),
 ]
 
 

@@ -31,6 +31,7 @@ import torch
 
 from ..color.data import hue_wheel
 from ..color.spaces import hsv_to_rgb
+from ..validation import check_fraction, check_int
 
 __all__ = [
     "Phase",
@@ -83,23 +84,6 @@ def phase_rgb(phase: Phase) -> torch.Tensor:
     return torch.as_tensor(hsv_to_rgb(phase_hsv(phase)), dtype=torch.float32)
 
 
-def _positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1, got {value}")
-    return int(value)
-
-
-def _fraction(value: object, name: str, lo_open: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    v = float(value)
-    if not (0.0 < v <= 1.0 if lo_open else 0.0 <= v <= 1.0):
-        raise ValueError(f"{name} must be in {'(0' if lo_open else '[0'}, 1], got {value}")
-    return v
-
-
 class Curriculum:
     """The phased curriculum as a schedule *and* a data source, over ``total_steps`` updates.
 
@@ -119,7 +103,7 @@ class Curriculum:
 
     def __init__(self, total_steps: int, phases: Sequence[Phase] = PHASES, *, lr: float = 0.01,
                  warmup: float = 0.1, start_factor: float = 1 / 3, flat: bool = False):
-        self.total_steps = _positive_int(total_steps, "total_steps")
+        self.total_steps = check_int(total_steps, "total_steps", min=1)
         if isinstance(phases, (str, bytes, Mapping)) or not isinstance(phases, Sequence) or not phases:
             raise ValueError("phases must be a non-empty sequence of Phase")
         self.phases = tuple(_check_phase(p) for p in phases)
@@ -129,8 +113,8 @@ class Curriculum:
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
             raise ValueError(f"lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
-        self.warmup = _fraction(warmup, "warmup")
-        self.start_factor = _fraction(start_factor, "start_factor", lo_open=True)
+        self.warmup = check_fraction(warmup, "warmup")
+        self.start_factor = check_fraction(start_factor, "start_factor", inclusive="right")
         if not isinstance(flat, (bool, np.bool_)):
             raise TypeError(f"flat must be True or False, got {flat!r}")
         self.flat = bool(flat)
@@ -213,12 +197,12 @@ class CurriculumProbe:
 
 def curriculum_probe(n_hues: int = 72, values: Sequence[float] = (0.2, 0.4, 0.6, 0.8, 1.0)) -> CurriculumProbe:
     """Hues every 360/``n_hues``° at S = 1 and each brightness in ``values`` (default 72 × 5)."""
-    n_hues = _positive_int(n_hues, "n_hues")
+    n_hues = check_int(n_hues, "n_hues", min=1)
     if n_hues < 4:
         raise ValueError(f"n_hues must be ≥ 4 to form a loop, got {n_hues}")
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError("values must be a sequence of numbers in [0, 1]")
-    vals = [_fraction(v, f"values[{i}]") for i, v in enumerate(values)]
+    vals = [check_fraction(v, f"values[{i}]") for i, v in enumerate(values)]
     if not vals:
         raise ValueError("values must not be empty")
     hsv = np.concatenate([hue_wheel(n_hues, 1.0, v) for v in vals])

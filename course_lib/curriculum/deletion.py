@@ -22,6 +22,7 @@ from torch.nn.utils import prune
 
 from ..color.metrics import transition_epoch
 from ..color.model import ColorAutoencoder
+from ..validation import check_int
 
 __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step",
            "deletion_masks", "red_dimension_sweep", "finetune_after_deletion", "most_used_other_dim",
@@ -31,11 +32,7 @@ __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "reco
 def _check_dim(model: object, dim: object) -> int:
     if not isinstance(model, ColorAutoencoder):
         raise TypeError(f"model must be a ColorAutoencoder, got {type(model).__name__}")
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"dim must be an int, got {type(dim).__name__}")
-    if not 0 <= int(dim) < model.latent_dim:
-        raise ValueError(f"dim must be in [0, {model.latent_dim}) for a {model.latent_dim}-D latent, got {dim}")
-    return int(dim)
+    return check_int(dim, f"dim (of a {model.latent_dim}-D latent)", min=0, max=model.latent_dim - 1)
 
 
 def _encoder_out(model: ColorAutoencoder) -> torch.nn.Linear:

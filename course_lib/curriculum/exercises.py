@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import CheckResult, assert_close, case, check, forbid
 from .schedules import Dopesheet, Keyframe
 
 __all__ = [
@@ -86,13 +86,6 @@ def solution_phase_sheet(name: str, boundaries: Sequence[int], values: Sequence[
 
 
 # --------------------------------------------------------------------------- helpers
-def _close(got: Any, want: Any, what: str, atol: float = 1e-6) -> None:
-    got = np.asarray(got, dtype=float)
-    want = np.asarray(want, dtype=float)
-    assert got.shape == want.shape, f"{what}: expected shape {want.shape}, got {got.shape}"
-    assert np.allclose(got, want, atol=atol, rtol=1e-6), f"{what}: expected {np.round(want, 4)}, got {np.round(got, 4)}"
-
-
 def _cone(levels=(0.2, 0.6, 1.0), n=36, centre=(0.0, 0.0), shuffle=False, d=3, seed=0):
     rng = np.random.default_rng(seed)
     t = np.arange(n) / n * 2 * np.pi
@@ -127,30 +120,30 @@ def _run_cone(attempt, z, value):
 def _cone_simple(attempt):
     z, value = _cone()
     levels, radius, height = _run_cone(attempt, z, value)
-    _close(levels, [0.2, 0.6, 1.0], "levels")
-    _close(radius, [0.2, 0.6, 1.0], "radius")
-    _close(height, [-0.8, -0.4, 0.0], "height")
+    assert_close(levels, [0.2, 0.6, 1.0], "levels")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius")
+    assert_close(height, [-0.8, -0.4, 0.0], "height")
 
 
 def _cone_shuffled(attempt):
     z, value = _cone(levels=(1.0, 0.2, 0.6))  # listed brightest first
     levels, radius, height = _run_cone(attempt, z, value)
-    _close(levels, [0.2, 0.6, 1.0], "levels (ascending)")
-    _close(radius, [0.2, 0.6, 1.0], "radius, level by level")
+    assert_close(levels, [0.2, 0.6, 1.0], "levels (ascending)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius, level by level")
 
 
 def _cone_offset(attempt):
     z, value = _cone(centre=(0.7, -0.4))
     _, radius, _ = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius of rings centred at (0.7, −0.4)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius of rings centred at (0.7, −0.4)")
 
 
 def _cone_tall(attempt):
     z, value = _cone()
     z[:, 2] -= 3.0  # far below: the radius must not see dim 2
     _, radius, height = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius (dims 0–1 only)")
-    _close(height, [-3.8, -3.4, -3.0], "height")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius (dims 0–1 only)")
+    assert_close(height, [-3.8, -3.4, -3.0], "height")
 
 
 def _cone_uneven(attempt):
@@ -160,28 +153,29 @@ def _cone_uneven(attempt):
     value = np.concatenate([value, [1.0, 1.0]])
     levels, radius, height = _run_cone(attempt, z, value)
     _, want_r, want_h = solution_cone_profile(z, value)
-    _close(radius, want_r, "radius (the mean distance, about the mean of the ring's points)")
-    _close(height, want_h, "height")
+    assert_close(radius, want_r, "radius (the mean distance, about the mean of the ring's points)")
+    assert_close(height, want_h, "height")
 
 
 def _cone_wide(attempt):
     z, value = _cone(d=5)
     _, radius, height = _run_cone(attempt, z, value)
-    _close(radius, [0.2, 0.6, 1.0], "radius of a 5-D latent (dims 0–1 only)")
-    _close(height, [-0.8, -0.4, 0.0], "height (dim 2 only)")
+    assert_close(radius, [0.2, 0.6, 1.0], "radius of a 5-D latent (dims 0–1 only)")
+    assert_close(height, [-0.8, -0.4, 0.0], "height (dim 2 only)")
 
 
 def check_cone_profile(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:
     """Check ``attempt(z, value)`` → ``(levels, radius, height)``, see
     :func:`solution_cone_profile`."""
     cases = [
-        Case("a cone of three rings", _cone_simple, "levels = np.unique(value); one radius and height per level"),
-        Case("points in any order", _cone_shuffled, "select each level's points with value == v"),
-        Case("rings away from the origin", _cone_offset,
-             "measure each ring's radius from its own centre (the mean of its points in dims 0–1)"),
-        Case("far along dim 2", _cone_tall, "the radius uses dims 0 and 1 only, the height dim 2 only"),
-        Case("unevenly spaced points", _cone_uneven, "the radius is the mean distance (not the median)"),
-        Case("a 5-D latent", _cone_wide, "use z[:, :2] and z[:, 2], not the last columns"),
+        case("a cone of three rings", _cone_simple,
+             hint="levels = np.unique(value); one radius and height per level"),
+        case("points in any order", _cone_shuffled, hint="select each level's points with value == v"),
+        case("rings away from the origin", _cone_offset,
+             hint="measure each ring's radius from its own centre (the mean of its points in dims 0–1)"),
+        case("far along dim 2", _cone_tall, hint="the radius uses dims 0 and 1 only, the height dim 2 only"),
+        case("unevenly spaced points", _cone_uneven, hint="the radius is the mean distance (not the median)"),
+        case("a 5-D latent", _cone_wide, hint="use z[:, :2] and z[:, 2], not the last columns"),
     ]
     return check("cone_profile", attempt, cases, quiet=quiet)
 
@@ -204,35 +198,38 @@ def _roundness(attempt, z):
 
 
 def _rd_circle(attempt):
-    _close(_roundness(attempt, _ellipse()), 1.0, "a circle in dims 0–1 (latent of 3 dims)")
+    assert_close(_roundness(attempt, _ellipse()), 1.0, "a circle in dims 0–1 (latent of 3 dims)")
 
 
 def _rd_ellipse(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.3)), 0.3, "an ellipse with axes 1 and 0.3")
+    assert_close(_roundness(attempt, _ellipse(b=0.3)), 0.3, "an ellipse with axes 1 and 0.3")
 
 
 def _rd_offset(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.5, centre=(2.0, 1.0, 0.5))), 0.5,
+    assert_close(_roundness(attempt, _ellipse(b=0.5, centre=(2.0, 1.0, 0.5))), 0.5,
            "an ellipse (axes 1, 0.5) centred away from the origin")
 
 
 def _rd_tilted(attempt):
-    _close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4, "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
+    assert_close(_roundness(attempt, _ellipse(b=0.4, tilt=1.2)), 0.4,
+                 "an ellipse (axes 1, 0.4) tilted out of dims 0–1")
 
 
 def _rd_upright(attempt):
     z = _ellipse(a=0.25, b=1.0)
-    _close(_roundness(attempt, z), 0.25, "an ellipse whose long axis is dim 1 (smaller spread over larger)")
+    assert_close(_roundness(attempt, z), 0.25, "an ellipse whose long axis is dim 1 (smaller spread over larger)")
 
 
 def check_roundness(attempt: Callable[..., Any], *, quiet: bool = False) -> CheckResult:
     """Check ``attempt(z)`` → the ring's second principal spread over its first (1 = round)."""
     cases = [
-        Case("a circle", _rd_circle, "the two largest singular values of the centred points; a circle's are equal"),
-        Case("an ellipse", _rd_ellipse, "singular values are spreads (∝ std), not variances: no squaring"),
-        Case("away from the origin", _rd_offset, "subtract the mean before the SVD"),
-        Case("tilted out of dims 0–1", _rd_tilted, "use the ring's own principal axes, not dims 0 and 1"),
-        Case("long axis along dim 1", _rd_upright, "divide the second-largest spread by the largest"),
+        case("a circle", _rd_circle,
+             hint="the two largest singular values of the centred points; a circle's are equal"),
+        case("an ellipse", _rd_ellipse,
+             hint="singular values are spreads (∝ std), not variances: no squaring"),
+        case("away from the origin", _rd_offset, hint="subtract the mean before the SVD"),
+        case("tilted out of dims 0–1", _rd_tilted, hint="use the ring's own principal axes, not dims 0 and 1"),
+        case("long axis along dim 1", _rd_upright, hint="divide the second-largest spread by the largest"),
     ]
     return check("roundness", attempt, cases, quiet=quiet)
 
@@ -294,13 +291,14 @@ def check_plateau_step(attempt: Callable[..., Any], *, quiet: bool = False) -> C
     """Check ``attempt(losses, window, min_rel_improvement)`` → index at which a plateau trigger
     fires, or None (the rule of :class:`~course_lib.curriculum.PlateauTrigger`)."""
     cases = [
-        Case("a constant loss", _pl_constant, "the first value sets the best; each later non-improving value is one flat step"),
-        Case("improving, then flat", _pl_improving, "an improvement must beat best − rel·|best|"),
-        Case("tiny improvements", _pl_relative, "the margin is relative to the best: rel·|best|"),
-        Case("a steady creep", _pl_best_not_last, "keep the best value; compare each new value with it"),
-        Case("an improvement mid-plateau", _pl_reset, "reset the flat count to 0 when the loss improves"),
-        Case("never flat", _pl_never, "return None when it never fires"),
-        Case("too short to fire", _pl_max_window, "fire when the count reaches window, not window − 1"),
+        case("a constant loss", _pl_constant,
+             hint="the first value sets the best; each later non-improving value is one flat step"),
+        case("improving, then flat", _pl_improving, hint="an improvement must beat best − rel·|best|"),
+        case("tiny improvements", _pl_relative, hint="the margin is relative to the best: rel·|best|"),
+        case("a steady creep", _pl_best_not_last, hint="keep the best value; compare each new value with it"),
+        case("an improvement mid-plateau", _pl_reset, hint="reset the flat count to 0 when the loss improves"),
+        case("never flat", _pl_never, hint="return None when it never fires"),
+        case("too short to fire", _pl_max_window, hint="fire when the count reaches window, not window − 1"),
     ]
     return check("plateau_step", attempt, cases, quiet=quiet)
 
@@ -353,10 +351,10 @@ def check_phase_sheet(attempt: Callable[..., Any], *, quiet: bool = False) -> Ch
     """Check ``attempt(name, boundaries, values, width)`` → a :class:`Dopesheet` (see
     :func:`solution_phase_sheet`)."""
     cases = [
-        Case("each phase holds its value", _sh_holds,
-             "two keyframes per boundary: hold the old value *at* the boundary, arrive width steps later"),
-        Case("the transition's shape", _sh_shape, "the arriving keyframe's easing is 'minimum_jerk'"),
-        Case("no kicks", _sh_smooth, "a step or linear easing makes the velocity jump"),
-        Case("starts at the boundary", _sh_starts_at_boundary, "keyframes at b and b + width"),
+        case("each phase holds its value", _sh_holds,
+             hint="two keyframes per boundary: hold the old value *at* the boundary, arrive width steps later"),
+        case("the transition's shape", _sh_shape, hint="the arriving keyframe's easing is 'minimum_jerk'"),
+        case("no kicks", _sh_smooth, hint="a step or linear easing makes the velocity jump"),
+        case("starts at the boundary", _sh_starts_at_boundary, hint="keyframes at b and b + width"),
     ]
     return check("phase_sheet", attempt, cases, quiet=quiet)

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..color.spaces import HUE_NAMES, NAMED_HUES, hsv_to_rgb
+from ..validation import check_float
 
 __all__ = [
     "suppress",
@@ -71,14 +72,6 @@ def _direction(anchor: object, d: int) -> torch.Tensor:
     return anchor / torch.linalg.vector_norm(anchor)
 
 
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not (0 < value < float("inf")):
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return float(value)
-
-
 def suppress(z: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
     """The reference edit: ``z − max(z·â, 0) â`` for each row (â = anchor / ‖anchor‖).
 
@@ -102,8 +95,8 @@ def gated_suppress(z: torch.Tensor, anchor: torch.Tensor, sharpness: float = 5.0
     """
     z = _latents(z)
     a = _direction(anchor, z.shape[1]).to(z.dtype)
-    p = _positive(sharpness, "sharpness")
-    s = _positive(strength, "strength")
+    p = check_float(sharpness, "sharpness", min=0, inclusive="neither")
+    s = check_float(strength, "strength", min=0, inclusive="neither")
     along = z @ a
     cos = (along / torch.linalg.vector_norm(z, dim=1).clamp_min(_EPS)).clamp(-1.0, 1.0)
     gate = ((cos + 1.0) / 2.0) ** p

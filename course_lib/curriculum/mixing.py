@@ -41,6 +41,7 @@ from ..widgets import progress as progress_bar
 from ..color import NAMED_HUES, hsv_to_rgb
 from .intervention import suppress
 from .regularisers import anchor_loss, anti_anchor, redness
+from ..validation import check_int
 
 __all__ = [
     "MIXING_SETTINGS", "MixingTransformer", "MixingRun", "mix", "mixing_pairs", "train_mixer",
@@ -139,8 +140,7 @@ class MixingTransformer(nn.Module):
     def __init__(self, d: int = 12, heads: int = 2, layers: int = 1):
         super().__init__()
         for name, v in (("d", d), ("heads", heads), ("layers", layers)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            check_int(v, name, min=1)
         if d % heads:
             raise ValueError(f"d ({d}) must be divisible by heads ({heads})")
         self.d = d

@@ -9,11 +9,12 @@ contains (the redder input, not the redness of the mixed colour). Reference solu
 
 from __future__ import annotations
 
+from typing import Callable
 
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import CheckResult, case, check, forbid
 from .regularisers import redness
 
 __all__ = ["solution_hue_midpoint", "solution_mixture_redness", "check_hue_midpoint",
@@ -45,48 +46,55 @@ def _circ_close(got, want, tol=1e-6):
     assert np.all((got[~nan] >= 0) & (got[~nan] <= 1)), f"hues must lie in [0, 1), got {got}"
 
 
-def check_hue_midpoint(attempt) -> CheckResult:
+def _midpoint_test(attempt: Callable, h1, h2) -> None:
+    h1, h2 = np.array(h1, float), np.array(h2, float)
+    _circ_close(attempt(h1, h2), solution_hue_midpoint(h1, h2))
+
+
+HUE_MIDPOINT_CASES = [
+    case("yellow (1/6) and cyan (1/2) meet at green (1/3)", _midpoint_test, [1 / 6], [1 / 2],
+         hint="on the circle the midpoint of two nearby hues is their plain average"),
+    case("350° and 10° meet at red (0), not at cyan", _midpoint_test, [350 / 360], [10 / 360],
+         hint="the plain average goes the long way round: average the angles as unit vectors (cos, sin)"),
+    case("magenta (5/6) and orange (1/12) meet at rose-red (23/24), in [0, 1)", _midpoint_test,
+         [5 / 6], [1 / 12], hint="bring the angle back into [0, 1) with % 1"),
+    case("opposite hues (red and cyan) have no midpoint: NaN", _midpoint_test, [0.0, 0.25], [0.5, 0.75],
+         hint="when the two unit vectors cancel, their sum has length 0 — return np.nan there"),
+    case("works elementwise on arrays", _midpoint_test, np.linspace(0, 0.9, 10), np.linspace(0.05, 0.3, 10),
+         hint="use numpy operations on the whole arrays"),
+]
+
+
+def check_hue_midpoint(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """``hue_midpoint(h1, h2)``: hues in turns [0, 1) → their midpoint the short way round, NaN if opposite."""
-    def case(h1, h2):
-        h1, h2 = np.array(h1, float), np.array(h2, float)
-        return lambda f: _circ_close(f(h1, h2), solution_hue_midpoint(h1, h2))
-    cases = [
-        Case("yellow (1/6) and cyan (1/2) meet at green (1/3)", case([1 / 6], [1 / 2]),
-             "on the circle the midpoint of two nearby hues is their plain average"),
-        Case("350° and 10° meet at red (0), not at cyan", case([350 / 360], [10 / 360]),
-             "the plain average goes the long way round: average the angles as unit vectors (cos, sin)"),
-        Case("magenta (5/6) and orange (1/12) meet at rose-red (23/24), in [0, 1)",
-             case([5 / 6], [1 / 12]), "bring the angle back into [0, 1) with % 1"),
-        Case("opposite hues (red and cyan) have no midpoint: NaN", case([0.0, 0.25], [0.5, 0.75]),
-             "when the two unit vectors cancel, their sum has length 0 — return np.nan there"),
-        Case("works elementwise on arrays", case(np.linspace(0, 0.9, 10), np.linspace(0.05, 0.3, 10)),
-             "use numpy operations on the whole arrays"),
-    ]
-    return check("hue_midpoint", attempt, cases)
+    return check("hue_midpoint", attempt, HUE_MIDPOINT_CASES, quiet=quiet)
 
 
-def check_mixture_redness(attempt) -> CheckResult:
+def _redness_test(attempt: Callable, pairs: torch.Tensor, k: float = 2.0) -> None:
+    with forbid(_OWN_REDNESS):
+        got = attempt(pairs, k)
+    want = solution_mixture_redness(pairs, k)
+    assert isinstance(got, torch.Tensor), f"return a torch tensor, got {type(got).__name__}"
+    assert got.shape == want.shape, f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
+    assert torch.allclose(got.double(), want.double(), atol=1e-6), f"expected {want}, got {got}"
+
+
+_RED, _CYAN, _GREEN, _ORANGE = [1., 0, 0], [0., 1, 1], [0., 1, 0], [1., .5, 0]
+MIXTURE_REDNESS_CASES = [
+    case("red + red has redness 1", _redness_test, torch.tensor([[_RED, _RED]]),
+         hint="use redness(…, k=k) of each input"),
+    case("red + cyan contains red: redness 1, although the mix is grey", _redness_test,
+         torch.tensor([[_RED, _CYAN]]),
+         hint="score the inputs, not the mixed colour — suppression acts on the input tokens"),
+    case("green + red is as red as red + green (the redder input, not the first)", _redness_test,
+         torch.tensor([[_GREEN, _RED], [_RED, _GREEN]]), hint="take the larger of the two, in either order"),
+    case("orange + green at k = 1 scores ¾ (the max, not the mean)", _redness_test,
+         torch.tensor([[_ORANGE, _GREEN]]), k=1.0, hint="the mean halves red's weight; take the max"),
+    case("k sharpens the label", _redness_test, torch.rand(50, 2, 3, generator=torch.Generator().manual_seed(0)),
+         k=3.0, hint="pass k on to redness"),
+]
+
+
+def check_mixture_redness(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """``mixture_redness(pairs (n, 2, 3), k)`` → ``(n,)``: the redder of the two inputs' redness."""
-    def case(pairs, k=2.0):
-        def test(f):
-            with forbid(_OWN_REDNESS):
-                got = f(pairs, k)
-            want = solution_mixture_redness(pairs, k)
-            assert isinstance(got, torch.Tensor), f"return a torch tensor, got {type(got).__name__}"
-            assert got.shape == want.shape, f"expected shape {tuple(want.shape)}, got {tuple(got.shape)}"
-            assert torch.allclose(got.double(), want.double(), atol=1e-6), f"expected {want}, got {got}"
-        return test
-    red, cyan, green, orange = [1., 0, 0], [0., 1, 1], [0., 1, 0], [1., .5, 0]
-    cases = [
-        Case("red + red has redness 1", case(torch.tensor([[red, red]])), "use redness(…, k=k) of each input"),
-        Case("red + cyan contains red: redness 1, although the mix is grey",
-             case(torch.tensor([[red, cyan]])),
-             "score the inputs, not the mixed colour — suppression acts on the input tokens"),
-        Case("green + red is as red as red + green (the redder input, not the first)",
-             case(torch.tensor([[green, red], [red, green]])), "take the larger of the two, in either order"),
-        Case("orange + green at k = 1 scores ¾ (the max, not the mean)",
-             case(torch.tensor([[orange, green]]), k=1.0), "the mean halves red's weight; take the max"),
-        Case("k sharpens the label", case(torch.rand(50, 2, 3, generator=torch.Generator().manual_seed(0)), k=3.0),
-             "pass k on to redness"),
-    ]
-    return check("mixture_redness", attempt, cases)
+    return check("mixture_redness", attempt, MIXTURE_REDNESS_CASES, quiet=quiet)

@@ -21,6 +21,8 @@ from typing import Optional
 
 import torch
 
+from ..validation import check_int
+
 __all__ = [
     "unitarity",
     "planarity",
@@ -115,11 +117,7 @@ def planarity(z: torch.Tensor, keep: int = 2) -> torch.Tensor:
     ``keep = 2``). Gradient ``2 z_ij / n`` on the penalised dims, 0 on the kept ones.
     """
     z = _tensor(z, "z", ndim=2)
-    if isinstance(keep, bool) or not isinstance(keep, int):
-        raise TypeError(f"keep must be an int, got {type(keep).__name__}")
-    if not 0 <= keep <= z.shape[1]:
-        raise ValueError(f"keep must be in [0, {z.shape[1]}] for z with {z.shape[1]} dims, "
-                         f"got {keep}")
+    check_int(keep, "keep", min=0, max=z.shape[1])
     return (z[:, keep:] ** 2).sum(dim=1).mean()
 
 

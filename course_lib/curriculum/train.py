@@ -70,6 +70,7 @@ import torch
 from .. import cache
 from ..color.model import ACTIVATIONS, ColorAutoencoder
 from ..runtime import check_seeds, cpu_threads, seed_everything
+from ..validation import check_int
 from ..widgets import progress as progress_bar
 
 __all__ = [
@@ -119,8 +120,7 @@ unitarity_term.batched = True  # type: ignore[attr-defined]
 def planarity_term(keep: int = 2) -> Term:
     """:func:`~course_lib.curriculum.planarity` as a term: mean energy in dims ``keep`` and up.
     Batched: z (..., N, d) → shape (...)."""
-    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
-        raise ValueError(f"keep must be an int ≥ 0, got {keep!r}")
+    keep = check_int(keep, "keep", min=0)
 
     def planar(z: torch.Tensor, x: torch.Tensor = None, recon: torch.Tensor = None,
                info: StepInfo = None) -> torch.Tensor:
@@ -133,7 +133,7 @@ def planarity_term(keep: int = 2) -> Term:
 
 def even_steps(steps: int, n: int) -> np.ndarray:
     """``n`` evenly spaced steps from 0 to ``steps`` (both included, no repeats)."""
-    _positive_int(steps, "steps")
+    check_int(steps, "steps", min=1)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
         raise ValueError(f"n must be an int ≥ 2 (before and after training), got {n!r}")
     return np.unique(np.rint(np.linspace(0, steps, n)).astype(np.int64))
@@ -250,17 +250,9 @@ class CurriculumSweep:
 
 
 # --------------------------------------------------------------------------- validation
-def _positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be ≥ 1, got {value}")
-    return int(value)
-
-
 def _check_model_args(latent_dim: Any, hidden: Any, normalize: Any, activation: Any) -> None:
-    _positive_int(latent_dim, "latent_dim")
-    _positive_int(hidden, "hidden")
+    check_int(latent_dim, "latent_dim", min=1)
+    check_int(hidden, "hidden", min=1)
     if latent_dim < 2:
         raise ValueError(f"latent_dim must be ≥ 2 to hold a wheel, got {latent_dim}")
     if not isinstance(normalize, (bool, np.bool_)):
@@ -404,12 +396,12 @@ def _batch_indices(n: int, batch_size: Optional[int], gen: torch.Generator,
 
 
 def _common(steps: Any, lr: Any, batch_size: Any, react_every: Any) -> None:
-    _positive_int(steps, "steps")
+    check_int(steps, "steps", min=1)
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
         raise ValueError(f"lr must be a positive number, got {lr!r}")
     if batch_size is not None:
-        _positive_int(batch_size, "batch_size")
-    _positive_int(react_every, "react_every")
+        check_int(batch_size, "batch_size", min=1)
+    check_int(react_every, "react_every", min=1)
 
 
 def _check_loss(value: torch.Tensor, step: int) -> None:

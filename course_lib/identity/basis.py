@@ -26,6 +26,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..validation import check_int
+
 __all__ = ["NameBasis", "nearest_with_stats", "steering_frames", "steering_effect"]
 
 
@@ -57,8 +59,7 @@ class NameBasis:
         names = np.asarray([str(n) for n in names])
         if names.shape != (X.shape[0],):
             raise ValueError(f"names must have one entry per embedding ({X.shape[0]}), got {names.shape}")
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= min(X.shape[0] - 1, X.shape[2]):
-            raise ValueError(f"k must be an int in [1, {min(X.shape[0] - 1, X.shape[2])}], got {k!r}")
+        check_int(k, "k", min=1, max=min(X.shape[0] - 1, X.shape[2]))
         mean = X.mean(axis=0)
         comps, explained = [], []
         for p in range(X.shape[1]):
@@ -149,8 +150,7 @@ class NameBasis:
         positions concatenated), as ``(name, similarity)``. ``within_basis`` compares the points
         projected onto the basis (the space the coefficients live in)."""
         x = self._check(x, "x")
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= len(self.names):
-            raise ValueError(f"n must be an int in [1, {len(self.names)}], got {n!r}")
+        check_int(n, "n", min=1, max=len(self.names))
         ref = self._reference(within_basis)
         q = (self.project(x) if within_basis else x) - self.mean
         q = q.reshape(len(q), -1)

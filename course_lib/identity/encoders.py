@@ -35,6 +35,7 @@ from .. import runtime
 from ..cache import cached
 from ..widgets import progress
 from .names import name_table
+from ..validation import check_int
 
 __all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_texts", "is_hub_id",
            "name_embeddings", "NameEmbeddings"]
@@ -119,8 +120,7 @@ class TextEncoder:
     def embed(self, texts: Sequence[str], batch_size: int = 256, show_progress: bool = False) -> np.ndarray:
         """``(n, n_layers + 1, dim)`` float32: each text's mean own-token hidden state, per layer."""
         texts = check_texts(texts, "texts")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        check_int(batch_size, "batch_size", min=1)
         out = np.zeros((len(texts), self.n_layers + 1, self.dim), dtype=np.float32)
         # Texts of equal token length share a batch, so almost nothing is padding.
         lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=False)["input_ids"]]
@@ -142,8 +142,7 @@ class TextEncoder:
         text's first ``positions`` own tokens; a text with fewer tokens repeats its last one. This is
         the space Celeb Basis works in and where an identity can be written into a prompt."""
         texts = check_texts(texts, "texts")
-        if isinstance(positions, bool) or not isinstance(positions, int) or positions < 1:
-            raise ValueError(f"positions must be a positive int, got {positions!r}")
+        check_int(positions, "positions", min=1)
         table = self.model.get_input_embeddings().weight
         rows = []
         for text in texts:

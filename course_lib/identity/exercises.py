@@ -13,7 +13,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import CheckResult, as_number, case, check, forbid
 from .probes import fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "solution_variance_kept", "check_variance_kept",
@@ -41,13 +41,6 @@ def solution_variance_kept(X: np.ndarray, k: int) -> float:
 
 
 # --------------------------------------------------------------------------- held-out R²
-def _num(out: Any, what: str) -> float:
-    assert np.ndim(out) == 0, f"{what} must be one number, got shape {np.shape(out)}"
-    value = float(out)
-    assert np.isfinite(value), f"{what} is {value}"
-    return value
-
-
 def _noise(seed: int = 0, n: int = 240, d: int = 120) -> tuple:
     rng = np.random.default_rng(seed)
     return rng.normal(size=(n, d)), rng.normal(size=n), fold_ids(n, 5, seed)
@@ -55,7 +48,7 @@ def _noise(seed: int = 0, n: int = 240, d: int = 120) -> tuple:
 
 def _case_noise(attempt: Callable) -> None:
     X, y, folds = _noise()
-    got = _num(attempt(X, y, folds), "the R²")
+    got = as_number(attempt(X, y, folds), "the R²", finite=True)
     assert got < 0.1, (
         f"features that are pure noise scored R² = {got:.2f}: the probe saw the names it was scored on. "
         "Fit on the other folds only (X[~test], y[~test]) and predict the held-out fold")
@@ -64,7 +57,7 @@ def _case_noise(attempt: Callable) -> None:
 def _case_signal(attempt: Callable) -> None:
     rng = np.random.default_rng(1)
     X = rng.normal(size=(300, 10)); y = X[:, 0] - 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
-    got = _num(attempt(X, y, fold_ids(300, 5, 1)), "the R²")
+    got = as_number(attempt(X, y, fold_ids(300, 5, 1)), "the R²", finite=True)
     assert got > 0.9, f"a strong planted direction scored only R² = {got:.2f}: check which rows you fit on"
 
 
@@ -72,7 +65,7 @@ def _case_pooled(attempt: Callable) -> None:
     rng = np.random.default_rng(2)
     X = rng.normal(size=(90, 6)); y = X[:, 0] + rng.normal(size=90)
     folds = fold_ids(90, 3, 2)
-    got, want = _num(attempt(X, y, folds), "the R²"), solution_held_out_r2(X, y, folds)
+    got, want = as_number(attempt(X, y, folds), "the R²", finite=True), solution_held_out_r2(X, y, folds)
     assert abs(got - want) < 1e-6, (
         f"expected {want:.4f}, got {got:.4f}: compute one R² over all names from their out-of-fold "
         "predictions (not an average of per-fold R²s, and with the global mean of y in the denominator)")
@@ -85,14 +78,16 @@ def _case_own(attempt: Callable) -> None:
 
 
 HELD_OUT_CASES = [
-    Case("pure-noise features score about zero", _case_noise, "no name may be predicted by a probe fitted on it"),
-    Case("a planted direction is found", _case_signal, "fit on the training folds, predict the held-out one"),
-    Case("pooled out-of-fold R²", _case_pooled, "fill a prediction for every name, then one r2_score"),
-    Case("your own loop", _case_own, "write the loop over folds with fit_ridge, not ridge_oof"),
+    case("pure-noise features score about zero", _case_noise,
+         hint="no name may be predicted by a probe fitted on it"),
+    case("a planted direction is found", _case_signal,
+         hint="fit on the training folds, predict the held-out one"),
+    case("pooled out-of-fold R²", _case_pooled, hint="fill a prediction for every name, then one r2_score"),
+    case("your own loop", _case_own, hint="write the loop over folds with fit_ridge, not ridge_oof"),
 ]
 
 
-def check_held_out_r2(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_held_out_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``held_out_r2(X, y, folds) -> float`` (pooled out-of-fold R² of ridge probes)."""
     return check("held_out_r2", attempt, HELD_OUT_CASES, quiet=quiet)
 
@@ -100,14 +95,14 @@ def check_held_out_r2(attempt: Callable, quiet: bool = False) -> CheckResult:
 # --------------------------------------------------------------------------- variance kept
 def _case_known(attempt: Callable) -> None:
     X = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 1.0], [0.0, -1.0]])   # variances 9/2 and 1/2 per row
-    got = _num(attempt(X, 1), "the share")
+    got = as_number(attempt(X, 1), "the share", finite=True)
     assert abs(got - 0.9) < 1e-9, f"for variances 18 and 2 along two axes, k = 1 keeps 0.9, got {got:.4f}"
 
 
 def _case_centred(attempt: Callable) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 5)) * [3, 2, 1, 0.5, 0.1] + 50.0      # far from the origin
-    got, want = _num(attempt(X, 2), "the share"), solution_variance_kept(X, 2)
+    got, want = as_number(attempt(X, 2), "the share", finite=True), solution_variance_kept(X, 2)
     assert abs(got - want) < 1e-6, (
         f"expected {want:.4f}, got {got:.4f}: measure variance around the mean name (centre X first); "
         "uncentred, the first direction just points at the mean")
@@ -116,19 +111,20 @@ def _case_centred(attempt: Callable) -> None:
 def _case_all(attempt: Callable) -> None:
     rng = np.random.default_rng(1)
     X = rng.normal(size=(50, 4))
-    assert abs(_num(attempt(X, 4), "the share") - 1.0) < 1e-9, "keeping every direction must keep all the variance"
-    small, big = _num(attempt(X, 1), "the share"), _num(attempt(X, 3), "the share")
+    assert abs(as_number(attempt(X, 4), "the share", finite=True) - 1.0) < 1e-9, \
+        "keeping every direction must keep all the variance"
+    small, big = as_number(attempt(X, 1), "the share", finite=True), as_number(attempt(X, 3), "the share", finite=True)
     assert 0 < small < big < 1, "the share must grow with k: use the top-k directions (largest singular values)"
 
 
 VARIANCE_CASES = [
-    Case("two axes", _case_known, "a share of the total: Σ top-k s² / Σ s²"),
-    Case("centred", _case_centred, "subtract the mean embedding before the SVD"),
-    Case("grows with k to 1", _case_all, "the singular values come sorted largest first"),
+    case("two axes", _case_known, hint="a share of the total: Σ top-k s² / Σ s²"),
+    case("centred", _case_centred, hint="subtract the mean embedding before the SVD"),
+    case("grows with k to 1", _case_all, hint="the singular values come sorted largest first"),
 ]
 
 
-def check_variance_kept(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_variance_kept(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``variance_kept(X, k) -> float`` (share of the centred variance in the top k directions)."""
     return check("variance_kept", attempt, VARIANCE_CASES, quiet=quiet)
 
@@ -197,15 +193,15 @@ def _case_own_spectrum(attempt: Callable) -> None:
 
 
 SPECTRUM_CASES = [
-    Case("a cosine mode", _case_cos, "project W_E onto the Fourier basis: fourier_basis(p) @ W_E"),
-    Case("a sine mode", _case_sin, "frequency k has two basis rows, cos k and sin k: add their energies"),
-    Case("the constant is not a frequency", _case_constant, "skip row 0 of the basis (the constant)"),
-    Case("values", _case_scale, "norm = √(Σ_d (cos_k·W)² + (sin_k·W)²)"),
-    Case("your own code", _case_own_spectrum, "compute it from fourier_basis, not embedding_spectrum"),
+    case("a cosine mode", _case_cos, hint="project W_E onto the Fourier basis: fourier_basis(p) @ W_E"),
+    case("a sine mode", _case_sin, hint="frequency k has two basis rows, cos k and sin k: add their energies"),
+    case("the constant is not a frequency", _case_constant, hint="skip row 0 of the basis (the constant)"),
+    case("values", _case_scale, hint="norm = √(Σ_d (cos_k·W)² + (sin_k·W)²)"),
+    case("your own code", _case_own_spectrum, hint="compute it from fourier_basis, not embedding_spectrum"),
 ]
 
 
-def check_frequency_norms(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_frequency_norms(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``frequency_norms(W_E) -> ((p−1)/2,)``: the embedding's norm per Fourier frequency."""
     return check("frequency_norms", attempt, SPECTRUM_CASES, quiet=quiet)
 
@@ -283,15 +279,18 @@ def _case_age(attempt: Callable) -> None:
 
 
 EXCEPTION_CASES = [
-    Case("a male Mary", _case_sex, "compare world.attributes[question] with the likeliest answer in the name's "
+    case("a male Mary", _case_sex,
+         hint="compare world.attributes[question] with the likeliest answer in the name's "
          "records: argmax of world.prior(question, p)"),
-    Case("the records, not the sample", _case_records_not_sample, "use world.prior, not who shares the name here"),
-    Case("region from the surname", _case_region, "world.prior knows which name part each question follows"),
-    Case("age bands", _case_age, "the same rule for every coarse question"),
+    case("the records, not the sample", _case_records_not_sample,
+         hint="use world.prior, not who shares the name here"),
+    case("region from the surname", _case_region,
+         hint="world.prior knows which name part each question follows"),
+    case("age bands", _case_age, hint="the same rule for every coarse question"),
 ]
 
 
-def check_name_exceptions(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_name_exceptions(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``name_exceptions(world, question) -> indices``: people whose true coarse attribute is
     not the one their name parts make likeliest."""
     return check("name_exceptions", attempt, EXCEPTION_CASES, quiet=quiet)
@@ -321,7 +320,7 @@ class _FakeRun:
 
 
 def _rho(out: Any) -> float:
-    value = _num(out, "ρ")
+    value = as_number(out, "ρ", finite=True)
     assert -1 <= value <= 1, f"a rank correlation lies in [−1, 1], got {value}"
     return value
 
@@ -359,14 +358,14 @@ def _case_which_phase(attempt: Callable) -> None:
 
 
 FAME_ORDER_CASES = [
-    Case("fame against onset", _case_direction, "spearman(run.world.fame, onset)"),
-    Case("a rank correlation", _case_nonlinear, "course_lib.identity.world.spearman ranks both sides"),
-    Case("phase 3's onset", _case_which_phase, "run.onsets()['3 unique & flexible']"),
-    Case("identities that never get there", _case_never, "replace NaN by np.inf: rank() ties them last"),
+    case("fame against onset", _case_direction, hint="spearman(run.world.fame, onset)"),
+    case("a rank correlation", _case_nonlinear, hint="course_lib.identity.world.spearman ranks both sides"),
+    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 unique & flexible']"),
+    case("identities that never get there", _case_never, hint="replace NaN by np.inf: rank() ties them last"),
 ]
 
 
-def check_fame_order(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``fame_order(run) -> ρ``: Spearman correlation of fame with the phase-3 onset, with the
     identities that never reach it ranked last."""
     return check("fame_order", attempt, FAME_ORDER_CASES, quiet=quiet)

@@ -31,6 +31,7 @@ import torch
 
 from .. import runtime
 from .encoders import check_texts, quiet_transformers
+from ..validation import check_int
 
 __all__ = ["SD_MODEL", "PLACEHOLDER", "load_portrait_pipeline", "tiny_pipeline", "write_tiny_clip_tokenizer",
            "identity_prompt_embeds", "portraits", "pipeline_encoder"]
@@ -186,8 +187,7 @@ def portraits(pipe: Any, prompts: Sequence[str] | None = None, *, prompt_embeds:
     items = check_texts(prompts, "prompts") if prompts is not None else list(prompt_embeds)
     if not items:
         raise ValueError("prompt_embeds must not be empty")
-    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= 200:
-        raise ValueError(f"steps must be an int in [1, 200], got {steps!r}")
+    check_int(steps, "steps", min=1, max=200)
     images = []
     for item in items:
         generator = torch.Generator(device="cpu").manual_seed(int(seed))

@@ -50,6 +50,7 @@ from torch import nn
 
 from .. import runtime
 from ..cache import cached
+from ..validation import check_float, check_fraction, check_int, check_seed
 from ..widgets import progress as progress_bar
 
 __all__ = [
@@ -83,33 +84,16 @@ GROKKING_SETTINGS: dict[str, dict[str, Any]] = {
 _CACHE_VERSION = 1
 
 
-# --------------------------------------------------------------------------- validation helpers
-def _int(value: object, name: str, low: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if low is not None and value < low:
-        raise ValueError(f"{name} must be ≥ {low}, got {value}")
-    return int(value)
-
-
-def _fraction(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not 0.0 < float(value) < 1.0:
-        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value}")
-    return float(value)
-
-
 def is_prime(n: int) -> bool:
     """Whether ``n`` is a prime number (trial division; p is small here)."""
-    n = _int(n, "n")
+    n = check_int(n, "n")
     if n < 2:
         return False
     return all(n % d for d in range(2, math.isqrt(n) + 1))
 
 
 def _prime(p: object) -> int:
-    p = _int(p, "p")
+    p = check_int(p, "p")
     if p < 3 or not is_prime(p):
         raise ValueError(f"p must be an odd prime (≥ 3) so that Z_p is a field and the Fourier "
                          f"basis pairs up cleanly, got {p}")
@@ -163,8 +147,8 @@ def modular_addition_data(p: int, train_fraction: float, seed: int = 0) -> Modul
     its mirror fall on either side independently; see :func:`mirror_split`).
     """
     p = _prime(p)
-    train_fraction = _fraction(train_fraction, "train_fraction")
-    seed = _int(seed, "seed", 0)
+    train_fraction = check_fraction(train_fraction, "train_fraction", inclusive="neither")
+    seed = check_seed(seed)
     n = p * p
     n_train = int(round(train_fraction * n))
     if not 0 < n_train < n:
@@ -211,8 +195,8 @@ class ModularTransformer(nn.Module):
                  generator: Optional[torch.Generator] = None):
         super().__init__()
         self.p = _prime(p)
-        d_model, n_heads, d_mlp = (_int(d_model, "d_model", 1), _int(n_heads, "n_heads", 1),
-                                   _int(d_mlp, "d_mlp", 1))
+        d_model, n_heads, d_mlp = (check_int(d_model, "d_model", min=1), check_int(n_heads, "n_heads", min=1),
+                                   check_int(d_mlp, "d_mlp", min=1))
         if d_model % n_heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by n_heads ({n_heads})")
         self.d_model, self.n_heads, self.d_mlp = d_model, n_heads, d_mlp
@@ -332,18 +316,15 @@ def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     cfg = dict(config)
     _prime(cfg["p"])
     for key in _INT_KEYS:
-        _int(cfg[key], key, 0 if key == "warmup" else 1)
-    _fraction(cfg["train_fraction"], "train_fraction")
-    for key, low in (("lr", 0.0), ("weight_decay", -1.0)):  # lr > 0, weight_decay ≥ 0
-        value = cfg[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > low or value < 0:
-            raise ValueError(f"{key} must be a {'positive' if key == 'lr' else 'non-negative'} "
-                             f"number, got {value!r}")
+        check_int(cfg[key], key, min=0 if key == "warmup" else 1)
+    check_fraction(cfg["train_fraction"], "train_fraction", inclusive="neither")
+    check_float(cfg["lr"], "lr", min=0, inclusive="neither")
+    check_float(cfg["weight_decay"], "weight_decay", min=0)
     betas = cfg["betas"]
     if len(tuple(betas)) != 2 or not all(0 <= float(b) < 1 for b in betas):
         raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
     cfg["betas"] = [float(b) for b in betas]  # JSON-friendly (the cache key)
-    cfg["threads"] = None if cfg.get("threads") is None else _int(cfg["threads"], "threads", 1)
+    cfg["threads"] = None if cfg.get("threads") is None else check_int(cfg["threads"], "threads", min=1)
     return cfg
 
 
@@ -376,7 +357,7 @@ def train_modular_addition(config: Mapping[str, Any], seed: int = 0, *, progress
     ``{"steps", "states", "train_loss_per_step", "is_train", "train_seconds"}``.
     """
     cfg = _check_config(config)
-    seed = _int(seed, "seed", 0)
+    seed = check_seed(seed)
     device = runtime.get_device() if device is None else torch.device(device)
     generator = runtime.seed_everything(seed)
     data = modular_addition_data(cfg["p"], cfg["train_fraction"], seed)
@@ -492,7 +473,7 @@ def _sum_directions(p: int, freqs: Sequence[int], dtype: torch.dtype, device: An
 
 
 def _check_freqs(freqs: Iterable[int], p: int) -> tuple[int, ...]:
-    out = tuple(_int(k, "key_freqs entry") for k in freqs)
+    out = tuple(check_int(k, "key_freqs entry") for k in freqs)
     bad = [k for k in out if not 1 <= k <= (p - 1) // 2]
     if bad:
         raise ValueError(f"key_freqs must lie in 1 … {(p - 1) // 2} for p={p}, got {bad}")
@@ -790,7 +771,7 @@ class GrokkingRun:
 
     def grok_step(self, accuracy: float = 0.95) -> Optional[int]:
         """First checkpoint whose mirror-unseen test accuracy reaches ``accuracy`` (None: never)."""
-        accuracy = _fraction(accuracy, "accuracy") if accuracy != 1 else 1.0
+        accuracy = check_fraction(accuracy, "accuracy", inclusive="right")
         hits = np.flatnonzero(self.test_acc >= accuracy)
         return int(self.step[hits[0]]) if len(hits) else None
 
@@ -827,7 +808,7 @@ def modular_addition_run(seed: int = 0, profile: Optional[str] = None, *, progre
     the phases (:func:`detect_phases`, re-run on every load: cheap, and a changed rule needs no
     retraining). ``progress`` shows a bar while training (hidden in the book build).
     """
-    seed = _int(seed, "seed", 0)
+    seed = check_seed(seed)
     settings = runtime.by_profile(GROKKING_SETTINGS, profile)
     unknown = set(overrides) - set(settings)
     if unknown:

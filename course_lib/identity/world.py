@@ -64,6 +64,7 @@ from .. import runtime
 from ..cache import cached
 from ..stats import rank, spearman  # noqa: F401  (spearman is re-exported for notebook 3.4)
 from ..widgets import progress as progress_bar
+from ..validation import check_choice, check_float, check_fraction, check_int, check_seed
 from .names import name_stats
 
 __all__ = [
@@ -109,44 +110,24 @@ WORLD_SETTINGS: dict[str, dict[str, Any]] = {
 
 
 # --------------------------------------------------------------------------- validation
-def _int(value: object, name: str, low: int = 0, high: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low or (high is not None and value > high):
-        rng = f"[{low}, {high}]" if high is not None else f"≥ {low}"
-        raise ValueError(f"{name} must be {rng}, got {value}")
-    return int(value)
-
-
-def _fraction(value: object, name: str, closed: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    ok = 0 <= value <= 1 if closed else 0 < value < 1
-    if not ok:
-        raise ValueError(f"{name} must be in {'[0, 1]' if closed else '(0, 1)'}, got {value}")
-    return float(value)
-
-
 def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     cfg = dict(config)
     missing = set(WORLD_SETTINGS["standard"]) - set(cfg)
     if missing:
         raise ValueError(f"config is missing {sorted(missing)}")
-    _int(cfg["n_first"], "n_first", 2, len(FIRST_NAMES))
-    _int(cfg["n_surnames"], "n_surnames", 2, len(_SYLLABLES) ** 2)
-    _int(cfg["n_people"], "n_people", 2, cfg["n_first"] * cfg["n_surnames"] // 2)
-    _int(cfg["n_scenes"], "n_scenes", 2, 32)
-    _int(cfg["seen_scenes"], "seen_scenes", 1, cfg["n_scenes"] - 1)
-    _fraction(cfg["region_strength"], "region_strength", closed=True)
-    _fraction(cfg["signature_share"], "signature_share")
-    if not 0 <= cfg["zipf"] <= 3:
-        raise ValueError(f"zipf must be in [0, 3], got {cfg['zipf']}")
+    check_int(cfg["n_first"], "n_first", min=2, max=len(FIRST_NAMES))
+    check_int(cfg["n_surnames"], "n_surnames", min=2, max=len(_SYLLABLES) ** 2)
+    check_int(cfg["n_people"], "n_people", min=2, max=cfg["n_first"] * cfg["n_surnames"] // 2)
+    check_int(cfg["n_scenes"], "n_scenes", min=2, max=32)
+    check_int(cfg["seen_scenes"], "seen_scenes", min=1, max=cfg["n_scenes"] - 1)
+    check_fraction(cfg["region_strength"], "region_strength")
+    check_fraction(cfg["signature_share"], "signature_share", inclusive="neither")
+    check_float(cfg["zipf"], "zipf", min=0, max=3)
     for key in ("d_name", "d_hidden", "d_identity", "d_context", "d_head", "steps", "n_checkpoints"):
-        _int(cfg[key], key, 1)
-    if cfg["optimizer"] not in ("sgd", "adamw"):
-        raise ValueError(f"optimizer must be 'sgd' or 'adamw', got {cfg['optimizer']!r}")
-    if not cfg["lr"] > 0 or not cfg["weight_decay"] >= 0:
-        raise ValueError("lr must be > 0 and weight_decay ≥ 0")
+        check_int(cfg[key], key, min=1)
+    check_choice(cfg["optimizer"], "optimizer", ("sgd", "adamw"))
+    check_float(cfg["lr"], "lr", min=0, inclusive="neither")
+    check_float(cfg["weight_decay"], "weight_decay", min=0)
     cfg["seeds"] = tuple(runtime.check_seeds(cfg["seeds"]))
     return cfg
 
@@ -213,7 +194,7 @@ class World:
                 if n.lower() == key:
                     return i
             raise KeyError(f"{person!r} is nobody in this world; e.g. {names[0]!r}, {names[1]!r}")
-        return _int(person, "person", 0, self.n_people - 1)
+        return check_int(person, "person", min=0, max=self.n_people - 1)
 
     def prior(self, question: str, person: int) -> np.ndarray:
         """The name parts' distribution over the answers of a coarse ``question`` for ``person``."""
@@ -288,7 +269,7 @@ def make_world(config: Mapping[str, Any] | None = None, seed: int = 0, *,
                profile: Optional[str] = None) -> World:
     """Draw a world (``config`` defaults to the profile's :data:`WORLD_SETTINGS`)."""
     cfg = _check_config(config if config is not None else runtime.by_profile(WORLD_SETTINGS, profile))
-    seed = _int(seed, "seed", 0, 2**32 - 1)
+    seed = check_seed(seed)
     rng = np.random.default_rng(seed)
     first_names = list(FIRST_NAMES[: cfg["n_first"]])
     stats = [name_stats(n) for n in first_names]
@@ -408,7 +389,7 @@ def train_world_model(world: World, seed: int = 0, *, progress: bool = True) -> 
     stay partly learned (the ordinary-name regime). With ``optimizer="adamw"`` every identity ends
     fully learned — notebook 3.4 measures whether fame still orders *when* they are learned."""
     cfg = world.config
-    generator = runtime.seed_everything(_int(seed, "seed", 0, 2**32 - 1))
+    generator = runtime.seed_everything(seed)
     model = IdentityModel(world, generator)
     seen = world.queries("seen")
     first, surname = torch.as_tensor(world.first), torch.as_tensor(world.surname)
@@ -550,7 +531,7 @@ def onset(steps: Sequence[int], curve: Sequence[float], level: float, *, hold: i
         raise ValueError("steps must be strictly increasing")
     if np.any(np.isnan(c)):
         raise ValueError("curve contains NaN")
-    _int(hold, "hold", 1)
+    check_int(hold, "hold", min=1)
     above = c >= level
     below = np.flatnonzero(~above)
     if not len(below):
@@ -606,7 +587,7 @@ class WorldRun:
         return {k: v.copy() for k, v in self._memo["onsets"].items()}
 
     def index_of(self, step: int) -> int:
-        step = _int(step, "step", 0)
+        step = check_int(step, "step", min=0)
         hits = np.flatnonzero(self.step == step)
         if not len(hits):
             raise ValueError(f"step {step} is not a checkpoint; checkpoints: {self.step.tolist()}")
@@ -705,7 +686,7 @@ def identity_world_run(seed: int = 0, profile: Optional[str] = None, *, progress
     """World ``seed`` and its trained model in ``profile`` (``overrides`` replace settings, e.g.
     ``optimizer="adamw"``). The training and the measured curves are cached apart (a changed measure
     needs no retraining); the world is rebuilt from its seed on load (cheap)."""
-    seed = _int(seed, "seed", 0, 2**32 - 1)
+    seed = check_seed(seed)
     cfg = _settings(profile, overrides)
     key = {**{k: v for k, v in cfg.items() if k != "seeds"}, "seed": seed, "version": _CACHE_VERSION}
     raw = cached("identity-world", key, lambda: _train(cfg, seed, progress))
@@ -786,7 +767,7 @@ def onset_coincidence(a: Sequence[float], b: Sequence[float], fame: Sequence[flo
         raise ValueError("a, b, fame and groups must be 1-D of the same length")
     if np.any(~np.isfinite(fame)) or np.any(fame <= 0):
         raise ValueError("fame must be positive and finite")
-    _int(n_shuffles, "n_shuffles", 10)
+    check_int(n_shuffles, "n_shuffles", min=10)
     keep = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if keep.sum() < 8:
         raise ValueError(f"need at least 8 identities with both onsets, got {int(keep.sum())}")

@@ -26,6 +26,7 @@ from ..cache import cached
 from ..identity.encoders import encoder_source, load_text_encoder
 from .lenses import unit_rows
 from .sentences import SentenceSet, load_sentences
+from ..validation import check_int
 
 __all__ = ["SentenceActivations", "sentence_activations", "embed_sentences", "load_encoder",
            "timed_embed", "PRECISIONS"]
@@ -87,9 +88,7 @@ class SentenceActivations:
     def layer(self, index: int, unit: bool = True) -> np.ndarray:
         """``(n, dim)`` points at layer ``index``; ``unit`` scales each to length 1 (cosine geometry,
         the geometry sentence encoders are trained in). The L2-norm lens needs ``unit=False``."""
-        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) \
-                or not 0 <= index <= self.n_layers:
-            raise ValueError(f"index must be a layer in 0…{self.n_layers}, got {index!r}")
+        check_int(index, "index (a layer)", min=0, max=self.n_layers)
         x = self.layers[:, int(index)].astype(np.float64)
         return unit_rows(x) if unit else x
 

@@ -20,6 +20,7 @@ from .lenses import pca_lens
 from .lenses import unit_rows as unit
 from .measures import _dominant, bridges_vs_boundaries, entanglement, graph_purity, node_members
 from .study import recipe_graph
+from ..validation import check_int
 
 __all__ = ["last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
            "neighbour_labels", "CHANGE_SETTINGS", "ablation_study", "steering_study", "largest_node",
@@ -72,8 +73,7 @@ def neighbour_labels(points: Any, reference: np.ndarray, labels: np.ndarray, k: 
     a reference row to skip for point ``i``, e.g. the unedited sentence itself; ties → sorted first)."""
     x, ref = unit(points), unit(reference)
     labels = np.asarray(labels)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < len(ref):
-        raise ValueError(f"k must be an int in 1…{len(ref) - 1}, got {k!r}")
+    check_int(k, "k", min=1, max=len(ref) - 1)
     sims = x @ ref.T
     if exclude is not None:
         sims[np.arange(len(x)), np.asarray(exclude)] = -np.inf

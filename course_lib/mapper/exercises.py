@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import CheckResult, case, check, forbid
 
 __all__ = ["solution_nerve", "check_nerve", "solution_fitted_concept_lens", "check_fitted_concept_lens",
            "solution_steering_pair", "check_steering_pair"]
@@ -69,16 +69,16 @@ def _case_own(attempt: Callable) -> None:
 
 
 NERVE_CASES = [
-    Case("a chain", _case_chain, "an edge (i, j) wherever clusters i and j share at least one point"),
-    Case("one shared point", _case_one_point, "set(a) & set(b) is non-empty"),
-    Case("every pair", _case_not_adjacent, "loop over all pairs i < j"),
-    Case("a ring closes", _case_loop, "the last cluster can share points with the first"),
-    Case("no clusters", _case_empty, "return an empty set"),
-    Case("your own code", _case_own, "build the edges yourself, not with mapper_graph"),
+    case("a chain", _case_chain, hint="an edge (i, j) wherever clusters i and j share at least one point"),
+    case("one shared point", _case_one_point, hint="set(a) & set(b) is non-empty"),
+    case("every pair", _case_not_adjacent, hint="loop over all pairs i < j"),
+    case("a ring closes", _case_loop, hint="the last cluster can share points with the first"),
+    case("no clusters", _case_empty, hint="return an empty set"),
+    case("your own code", _case_own, hint="build the edges yourself, not with mapper_graph"),
 ]
 
 
-def check_nerve(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_nerve(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``nerve(clusters) -> {(i, j), …}``: the edges of the nerve of a list of clusters."""
     return check("nerve", attempt, NERVE_CASES, quiet=quiet)
 
@@ -181,16 +181,16 @@ def _case_own_lens(attempt: Callable) -> None:
 
 
 CONCEPT_LENS_CASES = [
-    Case("the direction", _case_direction, "x @ u with u = mean(positive) − mean(negative), unit length"),
-    Case("which way it points", _case_sign, "from the negative label's mean to the positive one's"),
-    Case("unequal classes", _case_means, "means, not sums: .mean(axis=0)"),
-    Case("no leak", _case_no_leak, "select rows with fit & (labels == positive)"),
-    Case("a value for every point", _case_all_points, "project all points, not only the fit rows"),
-    Case("your own code", _case_own_lens, "compute the means yourself, not with concept_direction"),
+    case("the direction", _case_direction, hint="x @ u with u = mean(positive) − mean(negative), unit length"),
+    case("which way it points", _case_sign, hint="from the negative label's mean to the positive one's"),
+    case("unequal classes", _case_means, hint="means, not sums: .mean(axis=0)"),
+    case("no leak", _case_no_leak, hint="select rows with fit & (labels == positive)"),
+    case("a value for every point", _case_all_points, hint="project all points, not only the fit rows"),
+    case("your own code", _case_own_lens, hint="compute the means yourself, not with concept_direction"),
 ]
 
 
-def check_fitted_concept_lens(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_fitted_concept_lens(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``fitted_concept_lens(points, labels, fit, positive, negative) -> (n,)``."""
     return check("fitted concept lens", attempt, CONCEPT_LENS_CASES, quiet=quiet)
 
@@ -263,13 +263,13 @@ def _case_rng(attempt: Callable) -> None:
 
 
 STEERING_CASES = [
-    Case("the steering vector", _case_vector, "x[target].mean(axis=0) - x[source].mean(axis=0)"),
-    Case("control: same length", _case_control_length, "rescale: control * |vector| / |control|"),
-    Case("control: random direction", _case_control_direction, "rng.normal(size=vector.shape)"),
-    Case("control: reproducible", _case_rng, "use the rng you are given"),
+    case("the steering vector", _case_vector, hint="x[target].mean(axis=0) - x[source].mean(axis=0)"),
+    case("control: same length", _case_control_length, hint="rescale: control * |vector| / |control|"),
+    case("control: random direction", _case_control_direction, hint="rng.normal(size=vector.shape)"),
+    case("control: reproducible", _case_rng, hint="use the rng you are given"),
 ]
 
 
-def check_steering_pair(attempt: Callable, quiet: bool = False) -> CheckResult:
+def check_steering_pair(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``steering_pair(layer_points, source, target, rng) -> (vector, control)``."""
     return check("steering vector and control", attempt, STEERING_CASES, quiet=quiet)

@@ -27,6 +27,7 @@ from ..widgets import progress
 from .interventions import encoder_blocks
 from .lenses import unit_rows
 from .sentences import EMOTIONS, EVENTS, SentenceSet, load_sentences
+from ..validation import check_int
 
 __all__ = ["FINETUNE_SETTINGS", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
 
@@ -71,9 +72,7 @@ class TopLayers:
 
     def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32):
         blocks = encoder_blocks(encoder)
-        if isinstance(top_layers, bool) or not isinstance(top_layers, int) \
-                or not 1 <= top_layers <= len(blocks):
-            raise ValueError(f"top_layers must be an int in 1…{len(blocks)}, got {top_layers!r}")
+        check_int(top_layers, "top_layers", min=1, max=len(blocks))
         self.encoder, self.blocks = encoder, list(blocks)[-top_layers:]
         first = self.blocks[0]
         lengths = [len(ids) for ids in encoder.tokenizer(texts, add_special_tokens=False)["input_ids"]]

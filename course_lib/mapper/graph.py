@@ -23,6 +23,8 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..validation import check_float, check_fraction, check_int
+
 __all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer"]
 
 
@@ -55,8 +57,7 @@ def default_clusterer(points: np.ndarray, scale: float = 1.0) -> Any:
     do not merge), ``min_samples`` 3. On the shapes of :mod:`.shapes` with 800 points it recovers the
     right components and cycles; with a few hundred points it sometimes breaks a loop (notebook 4.1
     lets the reader see when). ``scale`` multiplies ``eps`` (the clustering-scale slider)."""
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not scale > 0:
-        raise ValueError(f"scale must be a positive number, got {scale!r}")
+    scale = check_float(scale, "scale", min=0, inclusive="neither")
     from sklearn.cluster import DBSCAN
     from sklearn.neighbors import NearestNeighbors
 
@@ -84,10 +85,8 @@ def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 
 
     x = _as_points(points)
     f = _as_lens(lens, len(x))
-    if isinstance(n_cubes, bool) or not isinstance(n_cubes, (int, np.integer)) or n_cubes < 1:
-        raise ValueError(f"n_cubes must be an int ≥ 1, got {n_cubes!r}")
-    if isinstance(overlap, bool) or not isinstance(overlap, (int, float)) or not 0 < overlap < 1:
-        raise ValueError(f"overlap must be in (0, 1), got {overlap!r}")
+    n_cubes = check_int(n_cubes, "n_cubes", min=1)
+    overlap = check_fraction(overlap, "overlap", inclusive="neither")
     clusterer = default_clusterer(x) if clusterer is None else clusterer
     if not hasattr(clusterer, "fit"):
         raise TypeError("clusterer must have a fit method (a scikit-learn clusterer)")

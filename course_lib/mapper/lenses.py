@@ -21,6 +21,7 @@ __all__ = ["unit_rows", "l2_norm_lens", "pca_lens", "concept_direction", "concep
 
 
 from .graph import _as_points as _points
+from ..validation import check_int
 
 
 def unit_rows(points: Any) -> np.ndarray:
@@ -40,9 +41,7 @@ def pca_lens(points: Any, component: int = 0) -> np.ndarray:
     """The centred points' coordinate on principal direction ``component`` (0 = largest variance).
     The sign is fixed so the coordinate's largest absolute value is positive (SVD's sign is arbitrary)."""
     x = _points(points)
-    if isinstance(component, bool) or not isinstance(component, (int, np.integer)) \
-            or not 0 <= component < min(x.shape):
-        raise ValueError(f"component must be an int in 0…{min(x.shape) - 1}, got {component!r}")
+    check_int(component, "component", min=0, max=min(x.shape) - 1)
     centred = x - x.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     coord = centred @ vt[int(component)]
@@ -82,8 +81,7 @@ def knn_distance_lens(points: Any, k: int = 5) -> np.ndarray:
     from sklearn.neighbors import NearestNeighbors
 
     x = _points(points)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < len(x):
-        raise ValueError(f"k must be an int in 1…{len(x) - 1} (fewer than the points), got {k!r}")
+    check_int(k, "k (fewer than the points)", min=1, max=len(x) - 1)
     dist, _ = NearestNeighbors(n_neighbors=int(k) + 1).fit(x).kneighbors(x)
     return dist[:, int(k)]
 

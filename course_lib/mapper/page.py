@@ -23,6 +23,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .measures import dominant_labels, node_members
+from ..validation import check_int
 
 __all__ = ["describe_nodes", "kmapper_dict", "mapper_page", "show_page", "STOPWORDS"]
 
@@ -124,8 +125,7 @@ def show_page(page: str, height: int = 640) -> Any:
 
     if not isinstance(page, str) or "<html" not in page:
         raise ValueError("page must be the HTML text from mapper_page")
-    if isinstance(height, bool) or not isinstance(height, int) or not 200 <= height <= 2000:
-        raise ValueError(f"height must be an int in 200…2000 pixels, got {height!r}")
+    check_int(height, "height (pixels)", min=200, max=2000)
     # Wrapped in a div: IPython warns about HTML that starts with an iframe.
     return HTML(f'<div class="mapper-page"><iframe srcdoc="{html_lib.escape(page, quote=True)}" '
                 f'width="100%" height="{height}" style="border:1px solid #ccc" '

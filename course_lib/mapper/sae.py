@@ -26,6 +26,7 @@ from ..cache import cached
 from ..widgets import progress
 from .activations import load_encoder
 from .sentences import SentenceSet, load_sentences
+from ..validation import check_int
 
 __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
            "emotion_features"]
@@ -44,8 +45,7 @@ _CACHE_VERSION = 2
 def token_states(model: Any, texts: list[str], layer: int, batch_size: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """``(states (tokens, dim) float32, sentence index of each token)``: every own token's hidden
     state at ``layer`` (special tokens and padding left out)."""
-    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer <= model.n_layers:
-        raise ValueError(f"layer must be an int in 0…{model.n_layers}, got {layer!r}")
+    check_int(layer, "layer", min=0, max=model.n_layers)
     states, owners = [], []
     with runtime.cpu_threads() as fit:
         fit(runtime.MANY_ROWS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_fraction, check_int
+
 __all__ = ["SHAPES", "shape_points"]
 
 #: name → (components, independent cycles) of the shape itself.
@@ -14,10 +16,8 @@ def shape_points(name: str, n: int = 400, *, noise: float = 0.03, seed: int = 0)
     """``n`` points (n, 2) sampled from a shape of :data:`SHAPES`, with Gaussian ``noise``."""
     if name not in SHAPES:
         raise ValueError(f"name must be one of {sorted(SHAPES)}, got {name!r}")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ValueError(f"n must be an int ≥ 2, got {n!r}")
-    if not 0 <= noise < 1:
-        raise ValueError(f"noise must be in [0, 1), got {noise!r}")
+    check_int(n, "n", min=2)
+    check_fraction(noise, "noise", inclusive="left")
     rng = np.random.default_rng(seed)
     t = rng.uniform(0, 2 * np.pi, n)
     if name == "circle":

@@ -21,6 +21,7 @@ from .graph import default_clusterer, graph_invariants, mapper_graph
 from .lenses import LENSES, l2_norm_lens
 from .measures import (bridges_vs_boundaries, covered_points, entanglement, graph_purity,
                        partition_purity)
+from ..validation import check_int
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups"]
@@ -41,8 +42,7 @@ def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]
     """k-means on ``points`` (3 restarts): the member indices of each cluster."""
     from sklearn.cluster import KMeans
 
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(points):
-        raise ValueError(f"k must be an int in 1…{len(points)}, got {k!r}")
+    check_int(k, "k", min=1, max=len(points))
     labels = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(points).labels_
     return [np.flatnonzero(labels == c) for c in range(int(k))]
 

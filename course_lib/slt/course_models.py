@@ -40,6 +40,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..validation import check_seed
+
 __all__ = ["CourseRun", "grokking_run", "colour_run", "anchored_colour_run", "COURSE_RUNS"]
 
 LossFn = Callable[[nn.Module, tuple], torch.Tensor]
@@ -115,14 +117,6 @@ class CourseRun:
         return float(self.probes[name][self.index_of(step)])
 
 
-def _check_seed(seed: Any) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be ≥ 0, got {seed}")
-    return int(seed)
-
-
 # --------------------------------------------------------------------------- Chapter 3: grokking
 def _grokking_classes():
     from ..identity.grokking import ModularTransformer
@@ -169,7 +163,7 @@ def grokking_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool
     """
     from ..identity import modular_addition_run
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
     cls = _grokking_classes()
     cfg = run.config
@@ -244,7 +238,7 @@ def colour_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool =
     from ..color.metrics import transition_epoch, wheel_report
     from ..color.train import cached_bottleneck, settings
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     cfg = settings(profile)
     run = cached_bottleneck(normalize=True, epochs=cfg["epochs"], n_snapshots=cfg["n_snapshots"],
                             seed=seed, progress=progress)
@@ -300,7 +294,7 @@ def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
     from ..curriculum import anchored_run
     from ..curriculum.anchoring import HYPER, anchored_data, hue_evenness
 
-    seed = _check_seed(seed)
+    seed = check_seed(seed)
     anchored = anchored_run(seed=seed, profile=profile, schedule=schedule)
     record = anchored.run
     steps = np.asarray(anchored.snapshot_steps, dtype=np.int64)

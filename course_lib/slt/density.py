@@ -17,15 +17,14 @@ flatter, more degenerate minimum has more volume at low loss, so a smaller λ.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Integral, Real
 from typing import Sequence
 
 import numpy as np
 
-from .theory import _as_int, _check_h, _check_k
+from ..validation import check_float, check_int, check_seed
+from .theory import _check_h, _check_k
 
 __all__ = ["sublevel_volume", "sublevel_volume_mc", "volume_exponent_fit", "ExponentFit",
            "leading_volume"]
@@ -46,11 +45,7 @@ def _check_eps(eps: object) -> np.ndarray:
 
 
 def _check_box(box: object) -> float:
-    if isinstance(box, bool) or not isinstance(box, Real) or not math.isfinite(float(box)):
-        raise TypeError(f"box must be a positive finite number, got {box!r}")
-    if float(box) <= 0:
-        raise ValueError(f"box must be positive, got {box}")
-    return float(box)
+    return check_float(box, "box", min=0, inclusive="neither")
 
 
 def _quadrant_1d(k: int, h: float, s: np.ndarray, b: float) -> np.ndarray:
@@ -132,10 +127,8 @@ def sublevel_volume_mc(k: Sequence[int], eps: float | np.ndarray, n_samples: int
     hs = [float(v) for v in _check_h(h, len(ks))]
     e = _check_eps(eps)
     b = _check_box(box)
-    n = _as_int(n_samples, "n_samples", minimum=2)
-    if isinstance(seed, bool) or not isinstance(seed, Integral):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-    rng = np.random.default_rng(int(seed))
+    n = check_int(n_samples, "n_samples", min=2)
+    rng = np.random.default_rng(check_seed(seed))
     log_eps = np.log(e.ravel())
     total = np.zeros_like(log_eps)
     total_sq = np.zeros_like(log_eps)
@@ -189,10 +182,9 @@ def volume_exponent_fit(eps: np.ndarray, volumes: np.ndarray, *, log_power: floa
         raise ValueError("eps must hold at least two distinct levels to fit a slope")
     if not np.all(np.isfinite(v)) or np.any(v <= 0):
         raise ValueError("volumes must be positive and finite (a zero volume has no logarithm)")
-    if isinstance(log_power, bool) or not isinstance(log_power, Real) or not math.isfinite(log_power):
-        raise TypeError(f"log_power must be a finite number, got {log_power!r}")
+    log_power = check_float(log_power, "log_power")
     x = np.log(e)
-    y = np.log(v) - float(log_power) * np.log(-x)
+    y = np.log(v) - log_power * np.log(-x)
     slope, intercept = np.polyfit(x, y, 1)
     rms = float(np.sqrt(np.mean((y - (intercept + slope * x)) ** 2)))
     return ExponentFit(float(slope), float(intercept), float(log_power), rms)

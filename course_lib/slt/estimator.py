@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..validation import check_float, check_int, check_seed
+
 LossFn = Callable[[nn.Module, tuple], torch.Tensor]
 
 
@@ -102,23 +104,6 @@ class LLCResult:
 
 # ----------------------------------------------------------------------------------- validation
 
-def positive_int(value: Any, name: str, minimum: int = 1) -> int:
-    """``value`` as an int ≥ ``minimum`` (not a bool); ValueError naming ``name`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
-def _positive_float(value: Any, name: str, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be finite and {bound}, got {value!r}")
-    return value
-
-
 def check_data(data: Any) -> tuple[torch.Tensor, ...]:
     """``data`` as a non-empty tuple of tensors that share their first dimension."""
     if isinstance(data, torch.Tensor):
@@ -141,7 +126,7 @@ def check_data(data: Any) -> tuple[torch.Tensor, ...]:
 
 def default_nbeta(n: int) -> float:
     """The inverse temperature of Watanabe's WBIC and of Lau et al.: nβ = n / log n."""
-    n = positive_int(n, "n", 2)
+    n = check_int(n, "n", min=2)
     return n / math.log(n)
 
 
@@ -319,23 +304,23 @@ def estimate_llc(
     if not callable(loss_fn):
         raise TypeError("loss_fn must be callable as loss_fn(model, batch_tuple) -> scalar loss")
     data = check_data(data)
-    epsilon = _positive_float(epsilon, "epsilon")
-    gamma = _positive_float(gamma, "gamma", allow_zero=True)
-    num_chains = positive_int(num_chains, "num_chains")
-    num_draws = positive_int(num_draws, "num_draws")
-    num_burnin = positive_int(num_burnin, "num_burnin", 0)
-    check_every = positive_int(check_every, "check_every")
-    seed = positive_int(seed, "seed", 0)
+    epsilon = check_float(epsilon, "epsilon", min=0, inclusive="neither")
+    gamma = check_float(gamma, "gamma", min=0)
+    num_chains = check_int(num_chains, "num_chains", min=1)
+    num_draws = check_int(num_draws, "num_draws", min=1)
+    num_burnin = check_int(num_burnin, "num_burnin", min=0)
+    check_every = check_int(check_every, "check_every", min=1)
+    seed = check_seed(seed)
     n = int(data[0].shape[0])
     if batch_size is not None:
-        batch_size = positive_int(batch_size, "batch_size")
+        batch_size = check_int(batch_size, "batch_size", min=1)
         if batch_size > n:
             raise ValueError(f"batch_size must be ≤ the number of samples n = {n}, got {batch_size}")
     if nbeta is None:
         if n < 2:
             raise ValueError("nbeta=None needs n ≥ 2 samples (nβ = n / log n); pass nbeta")
         nbeta = default_nbeta(n)
-    nbeta = _positive_float(nbeta, "nbeta")
+    nbeta = check_float(nbeta, "nbeta", min=0, inclusive="neither")
 
     names = _selected_names(model, params)
     first = next(model.parameters())

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from . import theory
-from .estimator import positive_int
+from ..validation import check_int
 
 
 @dataclass
@@ -78,8 +78,8 @@ def normal_crossing_problem(k: Sequence[int], n: int = 1000, seed: int = 0) -> P
     if isinstance(k, (str, bytes)) or not isinstance(k, Sequence) or not k:
         raise ValueError(f"k must be a non-empty sequence of positive integers, got {k!r}")
     for value in k:
-        positive_int(value, "every k", 1)
-    n = positive_int(n, "n", 2)
+        check_int(value, "every k", min=1)
+    n = check_int(n, "n", min=2)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(n, generator=generator, dtype=torch.float64)
     x = x / x.pow(2).mean().sqrt()  # E_n[x²] = 1 exactly: L_n(w) = K(w)
@@ -123,11 +123,11 @@ def deep_linear_problem(widths: Sequence[int], r: int, n: int = 4000, seed: int 
     if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or len(widths) < 2:
         raise ValueError(f"widths must list at least an input and an output width, got {widths!r}")
     for value in widths:
-        positive_int(value, "every width", 1)
-    r = positive_int(r, "r", 0)
+        check_int(value, "every width", min=1)
+    r = check_int(r, "r", min=0)
     if r > min(widths):
         raise ValueError(f"r must be ≤ the narrowest width {min(widths)}, got {r}")
-    n = positive_int(n, "n", 2)
+    n = check_int(n, "n", min=2)
     generator = torch.Generator().manual_seed(seed)
     model = LinearChain(widths)
     _balanced_true_point(model, r, generator, scale)

@@ -32,25 +32,19 @@ from typing import Sequence
 
 import numpy as np
 
+from ..validation import check_float, check_int
+
 __all__ = ["normal_crossing_lambda", "rrr_lambda", "dln_lambda", "normal_crossing_expectation"]
 
 
 # --------------------------------------------------------------------------- validation
-def _as_int(value: object, name: str, *, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} ({value!r})")
-    if int(value) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
 def _int_sequence(values: object, name: str, *, minimum: int = 0) -> list[int]:
     if isinstance(values, (str, bytes)) or not hasattr(values, "__len__"):
         raise TypeError(f"{name} must be a sequence of ints, got {type(values).__name__}")
     values = list(values)  # type: ignore[arg-type]
     if not values:
         raise ValueError(f"{name} must not be empty")
-    return [_as_int(v, f"{name}[{i}]", minimum=minimum) for i, v in enumerate(values)]
+    return [check_int(v, f"{name}[{i}]", min=minimum) for i, v in enumerate(values)]
 
 
 def _check_k(k: object) -> list[int]:
@@ -138,10 +132,10 @@ def rrr_lambda(M: int, H: int, N: int, r: int) -> tuple[float, int]:
     The model has H(M + N) parameters, H² of them redundant (A → GA, B → BG⁻¹), so even at full
     rank λ = (H(M + N) − H²)/2 < H(M + N)/2: the symmetry alone makes it singular.
     """
-    M = _as_int(M, "M", minimum=1)
-    H = _as_int(H, "H", minimum=1)
-    N = _as_int(N, "N", minimum=1)
-    r = _as_int(r, "r", minimum=0)
+    M = check_int(M, "M", min=1)
+    H = check_int(H, "H", min=1)
+    N = check_int(N, "N", min=1)
+    r = check_int(r, "r", min=0)
     if r > min(M, H, N):
         raise ValueError(f"r must be <= min(M, H, N) = {min(M, H, N)} (a rank of B A), got {r}")
     lam, m = _rrr_exact(M, H, N, r)
@@ -219,7 +213,7 @@ def dln_lambda(widths: Sequence[int], r: int) -> tuple[float, int]:
     ws = _int_sequence(widths, "widths", minimum=1)
     if len(ws) < 2:
         raise ValueError(f"widths must list at least input and output (2 entries), got {ws}")
-    r = _as_int(r, "r", minimum=0)
+    r = check_int(r, "r", min=0)
     if r > min(ws):
         raise ValueError(f"r must be <= min(widths) = {min(ws)} (a rank of the product), got {r}")
     lam, m = _dln_from_sigma(ws, r, dln_sigma(ws, r))
@@ -281,10 +275,10 @@ def normal_crossing_expectation(
     ks = _check_k(k)
     if len(ks) > 2:
         raise ValueError(f"k must have 1 or 2 entries here (quadrature in ≤ 2 dimensions), got {len(ks)}")
-    t = _positive(nbeta, "nbeta")
-    g = _positive(gamma, "gamma")
-    panels_per_decade = _as_int(panels_per_decade, "panels_per_decade", minimum=1)
-    order = _as_int(order, "order", minimum=2)
+    t = check_float(nbeta, "nbeta", min=0, inclusive="neither")
+    g = check_float(gamma, "gamma", min=0, inclusive="neither")
+    panels_per_decade = check_int(panels_per_decade, "panels_per_decade", min=1)
+    order = check_int(order, "order", min=2)
     # A coordinate with k_i = 0 is free (Gaussian, independent of K): it drops out of the ratio.
     ks = [kk for kk in ks if kk > 0]
     if len(ks) == 2 and ks[0] != 1 and ks[1] == 1:
@@ -314,12 +308,3 @@ def _tensor_expectation(ks: Sequence[int], t: float, g: float, w: np.ndarray,
         tK = t * (w[:, None] ** (2 * k1)) * (w[None, :] ** (2 * k2))
         weight = np.exp(-tK) * prior[:, None] * prior[None, :]
         return float(np.sum(tK * weight) / np.sum(weight))
-
-
-def _positive(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a positive number, got {type(value).__name__}")
-    v = float(value)
-    if not math.isfinite(v) or v <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value}")
-    return v

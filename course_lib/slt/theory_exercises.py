@@ -8,7 +8,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..exercises import Case, CheckResult, check, forbid
+from ..exercises import CheckResult, case, check, forbid
 
 __all__ = ["solution_learning_coefficient", "check_learning_coefficient",
            "solution_predicted_slope", "check_predicted_slope", "SLOPE_TOLERANCE"]
@@ -37,15 +37,13 @@ def _answer(attempt: Callable, k: Sequence[int], h: Sequence[float] | None) -> t
     return float(lam), int(m)
 
 
-def _lc_case(k: Sequence[int], h: Sequence[float] | None, why: str) -> Callable[[Callable], None]:
-    def test(attempt: Callable) -> None:
-        want_lam, want_m = solution_learning_coefficient(k, h)
-        lam, m = _answer(attempt, k, h)
-        where = f"k = {tuple(k)}" + (f", h = {tuple(h)}" if h is not None else "")
-        assert math.isclose(lam, want_lam, rel_tol=1e-9, abs_tol=1e-12), (
-            f"for {where} expected λ = {want_lam:g}, got {lam:g}. {why}")
-        assert m == want_m, f"for {where} expected m = {want_m}, got {m}. {why}"
-    return test
+def _lc_test(attempt: Callable, k: Sequence[int], h: Sequence[float] | None, why: str) -> None:
+    want_lam, want_m = solution_learning_coefficient(k, h)
+    lam, m = _answer(attempt, k, h)
+    where = f"k = {tuple(k)}" + (f", h = {tuple(h)}" if h is not None else "")
+    assert math.isclose(lam, want_lam, rel_tol=1e-9, abs_tol=1e-12), (
+        f"for {where} expected λ = {want_lam:g}, got {lam:g}. {why}")
+    assert m == want_m, f"for {where} expected m = {want_m}, got {m}. {why}"
 
 
 def _lc_own(attempt: Callable) -> None:
@@ -54,24 +52,24 @@ def _lc_own(attempt: Callable) -> None:
 
 
 LEARNING_COEFFICIENT_CASES = [
-    Case("w1^2 w2^4", _lc_case((1, 2), None, "The exponent of w_i in K is 2k_i, and the smallest "
-                               "ratio wins (the most degenerate direction dominates the volume)."),
-         "λ = min_i (h_i + 1)/(2 k_i)"),
-    Case("(w1 w2)^2", _lc_case((1, 1), None, "Both coordinates reach the minimum: m counts them."),
-         "m = the number of indices that attain the minimum"),
-    Case("one coordinate", _lc_case((3,), None, "K = w^6: V(ε) = 2 ε^(1/6)."), "a single ratio"),
-    Case("a coordinate absent from K", _lc_case((0, 2), None, "k_i = 0 means w_i does not appear in K: "
-                                                "it constrains nothing and must be skipped."),
-         "skip indices with k_i = 0"),
-    Case("a prior that vanishes at 0", _lc_case((1, 3), (0, 2), "The prior |w_i|^{h_i} adds h_i to "
-                                                "the numerator: here both ratios equal 1/2."),
-         "use (h_i + 1), not 1, in the numerator"),
-    Case("a prior that breaks a tie", _lc_case((2, 2), (1, 0), "h = (1, 0) makes the second "
-                                               "coordinate the more degenerate one: m = 1."),
-         "compare (h_i + 1)/(2 k_i) for every i"),
-    Case("three coordinates", _lc_case((1, 2, 2), (0.5, 0.0, 0.0), "Several coordinates can tie."),
-         "count every index at the minimum"),
-    Case("your own code", _lc_own, "compute λ and m yourself, not with normal_crossing_lambda"),
+    case("w1^2 w2^4", _lc_test, (1, 2), None, "The exponent of w_i in K is 2k_i, and the smallest "
+                               "ratio wins (the most degenerate direction dominates the volume).",
+         hint="λ = min_i (h_i + 1)/(2 k_i)"),
+    case("(w1 w2)^2", _lc_test, (1, 1), None, "Both coordinates reach the minimum: m counts them.",
+         hint="m = the number of indices that attain the minimum"),
+    case("one coordinate", _lc_test, (3,), None, "K = w^6: V(ε) = 2 ε^(1/6).", hint="a single ratio"),
+    case("a coordinate absent from K", _lc_test, (0, 2), None, "k_i = 0 means w_i does not appear in K: "
+                                                "it constrains nothing and must be skipped.",
+         hint="skip indices with k_i = 0"),
+    case("a prior that vanishes at 0", _lc_test, (1, 3), (0, 2), "The prior |w_i|^{h_i} adds h_i to "
+                                                "the numerator: here both ratios equal 1/2.",
+         hint="use (h_i + 1), not 1, in the numerator"),
+    case("a prior that breaks a tie", _lc_test, (2, 2), (1, 0), "h = (1, 0) makes the second "
+                                               "coordinate the more degenerate one: m = 1.",
+         hint="compare (h_i + 1)/(2 k_i) for every i"),
+    case("three coordinates", _lc_test, (1, 2, 2), (0.5, 0.0, 0.0), "Several coordinates can tie.",
+         hint="count every index at the minimum"),
+    case("your own code", _lc_own, hint="compute λ and m yourself, not with normal_crossing_lambda"),
 ]
 
 
@@ -99,18 +97,16 @@ def solution_predicted_slope(k: Sequence[int], eps: np.ndarray) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def _slope_case(k: Sequence[int], eps: np.ndarray, why: str) -> Callable[[Callable], None]:
-    def test(attempt: Callable) -> None:
-        want = solution_predicted_slope(k, eps)
-        got = attempt(k, np.array(eps, dtype=float))
-        assert isinstance(got, (int, float, np.floating)) and math.isfinite(float(got)), (
-            f"return one finite number (the slope), got {got!r}")
-        got = float(got)
-        lo, hi = float(np.min(eps)), float(np.max(eps))
-        assert abs(got - want) <= SLOPE_TOLERANCE, (
-            f"for k = {tuple(k)} and ε from {lo:.0e} to {hi:.0e} the fit would measure {want:.4f}, "
-            f"you predicted {got:.4f}. {why}")
-    return test
+def _slope_test(attempt: Callable, k: Sequence[int], eps: np.ndarray, why: str) -> None:
+    want = solution_predicted_slope(k, eps)
+    got = attempt(k, np.array(eps, dtype=float))
+    assert isinstance(got, (int, float, np.floating)) and math.isfinite(float(got)), (
+        f"return one finite number (the slope), got {got!r}")
+    got = float(got)
+    lo, hi = float(np.min(eps)), float(np.max(eps))
+    assert abs(got - want) <= SLOPE_TOLERANCE, (
+        f"for k = {tuple(k)} and ε from {lo:.0e} to {hi:.0e} the fit would measure {want:.4f}, "
+        f"you predicted {got:.4f}. {why}")
 
 
 _GRID_WIDE = np.logspace(-12, -2, 21)
@@ -118,19 +114,20 @@ _GRID_NARROW = np.logspace(-6, -3, 13)
 _GRID_HIGH = np.logspace(-4, -1, 16)
 
 PREDICTED_SLOPE_CASES = [
-    Case("a simple crossing", _slope_case((1, 2), _GRID_WIDE, "With m = 1 the leading law is a "
-                                          "straight line of slope λ."), "m = 1: the slope is λ"),
-    Case("a double crossing", _slope_case((1, 1), _GRID_WIDE, "With m = 2 the factor log(1/ε) bends "
-                                          "the line: the fit's slope is below λ."),
-         "fit a straight line to λ log ε + (m − 1) log log(1/ε) over the same levels (np.polyfit)"),
-    Case("a narrow range", _slope_case((2, 2), _GRID_NARROW, "The bias depends on the range of ε "
-                                       "fitted, not only on k."),
-         "use the levels you are given"),
-    Case("levels near 1", _slope_case((1, 1), _GRID_HIGH, "Near ε = 1 the log term changes fastest: "
-                                      "the bias is largest."),
-         "the log factor is (log 1/ε)^(m−1), with m − 1, not m"),
-    Case("a larger exponent", _slope_case((3, 1), _GRID_WIDE, "λ = min((0+1)/6, 1/2) = 1/6, m = 1."),
-         "λ is the minimum, not the maximum"),
+    case("a simple crossing", _slope_test, (1, 2), _GRID_WIDE, "With m = 1 the leading law is a "
+                                          "straight line of slope λ.",
+         hint="m = 1: the slope is λ"),
+    case("a double crossing", _slope_test, (1, 1), _GRID_WIDE, "With m = 2 the factor log(1/ε) bends "
+                                          "the line: the fit's slope is below λ.",
+         hint="fit a straight line to λ log ε + (m − 1) log log(1/ε) over the same levels (np.polyfit)"),
+    case("a narrow range", _slope_test, (2, 2), _GRID_NARROW, "The bias depends on the range of ε "
+                                       "fitted, not only on k.",
+         hint="use the levels you are given"),
+    case("levels near 1", _slope_test, (1, 1), _GRID_HIGH, "Near ε = 1 the log term changes fastest: "
+                                      "the bias is largest.",
+         hint="the log factor is (log 1/ε)^(m−1), with m − 1, not m"),
+    case("a larger exponent", _slope_test, (3, 1), _GRID_WIDE, "λ = min((0+1)/6, 1/2) = 1/6, m = 1.",
+         hint="λ is the minimum, not the maximum"),
 ]
 
 

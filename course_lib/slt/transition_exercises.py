@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from ..exercises import Case, CheckResult, check
+from ..exercises import CheckResult, case, check
 from .transitions import LLCTrajectory
 
 __all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES"]
@@ -99,16 +99,17 @@ def _case_single(attempt: Callable) -> None:
 
 
 BIGGEST_DROP_CASES = [
-    Case("a clear winner", _case_clear, "drop = λ̂(start) − λ̂(end); take the largest"),
-    Case("rises are not drops", _case_sign, "start minus end, not end minus start"),
-    Case("absolute, not relative", _case_absolute, "compare λ̂(start) − λ̂(end) itself"),
-    Case("the steps asked for", _case_steps, "index each trajectory at `start` and `end` (t.steps)"),
-    Case("within the noise", _case_noise, "return (None, drop) when the lead ≤ 2·√(sum of the four sem²)"),
-    Case("standard errors", _case_sem, "sem = std / √chains: t.sem"),
-    Case("a single group", _case_single, "with no runner-up there is nothing to be within the noise of"),
+    case("a clear winner", _case_clear, hint="drop = λ̂(start) − λ̂(end); take the largest"),
+    case("rises are not drops", _case_sign, hint="start minus end, not end minus start"),
+    case("absolute, not relative", _case_absolute, hint="compare λ̂(start) − λ̂(end) itself"),
+    case("the steps asked for", _case_steps, hint="index each trajectory at `start` and `end` (t.steps)"),
+    case("within the noise", _case_noise,
+         hint="return (None, drop) when the lead ≤ 2·√(sum of the four sem²)"),
+    case("standard errors", _case_sem, hint="sem = std / √chains: t.sem"),
+    case("a single group", _case_single, hint="with no runner-up there is nothing to be within the noise of"),
 ]
 
 
-def check_biggest_drop(attempt: Any, quiet: bool = False) -> CheckResult:
+def check_biggest_drop(attempt: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``biggest_drop(trajectories, start, end) -> (name or None, drop)``."""
     return check("biggest_drop", attempt, BIGGEST_DROP_CASES, quiet=quiet)

@@ -44,7 +44,8 @@ from .. import cache
 from ..runtime import cpu_threads
 from ..widgets import progress as progress_bar
 from .course_models import CourseRun
-from .estimator import ChainDivergedError, positive_int, default_nbeta, estimate_llc
+from ..validation import check_float, check_int, check_seed
+from .estimator import ChainDivergedError, default_nbeta, estimate_llc
 
 __all__ = [
     "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
@@ -143,15 +144,13 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     if out["nbeta"] is None:
         out["nbeta"] = default_nbeta(len(run.data[0]))
     for key in ("epsilon", "gamma", "nbeta"):
-        value = out[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) \
-                or not math.isfinite(float(value)) or float(value) < 0 or (key != "gamma" and value == 0):
-            raise ValueError(f"{key} must be a positive finite number, got {value!r}")
-        out[key] = float(value)
-    for key in ("num_chains", "num_draws", "num_burnin", "seed"):
-        out[key] = positive_int(out[key], key, 0 if key in ("num_burnin", "seed") else 1)
+        out[key] = check_float(out[key], key, min=0, inclusive="left" if key == "gamma" else "neither")
+    for key in ("num_chains", "num_draws"):
+        out[key] = check_int(out[key], key, min=1)
+    out["num_burnin"] = check_int(out["num_burnin"], "num_burnin", min=0)
+    out["seed"] = check_seed(out["seed"])
     if out["batch_size"] is not None:
-        out["batch_size"] = positive_int(out["batch_size"], "batch_size")
+        out["batch_size"] = check_int(out["batch_size"], "batch_size", min=1)
     return out
 
 
