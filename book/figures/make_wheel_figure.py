@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_lib import color
-from course_lib.color import plots
+from course_lib.color import wheel_plots
 
 
 def main() -> None:
@@ -20,7 +20,7 @@ def main() -> None:
     for ax, epoch in zip(fig.subplots(1, len(wanted)), wanted):
         k = int(np.argmin(np.abs(run.snapshot_epochs - epoch)))
         z = run.probe_latents[k]
-        plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
+        wheel_plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
                            title=f"epoch {run.snapshot_epochs[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
     out = Path(__file__).with_name("wheel-forming.png")
     fig.savefig(out, dpi=90)

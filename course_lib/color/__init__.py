@@ -33,7 +33,7 @@ from .metrics import (
     wrap_angle,
 )
 from .model import ColorAutoencoder, L2Normalize
-from .plots import (
+from .wheel_plots import (
     plot_hsv_cylinder,
     plot_hsv_slice,
     plot_hue_wheel,
