@@ -28,7 +28,8 @@ Part 2 (notebooks 3.3–3.4):
 """
 
 from .basis import NameBasis
-from .encoders import ENCODERS, NameEmbeddings, TextEncoder, encoder_source, load_text_encoder, name_embeddings
+from ..encoders import ENCODERS, TextEncoder, encoder_source, load_text_encoder
+from .embeddings import NameEmbeddings, name_embeddings
 from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait_pipeline, pipeline_encoder, portraits,
                     tiny_pipeline)
 from .grokking import GROKKING_SETTINGS, GrokkingRun, detect_phases, key_frequencies, modular_addition_run
