@@ -33,8 +33,8 @@ import torch
 from . import runtime
 from .widgets import progress
 
-__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_encoder_name", "check_texts",
-           "is_hub_id", "quiet_transformers"]
+__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_encoder_name",
+           "check_texts", "is_hub_id", "quiet_transformers"]
 
 #: Back-end name → (hub id, the pip package that ships the weights, or None).
 ENCODERS: dict[str, tuple[str, str | None]] = {

@@ -1,4 +1,5 @@
-"""Figures of the curriculum and its schedules (notebooks 2.1 and 2.2). Each function returns a matplotlib ``Figure``.
+"""Figures of the curriculum and its schedules (notebooks 2.1 and 2.2). Each function returns a
+matplotlib ``Figure``.
 
 Figures are built with the kit :mod:`course_lib.figures` (``matplotlib.figure.Figure``, not
 ``pyplot``), so they show once, render under any backend and can be made in a loop for a

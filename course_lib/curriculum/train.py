@@ -1,4 +1,5 @@
-"""The trainer of Chapter 2's colour autoencoders: scheduled losses, changing data, snapshots, ``model_at(step)``.
+"""The trainer of Chapter 2's colour autoencoders: scheduled losses, changing data, snapshots,
+``model_at(step)``.
 
 Every colour-autoencoder experiment of Chapter 2 (notebooks 2.1–2.5; the mixing transformer of 2.6
 has its own trainer in :mod:`.mixing`) is the same loop with different ingredients: a
