@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from _common import print_table, unsorted_embed
-from course_lib.identity.encoders import load_text_encoder
+from course_lib.encoders import load_text_encoder
 from course_lib.identity.names import name_table
 
 

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from _common import print_table  # noqa: E402
 from course_lib import color  # noqa: E402
-from course_lib.color import plots  # noqa: E402
+from course_lib.color import wheel_plots  # noqa: E402
 from course_lib.widgets import figure_to_png, frame_slider  # noqa: E402
 
 N_UPDATES = 100
@@ -32,7 +32,7 @@ def main() -> None:
     run = color.train_bottleneck(epochs=200, n_snapshots=21, seed=0, progress=False)
     n = len(run.snapshot_epochs)
     start = time.perf_counter()
-    slider = frame_slider(lambda k: plots.plot_training_frame(run, k), range(n), progress=False)
+    slider = frame_slider(lambda k: wheel_plots.plot_training_frame(run, k), range(n), progress=False)
     render_all = time.perf_counter() - start
     slider.widget()
 
@@ -45,7 +45,7 @@ def main() -> None:
     redraw = []
     for i in range(N_UPDATES):
         t = time.perf_counter()
-        fig = plots.plot_training_frame(run, (i * 7) % n)
+        fig = wheel_plots.plot_training_frame(run, (i * 7) % n)
         figure_to_png(fig)
         plt.close(fig)
         redraw.append((time.perf_counter() - t) * 1e3)

@@ -7,7 +7,8 @@ for small n — exactly the regime of seed sweeps.
 
 * :func:`wilson_interval` — the interval for ``successes`` out of ``n``;
 * :func:`format_rate` — ``"57/64 = 89% (95% CI 79–95%)"`` for text and figure labels;
-* :func:`rank`, :func:`spearman` — ranks with ties averaged, and Spearman's rank correlation.
+* :func:`rank`, :func:`spearman` — ranks with ties averaged, and Spearman's rank correlation;
+* :func:`pearson` — Pearson's correlation of two 1-D samples (numpy arrays, lists or tensors).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from .validation import check_fraction, check_int
 
-__all__ = ["wilson_interval", "format_rate", "rank", "spearman"]
+__all__ = ["wilson_interval", "format_rate", "rank", "spearman", "pearson"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
@@ -96,3 +97,21 @@ def spearman(a: Sequence[float], b: Sequence[float]) -> float:
     ra, rb = ra - ra.mean(), rb - rb.mean()
     denom = math.sqrt((ra ** 2).sum() * (rb ** 2).sum())
     return float((ra * rb).sum() / denom) if denom > 0 else float("nan")
+
+
+def _sample(x: object) -> np.ndarray:
+    if hasattr(x, "detach"):  # a torch tensor
+        x = x.detach().cpu()
+    return np.asarray(x, dtype=float)
+
+
+def pearson(x: object, y: object) -> float:
+    """Pearson correlation of two 1-D samples of equal length ≥ 2 (NaN if either is constant)."""
+    a, b = _sample(x), _sample(y)
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.size < 2:
+        raise ValueError(f"x and y must be 1-D of the same length ≥ 2, got {a.shape} and {b.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError("x and y must be finite")
+    a, b = a - a.mean(), b - b.mean()
+    denom = np.sqrt((a * a).sum() * (b * b).sum())
+    return float((a * b).sum() / denom) if denom > 0 else float("nan")

@@ -142,7 +142,7 @@ def test_plots_draw(tiny):
     run = anchored_run(seed=0, profile="quick")
     figs = [P.plot_anchored_frame(run.run, 0), P.plot_schedules({"s": A.anchored_schedule(100)}, 100)]
     sweep = A.anchored_sweep([0, 1], profile="quick")
-    figs.append(P.plot_sweep_losses({"smooth": sweep}))
+    figs.append(P.plot_loss_terms({"smooth": sweep}))
     figs.append(P.plot_seed_metrics({"smooth": A.sweep_reports(sweep)}))
     names, rgb = named_colours()
     figs.append(P.plot_damage_bars(names, rgb, {"x": np.zeros((2, len(names)))}))

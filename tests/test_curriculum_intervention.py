@@ -14,7 +14,6 @@ from course_lib.curriculum.intervention import (
     damage,
     gated_suppress,
     named_colours,
-    pearson,
     suppress,
 )
 
@@ -111,13 +110,6 @@ def test_named_colours():
     torch.testing.assert_close(rgb[-2], torch.tensor([0.5, 0.5, 0.5]))
 
 
-def test_pearson():
-    x = np.arange(10.0)
-    assert pearson(x, 2 * x + 1) == pytest.approx(1.0)
-    assert pearson(torch.tensor(x), -x) == pytest.approx(-1.0)
-    assert math.isnan(pearson(x, np.ones(10)))
-
-
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("fn", [suppress, gated_suppress, alignment])
 def test_bad_latents(fn):
@@ -161,5 +153,3 @@ def test_bad_damage_input():
         damage(model.encode, model.decode, ok, None)
     with pytest.raises(ValueError, match="edit must return"):
         damage(model.encode, model.decode, ok, lambda z: z[:, :2])
-    with pytest.raises(ValueError, match="same length"):
-        pearson([1.0, 2.0], [1.0])

@@ -47,7 +47,7 @@ def tiny_bert_dir(tmp_path_factory):
     """A 2-layer random BERT with MiniLM's tokenizer, saved as a hub model would be."""
     import transformers
 
-    from course_lib.identity.encoders import encoder_source
+    from course_lib.encoders import encoder_source
 
     folder = tmp_path_factory.mktemp("tiny-bert")
     tokenizer = transformers.AutoTokenizer.from_pretrained(encoder_source("minilm"), local_files_only=True)
@@ -76,7 +76,7 @@ def test_any_hugging_face_model_by_path_gives_every_layer(tiny_bert_dir, tmp_pat
 def test_a_hub_id_is_looked_up_only_when_named(monkeypatch):
     import transformers
 
-    from course_lib.identity import encoders as E
+    from course_lib import encoders as E
 
     asked = []
 

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from course_lib.slt import course_models, transitions as T
 from course_lib.slt import transition_exercises as X
-from course_lib.slt import transition_plots as plots
+from course_lib.slt import transition_plots
 from course_lib.slt.transitions import Boundary, LLCTrajectory
 
 TINY_GROK = dict(p=7, train_fraction=0.5, d_model=8, n_heads=2, d_mlp=16, steps=60, checkpoint_every=20,
@@ -361,20 +361,20 @@ def test_figures(grok):
     settings = {**SAMPLER, "epsilon": 1e-4}
     t = T.llc_trajectory(grok, settings, progress=False)
     bounds = [Boundary(step=40, index=1, kind="peak")]
-    fig = plots.plot_llc_trajectory(grok, [t, t], probes=["test_loss", "test_acc"], boundaries=bounds)
+    fig = transition_plots.plot_llc_trajectory(grok, [t, t], probes=["test_loss", "test_acc"], boundaries=bounds)
     assert isinstance(fig, Figure) and len(fig.axes) == 3
     refined = T.refined_llcs(grok, settings, [20, 60], subsets=[], progress=False)
-    assert isinstance(plots.plot_refined(refined, "weight", phases={"x": 40}), Figure)
+    assert isinstance(transition_plots.plot_refined(refined, "weight", phases={"x": 40}), Figure)
     with pytest.raises(ValueError, match="no data-refined"):
-        plots.plot_refined(refined, "data")
+        transition_plots.plot_refined(refined, "data")
     sweep = T.choose_epsilon(grok, [1e-4, 1e3], progress=False, **SAMPLER)
-    assert isinstance(plots.plot_epsilon_sweep(sweep), Figure)
+    assert isinstance(transition_plots.plot_epsilon_sweep(sweep), Figure)
     with pytest.raises(ValueError, match="probe"):
-        plots.plot_llc_trajectory(grok, t, probes=["nope"])
+        transition_plots.plot_llc_trajectory(grok, t, probes=["nope"])
     with pytest.raises(ValueError, match="empty"):
-        plots.plot_llc_trajectory(grok, [])
+        transition_plots.plot_llc_trajectory(grok, [])
     with pytest.raises(TypeError, match="EpsilonSweep"):
-        plots.plot_epsilon_sweep(t)
+        transition_plots.plot_epsilon_sweep(t)
 
 
 def test_profile_settings_name_real_checkpoints_and_phases(grok):

@@ -2,9 +2,11 @@
 
 import math
 
+import numpy as np
 import pytest
+import torch
 
-from course_lib.stats import format_rate, wilson_interval
+from course_lib.stats import format_rate, pearson, wilson_interval
 
 
 @pytest.mark.parametrize(
@@ -82,3 +84,15 @@ def test_confidence_type():
 def test_numpy_ints_accepted():
     np = pytest.importorskip("numpy")
     assert wilson_interval(np.int64(5), np.int64(10)) == wilson_interval(5, 10)
+
+
+def test_pearson():
+    x = np.arange(10.0)
+    assert pearson(x, 2 * x + 1) == pytest.approx(1.0)
+    assert pearson(torch.tensor(x), -x) == pytest.approx(-1.0)
+    assert math.isnan(pearson(x, np.ones(10)))
+
+
+def test_pearson_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        pearson([1.0, 2.0], [1.0])

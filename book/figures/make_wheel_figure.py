@@ -6,22 +6,22 @@ Usage: .venv/bin/python book/figures/make_wheel_figure.py   (writes wheel-formin
 from pathlib import Path
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from course_lib import color
-from course_lib.color import plots
+from course_lib.color import wheel_plots
+from course_lib.figures import new_figure
 
 
 def main() -> None:
     run = color.train_bottleneck(normalize=True, epochs=500, n_snapshots=51, seed=0, progress=False)
     probe = color.probe_wheel()
     wanted = [0, 100, 160, 500]
-    fig = Figure(figsize=(12, 3.4), layout="constrained")
+    fig = new_figure((12, 3.4))
     for ax, epoch in zip(fig.subplots(1, len(wanted)), wanted):
         k = int(np.argmin(np.abs(run.snapshot_epochs - epoch)))
         z = run.probe_latents[k]
-        plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
-                           title=f"epoch {run.snapshot_epochs[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
+        wheel_plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
+                                 title=f"epoch {run.snapshot_epochs[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
     out = Path(__file__).with_name("wheel-forming.png")
     fig.savefig(out, dpi=90)
     print(f"wrote {out}")

@@ -5,9 +5,10 @@
 * :mod:`.model`   — the bottleneck autoencoder and its L2-normalising layer
 * :mod:`.train`   — training with snapshots, the cached run, the batched seed sweep, profiles
 * :mod:`.metrics` — hue-order score, winding number, the held-out band's gap
-* :mod:`.plots`   — figures (each returns a matplotlib Figure)
-* :mod:`.exercises`, :mod:`.training_exercises` — checkers for notebooks 1.1 and 1.2's exercises
-  (import them explicitly)
+* :mod:`.wheel_plots` — figures: colour spaces and the latent wheel as it forms (each returns a
+  matplotlib Figure)
+* :mod:`.exercises` — checkers for notebook 1.1's exercises (import it explicitly)
+* :mod:`.training_exercises` — checkers for notebook 1.2's exercises (import it explicitly)
 """
 
 from .data import (
@@ -33,7 +34,7 @@ from .metrics import (
     wrap_angle,
 )
 from .model import ColorAutoencoder, L2Normalize
-from .plots import (
+from .wheel_plots import (
     plot_hsv_cylinder,
     plot_hsv_slice,
     plot_hue_wheel,

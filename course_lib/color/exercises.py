@@ -237,15 +237,15 @@ PREDICTION_CURVES: tuple[str, ...] = ("double wrap", "short arc", "zig-zag wheel
 
 def plot_planted_curves(curves: Mapping[str, PlantedCurve], names: Any = PREDICTION_CURVES) -> Any:
     """One panel per curve: latents coloured by hue, joined in hue order, labelled in degrees."""
-    from matplotlib.figure import Figure
+    from ..figures import new_figure
 
-    from .plots import plot_latents
+    from .wheel_plots import plot_latents
     from .spaces import hsv_to_rgb as _hsv_to_rgb
 
     names = list(names)
     ncols = min(2, len(names))  # two per row: the degree labels stay legible at the book's width
     nrows = -(-len(names) // ncols)
-    fig = Figure(figsize=(3.6 * ncols, 3.6 * nrows), layout="constrained")
+    fig = new_figure((3.6 * ncols, 3.6 * nrows))
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     for ax in axes[len(names):]:
         ax.axis("off")

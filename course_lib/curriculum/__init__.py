@@ -1,6 +1,6 @@
 """Chapter 2 — curriculum & anchoring: shape a latent space on purpose, then cut a concept out.
 
-Built so far (the groundwork):
+Notebooks 2.1–2.2 (curriculum and schedules):
 
 * :mod:`.schedules`    — easings (step, linear, cosine, minimum-jerk), the keyframe
   :class:`Dopesheet`, the retargetable :class:`Transition` (value, velocity and acceleration stay
@@ -9,11 +9,20 @@ Built so far (the groundwork):
 * :mod:`.regularisers` — unitarity, planarity, separation, anchor and anti-anchor losses, and the
   soft labels redness and vibrancy
 * :mod:`.crumpling`    — how crumpled a latent colour wheel is (total turning, Fenchel's theorem)
-* :mod:`.train`        — the chapter's one trainer: :func:`train_run` (one model) and
-  :func:`train_sweep` (many seeds at once, stacked weights) train a ``ColorAutoencoder`` on data
-  that may change with the step, on MSE + Σ scheduled weight × named loss term, with lr and weights
-  from a dopesheet, a reactive schedule or constants; snapshots and ``model_at(step)``;
-  :func:`cached_run` / :func:`cached_sweep` through the course cache
+* :mod:`.data`         — the curriculum's data per phase (12 hues → 360 hues → widening values) and
+  the phased schedule that drives it, reusing :mod:`course_lib.color.data`
+* :mod:`.train`        — the trainer of the colour autoencoders (notebooks 2.1–2.5): :func:`train_run`
+  (one model) and :func:`train_sweep` (many seeds at once, stacked weights) train a
+  ``ColorAutoencoder`` on data that may change with the step, on MSE + Σ scheduled weight × named
+  loss term, with lr and weights from a dopesheet, a reactive schedule or constants; snapshots and
+  ``model_at(step)``; :func:`cached_run` / :func:`cached_sweep` through the course cache
+* :mod:`.experiments`  — notebooks 2.1 and 2.2's experiments (the seed sweeps with and without a
+  curriculum, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
+* :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
+* :mod:`.exercises`    — the checkers of notebooks 2.1 and 2.2
+
+Notebooks 2.3–2.5 (anchoring, muting and deleting red):
+
 * :mod:`.anchoring`    — ``anchored_run(seed=0, profile=None)``, the cached 4-D anchored colour
   model (red pinned to (1, 0, 0, 0); ``encode``, ``decode``, ``anchor``, ``mute``, ``model_at``),
   :func:`anchored_sweep`, :func:`anchor_report`, :func:`hue_evenness` (notebook 2.3)
@@ -21,16 +30,16 @@ Built so far (the groundwork):
   spare orange), :func:`damage` (per-colour ΔMSE), :func:`alignment`, :func:`named_colours` (2.4)
 * :mod:`.deletion`     — :func:`delete_dimension` (pruned), the anti-subspace term, the 5-D
   red-dimension experiment and :func:`recovery_step` (notebook 2.5)
+* :mod:`.anchor_plots` — their figures
+* :mod:`.anchoring_exercises` — the checkers of notebooks 2.3–2.5
 
-Not yet built (planned for this chapter; none of it exists yet):
+Notebook 2.6 (the colour-mixing transformer):
 
-* data phases — the curriculum's data per phase (12 hues → 360 hues → widening values), reusing
-  :mod:`course_lib.color.data`
-* models — the 3-D GELU bottleneck and the 4-D normalised, anchored bottleneck
-* the curriculum experiment — the seed sweep measuring how often the wheel crumples with and
-  without a curriculum (built on :mod:`.train`)
-* transformer — a tiny colour-mixing transformer with the same latent structure
-* plots — dopesheet timelines, per-phase latent grids, error-by-colour tables
+* :mod:`.mixing`       — a tiny colour-mixing transformer with an anchored red direction and its
+  own trainer (``train_mixer``, cached as :func:`cached_mixer`; :func:`mixer_sweep` over seeds),
+  muting and per-pair damage
+* :mod:`.mixing_plots` — its figures
+* :mod:`.mixing_exercises` — its checkers
 """
 
 from .anchoring import AnchoredRun, anchor_report, anchored_run, anchored_sweep, hue_evenness

@@ -1,4 +1,4 @@
-"""Figures for notebooks 2.3 (anchoring) and 2.4 (muting red).
+"""Figures of the anchored colour model (notebooks 2.3 anchoring, 2.4 muting red, 2.5 deleting red).
 
 Every scatter colours a point by its true RGB colour and, where colour carries meaning, adds a
 label or a marker shape too, so no information rides on hue alone.
@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..figures import marker, new_figure
 
 __all__ = [
     "plot_anchored_frame",
     "plot_schedules",
-    "plot_sweep_losses",
+    "plot_loss_terms",
     "plot_seed_metrics",
     "plot_damage_bars",
     "plot_damage_vs_similarity",
@@ -37,7 +38,8 @@ def plot_anchored_frame(run: Any, index: int) -> Figure:
         raise ValueError(f"index must be in [0, {len(steps)}), got {index}")
     z = np.asarray(run.probe_latents[index])
     rgb = np.clip(np.asarray(run.probe_rgb), 0, 1)
-    fig, axes = plt.subplots(1, 4, figsize=(15, 3.9), gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
+    fig = new_figure((15, 3.9), layout="tight")
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.4]})
     for ax, (i, j) in zip(axes, _PAIRS):
         ax.scatter(z[_WHEEL:, i], z[_WHEEL:, j], c=rgb[_WHEEL:], s=9, alpha=0.6, linewidths=0)
         ax.scatter(z[:_WHEEL, i], z[:_WHEEL, j], c=rgb[:_WHEEL], s=46, edgecolors="k", linewidths=0.5)
@@ -62,13 +64,13 @@ def plot_anchored_frame(run: Any, index: int) -> Figure:
     ax.set_title("raw loss terms (unweighted)", fontsize=10)
     ax.legend(fontsize=8)
     fig.suptitle(f"step {int(steps[index])}", fontsize=11)
-    fig.tight_layout()
     return fig
 
 
 def plot_schedules(sheets: Mapping[str, Any], steps: int, params: Sequence[str] = ("spread", "lr")) -> Figure:
     """Each dopesheet's curve for each of ``params`` (one panel per parameter), keyframes dotted."""
-    fig, axes = plt.subplots(1, len(params), figsize=(5.2 * len(params), 3.4))
+    fig = new_figure((5.2 * len(params), 3.4), layout="tight")
+    axes = fig.subplots(1, len(params))
     axes = np.atleast_1d(axes)
     s = np.arange(steps + 1)
     for ax, p in zip(axes, params):
@@ -80,13 +82,13 @@ def plot_schedules(sheets: Mapping[str, Any], steps: int, params: Sequence[str] 
         ax.set_title(p)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9)
-    fig.tight_layout()
     return fig
 
 
-def plot_sweep_losses(sweeps: Mapping[str, Any], terms: Sequence[str] = ("recon", "anchor", "separation")) -> Figure:
+def plot_loss_terms(sweeps: Mapping[str, Any], terms: Sequence[str] = ("recon", "anchor", "separation")) -> Figure:
     """Median (line) and 10–90 % spread (band) over seeds of each raw loss term, per sweep."""
-    fig, axes = plt.subplots(1, len(terms), figsize=(5 * len(terms), 3.4))
+    fig = new_figure((5 * len(terms), 3.4), layout="tight")
+    axes = fig.subplots(1, len(terms))
     for ax, term in zip(np.atleast_1d(axes), terms):
         for (name, sw), style in zip(sweeps.items(), ("-", "--", ":")):
             v = np.maximum(np.asarray(sw.losses[term]), 1e-7)
@@ -99,7 +101,6 @@ def plot_sweep_losses(sweeps: Mapping[str, Any], terms: Sequence[str] = ("recon"
         ax.set_title(term)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -107,15 +108,16 @@ def plot_seed_metrics(reports: Mapping[str, Sequence[Mapping[str, float]]], *, c
                       evenness_threshold: float = 0.25) -> Figure:
     """Per seed: 1 − cos(red, anchor) (log scale) and hue evenness, one column of dots per schedule,
     with the success thresholds as dashed lines."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig = new_figure((10, 3.6), layout="tight")
+    ax1, ax2 = fig.subplots(1, 2)
     rng = np.random.default_rng(0)
     for k, (name, reps) in enumerate(reports.items()):
         miss = np.maximum(1 - np.array([r["red_cos"] for r in reps]), 1e-8)
         even = np.array([r["evenness"] for r in reps])
         x = k + rng.uniform(-0.12, 0.12, len(reps))
-        marker = ("o", "s", "^")[k % 3]
-        ax1.scatter(x, miss, marker=marker, facecolors="none", edgecolors=f"C{k}")
-        ax2.scatter(x, even, marker=marker, facecolors="none", edgecolors=f"C{k}")
+        shape = marker(k)
+        ax1.scatter(x, miss, marker=shape, facecolors="none", edgecolors=f"C{k}")
+        ax2.scatter(x, even, marker=shape, facecolors="none", edgecolors=f"C{k}")
     for ax in (ax1, ax2):
         ax.set_xticks(range(len(reports)), list(reports))
         ax.grid(alpha=0.3)
@@ -127,7 +129,6 @@ def plot_seed_metrics(reports: Mapping[str, Sequence[Mapping[str, float]]], *, c
     ax2.set_ylim(0, 1)
     ax2.set_ylabel("hue evenness (smallest / mean step)")
     ax2.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -136,7 +137,8 @@ def plot_damage_bars(names: Sequence[str], rgb: Any, damages: Mapping[str, np.nd
     10–90 % range as an error bar; a swatch of each colour under its name."""
     names = list(names)
     rgb = np.clip(np.asarray(rgb), 0, 1)
-    fig, ax = plt.subplots(figsize=(12, 3.8))
+    fig = new_figure((12, 3.8), layout="tight")
+    ax = fig.subplots()
     n = len(damages)
     width = 0.8 / n
     x = np.arange(len(names))
@@ -153,27 +155,27 @@ def plot_damage_bars(names: Sequence[str], rgb: Any, damages: Mapping[str, np.nd
     ax.set_ylim(-0.08, None)
     ax.legend(fontsize=9)
     ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
     return fig
 
 
 def plot_damage_vs_similarity(similarity_sq: np.ndarray, damage: np.ndarray, rgb: Any, *, r: float | None = None,
                               title: str = "") -> Figure:
     """ΔMSE against similarity² (alignment with the anchor, squared), each point in its true colour."""
-    fig, ax = plt.subplots(figsize=(5.4, 4.2))
+    fig = new_figure((5.4, 4.2), layout="tight")
+    ax = fig.subplots()
     ax.scatter(similarity_sq, damage, c=np.clip(np.asarray(rgb), 0, 1), s=14, edgecolors="k", linewidths=0.2)
     ax.set_xlabel("similarity² = max(cos(z, anchor), 0)²")
     ax.set_ylabel("ΔMSE")
     ax.grid(alpha=0.3)
     ax.set_title(title + (f"  (r = {r:.2f})" if r is not None else ""), fontsize=10)
-    fig.tight_layout()
     return fig
 
 
 def plot_hue_profile(hue_deg: np.ndarray, profiles: Mapping[str, np.ndarray], rgb: Any) -> Figure:
     """ΔMSE along the hue circle (S = V = 1) for each method: median over seeds and 10–90 % band,
     with the hue strip underneath."""
-    fig, ax = plt.subplots(figsize=(10, 3.6))
+    fig = new_figure((10, 3.6), layout="tight")
+    ax = fig.subplots()
     for (label, d), style in zip(profiles.items(), ("-", "--", ":")):
         lo, med, hi = np.percentile(np.asarray(d), [10, 50, 90], axis=0)
         line, = ax.plot(hue_deg, med, style, lw=2, label=label)
@@ -188,7 +190,6 @@ def plot_hue_profile(hue_deg: np.ndarray, profiles: Mapping[str, np.ndarray], rg
     ax.set_ylim(-0.07, None)
     ax.legend(fontsize=9)
     ax.grid(alpha=0.3)
-    fig.tight_layout()
     return fig
 
 
@@ -197,7 +198,8 @@ def plot_latent_views(z: Any, rgb: Any, pairs: Sequence[tuple[int, int]] = ((0, 
     """2-D views of latents ``z`` (n, d), each point in its true colour, optional text labels
     ``{row index: name}``."""
     z, rgb = np.asarray(z), np.clip(np.asarray(rgb), 0, 1)
-    fig, axes = plt.subplots(1, len(pairs), figsize=(4.2 * len(pairs), 4))
+    fig = new_figure((4.2 * len(pairs), 4), layout="tight")
+    axes = fig.subplots(1, len(pairs))
     for ax, (i, j) in zip(np.atleast_1d(axes), pairs):
         ax.scatter(z[:, i], z[:, j], c=rgb, s=40, edgecolors="k", linewidths=0.4)
         for k, name in (labels or {}).items():
@@ -210,7 +212,6 @@ def plot_latent_views(z: Any, rgb: Any, pairs: Sequence[tuple[int, int]] = ((0, 
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
     return fig
 
 
@@ -218,7 +219,8 @@ def plot_relearning(steps: Any, curves: Mapping[str, np.ndarray], target: np.nda
     """Error of a colour over fine-tuning steps: per condition (seeds × snapshots) the median and
     the 10–90 % band, on a log scale; ``target`` (the recovery threshold, median over seeds) dashed."""
     steps = np.asarray(steps)
-    fig, ax = plt.subplots(figsize=(9, 3.8))
+    fig = new_figure((9, 3.8), layout="tight")
+    ax = fig.subplots()
     for (label, c), style in zip(curves.items(), ("-", "--", ":", "-.")):
         c = np.maximum(np.asarray(c), 1e-6)
         lo, med, hi = np.percentile(c, [10, 50, 90], axis=0)
@@ -231,5 +233,4 @@ def plot_relearning(steps: Any, curves: Mapping[str, np.ndarray], target: np.nda
     ax.set_ylabel("MSE of the colour")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig

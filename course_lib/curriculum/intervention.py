@@ -17,8 +17,9 @@ And the measurements:
   − MSE(decode(encode x), x)``;
 * :func:`alignment` — ``max(cos(z, a), 0)``, how much a latent leans towards the anchor;
 * :func:`named_colours` — the twelve named hues at full saturation and value, plus black, grey and
-  white: the rows of the chapter's error-by-colour tables;
-* :func:`pearson` — the correlation of two 1-D samples.
+  white: the rows of the chapter's error-by-colour tables.
+
+(The correlation of damage with alignment is :func:`course_lib.stats.pearson`.)
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ __all__ = [
     "alignment",
     "damage",
     "named_colours",
-    "pearson",
     "GREYS",
 ]
 
@@ -152,16 +152,3 @@ def named_colours() -> tuple[tuple[str, ...], torch.Tensor]:
     hsv = [[NAMED_HUES[n], 1.0, 1.0] for n in HUE_NAMES] + [[0.0, 0.0, v] for v in GREYS.values()]
     rgb = torch.tensor(hsv_to_rgb(np.array(hsv)), dtype=torch.float32)
     return tuple(HUE_NAMES) + tuple(GREYS), rgb
-
-
-def pearson(x: object, y: object) -> float:
-    """Pearson correlation of two 1-D samples of equal length ≥ 2 (NaN if either is constant)."""
-    a = np.asarray(x.detach().cpu() if isinstance(x, torch.Tensor) else x, dtype=float)
-    b = np.asarray(y.detach().cpu() if isinstance(y, torch.Tensor) else y, dtype=float)
-    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape or a.size < 2:
-        raise ValueError(f"x and y must be 1-D of the same length ≥ 2, got {a.shape} and {b.shape}")
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError("x and y must be finite")
-    a, b = a - a.mean(), b - b.mean()
-    denom = np.sqrt((a * a).sum() * (b * b).sum())
-    return float((a * b).sum() / denom) if denom > 0 else float("nan")

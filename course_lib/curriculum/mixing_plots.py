@@ -12,7 +12,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+<<<<<<< HEAD
 from ..validation import check_int
+=======
+from ..figures import new_figure
+>>>>>>> pkg-plots
 
 __all__ = ["plot_token_cosines", "plot_mixer_losses", "plot_damage_vs_redness", "plot_mix_swatches"]
 
@@ -33,7 +37,7 @@ def plot_token_cosines(cosines: Mapping[str, Any], rgb: Any, *, step: Optional[i
     rgb = np.clip(_array(rgb, "rgb", 2), 0, 1)
     n = len(rgb)
     hue = np.arange(n) * 360.0 / n
-    fig = Figure(figsize=(3.6 * len(cosines), 2.9), layout="constrained")
+    fig = new_figure((3.6 * len(cosines), 2.9))
     axes = np.atleast_1d(fig.subplots(1, len(cosines), sharey=True))
     for ax, (label, cos) in zip(axes, cosines.items()):
         cos = _array(cos, f"cosines[{label!r}]", 1)
@@ -60,8 +64,14 @@ def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10) 
     with ``steps`` and ``mse`` arrays (:class:`~.mixing.MixingRun`)."""
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict label → list of runs")
+<<<<<<< HEAD
     check_int(window, "window", min=1)
     fig = Figure(figsize=(6.4, 3.3), layout="constrained")
+=======
+    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+        raise ValueError(f"window must be a positive integer, got {window!r}")
+    fig = new_figure((6.4, 3.3))
+>>>>>>> pkg-plots
     ax = fig.add_subplot()
     kernel = np.ones(window) / window
     for i, (label, runs) in enumerate(curves.items()):
@@ -93,7 +103,7 @@ def plot_damage_vs_redness(redness: Any, damage: Any, rgb: Any, *, red_above: fl
     if not len(redness) == len(damage) == len(rgb):
         raise ValueError(f"redness, damage and rgb must have the same length, got "
                          f"{len(redness)}, {len(damage)}, {len(rgb)}")
-    fig = Figure(figsize=(6.0, 3.8), layout="constrained")
+    fig = new_figure((6.0, 3.8))
     ax = fig.add_subplot()
     groups = ((redness >= red_above, "^", 22, f"contains red (redness ≥ {red_above})"),
               (redness < free_below, "o", 16, f"red-free (redness < {free_below})"),
@@ -124,7 +134,7 @@ def plot_mix_swatches(labels: Sequence[str], columns: Mapping[str, Any]) -> Figu
         if v.shape != (len(labels), 3):
             raise ValueError(f"columns[{k!r}] must have shape ({len(labels)}, 3), got {v.shape}")
     n, m = len(labels), len(cols)
-    fig = Figure(figsize=(2.0 + 0.9 * m, 0.28 * n + 0.6), layout="constrained")
+    fig = new_figure((2.0 + 0.9 * m, 0.28 * n + 0.6))
     ax = fig.add_subplot()
     for j, (title, v) in enumerate(cols.items()):
         for i in range(n):

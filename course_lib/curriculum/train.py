@@ -1,6 +1,8 @@
-"""One trainer for the whole chapter: scheduled losses, changing data, snapshots, ``model_at(step)``.
+"""The trainer of Chapter 2's colour autoencoders: scheduled losses, changing data, snapshots,
+``model_at(step)``.
 
-Every experiment of Chapter 2 is the same loop with different ingredients: a
+Every colour-autoencoder experiment of Chapter 2 (notebooks 2.1–2.5; the mixing transformer of 2.6
+has its own trainer in :mod:`.mixing`) is the same loop with different ingredients: a
 :class:`~course_lib.color.ColorAutoencoder` (any ``latent_dim``, normalised or not, ReLU or GELU)
 trained with Adam on colours whose *content* may change with the step (curriculum phases, a
 data-fraction parameter), on the loss

@@ -2,7 +2,7 @@
 
 :func:`load_portrait_pipeline` loads Stable Diffusion 1.5 through :mod:`diffusers` (weights from the
 model hub: Colab or a GPU machine with internet). Its text encoder is CLIP ViT-L/14's, the
-``"clip"`` back-end of :mod:`.encoders`, so a NameBasis fitted on that encoder's token embeddings
+``"clip"`` back-end of :mod:`course_lib.encoders`, so a NameBasis fitted on that encoder's token embeddings
 lives in the space the pipeline reads its prompt from.
 
 :func:`identity_prompt_embeds` writes an identity into a prompt the way Celeb Basis does: the
@@ -30,8 +30,12 @@ import numpy as np
 import torch
 
 from .. import runtime
+<<<<<<< HEAD
 from .encoders import check_texts, quiet_transformers
 from ..validation import check_int
+=======
+from ..encoders import check_texts, quiet_transformers
+>>>>>>> pkg-plots
 
 __all__ = ["SD_MODEL", "PLACEHOLDER", "load_portrait_pipeline", "tiny_pipeline", "write_tiny_clip_tokenizer",
            "identity_prompt_embeds", "portraits", "pipeline_encoder"]
@@ -148,9 +152,9 @@ def _replace_rows(embedding: torch.nn.Module, positions: list[int], vectors: tor
 
 
 def pipeline_encoder(pipe: Any) -> Any:
-    """The pipeline's own tokenizer and text encoder as a :class:`~.encoders.TextEncoder` (back-end
+    """The pipeline's own tokenizer and text encoder as a :class:`~course_lib.encoders.TextEncoder` (back-end
     ``"clip"``), so names are embedded in exactly the space the pipeline reads."""
-    from .encoders import TextEncoder
+    from ..encoders import TextEncoder
 
     return TextEncoder(name="clip", source="pipeline", tokenizer=pipe.tokenizer, model=pipe.text_encoder,
                        device=pipe.text_encoder.device)

@@ -12,6 +12,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..figures import new_figure
+
 from .grokking import GrokkingRun
 
 __all__ = ["plot_grokking_curves", "plot_spectrum_frame"]
@@ -30,7 +32,7 @@ def _shade_phases(ax: Axes, run: GrokkingRun, labels: bool = False) -> None:
 
 def plot_grokking_curves(run: GrokkingRun) -> Figure:
     """Three panels sharing the step axis: losses (log), accuracies, total squared weight norm."""
-    fig = Figure(figsize=(10, 6.4), layout="constrained")
+    fig = new_figure((10, 6.4))
     ax_loss, ax_acc, ax_norm = fig.subplots(3, 1, sharex=True)
     s = run.step
     for values, label, style in ((run.train_loss, "train", dict(color="k")),
@@ -62,7 +64,7 @@ def plot_spectrum_frame(run: GrokkingRun, index: int) -> Figure:
     orange), and the test and restricted losses with that checkpoint marked."""
     if not 0 <= index < len(run.step):
         raise ValueError(f"index must be in [0, {len(run.step) - 1}], got {index}")
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    fig = new_figure((10, 3.2))
     ax_spec, ax_loss = fig.subplots(1, 2, width_ratios=(1.6, 1))
     spectrum = run.embedding_spectrum[index]
     colors = ["tab:orange" if k in run.key_frequencies else "0.6" for k in run.frequencies]

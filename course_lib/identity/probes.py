@@ -259,7 +259,7 @@ TARGETS = ("female_fraction", "mean_birth_year")
 
 
 def probe_table(embeddings, folds: int = 5, seed: int = 0, show_progress: bool = False) -> ProbeTable:
-    """Probe every layer of a :class:`~.encoders.NameEmbeddings` for sex and birth year, on held-out
+    """Probe every layer of a :class:`~.embeddings.NameEmbeddings` for sex and birth year, on held-out
     names, with the spelling baseline, spelling + best layer, and the shuffled-label control."""
     n = len(embeddings)
     ids = fold_ids(n, folds, seed)
@@ -292,7 +292,7 @@ PROBE_SETTINGS = {
 
 def name_probes(encoder: str = "minilm", profile: str | None = None, path: str | None = None):
     """The profile's names embedded by ``encoder`` and their :class:`ProbeTable` (both cached)."""
-    from .encoders import name_embeddings
+    from .embeddings import name_embeddings
 
     settings = runtime.by_profile(PROBE_SETTINGS, profile)
     embeddings = name_embeddings(encoder, settings["min_births"], path=path)

@@ -29,7 +29,8 @@ pair drawn from ``n_first`` real first names × ``n_surnames`` invented surnames
 **The model** (:class:`IdentityModel`): the identity code ``z = MLP([e_first ; e_surname])``
 (``d_identity`` numbers, the only path from the name to the answers), then
 ``logits = MLP([z ; e_scene ; e_question])``, masked to the question's answers. It is trained
-full-batch with AdamW on the weighted seen examples (:func:`train_world_model`).
+full-batch on the weighted seen examples (:func:`train_world_model`) with SGD (momentum 0.9), the
+optimizer of every profile in :data:`WORLD_SETTINGS`; ``optimizer="adamw"`` is the alternative.
 
 **Measures** (:func:`identity_timelines`), per person and checkpoint, as mean probabilities:
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..figures import marker, new_figure
+
 from .world import PHASES, TIERS, Coincidence, WorldRun, WorldStudy
 
 __all__ = ["plot_world_losses", "plot_identity_timeline", "plot_world_at_step", "plot_bias_then_truth",
@@ -30,7 +32,7 @@ _PHASE_KEYS = [key for _, key, _ in PHASES]
 
 def plot_world_losses(study: WorldStudy) -> Figure:
     """Weighted training loss of each world against step (log–log)."""
-    fig = Figure(figsize=(6.5, 3.2), layout="constrained")
+    fig = new_figure((6.5, 3.2))
     ax = fig.subplots()
     for run in study.runs:
         steps = np.arange(1, len(run.train_loss) + 1)
@@ -51,7 +53,7 @@ def plot_identity_timeline(run: WorldRun, person: object) -> Figure:
     i = w.check_person(person)
     onsets = {name: value[i] for name, value in run.onsets().items()}
     fame_rank = int((w.fame > w.fame[i]).sum()) + 1
-    fig = Figure(figsize=(8.5, 3.8), layout="constrained")
+    fig = new_figure((8.5, 3.8))
     ax = fig.subplots()
     s = np.maximum(run.step, 1)
     for key in ("prior", "coarse", "unique", "flexible", "iconic", "own", "ablated"):
@@ -82,7 +84,7 @@ def plot_world_at_step(run: WorldRun, step: int) -> Figure:
     direction; beside it the share of people past each phase onset over training."""
     t = run.index_of(step)
     w, tl = run.world, run.timelines
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     ax, ax_share = fig.subplots(1, 2, width_ratios=(1.1, 1))
     dots = ax.scatter(w.fame, tl["flexible"][t], c=tl["own"][t], cmap="viridis", vmin=0, vmax=1, s=16)
     fig.colorbar(dots, ax=ax, label="own direction (rank vs nobody)")
@@ -114,7 +116,7 @@ def plot_bias_then_truth(study: WorldStudy, exceptions: dict) -> Figure:
     interquartile band over the people who defy their name (``exceptions[question]``: one index
     array per world of the study)."""
     questions = list(exceptions)
-    fig = Figure(figsize=(10, 3.2), layout="constrained")
+    fig = new_figure((10, 3.2))
     axes = np.atleast_1d(fig.subplots(1, len(questions), sharey=True))
     s = np.maximum(study.runs[0].step, 1)
     for ax, q in zip(axes, questions):
@@ -145,10 +147,9 @@ def plot_phase_onsets(study: WorldStudy) -> Figure:
     """Median onset step (with the interquartile range) of each phase, per fame tier, pooled over
     the study's worlds; beside each, the share of the tier that reached it."""
     people = study.people
-    fig = Figure(figsize=(8.5, 3.6), layout="constrained")
+    fig = new_figure((8.5, 3.6))
     ax = fig.subplots()
     offsets = np.linspace(-0.22, 0.22, len(TIERS))
-    markers = ("o", "s", "^")
     for t, (tier, _, _) in enumerate(TIERS):
         rows = people[people["tier"] == t]
         for k, (name, key, _) in enumerate(PHASES):
@@ -159,7 +160,7 @@ def plot_phase_onsets(study: WorldStudy) -> Figure:
             lo, med, hi = np.percentile(np.maximum(hit, 1), [25, 50, 75])
             y = k + offsets[t]
             ax.plot([lo, hi], [y, y], color=COLORS[key], lw=1.5)
-            ax.plot(med, y, markers[t], color=COLORS[key], ms=6,
+            ax.plot(med, y, marker(t), color=COLORS[key], ms=6,
                     label=tier if k == 0 else None, mfc="white" if t == 2 else COLORS[key])
             ax.text(hi * 1.15, y, f"{len(hit) / len(on):.0%}", va="center", fontsize=7)
     ax.set_yticks(range(len(PHASES)), [name for name, _, _ in PHASES])
@@ -177,7 +178,7 @@ def plot_coincidence(study: WorldStudy, result: Coincidence, a: str = "3 unique 
     """Left: onset ``b`` against onset ``a`` per identity (log–log), coloured by fame tier.
     Right: the correlation of what fame does not explain, against its fame-stratified shuffles."""
     people = study.people
-    fig = Figure(figsize=(10, 3.8), layout="constrained")
+    fig = new_figure((10, 3.8))
     ax, ax_null = fig.subplots(1, 2)
     for t, (tier, _, _) in enumerate(TIERS):
         rows = people[(people["tier"] == t) & np.isfinite(people[a]) & np.isfinite(people[b])]

@@ -3,14 +3,23 @@
 * :mod:`.graph`       — :func:`mapper_graph` (built with kmapper) and :func:`graph_invariants`
 * :mod:`.shapes`      — point clouds of known topology (circle, two circles, figure eight, line)
 * :mod:`.sweeps`      — how often Mapper recovers a shape's topology over covers and samples
-* :mod:`.plots`       — Mapper step by step; k-means beside Mapper
+* :mod:`.graph_plots` — Mapper step by step; k-means beside Mapper; the graph drawing all figures use
 * :mod:`.sentences`   — the course's labelled sentence set (emotion × topic, with mixed sentences)
-* :mod:`.activations` — a transformer's activations of the sentences, every layer (MiniLM by default)
+* :mod:`.activations` — a transformer's activations of the sentences, every layer (MiniLM by default,
+  through :mod:`course_lib.encoders`)
 * :mod:`.lenses`      — L2 norm, PCA, concept direction, k-NN distance, several at once
 * :mod:`.measures`    — purity and coverage, entanglement, Mapper's bridges vs k-means' boundaries
-* :mod:`.study`       — notebook 4.2's measurements; :mod:`.activation_plots` its figures
+* :mod:`.study`       — notebook 4.2's measurements
+* :mod:`.activation_plots` — notebook 4.2's figures (and the activation graph 4.3–4.4 reuse)
 * :mod:`.page`        — kmapper's interactive page, offline, nodes labelled
-* :mod:`.exercises`   — the checkers (nerve; fitted concept lens)
+* :mod:`.finetune`    — MiniLM's top layers fine-tuned on the emotion labels, every checkpoint (4.3)
+* :mod:`.interventions` — edits of hidden states while the model runs: skip a block, remove or add a
+  direction (4.3)
+* :mod:`.change`      — notebook 4.3's measurements: the graph before and after fine-tuning, ablation
+  and steering
+* :mod:`.change_plots` — notebook 4.3's figures (and 4.4's purity-coverage curves)
+* :mod:`.sae`         — a small sparse autoencoder on one layer's token activations (4.4)
+* :mod:`.exercises`   — the checkers (nerve; fitted concept lens; steering pair)
 """
 
 from .graph import GraphInvariants, default_clusterer, graph_invariants, mapper_graph

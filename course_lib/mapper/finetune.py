@@ -22,7 +22,7 @@ import torch
 
 from .. import runtime
 from ..cache import cached
-from ..identity.encoders import TextEncoder, encoder_source, load_text_encoder
+from ..encoders import TextEncoder, encoder_source, load_text_encoder
 from ..widgets import progress
 from .interventions import encoder_blocks
 from .lenses import unit_rows

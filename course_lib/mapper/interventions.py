@@ -9,7 +9,7 @@ the blocks above read it:
 * :func:`add_vector`        a fixed vector is added: *steering* by activation addition, e.g. the
   difference of two Mapper neighbourhoods' centroids.
 
-:func:`edited_activations` runs a :class:`~course_lib.identity.encoders.TextEncoder` with edits
+:func:`edited_activations` runs a :class:`~course_lib.encoders.TextEncoder` with edits
 registered as forward hooks (they work on any model with ``model.encoder.layer``, BERT's layout, and
 on transformers 4 and 5 alike: a block returns a tuple in one and a tensor in the other).
 """
@@ -22,7 +22,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import torch
 
-from ..identity.encoders import TextEncoder
+from ..encoders import TextEncoder
 from .activations import timed_embed
 
 __all__ = ["Edit", "skip_block", "remove_directions", "add_vector", "edited_activations",

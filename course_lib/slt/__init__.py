@@ -1,11 +1,27 @@
 """Chapter 5 — SLT spectroscopy: learning coefficients, measured and checked against theory.
 
-* :mod:`~course_lib.slt.theory` — exact learning coefficients (normal crossings, reduced-rank
-  regression, deep linear networks) and the finite-nβ target of the estimator;
-* :mod:`~course_lib.slt.density` — the volume of {K < ε} near a singularity: the density of states;
-* :mod:`~course_lib.slt.estimator` — :func:`estimate_llc`, localised SGLD with vectorised chains;
-* :mod:`~course_lib.slt.calibration` — sweeps of ε (and nβ, γ) and the plateau they should show;
-* :mod:`~course_lib.slt.known` — models with known answers to test the estimator against.
+Notebook 5.1 (the density of states):
+
+* :mod:`.theory`      — exact learning coefficients (normal crossings, reduced-rank regression, deep
+  linear networks) and the finite-nβ target of the estimator
+* :mod:`.density`     — the volume of {K < ε} near a singularity: the density of states
+* :mod:`.theory_plots` — its figures
+* :mod:`.theory_exercises` — its checkers
+
+Notebook 5.2 (the estimator):
+
+* :mod:`.estimator`   — :func:`estimate_llc`, localised SGLD with vectorised chains
+* :mod:`.calibration` — sweeps of ε (and nβ, γ) and the plateau they should show
+* :mod:`.known`       — models with known answers to test the estimator against
+* :mod:`.estimator_plots` — its figures (chains, calibration sweeps, estimates against theory)
+* :mod:`.exercises`   — its checkers
+
+Notebook 5.3 (phase transitions):
+
+* :mod:`.course_models` — the earlier chapters' training runs, seen the way the LLC needs them
+* :mod:`.transitions` — LLC trajectories over training, stage boundaries, what changed at each
+* :mod:`.transition_plots` — its figures
+* :mod:`.transition_exercises` — its checker
 """
 
 from __future__ import annotations

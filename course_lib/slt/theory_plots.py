@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..figures import marker, new_figure
 
 from .density import sublevel_volume, sublevel_volume_mc, volume_exponent_fit
 from .theory import normal_crossing_expectation, normal_crossing_lambda
@@ -21,7 +22,6 @@ LEVELS: tuple[float, ...] = (1e-1, 1e-2, 1e-3)
 #: Levels over which the volume exponent is fitted (and the volume drawn).
 FIT_EPS: np.ndarray = np.logspace(-12, -2, 21)
 _STYLES = ("-", "--", ":")
-_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
 def _k_label(k: Sequence[int]) -> str:
@@ -39,7 +39,8 @@ def plot_sublevel_sets(k: Sequence[int], *, eps: np.ndarray = FIT_EPS,
     """
     k = tuple(int(v) for v in k)
     lam, m = normal_crossing_lambda(k)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.4), constrained_layout=True)
+    fig = new_figure((10.5, 4.4))
+    left, right = fig.subplots(1, 2)
 
     grid = np.linspace(-1, 1, 401)
     w1, w2 = np.meshgrid(grid, grid)
@@ -79,11 +80,12 @@ def plot_finite_nbeta_target(ks: Sequence[Sequence[int]], nbetas: np.ndarray, *,
     For a singularity of multiplicity m > 1 the curve λ − (m − 1)/log(nβ) is drawn too (dash-dot,
     for nβ ≥ 10³): the slow approach that no finite nβ escapes.
     """
-    fig, ax = plt.subplots(figsize=(11, 4.8), constrained_layout=True)
+    fig = new_figure((11, 4.8))
+    ax = fig.subplots()
     for i, k in enumerate(ks):
         lam, m = normal_crossing_lambda(k)
         target = [normal_crossing_expectation(k, nb, gamma) for nb in nbetas]
-        line, = ax.semilogx(nbetas, target, marker=_MARKERS[i % len(_MARKERS)], mfc="none",
+        line, = ax.semilogx(nbetas, target, marker=marker(i), mfc="none",
                             label=f"{_k_label(k)} (λ = {lam:.3g}, m = {m})")
         ax.axhline(lam, color=line.get_color(), ls=":", lw=1.2)
         if m > 1:  # the asymptotic form, drawn where it is a fair approximation

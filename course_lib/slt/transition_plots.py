@@ -16,12 +16,13 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..figures import marker, new_figure
+
 from .course_models import CourseRun
 from .transitions import Boundary, EpsilonSweep, LLCTrajectory, RefinedLLCs
 
 __all__ = ["plot_epsilon_sweep", "plot_llc_trajectory", "plot_refined"]
 
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 _DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)))
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
 _LOG_PROBES = ("loss", "mse")
@@ -31,7 +32,7 @@ def plot_epsilon_sweep(sweep: EpsilonSweep) -> Figure:
     """Left: the chains' mean loss trace per ε (burn-in shaded); right: λ̂ ± std against ε."""
     if not isinstance(sweep, EpsilonSweep):
         raise TypeError(f"sweep must be an EpsilonSweep, got {type(sweep).__name__}")
-    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    fig = new_figure((10, 3.6))
     ax_t, ax_e = fig.subplots(1, 2, width_ratios=(1.6, 1))
     ax_t.axvspan(0, sweep.num_burnin, color="0.9", lw=0, label="burn-in (not averaged)")
     for j, e in enumerate(sweep.epsilons):
@@ -41,7 +42,7 @@ def plot_epsilon_sweep(sweep: EpsilonSweep) -> Figure:
         mean = trace.mean(axis=0)
         x = np.arange(len(mean))
         ax_t.plot(x, mean, color=_COLOURS[j % 6], ls=_DASHES[j % 6], lw=1.2,
-                  marker=_MARKERS[j % 8], markevery=max(len(x) // 8, 1), ms=4,
+                  marker=marker(j), markevery=max(len(x) // 8, 1), ms=4,
                   label=f"ε = {e:.2g}" + ("  (chosen)" if sweep.chosen == e else ""))
     ax_t.axhline(sweep.init_loss, color="k", lw=0.8, ls=":", label="L(w*)")
     ax_t.set_xlabel("SGLD step")
@@ -96,21 +97,21 @@ def plot_llc_trajectory(run: CourseRun, trajectories: Sequence[LLCTrajectory] | 
             raise ValueError(f"probe {p!r} is not one of the run's probes {sorted(run.probes)}")
     phases = run.phases if phases is None else phases
     labels = [f"seed {k}" for k in range(len(trajs))] if labels is None else list(labels)
-    fig = Figure(figsize=(10, 3.4 + 1.7 * len(probes)), layout="constrained")
+    fig = new_figure((10, 3.4 + 1.7 * len(probes)))
     axes = fig.subplots(1 + len(probes), 1, sharex=True, squeeze=False,
                         height_ratios=[2.2] + [1] * len(probes))[:, 0]
     ax = axes[0]
     for k, (t, label) in enumerate(zip(trajs, labels)):
         colour = _COLOURS[k % 6]
         ax.fill_between(t.steps, t.mean - t.std, t.mean + t.std, color=colour, alpha=0.2, lw=0)
-        ax.plot(t.steps, t.mean, color=colour, ls=_DASHES[k % 6], marker=_MARKERS[k % 8], ms=4, lw=1.4,
+        ax.plot(t.steps, t.mean, color=colour, ls=_DASHES[k % 6], marker=marker(k), ms=4, lw=1.4,
                 label=f"{label}: λ̂, mean ± std over {t.num_chains} chains")
     ax.set_ylabel("λ̂ (LLC)")
     ax.legend(fontsize=7, loc="best")
     _boundary_lines(ax, boundaries, phases, labels=True)
     for k, (axp, name) in enumerate(zip(axes[1:], probes)):
         values = run.probes[name]
-        axp.plot(run.steps, values, color="0.15", ls=_DASHES[(k + 1) % 6], marker=_MARKERS[(k + 1) % 8],
+        axp.plot(run.steps, values, color="0.15", ls=_DASHES[(k + 1) % 6], marker=marker(k + 1),
                  ms=3, markevery=max(len(values) // 25, 1), lw=1.2)
         if any(tag in name for tag in _LOG_PROBES) and np.all(values > 0):
             axp.set_yscale("log")
@@ -132,11 +133,11 @@ def plot_refined(refined: RefinedLLCs, kind: str = "weight", *,
     table = refined.weight if kind == "weight" else refined.data
     if not table:
         raise ValueError(f"no {kind}-refined LLCs were measured")
-    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    fig = new_figure((8, 3.6))
     ax = fig.subplots()
     for k, (name, t) in enumerate(table.items()):
         ax.errorbar(t.steps, t.mean, yerr=t.std, color=_COLOURS[k % 6], ls=_DASHES[k % 6],
-                    marker=_MARKERS[k % 8], ms=5, capsize=3, lw=1.3, label=name)
+                    marker=marker(k), ms=5, capsize=3, lw=1.3, label=name)
     _boundary_lines(ax, (), phases or {}, labels=True)
     ax.set_xlabel("training step")
     ax.set_ylabel(f"{kind}-refined λ̂")

@@ -1,4 +1,5 @@
-"""Figures for chapter 4. Each function returns a matplotlib ``Figure``.
+"""Figures of Mapper graphs (notebook 4.1, and the graph drawing every chapter-4 figure uses).
+Each function returns a matplotlib ``Figure``.
 
 * :func:`plot_mapper_steps` — Mapper in three panels: the lens and its cover, the clusters of each
   interval, the nerve drawn where its clusters are
@@ -11,6 +12,8 @@ from typing import Any, Optional
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from ..figures import new_figure
 
 from .graph import graph_invariants, mapper_graph
 
@@ -58,7 +61,7 @@ def plot_mapper_steps(points: np.ndarray, lens: np.ndarray, *, n_cubes: int = 10
     """Lens and cover · clusters per interval · the nerve, for 2-D ``points`` and a 1-D ``lens``."""
     graph = mapper_graph(points, lens, n_cubes=n_cubes, overlap=overlap, clusterer=clusterer)
     inv = graph_invariants(graph)
-    fig = Figure(figsize=(11, 3.2), layout="constrained")
+    fig = new_figure((11, 3.2))
     ax_cover, ax_clusters, ax_nerve = fig.subplots(1, 3, sharex=True, sharey=True)
     ax_cover.scatter(points[:, 0], points[:, 1], c=lens, cmap="viridis", s=5)
     for k, (a, b) in enumerate(cover_intervals(lens, n_cubes, overlap)):
@@ -87,7 +90,7 @@ def plot_kmeans_vs_mapper(points: np.ndarray, lens: np.ndarray, k: int = 8, **ma
     labels = KMeans(n_clusters=k, n_init=4, random_state=0).fit_predict(points)
     graph = mapper_graph(points, lens, **mapper_kwargs)
     inv = graph_invariants(graph)
-    fig = Figure(figsize=(8, 3.2), layout="constrained")
+    fig = new_figure((8, 3.2))
     ax_km, ax_mapper = fig.subplots(1, 2, sharex=True, sharey=True)
     ax_km.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=5)
     centres = np.array([points[labels == j].mean(axis=0) for j in range(k)])

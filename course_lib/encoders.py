@@ -1,4 +1,4 @@
-"""Real text encoders, every layer, for short texts such as first names (notebooks 3.1–3.2).
+"""Real text encoders, every layer, for short texts: first names (chapter 3) and sentences (chapter 4).
 
 Two back-ends, chosen by one argument:
 
@@ -23,7 +23,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -31,14 +30,19 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+<<<<<<< HEAD:course_lib/identity/encoders.py
 from .. import runtime
 from ..cache import cached
 from ..widgets import progress
 from .names import name_table
 from ..validation import check_int
+=======
+from . import runtime
+from .widgets import progress
+>>>>>>> pkg-plots:course_lib/encoders.py
 
-__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_texts", "is_hub_id",
-           "name_embeddings", "NameEmbeddings"]
+__all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_encoder_name",
+           "check_texts", "is_hub_id", "quiet_transformers"]
 
 #: Back-end name → (hub id, the pip package that ships the weights, or None).
 ENCODERS: dict[str, tuple[str, str | None]] = {
@@ -55,7 +59,7 @@ def is_hub_id(name: object) -> bool:
     return bool(owner) and bool(model)
 
 
-def _check_encoder_name(name: object) -> str:
+def check_encoder_name(name: object) -> str:
     if not isinstance(name, str) or (name not in ENCODERS and not is_hub_id(name)):
         raise ValueError(f"encoder must be one of {sorted(ENCODERS)} or a Hugging Face model id "
                          f"such as 'sentence-transformers/all-mpnet-base-v2', got {name!r}")
@@ -64,7 +68,7 @@ def _check_encoder_name(name: object) -> str:
 
 def encoder_source(name: str) -> str:
     """Where back-end ``name`` loads from: the weights' package folder if installed, else its hub id."""
-    if _check_encoder_name(name) not in ENCODERS:
+    if check_encoder_name(name) not in ENCODERS:
         return name
     hub_id, package = ENCODERS[name]
     if package is not None and importlib.util.find_spec(package) is not None:
@@ -167,7 +171,7 @@ def load_text_encoder(name: str = "minilm", path: str | os.PathLike | None = Non
     """Load back-end ``name`` (``"minilm"``, ``"clip"`` or a hub id ``"owner/model"``) from ``path``
     if given, else from :func:`encoder_source`. A ``path`` must be a local folder
     (``from_pretrained`` layout). Only a hub id the caller names is ever looked up online."""
-    name = _check_encoder_name(name)
+    name = check_encoder_name(name)
     if path is not None:
         if not Path(path).is_dir():
             raise FileNotFoundError(f"path {str(path)!r} is not a folder with a saved {name} model")
@@ -185,42 +189,3 @@ def load_text_encoder(name: str = "minilm", path: str | os.PathLike | None = Non
     device = runtime.get_device() if device is None else torch.device(device)
     return TextEncoder(name=name, source=source, tokenizer=tokenizer, model=model.eval().to(device),
                        device=device)
-
-
-@dataclass(frozen=True)
-class NameEmbeddings:
-    """Every first name above a birth count, embedded at every layer of one encoder."""
-
-    encoder: str
-    names: np.ndarray            #: (n,) as spelled in the records
-    total: np.ndarray            #: (n,) births 1880–2017
-    female_fraction: np.ndarray  #: (n,)
-    mean_birth_year: np.ndarray  #: (n,)
-    layers: np.ndarray           #: (n, n_layers + 1, dim) float32
-    names_per_second: float      #: measured embedding speed (all layers at once)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
-def name_embeddings(encoder: str = "minilm", min_births: int = 5000, path: str | None = None) -> NameEmbeddings:
-    """:func:`~.names.name_table` (names with ≥ ``min_births`` babies) embedded by ``encoder``, cached."""
-    _check_encoder_name(encoder)
-    table = name_table(min_births)
-    source = str(path) if path is not None else encoder_source(encoder)
-
-    def compute() -> dict:
-        model = load_text_encoder(encoder, path=path)
-        with runtime.cpu_threads() as fit:
-            fit(runtime.MANY_ROWS)  # batches of names are wide enough to share both cores
-            start = time.perf_counter()
-            layers = model.embed(list(table["name"]), show_progress=True)
-            seconds = time.perf_counter() - start
-        return {"layers": layers, "names_per_second": len(layers) / seconds}
-
-    config = {"encoder": encoder, "source": Path(source).name, "min_births": int(min_births)}
-    payload = cached("name-embeddings", config, compute)
-    return NameEmbeddings(encoder=encoder, names=table["name"], total=table["total"],
-                          female_fraction=table["female_fraction"],
-                          mean_birth_year=table["mean_birth_year"], layers=payload["layers"],
-                          names_per_second=float(payload["names_per_second"]))

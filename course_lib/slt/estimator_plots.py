@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Optional, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..figures import marker, new_figure
 from .calibration import Calibration
 from .estimator import LLCResult
 
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 STATUS_STYLE = {"stable": ("o", "tab:blue"), "drifting": ("^", "tab:orange"),
                 "diverged": ("x", "tab:red")}
 
@@ -22,7 +22,8 @@ STATUS_STYLE = {"stable": ("o", "tab:blue"), "drifting": ("^", "tab:orange"),
 def plot_chains(result: LLCResult, title: str = "", *, max_chains: int = 8) -> Figure:
     """Left: each chain's nβ (L_B(w_t) − L_n(w*)) over every step, burn-in shaded.
     Right: each chain's running estimate over the draws, and the final mean ± 2 s.e.m."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    fig = new_figure((11, 3.6), layout="tight")
+    left, right = fig.subplots(1, 2)
     trace = np.concatenate([result.burnin_trace, result.loss_trace], axis=1)
     scaled = result.nbeta * (trace - result.init_loss)
     steps = np.arange(trace.shape[1])
@@ -30,7 +31,7 @@ def plot_chains(result: LLCResult, title: str = "", *, max_chains: int = 8) -> F
     every = max(1, trace.shape[1] // 400)
     for c in range(shown):
         left.plot(steps[::every], scaled[c, ::every], lw=0.7, alpha=0.8,
-                  marker=MARKERS[c % len(MARKERS)], markevery=max(1, len(steps[::every]) // 6),
+                  marker=marker(c), markevery=max(1, len(steps[::every]) // 6),
                   ms=4)
     if result.num_burnin:
         left.axvspan(0, result.num_burnin, color="0.85", zorder=0, label="burn-in (not averaged)")
@@ -40,7 +41,7 @@ def plot_chains(result: LLCResult, title: str = "", *, max_chains: int = 8) -> F
     running = result.llc_trace()
     draws = np.arange(1, result.num_draws + 1)
     for c in range(shown):
-        right.plot(draws, running[c], lw=1, marker=MARKERS[c % len(MARKERS)],
+        right.plot(draws, running[c], lw=1, marker=marker(c),
                    markevery=max(1, result.num_draws // 6), ms=4)
     right.axhspan(result.mean - 2 * result.sem, result.mean + 2 * result.sem, color="0.8",
                   label=fr"$\hat\lambda$ = {result.mean:.3f} ± {2 * result.sem:.3f} (2 s.e.m.)")
@@ -49,11 +50,10 @@ def plot_chains(result: LLCResult, title: str = "", *, max_chains: int = 8) -> F
     right.legend(loc="upper right", fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
-def draw_calibration(ax: plt.Axes, calibration: Calibration, *, target: Optional[float] = None,
+def draw_calibration(ax: Axes, calibration: Calibration, *, target: Optional[float] = None,
                      target_label: str = "target", title: str = "") -> None:
     """λ̂ against ε (log axis) with 2 s.e.m. bars, each point marked by its status; the plateau
     shaded, the recommended ε starred, diverged settings drawn as × at the top."""
@@ -88,17 +88,18 @@ def draw_calibration(ax: plt.Axes, calibration: Calibration, *, target: Optional
 def plot_calibrations(panels: Sequence[tuple[str, Calibration, Optional[float]]],
                       target_label: str = "target") -> Figure:
     """One :func:`draw_calibration` panel per (title, calibration, target)."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    fig = new_figure((4.2 * len(panels), 3.8), layout="tight")
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (title, calibration, target) in zip(axes[0], panels):
         draw_calibration(ax, calibration, target=target, target_label=target_label, title=title)
-    fig.tight_layout()
     return fig
 
 
 def plot_inflation(epsilons: np.ndarray, measured: np.ndarray, errors: np.ndarray,
                    predicted: np.ndarray, curvature: float) -> Figure:
     """Measured λ̂(ε) / exact against the predicted inflation 1/(1 − εa/4); the stability edge."""
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig = new_figure((6, 3.8), layout="tight")
+    ax = fig.subplots()
     grid = np.linspace(0, 2 / curvature * 0.999, 200)
     ax.plot(grid * curvature, 1 / (1 - grid * curvature / 4), "k--", lw=1,
             label=r"predicted $1/(1-\varepsilon a/4)$")
@@ -110,7 +111,6 @@ def plot_inflation(epsilons: np.ndarray, measured: np.ndarray, errors: np.ndarra
     ax.set(xlabel=r"$\varepsilon a$ (step × curvature)", ylabel="inflation of the estimate",
            title="A regular model: what a finite step does")
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -118,16 +118,16 @@ def plot_estimates_vs_theory(names: Sequence[str], theory: Sequence[float],
                              estimates: np.ndarray, errors: np.ndarray,
                              epsilons: Sequence[float]) -> Figure:
     """λ̂ / λ against ε for each known model (rows of ``estimates``, columns = ``epsilons``)."""
-    fig, ax = plt.subplots(figsize=(6.5, 3.9))
+    fig = new_figure((6.5, 3.9), layout="tight")
+    ax = fig.subplots()
     for i, name in enumerate(names):
         ratio = estimates[i] / theory[i]
         ax.errorbar(np.asarray(epsilons) * (1 + 0.06 * (i - 1)), ratio,
-                    yerr=2 * errors[i] / theory[i], marker=MARKERS[i % len(MARKERS)], capsize=3,
+                    yerr=2 * errors[i] / theory[i], marker=marker(i), capsize=3,
                     label=f"{name} (λ = {theory[i]:g})")
     ax.axhline(1, color="k", ls="--", lw=1, label="theory")
     ax.set_xscale("log")
     ax.set(xlabel=r"step size $\varepsilon$", ylabel=r"$\hat\lambda / \lambda$",
            title="Known answers: estimate over theory")
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig

@@ -1,6 +1,7 @@
-"""Figures for notebooks 2.1 and 2.2. Each function returns a matplotlib ``Figure``.
+"""Figures of the curriculum and its schedules (notebooks 2.1 and 2.2). Each function returns a
+matplotlib ``Figure``.
 
-As in :mod:`course_lib.color.plots`, figures are built with ``matplotlib.figure.Figure`` (not
+Figures are built with the kit :mod:`course_lib.figures` (``matplotlib.figure.Figure``, not
 ``pyplot``), so they show once, render under any backend and can be made in a loop for a
 :func:`course_lib.widgets.frame_slider`.
 
@@ -26,7 +27,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..color.plots import _new_axes
+from ..figures import marker, new_axes, new_figure
 from .schedules import EASINGS, Transition, _ease_derivatives
 
 __all__ = [
@@ -112,7 +113,7 @@ def plot_views(z: Any, rgb: Any, *, pairs: Sequence[Sequence[int]] = ((0, 1), (0
     rgb = _rgb(rgb, len(z))
     pairs = _pairs(pairs, z.shape[1])
     lim = _lim(z) if lim is None else float(lim)
-    fig = Figure(figsize=(3.1 * len(pairs), 3.3), layout="constrained")
+    fig = new_figure((3.1 * len(pairs), 3.3))
     axes = np.atleast_1d(fig.subplots(1, len(pairs)))
     for ax, (a, b) in zip(axes, pairs):
         _view(ax, z, rgb, a, b, lim, fontsize, None if value is None else np.asarray(value))
@@ -149,7 +150,7 @@ def plot_curriculum_frame(run: Any, index: int, curriculum: Any, *, lim: Optiona
     if lim is None:
         lim = _lim(run.probe_latents[1:] if n > 1 else run.probe_latents)
     phase = curriculum.phase_at(min(step, run.steps - 1))
-    fig = Figure(figsize=(9.6, 3.3), layout="constrained")
+    fig = new_figure((9.6, 3.3))
     axes = fig.subplots(1, 3, width_ratios=[1, 1, 1.35])
     for ax, (a, b) in zip(axes[:2], ((0, 1), (0, 2))):
         _view(ax, z, run.probe_rgb, a, b, lim, 9.0, value)
@@ -187,7 +188,7 @@ def plot_phase_ends(run: Any, curriculum: Any, *, pairs: Sequence[Sequence[int]]
     pairs = _pairs(pairs, run.probe_latents.shape[-1])
     lim = _lim(run.probe_latents[idx])
     k = len(idx)
-    fig = Figure(figsize=(2.25 * k, 2.3 * len(pairs) + 0.4), layout="constrained")
+    fig = new_figure((2.25 * k, 2.3 * len(pairs) + 0.4))
     axes = np.asarray(fig.subplots(len(pairs), k, squeeze=False))
     for j, i in enumerate(idx):
         for r, (a, b) in enumerate(pairs):
@@ -208,7 +209,7 @@ def plot_seed_gallery(latents: Any, rgb: Any, titles: Sequence[str], *,
     pairs = _pairs(pairs, z.shape[-1])
     rgb = _rgb(rgb, z.shape[1])
     lim = _lim(z)
-    fig = Figure(figsize=(2.3 * len(z), 2.3 * len(pairs) + 0.3), layout="constrained")
+    fig = new_figure((2.3 * len(z), 2.3 * len(pairs) + 0.3))
     axes = np.asarray(fig.subplots(len(pairs), len(z), squeeze=False))
     for j in range(len(z)):
         for r, (a, b) in enumerate(pairs):
@@ -233,7 +234,7 @@ def plot_schedule(schedule: Any, steps: Any, names: Sequence[str], *, at: Option
     if not names:
         raise ValueError("names must not be empty")
     labels = dict(labels or {})
-    fig = Figure(figsize=(7.6, 0.35 + 1.05 * len(names)), layout="constrained")
+    fig = new_figure((7.6, 0.35 + 1.05 * len(names)))
     axes = np.atleast_1d(fig.subplots(len(names), 1, sharex=True))
     frames = getattr(schedule, "keyframes", ())
     for ax, name in zip(axes, names):
@@ -277,14 +278,14 @@ def plot_threshold_curves(values: Mapping[str, np.ndarray], *, chosen: float = 0
     if not isinstance(values, Mapping) or not values:
         raise ValueError("values must be a non-empty dict label → crumpling per seed")
     thresholds = np.linspace(0.0, 0.6, 61) if thresholds is None else np.asarray(thresholds)
-    fig = Figure(figsize=(9.4, 3.4), layout="constrained")
+    fig = new_figure((9.4, 3.4))
     ax0, ax1 = fig.subplots(1, 2, width_ratios=[1, 1.2])
     for i, (label, c) in enumerate(values.items()):
         c = np.asarray(c, dtype=np.float64).ravel()
         color = _ARM_COLORS[i % 4]
         jitter = (np.random.default_rng(i).random(len(c)) - 0.5) * 0.3
         ax0.scatter(c, np.full(len(c), i) + jitter, s=16, color=color,
-                    marker="o" if i % 2 == 0 else "s", edgecolors="none", alpha=0.8)
+                    marker=marker(i % 2), edgecolors="none", alpha=0.8)
         k = np.array([(c > t).sum() for t in thresholds])
         lo_hi = np.array([wilson_interval(int(x), len(c), confidence) for x in k])
         ax1.fill_between(thresholds, lo_hi[:, 0], lo_hi[:, 1], color=color, alpha=0.15, lw=0)
@@ -313,7 +314,7 @@ def plot_sweep_losses(sweeps: Mapping[str, Any], *, phases: Any = None, term: st
     """``term``'s loss against step for each arm: median over seeds and the 10–90 % band."""
     if not isinstance(sweeps, Mapping) or not sweeps:
         raise ValueError("sweeps must be a non-empty dict label → CurriculumSweep")
-    fig, ax = _new_axes(ax, (6.8, 3.4))
+    fig, ax = new_axes(ax, (6.8, 3.4))
     if phases is not None:
         _shade_phases(ax, phases.starts, phases.ends)
     for i, (label, sw) in enumerate(sweeps.items()):
@@ -338,7 +339,7 @@ def plot_easings(names: Sequence[str] = tuple(EASINGS)) -> Figure:
     """Each easing's value e(t) and velocity e'(t) on t ∈ [0, 1] (the step's jump drawn as a
     vertical line; its velocity is an impulse, drawn as an arrow)."""
     t = np.linspace(0, 1, 401)
-    fig = Figure(figsize=(8.6, 3.2), layout="constrained")
+    fig = new_figure((8.6, 3.2))
     ax0, ax1 = fig.subplots(1, 2)
     for i, name in enumerate(names):
         if name not in EASINGS:
@@ -372,7 +373,7 @@ def plot_transition(transition: Transition, steps: Any, *, marks: Sequence[float
     if not isinstance(transition, Transition):
         raise TypeError(f"transition must be a Transition, got {type(transition).__name__}")
     steps = np.asarray(steps, dtype=np.float64)
-    fig = Figure(figsize=(7.4, 5.0), layout="constrained")
+    fig = new_figure((7.4, 5.0))
     axes = fig.subplots(3, 1, sharex=True)
     series = {"retargeted": transition, **dict(others or {})}
     for i, (label, tr) in enumerate(series.items()):
@@ -398,7 +399,7 @@ def plot_probe_curves(curves: Mapping[str, tuple[Any, Any]], *, target: Optional
     against step, log scale; ``target`` draws a dotted horizontal line."""
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict label → (steps, errors)")
-    fig, ax = _new_axes(ax, (6.8, 3.5))
+    fig, ax = new_axes(ax, (6.8, 3.5))
     for i, (label, (steps, err)) in enumerate(curves.items()):
         steps, err = np.asarray(steps, dtype=float), np.atleast_2d(np.asarray(err, dtype=float))
         if err.shape[1] != len(steps):
@@ -407,7 +408,7 @@ def plot_probe_curves(curves: Mapping[str, tuple[Any, Any]], *, target: Optional
         color = _ARM_COLORS[i % 4]
         ax.fill_between(steps, lo, hi, color=color, alpha=0.18, lw=0)
         ax.plot(steps, med, color=color, ls=_ARM_STYLES[i % 4], lw=1.7,
-                marker="o" if i % 2 == 0 else "s", ms=3, label=f"{label} ({err.shape[0]} seeds)")
+                marker=marker(i % 2), ms=3, label=f"{label} ({err.shape[0]} seeds)")
     if target is not None:
         ax.axhline(target, color="k", ls=":", lw=1.0, label="the fixed schedule's final error (median)")
     ax.set_yscale("log")
@@ -427,15 +428,14 @@ def plot_advances(advances: Mapping[str, Sequence[Sequence[float]]], fixed_start
     if not isinstance(advances, Mapping) or not advances:
         raise ValueError("advances must be a non-empty dict label → list of advance steps per run")
     rows = sum(len(v) for v in advances.values())
-    fig = Figure(figsize=(7.2, 0.9 + 0.16 * rows), layout="constrained")
+    fig = new_figure((7.2, 0.9 + 0.16 * rows))
     ax = fig.add_subplot()
     y, ticks, labels = 0, [], []
-    markers = ("o", "s", "^", "D", "v")
     for i, (label, runs) in enumerate(advances.items()):
         top = y
         for adv in runs:
             for j, a in enumerate(adv):
-                ax.plot(a, y, markers[j % 5], color=_ARM_COLORS[i % 4], ms=4,
+                ax.plot(a, y, marker(j), color=_ARM_COLORS[i % 4], ms=4,
                         mfc="none" if i % 2 else _ARM_COLORS[i % 4])
             y += 1
         ticks.append((top + y - 1) / 2)
@@ -446,7 +446,7 @@ def plot_advances(advances: Mapping[str, Sequence[Sequence[float]]], fixed_start
         ax.text(s, 1.0, f"phase {k + 2}", transform=ax.get_xaxis_transform(), ha="center", va="bottom",
                 fontsize=8)
     for j in range(4):
-        ax.plot([], [], markers[j], color="0.4", ms=4, label=f"→ phase {j + 2}")
+        ax.plot([], [], marker(j), color="0.4", ms=4, label=f"→ phase {j + 2}")
     ax.set_yticks(ticks, labels, fontsize=9)
     ax.set_ylim(y + 1.5, -1.0)  # room below the last row for the legend
     ax.set_xlim(0, steps)

@@ -120,35 +120,35 @@ def histories():
 
 
 def test_sweep_history_figures(histories, run):
-    from course_lib.color import plots
+    from course_lib.color import wheel_plots
 
-    fig = check_figure(plots.plot_rates(histories))
+    fig = check_figure(wheel_plots.plot_rates(histories))
     assert len(fig.axes) == 2
-    check_figure(plots.plot_rates(histories, {"probe_wheel": "whole wheel"}))
-    check_figure(plots.plot_loss_spread(histories))
-    check_figure(plots.plot_transitions(histories))
-    check_figure(plots.plot_aligned_loss(histories["with"], window=20))
-    fig = check_figure(plots.plot_gallery(histories["without"], [0, 2], titles=["a", "b"]))
+    check_figure(wheel_plots.plot_rates(histories, {"probe_wheel": "whole wheel"}))
+    check_figure(wheel_plots.plot_loss_spread(histories))
+    check_figure(wheel_plots.plot_transitions(histories))
+    check_figure(wheel_plots.plot_aligned_loss(histories["with"], window=20))
+    fig = check_figure(wheel_plots.plot_gallery(histories["without"], [0, 2], titles=["a", "b"]))
     assert [ax.get_title() for ax in fig.axes[:2]] == ["a", "b"]
-    check_figure(plots.plot_strips(run, [0, -1]))
+    check_figure(wheel_plots.plot_strips(run, [0, -1]))
 
 
 def test_sweep_history_figures_bad_input(histories, run):
-    from course_lib.color import plots
+    from course_lib.color import wheel_plots
 
     with pytest.raises(ValueError, match="histories"):
-        plots.plot_rates({})
+        wheel_plots.plot_rates({})
     with pytest.raises(TypeError, match="SweepHistory"):
-        plots.plot_loss_spread({"x": 3})
+        wheel_plots.plot_loss_spread({"x": 3})
     with pytest.raises(ValueError, match="window"):
-        plots.plot_aligned_loss(histories["with"], window=2)
+        wheel_plots.plot_aligned_loss(histories["with"], window=2)
     with pytest.raises(ValueError, match="seed"):
-        plots.plot_gallery(histories["with"], [7])
+        wheel_plots.plot_gallery(histories["with"], [7])
     with pytest.raises(ValueError, match="epoch"):
-        plots.plot_gallery(histories["with"], [0], epoch=20)
+        wheel_plots.plot_gallery(histories["with"], [0], epoch=20)
     with pytest.raises(ValueError, match="titles"):
-        plots.plot_gallery(histories["with"], [0], titles=["a", "b"])
+        wheel_plots.plot_gallery(histories["with"], [0], titles=["a", "b"])
     with pytest.raises(ValueError, match="indices"):
-        plots.plot_strips(run, [99])
+        wheel_plots.plot_strips(run, [99])
     with pytest.raises(TypeError, match="TrainingRun"):
-        plots.plot_strips(histories["with"], [0])
+        wheel_plots.plot_strips(histories["with"], [0])

@@ -1,8 +1,9 @@
-"""Figures for the colour chapter. Each function returns a matplotlib ``Figure``.
+"""Figures of the colour chapter: colour spaces and the latent colour wheel as it forms (notebooks 1.1
+and 1.2). Each function returns a matplotlib ``Figure``.
 
-Figures are created with ``matplotlib.figure.Figure`` (not ``pyplot``), so a notebook shows a
-returned figure exactly once, nothing piles up in pyplot's registry when frames are rendered in a
-loop, and the code runs under any backend (``Agg`` included). Where an ``ax`` is passed, the
+Figures are created with the kit :mod:`course_lib.figures` (``matplotlib.figure.Figure``, not
+``pyplot``), so a notebook shows a returned figure exactly once, nothing piles up in pyplot's
+registry when frames are rendered in a loop, and the code runs under any backend (``Agg`` included). Where an ``ax`` is passed, the
 function draws into it and returns its figure.
 """
 
@@ -19,6 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Wedge
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from ..figures import new_axes, new_figure
 from .data import in_band
 from .spaces import NAMED_HUES, hsv_to_rgb
 
@@ -62,15 +64,6 @@ def _colors(rgb: np.ndarray, name: str) -> np.ndarray:
     return np.clip(rgb, 0.0, 1.0)
 
 
-def _new_axes(ax: Axes | None, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Axes]:
-    if ax is not None:
-        if not isinstance(ax, Axes):
-            raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-        return ax.figure, ax
-    fig = Figure(figsize=figsize, layout="constrained")
-    return fig, fig.add_subplot(**kwargs)
-
-
 def _unit(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
@@ -83,7 +76,7 @@ def _unit(value: Any, name: str) -> float:
 def plot_rgb_cube(rgb_points: Any, *, ax: Axes | None = None, title: str | None = None) -> Figure:
     """3-D scatter of colours at their (r, g, b) position, each drawn in its own colour."""
     rgb = _colors(_array(rgb_points, "rgb_points"), "rgb_points")
-    fig, ax = _new_axes(ax, (5.0, 4.6), projection="3d")
+    fig, ax = new_axes(ax, (5.0, 4.6), projection="3d")
     ax.scatter(rgb[:, 0], rgb[:, 1], rgb[:, 2], c=rgb, s=18, depthshade=False, edgecolors="none")
     ax.set_xlabel("red")
     ax.set_ylabel("green")
@@ -102,7 +95,7 @@ def plot_hsv_cylinder(hsv: Any, *, ax: Axes | None = None, title: str | None = N
     hsv = _array(hsv, "hsv")
     rgb = hsv_to_rgb(np.clip(hsv, 0.0, 1.0)) if hsv.size else hsv
     angle = 2 * np.pi * hsv[:, 0]
-    fig, ax = _new_axes(ax, (5.0, 4.6), projection="3d")
+    fig, ax = new_axes(ax, (5.0, 4.6), projection="3d")
     ax.scatter(hsv[:, 1] * np.cos(angle), hsv[:, 1] * np.sin(angle), hsv[:, 2], c=rgb, s=18,
                depthshade=False, edgecolors="none")
     ax.set_xlabel("saturation · cos(hue)")
@@ -123,7 +116,7 @@ def plot_hue_wheel(n: int = 360, *, ax: Axes | None = None, labels: bool = True)
     """A ring of ``n`` fully saturated hues, red at 0° going counter-clockwise, named every 30°."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
         raise ValueError(f"n must be an int ≥ 3, got {n!r}")
-    fig, ax = _new_axes(ax, (4.2, 4.2))
+    fig, ax = new_axes(ax, (4.2, 4.2))
     hue = np.arange(n) / n
     rgb = hsv_to_rgb(np.stack([hue, np.ones(n), np.ones(n)], axis=-1))
     step = 360.0 / n
@@ -164,7 +157,7 @@ def plot_hsv_slice(
     h, o = np.meshgrid(hue, other, indexing="xy")  # rows: the varying axis, columns: hue
     f = np.full_like(h, fixed)
     hsv = np.stack([h, o, f] if fixed_name == "value" else [h, f, o], axis=-1)
-    fig, ax = _new_axes(ax, (5.0, 3.0))
+    fig, ax = new_axes(ax, (5.0, 3.0))
     ax.imshow(hsv_to_rgb(hsv), origin="lower", extent=(0, 360, 0, 1), aspect="auto",
               interpolation="nearest")
     ax.set_xlabel("hue (degrees)")
@@ -242,7 +235,7 @@ def plot_latents(
         hue = np.asarray(hue, dtype=np.float64)
         if hue.shape != (len(z),):
             raise ValueError(f"hue must have shape ({len(z)},), got {hue.shape}")
-    fig, ax = _new_axes(ax, (4.4, 4.4))
+    fig, ax = new_axes(ax, (4.4, 4.4))
     t = np.linspace(0, 2 * np.pi, 200)
     ax.plot(np.cos(t), np.sin(t), color="0.8", lw=0.8, zorder=0)
     ax.axhline(0, color="0.92", lw=0.6, zorder=0)
@@ -304,7 +297,7 @@ def plot_training_frame(run: Any, index: int) -> Figure:
 
     # fixed margins instead of a layout engine: every frame has the same geometry and renders
     # in about a third of the time
-    fig = Figure(figsize=FRAME_SIZE)
+    fig = new_figure(FRAME_SIZE, layout=None)
     fig.subplots_adjust(left=0.07, right=0.97, bottom=0.19, top=0.86, wspace=0.28)
     left, right = fig.subplots(1, 2, width_ratios=[1, 1.2])
     if normalised and run.strip is not None:
@@ -363,7 +356,7 @@ def plot_rates(
     histories = _histories(histories)
     metrics = metrics or {"trained_wheel": "trained hues wrap the origin, in order",
                           "band_placed": "held-out band in the gap, in order"}
-    fig = Figure(figsize=(4.3 * len(metrics), 3.6), layout="constrained")
+    fig = new_figure((4.3 * len(metrics), 3.6))
     axes = np.atleast_1d(fig.subplots(1, len(metrics), sharey=True))
     for ax, (name, title) in zip(axes, metrics.items()):
         for color, (label, h) in zip(_CONDITION_COLORS, histories.items()):
@@ -390,7 +383,7 @@ def plot_loss_spread(histories: dict[str, Any], *, ax: Axes | None = None) -> Fi
     """Training loss against epoch for every condition: the median over seeds and the band from
     the 10th to the 90th percentile, with each condition's median transition epoch marked."""
     histories = _histories(histories)
-    fig, ax = _new_axes(ax, (6.0, 3.8))
+    fig, ax = new_axes(ax, (6.0, 3.8))
     for color, (label, h) in zip(_CONDITION_COLORS, histories.items()):
         epochs = np.arange(1, h.losses.shape[1] + 1)
         lo, med, hi = np.percentile(h.losses, [10, 50, 90], axis=0)
@@ -416,7 +409,7 @@ def plot_transitions(histories: dict[str, Any], *, metric: str = "trained_wheel"
     histories = _histories(histories)
     last = max(int(h.checkpoint_epochs[-1]) for h in histories.values())
     bins = np.geomspace(10, last, 25)
-    fig = Figure(figsize=(7.0, 1.9 * len(histories) + 0.6), layout="constrained")
+    fig = new_figure((7.0, 1.9 * len(histories) + 0.6))
     axes = np.atleast_1d(fig.subplots(len(histories), 1, sharex=True))
     for ax, color, (label, h) in zip(axes, _CONDITION_COLORS, histories.items()):
         t = h.transitions(metric)
@@ -451,7 +444,7 @@ def plot_aligned_loss(history: Any, *, window: int = 300, ax: Axes | None = None
         row = np.full(len(rel), np.nan)
         row[ok] = h.losses[s, idx[ok]] / h.losses[s, 0]
         rows.append(row)
-    fig, ax = _new_axes(ax, (5.5, 3.6))
+    fig, ax = new_axes(ax, (5.5, 3.6))
     if rows:
         arr = np.array(rows)
         lo, med, hi = np.nanpercentile(arr, [25, 50, 75], axis=0)
@@ -492,7 +485,7 @@ def plot_gallery(
         positions.append(int(hits[0]))
     ncols = min(ncols, len(seeds))
     nrows = int(np.ceil(len(seeds) / ncols))
-    fig = Figure(figsize=(3.3 * ncols, 3.4 * nrows), layout="constrained")
+    fig = new_figure((3.3 * ncols, 3.4 * nrows))
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).ravel()
     hue = h.probe_hue
     rgb = hsv_to_rgb(np.stack([hue, np.ones_like(hue), np.ones_like(hue)], axis=-1))
@@ -521,7 +514,7 @@ def plot_strips(run: Any, indices: Sequence[int]) -> Figure:
     for i in indices:
         if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
             raise ValueError(f"indices must be ints in [0, {n - 1}], got {i!r}")
-    fig = Figure(figsize=(7.5, 0.62 * len(indices) + 1.0), layout="constrained")
+    fig = new_figure((7.5, 0.62 * len(indices) + 1.0))
     ax = fig.add_subplot()
     hue = run.probe_hue
     ends = [int(np.argmin(np.abs(hue - d / 360))) for d in (149, 241)]

@@ -1,5 +1,5 @@
-"""Figures for notebooks 3.1–3.2. Each function returns a matplotlib ``Figure`` (built without
-``pyplot``, as in :mod:`course_lib.color.plots`, so they render in a loop for a frame slider).
+"""Figures of names (notebooks 3.1–3.2). Each function returns a matplotlib ``Figure`` (built with
+the kit :mod:`course_lib.figures`, without ``pyplot``, so they render in a loop for a frame slider).
 
 * :func:`plot_births`    — babies given each name, per year, split by recorded sex
 * :func:`plot_alive`     — the age pyramid of the living with each name in a given year
@@ -15,6 +15,8 @@ from typing import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..figures import new_figure
+
 from .names import NameStats
 
 __all__ = ["plot_births", "plot_alive", "plot_probe_table", "plot_variance_kept", "plot_steering", "plot_portraits"]
@@ -24,7 +26,7 @@ _FEMALE, _MALE = "tab:red", "tab:blue"
 
 def _grid(n: int, width: float = 10.0, height: float = 2.3, cols: int = 2) -> tuple[Figure, np.ndarray]:
     rows = int(np.ceil(n / cols))
-    fig = Figure(figsize=(width, height * rows), layout="constrained")
+    fig = new_figure((width, height * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -66,7 +68,7 @@ def plot_alive(stats: Sequence[NameStats], ylim: Sequence[float] | None = None) 
 def plot_probe_table(table) -> Figure:
     """Held-out R² of the probes per layer (with bootstrap intervals), beside the spelling baseline,
     spelling + best layer and the shuffled-label control, for both targets."""
-    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    fig = new_figure((10, 3.4))
     axes = fig.subplots(1, 2, sharey=False)
     titles = {"female_fraction": "female fraction", "mean_birth_year": "mean birth year"}
     for ax, target in zip(axes, ("female_fraction", "mean_birth_year")):
@@ -92,7 +94,7 @@ def plot_probe_table(table) -> Figure:
 def plot_variance_kept(explained: np.ndarray, marks: Sequence[int] = (16, 64)) -> Figure:
     """Cumulative share of variance against the number of directions kept."""
     share = np.cumsum(explained)
-    fig = Figure(figsize=(5.5, 3.0), layout="constrained")
+    fig = new_figure((5.5, 3.0))
     ax = fig.add_subplot()
     ax.plot(np.arange(1, len(share) + 1), share, color="k")
     for k in marks:
@@ -114,7 +116,7 @@ def plot_steering(grid: dict, t_age: float) -> Figure:
     ``grid[(start, t_sex)]`` is a list of ``(name, birth_year, female_fraction)``."""
     starts = list(dict.fromkeys(k[0] for k in grid))            # in the order given
     sexes = sorted({k[1] for k in grid})
-    fig = Figure(figsize=(10, 0.9 + 1.25 * len(sexes)), layout="constrained")
+    fig = new_figure((10, 0.9 + 1.25 * len(sexes)))
     axes = fig.subplots(len(sexes), len(starts), squeeze=False)
     for r, t_sex in enumerate(sexes[::-1]):
         for c, start in enumerate(starts):
@@ -139,7 +141,7 @@ def plot_portraits(images: Sequence, titles: Sequence[str], cols: int = 4) -> Fi
     if len(images) != len(titles) or not images:
         raise ValueError("images and titles must be non-empty and of one length")
     rows = int(np.ceil(len(images) / cols))
-    fig = Figure(figsize=(2.6 * cols, 2.9 * rows), layout="constrained")
+    fig = new_figure((2.6 * cols, 2.9 * rows))
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
     for ax in axes:
         ax.axis("off")

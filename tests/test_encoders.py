@@ -1,4 +1,4 @@
-"""Tests for course_lib.identity.encoders (the real MiniLM, a tiny local CLIP) and .faces (a tiny
+"""Tests for course_lib.encoders (the real MiniLM, a tiny local CLIP) and course_lib.identity.faces (a tiny
 Stable Diffusion pipeline built from configs). Nothing here touches the network."""
 
 import importlib.util
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.identity import encoders as E
+from course_lib import encoders as E
 from course_lib.identity import faces as F
 
 

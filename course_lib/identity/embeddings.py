@@ -1,0 +1,60 @@
+"""Every first name embedded at every layer of a real text encoder, cached (notebooks 3.1–3.2).
+
+The encoders themselves (MiniLM, CLIP's text encoder, any hub model) live in
+:mod:`course_lib.encoders`, which chapter 4 shares; this module applies one to the name table of
+:mod:`.names`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import runtime
+from ..cache import cached
+from ..encoders import check_encoder_name, encoder_source, load_text_encoder
+from .names import name_table
+
+__all__ = ["NameEmbeddings", "name_embeddings"]
+
+
+@dataclass(frozen=True)
+class NameEmbeddings:
+    """Every first name above a birth count, embedded at every layer of one encoder."""
+
+    encoder: str
+    names: np.ndarray            #: (n,) as spelled in the records
+    total: np.ndarray            #: (n,) births 1880–2017
+    female_fraction: np.ndarray  #: (n,)
+    mean_birth_year: np.ndarray  #: (n,)
+    layers: np.ndarray           #: (n, n_layers + 1, dim) float32
+    names_per_second: float      #: measured embedding speed (all layers at once)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def name_embeddings(encoder: str = "minilm", min_births: int = 5000, path: str | None = None) -> NameEmbeddings:
+    """:func:`~.names.name_table` (names with ≥ ``min_births`` babies) embedded by ``encoder``, cached."""
+    check_encoder_name(encoder)
+    table = name_table(min_births)
+    source = str(path) if path is not None else encoder_source(encoder)
+
+    def compute() -> dict:
+        model = load_text_encoder(encoder, path=path)
+        with runtime.cpu_threads() as fit:
+            fit(runtime.MANY_ROWS)  # batches of names are wide enough to share both cores
+            start = time.perf_counter()
+            layers = model.embed(list(table["name"]), show_progress=True)
+            seconds = time.perf_counter() - start
+        return {"layers": layers, "names_per_second": len(layers) / seconds}
+
+    config = {"encoder": encoder, "source": Path(source).name, "min_births": int(min_births)}
+    payload = cached("name-embeddings", config, compute)
+    return NameEmbeddings(encoder=encoder, names=table["name"], total=table["total"],
+                          female_fraction=table["female_fraction"],
+                          mean_birth_year=table["mean_birth_year"], layers=payload["layers"],
+                          names_per_second=float(payload["names_per_second"]))

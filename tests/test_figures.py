@@ -1,0 +1,75 @@
+"""The figure kit (course_lib.figures) and the rules every plot module follows: named ``*_plots.py``,
+built on the kit without pyplot, and no figure function defined twice within one chapter."""
+
+from __future__ import annotations
+
+import ast
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+import course_lib
+from course_lib.figures import MARKERS, marker, new_axes, new_figure
+
+ROOT = Path(course_lib.__file__).parent
+CHAPTERS = sorted(p for p in ROOT.iterdir() if (p / "__init__.py").is_file())
+PLOT_MODULES = sorted(ROOT.glob("*/*_plots.py"))
+
+
+def test_new_figure_is_a_plain_figure():
+    fig = new_figure((3, 2))
+    assert isinstance(fig, Figure)
+    assert tuple(fig.get_size_inches()) == (3, 2)
+    assert fig.get_layout_engine() is not None            # constrained by default
+    assert new_figure((3, 2), layout=None).get_layout_engine() is None
+
+
+def test_new_axes_draws_on_the_callers_axes_or_a_new_figure():
+    fig, ax = new_axes(None, (4, 3))
+    assert isinstance(ax, Axes) and ax.figure is fig
+    host = new_figure((4, 3)).add_subplot()
+    assert new_axes(host, (9, 9)) == (host.figure, host)
+    fig3d, ax3d = new_axes(None, (4, 3), projection="3d")
+    assert ax3d.name == "3d"
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        new_axes("not axes", (4, 3))
+
+
+def test_the_marker_cycle_wraps_and_starts_with_distinct_shapes():
+    assert len(set(MARKERS)) == len(MARKERS)
+    assert [marker(i) for i in range(3)] == ["o", "s", "^"]
+    assert marker(len(MARKERS)) == MARKERS[0]
+
+
+def test_every_chapter_has_plot_modules():
+    assert {p.parent.name for p in PLOT_MODULES} == {p.name for p in CHAPTERS}
+
+
+@pytest.mark.parametrize("path", PLOT_MODULES, ids=lambda p: f"{p.parent.name}.{p.stem}")
+def test_plot_module_uses_the_kit_and_not_pyplot(path):
+    tree = ast.parse(path.read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            imported.add("." * node.level + (node.module or ""))
+    assert "matplotlib.pyplot" not in imported, f"{path.name} imports pyplot; build figures with course_lib.figures"
+    assert "..figures" in imported, f"{path.name} does not use the figure kit course_lib.figures"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_no_figure_function_is_defined_twice_in_a_chapter(chapter):
+    names = Counter()
+    for path in chapter.glob("*_plots.py"):
+        names.update(n.name for n in ast.parse(path.read_text()).body
+                     if isinstance(n, ast.FunctionDef) and not n.name.startswith("_"))
+    twice = sorted(n for n, k in names.items() if k > 1)
+    assert not twice, f"{chapter.name}: {twice} defined in more than one plot module"
+
+
+def test_no_module_of_a_chapter_is_called_plain_plots():
+    assert not list(ROOT.glob("*/plots.py")), "name a plot module after what it plots (e.g. wheel_plots.py)"
