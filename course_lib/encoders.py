@@ -30,16 +30,9 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-<<<<<<< HEAD:course_lib/identity/encoders.py
-from .. import runtime
-from ..cache import cached
-from ..widgets import progress
-from .names import name_table
-from ..validation import check_int
-=======
 from . import runtime
+from .validation import check_int
 from .widgets import progress
->>>>>>> pkg-plots:course_lib/encoders.py
 
 __all__ = ["ENCODERS", "TextEncoder", "load_text_encoder", "encoder_source", "check_encoder_name",
            "check_texts", "is_hub_id", "quiet_transformers"]

@@ -12,11 +12,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-<<<<<<< HEAD
-from ..validation import check_int
-=======
 from ..figures import new_figure
->>>>>>> pkg-plots
+from ..validation import check_int
 
 __all__ = ["plot_token_cosines", "plot_mixer_losses", "plot_damage_vs_redness", "plot_mix_swatches"]
 
@@ -64,14 +61,8 @@ def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10) 
     with ``steps`` and ``mse`` arrays (:class:`~.mixing.MixingRun`)."""
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict label → list of runs")
-<<<<<<< HEAD
     check_int(window, "window", min=1)
-    fig = Figure(figsize=(6.4, 3.3), layout="constrained")
-=======
-    if isinstance(window, bool) or not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be a positive integer, got {window!r}")
     fig = new_figure((6.4, 3.3))
->>>>>>> pkg-plots
     ax = fig.add_subplot()
     kernel = np.ones(window) / window
     for i, (label, runs) in enumerate(curves.items()):

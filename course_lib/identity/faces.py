@@ -30,12 +30,8 @@ import numpy as np
 import torch
 
 from .. import runtime
-<<<<<<< HEAD
-from .encoders import check_texts, quiet_transformers
-from ..validation import check_int
-=======
 from ..encoders import check_texts, quiet_transformers
->>>>>>> pkg-plots
+from ..validation import check_int
 
 __all__ = ["SD_MODEL", "PLACEHOLDER", "load_portrait_pipeline", "tiny_pipeline", "write_tiny_clip_tokenizer",
            "identity_prompt_embeds", "portraits", "pipeline_encoder"]
