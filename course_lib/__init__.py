@@ -6,6 +6,7 @@ Notebooks stay thin and call into here. Shared modules:
 * :mod:`.cache`          — the on-disk cache of trained models and computed results
 * :mod:`.widgets`        — sliders that work in a live kernel and in the static book; progress bars
 * :mod:`.exercises`      — the exercise-checking machinery every chapter's checkers use
+* :mod:`.validation`     — argument checks (wrong type: TypeError, wrong value: ValueError, named)
 * :mod:`.figures`        — the figure kit every plot module uses (figures without pyplot, markers)
 * :mod:`.stats`          — rates with Wilson intervals, rank and Pearson correlations
 * :mod:`.encoders`       — real text encoders (MiniLM, CLIP's text encoder), every layer (chapters 3–4)

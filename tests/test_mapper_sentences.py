@@ -69,7 +69,7 @@ def test_any_hugging_face_model_by_path_gives_every_layer(tiny_bert_dir, tmp_pat
                                 sentences=small)
     assert acts.n_layers == 2 and np.allclose(acts.layers, layers, atol=1e-5)
     assert np.allclose(np.linalg.norm(acts.layer(2), axis=1), 1)
-    with pytest.raises(ValueError, match="index must be a layer"):
+    with pytest.raises(ValueError, match=r"index \(a layer\) must be an int in \[0, 2\]"):
         acts.layer(3)
 
 
