@@ -210,6 +210,21 @@ def screenshot_dir() -> Path:
     return SCREENSHOTS
 
 
+# --------------------------------------------------------------------------- the readers' kernels
+def require_kernel(name: str, venv: str) -> str:
+    """The Jupyter kernel ``name`` that `make reader-envs` registers in ``venv``: a skip locally where it
+    is missing, a failure in CI."""
+    from executions import kernel_available
+
+    if not kernel_available(name):
+        message = (f"no Jupyter kernel {name!r}: run `make reader-envs` and put {ROOT}/{venv}/share/jupyter "
+                   f"on JUPYTER_PATH (`make test` does both)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return name
+
+
 # --------------------------------------------------------------------------- the browser
 @pytest.fixture(scope="module")
 def chromium_path() -> str:

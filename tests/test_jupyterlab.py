@@ -56,7 +56,8 @@ from urllib.parse import quote
 
 import pytest
 from browser_tools import WatchedPage
-from executions import CORE_KERNEL, kernel_available, record_execution
+from conftest import require_kernel
+from executions import CORE_KERNEL, record_execution
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -261,13 +262,7 @@ class LabServer:
 # --------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def core_kernel() -> str:
-    if not kernel_available(CORE_KERNEL):
-        message = (f"no Jupyter kernel {CORE_KERNEL!r}: run `make reader-envs` and put "
-                   f"{ROOT}/.venv-core/share/jupyter on JUPYTER_PATH (`make test` does both)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return CORE_KERNEL
+    return require_kernel(CORE_KERNEL, ".venv-core")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager
+from conftest import require_kernel
 from nbclient import NotebookClient
 from nbtools import NOTEBOOKS, ROOT, code_cells, exercise_pairs, load, source, with_solutions
 from packaging.requirements import Requirement
@@ -49,13 +49,7 @@ def colab_pins() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def colab_kernel() -> str:
-    if COLAB_KERNEL not in KernelSpecManager().find_kernel_specs():
-        message = (f"no Jupyter kernel {COLAB_KERNEL!r}: run `make reader-envs` and put "
-                   f"{ROOT}/.venv-colab/share/jupyter on JUPYTER_PATH (`make test` does both)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return COLAB_KERNEL
+    return require_kernel(COLAB_KERNEL, ".venv-colab")
 
 
 def run_in(kernel: str, nb: dict, cwd: Path) -> nbformat.NotebookNode:
