@@ -4,6 +4,7 @@ Notebooks stay thin and call into here. Shared modules:
 
 * :mod:`.runtime`        — device, profile (quick / standard / full) and CPU threads
 * :mod:`.cache`          — the on-disk cache of trained models and computed results
+* :mod:`.checkpoints`    — the one checkpoint protocol of every run (``checkpoint_steps``, ``model_at``)
 * :mod:`.widgets`        — sliders that work in a live kernel and in the static book; progress bars
 * :mod:`.exercises`      — the exercise-checking machinery every chapter's checkers use
 * :mod:`.validation`     — argument checks (wrong type: TypeError, wrong value: ValueError, named)
