@@ -73,7 +73,8 @@ def test_edits_do_what_they_say(minilm):
 
 
 @pytest.mark.parametrize("edits, err, match", [
-    ({0: I.skip_block()}, ValueError, "layer 0"), ({7: I.skip_block()}, ValueError, "1…6"),
+    ({0: I.skip_block()}, ValueError, "not the embedding 0"), ({7: I.skip_block()}, ValueError, r"\[1, 6\]"),
+    ({2.0: I.skip_block()}, TypeError, "layer"),
     ({2: "skip"}, TypeError, "callable"), ({2: lambda o, i: o[:, :1]}, ValueError, "keep the shape"),
 ])
 def test_bad_edits_are_refused(minilm, edits, err, match):

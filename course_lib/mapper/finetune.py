@@ -27,6 +27,7 @@ from ..widgets import progress
 from .interventions import encoder_blocks
 from .lenses import unit_rows
 from .sentences import EMOTIONS, EVENTS, SentenceSet, load_sentences
+from ..checkpoints import checkpoint_index, log_spaced_steps
 from ..validation import check_int
 
 __all__ = ["FINETUNE_SETTINGS", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
@@ -134,11 +135,7 @@ class FineTuneRun:
 
     def layer_at(self, step: int, unit: bool = True) -> np.ndarray:
         """``(n, dim)`` last-layer points at checkpoint ``step`` (unit length by default)."""
-        where = np.flatnonzero(self.checkpoint_steps == step)
-        if len(where) != 1:
-            raise ValueError(f"step must be one of the checkpoints {self.checkpoint_steps.tolist()}, "
-                             f"got {step!r}")
-        x = self.last_layer[where[0]].astype(np.float64)
+        x = self.last_layer[checkpoint_index(self.checkpoint_steps, step)].astype(np.float64)
         return unit_rows(x) if unit else x
 
 
@@ -164,8 +161,7 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         optimiser = torch.optim.AdamW([{"params": trainable, "lr": settings["lr"]},
                                        {"params": head.parameters(), "lr": settings["head_lr"]}])
         steps = settings["steps"]
-        checkpoints = np.unique(np.round(np.geomspace(1, steps, settings["checkpoints"] - 1)).astype(int))
-        checkpoints = np.concatenate([[0], checkpoints])
+        checkpoints = log_spaced_steps(steps, settings["checkpoints"])
         losses, layers, accuracy, held_loss, held_acc = [], [], [], [], []
 
         def read() -> None:

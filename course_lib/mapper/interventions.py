@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..encoders import TextEncoder
+from ..validation import check_int
 from .activations import timed_embed
 
 __all__ = ["Edit", "skip_block", "remove_directions", "add_vector", "edited_activations",
@@ -78,10 +79,8 @@ def _hooks(model: TextEncoder, edits: Mapping[int, Edit]) -> Iterator[None]:
     blocks = encoder_blocks(model)
     handles = []
     for layer, edit in edits.items():
-        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) \
-                or not 1 <= layer <= len(blocks):
-            raise ValueError(f"an edit's layer must be an int in 1…{len(blocks)} (the output of that "
-                             f"block; layer 0, the embedding, is not a block), got {layer!r}")
+        # layer k is the output of block k; layer 0, the embedding, is not a block
+        check_int(layer, "an edit's layer (a block's output, not the embedding 0)", min=1, max=len(blocks))
         if not callable(edit):
             raise TypeError(f"the edit at layer {layer} must be callable (output, input) → output")
 
