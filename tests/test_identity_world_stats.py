@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_lib.identity.world_stats import TIERS, fame_strata, fame_tier, onset_coincidence, stratified_shuffle, world_study
+from course_lib.identity.world_stats import (TIERS, fame_strata, fame_tier, onset_coincidence, stratified_shuffle,
+                                             world_study)
 from course_lib.stats import rank, spearman
 from world_tools import TINY, TINY_OVERRIDES, world_cache  # noqa: F401  (a fixture)
 

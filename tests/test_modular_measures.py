@@ -1,4 +1,5 @@
-"""Tests for course_lib.modular.measures: Fourier basis, embedding spectrum, key frequencies, restricted/excluded logits, progress measures."""
+"""Tests for course_lib.modular.measures: Fourier basis, embedding spectrum, key frequencies,
+restricted/excluded logits, progress measures."""
 
 import math
 

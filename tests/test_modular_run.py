@@ -1,4 +1,5 @@
-"""Tests for course_lib.modular.run: settings per profile, the cached run and its checkpoint protocol (the training through it)."""
+"""Tests for course_lib.modular.run: the cached run, its checkpoint protocol and its loss (the
+training through it)."""
 
 import numpy as np
 import pytest

@@ -146,8 +146,8 @@ def grokking_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool
                  **overrides: Any) -> CourseRun:
     """Chapter 3's grokking run (:func:`course_lib.modular.modular_addition_run`, cached) for the LLC.
 
-    Loss: the cross-entropy the model was trained with (the run's ``loss_fn``), on its **training pairs**. ``overrides``
-    pass through (e.g. ``steps=200`` in a test). Data subsets: training pairs whose mirror
+    Loss: the cross-entropy the model was trained with (the run's ``loss_fn``), on its **training
+    pairs**. ``overrides`` pass through (e.g. ``steps=200`` in a test). Data subsets: training pairs whose mirror
     ``(b, a)`` is also trained on, and those whose mirror is held out.
     """
     from ..modular import modular_addition_run
