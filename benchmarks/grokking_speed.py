@@ -3,7 +3,7 @@
 All three train the same model (Nanda et al.'s one-layer transformer, the profile's sizes) full
 batch on the same training pairs with AdamW, measured in one run:
 
-* **course** — :class:`~course_lib.identity.grokking.ModularTransformer` as trained by the course:
+* **course** — :class:`~course_lib.modular.model.ModularTransformer` as trained by the course:
   attention only for the ``=`` query, keys/values from per-token tables, float64 log-softmax loss;
 * **all positions** — the same module's :meth:`forward_all_positions`: textbook causal attention
   over the three positions, float32 loss;
@@ -27,7 +27,9 @@ from torch import nn
 
 from _common import print_table  # noqa: E402
 from course_lib import runtime  # noqa: E402
-from course_lib.identity import grokking as G  # noqa: E402
+from course_lib.modular.data import modular_addition_data  # noqa: E402
+from course_lib.modular.model import ModularTransformer, cross_entropy  # noqa: E402
+from course_lib.modular.training import GROKKING_SETTINGS  # noqa: E402
 
 
 class PlainTransformer(nn.Module):
@@ -75,17 +77,17 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    cfg = runtime.by_profile(G.GROKKING_SETTINGS, args.profile)
-    data = G.modular_addition_data(cfg["p"], cfg["train_fraction"], 0)
+    cfg = runtime.by_profile(GROKKING_SETTINGS, args.profile)
+    data = modular_addition_data(cfg["p"], cfg["train_fraction"], 0)
     x, y = data.train_pairs, data.train_labels
     sizes = (cfg["p"], cfg["d_model"], cfg["n_heads"], cfg["d_mlp"])
     g = torch.Generator().manual_seed(0)
-    course, naive = G.ModularTransformer(*sizes, generator=g), G.ModularTransformer(*sizes, generator=g)
+    course, naive = ModularTransformer(*sizes, generator=g), ModularTransformer(*sizes, generator=g)
     plain = PlainTransformer(*sizes)
     with torch.no_grad():
         same = torch.allclose(course(x), course.forward_all_positions(x), atol=1e-4)
     variants = {
-        "course (= query only, tables)": make_step(course, course, G.cross_entropy, cfg, x, y),
+        "course (= query only, tables)": make_step(course, course, cross_entropy, cfg, x, y),
         "all positions (same module)": make_step(naive, naive.forward_all_positions, F.cross_entropy, cfg, x, y),
         "nn.MultiheadAttention": make_step(plain, plain, F.cross_entropy, cfg, x, y),
     }

@@ -1,6 +1,6 @@
 """Training speed of the identity world's model: the factored head against the plain forward pass.
 
-The training loop (``course_lib.identity.world.train_world_model``) runs the identity MLP once per
+The training loop (``course_lib.identity.world_model.train_world_model``) runs the identity MLP once per
 person and the head's first layer once per person, scene and question (``IdentityModel.answers_for``);
 the plain loop a reader would write runs both on every (person, scene, question) row. Both are timed
 here on the standard profile's world, one CPU thread (as training runs), same steps, in one run.
@@ -16,7 +16,8 @@ import numpy as np
 import torch
 
 from course_lib import runtime
-from course_lib.identity import world as W
+from course_lib.identity.world import WORLD_SETTINGS, make_world
+from course_lib.identity.world_model import IdentityModel, training_batch
 
 
 def steps_per_second(step, n_steps: int = 60) -> float:
@@ -28,17 +29,15 @@ def steps_per_second(step, n_steps: int = 60) -> float:
 
 
 def main() -> None:
-    world = W.make_world(W.WORLD_SETTINGS["standard"], seed=0)
+    world = make_world(WORLD_SETTINGS["standard"], seed=0)
     seen = world.queries("seen")
     print(f"standard world: {world.n_people} people, {len(seen['person'])} training rows")
     results = {}
     with runtime.cpu_threads():
         for label in ("plain forward (every row)", "factored head (course)"):
-            model = W.IdentityModel(world, runtime.seed_everything(0))
+            model = IdentityModel(world, runtime.seed_everything(0))
             opt = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9, weight_decay=1e-3)
-            target = model.answer_index(torch.as_tensor(seen["question"]), torch.as_tensor(seen["answer"]))
-            weight = torch.as_tensor(seen["weight"] / seen["weight"].sum(), dtype=torch.float32)
-            x = W._query_tensor(world, seen)
+            x, target, weight = training_batch(world)
             first, surname = torch.as_tensor(world.first), torch.as_tensor(world.surname)
             rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
 
@@ -53,8 +52,8 @@ def main() -> None:
             print(f"{label:>28}: {results[label]:6.1f} steps/s")
     plain, fast = results.values()
     print(f"factored / plain: {fast / plain:.2f}× "
-          f"(standard profile, {W.WORLD_SETTINGS['standard']['steps']} steps: "
-          f"{W.WORLD_SETTINGS['standard']['steps'] / fast:.0f} s against {W.WORLD_SETTINGS['standard']['steps'] / plain:.0f} s)")
+          f"(standard profile, {WORLD_SETTINGS['standard']['steps']} steps: "
+          f"{WORLD_SETTINGS['standard']['steps'] / fast:.0f} s against {WORLD_SETTINGS['standard']['steps'] / plain:.0f} s)")
     assert np.isfinite(fast) and np.isfinite(plain)
 
 

@@ -18,6 +18,7 @@ One subpackage per chapter:
 * :mod:`.color`      — chapter 1, colour embeddings
 * :mod:`.curriculum` — chapter 2, curriculum & anchoring
 * :mod:`.identity`   — chapter 3, names & identity
+* :mod:`.modular`    — modular addition and grokking (chapter 3, used again in chapter 5)
 * :mod:`.mapper`     — chapter 4, Mapper on activations
 * :mod:`.slt`        — chapter 5, SLT spectroscopy
 """

@@ -74,37 +74,6 @@ def test_a_stub_fails_without_raising():
     assert not X.check_variance_kept(stub, quiet=True).passed
 
 
-def test_frequency_norms_solution_passes_and_wrong_answers_fail():
-    import torch
-
-    from course_lib.identity.grokking import fourier_basis
-
-    assert X.check_frequency_norms(X.solution_frequency_norms, quiet=True).passed
-
-    def cos_only(W):
-        c = fourier_basis(W.shape[0]) @ W.double()
-        return c[1::2].pow(2).sum(1).sqrt().numpy()
-
-    def keeps_constant(W):                      # off by one: pairs (const, cos1), (sin1, cos2), …
-        c = fourier_basis(W.shape[0]) @ W.double()
-        return c[:-1].pow(2).sum(1).reshape(-1, 2).sum(1).sqrt().numpy()
-
-    def no_sqrt(W):
-        c = fourier_basis(W.shape[0]) @ W.double()
-        return c[1:].pow(2).sum(1).reshape(-1, 2).sum(1).numpy()
-
-    def unnormalised(W):                        # raw cos/sin waves instead of the orthonormal basis
-        p = W.shape[0]
-        x = torch.arange(p, dtype=torch.float64); k = torch.arange(1, (p - 1) // 2 + 1, dtype=torch.float64)[:, None]
-        cos, sin = torch.cos(2 * torch.pi * k * x / p) @ W.double(), torch.sin(2 * torch.pi * k * x / p) @ W.double()
-        return (cos.pow(2).sum(1) + sin.pow(2).sum(1)).sqrt().numpy()
-
-    for wrong in (cos_only, keeps_constant, no_sqrt, unnormalised):
-        assert not X.check_frequency_norms(wrong, quiet=True).passed, wrong.__name__
-    from course_lib.identity.grokking import embedding_spectrum
-    assert not X.check_frequency_norms(lambda W: embedding_spectrum(W), quiet=True).passed
-
-
 # --------------------------------------------------------------------------- notebook 3.4
 def test_name_exceptions_solution_passes_and_wrong_answers_fail():
     assert X.check_name_exceptions(X.solution_name_exceptions, quiet=True).passed
@@ -139,7 +108,7 @@ def test_name_exceptions_solution_passes_and_wrong_answers_fail():
 
 
 def test_fame_order_solution_passes_and_wrong_answers_fail():
-    from course_lib.identity.world import spearman
+    from course_lib.stats import spearman
 
     assert X.check_fame_order(X.solution_fame_order, quiet=True).passed
 

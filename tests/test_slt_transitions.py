@@ -60,13 +60,14 @@ def _names(model):
 
 def test_grokking_adapter_measures_the_training_pairs(grok):
     source = grok.source
-    assert list(grok.steps) == [0, 20, 40, 60] and grok.unit == "step"
+    assert list(grok.checkpoint_steps) == [0, 20, 40, 60] and grok.unit == "step"
+    assert grok.checkpoint_steps.dtype == np.int64 and grok.loss_fn is source.loss_fn
     pairs, labels = grok.data
     assert len(pairs) == int(source.train_mask.sum()) and grok.data_at(20)[0] is pairs
     assert torch.equal(pairs, source.data.train_pairs)          # the training pairs, never the test pairs
     model, reference = grok.model_at(40), source.model_at(40)
     torch.testing.assert_close(model(pairs), reference(pairs))
-    from course_lib.identity.grokking import cross_entropy
+    from course_lib.modular.model import cross_entropy
     with torch.no_grad():
         assert float(grok.loss_fn(model, grok.data)) == pytest.approx(float(cross_entropy(reference(pairs), labels)))
     # vmap over per-chain minibatches works (the chapter's own model refuses it)
@@ -74,7 +75,7 @@ def test_grokking_adapter_measures_the_training_pairs(grok):
     out = torch.vmap(model)(batches)
     assert out.shape == (2, 4, 7)
     assert set(grok.probes) >= {"train_loss", "test_loss", "test_acc"}
-    assert all(len(v) == len(grok.steps) for v in grok.probes.values())
+    assert all(len(v) == len(grok.checkpoint_steps) for v in grok.probes.values())
     assert set(grok.phases) == {"memorisation_end", "circuit_formation_end", "cleanup_end", "grokked"}
 
 
@@ -97,8 +98,8 @@ def test_subsets_partition_the_training_rows(grok, colour):
 
 
 def test_colour_adapter(colour):
-    assert list(colour.steps) == list(colour.source.snapshot_epochs) and colour.unit == "epoch"
-    model = colour.model_at(int(colour.steps[1]))
+    assert list(colour.checkpoint_steps) == list(colour.source.snapshot_epochs) and colour.unit == "epoch"
+    model = colour.model_at(int(colour.checkpoint_steps[1]))
     (x,) = colour.data
     with torch.no_grad():
         assert float(colour.loss_fn(model, (x,))) == pytest.approx(
@@ -114,15 +115,15 @@ def test_anchored_adapter_follows_the_curriculum(anchored):
         loss = anchored.loss_fn(anchored.model_at(anchored.final_step), (last,))
     assert loss.ndim == 0 and math.isfinite(float(loss))
     assert anchored.phases["data first widen"] is not None and "red anchored" in anchored.phases
-    assert len(anchored.probes["red_cos"]) == len(anchored.steps)
+    assert len(anchored.probes["red_cos"]) == len(anchored.checkpoint_steps)
 
 
 def test_run_lookups(grok):
-    assert grok.index_of(40) == 2 and grok.nearest_step(33) == 40
-    with pytest.raises(ValueError, match="not a checkpoint"):
-        grok.index_of(30)
+    assert grok.checkpoint_index(40) == 2 and grok.nearest_step(33) == 40
+    with pytest.raises(ValueError, match="step 30 was not saved; the nearest checkpoints are 20 and 40"):
+        grok.checkpoint_index(30)
     with pytest.raises(TypeError, match="step"):
-        grok.index_of(2.0)
+        grok.checkpoint_index(2.0)
     with pytest.raises(ValueError, match="probe"):
         grok.probe_at("nope", 20)
     with pytest.raises(TypeError, match="seed"):
@@ -166,7 +167,7 @@ def test_trajectory_bad_input(grok):
         T.llc_trajectory(grok, good, group="decoder", progress=False)
     with pytest.raises(ValueError, match="subset must be one of"):
         T.llc_trajectory(grok, good, subset="test", progress=False)
-    with pytest.raises(ValueError, match="not a checkpoint"):
+    with pytest.raises(ValueError, match="step 30 was not saved"):
         T.llc_trajectory(grok, good, steps=[30], progress=False)
     with pytest.raises(ValueError, match="every"):
         T.llc_trajectory(grok, good, every=0, progress=False)

@@ -16,21 +16,25 @@ Part 1 (notebooks 3.1–3.2):
 * :mod:`.name_plots` — their figures (births, the living, probe tables, variance kept, steering,
   portraits)
 
-Part 2 (notebooks 3.3–3.4):
+Part 2 (notebook 3.4; notebook 3.3, grokking modular addition, is :mod:`course_lib.modular`):
+a world of identities whose names carry the real biases of part 1, and the seed's four phases
+measured per identity.
 
-* :mod:`.grokking`   — the grokking reference run: modular addition (p = 113) with Nanda et al.'s
-  one-layer transformer, the progress measures (key frequencies, restricted and excluded loss, weight
-  norm), automatic phase detection and :func:`modular_addition_run` (cached, ``model_at(step)``)
-* :mod:`.grokking_plots` — its figures
-* :mod:`.world`      — a world of identities whose names carry the real biases of part 1: the
-  generator, the name → identity code → answer model, per-identity phase curves and onsets, the
-  own-direction signature and its fame-controlled coincidence test; :func:`identity_world_run`
-  (cached, ``model_at(step)``) and :func:`world_study` (several worlds pooled)
-* :mod:`.world_plots` — its figures
+* :mod:`.world`          — the world: people, their attributes from their name parts, scenes and
+  fame (:func:`make_world`), and :data:`WORLD_SETTINGS` per profile
+* :mod:`.world_model`    — the name → identity code → answer model (:class:`IdentityModel`), its
+  training (:func:`train_world_model`) and its loss as a function of (model, batch)
+* :mod:`.world_measures` — per-identity phase curves (:func:`identity_timelines`), the own-direction
+  signature, onsets (:func:`phase_onsets`)
+* :mod:`.world_run`      — :func:`identity_world_run`, one world and its model, cached (a
+  :class:`WorldRun`: ``checkpoint_steps``, ``model_at(step)``, ``loss_fn``)
+* :mod:`.world_stats`    — several worlds pooled (:func:`world_study`) and the fame-controlled
+  onset-coincidence test
+* :mod:`.world_plots`    — their figures
 
 And for every notebook of the chapter:
 
-* :mod:`.exercises`  — the checkers of notebooks 3.1–3.4
+* :mod:`.exercises`  — the checkers of notebooks 3.1, 3.2 and 3.4
 """
 
 from .basis import NameBasis
@@ -38,9 +42,10 @@ from ..encoders import ENCODERS, TextEncoder, encoder_source, load_text_encoder
 from .embeddings import NameEmbeddings, name_embeddings
 from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait_pipeline, pipeline_encoder, portraits,
                     tiny_pipeline)
-from .grokking import GROKKING_SETTINGS, GrokkingRun, detect_phases, key_frequencies, modular_addition_run
 from .names import NameStats, name_stats, name_table
-from .world import WORLD_SETTINGS, World, WorldRun, WorldStudy, identity_world_run, make_world, world_study
+from .world import WORLD_SETTINGS, World, make_world
+from .world_run import WorldRun, identity_world_run
+from .world_stats import WorldStudy, world_study
 from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, probe_table, ridge_direction, ridge_oof
 
 __all__ = [
@@ -48,6 +53,5 @@ __all__ = [
     "name_embeddings", "PLACEHOLDER", "SD_MODEL", "identity_prompt_embeds", "load_portrait_pipeline",
     "portraits", "tiny_pipeline", "pipeline_encoder", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
     "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
-    "GROKKING_SETTINGS", "GrokkingRun", "detect_phases", "key_frequencies", "modular_addition_run",
     "WORLD_SETTINGS", "World", "WorldRun", "WorldStudy", "identity_world_run", "make_world", "world_study",
 ]

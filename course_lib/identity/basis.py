@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..validation import check_int
+from ..validation import check_float, check_int
 
 __all__ = ["NameBasis", "nearest_with_stats", "steering_frames", "steering_effect"]
 
@@ -140,9 +140,7 @@ class NameBasis:
         d = np.asarray(direction, dtype=np.float64)
         if d.shape != x.shape[1:]:
             raise ValueError(f"direction must have shape {x.shape[1:]}, got {d.shape}")
-        if isinstance(t, bool) or not np.isfinite(t):
-            raise ValueError(f"t must be a finite number, got {t!r}")
-        return x + float(t) * d
+        return x + check_float(t, "t") * d
 
     def nearest(self, x: object, n: int = 5, exclude: Sequence[str] = (),
                 within_basis: bool = True) -> list[list[tuple[str, float]]]:

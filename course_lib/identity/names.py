@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..validation import check_int
+
 __all__ = ["NameStats", "name_stats", "name_table", "normalise_name", "FIRST_YEAR", "LAST_YEAR",
            "REFERENCE_YEAR"]
 
@@ -156,10 +158,7 @@ def name_stats(name: str, reference_year: int = REFERENCE_YEAR) -> NameStats:
     ``ValueError`` for an empty name or one with characters other than letters.
     """
     key = normalise_name(name)
-    if isinstance(reference_year, bool) or not isinstance(reference_year, (int, np.integer)):
-        raise TypeError(f"reference_year must be an int, got {type(reference_year).__name__}")
-    if not LAST_YEAR <= reference_year <= 2100:
-        raise ValueError(f"reference_year must be in [{LAST_YEAR}, 2100], got {reference_year}")
+    reference_year = check_int(reference_year, "reference_year", min=LAST_YEAR, max=2100)
     tables = _tables()
     if key not in tables["index"]:
         raise KeyError(f"{name.strip()!r} is not in the SSA records (1880–2017, names given to at "
@@ -180,8 +179,7 @@ def name_table(min_births: int = 5000) -> dict[str, np.ndarray]:
     Returns ``{"name", "total", "female_fraction", "mean_birth_year"}``, sorted by ``total``
     (most common first). Vectorised: the probes of notebook 3.1 need thousands of names.
     """
-    if isinstance(min_births, bool) or not isinstance(min_births, (int, np.integer)) or min_births < 5:
-        raise ValueError(f"min_births must be an int ≥ 5, got {min_births!r}")
+    min_births = check_int(min_births, "min_births", min=5)
     tables = _tables()
     counts = tables["counts"]
     per_sex = counts.sum(axis=1)

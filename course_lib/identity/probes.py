@@ -26,6 +26,7 @@ import torch
 
 from .. import runtime
 from ..cache import cached
+from ..validation import check_int
 from ..widgets import progress
 
 __all__ = ["ALPHAS", "ngram_features", "fold_ids", "ridge_oof", "r2_score", "auc_score",
@@ -57,8 +58,7 @@ def _check_target(y: object, n: int, argument: str = "y") -> np.ndarray:
 def ngram_features(names: Sequence[str], n_max: int = 3, min_names: int = 5) -> tuple[np.ndarray, list[str]]:
     """Counts of each character 1…``n_max``-gram of ``^name$`` (lower-cased), keeping the n-grams
     that occur in at least ``min_names`` names. Returns ``(features (n, k), the n-grams)``."""
-    if not 1 <= n_max <= 5:
-        raise ValueError(f"n_max must be in 1..5, got {n_max}")
+    n_max = check_int(n_max, "n_max", min=1, max=5)
     grams_per_name = []
     for name in names:
         s = f"^{str(name).strip().lower()}$"
@@ -77,8 +77,7 @@ def ngram_features(names: Sequence[str], n_max: int = 3, min_names: int = 5) -> 
 
 def fold_ids(n: int, folds: int = 5, seed: int = 0) -> np.ndarray:
     """A fold number in ``0 … folds−1`` per name, balanced, in a seeded random order."""
-    if not 2 <= folds <= n:
-        raise ValueError(f"folds must be in [2, n={n}], got {folds}")
+    folds = check_int(folds, "folds", min=2, max=n)
     ids = np.arange(n) % folds
     return np.random.default_rng(seed).permutation(ids)
 

@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 
 from ..figures import marker, new_figure
 
-from .world import PHASES, TIERS, Coincidence, WorldRun, WorldStudy
+from .world_measures import PHASES
+from .world_run import WorldRun
+from .world_stats import TIERS, Coincidence, WorldStudy
 
 __all__ = ["plot_world_losses", "plot_identity_timeline", "plot_world_at_step", "plot_bias_then_truth",
            "plot_phase_onsets", "plot_coincidence"]
@@ -55,7 +57,7 @@ def plot_identity_timeline(run: WorldRun, person: object) -> Figure:
     fame_rank = int((w.fame > w.fame[i]).sum()) + 1
     fig = new_figure((8.5, 3.8))
     ax = fig.subplots()
-    s = np.maximum(run.step, 1)
+    s = np.maximum(run.checkpoint_steps, 1)
     for key in ("prior", "coarse", "unique", "flexible", "iconic", "own", "ablated"):
         ax.plot(s, run.timelines[key][:, i], color=COLORS[key], lw=1.6 if key in _PHASE_KEYS else 1.0,
                 ls="-" if key in _PHASE_KEYS else ":", label=LABELS[key])
@@ -82,7 +84,7 @@ def plot_identity_timeline(run: WorldRun, person: object) -> Figure:
 def plot_world_at_step(run: WorldRun, step: int) -> Figure:
     """Every person at checkpoint ``step``: fame against P(job/hobby) in new scenes, coloured by own
     direction; beside it the share of people past each phase onset over training."""
-    t = run.index_of(step)
+    t = run.checkpoint_index(step)
     w, tl = run.world, run.timelines
     fig = new_figure((10, 3.8))
     ax, ax_share = fig.subplots(1, 2, width_ratios=(1.1, 1))
@@ -94,14 +96,14 @@ def plot_world_at_step(run: WorldRun, step: int) -> Figure:
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("fame (training weight)")
     ax.set_ylabel("P(true job/hobby), new scenes")
-    ax.set_title(f"step {int(run.step[t])}: who is known", fontsize=10)
+    ax.set_title(f"step {int(run.checkpoint_steps[t])}: who is known", fontsize=10)
     onsets = run.onsets()
-    s = np.maximum(run.step, 1)
+    s = np.maximum(run.checkpoint_steps, 1)
     for name, key, _ in PHASES:
         on = onsets[name]
-        share = [(on <= step_).mean() for step_ in run.step]
+        share = [(on <= step_).mean() for step_ in run.checkpoint_steps]
         ax_share.plot(s, share, color=COLORS[key], lw=1.4, label=name)
-    ax_share.axvline(max(int(run.step[t]), 1), color="k", lw=1)
+    ax_share.axvline(max(int(run.checkpoint_steps[t]), 1), color="k", lw=1)
     ax_share.set_xscale("log")
     ax_share.set_ylim(-0.02, 1.02)
     ax_share.set_xlabel("training step")
@@ -118,7 +120,7 @@ def plot_bias_then_truth(study: WorldStudy, exceptions: dict) -> Figure:
     questions = list(exceptions)
     fig = new_figure((10, 3.2))
     axes = np.atleast_1d(fig.subplots(1, len(questions), sharey=True))
-    s = np.maximum(study.runs[0].step, 1)
+    s = np.maximum(study.runs[0].checkpoint_steps, 1)
     for ax, q in zip(axes, questions):
         curves = {"prior": [], "true": []}
         for run, people in zip(study.runs, exceptions[q]):

@@ -8,7 +8,7 @@ behavioural measurements per checkpoint (``probes``) and its behavioural phase b
 (``phases``), which the LLC's stage boundaries are compared against.
 
 * :func:`grokking_run` — Chapter 3's modular-addition transformer
-  (:func:`course_lib.identity.modular_addition_run`): cross-entropy on the **training pairs**;
+  (:func:`course_lib.modular.modular_addition_run`): cross-entropy on the **training pairs**;
   probes: train/test loss and accuracy, restricted/excluded loss, weight norm; phases: the end of
   memorisation, circuit formation and clean-up, and the grokking step (honest test accuracy ≥ 95 %).
 * :func:`colour_run` — Chapter 1's bottleneck autoencoder (:func:`course_lib.color.cached_bottleneck`,
@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..checkpoints import checkpoint_index
 from ..validation import check_seed
 
 __all__ = ["CourseRun", "grokking_run", "colour_run", "anchored_colour_run", "COURSE_RUNS"]
@@ -51,7 +52,8 @@ LossFn = Callable[[nn.Module, tuple], torch.Tensor]
 class CourseRun:
     """One chapter's training run, ready for the LLC at each checkpoint.
 
-    ``steps`` (K,): the checkpoint steps (updates; full-batch epochs for Chapter 1).
+    ``checkpoint_steps`` (K,): the checkpoint steps (updates; full-batch epochs for Chapter 1), the
+    checkpoint protocol's array (:mod:`course_lib.checkpoints`).
     ``model_at(step)``: the model there (CPU, eval mode). ``loss_fn(model, batch)``: the scalar mean
     training loss of a batch tuple. ``data_at(step)``: the training data at that step (a tuple of
     tensors sharing dim 0; the same at every step except in Chapter 2's curriculum).
@@ -64,7 +66,7 @@ class CourseRun:
 
     name: str
     title: str
-    steps: np.ndarray
+    checkpoint_steps: np.ndarray
     model_at: Callable[[int], nn.Module]
     loss_fn: LossFn
     data_at: Callable[[int], tuple[torch.Tensor, ...]]
@@ -79,26 +81,20 @@ class CourseRun:
     @property
     def data(self) -> tuple[torch.Tensor, ...]:
         """The training data at the last checkpoint."""
-        return self.data_at(int(self.steps[-1]))
+        return self.data_at(self.final_step)
 
     @property
     def final_step(self) -> int:
-        return int(self.steps[-1])
+        return int(self.checkpoint_steps[-1])
 
-    def index_of(self, step: int) -> int:
-        """Position of checkpoint ``step`` in :attr:`steps` (``ValueError`` if it is not one)."""
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
-            raise TypeError(f"step must be an int (a checkpoint step), got {type(step).__name__}")
-        hits = np.flatnonzero(self.steps == int(step))
-        if not len(hits):
-            raise ValueError(f"step {step} is not a checkpoint of the {self.name} run; its "
-                             f"checkpoints are {int(self.steps[0])} … {int(self.steps[-1])} "
-                             f"({len(self.steps)} of them)")
-        return int(hits[0])
+    def checkpoint_index(self, step: int) -> int:
+        """Position of checkpoint ``step`` in :attr:`checkpoint_steps` (TypeError for a non-int,
+        ValueError naming the nearest checkpoints if no checkpoint was saved there)."""
+        return checkpoint_index(self.checkpoint_steps, step)
 
     def nearest_step(self, step: float) -> int:
         """The checkpoint step closest to ``step``."""
-        return int(self.steps[int(np.argmin(np.abs(self.steps - float(step))))])
+        return int(self.checkpoint_steps[int(np.argmin(np.abs(self.checkpoint_steps - float(step))))])
 
     def subset(self, name: str, step: Optional[int] = None) -> tuple[torch.Tensor, ...]:
         """The training rows of subset ``name`` (at ``step``; default the last checkpoint)."""
@@ -114,12 +110,12 @@ class CourseRun:
     def probe_at(self, name: str, step: int) -> float:
         if name not in self.probes:
             raise ValueError(f"probe must be one of {sorted(self.probes)}, got {name!r}")
-        return float(self.probes[name][self.index_of(step)])
+        return float(self.probes[name][self.checkpoint_index(step)])
 
 
 # --------------------------------------------------------------------------- Chapter 3: grokking
 def _grokking_classes():
-    from ..identity.grokking import ModularTransformer
+    from ..modular.model import ModularTransformer
 
     class _CheckedOnceTransformer(ModularTransformer):
         """Chapter 3's transformer whose token ids were range-checked once, up front.
@@ -137,13 +133,6 @@ def _grokking_classes():
     return _CheckedOnceTransformer
 
 
-def _grokking_loss(model: nn.Module, batch: tuple) -> torch.Tensor:
-    from ..identity.grokking import cross_entropy
-
-    pairs, labels = batch
-    return cross_entropy(model(pairs), labels)
-
-
 #: Weight-refined groups of Chapter 3's transformer.
 GROKKING_GROUPS: dict[str, list[str]] = {
     "embedding": ["W_E", "W_pos"],
@@ -155,13 +144,13 @@ GROKKING_GROUPS: dict[str, list[str]] = {
 
 def grokking_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool = True,
                  **overrides: Any) -> CourseRun:
-    """Chapter 3's grokking run (:func:`course_lib.identity.modular_addition_run`, cached) for the LLC.
+    """Chapter 3's grokking run (:func:`course_lib.modular.modular_addition_run`, cached) for the LLC.
 
-    Loss: the cross-entropy the model was trained with, on its **training pairs**. ``overrides``
-    pass through (e.g. ``steps=200`` in a test). Data subsets: training pairs whose mirror
+    Loss: the cross-entropy the model was trained with (the run's ``loss_fn``), on its **training
+    pairs**. ``overrides`` pass through (e.g. ``steps=200`` in a test). Data subsets: training pairs whose mirror
     ``(b, a)`` is also trained on, and those whose mirror is held out.
     """
-    from ..identity import modular_addition_run
+    from ..modular import modular_addition_run
 
     seed = check_seed(seed)
     run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
@@ -187,11 +176,12 @@ def grokking_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool
         "weight_norm")}
     phases: dict[str, Optional[int]] = dict(run.phases.as_dict())
     phases["grokked"] = run.grok_step(0.95)
+    # "identity.…": the run's name when these LLC results were first cached (kept: same computation)
     key = {"run": "identity.modular_addition_run", "seed": seed,
            "config": {k: v for k, v in cfg.items() if k != "seed"}}
     return CourseRun(
         name="grokking", title="Chapter 3: grokking modular addition",
-        steps=np.asarray(run.step, dtype=np.int64), model_at=model_at, loss_fn=_grokking_loss,
+        checkpoint_steps=run.checkpoint_steps, model_at=model_at, loss_fn=run.loss_fn,
         data_at=lambda step: train, probes=probes, phases=phases,
         groups={k: list(v) for k, v in GROKKING_GROUPS.items()},
         subsets={"mirror also trained": mirror_trained, "mirror held out": ~mirror_trained},
@@ -261,7 +251,7 @@ def colour_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool =
     key = {"run": "color.cached_bottleneck", "seed": seed, "config": dict(run.config)}
     return CourseRun(
         name="colour", title="Chapter 1: the colour bottleneck",
-        steps=epochs, model_at=run.model_at, loss_fn=_mse_loss, data_at=lambda step: (x,),
+        checkpoint_steps=epochs, model_at=run.model_at, loss_fn=_mse_loss, data_at=lambda step: (x,),
         probes=probes, phases=phases, groups={k: list(v) for k, v in COLOUR_GROUPS.items()},
         subsets=_band_masks(hue), key=key, source=run, unit="epoch")
 
@@ -337,7 +327,7 @@ def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
     hue = np.mod(rgb_to_hsv(final)[:, 0], 1.0) * 360.0
     return CourseRun(
         name="anchored", title="Chapter 2: the anchored colour model",
-        steps=steps, model_at=anchored.model_at, loss_fn=_anchored_loss, data_at=data_at,
+        checkpoint_steps=steps, model_at=anchored.model_at, loss_fn=_anchored_loss, data_at=data_at,
         probes=probes, phases=phases, groups={k: list(v) for k, v in COLOUR_GROUPS.items()},
         subsets=_band_masks(hue), key=key, source=anchored, unit="step")
 

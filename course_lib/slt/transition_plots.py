@@ -111,7 +111,7 @@ def plot_llc_trajectory(run: CourseRun, trajectories: Sequence[LLCTrajectory] | 
     _boundary_lines(ax, boundaries, phases, labels=True)
     for k, (axp, name) in enumerate(zip(axes[1:], probes)):
         values = run.probes[name]
-        axp.plot(run.steps, values, color="0.15", ls=_DASHES[(k + 1) % 6], marker=marker(k + 1),
+        axp.plot(run.checkpoint_steps, values, color="0.15", ls=_DASHES[(k + 1) % 6], marker=marker(k + 1),
                  ms=3, markevery=max(len(values) // 25, 1), lw=1.2)
         if any(tag in name for tag in _LOG_PROBES) and np.all(values > 0):
             axp.set_yscale("log")

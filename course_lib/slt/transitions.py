@@ -239,7 +239,7 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
         if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
             raise ValueError(f"{name} must lie in (0, 1), got {tol!r}")
     step = run.final_step if step is None else step
-    run.index_of(step)
+    run.checkpoint_index(step)
     sampler = _sampler({**settings, "epsilon": eps[0]}, run)
     key = {"kind": "epsilon-sweep", "run": run.key, "step": int(step), "epsilons": eps,
            "flat_tol": float(flat_tol), "plateau_tol": float(plateau_tol), "sampler": {k: v for k, v in sampler.items() if k != "epsilon"},
@@ -331,10 +331,10 @@ def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_firs
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise ValueError(f"every must be a positive int, got {every!r}")
     if steps is None:
-        chosen = list(run.steps[::every])
+        chosen = list(run.checkpoint_steps[::every])
         if run.final_step not in chosen:
             chosen.append(run.final_step)
-        if skip_first and len(chosen) > 1 and chosen[0] == run.steps[0]:
+        if skip_first and len(chosen) > 1 and chosen[0] == run.checkpoint_steps[0]:
             chosen = chosen[1:]
     else:
         if isinstance(steps, (str, bytes)):
@@ -343,7 +343,7 @@ def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_firs
         if not chosen:
             raise ValueError("steps must not be empty")
     for s in chosen:
-        run.index_of(s)
+        run.checkpoint_index(s)
     chosen = sorted(set(int(s) for s in chosen))
     return chosen
 

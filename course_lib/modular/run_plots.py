@@ -1,4 +1,4 @@
-"""Figures for notebook 3.3 (grokking). Each function returns a matplotlib ``Figure``.
+"""Figures of the grokking run (notebook 3.3). Each function returns a matplotlib ``Figure``.
 
 * :func:`plot_grokking_curves` — losses (train, test, restricted, excluded), accuracies (mirror-unseen,
   all and mirror-seen test pairs) and the weight norm over training, the detected phases shaded
@@ -13,8 +13,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import new_figure
-
-from .grokking import GrokkingRun
+from ..validation import check_int
+from .run import GrokkingRun
 
 __all__ = ["plot_grokking_curves", "plot_spectrum_frame"]
 
@@ -22,7 +22,7 @@ _PHASE_COLORS = ("#fbe3d6", "#dbe9f6", "#def2dc")
 
 
 def _shade_phases(ax: Axes, run: GrokkingRun, labels: bool = False) -> None:
-    end = int(run.step[-1])
+    end = int(run.checkpoint_steps[-1])
     for (name, start, stop), color in zip(run.phases.intervals(), _PHASE_COLORS):
         ax.axvspan(start, end if stop is None else stop, color=color, lw=0, zorder=0)
         if labels:
@@ -34,7 +34,7 @@ def plot_grokking_curves(run: GrokkingRun) -> Figure:
     """Three panels sharing the step axis: losses (log), accuracies, total squared weight norm."""
     fig = new_figure((10, 6.4))
     ax_loss, ax_acc, ax_norm = fig.subplots(3, 1, sharex=True)
-    s = run.step
+    s = run.checkpoint_steps
     for values, label, style in ((run.train_loss, "train", dict(color="k")),
                                  (run.test_loss, "test", dict(color="tab:red")),
                                  (run.restricted_loss, "restricted (key frequencies only)", dict(color="tab:green", ls="--")),
@@ -62,8 +62,7 @@ def plot_grokking_curves(run: GrokkingRun) -> Figure:
 def plot_spectrum_frame(run: GrokkingRun, index: int) -> Figure:
     """The embedding's norm per Fourier frequency at checkpoint ``index`` (key frequencies in
     orange), and the test and restricted losses with that checkpoint marked."""
-    if not 0 <= index < len(run.step):
-        raise ValueError(f"index must be in [0, {len(run.step) - 1}], got {index}")
+    index = check_int(index, "index", min=0, max=len(run.checkpoint_steps) - 1)
     fig = new_figure((10, 3.2))
     ax_spec, ax_loss = fig.subplots(1, 2, width_ratios=(1.6, 1))
     spectrum = run.embedding_spectrum[index]
@@ -72,11 +71,12 @@ def plot_spectrum_frame(run: GrokkingRun, index: int) -> Figure:
     ax_spec.set_ylim(0, float(run.embedding_spectrum.max()) * 1.05)
     ax_spec.set_xlabel("frequency k  (orange: the final model's key frequencies)")
     ax_spec.set_ylabel("‖Fourier component of W_E‖")
-    ax_spec.set_title(f"embedding spectrum at step {int(run.step[index])}", fontsize=10)
-    ax_loss.plot(run.step, np.clip(run.test_loss, 1e-8, None), color="tab:red", label="test")
-    ax_loss.plot(run.step, np.clip(run.restricted_loss, 1e-8, None), color="tab:green", ls="--", label="restricted")
-    ax_loss.plot(run.step, np.clip(run.train_loss, 1e-8, None), color="k", lw=1, label="train")
-    ax_loss.axvline(run.step[index], color="k", lw=1)
+    s = run.checkpoint_steps
+    ax_spec.set_title(f"embedding spectrum at step {int(s[index])}", fontsize=10)
+    ax_loss.plot(s, np.clip(run.test_loss, 1e-8, None), color="tab:red", label="test")
+    ax_loss.plot(s, np.clip(run.restricted_loss, 1e-8, None), color="tab:green", ls="--", label="restricted")
+    ax_loss.plot(s, np.clip(run.train_loss, 1e-8, None), color="k", lw=1, label="train")
+    ax_loss.axvline(s[index], color="k", lw=1)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("training step")
     ax_loss.legend(fontsize=7)

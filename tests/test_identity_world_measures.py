@@ -1,0 +1,57 @@
+"""Tests for course_lib.identity.world_measures: the own-direction measure and onsets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.identity.world_measures import additive_part, interaction_norm, onset
+
+
+def test_interaction_norm_is_zero_for_a_purely_compositional_code():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(5, 1, 3)), rng.normal(size=(1, 7, 3))
+    assert np.allclose(interaction_norm(a + b + 2.0), 0, atol=1e-12)
+
+
+def test_interaction_norm_finds_one_identitys_own_direction():
+    """A bump δ·e on one pair leaves δ(1 − 1/F)(1 − 1/S) on it after the additive fit."""
+    rng = np.random.default_rng(1)
+    F_, S_, d = 6, 8, 4
+    z = rng.normal(size=(F_, 1, d)) + rng.normal(size=(1, S_, d))
+    z[2, 5] += 3.0 * np.eye(d)[1]
+    norm = interaction_norm(z)
+    assert np.unravel_index(np.argmax(norm), norm.shape) == (2, 5)
+    assert norm[2, 5] == pytest.approx(3.0 * (1 - 1 / F_) * (1 - 1 / S_))
+    additive = additive_part(torch.as_tensor(z))
+    assert torch.allclose(additive.mean(dim=(0, 1)), torch.as_tensor(z).mean(dim=(0, 1)))
+
+
+@pytest.mark.parametrize("codes, match", [(np.zeros((4, 4)), "codes must be"), (np.zeros((1, 4, 2)), "codes must be"),
+                                          (np.full((3, 3, 2), np.nan), "NaN")])
+def test_interaction_norm_bad_input(codes, match):
+    with pytest.raises(ValueError, match=match):
+        interaction_norm(codes)
+
+
+def test_onset_on_curves_with_known_change_points():
+    steps = np.arange(0, 100, 10)
+    curve = np.array([0, 0.1, 0.2, 0.6, 0.7, 0.9, 0.95, 0.97, 0.98, 0.99])
+    assert onset(steps, curve, 0.5) == 30
+    assert onset(steps, curve, 0.95) == 60
+    assert onset(steps, curve, 0.995) is None
+    blip = np.array([0, 0.6, 0.1, 0.2, 0.7, 0.8, 0.9, 0.2, 0.9, 0.9])
+    assert onset(steps, blip, 0.5, hold=3) == 40          # the one-checkpoint blip at 10 is ignored
+    assert onset(steps, blip, 0.5, hold=1) == 10
+    late = np.r_[np.zeros(8), 0.9, 0.9]
+    assert onset(steps, late, 0.5, hold=3) == 80          # at the end, every remaining checkpoint holds
+    assert onset(steps, np.ones(10), 0.5) is None          # started above: no crossing was seen
+    assert onset(steps, np.r_[1, 0, np.ones(8)], 0.5) == 20
+
+
+@pytest.mark.parametrize("steps, curve, match", [([0, 1], [0.1], "same length"), ([0, 0], [0, 1], "increasing"),
+                                                 ([0, 1], [0, np.nan], "NaN")])
+def test_onset_bad_input(steps, curve, match):
+    with pytest.raises(ValueError, match=match):
+        onset(steps, curve, 0.5)
