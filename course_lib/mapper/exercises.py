@@ -289,7 +289,7 @@ def _share_out(out: Any) -> float:
 
 
 def _situation_data():
-    labels = np.array(["joy", "joy", "joy", "sad", "sad", "joy"])
+    labels = np.array(["joy", "joy", "joy", "sad", "sad", "sad"])
     situations = [{"win"}, {"win"}, {"gift"}, {"loss"}, {"loss"}, {"gift", "loss"}]
     return labels, situations
 
@@ -313,7 +313,8 @@ def _case_cross_groups(attempt: Callable) -> None:
 def _case_cross_sets(attempt: Callable) -> None:
     labels, situations = _situation_data()
     got = _share_out(attempt([[2, 3, 5]], labels, situations))
-    # 5 mentions 'gift' and 'loss': it shares a situation with 2 and with 3; only 2–3 is apart (joy–sad)
+    # 5 mentions 'gift' and 'loss': it shares a situation with 2 and with 3; only 2–3 is apart (joy–sad);
+    # reading only one of 5's situations would count 3–5 (sad–sad) as apart and give 0.5
     assert abs(got - 0.0) < 1e-9, (f"expected 0.0: point 5 mixes 'gift' and 'loss', so it shares a situation "
                                    f"with both 2 and 3; a pair is apart only if their situations are disjoint; got {got:.3f}")
 
