@@ -25,7 +25,7 @@ import numpy as np
 
 from ..validation import check_float, check_fraction, check_int
 
-__all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer"]
+__all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer", "filled_triangles"]
 
 
 def _as_points(points: Any, argument: str = "points") -> np.ndarray:
@@ -129,3 +129,26 @@ def graph_invariants(graph: Any) -> GraphInvariants:
     v, e = graph.number_of_nodes(), graph.number_of_edges()
     c = nx.number_connected_components(graph) if v else 0
     return GraphInvariants(nodes=v, edges=e, components=c, cycles=e - v + c)
+
+
+def filled_triangles(graph: Any) -> int:
+    """How many triples of nodes share a common member: the nerve's 2-simplices. A cycle of three
+    such nodes is a triangle of mutually overlapping clusters, filled in the nerve — no hole. In a
+    1-D cover a point lies in three intervals only when the overlap exceeds one half."""
+    from itertools import combinations
+
+    import networkx as nx
+
+    if not isinstance(graph, nx.Graph):
+        raise TypeError(f"graph must be a networkx.Graph, got {type(graph).__name__}")
+    holders: dict[int, list] = {}
+    for node, data in graph.nodes(data=True):
+        if "members" not in data:
+            raise ValueError(f"node {node!r} has no 'members' attribute (use mapper_graph)")
+        for m in data["members"]:
+            holders.setdefault(int(m), []).append(node)
+    triples = set()
+    for nodes in holders.values():
+        if len(nodes) >= 3:
+            triples.update(frozenset(t) for t in combinations(sorted(nodes, key=str), 3))
+    return len(triples)

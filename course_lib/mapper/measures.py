@@ -16,7 +16,13 @@ and the same questions asked of k-means.
   labels, the closest calls first. :func:`bridges_vs_boundaries` scores both against sentences
   known to mix two labels.
 
-A tie for the dominant label goes to the label that sorts first.
+* **Is the measure right?** :func:`entanglement_null` sets each label pair's shared points beside
+  the same graph with the labels shuffled; :func:`kmeans_adjacency_graph` is the baseline graph
+  (k-means clusters joined where points have them as first and second nearest centroids);
+  :func:`cross_situation_purity` asks whether co-members that share *no situation* share a label.
+
+A tie for the dominant label goes to the label that sorts first (``entanglement_matrix(...,
+ties="skip")`` leaves tied nodes out instead).
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ from typing import Any, Sequence
 import numpy as np
 
 __all__ = ["node_members", "covered_points", "dominant_labels", "partition_purity", "Purity", "graph_purity",
-           "entanglement_matrix", "entanglement", "BridgeComparison", "bridges_vs_boundaries"]
+           "entanglement_matrix", "entanglement", "EntanglementNull", "entanglement_null",
+           "kmeans_adjacency_graph", "PairPurity", "cross_situation_purity", "BridgeComparison",
+           "bridges_vs_boundaries"]
 
 
 def _labels(labels: Any, n: int | None = None, argument: str = "labels") -> np.ndarray:
@@ -111,10 +119,29 @@ def graph_purity(graph: Any, labels: Any) -> Purity:
                   coverage=len(covered_points(graph)) / len(labels), nodes=len(members))
 
 
-def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None) -> np.ndarray:
+def _edge_shared(graph: Any, members: dict[str, np.ndarray], a: Any, b: Any) -> int:
+    """The points an edge carries: its ``shared`` attribute where the graph records one (Mapper's
+    graphs and :func:`kmeans_adjacency_graph` do), otherwise the nodes' common members."""
+    data = graph.edges[a, b]
+    if "shared" in data:
+        return int(data["shared"])
+    return len(np.intersect1d(members[a], members[b]))
+
+
+def _tied(values: np.ndarray) -> bool:
+    counts = np.unique(values, return_counts=True)[1]
+    return len(counts) > 1 and int((counts == counts.max()).sum()) > 1
+
+
+def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None,
+                        ties: str = "first") -> np.ndarray:
     """``(L, L)`` symmetric: shared points on edges between nodes dominated by each pair of labels
     (an edge between two ``a`` nodes adds to ``[a, a]``; between ``a`` and ``b`` to both ``[a, b]``
-    and ``[b, a]``). ``classes`` fixes the order (default: the sorted labels)."""
+    and ``[b, a]``). ``classes`` fixes the order (default: the sorted labels). ``ties``: a node
+    whose top labels tie goes to the label that sorts first (``"first"``) or, with ``"skip"``, has
+    no dominant label and its edges count nowhere (a tie says nothing about either label)."""
+    if ties not in ("first", "skip"):
+        raise ValueError(f"ties must be 'first' or 'skip', got {ties!r}")
     labels = _labels(labels)
     dominant = dominant_labels(graph, labels)
     classes = list(np.unique(labels)) if classes is None else list(classes)
@@ -124,8 +151,11 @@ def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None
         raise ValueError(f"classes lacks the dominant labels {sorted(map(str, missing))}")
     matrix = np.zeros((len(classes), len(classes)))
     members = node_members(graph)
+    skipped = {n for n, m in members.items() if ties == "skip" and _tied(labels[m])}
     for a, b in graph.edges():
-        shared = len(np.intersect1d(members[a], members[b]))
+        if a in skipped or b in skipped:
+            continue
+        shared = _edge_shared(graph, members, a, b)
         i, j = index[dominant[a][0]], index[dominant[b][0]]
         matrix[i, j] += shared
         if i != j:
@@ -133,12 +163,183 @@ def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None
     return matrix
 
 
-def entanglement(graph: Any, labels: Any) -> float:
-    """Share of the points on edges that link nodes of different dominant labels (0 with no edges)."""
-    matrix = entanglement_matrix(graph, labels)
+def _off_share(matrix: np.ndarray) -> float:
     within = float(np.trace(matrix))
     across = float(matrix[np.triu_indices(len(matrix), k=1)].sum())
     return across / (within + across) if within + across > 0 else 0.0
+
+
+def entanglement(graph: Any, labels: Any, ties: str = "first") -> float:
+    """Share of the points on edges that link nodes of different dominant labels (0 with no edges)."""
+    return _off_share(entanglement_matrix(graph, labels, ties=ties))
+
+
+@dataclass(frozen=True)
+class EntanglementNull:
+    """An entanglement matrix beside the same graph's matrices with the labels shuffled over the
+    points (the graph, its nodes and edges fixed; only which point carries which label changes)."""
+
+    classes: tuple
+    observed: np.ndarray     #: (L, L) the entanglement matrix
+    null: np.ndarray         #: (n_shuffles, L, L) the matrix under each shuffle
+
+    @property
+    def share(self) -> float:
+        """The observed entanglement (off-diagonal share)."""
+        return _off_share(self.observed)
+
+    @property
+    def null_shares(self) -> np.ndarray:
+        return np.array([_off_share(m) for m in self.null])
+
+    def pairs(self) -> list[dict[str, Any]]:
+        """One row per pair of labels ``a < b``.
+
+        * ``observed``, ``null_mean``, ``null_sd``, ``p``: the pair's shared points against the
+          shuffles (``p`` one-sided, ``(1 + #null ≥ observed) / (1 + n)``). This asks "more than a
+          graph whose labels mean nothing?" — a pure graph has fewer cross-label points everywhere,
+          so a real but small mixing can fail it;
+        * ``share``, ``null_share``, ``p_share``: the pair's part of all cross-label points, against
+          the same part under the shuffles (≈ 1/6 for four balanced labels). This asks "of the
+          mixing there is, does this pair get more than its share?"
+        """
+        rows = []
+        n = len(self.null)
+        total = self.observed[np.triu_indices(len(self.classes), k=1)].sum()
+        null_total = np.array([m[np.triu_indices(len(self.classes), k=1)].sum() for m in self.null])
+        for i in range(len(self.classes)):
+            for j in range(i + 1, len(self.classes)):
+                values = self.null[:, i, j]
+                observed = float(self.observed[i, j])
+                share = observed / total if total > 0 else 0.0
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    null_share = np.where(null_total > 0, values / np.where(null_total > 0, null_total, 1), 0.0)
+                rows.append(dict(pair=(self.classes[i], self.classes[j]), observed=observed,
+                                 null_mean=float(values.mean()), null_sd=float(values.std()),
+                                 p=(1 + int((values >= observed).sum())) / (1 + n),
+                                 share=float(share), null_share=float(null_share.mean()),
+                                 p_share=(1 + int((null_share >= share).sum())) / (1 + n)))
+        return rows
+
+
+def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, *,
+                      n_shuffles: int = 200, seed: int = 0, ties: str = "skip") -> EntanglementNull:
+    """:func:`entanglement_matrix` of ``graph`` and of ``n_shuffles`` label shuffles (per-pair null)."""
+    from ..validation import check_int
+
+    check_int(n_shuffles, "n_shuffles", min=1)
+    if ties not in ("first", "skip"):
+        raise ValueError(f"ties must be 'first' or 'skip', got {ties!r}")
+    labels = _labels(labels)
+    classes = tuple(np.unique(labels)) if classes is None else tuple(classes)
+    observed = entanglement_matrix(graph, labels, classes, ties=ties)
+    # The shuffles, vectorised: node-by-label counts from a membership matrix; argmax takes the
+    # first of tied labels in sorted order, as dominant_labels does.
+    members = node_members(graph)
+    names = list(members)
+    position = {n: i for i, n in enumerate(names)}
+    incidence = np.zeros((len(names), len(labels)))
+    for i, n in enumerate(names):
+        incidence[i, members[n]] = 1.0
+    edges = [(position[a], position[b], _edge_shared(graph, members, a, b)) for a, b in graph.edges()]
+    ei, ej, weight = (np.array([e[k] for e in edges], dtype=float if k == 2 else int) for k in range(3))
+    sorted_kinds, codes = np.unique(labels, return_inverse=True)
+    to_class = np.array([classes.index(k) if k in classes else -1 for k in sorted_kinds])
+    rng = np.random.default_rng(seed)
+    null = np.zeros((int(n_shuffles), len(classes), len(classes)))
+    for t in range(int(n_shuffles)):
+        onehot = np.eye(len(sorted_kinds))[rng.permutation(codes)]
+        counts = incidence @ onehot
+        top = counts.max(axis=1, keepdims=True)
+        dominant = to_class[np.argmax(counts, axis=1)]
+        keep = np.ones(len(names), dtype=bool) if ties == "first" else (counts == top).sum(axis=1) == 1
+        if len(edges):
+            ok = keep[ei] & keep[ej]
+            a, b, w = dominant[ei[ok]], dominant[ej[ok]], weight[ok]
+            if np.any(a < 0) or np.any(b < 0):
+                raise ValueError("classes lacks some dominant labels")
+            np.add.at(null[t], (a, b), w)
+            off = a != b
+            np.add.at(null[t], (b[off], a[off]), w[off])
+    return EntanglementNull(classes, observed, null)
+
+
+def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0) -> "networkx.Graph":  # noqa: F821
+    """k-means' own graph: one node per cluster (attribute ``members``, a partition of all points),
+    an edge between two clusters wherever some point has them as its nearest and second-nearest
+    centroids (attribute ``shared``: how many points do). It answers "which clusters touch" the way
+    the seed asks of Mapper, with no lens and no cover (``graph.graph["centroids"]``: the centroids)."""
+    import networkx as nx
+    from sklearn.cluster import KMeans
+
+    from ..validation import check_int
+
+    x = np.asarray(points, dtype=float)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"points must be a non-empty 2-D array (n_points, n_features), got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("points contain NaN or inf")
+    check_int(k, "k", min=2, max=len(x))
+    km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
+    order = np.argsort(km.transform(x), axis=1)
+    graph = nx.Graph(centroids=km.cluster_centers_)
+    for c in range(int(k)):
+        graph.add_node(f"kmeans{c}", members=np.flatnonzero(km.labels_ == c).tolist())
+    pairs, counts = np.unique(np.sort(order[:, :2], axis=1), axis=0, return_counts=True)
+    for (a, b), count in zip(pairs, counts):
+        graph.add_edge(f"kmeans{a}", f"kmeans{b}", shared=int(count))
+    return graph
+
+
+@dataclass(frozen=True)
+class PairPurity:
+    """Same-label share among pairs of co-members that come from *different* situations."""
+
+    share: float    #: same / pairs (nan with no such pair)
+    same: int       #: pairs with the same label
+    pairs: int      #: pairs of co-members whose situations differ, counted once per group holding both
+
+
+def _incidence(situations: Any, n: int) -> np.ndarray:
+    """``(n, m)`` boolean: point i is in situation j. ``situations`` is one label per point or one
+    collection of labels per point (a point mixing two situations has two)."""
+    if isinstance(situations, np.ndarray) and situations.ndim == 1 and situations.dtype != object:
+        situations = [[v] for v in situations.tolist()]
+    situations = list(situations)
+    if len(situations) != n:
+        raise ValueError(f"situations must have one entry per point ({n}), got {len(situations)}")
+    sets = [set(v) if isinstance(v, (set, frozenset, list, tuple)) else {v} for v in situations]
+    kinds = sorted({k for v in sets for k in v}, key=str)
+    index = {k: j for j, k in enumerate(kinds)}
+    out = np.zeros((n, max(len(kinds), 1)), dtype=bool)
+    for i, v in enumerate(sets):
+        out[i, [index[k] for k in v]] = True
+    return out
+
+
+def cross_situation_purity(groups: Sequence[Sequence[int]], labels: Any, situations: Any) -> PairPurity:
+    """Do the groups put together points of the same label that share nothing else?
+
+    For every group and every pair of its members whose ``situations`` are disjoint, is their label
+    the same? With each situation belonging to one label (as in the course's sentences), ordinary
+    purity rewards grouping by situation; this count leaves those pairs out. Pass a single group of
+    points to get the chance level (the same share among all cross-situation pairs of those points)."""
+    labels = _labels(labels)
+    incidence = _incidence(situations, len(labels)).astype(np.int32)
+    codes = np.unique(labels, return_inverse=True)[1]
+    same = pairs = 0
+    for g in groups:
+        g = np.asarray(g, dtype=int)
+        if len(g) and (g.min() < 0 or g.max() >= len(labels)):
+            raise ValueError(f"groups hold indices outside 0…{len(labels) - 1}")
+        if len(g) < 2:
+            continue
+        s = incidence[g]
+        upper = np.triu(np.ones((len(g), len(g)), dtype=bool), k=1)
+        apart = upper & ((s @ s.T) == 0)
+        pairs += int(apart.sum())
+        same += int((apart & (codes[g][:, None] == codes[g][None, :])).sum())
+    return PairPurity(share=same / pairs if pairs else float("nan"), same=same, pairs=pairs)
 
 
 @dataclass(frozen=True)
@@ -156,7 +357,7 @@ class BridgeComparison:
 
 
 def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
-                          seed: int = 0) -> BridgeComparison:
+                          seed: int = 0, k: int | None = None) -> BridgeComparison:
     """Score Mapper's bridges and k-means' boundaries against known mixtures.
 
     ``primary`` is each point's label; ``secondary`` its second label, ``""`` if it has none (a
@@ -185,7 +386,7 @@ def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
         return bool(mixed[i]) and {primary[i], secondary[i]} <= pair
 
     mapper_pair = sum(names_pair(i, holders[i]) for i in bridges)
-    k = min(len(members), len(covered))
+    k = min(len(members) if k is None else int(k), len(covered))
     if k < 2 or len(bridges) == 0:
         return BridgeComparison(len(bridges), 0, len(covered), int(mixed[covered].sum()),
                                 int(mixed[bridges].sum()), 0, int(mapper_pair), 0)

@@ -4,7 +4,13 @@
   (``template``), the ``topic`` and the ``emotion``, layer by layer, beside a shuffled-label baseline.
 * :func:`activation_graph` — the Mapper graph of one layer through a named lens.
 * :func:`comparison_table` — Mapper against k-means over many cover settings (not one lucky one):
-  purity at equal coverage, entanglement, and who finds the mixed sentences (bridges vs boundaries).
+  purity at equal coverage and matched cluster size, cross-situation purity, entanglement, cycles,
+  and who finds the mixed sentences (bridges vs boundaries); :func:`spread` summarises a column.
+* :func:`situation_sets` — which situation (event clause) each sentence describes: every situation
+  belongs to one emotion, so purity alone cannot tell grouping by emotion from grouping by situation.
+* :func:`cycle_census` — what each independent cycle of a graph is made of.
+* :func:`planted_entanglement` and :func:`ring_or_chain` — planted data sets that check the measures
+  (one mixed pair; a loop of labels or not), Mapper against k-means' adjacency graph.
 """
 
 from __future__ import annotations
@@ -18,13 +24,18 @@ import numpy as np
 from .. import runtime
 from .activations import SentenceActivations
 from .graph import default_clusterer, graph_invariants, mapper_graph
-from .lenses import LENSES, l2_norm_lens
-from .measures import (bridges_vs_boundaries, covered_points, entanglement, graph_purity,
-                       partition_purity)
+from .lenses import LENSES, l2_norm_lens, pca_lens
+from .measures import (bridges_vs_boundaries, covered_points, cross_situation_purity, entanglement,
+                       entanglement_matrix, entanglement_null, graph_purity, kmeans_adjacency_graph,
+                       node_members, partition_purity)
+from .sentences import EVENTS, SentenceSet
+from .shapes import PLANTED_LABELS, labelled_ring, planted_mixing
 from ..validation import check_int
 
-__all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "layer_sorting", "LayerSorting",
-           "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups"]
+__all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
+           "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
+           "situation_sets", "matched_k", "spread", "cycle_census", "planted_entanglement",
+           "ring_or_chain"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
 GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
@@ -36,6 +47,48 @@ COMPARISON_SETTINGS = {
     "full": dict(n_cubes=(8, 10, 15, 20, 30), overlaps=(0.2, 0.3, 0.4, 0.5, 0.6),
                  scales=(0.4, 0.45, 0.5, 0.55)),
 }
+
+
+#: Per profile: the cover settings (n_cubes, overlap, DBSCAN scale) and samples of the planted tests.
+PLANTED_SETTINGS = {
+    "quick": dict(seeds=(0,), n_cubes=(10, 15), overlaps=(0.3, 0.5), scales=(0.45, 1.0)),
+    "standard": dict(seeds=(0, 1, 2), n_cubes=(10, 15), overlaps=(0.3, 0.5), scales=(0.45, 1.0)),
+    "full": dict(seeds=tuple(range(5)), n_cubes=(8, 10, 15, 20), overlaps=(0.3, 0.4, 0.5),
+                 scales=(0.45, 0.7, 1.0)),
+}
+
+
+def situation_sets(sentences: SentenceSet) -> list[frozenset]:
+    """For each sentence, the situations (event clauses of :data:`~.sentences.EVENTS`) it mentions:
+    one for most sentences, two for a mixed one. Matched case-insensitively ("Rome", "Japan")."""
+    events = sorted({e.lower() for clauses in EVENTS.values() for e in clauses})
+    out = []
+    for text in sentences.text:
+        low = str(text).lower()
+        found = frozenset(e for e in events if e in low)
+        if not found:
+            raise ValueError(f"no situation of EVENTS found in the sentence {text!r}")
+        out.append(found)
+    return out
+
+
+def matched_k(graph: Any) -> int:
+    """k for k-means at Mapper's cluster size: the covered points divided by the mean node size.
+    Nodes overlap, so "as many clusters as nodes" gives k-means clusters about half Mapper's size."""
+    members = node_members(graph)
+    total = sum(len(m) for m in members.values())
+    if total == 0:
+        raise ValueError("the graph has no nodes with members")
+    return max(1, int(round(len(covered_points(graph)) * len(members) / total)))
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """``min``, ``median`` and ``max`` of a column over a grid of settings (a grid is not a random
+    sample of settings: report its range, not a rate with a confidence interval)."""
+    v = np.asarray(list(values), dtype=float)
+    if v.size == 0 or not np.all(np.isfinite(v)):
+        raise ValueError(f"values must be a non-empty list of finite numbers, got {list(values)!r}")
+    return dict(min=float(v.min()), median=float(np.median(v)), max=float(v.max()))
 
 
 def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
@@ -101,9 +154,12 @@ def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1",
 def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarray = "PCA 1",
                      profile: str | None = None, label: str = "emotion") -> list[dict[str, Any]]:
     """One row per cover setting (``lens``: a name from :data:`~.lenses.LENSES` or the lens values
-    themselves, ``(n,)`` or ``(n, k)``): the graph's size and coverage, Mapper's node purity against
-    k-means' purity (same covered points, as many clusters as nodes), entanglement, and
-    :func:`~.measures.bridges_vs_boundaries` for the mixed sentences."""
+    themselves, ``(n,)`` or ``(n, k)``): the graph's size, cycles and coverage; Mapper's node purity
+    against k-means' (same covered points, ``k_matched`` clusters of Mapper's mean node size —
+    ``mapper_size`` and ``kmeans_size`` record both); the same for cross-situation purity
+    (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points); the
+    independent cycles of k-means' adjacency graph; entanglement (tied nodes left out); and
+    :func:`~.measures.bridges_vs_boundaries` for the mixed sentences (k-means at ``k_matched``)."""
     settings = runtime.by_profile(COMPARISON_SETTINGS, profile)
     points = acts.layer(layer)
     labels = acts.sentences.labels(label)
@@ -112,6 +168,8 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     if lens_values.shape[0] != len(points):
         raise ValueError(f"lens must have one value per sentence ({len(points)}), "
                          f"got shape {lens_values.shape}")
+    situations = situation_sets(acts.sentences) if label == "emotion" else [frozenset([i]) for i in
+                                                                              range(len(points))]
     rows = []
     for n_cubes, overlap, scale in product(settings["n_cubes"], settings["overlaps"],
                                            settings["scales"]):
@@ -121,12 +179,111 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
             continue
         pure = graph_purity(graph, labels)
         covered = covered_points(graph)
-        k = min(inv.nodes, len(covered))
-        km = kmeans_groups(points[covered], k)
-        bridge = bridges_vs_boundaries(points, graph, labels, secondary)
+        k_matched = max(2, min(matched_k(graph), len(covered)))
+        matched = kmeans_adjacency_graph(points[covered], k_matched)
+        matched_groups = [covered[np.asarray(d["members"], dtype=int)] for _, d in matched.nodes(data=True)]
+        chance = cross_situation_purity([covered], labels, situations)
+        bridge = bridges_vs_boundaries(points, graph, labels, secondary, k=k_matched)
         rows.append(dict(n_cubes=n_cubes, overlap=overlap, scale=scale, nodes=inv.nodes,
                          edges=inv.edges, components=inv.components, cycles=inv.cycles,
                          coverage=pure.coverage, mapper_purity=pure.purity,
-                         kmeans_purity=partition_purity([covered[g] for g in km], labels),
-                         entanglement=entanglement(graph, labels), bridge=bridge))
+                         k_matched=k_matched,
+                         mapper_size=sum(len(d["members"]) for _, d in graph.nodes(data=True)) / inv.nodes,
+                         kmeans_size=len(covered) / k_matched,
+                         kmeans_purity=partition_purity(matched_groups, labels),
+                         mapper_cross=cross_situation_purity(
+                             [d["members"] for _, d in graph.nodes(data=True)], labels, situations).share,
+                         kmeans_cross=cross_situation_purity(matched_groups, labels, situations).share,
+                         cross_chance=chance.share,
+                         kmeans_cycles=graph_invariants(matched).cycles,
+                         entanglement=entanglement(graph, labels, ties="skip"), bridge=bridge))
+    return rows
+
+
+def _cube(node: str) -> int:
+    """The cover interval a kmapper node comes from (``cube{i}_cluster{j}`` → i)."""
+    head = str(node).split("_")[0]
+    return int(head[4:]) if head.startswith("cube") and head[4:].isdigit() else -1
+
+
+def cycle_census(graph: Any, situations: Sequence[frozenset], labels: Any) -> list[dict[str, Any]]:
+    """One row per cycle of a minimum cycle basis of ``graph``: its length, how many cover intervals
+    it spans, whether a single point lies in all its nodes (a *filled* triangle: an artefact of
+    intervals overlapping three at a time, not a hole), and whether its nodes share one situation or
+    one dominant label (a loop inside one situation is a cluster the cover cut and DBSCAN re-split,
+    not a path between different sentences)."""
+    import networkx as nx
+
+    members = node_members(graph)
+    labels = np.asarray(labels)
+    situations = list(situations)
+    if len(situations) != len(labels):
+        raise ValueError(f"situations must have one entry per label ({len(labels)}), got {len(situations)}")
+    rows = []
+    for cycle in nx.minimum_cycle_basis(graph):
+        common = set(members[cycle[0]].tolist())
+        for node in cycle[1:]:
+            common &= set(members[node].tolist())
+        sit = [set().union(*(situations[i] for i in members[node])) for node in cycle]
+        shared_situation = set.intersection(*sit)
+        dominant = {str(np.unique(labels[members[node]], return_counts=True)[0][
+            np.argmax(np.unique(labels[members[node]], return_counts=True)[1])]) for node in cycle}
+        rows.append(dict(length=len(cycle), intervals=len({_cube(n) for n in cycle}),
+                         filled=bool(common), one_situation=bool(shared_situation),
+                         one_label=len(dominant) == 1,
+                         points=len(set().union(*(set(members[n].tolist()) for n in cycle)))))
+    return rows
+
+
+def _planted_graphs(points: np.ndarray, settings: dict):
+    lens = pca_lens(points)
+    for n_cubes, overlap, scale in product(settings["n_cubes"], settings["overlaps"], settings["scales"]):
+        graph = recipe_graph(points, lens, n_cubes=n_cubes, overlap=overlap, scale=scale)
+        if graph.number_of_nodes() < 2:
+            continue
+        yield (n_cubes, overlap, scale), graph
+
+
+def planted_entanglement(profile: str | None = None, pair: tuple[int, int] = (0, 2),
+                         n_shuffles: int = 100) -> list[dict[str, Any]]:
+    """Does each method put the mixing on the one pair that mixes? On :func:`~.shapes.planted_mixing`
+    data, for every seed and cover setting: the share of the cross-label points that falls on the
+    planted pair, for Mapper's graph and for k-means' adjacency graph at Mapper's cluster size, with
+    the planted pair's shuffle-null p-values (counts and shares)."""
+    settings = runtime.by_profile(PLANTED_SETTINGS, profile)
+    planted = tuple(PLANTED_LABELS[i] for i in pair)
+    rows = []
+    for seed in settings["seeds"]:
+        points, labels = planted_mixing(pair, seed=seed)
+        for (n_cubes, overlap, scale), graph in _planted_graphs(points, settings):
+            row = dict(seed=seed, n_cubes=n_cubes, overlap=overlap, scale=scale)
+            k = max(2, matched_k(graph))
+            for name, g in (("mapper", graph), ("kmeans", kmeans_adjacency_graph(points, k, seed))):
+                null = entanglement_null(g, labels, PLANTED_LABELS, n_shuffles=n_shuffles, seed=seed)
+                mine = next(r for r in null.pairs() if tuple(r["pair"]) == planted)
+                across = null.observed[np.triu_indices(4, k=1)].sum()
+                row.update({f"{name}_across": float(across), f"{name}_on_pair": mine["observed"],
+                            f"{name}_share": mine["share"] if across > 0 else float("nan"),
+                            f"{name}_p": mine["p"], f"{name}_p_share": mine["p_share"]})
+            rows.append(row)
+    return rows
+
+
+def ring_or_chain(profile: str | None = None) -> list[dict[str, Any]]:
+    """Can a reader tell a loop of labels from a chain by the graph's cycles? On
+    :func:`~.shapes.labelled_ring` data with and without the closing quarter (one factor), for every
+    seed and cover setting: Mapper's independent cycles and components, and the independent cycles
+    of k-means' adjacency graph at Mapper's cluster size."""
+    settings = runtime.by_profile(PLANTED_SETTINGS, profile)
+    rows = []
+    for seed, gap in product(settings["seeds"], (False, True)):
+        points, _ = labelled_ring(gap=gap, seed=seed)
+        for (n_cubes, overlap, scale), graph in _planted_graphs(points, settings):
+            inv = graph_invariants(graph)
+            km = kmeans_adjacency_graph(points, max(2, matched_k(graph)), seed)
+            rows.append(dict(shape="chain" if gap else "ring", seed=seed, n_cubes=n_cubes,
+                             overlap=overlap, scale=scale, mapper_cycles=inv.cycles,
+                             mapper_components=inv.components,
+                             kmeans_cycles=graph_invariants(km).cycles,
+                             kmeans_components=graph_invariants(km).components))
     return rows
