@@ -281,3 +281,109 @@ def test_devinterp_agrees_on_the_same_model_data_and_settings():
     assert abs(ours.mean - theirs.mean) < 3.5 * combined, (ours.mean, theirs.mean, combined)
     target = theory.normal_crossing_expectation((1, 2), settings["nbeta"], 5.0)
     assert abs(theirs.mean - target) < 3.5 * theirs.std / math.sqrt(8)
+
+
+# ------------------------------------------------------------- stability edge and divergence
+
+@pytest.mark.parametrize("x", [2.0, 2.8, 3.9])
+def test_regular_model_is_stable_up_to_eps_a_four_and_matches_the_inflation(x):
+    """One step multiplies w by 1 − εa/2: stable for εa < 4, variance inflated by 1/(1 − εa/4)."""
+    p = known.normal_crossing_problem((1,), n=1000)
+    nbeta, gamma = default_nbeta(p.n), 5.0
+    a = 2 * nbeta + gamma
+    r = estimate_llc(p.model, p.loss_fn, p.data, epsilon=x / a, gamma=gamma, num_chains=8,
+                     num_draws=1500, num_burnin=200, seed=2)
+    want = nbeta / a / (1 - x / 4)
+    assert abs(r.mean - want) < 4 * r.sem + 0.02 * want, (x, r.mean, want, r.sem)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_a_finite_but_exploding_chain_raises_whatever_the_dtype(dtype):
+    """At εa = 4.1 float64 grows for a thousand steps without reaching inf (once: λ̂ ≈ 6e189)."""
+    p = known.normal_crossing_problem((1,), n=1000)
+    model = p.model.to(dtype)
+    data = tuple(t.to(dtype) for t in p.data)
+    a = 2 * default_nbeta(p.n) + 5.0
+    with pytest.raises(ChainDivergedError, match=r"far beyond .*epsilon="):
+        estimate_llc(model, p.loss_fn, data, epsilon=4.1 / a, gamma=5.0, num_chains=4,
+                     num_draws=1000, num_burnin=200, seed=0)
+
+
+def test_divergence_radius_leaves_room_for_every_stationary_chain():
+    from course_lib.slt.estimator import divergence_radius2, relaxation_time
+    w_star = torch.zeros(3, dtype=torch.float64)
+    # a coordinate held only by γ = 1 has variance ≈ 1: the limit is far above it
+    assert divergence_radius2(w_star, epsilon=1e-3, gamma=1.0, steps=10**6) > 1e3 * 3
+    # without localisation a random walk spreads like ε·steps
+    assert divergence_radius2(w_star, epsilon=1e-3, gamma=0.0, steps=1000) >= 1e3 * 3
+    assert relaxation_time(1e-3, 5.0) == pytest.approx(2 / (1e-3 * 5), rel=2e-3)
+    assert math.isinf(relaxation_time(1e-3, 0.0)) and math.isinf(relaxation_time(1.0, 4.0))
+
+
+def test_rmsprop_preconditioner_runs_and_matches_a_hand_computed_step():
+    p = known.normal_crossing_problem((1,), n=100)
+    r = estimate_llc(p.model, p.loss_fn, p.data, epsilon=1e-4, gamma=5.0, num_chains=4,
+                     num_draws=200, num_burnin=50, seed=0, preconditioner="rmsprop")
+    assert np.isfinite(r.mean) and r.settings["preconditioner"] == "rmsprop"
+    with pytest.raises(ValueError, match="preconditioner"):
+        estimate_llc(p.model, p.loss_fn, p.data, epsilon=1e-4, preconditioner="adam")
+    # on K = w² with V ≈ 0 the first step's noise has variance ε / eps_rms: 10× plain SGLD's
+    one = estimate_llc(p.model, p.loss_fn, p.data, epsilon=1e-4, gamma=0.0, num_chains=2000,
+                       num_draws=2, num_burnin=0, seed=3, preconditioner="rmsprop")
+    plain = estimate_llc(p.model, p.loss_fn, p.data, epsilon=1e-4, gamma=0.0, num_chains=2000,
+                         num_draws=2, num_burnin=0, seed=3)
+    ratio = one.loss_trace[:, 1].mean() / plain.loss_trace[:, 1].mean()
+    assert 8 < ratio < 12, ratio
+
+
+def test_mala_is_exact_on_a_regular_model_where_sgld_is_not():
+    from course_lib.slt.estimator import mala_llc
+    model = TwoGroups()
+    eps = 8e-3   # εa ≈ 1.6: SGLD inflated by 1/(1 − 0.4) ≈ 1.67
+    exact = 5 * 100 / 201
+    m = mala_llc(model, quadratic_loss, DUMMY, epsilon=eps, nbeta=100.0, gamma=1.0,
+                 num_chains=16, num_draws=1500, num_burnin=200, seed=1)
+    assert 0.2 < m.settings["acceptance"] < 1
+    assert abs(m.mean - exact) < 4 * m.sem + 0.03 * exact, (m.mean, exact, m.sem)
+    s = estimate_llc(model, quadratic_loss, DUMMY, epsilon=eps, nbeta=100.0, gamma=1.0,
+                     num_chains=16, num_draws=1500, num_burnin=200, seed=1)
+    assert s.mean > 1.4 * exact
+
+
+def test_after_rescores_a_long_run_with_a_longer_burnin():
+    p = known.normal_crossing_problem((1, 2), n=200)
+    r = estimate_llc(p.model, p.loss_fn, p.data, epsilon=1e-3, gamma=5.0, num_chains=3,
+                     num_draws=300, num_burnin=0, seed=0)
+    s = r.after(100, 150)
+    assert s.num_burnin == 100 and s.num_draws == 150
+    np.testing.assert_allclose(s.per_chain, r.nbeta * (r.loss_trace[:, 100:250].mean(1)
+                                                       - r.init_loss))
+    with pytest.raises(ValueError):
+        r.after(200, 150)
+
+
+def test_a_rising_sweep_gets_no_recommendation_even_if_neighbours_agree():
+    # wide error bars make neighbours "agree", but a log-slope of 0.3 is not flat
+    points = [_point(e, 3.0 * (e / 1e-4) ** 0.3, 0.5) for e in (1e-4, 3e-4, 1e-3)]
+    assert calibration.find_plateau(points)                  # they agree within noise ...
+    slope, se = calibration.log_slope(points)
+    assert slope == pytest.approx(0.3, abs=1e-9)
+    assert abs(slope) + 2 * se > calibration.SLOPE_MAX      # ... but are not shown flat
+
+
+def test_operating_point_rule_uses_only_the_hessian_and_the_budget():
+    eig = np.array([0.0, 0.0, 1.0, 1.94])
+    nbeta = 482.27
+    op = calibration.operating_point(eig, nbeta=nbeta, num_burnin=300,
+                                     epsilons=[1e-4, 3e-4, 1e-3], gammas=[1.0, 10.0, 100.0])
+    assert (op.epsilon, op.gamma) == (1e-4, 100.0)
+    # with a long burn-in a weaker localisation relaxes in time and is preferred
+    op = calibration.operating_point(eig, nbeta=nbeta, num_burnin=5000,
+                                     epsilons=[1e-4, 3e-4, 1e-3], gammas=[1.0, 10.0, 100.0])
+    assert op.gamma == 10.0
+    assert calibration.operating_point(eig, nbeta=nbeta, num_burnin=10, epsilons=[1e-4],
+                                       gammas=[1.0]) is None
+    # the Hessian part of the inflation: 1/2 per stiff direction × (1/(1 − εa/4) − 1)
+    bias = calibration.hessian_inflation(np.array([0.0, 2.0]), epsilon=1e-3, nbeta=100.0,
+                                         gamma=0.0)
+    assert bias == pytest.approx(0.5 * (1 / (1 - 1e-3 * 200 / 4) - 1))

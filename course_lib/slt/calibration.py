@@ -11,8 +11,15 @@ The estimate λ̂(ε) is biased at both ends of the step-size range:
 Between the two there should be a range where the trace is flat after burn-in and λ̂ does not
 change with ε beyond the chains' noise: the *plateau*.  :func:`calibrate_epsilon` sweeps ε on a
 log grid (optionally also nβ and γ), marks each setting as diverged / still-drifting / stable, and
-finds the longest run of neighbouring stable settings whose estimates agree within noise.  It
-recommends the geometric middle of that run — or nothing, with the reason, if there is no plateau.
+finds the longest run of neighbouring stable settings whose estimates agree within noise.  Agreement
+within noise is not flatness — wide error bars agree with anything — so the run must also be *shown*
+flat: its log-slope d log λ̂ / d log ε, plus two standard errors, must stay below ``SLOPE_MAX``.  It
+recommends the geometric middle of such a run — or nothing, with the reason, if there is none.
+
+:func:`operating_point` is the other way to choose, by a rule fixed *before* any estimate is seen:
+from the Hessian at w* and the chain budget alone, the smallest localisation γ whose relaxation fits
+in the burn-in, at the largest ε whose predicted discretisation bias is small.  :func:`eps_gamma_sweep`
+sweeps (ε, γ) on a known-answer model with an exact reference sampler (MALA) beside it.
 """
 
 from __future__ import annotations
@@ -33,6 +40,9 @@ DRIFT_FLOOR = 0.05
 #: or by at most AGREE_FLOOR relative (chains of very low noise would otherwise never agree).
 AGREE_Z = 2.0
 AGREE_FLOOR = 0.05
+#: A plateau is flat when |d log λ̂ / d log ε| + 2 s.e. ≤ SLOPE_MAX over it: λ̂ changes by less than
+#: a quarter (10^0.1 ≈ 1.26) per decade of ε, and the chains are precise enough to show it.
+SLOPE_MAX = 0.1
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,8 @@ class Calibration:
     plateau: list[int]  # indices into points, consecutive in ε
     recommended: Optional[float]
     reason: str
+    slope: float = float("nan")     # d log λ̂ / d log ε over the agreeing run (NaN if none)
+    slope_se: float = float("nan")
 
     @property
     def epsilons(self) -> np.ndarray:
@@ -140,6 +152,23 @@ def find_plateau(points: Sequence[SweepPoint]) -> list[int]:
     return best
 
 
+def log_slope(points: Sequence[SweepPoint]) -> tuple[float, float]:
+    """d log λ̂ / d log ε by weighted least squares over ``points`` (weights (λ̂/s.e.m.)²), and its
+    standard error.  NaN when fewer than two points have a positive estimate."""
+    use = [p for p in points if p.result is not None and p.mean > 0 and p.sem > 0]
+    if len(use) < 2:
+        return float("nan"), float("nan")
+    x = np.log([p.epsilon for p in use])
+    y = np.log([p.mean for p in use])
+    w = np.array([(p.mean / p.sem) ** 2 for p in use])
+    xm = np.sum(w * x) / np.sum(w)
+    sxx = np.sum(w * (x - xm) ** 2)
+    if sxx <= 0:
+        return float("nan"), float("nan")
+    slope = float(np.sum(w * (x - xm) * (y - np.sum(w * y) / np.sum(w))) / sxx)
+    return slope, float(1.0 / math.sqrt(sxx))
+
+
 def _check_epsilons(epsilons: Iterable[float]) -> list[float]:
     values = [float(e) for e in epsilons]
     if len(values) < 2:
@@ -175,19 +204,30 @@ def calibrate_epsilon(model: Any, loss_fn: Any, data: Any, *, epsilons: Iterable
         points.append(SweepPoint(epsilon, result.nbeta, gamma, result, drift, drift_se,
                                  _status(result, drift, drift_se)))
     plateau = find_plateau(points)
+    slope, slope_se = log_slope([points[i] for i in plateau]) if plateau else (math.nan, math.nan)
+    if plateau and not abs(slope) + 2 * slope_se <= SLOPE_MAX:
+        counts = {s: sum(p.status == s for p in points) for s in ("diverged", "drifting", "stable")}
+        reason = (f"no plateau: the estimates for ε from {grid[plateau[0]]:.3g} to "
+                  f"{grid[plateau[-1]]:.3g} agree within their noise, but their log-slope "
+                  f"d log λ̂/d log ε = {slope:.2f} ± {slope_se:.2f} is not shown flat "
+                  f"(|slope| + 2 s.e. > {SLOPE_MAX}); {counts['stable']} stable, "
+                  f"{counts['drifting']} drifting, {counts['diverged']} diverged — run more or "
+                  "longer chains, or change γ / nβ, and sweep again")
+        return Calibration(points, [], None, reason, slope, slope_se)
     if plateau:
         low, high = grid[plateau[0]], grid[plateau[-1]]
         middle = math.sqrt(low * high)
         recommended = min((grid[i] for i in plateau), key=lambda e: abs(math.log(e / middle)))
         reason = (f"λ̂ is flat within noise for ε from {low:.3g} to {high:.3g} "
-                  f"({len(plateau)} settings, traces stationary); the middle of that range")
+                  f"({len(plateau)} settings, traces stationary, log-slope {slope:.2f} ± "
+                  f"{slope_se:.2f}); the middle of that range")
     else:
         recommended = None
         counts = {s: sum(p.status == s for p in points) for s in ("diverged", "drifting", "stable")}
         reason = (f"no plateau: {counts['stable']} stable, {counts['drifting']} still drifting, "
                   f"{counts['diverged']} diverged, and no two neighbouring stable settings agree — "
                   "run longer chains, or change γ / nβ, and sweep again")
-    return Calibration(points, plateau, recommended, reason)
+    return Calibration(points, plateau, recommended, reason, slope, slope_se)
 
 
 def sweep_grid(model: Any, loss_fn: Any, data: Any, *, epsilons: Iterable[float],
@@ -199,3 +239,182 @@ def sweep_grid(model: Any, loss_fn: Any, data: Any, *, epsilons: Iterable[float]
     return {(nb, g): calibrate_epsilon(model, loss_fn, data, epsilons=epsilons, nbeta=nb,
                                        gamma=g, **kwargs)
             for nb in nbetas for g in gammas}
+
+
+# ------------------------------------------------------------ a rule fixed before the estimates
+
+def hessian_eigenvalues(model: Any, loss_fn: Any, data: Any) -> np.ndarray:
+    """Eigenvalues (ascending) of the Hessian of the full-data loss L_n at the model's parameters
+    w*.  For small models only: the Hessian is formed in full."""
+    import torch
+
+    from .estimator import FlatLoss, check_data
+    data = check_data(data)
+    names = [name for name, _ in model.named_parameters()]
+    loss = FlatLoss(model, loss_fn, names)
+    hessian = torch.autograd.functional.hessian(lambda w: loss(w, data), loss.w_star)
+    hessian = 0.5 * (hessian + hessian.T)
+    return torch.linalg.eigvalsh(hessian.double()).cpu().numpy()
+
+
+def hessian_inflation(eigenvalues: np.ndarray, *, epsilon: float, nbeta: float,
+                      gamma: float) -> float:
+    """How much a finite step adds to λ̂ through the quadratic part of the loss at w*.
+
+    Along a Hessian eigendirection of curvature h > 0 the localised posterior is Gaussian with
+    precision a = nβh + γ, contributing nβh/(2a) to λ̂; SGLD's stationary variance is too large by
+    1/(1 − εa/4), so it adds nβh/(2a) · (1/(1 − εa/4) − 1).  Summed over the directions with h > 0
+    (flat directions add nothing at this order); infinity if any εa ≥ 4."""
+    h = np.asarray(eigenvalues, dtype=float)
+    h = h[h > 1e-8 * max(1.0, float(np.max(np.abs(h))) if h.size else 1.0)]
+    a = nbeta * h + gamma
+    if np.any(epsilon * a >= 4):
+        return math.inf
+    return float(np.sum(nbeta * h / (2 * a) * (1 / (1 - epsilon * a / 4) - 1)))
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    epsilon: float
+    gamma: float
+    reason: str
+
+
+def operating_point(eigenvalues: np.ndarray, *, nbeta: float, num_burnin: int,
+                    epsilons: Sequence[float], gammas: Sequence[float],
+                    max_bias: float = 0.05, tolerance: float = 0.05) -> Optional[OperatingPoint]:
+    """Choose (ε, γ) from the grid by a rule that looks at no estimate and no answer:
+
+    1. for each γ, the largest ε whose stiffest direction is inflated by at most ``max_bias``,
+       1/(1 − ε a_max/4) ≤ 1 + max_bias with a_max = nβ h_max + γ (h_max: the Hessian's largest
+       eigenvalue at w*);
+    2. the smallest γ (the least localisation) at which the burn-in covers the relaxation of the
+       flat directions: ``num_burnin`` ≥ the steps for their spread to come within ``tolerance``
+       of its stationary value, log(tolerance) / (2 log(1 − εγ/2)).
+
+    Returns None (no point satisfies both) rather than a compromise."""
+    from .exercises import solution_burnin_steps
+    h_max = float(np.max(eigenvalues))
+    for gamma in sorted(gammas):
+        a_max = nbeta * max(h_max, 0.0) + gamma
+        allowed = [e for e in sorted(epsilons) if 1 / (1 - e * a_max / 4) <= 1 + max_bias
+                   and e * a_max < 4]
+        if not allowed:
+            continue
+        epsilon = allowed[-1]
+        need = solution_burnin_steps(epsilon, gamma, tolerance)
+        if need <= num_burnin:
+            return OperatingPoint(epsilon, gamma, (
+                f"γ = {gamma:g} is the smallest localisation whose flat directions settle within "
+                f"the {num_burnin} burn-in steps ({need} needed for {tolerance:.0%}); "
+                f"ε = {epsilon:g} the largest step whose stiffest direction (a = {a_max:.0f}) is "
+                f"inflated by ≤ {max_bias:.0%}"))
+    return None
+
+
+@dataclass(frozen=True)
+class EpsGammaSweep:
+    """λ̂ over an (ε, γ) grid (rows: γ, columns: ε) with an exact MALA reference per γ."""
+
+    name: str
+    epsilons: np.ndarray
+    gammas: np.ndarray
+    means: np.ndarray       # (γ, ε); NaN where the chains diverged
+    sems: np.ndarray
+    drifting: np.ndarray    # (γ, ε) bool: the trace drifts
+    hessian_bias: np.ndarray  # (γ, ε): hessian_inflation at each setting
+    mala_means: np.ndarray  # (γ,)
+    mala_sems: np.ndarray
+    mala_acceptance: np.ndarray
+    eigenvalues: np.ndarray
+    nbeta: float
+    llc: float
+    multiplicity: int
+    num_burnin: int
+    seconds: float
+
+    @property
+    def reference(self) -> float:
+        """λ − (m − 1)/log nβ: the leading finite-nβ correction of 5.1, without localisation."""
+        return self.llc - (self.multiplicity - 1) / math.log(self.nbeta)
+
+    def table(self) -> "Any":
+        import pandas as pd
+        rows = []
+        for i, g in enumerate(self.gammas):
+            for j, e in enumerate(self.epsilons):
+                rows.append({"γ": g, "ε": e, "τ = 2/(εγ)": 2 / (e * g), "λ̂": self.means[i, j],
+                             "s.e.m.": self.sems[i, j], "drifting": bool(self.drifting[i, j]),
+                             "MALA (exact, this γ)": self.mala_means[i],
+                             "λ̂ − MALA": self.means[i, j] - self.mala_means[i],
+                             "Hessian part": self.hessian_bias[i, j]})
+        return pd.DataFrame(rows)
+
+
+def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[float],
+                     sgld: dict, mala: dict, mala_epsilons: Sequence[float], batch_size: int,
+                     seed: int) -> EpsGammaSweep:
+    import time
+
+    from .estimator import mala_llc
+    start = time.perf_counter()
+    eigenvalues = hessian_eigenvalues(problem.model, problem.loss_fn, problem.data)
+    shape = (len(gammas), len(epsilons))
+    means, sems = np.full(shape, np.nan), np.full(shape, np.nan)
+    drifting = np.zeros(shape, dtype=bool)
+    bias = np.zeros(shape)
+    nbeta = None
+    for i, gamma in enumerate(gammas):
+        for j, epsilon in enumerate(epsilons):
+            try:
+                r = estimate_llc(problem.model, problem.loss_fn, problem.data, epsilon=epsilon,
+                                 gamma=gamma, batch_size=batch_size, seed=seed + 10 * i + j,
+                                 **sgld)
+            except ChainDivergedError:
+                bias[i, j] = math.inf
+                continue
+            nbeta = r.nbeta
+            means[i, j], sems[i, j] = r.mean, r.sem
+            drift, drift_se = trace_drift(r)
+            drifting[i, j] = _status(r, drift, drift_se) == "drifting"
+            bias[i, j] = hessian_inflation(eigenvalues, epsilon=epsilon, nbeta=r.nbeta,
+                                           gamma=gamma)
+    mala_means, mala_sems, acceptance = (np.zeros(len(gammas)) for _ in range(3))
+    for i, (gamma, epsilon) in enumerate(zip(gammas, mala_epsilons)):
+        r = mala_llc(problem.model, problem.loss_fn, problem.data, epsilon=epsilon, gamma=gamma,
+                     seed=seed + 1000 + i, **mala)
+        mala_means[i], mala_sems[i] = r.mean, r.sem
+        acceptance[i] = r.settings["acceptance"]
+        nbeta = r.nbeta
+    return EpsGammaSweep(problem.name, np.asarray(epsilons, float), np.asarray(gammas, float),
+                         means, sems, drifting, bias, mala_means, mala_sems, acceptance,
+                         eigenvalues, float(nbeta), problem.llc, problem.multiplicity,
+                         int(sgld.get("num_burnin", 200)), time.perf_counter() - start)
+
+
+def eps_gamma_sweep(problem: Any, *, epsilons: Sequence[float], gammas: Sequence[float],
+                    sgld: dict, mala: dict, mala_epsilons: Optional[Sequence[float]] = None,
+                    batch_size: int = 500, seed: int = 0, use_cache: bool = True) -> EpsGammaSweep:
+    """SGLD λ̂ of a known-answer ``problem`` over every (ε, γ), and beside each γ the exact
+    localised answer from MALA (full batch, Metropolis-corrected): λ̂ − MALA is the discretisation
+    bias (and any want of mixing), MALA − (λ − (m − 1)/log nβ) the localisation's.
+
+    ``sgld`` and ``mala`` hold chains / draws / burn-in; ``mala_epsilons`` one MALA step per γ
+    (default 2e-3).  Cached (:func:`course_lib.cache.cached`) on every argument."""
+    epsilons, gammas = [float(e) for e in epsilons], [float(g) for g in gammas]
+    mala_epsilons = [2e-3] * len(gammas) if mala_epsilons is None else [float(e) for e in
+                                                                         mala_epsilons]
+    if len(mala_epsilons) != len(gammas):
+        raise ValueError("mala_epsilons needs one step size per gamma")
+
+    def compute() -> EpsGammaSweep:
+        return _eps_gamma_sweep(problem, epsilons, gammas, dict(sgld), dict(mala), mala_epsilons,
+                                batch_size, seed)
+
+    if not use_cache:
+        return compute()
+    from ..cache import cached
+    config = {"version": 1, "problem": problem.name, "n": problem.n, "epsilons": epsilons,
+              "gammas": gammas, "sgld": dict(sgld), "mala": dict(mala),
+              "mala_epsilons": mala_epsilons, "batch_size": batch_size, "seed": seed}
+    return cached("slt-eps-gamma-sweep", config, compute)

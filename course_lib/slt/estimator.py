@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
@@ -38,7 +38,48 @@ LossFn = Callable[[nn.Module, tuple], torch.Tensor]
 
 
 class ChainDivergedError(FloatingPointError):
-    """An SGLD chain produced a NaN or infinite loss or parameter: the step size is too large."""
+    """An SGLD chain diverged: its loss or parameters became NaN or infinite, or (whatever the
+    dtype) its distance from w* or its loss grew far beyond anything the localised posterior
+    allows.  The step size is too large."""
+
+
+#: A chain has diverged when its squared distance from w* exceeds this many times the largest
+#: squared radius the localised posterior can hold (see :func:`divergence_radius2`), or its
+#: nβ (L − L_n(w*)) exceeds LOSS_FACTOR × (parameters + 1).  Both are far outside any stationary
+#: chain: a finite-step chain on a quadratic inflates the variance by 1/(1 − εa/4), 40× at εa = 3.9.
+RADIUS_FACTOR = 1e4
+LOSS_FACTOR = 1e6
+
+
+def relaxation_time(epsilon: float, gamma: float) -> float:
+    """Steps for a deviation from w* along a direction held only by the localisation to shrink by
+    a factor e: one step multiplies it by (1 − εγ/2), so τ = −1 / log|1 − εγ/2| ≈ 2/(εγ).
+    Infinite when γ = 0 or the pull itself is unstable (εγ ≥ 4)."""
+    rho = abs(1.0 - epsilon * gamma / 2.0)
+    if gamma <= 0 or rho >= 1.0:
+        return math.inf
+    if rho == 0.0:
+        return 0.0
+    return -1.0 / math.log(rho)
+
+
+def divergence_radius2(w_star: torch.Tensor, *, epsilon: float, gamma: float, steps: int,
+                       nbeta: float = 0.0, init_loss: float = 0.0) -> float:
+    """The squared distance from w* beyond which a chain counts as diverged.
+
+    A chain of P parameters started at w* cannot legitimately be farther than the largest of: the
+    weights' own scale ‖w*‖²; P times the variance a coordinate reaches under the localisation
+    alone, 1/(γ(1 − εγ/4)), or, if that is larger, as a free random walk in ``steps`` steps, ε·steps;
+    and the radius where the localisation's cost γr²/2 exceeds all the loss there is to gain,
+    2 nβ L_n(w*)/γ.  ``RADIUS_FACTOR`` times that is divergence.
+    """
+    P = int(w_star.numel())
+    spread = epsilon * steps
+    if gamma > 0 and epsilon * gamma < 4:
+        spread = min(spread, 1.0 / (gamma * (1.0 - epsilon * gamma / 4.0)))
+    gain = 2.0 * nbeta * abs(init_loss) / gamma if gamma > 0 else 0.0
+    scale = float(w_star.double().pow(2).sum()) + P * spread + gain
+    return RADIUS_FACTOR * max(scale, 1e-12)
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,23 @@ class LLCResult:
         """SGLD steps per second, all chains counted (chains × (burn-in + draws) / seconds)."""
         steps = self.num_chains * (self.num_draws + self.num_burnin)
         return steps / self.seconds if self.seconds > 0 else float("inf")
+
+    def after(self, num_burnin: int, num_draws: Optional[int] = None) -> "LLCResult":
+        """The estimate this run would have given with ``num_burnin`` more steps discarded as
+        burn-in and the next ``num_draws`` (default: all the rest) averaged: one long run scores
+        every burn-in at once."""
+        num_burnin = check_int(num_burnin, "num_burnin", min=0)
+        rest = self.num_draws - num_burnin
+        num_draws = rest if num_draws is None else check_int(num_draws, "num_draws", min=1)
+        if num_draws > rest or rest < 1:
+            raise ValueError(f"only {self.num_draws} draws: cannot skip {num_burnin} and keep "
+                             f"{num_draws}")
+        draws = self.loss_trace[:, num_burnin:num_burnin + num_draws]
+        per_chain = self.nbeta * (draws.mean(axis=1) - self.init_loss)
+        std = float(per_chain.std(ddof=1)) if self.num_chains > 1 else 0.0
+        burnin = np.concatenate([self.burnin_trace, self.loss_trace[:, :num_burnin]], axis=1)
+        return replace(self, mean=float(per_chain.mean()), std=std, per_chain=per_chain,
+                       loss_trace=draws, burnin_trace=burnin)
 
     def llc_trace(self) -> np.ndarray:
         """(chains, draws): nβ (running mean of the loss − L_n(w*)) — how each estimate settles."""
@@ -254,19 +312,36 @@ def _advice(epsilon: float, gamma: float) -> str:
             "the chains near w*), and use course_lib.slt.calibrate_epsilon to find a stable range")
 
 
-def _check_finite(trace: torch.Tensor, upto: int, W: torch.Tensor, epsilon: float, gamma: float,
-                  num_burnin: int) -> None:
+def _check_chains(trace: torch.Tensor, upto: int, W: torch.Tensor, epsilon: float, gamma: float,
+                  num_burnin: int, *, w_star: torch.Tensor, radius2: float, init_loss: float,
+                  nbeta: float) -> None:
+    """Raise :class:`ChainDivergedError` if any chain is non-finite or has exploded."""
     bad_loss = ~torch.isfinite(trace[:, :upto])
     bad_params = ~torch.isfinite(W).all(dim=1)
-    if not (bad_loss.any() or bad_params.any()):
-        return
-    chains = sorted(set(torch.nonzero(bad_loss.any(dim=1)).flatten().tolist())
-                    | set(torch.nonzero(bad_params).flatten().tolist()))
-    first = int(torch.nonzero(bad_loss.any(dim=0)).min()) if bad_loss.any() else upto
-    where = "burn-in" if first < num_burnin else "draws"
-    raise ChainDivergedError(
-        f"chain(s) {chains} of {trace.shape[0]} diverged (non-finite loss or parameters) by "
-        f"step {first} ({where}; {num_burnin} burn-in steps): {_advice(epsilon, gamma)}")
+    if bad_loss.any() or bad_params.any():
+        chains = sorted(set(torch.nonzero(bad_loss.any(dim=1)).flatten().tolist())
+                        | set(torch.nonzero(bad_params).flatten().tolist()))
+        first = int(torch.nonzero(bad_loss.any(dim=0)).min()) if bad_loss.any() else upto
+        where = "burn-in" if first < num_burnin else "draws"
+        raise ChainDivergedError(
+            f"chain(s) {chains} of {trace.shape[0]} diverged (non-finite loss or parameters) by "
+            f"step {first} ({where}; {num_burnin} burn-in steps): {_advice(epsilon, gamma)}")
+    # finite but exploding: float64 can grow for a thousand steps before it overflows
+    distance2 = (W - w_star).double().pow(2).sum(dim=1)
+    excess = nbeta * (trace[:, :upto].double() - init_loss)
+    loss_limit = LOSS_FACTOR * (W.shape[1] + 1)
+    far = (distance2 > radius2) | ~torch.isfinite(distance2)
+    high = (excess > loss_limit).any(dim=1)
+    if far.any() or high.any():
+        chains = sorted(set(torch.nonzero(far).flatten().tolist())
+                        | set(torch.nonzero(high).flatten().tolist()))
+        worst = float(distance2.max().sqrt())
+        where = "burn-in" if upto <= num_burnin else "draws"
+        raise ChainDivergedError(
+            f"chain(s) {chains} of {trace.shape[0]} diverged by step {upto} ({where}): distance "
+            f"from w* up to {worst:.3g} (limit {math.sqrt(radius2):.3g}) or nβ(L − L(w*)) above "
+            f"{loss_limit:.3g}, far beyond what the localised posterior allows: "
+            f"{_advice(epsilon, gamma)}")
 
 
 def estimate_llc(
@@ -286,6 +361,9 @@ def estimate_llc(
     vectorize: bool = True,
     check_every: int = 100,
     progress: bool = False,
+    preconditioner: Optional[str] = None,
+    rmsprop_alpha: float = 0.99,
+    rmsprop_eps: float = 0.1,
 ) -> LLCResult:
     """Estimate the local learning coefficient of ``model``'s current parameters w*.
 
@@ -296,8 +374,16 @@ def estimate_llc(
     the rest at w*: the weight-refined LLC of that group.  ``vectorize=False`` runs the same chains
     (same noise, same batches) one at a time — slower, for models vmap cannot batch, and as a check.
 
+    ``preconditioner="rmsprop"`` is devinterp's RMSProp-preconditioned SGLD: a running mean V of the
+    squared loss gradient (decay ``rmsprop_alpha``) sets a per-coordinate factor
+    G = 1/(``rmsprop_eps`` + √V) on the drift (ε/2)·G·[nβ∇L + γ(w − w*)] and G on the noise variance
+    ε·G.  Where the gradient is small G ≈ 1/``rmsprop_eps`` (10 by default): the effective step there
+    is up to ten times ε.
+
     Runs on the model's device.  Raises :class:`ChainDivergedError` (with advice on ε) if any
-    chain's loss or parameters become NaN/Inf.  The model itself is not modified.
+    chain's loss or parameters become NaN/Inf, or a chain explodes while staying finite (its distance
+    from w* or its loss far beyond what the localised posterior allows, see
+    :func:`divergence_radius2`).  The model itself is not modified.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -311,6 +397,10 @@ def estimate_llc(
     num_burnin = check_int(num_burnin, "num_burnin", min=0)
     check_every = check_int(check_every, "check_every", min=1)
     seed = check_seed(seed)
+    if preconditioner not in (None, "rmsprop"):
+        raise ValueError(f"preconditioner must be None or 'rmsprop', got {preconditioner!r}")
+    rmsprop_alpha = check_float(rmsprop_alpha, "rmsprop_alpha", min=0, max=1, inclusive="left")
+    rmsprop_eps = check_float(rmsprop_eps, "rmsprop_eps", min=0, inclusive="neither")
     n = int(data[0].shape[0])
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", min=1)
@@ -339,7 +429,8 @@ def estimate_llc(
                             chains=num_chains, steps=num_burnin + num_draws,
                             num_burnin=num_burnin, batch_size=batch_size, seed=seed,
                             device=device, dtype=dtype, vectorize=vectorize,
-                            check_every=check_every, progress=progress)
+                            check_every=check_every, progress=progress, init_loss=init_loss,
+                            rmsprop=(rmsprop_alpha, rmsprop_eps) if preconditioner else None)
         seconds = time.perf_counter() - start
     finally:
         model.train(was_training)
@@ -353,13 +444,15 @@ def estimate_llc(
         n=n, batch_size=n if batch_size is None else batch_size, seed=seed, seconds=seconds,
         num_params=int(loss.w_star.numel()),
         settings={"vectorize": bool(vectorize), "params": None if params is None else names,
-                  "device": str(device)})
+                  "device": str(device), "preconditioner": preconditioner,
+                  "relaxation_time": relaxation_time(epsilon, gamma)})
 
 
 def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: float, nbeta: float,
                 gamma: float, chains: int, steps: int, num_burnin: int,
                 batch_size: Optional[int], seed: int, device: torch.device, dtype: torch.dtype,
-                vectorize: bool, check_every: int, progress: bool) -> np.ndarray:
+                vectorize: bool, check_every: int, progress: bool, init_loss: float = 0.0,
+                rmsprop: Optional[tuple[float, float]] = None) -> np.ndarray:
     """Run all chains for ``steps`` SGLD steps from w*; return the (chains, steps) loss trace."""
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
@@ -370,6 +463,11 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
     batches = None if batch_size is None else _Batches(n, batch_size, chains, generator, device)
     shrink, pull = 1.0 - epsilon * gamma / 2, epsilon * gamma / 2
     drift, diffusion = -epsilon * nbeta / 2, math.sqrt(epsilon)
+    # the largest step any coordinate takes: ε, or ε / rmsprop_eps under RMSProp
+    widest = epsilon if rmsprop is None else epsilon / rmsprop[1]
+    radius2 = divergence_radius2(w_star, epsilon=widest, gamma=gamma, steps=steps, nbeta=nbeta,
+                                 init_loss=init_loss)
+    square_avg = torch.zeros_like(W) if rmsprop is not None else None
 
     if vectorize:
         # vmap only the forward pass; one ordinary backward pass through the batched graph gives
@@ -409,13 +507,130 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
             trace[:, t] = values
             noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
             with torch.no_grad():
-                # W ← W − (ε/2)[nβ ∇L + γ(W − w*)] + √ε ξ, written as four in-place updates
-                W.mul_(shrink).add_(w_star, alpha=pull).add_(grad, alpha=drift)
-                W.add_(noise, alpha=diffusion)
+                if square_avg is None:
+                    # W ← W − (ε/2)[nβ ∇L + γ(W − w*)] + √ε ξ, written as four in-place updates
+                    W.mul_(shrink).add_(w_star, alpha=pull).add_(grad, alpha=drift)
+                    W.add_(noise, alpha=diffusion)
+                else:
+                    # devinterp's RMSProp-SGLD: V ← αV + (1 − α) g², G = 1/(eps + √V),
+                    # W ← W − (ε/2) G [nβ g + γ(W − w*)] + √(ε G) ξ
+                    alpha, eps = rmsprop
+                    square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+                    G = 1.0 / (square_avg.sqrt() + eps)
+                    step = grad * nbeta + (W - w_star) * gamma
+                    W.addcmul_(G, step, value=-epsilon / 2)
+                    W.addcmul_(G.sqrt(), noise, value=diffusion)
             if (t + 1) % check_every == 0 or t + 1 == steps:
-                _check_finite(trace, t + 1, W, epsilon, gamma, num_burnin)
+                _check_chains(trace, t + 1, W, epsilon, gamma, num_burnin, w_star=w_star,
+                              radius2=radius2, init_loss=init_loss, nbeta=nbeta)
                 if bar is not None:
                     bar.update((t + 1) - bar.n)
     if bar is not None:
         bar.close()
     return trace.double().cpu().numpy()
+
+
+# ------------------------------------------------------------------- an exact reference sampler
+
+def mala_llc(
+    model: nn.Module,
+    loss_fn: LossFn,
+    data: Sequence[torch.Tensor],
+    *,
+    epsilon: float,
+    nbeta: Optional[float] = None,
+    gamma: float = 1.0,
+    num_chains: int = 4,
+    num_draws: int = 1000,
+    num_burnin: int = 200,
+    seed: int = 0,
+    params: Optional[Iterable[str]] = None,
+    check_every: int = 100,
+) -> LLCResult:
+    """The same estimate as :func:`estimate_llc`, sampled *exactly*: Metropolis-adjusted Langevin.
+
+    Each step proposes the full-batch Langevin step w' = w − (ε/2)∇U(w) + √ε ξ, with
+    U(w) = nβ L_n(w) + (γ/2)‖w − w*‖², and accepts it with probability
+    min(1, exp(U(w) − U(w') + log q(w | w') − log q(w' | w))), q the Gaussian proposal density.
+    The accept/reject step removes the discretisation bias of SGLD: at any ε the chain's stationary
+    law is the localised tempered posterior itself, so comparing SGLD against it separates the
+    step-size bias from the bias of the localisation and of the finite nβ.  It needs the full-data
+    loss every step (no minibatches), so it is for small models.  ``loss_trace`` holds L_n at each
+    draw; ``settings["acceptance"]`` the fraction of accepted proposals after burn-in.
+    """
+    data = check_data(data)
+    epsilon = check_float(epsilon, "epsilon", min=0, inclusive="neither")
+    gamma = check_float(gamma, "gamma", min=0)
+    num_chains = check_int(num_chains, "num_chains", min=1)
+    num_draws = check_int(num_draws, "num_draws", min=1)
+    num_burnin = check_int(num_burnin, "num_burnin", min=0)
+    check_every = check_int(check_every, "check_every", min=1)
+    seed = check_seed(seed)
+    n = int(data[0].shape[0])
+    nbeta = default_nbeta(n) if nbeta is None else check_float(nbeta, "nbeta", min=0,
+                                                                inclusive="neither")
+    names = _selected_names(model, params)
+    first = next(model.parameters())
+    device, dtype = first.device, first.dtype
+    data = tuple(t.to(device) for t in data)
+    was_training = model.training
+    model.eval()
+    try:
+        loss = FlatLoss(model, loss_fn, names)
+        init_loss = full_data_loss(loss, loss.w_star, data)
+        if not math.isfinite(init_loss):
+            raise ValueError(f"loss_fn is not finite at w* (L_n(w*) = {init_loss})")
+        start = time.perf_counter()
+        generator = torch.Generator(device=device).manual_seed(seed)
+        w_star = loss.w_star.to(device=device, dtype=dtype)
+        forward = torch.vmap(loss, in_dims=(0, None))
+
+        def potential(W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+            leaf = W.detach().requires_grad_(True)
+            losses = forward(leaf, data)
+            U = nbeta * losses + gamma / 2 * (leaf - w_star).pow(2).sum(dim=1)
+            (grad,) = torch.autograd.grad(U.sum(), leaf)
+            return U.detach(), grad, losses.detach()
+
+        steps = num_burnin + num_draws
+        radius2 = divergence_radius2(w_star, epsilon=epsilon, gamma=gamma, steps=steps,
+                                     nbeta=nbeta, init_loss=init_loss)
+        W = w_star.expand(num_chains, -1).clone()
+        trace = torch.empty(num_chains, steps, device=device, dtype=dtype)
+        accepted = torch.zeros(num_chains, device=device, dtype=dtype)
+        with torch.enable_grad():
+            U, grad, losses = potential(W)
+            for t in range(steps):
+                noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
+                proposal = W - epsilon / 2 * grad + math.sqrt(epsilon) * noise
+                U_new, grad_new, losses_new = potential(proposal)
+                forward_q = noise.pow(2).sum(dim=1) / 2   # −log q(w'|w) up to a constant
+                back = W - proposal + epsilon / 2 * grad_new
+                backward_q = back.pow(2).sum(dim=1) / (2 * epsilon)
+                log_ratio = U - U_new + forward_q - backward_q
+                uniform = torch.rand(num_chains, generator=generator, device=device, dtype=dtype)
+                accept = torch.log(uniform) < log_ratio
+                W = torch.where(accept[:, None], proposal, W)
+                U = torch.where(accept, U_new, U)
+                grad = torch.where(accept[:, None], grad_new, grad)
+                losses = torch.where(accept, losses_new, losses)
+                trace[:, t] = losses
+                if t >= num_burnin:
+                    accepted += accept.to(dtype)
+                if (t + 1) % check_every == 0 or t + 1 == steps:
+                    _check_chains(trace, t + 1, W, epsilon, gamma, num_burnin, w_star=w_star,
+                                  radius2=radius2, init_loss=init_loss, nbeta=nbeta)
+        seconds = time.perf_counter() - start
+    finally:
+        model.train(was_training)
+    trace_np = trace.double().cpu().numpy()
+    burnin, draws = trace_np[:, :num_burnin], trace_np[:, num_burnin:]
+    per_chain = nbeta * (draws.mean(axis=1) - init_loss)
+    std = float(per_chain.std(ddof=1)) if num_chains > 1 else 0.0
+    return LLCResult(
+        mean=float(per_chain.mean()), std=std, per_chain=per_chain, loss_trace=draws,
+        burnin_trace=burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
+        n=n, batch_size=n, seed=seed, seconds=seconds, num_params=int(loss.w_star.numel()),
+        settings={"sampler": "mala", "acceptance": float(accepted.mean()) / num_draws,
+                  "params": None if params is None else names, "device": str(device),
+                  "relaxation_time": relaxation_time(epsilon, gamma)})

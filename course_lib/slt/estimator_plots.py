@@ -5,7 +5,7 @@ Every series has its own marker as well as its colour, so no figure relies on hu
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -97,20 +97,78 @@ def plot_calibrations(panels: Sequence[tuple[str, Calibration, Optional[float]]]
 
 def plot_inflation(epsilons: np.ndarray, measured: np.ndarray, errors: np.ndarray,
                    predicted: np.ndarray, curvature: float) -> Figure:
-    """Measured λ̂(ε) / exact against the predicted inflation 1/(1 − εa/4); the stability edge."""
-    fig = new_figure((6, 3.8), layout="tight")
+    """Measured λ̂(ε) / exact against the predicted inflation 1/(1 − εa/4), on a log axis, up to
+    the stability edge εa = 4 (one step multiplies w by 1 − εa/2)."""
+    fig = new_figure((6.4, 3.9), layout="tight")
     ax = fig.subplots()
-    grid = np.linspace(0, 2 / curvature * 0.999, 200)
-    ax.plot(grid * curvature, 1 / (1 - grid * curvature / 4), "k--", lw=1,
-            label=r"predicted $1/(1-\varepsilon a/4)$")
+    grid = np.linspace(0, 4 * 0.995, 400)
+    ax.plot(grid, 1 / (1 - grid / 4), "k--", lw=1, label=r"predicted $1/(1-\varepsilon a/4)$")
     ax.errorbar(epsilons * curvature, measured, yerr=2 * errors, fmt="o", color="tab:blue",
                 capsize=3, label=r"measured $\hat\lambda(\varepsilon)$ / exact (± 2 s.e.m.)")
     ax.plot(epsilons * curvature, predicted, "s", mfc="none", color="tab:orange", ms=9,
             label="prediction at the measured ε")
-    ax.axvline(2, color="tab:red", lw=1, ls=":", label=r"$\varepsilon a = 2$: chains diverge")
-    ax.set(xlabel=r"$\varepsilon a$ (step × curvature)", ylabel="inflation of the estimate",
+    ax.axvline(2, color="0.5", lw=1, ls=":", label=r"$\varepsilon a = 2$: factor $1-\varepsilon a/2 = 0$")
+    ax.axvline(4, color="tab:red", lw=1.2, ls="-.", label=r"$\varepsilon a = 4$: chains diverge")
+    ax.set_yscale("log")
+    ax.set_xlim(0, 4.4)
+    ax.set(xlabel=r"$\varepsilon a$ (step × curvature)", ylabel="inflation of the estimate (log)",
            title="A regular model: what a finite step does")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left")
+    return fig
+
+
+def plot_burnin(steps: np.ndarray, mean_trace: np.ndarray, band: np.ndarray, target: float,
+                predicted: Optional[np.ndarray] = None, burnin: Optional[int] = None,
+                title: str = "") -> Figure:
+    """The chains' average nβ (L − L(w*)) against the step, from the start at w*, with a ±2 s.e.
+    band over chains, the exact target, the predicted relaxation and the burn-in."""
+    fig = new_figure((6.6, 3.8), layout="tight")
+    ax = fig.subplots()
+    ax.fill_between(steps, mean_trace - band, mean_trace + band, color="tab:blue", alpha=0.2,
+                    label="± 2 s.e. over chains")
+    ax.plot(steps, mean_trace, color="tab:blue", lw=1.2, marker="o", markevery=max(1, len(steps) // 8),
+            ms=4, label=r"chains' mean $n\beta\,(L - L(w^*))$ (window average)")
+    ax.axhline(target, color="k", ls="--", lw=1, label="exact target")
+    if predicted is not None:
+        ax.plot(steps, predicted, color="tab:orange", lw=1.2, ls="-.",
+                label=r"target $\times (1 - \rho^{2t})$, $\rho = 1 - \varepsilon\gamma/2$")
+    if burnin is not None:
+        ax.axvline(burnin, color="tab:red", lw=1, ls=":", label=f"predicted burn-in ({burnin} steps)")
+    ax.set(xlabel="SGLD step", ylabel=r"$n\beta\,(L - L(w^*))$", title=title)
+    ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_eps_gamma(sweep: "Any") -> Figure:
+    """Left: λ̂ against ε for each γ (± 2 s.e.m.), each γ's exact MALA value as a horizontal line
+    of the same colour, and λ − (m − 1)/log nβ dashed.  Right: λ̂ − MALA against the part the
+    Hessian at w* predicts, 1/(1 − εa/4) summed over its directions."""
+    fig = new_figure((11, 3.9), layout="tight")
+    left, right = fig.subplots(1, 2)
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
+    eps = sweep.epsilons
+    for i, g in enumerate(sweep.gammas):
+        c = colours[i % len(colours)]
+        left.errorbar(eps * (1 + 0.05 * (i - 1)), sweep.means[i], yerr=2 * sweep.sems[i],
+                      marker=marker(i), color=c, capsize=3, label=f"SGLD, γ = {g:g}")
+        left.axhline(sweep.mala_means[i], color=c, lw=1, ls=":", label=f"MALA (exact), γ = {g:g}")
+        excess = sweep.means[i] - sweep.mala_means[i]
+        err = 2 * np.hypot(sweep.sems[i], sweep.mala_sems[i])
+        right.errorbar(sweep.hessian_bias[i], excess, yerr=err, marker=marker(i), color=c,
+                       capsize=3, linestyle="none", label=f"γ = {g:g}")
+    left.axhline(sweep.reference, color="k", ls="--", lw=1,
+                 label=r"$\lambda - (m-1)/\log n\beta$")
+    left.set_xscale("log")
+    left.set(xlabel=r"step size $\varepsilon$", ylabel=r"$\hat\lambda$", title=sweep.name)
+    left.legend(fontsize=6, ncol=2)
+    finite = sweep.hessian_bias[np.isfinite(sweep.hessian_bias)]
+    top = float(np.max(finite)) if finite.size else 1.0
+    right.plot([0, top * 1.1], [0, top * 1.1], "k--", lw=1, label="all of it is the Hessian's")
+    right.axhline(0, color="0.6", lw=0.8)
+    right.set(xlabel=r"Hessian part: $\sum \frac{n\beta h}{2a}\,(\frac{1}{1-\varepsilon a/4} - 1)$",
+              ylabel=r"$\hat\lambda_{SGLD} - \hat\lambda_{MALA}$",
+              title="discretisation bias: predicted at w* vs measured")
+    right.legend(fontsize=7)
     return fig
 
 

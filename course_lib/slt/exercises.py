@@ -3,7 +3,10 @@
 
 * ``sgld_step(w, grad, w_star, *, epsilon, nbeta, gamma, noise)`` — one localised SGLD step;
 * ``step_size_inflation(epsilon, curvature)`` — how much a finite step inflates the sampled
-  variance of a quadratic potential, i.e. the factor by which λ̂ of a regular model is too large.
+  variance of a quadratic potential, i.e. the factor by which λ̂ of a regular model is too large;
+* ``burnin_steps(epsilon, gamma, tolerance)`` — how many steps a chain started at w* needs before
+  the spread along a direction held only by the localisation is within ``tolerance`` of its
+  stationary value: the burn-in.
 """
 
 from __future__ import annotations
@@ -11,12 +14,13 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from ..exercises import CheckResult, case, check
 
 __all__ = ["solution_sgld_step", "check_sgld_step", "solution_step_size_inflation",
-           "check_step_size_inflation"]
+           "check_step_size_inflation", "solution_burnin_steps", "check_burnin_steps"]
 
 
 # ---------------------------------------------------------------------------------- SGLD step
@@ -79,11 +83,12 @@ def solution_step_size_inflation(epsilon: float, curvature: float) -> float:
 
     One step is w ← (1 − εa/2) w + √ε ξ, so the stationary variance s² solves
     s² = (1 − εa/2)² s² + ε, i.e. s² = ε / (1 − (1 − εa/2)²) = 1 / (a (1 − εa/4)).
-    The ratio is 1 / (1 − εa/4) while the chain is stable (|1 − εa/2| < 1, i.e. εa < 2);
-    beyond that the chain has no stationary law and diverges: return infinity.
+    The ratio is 1 / (1 − εa/4) while the chain is stable (|1 − εa/2| < 1, i.e. 0 < εa < 4);
+    at εa ≥ 4 the chain has no stationary law and diverges: return infinity.  (At εa = 2 the factor
+    is 0: each step forgets w entirely and the variance is exactly ε = 2/a, twice the exact 1/a.)
     """
     x = epsilon * curvature
-    if x >= 2:
+    if x >= 4:
         return math.inf
     return 1.0 / (1.0 - x / 4.0)
 
@@ -109,12 +114,24 @@ INFLATION_CASES = [
     case("a large step", _inflation_test, 0.04, 40.0, "At εa = 1.6 a first-order expansion "
                                          "(1 + εa/4) is far off: use the exact ratio.",
          hint="1 − (1 − x)² = x (2 − x) with x = εa/2"),
-    case("the edge of stability", _inflation_test, 0.05, 40.0, "At εa = 2 the factor 1 − εa/2 = −1: "
-                                                  "the chain oscillates forever, with no stationary "
-                                                  "law.",
-         hint="return math.inf when εa ≥ 2"),
-    case("beyond it", _inflation_test, 0.07, 40.0, "For 2 < εa < 4 the formula 1/(1 − εa/4) is still "
-                                      "finite, but the chain diverges.",
+    case("a step that forgets", _inflation_test, 0.05, 40.0, "At εa = 2 the factor 1 − εa/2 is 0, "
+                                                "not −1: each step forgets w and the variance is "
+                                                "just the noise's, ε = 2/a — twice the exact law's, "
+                                                "but perfectly stable.",
+         hint="stability needs |1 − εa/2| < 1: what is 1 − εa/2 at εa = 2?"),
+    case("an overshooting step", _inflation_test, 0.09, 40.0, "At εa = 3.6 the factor 1 − εa/2 = −0.8: "
+                                                 "each step overshoots w* and flips sign, but "
+                                                 "shrinks |w|, so the chain is still stable.",
+         hint="|1 − εa/2| < 1 holds for every 0 < εa < 4"),
+    case("close to the edge", _inflation_test, 0.0975, 40.0, "At εa = 3.9 the chain is still stable, "
+                                               "and its variance is 40 times too large.",
+         hint="the formula holds right up to εa = 4"),
+    case("the edge of stability", _inflation_test, 0.1, 40.0, "At εa = 4 the factor 1 − εa/2 = −1: "
+                                                 "|w| never shrinks and the noise piles up — no "
+                                                 "stationary law.",
+         hint="return math.inf when εa ≥ 4"),
+    case("beyond it", _inflation_test, 0.12, 40.0, "For εa > 4 the formula 1/(1 − εa/4) is negative, "
+                                      "a sure sign the chain diverges.",
          hint="check stability before using the formula"),
 ]
 
@@ -122,3 +139,64 @@ INFLATION_CASES = [
 def check_step_size_inflation(attempt: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``step_size_inflation(epsilon, curvature) -> float``."""
     return check("step_size_inflation", attempt, INFLATION_CASES, quiet=quiet)
+
+
+# ----------------------------------------------------------------------------------- burn-in
+
+def solution_burnin_steps(epsilon: float, gamma: float, tolerance: float) -> float:
+    """Steps until a chain started at w* has a spread within ``tolerance`` of its stationary value,
+    along a direction held only by the localisation γ.
+
+    One step multiplies a deviation by ρ = 1 − εγ/2 and adds noise of variance ε, so started at
+    w* (variance 0) the variance after t steps is s²_∞ (1 − ρ^{2t}): the shortfall is ρ^{2t}.  The
+    burn-in is the smallest integer t with ρ^{2t} ≤ tolerance, t = ⌈log(tolerance) / (2 log|ρ|)⌉ —
+    about τ/2 · log(1/tolerance) with the relaxation time τ = 2/(εγ).  Without localisation (γ = 0)
+    or with an unstable pull (εγ ≥ 4) there is no stationary spread: infinity.
+    """
+    rho = abs(1.0 - epsilon * gamma / 2.0)
+    if gamma <= 0 or rho >= 1.0:
+        return math.inf
+    if rho == 0.0:
+        return 1
+    return math.ceil(math.log(tolerance) / (2.0 * math.log(rho)) - 1e-9)
+
+
+def _burnin_test(attempt: Callable, epsilon: float, gamma: float, tolerance: float,
+                 why: str) -> None:
+    want = solution_burnin_steps(epsilon, gamma, tolerance)
+    got = attempt(epsilon, gamma, tolerance)
+    assert isinstance(got, (int, float, np.integer, np.floating)) and not isinstance(got, bool), (
+        f"return a number of steps, got {type(got).__name__}")
+    got = float(got)
+    where = f"ε = {epsilon:g}, γ = {gamma:g}, tolerance = {tolerance:g}"
+    if math.isinf(want):
+        assert math.isinf(got) and got > 0, f"for {where} expected infinity, got {got!r}. {why}"
+        return
+    assert math.isfinite(got), f"for {where} expected {want} steps, got {got!r}. {why}"
+    # a step (or 0.5 %) either way is rounding or the small-step approximation; more is not
+    assert abs(got - want) <= max(1.0, 0.005 * want), f"for {where} expected {want} steps, got {got:g}. {why}"
+
+
+BURNIN_CASES = [
+    case("the course's toy setting", _burnin_test, 5e-4, 5.0, 0.05,
+         "The variance, not the mean, starts off: its shortfall after t steps is ρ^(2t) with "
+         "ρ = 1 − εγ/2.",
+         hint="solve (1 − εγ/2)^(2t) = tolerance for t and round up"),
+    case("a tighter tolerance", _burnin_test, 5e-4, 5.0, 0.01,
+         "Halving the remaining bias costs a fixed number of extra steps: t grows like log(1/tol).",
+         hint="t = log(tolerance) / (2 log(1 − εγ/2))"),
+    case("a linear network's setting", _burnin_test, 1e-4, 1.0, 0.05,
+         "With γ = 1 and ε = 1e-4 the relaxation time 2/(εγ) is 20,000 steps.",
+         hint="the burn-in scales like 1/(εγ)"),
+    case("a large step", _burnin_test, 0.1, 5.0, 1e-6,
+         "At εγ = 0.5 the approximation log(1 − x) ≈ −x is 15 % off: use the exact factor.",
+         hint="use math.log(1 - epsilon * gamma / 2), not −εγ/2"),
+    case("no localisation", _burnin_test, 1e-3, 0.0, 0.05,
+         "With γ = 0 a flat direction is a random walk: its spread never settles.",
+         hint="return math.inf when gamma is 0"),
+]
+
+
+def check_burnin_steps(attempt: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``burnin_steps(epsilon, gamma, tolerance) -> number of steps``."""
+    return check("burnin_steps", attempt, BURNIN_CASES, quiet=quiet)
