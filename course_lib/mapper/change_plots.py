@@ -11,6 +11,7 @@ from ..figures import MARKERS, marker, new_figure
 
 
 __all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
+           "plot_judged_ablation", "plot_heldout_steering",
            "plot_purity_coverage"]
 
 
@@ -122,4 +123,52 @@ def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
     ax.legend(fontsize=8, loc="lower left")
     note = " (★: k-means, k = 24)" if kmeans else " (labels: DBSCAN scale)"
     ax.set_title("Purity against coverage over the clustering scale" + note, fontsize=9)
+    return fig
+
+
+def plot_judged_ablation(rows: Mapping[str, Mapping[str, float]], coverage: str = "75%") -> Figure:
+    """Each edit's emotion and topic purity at ``coverage`` (left) and probe accuracy on held-out
+    situations (right); dotted lines: the intact model. ``rows``: :func:`~.judged.judged_ablation`'s."""
+    fig = new_figure((9.0, 3.6))
+    axes = fig.subplots(1, 2, sharey=True)
+    names = [n for n in rows if n != "intact"]
+    y = np.arange(len(names))[::-1]
+    for ax, (what, title) in zip(axes, ((f"purity @{coverage}", f"Mapper purity at {coverage} coverage"),
+                                        ("probe", "probe accuracy, held-out situations"))):
+        for j, (label, color) in enumerate((("emotion", "C0"), ("topic", "C2"))):
+            key = f"{label} {what}"
+            ax.barh(y + (0.2 if j == 0 else -0.2), [rows[n][key] for n in names], 0.38, color=color,
+                    label=label)
+            ax.axvline(rows["intact"][key], color=color, ls=":", lw=1.2)
+        ax.set_xlim(0.4, 1.0)
+        ax.set_title(title + " (dotted: intact)", fontsize=9)
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[0].set_yticks(y, [f"{n}  ({rows[n]['variance removed']:.0%} var.)"
+                           if np.isfinite(rows[n]["variance removed"]) else n for n in names], fontsize=8)
+    return fig
+
+
+def plot_heldout_steering(rows: Sequence[Mapping[str, Any]], readout: str = "graph") -> Figure:
+    """Held-out steering: the share of sentences read as the target emotion against the dose, one panel
+    per layer; the steering vector and its two controls of equal length, with Wilson intervals; the
+    grey band is the unedited rate. ``rows``: :func:`~.judged.heldout_steering`'s ``rows``."""
+    rows = [r for r in rows if r["readout"] == readout]
+    layers = sorted({r["layer"] for r in rows if r["layer"] > 0})
+    base = next(r for r in rows if r["arm"] == "none")
+    fig = new_figure((3.0 * len(layers) + 0.6, 3.2))
+    axes = np.atleast_1d(fig.subplots(1, len(layers), sharey=True))
+    for ax, layer in zip(axes, layers):
+        ax.axhspan(base["low"], base["high"], color="0.85", lw=0)
+        for i, (arm, color) in enumerate((("steered", "C3"), ("same emotion", "C0"), ("random", "0.4"))):
+            sel = sorted((r for r in rows if r["layer"] == layer and r["arm"] == arm), key=lambda r: r["dose"])
+            d = np.array([r["dose"] for r in sel]) + (i - 1) * 0.04
+            rate = np.array([r["rate"] for r in sel])
+            err = np.array([[r["rate"] - r["low"], r["high"] - r["rate"]] for r in sel]).T
+            ax.errorbar(d, rate, yerr=err, marker=marker(i), color=color, capsize=2, lw=1.2, label=arm)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("dose α")
+        ax.set_title(f"edit at layer {layer}", fontsize=9)
+    axes[0].set_ylabel("share read as the target emotion")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Held-out sentences (n = {base['n']}), read-out: {readout}; 95 % Wilson intervals", fontsize=9)
     return fig

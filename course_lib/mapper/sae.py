@@ -36,7 +36,8 @@ from .sentences import SentenceSet, load_sentences
 from ..validation import check_int
 
 __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
-           "emotion_features", "random_dictionary_codes", "pool_tokens"]
+           "emotion_features", "random_dictionary_codes", "pool_tokens", "SPACE_SCALES", "SPACE_COVERAGES",
+           "compare_spaces"]
 
 SAE_SETTINGS = {
     "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
@@ -222,3 +223,47 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
         outside = f[test & (labels != c), best].mean()
         out[c] = (best, float(inside / outside) if outside > 0 else float("inf"))
     return out
+
+
+#: Clustering scales of notebook 4.4's purity–coverage curves (wider than 4.3's: SAE spaces reach
+#: full coverage at other scales than the raw layer).
+SPACE_SCALES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+#: Coverages at which notebook 4.4 compares spaces.
+SPACE_COVERAGES = (0.5, 0.6, 0.7, 0.8)
+
+
+def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: Any,
+                   scales: tuple[float, ...] = SPACE_SCALES, coverages: tuple[float, ...] = SPACE_COVERAGES,
+                   k: int = 24, seed: int = 0) -> tuple[Any, dict[str, list]]:
+    """Each space (``name → (n, m)`` points) scored on the ``score`` rows only (sentences the SAE never
+    trained on): Mapper purity at each of ``coverages`` (the recipe over ``scales``), k-means purity
+    (``k`` clusters), and the held-out accuracy of a probe trained on the ``fit`` rows. Returns
+    ``(table, curves)``: a pandas table (one row per space) and each space's purity–coverage curve."""
+    import pandas as pd
+
+    from .change import purity_at_coverage, purity_coverage_curve
+    from .judged import emotion_probe
+    from .lenses import unit_rows
+    from .measures import partition_purity
+    from .study import kmeans_groups
+
+    labels = np.asarray(labels)
+    fit, score = np.asarray(fit, dtype=bool), np.asarray(score, dtype=bool)
+    if (fit & score).any():
+        raise ValueError("fit and score must not share sentences")
+    if not spaces:
+        raise ValueError("spaces must name at least one (n, m) array")
+    rows, curves = {}, {}
+    for name, points in spaces.items():
+        x = np.asarray(points, dtype=float)
+        if x.ndim != 2 or len(x) != len(labels) or not np.all(np.isfinite(x)):
+            raise ValueError(f"space {name!r} must be a finite ({len(labels)}, m) array")
+        curve = purity_coverage_curve(x[score], labels[score], scales)
+        curves[name] = curve
+        row = {f"purity @{c:.0%}": purity_at_coverage(curve, c) for c in coverages}
+        row[f"k-means purity (k={k})"] = partition_purity(kmeans_groups(unit_rows(x[score]), k, seed),
+                                                          labels[score])
+        probe = emotion_probe(x, labels, fit)
+        row["probe accuracy"] = float(np.mean(probe.predict(unit_rows(x[score])) == labels[score]))
+        rows[name] = row
+    return pd.DataFrame(rows).T, curves
