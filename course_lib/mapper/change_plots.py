@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from ..figures import MARKERS, marker, new_figure
 
 
-__all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
+__all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_steering",
            "plot_judged_ablation", "plot_heldout_steering",
            "plot_purity_coverage"]
 
@@ -49,37 +49,6 @@ def plot_graph_over_training(steps: Sequence[int], rows: Sequence[Mapping[str, f
     ax_parts.plot(x, [r["cycles"] for r in rows], "s--", color="0.6", label="cycles")
     ax_parts.set_xscale("log"); ax_parts.set_xlabel("step"); ax_parts.legend(fontsize=8)
     ax_parts.set_title("Shape of the graph", fontsize=9)
-    return fig
-
-
-def plot_ablation(intact: Mapping[str, float], skipped: Mapping[int, Mapping[str, float]],
-                  removed: Mapping[str, float], random_removed: Sequence[Mapping[str, float]],
-                  layer: int) -> Figure:
-    """Left: purity and entanglement with each block skipped. Right: the emotion directions projected
-    out at ``layer`` against as many random directions (one dot per random draw)."""
-    fig = new_figure((8.6, 3.2))
-    ax_skip, ax_dir = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[2, 1]))
-    blocks = list(skipped)
-    width = 0.38
-    x = np.arange(len(blocks))
-    ax_skip.bar(x - width / 2, [skipped[b]["purity"] for b in blocks], width, color="C0", label="purity")
-    ax_skip.bar(x + width / 2, [skipped[b]["entanglement"] for b in blocks], width, color="C3",
-                label="entanglement")
-    ax_skip.axhline(intact["purity"], color="C0", ls=":", lw=1.2)
-    ax_skip.axhline(intact["entanglement"], color="C3", ls=":", lw=1.2)
-    ax_skip.set_xticks(x, [f"skip {b}" for b in blocks]); ax_skip.set_ylim(0, 1)
-    ax_skip.legend(fontsize=8, loc="upper left"); ax_skip.set_title("Skip one block (dotted: intact)", fontsize=9)
-    for i, key in enumerate(("purity", "entanglement")):
-        color = "C0" if key == "purity" else "C3"
-        values = [r[key] for r in random_removed]
-        ax_dir.scatter(np.full(len(values), i) + np.linspace(-0.08, 0.08, len(values)), values,
-                       color="0.6", s=18, label="random directions" if i == 0 else None)
-        ax_dir.scatter([i], [removed[key]], color=color, marker="D", s=50, edgecolors="k",
-                       label="emotion directions" if i == 0 else None)
-        ax_dir.axhline(intact[key], color=color, ls=":", lw=1.2)
-    ax_dir.set_xticks([0, 1], ["purity", "entanglement"]); ax_dir.set_ylim(0, 1); ax_dir.set_xlim(-0.5, 1.5)
-    ax_dir.legend(fontsize=7, loc="upper left")
-    ax_dir.set_title(f"Project out 3 directions at layer {layer}", fontsize=9)
     return fig
 
 

@@ -37,7 +37,7 @@ class LayerRecording:
     hidden states kept at ``layers`` (0 = embedding, L = last block's output; the last is always kept)."""
 
     def __init__(self, model: Any, texts: Sequence[str], layers: Sequence[int], batch_size: int = 128):
-        texts = check_texts(list(texts), "texts")
+        texts = check_texts(texts, "texts")
         self.model, self.blocks = model, list(encoder_blocks(model))
         self.n_layers = len(self.blocks)
         check_int(batch_size, "batch_size", min=1)
