@@ -15,11 +15,16 @@
 * :mod:`.finetune`    — MiniLM's top layers fine-tuned on the emotion labels, every checkpoint (4.3)
 * :mod:`.interventions` — edits of hidden states while the model runs: skip a block, remove or add a
   direction (4.3)
-* :mod:`.change`      — notebook 4.3's measurements: the graph before and after fine-tuning, ablation
-  and steering
+* :mod:`.rerun`       — record hidden states once, rerun only the blocks above an edit (4.3)
+* :mod:`.change`      — notebook 4.3's measurements: the graph before and after fine-tuning; steering
+  one pair in-sample
+* :mod:`.judged`      — 4.3's interventions judged fairly: held-out steering rates with same-emotion and
+  random controls, ablation at equal coverage with a probe and variance-matched controls
 * :mod:`.change_plots` — notebook 4.3's figures (and 4.4's purity-coverage curves)
-* :mod:`.sae`         — a small sparse autoencoder on one layer's token activations (4.4)
-* :mod:`.exercises`   — the checkers (nerve; fitted concept lens; steering pair)
+* :mod:`.sae`         — a small sparse autoencoder on one layer's token activations, its random-dictionary
+  control, and spaces compared on held-out sentences (4.4)
+* :mod:`.exercises`   — the checkers (nerve; fitted concept lens; steering pair; same-emotion control;
+  variance removed; frequency pick; random dictionary)
 """
 
 from .graph import GraphInvariants, default_clusterer, graph_invariants, mapper_graph

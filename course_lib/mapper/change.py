@@ -6,7 +6,9 @@
   coverage, entanglement, and who finds the mixed sentences;
 * :func:`nearest_node`    — which node of a reference graph a (possibly edited) point lands in;
 * :func:`neighbour_labels`— the majority label of a point's nearest unedited sentences;
-* :func:`ablation_study`, :func:`steering_study` — the two experiments, settings per profile.
+* :func:`steering_study` — one pair of neighbourhoods steered, in-sample (settings per profile); the
+  fair versions — held-out steering with controls, ablation judged at equal coverage — are in
+  :mod:`.judged`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from .study import recipe_graph
 from ..validation import check_int
 
 __all__ = ["last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
-           "neighbour_labels", "CHANGE_SETTINGS", "ablation_study", "steering_study", "largest_node",
+           "neighbour_labels", "CHANGE_SETTINGS", "steering_study", "largest_node",
            "CURVE_SCALES", "purity_coverage_curve", "purity_at_coverage"]
 
 
@@ -83,43 +85,12 @@ def neighbour_labels(points: Any, reference: np.ndarray, labels: np.ndarray, k: 
 
 # --- ablation and steering studies (notebook 4.3) ---------------------------------------------------
 
-#: Per profile: blocks skipped one at a time, random-direction draws, steering layers and doses.
+#: Per profile: the in-sample steering demonstration's layers and doses.
 CHANGE_SETTINGS = {
-    "quick": dict(skip_blocks=(2, 4, 6), random_draws=2, steer_layers=(2, 4, 6), doses=(1.0, 2.0)),
-    "standard": dict(skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=5, steer_layers=(2, 4, 6),
-                     doses=(0.5, 1.0, 2.0, 3.0)),
-    "full": dict(skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=10, steer_layers=(1, 2, 3, 4, 5, 6),
-                 doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0)),
+    "quick": dict(steer_layers=(2, 4, 6), doses=(1.0, 2.0)),
+    "standard": dict(steer_layers=(2, 4, 6), doses=(0.5, 1.0, 2.0, 3.0)),
+    "full": dict(steer_layers=(1, 2, 3, 4, 5, 6), doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0)),
 }
-
-
-def ablation_study(model: Any, acts: Any, direction_layer: int, directions: np.ndarray,
-                   profile: str | None = None, seed: int = 0) -> dict[str, Any]:
-    """Last-layer graph summaries: intact; each block of the profile skipped; ``directions`` (k, dim)
-    projected out at ``direction_layer``; and k random directions projected out, ``random_draws``
-    times (the control: same number of directions, no emotion in them)."""
-    from .. import runtime
-    from .interventions import edited_activations, remove_directions, skip_block
-
-    settings = runtime.by_profile(CHANGE_SETTINGS, profile)
-    texts = list(acts.sentences.text)
-    labels = acts.sentences.emotion
-
-    def summary(layers: np.ndarray) -> dict[str, Any]:
-        x, graph = last_layer_graph(layers[:, -1])
-        return graph_summary(x, graph, labels)
-
-    rng = np.random.default_rng(seed)
-    k, dim = np.atleast_2d(directions).shape
-    return dict(
-        intact=summary(acts.layers),
-        skipped={b: summary(edited_activations(model, texts, {b: skip_block()}))
-                 for b in settings["skip_blocks"]},
-        removed=summary(edited_activations(model, texts, {direction_layer: remove_directions(directions)})),
-        random_removed=[summary(edited_activations(
-            model, texts, {direction_layer: remove_directions(rng.normal(size=(k, dim)))}))
-            for _ in range(settings["random_draws"])],
-    )
 
 
 def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,

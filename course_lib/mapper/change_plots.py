@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from ..figures import MARKERS, marker, new_figure
 
 
-__all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_ablation", "plot_steering",
+__all__ = ["plot_fine_tune", "plot_graph_over_training", "plot_steering",
+           "plot_judged_ablation", "plot_heldout_steering",
            "plot_purity_coverage"]
 
 
@@ -48,37 +49,6 @@ def plot_graph_over_training(steps: Sequence[int], rows: Sequence[Mapping[str, f
     ax_parts.plot(x, [r["cycles"] for r in rows], "s--", color="0.6", label="cycles")
     ax_parts.set_xscale("log"); ax_parts.set_xlabel("step"); ax_parts.legend(fontsize=8)
     ax_parts.set_title("Shape of the graph", fontsize=9)
-    return fig
-
-
-def plot_ablation(intact: Mapping[str, float], skipped: Mapping[int, Mapping[str, float]],
-                  removed: Mapping[str, float], random_removed: Sequence[Mapping[str, float]],
-                  layer: int) -> Figure:
-    """Left: purity and entanglement with each block skipped. Right: the emotion directions projected
-    out at ``layer`` against as many random directions (one dot per random draw)."""
-    fig = new_figure((8.6, 3.2))
-    ax_skip, ax_dir = fig.subplots(1, 2, gridspec_kw=dict(width_ratios=[2, 1]))
-    blocks = list(skipped)
-    width = 0.38
-    x = np.arange(len(blocks))
-    ax_skip.bar(x - width / 2, [skipped[b]["purity"] for b in blocks], width, color="C0", label="purity")
-    ax_skip.bar(x + width / 2, [skipped[b]["entanglement"] for b in blocks], width, color="C3",
-                label="entanglement")
-    ax_skip.axhline(intact["purity"], color="C0", ls=":", lw=1.2)
-    ax_skip.axhline(intact["entanglement"], color="C3", ls=":", lw=1.2)
-    ax_skip.set_xticks(x, [f"skip {b}" for b in blocks]); ax_skip.set_ylim(0, 1)
-    ax_skip.legend(fontsize=8, loc="upper left"); ax_skip.set_title("Skip one block (dotted: intact)", fontsize=9)
-    for i, key in enumerate(("purity", "entanglement")):
-        color = "C0" if key == "purity" else "C3"
-        values = [r[key] for r in random_removed]
-        ax_dir.scatter(np.full(len(values), i) + np.linspace(-0.08, 0.08, len(values)), values,
-                       color="0.6", s=18, label="random directions" if i == 0 else None)
-        ax_dir.scatter([i], [removed[key]], color=color, marker="D", s=50, edgecolors="k",
-                       label="emotion directions" if i == 0 else None)
-        ax_dir.axhline(intact[key], color=color, ls=":", lw=1.2)
-    ax_dir.set_xticks([0, 1], ["purity", "entanglement"]); ax_dir.set_ylim(0, 1); ax_dir.set_xlim(-0.5, 1.5)
-    ax_dir.legend(fontsize=7, loc="upper left")
-    ax_dir.set_title(f"Project out 3 directions at layer {layer}", fontsize=9)
     return fig
 
 
@@ -122,4 +92,52 @@ def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
     ax.legend(fontsize=8, loc="lower left")
     note = " (★: k-means, k = 24)" if kmeans else " (labels: DBSCAN scale)"
     ax.set_title("Purity against coverage over the clustering scale" + note, fontsize=9)
+    return fig
+
+
+def plot_judged_ablation(rows: Mapping[str, Mapping[str, float]], coverage: str = "75%") -> Figure:
+    """Each edit's emotion and topic purity at ``coverage`` (left) and probe accuracy on held-out
+    situations (right); dotted lines: the intact model. ``rows``: :func:`~.judged.judged_ablation`'s."""
+    fig = new_figure((9.0, 3.6))
+    axes = fig.subplots(1, 2, sharey=True)
+    names = [n for n in rows if n != "intact"]
+    y = np.arange(len(names))[::-1]
+    for ax, (what, title) in zip(axes, ((f"purity @{coverage}", f"Mapper purity at {coverage} coverage"),
+                                        ("probe", "probe accuracy, held-out situations"))):
+        for j, (label, color) in enumerate((("emotion", "C0"), ("topic", "C2"))):
+            key = f"{label} {what}"
+            ax.barh(y + (0.2 if j == 0 else -0.2), [rows[n][key] for n in names], 0.38, color=color,
+                    label=label)
+            ax.axvline(rows["intact"][key], color=color, ls=":", lw=1.2)
+        ax.set_xlim(0.4, 1.0)
+        ax.set_title(title + " (dotted: intact)", fontsize=9)
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    axes[0].set_yticks(y, [f"{n}  ({rows[n]['variance removed']:.0%} var.)"
+                           if np.isfinite(rows[n]["variance removed"]) else n for n in names], fontsize=8)
+    return fig
+
+
+def plot_heldout_steering(rows: Sequence[Mapping[str, Any]], readout: str = "graph") -> Figure:
+    """Held-out steering: the share of sentences read as the target emotion against the dose, one panel
+    per layer; the steering vector and its two controls of equal length, with Wilson intervals; the
+    grey band is the unedited rate. ``rows``: :func:`~.judged.heldout_steering`'s ``rows``."""
+    rows = [r for r in rows if r["readout"] == readout]
+    layers = sorted({r["layer"] for r in rows if r["layer"] > 0})
+    base = next(r for r in rows if r["arm"] == "none")
+    fig = new_figure((3.0 * len(layers) + 0.6, 3.2))
+    axes = np.atleast_1d(fig.subplots(1, len(layers), sharey=True))
+    for ax, layer in zip(axes, layers):
+        ax.axhspan(base["low"], base["high"], color="0.85", lw=0)
+        for i, (arm, color) in enumerate((("steered", "C3"), ("same emotion", "C0"), ("random", "0.4"))):
+            sel = sorted((r for r in rows if r["layer"] == layer and r["arm"] == arm), key=lambda r: r["dose"])
+            d = np.array([r["dose"] for r in sel]) + (i - 1) * 0.04
+            rate = np.array([r["rate"] for r in sel])
+            err = np.array([[r["rate"] - r["low"], r["high"] - r["rate"]] for r in sel]).T
+            ax.errorbar(d, rate, yerr=err, marker=marker(i), color=color, capsize=2, lw=1.2, label=arm)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("dose α")
+        ax.set_title(f"edit at layer {layer}", fontsize=9)
+    axes[0].set_ylabel("share read as the target emotion")
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Held-out sentences (n = {base['n']}), read-out: {readout}; 95 % Wilson intervals", fontsize=9)
     return fig

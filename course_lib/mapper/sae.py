@@ -9,8 +9,15 @@ combination of ``m > d`` learned directions:
     loss = ‖x − x̂‖²  +  λ ‖f(x)‖₁     (states scaled to mean length 1),
 
 with every column of ``W_d`` kept at unit length (so λ cannot be dodged by shrinking ``f`` and
-growing ``W_d``). It is trained on every token of the sentence set (≈ 20,000 tokens); a sentence's
-SAE vector is the mean of its tokens' features, the same pooling as its activations.
+growing ``W_d``). It is trained on the tokens of the *training* sentences only (the situations 1–3 of
+:func:`~.finetune.situation_split`, ≈ 9,000 tokens), so it can be scored on sentences it never saw; a
+sentence's SAE vector is the mean of its tokens' features, the same pooling as its activations.
+
+**Does the learning matter?** :func:`random_dictionary_codes` is the control: an *untrained* ReLU
+encoder of the same width — random unit directions, one threshold — set to the same sparsity (the
+SAE's mean L0 per token). Whatever the SAE's codes do that these also do comes from a wide, sparse,
+non-negative re-coding of the layer, not from what the SAE learned (random-feature baselines as in
+Cunningham et al. 2023's comparisons and the random-dictionary sanity checks of later SAE work).
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ from .sentences import SentenceSet, load_sentences
 from ..validation import check_int
 
 __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
-           "emotion_features"]
+           "emotion_features", "random_dictionary_codes", "pool_tokens", "SPACE_SCALES", "SPACE_COVERAGES",
+           "compare_spaces"]
 
 SAE_SETTINGS = {
     "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
@@ -38,7 +46,7 @@ SAE_SETTINGS = {
 }
 #: Per profile: the seeds notebook 4.4 trains (results are reported over all of them).
 SAE_SEEDS = {"quick": (0,), "standard": (0, 1, 2), "full": (0, 1, 2, 3, 4)}
-_CACHE_VERSION = 2
+_CACHE_VERSION = 3
 
 
 @torch.no_grad()
@@ -86,22 +94,64 @@ class SparseAutoencoder(torch.nn.Module):
 class SAERun:
     settings: dict
     loss: np.ndarray               #: (steps,) training loss per batch
-    explained: float               #: fraction of the token states' variance the reconstruction keeps
-    l0: float                      #: mean number of active features per token
-    dead: float                    #: share of features never active on any token
+    explained: float               #: share of held-out tokens' variance the reconstruction keeps
+    l0: float                      #: mean number of active features per (training) token
+    dead: float                    #: share of features never active on any training token
     sentence_features: np.ndarray  #: (n, features) float32: each sentence's mean token features
     decoder: np.ndarray            #: (dim, features) float32, unit columns
+    fit: np.ndarray                #: (n,) bool: the sentences whose tokens trained the SAE
+    random_features: np.ndarray    #: (n, features) float32: the random-dictionary control, pooled
+    random_l0: float               #: its mean number of active features per token (≈ ``l0``)
 
     def features_per_sentence(self) -> float:
         """Mean number of features active (> 0) in a sentence's pooled vector."""
         return float((self.sentence_features > 0).sum(axis=1).mean())
 
 
+def pool_tokens(features: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
+    """``(n, features)`` float32: the mean of each sentence's token rows (``owners[t]``: token t's sentence)."""
+    features, owners = np.asarray(features), np.asarray(owners)
+    if features.ndim != 2 or owners.shape != (len(features),):
+        raise ValueError("features must be (tokens, m) and owners one sentence index per token")
+    counts = np.bincount(owners, minlength=n)
+    if len(counts) > n or (counts == 0).any():
+        raise ValueError(f"owners must index {n} sentences, each with at least one token")
+    pooled = np.zeros((n, features.shape[1]), dtype=np.float32)
+    np.add.at(pooled, owners, features)
+    return pooled / counts[:, None]
+
+
+def random_dictionary_codes(states: np.ndarray, features: int, l0: float, rng: np.random.Generator,
+                            fit: np.ndarray | None = None) -> np.ndarray:
+    """The untrained control of an SAE: ``ReLU(W (x − x̄) − θ)`` with ``features`` random unit rows
+    ``W`` drawn from ``rng`` and one threshold ``θ`` set so that a token uses ``l0`` features on average
+    (x̄ and θ from the ``fit`` rows, all rows by default). Returns (tokens, features) float32 codes."""
+    x = np.asarray(states, dtype=np.float64)
+    check_int(features, "features", min=1)
+    if x.ndim != 2 or len(x) == 0 or not np.all(np.isfinite(x)):
+        raise ValueError("states must be a finite, non-empty (tokens, dim) array")
+    if not (isinstance(l0, (int, float)) and 0 < l0 < features):
+        raise ValueError(f"l0 must be a number in (0, features={features}), got {l0!r}")
+    fit = np.ones(len(x), dtype=bool) if fit is None else np.asarray(fit, dtype=bool)
+    if fit.shape != (len(x),) or not fit.any():
+        raise ValueError("fit must be a non-empty boolean mask over the states")
+    w = rng.normal(size=(features, x.shape[1]))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    pre = ((x - x[fit].mean(axis=0)).astype(np.float32) @ w.T.astype(np.float32))
+    theta = np.quantile(pre[fit], 1 - l0 / features)
+    return np.maximum(pre - theta, 0).astype(np.float32)
+
+
 def _train(settings: dict, seed: int, sentences: SentenceSet) -> dict:
+    from .finetune import situation_split
+
     model = load_encoder(precision="float32")
     texts = list(sentences.text)
-    states, owners = token_states(model, texts, settings["layer"])
-    x = torch.from_numpy(states)
+    fit_sentences = situation_split(sentences)[0]
+    all_states, owners = token_states(model, texts, settings["layer"])
+    fit_tokens = fit_sentences[owners]
+    everything = torch.from_numpy(all_states)
+    x = everything[torch.from_numpy(fit_tokens)]   # train on the training sentences' tokens only
     scale = float(x.norm(dim=1).mean())        # train on states of mean length 1 (λ is then portable)
     x = x / scale
     generator = runtime.seed_everything(seed)
@@ -124,16 +174,21 @@ def _train(settings: dict, seed: int, sentences: SentenceSet) -> dict:
             sae.normalise_decoder()
             losses.append(loss.item())
         with torch.no_grad():
-            recon, f = sae(x)
-    residual = ((recon - x) ** 2).sum()
-    total = ((x - x.mean(dim=0)) ** 2).sum()
+            scaled = everything / scale
+            recon, f = sae(scaled)
+    held = torch.from_numpy(~fit_tokens)           # variance explained on tokens the SAE never saw
+    residual = ((recon - scaled)[held] ** 2).sum()
+    total = ((scaled[held] - scaled[held].mean(dim=0)) ** 2).sum()
     features = f.numpy()
-    pooled = np.zeros((len(texts), features.shape[1]), dtype=np.float32)
-    np.add.at(pooled, owners, features)
-    pooled /= np.bincount(owners, minlength=len(texts))[:, None]
-    return dict(loss=np.array(losses), explained=float(1 - residual / total),
-                l0=float((features > 0).sum(axis=1).mean()), dead=float((features.max(axis=0) <= 0).mean()),
-                sentence_features=pooled, decoder=sae.W_d.detach().numpy().astype(np.float32))
+    l0 = float((features[fit_tokens] > 0).sum(axis=1).mean())
+    rng = np.random.default_rng(seed)
+    codes = random_dictionary_codes(scaled.numpy(), settings["features"], l0, rng, fit=fit_tokens)
+    return dict(loss=np.array(losses), explained=float(1 - residual / total), l0=l0,
+                dead=float((features[fit_tokens].max(axis=0) <= 0).mean()),
+                sentence_features=pool_tokens(features, owners, len(texts)),
+                decoder=sae.W_d.detach().numpy().astype(np.float32), fit=fit_sentences,
+                random_features=pool_tokens(codes, owners, len(texts)),
+                random_l0=float((codes[fit_tokens] > 0).sum(axis=1).mean()))
 
 
 def sae_run(seed: int = 0, profile: str | None = None) -> SAERun:
@@ -168,3 +223,47 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
         outside = f[test & (labels != c), best].mean()
         out[c] = (best, float(inside / outside) if outside > 0 else float("inf"))
     return out
+
+
+#: Clustering scales of notebook 4.4's purity–coverage curves (wider than 4.3's: SAE spaces reach
+#: full coverage at other scales than the raw layer).
+SPACE_SCALES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+#: Coverages at which notebook 4.4 compares spaces.
+SPACE_COVERAGES = (0.5, 0.6, 0.7, 0.8)
+
+
+def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: Any,
+                   scales: tuple[float, ...] = SPACE_SCALES, coverages: tuple[float, ...] = SPACE_COVERAGES,
+                   k: int = 24, seed: int = 0) -> tuple[Any, dict[str, list]]:
+    """Each space (``name → (n, m)`` points) scored on the ``score`` rows only (sentences the SAE never
+    trained on): Mapper purity at each of ``coverages`` (the recipe over ``scales``), k-means purity
+    (``k`` clusters), and the held-out accuracy of a probe trained on the ``fit`` rows. Returns
+    ``(table, curves)``: a pandas table (one row per space) and each space's purity–coverage curve."""
+    import pandas as pd
+
+    from .change import purity_at_coverage, purity_coverage_curve
+    from .judged import emotion_probe
+    from .lenses import unit_rows
+    from .measures import partition_purity
+    from .study import kmeans_groups
+
+    labels = np.asarray(labels)
+    fit, score = np.asarray(fit, dtype=bool), np.asarray(score, dtype=bool)
+    if (fit & score).any():
+        raise ValueError("fit and score must not share sentences")
+    if not spaces:
+        raise ValueError("spaces must name at least one (n, m) array")
+    rows, curves = {}, {}
+    for name, points in spaces.items():
+        x = np.asarray(points, dtype=float)
+        if x.ndim != 2 or len(x) != len(labels) or not np.all(np.isfinite(x)):
+            raise ValueError(f"space {name!r} must be a finite ({len(labels)}, m) array")
+        curve = purity_coverage_curve(x[score], labels[score], scales)
+        curves[name] = curve
+        row = {f"purity @{c:.0%}": purity_at_coverage(curve, c) for c in coverages}
+        row[f"k-means purity (k={k})"] = partition_purity(kmeans_groups(unit_rows(x[score]), k, seed),
+                                                          labels[score])
+        probe = emotion_probe(x, labels, fit)
+        row["probe accuracy"] = float(np.mean(probe.predict(unit_rows(x[score])) == labels[score]))
+        rows[name] = row
+    return pd.DataFrame(rows).T, curves

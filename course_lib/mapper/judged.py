@@ -1,0 +1,322 @@
+"""Notebook 4.3's interventions judged fairly: rates on held-out sentences, controls of the same size,
+and read-outs that do not depend on the Mapper graph.
+
+* :func:`emotion_probe`      — a logistic-regression read-out trained on the training situations;
+* :func:`steering_nodes`     — every node of a graph pure enough (≥ 80 %) to steer from or to;
+* :func:`heldout_steering`   — every held-out sentence steered from one pure node of its emotion toward a
+  pure node of another emotion, with two controls of the same length (toward another node of its *own*
+  emotion, and a random direction), read by the graph and by the probe; rates with Wilson intervals;
+* :func:`variance_removed`   — the share of a layer's variance that projecting out directions removes;
+* :func:`judged_ablation`    — ablations judged at equal coverage and by probe accuracy, against
+  controls that remove as much variance (topic directions, top principal components) and random ones.
+
+Both studies are cached (:func:`course_lib.cache.cached`) and rerun only the blocks above an edit
+(:class:`~.rerun.LayerRecording`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import runtime
+from ..cache import cached
+from ..stats import wilson_interval
+from ..validation import check_fraction, check_int
+from .change import nearest_node
+from .exercises import solution_same_emotion_control
+from .finetune import situation_split
+from .lenses import concept_direction, pca_lens
+from .lenses import unit_rows as unit
+from .measures import dominant_labels, graph_purity, node_members
+from .sentences import EMOTIONS, TOPICS
+
+__all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steering", "steering_table",
+           "variance_removed", "ABLATION_SETTINGS", "judged_ablation", "ablation_table",
+           "COVERAGES", "solution_same_emotion_control"]
+
+#: Coverages at which purity is compared (interpolated along the clustering scale).
+COVERAGES = (0.6, 0.75)
+
+
+def emotion_probe(points: Any, labels: Any, fit: Any, C: float = 1.0):
+    """A multinomial logistic regression on the unit-length ``points[fit]`` → ``labels[fit]`` (a
+    read-out of the layer that knows nothing of any graph). Returns the fitted scikit-learn model;
+    call ``.predict(unit_rows(x))`` on other points."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = unit(points)
+    labels, fit = np.asarray(labels), np.asarray(fit, dtype=bool)
+    if fit.shape != (len(x),) or labels.shape != (len(x),):
+        raise ValueError(f"labels and fit must have one entry per point ({len(x)})")
+    if len(set(labels[fit])) < 2:
+        raise ValueError("the fit rows must hold at least two labels")
+    return LogisticRegression(C=C, max_iter=2000).fit(x[fit], labels[fit])
+
+
+def steering_nodes(graph: Any, labels: Any, fit: Any, min_purity: float = 0.8,
+                   min_members: int = 5) -> dict[str, str]:
+    """``{node: its emotion}`` for every node whose dominant label holds ≥ ``min_purity`` of its members
+    and which has ≥ ``min_members`` members among the ``fit`` rows (its centroid is taken over those)."""
+    check_fraction(min_purity, "min_purity")
+    check_int(min_members, "min_members", min=1)
+    fit = np.asarray(fit, dtype=bool)
+    members = node_members(graph)
+    return {n: lab for n, (lab, share) in dominant_labels(graph, labels).items()
+            if share >= min_purity and fit[members[n]].sum() >= min_members}
+
+
+#: Per profile: layers and doses steered, held-out sentences per emotion (None: all), node filters.
+STEER_SETTINGS = {
+    "quick": dict(layers=(2, 4, 6), doses=(1.0, 2.0), per_emotion=40, min_purity=0.8, min_members=5),
+    "standard": dict(layers=(2, 4, 6), doses=(0.5, 1.0, 2.0, 3.0), per_emotion=None, min_purity=0.8,
+                     min_members=5),
+    "full": dict(layers=(1, 2, 3, 4, 5, 6), doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0), per_emotion=None,
+                 min_purity=0.8, min_members=5),
+}
+_VERSION = 1
+ARMS = ("steered", "same emotion", "random")
+
+
+def _fingerprint(*arrays: Any) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _model_key(model: Any) -> str:
+    first = next(model.model.parameters())
+    return f"{getattr(model, 'name', type(model).__name__)}/{first.dtype}/{first.flatten()[:8].tolist()}"
+
+
+def _rate(hits: np.ndarray) -> dict[str, float]:
+    k, n = int(np.sum(hits)), int(len(hits))
+    low, high = wilson_interval(k, n)
+    return dict(k=k, n=n, rate=k / n, low=low, high=high)
+
+
+def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = None, seed: int = 0,
+                     same_emotion: Callable = solution_same_emotion_control) -> dict[str, Any]:
+    """Steering as a rate on held-out sentences.
+
+    Nodes: :func:`steering_nodes` of ``graph`` (built on ``acts``' last layer), centroids over their
+    members in the training situations. Test sentences: single-emotion sentences of the held-out
+    situations (``per_emotion`` of each emotion, drawn with ``seed``). Each test sentence gets one pair
+    (source node of its own emotion, target node of another), drawn uniformly from all such pairs; at
+    each layer ℓ and dose α it is edited by α × (target − source centroid) at layer ℓ, or by a vector of
+    the same length toward another node of its own emotion (``same_emotion(layer points, source rows,
+    target rows, other rows)``), or along a random direction. Read-outs of the last layer: does it land
+    in a node dominated by the target's emotion (nearest centroid, as in :func:`~.change.nearest_node`),
+    and does a probe trained on the training situations (:func:`emotion_probe`) call it the target
+    emotion? Returns ``dict(rows=[...], n_nodes, n_pairs, probe_accuracy, ...)`` (cached)."""
+    settings = dict(runtime.by_profile(STEER_SETTINGS, profile))
+    s = acts.sentences
+    labels = np.asarray(s.emotion)
+    train, held = situation_split(s)
+    nodes = steering_nodes(graph, labels, train, settings["min_purity"], settings["min_members"])
+    members = node_members(graph)
+    config = dict(settings=settings, seed=int(seed), version=_VERSION,
+                  data=_fingerprint(acts.layers[:, -1], labels.astype("U")),
+                  nodes=_fingerprint(np.array(sorted(nodes), dtype="U"),
+                                     *(members[n] for n in sorted(nodes))),
+                  model=_model_key(model))
+    by_emotion = {e: sorted(n for n, lab in nodes.items() if lab == e) for e in EMOTIONS}
+    steerable = [e for e in EMOTIONS if len(by_emotion[e]) >= 2]
+    if len(steerable) < 2:
+        raise ValueError("the graph needs ≥ 2 pure nodes in each of ≥ 2 emotions to steer with controls")
+
+    def compute() -> dict[str, Any]:
+        from .rerun import LayerRecording
+
+        rng = np.random.default_rng(seed)
+        tests = []
+        for e in steerable:
+            rows = np.flatnonzero(held & (labels == e))
+            if settings["per_emotion"] is not None and len(rows) > settings["per_emotion"]:
+                rows = np.sort(rng.choice(rows, settings["per_emotion"], replace=False))
+            tests.extend(rows.tolist())
+        tests = np.array(tests)
+        source, target, other = [], [], []
+        for i in tests:
+            e = labels[i]
+            s_node = by_emotion[e][rng.integers(len(by_emotion[e]))]
+            targets = [n for f in steerable if f != e for n in by_emotion[f]]
+            target.append(targets[rng.integers(len(targets))])
+            others = [n for n in by_emotion[e] if n != s_node]
+            other.append(others[rng.integers(len(others))])
+            source.append(s_node)
+        want = np.array([nodes[t] for t in target])
+        reference = unit(acts.layers[:, -1].astype(float))
+        dominant = {n: lab for n, (lab, _) in dominant_labels(graph, labels).items()}
+        probe = emotion_probe(reference, labels, train)
+        fit_rows = {n: members[n][train[members[n]]] for n in nodes}
+        texts = [s.text[i] for i in tests]
+        recording = LayerRecording(model, texts, layers=settings["layers"])
+
+        def read(last: np.ndarray) -> dict[str, np.ndarray]:
+            landed = nearest_node(last, graph, reference)
+            said = probe.predict(unit(last))
+            return {"graph": np.array([dominant[n] for n in landed]) == want, "probe": said == want,
+                    "kept emotion (probe)": said == labels[tests]}
+
+        rows = []
+        base = read(recording.intact())
+        for readout, hits in base.items():
+            rows.append(dict(layer=0, dose=0.0, arm="none", readout=readout, **_rate(hits)))
+        lengths = {}
+        for layer in settings["layers"]:
+            x = acts.layers[:, layer].astype(float)
+            vectors = {arm: np.zeros((len(tests), x.shape[1])) for arm in ARMS}
+            for j, (a, b, c) in enumerate(zip(source, target, other)):
+                v = x[fit_rows[b]].mean(axis=0) - x[fit_rows[a]].mean(axis=0)
+                vectors["steered"][j] = v
+                vectors["same emotion"][j] = same_emotion(x, fit_rows[a], fit_rows[b], fit_rows[c])
+                r = rng.normal(size=v.shape)
+                vectors["random"][j] = r * np.linalg.norm(v) / np.linalg.norm(r)
+            lengths[layer] = dict(vector=float(np.median(np.linalg.norm(vectors["steered"], axis=1))),
+                                  state=float(np.median(np.linalg.norm(x[tests], axis=1))))
+            for dose in settings["doses"]:
+                for arm in ARMS:
+                    out = read(recording.last_layer(layer, add=dose * vectors[arm]))
+                    for readout, hits in out.items():
+                        rows.append(dict(layer=layer, dose=float(dose), arm=arm, readout=readout, **_rate(hits)))
+        held_acc = float(np.mean(probe.predict(reference[held]) == labels[held]))
+        return dict(rows=rows, n_nodes=len(nodes), nodes_per_emotion={e: len(by_emotion[e]) for e in EMOTIONS},
+                    n_pairs=sum(len(by_emotion[e]) * sum(len(by_emotion[f]) for f in steerable if f != e)
+                                for e in steerable),
+                    n_tests=len(tests), tests=tests, target_emotion=want, lengths=lengths,
+                    probe_accuracy=held_acc)
+
+    if same_emotion is not solution_same_emotion_control:   # a reader's own control: never cached
+        return compute()
+    return cached("mapper-heldout-steering", config, compute)
+
+
+def steering_table(study: dict[str, Any], readout: str = "graph"):
+    """A pandas table of one read-out: rows (layer, dose), columns arm → "rate [low–high]"."""
+    import pandas as pd
+
+    rows = [r for r in study["rows"] if r["readout"] == readout]
+    if not rows:
+        raise ValueError(f"no read-out {readout!r}; have {sorted({r['readout'] for r in study['rows']})}")
+    table = {}
+    for r in rows:
+        table.setdefault((r["layer"], r["dose"]), {})[r["arm"]] = (
+            f"{r['rate']:.0%} [{r['low']:.0%}–{r['high']:.0%}]")
+    frame = pd.DataFrame(table).T.fillna("")
+    frame.index.names = ["layer", "dose"]
+    return frame
+
+
+# --- ablation judged fairly ------------------------------------------------------------------------
+
+def variance_removed(points: Any, directions: Any) -> float:
+    """Share of the centred variance of ``points`` (n, d) in the span of ``directions`` (k, d): what
+    projecting them out removes. ``k`` random directions remove about ``k / d`` of an isotropic cloud."""
+    from .interventions import orthonormal
+
+    x = np.asarray(points, dtype=float)
+    if x.ndim != 2 or len(x) < 2 or not np.all(np.isfinite(x)):
+        raise ValueError("points must be a finite (n ≥ 2, d) array")
+    u = orthonormal(directions)
+    if u.shape[1] != x.shape[1]:
+        raise ValueError(f"directions have {u.shape[1]} dimensions, points {x.shape[1]}")
+    c = x - x.mean(axis=0)
+    return float(((c @ u.T) ** 2).sum() / (c ** 2).sum())
+
+
+#: Per profile: the blocks skipped, random draws, clustering scales of the purity–coverage curves.
+ABLATION_SETTINGS = {
+    "quick": dict(layer=3, skip_blocks=(4, 6), random_draws=2, scales=(0.35, 0.4, 0.45, 0.5)),
+    "standard": dict(layer=3, skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=5,
+                     scales=(0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)),
+    "full": dict(layer=3, skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=10,
+                 scales=(0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)),
+}
+
+EMOTION_CONTRASTS = (("joy", "sadness"), ("fear", "anger"), ("joy", "anger"))
+TOPIC_CONTRASTS = (("work", "family"), ("travel", "food"), ("weather", "sport"))
+
+
+def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.ndarray,
+           held: np.ndarray, scales: tuple[float, ...]) -> dict[str, float]:
+    from .change import purity_at_coverage
+    from .study import recipe_graph
+
+    x = unit(last)
+    lens = pca_lens(x)
+    curves: dict[str, list] = {"emotion": [], "topic": []}
+    for scale in scales:
+        graph = recipe_graph(x, lens, scale=scale)
+        for name, labels in (("emotion", emotion), ("topic", topic)):
+            pure = graph_purity(graph, labels)
+            curves[name].append(dict(scale=scale, coverage=pure.coverage, nodes=pure.nodes,
+                                     purity=pure.purity if pure.nodes else float("nan")))
+    row: dict[str, float] = {}
+    for name, labels in (("emotion", emotion), ("topic", topic)):
+        for c in COVERAGES:
+            row[f"{name} purity @{c:.0%}"] = purity_at_coverage(curves[name], c)
+        probe = emotion_probe(x, labels, train)
+        row[f"{name} probe"] = float(np.mean(probe.predict(x[held]) == labels[held]))
+    return row
+
+
+def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int = 0) -> dict[str, Any]:
+    """Ablations of MiniLM judged fairly (cached): for the intact model, each block of the profile
+    skipped, and three directions projected out at ``layer`` — the emotion contrasts, the topic
+    contrasts, the top three principal components, and random directions (``random_draws`` times) —
+    the last layer's emotion and topic purity at equal coverage (:data:`COVERAGES`, over the clustering
+    ``scales``) and a probe's accuracy on held-out situations (retrained on each edited model's training
+    sentences); for the direction edits also the share of the layer's variance removed."""
+    settings = dict(runtime.by_profile(ABLATION_SETTINGS, profile))
+    s = acts.sentences
+    emotion, topic = np.asarray(s.emotion), np.asarray(s.topic)
+    train, held = situation_split(s)
+    layer = settings["layer"]
+    config = dict(settings=settings, seed=int(seed), version=_VERSION,
+                  data=_fingerprint(acts.layers[:, [layer, -1]], emotion.astype("U")),
+                  model=_model_key(model))
+
+    def compute() -> dict[str, Any]:
+        from .interventions import remove_directions, skip_block
+        from .rerun import LayerRecording
+
+        x = acts.layers[:, layer].astype(float)
+        centred = x[train] - x[train].mean(axis=0)
+        directions = {
+            "emotion directions": np.stack([concept_direction(x[train], emotion[train], a, b)
+                                            for a, b in EMOTION_CONTRASTS]),
+            "topic directions": np.stack([concept_direction(x[train], topic[train], a, b)
+                                          for a, b in TOPIC_CONTRASTS]),
+            "top 3 principal components": np.linalg.svd(centred, full_matrices=False)[2][:3],
+        }
+        rng = np.random.default_rng(seed)
+        for i in range(settings["random_draws"]):
+            directions[f"random directions ({i + 1})"] = rng.normal(size=(3, x.shape[1]))
+        needed = {layer} | {b - 1 for b in settings["skip_blocks"]} | set(settings["skip_blocks"])
+        recording = LayerRecording(model, list(s.text), layers=sorted(needed))
+        scales = tuple(settings["scales"])
+        rows = {"intact": _judge(recording.intact(), emotion, topic, train, held, scales)}
+        rows["intact"]["variance removed"] = 0.0
+        for b in settings["skip_blocks"]:
+            rows[f"skip block {b}"] = _judge(recording.last_layer(b, skip_block()), emotion, topic,
+                                             train, held, scales)
+            rows[f"skip block {b}"]["variance removed"] = float("nan")
+        for name, d in directions.items():
+            row = _judge(recording.last_layer(layer, remove_directions(d)), emotion, topic, train,
+                         held, scales)
+            row["variance removed"] = variance_removed(x[train], d)
+            rows[f"{name} out"] = row
+        return dict(rows=rows, layer=layer, directions=directions)
+
+    return cached("mapper-judged-ablation", config, compute)
+
+
+def ablation_table(study: dict[str, Any]):
+    """The study's rows as a pandas table (one row per edit)."""
+    import pandas as pd
+
+    return pd.DataFrame(study["rows"]).T

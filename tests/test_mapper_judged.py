@@ -1,0 +1,148 @@
+"""Notebook 4.3's fair studies and 4.4's controls: the recorded rerun reproduces the hooked model, the
+pieces of the studies on known answers, and bad input refused with a clear message."""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from course_lib.mapper import interventions as I
+from course_lib.mapper import judged as J
+from course_lib.mapper import sae as S
+from course_lib.mapper.activations import load_encoder
+from course_lib.mapper.rerun import LayerRecording
+
+TEXTS = ["The storm missed the town.", "When the plane landed on the island at sunset, we felt happy.",
+         "Grandma passed away in the spring.", "I was furious when the taxi driver took the long way.",
+         "We were terrified when the lights went out."]
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    return load_encoder(precision="float32")
+
+
+@pytest.fixture(scope="module")
+def recording(minilm):
+    return LayerRecording(minilm, TEXTS, layers=(1, 2, 3, 4), batch_size=2)
+
+
+def test_recording_reproduces_the_hooked_model(minilm, recording):
+    full = minilm.embed(TEXTS)[:, -1]
+    assert np.allclose(recording.intact(), full, atol=1e-4)
+    rng = np.random.default_rng(0)
+    v, u = rng.normal(size=384), rng.normal(size=(2, 384))
+    for layer, edit, hooked in ((2, None, I.add_vector(v)), (3, I.remove_directions(u), I.remove_directions(u)),
+                                (4, I.skip_block(), I.skip_block())):
+        add = np.tile(v, (len(TEXTS), 1)) if edit is None else None
+        again = recording.last_layer(layer, edit, add=add)
+        want = I.edited_activations(minilm, TEXTS, {layer: hooked})[:, -1]
+        assert np.allclose(again, want, atol=1e-4), layer
+    # one vector per sentence: each row as if edited alone
+    per_row = rng.normal(size=(len(TEXTS), 384))
+    got = recording.last_layer(2, add=per_row)
+    for i in (0, 3):
+        alone = I.edited_activations(minilm, [TEXTS[i]], {2: I.add_vector(per_row[i])})[0, -1]
+        assert np.allclose(got[i], alone, atol=1e-4), i
+    # an edit at the last layer runs no block: pooled + v exactly
+    assert np.allclose(recording.last_layer(6, add=np.tile(v, (5, 1))), full + v, atol=1e-4)
+
+
+def test_recording_refuses_bad_input(minilm, recording):
+    with pytest.raises(ValueError, match="not recorded"):
+        recording.last_layer(5)
+    with pytest.raises(ValueError, match="layer"):
+        recording.last_layer(0)
+    with pytest.raises(ValueError, match="add must be"):
+        recording.last_layer(2, add=np.zeros((2, 384)))
+    with pytest.raises(ValueError, match="add must be"):
+        recording.last_layer(2, add=np.full((5, 384), np.nan))
+    with pytest.raises(TypeError, match="callable"):
+        recording.last_layer(2, "skip")
+    with pytest.raises(ValueError, match="shape"):
+        recording.last_layer(2, lambda out, below: out[:, :1])
+    with pytest.raises(ValueError, match="a recorded layer"):
+        LayerRecording(minilm, TEXTS, layers=(9,))
+    with pytest.raises(TypeError):
+        LayerRecording(minilm, "one string", layers=(1,))
+
+
+def _toy_graph():
+    g = nx.Graph()
+    g.add_node("a", members=[0, 1, 2, 3, 4, 5])      # joy, pure
+    g.add_node("b", members=[6, 7, 8, 9, 10, 11])    # sadness, 5/6 pure
+    g.add_node("c", members=[12, 13, 14])            # joy, too few fit members
+    g.add_node("d", members=[0, 6, 12, 15])          # mixed
+    return g
+
+
+def test_steering_nodes_filter_by_purity_and_fit_members():
+    labels = np.array(["joy"] * 6 + ["sadness"] * 5 + ["joy"] + ["joy"] * 3 + ["fear"])
+    fit = np.ones(16, bool)
+    fit[12:15] = False
+    assert J.steering_nodes(_toy_graph(), labels, fit, 0.8, 5) == {"a": "joy", "b": "sadness"}
+    assert J.steering_nodes(_toy_graph(), labels, fit, 0.9, 5) == {"a": "joy"}
+    assert "c" in J.steering_nodes(_toy_graph(), labels, np.ones(16, bool), 0.8, 3)
+    with pytest.raises(ValueError, match="min_purity"):
+        J.steering_nodes(_toy_graph(), labels, fit, 1.5)
+    with pytest.raises(ValueError, match="min_members"):
+        J.steering_nodes(_toy_graph(), labels, fit, 0.8, 0)
+
+
+def test_probe_reads_labels_and_refuses_bad_input():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 5))
+    labels = np.where(x[:, 0] > 0, "joy", "fear")
+    fit = np.arange(200) < 150
+    probe = J.emotion_probe(x, labels, fit)
+    assert np.mean(probe.predict(x[~fit] / np.linalg.norm(x[~fit], axis=1, keepdims=True)) == labels[~fit]) > 0.85
+    with pytest.raises(ValueError, match="one entry per point"):
+        J.emotion_probe(x, labels[:10], fit)
+    with pytest.raises(ValueError, match="two labels"):
+        J.emotion_probe(x, np.full(200, "joy"), fit)
+
+
+def test_rate_rows_carry_wilson_intervals():
+    r = J._rate(np.array([True] * 5 + [False] * 5))
+    assert (r["k"], r["n"], r["rate"]) == (5, 10, 0.5)
+    assert r["low"] == pytest.approx(0.2366, abs=1e-4) and r["high"] == pytest.approx(0.7634, abs=1e-4)
+
+
+def test_random_dictionary_matches_sparsity_and_refuses_bad_input():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 16)) + 5.0
+    fit = np.arange(500) < 300
+    codes = S.random_dictionary_codes(x, 64, 6.0, np.random.default_rng(1), fit=fit)
+    assert codes.shape == (500, 64) and codes.dtype == np.float32 and (codes >= 0).all()
+    assert (codes[fit] > 0).sum(1).mean() == pytest.approx(6.0, rel=0.02)
+    assert np.array_equal(codes, S.random_dictionary_codes(x, 64, 6.0, np.random.default_rng(1), fit=fit))
+    for bad, match in (((x, 64, 0, None), "l0"), ((x, 64, 64, None), "l0"), ((x[:0], 64, 3, None), "states"),
+                       ((x, 64, 3, np.zeros(500, bool)), "fit"), ((x, 0, 3, None), "features")):
+        with pytest.raises(ValueError, match=match):
+            S.random_dictionary_codes(bad[0], bad[1], bad[2], np.random.default_rng(0), fit=bad[3])
+
+
+def test_pool_tokens_means_each_sentence():
+    f = np.array([[1.0, 0], [3.0, 2], [5.0, 4]])
+    assert np.allclose(S.pool_tokens(f, np.array([0, 0, 1]), 2), [[2.0, 1.0], [5.0, 4.0]])
+    with pytest.raises(ValueError, match="at least one token"):
+        S.pool_tokens(f, np.array([0, 0, 2]), 3)
+    with pytest.raises(ValueError, match="owners"):
+        S.pool_tokens(f, np.array([0, 1]), 2)
+
+
+def test_compare_spaces_scores_held_out_rows_and_refuses_overlap():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.array(["joy", "anger", "fear", "sadness"]), 60)
+    centres = rng.normal(size=(4, 12)) * 3
+    x = centres[np.repeat(np.arange(4), 60)] + rng.normal(size=(240, 12))
+    fit = np.tile(np.arange(60) < 30, 4)
+    table, curves = S.compare_spaces({"clean": x, "noise": rng.normal(size=(240, 12))}, labels, fit, ~fit, k=4)
+    assert table.loc["clean", "probe accuracy"] > 0.9 > table.loc["noise", "probe accuracy"]
+    assert table.loc["clean", "k-means purity (k=4)"] > table.loc["noise", "k-means purity (k=4)"]
+    assert set(curves) == {"clean", "noise"}
+    with pytest.raises(ValueError, match="share"):
+        S.compare_spaces({"clean": x}, labels, fit, fit)
+    with pytest.raises(ValueError, match="finite"):
+        S.compare_spaces({"bad": x[:10]}, labels, fit, ~fit)
+    with pytest.raises(ValueError, match="at least one"):
+        S.compare_spaces({}, labels, fit, ~fit)
