@@ -30,7 +30,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     run = color.train_bottleneck(epochs=200, n_snapshots=21, seed=0, progress=False)
-    n = len(run.snapshot_epochs)
+    n = len(run.checkpoint_steps)
     start = time.perf_counter()
     slider = frame_slider(lambda k: wheel_plots.plot_training_frame(run, k), range(n), progress=False)
     render_all = time.perf_counter() - start

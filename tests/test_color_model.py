@@ -16,7 +16,6 @@ from course_lib.color import (
     hue_order_score,
     probe_wheel,
     settings,
-    snapshot_schedule,
     train_bottleneck,
 )
 
@@ -66,31 +65,31 @@ def test_model_validation():
 
 def test_model_at_rebuilds_every_snapshot():
     run = train_bottleneck(seed=1, epochs=30, n_snapshots=4, progress=False)
-    assert len(run.states) == len(run.snapshot_epochs) and list(run.snapshot_steps) == list(run.snapshot_epochs)
+    assert len(run.states) == len(run.checkpoint_steps) and run.checkpoint_steps.dtype == np.int64
     probe = torch.as_tensor(probe_wheel().rgb, dtype=torch.float32)
-    for k, epoch in enumerate(run.snapshot_epochs):
+    for k, epoch in enumerate(run.checkpoint_steps):
         with torch.no_grad():
             _, z = run.model_at(int(epoch))(probe)
         np.testing.assert_allclose(z.numpy(), run.probe_latents[k], atol=1e-6)
-    final = run.model_at(int(run.snapshot_epochs[-1]))
+    final = run.model_at(int(run.checkpoint_steps[-1]))
     for name, value in run.model().state_dict().items():
         assert torch.equal(final.state_dict()[name], value)
     assert not torch.equal(run.model_at(0).encoder[0].weight, final.encoder[0].weight)
-    with pytest.raises(ValueError, match="snapshot"):
+    with pytest.raises(ValueError, match="not saved"):
         run.model_at(7)
     with pytest.raises(TypeError, match="step"):
         run.model_at(1.5)
-    old = TrainingRun(**{**run.__dict__, "states": None})  # a run recorded before states were kept
-    with pytest.raises(ValueError, match="without per-snapshot states"):
-        old.model_at(0)
+    x = bottleneck_dataset().train_rgb
+    with torch.no_grad():
+        assert float(run.loss_fn(final, (x,))) == pytest.approx(run.final_mse, rel=1e-6)
 
 
-def test_snapshot_schedule():
-    np.testing.assert_array_equal(snapshot_schedule(500, 51), np.arange(0, 501, 10))
-    s = snapshot_schedule(10, 50)
-    assert s[0] == 0 and s[-1] == 10 and len(s) == 11
+def test_checkpoint_schedule():
+    """train_bottleneck's checkpoints are course_lib.checkpoints.even_steps(epochs, n_snapshots)."""
+    assert train_bottleneck(epochs=10, n_snapshots=50, progress=False).checkpoint_steps.tolist() == list(range(11))
+    assert train_bottleneck(epochs=20, n_snapshots=3, progress=False).checkpoint_steps.dtype == np.int64
     with pytest.raises(ValueError, match="n_snapshots"):
-        snapshot_schedule(10, 1)
+        train_bottleneck(epochs=10, n_snapshots=1, progress=False)
 
 
 def test_training_is_deterministic_and_snapshots_have_shapes():
@@ -99,7 +98,7 @@ def test_training_is_deterministic_and_snapshots_have_shapes():
     np.testing.assert_array_equal(a.losses, b.losses)
     np.testing.assert_array_equal(a.probe_latents, b.probe_latents)
     assert a.losses.shape == (30,)
-    np.testing.assert_array_equal(a.snapshot_epochs, [0, 10, 20, 30])
+    np.testing.assert_array_equal(a.checkpoint_steps, [0, 10, 20, 30])
     assert a.probe_latents.shape == (4, 360, 2) and a.probe_recon_mse.shape == (4,)
     assert a.probe_hue.shape == (360,)
     c = train_bottleneck(seed=4, epochs=30, n_snapshots=4, progress=False)
@@ -150,7 +149,7 @@ def test_cached_bottleneck(tmp_path, monkeypatch):
     second = cached_bottleneck(**kwargs)
     np.testing.assert_array_equal(first.losses, second.losses)
     np.testing.assert_array_equal(first.probe_latents, second.probe_latents)
-    np.testing.assert_array_equal(first.snapshot_epochs, second.snapshot_epochs)
+    np.testing.assert_array_equal(first.checkpoint_steps, second.checkpoint_steps)
     assert second.config == first.config
     for key, value in first.state_dict.items():
         assert torch.equal(value, second.state_dict[key])
@@ -185,8 +184,8 @@ def test_decode_circle():
 
 def test_training_run_report_and_strip():
     run = train_bottleneck(seed=0, **FAST)
-    assert run.strip.shape == (len(run.snapshot_epochs), 360, 3)
-    assert run.probe_recon.shape == (len(run.snapshot_epochs), 360, 3)
+    assert run.strip.shape == (len(run.checkpoint_steps), 360, 3)
+    assert run.probe_recon.shape == (len(run.checkpoint_steps), 360, 3)
     r = run.report()
     assert {"trained_wheel", "band_placed", "gap_deg", "band_mse", "trained_mse"} <= set(r)
     assert r["band_mse"] > 0 and r["trained_mse"] > 0

@@ -18,7 +18,7 @@ CHECKS = [0, 20, 40, 60]
 
 @pytest.fixture(scope="module")
 def history():
-    return training_sweep([0, 3, 5], normalize=True, epochs=60, checkpoints=CHECKS, progress=False)
+    return training_sweep([0, 3, 5], normalize=True, epochs=60, checkpoint_steps=CHECKS, progress=False)
 
 
 def test_matches_independent_training(history):
@@ -31,7 +31,7 @@ def test_matches_independent_training(history):
 def test_history_shapes_and_methods(history):
     assert isinstance(history, SweepHistory)
     assert history.n_seeds == 3 and history.losses.shape == (3, 60)
-    assert list(history.checkpoint_epochs) == CHECKS
+    assert list(history.checkpoint_steps) == CHECKS
     for name in ("trained_wheel", "probe_wheel", "band_placed", "gap_deg", "band_mse", "trained_mse", "train_mse"):
         assert history.metrics[name].shape == (4, 3), name
     k, n = history.count("trained_wheel", 60)
@@ -46,7 +46,7 @@ def test_history_shapes_and_methods(history):
 
 
 def test_history_bad_arguments(history):
-    with pytest.raises(ValueError, match="epoch"):
+    with pytest.raises(ValueError, match="not saved"):
         history.at("trained_wheel", 30)
     with pytest.raises(ValueError, match="name"):
         history.at("nope", 20)
@@ -66,14 +66,14 @@ def test_default_checkpoints():
 
 
 def test_sweep_validation():
-    with pytest.raises(ValueError, match="checkpoints"):
-        training_sweep([0], normalize=True, epochs=10, checkpoints=[0, 20], progress=False)
-    with pytest.raises(ValueError, match="checkpoints"):
-        training_sweep([0], normalize=True, epochs=10, checkpoints=[5, 5], progress=False)
-    with pytest.raises(TypeError, match="checkpoints"):
-        training_sweep([0], normalize=True, epochs=10, checkpoints="0,10", progress=False)
+    with pytest.raises(ValueError, match="checkpoint_steps"):
+        training_sweep([0], normalize=True, epochs=10, checkpoint_steps=[0, 20], progress=False)
+    with pytest.raises(ValueError, match="checkpoint_steps"):
+        training_sweep([0], normalize=True, epochs=10, checkpoint_steps=[5, 5], progress=False)
+    with pytest.raises(TypeError, match="checkpoint_steps"):
+        training_sweep([0], normalize=True, epochs=10, checkpoint_steps="0,10", progress=False)
     with pytest.raises(ValueError, match="latent_epochs"):
-        training_sweep([0], normalize=True, epochs=10, checkpoints=[0, 10], latent_epochs=[5], progress=False)
+        training_sweep([0], normalize=True, epochs=10, checkpoint_steps=[0, 10], latent_epochs=[5], progress=False)
     with pytest.raises(TypeError, match="seeds"):
         training_sweep(3, normalize=True, epochs=10, progress=False)
     with pytest.raises(ValueError, match="epochs"):
@@ -88,4 +88,4 @@ def test_cached_training_sweep(tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("color-training-sweep-*.pt"))) == 1
     b = cached_training_sweep([1, 2], normalize=False, epochs=20, progress=False)
     assert np.array_equal(a.losses, b.losses)
-    assert list(a.checkpoint_epochs) == [0, 10, 20]
+    assert list(a.checkpoint_steps) == [0, 10, 20]

@@ -68,11 +68,11 @@ def test_plot_latents_and_ax():
 
 
 def test_training_frame(run):
-    for index in (0, len(run.snapshot_epochs) - 1, -1):
+    for index in (0, len(run.checkpoint_steps) - 1, -1):
         fig = check_figure(plot_training_frame(run, index))
         assert len(fig.axes) == 2
         title = fig._suptitle.get_text()
-        assert f"epoch {run.snapshot_epochs[index]}" in title and "trained-arc order" in title
+        assert f"epoch {run.checkpoint_steps[index]}" in title and "trained-arc order" in title
         assert tuple(fig.get_size_inches()) == (8.0, 3.9)
     # same limits in every frame, so a scrubber does not jump
     assert plot_training_frame(run, 0).axes[0].get_xlim() == plot_training_frame(run, -1).axes[0].get_xlim()
@@ -114,7 +114,7 @@ def test_bad_input():
 def histories():
     from course_lib.color import training_sweep
 
-    kw = dict(epochs=60, checkpoints=[0, 20, 40, 60], progress=False)
+    kw = dict(epochs=60, checkpoint_steps=[0, 20, 40, 60], progress=False)
     return {"with": training_sweep([0, 1, 2], normalize=True, **kw),
             "without": training_sweep([0, 1, 2], normalize=False, **kw)}
 

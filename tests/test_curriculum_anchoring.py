@@ -28,7 +28,7 @@ def test_anchored_run_api(tiny):
     assert run.decode(z).shape == (7, 3)
     torch.testing.assert_close(run.anchor, torch.tensor([1.0, 0.0, 0.0, 0.0]))
     assert run.mute(z).shape == (7, 4) and run.reference_mute(z).shape == (7, 4)
-    assert list(run.snapshot_steps)[0] == 0 and int(run.snapshot_steps[-1]) == 40
+    assert list(run.checkpoint_steps)[0] == 0 and int(run.checkpoint_steps[-1]) == 40
     final = run.model_at(40)
     torch.testing.assert_close(final.encode(rgb).detach(), z)
     first = run.model_at(0)

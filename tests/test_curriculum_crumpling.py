@@ -185,7 +185,7 @@ def test_bad_input_is_named():
         crumpling(np.array([0.0, 0.0, 0.5, 0.5]), z[:4])
     with pytest.raises(ValueError, match="smoothing must be in"):
         crumpling(HUE, z, smoothing=0.5)
-    with pytest.raises(TypeError, match="smoothing must be a number"):
+    with pytest.raises(TypeError, match="smoothing must be a real number"):
         crumpling(HUE, z, smoothing="a little")
     with pytest.raises(ValueError, match="threshold must be"):
         crumpling_report(HUE, z, threshold=2.0)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from course_lib.curriculum import exercises as ex
-from course_lib.curriculum.schedules import Dopesheet, Keyframe, PlateauTrigger
+from course_lib.curriculum.reactive import PlateauTrigger
+from course_lib.curriculum.schedules import Dopesheet, Keyframe
 
 
 def copy_of(f):

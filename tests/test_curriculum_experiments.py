@@ -77,7 +77,7 @@ def test_cached_experiments_run(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     run = watched_run(steps=60, profile="quick", progress=False)
     cur = Curriculum(60)
-    assert set(cur.ends - 1) <= set(run.snapshot_steps.tolist())
+    assert set(cur.ends - 1) <= set(run.checkpoint_steps.tolist())
     assert run.model_at(60).latent_dim == 3
     sweep = crumpling_sweep(30, [0, 1], curriculum=False, n_snapshots=3, progress=False)
     assert sweep.n_data.tolist() == [3600] * 30

@@ -49,8 +49,8 @@ def test_training_deterministic_and_learns():
     r2 = M.train_mixer(seed=3, profile="quick", steps=60, snap_every=20)
     assert np.array_equal(r1.mse, r2.mse)
     assert r1.mse[-5:].mean() < r1.mse[:5].mean()
-    assert list(r1.snap_steps) == [0, 20, 40, 60]
-    assert r1.snap_cos.shape == (4, 24)
+    assert list(r1.checkpoint_steps) == [0, 20, 40, 60]
+    assert r1.checkpoint_cos.shape == (4, 24)
     p = M.mixing_pairs(5, torch.Generator().manual_seed(1))
     assert torch.equal(r1.model()(p), r2.model()(p))
     with pytest.raises(ValueError, match="unknown"):
@@ -89,7 +89,7 @@ def test_anchor_forms_and_suppression_is_selective():
     assert d[r > 0.5].mean() > 20 * d[r < 0.05].abs().mean()
     assert isinstance(run.model_at(0), M.MixingTransformer)
     assert math.isclose(float(M.red_cosines(run.model(), torch.tensor([[1.0, 0, 0]]))[0]),
-                        float(run.snap_cos[-1, 0]), abs_tol=1e-6)
+                        float(run.checkpoint_cos[-1, 0]), abs_tol=1e-6)
 
 
 def test_mute_report_matches_its_definition():

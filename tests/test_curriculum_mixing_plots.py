@@ -16,7 +16,7 @@ def runs():
 
 def test_token_cosines(runs):
     rgb = M.probe_colours()
-    fig = P.plot_token_cosines({"a": runs[0].snap_cos[-1], "b": runs[1].snap_cos[-1]}, rgb, step=20)
+    fig = P.plot_token_cosines({"a": runs[0].checkpoint_cos[-1], "b": runs[1].checkpoint_cos[-1]}, rgb, step=20)
     assert isinstance(fig, Figure) and len(fig.axes) == 2
     assert len(fig.axes[0].patches) == len(rgb)  # one bar per hue
     with pytest.raises(ValueError, match="one value per colour"):

@@ -16,7 +16,7 @@ PROBE = curriculum_probe()
 def run():
     cur = Curriculum(20)
     return cur, train_run(cur.data, schedule=cur, terms={}, steps=20, probe=PROBE.tensor,
-                          snapshot_steps=np.unique(np.r_[0, cur.ends - 1, 20]), progress=False)
+                          checkpoint_steps=np.unique(np.r_[0, cur.ends - 1, 20]), progress=False)
 
 
 def test_views(run):

@@ -1,4 +1,4 @@
-"""The chapter-2 trainer: scheduled terms, changing data, snapshots, model_at, sweeps, cache."""
+"""The chapter-2 trainer: scheduled terms, changing data, checkpoints, model_at, sweeps, cache."""
 
 import numpy as np
 import pytest
@@ -8,17 +8,9 @@ from course_lib.color import hsv_to_rgb
 from course_lib.color.data import hue_wheel
 from course_lib.curriculum import Dopesheet, Keyframe, PlateauTrigger, ReactiveSchedule
 from course_lib.curriculum.regularisers import planarity, unitarity
-from course_lib.curriculum.train import (
-    CurriculumRun,
-    StepInfo,
-    cached_run,
-    cached_sweep,
-    even_steps,
-    planarity_term,
-    train_run,
-    train_sweep,
-    unitarity_term,
-)
+from course_lib.curriculum.runs import CurriculumRun
+from course_lib.curriculum.terms import StepInfo, planarity_term, unitarity_term
+from course_lib.curriculum.train import cached_run, cached_sweep, train_run, train_sweep
 
 WHEEL = torch.as_tensor(hsv_to_rgb(hue_wheel(24)), dtype=torch.float32)
 TERMS = {"unit": unitarity_term, "planar": planarity_term(2)}
@@ -26,7 +18,7 @@ TERMS = {"unit": unitarity_term, "planar": planarity_term(2)}
 
 def small(**kw):
     args = dict(steps=20, terms=TERMS, schedule={"unit": 0.02, "planar": 0.1}, progress=False,
-                snapshot_steps=[0, 10, 20])
+                checkpoint_steps=[0, 10, 20])
     args.update(kw)
     return train_run(WHEEL, **args)
 
@@ -44,7 +36,7 @@ def test_builtin_terms_match_regularisers_and_batch():
 def test_run_records_shapes_and_values():
     run = small()
     assert isinstance(run, CurriculumRun)
-    assert run.snapshot_steps.tolist() == [0, 10, 20]
+    assert run.checkpoint_steps.tolist() == [0, 10, 20]
     assert run.probe_latents.shape == (3, 24, 3) and run.probe_recon.shape == (3, 24, 3)
     assert set(run.losses) == {"loss", "recon", "unit", "planar"}
     assert run.losses["loss"].shape == (20,)
@@ -57,12 +49,12 @@ def test_run_records_shapes_and_values():
 
 def test_model_at_reproduces_snapshot_latents():
     run = small()
-    for k, step in enumerate(run.snapshot_steps):
+    for k, step in enumerate(run.checkpoint_steps):
         model = run.model_at(int(step))
         with torch.no_grad():
             z = model.encode(torch.as_tensor(run.probe_rgb))
         np.testing.assert_allclose(z.numpy(), run.probe_latents[k], atol=1e-6)
-    with pytest.raises(ValueError, match="snapshot steps"):
+    with pytest.raises(ValueError, match="not saved"):
         run.model_at(5)
     with pytest.raises(TypeError):
         run.model_at(1.5)
@@ -81,7 +73,7 @@ def test_dopesheet_drives_lr_and_weights():
     np.testing.assert_allclose(run.values["lr"], sheet.curve("lr", np.arange(20)))
     np.testing.assert_allclose(run.values["unit"], sheet.curve("unit", np.arange(20)))
     # lr = 0 at step 0: the first update changes nothing
-    first = small(schedule=sheet, snapshot_steps=[0, 1])
+    first = small(schedule=sheet, checkpoint_steps=[0, 1])
     np.testing.assert_allclose(first.probe_latents[0], first.probe_latents[1], atol=1e-7)
 
 
@@ -156,8 +148,8 @@ def test_bad_model_args_and_steps():
         small(normalize="yes")
     with pytest.raises(ValueError, match="steps"):
         small(steps=0)
-    with pytest.raises(ValueError, match="snapshot_steps"):
-        small(snapshot_steps=[0, 50])
+    with pytest.raises(ValueError, match="checkpoint_steps"):
+        small(checkpoint_steps=[0, 50])
     with pytest.raises(ValueError, match="lr"):
         small(lr=-1.0)
 
@@ -172,7 +164,7 @@ def test_nan_loss_is_reported():
 @pytest.mark.parametrize("normalize, activation, latent_dim", [(False, "gelu", 3), (True, "relu", 4)])
 def test_sweep_matches_single_runs(normalize, activation, latent_dim):
     kw = dict(steps=15, terms=TERMS, schedule={"unit": 0.02, "planar": 0.1}, progress=False,
-              snapshot_steps=[0, 7, 15], normalize=normalize, activation=activation, latent_dim=latent_dim)
+              checkpoint_steps=[0, 7, 15], normalize=normalize, activation=activation, latent_dim=latent_dim)
     sweep = train_sweep([3, 5], WHEEL, **kw)
     for i, seed in enumerate([3, 5]):
         run = train_run(WHEEL, seed=seed, **kw)
@@ -228,11 +220,6 @@ def test_cached_run_and_sweep(tmp_path, monkeypatch):
         cached_run("test-curr", {"f": object()}, data=data, **kw)
 
 
-def test_even_steps():
-    assert even_steps(10, 3).tolist() == [0, 5, 10]
-    assert even_steps(2, 10).tolist() == [0, 1, 2]
-    with pytest.raises(ValueError):
-        even_steps(10, 1)
 
 
 def test_sweep_fine_tunes_from_given_states_and_keeps_masked_weights_zero():

@@ -98,7 +98,7 @@ def test_subsets_partition_the_training_rows(grok, colour):
 
 
 def test_colour_adapter(colour):
-    assert list(colour.checkpoint_steps) == list(colour.source.snapshot_epochs) and colour.unit == "epoch"
+    assert list(colour.checkpoint_steps) == list(colour.source.checkpoint_steps) and colour.unit == "epoch"
     model = colour.model_at(int(colour.checkpoint_steps[1]))
     (x,) = colour.data
     with torch.no_grad():

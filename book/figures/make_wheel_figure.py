@@ -18,10 +18,10 @@ def main() -> None:
     wanted = [0, 100, 160, 500]
     fig = new_figure((12, 3.4))
     for ax, epoch in zip(fig.subplots(1, len(wanted)), wanted):
-        k = int(np.argmin(np.abs(run.snapshot_epochs - epoch)))
+        k = int(np.argmin(np.abs(run.checkpoint_steps - epoch)))
         z = run.probe_latents[k]
         wheel_plots.plot_latents(z, probe.rgb, held_out=probe.held_out, ax=ax,
-                                 title=f"epoch {run.snapshot_epochs[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
+                                 title=f"epoch {run.checkpoint_steps[k]} · hue order {color.hue_order_score(probe.hue, z):.2f}")
     out = Path(__file__).with_name("wheel-forming.png")
     fig.savefig(out, dpi=90)
     print(f"wrote {out}")

@@ -2,8 +2,12 @@
 
 * :mod:`.spaces`  — RGB ↔ HSV (numpy or torch), named hues
 * :mod:`.data`    — hue wheels, HSV grids, RGB cubes, the bottleneck data set with a held-out band
-* :mod:`.model`   — the bottleneck autoencoder and its L2-normalising layer
-* :mod:`.train`   — training with snapshots, the cached run, the batched seed sweep, profiles
+* :mod:`.model`   — the bottleneck autoencoder, its L2-normalising layer, and the stacked
+  many-seed version of it (:class:`StackedColorAutoencoder`)
+* :mod:`.trainer` — the family's one training loop (:func:`~.trainer.fit`: Adam, checkpoint
+  callbacks), used by :mod:`.train` here and by Chapter 2's :mod:`course_lib.curriculum.train`
+* :mod:`.train`   — Chapter 1's runs: the watched run with checkpoints (:class:`TrainingRun`,
+  cached), the batched seed sweep (:class:`SweepHistory`), profiles
 * :mod:`.metrics` — hue-order score, winding number, the held-out band's gap
 * :mod:`.wheel_plots` — figures: colour spaces and the latent wheel as it forms (each returns a
   matplotlib Figure)
@@ -33,7 +37,7 @@ from .metrics import (
     winding_number,
     wrap_angle,
 )
-from .model import ColorAutoencoder, L2Normalize
+from .model import ColorAutoencoder, L2Normalize, StackedColorAutoencoder
 from .wheel_plots import (
     plot_hsv_cylinder,
     plot_hsv_slice,
@@ -52,7 +56,6 @@ from .train import (
     default_checkpoints,
     training_sweep,
     settings,
-    snapshot_schedule,
     train_bottleneck,
 )
 
@@ -72,6 +75,7 @@ __all__ = [
     "ColorAutoencoder",
     "ColorData",
     "L2Normalize",
+    "StackedColorAutoencoder",
     "TrainingRun",
     "band_gap",
     "bottleneck_dataset",
@@ -93,7 +97,6 @@ __all__ = [
     "rgb_cube",
     "rgb_to_hsv",
     "settings",
-    "snapshot_schedule",
     "train_bottleneck",
     "winding_number",
     "wrap_angle",

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..exercises import Case, CheckResult, assert_no_python_loop, case, check, forbid
+from ..validation import check_int
 
 __all__ = [
     "PREDICTION_CURVES",
@@ -200,7 +201,8 @@ def planted_curves(n: int = 36, seed: int = 0) -> dict[str, PlantedCurve]:
     ``n`` must be a multiple of 4, at least 8. Hue ``i`` is ``i / n``; the latents are in hue order
     (the checkers shuffle them). ``seed`` sets the noise of ``"noisy wheel"``.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 8 or n % 4:
+    n = check_int(n, "n", min=8)
+    if n % 4:
         raise ValueError(f"n must be a multiple of 4, at least 8, got {n!r}")
     hue = np.arange(n) / n
     turn = 2 * np.pi * hue

@@ -12,6 +12,7 @@ a wheel's latent angle moves steadily one way and comes back to the start after 
 from __future__ import annotations
 
 import numpy as np
+from ..validation import check_fraction
 
 from .data import HELD_OUT_BAND, in_band
 
@@ -129,8 +130,7 @@ def is_wheel(
     hue: np.ndarray, z: np.ndarray, min_score: float = 0.95, center: str = "origin"
 ) -> bool:
     """A wheel: winds exactly once (either way) and ``hue_order_score ≥ min_score``."""
-    if not 0.0 <= min_score <= 1.0:
-        raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+    check_fraction(min_score, "min_score")
     return (
         abs(winding_number(hue, z, center)) == 1
         and hue_order_score(hue, z, center) >= min_score
@@ -241,8 +241,7 @@ def wheel_report(
     * ``band_placed`` — ``trained_wheel`` and both band fractions ≥ ``min_score``;
     * ``probe_wheel`` — the whole probe wheel winds once in order (:func:`is_wheel`'s verdict).
     """
-    if not 0.0 <= min_score <= 1.0:
-        raise ValueError(f"min_score must be in [0, 1], got {min_score}")
+    check_fraction(min_score, "min_score")
     if hasattr(hue, "detach"):
         hue = hue.detach().cpu().numpy()
     if not isinstance(hue, np.ndarray) or hue.ndim != 1:

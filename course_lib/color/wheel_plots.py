@@ -9,7 +9,6 @@ function draws into it and returns its figure.
 
 from __future__ import annotations
 
-from numbers import Real
 from typing import Any, Sequence
 
 import numpy as np
@@ -21,6 +20,7 @@ from matplotlib.patches import Wedge
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..figures import new_axes, new_figure
+from ..validation import check_fraction, check_int
 from .data import in_band
 from .spaces import NAMED_HUES, hsv_to_rgb
 
@@ -65,12 +65,7 @@ def _colors(rgb: np.ndarray, name: str) -> np.ndarray:
 
 
 def _unit(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number in [0, 1], got {type(value).__name__}")
-    value = float(value)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
-    return value
+    return check_fraction(value, name)
 
 
 def plot_rgb_cube(rgb_points: Any, *, ax: Axes | None = None, title: str | None = None) -> Figure:
@@ -114,8 +109,7 @@ def plot_hsv_cylinder(hsv: Any, *, ax: Axes | None = None, title: str | None = N
 
 def plot_hue_wheel(n: int = 360, *, ax: Axes | None = None, labels: bool = True) -> Figure:
     """A ring of ``n`` fully saturated hues, red at 0° going counter-clockwise, named every 30°."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
-        raise ValueError(f"n must be an int ≥ 3, got {n!r}")
+    n = check_int(n, "n", min=3)
     fig, ax = new_axes(ax, (4.2, 4.2))
     hue = np.arange(n) / n
     rgb = hsv_to_rgb(np.stack([hue, np.ones(n), np.ones(n)], axis=-1))
@@ -147,8 +141,7 @@ def plot_hsv_slice(
     fixed ``saturation``. Give at most one of the two."""
     if value is not None and saturation is not None:
         raise ValueError("give either value or saturation, not both")
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 1024:
-        raise ValueError(f"n must be an int in [2, 1024], got {n!r}")
+    n = check_int(n, "n", min=2, max=1024)
     fixed_name = "saturation" if saturation is not None else "value"
     fixed = _unit(saturation if saturation is not None else (1.0 if value is None else value),
                   fixed_name)
@@ -285,10 +278,9 @@ def plot_training_frame(run: Any, index: int) -> Figure:
 
     if not isinstance(run, TrainingRun):
         raise TypeError(f"run must be a TrainingRun, got {type(run).__name__}")
-    n = len(run.snapshot_epochs)
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
-        raise ValueError(f"index must be an int in [0, {n - 1}], got {index!r}")
-    epoch = int(run.snapshot_epochs[index])
+    n = len(run.checkpoint_steps)
+    index = check_int(index, "index", min=-n, max=n - 1)
+    epoch = int(run.checkpoint_steps[index])
     hue = run.probe_hue
     rgb = hsv_to_rgb(np.stack([hue, np.ones_like(hue), np.ones_like(hue)], axis=-1))
     z = run.probe_latents[index]
@@ -364,10 +356,10 @@ def plot_rates(
             k = flags.sum(axis=1)
             n = flags.shape[1]
             lo_hi = np.array([wilson_interval(int(x), n, confidence) for x in k])
-            ax.fill_between(h.checkpoint_epochs, lo_hi[:, 0], lo_hi[:, 1], color=color, alpha=0.18, lw=0)
-            ax.plot(h.checkpoint_epochs, k / n, color=color, lw=1.8, label=f"{label} ({n} seeds)")
+            ax.fill_between(h.checkpoint_steps, lo_hi[:, 0], lo_hi[:, 1], color=color, alpha=0.18, lw=0)
+            ax.plot(h.checkpoint_steps, k / n, color=color, lw=1.8, label=f"{label} ({n} seeds)")
         ax.set_xscale("symlog", linthresh=100)
-        ax.set_xlim(0, max(h.checkpoint_epochs[-1] for h in histories.values()))
+        ax.set_xlim(0, max(h.checkpoint_steps[-1] for h in histories.values()))
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("epoch (linear to 100, then log)", fontsize=10)
         ax.set_title(title, fontsize=11)
@@ -407,7 +399,7 @@ def plot_transitions(histories: dict[str, Any], *, metric: str = "trained_wheel"
     """Histogram of each seed's transition epoch (the checkpoint from which ``metric`` holds for
     good), one row per condition, log-spaced bins; seeds that never get there are counted apart."""
     histories = _histories(histories)
-    last = max(int(h.checkpoint_epochs[-1]) for h in histories.values())
+    last = max(int(h.checkpoint_steps[-1]) for h in histories.values())
     bins = np.geomspace(10, last, 25)
     fig = new_figure((7.0, 1.9 * len(histories) + 0.6))
     axes = np.atleast_1d(fig.subplots(len(histories), 1, sharex=True))
@@ -433,8 +425,7 @@ def plot_aligned_loss(history: Any, *, window: int = 300, ax: Axes | None = None
     transition epoch*: median and interquartile band. A kink at 0 shared by the seeds means the
     loss curve and the wheel change together."""
     h = _histories({"h": history})["h"]
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 10:
-        raise ValueError(f"window must be an int ≥ 10, got {window!r}")
+    window = check_int(window, "window", min=10)
     t = h.transitions()
     rel = np.arange(-window, window + 1)
     rows = []
@@ -510,10 +501,9 @@ def plot_strips(run: Any, indices: Sequence[int]) -> Figure:
     if run.strip is None:
         raise ValueError("run has no decoded strips (trained by an older version: clear the cache)")
     indices = list(indices)
-    n = len(run.snapshot_epochs)
+    n = len(run.checkpoint_steps)
     for i in indices:
-        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
-            raise ValueError(f"indices must be ints in [0, {n - 1}], got {i!r}")
+        check_int(i, "indices", min=-n, max=n - 1)
     fig = new_figure((7.5, 0.62 * len(indices) + 1.0))
     ax = fig.add_subplot()
     hue = run.probe_hue
@@ -526,7 +516,7 @@ def plot_strips(run: Any, indices: Sequence[int]) -> Figure:
             ax.plot([a, a], [row - 0.4, row + 0.4], color="black", lw=1.6)
             ax.text(a, row, name, ha="center", va="center", fontsize=8,
                     bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="black", lw=0.6))
-    ax.set_yticks(range(len(indices)), [f"epoch {run.snapshot_epochs[i]}" for i in indices], fontsize=9)
+    ax.set_yticks(range(len(indices)), [f"epoch {run.checkpoint_steps[i]}" for i in indices], fontsize=9)
     ax.set_ylim(len(indices) - 0.4, -0.7)
     ax.set_xlim(0, 360)
     ax.set_xticks(np.arange(0, 361, 45))

@@ -2,20 +2,26 @@
 
 Notebooks 2.1–2.2 (curriculum and schedules):
 
-* :mod:`.schedules`    — easings (step, linear, cosine, minimum-jerk), the keyframe
-  :class:`Dopesheet`, the retargetable :class:`Transition` (value, velocity and acceleration stay
-  continuous), and reactive phases (:class:`PlateauTrigger`, :class:`ThresholdTrigger`,
+* :mod:`.easings`      — easings (step, linear, cosine, minimum-jerk) and their derivatives
+* :mod:`.schedules`    — the keyframe :class:`Dopesheet` and the retargetable :class:`Transition`
+  (value, velocity and acceleration stay continuous)
+* :mod:`.reactive`     — reactive phases (:class:`PlateauTrigger`, :class:`ThresholdTrigger`,
   :class:`ReactiveSchedule`)
 * :mod:`.regularisers` — unitarity, planarity, separation, anchor and anti-anchor losses, and the
   soft labels redness and vibrancy
 * :mod:`.crumpling`    — how crumpled a latent colour wheel is (total turning, Fenchel's theorem)
 * :mod:`.data`         — the curriculum's data per phase (12 hues → 360 hues → widening values) and
   the phased schedule that drives it, reusing :mod:`course_lib.color.data`
-* :mod:`.train`        — the trainer of the colour autoencoders (notebooks 2.1–2.5): :func:`train_run`
-  (one model) and :func:`train_sweep` (many seeds at once, stacked weights) train a
-  ``ColorAutoencoder`` on data that may change with the step, on MSE + Σ scheduled weight × named
-  loss term, with lr and weights from a dopesheet, a reactive schedule or constants; snapshots and
-  ``model_at(step)``; :func:`cached_run` / :func:`cached_sweep` through the course cache
+* :mod:`.terms`        — named loss terms: :class:`StepInfo`, :func:`unitarity_term`,
+  :func:`planarity_term`
+* :mod:`.train`        — Chapter 2's scheduled-loss training of the colour autoencoders (notebooks
+  2.1–2.5), built on Chapter 1's one loop (:func:`course_lib.color.trainer.fit`):
+  :func:`train_run` (one model) and :func:`train_sweep` (many seeds at once, stacked weights) on
+  data that may change with the step, on MSE + Σ scheduled weight × named loss term, with lr and
+  weights from a dopesheet, a reactive schedule or constants; :func:`cached_run` /
+  :func:`cached_sweep` through the course cache
+* :mod:`.runs`         — what training leaves behind: :class:`CurriculumRun`,
+  :class:`CurriculumSweep` (checkpoint protocol: ``checkpoint_steps``, ``model_at(step)``)
 * :mod:`.experiments`  — notebooks 2.1 and 2.2's experiments (the seed sweeps with and without a
   curriculum, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
 * :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
@@ -55,31 +61,12 @@ from .regularisers import (
     unitarity,
     vibrancy,
 )
-from .train import (
-    CurriculumRun,
-    CurriculumSweep,
-    StepInfo,
-    cached_run,
-    cached_sweep,
-    planarity_term,
-    train_run,
-    train_sweep,
-    unitarity_term,
-)
-from .schedules import (
-    EASINGS,
-    Dopesheet,
-    Keyframe,
-    PlateauTrigger,
-    ReactiveSchedule,
-    ThresholdTrigger,
-    Transition,
-    cosine,
-    get_easing,
-    linear,
-    minimum_jerk,
-    step,
-)
+from .runs import CurriculumRun, CurriculumSweep
+from .terms import StepInfo, planarity_term, unitarity_term
+from .train import cached_run, cached_sweep, train_run, train_sweep
+from .easings import EASINGS, cosine, get_easing, linear, minimum_jerk, step
+from .schedules import Dopesheet, Keyframe, Transition
+from .reactive import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
 
 __all__ = [
     "AnchoredRun",

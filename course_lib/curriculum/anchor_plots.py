@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..figures import marker, new_figure
+from ..validation import check_int
 
 __all__ = [
     "plot_anchored_frame",
@@ -33,9 +34,8 @@ def plot_anchored_frame(run: Any, index: int) -> Figure:
     """Snapshot ``index`` of an anchored run: latent dims 0–1, 0–2, 0–3 of the probe set (the 36
     pure hues as large dots, a 6³ RGB cube as small ones, each in its true colour), the anchor as a
     black star, and the losses up to that step."""
-    steps = np.asarray(run.snapshot_steps)
-    if not 0 <= int(index) < len(steps):
-        raise ValueError(f"index must be in [0, {len(steps)}), got {index}")
+    steps = np.asarray(run.checkpoint_steps)
+    index = check_int(index, "index", min=0, max=len(steps) - 1)
     z = np.asarray(run.probe_latents[index])
     rgb = np.clip(np.asarray(run.probe_rgb), 0, 1)
     fig = new_figure((15, 3.9), layout="tight")

@@ -32,14 +32,18 @@ import numpy as np
 import torch
 
 from .. import runtime
+from ..checkpoints import CheckpointedRun
+from ..color.trainer import mse_per_model
 from ..color.data import hsv_grid, hue_wheel, rgb_cube
 from ..color.model import ColorAutoencoder
 from ..color.spaces import hsv_to_rgb
-from ..validation import check_seed
+from ..validation import check_choice, check_float, check_int, check_seed
 from .intervention import gated_suppress, suppress
 from .regularisers import redness
 from .schedules import Dopesheet, Keyframe
-from .train import CurriculumRun, CurriculumSweep, StepInfo, cached_run, cached_sweep
+from .runs import CurriculumRun, CurriculumSweep
+from .terms import StepInfo
+from .train import cached_run, cached_sweep
 
 __all__ = [
     "ANCHOR",
@@ -104,9 +108,7 @@ def _data_at_level(level: int) -> torch.Tensor:
 def anchored_data(step: int, values: dict) -> torch.Tensor:
     """The training colours at a step: the HSV grid with ``S, V ≥ 1 − spread`` (``values["spread"]``,
     rounded down to the grid's levels; the same tensor object while the level does not change)."""
-    spread = float(values.get("spread", 1.0))
-    if not 0.0 <= spread <= 1.0 + 1e-9:
-        raise ValueError(f"spread must lie in [0, 1], got {spread}")
+    spread = check_float(values.get("spread", 1.0), "spread", min=0.0, max=1.0 + 1e-9)  # 1e-9: rounding
     level = int(np.floor(min(spread, 1.0) * (_SPREAD_LEVELS - 1) + 1e-6))
     return _data_at_level(level)
 
@@ -118,10 +120,8 @@ def anchored_schedule(steps: int, kind: str = "smooth") -> Dopesheet:
     ``kind="smooth"`` moves ``spread`` with minimum-jerk easing between its keyframes;
     ``kind="stepped"`` holds it and jumps at each keyframe (the "step" easing).
     """
-    if kind not in ("smooth", "stepped"):
-        raise ValueError(f"kind must be 'smooth' or 'stepped', got {kind!r}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 20:
-        raise ValueError(f"steps must be an int ≥ 20, got {steps!r}")
+    check_choice(kind, "kind", ("smooth", "stepped"))
+    check_int(steps, "steps", min=20)
     ease = "minimum_jerk" if kind == "smooth" else "step"
     s = int(steps)
     return Dopesheet([
@@ -178,16 +178,14 @@ def probe_rgb() -> torch.Tensor:
 
 
 def _check_kind(kind: str) -> str:
-    if kind not in ("smooth", "stepped"):
-        raise ValueError(f"schedule must be 'smooth' or 'stepped', got {kind!r}")
-    return kind
+    return check_choice(kind, "schedule", ("smooth", "stepped"))
 
 
 def _train_kwargs(steps: int, kind: str) -> dict[str, Any]:
     return dict(data=anchored_data, steps=steps, terms=anchored_terms(),
                 schedule=anchored_schedule(steps, kind), latent_dim=LATENT_DIM, hidden=16,
                 normalize=True, activation="gelu", batch_size=None, probe=probe_rgb(),
-                snapshot_steps=21, progress=True)
+                checkpoint_steps=21, progress=True)
 
 
 def _key(kind: str) -> dict[str, Any]:
@@ -247,13 +245,13 @@ def anchor_report(encode: Callable[[torch.Tensor], torch.Tensor],
 
 # --------------------------------------------------------------------------- the public record
 @dataclass
-class AnchoredRun:
+class AnchoredRun(CheckpointedRun):
     """The anchored colour model of one seed (see :func:`anchored_run`).
 
     ``encode(rgb)`` (n, 3) → (n, d) unit latents; ``decode(z)`` (n, d) → (n, 3) RGB;
     ``anchor`` (d,) the unit direction red is pinned to; ``mute(z)`` the best red-muting edit
     (gated suppression, :data:`MUTE_SETTINGS`); ``reference_mute(z)`` plain suppression;
-    ``model_at(step)`` the model at any of ``snapshot_steps``; ``run`` the full training record
+    ``model_at(step)`` the model at any of ``checkpoint_steps``; ``run`` the full training record
     (losses, schedule values, probe latents). The final model is ``model_at(steps)``.
     """
 
@@ -270,8 +268,23 @@ class AnchoredRun:
         return self._model
 
     @property
-    def snapshot_steps(self) -> np.ndarray:
-        return self.run.snapshot_steps
+    def checkpoint_steps(self) -> np.ndarray:
+        return self.run.checkpoint_steps
+
+    def _model_from(self, index: int) -> ColorAutoencoder:
+        return self.run._model_from(index)
+
+    @staticmethod
+    def loss_fn(model: torch.nn.Module, batch: tuple) -> torch.Tensor:
+        """The training loss of a batch ``(x,)``: reconstruction MSE plus the anchor and separation
+        terms at their weights in :data:`HYPER` (constant over training)."""
+        (x,) = batch
+        recon, z = model(x)
+        loss = mse_per_model(recon, x)
+        terms = anchored_terms()
+        for name in ("anchor", "separation"):
+            loss = loss + HYPER[name] * terms[name](z, x, recon, None)
+        return loss
 
     @property
     def steps(self) -> int:
@@ -296,10 +309,6 @@ class AnchoredRun:
     def reference_mute(self, z: torch.Tensor) -> torch.Tensor:
         """The reference edit: remove the positive projection on the anchor."""
         return suppress(z, self.anchor)
-
-    def model_at(self, step: int) -> ColorAutoencoder:
-        """The model after ``step`` updates (one of :attr:`snapshot_steps`)."""
-        return self.run.model_at(step)
 
     def report(self) -> dict[str, float]:
         """:func:`anchor_report` of the final model."""
@@ -342,7 +351,7 @@ def anchored_sweep(seeds: Optional[Sequence[int]] = None, profile: Optional[str]
 
 def final_models(sweep: CurriculumSweep) -> list[ColorAutoencoder]:
     """Every seed's final model in a sweep (CPU, eval mode), in the order of ``sweep.seeds``."""
-    last = int(sweep.snapshot_steps[-1])
+    last = int(sweep.checkpoint_steps[-1])
     return [sweep.model_at(last, int(s)) for s in sweep.seeds]
 
 

@@ -33,6 +33,7 @@ from typing import Union
 import numpy as np
 
 from ..color.metrics import hue_order_score, winding_number
+from ..validation import check_float, check_fraction
 
 __all__ = ["crumpling", "crumpling_report", "total_turning", "DEFAULT_THRESHOLD"]
 
@@ -109,11 +110,7 @@ def _smoothed_loop(loop: np.ndarray, smoothing: float) -> Union[np.ndarray, None
 
 
 def _check_smoothing(smoothing: object) -> float:
-    if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)):
-        raise TypeError(f"smoothing must be a number, got {type(smoothing).__name__}")
-    if not 0.0 <= smoothing <= 0.25:
-        raise ValueError(f"smoothing must be in [0, 0.25] (a fraction of the loop's length), "
-                         f"got {smoothing}")
+    smoothing = check_float(smoothing, "smoothing", min=0.0, max=0.25)  # a fraction of the loop's length
     return float(smoothing)
 
 
@@ -154,9 +151,7 @@ def crumpling_report(hue: np.ndarray, z: np.ndarray, smoothing: float = 0.03,
       mean): 0 for a ring flat in dims 0–1; NaN if the ring has no spread in dims 0–1;
     * ``crumpled`` — ``crumpling > threshold``.
     """
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) \
-            or not 0.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+    check_fraction(threshold, "threshold")
     hues, loops = _inputs(hue, z)
     if loops.ndim != 2:
         raise ValueError(f"z must have shape (N, d) for a report (one model), got {np.shape(z)}")

@@ -28,7 +28,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..figures import marker, new_axes, new_figure
-from .schedules import EASINGS, Transition, _ease_derivatives
+from .easings import EASINGS, ease_derivatives
+from .schedules import Transition
 
 __all__ = [
     "plot_views",
@@ -136,14 +137,14 @@ def plot_curriculum_frame(run: Any, index: int, curriculum: Any, *, lim: Optiona
     """One frame of the scrubber: the probe's latents at snapshot ``index`` in dims 0–1 and 0–2,
     and the reconstruction loss so far with the phases shaded (numbered) and the step marked."""
     from .data import curriculum_probe
-    from .train import CurriculumRun
+    from .runs import CurriculumRun
 
     if not isinstance(run, CurriculumRun):
         raise TypeError(f"run must be a CurriculumRun, got {type(run).__name__}")
-    n = len(run.snapshot_steps)
+    n = len(run.checkpoint_steps)
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
         raise ValueError(f"index must be an int in [0, {n - 1}], got {index!r}")
-    step = int(run.snapshot_steps[index])
+    step = int(run.checkpoint_steps[index])
     z = run.probe_latents[index]
     probe = curriculum_probe()
     value = probe.value if len(probe.hsv) == len(z) else None
@@ -179,9 +180,9 @@ def plot_phase_ends(run: Any, curriculum: Any, *, pairs: Sequence[Sequence[int]]
     probe = curriculum_probe()
     idx = []
     for end in curriculum.ends:
-        hits = np.flatnonzero(run.snapshot_steps == min(int(end), run.steps))
+        hits = np.flatnonzero(run.checkpoint_steps == min(int(end), run.steps))
         if not len(hits):
-            hits = np.flatnonzero(run.snapshot_steps == int(end) - 1)
+            hits = np.flatnonzero(run.checkpoint_steps == int(end) - 1)
         if not len(hits):
             raise ValueError(f"run has no snapshot at the end of the phase ending at step {end}")
         idx.append(int(hits[0]))
@@ -344,7 +345,7 @@ def plot_easings(names: Sequence[str] = tuple(EASINGS)) -> Figure:
     for i, name in enumerate(names):
         if name not in EASINGS:
             raise ValueError(f"unknown easing {name!r}; choose from {sorted(EASINGS)}")
-        e, de, _ = _ease_derivatives(name, t)
+        e, de, _ = ease_derivatives(name, t)
         color, ls = _ARM_COLORS[i % 4], _ARM_STYLES[i % 4]
         ax0.plot(t, e, color=color, ls=ls, lw=1.8, label=name)
         if name == "step":

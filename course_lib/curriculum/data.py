@@ -31,7 +31,7 @@ import torch
 
 from ..color.data import hue_wheel
 from ..color.spaces import hsv_to_rgb
-from ..validation import check_fraction, check_int
+from ..validation import check_float, check_fraction, check_int
 
 __all__ = [
     "Phase",
@@ -110,8 +110,7 @@ class Curriculum:
         if total_steps < len(self.phases):
             raise ValueError(f"total_steps must be at least the number of phases ({len(self.phases)}), "
                              f"got {total_steps}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < float("inf"):
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
+        check_float(lr, "lr", min=0, inclusive="neither")
         self.lr = float(lr)
         self.warmup = check_fraction(warmup, "warmup")
         self.start_factor = check_fraction(start_factor, "start_factor", inclusive="right")

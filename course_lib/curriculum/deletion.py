@@ -22,7 +22,7 @@ from torch.nn.utils import prune
 
 from ..color.metrics import transition_epoch
 from ..color.model import ColorAutoencoder
-from ..validation import check_int
+from ..validation import check_float, check_int
 
 __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step",
            "deletion_masks", "red_dimension_sweep", "finetune_after_deletion", "most_used_other_dim",
@@ -115,8 +115,7 @@ def recovery_step(steps: Sequence[int], error: Sequence[float], target: float) -
         raise ValueError(f"steps and error must be 1-D of the same non-zero length, got {s.shape} and {e.shape}")
     if not np.isfinite(e).all():
         raise ValueError("error contains NaN or inf")
-    if isinstance(target, bool) or not isinstance(target, (int, float, np.floating)) or not np.isfinite(target):
-        raise ValueError(f"target must be a finite number, got {target!r}")
+    check_float(target, "target")
     return transition_epoch(s, -e, -float(target))
 
 
@@ -150,8 +149,7 @@ def deletion_masks(latent_dim: int, hidden: int, dims: Sequence[int]) -> dict[st
     the encoder's output rows (weight and bias) and the decoder's input columns."""
     enc_w, enc_b, dec_w = torch.ones(latent_dim, hidden), torch.ones(latent_dim), torch.ones(hidden, latent_dim)
     for j in dims:
-        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < latent_dim:
-            raise ValueError(f"dims must be ints in [0, {latent_dim}), got {dims!r}")
+        check_int(j, "dims", min=0, max=latent_dim - 1)
         enc_w[j] = 0.0
         enc_b[j] = 0.0
         dec_w[:, j] = 0.0
@@ -214,7 +212,7 @@ def red_dimension_sweep(profile: Optional[str] = None):
         "red_dimension_sweep", {"version": DELETION_VERSION, "hyper": DELETION_HYPER}, list(range(cfg["seeds"])),
         data=anchored_data, steps=cfg["steps"], terms=_red_dim_terms(), schedule=schedule,
         latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu", batch_size=None,
-        probe=deletion_probe(), snapshot_steps=11, progress=True)
+        probe=deletion_probe(), checkpoint_steps=11, progress=True)
 
 
 def most_used_other_dim(sweep: Any) -> int:
@@ -224,7 +222,7 @@ def most_used_other_dim(sweep: Any) -> int:
     x = anchored_data(0, {"spread": 1.0})
     energy = np.zeros(DELETION_LATENT_DIM)
     for s in sweep.seeds:
-        m = sweep.model_at(int(sweep.snapshot_steps[-1]), int(s))
+        m = sweep.model_at(int(sweep.checkpoint_steps[-1]), int(s))
         with torch.no_grad():
             energy += (m.encode(x) ** 2).mean(0).numpy()
     energy[RED_DIM] = -1.0
@@ -248,7 +246,7 @@ def finetune_after_deletion(sweep: Any, dims: Sequence[int], profile: Optional[s
         [int(s) for s in sweep.seeds],
         data=anchored_data(0, {"spread": 1.0}), steps=steps, lr=DELETION_HYPER["finetune_lr"],
         latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu", batch_size=None,
-        probe=deletion_probe(), snapshot_steps=list(range(0, steps + 1, cfg["every"])), progress=True,
+        probe=deletion_probe(), checkpoint_steps=list(range(0, steps + 1, cfg["every"])), progress=True,
         init_states=sweep.states[-1], masks=masks)
 
 

@@ -235,7 +235,7 @@ def check_roundness(attempt: Callable[..., Any], *, quiet: bool = False) -> Chec
 
 
 # --------------------------------------------------------------------------- plateau step
-_PLATEAU_FORBID = ["course_lib.curriculum.schedules:PlateauTrigger.update",
+_PLATEAU_FORBID = ["course_lib.curriculum.reactive:PlateauTrigger.update",
                    "course_lib.curriculum.exercises:solution_plateau_step"]
 
 

@@ -24,16 +24,12 @@ import numpy as np
 from ..runtime import by_profile
 from .crumpling import crumpling
 from .data import PHASES, Curriculum, CurriculumProbe, Phase, curriculum_probe, phase_rgb
-from .schedules import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
-from .train import (
-    CurriculumRun,
-    CurriculumSweep,
-    cached_run,
-    cached_sweep,
-    even_steps,
-    planarity_term,
-    unitarity_term,
-)
+from ..checkpoints import even_steps
+from ..validation import check_choice, check_float, check_fraction, check_int
+from .reactive import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
+from .runs import CurriculumRun, CurriculumSweep
+from .terms import planarity_term, unitarity_term
+from .train import cached_run, cached_sweep
 
 __all__ = [
     "PROFILE_SETTINGS",
@@ -101,8 +97,7 @@ def ring_crumpling(probe: CurriculumProbe, latents: np.ndarray, view: str = "pla
     z = np.asarray(latents, dtype=np.float64)
     if z.ndim < 2 or z.shape[-2] != len(probe.hsv):
         raise ValueError(f"latents must have shape (..., {len(probe.hsv)}, d), got {z.shape}")
-    if view not in VIEWS:
-        raise ValueError(f"view must be one of {VIEWS}, got {view!r}")
+    check_choice(view, "view", VIEWS)
     ring = z[..., probe.wheel, :]
     hue = probe.hue[probe.wheel]
     if view == "plane":
@@ -127,7 +122,7 @@ def watched_run(seed: int = 0, steps: Optional[int] = None, profile: Optional[st
     return cached_run("curriculum-watched", {"v": _KEY_VERSION, "curriculum": cur.describe(),
                                              "probe": "curriculum_probe()"},
                       data=cur.data, schedule=cur, terms=curriculum_terms(), steps=steps, seed=int(seed),
-                      probe=probe.tensor, snapshot_steps=snaps, progress=progress)
+                      probe=probe.tensor, checkpoint_steps=snaps, progress=progress)
 
 
 def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True,
@@ -140,7 +135,7 @@ def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True
     return cached_sweep("curriculum-sweep", {"v": _KEY_VERSION, "curriculum": cur.describe(),
                                              "probe": "curriculum_probe()"},
                         list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
-                        steps=int(steps), probe=probe.tensor, snapshot_steps=snaps, progress=progress)
+                        steps=int(steps), probe=probe.tensor, checkpoint_steps=snaps, progress=progress)
 
 
 # --------------------------------------------------------------------------- reactive curriculum
@@ -162,14 +157,9 @@ class ReactiveCurriculum:
                  min_phase_steps: int = 50, warmup_steps: int = 20, lr: float = 0.01,
                  start_factor: float = 1 / 3, phases: Sequence[Phase] = PHASES, metric: str = "recon"):
         self.phases = tuple(phases)
-        self.lr, self.start_factor = float(lr), float(start_factor)
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if not 0 < self.start_factor <= 1:
-            raise ValueError(f"start_factor must be in (0, 1], got {start_factor}")
-        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, (int, np.integer)) \
-                or warmup_steps < 1:
-            raise ValueError(f"warmup_steps must be an int ≥ 1, got {warmup_steps!r}")
+        self.lr = check_float(lr, "lr", min=0, inclusive="neither")
+        self.start_factor = check_fraction(start_factor, "start_factor", inclusive="right")
+        check_int(warmup_steps, "warmup_steps", min=1)
         self.warmup_steps = int(warmup_steps)
         if trigger == "plateau":
             trig: Any = PlateauTrigger(window=window, min_rel_improvement=min_rel_improvement,
@@ -224,7 +214,7 @@ def reactive_runs(seeds: Sequence[int], steps: int, *, react_every: int = 10,
                                                       "probe": "curriculum_probe()"},
                               data=cur.data, schedule=cur, terms=curriculum_terms(), steps=int(steps),
                               seed=int(seed), probe=probe.tensor, react_every=int(react_every),
-                              snapshot_steps=even_steps(int(steps), n_snapshots), progress=progress))
+                              checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress))
     return out
 
 
@@ -237,7 +227,7 @@ def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
                                              "probe": "curriculum_probe()"},
                         list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
                         steps=int(steps), probe=probe.tensor,
-                        snapshot_steps=even_steps(int(steps), n_snapshots), progress=progress)
+                        checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress)
 
 
 @dataclass
@@ -276,10 +266,10 @@ def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> R
     for i, r in enumerate(runs):
         if not isinstance(r, CurriculumRun):
             raise TypeError(f"runs[{i}] must be a CurriculumRun, got {type(r).__name__}")
-        if r.config["seed"] != int(fixed.seeds[i]) or not np.array_equal(r.snapshot_steps, fixed.snapshot_steps):
+        if r.config["seed"] != int(fixed.seeds[i]) or not np.array_equal(r.checkpoint_steps, fixed.checkpoint_steps):
             raise ValueError(f"runs[{i}] must be seed {int(fixed.seeds[i])} with the same snapshot steps")
     fixed_mse = fixed.probe_mse()  # (K, S)
-    steps = fixed.snapshot_steps
+    steps = fixed.checkpoint_steps
     final_fixed = fixed_mse[-1]
     reach, last_phase, final_r = [], [], []
     for i, r in enumerate(runs):

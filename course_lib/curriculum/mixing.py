@@ -37,11 +37,12 @@ from torch import nn
 
 from .. import runtime
 from ..cache import cached
+from ..checkpoints import CheckpointedRun, as_checkpoint_steps, state_copy
 from ..widgets import progress as progress_bar
 from ..color import NAMED_HUES, hsv_to_rgb
 from .intervention import suppress
 from .regularisers import anchor_loss, anti_anchor, redness
-from ..validation import check_int
+from ..validation import check_choice, check_fraction, check_int
 
 __all__ = [
     "MIXING_SETTINGS", "MixingTransformer", "MixingRun", "mix", "mixing_pairs", "train_mixer",
@@ -105,8 +106,7 @@ def mixing_pairs(n: int, generator: Optional[torch.Generator] = None) -> torch.T
 
     Drawn in HSV so every hue (red included) is equally common; uniform RGB would make vivid red rare.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = check_int(n, "n", min=1)
     u = torch.rand(int(n), 2, 3, generator=generator)
     hsv = torch.stack([u[..., 0], 0.3 + 0.7 * u[..., 1], 0.3 + 0.7 * u[..., 2]], dim=-1)
     return hsv_to_rgb(hsv).float()
@@ -181,8 +181,9 @@ def _losses(model: MixingTransformer, pairs: torch.Tensor, anchor: torch.Tensor,
 
 
 @dataclass
-class MixingRun:
-    """One trained mixer: final weights, loss curves and snapshots of the red tokens' cosine."""
+class MixingRun(CheckpointedRun):
+    """One trained mixer: final weights, loss curves and, at each checkpoint, the red tokens'
+    cosine and the weights (checkpoint protocol: ``model_at(step)`` raises for an unsaved step)."""
 
     config: dict
     state: dict
@@ -190,22 +191,13 @@ class MixingRun:
     mse: np.ndarray                   # mixing MSE per logged step
     anchor: np.ndarray                # anchor loss per logged step
     anti: np.ndarray                  # anti-anchor loss per logged step
-    snap_steps: np.ndarray            # snapshot steps
-    snap_cos: np.ndarray              # (snapshots, probes) cosine of probe tokens' h0 to the anchor
-    snap_states: list = field(default_factory=list)
+    checkpoint_steps: np.ndarray      # checkpoint steps (0, snap_every, 2·snap_every, …, steps)
+    checkpoint_cos: np.ndarray        # (checkpoints, probes) cosine of probe tokens' h0 to the anchor
+    states: list = field(default_factory=list)
 
-    def model(self) -> MixingTransformer:
-        return self.model_at(int(self.steps[-1]))
-
-    def model_at(self, step: int) -> MixingTransformer:
-        """The model at a snapshot step (the last snapshot at or before ``step``)."""
-        if not len(self.snap_steps):
-            raise ValueError("no snapshots")
-        i = int(np.searchsorted(self.snap_steps, step, side="right")) - 1
-        if i < 0:
-            raise ValueError(f"step must be ≥ {int(self.snap_steps[0])}, got {step}")
+    def _model_from(self, index: int) -> MixingTransformer:
         m = MixingTransformer(self.config["d"], self.config["heads"], self.config["layers"])
-        m.load_state_dict(self.snap_states[i])
+        m.load_state_dict(self.states[index])
         return m.eval()
 
     @property
@@ -222,8 +214,7 @@ def probe_colours(n: int = 24) -> torch.Tensor:
 def red_cosines(model: MixingTransformer, colours: torch.Tensor, role: int = 0) -> torch.Tensor:
     """Cosine of each colour's token (in ``role`` 0 or 1) after embedding to the anchor ``e₀``."""
     colours = _rgb(colours, "colours")
-    if role not in (0, 1):
-        raise ValueError(f"role must be 0 or 1, got {role!r}")
+    check_choice(role, "role", (0, 1))
     with torch.no_grad():
         h0 = model.embed(torch.stack([colours, colours], dim=1))[:, role]
     return h0[:, 0] / torch.linalg.vector_norm(h0, dim=1).clamp_min(1e-12)
@@ -250,7 +241,7 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
     def snapshot(step):
         snaps_s.append(step)
         snaps_c.append(red_cosines(model, probes).numpy())
-        snaps_w.append({k: v.detach().clone() for k, v in model.state_dict().items()})
+        snaps_w.append(state_copy(model))
 
     snapshot(0)
     for step in range(1, cfg["steps"] + 1):
@@ -264,14 +255,14 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
             snapshot(step)
     arr = np.array(log)
     return MixingRun(config={**cfg, "seed": seed}, state=snaps_w[-1], steps=arr[:, 0].astype(int),
-                     mse=arr[:, 1], anchor=arr[:, 2], anti=arr[:, 3], snap_steps=np.array(snaps_s),
-                     snap_cos=np.stack(snaps_c), snap_states=snaps_w)
+                     mse=arr[:, 1], anchor=arr[:, 2], anti=arr[:, 3], checkpoint_steps=as_checkpoint_steps(snaps_s),
+                     checkpoint_cos=np.stack(snaps_c), states=snaps_w)
 
 
 def cached_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> MixingRun:
     """:func:`train_mixer` through the course cache (key: seed, profile settings, overrides)."""
     cfg = {**DEFAULTS, **runtime.by_profile(MIXING_SETTINGS, profile), **overrides, "seed": seed,
-           "version": 1}
+           "version": 1, "format": "checkpoints-v1"}
     return cached("curriculum-mixer", cfg, lambda: train_mixer(seed, profile, **overrides))
 
 
@@ -356,7 +347,9 @@ def mute_report(run: MixingRun, pairs: torch.Tensor, *, red_above: float = 0.5,
     """Measure :func:`suppressed_predict` on ``pairs (n, 2, 3)`` for the final model of ``run``."""
     if not isinstance(run, MixingRun):
         raise TypeError(f"run must be a MixingRun, got {type(run).__name__}")
-    if not 0 <= free_below < red_above <= 1:
+    check_fraction(free_below, "free_below")
+    check_fraction(red_above, "red_above")
+    if not free_below < red_above:
         raise ValueError(f"need 0 ≤ free_below < red_above ≤ 1, got {free_below}, {red_above}")
     pairs = _pairs(pairs)
     model = run.model()

@@ -21,7 +21,7 @@ from typing import Optional
 
 import torch
 
-from ..validation import check_int
+from ..validation import check_float, check_int
 
 __all__ = [
     "unitarity",
@@ -59,11 +59,7 @@ def _tensor(x: object, name: str, ndim: Optional[int] = None, last: Optional[int
 
 
 def _power(k: object, name: str) -> float:
-    if isinstance(k, bool) or not isinstance(k, (int, float)):
-        raise TypeError(f"{name} must be a positive number, got {type(k).__name__}")
-    if not (k > 0) or k != k or k == float("inf"):
-        raise ValueError(f"{name} must be a positive finite number, got {k}")
-    return float(k)
+    return check_float(k, name, min=0, inclusive="neither")
 
 
 def _directions(z: torch.Tensor) -> torch.Tensor:

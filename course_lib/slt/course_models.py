@@ -189,12 +189,6 @@ def grokking_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool
 
 
 # --------------------------------------------------------------------------- Chapter 1: the wheel
-def _mse_loss(model: nn.Module, batch: tuple) -> torch.Tensor:
-    (x,) = batch
-    recon, _ = model(x)
-    return torch.mean((recon - x) ** 2)
-
-
 COLOUR_GROUPS: dict[str, list[str]] = {
     "encoder": ["encoder.0.weight", "encoder.0.bias", "encoder.2.weight", "encoder.2.bias"],
     "decoder": ["decoder.0.weight", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"],
@@ -218,10 +212,10 @@ def _band_masks(hue_deg: np.ndarray) -> dict[str, torch.Tensor]:
 
 def colour_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool = True) -> CourseRun:
     """Chapter 1's watched bottleneck run (notebook 1.2: normalised, the profile's epochs and
-    snapshots; :func:`course_lib.color.cached_bottleneck`) for the LLC.
+    checkpoints; :func:`course_lib.color.cached_bottleneck`) for the LLC.
 
     Loss: reconstruction MSE on the training colours (the held-out band excluded). A step is one
-    full-batch epoch. Phase ``wheel_formed``: the first snapshot from which the trained hues form a
+    full-batch epoch. Phase ``wheel_formed``: the first checkpoint from which the trained hues form a
     wheel for good (Chapter 1's ``trained_wheel`` verdict).
     """
     from ..color.data import bottleneck_dataset
@@ -232,12 +226,10 @@ def colour_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool =
     cfg = settings(profile)
     run = cached_bottleneck(normalize=True, epochs=cfg["epochs"], n_snapshots=cfg["n_snapshots"],
                             seed=seed, progress=progress)
-    if getattr(run, "states", None) is None:
-        raise ValueError("this colour run has no per-snapshot states (an old cache entry?)")
     dataset = bottleneck_dataset()
     x = dataset.train_rgb
     hue = np.mod(dataset.hsv[~dataset.held_out, 0], 1.0) * 360.0
-    epochs = np.asarray(run.snapshot_epochs, dtype=np.int64)
+    epochs = run.checkpoint_steps
     losses = np.append(run.losses, run.final_mse)          # loss after t updates, t = 0 … epochs
     report = wheel_report(run.probe_hue, run.probe_latents)
     trained_wheel = np.asarray(report["trained_wheel"], dtype=float)
@@ -251,24 +243,12 @@ def colour_run(seed: int = 0, profile: Optional[str] = None, *, progress: bool =
     key = {"run": "color.cached_bottleneck", "seed": seed, "config": dict(run.config)}
     return CourseRun(
         name="colour", title="Chapter 1: the colour bottleneck",
-        checkpoint_steps=epochs, model_at=run.model_at, loss_fn=_mse_loss, data_at=lambda step: (x,),
+        checkpoint_steps=epochs, model_at=run.model_at, loss_fn=run.loss_fn, data_at=lambda step: (x,),
         probes=probes, phases=phases, groups={k: list(v) for k, v in COLOUR_GROUPS.items()},
         subsets=_band_masks(hue), key=key, source=run, unit="epoch")
 
 
 # --------------------------------------------------------------------------- Chapter 2: anchoring
-def _anchored_loss(model: nn.Module, batch: tuple) -> torch.Tensor:
-    from ..curriculum.anchoring import HYPER, anchored_terms
-
-    (x,) = batch
-    recon, z = model(x)
-    terms = anchored_terms()
-    loss = torch.mean((recon - x) ** 2)
-    for name in ("anchor", "separation"):
-        loss = loss + HYPER[name] * terms[name](z, x, recon, None)
-    return loss
-
-
 def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
                         schedule: str = "smooth") -> CourseRun:
     """Chapter 2's anchored colour model (:func:`course_lib.curriculum.anchored_run`) for the LLC.
@@ -277,7 +257,7 @@ def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
     at their (constant) scheduled weights — on the curriculum's colours **at that step** (the data
     widen from the 36 pure hues to the whole HSV grid). Phases: the updates at which the data
     first widen beyond the 36 pure hues (``data first widen``) and first hold all of them (``all
-    data``), and ``red anchored``, the first snapshot from which pure red's cosine with the anchor
+    data``), and ``red anchored``, the first checkpoint from which pure red's cosine with the anchor
     stays ≥ 0.95.
     """
     from ..color.metrics import transition_epoch
@@ -287,7 +267,7 @@ def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
     seed = check_seed(seed)
     anchored = anchored_run(seed=seed, profile=profile, schedule=schedule)
     record = anchored.run
-    steps = np.asarray(anchored.snapshot_steps, dtype=np.int64)
+    steps = anchored.checkpoint_steps
     for name, weight in (("anchor", HYPER["anchor"]), ("separation", HYPER["separation"])):
         used = np.asarray(record.values[name])
         if not np.allclose(used, weight):
@@ -327,7 +307,7 @@ def anchored_colour_run(seed: int = 0, profile: Optional[str] = None,
     hue = np.mod(rgb_to_hsv(final)[:, 0], 1.0) * 360.0
     return CourseRun(
         name="anchored", title="Chapter 2: the anchored colour model",
-        checkpoint_steps=steps, model_at=anchored.model_at, loss_fn=_anchored_loss, data_at=data_at,
+        checkpoint_steps=steps, model_at=anchored.model_at, loss_fn=anchored.loss_fn, data_at=data_at,
         probes=probes, phases=phases, groups={k: list(v) for k, v in COLOUR_GROUPS.items()},
         subsets=_band_masks(hue), key=key, source=anchored, unit="step")
 
