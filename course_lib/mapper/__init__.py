@@ -23,8 +23,10 @@
 * :mod:`.change_plots` — notebook 4.3's figures (and 4.4's purity-coverage curves)
 * :mod:`.sae`         — a small sparse autoencoder on one layer's token activations, its random-dictionary
   control, and spaces compared on held-out sentences (4.4)
-* :mod:`.exercises`   — the checkers (nerve; fitted concept lens; steering pair; same-emotion control;
-  variance removed; frequency pick; random dictionary)
+* :mod:`.graph_exercises`  — 4.1–4.2's checkers (nerve; intervals per point; fitted concept lens;
+  cross-situation purity; centroid adjacency)
+* :mod:`.change_exercises` — 4.3–4.4's checkers (steering pair; same-emotion control; variance removed;
+  frequency pick; random dictionary)
 """
 
 from .graph import GraphInvariants, default_clusterer, graph_invariants, mapper_graph

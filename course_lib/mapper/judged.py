@@ -26,7 +26,7 @@ from ..cache import cached
 from ..stats import wilson_interval
 from ..validation import check_fraction, check_int
 from .change import nearest_node
-from .exercises import solution_same_emotion_control
+from .change_exercises import solution_same_emotion_control
 from .finetune import situation_split
 from .lenses import concept_direction, pca_lens
 from .lenses import unit_rows as unit

@@ -1,6 +1,6 @@
-"""The chapter 4 checkers: the solution passes, subtle wrong answers fail."""
+"""Notebooks 4.1–4.2's checkers: the solution passes, subtle wrong answers fail."""
 
-from course_lib.mapper import exercises as X
+from course_lib.mapper import graph_exercises as X
 from course_lib.mapper.graph import mapper_graph
 
 
@@ -81,46 +81,6 @@ def test_concept_lens_wrong_answers_fail():
         result = X.check_fitted_concept_lens(wrong, quiet=True)
         assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
 
-
-def test_steering_solution_passes():
-    assert X.check_steering_pair(X.solution_steering_pair, quiet=True).passed
-
-
-def test_steering_wrong_answers_fail():
-    import numpy as np
-
-    def backwards(x, source, target, rng):
-        v, c = X.solution_steering_pair(x, source, target, rng)
-        return -v, c
-
-    def on_unit_points(x, source, target, rng):
-        u = x / np.linalg.norm(x, axis=1, keepdims=True)
-        return X.solution_steering_pair(u, source, target, rng)
-
-    def unit_control(x, source, target, rng):
-        v, c = X.solution_steering_pair(x, source, target, rng)
-        return v, c / np.linalg.norm(c)
-
-    def raw_normal_control(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        return v, rng.normal(size=v.shape)
-
-    def scaled_copy(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        return v, v.copy()
-
-    def global_rng(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        c = np.random.normal(size=v.shape)
-        return v, c * np.linalg.norm(v) / np.linalg.norm(c)
-
-    for wrong, word in ((backwards, "backwards"), (on_unit_points, "normalise"), (unit_control, "long"),
-                        (raw_normal_control, "long"), (scaled_copy, "aligned"), (global_rng, "rng")):
-        result = X.check_steering_pair(wrong, quiet=True)
-        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
-
-
-# --- notebook 4.1: intervals per point; notebook 4.2: cross-situation purity, centroid adjacency ----
 
 def test_intervals_per_point_solution_passes_and_matches_kmapper_cover():
     import numpy as np

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_lib.mapper import exercises as X
+from course_lib.mapper import change_exercises as X
 
 
 def _fails(check, wrong, word):
@@ -163,3 +163,44 @@ def test_random_dictionary_wrong_answers_fail():
                         (fixed_seed, "different rng seed"), (signed, "negative"),
                         (few_features, "active features"), (by_library, "own code")):
         _fails(X.check_random_dictionary, wrong, word)
+
+
+def test_steering_solution_passes():
+    assert X.check_steering_pair(X.solution_steering_pair, quiet=True).passed
+
+
+def test_steering_wrong_answers_fail():
+    import numpy as np
+
+    def backwards(x, source, target, rng):
+        v, c = X.solution_steering_pair(x, source, target, rng)
+        return -v, c
+
+    def on_unit_points(x, source, target, rng):
+        u = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return X.solution_steering_pair(u, source, target, rng)
+
+    def unit_control(x, source, target, rng):
+        v, c = X.solution_steering_pair(x, source, target, rng)
+        return v, c / np.linalg.norm(c)
+
+    def raw_normal_control(x, source, target, rng):
+        v, _ = X.solution_steering_pair(x, source, target, rng)
+        return v, rng.normal(size=v.shape)
+
+    def scaled_copy(x, source, target, rng):
+        v, _ = X.solution_steering_pair(x, source, target, rng)
+        return v, v.copy()
+
+    def global_rng(x, source, target, rng):
+        v, _ = X.solution_steering_pair(x, source, target, rng)
+        c = np.random.normal(size=v.shape)
+        return v, c * np.linalg.norm(v) / np.linalg.norm(c)
+
+    for wrong, word in ((backwards, "backwards"), (on_unit_points, "normalise"), (unit_control, "long"),
+                        (raw_normal_control, "long"), (scaled_copy, "aligned"), (global_rng, "rng")):
+        result = X.check_steering_pair(wrong, quiet=True)
+        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
+
+
+# --- notebook 4.1: intervals per point; notebook 4.2: cross-situation purity, centroid adjacency ----

@@ -1,0 +1,421 @@
+"""Exercise checkers for notebooks 4.3 and 4.4 (before and after fine-tuning; SAE features).
+
+``check_*`` runs cases against the reader's function; tests against subtle wrong answers live in
+``tests/test_mapper_change_exercises.py``."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..exercises import CheckResult, case, check, forbid
+
+__all__ = ["solution_steering_pair", "check_steering_pair",
+           "solution_same_emotion_control", "check_same_emotion_control",
+           "solution_variance_removed", "check_variance_removed",
+           "solution_frequency_pick", "check_frequency_pick",
+           "solution_random_dictionary", "check_random_dictionary"]
+
+
+# --- Notebook 4.3: a steering vector and its control -------------------------------------------------
+
+def solution_steering_pair(layer_points: np.ndarray, source: np.ndarray, target: np.ndarray,
+                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(layer_points, dtype=float)
+    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
+    control = rng.normal(size=vector.shape)
+    return vector, control * np.linalg.norm(vector) / np.linalg.norm(control)
+
+
+def _steering_data(seed: int = 0, d: int = 48):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, d)) * 0.5 + 3.0              # raw activations: far from unit length
+    x[:20] += np.linspace(0, 4, d)                          # "source" neighbourhood
+    x[20:40] -= np.linspace(0, 4, d)[::-1]                  # "target" neighbourhood
+    return x, np.arange(20), np.arange(20, 40)
+
+
+def _steering_out(out: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
+    assert isinstance(out, tuple) and len(out) == 2, "return a pair (vector, control)"
+    vector, control = (np.asarray(v, dtype=float) for v in out)
+    assert vector.shape == control.shape == (d,), (
+        f"both must be 1-D vectors of the activations' dimension ({d},); got {vector.shape}, {control.shape}")
+    return vector, control
+
+
+def _case_vector(attempt: Callable) -> None:
+    x, source, target = _steering_data()
+    vector, _ = _steering_out(attempt(x, source, target, np.random.default_rng(0)), x.shape[1])
+    want = x[target].mean(0) - x[source].mean(0)
+    if np.allclose(vector, -want):
+        raise AssertionError("the vector points backwards: it should move a source sentence toward "
+                             "the target, mean(target) − mean(source)")
+    assert np.allclose(vector, want), (
+        "the vector should be mean(target rows) − mean(source rows) of the raw layer activations, "
+        "with its length: it is added to hidden states of that size (do not normalise the points or "
+        "the vector)")
+
+
+def _case_control_length(attempt: Callable) -> None:
+    x, source, target = _steering_data(1)
+    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(1)), x.shape[1])
+    ratio = np.linalg.norm(control) / np.linalg.norm(vector)
+    assert abs(ratio - 1) < 1e-6, (f"the control must be exactly as long as the vector (it is {ratio:.3f}× "
+                                   "as long): a control differs from the intervention in direction only")
+
+
+def _case_control_direction(attempt: Callable) -> None:
+    x, source, target = _steering_data(2, d=384)
+    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(2)), 384)
+    cos = abs(vector @ control) / np.linalg.norm(vector) / np.linalg.norm(control)
+    assert cos < 0.3, (f"the control is aligned with the vector (|cos| = {cos:.2f}): draw a random "
+                       "direction, e.g. rng.normal(size=dim), then rescale it")
+    signs = np.sign(control)
+    assert 0.3 < (signs > 0).mean() < 0.7, "the control should point in a random direction (mixed signs)"
+
+
+def _case_rng(attempt: Callable) -> None:
+    x, source, target = _steering_data(3)
+    _, a = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
+    _, b = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
+    _, c = _steering_out(attempt(x, source, target, np.random.default_rng(8)), x.shape[1])
+    assert np.allclose(a, b), ("the same rng seed must give the same control: draw it from the rng "
+                               "argument, not from np.random or torch")
+    assert not np.allclose(a, c), "different rng seeds must give different controls"
+
+
+STEERING_CASES = [
+    case("the steering vector", _case_vector, hint="x[target].mean(axis=0) - x[source].mean(axis=0)"),
+    case("control: same length", _case_control_length, hint="rescale: control * |vector| / |control|"),
+    case("control: random direction", _case_control_direction, hint="rng.normal(size=vector.shape)"),
+    case("control: reproducible", _case_rng, hint="use the rng you are given"),
+]
+
+
+def check_steering_pair(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``steering_pair(layer_points, source, target, rng) -> (vector, control)``."""
+    return check("steering vector and control", attempt, STEERING_CASES, quiet=quiet)
+
+
+# --- Notebook 4.3: the same-emotion control of a steering vector ---------------------------------------
+
+def solution_same_emotion_control(layer_points: np.ndarray, source: np.ndarray, target: np.ndarray,
+                                  other: np.ndarray) -> np.ndarray:
+    x = np.asarray(layer_points, dtype=float)
+    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
+    toward = x[other].mean(axis=0) - x[source].mean(axis=0)
+    return toward * np.linalg.norm(vector) / np.linalg.norm(toward)
+
+
+def _control_data(seed: int = 0, d: int = 32):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(60, d)) * 0.3 + 2.0                  # raw activations, far from unit length
+    x[:20, 0] += 3.0                                          # source node (sadness)
+    x[20:40, 1] += 6.0                                        # target node (joy): far away
+    x[40:, 0] += 3.0
+    x[40:, 2] += 1.5                                          # another sadness node: close by
+    return x, np.arange(20), np.arange(20, 40), np.arange(40, 60)
+
+
+def _control_out(out: Any, d: int) -> np.ndarray:
+    v = np.asarray(out, dtype=float) if out is not None else None
+    assert v is not None and v.shape == (d,), (
+        f"return one vector of the activations' dimension ({d},), got "
+        f"{'None' if v is None else v.shape}")
+    assert np.all(np.isfinite(v)), "the control has NaN or infinite entries"
+    return v
+
+
+def _case_control_towards_other(attempt: Callable) -> None:
+    x, source, target, other = _control_data()
+    got = _control_out(attempt(x, source, target, other), x.shape[1])
+    toward = x[other].mean(0) - x[source].mean(0)
+    to_target = x[target].mean(0) - x[source].mean(0)
+    cos = got @ toward / np.linalg.norm(got) / np.linalg.norm(toward)
+    if abs(got @ to_target) / np.linalg.norm(got) / np.linalg.norm(to_target) > 0.99:
+        raise AssertionError("this is the steering vector itself (toward the target): the control points "
+                             "from the source toward the *other* node of the source's own emotion")
+    if cos < -0.99:
+        raise AssertionError("the control points backwards: mean(other) − mean(source)")
+    assert cos > 0.999, (f"the control should point along mean(other rows) − mean(source rows) of the raw "
+                         f"activations (cosine {cos:.3f}); do not normalise the points")
+
+
+def _case_control_same_length(attempt: Callable) -> None:
+    x, source, target, other = _control_data(1)
+    got = _control_out(attempt(x, source, target, other), x.shape[1])
+    want = np.linalg.norm(x[target].mean(0) - x[source].mean(0))
+    ratio = np.linalg.norm(got) / want
+    assert abs(ratio - 1) < 1e-6, (
+        f"the control is {ratio:.3f}× as long as the steering vector: rescale it to exactly the vector's "
+        "length, so that the two arms differ in where they point and in nothing else")
+
+
+def _case_control_other_data(attempt: Callable) -> None:
+    x, source, target, other = _control_data(2, d=8)
+    x = x * 10.0 - 7.0
+    got = _control_out(attempt(x, source, target, other), 8)
+    assert np.allclose(got, solution_same_emotion_control(x, source, target, other), atol=1e-8), (
+        "on other activations (scaled and shifted) the control is wrong: use the rows you are given, "
+        "means over rows (axis=0)")
+
+
+SAME_EMOTION_CASES = [
+    case("toward the other node", _case_control_towards_other,
+         hint="x[other].mean(axis=0) - x[source].mean(axis=0)"),
+    case("as long as the steering vector", _case_control_same_length,
+         hint="toward * |mean(target) − mean(source)| / |toward|"),
+    case("other activations", _case_control_other_data, hint="work on the raw rows given, no constants"),
+]
+
+
+def check_same_emotion_control(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``same_emotion_control(layer_points, source, target, other) -> vector``."""
+    return check("same-emotion control", attempt, SAME_EMOTION_CASES, quiet=quiet)
+
+
+# --- Notebook 4.3: how much of a layer an ablation removes -------------------------------------------
+
+def solution_variance_removed(points: np.ndarray, directions: np.ndarray) -> float:
+    x = np.asarray(points, dtype=float)
+    q, _ = np.linalg.qr(np.atleast_2d(np.asarray(directions, dtype=float)).T)
+    centred = x - x.mean(axis=0)
+    return float(((centred @ q) ** 2).sum() / (centred ** 2).sum())
+
+
+def _share(out: Any) -> float:
+    from ..exercises import as_number
+
+    value = as_number(out, "the share of variance", finite=True)
+    assert -1e-9 <= value <= 1 + 1e-9, (
+        f"a share of the variance lies in [0, 1] (not a percentage), got {value:.4g}"
+        + ("; above 1 means some variance was counted twice — orthonormalise the directions"
+           if 1 < value <= 10 else ""))
+    return value
+
+
+def _case_var_axis(attempt: Callable) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(500, 4)) * np.array([3.0, 1.0, 1.0, 1.0])
+    got = _share(attempt(x, np.array([[1.0, 0, 0, 0]])))
+    want = solution_variance_removed(x, np.array([[1.0, 0, 0, 0]]))
+    assert abs(got - want) < 1e-9, f"one axis holding ≈ 9 of 12 units of variance: expected {want:.4f}, got {got:.4f}"
+
+
+def _case_var_length(attempt: Callable) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 5))
+    d = np.array([[0.0, 5.0, 0, 0, 0]])
+    got = _share(attempt(x, d))
+    want = solution_variance_removed(x, d)
+    assert abs(got - want) < 1e-9, (f"expected {want:.4f}, got {got:.4f}: a direction given with length 5 "
+                                     "removes the same variance as its unit vector — normalise it")
+
+
+def _case_var_centred(attempt: Callable) -> None:
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(400, 5)) + np.array([0.0, 0, 10.0, 0, 0])
+    d = np.array([[0.0, 0, 1.0, 0, 0]])
+    got = _share(attempt(x, d))
+    want = solution_variance_removed(x, d)
+    assert abs(got - want) < 1e-9, (f"expected {want:.4f}, got {got:.4f}: variance is measured around the "
+                                     "mean — centre the points (a large mean along the direction is not variance)")
+
+
+def _case_var_overlap(attempt: Callable) -> None:
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 6)) * np.array([4.0, 1, 1, 1, 1, 1])
+    d = np.array([[1.0, 0, 0, 0, 0, 0], [1.0, 0.2, 0, 0, 0, 0]])     # nearly the same direction twice
+    got = _share(attempt(x, d))
+    want = solution_variance_removed(x, d)
+    assert abs(got - want) < 1e-9, (
+        f"expected {want:.4f}, got {got:.4f}: two nearly parallel directions span a plane; summing their "
+        "projections counts the shared part twice — orthonormalise them first (np.linalg.qr)")
+
+
+def _case_var_full(attempt: Callable) -> None:
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(100, 3))
+    got = _share(attempt(x, rng.normal(size=(3, 3))))
+    assert abs(got - 1) < 1e-9, f"three independent directions in 3-D span everything: expected 1, got {got:.4f}"
+
+
+def _case_var_own(attempt: Callable) -> None:
+    with forbid(["course_lib.mapper.judged:variance_removed"]):
+        attempt(np.random.default_rng(5).normal(size=(20, 3)), np.array([[1.0, 0, 0]]))
+
+
+VARIANCE_CASES = [
+    case("one axis", _case_var_axis, hint="centre, project on the unit direction, square, sum, divide by the total"),
+    case("a long direction", _case_var_length, hint="normalise the directions"),
+    case("points with a mean", _case_var_centred, hint="x - x.mean(axis=0)"),
+    case("overlapping directions", _case_var_overlap, hint="q, _ = np.linalg.qr(directions.T); use q's columns"),
+    case("a full basis", _case_var_full, hint="d independent directions remove everything"),
+    case("your own code", _case_var_own, hint="write it yourself, not with judged.variance_removed"),
+]
+
+
+def check_variance_removed(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``variance_removed(points, directions) -> share in [0, 1]``."""
+    return check("variance removed", attempt, VARIANCE_CASES, quiet=quiet)
+
+
+# --- Notebook 4.4: pick a feature by how often it fires --------------------------------------------------
+
+def solution_frequency_pick(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, emotion: str) -> int:
+    fires = np.asarray(features) > 0
+    labels, fit = np.asarray(labels), np.asarray(fit, dtype=bool)
+    gap = fires[fit & (labels == emotion)].mean(axis=0) - fires[fit & (labels != emotion)].mean(axis=0)
+    return int(np.argmax(gap))
+
+
+def _pick_data(seed: int = 0):
+    """Features: 0 a broad joy feature (fires on 60 % of joy); 1 fires hard on 3 training joy rows;
+    2 fires on everything but joy (a big negative gap); 3 looks best only if held-out rows count;
+    4 is larger (not more frequent) on joy."""
+    rng = np.random.default_rng(seed)
+    n = 240
+    labels = np.array(["joy", "anger", "fear", "sadness"] * (n // 4))
+    fit = np.arange(n) < 160
+    joy = labels == "joy"
+    f = np.zeros((n, 6))
+    fit_joy, held_joy = np.flatnonzero(joy & fit), np.flatnonzero(joy & ~fit)
+    broad = np.concatenate([fit_joy[np.arange(len(fit_joy)) % 5 < 3], held_joy[np.arange(len(held_joy)) % 5 < 3]])
+    f[broad, 0] = rng.uniform(0.1, 0.3, len(broad))             # 60 % of joy, fit and held alike
+    f[fit_joy[:3], 1] = 80.0
+    f[:, 2] = (~joy) * rng.uniform(0.5, 1.0, n)
+    f[fit_joy[:18], 3] = 1.0                                     # 45 % of fit joy …
+    f[held_joy, 3] = 1.0                                         # … but every held-out joy row
+    f[:, 4] = 0.5 + joy * 3.0 + rng.uniform(0, 0.1, n)
+    f[:, 5] = rng.uniform(size=n) < 0.3
+    return f, labels, fit
+
+
+def _pick_out(out: Any, m: int) -> int:
+    assert isinstance(out, (int, np.integer)) and not isinstance(out, bool), (
+        f"return one feature index (an int), got {type(out).__name__}")
+    assert 0 <= int(out) < m, f"feature index {int(out)} is outside 0…{m - 1}"
+    return int(out)
+
+
+def _case_pick_broad(attempt: Callable) -> None:
+    f, labels, fit = _pick_data()
+    got = _pick_out(attempt(f, labels, fit, "joy"), f.shape[1])
+    if got == 1:
+        raise AssertionError("you picked the feature that fires hard on three sentences: that is the "
+                             "largest gap in mean activation, not in how often it fires (f > 0)")
+    if got == 2:
+        raise AssertionError("you picked a feature that fires on everything *except* joy: take the largest "
+                             "signed gap P(fires | joy) − P(fires | others), not its absolute value")
+    if got == 3:
+        raise AssertionError("feature 3 is best only when held-out rows are counted: use the fit rows only")
+    if got == 4:
+        raise AssertionError("feature 4 is on for every sentence (only larger on joy): count how often a "
+                             "feature is > 0, not how large it is")
+    assert got == 0, f"expected feature 0 (fires on 60 % of joy, never elsewhere), got {got}"
+
+
+def _case_pick_other_emotion(attempt: Callable) -> None:
+    f, labels, fit = _pick_data(1)
+    g = np.zeros((len(labels), 3))
+    fear = np.flatnonzero(labels == "fear")
+    g[fear[np.arange(len(fear)) % 4 != 0], 0] = 1.0                     # fires on 3/4 of fear
+    g[:, 1] = (labels == "fear") | (labels == "anger")                   # fear and anger alike
+    g[:, 2] = labels != "joy"
+    got = _pick_out(attempt(g, labels, fit, "fear"), 3)
+    assert got == 0, (f"for 'fear' expected feature 0, got {got}: 'the others' are every sentence not of "
+                      "the emotion (all three other emotions together)")
+
+
+PICK_CASES = [
+    case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
+    case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
+]
+
+
+def check_frequency_pick(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``frequency_pick(features, labels, fit, emotion) -> feature index``."""
+    return check("frequency pick", attempt, PICK_CASES, quiet=quiet)
+
+
+# --- Notebook 4.4: the random-dictionary control ------------------------------------------------------------
+
+def solution_random_dictionary(states: np.ndarray, features: int, l0: float,
+                               rng: np.random.Generator) -> np.ndarray:
+    x = np.asarray(states, dtype=float)
+    w = rng.normal(size=(features, x.shape[1]))
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+    pre = (x - x.mean(axis=0)) @ w.T
+    theta = np.quantile(pre, 1 - l0 / features)
+    return np.maximum(pre - theta, 0)
+
+
+def _codes(out: Any, shape: tuple[int, int]) -> np.ndarray:
+    c = np.asarray(out, dtype=float) if out is not None else None
+    assert c is not None and c.shape == shape, (
+        f"return codes of shape (tokens, features) = {shape}, got {'None' if c is None else c.shape}")
+    assert np.all(np.isfinite(c)), "the codes hold NaN or infinite entries"
+    assert (c >= 0).all(), "codes are ReLU outputs: never negative"
+    return c
+
+
+def _dict_states(seed: int, n: int = 400, d: int = 24, offset: float = 0.0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, d)) * np.linspace(0.5, 2.0, d) + offset
+
+
+def _case_dict_sparsity(attempt: Callable) -> None:
+    x = _dict_states(0)
+    for l0 in (3, 12.5):
+        c = _codes(attempt(x, 96, l0, np.random.default_rng(0)), (400, 96))
+        got = (c > 0).sum(axis=1).mean()
+        assert abs(got - l0) < 0.05 * l0 + 0.2, (
+            f"asked for {l0} active features per token on average, got {got:.2f}: choose the threshold "
+            "as the (1 − l0 / features) quantile of all the pre-activations")
+
+
+def _case_dict_rng(attempt: Callable) -> None:
+    x = _dict_states(1)
+    a = _codes(attempt(x, 64, 5, np.random.default_rng(3)), (400, 64))
+    b = _codes(attempt(x, 64, 5, np.random.default_rng(3)), (400, 64))
+    c = _codes(attempt(x, 64, 5, np.random.default_rng(4)), (400, 64))
+    assert np.allclose(a, b), "the same rng seed must give the same dictionary: draw it from the rng given"
+    assert not np.allclose(a, c), "a different rng seed must give a different dictionary"
+
+
+def _case_dict_centred(attempt: Callable) -> None:
+    x = _dict_states(2, offset=np.linspace(-30, 30, 24))
+    c = _codes(attempt(x, 80, 8, np.random.default_rng(5)), (400, 80))
+    active = c > 0
+    used = active.any(axis=0).mean()
+    together = (active[:200] & active[200:]).sum(axis=1).mean() / 8
+    assert used > 0.5 and together < 0.5, (
+        f"the tokens all use the same few features ({used:.0%} of features ever fire; two tokens share "
+        f"{together:.0%} of their features): centre the states first, or the mean decides the code")
+
+
+def _case_dict_random(attempt: Callable) -> None:
+    x = _dict_states(3, d=16)
+    c = _codes(attempt(x, 200, 10, np.random.default_rng(6)), (400, 200))
+    # a learned or hand-made code (e.g. the states' own coordinates) would not fill 200 features
+    assert (c > 0).any(axis=0).mean() > 0.8, "most of the random directions should fire on some token"
+
+
+def _case_dict_own(attempt: Callable) -> None:
+    with forbid(["course_lib.mapper.sae:random_dictionary_codes"]):
+        attempt(_dict_states(4, n=50, d=8), 16, 2, np.random.default_rng(0))
+
+
+DICTIONARY_CASES = [
+    case("the same sparsity", _case_dict_sparsity, hint="theta = np.quantile(pre, 1 - l0 / features)"),
+    case("reproducible", _case_dict_rng, hint="w = rng.normal(size=(features, dim)), rows scaled to length 1"),
+    case("centred states", _case_dict_centred, hint="pre = (x - x.mean(axis=0)) @ w.T"),
+    case("random directions", _case_dict_random, hint="one random direction per feature"),
+    case("your own code", _case_dict_own, hint="write it yourself, not with sae.random_dictionary_codes"),
+]
+
+
+def check_random_dictionary(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``random_dictionary(states, features, l0, rng) -> codes (tokens, features)``."""
+    return check("random dictionary", attempt, DICTIONARY_CASES, quiet=quiet)
