@@ -47,7 +47,7 @@ def test_normal_crossing_hand_checked(k, h, want):
     (3, None, TypeError, "k must be a sequence"),
     ((1, 2), (0,), ValueError, "h must have one entry"),
     ((1, 2), (0, -1), ValueError, r"h\[1\] must be > -1"),
-    ((1, 2), (0, float("nan")), ValueError, r"h\[1\] must be finite"),
+    ((1, 2), (0, float("nan")), ValueError, r"h\[1\] must be a finite number"),
     ((1, 2), (0, "a"), TypeError, r"h\[1\]"),
 ])
 def test_normal_crossing_bad_input(k, h, error, match):

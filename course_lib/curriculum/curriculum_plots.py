@@ -28,6 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..figures import marker, new_axes, new_figure
+from ..validation import check_int
 from .easings import EASINGS, ease_derivatives
 from .schedules import Transition
 
@@ -142,8 +143,7 @@ def plot_curriculum_frame(run: Any, index: int, curriculum: Any, *, lim: Optiona
     if not isinstance(run, CurriculumRun):
         raise TypeError(f"run must be a CurriculumRun, got {type(run).__name__}")
     n = len(run.checkpoint_steps)
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n <= index < n:
-        raise ValueError(f"index must be an int in [0, {n - 1}], got {index!r}")
+    index = check_int(index, "index", min=-n, max=n - 1)
     step = int(run.checkpoint_steps[index])
     z = run.probe_latents[index]
     probe = curriculum_probe()

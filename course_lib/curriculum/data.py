@@ -134,10 +134,7 @@ class Curriculum:
 
     def phase_at(self, step: int) -> int:
         """Which phase (0-based) ``step`` is in; steps past the end belong to the last phase."""
-        if isinstance(step, bool) or not isinstance(step, (int, np.integer, float, np.floating)):
-            raise TypeError(f"step must be a number, got {type(step).__name__}")
-        if not step >= 0:
-            raise ValueError(f"step must be ≥ 0, got {step}")
+        step = check_float(step, "step", min=0, allow_inf=True)
         return int(np.searchsorted(self.starts, step, side="right") - 1)
 
     def values(self, step: int) -> dict[str, float]:

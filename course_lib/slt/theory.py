@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from itertools import combinations
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Sequence
 
 import numpy as np
@@ -64,10 +64,7 @@ def _check_h(h: object, d: int) -> list[Fraction]:
         raise ValueError(f"h must have one entry per entry of k ({d}), got {len(hs)}")
     out = []
     for i, v in enumerate(hs):
-        if isinstance(v, bool) or not isinstance(v, Real):
-            raise TypeError(f"h[{i}] must be a real number, got {type(v).__name__}")
-        if not math.isfinite(float(v)):
-            raise ValueError(f"h[{i}] must be finite, got {v}")
+        check_float(v, f"h[{i}]")
         # A float is read as the decimal it prints as (0.2 → 1/5), so ties a reader means
         # (h = (0.2, 2.6) with k = (1, 3)) are ties, not lost to binary rounding.
         f = Fraction(v) if isinstance(v, (Integral, Fraction)) else Fraction(str(float(v)))
