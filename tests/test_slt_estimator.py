@@ -337,7 +337,7 @@ def test_rmsprop_preconditioner_runs_and_matches_a_hand_computed_step():
 
 
 def test_mala_is_exact_on_a_regular_model_where_sgld_is_not():
-    from course_lib.slt.estimator import mala_llc
+    from course_lib.slt.mala import mala_llc
     model = TwoGroups()
     eps = 8e-3   # εa ≈ 1.6: SGLD inflated by 1/(1 − 0.4) ≈ 1.67
     exact = 5 * 100 / 201

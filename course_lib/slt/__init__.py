@@ -10,7 +10,8 @@ Notebook 5.1 (the density of states):
 
 Notebook 5.2 (the estimator):
 
-* :mod:`.estimator`   — :func:`estimate_llc`, localised SGLD with vectorised chains
+* :mod:`.estimator`   — :func:`estimate_llc`, localised SGLD with vectorised chains (plain or RMSProp-preconditioned)
+* :mod:`.mala`        — :func:`mala_llc`, the exact reference sampler (Metropolis-adjusted Langevin)
 * :mod:`.calibration` — sweeps of ε (and nβ, γ) and the plateau they should show
 * :mod:`.known`       — models with known answers to test the estimator against
 * :mod:`.estimator_plots` — its figures (chains, calibration sweeps, estimates against theory)

@@ -356,7 +356,7 @@ def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[f
                      seed: int) -> EpsGammaSweep:
     import time
 
-    from .estimator import mala_llc
+    from .mala import mala_llc
     start = time.perf_counter()
     eigenvalues = hessian_eigenvalues(problem.model, problem.loss_fn, problem.data)
     shape = (len(gammas), len(epsilons))

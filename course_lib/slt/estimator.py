@@ -344,6 +344,48 @@ def _check_chains(trace: torch.Tensor, upto: int, W: torch.Tensor, epsilon: floa
             f"{_advice(epsilon, gamma)}")
 
 
+def check_sampler_inputs(model: Any, loss_fn: Any, data: Any,
+                         nbeta: Optional[float]) -> tuple[tuple[torch.Tensor, ...], int, float]:
+    """The model, loss and data every sampler takes, checked: ``(data, n, nβ)`` (nβ = n / log n
+    when ``nbeta`` is None)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError("loss_fn must be callable as loss_fn(model, batch_tuple) -> scalar loss")
+    data = check_data(data)
+    n = int(data[0].shape[0])
+    if nbeta is None:
+        if n < 2:
+            raise ValueError("nbeta=None needs n ≥ 2 samples (nβ = n / log n); pass nbeta")
+        nbeta = default_nbeta(n)
+    return data, n, check_float(nbeta, "nbeta", min=0, inclusive="neither")
+
+
+def check_chain_settings(epsilon: Any, gamma: Any, num_chains: Any, num_draws: Any, num_burnin: Any,
+                         check_every: Any, seed: Any) -> tuple[float, float, int, int, int, int, int]:
+    """The chain settings every sampler shares, checked and converted, in the same order."""
+    return (check_float(epsilon, "epsilon", min=0, inclusive="neither"),
+            check_float(gamma, "gamma", min=0),
+            check_int(num_chains, "num_chains", min=1),
+            check_int(num_draws, "num_draws", min=1),
+            check_int(num_burnin, "num_burnin", min=0),
+            check_int(check_every, "check_every", min=1),
+            check_seed(seed))
+
+
+def llc_result(trace: np.ndarray, num_burnin: int, *, init_loss: float, nbeta: float, epsilon: float,
+               gamma: float, settings: dict, **fields: Any) -> LLCResult:
+    """λ̂ = nβ (mean loss after burn-in − L_n(w*)) per chain, packed with the traces into an
+    :class:`LLCResult` (``fields``: n, batch_size, seed, seconds, num_params)."""
+    burnin, draws = trace[:, :num_burnin], trace[:, num_burnin:]
+    per_chain = nbeta * (draws.mean(axis=1) - init_loss)
+    std = float(per_chain.std(ddof=1)) if len(per_chain) > 1 else 0.0
+    return LLCResult(mean=float(per_chain.mean()), std=std, per_chain=per_chain, loss_trace=draws,
+                     burnin_trace=burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta,
+                     gamma=gamma, **fields,
+                     settings=dict(settings, relaxation_time=relaxation_time(epsilon, gamma)))
+
+
 def estimate_llc(
     model: nn.Module,
     loss_fn: LossFn,
@@ -385,32 +427,17 @@ def estimate_llc(
     from w* or its loss far beyond what the localised posterior allows, see
     :func:`divergence_radius2`).  The model itself is not modified.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError("loss_fn must be callable as loss_fn(model, batch_tuple) -> scalar loss")
-    data = check_data(data)
-    epsilon = check_float(epsilon, "epsilon", min=0, inclusive="neither")
-    gamma = check_float(gamma, "gamma", min=0)
-    num_chains = check_int(num_chains, "num_chains", min=1)
-    num_draws = check_int(num_draws, "num_draws", min=1)
-    num_burnin = check_int(num_burnin, "num_burnin", min=0)
-    check_every = check_int(check_every, "check_every", min=1)
-    seed = check_seed(seed)
+    data, n, nbeta = check_sampler_inputs(model, loss_fn, data, nbeta)
+    epsilon, gamma, num_chains, num_draws, num_burnin, check_every, seed = check_chain_settings(
+        epsilon, gamma, num_chains, num_draws, num_burnin, check_every, seed)
     if preconditioner not in (None, "rmsprop"):
         raise ValueError(f"preconditioner must be None or 'rmsprop', got {preconditioner!r}")
     rmsprop_alpha = check_float(rmsprop_alpha, "rmsprop_alpha", min=0, max=1, inclusive="left")
     rmsprop_eps = check_float(rmsprop_eps, "rmsprop_eps", min=0, inclusive="neither")
-    n = int(data[0].shape[0])
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", min=1)
         if batch_size > n:
             raise ValueError(f"batch_size must be ≤ the number of samples n = {n}, got {batch_size}")
-    if nbeta is None:
-        if n < 2:
-            raise ValueError("nbeta=None needs n ≥ 2 samples (nβ = n / log n); pass nbeta")
-        nbeta = default_nbeta(n)
-    nbeta = check_float(nbeta, "nbeta", min=0, inclusive="neither")
 
     names = _selected_names(model, params)
     first = next(model.parameters())
@@ -435,17 +462,12 @@ def estimate_llc(
     finally:
         model.train(was_training)
 
-    burnin, draws = trace[:, :num_burnin], trace[:, num_burnin:]
-    per_chain = nbeta * (draws.mean(axis=1) - init_loss)
-    std = float(per_chain.std(ddof=1)) if num_chains > 1 else 0.0
-    return LLCResult(
-        mean=float(per_chain.mean()), std=std, per_chain=per_chain, loss_trace=draws,
-        burnin_trace=burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
-        n=n, batch_size=n if batch_size is None else batch_size, seed=seed, seconds=seconds,
-        num_params=int(loss.w_star.numel()),
-        settings={"vectorize": bool(vectorize), "params": None if params is None else names,
-                  "device": str(device), "preconditioner": preconditioner,
-                  "relaxation_time": relaxation_time(epsilon, gamma)})
+    return llc_result(trace, num_burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
+                      n=n, batch_size=n if batch_size is None else batch_size, seed=seed,
+                      seconds=seconds, num_params=int(loss.w_star.numel()),
+                      settings={"vectorize": bool(vectorize),
+                                "params": None if params is None else names, "device": str(device),
+                                "preconditioner": preconditioner})
 
 
 def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: float, nbeta: float,
@@ -528,109 +550,3 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
     if bar is not None:
         bar.close()
     return trace.double().cpu().numpy()
-
-
-# ------------------------------------------------------------------- an exact reference sampler
-
-def mala_llc(
-    model: nn.Module,
-    loss_fn: LossFn,
-    data: Sequence[torch.Tensor],
-    *,
-    epsilon: float,
-    nbeta: Optional[float] = None,
-    gamma: float = 1.0,
-    num_chains: int = 4,
-    num_draws: int = 1000,
-    num_burnin: int = 200,
-    seed: int = 0,
-    params: Optional[Iterable[str]] = None,
-    check_every: int = 100,
-) -> LLCResult:
-    """The same estimate as :func:`estimate_llc`, sampled *exactly*: Metropolis-adjusted Langevin.
-
-    Each step proposes the full-batch Langevin step w' = w − (ε/2)∇U(w) + √ε ξ, with
-    U(w) = nβ L_n(w) + (γ/2)‖w − w*‖², and accepts it with probability
-    min(1, exp(U(w) − U(w') + log q(w | w') − log q(w' | w))), q the Gaussian proposal density.
-    The accept/reject step removes the discretisation bias of SGLD: at any ε the chain's stationary
-    law is the localised tempered posterior itself, so comparing SGLD against it separates the
-    step-size bias from the bias of the localisation and of the finite nβ.  It needs the full-data
-    loss every step (no minibatches), so it is for small models.  ``loss_trace`` holds L_n at each
-    draw; ``settings["acceptance"]`` the fraction of accepted proposals after burn-in.
-    """
-    data = check_data(data)
-    epsilon = check_float(epsilon, "epsilon", min=0, inclusive="neither")
-    gamma = check_float(gamma, "gamma", min=0)
-    num_chains = check_int(num_chains, "num_chains", min=1)
-    num_draws = check_int(num_draws, "num_draws", min=1)
-    num_burnin = check_int(num_burnin, "num_burnin", min=0)
-    check_every = check_int(check_every, "check_every", min=1)
-    seed = check_seed(seed)
-    n = int(data[0].shape[0])
-    nbeta = default_nbeta(n) if nbeta is None else check_float(nbeta, "nbeta", min=0,
-                                                                inclusive="neither")
-    names = _selected_names(model, params)
-    first = next(model.parameters())
-    device, dtype = first.device, first.dtype
-    data = tuple(t.to(device) for t in data)
-    was_training = model.training
-    model.eval()
-    try:
-        loss = FlatLoss(model, loss_fn, names)
-        init_loss = full_data_loss(loss, loss.w_star, data)
-        if not math.isfinite(init_loss):
-            raise ValueError(f"loss_fn is not finite at w* (L_n(w*) = {init_loss})")
-        start = time.perf_counter()
-        generator = torch.Generator(device=device).manual_seed(seed)
-        w_star = loss.w_star.to(device=device, dtype=dtype)
-        forward = torch.vmap(loss, in_dims=(0, None))
-
-        def potential(W: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-            leaf = W.detach().requires_grad_(True)
-            losses = forward(leaf, data)
-            U = nbeta * losses + gamma / 2 * (leaf - w_star).pow(2).sum(dim=1)
-            (grad,) = torch.autograd.grad(U.sum(), leaf)
-            return U.detach(), grad, losses.detach()
-
-        steps = num_burnin + num_draws
-        radius2 = divergence_radius2(w_star, epsilon=epsilon, gamma=gamma, steps=steps,
-                                     nbeta=nbeta, init_loss=init_loss)
-        W = w_star.expand(num_chains, -1).clone()
-        trace = torch.empty(num_chains, steps, device=device, dtype=dtype)
-        accepted = torch.zeros(num_chains, device=device, dtype=dtype)
-        with torch.enable_grad():
-            U, grad, losses = potential(W)
-            for t in range(steps):
-                noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
-                proposal = W - epsilon / 2 * grad + math.sqrt(epsilon) * noise
-                U_new, grad_new, losses_new = potential(proposal)
-                forward_q = noise.pow(2).sum(dim=1) / 2   # −log q(w'|w) up to a constant
-                back = W - proposal + epsilon / 2 * grad_new
-                backward_q = back.pow(2).sum(dim=1) / (2 * epsilon)
-                log_ratio = U - U_new + forward_q - backward_q
-                uniform = torch.rand(num_chains, generator=generator, device=device, dtype=dtype)
-                accept = torch.log(uniform) < log_ratio
-                W = torch.where(accept[:, None], proposal, W)
-                U = torch.where(accept, U_new, U)
-                grad = torch.where(accept[:, None], grad_new, grad)
-                losses = torch.where(accept, losses_new, losses)
-                trace[:, t] = losses
-                if t >= num_burnin:
-                    accepted += accept.to(dtype)
-                if (t + 1) % check_every == 0 or t + 1 == steps:
-                    _check_chains(trace, t + 1, W, epsilon, gamma, num_burnin, w_star=w_star,
-                                  radius2=radius2, init_loss=init_loss, nbeta=nbeta)
-        seconds = time.perf_counter() - start
-    finally:
-        model.train(was_training)
-    trace_np = trace.double().cpu().numpy()
-    burnin, draws = trace_np[:, :num_burnin], trace_np[:, num_burnin:]
-    per_chain = nbeta * (draws.mean(axis=1) - init_loss)
-    std = float(per_chain.std(ddof=1)) if num_chains > 1 else 0.0
-    return LLCResult(
-        mean=float(per_chain.mean()), std=std, per_chain=per_chain, loss_trace=draws,
-        burnin_trace=burnin, init_loss=init_loss, epsilon=epsilon, nbeta=nbeta, gamma=gamma,
-        n=n, batch_size=n, seed=seed, seconds=seconds, num_params=int(loss.w_star.numel()),
-        settings={"sampler": "mala", "acceptance": float(accepted.mean()) / num_draws,
-                  "params": None if params is None else names, "device": str(device),
-                  "relaxation_time": relaxation_time(epsilon, gamma)})
