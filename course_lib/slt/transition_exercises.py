@@ -212,9 +212,9 @@ def _ts_clear(attempt: Callable) -> None:
 
 
 def _ts_t_not_z(attempt: Callable) -> None:
-    # 3 chains, sem 1 each: the change of 4 exceeds 2·√2 = 2.8 (±2 s.e.) but not t(0.975, 4)·√2 = 3.9
-    _signs_compare(attempt, _traj([10, 14, 6], [math.sqrt(3)] * 3, chains=3), 0.95,
-                   "with 3 chains a rise of 4 against standard errors of 1 is within the noise")
+    # 3 chains, sem 1 each: the change of 3.5 exceeds 2·√2 = 2.8 (±2 s.e.) but not t(0.975, 4)·√2 = 3.9
+    _signs_compare(attempt, _traj([10, 13.5, 6], [math.sqrt(3)] * 3, chains=3), 0.95,
+                   "with 3 chains a rise of 3.5 against standard errors of 1 is within the noise")
 
 
 def _ts_sem(attempt: Callable) -> None:
