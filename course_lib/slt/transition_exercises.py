@@ -1,4 +1,13 @@
-"""Exercise checker for notebook 5.3: which parameter group's LLC falls most through grokking?
+"""Exercise checkers for notebook 5.3.
+
+* ``chain_interval(per_chain, level) -> (lo, hi)``: a ``level`` interval for the mean of a few
+  chains' λ̂ — mean ± t_{(1+level)/2, C−1} × std/√C (std with ddof 1), ``ValueError`` for fewer than
+  2 chains. ``transitions.t_quantile`` may be used; ``transitions.t_interval`` may not.
+* ``trend_signs(trajectory, level) -> list[int]``: for each interval between consecutive checkpoints
+  of an :class:`~course_lib.slt.transitions.LLCTrajectory`, +1 if λ̂ rises by more than the
+  ``level`` t half-width of the difference, t_{(1+level)/2, 2(C−1)} × √(sem_k² + sem_{k+1}²), −1 if it
+  falls by more, 0 otherwise.
+* ``biggest_drop`` — which parameter group's LLC falls most through grokking (below).
 
 ``biggest_drop(trajectories, start, end) -> (name, drop)``: ``trajectories`` maps a parameter
 group's name to its weight-refined :class:`~course_lib.slt.transitions.LLCTrajectory`. The drop of a
@@ -15,10 +24,12 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from ..exercises import CheckResult, case, check
-from .transitions import LLCTrajectory
+from ..exercises import CheckResult, case, check, forbid
+from .transitions import LLCTrajectory, t_quantile
 
-__all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES"]
+__all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES",
+           "solution_chain_interval", "check_chain_interval", "CHAIN_INTERVAL_CASES",
+           "solution_trend_signs", "check_trend_signs", "TREND_SIGNS_CASES"]
 
 
 def _point(t: LLCTrajectory, step: int) -> tuple[float, float]:
@@ -42,8 +53,10 @@ def solution_biggest_drop(trajectories: Mapping[str, LLCTrajectory], start: int,
 
 
 def _traj(values: list[float], stds: list[float], chains: int = 4,
-          steps: tuple[int, ...] = (100, 500, 900)) -> LLCTrajectory:
+          steps: Optional[tuple[int, ...]] = None) -> LLCTrajectory:
     mean, std = np.asarray(values, float), np.asarray(stds, float)
+    if steps is None:
+        steps = tuple(100 + 400 * k for k in range(len(mean)))
     per = np.repeat(mean[:, None], chains, axis=1)   # only the shape (chains) matters here
     return LLCTrajectory(run="synthetic", steps=np.asarray(steps), mean=mean, std=std, per_chain=per,
                          init_loss=np.zeros(len(steps)), settings={})
@@ -113,3 +126,131 @@ BIGGEST_DROP_CASES = [
 def check_biggest_drop(attempt: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``biggest_drop(trajectories, start, end) -> (name or None, drop)``."""
     return check("biggest_drop", attempt, BIGGEST_DROP_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- chain_interval
+def solution_chain_interval(per_chain: Any, level: float = 0.95) -> tuple[float, float]:
+    x = np.asarray(per_chain, dtype=float)
+    if x.ndim != 1 or len(x) < 2:
+        raise ValueError("per_chain needs at least 2 chains' estimates")
+    half = t_quantile(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+_FORBIDDEN = ["course_lib.slt.transitions:t_interval"]
+
+
+def _interval_compare(attempt: Callable, per_chain: list[float], level: float, what: str) -> None:
+    want = solution_chain_interval(per_chain, level)
+    with forbid(_FORBIDDEN):
+        got = attempt(np.asarray(per_chain, dtype=float), level)
+    assert isinstance(got, (tuple, list)) and len(got) == 2, f"return a pair (lo, hi), got {got!r}"
+    lo, hi = (float(v) for v in got)
+    assert math.isclose(lo, want[0], rel_tol=1e-6, abs_tol=1e-9) and math.isclose(hi, want[1], rel_tol=1e-6, abs_tol=1e-9), (
+        f"{what}: expected ({want[0]:.4g}, {want[1]:.4g}), got ({lo:.4g}, {hi:.4g})")
+
+
+def _ci_three(attempt: Callable) -> None:
+    _interval_compare(attempt, [10.0, 12.0, 14.0], 0.95,
+                      "3 chains at 10, 12, 14: the mean ± t(0.975, 2 df) = 4.30 standard errors")
+
+
+def _ci_level(attempt: Callable) -> None:
+    _interval_compare(attempt, [3.0, 5.0, 4.0, 6.0], 0.80, "an 80 % interval from 4 chains")
+
+
+def _ci_many(attempt: Callable) -> None:
+    _interval_compare(attempt, list(np.linspace(-1, 1, 9) ** 3 + 7), 0.95, "9 chains")
+
+
+def _ci_one(attempt: Callable) -> None:
+    try:
+        with forbid(_FORBIDDEN):
+            got = attempt(np.asarray([4.0]), 0.95)
+    except ValueError:
+        return
+    raise AssertionError(f"one chain has no spread to make an interval from: raise ValueError, got {got!r}")
+
+
+CHAIN_INTERVAL_CASES = [
+    case("three chains", _ci_three, hint="mean ± t_quantile((1 + level)/2, C − 1) × std(ddof=1)/√C"),
+    case("any level", _ci_level, hint="the quantile is (1 + level)/2: half the rest lies on each side"),
+    case("more chains", _ci_many, hint="degrees of freedom: chains − 1; the standard error is std/√C"),
+    case("one chain", _ci_one, hint="with one chain there is no spread: raise ValueError"),
+]
+
+
+def check_chain_interval(attempt: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``chain_interval(per_chain, level) -> (lo, hi)``."""
+    return check("chain_interval", attempt, CHAIN_INTERVAL_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- trend_signs
+def solution_trend_signs(trajectory: LLCTrajectory, level: float = 0.95) -> list[int]:
+    t = trajectory
+    q = t_quantile(0.5 + level / 2, 2 * (t.num_chains - 1))
+    signs = []
+    for k in range(len(t.steps) - 1):
+        change = t.mean[k + 1] - t.mean[k]
+        noise = q * math.sqrt(t.sem[k] ** 2 + t.sem[k + 1] ** 2)
+        signs.append(1 if change > noise else -1 if change < -noise else 0)
+    return signs
+
+
+def _signs_compare(attempt: Callable, t: LLCTrajectory, level: float, what: str) -> None:
+    want = solution_trend_signs(t, level)
+    got = attempt(t, level)
+    got = [int(v) for v in got] if isinstance(got, (list, tuple, np.ndarray)) else got
+    assert isinstance(got, list) and len(got) == len(want), (
+        f"return one sign per interval between checkpoints ({len(want)} here), got {got!r}")
+    assert got == want, f"{what}: expected {want}, got {got}"
+
+
+def _ts_clear(attempt: Callable) -> None:
+    _signs_compare(attempt, _traj([10, 80, 30, 5], [1, 1, 1, 1], steps=(20, 80, 700, 1800)), 0.95,
+                   "a clear rise, then two clear falls")
+
+
+def _ts_t_not_z(attempt: Callable) -> None:
+    # 3 chains, sem 1 each: the change of 3.5 exceeds 2·√2 = 2.8 (±2 s.e.) but not t(0.975, 4)·√2 = 3.9
+    _signs_compare(attempt, _traj([10, 13.5, 6], [math.sqrt(3)] * 3, chains=3), 0.95,
+                   "with 3 chains a rise of 3.5 against standard errors of 1 is within the noise")
+
+
+def _ts_sem(attempt: Callable) -> None:
+    # std 4 with 16 chains: sem 1; a change of 5 exceeds t(0.975, 30)·√2 = 2.9
+    _signs_compare(attempt, _traj([20, 25, 20], [4, 4, 4], chains=16), 0.95,
+                   "the noise is the standard error std/√chains, not the std")
+
+
+def _ts_level(attempt: Callable) -> None:
+    # 4 chains, sem 1: a change of 3 exceeds t(0.9, 6)·√2 = 2.03 at level 0.8, not t(0.975, 6)·√2 = 3.46
+    _signs_compare(attempt, _traj([10, 13, 10], [2, 2, 2], chains=4), 0.8,
+                   "at level 0.8 the quantile is t(0.9, 2(C − 1))")
+
+
+def _ts_df(attempt: Callable) -> None:
+    # 3 chains, sem 1: a change of 4.5 exceeds t(0.975, 4)·√2 = 3.93 but not t(0.975, 2)·√2 = 6.1
+    _signs_compare(attempt, _traj([10, 5.5, 5.5], [math.sqrt(3)] * 3, chains=3), 0.95,
+                   "the difference of two means of C chains each has 2(C − 1) degrees of freedom")
+
+
+def _ts_unequal(attempt: Callable) -> None:
+    # the noise of a difference adds both standard errors in quadrature
+    _signs_compare(attempt, _traj([10, 7, 20], [0.2, 4, 0.2], chains=4), 0.95,
+                   "the noise of λ̂(k+1) − λ̂(k) is √(sem_k² + sem_(k+1)²), both checkpoints' errors")
+
+
+TREND_SIGNS_CASES = [
+    case("rise then fall", _ts_clear, hint="sign of λ̂[k+1] − λ̂[k] where it exceeds the noise; 0 otherwise"),
+    case("t, not ± 2 s.e.", _ts_t_not_z, hint="the half-width is t_quantile((1 + level)/2, 2(C − 1)) × √(sem² + sem²)"),
+    case("standard errors", _ts_sem, hint="use trajectory.sem (std/√chains), not trajectory.std"),
+    case("the level", _ts_level, hint="the quantile is (1 + level)/2"),
+    case("degrees of freedom", _ts_df, hint="two means of C chains: 2(C − 1) degrees of freedom"),
+    case("both errors", _ts_unequal, hint="√(sem_k² + sem_(k+1)²)"),
+]
+
+
+def check_trend_signs(attempt: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``trend_signs(trajectory, level) -> [+1 / 0 / −1 per interval]``."""
+    return check("trend_signs", attempt, TREND_SIGNS_CASES, quiet=quiet)

@@ -4,7 +4,9 @@
 * :func:`plot_llc_trajectory` — λ̂ over training (mean, the chains' spread, one marker per seed)
   above the chapter's behavioural probes, detected LLC boundaries as solid lines, the chapter's own
   phase boundaries as dashed lines;
-* :func:`plot_refined` — weight- or data-refined LLCs of each group over the same checkpoints.
+* :func:`plot_refined` — weight- or data-refined LLCs of each group over the same checkpoints;
+* :func:`plot_gamma_sweep` — λ̂ and E[L] − L(w*) at the same checkpoints for several γ;
+* :func:`plot_llc_against` — λ̂ against one of the run's probes (is it just a function of it?).
 
 Lines differ by marker and dash as well as colour, so nothing depends on hue alone.
 """
@@ -19,9 +21,10 @@ from matplotlib.figure import Figure
 from ..figures import marker, new_figure
 
 from .course_models import CourseRun
-from .transitions import Boundary, EpsilonSweep, LLCTrajectory, RefinedLLCs
+from .transitions import Boundary, EpsilonSweep, GammaSweep, LLCTrajectory, RefinedLLCs
 
-__all__ = ["plot_epsilon_sweep", "plot_llc_trajectory", "plot_refined"]
+__all__ = ["plot_epsilon_sweep", "plot_llc_trajectory", "plot_refined", "plot_gamma_sweep",
+           "plot_llc_against"]
 
 _DASHES = ("-", "--", "-.", ":", (0, (5, 1)), (0, (3, 1, 1, 1)))
 _COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown")
@@ -142,4 +145,55 @@ def plot_refined(refined: RefinedLLCs, kind: str = "weight", *,
     ax.set_xlabel("training step")
     ax.set_ylabel(f"{kind}-refined λ̂")
     ax.legend(fontsize=7, loc="best")
+    return fig
+
+
+def plot_gamma_sweep(sweep: GammaSweep) -> Figure:
+    """Left: λ̂ (95 % t intervals) at the sweep's checkpoints, one line per γ, log scale; right:
+    E[L] − L(w*) there, with the untrained loss's distance from L(w*) as the ceiling."""
+    if not isinstance(sweep, GammaSweep):
+        raise TypeError(f"sweep must be a GammaSweep, got {type(sweep).__name__}")
+    fig = new_figure((10, 3.6))
+    ax_l, ax_e = fig.subplots(1, 2)
+    for k, (g, t) in enumerate(zip(sweep.gammas, sweep.trajectories)):
+        half = t.half_width()
+        style = dict(color=_COLOURS[k % 6], ls=_DASHES[k % 6], marker=marker(k), ms=5, lw=1.3)
+        ax_l.errorbar(t.steps, t.mean, yerr=half, capsize=3, label=f"γ = {g:g}", **style)
+        ax_e.plot(t.steps, t.excess_loss, label=f"γ = {g:g}", **style)
+    ax_e.plot(sweep.steps, sweep.chance - sweep.init_loss, color="k", lw=1, ls=":",
+              label="untrained loss − L(w*)")
+    ax_l.set_yscale("symlog", linthresh=1.0)
+    ax_e.set_yscale("log")
+    for ax in (ax_l, ax_e):
+        ax.set_xscale("log")
+        ax.set_xlabel("training step")
+        ax.legend(fontsize=7, loc="best")
+    ax_l.set_ylabel("λ̂ (95 % t interval over chains)")
+    ax_e.set_ylabel("E[L] − L(w*)  (nats)")
+    fig.suptitle(f"{sweep.run}: the same checkpoints at {len(sweep.gammas)} localisation strengths", fontsize=10)
+    return fig
+
+
+def plot_llc_against(run: CourseRun, trajectory: LLCTrajectory, probe: str = "train_loss") -> Figure:
+    """λ̂ (95 % t intervals) against the run's ``probe`` at the same checkpoints, in training order
+    (log scale for a loss): a monotone curve means λ̂ adds nothing beyond the probe there."""
+    if not isinstance(run, CourseRun):
+        raise TypeError(f"run must be a CourseRun, got {type(run).__name__}")
+    if not isinstance(trajectory, LLCTrajectory):
+        raise TypeError(f"trajectory must be an LLCTrajectory, got {type(trajectory).__name__}")
+    if probe not in run.probes:
+        raise ValueError(f"probe {probe!r} is not one of the run's probes {sorted(run.probes)}")
+    x = np.array([run.probe_at(probe, int(s)) for s in trajectory.steps])
+    fig = new_figure((5.5, 3.8))
+    ax = fig.subplots()
+    ax.errorbar(x, trajectory.mean, yerr=trajectory.half_width(), color="k", marker="o", ms=4,
+                capsize=2, lw=1)
+    for k in (0, len(x) - 1):
+        ax.annotate(f"{run.unit} {int(trajectory.steps[k])}", (x[k], trajectory.mean[k]),
+                    textcoords="offset points", xytext=(5, 5), fontsize=7)
+    if any(tag in probe for tag in _LOG_PROBES) and np.all(x > 0):
+        ax.set_xscale("log")
+    ax.set_xlabel(probe.replace("_", " "))
+    ax.set_ylabel("λ̂ (95 % t interval over chains)")
+    ax.set_title(f"{run.title}: λ̂ against {probe.replace('_', ' ')}", fontsize=9)
     return fig

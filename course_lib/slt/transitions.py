@@ -9,7 +9,18 @@
   **data-refined** LLC on part of the training data (nβ held at the whole run's value);
 * :func:`refined_llcs` — both refinements for every group / subset of a run at a few checkpoints;
 * :func:`detect_boundaries` — stage boundaries of an LLC curve by a documented rule, and
-  :func:`align_boundaries` — how far each behavioural phase boundary is from the nearest one.
+  :func:`align_boundaries` — how far each behavioural phase boundary is from the nearest one;
+* :func:`gamma_sweep` — the same checkpoints at several localisation strengths γ
+  (:class:`GammaSweep`): what of a trajectory survives a change of the one setting nothing pins;
+* :func:`mirror_groups`, :func:`size_matched_controls`, :func:`data_refined` — the data-refined
+  LLC of Chapter 3's pair groups beside random training subsets of the same sizes;
+* :func:`t_quantile`, :func:`t_interval` — intervals from a few chains (Student's t, not ± 2 s.e.);
+  :func:`rank_correlation` — whether λ̂ is a monotone function of another curve.
+
+Locality. λ̂ = nβ (E[L] − L(w*)), so E[L] − L(w*) = λ̂ / nβ, in nats for a cross-entropy, is how far
+up the loss the chains wander (:attr:`LLCTrajectory.excess_loss`). Compared with the loss of the
+untrained model (:func:`untrained_loss`; log p for Chapter 3's p classes) it says whether the chains
+stayed in w*'s basin: an estimate whose chains climb most of the way to chance is not local.
 
 The boundary rule (:func:`detect_boundaries`). The LLC curve is smoothed by a centred moving average
 over ``smooth`` checkpoints; each interval between checkpoints gets a *normalised slope*
@@ -48,9 +59,11 @@ from ..validation import check_float, check_int, check_seed
 from .estimator import ChainDivergedError, default_nbeta, estimate_llc
 
 __all__ = [
-    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
+    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "resolve_steps", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
     "RefinedLLCs", "refined_llcs", "Boundary", "detect_boundaries", "smooth_curve",
-    "normalised_slopes", "align_boundaries", "boundary_spread",
+    "normalised_slopes", "align_boundaries", "boundary_spread", "t_quantile", "t_interval",
+    "untrained_loss", "GammaSweep", "gamma_sweep", "mirror_groups", "size_matched_controls",
+    "DataRefined", "data_refined", "rank_correlation", "interval_coverage",
 ]
 
 #: Bump when a change here changes what a cached trajectory or sweep contains.
@@ -76,6 +89,7 @@ PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                      "steps": [20, 40, 60, 80, 120, 240, 380, 700, 900, 1360, 1800],
                      "epsilons": [3e-4, 1e-3], "refined_at": ["memorisation_end", "cleanup_end"],
                      "refine_data": False,
+                     "gamma_sweep": {"gammas": [100.0, 1000.0], "steps": [40, 80, 700, 1800]},
                      "sampler": {**_GROK_SAMPLER, "num_chains": 3, "num_burnin": 50, "num_draws": 70}},
         "colour": {"every": 5, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
                    "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 100}},
@@ -89,7 +103,9 @@ PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
                                1360, 1600, 1800],
                      "epsilons": [3e-4, 1e-3],
                      "refined_at": ["memorisation_end", "grokked", "cleanup_end"],
-                     "refine_data": True,
+                     "refine_data": True, "data_at": ["memorisation_end", "cleanup_end"],
+                     "control_repeats": 2,
+                     "gamma_sweep": {"gammas": [100.0, 300.0, 1000.0], "steps": [40, 80, 700, 1800]},
                      "sampler": {**_GROK_SAMPLER, "num_chains": 4, "num_burnin": 60, "num_draws": 100}},
         "colour": {"every": 4, "epsilons": [3e-4, 1e-3, 3e-3, 1e-2],
                    "sampler": {**_COLOUR_SAMPLER, "num_chains": 4, "num_burnin": 100, "num_draws": 150}},
@@ -101,7 +117,10 @@ PHASE_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "grokking": {"profile": "standard", "seeds": [0, 1, 2], "every": 1,
                      "epsilons": [3e-5, 1e-4, 3e-4, 1e-3],
                      "refined_at": ["memorisation_end", "circuit_formation_end", "grokked", "cleanup_end"],
-                     "refine_data": True,
+                     "refine_data": True, "data_at": ["memorisation_end", "cleanup_end"],
+                     "control_repeats": 4,
+                     "gamma_sweep": {"gammas": [30.0, 100.0, 300.0, 1000.0],
+                                     "steps": ["memorisation_end", "grokked", "cleanup_end"]},
                      "sampler": {**_GROK_SAMPLER, "num_chains": 8, "num_burnin": 300, "num_draws": 500}},
         "colour": {"every": 1, "epsilons": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
                    "sampler": {**_COLOUR_SAMPLER, "num_chains": 8, "num_burnin": 300, "num_draws": 500}},
@@ -116,6 +135,21 @@ def phase_settings(profile: Optional[str] = None) -> dict[str, dict[str, Any]]:
     from ..runtime import by_profile
 
     return {k: {**v, "sampler": dict(v["sampler"])} for k, v in by_profile(PHASE_SETTINGS, profile).items()}
+
+
+def resolve_steps(run: CourseRun, steps: Iterable[Any]) -> list[int]:
+    """Checkpoint steps from a list of steps and/or phase names (a phase becomes the checkpoint
+    nearest it): how the settings name where to measure."""
+    out = []
+    for s in steps:
+        if isinstance(s, str):
+            if s not in run.phases or run.phases[s] is None:
+                raise ValueError(f"{s!r} is not a reached phase of {run.name} ({sorted(run.phases)})")
+            out.append(run.nearest_step(run.phases[s]))
+        else:
+            run.checkpoint_index(s)
+            out.append(int(s))
+    return out
 
 
 #: The SGLD settings a trajectory holds fixed (``estimate_llc`` keywords).
@@ -154,13 +188,40 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     return out
 
 
+def _mask_digest(mask: torch.Tensor) -> str:
+    import hashlib
+
+    rows = np.flatnonzero(np.asarray(mask, dtype=bool)).astype(np.int64)
+    return f"{len(mask)}:" + hashlib.sha1(rows.tobytes()).hexdigest()[:16]
+
+
+def _check_mask(mask: Any, n: int, name: str) -> torch.Tensor:
+    m = torch.as_tensor(mask)
+    if m.dtype != torch.bool or m.ndim != 1:
+        raise TypeError(f"mask {name!r} must be a 1-D boolean tensor over the training rows, got "
+                        f"dtype {m.dtype} and shape {tuple(m.shape)}")
+    if len(m) != n:
+        raise ValueError(f"mask {name!r} has {len(m)} rows; the final training data has {n}")
+    if int(m.sum()) < 2:
+        raise ValueError(f"mask {name!r} selects {int(m.sum())} rows; a data-refined LLC needs ≥ 2")
+    return m
+
+
 def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Optional[list[str]],
-              subset: Optional[str], use_cache: bool = True):
+              subset: Optional[str], use_cache: bool = True, *, mask: Optional[torch.Tensor] = None,
+              final_data: bool = False):
     """One estimate at ``step``, through ``course_lib.cache`` ("slt-llc-estimate"): a sweep's
     estimate at the final checkpoint with the chosen ε is the same chains as a trajectory's last
-    point, and is sampled once."""
+    point, and is sampled once. ``mask``: the rows (of the final data) of a subset that is not one
+    of ``run.subsets`` (``subset`` is then only its label); ``final_data``: measure the checkpoint on
+    the final training data instead of that step's."""
     def compute():
-        data = run.data_at(step) if subset is None else run.subset(subset, step)
+        if mask is not None:
+            data = tuple(t[mask] for t in run.data_at(run.final_step))
+        elif subset is not None:
+            data = run.subset(subset, step)
+        else:
+            data = run.data_at(run.final_step if final_data else step)
         batch = sampler["batch_size"]
         if batch is not None:
             batch = min(batch, len(data[0]))
@@ -171,6 +232,10 @@ def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Opt
         return compute()
     key = {"kind": "estimate", "run": run.key, "step": int(step), "sampler": dict(sampler),
            "params": params, "subset": subset, "version": _CACHE_VERSION}
+    if mask is not None:
+        key["rows"] = _mask_digest(mask)
+    if final_data and step != run.final_step:
+        key["final_data"] = True
     return cache.cached("slt-llc-estimate", key, compute)
 
 
@@ -285,6 +350,101 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
     return cache.cached("slt-epsilon-sweep", key, compute) if use_cache else compute()
 
 
+# --------------------------------------------------------------------------- intervals from few chains
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the regularised incomplete beta function (Lentz's method)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 400):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def _t_cdf(t: float, df: float) -> float:
+    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+    return 1.0 - tail if t >= 0 else tail
+
+
+def t_quantile(q: float, df: float) -> float:
+    """The ``q`` quantile of Student's t distribution with ``df`` degrees of freedom (bisection on
+    its CDF; no SciPy needed). ``t_quantile(0.975, 2) = 4.303``: a 95 % interval from 3 chains is
+    mean ± 4.30 standard errors, not ± 2."""
+    q = check_float(q, "q", min=0, max=1, inclusive="neither")
+    df = check_float(df, "df", min=0, inclusive="neither")
+    if q == 0.5:
+        return 0.0
+    if q < 0.5:
+        return -t_quantile(1.0 - q, df)
+    lo, hi = 0.0, 1.0
+    while _t_cdf(hi, df) < q:
+        hi *= 2.0
+        if hi > 1e12:
+            return math.inf
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if _t_cdf(mid, df) < q:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return 0.5 * (lo + hi)
+
+
+def t_interval(per_chain: Any, level: float = 0.95) -> tuple[float, float]:
+    """A ``level`` interval for the mean of independent chains' estimates: mean ± t_{(1+level)/2,
+    C−1} × std/√C (std with ddof 1). With C = 3 chains ± 2 standard errors covers ≈ 82 %, not 95 %."""
+    x = np.asarray(per_chain, dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"per_chain must be 1-D (one estimate per chain), got shape {x.shape}")
+    if len(x) < 2:
+        raise ValueError(f"an interval needs at least 2 chains, got {len(x)}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("per_chain must be finite (no NaN or inf)")
+    level = check_float(level, "level", min=0, max=1, inclusive="neither")
+    half = t_quantile(0.5 + level / 2, len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
+    return float(x.mean() - half), float(x.mean() + half)
+
+
+def interval_coverage(interval: Any, *, num_chains: int = 3, trials: int = 4000, level: float = 0.95,
+                      seed: int = 0) -> float:
+    """How often ``interval(per_chain, level) -> (lo, hi)`` covers the true mean (0) when each of
+    ``num_chains`` chains' estimates is an independent standard normal: the interval's real level."""
+    if not callable(interval):
+        raise TypeError("interval must be callable as interval(per_chain, level) -> (lo, hi)")
+    num_chains = check_int(num_chains, "num_chains", min=2)
+    trials = check_int(trials, "trials", min=1)
+    rng = np.random.default_rng(check_seed(seed))
+    draws = rng.standard_normal((trials, num_chains))
+    hits = 0
+    for row in draws:
+        lo, hi = interval(row, level)
+        hits += bool(lo <= 0.0 <= hi)
+    return hits / trials
+
+
 # --------------------------------------------------------------------------- trajectories
 @dataclass
 class LLCTrajectory:
@@ -292,7 +452,8 @@ class LLCTrajectory:
 
     ``mean``/``std`` (K,) over chains; ``per_chain`` (K, C); ``init_loss`` (K,) L_n(w*) there;
     ``params`` the sampled parameter names (``None``: all), ``subset`` the data subset
-    (``None``: all training data); ``settings`` the fixed sampler setting; ``seconds`` of sampling.
+    (``None``: all training data); ``settings`` the fixed sampler setting; ``seconds`` of sampling;
+    ``final_data``: every checkpoint measured on the final training data (not its own step's).
     """
 
     run: str
@@ -305,6 +466,7 @@ class LLCTrajectory:
     params: Optional[list[str]] = None
     subset: Optional[str] = None
     seconds: float = 0.0
+    final_data: bool = False
 
     @property
     def num_chains(self) -> int:
@@ -315,16 +477,35 @@ class LLCTrajectory:
         """Standard error of each mean over chains."""
         return self.std / math.sqrt(self.num_chains)
 
-    def at(self, step: int) -> float:
+    @property
+    def excess_loss(self) -> np.ndarray:
+        """E[L] − L(w*) = λ̂ / nβ at each checkpoint (nats for a cross-entropy): how far up the
+        loss the chains wander."""
+        return self.mean / float(self.settings["nbeta"])
+
+    def index(self, step: int) -> int:
         hits = np.flatnonzero(self.steps == step)
         if not len(hits):
             raise ValueError(f"step {step} is not in this trajectory (steps {self.steps.tolist()})")
-        return float(self.mean[hits[0]])
+        return int(hits[0])
 
-    def interval(self, step: int, z: float = 2.0) -> tuple[float, float]:
-        """mean ± z × standard error over chains at ``step``."""
-        i = int(np.flatnonzero(self.steps == step)[0])
-        return float(self.mean[i] - z * self.sem[i]), float(self.mean[i] + z * self.sem[i])
+    def at(self, step: int) -> float:
+        return float(self.mean[self.index(step)])
+
+    def interval(self, step: int, level: float = 0.95, *, z: Optional[float] = None) -> tuple[float, float]:
+        """A ``level`` interval for λ̂ at ``step`` from the chains: Student's t with chains − 1
+        degrees of freedom (:func:`t_interval`); ``z=`` gives mean ± z × standard error instead."""
+        i = self.index(step)
+        if z is not None:
+            return float(self.mean[i] - z * self.sem[i]), float(self.mean[i] + z * self.sem[i])
+        if self.num_chains < 2:
+            raise ValueError("an interval needs at least 2 chains")
+        half = t_quantile(0.5 + level / 2, self.num_chains - 1) * self.sem[i]
+        return float(self.mean[i] - half), float(self.mean[i] + half)
+
+    def half_width(self, level: float = 0.95) -> np.ndarray:
+        """(K,) the half-widths of the t intervals at every checkpoint."""
+        return t_quantile(0.5 + level / 2, self.num_chains - 1) * self.sem
 
 
 def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_first: bool) -> list[int]:
@@ -351,7 +532,8 @@ def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_firs
 def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Optional[Iterable[int]] = None,
                    every: int = 1, skip_first: bool = True, params: Optional[Sequence[str]] = None,
                    group: Optional[str] = None, subset: Optional[str] = None, use_cache: bool = True,
-                   progress: bool = True) -> LLCTrajectory:
+                   progress: bool = True, mask: Optional[torch.Tensor] = None,
+                   final_data: bool = False) -> LLCTrajectory:
     """λ̂ at every ``every``-th checkpoint of ``run`` (or at ``steps``), one fixed sampler setting.
 
     ``settings``: :data:`SAMPLER_KEYS` (``epsilon`` required; ``nbeta`` default: n / log n of the
@@ -359,8 +541,10 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
     ``skip_first``: leave out the untrained checkpoint (step 0 is not near a minimum of the loss,
     so SGLD slides downhill and λ̂ there is not a learning coefficient). ``params`` or
     ``group`` (a name in ``run.groups``): the weight-refined LLC of those parameters (the rest held
-    at w*); ``subset`` (a name in ``run.subsets``): the data-refined LLC on those training rows.
-    Cached through ``course_lib.cache`` ("slt-llc-trajectory").
+    at w*); ``subset`` (a name in ``run.subsets``): the data-refined LLC on those training rows;
+    ``mask`` (a boolean tensor over the final training data's rows, with ``subset`` as its label):
+    the same on any other rows. ``final_data``: measure every checkpoint on the **final** training
+    data (for a curriculum: the model's change without the data's). Cached through ``course_lib.cache`` ("slt-llc-trajectory").
     """
     run = _check_run(run)
     sampler = _sampler(settings, run)
@@ -374,11 +558,25 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
         if isinstance(params, str):
             params = [params]
         params = list(params)
-    if subset is not None and subset not in run.subsets:
+    if not isinstance(final_data, bool):
+        raise TypeError(f"final_data must be a bool, got {type(final_data).__name__}")
+    if mask is not None:
+        if not isinstance(subset, str) or not subset:
+            raise ValueError("a mask needs a label: pass subset='name' with it")
+        mask = _check_mask(mask, len(run.data[0]), subset)
+        if final_data:
+            raise ValueError("a mask is always on the final data; final_data=True adds nothing")
+    elif subset is not None and subset not in run.subsets:
         raise ValueError(f"subset must be one of {sorted(run.subsets)}, got {subset!r}")
+    if final_data and subset is not None:
+        raise ValueError("run.subsets are defined on the final data already; drop final_data")
     chosen = _steps(run, steps, every, skip_first)
     key = {"kind": "trajectory", "run": run.key, "steps": chosen, "sampler": sampler,
            "params": params, "subset": subset, "version": _CACHE_VERSION}
+    if mask is not None:
+        key["rows"] = _mask_digest(mask)
+    if final_data:
+        key["final_data"] = True
 
     def compute() -> LLCTrajectory:
         mean, std, per, init = [], [], [], []
@@ -386,13 +584,14 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
         label = run.name + ("" if group is None else f" · {group}") + ("" if subset is None else f" · {subset}")
         with cpu_threads():
             for s in progress_bar(chosen, desc=f"LLC along {label}", disable=not progress):
-                res = _estimate(run, s, sampler, params, subset, use_cache)
+                res = _estimate(run, s, sampler, params, subset, use_cache, mask=mask,
+                                final_data=final_data)
                 mean.append(res.mean), std.append(res.std), per.append(res.per_chain)
                 init.append(res.init_loss)
         return LLCTrajectory(run=run.name, steps=np.asarray(chosen), mean=np.asarray(mean),
                              std=np.asarray(std), per_chain=np.stack(per), init_loss=np.asarray(init),
                              settings=dict(sampler), params=params, subset=subset,
-                             seconds=time.perf_counter() - start)
+                             seconds=time.perf_counter() - start, final_data=final_data)
 
     return cache.cached("slt-llc-trajectory", key, compute) if use_cache else compute()
 
@@ -433,6 +632,228 @@ def refined_llcs(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[in
                               progress=progress) for s in subsets}
     return RefinedLLCs(run=run.name, steps=np.asarray(sorted(set(int(s) for s in steps))),
                        weight=weight, data=data)
+
+
+def untrained_loss(run: CourseRun, step: Optional[int] = None) -> float:
+    """The loss of the run's first (untrained) checkpoint on the training data of ``step``
+    (default: the last): the "chance" level against which E[L] − L(w*) says whether chains stayed
+    local (for Chapter 3's p-way cross-entropy ≈ log p)."""
+    run = _check_run(run)
+    step = run.final_step if step is None else step
+    run.checkpoint_index(step)
+    model = run.model_at(int(run.checkpoint_steps[0]))
+    data = run.data_at(step)
+    with torch.no_grad():
+        n, total = len(data[0]), 0.0
+        for start in range(0, n, 4096):
+            part = tuple(t[start:start + 4096] for t in data)
+            total += float(run.loss_fn(model, part)) * len(part[0])
+    return total / n
+
+
+# --------------------------------------------------------------------------- the γ sweep
+@dataclass
+class GammaSweep:
+    """λ̂ at the same checkpoints for several localisation strengths γ (ε, nβ, chains fixed).
+
+    ``trajectories[g]``: the :class:`LLCTrajectory` for ``gammas[g]`` at ``steps``;
+    ``chance``: the untrained model's loss (see :func:`untrained_loss`)."""
+
+    run: str
+    gammas: np.ndarray
+    steps: np.ndarray
+    trajectories: list[LLCTrajectory]
+    chance: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        """(γ, steps) λ̂."""
+        return np.stack([t.mean for t in self.trajectories])
+
+    @property
+    def sem(self) -> np.ndarray:
+        return np.stack([t.sem for t in self.trajectories])
+
+    @property
+    def excess_loss(self) -> np.ndarray:
+        """(γ, steps) E[L] − L(w*) = λ̂ / nβ."""
+        return np.stack([t.excess_loss for t in self.trajectories])
+
+    @property
+    def init_loss(self) -> np.ndarray:
+        """(steps,) L(w*)."""
+        return self.trajectories[0].init_loss
+
+    @property
+    def num_chains(self) -> int:
+        return self.trajectories[0].num_chains
+
+    def locality(self) -> np.ndarray:
+        """(γ, steps) the fraction of the way from L(w*) to the untrained loss the chains climb:
+        (E[L] − L(w*)) / (chance − L(w*)). Near 0: local; near 1: the chains left the basin."""
+        gap = np.maximum(self.chance - self.init_loss, 1e-12)
+        return self.excess_loss / gap[None, :]
+
+    def ratio(self, first: int, last: int) -> np.ndarray:
+        """(γ,) λ̂(first) / λ̂(last) at every γ."""
+        i, j = self.trajectories[0].index(first), self.trajectories[0].index(last)
+        return self.mean[:, i] / self.mean[:, j]
+
+    def table(self) -> str:
+        rows = [f"{'γ':>6} {'step':>6} {'λ̂':>9} {'95 % t interval':>20} {'E[L]−L(w*)':>11} "
+                f"{'L(w*)':>8}  of the way to chance ({self.chance:.2f})"]
+        for g, t in zip(self.gammas, self.trajectories):
+            for k, step in enumerate(t.steps):
+                lo, hi = t.interval(int(step))
+                rows.append(f"{g:6g} {int(step):6d} {t.mean[k]:9.2f} [{lo:8.2f}, {hi:8.2f}] "
+                            f"{t.excess_loss[k]:11.3f} {t.init_loss[k]:8.4f}  "
+                            f"{self.locality()[list(self.gammas).index(g), k]:6.1%}")
+        return "\n".join(rows)
+
+
+def gamma_sweep(run: CourseRun, settings: Mapping[str, Any], gammas: Sequence[float],
+                steps: Iterable[int], *, use_cache: bool = True, progress: bool = True) -> GammaSweep:
+    """λ̂ at checkpoints ``steps`` for every localisation strength in ``gammas``, the rest of
+    ``settings`` (ε, nβ, chains, draws) held fixed: one :func:`llc_trajectory` per γ (cached, and
+    sharing estimates with any trajectory of the same setting)."""
+    run = _check_run(run)
+    if isinstance(gammas, (str, bytes)):
+        raise TypeError("gammas must be a sequence of numbers")
+    gs = [check_float(g, "gammas", min=0, inclusive="neither") for g in gammas]
+    if not gs:
+        raise ValueError("gammas must not be empty")
+    if len(set(gs)) != len(gs):
+        raise ValueError(f"gammas must be distinct, got {list(gammas)}")
+    steps = _steps(run, steps, 1, False)
+    trajs = [llc_trajectory(run, {**settings, "gamma": g}, steps=steps, use_cache=use_cache,
+                            progress=progress) for g in gs]
+    return GammaSweep(run=run.name, gammas=np.asarray(gs), steps=np.asarray(steps),
+                      trajectories=trajs, chance=untrained_loss(run))
+
+
+# --------------------------------------------------------------------------- data-refined, with a control
+def mirror_groups(run: CourseRun) -> dict[str, torch.Tensor]:
+    """Chapter 3's training pairs in three disjoint groups (boolean masks over the training rows):
+    ``"diagonal (a, a)"`` (its own mirror), ``"mirror also trained"`` ((b, a) trained too, a ≠ b) and
+    ``"mirror held out"`` ((b, a) in the test set)."""
+    run = _check_run(run)
+    if run.name != "grokking" or "mirror also trained" not in run.subsets:
+        raise ValueError(f"mirror groups exist for Chapter 3's grokking run only, got {run.name!r}")
+    pairs = run.data[0]
+    diagonal = pairs[:, 0] == pairs[:, 1]
+    trained = run.subsets["mirror also trained"] & ~diagonal
+    return {"diagonal (a, a)": diagonal, "mirror also trained": trained,
+            "mirror held out": ~trained & ~diagonal}
+
+
+def size_matched_controls(groups: Mapping[str, torch.Tensor], *, repeats: int = 1,
+                          seed: int = 0) -> dict[str, list[torch.Tensor]]:
+    """For each group, ``repeats`` random subsets of all the rows with exactly as many rows
+    (seeded, reproducible): the control a data-refined λ̂ is compared against, since λ̂ on a
+    subset depends on its size as well as on what is in it."""
+    if not isinstance(groups, Mapping) or not groups:
+        raise ValueError("groups must be a non-empty mapping name → boolean mask")
+    repeats = check_int(repeats, "repeats", min=1)
+    sizes = {len(m) for m in groups.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"the groups' masks must have one length, got {sorted(sizes)}")
+    n = sizes.pop()
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    out = {}
+    for name, mask in groups.items():
+        k = int(torch.as_tensor(mask).sum())
+        masks = []
+        for _ in range(repeats):
+            m = torch.zeros(n, dtype=torch.bool)
+            m[torch.randperm(n, generator=generator)[:k]] = True
+            masks.append(m)
+        out[name] = masks
+    return out
+
+
+@dataclass
+class DataRefined:
+    """Data-refined λ̂ of named row groups and of random groups of the same sizes.
+
+    ``groups[name]``: the group's :class:`LLCTrajectory`; ``controls[name]``: one per random
+    subset of that group's size; ``sizes[name]``: its rows."""
+
+    run: str
+    steps: np.ndarray
+    groups: dict[str, LLCTrajectory]
+    controls: dict[str, list[LLCTrajectory]]
+    sizes: dict[str, int]
+
+    def excess(self, name: str, step: int, level: float = 0.95) -> tuple[float, float, float]:
+        """λ̂(group) − mean λ̂(its size-matched controls) at ``step``, with a ``level`` t interval
+        (the controls' chains pooled; degrees of freedom: all chains − 2)."""
+        g = self.groups[name]
+        c = self.controls[name]
+        i = g.index(step)
+        a = g.per_chain[i]
+        b = np.concatenate([t.per_chain[t.index(step)] for t in c])
+        diff = float(a.mean() - b.mean())
+        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+        half = t_quantile(0.5 + level / 2, len(a) + len(b) - 2) * se
+        return diff, diff - half, diff + half
+
+    def table(self, level: float = 0.95) -> str:
+        rows = [f"{'group':<22} {'rows':>5} {'step':>6} {'λ̂ group':>9} {'λ̂ random':>10} "
+                f"{'group − random [' + format(level, '.0%') + ' t interval]':>34}"]
+        for name, t in self.groups.items():
+            for step in t.steps:
+                d, lo, hi = self.excess(name, int(step), level)
+                ctrl = np.mean([c.at(int(step)) for c in self.controls[name]])
+                rows.append(f"{name:<22} {self.sizes[name]:5d} {int(step):6d} {t.at(int(step)):9.1f} "
+                            f"{ctrl:10.1f} {d:+10.1f} [{lo:+8.1f}, {hi:+8.1f}]")
+        return "\n".join(rows)
+
+
+def data_refined(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[int],
+                 groups: Mapping[str, torch.Tensor], *, repeats: int = 1, seed: int = 0,
+                 use_cache: bool = True, progress: bool = True) -> DataRefined:
+    """The data-refined λ̂ of each group of rows (nβ at the whole data's value) at ``steps``, and
+    of ``repeats`` random subsets of each group's size (:func:`size_matched_controls`)."""
+    run = _check_run(run)
+    n = len(run.data[0])
+    if not isinstance(groups, Mapping) or not groups:
+        raise ValueError("groups must be a non-empty mapping name → boolean mask")
+    groups = {name: _check_mask(m, n, name) for name, m in groups.items()}
+    controls = size_matched_controls(groups, repeats=repeats, seed=seed)
+    steps = list(steps)
+    own = {name: llc_trajectory(run, settings, steps=steps, subset=name, mask=m, use_cache=use_cache,
+                                progress=progress) for name, m in groups.items()}
+    ctrl = {name: [llc_trajectory(run, settings, steps=steps, subset=f"random, size of {name} #{r}",
+                                  mask=m, use_cache=use_cache, progress=progress)
+                   for r, m in enumerate(masks)] for name, masks in controls.items()}
+    return DataRefined(run=run.name, steps=np.asarray(sorted(set(int(s) for s in steps))),
+                       groups=own, controls=ctrl, sizes={k: int(m.sum()) for k, m in groups.items()})
+
+
+def rank_correlation(x: Any, y: Any) -> float:
+    """Spearman's rank correlation of two curves over the same checkpoints (ties get mean ranks):
+    ±1 when one is a monotone function of the other — then it adds nothing beyond the other there."""
+    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if a.ndim != 1 or b.ndim != 1 or len(a) != len(b):
+        raise ValueError(f"x and y must be 1-D of one length, got {a.shape} and {b.shape}")
+    if len(a) < 3:
+        raise ValueError(f"need at least 3 points, got {len(a)}")
+    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        raise ValueError("x and y must be finite")
+
+    def ranks(v: np.ndarray) -> np.ndarray:
+        order = np.argsort(v, kind="mergesort")
+        r = np.empty(len(v))
+        r[order] = np.arange(len(v), dtype=float)
+        for value in np.unique(v):
+            tie = v == value
+            r[tie] = r[tie].mean()
+        return r
+
+    ra, rb = ranks(a), ranks(b)
+    if np.ptp(ra) == 0 or np.ptp(rb) == 0:
+        raise ValueError("a constant curve has no rank correlation")
+    return float(np.corrcoef(ra, rb)[0, 1])
 
 
 # --------------------------------------------------------------------------- stage boundaries

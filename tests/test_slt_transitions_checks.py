@@ -1,0 +1,365 @@
+"""Chapter 5.3, the re-analysis: t intervals, locality, the γ sweep, size-matched data-refined
+controls, rank correlation, the anchored model on the final data, and the two new checkers."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+
+from course_lib.slt import course_models, transitions as T
+from course_lib.slt import transition_exercises as X
+from course_lib.slt import transition_plots
+from course_lib.slt.transitions import LLCTrajectory
+
+TINY_GROK = dict(p=7, train_fraction=0.5, d_model=8, n_heads=2, d_mlp=16, steps=60, checkpoint_every=20,
+                 warmup=2, threads=1)
+SAMPLER = dict(gamma=100.0, num_chains=2, num_burnin=5, num_draws=10, batch_size=8, epsilon=1e-4)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("cache")
+    mp.setenv("COURSE_CACHE_DIR", str(path))
+    yield path
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def grok(cache_dir):
+    return course_models.grokking_run(seed=0, profile="quick", progress=False, **TINY_GROK)
+
+
+@pytest.fixture(scope="module")
+def anchored(cache_dir):
+    from course_lib.curriculum import anchoring
+
+    mp = pytest.MonkeyPatch()
+    mp.setitem(anchoring.PROFILE_SETTINGS, "quick", {"steps": 40, "seeds": 2})
+    run = course_models.anchored_colour_run(seed=0, profile="quick")
+    mp.undo()
+    return run
+
+
+# --------------------------------------------------------------------------- Student's t
+@pytest.mark.parametrize("q, df, want", [(0.975, 1, 12.7062), (0.975, 2, 4.3027), (0.975, 3, 3.1824),
+                                         (0.975, 7, 2.3646), (0.95, 4, 2.1318), (0.9, 6, 1.4398),
+                                         (0.975, 1e6, 1.95996), (0.5, 3, 0.0), (0.025, 2, -4.3027)])
+def test_t_quantile_matches_tables(q, df, want):
+    assert T.t_quantile(q, df) == pytest.approx(want, abs=2e-4)
+
+
+@pytest.mark.parametrize("q, df", [(0, 3), (1, 3), (1.2, 3), (0.9, 0), (0.9, -1), (float("nan"), 2)])
+def test_t_quantile_bad_input(q, df):
+    with pytest.raises(ValueError):
+        T.t_quantile(q, df)
+
+
+def test_t_interval_and_its_coverage():
+    lo, hi = T.t_interval([10.0, 12.0, 14.0])
+    assert (lo + hi) / 2 == pytest.approx(12.0) and (hi - lo) / 2 == pytest.approx(4.3027 * 2 / math.sqrt(3), rel=1e-4)
+    assert T.interval_coverage(T.t_interval, num_chains=3, trials=3000) == pytest.approx(0.95, abs=0.015)
+
+    def two_se(x, level):
+        h = 2 * np.std(x, ddof=1) / math.sqrt(len(x))
+        return np.mean(x) - h, np.mean(x) + h
+
+    assert T.interval_coverage(two_se, num_chains=3, trials=3000) == pytest.approx(0.816, abs=0.02)
+    for bad in ([1.0], [[1.0, 2.0]], [1.0, float("nan")]):
+        with pytest.raises(ValueError):
+            T.t_interval(bad)
+    with pytest.raises(ValueError, match="level"):
+        T.t_interval([1.0, 2.0], level=1.0)
+    with pytest.raises(TypeError, match="callable"):
+        T.interval_coverage("nope")
+    with pytest.raises(ValueError, match="num_chains"):
+        T.interval_coverage(T.t_interval, num_chains=1)
+
+
+def _traj(mean, std, chains=3, nbeta=10.0, init=None):
+    mean, std = np.asarray(mean, float), np.asarray(std, float)
+    steps = np.arange(1, len(mean) + 1) * 100
+    per = mean[:, None] + std[:, None] * np.linspace(-1, 1, chains)[None, :] / np.std(np.linspace(-1, 1, chains), ddof=1)
+    return LLCTrajectory(run="synthetic", steps=steps, mean=mean, std=std, per_chain=per,
+                         init_loss=np.zeros(len(mean)) if init is None else np.asarray(init, float),
+                         settings={"nbeta": nbeta})
+
+
+def test_trajectory_intervals_are_t_and_excess_is_lambda_over_nbeta():
+    t = _traj([20.0, 10.0], [2.0, 1.0], chains=3, nbeta=4.0)
+    lo, hi = t.interval(100)
+    assert (hi - lo) / 2 == pytest.approx(T.t_quantile(0.975, 2) * 2 / math.sqrt(3))
+    assert t.interval(100, z=2.0) == pytest.approx((20 - 4 / math.sqrt(3), 20 + 4 / math.sqrt(3)))
+    np.testing.assert_allclose(t.half_width(), T.t_quantile(0.975, 2) * t.sem)
+    np.testing.assert_allclose(t.excess_loss, [5.0, 2.5])
+    with pytest.raises(ValueError, match="not in this trajectory"):
+        t.interval(150)
+
+
+# --------------------------------------------------------------------------- rank correlation
+def test_rank_correlation():
+    x = np.array([0.5, 0.2, 0.1, 0.05, 0.01])
+    assert T.rank_correlation(x, 1 / x) == pytest.approx(-1.0)
+    assert T.rank_correlation(x, np.log(x)) == pytest.approx(1.0)
+    assert abs(T.rank_correlation([1, 2, 3, 4, 5, 6], [1, 6, 2, 5, 3, 4])) < 0.5
+    assert T.rank_correlation([1, 2, 2, 3], [1, 2, 2, 3]) == pytest.approx(1.0)     # ties
+    for a, b in (([1, 2], [1, 2]), ([1, 2, 3], [1, 2]), ([1, 2, np.nan], [1, 2, 3]), ([[1, 2, 3]], [1, 2, 3])):
+        with pytest.raises(ValueError):
+            T.rank_correlation(a, b)
+    with pytest.raises(ValueError, match="constant"):
+        T.rank_correlation([1, 1, 1], [1, 2, 3])
+
+
+# --------------------------------------------------------------------------- groups and controls
+def test_mirror_groups_partition_and_put_the_diagonal_apart(grok):
+    groups = T.mirror_groups(grok)
+    pairs = grok.data[0]
+    stacked = torch.stack(list(groups.values())).int()
+    assert torch.equal(stacked.sum(0), torch.ones(len(pairs), dtype=torch.int32))      # a partition
+    diag = groups["diagonal (a, a)"]
+    assert torch.equal(diag, pairs[:, 0] == pairs[:, 1]) and int(diag.sum()) > 0
+    assert not (groups["mirror held out"] & diag).any()
+    # a held-out mirror really is not a training pair
+    train = {tuple(p) for p in pairs.tolist()}
+    for (a, b) in pairs[groups["mirror held out"]].tolist():
+        assert (b, a) not in train
+    for (a, b) in pairs[groups["mirror also trained"]].tolist():
+        assert (b, a) in train and a != b
+
+
+def test_size_matched_controls(grok):
+    groups = T.mirror_groups(grok)
+    controls = T.size_matched_controls(groups, repeats=3, seed=1)
+    for name, masks in controls.items():
+        assert len(masks) == 3 and all(int(m.sum()) == int(groups[name].sum()) for m in masks)
+        assert all(m.dtype == torch.bool and len(m) == len(groups[name]) for m in masks)
+    again = T.size_matched_controls(groups, repeats=3, seed=1)
+    assert all(torch.equal(a, b) for k in controls for a, b in zip(controls[k], again[k]))   # reproducible
+    with pytest.raises(ValueError, match="non-empty"):
+        T.size_matched_controls({})
+    with pytest.raises(ValueError, match="one length"):
+        T.size_matched_controls({"a": torch.ones(3, dtype=torch.bool), "b": torch.ones(4, dtype=torch.bool)})
+    with pytest.raises(ValueError, match="repeats"):
+        T.size_matched_controls(groups, repeats=0)
+
+
+def test_data_refined_with_controls(grok):
+    groups = T.mirror_groups(grok)
+    big = {k: v for k, v in groups.items() if int(v.sum()) >= 2}
+    dr = T.data_refined(grok, SAMPLER, [20, 60], big, repeats=2, progress=False)
+    assert set(dr.groups) == set(big) and all(len(c) == 2 for c in dr.controls.values())
+    name = next(iter(big))
+    d, lo, hi = dr.excess(name, 20)
+    ctrl = np.concatenate([c.per_chain[0] for c in dr.controls[name]])
+    assert d == pytest.approx(dr.groups[name].per_chain[0].mean() - ctrl.mean()) and lo < d < hi
+    assert name in dr.table()
+    # the group's estimate really is on its own rows: nβ held at the whole set's, data = those rows
+    t = dr.groups[name]
+    assert t.settings["nbeta"] == pytest.approx(T.default_nbeta(len(grok.data[0])))
+    sub = tuple(x[big[name]] for x in grok.data)
+    from course_lib.slt.estimator import estimate_llc
+    batch = min(SAMPLER["batch_size"], int(big[name].sum()))
+    ref = estimate_llc(grok.model_at(20), grok.loss_fn, sub, **{**t.settings, "batch_size": batch})
+    assert ref.mean == pytest.approx(t.at(20))
+
+
+def test_masks_are_checked_and_keyed_by_their_rows(grok):
+    n = len(grok.data[0])
+    m1 = torch.zeros(n, dtype=torch.bool)
+    m1[:4] = True
+    m2 = torch.zeros(n, dtype=torch.bool)
+    m2[4:8] = True
+    a = T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=m1, progress=False)
+    b = T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=m2, progress=False)
+    assert a.at(20) != b.at(20)                                    # same label, other rows: not the cache's
+    with pytest.raises(ValueError, match="label"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], mask=m1, progress=False)
+    with pytest.raises(TypeError, match="boolean"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=m1.int(), progress=False)
+    with pytest.raises(ValueError, match="rows"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=m1[:-1], progress=False)
+    one = torch.zeros(n, dtype=torch.bool)
+    one[0] = True
+    with pytest.raises(ValueError, match="≥ 2"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=one, progress=False)
+    with pytest.raises(ValueError, match="final data"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], subset="x", mask=m1, final_data=True, progress=False)
+    with pytest.raises(TypeError, match="final_data"):
+        T.llc_trajectory(grok, SAMPLER, steps=[20], final_data="yes", progress=False)
+    with pytest.raises(ValueError, match="grokking"):
+        T.mirror_groups(type(grok)(**{**grok.__dict__, "name": "colour"}))
+
+
+# --------------------------------------------------------------------------- γ sweep and locality
+def test_gamma_sweep(grok):
+    sw = T.gamma_sweep(grok, SAMPLER, [100.0, 1000.0], [20, 40, 60], progress=False)
+    assert sw.mean.shape == sw.sem.shape == sw.excess_loss.shape == (2, 3)
+    np.testing.assert_allclose(sw.excess_loss, sw.mean / SAMPLER_NBETA(grok))
+    assert [t.settings["gamma"] for t in sw.trajectories] == [100.0, 1000.0]
+    assert all(t.settings["epsilon"] == SAMPLER["epsilon"] for t in sw.trajectories)
+    assert sw.chance == pytest.approx(T.untrained_loss(grok))
+    np.testing.assert_allclose(sw.locality(), sw.excess_loss / (sw.chance - sw.init_loss)[None, :])
+    np.testing.assert_allclose(sw.ratio(20, 60), sw.mean[:, 0] / sw.mean[:, 2])
+    assert "γ" in sw.table() and isinstance(transition_plots.plot_gamma_sweep(sw), Figure)
+    # the γ = 100 row is the trajectory of that setting: shared through the cache
+    t = T.llc_trajectory(grok, SAMPLER, steps=[20, 40, 60], progress=False)
+    np.testing.assert_array_equal(t.mean, sw.mean[0])
+    for bad, err in (([], ValueError), ([100.0, 100.0], ValueError), ([0.0], ValueError), ("100", TypeError)):
+        with pytest.raises(err):
+            T.gamma_sweep(grok, SAMPLER, bad, [20], progress=False)
+    with pytest.raises(TypeError, match="GammaSweep"):
+        transition_plots.plot_gamma_sweep(t)
+
+
+def SAMPLER_NBETA(run):
+    return T.default_nbeta(len(run.data[0]))
+
+
+def test_untrained_loss_is_about_log_p(grok):
+    assert T.untrained_loss(grok) == pytest.approx(math.log(7), rel=0.3)
+    with pytest.raises(ValueError):
+        T.untrained_loss(grok, step=13)
+
+
+def test_resolve_steps(grok):
+    import dataclasses
+
+    run = dataclasses.replace(grok, phases={"reached": 37, "never": None})
+    assert T.resolve_steps(run, [20, "reached"]) == [20, 40]
+    for bad in (["not a phase"], ["never"]):
+        with pytest.raises(ValueError):
+            T.resolve_steps(run, bad)
+    with pytest.raises(ValueError):
+        T.resolve_steps(grok, [13])
+
+
+def test_profile_gamma_sweeps_name_checkpoints_of_the_runs():
+    for profile in ("quick", "standard", "full"):
+        g = T.phase_settings(profile)["grokking"]
+        assert len(g["gamma_sweep"]["steps"]) >= 3 and len(g["gamma_sweep"]["gammas"]) >= 2
+        assert g["sampler"]["gamma"] in g["gamma_sweep"]["gammas"]   # the trajectory's γ is one of them
+
+
+# --------------------------------------------------------------------------- anchored on the final data
+def test_anchored_on_the_final_data(anchored):
+    steps = [int(s) for s in anchored.checkpoint_steps[1:]]
+    own = T.llc_trajectory(anchored, {**SAMPLER, "batch_size": None}, steps=steps, progress=False)
+    fin = T.llc_trajectory(anchored, {**SAMPLER, "batch_size": None}, steps=steps, final_data=True, progress=False)
+    assert fin.final_data and not own.final_data
+    final = anchored.data_at(anchored.final_step)
+    from course_lib.slt.estimator import estimate_llc
+    ref = estimate_llc(anchored.model_at(steps[0]), anchored.loss_fn, final, **{**fin.settings})
+    assert ref.mean == pytest.approx(fin.at(steps[0]))
+    assert fin.at(steps[-1]) == own.at(steps[-1])                  # the last checkpoint: the same data
+    if len(anchored.data_at(steps[0])[0]) != len(final[0]):
+        assert fin.init_loss[0] != own.init_loss[0]
+
+
+# --------------------------------------------------------------------------- figures
+def test_llc_against_a_probe(grok):
+    t = T.llc_trajectory(grok, SAMPLER, progress=False)
+    assert isinstance(transition_plots.plot_llc_against(grok, t, "train_loss"), Figure)
+    with pytest.raises(ValueError, match="probe"):
+        transition_plots.plot_llc_against(grok, t, "nope")
+    with pytest.raises(TypeError):
+        transition_plots.plot_llc_against(grok, "t")
+
+
+# --------------------------------------------------------------------------- checkers
+def test_new_checkers_pass_their_solutions():
+    assert X.check_chain_interval(X.solution_chain_interval, quiet=True).passed
+    assert X.check_trend_signs(X.solution_trend_signs, quiet=True).passed
+
+
+def _z_interval(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        raise ValueError
+    h = 2 * x.std(ddof=1) / math.sqrt(len(x))
+    return x.mean() - h, x.mean() + h
+
+
+def _ddof0(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        raise ValueError
+    h = T.t_quantile(0.5 + level / 2, len(x) - 1) * x.std() / math.sqrt(len(x))
+    return x.mean() - h, x.mean() + h
+
+
+def _std_not_sem_interval(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        raise ValueError
+    h = T.t_quantile(0.5 + level / 2, len(x) - 1) * x.std(ddof=1)
+    return x.mean() - h, x.mean() + h
+
+
+def _one_sided(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        raise ValueError
+    h = T.t_quantile(level, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return x.mean() - h, x.mean() + h
+
+
+def _df_is_chains(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        raise ValueError
+    h = T.t_quantile(0.5 + level / 2, len(x)) * x.std(ddof=1) / math.sqrt(len(x))
+    return x.mean() - h, x.mean() + h
+
+
+def _ignores_level(x, level=0.95):
+    return X.solution_chain_interval(x, 0.95)
+
+
+def _no_error_for_one(x, level=0.95):
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        return float(x[0]), float(x[0])
+    return X.solution_chain_interval(x, level)
+
+
+def _library(x, level=0.95):
+    return T.t_interval(x, level)
+
+
+@pytest.mark.parametrize("wrong", [_z_interval, _ddof0, _std_not_sem_interval, _one_sided, _df_is_chains,
+                                   _ignores_level, _no_error_for_one, _library, lambda x, level=0.95: (0, 1),
+                                   lambda x, level=0.95: 1 / 0])
+def test_chain_interval_checker_rejects_wrong_answers(wrong):
+    assert not X.check_chain_interval(wrong, quiet=True).passed
+
+
+def _signs(q_of, noise_of):
+    def attempt(t, level=0.95):
+        out = []
+        for k in range(len(t.steps) - 1):
+            change = t.mean[k + 1] - t.mean[k]
+            noise = q_of(t, level) * noise_of(t, k)
+            out.append(1 if change > noise else -1 if change < -noise else 0)
+        return out
+    return attempt
+
+
+_quad = lambda t, k: math.sqrt(t.sem[k] ** 2 + t.sem[k + 1] ** 2)
+_right_q = lambda t, level: T.t_quantile(0.5 + level / 2, 2 * (t.num_chains - 1))
+
+
+@pytest.mark.parametrize("wrong", [
+    _signs(lambda t, level: 2.0, _quad),                                                  # ± 2 s.e.
+    _signs(_right_q, lambda t, k: math.sqrt(t.std[k] ** 2 + t.std[k + 1] ** 2)),          # std, not sem
+    _signs(lambda t, level: T.t_quantile(0.975, 2 * (t.num_chains - 1)), _quad),          # ignores level
+    _signs(lambda t, level: T.t_quantile(0.5 + level / 2, t.num_chains - 1), _quad),      # df C − 1
+    _signs(_right_q, lambda t, k: t.sem[k]),                                              # one error only
+    _signs(lambda t, level: 0.0, _quad),                                                  # no noise at all
+    lambda t, level=0.95: [-s for s in X.solution_trend_signs(t, level)],                 # signs flipped
+    lambda t, level=0.95: X.solution_trend_signs(t, level)[:-1],                          # one short
+    lambda t, level=0.95: None,
+])
+def test_trend_signs_checker_rejects_wrong_answers(wrong):
+    assert not X.check_trend_signs(wrong, quiet=True).passed
