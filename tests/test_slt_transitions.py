@@ -7,10 +7,11 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_lib.slt import course_models, transitions as T
+from course_lib.slt import boundaries, course_models, transitions as T
 from course_lib.slt import transition_exercises as X
 from course_lib.slt import transition_plots
-from course_lib.slt.transitions import Boundary, LLCTrajectory
+from course_lib.slt.boundaries import Boundary
+from course_lib.slt.transitions import LLCTrajectory
 
 TINY_GROK = dict(p=7, train_fraction=0.5, d_model=8, n_heads=2, d_mlp=16, steps=60, checkpoint_every=20,
                  warmup=2, threads=1)
@@ -228,7 +229,7 @@ def test_rise_fall_settle_is_found_where_it_was_put():
     steps = np.r_[np.arange(20, 200, 20), np.arange(200, 2001, 80)]       # dense early, as in notebook 5.3
     y = np.where(steps <= 100, 4 * steps, np.where(steps <= 1320, 400 - 350 * (steps - 100) / 1220, 50.0))
     for seed in range(5):
-        found = T.detect_boundaries(steps, _noisy(y, 5.0, seed))
+        found = boundaries.detect_boundaries(steps, _noisy(y, 5.0, seed))
         kinds = [b.kind for b in found]
         assert kinds == ["peak", "settles"], found
         assert abs(found[0].step - 100) <= 40 and abs(found[1].step - 1320) <= 160, found
@@ -237,12 +238,12 @@ def test_rise_fall_settle_is_found_where_it_was_put():
 def test_flat_rise_flat_and_a_monotone_line():
     steps = np.arange(0, 2100, 100)
     y = np.clip((steps - 500) / 900, 0, 1) * 40 + 5
-    found = T.detect_boundaries(steps, y)
+    found = boundaries.detect_boundaries(steps, y)
     assert [b.kind for b in found] == ["starts rising", "settles"], found
     assert abs(found[0].step - 500) <= 100 and abs(found[1].step - 1400) <= 100
-    assert T.detect_boundaries(steps, 3.0 * steps) == []                     # one stage, no boundary
-    assert T.detect_boundaries(steps, np.full(len(steps), 7.0)) == []
-    trough = T.detect_boundaries(steps, np.abs(steps - 1000.0))
+    assert boundaries.detect_boundaries(steps, 3.0 * steps) == []                     # one stage, no boundary
+    assert boundaries.detect_boundaries(steps, np.full(len(steps), 7.0)) == []
+    trough = boundaries.detect_boundaries(steps, np.abs(steps - 1000.0))
     assert [b.kind for b in trough] == ["trough"] and trough[0].step == 1000
 
 
@@ -250,36 +251,36 @@ def test_a_single_noisy_interval_is_not_a_stage():
     steps = np.arange(20)
     y = np.r_[np.linspace(0, 100, 10), np.linspace(100, 200, 10)]
     y[12] += 30                                                             # one outlier
-    assert all(b.kind != "peak" for b in T.detect_boundaries(steps, y, smooth=1))
+    assert all(b.kind != "peak" for b in boundaries.detect_boundaries(steps, y, smooth=1))
 
 
 def test_boundary_bad_input():
     with pytest.raises(ValueError, match="at least 3"):
-        T.detect_boundaries([0, 1], [1, 2])
+        boundaries.detect_boundaries([0, 1], [1, 2])
     with pytest.raises(ValueError, match="finite"):
-        T.detect_boundaries([0, 1, 2], [1, np.nan, 2])
+        boundaries.detect_boundaries([0, 1, 2], [1, np.nan, 2])
     with pytest.raises(ValueError, match="increase"):
-        T.detect_boundaries([0, 2, 1], [1, 2, 3])
+        boundaries.detect_boundaries([0, 2, 1], [1, 2, 3])
     with pytest.raises(ValueError, match="same length"):
-        T.detect_boundaries([0, 1, 2], [1, 2])
+        boundaries.detect_boundaries([0, 1, 2], [1, 2])
     with pytest.raises(ValueError, match="window"):
-        T.detect_boundaries([0, 1, 2], [1, 2, 3], smooth=2)
+        boundaries.detect_boundaries([0, 1, 2], [1, 2, 3], smooth=2)
     with pytest.raises(ValueError, match="flat"):
-        T.detect_boundaries([0, 1, 2], [1, 2, 3], flat=0)
+        boundaries.detect_boundaries([0, 1, 2], [1, 2, 3], flat=0)
     with pytest.raises(ValueError, match="min_run"):
-        T.detect_boundaries([0, 1, 2], [1, 2, 3], min_run=0)
+        boundaries.detect_boundaries([0, 1, 2], [1, 2, 3], min_run=0)
 
 
 def test_alignment_distances():
     bounds = [Boundary(step=80, index=3, kind="peak"), Boundary(step=1100, index=11, kind="settles")]
     steps = [20, 40, 60, 80, 120, 240, 380, 540, 700, 900, 1000, 1100, 1360]
-    rows = T.align_boundaries(bounds, {"memorisation_end": 120, "cleanup_end": 1360, "never": None}, steps)
+    rows = boundaries.align_boundaries(bounds, {"memorisation_end": 120, "cleanup_end": 1360, "never": None}, steps)
     assert [r["phase"] for r in rows] == ["memorisation_end", "cleanup_end"]
     assert rows[0]["llc_step"] == 80 and rows[0]["distance_steps"] == -40 and rows[0]["distance_checkpoints"] == -1
     assert rows[1]["kind"] == "settles" and rows[1]["distance_checkpoints"] == -1
-    assert T.align_boundaries([], {"a": 5}, steps)[0]["llc_step"] is None
+    assert boundaries.align_boundaries([], {"a": 5}, steps)[0]["llc_step"] is None
     with pytest.raises(TypeError, match="mapping"):
-        T.align_boundaries(bounds, [120], steps)
+        boundaries.align_boundaries(bounds, [120], steps)
 
 
 def _synthetic(values, stds, chains=4, steps=(100, 500, 900)):
@@ -292,9 +293,9 @@ def test_boundary_spread_from_the_chains():
     per = np.stack([base + 0.5 * c for c in range(3)], axis=1)
     t = LLCTrajectory(run="s", steps=steps, mean=per.mean(1), std=per.std(1, ddof=1), per_chain=per,
                       init_loss=np.zeros(len(steps)), settings={})
-    spread = T.boundary_spread(t, 500, "peak")
+    spread = boundaries.boundary_spread(t, 500, "peak")
     assert spread.shape == (3,) and np.all(np.abs(spread - 500) <= 100)   # smoothing: within a checkpoint
-    assert np.isnan(T.boundary_spread(t, 500, "trough")).all()
+    assert np.isnan(boundaries.boundary_spread(t, 500, "trough")).all()
 
 
 # --------------------------------------------------------------------------- the exercise checker

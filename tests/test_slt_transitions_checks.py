@@ -8,7 +8,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from course_lib.slt import course_models, transitions as T
+from course_lib import stats
+from course_lib.slt import course_models, sensitivity, transitions as T
 from course_lib.slt import transition_exercises as X
 from course_lib.slt import transition_plots
 from course_lib.slt.transitions import LLCTrajectory
@@ -48,34 +49,34 @@ def anchored(cache_dir):
                                          (0.975, 7, 2.3646), (0.95, 4, 2.1318), (0.9, 6, 1.4398),
                                          (0.975, 1e6, 1.95996), (0.5, 3, 0.0), (0.025, 2, -4.3027)])
 def test_t_quantile_matches_tables(q, df, want):
-    assert T.t_quantile(q, df) == pytest.approx(want, abs=2e-4)
+    assert stats.t_quantile(q, df) == pytest.approx(want, abs=2e-4)
 
 
 @pytest.mark.parametrize("q, df", [(0, 3), (1, 3), (1.2, 3), (0.9, 0), (0.9, -1), (float("nan"), 2)])
 def test_t_quantile_bad_input(q, df):
     with pytest.raises(ValueError):
-        T.t_quantile(q, df)
+        stats.t_quantile(q, df)
 
 
 def test_t_interval_and_its_coverage():
-    lo, hi = T.t_interval([10.0, 12.0, 14.0])
+    lo, hi = stats.t_interval([10.0, 12.0, 14.0])
     assert (lo + hi) / 2 == pytest.approx(12.0) and (hi - lo) / 2 == pytest.approx(4.3027 * 2 / math.sqrt(3), rel=1e-4)
-    assert T.interval_coverage(T.t_interval, num_chains=3, trials=3000) == pytest.approx(0.95, abs=0.015)
+    assert stats.interval_coverage(stats.t_interval, num_chains=3, trials=3000) == pytest.approx(0.95, abs=0.015)
 
     def two_se(x, level):
         h = 2 * np.std(x, ddof=1) / math.sqrt(len(x))
         return np.mean(x) - h, np.mean(x) + h
 
-    assert T.interval_coverage(two_se, num_chains=3, trials=3000) == pytest.approx(0.816, abs=0.02)
+    assert stats.interval_coverage(two_se, num_chains=3, trials=3000) == pytest.approx(0.816, abs=0.02)
     for bad in ([1.0], [[1.0, 2.0]], [1.0, float("nan")]):
         with pytest.raises(ValueError):
-            T.t_interval(bad)
+            stats.t_interval(bad)
     with pytest.raises(ValueError, match="level"):
-        T.t_interval([1.0, 2.0], level=1.0)
+        stats.t_interval([1.0, 2.0], level=1.0)
     with pytest.raises(TypeError, match="callable"):
-        T.interval_coverage("nope")
+        stats.interval_coverage("nope")
     with pytest.raises(ValueError, match="num_chains"):
-        T.interval_coverage(T.t_interval, num_chains=1)
+        stats.interval_coverage(stats.t_interval, num_chains=1)
 
 
 def _traj(mean, std, chains=3, nbeta=10.0, init=None):
@@ -90,31 +91,30 @@ def _traj(mean, std, chains=3, nbeta=10.0, init=None):
 def test_trajectory_intervals_are_t_and_excess_is_lambda_over_nbeta():
     t = _traj([20.0, 10.0], [2.0, 1.0], chains=3, nbeta=4.0)
     lo, hi = t.interval(100)
-    assert (hi - lo) / 2 == pytest.approx(T.t_quantile(0.975, 2) * 2 / math.sqrt(3))
+    assert (hi - lo) / 2 == pytest.approx(stats.t_quantile(0.975, 2) * 2 / math.sqrt(3))
     assert t.interval(100, z=2.0) == pytest.approx((20 - 4 / math.sqrt(3), 20 + 4 / math.sqrt(3)))
-    np.testing.assert_allclose(t.half_width(), T.t_quantile(0.975, 2) * t.sem)
+    np.testing.assert_allclose(t.half_width(), stats.t_quantile(0.975, 2) * t.sem)
     np.testing.assert_allclose(t.excess_loss, [5.0, 2.5])
     with pytest.raises(ValueError, match="not in this trajectory"):
         t.interval(150)
 
 
 # --------------------------------------------------------------------------- rank correlation
-def test_rank_correlation():
+def test_spearman_says_when_one_curve_is_a_monotone_function_of_the_other():
     x = np.array([0.5, 0.2, 0.1, 0.05, 0.01])
-    assert T.rank_correlation(x, 1 / x) == pytest.approx(-1.0)
-    assert T.rank_correlation(x, np.log(x)) == pytest.approx(1.0)
-    assert abs(T.rank_correlation([1, 2, 3, 4, 5, 6], [1, 6, 2, 5, 3, 4])) < 0.5
-    assert T.rank_correlation([1, 2, 2, 3], [1, 2, 2, 3]) == pytest.approx(1.0)     # ties
+    assert stats.spearman(x, 1 / x) == pytest.approx(-1.0)
+    assert stats.spearman(x, np.log(x)) == pytest.approx(1.0)
+    assert abs(stats.spearman([1, 2, 3, 4, 5, 6], [1, 6, 2, 5, 3, 4])) < 0.5
+    assert stats.spearman([1, 2, 2, 3], [1, 2, 2, 3]) == pytest.approx(1.0)     # ties
     for a, b in (([1, 2], [1, 2]), ([1, 2, 3], [1, 2]), ([1, 2, np.nan], [1, 2, 3]), ([[1, 2, 3]], [1, 2, 3])):
         with pytest.raises(ValueError):
-            T.rank_correlation(a, b)
-    with pytest.raises(ValueError, match="constant"):
-        T.rank_correlation([1, 1, 1], [1, 2, 3])
+            stats.spearman(a, b)
+    assert math.isnan(stats.spearman([1, 1, 1], [1, 2, 3]))     # a constant curve has no rank order
 
 
 # --------------------------------------------------------------------------- groups and controls
 def test_mirror_groups_partition_and_put_the_diagonal_apart(grok):
-    groups = T.mirror_groups(grok)
+    groups = sensitivity.mirror_groups(grok)
     pairs = grok.data[0]
     stacked = torch.stack(list(groups.values())).int()
     assert torch.equal(stacked.sum(0), torch.ones(len(pairs), dtype=torch.int32))      # a partition
@@ -130,25 +130,25 @@ def test_mirror_groups_partition_and_put_the_diagonal_apart(grok):
 
 
 def test_size_matched_controls(grok):
-    groups = T.mirror_groups(grok)
-    controls = T.size_matched_controls(groups, repeats=3, seed=1)
+    groups = sensitivity.mirror_groups(grok)
+    controls = sensitivity.size_matched_controls(groups, repeats=3, seed=1)
     for name, masks in controls.items():
         assert len(masks) == 3 and all(int(m.sum()) == int(groups[name].sum()) for m in masks)
         assert all(m.dtype == torch.bool and len(m) == len(groups[name]) for m in masks)
-    again = T.size_matched_controls(groups, repeats=3, seed=1)
+    again = sensitivity.size_matched_controls(groups, repeats=3, seed=1)
     assert all(torch.equal(a, b) for k in controls for a, b in zip(controls[k], again[k]))   # reproducible
     with pytest.raises(ValueError, match="non-empty"):
-        T.size_matched_controls({})
+        sensitivity.size_matched_controls({})
     with pytest.raises(ValueError, match="one length"):
-        T.size_matched_controls({"a": torch.ones(3, dtype=torch.bool), "b": torch.ones(4, dtype=torch.bool)})
+        sensitivity.size_matched_controls({"a": torch.ones(3, dtype=torch.bool), "b": torch.ones(4, dtype=torch.bool)})
     with pytest.raises(ValueError, match="repeats"):
-        T.size_matched_controls(groups, repeats=0)
+        sensitivity.size_matched_controls(groups, repeats=0)
 
 
 def test_data_refined_with_controls(grok):
-    groups = T.mirror_groups(grok)
+    groups = sensitivity.mirror_groups(grok)
     big = {k: v for k, v in groups.items() if int(v.sum()) >= 2}
-    dr = T.data_refined(grok, SAMPLER, [20, 60], big, repeats=2, progress=False)
+    dr = sensitivity.data_refined(grok, SAMPLER, [20, 60], big, repeats=2, progress=False)
     assert set(dr.groups) == set(big) and all(len(c) == 2 for c in dr.controls.values())
     name = next(iter(big))
     d, lo, hi = dr.excess(name, 20)
@@ -189,12 +189,12 @@ def test_masks_are_checked_and_keyed_by_their_rows(grok):
     with pytest.raises(TypeError, match="final_data"):
         T.llc_trajectory(grok, SAMPLER, steps=[20], final_data="yes", progress=False)
     with pytest.raises(ValueError, match="grokking"):
-        T.mirror_groups(type(grok)(**{**grok.__dict__, "name": "colour"}))
+        sensitivity.mirror_groups(type(grok)(**{**grok.__dict__, "name": "colour"}))
 
 
 # --------------------------------------------------------------------------- γ sweep and locality
 def test_gamma_sweep(grok):
-    sw = T.gamma_sweep(grok, SAMPLER, [100.0, 1000.0], [20, 40, 60], progress=False)
+    sw = sensitivity.gamma_sweep(grok, SAMPLER, [100.0, 1000.0], [20, 40, 60], progress=False)
     assert sw.mean.shape == sw.sem.shape == sw.excess_loss.shape == (2, 3)
     np.testing.assert_allclose(sw.excess_loss, sw.mean / SAMPLER_NBETA(grok))
     assert [t.settings["gamma"] for t in sw.trajectories] == [100.0, 1000.0]
@@ -208,7 +208,7 @@ def test_gamma_sweep(grok):
     np.testing.assert_array_equal(t.mean, sw.mean[0])
     for bad, err in (([], ValueError), ([100.0, 100.0], ValueError), ([0.0], ValueError), ("100", TypeError)):
         with pytest.raises(err):
-            T.gamma_sweep(grok, SAMPLER, bad, [20], progress=False)
+            sensitivity.gamma_sweep(grok, SAMPLER, bad, [20], progress=False)
     with pytest.raises(TypeError, match="GammaSweep"):
         transition_plots.plot_gamma_sweep(t)
 
@@ -285,7 +285,7 @@ def _ddof0(x, level=0.95):
     x = np.asarray(x, float)
     if len(x) < 2:
         raise ValueError
-    h = T.t_quantile(0.5 + level / 2, len(x) - 1) * x.std() / math.sqrt(len(x))
+    h = stats.t_quantile(0.5 + level / 2, len(x) - 1) * x.std() / math.sqrt(len(x))
     return x.mean() - h, x.mean() + h
 
 
@@ -293,7 +293,7 @@ def _std_not_sem_interval(x, level=0.95):
     x = np.asarray(x, float)
     if len(x) < 2:
         raise ValueError
-    h = T.t_quantile(0.5 + level / 2, len(x) - 1) * x.std(ddof=1)
+    h = stats.t_quantile(0.5 + level / 2, len(x) - 1) * x.std(ddof=1)
     return x.mean() - h, x.mean() + h
 
 
@@ -301,7 +301,7 @@ def _one_sided(x, level=0.95):
     x = np.asarray(x, float)
     if len(x) < 2:
         raise ValueError
-    h = T.t_quantile(level, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    h = stats.t_quantile(level, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
     return x.mean() - h, x.mean() + h
 
 
@@ -309,7 +309,7 @@ def _df_is_chains(x, level=0.95):
     x = np.asarray(x, float)
     if len(x) < 2:
         raise ValueError
-    h = T.t_quantile(0.5 + level / 2, len(x)) * x.std(ddof=1) / math.sqrt(len(x))
+    h = stats.t_quantile(0.5 + level / 2, len(x)) * x.std(ddof=1) / math.sqrt(len(x))
     return x.mean() - h, x.mean() + h
 
 
@@ -325,7 +325,7 @@ def _no_error_for_one(x, level=0.95):
 
 
 def _library(x, level=0.95):
-    return T.t_interval(x, level)
+    return stats.t_interval(x, level)
 
 
 @pytest.mark.parametrize("wrong", [_z_interval, _ddof0, _std_not_sem_interval, _one_sided, _df_is_chains,
@@ -347,14 +347,14 @@ def _signs(q_of, noise_of):
 
 
 _quad = lambda t, k: math.sqrt(t.sem[k] ** 2 + t.sem[k + 1] ** 2)
-_right_q = lambda t, level: T.t_quantile(0.5 + level / 2, 2 * (t.num_chains - 1))
+_right_q = lambda t, level: stats.t_quantile(0.5 + level / 2, 2 * (t.num_chains - 1))
 
 
 @pytest.mark.parametrize("wrong", [
     _signs(lambda t, level: 2.0, _quad),                                                  # ± 2 s.e.
     _signs(_right_q, lambda t, k: math.sqrt(t.std[k] ** 2 + t.std[k + 1] ** 2)),          # std, not sem
-    _signs(lambda t, level: T.t_quantile(0.975, 2 * (t.num_chains - 1)), _quad),          # ignores level
-    _signs(lambda t, level: T.t_quantile(0.5 + level / 2, t.num_chains - 1), _quad),      # df C − 1
+    _signs(lambda t, level: stats.t_quantile(0.975, 2 * (t.num_chains - 1)), _quad),          # ignores level
+    _signs(lambda t, level: stats.t_quantile(0.5 + level / 2, t.num_chains - 1), _quad),      # df C − 1
     _signs(_right_q, lambda t, k: t.sem[k]),                                              # one error only
     _signs(lambda t, level: 0.0, _quad),                                                  # no noise at all
     lambda t, level=0.95: [-s for s in X.solution_trend_signs(t, level)],                 # signs flipped

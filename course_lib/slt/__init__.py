@@ -20,7 +20,9 @@ Notebook 5.2 (the estimator):
 Notebook 5.3 (phase transitions):
 
 * :mod:`.course_models` — the earlier chapters' training runs, seen the way the LLC needs them
-* :mod:`.transitions` — LLC trajectories over training, stage boundaries, what changed at each
+* :mod:`.transitions` — LLC trajectories over training, what changed at each (weight- and data-refined)
+* :mod:`.boundaries`  — stage boundaries of a trajectory, by a rule stated in advance
+* :mod:`.sensitivity` — what survives a change of γ; data-refined LLCs beside size-matched random subsets
 * :mod:`.transition_plots` — its figures
 * :mod:`.transition_exercises` — its checker
 """

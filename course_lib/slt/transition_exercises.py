@@ -2,7 +2,7 @@
 
 * ``chain_interval(per_chain, level) -> (lo, hi)``: a ``level`` interval for the mean of a few
   chains' λ̂ — mean ± t_{(1+level)/2, C−1} × std/√C (std with ddof 1), ``ValueError`` for fewer than
-  2 chains. ``transitions.t_quantile`` may be used; ``transitions.t_interval`` may not.
+  2 chains. ``stats.t_quantile`` may be used; ``stats.t_interval`` may not.
 * ``trend_signs(trajectory, level) -> list[int]``: for each interval between consecutive checkpoints
   of an :class:`~course_lib.slt.transitions.LLCTrajectory`, +1 if λ̂ rises by more than the
   ``level`` t half-width of the difference, t_{(1+level)/2, 2(C−1)} × √(sem_k² + sem_{k+1}²), −1 if it
@@ -25,7 +25,8 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 
 from ..exercises import CheckResult, case, check, forbid
-from .transitions import LLCTrajectory, t_quantile
+from ..stats import t_quantile
+from .transitions import LLCTrajectory
 
 __all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES",
            "solution_chain_interval", "check_chain_interval", "CHAIN_INTERVAL_CASES",
@@ -137,7 +138,7 @@ def solution_chain_interval(per_chain: Any, level: float = 0.95) -> tuple[float,
     return float(x.mean() - half), float(x.mean() + half)
 
 
-_FORBIDDEN = ["course_lib.slt.transitions:t_interval"]
+_FORBIDDEN = ["course_lib.stats:t_interval"]
 
 
 def _interval_compare(attempt: Callable, per_chain: list[float], level: float, what: str) -> None:

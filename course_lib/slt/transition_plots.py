@@ -21,7 +21,9 @@ from matplotlib.figure import Figure
 from ..figures import marker, new_figure
 
 from .course_models import CourseRun
-from .transitions import Boundary, EpsilonSweep, GammaSweep, LLCTrajectory, RefinedLLCs
+from .boundaries import Boundary
+from .sensitivity import GammaSweep
+from .transitions import EpsilonSweep, LLCTrajectory, RefinedLLCs
 
 __all__ = ["plot_epsilon_sweep", "plot_llc_trajectory", "plot_refined", "plot_gamma_sweep",
            "plot_llc_against"]

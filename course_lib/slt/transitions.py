@@ -8,37 +8,16 @@
   with ``params=`` the **weight-refined** LLC of a parameter group, with ``subset=`` the
   **data-refined** LLC on part of the training data (nβ held at the whole run's value);
 * :func:`refined_llcs` — both refinements for every group / subset of a run at a few checkpoints;
-* :func:`detect_boundaries` — stage boundaries of an LLC curve by a documented rule, and
-  :func:`align_boundaries` — how far each behavioural phase boundary is from the nearest one;
-* :func:`gamma_sweep` — the same checkpoints at several localisation strengths γ
-  (:class:`GammaSweep`): what of a trajectory survives a change of the one setting nothing pins;
-* :func:`mirror_groups`, :func:`size_matched_controls`, :func:`data_refined` — the data-refined
-  LLC of Chapter 3's pair groups beside random training subsets of the same sizes;
-* :func:`t_quantile`, :func:`t_interval` — intervals from a few chains (Student's t, not ± 2 s.e.);
-  :func:`rank_correlation` — whether λ̂ is a monotone function of another curve.
+* :func:`untrained_loss` — the loss of the untrained model, the "chance" level of locality.
+
+Stage boundaries of a trajectory are in :mod:`.boundaries`; what survives a change of γ and the
+data-refined LLC beside size-matched random subsets in :mod:`.sensitivity`; intervals from a few
+chains (Student's t) in :mod:`course_lib.stats`.
 
 Locality. λ̂ = nβ (E[L] − L(w*)), so E[L] − L(w*) = λ̂ / nβ, in nats for a cross-entropy, is how far
 up the loss the chains wander (:attr:`LLCTrajectory.excess_loss`). Compared with the loss of the
 untrained model (:func:`untrained_loss`; log p for Chapter 3's p classes) it says whether the chains
 stayed in w*'s basin: an estimate whose chains climb most of the way to chance is not local.
-
-The boundary rule (:func:`detect_boundaries`). The LLC curve is smoothed by a centred moving average
-over ``smooth`` checkpoints; each interval between checkpoints gets a *normalised slope*
-
-    s_i = (ŷ_{i+1} − ŷ_i) / (max ŷ − min ŷ)  ×  (step_last − step_first) / (step_{i+1} − step_i),
-
-the slope in units of "the curve's whole range over the whole run" (a straight line from its
-minimum to its maximum across the run has s = 1). An interval is *rising* if s_i > ``flat``,
-*falling* if s_i < −``flat`` and *flat* otherwise; runs of fewer than ``min_run`` intervals are
-merged into the run before them (noise). A boundary is a checkpoint where the class changes: a
-*peak* (rising → falling), a *trough* (falling → rising), *settles* (rising/falling → flat), or
-*starts rising* / *starts falling* (flat → rising/falling). These are the stages of Hoogland et al.
-(2024): the LLC's slope changes sign, or it stops (or starts) moving.
-
-The slope is per interval, so checkpoint noise weighs more the denser the checkpoints: with a few
-dozen checkpoints and chains whose spread is a few percent of the curve's range, ``smooth=3`` and
-``flat=0.4`` hold; denser or noisier curves need a wider ``smooth``. A boundary's uncertainty from
-the chains is :func:`boundary_spread` (the same rule on every chain's own curve).
 """
 
 from __future__ import annotations
@@ -55,15 +34,14 @@ from .. import cache
 from ..runtime import cpu_threads
 from ..widgets import progress as progress_bar
 from .course_models import CourseRun
-from ..validation import check_float, check_int, check_seed
+from ..stats import t_quantile
+from ..validation import check_float, check_fraction, check_int, check_seed
 from .estimator import ChainDivergedError, default_nbeta, estimate_llc
 
 __all__ = [
-    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "resolve_steps", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
-    "RefinedLLCs", "refined_llcs", "Boundary", "detect_boundaries", "smooth_curve",
-    "normalised_slopes", "align_boundaries", "boundary_spread", "t_quantile", "t_interval",
-    "untrained_loss", "GammaSweep", "gamma_sweep", "mirror_groups", "size_matched_controls",
-    "DataRefined", "data_refined", "rank_correlation", "interval_coverage",
+    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "resolve_steps", "check_course_run",
+    "check_row_mask", "choose_steps", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
+    "RefinedLLCs", "refined_llcs", "untrained_loss",
 ]
 
 #: Bump when a change here changes what a cached trajectory or sweep contains.
@@ -157,7 +135,7 @@ SAMPLER_KEYS = ("epsilon", "gamma", "nbeta", "num_chains", "num_draws", "num_bur
                 "batch_size", "seed")
 
 
-def _check_run(run: Any) -> CourseRun:
+def check_course_run(run: Any) -> CourseRun:
     if not isinstance(run, CourseRun):
         raise TypeError(f"run must be a CourseRun (from course_lib.slt.course_models), "
                         f"got {type(run).__name__}")
@@ -195,7 +173,7 @@ def _mask_digest(mask: torch.Tensor) -> str:
     return f"{len(mask)}:" + hashlib.sha1(rows.tobytes()).hexdigest()[:16]
 
 
-def _check_mask(mask: Any, n: int, name: str) -> torch.Tensor:
+def check_row_mask(mask: Any, n: int, name: str) -> torch.Tensor:
     m = torch.as_tensor(mask)
     if m.dtype != torch.bool or m.ndim != 1:
         raise TypeError(f"mask {name!r} must be a 1-D boolean tensor over the training rows, got "
@@ -295,14 +273,13 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
     ``settings``: the other :data:`SAMPLER_KEYS` (γ, nβ, chains, draws, burn-in, batch size, seed).
     Cached through ``course_lib.cache`` ("slt-epsilon-sweep").
     """
-    run = _check_run(run)
+    run = check_course_run(run)
     eps = [float(e) for e in epsilons] if not isinstance(epsilons, (str, bytes)) else []
     if not eps or any(not (math.isfinite(e) and e > 0) for e in eps):
         raise ValueError(f"epsilons must be a non-empty sequence of positive numbers, got {epsilons!r}")
     eps = sorted(set(eps))
     for name, tol in (("flat_tol", flat_tol), ("plateau_tol", plateau_tol)):
-        if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
-            raise ValueError(f"{name} must lie in (0, 1), got {tol!r}")
+        check_fraction(tol, name, inclusive="neither")
     step = run.final_step if step is None else step
     run.checkpoint_index(step)
     sampler = _sampler({**settings, "epsilon": eps[0]}, run)
@@ -348,101 +325,6 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
                             settings={k: v for k, v in sampler.items() if k != "epsilon"})
 
     return cache.cached("slt-epsilon-sweep", key, compute) if use_cache else compute()
-
-
-# --------------------------------------------------------------------------- intervals from few chains
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction of the regularised incomplete beta function (Lentz's method)."""
-    tiny = 1e-300
-    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
-    d = 1.0 / (d if abs(d) > tiny else tiny)
-    h = d
-    for m in range(1, 400):
-        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
-                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
-            d = 1.0 + num * d
-            d = 1.0 / (d if abs(d) > tiny else tiny)
-            c = 1.0 + num / c
-            c = c if abs(c) > tiny else tiny
-            h *= d * c
-        if abs(d * c - 1.0) < 1e-15:
-            break
-    return h
-
-
-def _betainc(a: float, b: float, x: float) -> float:
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
-                     + a * math.log(x) + b * math.log1p(-x))
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
-
-
-def _t_cdf(t: float, df: float) -> float:
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
-    return 1.0 - tail if t >= 0 else tail
-
-
-def t_quantile(q: float, df: float) -> float:
-    """The ``q`` quantile of Student's t distribution with ``df`` degrees of freedom (bisection on
-    its CDF; no SciPy needed). ``t_quantile(0.975, 2) = 4.303``: a 95 % interval from 3 chains is
-    mean ± 4.30 standard errors, not ± 2."""
-    q = check_float(q, "q", min=0, max=1, inclusive="neither")
-    df = check_float(df, "df", min=0, inclusive="neither")
-    if q == 0.5:
-        return 0.0
-    if q < 0.5:
-        return -t_quantile(1.0 - q, df)
-    lo, hi = 0.0, 1.0
-    while _t_cdf(hi, df) < q:
-        hi *= 2.0
-        if hi > 1e12:
-            return math.inf
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if _t_cdf(mid, df) < q:
-            lo = mid
-        else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, hi):
-            break
-    return 0.5 * (lo + hi)
-
-
-def t_interval(per_chain: Any, level: float = 0.95) -> tuple[float, float]:
-    """A ``level`` interval for the mean of independent chains' estimates: mean ± t_{(1+level)/2,
-    C−1} × std/√C (std with ddof 1). With C = 3 chains ± 2 standard errors covers ≈ 82 %, not 95 %."""
-    x = np.asarray(per_chain, dtype=float)
-    if x.ndim != 1:
-        raise ValueError(f"per_chain must be 1-D (one estimate per chain), got shape {x.shape}")
-    if len(x) < 2:
-        raise ValueError(f"an interval needs at least 2 chains, got {len(x)}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("per_chain must be finite (no NaN or inf)")
-    level = check_float(level, "level", min=0, max=1, inclusive="neither")
-    half = t_quantile(0.5 + level / 2, len(x) - 1) * float(x.std(ddof=1)) / math.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
-
-
-def interval_coverage(interval: Any, *, num_chains: int = 3, trials: int = 4000, level: float = 0.95,
-                      seed: int = 0) -> float:
-    """How often ``interval(per_chain, level) -> (lo, hi)`` covers the true mean (0) when each of
-    ``num_chains`` chains' estimates is an independent standard normal: the interval's real level."""
-    if not callable(interval):
-        raise TypeError("interval must be callable as interval(per_chain, level) -> (lo, hi)")
-    num_chains = check_int(num_chains, "num_chains", min=2)
-    trials = check_int(trials, "trials", min=1)
-    rng = np.random.default_rng(check_seed(seed))
-    draws = rng.standard_normal((trials, num_chains))
-    hits = 0
-    for row in draws:
-        lo, hi = interval(row, level)
-        hits += bool(lo <= 0.0 <= hi)
-    return hits / trials
 
 
 # --------------------------------------------------------------------------- trajectories
@@ -508,9 +390,11 @@ class LLCTrajectory:
         return t_quantile(0.5 + level / 2, self.num_chains - 1) * self.sem
 
 
-def _steps(run: CourseRun, steps: Optional[Iterable[int]], every: int, skip_first: bool) -> list[int]:
-    if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-        raise ValueError(f"every must be a positive int, got {every!r}")
+def choose_steps(run: CourseRun, steps: Optional[Iterable[int]] = None, every: int = 1,
+                 skip_first: bool = False) -> list[int]:
+    """The checkpoint steps to measure, sorted: ``steps`` (each must be a checkpoint), else every
+    ``every``-th checkpoint plus the last (without the first when ``skip_first``)."""
+    every = check_int(every, "every", min=1)
     if steps is None:
         chosen = list(run.checkpoint_steps[::every])
         if run.final_step not in chosen:
@@ -546,7 +430,7 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
     the same on any other rows. ``final_data``: measure every checkpoint on the **final** training
     data (for a curriculum: the model's change without the data's). Cached through ``course_lib.cache`` ("slt-llc-trajectory").
     """
-    run = _check_run(run)
+    run = check_course_run(run)
     sampler = _sampler(settings, run)
     if group is not None:
         if params is not None:
@@ -563,14 +447,14 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
     if mask is not None:
         if not isinstance(subset, str) or not subset:
             raise ValueError("a mask needs a label: pass subset='name' with it")
-        mask = _check_mask(mask, len(run.data[0]), subset)
+        mask = check_row_mask(mask, len(run.data[0]), subset)
         if final_data:
             raise ValueError("a mask is always on the final data; final_data=True adds nothing")
     elif subset is not None and subset not in run.subsets:
         raise ValueError(f"subset must be one of {sorted(run.subsets)}, got {subset!r}")
     if final_data and subset is not None:
         raise ValueError("run.subsets are defined on the final data already; drop final_data")
-    chosen = _steps(run, steps, every, skip_first)
+    chosen = choose_steps(run, steps, every, skip_first)
     key = {"kind": "trajectory", "run": run.key, "steps": chosen, "sampler": sampler,
            "params": params, "subset": subset, "version": _CACHE_VERSION}
     if mask is not None:
@@ -622,7 +506,7 @@ def refined_llcs(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[in
     """The weight-refined LLC of each parameter group and the data-refined LLC of each data subset
     at ``steps`` (default: every group in ``run.groups`` and subset in ``run.subsets``; pass ``[]``
     to skip a kind), each with the same fixed setting as :func:`llc_trajectory`."""
-    run = _check_run(run)
+    run = check_course_run(run)
     groups = list(run.groups) if groups is None else list(groups)
     subsets = list(run.subsets) if subsets is None else list(subsets)
     steps = list(steps)
@@ -638,7 +522,7 @@ def untrained_loss(run: CourseRun, step: Optional[int] = None) -> float:
     """The loss of the run's first (untrained) checkpoint on the training data of ``step``
     (default: the last): the "chance" level against which E[L] − L(w*) says whether chains stayed
     local (for Chapter 3's p-way cross-entropy ≈ log p)."""
-    run = _check_run(run)
+    run = check_course_run(run)
     step = run.final_step if step is None else step
     run.checkpoint_index(step)
     model = run.model_at(int(run.checkpoint_steps[0]))
@@ -649,335 +533,3 @@ def untrained_loss(run: CourseRun, step: Optional[int] = None) -> float:
             part = tuple(t[start:start + 4096] for t in data)
             total += float(run.loss_fn(model, part)) * len(part[0])
     return total / n
-
-
-# --------------------------------------------------------------------------- the γ sweep
-@dataclass
-class GammaSweep:
-    """λ̂ at the same checkpoints for several localisation strengths γ (ε, nβ, chains fixed).
-
-    ``trajectories[g]``: the :class:`LLCTrajectory` for ``gammas[g]`` at ``steps``;
-    ``chance``: the untrained model's loss (see :func:`untrained_loss`)."""
-
-    run: str
-    gammas: np.ndarray
-    steps: np.ndarray
-    trajectories: list[LLCTrajectory]
-    chance: float
-
-    @property
-    def mean(self) -> np.ndarray:
-        """(γ, steps) λ̂."""
-        return np.stack([t.mean for t in self.trajectories])
-
-    @property
-    def sem(self) -> np.ndarray:
-        return np.stack([t.sem for t in self.trajectories])
-
-    @property
-    def excess_loss(self) -> np.ndarray:
-        """(γ, steps) E[L] − L(w*) = λ̂ / nβ."""
-        return np.stack([t.excess_loss for t in self.trajectories])
-
-    @property
-    def init_loss(self) -> np.ndarray:
-        """(steps,) L(w*)."""
-        return self.trajectories[0].init_loss
-
-    @property
-    def num_chains(self) -> int:
-        return self.trajectories[0].num_chains
-
-    def locality(self) -> np.ndarray:
-        """(γ, steps) the fraction of the way from L(w*) to the untrained loss the chains climb:
-        (E[L] − L(w*)) / (chance − L(w*)). Near 0: local; near 1: the chains left the basin."""
-        gap = np.maximum(self.chance - self.init_loss, 1e-12)
-        return self.excess_loss / gap[None, :]
-
-    def ratio(self, first: int, last: int) -> np.ndarray:
-        """(γ,) λ̂(first) / λ̂(last) at every γ."""
-        i, j = self.trajectories[0].index(first), self.trajectories[0].index(last)
-        return self.mean[:, i] / self.mean[:, j]
-
-    def table(self) -> str:
-        rows = [f"{'γ':>6} {'step':>6} {'λ̂':>9} {'95 % t interval':>20} {'E[L]−L(w*)':>11} "
-                f"{'L(w*)':>8}  of the way to chance ({self.chance:.2f})"]
-        for g, t in zip(self.gammas, self.trajectories):
-            for k, step in enumerate(t.steps):
-                lo, hi = t.interval(int(step))
-                rows.append(f"{g:6g} {int(step):6d} {t.mean[k]:9.2f} [{lo:8.2f}, {hi:8.2f}] "
-                            f"{t.excess_loss[k]:11.3f} {t.init_loss[k]:8.4f}  "
-                            f"{self.locality()[list(self.gammas).index(g), k]:6.1%}")
-        return "\n".join(rows)
-
-
-def gamma_sweep(run: CourseRun, settings: Mapping[str, Any], gammas: Sequence[float],
-                steps: Iterable[int], *, use_cache: bool = True, progress: bool = True) -> GammaSweep:
-    """λ̂ at checkpoints ``steps`` for every localisation strength in ``gammas``, the rest of
-    ``settings`` (ε, nβ, chains, draws) held fixed: one :func:`llc_trajectory` per γ (cached, and
-    sharing estimates with any trajectory of the same setting)."""
-    run = _check_run(run)
-    if isinstance(gammas, (str, bytes)):
-        raise TypeError("gammas must be a sequence of numbers")
-    gs = [check_float(g, "gammas", min=0, inclusive="neither") for g in gammas]
-    if not gs:
-        raise ValueError("gammas must not be empty")
-    if len(set(gs)) != len(gs):
-        raise ValueError(f"gammas must be distinct, got {list(gammas)}")
-    steps = _steps(run, steps, 1, False)
-    trajs = [llc_trajectory(run, {**settings, "gamma": g}, steps=steps, use_cache=use_cache,
-                            progress=progress) for g in gs]
-    return GammaSweep(run=run.name, gammas=np.asarray(gs), steps=np.asarray(steps),
-                      trajectories=trajs, chance=untrained_loss(run))
-
-
-# --------------------------------------------------------------------------- data-refined, with a control
-def mirror_groups(run: CourseRun) -> dict[str, torch.Tensor]:
-    """Chapter 3's training pairs in three disjoint groups (boolean masks over the training rows):
-    ``"diagonal (a, a)"`` (its own mirror), ``"mirror also trained"`` ((b, a) trained too, a ≠ b) and
-    ``"mirror held out"`` ((b, a) in the test set)."""
-    run = _check_run(run)
-    if run.name != "grokking" or "mirror also trained" not in run.subsets:
-        raise ValueError(f"mirror groups exist for Chapter 3's grokking run only, got {run.name!r}")
-    pairs = run.data[0]
-    diagonal = pairs[:, 0] == pairs[:, 1]
-    trained = run.subsets["mirror also trained"] & ~diagonal
-    return {"diagonal (a, a)": diagonal, "mirror also trained": trained,
-            "mirror held out": ~trained & ~diagonal}
-
-
-def size_matched_controls(groups: Mapping[str, torch.Tensor], *, repeats: int = 1,
-                          seed: int = 0) -> dict[str, list[torch.Tensor]]:
-    """For each group, ``repeats`` random subsets of all the rows with exactly as many rows
-    (seeded, reproducible): the control a data-refined λ̂ is compared against, since λ̂ on a
-    subset depends on its size as well as on what is in it."""
-    if not isinstance(groups, Mapping) or not groups:
-        raise ValueError("groups must be a non-empty mapping name → boolean mask")
-    repeats = check_int(repeats, "repeats", min=1)
-    sizes = {len(m) for m in groups.values()}
-    if len(sizes) != 1:
-        raise ValueError(f"the groups' masks must have one length, got {sorted(sizes)}")
-    n = sizes.pop()
-    generator = torch.Generator().manual_seed(check_seed(seed))
-    out = {}
-    for name, mask in groups.items():
-        k = int(torch.as_tensor(mask).sum())
-        masks = []
-        for _ in range(repeats):
-            m = torch.zeros(n, dtype=torch.bool)
-            m[torch.randperm(n, generator=generator)[:k]] = True
-            masks.append(m)
-        out[name] = masks
-    return out
-
-
-@dataclass
-class DataRefined:
-    """Data-refined λ̂ of named row groups and of random groups of the same sizes.
-
-    ``groups[name]``: the group's :class:`LLCTrajectory`; ``controls[name]``: one per random
-    subset of that group's size; ``sizes[name]``: its rows."""
-
-    run: str
-    steps: np.ndarray
-    groups: dict[str, LLCTrajectory]
-    controls: dict[str, list[LLCTrajectory]]
-    sizes: dict[str, int]
-
-    def excess(self, name: str, step: int, level: float = 0.95) -> tuple[float, float, float]:
-        """λ̂(group) − mean λ̂(its size-matched controls) at ``step``, with a ``level`` t interval
-        (the controls' chains pooled; degrees of freedom: all chains − 2)."""
-        g = self.groups[name]
-        c = self.controls[name]
-        i = g.index(step)
-        a = g.per_chain[i]
-        b = np.concatenate([t.per_chain[t.index(step)] for t in c])
-        diff = float(a.mean() - b.mean())
-        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-        half = t_quantile(0.5 + level / 2, len(a) + len(b) - 2) * se
-        return diff, diff - half, diff + half
-
-    def table(self, level: float = 0.95) -> str:
-        rows = [f"{'group':<22} {'rows':>5} {'step':>6} {'λ̂ group':>9} {'λ̂ random':>10} "
-                f"{'group − random [' + format(level, '.0%') + ' t interval]':>34}"]
-        for name, t in self.groups.items():
-            for step in t.steps:
-                d, lo, hi = self.excess(name, int(step), level)
-                ctrl = np.mean([c.at(int(step)) for c in self.controls[name]])
-                rows.append(f"{name:<22} {self.sizes[name]:5d} {int(step):6d} {t.at(int(step)):9.1f} "
-                            f"{ctrl:10.1f} {d:+10.1f} [{lo:+8.1f}, {hi:+8.1f}]")
-        return "\n".join(rows)
-
-
-def data_refined(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[int],
-                 groups: Mapping[str, torch.Tensor], *, repeats: int = 1, seed: int = 0,
-                 use_cache: bool = True, progress: bool = True) -> DataRefined:
-    """The data-refined λ̂ of each group of rows (nβ at the whole data's value) at ``steps``, and
-    of ``repeats`` random subsets of each group's size (:func:`size_matched_controls`)."""
-    run = _check_run(run)
-    n = len(run.data[0])
-    if not isinstance(groups, Mapping) or not groups:
-        raise ValueError("groups must be a non-empty mapping name → boolean mask")
-    groups = {name: _check_mask(m, n, name) for name, m in groups.items()}
-    controls = size_matched_controls(groups, repeats=repeats, seed=seed)
-    steps = list(steps)
-    own = {name: llc_trajectory(run, settings, steps=steps, subset=name, mask=m, use_cache=use_cache,
-                                progress=progress) for name, m in groups.items()}
-    ctrl = {name: [llc_trajectory(run, settings, steps=steps, subset=f"random, size of {name} #{r}",
-                                  mask=m, use_cache=use_cache, progress=progress)
-                   for r, m in enumerate(masks)] for name, masks in controls.items()}
-    return DataRefined(run=run.name, steps=np.asarray(sorted(set(int(s) for s in steps))),
-                       groups=own, controls=ctrl, sizes={k: int(m.sum()) for k, m in groups.items()})
-
-
-def rank_correlation(x: Any, y: Any) -> float:
-    """Spearman's rank correlation of two curves over the same checkpoints (ties get mean ranks):
-    ±1 when one is a monotone function of the other — then it adds nothing beyond the other there."""
-    a, b = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if a.ndim != 1 or b.ndim != 1 or len(a) != len(b):
-        raise ValueError(f"x and y must be 1-D of one length, got {a.shape} and {b.shape}")
-    if len(a) < 3:
-        raise ValueError(f"need at least 3 points, got {len(a)}")
-    if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-        raise ValueError("x and y must be finite")
-
-    def ranks(v: np.ndarray) -> np.ndarray:
-        order = np.argsort(v, kind="mergesort")
-        r = np.empty(len(v))
-        r[order] = np.arange(len(v), dtype=float)
-        for value in np.unique(v):
-            tie = v == value
-            r[tie] = r[tie].mean()
-        return r
-
-    ra, rb = ranks(a), ranks(b)
-    if np.ptp(ra) == 0 or np.ptp(rb) == 0:
-        raise ValueError("a constant curve has no rank correlation")
-    return float(np.corrcoef(ra, rb)[0, 1])
-
-
-# --------------------------------------------------------------------------- stage boundaries
-@dataclass(frozen=True)
-class Boundary:
-    """A stage boundary of an LLC curve: at ``step`` (checkpoint ``index``), of ``kind``
-    ("peak", "trough", "settles", "starts rising", "starts falling")."""
-
-    step: int
-    index: int
-    kind: str
-
-
-def _curve_pair(steps: Any, values: Any) -> tuple[np.ndarray, np.ndarray]:
-    s = np.asarray(steps, dtype=float)
-    y = np.asarray(values, dtype=float)
-    if s.ndim != 1 or y.ndim != 1 or len(s) != len(y):
-        raise ValueError(f"steps and values must be 1-D of the same length, got {s.shape} and {y.shape}")
-    if len(s) < 3:
-        raise ValueError(f"need at least 3 checkpoints to find boundaries, got {len(s)}")
-    if not (np.all(np.isfinite(s)) and np.all(np.isfinite(y))):
-        raise ValueError("steps and values must be finite (no NaN or inf)")
-    if np.any(np.diff(s) <= 0):
-        raise ValueError("steps must increase strictly")
-    return s, y
-
-
-def smooth_curve(values: Any, window: int = 3) -> np.ndarray:
-    """Centred moving average over ``window`` checkpoints (odd; the window shrinks at the ends)."""
-    y = np.asarray(values, dtype=float)
-    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1 or window % 2 == 0:
-        raise ValueError(f"window must be a positive odd int, got {window!r}")
-    h = window // 2
-    return np.array([y[max(0, i - h): i + h + 1].mean() for i in range(len(y))])
-
-
-def normalised_slopes(steps: Any, values: Any) -> np.ndarray:
-    """The slopes s_i of the module docstring: 1 = the curve's whole range over the whole run."""
-    s, y = np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
-    span = float(y.max() - y.min())
-    if span == 0:
-        return np.zeros(len(y) - 1)
-    return np.diff(y) / span * (s[-1] - s[0]) / np.diff(s)
-
-
-_KINDS = {("up", "down"): "peak", ("down", "up"): "trough", ("up", "flat"): "settles",
-          ("down", "flat"): "settles", ("flat", "up"): "starts rising", ("flat", "down"): "starts falling"}
-
-
-def detect_boundaries(steps: Any, values: Any, *, smooth: int = 3, flat: float = 0.4,
-                      min_run: int = 2) -> list[Boundary]:
-    """Stage boundaries of an LLC curve by the rule in the module docstring.
-
-    ``steps`` (K,) increasing checkpoint steps, ``values`` (K,) λ̂ there. ``smooth``: the moving
-    average's window (checkpoints, odd); ``flat``: the normalised slope below which an interval is
-    flat; ``min_run``: the shortest run of intervals that counts as a stage of its own.
-    """
-    s, y = _curve_pair(steps, values)
-    if not (isinstance(flat, (int, float)) and not isinstance(flat, bool) and flat > 0):
-        raise ValueError(f"flat must be a positive number, got {flat!r}")
-    if isinstance(min_run, bool) or not isinstance(min_run, (int, np.integer)) or min_run < 1:
-        raise ValueError(f"min_run must be a positive int, got {min_run!r}")
-    slope = normalised_slopes(s, smooth_curve(y, smooth))
-    labels = np.where(slope > flat, "up", np.where(slope < -flat, "down", "flat"))
-    runs: list[list[Any]] = []          # [label, first interval, length]
-    for i, lab in enumerate(labels):
-        if runs and runs[-1][0] == lab:
-            runs[-1][2] += 1
-        else:
-            runs.append([lab, i, 1])
-    merged: list[list[Any]] = []
-    for r in runs:                      # a run shorter than min_run joins the run before it
-        if merged and (r[2] < min_run or merged[-1][0] == r[0]):
-            merged[-1][2] += r[2]
-        else:
-            merged.append(list(r))
-    if len(merged) > 1 and merged[0][2] < min_run:    # a short first run joins the next one
-        merged[1][1], merged[1][2] = merged[0][1], merged[1][2] + merged[0][2]
-        merged = merged[1:]
-    out = []
-    for prev, cur in zip(merged, merged[1:]):
-        if prev[0] == cur[0]:
-            continue
-        index = int(cur[1])             # interval cur[1] starts at checkpoint cur[1]
-        out.append(Boundary(step=int(s[index]), index=index, kind=_KINDS[(prev[0], cur[0])]))
-    return out
-
-
-def align_boundaries(boundaries: Sequence[Boundary], phases: Mapping[str, Optional[int]],
-                     steps: Any) -> list[dict[str, Any]]:
-    """For each behavioural phase boundary (``phases``: name → step, ``None`` skipped), the
-    nearest LLC boundary: ``{"phase", "phase_step", "llc_step", "kind", "distance_steps",
-    "distance_checkpoints"}`` (``llc_step`` ``None`` when the curve has no boundary).
-    ``steps``: the LLC curve's checkpoint steps (distances in checkpoints count those between)."""
-    s = np.asarray(steps, dtype=float)
-    if s.ndim != 1 or not len(s):
-        raise ValueError("steps must be a non-empty 1-D sequence")
-    if not isinstance(phases, Mapping):
-        raise TypeError("phases must be a mapping name → step")
-    rows = []
-    for name, step in phases.items():
-        if step is None:
-            continue
-        row = {"phase": name, "phase_step": int(step), "llc_step": None, "kind": None,
-               "distance_steps": None, "distance_checkpoints": None}
-        if boundaries:
-            best = min(boundaries, key=lambda b: abs(b.step - step))
-            where = int(np.argmin(np.abs(s - step)))
-            row.update(llc_step=best.step, kind=best.kind, distance_steps=int(best.step - step),
-                       distance_checkpoints=int(best.index - where))
-        rows.append(row)
-    return rows
-
-
-def boundary_spread(trajectory: LLCTrajectory, near: int, kind: Optional[str] = None,
-                    **rule: Any) -> np.ndarray:
-    """Where each chain alone puts the boundary nearest ``near`` (steps, one per chain; NaN where
-    a chain's curve has none of that ``kind``). The spread of these is the boundary's uncertainty
-    from the chains: :func:`detect_boundaries` (with ``rule``) run on every chain's own λ̂ curve."""
-    if not isinstance(trajectory, LLCTrajectory):
-        raise TypeError(f"trajectory must be an LLCTrajectory, got {type(trajectory).__name__}")
-    out = []
-    for c in range(trajectory.num_chains):
-        found = [b for b in detect_boundaries(trajectory.steps, trajectory.per_chain[:, c], **rule)
-                 if kind is None or b.kind == kind]
-        out.append(min((b.step for b in found), key=lambda s: abs(s - near)) if found else np.nan)
-    return np.asarray(out, dtype=float)
