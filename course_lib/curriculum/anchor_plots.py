@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..figures import marker, new_figure
@@ -30,6 +31,16 @@ _PAIRS = ((0, 1), (0, 2), (0, 3))
 _WHEEL = 36  # the probe set starts with 36 pure hues (every 10°)
 
 
+def _unit_square(ax: Axes, i: int, j: int) -> None:
+    """Frame a panel of unit latents: latent dims ``i`` (x) and ``j`` (y), equal scales, ±1.15."""
+    ax.set_xlim(-1.15, 1.15)
+    ax.set_ylim(-1.15, 1.15)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"latent dim {i}")
+    ax.set_ylabel(f"latent dim {j}")
+    ax.grid(alpha=0.3)
+
+
 def plot_anchored_frame(run: Any, index: int) -> Figure:
     """Snapshot ``index`` of an anchored run: latent dims 0–1, 0–2, 0–3 of the probe set (the 36
     pure hues as large dots, a 6³ RGB cube as small ones, each in its true colour), the anchor as a
@@ -47,12 +58,7 @@ def plot_anchored_frame(run: Any, index: int) -> Figure:
             ax.annotate(name, (z[k, i], z[k, j]), textcoords="offset points", xytext=(5, 5), fontsize=9)
         ax.plot([1.0 if i == 0 else 0.0], [1.0 if j == 0 else 0.0], marker="*", ms=16, color="k",
                 linestyle="none", label="anchor (1, 0, 0, 0)")
-        ax.set_xlim(-1.15, 1.15)
-        ax.set_ylim(-1.15, 1.15)
-        ax.set_aspect("equal")
-        ax.set_xlabel(f"latent dim {i}")
-        ax.set_ylabel(f"latent dim {j}")
-        ax.grid(alpha=0.3)
+        _unit_square(ax, i, j)
     axes[0].legend(loc="lower left", fontsize=8)
     ax = axes[3]
     t = np.arange(len(run.losses["recon"]))
@@ -204,12 +210,7 @@ def plot_latent_views(z: Any, rgb: Any, pairs: Sequence[tuple[int, int]] = ((0, 
         ax.scatter(z[:, i], z[:, j], c=rgb, s=40, edgecolors="k", linewidths=0.4)
         for k, name in (labels or {}).items():
             ax.annotate(name, (z[k, i], z[k, j]), textcoords="offset points", xytext=(5, 4), fontsize=9)
-        ax.set_xlim(-1.15, 1.15)
-        ax.set_ylim(-1.15, 1.15)
-        ax.set_aspect("equal")
-        ax.set_xlabel(f"latent dim {i}")
-        ax.set_ylabel(f"latent dim {j}")
-        ax.grid(alpha=0.3)
+        _unit_square(ax, i, j)
     if title:
         fig.suptitle(title, fontsize=11)
     return fig

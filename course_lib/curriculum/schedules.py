@@ -16,7 +16,7 @@ are :mod:`.easings`'; schedules that react to a metric are :mod:`.reactive`'s.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence, Union
+from typing import Iterable, Mapping, Union
 
 import numpy as np
 
