@@ -293,7 +293,8 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
     rows = np.arange(len(x))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = distance[rows, order[:, 1]] / distance[rows, order[:, 0]]
-    close = ~(ratio >= max_ratio)        # a point on its centroid (ratio inf) counts only without a cut
+    close = (np.ones(len(x), dtype=bool) if np.isinf(max_ratio)    # no cut: every point, even one on its centroid
+             else ratio < max_ratio)
     graph = nx.Graph(centroids=km.cluster_centers_)
     for c in range(int(k)):
         graph.add_node(f"kmeans{c}", members=np.flatnonzero(km.labels_ == c).tolist())
