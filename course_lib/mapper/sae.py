@@ -200,10 +200,13 @@ def sae_run(seed: int = 0, profile: str | None = None) -> SAERun:
 
 
 def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray,
-                     classes: tuple[str, ...], by: str = "frequency") -> dict[str, tuple[int, float]]:
+                     classes: tuple[str, ...], by: str = "frequency",
+                     floor: float = 0.05) -> dict[str, tuple[int, float]]:
     """For each class, the feature that best separates it from the others among the ``fit``
     sentences, and its selectivity on the ``test`` sentences (chosen without them):
-    ``mean(class) / mean(others)`` (∞ if the others never use it).
+    ``mean(class) / max(mean(others), floor × a typical activation)``, where the typical activation is
+    the mean of the space's positive entries on the ``test`` rows — the floor keeps a feature that is
+    nearly silent on the others from reading as hundreds of times selective on a denominator near 0.
 
     ``by="mean"`` picks the largest gap in mean activation — which favours a feature that fires
     strongly on a few sentences (one situation's words); ``by="frequency"`` the largest gap in how
@@ -214,6 +217,8 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
     labels, fit, test = np.asarray(labels), np.asarray(fit, dtype=bool), np.asarray(test, dtype=bool)
     if (fit & test).any():
         raise ValueError("fit and test must not share sentences")
+    positive = f[test][f[test] > 0]
+    least = floor * (float(positive.mean()) if positive.size else 0.0)
     out = {}
     for c in classes:
         g = f if by == "mean" else (f > 0).astype(float)
@@ -221,7 +226,8 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
         best = int(np.argmax(gap))
         inside = f[test & (labels == c), best].mean()
         outside = f[test & (labels != c), best].mean()
-        out[c] = (best, float(inside / outside) if outside > 0 else float("inf"))
+        below = max(outside, least)
+        out[c] = (best, float(inside / below) if below > 0 else float("inf"))
     return out
 
 
