@@ -111,3 +111,20 @@ def test_purity_at_coverage_interpolates_inside_the_curve_only():
     assert C.purity_at_coverage(curve, 0.4) == pytest.approx(0.9)
     assert C.purity_at_coverage(curve, 0.8) == pytest.approx(0.6)
     assert np.isnan(C.purity_at_coverage(curve, 0.1))
+
+
+def test_purity_coverage_curve_scores_cross_situation_pairs_on_the_scored_points_only():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.array(["joy", "fear"]), 60)
+    x = np.repeat(np.array([[1.0, 0, 0], [0, 1.0, 0]]), 60, axis=0) + rng.normal(size=(120, 3)) * 0.05
+    situations = np.arange(120) % 6 + 6 * (labels == "fear")       # six situations per emotion
+    curve = C.purity_coverage_curve(x, labels, (0.3, 0.5), situations=situations)
+    assert all({"cross", "pairs"} <= set(r) for r in curve)
+    full = [r for r in curve if r["nodes"]]
+    assert full and all(r["cross"] == pytest.approx(1.0) and r["pairs"] > 0 for r in full)
+    score = np.arange(120) % 2 == 0
+    half = C.purity_coverage_curve(x, labels, (0.5,), situations=situations, score=score)[0]
+    assert half["pairs"] < full[-1]["pairs"] and half["coverage"] <= 1
+    assert C.purity_at_coverage(curve, full[-1]["coverage"], "pairs") == pytest.approx(full[-1]["pairs"])
+    with pytest.raises(ValueError, match="score"):
+        C.purity_coverage_curve(x, labels, (0.5,), score=score[:10])

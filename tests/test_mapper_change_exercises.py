@@ -159,8 +159,14 @@ def test_random_dictionary_wrong_answers_fail():
         out[:, :c.shape[1]] = c
         return out
 
+    def per_feature(x, m, l0, rng):
+        w = rng.normal(size=(m, x.shape[1]))
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        pre = (x - x.mean(0)) @ w.T
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m, axis=0), 0)
+
     for wrong, word in ((uncentred, "centre"), (no_threshold, "quantile"), (global_rng, "same rng seed"),
-                        (fixed_seed, "different rng seed"), (signed, "negative"),
+                        (fixed_seed, "different rng seed"), (signed, "negative"), (per_feature, "one threshold"),
                         (few_features, "active features"), (by_library, "own code")):
         _fails(X.check_random_dictionary, wrong, word)
 

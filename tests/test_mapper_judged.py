@@ -140,6 +140,15 @@ def test_compare_spaces_scores_held_out_rows_and_refuses_overlap():
     assert table.loc["clean", "probe accuracy"] > 0.9 > table.loc["noise", "probe accuracy"]
     assert table.loc["clean", "k-means purity (k=4)"] > table.loc["noise", "k-means purity (k=4)"]
     assert set(curves) == {"clean", "noise"}
+    situations = np.arange(240) % 10 + 10 * np.repeat(np.arange(4), 60)   # ten situations per label
+    table, curves = S.compare_spaces({"clean": x, "noise": rng.normal(size=(240, 12))}, labels, fit, ~fit,
+                                     k=(4, 8), situations=situations)
+    assert {"cross-situation purity @70%", "pairs @70%", "k-means cross-situation purity (k=8)"} <= set(table)
+    assert table.loc["clean", "k-means cross-situation purity (k=4)"] > 0.9
+    assert table.loc["noise", "k-means cross-situation purity (k=4)"] < 0.5
+    assert all("cross" in r for r in curves["clean"])
+    with pytest.raises(ValueError, match="situations"):
+        S.compare_spaces({"clean": x}, labels, fit, ~fit, situations=situations[:5])
     with pytest.raises(ValueError, match="share"):
         S.compare_spaces({"clean": x}, labels, fit, fit)
     with pytest.raises(ValueError, match="finite"):

@@ -116,6 +116,9 @@ def test_bridges_and_boundaries_on_two_blobs_with_mixtures_between():
     # both methods find the mixtures far above their base rate of 1 in 7
     assert out.mapper_mixed / out.points > 0.5 and out.kmeans_mixed / out.kmeans_points > 0.5
     assert out.mapper_pair <= out.mapper_mixed and out.kmeans_pair <= out.kmeans_mixed
+    # the unranked arm: all candidates, of which the ranked ones are the closest calls
+    assert out.candidates >= out.kmeans_points and out.candidates_mixed >= out.kmeans_mixed
+    assert out.candidates_mixed / out.candidates <= out.kmeans_mixed / out.kmeans_points + 1e-9
 
 
 # --- the page ----------------------------------------------------------------------------------

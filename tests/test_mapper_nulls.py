@@ -155,3 +155,20 @@ def test_cycle_census_reads_a_diamond_and_a_triangle():
     assert row["filled"] and row["one_situation"]          # point 1 (and its situation) is in all three
     with pytest.raises(ValueError, match="one entry per label"):
         S.cycle_census(triangle, situations[:2], labels)
+
+
+def test_kmeans_adjacency_margin_drops_clear_points_only():
+    rng = np.random.default_rng(0)
+    blobs = np.concatenate([rng.normal(size=(40, 2)) * 0.1 + c for c in ((0, 0), (5, 0), (10, 0))])
+    bridge = np.column_stack([np.linspace(0.5, 4.5, 9), np.zeros(9)])
+    points = np.concatenate([blobs, bridge])
+    full = M.kmeans_adjacency_graph(points, 3)
+    cut = M.kmeans_adjacency_graph(points, 3, max_ratio=1.5)
+    assert sum(d["shared"] for *_, d in full.edges(data=True)) == len(points)
+    assert sum(d["shared"] for *_, d in cut.edges(data=True)) < 15     # only points near the 0–5 midpoint
+    centroids = cut.graph["centroids"][:, 0]
+    for a, b in cut.edges:
+        ends = sorted(centroids[[int(a[6:]), int(b[6:])]])
+        assert ends[1] - ends[0] < 7, (ends, "a far blob pair was joined")
+    with pytest.raises(ValueError):
+        M.kmeans_adjacency_graph(points, 3, max_ratio=1.0)

@@ -41,7 +41,10 @@ def test_frequency_pick_avoids_a_one_situation_feature():
     f[:, 2] = rng.uniform(0, 1, n)                                # noise
     by_mean = S.emotion_features(f, labels, fit, ~fit, ("joy",), by="mean")
     by_freq = S.emotion_features(f, labels, fit, ~fit, ("joy",), by="frequency")
-    assert by_mean["joy"][0] == 1 and by_freq["joy"][0] == 0 and by_freq["joy"][1] == float("inf")
+    assert by_mean["joy"][0] == 1 and by_freq["joy"][0] == 0
+    assert 5 < by_freq["joy"][1] < 100                                # floored: no ∞ on a silent denominator
+    no_floor = S.emotion_features(f, labels, fit, ~fit, ("joy",), by="frequency", floor=0.0)
+    assert no_floor["joy"][1] == float("inf")
     with pytest.raises(ValueError, match="share"):
         S.emotion_features(f, labels, fit, fit, ("joy",))
     with pytest.raises(ValueError, match="by must be"):

@@ -149,25 +149,46 @@ CURVE_SCALES = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 
 def purity_coverage_curve(points: Any, labels: np.ndarray,
-                          scales: tuple[float, ...] = CURVE_SCALES) -> list[dict[str, float]]:
+                          scales: tuple[float, ...] = CURVE_SCALES, situations: Any = None,
+                          score: Any = None) -> list[dict[str, float]]:
     """The recipe's graph at each DBSCAN ``scale``: ``{scale, coverage, purity, nodes}`` per scale.
     A smaller scale keeps only dense cores (pure, low coverage); a larger one merges (covers all,
-    less pure). Two spaces compare fairly by purity *at the same coverage*, not at the same scale."""
+    less pure). Two spaces compare fairly by purity *at the same coverage*, not at the same scale.
+
+    With ``situations`` (one per point, see :func:`~.measures.cross_situation_purity`) each row also
+    holds ``cross`` and ``pairs``: the cross-situation purity of the nodes and its number of pairs.
+    With ``score`` (a boolean mask) the graph is built on all points, but purity and cross-situation
+    purity count only the ``score`` points (for example sentences a model was not trained on)."""
+    from .measures import cross_situation_purity
+
     x = unit(points)
+    labels = np.asarray(labels)
+    keep = np.ones(len(x), dtype=bool) if score is None else np.asarray(score, dtype=bool)
+    if keep.shape != (len(x),):
+        raise ValueError(f"score must be a boolean mask of length {len(x)}")
     lens = pca_lens(x)
     out = []
     for scale in scales:
         graph = recipe_graph(x, lens, scale=scale)
-        pure = graph_purity(graph, labels)
-        out.append(dict(scale=float(scale), coverage=pure.coverage,
-                        purity=pure.purity if pure.nodes else float("nan"), nodes=pure.nodes))
+        members = [m[keep[m]] for m in node_members(graph).values()]
+        covered = np.zeros(len(x), dtype=bool)
+        for m in members:
+            covered[m] = True
+        purity = (sum(_dominant(labels[m])[1] for m in members if len(m)) / sum(len(m) for m in members)
+                  if any(len(m) for m in members) else float("nan"))
+        row = dict(scale=float(scale), coverage=float(covered[keep].mean()), purity=float(purity),
+                   nodes=sum(1 for m in members if len(m)))
+        if situations is not None:
+            pp = cross_situation_purity(members, labels, situations)
+            row.update(cross=pp.share, pairs=pp.pairs)
+        out.append(row)
     return out
 
 
-def purity_at_coverage(curve: list[dict[str, float]], coverage: float) -> float:
-    """Purity interpolated linearly at ``coverage`` along a :func:`purity_coverage_curve`
-    (NaN outside the coverages the curve reaches)."""
-    pts = sorted((c["coverage"], c["purity"]) for c in curve if c["nodes"])
+def purity_at_coverage(curve: list[dict[str, float]], coverage: float, key: str = "purity") -> float:
+    """``key`` (purity, or ``cross``/``pairs``) interpolated linearly at ``coverage`` along a
+    :func:`purity_coverage_curve` (NaN outside the coverages the curve reaches)."""
+    pts = sorted((c["coverage"], c[key]) for c in curve if c["nodes"] and np.isfinite(c[key]))
     if not pts or not pts[0][0] <= coverage <= pts[-1][0]:
         return float("nan")
     xs, ys = zip(*pts)

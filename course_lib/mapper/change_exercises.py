@@ -402,6 +402,17 @@ def _case_dict_random(attempt: Callable) -> None:
     assert (c > 0).any(axis=0).mean() > 0.8, "most of the random directions should fire on some token"
 
 
+def _case_dict_one_threshold(attempt: Callable) -> None:
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=(400, 12)) * np.geomspace(0.1, 5.0, 12)   # some directions see far more variance
+    c = _codes(attempt(x, 60, 6, np.random.default_rng(8)), (400, 60))
+    fires = (c > 0).sum(axis=0)
+    assert np.ptp(fires) > 20, (
+        f"every feature fires on nearly the same number of tokens ({fires.min()}–{fires.max()} of 400): "
+        "that is one threshold per feature; use one threshold for all (the quantile of all pre-activations "
+        "together), so directions with more variance fire more often, as an SAE's features may")
+
+
 def _case_dict_own(attempt: Callable) -> None:
     with forbid(["course_lib.mapper.sae:random_dictionary_codes"]):
         attempt(_dict_states(4, n=50, d=8), 16, 2, np.random.default_rng(0))
@@ -412,6 +423,7 @@ DICTIONARY_CASES = [
     case("reproducible", _case_dict_rng, hint="w = rng.normal(size=(features, dim)), rows scaled to length 1"),
     case("centred states", _case_dict_centred, hint="pre = (x - x.mean(axis=0)) @ w.T"),
     case("random directions", _case_dict_random, hint="one random direction per feature"),
+    case("one threshold", _case_dict_one_threshold, hint="np.quantile(pre, q) over all entries, not axis=0"),
     case("your own code", _case_dict_own, hint="write it yourself, not with sae.random_dictionary_codes"),
 ]
 

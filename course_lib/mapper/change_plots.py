@@ -72,23 +72,28 @@ def plot_steering(table: Sequence[Mapping[str, Any]], target: str) -> Figure:
 
 
 def plot_purity_coverage(curves: Mapping[str, Sequence[Mapping[str, float]]],
-                         kmeans: Mapping[str, float] | None = None) -> Figure:
+                         kmeans: Mapping[str, float] | None = None, key: str = "purity",
+                         chance: float | None = None) -> Figure:
     """Purity against coverage as the clustering scale varies, one curve per model; each point is
-    labelled with its scale. ``kmeans``: k-means purity per model (all points), drawn at coverage 1."""
+    labelled with its scale. ``kmeans``: k-means purity per model (all points), drawn at coverage 1.
+    ``key="cross"`` draws cross-situation purity instead (curves made with ``situations``); ``chance``
+    adds its chance level as a dotted line."""
     fig = new_figure((5.8, 3.8))
     ax = fig.subplots()
     for i, (name, curve) in enumerate(curves.items()):
-        pts = [c for c in curve if c["nodes"]]
-        ax.plot([c["coverage"] for c in pts], [c["purity"] for c in pts], marker=marker(i), ls="-",
+        pts = [c for c in curve if c["nodes"] and np.isfinite(c[key])]
+        ax.plot([c["coverage"] for c in pts], [c[key] for c in pts], marker=marker(i), ls="-",
                 color=f"C{i}", label=name)
         for c in pts:
-            ax.annotate(f"{c['scale']:g}", (c["coverage"], c["purity"]), fontsize=7, color=f"C{i}",
+            ax.annotate(f"{c['scale']:g}", (c["coverage"], c[key]), fontsize=7, color=f"C{i}",
                         xytext=(3, 3), textcoords="offset points")
         if kmeans and name in kmeans:
             ax.scatter([1.0], [kmeans[name]], marker="*", s=120, color=f"C{i}", edgecolors="k", lw=0.5)
-    ax.set_xlim(0, 1.05); ax.set_ylim(0.3, 1.02)
+    if chance is not None:
+        ax.axhline(chance, color="0.5", ls=":", lw=1)
+    ax.set_xlim(0, 1.05); ax.set_ylim((0.3 if key == "purity" else 0.0), 1.02)
     ax.set_xlabel("coverage (share of sentences in some node)")
-    ax.set_ylabel("node purity (emotion)")
+    ax.set_ylabel("node purity (emotion)" if key == "purity" else "cross-situation purity (emotion)")
     ax.legend(fontsize=8, loc="lower left")
     note = " (★: k-means, k = 24)" if kmeans else " (labels: DBSCAN scale)"
     ax.set_title("Purity against coverage over the clustering scale" + note, fontsize=9)

@@ -26,6 +26,7 @@ from ..cache import cached
 from ..stats import wilson_interval
 from ..validation import check_fraction, check_int
 from .change import nearest_node
+from .measures import _dominant
 from .change_exercises import solution_same_emotion_control
 from .finetune import situation_split
 from .lenses import concept_direction, pca_lens
@@ -76,8 +77,10 @@ STEER_SETTINGS = {
     "full": dict(layers=(1, 2, 3, 4, 5, 6), doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0), per_emotion=None,
                  min_purity=0.8, min_members=5),
 }
-_VERSION = 1
-ARMS = ("steered", "same emotion", "random")
+_VERSION = 3
+#: The edits: the node-pair vector, two controls of its length, and a graph-free baseline of its length
+#: (the topic-balanced difference of the two emotions' means over the training sentences).
+ARMS = ("steered", "same emotion", "random", "class mean")
 
 
 def _fingerprint(*arrays: Any) -> str:
@@ -111,7 +114,13 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
     target rows, other rows)``), or along a random direction. Read-outs of the last layer: does it land
     in a node dominated by the target's emotion (nearest centroid, as in :func:`~.change.nearest_node`),
     and does a probe trained on the training situations (:func:`emotion_probe`) call it the target
-    emotion? Returns ``dict(rows=[...], n_nodes, n_pairs, probe_accuracy, ...)`` (cached)."""
+    emotion? A topic probe (trained the same way) asks whether the sentence keeps its own topic
+    (``kept topic (probe)``) or takes the target node's (``target topic (probe)``: the topic of the node the edit
+    points to — the target node, or for the same-emotion arm the other node — over the test sentences
+    whose node has another topic than their own). The ``class mean`` arm needs no graph: the difference of the
+    target and source emotions' means over the training sentences (each the mean of its per-topic means),
+    scaled to the steering vector's length. Returns ``dict(rows=[...], n_nodes, n_pairs, probe_accuracy,
+    ...)`` (cached)."""
     settings = dict(runtime.by_profile(STEER_SETTINGS, profile))
     s = acts.sentences
     labels = np.asarray(s.emotion)
@@ -152,15 +161,24 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
         reference = unit(acts.layers[:, -1].astype(float))
         dominant = {n: lab for n, (lab, _) in dominant_labels(graph, labels).items()}
         probe = emotion_probe(reference, labels, train)
+        topics = np.asarray(s.topic)
+        topic_probe = emotion_probe(reference, topics, train)
+        node_topic = {n: _dominant(topics[members[n]])[0] for n in nodes}
+        want_topic = np.array([node_topic[t] for t in target])
+        control_topic = np.array([node_topic[c] for c in other])    # where the same-emotion push points
         fit_rows = {n: members[n][train[members[n]]] for n in nodes}
         texts = [s.text[i] for i in tests]
         recording = LayerRecording(model, texts, layers=settings["layers"])
 
-        def read(last: np.ndarray) -> dict[str, np.ndarray]:
+        def read(last: np.ndarray, arm: str = "steered") -> dict[str, np.ndarray]:
             landed = nearest_node(last, graph, reference)
             said = probe.predict(unit(last))
+            topic = topic_probe.predict(unit(last))
+            aim = control_topic if arm == "same emotion" else want_topic
             return {"graph": np.array([dominant[n] for n in landed]) == want, "probe": said == want,
-                    "kept emotion (probe)": said == labels[tests]}
+                    "kept emotion (probe)": said == labels[tests],
+                    "kept topic (probe)": topic == topics[tests],
+                    "target topic (probe)": (topic == aim)[aim != topics[tests]]}
 
         rows = []
         base = read(recording.intact())
@@ -169,6 +187,8 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
         lengths = {}
         for layer in settings["layers"]:
             x = acts.layers[:, layer].astype(float)
+            class_mean = {e: np.mean([x[train & (labels == e) & (topics == tp)].mean(axis=0)
+                                      for tp in np.unique(topics)], axis=0) for e in steerable}
             vectors = {arm: np.zeros((len(tests), x.shape[1])) for arm in ARMS}
             for j, (a, b, c) in enumerate(zip(source, target, other)):
                 v = x[fit_rows[b]].mean(axis=0) - x[fit_rows[a]].mean(axis=0)
@@ -176,11 +196,13 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
                 vectors["same emotion"][j] = same_emotion(x, fit_rows[a], fit_rows[b], fit_rows[c])
                 r = rng.normal(size=v.shape)
                 vectors["random"][j] = r * np.linalg.norm(v) / np.linalg.norm(r)
+                m = class_mean[nodes[b]] - class_mean[nodes[a]]
+                vectors["class mean"][j] = m * np.linalg.norm(v) / np.linalg.norm(m)
             lengths[layer] = dict(vector=float(np.median(np.linalg.norm(vectors["steered"], axis=1))),
                                   state=float(np.median(np.linalg.norm(x[tests], axis=1))))
             for dose in settings["doses"]:
                 for arm in ARMS:
-                    out = read(recording.last_layer(layer, add=dose * vectors[arm]))
+                    out = read(recording.last_layer(layer, add=dose * vectors[arm]), arm)
                     for readout, hits in out.items():
                         rows.append(dict(layer=layer, dose=float(dose), arm=arm, readout=readout, **_rate(hits)))
         held_acc = float(np.mean(probe.predict(reference[held]) == labels[held]))
@@ -188,6 +210,7 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
                     n_pairs=sum(len(by_emotion[e]) * sum(len(by_emotion[f]) for f in steerable if f != e)
                                 for e in steerable),
                     n_tests=len(tests), tests=tests, target_emotion=want, lengths=lengths,
+                    n_other_topic=int((want_topic != topics[tests]).sum()),
                     probe_accuracy=held_acc)
 
     if same_emotion is not solution_same_emotion_control:   # a reader's own control: never cached

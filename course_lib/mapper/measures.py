@@ -264,11 +264,16 @@ def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, 
     return EntanglementNull(classes, observed, null)
 
 
-def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0) -> "networkx.Graph":  # noqa: F821
+def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
+                           max_ratio: float = float("inf")) -> "networkx.Graph":  # noqa: F821
     """k-means' own graph: one node per cluster (attribute ``members``, a partition of all points),
     an edge between two clusters wherever some point has them as its nearest and second-nearest
     centroids (attribute ``shared``: how many points do). It answers "which clusters touch" the way
-    the seed asks of Mapper, with no lens and no cover (``graph.graph["centroids"]``: the centroids)."""
+    the seed asks of Mapper, with no lens and no cover (``graph.graph["centroids"]``: the centroids).
+
+    ``max_ratio`` counts only points whose second-nearest centroid is less than ``max_ratio`` times
+    as far as the nearest — a margin, like the shared point Mapper's edges need (the default counts
+    every point, however clearly it belongs to one cluster)."""
     import networkx as nx
     from sklearn.cluster import KMeans
 
@@ -280,12 +285,22 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0) -> "networkx.Grap
     if not np.all(np.isfinite(x)):
         raise ValueError("points contain NaN or inf")
     check_int(k, "k", min=2, max=len(x))
+    if not max_ratio > 1:
+        raise ValueError(f"max_ratio must exceed 1, got {max_ratio!r}")
     km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
-    order = np.argsort(km.transform(x), axis=1)
+    distance = km.transform(x)
+    order = np.argsort(distance, axis=1)
+    rows = np.arange(len(x))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = distance[rows, order[:, 1]] / distance[rows, order[:, 0]]
+    close = (np.ones(len(x), dtype=bool) if np.isinf(max_ratio)    # no cut: every point, even one on its centroid
+             else ratio < max_ratio)
     graph = nx.Graph(centroids=km.cluster_centers_)
     for c in range(int(k)):
         graph.add_node(f"kmeans{c}", members=np.flatnonzero(km.labels_ == c).tolist())
-    pairs, counts = np.unique(np.sort(order[:, :2], axis=1), axis=0, return_counts=True)
+    if not close.any():
+        return graph
+    pairs, counts = np.unique(np.sort(order[close, :2], axis=1), axis=0, return_counts=True)
     for (a, b), count in zip(pairs, counts):
         graph.add_edge(f"kmeans{a}", f"kmeans{b}", shared=int(count))
     return graph
@@ -354,6 +369,9 @@ class BridgeComparison:
     kmeans_mixed: int      #: mixed points among k-means' boundary points
     mapper_pair: int       #: …of which the method names both of the point's labels
     kmeans_pair: int
+    candidates: int = 0         #: all k-means boundary candidates (nearest two clusters differ in label)
+    candidates_mixed: int = 0   #: …mixed among them: ``candidates_mixed / candidates`` is the expected
+    #: mixed share of as many candidates drawn *unranked* — the fair match for Mapper's unranked bridges
 
 
 def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
@@ -402,11 +420,13 @@ def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
     margin = distance[rows, second] - distance[rows, first]
     differ = np.array([cluster_label[a] != cluster_label[b] for a, b in zip(first, second)])
     candidates = np.flatnonzero(differ)
-    chosen = candidates[np.argsort(margin[candidates], kind="stable")][:len(bridges)]
+    chosen = candidates[np.argsort(margin[candidates], kind="stable")][:len(bridges)]   # closest calls first
     kmeans_pair = sum(names_pair(covered[r], {cluster_label[first[r]], cluster_label[second[r]]})
                       for r in chosen)
     return BridgeComparison(points=len(bridges), kmeans_points=len(chosen), covered=len(covered),
                             base_mixed=int(mixed[covered].sum()),
                             mapper_mixed=int(mixed[bridges].sum()),
                             kmeans_mixed=int(mixed[covered[chosen]].sum()),
-                            mapper_pair=int(mapper_pair), kmeans_pair=int(kmeans_pair))
+                            mapper_pair=int(mapper_pair), kmeans_pair=int(kmeans_pair),
+                            candidates=len(candidates),
+                            candidates_mixed=int(mixed[covered[candidates]].sum()))

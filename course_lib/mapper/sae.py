@@ -200,10 +200,13 @@ def sae_run(seed: int = 0, profile: str | None = None) -> SAERun:
 
 
 def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray,
-                     classes: tuple[str, ...], by: str = "frequency") -> dict[str, tuple[int, float]]:
+                     classes: tuple[str, ...], by: str = "frequency",
+                     floor: float = 0.05) -> dict[str, tuple[int, float]]:
     """For each class, the feature that best separates it from the others among the ``fit``
     sentences, and its selectivity on the ``test`` sentences (chosen without them):
-    ``mean(class) / mean(others)`` (∞ if the others never use it).
+    ``mean(class) / max(mean(others), floor × a typical activation)``, where the typical activation is
+    the mean of the space's positive entries on the ``test`` rows — the floor keeps a feature that is
+    nearly silent on the others from reading as hundreds of times selective on a denominator near 0.
 
     ``by="mean"`` picks the largest gap in mean activation — which favours a feature that fires
     strongly on a few sentences (one situation's words); ``by="frequency"`` the largest gap in how
@@ -214,6 +217,8 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
     labels, fit, test = np.asarray(labels), np.asarray(fit, dtype=bool), np.asarray(test, dtype=bool)
     if (fit & test).any():
         raise ValueError("fit and test must not share sentences")
+    positive = f[test][f[test] > 0]
+    least = floor * (float(positive.mean()) if positive.size else 0.0)
     out = {}
     for c in classes:
         g = f if by == "mean" else (f > 0).astype(float)
@@ -221,30 +226,36 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
         best = int(np.argmax(gap))
         inside = f[test & (labels == c), best].mean()
         outside = f[test & (labels != c), best].mean()
-        out[c] = (best, float(inside / outside) if outside > 0 else float("inf"))
+        below = max(outside, least)
+        out[c] = (best, float(inside / below) if below > 0 else float("inf"))
     return out
 
 
 #: Clustering scales of notebook 4.4's purity–coverage curves (wider than 4.3's: SAE spaces reach
-#: full coverage at other scales than the raw layer).
-SPACE_SCALES = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7)
+#: full coverage at other scales than the raw layer; fine steps where coverage climbs fastest, since
+#: cross-situation purity changes quickly there).
+SPACE_SCALES = (0.2, 0.25, 0.3, 0.325, 0.35, 0.375, 0.4, 0.425, 0.45, 0.475, 0.5, 0.55, 0.6, 0.7)
 #: Coverages at which notebook 4.4 compares spaces.
 SPACE_COVERAGES = (0.5, 0.6, 0.7, 0.8)
 
 
 def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: Any,
                    scales: tuple[float, ...] = SPACE_SCALES, coverages: tuple[float, ...] = SPACE_COVERAGES,
-                   k: int = 24, seed: int = 0) -> tuple[Any, dict[str, list]]:
+                   k: int | tuple[int, ...] = 24, seed: int = 0,
+                   situations: Any = None) -> tuple[Any, dict[str, list]]:
     """Each space (``name → (n, m)`` points) scored on the ``score`` rows only (sentences the SAE never
     trained on): Mapper purity at each of ``coverages`` (the recipe over ``scales``), k-means purity
-    (``k`` clusters), and the held-out accuracy of a probe trained on the ``fit`` rows. Returns
-    ``(table, curves)``: a pandas table (one row per space) and each space's purity–coverage curve."""
+    (``k`` clusters; several values of ``k`` give one column each), and the held-out accuracy of a probe
+    trained on the ``fit`` rows. With ``situations`` (one per sentence), also the **cross-situation
+    purity** of the Mapper nodes at each coverage (with its number of pairs, interpolated) and of the
+    k-means clusters. Returns ``(table, curves)``: a pandas table (one row per space) and each space's
+    purity–coverage curve (with ``cross`` and ``pairs`` when ``situations`` is given)."""
     import pandas as pd
 
     from .change import purity_at_coverage, purity_coverage_curve
     from .judged import emotion_probe
     from .lenses import unit_rows
-    from .measures import partition_purity
+    from .measures import cross_situation_purity, partition_purity
     from .study import kmeans_groups
 
     labels = np.asarray(labels)
@@ -253,16 +264,31 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
         raise ValueError("fit and score must not share sentences")
     if not spaces:
         raise ValueError("spaces must name at least one (n, m) array")
+    ks = (k,) if isinstance(k, (int, np.integer)) else tuple(k)
+    held_situations = None
+    if situations is not None:
+        situations = list(situations)
+        if len(situations) != len(labels):
+            raise ValueError(f"situations must have one entry per sentence ({len(labels)})")
+        held_situations = [situations[i] for i in np.flatnonzero(score)]
     rows, curves = {}, {}
     for name, points in spaces.items():
         x = np.asarray(points, dtype=float)
         if x.ndim != 2 or len(x) != len(labels) or not np.all(np.isfinite(x)):
             raise ValueError(f"space {name!r} must be a finite ({len(labels)}, m) array")
-        curve = purity_coverage_curve(x[score], labels[score], scales)
+        curve = purity_coverage_curve(x[score], labels[score], scales, situations=held_situations)
         curves[name] = curve
         row = {f"purity @{c:.0%}": purity_at_coverage(curve, c) for c in coverages}
-        row[f"k-means purity (k={k})"] = partition_purity(kmeans_groups(unit_rows(x[score]), k, seed),
-                                                          labels[score])
+        if held_situations is not None:
+            for c in coverages:
+                row[f"cross-situation purity @{c:.0%}"] = purity_at_coverage(curve, c, "cross")
+                row[f"pairs @{c:.0%}"] = purity_at_coverage(curve, c, "pairs")
+        for kk in ks:
+            groups = kmeans_groups(unit_rows(x[score]), kk, seed)
+            row[f"k-means purity (k={kk})"] = partition_purity(groups, labels[score])
+            if held_situations is not None:
+                row[f"k-means cross-situation purity (k={kk})"] = cross_situation_purity(
+                    groups, labels[score], held_situations).share
         probe = emotion_probe(x, labels, fit)
         row["probe accuracy"] = float(np.mean(probe.predict(unit_rows(x[score])) == labels[score]))
         rows[name] = row

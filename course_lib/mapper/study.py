@@ -35,7 +35,7 @@ from ..validation import check_int
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
            "situation_sets", "matched_k", "spread", "cycle_census", "planted_entanglement",
-           "ring_or_chain"]
+           "ring_or_chain", "top_pair_by_lens"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
 GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
@@ -245,11 +245,14 @@ def _planted_graphs(points: np.ndarray, settings: dict):
 
 
 def planted_entanglement(profile: str | None = None, pair: tuple[int, int] = (0, 2),
-                         n_shuffles: int = 100) -> list[dict[str, Any]]:
+                         n_shuffles: int = 100, margin: float = 1.5) -> list[dict[str, Any]]:
     """Does each method put the mixing on the one pair that mixes? On :func:`~.shapes.planted_mixing`
     data, for every seed and cover setting: the share of the cross-label points that falls on the
     planted pair, for Mapper's graph and for k-means' adjacency graph at Mapper's cluster size, with
-    the planted pair's shuffle-null p-values (counts and shares)."""
+    the planted pair's shuffle-null p-values (counts and shares). ``kmeans_margin_*``: k-means'
+    adjacency graph counting only points whose second-nearest centroid is within ``margin`` times the
+    nearest one's distance (:func:`~.measures.kmeans_adjacency_graph`'s ``max_ratio``), the threshold
+    that Mapper's shared-point edges have built in."""
     settings = runtime.by_profile(PLANTED_SETTINGS, profile)
     planted = tuple(PLANTED_LABELS[i] for i in pair)
     rows = []
@@ -258,7 +261,8 @@ def planted_entanglement(profile: str | None = None, pair: tuple[int, int] = (0,
         for (n_cubes, overlap, scale), graph in _planted_graphs(points, settings):
             row = dict(seed=seed, n_cubes=n_cubes, overlap=overlap, scale=scale)
             k = max(2, matched_k(graph))
-            for name, g in (("mapper", graph), ("kmeans", kmeans_adjacency_graph(points, k, seed))):
+            for name, g in (("mapper", graph), ("kmeans", kmeans_adjacency_graph(points, k, seed)),
+                            ("kmeans_margin", kmeans_adjacency_graph(points, k, seed, max_ratio=margin))):
                 null = entanglement_null(g, labels, PLANTED_LABELS, n_shuffles=n_shuffles, seed=seed)
                 mine = next(r for r in null.pairs() if tuple(r["pair"]) == planted)
                 across = null.observed[np.triu_indices(4, k=1)].sum()
@@ -286,4 +290,25 @@ def ring_or_chain(profile: str | None = None) -> list[dict[str, Any]]:
                              mapper_components=inv.components,
                              kmeans_cycles=graph_invariants(km).cycles,
                              kmeans_components=graph_invariants(km).components))
+    return rows
+
+
+def top_pair_by_lens(acts: SentenceActivations, layer: int, lenses: Sequence[str] = tuple(LENSES),
+                     scales: Sequence[float] = (0.45, 0.5), n_shuffles: int = 200,
+                     label: str = "emotion") -> list[dict[str, Any]]:
+    """Which pair of labels gets the largest share of the cross-label sentences, per lens and DBSCAN
+    scale (4.2's cover otherwise): the pair, its share, its one-sided ``p_share`` against label
+    shuffles, and that p-value Bonferroni-corrected over all pairs (the pair was picked as the top
+    one after looking, so one of the pairs' p-values is not the right test on its own)."""
+    labels = acts.sentences.labels(label)
+    rows = []
+    for lens, scale in product(lenses, scales):
+        graph = activation_graph(acts, layer, lens, scale=scale)
+        null = entanglement_null(graph, labels, sorted(set(labels.tolist())), n_shuffles=n_shuffles, seed=0)
+        pairs = null.pairs()
+        top = max(pairs, key=lambda r: r["share"])
+        rows.append(dict(lens=lens, scale=float(scale), top_pair="–".join(top["pair"]),
+                         share=top["share"], p_share=top["p_share"],
+                         p_bonferroni=min(1.0, top["p_share"] * len(pairs)),
+                         entanglement=null.share, null_median=float(np.median(null.null_shares))))
     return rows
