@@ -243,3 +243,17 @@ def test_transition_epoch_bad_input():
         transition_epoch(np.array([]), np.array([]), 0.5)
     with pytest.raises(ValueError, match="NaN"):
         transition_epoch(np.arange(3), np.array([0.1, np.nan, 1]), 0.5)
+
+
+def test_transition_summary_and_format():
+    from course_lib import color
+
+    s = color.transition_summary(np.array([0.0, 100.0, np.nan, 200.0, 300.0]))
+    assert s == {"n": 5, "never": 1, "median": 150.0, "q1": 75.0, "q3": 225.0}
+    text = color.format_transitions(np.array([0.0, 100.0, np.nan, 200.0, 300.0]))
+    assert text.startswith("median 150 (IQR 75–225) of 4 that formed; never: 1/5 = 20% (95% CI")
+    none = color.transition_summary([np.nan, np.nan])
+    assert none["never"] == 2 and np.isnan(none["median"])
+    assert color.format_transitions([np.nan]).startswith("none formed; never: 1/1")
+    with pytest.raises(ValueError):
+        color.transition_summary([])

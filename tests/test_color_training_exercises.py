@@ -249,3 +249,131 @@ def test_checkers_never_raise_on_garbage():
     for checker in (ex.check_normalize, ex.check_arc_is_wheel, ex.check_transition_epoch):
         assert not checker(lambda *a, **k: 1 / 0, quiet=True).passed
         assert not checker(None, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- centred timing (predict, then measure)
+
+TIMING = copy_of(ex.solution_centred_timing)
+
+
+class FakeSweep:
+    """Planted transition epochs per metric, and yes/no loops at the first checkpoint."""
+
+    def __init__(self, loop, origin, start_ordered):
+        self._t = {"loop_wheel": np.asarray(loop, float), "trained_wheel": np.asarray(origin, float)}
+        self.checkpoint_steps = np.array([0, 10, 20])
+        self._start = np.asarray(start_ordered, bool)
+
+    def transitions(self, name="trained_wheel", threshold=0.5):
+        return self._t[name].copy()
+
+    def count(self, name, epoch):
+        assert name == "loop_wheel" and epoch == 0
+        return int(self._start.sum()), len(self._start)
+
+
+# with: loop median 100; without: loop median 80 (ratio 0.8), 2 of 10 ordered at epoch 0
+WITH = FakeSweep([60, 80, 100, 120, 140], [60, 80, 100, 120, 140], [False] * 5)
+WITHOUT = FakeSweep([0, 0, 60, 80, 100, 200, np.nan], [300, 400, 500, np.nan, np.nan, 600, 700],
+                    [True, True] + [False] * 8)
+RIGHT = {"median_ratio": 0.9, "ordered_at_start": 0.2}
+
+
+def timing_check(attempt, prediction=RIGHT):
+    return ex.check_centred_timing(attempt, prediction, WITH, WITHOUT, quiet=True)
+
+
+def test_centred_timing_solution_passes():
+    result = timing_check(TIMING)
+    assert result.passed, result.message
+    assert ex.solution_centred_timing(WITHOUT)["median"] == 70 and ex.solution_centred_timing(WITHOUT)["never"] == 1
+
+
+def _origin(history):  # the score the old headline used
+    t = history.transitions()
+    d = t[np.isfinite(t)]
+    return {"median": np.median(d), "q1": np.percentile(d, 25), "q3": np.percentile(d, 75),
+            "never": int(np.isnan(t).sum()), "n": len(t)}
+
+
+def _nan_median(history):
+    t = history.transitions("loop_wheel")
+    return {"median": np.median(t), "q1": np.percentile(t, 25), "q3": np.percentile(t, 75),
+            "never": int(np.isnan(t).sum()), "n": len(t)}
+
+
+def _zero_is_never(history):  # "if not t" treats a transition at epoch 0 as missing
+    t = history.transitions("loop_wheel")
+    ok = np.array([bool(x) and np.isfinite(x) for x in t])
+    d = t[ok]
+    return {"median": np.median(d), "q1": np.percentile(d, 25), "q3": np.percentile(d, 75),
+            "never": int((~ok).sum()), "n": len(t)}
+
+
+def _formed_as_never(history):
+    t = history.transitions("loop_wheel")
+    d = t[np.isfinite(t)]
+    return {"median": np.median(d), "q1": np.percentile(d, 25), "q3": np.percentile(d, 75),
+            "never": len(d), "n": len(t)}
+
+
+def _min_max(history):
+    t = history.transitions("loop_wheel")
+    d = t[np.isfinite(t)]
+    return {"median": np.median(d), "q1": d.min(), "q3": d.max(), "never": int(np.isnan(t).sum()), "n": len(t)}
+
+
+def _calls_course(history):
+    return color.transition_summary(history.transitions("loop_wheel"))
+
+
+def _a_tuple(history):
+    return tuple(TIMING(history).values())
+
+
+@pytest.mark.parametrize(
+    "wrong, says",
+    [
+        (_origin, "own centre"),
+        (_nan_median, "left out"),
+        (_zero_is_never, "epoch 0"),
+        (_formed_as_never, "epoch 0"),
+        (_min_max, "quartiles"),
+        (_calls_course, "a dict"),
+        (_a_tuple, "a dict"),
+    ],
+)
+def test_centred_timing_wrong_answers_fail(wrong, says):
+    result = timing_check(wrong)
+    assert not result.passed, wrong.__name__
+    assert says in result.message, result.message
+
+
+@pytest.mark.parametrize(
+    "prediction, says",
+    [
+        ({"median_ratio": None, "ordered_at_start": None}, "a prediction"),
+        ({"median_ratio": 0.9}, "a prediction"),
+        ({"median_ratio": True, "ordered_at_start": 0.2}, "a prediction"),
+        ({"median_ratio": 0.9, "ordered_at_start": 20}, "a prediction"),   # a count, not a share
+        ("0.9, 0.2", "a prediction"),
+        ({"median_ratio": 2.5, "ordered_at_start": 0.2}, "prediction of the timing"),  # the old headline
+        ({"median_ratio": 0.4, "ordered_at_start": 0.2}, "prediction of the timing"),
+        ({"median_ratio": 0.9, "ordered_at_start": 0.0}, "prediction of epoch 0"),
+    ],
+)
+def test_centred_timing_wrong_predictions_fail(prediction, says):
+    result = timing_check(TIMING, prediction)
+    assert not result.passed
+    assert says in result.message, result.message
+
+
+def test_centred_timing_prediction_says_what_was_measured():
+    result = timing_check(TIMING, {"median_ratio": 2.5, "ordered_at_start": 0.2})
+    assert "0.70x" in result.message and "70 and 100" in result.message
+
+
+def test_centred_timing_never_raises():
+    for attempt in (lambda h: 1 / 0, None):
+        assert not timing_check(attempt).passed
+    assert not ex.check_centred_timing(TIMING, RIGHT, None, None, quiet=True).passed

@@ -126,6 +126,8 @@ def test_sweep_history_figures(histories, run):
     assert len(fig.axes) == 2
     check_figure(wheel_plots.plot_rates(histories, {"probe_wheel": "whole wheel"}))
     check_figure(wheel_plots.plot_loss_spread(histories))
+    fig = check_figure(wheel_plots.plot_loss_spread(histories, metrics=("trained_wheel", "loop_wheel")))
+    assert "dashed: loop round its centre" in fig.axes[0].get_title()
     check_figure(wheel_plots.plot_transitions(histories))
     check_figure(wheel_plots.plot_aligned_loss(histories["with"], window=20))
     fig = check_figure(wheel_plots.plot_gallery(histories["without"], [0, 2], titles=["a", "b"]))
@@ -140,6 +142,8 @@ def test_sweep_history_figures_bad_input(histories, run):
         wheel_plots.plot_rates({})
     with pytest.raises(TypeError, match="SweepHistory"):
         wheel_plots.plot_loss_spread({"x": 3})
+    with pytest.raises(ValueError, match="metrics"):
+        wheel_plots.plot_loss_spread(histories, metrics="loop_wheel")
     with pytest.raises(ValueError, match="window"):
         wheel_plots.plot_aligned_loss(histories["with"], window=2)
     with pytest.raises(ValueError, match="seed"):

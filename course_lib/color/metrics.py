@@ -12,6 +12,7 @@ a wheel's latent angle moves steadily one way and comes back to the start after 
 from __future__ import annotations
 
 import numpy as np
+from ..stats import format_rate
 from ..validation import check_fraction
 
 from .data import HELD_OUT_BAND, in_band
@@ -27,6 +28,8 @@ __all__ = [
     "wheel_report",
     "transition_epoch",
     "transition_epochs",
+    "transition_summary",
+    "format_transitions",
 ]
 
 
@@ -344,3 +347,31 @@ def transition_epoch(epochs: np.ndarray, scores: np.ndarray, threshold: float) -
         raise ValueError(f"scores must be 1-D like epochs, got shape {scores.shape}")
     value = transition_epochs(epochs, scores, threshold)
     return None if np.isnan(value) else int(epochs[np.searchsorted(epochs, value)])
+
+
+def transition_summary(t: np.ndarray) -> dict[str, float]:
+    """Summary of many seeds' transition epochs ``t`` (NaN: never, or not for good), as
+    :meth:`~course_lib.color.SweepHistory.transitions` returns them.
+
+    ``n`` seeds, ``never`` of them without a transition; ``median``, ``q1``, ``q3`` (quartiles)
+    over the seeds that have one (NaN if none do).
+
+    >>> transition_summary(np.array([100.0, 200.0, np.nan, 300.0, 400.0]))["median"]
+    250.0
+    """
+    t = np.asarray(t, dtype=np.float64).ravel()
+    if len(t) == 0:
+        raise ValueError("t must hold at least one seed's transition epoch")
+    done = t[np.isfinite(t)]
+    q1, q2, q3 = np.percentile(done, [25, 50, 75]) if len(done) else (np.nan,) * 3
+    return {"n": int(len(t)), "never": int(len(t) - len(done)),
+            "median": float(q2), "q1": float(q1), "q3": float(q3)}
+
+
+def format_transitions(t: np.ndarray) -> str:
+    """``"median 140 (IQR 100–175) of 63 that formed; never: 1/64 = 2% (95% CI 0–8%)"``."""
+    s = transition_summary(t)
+    formed = s["n"] - s["never"]
+    head = (f"median {s['median']:.0f} (IQR {s['q1']:.0f}–{s['q3']:.0f}) of {formed} that formed"
+            if formed else "none formed")
+    return f"{head}; never: {format_rate(s['never'], s['n'])}"

@@ -4,7 +4,9 @@
 * :func:`check_arc_is_wheel` — does an arc of latent angles wrap round the origin, in order?
   (vectorised over any batch of arcs);
 * :func:`check_transition_epoch` — the first checkpoint from which a score *stays* above a
-  threshold.
+  threshold;
+* :func:`check_centred_timing` — predict, then measure, when the loop forms round its *own*
+  centre with and without normalisation: the summary function and the reader's predictions.
 
 Each checker runs :class:`course_lib.exercises.Case` s against the reader's attempt and reports the
 first failure with a hint; it never raises because of the attempt. While the attempt runs, the
@@ -28,6 +30,9 @@ __all__ = [
     "solution_normalize",
     "solution_arc_is_wheel",
     "solution_transition_epoch",
+    "check_centred_timing",
+    "solution_centred_timing",
+    "PREDICTION_QUESTIONS",
 ]
 
 
@@ -354,3 +359,145 @@ def check_transition_epoch(attempt: Callable[..., int | None], *, quiet: bool = 
         case("yes/no verdicts", _case_verdicts, hint="True >= 0.5 holds: booleans work like 1 and 0"),
     ]
     return check("transition_epoch", attempt, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- predict, then measure: the loop's own timing
+
+#: What the reader predicts before measuring (Exercise 4 of notebook 1.2).
+PREDICTION_QUESTIONS = {
+    "median_ratio": "median epoch at which the loop forms round its own centre, without normalisation "
+                    "divided by with it (2.0 = twice as late without)",
+    "ordered_at_start": "share of un-normalised seeds (0–1) whose trained hues already form an ordered "
+                        "loop round its own centre at epoch 0, before any training",
+}
+#: A prediction counts as right within this factor (timing) and this distance (share).
+RATIO_FACTOR = 1.5
+SHARE_TOLERANCE = 0.1
+_TIMING_OWN = ("course_lib.color.metrics:transition_summary", "course_lib.color.metrics:format_transitions")
+
+
+def solution_centred_timing(history: Any) -> dict[str, float]:
+    """Reference: median, quartiles and never-count of the centre-invariant transition epochs."""
+    t = history.transitions("loop_wheel")
+    done = t[np.isfinite(t)]
+    q1, q2, q3 = np.percentile(done, [25, 50, 75])
+    return {"median": float(q2), "q1": float(q1), "q3": float(q3), "never": int(np.isnan(t).sum()), "n": len(t)}
+
+
+class _PlantedHistory:
+    """A stand-in for a SweepHistory whose transition epochs are planted, one array per metric."""
+
+    def __init__(self, **by_metric: list[float]) -> None:
+        self._t = {k: np.asarray(v, dtype=np.float64) for k, v in by_metric.items()}
+        self.seeds = np.arange(len(next(iter(self._t.values()))))
+        self.n_seeds = len(self.seeds)
+
+    def transitions(self, name: str = "trained_wheel", threshold: float = 0.5) -> np.ndarray:
+        if name not in self._t:
+            raise KeyError(f"this test history has no metric {name!r}")
+        return self._t[name].copy()
+
+
+def _timing(attempt: Callable, history: Any) -> dict[str, float]:
+    with forbid(_TIMING_OWN):
+        out = attempt(history)
+    assert isinstance(out, dict), f"return a dict with keys median, q1, q3, never, n; got {type(out).__name__}"
+    missing = [k for k in ("median", "q1", "q3", "never", "n") if k not in out]
+    assert not missing, f"your dict lacks {missing}"
+    return out
+
+
+_LOOP = [10, 20, 30, 40, np.nan, 60, 70, 80, 90]          # one seed never forms its loop
+_ORIGIN = [100, 200, 300, np.nan, np.nan, 600, 700, 800, 900]
+
+
+def _case_keys(attempt: Callable) -> None:
+    _timing(attempt, _PlantedHistory(loop_wheel=_LOOP, trained_wheel=_ORIGIN))
+
+
+def _case_loop_metric(attempt: Callable) -> None:
+    out = _timing(attempt, _PlantedHistory(loop_wheel=_LOOP, trained_wheel=_ORIGIN))
+    med = float(out["median"])
+    origin = np.nanmedian(np.asarray(_ORIGIN, dtype=float))
+    assert med != origin, (
+        f"median {med:g} is the origin-based timing (trained_wheel): score the loop round its own centre")
+
+
+def _case_median(attempt: Callable) -> None:
+    out = _timing(attempt, _PlantedHistory(loop_wheel=_LOOP, trained_wheel=_ORIGIN))
+    assert np.isfinite(float(out["median"])), "median is NaN: leave out the seeds that never formed their loop"
+    assert float(out["median"]) == 50, f"median over the 8 seeds that formed is 50, got {out['median']}"
+
+
+def _case_quartiles(attempt: Callable) -> None:
+    out = _timing(attempt, _PlantedHistory(loop_wheel=_LOOP, trained_wheel=_ORIGIN))
+    got = (float(out["q1"]), float(out["q3"]))
+    assert np.allclose(got, (27.5, 72.5)), f"quartiles of the 8 seeds that formed are 27.5 and 72.5, got {got}"
+
+
+def _case_timing_never(attempt: Callable) -> None:
+    out = _timing(attempt, _PlantedHistory(loop_wheel=_LOOP, trained_wheel=_ORIGIN))
+    assert int(out["never"]) == 1 and int(out["n"]) == 9, (
+        f"1 of 9 seeds never forms its loop; you report never={out['never']}, n={out['n']}")
+    out = _timing(attempt, _PlantedHistory(loop_wheel=[0, 0, 10, 10], trained_wheel=[0, 0, 10, 10]))
+    assert int(out["never"]) == 0 and float(out["median"]) == 5, (
+        "every seed formed its loop (two already at epoch 0, which is a transition, not a missing one): "
+        f"never 0 and median 5 expected, got {out['never']} and {out['median']}")
+
+
+def _prediction(prediction: Any, key: str) -> float:
+    assert isinstance(prediction, dict), "prediction must be a dict (fill in the one given)"
+    value = prediction.get(key)
+    assert value is not None, f"predict {key!r} first: {PREDICTION_QUESTIONS[key]}"
+    assert isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) \
+        and np.isfinite(value), f"prediction[{key!r}] must be a number, got {value!r}"
+    return float(value)
+
+
+def _case_predicted(attempt: Callable, prediction: Any) -> None:
+    for key in PREDICTION_QUESTIONS:
+        _prediction(prediction, key)
+    assert 0 < _prediction(prediction, "median_ratio"), "median_ratio is a ratio of epochs: above 0"
+    assert 0 <= _prediction(prediction, "ordered_at_start") <= 1, "ordered_at_start is a share, from 0 to 1"
+
+
+def _case_ratio(attempt: Callable, prediction: Any, with_norm: Any, without: Any) -> None:
+    want = solution_centred_timing(without)["median"] / solution_centred_timing(with_norm)["median"]
+    got = _prediction(prediction, "median_ratio")
+    assert want / RATIO_FACTOR <= got <= want * RATIO_FACTOR, (
+        f"you predicted the loop forms {got:.2f}x as late without normalisation; measured: {want:.2f}x "
+        f"(medians {solution_centred_timing(without)['median']:.0f} and "
+        f"{solution_centred_timing(with_norm)['median']:.0f} epochs)")
+
+
+def _case_start(attempt: Callable, prediction: Any, with_norm: Any, without: Any) -> None:
+    k, n = without.count("loop_wheel", int(without.checkpoint_steps[0]))
+    got = _prediction(prediction, "ordered_at_start")
+    assert abs(got - k / n) <= SHARE_TOLERANCE, (
+        f"you predicted {got:.0%} of un-normalised seeds start as ordered loops; measured: {k}/{n} = {k / n:.0%}")
+
+
+def check_centred_timing(attempt: Callable[[Any], dict], prediction: Any, with_norm: Any, without: Any,
+                         *, quiet: bool = False) -> CheckResult:
+    """Check ``attempt(history)`` → ``{"median", "q1", "q3", "never", "n"}`` of the centre-invariant
+    transition epochs (metric ``loop_wheel``), then the reader's ``prediction`` against the two
+    sweeps ``with_norm`` and ``without``."""
+    cases = [
+        case("a dict with median, q1, q3, never, n", _case_keys, hint="return {'median': ..., 'q1': ..., ...}"),
+        case("the loop round its own centre", _case_loop_metric,
+             hint="history.transitions('loop_wheel'), not the default 'trained_wheel'"),
+        case("seeds that never form are left out of the median", _case_median,
+             hint="np.median of an array with NaN is NaN: keep t[np.isfinite(t)]"),
+        case("quartiles", _case_quartiles, hint="np.percentile(done, [25, 75]) over the seeds that formed"),
+        case("never counted, epoch 0 is not 'never'", _case_timing_never,
+             hint="never = number of NaN; a transition at epoch 0 is 0.0, which is falsy but finite"),
+        case("a prediction for each question", _case_predicted, prediction,
+             hint="fill in both entries of `prediction` with numbers before you measure"),
+        case("your prediction of the timing", _case_ratio, prediction, with_norm, without,
+             hint="this checks the prediction against the measurement: read the measured value, then "
+                  "explain it in the cell below — don't just copy it in"),
+        case("your prediction of epoch 0", _case_start, prediction, with_norm, without,
+             hint="an ordered loop anywhere in the plane needs no training to be centred: what does a "
+                  "random piecewise-linear map do to a circle?"),
+    ]
+    return check("centred_timing", attempt, cases, quiet=quiet)

@@ -371,9 +371,17 @@ def plot_rates(
     return fig
 
 
-def plot_loss_spread(histories: dict[str, Any], *, ax: Axes | None = None) -> Figure:
+_METRIC_STYLES = {"trained_wheel": (":", "wheel round the origin"), "loop_wheel": ("--", "loop round its centre")}
+
+
+def plot_loss_spread(histories: dict[str, Any], *, metrics: Sequence[str] = ("trained_wheel",),
+                     ax: Axes | None = None) -> Figure:
     """Training loss against epoch for every condition: the median over seeds and the band from
-    the 10th to the 90th percentile, with each condition's median transition epoch marked."""
+    the 10th to the 90th percentile, with each condition's median transition epoch marked for each
+    of ``metrics`` (dotted: ``trained_wheel``, round the origin; dashed: ``loop_wheel``, round the
+    loop's own centre)."""
+    if isinstance(metrics, str) or not all(m in _METRIC_STYLES for m in metrics):
+        raise ValueError(f"metrics must be a sequence drawn from {sorted(_METRIC_STYLES)}, got {metrics!r}")
     histories = _histories(histories)
     fig, ax = new_axes(ax, (6.0, 3.8))
     for color, (label, h) in zip(_CONDITION_COLORS, histories.items()):
@@ -381,15 +389,19 @@ def plot_loss_spread(histories: dict[str, Any], *, ax: Axes | None = None) -> Fi
         lo, med, hi = np.percentile(h.losses, [10, 50, 90], axis=0)
         ax.fill_between(epochs, lo, hi, color=color, alpha=0.18, lw=0)
         ax.plot(epochs, med, color=color, lw=1.8, label=f"{label}: median, 10–90% band")
-        t = h.transitions()
-        if np.isfinite(t).any():
-            ax.axvline(np.nanmedian(t), color=color, ls=":", lw=1.4)
+        for metric in metrics:
+            t = h.transitions(metric)
+            if np.isfinite(t).any():
+                ax.axvline(np.nanmedian(t), color=color, ls=_METRIC_STYLES[metric][0], lw=1.4)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("epoch", fontsize=10)
     ax.set_ylabel("training MSE", fontsize=10)
-    ax.set_title("Loss over training (dotted: median epoch the wheel forms)", fontsize=11)
+    marks = ", ".join(f"{'dotted' if _METRIC_STYLES[m][0] == ':' else 'dashed'}: {_METRIC_STYLES[m][1]}"
+                      for m in metrics)
+    ax.set_title(f"Loss over training; median epoch formed ({marks})" if metrics else "Loss over training",
+                 fontsize=10)
     ax.legend(fontsize=9)
     ax.grid(alpha=0.3, which="both")
     return fig
