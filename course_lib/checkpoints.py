@@ -29,7 +29,7 @@ ValueError: step 50 was not saved; the nearest checkpoints are 10 and 100 (3 che
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import torch

@@ -32,7 +32,7 @@ from .finetune import situation_split
 from .lenses import concept_direction, pca_lens
 from .lenses import unit_rows as unit
 from .measures import dominant_labels, graph_purity, node_members
-from .sentences import EMOTIONS, TOPICS
+from .sentences import EMOTIONS
 
 __all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steering", "steering_table",
            "variance_removed", "ABLATION_SETTINGS", "judged_ablation", "ablation_table",

@@ -26,7 +26,7 @@ from .activations import SentenceActivations
 from .graph import default_clusterer, graph_invariants, mapper_graph
 from .lenses import LENSES, l2_norm_lens, pca_lens
 from .measures import (bridges_vs_boundaries, covered_points, cross_situation_purity, entanglement,
-                       entanglement_matrix, entanglement_null, graph_purity, kmeans_adjacency_graph,
+                       entanglement_null, graph_purity, kmeans_adjacency_graph,
                        node_members, partition_purity)
 from .sentences import EVENTS, SentenceSet
 from .shapes import PLANTED_LABELS, labelled_ring, planted_mixing
