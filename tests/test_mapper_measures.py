@@ -9,14 +9,7 @@ from course_lib.mapper import lenses as L
 from course_lib.mapper import measures as M
 from course_lib.mapper.graph import mapper_graph
 from course_lib.mapper.page import describe_nodes, mapper_page, show_page
-
-
-def graph_of(nodes, edges=()):
-    g = nx.Graph()
-    for name, members in nodes.items():
-        g.add_node(name, members=list(members))
-    g.add_edges_from(edges)
-    return g
+from mapper_tools import graph_of
 
 
 # --- lenses ------------------------------------------------------------------------------------

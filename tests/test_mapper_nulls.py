@@ -9,14 +9,7 @@ from course_lib.mapper import measures as M
 from course_lib.mapper import study as S
 from course_lib.mapper.graph import filled_triangles, graph_invariants, mapper_graph
 from course_lib.mapper.shapes import PLANTED_LABELS, labelled_ring, planted_mixing, shape_points
-
-
-def graph_of(nodes, edges=()):
-    g = nx.Graph()
-    for name, members in nodes.items():
-        g.add_node(name, members=list(members))
-    g.add_edges_from(edges)
-    return g
+from mapper_tools import graph_of
 
 
 LABELS = np.array(["joy"] * 4 + ["fear"] * 4 + ["anger"] * 2)

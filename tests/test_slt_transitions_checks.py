@@ -9,39 +9,13 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib import stats
-from course_lib.slt import course_models, sensitivity, transitions as T
+from course_lib.slt import sensitivity, transitions as T
 from course_lib.slt import transition_exercises as X
 from course_lib.slt import transition_plots
 from course_lib.slt.transitions import LLCTrajectory
+from slt_tools import anchored, cache_dir, grok  # noqa: F401 (fixtures)
 
-TINY_GROK = dict(p=7, train_fraction=0.5, d_model=8, n_heads=2, d_mlp=16, steps=60, checkpoint_every=20,
-                 warmup=2, threads=1)
 SAMPLER = dict(gamma=100.0, num_chains=2, num_burnin=5, num_draws=10, batch_size=8, epsilon=1e-4)
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    path = tmp_path_factory.mktemp("cache")
-    mp.setenv("COURSE_CACHE_DIR", str(path))
-    yield path
-    mp.undo()
-
-
-@pytest.fixture(scope="module")
-def grok(cache_dir):
-    return course_models.grokking_run(seed=0, profile="quick", progress=False, **TINY_GROK)
-
-
-@pytest.fixture(scope="module")
-def anchored(cache_dir):
-    from course_lib.curriculum import anchoring
-
-    mp = pytest.MonkeyPatch()
-    mp.setitem(anchoring.PROFILE_SETTINGS, "quick", {"steps": 40, "seeds": 2})
-    run = course_models.anchored_colour_run(seed=0, profile="quick")
-    mp.undo()
-    return run
 
 
 # --------------------------------------------------------------------------- Student's t
