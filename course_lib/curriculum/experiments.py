@@ -61,18 +61,18 @@ __all__ = [
 #: ``lengths``: every training length the sweep is repeated at (the training-length dependence);
 #: ``sweep_seeds`` applies to every one of the four :data:`ARMS`; ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
 #: of ``lengths`` (:func:`reactive_study`);
-#: ``slider_every``: the scrubbers of notebooks 2.1 and 2.2 show every k-th frame (a frame costs
+#: ``frame_every`` / ``slider_every``: the scrubbers of notebook 2.1 / 2.2 show every k-th frame (a frame costs
 #: 0.4–0.7 s to draw on 2 cores). Measured (CPU time, one thread): a 12-seed sweep of 1,200 steps
 #: takes ≈ 8 s with the data in phases (small early phases) and ≈ 17 s with all 3,600 colours from
 #: the start, so the four arms cost ≈ 50 s per 12 seeds and 1,200 steps (linear in seeds): quick
 #: runs 8 seeds per arm to stay within its minute, standard 12 at both lengths (≈ 4 min).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "lengths": (1200,),
-              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 4},
+              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8},
     "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "lengths": (1200, 4000),
-                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1},
+                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1},
     "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000),
-             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1},
+             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1},
 }
 
 
