@@ -3,9 +3,13 @@
 import numpy as np
 import pytest
 
-from course_lib.curriculum.data import Curriculum, curriculum_probe
+from course_lib.curriculum.data import PHASES, Curriculum, curriculum_probe
 from course_lib.curriculum.experiments import (
+    ARMS,
+    Arm,
     ReactiveCurriculum,
+    arm_curriculum,
+    arm_sweeps,
     crumpling_sweep,
     reactive_runs,
     ring_crumpling,
@@ -100,3 +104,39 @@ def test_compare_reactive(tmp_path, monkeypatch):
         compare_reactive(fixed, runs[:1])
     with pytest.raises(TypeError):
         compare_reactive(runs[0], runs)
+
+
+def test_arms_differ_in_exactly_one_factor():
+    cur = Curriculum(1200)
+    arms = {label: arm_curriculum(1200, arm) for label, arm in ARMS.items()}
+    steps = [0, 100, 250, 500, 800, 1000, 1199]
+    for label, a in arms.items():
+        # the learning rate and its warm-ups are the same in every arm
+        assert [a.values(s)["lr"] for s in steps] == [cur.values(s)["lr"] for s in steps], label
+        phased_data = ARMS[label].data == "phased"
+        assert [len(a.data(s)) for s in steps] == ([len(cur.data(s)) for s in steps] if phased_data else [3600] * 7)
+        if ARMS[label].weights == "phased":
+            assert [(a.values(s)["unit"], a.values(s)["planar"]) for s in steps] == \
+                [(cur.values(s)["unit"], cur.values(s)["planar"]) for s in steps], label
+        else:  # the last phase's weights throughout
+            assert {(a.values(s)["unit"], a.values(s)["planar"]) for s in steps} == {(PHASES[-1].unit, 0.0)}
+    # the old control's cache key is the one crumpling_sweep(curriculum=False) always used
+    assert arms["all data, phased weights"].describe() == Curriculum(1200, flat=True).describe()
+    assert arms["curriculum"].describe() == cur.describe()
+    with pytest.raises(ValueError):
+        arm_curriculum(1200, Arm("shuffled", "phased"))
+    with pytest.raises(ValueError):
+        arm_curriculum(1200, Arm("all", "halfway"))
+    with pytest.raises(TypeError):
+        arm_curriculum(1200, ("all", "final"))
+
+
+def test_arm_sweeps_train_every_arm(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    sweeps = arm_sweeps(20, [0, 1], progress=False)
+    assert list(sweeps) == list(ARMS)
+    assert sweeps["all data, final weights"].n_data.tolist() == [3600] * 20
+    assert sweeps["phased data, final weights"].n_data.tolist()[0] == 12
+    # same seeds, same initial weights: the first snapshot's latents agree across arms
+    z0 = [sw.latents_at(0) for sw in sweeps.values()]
+    assert all(np.allclose(z, z0[0]) for z in z0)

@@ -2,8 +2,11 @@
 
 * :func:`watched_run` — one model trained through the phased curriculum, snapshotted densely
   (the scrubber of notebook 2.1).
-* :func:`crumpling_sweep` — many seeds trained at once, with the curriculum or without it (the
-  same steps, learning rate and weights, but all of the last phase's data from the first step).
+* :func:`crumpling_sweep` — many seeds trained at once under one of the four :data:`ARMS`: the
+  data in phases or all at once, crossed with the loss weights in phases or the last phase's
+  weights throughout (the same steps and learning-rate warm-ups in every arm). Each arm differs
+  from its neighbours in exactly one factor, so the curriculum's effect can be split into what
+  the data order does and what the weight schedule does. :func:`arm_sweeps` trains all four.
 * :func:`ring_crumpling` — how crumpled the bright (V = 1) hue ring is, seen three ways: in the
   plane the planarity term assigns to hue (dims 0–1), in the ring's own best-fit plane, or in
   all three dimensions.
@@ -16,7 +19,7 @@ Settings per profile live in :data:`PROFILE_SETTINGS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
@@ -36,7 +39,11 @@ __all__ = [
     "settings",
     "curriculum_terms",
     "watched_run",
+    "ARMS",
+    "Arm",
+    "arm_curriculum",
     "crumpling_sweep",
+    "arm_sweeps",
     "ring_crumpling",
     "VIEWS",
     "ReactiveCurriculum",
@@ -52,18 +59,20 @@ __all__ = [
 #: standard, so the notebook's claims about it are exact); ``steps``: length of the main sweep and
 #: the reactive comparison (the source trained 12,000 epochs); ``sweep_seeds``: seeds per arm;
 #: ``lengths``: every training length the sweep is repeated at (the training-length dependence);
-#: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
+#: ``sweep_seeds`` applies to every one of the four :data:`ARMS`; ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
 #: of ``lengths`` (:func:`reactive_study`);
-#: ``slider_every``: the scrubbers of notebooks 2.1 and 2.2 show every k-th frame (a frame costs
-#: 0.4–0.7 s to draw on 2 cores). Measured on 2 CPU cores: a 12-seed sweep of 1,200 steps takes
-#: ≈ 13 s with the curriculum (small early phases) and ≈ 23 s without (3,600 colours from the start).
+#: ``frame_every`` / ``slider_every``: the scrubbers of notebook 2.1 / 2.2 show every k-th frame (a frame costs
+#: 0.4–0.7 s to draw on 2 cores). Measured (CPU time, one thread): a 12-seed sweep of 1,200 steps
+#: takes ≈ 8 s with the data in phases (small early phases) and ≈ 17 s with all 3,600 colours from
+#: the start, so the four arms cost ≈ 50 s per 12 seeds and 1,200 steps (linear in seeds): quick
+#: runs 8 seeds per arm to stay within its minute, standard 12 at both lengths (≈ 4 min).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 12, "lengths": (1200,),
-              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3},
+    "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "lengths": (1200,),
+              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8},
     "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "lengths": (1200, 4000),
-                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1},
+                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1},
     "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000),
-             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1},
+             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1},
 }
 
 
@@ -125,17 +134,61 @@ def watched_run(seed: int = 0, steps: Optional[int] = None, profile: Optional[st
                       probe=probe.tensor, checkpoint_steps=snaps, progress=progress)
 
 
-def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True,
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the sweep: ``data`` ("phased": the curriculum's colours phase by phase, "all":
+    the last phase's 3,600 colours from the first step) and ``weights`` ("phased": the curriculum's
+    unitarity and planarity weights phase by phase, "final": the last phase's weights — unitarity
+    0.1, planarity 0 — throughout). The learning rate and its warm-ups are the same in every arm."""
+
+    data: str
+    weights: str
+
+
+#: The 2 × 2 design. "curriculum" is the recipe; "all data, phased weights" is the old control
+#: (data order only differs, but the planarity penalty then meets the dark colours); "phased data,
+#: final weights" differs from the curriculum in the weights only; "all data, final weights" is a
+#: plain run with the curriculum's own final loss — the baseline the curriculum has to beat.
+ARMS: dict[str, Arm] = {
+    "curriculum": Arm("phased", "phased"),
+    "all data, phased weights": Arm("all", "phased"),
+    "phased data, final weights": Arm("phased", "final"),
+    "all data, final weights": Arm("all", "final"),
+}
+
+
+def arm_curriculum(steps: int, arm: Arm) -> Curriculum:
+    """The :class:`Curriculum` (schedule and data source) of ``arm`` over ``steps`` updates."""
+    if not isinstance(arm, Arm):
+        raise TypeError(f"arm must be an Arm, got {type(arm).__name__}")
+    check_choice(arm.data, "arm.data", ("phased", "all"))
+    check_choice(arm.weights, "arm.weights", ("phased", "final"))
+    phases = PHASES
+    if arm.weights == "final":
+        last = PHASES[-1]
+        phases = tuple(replace(p, unit=last.unit, planar=last.planar) for p in PHASES)
+    return Curriculum(int(steps), phases, flat=arm.data == "all")
+
+
+def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True, arm: Optional[Arm] = None,
                     n_snapshots: int = 21, progress: bool = True) -> CurriculumSweep:
-    """Every seed trained ``steps`` updates with the curriculum, or (``curriculum=False``) with
-    the same schedule but the last phase's data throughout (cached)."""
-    cur = Curriculum(int(steps), flat=not curriculum)
+    """Every seed trained ``steps`` updates under ``arm`` (cached). Without ``arm``:
+    ``curriculum=True`` is ``ARMS["curriculum"]``, ``False`` the old control
+    ``ARMS["all data, phased weights"]``."""
+    if arm is None:
+        arm = ARMS["curriculum"] if curriculum else ARMS["all data, phased weights"]
+    cur = arm_curriculum(int(steps), arm)
     probe = curriculum_probe()
     snaps = np.unique(np.r_[even_steps(int(steps), n_snapshots), Curriculum(int(steps)).ends - 1])
     return cached_sweep("curriculum-sweep", {"v": _KEY_VERSION, "curriculum": cur.describe(),
                                              "probe": "curriculum_probe()"},
                         list(seeds), data=cur.data, schedule=cur, terms=curriculum_terms(),
                         steps=int(steps), probe=probe.tensor, checkpoint_steps=snaps, progress=progress)
+
+
+def arm_sweeps(steps: int, seeds: Sequence[int], *, progress: bool = True) -> dict[str, CurriculumSweep]:
+    """:func:`crumpling_sweep` for every arm of :data:`ARMS`, same seeds and steps (label → sweep)."""
+    return {label: crumpling_sweep(steps, seeds, arm=arm, progress=progress) for label, arm in ARMS.items()}
 
 
 # --------------------------------------------------------------------------- reactive curriculum
