@@ -22,8 +22,8 @@ Notebooks 2.1–2.2 (curriculum and schedules):
   :func:`cached_sweep` through the course cache
 * :mod:`.runs`         — what training leaves behind: :class:`CurriculumRun`,
   :class:`CurriculumSweep` (checkpoint protocol: ``checkpoint_steps``, ``model_at(step)``)
-* :mod:`.experiments`  — notebooks 2.1 and 2.2's experiments (the seed sweeps with and without a
-  curriculum, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
+* :mod:`.experiments`  — notebooks 2.1 and 2.2's experiments (the seed sweeps of the curriculum
+  and its three one-factor-away arms, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
 * :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
 * :mod:`.exercises`    — the checkers of notebooks 2.1 and 2.2
 
