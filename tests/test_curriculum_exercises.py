@@ -274,3 +274,11 @@ def test_fair_prediction_right_and_subtly_wrong():
     # a wrong prediction's message says what was measured
     msg = ex.check_fair_prediction({"roundness": "round", "crumpled": "more"}, *measured, quiet=True).message
     assert "5/12" in msg and "3/12" in msg
+
+
+def test_prediction_form_accepts_any_complete_answer_and_refuses_incomplete_ones():
+    for answer in ({"roundness": "round", "crumpled": "as many"}, {"roundness": "squashed", "crumpled": "more"}):
+        assert ex.check_prediction_form(answer, quiet=True).passed      # the form only: wrong answers pass here
+    for wrong in ({"roundness": None, "crumpled": None}, {"roundness": "Round", "crumpled": "as many"},
+                  {"roundness": "round"}, {"roundness": "round", "crumpled": "as many", "x": 1}, None):
+        assert not ex.check_prediction_form(wrong, quiet=True).passed, wrong

@@ -29,6 +29,7 @@ __all__ = [
     "check_cone_profile",
     "check_roundness",
     "check_fair_prediction",
+    "check_prediction_form",
     "fair_verdict",
     "SHAPES",
     "COMPARISONS",
@@ -292,6 +293,15 @@ def _fp_form(prediction: Any) -> None:
 
 def _fp_answer(prediction: Any, key: str, verdict: Mapping[str, str], detail: str) -> None:
     assert prediction[key] == verdict[key], f"you predicted {prediction[key]!r}; the sweep measured {verdict[key]!r} ({detail})"
+
+
+def check_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` is a complete answer before the sweep runs (the answer itself is
+    checked against the measurements by :func:`check_fair_prediction`)."""
+    return check("prediction, written down", prediction,
+                 [case("a well-formed prediction", _fp_form,
+                       hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")],
+                 quiet=quiet)
 
 
 def check_fair_prediction(prediction: Mapping[str, str], roundness: Any, crumpling: Any,
