@@ -10,7 +10,8 @@ for small n — exactly the regime of seed sweeps.
 * :func:`rank`, :func:`spearman` — ranks with ties averaged, and Spearman's rank correlation;
 * :func:`pearson` — Pearson's correlation of two 1-D samples (numpy arrays, lists or tensors);
 * :func:`t_quantile`, :func:`t_interval` — Student's t quantiles (no SciPy) and the interval for the
-  mean of a few independent estimates (e.g. SGLD chains); :func:`interval_coverage` — an interval's
+  mean of a few independent estimates (e.g. SGLD chains); :func:`welch_df` — the degrees of freedom
+  of a difference of two such means; :func:`interval_coverage` — an interval's
   real coverage, simulated.
 """
 
@@ -181,6 +182,20 @@ def t_quantile(q: float, df: float) -> float:
         if hi - lo < 1e-12 * max(1.0, hi):
             break
     return 0.5 * (lo + hi)
+
+
+def welch_df(sem_a: float, sem_b: float, n_a: int, n_b: int) -> float:
+    """Welch–Satterthwaite degrees of freedom of a difference of two means whose standard errors
+    ``sem_a``, ``sem_b`` come from ``n_a``, ``n_b`` samples:
+    (s_a² + s_b²)² / (s_a⁴/(n_a − 1) + s_b⁴/(n_b − 1)). Equal errors and sizes give 2(n − 1); one
+    error much larger than the other gives that side's n − 1."""
+    n_a = check_int(n_a, "n_a", min=2)
+    n_b = check_int(n_b, "n_b", min=2)
+    a = check_float(sem_a, "sem_a", min=0) ** 2
+    b = check_float(sem_b, "sem_b", min=0) ** 2
+    if a + b == 0:
+        return float(n_a + n_b - 2)
+    return (a + b) ** 2 / (a * a / (n_a - 1) + b * b / (n_b - 1))
 
 
 def t_interval(per_chain: Any, level: float = 0.95) -> tuple[float, float]:

@@ -96,3 +96,15 @@ def test_pearson():
 def test_pearson_bad_input():
     with pytest.raises(ValueError, match="same length"):
         pearson([1.0, 2.0], [1.0])
+
+
+def test_welch_df_is_two_n_minus_two_for_equal_errors_and_one_side_when_one_dominates():
+    from course_lib.stats import welch_df
+
+    assert welch_df(1.0, 1.0, 4, 4) == pytest.approx(6.0)
+    assert welch_df(0.05, 2.0, 4, 4) == pytest.approx(3.0, abs=0.01)    # the large error's n − 1
+    assert welch_df(0.0, 0.0, 3, 5) == 6.0
+    with pytest.raises(ValueError):
+        welch_df(1.0, 1.0, 1, 4)
+    with pytest.raises(ValueError):
+        welch_df(-1.0, 1.0, 4, 4)

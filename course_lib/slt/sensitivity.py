@@ -17,7 +17,7 @@ import math
 import numpy as np
 import torch
 
-from ..stats import t_quantile
+from ..stats import t_quantile, welch_df
 from ..validation import check_float, check_int, check_seed
 from .course_models import CourseRun
 from .transitions import (LLCTrajectory, check_course_run, check_row_mask, choose_steps,
@@ -162,7 +162,7 @@ class DataRefined:
 
     def excess(self, name: str, step: int, level: float = 0.95) -> tuple[float, float, float]:
         """λ̂(group) − mean λ̂(its size-matched controls) at ``step``, with a ``level`` t interval
-        (the controls' chains pooled; degrees of freedom: all chains − 2)."""
+        (the controls' chains pooled; Welch's unequal-variance standard error and degrees of freedom)."""
         g = self.groups[name]
         c = self.controls[name]
         i = g.index(step)
@@ -170,7 +170,8 @@ class DataRefined:
         b = np.concatenate([t.per_chain[t.index(step)] for t in c])
         diff = float(a.mean() - b.mean())
         se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-        half = t_quantile(0.5 + level / 2, len(a) + len(b) - 2) * se
+        sem_a, sem_b = a.std(ddof=1) / math.sqrt(len(a)), b.std(ddof=1) / math.sqrt(len(b))
+        half = t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, len(a), len(b))) * se
         return diff, diff - half, diff + half
 
     def table(self, level: float = 0.95) -> str:

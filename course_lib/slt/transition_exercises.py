@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 
 from ..exercises import CheckResult, case, check, forbid
-from ..stats import t_quantile
+from ..stats import t_quantile, welch_df
 from .transitions import LLCTrajectory
 
 __all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES",
@@ -189,10 +189,11 @@ def check_chain_interval(attempt: Any, *, quiet: bool = False) -> CheckResult:
 # --------------------------------------------------------------------------- trend_signs
 def solution_trend_signs(trajectory: LLCTrajectory, level: float = 0.95) -> list[int]:
     t = trajectory
-    q = t_quantile(0.5 + level / 2, 2 * (t.num_chains - 1))
+    C = t.num_chains
     signs = []
     for k in range(len(t.steps) - 1):
         change = t.mean[k + 1] - t.mean[k]
+        q = t_quantile(0.5 + level / 2, welch_df(t.sem[k], t.sem[k + 1], C, C))
         noise = q * math.sqrt(t.sem[k] ** 2 + t.sem[k + 1] ** 2)
         signs.append(1 if change > noise else -1 if change < -noise else 0)
     return signs
@@ -233,7 +234,7 @@ def _ts_level(attempt: Callable) -> None:
 def _ts_df(attempt: Callable) -> None:
     # 3 chains, sem 1: a change of 4.5 exceeds t(0.975, 4)·√2 = 3.93 but not t(0.975, 2)·√2 = 6.1
     _signs_compare(attempt, _traj([10, 5.5, 5.5], [math.sqrt(3)] * 3, chains=3), 0.95,
-                   "the difference of two means of C chains each has 2(C − 1) degrees of freedom")
+                   "the difference of two means of C chains each (equal errors) has 2(C − 1) degrees of freedom")
 
 
 def _ts_unequal(attempt: Callable) -> None:
@@ -247,7 +248,8 @@ TREND_SIGNS_CASES = [
     case("t, not ± 2 s.e.", _ts_t_not_z, hint="the half-width is t_quantile((1 + level)/2, 2(C − 1)) × √(sem² + sem²)"),
     case("standard errors", _ts_sem, hint="use trajectory.sem (std/√chains), not trajectory.std"),
     case("the level", _ts_level, hint="the quantile is (1 + level)/2"),
-    case("degrees of freedom", _ts_df, hint="two means of C chains: 2(C − 1) degrees of freedom"),
+    case("degrees of freedom", _ts_df, hint="two means of C chains with equal errors: 2(C − 1) degrees of "
+         "freedom (Welch–Satterthwaite in general: stats.welch_df)"),
     case("both errors", _ts_unequal, hint="√(sem_k² + sem_(k+1)²)"),
 ]
 
