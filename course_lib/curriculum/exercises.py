@@ -295,13 +295,15 @@ def _fp_answer(prediction: Any, key: str, verdict: Mapping[str, str], detail: st
     assert prediction[key] == verdict[key], f"you predicted {prediction[key]!r}; the sweep measured {verdict[key]!r} ({detail})"
 
 
+#: The one form check of the prediction, shared by the cell where it is written and the final check.
+_FORM_CASE = case("a well-formed prediction", _fp_form,
+                  hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")
+
+
 def check_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
     """Check that ``prediction`` is a complete answer before the sweep runs (the answer itself is
     checked against the measurements by :func:`check_fair_prediction`)."""
-    return check("prediction, written down", prediction,
-                 [case("a well-formed prediction", _fp_form,
-                       hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")],
-                 quiet=quiet)
+    return check("prediction, written down", prediction, [_FORM_CASE], quiet=quiet)
 
 
 def check_fair_prediction(prediction: Mapping[str, str], roundness: Any, crumpling: Any,
@@ -316,8 +318,7 @@ def check_fair_prediction(prediction: Mapping[str, str], roundness: Any, crumpli
     c, ref = np.asarray(crumpling).ravel(), np.asarray(reference_crumpling).ravel()
     k, k_ref = int((c > 0.2).sum()), int((ref > 0.2).sum())
     cases = [
-        case("a well-formed prediction", _fp_form,
-             hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}"),
+        _FORM_CASE,
         case("the plain run's roundness", _fp_answer, "roundness", verdict,
              f"median roundness {np.median(r):.2f}; round means > 0.65, squashed < 0.45",
              hint="compare the roundness rows of the curriculum and of the old control: which one does the plain run resemble, and why?"),

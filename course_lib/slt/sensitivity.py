@@ -169,9 +169,8 @@ class DataRefined:
         a = g.per_chain[i]
         b = np.concatenate([t.per_chain[t.index(step)] for t in c])
         diff = float(a.mean() - b.mean())
-        se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
         sem_a, sem_b = a.std(ddof=1) / math.sqrt(len(a)), b.std(ddof=1) / math.sqrt(len(b))
-        half = t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, len(a), len(b))) * se
+        half = t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, len(a), len(b))) * math.hypot(sem_a, sem_b)
         return diff, diff - half, diff + half
 
     def table(self, level: float = 0.95) -> str:
