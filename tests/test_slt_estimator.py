@@ -387,3 +387,36 @@ def test_operating_point_rule_uses_only_the_hessian_and_the_budget():
     bias = calibration.hessian_inflation(np.array([0.0, 2.0]), epsilon=1e-3, nbeta=100.0,
                                          gamma=0.0)
     assert bias == pytest.approx(0.5 * (1 / (1 - 1e-3 * 200 / 4) - 1))
+
+
+def test_eps_gamma_sweep_separates_the_minibatch_noise_where_asked():
+    problem = known.reduced_rank_problem(3, 2, 3, 1)
+    chains = dict(num_chains=2, num_draws=20, num_burnin=10)
+    sweep = calibration.eps_gamma_sweep(problem, epsilons=[1e-4, 1e-3], gammas=[1.0, 100.0],
+                                        sgld=chains, mala=chains, full_batch_at=[(1.0, 1e-3)],
+                                        use_cache=False)
+    assert sweep.means.shape == sweep.full_means.shape == (2, 2)
+    assert np.isfinite(sweep.full_means[0, 1]) and sweep.full_sems[0, 1] > 0
+    others = np.ones((2, 2), dtype=bool)
+    others[0, 1] = False
+    assert np.isnan(sweep.full_means[others]).all()            # run only where asked
+    # the same chains (seed, noise) without minibatches: not the minibatch run's number
+    assert sweep.full_means[0, 1] != sweep.means[0, 1]
+    table = sweep.table()
+    assert "full batch λ̂" in table.columns and table["full batch λ̂"].notna().sum() == 1
+    with pytest.raises(ValueError, match="full_batch_at"):
+        calibration.eps_gamma_sweep(problem, epsilons=[1e-4], gammas=[1.0], sgld=chains, mala=chains,
+                                    full_batch_at=[(10.0, 1e-4)], use_cache=False)
+
+
+def test_relaxed_fraction_is_the_window_average_of_the_variance_shortfall():
+    from course_lib.slt.estimator import relaxed_fraction
+    eps, gamma, b, d = 5e-4, 5.0, 300, 200
+    rho2 = (1 - eps * gamma / 2) ** 2
+    by_hand = np.mean([1 - rho2 ** t for t in range(b, b + d)])
+    assert relaxed_fraction(b, d, eps, gamma) == pytest.approx(by_hand, rel=1e-12)
+    assert relaxed_fraction(0, 1, eps, gamma) == 0.0               # the first draw is w* itself
+    assert relaxed_fraction(10 ** 6, 10, eps, gamma) == pytest.approx(1.0)
+    assert relaxed_fraction(100, 10, eps, 0.0) == 0.0              # nothing pulls: never settles
+    with pytest.raises(ValueError, match="num_draws"):
+        relaxed_fraction(10, 0, eps, gamma)

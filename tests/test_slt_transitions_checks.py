@@ -126,9 +126,20 @@ def test_data_refined_with_controls(grok):
     assert set(dr.groups) == set(big) and all(len(c) == 2 for c in dr.controls.values())
     name = next(iter(big))
     d, lo, hi = dr.excess(name, 20)
-    ctrl = np.concatenate([c.per_chain[0] for c in dr.controls[name]])
-    assert d == pytest.approx(dr.groups[name].per_chain[0].mean() - ctrl.mean()) and lo < d < hi
-    assert name in dr.table()
+    subsets = np.array([c.at(20) for c in dr.controls[name]])      # one value per random subset
+    assert d == pytest.approx(dr.groups[name].per_chain[0].mean() - subsets.mean()) and lo < d < hi
+    # the control's error is the spread between the subsets, not their pooled chains'
+    own = dr.groups[name].per_chain[0]
+    se = math.hypot(own.std(ddof=1) / math.sqrt(len(own)), subsets.std(ddof=1) / math.sqrt(len(subsets)))
+    assert (hi - lo) / 2 > 2 * se                                    # t with few df is wider than 2 s.e.
+    below, total = dr.rank(name, 20)
+    assert total == 2 and below == int((subsets < dr.groups[name].at(20)).sum())
+    assert name in dr.table() and "subsets below" in dr.table()
+    fewer = sensitivity.data_refined(grok, SAMPLER, [20], big, repeats=2, control_chains=3, progress=False)
+    assert all(c.num_chains == 3 for cs in fewer.controls.values() for c in cs)
+    assert fewer.groups[name].num_chains == SAMPLER["num_chains"]
+    with pytest.raises(ValueError, match="repeats"):
+        sensitivity.data_refined(grok, SAMPLER, [20], big, repeats=1, progress=False)
     # the group's estimate really is on its own rows: nβ held at the whole set's, data = those rows
     t = dr.groups[name]
     assert t.settings["nbeta"] == pytest.approx(T.default_nbeta(len(grok.data[0])))
@@ -175,7 +186,9 @@ def test_gamma_sweep(grok):
     assert all(t.settings["epsilon"] == SAMPLER["epsilon"] for t in sw.trajectories)
     assert sw.chance == pytest.approx(T.untrained_loss(grok))
     np.testing.assert_allclose(sw.locality(), sw.excess_loss / (sw.chance - sw.init_loss)[None, :])
-    np.testing.assert_allclose(sw.ratio(20, 60), sw.mean[:, 0] / sw.mean[:, 2])
+    drop, half = sw.fall(20, 60)
+    np.testing.assert_allclose(drop, sw.mean[:, 0] - sw.mean[:, 2])
+    assert np.all(half > 2 * np.hypot(sw.sem[:, 0], sw.sem[:, 2]))     # t quantile of few chains > 2
     assert "γ" in sw.table() and isinstance(transition_plots.plot_gamma_sweep(sw), Figure)
     # the γ = 100 row is the trajectory of that setting: shared through the cache
     t = T.llc_trajectory(grok, SAMPLER, steps=[20, 40, 60], progress=False)
@@ -337,3 +350,60 @@ _right_q = lambda t, level: stats.t_quantile(0.5 + level / 2, 2 * (t.num_chains 
 ])
 def test_trend_signs_checker_rejects_wrong_answers(wrong):
     assert not X.check_trend_signs(wrong, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- the γ prediction
+def _gamma_sweep(rows):
+    trajs = [X._traj(list(r), [0.5] * len(r), chains=4, steps=(40, 80, 700, 1800)) for r in rows]
+    return sensitivity.GammaSweep(run="grokking", gammas=np.array([100.0, 1000.0][:len(rows)]),
+                                  steps=np.array([40, 80, 700, 1800]), trajectories=trajs, chance=4.0)
+
+
+def test_gamma_prediction_is_checked_against_the_sweep():
+    # γ = 1000 lowers every checkpoint, far more where λ̂ is small; rise-then-fall at both
+    sweep = _gamma_sweep([[100, 420, 106, 40], [20, 44, 8, 2]])
+    right = {"direction": "down", "same_factor": False, "ordering_survives": True}
+    assert X.gamma_verdict(sweep) == right
+    assert X.check_gamma_prediction(right, sweep, quiet=True).passed
+    # subtly wrong: the common intuition that γ rescales every λ̂ alike
+    assert not X.check_gamma_prediction({**right, "same_factor": True}, sweep, quiet=True).passed
+    assert not X.check_gamma_prediction({**right, "direction": "up"}, sweep, quiet=True).passed
+    # a proportional change is "same factor"; a reversed ordering does not survive
+    assert X.gamma_verdict(_gamma_sweep([[100, 400, 100, 40], [50, 200, 50, 20]]))["same_factor"] is True
+    flipped = _gamma_sweep([[100, 420, 106, 40], [20, 10, 30, 2]])
+    assert X.gamma_verdict(flipped)["ordering_survives"] is False
+    assert X.gamma_verdict(flipped)["direction"] == "down"
+    assert X.gamma_verdict(_gamma_sweep([[10, 20, 10, 5], [20, 10, 30, 2]]))["direction"] == "mixed"
+
+
+def test_gamma_prediction_form():
+    ok = {"direction": "down", "same_factor": False, "ordering_survives": True}
+    assert X.check_gamma_prediction_form(ok, quiet=True).passed
+    for bad in ({**ok, "same_factor": None},                  # not yet written
+                {**ok, "direction": "lower"},                 # not one of the answers
+                {**ok, "same_factor": 0},                     # 0 is not False
+                {**ok, "extra": 1},
+                ["down", False, True]):
+        assert not X.check_gamma_prediction_form(bad, quiet=True).passed, bad
+    # an unwritten prediction fails the final check without raising (the notebook still runs)
+    sweep = _gamma_sweep([[100, 420, 106, 40], [20, 44, 8, 2]])
+    assert not X.check_gamma_prediction(dict.fromkeys(ok), sweep, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- burn-in against τ
+def test_burnin_check_remeasures_one_checkpoint_with_a_longer_burnin(grok):
+    bc = sensitivity.burnin_check(grok, SAMPLER, 20, factor=0.5, progress=False)
+    tau = 2 / (SAMPLER["epsilon"] * SAMPLER["gamma"])
+    assert bc.tau == pytest.approx(tau, rel=1e-2)        # −1/log(1 − εγ/2) ≈ 2/(εγ)
+    assert bc.short.settings["num_burnin"] == SAMPLER["num_burnin"]
+    assert bc.long.settings["num_burnin"] == math.ceil(0.5 * bc.tau)
+    assert bc.long.settings["num_draws"] == bc.short.settings["num_draws"]      # only the burn-in differs
+    short = T.llc_trajectory(grok, SAMPLER, steps=[20], progress=False)
+    assert bc.short.at(20) == short.at(20)                                      # the setting's own estimate
+    d, lo, hi = bc.difference()
+    assert d == pytest.approx(bc.long.at(20) - bc.short.at(20)) and lo < d < hi
+    assert "τ" in str(bc)
+    with pytest.raises(ValueError, match="relaxation"):
+        sensitivity.burnin_check(grok, {**SAMPLER, "gamma": 0.0}, 20, progress=False)
+    with pytest.raises(ValueError, match="factor"):
+        sensitivity.burnin_check(grok, SAMPLER, 20, factor=0, progress=False)

@@ -323,6 +323,8 @@ class EpsGammaSweep:
     sems: np.ndarray
     drifting: np.ndarray    # (γ, ε) bool: the trace drifts
     hessian_bias: np.ndarray  # (γ, ε): hessian_inflation at each setting
+    full_means: np.ndarray  # (γ, ε): full-batch SGLD where run (``full_batch_at``), NaN elsewhere
+    full_sems: np.ndarray
     mala_means: np.ndarray  # (γ,)
     mala_sems: np.ndarray
     mala_acceptance: np.ndarray
@@ -347,13 +349,15 @@ class EpsGammaSweep:
                              "s.e.m.": self.sems[i, j], "drifting": bool(self.drifting[i, j]),
                              "MALA (exact, this γ)": self.mala_means[i],
                              "λ̂ − MALA": self.means[i, j] - self.mala_means[i],
-                             "Hessian part": self.hessian_bias[i, j]})
+                             "Hessian part": self.hessian_bias[i, j],
+                             "full batch λ̂": self.full_means[i, j],
+                             "full batch s.e.m.": self.full_sems[i, j]})
         return pd.DataFrame(rows)
 
 
 def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[float],
                      sgld: dict, mala: dict, mala_epsilons: Sequence[float], batch_size: int,
-                     seed: int) -> EpsGammaSweep:
+                     seed: int, full_batch_at: Sequence[tuple[float, float]] = ()) -> EpsGammaSweep:
     import time
 
     from .mala import mala_llc
@@ -379,6 +383,12 @@ def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[f
             drifting[i, j] = _status(r, drift, drift_se) == "drifting"
             bias[i, j] = hessian_inflation(eigenvalues, epsilon=epsilon, nbeta=r.nbeta,
                                            gamma=gamma)
+    full_means, full_sems = np.full(shape, np.nan), np.full(shape, np.nan)
+    for gamma, epsilon in full_batch_at:     # the same chains without minibatch noise
+        i, j = gammas.index(gamma), epsilons.index(epsilon)
+        r = estimate_llc(problem.model, problem.loss_fn, problem.data, epsilon=epsilon, gamma=gamma,
+                         batch_size=None, seed=seed + 10 * i + j, **sgld)
+        full_means[i, j], full_sems[i, j] = r.mean, r.sem
     mala_means, mala_sems, acceptance = (np.zeros(len(gammas)) for _ in range(3))
     for i, (gamma, epsilon) in enumerate(zip(gammas, mala_epsilons)):
         r = mala_llc(problem.model, problem.loss_fn, problem.data, epsilon=epsilon, gamma=gamma,
@@ -387,21 +397,28 @@ def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[f
         acceptance[i] = r.settings["acceptance"]
         nbeta = r.nbeta
     return EpsGammaSweep(problem.name, np.asarray(epsilons, float), np.asarray(gammas, float),
-                         means, sems, drifting, bias, mala_means, mala_sems, acceptance,
+                         means, sems, drifting, bias, full_means, full_sems, mala_means, mala_sems, acceptance,
                          eigenvalues, float(nbeta), problem.llc, problem.multiplicity,
                          int(sgld.get("num_burnin", 200)), time.perf_counter() - start)
 
 
 def eps_gamma_sweep(problem: Any, *, epsilons: Sequence[float], gammas: Sequence[float],
                     sgld: dict, mala: dict, mala_epsilons: Optional[Sequence[float]] = None,
-                    batch_size: int = 500, seed: int = 0, use_cache: bool = True) -> EpsGammaSweep:
+                    batch_size: int = 500, full_batch_at: Sequence[tuple[float, float]] = (),
+                    seed: int = 0, use_cache: bool = True) -> EpsGammaSweep:
     """SGLD λ̂ of a known-answer ``problem`` over every (ε, γ), and beside each γ the exact
-    localised answer from MALA (full batch, Metropolis-corrected): λ̂ − MALA is the discretisation
-    bias (and any want of mixing), MALA − (λ − (m − 1)/log nβ) the localisation's.
+    localised answer from MALA (full batch, Metropolis-corrected).  λ̂ − MALA is the sampler's bias:
+    the step's (discretisation, and any want of mixing) plus the minibatch noise's; at the grid
+    points ``full_batch_at`` ((γ, ε) pairs) the same chains also run on the full data, which
+    separates the two.  MALA − (λ − (m − 1)/log nβ) is the localisation's bias.
 
     ``sgld`` and ``mala`` hold chains / draws / burn-in; ``mala_epsilons`` one MALA step per γ
     (default 2e-3).  Cached (:func:`course_lib.cache.cached`) on every argument."""
     epsilons, gammas = [float(e) for e in epsilons], [float(g) for g in gammas]
+    full_batch_at = [(float(g), float(e)) for g, e in full_batch_at]
+    for g, e in full_batch_at:
+        if g not in gammas or e not in epsilons:
+            raise ValueError(f"full_batch_at: ({g:g}, {e:g}) is not a (gamma, epsilon) of the grid")
     mala_epsilons = [2e-3] * len(gammas) if mala_epsilons is None else [float(e) for e in
                                                                          mala_epsilons]
     if len(mala_epsilons) != len(gammas):
@@ -409,12 +426,13 @@ def eps_gamma_sweep(problem: Any, *, epsilons: Sequence[float], gammas: Sequence
 
     def compute() -> EpsGammaSweep:
         return _eps_gamma_sweep(problem, epsilons, gammas, dict(sgld), dict(mala), mala_epsilons,
-                                batch_size, seed)
+                                batch_size, seed, full_batch_at)
 
     if not use_cache:
         return compute()
     from ..cache import cached
-    config = {"version": 1, "problem": problem.name, "n": problem.n, "epsilons": epsilons,
+    config = {"version": 2, "problem": problem.name, "n": problem.n, "epsilons": epsilons,
               "gammas": gammas, "sgld": dict(sgld), "mala": dict(mala),
-              "mala_epsilons": mala_epsilons, "batch_size": batch_size, "seed": seed}
+              "mala_epsilons": mala_epsilons, "batch_size": batch_size, "seed": seed,
+              "full_batch_at": full_batch_at}
     return cached("slt-eps-gamma-sweep", config, compute)

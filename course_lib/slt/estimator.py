@@ -63,6 +63,20 @@ def relaxation_time(epsilon: float, gamma: float) -> float:
     return -1.0 / math.log(rho)
 
 
+def relaxed_fraction(num_burnin: int, num_draws: int, epsilon: float, gamma: float) -> float:
+    """The fraction of its stationary variance that a direction held only by the localisation has
+    reached, averaged over the draws kept: a chain started at w* has variance s²(1 − ρ^{2t}) after t
+    steps (ρ = 1 − εγ/2), so over steps b … b + D − 1 the mean is 1 − ρ^{2b}(1 − ρ^{2D}) / (D(1 − ρ²)).
+    It sets the time scale of the burn-in bias; it is no bound on λ̂, whose loss may grow faster
+    than quadratically along the slow direction."""
+    num_burnin = check_int(num_burnin, "num_burnin", min=0)
+    num_draws = check_int(num_draws, "num_draws", min=1)
+    rho2 = (1.0 - epsilon * gamma / 2.0) ** 2
+    if gamma <= 0 or rho2 >= 1.0:
+        return 0.0
+    return 1.0 - rho2 ** num_burnin * (1.0 - rho2 ** num_draws) / (num_draws * (1.0 - rho2))
+
+
 def divergence_radius2(w_star: torch.Tensor, *, epsilon: float, gamma: float, steps: int,
                        nbeta: float = 0.0, init_loss: float = 0.0) -> float:
     """The squared distance from w* beyond which a chain counts as diverged.

@@ -60,15 +60,15 @@ def draw_calibration(ax: Axes, calibration: Calibration, *, target: Optional[flo
     eps, means, sems = calibration.epsilons, calibration.means, calibration.sems
     finite = np.isfinite(means)
     top = np.nanmax(means + 2 * sems) if finite.any() else 1.0
-    for status, (marker, color) in STATUS_STYLE.items():
+    for status, (symbol, color) in STATUS_STYLE.items():
         picked = [i for i, p in enumerate(calibration.points) if p.status == status]
         if not picked:
             continue
         if status == "diverged":
-            ax.plot(eps[picked], np.full(len(picked), top), marker, color=color, ms=9,
+            ax.plot(eps[picked], np.full(len(picked), top), symbol, color=color, ms=9,
                     label="diverged", linestyle="none")
         else:
-            ax.errorbar(eps[picked], means[picked], yerr=2 * sems[picked], fmt=marker,
+            ax.errorbar(eps[picked], means[picked], yerr=2 * sems[picked], fmt=symbol,
                         color=color, ms=6, capsize=3, label=status)
     ax.plot(eps[finite], means[finite], color="0.5", lw=0.8, zorder=0)
     if calibration.plateau:
@@ -117,32 +117,40 @@ def plot_inflation(epsilons: np.ndarray, measured: np.ndarray, errors: np.ndarra
     return fig
 
 
-def plot_burnin(steps: np.ndarray, mean_trace: np.ndarray, band: np.ndarray, target: float,
-                predicted: Optional[np.ndarray] = None, burnin: Optional[int] = None,
+def plot_burnin(burnins: Sequence[int], ratios: np.ndarray, half_widths: np.ndarray,
+                labels: Sequence[str], *, flat: Optional[np.ndarray] = None, tau: Optional[float] = None,
                 title: str = "") -> Figure:
-    """The chains' average nβ (L − L(w*)) against the step, from the start at w*, with a ±2 s.e.
-    band over chains, the exact target, the predicted relaxation and the burn-in."""
-    fig = new_figure((6.6, 3.8), layout="tight")
+    """λ̂ / exact target against the burn-in discarded, one line per model (``ratios`` and their
+    interval ``half_widths``: (models, burn-ins)), with the slowest direction's predicted window
+    average 1 − ρ^{2b}(1 − ρ^{2D}) / (D(1 − ρ²)) for the time scale (``flat``) and 3τ marked."""
+    burnins = np.asarray(burnins, dtype=float)
+    ratios, half_widths = np.atleast_2d(ratios), np.atleast_2d(half_widths)
+    if ratios.shape != half_widths.shape or ratios.shape != (len(labels), len(burnins)):
+        raise ValueError(f"ratios and half_widths must have shape (len(labels), len(burnins)) = "
+                         f"{(len(labels), len(burnins))}, got {ratios.shape} and {half_widths.shape}")
+    fig = new_figure((6.6, 3.9), layout="tight")
     ax = fig.subplots()
-    ax.fill_between(steps, mean_trace - band, mean_trace + band, color="tab:blue", alpha=0.2,
-                    label="± 2 s.e. over chains")
-    ax.plot(steps, mean_trace, color="tab:blue", lw=1.2, marker="o", markevery=max(1, len(steps) // 8),
-            ms=4, label=r"chains' mean $n\beta\,(L - L(w^*))$ (window average)")
-    ax.axhline(target, color="k", ls="--", lw=1, label="exact target")
-    if predicted is not None:
-        ax.plot(steps, predicted, color="tab:orange", lw=1.2, ls="-.",
-                label=r"target $\times (1 - \rho^{2t})$, $\rho = 1 - \varepsilon\gamma/2$")
-    if burnin is not None:
-        ax.axvline(burnin, color="tab:red", lw=1, ls=":", label=f"predicted burn-in ({burnin} steps)")
-    ax.set(xlabel="SGLD step", ylabel=r"$n\beta\,(L - L(w^*))$", title=title)
-    ax.legend(fontsize=7, loc="lower right")
+    shift = 0.012 * (burnins.max() - burnins.min()) * (np.arange(len(labels)) - (len(labels) - 1) / 2)
+    for k, label in enumerate(labels):
+        ax.errorbar(burnins + shift[k], ratios[k], yerr=half_widths[k], fmt="o-", ms=4, lw=1,
+                    capsize=2, label=label)
+    ax.axhline(1.0, color="k", ls="--", lw=1, label="exact target")
+    if flat is not None:
+        ax.plot(burnins, flat, color="0.4", ls="-.", lw=1.2,
+                label="a flat direction's spread (window average)")
+    if tau is not None:
+        ax.axvline(3 * tau, color="tab:red", ls=":", lw=1.2, label=r"$3\tau$")
+    ax.set(xlabel="burn-in discarded (steps)", ylabel=r"$\hat\lambda$ / exact target (95 % t interval)",
+           title=title)
+    ax.legend(fontsize=7, loc="lower right", ncol=2)
     return fig
 
 
 def plot_eps_gamma(sweep: "Any") -> Figure:
     """Left: λ̂ against ε for each γ (± 2 s.e.m.), each γ's exact MALA value as a horizontal line
     of the same colour, and λ − (m − 1)/log nβ dashed.  Right: λ̂ − MALA against the part the
-    Hessian at w* predicts, 1/(1 − εa/4) summed over its directions."""
+    Hessian at w* predicts, 1/(1 − εa/4) summed over its directions; hollow markers: the same
+    chains on the full data (no minibatch noise), where the sweep ran them."""
     fig = new_figure((11, 3.9), layout="tight")
     left, right = fig.subplots(1, 2)
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
@@ -156,6 +164,11 @@ def plot_eps_gamma(sweep: "Any") -> Figure:
         err = 2 * np.hypot(sweep.sems[i], sweep.mala_sems[i])
         right.errorbar(sweep.hessian_bias[i], excess, yerr=err, marker=marker(i), color=c,
                        capsize=3, linestyle="none", label=f"γ = {g:g}")
+        full = np.isfinite(sweep.full_means[i])
+        if full.any():              # the same chains on all the data: no minibatch noise
+            right.errorbar(sweep.hessian_bias[i][full] + 0.01, sweep.full_means[i][full] - sweep.mala_means[i],
+                           yerr=2 * np.hypot(sweep.full_sems[i][full], sweep.mala_sems[i]), marker=marker(i),
+                           mfc="white", color=c, capsize=3, linestyle="none", label=f"γ = {g:g}, full batch")
     left.axhline(sweep.reference, color="k", ls="--", lw=1,
                  label=r"$\lambda - (m-1)/\log n\beta$")
     left.set_xscale("log")
@@ -167,7 +180,7 @@ def plot_eps_gamma(sweep: "Any") -> Figure:
     right.axhline(0, color="0.6", lw=0.8)
     right.set(xlabel=r"Hessian part: $\sum \frac{n\beta h}{2a}\,(\frac{1}{1-\varepsilon a/4} - 1)$",
               ylabel=r"$\hat\lambda_{SGLD} - \hat\lambda_{MALA}$",
-              title="discretisation bias: predicted at w* vs measured")
+              title="sampler bias: predicted at w* vs measured")
     right.legend(fontsize=7)
     return fig
 

@@ -2,6 +2,8 @@
 
 * :func:`gamma_sweep` — the same checkpoints at several localisation strengths γ (:class:`GammaSweep`,
   ε, nβ and chains fixed): claim only what holds at every γ;
+* :func:`burnin_check` — one checkpoint re-measured with a burn-in of 3 relaxation times
+  τ = 2/(εγ) (:class:`BurninCheck`): does the setting's shorter burn-in bias λ̂?
 * :func:`mirror_groups`, :func:`size_matched_controls`, :func:`data_refined` — the data-refined LLC
   of Chapter 3's pair groups beside random training subsets of the same sizes (:class:`DataRefined`):
   the LLC of a subset grows with its size, so a group is compared with random rows of its size.
@@ -10,7 +12,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import math
 
@@ -20,11 +22,12 @@ import torch
 from ..stats import t_quantile, welch_df
 from ..validation import check_float, check_int, check_seed
 from .course_models import CourseRun
+from .estimator import relaxation_time
 from .transitions import (LLCTrajectory, check_course_run, check_row_mask, choose_steps,
                           llc_trajectory, untrained_loss)
 
 __all__ = ["GammaSweep", "gamma_sweep", "mirror_groups", "size_matched_controls", "DataRefined",
-           "data_refined"]
+           "data_refined", "BurninCheck", "burnin_check"]
 
 
 # --------------------------------------------------------------------------- the γ sweep
@@ -70,10 +73,15 @@ class GammaSweep:
         gap = np.maximum(self.chance - self.init_loss, 1e-12)
         return self.excess_loss / gap[None, :]
 
-    def ratio(self, first: int, last: int) -> np.ndarray:
-        """(γ,) λ̂(first) / λ̂(last) at every γ."""
+    def fall(self, first: int, last: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """(γ,) λ̂(first) − λ̂(last) at every γ and its ``level`` t half-width (Welch). A difference,
+        not a ratio: where the chains barely move λ̂(last) is near 0 and a ratio means nothing."""
         i, j = self.trajectories[0].index(first), self.trajectories[0].index(last)
-        return self.mean[:, i] / self.mean[:, j]
+        drop = self.mean[:, i] - self.mean[:, j]
+        c = self.num_chains
+        half = np.array([t_quantile(0.5 + level / 2, welch_df(a, b, c, c)) * math.hypot(a, b)
+                         for a, b in zip(self.sem[:, i], self.sem[:, j])])
+        return drop, half
 
     def table(self) -> str:
         rows = [f"{'γ':>6} {'step':>6} {'λ̂':>9} {'95 % t interval':>20} {'E[L]−L(w*)':>11} "
@@ -161,36 +169,52 @@ class DataRefined:
     sizes: dict[str, int]
 
     def excess(self, name: str, step: int, level: float = 0.95) -> tuple[float, float, float]:
-        """λ̂(group) − mean λ̂(its size-matched controls) at ``step``, with a ``level`` t interval
-        (the controls' chains pooled; Welch's unequal-variance standard error and degrees of freedom)."""
+        """λ̂(group) − the mean λ̂ of its size-matched random subsets at ``step``, with a ``level`` t
+        interval. The control's error is the spread *between* random subsets (each subset's λ̂ is one
+        draw of "a random set of this size", chain noise included): s.e. = std(subset λ̂) / √R over R
+        subsets, beside the group's chains' s.e.m.; Welch's degrees of freedom. Needs R ≥ 2."""
         g = self.groups[name]
         c = self.controls[name]
-        i = g.index(step)
-        a = g.per_chain[i]
-        b = np.concatenate([t.per_chain[t.index(step)] for t in c])
+        if len(c) < 2:
+            raise ValueError(f"{name!r} has {len(c)} random subset(s); the spread between subsets needs ≥ 2")
+        a = g.per_chain[g.index(step)]
+        b = np.array([t.at(step) for t in c])
         diff = float(a.mean() - b.mean())
         sem_a, sem_b = a.std(ddof=1) / math.sqrt(len(a)), b.std(ddof=1) / math.sqrt(len(b))
         half = t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, len(a), len(b))) * math.hypot(sem_a, sem_b)
         return diff, diff - half, diff + half
 
+    def rank(self, name: str, step: int) -> tuple[int, int]:
+        """How many of the R random subsets have a λ̂ below the group's at ``step``, and R."""
+        g, c = self.groups[name], self.controls[name]
+        return int(sum(t.at(step) < g.at(step) for t in c)), len(c)
+
     def table(self, level: float = 0.95) -> str:
         rows = [f"{'group':<22} {'rows':>5} {'step':>6} {'λ̂ group':>9} {'λ̂ random':>10} "
-                f"{'group − random [' + format(level, '.0%') + ' t interval]':>34}"]
+                f"{'group − random [' + format(level, '.0%') + ' t interval]':>34} {'subsets below':>14}"]
         for name, t in self.groups.items():
             for step in t.steps:
                 d, lo, hi = self.excess(name, int(step), level)
                 ctrl = np.mean([c.at(int(step)) for c in self.controls[name]])
+                below, total = self.rank(name, int(step))
                 rows.append(f"{name:<22} {self.sizes[name]:5d} {int(step):6d} {t.at(int(step)):9.1f} "
-                            f"{ctrl:10.1f} {d:+10.1f} [{lo:+8.1f}, {hi:+8.1f}]")
+                            f"{ctrl:10.1f} {d:+10.1f} [{lo:+8.1f}, {hi:+8.1f}] {below:>9d} of {total}")
         return "\n".join(rows)
 
 
 def data_refined(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[int],
-                 groups: Mapping[str, torch.Tensor], *, repeats: int = 1, seed: int = 0,
+                 groups: Mapping[str, torch.Tensor], *, repeats: int = 6,
+                 control_chains: Optional[int] = None, seed: int = 0,
                  use_cache: bool = True, progress: bool = True) -> DataRefined:
     """The data-refined λ̂ of each group of rows (nβ at the whole data's value) at ``steps``, and
-    of ``repeats`` random subsets of each group's size (:func:`size_matched_controls`)."""
+    of ``repeats`` ≥ 2 random subsets of each group's size (:func:`size_matched_controls`), each with
+    ``control_chains`` chains (default: the setting's): the control is the spread between subsets,
+    so many subsets with few chains each beat few subsets with many."""
     run = check_course_run(run)
+    repeats = check_int(repeats, "repeats", min=2)
+    control_settings = dict(settings)
+    if control_chains is not None:
+        control_settings["num_chains"] = check_int(control_chains, "control_chains", min=2)
     n = len(run.data[0])
     if not isinstance(groups, Mapping) or not groups:
         raise ValueError("groups must be a non-empty mapping name → boolean mask")
@@ -199,10 +223,56 @@ def data_refined(run: CourseRun, settings: Mapping[str, Any], steps: Iterable[in
     steps = list(steps)
     own = {name: llc_trajectory(run, settings, steps=steps, subset=name, mask=m, use_cache=use_cache,
                                 progress=progress) for name, m in groups.items()}
-    ctrl = {name: [llc_trajectory(run, settings, steps=steps, subset=f"random, size of {name} #{r}",
+    ctrl = {name: [llc_trajectory(run, control_settings, steps=steps, subset=f"random, size of {name} #{r}",
                                   mask=m, use_cache=use_cache, progress=progress)
                    for r, m in enumerate(masks)] for name, masks in controls.items()}
     return DataRefined(run=run.name, steps=np.asarray(sorted(set(int(s) for s in steps))),
                        groups=own, controls=ctrl, sizes={k: int(m.sum()) for k, m in groups.items()})
 
 
+
+
+# --------------------------------------------------------------------------- burn-in against τ
+@dataclass
+class BurninCheck:
+    """λ̂ at one checkpoint with the setting's burn-in (``short``) and with ⌈factor·τ⌉ (``long``)."""
+
+    run: str
+    step: int
+    tau: float
+    short: LLCTrajectory
+    long: LLCTrajectory
+
+    def difference(self, level: float = 0.95) -> tuple[float, float, float]:
+        """λ̂(long burn-in) − λ̂(setting's), with a ``level`` Welch t interval over chains."""
+        a, b = self.long, self.short
+        sa, sb = float(a.sem[0]), float(b.sem[0])
+        diff = float(a.mean[0] - b.mean[0])
+        half = t_quantile(0.5 + level / 2, welch_df(sa, sb, a.num_chains, b.num_chains)) * math.hypot(sa, sb)
+        return diff, diff - half, diff + half
+
+    def __str__(self) -> str:
+        d, lo, hi = self.difference()
+        return (f"{self.run}, step {self.step}: τ ≈ 2/(εγ) = {self.tau:.0f} steps; burn-in "
+                f"{self.short.settings['num_burnin']} → λ̂ {self.short.mean[0]:.2f}, burn-in "
+                f"{self.long.settings['num_burnin']} (≥ 3τ) → λ̂ {self.long.mean[0]:.2f}; "
+                f"difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}] (95 % t)")
+
+
+def burnin_check(run: CourseRun, settings: Mapping[str, Any], step: int, *, factor: float = 3.0,
+                 use_cache: bool = True, progress: bool = True) -> BurninCheck:
+    """Re-measure ``step`` with a burn-in of ⌈``factor`` τ⌉ steps, τ = 2/(εγ) the relaxation time of a
+    direction held only by the localisation (5.2), everything else (and the draws) unchanged."""
+    run = check_course_run(run)
+    factor = check_float(factor, "factor", min=0, inclusive="neither")
+    if not isinstance(settings, Mapping) or "epsilon" not in settings:
+        raise ValueError("settings must be a mapping of estimate_llc keywords with an epsilon")
+    gamma = float(settings.get("gamma", 1.0))
+    tau = relaxation_time(float(settings["epsilon"]), gamma)
+    if not math.isfinite(tau):
+        raise ValueError(f"no relaxation time at gamma = {gamma:g}: nothing pulls the chains back")
+    long_burnin = max(int(math.ceil(factor * tau)), int(settings.get("num_burnin", 0)))
+    short = llc_trajectory(run, settings, steps=[step], use_cache=use_cache, progress=progress)
+    long = llc_trajectory(run, {**settings, "num_burnin": long_burnin}, steps=[step], use_cache=use_cache,
+                          progress=progress)
+    return BurninCheck(run=run.name, step=int(step), tau=tau, short=short, long=long)

@@ -5,8 +5,11 @@
   2 chains. ``stats.t_quantile`` may be used; ``stats.t_interval`` may not.
 * ``trend_signs(trajectory, level) -> list[int]``: for each interval between consecutive checkpoints
   of an :class:`~course_lib.slt.transitions.LLCTrajectory`, +1 if λ̂ rises by more than the
-  ``level`` t half-width of the difference, t_{(1+level)/2, 2(C−1)} × √(sem_k² + sem_{k+1}²), −1 if it
-  falls by more, 0 otherwise.
+  ``level`` t half-width of the difference, t_{(1+level)/2, ν} × √(sem_k² + sem_{k+1}²) with Welch's ν
+  (2(C−1) for equal errors), −1 if it falls by more, 0 otherwise.
+* ``gamma_prediction`` — a written-down prediction of what a larger γ does to the trajectory
+  (:data:`GAMMA_PREDICTION_KEYS`), checked for its form where it is written and against the sweep
+  afterwards (:func:`check_gamma_prediction`).
 * ``biggest_drop`` — which parameter group's LLC falls most through grokking (below).
 
 ``biggest_drop(trajectories, start, end) -> (name, drop)``: ``trajectories`` maps a parameter
@@ -30,7 +33,8 @@ from .transitions import LLCTrajectory
 
 __all__ = ["solution_biggest_drop", "check_biggest_drop", "BIGGEST_DROP_CASES",
            "solution_chain_interval", "check_chain_interval", "CHAIN_INTERVAL_CASES",
-           "solution_trend_signs", "check_trend_signs", "TREND_SIGNS_CASES"]
+           "solution_trend_signs", "check_trend_signs", "TREND_SIGNS_CASES",
+           "GAMMA_PREDICTION_KEYS", "gamma_verdict", "check_gamma_prediction_form", "check_gamma_prediction"]
 
 
 def _point(t: LLCTrajectory, step: int) -> tuple[float, float]:
@@ -257,3 +261,75 @@ TREND_SIGNS_CASES = [
 def check_trend_signs(attempt: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``trend_signs(trajectory, level) -> [+1 / 0 / −1 per interval]``."""
     return check("trend_signs", attempt, TREND_SIGNS_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- predicting the γ sweep
+#: What the reader predicts about going from the smallest γ swept to the largest, and the answers:
+#: ``direction`` — λ̂ at every checkpoint goes "down", "up", or "mixed"; ``same_factor`` — True if
+#: λ̂(largest γ)/λ̂(smallest γ) is within a factor 2 at every checkpoint; ``ordering_survives`` —
+#: True if ``solution_trend_signs`` gives the same signs at every γ.
+GAMMA_PREDICTION_KEYS = {"direction": ("down", "up", "mixed"), "same_factor": (True, False),
+                         "ordering_survives": (True, False)}
+
+
+def gamma_verdict(sweep: Any) -> dict[str, Any]:
+    """What a :class:`~course_lib.slt.sensitivity.GammaSweep` measured, in the prediction's terms."""
+    gammas = np.asarray(sweep.gammas, dtype=float)
+    low, high = sweep.mean[int(np.argmin(gammas))], sweep.mean[int(np.argmax(gammas))]
+    direction = "down" if np.all(high < low) else "up" if np.all(high > low) else "mixed"
+    positive = bool(np.all(low > 0) and np.all(high > 0))
+    factors = high / low if positive else np.array([np.nan])
+    same = positive and float(np.max(factors) / np.min(factors)) < 2.0
+    signs = [solution_trend_signs(t) for t in sweep.trajectories]
+    return {"direction": direction, "same_factor": bool(same),
+            "ordering_survives": all(sg == signs[0] for sg in signs)}
+
+
+def _gp_form(prediction: Any) -> None:
+    assert isinstance(prediction, Mapping), f"the prediction must be a dict, got {type(prediction).__name__}"
+    missing = [k for k in GAMMA_PREDICTION_KEYS if prediction.get(k) is None]
+    assert not missing, f"no prediction yet for {missing}: replace each None with your answer"
+    extra = sorted(set(map(str, prediction)) - set(GAMMA_PREDICTION_KEYS))
+    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(GAMMA_PREDICTION_KEYS)}"
+    for key, allowed in GAMMA_PREDICTION_KEYS.items():
+        value = prediction[key]
+        ok = value in allowed and (isinstance(value, str) or isinstance(value, (bool, np.bool_)))
+        assert ok, f"prediction[{key!r}] must be one of {list(allowed)}, got {value!r}"
+
+
+_GP_FORM = case("a well-formed prediction", _gp_form,
+                hint="direction: 'down', 'up' or 'mixed'; same_factor and ordering_survives: True or False")
+
+
+def _gp_answer(prediction: Any, key: str, verdict: Mapping[str, Any], detail: str) -> None:
+    assert prediction[key] == verdict[key], (
+        f"you predicted {prediction[key]!r}; the sweep measured {verdict[key]!r} ({detail})")
+
+
+def check_gamma_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` is complete before the sweep is read (the answer is checked
+    against the measurement by :func:`check_gamma_prediction`)."""
+    return check("prediction, written down", prediction, [_GP_FORM], quiet=quiet)
+
+
+def check_gamma_prediction(prediction: Any, sweep: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against what ``sweep`` (a GammaSweep) measured. A wrong prediction is a
+    result, not an error: each message says what was measured."""
+    verdict = gamma_verdict(sweep)
+    gammas = np.asarray(sweep.gammas, dtype=float)
+    low, high = sweep.mean[int(np.argmin(gammas))], sweep.mean[int(np.argmax(gammas))]
+    factors = ", ".join(f"{h / l:.2g}" if l > 0 else "n/a" for h, l in zip(high, low))
+    cases = [
+        _GP_FORM,
+        case("direction", _gp_answer, "direction", verdict,
+             f"λ̂ at γ = {gammas.max():g} over λ̂ at γ = {gammas.min():g}, per checkpoint: {factors}",
+             hint="a stronger pull towards w* keeps the chains where the loss is lower"),
+        case("same factor everywhere", _gp_answer, "same_factor", verdict,
+             f"per-checkpoint factors {factors}; 'same' means within a factor 2",
+             hint="where the loss is flat the localisation sets the chains' spread; where it is stiff, the loss does"),
+        case("rise-then-fall survives", _gp_answer, "ordering_survives", verdict,
+             "signs per γ: " + "; ".join(f"γ = {g:g}: {solution_trend_signs(t)}"
+                                         for g, t in zip(gammas, sweep.trajectories)),
+             hint="compare trend_signs at each γ"),
+    ]
+    return check("γ prediction", prediction, cases, quiet=quiet)
