@@ -9,6 +9,8 @@ Two wrong answers look right on every value, so checkers can also watch *how* an
 
 * :func:`forbid` — while an attempt runs, the course's own implementation of the exercise (and any
   other function named) raises instead of answering, however the attempt reached it;
+* :func:`prediction_form` / :func:`prediction_answer` — a prediction written down as a dict before
+  an experiment runs: its form is checked where it is written, its answers against the measurement;
 * :func:`assert_no_python_loop` — counts the Python lines an attempt executes on a small and a large
   input: a loop over samples runs more lines on more samples, vectorised code the same number.
   Lines, not seconds, so the verdict does not depend on how busy the machine is.
@@ -297,3 +299,36 @@ def assert_no_python_loop(
         f"your code ran {few} Python lines on {small} {what} but {many} on {large}: it loops over the "
         f"{what} in Python (a for loop, a comprehension, np.vectorize or a key= function)"
     )
+
+
+# --------------------------------------------------------------------------- written-down predictions
+def _prediction_form(prediction: Any, answers: dict) -> None:
+    from collections.abc import Mapping
+    assert isinstance(prediction, Mapping), f"the prediction must be a dict, got {type(prediction).__name__}"
+    missing = [k for k in answers if prediction.get(k) is None]
+    assert not missing, f"no prediction yet for {missing}: replace each None with your answer"
+    extra = sorted(set(map(str, prediction)) - set(answers))
+    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(answers)}"
+    for key, allowed in answers.items():
+        value = prediction[key]
+        same_type = any(type(value) is type(a) or (isinstance(a, bool) and isinstance(value, np.bool_))
+                        for a in allowed)
+        assert same_type and value in allowed, f"prediction[{key!r}] must be one of {list(allowed)}, got {value!r}"
+
+
+def prediction_form(answers: dict, *, hint: str = "") -> Case:
+    """The case that checks a written-down prediction: a dict with exactly the keys of ``answers``,
+    each set to one of its allowed values (``True`` is not ``1``). Share it between the cell where
+    the prediction is written and the check against the measurement."""
+    allowed = "; ".join(f"{k}: one of {list(v)}" for k, v in answers.items())
+    return case("a well-formed prediction", _prediction_form, dict(answers), hint=hint or allowed)
+
+
+def _prediction_answer(prediction: Any, key: str, measured: Any, detail: str) -> None:
+    assert prediction[key] == measured, f"you predicted {prediction[key]!r}; the measurement says {measured!r} ({detail})"
+
+
+def prediction_answer(description: str, key: str, measured: Any, detail: str, *, hint: str = "") -> Case:
+    """The case that compares ``prediction[key]`` with what was ``measured``. A wrong prediction is a
+    result, not an error: the message says what the measurement was (``detail``)."""
+    return case(description, _prediction_answer, key, measured, detail, hint=hint)

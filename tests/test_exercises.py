@@ -210,3 +210,19 @@ def test_case_binds_the_data_to_one_test_function():
     assert plain.test is not None and check("plain", 1, [plain], quiet=True).passed
     with pytest.raises(TypeError, match="test must be a function"):
         case("broken", "not a function")
+
+
+def test_a_written_down_prediction_is_checked_for_form_and_against_the_measurement():
+    from course_lib.exercises import prediction_answer, prediction_form
+    form = prediction_form({"direction": ("down", "up"), "same": (True, False)})
+    ok = {"direction": "down", "same": False}
+    assert check("p", ok, [form], quiet=True).passed
+    for bad in ({"direction": "down", "same": None}, {"direction": "lower", "same": False},
+                {"direction": "down", "same": 0}, {**ok, "extra": 1}, ["down", False]):
+        result = check("p", bad, [form], quiet=True)
+        assert not result.passed, bad
+    assert "None" in check("p", {"direction": None, "same": False}, [form], quiet=True).message
+    right = [form, prediction_answer("direction", "direction", "down", "measured: all lower")]
+    assert check("p", ok, right, quiet=True).passed
+    wrong = check("p", {**ok, "direction": "up"}, right, quiet=True)
+    assert not wrong.passed and "measured: all lower" in wrong.message

@@ -110,6 +110,15 @@ def test_burnin_solution_passes_and_matches_a_simulated_chain():
     (lambda e, g, tol: math.ceil(math.log(tol) / (2 * math.log(1 - e * g / 2))), "no localisation"),
     # returns 0 for γ = 0 ("nothing to wait for")
     (lambda e, g, tol: 0 if g == 0 else ex.solution_burnin_steps(e, g, tol), "no localisation"),
+    # log(0) at εγ = 2
+    (lambda e, g, tol: math.inf if g <= 0 or abs(1 - e * g / 2) >= 1
+     else math.ceil(math.log(tol) / (2 * math.log(abs(1 - e * g / 2)))), "εγ = 2"),
+    # forgets the absolute value: log of a negative factor when the pull overshoots
+    (lambda e, g, tol: math.inf if g <= 0 or 1 - e * g / 2 >= 1 else 1 if e * g == 2
+     else math.ceil(math.log(tol) / (2 * math.log(1 - e * g / 2))), "overshooting"),
+    # checks the signed factor against 1: an unstable pull (factor −1.5) gets a (negative) step count
+    (lambda e, g, tol: math.inf if g <= 0 or 1 - e * g / 2 >= 1 else 1 if e * g == 2
+     else math.ceil(math.log(tol) / (2 * math.log(abs(1 - e * g / 2)))), "unstable"),
 ])
 def test_burnin_wrong_answers_fail(wrong, where):
     result = ex.check_burnin_steps(wrong, quiet=True)

@@ -194,6 +194,15 @@ BURNIN_CASES = [
     case("no localisation", _burnin_test, 1e-3, 0.0, 0.05,
          "With γ = 0 a flat direction is a random walk: its spread never settles.",
          hint="return math.inf when gamma is 0"),
+    case("εγ = 2", _burnin_test, 0.4, 5.0, 0.05,
+         "At εγ = 2 the factor 1 − εγ/2 is 0: one step forgets where the chain started.",
+         hint="ρ = 0 makes log(ρ) fail: one step is enough"),
+    case("an overshooting pull", _burnin_test, 0.6, 5.0, 0.05,
+         "At εγ = 3 each step flips the deviation's sign and halves it: |ρ| = 0.5.",
+         hint="the shortfall is |ρ|^(2t): take the absolute value"),
+    case("an unstable pull", _burnin_test, 1.0, 5.0, 0.05,
+         "At εγ ≥ 4, |1 − εγ/2| ≥ 1: the deviation never shrinks.",
+         hint="return math.inf when |1 − εγ/2| ≥ 1"),
 ]
 
 

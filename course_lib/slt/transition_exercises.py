@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from ..exercises import CheckResult, case, check, forbid
+from ..exercises import CheckResult, case, check, forbid, prediction_answer, prediction_form
 from ..stats import t_quantile, welch_df
 from .transitions import LLCTrajectory
 
@@ -285,25 +285,8 @@ def gamma_verdict(sweep: Any) -> dict[str, Any]:
             "ordering_survives": all(sg == signs[0] for sg in signs)}
 
 
-def _gp_form(prediction: Any) -> None:
-    assert isinstance(prediction, Mapping), f"the prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in GAMMA_PREDICTION_KEYS if prediction.get(k) is None]
-    assert not missing, f"no prediction yet for {missing}: replace each None with your answer"
-    extra = sorted(set(map(str, prediction)) - set(GAMMA_PREDICTION_KEYS))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(GAMMA_PREDICTION_KEYS)}"
-    for key, allowed in GAMMA_PREDICTION_KEYS.items():
-        value = prediction[key]
-        ok = value in allowed and (isinstance(value, str) or isinstance(value, (bool, np.bool_)))
-        assert ok, f"prediction[{key!r}] must be one of {list(allowed)}, got {value!r}"
-
-
-_GP_FORM = case("a well-formed prediction", _gp_form,
-                hint="direction: 'down', 'up' or 'mixed'; same_factor and ordering_survives: True or False")
-
-
-def _gp_answer(prediction: Any, key: str, verdict: Mapping[str, Any], detail: str) -> None:
-    assert prediction[key] == verdict[key], (
-        f"you predicted {prediction[key]!r}; the sweep measured {verdict[key]!r} ({detail})")
+_GP_FORM = prediction_form(GAMMA_PREDICTION_KEYS,
+                           hint="direction: 'down', 'up' or 'mixed'; same_factor and ordering_survives: True or False")
 
 
 def check_gamma_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
@@ -321,15 +304,15 @@ def check_gamma_prediction(prediction: Any, sweep: Any, *, quiet: bool = False) 
     factors = ", ".join(f"{h / l:.2g}" if l > 0 else "n/a" for h, l in zip(high, low))
     cases = [
         _GP_FORM,
-        case("direction", _gp_answer, "direction", verdict,
-             f"λ̂ at γ = {gammas.max():g} over λ̂ at γ = {gammas.min():g}, per checkpoint: {factors}",
-             hint="a stronger pull towards w* keeps the chains where the loss is lower"),
-        case("same factor everywhere", _gp_answer, "same_factor", verdict,
-             f"per-checkpoint factors {factors}; 'same' means within a factor 2",
-             hint="where the loss is flat the localisation sets the chains' spread; where it is stiff, the loss does"),
-        case("rise-then-fall survives", _gp_answer, "ordering_survives", verdict,
-             "signs per γ: " + "; ".join(f"γ = {g:g}: {solution_trend_signs(t)}"
-                                         for g, t in zip(gammas, sweep.trajectories)),
-             hint="compare trend_signs at each γ"),
+        prediction_answer("direction", "direction", verdict["direction"],
+                          f"λ̂ at γ = {gammas.max():g} over λ̂ at γ = {gammas.min():g}, per checkpoint: {factors}",
+                          hint="a stronger pull towards w* keeps the chains where the loss is lower"),
+        prediction_answer("same factor everywhere", "same_factor", verdict["same_factor"],
+                          f"per-checkpoint factors {factors}; 'same' means within a factor 2",
+                          hint="where the loss is flat the localisation sets the chains' spread; where it is stiff, the loss does"),
+        prediction_answer("rise-then-fall survives", "ordering_survives", verdict["ordering_survives"],
+                          "signs per γ: " + "; ".join(f"γ = {g:g}: {solution_trend_signs(t)}"
+                                                      for g, t in zip(gammas, sweep.trajectories)),
+                          hint="compare trend_signs at each γ"),
     ]
     return check("γ prediction", prediction, cases, quiet=quiet)
