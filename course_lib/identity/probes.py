@@ -31,7 +31,8 @@ from ..cache import cached
 from ..validation import check_int
 from ..widgets import progress
 
-__all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids", "ridge_oof", "r2_score", "auc_score",
+__all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
+           "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "frequency_split", "CELLS", "SplitCell", "frequency_token_split",
            "format_split"]
