@@ -136,3 +136,98 @@ def test_fame_order_solution_passes_and_wrong_answers_fail():
                         (wrong_phase, "phase")):
         result = X.check_fame_order(wrong, quiet=True)
         assert not result.passed and word in (result.message + result.hint).lower(), (wrong.__name__, result)
+
+
+# --------------------------------------------------------------------------- births or tokens (3.1)
+from course_lib.identity.probes import CELLS, SplitCell
+
+
+def _cell(name, diff, n=300):
+    return SplitCell(cell=name, names=n, encoder={}, spelling={}, difference={}, interval={},
+                     mean_difference=diff, mean_interval=(diff - 0.05, diff + 0.05))
+
+
+TOKEN_CELLS = [_cell(CELLS[0], 0.30), _cell(CELLS[1], -0.11), _cell(CELLS[2], 0.16), _cell(CELLS[3], -0.16)]
+RIGHT = {CELLS[0]: "encoder", CELLS[1]: "spelling", CELLS[2]: "encoder", CELLS[3]: "spelling"}
+
+
+def test_split_prediction_right_answer_passes():
+    assert X.check_split_prediction_form(RIGHT, quiet=True).passed
+    assert X.check_split_prediction(RIGHT, TOKEN_CELLS, quiet=True).passed
+    assert X.split_verdict(TOKEN_CELLS) == RIGHT
+
+
+def test_split_prediction_by_births_fails_on_the_cells_it_gets_wrong():
+    by_births = {CELLS[0]: "encoder", CELLS[1]: "encoder", CELLS[2]: "spelling", CELLS[3]: "spelling"}
+    result = X.check_split_prediction(by_births, TOKEN_CELLS, quiet=True)
+    assert not result.passed and CELLS[1] in result.message and "measured 'spelling'" in result.message
+    everywhere = dict.fromkeys(CELLS, "encoder")
+    assert not X.check_split_prediction(everywhere, TOKEN_CELLS, quiet=True).passed
+    one_off = dict(RIGHT, **{CELLS[3]: "encoder"})                  # only the last cell wrong
+    result = X.check_split_prediction(one_off, TOKEN_CELLS, quiet=True)
+    assert not result.passed and CELLS[3] in result.message
+
+
+def test_split_prediction_form_is_checked():
+    assert not X.check_split_prediction_form(dict.fromkeys(CELLS), quiet=True).passed            # the stub
+    assert not X.check_split_prediction_form({**RIGHT, CELLS[0]: "Encoder"}, quiet=True).passed   # not an answer
+    assert not X.check_split_prediction_form({**RIGHT, "common": "encoder"}, quiet=True).passed   # extra key
+    assert not X.check_split_prediction_form({k: RIGHT[k] for k in CELLS[:3]}, quiet=True).passed
+    assert not X.check_split_prediction_form(list(RIGHT.values()), quiet=True).passed
+    # a profile without rare names checks only the cells it measured
+    assert X.check_split_prediction(RIGHT, TOKEN_CELLS[:2], quiet=True).passed
+
+
+# --------------------------------------------------------------------------- what the encoder adds (3.2)
+class _FakeStudy:
+    """Just what the steering checker reads."""
+
+    def __init__(self, sex_gap=0.3, spelling_young=80, random_young=25, n=100):
+        self.starts = [f"n{i}" for i in range(n)]
+        rng = np.random.default_rng(0)
+        self.effects = {
+            "MiniLM": {"difference of means": {"more female": sex_gap + 0.2 + 0.05 * rng.normal(size=n)}},
+            "spelling": {"difference of means": {"more female": 0.2 + 0.05 * rng.normal(size=n),
+                                                 "younger": np.r_[np.ones(spelling_young), -np.ones(n - spelling_young)]},
+                         "random": {"younger": np.r_[np.ones(random_young), np.zeros(n - random_young)]}}}
+
+    def compare(self, target, a="MiniLM", b="spelling", kind="difference of means"):
+        d = self.effects[a][kind][target] - self.effects[b][kind][target]
+        se = d.std(ddof=1) / np.sqrt(len(d))
+        return float(d.mean()), float(d.mean() - 2 * se), float(d.mean() + 2 * se)
+
+    def successes(self, space, kind, target):
+        return int((self.effects[space][kind][target] > 0).sum())
+
+    def interval(self, space, kind, target):
+        from course_lib.stats import wilson_interval
+        return wilson_interval(self.successes(space, kind, target), len(self.starts))
+
+
+STEER_KEYS = list(X.STEERING_ANSWERS)
+STEER_RIGHT = {STEER_KEYS[0]: "MiniLM", STEER_KEYS[1]: "more often"}
+
+
+def test_steering_prediction_right_answer_passes():
+    assert X.check_steering_prediction_form(STEER_RIGHT, quiet=True).passed
+    assert X.check_steering_prediction(STEER_RIGHT, _FakeStudy(), quiet=True).passed
+
+
+def test_steering_prediction_wrong_answers_fail():
+    study = _FakeStudy()
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study, quiet=True)
+    assert not result.passed and "measured 'MiniLM'" in result.message
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[1]: "as often"}, study, quiet=True)
+    assert not result.passed and "random" in result.message
+    # the verdict follows the data, not a fixed answer: overlapping intervals are "as often"
+    close = _FakeStudy(spelling_young=35, random_young=25)
+    assert X.steering_verdict(close)[STEER_KEYS[1]] == "as often"
+    assert X.steering_verdict(_FakeStudy(sex_gap=0.0))[STEER_KEYS[0]] == "about the same"
+    assert X.steering_verdict(_FakeStudy(sex_gap=-0.3))[STEER_KEYS[0]] == "spelling"
+
+
+def test_steering_prediction_form_is_checked():
+    assert not X.check_steering_prediction_form(dict.fromkeys(STEER_KEYS), quiet=True).passed
+    assert not X.check_steering_prediction_form({**STEER_RIGHT, STEER_KEYS[0]: "minilm"}, quiet=True).passed
+    assert not X.check_steering_prediction_form({**STEER_RIGHT, "younger": "MiniLM"}, quiet=True).passed
+    assert not X.check_steering_prediction_form("MiniLM", quiet=True).passed

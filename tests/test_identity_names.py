@@ -98,3 +98,32 @@ def test_name_table_threshold_and_order():
         N.name_table(2)
     with pytest.raises(ValueError, match="no name"):
         N.name_table(10**9)
+
+
+def test_spelling_key_groups_variants():
+    assert N.spelling_key("Vicki") == N.spelling_key("Vickie") == N.spelling_key("Vicky") == N.spelling_key(" VICKI ")
+    assert N.spelling_key("Catherine") == N.spelling_key("Katherine")
+    assert N.spelling_key("Ann") == N.spelling_key("Anne")
+    assert N.spelling_key("Ava") != N.spelling_key("Eva") and N.spelling_key("Mark") != N.spelling_key("Mary")
+    groups = N.spelling_groups(["Vicki", "Ava", "Vicky", "Eva"])
+    assert groups.tolist() == [0, 1, 0, 2]
+
+
+def test_spelling_key_bad_input():
+    with pytest.raises(TypeError):
+        N.spelling_key(3)
+    with pytest.raises(ValueError):
+        N.spelling_key("--")
+    with pytest.raises(TypeError):
+        N.spelling_groups("Vicki")
+
+
+def test_name_token_counts_follow_minilm_wordpiece():
+    from course_lib.identity.embeddings import name_token_counts
+
+    counts = name_token_counts(["Vicki", "Winona", "Michael"])
+    assert counts.tolist() == [1, 2, 1] and counts.dtype == np.int64
+    with pytest.raises(TypeError):
+        name_token_counts("Vicki")
+    with pytest.raises(ValueError):
+        name_token_counts([])

@@ -149,3 +149,190 @@ def test_basis_bad_input():
         B.encode(np.full((1, 2, 10), np.nan))
     with pytest.raises(ValueError, match="no fitted name"):
         B.direction(np.zeros(len(names)), low=-1, high=1)
+
+
+# ---------------------------------------------------------------- near-constant columns (review 3.2a)
+def test_near_constant_columns_do_not_blow_up_the_direction():
+    """MiniLM's layer 6 has columns constant up to rounding (spread 1e-32 and 4e-9). Standardising
+    them turned rounding noise into unit-variance features and the raw-unit direction into ~1e30;
+    they must be treated as constant."""
+    X, y, w = planted(n=400, d=12)
+    rng = np.random.default_rng(5)
+    tiny = np.c_[1e-32 * rng.normal(size=400), 0.3 + 4e-9 * rng.normal(size=400)]
+    Xc = np.c_[X, tiny]
+    d, b = P.ridge_direction(Xc, y)
+    assert np.isfinite(d).all() and np.linalg.norm(d) < 10 * np.linalg.norm(w), np.linalg.norm(d)
+    assert np.abs(d[-2:]).max() == 0.0                       # the near-constant columns get no weight
+    d0, b0 = P.ridge_direction(X, y)
+    assert np.allclose(d[:-2], d0) and b == pytest.approx(b0 - 0.0, abs=1e-6)
+    folds = P.fold_ids(400, 5)
+    assert np.allclose(P.ridge_oof(Xc, y, folds), P.ridge_oof(X, y, folds))
+    predict = P.fit_ridge(Xc, y)
+    assert np.allclose(predict(Xc), P.fit_ridge(X, y)(X))
+
+
+def test_constant_spread_is_relative_to_the_largest_column():
+    """A column of small but real spread (a feature in other units) still counts."""
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.normal(size=300), 1e-4 * rng.normal(size=300)]
+    y = X[:, 1] * 1e4 + 0.1 * rng.normal(size=300)
+    d, _ = P.ridge_direction(X, y)
+    assert d[1] == pytest.approx(1e4, rel=0.05)
+
+
+def test_all_constant_columns_predict_the_mean():
+    X = np.ones((50, 3)); y = np.arange(50.0)
+    d, b = P.ridge_direction(X, y)
+    assert np.all(d == 0) and b == pytest.approx(y.mean())
+
+
+# ---------------------------------------------------------------- spelling-grouped folds (review 3.1)
+def test_group_fold_ids_keep_groups_together_and_balance():
+    rng = np.random.default_rng(0)
+    groups = rng.integers(0, 300, size=1000)
+    ids = P.group_fold_ids(groups, 5, seed=1)
+    for g in np.unique(groups):
+        assert len(np.unique(ids[groups == g])) == 1
+    counts = np.bincount(ids, minlength=5)
+    assert counts.max() - counts.min() <= np.bincount(groups).max()
+    assert np.array_equal(ids, P.group_fold_ids(groups, 5, seed=1))          # seeded
+    assert not np.array_equal(ids, P.group_fold_ids(groups, 5, seed=2))
+    with pytest.raises(ValueError, match="folds"):
+        P.group_fold_ids([0, 0, 1, 1], 3)                                    # 2 groups, 3 folds
+    with pytest.raises(ValueError, match="groups"):
+        P.group_fold_ids(np.zeros((4, 2)), 2)
+
+
+def test_spelling_variants_share_a_fold():
+    names = ["Vicki", "Vickie", "Vicky", "Ann", "Anne", "Mark", "Marc", "Ava", "Eva", "Ida", "Otto", "Zoe"]
+    ids = P.spelling_fold_ids(names, 3, seed=0)
+    assert ids[0] == ids[1] == ids[2] and ids[3] == ids[4] and ids[5] == ids[6]
+
+
+def test_spelling_variants_inflate_a_random_split():
+    """A probe on spelling alone scores higher when a variant of each test name was in training."""
+    rng = np.random.default_rng(0)
+    stems = ["".join(rng.choice(list("bdfglmnprstvz"), 2)) + v for v in ("a", "o", "i") for _ in range(60)]
+    names, y = [], []
+    for i, stem in enumerate(stems):
+        value = rng.normal()
+        for variant in (stem + "ie", stem + "y", stem + "i"):               # one key per stem
+            names.append(variant.capitalize()); y.append(value + 0.05 * rng.normal())
+    X, _ = P.ngram_features(names, min_names=2)
+    y = np.asarray(y)
+    random_r2 = P.r2_score(y, P.ridge_oof(X, y, P.fold_ids(len(y), 5, 0)))
+    grouped_r2 = P.r2_score(y, P.ridge_oof(X, y, P.spelling_fold_ids(names, 5, 0)))
+    assert random_r2 > grouped_r2 + 0.2, (random_r2, grouped_r2)
+
+
+# ---------------------------------------------------------------- births × tokens split
+class _Res:
+    def __init__(self, pred):
+        self.predictions = pred
+
+
+def _fake_split_inputs(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    total = np.where(rng.random(n) < 0.5, 50_000, 8_000)
+    tokens = np.where(rng.random(n) < 0.5, 1, 2)
+    sex, year = rng.random(n), rng.normal(1970, 20, n)
+    emb = type("E", (), {"total": total, "female_fraction": sex, "mean_birth_year": year,
+                         "__len__": lambda self: n})()
+    single = tokens == 1
+    good = lambda y: y + 0.1 * y.std() * rng.normal(size=n)
+    bad = lambda y: y + 1.0 * y.std() * rng.normal(size=n)
+    enc = {t: _Res(np.where(single, good(y), bad(y))) for t, y in (("female_fraction", sex), ("mean_birth_year", year))}
+    spell = {t: _Res(np.where(single, bad(y), good(y))) for t, y in (("female_fraction", sex), ("mean_birth_year", year))}
+    table = type("T", (), {"layers": [enc], "best_layer": {"female_fraction": 0, "mean_birth_year": 0},
+                           "spelling": spell})()
+    return emb, table, tokens
+
+
+def test_frequency_token_split_finds_the_planted_token_effect():
+    emb, table, tokens = _fake_split_inputs()
+    cells = P.frequency_token_split(emb, table, tokens, threshold=20_000, draws=100)
+    assert [c.cell for c in cells] == list(P.CELLS)
+    assert sum(c.names for c in cells) == 400
+    for c in cells:
+        lo, hi = c.mean_interval
+        assert lo <= c.mean_difference <= hi
+        if "one token" in c.cell:
+            assert c.winner == "encoder" and lo > 0
+        else:
+            assert c.winner == "spelling" and hi < 0
+    assert "mean difference" in P.format_split(cells)
+
+
+def test_frequency_token_split_bad_input():
+    emb, table, tokens = _fake_split_inputs()
+    with pytest.raises(ValueError, match="token_counts"):
+        P.frequency_token_split(emb, table, tokens[:-1])
+    with pytest.raises(ValueError, match="token_counts"):
+        P.frequency_token_split(emb, table, np.zeros(400, dtype=int))
+    with pytest.raises(ValueError, match="token_counts"):
+        P.frequency_token_split(emb, table, tokens.astype(float))
+
+
+# ---------------------------------------------------------------- steering out of sample (review 3.2b)
+from course_lib.identity import basis as Bm
+
+
+def steering_world(n=400, seed=0):
+    """Names whose features carry birth year and female share on two coordinates (plus noise), and a
+    second space that carries only sex, weakly."""
+    rng = np.random.default_rng(seed)
+    year = rng.uniform(1920, 2015, n); fem = rng.random(n)
+    strong = np.c_[(year - 1970) / 30, 2 * (fem - 0.5), 0.3 * rng.normal(size=(n, 6))]
+    weak = np.c_[0.3 * (fem - 0.5), rng.normal(size=(n, 7))]
+    names = [f"N{''.join(rng.choice(list('abcdefgh'), 4))}{i}" for i in range(n)]
+    return names, {"mean_birth_year": year, "female_fraction": fem}, {"strong": strong, "weak": weak}
+
+
+def test_steering_study_separates_a_strong_space_from_a_weak_one_and_chance():
+    names, stats, spaces = steering_world()
+    st = Bm.steering_study(spaces, names, stats, starts=60, t=1.5, n=5, k=8)
+    assert st.fit_names + st.decode_names == 400 and len(st.starts) == 60
+    assert set(st.starts) <= set(names)
+    assert st.successes("strong", "difference of means", "younger") >= 55
+    assert st.successes("strong", "difference of means", "more female") >= 55
+    assert st.successes("strong", "random", "younger") < 45
+    assert st.cosines["strong"]["younger"] > 0.9
+    mean, lo, hi = st.compare("more female", a="strong", b="weak")
+    assert lo > 0 and lo <= mean <= hi
+    lo_w, hi_w = st.interval("strong", "probe", "younger")
+    assert 0 <= lo_w <= hi_w <= 1
+    assert "moved the right way" in str(st)
+
+
+def test_steering_study_fits_directions_on_the_other_half():
+    """Decoded names come from the decoding half only, and the start names are never their own neighbours."""
+    names, stats, spaces = steering_world(n=200)
+    st = Bm.steering_study({"strong": spaces["strong"]}, names, stats, starts=20, k=6)
+    half = P.spelling_fold_ids(names, 2, 0)
+    decode = {n for n, h in zip(names, half) if h == 1}
+    assert set(st.starts) <= decode
+
+
+def test_probe_and_random_directions_are_norm_matched():
+    names, stats, spaces = steering_world()
+    X = spaces["strong"]
+    diff = Bm.mean_difference(X, stats["mean_birth_year"], 1950, 1990)
+    probe = Bm.probe_direction(X, stats["mean_birth_year"], float(np.linalg.norm(diff)))
+    assert probe.shape == diff.shape and np.linalg.norm(probe) == pytest.approx(np.linalg.norm(diff))
+    assert probe[0, 0] > 0                                     # points the way birth year grows
+    R = Bm.random_directions(diff, 5, seed=0)
+    assert R.shape == (5,) + diff.shape and np.allclose(np.linalg.norm(R.reshape(5, -1), axis=1), np.linalg.norm(diff))
+
+
+def test_steering_bad_input():
+    names, stats, spaces = steering_world(n=100)
+    with pytest.raises(ValueError, match="stats"):
+        Bm.steering_study(spaces, names, {"mean_birth_year": stats["mean_birth_year"]})
+    with pytest.raises(ValueError, match="spaces"):
+        Bm.steering_study({"bad": spaces["strong"][:-1]}, names, stats)
+    with pytest.raises(ValueError, match="starts"):
+        Bm.steering_study(spaces, names, stats, starts=100)
+    with pytest.raises(ValueError, match="length"):
+        Bm.probe_direction(spaces["strong"], stats["female_fraction"], 0.0)
+    with pytest.raises(ValueError, match="values"):
+        Bm.mean_difference(spaces["strong"], stats["female_fraction"][:-1], 0.1, 0.9)

@@ -7,10 +7,12 @@ Part 1 (notebooks 3.1–3.2):
   :func:`name_table` (thousands of names at once)
 * :mod:`.embeddings` — :func:`name_embeddings`: every name of the table embedded at every layer of
   a real text encoder (:mod:`course_lib.encoders`: MiniLM, or CLIP's text encoder on GPU/Colab), cached
-* :mod:`.probes`     — ridge probes scored on held-out names, a character-n-gram spelling baseline
-  and a shuffled-label control: :func:`probe_table`
+* :mod:`.probes`     — ridge probes scored on held-out names (spelling variants kept in one fold), a
+  character-n-gram spelling baseline and a shuffled-label control: :func:`probe_table`; the births ×
+  token-count split :func:`~.probes.frequency_token_split`
 * :mod:`.basis`      — :class:`NameBasis`: mean + principal directions of name embeddings, steered
-  along age and sex, decoded back to the nearest real names
+  along age and sex, decoded back to the nearest real names; :func:`~.basis.steering_study` tests
+  steering out of sample against a spelling-space basis and random directions
 * :mod:`.faces`      — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
   code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
 * :mod:`.name_plots` — their figures (births, the living, probe tables, variance kept, steering,

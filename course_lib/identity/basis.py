@@ -11,9 +11,11 @@ celebrities:
   point in the span, a projection otherwise);
 * steer: a direction for "younger" (mean embedding of names born ≥ 1990 minus that of names born
   < 1950) or "more female" (names ≥ 90 % female minus names < 10 % female); ``x + t · direction``
-  moves a name by ``t`` times that gap (the seed's "move along age and sex"). The ridge probe's own
-  weight vector is no use here: it is so steep that shifting a prediction by 40 years moves the
-  embedding less than the distance between neighbouring names, and the nearest names do not change;
+  moves a name by ``t`` times that gap (the seed's "move along age and sex"). The ridge probe's
+  weight vector, rescaled to the same length, is a second choice (:func:`probe_direction`);
+* test it (:func:`steering_study`): directions fitted on one half of the names, decoded among the
+  other half, against two baselines — the same study in a spelling space (letter 1–3-gram counts)
+  and random directions of the same length;
 * name it: the nearest real names (cosine similarity) to any point — the seed's "generate names for
   embeddings", so a direction can be read in words.
 """
@@ -28,7 +30,8 @@ import torch
 
 from ..validation import check_float, check_int
 
-__all__ = ["NameBasis", "nearest_with_stats", "steering_frames", "steering_effect"]
+__all__ = ["NameBasis", "mean_difference", "nearest_with_stats", "steering_frames", "steering_effect",
+           "probe_direction", "random_directions", "SteeringStudy", "steering_study", "STEERING_TARGETS"]
 
 
 def _as_positions(x: object, argument: str) -> np.ndarray:
@@ -128,10 +131,7 @@ class NameBasis:
         v = np.asarray(values, dtype=np.float64)
         if v.shape != self.names.shape or not np.isfinite(v).all():
             raise ValueError(f"values must be finite with one entry per fitted name ({len(self.names)}), got {v.shape}")
-        hi, lo = v >= high, v < low
-        if not hi.any() or not lo.any():
-            raise ValueError(f"no fitted name has value ≥ high={high} or < low={low}")
-        return self.embeddings[hi].mean(axis=0) - self.embeddings[lo].mean(axis=0)
+        return mean_difference(self.embeddings, v, low, high)
 
     @staticmethod
     def shift(x: object, direction: object, t: float) -> np.ndarray:
@@ -166,6 +166,21 @@ class NameBasis:
             ref = ref.reshape(len(ref), -1)
             setattr(self, key, ref / np.linalg.norm(ref, axis=1, keepdims=True).clip(1e-12))
         return getattr(self, key)
+
+
+def mean_difference(embeddings: object, values: object, low: float, high: float) -> np.ndarray:
+    """``mean(x | value ≥ high) − mean(x | value < low)`` over any embeddings ``(n, d)`` or
+    ``(n, P, d)`` (not only a basis's own names: a direction can be fitted on one half of the names
+    and used to steer among the other). Shape ``(P, d)``."""
+    X = _as_positions(embeddings, "embeddings")
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (X.shape[0],) or not np.isfinite(v).all():
+        raise ValueError(f"values must be finite with one entry per embedding ({X.shape[0]}), got {v.shape}")
+    low, high = check_float(low, "low"), check_float(high, "high")
+    hi, lo = v >= high, v < low
+    if not hi.any() or not lo.any():
+        raise ValueError(f"no fitted name has value ≥ high={high} or < low={low}")
+    return X[hi].mean(axis=0) - X[lo].mean(axis=0)
 
 
 def nearest_with_stats(basis: NameBasis, x: object, stats: dict[str, np.ndarray], n: int = 4,
@@ -211,3 +226,147 @@ def steering_effect(basis: NameBasis, starts: Sequence[str], direction: np.ndarr
             means.append(np.mean([values[basis.row(name)] for name, _ in near]))
         out.append(means[0] - means[1])
     return np.asarray(out)
+
+
+#: What :func:`steering_study` steers: name → (statistic, low, high) of its difference of means.
+STEERING_TARGETS = {"younger": ("mean_birth_year", 1950.0, 1990.0),
+                    "more female": ("female_fraction", 0.1, 0.9)}
+
+
+def probe_direction(embeddings: object, values: object, length: float) -> np.ndarray:
+    """The ridge probe's weight vector for ``values`` (:func:`~.probes.ridge_direction`, raw feature
+    units), rescaled to norm ``length`` (e.g. that of the difference-of-means direction), shape
+    ``(1, d)``: pointing the way ``values`` grows."""
+    from .probes import ridge_direction
+
+    X = _as_positions(embeddings, "embeddings")
+    if X.shape[1] != 1:
+        raise ValueError(f"probe_direction needs pooled embeddings (n, d), got {X.shape[1]} positions")
+    length = check_float(length, "length", min=0, inclusive="neither")
+    d, _ = ridge_direction(X[:, 0], values)
+    norm = float(np.linalg.norm(d))
+    if not np.isfinite(norm) or norm == 0:
+        raise ValueError("the probe's direction is zero or not finite: the values carry no signal")
+    return (d * (length / norm))[None, :]
+
+
+def random_directions(like: object, count: int, seed: int = 0) -> np.ndarray:
+    """``count`` directions drawn uniformly on the sphere, each with the norm of ``like`` (shape
+    ``(P, d)``): the "matched random" baseline. Shape ``(count, P, d)``."""
+    like = np.asarray(like, dtype=np.float64)
+    if like.ndim != 2 or not np.isfinite(like).all():
+        raise ValueError(f"like must be a finite direction of shape (P, d), got {like.shape}")
+    count = check_int(count, "count", min=1)
+    g = np.random.default_rng(seed).standard_normal((count,) + like.shape)
+    g /= np.linalg.norm(g.reshape(count, -1), axis=1)[:, None, None]
+    return g * np.linalg.norm(like)
+
+
+@dataclass(frozen=True)
+class SteeringStudy:
+    """Steering tested out of sample: per space (e.g. ``"MiniLM"``, ``"spelling"``), per direction
+    kind (``"difference of means"``, ``"probe"``, ``"random"``) and per target (``"younger"``,
+    ``"more female"``), the change of the decoded names' real statistic for every start name."""
+
+    starts: list[str]                      #: start names, all from the decoding half
+    fit_names: int                         #: names the directions were fitted on
+    decode_names: int                      #: names the basis was fitted on and decodes to
+    t: float
+    effects: dict                          #: effects[space][kind][target] -> (starts,) array
+    cosines: dict                          #: cosines[space][target]: cos(probe, difference of means)
+
+    def successes(self, space: str, kind: str, target: str) -> int:
+        """Start names whose decoded neighbours moved the way the direction says."""
+        return int((self.effects[space][kind][target] > 0).sum())
+
+    def median(self, space: str, kind: str, target: str) -> float:
+        return float(np.median(self.effects[space][kind][target]))
+
+    def interval(self, space: str, kind: str, target: str, confidence: float = 0.95) -> tuple[float, float]:
+        """Wilson interval of :meth:`successes` out of the start names."""
+        from ..stats import wilson_interval
+
+        return wilson_interval(self.successes(space, kind, target), len(self.starts), confidence)
+
+    def compare(self, target: str, a: str = "MiniLM", b: str = "spelling", kind: str = "difference of means",
+                draws: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+        """Mean over start names of (change in space ``a`` − change in space ``b``), paired (the same
+        start names), with a 95 % percentile bootstrap interval over start names: ``(mean, lo, hi)``."""
+        for space in (a, b):
+            if space not in self.effects:
+                raise ValueError(f"space must be one of {list(self.effects)}, got {space!r}")
+        d = self.effects[a][kind][target] - self.effects[b][kind][target]
+        draws = check_int(draws, "draws", min=10)
+        rng = np.random.default_rng(seed)
+        means = d[rng.integers(0, len(d), (draws, len(d)))].mean(axis=1)
+        lo, hi = np.quantile(means, [0.025, 0.975])
+        return float(d.mean()), float(lo), float(hi)
+
+    def rows(self) -> list[tuple[str, str, str, int, int, float]]:
+        """(space, kind, target, successes, starts, median change)."""
+        return [(space, kind, target, self.successes(space, kind, target), len(self.starts),
+                 self.median(space, kind, target))
+                for space, kinds in self.effects.items() for kind, targets in kinds.items() for target in targets]
+
+    def __str__(self) -> str:
+        from ..stats import format_rate
+
+        lines = [f"steering {len(self.starts)} start names by t = ±{self.t:g}: directions fitted on "
+                 f"{self.fit_names:,} names, decoded among the other {self.decode_names:,}",
+                 f"{'space':<10}{'direction':<22}{'target':<13}{'moved the right way':<32}{'median change':>14}"]
+        for space, kind, target, k, n, med in self.rows():
+            unit = "years" if target == "younger" else ""
+            lines.append(f"{space:<10}{kind:<22}{target:<13}{format_rate(k, n):<32}{med:>+9.2f} {unit}")
+        return "\n".join(lines)
+
+
+def steering_study(spaces: dict[str, object], names: Sequence[str], stats: dict[str, np.ndarray], *,
+                   starts: int = 60, t: float = 1.5, n: int = 5, k: int = 64, seed: int = 0) -> SteeringStudy:
+    """Does steering work on names it was not fitted on, and better than spelling or chance?
+
+    The names are split in two halves, spelling variants together
+    (:func:`~.probes.spelling_fold_ids`); for every feature space in ``spaces`` (name → ``(n, d)``
+    features aligned with ``names``), the directions of :data:`STEERING_TARGETS` — difference of
+    means, the ridge probe rescaled to the same length, and one norm-matched random direction per
+    start name — are fitted on the first half; a :class:`NameBasis` (top ``k`` directions) is fitted
+    on the second half, and ``starts`` seeded start names from the second half are moved by ``±t``
+    and decoded to their ``n`` nearest names there (:func:`steering_effect`)."""
+    from .probes import spelling_fold_ids
+
+    names = np.asarray([str(x) for x in names])
+    t = check_float(t, "t", min=0, inclusive="neither")
+    for key in ("mean_birth_year", "female_fraction"):
+        if key not in stats or np.asarray(stats[key]).shape != names.shape:
+            raise ValueError(f"stats[{key!r}] must hold one value per name ({len(names)})")
+    if not spaces:
+        raise ValueError("spaces must name at least one feature space")
+    checked = {}
+    for space, features in spaces.items():
+        X = np.asarray(features, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] != len(names) or not np.isfinite(X).all():
+            raise ValueError(f"spaces[{space!r}] must be finite with shape ({len(names)}, d), got {X.shape}")
+        checked[space] = X
+    half = spelling_fold_ids(names, 2, seed)
+    fit, decode = half == 0, half == 1
+    starts = check_int(starts, "starts", min=1, max=int(decode.sum()))
+    start_names = list(np.random.default_rng(seed).choice(names[decode], size=starts, replace=False))
+    effects, cosines = {}, {}
+    for space, X in checked.items():
+        basis = NameBasis.fit(X[decode], names[decode], k=min(k, X.shape[1], int(decode.sum()) - 1))
+        values = {key: np.asarray(stats[key], dtype=np.float64) for key in ("mean_birth_year", "female_fraction")}
+        decoded_values = {key: v[decode] for key, v in values.items()}
+        effects[space] = {"difference of means": {}, "probe": {}, "random": {}}
+        cosines[space] = {}
+        for i, (target, (key, low, high)) in enumerate(STEERING_TARGETS.items()):
+            diff = mean_difference(X[fit], values[key][fit], low, high)
+            probe = probe_direction(X[fit], values[key][fit], float(np.linalg.norm(diff)))
+            cosines[space][target] = float((diff.ravel() @ probe.ravel())
+                                           / (np.linalg.norm(diff) * np.linalg.norm(probe)))
+            effects[space]["difference of means"][target] = steering_effect(
+                basis, start_names, diff, decoded_values[key], t, n)
+            effects[space]["probe"][target] = steering_effect(basis, start_names, probe, decoded_values[key], t, n)
+            randoms = random_directions(diff, starts, seed=seed + 1 + i)
+            effects[space]["random"][target] = np.concatenate([
+                steering_effect(basis, [s], r, decoded_values[key], t, n) for s, r in zip(start_names, randoms)])
+    return SteeringStudy(starts=start_names, fit_names=int(fit.sum()), decode_names=int(decode.sum()), t=float(t),
+                         effects=effects, cosines=cosines)

@@ -18,7 +18,7 @@ from ..cache import cached
 from ..encoders import check_encoder_name, encoder_source, load_text_encoder
 from .names import name_table
 
-__all__ = ["NameEmbeddings", "name_embeddings"]
+__all__ = ["NameEmbeddings", "name_embeddings", "name_token_counts"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +58,13 @@ def name_embeddings(encoder: str = "minilm", min_births: int = 5000, path: str |
                           female_fraction=table["female_fraction"],
                           mean_birth_year=table["mean_birth_year"], layers=payload["layers"],
                           names_per_second=float(payload["names_per_second"]))
+
+
+def name_token_counts(names: object, encoder: str = "minilm", path: str | None = None) -> np.ndarray:
+    """How many tokens ``encoder``'s tokenizer cuts each name into (special tokens excluded):
+    MiniLM reads "Vicki" as one WordPiece token and "Winona" as two (``win`` ``##ona``)."""
+    from ..encoders import check_texts
+
+    texts = check_texts(names, "names")
+    tokenizer = load_text_encoder(encoder, path=path).tokenizer
+    return np.asarray([len(ids) for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]], dtype=np.int64)

@@ -9,14 +9,16 @@ what is wrong; ``solution_*`` are the reference answers. Tests against subtle wr
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
 from ..exercises import CheckResult, as_number, case, check, forbid
-from .probes import fit_ridge, fold_ids, r2_score
+from .probes import CELLS, fit_ridge, fold_ids, r2_score
 
-__all__ = ["solution_held_out_r2", "check_held_out_r2", "solution_variance_kept", "check_variance_kept",
+__all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdict", "check_split_prediction_form",
+           "check_split_prediction", "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form",
+           "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order"]
 
@@ -90,6 +92,135 @@ HELD_OUT_CASES = [
 def check_held_out_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``held_out_r2(X, y, folds) -> float`` (pooled out-of-fold R² of ridge probes)."""
     return check("held_out_r2", attempt, HELD_OUT_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- births or tokens (3.1)
+#: The answers per cell of the births × tokens split: which probe scores the higher held-out R²
+#: (averaged over sex and birth year) on that cell's names.
+WINNERS = ("encoder", "spelling")
+
+
+def split_verdict(cells: Sequence[Any]) -> dict[str, str]:
+    """What the split measured, in the prediction's words: cell → ``"encoder"`` or ``"spelling"``
+    (the sign of the cell's mean R² difference, see :class:`~.probes.SplitCell`)."""
+    if not cells:
+        raise ValueError("cells must hold at least one cell of frequency_token_split")
+    return {c.cell: ("encoder" if c.mean_difference > 0 else "spelling") for c in cells}
+
+
+def _sp_form(prediction: Any) -> None:
+    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
+    missing = [k for k in CELLS if prediction.get(k) is None]
+    assert not missing, f"no prediction for {missing}: replace each None with 'encoder' or 'spelling'"
+    extra = sorted(set(map(str, prediction)) - set(CELLS))
+    assert not extra, f"unexpected keys {extra}: the dict has exactly the keys {list(CELLS)}"
+    for key in CELLS:
+        assert prediction[key] in WINNERS, f"prediction[{key!r}] must be 'encoder' or 'spelling', got {prediction[key]!r}"
+
+
+def _sp_answer(prediction: Any, cell: Any) -> None:
+    measured = "encoder" if cell.mean_difference > 0 else "spelling"
+    assert prediction[cell.cell] == measured, (
+        f"you predicted {prediction[cell.cell]!r} for {cell.cell!r}; the probes measured {measured!r} "
+        f"(encoder − spelling R², mean of sex and birth year: {cell.mean_difference:+.2f}, 95 % CI "
+        f"{cell.mean_interval[0]:+.2f} to {cell.mean_interval[1]:+.2f}, {cell.names} names)")
+
+
+_SPLIT_FORM_CASE = case("a well-formed prediction", _sp_form,
+                        hint=f"one of {list(WINNERS)} for each of {list(CELLS)}")
+
+
+def check_split_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` names a winner for every cell before the split is measured."""
+    return check("prediction, written down", prediction, [_SPLIT_FORM_CASE], quiet=quiet)
+
+
+def check_split_prediction(prediction: Mapping[str, str], cells: Sequence[Any], *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` (cell → ``"encoder"`` / ``"spelling"``) against the measured split
+    (:func:`~.probes.frequency_token_split`). A cell the profile lacks is not checked. A wrong
+    prediction is a result, not an error: the message says what was measured."""
+    if not cells:
+        raise ValueError("cells must hold at least one cell of frequency_token_split")
+    cases = [_SPLIT_FORM_CASE] + [
+        case(f"who wins on {c.cell} names", _sp_answer, c,
+             hint="look down the columns of the table: which of the two splits (births or tokens) "
+                  "changes the sign of the difference?")
+        for c in cells]
+    return check("births or tokens", prediction, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- what the encoder adds (3.2)
+#: The questions of notebook 3.2's prediction and their allowed answers.
+STEERING_ANSWERS = {
+    "more female: which space steers further": ("MiniLM", "spelling", "about the same"),
+    "younger: spelling against random directions": ("more often", "as often", "less often"),
+}
+
+
+def steering_verdict(study: Any) -> dict[str, str]:
+    """What a :class:`~.basis.SteeringStudy` measured, in the prediction's words.
+
+    * ``"more female: which space steers further"``: the paired mean difference of the decoded
+      names' change in female share, MiniLM − spelling (difference-of-means directions), with its
+      95 % bootstrap interval: above 0 → ``"MiniLM"``, below → ``"spelling"``, else ``"about the same"``;
+    * ``"younger: spelling against random directions"``: how often the spelling space's "younger"
+      moved the decoded names younger, against its norm-matched random directions: ``"more often"`` /
+      ``"less often"`` when the two 95 % Wilson intervals do not overlap, else ``"as often"``."""
+    _, lo, hi = study.compare("more female")
+    sex = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
+    lo_d, hi_d = study.interval("spelling", "difference of means", "younger")
+    lo_r, hi_r = study.interval("spelling", "random", "younger")
+    year = "more often" if lo_d > hi_r else "less often" if hi_d < lo_r else "as often"
+    keys = list(STEERING_ANSWERS)
+    return {keys[0]: sex, keys[1]: year}
+
+
+def _st_form(prediction: Any) -> None:
+    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
+    missing = [k for k in STEERING_ANSWERS if prediction.get(k) is None]
+    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
+    extra = sorted(set(map(str, prediction)) - set(STEERING_ANSWERS))
+    assert not extra, f"unexpected keys {extra}: the dict has exactly the keys {list(STEERING_ANSWERS)}"
+    for key, allowed in STEERING_ANSWERS.items():
+        assert prediction[key] in allowed, f"prediction[{key!r}] must be one of {list(allowed)}, got {prediction[key]!r}"
+
+
+def _st_answer(prediction: Any, key: str, verdict: Mapping[str, str], detail: str) -> None:
+    assert prediction[key] == verdict[key], (
+        f"you predicted {prediction[key]!r}; the study measured {verdict[key]!r} ({detail})")
+
+
+_STEERING_FORM_CASE = case("a well-formed prediction", _st_form,
+                           hint="; ".join(f"{k}: one of {list(v)}" for k, v in STEERING_ANSWERS.items()))
+
+
+def check_steering_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers both questions before the steering study runs."""
+    return check("prediction, written down", prediction, [_STEERING_FORM_CASE], quiet=quiet)
+
+
+def check_steering_prediction(prediction: Mapping[str, str], study: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against a :class:`~.basis.SteeringStudy` with spaces ``"MiniLM"`` and
+    ``"spelling"`` (see :func:`steering_verdict`). A wrong prediction is a result, not an error."""
+    from ..stats import format_rate
+
+    verdict = steering_verdict(study)
+    mean, lo, hi = study.compare("more female")
+    n = len(study.starts)
+    k_d = study.successes("spelling", "difference of means", "younger")
+    k_r = study.successes("spelling", "random", "younger")
+    keys = list(STEERING_ANSWERS)
+    cases = [
+        _STEERING_FORM_CASE,
+        case(keys[0], _st_answer, keys[0], verdict,
+             f"MiniLM − spelling, change in the decoded names' female share: {mean:+.2f} (95 % CI {lo:+.2f} to {hi:+.2f})",
+             hint="letters carry sex (names ending in -a), but how much of it survives a step of one "
+                  "difference of means?"),
+        case(keys[1], _st_answer, keys[1], verdict,
+             f"difference of means {format_rate(k_d, n)} against random {format_rate(k_r, n)}",
+             hint="do fashionable names share letters (-ayden, -leigh)? A random direction of the same length is the control"),
+    ]
+    return check("what the encoder adds", prediction, cases, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- variance kept

@@ -23,13 +23,14 @@ import importlib.util
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
 from ..validation import check_int
 
-__all__ = ["NameStats", "name_stats", "name_table", "normalise_name", "FIRST_YEAR", "LAST_YEAR",
-           "REFERENCE_YEAR"]
+__all__ = ["NameStats", "name_stats", "name_table", "normalise_name", "spelling_key", "spelling_groups",
+           "FIRST_YEAR", "LAST_YEAR", "REFERENCE_YEAR"]
 
 FIRST_YEAR, LAST_YEAR = 1880, 2017
 #: "Today" for the age of the living: the data's last year (later births are not in the data).
@@ -98,6 +99,35 @@ def normalise_name(name: object) -> str:
     if not _LETTERS.match(cleaned):
         raise ValueError(f"name must contain only letters (A–Z), got {name!r}")
     return cleaned.lower()
+
+
+def spelling_key(name: str) -> str:
+    """A key that spelling variants of one name share: Vicki, Vickie and Vicky → ``"viki"``.
+
+    Lower-case, then ``ph → f``, ``c → k``, ``y → i``, a final ``ie → i``, a final silent ``e``
+    after a consonant dropped, and every run of one repeated letter collapsed to one. Crude on
+    purpose (Catherine and Katherine share a key, so do Ann and Anne); it only has to keep variants
+    that a probe could match letter by letter on the same side of a train/test split.
+    """
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    s = re.sub(r"[^a-z]", "", name.strip().lower())
+    if not s:
+        raise ValueError(f"name must contain letters, got {name!r}")
+    s = s.replace("ph", "f").replace("c", "k").replace("y", "i")
+    s = re.sub(r"ie$", "i", s)
+    if len(s) > 2:
+        s = re.sub(r"(?<=[^aeiou])e$", "", s)
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def spelling_groups(names: Sequence[str]) -> np.ndarray:
+    """One integer per name: names with the same :func:`spelling_key` share it (numbered in order
+    of first appearance)."""
+    if isinstance(names, str):
+        raise TypeError("names must be a sequence of names, not one string")
+    ids: dict[str, int] = {}
+    return np.asarray([ids.setdefault(spelling_key(str(n)), len(ids)) for n in names], dtype=np.int64)
 
 
 @dataclass(frozen=True)

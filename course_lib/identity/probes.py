@@ -2,7 +2,9 @@
 
 A probe is ridge regression ``ŷ = (x − x̄) · w + ȳ`` with ``w = (XᵀX + αI)⁻¹ Xᵀ(y − ȳ)`` on
 standardised features. Names are split into ``folds`` groups; each group is predicted by a probe fitted
-on the others only, so every score is on **names never seen in fitting**. Inside each fit, α is picked
+on the others only, so every score is on **names never seen in fitting** — and spelling variants
+(Vicki, Vickie, Vicky: one :func:`~.names.spelling_key`) always share a fold
+(:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
 from a grid by the closed-form leave-one-out error of ridge, ``eᵢ / (1 − hᵢᵢ)`` with
 ``H = U diag(s²/(s² + α)) Uᵀ`` from the SVD ``X = U S Vᵀ`` — exact, and no nested loop.
 
@@ -29,9 +31,11 @@ from ..cache import cached
 from ..validation import check_int
 from ..widgets import progress
 
-__all__ = ["ALPHAS", "ngram_features", "fold_ids", "ridge_oof", "r2_score", "auc_score",
+__all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
+           "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
-           "PROBE_SETTINGS", "name_probes", "frequency_split"]
+           "PROBE_SETTINGS", "name_probes", "frequency_split", "CELLS", "SplitCell", "frequency_token_split",
+           "format_split"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -82,6 +86,44 @@ def fold_ids(n: int, folds: int = 5, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).permutation(ids)
 
 
+def group_fold_ids(groups: object, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """A fold number per name such that names of one group (e.g. one :func:`~.names.spelling_key`:
+    Vicki, Vickie, Vicky) always share a fold — the idea of scikit-learn's ``GroupKFold``.
+
+    Groups are visited largest first (ties in a seeded random order) and each goes to the fold
+    holding the fewest names so far, so folds stay balanced to within one group."""
+    g = np.asarray(groups)
+    if g.ndim != 1 or g.size < 2:
+        raise ValueError(f"groups must be a 1-D array with one entry per name (≥ 2), got shape {g.shape}")
+    labels, inverse, sizes = np.unique(g, return_inverse=True, return_counts=True)
+    folds = check_int(folds, "folds", min=2, max=len(labels))
+    rng = np.random.default_rng(seed)
+    shuffled = rng.permutation(len(labels))
+    order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
+    filled = np.zeros(folds, dtype=np.int64)
+    fold_of_group = np.empty(len(labels), dtype=np.int64)
+    for j in order:
+        f = int(np.argmin(filled))
+        fold_of_group[j] = f
+        filled[f] += sizes[j]
+    return fold_of_group[inverse.ravel()]
+
+
+def spelling_fold_ids(names: Sequence[str], folds: int = 5, seed: int = 0) -> np.ndarray:
+    """:func:`group_fold_ids` over the names' spelling keys: spelling variants never straddle a
+    train/test split, so a probe cannot score by matching "Vickie" to a "Vicki" it was fitted on."""
+    from .names import spelling_groups
+
+    return group_fold_ids(spelling_groups(names), folds, seed)
+
+
+#: A feature whose spread is at most this fraction of the largest feature's spread is treated as
+#: constant. Exact zero is not enough: MiniLM's last layer has columns that are constant up to
+#: rounding (spread 1e-32, 4e-9); standardising them blew rounding noise up to unit variance and the
+#: probe's direction in raw units up to a norm of ~1e30.
+CONSTANT_SPREAD = 1e-6
+
+
 def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Standardise, pick α per target by exact leave-one-out error, fit. Returns (x̄, scale, W, ȳ).
 
@@ -93,8 +135,10 @@ def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[n
     # down 5–10× (and numpy's eigh was 5× slower on these Gram matrices).
     Xt = torch.from_numpy(X)
     mean, scale = Xt.mean(dim=0), Xt.std(dim=0, unbiased=False)
-    scale[scale == 0] = 1.0
+    constant = scale <= CONSTANT_SPREAD * scale.max()
+    scale[constant] = 1.0
     Z = (Xt - mean) / scale
+    Z[:, constant] = 0.0                            # a constant column carries no information
     Yt = torch.from_numpy(Y)
     y_mean = Yt.mean(dim=0)
     Yc = Yt - y_mean
@@ -115,6 +159,7 @@ def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[n
             if best is None or loo < best[0]:
                 best = (loo, inv)
         W[:, t] = V @ (best[1] * PtY[:, t])
+    W[constant] = 0.0
     mean, scale, W, y_mean = (v.numpy() for v in (mean, scale, W, y_mean))
     return mean, scale, W, y_mean
 
@@ -247,7 +292,7 @@ class ProbeTable:
         return out
 
     def __str__(self) -> str:
-        lines = [f"{self.encoder}: {self.n_names:,} held-out names, 5-fold, ridge probes",
+        lines = [f"{self.encoder}: {self.n_names:,} held-out names, 5-fold (spelling variants kept together), ridge probes",
                  f"{'features':<30}{'R² female fraction':>20}{'AUC sex':>10}{'R² birth year':>16}"]
         for label, r2s, auc, r2y in self.rows():
             lines.append(f"{label:<30}{r2s:>20.3f}{auc:>10.3f}{r2y:>16.3f}")
@@ -261,7 +306,7 @@ def probe_table(embeddings, folds: int = 5, seed: int = 0, show_progress: bool =
     """Probe every layer of a :class:`~.embeddings.NameEmbeddings` for sex and birth year, on held-out
     names, with the spelling baseline, spelling + best layer, and the shuffled-label control."""
     n = len(embeddings)
-    ids = fold_ids(n, folds, seed)
+    ids = spelling_fold_ids(embeddings.names, folds, seed)   # Vicki, Vickie and Vicky share a fold
     targets = {"female_fraction": embeddings.female_fraction, "mean_birth_year": embeddings.mean_birth_year}
     female = embeddings.female_fraction > 0.5
     layers = [probe(embeddings.layers[:, layer], targets, f"layer {layer}", ids, female)
@@ -282,10 +327,12 @@ def probe_table(embeddings, folds: int = 5, seed: int = 0, show_progress: bool =
 #: Per-profile settings of notebook 3.1 (one place): names with at least ``min_births`` babies.
 #: 5,000 births make a name's statistics precise (the female share's binomial standard error is
 #: ≤ 0.7 points) while keeping 3,786 names — recognisable ones, not one-off spellings.
+#: ``common_births`` splits the names into common and rare for :func:`frequency_token_split`: in
+#: ``quick`` every name has ≥ 20,000 births, so the split is at 60,000 (about the median).
 PROBE_SETTINGS = {
-    "quick": {"min_births": 20_000, "folds": 5},      # 1,683 names
-    "standard": {"min_births": 5_000, "folds": 5},    # 3,786 names
-    "full": {"min_births": 1_000, "folds": 5},        # 10,570 names
+    "quick": {"min_births": 20_000, "folds": 5, "common_births": 60_000},      # 1,683 names
+    "standard": {"min_births": 5_000, "folds": 5, "common_births": 20_000},    # 3,786 names
+    "full": {"min_births": 1_000, "folds": 5, "common_births": 20_000},        # 10,570 names
 }
 
 
@@ -302,7 +349,7 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
-              "source": "" if path is None else str(path)}
+              "grouped_by": "spelling_key", "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
 
 
@@ -322,3 +369,78 @@ def frequency_split(embeddings, table: ProbeTable, threshold: int = 20_000) -> l
                          "encoder": score(table.layers[table.best_layer[target]][target]),
                          "spelling": score(table.spelling[target]), "combined": score(table.combined[target])})
     return rows
+
+
+#: The four cells of :func:`frequency_token_split`, in reading order.
+CELLS = ("common, one token", "common, several tokens", "rare, one token", "rare, several tokens")
+
+
+@dataclass(frozen=True)
+class SplitCell:
+    """One cell of the births × token-count split: held-out R² of the encoder's best layer and of
+    the spelling probe on the cell's names (the same out-of-fold predictions, scored per cell)."""
+
+    cell: str                                  #: one of :data:`CELLS`
+    names: int
+    encoder: dict[str, float]                  #: target → R² of the best layer
+    spelling: dict[str, float]                 #: target → R² of the spelling probe
+    difference: dict[str, float]               #: target → encoder − spelling
+    interval: dict[str, tuple[float, float]]   #: target → 95 % paired bootstrap interval of the difference
+    mean_difference: float                     #: the difference averaged over both targets
+    mean_interval: tuple[float, float]         #: its 95 % paired bootstrap interval
+
+    @property
+    def winner(self) -> str:
+        """``"encoder"`` or ``"spelling"``: the sign of the mean difference."""
+        return "encoder" if self.mean_difference > 0 else "spelling"
+
+
+def frequency_token_split(embeddings, table: ProbeTable, token_counts: object, threshold: int = 20_000,
+                          draws: int = 400, seed: int = 0) -> list[SplitCell]:
+    """Split the names by births (common: ≥ ``threshold``) and by how many tokens the encoder's
+    tokenizer cuts them into (one or several), and score the encoder's best layer against spelling in
+    each cell — the same held-out predictions as ``table``. Intervals: a paired percentile bootstrap
+    over the cell's names (``draws`` resamples; encoder and spelling scored on the same resample).
+    A cell with fewer than 20 names is left out."""
+    n = len(embeddings)
+    tokens = np.asarray(token_counts)
+    if tokens.shape != (n,) or not np.issubdtype(tokens.dtype, np.integer) or (tokens < 1).any():
+        raise ValueError(f"token_counts must be positive integers, one per name ({n}), got shape {tokens.shape}")
+    threshold = check_int(threshold, "threshold", min=1)
+    draws = check_int(draws, "draws", min=10)
+    common = np.asarray(embeddings.total) >= threshold
+    rng = np.random.default_rng(seed)
+    cells = []
+    for label, mask in zip(CELLS, (common & (tokens == 1), common & (tokens > 1),
+                                   ~common & (tokens == 1), ~common & (tokens > 1))):
+        idx = np.flatnonzero(mask)
+        if len(idx) < 20:
+            continue
+        resamples = [idx[rng.integers(0, len(idx), len(idx))] for _ in range(draws)]
+        enc, spell, diff, interval, boot = {}, {}, {}, {}, []
+        for target in TARGETS:
+            y = np.asarray(getattr(embeddings, target))
+            pe = table.layers[table.best_layer[target]][target].predictions
+            ps = table.spelling[target].predictions
+            enc[target], spell[target] = r2_score(y[idx], pe[idx]), r2_score(y[idx], ps[idx])
+            diff[target] = enc[target] - spell[target]
+            d = np.array([r2_score(y[r], pe[r]) - r2_score(y[r], ps[r]) for r in resamples])
+            interval[target] = tuple(float(v) for v in np.quantile(d, [0.025, 0.975]))
+            boot.append(d)
+        mean_boot = np.mean(boot, axis=0)
+        cells.append(SplitCell(cell=label, names=len(idx), encoder=enc, spelling=spell, difference=diff,
+                               interval=interval, mean_difference=float(np.mean(list(diff.values()))),
+                               mean_interval=tuple(float(v) for v in np.quantile(mean_boot, [0.025, 0.975]))))
+    return cells
+
+
+def format_split(cells: Sequence[SplitCell]) -> str:
+    """The split as a printed table: n, R² encoder vs spelling per target, and the difference's interval."""
+    lines = [f"{'names':<24}{'n':>6}  {'sex: encoder / spelling':>24}  {'birth year: encoder / spelling':>31}"
+             f"  {'mean difference [95% CI]':>26}"]
+    for c in cells:
+        f, y = "female_fraction", "mean_birth_year"
+        lines.append(f"{c.cell:<24}{c.names:>6}  {c.encoder[f]:>11.2f} / {c.spelling[f]:<10.2f}"
+                     f"  {c.encoder[y]:>15.2f} / {c.spelling[y]:<13.2f}"
+                     f"  {c.mean_difference:>+8.2f} [{c.mean_interval[0]:+.2f}, {c.mean_interval[1]:+.2f}]")
+    return "\n".join(lines)
