@@ -34,7 +34,7 @@ from ..widgets import progress
 __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
-           "PROBE_SETTINGS", "name_probes", "frequency_split", "CELLS", "SplitCell", "frequency_token_split",
+           "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split",
            "format_split"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
@@ -351,24 +351,6 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
               "grouped_by": "spelling_key", "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
-
-
-def frequency_split(embeddings, table: ProbeTable, threshold: int = 20_000) -> list[dict]:
-    """Held-out R² of the best layer, the spelling baseline and both together, scored separately on
-    common names (≥ ``threshold`` births) and rarer ones — the same out-of-fold predictions, split
-    after the fact. A group with fewer than 20 names is left out."""
-    common = np.asarray(embeddings.total) >= threshold
-    rows = []
-    for group, mask in ((f"≥ {threshold:,} births", common), (f"< {threshold:,} births", ~common)):
-        if mask.sum() < 20:
-            continue
-        for target in TARGETS:
-            y = np.asarray(getattr(embeddings, target))[mask]
-            score = lambda res: r2_score(y, res.predictions[mask])
-            rows.append({"group": group, "names": int(mask.sum()), "target": target,
-                         "encoder": score(table.layers[table.best_layer[target]][target]),
-                         "spelling": score(table.spelling[target]), "combined": score(table.combined[target])})
-    return rows
 
 
 #: The four cells of :func:`frequency_token_split`, in reading order.
