@@ -58,6 +58,8 @@ __all__ = [
     "mute_outcomes",
     "direction_trace",
     "tune_gate",
+    "posthoc_directions",
+    "anchor_directions",
 ]
 
 #: Seeds used only to choose the gate (no claim of notebooks 2.3–2.5 uses them).
@@ -198,14 +200,16 @@ def direction_trace(sweep: CurriculumSweep, seed: int, direction: Optional[torch
     """Over ``sweep``'s checkpoints, for one seed: with a fixed ``direction`` (the anchor), the cosine
     of pure red's code with it; without one, the cosine of the post-hoc direction found at each
     checkpoint with the one found at the end. → (K,)."""
+    if not isinstance(sweep, CurriculumSweep):
+        raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
     steps = [int(s) for s in sweep.checkpoint_steps]
     if direction is not None:
-        red = torch.as_tensor(sweep.latents_at(steps[0])[0, 0])  # shape check below
-        if direction.shape != red.shape:
-            raise ValueError(f"direction must have shape {tuple(red.shape)}")
+        d = sweep.probe_latents.shape[-1]
+        if not isinstance(direction, torch.Tensor) or direction.shape != (d,):
+            raise ValueError(f"direction must be a tensor of shape ({d},)")
         s = sweep._seed_index(seed)
         z = torch.as_tensor(np.asarray(sweep.probe_latents)[:, s, 0, :], dtype=torch.float32)  # pure red is probe 0
-        return _cos(z, direction)
+        return _cos(z, direction.float())
     dirs = torch.stack([posthoc_direction(sweep.model_at(t, seed).encode) for t in steps])
     return _cos(dirs, dirs[-1])
 
@@ -226,11 +230,6 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
     return {"sharpness": best["sharpness"], "strength": best["strength"]}, rows
 
 
-def final_models_of(sweep: CurriculumSweep) -> list[ColorAutoencoder]:
-    """Alias of :func:`.anchoring.final_models`, so a notebook needs one import."""
-    return anchoring.final_models(sweep)
-
-
 def posthoc_directions(models: Sequence[ColorAutoencoder], *, centre: bool = False) -> torch.Tensor:
     """:func:`posthoc_direction` of each model → (n, d)."""
     return torch.stack([posthoc_direction(m.encode, centre=centre) for m in models])
@@ -240,6 +239,3 @@ def anchor_directions(models: Sequence[ColorAutoencoder]) -> torch.Tensor:
     """The anchor, once per model → (n, d)."""
     a = torch.tensor(anchoring.ANCHOR, dtype=torch.float32)
     return a.expand(len(models), -1).clone()
-
-
-__all__ += ["final_models_of", "posthoc_directions", "anchor_directions"]

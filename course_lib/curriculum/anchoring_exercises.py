@@ -13,18 +13,12 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from ..exercises import CheckResult, as_number, assert_close, assert_no_python_loop, case, check, forbid
+from ..exercises import CheckResult, as_number, assert_close, case, check, forbid
 from ..stats import wilson_interval
 
 __all__ = [
-    "solution_weighted_anchor_loss",
     "solution_hue_evenness",
-    "solution_suppress",
-    "solution_damage",
-    "check_weighted_anchor_loss",
     "check_hue_evenness",
-    "check_suppress",
-    "check_damage",
     "solution_steps_to_recover",
     "solution_delete_latent",
     "check_steps_to_recover",
@@ -44,103 +38,14 @@ __all__ = [
 ]
 
 D = torch.float64
-_OWN_ANCHOR = ("course_lib.curriculum.regularisers:anchor_loss", "course_lib.curriculum.anchoring:_anchor_term")
 _OWN_EVENNESS = ("course_lib.curriculum.anchoring:hue_evenness",)
-_OWN_SUPPRESS = ("course_lib.curriculum.intervention:suppress", "course_lib.curriculum.intervention:gated_suppress")
-_OWN_DAMAGE = ("course_lib.curriculum.intervention:damage",)
 
 
 # --------------------------------------------------------------------------- reference solutions
-def solution_weighted_anchor_loss(z: torch.Tensor, anchor: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    cos = (z @ anchor) / (z.norm(dim=1) * anchor.norm()).clamp_min(1e-12)
-    return (weights * (1 - cos)).sum() / weights.sum().clamp_min(1e-12)
-
-
 def solution_hue_evenness(z: np.ndarray) -> float:
     u = z / np.linalg.norm(z, axis=1, keepdims=True)
     angles = np.arccos(np.clip(np.sum(u * np.roll(u, -1, axis=0), axis=1), -1, 1))
     return float(angles.min() / angles.mean())
-
-
-def solution_suppress(z: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-    a = anchor / anchor.norm()
-    return z - (z @ a).clamp_min(0)[:, None] * a
-
-
-def solution_damage(encode: Callable, decode: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
-    with torch.no_grad():
-        z = encode(rgb)
-        return ((decode(edit(z)) - rgb) ** 2).mean(dim=1) - ((decode(z) - rgb) ** 2).mean(dim=1)
-
-
-# --------------------------------------------------------------------------- helpers
-# --------------------------------------------------------------------------- weighted anchor loss
-def _anchor_case_known(attempt: Callable) -> None:
-    z = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=D)       # cos 1 and 0 with (1, 0)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    assert_close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
-
-
-def _anchor_case_weighted_mean(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    w = torch.tensor([0.5, 0.25, 0.0], dtype=D)
-    got = as_number(attempt(z, a, w), "the loss")
-    assert_close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
-           "weights (0.5, 0.25, 0) must give a weighted *average*: Σ w(1−cos) / Σ w — dividing by n instead "
-           "makes the pull depend on how many non-red colours are in the batch")
-
-
-def _anchor_case_lengths(attempt: Callable) -> None:
-    z = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=D)
-    a = torch.tensor([2.0, 0.0], dtype=D)                      # not unit length either
-    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    assert_close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
-                     "not the dot product — lengths must not matter")
-
-
-def _anchor_case_gradient(attempt: Callable) -> None:
-    z = torch.tensor([[0.6, 0.8], [1.0, 1.0]], dtype=D, requires_grad=True)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    w = torch.tensor([1.0, 0.0], dtype=D)
-    out = attempt(z, a, w)
-    assert isinstance(out, torch.Tensor) and out.requires_grad, \
-        "return a torch tensor that keeps the graph (no .item(), no numpy, no .detach())"
-    out.backward()
-    # d(1 − cos)/dz for z = (0.6, 0.8), a = (1, 0): −(a − cos·ẑ)/‖z‖ = −(1 − 0.36, −0.48)
-    want = torch.tensor([[-0.64, 0.48], [0.0, 0.0]], dtype=D)
-    assert z.grad is not None and torch.allclose(z.grad, want, atol=1e-6), \
-        f"gradient with respect to z should be {want.tolist()}, got {None if z.grad is None else z.grad.tolist()}"
-
-
-def _anchor_case_no_loop(attempt: Callable) -> None:
-    def args(n: int) -> tuple:
-        g = torch.Generator().manual_seed(n)
-        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D), \
-            torch.rand(n, generator=g, dtype=D)
-    assert_no_python_loop(attempt, args)
-
-
-def _anchor_case_own(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 1.0]], dtype=D)
-    with forbid(_OWN_ANCHOR):
-        attempt(z, torch.tensor([1.0, 0.0], dtype=D), torch.tensor([1.0], dtype=D))
-
-
-ANCHOR_CASES = [
-    case("simple values", _anchor_case_known, hint="1 − cos for each latent, averaged"),
-    case("a weighted average", _anchor_case_weighted_mean, hint="divide by the sum of the weights, not by n"),
-    case("scale-free", _anchor_case_lengths, hint="cos = z·a / (‖z‖ ‖a‖)"),
-    case("gradient", _anchor_case_gradient, hint="stay in torch so autograd can train through it"),
-    case("vectorised", _anchor_case_no_loop, hint="use tensor operations, not a loop over samples"),
-    case("your own code", _anchor_case_own, hint="write it with torch operations"),
-]
-
-
-def check_weighted_anchor_loss(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``weighted_anchor_loss(z, anchor, weights)`` = Σ w (1 − cos(z, a)) / Σ w."""
-    return check("weighted_anchor_loss", attempt, ANCHOR_CASES, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- hue evenness
@@ -204,136 +109,6 @@ EVENNESS_CASES = [
 def check_hue_evenness(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``hue_evenness(z)``: smallest / mean angle between neighbouring hues of a closed loop."""
     return check("hue_evenness", attempt, EVENNESS_CASES, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- suppress
-def _supp(attempt: Callable, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    out = attempt(z.clone(), a.clone())
-    assert isinstance(out, torch.Tensor) and out.shape == z.shape, \
-        f"return a tensor shaped like z {tuple(z.shape)}, got {getattr(out, 'shape', type(out).__name__)}"
-    return out.detach()
-
-
-def _supp_case_red(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
-    want = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 0.8, 0.0, 0.0]], dtype=D)
-    got = _supp(attempt, z, a)
-    assert torch.allclose(got, want, atol=1e-6), f"for z = {z.tolist()} expected {want.tolist()}, got {got.tolist()}"
-
-
-def _supp_case_negative(attempt: Callable) -> None:
-    z = torch.tensor([[-0.6, 0.8, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
-    got = _supp(attempt, z, a)
-    assert torch.allclose(got, z, atol=1e-6), (
-        f"latents pointing *away* from red must stay as they are (only the positive lean is removed); "
-        f"{z.tolist()} became {got.tolist()}")
-
-
-def _supp_case_unit(attempt: Callable) -> None:
-    z = torch.tensor([[0.6, 0.8, 0.0]], dtype=D)
-    a = torch.tensor([0.0, 2.0, 0.0], dtype=D)
-    got = _supp(attempt, z, a)
-    want = torch.tensor([[0.6, 0.0, 0.0]], dtype=D)
-    assert torch.allclose(got, want, atol=1e-6), (
-        f"anchor (0, 2, 0) is not unit length: normalise it first; expected {want.tolist()}, got {got.tolist()}")
-
-
-def _supp_case_random(attempt: Callable) -> None:
-    g = torch.Generator().manual_seed(3)
-    z = torch.randn(40, 5, generator=g, dtype=D)
-    a = torch.randn(5, generator=g, dtype=D)
-    got = _supp(attempt, z, a)
-    want = solution_suppress(z, a)
-    assert torch.allclose(got, want, atol=1e-6), "random 5-D latents and anchor: values differ from the reference"
-
-
-def _supp_case_no_loop(attempt: Callable) -> None:
-    def args(n: int) -> tuple:
-        g = torch.Generator().manual_seed(n)
-        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D)
-    assert_no_python_loop(attempt, args)
-
-
-def _supp_case_own(attempt: Callable) -> None:
-    with forbid(_OWN_SUPPRESS):
-        attempt(torch.ones(2, 4, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D))
-
-
-SUPPRESS_CASES = [
-    case("red loses its lean", _supp_case_red, hint="subtract (z·a) a"),
-    case("only the positive lean", _supp_case_negative, hint="clamp z·a at 0 before subtracting"),
-    case("any anchor length", _supp_case_unit, hint="a = anchor / ‖anchor‖"),
-    case("random latents", _supp_case_random, hint="z − max(z·â, 0) â, row by row"),
-    case("vectorised", _supp_case_no_loop, hint="use tensor operations, not a loop over rows"),
-    case("your own code", _supp_case_own, hint="write it with torch operations"),
-]
-
-
-def check_suppress(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``suppress(z, anchor)`` = z − max(z·â, 0) â."""
-    return check("suppress", attempt, SUPPRESS_CASES, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- damage
-class _Toy:
-    """A hand-made 'model': encode(x) = x with an appended 1; decode(z) = z[:, :3] clipped to [0, 1]."""
-
-    @staticmethod
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
-
-    @staticmethod
-    def decode(z: torch.Tensor) -> torch.Tensor:
-        return (0.9 * z[:, :3] + 0.05).clamp(0, 1)
-
-
-def _dmg(attempt: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
-    out = attempt(_Toy.encode, _Toy.decode, rgb.clone(), edit)
-    out = torch.as_tensor(out)
-    assert out.shape == (len(rgb),), f"return one number per colour, shape ({len(rgb)},); got {tuple(out.shape)}"
-    return out.detach().to(D)
-
-
-def _dmg_case_identity(attempt: Callable) -> None:
-    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
-    got = _dmg(attempt, rgb, lambda z: z)
-    assert torch.allclose(got, torch.zeros(2, dtype=D), atol=1e-9), (
-        f"an edit that changes nothing must do no damage; got {got.tolist()} — subtract the unedited error "
-        "(the model is not perfect even without an edit)")
-
-
-def _dmg_case_values(attempt: Callable) -> None:
-    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
-
-    def edit(z: torch.Tensor) -> torch.Tensor:
-        out = z.clone()
-        out[:, 0] = 0.0
-        return out
-    got = _dmg(attempt, rgb, edit)
-    want = solution_damage(_Toy.encode, _Toy.decode, rgb, edit)
-    assert torch.allclose(got, want, atol=1e-9), (
-        f"zeroing the first latent: expected ΔMSE {want.tolist()}, got {got.tolist()} — compare both "
-        "reconstructions with the *input colour*, mean over the 3 channels")
-
-
-def _dmg_case_own(attempt: Callable) -> None:
-    with forbid(_OWN_DAMAGE):
-        attempt(_Toy.encode, _Toy.decode, torch.rand(2, 3, dtype=D), lambda z: z)
-
-
-DAMAGE_CASES = [
-    case("no edit, no damage", _dmg_case_identity, hint="ΔMSE = error after the edit − error without it"),
-    case("values", _dmg_case_values,
-         hint="((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
-    case("your own code", _dmg_case_own, hint="write it with torch operations"),
-]
-
-
-def check_damage(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``damage(encode, decode, rgb, edit)`` → per-colour ΔMSE (n,)."""
-    return check("damage", attempt, DAMAGE_CASES, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- notebook 2.5
