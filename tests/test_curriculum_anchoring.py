@@ -53,7 +53,8 @@ def test_mute_hits_the_anchor_and_spares_the_orthogonal():
     run.anchor = torch.tensor([1.0, 0.0, 0.0, 0.0])
     z = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
     out = run.mute(z)
-    torch.testing.assert_close(out[0], torch.tensor([-1.0, 0.0, 0.0, 0.0]))
+    s = A.MUTE_SETTINGS["strength"]                        # red itself is gated fully: 1 − s along the anchor
+    torch.testing.assert_close(out[0], torch.tensor([1.0 - s, 0.0, 0.0, 0.0]))
     torch.testing.assert_close(out[1], z[1])
     torch.testing.assert_close(run.reference_mute(z)[0], torch.zeros(4))
 

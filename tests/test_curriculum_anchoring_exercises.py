@@ -7,8 +7,6 @@ import torch
 
 from course_lib.curriculum import anchoring_exercises as X
 from course_lib.curriculum.anchoring import hue_evenness
-from course_lib.curriculum.intervention import damage, suppress
-from course_lib.curriculum.regularisers import anchor_loss
 
 
 def fails(checker, attempt, words=""):
@@ -18,46 +16,10 @@ def fails(checker, attempt, words=""):
     return result
 
 
-# --------------------------------------------------------------------------- anchor loss
-def test_anchor_solution_passes():
-    assert X.check_weighted_anchor_loss(X.solution_weighted_anchor_loss, quiet=True).passed
-
-
-def test_anchor_wrong_answers():
-    def plain_mean(z, a, w):
-        cos = (z @ a) / (z.norm(dim=1) * a.norm())
-        return (w * (1 - cos)).mean()
-
-    def dot(z, a, w):
-        return (w * (1 - z @ a)).sum() / w.sum()
-
-    def detached(z, a, w):
-        cos = (z @ a) / (z.norm(dim=1) * a.norm())
-        return torch.tensor(float((w * (1 - cos)).sum() / w.sum()))
-
-    def anchor_not_normalised(z, a, w):
-        cos = (z @ a) / z.norm(dim=1)
-        return (w * (1 - cos)).sum() / w.sum()
-
-    def loop(z, a, w):
-        terms = [w[i] * (1 - z[i] @ a / (z[i].norm() * a.norm())) for i in range(len(z))]
-        return torch.stack(terms).sum() / w.sum()
-
-    def course(z, a, w):
-        return anchor_loss(z, a, w)
-
-    fails(X.check_weighted_anchor_loss, plain_mean, "weighted")
-    fails(X.check_weighted_anchor_loss, dot, "")
-    fails(X.check_weighted_anchor_loss, detached, "graph")
-    fails(X.check_weighted_anchor_loss, anchor_not_normalised, "cosine")
-    fails(X.check_weighted_anchor_loss, loop, "loop")
-    fails(X.check_weighted_anchor_loss, course, "course")
-
-
-def test_anchor_stub():
-    def stub(z, a, w):
+def test_stub_reports_not_implemented():
+    def stub(z, w):
         raise NotImplementedError
-    assert "not implemented" in X.check_weighted_anchor_loss(stub, quiet=True).message
+    assert "not implemented" in X.check_red_direction(stub, quiet=True).message
 
 
 # --------------------------------------------------------------------------- evenness
@@ -93,69 +55,6 @@ def test_evenness_wrong_answers():
     fails(X.check_hue_evenness, unnormalised, "")
     fails(X.check_hue_evenness, max_over_min, "")
     fails(X.check_hue_evenness, course, "course")
-
-
-# --------------------------------------------------------------------------- suppress
-def test_suppress_solution_passes():
-    assert X.check_suppress(X.solution_suppress, quiet=True).passed
-
-
-def test_suppress_wrong_answers():
-    def full_projection(z, a):
-        a = a / a.norm()
-        return z - (z @ a)[:, None] * a
-
-    def unnormalised(z, a):
-        return z - (z @ a).clamp_min(0)[:, None] * a
-
-    def zero_the_dim(z, a):
-        out = z.clone()
-        out[:, 0] = out[:, 0].clamp_max(0)
-        return out
-
-    def loop(z, a):
-        a = a / a.norm()
-        return torch.stack([row - max(float(row @ a), 0.0) * a for row in z])
-
-    def course(z, a):
-        return suppress(z, a)
-
-    fails(X.check_suppress, full_projection, "away")
-    fails(X.check_suppress, unnormalised, "unit")
-    fails(X.check_suppress, zero_the_dim, "")
-    fails(X.check_suppress, loop, "loop")
-    fails(X.check_suppress, course, "course")
-
-
-# --------------------------------------------------------------------------- damage
-def test_damage_solution_passes():
-    assert X.check_damage(X.solution_damage, quiet=True).passed
-
-
-def test_damage_wrong_answers():
-    def error_after_only(encode, decode, rgb, edit):
-        return ((decode(edit(encode(rgb))) - rgb) ** 2).mean(dim=1)
-
-    def against_reconstruction(encode, decode, rgb, edit):
-        z = encode(rgb)
-        return ((decode(edit(z)) - decode(z)) ** 2).mean(dim=1)
-
-    def summed_channels(encode, decode, rgb, edit):
-        z = encode(rgb)
-        return ((decode(edit(z)) - rgb) ** 2).sum(dim=1) - ((decode(z) - rgb) ** 2).sum(dim=1)
-
-    def one_number(encode, decode, rgb, edit):
-        z = encode(rgb)
-        return ((decode(edit(z)) - rgb) ** 2).mean() - ((decode(z) - rgb) ** 2).mean()
-
-    def course(encode, decode, rgb, edit):
-        return damage(encode, decode, rgb.float(), edit)
-
-    fails(X.check_damage, error_after_only, "subtract")
-    fails(X.check_damage, against_reconstruction, "input colour")
-    fails(X.check_damage, summed_channels, "mean over the 3")
-    fails(X.check_damage, one_number, "one number per colour")
-    fails(X.check_damage, course, "course")
 
 
 # --------------------------------------------------------------------------- 2.5
@@ -228,3 +127,135 @@ def test_delete_wrong_answers():
     fails(X.check_delete_latent, decoder_row, "column")
     fails(X.check_delete_latent, in_place, "in place")
     fails(X.check_delete_latent, too_much, "nothing to do")
+
+
+# --------------------------------------------------------------------------- 2.3: red's direction after training
+def test_red_direction_solution_passes():
+    assert X.check_red_direction(X.solution_red_direction, quiet=True).passed
+
+
+def test_red_direction_wrong_answers():
+    from course_lib.curriculum.anchor_control import posthoc_direction
+
+    def unit(v):
+        return v / v.norm()
+
+    def uncentred(z, w):
+        return unit((w[:, None] * z).sum(0) / w.sum())
+
+    def plain_mean(z, w):
+        return unit((w[:, None] * z).mean(0) - z.mean(0))
+
+    def not_normalised(z, w):
+        return (w[:, None] * z).sum(0) / w.sum() - z.mean(0)
+
+    def red_minus_rest(z, w):   # red's mean minus the *non*-red mean (weights 1 − w/max): parallel, so right
+        rest = 1 - w / w.max()
+        return unit((w[:, None] * z).sum(0) / w.sum() - (rest[:, None] * z).sum(0) / rest.sum())
+
+    def weights_unnormalised_sum(z, w):            # Σ w z without dividing: depends on the weights' scale
+        return unit((w[:, None] * z).sum(0) - z.mean(0))
+
+    def course(z, w):
+        return posthoc_direction(lambda x: x, torch.rand(4, 3))
+
+    fails(X.check_red_direction, uncentred, "centred on all colours")
+    fails(X.check_red_direction, plain_mean, "")
+    fails(X.check_red_direction, not_normalised, "length")
+    assert X.check_red_direction(red_minus_rest, quiet=True).passed   # a right answer written differently
+    fails(X.check_red_direction, weights_unnormalised_sum, "")
+    fails(X.check_red_direction, course, "")
+
+
+# --------------------------------------------------------------------------- 2.4: random directions
+def test_random_directions_solution_passes():
+    assert X.check_random_directions(X.solution_random_directions, quiet=True).passed
+
+
+def test_random_directions_wrong_answers():
+    from course_lib.curriculum.anchor_control import random_directions
+
+    def positive(n, d, g):
+        v = torch.rand(n, d, generator=g)
+        return v / v.norm(dim=1, keepdim=True)
+
+    def cube(n, d, g):
+        v = 2 * torch.rand(n, d, generator=g) - 1
+        return v / v.norm(dim=1, keepdim=True)
+
+    def not_normalised(n, d, g):
+        return torch.randn(n, d, generator=g)
+
+    def global_rng(n, d, g):
+        v = torch.randn(n, d)
+        return v / v.norm(dim=1, keepdim=True)
+
+    def one_direction_repeated(n, d, g):
+        v = torch.randn(1, d, generator=g).expand(n, d)
+        return v / v.norm(dim=1, keepdim=True)
+
+    def course(n, d, g):
+        return random_directions(n, d, seed=0)
+
+    fails(X.check_random_directions, positive, "positive")
+    fails(X.check_random_directions, cube, "cube")
+    fails(X.check_random_directions, not_normalised, "length")
+    fails(X.check_random_directions, global_rng, "generator")
+    fails(X.check_random_directions, one_direction_repeated, "differ")
+    fails(X.check_random_directions, course, "")
+
+
+# --------------------------------------------------------------------------- predictions
+def test_paired_and_rate_verdicts():
+    a, u = np.arange(12.0) + 1, np.arange(12.0)
+    assert X.paired_verdict(a, u) == "anchored" and X.paired_verdict(u, a) == "unanchored"
+    assert X.paired_verdict(np.r_[a[:6], u[6:]], np.r_[u[:6], a[6:]]) == "neither"
+    assert X.paired_verdict(a[:3], u[:3]) == "neither"                  # 3/3 is not enough: Wilson low < ½
+    assert X.rate_verdict(np.ones(12), np.ones(12)) == "as many"
+    assert X.rate_verdict(np.zeros(32), np.ones(32)) == "fewer"
+    assert X.rate_verdict(np.ones(32), np.zeros(32)) == "more"
+    assert X.rate_verdict(np.r_[np.ones(9), np.zeros(3)], np.ones(12)) == "as many"
+    import pytest
+    with pytest.raises(ValueError):
+        X.paired_verdict(a, u[:3])
+    with pytest.raises(ValueError):
+        X.paired_verdict([np.nan], [1.0])
+    with pytest.raises(ValueError):
+        X.rate_verdict([], [True])
+
+
+def _sim_unrel():
+    g = np.random.default_rng(0)
+    base = g.uniform(-0.5, 0.5, 12)
+    return ({"anchored": base + 0.3, "unanchored": base}, {"anchored": base + 0.2, "unanchored": base})
+
+
+def test_attractor_prediction():
+    sim, unrel = _sim_unrel()
+    right = {"similar": "anchored", "unrelated": "anchored"}
+    assert X.check_attractor_form(right, quiet=True).passed
+    assert X.check_attractor_prediction(right, sim, unrel, quiet=True).passed
+    hoped = {"similar": "anchored", "unrelated": "unanchored"}           # the seed note's hope, wrong here
+    r = X.check_attractor_prediction(hoped, sim, unrel, quiet=True)
+    assert not r.passed and "unrelated" in r.message and "12/12" in r.message
+    for bad, words in (({"similar": None, "unrelated": "anchored"}, "no prediction"),
+                       ({"similar": "anchored"}, "no prediction"),
+                       ({"similar": "Anchored", "unrelated": "anchored"}, "one of"),
+                       ({"similar": "anchored", "unrelated": "anchored", "extra": 1}, "unexpected"),
+                       (["anchored", "anchored"], "dict")):
+        res = X.check_attractor_form(bad, quiet=True)
+        assert not res.passed and words in res.message, (bad, res)
+        assert not X.check_attractor_prediction(bad, sim, unrel, quiet=True).passed
+
+
+def test_muting_prediction():
+    goal = {"anchored": np.ones(12, bool), "unanchored": np.ones(12, bool)}
+    black = {"anchored": np.full(12, 0.05) + np.arange(12) * 1e-3, "unanchored": np.full(12, 0.001)}
+    right = {"goal": "as many", "black": "anchored"}
+    assert X.check_muting_form(right, quiet=True).passed
+    assert X.check_muting_prediction(right, goal, black, quiet=True).passed
+    for wrong in ({"goal": "fewer", "black": "anchored"}, {"goal": "as many", "black": "unanchored"},
+                  {"goal": "as many", "black": "neither"}):
+        assert not X.check_muting_prediction(wrong, goal, black, quiet=True).passed
+    assert not X.check_muting_form({"goal": "as many", "black": None}, quiet=True).passed
+    assert not X.check_muting_form({"goal": "same", "black": "anchored"}, quiet=True).passed

@@ -32,6 +32,9 @@ Notebooks 2.3–2.5 (anchoring, muting and deleting red):
 * :mod:`.anchoring`    — ``anchored_run(seed=0, profile=None)``, the cached 4-D anchored colour
   model (red pinned to (1, 0, 0, 0); ``encode``, ``decode``, ``anchor``, ``mute``, ``model_at``),
   :func:`anchored_sweep`, :func:`anchor_report`, :func:`hue_evenness` (notebook 2.3)
+* :mod:`.anchor_control` — the unanchored control arm (same recipe, anchor weight 0), red's direction
+  found after training, matched random directions, the attractor and muting measurements, and the
+  gate's choice on held-out seeds (notebooks 2.3 and 2.4)
 * :mod:`.intervention` — :func:`suppress` (the reference edit), :func:`gated_suppress` (mute red,
   spare orange), :func:`damage` (per-colour ΔMSE), :func:`alignment`, :func:`named_colours` (2.4)
 * :mod:`.deletion`     — :func:`delete_dimension` (pruned), the anti-subspace term, the 5-D

@@ -25,6 +25,8 @@ __all__ = [
     "plot_hue_profile",
     "plot_latent_views",
     "plot_relearning",
+    "plot_attractor",
+    "plot_direction_traces",
 ]
 
 _PAIRS = ((0, 1), (0, 2), (0, 3))
@@ -232,6 +234,62 @@ def plot_relearning(steps: Any, curves: Mapping[str, np.ndarray], target: np.nda
     ax.set_yscale("log")
     ax.set_xlabel("fine-tuning step")
     ax.set_ylabel("MSE of the colour")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _bands(ax: Axes, x: np.ndarray, curves: Mapping[str, np.ndarray]) -> None:
+    for (label, c), style in zip(curves.items(), ("-", "--", ":", "-.")):
+        lo, med, hi = np.percentile(np.asarray(c, dtype=float), [10, 50, 90], axis=0)
+        line, = ax.plot(x, med, style, lw=2, label=label)
+        ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.18)
+
+
+def plot_attractor(hue_cos: Mapping[str, np.ndarray], similar: Mapping[str, np.ndarray],
+                   unrelated: Mapping[str, np.ndarray], similar_names: Sequence[str],
+                   unrelated_names: Sequence[str]) -> Figure:
+    """Left: cosine with red's direction against hue distance from red (per arm, seeds × 181: median
+    and 10–90 % band). Right: per colour, each seed's cosine for the similar colours (darker and paler
+    reds) and the unrelated ones (black, greys), one marker shape per arm."""
+    fig = new_figure((13, 3.9), layout="tight")
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    _bands(ax1, np.arange(181), hue_cos)
+    for deg, name in ((30, "orange"), (60, "yellow"), (120, "green"), (180, "cyan")):
+        ax1.axvline(deg, color="grey", lw=0.6, ls=":")
+        ax1.text(deg + 2, -0.95, name, fontsize=8)
+    ax1.set_xlabel("hue distance from red (degrees), S = V = 1")
+    ax1.set_ylabel("cos(code, red's direction)")
+    ax1.set_ylim(-1.05, 1.05)
+    ax1.grid(alpha=0.3)
+    ax1.legend(fontsize=8)
+    names = list(similar_names) + list(unrelated_names)
+    n_arms = len(similar)
+    for k, arm in enumerate(similar):
+        vals = np.concatenate([np.asarray(similar[arm]), np.asarray(unrelated[arm])], axis=1)  # seeds × colours
+        x = np.arange(len(names)) + (k - (n_arms - 1) / 2) * 0.3
+        for j in range(vals.shape[1]):
+            ax2.scatter(np.full(vals.shape[0], x[j]), vals[:, j], marker=marker(k), facecolors="none",
+                        edgecolors=f"C{k}", s=22, label=arm if j == 0 else None)
+    ax2.axvline(len(similar_names) - 0.5, color="k", lw=0.8)
+    ax2.text(0, 1.12, "similar", fontsize=9)
+    ax2.text(len(similar_names), 1.12, "unrelated", fontsize=9)
+    ax2.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax2.set_ylim(-1.05, 1.25)
+    ax2.set_ylabel("cos(code, red's direction)")
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def plot_direction_traces(steps: Any, traces: Mapping[str, np.ndarray]) -> Figure:
+    """Per arm (seeds × checkpoints), a cosine over training: median and 10–90 % band."""
+    fig = new_figure((8, 3.6), layout="tight")
+    ax = fig.subplots()
+    _bands(ax, np.asarray(steps), traces)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cosine")
+    ax.set_ylim(-1.05, 1.05)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return fig

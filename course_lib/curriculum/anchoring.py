@@ -81,9 +81,10 @@ PROFILE_SETTINGS: dict[str, dict[str, int]] = {
 HYPER: dict[str, float] = {"lr": 0.01, "lr_end": 0.001, "anchor": 2.0, "separation": 0.2,
                            "redness_k": 100.0, "separation_power": 10.0}
 
-#: The gate that :meth:`AnchoredRun.mute` uses (see :func:`.intervention.gated_suppress` and
-#: notebook 2.4 for how it was chosen and how it compares with plain suppression).
-MUTE_SETTINGS: dict[str, float] = {"sharpness": 5.0, "strength": 2.0}
+#: The gate that :meth:`AnchoredRun.mute` uses (see :func:`.intervention.gated_suppress`): chosen by
+#: :func:`.anchor_control.tune_gate` on :data:`.anchor_control.TUNING_SEEDS` (1000–1011, quick-profile
+#: training), seeds no claim uses; notebook 2.4 re-runs the choice.
+MUTE_SETTINGS: dict[str, float] = {"sharpness": 12.0, "strength": 1.5}
 
 _SPREAD_LEVELS = 10  # the grid's saturation/value levels: spread moves in steps of 1/9
 
@@ -113,19 +114,23 @@ def anchored_data(step: int, values: dict) -> torch.Tensor:
     return _data_at_level(level)
 
 
-def anchored_schedule(steps: int, kind: str = "smooth") -> Dopesheet:
+def anchored_schedule(steps: int, kind: str = "smooth", anchor_weight: Optional[float] = None) -> Dopesheet:
     """The dopesheet: ``spread`` 0 → ⅓ → ⅔ → 1 at 10 %, 30 %, 50 % of training (held at 0 before),
     ``lr`` 0.01 held, then eased to 0.001 over the last 30 %; ``anchor`` and ``separation`` constant.
+
+    ``anchor_weight`` (default ``HYPER["anchor"]``) is the anchor term's weight; ``0`` gives the
+    unanchored control of :mod:`.anchor_control` (everything else identical).
 
     ``kind="smooth"`` moves ``spread`` with minimum-jerk easing between its keyframes;
     ``kind="stepped"`` holds it and jumps at each keyframe (the "step" easing).
     """
     check_choice(kind, "kind", ("smooth", "stepped"))
     check_int(steps, "steps", min=20)
+    w = HYPER["anchor"] if anchor_weight is None else check_float(anchor_weight, "anchor_weight", min=0.0)
     ease = "minimum_jerk" if kind == "smooth" else "step"
     s = int(steps)
     return Dopesheet([
-        Keyframe(0, {"spread": 0.0, "lr": HYPER["lr"], "anchor": HYPER["anchor"],
+        Keyframe(0, {"spread": 0.0, "lr": HYPER["lr"], "anchor": w,
                      "separation": HYPER["separation"]}),
         Keyframe(round(0.1 * s), {"spread": 0.0}),
         Keyframe(round(0.3 * s), {"spread": 1 / 3}, ease),
@@ -181,15 +186,18 @@ def _check_kind(kind: str) -> str:
     return check_choice(kind, "schedule", ("smooth", "stepped"))
 
 
-def _train_kwargs(steps: int, kind: str) -> dict[str, Any]:
+def _train_kwargs(steps: int, kind: str, anchor_weight: Optional[float] = None) -> dict[str, Any]:
     return dict(data=anchored_data, steps=steps, terms=anchored_terms(),
-                schedule=anchored_schedule(steps, kind), latent_dim=LATENT_DIM, hidden=16,
+                schedule=anchored_schedule(steps, kind, anchor_weight), latent_dim=LATENT_DIM, hidden=16,
                 normalize=True, activation="gelu", batch_size=None, probe=probe_rgb(),
                 checkpoint_steps=21, progress=True)
 
 
-def _key(kind: str) -> dict[str, Any]:
-    return {"version": VERSION, "schedule": kind, "hyper": HYPER, "anchor": list(ANCHOR)}
+def _key(kind: str, anchor_weight: Optional[float] = None) -> dict[str, Any]:
+    key = {"version": VERSION, "schedule": kind, "hyper": HYPER, "anchor": list(ANCHOR)}
+    if anchor_weight is not None and anchor_weight != HYPER["anchor"]:   # the anchored key stays as it was
+        key["anchor_weight"] = float(anchor_weight)
+    return key
 
 
 # --------------------------------------------------------------------------- measurements

@@ -8,126 +8,44 @@ live in ``tests/test_curriculum_anchoring_exercises.py``.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import torch
 
-from ..exercises import CheckResult, as_number, assert_close, assert_no_python_loop, case, check, forbid
+from ..exercises import CheckResult, as_number, assert_close, case, check, forbid
+from ..stats import wilson_interval
 
 __all__ = [
-    "solution_weighted_anchor_loss",
     "solution_hue_evenness",
-    "solution_suppress",
-    "solution_damage",
-    "check_weighted_anchor_loss",
     "check_hue_evenness",
-    "check_suppress",
-    "check_damage",
     "solution_steps_to_recover",
     "solution_delete_latent",
     "check_steps_to_recover",
     "check_delete_latent",
+    "solution_red_direction",
+    "check_red_direction",
+    "ARMS",
+    "RATES",
+    "paired_verdict",
+    "rate_verdict",
+    "check_attractor_form",
+    "check_attractor_prediction",
+    "check_muting_form",
+    "check_muting_prediction",
+    "solution_random_directions",
+    "check_random_directions",
 ]
 
 D = torch.float64
-_OWN_ANCHOR = ("course_lib.curriculum.regularisers:anchor_loss", "course_lib.curriculum.anchoring:_anchor_term")
 _OWN_EVENNESS = ("course_lib.curriculum.anchoring:hue_evenness",)
-_OWN_SUPPRESS = ("course_lib.curriculum.intervention:suppress", "course_lib.curriculum.intervention:gated_suppress")
-_OWN_DAMAGE = ("course_lib.curriculum.intervention:damage",)
 
 
 # --------------------------------------------------------------------------- reference solutions
-def solution_weighted_anchor_loss(z: torch.Tensor, anchor: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    cos = (z @ anchor) / (z.norm(dim=1) * anchor.norm()).clamp_min(1e-12)
-    return (weights * (1 - cos)).sum() / weights.sum().clamp_min(1e-12)
-
-
 def solution_hue_evenness(z: np.ndarray) -> float:
     u = z / np.linalg.norm(z, axis=1, keepdims=True)
     angles = np.arccos(np.clip(np.sum(u * np.roll(u, -1, axis=0), axis=1), -1, 1))
     return float(angles.min() / angles.mean())
-
-
-def solution_suppress(z: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
-    a = anchor / anchor.norm()
-    return z - (z @ a).clamp_min(0)[:, None] * a
-
-
-def solution_damage(encode: Callable, decode: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
-    with torch.no_grad():
-        z = encode(rgb)
-        return ((decode(edit(z)) - rgb) ** 2).mean(dim=1) - ((decode(z) - rgb) ** 2).mean(dim=1)
-
-
-# --------------------------------------------------------------------------- helpers
-# --------------------------------------------------------------------------- weighted anchor loss
-def _anchor_case_known(attempt: Callable) -> None:
-    z = torch.tensor([[2.0, 0.0], [0.0, 3.0]], dtype=D)       # cos 1 and 0 with (1, 0)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    assert_close(got, 0.5, "equal weights, one latent on the anchor and one at 90°")
-
-
-def _anchor_case_weighted_mean(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    w = torch.tensor([0.5, 0.25, 0.0], dtype=D)
-    got = as_number(attempt(z, a, w), "the loss")
-    assert_close(got, (0.5 * 0 + 0.25 * 1 + 0) / 0.75,
-           "weights (0.5, 0.25, 0) must give a weighted *average*: Σ w(1−cos) / Σ w — dividing by n instead "
-           "makes the pull depend on how many non-red colours are in the batch")
-
-
-def _anchor_case_lengths(attempt: Callable) -> None:
-    z = torch.tensor([[3.0, 4.0], [0.3, 0.4]], dtype=D)
-    a = torch.tensor([2.0, 0.0], dtype=D)                      # not unit length either
-    got = as_number(attempt(z, a, torch.tensor([1.0, 1.0], dtype=D)), "the loss")
-    assert_close(got, 0.4, "latents (3, 4) and (0.3, 0.4), anchor (2, 0): the loss must use the cosine (0.6), "
-                     "not the dot product — lengths must not matter")
-
-
-def _anchor_case_gradient(attempt: Callable) -> None:
-    z = torch.tensor([[0.6, 0.8], [1.0, 1.0]], dtype=D, requires_grad=True)
-    a = torch.tensor([1.0, 0.0], dtype=D)
-    w = torch.tensor([1.0, 0.0], dtype=D)
-    out = attempt(z, a, w)
-    assert isinstance(out, torch.Tensor) and out.requires_grad, \
-        "return a torch tensor that keeps the graph (no .item(), no numpy, no .detach())"
-    out.backward()
-    # d(1 − cos)/dz for z = (0.6, 0.8), a = (1, 0): −(a − cos·ẑ)/‖z‖ = −(1 − 0.36, −0.48)
-    want = torch.tensor([[-0.64, 0.48], [0.0, 0.0]], dtype=D)
-    assert z.grad is not None and torch.allclose(z.grad, want, atol=1e-6), \
-        f"gradient with respect to z should be {want.tolist()}, got {None if z.grad is None else z.grad.tolist()}"
-
-
-def _anchor_case_no_loop(attempt: Callable) -> None:
-    def args(n: int) -> tuple:
-        g = torch.Generator().manual_seed(n)
-        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D), \
-            torch.rand(n, generator=g, dtype=D)
-    assert_no_python_loop(attempt, args)
-
-
-def _anchor_case_own(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 1.0]], dtype=D)
-    with forbid(_OWN_ANCHOR):
-        attempt(z, torch.tensor([1.0, 0.0], dtype=D), torch.tensor([1.0], dtype=D))
-
-
-ANCHOR_CASES = [
-    case("simple values", _anchor_case_known, hint="1 − cos for each latent, averaged"),
-    case("a weighted average", _anchor_case_weighted_mean, hint="divide by the sum of the weights, not by n"),
-    case("scale-free", _anchor_case_lengths, hint="cos = z·a / (‖z‖ ‖a‖)"),
-    case("gradient", _anchor_case_gradient, hint="stay in torch so autograd can train through it"),
-    case("vectorised", _anchor_case_no_loop, hint="use tensor operations, not a loop over samples"),
-    case("your own code", _anchor_case_own, hint="write it with torch operations"),
-]
-
-
-def check_weighted_anchor_loss(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``weighted_anchor_loss(z, anchor, weights)`` = Σ w (1 − cos(z, a)) / Σ w."""
-    return check("weighted_anchor_loss", attempt, ANCHOR_CASES, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- hue evenness
@@ -191,136 +109,6 @@ EVENNESS_CASES = [
 def check_hue_evenness(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``hue_evenness(z)``: smallest / mean angle between neighbouring hues of a closed loop."""
     return check("hue_evenness", attempt, EVENNESS_CASES, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- suppress
-def _supp(attempt: Callable, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-    out = attempt(z.clone(), a.clone())
-    assert isinstance(out, torch.Tensor) and out.shape == z.shape, \
-        f"return a tensor shaped like z {tuple(z.shape)}, got {getattr(out, 'shape', type(out).__name__)}"
-    return out.detach()
-
-
-def _supp_case_red(attempt: Callable) -> None:
-    z = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.6, 0.8, 0.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
-    want = torch.tensor([[0.0, 0.0, 0.0, 0.0], [0.0, 0.8, 0.0, 0.0]], dtype=D)
-    got = _supp(attempt, z, a)
-    assert torch.allclose(got, want, atol=1e-6), f"for z = {z.tolist()} expected {want.tolist()}, got {got.tolist()}"
-
-
-def _supp_case_negative(attempt: Callable) -> None:
-    z = torch.tensor([[-0.6, 0.8, 0.0, 0.0], [-1.0, 0.0, 0.0, 0.0]], dtype=D)
-    a = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
-    got = _supp(attempt, z, a)
-    assert torch.allclose(got, z, atol=1e-6), (
-        f"latents pointing *away* from red must stay as they are (only the positive lean is removed); "
-        f"{z.tolist()} became {got.tolist()}")
-
-
-def _supp_case_unit(attempt: Callable) -> None:
-    z = torch.tensor([[0.6, 0.8, 0.0]], dtype=D)
-    a = torch.tensor([0.0, 2.0, 0.0], dtype=D)
-    got = _supp(attempt, z, a)
-    want = torch.tensor([[0.6, 0.0, 0.0]], dtype=D)
-    assert torch.allclose(got, want, atol=1e-6), (
-        f"anchor (0, 2, 0) is not unit length: normalise it first; expected {want.tolist()}, got {got.tolist()}")
-
-
-def _supp_case_random(attempt: Callable) -> None:
-    g = torch.Generator().manual_seed(3)
-    z = torch.randn(40, 5, generator=g, dtype=D)
-    a = torch.randn(5, generator=g, dtype=D)
-    got = _supp(attempt, z, a)
-    want = solution_suppress(z, a)
-    assert torch.allclose(got, want, atol=1e-6), "random 5-D latents and anchor: values differ from the reference"
-
-
-def _supp_case_no_loop(attempt: Callable) -> None:
-    def args(n: int) -> tuple:
-        g = torch.Generator().manual_seed(n)
-        return torch.randn(n, 4, generator=g, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D)
-    assert_no_python_loop(attempt, args)
-
-
-def _supp_case_own(attempt: Callable) -> None:
-    with forbid(_OWN_SUPPRESS):
-        attempt(torch.ones(2, 4, dtype=D), torch.tensor([1.0, 0, 0, 0], dtype=D))
-
-
-SUPPRESS_CASES = [
-    case("red loses its lean", _supp_case_red, hint="subtract (z·a) a"),
-    case("only the positive lean", _supp_case_negative, hint="clamp z·a at 0 before subtracting"),
-    case("any anchor length", _supp_case_unit, hint="a = anchor / ‖anchor‖"),
-    case("random latents", _supp_case_random, hint="z − max(z·â, 0) â, row by row"),
-    case("vectorised", _supp_case_no_loop, hint="use tensor operations, not a loop over rows"),
-    case("your own code", _supp_case_own, hint="write it with torch operations"),
-]
-
-
-def check_suppress(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``suppress(z, anchor)`` = z − max(z·â, 0) â."""
-    return check("suppress", attempt, SUPPRESS_CASES, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- damage
-class _Toy:
-    """A hand-made 'model': encode(x) = x with an appended 1; decode(z) = z[:, :3] clipped to [0, 1]."""
-
-    @staticmethod
-    def encode(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
-
-    @staticmethod
-    def decode(z: torch.Tensor) -> torch.Tensor:
-        return (0.9 * z[:, :3] + 0.05).clamp(0, 1)
-
-
-def _dmg(attempt: Callable, rgb: torch.Tensor, edit: Callable) -> torch.Tensor:
-    out = attempt(_Toy.encode, _Toy.decode, rgb.clone(), edit)
-    out = torch.as_tensor(out)
-    assert out.shape == (len(rgb),), f"return one number per colour, shape ({len(rgb)},); got {tuple(out.shape)}"
-    return out.detach().to(D)
-
-
-def _dmg_case_identity(attempt: Callable) -> None:
-    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
-    got = _dmg(attempt, rgb, lambda z: z)
-    assert torch.allclose(got, torch.zeros(2, dtype=D), atol=1e-9), (
-        f"an edit that changes nothing must do no damage; got {got.tolist()} — subtract the unedited error "
-        "(the model is not perfect even without an edit)")
-
-
-def _dmg_case_values(attempt: Callable) -> None:
-    rgb = torch.tensor([[1.0, 0.0, 0.0], [0.2, 0.4, 0.6]], dtype=D)
-
-    def edit(z: torch.Tensor) -> torch.Tensor:
-        out = z.clone()
-        out[:, 0] = 0.0
-        return out
-    got = _dmg(attempt, rgb, edit)
-    want = solution_damage(_Toy.encode, _Toy.decode, rgb, edit)
-    assert torch.allclose(got, want, atol=1e-9), (
-        f"zeroing the first latent: expected ΔMSE {want.tolist()}, got {got.tolist()} — compare both "
-        "reconstructions with the *input colour*, mean over the 3 channels")
-
-
-def _dmg_case_own(attempt: Callable) -> None:
-    with forbid(_OWN_DAMAGE):
-        attempt(_Toy.encode, _Toy.decode, torch.rand(2, 3, dtype=D), lambda z: z)
-
-
-DAMAGE_CASES = [
-    case("no edit, no damage", _dmg_case_identity, hint="ΔMSE = error after the edit − error without it"),
-    case("values", _dmg_case_values,
-         hint="((decode(edit(z)) − x)² mean over channels) − ((decode(z) − x)² mean)"),
-    case("your own code", _dmg_case_own, hint="write it with torch operations"),
-]
-
-
-def check_damage(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``damage(encode, decode, rgb, edit)`` → per-colour ΔMSE (n,)."""
-    return check("damage", attempt, DAMAGE_CASES, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- notebook 2.5
@@ -456,3 +244,249 @@ DELETE_CASES = [
 def check_delete_latent(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``delete_latent(state, dim)`` → a new state_dict without latent ``dim``."""
     return check("delete_latent", attempt, DELETE_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- 2.3: red's direction, found after training
+_OWN_DIRECTION = ("course_lib.curriculum.anchor_control:posthoc_direction",)
+
+
+def solution_red_direction(z: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    red_mean = (weights[:, None] * z).sum(dim=0) / weights.sum()
+    v = red_mean - z.mean(dim=0)
+    return v / v.norm()
+
+
+def _dir(attempt: Callable, z: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    out = attempt(z.clone(), w.clone())
+    out = torch.as_tensor(out)
+    assert out.shape == (z.shape[1],), f"return one direction of shape ({z.shape[1]},), got {tuple(out.shape)}"
+    return out.detach().to(D)
+
+
+def _dir_case_unit(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(1)
+    z, w = torch.randn(30, 4, generator=g, dtype=D), torch.rand(30, generator=g, dtype=D)
+    got = _dir(attempt, z, w)
+    assert_close(got.norm(), 1.0, "the direction's length (normalise it)")
+
+
+def _dir_case_centred(attempt: Callable) -> None:
+    # every code shares a large offset along dim 1; red differs from the rest along dim 0 only
+    z = torch.tensor([[1.0, 5.0, 0.0], [0.0, 5.0, 1.0], [0.0, 5.0, -1.0], [-1.0, 5.0, 0.0]], dtype=D)
+    w = torch.tensor([1.0, 0.0, 0.0, 0.0], dtype=D)
+    assert_close(_dir(attempt, z, w), [1.0, 0.0, 0.0],
+                 "codes sharing an offset (0, 5, 0), red's code (1, 5, 0): subtract the mean code of *all* colours "
+                 "before normalising — red's own code mostly points where every code points")
+
+
+def _dir_case_weighted(attempt: Callable) -> None:
+    z = torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]], dtype=D)
+    w = torch.tensor([3.0, 1.0, 0.0, 0.0], dtype=D)
+    # weighted red mean (0.75, 0.25); overall mean 0
+    want = torch.tensor([0.75, 0.25], dtype=D)
+    assert_close(_dir(attempt, z, w), want / want.norm(),
+                 "weights (3, 1, 0, 0): red's mean code is the *weighted average* Σ wᵢ zᵢ / Σ wᵢ")
+
+
+def _dir_case_scale(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(2)
+    z, w = torch.randn(20, 4, generator=g, dtype=D), torch.rand(20, generator=g, dtype=D)
+    a, b = _dir(attempt, z, w), _dir(attempt, z, 1000 * w)
+    assert_close(b, a, "the same weights times 1,000 must give the same direction (divide by Σ w, not by n)")
+
+
+def _dir_case_random(attempt: Callable) -> None:
+    g = torch.Generator().manual_seed(3)
+    z, w = torch.randn(50, 5, generator=g, dtype=D), torch.rand(50, generator=g, dtype=D) ** 4
+    assert_close(_dir(attempt, z, w), solution_red_direction(z, w), "random codes and weights")
+
+
+def _dir_case_own(attempt: Callable) -> None:
+    with forbid(_OWN_DIRECTION):
+        attempt(torch.eye(3, dtype=D), torch.tensor([1.0, 0, 0], dtype=D))
+
+
+DIRECTION_CASES = [
+    case("a unit direction", _dir_case_unit, hint="divide the vector by its norm"),
+    case("centred on all colours", _dir_case_centred, hint="red's mean code minus the mean code of every colour"),
+    case("a weighted average", _dir_case_weighted, hint="(w[:, None] * z).sum(0) / w.sum()"),
+    case("weights' scale does not matter", _dir_case_scale, hint="divide by the sum of the weights"),
+    case("random codes", _dir_case_random, hint="normalise(Σ wᵢ zᵢ / Σ wᵢ − mean zᵢ)"),
+    case("your own code", _dir_case_own, hint="write it with torch operations"),
+]
+
+
+def check_red_direction(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``red_direction(z, weights)`` = normalise(Σ wᵢ zᵢ / Σ wᵢ − mean zᵢ)."""
+    return check("red_direction", attempt, DIRECTION_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- predictions (2.3 and 2.4)
+#: Answers to "in which arm is it larger?": judged per seed (same seed, both arms) by whether the
+#: 95 % Wilson interval of the fraction of seeds where the anchored arm's value is larger lies
+#: above ½ ("anchored"), below ½ ("unanchored") or covers ½ ("neither").
+ARMS = ("anchored", "unanchored", "neither")
+#: Answers to "how does the unanchored arm's goal rate compare with the anchored arm's?": "as many"
+#: when the two 95 % Wilson intervals overlap.
+RATES = ("fewer", "as many", "more")
+_ATTRACTOR_KEYS = ("similar", "unrelated")
+_MUTING_KEYS = ("goal", "black")
+
+
+def paired_verdict(anchored: Any, unanchored: Any) -> str:
+    """One of :data:`ARMS`: in which arm the per-seed values are larger (see :data:`ARMS`)."""
+    a = np.asarray(anchored, dtype=np.float64).ravel()
+    u = np.asarray(unanchored, dtype=np.float64).ravel()
+    if len(a) == 0 or a.shape != u.shape:
+        raise ValueError(f"anchored and unanchored must hold one value per seed each, got {a.shape} and {u.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(u).all()):
+        raise ValueError("values must be finite")
+    lo, hi = wilson_interval(int((a > u).sum()), len(a))
+    return "anchored" if lo > 0.5 else "unanchored" if hi < 0.5 else "neither"
+
+
+def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
+    """One of :data:`RATES`: the unanchored arm's goal rate against the anchored arm's."""
+    u = np.asarray(unanchored_goal, dtype=bool).ravel()
+    a = np.asarray(anchored_goal, dtype=bool).ravel()
+    if len(u) == 0 or len(a) == 0:
+        raise ValueError("each arm needs at least one seed")
+    lo, hi = wilson_interval(int(u.sum()), len(u))
+    lo_a, hi_a = wilson_interval(int(a.sum()), len(a))
+    return "more" if lo > hi_a else "fewer" if hi < lo_a else "as many"
+
+
+def _form(prediction: Any, keys: tuple[str, ...], allowed: dict[str, tuple[str, ...]]) -> None:
+    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
+    missing = [k for k in keys if prediction.get(k) is None]
+    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
+    extra = sorted(set(map(str, prediction)) - set(keys))
+    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(keys)}"
+    for k in keys:
+        assert prediction[k] in allowed[k], f"prediction[{k!r}] must be one of {list(allowed[k])}, got {prediction[k]!r}"
+
+
+def _answer(prediction: Any, key: str, measured: str, detail: str) -> None:
+    assert prediction[key] == measured, f"you predicted {prediction[key]!r}; the seeds measured {measured!r} ({detail})"
+
+
+_ATTRACTOR_ALLOWED = {"similar": ARMS, "unrelated": ARMS}
+_ATTRACTOR_FORM = case("a well-formed prediction", _form, _ATTRACTOR_KEYS, _ATTRACTOR_ALLOWED,
+                       hint=f"similar and unrelated: each one of {list(ARMS)}")
+_MUTING_ALLOWED = {"goal": RATES, "black": ARMS}
+_MUTING_FORM = case("a well-formed prediction", _form, _MUTING_KEYS, _MUTING_ALLOWED,
+                    hint=f"goal: one of {list(RATES)}; black: one of {list(ARMS)}")
+
+
+def check_attractor_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that the attractor prediction is complete before the measurement runs."""
+    return check("prediction, written down", prediction, [_ATTRACTOR_FORM], quiet=quiet)
+
+
+def check_attractor_prediction(prediction: Mapping[str, str], similar: Mapping[str, Any],
+                               unrelated: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
+    """Check ``{"similar": arm, "unrelated": arm}`` — in which arm the similar (darker and paler reds)
+    and the unrelated (black, greys) colours lean more towards red's direction — against per-seed
+    mean cosines ``similar = {"anchored": (S,), "unanchored": (S,)}`` and the same for ``unrelated``."""
+    cases = [_ATTRACTOR_FORM]
+    for key, values in (("similar", similar), ("unrelated", unrelated)):
+        a, u = np.asarray(values["anchored"]), np.asarray(values["unanchored"])
+        verdict = paired_verdict(a, u)
+        detail = (f"anchored arm larger in {int((a > u).sum())}/{len(a)} seeds; median cosine "
+                  f"{np.median(a):.2f} anchored, {np.median(u):.2f} unanchored")
+        cases.append(case(f"the {key} colours", _answer, key, verdict, detail,
+                          hint="the anchor pulled only what its label weighted: what did it do to everything else?"))
+    return check("attractor prediction", prediction, cases, quiet=quiet)
+
+
+def check_muting_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that the muting prediction is complete before the measurement runs."""
+    return check("prediction, written down", prediction, [_MUTING_FORM], quiet=quiet)
+
+
+def check_muting_prediction(prediction: Mapping[str, str], goal: Mapping[str, Any], black: Mapping[str, Any],
+                            *, quiet: bool = False) -> CheckResult:
+    """Check ``{"goal": rate, "black": arm}`` against per-seed results: ``goal = {"anchored": (S,) bool,
+    "unanchored": (S,) bool}`` (goal met) and ``black = {"anchored": (S,), "unanchored": (S,)}``
+    (black's ΔMSE under the gated edit; "black": in which arm black is hurt more)."""
+    ga, gu = np.asarray(goal["anchored"], bool), np.asarray(goal["unanchored"], bool)
+    ba, bu = np.asarray(black["anchored"]), np.asarray(black["unanchored"])
+    cases = [
+        _MUTING_FORM,
+        case("the unanchored arm's goal rate", _answer, "goal", rate_verdict(gu, ga),
+             f"unanchored {int(gu.sum())}/{len(gu)}, anchored {int(ga.sum())}/{len(ga)}; "
+             "'as many' means the 95 % Wilson intervals overlap",
+             hint="the gate needs red's code to sit alone near the direction: does that need an anchor?"),
+        case("where black is hurt more", _answer, "black", paired_verdict(ba, bu),
+             f"black's ΔMSE larger in the anchored arm in {int((ba > bu).sum())}/{len(ba)} seeds; "
+             f"median {np.median(ba):.2f} anchored, {np.median(bu):.2f} unanchored",
+             hint="where did each arm put black's code relative to red's?"),
+    ]
+    return check("muting prediction", prediction, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- 2.4: a matched random direction
+_OWN_RANDOM = ("course_lib.curriculum.anchor_control:random_directions",)
+
+
+def solution_random_directions(n: int, d: int, generator: torch.Generator) -> torch.Tensor:
+    v = torch.randn(n, d, generator=generator, dtype=torch.float64)
+    return v / v.norm(dim=1, keepdim=True)
+
+
+def _rand(attempt: Callable, n: int, d: int, seed: int) -> torch.Tensor:
+    out = attempt(n, d, torch.Generator().manual_seed(seed))
+    assert isinstance(out, torch.Tensor) and out.shape == (n, d), \
+        f"return a tensor of shape ({n}, {d}), got {getattr(out, 'shape', type(out).__name__)}"
+    assert bool(torch.isfinite(out).all()), "the directions contain NaN or inf"
+    return out.detach().to(D)
+
+
+def _rand_case_unit(attempt: Callable) -> None:
+    v = _rand(attempt, 50, 4, 0)
+    assert_close(v.norm(dim=1), torch.ones(50, dtype=D), "each direction's length", atol=1e-5)
+
+
+def _rand_case_reproducible(attempt: Callable) -> None:
+    a, b = _rand(attempt, 5, 4, 7), _rand(attempt, 5, 4, 7)
+    c = _rand(attempt, 5, 4, 8)
+    assert torch.allclose(a, b), "the same generator seed must give the same directions: draw from `generator`"
+    assert not torch.allclose(a, c), "different generator seeds gave the same directions: draw from `generator`"
+    assert not torch.allclose(a[0], a[1]), "the n directions must differ from each other"
+
+
+def _rand_case_signs(attempt: Callable) -> None:
+    v = _rand(attempt, 4000, 4, 1)
+    frac = float((v > 0).double().mean())
+    assert 0.45 < frac < 0.55, (f"{frac:.0%} of the coordinates are positive: a direction on the sphere is "
+                                "as likely to point one way as the other (torch.rand draws only positive numbers)")
+
+
+def _rand_case_isotropic(attempt: Callable) -> None:
+    v = _rand(attempt, 40000, 2, 2)
+    angle = torch.rad2deg(torch.atan2(v[:, 1], v[:, 0])) % 90          # fold into one quadrant
+    near_axis = float(((angle < 10) | (angle > 80)).double().mean())
+    near_diag = float(((angle > 35) & (angle < 55)).double().mean())
+    assert abs(near_diag / near_axis - 1) < 0.1, (
+        f"in 2-D, {near_diag:.1%} of directions lie within 10° of a diagonal and {near_axis:.1%} within 10° of an "
+        "axis: uniform on the circle would give the same share — normalising a point drawn uniformly from a "
+        "*cube* favours the corners; normalise a Gaussian draw instead")
+
+
+def _rand_case_own(attempt: Callable) -> None:
+    with forbid(_OWN_RANDOM):
+        attempt(3, 4, torch.Generator().manual_seed(0))
+
+
+RANDOM_CASES = [
+    case("unit length", _rand_case_unit, hint="divide each row by its norm"),
+    case("reproducible", _rand_case_reproducible, hint="pass generator= to the random function"),
+    case("both signs", _rand_case_signs, hint="use a distribution symmetric about 0"),
+    case("no preferred direction", _rand_case_isotropic, hint="normalised torch.randn is uniform on the sphere"),
+    case("your own code", _rand_case_own, hint="write it with torch operations"),
+]
+
+
+def check_random_directions(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``random_directions(n, d, generator)`` → (n, d) unit directions, uniform on the sphere."""
+    return check("random_directions", attempt, RANDOM_CASES, quiet=quiet)

@@ -1,0 +1,241 @@
+"""The unanchored control of notebooks 2.3 and 2.4, and what it takes to compare the two arms fairly.
+
+The **unanchored arm** is :mod:`.anchoring`'s recipe with exactly one factor changed: the anchor
+term's weight is 0 (same seeds, so the same initial weights; same data, schedule, separation term,
+learning rate and steps). Its red direction is not known in advance, so it is **found after
+training**: :func:`posthoc_direction` — the mean code of the red colours, normalised, with "red
+colours" weighted by the same soft label the anchor uses (``redness^100`` over the 3,600-colour
+training grid, so in practice pure red): the exact counterpart of the anchor, which is where the
+anchored arm's red code sits. ``centre=True`` subtracts the mean code of all colours first (the
+difference of means of the steering-vector literature), which tilts the direction away from red's
+code on a sphere whose codes do not average to zero.
+
+Measurements shared by both arms:
+
+* :func:`attractor_cosines` — the seed note's second mechanism ("an anchored direction attracts
+  similar concepts and keeps unrelated ones out"): the cosine of each colour's code with red's
+  direction, for the hue circle by hue distance, for *similar* colours (darker and paler reds) and
+  for *unrelated* ones (black and greys);
+* :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's and
+  black's ΔMSE per model, and whether the issue's goal was met;
+* :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
+  the same edit;
+* :func:`direction_trace` — over checkpoints, the cosine of red's code with a fixed direction (the
+  anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
+  one (known only after training);
+* :func:`tune_gate` — the gate's sharpness and strength chosen on :data:`TUNING_SEEDS`, seeds no
+  claim uses.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..color.model import ColorAutoencoder
+from ..color.spaces import hsv_to_rgb
+from ..validation import check_float, check_int, check_seed
+from . import anchoring
+from .intervention import damage, gated_suppress, suppress
+from .regularisers import redness
+from .runs import CurriculumSweep
+from .train import cached_sweep
+
+__all__ = [
+    "TUNING_SEEDS",
+    "GATE_GRID",
+    "GOAL_RATIO",
+    "SIMILAR",
+    "UNRELATED",
+    "unanchored_sweep",
+    "tuning_sweep",
+    "grid_rgb",
+    "posthoc_direction",
+    "random_directions",
+    "attractor_cosines",
+    "mute_outcomes",
+    "direction_trace",
+    "tune_gate",
+    "posthoc_directions",
+    "anchor_directions",
+]
+
+#: Seeds used only to choose the gate (no claim of notebooks 2.3–2.5 uses them).
+TUNING_SEEDS: tuple[int, ...] = tuple(range(1000, 1012))
+#: The gates :func:`tune_gate` tries: (sharpness p, strength s).
+GATE_GRID: tuple[tuple[float, float], ...] = tuple((p, s) for p in (2.0, 3.0, 5.0, 8.0, 12.0)
+                                                   for s in (1.0, 1.5, 2.0))
+#: The goal (issue 8): orange's ΔMSE at most this fraction of red's, red at least the reference's.
+GOAL_RATIO = 0.2
+#: Colours similar to red (darker and paler reds), as HSV; and unrelated ones (black and greys).
+SIMILAR: dict[str, tuple[float, float, float]] = {
+    "dark red (V 0.75)": (0.0, 1.0, 0.75), "darker red (V 0.5)": (0.0, 1.0, 0.5),
+    "pale red (S 0.75)": (0.0, 0.75, 1.0), "paler red (S 0.5)": (0.0, 0.5, 1.0)}
+UNRELATED: dict[str, tuple[float, float, float]] = {
+    "black": (0.0, 0.0, 0.0), "dark grey": (0.0, 0.0, 0.25), "grey": (0.0, 0.0, 0.5),
+    "light grey": (0.0, 0.0, 0.75)}
+_RED, _ORANGE = (0.0, 1.0, 1.0), (30 / 360, 1.0, 1.0)
+
+
+def _rgb(hsv: Sequence[Sequence[float]]) -> torch.Tensor:
+    return torch.tensor(hsv_to_rgb(np.asarray(hsv, dtype=float)), dtype=torch.float32)
+
+
+def unanchored_sweep(seeds: Optional[Sequence[int]] = None, profile: Optional[str] = None,
+                     schedule: str = "smooth") -> CurriculumSweep:
+    """:func:`.anchoring.anchored_sweep` with the anchor term's weight set to 0 and nothing else
+    changed (cached). Default seeds ``range(settings(profile)["seeds"])``, as the anchored sweep's."""
+    anchoring._check_kind(schedule)
+    cfg = anchoring.settings(profile)
+    seeds = list(range(cfg["seeds"])) if seeds is None else list(seeds)
+    return cached_sweep("anchored_sweep", anchoring._key(schedule, 0.0), seeds,
+                        **anchoring._train_kwargs(cfg["steps"], schedule, 0.0))
+
+
+def tuning_sweep(profile: Optional[str] = None, schedule: str = "smooth") -> CurriculumSweep:
+    """The anchored recipe on :data:`TUNING_SEEDS` (cached): the models the gate is chosen on."""
+    return anchoring.anchored_sweep(seeds=TUNING_SEEDS, profile=profile, schedule=schedule)
+
+
+def grid_rgb() -> torch.Tensor:
+    """The full training grid (3,600 colours: hue every 10°, 10 saturations × 10 values) as RGB."""
+    return anchoring._data_at_level(anchoring._SPREAD_LEVELS - 1)
+
+
+def posthoc_direction(encode: Callable[[torch.Tensor], torch.Tensor],
+                      rgb: Optional[torch.Tensor] = None, *, k: float = 100.0, centre: bool = False) -> torch.Tensor:
+    """Red's direction found after training: ``normalise(Σ rᵢ zᵢ / Σ rᵢ)``, or with ``centre``
+    ``normalise(Σ rᵢ zᵢ / Σ rᵢ − mean zᵢ)``, where ``rᵢ = redness(rgbᵢ)^k`` (the anchor's own label)
+    and ``zᵢ = encode(rgbᵢ)`` over ``rgb`` (default: :func:`grid_rgb`). Returns a unit tensor (d,)."""
+    if not callable(encode):
+        raise TypeError(f"encode must be callable, got {type(encode).__name__}")
+    x = grid_rgb() if rgb is None else rgb
+    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != 3 or len(x) < 2:
+        raise ValueError("rgb must be a tensor of shape (n, 3) with n ≥ 2")
+    k = check_float(k, "k", min=0.0, inclusive="neither")
+    if not isinstance(centre, (bool, np.bool_)):
+        raise TypeError(f"centre must be True or False, got {centre!r}")
+    with torch.no_grad():
+        z = encode(x.float()).double()
+        w = redness(x.float(), k).double()
+    if not float(w.sum()) > 0:
+        raise ValueError("no colour in rgb has any redness: cannot find red's direction")
+    v = (w[:, None] * z).sum(0) / w.sum() - (z.mean(0) if centre else 0.0)
+    norm = torch.linalg.vector_norm(v)
+    if not float(norm) > 1e-9:
+        raise ValueError("red's mean code is zero (or, centred, equals the overall mean code): no direction")
+    return (v / norm).float()
+
+
+def random_directions(n: int, d: int, seed: int = 0) -> torch.Tensor:
+    """``n`` independent unit directions in ``d`` dims, uniform on the sphere (normalised Gaussians),
+    reproducible from ``seed`` → (n, d)."""
+    n, d = check_int(n, "n", min=1), check_int(d, "d", min=1)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    v = torch.randn(n, d, generator=g, dtype=torch.float64)
+    return (v / torch.linalg.vector_norm(v, dim=1, keepdim=True)).float()
+
+
+def _cos(z: torch.Tensor, a: torch.Tensor) -> np.ndarray:
+    a = a / torch.linalg.vector_norm(a)
+    return ((z @ a) / torch.linalg.vector_norm(z, dim=1).clamp_min(1e-12)).numpy()
+
+
+def attractor_cosines(encode: Callable[[torch.Tensor], torch.Tensor], direction: torch.Tensor
+                      ) -> dict[str, np.ndarray]:
+    """Cosine of codes with ``direction`` (d,): ``"hue"`` (181,) — mean of the two hues at each hue
+    distance 0°…180° from red (S = V = 1, 1° steps); ``"similar"`` and ``"unrelated"`` — one per
+    colour of :data:`SIMILAR` and :data:`UNRELATED`, in their order."""
+    if not isinstance(direction, torch.Tensor) or direction.ndim != 1:
+        raise ValueError("direction must be a 1-D tensor")
+    hues = np.arange(360) / 360
+    wheel = _rgb(np.stack([hues, np.ones(360), np.ones(360)], axis=1))
+    with torch.no_grad():
+        cw = _cos(encode(wheel), direction)
+        cs = _cos(encode(_rgb(list(SIMILAR.values()))), direction)
+        cu = _cos(encode(_rgb(list(UNRELATED.values()))), direction)
+    dist = np.array([(cw[h] + cw[-h % 360]) / 2 for h in range(181)])
+    return {"hue": dist, "similar": cs, "unrelated": cu}
+
+
+def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
+                  sharpness: float, strength: float, *, reference_red: Optional[np.ndarray] = None
+                  ) -> dict[str, np.ndarray]:
+    """Per model, the reference edit and the gated edit along that model's direction: ΔMSE of red,
+    orange and black under each (``"ref_red"``, ``"gate_red"``, ``"gate_orange"``, ``"gate_black"``,
+    …), ``"ratio"`` (gated orange / gated red) and ``"goal"`` (ratio ≤ :data:`GOAL_RATIO` and gated
+    red ≥ the red ΔMSE to beat), each an array (n_models,). The red ΔMSE to beat is
+    ``reference_red`` (n_models,) when given — for a random direction, the reference edit along
+    red's real direction — else the reference edit along the same direction."""
+    if len(models) == 0 or len(models) != len(directions):
+        raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
+    if reference_red is not None:
+        reference_red = np.asarray(reference_red, dtype=float)
+        if reference_red.shape != (len(models),) or not np.isfinite(reference_red).all():
+            raise ValueError(f"reference_red must hold one finite ΔMSE per model, shape ({len(models)},)")
+    check_float(sharpness, "sharpness", min=0.0, inclusive="neither")
+    check_float(strength, "strength", min=0.0, inclusive="neither")
+    rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0)])
+    out: dict[str, list] = {k: [] for k in ("ref_red", "ref_orange", "ref_black", "gate_red", "gate_orange",
+                                            "gate_black")}
+    for m, a in zip(models, directions):
+        ref = damage(m.encode, m.decode, rgb, lambda z, a=a: suppress(z, a)).numpy()
+        gate = damage(m.encode, m.decode, rgb,
+                      lambda z, a=a: gated_suppress(z, a, sharpness=sharpness, strength=strength)).numpy()
+        for name, vals in (("ref", ref), ("gate", gate)):
+            for i, col in enumerate(("red", "orange", "black")):
+                out[f"{name}_{col}"].append(float(vals[i]))
+    res = {k: np.array(v) for k, v in out.items()}
+    red = res["gate_red"]
+    res["ratio"] = np.where(red > 0, res["gate_orange"] / np.where(red > 0, red, 1.0), np.inf)
+    beat = res["ref_red"] if reference_red is None else reference_red
+    res["goal"] = (res["ratio"] <= GOAL_RATIO) & (red >= beat)
+    return res
+
+
+def direction_trace(sweep: CurriculumSweep, seed: int, direction: Optional[torch.Tensor] = None
+                    ) -> np.ndarray:
+    """Over ``sweep``'s checkpoints, for one seed: with a fixed ``direction`` (the anchor), the cosine
+    of pure red's code with it; without one, the cosine of the post-hoc direction found at each
+    checkpoint with the one found at the end. → (K,)."""
+    if not isinstance(sweep, CurriculumSweep):
+        raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
+    steps = [int(s) for s in sweep.checkpoint_steps]
+    if direction is not None:
+        d = sweep.probe_latents.shape[-1]
+        if not isinstance(direction, torch.Tensor) or direction.shape != (d,):
+            raise ValueError(f"direction must be a tensor of shape ({d},)")
+        s = sweep._seed_index(seed)
+        z = torch.as_tensor(np.asarray(sweep.probe_latents)[:, s, 0, :], dtype=torch.float32)  # pure red is probe 0
+        return _cos(z, direction.float())
+    dirs = torch.stack([posthoc_direction(sweep.model_at(t, seed).encode) for t in steps])
+    return _cos(dirs, dirs[-1])
+
+
+def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
+              grid: Iterable[tuple[float, float]] = GATE_GRID) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Choose (sharpness, strength) on tuning models: the most seeds meeting the goal, then the
+    smallest median gated ΔMSE of black (the collateral the chapter found). Returns the best as
+    ``{"sharpness", "strength"}`` and one row per gate tried (``rate``, ``black``, ``red``)."""
+    rows = []
+    for p, s in grid:
+        r = mute_outcomes(models, directions, p, s)
+        rows.append({"sharpness": float(p), "strength": float(s), "rate": float(r["goal"].mean()),
+                     "black": float(np.median(r["gate_black"])), "red": float(np.median(r["gate_red"]))})
+    if not rows:
+        raise ValueError("grid is empty")
+    best = max(rows, key=lambda r: (r["rate"], -r["black"]))
+    return {"sharpness": best["sharpness"], "strength": best["strength"]}, rows
+
+
+def posthoc_directions(models: Sequence[ColorAutoencoder], *, centre: bool = False) -> torch.Tensor:
+    """:func:`posthoc_direction` of each model → (n, d)."""
+    return torch.stack([posthoc_direction(m.encode, centre=centre) for m in models])
+
+
+def anchor_directions(models: Sequence[ColorAutoencoder]) -> torch.Tensor:
+    """The anchor, once per model → (n, d)."""
+    a = torch.tensor(anchoring.ANCHOR, dtype=torch.float32)
+    return a.expand(len(models), -1).clone()

@@ -1,0 +1,180 @@
+"""The unanchored control of notebooks 2.3–2.4: one factor away from the anchored recipe, red's
+post-hoc direction, random directions, the attractor and muting measurements, the gate's choice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import cache
+from course_lib.curriculum import anchor_control as C
+from course_lib.curriculum import anchoring as A
+from course_lib.curriculum.intervention import gated_suppress
+
+
+@pytest.fixture
+def tiny(monkeypatch, tmp_path):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    monkeypatch.setitem(A.PROFILE_SETTINGS, "quick", {"steps": 40, "seeds": 2})
+    return tmp_path
+
+
+def test_the_anchored_key_is_unchanged():
+    """Adding the control must not invalidate the anchored arm's cache (or change its key)."""
+    assert A._key("smooth") == {"version": A.VERSION, "schedule": "smooth", "hyper": A.HYPER, "anchor": list(A.ANCHOR)}
+    assert A._key("smooth", A.HYPER["anchor"]) == A._key("smooth")
+    assert A._key("smooth", 0.0)["anchor_weight"] == 0.0
+
+
+def test_schedules_differ_only_in_the_anchor_weight():
+    a, u = A.anchored_schedule(200), A.anchored_schedule(200, anchor_weight=0.0)
+    for step in (0, 17, 60, 111, 150, 199, 200):
+        va, vu = a.values(step), u.values(step)
+        assert set(va) == set(vu)
+        assert vu["anchor"] == 0.0 and va["anchor"] == A.HYPER["anchor"]
+        assert {k: v for k, v in va.items() if k != "anchor"} == {k: v for k, v in vu.items() if k != "anchor"}
+    with pytest.raises(ValueError, match="anchor_weight"):
+        A.anchored_schedule(200, anchor_weight=-1.0)
+
+
+def test_unanchored_sweep_is_one_factor_away(tiny):
+    a = A.anchored_sweep(profile="quick")
+    u = C.unanchored_sweep(profile="quick")
+    assert list(a.seeds) == list(u.seeds) == [0, 1]
+    for name, v in a.states[0].items():                       # the same initial weights
+        torch.testing.assert_close(v, u.states[0][name])
+    assert np.all(u.values["anchor"] == 0) and np.all(a.values["anchor"] == A.HYPER["anchor"])
+    for name in a.values:
+        if name != "anchor":
+            np.testing.assert_array_equal(a.values[name], u.values[name])
+    assert not np.allclose(a.probe_latents[-1], u.probe_latents[-1])   # and training differs
+    assert len(list(tiny.glob("anchored_sweep-*.pt"))) == 2            # two cache entries
+
+
+def _toy_encode(x: torch.Tensor) -> torch.Tensor:
+    z = torch.cat([x, torch.ones(len(x), 1)], dim=1)
+    return z / z.norm(dim=1, keepdim=True)
+
+
+def test_posthoc_direction():
+    v = C.posthoc_direction(_toy_encode)
+    assert v.shape == (4,) and float(v.norm()) == pytest.approx(1.0, abs=1e-6)
+    red = _toy_encode(torch.tensor([[1.0, 0.0, 0.0]]))[0]
+    assert float(v @ red) > 0.9999                            # uncentred: red's own code
+    vc = C.posthoc_direction(_toy_encode, centre=True)
+    z = _toy_encode(C.grid_rgb())
+    want = red - z.mean(0)                                     # the label is ~ pure red only
+    assert float(vc @ (want / want.norm())) > 0.999
+    with pytest.raises(TypeError, match="encode"):
+        C.posthoc_direction("no")
+    with pytest.raises(ValueError, match="rgb"):
+        C.posthoc_direction(_toy_encode, torch.rand(5, 2))
+    with pytest.raises(ValueError, match="redness"):
+        C.posthoc_direction(_toy_encode, torch.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    with pytest.raises(TypeError, match="centre"):
+        C.posthoc_direction(_toy_encode, centre="yes")
+
+
+def test_random_directions():
+    v = C.random_directions(500, 4, seed=3)
+    torch.testing.assert_close(v.norm(dim=1), torch.ones(500))
+    torch.testing.assert_close(v, C.random_directions(500, 4, seed=3))
+    assert not torch.allclose(v, C.random_directions(500, 4, seed=4))
+    assert 0.4 < float((v > 0).float().mean()) < 0.6
+    with pytest.raises(ValueError):
+        C.random_directions(0, 4)
+
+
+def test_attractor_cosines_shapes_and_values():
+    a = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    out = C.attractor_cosines(_toy_encode, a)
+    assert out["hue"].shape == (181,) and out["similar"].shape == (len(C.SIMILAR),)
+    assert out["unrelated"].shape == (len(C.UNRELATED),)
+    red = _toy_encode(torch.tensor([[1.0, 0.0, 0.0]]))[0]
+    assert out["hue"][0] == pytest.approx(float(red[0]), abs=1e-6)
+    with pytest.raises(ValueError, match="direction"):
+        C.attractor_cosines(_toy_encode, torch.ones(2, 4))
+
+
+class _Model:
+    """A toy 'model' whose decoder reads dims 0–2 of a 4-D code."""
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return _toy_encode(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return z[:, :3] * 1.5
+
+
+def test_mute_outcomes_goal_logic():
+    m = _Model()
+    red_dir = C.posthoc_direction(m.encode)
+    out = C.mute_outcomes([m, m], torch.stack([red_dir, red_dir]), 12.0, 1.5)
+    assert set(out) >= {"ref_red", "gate_red", "gate_orange", "gate_black", "ratio", "goal"}
+    assert all(v.shape == (2,) for v in out.values())
+    # the goal, by hand
+    want = (out["gate_orange"] / out["gate_red"] <= C.GOAL_RATIO) & (out["gate_red"] >= out["ref_red"])
+    np.testing.assert_array_equal(out["goal"], want)
+    # a random direction is judged against the red damage to beat that it is given
+    far = torch.tensor([0.0, 0.0, 0.0, 1.0])
+    r = C.mute_outcomes([m], far[None], 12.0, 1.5, reference_red=np.array([10.0]))
+    assert not r["goal"][0]
+    with pytest.raises(ValueError, match="one direction per model"):
+        C.mute_outcomes([m], torch.stack([red_dir, red_dir]), 5.0, 2.0)
+    with pytest.raises(ValueError, match="reference_red"):
+        C.mute_outcomes([m], red_dir[None], 5.0, 2.0, reference_red=np.array([1.0, 2.0]))
+    with pytest.raises(ValueError, match="sharpness"):
+        C.mute_outcomes([m], red_dir[None], 0.0, 2.0)
+
+
+def test_tune_gate_picks_most_goals_then_least_black():
+    m = _Model()
+    d = C.posthoc_direction(m.encode)[None]
+    best, rows = C.tune_gate([m], d, grid=[(2.0, 1.0), (12.0, 1.5), (12.0, 2.0)])
+    assert len(rows) == 3
+    top = max(r["rate"] for r in rows)
+    chosen = [r for r in rows if (r["sharpness"], r["strength"]) == (best["sharpness"], best["strength"])][0]
+    assert chosen["rate"] == top
+    assert chosen["black"] == min(r["black"] for r in rows if r["rate"] == top)
+    with pytest.raises(ValueError, match="empty"):
+        C.tune_gate([m], d, grid=[])
+
+
+def test_tuning_seeds_are_disjoint_from_every_profile():
+    for cfg in A.PROFILE_SETTINGS.values():
+        assert not set(C.TUNING_SEEDS) & set(range(cfg["seeds"]))
+
+
+def test_mute_uses_the_tuned_gate():
+    z = torch.nn.functional.normalize(torch.randn(6, 4), dim=1)
+    want = gated_suppress(z, torch.tensor(A.ANCHOR), **A.MUTE_SETTINGS)
+    assert A.MUTE_SETTINGS == {"sharpness": 12.0, "strength": 1.5}
+    torch.testing.assert_close(gated_suppress(z, torch.tensor(A.ANCHOR), sharpness=12.0, strength=1.5), want)
+
+
+def test_direction_trace(tiny):
+    u = C.unanchored_sweep(profile="quick")
+    a = A.anchored_sweep(profile="quick")
+    t = C.direction_trace(u, 0)
+    assert t.shape == (len(u.checkpoint_steps),) and t[-1] == pytest.approx(1.0, abs=1e-5)
+    ta = C.direction_trace(a, 1, torch.tensor(A.ANCHOR))
+    assert ta.shape == (len(a.checkpoint_steps),) and np.all(np.abs(ta) <= 1 + 1e-6)
+    with pytest.raises(ValueError, match="direction"):
+        C.direction_trace(a, 0, torch.ones(3))
+
+
+def test_new_plots_draw():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from course_lib.curriculum import anchor_plots as P
+
+    rng = np.random.default_rng(0)
+    arms = ("anchored", "unanchored")
+    fig = P.plot_attractor({a: rng.uniform(-1, 1, (3, 181)) for a in arms},
+                           {a: rng.uniform(-1, 1, (3, 4)) for a in arms},
+                           {a: rng.uniform(-1, 1, (3, 4)) for a in arms}, list(C.SIMILAR), list(C.UNRELATED))
+    fig2 = P.plot_direction_traces(np.arange(5), {a: rng.uniform(-1, 1, (3, 5)) for a in arms})
+    assert isinstance(fig, matplotlib.figure.Figure) and isinstance(fig2, matplotlib.figure.Figure)
+    plt.close("all")
