@@ -528,3 +528,59 @@ def removal_study(profile: Optional[str] = None) -> RemovalStudy:
                 damage[method] = e[0] - intact_all
     return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
                         error=error, red_set_error=red_set_error, damage=damage)
+
+
+def plot_relearning_curves(study: RemovalStudy, *, normalised: bool = True):
+    """Red's relearning, one panel per relearning data: for each removal, the median over the seeds
+    where red was lost (line) and their 10–90 % band. ``normalised``: (error − intact) / initial excess
+    (1 right after removal, 0 when back to the intact model, dotted at the relative margins);
+    otherwise pure red's MSE on a log scale with the absolute targets (intact median + margin) dotted."""
+    from ..figures import new_figure
+    if not isinstance(study, RemovalStudy):
+        raise TypeError(f"study must be a RemovalStudy, got {type(study).__name__}")
+    fig = new_figure((12, 3.9), layout="tight")
+    axes = fig.subplots(1, len(RELEARN_DATA), sharey=True)
+    for ax, kind in zip(np.atleast_1d(axes), RELEARN_DATA):
+        for k, (method, style) in enumerate(zip(REMOVALS, ("-", "--", "-.", ":"))):
+            lost = study.lost(method)
+            if not lost.any():
+                continue
+            y = study.normalised(method, kind)[lost] if normalised else study.error[method][kind][lost]
+            if not normalised:
+                y = np.maximum(y, 1e-5)
+            lo, med, hi = np.percentile(y, [10, 50, 90], axis=0)
+            line, = ax.plot(study.steps, med, style, lw=2, color=f"C{k}", label=f"{method} (lost in {int(lost.sum())})")
+            ax.fill_between(study.steps, lo, hi, color=line.get_color(), alpha=0.15)
+        if normalised:
+            for label, how, value in MARGINS:
+                if how == "rel":
+                    ax.axhline(value, color="grey", lw=0.8, ls=":")
+            ax.axhline(0.0, color="k", lw=0.6)
+            ax.set_ylabel("(error − intact) / initial excess")
+        else:
+            ax.set_yscale("log")
+            for label, how, value in MARGINS:
+                if how == "abs":
+                    ax.axhline(float(np.median(study.intact)) + value, color="grey", lw=0.8, ls=":")
+            ax.set_ylabel("pure red's MSE")
+        ax.set_xlabel("relearning step")
+        ax.set_title(f"relearning on {kind} data")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    return fig
+
+
+def recovery_table(study: RemovalStudy) -> str:
+    """Every removal × relearning data × margin: lost seeds, recovered within the budget (Wilson
+    interval) and the median steps (bootstrap interval), as aligned text."""
+    if not isinstance(study, RemovalStudy):
+        raise TypeError(f"study must be a RemovalStudy, got {type(study).__name__}")
+    rows = [f"{'removal':<22}{'data':<10}{'margin':<19}{'lost':>7}  {'back within budget':<34}median steps (95% CI)"]
+    for method in REMOVALS:
+        for kind in RELEARN_DATA:
+            for margin in MARGINS:
+                r = study.recovery(method, kind, margin)
+                med = "—" if not r.lost else ("not reached" if not np.isfinite(r.median) else
+                                               f"{r.median:.0f} ({r.low:.0f}–{'∞' if not np.isfinite(r.high) else f'{r.high:.0f}'})")
+                rows.append(f"{method:<22}{kind:<10}{margin[0]:<19}{f'{r.lost}/{r.n}':>7}  {r.rate():<34}{med}")
+    return "\n".join(rows)
