@@ -185,7 +185,8 @@ def _study():
                        [0.2, 0.002, 0.002, 0.002]])  # lost, back at 10
     error = {m: {k: curves for k in D.RELEARN_DATA} for m in D.REMOVALS}
     return D.RemovalStudy(steps=steps, seeds=np.arange(4), intact=intact, error=error, red_set_error=error,
-                          damage={m: np.zeros((4, 3)) for m in D.REMOVALS})
+                          damage={m: np.zeros((4, 3)) for m in D.REMOVALS}, others_error=error,
+                          others_intact=np.full(4, 0.002))
 
 
 def test_removal_study_recovery_conditions_and_censors():
@@ -202,5 +203,6 @@ def test_removal_study_recovery_conditions_and_censors():
     assert rel.steps[0] == 10
     norm = st.normalised("unlearning", "red-free")
     assert np.allclose(norm[:, 0][[0, 1, 3]], 1.0) and np.isclose(norm[0, -1], 0.001 / 0.299)
+    assert st.others_back("unlearning", "red-free").tolist() == [True, False, True]
     with pytest.raises(ValueError):
         st.recovery("pruning", "few red", D.MARGINS[0])

@@ -210,8 +210,8 @@ REMOVAL_VERSION = "removal-v1"
 #: Per-profile sizes of the comparison: training steps of every model, seeds, relearning steps,
 #: snapshot spacing, unlearning steps.
 REMOVAL_SETTINGS: dict[str, dict[str, int]] = {
-    "quick": {"steps": 1000, "seeds": 6, "finetune_steps": 300, "every": 10, "unlearn_steps": 150},
-    "standard": {"steps": 2000, "seeds": 16, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
+    "quick": {"steps": 1600, "seeds": 4, "finetune_steps": 200, "every": 10, "unlearn_steps": 200},
+    "standard": {"steps": 2000, "seeds": 12, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
     "full": {"steps": 6000, "seeds": 96, "finetune_steps": 3000, "every": 10, "unlearn_steps": 600},
 }
 
@@ -465,7 +465,8 @@ class RemovalStudy:
 
     ``intact`` (S,): pure red's MSE in the intact model (:func:`plain_sweep`); ``error[method][kind]``
     (S, K): pure red's MSE at ``steps`` (K,) of relearning (step 0 = right after removal);
-    ``red_set_error[method][kind]`` (S, K): the same, averaged over the red set; ``damage[method]``
+    ``red_set_error[method][kind]`` (S, K): the same, averaged over the red set; ``others_error`` (S, K):
+    the 14 other named colours' mean MSE, and ``others_intact`` (S,) theirs in the intact model; ``damage[method]``
     (S, P): each probe colour's MSE right after removal minus the intact model's."""
 
     steps: np.ndarray
@@ -474,6 +475,8 @@ class RemovalStudy:
     error: dict
     red_set_error: dict
     damage: dict
+    others_error: dict
+    others_intact: np.ndarray
 
     def initial(self, method: str) -> np.ndarray:
         return self.error[method][RELEARN_DATA[0]][:, 0]
@@ -490,6 +493,12 @@ class RemovalStudy:
         """(error − intact) / initial excess: 1 right after removal, 0 when fully back (S, K)."""
         ex = self.excess(method)
         return (self.error[method][kind] - self.intact[:, None]) / np.where(ex > 0, ex, np.nan)[:, None]
+
+    def others_back(self, method: str, kind: str, within: float = 0.01) -> np.ndarray:
+        """Per lost seed (bool): are the other named colours back within ``within`` of the intact model's
+        error (their mean) at the end of relearning?"""
+        lost = self.lost(method)
+        return self.others_error[method][kind][lost, -1] <= self.others_intact[lost] + within
 
     def recovery(self, method: str, kind: str, margin: tuple[str, str, float]) -> Recovery:
         """Steps to recover at ``margin`` (an entry of :data:`MARGINS`), over the lost seeds only."""
@@ -514,20 +523,22 @@ def removal_study(profile: Optional[str] = None) -> RemovalStudy:
     p_err = (plain.probe_recon[-1] - plain.probe_rgb[None]) ** 2          # (S, P, 3)
     intact_all = p_err.mean(-1)                                            # (S, P)
     n_red = len(red_colours())
-    error, red_set_error, damage = {}, {}, {}
+    error, red_set_error, damage, others = {}, {}, {}, {}
     steps = None
     for method in REMOVALS:
-        error[method], red_set_error[method] = {}, {}
+        error[method], red_set_error[method], others[method] = {}, {}, {}
         for kind in RELEARN_DATA:
             run = relearn_sweep(method, kind, profile)
             e = ((run.probe_recon - run.probe_rgb[None, None]) ** 2).mean(-1)   # (K, S, P)
             error[method][kind] = e[:, :, 0].T
             red_set_error[method][kind] = e[:, :, -n_red:].mean(-1).T
+            others[method][kind] = e[:, :, 1:15].mean(-1).T
             steps = run.checkpoint_steps
             if kind == RELEARN_DATA[0]:
                 damage[method] = e[0] - intact_all
     return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
-                        error=error, red_set_error=red_set_error, damage=damage)
+                        error=error, red_set_error=red_set_error, damage=damage, others_error=others,
+                        others_intact=intact_all[:, 1:15].mean(-1))
 
 
 def plot_relearning_curves(study: RemovalStudy, *, normalised: bool = True):
