@@ -9,7 +9,19 @@
   chosen ones put into given latent dims, ``Σᵢ (1 − wᵢ) Σ_{j∈dims} z_ij² / Σᵢ (1 − wᵢ)``, so that a
   dimension is left to one concept.
 * :func:`recovery_step` — the first checkpoint from which an error stays at or below a target: the
-  number of fine-tuning steps a deleted colour needs to come back (``None`` if it never does).
+  number of fine-tuning steps a deleted colour needs to come back (``None`` if it never does);
+  :func:`recovery_steps` does many seeds at once. Both are :func:`course_lib.color.transition_epoch`'s
+  rule (one helper, not two).
+
+The experiment of notebook 2.5 compares four ways to remove red from the same 5-D colour model
+(:data:`REMOVALS`): anchoring + deletion (:func:`anchored_red_sweep`), gradient routing + deletion
+(:func:`routed_red_sweep`, see :mod:`.routing`), data filtering (:func:`filtered_sweep`) and
+fine-tuning-based unlearning (:func:`unlearned_sweep`), against the intact model (:func:`plain_sweep`).
+Each removed model is fine-tuned on red-free data and on a few reds (:func:`relearn_sweep`);
+:func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
+applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
+fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
+bootstrap interval). Sizes per profile: :data:`REMOVAL_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -211,7 +223,7 @@ REMOVAL_VERSION = "removal-v1"
 #: snapshot spacing, unlearning steps.
 REMOVAL_SETTINGS: dict[str, dict[str, int]] = {
     "quick": {"steps": 1600, "seeds": 4, "finetune_steps": 200, "every": 10, "unlearn_steps": 200},
-    "standard": {"steps": 2000, "seeds": 12, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
+    "standard": {"steps": 2000, "seeds": 16, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
     "full": {"steps": 6000, "seeds": 96, "finetune_steps": 3000, "every": 10, "unlearn_steps": 600},
 }
 
