@@ -206,3 +206,20 @@ def test_removal_study_recovery_conditions_and_censors():
     assert st.others_back("unlearning", "red-free").tolist() == [True, False, True]
     with pytest.raises(ValueError):
         st.recovery("pruning", "few red", D.MARGINS[0])
+
+
+def test_study_table_and_figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    from course_lib.curriculum import deletion as D
+    st = _study()
+    table = D.recovery_table(st)
+    assert table.count("\n") == len(D.REMOVALS) * len(D.RELEARN_DATA) * len(D.MARGINS)
+    assert "2/3" in table and "3/4" in table
+    fig = D.plot_relearning_curves(st)
+    assert len(fig.axes) == len(D.RELEARN_DATA)
+    assert len(D.plot_relearning_curves(st, normalised=False).axes) == len(D.RELEARN_DATA)
+    with pytest.raises(TypeError):
+        D.recovery_table("study")
+    with pytest.raises(TypeError):
+        D.plot_relearning_curves(None)
