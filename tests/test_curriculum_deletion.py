@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import numpy as np
 import torch
 
 from course_lib.color import ColorAutoencoder
@@ -112,3 +113,113 @@ def test_bootstrap_median_ci():
     assert med == float("inf")
     with pytest.raises(ValueError, match="empty"):
         bootstrap_median_ci([])
+
+
+# --------------------------------------------------------------------------- the four-removal study
+def test_recovery_steps_matches_recovery_step():
+    from course_lib.curriculum.deletion import recovery_step, recovery_steps
+    steps = np.array([0, 10, 20, 30])
+    err = np.array([[0.5, 0.1, 0.3, 0.05], [0.5, 0.4, 0.3, 0.2], [0.01, 0.01, 0.01, 0.01]])
+    tgt = np.array([0.1, 0.1, 0.1])
+    got = recovery_steps(steps, err, tgt)
+    for i in range(3):
+        r = recovery_step(steps, err[i], tgt[i])
+        assert (np.isnan(got[i]) and r is None) or got[i] == r
+    assert got[0] == 30 and np.isnan(got[1]) and got[2] == 0
+    with pytest.raises(ValueError):
+        recovery_steps(steps, err[0], tgt)
+    with pytest.raises(ValueError):
+        recovery_steps(steps, err, tgt[:2])
+
+
+def test_margin_target():
+    from course_lib.curriculum.deletion import margin_target
+    assert np.allclose(margin_target([0.01], [0.5], "abs", 0.003), [0.013])
+    assert np.allclose(margin_target([0.01], [0.51], "rel", 0.1), [0.06])
+    with pytest.raises(ValueError):
+        margin_target([0.01], [0.5], "ratio", 0.1)
+    with pytest.raises(ValueError):
+        margin_target([0.01], [0.5], "abs", -1)
+
+
+def test_unlearn_term_is_retain_plus_forget():
+    from course_lib.curriculum import deletion as D
+    from course_lib.curriculum.routing import red_set_mask
+    x = torch.tensor([[1.0, 0, 0], [0.0, 1, 0], [0.9, 0.1, 0.1], [0.2, 0.3, 0.9]])
+    recon = torch.rand(2, 4, 3)
+    red = red_set_mask(x)
+    assert red.tolist() == [True, False, True, False]
+    total = ((recon - x) ** 2).mean(dim=(-2, -1)) + D.unlearn_term(None, x, recon)
+    grey = x.mean(-1, keepdim=True).expand_as(x)
+    want = (((recon - x) ** 2).mean(-1) * (~red) + D.REMOVAL_HYPER["forget_weight"] * ((recon - grey) ** 2).mean(-1) * red).sum(-1) / 4
+    assert torch.allclose(total, want, atol=1e-6)
+
+
+def test_red_data_helpers():
+    from course_lib.curriculum import deletion as D
+    from course_lib.curriculum.routing import red_set_mask
+    reds = D.red_colours()
+    assert len(reds) == 25 and torch.equal(reds[0], torch.tensor([1.0, 0.0, 0.0]))
+    few = D.few_red()
+    assert len(few) == int(D.REMOVAL_HYPER["few_red"]) and red_set_mask(few).all()
+    assert not ((few - torch.tensor([1.0, 0, 0])).abs().sum(1) < 1e-6).any()       # pure red not among them
+    free = D.relearn_data("red-free")
+    assert len(free) == 3600 - 25 and not red_set_mask(free).any()
+    assert len(D.relearn_data("few red")) == len(free) + len(few)
+    assert D.red_free_data(0, {"spread": 1.0}) is free                              # the same object
+    probe = D.removal_probe()
+    assert torch.equal(probe[0], torch.tensor([1.0, 0, 0])) and torch.equal(probe[-25:], reds)
+    with pytest.raises(ValueError):
+        D.relearn_data("all")
+    with pytest.raises(ValueError):
+        D.removed_models("pruning")
+
+
+def _study():
+    from course_lib.curriculum import deletion as D
+    steps = np.array([0, 10, 20, 30])
+    intact = np.array([0.001, 0.001, 0.001, 0.001])
+    curves = np.array([[0.3, 0.1, 0.005, 0.002],     # lost, back at 20 (+0.01) / 30 (+0.003)
+                       [0.3, 0.3, 0.3, 0.3],         # lost, never back: censored
+                       [0.005, 0.004, 0.003, 0.002],  # never lost
+                       [0.2, 0.002, 0.002, 0.002]])  # lost, back at 10
+    error = {m: {k: curves for k in D.RELEARN_DATA} for m in D.REMOVALS}
+    return D.RemovalStudy(steps=steps, seeds=np.arange(4), intact=intact, error=error, red_set_error=error,
+                          damage={m: np.zeros((4, 3)) for m in D.REMOVALS}, others_error=error,
+                          others_intact=np.full(4, 0.002))
+
+
+def test_removal_study_recovery_conditions_and_censors():
+    from course_lib.curriculum import deletion as D
+    st = _study()
+    assert st.lost("unlearning").tolist() == [True, True, False, True]
+    r = st.recovery("unlearning", "few red", D.MARGINS[1])           # +0.01
+    assert (r.lost, r.n, r.recovered, r.budget) == (3, 4, 2, 30)
+    assert r.steps[0] == 20 and np.isnan(r.steps[1]) and r.steps[2] == 10
+    assert r.median == 20 and "2/3" in r.rate()
+    r3 = st.recovery("unlearning", "few red", D.MARGINS[0])           # +0.003
+    assert r3.steps[0] == 30
+    rel = st.recovery("unlearning", "few red", ("half", "rel", 0.5))  # 0.001 + 0.5·0.299 = 0.1505
+    assert rel.steps[0] == 10
+    norm = st.normalised("unlearning", "red-free")
+    assert np.allclose(norm[:, 0][[0, 1, 3]], 1.0) and np.isclose(norm[0, -1], 0.001 / 0.299)
+    assert st.others_back("unlearning", "red-free").tolist() == [True, False, True]
+    with pytest.raises(ValueError):
+        st.recovery("pruning", "few red", D.MARGINS[0])
+
+
+def test_study_table_and_figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    from course_lib.curriculum import deletion as D
+    st = _study()
+    table = D.recovery_table(st)
+    assert table.count("\n") == len(D.REMOVALS) * len(D.RELEARN_DATA) * len(D.MARGINS)
+    assert "2/3" in table and "3/4" in table
+    fig = D.plot_relearning_curves(st)
+    assert len(fig.axes) == len(D.RELEARN_DATA)
+    assert len(D.plot_relearning_curves(st, normalised=False).axes) == len(D.RELEARN_DATA)
+    with pytest.raises(TypeError):
+        D.recovery_table("study")
+    with pytest.raises(TypeError):
+        D.plot_relearning_curves(None)

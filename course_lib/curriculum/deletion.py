@@ -9,24 +9,40 @@
   chosen ones put into given latent dims, ``Σᵢ (1 − wᵢ) Σ_{j∈dims} z_ij² / Σᵢ (1 − wᵢ)``, so that a
   dimension is left to one concept.
 * :func:`recovery_step` — the first checkpoint from which an error stays at or below a target: the
-  number of fine-tuning steps a deleted colour needs to come back (``None`` if it never does).
+  number of fine-tuning steps a deleted colour needs to come back (``None`` if it never does);
+  :func:`recovery_steps` does many seeds at once. Both are :func:`course_lib.color.transition_epoch`'s
+  rule (one helper, not two).
+
+The experiment of notebook 2.5 compares four ways to remove red from the same 5-D colour model
+(:data:`REMOVALS`): anchoring + deletion (:func:`anchored_red_sweep`), gradient routing + deletion
+(:func:`routed_red_sweep`, see :mod:`.routing`), data filtering (:func:`filtered_sweep`) and
+fine-tuning-based unlearning (:func:`unlearned_sweep`), against the intact model (:func:`plain_sweep`).
+Each removed model is fine-tuned on red-free data and on a few reds (:func:`relearn_sweep`);
+:func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
+applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
+fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
+bootstrap interval). Sizes per profile: :data:`REMOVAL_SETTINGS`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
 from torch.nn.utils import prune
 
-from ..color.metrics import transition_epoch
+from ..color.metrics import transition_epoch, transition_epochs
 from ..color.model import ColorAutoencoder
-from ..validation import check_float, check_int
+from ..validation import check_choice, check_float, check_int
 
-__all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step",
-           "deletion_masks", "red_dimension_sweep", "finetune_after_deletion", "most_used_other_dim",
-           "colour_mse", "bootstrap_median_ci", "deletion_settings", "deletion_probe"]
+__all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step", "recovery_steps",
+           "deletion_masks", "bootstrap_median_ci", "deletion_probe", "REMOVALS", "RELEARN_DATA", "MARGINS",
+           "removal_settings", "red_colours", "few_red", "removal_probe", "red_free_data", "plain_sweep",
+           "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
+           "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
+           "removal_study"]
 
 
 def _check_dim(model: object, dim: object) -> int:
@@ -125,23 +141,10 @@ RED_DIM = 0
 DELETION_LATENT_DIM = 5
 DELETION_VERSION = "deletion-v1"
 
-#: Per-profile sizes: training steps of the 5-D model, seeds, fine-tuning steps, snapshot spacing.
-DELETION_SETTINGS: dict[str, dict[str, int]] = {
-    "quick": {"steps": 2000, "seeds": 12, "finetune_steps": 600, "every": 10},
-    "standard": {"steps": 3000, "seeds": 32, "finetune_steps": 1500, "every": 10},
-    "full": {"steps": 6000, "seeds": 128, "finetune_steps": 3000, "every": 10},
-}
-
 #: Weights of the terms that give red its own dimension, and the fine-tuning learning rate.
 DELETION_HYPER: dict[str, float] = {"anchor": 2.0, "anti_anchor": 1.0, "anti_subspace": 1.0,
                                     "separation": 0.2, "redness_k": 100.0, "finetune_lr": 3e-3,
                                     "recovered_within": 0.01}
-
-
-def deletion_settings(profile: Optional[str] = None) -> dict[str, int]:
-    """This profile's sizes (a copy of :data:`DELETION_SETTINGS`'s entry)."""
-    from .. import runtime
-    return dict(runtime.by_profile(DELETION_SETTINGS, profile))
 
 
 def deletion_masks(latent_dim: int, hidden: int, dims: Sequence[int]) -> dict[str, torch.Tensor]:
@@ -193,69 +196,6 @@ def deletion_probe() -> torch.Tensor:
     return torch.cat([rgb, torch.tensor(hsv_to_rgb(hue_wheel(36)), dtype=torch.float32)])
 
 
-def red_dimension_sweep(profile: Optional[str] = None):
-    """The 5-D model with red pressed into dim 0 (anchor + anti-anchor + anti-subspace + separation),
-    every seed of the profile trained at once (cached); the smooth anchoring schedule."""
-    from .anchoring import anchored_data, anchored_schedule
-    from .schedules import Dopesheet, Keyframe
-    from .train import cached_sweep
-
-    cfg = deletion_settings(profile)
-    base = anchored_schedule(cfg["steps"], "smooth")
-    extra = Keyframe(0, {"anti_anchor": DELETION_HYPER["anti_anchor"],
-                         "anti_subspace": DELETION_HYPER["anti_subspace"],
-                         "anchor": DELETION_HYPER["anchor"], "separation": DELETION_HYPER["separation"]})
-    frames = list(base.keyframes)
-    frames[0] = Keyframe(0, {**frames[0].targets, **extra.targets})
-    schedule = Dopesheet(frames)
-    return cached_sweep(
-        "red_dimension_sweep", {"version": DELETION_VERSION, "hyper": DELETION_HYPER}, list(range(cfg["seeds"])),
-        data=anchored_data, steps=cfg["steps"], terms=_red_dim_terms(), schedule=schedule,
-        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu", batch_size=None,
-        probe=deletion_probe(), checkpoint_steps=11, progress=True)
-
-
-def most_used_other_dim(sweep: Any) -> int:
-    """The control: among the dims other than red's, the one holding the most energy (mean z_j²)
-    over the full colour grid, summed over seeds — deleting it should hurt the model most."""
-    from .anchoring import anchored_data
-    x = anchored_data(0, {"spread": 1.0})
-    energy = np.zeros(DELETION_LATENT_DIM)
-    for s in sweep.seeds:
-        m = sweep.model_at(int(sweep.checkpoint_steps[-1]), int(s))
-        with torch.no_grad():
-            energy += (m.encode(x) ** 2).mean(0).numpy()
-    energy[RED_DIM] = -1.0
-    return int(np.argmax(energy))
-
-
-def finetune_after_deletion(sweep: Any, dims: Sequence[int], profile: Optional[str] = None):
-    """Fine-tune every seed of ``sweep`` on all colours (reconstruction only, Adam at
-    ``DELETION_HYPER["finetune_lr"]``, full batch) after deleting latent ``dims`` (pruned: they stay
-    0). ``dims=()`` fine-tunes the undeleted models. Cached; snapshots every ``every`` steps."""
-    from .anchoring import anchored_data
-    from .train import cached_sweep
-
-    cfg = deletion_settings(profile)
-    dims = sorted(int(j) for j in dims)
-    masks = deletion_masks(DELETION_LATENT_DIM, 16, dims) if dims else None
-    steps = cfg["finetune_steps"]
-    return cached_sweep(
-        "finetune_after_deletion",
-        {"version": DELETION_VERSION, "hyper": DELETION_HYPER, "deleted": dims, "parent_steps": cfg["steps"]},
-        [int(s) for s in sweep.seeds],
-        data=anchored_data(0, {"spread": 1.0}), steps=steps, lr=DELETION_HYPER["finetune_lr"],
-        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu", batch_size=None,
-        probe=deletion_probe(), checkpoint_steps=list(range(0, steps + 1, cfg["every"])), progress=True,
-        init_states=sweep.states[-1], masks=masks)
-
-
-def colour_mse(sweep: Any, index: int) -> np.ndarray:
-    """MSE of probe colour ``index`` at every snapshot for every seed, shape (S, K)."""
-    err = (sweep.probe_recon[:, :, index, :] - sweep.probe_rgb[index][None, None]) ** 2
-    return err.mean(-1).T
-
-
 def bootstrap_median_ci(values: Any, n_boot: int = 2000, confidence: float = 0.95,
                         seed: int = 0) -> tuple[float, float, float]:
     """Median of ``values`` (NaN or inf = never) and its percentile-bootstrap interval over
@@ -270,3 +210,400 @@ def bootstrap_median_ci(values: Any, n_boot: int = 2000, confidence: float = 0.9
     lo = np.quantile(boots, alpha, method="lower")
     hi = np.quantile(boots, 1 - alpha, method="higher")
     return float(np.median(v)), float(lo), float(hi)
+
+
+# --------------------------------------------------------------------------- four ways to remove red
+#: The four removals compared in notebook 2.5, in the order the notebook shows them.
+REMOVALS: tuple[str, ...] = ("anchoring + deletion", "routing + deletion", "data filtering", "unlearning")
+#: What the removed models are fine-tuned on afterwards: every colour but the reds, or that plus a few reds.
+RELEARN_DATA: tuple[str, ...] = ("red-free", "few red")
+REMOVAL_VERSION = "removal-v1"
+
+#: Per-profile sizes of the comparison: training steps of every model, seeds, relearning steps,
+#: snapshot spacing, unlearning steps.
+REMOVAL_SETTINGS: dict[str, dict[str, int]] = {
+    "quick": {"steps": 1600, "seeds": 4, "finetune_steps": 200, "every": 10, "unlearn_steps": 200},
+    "standard": {"steps": 2000, "seeds": 16, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
+    "full": {"steps": 6000, "seeds": 96, "finetune_steps": 3000, "every": 10, "unlearn_steps": 600},
+}
+
+#: ``lost_margin``: a seed's red counts as lost when its error right after removal exceeds the
+#: intact model's by more than this; ``few_red``: how many red colours the "few red" data add.
+REMOVAL_HYPER: dict[str, float] = {"lr": 3e-3, "unlearn_lr": 3e-3, "lost_margin": 0.01, "few_red": 4,
+                                   "relearn_batch": 256, "forget_weight": 50.0}
+
+#: The recovery targets: (label, kind, value). "abs": intact error + value; "rel": intact error +
+#: value × the seed's initial excess (value 0.1 = 90 % of the damage undone).
+MARGINS: tuple[tuple[str, str, float], ...] = (("+0.003", "abs", 0.003), ("+0.01", "abs", 0.01),
+                                                ("10% of the excess", "rel", 0.1),
+                                                ("50% of the excess", "rel", 0.5))
+
+
+def removal_settings(profile: Optional[str] = None) -> dict[str, int]:
+    """This profile's sizes for the four-removal comparison (a copy of :data:`REMOVAL_SETTINGS`)."""
+    from .. import runtime
+    return dict(runtime.by_profile(REMOVAL_SETTINGS, profile))
+
+
+def _grid_rgb() -> torch.Tensor:
+    from .anchoring import anchored_data
+    return anchored_data(0, {"spread": 1.0})
+
+
+def red_colours() -> torch.Tensor:
+    """The red set of the 3,600-colour grid (:func:`.routing.red_set_mask`), pure red first."""
+    from .routing import red_set_mask
+    x = _grid_rgb()
+    reds = x[red_set_mask(x)]
+    first = torch.argmin(((reds - torch.tensor([1.0, 0.0, 0.0])) ** 2).sum(1))
+    order = [int(first)] + [i for i in range(len(reds)) if i != int(first)]
+    return reds[order]
+
+
+def few_red() -> torch.Tensor:
+    """The "few red" examples relearning may see: ``few_red`` reds spread over the red set, pure red
+    not among them (so recovering pure red still needs generalisation)."""
+    reds = red_colours()[1:]
+    k = int(REMOVAL_HYPER["few_red"])
+    return reds[np.linspace(0, len(reds) - 1, k).round().astype(int)]
+
+
+def removal_probe() -> torch.Tensor:
+    """What the comparison's runs record: :func:`deletion_probe` (pure red first), then the red set."""
+    return torch.cat([deletion_probe(), red_colours()])
+
+
+_RED_FREE: dict = {}
+
+
+def red_free_data(step: int, values: dict) -> torch.Tensor:
+    """:func:`.anchoring.anchored_data` without the red set (the same object while the data do not change)."""
+    from .anchoring import anchored_data
+    from .routing import red_set_mask
+    x = anchored_data(step, values)
+    if id(x) not in _RED_FREE:
+        _RED_FREE[id(x)] = (x, x[~red_set_mask(x)])
+    return _RED_FREE[id(x)][1]
+
+
+def _schedule(steps: int):
+    from .anchoring import anchored_schedule
+    return anchored_schedule(steps, "smooth")
+
+
+def _common_kwargs(cfg: dict) -> dict:
+    return dict(steps=cfg["steps"], latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
+                batch_size=None, probe=removal_probe(), checkpoint_steps=3, progress=True)
+
+
+def plain_sweep(profile: Optional[str] = None):
+    """The intact reference: the 5-D model trained on every colour with the same schedule and the
+    separation term only (no anchoring). Cached."""
+    from .anchoring import _separation_term, anchored_data
+    from .train import cached_sweep
+    cfg = removal_settings(profile)
+    return cached_sweep("removal_plain", {"version": REMOVAL_VERSION, "data": "anchored_data", "terms": ["separation"]},
+                        list(range(cfg["seeds"])), data=anchored_data, terms={"separation": _separation_term},
+                        schedule=_schedule(cfg["steps"]), **_common_kwargs(cfg))
+
+
+def filtered_sweep(profile: Optional[str] = None):
+    """Data filtering: :func:`plain_sweep`'s recipe on :func:`red_free_data` — never trained on red."""
+    from .anchoring import _separation_term
+    from .train import cached_sweep
+    cfg = removal_settings(profile)
+    return cached_sweep("removal_filtered", {"version": REMOVAL_VERSION, "data": "red_free_data",
+                                             "terms": ["separation"]},
+                        list(range(cfg["seeds"])), data=red_free_data, terms={"separation": _separation_term},
+                        schedule=_schedule(cfg["steps"]), **_common_kwargs(cfg))
+
+
+def routed_red_sweep(profile: Optional[str] = None):
+    """Gradient routing: the reds' gradients reach only dim :data:`RED_DIM`'s parameters, the other
+    colours' stop at it (:mod:`.routing`); same data and schedule as :func:`plain_sweep`."""
+    from .anchoring import anchored_data
+    from .routing import routed_sweep
+    cfg = removal_settings(profile)
+    return routed_sweep(list(range(cfg["seeds"])), data=anchored_data, schedule=_schedule(cfg["steps"]),
+                        steps=cfg["steps"], dim=RED_DIM, latent_dim=DELETION_LATENT_DIM,
+                        key={"version": REMOVAL_VERSION, "data": "anchored_data", "schedule": "smooth",
+                             "probe": "removal_probe()"},
+                        probe=removal_probe(), checkpoint_steps=[cfg["steps"] // 2])
+
+
+def anchored_red_sweep(profile: Optional[str] = None):
+    """:func:`red_dimension_sweep` with the comparison's sizes (anchor + anti-anchor + anti-subspace)."""
+    from .anchoring import anchored_data
+    from .schedules import Dopesheet, Keyframe
+    from .train import cached_sweep
+    cfg = removal_settings(profile)
+    base = _schedule(cfg["steps"])
+    frames = list(base.keyframes)
+    frames[0] = Keyframe(0, {**frames[0].targets, "anti_anchor": DELETION_HYPER["anti_anchor"],
+                             "anti_subspace": DELETION_HYPER["anti_subspace"]})
+    return cached_sweep("removal_anchored", {"version": REMOVAL_VERSION, "hyper": DELETION_HYPER},
+                        list(range(cfg["seeds"])), data=anchored_data, terms=_red_dim_terms(),
+                        schedule=Dopesheet(frames), **_common_kwargs(cfg))
+
+
+def unlearn_term(z: torch.Tensor, x: torch.Tensor, recon: torch.Tensor = None, info: Any = None) -> torch.Tensor:
+    """Added with weight 1 to the reconstruction MSE, turns the reds' part of it into ``forget_weight``
+    × "reconstruct red as its grey" (mean of R, G, B) while the other colours keep their own MSE
+    (the retain loss). Batched."""
+    from .routing import red_set_mask
+    red = red_set_mask(x).to(recon.dtype)
+    grey = x.mean(-1, keepdim=True).expand_as(x)
+    per = (REMOVAL_HYPER["forget_weight"] * (recon - grey) ** 2 - (recon - x) ** 2).mean(-1)   # (..., N)
+    return (per * red).sum(-1) / x.shape[0]
+
+
+unlearn_term.batched = True  # type: ignore[attr-defined]
+
+
+def unlearned_sweep(profile: Optional[str] = None):
+    """Fine-tuning-based unlearning: :func:`plain_sweep`'s models fine-tuned ``unlearn_steps`` on every
+    colour with :func:`unlearn_term` (reds → grey, the rest retained)."""
+    from .anchoring import anchored_data
+    from .train import cached_sweep
+    cfg = removal_settings(profile)
+    plain = plain_sweep(profile)
+    n = cfg["unlearn_steps"]
+    return cached_sweep("removal_unlearned", {"version": REMOVAL_VERSION, "parent": "plain", "parent_steps": cfg["steps"],
+                                              "term": "unlearn_term", "hyper": REMOVAL_HYPER},
+                        [int(s) for s in plain.seeds], data=anchored_data(0, {"spread": 1.0}),
+                        terms={"unlearn": unlearn_term}, schedule={"unlearn": 1.0}, steps=n,
+                        lr=REMOVAL_HYPER["unlearn_lr"], latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True,
+                        activation="gelu", batch_size=None, probe=removal_probe(), checkpoint_steps=3,
+                        init_states=plain.states[-1], progress=True)
+
+
+def removed_models(method: str, profile: Optional[str] = None) -> tuple[Any, list[int]]:
+    """``(sweep, deleted dims)``: the sweep whose last state is ``method``'s removed model (the dims
+    to prune for the two deletion methods)."""
+    check_choice(method, "method", REMOVALS)
+    if method == "anchoring + deletion":
+        return anchored_red_sweep(profile), [RED_DIM]
+    if method == "routing + deletion":
+        return routed_red_sweep(profile), [RED_DIM]
+    if method == "data filtering":
+        return filtered_sweep(profile), []
+    return unlearned_sweep(profile), []
+
+
+def _state_digest(state: dict) -> str:
+    """A short hash of stacked weights: a fine-tuning run's cache key names its exact parent."""
+    import hashlib
+    h = hashlib.sha256()
+    for k in sorted(state):
+        h.update(k.encode())
+        h.update(state[k].detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def relearn_data(kind: str) -> torch.Tensor:
+    """The relearning data: ``"red-free"`` (3,575 colours) or ``"few red"`` (those + :func:`few_red`)."""
+    check_choice(kind, "kind", RELEARN_DATA)
+    free = red_free_data(0, {"spread": 1.0})
+    return free if kind == "red-free" else torch.cat([free, few_red()])
+
+
+def relearn_sweep(method: str, kind: str, profile: Optional[str] = None):
+    """``method``'s removed models fine-tuned on ``kind`` data (reconstruction only, Adam at
+    ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, deleted dims kept pruned); snapshots every ``every`` steps. Cached."""
+    from .train import cached_sweep
+    check_choice(kind, "kind", RELEARN_DATA)
+    cfg = removal_settings(profile)
+    parent, dims = removed_models(method, profile)
+    masks = deletion_masks(DELETION_LATENT_DIM, 16, dims) if dims else None
+    n = cfg["finetune_steps"]
+    return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, "method": method, "kind": kind,
+                                            "parent": _state_digest(parent.states[-1]),
+                                            "parent_steps": cfg["steps"], "unlearn_steps": cfg["unlearn_steps"],
+                                            "hyper": REMOVAL_HYPER},
+                        [int(s) for s in parent.seeds], data=relearn_data(kind), steps=n, lr=REMOVAL_HYPER["lr"],
+                        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
+                        batch_size=int(REMOVAL_HYPER["relearn_batch"]), probe=removal_probe(),
+                        checkpoint_steps=list(range(0, n + 1, cfg["every"])),
+                        init_states=parent.states[-1], masks=masks, progress=True)
+
+
+def recovery_steps(steps: Any, error: Any, target: Any) -> np.ndarray:
+    """:func:`recovery_step` for many seeds at once: ``error`` (S, K) at snapshot ``steps`` (K,),
+    ``target`` (S,) → float (S,), NaN where a seed's error is above its target at the end (censored)."""
+    s = np.asarray(steps)
+    e = np.asarray(error, dtype=float)
+    t = np.asarray(target, dtype=float)
+    if e.ndim != 2 or s.shape != (e.shape[1],) or t.shape != (e.shape[0],):
+        raise ValueError(f"need steps (K,), error (S, K), target (S,); got {s.shape}, {e.shape}, {t.shape}")
+    if not (np.isfinite(e).all() and np.isfinite(t).all()):
+        raise ValueError("error and target must be finite")
+    return np.asarray([transition_epochs(s, -e[i], -t[i]) for i in range(len(t))], dtype=float)
+
+
+def margin_target(intact: Any, initial: Any, kind: str, value: float) -> np.ndarray:
+    """Per-seed recovery target: ``intact + value`` (``kind="abs"``) or ``intact + value·(initial −
+    intact)`` (``"rel"``: a fraction of the seed's initial excess left)."""
+    check_choice(kind, "kind", ("abs", "rel"))
+    check_float(value, "value", min=0)
+    a, b = np.asarray(intact, dtype=float), np.asarray(initial, dtype=float)
+    return a + value if kind == "abs" else a + value * (b - a)
+
+
+@dataclass
+class Recovery:
+    """Steps to recover for the seeds where red was lost (one removal, one relearning data, one margin).
+
+    ``lost``/``n``: seeds lost of all seeds; ``steps`` (lost,) snapshot step or NaN (censored: not back
+    within ``budget``); ``recovered``: how many came back; ``median``/``low``/``high``: median steps and its
+    95 % bootstrap interval over the lost seeds (inf when censored seeds make it unknown)."""
+
+    lost: int
+    n: int
+    steps: np.ndarray
+    recovered: int
+    budget: int
+    median: float
+    low: float
+    high: float
+
+    def rate(self) -> str:
+        from ..stats import format_rate
+        return format_rate(self.recovered, self.lost) if self.lost else "no seed lost red"
+
+
+@dataclass
+class RemovalStudy:
+    """The four removals, each relearned on the two data kinds (see :func:`removal_study`).
+
+    ``intact`` (S,): pure red's MSE in the intact model (:func:`plain_sweep`); ``error[method][kind]``
+    (S, K): pure red's MSE at ``steps`` (K,) of relearning (step 0 = right after removal);
+    ``red_set_error[method][kind]`` (S, K): the same, averaged over the red set; ``others_error`` (S, K):
+    the 14 other named colours' mean MSE, and ``others_intact`` (S,) theirs in the intact model; ``damage[method]``
+    (S, P): each probe colour's MSE right after removal minus the intact model's."""
+
+    steps: np.ndarray
+    seeds: np.ndarray
+    intact: np.ndarray
+    error: dict
+    red_set_error: dict
+    damage: dict
+    others_error: dict
+    others_intact: np.ndarray
+
+    def initial(self, method: str) -> np.ndarray:
+        return self.error[method][RELEARN_DATA[0]][:, 0]
+
+    def excess(self, method: str) -> np.ndarray:
+        """Initial excess of pure red's error over the intact model's, per seed."""
+        return self.initial(method) - self.intact
+
+    def lost(self, method: str) -> np.ndarray:
+        """Seeds (bool) where removal raised pure red's error by more than ``lost_margin``."""
+        return self.excess(method) > REMOVAL_HYPER["lost_margin"]
+
+    def normalised(self, method: str, kind: str) -> np.ndarray:
+        """(error − intact) / initial excess: 1 right after removal, 0 when fully back (S, K)."""
+        ex = self.excess(method)
+        return (self.error[method][kind] - self.intact[:, None]) / np.where(ex > 0, ex, np.nan)[:, None]
+
+    def others_back(self, method: str, kind: str, within: float = 0.01) -> np.ndarray:
+        """Per lost seed (bool): are the other named colours back within ``within`` of the intact model's
+        error (their mean) at the end of relearning?"""
+        lost = self.lost(method)
+        return self.others_error[method][kind][lost, -1] <= self.others_intact[lost] + within
+
+    def recovery(self, method: str, kind: str, margin: tuple[str, str, float]) -> Recovery:
+        """Steps to recover at ``margin`` (an entry of :data:`MARGINS`), over the lost seeds only."""
+        check_choice(method, "method", REMOVALS)
+        check_choice(kind, "kind", RELEARN_DATA)
+        _, how, value = margin
+        lost = self.lost(method)
+        err = self.error[method][kind][lost]
+        tgt = margin_target(self.intact[lost], err[:, 0], how, value)
+        rec = recovery_steps(self.steps, err, tgt) if lost.any() else np.zeros(0)
+        if lost.any():
+            med, lo, hi = bootstrap_median_ci(rec)
+        else:
+            med = lo = hi = float("nan")
+        return Recovery(lost=int(lost.sum()), n=len(lost), steps=rec, recovered=int(np.isfinite(rec).sum()),
+                        budget=int(self.steps[-1]), median=med, low=lo, high=hi)
+
+
+def removal_study(profile: Optional[str] = None) -> RemovalStudy:
+    """Train (or load) every removal and relearning run of the profile and line them up."""
+    plain = plain_sweep(profile)
+    p_err = (plain.probe_recon[-1] - plain.probe_rgb[None]) ** 2          # (S, P, 3)
+    intact_all = p_err.mean(-1)                                            # (S, P)
+    n_red = len(red_colours())
+    error, red_set_error, damage, others = {}, {}, {}, {}
+    steps = None
+    for method in REMOVALS:
+        error[method], red_set_error[method], others[method] = {}, {}, {}
+        for kind in RELEARN_DATA:
+            run = relearn_sweep(method, kind, profile)
+            e = ((run.probe_recon - run.probe_rgb[None, None]) ** 2).mean(-1)   # (K, S, P)
+            error[method][kind] = e[:, :, 0].T
+            red_set_error[method][kind] = e[:, :, -n_red:].mean(-1).T
+            others[method][kind] = e[:, :, 1:15].mean(-1).T
+            steps = run.checkpoint_steps
+            if kind == RELEARN_DATA[0]:
+                damage[method] = e[0] - intact_all
+    return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
+                        error=error, red_set_error=red_set_error, damage=damage, others_error=others,
+                        others_intact=intact_all[:, 1:15].mean(-1))
+
+
+def plot_relearning_curves(study: RemovalStudy, *, normalised: bool = True):
+    """Red's relearning, one panel per relearning data: for each removal, the median over the seeds
+    where red was lost (line) and their 10–90 % band. ``normalised``: (error − intact) / initial excess
+    (1 right after removal, 0 when back to the intact model, dotted at the relative margins);
+    otherwise pure red's MSE on a log scale with the absolute targets (intact median + margin) dotted."""
+    from ..figures import new_figure
+    if not isinstance(study, RemovalStudy):
+        raise TypeError(f"study must be a RemovalStudy, got {type(study).__name__}")
+    fig = new_figure((12, 3.9), layout="tight")
+    axes = fig.subplots(1, len(RELEARN_DATA), sharey=True)
+    for ax, kind in zip(np.atleast_1d(axes), RELEARN_DATA):
+        for k, (method, style) in enumerate(zip(REMOVALS, ("-", "--", "-.", ":"))):
+            lost = study.lost(method)
+            if not lost.any():
+                continue
+            y = study.normalised(method, kind)[lost] if normalised else study.error[method][kind][lost]
+            if not normalised:
+                y = np.maximum(y, 1e-5)
+            lo, med, hi = np.percentile(y, [10, 50, 90], axis=0)
+            line, = ax.plot(study.steps, med, style, lw=2, color=f"C{k}", label=f"{method} (lost in {int(lost.sum())})")
+            ax.fill_between(study.steps, lo, hi, color=line.get_color(), alpha=0.15)
+        if normalised:
+            for label, how, value in MARGINS:
+                if how == "rel":
+                    ax.axhline(value, color="grey", lw=0.8, ls=":")
+            ax.axhline(0.0, color="k", lw=0.6)
+            ax.set_ylabel("(error − intact) / initial excess")
+        else:
+            ax.set_yscale("log")
+            for label, how, value in MARGINS:
+                if how == "abs":
+                    ax.axhline(float(np.median(study.intact)) + value, color="grey", lw=0.8, ls=":")
+            ax.set_ylabel("pure red's MSE")
+        ax.set_xlabel("relearning step")
+        ax.set_title(f"relearning on {kind} data")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=8)
+    return fig
+
+
+def recovery_table(study: RemovalStudy) -> str:
+    """Every removal × relearning data × margin: lost seeds, recovered within the budget (Wilson
+    interval) and the median steps (bootstrap interval), as aligned text."""
+    if not isinstance(study, RemovalStudy):
+        raise TypeError(f"study must be a RemovalStudy, got {type(study).__name__}")
+    rows = [f"{'removal':<22}{'data':<10}{'margin':<19}{'lost':>7}  {'back within budget':<34}median steps (95% CI)"]
+    for method in REMOVALS:
+        for kind in RELEARN_DATA:
+            for margin in MARGINS:
+                r = study.recovery(method, kind, margin)
+                med = "—" if not r.lost else ("not reached" if not np.isfinite(r.median) else
+                                               f"{r.median:.0f} ({r.low:.0f}–{'∞' if not np.isfinite(r.high) else f'{r.high:.0f}'})")
+                rows.append(f"{method:<22}{kind:<10}{margin[0]:<19}{f'{r.lost}/{r.n}':>7}  {r.rate():<34}{med}")
+    return "\n".join(rows)
