@@ -325,7 +325,7 @@ def prediction_form(answers: dict, *, hint: str = "") -> Case:
 
 
 def _prediction_answer(prediction: Any, key: str, measured: Any, detail: str) -> None:
-    assert prediction[key] == measured, f"you predicted {prediction[key]!r}; the measurement says {measured!r} ({detail})"
+    assert prediction[key] == measured, f"you predicted {prediction[key]!r}; measured {measured!r} ({detail})"
 
 
 def prediction_answer(description: str, key: str, measured: Any, detail: str, *, hint: str = "") -> Case:

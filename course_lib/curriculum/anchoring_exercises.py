@@ -1,4 +1,4 @@
-"""Exercise checkers for notebooks 2.3 (anchoring), 2.4 (muting red) and 2.5 (deleting red).
+"""Exercise checkers for notebooks 2.3 (anchoring) and 2.4 (muting red); 2.5's are in :mod:`.exercises`.
 
 Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and
 prints what is wrong; reference solutions are the ``solution_*`` functions (the notebooks' hidden
@@ -13,16 +13,13 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import torch
 
-from ..exercises import CheckResult, as_number, assert_close, case, check, forbid
+from ..exercises import (CheckResult, as_number, assert_close, case, check, forbid, prediction_answer,
+                         prediction_form)
 from ..stats import wilson_interval
 
 __all__ = [
     "solution_hue_evenness",
     "check_hue_evenness",
-    "solution_steps_to_recover",
-    "solution_delete_latent",
-    "check_steps_to_recover",
-    "check_delete_latent",
     "solution_red_direction",
     "check_red_direction",
     "ARMS",
@@ -111,141 +108,6 @@ def check_hue_evenness(attempt: Callable, *, quiet: bool = False) -> CheckResult
     return check("hue_evenness", attempt, EVENNESS_CASES, quiet=quiet)
 
 
-# --------------------------------------------------------------------------- notebook 2.5
-def solution_steps_to_recover(steps: Any, error: Any, target: float) -> Any:
-    steps, error = np.asarray(steps), np.asarray(error, dtype=float)
-    ok = error <= target
-    if not ok[-1]:
-        return None
-    bad = np.flatnonzero(~ok)
-    return int(steps[0 if len(bad) == 0 else bad[-1] + 1])
-
-
-def solution_delete_latent(state: dict, dim: int) -> dict:
-    out = {k: v.clone() for k, v in state.items()}
-    out["encoder.2.weight"][dim] = 0.0
-    out["encoder.2.bias"][dim] = 0.0
-    out["decoder.0.weight"][:, dim] = 0.0
-    return out
-
-
-def _rec(attempt: Callable, steps: Any, error: Any, target: float, want: Any, why: str) -> None:
-    got = attempt(np.asarray(steps), np.asarray(error, dtype=float), target)
-    if want is None:
-        assert got is None, f"{why}: expected None, got {got!r}"
-        return
-    assert got is not None and not isinstance(got, bool), f"{why}: expected {want}, got {got!r}"
-    assert int(got) == want and float(got) == want, f"{why}: expected step {want}, got {got!r}"
-
-
-def _rec_case_simple(attempt: Callable) -> None:
-    _rec(attempt, [0, 10, 20, 30], [0.3, 0.2, 0.05, 0.01], 0.1, 20, "error falls below 0.1 at step 20 and stays")
-
-
-def _rec_case_stays(attempt: Callable) -> None:
-    _rec(attempt, [0, 10, 20, 30, 40], [0.3, 0.05, 0.2, 0.05, 0.04], 0.1, 30,
-         "a dip to 0.05 at step 10, back up to 0.2, then below for good from step 30")
-
-
-def _rec_case_equal(attempt: Callable) -> None:
-    _rec(attempt, [0, 5, 10], [0.3, 0.1, 0.1], 0.1, 5, "'within' includes equality: error 0.1 with target 0.1")
-
-
-def _rec_case_steps_not_index(attempt: Callable) -> None:
-    _rec(attempt, [0, 25, 50, 75], [0.3, 0.3, 0.01, 0.01], 0.1, 50,
-         "snapshots every 25 steps: return the *step* (50), not the index (2)")
-
-
-def _rec_case_never(attempt: Callable) -> None:
-    _rec(attempt, [0, 10, 20], [0.3, 0.05, 0.2], 0.1, None, "above the target at the last snapshot: not recovered")
-
-
-def _rec_case_from_start(attempt: Callable) -> None:
-    _rec(attempt, [0, 10, 20], [0.01, 0.02, 0.01], 0.1, 0, "never above the target: recovered at step 0")
-
-
-RECOVERY_CASES = [
-    case("a simple fall", _rec_case_simple, hint="the first snapshot from which the error stays ≤ target"),
-    case("a dip does not count", _rec_case_stays, hint="look for the last snapshot above the target"),
-    case("within includes equal", _rec_case_equal, hint="use ≤, not <"),
-    case("steps, not indices", _rec_case_steps_not_index, hint="return steps[k]"),
-    case("never recovered", _rec_case_never, hint="return None if the last error is above the target"),
-    case("never lost", _rec_case_from_start, hint="return the first step if the error is never above"),
-]
-
-
-def check_steps_to_recover(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``steps_to_recover(steps, error, target)``."""
-    return check("steps_to_recover", attempt, RECOVERY_CASES, quiet=quiet)
-
-
-def _toy_state(latent: int = 5, hidden: int = 4) -> dict:
-    g = torch.Generator().manual_seed(0)
-    return {"encoder.0.weight": torch.randn(hidden, 3, generator=g), "encoder.0.bias": torch.randn(hidden, generator=g),
-            "encoder.2.weight": torch.randn(latent, hidden, generator=g), "encoder.2.bias": torch.randn(latent, generator=g),
-            "decoder.0.weight": torch.randn(hidden, latent, generator=g), "decoder.0.bias": torch.randn(hidden, generator=g),
-            "decoder.2.weight": torch.randn(3, hidden, generator=g), "decoder.2.bias": torch.randn(3, generator=g)}
-
-
-def _del(attempt: Callable, dim: int) -> tuple[dict, dict]:
-    state = _toy_state()
-    keep = {k: v.clone() for k, v in state.items()}
-    out = attempt(state, dim)
-    assert isinstance(out, dict) and set(out) == set(state), "return a dict with the same entries as the state"
-    return keep, out
-
-
-def _del_case_encoder(attempt: Callable) -> None:
-    keep, out = _del(attempt, 1)
-    assert torch.all(out["encoder.2.weight"][1] == 0), "the encoder's output row 1 (encoder.2.weight[1]) must be 0"
-    assert torch.equal(out["encoder.2.weight"][[0, 2, 3, 4]], keep["encoder.2.weight"][[0, 2, 3, 4]]), \
-        "only row 1 of encoder.2.weight may change"
-
-
-def _del_case_bias(attempt: Callable) -> None:
-    keep, out = _del(attempt, 1)
-    assert out["encoder.2.bias"][1] == 0, ("the encoder's bias for dim 1 must be 0 too: with only the weights "
-                                           "zeroed, z[1] = bias[1] is a constant the decoder can still read")
-    assert torch.equal(out["encoder.2.bias"][[0, 2, 3, 4]], keep["encoder.2.bias"][[0, 2, 3, 4]])
-
-
-def _del_case_decoder(attempt: Callable) -> None:
-    keep, out = _del(attempt, 3)
-    w = out["decoder.0.weight"]
-    assert torch.all(w[:, 3] == 0), ("the decoder reads dim 3 through *column* 3 of decoder.0.weight "
-                                     "(shape hidden × latent)")
-    assert torch.equal(w[:, [0, 1, 2, 4]], keep["decoder.0.weight"][:, [0, 1, 2, 4]]), "only column 3 may change"
-
-
-def _del_case_rest(attempt: Callable) -> None:
-    keep, out = _del(attempt, 0)
-    for k in ("encoder.0.weight", "encoder.0.bias", "decoder.0.bias", "decoder.2.weight", "decoder.2.bias"):
-        assert torch.equal(out[k], keep[k]), f"{k} has nothing to do with latent dim 0: leave it as it is"
-
-
-def _del_case_copy(attempt: Callable) -> None:
-    state = _toy_state()
-    before = {k: v.clone() for k, v in state.items()}
-    attempt(state, 2)
-    for k in state:
-        assert torch.equal(state[k], before[k]), (f"your function changed the input state's {k} in place: "
-                                                  "clone it first (the undeleted model must survive)")
-
-
-DELETE_CASES = [
-    case("encoder row", _del_case_encoder, hint="encoder.2.weight has shape (latent, hidden)"),
-    case("encoder bias", _del_case_bias, hint="zero encoder.2.bias[dim] as well"),
-    case("decoder column", _del_case_decoder, hint="decoder.0.weight[:, dim]"),
-    case("nothing else", _del_case_rest, hint="only the three entries that touch the latent"),
-    case("a copy", _del_case_copy, hint="{k: v.clone() for k, v in state.items()}"),
-]
-
-
-def check_delete_latent(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``delete_latent(state, dim)`` → a new state_dict without latent ``dim``."""
-    return check("delete_latent", attempt, DELETE_CASES, quiet=quiet)
-
-
 # --------------------------------------------------------------------------- 2.3: red's direction, found after training
 _OWN_DIRECTION = ("course_lib.curriculum.anchor_control:posthoc_direction",)
 
@@ -329,8 +191,6 @@ ARMS = ("anchored", "unanchored", "neither")
 #: Answers to "how does the unanchored arm's goal rate compare with the anchored arm's?": "as many"
 #: when the two 95 % Wilson intervals overlap.
 RATES = ("fewer", "as many", "more")
-_ATTRACTOR_KEYS = ("similar", "unrelated")
-_MUTING_KEYS = ("goal", "black")
 
 
 def paired_verdict(anchored: Any, unanchored: Any) -> str:
@@ -356,26 +216,10 @@ def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
     return "more" if lo > hi_a else "fewer" if hi < lo_a else "as many"
 
 
-def _form(prediction: Any, keys: tuple[str, ...], allowed: dict[str, tuple[str, ...]]) -> None:
-    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in keys if prediction.get(k) is None]
-    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
-    extra = sorted(set(map(str, prediction)) - set(keys))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(keys)}"
-    for k in keys:
-        assert prediction[k] in allowed[k], f"prediction[{k!r}] must be one of {list(allowed[k])}, got {prediction[k]!r}"
-
-
-def _answer(prediction: Any, key: str, measured: str, detail: str) -> None:
-    assert prediction[key] == measured, f"you predicted {prediction[key]!r}; the seeds measured {measured!r} ({detail})"
-
-
-_ATTRACTOR_ALLOWED = {"similar": ARMS, "unrelated": ARMS}
-_ATTRACTOR_FORM = case("a well-formed prediction", _form, _ATTRACTOR_KEYS, _ATTRACTOR_ALLOWED,
-                       hint=f"similar and unrelated: each one of {list(ARMS)}")
-_MUTING_ALLOWED = {"goal": RATES, "black": ARMS}
-_MUTING_FORM = case("a well-formed prediction", _form, _MUTING_KEYS, _MUTING_ALLOWED,
-                    hint=f"goal: one of {list(RATES)}; black: one of {list(ARMS)}")
+_ATTRACTOR_FORM = prediction_form({"similar": ARMS, "unrelated": ARMS},
+                                  hint=f"similar and unrelated: each one of {list(ARMS)}")
+_MUTING_FORM = prediction_form({"goal": RATES, "black": ARMS},
+                               hint=f"goal: one of {list(RATES)}; black: one of {list(ARMS)}")
 
 
 def check_attractor_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -394,8 +238,8 @@ def check_attractor_prediction(prediction: Mapping[str, str], similar: Mapping[s
         verdict = paired_verdict(a, u)
         detail = (f"anchored arm larger in {int((a > u).sum())}/{len(a)} seeds; median cosine "
                   f"{np.median(a):.2f} anchored, {np.median(u):.2f} unanchored")
-        cases.append(case(f"the {key} colours", _answer, key, verdict, detail,
-                          hint="the anchor pulled only what its label weighted: what did it do to everything else?"))
+        cases.append(prediction_answer(f"the {key} colours", key, verdict, detail,
+                                       hint="the anchor pulled only what its label weighted: what did it do to everything else?"))
     return check("attractor prediction", prediction, cases, quiet=quiet)
 
 
@@ -413,11 +257,11 @@ def check_muting_prediction(prediction: Mapping[str, str], goal: Mapping[str, An
     ba, bu = np.asarray(black["anchored"]), np.asarray(black["unanchored"])
     cases = [
         _MUTING_FORM,
-        case("the unanchored arm's goal rate", _answer, "goal", rate_verdict(gu, ga),
+        prediction_answer("the unanchored arm's goal rate", "goal", rate_verdict(gu, ga),
              f"unanchored {int(gu.sum())}/{len(gu)}, anchored {int(ga.sum())}/{len(ga)}; "
              "'as many' means the 95 % Wilson intervals overlap",
              hint="the gate needs red's code to sit alone near the direction: does that need an anchor?"),
-        case("where black is hurt more", _answer, "black", paired_verdict(ba, bu),
+        prediction_answer("where black is hurt more", "black", paired_verdict(ba, bu),
              f"black's ΔMSE larger in the anchored arm in {int((ba > bu).sum())}/{len(ba)} seeds; "
              f"median {np.median(ba):.2f} anchored, {np.median(bu):.2f} unanchored",
              hint="where did each arm put black's code relative to red's?"),

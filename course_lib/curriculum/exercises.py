@@ -24,7 +24,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..exercises import CheckResult, assert_close, case, check, forbid
+from ..exercises import CheckResult, assert_close, case, check, forbid, prediction_answer, prediction_form
 from ..stats import wilson_interval
 from .schedules import Dopesheet, Keyframe
 
@@ -259,7 +259,6 @@ SHAPES = ("round", "squashed", "in between")
 #: The answers for a count compared with the curriculum's: "as many" when the two 95 % Wilson
 #: intervals overlap (no significant difference at this n), else "fewer" or "more".
 COMPARISONS = ("fewer", "as many", "more")
-_PREDICTION_KEYS = ("roundness", "crumpled")
 
 
 def _shape(median: float) -> str:
@@ -291,23 +290,9 @@ def fair_verdict(roundness: Any, crumpling: Any, reference_crumpling: Any, *,
     return {"roundness": _shape(float(np.median(r))), "crumpled": comparison}
 
 
-def _fp_form(prediction: Any) -> None:
-    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in _PREDICTION_KEYS if prediction.get(k) is None]
-    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
-    extra = sorted(set(map(str, prediction)) - set(_PREDICTION_KEYS))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(_PREDICTION_KEYS)}"
-    for key, allowed in (("roundness", SHAPES), ("crumpled", COMPARISONS)):
-        assert prediction[key] in allowed, f"prediction[{key!r}] must be one of {list(allowed)}, got {prediction[key]!r}"
-
-
-def _fp_answer(prediction: Any, key: str, verdict: Mapping[str, str], detail: str) -> None:
-    assert prediction[key] == verdict[key], f"you predicted {prediction[key]!r}; the sweep measured {verdict[key]!r} ({detail})"
-
-
 #: The one form check of the prediction, shared by the cell where it is written and the final check.
-_FORM_CASE = case("a well-formed prediction", _fp_form,
-                  hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")
+_FORM_CASE = prediction_form({"roundness": SHAPES, "crumpled": COMPARISONS},
+                             hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")
 
 
 def check_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -329,12 +314,12 @@ def check_fair_prediction(prediction: Mapping[str, str], roundness: Any, crumpli
     k, k_ref = int((c > 0.2).sum()), int((ref > 0.2).sum())
     cases = [
         _FORM_CASE,
-        case("the plain run's roundness", _fp_answer, "roundness", verdict,
-             f"median roundness {np.median(r):.2f}; round means > 0.65, squashed < 0.45",
-             hint="compare the roundness rows of the curriculum and of the old control: which one does the plain run resemble, and why?"),
-        case("its crumpled wheels against the curriculum's", _fp_answer, "crumpled", verdict,
-             f"{k}/{len(c)} against the curriculum's {k_ref}/{len(ref)}; 'as many' means the 95 % Wilson intervals overlap",
-             hint="which factor made the old control fold: the data order, or the planarity penalty meeting dark colours?"),
+        prediction_answer("the plain run's roundness", "roundness", verdict["roundness"],
+                          f"median roundness {np.median(r):.2f}; round means > 0.65, squashed < 0.45",
+                          hint="compare the roundness rows of the curriculum and of the old control: which one does the plain run resemble, and why?"),
+        prediction_answer("its crumpled wheels against the curriculum's", "crumpled", verdict["crumpled"],
+                          f"{k}/{len(c)} against the curriculum's {k_ref}/{len(ref)}; 'as many' means the 95 % Wilson intervals overlap",
+                          hint="which factor made the old control fold: the data order, or the planarity penalty meeting dark colours?"),
     ]
     return check("fair prediction", prediction, cases, quiet=quiet)
 
@@ -495,26 +480,17 @@ def removal_verdict(study: Any, margin: Optional[tuple] = None) -> dict[str, str
     return {"slowest": slowest, "unlearned, red-free data": back}
 
 
-def _rp_form(prediction: Any) -> None:
+def _removal_form() -> Any:
     from .deletion import REMOVALS
-    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in REMOVAL_PREDICTION_KEYS if prediction.get(k) is None]
-    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
-    extra = sorted(set(map(str, prediction)) - set(REMOVAL_PREDICTION_KEYS))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly {list(REMOVAL_PREDICTION_KEYS)}"
-    for key, allowed in (("slowest", REMOVALS), ("unlearned, red-free data", COMES_BACK)):
-        assert prediction[key] in allowed, f"prediction[{key!r}] must be one of {list(allowed)}, got {prediction[key]!r}"
-
-
-_RP_FORM_CASE = case("a well-formed prediction", _rp_form,
-                     hint="slowest: one of the four removals' names (deletion.REMOVALS); "
-                          f"'unlearned, red-free data': one of {list(COMES_BACK)}")
+    return prediction_form({"slowest": REMOVALS, "unlearned, red-free data": COMES_BACK},
+                           hint="slowest: one of the four removals' names (deletion.REMOVALS); "
+                                f"'unlearned, red-free data': one of {list(COMES_BACK)}")
 
 
 def check_removal_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
     """Check that ``prediction`` is a complete answer before the relearning runs (the answer itself is
     checked against the measurements by :func:`check_removal_prediction`)."""
-    return check("prediction, written down", prediction, [_RP_FORM_CASE], quiet=quiet)
+    return check("prediction, written down", prediction, [_removal_form()], quiet=quiet)
 
 
 def check_removal_prediction(prediction: Mapping[str, str], study: Any, *, quiet: bool = False) -> CheckResult:
@@ -523,13 +499,14 @@ def check_removal_prediction(prediction: Mapping[str, str], study: Any, *, quiet
     measured."""
     verdict = removal_verdict(study)
     cases = [
-        _RP_FORM_CASE,
-        case("the slowest removal to relearn from a few reds", _fp_answer, "slowest", verdict,
-             "fewest lost seeds back within the budget at +0.01, then the larger median",
-             hint="which removal damaged more than red — so that relearning red means relearning the model?"),
-        case("unlearned red on red-free data", _fp_answer, "unlearned, red-free data", verdict,
-             "more than half of the lost seeds back within the budget counts as 'comes back'",
-             hint="did unlearning remove what encodes red, or only the last step that reads it out?"),
+        _removal_form(),
+        prediction_answer("the slowest removal to relearn from a few reds", "slowest", verdict["slowest"],
+                          "fewest lost seeds back within the budget at +0.01, then the larger median",
+                          hint="which removal damaged more than red — so that relearning red means relearning the model?"),
+        prediction_answer("unlearned red on red-free data", "unlearned, red-free data",
+                          verdict["unlearned, red-free data"],
+                          "more than half of the lost seeds back within the budget counts as 'comes back'",
+                          hint="did unlearning remove what encodes red, or only the last step that reads it out?"),
     ]
     return check("removal prediction", prediction, cases, quiet=quiet)
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..exercises import CheckResult, as_number, case, check, forbid
+from ..exercises import CheckResult, as_number, case, check, forbid, prediction_answer, prediction_form
 from .probes import CELLS, fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdict", "check_split_prediction_form",
@@ -108,16 +108,6 @@ def split_verdict(cells: Sequence[Any]) -> dict[str, str]:
     return {c.cell: ("encoder" if c.mean_difference > 0 else "spelling") for c in cells}
 
 
-def _sp_form(prediction: Any) -> None:
-    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in CELLS if prediction.get(k) is None]
-    assert not missing, f"no prediction for {missing}: replace each None with 'encoder' or 'spelling'"
-    extra = sorted(set(map(str, prediction)) - set(CELLS))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly the keys {list(CELLS)}"
-    for key in CELLS:
-        assert prediction[key] in WINNERS, f"prediction[{key!r}] must be 'encoder' or 'spelling', got {prediction[key]!r}"
-
-
 def _sp_answer(prediction: Any, cell: Any) -> None:
     measured = "encoder" if cell.mean_difference > 0 else "spelling"
     assert prediction[cell.cell] == measured, (
@@ -126,8 +116,8 @@ def _sp_answer(prediction: Any, cell: Any) -> None:
         f"{cell.mean_interval[0]:+.2f} to {cell.mean_interval[1]:+.2f}, {cell.names} names)")
 
 
-_SPLIT_FORM_CASE = case("a well-formed prediction", _sp_form,
-                        hint=f"one of {list(WINNERS)} for each of {list(CELLS)}")
+_SPLIT_FORM_CASE = prediction_form({cell: WINNERS for cell in CELLS},
+                                   hint=f"one of {list(WINNERS)} for each of {list(CELLS)}")
 
 
 def check_split_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -175,23 +165,7 @@ def steering_verdict(study: Any) -> dict[str, str]:
     return {keys[0]: sex, keys[1]: year}
 
 
-def _st_form(prediction: Any) -> None:
-    assert isinstance(prediction, Mapping), f"prediction must be a dict, got {type(prediction).__name__}"
-    missing = [k for k in STEERING_ANSWERS if prediction.get(k) is None]
-    assert not missing, f"no prediction for {missing}: replace each None with one of the answers"
-    extra = sorted(set(map(str, prediction)) - set(STEERING_ANSWERS))
-    assert not extra, f"unexpected keys {extra}: the dict has exactly the keys {list(STEERING_ANSWERS)}"
-    for key, allowed in STEERING_ANSWERS.items():
-        assert prediction[key] in allowed, f"prediction[{key!r}] must be one of {list(allowed)}, got {prediction[key]!r}"
-
-
-def _st_answer(prediction: Any, key: str, verdict: Mapping[str, str], detail: str) -> None:
-    assert prediction[key] == verdict[key], (
-        f"you predicted {prediction[key]!r}; the study measured {verdict[key]!r} ({detail})")
-
-
-_STEERING_FORM_CASE = case("a well-formed prediction", _st_form,
-                           hint="; ".join(f"{k}: one of {list(v)}" for k, v in STEERING_ANSWERS.items()))
+_STEERING_FORM_CASE = prediction_form(STEERING_ANSWERS)
 
 
 def check_steering_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -212,13 +186,13 @@ def check_steering_prediction(prediction: Mapping[str, str], study: Any, *, quie
     keys = list(STEERING_ANSWERS)
     cases = [
         _STEERING_FORM_CASE,
-        case(keys[0], _st_answer, keys[0], verdict,
-             f"MiniLM − spelling, change in the decoded names' female share: {mean:+.2f} (95 % CI {lo:+.2f} to {hi:+.2f})",
-             hint="letters carry sex (names ending in -a), but how much of it survives a step of one "
-                  "difference of means?"),
-        case(keys[1], _st_answer, keys[1], verdict,
-             f"difference of means {format_rate(k_d, n)} against random {format_rate(k_r, n)}",
-             hint="do fashionable names share letters (-ayden, -leigh)? A random direction of the same length is the control"),
+        prediction_answer(keys[0], keys[0], verdict[keys[0]],
+                          f"MiniLM − spelling, change in the decoded names' female share: {mean:+.2f} (95 % CI {lo:+.2f} to {hi:+.2f})",
+                          hint="letters carry sex (names ending in -a), but how much of it survives a step of one "
+                               "difference of means?"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]],
+                          f"difference of means {format_rate(k_d, n)} against random {format_rate(k_r, n)}",
+                          hint="do fashionable names share letters (-ayden, -leigh)? A random direction of the same length is the control"),
     ]
     return check("what the encoder adds", prediction, cases, quiet=quiet)
 
