@@ -404,6 +404,7 @@ def test_eps_gamma_sweep_separates_the_minibatch_noise_where_asked():
     assert sweep.full_means[0, 1] != sweep.means[0, 1]
     table = sweep.table()
     assert "full batch λ̂" in table.columns and table["full batch λ̂"].notna().sum() == 1
+    assert sweep.quadratic.shape == (2,) and sweep.quadratic[0] > sweep.quadratic[1] > 0
     with pytest.raises(ValueError, match="full_batch_at"):
         calibration.eps_gamma_sweep(problem, epsilons=[1e-4], gammas=[1.0], sgld=chains, mala=chains,
                                     full_batch_at=[(10.0, 1e-4)], use_cache=False)
@@ -420,3 +421,11 @@ def test_relaxed_fraction_is_the_window_average_of_the_variance_shortfall():
     assert relaxed_fraction(100, 10, eps, 0.0) == 0.0              # nothing pulls: never settles
     with pytest.raises(ValueError, match="num_draws"):
         relaxed_fraction(10, 0, eps, gamma)
+
+
+def test_quadratic_llc_is_half_per_stiff_direction_shrunk_by_the_localisation():
+    eig = np.array([0.0, 1e-12, 2.0, 2.0])
+    assert calibration.quadratic_llc(eig, nbeta=100.0, gamma=0.0) == pytest.approx(1.0)   # rank 2 → 2 × 1/2
+    assert calibration.quadratic_llc(eig, nbeta=100.0, gamma=200.0) == pytest.approx(2 * 200 / (2 * 400))
+    # a regular model's exact answer: K = w² at nβ, γ — nβ E[w²] = nβ/(2nβ + γ)
+    assert calibration.quadratic_llc(np.array([2.0]), nbeta=50.0, gamma=5.0) == pytest.approx(50 / 105)

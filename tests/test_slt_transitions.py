@@ -59,6 +59,10 @@ def test_groups_partition_the_parameters(grok, colour, anchored):
         names = _names(run.model_at(run.final_step))
         grouped = [n for g in run.groups.values() for n in g]
         assert sorted(grouped) == sorted(names), run.name
+        total = sum(p.numel() for p in run.model_at(run.final_step).parameters())
+        assert sum(run.group_size(g) for g in run.groups) == total, run.name     # sizes partition too
+    with pytest.raises(ValueError, match="group"):
+        grok.group_size("nope")
 
 
 def test_subsets_partition_the_training_rows(grok, colour):

@@ -402,6 +402,9 @@ def test_burnin_check_remeasures_one_checkpoint_with_a_longer_burnin(grok):
     assert bc.short.at(20) == short.at(20)                                      # the setting's own estimate
     d, lo, hi = bc.difference()
     assert d == pytest.approx(bc.long.at(20) - bc.short.at(20)) and lo < d < hi
+    pairs = bc.long.per_chain[0] - bc.short.per_chain[0]             # same seed: chain k continued
+    half = stats.t_quantile(0.975, len(pairs) - 1) * pairs.std(ddof=1) / math.sqrt(len(pairs))
+    assert (hi - lo) / 2 == pytest.approx(half)
     assert "τ" in str(bc)
     with pytest.raises(ValueError, match="relaxation"):
         sensitivity.burnin_check(grok, {**SAMPLER, "gamma": 0.0}, 20, progress=False)

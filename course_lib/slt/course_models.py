@@ -96,6 +96,14 @@ class CourseRun:
         """The checkpoint step closest to ``step``."""
         return int(self.checkpoint_steps[int(np.argmin(np.abs(self.checkpoint_steps - float(step))))])
 
+    def group_size(self, name: str) -> int:
+        """How many parameters weight-refined group ``name`` samples: a group's λ̂ grows with its
+        size, so drops are compared per parameter as well."""
+        if name not in self.groups:
+            raise ValueError(f"group must be one of {sorted(self.groups)}, got {name!r}")
+        wanted = set(self.groups[name])
+        return int(sum(p.numel() for n, p in self.model_at(self.final_step).named_parameters() if n in wanted))
+
     def subset(self, name: str, step: Optional[int] = None) -> tuple[torch.Tensor, ...]:
         """The training rows of subset ``name`` (at ``step``; default the last checkpoint)."""
         if name not in self.subsets:

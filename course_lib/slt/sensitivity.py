@@ -244,11 +244,16 @@ class BurninCheck:
     long: LLCTrajectory
 
     def difference(self, level: float = 0.95) -> tuple[float, float, float]:
-        """λ̂(long burn-in) − λ̂(setting's), with a ``level`` Welch t interval over chains."""
-        a, b = self.long, self.short
-        sa, sb = float(a.sem[0]), float(b.sem[0])
-        diff = float(a.mean[0] - b.mean[0])
-        half = t_quantile(0.5 + level / 2, welch_df(sa, sb, a.num_chains, b.num_chains)) * math.hypot(sa, sb)
+        """λ̂(long burn-in) − λ̂(setting's), with a ``level`` t interval. Both runs use the setting's
+        seed, so chain k of the long run is chain k of the short one run on: the interval is the paired
+        one, over the chains' own differences (C − 1 degrees of freedom)."""
+        a = np.asarray(self.long.per_chain[0], dtype=float)
+        b = np.asarray(self.short.per_chain[0], dtype=float)
+        if a.shape != b.shape or len(a) < 2:
+            raise ValueError("the two runs need the same number (≥ 2) of chains for a paired difference")
+        d = a - b
+        diff = float(d.mean())
+        half = t_quantile(0.5 + level / 2, len(d) - 1) * float(d.std(ddof=1)) / math.sqrt(len(d))
         return diff, diff - half, diff + half
 
     def __str__(self) -> str:
@@ -256,7 +261,7 @@ class BurninCheck:
         return (f"{self.run}, step {self.step}: τ ≈ 2/(εγ) = {self.tau:.0f} steps; burn-in "
                 f"{self.short.settings['num_burnin']} → λ̂ {self.short.mean[0]:.2f}, burn-in "
                 f"{self.long.settings['num_burnin']} (≥ 3τ) → λ̂ {self.long.mean[0]:.2f}; "
-                f"difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}] (95 % t)")
+                f"difference {d:+.2f} [{lo:+.2f}, {hi:+.2f}] (95 % t, paired over chains)")
 
 
 def burnin_check(run: CourseRun, settings: Mapping[str, Any], step: int, *, factor: float = 3.0,
