@@ -94,7 +94,7 @@ def test_matched_edit_hits_its_target():
     r = M.pair_redness(p)
     d = L.edit_damage(m, p, 0, e0, ref.alpha)
     assert math.isclose(ref.damage_red, float(d[r >= 0.5].mean()), rel_tol=1e-5)
-    assert math.isclose(ref.selectivity, ref.damage_red / ref.damage_free, rel_tol=1e-6)
+    assert math.isclose(ref.selectivity, ref.damage_red / max(ref.damage_free, L.FREE_FLOOR), rel_tol=1e-6)
     out = L.matched_edit(m, p, 0, e0, target=1e6, alpha_max=10.0)
     assert not out.matched and out.alpha == 10.0
     with pytest.raises(ValueError, match="target"):

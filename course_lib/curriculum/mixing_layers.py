@@ -35,9 +35,12 @@ from .mixing import (MixingRun, MixingTransformer, _pairs, _rgb, anchor_directio
 from .regularisers import redness
 
 __all__ = ["red_layer_cosines", "posthoc_direction", "random_direction", "edit_predict", "edit_damage",
-           "EditResult", "matched_edit", "layer_comparison", "median_ci"]
+           "EditResult", "FREE_FLOOR", "matched_edit", "layer_comparison", "median_ci"]
 
 _RED = (1.0, 0.0, 0.0)
+
+#: Smallest damage to red-free pairs a selectivity divides by.
+FREE_FLOOR = 1e-8
 
 
 def _model(model: object) -> MixingTransformer:
@@ -161,7 +164,7 @@ def matched_edit(model: MixingTransformer, pairs: torch.Tensor, layer: int, dire
     u = _unit(direction, model.d)
     dr_max, df_max = _measure(model, pairs, red, free, layer, u, alpha_max, offset)
     if dr_max < target:
-        return EditResult(label, int(layer), float(alpha_max), dr_max, df_max, dr_max / max(df_max, 1e-12), False)
+        return EditResult(label, int(layer), float(alpha_max), dr_max, df_max, dr_max / max(df_max, FREE_FLOOR), False)
     lo, hi = math.log(1e-3), math.log(alpha_max)
     best = (alpha_max, dr_max, df_max)
     for _ in range(check_int(iters, "iters", min=1)):
@@ -174,7 +177,7 @@ def matched_edit(model: MixingTransformer, pairs: torch.Tensor, layer: int, dire
         if abs(best[1] - target) <= 0.01 * target:
             break
     a, dr, df = best
-    return EditResult(label, int(layer), float(a), dr, df, dr / max(df, 1e-12), abs(dr - target) <= 0.01 * target)
+    return EditResult(label, int(layer), float(a), dr, df, dr / max(df, FREE_FLOOR), abs(dr - target) <= 0.01 * target)
 
 
 def layer_comparison(anchored: MixingRun, control: MixingRun, pairs: torch.Tensor, fit_pairs: torch.Tensor,
@@ -193,7 +196,7 @@ def layer_comparison(anchored: MixingRun, control: MixingRun, pairs: torch.Tenso
     red, free = r >= 0.5, r < 0.05
     ref_red, ref_free = _measure(ma, pairs, red, free, 0, e0, 1.0, 0.0)
     out = [EditResult("reference: anchored, e₀ at the embedding", 0, 1.0, ref_red, ref_free,
-                      ref_red / max(ref_free, 1e-12), True)]
+                      ref_red / max(ref_free, FREE_FLOOR), True)]
     for layer in range(len(ma.blocks) + 1):
         out.append(matched_edit(ma, pairs, layer, e0, target=ref_red, label="anchored, e₀"))
         u, off = posthoc_direction(mc, fit_pairs, layer)
