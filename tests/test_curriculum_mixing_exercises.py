@@ -90,3 +90,15 @@ def test_mixing_prediction():
     assert X.mixing_verdict([3e-3, 3e-3, 1.0], [1e-3, 1e-3, 1e-3], [0.1])["baseline"] == "transformer at least 3x better"
     with pytest.raises(ValueError, match="finite"):
         X.mixing_verdict([], [1.0], [0.5])
+
+
+def test_unanswered_prediction_fails_without_raising():
+    stub = {"baseline": None, "red_after_blocks": None}
+    assert not X.check_mixing_prediction_form(stub, quiet=True)
+    assert not X.check_mixing_prediction(stub, [2e-3], [1e-4], [0.5], quiet=True)
+
+
+def test_twin_pair_stub_fails_without_raising():
+    def stub(a, b):
+        raise NotImplementedError
+    assert not X.check_twin_pair(stub, quiet=True)
