@@ -12,8 +12,8 @@ from course_lib.curriculum import mixing as M
 def test_mix_rule_known_pairs():
     a = torch.tensor([[1.0, 0, 0], [1.0, 0, 0], [0.2, 0.4, 0.6]])
     b = torch.tensor([[0.0, 1, 1], [1.0, 0, 0], [0.2, 0.4, 0.6]])
-    out = M.mix(a, b)
-    assert torch.allclose(out, torch.tensor([[0.5, 0.5, 0.5], [1.0, 0, 0], [0.2, 0.4, 0.6]]))
+    out = M.mix(a, b)   # subtractive: red through a cyan filter is black; a filter twice squares it
+    assert torch.allclose(out, torch.tensor([[0.0, 0.0, 0.0], [1.0, 0, 0], [0.04, 0.16, 0.36]]))
     assert torch.allclose(M.mix(a, b), M.mix(b, a))
 
 

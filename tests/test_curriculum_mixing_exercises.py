@@ -1,9 +1,10 @@
 """The notebook 2.6 checkers: solutions pass, subtle wrong answers fail."""
 
 import numpy as np
+import pytest
+import torch
 
 from course_lib.curriculum import mixing_exercises as X
-from course_lib.curriculum.regularisers import redness
 
 
 def test_hue_midpoint_solution_passes():
@@ -32,15 +33,72 @@ def test_hue_midpoint_wrong_answers_fail():
         assert not X.check_hue_midpoint(wrong), wrong.__name__
 
 
-def test_mixture_redness():
-    assert X.check_mixture_redness(X.solution_mixture_redness)
-    wrongs = [
-        lambda p, k=2.0: redness((p[:, 0] + p[:, 1]) / 2, k=k),       # redness of the mixed colour
-        lambda p, k=2.0: redness(p, k=k).mean(dim=1),                 # mean of the two
-        lambda p, k=2.0: redness(p[:, 0], k=k),                       # first colour only
-        lambda p, k=2.0: redness(p, k=2.0).amax(dim=1),               # ignores k
-        lambda p, k=2.0: redness(p, k=k).amin(dim=1),                 # the less red one
-        lambda p, k=2.0: redness(p, k=k).amax(dim=1).numpy(),         # not a tensor
-    ]
-    for i, w in enumerate(wrongs):
-        assert not X.check_mixture_redness(w), i
+def test_twin_pair():
+    assert X.check_twin_pair(X.solution_twin_pair)
+
+    def swap(a, b):                          # same sum, same product: the pooled model is not fooled
+        return b, a
+
+    def always_even(a, b):                   # even split everywhere: wrong where a ⊙ b is already near s²/4
+        return (a + b) / 2, (a + b) / 2
+
+    def always_uneven_unclipped(a, b):       # (0, s): leaves the cube when s > 1
+        s = a + b
+        return torch.zeros_like(s), s
+
+    def always_uneven(a, b):                 # most uneven split everywhere
+        s = a + b
+        low = (s - 1).clamp_min(0)
+        return low, s - low
+
+    def whole_pair_choice(a, b):             # one choice for all channels of a pair, not per channel
+        s = a + b
+        low = (s - 1).clamp_min(0)
+        pmin, pmax, p = low * (s - low), s * s / 4, a * b
+        even = ((pmax - p) >= (p - pmin)).all(dim=-1, keepdim=True)
+        a2 = torch.where(even, s / 2, low)
+        return a2, s - a2
+
+    def sum_changed(a, b):                   # correct products but a different sum
+        a2, b2 = X.solution_twin_pair(a, b)
+        return a2 * 0.99, b2
+
+    def numpy_out(a, b):
+        a2, b2 = X.solution_twin_pair(a, b)
+        return a2.numpy(), b2.numpy()
+
+    for w in (swap, always_even, always_uneven_unclipped, always_uneven, whole_pair_choice, sum_changed, numpy_out):
+        assert not X.check_twin_pair(w, quiet=True), w.__name__
+
+
+def test_mixing_prediction():
+    right = {"baseline": "transformer at least 3x better", "red_after_blocks": "falls below 0.9"}
+    assert X.check_mixing_prediction_form(right)
+    assert X.check_mixing_prediction(right, [2e-3, 1.5e-3], [1e-4, 3e-4], [0.4, 0.6])
+    for bad in ({"baseline": "transformer at least 3x better"},                              # missing key
+                {**right, "red_after_blocks": True},                                          # not an allowed value
+                {**right, "extra": 1}, None):
+        assert not X.check_mixing_prediction_form(bad, quiet=True), bad
+    assert not X.check_mixing_prediction({**right, "baseline": "as good as the transformer"},
+                                         [2e-3], [1e-4], [0.5], quiet=True)
+    assert not X.check_mixing_prediction({**right, "red_after_blocks": "stays at 0.9 or above"},
+                                         [2e-3], [1e-4], [0.5], quiet=True)
+    # the verdicts at their boundaries
+    v = X.mixing_verdict([2.9e-3], [1e-3], [0.9])
+    assert v["baseline"] == "as good as the transformer" and v["red_after_blocks"] == "stays at 0.9 or above"
+    assert X.mixing_verdict([0.5e-3], [1e-3], [0.2])["baseline"] == "baseline better"
+    assert X.mixing_verdict([3e-3, 3e-3, 1.0], [1e-3, 1e-3, 1e-3], [0.1])["baseline"] == "transformer at least 3x better"
+    with pytest.raises(ValueError, match="finite"):
+        X.mixing_verdict([], [1.0], [0.5])
+
+
+def test_unanswered_prediction_fails_without_raising():
+    stub = {"baseline": None, "red_after_blocks": None}
+    assert not X.check_mixing_prediction_form(stub, quiet=True)
+    assert not X.check_mixing_prediction(stub, [2e-3], [1e-4], [0.5], quiet=True)
+
+
+def test_twin_pair_stub_fails_without_raising():
+    def stub(a, b):
+        raise NotImplementedError
+    assert not X.check_twin_pair(stub, quiet=True)

@@ -58,3 +58,31 @@ def test_mix_swatches():
         P.plot_mix_swatches(labels, {"target": target[:2]})
     with pytest.raises(ValueError, match="labels"):
         P.plot_mix_swatches([], {"target": target})
+
+
+def test_mixer_losses_three_arms_and_floor(runs):
+    fig = P.plot_mixer_losses({"a": runs, "b": runs, "c": runs[:1]}, window=5, floor=1e-3)
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 4                      # three medians and the floor
+    assert np.allclose(ax.get_lines()[-1].get_ydata(), 1e-3)
+
+
+def test_layer_cosines():
+    c = np.array([[0.93, 0.6, 0.4], [0.92, 0.7, 0.5]])
+    fig = P.plot_layer_cosines({"anchored": c, "control": -c})
+    lines = fig.axes[0].get_lines()
+    assert np.allclose(lines[2].get_ydata(), np.median(c, axis=0))   # two seed lines, then the median
+    with pytest.raises(ValueError, match="same number of layers"):
+        P.plot_layer_cosines({"a": c, "b": c[:, :2]})
+    with pytest.raises(ValueError, match="non-empty"):
+        P.plot_layer_cosines({})
+
+
+def test_matched_selectivity():
+    s = np.array([[300.0, 50, 10], [200, 80, 5]])
+    fig = P.plot_matched_selectivity({"anchored": s, "control": s / 10})
+    from matplotlib.collections import PathCollection
+    dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in dots) == 2 * s.size   # every seed and layer
+    with pytest.raises(ValueError, match="2 dimension"):
+        P.plot_matched_selectivity({"a": np.zeros(3)})

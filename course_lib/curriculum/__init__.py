@@ -48,9 +48,13 @@ Notebooks 2.3–2.5 (anchoring, muting and deleting red):
 
 Notebook 2.6 (the colour-mixing transformer):
 
-* :mod:`.mixing`       — a tiny colour-mixing transformer with an anchored red direction and its
-  own trainer (``train_mixer``, cached as :func:`cached_mixer`; :func:`mixer_sweep` over seeds),
-  muting and per-pair damage
+* :mod:`.mixing`       — a tiny colour-mixing transformer (subtractive rule a ⊙ b) with an anchored
+  red direction and its own trainer (``train_mixer``, cached as :func:`cached_mixer`;
+  :func:`mixer_sweep` over seeds), muting and per-pair damage
+* :mod:`.mixing_pooled` — the no-interaction baseline (pool the tokens, then read) and the error
+  floor of any function of a + b
+* :mod:`.mixing_layers` — red's direction layer by layer, post-hoc and random directions, edits
+  compared at matched damage to red, median intervals over seeds
 * :mod:`.mixing_plots` — its figures
 * :mod:`.mixing_exercises` — its checkers
 """
@@ -125,6 +129,9 @@ __all__ = [
 
 # notebook 2.6: the colour-mixing transformer
 from .mixing import MixingRun, MixingTransformer, cached_mixer, mix, mixer_sweep, pair_damage, suppressed_predict
+from .mixing_pooled import PooledMixer, mean_pool_floor, pooled_sweep
+from .mixing_layers import layer_comparison, matched_edit, red_layer_cosines
 
 __all__ += ["MixingRun", "MixingTransformer", "cached_mixer", "mix", "mixer_sweep", "pair_damage",
-            "suppressed_predict"]
+            "suppressed_predict", "PooledMixer", "mean_pool_floor", "pooled_sweep", "layer_comparison",
+            "matched_edit", "red_layer_cosines"]

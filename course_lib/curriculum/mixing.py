@@ -3,16 +3,20 @@
 The seed's next step: a transformer with the same latent structure as the colour autoencoders,
 doing one simple colour operation — mixing two colours.
 
-**The mixing rule** (:func:`mix`) is the average in RGB: ``mix(a, b) = (a + b) / 2``. It is
-additive light — two lamps shining on one spot, each at half power — so it is physically
-meaningful, defined for *every* pair (averaging hue on the circle is undefined for opposite hues,
-e.g. red + cyan; the RGB mean simply gives grey there), symmetric, and stays in [0, 1].
+**The mixing rule** (:func:`mix`) is *subtractive*: ``mix(a, b) = a ⊙ b``, the channel-wise product.
+It is white light passing through two colour filters one after the other (each passes a share of
+each channel), so it is physically meaningful, defined for every pair, symmetric, and stays in
+[0, 1]. Unlike the RGB average it **needs the two tokens to interact**: a model that averages the two
+tokens' linear embeddings sees only ``a + b``, and ``a ⊙ b`` is not a function of ``a + b``
+(:mod:`.mixing_pooled` trains that baseline and estimates the error floor it cannot go below).
 
 **The model** (:class:`MixingTransformer`): each colour is one token, an RGB vector embedded to d
-dimensions by a linear map, plus a learned role embedding (first / second colour). One or two
+dimensions by a linear map, plus a learned role embedding (first / second colour). Two
 pre-activation blocks (multi-head self-attention, then a GELU MLP, each added to the residual stream;
-no LayerNorm, so a direction in the residual stream keeps its meaning) written with ``torch.nn``
-primitives; the mix is read out from the mean of the two tokens' final residual streams.
+no LayerNorm) written with ``torch.nn`` primitives; the mix is read out from the mean of the two
+tokens' final residual streams. ``residuals(pairs)`` returns the stream at the embedding and after
+each block; ``head_from(h, layer)`` runs the rest of the model from the stream after ``layer``
+blocks (0 = the embedding) — where :mod:`.mixing_layers` measures and edits it.
 
 **Anchoring**: the residual stream of each token right after embedding (``h0``) is pulled towards a
 fixed unit direction ``e₀`` with :func:`~.regularisers.anchor_loss` weighted by the token colour's
@@ -22,7 +26,8 @@ the anchor component from ``h0`` (:func:`~.intervention.suppress`) before the bl
 
 Why not :mod:`.train`: that trainer builds and trains ``ColorAutoencoder`` models (one colour in,
 the same colour out, a single latent); a two-token sequence model with a per-token anchor term does
-not fit its model factory or its loss, so a short loop lives here (:func:`train_mixer`).
+not fit its model factory or its loss, so a short loop lives here (:func:`train_mixer`). Adam's
+learning rate follows a cosine decay to 5 % of its start.
 """
 
 from __future__ import annotations
@@ -53,13 +58,13 @@ __all__ = [
 
 #: Per-profile settings (one place). ``seeds`` runs per sweep; ``steps`` Adam steps each.
 MIXING_SETTINGS = {
-    "quick": {"steps": 300, "seeds": 4, "batch": 256, "snap_every": 25},
-    "standard": {"steps": 1200, "seeds": 10, "batch": 256, "snap_every": 50},
+    "quick": {"steps": 500, "seeds": 3, "batch": 256, "snap_every": 50},
+    "standard": {"steps": 1500, "seeds": 8, "batch": 256, "snap_every": 100},
     "full": {"steps": 4000, "seeds": 32, "batch": 512, "snap_every": 100},
 }
 
 #: Default hyperparameters of the model and loss.
-DEFAULTS = {"d": 12, "heads": 2, "layers": 1, "lr": 1e-2, "anchor_weight": 0.5, "anti_weight": 0.5,
+DEFAULTS = {"d": 12, "heads": 2, "layers": 2, "lr": 1e-2, "anchor_weight": 0.5, "anti_weight": 0.5,
             "red_k": 2.0}
 
 
@@ -94,11 +99,12 @@ def _pairs(x: object) -> torch.Tensor:
 
 
 def mix(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The mixing rule: the RGB average ``(a + b) / 2`` of ``a, b (n, 3)`` in [0, 1] (additive light)."""
+    """The mixing rule: the channel-wise product ``a ⊙ b`` of ``a, b (n, 3)`` in [0, 1] (subtractive:
+    light through two filters)."""
     a, b = _rgb(a, "a"), _rgb(b, "b")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    return (a + b) / 2.0
+    return a * b
 
 
 def mixing_pairs(n: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -152,11 +158,22 @@ class MixingTransformer(nn.Module):
     def embed(self, pairs: torch.Tensor) -> torch.Tensor:
         return self.colour(_pairs(pairs)) + self.role
 
-    def head(self, h0: torch.Tensor) -> torch.Tensor:
-        h = h0
+    def residuals(self, pairs: torch.Tensor) -> list[torch.Tensor]:
+        """The residual stream ``(n, 2, d)`` at the embedding and after each block (``layers + 1``)."""
+        hs = [self.embed(pairs)]
         for block in self.blocks:
+            hs.append(block(hs[-1]))
+        return hs
+
+    def head_from(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        """Run the blocks after ``layer`` (0 = from the embedding) and the read-out on ``h (n, 2, d)``."""
+        check_int(layer, "layer", min=0, max=len(self.blocks))
+        for block in self.blocks[layer:]:
             h = block(h)
         return self.readout(h.mean(dim=1))
+
+    def head(self, h0: torch.Tensor) -> torch.Tensor:
+        return self.head_from(h0, 0)
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         return self.head(self.embed(pairs))
@@ -235,6 +252,7 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
     model = MixingTransformer(cfg["d"], cfg["heads"], cfg["layers"])
     anchor = anchor_direction(cfg["d"])
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t / cfg["steps"])))
     probes = probe_colours()
     log, snaps_s, snaps_c, snaps_w = [], [], [], []
 
@@ -250,6 +268,7 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
         opt.zero_grad()
         total.backward()
         opt.step()
+        sched.step()
         log.append((step, float(mse.detach()), float(pull.detach()), float(push.detach())))
         if step % cfg["snap_every"] == 0 or step == cfg["steps"]:
             snapshot(step)
@@ -262,7 +281,7 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
 def cached_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> MixingRun:
     """:func:`train_mixer` through the course cache (key: seed, profile settings, overrides)."""
     cfg = {**DEFAULTS, **runtime.by_profile(MIXING_SETTINGS, profile), **overrides, "seed": seed,
-           "version": 1, "format": "checkpoints-v1"}
+           "version": 2, "format": "checkpoints-v1"}
     return cached("curriculum-mixer", cfg, lambda: train_mixer(seed, profile, **overrides))
 
 

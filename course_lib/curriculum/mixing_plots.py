@@ -15,7 +15,8 @@ from matplotlib.patches import Rectangle
 from ..figures import new_figure
 from ..validation import check_int
 
-__all__ = ["plot_token_cosines", "plot_mixer_losses", "plot_damage_vs_redness", "plot_mix_swatches"]
+__all__ = ["plot_token_cosines", "plot_mixer_losses", "plot_damage_vs_redness", "plot_mix_swatches",
+           "plot_layer_cosines", "plot_matched_selectivity"]
 
 
 def _array(x: Any, name: str, ndim: int) -> np.ndarray:
@@ -55,10 +56,12 @@ def plot_token_cosines(cosines: Mapping[str, Any], rgb: Any, *, step: Optional[i
     return fig
 
 
-def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10) -> Figure:
+def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10,
+                      floor: Optional[float] = None) -> Figure:
     """Mixing MSE against step, one line per arm: the median over its runs of a running mean over
     ``window`` steps, with the 10–90 % band; log scale. ``curves[label]`` is a list of runs, each
-    with ``steps`` and ``mse`` arrays (:class:`~.mixing.MixingRun`)."""
+    with ``steps`` and ``mse`` arrays (:class:`~.mixing.MixingRun`). ``floor``: a dotted horizontal
+    line (e.g. the mean-pooling floor), labelled."""
     if not isinstance(curves, Mapping) or not curves:
         raise ValueError("curves must be a non-empty dict label → list of runs")
     check_int(window, "window", min=1)
@@ -72,9 +75,11 @@ def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10) 
         mse = np.stack([np.convolve(r.mse, kernel, mode="valid") for r in runs])
         steps = np.asarray(runs[0].steps)[window - 1:]
         lo, med, hi = np.percentile(mse, [10, 50, 90], axis=0)
-        color = ("tab:red", "tab:gray")[i % 2]
+        color = ("tab:red", "tab:gray", "tab:blue")[i % 3]
         ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
-        ax.plot(steps, med, color=color, ls=("-", "--")[i % 2], lw=1.6, label=f"{label} ({len(runs)} seeds)")
+        ax.plot(steps, med, color=color, ls=("-", "--", "-.")[i % 3], lw=1.6, label=f"{label} ({len(runs)} seeds)")
+    if floor is not None:
+        ax.axhline(float(floor), color="k", ls=":", lw=1.0, label=f"floor of any function of a + b ({float(floor):.1e})")
     ax.set_yscale("log")
     ax.set_xlabel("step", fontsize=9)
     ax.set_ylabel(f"mixing MSE\n(running mean of {window} steps)", fontsize=9)
@@ -147,3 +152,64 @@ def plot_mix_swatches(labels: Sequence[str], columns: Mapping[str, Any]) -> Figu
 
 def _square(x: float, y: float, color: np.ndarray) -> Rectangle:
     return Rectangle((x + 0.06, y + 0.06), 0.88, 0.88, facecolor=color, edgecolor="k", linewidth=0.4)
+
+
+def plot_layer_cosines(cosines: Mapping[str, Any], *, threshold: float = 0.9) -> Figure:
+    """Red's cosine to ``e₀`` at the embedding and after each block: ``cosines[label]`` is
+    ``(seeds, layers + 1)`` (one value per seed and layer, e.g. the median over partner colours). One
+    thin line per seed, the median over seeds thick with markers (circle / square per arm)."""
+    if not isinstance(cosines, Mapping) or not cosines:
+        raise ValueError("cosines must be a non-empty dict label → (seeds, layers + 1)")
+    fig = new_figure((5.6, 3.3))
+    ax = fig.add_subplot()
+    n_layers = None
+    for i, (label, c) in enumerate(cosines.items()):
+        c = _array(c, f"cosines[{label!r}]", 2)
+        n_layers = c.shape[1] if n_layers is None else n_layers
+        if c.shape[1] != n_layers:
+            raise ValueError("every arm needs the same number of layers")
+        color, marker = ("tab:red", "tab:gray")[i % 2], ("o", "s")[i % 2]
+        x = np.arange(c.shape[1])
+        for row in c:
+            ax.plot(x, row, color=color, lw=0.6, alpha=0.5)
+        ax.plot(x, np.median(c, axis=0), color=color, marker=marker, lw=2, label=f"{label} (median of {len(c)} seeds)")
+    ax.axhline(threshold, color="k", ls=":", lw=0.9)
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set_xticks(np.arange(n_layers), ["embedding"] + [f"after block {k}" for k in range(1, n_layers)], fontsize=8)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("cos(red's token, e₀)", fontsize=9)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.grid(alpha=0.3)
+    ax.tick_params(labelsize=8)
+    return fig
+
+
+def plot_matched_selectivity(selectivity: Mapping[str, Any]) -> Figure:
+    """Selectivity (damage to red pairs over damage to red-free pairs) at matched damage to red, per
+    layer: ``selectivity[label]`` is ``(seeds, layers + 1)``; one marker per seed (jittered), the
+    median as a bar outline; log scale."""
+    if not isinstance(selectivity, Mapping) or not selectivity:
+        raise ValueError("selectivity must be a non-empty dict label → (seeds, layers + 1)")
+    arrays = {k: _array(v, f"selectivity[{k!r}]", 2) for k, v in selectivity.items()}
+    n_layers = next(iter(arrays.values())).shape[1]
+    if any(a.shape[1] != n_layers for a in arrays.values()):
+        raise ValueError("every arm needs the same number of layers")
+    fig = new_figure((6.4, 3.4))
+    ax = fig.add_subplot()
+    m = len(arrays)
+    width = 0.8 / m
+    for i, (label, a) in enumerate(arrays.items()):
+        color, marker = ("tab:red", "tab:gray", "tab:blue")[i % 3], ("^", "o", "x")[i % 3]
+        x0 = np.arange(n_layers) - 0.4 + width * (i + 0.5)
+        a = np.clip(a, 1e-2, None)
+        for j in range(n_layers):
+            xs = x0[j] + np.linspace(-0.3, 0.3, len(a)) * width
+            ax.scatter(xs, a[:, j], color=color, marker=marker, s=18, label=label if j == 0 else None)
+            ax.hlines(np.median(a[:, j]), x0[j] - width / 2, x0[j] + width / 2, color=color, lw=2)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(n_layers), ["embedding"] + [f"after block {k}" for k in range(1, n_layers)], fontsize=8)
+    ax.set_ylabel("selectivity at matched\ndamage to red (log)", fontsize=9)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3, which="both", axis="y")
+    ax.tick_params(labelsize=8)
+    return fig
