@@ -410,3 +410,26 @@ def test_burnin_check_remeasures_one_checkpoint_with_a_longer_burnin(grok):
         sensitivity.burnin_check(grok, {**SAMPLER, "gamma": 0.0}, 20, progress=False)
     with pytest.raises(ValueError, match="factor"):
         sensitivity.burnin_check(grok, SAMPLER, 20, factor=0, progress=False)
+
+
+# --------------------------------------------------------------------------- λ̂ at matched loss
+def test_matched_loss_scales_the_output_to_an_earlier_loss(grok):
+    early = T.data_loss(grok, grok.model_at(20), grok.data)
+    late = T.data_loss(grok, grok.model_at(60), grok.data)
+    assert late < early
+    m = sensitivity.matched_loss(grok, SAMPLER, 60, early, use_cache=False)
+    assert 0 < m.scale < 1 and m.loss == pytest.approx(early, rel=1e-6)
+    assert m.result.init_loss == pytest.approx(early, rel=1e-5)        # the chains start from the matched loss
+    assert m.result.num_chains == SAMPLER["num_chains"] and m.half_width() > 0
+    # only the unembedding was scaled
+    scaled = sensitivity._scaled(grok, 60, grok.groups["unembedding"], m.scale)
+    orig = dict(grok.model_at(60).named_parameters())
+    for name, p in scaled.named_parameters():
+        factor = m.scale if name in grok.groups["unembedding"] else 1.0
+        assert torch.allclose(p, orig[name] * factor), name
+    with pytest.raises(ValueError, match="already above"):
+        sensitivity.matched_loss(grok, SAMPLER, 20, late, use_cache=False)
+    with pytest.raises(ValueError, match="group"):
+        sensitivity.matched_loss(grok, SAMPLER, 60, early, group="nope", use_cache=False)
+    with pytest.raises(ValueError, match="target_loss"):
+        sensitivity.matched_loss(grok, SAMPLER, 60, -1.0, use_cache=False)

@@ -400,7 +400,7 @@ def _eps_gamma_sweep(problem: Any, epsilons: Sequence[float], gammas: Sequence[f
             bias[i, j] = hessian_inflation(eigenvalues, epsilon=epsilon, nbeta=r.nbeta,
                                            gamma=gamma)
     full_means, full_sems = np.full(shape, np.nan), np.full(shape, np.nan)
-    for gamma, epsilon in full_batch_at:     # the same chains without minibatch noise
+    for gamma, epsilon in full_batch_at:     # the same seed without minibatch noise
         i, j = gammas.index(gamma), epsilons.index(epsilon)
         r = estimate_llc(problem.model, problem.loss_fn, problem.data, epsilon=epsilon, gamma=gamma,
                          batch_size=None, seed=seed + 10 * i + j, **sgld)
@@ -425,7 +425,7 @@ def eps_gamma_sweep(problem: Any, *, epsilons: Sequence[float], gammas: Sequence
     """SGLD λ̂ of a known-answer ``problem`` over every (ε, γ), and beside each γ the exact
     localised answer from MALA (full batch, Metropolis-corrected).  λ̂ − MALA is the sampler's bias:
     the step's (discretisation, and any want of mixing) plus the minibatch noise's; at the grid
-    points ``full_batch_at`` ((γ, ε) pairs) the same chains also run on the full data, which
+    points ``full_batch_at`` ((γ, ε) pairs) SGLD with the same seed also runs on the full data, which
     separates the two.  MALA − (λ − (m − 1)/log nβ) is the localisation's bias.
 
     ``sgld`` and ``mala`` hold chains / draws / burn-in; ``mala_epsilons`` one MALA step per γ

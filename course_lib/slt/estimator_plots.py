@@ -149,8 +149,8 @@ def plot_burnin(burnins: Sequence[int], ratios: np.ndarray, half_widths: np.ndar
 def plot_eps_gamma(sweep: "Any") -> Figure:
     """Left: λ̂ against ε for each γ (± 2 s.e.m.), each γ's exact MALA value as a horizontal line
     of the same colour, and λ − (m − 1)/log nβ dashed.  Right: λ̂ − MALA against the part the
-    Hessian at w* predicts, 1/(1 − εa/4) summed over its directions; hollow markers: the same
-    chains on the full data (no minibatch noise), where the sweep ran them."""
+    Hessian at w* predicts, 1/(1 − εa/4) summed over its directions; hollow markers: SGLD with the same
+    seed on the full data (no minibatch noise), where the sweep ran them."""
     fig = new_figure((11, 3.9), layout="tight")
     left, right = fig.subplots(1, 2)
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown"]
@@ -165,7 +165,7 @@ def plot_eps_gamma(sweep: "Any") -> Figure:
         right.errorbar(sweep.hessian_bias[i], excess, yerr=err, marker=marker(i), color=c,
                        capsize=3, linestyle="none", label=f"γ = {g:g}")
         full = np.isfinite(sweep.full_means[i])
-        if full.any():              # the same chains on all the data: no minibatch noise
+        if full.any():              # the same seed on all the data: no minibatch noise
             right.errorbar(sweep.hessian_bias[i][full] + 0.01, sweep.full_means[i][full] - sweep.mala_means[i],
                            yerr=2 * np.hypot(sweep.full_sems[i][full], sweep.mala_sems[i]), marker=marker(i),
                            mfc="white", color=c, capsize=3, linestyle="none", label=f"γ = {g:g}, full batch")

@@ -4,6 +4,8 @@
   ε, nβ and chains fixed): claim only what holds at every γ;
 * :func:`burnin_check` — one checkpoint re-measured with a burn-in of 3 relaxation times
   τ = 2/(εγ) (:class:`BurninCheck`): does the setting's shorter burn-in bias λ̂?
+* :func:`matched_loss` — a checkpoint's λ̂ with its output group scaled down until its training loss
+  equals an earlier checkpoint's (:class:`MatchedLoss`): what remains of a change in λ̂ at equal loss;
 * :func:`mirror_groups`, :func:`size_matched_controls`, :func:`data_refined` — the data-refined LLC
   of Chapter 3's pair groups beside random training subsets of the same sizes (:class:`DataRefined`):
   the LLC of a subset grows with its size, so a group is compared with random rows of its size.
@@ -23,11 +25,11 @@ from ..stats import t_quantile, welch_df
 from ..validation import check_float, check_int, check_seed
 from .course_models import CourseRun
 from .estimator import relaxation_time
-from .transitions import (LLCTrajectory, check_course_run, check_row_mask, choose_steps,
-                          llc_trajectory, untrained_loss)
+from .transitions import (LLCTrajectory, _sampler, check_course_run, check_row_mask, choose_steps,
+                          data_loss, llc_trajectory, untrained_loss)
 
 __all__ = ["GammaSweep", "gamma_sweep", "mirror_groups", "size_matched_controls", "DataRefined",
-           "data_refined", "BurninCheck", "burnin_check"]
+           "data_refined", "BurninCheck", "burnin_check", "MatchedLoss", "matched_loss"]
 
 
 # --------------------------------------------------------------------------- the γ sweep
@@ -281,3 +283,86 @@ def burnin_check(run: CourseRun, settings: Mapping[str, Any], step: int, *, fact
     long = llc_trajectory(run, {**settings, "num_burnin": long_burnin}, steps=[step], use_cache=use_cache,
                           progress=progress)
     return BurninCheck(run=run.name, step=int(step), tau=tau, short=short, long=long)
+
+
+# --------------------------------------------------------------------------- λ̂ at matched training loss
+@dataclass
+class MatchedLoss:
+    """λ̂ at checkpoint ``step`` after multiplying group ``group``'s parameters by ``scale`` so that the
+    training loss L(w*) equals ``target_loss`` (``loss``: the loss reached)."""
+
+    run: str
+    step: int
+    group: str
+    target_loss: float
+    scale: float
+    loss: float
+    result: Any
+
+    @property
+    def mean(self) -> float:
+        return float(self.result.mean)
+
+    def half_width(self, level: float = 0.95) -> float:
+        """The ``level`` t half-width of λ̂ over chains."""
+        c = self.result.num_chains
+        return t_quantile(0.5 + level / 2, c - 1) * float(self.result.sem)
+
+
+def _scaled(run: CourseRun, step: int, names: list[str], scale: float) -> torch.nn.Module:
+    model = run.model_at(step)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name in names:
+                p.mul_(scale)
+    return model
+
+
+def matched_loss(run: CourseRun, settings: Mapping[str, Any], step: int, target_loss: float, *,
+                 group: str = "unembedding", use_cache: bool = True) -> MatchedLoss:
+    """λ̂ at ``step`` with the model's confidence lowered to a given training loss: every parameter of
+    ``group`` (for Chapter 3's transformer the unembedding, so every logit) is multiplied by one
+    factor c ∈ (0, 1], found by bisection on log c, until L(w*) on the final training data equals
+    ``target_loss``; then the same sampler setting. A trained model keeps sharpening its margins
+    after it fits (weight decay, growing logits), and a sharper margin costs wandering chains more
+    loss; this control asks what of a fall in λ̂ is left at equal loss. (Scaling the logits also
+    scales every upstream direction's effect on them: the control is one-factor in the loss, not in
+    the geometry.) Cached."""
+    run = check_course_run(run)
+    run.checkpoint_index(step)
+    if group not in run.groups:
+        raise ValueError(f"group must be one of {sorted(run.groups)}, got {group!r}")
+    target_loss = check_float(target_loss, "target_loss", min=0, inclusive="neither")
+    names = run.groups[group]
+    data = run.data
+    sampler = _sampler(settings, run)
+    base = data_loss(run, run.model_at(step), data)
+    if base > target_loss:
+        raise ValueError(f"step {step}'s training loss {base:.3g} is already above target_loss "
+                         f"{target_loss:.3g}: scaling down cannot lower it")
+
+    def compute() -> MatchedLoss:
+        lo, hi = math.log(1e-4), 0.0                  # loss(c) falls as c grows towards 1
+        if data_loss(run, _scaled(run, step, names, math.exp(lo)), data) < target_loss:
+            raise ValueError(f"target_loss {target_loss:.3g} is above the loss of near-zero logits")
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if data_loss(run, _scaled(run, step, names, math.exp(mid)), data) > target_loss:
+                lo = mid
+            else:
+                hi = mid
+        scale = math.exp(0.5 * (lo + hi))
+        model = _scaled(run, step, names, scale)
+        batch = sampler["batch_size"]
+        batch = None if batch is None else min(batch, len(data[0]))
+        from .estimator import estimate_llc
+        result = estimate_llc(model, run.loss_fn, data, **{**sampler, "batch_size": batch})
+        return MatchedLoss(run=run.name, step=int(step), group=group, target_loss=float(target_loss),
+                           scale=scale, loss=data_loss(run, model, data), result=result)
+
+    if not use_cache:
+        return compute()
+    from ..cache import cached
+    key = {"run": run.key, "step": int(step), "group": group, "target_loss": float(target_loss),
+           "sampler": dict(sampler), "version": 1}
+    return cached("slt-matched-loss", key, compute)

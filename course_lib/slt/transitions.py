@@ -41,7 +41,7 @@ from .estimator import ChainDivergedError, default_nbeta, estimate_llc
 __all__ = [
     "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "resolve_steps", "check_course_run",
     "check_row_mask", "choose_steps", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
-    "RefinedLLCs", "refined_llcs", "untrained_loss",
+    "RefinedLLCs", "refined_llcs", "untrained_loss", "data_loss",
 ]
 
 #: Bump when a change here changes what a cached trajectory or sweep contains.
@@ -525,8 +525,11 @@ def untrained_loss(run: CourseRun, step: Optional[int] = None) -> float:
     run = check_course_run(run)
     step = run.final_step if step is None else step
     run.checkpoint_index(step)
-    model = run.model_at(int(run.checkpoint_steps[0]))
-    data = run.data_at(step)
+    return data_loss(run, run.model_at(int(run.checkpoint_steps[0])), run.data_at(step))
+
+
+def data_loss(run: CourseRun, model: torch.nn.Module, data: tuple[torch.Tensor, ...]) -> float:
+    """The mean of ``run.loss_fn`` over all of ``data`` (in chunks; no gradients)."""
     with torch.no_grad():
         n, total = len(data[0]), 0.0
         for start in range(0, n, 4096):
