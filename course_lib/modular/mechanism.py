@@ -43,7 +43,7 @@ __all__ = ["cos_form_fraction", "neuron_frequency_fraction", "confident_wrong_sh
            "first_step_at", "NEURON_POINTS"]
 
 #: Bump when a change here changes what a cached entry contains.
-_MECHANISM_VERSION = 1
+_MECHANISM_VERSION = 2
 
 
 def _check_logits(logits: object, name: str = "logits") -> torch.Tensor:
@@ -158,8 +158,11 @@ class MechanismMeasures:
     * ``neuron_fraction``, ``neuron_best_k`` (m, d_mlp): :func:`neuron_frequency_fraction` of the
       MLP neurons at the checkpoints ``neuron_steps`` (m): about :data:`NEURON_POINTS` of them,
       evenly spaced, and the last (the transform costs ~p³·d_mlp per checkpoint);
-    * ``excluded_confident_wrong``: :func:`confident_wrong_share` (threshold 0.9) of the excluded
-      logits on the training pairs; ``excluded_right_prob``: their mean probability of the right answer;
+    * what the excluded loss (the excluded logits on the training pairs) is made of:
+      ``excluded_confident_wrong`` and ``excluded_majority_wrong``, :func:`confident_wrong_share`
+      at thresholds 0.9 and 0.5; ``excluded_worse_than_uniform``, the share of pairs whose right
+      answer gets less than 1/p (a uniform guess's probability); ``excluded_logit_range``, the
+      median over pairs of max − min of the excluded logits (nats: how sharp its softmax can be);
     * ``phases_unseen``: :func:`~.phases.detect_phases` on the mirror-unseen test and restricted losses.
     """
 
@@ -172,7 +175,9 @@ class MechanismMeasures:
     neuron_fraction: np.ndarray
     neuron_best_k: np.ndarray
     excluded_confident_wrong: np.ndarray
-    excluded_right_prob: np.ndarray
+    excluded_majority_wrong: np.ndarray
+    excluded_worse_than_uniform: np.ndarray
+    excluded_logit_range: np.ndarray
     phases_unseen: PhaseBoundaries
 
     def index(self, step: int) -> int:
@@ -185,7 +190,7 @@ class MechanismMeasures:
 
 _ARRAYS = ("test_loss_unseen", "restricted_loss_unseen", "cos_fraction", "cos_fraction_all",
            "neuron_steps", "neuron_fraction", "neuron_best_k", "excluded_confident_wrong",
-           "excluded_right_prob")
+           "excluded_majority_wrong", "excluded_worse_than_uniform", "excluded_logit_range")
 
 #: About how many checkpoints the neuron spectra are measured at.
 NEURON_POINTS = 20
@@ -261,7 +266,10 @@ def _compute(run: Any, progress: bool) -> dict[str, np.ndarray]:
         out["cos_fraction_all"].append(cos_form_fraction(logits, all_k)[0])
         ex = excluded[data.is_train]
         out["excluded_confident_wrong"].append(confident_wrong_share(ex, train_labels, 0.9))
-        out["excluded_right_prob"].append(float(torch.softmax(ex, -1)[rows, train_labels].mean()))
+        out["excluded_majority_wrong"].append(confident_wrong_share(ex, train_labels, 0.5))
+        right = torch.softmax(ex.double(), -1)[rows, train_labels]
+        out["excluded_worse_than_uniform"].append(float((right < 1.0 / run.p).double().mean()))
+        out["excluded_logit_range"].append(float((ex.max(-1).values - ex.min(-1).values).median()))
         if i in neuron_at:
             frac, best = neuron_frequency_fraction(model.mlp_activations(data.pairs), dtype=torch.float32)
             out["neuron_steps"].append(int(run.checkpoint_steps[i]))
