@@ -57,3 +57,12 @@ def test_phases_over_tiny_seeds(tmp_path, monkeypatch):
     assert sp.seeds == (0, 1) and sp.p == 13
     assert sp.all_pairs.shape == (2, 4) and sp.unseen.shape == (2, 4)
     assert set(sp.summary()) == {"memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step"}
+
+
+def test_seed_plot_draws_an_unended_phase():
+    from course_lib.modular.run_plots import plot_seed_phases
+    table = np.array([[100, 300, 900, 500], [120, 700, np.nan, 950]], dtype=float)
+    fig = plot_seed_phases(SeedPhases((0, 1), 53, table, table, 1000))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "not ended by the last step" in labels and "clean-up" in labels
+    assert np.isnan(SeedPhases((0, 1), 53, table, table).shift()[1, 2])

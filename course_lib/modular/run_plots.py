@@ -140,17 +140,23 @@ def plot_mechanism(run: GrokkingRun, mech: MechanismMeasures) -> Figure:
 
 
 def plot_seed_phases(seed_phases: SeedPhases) -> Figure:
-    """One row per seed: the three detected phases as coloured bars (all test pairs), the grokking
-    step (honest accuracy ≥ 95 %) as a black tick and the mirror-unseen boundaries as open circles."""
+    """One row per seed: the three detected phases as coloured bars (all test pairs; a phase still
+    running at the last step hatched), the grokking step (honest accuracy ≥ 95 %) as a black tick
+    and the mirror-unseen boundaries as open circles."""
     n = len(seed_phases.seeds)
     fig = new_figure((10, 1.3 + 0.45 * n))
     ax = fig.subplots()
+    unended = False
     for row, seed in enumerate(seed_phases.seeds):
         ends = seed_phases.all_pairs[row, :3]
         start = 0.0
         for j, (name, color) in enumerate(zip(PhaseBoundaries.NAMES, _PHASE_COLORS)):
             end = ends[j]
             if not np.isfinite(end):
+                if seed_phases.last_step is not None and start < seed_phases.last_step:   # still in this phase
+                    ax.barh(row, seed_phases.last_step - start, left=start, color=color, edgecolor="0.5",
+                            lw=0.5, hatch="//", label="not ended by the last step" if not unended else None)
+                    unended = True
                 break
             ax.barh(row, end - start, left=start, color=color, edgecolor="0.5", lw=0.5,
                     label=name if row == 0 else None)

@@ -46,12 +46,14 @@ def _row(phases: PhaseBoundaries, grok: Optional[int]) -> list[float]:
 class SeedPhases:
     """Boundaries per seed: ``all_pairs`` and ``unseen`` are (n_seeds, 4) arrays over
     :data:`BOUNDARY_NAMES` (NaN: not reached), from the curves over all test pairs and over the
-    mirror-unseen test pairs; the grok step (honest accuracy ≥ 95 %) is the same in both."""
+    mirror-unseen test pairs; the grok step (honest accuracy ≥ 95 %) is the same in both.
+    ``last_step``: the runs' final checkpoint (a boundary not reached by then is NaN)."""
 
     seeds: tuple[int, ...]
     p: int
     all_pairs: np.ndarray
     unseen: np.ndarray
+    last_step: Optional[int] = None
 
     def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
         """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
@@ -94,5 +96,5 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         grok = run.grok_step(0.95)
         rows_all.append(_row(run.phases, grok))
         rows_unseen.append(_row(unseen, grok))
-        p = run.p
-    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen))
+        p, last = run.p, int(run.checkpoint_steps[-1])
+    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last)
