@@ -1,5 +1,6 @@
 """Tests for course_lib.modular.data: the p² pairs, the split, the mirror pairs."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -46,3 +47,19 @@ def test_mirror_split_partitions_the_test_set():
     assert 0 < int(seen.sum()) < len(test)
     with pytest.raises(TypeError, match="data"):
         mirror_split(d.pairs)
+
+
+def test_unordered_coverage():
+    from course_lib.modular.data import ModularAdditionData, modular_addition_data, unordered_coverage
+    p = 5
+    mask = np.zeros(p * p, dtype=bool)
+    mask[0 * p + 1] = True                           # (0, 1): covers {0, 1}
+    mask[1 * p + 0] = True                           # (1, 0): the same problem
+    mask[2 * p + 2] = True                           # (2, 2): a diagonal problem
+    assert unordered_coverage(ModularAdditionData.from_mask(p, mask)) == pytest.approx(2 / 15)
+    assert unordered_coverage(ModularAdditionData.from_mask(p, np.ones(p * p, dtype=bool))) == 1.0
+    for seed in range(3):                            # 30 % of ordered pairs ≈ 51 % of the problems
+        c = unordered_coverage(modular_addition_data(113, 0.3, seed))
+        assert 0.50 <= c <= 0.52
+    with pytest.raises(TypeError, match="ModularAdditionData"):
+        unordered_coverage(np.ones(25))

@@ -21,18 +21,26 @@ like a single sudden jump.
 * :mod:`.measures`  — the progress measures: Fourier basis, embedding spectrum,
   :func:`key_frequencies`, restricted and excluded logits, :func:`progress_measures`
 * :mod:`.phases`    — :func:`detect_phases`: the three phase boundaries from the measured curves
+* :mod:`.mechanism` — the mechanism measured per checkpoint: the share of the logits the form
+  ``Σ_w α_w cos(w(a+b−c))`` explains, each neuron's best-frequency share, what the excluded loss
+  is made of, and the mirror-unseen test and restricted losses (:func:`mechanism_measures`)
+* :mod:`.seeds`     — :func:`phases_over_seeds`: the phase boundaries over the profile's seeds
 * :mod:`.run`       — :func:`modular_addition_run`, the cached reference run (a
   :class:`GrokkingRun`: ``checkpoint_steps``, ``model_at(step)``, ``loss_fn``; see
   :mod:`course_lib.checkpoints`)
 * :mod:`.run_plots` — its figures (the curves with the phases shaded, the spectrum scrubber)
-* :mod:`.exercises` — the checker of notebook 3.3 (the embedding's norm per frequency)
+* :mod:`.exercises` — the checkers of notebook 3.3 (the embedding's norm per frequency, and two
+  written-down predictions checked against the measurement)
 """
 
 from .data import ModularAdditionData, is_prime, mirror_split, modular_addition_data
 from .measures import embedding_spectrum, fourier_basis, key_frequencies, key_frequency_logits, progress_measures
 from .model import ModularTransformer, cross_entropy
+from .mechanism import (MechanismMeasures, confident_wrong_share, cos_form_fraction, mechanism_measures,
+                        neuron_frequency_fraction, unseen_losses)
 from .phases import PhaseBoundaries, detect_phases
 from .run import GrokkingRun, modular_addition_run
+from .seeds import GROKKING_SEEDS, SeedPhases, phases_over_seeds
 from .training import GROKKING_SETTINGS, train_modular_addition
 
 __all__ = [
@@ -40,4 +48,6 @@ __all__ = [
     "embedding_spectrum", "fourier_basis", "key_frequencies", "key_frequency_logits", "progress_measures",
     "ModularTransformer", "cross_entropy", "PhaseBoundaries", "detect_phases",
     "GrokkingRun", "modular_addition_run", "GROKKING_SETTINGS", "train_modular_addition",
+    "MechanismMeasures", "confident_wrong_share", "cos_form_fraction", "mechanism_measures",
+    "neuron_frequency_fraction", "unseen_losses", "GROKKING_SEEDS", "SeedPhases", "phases_over_seeds",
 ]

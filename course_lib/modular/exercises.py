@@ -1,21 +1,34 @@
-"""Exercise checker for notebook 3.3: the embedding's norm per Fourier frequency.
+"""Exercise checkers for notebook 3.3.
 
-:func:`check_frequency_norms` runs :class:`~course_lib.exercises.Case` s against the reader's
-function and says what is wrong; :func:`solution_frequency_norms` is the reference answer. Tests
-against subtle wrong answers live in ``tests/test_modular_exercises.py``.
+* ``confident_wrong`` — the share of pairs on which one wrong answer gets more than a threshold
+  probability (:func:`check_confident_wrong`, :func:`solution_confident_wrong`), the measurement
+  behind the excluded loss exceeding ln p;
+* two written-down predictions, each checked for its form where it is written and against the
+  run afterwards: what the excluded loss is made of (:data:`EXCLUDED_PREDICTION_KEYS`,
+  :func:`check_excluded_prediction`) and when and where the Fourier mechanism appears
+  (:data:`MECHANISM_PREDICTION_KEYS`, :func:`check_mechanism_prediction`);
+* ``frequency_norms`` — the embedding's norm per Fourier frequency (:func:`check_frequency_norms`).
+
+Each checker runs :class:`~course_lib.exercises.Case` s against the reader's answer and says what
+is wrong. Tests against subtle wrong answers live in ``tests/test_modular_exercises.py``.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from ..exercises import CheckResult, case, check, forbid
+from ..exercises import CheckResult, as_number, case, check, forbid, prediction_answer, prediction_form
 from .measures import embedding_spectrum, fourier_basis, key_frequencies
 
-__all__ = ["solution_frequency_norms", "check_frequency_norms"]
+__all__ = ["solution_frequency_norms", "check_frequency_norms",
+           "solution_confident_wrong", "check_confident_wrong", "CONFIDENT_WRONG_CASES",
+           "EXCLUDED_PREDICTION_KEYS", "excluded_verdict", "check_excluded_prediction_form",
+           "check_excluded_prediction", "MECHANISM_PREDICTION_KEYS", "mechanism_verdict",
+           "check_mechanism_prediction_form", "check_mechanism_prediction"]
 
 
 def solution_frequency_norms(W_E: torch.Tensor) -> np.ndarray:
@@ -90,3 +103,161 @@ SPECTRUM_CASES = [
 def check_frequency_norms(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``frequency_norms(W_E) -> ((p−1)/2,)``: the embedding's norm per Fourier frequency."""
     return check("frequency_norms", attempt, SPECTRUM_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- the excluded loss
+def solution_confident_wrong(logits: torch.Tensor, labels: torch.Tensor, threshold: float = 0.9) -> float:
+    probs = torch.softmax(logits.double(), dim=-1)
+    probs[torch.arange(len(labels)), labels] = 0.0             # only the wrong answers compete
+    return float((probs.max(dim=-1).values > threshold).double().mean())
+
+
+def _cw_logits(rows: list[list[float]]) -> torch.Tensor:
+    """Logits whose softmax is exactly the given probability rows."""
+    return torch.log(torch.tensor(rows, dtype=torch.float64))
+
+
+def _cw_value(attempt: Callable, logits: torch.Tensor, labels: list[int], threshold: float, want: float,
+              why: str) -> None:
+    got = as_number(attempt(logits.clone(), torch.tensor(labels), threshold), "the share", finite=True)
+    assert abs(got - want) < 1e-9, f"expected {want:g}, got {got:g}: {why}"
+
+
+def _cw_right_is_not_wrong(attempt: Callable) -> None:
+    probs = [[0.95, 0.03, 0.02], [0.02, 0.95, 0.03], [0.05, 0.93, 0.02], [0.3, 0.4, 0.3]]
+    _cw_value(attempt, _cw_logits(probs), [0, 1, 0, 2], 0.9, 0.25,
+              "a confident *right* answer is not confidently wrong (only row 3's 0.93 on answer 1 ≠ 0 counts)")
+
+
+def _cw_one_answer(attempt: Callable) -> None:
+    probs = [[0.04, 0.48, 0.48], [0.02, 0.97, 0.01]]
+    _cw_value(attempt, _cw_logits(probs), [0, 0], 0.9, 0.5,
+              "row 1 puts 0.96 on wrong answers but split over two: no *single* wrong answer gets > 0.9")
+
+
+def _cw_probabilities(attempt: Callable) -> None:
+    logits = torch.tensor([[0.0, 2.0, 0.0, 0.0], [0.0, 0.8, 0.0, 0.0]], dtype=torch.float64)
+    _cw_value(attempt, logits, [0, 0], 0.5, 0.5,
+              "compare probabilities over all p answers with the threshold: softmax([0, 2, 0, 0])[1] ≈ 0.71 > 0.5, "
+              "softmax([0, 0.8, 0, 0])[1] ≈ 0.43 < 0.5 (a logit of 0.8 is not a probability; and do not "
+              "renormalise over the wrong answers)")
+
+
+def _cw_threshold(attempt: Callable) -> None:
+    probs = [[0.1, 0.6, 0.3], [0.2, 0.2, 0.6], [0.8, 0.1, 0.1]]
+    _cw_value(attempt, _cw_logits(probs), [0, 0, 0], 0.5, 2 / 3,
+              "use the threshold you are given (here 0.5), as a share of all rows")
+
+
+def _cw_inputs_untouched(attempt: Callable) -> None:
+    logits = _cw_logits([[0.05, 0.9, 0.05]])
+    before = logits.clone()
+    attempt(logits, torch.tensor([0]), 0.5)
+    assert torch.equal(logits, before), "your function changed the logits it was given: work on a copy"
+
+
+def _cw_own_code(attempt: Callable) -> None:
+    from .mechanism import confident_wrong_share
+    with forbid((confident_wrong_share,)):
+        attempt(_cw_logits([[0.05, 0.9, 0.05]]), torch.tensor([0]), 0.5)
+
+
+CONFIDENT_WRONG_CASES = [
+    case("a right answer is not wrong", _cw_right_is_not_wrong,
+         hint="zero the right answer's probability before taking the largest one"),
+    case("one wrong answer, not all of them", _cw_one_answer,
+         hint="the largest single wrong probability, not 1 − p(right)"),
+    case("probabilities, not logits", _cw_probabilities, hint="torch.softmax(logits, dim=-1) first"),
+    case("the threshold and the share", _cw_threshold, hint="(max wrong probability > threshold).mean()"),
+    case("the input is left alone", _cw_inputs_untouched, hint="softmax returns a new tensor: edit that one"),
+    case("your own code", _cw_own_code, hint="compute it from softmax, not with course_lib's confident_wrong_share"),
+]
+
+
+def check_confident_wrong(attempt: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``confident_wrong(logits (n, p), labels (n,), threshold) -> float``: the share of rows on
+    which one wrong answer gets more than ``threshold`` probability."""
+    return check("confident_wrong", attempt, CONFIDENT_WRONG_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- written-down predictions
+EXCLUDED_PREDICTION_KEYS = {"above_ln_p": (True, False), "most_worse_than_uniform": (True, False)}
+
+
+def excluded_verdict(run: Any, mech: Any) -> dict[str, Any]:
+    """What was measured at the excluded loss's peak, in the prediction's terms: is it above ln p,
+    and does the ablated model give the right answer less than 1/p on more than half the pairs?"""
+    i = int(np.argmax(run.excluded_loss))
+    return {"above_ln_p": bool(run.excluded_loss[i] > math.log(run.p)),
+            "most_worse_than_uniform": bool(mech.excluded_worse_than_uniform[i] > 0.5)}
+
+
+_EX_FORM = prediction_form(EXCLUDED_PREDICTION_KEYS, hint="above_ln_p and most_worse_than_uniform: True or False")
+
+
+def check_excluded_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that the excluded-loss ``prediction`` is written down (checked against the run later)."""
+    return check("prediction, written down", prediction, [_EX_FORM], quiet=quiet)
+
+
+def check_excluded_prediction(prediction: Any, run: Any, mech: Any, *, quiet: bool = False) -> CheckResult:
+    """Check the excluded-loss ``prediction`` against ``run`` and its :class:`~.mechanism.MechanismMeasures`."""
+    verdict = excluded_verdict(run, mech)
+    i = int(np.argmax(run.excluded_loss))
+    step = int(run.checkpoint_steps[i])
+    cases = [
+        _EX_FORM,
+        prediction_answer("above ln p", "above_ln_p", verdict["above_ln_p"],
+                          f"at step {step} the excluded loss is {run.excluded_loss[i]:.2f} nats, ln p = {math.log(run.p):.2f}"),
+        prediction_answer("worse than a uniform guess", "most_worse_than_uniform", verdict["most_worse_than_uniform"],
+                          f"on {mech.excluded_worse_than_uniform[i]:.0%} of the training pairs the right answer gets < 1/p"),
+    ]
+    return check("excluded-loss prediction", prediction, cases, quiet=quiet)
+
+
+MECHANISM_PREDICTION_KEYS = {"final_share": ("below 50%", "50-90%", "above 90%"),
+                             "half_before_grok": (True, False), "neurons_on_key": (True, False)}
+
+
+def mechanism_verdict(run: Any, mech: Any) -> dict[str, Any]:
+    """What was measured, in the prediction's terms: the cos form's final share of the logits'
+    variance (bin); whether it explains half of it before the honest accuracy reaches 95 %; whether
+    at the end ≥ 90 % of the neurons that vary have a key frequency as their best frequency."""
+    final = float(mech.cos_fraction[-1])
+    bin_ = "below 50%" if final < 0.5 else "50-90%" if final <= 0.9 else "above 90%"
+    half = np.flatnonzero(mech.cos_fraction >= 0.5)
+    grok = run.grok_step(0.95)
+    before = bool(len(half)) and (grok is None or int(mech.steps[half[0]]) < grok)
+    live = mech.neuron_fraction[-1] > 0
+    on_key = np.isin(mech.neuron_best_k[-1][live], run.key_frequencies)
+    return {"final_share": bin_, "half_before_grok": before,
+            "neurons_on_key": bool(live.any() and on_key.mean() >= 0.9)}
+
+
+_MECH_FORM = prediction_form(MECHANISM_PREDICTION_KEYS,
+                             hint="final_share: 'below 50%', '50-90%' or 'above 90%'; the others True or False")
+
+
+def check_mechanism_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that the mechanism ``prediction`` is written down (checked against the run later)."""
+    return check("prediction, written down", prediction, [_MECH_FORM], quiet=quiet)
+
+
+def check_mechanism_prediction(prediction: Any, run: Any, mech: Any, *, quiet: bool = False) -> CheckResult:
+    """Check the mechanism ``prediction`` against ``run`` and its :class:`~.mechanism.MechanismMeasures`."""
+    verdict = mechanism_verdict(run, mech)
+    half = np.flatnonzero(mech.cos_fraction >= 0.5)
+    first = int(mech.steps[half[0]]) if len(half) else None
+    live = mech.neuron_fraction[-1] > 0
+    share_key = float(np.isin(mech.neuron_best_k[-1][live], run.key_frequencies).mean()) if live.any() else 0.0
+    cases = [
+        _MECH_FORM,
+        prediction_answer("the final share", "final_share", verdict["final_share"],
+                          f"at the end the cos form explains {mech.cos_fraction[-1]:.1%} of the logits' variance"),
+        prediction_answer("half before grokking", "half_before_grok", verdict["half_before_grok"],
+                          f"it first explains half at step {first}; the honest accuracy reaches 95 % at step "
+                          f"{run.grok_step(0.95)}"),
+        prediction_answer("neurons on the key frequencies", "neurons_on_key", verdict["neurons_on_key"],
+                          f"{share_key:.0%} of the neurons that vary have a key frequency {run.key_frequencies} as their best"),
+    ]
+    return check("mechanism prediction", prediction, cases, quiet=quiet)

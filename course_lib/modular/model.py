@@ -110,6 +110,12 @@ class ModularTransformer(nn.Module):
         resid = self.W_E[self.p] + self.W_pos[2] + self._attention_out(pairs)
         return (resid + self._mlp(resid)) @ self.W_U
 
+    def mlp_activations(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The MLP neurons' activations ``ReLU(x W_in + b_in)`` at the ``=`` position, (batch, d_mlp)."""
+        pairs = self._check_pairs(pairs)
+        resid = self.W_E[self.p] + self.W_pos[2] + self._attention_out(pairs)
+        return F.relu(torch.addmm(self.b_in, resid, self.W_in))
+
     def logits_and_mlp_part(self, pairs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(logits, mlp_logits)``: the logits and the MLP output's own share ``mlp(x) W_U``.
 

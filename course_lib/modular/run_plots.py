@@ -4,6 +4,9 @@
   all and mirror-seen test pairs) and the weight norm over training, the detected phases shaded
 * :func:`plot_spectrum_frame`  — one frame of the scrubber: the embedding's Fourier spectrum at a
   checkpoint, key frequencies highlighted, beside the loss curves with the step marked
+* :func:`plot_mechanism`       — mirror-unseen beside all-pairs losses, the cos form's share of the
+  logits, the neurons' best-frequency share and the excluded loss against ln p, phases shaded
+* :func:`plot_seed_phases`     — the detected phases of every seed, one row each
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from matplotlib.figure import Figure
 
 from ..figures import new_figure
 from ..validation import check_int
+from .mechanism import MechanismMeasures
+from .phases import PhaseBoundaries
 from .run import GrokkingRun
+from .seeds import SeedPhases
 
-__all__ = ["plot_grokking_curves", "plot_spectrum_frame"]
+__all__ = ["plot_grokking_curves", "plot_spectrum_frame", "plot_mechanism", "plot_seed_phases"]
 
 _PHASE_COLORS = ("#fbe3d6", "#dbe9f6", "#def2dc")
 
@@ -81,4 +87,89 @@ def plot_spectrum_frame(run: GrokkingRun, index: int) -> Figure:
     ax_loss.set_xlabel("training step")
     ax_loss.legend(fontsize=7)
     _shade_phases(ax_loss, run)
+    return fig
+
+
+def plot_mechanism(run: GrokkingRun, mech: MechanismMeasures) -> Figure:
+    """Four panels sharing the step axis, the detected phases shaded: the test and restricted losses
+    over all test pairs and over the mirror-unseen ones; the share of the logits' variance the cos
+    form explains; the neurons' best-frequency share (median and quartiles); the excluded loss
+    against ln p with the share of pairs a wrong answer wins confidently."""
+    if not isinstance(run, GrokkingRun):
+        raise TypeError(f"run must be a GrokkingRun, got {type(run).__name__}")
+    if len(mech.steps) != len(run.checkpoint_steps):
+        raise ValueError("mech must be the MechanismMeasures of this run (same checkpoints)")
+    fig = new_figure((10, 8.4))
+    ax_loss, ax_cos, ax_neu, ax_ex = fig.subplots(4, 1, sharex=True)
+    s = run.checkpoint_steps
+    for values, label, style in ((run.test_loss, "test, all pairs", dict(color="tab:red", lw=1.0, ls="--")),
+                                 (mech.test_loss_unseen, "test, mirror unseen", dict(color="tab:red", lw=1.6)),
+                                 (run.restricted_loss, "restricted, all test pairs", dict(color="tab:green", lw=1.0, ls="--")),
+                                 (mech.restricted_loss_unseen, "restricted, mirror unseen", dict(color="tab:green", lw=1.6))):
+        ax_loss.plot(s, np.clip(values, 1e-8, None), label=label, **style)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("loss (nats)")
+    ax_loss.legend(fontsize=7, loc="lower left", ncols=2)
+    _shade_phases(ax_loss, run, labels=True)
+    ax_cos.plot(s, mech.cos_fraction, color="tab:blue", lw=1.6, label=f"Σ α_w cos(w(a+b−c)), key k = {run.key_frequencies}")
+    ax_cos.plot(s, mech.cos_fraction_all, color="0.4", lw=1.0, ls=":", label="the same form over all frequencies")
+    ax_cos.set_ylim(-0.03, 1.03)
+    ax_cos.set_ylabel("share of logit\nvariance")
+    ax_cos.legend(fontsize=7, loc="lower right")
+    _shade_phases(ax_cos, run)
+    q1, med, q3 = np.percentile(mech.neuron_fraction, [25, 50, 75], axis=1)
+    ax_neu.fill_between(mech.neuron_steps, q1, q3, color="tab:orange", alpha=0.3, lw=0, label="quartiles")
+    ax_neu.plot(mech.neuron_steps, med, color="tab:orange", lw=1.6, marker=".", label="median neuron")
+    ax_neu.set_ylim(-0.03, 1.03)
+    ax_neu.set_ylabel("neuron variance\nby best frequency")
+    ax_neu.legend(fontsize=7, loc="lower right")
+    _shade_phases(ax_neu, run)
+    ax_ex.plot(s, run.excluded_loss, color="tab:purple", lw=1.6, label="excluded loss")
+    ax_ex.axhline(np.log(run.p), color="k", lw=0.8, ls="--", label=f"ln p = {np.log(run.p):.2f} (uniform guess)")
+    ax_ex.set_ylabel("excluded loss (nats)")
+    ax_ex.set_xlabel("training step")
+    ax_ex.legend(fontsize=7, loc="upper left")
+    twin = ax_ex.twinx()
+    twin.plot(s, mech.excluded_worse_than_uniform, color="tab:gray", lw=1.0, label="share p(right) < 1/p")
+    twin.plot(s, mech.excluded_majority_wrong, color="tab:brown", lw=1.0, ls="--", label="share a wrong answer > 0.5")
+    twin.set_ylim(-0.03, 1.03)
+    twin.set_ylabel("share of training pairs")
+    twin.legend(fontsize=7, loc="upper right")
+    _shade_phases(ax_ex, run)
+    return fig
+
+
+def plot_seed_phases(seed_phases: SeedPhases) -> Figure:
+    """One row per seed: the three detected phases as coloured bars (all test pairs; a phase still
+    running at the last step hatched), the grokking step (honest accuracy ≥ 95 %) as a black tick
+    and the mirror-unseen boundaries as open circles."""
+    n = len(seed_phases.seeds)
+    fig = new_figure((10, 1.3 + 0.45 * n))
+    ax = fig.subplots()
+    unended = False
+    for row, seed in enumerate(seed_phases.seeds):
+        ends = seed_phases.all_pairs[row, :3]
+        start = 0.0
+        for j, (name, color) in enumerate(zip(PhaseBoundaries.NAMES, _PHASE_COLORS)):
+            end = ends[j]
+            if not np.isfinite(end):
+                if seed_phases.last_step is not None and start < seed_phases.last_step:   # still in this phase
+                    ax.barh(row, seed_phases.last_step - start, left=start, color=color, edgecolor="0.5",
+                            lw=0.5, hatch="//", label="not ended by the last step" if not unended else None)
+                    unended = True
+                break
+            ax.barh(row, end - start, left=start, color=color, edgecolor="0.5", lw=0.5,
+                    label=name if row == 0 else None)
+            start = end
+        grok = seed_phases.all_pairs[row, 3]
+        if np.isfinite(grok):
+            ax.plot([grok, grok], [row - 0.4, row + 0.4], color="k", lw=2, label="grokked (honest acc ≥ 95 %)" if row == 0 else None)
+        unseen = seed_phases.unseen[row, :3]
+        ax.plot(unseen[np.isfinite(unseen)], [row] * int(np.isfinite(unseen).sum()), "o", mfc="none", mec="k",
+                ms=5, label="boundaries, mirror-unseen curves" if row == 0 else None)
+    ax.set_yticks(range(n), [f"seed {s}" for s in seed_phases.seeds])
+    ax.invert_yaxis()
+    ax.set_xlabel("training step")
+    ax.set_title(f"phases over {n} seeds (p = {seed_phases.p})", fontsize=10)
+    fig.legend(fontsize=7, loc="outside lower center", ncols=5)
     return fig

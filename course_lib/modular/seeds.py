@@ -1,0 +1,100 @@
+"""The phase boundaries over several seeds: how much of "step 380" is this seed, and how much grokking.
+
+Nanda et al. trained five seeds; one run's phase boundaries are one draw. :func:`phases_over_seeds`
+loads (or trains, cached) the reference run for each seed of the profile (:data:`GROKKING_SEEDS`),
+detects the phases on the all-test-pairs curves and on the mirror-unseen ones
+(:func:`~.mechanism.unseen_losses`), and :meth:`SeedPhases.summary` reports each boundary's mean, a
+Student-t interval for the mean, the range and n.
+
+* :data:`GROKKING_SEEDS` — the seeds per profile (one place);
+* :class:`SeedPhases`, :func:`phases_over_seeds` — the boundaries per seed and their summary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from .. import runtime
+from ..stats import t_interval
+from ..validation import check_float, check_seed
+from .mechanism import unseen_losses
+from .phases import PhaseBoundaries
+from .run import modular_addition_run
+
+__all__ = ["GROKKING_SEEDS", "SeedPhases", "phases_over_seeds", "BOUNDARY_NAMES"]
+
+#: Seeds whose phases the notebook reports, per profile (the paper trained 5 seeds).
+GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
+    "quick": (0, 1, 2),
+    "standard": (0, 1, 2, 3, 4),
+    "full": (0, 1, 2, 3, 4),
+}
+
+#: The boundaries, in order, as named in :class:`~.phases.PhaseBoundaries`, plus the grokking step.
+BOUNDARY_NAMES = ("memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step")
+
+
+def _row(phases: PhaseBoundaries, grok: Optional[int]) -> list[float]:
+    values = [phases.memorisation_end, phases.circuit_formation_end, phases.cleanup_end, grok]
+    return [np.nan if v is None else float(v) for v in values]
+
+
+@dataclass(frozen=True)
+class SeedPhases:
+    """Boundaries per seed: ``all_pairs`` and ``unseen`` are (n_seeds, 4) arrays over
+    :data:`BOUNDARY_NAMES` (NaN: not reached), from the curves over all test pairs and over the
+    mirror-unseen test pairs; the grok step (honest accuracy ≥ 95 %) is the same in both.
+    ``last_step``: the runs' final checkpoint (a boundary not reached by then is NaN)."""
+
+    seeds: tuple[int, ...]
+    p: int
+    all_pairs: np.ndarray
+    unseen: np.ndarray
+    last_step: Optional[int] = None
+
+    def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
+        """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
+        Student-t interval for the mean over seeds; NaN with n < 2), ``min``, ``max``."""
+        if which not in ("all_pairs", "unseen"):
+            raise ValueError(f"which must be 'all_pairs' or 'unseen', got {which!r}")
+        level = check_float(level, "level", min=0, max=1, inclusive="neither")
+        table = getattr(self, which)
+        out = {}
+        for j, name in enumerate(BOUNDARY_NAMES):
+            x = table[:, j][np.isfinite(table[:, j])]
+            lo, hi = t_interval(x, level) if len(x) >= 2 else (np.nan, np.nan)
+            out[name] = {"n": len(x), "mean": float(x.mean()) if len(x) else np.nan, "lo": lo, "hi": hi,
+                         "min": float(x.min()) if len(x) else np.nan,
+                         "max": float(x.max()) if len(x) else np.nan}
+        return out
+
+    def shift(self) -> np.ndarray:
+        """``unseen − all_pairs`` per seed and boundary (steps; 0 where the phases do not move)."""
+        return self.unseen - self.all_pairs
+
+
+def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[str] = None, *,
+                      progress: bool = False, **overrides: Any) -> SeedPhases:
+    """The phase boundaries of :func:`~.run.modular_addition_run` for each of ``seeds`` (default:
+    the profile's :data:`GROKKING_SEEDS`), cached per seed. ``overrides`` go to every run."""
+    if seeds is None:
+        seeds = runtime.by_profile(GROKKING_SEEDS, profile)
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
+    seeds = tuple(check_seed(s) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    rows_all, rows_unseen, p = [], [], None
+    for seed in seeds:
+        run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
+        _, _, unseen = unseen_losses(run, progress=progress)
+        grok = run.grok_step(0.95)
+        rows_all.append(_row(run.phases, grok))
+        rows_unseen.append(_row(unseen, grok))
+        p, last = run.p, int(run.checkpoint_steps[-1])
+    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last)

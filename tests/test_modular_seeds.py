@@ -1,0 +1,68 @@
+"""Tests for course_lib.modular.seeds: phase boundaries over seeds and their summary."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.modular.seeds import GROKKING_SEEDS, SeedPhases, phases_over_seeds
+from course_lib.stats import t_quantile
+
+torch.set_num_threads(1)
+
+TINY = {"p": 13, "train_fraction": 0.5, "d_model": 32, "n_heads": 4, "d_mlp": 64, "lr": 1e-2,
+        "steps": 40, "checkpoint_every": 20}
+
+
+def test_seeds_per_profile():
+    assert GROKKING_SEEDS["quick"] == (0, 1, 2)
+    assert len(GROKKING_SEEDS["standard"]) == 5 == len(set(GROKKING_SEEDS["standard"]))
+
+
+def test_summary_mean_interval_range():
+    table = np.array([[100, 300, 900, 500], [120, 360, 1000, 560], [140, 420, 1100, np.nan]], dtype=float)
+    sp = SeedPhases((0, 1, 2), 53, table, table + 20)
+    s = sp.summary()
+    assert s["memorisation_end"]["n"] == 3 and s["memorisation_end"]["mean"] == pytest.approx(120)
+    half = t_quantile(0.975, 2) * 20 / np.sqrt(3)
+    assert s["memorisation_end"]["lo"] == pytest.approx(120 - half)
+    assert s["memorisation_end"]["hi"] == pytest.approx(120 + half)
+    assert (s["cleanup_end"]["min"], s["cleanup_end"]["max"]) == (900, 1100)
+    assert s["grok_step"]["n"] == 2                           # a seed that never grokked is left out
+    assert sp.summary("unseen")["memorisation_end"]["mean"] == pytest.approx(140)
+    assert np.allclose(sp.shift()[:, :3], 20)
+    one = SeedPhases((0,), 53, table[:1], table[:1])
+    assert np.isnan(one.summary()["memorisation_end"]["lo"])
+    with pytest.raises(ValueError, match="which"):
+        sp.summary("test")
+    with pytest.raises(ValueError, match="level"):
+        sp.summary(level=1.5)
+
+
+def test_phases_over_seeds_bad_arguments():
+    with pytest.raises(ValueError, match="empty"):
+        phases_over_seeds([], profile="quick")
+    with pytest.raises(ValueError, match="distinct"):
+        phases_over_seeds([1, 1], profile="quick")
+    with pytest.raises(TypeError):
+        phases_over_seeds("012", profile="quick")
+    with pytest.raises(TypeError, match="seed"):
+        phases_over_seeds([0.5], profile="quick")
+    with pytest.raises(ValueError, match="profile"):
+        phases_over_seeds(None, profile="huge")
+
+
+def test_phases_over_tiny_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    sp = phases_over_seeds([0, 1], profile="quick", **TINY)
+    assert sp.seeds == (0, 1) and sp.p == 13
+    assert sp.all_pairs.shape == (2, 4) and sp.unseen.shape == (2, 4)
+    assert set(sp.summary()) == {"memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step"}
+
+
+def test_seed_plot_draws_an_unended_phase():
+    from course_lib.modular.run_plots import plot_seed_phases
+    table = np.array([[100, 300, 900, 500], [120, 700, np.nan, 950]], dtype=float)
+    fig = plot_seed_phases(SeedPhases((0, 1), 53, table, table, 1000))
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "not ended by the last step" in labels and "clean-up" in labels
+    assert np.isnan(SeedPhases((0, 1), 53, table, table).shift()[1, 2])
