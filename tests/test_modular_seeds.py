@@ -16,6 +16,9 @@ TINY = {"p": 13, "train_fraction": 0.5, "d_model": 32, "n_heads": 4, "d_mlp": 64
 def test_seeds_per_profile():
     assert GROKKING_SEEDS["quick"] == (0, 1, 2)
     assert len(GROKKING_SEEDS["standard"]) == 5 == len(set(GROKKING_SEEDS["standard"]))
+    # standard's five seeds run at quick's size: five paper-size runs are beyond its budget
+    from course_lib.modular.seeds import SEED_RUN_PROFILE
+    assert SEED_RUN_PROFILE == {"quick": "quick", "standard": "quick", "full": "full"}
 
 
 def test_summary_mean_interval_range():
@@ -55,6 +58,7 @@ def test_phases_over_tiny_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     sp = phases_over_seeds([0, 1], profile="quick", **TINY)
     assert sp.seeds == (0, 1) and sp.p == 13
+    assert sp.checkpoint_every == TINY["checkpoint_every"] and sp.last_step == TINY["steps"]
     assert sp.all_pairs.shape == (2, 4) and sp.unseen.shape == (2, 4)
     assert set(sp.summary()) == {"memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step"}
 

@@ -24,7 +24,7 @@ from .mechanism import unseen_losses
 from .phases import PhaseBoundaries
 from .run import modular_addition_run
 
-__all__ = ["GROKKING_SEEDS", "SeedPhases", "phases_over_seeds", "BOUNDARY_NAMES"]
+__all__ = ["GROKKING_SEEDS", "SEED_RUN_PROFILE", "SeedPhases", "phases_over_seeds", "BOUNDARY_NAMES"]
 
 #: Seeds whose phases the notebook reports, per profile (the paper trained 5 seeds).
 GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
@@ -32,6 +32,11 @@ GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
     "standard": (0, 1, 2, 3, 4),
     "full": (0, 1, 2, 3, 4),
 }
+
+#: Which run size each profile's seeds use: ``standard`` reports its five seeds at ``quick``'s size
+#: (p = 53, about 20 s each on two cores) — five paper-size runs (p = 113) take 15–20 min, beyond the
+#: 5-minute budget; ``full`` (a GPU) uses its own, the paper's size.
+SEED_RUN_PROFILE: dict[str, str] = {"quick": "quick", "standard": "quick", "full": "full"}
 
 #: The boundaries, in order, as named in :class:`~.phases.PhaseBoundaries`, plus the grokking step.
 BOUNDARY_NAMES = ("memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step")
@@ -54,6 +59,7 @@ class SeedPhases:
     all_pairs: np.ndarray
     unseen: np.ndarray
     last_step: Optional[int] = None
+    checkpoint_every: Optional[int] = None
 
     def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
         """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
@@ -79,9 +85,11 @@ class SeedPhases:
 def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[str] = None, *,
                       progress: bool = False, **overrides: Any) -> SeedPhases:
     """The phase boundaries of :func:`~.run.modular_addition_run` for each of ``seeds`` (default:
-    the profile's :data:`GROKKING_SEEDS`), cached per seed. ``overrides`` go to every run."""
+    the profile's :data:`GROKKING_SEEDS`, run at the size :data:`SEED_RUN_PROFILE` gives), cached per
+    seed. ``overrides`` go to every run."""
     if seeds is None:
         seeds = runtime.by_profile(GROKKING_SEEDS, profile)
+        profile = runtime.by_profile(SEED_RUN_PROFILE, profile)
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
     seeds = tuple(check_seed(s) for s in seeds)
@@ -97,4 +105,5 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         rows_all.append(_row(run.phases, grok))
         rows_unseen.append(_row(unseen, grok))
         p, last = run.p, int(run.checkpoint_steps[-1])
-    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last)
+        every = int(run.checkpoint_steps[1] - run.checkpoint_steps[0])
+    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last, every)
