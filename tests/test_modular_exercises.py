@@ -112,7 +112,7 @@ def test_excluded_verdict_and_checks():
     for wrong in ({"above_ln_p": False, "most_worse_than_uniform": True},      # "it cannot exceed ln p"
                   {"above_ln_p": True, "most_worse_than_uniform": False}):
         result = check_excluded_prediction(wrong, run, mech, quiet=True)
-        assert not result.passed and "measurement says" in result.message
+        assert not result.passed and "; measured " in result.message
     low_run, low_mech = _run_and_mech(excluded_peak=4.0, worse=0.3)         # below ln 113 ≈ 4.73
     assert excluded_verdict(low_run, low_mech) == {"above_ln_p": False, "most_worse_than_uniform": False}
 
@@ -141,7 +141,7 @@ def test_mechanism_verdict_and_checks():
     assert check_mechanism_prediction(want, run, mech, quiet=True).passed
     for key, other in (("final_share", "50-90%"), ("half_before_grok", False), ("neurons_on_key", False)):
         result = check_mechanism_prediction({**want, key: other}, run, mech, quiet=True)
-        assert not result.passed and "measurement says" in result.message, key
+        assert not result.passed and "; measured " in result.message, key
     late, late_mech = _run_and_mech(cos_final=0.8, cos_half_at=1200, on_key=False)
     assert mechanism_verdict(late, late_mech) == {"final_share": "50-90%", "half_before_grok": False,
                                                   "neurons_on_key": False}
