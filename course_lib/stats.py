@@ -11,8 +11,8 @@ for small n — exactly the regime of seed sweeps.
 * :func:`pearson` — Pearson's correlation of two 1-D samples (numpy arrays, lists or tensors);
 * :func:`t_quantile`, :func:`t_interval` — Student's t quantiles (no SciPy) and the interval for the
   mean of a few independent estimates (e.g. SGLD chains); :func:`welch_df` — the degrees of freedom
-  of a difference of two such means; :func:`interval_coverage` — an interval's
-  real coverage, simulated.
+  of a difference of two such means, and :func:`welch_half_width` — its t half-width;
+  :func:`interval_coverage` — an interval's real coverage, simulated.
 """
 
 from __future__ import annotations
@@ -196,6 +196,12 @@ def welch_df(sem_a: float, sem_b: float, n_a: int, n_b: int) -> float:
     if a + b == 0:
         return float(n_a + n_b - 2)
     return (a + b) ** 2 / (a * a / (n_a - 1) + b * b / (n_b - 1))
+
+
+def welch_half_width(sem_a: float, sem_b: float, n_a: int, n_b: int, level: float = 0.95) -> float:
+    """The ``level`` t half-width of a difference of two means with standard errors ``sem_a`` and
+    ``sem_b`` from ``n_a`` and ``n_b`` values: t_{(1+level)/2, ν} · √(sem_a² + sem_b²), ν Welch's."""
+    return t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, n_a, n_b)) * math.hypot(sem_a, sem_b)
 
 
 def t_interval(per_chain: Any, level: float = 0.95) -> tuple[float, float]:

@@ -368,7 +368,7 @@ def test_profile_settings_name_real_checkpoints_and_phases(grok):
 
 
 def test_a_repeated_estimate_is_reused_not_resampled(grok, monkeypatch):
-    sampler = T._sampler({**SAMPLER, "epsilon": 1e-4}, grok)
+    sampler = T.sampler_settings({**SAMPLER, "epsilon": 1e-4}, grok)
     first = T._estimate(grok, 40, sampler, None, None)
     monkeypatch.setattr(T, "estimate_llc", lambda *a, **k: (_ for _ in ()).throw(AssertionError("recomputed")))
     again = T._estimate(grok, 40, dict(sampler), None, None)

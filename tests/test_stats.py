@@ -108,3 +108,10 @@ def test_welch_df_is_two_n_minus_two_for_equal_errors_and_one_side_when_one_domi
         welch_df(1.0, 1.0, 1, 4)
     with pytest.raises(ValueError):
         welch_df(-1.0, 1.0, 4, 4)
+
+
+def test_welch_half_width_is_the_welch_t_quantile_times_the_combined_error():
+    from course_lib.stats import t_quantile, welch_df, welch_half_width
+    half = welch_half_width(0.1, 2.0, 4, 4)
+    assert half == pytest.approx(t_quantile(0.975, welch_df(0.1, 2.0, 4, 4)) * math.hypot(0.1, 2.0))
+    assert welch_half_width(1.0, 1.0, 4, 4, level=0.8) == pytest.approx(t_quantile(0.9, 6) * math.sqrt(2))

@@ -21,12 +21,12 @@ import math
 import numpy as np
 import torch
 
-from ..stats import t_quantile, welch_df
+from ..stats import t_quantile, welch_half_width
 from ..validation import check_float, check_int, check_seed
 from .course_models import CourseRun
 from .estimator import relaxation_time
-from .transitions import (LLCTrajectory, _sampler, check_course_run, check_row_mask, choose_steps,
-                          data_loss, llc_trajectory, untrained_loss)
+from .transitions import (LLCTrajectory, check_course_run, check_row_mask, choose_steps,
+                          clamp_batch, data_loss, llc_trajectory, sampler_settings, untrained_loss)
 
 __all__ = ["GammaSweep", "gamma_sweep", "mirror_groups", "size_matched_controls", "DataRefined",
            "data_refined", "BurninCheck", "burnin_check", "MatchedLoss", "matched_loss"]
@@ -81,8 +81,7 @@ class GammaSweep:
         i, j = self.trajectories[0].index(first), self.trajectories[0].index(last)
         drop = self.mean[:, i] - self.mean[:, j]
         c = self.num_chains
-        half = np.array([t_quantile(0.5 + level / 2, welch_df(a, b, c, c)) * math.hypot(a, b)
-                         for a, b in zip(self.sem[:, i], self.sem[:, j])])
+        half = np.array([welch_half_width(a, b, c, c, level) for a, b in zip(self.sem[:, i], self.sem[:, j])])
         return drop, half
 
     def table(self) -> str:
@@ -183,7 +182,7 @@ class DataRefined:
         b = np.array([t.at(step) for t in c])
         diff = float(a.mean() - b.mean())
         sem_a, sem_b = a.std(ddof=1) / math.sqrt(len(a)), b.std(ddof=1) / math.sqrt(len(b))
-        half = t_quantile(0.5 + level / 2, welch_df(sem_a, sem_b, len(a), len(b))) * math.hypot(sem_a, sem_b)
+        half = welch_half_width(sem_a, sem_b, len(a), len(b), level)
         return diff, diff - half, diff + half
 
     def rank(self, name: str, step: int) -> tuple[int, int]:
@@ -311,11 +310,16 @@ class MatchedLoss:
 
 def _scaled(run: CourseRun, step: int, names: list[str], scale: float) -> torch.nn.Module:
     model = run.model_at(step)
+    _rescale(model, {n: p.detach().clone() for n, p in model.named_parameters() if n in names}, scale)
+    return model
+
+
+def _rescale(model: torch.nn.Module, originals: Mapping[str, torch.Tensor], scale: float) -> None:
+    """Set the parameters named in ``originals`` to ``scale`` times their original values."""
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if name in names:
-                p.mul_(scale)
-    return model
+            if name in originals:
+                p.copy_(originals[name] * scale)
 
 
 def matched_loss(run: CourseRun, settings: Mapping[str, Any], step: int, target_loss: float, *,
@@ -335,28 +339,33 @@ def matched_loss(run: CourseRun, settings: Mapping[str, Any], step: int, target_
     target_loss = check_float(target_loss, "target_loss", min=0, inclusive="neither")
     names = run.groups[group]
     data = run.data
-    sampler = _sampler(settings, run)
+    sampler = sampler_settings(settings, run)
     base = data_loss(run, run.model_at(step), data)
     if base > target_loss:
         raise ValueError(f"step {step}'s training loss {base:.3g} is already above target_loss "
                          f"{target_loss:.3g}: scaling down cannot lower it")
 
     def compute() -> MatchedLoss:
+        model = run.model_at(step)
+        originals = {n: p.detach().clone() for n, p in model.named_parameters() if n in names}
+
+        def loss_at(log_c: float) -> float:
+            _rescale(model, originals, math.exp(log_c))
+            return data_loss(run, model, data)
+
         lo, hi = math.log(1e-4), 0.0                  # loss(c) falls as c grows towards 1
-        if data_loss(run, _scaled(run, step, names, math.exp(lo)), data) < target_loss:
+        if loss_at(lo) < target_loss:
             raise ValueError(f"target_loss {target_loss:.3g} is above the loss of near-zero logits")
         for _ in range(60):
             mid = 0.5 * (lo + hi)
-            if data_loss(run, _scaled(run, step, names, math.exp(mid)), data) > target_loss:
+            if loss_at(mid) > target_loss:
                 lo = mid
             else:
                 hi = mid
         scale = math.exp(0.5 * (lo + hi))
-        model = _scaled(run, step, names, scale)
-        batch = sampler["batch_size"]
-        batch = None if batch is None else min(batch, len(data[0]))
+        _rescale(model, originals, scale)
         from .estimator import estimate_llc
-        result = estimate_llc(model, run.loss_fn, data, **{**sampler, "batch_size": batch})
+        result = estimate_llc(model, run.loss_fn, data, **clamp_batch(sampler, len(data[0])))
         return MatchedLoss(run=run.name, step=int(step), group=group, target_loss=float(target_loss),
                            scale=scale, loss=data_loss(run, model, data), result=result)
 

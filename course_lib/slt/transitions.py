@@ -39,7 +39,8 @@ from ..validation import check_float, check_fraction, check_int, check_seed
 from .estimator import ChainDivergedError, default_nbeta, estimate_llc
 
 __all__ = [
-    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "resolve_steps", "check_course_run",
+    "PHASE_SETTINGS", "phase_settings", "SAMPLER_KEYS", "sampler_settings", "clamp_batch",
+    "resolve_steps", "check_course_run",
     "check_row_mask", "choose_steps", "EpsilonSweep", "choose_epsilon", "LLCTrajectory", "llc_trajectory",
     "RefinedLLCs", "refined_llcs", "untrained_loss", "data_loss",
 ]
@@ -142,7 +143,7 @@ def check_course_run(run: Any) -> CourseRun:
     return run
 
 
-def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
+def sampler_settings(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     """The full, explicit sampler setting (nβ fixed to the whole final data's n / log n)."""
     if not isinstance(settings, Mapping):
         raise TypeError(f"settings must be a mapping of estimate_llc keywords, got {type(settings).__name__}")
@@ -164,6 +165,12 @@ def _sampler(settings: Mapping[str, Any], run: CourseRun) -> dict[str, Any]:
     if out["batch_size"] is not None:
         out["batch_size"] = check_int(out["batch_size"], "batch_size", min=1)
     return out
+
+
+def clamp_batch(sampler: Mapping[str, Any], n: int) -> dict[str, Any]:
+    """``sampler`` with its minibatch no larger than the ``n`` rows it samples from."""
+    batch = sampler["batch_size"]
+    return {**sampler, "batch_size": None if batch is None else min(batch, n)}
 
 
 def _mask_digest(mask: torch.Tensor) -> str:
@@ -200,11 +207,8 @@ def _estimate(run: CourseRun, step: int, sampler: Mapping[str, Any], params: Opt
             data = run.subset(subset, step)
         else:
             data = run.data_at(run.final_step if final_data else step)
-        batch = sampler["batch_size"]
-        if batch is not None:
-            batch = min(batch, len(data[0]))
         return estimate_llc(run.model_at(step), run.loss_fn, data, params=params,
-                            **{**sampler, "batch_size": batch})
+                            **clamp_batch(sampler, len(data[0])))
 
     if not use_cache:
         return compute()
@@ -282,7 +286,7 @@ def choose_epsilon(run: CourseRun, epsilons: Sequence[float], *, step: Optional[
         check_fraction(tol, name, inclusive="neither")
     step = run.final_step if step is None else step
     run.checkpoint_index(step)
-    sampler = _sampler({**settings, "epsilon": eps[0]}, run)
+    sampler = sampler_settings({**settings, "epsilon": eps[0]}, run)
     key = {"kind": "epsilon-sweep", "run": run.key, "step": int(step), "epsilons": eps,
            "flat_tol": float(flat_tol), "plateau_tol": float(plateau_tol), "sampler": {k: v for k, v in sampler.items() if k != "epsilon"},
            "version": _CACHE_VERSION}
@@ -431,7 +435,7 @@ def llc_trajectory(run: CourseRun, settings: Mapping[str, Any], *, steps: Option
     data (for a curriculum: the model's change without the data's). Cached through ``course_lib.cache`` ("slt-llc-trajectory").
     """
     run = check_course_run(run)
-    sampler = _sampler(settings, run)
+    sampler = sampler_settings(settings, run)
     if group is not None:
         if params is not None:
             raise ValueError("give params or group, not both")
