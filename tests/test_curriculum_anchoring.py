@@ -67,6 +67,21 @@ def test_sweep_seed_matches_single_run(tiny):
     torch.testing.assert_close(z_sweep, single.encode(x), atol=1e-4, rtol=0)
 
 
+def test_watched_run_is_the_sweeps_seed(tiny):
+    sweep = A.anchored_sweep(profile="quick")
+    watched = A.watched_run(seed=1, profile="quick")
+    single = anchored_run(seed=1, profile="quick")
+    k = int(np.flatnonzero(sweep.seeds == 1)[0])
+    np.testing.assert_array_equal(watched.run.losses["recon"], sweep.losses["recon"][k])
+    np.testing.assert_array_equal(watched.run.probe_latents, sweep.probe_latents[:, k])
+    assert watched.run.config["seed"] == 1 and watched.checkpoint_steps.tolist() == single.checkpoint_steps.tolist()
+    x = torch.rand(5, 3)
+    torch.testing.assert_close(watched.encode(x), single.encode(x), atol=1e-4, rtol=0)
+    assert abs(watched.report()["red_cos"] - single.report()["red_cos"]) < 1e-3
+    with pytest.raises(ValueError, match="seed"):
+        A.watched_run(seed=999, profile="quick")
+
+
 def test_bad_input(tiny):
     run = anchored_run(seed=0, profile="quick")
     with pytest.raises(ValueError, match="rgb"):

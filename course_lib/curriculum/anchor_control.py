@@ -55,6 +55,8 @@ __all__ = [
     "posthoc_direction",
     "random_directions",
     "attractor_cosines",
+    "attractor_closeness",
+    "training_colours",
     "mute_outcomes",
     "direction_trace",
     "tune_gate",
@@ -158,6 +160,27 @@ def attractor_cosines(encode: Callable[[torch.Tensor], torch.Tensor], direction:
         cu = _cos(encode(_rgb(list(UNRELATED.values()))), direction)
     dist = np.array([(cw[h] + cw[-h % 360]) / 2 for h in range(181)])
     return {"hue": dist, "similar": cs, "unrelated": cu}
+
+
+def training_colours() -> torch.Tensor:
+    """Every colour the anchored recipe trains on once its data have widened fully (the HSV grid,
+    RGB (N, 3)): the reference set that :func:`attractor_closeness` ranks against."""
+    return anchoring._data_at_level(anchoring._SPREAD_LEVELS - 1).clone()
+
+
+def attractor_closeness(encode: Callable[[torch.Tensor], torch.Tensor], direction: torch.Tensor,
+                        reference: torch.Tensor) -> dict[str, np.ndarray]:
+    """:func:`attractor_cosines` as ranks: for each probe colour, the share of the ``reference``
+    colours (N, 3) whose codes lean *less* towards ``direction`` than its own code does (1 = the
+    colour is red's nearest neighbour among them, 0 = the farthest). Unlike a raw cosine, a rank
+    does not depend on how an arm spreads its codes over the sphere, so it compares two arms'
+    neighbourhoods of red; the raw cosine is what an alignment-gated edit sees."""
+    if not isinstance(reference, torch.Tensor) or reference.ndim != 2 or reference.shape[1] != 3 or len(reference) < 2:
+        raise ValueError("reference must be an RGB tensor of shape (N, 3) with N >= 2")
+    raw = attractor_cosines(encode, direction)
+    with torch.no_grad():
+        ref = np.sort(_cos(encode(reference.float()), direction))
+    return {key: np.searchsorted(ref, vals, side="left") / len(ref) for key, vals in raw.items()}
 
 
 def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,

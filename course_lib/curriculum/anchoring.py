@@ -55,6 +55,7 @@ __all__ = [
     "anchored_terms",
     "anchored_data",
     "anchored_run",
+    "watched_run",
     "anchored_sweep",
     "anchor_report",
     "final_models",
@@ -355,6 +356,15 @@ def anchored_sweep(seeds: Optional[Sequence[int]] = None, profile: Optional[str]
     cfg = settings(profile)
     seeds = list(range(cfg["seeds"])) if seeds is None else list(seeds)
     return cached_sweep("anchored_sweep", _key(schedule), seeds, **_train_kwargs(cfg["steps"], schedule))
+
+
+def watched_run(seed: int = 0, profile: Optional[str] = None, schedule: str = "smooth") -> AnchoredRun:
+    """Seed ``seed`` of :func:`anchored_sweep` (its default seeds) as an :class:`AnchoredRun`: the
+    recipe of :func:`anchored_run` read out of the cached sweep instead of trained a second time
+    (notebook 2.3 watches one seed, then studies all of them)."""
+    _check_kind(schedule)
+    sweep = anchored_sweep(profile=profile, schedule=schedule)
+    return AnchoredRun(run=sweep.run_of(seed), seed=int(seed), schedule=schedule)
 
 
 def final_models(sweep: CurriculumSweep) -> list[ColorAutoencoder]:

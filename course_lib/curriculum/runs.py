@@ -103,6 +103,19 @@ class CurriculumSweep(_Record):
         s = self._seed_index(seed)
         return _rebuild(self.config, {n: v[s] for n, v in self.states[k].items()})
 
+    def run_of(self, seed: int) -> CurriculumRun:
+        """Seed ``seed``'s record as a :class:`CurriculumRun` (its slice of every per-seed array; the
+        schedule values and data sizes are shared). No training: a sweep's seed is the run
+        :func:`~.train.train_run` would give for that seed, up to floating-point summation order."""
+        s = self._seed_index(seed)
+        return CurriculumRun(
+            config=dict(self.config, seed=int(seed)),
+            losses={name: np.asarray(v[s]) for name, v in self.losses.items()},
+            values=dict(self.values), n_data=self.n_data, checkpoint_steps=self.checkpoint_steps,
+            probe_rgb=self.probe_rgb, probe_latents=self.probe_latents[:, s],
+            probe_recon=self.probe_recon[:, s],
+            states=[{n: v[s].clone() for n, v in state.items()} for state in self.states])
+
     def latents_at(self, step: int) -> np.ndarray:
         """Every seed's probe latents (S, P, d) after ``step`` updates (a checkpoint step)."""
         return self.probe_latents[checkpoint_index(self.checkpoint_steps, step)]
