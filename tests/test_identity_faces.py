@@ -22,7 +22,9 @@ class EveryNameOneToken:
 
 @pytest.fixture(scope="module")
 def picked():
-    return FS.face_names(EveryNameOneToken())
+    names = FS.face_names(EveryNameOneToken())
+    assert FS.face_names(None) == names          # no tokenizer: no token check
+    return names
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +106,13 @@ def test_score_images_reads_the_logits_as_documented(tiny):
         logits[:, 0] = -50
         return SimpleNamespace(logits_per_image=logits)
 
-    rigged = FS.FaceScorer(source="rigged", model=SimpleNamespace(dtype=torch.float32, __call__=None),
-                           processor=scorer.processor)
-    object.__setattr__(rigged, "model", type("M", (), {"dtype": torch.float32, "__call__": lambda self, **k: forward(**k)})())
+    class Rigged:
+        dtype = torch.float32
+
+        def __call__(self, **inputs):
+            return forward(**inputs)
+
+    rigged = FS.FaceScorer(source="rigged", model=Rigged(), processor=scorer.processor)
     images = F.portraits(tiny[0], ["x", "y"], steps=1, size=32)
     out = FS.score_images(rigged, images, age_grid=grid)
     assert np.allclose(out["age"], 0.75 * 40 + 0.25 * 60, atol=1e-6)
@@ -239,3 +245,14 @@ def test_the_figure_draws_a_study():
     scores, targets = synthetic(living + rng.normal(0, 5, 8), living, living + 3, share, share, noise=2.0)
     fig = name_plots.plot_face_study(FS.face_study(scores, targets, draws=200))
     assert len(fig.axes) == 2 and "r = " in fig.axes[0].get_title()
+
+
+def test_the_records_table_orders_by_the_gap():
+    t = FS.NameTargets(names=("A", "B", "C"), living_age=[10.0, 50.0, 30.0], era_age=[12.0, 70.0, 31.0],
+                       female_share=[1.0, 0.0, 0.5])
+    assert np.allclose(t.gap, [2, 20, 1])
+    rows = t.table(rows=2).splitlines()
+    assert len(rows) == 3 and rows[1].startswith("B") and rows[2].startswith("A")
+    assert len(t.table().splitlines()) == 4
+    with pytest.raises(ValueError, match="rows"):
+        t.table(rows=0)

@@ -171,13 +171,14 @@ def single_token_names(tokenizer: Any, names: Sequence[str]) -> list[str]:
     return [n for n in names if len(tokenizer(n, add_special_tokens=False)["input_ids"]) == 1]
 
 
-def face_names(tokenizer: Any, per_group: int = 2, decades: Sequence[int] = tuple(range(1920, 2020, 10)),
+def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int] = tuple(range(1920, 2020, 10)),
                min_share: float = 0.9, pool: int = 40, extra: Sequence[str] = ("Vicki",)) -> list[str]:
     """The face basis: for each decade and each sex, the ``per_group`` most-given names whose births
     peaked in that decade, that ``min_share`` or more of the babies given it share one recorded sex, and
     that ``tokenizer`` keeps as one token — ``2 × per_group × len(decades)`` names (fewer where a group
     runs out among its ``pool`` most-given candidates), ordered by decade, then female before male;
-    then the ``extra`` names (the seed's own example, Vicki) that are one token and not yet chosen."""
+    then the ``extra`` names (the seed's own example, Vicki) that are one token and not yet chosen.
+    ``tokenizer=None`` skips the token check: the candidates before CLIP's tokenizer has its say."""
     per_group = check_int(per_group, "per_group", min=1)
     pool = check_int(pool, "pool", min=per_group)
     decades = [check_int(d, "decades entry", min=FIRST_YEAR, max=LAST_YEAR) for d in decades]
@@ -200,12 +201,13 @@ def face_names(tokenizer: Any, per_group: int = 2, decades: Sequence[int] = tupl
             candidates = np.flatnonzero((peak == decade) & (share >= min_share))
             candidates = candidates[np.argsort(-by_decade[candidates, j], kind="stable")][:pool]
             names = [str(display[i]) for i in candidates]
-            kept = single_token_names(tokenizer, names) if names else []
+            kept = single_token_names(tokenizer, names) if (names and tokenizer is not None) else names
             chosen += [n for n in kept if n not in chosen][:per_group]
     if isinstance(extra, str):
         raise TypeError("extra must be a sequence of names, not one string")
     if extra:
-        chosen += [n for n in single_token_names(tokenizer, list(extra)) if n not in chosen]
+        extra = check_texts(extra, "extra") if tokenizer is None else single_token_names(tokenizer, extra)
+        chosen += [n for n in extra if n not in chosen]
     if not chosen:
         raise ValueError("no name passed: the tokenizer keeps none of the candidates as one token")
     return chosen
@@ -292,6 +294,20 @@ class NameTargets:
             if value.shape != (n,) or not np.isfinite(value).all():
                 raise ValueError(f"{label} must be finite with shape ({n},), got shape {value.shape}")
             object.__setattr__(self, label, value)
+
+    @property
+    def gap(self) -> np.ndarray:
+        """``era_age − living_age``: how much younger the living are than the era says (deaths)."""
+        return self.era_age - self.living_age
+
+    def table(self, rows: int | None = None) -> str:
+        """The names with their records, as text; ``rows`` keeps the names with the widest gap."""
+        order = np.arange(len(self.names)) if rows is None else np.argsort(-self.gap, kind="stable")[
+            :check_int(rows, "rows", min=1)]
+        lines = [f"{'name':<12}{'female share':>13}{'living age':>12}{f'{self.reference_year} − birth year':>22}"]
+        lines += [f"{self.names[i]:<12}{self.female_share[i]:>13.2f}{self.living_age[i]:>12.1f}{self.era_age[i]:>22.1f}"
+                  for i in order]
+        return "\n".join(lines)
 
 
 def name_targets(names: Sequence[str], reference_year: int = REFERENCE_YEAR) -> NameTargets:
@@ -399,9 +415,9 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
                   use_cache: bool = True) -> FaceStudy:
     """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
     ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
-    loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB, and
-    ≈ 1 s per portrait: 40 names × 8 seeds ≈ 6 minutes); the scores are then cached, so a rerun is
-    instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
+    loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
+    download; ≈ 1 s per portrait on a recent GPU, a few seconds on Colab's T4: 41 prompts × 8 seeds is
+    5–25 minutes); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
     seeds = check_int(seeds, "seeds", min=1)
     per_group = check_int(per_group, "per_group", min=1)
     if (pipe is None) != (scorer is None):
