@@ -256,3 +256,16 @@ def test_the_records_table_orders_by_the_gap():
     assert len(t.table().splitlines()) == 4
     with pytest.raises(ValueError, match="rows"):
         t.table(rows=0)
+
+
+def test_measure_faces_loads_the_real_models_once_and_caches_their_scores(tiny, monkeypatch, tmp_path):
+    """The no-argument (GPU) path, with the two hub loaders swapped for the tiny models."""
+    pipe, scorer = tiny
+    loads = []
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(F, "load_portrait_pipeline", lambda: loads.append("sd") or pipe)
+    monkeypatch.setattr(FS, "load_face_scorer", lambda: loads.append("clip") or scorer)
+    first = FS.measure_faces(seeds=1, steps=1)
+    again = FS.measure_faces(seeds=1, steps=1)
+    assert loads == ["sd", "clip"] and np.array_equal(first.scores.age, again.scores.age)
+    assert first.scores.settings["scorer"] == scorer.source and len(first.scores.names) == 40

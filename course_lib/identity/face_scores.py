@@ -416,8 +416,8 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
     """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
     ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
     loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
-    download; ≈ 1 s per portrait on a recent GPU, a few seconds on Colab's T4: 41 prompts × 8 seeds is
-    5–25 minutes); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
+    download; 42 prompts × 8 seeds = 336 portraits of 25 steps: about 5 minutes on a recent GPU, half an
+    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
     seeds = check_int(seeds, "seeds", min=1)
     per_group = check_int(per_group, "per_group", min=1)
     if (pipe is None) != (scorer is None):
