@@ -15,6 +15,9 @@ Part 1 (notebooks 3.1–3.2):
   steering out of sample against a spelling-space basis and random directions
 * :mod:`.faces`      — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
   code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
+* :mod:`.face_scores` — the seed's headline measured: ~40 single-token names × 8 seeds of portraits,
+  each scored for age and sex by CLIP ViT-L/14 zero-shot, against the birth records, with bootstrap
+  intervals and the era test (:func:`measure_faces`, GPU; the same code on tiny models in the tests)
 * :mod:`.name_plots` — their figures (births, the living, probe tables, variance kept, steering,
   portraits)
 
@@ -44,6 +47,7 @@ from ..encoders import ENCODERS, TextEncoder, encoder_source, load_text_encoder
 from .embeddings import NameEmbeddings, name_embeddings
 from .faces import (PLACEHOLDER, SD_MODEL, identity_prompt_embeds, load_portrait_pipeline, pipeline_encoder, portraits,
                     tiny_pipeline)
+from .face_scores import FaceStudy, face_study, measure_faces
 from .names import NameStats, name_stats, name_table
 from .world import WORLD_SETTINGS, World, make_world
 from .world_run import WorldRun, identity_world_run
@@ -53,7 +57,7 @@ from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, pro
 __all__ = [
     "NameBasis", "ENCODERS", "NameEmbeddings", "TextEncoder", "encoder_source", "load_text_encoder",
     "name_embeddings", "PLACEHOLDER", "SD_MODEL", "identity_prompt_embeds", "load_portrait_pipeline",
-    "portraits", "tiny_pipeline", "pipeline_encoder", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
+    "portraits", "tiny_pipeline", "pipeline_encoder", "FaceStudy", "face_study", "measure_faces", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
     "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
     "WORLD_SETTINGS", "World", "WorldRun", "WorldStudy", "identity_world_run", "make_world", "world_study",
 ]

@@ -55,21 +55,65 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(keep, (chr(c) for c in chars)))
 
 
-def write_tiny_clip_tokenizer(folder: str | Path) -> Path:
-    """A byte-level CLIP BPE vocabulary with no merges (every word is spelled letter by letter):
-    ``vocab.json`` (the 256 byte characters, each also with the end-of-word mark ``</w>``, and the
-    two special tokens) and an empty ``merges.txt``. Enough for ``CLIPTokenizer`` to load offline."""
+def write_tiny_clip_tokenizer(folder: str | Path, words: Sequence[str] = ()) -> Path:
+    """A byte-level CLIP BPE vocabulary: ``vocab.json`` (the 256 byte characters, each also with the
+    end-of-word mark ``</w>``, and the two special tokens) and ``merges.txt``. With no ``words`` there
+    are no merges (every word is spelled letter by letter); each of ``words`` (lower-case letters)
+    gets the chain of merges ``w₁ w₂ → w₁w₂``, …, ``w₁…wₙ₋₁ wₙ</w> → w₁…wₙ</w>``, so that it is one
+    token, as common names are in CLIP's real vocabulary. Enough for ``CLIPTokenizer`` to load offline."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     chars = list(_bytes_to_unicode().values())
     tokens = chars + [c + "</w>" for c in chars] + ["<|startoftext|>", "<|endoftext|>"]
+    ranks: dict[tuple[str, str], int] = {}
+
+    def add(left: str, right: str) -> None:
+        if (left, right) not in ranks:
+            ranks[left, right] = len(ranks)
+            if left + right not in tokens:
+                tokens.append(left + right)
+
+    for word in words:
+        if not isinstance(word, str) or not re.fullmatch(r"[a-z]{2,}", word):
+            raise ValueError(f"words must be lower-case letters a–z, at least 2 each, got {word!r}")
+        for k in range(2, len(word) + 1):
+            add(word[:k - 1], word[k - 1] + ("</w>" if k == len(word) else ""))
+    # Another word's merges can cut into a chain (Mason's "m a" inside "amanda"): join what is left of
+    # each word with merges ranked after all others, which cannot change a word that is already whole.
+    for word in words:
+        pieces = _bpe(word, ranks)
+        while len(pieces) > 1:
+            add(pieces[0], pieces[1])
+            pieces = _bpe(word, ranks)
+    merges = sorted(ranks, key=ranks.__getitem__)
     (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(tokens)}), encoding="utf8")
-    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf8")
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges), encoding="utf8")
     return folder
 
 
-def tiny_pipeline(seed: int = 0, folder: str | Path | None = None) -> Any:
-    """A Stable Diffusion pipeline of the real classes at toy size, random weights, 32 × 32 images."""
+def _bpe(word: str, ranks: dict[tuple[str, str], int]) -> list[str]:
+    """CLIP's byte-pair encoding of one lower-case ASCII word: merge the best-ranked adjacent pair, repeat."""
+    pieces = list(word[:-1]) + [word[-1] + "</w>"]
+    while len(pieces) > 1:
+        pairs = [(pieces[i], pieces[i + 1]) for i in range(len(pieces) - 1)]
+        best = min(pairs, key=lambda p: ranks.get(p, float("inf")))
+        if best not in ranks:
+            break
+        merged, i = [], 0
+        while i < len(pieces):
+            if i < len(pieces) - 1 and (pieces[i], pieces[i + 1]) == best:
+                merged.append(pieces[i] + pieces[i + 1])
+                i += 2
+            else:
+                merged.append(pieces[i])
+                i += 1
+        pieces = merged
+    return pieces
+
+
+def tiny_pipeline(seed: int = 0, folder: str | Path | None = None, words: Sequence[str] = ()) -> Any:
+    """A Stable Diffusion pipeline of the real classes at toy size, random weights, 32 × 32 images;
+    ``words`` are single tokens of its tokenizer (see :func:`write_tiny_clip_tokenizer`)."""
     import diffusers
 
     transformers = quiet_transformers()
@@ -77,7 +121,7 @@ def tiny_pipeline(seed: int = 0, folder: str | Path | None = None) -> Any:
     folder = Path(tempfile.mkdtemp(prefix="tiny-sd-")) if folder is None else Path(folder)
     # from_pretrained reads vocab.json + merges.txt under transformers 4 and 5 alike (their
     # constructors differ: vocab_file/merges_file in 4, vocab/merges in 5)
-    tokenizer = transformers.CLIPTokenizer.from_pretrained(str(write_tiny_clip_tokenizer(folder)), model_max_length=32)
+    tokenizer = transformers.CLIPTokenizer.from_pretrained(str(write_tiny_clip_tokenizer(folder, words)), model_max_length=32)
     text_config = transformers.CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
                                               num_hidden_layers=2, num_attention_heads=4,
                                               max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,

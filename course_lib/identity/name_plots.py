@@ -6,6 +6,7 @@ the kit :mod:`course_lib.figures`, without ``pyplot``, so they render in a loop 
 * :func:`plot_probe_table` — held-out R² per layer against the spelling baseline and the control
 * :func:`plot_variance_kept` — share of the names' variance kept by the top k directions
 * :func:`plot_steering`  — nearest real names as a name is moved "younger" and "more female"
+* :func:`plot_portraits`, :func:`plot_face_study` — portraits, and their rendered age and sex against the records
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..figures import new_figure
 
 from .names import NameStats
 
-__all__ = ["plot_births", "plot_alive", "plot_probe_table", "plot_variance_kept", "plot_steering", "plot_portraits"]
+__all__ = ["plot_births", "plot_alive", "plot_probe_table", "plot_variance_kept", "plot_steering", "plot_portraits", "plot_face_study"]
 
 _FEMALE, _MALE = "tab:red", "tab:blue"
 
@@ -148,4 +149,31 @@ def plot_portraits(images: Sequence, titles: Sequence[str], cols: int = 4) -> Fi
     for ax, image, title in zip(axes, images, titles):
         ax.imshow(np.asarray(image))
         ax.set_title(title, fontsize=8)
+    return fig
+
+
+def plot_face_study(study) -> Figure:
+    """Rendered age against the mean age of the living, and P(woman) against the female share: one
+    point per name (mean over seeds, bars ± one standard deviation over seeds), with r and its interval."""
+    scores, targets = study.scores, study.targets
+    fig = new_figure((11.0, 4.6))
+    left, right = fig.subplots(1, 2)
+    panels = ((left, targets.living_age, scores.age, study.age_living, "mean age of the living (years)",
+               "rendered age, CLIP zero-shot (years)"),
+              (right, targets.female_share, scores.female, study.sex, "female share of the births",
+               "P(a woman), CLIP zero-shot"))
+    for ax, x, y, corr, xlabel, ylabel in panels:
+        colours = [_FEMALE if f > 0.5 else _MALE for f in targets.female_share]
+        ax.errorbar(x, y.mean(axis=1), yerr=y.std(axis=1), fmt="none", ecolor="0.7", lw=0.8)
+        ax.scatter(x, y.mean(axis=1), c=colours, s=18, zorder=3)
+        for name, xi, yi in zip(scores.names, x, y.mean(axis=1)):
+            ax.annotate(name, (xi, yi), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_title(str(corr), fontsize=9)
+        ax.tick_params(labelsize=8)
+    lo = min(targets.living_age.min(), scores.age.min())
+    hi = max(targets.living_age.max(), scores.age.max())
+    left.plot([lo, hi], [lo, hi], color="k", ls=":", lw=0.8, label="rendered = living age")
+    left.legend(fontsize=7, loc="upper left")
     return fig

@@ -1,0 +1,440 @@
+"""The seed's headline, measured: do Stable Diffusion's portraits of a first name look as old, and
+as female, as the people who carry the name (notebook 3.2, GPU only)?
+
+The pipeline, for about 40 names × 8 noise seeds:
+
+1. **Names** (:func:`face_names`): for each decade 1920–2010 and each sex, the most-given names whose
+   births peaked in that decade and that CLIP's tokenizer keeps as **one token** (so the name reaches
+   the text encoder as one learnt vector, the unit a NameBasis is built from) — a rule, not a hand
+   pick, spread over eras.
+2. **Portraits** (:func:`render_faces`): ``"a portrait photo of {name}"`` through
+   :func:`~.faces.portraits`, one image per (name, seed), every name under the same seeds; plus the
+   same prompt with "a person" in place of the name, the no-name control.
+3. **Scores** (:func:`score_images`): CLIP ViT-L/14 zero-shot (Radford et al., 2021). With image and
+   prompt embeddings normalised and ``s`` CLIP's learnt logit scale, the probabilities over prompts
+   are ``softmax(s · cos(image, prompt))``. Over the age prompts "a photo of a {a}-year-old person",
+   a ∈ :data:`AGE_GRID`, the **rendered age** is the expected age ``Σ_a p(a) · a``; over "a photo of
+   a man" / "a photo of a woman", the **female probability** is the second one's.
+4. **Statistics** (:func:`face_study`): per name, the mean over seeds, correlated (Pearson, 95 %
+   percentile bootstrap over names) with what the birth records say (:func:`name_targets`): the
+   **mean age of the living** with the name, and its **female share**. The **era test** asks whether
+   the living age predicts the rendered age better than the era the name was given in, the age
+   ``reference year − mean birth year`` that ignores deaths: the paired bootstrap interval of
+   ``r(rendered, living age) − r(rendered, era age)``.
+
+:func:`measure_faces` runs it all, cached; it needs a GPU (Stable Diffusion 1.5 and CLIP ViT-L/14 from
+the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :func:`tiny_face_scorer`
+(random weights, built from configs): their numbers are noise and are never reported.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .. import cache, runtime
+from ..encoders import check_texts, quiet_transformers
+from ..stats import format_rate, pearson
+from ..validation import check_int, check_seed
+from .faces import SD_MODEL, portraits, write_tiny_clip_tokenizer
+from .names import FIRST_YEAR, LAST_YEAR, REFERENCE_YEAR, _tables, name_stats
+from .probes import bootstrap_interval
+
+__all__ = ["CLIP_MODEL", "AGE_GRID", "SEX_PROMPTS", "PORTRAIT_TEMPLATE", "CONTROL_NAME", "FaceScorer",
+           "load_face_scorer", "tiny_face_scorer", "age_prompts", "score_images", "single_token_names",
+           "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets", "Correlation",
+           "FaceStudy", "face_study", "measure_faces"]
+
+#: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder.
+CLIP_MODEL = "openai/clip-vit-large-patch14"
+#: The ages the age prompts name (years): the rendered age is an expectation over these.
+AGE_GRID: tuple[int, ...] = tuple(range(5, 95, 5))
+#: "man" first, "woman" second: the female probability is the second prompt's.
+SEX_PROMPTS: tuple[str, str] = ("a photo of a man", "a photo of a woman")
+#: The portrait prompt; ``{name}`` is the first name.
+PORTRAIT_TEMPLATE = "a portrait photo of {name}"
+#: What stands in for the name in the no-name control prompt.
+CONTROL_NAME = "a person"
+_VERSION = "faces-v1"
+
+
+# --------------------------------------------------------------------------- the scorer
+@dataclass
+class FaceScorer:
+    """A CLIP model (image and text towers) with its processor (image preprocessing + tokenizer)."""
+
+    source: str
+    model: Any = field(repr=False)
+    processor: Any = field(repr=False)
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def tokenizer(self) -> Any:
+        return self.processor.tokenizer
+
+
+def load_face_scorer(path: str | Path | None = None, device: str | torch.device | None = None) -> FaceScorer:
+    """CLIP ViT-L/14 (:data:`CLIP_MODEL`) from the hub, or any CLIP saved at ``path``
+    (``save_pretrained`` layout of a ``CLIPModel`` and a ``CLIPProcessor``), as a :class:`FaceScorer`.
+
+    Without ``path`` it needs a GPU: on a machine without CUDA it refuses with a clear message
+    instead of starting a 1.7 GB download (the portraits it scores need a GPU anyway)."""
+    device = runtime.get_device() if device is None else torch.device(device)
+    if path is None and device.type != "cuda":
+        raise RuntimeError("scoring portraits with CLIP ViT-L/14 needs a GPU (in Colab: Runtime → Change "
+                           "runtime type → GPU); on a CPU use tiny_face_scorer() to run the same code at toy size")
+    if path is not None and not Path(path).is_dir():
+        raise FileNotFoundError(f"path {str(path)!r} is not a folder with a saved CLIP model and processor")
+    source = CLIP_MODEL if path is None else str(path)
+    transformers = quiet_transformers()
+    local = path is not None
+    model = transformers.CLIPModel.from_pretrained(source, local_files_only=local)
+    processor = transformers.CLIPProcessor.from_pretrained(source, local_files_only=local)
+    return FaceScorer(source=source, model=model.eval().to(device), processor=processor, device=device)
+
+
+def tiny_face_scorer(folder: str | Path | None = None, words: Sequence[str] = (), seed: int = 0) -> FaceScorer:
+    """A CLIP of the real classes at toy size with random weights (2-layer towers, 32 × 32 images),
+    saved to ``folder`` and loaded back through :func:`load_face_scorer` — the hub's loading code,
+    offline. ``words`` become single tokens of its tokenizer (see :func:`~.faces.write_tiny_clip_tokenizer`)."""
+    transformers = quiet_transformers()
+    runtime.seed_everything(check_seed(seed))
+    folder = Path(tempfile.mkdtemp(prefix="tiny-clip-")) if folder is None else Path(folder)
+    vocab = write_tiny_clip_tokenizer(folder / "vocab", words)
+    tokenizer = transformers.CLIPTokenizer.from_pretrained(str(vocab), model_max_length=32)
+    config = transformers.CLIPConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, max_position_embeddings=32, bos_token_id=tokenizer.bos_token_id,
+                         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id),
+        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                           image_size=32, patch_size=8),
+        projection_dim=16)
+    images = transformers.CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    saved = folder / "clip"
+    transformers.CLIPModel(config).save_pretrained(saved)
+    transformers.CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(saved)
+    return load_face_scorer(path=saved, device="cpu")
+
+
+def age_prompts(age_grid: Sequence[int] = AGE_GRID) -> list[str]:
+    """``"a photo of a {a}-year-old person"`` for each age of the grid."""
+    grid = _check_grid(age_grid)
+    return [f"a photo of a {a}-year-old person" for a in grid]
+
+
+def _check_grid(age_grid: Sequence[int]) -> list[int]:
+    if isinstance(age_grid, (str, bytes)) or not isinstance(age_grid, (Sequence, np.ndarray)):
+        raise TypeError("age_grid must be a sequence of ages, e.g. (5, 10, …, 90)")
+    grid = [check_int(a, "age_grid entry", min=0, max=120) for a in age_grid]
+    if len(grid) < 2 or len(set(grid)) != len(grid):
+        raise ValueError(f"age_grid must hold at least 2 distinct ages, got {list(age_grid)}")
+    return grid
+
+
+@torch.no_grad()
+def score_images(scorer: FaceScorer, images: Sequence[Any], age_grid: Sequence[int] = AGE_GRID,
+                 batch_size: int = 16) -> dict[str, np.ndarray]:
+    """CLIP zero-shot scores of PIL ``images``: ``{"age": (n,), "female": (n,), "age_probs": (n, grid)}``.
+
+    ``age_probs`` is the softmax of CLIP's logits (``s · cos``) over the age prompts, ``age`` its
+    expectation over ``age_grid``; ``female`` is the softmax weight of "a woman" against "a man"."""
+    if not isinstance(scorer, FaceScorer):
+        raise TypeError(f"scorer must be a FaceScorer (load_face_scorer / tiny_face_scorer), got {type(scorer).__name__}")
+    images = list(images)
+    if not images:
+        raise ValueError("images must not be empty")
+    grid = _check_grid(age_grid)
+    check_int(batch_size, "batch_size", min=1)
+    prompts = age_prompts(grid) + list(SEX_PROMPTS)
+    text = scorer.processor(text=prompts, padding=True, return_tensors="pt")
+    text = {k: v.to(scorer.device) for k, v in text.items() if k in ("input_ids", "attention_mask")}
+    logits = []
+    for start in range(0, len(images), batch_size):
+        pixels = scorer.processor(images=images[start:start + batch_size], return_tensors="pt")["pixel_values"]
+        out = scorer.model(**text, pixel_values=pixels.to(scorer.device, scorer.model.dtype))
+        logits.append(out.logits_per_image.float().cpu())   # s · cos(image, prompt), (batch, prompts)
+    logits = torch.cat(logits)
+    age_probs = torch.softmax(logits[:, :len(grid)], dim=1).numpy().astype(np.float64)
+    female = torch.softmax(logits[:, len(grid):], dim=1)[:, 1].numpy().astype(np.float64)
+    return {"age": age_probs @ np.asarray(grid, dtype=np.float64), "female": female, "age_probs": age_probs}
+
+
+# --------------------------------------------------------------------------- which names
+def single_token_names(tokenizer: Any, names: Sequence[str]) -> list[str]:
+    """The ``names`` that ``tokenizer`` (CLIP's: lower-cased byte-level BPE) keeps as one token."""
+    names = check_texts(names, "names")
+    return [n for n in names if len(tokenizer(n, add_special_tokens=False)["input_ids"]) == 1]
+
+
+def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int] = tuple(range(1920, 2020, 10)),
+               min_share: float = 0.9, pool: int = 40, extra: Sequence[str] = ("Vicki",)) -> list[str]:
+    """The face basis: for each decade and each sex, the ``per_group`` most-given names whose births
+    peaked in that decade, that ``min_share`` or more of the babies given it share one recorded sex, and
+    that ``tokenizer`` keeps as one token — ``2 × per_group × len(decades)`` names (fewer where a group
+    runs out among its ``pool`` most-given candidates), ordered by decade, then female before male;
+    then the ``extra`` names (the seed's own example, Vicki) that are one token and not yet chosen.
+    ``tokenizer=None`` skips the token check: the candidates before CLIP's tokenizer has its say."""
+    per_group = check_int(per_group, "per_group", min=1)
+    pool = check_int(pool, "pool", min=per_group)
+    decades = [check_int(d, "decades entry", min=FIRST_YEAR, max=LAST_YEAR) for d in decades]
+    if not decades:
+        raise ValueError("decades must not be empty")
+    if not (0.5 <= float(min_share) <= 1.0):
+        raise ValueError(f"min_share must be in [0.5, 1], got {min_share!r}")
+    tables = _tables()
+    counts, display = tables["counts"], tables["display"]
+    years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
+    by_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in decades], axis=1)
+    starts = np.arange(FIRST_YEAR - FIRST_YEAR % 10, LAST_YEAR + 1, 10)
+    every_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in starts], axis=1)
+    peak = starts[np.argmax(every_decade, axis=1)]
+    female = counts[:, :, 0].sum(axis=1) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    chosen: list[str] = []
+    for j, decade in enumerate(decades):
+        for is_female in (True, False):
+            share = female if is_female else 1 - female
+            candidates = np.flatnonzero((peak == decade) & (share >= min_share))
+            candidates = candidates[np.argsort(-by_decade[candidates, j], kind="stable")][:pool]
+            names = [str(display[i]) for i in candidates]
+            kept = single_token_names(tokenizer, names) if (names and tokenizer is not None) else names
+            chosen += [n for n in kept if n not in chosen][:per_group]
+    if isinstance(extra, str):
+        raise TypeError("extra must be a sequence of names, not one string")
+    if extra:
+        extra = check_texts(extra, "extra") if tokenizer is None else single_token_names(tokenizer, extra)
+        chosen += [n for n in extra if n not in chosen]
+    if not chosen:
+        raise ValueError("no name passed: the tokenizer keeps none of the candidates as one token")
+    return chosen
+
+
+# --------------------------------------------------------------------------- portraits → scores
+@dataclass(frozen=True)
+class FaceScores:
+    """CLIP's scores of every (name, seed) portrait, and of the no-name control under the same seeds."""
+
+    names: tuple[str, ...]
+    seeds: tuple[int, ...]
+    age: np.ndarray              #: (names, seeds) rendered age, years
+    female: np.ndarray           #: (names, seeds) P("a woman")
+    age_probs: np.ndarray        #: (names, seeds, grid)
+    control_age: np.ndarray      #: (seeds,) the same scores for "a portrait photo of a person"
+    control_female: np.ndarray   #: (seeds,)
+    age_grid: tuple[int, ...]
+    template: str
+    settings: dict = field(default_factory=dict)   #: steps, guidance, size, the models' sources
+
+    def __post_init__(self) -> None:
+        n, s = len(self.names), len(self.seeds)
+        for label, value, shape in (("age", self.age, (n, s)), ("female", self.female, (n, s)),
+                                    ("age_probs", self.age_probs, (n, s, len(self.age_grid))),
+                                    ("control_age", self.control_age, (s,)),
+                                    ("control_female", self.control_female, (s,))):
+            if np.shape(value) != shape:
+                raise ValueError(f"{label} must have shape {shape}, got {np.shape(value)}")
+
+
+def render_faces(pipe: Any, scorer: FaceScorer, names: Sequence[str], seeds: Sequence[int] = tuple(range(8)),
+                 template: str = PORTRAIT_TEMPLATE, steps: int = 25, guidance: float = 7.5,
+                 size: int | None = None, age_grid: Sequence[int] = AGE_GRID,
+                 keep_images: bool = False) -> tuple[FaceScores, dict[str, list[Any]]]:
+    """Render ``template`` for every name under every seed (and once per seed with :data:`CONTROL_NAME`),
+    score every portrait with ``scorer``. Returns the :class:`FaceScores` and, when ``keep_images``,
+    the images of the first seed by prompt name (for a figure); else an empty dict."""
+    names = check_texts(names, "names")
+    if len(set(names)) != len(names):
+        raise ValueError("names must not repeat")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, (Sequence, np.ndarray, range)):
+        raise TypeError("seeds must be a sequence of integers, e.g. range(8)")
+    seeds = tuple(check_seed(s, "seeds entry") for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError("seeds must be non-empty and distinct")
+    if not isinstance(template, str) or "{name}" not in template:
+        raise ValueError(f"template must be a string containing '{{name}}', got {template!r}")
+    grid = _check_grid(age_grid)
+    prompts = [template.format(name=n) for n in names] + [template.format(name=CONTROL_NAME)]
+    age = np.zeros((len(prompts), len(seeds)))
+    female = np.zeros_like(age)
+    probs = np.zeros((len(prompts), len(seeds), len(grid)))
+    kept: dict[str, list[Any]] = {}
+    for j, seed in enumerate(seeds):
+        images = portraits(pipe, prompts, seed=seed, steps=steps, guidance=guidance, size=size)
+        scores = score_images(scorer, images, grid)
+        age[:, j], female[:, j], probs[:, j] = scores["age"], scores["female"], scores["age_probs"]
+        if keep_images and j == 0:
+            kept = {label: [im] for label, im in zip(names + [CONTROL_NAME], images)}
+    settings = {"steps": steps, "guidance": guidance, "size": size,
+                "pipeline": str(getattr(pipe, "name_or_path", "") or type(pipe).__name__), "scorer": scorer.source}
+    scores = FaceScores(names=tuple(names), seeds=seeds, age=age[:-1], female=female[:-1], age_probs=probs[:-1],
+                        control_age=age[-1], control_female=female[-1], age_grid=tuple(grid), template=template,
+                        settings=settings)
+    return scores, kept
+
+
+# --------------------------------------------------------------------------- what the records say
+@dataclass(frozen=True)
+class NameTargets:
+    """What the SSA records say about each name, aligned with :attr:`FaceScores.names`."""
+
+    names: tuple[str, ...]
+    living_age: np.ndarray       #: mean age of the people alive with the name in ``reference_year``
+    era_age: np.ndarray          #: ``reference_year − mean birth year`` (the age if nobody had died)
+    female_share: np.ndarray     #: share of the babies given the name recorded female
+    reference_year: int = REFERENCE_YEAR
+
+    def __post_init__(self) -> None:
+        n = len(self.names)
+        for label in ("living_age", "era_age", "female_share"):
+            value = np.asarray(getattr(self, label), dtype=np.float64)
+            if value.shape != (n,) or not np.isfinite(value).all():
+                raise ValueError(f"{label} must be finite with shape ({n},), got shape {value.shape}")
+            object.__setattr__(self, label, value)
+
+    @property
+    def gap(self) -> np.ndarray:
+        """``era_age − living_age``: how much younger the living are than the era says (deaths)."""
+        return self.era_age - self.living_age
+
+    def table(self, rows: int | None = None) -> str:
+        """The names with their records, as text; ``rows`` keeps the names with the widest gap."""
+        order = np.arange(len(self.names)) if rows is None else np.argsort(-self.gap, kind="stable")[
+            :check_int(rows, "rows", min=1)]
+        lines = [f"{'name':<12}{'female share':>13}{'living age':>12}{f'{self.reference_year} − birth year':>22}"]
+        lines += [f"{self.names[i]:<12}{self.female_share[i]:>13.2f}{self.living_age[i]:>12.1f}{self.era_age[i]:>22.1f}"
+                  for i in order]
+        return "\n".join(lines)
+
+
+def name_targets(names: Sequence[str], reference_year: int = REFERENCE_YEAR) -> NameTargets:
+    """:class:`NameTargets` from :func:`~.names.name_stats`: the mean age of the living is
+    ``Σ_a a · alive(a) / Σ_a alive(a)`` over the cohort-life-table estimate of the living."""
+    names = check_texts(names, "names")
+    stats = [name_stats(n, reference_year) for n in names]
+    living = [float((s.ages * s.alive_by_age).sum() / s.alive_by_age.sum()) for s in stats]
+    return NameTargets(names=tuple(names), living_age=np.asarray(living),
+                       era_age=np.asarray([s.reference_year - s.mean_birth_year for s in stats]),
+                       female_share=np.asarray([s.female_fraction for s in stats]),
+                       reference_year=stats[0].reference_year)
+
+
+# --------------------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class Correlation:
+    """A Pearson correlation over names with its 95 % percentile bootstrap interval (names resampled)."""
+
+    r: float
+    low: float
+    high: float
+    n: int
+
+    def __str__(self) -> str:
+        return f"r = {self.r:+.2f} (95% CI {self.low:+.2f} to {self.high:+.2f}, n = {self.n} names)"
+
+
+def _correlation(y: np.ndarray, x: np.ndarray, draws: int, seed: int) -> Correlation:
+    low, high = bootstrap_interval(y, x, metric=pearson, draws=draws, seed=seed)
+    return Correlation(pearson(y, x), low, high, len(y))
+
+
+def _gap(y: np.ndarray, both: np.ndarray) -> float:
+    return pearson(y, both[:, 0]) - pearson(y, both[:, 1])
+
+
+@dataclass(frozen=True)
+class FaceStudy:
+    """The measurement: rendered age and sex per name against the birth records."""
+
+    scores: FaceScores
+    targets: NameTargets
+    age_living: Correlation      #: rendered age ~ mean age of the living
+    age_era: Correlation         #: rendered age ~ reference year − mean birth year
+    era_gap: tuple[float, float, float]   #: r(living) − r(era), 95 % paired bootstrap interval
+    sex: Correlation             #: female probability ~ female share
+    sex_matched: int             #: names whose mean female probability is on their majority sex's side of ½
+
+    @property
+    def rendered_age(self) -> np.ndarray:
+        """(names,) the rendered age, mean over seeds."""
+        return self.scores.age.mean(axis=1)
+
+    @property
+    def rendered_female(self) -> np.ndarray:
+        return self.scores.female.mean(axis=1)
+
+    @property
+    def living_beats_era(self) -> bool:
+        """The era test: the living age predicts the rendered age better, the interval above 0."""
+        return self.era_gap[1] > 0
+
+    def __str__(self) -> str:
+        s, n = self.scores, len(self.scores.names)
+        gap, lo, hi = self.era_gap
+        return "\n".join([
+            f"{n} names × {len(s.seeds)} seeds, prompt {s.template!r}",
+            f"rendered age ~ mean age of the living:     {self.age_living}",
+            f"rendered age ~ {self.targets.reference_year} − mean birth year:   {self.age_era}",
+            f"era test, r(living) − r(birth year):       {gap:+.2f} (95% CI {lo:+.2f} to {hi:+.2f})",
+            f"P(woman) ~ female share:                   {self.sex}",
+            f"names rendered as their majority sex:      {format_rate(self.sex_matched, n)}",
+            f"no-name control ('{s.template.format(name=CONTROL_NAME)}'): age {s.control_age.mean():.0f}, "
+            f"P(woman) {s.control_female.mean():.2f}; names: age {self.rendered_age.mean():.0f}, "
+            f"P(woman) {self.rendered_female.mean():.2f}",
+        ])
+
+
+def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed: int = 0) -> FaceStudy:
+    """Correlate the per-name means of ``scores`` with ``targets`` (the same names, in order), each
+    with a percentile bootstrap over names; the era test resamples both correlations with the same
+    names (paired). Needs at least 5 names."""
+    if not isinstance(scores, FaceScores) or not isinstance(targets, NameTargets):
+        raise TypeError("scores must be a FaceScores and targets a NameTargets")
+    if tuple(scores.names) != tuple(targets.names):
+        raise ValueError("scores and targets must list the same names in the same order")
+    if len(scores.names) < 5:
+        raise ValueError(f"a correlation over names needs at least 5 names, got {len(scores.names)}")
+    draws = check_int(draws, "draws", min=100)
+    seed = check_seed(seed)
+    age, female = scores.age.mean(axis=1), scores.female.mean(axis=1)
+    both = np.stack([targets.living_age, targets.era_age], axis=1)
+    low, high = bootstrap_interval(age, both, metric=_gap, draws=draws, seed=seed)
+    matched = int(((female > 0.5) == (targets.female_share > 0.5)).sum())
+    return FaceStudy(scores=scores, targets=targets,
+                     age_living=_correlation(age, targets.living_age, draws, seed),
+                     age_era=_correlation(age, targets.era_age, draws, seed),
+                     era_gap=(_gap(age, both), low, high),
+                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched)
+
+
+def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any = None,
+                  scorer: FaceScorer | None = None, size: int | None = None,
+                  use_cache: bool = True) -> FaceStudy:
+    """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
+    ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
+    loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
+    download; 42 prompts × 8 seeds = 336 portraits of 25 steps: about 5 minutes on a recent GPU, half an
+    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
+    seeds = check_int(seeds, "seeds", min=1)
+    per_group = check_int(per_group, "per_group", min=1)
+    if (pipe is None) != (scorer is None):
+        raise ValueError("give both pipe and scorer (e.g. the tiny ones), or neither (the real models)")
+    real = pipe is None and scorer is None
+    config = {"version": _VERSION, "seeds": seeds, "per_group": per_group, "steps": steps, "size": size,
+              "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID)}
+
+    def compute() -> FaceScores:
+        nonlocal pipe, scorer
+        if pipe is None:
+            from .faces import load_portrait_pipeline
+            pipe = load_portrait_pipeline()
+        if scorer is None:
+            scorer = load_face_scorer()
+        names = face_names(pipe.tokenizer, per_group=per_group)   # the tokenizer that reads the prompt
+        return render_faces(pipe, scorer, names, seeds=range(seeds), steps=steps, size=size)[0]
+
+    scores = cache.cached("face-scores", config, compute) if (real and use_cache) else compute()
+    return face_study(scores, name_targets(scores.names))

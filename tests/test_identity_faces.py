@@ -1,0 +1,271 @@
+"""Tests for course_lib.identity.face_scores: the portrait measurement (names × seeds → Stable Diffusion →
+CLIP zero-shot age and sex → correlations with the birth records), end to end on a tiny Stable Diffusion
+pipeline and a tiny CLIP built from configs (random weights, nothing downloaded), and its statistics on
+synthetic data with a known answer."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.identity import face_scores as FS
+from course_lib.identity import faces as F
+from course_lib.identity import name_plots
+
+class EveryNameOneToken:
+    """A tokenizer stand-in that keeps every text as one token."""
+
+    def __call__(self, text, add_special_tokens=False):
+        return {"input_ids": [0]}
+
+
+@pytest.fixture(scope="module")
+def picked():
+    names = FS.face_names(EveryNameOneToken())
+    assert FS.face_names(None) == names          # no tokenizer: no token check
+    return names
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, picked):
+    words = [n.lower() for n in picked if n != "Mary"]      # Mary stays several tokens
+    pipe = F.tiny_pipeline(seed=0, folder=tmp_path_factory.mktemp("sd"), words=words)
+    scorer = FS.tiny_face_scorer(tmp_path_factory.mktemp("clip"), words=words)
+    return pipe, scorer
+
+
+# --------------------------------------------------------------------------- names
+def test_tiny_tokenizer_makes_planted_words_single_tokens(tmp_path):
+    from course_lib.encoders import quiet_transformers
+
+    folder = F.write_tiny_clip_tokenizer(tmp_path, ["vicki", "ava", "ann", "anna"])
+    tok = quiet_transformers().CLIPTokenizer.from_pretrained(str(folder))
+    assert FS.single_token_names(tok, ["Vicki", "Ava", "Ann", "Anna", "Vickie", "Winona"]) == ["Vicki", "Ava", "Ann", "Anna"]
+    assert tok.tokenize("a photo of Vicki")[-1] == "vicki</w>"
+    with pytest.raises(ValueError, match="words"):
+        F.write_tiny_clip_tokenizer(tmp_path, ["Vicki"])
+
+
+def test_face_names_are_two_per_decade_and_sex_spread_over_eras(picked):
+    from course_lib.identity.names import name_stats
+
+    assert len(picked) == 41 and len(set(picked)) == 41 and picked[-1] == "Vicki"
+    stats = [name_stats(n) for n in picked[:40]]
+    for d in range(10):                   # decade 1920 + 10 d: female, female, male, male
+        group = stats[4 * d:4 * d + 4]
+        assert [s.female_fraction > 0.9 for s in group] == [True, True, False, False]
+        assert all(s.female_fraction > 0.9 or s.female_fraction < 0.1 for s in group)
+        for s in group:
+            decade_births = [s.births_by_year[(s.years >= y) & (s.years < y + 10)].sum() for y in range(1880, 2020, 10)]
+            assert 1880 + 10 * int(np.argmax(decade_births)) == 1920 + 10 * d, s.name
+    assert stats[0].mean_birth_year < 1940 < 2000 < stats[-1].mean_birth_year
+
+
+def test_face_names_keep_only_single_token_names(tiny, picked):
+    pipe, _ = tiny
+    chosen = FS.face_names(pipe.tokenizer)
+    # Mary is several tokens here, and no other 1920s girl's name is one: that group keeps one name
+    assert chosen == [n for n in picked if n != "Mary"]
+    assert all(len(pipe.tokenizer.tokenize(n)) == 1 for n in chosen)
+    fresh = F.tiny_pipeline(seed=0)  # no merges: no name is one token
+    with pytest.raises(ValueError, match="one token"):
+        FS.face_names(fresh.tokenizer)
+    with pytest.raises(ValueError, match="per_group"):
+        FS.face_names(pipe.tokenizer, per_group=0)
+    with pytest.raises(TypeError, match="extra"):
+        FS.face_names(pipe.tokenizer, extra="Vicki")
+
+
+# --------------------------------------------------------------------------- scoring
+def test_score_images_shapes_and_probabilities(tiny):
+    pipe, scorer = tiny
+    images = F.portraits(pipe, ["a portrait photo of Vicki", "a portrait photo of Ava", "x"], steps=2, size=32)
+    out = FS.score_images(scorer, images, batch_size=2)
+    grid = np.asarray(FS.AGE_GRID, dtype=float)
+    assert out["age"].shape == out["female"].shape == (3,) and out["age_probs"].shape == (3, len(grid))
+    assert np.allclose(out["age_probs"].sum(axis=1), 1) and np.allclose(out["age"], out["age_probs"] @ grid)
+    assert ((grid.min() <= out["age"]) & (out["age"] <= grid.max())).all()
+    assert ((0 < out["female"]) & (out["female"] < 1)).all()
+    assert np.allclose(FS.score_images(scorer, images[:1])["age"], out["age"][:1], atol=1e-5)  # batching
+    with pytest.raises(ValueError, match="images"):
+        FS.score_images(scorer, [])
+    with pytest.raises(ValueError, match="age_grid"):
+        FS.score_images(scorer, images, age_grid=(30,))
+    with pytest.raises(TypeError, match="scorer"):
+        FS.score_images(pipe, images)
+
+
+def test_score_images_reads_the_logits_as_documented(tiny):
+    """A rigged model whose logits are known: age mass at 40 and 60 (3 : 1), "a woman" 3 nats above "a man"."""
+    _, scorer = tiny
+    grid = (20, 40, 60)
+
+    def forward(input_ids, attention_mask, pixel_values):
+        logits = torch.tensor([[0.0, 10 + np.log(3), 10.0, 2.0, 5.0]]).repeat(len(pixel_values), 1)
+        logits[:, 0] = -50
+        return SimpleNamespace(logits_per_image=logits)
+
+    class Rigged:
+        dtype = torch.float32
+
+        def __call__(self, **inputs):
+            return forward(**inputs)
+
+    rigged = FS.FaceScorer(source="rigged", model=Rigged(), processor=scorer.processor)
+    images = F.portraits(tiny[0], ["x", "y"], steps=1, size=32)
+    out = FS.score_images(rigged, images, age_grid=grid)
+    assert np.allclose(out["age"], 0.75 * 40 + 0.25 * 60, atol=1e-6)
+    assert np.allclose(out["female"], 1 / (1 + np.exp(-3.0)))
+
+
+def test_the_real_scorer_refuses_a_cpu_instead_of_downloading():
+    if torch.cuda.is_available():
+        pytest.skip("on a GPU the real CLIP would be fetched")
+    with pytest.raises(RuntimeError, match="GPU"):
+        FS.load_face_scorer()
+    with pytest.raises(RuntimeError, match="GPU"):
+        FS.measure_faces()
+    with pytest.raises(FileNotFoundError):
+        FS.load_face_scorer(path="/no/such/clip")
+
+
+# --------------------------------------------------------------------------- end to end
+def test_render_faces_end_to_end_on_tiny_models(tiny):
+    pipe, scorer = tiny
+    names = ["Vicki", "Ava", "James"]
+    scores, images = FS.render_faces(pipe, scorer, names, seeds=(3, 5), steps=2, size=32, keep_images=True)
+    assert scores.names == tuple(names) and scores.seeds == (3, 5)
+    assert scores.age.shape == scores.female.shape == (3, 2) and scores.age_probs.shape == (3, 2, len(FS.AGE_GRID))
+    assert scores.control_age.shape == (2,) and sorted(images) == sorted(names + [FS.CONTROL_NAME])
+    assert not np.allclose(scores.age[:, 0], scores.age[:, 1])          # seeds differ
+    again, none = FS.render_faces(pipe, scorer, ["Ava"], seeds=(5,), steps=2, size=32)
+    assert none == {} and np.allclose(again.age[0, 0], scores.age[1, 1], atol=1e-5)   # same seed, same portrait
+    for bad, err, match in ((dict(names=["Ava", "Ava"]), ValueError, "repeat"), (dict(seeds=()), ValueError, "seeds"),
+                            (dict(seeds=3), TypeError, "seeds"), (dict(template="a photo of sks"), ValueError, "template"),
+                            (dict(names="Ava"), TypeError, "names")):
+        kwargs = dict(names=["Ava"], seeds=(0,), steps=1, size=32) | bad
+        with pytest.raises(err, match=match):
+            FS.render_faces(pipe, scorer, **kwargs)
+
+
+def test_measure_faces_end_to_end_on_tiny_models(tiny, monkeypatch):
+    pipe, scorer = tiny
+    monkeypatch.setattr(FS.cache, "cached", lambda *a, **k: pytest.fail("tiny models must not be cached"))
+    study = FS.measure_faces(seeds=2, steps=1, size=32, pipe=pipe, scorer=scorer)
+    assert len(study.scores.names) == 40 and study.scores.age.shape == (40, 2)
+    assert study.targets.names == study.scores.names and study.age_living.n == 40
+    for corr in (study.age_living, study.age_era, study.sex):
+        assert -1 <= corr.low <= corr.high <= 1
+    text = str(study)
+    assert "40 names × 2 seeds" in text and "era test" in text and "no-name control" in text
+    with pytest.raises(ValueError, match="both"):
+        FS.measure_faces(pipe=pipe)
+
+
+# --------------------------------------------------------------------------- statistics, known answers
+def synthetic(rendered_age, living, era, female_prob, share, seeds=4, noise=0.0, rng=None):
+    n = len(living)
+    names = tuple(f"N{i}" for i in range(n))
+    rng = np.random.default_rng(0) if rng is None else rng
+    jitter = noise * rng.standard_normal((n, seeds))
+    jitter -= jitter.mean(axis=1, keepdims=True)        # per-name means stay exactly as planted
+    age = np.asarray(rendered_age, dtype=float)[:, None] + jitter
+    female = np.repeat(np.asarray(female_prob, dtype=float)[:, None], seeds, axis=1)
+    grid = FS.AGE_GRID
+    scores = FS.FaceScores(names=names, seeds=tuple(range(seeds)), age=age, female=female,
+                           age_probs=np.full((n, seeds, len(grid)), 1 / len(grid)), control_age=np.full(seeds, 35.0),
+                           control_female=np.full(seeds, 0.5), age_grid=grid, template=FS.PORTRAIT_TEMPLATE)
+    return scores, FS.NameTargets(names=names, living_age=living, era_age=era, female_share=share)
+
+
+def test_exact_linear_relations_give_r_one_and_the_era_test_picks_the_planted_predictor():
+    rng = np.random.default_rng(1)
+    living = rng.uniform(10, 75, 40)
+    era = living + rng.uniform(0, 20, 40)              # deaths make the living younger than the era says
+    share = rng.choice([0.01, 0.99], 40)
+    scores, targets = synthetic(20 + 0.5 * living, living, era, 0.1 + 0.8 * share, share, noise=3.0)
+    study = FS.face_study(scores, targets, draws=500)
+    assert study.age_living.r == pytest.approx(1) and study.age_living.low == pytest.approx(1)
+    assert study.sex.r == pytest.approx(1) and study.sex_matched == 40
+    assert study.era_gap[0] > 0 and study.living_beats_era
+    assert np.allclose(study.rendered_age, 20 + 0.5 * living)
+    scores, targets = synthetic(era, living, era, share, share)
+    flipped = FS.face_study(scores, targets, draws=500)
+    assert flipped.age_era.r == pytest.approx(1) and flipped.era_gap[2] < 0 and not flipped.living_beats_era
+
+
+def test_a_planted_correlation_is_recovered_and_its_interval_covers_it():
+    rho, n = 0.6, 40
+    cov = [[1, rho], [rho, 1]]
+    hits, estimates = 0, []
+    for trial in range(40):
+        rng = np.random.default_rng(100 + trial)
+        x, y = rng.multivariate_normal([0, 0], cov, n).T
+        living = 45 + 15 * x
+        share = rng.uniform(0, 1, n)
+        scores, targets = synthetic(40 + 10 * y, living, living + 5, share, share, rng=rng)
+        corr = FS.face_study(scores, targets, draws=400, seed=trial).age_living
+        hits += corr.low <= rho <= corr.high
+        estimates.append(corr.r)
+    assert hits >= 33                         # ≈ 95 % nominal; percentile intervals at n = 40 run a bit short
+    assert abs(np.mean(estimates) - rho) < 0.05
+
+
+def test_face_study_validates_its_inputs():
+    living = np.linspace(10, 70, 6)
+    scores, targets = synthetic(living, living, living + 3, np.full(6, 0.5), np.full(6, 0.5))
+    other = FS.NameTargets(names=tuple(reversed(targets.names)), living_age=living, era_age=living, female_share=living / 100)
+    with pytest.raises(ValueError, match="same names"):
+        FS.face_study(scores, other)
+    small_scores, small_targets = synthetic(living[:4], living[:4], living[:4], np.ones(4), np.ones(4))
+    with pytest.raises(ValueError, match="5 names"):
+        FS.face_study(small_scores, small_targets)
+    with pytest.raises(ValueError, match="draws"):
+        FS.face_study(scores, targets, draws=10)
+    with pytest.raises(ValueError, match="living_age"):
+        FS.NameTargets(names=("A", "B"), living_age=[1.0], era_age=[1.0, 2.0], female_share=[0.5, 0.5])
+    with pytest.raises(ValueError, match="control_age"):
+        FS.FaceScores(names=("A",), seeds=(0, 1), age=np.zeros((1, 2)), female=np.zeros((1, 2)),
+                      age_probs=np.zeros((1, 2, 3)), control_age=np.zeros(3), control_female=np.zeros(2),
+                      age_grid=(1, 2, 3), template="{name}")
+
+
+def test_name_targets_follow_the_records():
+    t = FS.name_targets(["Vicki", "Ava"])
+    assert t.female_share[0] > 0.99 and t.female_share[1] > 0.99
+    assert t.living_age[0] > 45 > 15 > t.living_age[1]
+    assert (t.era_age >= t.living_age - 1).all()        # deaths make the living younger than the era
+
+
+def test_the_figure_draws_a_study():
+    rng = np.random.default_rng(0)
+    living = rng.uniform(10, 70, 8)
+    share = rng.uniform(0, 1, 8)
+    scores, targets = synthetic(living + rng.normal(0, 5, 8), living, living + 3, share, share, noise=2.0)
+    fig = name_plots.plot_face_study(FS.face_study(scores, targets, draws=200))
+    assert len(fig.axes) == 2 and "r = " in fig.axes[0].get_title()
+
+
+def test_the_records_table_orders_by_the_gap():
+    t = FS.NameTargets(names=("A", "B", "C"), living_age=[10.0, 50.0, 30.0], era_age=[12.0, 70.0, 31.0],
+                       female_share=[1.0, 0.0, 0.5])
+    assert np.allclose(t.gap, [2, 20, 1])
+    rows = t.table(rows=2).splitlines()
+    assert len(rows) == 3 and rows[1].startswith("B") and rows[2].startswith("A")
+    assert len(t.table().splitlines()) == 4
+    with pytest.raises(ValueError, match="rows"):
+        t.table(rows=0)
+
+
+def test_measure_faces_loads_the_real_models_once_and_caches_their_scores(tiny, monkeypatch, tmp_path):
+    """The no-argument (GPU) path, with the two hub loaders swapped for the tiny models."""
+    pipe, scorer = tiny
+    loads = []
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(F, "load_portrait_pipeline", lambda: loads.append("sd") or pipe)
+    monkeypatch.setattr(FS, "load_face_scorer", lambda: loads.append("clip") or scorer)
+    first = FS.measure_faces(seeds=1, steps=1)
+    again = FS.measure_faces(seeds=1, steps=1)
+    assert loads == ["sd", "clip"] and np.array_equal(first.scores.age, again.scores.age)
+    assert first.scores.settings["scorer"] == scorer.source and len(first.scores.names) == 40
