@@ -90,11 +90,47 @@ def test_attractor_cosines_shapes_and_values():
     a = torch.tensor([1.0, 0.0, 0.0, 0.0])
     out = C.attractor_cosines(_toy_encode, a)
     assert out["hue"].shape == (181,) and out["similar"].shape == (len(C.SIMILAR),)
-    assert out["unrelated"].shape == (len(C.UNRELATED),)
+    assert out["unrelated"].shape == (len(C.UNRELATED),) and out["neutral"].shape == (len(C.NEUTRAL),)
     red = _toy_encode(torch.tensor([[1.0, 0.0, 0.0]]))[0]
     assert out["hue"][0] == pytest.approx(float(red[0]), abs=1e-6)
     with pytest.raises(ValueError, match="direction"):
         C.attractor_cosines(_toy_encode, torch.ones(2, 4))
+
+
+def test_attractor_closeness_ranks_against_the_reference():
+    a = torch.tensor([1.0, 0.0, 0.0, 0.0])
+    ref = C.training_colours()
+    assert ref.shape == (3600, 3) and float(ref.min()) >= 0 and float(ref.max()) <= 1
+    close = C.attractor_closeness(_toy_encode, a, ref)
+    cos = C.attractor_cosines(_toy_encode, a)
+    ref_cos = np.sort(C._cos(_toy_encode(ref), a))
+    for key in cos:                                   # the share of reference colours leaning less
+        expect = np.array([np.mean(ref_cos < c) for c in cos[key]])
+        np.testing.assert_allclose(close[key], expect, atol=1e-12)
+        assert ((close[key] >= 0) & (close[key] <= 1)).all()
+    # a rank is unchanged by any increasing transform of the cosines: e.g. codes scaled per arm
+    scaled = C.attractor_closeness(lambda x: 3.0 * _toy_encode(x), a, ref)
+    for key in cos:
+        np.testing.assert_allclose(scaled[key], close[key])
+    with pytest.raises(ValueError, match="reference"):
+        C.attractor_closeness(_toy_encode, a, torch.rand(5, 4))
+
+
+def test_attractor_study_shapes():
+    a = torch.tensor([1.0, 0.0, 0.0, 0.0])
+
+    class M:
+        encode = staticmethod(_toy_encode)
+
+    out = C.attractor_study({"x": [M(), M()], "y": [M(), M()]}, {"x": [a, a], "y": [-a, -a]})
+    assert set(out) == {"cosine", "closeness"}
+    assert out["closeness"]["hue"]["x"].shape == (2, 181)
+    assert out["cosine"]["unrelated"]["y"].shape == (2, len(C.UNRELATED))
+    np.testing.assert_allclose(out["cosine"]["similar"]["y"], -out["cosine"]["similar"]["x"], atol=1e-6)
+    with pytest.raises(ValueError, match="arms"):
+        C.attractor_study({"x": [M()]}, {"y": [a]})
+    with pytest.raises(ValueError, match="one direction per model"):
+        C.attractor_study({"x": [M(), M()]}, {"x": [a]})
 
 
 class _Model:
@@ -172,9 +208,9 @@ def test_new_plots_draw():
 
     rng = np.random.default_rng(0)
     arms = ("anchored", "unanchored")
-    fig = P.plot_attractor({a: rng.uniform(-1, 1, (3, 181)) for a in arms},
-                           {a: rng.uniform(-1, 1, (3, 4)) for a in arms},
-                           {a: rng.uniform(-1, 1, (3, 4)) for a in arms}, list(C.SIMILAR), list(C.UNRELATED))
+    groups = {g: {a: rng.uniform(-1, 1, (3, len(colours))) for a in arms} for g, colours in C.GROUPS.items()}
+    fig = P.plot_attractor({a: rng.uniform(-1, 1, (3, 181)) for a in arms}, groups,
+                           {g: list(colours) for g, colours in C.GROUPS.items()})
     fig2 = P.plot_direction_traces(np.arange(5), {a: rng.uniform(-1, 1, (3, 5)) for a in arms})
     assert isinstance(fig, matplotlib.figure.Figure) and isinstance(fig2, matplotlib.figure.Figure)
     plt.close("all")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from course_lib.curriculum import anchoring_exercises as X
@@ -158,6 +159,21 @@ def _sim_unrel():
     return ({"anchored": base + 0.3, "unanchored": base}, {"anchored": base + 0.2, "unanchored": base})
 
 
+def test_mean_difference_verdict():
+    base = np.linspace(0.2, 0.8, 12)
+    assert X.mean_difference_verdict(base + 0.05, base) == "anchored"
+    assert X.mean_difference_verdict(base - 0.05, base) == "unanchored"
+    noise = np.array([0.1, -0.1] * 6)
+    assert X.mean_difference_verdict(base + noise, base) == "neither"
+    # wins in 8/12 seeds by a hair, losses by a lot: a count of wins says "neither"/"anchored", the mean says "unanchored"
+    d = np.where(np.arange(12) < 8, 1e-4, -0.3)
+    assert X.mean_difference_verdict(base + d, base) == "unanchored"
+    with pytest.raises(ValueError, match="one value per seed"):
+        X.mean_difference_verdict([1.0], [0.5])
+    with pytest.raises(ValueError, match="finite"):
+        X.mean_difference_verdict([1.0, np.nan], [0.5, 0.5])
+
+
 def test_attractor_prediction():
     sim, unrel = _sim_unrel()
     right = {"similar": "anchored", "unrelated": "anchored"}
@@ -165,7 +181,7 @@ def test_attractor_prediction():
     assert X.check_attractor_prediction(right, sim, unrel, quiet=True).passed
     hoped = {"similar": "anchored", "unrelated": "unanchored"}           # the seed note's hope, wrong here
     r = X.check_attractor_prediction(hoped, sim, unrel, quiet=True)
-    assert not r.passed and "unrelated" in r.message and "12/12" in r.message
+    assert not r.passed and "unrelated" in r.message and "12 seeds" in r.message
     for bad, words in (({"similar": None, "unrelated": "anchored"}, "no prediction"),
                        ({"similar": "anchored"}, "no prediction"),
                        ({"similar": "Anchored", "unrelated": "anchored"}, "one of"),

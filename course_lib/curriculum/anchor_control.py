@@ -14,8 +14,9 @@ Measurements shared by both arms:
 
 * :func:`attractor_cosines` — the seed note's second mechanism ("an anchored direction attracts
   similar concepts and keeps unrelated ones out"): the cosine of each colour's code with red's
-  direction, for the hue circle by hue distance, for *similar* colours (darker and paler reds) and
-  for *unrelated* ones (black and greys);
+  direction, for the hue circle by hue distance, for *similar* colours (darker and paler reds),
+  *neutral* ones (black and greys) and *unrelated* ones (white, far hues); :func:`attractor_closeness`
+  — the same as a rank among all training colours, which two arms can be compared on;
 * :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's and
   black's ΔMSE per model, and whether the issue's goal was met;
 * :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
@@ -29,7 +30,7 @@ Measurements shared by both arms:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -56,6 +57,9 @@ __all__ = [
     "random_directions",
     "attractor_cosines",
     "attractor_closeness",
+    "attractor_study",
+    "NEUTRAL",
+    "GROUPS",
     "training_colours",
     "mute_outcomes",
     "direction_trace",
@@ -71,13 +75,21 @@ GATE_GRID: tuple[tuple[float, float], ...] = tuple((p, s) for p in (2.0, 3.0, 5.
                                                    for s in (1.0, 1.5, 2.0))
 #: The goal (issue 8): orange's ΔMSE at most this fraction of red's, red at least the reference's.
 GOAL_RATIO = 0.2
-#: Colours similar to red (darker and paler reds), as HSV; and unrelated ones (black and greys).
+#: Colours similar to red (darker and paler reds, RGB distance 0.25–0.5 from red), as HSV; unrelated
+#: ones (white and the far hues, RGB distance 1.4–1.7); and the neutrals in between (black and greys,
+#: 0.8–1.1: black is as far from dark red as red is, so it is neither similar nor clearly unrelated).
 SIMILAR: dict[str, tuple[float, float, float]] = {
     "dark red (V 0.75)": (0.0, 1.0, 0.75), "darker red (V 0.5)": (0.0, 1.0, 0.5),
     "pale red (S 0.75)": (0.0, 0.75, 1.0), "paler red (S 0.5)": (0.0, 0.5, 1.0)}
 UNRELATED: dict[str, tuple[float, float, float]] = {
+    "white": (0.0, 0.0, 1.0), "green": (1 / 3, 1.0, 1.0), "cyan": (0.5, 1.0, 1.0),
+    "azure": (7 / 12, 1.0, 1.0), "blue": (2 / 3, 1.0, 1.0)}
+NEUTRAL: dict[str, tuple[float, float, float]] = {
     "black": (0.0, 0.0, 0.0), "dark grey": (0.0, 0.0, 0.25), "grey": (0.0, 0.0, 0.5),
     "light grey": (0.0, 0.0, 0.75)}
+#: The three groups in the order figures and tables show them.
+GROUPS: dict[str, dict[str, tuple[float, float, float]]] = {
+    "similar": SIMILAR, "neutral": NEUTRAL, "unrelated": UNRELATED}
 _RED, _ORANGE = (0.0, 1.0, 1.0), (30 / 360, 1.0, 1.0)
 
 
@@ -148,18 +160,17 @@ def _cos(z: torch.Tensor, a: torch.Tensor) -> np.ndarray:
 def attractor_cosines(encode: Callable[[torch.Tensor], torch.Tensor], direction: torch.Tensor
                       ) -> dict[str, np.ndarray]:
     """Cosine of codes with ``direction`` (d,): ``"hue"`` (181,) — mean of the two hues at each hue
-    distance 0°…180° from red (S = V = 1, 1° steps); ``"similar"`` and ``"unrelated"`` — one per
-    colour of :data:`SIMILAR` and :data:`UNRELATED`, in their order."""
+    distance 0°…180° from red (S = V = 1, 1° steps); then one entry per group of :data:`GROUPS`
+    (``"similar"``, ``"neutral"``, ``"unrelated"``), one value per colour in the group's order."""
     if not isinstance(direction, torch.Tensor) or direction.ndim != 1:
         raise ValueError("direction must be a 1-D tensor")
     hues = np.arange(360) / 360
     wheel = _rgb(np.stack([hues, np.ones(360), np.ones(360)], axis=1))
     with torch.no_grad():
         cw = _cos(encode(wheel), direction)
-        cs = _cos(encode(_rgb(list(SIMILAR.values()))), direction)
-        cu = _cos(encode(_rgb(list(UNRELATED.values()))), direction)
+        groups = {name: _cos(encode(_rgb(list(colours.values()))), direction) for name, colours in GROUPS.items()}
     dist = np.array([(cw[h] + cw[-h % 360]) / 2 for h in range(181)])
-    return {"hue": dist, "similar": cs, "unrelated": cu}
+    return {"hue": dist, **groups}
 
 
 def training_colours() -> torch.Tensor:
@@ -181,6 +192,29 @@ def attractor_closeness(encode: Callable[[torch.Tensor], torch.Tensor], directio
     with torch.no_grad():
         ref = np.sort(_cos(encode(reference.float()), direction))
     return {key: np.searchsorted(ref, vals, side="left") / len(ref) for key, vals in raw.items()}
+
+
+def attractor_study(models: Mapping[str, Sequence[ColorAutoencoder]],
+                    directions: Mapping[str, Sequence[torch.Tensor] | torch.Tensor]
+                    ) -> dict[str, dict[str, dict[str, np.ndarray]]]:
+    """Both attractor measures for every arm: ``out[measure][key][arm]`` with ``measure`` ``"cosine"``
+    (:func:`attractor_cosines`) or ``"closeness"`` (:func:`attractor_closeness` against
+    :func:`training_colours`), ``key`` ``"hue"`` (seeds × 181) or a group of :data:`GROUPS`
+    (seeds × colours). ``models[arm]`` and ``directions[arm]`` hold one entry per seed."""
+    if set(models) != set(directions):
+        raise ValueError(f"models and directions must have the same arms, got {sorted(models)} and {sorted(directions)}")
+    reference = training_colours()
+    out: dict[str, dict[str, dict[str, np.ndarray]]] = {"cosine": {}, "closeness": {}}
+    for arm, ms in models.items():
+        if len(ms) == 0 or len(ms) != len(directions[arm]):
+            raise ValueError(f"arm {arm!r}: need one direction per model, got {len(ms)} models and "
+                             f"{len(directions[arm])} directions")
+        per = {"cosine": [attractor_cosines(m.encode, v) for m, v in zip(ms, directions[arm])],
+               "closeness": [attractor_closeness(m.encode, v, reference) for m, v in zip(ms, directions[arm])]}
+        for measure, rows in per.items():
+            for key in rows[0]:
+                out[measure].setdefault(key, {})[arm] = np.stack([r[key] for r in rows])
+    return out
 
 
 def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,

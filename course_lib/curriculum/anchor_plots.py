@@ -246,37 +246,43 @@ def _bands(ax: Axes, x: np.ndarray, curves: Mapping[str, np.ndarray]) -> None:
         ax.fill_between(x, lo, hi, color=line.get_color(), alpha=0.18)
 
 
-def plot_attractor(hue_cos: Mapping[str, np.ndarray], similar: Mapping[str, np.ndarray],
-                   unrelated: Mapping[str, np.ndarray], similar_names: Sequence[str],
-                   unrelated_names: Sequence[str]) -> Figure:
-    """Left: cosine with red's direction against hue distance from red (per arm, seeds × 181: median
-    and 10–90 % band). Right: per colour, each seed's cosine for the similar colours (darker and paler
-    reds) and the unrelated ones (black, greys), one marker shape per arm."""
+def plot_attractor(hue_values: Mapping[str, np.ndarray], groups: Mapping[str, Mapping[str, np.ndarray]],
+                   names: Mapping[str, Sequence[str]], *, ylabel: str = "cos(code, red's direction)",
+                   ylim: tuple[float, float] = (-1.05, 1.05)) -> Figure:
+    """Left: a measure against hue distance from red (per arm, seeds × 181: median and 10–90 % band).
+    Right: per colour, each seed's value, colours grouped (``groups[group][arm]`` seeds × colours,
+    ``names[group]`` the colours), one marker shape per arm."""
     fig = new_figure((13, 3.9), layout="tight")
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
-    _bands(ax1, np.arange(181), hue_cos)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
+    _bands(ax1, np.arange(181), hue_values)
+    lo, hi = ylim
     for deg, name in ((30, "orange"), (60, "yellow"), (120, "green"), (180, "cyan")):
         ax1.axvline(deg, color="grey", lw=0.6, ls=":")
-        ax1.text(deg + 2, -0.95, name, fontsize=8)
+        ax1.text(deg + 2, lo + 0.05 * (hi - lo), name, fontsize=8)
     ax1.set_xlabel("hue distance from red (degrees), S = V = 1")
-    ax1.set_ylabel("cos(code, red's direction)")
-    ax1.set_ylim(-1.05, 1.05)
+    ax1.set_ylabel(ylabel)
+    ax1.set_ylim(lo, hi)
     ax1.grid(alpha=0.3)
-    ax1.legend(fontsize=8)
-    names = list(similar_names) + list(unrelated_names)
-    n_arms = len(similar)
-    for k, arm in enumerate(similar):
-        vals = np.concatenate([np.asarray(similar[arm]), np.asarray(unrelated[arm])], axis=1)  # seeds × colours
-        x = np.arange(len(names)) + (k - (n_arms - 1) / 2) * 0.3
-        for j in range(vals.shape[1]):
-            ax2.scatter(np.full(vals.shape[0], x[j]), vals[:, j], marker=marker(k), facecolors="none",
-                        edgecolors=f"C{k}", s=22, label=arm if j == 0 else None)
-    ax2.axvline(len(similar_names) - 0.5, color="k", lw=0.8)
-    ax2.text(0, 1.12, "similar", fontsize=9)
-    ax2.text(len(similar_names), 1.12, "unrelated", fontsize=9)
-    ax2.set_xticks(range(len(names)), names, rotation=30, ha="right")
-    ax2.set_ylim(-1.05, 1.25)
-    ax2.set_ylabel("cos(code, red's direction)")
+    ax1.legend(fontsize=8, loc="upper right")
+    arms = list(next(iter(groups.values())))
+    labels: list[str] = []
+    start = 0
+    for g, (group, per_arm) in enumerate(groups.items()):
+        width = len(names[group])
+        for k, arm in enumerate(arms):
+            vals = np.asarray(per_arm[arm])                                   # seeds × colours
+            x = start + np.arange(width) + (k - (len(arms) - 1) / 2) * 0.3
+            for j in range(width):
+                ax2.scatter(np.full(vals.shape[0], x[j]), vals[:, j], marker=marker(k), facecolors="none",
+                            edgecolors=f"C{k}", s=22, label=arm if g == 0 and j == 0 else None)
+        if g:
+            ax2.axvline(start - 0.5, color="k", lw=0.8)
+        ax2.text(start - 0.3, hi + 0.02 * (hi - lo), group, fontsize=9, va="bottom")
+        labels += list(names[group])
+        start += width
+    ax2.set_xticks(range(len(labels)), labels, rotation=30, ha="right")
+    ax2.set_ylim(lo, hi + 0.1 * (hi - lo))
+    ax2.set_ylabel(ylabel)
     ax2.grid(alpha=0.3)
     ax2.legend(fontsize=8, loc="lower left")
     return fig

@@ -15,7 +15,7 @@ import torch
 
 from ..exercises import (CheckResult, as_number, assert_close, case, check, forbid, prediction_answer,
                          prediction_form)
-from ..stats import wilson_interval
+from ..stats import t_interval, wilson_interval
 
 __all__ = [
     "solution_hue_evenness",
@@ -25,6 +25,7 @@ __all__ = [
     "ARMS",
     "RATES",
     "paired_verdict",
+    "mean_difference_verdict",
     "rate_verdict",
     "check_attractor_form",
     "check_attractor_prediction",
@@ -205,6 +206,20 @@ def paired_verdict(anchored: Any, unanchored: Any) -> str:
     return "anchored" if lo > 0.5 else "unanchored" if hi < 0.5 else "neither"
 
 
+def mean_difference_verdict(anchored: Any, unanchored: Any, level: float = 0.95) -> str:
+    """One of :data:`ARMS` from the per-seed differences ``anchored − unanchored``: the arm whose values
+    are larger when the Student-t interval (``level``) of the mean difference excludes 0, else
+    ``"neither"``. Unlike :func:`paired_verdict` (a count of wins), near-ties count for what they are."""
+    a = np.asarray(anchored, dtype=np.float64).ravel()
+    u = np.asarray(unanchored, dtype=np.float64).ravel()
+    if len(a) < 2 or a.shape != u.shape:
+        raise ValueError(f"anchored and unanchored must hold one value per seed each (at least 2), got {a.shape} and {u.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(u).all()):
+        raise ValueError("values must be finite")
+    lo, hi = t_interval(a - u, level)
+    return "anchored" if lo > 0 else "unanchored" if hi < 0 else "neither"
+
+
 def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
     """One of :data:`RATES`: the unanchored arm's goal rate against the anchored arm's."""
     u = np.asarray(unanchored_goal, dtype=bool).ravel()
@@ -229,17 +244,20 @@ def check_attractor_form(prediction: Mapping[str, str], *, quiet: bool = False) 
 
 def check_attractor_prediction(prediction: Mapping[str, str], similar: Mapping[str, Any],
                                unrelated: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
-    """Check ``{"similar": arm, "unrelated": arm}`` — in which arm the similar (darker and paler reds)
-    and the unrelated (black, greys) colours lean more towards red's direction — against per-seed
-    mean cosines ``similar = {"anchored": (S,), "unanchored": (S,)}`` and the same for ``unrelated``."""
+    """Check ``{"similar": arm, "unrelated": arm}`` — in which arm the similar colours (darker and paler
+    reds) and the unrelated ones (white, far hues) sit closer to red's direction — against per-seed
+    group means of a closeness (larger = closer; e.g. :func:`~.anchor_control.attractor_closeness`):
+    ``similar = {"anchored": (S,), "unanchored": (S,)}`` and the same for ``unrelated``. The verdict
+    is :func:`mean_difference_verdict` (95 % t-interval of the mean per-seed difference)."""
     cases = [_ATTRACTOR_FORM]
     for key, values in (("similar", similar), ("unrelated", unrelated)):
         a, u = np.asarray(values["anchored"]), np.asarray(values["unanchored"])
-        verdict = paired_verdict(a, u)
-        detail = (f"anchored arm larger in {int((a > u).sum())}/{len(a)} seeds; median cosine "
-                  f"{np.median(a):.2f} anchored, {np.median(u):.2f} unanchored")
+        verdict = mean_difference_verdict(a, u)
+        lo, hi = t_interval(a - u, 0.95)
+        detail = (f"anchored − unanchored closeness {np.mean(a - u):+.3f}, 95 % t-interval [{lo:+.3f}, {hi:+.3f}] "
+                  f"over {len(a)} seeds")
         cases.append(prediction_answer(f"the {key} colours", key, verdict, detail,
-                                       hint="the anchor pulled only what its label weighted: what did it do to everything else?"))
+                                       hint="the anchor term pulls only red; the separation term pushes the pure hues apart"))
     return check("attractor prediction", prediction, cases, quiet=quiet)
 
 
