@@ -23,6 +23,7 @@ enters it**. The words (:data:`OUTPUT_WORDS`) are single tokens that occur in no
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -33,7 +34,7 @@ from .measures import covered_points, cross_situation_purity, graph_purity, node
 from .sentences import SentenceSet
 from ..validation import check_int
 
-__all__ = ["OUTPUT_WORDS", "PAIRS", "unembedding_rows", "words_in_sentences", "output_lens", "lens_comparison"]
+__all__ = ["OUTPUT_WORDS", "PAIRS", "text_encoder", "unembedding_rows", "words_in_sentences", "output_lens", "lens_comparison"]
 
 #: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
 OUTPUT_WORDS = {
@@ -45,6 +46,15 @@ OUTPUT_WORDS = {
 
 #: The two directions stacked into a 2-D cover, as for 4.2's fitted concept lens.
 PAIRS = (("joy", "sadness"), ("fear", "anger"))
+
+
+@lru_cache(maxsize=2)
+def text_encoder(encoder: str = "minilm") -> Any:
+    """The encoder, loaded once per session (the output lens and the token graph both need it, and only
+    when their cache is cold)."""
+    from ..encoders import load_text_encoder
+
+    return load_text_encoder(encoder)
 
 
 def _check_words(words: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
@@ -65,9 +75,7 @@ def unembedding_rows(words: Mapping[str, Sequence[str]] = OUTPUT_WORDS, encoder:
     words = _check_words(words)
 
     def compute() -> dict:
-        from ..encoders import load_text_encoder
-
-        model = load_text_encoder(encoder)
+        model = text_encoder(encoder)
         table = model.model.get_input_embeddings().weight.detach().float().cpu().numpy()
         rows = {}
         for emotion, ws in words.items():
