@@ -1,4 +1,4 @@
-"""Notebook 4.2's additions: tied nodes reported, the output (unembedding) lens, the written-down
+"""Notebook 4.2's additions: tied nodes reported, the output (unembedding) lens, the token graph, the written-down
 prediction about cross-situation purity and its checker against subtle wrong answers."""
 
 import numpy as np
@@ -74,3 +74,41 @@ def test_cross_prediction_form_and_answer():
     # the same answers are wrong when the measurement is close: 0.15 drop and a 0.05 gap
     result = P.check_cross_prediction(RIGHT, 0.65, 0.50, 0.55, quiet=True)
     assert not result.passed
+
+
+def test_token_roles_from_offsets():
+    from course_lib.mapper.tokens import token_roles
+
+    text = "She felt furious when the manager took credit for the report."
+    words = [(0, 3), (4, 8), (9, 16), (17, 21), (22, 25), (26, 33), (60, 61)]
+    assert token_roles(text, words) == ["frame", "frame", "emotion word", "frame", "situation", "situation",
+                                        "frame"]
+    # a word inside another word is not the emotion word ("sad" in "saddle")
+    assert token_roles("The saddle broke.", [(4, 10)]) == ["frame"]
+    with pytest.raises(ValueError, match="offset"):
+        token_roles(text, [(0, 99)])
+
+
+def test_jaccard_weights():
+    from course_lib.mapper.tokens import jaccard_weights
+
+    g = graph_of({"a": [0, 1, 2, 3], "b": [2, 3, 4, 5], "c": [0, 1, 2, 3]}, [("a", "b"), ("a", "c")])
+    w = jaccard_weights(g)
+    assert w[("a", "b")] == pytest.approx(2 / 6) and w[("a", "c")] == 1.0
+
+
+def test_token_graph_table_on_a_small_token_set():
+    from course_lib.mapper.tokens import TokenActivations, token_graph_table
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 4
+    which = np.repeat(np.arange(3), 60)
+    states = centres[which] + rng.normal(size=(180, 16))
+    tokens = TokenActivations(sentences=np.arange(30), owner=np.repeat(np.arange(30), 6),
+                              word=np.array(["a", "b", "c"])[which], role=np.array(["frame"] * 180),
+                              emotion=np.array(["joy", "fear", "joy"])[which], layers={0: states})
+    (row,) = token_graph_table(tokens, n_cubes=(5,))
+    assert row["purity_word"] > 0.9 and row["kmeans_word"] > 0.9 and row["shuffled_word"] < 0.7
+    assert row["purity_role"] == 1.0 and 0 <= row["heavy_edges"] <= 1
+    with pytest.raises(TypeError, match="tokens"):
+        token_graph_table(states)

@@ -148,9 +148,10 @@ def token_graph_table(tokens: TokenActivations, n_cubes: Sequence[int] | None = 
     """One row per (layer, ``n_cubes``): TopoBERT's cover (L2-norm lens of the raw states, 50 %
     overlap; the unit-length states clustered with 4.2's DBSCAN scale). ``purity_<label>`` for Mapper
     and ``kmeans_<label>`` for k-means at the graph's mean node size on the covered tokens;
-    ``duplicate_edges``: share of edges of Jaccard weight 1; ``same_word_heavy`` / ``same_word_light``:
-    share of edges above / at-or-below the median weight that join nodes of the same dominant word
-    (``nan`` where a half is empty)."""
+    ``shuffled_<label>``: Mapper's purity with the label shuffled over the tokens (chance at this
+    cover). ``duplicate_edges``: share of edges of Jaccard weight 1; ``heavy_edges``: share of weight
+    ≥ 1/2; ``same_word_heavy`` / ``same_word_light``: share of heavy / light (< 1/2) edges that join
+    nodes of the same dominant word (``nan`` where there are none)."""
     from .study import kmeans_groups, matched_k, recipe_graph
 
     if not isinstance(tokens, TokenActivations):
@@ -173,15 +174,17 @@ def token_graph_table(tokens: TokenActivations, n_cubes: Sequence[int] | None = 
             w = np.array([weights[e] for e in graph.edges()])
             word = dominant_labels(graph, tokens.word)
             same = np.array([word[a][0] == word[b][0] for a, b in graph.edges()])
-            median = float(np.median(w)) if len(w) else float("nan")
             row = dict(layer=int(layer), n_cubes=int(n), tokens=len(x), nodes=graph.number_of_nodes(),
                        edges=graph.number_of_edges(), coverage=len(covered) / len(x))
+            rng = np.random.default_rng(seed)
             for name, lab in labels.items():
                 row[f"purity_{name}"] = partition_purity(nodes, lab)
                 row[f"kmeans_{name}"] = partition_purity(groups, lab)
-            heavy, light = w > median, w <= median
-            row.update(median_jaccard=median,
+                row[f"shuffled_{name}"] = partition_purity(nodes, rng.permutation(lab))
+            heavy, light = w >= 0.5, w < 0.5
+            row.update(median_jaccard=float(np.median(w)) if len(w) else float("nan"),
                        duplicate_edges=float((w >= 1 - 1e-12).mean()) if len(w) else float("nan"),
+                       heavy_edges=float(heavy.mean()) if len(w) else float("nan"),
                        same_word_heavy=float(same[heavy].mean()) if heavy.any() else float("nan"),
                        same_word_light=float(same[light].mean()) if light.any() else float("nan"))
             rows.append(row)
