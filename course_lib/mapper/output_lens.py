@@ -15,6 +15,8 @@ enters it**. The words (:data:`OUTPUT_WORDS`) are single tokens that occur in no
 
 * :func:`unembedding_rows`   — the mean row of ``E`` for each emotion's words (cached).
 * :func:`output_lens`        — the lens above for one pair of emotions.
+* :func:`output_lens_grid`   — the output lens against k-means over layers and covers (a grid, not
+  one lucky setting).
 * :func:`lens_comparison`    — at one layer: PCA 1, the 2-D output lens and the 2-D concept lens
   fitted on labelled sentences, each with purity, coverage, cross-situation purity, and k-means at
   the graph's mean node size on the same covered sentences as the control.
@@ -34,7 +36,8 @@ from .measures import covered_points, cross_situation_purity, graph_purity, node
 from .sentences import SentenceSet
 from ..validation import check_int
 
-__all__ = ["OUTPUT_WORDS", "PAIRS", "text_encoder", "unembedding_rows", "words_in_sentences", "output_lens", "lens_comparison"]
+__all__ = ["OUTPUT_WORDS", "PAIRS", "text_encoder", "unembedding_rows", "words_in_sentences", "output_lens", "lens_comparison",
+           "OUTPUT_COVERS", "output_lens_grid"]
 
 #: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
 OUTPUT_WORDS = {
@@ -46,6 +49,9 @@ OUTPUT_WORDS = {
 
 #: The two directions stacked into a 2-D cover, as for 4.2's fitted concept lens.
 PAIRS = (("joy", "sadness"), ("fear", "anger"))
+
+#: (n_cubes per axis, DBSCAN scale) of :func:`output_lens_grid`; overlap 50 %. The first is 4.2's recipe.
+OUTPUT_COVERS = ((10, 0.45), (6, 0.45), (10, 0.5), (15, 0.45))
 
 
 @lru_cache(maxsize=2)
@@ -151,3 +157,30 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
     }
     return [_row(name, recipe_graph(points, lens), points, labels, situations, seed)
             for name, lens in lenses.items()]
+
+
+def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6), covers: Sequence[tuple[int, float]] = OUTPUT_COVERS,
+                     *, seed: int = 0, words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
+    """One row per (layer, cover): the 2-D output lens's graph (``n_cubes`` per axis, 50 % overlap,
+    DBSCAN ``scale``) with the columns of :func:`lens_comparison` and ``gap`` = k-means − Mapper
+    cross-situation purity at the graph's mean node size."""
+    from .study import recipe_graph, situation_sets
+
+    if not covers:
+        raise ValueError("covers must name at least one (n_cubes, scale)")
+    s = acts.sentences
+    rows_e = unembedding_rows(words)
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    out = []
+    for layer in layers:
+        check_int(layer, "layer", min=0, max=acts.n_layers)
+        points = acts.layer(layer)
+        lens = stack_lenses(*(output_lens(points, rows_e, a, b) for a, b in PAIRS))
+        for n_cubes, scale in covers:
+            row = _row("output 2-D", recipe_graph(points, lens, n_cubes=n_cubes, scale=scale), points,
+                       labels, situations, seed)
+            row.update(layer=int(layer), n_cubes=int(n_cubes), scale=float(scale),
+                       gap=row["kmeans_cross"] - row["mapper_cross"])
+            out.append(row)
+    return out
