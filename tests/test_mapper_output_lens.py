@@ -1,5 +1,5 @@
-"""Notebook 4.2's additions: tied nodes reported, the output (unembedding) lens, the token graph, the written-down
-prediction about cross-situation purity and its checker against subtle wrong answers."""
+"""Notebook 4.2's additions: tied nodes reported, the output (unembedding) lens, the token graph, and
+the written-down prediction about cross-situation purity with its checker against subtle wrong answers."""
 
 import numpy as np
 import pytest
@@ -112,3 +112,8 @@ def test_token_graph_table_on_a_small_token_set():
     assert row["purity_role"] == 1.0 and 0 <= row["heavy_edges"] <= 1
     with pytest.raises(TypeError, match="tokens"):
         token_graph_table(states)
+
+
+def test_output_lens_grid_needs_a_cover():
+    with pytest.raises(ValueError, match="covers"):
+        O.output_lens_grid(None, covers=())

@@ -36,8 +36,8 @@ from .measures import covered_points, cross_situation_purity, graph_purity, node
 from .sentences import SentenceSet
 from ..validation import check_int
 
-__all__ = ["OUTPUT_WORDS", "PAIRS", "text_encoder", "unembedding_rows", "words_in_sentences", "output_lens", "lens_comparison",
-           "OUTPUT_COVERS", "output_lens_grid"]
+__all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "text_encoder", "unembedding_rows", "words_in_sentences",
+           "output_lens", "lens_comparison", "output_lens_grid"]
 
 #: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
 OUTPUT_WORDS = {
@@ -75,7 +75,8 @@ def _check_words(words: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...
     return out
 
 
-def unembedding_rows(words: Mapping[str, Sequence[str]] = OUTPUT_WORDS, encoder: str = "minilm") -> dict[str, np.ndarray]:
+def unembedding_rows(words: Mapping[str, Sequence[str]] = OUTPUT_WORDS,
+                     encoder: str = "minilm") -> dict[str, np.ndarray]:
     """``emotion → (dim,)``: the mean token-embedding row (the tied unembedding) of its ``words``.
     Every word must be one token of the encoder's vocabulary (else ``ValueError``)."""
     words = _check_words(words)
@@ -159,8 +160,9 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
             for name, lens in lenses.items()]
 
 
-def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6), covers: Sequence[tuple[int, float]] = OUTPUT_COVERS,
-                     *, seed: int = 0, words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
+def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6),
+                     covers: Sequence[tuple[int, float]] = OUTPUT_COVERS, *, seed: int = 0,
+                     words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
     """One row per (layer, cover): the 2-D output lens's graph (``n_cubes`` per axis, 50 % overlap,
     DBSCAN ``scale``) with the columns of :func:`lens_comparison` and ``gap`` = k-means − Mapper
     cross-situation purity at the graph's mean node size."""
