@@ -117,3 +117,20 @@ def test_token_graph_table_on_a_small_token_set():
 def test_output_lens_grid_needs_a_cover():
     with pytest.raises(ValueError, match="covers"):
         O.output_lens_grid(None, covers=())
+
+
+def test_labelled_star_and_flare_count():
+    import networkx as nx
+    from course_lib.mapper.flares import flare_count, labelled_star
+
+    points, arm = labelled_star(3, n=90, dim=8, seed=1)
+    assert points.shape == (90, 8) and set(arm.tolist()) == {0, 1, 2}
+    with pytest.raises(ValueError, match="arms"):
+        labelled_star(1)
+    y = nx.Graph([(0, 1), (1, 2), (1, 3), (3, 4)])
+    y.add_edge(10, 11)                                   # a second, smaller component
+    assert flare_count(y) == dict(leaves=3, branches=1, components=2)
+    assert flare_count(nx.cycle_graph(5)) == dict(leaves=0, branches=0, components=1)
+    assert flare_count(nx.Graph()) == dict(leaves=0, branches=0, components=0)
+    with pytest.raises(TypeError, match="graph"):
+        flare_count([(0, 1)])
