@@ -10,6 +10,10 @@
 * :mod:`.lenses`      — L2 norm, PCA, concept direction, k-NN distance, several at once
 * :mod:`.measures`    — purity and coverage, entanglement, Mapper's bridges vs k-means' boundaries
 * :mod:`.study`       — notebook 4.2's measurements
+* :mod:`.output_lens` — a lens read through the model's unembedding (emotion words no sentence uses),
+  compared with PCA 1 and a fitted concept lens against k-means at matched size (4.2)
+* :mod:`.tokens`      — a token-level graph TopoBERT's way: L2-norm lens, Jaccard-weighted edges (4.2)
+* :mod:`.flares`      — a planted star against a line: do Mapper's leaves count the arms better than k-means'?
 * :mod:`.activation_plots` — notebook 4.2's figures (and the activation graph 4.3–4.4 reuse)
 * :mod:`.page`        — kmapper's interactive page, offline, nodes labelled
 * :mod:`.finetune`    — MiniLM's top layers fine-tuned on the emotion labels, every checkpoint (4.3)
@@ -25,6 +29,7 @@
   control, and spaces compared on held-out sentences (4.4)
 * :mod:`.graph_exercises`  — 4.1–4.2's checkers (nerve; intervals per point; fitted concept lens;
   cross-situation purity; centroid adjacency)
+* :mod:`.graph_predictions` — 4.2's written-down prediction about cross-situation purity, checked
 * :mod:`.change_exercises` — 4.3–4.4's checkers (steering pair; same-emotion control; variance removed;
   frequency pick; random dictionary)
 """

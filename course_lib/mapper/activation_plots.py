@@ -18,7 +18,7 @@ from ..figures import marker, new_figure
 from .graph import graph_invariants
 from .graph_plots import draw_graph
 from .lenses import pca_lens
-from .measures import dominant_labels, entanglement_matrix, graph_purity
+from .measures import dominant_labels, entanglement_matrix, graph_purity, tied_nodes
 
 __all__ = ["LABEL_COLORS", "LABEL_MARKERS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
            "plot_comparison", "pca_plane"]
@@ -77,8 +77,10 @@ def plot_activation_graph(graph: Any, plane: np.ndarray, labels: np.ndarray, *, 
 
 
 def plot_entanglement(graph: Any, labels: np.ndarray, classes: Sequence[str]) -> Figure:
-    """The entanglement matrix as a heat map (shared points on edges between label pairs)."""
-    matrix = entanglement_matrix(graph, labels, classes)
+    """The entanglement matrix as a heat map (shared points on edges between label pairs). Nodes
+    whose top labels tie have no dominant label: their edges are left out, and the title counts them."""
+    matrix = entanglement_matrix(graph, labels, classes, ties="skip")
+    tied = len(tied_nodes(graph, labels))
     fig = new_figure((4.4, 3.6))
     ax = fig.subplots()
     im = ax.imshow(matrix, cmap="Greys")
@@ -89,7 +91,8 @@ def plot_entanglement(graph: Any, labels: np.ndarray, classes: Sequence[str]) ->
     ax.set_xticks(range(len(classes)), classes)
     ax.set_yticks(range(len(classes)), classes)
     fig.colorbar(im, ax=ax, shrink=0.8, label="shared points on edges")
-    ax.set_title("Which emotions' nodes share points?", fontsize=9)
+    ax.set_title("Which emotions' nodes share points?\n"
+                 f"({tied} of {graph.number_of_nodes()} nodes tied, their edges left out)", fontsize=9)
     return fig
 
 

@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import numpy as np
 
 __all__ = ["node_members", "covered_points", "dominant_labels", "partition_purity", "Purity", "graph_purity",
-           "entanglement_matrix", "entanglement", "EntanglementNull", "entanglement_null",
+           "tied_nodes", "entanglement_matrix", "entanglement", "EntanglementNull", "entanglement_null",
            "kmeans_adjacency_graph", "PairPurity", "cross_situation_purity", "BridgeComparison",
            "bridges_vs_boundaries"]
 
@@ -131,6 +131,21 @@ def _edge_shared(graph: Any, members: dict[str, np.ndarray], a: Any, b: Any) -> 
 def _tied(values: np.ndarray) -> bool:
     counts = np.unique(values, return_counts=True)[1]
     return len(counts) > 1 and int((counts == counts.max()).sum()) > 1
+
+
+def tied_nodes(graph: Any, labels: Any) -> dict[str, tuple]:
+    """The nodes whose most common labels tie: ``node → the tied labels`` (sorted). Such a node has
+    no dominant label; ``dominant_labels`` would give it the label that sorts first, which credits
+    that label with nodes that are not its own (report them; ``ties="skip"`` leaves their edges out)."""
+    labels = _labels(labels)
+    members = node_members(graph)
+    _check_members(members, len(labels))
+    out = {}
+    for node, m in members.items():
+        kinds, counts = np.unique(labels[m], return_counts=True)
+        if _tied(labels[m]):
+            out[node] = tuple(kinds[counts == counts.max()].tolist())
+    return out
 
 
 def entanglement_matrix(graph: Any, labels: Any, classes: Sequence | None = None,

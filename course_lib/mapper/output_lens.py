@@ -1,0 +1,188 @@
+"""An output lens: a direction read off the model's own vocabulary instead of fitted on labels (4.2).
+
+BERT-style encoders score a masked word ``w`` by ``⟨T(h), e_w⟩ + b_w``: the decoder of the
+masked-language head is tied to the token-embedding table ``E`` (rows ``e_w``), after a small
+transform ``T`` (dense, GELU, LayerNorm). The "logit lens" reads an intermediate layer through that
+decoder. The sentence-transformers MiniLM ships without ``T``'s weights, so here the unembedding is
+``E`` alone, and a lens asks how much more a sentence's hidden state would score the words of one
+emotion than another's:
+
+    lens(h) = ⟨h, ē_pos − ē_neg⟩ / ‖ē_pos − ē_neg‖,   ē = mean of the emotion's word rows of E.
+
+That is a concept lens whose direction comes from the model's vocabulary — **no labelled sentence
+enters it**. The words (:data:`OUTPUT_WORDS`) are single tokens that occur in no sentence of the set
+(checked), so a high score is not "the sentence contains this word".
+
+* :func:`unembedding_rows`   — the mean row of ``E`` for each emotion's words (cached).
+* :func:`output_lens`        — the lens above for one pair of emotions.
+* :func:`output_lens_grid`   — the output lens against k-means over layers and covers (a grid, not
+  one lucky setting).
+* :func:`lens_comparison`    — at one layer: PCA 1, the 2-D output lens and the 2-D concept lens
+  fitted on labelled sentences, each with purity, coverage, cross-situation purity, and k-means at
+  the graph's mean node size on the same covered sentences as the control.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..cache import cached
+from .lenses import concept_direction, concept_lens, pca_lens, stack_lenses
+from .measures import covered_points, cross_situation_purity, graph_purity, node_members
+from .sentences import SentenceSet
+from ..validation import check_int
+
+__all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "text_encoder", "unembedding_rows", "words_in_sentences",
+           "output_lens", "lens_comparison", "output_lens_grid"]
+
+#: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
+OUTPUT_WORDS = {
+    "joy": ("joy", "cheerful", "happiness", "cheer", "pleased"),
+    "anger": ("anger", "rage", "mad", "irritated", "fury"),
+    "fear": ("fear", "panic", "dread", "nervous", "worried"),
+    "sadness": ("sadness", "sorrow", "grief", "unhappy", "despair"),
+}
+
+#: The two directions stacked into a 2-D cover, as for 4.2's fitted concept lens.
+PAIRS = (("joy", "sadness"), ("fear", "anger"))
+
+#: (n_cubes per axis, DBSCAN scale) of :func:`output_lens_grid`; overlap 50 %. The first is 4.2's recipe.
+OUTPUT_COVERS = ((10, 0.45), (6, 0.45), (10, 0.5), (15, 0.45))
+
+
+@lru_cache(maxsize=2)
+def text_encoder(encoder: str = "minilm") -> Any:
+    """The encoder, loaded once per session (the output lens and the token graph both need it, and only
+    when their cache is cold)."""
+    from ..encoders import load_text_encoder
+
+    return load_text_encoder(encoder)
+
+
+def _check_words(words: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    if not isinstance(words, Mapping) or not words:
+        raise ValueError("words must be a non-empty dict emotion → list of words")
+    out = {}
+    for emotion, ws in words.items():
+        ws = tuple(ws)
+        if not ws or not all(isinstance(w, str) and w.strip() for w in ws):
+            raise ValueError(f"words[{emotion!r}] must be a non-empty list of words, got {ws!r}")
+        out[str(emotion)] = ws
+    return out
+
+
+def unembedding_rows(words: Mapping[str, Sequence[str]] = OUTPUT_WORDS,
+                     encoder: str = "minilm") -> dict[str, np.ndarray]:
+    """``emotion → (dim,)``: the mean token-embedding row (the tied unembedding) of its ``words``.
+    Every word must be one token of the encoder's vocabulary (else ``ValueError``)."""
+    words = _check_words(words)
+
+    def compute() -> dict:
+        model = text_encoder(encoder)
+        table = model.model.get_input_embeddings().weight.detach().float().cpu().numpy()
+        rows = {}
+        for emotion, ws in words.items():
+            ids = []
+            for w in ws:
+                pieces = model.tokenizer(w, add_special_tokens=False)["input_ids"]
+                if len(pieces) != 1:
+                    raise ValueError(f"{w!r} is {len(pieces)} tokens of {encoder}'s vocabulary, not one")
+                ids.append(pieces[0])
+            rows[emotion] = table[ids].mean(axis=0)
+        return rows
+
+    return cached("unembedding-rows", {"encoder": encoder, "words": {k: list(v) for k, v in words.items()}},
+                  compute)
+
+
+def words_in_sentences(words: Mapping[str, Sequence[str]], sentences: SentenceSet) -> list[str]:
+    """The words of ``words`` that occur in some sentence (should be none)."""
+    seen = {w for text in sentences.text for w in re.findall(r"[a-z]+", str(text).lower())}
+    return sorted(w for ws in _check_words(words).values() for w in ws if w.lower() in seen)
+
+
+def output_lens(points: Any, rows: Mapping[str, np.ndarray], positive: str, negative: str) -> np.ndarray:
+    """Each point's coordinate along ``rows[positive] − rows[negative]`` (unit length): how much more
+    its hidden state scores ``positive``'s words than ``negative``'s through the unembedding."""
+    for name, value in (("positive", positive), ("negative", negative)):
+        if value not in rows:
+            raise ValueError(f"{name} emotion {value!r} has no row; rows has {sorted(rows)}")
+    if positive == negative:
+        raise ValueError("positive and negative must be different emotions")
+    return concept_lens(points, np.asarray(rows[positive]) - np.asarray(rows[negative]))
+
+
+def _row(name: str, graph: Any, points: np.ndarray, labels: np.ndarray, situations: Sequence[frozenset],
+         seed: int) -> dict[str, Any]:
+    from .study import kmeans_groups, matched_k
+
+    pure = graph_purity(graph, labels)
+    covered = covered_points(graph)
+    nodes = list(node_members(graph).values())
+    k = matched_k(graph)
+    groups = [covered[g] for g in kmeans_groups(points[covered], k, seed)]
+    return dict(lens=name, nodes=graph.number_of_nodes(), coverage=pure.coverage, purity=pure.purity,
+                mapper_cross=cross_situation_purity(nodes, labels, situations).share,
+                kmeans_cross=cross_situation_purity(groups, labels, situations).share,
+                cross_chance=cross_situation_purity([covered], labels, situations).share, k_matched=k)
+
+
+def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
+                    words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
+    """Three lenses of layer ``layer`` under 4.2's recipe (:func:`~.study.recipe_graph`): ``PCA 1``
+    (no labels), ``output 2-D`` (:data:`PAIRS` read through the unembedding: no labelled sentence)
+    and ``concept 2-D`` (the same pairs fitted on the labels of the single-emotion sentences). Each
+    row: nodes, coverage, purity, cross-situation purity of Mapper's nodes and of k-means at the
+    graph's mean node size on the same covered sentences, and chance."""
+    from .study import recipe_graph, situation_sets
+
+    check_int(layer, "layer", min=0, max=acts.n_layers)
+    s = acts.sentences
+    used = words_in_sentences(words, s)
+    if used:
+        raise ValueError(f"the output lens's words must occur in no sentence; these do: {used}")
+    points = acts.layer(layer)
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    rows = unembedding_rows(words)
+    fit = np.asarray(s.kind) != "mixed"
+    lenses = {
+        "PCA 1": pca_lens(points),
+        "output 2-D": stack_lenses(*(output_lens(points, rows, a, b) for a, b in PAIRS)),
+        "concept 2-D": stack_lenses(*(concept_lens(points, concept_direction(points[fit], labels[fit], a, b))
+                                      for a, b in PAIRS)),
+    }
+    return [_row(name, recipe_graph(points, lens), points, labels, situations, seed)
+            for name, lens in lenses.items()]
+
+
+def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6),
+                     covers: Sequence[tuple[int, float]] = OUTPUT_COVERS, *, seed: int = 0,
+                     words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
+    """One row per (layer, cover): the 2-D output lens's graph (``n_cubes`` per axis, 50 % overlap,
+    DBSCAN ``scale``) with the columns of :func:`lens_comparison` and ``gap`` = k-means − Mapper
+    cross-situation purity at the graph's mean node size."""
+    from .study import recipe_graph, situation_sets
+
+    if not covers:
+        raise ValueError("covers must name at least one (n_cubes, scale)")
+    s = acts.sentences
+    rows_e = unembedding_rows(words)
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    out = []
+    for layer in layers:
+        check_int(layer, "layer", min=0, max=acts.n_layers)
+        points = acts.layer(layer)
+        lens = stack_lenses(*(output_lens(points, rows_e, a, b) for a, b in PAIRS))
+        for n_cubes, scale in covers:
+            row = _row("output 2-D", recipe_graph(points, lens, n_cubes=n_cubes, scale=scale), points,
+                       labels, situations, seed)
+            row.update(layer=int(layer), n_cubes=int(n_cubes), scale=float(scale),
+                       gap=row["kmeans_cross"] - row["mapper_cross"])
+            out.append(row)
+    return out

@@ -1,0 +1,136 @@
+"""Notebook 4.2's additions: tied nodes reported, the output (unembedding) lens, the token graph, and
+the written-down prediction about cross-situation purity with its checker against subtle wrong answers."""
+
+import numpy as np
+import pytest
+
+from course_lib.mapper import measures as M
+from course_lib.mapper import output_lens as O
+from course_lib.mapper import graph_predictions as P
+from course_lib.mapper.sentences import load_sentences
+from mapper_tools import graph_of
+
+LABELS = np.array(["joy"] * 4 + ["fear"] * 4 + ["anger"] * 2)
+
+
+def test_tied_nodes_names_every_tied_label():
+    g = graph_of({"t": [7, 8], "f": [4, 5, 6, 7], "three": [0, 4, 8], "j": [0, 1, 2]})
+    tied = M.tied_nodes(g, LABELS)
+    assert tied == {"t": ("anger", "fear"), "three": ("anger", "fear", "joy")}
+    with pytest.raises(ValueError, match="labels"):
+        M.tied_nodes(g, LABELS[:5])
+
+
+def test_output_words_are_single_tokens_used_by_no_sentence():
+    assert O.words_in_sentences(O.OUTPUT_WORDS, load_sentences()) == []
+    assert O.words_in_sentences({"joy": ["happy"]}, load_sentences()) == ["happy"]
+    with pytest.raises(ValueError, match="words"):
+        O.words_in_sentences({"joy": []}, load_sentences())
+
+
+def test_output_lens_is_the_coordinate_along_the_row_difference():
+    rows = {"joy": np.array([1.0, 0.0, 0.0]), "sadness": np.array([0.0, 1.0, 0.0])}
+    points = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    got = O.output_lens(points, rows, "joy", "sadness")
+    assert np.allclose(got, [1 / np.sqrt(2), -1 / np.sqrt(2), 0])
+    with pytest.raises(ValueError, match="positive"):
+        O.output_lens(points, rows, "fear", "sadness")
+    with pytest.raises(ValueError, match="different"):
+        O.output_lens(points, rows, "joy", "joy")
+
+
+RIGHT = {P.DROP: "lower by more than 0.15", P.GAP: "k-means higher by more than 0.05"}
+
+
+def test_cross_verdict_boundaries():
+    assert P.cross_verdict(0.77, 0.49, 0.68) == RIGHT
+    assert P.cross_verdict(0.60, 0.45, 0.45)[P.DROP] == "lower by 0.05 to 0.15"   # 0.15 exactly
+    assert P.cross_verdict(0.60, 0.55, 0.60)[P.DROP] == "lower by 0.05 to 0.15"   # 0.05 exactly
+    assert P.cross_verdict(0.60, 0.56, 0.61)[P.GAP] == "within 0.05"              # +0.05 exactly
+    assert P.cross_verdict(0.60, 0.56, 0.50)[P.GAP] == "Mapper higher by more than 0.05"
+    assert P.cross_verdict(0.50, 0.52, 0.52)[P.DROP] == "about the same"          # cross above plain
+    for bad in (True, float("nan"), 1.5, "0.5"):
+        with pytest.raises(ValueError, match="mapper_purity"):
+            P.cross_verdict(bad, 0.5, 0.5)
+
+
+def test_cross_prediction_form_and_answer():
+    assert P.check_cross_prediction_form(RIGHT, quiet=True).passed
+    assert P.check_cross_prediction(RIGHT, 0.77, 0.49, 0.68, quiet=True).passed
+    unfilled = {P.DROP: None, P.GAP: None}
+    assert not P.check_cross_prediction_form(unfilled, quiet=True).passed
+    subtle = [
+        {P.DROP: "lower by more than 0.15"},                                    # a key missing
+        {**RIGHT, "extra": "x"},                                                # an extra key
+        {P.DROP: "lower by more than 0.15", P.GAP: "k-means higher"},           # not an allowed answer
+        {P.DROP: True, P.GAP: "k-means higher by more than 0.05"},             # a bool, not an answer
+    ]
+    for wrong in subtle:
+        assert not P.check_cross_prediction_form(wrong, quiet=True).passed, wrong
+    # well-formed but wrong: fails against the measurement and says what was measured
+    for wrong in ({**RIGHT, P.DROP: "lower by 0.05 to 0.15"}, {**RIGHT, P.GAP: "within 0.05"}):
+        result = P.check_cross_prediction(wrong, 0.77, 0.49, 0.68, quiet=True)
+        assert not result.passed and "measured" in result.message, result
+    # the same answers are wrong when the measurement is close: 0.15 drop and a 0.05 gap
+    result = P.check_cross_prediction(RIGHT, 0.65, 0.50, 0.55, quiet=True)
+    assert not result.passed
+
+
+def test_token_roles_from_offsets():
+    from course_lib.mapper.tokens import token_roles
+
+    text = "She felt furious when the manager took credit for the report."
+    words = [(0, 3), (4, 8), (9, 16), (17, 21), (22, 25), (26, 33), (60, 61)]
+    assert token_roles(text, words) == ["frame", "frame", "emotion word", "frame", "situation", "situation",
+                                        "frame"]
+    # a word inside another word is not the emotion word ("sad" in "saddle")
+    assert token_roles("The saddle broke.", [(4, 10)]) == ["frame"]
+    with pytest.raises(ValueError, match="offset"):
+        token_roles(text, [(0, 99)])
+
+
+def test_jaccard_weights():
+    from course_lib.mapper.tokens import jaccard_weights
+
+    g = graph_of({"a": [0, 1, 2, 3], "b": [2, 3, 4, 5], "c": [0, 1, 2, 3]}, [("a", "b"), ("a", "c")])
+    w = jaccard_weights(g)
+    assert w[("a", "b")] == pytest.approx(2 / 6) and w[("a", "c")] == 1.0
+
+
+def test_token_graph_table_on_a_small_token_set():
+    from course_lib.mapper.tokens import TokenActivations, token_graph_table
+
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 4
+    which = np.repeat(np.arange(3), 60)
+    states = centres[which] + rng.normal(size=(180, 16))
+    tokens = TokenActivations(sentences=np.arange(30), owner=np.repeat(np.arange(30), 6),
+                              word=np.array(["a", "b", "c"])[which], role=np.array(["frame"] * 180),
+                              emotion=np.array(["joy", "fear", "joy"])[which], layers={0: states})
+    (row,) = token_graph_table(tokens, n_cubes=(5,))
+    assert row["purity_word"] > 0.9 and row["kmeans_word"] > 0.9 and row["shuffled_word"] < 0.7
+    assert row["purity_role"] == 1.0 and 0 <= row["heavy_edges"] <= 1
+    with pytest.raises(TypeError, match="tokens"):
+        token_graph_table(states)
+
+
+def test_output_lens_grid_needs_a_cover():
+    with pytest.raises(ValueError, match="covers"):
+        O.output_lens_grid(None, covers=())
+
+
+def test_labelled_star_and_flare_count():
+    import networkx as nx
+    from course_lib.mapper.flares import flare_count, labelled_star
+
+    points, arm = labelled_star(3, n=90, dim=8, seed=1)
+    assert points.shape == (90, 8) and set(arm.tolist()) == {0, 1, 2}
+    with pytest.raises(ValueError, match="arms"):
+        labelled_star(1)
+    y = nx.Graph([(0, 1), (1, 2), (1, 3), (3, 4)])
+    y.add_edge(10, 11)                                   # a second, smaller component
+    assert flare_count(y) == dict(leaves=3, branches=1, components=2)
+    assert flare_count(nx.cycle_graph(5)) == dict(leaves=0, branches=0, components=1)
+    assert flare_count(nx.Graph()) == dict(leaves=0, branches=0, components=0)
+    with pytest.raises(TypeError, match="graph"):
+        flare_count([(0, 1)])
