@@ -26,6 +26,7 @@ Notebooks 2.1–2.2 (curriculum and schedules):
   and its three one-factor-away arms, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
 * :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
 * :mod:`.exercises`    — the checkers of notebooks 2.1, 2.2 and 2.5
+* :mod:`.reactive_exercises` — notebook 2.2's checked prediction (the plateau and threshold rules)
 
 Notebooks 2.3–2.5 (anchoring, muting and deleting red):
 

@@ -15,7 +15,7 @@ Tests against subtly wrong predictions live in ``tests/test_curriculum_reactive_
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 from ..exercises import CheckResult, check, prediction_answer, prediction_form
 from ..stats import wilson_interval
