@@ -25,6 +25,13 @@ Notebook 5.3 (phase transitions):
 * :mod:`.sensitivity` — what survives a change of γ; data-refined LLCs beside size-matched random subsets
 * :mod:`.transition_plots` — its figures
 * :mod:`.transition_exercises` — its checker
+
+Spectroscopy beyond the LLC (issue 28, notebook 5.4 to come), on the same chains (``estimate_llc``'s
+``observer`` hook):
+
+* :mod:`.observables` — streaming covariances: loss kernel, Bayesian influence, susceptibilities
+* :mod:`.influence_known` — their known answers (Gaussian regression, planted duplicate, two tasks)
+* :mod:`.thermo` — the nβ sweep: λ and m from the finite-nβ law, log Z by thermodynamic integration
 """
 
 from __future__ import annotations
