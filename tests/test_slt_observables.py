@@ -223,3 +223,15 @@ def test_susceptibilities_of_two_task_components():
         np.testing.assert_allclose(chi[other], -var_phi, rtol=1e-9)   # constant, = −Var(φ)
         np.testing.assert_allclose(chi[own].mean(), var_phi, rtol=1e-6)
         np.testing.assert_allclose(chi.mean(), 0.0, atol=1e-9 * var_phi)
+
+
+def test_bayesian_influence_sign_and_shape():
+    """A sample's influence on a copy of itself is helpful (BIF < 0: the two losses move together),
+    and the cross-covariance run holds n × n_query numbers, not n × n."""
+    p = ik.gaussian_regression(n=20, d=2, seed=5)
+    query = tuple(t[:3] for t in p.data)
+    bif, cov = bayesian_influence(p.model, LOSS, PER, p.data, query, epsilon=2e-3, nbeta=20.0,
+                                  num_chains=2, num_draws=400, num_burnin=100)
+    assert bif.shape == (20, 3) and np.all(np.diag(bif[:3]) < 0)
+    np.testing.assert_allclose(np.diag(cov.correlation[:3]), 1.0, atol=1e-9)
+    assert cov.memory_bytes == 2 * (20 * 3 + 2 * 20 + 2 * 3) * 8
