@@ -30,7 +30,8 @@ from ..validation import check_float, check_int, check_seed
 
 __all__ = ["RegressionProblem", "gaussian_regression", "regression_loss_covariance",
            "classical_influence", "half_squared_error", "per_sample_half_squared_error",
-           "planted_duplicate", "two_task_problem", "duplicate_rank", "loss_kernel_blocks"]
+           "planted_duplicate", "two_task_problem", "duplicate_rank", "duplicate_ranks",
+           "loss_kernel_blocks"]
 
 
 def half_squared_error(model: nn.Module, batch: tuple) -> torch.Tensor:
@@ -197,15 +198,13 @@ def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
     return RegressionProblem(model, (x, y), w, groups=groups)
 
 
-def duplicate_rank(problem: RegressionProblem, *, by: str = "correlation", draws: int = 1000,
-                   chains: int = 4, seed: int = 0) -> int:
-    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples,
-    by Bayesian influence on the query: ``by="correlation"`` ranks by Corr(ℓ_i, ℓ_q) (devinterp's
-    default normalisation), ``by="covariance"`` by the raw BIF = −Cov(ℓ_i, ℓ_q) (most negative =
-    most helpful first). Full-batch SGLD at nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
+def duplicate_ranks(problem: RegressionProblem, *, draws: int = 1000, chains: int = 4,
+                    seed: int = 0) -> dict[str, int]:
+    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples, by
+    Bayesian influence on the query, from one run: ``"correlation"`` ranks by Corr(ℓ_i, ℓ_q)
+    (devinterp's default normalisation), ``"covariance"`` by the raw BIF = −Cov(ℓ_i, ℓ_q) (most
+    negative = most helpful first). Full-batch SGLD at nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
     from .observables import bayesian_influence
-    if by not in ("correlation", "covariance"):
-        raise ValueError(f"by must be 'correlation' or 'covariance', got {by!r}")
     if problem.query is None or problem.twin is None or problem.groups is None:
         raise ValueError("problem must be a planted_duplicate (it has no query/twin)")
     X = problem.data[0].numpy()
@@ -215,11 +214,21 @@ def duplicate_rank(problem: RegressionProblem, *, by: str = "correlation", draws
                                   problem.data, problem.query, epsilon=0.2 / A, nbeta=float(n),
                                   gamma=1.0, num_chains=chains, num_draws=draws,
                                   num_burnin=200, seed=seed)
-    score = cov.correlation[:, 0] if by == "correlation" else -bif[:, 0]
     distinct = np.unique(problem.groups)
-    best = np.array([np.nanmax(score[problem.groups == g]) for g in distinct])
-    order = distinct[np.argsort(-best, kind="stable")]
-    return int(np.nonzero(order == problem.twin)[0][0])
+    out = {}
+    for by, score in (("correlation", cov.correlation[:, 0]), ("covariance", -bif[:, 0])):
+        best = np.array([np.nanmax(score[problem.groups == g]) for g in distinct])
+        order = distinct[np.argsort(-best, kind="stable")]
+        out[by] = int(np.nonzero(order == problem.twin)[0][0])
+    return out
+
+
+def duplicate_rank(problem: RegressionProblem, *, by: str = "correlation", draws: int = 1000,
+                   chains: int = 4, seed: int = 0) -> int:
+    """:func:`duplicate_ranks` for one ranking, ``by`` = "correlation" or "covariance"."""
+    if by not in ("correlation", "covariance"):
+        raise ValueError(f"by must be 'correlation' or 'covariance', got {by!r}")
+    return duplicate_ranks(problem, draws=draws, chains=chains, seed=seed)[by]
 
 
 def loss_kernel_blocks(kernel: np.ndarray, groups: np.ndarray) -> dict[str, float]:

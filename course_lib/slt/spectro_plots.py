@@ -66,7 +66,7 @@ def plot_two_tasks(k: KnownAnswers) -> Figure:
 def plot_thermo(k: KnownAnswers) -> Figure:
     """Exact finite-nβ targets nβ E[K] of four normal crossings (markers), the fitted law
     λ − (m − 1)/(log nβ + b) (lines), the true λ (dotted), and SGLD's readings on w₁²w₂²."""
-    fig = new_figure((7.5, 4.5))
+    fig = new_figure((10.5, 4.5))
     ax = fig.subplots()
     grid = np.logspace(2, 5, 100)
     for i, (kk, y) in enumerate(k.thermo_exact.items()):
@@ -81,5 +81,5 @@ def plot_thermo(k: KnownAnswers) -> Figure:
                 label="SGLD on k = (1, 1), ± 2 s.e.")
     ax.set(xscale="log", xlabel="nβ", ylabel="nβ (E[L] − L(w*))",
            title="the thermodynamic device on normal crossings")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig

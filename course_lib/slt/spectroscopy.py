@@ -100,8 +100,9 @@ def _compute(profile: str) -> KnownAnswers:
     ranks_corr, ranks_raw = [], []
     for seed in range(d["seeds"]):
         problem = ik.planted_duplicate(seed=seed)
-        ranks_corr.append(ik.duplicate_rank(problem, draws=d["draws"], seed=seed))
-        ranks_raw.append(ik.duplicate_rank(problem, by="covariance", draws=d["draws"], seed=seed))
+        ranks = ik.duplicate_ranks(problem, draws=d["draws"], seed=seed)
+        ranks_corr.append(ranks["correlation"])
+        ranks_raw.append(ranks["covariance"])
     # --- two tasks
     t = ik.two_task_problem(per_task=16, d=1, hidden=3, seed=1)
     tcov = loss_covariance(t.model, LOSS, PER, t.data, epsilon=1e-3, nbeta=100.0, gamma=1.0,
@@ -133,7 +134,7 @@ def known_answers(profile: Optional[str] = None) -> KnownAnswers:
     from ..cache import cached
     profile = get_profile() if profile is None else profile
     cfg = by_profile(SETTINGS, profile)
-    config = {"profile": profile, "settings": cfg, "version": 1}
+    config = {"profile": profile, "settings": cfg, "version": 2}
     return cached("slt-spectroscopy-known", config, lambda: _compute(profile))
 
 
