@@ -47,6 +47,23 @@ def test_accumulator_matches_numpy_cross_and_symmetric():
     np.testing.assert_allclose(cross.correlation(), full, atol=1e-8)
 
 
+def test_accumulator_block_size_does_not_change_the_answer():
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((2, 101, 3)) + 5.0
+    b = rng.standard_normal((2, 101, 2)) - 3.0
+    results = []
+    for block in (1, 7, 32, 200):
+        acc = CovarianceAccumulator(3, 2, groups=2, block=block)
+        for t in range(101):
+            acc.update(a[:, t], b[:, t])
+        results.append((acc.covariance(), acc.group_covariances(), *acc.variances(), acc.count))
+    for r in results[1:]:
+        for x, y in zip(r[:4], results[0][:4]):
+            np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+        assert r[4] == 101
+    np.testing.assert_allclose(results[0][0], _pooled_numpy(a, b), rtol=1e-10)
+
+
 def test_accumulator_memory_does_not_grow_with_draws():
     acc = CovarianceAccumulator(10, 3, groups=2)
     before = acc.nbytes()
@@ -54,7 +71,7 @@ def test_accumulator_memory_does_not_grow_with_draws():
     after_one = acc.nbytes()
     for _ in range(200):
         acc.update(np.ones((2, 10)), np.ones((2, 3)))
-    assert before == after_one == acc.nbytes() == 8 * 2 * (10 * 3 + 2 * 10 + 2 * 3)
+    assert before == after_one == acc.nbytes() == 8 * 2 * (10 * 3 + 2 * 10 + 2 * 3 + 32 * (10 + 3))
 
 
 def test_accumulator_rejects_bad_input():
@@ -113,7 +130,7 @@ def test_loss_covariance_matches_stored_draws():
     draws = np.stack(stored, axis=1)                     # (chains, draws, n)
     np.testing.assert_allclose(cov.covariance, np.cov(draws.reshape(-1, 12).T), rtol=1e-7,
                                atol=1e-12)
-    assert cov.draws == 300 and cov.memory_bytes == 3 * (12 * 12 + 12) * 8
+    assert cov.draws == 300 and cov.memory_bytes == 3 * (12 * 12 + 12 + 32 * 12) * 8
     assert cov.standard_error().shape == (12, 12)
 
 
@@ -214,7 +231,7 @@ def test_susceptibilities_of_two_task_components():
                            epsilon=1e-3, nbeta=100.0, num_chains=3, num_draws=300, num_burnin=100)
     assert sus.chi.shape == (16, 2) and sus.chain_chi.shape == (3, 16, 2)
     assert sus.components == ["A", "B"] and set(sus.llc) == {"A", "B"}
-    assert sus.memory_bytes == 3 * (16 + 1 + 1 + 2 * 16) * 8
+    assert sus.memory_bytes == 3 * (16 + 1 + 1 + 2 * 16 + 32 * (1 + 16)) * 8
     a, b = p.groups == 0, p.groups == 1
     for col, own, other in ((0, a, b), (1, b, a)):
         chi = sus.chi[:, col]
@@ -234,4 +251,4 @@ def test_bayesian_influence_sign_and_shape():
                                   num_chains=2, num_draws=400, num_burnin=100)
     assert bif.shape == (20, 3) and np.all(np.diag(bif[:3]) < 0)
     np.testing.assert_allclose(np.diag(cov.correlation[:3]), 1.0, atol=1e-9)
-    assert cov.memory_bytes == 2 * (20 * 3 + 2 * 20 + 2 * 3) * 8
+    assert cov.memory_bytes == 2 * (20 * 3 + 2 * 20 + 2 * 3 + 32 * (20 + 3)) * 8

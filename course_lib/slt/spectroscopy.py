@@ -134,7 +134,7 @@ def known_answers(profile: Optional[str] = None) -> KnownAnswers:
     from ..cache import cached
     profile = get_profile() if profile is None else profile
     cfg = by_profile(SETTINGS, profile)
-    config = {"profile": profile, "settings": cfg, "version": 2}
+    config = {"profile": profile, "settings": cfg, "version": 3}
     return cached("slt-spectroscopy-known", config, lambda: _compute(profile))
 
 
