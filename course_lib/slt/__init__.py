@@ -25,6 +25,16 @@ Notebook 5.3 (phase transitions):
 * :mod:`.sensitivity` — what survives a change of γ; data-refined LLCs beside size-matched random subsets
 * :mod:`.transition_plots` — its figures
 * :mod:`.transition_exercises` — its checker
+
+Notebook 5.4 (susceptibilities and influence, on known answers), on the LLC's own chains
+(``estimate_llc``'s ``observer`` hook):
+
+* :mod:`.observables` — streaming covariances: loss kernel, Bayesian influence, susceptibilities
+* :mod:`.influence_known` — their known answers (Gaussian regression, planted duplicate, two tasks)
+* :mod:`.thermo` — the nβ sweep: λ and m from the finite-nβ law, log Z by thermodynamic integration
+* :mod:`.spectroscopy` — the notebook's measurements, per profile, cached
+* :mod:`.spectro_plots` — its figures
+* :mod:`.spectro_exercises` — its checkers
 """
 
 from __future__ import annotations

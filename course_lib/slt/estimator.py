@@ -35,6 +35,8 @@ from torch import nn
 from ..validation import check_float, check_int, check_seed
 
 LossFn = Callable[[nn.Module, tuple], torch.Tensor]
+#: ``observer(draw, W, flat_loss)``: see :func:`estimate_llc`.
+Observer = Callable[[int, torch.Tensor, "FlatLoss"], None]
 
 
 class ChainDivergedError(FloatingPointError):
@@ -420,6 +422,7 @@ def estimate_llc(
     preconditioner: Optional[str] = None,
     rmsprop_alpha: float = 0.99,
     rmsprop_eps: float = 0.1,
+    observer: Optional[Observer] = None,
 ) -> LLCResult:
     """Estimate the local learning coefficient of ``model``'s current parameters w*.
 
@@ -436,6 +439,13 @@ def estimate_llc(
     ε·G.  Where the gradient is small G ≈ 1/``rmsprop_eps`` (10 by default): the effective step there
     is up to ten times ε.
 
+    ``observer(draw, W, flat_loss)``, if given, is called once per draw after burn-in with the
+    draw's index (0 … num_draws − 1), the (chains, P) tensor of every chain's sampled parameters at
+    that draw (the point whose minibatch loss the trace records; read it, never modify it) and the
+    :class:`FlatLoss` that maps a flat parameter vector back onto the model.  It is how
+    :mod:`course_lib.slt.observables` accumulates per-sample statistics on these same chains.  It
+    draws no random numbers, so the chains and the estimate are the same with or without it.
+
     Runs on the model's device.  Raises :class:`ChainDivergedError` (with advice on ε) if any
     chain's loss or parameters become NaN/Inf, or a chain explodes while staying finite (its distance
     from w* or its loss far beyond what the localised posterior allows, see
@@ -448,6 +458,9 @@ def estimate_llc(
         raise ValueError(f"preconditioner must be None or 'rmsprop', got {preconditioner!r}")
     rmsprop_alpha = check_float(rmsprop_alpha, "rmsprop_alpha", min=0, max=1, inclusive="left")
     rmsprop_eps = check_float(rmsprop_eps, "rmsprop_eps", min=0, inclusive="neither")
+    if observer is not None and not callable(observer):
+        raise TypeError(f"observer must be callable as observer(draw, W, flat_loss) or None, "
+                        f"got {type(observer).__name__}")
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", min=1)
         if batch_size > n:
@@ -471,7 +484,8 @@ def estimate_llc(
                             num_burnin=num_burnin, batch_size=batch_size, seed=seed,
                             device=device, dtype=dtype, vectorize=vectorize,
                             check_every=check_every, progress=progress, init_loss=init_loss,
-                            rmsprop=(rmsprop_alpha, rmsprop_eps) if preconditioner else None)
+                            rmsprop=(rmsprop_alpha, rmsprop_eps) if preconditioner else None,
+                            observer=observer)
         seconds = time.perf_counter() - start
     finally:
         model.train(was_training)
@@ -488,7 +502,8 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
                 gamma: float, chains: int, steps: int, num_burnin: int,
                 batch_size: Optional[int], seed: int, device: torch.device, dtype: torch.dtype,
                 vectorize: bool, check_every: int, progress: bool, init_loss: float = 0.0,
-                rmsprop: Optional[tuple[float, float]] = None) -> np.ndarray:
+                rmsprop: Optional[tuple[float, float]] = None,
+                observer: Optional[Observer] = None) -> np.ndarray:
     """Run all chains for ``steps`` SGLD steps from w*; return the (chains, steps) loss trace."""
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
@@ -541,6 +556,9 @@ def _run_chains(loss: FlatLoss, data: tuple[torch.Tensor, ...], *, epsilon: floa
                 batch = batches.gather(data)
             grad, values = grads_and_losses(W, batch)
             trace[:, t] = values
+            if observer is not None and t >= num_burnin:
+                with torch.no_grad():
+                    observer(t - num_burnin, W, loss)
             noise = torch.randn(W.shape, generator=generator, device=device, dtype=dtype)
             with torch.no_grad():
                 if square_avg is None:

@@ -1,0 +1,252 @@
+"""Known answers for the per-sample devices of :mod:`course_lib.slt.observables`.
+
+* **Gaussian linear regression**, f(x; w) = wᵀx, ℓ_i = ½(wᵀx_i − y_i)², localised at the least-squares
+  fit w*. The localised tempered posterior is exactly Gaussian, N(w*, Σ) with
+  Σ = A⁻¹, A = nβ H + γ I, H = XᵀX / n; and full-batch SGLD of step ε samples N(w*, (A − εA²/4)⁻¹)
+  exactly (its own stationary law, no discretisation error left to guess). Residuals
+  r_i = wᵀx_i − y_i are jointly Gaussian with means m_i = w*ᵀx_i − y_i and covariances s_ij = x_iᵀΣx_j,
+  so by Isserlis' theorem
+
+      Cov(ℓ_i, ℓ_j) = m_i m_j s_ij + ½ s_ij²           (exact).
+
+  The first term is ∇ℓ_iᵀ Σ ∇ℓ_j: with Σ ≈ (nβ H)⁻¹ it is (n/nβ) × the classical influence function
+  −∇ℓ_qᵀ H_sum⁻¹ ∇ℓ_i (Koh & Liang 2017) up to sign; the second is O(1/nβ²), the Bayesian correction.
+* **Planted duplicate**: one training example repeated k times and a query that is its slightly
+  perturbed twin; the twin should rank first by loss correlation.
+* **Two tasks in one network**: a small tanh network whose inputs for task A live on the first half
+  of the input coordinates and for task B on the second; the loss kernel should be two blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..validation import check_float, check_int, check_seed
+
+__all__ = ["RegressionProblem", "gaussian_regression", "regression_loss_covariance",
+           "classical_influence", "half_squared_error", "per_sample_half_squared_error",
+           "planted_duplicate", "two_task_problem", "duplicate_rank", "duplicate_ranks",
+           "loss_kernel_blocks"]
+
+
+def half_squared_error(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """mean over the batch of ½ (f(x) − y)² (one output)."""
+    return per_sample_half_squared_error(model, batch).mean()
+
+
+def per_sample_half_squared_error(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """½ (f(x_i) − y_i)² for each sample of the batch: shape (batch,)."""
+    x, y = batch
+    return 0.5 * (model(x).reshape(-1) - y.reshape(-1)) ** 2
+
+
+@dataclass
+class RegressionProblem:
+    """A model at w* with its data; ``groups`` labels samples (a task, a duplicate) when relevant."""
+
+    model: nn.Module
+    data: tuple[torch.Tensor, torch.Tensor]
+    w_star: np.ndarray
+    groups: Optional[np.ndarray] = None
+    query: Optional[tuple[torch.Tensor, torch.Tensor]] = None
+    twin: Optional[int] = None   # index (into data) of the first copy of the planted duplicate
+
+
+def _linear_at(w: np.ndarray) -> nn.Module:
+    model = nn.Linear(len(w), 1, bias=False).double()
+    with torch.no_grad():
+        model.weight.copy_(torch.as_tensor(w, dtype=torch.float64)[None])
+    return model
+
+
+def _least_squares(X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.linalg.solve(X.T @ X, X.T @ y)
+
+
+def gaussian_regression(n: int = 40, d: int = 3, noise: float = 0.5,
+                        seed: int = 0) -> RegressionProblem:
+    """y = w₀ᵀx + noise·ξ with x, w₀, ξ standard normal; the model sits at the least-squares fit."""
+    n = check_int(n, "n", min=2)
+    d = check_int(d, "d", min=1)
+    if n <= d:
+        raise ValueError(f"n must exceed d for a unique least-squares fit, got n={n}, d={d}")
+    noise = check_float(noise, "noise", min=0)
+    rng = np.random.default_rng(check_seed(seed))
+    X = rng.standard_normal((n, d))
+    y = X @ rng.standard_normal(d) + noise * rng.standard_normal(n)
+    w = _least_squares(X, y)
+    return RegressionProblem(_linear_at(w), (torch.as_tensor(X), torch.as_tensor(y)), w)
+
+
+def _posterior_covariance(X: np.ndarray, nbeta: float, gamma: float,
+                          epsilon: Optional[float]) -> np.ndarray:
+    n, d = X.shape
+    A = nbeta * X.T @ X / n + gamma * np.eye(d)
+    if epsilon is None:
+        return np.linalg.inv(A)
+    if epsilon * np.linalg.eigvalsh(A).max() >= 4:
+        raise ValueError(f"epsilon={epsilon} is unstable for this posterior (ε·max eig(A) ≥ 4)")
+    return np.linalg.inv(A - epsilon * A @ A / 4)
+
+
+def regression_loss_covariance(X: np.ndarray, y: np.ndarray, w_star: np.ndarray, *, nbeta: float,
+                               gamma: float, epsilon: Optional[float] = None,
+                               X_query: Optional[np.ndarray] = None,
+                               y_query: Optional[np.ndarray] = None) -> np.ndarray:
+    """Exact Cov(ℓ_i, ℓ_q) of ½-squared-error losses under w ~ N(w*, Σ) (see the module docstring):
+    Σ the localised tempered posterior's covariance (``epsilon=None``) or the stationary law of
+    full-batch SGLD with step ``epsilon``. Queries default to the training samples. w* must be the
+    least-squares fit (the posterior is then centred on it)."""
+    X, y, w_star = np.asarray(X, float), np.asarray(y, float).reshape(-1), np.asarray(w_star, float)
+    if X.ndim != 2 or X.shape[0] != y.shape[0] or X.shape[1] != w_star.shape[0]:
+        raise ValueError(f"shapes do not match: X {X.shape}, y {y.shape}, w_star {w_star.shape}")
+    nbeta = check_float(nbeta, "nbeta", min=0, inclusive="neither")
+    gamma = check_float(gamma, "gamma", min=0)
+    Xq = X if X_query is None else np.asarray(X_query, float)
+    yq = y if y_query is None else np.asarray(y_query, float).reshape(-1)
+    if Xq.shape[1] != X.shape[1] or Xq.shape[0] != yq.shape[0]:
+        raise ValueError(f"query shapes do not match: X_query {Xq.shape}, y_query {yq.shape}")
+    S = _posterior_covariance(X, nbeta, gamma, epsilon)
+    m, mq = X @ w_star - y, Xq @ w_star - yq
+    s = X @ S @ Xq.T
+    return np.outer(m, mq) * s + 0.5 * s ** 2
+
+
+def classical_influence(X: np.ndarray, y: np.ndarray, w_star: np.ndarray,
+                        X_query: Optional[np.ndarray] = None,
+                        y_query: Optional[np.ndarray] = None) -> np.ndarray:
+    """The classical influence of up-weighting training sample i on query q's loss (Koh & Liang
+    2017): I(i, q) = −∇ℓ_qᵀ H_sum⁻¹ ∇ℓ_i, H_sum = XᵀX the Hessian of the summed loss; (n, n_query)."""
+    X, y, w_star = np.asarray(X, float), np.asarray(y, float).reshape(-1), np.asarray(w_star, float)
+    Xq = X if X_query is None else np.asarray(X_query, float)
+    yq = y if y_query is None else np.asarray(y_query, float).reshape(-1)
+    g = (X @ w_star - y)[:, None] * X            # ∇ℓ_i = m_i x_i
+    gq = (Xq @ w_star - yq)[:, None] * Xq
+    return -g @ np.linalg.solve(X.T @ X, gq.T)
+
+
+def planted_duplicate(n: int = 30, d: int = 4, copies: int = 4, noise: float = 0.5,
+                      perturbation: float = 0.05, seed: int = 0) -> RegressionProblem:
+    """Linear regression with one example repeated ``copies`` times (indices twin … twin+copies−1)
+    and a query that is that example with x and y perturbed by ``perturbation``·N(0, 1)."""
+    n = check_int(n, "n", min=2)
+    d = check_int(d, "d", min=1)
+    copies = check_int(copies, "copies", min=1)
+    noise = check_float(noise, "noise", min=0)
+    perturbation = check_float(perturbation, "perturbation", min=0)
+    rng = np.random.default_rng(check_seed(seed))
+    X = rng.standard_normal((n, d))
+    w0 = rng.standard_normal(d)
+    y = X @ w0 + noise * rng.standard_normal(n)
+    twin = int(rng.integers(n))
+    X = np.concatenate([X, np.repeat(X[twin:twin + 1], copies - 1, axis=0)])
+    y = np.concatenate([y, np.repeat(y[twin:twin + 1], copies - 1)])
+    groups = np.concatenate([np.arange(n), np.full(copies - 1, twin)])
+    xq = X[twin] + perturbation * rng.standard_normal(d)
+    yq = y[twin] + perturbation * rng.standard_normal()
+    w = _least_squares(X, y)
+    return RegressionProblem(_linear_at(w), (torch.as_tensor(X), torch.as_tensor(y)), w,
+                             groups=groups, twin=twin,
+                             query=(torch.as_tensor(xq[None]), torch.as_tensor(np.array([yq]))))
+
+
+class TwoTaskNet(nn.Module):
+    """x = (u, v) ↦ w₂ᵀ tanh(A u + B v + b₁) + b₂ (float64). Task A's inputs have v = 0, task B's
+    u = 0, so ``in_a`` (A) serves only task A, ``in_b`` (B) only task B, and ``bias`` and ``out``
+    are shared: named parameters, so each task's own weights are a component."""
+
+    def __init__(self, d: int, hidden: int) -> None:
+        super().__init__()
+        self.d = d
+        self.in_a = nn.Linear(d, hidden, bias=False).double()
+        self.in_b = nn.Linear(d, hidden, bias=False).double()
+        self.bias = nn.Parameter(0.5 * torch.randn(hidden, dtype=torch.float64))
+        self.out = nn.Linear(hidden, 1).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.in_a(x[..., :self.d]) + self.in_b(x[..., self.d:]) + self.bias)
+        return self.out(h).reshape(x.shape[:-1])
+
+
+def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
+                     seed: int = 0) -> RegressionProblem:
+    """Two unrelated regression tasks in one network at its true parameter (noiseless teacher =
+    student, so w* is an exact minimum with L_n(w*) = 0). Task A's inputs are (u, 0), task B's
+    (0, v), u, v ∈ ℝ^d standard normal: they share only the hidden biases and the output layer
+    (:class:`TwoTaskNet`; its ``in_a`` and ``in_b`` are each task's own weights).
+    ``groups`` is 0 for task A, 1 for task B."""
+    per_task = check_int(per_task, "per_task", min=2)
+    d = check_int(d, "d", min=1)
+    hidden = check_int(hidden, "hidden", min=1)
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(check_seed(seed))
+    model = TwoTaskNet(d, hidden)
+    torch.random.set_rng_state(torch_state)
+    x = torch.zeros(2 * per_task, 2 * d, dtype=torch.float64)
+    x[:per_task, :d] = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
+    x[per_task:, d:] = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
+    with torch.no_grad():
+        y = model(x)
+    w = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy()
+    groups = np.repeat([0, 1], per_task)
+    return RegressionProblem(model, (x, y), w, groups=groups)
+
+
+def duplicate_ranks(problem: RegressionProblem, *, draws: int = 1000, chains: int = 4,
+                    seed: int = 0) -> dict[str, int]:
+    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples, by
+    Bayesian influence on the query, from one run: ``"correlation"`` ranks by Corr(ℓ_i, ℓ_q)
+    (devinterp's default normalisation), ``"covariance"`` by the raw BIF = −Cov(ℓ_i, ℓ_q) (most
+    negative = most helpful first). Full-batch SGLD at nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
+    from .observables import bayesian_influence
+    if problem.query is None or problem.twin is None or problem.groups is None:
+        raise ValueError("problem must be a planted_duplicate (it has no query/twin)")
+    X = problem.data[0].numpy()
+    n = len(X)
+    A = np.linalg.eigvalsh(X.T @ X).max() + 1.0
+    bif, cov = bayesian_influence(problem.model, half_squared_error, per_sample_half_squared_error,
+                                  problem.data, problem.query, epsilon=0.2 / A, nbeta=float(n),
+                                  gamma=1.0, num_chains=chains, num_draws=draws,
+                                  num_burnin=200, seed=seed)
+    distinct = np.unique(problem.groups)
+    out = {}
+    for by, score in (("correlation", cov.correlation[:, 0]), ("covariance", -bif[:, 0])):
+        best = np.array([np.nanmax(score[problem.groups == g]) for g in distinct])
+        order = distinct[np.argsort(-best, kind="stable")]
+        out[by] = int(np.nonzero(order == problem.twin)[0][0])
+    return out
+
+
+def duplicate_rank(problem: RegressionProblem, *, by: str = "correlation", draws: int = 1000,
+                   chains: int = 4, seed: int = 0) -> int:
+    """:func:`duplicate_ranks` for one ranking, ``by`` = "correlation" or "covariance"."""
+    if by not in ("correlation", "covariance"):
+        raise ValueError(f"by must be 'correlation' or 'covariance', got {by!r}")
+    return duplicate_ranks(problem, draws=draws, chains=chains, seed=seed)[by]
+
+
+def loss_kernel_blocks(kernel: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    """Block structure of a loss-kernel correlation matrix with two groups: the mean correlation
+    within groups (off the diagonal), across groups, and ``rows``: the fraction of samples whose
+    mean correlation with their own group exceeds that with the other (0.5 or less: no blocks)."""
+    kernel, groups = np.asarray(kernel, float), np.asarray(groups)
+    if kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1] or kernel.shape[0] != len(groups):
+        raise ValueError(f"kernel must be square with one row per group label, got {kernel.shape} "
+                         f"and {len(groups)} labels")
+    labels = np.unique(groups)
+    if len(labels) != 2:
+        raise ValueError(f"groups must hold exactly two labels, got {labels.tolist()}")
+    if not np.all(np.isfinite(kernel)):
+        raise ValueError("kernel holds NaN or infinite entries")
+    same = (groups[:, None] == groups[None, :]) & ~np.eye(len(groups), dtype=bool)
+    across = groups[:, None] != groups[None, :]
+    own = np.nansum(np.where(same, kernel, np.nan), axis=1) / same.sum(axis=1)
+    other = np.nansum(np.where(across, kernel, np.nan), axis=1) / across.sum(axis=1)
+    return {"within": float(kernel[same].mean()), "across": float(kernel[across].mean()),
+            "rows": float(np.mean(own > other))}

@@ -1,0 +1,58 @@
+"""Checkers of notebook 5.4 against correct and subtly wrong answers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from course_lib.slt import spectro_exercises as sx
+
+
+def test_welford_solution_passes():
+    assert sx.check_welford_step(sx.solution_welford_step, quiet=True)
+
+
+def test_welford_wrong_answers_fail():
+    def both_old(c, ma, mb, M, a, b):
+        c += 1
+        M = M + np.outer(a - ma, b - mb)              # old means for both: off by (c−1)/c
+        return c, ma + (a - ma) / c, mb + (b - mb) / c, M
+
+    def both_new(c, ma, mb, M, a, b):
+        c += 1
+        ma, mb = ma + (a - ma) / c, mb + (b - mb) / c
+        return c, ma, mb, M + np.outer(a - ma, b - mb)
+
+    def raw_products(c, ma, mb, M, a, b):           # Σab − c ā b̄: exact in theory, cancels at 1e6
+        c += 1
+        S = M + np.outer(ma, mb) * (c - 1) + np.outer(a, b)
+        ma, mb = ma + (a - ma) / c, mb + (b - mb) / c
+        return c, ma, mb, S - c * np.outer(ma, mb)
+
+    def swapped(c, ma, mb, M, a, b):                # co-moment of b with a: transposed shape
+        c, ma, mb, M2 = sx.solution_welford_step(c, ma, mb, M, a, b)
+        return c, ma, mb, M2.T if M2.shape[0] == M2.shape[1] else M2.T
+
+    def uses_course(c, ma, mb, M, a, b):
+        from course_lib.slt.observables import CovarianceAccumulator
+        acc = CovarianceAccumulator(len(a), len(b))
+        acc.update(a, b)
+        return sx.solution_welford_step(c, ma, mb, M, a, b)
+
+    for wrong in (both_old, both_new, raw_products, swapped, uses_course):
+        assert not sx.check_welford_step(wrong, quiet=True), wrong.__name__
+    assert not sx.check_welford_step(None, quiet=True)
+
+
+def test_duplicate_prediction():
+    corr, raw = np.array([0] * 9 + [2]), np.array([0, 3, 0, 5, 1, 0, 2, 0, 7, 4])
+    assert sx.duplicate_verdict(corr, raw) == {"twin_first_by_correlation": "most seeds",
+                                               "twin_first_by_raw_bif": "about half"}
+    right = {"twin_first_by_correlation": "most seeds", "twin_first_by_raw_bif": "about half"}
+    assert sx.check_duplicate_prediction_form(right, quiet=True)
+    assert sx.check_duplicate_prediction(right, corr, raw, quiet=True)
+    assert not sx.check_duplicate_prediction(dict(right, twin_first_by_raw_bif="most seeds"),
+                                             corr, raw, quiet=True)
+    assert not sx.check_duplicate_prediction_form({"twin_first_by_correlation": None,
+                                                   "twin_first_by_raw_bif": "rarely"}, quiet=True)
+    assert not sx.check_duplicate_prediction_form({"twin_first_by_correlation": "yes",
+                                                   "twin_first_by_raw_bif": "rarely"}, quiet=True)
