@@ -273,10 +273,14 @@ class LossCovariance:
 
     def standard_error(self) -> np.ndarray:
         """Chain-to-chain standard error of :attr:`covariance` (std over chains / √chains)."""
-        c = self.chain_covariances
-        if c.shape[0] < 2:
-            return np.full(self.covariance.shape, np.nan)
-        return c.std(axis=0, ddof=1) / np.sqrt(c.shape[0])
+        return _chain_standard_error(self.chain_covariances)
+
+
+def _chain_standard_error(per_chain: np.ndarray) -> np.ndarray:
+    """Standard error of a mean over chains (axis 0): std with ddof 1 / √chains; NaN with one chain."""
+    if per_chain.shape[0] < 2:
+        return np.full(per_chain.shape[1:], np.nan)
+    return per_chain.std(axis=0, ddof=1) / np.sqrt(per_chain.shape[0])
 
 
 def loss_covariance(model: nn.Module, loss_fn: LossFn, per_sample_loss: PerSampleLoss,
@@ -351,10 +355,8 @@ class Susceptibilities:
     memory_bytes: int = 0            # largest accumulator held at once
 
     def standard_error(self) -> np.ndarray:
-        c = self.chain_chi
-        if c.shape[0] < 2:
-            return np.full(self.chi.shape, np.nan)
-        return c.std(axis=0, ddof=1) / np.sqrt(c.shape[0])
+        """Chain-to-chain standard error of :attr:`chi` (std over chains / √chains)."""
+        return _chain_standard_error(self.chain_chi)
 
 
 def susceptibilities(model: nn.Module, loss_fn: LossFn, per_sample_loss: PerSampleLoss,
