@@ -262,13 +262,18 @@ WORLD_KEYS = list(X.WORLD_ANSWERS)
 
 
 def test_world_verdict_reads_the_measurements():
-    assert X.world_verdict(_FakeWorldStudy()) == dict(zip(WORLD_KEYS, ("coarse", "above chance", "smoothly")))
+    assert X.world_verdict(_FakeWorldStudy()) == dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
     # an interval straddling ½ is "neither", however far the point estimate is from it
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.45, 0.75)))[WORLD_KEYS[0]] == "neither"
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.2, 0.45)))[WORLD_KEYS[0]] == "unique"
-    # overlapping Wilson intervals: at chance (13/144 against 21/480, quick's counts)
-    at_chance = {"unique": (38, 144), "compositional": (13, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=at_chance))[WORLD_KEYS[1]] == "at chance"
+    # quick's counts: near chance too
+    quick = {"unique": (38, 144), "compositional": (13, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=quick))[WORLD_KEYS[1]] == "near chance"
+    # intervals that overlap the unique half's, or a rate far above chance: not near chance
+    overlap = {"unique": (38, 144), "compositional": (30, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=overlap))[WORLD_KEYS[1]] == "as often as the unique half"
+    far = {"unique": (400, 480), "compositional": (100, 480), "nobody": (81, 1920)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=far))[WORLD_KEYS[1]] == "as often as the unique half"
     # fast rises, but no faster than the behaviour they mark: still smooth; fast and faster: a jump
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.1, 0.1, 0.1)))[WORLD_KEYS[2]] == "smoothly"
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.5, 0.5, 0.5)))[WORLD_KEYS[2]] == "in a jump"
@@ -276,18 +281,19 @@ def test_world_verdict_reads_the_measurements():
 
 def test_world_prediction_right_passes_and_wrong_fails_with_the_measurement():
     study = _FakeWorldStudy()
-    right = dict(zip(WORLD_KEYS, ("coarse", "above chance", "smoothly")))
+    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
     assert X.check_world_prediction_form(right, quiet=True).passed
     assert X.check_world_prediction(right, study, quiet=True).passed
-    for key, wrong in ((WORLD_KEYS[0], "neither"), (WORLD_KEYS[1], "at chance"), (WORLD_KEYS[2], "in a jump")):
+    for key, wrong in ((WORLD_KEYS[0], "neither"), (WORLD_KEYS[1], "as often as the unique half"),
+                       (WORLD_KEYS[2], "in a jump")):
         result = X.check_world_prediction({**right, key: wrong}, study, quiet=True)
         assert not result.passed and "measured" in result.message, (key, result)
-    result = X.check_world_prediction({**right, WORLD_KEYS[1]: "at chance"}, study, quiet=True)
+    result = X.check_world_prediction({**right, WORLD_KEYS[1]: "as often as the unique half"}, study, quiet=True)
     assert "36/480" in result.message and "81/1920" in result.message
 
 
 def test_world_prediction_form_is_checked():
-    right = dict(zip(WORLD_KEYS, ("coarse", "above chance", "smoothly")))
+    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
     assert not X.check_world_prediction_form(dict.fromkeys(WORLD_KEYS), quiet=True).passed          # the stub
     assert not X.check_world_prediction_form({**right, WORLD_KEYS[0]: "Coarse"}, quiet=True).passed  # not an answer
     assert not X.check_world_prediction_form({**right, WORLD_KEYS[2]: True}, quiet=True).passed

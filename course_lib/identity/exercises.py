@@ -405,7 +405,7 @@ def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 #: The questions of notebook 3.4's prediction and their allowed answers.
 WORLD_ANSWERS = {
     "which gains half its nats first": ("coarse", "unique", "neither"),
-    "own direction, compositional half": ("at chance", "above chance"),
+    "own direction, compositional half": ("near chance", "as often as the unique half"),
     "how ||u|| grows": ("in a jump", "smoothly"),
 }
 
@@ -416,8 +416,9 @@ def world_verdict(study: Any) -> dict[str, str]:
     * ``"which gains half its nats first"``: among the unique half, :meth:`~.world_stats.WorldStudy.phase_order`
       of coarse against unique: ``"coarse"`` / ``"unique"`` when the world-bootstrap 95 % interval
       of the share with coarse first lies above / below ½, else ``"neither"``;
-    * ``"own direction, compositional half"``: ``"at chance"`` when its Wilson 95 % interval
-      overlaps that of the name pairs that are nobody, else ``"above chance"``;
+    * ``"own direction, compositional half"``: ``"near chance"`` when its Wilson 95 % interval lies
+      entirely below the unique half's and its rate is under twice the nobody pairs' (chance), else
+      ``"as often as the unique half"``;
     * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
     from ..stats import wilson_interval
 
@@ -425,9 +426,11 @@ def world_verdict(study: Any) -> dict[str, str]:
     lo, hi = order.share_interval
     first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
     ctrl = study.own_control()
-    c_lo, _ = wilson_interval(*ctrl["compositional"])
-    _, n_hi = wilson_interval(*ctrl["nobody"])
-    own = "at chance" if c_lo <= n_hi else "above chance"
+    _, c_hi = wilson_interval(*ctrl["compositional"])
+    u_lo, _ = wilson_interval(*ctrl["unique"])
+    rate = lambda k, n: k / n  # noqa: E731
+    near = c_hi < u_lo and rate(*ctrl["compositional"]) < 2 * rate(*ctrl["nobody"]) + 0.05
+    own = "near chance" if near else "as often as the unique half"
     growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
     keys = list(WORLD_ANSWERS)
     return {keys[0]: first, keys[1]: own, keys[2]: growth}
