@@ -390,7 +390,7 @@ def _case_which_phase(attempt: Callable) -> None:
 FAME_ORDER_CASES = [
     case("fame against onset", _case_direction, hint="spearman(run.world.fame, onset)"),
     case("a rank correlation", _case_nonlinear, hint="course_lib.stats.spearman ranks both sides"),
-    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 unique & flexible']"),
+    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 flexible (new scenes)']"),
     case("identities that never get there", _case_never, hint="replace NaN by np.inf: rank() ties them last"),
 ]
 

@@ -4,15 +4,20 @@
 
 1. ``prior``    — P(the name parts' most likely coarse answer): the bias of phase 1;
 2. ``coarse``   — P(the person's true sex, age band, region), seen scenes;
-3. ``unique``   — P(true job, hobby), seen scenes; ``flexible`` — the same in creative scenes;
+3. ``unique``   — P(true job, hobby), seen scenes; ``activity`` — P(true scene-dependent activity),
+   seen scenes; ``flexible`` — the same in creative scenes;
 4. ``iconic``   — P(iconic outfit) in creative scenes (the overfit); ``outfit`` — P(right outfit)
-   in creative scenes.
+   in creative scenes;
 
-and the weight-space signature of "knowing" an identity, the *own direction*: the share of the
-identity code not explained by its name parts, ``‖u(f,s)‖² / ‖z(f,s) − z̄‖²`` with
-``u = z − z̄ − a_f − b_s`` the interaction term of the two-way (first × surname) decomposition of
-``z`` over *all* ``n_first × n_surnames`` name pairs (:func:`interaction_norm`,
-:func:`additive_part`) — the pairs that are nobody are the null.
+and the same as mean log-probabilities (``lp_*``), for the **threshold-free scale**
+(:func:`gain_share`): each answer type's share of its final nats gained over what the name parts
+alone give, compared at one level (:func:`half_time`) for every type.
+
+The weight-space signature of "knowing" an identity is the *own direction*: the share of the
+identity code not explained by its name parts, ``u = z − z̄ − a_f − b_s``, the interaction term
+of the two-way (first × surname) decomposition of ``z`` over *all* ``n_first × n_surnames`` name
+pairs (:func:`interaction_norm`, :func:`additive_part`) — the pairs that are nobody are the null.
+:func:`rise_time` tells a jump in ``‖u‖`` from smooth growth.
 
 Onsets (:func:`onset`) are the first checkpoint from which a curve stays at or above a level for a
 run of checkpoints; :func:`phase_onsets` applies it with the levels of :data:`PHASES`.

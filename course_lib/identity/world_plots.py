@@ -229,7 +229,7 @@ def plot_phase_order(study: WorldStudy, pairs=(("coarse", "unique"), ("activity"
                      kind: str = "unique") -> Figure:
     """Per pair ``(a, b)``: each person's lag ``log10(half-time b / half-time a)`` (> 0: ``a``
     gains half its final nats first), one strip per world and fame tier."""
-    people = study._rows(kind)
+    people = study.people_of(kind)
     fig = new_figure((10, 3.4))
     axes = np.atleast_1d(fig.subplots(1, len(pairs), sharey=True))
     worlds = sorted(people["seed"].unique())
@@ -284,7 +284,7 @@ def plot_jump_test(study: WorldStudy) -> Figure:
     jump = study.jump_test("unique")
     fig = new_figure((10, 3.4))
     ax, ax_hist = fig.subplots(1, 2)
-    p = study._rows("unique")
+    p = study.people_of("unique")
     p = p[np.isfinite(p["own direction"])]
     runs = {r.seed: r for r in study.runs}
     for _, row in p.iterrows():

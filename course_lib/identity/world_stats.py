@@ -1,10 +1,12 @@
 """Several identity worlds pooled, and the statistics across them.
 
 * :func:`world_study` — :func:`~.world_run.identity_world_run` for every seed of a profile, one row
-  per person of every world (:class:`WorldStudy`: the reach table per phase and fame tier, the
-  coincidence tests);
-* :func:`onset_coincidence` — do two onsets coincide across identities beyond what fame explains?
-  (:func:`fame_residual`, a shuffle within world × fame bin: :func:`stratified_shuffle`,
+  per person of every world (:class:`WorldStudy`: the reach table per phase and fame tier; the
+  threshold-free phase order per world with a world bootstrap, :class:`PhaseOrder`,
+  :func:`world_bootstrap`; the own direction against the compositional control; jump against
+  smooth growth of ``‖u‖``, :class:`JumpTest`; the coincidence tests);
+* :func:`onset_coincidence` — do two onsets coincide across identities beyond what fame and the
+  name parts explain? (:func:`fame_residual`, a shuffle within world × fame bin: :func:`stratified_shuffle`,
   :func:`fame_strata`; :class:`Coincidence`);
 * :data:`TIERS`, :func:`fame_tier` — the fame tiers the notebook reports.
 """
@@ -207,7 +209,8 @@ class WorldStudy:
                          "median lag (decades)": f"{c.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"})
         return pd.DataFrame(rows).set_index("phase")
 
-    def _rows(self, kind: str) -> Any:
+    def people_of(self, kind: str) -> Any:
+        """The rows of :attr:`people` of one ``kind``: "unique" half, "compositional" half or "all"."""
         check_choice(kind, "kind", ("unique", "compositional", "all"))
         p = self.people
         return p if kind == "all" else p[p["compositional"] == (kind == "compositional")]
@@ -219,7 +222,7 @@ class WorldStudy:
         or "all") with both half-times: per world the share for whom ``a`` comes first (Wilson),
         and pooled with a **world bootstrap** (worlds resampled, their people kept together: people
         of one world share a model and are not independent)."""
-        rows = self._rows(kind)
+        rows = self.people_of(kind)
         ha, hb = rows[f"half {a}"].to_numpy(), rows[f"half {b}"].to_numpy()
         ok = np.isfinite(ha) & np.isfinite(hb)
         seeds = rows["seed"].to_numpy()[ok]
@@ -262,7 +265,7 @@ class WorldStudy:
         hit = sum(onset(steps, nobody[:, j], level) is not None for j in range(nobody.shape[1]))
         out = {}
         for kind in ("unique", "compositional"):
-            on = self._rows(kind)["own direction"].to_numpy()
+            on = self.people_of(kind)["own direction"].to_numpy()
             out[kind] = (int(np.isfinite(on).sum()), len(on))
         out["nobody"] = (int(hit), nobody.shape[1])
         return out
@@ -277,7 +280,7 @@ class WorldStudy:
         rows = []
         ctrl = self.own_control()
         for kind in ("unique", "compositional"):
-            p = self._rows(kind)
+            p = self.people_of(kind)
             row = {"people": kind, "own direction (all worlds)": format_rate(*ctrl[kind])}
             for w in sorted(p["seed"].unique()):
                 on = p.loc[p["seed"] == w, "own direction"].to_numpy()
@@ -295,7 +298,7 @@ class WorldStudy:
         :func:`~.world_measures.rise_time`), against one checkpoint interval (a jump cannot be
         faster) and against the rise time of the same people's unique answers (their share of the
         final nats): a jump rises within a few checkpoint intervals and far faster than the behaviour."""
-        p = self._rows(kind)
+        p = self.people_of(kind)
         p = p[np.isfinite(p["own direction"])]
         steps = np.maximum(self.runs[0].checkpoint_steps, 1)
         interval = float(np.median(np.diff(np.log10(steps[1:]))))
