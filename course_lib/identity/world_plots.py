@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -41,18 +43,23 @@ def _color(key: str) -> str:
     return COLORS[key.removeprefix("share_")]
 
 
-def plot_world_losses(study: WorldStudy) -> Figure:
-    """Weighted training loss of each world against step (log–log)."""
+def plot_world_losses(study: WorldStudy | Sequence[WorldRun], labels: Sequence[str] | None = None) -> Figure:
+    """Weighted training loss of each world of a study (or of each run of a list, named by
+    ``labels``) against step (log–log)."""
+    runs = list(study.runs if isinstance(study, WorldStudy) else study)
+    labels = [f"world {r.seed}" for r in runs] if labels is None else list(labels)
+    if len(labels) != len(runs):
+        raise ValueError(f"labels must name every run: {len(labels)} labels for {len(runs)} runs")
     fig = new_figure((6.5, 3.2))
     ax = fig.subplots()
-    for run in study.runs:
+    for run, label in zip(runs, labels):
         steps = np.arange(1, len(run.train_loss) + 1)
-        ax.plot(steps, run.train_loss, lw=1.2, label=f"world {run.seed}")
+        ax.plot(steps, run.train_loss, lw=1.2, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training step")
     ax.set_ylabel("weighted cross-entropy (nats)")
-    ax.set_title("training loss of every world in the study", fontsize=10)
+    ax.set_title("training loss of every run", fontsize=10)
     ax.legend(fontsize=7, ncols=2)
     ax.grid(alpha=0.3)
     return fig
