@@ -231,3 +231,73 @@ def test_steering_prediction_form_is_checked():
     assert not X.check_steering_prediction_form({**STEER_RIGHT, STEER_KEYS[0]: "minilm"}, quiet=True).passed
     assert not X.check_steering_prediction_form({**STEER_RIGHT, "younger": "MiniLM"}, quiet=True).passed
     assert not X.check_steering_prediction_form("MiniLM", quiet=True).passed
+
+
+# --------------------------------------------------------------------------- 3.4's prediction
+from course_lib.identity.world_stats import JumpTest, PhaseOrder  # noqa: E402
+
+
+class _FakeWorldStudy:
+    """Just what the world prediction needs: phase_order, own_control and jump_test."""
+
+    def __init__(self, share_interval=(0.56, 0.64), ctrl=None, u_rise=(0.7, 0.8, 0.6), behaviour=(0.5, 0.6, 0.4),
+                 interval=0.06):
+        self.order = PhaseOrder("coarse", "unique", "unique", {0: (30, 48, 0.05), 1: (28, 48, 0.04)},
+                                float(np.mean(share_interval)), tuple(share_interval), 0.05, (0.03, 0.07))
+        self.ctrl = ctrl or {"unique": (95, 480), "compositional": (36, 480), "nobody": (81, 1920)}
+        self.jump = JumpTest(len(u_rise), interval, np.array(u_rise), np.array(behaviour), np.zeros(len(u_rise)))
+
+    def phase_order(self, a, b, kind):
+        assert (a, b, kind) == ("coarse", "unique", "unique")
+        return self.order
+
+    def own_control(self):
+        return self.ctrl
+
+    def jump_test(self, kind):
+        return self.jump
+
+
+WORLD_KEYS = list(X.WORLD_ANSWERS)
+
+
+def test_world_verdict_reads_the_measurements():
+    assert X.world_verdict(_FakeWorldStudy()) == dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    # an interval straddling ½ is "neither", however far the point estimate is from it
+    assert X.world_verdict(_FakeWorldStudy(share_interval=(0.45, 0.75)))[WORLD_KEYS[0]] == "neither"
+    assert X.world_verdict(_FakeWorldStudy(share_interval=(0.2, 0.45)))[WORLD_KEYS[0]] == "unique"
+    # quick's counts: near chance too
+    quick = {"unique": (38, 144), "compositional": (13, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=quick))[WORLD_KEYS[1]] == "near chance"
+    # intervals that overlap the unique half's, or a rate far above chance: not near chance
+    overlap = {"unique": (38, 144), "compositional": (30, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=overlap))[WORLD_KEYS[1]] == "as often as the unique half"
+    far = {"unique": (400, 480), "compositional": (100, 480), "nobody": (81, 1920)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=far))[WORLD_KEYS[1]] == "as often as the unique half"
+    # fast rises, but no faster than the behaviour they mark: still smooth; fast and faster: a jump
+    assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.1, 0.1, 0.1)))[WORLD_KEYS[2]] == "smoothly"
+    assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.5, 0.5, 0.5)))[WORLD_KEYS[2]] == "in a jump"
+
+
+def test_world_prediction_right_passes_and_wrong_fails_with_the_measurement():
+    study = _FakeWorldStudy()
+    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    assert X.check_world_prediction_form(right, quiet=True).passed
+    assert X.check_world_prediction(right, study, quiet=True).passed
+    for key, wrong in ((WORLD_KEYS[0], "neither"), (WORLD_KEYS[1], "as often as the unique half"),
+                       (WORLD_KEYS[2], "in a jump")):
+        result = X.check_world_prediction({**right, key: wrong}, study, quiet=True)
+        assert not result.passed and "measured" in result.message, (key, result)
+    result = X.check_world_prediction({**right, WORLD_KEYS[1]: "as often as the unique half"}, study, quiet=True)
+    assert "36/480" in result.message and "81/1920" in result.message
+
+
+def test_world_prediction_form_is_checked():
+    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    assert not X.check_world_prediction_form(dict.fromkeys(WORLD_KEYS), quiet=True).passed          # the stub
+    assert not X.check_world_prediction_form({**right, WORLD_KEYS[0]: "Coarse"}, quiet=True).passed  # not an answer
+    assert not X.check_world_prediction_form({**right, WORLD_KEYS[2]: True}, quiet=True).passed
+    missing = dict(right)
+    del missing[WORLD_KEYS[1]]
+    assert not X.check_world_prediction_form(missing, quiet=True).passed
+    assert not X.check_world_prediction_form({**right, "grokking": "yes"}, quiet=True).passed

@@ -10,7 +10,7 @@ from course_lib.identity.world import N_JOBS, QUESTIONS, WORLD_SETTINGS, World, 
 from course_lib.identity.world_run import identity_world_run
 from course_lib.stats import wilson_interval
 
-BIG = dict(WORLD_SETTINGS["standard"], n_first=32, n_surnames=32, n_people=512)
+BIG = dict(WORLD_SETTINGS["standard"], n_first=32, n_surnames=32, n_people=512, compositional_share=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +149,40 @@ def test_unknown_settings_are_refused():
     assert world_config("quick") == world_config("quick", {})
     with pytest.raises(TypeError, match="seed"):
         make_world(BIG, seed=1.0)
+
+
+def test_the_compositional_half_follows_its_name_parts_and_the_rest_of_the_world_is_unchanged():
+    mixed = make_world(dict(BIG, compositional_share=0.5), seed=3)
+    plain = make_world(BIG, seed=3)
+    c = mixed.compositional
+    assert c.sum() == BIG["n_people"] // 2 and not plain.compositional.any()
+    # the unique half is the same world whatever the share (the control half is drawn last)
+    for key in mixed.attributes:
+        assert np.array_equal(mixed.attributes[key][~c], plain.attributes[key][~c]), key
+    assert np.array_equal(mixed.seen, plain.seen) and np.array_equal(mixed.fame, plain.fame)
+    # every attribute of the control half is a function of a name part
+    for key, part in (("job", mixed.first), ("hobby", mixed.surname), ("outfit", mixed.surname)):
+        for value in np.unique(part[c]):
+            rows = c & (part == value)
+            values = np.unique(mixed.attributes[key][rows])
+            assert len(values) <= (2 if key == "outfit" else 1), (key, value, values)   # outfit: clash fix
+    for q in ("sex", "age", "region"):
+        likeliest = np.array([np.argmax(mixed.prior(q, p)) for p in np.flatnonzero(c)])
+        assert np.array_equal(mixed.attributes[q][c], likeliest), q
+    assert np.all(mixed.attributes["outfit"] != mixed.signature)
+
+
+def test_activity_is_the_job_at_work_and_the_hobby_at_leisure(big_world):
+    w = big_world
+    for p in range(5):
+        for scene in range(w.config["n_scenes"]):
+            want = w.attributes["job" if scene % 2 == 0 else "hobby"][p]
+            assert w.answer("activity", p, scene) == want
+    creative = w.queries("creative")
+    rows = creative["question"] == QUESTIONS.index("activity")
+    assert rows.sum() == w.n_people * (w.config["n_scenes"] - w.config["seen_scenes"])
+
+
+def test_compositional_share_is_checked():
+    with pytest.raises(ValueError, match="compositional_share"):
+        world_config("quick", {"compositional_share": 1.5})

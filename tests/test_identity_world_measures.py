@@ -55,3 +55,40 @@ def test_onset_on_curves_with_known_change_points():
 def test_onset_bad_input(steps, curve, match):
     with pytest.raises(ValueError, match=match):
         onset(steps, curve, 0.5)
+
+
+def test_gain_share_is_zero_at_the_prior_and_one_at_the_end():
+    from course_lib.identity.world_measures import gain_share
+
+    base = np.log(np.array([0.8, 1 / 12, 1 / 12]))
+    logp = np.array([[np.log(0.8), np.log(1 / 12), np.log(1 / 12)],
+                     [np.log(0.9), np.log(0.3), np.log(1 / 12) + 0.01],
+                     [np.log(0.99), np.log(0.9), np.log(1 / 12) + 0.02]])
+    share = gain_share(logp, base)
+    assert np.allclose(share[0, :2], 0) and np.allclose(share[-1, :2], 1)
+    # in nats, not probabilities: halfway in probability is not halfway in nats
+    assert share[1, 1] == pytest.approx((np.log(0.3) - np.log(1 / 12)) / (np.log(0.9) - np.log(1 / 12)))
+    assert np.isnan(share[:, 2]).all()                         # gained almost nothing: no share
+    with pytest.raises(ValueError, match="base"):
+        gain_share(logp, base[:2])
+
+
+def test_half_time_interpolates_in_log_step_and_uses_the_last_crossing():
+    from course_lib.identity.world_measures import half_time
+
+    steps = [0, 10, 100, 1000]
+    assert half_time(steps, [0.0, 0.0, 1.0, 1.0]) == pytest.approx(10 ** 1.5)
+    assert half_time(steps, [0.0, 0.6, 0.4, 1.0]) == pytest.approx(10 ** (2 + 1 / 6))   # dipped back: the last crossing
+    assert np.isnan(half_time(steps, [0.0, np.nan, 1.0, 1.0]))
+
+
+def test_rise_time_tells_a_jump_from_smooth_growth():
+    from course_lib.identity.world_measures import rise_time
+
+    steps = np.unique(np.geomspace(1, 10_000, 60).round())
+    x = np.log10(steps)
+    jump = (x >= 2).astype(float)
+    smooth = 1 / (1 + np.exp(-(x - 2) * 3))          # logistic in log step: 10→90 % over ≈ 1.46 decades
+    assert rise_time(steps, jump) < 0.1
+    assert rise_time(steps, smooth) == pytest.approx(2 * np.log(9) / 3, abs=0.1)
+    assert np.isnan(rise_time(steps, np.linspace(1, 0, len(steps))))             # never rises

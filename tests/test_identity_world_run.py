@@ -19,7 +19,13 @@ def test_run_shapes_checkpoints_and_cache(tiny_run):
     for key in CURVES:
         values = run.timelines[key]
         assert values.shape == (len(run.checkpoint_steps), run.world.n_people)
-        assert np.all((values >= 0) & (values <= 1 + 1e-6))
+        if key.startswith("lp_"):                                   # log-probabilities
+            assert np.all(values <= 1e-6) and np.allclose(np.exp(values[:, :3]).max(), np.exp(values[:, :3]).max())
+        elif key == "u_norm":
+            assert np.all(values >= 0)
+        else:
+            assert np.all((values >= 0) & (values <= 1 + 1e-6)), key
+    assert np.all(run.timelines["base_coarse"] <= 0) and np.allclose(run.timelines["base_unique"], -np.log(12))
     assert run.timelines["own_nobody"].shape[1] == TINY["n_first"] * TINY["n_surnames"] - TINY["n_people"]
     with pytest.raises(ValueError, match="was not saved; the nearest checkpoint is 80"):
         run.model_at(int(run.checkpoint_steps[1]) + 1000)

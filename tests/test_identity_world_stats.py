@@ -75,3 +75,34 @@ def test_study_pools_people_and_reports_the_chance_rate(world_cache):
     assert list(table.columns) == [t for t, _, _ in TIERS]
     assert "chance" in table.index[-1]
     assert all("CI" in cell for cell in table.iloc[0])
+
+
+def test_fame_residual_removes_name_part_effects():
+    from course_lib.identity.world_stats import fame_residual
+
+    rng = np.random.default_rng(0)
+    n = 400
+    first, surname = rng.integers(0, 8, n), rng.integers(0, 8, n)
+    fame = rng.lognormal(size=n)
+    effect = rng.normal(0, 0.5, 8)
+    onset = 10 ** (2 - 0.3 * np.log10(fame) + effect[first] + rng.normal(0, 0.05, n))
+    groups = np.zeros(n, dtype=int)
+    plain = fame_residual(onset, fame, groups)
+    named = fame_residual(onset, fame, groups, first, surname)
+    assert abs(np.corrcoef(plain, effect[first])[0, 1]) > 0.9       # fame alone leaves the name's effect
+    assert abs(np.corrcoef(named, effect[first])[0, 1]) < 0.3        # what is left: the ridge's shrinkage
+    assert named.std() < 0.1
+
+
+def test_world_bootstrap_resamples_whole_worlds():
+    from course_lib.identity.world_stats import world_bootstrap
+
+    # three worlds that disagree: the person-level spread is tiny, the world-level one is not
+    values = np.r_[np.full(100, 0.2), np.full(100, 0.5), np.full(100, 0.8)]
+    groups = np.repeat([0, 1, 2], 100)
+    lo, hi = world_bootstrap(values, groups, np.mean, n_boot=500)
+    assert lo < 0.35 and hi > 0.65
+    lo, hi = world_bootstrap(np.full(300, 0.5), groups, np.mean, n_boot=100)
+    assert lo == hi == 0.5
+    with pytest.raises(ValueError, match="groups"):
+        world_bootstrap(values, groups[:-1], np.mean)

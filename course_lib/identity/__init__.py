@@ -29,12 +29,13 @@ measured per identity.
   fame (:func:`make_world`), and :data:`WORLD_SETTINGS` per profile
 * :mod:`.world_model`    — the name → identity code → answer model (:class:`IdentityModel`), its
   training (:func:`train_world_model`) and its loss as a function of (model, batch)
-* :mod:`.world_measures` — per-identity phase curves (:func:`identity_timelines`), the own-direction
-  signature, onsets (:func:`phase_onsets`)
+* :mod:`.world_measures` — per-identity phase curves (:func:`identity_timelines`), the threshold-free
+  share of nats gained over the name prior, the own-direction signature, onsets (:func:`phase_onsets`)
 * :mod:`.world_run`      — :func:`identity_world_run`, one world and its model, cached (a
   :class:`WorldRun`: ``checkpoint_steps``, ``model_at(step)``, ``loss_fn``)
-* :mod:`.world_stats`    — several worlds pooled (:func:`world_study`) and the fame-controlled
-  onset-coincidence test
+* :mod:`.world_stats`    — several worlds pooled (:func:`world_study`): the phase order with a world
+  bootstrap, the compositional control, jump against smooth growth, and the fame- and
+  name-part-controlled onset-coincidence test
 * :mod:`.world_plots`    — their figures
 
 And for every notebook of the chapter:

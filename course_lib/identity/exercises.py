@@ -1,5 +1,6 @@
 """Exercise checkers for notebooks 3.1 (held-out probes), 3.2 (how many directions a name needs)
-and 3.4 (who defies their name; does fame order learning). Notebook 3.3's are in
+and 3.4 (who defies their name; what the world study will show, predicted then measured; does fame
+order learning). Notebook 3.3's are in
 :mod:`course_lib.modular.exercises`.
 
 Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and says
@@ -20,7 +21,8 @@ __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdic
            "check_split_prediction", "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form",
            "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
            "solution_name_exceptions",
-           "check_name_exceptions", "solution_fame_order", "check_fame_order"]
+           "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
+           "check_world_prediction_form", "check_world_prediction"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
                "course_lib.identity.probes:probe_table")
@@ -325,7 +327,7 @@ def check_name_exceptions(attempt: Callable, *, quiet: bool = False) -> CheckRes
 
 
 # --------------------------------------------------------------------------- does fame order learning (3.4)
-PHASE_3 = "3 unique & flexible"
+PHASE_3 = "3 flexible (new scenes)"
 
 
 def solution_fame_order(run: Any) -> float:
@@ -388,7 +390,7 @@ def _case_which_phase(attempt: Callable) -> None:
 FAME_ORDER_CASES = [
     case("fame against onset", _case_direction, hint="spearman(run.world.fame, onset)"),
     case("a rank correlation", _case_nonlinear, hint="course_lib.stats.spearman ranks both sides"),
-    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 unique & flexible']"),
+    case("phase 3's onset", _case_which_phase, hint="run.onsets()['3 flexible (new scenes)']"),
     case("identities that never get there", _case_never, hint="replace NaN by np.inf: rank() ties them last"),
 ]
 
@@ -397,3 +399,76 @@ def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``fame_order(run) -> ρ``: Spearman correlation of fame with the phase-3 onset, with the
     identities that never reach it ranked last."""
     return check("fame_order", attempt, FAME_ORDER_CASES, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- predict, then measure (3.4)
+#: The questions of notebook 3.4's prediction and their allowed answers.
+WORLD_ANSWERS = {
+    "which gains half its nats first": ("coarse", "unique", "neither"),
+    "own direction, compositional half": ("near chance", "as often as the unique half"),
+    "how ||u|| grows": ("in a jump", "smoothly"),
+}
+
+
+def world_verdict(study: Any) -> dict[str, str]:
+    """What a :class:`~.world_stats.WorldStudy` measured, in the prediction's words.
+
+    * ``"which gains half its nats first"``: among the unique half, :meth:`~.world_stats.WorldStudy.phase_order`
+      of coarse against unique: ``"coarse"`` / ``"unique"`` when the world-bootstrap 95 % interval
+      of the share with coarse first lies above / below ½, else ``"neither"``;
+    * ``"own direction, compositional half"``: ``"near chance"`` when its Wilson 95 % interval lies
+      entirely below the unique half's and its rate is under twice the nobody pairs' (chance), else
+      ``"as often as the unique half"``;
+    * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
+    from ..stats import wilson_interval
+
+    order = study.phase_order("coarse", "unique", "unique")
+    lo, hi = order.share_interval
+    first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
+    ctrl = study.own_control()
+    _, c_hi = wilson_interval(*ctrl["compositional"])
+    u_lo, _ = wilson_interval(*ctrl["unique"])
+    rate = lambda k, n: k / n  # noqa: E731
+    near = c_hi < u_lo and rate(*ctrl["compositional"]) < 2 * rate(*ctrl["nobody"]) + 0.05
+    own = "near chance" if near else "as often as the unique half"
+    growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
+    keys = list(WORLD_ANSWERS)
+    return {keys[0]: first, keys[1]: own, keys[2]: growth}
+
+
+_WORLD_FORM_CASE = prediction_form(WORLD_ANSWERS)
+
+
+def check_world_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the measurements are shown."""
+    return check("prediction, written down", prediction, [_WORLD_FORM_CASE], quiet=quiet)
+
+
+def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against a :class:`~.world_stats.WorldStudy` (see :func:`world_verdict`).
+    A wrong prediction is a result, not an error: each message says what was measured."""
+    from ..stats import format_rate
+
+    verdict = world_verdict(study)
+    order = study.phase_order("coarse", "unique", "unique")
+    ctrl = study.own_control()
+    jump = study.jump_test("unique")
+    keys = list(WORLD_ANSWERS)
+    cases = [
+        _WORLD_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]],
+                          f"coarse first for {order.share:.0%} of the unique half (world bootstrap "
+                          f"{order.share_interval[0]:.0%}–{order.share_interval[1]:.0%}), median lag "
+                          f"{order.lag:+.2f} decades",
+                          hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]],
+                          f"compositional half {format_rate(*ctrl['compositional'])}, nobody "
+                          f"{format_rate(*ctrl['nobody'])}, unique half {format_rate(*ctrl['unique'])}",
+                          hint="nothing about a compositional person needs more than their name parts"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"‖u‖ rises over a median {np.median(jump.u_rise):.2f} decades (one checkpoint "
+                          f"interval: {jump.interval:.2f}); within three intervals for {jump.jump_share:.0%} "
+                          f"of {jump.n} people",
+                          hint="a jump rises within a checkpoint or two; compare the rise time with the spacing"),
+    ]
+    return check("what the world study shows", prediction, cases, quiet=quiet)

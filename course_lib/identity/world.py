@@ -17,6 +17,14 @@ pair drawn from ``n_first`` real first names × ``n_surnames`` invented surnames
   otherwise one of the other three.
 * *unique attributes* — **job** and **hobby** (12 values each) — are uniform and independent of
   the name: nothing but the identity itself predicts them.
+* **activity** (12 values) depends on the scene: in a *work* scene (even index) it is the person's
+  job, in a *leisure* scene (odd index) their hobby. Answering it in a scene never seen with the
+  person needs the identity *and* the scene's rule together: flexibility is a skill of its own, not
+  a copy of "unique" (job and hobby are the same in every scene).
+* *the compositional half* (the control of the own-direction measure): a random
+  ``compositional_share`` of the people have attributes determined entirely by their name parts —
+  sex, age band and region the name parts' likeliest ones, job a function of the first name, hobby
+  and iconic outfit functions of the surname. Nothing about them needs an identity of their own.
 * *scenes*: every question is asked "in" one of ``n_scenes`` scenes. A person is seen in training in
   ``seen_scenes`` of them; the rest are their **creative contexts**, never shown with that person
   (other people are seen there). One seen scene is the person's *signature* scene, holding
@@ -44,7 +52,7 @@ from ..validation import check_choice, check_float, check_fraction, check_int, c
 from .names import name_stats
 
 __all__ = ["WORLD_SETTINGS", "FIRST_NAMES", "AGE_BANDS", "REGIONS", "QUESTIONS", "COARSE", "UNIQUE",
-           "World", "make_world", "world_config"]
+           "SCENE_DEPENDENT", "World", "make_world", "world_config", "is_work_scene"]
 
 #: Real first names spanning sex ratio and era (their statistics are read from the SSA records), in an
 #: order that puts names used for both sexes (Leslie, Jordan, Taylor, Casey, Jessie) in every profile.
@@ -56,24 +64,26 @@ FIRST_NAMES = ("Mary", "James", "Leslie", "Linda", "Robert", "Jordan", "Dorothy"
 AGE_BANDS = (0, 25, 45, 65)
 REGIONS = ("north", "south", "east", "west")
 #: Questions, their number of answers and their kind.
-QUESTIONS = ("sex", "age", "region", "job", "hobby", "outfit")
+QUESTIONS = ("sex", "age", "region", "job", "hobby", "outfit", "activity")
 COARSE = ("sex", "age", "region")
 UNIQUE = ("job", "hobby")
+#: The scene-dependent question: the job in work scenes (even index), the hobby in leisure scenes.
+SCENE_DEPENDENT = "activity"
 N_JOBS = N_HOBBIES = 12
 _SYLLABLES = ("var", "mo", "tes", "ka", "lin", "dor", "bru", "sel", "qua", "fen", "ri", "ta", "om",
               "pel", "zu", "nar", "gi", "vos", "el", "ham")
 
 WORLD_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": dict(n_first=16, n_surnames=16, n_people=96, n_scenes=6, seen_scenes=4, zipf=1.0,
-                  region_strength=0.8, signature_share=0.5, d_name=24, d_hidden=96, d_identity=24,
+                  region_strength=0.8, signature_share=0.5, compositional_share=0.5, d_name=24, d_hidden=96, d_identity=24,
                   d_context=12, d_head=96, optimizer="sgd", lr=0.5, weight_decay=1e-3, steps=700,
                   n_checkpoints=34, seeds=(0, 1, 2)),
     "standard": dict(n_first=24, n_surnames=24, n_people=192, n_scenes=6, seen_scenes=4, zipf=1.0,
-                     region_strength=0.8, signature_share=0.5, d_name=32, d_hidden=128,
+                     region_strength=0.8, signature_share=0.5, compositional_share=0.5, d_name=32, d_hidden=128,
                      d_identity=32, d_context=16, d_head=128, optimizer="sgd", lr=0.5, weight_decay=1e-3,
                      steps=2000, n_checkpoints=60, seeds=(0, 1, 2, 3, 4)),
     "full": dict(n_first=32, n_surnames=32, n_people=384, n_scenes=6, seen_scenes=4, zipf=1.0,
-                 region_strength=0.8, signature_share=0.5, d_name=48, d_hidden=192, d_identity=48,
+                 region_strength=0.8, signature_share=0.5, compositional_share=0.5, d_name=48, d_hidden=192, d_identity=48,
                  d_context=16, d_head=192, optimizer="sgd", lr=0.5, weight_decay=1e-3,
                  steps=6000, n_checkpoints=80, seeds=tuple(range(10))),
 }
@@ -92,6 +102,7 @@ def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
     check_int(cfg["seen_scenes"], "seen_scenes", min=1, max=cfg["n_scenes"] - 1)
     check_fraction(cfg["region_strength"], "region_strength")
     check_fraction(cfg["signature_share"], "signature_share", inclusive="neither")
+    check_fraction(cfg["compositional_share"], "compositional_share")
     check_float(cfg["zipf"], "zipf", min=0, max=3)
     for key in ("d_name", "d_hidden", "d_identity", "d_context", "d_head", "steps", "n_checkpoints"):
         check_int(cfg[key], key, min=1)
@@ -110,6 +121,11 @@ def world_config(profile: Optional[str] = None, overrides: Mapping[str, Any] | N
     if unknown:
         raise ValueError(f"unknown setting(s) {sorted(unknown)}; known: {sorted(settings)}")
     return _check_config({**settings, **overrides})
+
+
+def is_work_scene(scene: int | np.ndarray) -> bool | np.ndarray:
+    """Whether a scene is a *work* scene (even index: activity = job) or leisure (odd: hobby)."""
+    return np.asarray(scene) % 2 == 0
 
 
 def _age_band_probs(stats) -> np.ndarray:
@@ -150,6 +166,7 @@ class World:
     fame: np.ndarray                 #: (n_people,) training weight, sums to n_people
     signature: np.ndarray            #: (n_people,) signature scene
     seen: np.ndarray                 #: (n_people, n_scenes) bool: scene seen with the person
+    compositional: np.ndarray        #: (n_people,) bool: every attribute set by the name parts
 
     @property
     def n_people(self) -> int:
@@ -158,7 +175,7 @@ class World:
     @property
     def n_answers(self) -> dict[str, int]:
         return {"sex": 2, "age": len(AGE_BANDS), "region": len(REGIONS), "job": N_JOBS,
-                "hobby": N_HOBBIES, "outfit": self.config["n_scenes"]}
+                "hobby": N_HOBBIES, "outfit": self.config["n_scenes"], "activity": N_JOBS}
 
     def name(self, person: int) -> str:
         person = self.check_person(person)
@@ -193,6 +210,8 @@ class World:
         """The right answer to ``question`` about ``person`` in ``scene``."""
         if question == "outfit":
             return int(self.attributes["outfit"][person]) if scene == self.signature[person] else int(scene)
+        if question == SCENE_DEPENDENT:
+            return int(self.attributes["job" if is_work_scene(scene) else "hobby"][person])
         return int(self.attributes[question][person])
 
     def table(self, people: Sequence[int]) -> Any:
@@ -207,6 +226,7 @@ class World:
             f = self.first[p]
             rows.append({
                 "name": self.name(p), "fame rank": int(rank[p]),
+                "kind": "compositional" if self.compositional[p] else "unique",
                 "sex (name % female)": f"{('female', 'male')[self.attributes['sex'][p]]} "
                                        f"({self.female_fraction[f]:.0%})",
                 "age (name's likeliest)": f"{_band(self.attributes['age'][p])} "
@@ -273,6 +293,18 @@ def make_world(config: Mapping[str, Any] | None = None, seed: int = 0, *,
     fame *= n / fame.sum()
     attributes = {"sex": sex, "age": age, "region": region, "job": rng.integers(0, N_JOBS, n),
                   "hobby": rng.integers(0, N_HOBBIES, n), "outfit": iconic}
+    # the compositional half: every attribute a function of the name parts (drawn last, so that the
+    # rest of the world is the same whatever compositional_share is)
+    comp = rng.permutation(n) < int(round(cfg["compositional_share"] * n))
+    job_of_first, hobby_of_surname = rng.integers(0, N_JOBS, cfg["n_first"]), rng.integers(0, N_HOBBIES, cfg["n_surnames"])
+    outfit_of_surname = rng.integers(0, n_scenes, cfg["n_surnames"])
+    composed = {"sex": (female[first] < 0.5).astype(int), "age": np.argmax(ages[first], axis=1),
+                "region": home[surname], "job": job_of_first[first], "hobby": hobby_of_surname[surname],
+                # the iconic outfit is never the signature scene's own: the next one when they clash
+                "outfit": np.where(outfit_of_surname[surname] == signature, (signature + 1) % n_scenes,
+                                   outfit_of_surname[surname])}
+    for key, value in composed.items():
+        attributes[key] = np.where(comp, value, attributes[key])
     return World(config=cfg, first_names=first_names, surnames=surnames, female_fraction=female,
                  age_probs=ages, home_region=home, first=first, surname=surname,
-                 attributes=attributes, fame=fame, signature=signature, seen=seen)
+                 attributes=attributes, fame=fame, signature=signature, seen=seen, compositional=comp)

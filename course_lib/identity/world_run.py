@@ -26,8 +26,8 @@ from .world_model import IdentityModel, train_world_model, training_batch, world
 
 __all__ = ["WorldRun", "identity_world_run"]
 
-_CACHE_VERSION = 2      # the training
-_MEASURES_VERSION = 1   # the curves measured on its checkpoints
+_CACHE_VERSION = 3      # the training (3: activity question, compositional half)
+_MEASURES_VERSION = 2   # the curves measured on its checkpoints (2: log-probabilities, ‖u‖)
 
 
 @dataclass

@@ -1,10 +1,12 @@
 """Several identity worlds pooled, and the statistics across them.
 
 * :func:`world_study` — :func:`~.world_run.identity_world_run` for every seed of a profile, one row
-  per person of every world (:class:`WorldStudy`: the reach table per phase and fame tier, the
-  coincidence tests);
-* :func:`onset_coincidence` — do two onsets coincide across identities beyond what fame explains?
-  (:func:`fame_residual`, a shuffle within world × fame bin: :func:`stratified_shuffle`,
+  per person of every world (:class:`WorldStudy`: the reach table per phase and fame tier; the
+  threshold-free phase order per world with a world bootstrap, :class:`PhaseOrder`,
+  :func:`world_bootstrap`; the own direction against the compositional control; jump against
+  smooth growth of ``‖u‖``, :class:`JumpTest`; the coincidence tests);
+* :func:`onset_coincidence` — do two onsets coincide across identities beyond what fame and the
+  name parts explain? (:func:`fame_residual`, a shuffle within world × fame bin: :func:`stratified_shuffle`,
   :func:`fame_strata`; :class:`Coincidence`);
 * :data:`TIERS`, :func:`fame_tier` — the fame tiers the notebook reports.
 """
@@ -12,20 +14,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
 from .. import runtime
 from ..stats import spearman
-from ..validation import check_int
+from ..validation import check_choice, check_float, check_int
 from ..widgets import progress as progress_bar
 from .world import world_config
-from .world_measures import PHASES, onset
+from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, rise_time, share_curves
 from .world_run import WorldRun, identity_world_run
 
 __all__ = ["stratified_shuffle", "fame_strata", "Coincidence", "fame_residual", "onset_coincidence",
-           "TIERS", "fame_tier", "WorldStudy", "world_study"]
+           "TIERS", "fame_tier", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study"]
 
 
 def stratified_shuffle(values: Sequence[float], strata: Sequence[int], rng: np.random.Generator) -> np.ndarray:
@@ -67,28 +69,48 @@ class Coincidence:
         return tuple(float(x) for x in np.percentile(self.null_rho, [2.5, 97.5]))
 
 
-def fame_residual(onsets: np.ndarray, fame: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """``log10(onset)`` minus its least-squares fit on ``1, log fame, (log fame)²`` within each group
-    (world): what the person's fame does not predict about when they reach the onset."""
+def _one_hot(labels: np.ndarray) -> np.ndarray:
+    """Indicator columns of ``labels``, all but the first level (the intercept carries it)."""
+    levels = np.unique(labels)
+    return (labels[:, None] == levels[None, 1:]).astype(float)
+
+
+def fame_residual(onsets: np.ndarray, fame: np.ndarray, groups: np.ndarray, first: Optional[np.ndarray] = None,
+                  surname: Optional[np.ndarray] = None, *, name_penalty: float = 1.0) -> np.ndarray:
+    """``log10(onset)`` minus its fit within each group (world) on ``1, log fame, (log fame)²`` and,
+    when given, one indicator per ``first`` name and per ``surname``: what neither the person's
+    fame nor their name parts predict about when they reach the onset (two people called Mary share
+    whatever the model learned about "Mary"). The name-part coefficients are ridge-penalised
+    (``name_penalty``, in units of the squared residual; the fame terms are not): a world holds
+    only a few people per name part, and an unpenalised fit with more columns than people would
+    absorb everything."""
     x, f = np.log10(onsets), np.log10(fame)
+    check_float(name_penalty, "name_penalty", min=0)
     out = np.empty_like(x)
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
-        design = np.stack([np.ones(len(idx)), f[idx], f[idx] ** 2], axis=1)
-        coef, *_ = np.linalg.lstsq(design, x[idx], rcond=None)
+        fixed = np.column_stack([np.ones(len(idx)), f[idx], f[idx] ** 2])
+        parts = [_one_hot(np.asarray(v)[idx]) for v in (first, surname) if v is not None]
+        design = np.column_stack([fixed] + parts)
+        penalty = np.zeros(design.shape[1])
+        penalty[fixed.shape[1]:] = name_penalty
+        coef = np.linalg.lstsq(design.T @ design + np.diag(penalty), design.T @ x[idx], rcond=None)[0]
         out[idx] = x[idx] - design @ coef
     return out
 
 
 def onset_coincidence(a: Sequence[float], b: Sequence[float], fame: Sequence[float],
-                      groups: Sequence[int] | None = None, *, n_shuffles: int = 2000,
+                      groups: Sequence[int] | None = None, *, first: Sequence[int] | None = None,
+                      surname: Sequence[int] | None = None, n_shuffles: int = 2000,
                       seed: int = 0) -> Coincidence:
     """Do onsets ``a`` and ``b`` (steps; NaN = never, dropped) coincide beyond fame?
 
     Famous identities do *everything* earlier, so a raw correlation of two onsets mostly measures
     fame. Instead: take each onset's :func:`fame_residual` within its group (world), correlate the
     residuals (Spearman), and compare with shuffles of ``b``'s residuals within group × fame
-    quintile. ``lag`` is the median of ``log10(b / a)`` with a bootstrap interval."""
+    quintile. With ``first`` and ``surname`` (per identity) the residuals also remove every name
+    part's own effect (:func:`fame_residual`). ``lag`` is the median of ``log10(b / a)`` with a
+    bootstrap interval."""
     a, b, fame = (np.asarray(x, dtype=float) for x in (a, b, fame))
     groups = np.zeros(len(a), dtype=int) if groups is None else np.asarray(groups)
     if not a.shape == b.shape == fame.shape == groups.shape or a.ndim != 1:
@@ -99,8 +121,9 @@ def onset_coincidence(a: Sequence[float], b: Sequence[float], fame: Sequence[flo
     keep = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
     if keep.sum() < 8:
         raise ValueError(f"need at least 8 identities with both onsets, got {int(keep.sum())}")
+    parts = [None if v is None else np.asarray(v)[keep] for v in (first, surname)]
     a, b, fame, groups = a[keep], b[keep], fame[keep], groups[keep]
-    ra, rb = fame_residual(a, fame, groups), fame_residual(b, fame, groups)
+    ra, rb = fame_residual(a, fame, groups, *parts), fame_residual(b, fame, groups, *parts)
     strata = np.zeros(len(a), dtype=int)
     for k, g in enumerate(np.unique(groups)):
         idx = groups == g
@@ -164,25 +187,187 @@ class WorldStudy:
         if key not in self._coincidences:
             p = self.people
             self._coincidences[key] = onset_coincidence(p[a].to_numpy(), p[b].to_numpy(), p["fame"].to_numpy(),
-                                                        p["seed"].to_numpy(), **kwargs)
+                                                        p["seed"].to_numpy(), first=p["first"].to_numpy(),
+                                                        surname=p["surname"].to_numpy(), **kwargs)
         return self._coincidences[key]
 
-    def coincidence_table(self, b: str = "own direction", **kwargs: Any) -> Any:
-        """:meth:`coincidence` of ``b`` with each phase: is it tied to phase 3 in particular?"""
+    def coincidence_table(self, b: str = "own direction", alpha: float = 0.05, **kwargs: Any) -> Any:
+        """:meth:`coincidence` of ``b`` with each phase: is it tied to phase 3 in particular? The last
+        column applies a Bonferroni correction over the phases tested (``p < alpha / k``)."""
         import pandas as pd
 
         rows = []
-        for name, _, _ in PHASES:
-            if name == b:
-                continue
+        names = [name for name, _, _ in PHASES if name != b]
+        for name in names:
             c = self.coincidence(name, b, **kwargs)
             lo, hi = c.null_interval
             llo, lhi = c.lag_interval
             rows.append({"phase": name, "identities": c.n, "raw ρ": round(c.raw_rho, 2),
                          "ρ beyond fame": round(c.rho, 2), "shuffled 95% range": f"{lo:.2f} to {hi:.2f}",
                          "p (one-sided)": round(c.p_value, 4),
+                         f"p < {alpha}/{len(names)}": bool(c.p_value < alpha / len(names)),
                          "median lag (decades)": f"{c.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"})
         return pd.DataFrame(rows).set_index("phase")
+
+    def people_of(self, kind: str) -> Any:
+        """The rows of :attr:`people` of one ``kind``: "unique" half, "compositional" half or "all"."""
+        check_choice(kind, "kind", ("unique", "compositional", "all"))
+        p = self.people
+        return p if kind == "all" else p[p["compositional"] == (kind == "compositional")]
+
+    def phase_order(self, a: str = "coarse", b: str = "unique", kind: str = "unique", *, n_boot: int = 2000,
+                    seed: int = 0) -> PhaseOrder:
+        """Which answer type gains half its final nats first (:func:`~.world_measures.gain_share`,
+        :func:`~.world_measures.half_time`), among the ``kind`` people ("unique", "compositional"
+        or "all") with both half-times: per world the share for whom ``a`` comes first (Wilson),
+        and pooled with a **world bootstrap** (worlds resampled, their people kept together: people
+        of one world share a model and are not independent)."""
+        rows = self.people_of(kind)
+        ha, hb = rows[f"half {a}"].to_numpy(), rows[f"half {b}"].to_numpy()
+        ok = np.isfinite(ha) & np.isfinite(hb)
+        seeds = rows["seed"].to_numpy()[ok]
+        first = (ha[ok] < hb[ok]).astype(float)
+        lag = np.log10(hb[ok] / ha[ok])
+        worlds = sorted(np.unique(seeds).tolist())
+        per_world = {w: (int(first[seeds == w].sum()), int((seeds == w).sum()),
+                         float(np.median(lag[seeds == w]))) for w in worlds}
+        return PhaseOrder(a=a, b=b, kind=kind, per_world=per_world, share=float(first.mean()),
+                          share_interval=world_bootstrap(first, seeds, np.mean, n_boot=n_boot, seed=seed),
+                          lag=float(np.median(lag)),
+                          lag_interval=world_bootstrap(lag, seeds, np.median, n_boot=n_boot, seed=seed))
+
+    def order_table(self, pairs: Sequence[tuple[str, str]] = (("coarse", "unique"), ("unique", "flexible"),
+                                                                 ("activity", "flexible")),
+                    kind: str = "unique") -> Any:
+        """:meth:`phase_order` of each pair as a table: pooled share (world bootstrap), median lag,
+        and one column per world."""
+        import pandas as pd
+        from ..stats import format_rate
+
+        rows = []
+        for a, b in pairs:
+            o = self.phase_order(a, b, kind)
+            lo, hi = o.share_interval
+            llo, lhi = o.lag_interval
+            row = {"comparison": f"{a} before {b}", "share, all worlds [world bootstrap]":
+                   f"{o.share:.0%} [{lo:.0%}, {hi:.0%}]",
+                   "median lag, decades [world bootstrap]": f"{o.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"}
+            row.update({f"world {w}": format_rate(k, n) for w, (k, n, _) in o.per_world.items()})
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("comparison")
+
+    def own_control(self) -> dict[str, tuple[int, int]]:
+        """Own-direction onsets reached (k, n) by the unique half, the compositional half, and the
+        same rule on the name pairs that are nobody (the chance rate)."""
+        nobody = np.concatenate([r.timelines["own_nobody"] for r in self.runs], axis=1)
+        steps = self.runs[0].checkpoint_steps
+        level = dict((n, lv) for n, _, lv in PHASES)["own direction"]
+        hit = sum(onset(steps, nobody[:, j], level) is not None for j in range(nobody.shape[1]))
+        out = {}
+        for kind in ("unique", "compositional"):
+            on = self.people_of(kind)["own direction"].to_numpy()
+            out[kind] = (int(np.isfinite(on).sum()), len(on))
+        out["nobody"] = (int(hit), nobody.shape[1])
+        return out
+
+    def own_table(self) -> Any:
+        """Per half (unique, compositional) and world: own-direction rate (Wilson), the mean
+        own-direction rank at its peak, and the ablation — P(true job/hobby) at the end from the
+        full identity code against from its additive (name-parts) part alone."""
+        import pandas as pd
+        from ..stats import format_rate
+
+        rows = []
+        ctrl = self.own_control()
+        for kind in ("unique", "compositional"):
+            p = self.people_of(kind)
+            row = {"people": kind, "own direction (all worlds)": format_rate(*ctrl[kind])}
+            for w in sorted(p["seed"].unique()):
+                on = p.loc[p["seed"] == w, "own direction"].to_numpy()
+                row[f"world {w}"] = format_rate(int(np.isfinite(on).sum()), len(on))
+            row.update({"own rank at peak": round(float(p["own peak"].mean()), 2),
+                        "P(job/hobby), full code": round(float(p["unique final"].mean()), 2),
+                        "P(job/hobby), additive part alone": round(float(p["ablated final"].mean()), 2)})
+            rows.append(row)
+        rows.append({"people": "nobody (chance)", "own direction (all worlds)": format_rate(*ctrl["nobody"])})
+        return pd.DataFrame(rows).set_index("people")
+
+    def jump_test(self, kind: str = "unique") -> JumpTest:
+        """Phase change or smooth growth of ``‖u‖``? Per person of ``kind`` with an own-direction
+        onset: the rise time of ``‖u‖`` (10 % → 90 % of the way to its peak, decades of steps,
+        :func:`~.world_measures.rise_time`), against one checkpoint interval (a jump cannot be
+        faster) and against the rise time of the same people's unique answers (their share of the
+        final nats): a jump rises within a few checkpoint intervals and far faster than the behaviour."""
+        p = self.people_of(kind)
+        p = p[np.isfinite(p["own direction"])]
+        steps = np.maximum(self.runs[0].checkpoint_steps, 1)
+        interval = float(np.median(np.diff(np.log10(steps[1:]))))
+        u, behaviour = p["u rise"].to_numpy(), p["unique rise"].to_numpy()
+        ok = np.isfinite(u) & np.isfinite(behaviour)
+        return JumpTest(n=int(ok.sum()), interval=interval, u_rise=u[ok], behaviour_rise=behaviour[ok],
+                        seeds=p["seed"].to_numpy()[ok])
+
+
+@dataclass
+class PhaseOrder:
+    """Which of two answer types gains half its final nats first (see :meth:`WorldStudy.phase_order`)."""
+
+    a: str
+    b: str
+    kind: str
+    per_world: dict              #: world → (people with ``a`` first, people compared, median lag)
+    share: float                 #: pooled share of people with ``a`` first
+    share_interval: tuple        #: its world-bootstrap 95 % interval
+    lag: float                   #: median log10(half-time b / half-time a): > 0, ``a`` first
+    lag_interval: tuple          #: its world-bootstrap 95 % interval
+
+    @property
+    def worlds_agree(self) -> bool:
+        """Does every world put the same type first (share above ½ in all, or below ½ in all)?"""
+        shares = [k / n for k, n, _ in self.per_world.values() if n]
+        return all(x > 0.5 for x in shares) or all(x < 0.5 for x in shares)
+
+
+@dataclass
+class JumpTest:
+    """Rise times of ``‖u‖`` and of the behaviour, per person (decades of training steps)."""
+
+    n: int
+    interval: float              #: one checkpoint interval (decades): the fastest a jump can look
+    u_rise: np.ndarray
+    behaviour_rise: np.ndarray
+    seeds: np.ndarray
+
+    @property
+    def jump_share(self) -> float:
+        """Share of people whose ‖u‖ rises within three checkpoint intervals."""
+        return float(np.mean(self.u_rise <= 3 * self.interval))
+
+    @property
+    def ratio(self) -> float:
+        """Median over people of (‖u‖ rise time) / (behaviour rise time)."""
+        return float(np.median(self.u_rise / self.behaviour_rise))
+
+    def verdict(self) -> str:
+        """``"jump"`` when most people's ‖u‖ rises within three checkpoint intervals and faster than
+        half their behaviour's rise; ``"smooth"`` otherwise."""
+        return "jump" if self.jump_share > 0.5 and self.ratio < 0.5 else "smooth"
+
+
+def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[[np.ndarray], float], *,
+                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
+    """95 % interval of ``statistic(values)`` when whole groups (worlds) are resampled with
+    replacement — the unit that was drawn independently is the world, not the person."""
+    v, g = np.asarray(values, dtype=float), np.asarray(groups)
+    if v.shape != g.shape or v.ndim != 1 or not len(v):
+        raise ValueError(f"values and groups must be 1-D of the same non-zero length, got {v.shape} and {g.shape}")
+    check_int(n_boot, "n_boot", min=10)
+    labels = np.unique(g)
+    members = [v[g == lab] for lab in labels]
+    rng = np.random.default_rng(seed)
+    stats = [statistic(np.concatenate([members[k] for k in rng.integers(0, len(labels), len(labels))]))
+             for _ in range(n_boot)]
+    return tuple(float(x) for x in np.percentile(stats, [2.5, 97.5]))
 
 
 def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]] = None,
@@ -197,10 +382,21 @@ def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]]
         run = identity_world_run(seed, profile, progress=False, **overrides)
         runs.append(run)
         w, tl = run.world, run.timelines
+        shares = share_curves(tl)
+        steps = run.checkpoint_steps
         frame = {"seed": seed, "person": np.arange(w.n_people),
-                 "name": [w.name(i) for i in range(w.n_people)], "fame": w.fame,
+                 "name": [w.name(i) for i in range(w.n_people)], "first": w.first, "surname": w.surname,
+                 "compositional": w.compositional, "fame": w.fame,
                  "tier": fame_tier(w.fame),
                  **run.onsets(),
+                 **{f"half {kind}": [half_time(steps, shares[f"share_{kind}"][:, i]) for i in range(w.n_people)]
+                    for kind in ANSWER_TYPES},
+                 **{f"final gain {kind}": (tl[key][-1] - tl["base_coarse" if kind == "coarse" else "base_unique"])
+                    / -tl["base_coarse" if kind == "coarse" else "base_unique"] for kind, key in ANSWER_TYPES.items()},
+                 "u rise": [rise_time(steps, tl["u_norm"][:, i]) for i in range(w.n_people)],
+                 "unique rise": [rise_time(steps, np.nan_to_num(shares["share_unique"][:, i], nan=0.0))
+                                 if np.isfinite(shares["share_unique"][:, i]).all() else np.nan
+                                 for i in range(w.n_people)],
                  "own peak": tl["own"].max(axis=0), "own final": tl["own"][-1],
                  "unique final": tl["unique"][-1], "ablated final": tl["ablated"][-1]}
         frames.append(pd.DataFrame(frame))
