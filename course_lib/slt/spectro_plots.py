@@ -73,7 +73,7 @@ def plot_thermo(k: KnownAnswers) -> Figure:
         lam, m = normal_crossing_lambda(kk)
         fit = k.thermo_fits[kk]
         ax.plot(THERMO_NBETAS, y, marker(i), ls="none",
-                label=f"k = {kk}: λ = {lam:g}, m = {m}; read {fit.llc:.3f}, m̂ = {fit.multiplicity:.2f}")
+                label=f"k = {kk}: λ = {lam:.3g}, m = {m}; read {fit.llc:.3f}, m̂ = {fit.multiplicity:.2f}")
         ax.plot(grid, fit.llc - (fit.multiplicity - 1) / (np.log(grid) + fit.offset), "-", lw=1,
                 color=ax.lines[-1].get_color())
         ax.axhline(lam, ls=":", lw=0.8, color=ax.lines[-1].get_color())
