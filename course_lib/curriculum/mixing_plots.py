@@ -75,9 +75,10 @@ def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10,
         mse = np.stack([np.convolve(r.mse, kernel, mode="valid") for r in runs])
         steps = np.asarray(runs[0].steps)[window - 1:]
         lo, med, hi = np.percentile(mse, [10, 50, 90], axis=0)
-        color = ("tab:red", "tab:gray", "tab:blue")[i % 3]
+        color = ("tab:red", "tab:gray", "tab:blue", "tab:green")[i % 4]
+        ls = ("-", "--", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)))[i % 4]
         ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
-        ax.plot(steps, med, color=color, ls=("-", "--", "-.")[i % 3], lw=1.6, label=f"{label} ({len(runs)} seeds)")
+        ax.plot(steps, med, color=color, ls=ls, lw=1.6, label=f"{label} ({len(runs)} seeds)")
     if floor is not None:
         ax.axhline(float(floor), color="k", ls=":", lw=1.0, label=f"floor of any function of a + b ({float(floor):.1e})")
     ax.set_yscale("log")
