@@ -121,7 +121,10 @@ def random_direction(d: int, seed: int = 0) -> torch.Tensor:
 def redfree_leans(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor, *,
                   free_below: float = 0.05) -> torch.Tensor:
     """The leans ``h·u`` at ``layer`` of every red-free token (token redness < ``free_below``) in
-    ``pairs``, ``u`` = ``direction`` normalised."""
+    ``pairs``, ``u`` = ``direction`` normalised. Token redness is :func:`~.regularisers.redness` at
+    its default ``k = 1``, as in :func:`posthoc_direction` — stricter than the pair groups, which use
+    :func:`~.mixing.pair_redness` (``k = 2``): a pair with ρ < 0.05 can hold a token outside the
+    calibration set (a trace of red), and such pairs carry most of the red-free damage, e₀'s included."""
     model, pairs = _model(model), _pairs(pairs)
     layer = _check_layer(model, layer)
     check_fraction(free_below, "free_below")
