@@ -72,30 +72,50 @@ def test_twin_pair():
 
 
 def test_mixing_prediction():
-    right = {"baseline": "transformer at least 3x better", "red_after_blocks": "falls below 0.9"}
+    right = {"baseline": "transformer at least 3x better", "deepsets": "at least 3x below the floor",
+             "red_after_blocks": "falls below 0.9"}
+    meas = dict(deepsets_mse=[1e-4, 3e-4], floor=1.5e-3)
     assert X.check_mixing_prediction_form(right)
-    assert X.check_mixing_prediction(right, [2e-3, 1.5e-3], [1e-4, 3e-4], [0.4, 0.6])
-    for bad in ({"baseline": "transformer at least 3x better"},                              # missing key
+    assert X.check_mixing_prediction(right, [2e-3, 1.5e-3], [1e-4, 3e-4], [0.4, 0.6], **meas)
+    for bad in ({"baseline": "transformer at least 3x better", "red_after_blocks": "falls below 0.9"},  # missing key
                 {**right, "red_after_blocks": True},                                          # not an allowed value
+                {**right, "deepsets": "below the floor"},                                     # near-miss wording
                 {**right, "extra": 1}, None):
         assert not X.check_mixing_prediction_form(bad, quiet=True), bad
     assert not X.check_mixing_prediction({**right, "baseline": "as good as the transformer"},
-                                         [2e-3], [1e-4], [0.5], quiet=True)
+                                         [2e-3], [1e-4], [0.5], **meas, quiet=True)
     assert not X.check_mixing_prediction({**right, "red_after_blocks": "stays at 0.9 or above"},
-                                         [2e-3], [1e-4], [0.5], quiet=True)
+                                         [2e-3], [1e-4], [0.5], **meas, quiet=True)
+    # the old answer key ("needs a transformer": no pooling model gets below the floor) is now wrong
+    assert not X.check_mixing_prediction({**right, "deepsets": "on or above the floor"},
+                                         [2e-3], [1e-4], [0.5], **meas, quiet=True)
+    # "below, but by less than 3x" is wrong when the DeepSets model is far under the floor ...
+    assert not X.check_mixing_prediction({**right, "deepsets": "below the floor by less than 3x"},
+                                         [2e-3], [1e-4], [0.5], **meas, quiet=True)
+    # ... and right when it is only a little under it (median, not the best seed, decides)
+    assert X.check_mixing_prediction({**right, "deepsets": "below the floor by less than 3x"},
+                                     [2e-3], [1e-4], [0.5], deepsets_mse=[1e-4, 1e-3, 1e-3], floor=1.5e-3, quiet=True)
     # the verdicts at their boundaries
-    v = X.mixing_verdict([2.9e-3], [1e-3], [0.9])
+    v = X.mixing_verdict([2.9e-3], [1e-3], [0.9], [1e-3], 3e-3)
     assert v["baseline"] == "as good as the transformer" and v["red_after_blocks"] == "stays at 0.9 or above"
-    assert X.mixing_verdict([0.5e-3], [1e-3], [0.2])["baseline"] == "baseline better"
-    assert X.mixing_verdict([3e-3, 3e-3, 1.0], [1e-3, 1e-3, 1e-3], [0.1])["baseline"] == "transformer at least 3x better"
+    assert v["deepsets"] == "at least 3x below the floor"
+    assert X.mixing_verdict([1e-3], [1e-3], [0.2], [3e-3], 3e-3)["deepsets"] == "on or above the floor"
+    assert X.mixing_verdict([1e-3], [1e-3], [0.2], [2.9e-3], 3e-3)["deepsets"] == "below the floor by less than 3x"
+    assert X.mixing_verdict([0.5e-3], [1e-3], [0.2], [1e-3], 1e-3)["baseline"] == "baseline better"
+    assert X.mixing_verdict([3e-3, 3e-3, 1.0], [1e-3, 1e-3, 1e-3], [0.1], [1e-3], 1e-3)["baseline"] == (
+        "transformer at least 3x better")
     with pytest.raises(ValueError, match="finite"):
-        X.mixing_verdict([], [1.0], [0.5])
+        X.mixing_verdict([], [1.0], [0.5], [1.0], 1.0)
+    with pytest.raises(ValueError, match="deepsets_mse"):
+        X.mixing_verdict([1.0], [1.0], [0.5], [float("nan")], 1.0)
+    with pytest.raises(ValueError, match="floor"):
+        X.mixing_verdict([1.0], [1.0], [0.5], [1.0], 0.0)
 
 
 def test_unanswered_prediction_fails_without_raising():
-    stub = {"baseline": None, "red_after_blocks": None}
+    stub = {"baseline": None, "deepsets": None, "red_after_blocks": None}
     assert not X.check_mixing_prediction_form(stub, quiet=True)
-    assert not X.check_mixing_prediction(stub, [2e-3], [1e-4], [0.5], quiet=True)
+    assert not X.check_mixing_prediction(stub, [2e-3], [1e-4], [0.5], deepsets_mse=[1e-4], floor=1e-3, quiet=True)
 
 
 def test_twin_pair_stub_fails_without_raising():

@@ -32,6 +32,36 @@ def test_pooled_baseline_sees_only_the_sum():
     assert not torch.allclose(M.mix(a, b), M.mix(grey, grey))
 
 
+def test_deepsets_is_not_bound_to_the_sum():
+    m = P.PooledMixer(d=6, token_hidden=8)
+    assert m.token_hidden == 8 and not isinstance(m.colour, torch.nn.Linear)
+    a, b = torch.tensor([[1.0, 0, 0]]), torch.tensor([[0.0, 1, 1]])
+    grey = torch.full((1, 3), 0.5)
+    assert not torch.allclose(m(torch.stack([a, b], 1)), m(torch.stack([grey, grey], 1)), atol=1e-6)
+    with torch.no_grad():
+        m.role.normal_()                                  # even with distinct role vectors ...
+        ab, ba = m(torch.stack([a, b], 1)), m(torch.stack([b, a], 1))
+        pooled = m.readout((m.colour(a) + m.colour(b)) / 2 + m.role.mean(0))
+    assert torch.allclose(ab, ba, atol=1e-6)              # ... no order: the tokens meet only in the mean
+    assert torch.allclose(ab, pooled, atol=1e-6)
+    with pytest.raises(ValueError, match="token_hidden"):
+        P.PooledMixer(token_hidden=-1)
+
+
+def test_deepsets_training_beats_the_floor_and_round_trips():
+    run = P.train_pooled(seed=0, profile="quick", steps=400, token_hidden=32)
+    assert run.config["token_hidden"] == 32
+    m = run.model()
+    assert m.token_hidden == 32
+    p = M.mixing_pairs(2000, torch.Generator().manual_seed(11))
+    with torch.no_grad():
+        err = float(((m(p) - M.mix(p[:, 0], p[:, 1])) ** 2).mean())
+    assert err < 1.5e-3 / 1.5, err          # under the pooling floor (≈ 1.5e-3) after 400 steps
+    old = P.PooledRun(config={"d": 12, "hidden": 48}, state=P.PooledMixer().state_dict(), steps=np.arange(1),
+                      mse=np.zeros(1))
+    assert old.model().token_hidden == 0    # runs cached before the option existed load as the pooled baseline
+
+
 def test_pooled_training_and_floor():
     run = P.train_pooled(seed=0, profile="quick", steps=30)
     assert run.mse.shape == (30,) and run.mse[-5:].mean() < run.mse[:5].mean()
@@ -106,12 +136,62 @@ def test_layer_comparison_rows():
     c = M.train_mixer(seed=0, profile="quick", steps=40, snap_every=20, anchor_weight=0.0, anti_weight=0.0)
     p, fit = M.mixing_pairs(600, torch.Generator().manual_seed(5)), M.mixing_pairs(600, torch.Generator().manual_seed(6))
     rows = L.layer_comparison(a, c, p, fit)
-    assert len(rows) == 1 + 3 * 3
+    assert len(rows) == 1 + 3 * (1 + 2 * len(L.OFFSETS))
     assert rows[0].alpha == 1.0 and rows[1].label == "anchored, e₀" and rows[1].layer == 0
     assert math.isclose(rows[1].damage_red, rows[0].damage_red, rel_tol=0.011)
-    assert {r.label for r in rows[1:]} == {"anchored, e₀", "control, own red direction", "control, random direction"}
+    want = {"anchored, e₀"} | {f"control, {n}, offset {o}" for n in ("own red direction", "random direction")
+                                for o in L.OFFSETS}
+    assert {r.label for r in rows[1:]} == want
+    # each control row's offset is the calibration its label names, fitted on fit (not on p)
+    for r in rows[1:]:
+        if r.label.startswith("control, own") and r.layer == 1:
+            u, mean_off = L.posthoc_direction(c.model(), fit, 1)
+            how = r.label.rsplit(" ", 1)[1]
+            assert math.isclose(r.offset, L.calibrated_offset(c.model(), fit, 1, u, how), rel_tol=1e-6, abs_tol=1e-7)
+            if how == "mean":
+                assert math.isclose(r.offset, mean_off, rel_tol=1e-6, abs_tol=1e-7)
+    only = L.layer_comparison(a, c, p, fit, offsets=("max",))
+    assert len(only) == 1 + 3 * 3
+    with pytest.raises(ValueError, match="offsets"):
+        L.layer_comparison(a, c, p, fit, offsets=("median",))
     with pytest.raises(TypeError, match="control"):
         L.layer_comparison(a, "c", p, fit)
+
+
+def test_calibrated_offsets_are_ordered_and_max_spares_every_fit_token():
+    m = M.train_mixer(seed=3, profile="quick", steps=30, snap_every=30).model()
+    fit = M.mixing_pairs(800, torch.Generator().manual_seed(8))
+    u, _ = L.posthoc_direction(m, fit, 0)
+    lean = L.redfree_leans(m, fit, 0, u)
+    offs = [L.calibrated_offset(m, fit, 0, u, how) for how in L.OFFSETS]
+    assert offs[0] < offs[1] <= offs[2] and math.isclose(offs[2], float(lean.max()), rel_tol=1e-6)
+    assert math.isclose(offs[1], float(np.quantile(lean.numpy(), 0.99)), rel_tol=1e-4, abs_tol=1e-6)
+    # with the max offset the edit changes no red-free fit token: pairs of two such tokens are untouched
+    from course_lib.curriculum.regularisers import redness
+    both_free = (redness(fit) < 0.05).all(dim=1)
+    d = L.edit_damage(m, fit[both_free], 0, u, alpha=5.0, offset=offs[2])
+    assert torch.all(d == 0)
+    assert L.redfree_leans(m, fit, 0, 3 * u).shape == lean.shape      # the direction is normalised
+    with pytest.raises(ValueError, match="how"):
+        L.calibrated_offset(m, fit, 0, u, "median")
+    with pytest.raises(ValueError, match="red-free"):
+        L.redfree_leans(m, torch.tensor([[[1.0, 0, 0], [1.0, 0, 0]]]), 0, u)
+
+
+def test_matched_edit_reports_the_middle_group():
+    m = M.train_mixer(seed=0, profile="quick", steps=60, snap_every=30).model()
+    p = M.mixing_pairs(800, torch.Generator().manual_seed(4))
+    e0 = M.anchor_direction(m.d)
+    res = L.matched_edit(m, p, 0, e0, target=1e-3, offset=-0.05)
+    r = M.pair_redness(p)
+    d = L.edit_damage(m, p, 0, e0, res.alpha, -0.05)
+    mid = (r >= 0.05) & (r < 0.5)
+    assert math.isclose(res.damage_mid, float(d[mid].mean()), rel_tol=1e-5)
+    assert math.isclose(res.damage_free, float(d[r < 0.05].abs().mean()), rel_tol=1e-5)
+    assert math.isclose(res.collateral, res.damage_mid / res.damage_red, rel_tol=1e-9)
+    assert res.offset == -0.05
+    with pytest.raises(ValueError, match="offset"):
+        L.matched_edit(m, p, 0, e0, target=1e-3, offset=float("nan"))
 
 
 @pytest.mark.parametrize("n, lo_rank, cov", [(4, 1, 0.875), (8, 1, 1 - 2 / 256), (10, 2, 1 - 2 * 11 / 1024)])

@@ -86,3 +86,14 @@ def test_matched_selectivity():
     assert sum(len(c.get_offsets()) for c in dots) == 2 * s.size   # every seed and layer
     with pytest.raises(ValueError, match="2 dimension"):
         P.plot_matched_selectivity({"a": np.zeros(3)})
+
+
+def test_matched_selectivity_leaves_out_unmatched_and_takes_five_arms():
+    s = np.array([[300.0, 50, 10], [200, np.nan, 5]])
+    fig = P.plot_matched_selectivity({k: s for k in "abcde"})
+    from matplotlib.collections import PathCollection
+    dots = [c for c in fig.axes[0].collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in dots) == 5 * (s.size - 1)   # the NaN is not drawn
+    assert len({tuple(c.get_facecolor()[0]) for c in dots}) == 5
+    with pytest.raises(ValueError, match="at most"):
+        P.plot_matched_selectivity({k: s for k in "abcdefg"})

@@ -5,8 +5,9 @@ way round and has no answer for opposite hues. ``check_twin_pair`` — why the p
 tokens to interact: for a pair ``(a, b)`` build the pair with the **same sum** ``a + b`` (so a model
 that pools the tokens before reading them sees the same input) whose product is as far from
 ``a ⊙ b`` as the colour cube allows, channel by channel. ``mixing_prediction`` — a written-down
-prediction (:data:`MIXING_PREDICTION_KEYS`) of whether the pooled baseline learns the rule and whether
-red's direction survives the blocks, checked for its form where it is written
+prediction (:data:`MIXING_PREDICTION_KEYS`) of whether the pooled baseline learns the rule, whether a
+DeepSets model (per-token MLP before the pooling, no attention) gets below the pooling floor, and
+whether red's direction survives the blocks, checked for its form where it is written
 (:func:`check_mixing_prediction_form`) and against the measurement afterwards
 (:func:`check_mixing_prediction`). Reference solutions are the ``solution_*`` functions; tests against
 subtle wrong answers live in ``tests/test_curriculum_mixing_exercises.py``.
@@ -123,26 +124,44 @@ def check_twin_pair(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 
 MIXING_PREDICTION_KEYS = {
     "baseline": ("as good as the transformer", "transformer at least 3x better", "baseline better"),
+    "deepsets": ("at least 3x below the floor", "below the floor by less than 3x", "on or above the floor"),
     "red_after_blocks": ("stays at 0.9 or above", "falls below 0.9"),
 }
 
 _FORM = prediction_form(MIXING_PREDICTION_KEYS,
                         hint="baseline: 'as good as the transformer', 'transformer at least 3x better' or "
-                             "'baseline better'; red_after_blocks: 'stays at 0.9 or above' or 'falls below 0.9'")
+                             "'baseline better'; deepsets: 'at least 3x below the floor', 'below the floor by "
+                             "less than 3x' or 'on or above the floor'; red_after_blocks: 'stays at 0.9 or "
+                             "above' or 'falls below 0.9'")
 
 
-def mixing_verdict(baseline_mse: Any, transformer_mse: Any, red_cos_last: Any) -> dict:
+def _measured(x: Any, name: str) -> np.ndarray:
+    a = np.asarray(x, float).ravel()
+    if not a.size or not np.all(np.isfinite(a)):
+        raise ValueError(f"the measurements must be non-empty and finite ({name})")
+    return a
+
+
+def mixing_verdict(baseline_mse: Any, transformer_mse: Any, red_cos_last: Any, deepsets_mse: Any,
+                   floor: float) -> dict:
     """What the measurement says: medians over seeds of the final MSEs (baseline over transformer: ≥ 3
-    → transformer at least 3x better, < 1 → baseline better, else as good) and of red's cosine to
+    → transformer at least 3x better, < 1 → baseline better, else as good; ``floor`` over DeepSets: ≥ 3
+    → at least 3x below the floor, > 1 → below by less, else on or above) and of red's cosine to
     ``e₀`` after the last block (≥ 0.9 → stays)."""
-    b, t, c = (np.asarray(x, float).ravel() for x in (baseline_mse, transformer_mse, red_cos_last))
-    if not (b.size and t.size and c.size) or not all(np.all(np.isfinite(x)) for x in (b, t, c)):
-        raise ValueError("the measurements must be non-empty and finite")
+    b, t, c, d = (_measured(x, n) for x, n in ((baseline_mse, "baseline_mse"), (transformer_mse, "transformer_mse"),
+                                                (red_cos_last, "red_cos_last"), (deepsets_mse, "deepsets_mse")))
+    f = float(_measured(floor, "floor")[0])
+    if f <= 0:
+        raise ValueError(f"floor must be positive, got {f}")
     ratio = float(np.median(b) / max(float(np.median(t)), 1e-300))
     base = ("transformer at least 3x better" if ratio >= 3 else
             "baseline better" if ratio < 1 else "as good as the transformer")
+    under = float(f / max(float(np.median(d)), 1e-300))
+    deep = ("at least 3x below the floor" if under >= 3 else
+            "below the floor by less than 3x" if under > 1 else "on or above the floor")
     red = "stays at 0.9 or above" if float(np.median(c)) >= 0.9 else "falls below 0.9"
-    return {"baseline": base, "red_after_blocks": red, "ratio": ratio, "red_cos": float(np.median(c))}
+    return {"baseline": base, "deepsets": deep, "red_after_blocks": red, "ratio": ratio, "under_floor": under,
+            "red_cos": float(np.median(c))}
 
 
 def check_mixing_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
@@ -151,15 +170,18 @@ def check_mixing_prediction_form(prediction: Any, *, quiet: bool = False) -> Che
 
 
 def check_mixing_prediction(prediction: Any, baseline_mse: Any, transformer_mse: Any, red_cos_last: Any, *,
-                            quiet: bool = False) -> CheckResult:
+                            deepsets_mse: Any, floor: float, quiet: bool = False) -> CheckResult:
     """Check ``prediction`` against the measurement (see :func:`mixing_verdict`). A wrong prediction is a
     result, not an error: each message says what was measured."""
-    v = mixing_verdict(baseline_mse, transformer_mse, red_cos_last)
+    v = mixing_verdict(baseline_mse, transformer_mse, red_cos_last, deepsets_mse, floor)
     cases = [
         _FORM,
         prediction_answer("the pooled baseline", "baseline", v["baseline"],
                           f"median final MSE, baseline over transformer: {v['ratio']:.1f}×",
                           hint="the pooled model sees only a + b; see the twin-pair exercise"),
+        prediction_answer("the DeepSets model", "deepsets", v["deepsets"],
+                          f"the floor over the DeepSets model's median final MSE: {v['under_floor']:.1f}×",
+                          hint="a per-token nonlinearity before the mean gives a², b² and (a + b)²: ab follows"),
         prediction_answer("red after the blocks", "red_after_blocks", v["red_after_blocks"],
                           f"median cosine of red's token to e₀ after the last block: {v['red_cos']:.2f}",
                           hint="nothing in the loss holds red on e₀ after the embedding"),

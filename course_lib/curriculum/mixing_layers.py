@@ -5,16 +5,26 @@
 * :func:`posthoc_direction` — a model's *own* red direction at a layer, found after training: the
   difference of the mean representations of red tokens (token redness ≥ ``red_above``) and red-free
   tokens (< ``free_below``), as a unit vector, with ``offset`` = the red-free tokens' mean projection.
+* :func:`calibrated_offset` — the offset of an edit along a direction, fitted on the red-free tokens'
+  leans: their ``"mean"``, 99th percentile (``"q99"``) or ``"max"``. The anchored edit (``e₀``, offset
+  0) leaves every red-free token that leans ≤ 0 untouched, and the anti-anchor term put nearly all of
+  them there: it is effectively calibrated at the red-free tokens' maximum. A fair control gets the same
+  calibration (:data:`OFFSETS`).
 * :func:`edit_predict` / :func:`edit_damage` — the edit ``h' = h − α·max(h·u − offset, 0)·u`` on every
   token at one layer, then the rest of the model. With ``u = e₀``, ``offset = 0``, ``α = 1`` at layer 0
   it is exactly :func:`~.mixing.suppressed_predict`.
 * :func:`matched_edit` — the strength α at which an edit hurts red-containing pairs by a given amount
-  (bisection on log α), and its selectivity there: damage to red pairs over damage to red-free pairs.
-  Comparing selectivities *at matched damage to red* is the fair comparison: any direction becomes
-  "selective" if it is barely used.
+  (bisection on log α), and its damage there to three groups of pairs: red (pair redness ρ ≥ 0.5),
+  red-free (ρ < 0.05) and the rest (0.05 ≤ ρ < 0.5: a little red, e.g. orange or magenta mixtures —
+  about three pairs in four). Selectivity = damage to red over |damage| to red-free pairs; collateral
+  = damage to the middle group over damage to red. Comparing *at matched damage to red* is the fair
+  comparison: any direction becomes "selective" if it is barely used. Where the red-free damage is
+  near zero (≲ 1e-4, deeper layers) the ratio is dominated by its denominator: read the absolute
+  damage instead.
 * :func:`layer_comparison` — one anchored and one control model: the anchored model muted along
-  ``e₀``, the control along its own post-hoc red direction and along a random direction, at every
-  layer, all matched to the damage the reference edit (``e₀`` at the embedding, α = 1) does to red.
+  ``e₀``, the control along its own post-hoc red direction and along a random direction (each with
+  every calibrated offset asked for), at every layer, all matched to the damage the reference edit
+  (``e₀`` at the embedding, α = 1) does to red.
 * :func:`median_ci` — median over seeds with a distribution-free interval from order statistics
   (with 4 seeds the only one is [min, max], which covers the median with probability 87.5 %; a
   bootstrap would claim more than 4 values can support).
@@ -34,8 +44,12 @@ from .mixing import (MixingRun, MixingTransformer, _pairs, _rgb, anchor_directio
                      probe_colours)
 from .regularisers import redness
 
-__all__ = ["red_layer_cosines", "posthoc_direction", "random_direction", "edit_predict", "edit_damage",
-           "EditResult", "FREE_FLOOR", "matched_edit", "layer_comparison", "median_ci"]
+__all__ = ["red_layer_cosines", "posthoc_direction", "random_direction", "redfree_leans", "calibrated_offset",
+           "OFFSETS", "edit_predict", "edit_damage", "EditResult", "FREE_FLOOR", "matched_edit", "layer_comparison",
+           "median_ci"]
+
+#: The offset calibrations :func:`calibrated_offset` knows, in increasing order of caution.
+OFFSETS = ("mean", "q99", "max")
 
 _RED = (1.0, 0.0, 0.0)
 
@@ -104,6 +118,41 @@ def random_direction(d: int, seed: int = 0) -> torch.Tensor:
     return v / torch.linalg.vector_norm(v)
 
 
+def redfree_leans(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor, *,
+                  free_below: float = 0.05) -> torch.Tensor:
+    """The leans ``h·u`` at ``layer`` of every red-free token (token redness < ``free_below``) in
+    ``pairs``, ``u`` = ``direction`` normalised. Token redness is :func:`~.regularisers.redness` at
+    its default ``k = 1``, as in :func:`posthoc_direction` — stricter than the pair groups, which use
+    :func:`~.mixing.pair_redness` (``k = 2``): a pair with ρ < 0.05 can hold a token outside the
+    calibration set (a trace of red), and such pairs carry most of the red-free damage, e₀'s included."""
+    model, pairs = _model(model), _pairs(pairs)
+    layer = _check_layer(model, layer)
+    check_fraction(free_below, "free_below")
+    u = _unit(direction, model.d)
+    free = redness(pairs.reshape(-1, 3)) < free_below
+    if not bool(free.any()):
+        raise ValueError("pairs must include red-free tokens")
+    with torch.no_grad():
+        h = model.residuals(pairs)[layer].reshape(-1, model.d)
+    return h[free] @ u
+
+
+def calibrated_offset(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor,
+                      how: str = "max", *, free_below: float = 0.05) -> float:
+    """The edit's offset along ``direction`` at ``layer``, fitted on the red-free tokens of ``pairs``
+    (use pairs other than the ones you measure on): the ``"mean"``, 99th percentile (``"q99"``) or
+    ``"max"`` of their leans. With ``"max"`` the edit leaves every red-free fit token untouched, as
+    muting ``e₀`` with offset 0 does in the anchored model."""
+    if how not in OFFSETS:
+        raise ValueError(f"how must be one of {OFFSETS}, got {how!r}")
+    lean = redfree_leans(model, pairs, layer, direction, free_below=free_below)
+    if how == "mean":
+        return float(lean.mean())
+    if how == "q99":
+        return float(torch.quantile(lean, 0.99))
+    return float(lean.max())
+
+
 def edit_predict(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor,
                  alpha: float = 1.0, offset: float = 0.0) -> torch.Tensor:
     """Predictions with every token's stream after ``layer`` blocks edited to
@@ -131,9 +180,10 @@ def edit_damage(model: MixingTransformer, pairs: torch.Tensor, layer: int, direc
 
 @dataclass
 class EditResult:
-    """One edit at one layer: strength ``alpha``, mean damage to red-containing pairs (``damage_red``)
-    and mean |damage| to red-free pairs (``damage_free``), their ratio ``selectivity``, and whether the
-    target damage to red was reached (``matched``; if not, the values are at the largest α tried)."""
+    """One edit at one layer: strength ``alpha`` and ``offset``, mean damage to red-containing pairs
+    (``damage_red``), mean |damage| to red-free pairs (``damage_free``), their ratio ``selectivity``,
+    mean damage to the pairs in between (``damage_mid``, 0.05 ≤ ρ < 0.5), and whether the target
+    damage to red was reached (``matched``; if not, the values are at the largest α tried)."""
 
     label: str
     layer: int
@@ -142,11 +192,43 @@ class EditResult:
     damage_free: float
     selectivity: float
     matched: bool
+    damage_mid: float = float("nan")
+    offset: float = 0.0
+
+    @property
+    def collateral(self) -> float:
+        """Damage to the middle group (a little red) per unit of damage to red pairs."""
+        return self.damage_mid / self.damage_red if self.damage_red > 0 else float("nan")
 
 
-def _measure(model, pairs, red, free, layer, u, alpha, offset) -> tuple[float, float]:
-    d = edit_damage(model, pairs, layer, u, alpha, offset)
-    return float(d[red].mean()), float(d[free].abs().mean())
+class _Groups:
+    """One model on one set of pairs: the clean residual streams and errors, computed once, and the
+    three groups of pairs by redness (red, red-free, in between)."""
+
+    def __init__(self, model: MixingTransformer, pairs: torch.Tensor, red_above: float, free_below: float):
+        check_fraction(red_above, "red_above")
+        check_fraction(free_below, "free_below")
+        if not free_below < red_above:
+            raise ValueError(f"need free_below < red_above, got {free_below}, {red_above}")
+        self.model = model
+        r = pair_redness(pairs)
+        self.red, self.free = r >= red_above, r < free_below
+        self.mid = ~(self.red | self.free)
+        if not bool(self.red.any()) or not bool(self.free.any()):
+            raise ValueError("pairs must include both red-containing and red-free pairs")
+        self.target = mix(pairs[:, 0], pairs[:, 1])
+        with torch.no_grad():
+            self.hs = model.residuals(pairs)
+            self.clean = ((model.head_from(self.hs[-1], len(model.blocks)) - self.target) ** 2).mean(dim=1)
+
+    def measure(self, layer: int, u: torch.Tensor, alpha: float, offset: float) -> tuple[float, float, float]:
+        with torch.no_grad():
+            h = self.hs[layer]
+            lean = (h @ u - float(offset)).clamp_min(0.0)
+            out = self.model.head_from(h - float(alpha) * lean[..., None] * u, layer)
+        d = ((out - self.target) ** 2).mean(dim=1) - self.clean
+        mid = float(d[self.mid].mean()) if bool(self.mid.any()) else float("nan")
+        return float(d[self.red].mean()), float(d[self.free].abs().mean()), mid
 
 
 def matched_edit(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor, *,
@@ -155,58 +237,68 @@ def matched_edit(model: MixingTransformer, pairs: torch.Tensor, layer: int, dire
     """The edit of :func:`edit_predict` at the α (bisection on log α in [1e-3, ``alpha_max``]) whose mean
     damage to red-containing pairs equals ``target`` (within 1 %)."""
     model, pairs = _model(model), _pairs(pairs)
+    return _matched(_Groups(model, pairs, red_above, free_below), layer, direction, target=target, offset=offset,
+                    label=label, alpha_max=alpha_max, iters=iters)
+
+
+def _matched(g: _Groups, layer: int, direction: torch.Tensor, *, target: float, offset: float, label: str,
+             alpha_max: float = 1000.0, iters: int = 40) -> EditResult:
+    model = g.model
+    layer = _check_layer(model, layer)
     if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
         raise ValueError(f"target must be a positive number, got {target!r}")
-    r = pair_redness(pairs)
-    red, free = r >= red_above, r < free_below
-    if not bool(red.any()) or not bool(free.any()):
-        raise ValueError("pairs must include both red-containing and red-free pairs")
+    if not (isinstance(offset, (int, float)) and math.isfinite(offset)):
+        raise ValueError(f"offset must be a finite number, got {offset!r}")
     u = _unit(direction, model.d)
-    dr_max, df_max = _measure(model, pairs, red, free, layer, u, alpha_max, offset)
-    if dr_max < target:
-        return EditResult(label, int(layer), float(alpha_max), dr_max, df_max, dr_max / max(df_max, FREE_FLOOR), False)
+    top = g.measure(layer, u, alpha_max, offset)
+    if top[0] < target:
+        return EditResult(label, int(layer), float(alpha_max), top[0], top[1], top[0] / max(top[1], FREE_FLOOR), False,
+                          top[2], float(offset))
     lo, hi = math.log(1e-3), math.log(alpha_max)
-    best = (alpha_max, dr_max, df_max)
+    best = (alpha_max, *top)
     for _ in range(check_int(iters, "iters", min=1)):
         mid = (lo + hi) / 2
-        dr, df = _measure(model, pairs, red, free, layer, u, math.exp(mid), offset)
-        if dr >= target:
-            hi, best = mid, (math.exp(mid), dr, df)
+        got = g.measure(layer, u, math.exp(mid), offset)
+        if got[0] >= target:
+            hi, best = mid, (math.exp(mid), *got)
         else:
             lo = mid
         if abs(best[1] - target) <= 0.01 * target:
             break
-    a, dr, df = best
-    return EditResult(label, int(layer), float(a), dr, df, dr / max(df, FREE_FLOOR), abs(dr - target) <= 0.01 * target)
+    a, dr, df, dm = best
+    return EditResult(label, int(layer), float(a), dr, df, dr / max(df, FREE_FLOOR), abs(dr - target) <= 0.01 * target,
+                      dm, float(offset))
 
 
 def layer_comparison(anchored: MixingRun, control: MixingRun, pairs: torch.Tensor, fit_pairs: torch.Tensor,
-                     *, seed: int = 0) -> list[EditResult]:
+                     *, seed: int = 0, offsets: tuple = OFFSETS) -> list[EditResult]:
     """Every layer ℓ: the anchored model muted along ``e₀`` (offset 0), the control muted along its own
-    post-hoc red direction (fitted on ``fit_pairs``) and along a random direction (offset: the red-free
-    tokens' mean projection, as for the post-hoc one), each at the α where the damage to red pairs
-    equals that of the reference edit — ``e₀`` at the embedding, α = 1, in the anchored model."""
+    post-hoc red direction (fitted on ``fit_pairs``) and along a random direction, each with every
+    offset in ``offsets`` (:func:`calibrated_offset` on ``fit_pairs``), each at the α where the damage
+    to red pairs equals that of the reference edit — ``e₀`` at the embedding, α = 1, in the anchored
+    model. Labels: ``"anchored, e₀"``, ``"control, own red direction, offset max"``, ….
+    The first row is the reference edit itself."""
     for name, run in (("anchored", anchored), ("control", control)):
         if not isinstance(run, MixingRun):
             raise TypeError(f"{name} must be a MixingRun, got {type(run).__name__}")
+    offsets = tuple(offsets)
+    if not offsets or any(o not in OFFSETS for o in offsets):
+        raise ValueError(f"offsets must be a non-empty tuple drawn from {OFFSETS}, got {offsets!r}")
     pairs, fit_pairs = _pairs(pairs), _pairs(fit_pairs)
     ma, mc = anchored.model(), control.model()
     e0 = anchor_direction(ma.d)
-    r = pair_redness(pairs)
-    red, free = r >= 0.5, r < 0.05
-    ref_red, ref_free = _measure(ma, pairs, red, free, 0, e0, 1.0, 0.0)
-    out = [EditResult("reference: anchored, e₀ at the embedding", 0, 1.0, ref_red, ref_free,
-                      ref_red / max(ref_free, FREE_FLOOR), True)]
+    ga, gc = _Groups(ma, pairs, 0.5, 0.05), _Groups(mc, pairs, 0.5, 0.05)
+    ref = ga.measure(0, e0, 1.0, 0.0)
+    out = [EditResult("reference: anchored, e₀ at the embedding", 0, 1.0, ref[0], ref[1],
+                      ref[0] / max(ref[1], FREE_FLOOR), True, ref[2], 0.0)]
     for layer in range(len(ma.blocks) + 1):
-        out.append(matched_edit(ma, pairs, layer, e0, target=ref_red, label="anchored, e₀"))
-        u, off = posthoc_direction(mc, fit_pairs, layer)
-        out.append(matched_edit(mc, pairs, layer, u, target=ref_red, offset=off, label="control, own red direction"))
+        out.append(_matched(ga, layer, e0, target=ref[0], offset=0.0, label="anchored, e₀"))
+        u, _ = posthoc_direction(mc, fit_pairs, layer)
         v = random_direction(mc.d, seed=seed * 100 + layer)
-        with torch.no_grad():
-            hv = mc.residuals(fit_pairs)[layer].reshape(-1, mc.d)
-        tok = redness(fit_pairs.reshape(-1, 3))
-        off_v = float((hv[tok < 0.05] @ v).mean())
-        out.append(matched_edit(mc, pairs, layer, v, target=ref_red, offset=off_v, label="control, random direction"))
+        for name, w in (("own red direction", u), ("random direction", v)):
+            for how in offsets:
+                off = calibrated_offset(mc, fit_pairs, layer, w, how)
+                out.append(_matched(gc, layer, w, target=ref[0], offset=off, label=f"control, {name}, offset {how}"))
     return out
 
 

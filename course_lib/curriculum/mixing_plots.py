@@ -75,9 +75,10 @@ def plot_mixer_losses(curves: Mapping[str, Sequence[Any]], *, window: int = 10,
         mse = np.stack([np.convolve(r.mse, kernel, mode="valid") for r in runs])
         steps = np.asarray(runs[0].steps)[window - 1:]
         lo, med, hi = np.percentile(mse, [10, 50, 90], axis=0)
-        color = ("tab:red", "tab:gray", "tab:blue")[i % 3]
+        color = ("tab:red", "tab:gray", "tab:blue", "tab:green")[i % 4]
+        ls = ("-", "--", "-.", (0, (6, 1.5, 1, 1.5, 1, 1.5)))[i % 4]
         ax.fill_between(steps, lo, hi, color=color, alpha=0.2, lw=0)
-        ax.plot(steps, med, color=color, ls=("-", "--", "-.")[i % 3], lw=1.6, label=f"{label} ({len(runs)} seeds)")
+        ax.plot(steps, med, color=color, ls=ls, lw=1.6, label=f"{label} ({len(runs)} seeds)")
     if floor is not None:
         ax.axhline(float(floor), color="k", ls=":", lw=1.0, label=f"floor of any function of a + b ({float(floor):.1e})")
     ax.set_yscale("log")
@@ -184,32 +185,41 @@ def plot_layer_cosines(cosines: Mapping[str, Any], *, threshold: float = 0.9) ->
     return fig
 
 
+_ARM_STYLES = (("tab:red", "^"), ("tab:gray", "o"), ("tab:blue", "x"), ("tab:green", "s"), ("tab:purple", "D"),
+               ("tab:orange", "v"))
+
+
 def plot_matched_selectivity(selectivity: Mapping[str, Any]) -> Figure:
     """Selectivity (damage to red pairs over damage to red-free pairs) at matched damage to red, per
     layer: ``selectivity[label]`` is ``(seeds, layers + 1)``; one marker per seed (jittered), the
-    median as a bar outline; log scale."""
+    median over the finite values as a bar outline; log scale. NaN marks an edit that never reached
+    the matched damage: it is left out (say so in the text)."""
     if not isinstance(selectivity, Mapping) or not selectivity:
         raise ValueError("selectivity must be a non-empty dict label → (seeds, layers + 1)")
+    if len(selectivity) > len(_ARM_STYLES):
+        raise ValueError(f"at most {len(_ARM_STYLES)} arms, got {len(selectivity)}")
     arrays = {k: _array(v, f"selectivity[{k!r}]", 2) for k, v in selectivity.items()}
     n_layers = next(iter(arrays.values())).shape[1]
     if any(a.shape[1] != n_layers for a in arrays.values()):
         raise ValueError("every arm needs the same number of layers")
-    fig = new_figure((6.4, 3.4))
+    fig = new_figure((6.4, 3.6))
     ax = fig.add_subplot()
     m = len(arrays)
     width = 0.8 / m
     for i, (label, a) in enumerate(arrays.items()):
-        color, marker = ("tab:red", "tab:gray", "tab:blue")[i % 3], ("^", "o", "x")[i % 3]
+        color, marker = _ARM_STYLES[i]
         x0 = np.arange(n_layers) - 0.4 + width * (i + 0.5)
         a = np.clip(a, 1e-2, None)
         for j in range(n_layers):
             xs = x0[j] + np.linspace(-0.3, 0.3, len(a)) * width
-            ax.scatter(xs, a[:, j], color=color, marker=marker, s=18, label=label if j == 0 else None)
-            ax.hlines(np.median(a[:, j]), x0[j] - width / 2, x0[j] + width / 2, color=color, lw=2)
+            ok = np.isfinite(a[:, j])
+            ax.scatter(xs[ok], a[ok, j], color=color, marker=marker, s=18, label=label if j == 0 else None)
+            if ok.any():
+                ax.hlines(np.median(a[ok, j]), x0[j] - width / 2, x0[j] + width / 2, color=color, lw=2)
     ax.set_yscale("log")
     ax.set_xticks(np.arange(n_layers), ["embedding"] + [f"after block {k}" for k in range(1, n_layers)], fontsize=8)
     ax.set_ylabel("selectivity at matched\ndamage to red (log)", fontsize=9)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3, which="both", axis="y")
     ax.tick_params(labelsize=8)
     return fig

@@ -1,4 +1,4 @@
-"""The no-interaction baseline for notebook 2.6: does the mixing rule need a transformer?
+"""The no-attention baselines for notebook 2.6: what does the mixing rule need?
 
 :class:`PooledMixer` embeds each colour token with the same kind of linear map as the transformer
 (plus the role embedding), **averages the two tokens first**, and reads the mix out of that average
@@ -9,8 +9,11 @@ products get the same answer. :func:`mean_pool_floor` estimates the lowest MSE *
 ``a + b`` can reach on the training distribution (nearest-neighbour regression on the sum), the floor
 this baseline cannot go below however long it trains.
 
-(A per-token MLP *before* the pooling — a DeepSets model — could compute the product from
-``(a + b)² − a² − b²``; the baseline is deliberately the one the review asked for: pool, then read.)
+With ``token_hidden > 0`` the linear embedding becomes a per-token GELU MLP ``3 → token_hidden → d``
+and the same model is a **DeepSets** network (Zaheer et al. 2017): still no attention, the tokens
+still meet only in the mean, but each is transformed *nonlinearly* before pooling. That is enough for
+the product, since ``ab = ½[(a + b)² − a² − b²]`` and ``a²``, ``b²`` are per-token features. The two
+baselines differ in that one factor.
 """
 
 from __future__ import annotations
@@ -29,19 +32,26 @@ from ..validation import check_int
 from ..widgets import progress as progress_bar
 from .mixing import DEFAULTS, MIXING_SETTINGS, _pairs, mix, mixing_pairs
 
-__all__ = ["PooledMixer", "PooledRun", "train_pooled", "cached_pooled", "pooled_sweep", "mean_pool_floor"]
+__all__ = ["PooledMixer", "PooledRun", "train_pooled", "cached_pooled", "pooled_sweep", "mean_pool_floor",
+           "DEEPSETS_TOKEN_HIDDEN"]
+
+#: Width of the per-token MLP of the DeepSets baseline (``pooled_sweep(token_hidden=…)``).
+DEEPSETS_TOKEN_HIDDEN = 32
 
 
 class PooledMixer(nn.Module):
-    """Linear token embedding + role, mean over the two tokens, then a GELU MLP read-out.
-    ``forward(pairs (n, 2, 3)) → (n, 3)``."""
+    """Token embedding + role, mean over the two tokens, then a GELU MLP read-out.
+    ``forward(pairs (n, 2, 3)) → (n, 3)``. The embedding is linear (``token_hidden = 0``, the pooled
+    baseline) or a per-token MLP ``3 → token_hidden → d`` (the DeepSets baseline)."""
 
-    def __init__(self, d: int = 12, hidden: int = 48):
+    def __init__(self, d: int = 12, hidden: int = 48, token_hidden: int = 0):
         super().__init__()
         check_int(d, "d", min=1)
         check_int(hidden, "hidden", min=1)
-        self.d = d
-        self.colour = nn.Linear(3, d)
+        check_int(token_hidden, "token_hidden", min=0)
+        self.d, self.token_hidden = d, token_hidden
+        self.colour = (nn.Linear(3, d) if token_hidden == 0 else
+                       nn.Sequential(nn.Linear(3, token_hidden), nn.GELU(), nn.Linear(token_hidden, d)))
         self.role = nn.Parameter(torch.zeros(2, d))
         self.readout = nn.Sequential(nn.Linear(d, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
                                      nn.Linear(hidden, 3))
@@ -61,7 +71,7 @@ class PooledRun:
     mse: np.ndarray
 
     def model(self) -> PooledMixer:
-        m = PooledMixer(self.config["d"], self.config["hidden"])
+        m = PooledMixer(self.config["d"], self.config["hidden"], self.config.get("token_hidden", 0))
         m.load_state_dict(self.state)
         return m.eval()
 
@@ -69,16 +79,18 @@ class PooledRun:
 def train_pooled(seed: int = 0, profile: Optional[str] = None, **overrides) -> PooledRun:
     """Train one :class:`PooledMixer` exactly as :func:`~.mixing.train_mixer` trains the transformer
     (same pairs, batch, steps, Adam with the same cosine-decayed learning rate), with no anchor terms.
-    ``overrides``: ``d``, ``hidden``, ``lr``, ``steps``, ``batch``."""
+    ``overrides``: ``d``, ``hidden``, ``token_hidden`` (0: linear embedding; > 0: DeepSets), ``lr``,
+    ``steps``, ``batch``."""
     base = runtime.by_profile(MIXING_SETTINGS, profile)
-    cfg = {"d": DEFAULTS["d"], "hidden": 48, "lr": DEFAULTS["lr"], "steps": base["steps"], "batch": base["batch"]}
+    cfg = {"d": DEFAULTS["d"], "hidden": 48, "token_hidden": 0, "lr": DEFAULTS["lr"], "steps": base["steps"],
+           "batch": base["batch"]}
     unknown = set(overrides) - set(cfg)
     if unknown:
         raise ValueError(f"unknown setting(s): {sorted(unknown)}")
     cfg.update(overrides)
     check_int(cfg["steps"], "steps", min=1)
     g = runtime.seed_everything(seed)
-    model = PooledMixer(cfg["d"], cfg["hidden"])
+    model = PooledMixer(cfg["d"], cfg["hidden"], cfg["token_hidden"])
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t / cfg["steps"])))
     mse = []
@@ -96,7 +108,7 @@ def train_pooled(seed: int = 0, profile: Optional[str] = None, **overrides) -> P
 
 
 def cached_pooled(seed: int = 0, profile: Optional[str] = None, **overrides) -> PooledRun:
-    """:func:`train_pooled` through the course cache."""
+    """:func:`train_pooled` through the course cache (key: seed, profile settings, overrides)."""
     cfg = {**runtime.by_profile(MIXING_SETTINGS, profile), **overrides, "seed": seed, "version": 1}
     return cached("curriculum-pooled-mixer", cfg, lambda: train_pooled(seed, profile, **overrides))
 
