@@ -25,7 +25,7 @@ from .study import recipe_graph
 from ..validation import check_int
 
 __all__ = ["last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
-           "neighbour_labels", "CHANGE_SETTINGS", "steering_study", "largest_node",
+           "neighbour_labels", "CHANGE_SETTINGS", "steering_pair", "steering_study", "largest_node",
            "CURVE_SCALES", "purity_coverage_curve", "purity_at_coverage"]
 
 
@@ -93,8 +93,26 @@ CHANGE_SETTINGS = {
 }
 
 
+def steering_pair(layer_points: Any, source: Any, target: Any,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(vector, control)``: the steering vector mean(target rows) − mean(source rows) of the raw
+    ``layer_points`` (it is added to hidden states of that size, so it keeps its length), and a random
+    direction drawn from ``rng`` rescaled to exactly the same length (the control differs only in
+    direction)."""
+    x = np.asarray(layer_points, dtype=float)
+    if x.ndim != 2 or not np.all(np.isfinite(x)):
+        raise ValueError("layer_points must be a finite (n, dim) array")
+    source, target = np.asarray(source), np.asarray(target)
+    if not len(source) or not len(target):
+        raise ValueError("source and target must each index at least one row")
+    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
+    control = rng.normal(size=vector.shape)
+    return vector, control * np.linalg.norm(vector) / np.linalg.norm(control)
+
+
 def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,
-                   make_pair: Any, profile: str | None = None, seed: int = 0) -> list[dict[str, Any]]:
+                   make_pair: Any = steering_pair, profile: str | None = None,
+                   seed: int = 0) -> list[dict[str, Any]]:
     """Steer the members of node ``source`` toward node ``target`` (both nodes of the last-layer
     ``graph`` of ``acts``): at each layer and dose of the profile, add ``dose × vector`` — with
     ``vector, control = make_pair(layer activations, source members, target members, rng)`` — and
