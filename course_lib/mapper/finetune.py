@@ -37,7 +37,7 @@ FINETUNE_SETTINGS = {
     "standard": dict(steps=200, checkpoints=11, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "full": dict(steps=600, checkpoints=16, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
 }
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2   # 2: one recording of the frozen bottom (training batches first)
 
 
 def situation_index(sentences: SentenceSet) -> np.ndarray:
@@ -69,15 +69,29 @@ class TopLayers:
 
     ``batches`` are fixed groups of ``batch_size`` rows of ``texts`` (sorted by token length); for
     each, the hidden states entering block ``n_layers - top_layers`` and that block's other arguments
-    are recorded once with the frozen bottom of the model."""
+    are recorded once with the frozen bottom of the model. With ``first`` (a boolean mask over the
+    texts) the ``first`` rows are batched on their own before the rest, so the first
+    :attr:`n_first` batches hold exactly the batches of ``TopLayers(texts[first])`` — the training
+    batches — and the frozen bottom runs once for both uses."""
 
-    def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32):
+    def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32,
+                 first: np.ndarray | None = None):
         blocks = encoder_blocks(encoder)
         check_int(top_layers, "top_layers", min=1, max=len(blocks))
         self.encoder, self.blocks = encoder, list(blocks)[-top_layers:]
-        first = self.blocks[0]
-        lengths = [len(ids) for ids in encoder.tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        order = np.argsort(lengths, kind="stable")
+        first_block = self.blocks[0]
+        lengths = np.array([len(ids) for ids in encoder.tokenizer(texts, add_special_tokens=False)["input_ids"]])
+        groups = [np.arange(len(texts))]
+        if first is not None:
+            first = np.asarray(first, dtype=bool)
+            if first.shape != (len(texts),):
+                raise ValueError(f"first must be a boolean mask over the {len(texts)} texts")
+            groups = [np.flatnonzero(first), np.flatnonzero(~first)]
+        batches = []
+        for group in groups:
+            order = group[np.argsort(lengths[group], kind="stable")]
+            batches.append([order[s:s + batch_size] for s in range(0, len(order), batch_size)])
+        self.n_first = len(batches[0])
         self.rows, self.records = [], []
         captured: dict[str, Any] = {}
 
@@ -85,11 +99,10 @@ class TopLayers:
             captured["args"], captured["kwargs"] = args, kwargs
             raise _Captured
 
-        handle = first.register_forward_pre_hook(grab, with_kwargs=True)
+        handle = first_block.register_forward_pre_hook(grab, with_kwargs=True)
         try:
             with torch.no_grad():
-                for start in range(0, len(texts), batch_size):
-                    rows = order[start:start + batch_size]
+                for rows in (rows for group in batches for rows in group):
                     batch = encoder._batch([texts[i] for i in rows])
                     try:
                         encoder.model(**batch["inputs"])
@@ -150,10 +163,8 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         p.requires_grad_(False)
     with runtime.cpu_threads() as fit:
         fit(runtime.MANY_ROWS)
-        top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"])
-        rows_train = np.flatnonzero(train)
-        top_train = TopLayers(model, [texts[i] for i in rows_train], settings["top_layers"],
-                              settings["batch_size"])           # shares the same blocks
+        # one recording of the frozen bottom; its first batches are the training sentences'
+        top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"], first=train)
         trainable = [p for block in top.blocks for p in block.parameters()]
         for p in trainable:
             p.requires_grad_(True)
@@ -179,10 +190,10 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         order: list[int] = []
         for step in progress(range(1, steps + 1), desc="fine-tuning MiniLM's top layers"):
             if not order:   # each epoch visits the fixed batches in a fresh random order
-                order = torch.randperm(len(top_train.rows), generator=generator).tolist()
+                order = torch.randperm(top.n_first, generator=generator).tolist()
             index = order.pop()
-            logits = head(top_train.pooled(index))
-            loss = torch.nn.functional.cross_entropy(logits, y[rows_train[top_train.rows[index]]])
+            logits = head(top.pooled(index))
+            loss = torch.nn.functional.cross_entropy(logits, y[top.rows[index]])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
