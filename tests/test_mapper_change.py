@@ -154,3 +154,16 @@ def test_steering_pair_is_the_centroid_difference_and_an_equally_long_random_con
     assert np.allclose(control, again) and abs(control @ vector) < np.linalg.norm(vector) ** 2
     with pytest.raises(ValueError, match="source and target"):
         C.steering_pair(x, np.arange(0), np.arange(10, 20), rng)
+
+
+def test_checkpoint_steps_take_a_count_or_the_steps():
+    from course_lib.checkpoints import log_spaced_steps
+    from course_lib.mapper.finetune import FINETUNE_SETTINGS, checkpoint_steps
+
+    assert checkpoint_steps(60, 6).tolist() == log_spaced_steps(60, 6).tolist()
+    assert checkpoint_steps(60, (0, 3, 8, 22, 60)).tolist() == [0, 3, 8, 22, 60]
+    for bad in ((0, 8, 3, 60), (1, 8, 60), (0, 8, 59), (0,)):
+        with pytest.raises(ValueError, match="checkpoints"):
+            checkpoint_steps(60, bad)
+    for settings in FINETUNE_SETTINGS.values():
+        assert checkpoint_steps(settings["steps"], settings["checkpoints"])[-1] == settings["steps"]

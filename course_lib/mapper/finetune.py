@@ -32,10 +32,11 @@ from .sentences import EMOTIONS, EVENTS, SentenceSet, load_sentences
 from ..checkpoints import checkpoint_index, log_spaced_steps
 from ..validation import check_int
 
-__all__ = ["FINETUNE_SETTINGS", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
+__all__ = ["FINETUNE_SETTINGS", "checkpoint_steps", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
 
 FINETUNE_SETTINGS = {
-    "quick": dict(steps=60, checkpoints=6, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
+    # quick: log_spaced_steps(60, 6) without step 1, whose graph is step 0's (a re-embedding saved)
+    "quick": dict(steps=60, checkpoints=(0, 3, 8, 22, 60), top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "standard": dict(steps=200, checkpoints=11, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "full": dict(steps=600, checkpoints=16, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
 }
@@ -154,6 +155,17 @@ class FineTuneRun:
         return unit_rows(x) if unit else x
 
 
+def checkpoint_steps(steps: int, checkpoints: int | tuple[int, ...]) -> np.ndarray:
+    """The steps at which a run is read: ``log_spaced_steps(steps, checkpoints)`` for a count, or the
+    given steps (increasing, from 0 to ``steps``)."""
+    if isinstance(checkpoints, (int, np.integer)):
+        return log_spaced_steps(steps, int(checkpoints))
+    out = np.asarray(checkpoints, dtype=np.int64)
+    if out.ndim != 1 or len(out) < 2 or out[0] != 0 or out[-1] != steps or np.any(np.diff(out) <= 0):
+        raise ValueError(f"checkpoints must be a count or increasing steps from 0 to {steps}, got {checkpoints!r}")
+    return out
+
+
 def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> dict:
     model = load_text_encoder(encoder, device="cpu")
     model.model = model.model.float().eval()   # a fresh load; eval: no dropout, deterministic
@@ -177,7 +189,7 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         optimiser = torch.optim.AdamW([{"params": trainable, "lr": settings["lr"]},
                                        {"params": head.parameters(), "lr": settings["head_lr"]}])
         steps = settings["steps"]
-        checkpoints = log_spaced_steps(steps, settings["checkpoints"])
+        checkpoints = checkpoint_steps(steps, settings["checkpoints"])
         losses, layers, accuracy, held_loss, held_acc = [], [], [], [], []
 
         def read() -> None:
