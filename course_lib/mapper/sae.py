@@ -40,7 +40,7 @@ __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SA
            "compare_spaces"]
 
 SAE_SETTINGS = {
-    "quick": dict(layer=6, features=1536, l1=0.1, steps=800, batch_size=256, lr=1e-3),
+    "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
     "standard": dict(layer=6, features=1536, l1=0.1, steps=3000, batch_size=256, lr=1e-3),
     "full": dict(layer=6, features=3072, l1=0.1, steps=12000, batch_size=512, lr=1e-3),
 }
