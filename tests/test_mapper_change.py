@@ -41,6 +41,20 @@ def test_recorded_top_layers_reproduce_the_full_model(minilm):
         TopLayers(minilm, TEXTS, top_layers=7)
 
 
+def test_first_rows_are_batched_like_their_own_recording(minilm):
+    first = np.array([False, True, True, False])
+    shared = TopLayers(minilm, TEXTS, top_layers=2, batch_size=1, first=first)
+    alone = TopLayers(minilm, [t for t, f in zip(TEXTS, first) if f], top_layers=2, batch_size=1)
+    assert shared.n_first == len(alone.rows) == 2
+    for index in range(shared.n_first):     # the same training batches, the same recorded inputs
+        assert np.flatnonzero(first)[alone.rows[index]].tolist() == shared.rows[index].tolist()
+        assert np.allclose(shared.records[index][0], alone.records[index][0])
+    full = minilm.embed(TEXTS)[:, -1]
+    assert np.allclose(shared.embed_all(len(TEXTS)), full, atol=1e-4)
+    with pytest.raises(ValueError, match="first"):
+        TopLayers(minilm, TEXTS, top_layers=2, first=first[:3])
+
+
 def test_gradients_reach_only_through_the_top_blocks(minilm):
     top = TopLayers(minilm, TEXTS, top_layers=2, batch_size=4)
     params = [p for block in top.blocks for p in block.parameters()]
@@ -128,3 +142,28 @@ def test_purity_coverage_curve_scores_cross_situation_pairs_on_the_scored_points
     assert C.purity_at_coverage(curve, full[-1]["coverage"], "pairs") == pytest.approx(full[-1]["pairs"])
     with pytest.raises(ValueError, match="score"):
         C.purity_coverage_curve(x, labels, (0.5,), score=score[:10])
+
+
+def test_steering_pair_is_the_centroid_difference_and_an_equally_long_random_control():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 16)) + 3.0
+    vector, control = C.steering_pair(x, np.arange(10), np.arange(10, 20), np.random.default_rng(1))
+    assert np.allclose(vector, x[10:20].mean(0) - x[:10].mean(0))
+    assert np.isclose(np.linalg.norm(control), np.linalg.norm(vector))
+    again = C.steering_pair(x, np.arange(10), np.arange(10, 20), np.random.default_rng(1))[1]
+    assert np.allclose(control, again) and abs(control @ vector) < np.linalg.norm(vector) ** 2
+    with pytest.raises(ValueError, match="source and target"):
+        C.steering_pair(x, np.arange(0), np.arange(10, 20), rng)
+
+
+def test_checkpoint_steps_take_a_count_or_the_steps():
+    from course_lib.checkpoints import log_spaced_steps
+    from course_lib.mapper.finetune import FINETUNE_SETTINGS, checkpoint_steps
+
+    assert checkpoint_steps(60, 6).tolist() == log_spaced_steps(60, 6).tolist()
+    assert checkpoint_steps(60, (0, 3, 8, 22, 60)).tolist() == [0, 3, 8, 22, 60]
+    for bad in ((0, 8, 3, 60), (1, 8, 60), (0, 8, 59), (0,)):
+        with pytest.raises(ValueError, match="checkpoints"):
+            checkpoint_steps(60, bad)
+    for settings in FINETUNE_SETTINGS.values():
+        assert checkpoint_steps(settings["steps"], settings["checkpoints"])[-1] == settings["steps"]

@@ -171,42 +171,98 @@ def test_random_dictionary_wrong_answers_fail():
         _fails(X.check_random_dictionary, wrong, word)
 
 
-def test_steering_solution_passes():
-    assert X.check_steering_pair(X.solution_steering_pair, quiet=True).passed
-
-
-def test_steering_wrong_answers_fail():
-    import numpy as np
-
-    def backwards(x, source, target, rng):
-        v, c = X.solution_steering_pair(x, source, target, rng)
-        return -v, c
-
-    def on_unit_points(x, source, target, rng):
-        u = x / np.linalg.norm(x, axis=1, keepdims=True)
-        return X.solution_steering_pair(u, source, target, rng)
-
-    def unit_control(x, source, target, rng):
-        v, c = X.solution_steering_pair(x, source, target, rng)
-        return v, c / np.linalg.norm(c)
-
-    def raw_normal_control(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        return v, rng.normal(size=v.shape)
-
-    def scaled_copy(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        return v, v.copy()
-
-    def global_rng(x, source, target, rng):
-        v, _ = X.solution_steering_pair(x, source, target, rng)
-        c = np.random.normal(size=v.shape)
-        return v, c * np.linalg.norm(v) / np.linalg.norm(c)
-
-    for wrong, word in ((backwards, "backwards"), (on_unit_points, "normalise"), (unit_control, "long"),
-                        (raw_normal_control, "long"), (scaled_copy, "aligned"), (global_rng, "rng")):
-        result = X.check_steering_pair(wrong, quiet=True)
-        assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
-
-
 # --- notebook 4.1: intervals per point; notebook 4.2: cross-situation purity, centroid adjacency ----
+
+
+# --- notebooks 4.3 and 4.4: written-down predictions checked against the measurement -------------------
+
+def _row(layer, dose, arm, readout, k, n=160):
+    from course_lib.stats import wilson_interval
+
+    low, high = wilson_interval(k, n)
+    return dict(layer=layer, dose=dose, arm=arm, readout=readout, k=k, n=n, rate=k / n, low=low, high=high)
+
+
+def _study(steered2=66, same4=4, steered4=126, cm2_probe=158, st2_probe=109):
+    return {"rows": [_row(0, 0.0, "none", "graph", 5), _row(2, 2.0, "steered", "graph", steered2),
+                     _row(4, 2.0, "same emotion", "graph", same4), _row(4, 2.0, "steered", "graph", steered4),
+                     _row(2, 2.0, "class mean", "probe", cm2_probe), _row(2, 2.0, "steered", "probe", st2_probe)]}
+
+
+RIGHT_STEERING = {
+    "layer 2, dose 2: share landing in a target-emotion node": "25–65 %",
+    "layer 4, dose 2: the same-emotion control": "near the unedited rate",
+    "layer 2, dose 2, probe: class-mean vector against the node pair": "class mean more often",
+}
+
+
+def test_steering_prediction_right_and_subtly_wrong():
+    study = _study()
+    assert X.steering_verdict(study) == RIGHT_STEERING
+    assert X.check_steering_prediction_form(RIGHT_STEERING, quiet=True).passed
+    assert X.check_steering_prediction(RIGHT_STEERING, study, quiet=True).passed
+    blank = dict.fromkeys(RIGHT_STEERING)
+    assert "no prediction yet" in X.check_steering_prediction_form(blank, quiet=True).message
+    keys = list(RIGHT_STEERING)
+    # the in-sample answer, the control as large as the edit, and "the graph helps"
+    for key, wrong, measured in ((keys[0], "over 65 %", "41%"), (keys[1], "as high as the steered rate", "3%"),
+                                 (keys[2], "about as often", "99%")):
+        result = X.check_steering_prediction({**RIGHT_STEERING, key: wrong}, study, quiet=True)
+        assert not result.passed and "you predicted" in result.message and measured in result.message, result
+    # a typo'd answer, an extra key and a non-dict are form errors, not results
+    assert not X.check_steering_prediction_form({**RIGHT_STEERING, keys[0]: "25-65 %"}, quiet=True).passed
+    assert not X.check_steering_prediction_form({**RIGHT_STEERING, "extra": 1}, quiet=True).passed
+    assert not X.check_steering_prediction_form(list(RIGHT_STEERING.values()), quiet=True).passed
+
+
+def test_steering_verdict_bins_and_interval_rules():
+    keys = list(RIGHT_STEERING)
+    assert X.steering_verdict(_study(steered2=30))[keys[0]] == "under 25 %"
+    assert X.steering_verdict(_study(steered2=120))[keys[0]] == "over 65 %"
+    # the same-emotion control 20 points above the unedited rate but clear of the steered one
+    assert X.steering_verdict(_study(same4=40))[keys[1]] == "in between"
+    assert X.steering_verdict(_study(same4=120))[keys[1]] == "as high as the steered rate"
+    # overlapping intervals are "about as often", whichever rate is higher
+    assert X.steering_verdict(_study(cm2_probe=115, st2_probe=109))[keys[2]] == "about as often"
+    assert X.steering_verdict(_study(cm2_probe=60, st2_probe=109))[keys[2]] == "node pair more often"
+    with pytest.raises(ValueError, match="no row"):
+        X.steering_verdict({"rows": _study()["rows"][:3]})
+    with pytest.raises(ValueError, match="heldout_steering"):
+        X.steering_verdict([1, 2])
+
+
+def _spaces_table(sae_cross=0.9, rnd_cross=0.4, sae_km=0.4, raw_km=0.75, sae_probe=0.93, raw_probe=0.93):
+    import pandas as pd
+
+    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
+    return pd.DataFrame({"raw activations": dict(zip(cols, (0.4, raw_km, raw_probe))),
+                         "SAE, seed 0": dict(zip(cols, (sae_cross, sae_km, sae_probe))),
+                         "SAE, seed 1": dict(zip(cols, (sae_cross - 0.04, sae_km + 0.02, sae_probe))),
+                         "random dictionary, seed 0": dict(zip(cols, (rnd_cross, 0.5, 0.88)))}).T
+
+
+RIGHT_SPACES = {
+    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": "SAE higher",
+    "k-means (k = 24), cross-situation purity: SAE space against the raw layer": "raw layer higher",
+    "probe accuracy on held-out situations: SAE codes against the raw layer": "about the same",
+}
+
+
+def test_spaces_prediction_right_and_subtly_wrong():
+    table = _spaces_table()
+    assert X.spaces_verdict(table) == RIGHT_SPACES
+    assert X.check_spaces_prediction(RIGHT_SPACES, table, quiet=True).passed
+    keys = list(RIGHT_SPACES)
+    # "a random code of the same width and sparsity is as good", "k-means sees it too", "more features, better probe"
+    for key, wrong in ((keys[0], "about the same"), (keys[1], "SAE higher"), (keys[2], "SAE higher")):
+        result = X.check_spaces_prediction({**RIGHT_SPACES, key: wrong}, table, quiet=True)
+        assert not result.passed and "you predicted" in result.message, result
+    assert not X.check_spaces_prediction_form(dict.fromkeys(RIGHT_SPACES), quiet=True).passed
+    # within the margins: about the same; seeds are averaged
+    close = X.spaces_verdict(_spaces_table(sae_cross=0.52, rnd_cross=0.45, sae_probe=0.96))
+    assert close[keys[0]] == "about the same" and close[keys[2]] == "about the same"
+    assert X.spaces_verdict(_spaces_table(sae_cross=0.3, rnd_cross=0.6))[keys[0]] == "random dictionary higher"
+    with pytest.raises(ValueError, match="lacks the columns"):
+        X.spaces_verdict(_spaces_table().drop(columns="probe accuracy"))
+    with pytest.raises(ValueError, match="needs rows"):
+        X.spaces_verdict(_spaces_table().drop(index="raw activations"))

@@ -155,3 +155,21 @@ def test_compare_spaces_scores_held_out_rows_and_refuses_overlap():
         S.compare_spaces({"bad": x[:10]}, labels, fit, ~fit)
     with pytest.raises(ValueError, match="at least one"):
         S.compare_spaces({}, labels, fit, ~fit)
+
+
+def test_compare_spaces_topics_match_a_separate_topic_comparison():
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.array(["joy", "anger", "fear", "sadness"]), 60)
+    topics = np.tile(np.array(["work", "food", "sport"]), 80)
+    x = rng.normal(size=(4, 12))[np.repeat(np.arange(4), 60)] * 3 + rng.normal(size=(3, 12))[np.arange(240) % 3] * 2
+    x += rng.normal(size=(240, 12))
+    fit = np.tile(np.arange(60) < 30, 4)
+    spaces = {"a": x, "b": rng.normal(size=(240, 12))}
+    both, _ = S.compare_spaces(spaces, labels, fit, ~fit, topics=topics)
+    alone, _ = S.compare_spaces(spaces, topics, fit, ~fit)
+    for c in ("50%", "70%", "80%"):
+        assert np.allclose(both[f"topic purity @{c}"].astype(float), alone[f"purity @{c}"].astype(float),
+                           equal_nan=True), c
+    assert np.allclose(both["topic probe"].astype(float), alone["probe accuracy"].astype(float))
+    with pytest.raises(ValueError, match="topics"):
+        S.compare_spaces(spaces, labels, fit, ~fit, topics=topics[:5])

@@ -25,7 +25,7 @@ from .study import recipe_graph
 from ..validation import check_int
 
 __all__ = ["last_layer_graph", "graph_summary", "node_centroids", "nearest_node",
-           "neighbour_labels", "CHANGE_SETTINGS", "steering_study", "largest_node",
+           "neighbour_labels", "CHANGE_SETTINGS", "steering_pair", "steering_study", "largest_node",
            "CURVE_SCALES", "purity_coverage_curve", "purity_at_coverage"]
 
 
@@ -93,16 +93,34 @@ CHANGE_SETTINGS = {
 }
 
 
+def steering_pair(layer_points: Any, source: Any, target: Any,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``(vector, control)``: the steering vector mean(target rows) − mean(source rows) of the raw
+    ``layer_points`` (it is added to hidden states of that size, so it keeps its length), and a random
+    direction drawn from ``rng`` rescaled to exactly the same length (the control differs only in
+    direction)."""
+    x = np.asarray(layer_points, dtype=float)
+    if x.ndim != 2 or not np.all(np.isfinite(x)):
+        raise ValueError("layer_points must be a finite (n, dim) array")
+    source, target = np.asarray(source), np.asarray(target)
+    if not len(source) or not len(target):
+        raise ValueError("source and target must each index at least one row")
+    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
+    control = rng.normal(size=vector.shape)
+    return vector, control * np.linalg.norm(vector) / np.linalg.norm(control)
+
+
 def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,
-                   make_pair: Any, profile: str | None = None, seed: int = 0) -> list[dict[str, Any]]:
+                   make_pair: Any = steering_pair, profile: str | None = None,
+                   seed: int = 0) -> list[dict[str, Any]]:
     """Steer the members of node ``source`` toward node ``target`` (both nodes of the last-layer
     ``graph`` of ``acts``): at each layer and dose of the profile, add ``dose × vector`` — with
     ``vector, control = make_pair(layer activations, source members, target members, rng)`` — and
     read where the last layer lands: the share in a node with ``target``'s dominant label, in
     ``target`` itself, and whose 10 nearest unedited sentences are mostly of that label."""
     from .. import runtime
-    from .interventions import add_vector, edited_activations
     from .measures import dominant_labels
+    from .rerun import LayerRecording
 
     settings = runtime.by_profile(CHANGE_SETTINGS, profile)
     members = node_members(graph)
@@ -115,6 +133,7 @@ def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,
     rows_source, rows_target = members[source], members[target]
     texts = [acts.sentences.text[i] for i in rows_source]
     rng = np.random.default_rng(seed)
+    recording = LayerRecording(model, texts, layers=settings["steer_layers"])   # the bottom runs once
     out = []
     for layer in settings["steer_layers"]:
         vector, control = make_pair(acts.layers[:, layer].astype(float), rows_source, rows_target, rng)
@@ -122,7 +141,7 @@ def steering_study(model: Any, acts: Any, graph: Any, source: str, target: str,
             row: dict[str, Any] = dict(layer=layer, dose=dose, n=len(rows_source),
                                        length=float(dose * np.linalg.norm(vector)))
             for name, v in (("steered", vector), ("random", control)):
-                last = edited_activations(model, texts, {layer: add_vector(dose * v)})[:, -1]
+                last = recording.last_layer(layer, add=np.tile(dose * v, (len(texts), 1)))
                 landed = nearest_node(last, graph, reference)
                 row[name] = float(np.mean([dominant[n] == want for n in landed]))
                 row[f"{name}_in_target"] = float(np.mean([n == target for n in landed]))
@@ -150,7 +169,7 @@ CURVE_SCALES = (0.3, 0.35, 0.4, 0.45, 0.5)
 
 def purity_coverage_curve(points: Any, labels: np.ndarray,
                           scales: tuple[float, ...] = CURVE_SCALES, situations: Any = None,
-                          score: Any = None) -> list[dict[str, float]]:
+                          score: Any = None, also: dict[str, Any] | None = None) -> list[dict[str, float]]:
     """The recipe's graph at each DBSCAN ``scale``: ``{scale, coverage, purity, nodes}`` per scale.
     A smaller scale keeps only dense cores (pure, low coverage); a larger one merges (covers all,
     less pure). Two spaces compare fairly by purity *at the same coverage*, not at the same scale.
@@ -158,7 +177,9 @@ def purity_coverage_curve(points: Any, labels: np.ndarray,
     With ``situations`` (one per point, see :func:`~.measures.cross_situation_purity`) each row also
     holds ``cross`` and ``pairs``: the cross-situation purity of the nodes and its number of pairs.
     With ``score`` (a boolean mask) the graph is built on all points, but purity and cross-situation
-    purity count only the ``score`` points (for example sentences a model was not trained on)."""
+    purity count only the ``score`` points (for example sentences a model was not trained on).
+    With ``also`` (``name → labels``, one per point) each row also holds ``purity[name]``: the same
+    graphs' purity by other labels (e.g. topic), without building them again."""
     from .measures import cross_situation_purity
 
     x = unit(points)
@@ -166,6 +187,16 @@ def purity_coverage_curve(points: Any, labels: np.ndarray,
     keep = np.ones(len(x), dtype=bool) if score is None else np.asarray(score, dtype=bool)
     if keep.shape != (len(x),):
         raise ValueError(f"score must be a boolean mask of length {len(x)}")
+    also = {name: np.asarray(other) for name, other in (also or {}).items()}
+    for name, other in also.items():
+        if other.shape != (len(x),):
+            raise ValueError(f"also[{name!r}] must hold one label per point ({len(x)})")
+
+    def purity_of(members: list, lab: np.ndarray) -> float:
+        if not any(len(m) for m in members):
+            return float("nan")
+        return float(sum(_dominant(lab[m])[1] for m in members if len(m)) / sum(len(m) for m in members))
+
     lens = pca_lens(x)
     out = []
     for scale in scales:
@@ -174,10 +205,10 @@ def purity_coverage_curve(points: Any, labels: np.ndarray,
         covered = np.zeros(len(x), dtype=bool)
         for m in members:
             covered[m] = True
-        purity = (sum(_dominant(labels[m])[1] for m in members if len(m)) / sum(len(m) for m in members)
-                  if any(len(m) for m in members) else float("nan"))
-        row = dict(scale=float(scale), coverage=float(covered[keep].mean()), purity=float(purity),
+        row = dict(scale=float(scale), coverage=float(covered[keep].mean()), purity=purity_of(members, labels),
                    nodes=sum(1 for m in members if len(m)))
+        for name, other in also.items():
+            row[f"purity[{name}]"] = purity_of(members, other)
         if situations is not None:
             pp = cross_situation_purity(members, labels, situations)
             row.update(cross=pp.share, pairs=pp.pairs)

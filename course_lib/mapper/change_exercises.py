@@ -9,93 +9,14 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..exercises import CheckResult, case, check, forbid
+from ..exercises import CheckResult, case, check, forbid, prediction_answer, prediction_form
 
-__all__ = ["solution_steering_pair", "check_steering_pair",
-           "solution_same_emotion_control", "check_same_emotion_control",
+__all__ = ["solution_same_emotion_control", "check_same_emotion_control",
            "solution_variance_removed", "check_variance_removed",
            "solution_frequency_pick", "check_frequency_pick",
-           "solution_random_dictionary", "check_random_dictionary"]
-
-
-# --- Notebook 4.3: a steering vector and its control -------------------------------------------------
-
-def solution_steering_pair(layer_points: np.ndarray, source: np.ndarray, target: np.ndarray,
-                           rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(layer_points, dtype=float)
-    vector = x[target].mean(axis=0) - x[source].mean(axis=0)
-    control = rng.normal(size=vector.shape)
-    return vector, control * np.linalg.norm(vector) / np.linalg.norm(control)
-
-
-def _steering_data(seed: int = 0, d: int = 48):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(60, d)) * 0.5 + 3.0              # raw activations: far from unit length
-    x[:20] += np.linspace(0, 4, d)                          # "source" neighbourhood
-    x[20:40] -= np.linspace(0, 4, d)[::-1]                  # "target" neighbourhood
-    return x, np.arange(20), np.arange(20, 40)
-
-
-def _steering_out(out: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
-    assert isinstance(out, tuple) and len(out) == 2, "return a pair (vector, control)"
-    vector, control = (np.asarray(v, dtype=float) for v in out)
-    assert vector.shape == control.shape == (d,), (
-        f"both must be 1-D vectors of the activations' dimension ({d},); got {vector.shape}, {control.shape}")
-    return vector, control
-
-
-def _case_vector(attempt: Callable) -> None:
-    x, source, target = _steering_data()
-    vector, _ = _steering_out(attempt(x, source, target, np.random.default_rng(0)), x.shape[1])
-    want = x[target].mean(0) - x[source].mean(0)
-    if np.allclose(vector, -want):
-        raise AssertionError("the vector points backwards: it should move a source sentence toward "
-                             "the target, mean(target) − mean(source)")
-    assert np.allclose(vector, want), (
-        "the vector should be mean(target rows) − mean(source rows) of the raw layer activations, "
-        "with its length: it is added to hidden states of that size (do not normalise the points or "
-        "the vector)")
-
-
-def _case_control_length(attempt: Callable) -> None:
-    x, source, target = _steering_data(1)
-    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(1)), x.shape[1])
-    ratio = np.linalg.norm(control) / np.linalg.norm(vector)
-    assert abs(ratio - 1) < 1e-6, (f"the control must be exactly as long as the vector (it is {ratio:.3f}× "
-                                   "as long): a control differs from the intervention in direction only")
-
-
-def _case_control_direction(attempt: Callable) -> None:
-    x, source, target = _steering_data(2, d=384)
-    vector, control = _steering_out(attempt(x, source, target, np.random.default_rng(2)), 384)
-    cos = abs(vector @ control) / np.linalg.norm(vector) / np.linalg.norm(control)
-    assert cos < 0.3, (f"the control is aligned with the vector (|cos| = {cos:.2f}): draw a random "
-                       "direction, e.g. rng.normal(size=dim), then rescale it")
-    signs = np.sign(control)
-    assert 0.3 < (signs > 0).mean() < 0.7, "the control should point in a random direction (mixed signs)"
-
-
-def _case_rng(attempt: Callable) -> None:
-    x, source, target = _steering_data(3)
-    _, a = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
-    _, b = _steering_out(attempt(x, source, target, np.random.default_rng(7)), x.shape[1])
-    _, c = _steering_out(attempt(x, source, target, np.random.default_rng(8)), x.shape[1])
-    assert np.allclose(a, b), ("the same rng seed must give the same control: draw it from the rng "
-                               "argument, not from np.random or torch")
-    assert not np.allclose(a, c), "different rng seeds must give different controls"
-
-
-STEERING_CASES = [
-    case("the steering vector", _case_vector, hint="x[target].mean(axis=0) - x[source].mean(axis=0)"),
-    case("control: same length", _case_control_length, hint="rescale: control * |vector| / |control|"),
-    case("control: random direction", _case_control_direction, hint="rng.normal(size=vector.shape)"),
-    case("control: reproducible", _case_rng, hint="use the rng you are given"),
-]
-
-
-def check_steering_pair(attempt: Callable, *, quiet: bool = False) -> CheckResult:
-    """Check ``steering_pair(layer_points, source, target, rng) -> (vector, control)``."""
-    return check("steering vector and control", attempt, STEERING_CASES, quiet=quiet)
+           "solution_random_dictionary", "check_random_dictionary",
+           "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form", "check_steering_prediction",
+           "SPACES_ANSWERS", "spaces_verdict", "check_spaces_prediction_form", "check_spaces_prediction"]
 
 
 # --- Notebook 4.3: the same-emotion control of a steering vector ---------------------------------------
@@ -431,3 +352,170 @@ DICTIONARY_CASES = [
 def check_random_dictionary(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``random_dictionary(states, features, l0, rng) -> codes (tokens, features)``."""
     return check("random dictionary", attempt, DICTIONARY_CASES, quiet=quiet)
+
+
+# --- Notebook 4.3: predict held-out steering, then measure it ------------------------------------------
+
+#: The questions of notebook 4.3's steering prediction and their allowed answers.
+STEERING_ANSWERS = {
+    "layer 2, dose 2: share landing in a target-emotion node": ("under 25 %", "25–65 %", "over 65 %"),
+    "layer 4, dose 2: the same-emotion control": ("near the unedited rate", "in between",
+                                                  "as high as the steered rate"),
+    "layer 2, dose 2, probe: class-mean vector against the node pair": (
+        "class mean more often", "about as often", "node pair more often"),
+}
+
+
+def _study_rows(study: Any) -> dict:
+    try:
+        return {(r["layer"], r["dose"], r["arm"], r["readout"]): r for r in study["rows"]}
+    except (TypeError, KeyError) as err:
+        raise ValueError("study must be the dict returned by judged.heldout_steering") from err
+
+
+def _need(rows: dict, key: tuple) -> dict:
+    if key not in rows:
+        raise ValueError(f"the steering study has no row {key}: it needs layers 2 and 4 and dose 2")
+    return rows[key]
+
+
+def steering_verdict(study: Any) -> dict[str, str]:
+    """The answers to :data:`STEERING_ANSWERS` that a :func:`~.judged.heldout_steering` study measured.
+
+    1. the steered rate at layer 2, dose 2 (graph read-out), binned at 25 % and 65 %;
+    2. the same-emotion control at layer 4, dose 2 (graph): "near the unedited rate" when within 10
+       points of it, "as high as the steered rate" when its Wilson interval reaches the steered one's,
+       else "in between";
+    3. probe read-out, layer 2, dose 2: one arm "more often" when its Wilson interval lies wholly above
+       the other's, else "about as often"."""
+    rows = _study_rows(study)
+    keys = list(STEERING_ANSWERS)
+    rate = _need(rows, (2, 2.0, "steered", "graph"))["rate"]
+    first = "under 25 %" if rate < 0.25 else "over 65 %" if rate > 0.65 else "25–65 %"
+    base = _need(rows, (0, 0.0, "none", "graph"))
+    same, steered = _need(rows, (4, 2.0, "same emotion", "graph")), _need(rows, (4, 2.0, "steered", "graph"))
+    second = ("near the unedited rate" if abs(same["rate"] - base["rate"]) <= 0.1
+              else "as high as the steered rate" if same["high"] >= steered["low"] else "in between")
+    cm, st = _need(rows, (2, 2.0, "class mean", "probe")), _need(rows, (2, 2.0, "steered", "probe"))
+    third = ("class mean more often" if cm["low"] > st["high"]
+             else "node pair more often" if st["low"] > cm["high"] else "about as often")
+    return {keys[0]: first, keys[1]: second, keys[2]: third}
+
+
+_STEERING_FORM_CASE = prediction_form(STEERING_ANSWERS)
+
+
+def check_steering_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the held-out steering study runs."""
+    return check("prediction, written down", prediction, [_STEERING_FORM_CASE], quiet=quiet)
+
+
+def _fmt(r: dict) -> str:
+    return f"{r['k']}/{r['n']} = {r['rate']:.0%} (95 % CI {r['low']:.0%}–{r['high']:.0%})"
+
+
+def check_steering_prediction(prediction: Any, study: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against a held-out steering ``study`` (see :func:`steering_verdict`). A
+    wrong prediction is a result, not an error: the message says what was measured."""
+    verdict = steering_verdict(study)
+    rows = _study_rows(study)
+    keys = list(STEERING_ANSWERS)
+    cases = [
+        _STEERING_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]],
+                          f"steered, layer 2, dose 2: {_fmt(rows[(2, 2.0, 'steered', 'graph')])}",
+                          hint="in-sample the double dose moved every sentence; held out, the vector was "
+                               "fitted on other situations"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]],
+                          f"same emotion {_fmt(rows[(4, 2.0, 'same emotion', 'graph')])}, unedited "
+                          f"{_fmt(rows[(0, 0.0, 'none', 'graph')])}, steered "
+                          f"{_fmt(rows[(4, 2.0, 'steered', 'graph')])}",
+                          hint="a push as long between two neighbourhoods of one emotion: does it change "
+                               "the emotion?"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"probe, layer 2, dose 2: class mean {_fmt(rows[(2, 2.0, 'class mean', 'probe')])}, "
+                          f"node pair {_fmt(rows[(2, 2.0, 'steered', 'probe')])}",
+                          hint="two small nodes differ in topic and wording as well as emotion; the class "
+                               "means average those away"),
+    ]
+    return check("held-out steering", prediction, cases, quiet=quiet)
+
+
+# --- Notebook 4.4: predict what the SAE's learning adds, then measure it -------------------------------
+
+#: The questions of notebook 4.4's prediction and their allowed answers.
+SPACES_ANSWERS = {
+    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": (
+        "SAE higher", "about the same", "random dictionary higher"),
+    "k-means (k = 24), cross-situation purity: SAE space against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
+    "probe accuracy on held-out situations: SAE codes against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
+}
+#: Differences within these margins read "about the same" (purity; probe accuracy).
+SPACES_MARGINS = (0.1, 0.05)
+
+
+def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
+    """Seed-averaged rows of :func:`~.sae.compare_spaces`' table: ``{"SAE", "random", "raw"}``."""
+    try:
+        names = list(table.index)
+        rows = {name: table.loc[name] for name in names}
+    except AttributeError as err:
+        raise ValueError("table must be the pandas table of sae.compare_spaces") from err
+    groups = {"SAE": [n for n in names if str(n).startswith("SAE")],
+              "random": [n for n in names if str(n).startswith("random dictionary")],
+              "raw": [n for n in names if str(n).startswith("raw")]}
+    if not all(groups.values()):
+        raise ValueError("the table needs rows 'raw activations', 'SAE, seed …' and 'random dictionary, seed …'")
+    columns = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"the table lacks the columns {missing}: pass situations= and k including 24")
+    return {g: {c: float(np.mean([rows[n][c] for n in ns])) for c in columns} for g, ns in groups.items()}
+
+
+def _compare(a: float, b: float, margin: float, names: tuple[str, str, str]) -> str:
+    return names[0] if a > b + margin else names[2] if b > a + margin else names[1]
+
+
+def spaces_verdict(table: Any) -> dict[str, str]:
+    """The answers to :data:`SPACES_ANSWERS` measured in ``table`` (seed means; a difference within
+    :data:`SPACES_MARGINS` is "about the same")."""
+    m = _spaces_means(table)
+    keys = list(SPACES_ANSWERS)
+    purity, probe = SPACES_MARGINS
+    return {
+        keys[0]: _compare(m["SAE"]["cross-situation purity @70%"], m["random"]["cross-situation purity @70%"],
+                          purity, SPACES_ANSWERS[keys[0]]),
+        keys[1]: _compare(m["SAE"]["k-means cross-situation purity (k=24)"],
+                          m["raw"]["k-means cross-situation purity (k=24)"], purity, SPACES_ANSWERS[keys[1]]),
+        keys[2]: _compare(m["SAE"]["probe accuracy"], m["raw"]["probe accuracy"], probe, SPACES_ANSWERS[keys[2]]),
+    }
+
+
+_SPACES_FORM_CASE = prediction_form(SPACES_ANSWERS)
+
+
+def check_spaces_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the spaces are compared."""
+    return check("prediction, written down", prediction, [_SPACES_FORM_CASE], quiet=quiet)
+
+
+def check_spaces_prediction(prediction: Any, table: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against :func:`~.sae.compare_spaces`' ``table`` (see :func:`spaces_verdict`).
+    A wrong prediction is a result, not an error: the message says what was measured."""
+    verdict = spaces_verdict(table)
+    m = _spaces_means(table)
+    keys = list(SPACES_ANSWERS)
+    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
+    pairs = (("SAE", "random"), ("SAE", "raw"), ("SAE", "raw"))
+    hints = ("the random dictionary is as wide and as sparse; only the learning differs",
+             "the same codes, partitioned by k-means instead of linked by Mapper's cover",
+             "a linear read-out of 1,536 pooled codes against 384 raw dimensions")
+    cases = [_SPACES_FORM_CASE] + [
+        prediction_answer(key, key, verdict[key],
+                          f"{a} {m[a][col]:.2f} against {b} {m[b][col]:.2f} (seed means; within "
+                          f"{SPACES_MARGINS[i == 2]:.2f} counts as about the same)", hint=hint)
+        for i, (key, col, (a, b), hint) in enumerate(zip(keys, cols, pairs, hints))]
+    return check("what the SAE's learning adds", prediction, cases, quiet=quiet)

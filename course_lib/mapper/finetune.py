@@ -9,7 +9,9 @@ wording); the mixed sentences are never trained on. :func:`situation_split` give
 once: :class:`TopLayers` records, for fixed length-sorted batches, the hidden states entering the first
 trainable block *and the exact mask arguments the installed transformers passes to it* (a pre-hook
 captures them, so the code does not depend on how a version builds attention masks). A training step,
-and a checkpoint's re-embedding of all 1,224 sentences, then run only the top blocks.
+and a checkpoint's re-embedding of all 1,224 sentences, then run only the top blocks. The recording and
+the checkpoints' re-embedding use bfloat16 matrix products (``torch.autocast``; the course's MiniLM
+activations are bfloat16 on a CPU anyway), the training steps float32.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ from .sentences import EMOTIONS, EVENTS, SentenceSet, load_sentences
 from ..checkpoints import checkpoint_index, log_spaced_steps
 from ..validation import check_int
 
-__all__ = ["FINETUNE_SETTINGS", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
+__all__ = ["FINETUNE_SETTINGS", "checkpoint_steps", "situation_split", "TopLayers", "FineTuneRun", "fine_tune_run"]
 
 FINETUNE_SETTINGS = {
-    "quick": dict(steps=60, checkpoints=6, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
+    # quick: log_spaced_steps(60, 6) without step 1, whose graph is step 0's (a re-embedding saved)
+    "quick": dict(steps=60, checkpoints=(0, 3, 8, 22, 60), top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "standard": dict(steps=200, checkpoints=11, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "full": dict(steps=600, checkpoints=16, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
 }
-_CACHE_VERSION = 1
+_CACHE_VERSION = 3   # 2: one recording of the frozen bottom (training batches first); 3: its bf16 products
 
 
 def situation_index(sentences: SentenceSet) -> np.ndarray:
@@ -69,15 +72,29 @@ class TopLayers:
 
     ``batches`` are fixed groups of ``batch_size`` rows of ``texts`` (sorted by token length); for
     each, the hidden states entering block ``n_layers - top_layers`` and that block's other arguments
-    are recorded once with the frozen bottom of the model."""
+    are recorded once with the frozen bottom of the model. With ``first`` (a boolean mask over the
+    texts) the ``first`` rows are batched on their own before the rest, so the first
+    :attr:`n_first` batches hold exactly the batches of ``TopLayers(texts[first])`` — the training
+    batches — and the frozen bottom runs once for both uses."""
 
-    def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32):
+    def __init__(self, encoder: TextEncoder, texts: list[str], top_layers: int, batch_size: int = 32,
+                 first: np.ndarray | None = None):
         blocks = encoder_blocks(encoder)
         check_int(top_layers, "top_layers", min=1, max=len(blocks))
         self.encoder, self.blocks = encoder, list(blocks)[-top_layers:]
-        first = self.blocks[0]
-        lengths = [len(ids) for ids in encoder.tokenizer(texts, add_special_tokens=False)["input_ids"]]
-        order = np.argsort(lengths, kind="stable")
+        first_block = self.blocks[0]
+        lengths = np.array([len(ids) for ids in encoder.tokenizer(texts, add_special_tokens=False)["input_ids"]])
+        groups = [np.arange(len(texts))]
+        if first is not None:
+            first = np.asarray(first, dtype=bool)
+            if first.shape != (len(texts),):
+                raise ValueError(f"first must be a boolean mask over the {len(texts)} texts")
+            groups = [np.flatnonzero(first), np.flatnonzero(~first)]
+        batches = []
+        for group in groups:
+            order = group[np.argsort(lengths[group], kind="stable")]
+            batches.append([order[s:s + batch_size] for s in range(0, len(order), batch_size)])
+        self.n_first = len(batches[0])
         self.rows, self.records = [], []
         captured: dict[str, Any] = {}
 
@@ -85,11 +102,10 @@ class TopLayers:
             captured["args"], captured["kwargs"] = args, kwargs
             raise _Captured
 
-        handle = first.register_forward_pre_hook(grab, with_kwargs=True)
+        handle = first_block.register_forward_pre_hook(grab, with_kwargs=True)
         try:
             with torch.no_grad():
-                for start in range(0, len(texts), batch_size):
-                    rows = order[start:start + batch_size]
+                for rows in (rows for group in batches for rows in group):
                     batch = encoder._batch([texts[i] for i in rows])
                     try:
                         encoder.model(**batch["inputs"])
@@ -139,6 +155,17 @@ class FineTuneRun:
         return unit_rows(x) if unit else x
 
 
+def checkpoint_steps(steps: int, checkpoints: int | tuple[int, ...]) -> np.ndarray:
+    """The steps at which a run is read: ``log_spaced_steps(steps, checkpoints)`` for a count, or the
+    given steps (increasing, from 0 to ``steps``)."""
+    if isinstance(checkpoints, (int, np.integer)):
+        return log_spaced_steps(steps, int(checkpoints))
+    out = np.asarray(checkpoints, dtype=np.int64)
+    if out.ndim != 1 or len(out) < 2 or out[0] != 0 or out[-1] != steps or np.any(np.diff(out) <= 0):
+        raise ValueError(f"checkpoints must be a count or increasing steps from 0 to {steps}, got {checkpoints!r}")
+    return out
+
+
 def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> dict:
     model = load_text_encoder(encoder, device="cpu")
     model.model = model.model.float().eval()   # a fresh load; eval: no dropout, deterministic
@@ -150,10 +177,11 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         p.requires_grad_(False)
     with runtime.cpu_threads() as fit:
         fit(runtime.MANY_ROWS)
-        top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"])
-        rows_train = np.flatnonzero(train)
-        top_train = TopLayers(model, [texts[i] for i in rows_train], settings["top_layers"],
-                              settings["batch_size"])           # shares the same blocks
+        # one recording of the frozen bottom; its first batches are the training sentences'
+        # the frozen bottom and the checkpoints' re-embedding run with bfloat16 matrix products (as the
+        # course's other MiniLM activations); the training steps themselves stay in float32
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"], first=train)
         trainable = [p for block in top.blocks for p in block.parameters()]
         for p in trainable:
             p.requires_grad_(True)
@@ -161,12 +189,13 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         optimiser = torch.optim.AdamW([{"params": trainable, "lr": settings["lr"]},
                                        {"params": head.parameters(), "lr": settings["head_lr"]}])
         steps = settings["steps"]
-        checkpoints = log_spaced_steps(steps, settings["checkpoints"])
+        checkpoints = checkpoint_steps(steps, settings["checkpoints"])
         losses, layers, accuracy, held_loss, held_acc = [], [], [], [], []
 
         def read() -> None:
-            with torch.no_grad():
+            with torch.autocast("cpu", dtype=torch.bfloat16):
                 last = top.embed_all(len(texts))
+            with torch.no_grad():
                 logits = head(torch.from_numpy(last))
                 ce = torch.nn.functional.cross_entropy(logits[held_out], y[held_out])
                 hit = (logits.argmax(1) == y).numpy()
@@ -179,10 +208,10 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         order: list[int] = []
         for step in progress(range(1, steps + 1), desc="fine-tuning MiniLM's top layers"):
             if not order:   # each epoch visits the fixed batches in a fresh random order
-                order = torch.randperm(len(top_train.rows), generator=generator).tolist()
+                order = torch.randperm(top.n_first, generator=generator).tolist()
             index = order.pop()
-            logits = head(top_train.pooled(index))
-            loss = torch.nn.functional.cross_entropy(logits, y[rows_train[top_train.rows[index]]])
+            logits = head(top.pooled(index))
+            loss = torch.nn.functional.cross_entropy(logits, y[top.rows[index]])
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()

@@ -253,7 +253,7 @@ def variance_removed(points: Any, directions: Any) -> float:
 
 #: Per profile: the blocks skipped, random draws, clustering scales of the purity–coverage curves.
 ABLATION_SETTINGS = {
-    "quick": dict(layer=3, skip_blocks=(4, 6), random_draws=2, scales=(0.35, 0.4, 0.45, 0.5)),
+    "quick": dict(layer=3, skip_blocks=(4, 6), random_draws=1, scales=(0.35, 0.4, 0.45, 0.5)),
     "standard": dict(layer=3, skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=5,
                      scales=(0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55)),
     "full": dict(layer=3, skip_blocks=(1, 2, 3, 4, 5, 6), random_draws=10,

@@ -242,14 +242,16 @@ SPACE_COVERAGES = (0.5, 0.6, 0.7, 0.8)
 def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: Any,
                    scales: tuple[float, ...] = SPACE_SCALES, coverages: tuple[float, ...] = SPACE_COVERAGES,
                    k: int | tuple[int, ...] = 24, seed: int = 0,
-                   situations: Any = None) -> tuple[Any, dict[str, list]]:
+                   situations: Any = None, topics: Any = None) -> tuple[Any, dict[str, list]]:
     """Each space (``name → (n, m)`` points) scored on the ``score`` rows only (sentences the SAE never
     trained on): Mapper purity at each of ``coverages`` (the recipe over ``scales``), k-means purity
     (``k`` clusters; several values of ``k`` give one column each), and the held-out accuracy of a probe
     trained on the ``fit`` rows. With ``situations`` (one per sentence), also the **cross-situation
     purity** of the Mapper nodes at each coverage (with its number of pairs, interpolated) and of the
     k-means clusters. Returns ``(table, curves)``: a pandas table (one row per space) and each space's
-    purity–coverage curve (with ``cross`` and ``pairs`` when ``situations`` is given)."""
+    purity–coverage curve (with ``cross`` and ``pairs`` when ``situations`` is given). With ``topics``
+    (one per sentence), also the same graphs' **topic** purity at each coverage and a topic probe's
+    held-out accuracy (``topic purity @…``, ``topic probe``)."""
     import pandas as pd
 
     from .change import purity_at_coverage, purity_coverage_curve
@@ -271,12 +273,17 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
         if len(situations) != len(labels):
             raise ValueError(f"situations must have one entry per sentence ({len(labels)})")
         held_situations = [situations[i] for i in np.flatnonzero(score)]
+    if topics is not None:
+        topics = np.asarray(topics)
+        if topics.shape != labels.shape:
+            raise ValueError(f"topics must have one entry per sentence ({len(labels)})")
     rows, curves = {}, {}
     for name, points in spaces.items():
         x = np.asarray(points, dtype=float)
         if x.ndim != 2 or len(x) != len(labels) or not np.all(np.isfinite(x)):
             raise ValueError(f"space {name!r} must be a finite ({len(labels)}, m) array")
-        curve = purity_coverage_curve(x[score], labels[score], scales, situations=held_situations)
+        also = None if topics is None else {"topic": topics[score]}
+        curve = purity_coverage_curve(x[score], labels[score], scales, situations=held_situations, also=also)
         curves[name] = curve
         row = {f"purity @{c:.0%}": purity_at_coverage(curve, c) for c in coverages}
         if held_situations is not None:
@@ -291,5 +298,10 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
                     groups, labels[score], held_situations).share
         probe = emotion_probe(x, labels, fit)
         row["probe accuracy"] = float(np.mean(probe.predict(unit_rows(x[score])) == labels[score]))
+        if topics is not None:
+            for c in coverages:
+                row[f"topic purity @{c:.0%}"] = purity_at_coverage(curve, c, "purity[topic]")
+            probe = emotion_probe(x, topics, fit)
+            row["topic probe"] = float(np.mean(probe.predict(unit_rows(x[score])) == topics[score]))
         rows[name] = row
     return pd.DataFrame(rows).T, curves
