@@ -102,8 +102,8 @@ def test_routed_loss_value_and_keep_out():
     model.zero_grad()
     loss_k, mse_k, _ = R.routed_loss(model, x, red, 0, keep_out=1.0)
     (loss_k - mse_k).sum().backward()                          # the keep-out part alone
-    for name, g in ((n, p.grad) for n, p in model.named_parameters()):
-        g = torch.zeros_like(p) if g is None else g
+    for name, p in model.named_parameters():
+        g = torch.zeros_like(p) if p.grad is None else p.grad
         own, rest = _own_part(name, g)
         assert torch.count_nonzero(rest) == 0, name
     with pytest.raises(ValueError, match="red"):
