@@ -21,7 +21,12 @@ Each removed model is fine-tuned on red-free data and on a few reds (:func:`rele
 :func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
 applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
 fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
-bootstrap interval). Sizes per profile: :data:`REMOVAL_SETTINGS`.
+bootstrap interval).
+:func:`matched_damage` compares the removals within strata of matched initial damage to red.
+The routing arm trains with the intact model's separation term (routed like the reconstruction), and
+:func:`keep_out_study` sweeps its keep-out weight (:data:`ROUTING_KEEP_OUT`): who uses dim 0, what
+deleting it costs red and the other colours, and how fast red comes back. Sizes per profile:
+:data:`REMOVAL_SETTINGS`.
 """
 
 from __future__ import annotations
