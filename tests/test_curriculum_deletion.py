@@ -223,3 +223,40 @@ def test_study_table_and_figure():
         D.recovery_table("study")
     with pytest.raises(TypeError):
         D.plot_relearning_curves(None)
+
+
+def test_matched_damage_strata():
+    from course_lib.curriculum import deletion as D
+    st = _study()                         # excess 0.299, 0.299, ≤ 0.01, 0.199 (the same curves for every removal)
+    strata = D.matched_damage(st, bands=(0.01, 0.25, np.inf))
+    assert list(strata) == [(0.01, 0.25), (0.25, np.inf)]
+    low, high = strata[(0.01, 0.25)]["unlearning"], strata[(0.25, np.inf)]["unlearning"]
+    assert low == (1, 1, 10.0)
+    assert high[:2] == (2, 1) and high[2] == np.inf                 # one back at 20, one censored: median ∞
+    with pytest.raises(ValueError, match="bands"):
+        D.matched_damage(st, bands=(0.2, 0.1))
+    with pytest.raises(ValueError, match="bands"):
+        D.matched_damage(st, bands=(0.0, 0.1))
+
+
+def _keep_out_study():
+    from course_lib.curriculum import deletion as D
+    steps = np.array([0, 10, 20])
+    ko = (0.0, 1.0)
+    err = {0.0: np.array([[0.3, 0.2, 0.1], [0.4, 0.3, 0.2]]), 1.0: np.array([[0.005, 0.004, 0.003], [0.2, 0.005, 0.004]])}
+    return D.KeepOutStudy(keep_outs=ko, steps=steps, intact=np.full(2, 0.002),
+                          z0_red={k: np.array([0.5, 0.6]) for k in ko}, z0_others={k: np.full((2, 14), 0.1) for k in ko},
+                          excess={k: err[k][:, 0] - 0.002 for k in ko}, damage_others={0.0: np.full(2, 0.2), 1.0: np.zeros(2)},
+                          error=err, others_end={k: np.zeros(2) for k in ko})
+
+
+def test_keep_out_study_recovery_and_table():
+    from course_lib.curriculum import deletion as D
+    ks = _keep_out_study()
+    assert ks.lost(0.0).tolist() == [True, True] and ks.lost(1.0).tolist() == [False, True]
+    r0, r1 = ks.recovery(0.0), ks.recovery(1.0)
+    assert (r0.lost, r0.recovered) == (2, 0) and (r1.lost, r1.recovered, r1.steps.tolist()) == (1, 1, [10.0])
+    table = D.keep_out_table(ks)
+    assert table.count("\n") == 2 and "0/2" in table and "1/1" in table
+    with pytest.raises(TypeError):
+        D.keep_out_table("study")

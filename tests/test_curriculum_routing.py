@@ -102,8 +102,8 @@ def test_routed_loss_value_and_keep_out():
     model.zero_grad()
     loss_k, mse_k, _ = R.routed_loss(model, x, red, 0, keep_out=1.0)
     (loss_k - mse_k).sum().backward()                          # the keep-out part alone
-    for name, g in ((n, p.grad) for n, p in model.named_parameters()):
-        g = torch.zeros_like(p) if g is None else g
+    for name, p in model.named_parameters():
+        g = torch.zeros_like(p) if p.grad is None else p.grad
         own, rest = _own_part(name, g)
         assert torch.count_nonzero(rest) == 0, name
     with pytest.raises(ValueError, match="red"):
@@ -138,3 +138,44 @@ def test_routed_sweep_trains_only_what_it_may(tmp_path, monkeypatch, which):
     assert np.array_equal(again.probe_recon, sw.probe_recon)      # from the cache
     with pytest.raises(ValueError, match="checkpoint_steps"):
         R.routed_sweep([0], data=lambda s, v: data, schedule=_Sched(), steps=5, dim=0, key={}, checkpoint_steps=[9])
+
+
+def test_routed_loss_per_model_keep_out():
+    model, x = _model(), anchored_data(0, {"spread": 1.0})[::9]
+    red = R.red_set_mask(x)
+    l0, m0, _ = R.routed_loss(model, x, red, 0, 0.0)
+    l1, m1, _ = R.routed_loss(model, x, red, 0, 1.0)
+    both, _, _ = R.routed_loss(model, x, red, 0, torch.tensor([0.0, 1.0]))
+    assert torch.allclose(both, torch.stack([l0[0], l1[1]]), atol=1e-7)
+    # the keep-out part equals the red-routed code of the other colours, squared
+    _, z_own = R.routed_forward(model, x[~red], 0, "red")
+    assert torch.allclose(l1 - m1, (z_own[..., 0] ** 2).mean(-1), atol=1e-6)
+    with pytest.raises(ValueError, match="keep_out"):
+        R.routed_loss(model, x, red, 0, torch.tensor([0.0, -1.0]))
+    with pytest.raises(ValueError, match="keep_out"):
+        R.routed_loss(model, x, red, 0, torch.tensor([0.0, 1.0, 2.0]))
+
+
+def test_routed_sweeps_stack_equals_separate_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    from course_lib.curriculum.anchoring import _separation_term
+    grid = anchored_data(0, {"spread": 1.0})[::5]
+    data = lambda step, values: grid  # noqa: E731
+
+    class Sched:
+        def values(self, step):
+            return {"lr": 0.01, "separation": 0.2}
+
+    kw = dict(data=data, schedule=Sched(), steps=4, dim=0, key={"t": 1}, probe=grid[:6],
+              terms={"separation": _separation_term}, progress=False)
+    both = R.routed_sweeps([0, 1], keep_outs=[0.0, 0.5], **kw)
+    one = R.routed_sweep([0, 1], keep_out=0.5, **kw)
+    assert set(both) == {0.0, 0.5} and "separation" in one.losses
+    assert np.allclose(both[0.5].probe_recon, one.probe_recon, atol=1e-5)
+    assert not np.allclose(both[0.0].probe_recon[-1], both[0.5].probe_recon[-1])
+    for k, v in one.states[-1].items():
+        assert torch.allclose(both[0.5].states[-1][k], v, atol=1e-5), k
+    with pytest.raises(ValueError, match="keep_outs"):
+        R.routed_sweeps([0], keep_outs=[0.1, 0.1], **kw)
+    with pytest.raises(ValueError, match="terms"):
+        R.routed_sweeps([0], keep_outs=[0.1], **dict(kw, terms={"recon": _separation_term}))

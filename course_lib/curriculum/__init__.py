@@ -25,7 +25,7 @@ Notebooks 2.1–2.2 (curriculum and schedules):
 * :mod:`.experiments`  — notebooks 2.1 and 2.2's experiments (the seed sweeps of the curriculum
   and its three one-factor-away arms, fixed against reactive schedules), built on :mod:`.train` and :mod:`.data`
 * :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
-* :mod:`.exercises`    — the checkers of notebooks 2.1, 2.2 and 2.5
+* :mod:`.exercises`    — the checkers of notebooks 2.1 and 2.2
 * :mod:`.reactive_exercises` — notebook 2.2's checked prediction (the plateau and threshold rules)
 
 Notebooks 2.3–2.5 (anchoring, muting and deleting red):
@@ -40,12 +40,14 @@ Notebooks 2.3–2.5 (anchoring, muting and deleting red):
   spare orange), :func:`damage` (per-colour ΔMSE), :func:`alignment`, :func:`named_colours` (2.4)
 * :mod:`.deletion`     — :func:`delete_dimension` (pruned), the anti-subspace term,
   :func:`recovery_step`, and the four-removal relearning study of notebook 2.5 (anchoring or
-  routing + deletion, data filtering, unlearning: ``removal_study``)
+  routing + deletion, data filtering, unlearning: ``removal_study``), the routing keep-out sweep
+  (``keep_out_study``) and matched-damage strata (``matched_damage``)
 * :mod:`.routing`      — gradient routing: red's gradients reach only one latent dimension's
-  parameters, the other colours' stop at it (:func:`routed_sweep`, notebook 2.5)
+  parameters, the other colours' stop at it, optionally with a keep-out term (:func:`routed_sweep`,
+  :func:`routed_sweeps`, notebook 2.5)
+* :mod:`.deletion_exercises` — the checkers of notebook 2.5
 * :mod:`.anchor_plots` — their figures
-* :mod:`.anchoring_exercises` — the checkers of notebooks 2.3–2.4 (and 2.5's former ones);
-  2.5's live in :mod:`.exercises`
+* :mod:`.anchoring_exercises` — the checkers of notebooks 2.3–2.4
 
 Notebook 2.6 (the colour-mixing transformer):
 

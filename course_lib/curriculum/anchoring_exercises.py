@@ -1,4 +1,4 @@
-"""Exercise checkers for notebooks 2.3 (anchoring) and 2.4 (muting red); 2.5's are in :mod:`.exercises`.
+"""Exercise checkers for notebooks 2.3 (anchoring) and 2.4 (muting red); 2.5's are in :mod:`.deletion_exercises`.
 
 Each ``check_*`` runs :class:`~course_lib.exercises.Case` s against the reader's function and
 prints what is wrong; reference solutions are the ``solution_*`` functions (the notebooks' hidden

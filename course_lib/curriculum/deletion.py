@@ -21,7 +21,12 @@ Each removed model is fine-tuned on red-free data and on a few reds (:func:`rele
 :func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
 applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
 fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
-bootstrap interval). Sizes per profile: :data:`REMOVAL_SETTINGS`.
+bootstrap interval).
+:func:`matched_damage` compares the removals within strata of matched initial damage to red.
+The routing arm trains with the intact model's separation term (routed like the reconstruction), and
+:func:`keep_out_study` sweeps its keep-out weight (:data:`ROUTING_KEEP_OUT`): who uses dim 0, what
+deleting it costs red and the other colours, and how fast red comes back. Sizes per profile:
+:data:`REMOVAL_SETTINGS`.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "reco
            "removal_settings", "red_colours", "few_red", "removal_probe", "red_free_data", "plain_sweep",
            "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
            "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
-           "removal_study"]
+           "removal_study", "ROUTING_KEEP_OUT", "routed_red_sweeps", "KeepOutStudy",
+           "keep_out_study", "keep_out_table", "matched_damage"]
 
 
 def _check_dim(model: object, dim: object) -> int:
@@ -220,11 +226,14 @@ RELEARN_DATA: tuple[str, ...] = ("red-free", "few red")
 REMOVAL_VERSION = "removal-v1"
 
 #: Per-profile sizes of the comparison: training steps of every model, seeds, relearning steps,
-#: snapshot spacing, unlearning steps.
+#: snapshot spacing, unlearning steps, and the seeds (the first ones) of the routing arms with a keep-out term.
 REMOVAL_SETTINGS: dict[str, dict[str, int]] = {
-    "quick": {"steps": 1600, "seeds": 4, "finetune_steps": 200, "every": 10, "unlearn_steps": 200},
-    "standard": {"steps": 2000, "seeds": 16, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300},
-    "full": {"steps": 6000, "seeds": 96, "finetune_steps": 3000, "every": 10, "unlearn_steps": 600},
+    "quick": {"steps": 1600, "seeds": 4, "finetune_steps": 200, "every": 10, "unlearn_steps": 200,
+              "keep_out_seeds": 2},
+    "standard": {"steps": 2000, "seeds": 16, "finetune_steps": 1000, "every": 10, "unlearn_steps": 300,
+                 "keep_out_seeds": 8},
+    "full": {"steps": 6000, "seeds": 96, "finetune_steps": 3000, "every": 10, "unlearn_steps": 600,
+             "keep_out_seeds": 32},
 }
 
 #: ``lost_margin``: a seed's red counts as lost when its error right after removal exceeds the
@@ -318,17 +327,37 @@ def filtered_sweep(profile: Optional[str] = None):
                         schedule=_schedule(cfg["steps"]), **_common_kwargs(cfg))
 
 
-def routed_red_sweep(profile: Optional[str] = None):
-    """Gradient routing: the reds' gradients reach only dim :data:`RED_DIM`'s parameters, the other
-    colours' stop at it (:mod:`.routing`); same data and schedule as :func:`plain_sweep`."""
-    from .anchoring import anchored_data
-    from .routing import routed_sweep
+#: The keep-out weights of the routing sweep (0: plain routing, the arm of the four-removal study).
+ROUTING_KEEP_OUT: tuple[float, ...] = (0.0, 0.003, 0.03, 1.0)
+
+
+def routed_red_sweeps(profile: Optional[str] = None) -> dict:
+    """Gradient routing for every weight of :data:`ROUTING_KEEP_OUT` — ``{keep_out: sweep}``: the reds'
+    gradients reach only dim :data:`RED_DIM`'s parameters, the other colours' stop at it
+    (:mod:`.routing`), plus ``keep_out`` × the other colours' ``z_0²`` (gradient into dim 0's encoder
+    row only). Same data, schedule *and separation term* as :func:`plain_sweep` (the term's gradients
+    routed like the reconstruction's), so routing is the one factor that differs. ``keep_out = 0`` on
+    all the profile's seeds; the other weights on the first ``keep_out_seeds`` (one stacked run). Cached."""
+    from .anchoring import _separation_term, anchored_data
+    from .routing import routed_sweeps
     cfg = removal_settings(profile)
-    return routed_sweep(list(range(cfg["seeds"])), data=anchored_data, schedule=_schedule(cfg["steps"]),
-                        steps=cfg["steps"], dim=RED_DIM, latent_dim=DELETION_LATENT_DIM,
-                        key={"version": REMOVAL_VERSION, "data": "anchored_data", "schedule": "smooth",
-                             "probe": "removal_probe()"},
-                        probe=removal_probe(), checkpoint_steps=[cfg["steps"] // 2])
+    common = dict(data=anchored_data, schedule=_schedule(cfg["steps"]), steps=cfg["steps"], dim=RED_DIM,
+                  latent_dim=DELETION_LATENT_DIM, terms={"separation": _separation_term},
+                  key={"version": REMOVAL_VERSION, "data": "anchored_data", "schedule": "smooth",
+                       "probe": "removal_probe()", "terms": ["separation"]},
+                  probe=removal_probe(), checkpoint_steps=[cfg["steps"] // 2], progress=True)
+    out = routed_sweeps(list(range(cfg["seeds"])), keep_outs=ROUTING_KEEP_OUT[:1], **common)
+    out.update(routed_sweeps(list(range(cfg["keep_out_seeds"])), keep_outs=ROUTING_KEEP_OUT[1:], **common))
+    return out
+
+
+def routed_red_sweep(profile: Optional[str] = None, keep_out: float = 0.0):
+    """One entry of :func:`routed_red_sweeps` (default: no keep-out term, the four-removal study's arm)."""
+    keep_out = check_float(keep_out, "keep_out", min=0)
+    sweeps = routed_red_sweeps(profile)
+    if keep_out not in sweeps:
+        raise ValueError(f"keep_out must be one of {ROUTING_KEEP_OUT}, got {keep_out}")
+    return sweeps[keep_out]
 
 
 def anchored_red_sweep(profile: Optional[str] = None):
@@ -407,13 +436,21 @@ def relearn_data(kind: str) -> torch.Tensor:
     return free if kind == "red-free" else torch.cat([free, few_red()])
 
 
-def relearn_sweep(method: str, kind: str, profile: Optional[str] = None):
+def relearn_sweep(method: str, kind: str, profile: Optional[str] = None, keep_out: float = 0.0):
     """``method``'s removed models fine-tuned on ``kind`` data (reconstruction only, Adam at
-    ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, deleted dims kept pruned); snapshots every ``every`` steps. Cached."""
+    ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, deleted dims kept pruned); snapshots every
+    ``every`` steps. ``keep_out``: which routed models (:data:`ROUTING_KEEP_OUT`; routing only). Cached."""
     from .train import cached_sweep
     check_choice(kind, "kind", RELEARN_DATA)
+    check_choice(method, "method", REMOVALS)
+    keep_out = check_float(keep_out, "keep_out", min=0)
+    if keep_out and method != "routing + deletion":
+        raise ValueError("keep_out applies to method 'routing + deletion' only")
     cfg = removal_settings(profile)
-    parent, dims = removed_models(method, profile)
+    if method == "routing + deletion":
+        parent, dims = routed_red_sweep(profile, keep_out), [RED_DIM]
+    else:
+        parent, dims = removed_models(method, profile)
     masks = deletion_masks(DELETION_LATENT_DIM, 16, dims) if dims else None
     n = cfg["finetune_steps"]
     return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, "method": method, "kind": kind,
@@ -551,6 +588,106 @@ def removal_study(profile: Optional[str] = None) -> RemovalStudy:
     return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
                         error=error, red_set_error=red_set_error, damage=damage, others_error=others,
                         others_intact=intact_all[:, 1:15].mean(-1))
+
+
+@dataclass
+class KeepOutStudy:
+    """The routing arm at every keep-out weight (:func:`keep_out_study`), relearned on "few red" data,
+    on the seeds every weight was trained on (the first ``keep_out_seeds``).
+
+    Per weight ``k`` (keys of every dict, :data:`ROUTING_KEEP_OUT`), per seed (S,): ``z0_red[k]`` pure
+    red's |z_0| in the trained model, ``z0_others[k]`` (S, 14) the other named colours'; ``excess[k]`` pure
+    red's error right after deleting dim 0 minus the intact model's; ``damage_others[k]`` the 14 other named
+    colours' mean ΔMSE right after deletion; ``error[k]`` (S, K) pure red over relearning at ``steps``;
+    ``others_end[k]`` the other named colours' mean excess at the end of relearning. ``intact`` (S,)."""
+
+    keep_outs: tuple
+    steps: np.ndarray
+    intact: np.ndarray
+    z0_red: dict
+    z0_others: dict
+    excess: dict
+    damage_others: dict
+    error: dict
+    others_end: dict
+
+    def lost(self, keep_out: float) -> np.ndarray:
+        return self.excess[keep_out] > REMOVAL_HYPER["lost_margin"]
+
+    def recovery(self, keep_out: float, margin: tuple = None) -> Recovery:
+        """Steps to recover pure red at ``margin`` (default +0.01) over the lost seeds, as :meth:`RemovalStudy.recovery`."""
+        _, how, value = margin if margin is not None else MARGINS[1]
+        lost = self.lost(keep_out)
+        err = self.error[keep_out][lost]
+        rec = recovery_steps(self.steps, err, margin_target(self.intact[lost], err[:, 0], how, value)) \
+            if lost.any() else np.zeros(0)
+        med, lo, hi = bootstrap_median_ci(rec) if lost.any() else (float("nan"),) * 3
+        return Recovery(lost=int(lost.sum()), n=len(lost), steps=rec, recovered=int(np.isfinite(rec).sum()),
+                        budget=int(self.steps[-1]), median=med, low=lo, high=hi)
+
+
+def keep_out_study(profile: Optional[str] = None) -> KeepOutStudy:
+    """Train (or load) the routing sweep over :data:`ROUTING_KEEP_OUT` and its "few red" relearning runs."""
+    plain = plain_sweep(profile)
+    intact_all = ((plain.probe_recon[-1] - plain.probe_rgb[None]) ** 2).mean(-1)     # (S, P)
+    sweeps = routed_red_sweeps(profile)
+    fields: dict = {k: {} for k in ("z0_red", "z0_others", "excess", "damage_others", "error", "others_end")}
+    steps = None
+    n = removal_settings(profile)["keep_out_seeds"]
+    intact_all = intact_all[:n]
+    for ko, sw in sweeps.items():
+        z0 = np.abs(sw.probe_latents[-1][:n, :, RED_DIM])                          # (S, P)
+        fields["z0_red"][ko], fields["z0_others"][ko] = z0[:, 0], z0[:, 1:15]
+        run = relearn_sweep("routing + deletion", "few red", profile, keep_out=ko)
+        e = ((run.probe_recon - run.probe_rgb[None, None]) ** 2).mean(-1)[:, :n]   # (K, S, P)
+        fields["excess"][ko] = e[0, :, 0] - intact_all[:, 0]
+        fields["damage_others"][ko] = (e[0, :, 1:15] - intact_all[:, 1:15]).mean(-1)
+        fields["error"][ko] = e[:, :, 0].T
+        fields["others_end"][ko] = (e[-1, :, 1:15] - intact_all[:, 1:15]).mean(-1)
+        steps = run.checkpoint_steps
+    return KeepOutStudy(keep_outs=tuple(sweeps), steps=np.asarray(steps), intact=intact_all[:, 0], **fields)
+
+
+def keep_out_table(study: KeepOutStudy) -> str:
+    """One row per keep-out weight: medians over seeds of red's and the others' |z_0|, red's initial
+    excess after deletion and how many seeds lost red, the others' damage, and red's recovery at +0.01
+    from a few reds (rate over the lost seeds with its Wilson interval)."""
+    if not isinstance(study, KeepOutStudy):
+        raise TypeError(f"study must be a KeepOutStudy, got {type(study).__name__}")
+    rows = [f"{'keep_out':>8}  {'|z0| red':>8}  {'|z0| others (max)':>17}  {'red excess':>10}  {'lost':>5}  "
+            f"{'others ΔMSE':>11}  red back at +0.01 (few red)"]
+    for ko in study.keep_outs:
+        oth = np.median(study.z0_others[ko], axis=0)
+        r = study.recovery(ko)
+        rows.append(f"{ko:>8g}  {np.median(study.z0_red[ko]):>8.2f}  {np.median(oth):>8.2f} ({oth.max():.2f})   "
+                    f"{np.median(study.excess[ko]):>10.3f}  {f'{r.lost}/{r.n}':>5}  "
+                    f"{np.median(study.damage_others[ko]):>11.3f}  {r.rate()}")
+    return "\n".join(rows)
+
+
+def matched_damage(study: RemovalStudy, kind: str = "few red", bands: Sequence[float] = (0.01, 0.03, 0.1, np.inf),
+                   margin: tuple = None) -> dict:
+    """Recovery compared within strata of matched initial damage: for each band ``[bᵢ, bᵢ₊₁)`` of pure
+    red's initial excess and each removal, ``(n seeds in the band, recovered, median steps)`` at ``margin``
+    (default +0.01) — so removals are compared on seeds they damaged about equally."""
+    check_choice(kind, "kind", RELEARN_DATA)
+    b = np.asarray(bands, dtype=float)
+    if b.ndim != 1 or b.size < 2 or not (np.diff(b) > 0).all() or b[0] < REMOVAL_HYPER["lost_margin"]:
+        raise ValueError(f"bands must be increasing edges starting at ≥ {REMOVAL_HYPER['lost_margin']}")
+    _, how, value = margin if margin is not None else MARGINS[1]
+    out: dict = {}
+    for lo, hi in zip(b[:-1], b[1:]):
+        row = {}
+        for method in REMOVALS:
+            ex = study.excess(method)
+            sel = (ex >= lo) & (ex < hi)
+            err = study.error[method][kind][sel]
+            rec = recovery_steps(study.steps, err, margin_target(study.intact[sel], err[:, 0], how, value)) \
+                if sel.any() else np.zeros(0)
+            rec = np.where(np.isnan(rec), np.inf, rec)
+            row[method] = (int(sel.sum()), int(np.isfinite(rec).sum()), float(np.median(rec)) if sel.any() else float("nan"))
+        out[(float(lo), float(hi))] = row
+    return out
 
 
 def plot_relearning_curves(study: RemovalStudy, *, normalised: bool = True):

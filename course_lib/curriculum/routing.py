@@ -16,12 +16,17 @@ may change — the value is ``W``, the gradient reaches only the masked-in entri
 * :func:`routed_forward` — a stacked model's ``(recon, z)`` with one group's gradient routing;
 * :func:`routed_loss` — the reconstruction MSE with red routed to ``dim`` and the rest kept out;
 * :func:`routed_sweep` — many seeds trained at once with routing (same record as
-  :func:`~course_lib.curriculum.train.train_sweep`), cached.
+  :func:`~course_lib.curriculum.train.train_sweep`), cached; :func:`routed_sweeps` — the same for
+  several ``keep_out`` weights, all trained in one stacked run.
+
+Extra loss terms (``terms``, weighted by the schedule's value of the same name, e.g. notebook 2.3's
+separation term) act on the routed codes ``z``, so their gradients obey the same routing: a red
+code's term gradient reaches only ``dim``'s own parameters, another colour's stops at ``z_dim``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -35,9 +40,10 @@ from ..runtime import check_seeds
 from ..validation import check_choice, check_float, check_int
 from .runs import FORMAT, CurriculumSweep
 
-__all__ = ["red_set_mask", "routing_masks", "routed_forward", "routed_loss", "routed_sweep", "ROUTING_VERSION"]
+__all__ = ["red_set_mask", "routing_masks", "routed_forward", "routed_loss", "routed_sweep", "routed_sweeps",
+           "ROUTING_VERSION"]
 
-ROUTING_VERSION = "routing-v1"
+ROUTING_VERSION = "routing-v2"
 GROUPS = ("red", "other")
 
 
@@ -95,6 +101,13 @@ def routed_forward(model: StackedColorAutoencoder, x: torch.Tensor, dim: int,
     check_choice(group, "group", GROUPS)
     if not isinstance(x, torch.Tensor) or x.shape[-1] != 3 or x.ndim not in (2, 3):
         raise ValueError(f"x must be a tensor of shape (N, 3) or (S, N, 3), got {getattr(x, 'shape', x)}")
+    recon, z, _ = _routed(model, x, dim, group)
+    return recon, z
+
+
+def _routed(model: StackedColorAutoencoder, x: torch.Tensor, dim: int,
+            group: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:func:`routed_forward` without the checks, also returning the encoder's hidden layer ``h``."""
     m = {k: v.to(x.dtype) for k, v in routing_masks(model.latent_dim, model.hidden, dim).items()}
     enc, dec, act = model.encoder, model.decoder, model.act
     if group == "red":
@@ -115,33 +128,59 @@ def routed_forward(model: StackedColorAutoencoder, x: torch.Tensor, dim: int,
     else:
         u = _lin(z, _only(dec["0"].weight, 1 - m["decoder.0.weight"]), dec["0"].bias)
         recon = torch.sigmoid(dec["2"](act(u)))
-    return recon, z
+    return recon, z, h
 
 
 def routed_loss(model: StackedColorAutoencoder, x: torch.Tensor, red: torch.Tensor, dim: int,
-                keep_out: float = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                keep_out: Union[float, torch.Tensor] = 0.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-model training loss over ``x`` (N, 3): the reconstruction MSE — the same value as
     unrouted — with the rows where ``red`` (N,) is True routed to ``dim`` and the others kept out of
     it, plus ``keep_out`` × the others' mean ``z_dim²`` whose gradient reaches *only* ``dim``'s encoder
     row (so the dimension's own parameters learn to stay silent for non-red colours, and nothing else
-    learns from that term). Returns ``(loss (S,), mse (S,), z (S, N, d))``."""
+    learns from that term). ``keep_out`` may be one weight per model (a tensor of shape (S,)).
+    Returns ``(loss (S,), mse (S,), z (S, N, d))``."""
     if not isinstance(red, torch.Tensor) or red.dtype != torch.bool or red.shape != (x.shape[0],):
         raise ValueError(f"red must be a bool tensor of shape ({x.shape[0]},)")
-    keep_out = check_float(keep_out, "keep_out", min=0)
     S = model.n_models
+    if isinstance(keep_out, torch.Tensor):
+        if keep_out.shape not in ((), (S,)) or not bool(torch.isfinite(keep_out).all()) or bool((keep_out < 0).any()):
+            raise ValueError(f"keep_out must be a finite weight ≥ 0 or a tensor of {S} of them")
+        keep_out = keep_out.to(x.dtype)
+        active = bool((keep_out > 0).any())
+    else:
+        keep_out = check_float(keep_out, "keep_out", min=0)
+        active = keep_out > 0
     recon = x.new_zeros(S, x.shape[0], 3)
     z = x.new_zeros(S, x.shape[0], model.latent_dim)
+    dim = check_int(dim, "dim", min=0, max=model.latent_dim - 1)
+    h_other = None
     for group, rows in (("red", red), ("other", ~red)):
         if bool(rows.any()):
-            r, zz = routed_forward(model, x[rows], dim, group)
+            r, zz, h = _routed(model, x[rows], dim, group)
             recon = _put(recon, rows, r)
             z = _put(z, rows, zz)
+            if group == "other":
+                h_other = h
     mse = ((recon - x) ** 2).mean(dim=(-2, -1))
     loss = mse
-    if keep_out > 0 and bool((~red).any()):
-        _, z_own = routed_forward(model, x[~red], dim, "red")        # gradient reaches dim's row only
-        loss = mse + keep_out * (z_own[..., dim] ** 2).mean(dim=-1)
+    if active and bool((~red).any()):
+        loss = mse + keep_out * (_own_code(model, h_other.detach(), dim) ** 2).mean(dim=-1)
     return loss, mse, z
+
+
+def _own_code(model: StackedColorAutoencoder, h: torch.Tensor, dim: int) -> torch.Tensor:
+    """``z_dim`` (S, N) of the colours whose (detached) hidden layer is ``h`` (S, N, hidden), as
+    :func:`routed_forward` gives it for group ``"red"`` — the gradient reaches only ``dim``'s encoder row
+    and bias — without running the decoder (the keep-out term needs only the code)."""
+    enc = model.encoder
+    with torch.no_grad():
+        raw = _lin(h, enc["2"].weight, enc["2"].bias)
+    own = torch.matmul(h, enc["2"].weight[:, dim, :, None])[..., 0] + enc["2"].bias[:, dim, None]   # (S, N)
+    if not model.normalize:
+        return own
+    rest = (raw ** 2).sum(-1) - raw[..., dim] ** 2
+    return own / (own ** 2 + rest).sqrt().clamp_min(1e-8)
+
 
 
 def _put(full: torch.Tensor, rows: torch.Tensor, part: torch.Tensor) -> torch.Tensor:
@@ -151,34 +190,62 @@ def _put(full: torch.Tensor, rows: torch.Tensor, part: torch.Tensor) -> torch.Te
 
 
 def routed_sweep(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Tensor], schedule: Any, steps: int,
-                 dim: int, key: dict, keep_out: float = 0.0, latent_dim: int = 5, hidden: int = 16, activation: str = "gelu",
+                 dim: int, key: dict, keep_out: float = 0.0, terms: Optional[Mapping[str, Callable]] = None,
+                 latent_dim: int = 5, hidden: int = 16, activation: str = "gelu",
                  probe: Optional[torch.Tensor] = None, checkpoint_steps: Sequence[int] = (),
                  progress: bool = True) -> CurriculumSweep:
     """Every seed trained ``steps`` full-batch Adam updates on :func:`routed_loss` (red:
     :func:`red_set_mask` of each step's data), normalised bottleneck; ``data(step, values)`` and
-    ``schedule.values(step)["lr"]`` as in :func:`~course_lib.curriculum.train.train_sweep`.
-    Seed ``s`` starts from ``train_sweep``'s initial weights for ``s``. Cached under ``key``
-    (a JSON-able description of ``data``, ``schedule`` and ``probe``)."""
+    ``schedule.values(step)["lr"]`` as in :func:`~course_lib.curriculum.train.train_sweep`; each
+    entry of ``terms`` (batched ``term(z, x)`` → (S,)) is added with weight ``values[name]`` and is
+    logged under its name. Seed ``s`` starts from ``train_sweep``'s initial weights for ``s``.
+    Cached under ``key`` (a JSON-able description of ``data``, ``schedule`` and ``probe``)."""
+    keep_out = check_float(keep_out, "keep_out", min=0)
+    return routed_sweeps(seeds, data=data, schedule=schedule, steps=steps, dim=dim, key=key, keep_outs=[keep_out],
+                         terms=terms, latent_dim=latent_dim, hidden=hidden, activation=activation, probe=probe,
+                         checkpoint_steps=checkpoint_steps, progress=progress)[keep_out]
+
+
+def routed_sweeps(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Tensor], schedule: Any, steps: int,
+                  dim: int, key: dict, keep_outs: Sequence[float], terms: Optional[Mapping[str, Callable]] = None,
+                  latent_dim: int = 5, hidden: int = 16, activation: str = "gelu",
+                  probe: Optional[torch.Tensor] = None, checkpoint_steps: Sequence[int] = (),
+                  progress: bool = True) -> dict[float, CurriculumSweep]:
+    """:func:`routed_sweep` for every weight in ``keep_outs`` — ``{keep_out: sweep}`` — trained as one
+    stack of ``len(keep_outs) × len(seeds)`` models (each model's loss and gradient are its own, so
+    the result is the same as separate runs, at a fraction of the cost). Cached as a whole."""
     seeds = check_seeds(seeds)
     steps = check_int(steps, "steps", min=1)
+    if isinstance(keep_outs, (int, float)) or not len(keep_outs):
+        raise ValueError("keep_outs must be a non-empty sequence of weights ≥ 0")
+    kos = [check_float(k, "keep_outs", min=0) for k in keep_outs]
+    if len(set(kos)) != len(kos):
+        raise ValueError("keep_outs must be distinct")
+    terms = dict(terms or {})
+    for name, f in terms.items():
+        if name in ("loss", "recon", "lr") or not callable(f):
+            raise ValueError(f"terms must map new names to callables, got {name!r}")
     snaps = np.asarray(sorted(set(int(s) for s in checkpoint_steps) | {0, steps}), dtype=np.int64)
     if snaps[0] < 0 or snaps[-1] > steps:
         raise ValueError(f"checkpoint_steps must lie in [0, {steps}]")
     if not callable(data) or not callable(getattr(schedule, "values", None)):
         raise TypeError("data must be callable data(step, values) and schedule have values(step)")
     config = {"key": dict(key), "v": ROUTING_VERSION, "format": FORMAT, "seeds": seeds, "steps": steps,
-              "dim": int(dim), "keep_out": float(keep_out), "latent_dim": int(latent_dim), "hidden": int(hidden), "activation": activation,
-              "snaps": snaps.tolist()}
+              "dim": int(dim), "keep_outs": kos, "terms": sorted(terms), "latent_dim": int(latent_dim),
+              "hidden": int(hidden), "activation": activation, "snaps": snaps.tolist()}
 
-    def compute() -> CurriculumSweep:
-        model = StackedColorAutoencoder.from_seeds(seeds, latent_dim=latent_dim, hidden=hidden, normalize=True,
-                                                   activation=activation)
+    def compute() -> dict[float, CurriculumSweep]:
+        one = StackedColorAutoencoder.from_seeds(seeds, latent_dim=latent_dim, hidden=hidden, normalize=True,
+                                                 activation=activation)
+        K, S = len(kos), len(seeds)
+        stacked = {k: torch.cat([v.detach()] * K).clone() for k, v in one.state_dict().items()}
+        model = StackedColorAutoencoder(stacked, normalize=True, activation=activation)
+        weight = torch.tensor(kos, dtype=torch.float32).repeat_interleave(S)       # model k·S + s: kos[k], seed s
         probe_x = probe if probe is not None else data(0, schedule.values(0))
-        S = len(seeds)
-        recon_log = torch.empty(S, steps)
-        loss_log = torch.empty(S, steps)
+        logs = {name: torch.empty(K * S, steps) for name in ("loss", "recon", *terms)}
         n_data = np.empty(steps, dtype=np.int64)
         lrs: list[float] = []
+        values_log: dict[str, list[float]] = {name: [] for name in terms}
         latents, recons, states = [], [], []
         memo: dict = {}
 
@@ -187,17 +254,28 @@ def routed_sweep(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Tens
             x = data(step, values)
             if memo.get("x") is not x:
                 memo.update(x=x, red=red_set_mask(x))
+            memo["values"] = values
             n_data[step] = len(x)
             lrs.append(float(values["lr"]))
+            for name in terms:
+                values_log[name].append(float(values.get(name, 0.0)))
             return x, float(values["lr"])
 
         def loss(m, xb, step):
-            total, mse, _ = routed_loss(m, xb, memo["red"], dim, keep_out)
-            return total, {"recon": mse}
+            total, mse, z = routed_loss(m, xb, memo["red"], dim, weight)
+            parts = {"recon": mse}
+            for name, f in terms.items():
+                raw = f(z, xb)
+                parts[name] = raw
+                w = float(memo["values"].get(name, 0.0))
+                if w:
+                    total = total + w * raw
+            return total, parts
 
         def after(step, total, parts):
-            recon_log[:, step] = parts["recon"].detach()
-            loss_log[:, step] = total
+            logs["loss"][:, step] = total.detach()
+            for name, v in parts.items():
+                logs[name][:, step] = v.detach()
 
         def checkpoint(step: int) -> None:
             with torch.no_grad():
@@ -207,15 +285,21 @@ def routed_sweep(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Tens
             states.append(state_copy(model))
 
         fit(model, steps=steps, batch_at=batch_at, loss=loss, lr=float(schedule.values(0)["lr"]), checkpoints=snaps,
-            on_checkpoint=checkpoint, after_update=after, n_models=S, share_threads=True,
-            desc=f"routing {S} seeds", progress=progress)
-        rec = recon_log.numpy().astype(np.float32)
-        cfg = {"steps": steps, "lr": lrs[0], "latent_dim": int(latent_dim), "hidden": int(hidden), "normalize": True,
-               "activation": activation, "batch_size": None, "terms": [], "extra": {"routed_dim": int(dim), "keep_out": float(keep_out)},
-               "masked": [], "fine_tuned": False}
-        return CurriculumSweep(config=cfg, seeds=np.asarray(seeds), losses={"loss": loss_log.numpy().astype(np.float32), "recon": rec},
-                               values={"lr": np.asarray(lrs)}, n_data=n_data, checkpoint_steps=snaps,
-                               probe_rgb=probe_x.numpy().copy(), probe_latents=np.stack(latents),
-                               probe_recon=np.stack(recons), states=states)
+            on_checkpoint=checkpoint, after_update=after, n_models=K * S, share_threads=True,
+            desc=f"routing {K}×{S} models", progress=progress)
+        out = {}
+        for k, ko in enumerate(kos):
+            part = slice(k * S, (k + 1) * S)
+            cfg = {"steps": steps, "lr": lrs[0], "latent_dim": int(latent_dim), "hidden": int(hidden),
+                   "normalize": True, "activation": activation, "batch_size": None, "terms": sorted(terms),
+                   "extra": {"routed_dim": int(dim), "keep_out": ko}, "masked": [], "fine_tuned": False}
+            out[ko] = CurriculumSweep(
+                config=cfg, seeds=np.asarray(seeds),
+                losses={name: v[part].numpy().astype(np.float32) for name, v in logs.items()},
+                values={"lr": np.asarray(lrs), **{n: np.asarray(v) for n, v in values_log.items()}},
+                n_data=n_data.copy(), checkpoint_steps=snaps, probe_rgb=probe_x.numpy().copy(),
+                probe_latents=np.stack([z[part] for z in latents]), probe_recon=np.stack([r[part] for r in recons]),
+                states=[{n: v[part].clone() for n, v in st.items()} for st in states])
+        return out
 
-    return cache.cached("routed_sweep", config, compute)
+    return cache.cached("routed_sweeps", config, compute)
