@@ -234,56 +234,6 @@ def test_untouched_stub_fails_politely(checker):
     assert not result.passed
 
 
-# --------------------------------------------------------------------------- fair prediction
-ROUND_12 = np.array([0.8, 0.82, 0.85, 0.7, 0.9, 0.78, 0.81, 0.84, 0.86, 0.75, 0.88, 0.83])
-FOLDED_12 = np.array([0.3] * 10 + [0.05] * 2)      # 10 of 12 above 0.2
-CLEAN_12 = np.array([0.3] * 3 + [0.05] * 9)        # 3 of 12
-SOME_12 = np.array([0.3] * 5 + [0.05] * 7)         # 5 of 12: intervals overlap with 3 of 12
-
-
-def test_fair_verdict_categories():
-    assert ex.fair_verdict(ROUND_12, SOME_12, CLEAN_12) == {"roundness": "round", "crumpled": "as many"}
-    assert ex.fair_verdict(ROUND_12 * 0.4, FOLDED_12, np.zeros(12)) == {"roundness": "squashed", "crumpled": "more"}
-    assert ex.fair_verdict(np.full(12, 0.55), np.zeros(12), FOLDED_12) == {"roundness": "in between",
-                                                                          "crumpled": "fewer"}
-    assert ex.fair_verdict(ROUND_12, CLEAN_12, CLEAN_12, threshold=0.4)["crumpled"] == "as many"
-    with pytest.raises(ValueError):
-        ex.fair_verdict([], CLEAN_12, CLEAN_12)
-    with pytest.raises(ValueError):
-        ex.fair_verdict(ROUND_12, CLEAN_12 * np.nan, CLEAN_12)
-
-
-def test_fair_prediction_right_and_subtly_wrong():
-    measured = (ROUND_12, SOME_12, CLEAN_12)
-    right = {"roundness": "round", "crumpled": "as many"}
-    assert ex.check_fair_prediction(right, *measured, quiet=True).passed
-    wrongs = [
-        {"roundness": "round", "crumpled": "more"},         # 5 vs 3 of 12 looks like more, but the intervals overlap
-        {"roundness": "squashed", "crumpled": "as many"},   # the old control's shape
-        {"roundness": "in between", "crumpled": "as many"},
-        {"roundness": "Round", "crumpled": "as many"},      # not one of the answers
-        {"roundness": "round", "crumpled": None},           # unfilled
-        {"roundness": "round"},                              # missing key
-        {"roundness": "round", "crumpled": "as many", "recon": "lower"},  # an extra key
-        ("round", "as many"),                                # not a dict
-        None,
-    ]
-    for wrong in wrongs:
-        result = ex.check_fair_prediction(wrong, *measured, quiet=True)
-        assert not result.passed, wrong
-    # a wrong prediction's message says what was measured
-    msg = ex.check_fair_prediction({"roundness": "round", "crumpled": "more"}, *measured, quiet=True).message
-    assert "5/12" in msg and "3/12" in msg
-
-
-def test_prediction_form_accepts_any_complete_answer_and_refuses_incomplete_ones():
-    for answer in ({"roundness": "round", "crumpled": "as many"}, {"roundness": "squashed", "crumpled": "more"}):
-        assert ex.check_prediction_form(answer, quiet=True).passed      # the form only: wrong answers pass here
-    for wrong in ({"roundness": None, "crumpled": None}, {"roundness": "Round", "crumpled": "as many"},
-                  {"roundness": "round"}, {"roundness": "round", "crumpled": "as many", "x": 1}, None):
-        assert not ex.check_prediction_form(wrong, quiet=True).passed, wrong
-
-
 # --------------------------------------------------------------------------- 2.5: lost-seed recovery
 LOST = copy_of(ex.solution_lost_seed_recovery)
 
