@@ -222,3 +222,14 @@ def test_arm_sweeps_key_seeds(tmp_path, monkeypatch):
     for profile in ("quick", "standard", "full"):
         cfg = settings(profile)
         assert cfg["key_seeds"] >= cfg["sweep_seeds"]
+
+
+def test_compare_arms():
+    from course_lib.curriculum.experiments import compare_arms
+    a = np.array([0.3] * 11 + [0.05])
+    b = np.array([0.3] * 6 + [0.05] * 6)
+    cmp = compare_arms(a, b)
+    assert (cmp.k_a, cmp.n_a, cmp.k_b, cmp.n_b) == (11, 12, 6, 12)
+    assert cmp.p == pytest.approx(0.0686, abs=1e-4) and cmp.difference[0] > 0
+    assert cmp.auc > 0.5 and "11/12" in cmp.row()
+    assert compare_arms(a, b, threshold=0.4).k_a == 0

@@ -63,6 +63,8 @@ __all__ = [
     "fisher_exact",
     "difference_interval",
     "rank_sum",
+    "ArmComparison",
+    "compare_arms",
     "ReactiveCurriculum",
     "reactive_runs",
     "fixed_runs",
@@ -249,6 +251,42 @@ def rank_sum(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
         return 0.5, 1.0
     zscore = (abs(u - n_a * n_b / 2) - 0.5) / math.sqrt(var)  # continuity-corrected
     return float(u / (n_a * n_b)), float(min(1.0, math.erfc(max(zscore, 0.0) / math.sqrt(2))))
+
+
+@dataclass(frozen=True)
+class ArmComparison:
+    """Two arms' scores per seed (e.g. crumpling), compared as rates above ``threshold`` and as
+    continuous values. ``k_a/n_a`` against ``k_b/n_b``; ``p``: two-sided Fisher exact;
+    ``difference``: 95 % Newcombe interval for rate_a − rate_b; ``auc``, ``p_rank``: Mann–Whitney
+    (chance a seed of a scores higher than one of b, and its two-sided p)."""
+
+    k_a: int
+    n_a: int
+    k_b: int
+    n_b: int
+    p: float
+    difference: tuple
+    median_a: float
+    median_b: float
+    auc: float
+    p_rank: float
+
+    def row(self) -> str:
+        lo, hi = self.difference
+        return (f"{self.k_a:>2}/{self.n_a:<2} vs {self.k_b:>2}/{self.n_b:<2}  Fisher p {self.p:4.2f}  "
+                f"difference {100 * lo:+4.0f} to {100 * hi:+4.0f} points | medians {self.median_a:.2f} vs "
+                f"{self.median_b:.2f}, rank-sum p {self.p_rank:4.2f}")
+
+
+def compare_arms(a: Sequence[float], b: Sequence[float], threshold: float = 0.2) -> ArmComparison:
+    """:class:`ArmComparison` of the per-seed scores ``a`` and ``b`` (any n each)."""
+    check_float(threshold, "threshold")
+    x, y = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    auc, p_rank = rank_sum(x, y)
+    k_a, k_b = int((x > threshold).sum()), int((y > threshold).sum())
+    return ArmComparison(k_a, len(x), k_b, len(y), fisher_exact(k_a, len(x), k_b, len(y)),
+                         difference_interval(k_a, len(x), k_b, len(y)), float(np.median(x)),
+                         float(np.median(y)), auc, p_rank)
 
 
 # --------------------------------------------------------------------------- runs
