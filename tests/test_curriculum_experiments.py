@@ -10,9 +10,15 @@ from course_lib.curriculum.experiments import (
     ReactiveCurriculum,
     arm_curriculum,
     arm_sweeps,
+    KEY_ARMS,
     crumpling_sweep,
+    difference_interval,
+    fisher_exact,
+    rank_sum,
     reactive_runs,
     ring_crumpling,
+    ring_frame,
+    ring_layout,
     settings,
     watched_run,
 )
@@ -53,6 +59,72 @@ def test_ring_crumpling_bad_input():
         ring_crumpling(PROBE, np.zeros((10, 3)))
     with pytest.raises(ValueError, match="view"):
         ring_crumpling(PROBE, cone(), "sideways")
+
+
+def random_rotation(seed):
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    return q * np.sign(np.diag(r))
+
+
+def test_ring_layout_and_frame():
+    flat = cone()
+    share, axis = ring_layout(PROBE, flat)
+    assert share == pytest.approx(1.0) and axis == pytest.approx(1.0)
+    # tilted 90° about dim 0: the ring lies in dims 0 and 2, brightness along dim 1
+    share, axis = ring_layout(PROBE, cone(tilt=np.pi / 2))
+    assert share == pytest.approx(0.5, abs=1e-9) and axis == pytest.approx(0.0, abs=1e-9)
+    # a random rotation scrambles the layout; ring_frame restores it (and keeps the shape)
+    for seed in range(3):
+        turned = cone() @ random_rotation(seed).T
+        back = ring_frame(PROBE, turned)
+        share, axis = ring_layout(PROBE, back)
+        assert share == pytest.approx(1.0) and axis == pytest.approx(1.0)
+        assert (back[PROBE.value == 0.2, 2] > back[PROBE.value == 1.0, 2].mean()).all()  # dark rings up
+        d = np.linalg.norm(back[:, None] - back[None], axis=-1)
+        assert np.allclose(d, np.linalg.norm(turned[:, None] - turned[None], axis=-1))  # a rigid motion
+        assert np.linalg.det(np.linalg.lstsq(turned, back, rcond=None)[0]) == pytest.approx(1.0)
+    batch = np.stack([cone(), cone(tilt=1.0)])
+    assert ring_layout(PROBE, batch)[0].shape == (2,) and ring_frame(PROBE, batch).shape == batch.shape
+    with pytest.raises(ValueError, match="latents"):
+        ring_layout(PROBE, np.zeros((len(PROBE.hsv), 2)))
+    with pytest.raises(TypeError):
+        ring_frame(object(), cone())
+
+
+def test_fisher_exact_known_values():
+    # values checked against scipy.stats.fisher_exact
+    assert fisher_exact(1, 12, 5, 12) == pytest.approx(0.1550, abs=1e-4)
+    assert fisher_exact(11, 12, 6, 12) == pytest.approx(0.0686, abs=1e-4)
+    assert fisher_exact(6, 8, 1, 8) == pytest.approx(0.0406, abs=1e-4)
+    assert fisher_exact(3, 8, 4, 12) == pytest.approx(1.0)
+    assert fisher_exact(0, 8, 0, 8) == 1.0
+    assert fisher_exact(4, 8, 2, 8) == fisher_exact(2, 8, 4, 8)
+    with pytest.raises(ValueError, match="k_a"):
+        fisher_exact(9, 8, 0, 8)
+    with pytest.raises(ValueError, match="n_b"):
+        fisher_exact(1, 8, 0, 0)
+
+
+def test_difference_interval():
+    lo, hi = difference_interval(1, 12, 5, 12)
+    assert lo < 1 / 12 - 5 / 12 < hi and lo < 0 < hi and -1 <= lo and hi <= 1
+    lo, hi = difference_interval(8, 8, 0, 8)
+    assert 0.5 < lo and hi == pytest.approx(1.0)
+    lo, hi = difference_interval(0, 8, 0, 8)
+    assert lo == pytest.approx(-hi)
+
+
+def test_rank_sum():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=12), rng.normal(0.7, size=12)
+    auc, p = rank_sum(a, b)
+    # scipy.stats.mannwhitneyu(a, b, method="asymptotic"): p = 0.2145, U/(n·m) = 0.347
+    assert auc == pytest.approx(0.3472, abs=1e-4) and p == pytest.approx(0.2145, abs=1e-4)
+    assert rank_sum(b, a)[0] == pytest.approx(1 - auc) and rank_sum(b, a)[1] == pytest.approx(p)
+    assert rank_sum(np.zeros(5), np.zeros(6)) == (0.5, 1.0)
+    assert rank_sum(np.arange(10) + 100, np.arange(10))[1] < 1e-3
+    with pytest.raises(ValueError):
+        rank_sum([1.0], [1.0, 2.0])
 
 
 def test_settings_per_profile():
@@ -140,3 +212,24 @@ def test_arm_sweeps_train_every_arm(tmp_path, monkeypatch):
     # same seeds, same initial weights: the first snapshot's latents agree across arms
     z0 = [sw.latents_at(0) for sw in sweeps.values()]
     assert all(np.allclose(z, z0[0]) for z in z0)
+
+
+def test_arm_sweeps_key_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    sweeps = arm_sweeps(10, [0], key_seeds=[0, 1, 2], progress=False)
+    assert {label: sw.n_seeds for label, sw in sweeps.items()} == {
+        label: 3 if label in KEY_ARMS else 1 for label in ARMS}
+    for profile in ("quick", "standard", "full"):
+        cfg = settings(profile)
+        assert cfg["key_seeds"] >= cfg["sweep_seeds"]
+
+
+def test_compare_arms():
+    from course_lib.curriculum.experiments import compare_arms
+    a = np.array([0.3] * 11 + [0.05])
+    b = np.array([0.3] * 6 + [0.05] * 6)
+    cmp = compare_arms(a, b)
+    assert (cmp.k_a, cmp.n_a, cmp.k_b, cmp.n_b) == (11, 12, 6, 12)
+    assert cmp.p == pytest.approx(0.0686, abs=1e-4) and cmp.difference[0] > 0
+    assert cmp.auc > 0.5 and "11/12" in cmp.row()
+    assert compare_arms(a, b, threshold=0.4).k_a == 0

@@ -27,6 +27,7 @@ Notebooks 2.1–2.2 (curriculum and schedules):
 * :mod:`.curriculum_plots` — their figures (views of latents, schedules, easings, sweeps)
 * :mod:`.exercises`    — the checkers of notebooks 2.1 and 2.2
 * :mod:`.reactive_exercises` — notebook 2.2's checked prediction (the plateau and threshold rules)
+* :mod:`.layout_exercises` — notebook 2.1's checked prediction (layout, roundness, own-plane crumpling)
 
 Notebooks 2.3–2.5 (anchoring, muting and deleting red):
 

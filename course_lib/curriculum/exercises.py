@@ -4,9 +4,7 @@
 * :func:`check_cone_profile` — per brightness level, the radius of the hue ring in dims 0–1
   (around its own centre) and its mean height along dim 2: is the latent cloud a cone?
 * :func:`check_roundness` — how round is a ring: its second principal spread over its first?
-* :func:`check_fair_prediction` — a prediction, made before the run, of how the plain run with
-  the curriculum's final loss weights compares with the curriculum; checked against what the
-  sweep then measured (:func:`fair_verdict`).
+* (2.1's checked prediction of the plain run lives in :mod:`.layout_exercises`.)
 * :func:`check_plateau_step` — when would a plateau trigger fire on a loss curve?
 * :func:`check_phase_sheet` — a dopesheet that holds each phase's value and eases between them
   with minimum jerk over a given width after each boundary.
@@ -23,17 +21,11 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 import numpy as np
 
 from ..exercises import CheckResult, assert_close, case, check, forbid, prediction_answer, prediction_form
-from ..stats import wilson_interval
 from .schedules import Dopesheet, Keyframe
 
 __all__ = [
     "check_cone_profile",
     "check_roundness",
-    "check_fair_prediction",
-    "check_prediction_form",
-    "fair_verdict",
-    "SHAPES",
-    "COMPARISONS",
     "check_plateau_step",
     "check_phase_sheet",
     "solution_cone_profile",
@@ -242,77 +234,6 @@ def check_roundness(attempt: Callable[..., Any], *, quiet: bool = False) -> Chec
         case("long axis along dim 1", _rd_upright, hint="divide the second-largest spread by the largest"),
     ]
     return check("roundness", attempt, cases, quiet=quiet)
-
-
-# --------------------------------------------------------------------------- fair prediction
-#: The answers for the roundness of a ring: its median roundness above 0.65, below 0.45, or between.
-SHAPES = ("round", "squashed", "in between")
-#: The answers for a count compared with the curriculum's: "as many" when the two 95 % Wilson
-#: intervals overlap (no significant difference at this n), else "fewer" or "more".
-COMPARISONS = ("fewer", "as many", "more")
-
-
-def _shape(median: float) -> str:
-    return "round" if median > 0.65 else "squashed" if median < 0.45 else "in between"
-
-
-def fair_verdict(roundness: Any, crumpling: Any, reference_crumpling: Any, *,
-                 threshold: float = 0.2) -> dict[str, str]:
-    """What the sweep measured, in the prediction's words: ``roundness`` — one of :data:`SHAPES`
-    for the median of ``roundness`` (per seed); ``crumpled`` — one of :data:`COMPARISONS` for the
-    number of seeds with ``crumpling > threshold`` against ``reference_crumpling``'s (the same n
-    or not), judged by whether the 95 % Wilson intervals overlap."""
-    r = np.asarray(roundness, dtype=np.float64).ravel()
-    c = np.asarray(crumpling, dtype=np.float64).ravel()
-    ref = np.asarray(reference_crumpling, dtype=np.float64).ravel()
-    if not (len(r) and len(c) and len(ref)):
-        raise ValueError("roundness, crumpling and reference_crumpling must each hold at least one seed")
-    if not (np.isfinite(r).all() and np.isfinite(c).all() and np.isfinite(ref).all()):
-        raise ValueError("roundness and crumpling values must be finite")
-    k, k_ref = int((c > threshold).sum()), int((ref > threshold).sum())
-    lo, hi = wilson_interval(k, len(c))
-    lo_ref, hi_ref = wilson_interval(k_ref, len(ref))
-    if lo > hi_ref:
-        comparison = "more"
-    elif hi < lo_ref:
-        comparison = "fewer"
-    else:
-        comparison = "as many"
-    return {"roundness": _shape(float(np.median(r))), "crumpled": comparison}
-
-
-#: The one form check of the prediction, shared by the cell where it is written and the final check.
-_FORM_CASE = prediction_form({"roundness": SHAPES, "crumpled": COMPARISONS},
-                             hint=f"roundness: one of {list(SHAPES)}; crumpled: one of {list(COMPARISONS)}")
-
-
-def check_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
-    """Check that ``prediction`` is a complete answer before the sweep runs (the answer itself is
-    checked against the measurements by :func:`check_fair_prediction`)."""
-    return check("prediction, written down", prediction, [_FORM_CASE], quiet=quiet)
-
-
-def check_fair_prediction(prediction: Mapping[str, str], roundness: Any, crumpling: Any,
-                          reference_crumpling: Any, *, quiet: bool = False) -> CheckResult:
-    """Check ``prediction`` — ``{"roundness": one of SHAPES, "crumpled": one of COMPARISONS}`` for
-    the plain run with the curriculum's final weights — against what the sweep measured:
-    ``roundness`` and ``crumpling`` (dims 0–1) of that arm per seed, ``reference_crumpling`` the
-    curriculum's (see :func:`fair_verdict`). A wrong prediction is a result, not an error: the
-    message says what was measured."""
-    verdict = fair_verdict(roundness, crumpling, reference_crumpling)
-    r = np.asarray(roundness, dtype=np.float64).ravel()
-    c, ref = np.asarray(crumpling).ravel(), np.asarray(reference_crumpling).ravel()
-    k, k_ref = int((c > 0.2).sum()), int((ref > 0.2).sum())
-    cases = [
-        _FORM_CASE,
-        prediction_answer("the plain run's roundness", "roundness", verdict["roundness"],
-                          f"median roundness {np.median(r):.2f}; round means > 0.65, squashed < 0.45",
-                          hint="compare the roundness rows of the curriculum and of the old control: which one does the plain run resemble, and why?"),
-        prediction_answer("its crumpled wheels against the curriculum's", "crumpled", verdict["crumpled"],
-                          f"{k}/{len(c)} against the curriculum's {k_ref}/{len(ref)}; 'as many' means the 95 % Wilson intervals overlap",
-                          hint="which factor made the old control fold: the data order, or the planarity penalty meeting dark colours?"),
-    ]
-    return check("fair prediction", prediction, cases, quiet=quiet)
 
 
 # --------------------------------------------------------------------------- plateau step

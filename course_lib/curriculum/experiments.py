@@ -9,7 +9,15 @@
   the data order does and what the weight schedule does. :func:`arm_sweeps` trains all four.
 * :func:`ring_crumpling` — how crumpled the bright (V = 1) hue ring is, seen three ways: in the
   plane the planarity term assigns to hue (dims 0–1), in the ring's own best-fit plane, or in
-  all three dimensions.
+  all three dimensions. The dims 0–1 view only means something for an arm that was *asked* to
+  use dims 0–1 (planarity on); for the others it is a random projection.
+* :func:`ring_layout` — where the cone lies: the share of the bright ring's variance in dims 0–1
+  and |cos| between the brightness axis (dark ring's centre − bright ring's centre) and e₂.
+  :func:`ring_frame` is the change of basis that gets that layout for free after training (the
+  ring's principal axes → dims 0–1, its normal → dim 2).
+* :func:`fisher_exact` and :func:`difference_interval` — the two-arm tests for rates over seeds
+  (two-sided Fisher exact p; Newcombe's interval for a difference of two proportions), and
+  :func:`rank_sum` for a continuous score (Mann–Whitney).
 * :class:`ReactiveCurriculum` and :func:`reactive_runs` — the same phases, advanced when the
   reconstruction loss falls below a threshold (or plateaus) instead of at fixed steps, compared
   seed by seed with :func:`fixed_runs` by :func:`compare_reactive` (notebook 2.2).
@@ -19,12 +27,14 @@ Settings per profile live in :data:`PROFILE_SETTINGS`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
 from ..runtime import by_profile
+from ..stats import rank, wilson_interval
 from .crumpling import crumpling
 from .data import PHASES, Curriculum, CurriculumProbe, Phase, curriculum_probe, phase_rgb
 from ..checkpoints import even_steps
@@ -44,8 +54,17 @@ __all__ = [
     "arm_curriculum",
     "crumpling_sweep",
     "arm_sweeps",
+    "KEY_ARMS",
+    "study_sweeps",
     "ring_crumpling",
     "VIEWS",
+    "ring_layout",
+    "ring_frame",
+    "fisher_exact",
+    "difference_interval",
+    "rank_sum",
+    "ArmComparison",
+    "compare_arms",
     "ReactiveCurriculum",
     "reactive_runs",
     "fixed_runs",
@@ -59,7 +78,10 @@ __all__ = [
 #: standard, so the notebook's claims about it are exact); ``steps``: length of the main sweep and
 #: the reactive comparison (the source trained 12,000 epochs); ``sweep_seeds``: seeds per arm;
 #: ``lengths``: every training length the sweep is repeated at (the training-length dependence);
-#: ``sweep_seeds`` applies to every one of the four :data:`ARMS`; ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
+#: ``sweep_seeds`` applies to every one of the four :data:`ARMS`; ``key_seeds``: seeds for the two
+#: arms the headline compares (:data:`KEY_ARMS`, the curriculum and the plain run) at the shortest
+#: length, where a seed is cheapest (≈ 0.7 s and 1.4 s of CPU per seed at 1,200 steps);
+#: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
 #: of ``lengths`` (:func:`reactive_study`);
 #: ``frame_every`` / ``slider_every``: the scrubbers of notebook 2.1 / 2.2 show every k-th frame (a frame costs
 #: 0.4–0.7 s to draw on 2 cores). Measured (CPU time, one thread): a 12-seed sweep of 1,200 steps
@@ -67,11 +89,11 @@ __all__ = [
 #: the start, so the four arms cost ≈ 50 s per 12 seeds and 1,200 steps (linear in seeds): quick
 #: runs 8 seeds per arm to stay within its minute, standard 12 at both lengths (≈ 4 min).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "lengths": (1200,),
+    "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "key_seeds": 8, "lengths": (1200,),
               "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8},
-    "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "lengths": (1200, 4000),
+    "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "key_seeds": 32, "lengths": (1200, 4000),
                  "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1},
-    "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "lengths": (1200, 4000, 12000),
+    "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "key_seeds": 128, "lengths": (1200, 4000, 12000),
              "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1},
 }
 
@@ -117,6 +139,154 @@ def ring_crumpling(probe: CurriculumProbe, latents: np.ndarray, view: str = "pla
     _, _, vt = np.linalg.svd(centred, full_matrices=False)  # (..., d, d)
     own = np.einsum("...pd,...kd->...pk", centred, vt[..., :2, :])
     return np.asarray(crumpling(hue, own))
+
+
+# --------------------------------------------------------------------------- layout
+def _check_latents(probe: CurriculumProbe, latents: np.ndarray) -> np.ndarray:
+    if not isinstance(probe, CurriculumProbe):
+        raise TypeError(f"probe must be a CurriculumProbe, got {type(probe).__name__}")
+    z = np.asarray(latents, dtype=np.float64)
+    if z.ndim < 2 or z.shape[-2] != len(probe.hsv) or z.shape[-1] < 3:
+        raise ValueError(f"latents must have shape (..., {len(probe.hsv)}, d ≥ 3), got {z.shape}")
+    if not np.isfinite(z).all():
+        raise ValueError("latents contain NaN or inf")
+    return z
+
+
+def _brightness_axis(probe: CurriculumProbe, z: np.ndarray) -> np.ndarray:
+    """Centre of the darkest probe ring minus centre of the brightest, (..., d)."""
+    dark, bright = probe.value == probe.value.min(), probe.value == probe.value.max()
+    return z[..., dark, :].mean(axis=-2) - z[..., bright, :].mean(axis=-2)
+
+
+def ring_layout(probe: CurriculumProbe, latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the cone lies in latent space, for latents (..., P, d ≥ 3) of the probe.
+
+    Returns ``(share, axis)``, each of ``latents``' leading shape: ``share`` — the fraction of the
+    bright ring's variance in dims 0–1 (1: the ring lies in dims 0–1, as the planarity term asks;
+    a round ring in a random plane of 3-D scores (1 + n₂²)/2, 2/3 on average, n its normal);
+    ``axis`` — |cos| between the brightness axis (centre of the darkest ring − centre of the
+    brightest) and e₂ (1: brightness along dim 2). Both are about the *basis*, not the shape: a
+    rotation of the latents (:func:`ring_frame`) changes them and changes nothing the decoder
+    computes from a rotated-back code.
+    """
+    z = _check_latents(probe, latents)
+    ring = z[..., probe.wheel, :]
+    var = ring.var(axis=-2)
+    share = var[..., :2].sum(axis=-1) / np.maximum(var.sum(axis=-1), 1e-300)
+    d = _brightness_axis(probe, z)
+    axis = np.abs(d[..., 2]) / np.maximum(np.linalg.norm(d, axis=-1), 1e-300)
+    return share, axis
+
+
+def ring_frame(probe: CurriculumProbe, latents: np.ndarray) -> np.ndarray:
+    """The latents in the bright ring's own frame: a rotation (one per model) taking the ring's
+    first two principal axes to dims 0–1 and its normal to dim 2, signed so the dark rings lie at
+    positive dim 2 (and the frame stays right-handed in 3-D). A change of basis after training —
+    it needs no planarity term and no curriculum. ``latents`` (..., P, d ≥ 3) → same shape."""
+    z = _check_latents(probe, latents)
+    ring = z[..., probe.wheel, :]
+    centred = ring - ring.mean(axis=-2, keepdims=True)
+    _, _, vt = np.linalg.svd(centred, full_matrices=False)  # (..., d, d): rows = principal axes
+    rot = vt.copy()
+    d = _brightness_axis(probe, z)
+    flip = np.einsum("...d,...d->...", rot[..., 2, :], d) < 0
+    rot[..., 2, :] = np.where(flip[..., None], -rot[..., 2, :], rot[..., 2, :])
+    if z.shape[-1] == 3:
+        left = np.linalg.det(rot) < 0
+        rot[..., 1, :] = np.where(left[..., None], -rot[..., 1, :], rot[..., 1, :])
+    return np.einsum("...pd,...kd->...pk", z, rot)
+
+
+# --------------------------------------------------------------------------- two-arm tests
+def _counts(k: object, n: object, name: str) -> tuple[int, int]:
+    n = check_int(n, f"n_{name}", min=1)
+    k = check_int(k, f"k_{name}", min=0, max=n)
+    return int(k), int(n)
+
+
+def fisher_exact(k_a: int, n_a: int, k_b: int, n_b: int) -> float:
+    """Two-sided Fisher exact p for ``k_a`` of ``n_a`` against ``k_b`` of ``n_b``: the chance,
+    with the margins fixed and no difference between the arms, of a table at most as likely as
+    the one observed (hypergeometric, summed exactly with ``math.comb``)."""
+    k_a, n_a = _counts(k_a, n_a, "a")
+    k_b, n_b = _counts(k_b, n_b, "b")
+    total, hits = n_a + n_b, k_a + k_b
+    denom = math.comb(total, n_a)
+    prob = [math.comb(hits, x) * math.comb(total - hits, n_a - x) / denom
+            for x in range(max(0, hits - n_b), min(hits, n_a) + 1)]
+    observed = prob[k_a - max(0, hits - n_b)]
+    return float(min(1.0, sum(q for q in prob if q <= observed * (1 + 1e-9))))
+
+
+def difference_interval(k_a: int, n_a: int, k_b: int, n_b: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Newcombe's (hybrid score) interval for the difference of two rates ``k_a/n_a − k_b/n_b``,
+    built from the two Wilson intervals; it stays inside [−1, 1] and behaves at 0 or n."""
+    k_a, n_a = _counts(k_a, n_a, "a")
+    k_b, n_b = _counts(k_b, n_b, "b")
+    p_a, p_b = k_a / n_a, k_b / n_b
+    lo_a, hi_a = wilson_interval(k_a, n_a, confidence)
+    lo_b, hi_b = wilson_interval(k_b, n_b, confidence)
+    diff = p_a - p_b
+    return (float(diff - math.sqrt((p_a - lo_a) ** 2 + (hi_b - p_b) ** 2)),
+            float(diff + math.sqrt((hi_a - p_a) ** 2 + (p_b - lo_b) ** 2)))
+
+
+def rank_sum(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
+    """Mann–Whitney rank-sum comparison of two samples: ``(auc, p)`` — the chance that a random
+    value of ``a`` exceeds one of ``b`` (ties count ½; 0.5: no shift) and the two-sided p of the
+    normal approximation with the tie correction (fine from about 8 per arm)."""
+    x, y = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError(f"a and b must hold at least 2 values each, got {len(x)} and {len(y)}")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError("a and b must be finite")
+    n_a, n_b = len(x), len(y)
+    ranks = rank(np.r_[x, y])
+    u = ranks[:n_a].sum() - n_a * (n_a + 1) / 2
+    n = n_a + n_b
+    _, ties = np.unique(np.r_[x, y], return_counts=True)
+    var = n_a * n_b / 12 * ((n + 1) - float(np.sum(ties ** 3 - ties)) / (n * (n - 1)))
+    if var <= 0:
+        return 0.5, 1.0
+    zscore = (abs(u - n_a * n_b / 2) - 0.5) / math.sqrt(var)  # continuity-corrected
+    return float(u / (n_a * n_b)), float(min(1.0, math.erfc(max(zscore, 0.0) / math.sqrt(2))))
+
+
+@dataclass(frozen=True)
+class ArmComparison:
+    """Two arms' scores per seed (e.g. crumpling), compared as rates above ``threshold`` and as
+    continuous values. ``k_a/n_a`` against ``k_b/n_b``; ``p``: two-sided Fisher exact;
+    ``difference``: 95 % Newcombe interval for rate_a − rate_b; ``auc``, ``p_rank``: Mann–Whitney
+    (chance a seed of a scores higher than one of b, and its two-sided p)."""
+
+    k_a: int
+    n_a: int
+    k_b: int
+    n_b: int
+    p: float
+    difference: tuple
+    median_a: float
+    median_b: float
+    auc: float
+    p_rank: float
+
+    def row(self) -> str:
+        lo, hi = self.difference
+        return (f"{self.k_a:>2}/{self.n_a:<2} vs {self.k_b:>2}/{self.n_b:<2}  Fisher p {self.p:4.2f}  "
+                f"difference {100 * lo:+4.0f} to {100 * hi:+4.0f} points | medians {self.median_a:.2f} vs "
+                f"{self.median_b:.2f}, rank-sum p {self.p_rank:4.2f}")
+
+
+def compare_arms(a: Sequence[float], b: Sequence[float], threshold: float = 0.2) -> ArmComparison:
+    """:class:`ArmComparison` of the per-seed scores ``a`` and ``b`` (any n each)."""
+    check_float(threshold, "threshold")
+    x, y = np.asarray(a, dtype=np.float64).ravel(), np.asarray(b, dtype=np.float64).ravel()
+    auc, p_rank = rank_sum(x, y)
+    k_a, k_b = int((x > threshold).sum()), int((y > threshold).sum())
+    return ArmComparison(k_a, len(x), k_b, len(y), fisher_exact(k_a, len(x), k_b, len(y)),
+                         difference_interval(k_a, len(x), k_b, len(y)), float(np.median(x)),
+                         float(np.median(y)), auc, p_rank)
 
 
 # --------------------------------------------------------------------------- runs
@@ -186,9 +356,26 @@ def crumpling_sweep(steps: int, seeds: Sequence[int], *, curriculum: bool = True
                         steps=int(steps), probe=probe.tensor, checkpoint_steps=snaps, progress=progress)
 
 
-def arm_sweeps(steps: int, seeds: Sequence[int], *, progress: bool = True) -> dict[str, CurriculumSweep]:
-    """:func:`crumpling_sweep` for every arm of :data:`ARMS`, same seeds and steps (label → sweep)."""
-    return {label: crumpling_sweep(steps, seeds, arm=arm, progress=progress) for label, arm in ARMS.items()}
+#: The two arms the headline compares: the recipe and the plain run with its final loss.
+KEY_ARMS = ("curriculum", "all data, final weights")
+
+
+def arm_sweeps(steps: int, seeds: Sequence[int], *, key_seeds: Optional[Sequence[int]] = None,
+               progress: bool = True) -> dict[str, CurriculumSweep]:
+    """:func:`crumpling_sweep` for every arm of :data:`ARMS`, same steps (label → sweep): ``seeds``
+    for every arm, or ``key_seeds`` (more of them) for the two :data:`KEY_ARMS`."""
+    return {label: crumpling_sweep(steps, key_seeds if key_seeds is not None and label in KEY_ARMS else seeds,
+                                   arm=arm, progress=progress) for label, arm in ARMS.items()}
+
+
+def study_sweeps(profile: Optional[str] = None, *, progress: bool = True) -> dict[int, dict[str, CurriculumSweep]]:
+    """The 2.1 sweeps of ``profile``: length → :func:`arm_sweeps`, with ``key_seeds`` seeds for the
+    :data:`KEY_ARMS` at the shortest length and ``sweep_seeds`` otherwise."""
+    cfg = settings(profile)
+    seeds = range(cfg["sweep_seeds"])
+    key = range(max(cfg["key_seeds"], cfg["sweep_seeds"]))
+    return {length: arm_sweeps(length, seeds, key_seeds=key if i == 0 else None, progress=progress)
+            for i, length in enumerate(cfg["lengths"])}
 
 
 # --------------------------------------------------------------------------- reactive curriculum
