@@ -23,7 +23,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..exercises import CheckResult, check, prediction_answer, prediction_form
-from .experiments import fisher_exact
+from ..stats import fisher_exact
 
 __all__ = [
     "LAYOUTS",
