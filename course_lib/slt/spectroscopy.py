@@ -49,7 +49,7 @@ THERMO_KS = [(1, 2), (1, 3), (1, 1), (2, 2), (2, 3)]
 THERMO_NBETAS = np.logspace(2, 5, 7)
 #: A second window, a decade lower, for the window dependence of the fit.
 THERMO_NBETAS_LOW = np.logspace(1, 4, 7)
-THERMO_KS_LOW = [(1, 2), (1, 1)]
+THERMO_KS_LOW = [(1, 2), (2, 2)]
 SGLD_NBETAS = np.array([100.0, 300.0, 1000.0])
 
 
@@ -171,7 +171,7 @@ def known_answers(profile: Optional[str] = None) -> KnownAnswers:
     from ..cache import cached
     profile = get_profile() if profile is None else profile
     cfg = by_profile(SETTINGS, profile)
-    config = {"profile": profile, "settings": cfg, "version": 4}
+    config = {"profile": profile, "settings": cfg, "version": 5}
     return cached("slt-spectroscopy-known", config, lambda: _compute(profile))
 
 
