@@ -12,7 +12,11 @@
   The first term is ∇ℓ_iᵀ Σ ∇ℓ_j: with Σ ≈ (nβ H)⁻¹ it is (n/nβ) × the classical influence function
   −∇ℓ_qᵀ H_sum⁻¹ ∇ℓ_i (Koh & Liang 2017) up to sign; the second is O(1/nβ²), the Bayesian correction.
 * **Planted duplicate**: one training example repeated k times and a query that is its slightly
-  perturbed twin; the twin should rank first by loss correlation.
+  perturbed twin. Two questions with two ground truths: which example is the query *like* (the
+  twin; :func:`input_distance_score` finds it, and so does Corr(ℓ_i, ℓ_q) in most seeds), and which
+  example *moves* the query's loss (exact leave-one-out retraining,
+  :func:`leave_one_out_query_change` — rarely the twin; the raw BIF ranks like it). The number of
+  copies has no detectable effect on either ranking.
 * **Two tasks in one network**: a small tanh network whose inputs for task A live on the first half
   of the input coordinates and for task B on the second; the loss kernel should be two blocks.
 """

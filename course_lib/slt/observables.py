@@ -36,7 +36,11 @@ and reproduce its full-run centring.
 the means and the co-moment matrix Σ (a − ā)(b − b̄)ᵀ in float64, updated one draw at a time
 (Welford's algorithm), and pools the chains with Chan et al.'s formula. Memory is
 chains × (d_a d_b + d_a + d_b) × 8 bytes whatever the number of draws
-(:meth:`CovarianceAccumulator.nbytes`).
+(:meth:`CovarianceAccumulator.nbytes`; plus a 32-draw buffer). That beats storing the D draws
+(chains × D × (d_a + d_b) numbers) only when D > d_a d_b / (d_a + d_b) — for the symmetric loss
+kernel over n samples, when the draws outnumber the samples. It wins by far for influence on a few
+queries and for susceptibilities (d_b = 1); for a big loss kernel with few draws, storing is
+cheaper. The forward pass's own memory (chains × chunk samples) is not counted.
 """
 
 from __future__ import annotations
