@@ -252,3 +252,26 @@ def test_bayesian_influence_sign_and_shape():
     assert bif.shape == (20, 3) and np.all(np.diag(bif[:3]) < 0)
     np.testing.assert_allclose(np.diag(cov.correlation[:3]), 1.0, atol=1e-9)
     assert cov.memory_bytes == 2 * (20 * 3 + 2 * 20 + 2 * 3 + 32 * (20 + 3)) * 8
+
+
+def test_leave_one_out_matches_sherman_morrison_and_baselines():
+    """Exact retraining by refits equals the rank-one downdate w₋ᵢ = w* + (XᵀX)⁻¹xᵢ rᵢ/(1 − hᵢᵢ);
+    the distance baseline finds the twin; bad inputs raise."""
+    p = ik.planted_duplicate(seed=3)
+    X, y = p.data[0].numpy(), p.data[1].numpy()
+    xq, yq = p.query[0].numpy()[0], float(p.query[1].numpy()[0])
+    G = np.linalg.inv(X.T @ X)
+    r = X @ p.w_star - y
+    h = np.einsum("ij,jk,ik->i", X, G, X)
+    w_minus = p.w_star + (G @ X.T * (r / (1 - h))).T
+    want = 0.5 * (w_minus @ xq - yq) ** 2 - 0.5 * (xq @ p.w_star - yq) ** 2
+    np.testing.assert_allclose(ik.leave_one_out_query_change(p), want, rtol=1e-8, atol=1e-12)
+    assert ik.rank_of_twin(ik.input_distance_score(p), p) == 0
+    with pytest.raises(ValueError, match="score"):
+        ik.rank_of_twin(np.zeros(3), p)
+    with pytest.raises(ValueError, match="planted_duplicate"):
+        ik.leave_one_out_query_change(ik.gaussian_regression(seed=0))
+    K = ik.input_kernel(np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0]]))
+    np.testing.assert_allclose(K, [[1, 1, 0], [1, 1, 0], [0, 0, 1]])
+    with pytest.raises(ValueError, match="all-zero"):
+        ik.input_kernel(np.zeros((2, 2)))

@@ -45,14 +45,23 @@ def test_welford_wrong_answers_fail():
 
 def test_duplicate_prediction():
     corr, raw = np.array([0] * 9 + [2]), np.array([0, 3, 0, 5, 1, 0, 2, 0, 7, 4])
-    assert sx.duplicate_verdict(corr, raw) == {"twin_first_by_correlation": "most seeds",
-                                               "twin_first_by_raw_bif": "about half"}
-    right = {"twin_first_by_correlation": "most seeds", "twin_first_by_raw_bif": "about half"}
+    raw1 = np.array([0, 2, 0, 5, 0, 1, 2, 0, 7, 4])
+    spearman = np.array([[0.85, 0.90]] * 6 + [[0.9, 0.8]] * 4)
+    right = {"twin_first_more_often_by": "correlation", "ranks_like_retraining": "raw BIF",
+             "raw_bif_with_one_copy": "about the same"}
+    assert sx.duplicate_verdict(corr, raw, raw1, spearman) == right
     assert sx.check_duplicate_prediction_form(right, quiet=True)
-    assert sx.check_duplicate_prediction(right, corr, raw, quiet=True)
-    assert not sx.check_duplicate_prediction(dict(right, twin_first_by_raw_bif="most seeds"),
-                                             corr, raw, quiet=True)
-    assert not sx.check_duplicate_prediction_form({"twin_first_by_correlation": None,
-                                                   "twin_first_by_raw_bif": "rarely"}, quiet=True)
-    assert not sx.check_duplicate_prediction_form({"twin_first_by_correlation": "yes",
-                                                   "twin_first_by_raw_bif": "rarely"}, quiet=True)
+    assert sx.check_duplicate_prediction(right, corr, raw, raw1, spearman, quiet=True)
+    for key, wrong in (("twin_first_more_often_by", "raw BIF"),
+                       ("ranks_like_retraining", "correlation"),
+                       ("raw_bif_with_one_copy", "twin first more often")):
+        assert not sx.check_duplicate_prediction(dict(right, **{key: wrong}), corr, raw, raw1,
+                                                 spearman, quiet=True), key
+    # a real effect of the copies (disjoint intervals) is reported as one
+    many = np.zeros(40, int)
+    assert sx.duplicate_verdict(many, np.r_[np.zeros(4), np.ones(36)], many,
+                                np.ones((40, 2)))["raw_bif_with_one_copy"] == "twin first more often"
+    assert not sx.check_duplicate_prediction_form(dict(right, ranks_like_retraining=None),
+                                                  quiet=True)
+    assert not sx.check_duplicate_prediction_form(dict(right, raw_bif_with_one_copy="yes"),
+                                                  quiet=True)

@@ -12,7 +12,11 @@
   The first term is ∇ℓ_iᵀ Σ ∇ℓ_j: with Σ ≈ (nβ H)⁻¹ it is (n/nβ) × the classical influence function
   −∇ℓ_qᵀ H_sum⁻¹ ∇ℓ_i (Koh & Liang 2017) up to sign; the second is O(1/nβ²), the Bayesian correction.
 * **Planted duplicate**: one training example repeated k times and a query that is its slightly
-  perturbed twin; the twin should rank first by loss correlation.
+  perturbed twin. Two questions with two ground truths: which example is the query *like* (the
+  twin; :func:`input_distance_score` finds it, and so does Corr(ℓ_i, ℓ_q) in most seeds), and which
+  example *moves* the query's loss (exact leave-one-out retraining,
+  :func:`leave_one_out_query_change` — rarely the twin; the raw BIF ranks like it). The number of
+  copies has no detectable effect on either ranking.
 * **Two tasks in one network**: a small tanh network whose inputs for task A live on the first half
   of the input coordinates and for task B on the second; the loss kernel should be two blocks.
 """
@@ -31,7 +35,8 @@ from ..validation import check_float, check_int, check_seed
 __all__ = ["RegressionProblem", "gaussian_regression", "regression_loss_covariance",
            "classical_influence", "half_squared_error", "per_sample_half_squared_error",
            "planted_duplicate", "two_task_problem", "duplicate_rank", "duplicate_ranks",
-           "loss_kernel_blocks"]
+           "duplicate_scores", "rank_of_twin", "leave_one_out_query_change", "input_distance_score",
+           "loss_kernel_blocks", "input_kernel"]
 
 
 def half_squared_error(model: nn.Module, batch: tuple) -> torch.Tensor:
@@ -198,12 +203,58 @@ def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
     return RegressionProblem(model, (x, y), w, groups=groups)
 
 
-def duplicate_ranks(problem: RegressionProblem, *, draws: int = 1000, chains: int = 4,
-                    seed: int = 0) -> dict[str, int]:
-    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples, by
-    Bayesian influence on the query, from one run: ``"correlation"`` ranks by Corr(ℓ_i, ℓ_q)
-    (devinterp's default normalisation), ``"covariance"`` by the raw BIF = −Cov(ℓ_i, ℓ_q) (most
-    negative = most helpful first). Full-batch SGLD at nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
+def rank_of_twin(score: np.ndarray, problem: RegressionProblem) -> int:
+    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples when
+    they are ordered by ``score`` (one value per training row, larger = more influential; copies of
+    an example count once, at their best score)."""
+    score = np.asarray(score, float).reshape(-1)
+    if problem.twin is None or problem.groups is None:
+        raise ValueError("problem must be a planted_duplicate (it has no twin)")
+    if len(score) != len(problem.groups):
+        raise ValueError(f"score must have one entry per training row ({len(problem.groups)}), "
+                         f"got {len(score)}")
+    distinct = np.unique(problem.groups)
+    best = np.array([np.nanmax(score[problem.groups == g]) for g in distinct])
+    order = distinct[np.argsort(-best, kind="stable")]
+    return int(np.nonzero(order == problem.twin)[0][0])
+
+
+def leave_one_out_query_change(problem: RegressionProblem) -> np.ndarray:
+    """Ground-truth influence by retraining: for each training row i, how much the query's loss
+    *rises* when row i (one copy) is removed and the least-squares fit is redone, closed form
+    (one solve per row). Positive = row i helps the query; the same orientation as Cov(ℓ_i, ℓ_q)
+    = −BIF."""
+    if problem.query is None:
+        raise ValueError("problem must be a planted_duplicate (it has no query)")
+    X, y = problem.data[0].numpy(), problem.data[1].numpy()
+    xq, yq = problem.query[0].numpy()[0], float(problem.query[1].numpy()[0])
+    base = 0.5 * (xq @ problem.w_star - yq) ** 2
+    keep = np.ones(len(X), dtype=bool)
+    out = np.empty(len(X))
+    for i in range(len(X)):
+        keep[i] = False
+        w = _least_squares(X[keep], y[keep])
+        keep[i] = True
+        out[i] = 0.5 * (xq @ w - yq) ** 2 - base
+    return out
+
+
+def input_distance_score(problem: RegressionProblem) -> np.ndarray:
+    """A trivial similarity baseline: minus the Euclidean distance between each training example's
+    (x, y) and the query's (larger = more alike)."""
+    if problem.query is None:
+        raise ValueError("problem must be a planted_duplicate (it has no query)")
+    X, y = problem.data[0].numpy(), problem.data[1].numpy()
+    q = np.r_[problem.query[0].numpy()[0], problem.query[1].numpy()]
+    return -np.linalg.norm(np.c_[X, y] - q, axis=1)
+
+
+def duplicate_scores(problem: RegressionProblem, *, draws: int = 1000, chains: int = 4,
+                     seed: int = 0) -> dict[str, np.ndarray]:
+    """Per-row scores of every training example for the planted duplicate's query, from one run
+    (larger = first): ``"correlation"`` = Corr(ℓ_i, ℓ_q) (devinterp's default normalisation),
+    ``"covariance"`` = Cov(ℓ_i, ℓ_q) = −BIF (the raw BIF, most helpful first). Full-batch SGLD at
+    nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
     from .observables import bayesian_influence
     if problem.query is None or problem.twin is None or problem.groups is None:
         raise ValueError("problem must be a planted_duplicate (it has no query/twin)")
@@ -214,13 +265,17 @@ def duplicate_ranks(problem: RegressionProblem, *, draws: int = 1000, chains: in
                                   problem.data, problem.query, epsilon=0.2 / A, nbeta=float(n),
                                   gamma=1.0, num_chains=chains, num_draws=draws,
                                   num_burnin=200, seed=seed)
-    distinct = np.unique(problem.groups)
-    out = {}
-    for by, score in (("correlation", cov.correlation[:, 0]), ("covariance", -bif[:, 0])):
-        best = np.array([np.nanmax(score[problem.groups == g]) for g in distinct])
-        order = distinct[np.argsort(-best, kind="stable")]
-        out[by] = int(np.nonzero(order == problem.twin)[0][0])
-    return out
+    return {"correlation": np.asarray(cov.correlation[:, 0]), "covariance": -np.asarray(bif[:, 0])}
+
+
+def duplicate_ranks(problem: RegressionProblem, *, draws: int = 1000, chains: int = 4,
+                    seed: int = 0) -> dict[str, int]:
+    """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples, by
+    Bayesian influence on the query, from one run: ``"correlation"`` ranks by Corr(ℓ_i, ℓ_q)
+    (devinterp's default normalisation), ``"covariance"`` by the raw BIF = −Cov(ℓ_i, ℓ_q) (most
+    negative = most helpful first). Full-batch SGLD at nβ = n, γ = 1, ε = 0.2 / max eig(nβH + γ)."""
+    scores = duplicate_scores(problem, draws=draws, chains=chains, seed=seed)
+    return {by: rank_of_twin(score, problem) for by, score in scores.items()}
 
 
 def duplicate_rank(problem: RegressionProblem, *, by: str = "correlation", draws: int = 1000,
@@ -250,3 +305,17 @@ def loss_kernel_blocks(kernel: np.ndarray, groups: np.ndarray) -> dict[str, floa
     other = np.nansum(np.where(across, kernel, np.nan), axis=1) / across.sum(axis=1)
     return {"within": float(kernel[same].mean()), "across": float(kernel[across].mean()),
             "rows": float(np.mean(own > other))}
+
+
+def input_kernel(X: np.ndarray) -> np.ndarray:
+    """A baseline the loss kernel must beat to say more than the inputs do: the normalised squared
+    input similarity (x_iᵀx_j)² / (‖x_i‖²‖x_j‖²) — the loss kernel of a linear model at a noiseless
+    minimum, up to scale, if every weight direction were equally uncertain."""
+    X = np.asarray(X, float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be (samples, features), got shape {X.shape}")
+    G = X @ X.T
+    norms = np.diag(G)
+    if np.any(norms <= 0):
+        raise ValueError("X has an all-zero row: its similarity is undefined")
+    return G ** 2 / np.outer(norms, norms)

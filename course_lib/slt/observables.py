@@ -16,19 +16,31 @@ samples carries far more than one number. Three devices read covariances under i
 * **susceptibilities** (Baker et al. 2025, arXiv 2504.18274): χ(x, C) = Cov_p(φ_C, ℓ_x − L), the
   first-order response of a component observable φ_C to shifting the data towards x.
 
-**Which φ_C.** We follow devinterp's definition (its ``susceptibilities``, App. C.4 of Baker et al.):
+**Which φ_C.** We take devinterp's φ_C (its ``susceptibilities``, App. C.4 of Baker et al.):
 φ_C(w) = L_n(w) − L_n(w*) on a chain that samples *only* component C's weights (the rest held at w*)
 — the weight-restricted chain of ``estimate_llc(params=C)``. Why this one: it needs no extra
-design choice per architecture (any set of parameter names is a component), its mean is the
+design choice per architecture (any set of parameter names is a component), and its mean is the
 weight-refined LLC of C divided by nβ, so the susceptibilities of C sit on the same chains as
-C's wrLLC; and it makes our numbers comparable with the field's. The papers' χ carries a factor
-−nβ (the response d E[φ_C]/dh); like devinterp we report the bare covariance.
+C's wrLLC.
+
+**Sign and centring: not devinterp's.** The course reports χ(x, C) = Cov(φ_C, ℓ_x − L), one
+restricted run, centred on that run's own means. devinterp 2.0.1 computes
+E[φ·L] − E[φ·ℓ_x] − E[φ]·(E_full[L] − E_full[ℓ_x]), i.e. Cov(φ_C, L − ℓ_x) — the *opposite sign* —
+with the second term centred on the means of the *unrestricted* run, which adds
+E[φ]·(E_C[L − ℓ_x] − E_full[L − ℓ_x]). The papers' χ is −nβ × a covariance of the same sign as
+devinterp's. Reading the course's sign: up-weighting x by h changes E[φ_C] by −nβ h χ(x, C), so
+χ > 0 means more of x *lowers* φ_C (C fits better). A comparison with devinterp must flip the sign
+and reproduce its full-run centring.
 
 **Streaming.** Nothing stores the draws: :class:`CovarianceAccumulator` keeps, per chain, the count,
 the means and the co-moment matrix Σ (a − ā)(b − b̄)ᵀ in float64, updated one draw at a time
 (Welford's algorithm), and pools the chains with Chan et al.'s formula. Memory is
 chains × (d_a d_b + d_a + d_b) × 8 bytes whatever the number of draws
-(:meth:`CovarianceAccumulator.nbytes`).
+(:meth:`CovarianceAccumulator.nbytes`; plus a 32-draw buffer). That beats storing the D draws
+(chains × D × (d_a + d_b) numbers) only when D > d_a d_b / (d_a + d_b) — for the symmetric loss
+kernel over n samples, when the draws outnumber the samples. It wins by far for influence on a few
+queries and for susceptibilities (d_b = 1); for a big loss kernel with few draws, storing is
+cheaper. The forward pass's own memory (chains × chunk samples) is not counted.
 """
 
 from __future__ import annotations
@@ -366,8 +378,8 @@ def susceptibilities(model: nn.Module, loss_fn: LossFn, per_sample_loss: PerSamp
     """χ(x, C) = Cov_p(φ_C, ℓ_x − L) for every probe sample x (default: the training data) and
     every component C (a name → parameter names mapping), one weight-restricted chain per C.
 
-    φ_C(w) = L_n(w) − L_n(w*) on the chain of ``estimate_llc(params=C)`` (devinterp's definition,
-    see the module docstring), L = L_n(w) the full training loss at the same draw. Each draw costs a
+    φ_C(w) = L_n(w) − L_n(w*) on the chain of ``estimate_llc(params=C)`` (devinterp's φ, but
+    χ has the *opposite sign* to devinterp's and our own centring: see the module docstring), L = L_n(w) the full training loss at the same draw. Each draw costs a
     forward pass over data and probe per chain. Raises ValueError for an empty component or one
     that names no parameter of the model.
     """

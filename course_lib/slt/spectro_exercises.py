@@ -3,7 +3,9 @@ answers live in ``tests/test_slt_spectro_exercises.py``.
 
 * ``welford_step`` — one streaming update of a cross-covariance (:func:`check_welford_step`);
 * ``duplicate_prediction`` — a written-down prediction of how the planted duplicate's twin ranks
-  under the raw BIF, checked against the measurement (:func:`check_duplicate_prediction`).
+  by correlation and by raw BIF, which of the two orders examples like exact retraining, and
+  what one copy instead of four changes, checked against the measurement
+  (:func:`check_duplicate_prediction`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..stats import wilson_interval
 from ..exercises import CheckResult, case, check, forbid, prediction_answer, prediction_form
 
 __all__ = ["solution_welford_step", "check_welford_step", "DUPLICATE_PREDICTION_KEYS",
@@ -81,18 +84,35 @@ def check_welford_step(attempt: Callable, *, quiet: bool = False) -> CheckResult
 
 # --------------------------------------------------------------------------- the duplicate's rank
 DUPLICATE_PREDICTION_KEYS = {
-    "twin_first_by_correlation": ("most seeds", "about half", "rarely"),
-    "twin_first_by_raw_bif": ("most seeds", "about half", "rarely"),
+    "twin_first_more_often_by": ("correlation", "raw BIF", "neither"),
+    "ranks_like_retraining": ("correlation", "raw BIF"),
+    "raw_bif_with_one_copy": ("twin first less often", "about the same", "twin first more often"),
 }
 
 
-def duplicate_verdict(rank_corr: Any, rank_raw: Any) -> dict:
-    """What the seeds measured, in the prediction's terms: "most seeds" (≥ 70 % first), "rarely"
-    (≤ 30 %), else "about half"."""
-    def word(ranks: Any) -> str:
-        rate = float(np.mean(np.asarray(ranks) == 0))
-        return "most seeds" if rate >= 0.7 else "rarely" if rate <= 0.3 else "about half"
-    return {"twin_first_by_correlation": word(rank_corr), "twin_first_by_raw_bif": word(rank_raw)}
+def _rate(ranks: Any) -> tuple[int, int]:
+    ranks = np.asarray(ranks)
+    return int(np.sum(ranks == 0)), len(ranks)
+
+
+def duplicate_verdict(rank_corr: Any, rank_raw: Any, rank_raw_one_copy: Any,
+                      spearman: Any) -> dict:
+    """What the seeds measured, in the prediction's terms. ``rank_*``: the twin's rank per seed
+    (0 = first); ``spearman``: (seeds, 2) rank correlations of [correlation, raw BIF] with exact
+    leave-one-out retraining; the ranking "like retraining" wins the median paired difference (seed
+    by seed, more robust to chain noise than comparing two medians). The copies verdict is "about the same" unless the 95 % Wilson
+    intervals of the raw-BIF rates with four copies and with one are disjoint."""
+    (fc, n), (fr, _), (f1, n1) = _rate(rank_corr), _rate(rank_raw), _rate(rank_raw_one_copy)
+    rc, rr, r1 = fc / n, fr / n, f1 / n1
+    more = "correlation" if rc > rr else "raw BIF" if rr > rc else "neither"
+    spearman = np.asarray(spearman, float)
+    like = "raw BIF" if np.median(spearman[:, 1] - spearman[:, 0]) > 0 else "correlation"
+    lo4, hi4 = wilson_interval(fr, n)
+    lo1, hi1 = wilson_interval(f1, n1)
+    copies = ("about the same" if lo1 <= hi4 and lo4 <= hi1
+              else "twin first more often" if r1 > rr else "twin first less often")
+    return {"twin_first_more_often_by": more, "ranks_like_retraining": like,
+            "raw_bif_with_one_copy": copies}
 
 
 _DP_FORM = prediction_form(DUPLICATE_PREDICTION_KEYS)
@@ -103,17 +123,25 @@ def check_duplicate_prediction_form(prediction: Any, *, quiet: bool = False) -> 
     return check("prediction, written down", prediction, [_DP_FORM], quiet=quiet)
 
 
-def check_duplicate_prediction(prediction: Any, rank_corr: Any, rank_raw: Any, *,
+def check_duplicate_prediction(prediction: Any, rank_corr: Any, rank_raw: Any,
+                               rank_raw_one_copy: Any, spearman: Any, *,
                                quiet: bool = False) -> CheckResult:
-    """Compare the prediction with the measured ranks (a wrong prediction is a result: the message
+    """Compare the prediction with the measurement (a wrong prediction is a result: the message
     says what was measured)."""
-    measured = duplicate_verdict(rank_corr, rank_raw)
-    rc, rr = (float(np.mean(np.asarray(r) == 0)) for r in (rank_corr, rank_raw))
+    measured = duplicate_verdict(rank_corr, rank_raw, rank_raw_one_copy, spearman)
+    (fc, n), (fr, _), (f1, n1) = _rate(rank_corr), _rate(rank_raw), _rate(rank_raw_one_copy)
+    sp = np.median(np.asarray(spearman, float), axis=0)
     cases = [_DP_FORM,
-             prediction_answer("ranked by correlation", "twin_first_by_correlation",
-                               measured["twin_first_by_correlation"],
-                               f"first in {rc:.0%} of {len(rank_corr)} seeds"),
-             prediction_answer("ranked by raw BIF", "twin_first_by_raw_bif",
-                               measured["twin_first_by_raw_bif"],
-                               f"first in {rr:.0%} of {len(rank_raw)} seeds")]
+             prediction_answer("which ranking puts the twin first more often",
+                               "twin_first_more_often_by", measured["twin_first_more_often_by"],
+                               f"correlation {fc}/{n}, raw BIF {fr}/{n} seeds"),
+             prediction_answer("which ranking orders examples like retraining",
+                               "ranks_like_retraining", measured["ranks_like_retraining"],
+                               f"median Spearman with leave-one-out: correlation {sp[0]:.2f}, "
+                               f"raw BIF {sp[1]:.2f}; raw BIF closer in "
+                               f"{int(np.sum(np.asarray(spearman)[:, 1] > np.asarray(spearman)[:, 0]))}"
+                               f"/{len(spearman)} seeds"),
+             prediction_answer("raw BIF with one copy instead of four", "raw_bif_with_one_copy",
+                               measured["raw_bif_with_one_copy"],
+                               f"twin first in {fr}/{n} seeds with four copies, {f1}/{n1} with one")]
     return check("duplicate prediction", prediction, cases, quiet=quiet)

@@ -64,7 +64,7 @@ def plot_two_tasks(k: KnownAnswers) -> Figure:
 
 
 def plot_thermo(k: KnownAnswers) -> Figure:
-    """Exact finite-nβ targets nβ E[K] of four normal crossings (markers), the fitted law
+    """Exact finite-nβ targets nβ E[K] of five normal crossings (markers), the fitted law
     λ − (m − 1)/(log nβ + b) (lines), the true λ (dotted), and SGLD's readings on w₁²w₂²."""
     fig = new_figure((10.5, 4.5))
     ax = fig.subplots()
