@@ -405,7 +405,8 @@ def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 #: The questions of notebook 3.4's prediction and their allowed answers.
 WORLD_ANSWERS = {
     "which gains half its nats first": ("coarse", "unique", "neither"),
-    "own direction, compositional half": ("near chance", "as often as the unique half"),
+    "own direction, compositional half": ("at chance", "between chance and the unique half",
+                                          "as often as the unique half"),
     "how ||u|| grows": ("in a jump", "smoothly"),
 }
 
@@ -414,26 +415,35 @@ def world_verdict(study: Any) -> dict[str, str]:
     """What a :class:`~.world_stats.WorldStudy` measured, in the prediction's words.
 
     * ``"which gains half its nats first"``: among the unique half, :meth:`~.world_stats.WorldStudy.phase_order`
-      of coarse against unique: ``"coarse"`` / ``"unique"`` when the world-bootstrap 95 % interval
-      of the share with coarse first lies above / below ½, else ``"neither"``;
-    * ``"own direction, compositional half"``: ``"near chance"`` when its Wilson 95 % interval lies
-      entirely below the unique half's and its rate is under twice the nobody pairs' (chance), else
-      ``"as often as the unique half"``;
+      of coarse against unique: ``"coarse"`` / ``"unique"`` when the two-stage world bootstrap's
+      95 % interval (worlds, then people) of the share with coarse first lies above / below ½, else
+      ``"neither"``;
+    * ``"own direction, compositional half"``: with the compositional half's Wilson 95 % interval,
+      ``"at chance"`` when it contains the nobody pairs' rate, ``"as often as the unique half"`` when
+      it contains (or lies above) the unique half's rate, else ``"between chance and the unique half"``;
     * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
-    from ..stats import wilson_interval
-
     order = study.phase_order("coarse", "unique", "unique")
     lo, hi = order.share_interval
     first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
-    ctrl = study.own_control()
-    _, c_hi = wilson_interval(*ctrl["compositional"])
-    u_lo, _ = wilson_interval(*ctrl["unique"])
-    rate = lambda k, n: k / n  # noqa: E731
-    near = c_hi < u_lo and rate(*ctrl["compositional"]) < 2 * rate(*ctrl["nobody"]) + 0.05
-    own = "near chance" if near else "as often as the unique half"
+    own = own_verdict(study.own_control())
     growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
     keys = list(WORLD_ANSWERS)
     return {keys[0]: first, keys[1]: own, keys[2]: growth}
+
+
+def own_verdict(ctrl: Mapping[str, tuple[int, int]]) -> str:
+    """The rule of the prediction's second question, on :meth:`~.world_stats.WorldStudy.own_control`
+    counts: where the nobody pairs' rate (chance) and the unique half's rate fall relative to the
+    compositional half's Wilson 95 % interval (no other slack)."""
+    from ..stats import wilson_interval
+
+    lo, hi = wilson_interval(*ctrl["compositional"])
+    chance, unique = ctrl["nobody"][0] / ctrl["nobody"][1], ctrl["unique"][0] / ctrl["unique"][1]
+    if lo <= chance <= hi:
+        return "at chance"
+    if hi >= unique:
+        return "as often as the unique half"
+    return "between chance and the unique half"
 
 
 _WORLD_FORM_CASE = prediction_form(WORLD_ANSWERS)
@@ -457,12 +467,12 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
     cases = [
         _WORLD_FORM_CASE,
         prediction_answer(keys[0], keys[0], verdict[keys[0]],
-                          f"coarse first for {order.share:.0%} of the unique half (world bootstrap "
+                          f"coarse first for {order.share:.0%} of the unique half (two-stage world bootstrap "
                           f"{order.share_interval[0]:.0%}–{order.share_interval[1]:.0%}), median lag "
                           f"{order.lag:+.2f} decades",
                           hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
-                          f"compositional half {format_rate(*ctrl['compositional'])}, nobody "
+                          f"compositional half {format_rate(*ctrl['compositional'])}; chance (nobody pairs) "
                           f"{format_rate(*ctrl['nobody'])}, unique half {format_rate(*ctrl['unique'])}",
                           hint="nothing about a compositional person needs more than their name parts"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
