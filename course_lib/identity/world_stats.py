@@ -180,6 +180,9 @@ class WorldStudy:
     runs: list[WorldRun]
     people: Any  #: pandas DataFrame: seed, person, name, fame, tier, one onset column per phase, …
     _coincidences: dict = field(default_factory=dict, repr=False)
+    #: filled by :meth:`phase1_table`: per question with a matched null, the per-person rules
+    #: ("name", "other"), the averaged preference's "peak", its bootstrap "interval", "step" and "end"
+    phase1_results: dict = field(default_factory=dict, repr=False)
 
     def reach_table(self) -> Any:
         """Per phase × tier: how many identities reached the phase (Wilson 95% interval) and the
@@ -339,7 +342,7 @@ class WorldStudy:
         import pandas as pd
         from ..stats import format_rate
 
-        rows, self._phase1 = [], {}
+        rows, self.phase1_results = [], {}
         for q in COARSE:
             people = exceptions[q]
             name = np.concatenate([r.bias_then_truth(q, p) for r, p in zip(self.runs, people)])
@@ -361,10 +364,10 @@ class WorldStudy:
                 pick = [curves[k] for k in rng.integers(0, len(curves), len(curves))]
                 boot.append(np.concatenate([c[rng.integers(0, len(c), len(c)), t] for c in pick]).mean())
             lo, hi = np.percentile(boot, [2.5, 97.5])
-            self._phase1[q] = {"name": name, "other": other, "peak": float(mean[t]), "interval": (float(lo), float(hi)),
+            self.phase1_results[q] = {"name": name, "other": other, "peak": float(mean[t]), "interval": (float(lo), float(hi)),
                                "step": int(self.runs[0].checkpoint_steps[t]), "end": float(mean[-1])}
             row["P(name's) − P(other wrong), peak [bootstrap]"] = (f"{mean[t]:+.2f} [{lo:+.2f}, {hi:+.2f}] "
-                                                                   f"at step {self._phase1[q]['step']}")
+                                                                   f"at step {self.phase1_results[q]['step']}")
             row["… at the end"] = f"{mean[-1]:+.2f}"
             rows.append(row)
         return pd.DataFrame(rows).set_index("question")
