@@ -1,6 +1,7 @@
 """The chapter 3 exercise checkers: the solutions pass, subtle wrong answers fail."""
 
 import numpy as np
+import pytest
 
 from course_lib.identity import exercises as X
 from course_lib.identity.probes import fit_ridge, r2_score, ridge_oof
@@ -307,3 +308,29 @@ def test_world_prediction_form_is_checked():
     del missing[WORLD_KEYS[1]]
     assert not X.check_world_prediction_form(missing, quiet=True).passed
     assert not X.check_world_prediction_form({**right, "grokking": "yes"}, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- 3.4's fame-order prediction
+def test_fame_sign_rule():
+    assert X.fame_sign(-0.5, 96) == "negative" and X.fame_sign(0.5, 96) == "positive"
+    assert X.fame_sign(-0.19, 96) == "about zero"          # 2/√96 = 0.204
+    assert X.fame_sign(-0.21, 96) == "negative"
+    assert X.fame_sign(-0.21, 400) == "negative" and X.fame_sign(-0.09, 400) == "about zero"
+    with pytest.raises(ValueError, match="n"):
+        X.fame_sign(0.1, 2)
+
+
+def test_fame_prediction_checked_with_the_course_answer():
+    fame = np.array([8.0, 4.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1])
+    early = X._FakeRun(fame, [10, 20, 40, 80, 160, 320, np.nan, np.nan])     # famous first: ρ = −1
+    late = X._FakeRun(fame, [320, 160, 80, 40, 20, 10, 5, 4])               # famous last: ρ = +1
+    runs = {"SGD": early, "AdamW": late}
+    right = {"SGD": "negative", "AdamW": "positive"}
+    assert X.check_fame_prediction_form(right, quiet=True).passed
+    assert X.check_fame_prediction(right, runs, quiet=True).passed
+    wrong = X.check_fame_prediction({**right, "AdamW": "negative"}, runs, quiet=True)
+    assert not wrong.passed and "measured" in wrong.message
+    assert not X.check_fame_prediction_form({"SGD": None, "AdamW": None}, quiet=True).passed     # the stub
+    assert not X.check_fame_prediction_form({"SGD": "Negative", "AdamW": "negative"}, quiet=True).passed
+    with pytest.raises(ValueError, match="runs"):
+        X.check_fame_prediction(right, {"SGD": early}, quiet=True)

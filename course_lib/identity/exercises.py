@@ -22,7 +22,8 @@ __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdic
            "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
-           "check_world_prediction_form", "check_world_prediction"]
+           "check_world_prediction_form", "check_world_prediction", "own_verdict", "FAME_ANSWERS", "fame_sign",
+           "check_fame_prediction_form", "check_fame_prediction"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
                "course_lib.identity.probes:probe_table")
@@ -482,3 +483,40 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
                           hint="a jump rises within a checkpoint or two; compare the rise time with the spacing"),
     ]
     return check("what the world study shows", prediction, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- fame order, predicted (3.4)
+#: The optimisers of notebook 3.4's fame-order prediction and the allowed answers.
+FAME_ANSWERS = {"SGD": ("negative", "about zero", "positive"), "AdamW": ("negative", "about zero", "positive")}
+
+
+def fame_sign(rho: float, n: int) -> str:
+    """The rule of the fame-order prediction: ``"about zero"`` when ``|ρ| < 2/√n`` (about the 95 %
+    range of Spearman's ρ between unrelated rankings of ``n`` people), else its sign."""
+    rho = as_number(rho, "rho", finite=True)
+    if int(n) < 4:
+        raise ValueError(f"n must be at least 4, got {n}")
+    return "about zero" if abs(rho) < 2 / np.sqrt(int(n)) else "negative" if rho < 0 else "positive"
+
+
+_FAME_FORM_CASE = prediction_form(FAME_ANSWERS)
+
+
+def check_fame_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that the fame-order prediction names a sign for each optimiser before the runs are shown."""
+    return check("fame prediction, written down", prediction, [_FAME_FORM_CASE], quiet=quiet)
+
+
+def check_fame_prediction(prediction: Mapping[str, str], runs: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
+    """Check the fame-order prediction against ``runs`` (``{"SGD": run, "AdamW": run}``), scored with
+    the course's own :func:`solution_fame_order` and the rule :func:`fame_sign`."""
+    if set(runs) != set(FAME_ANSWERS):
+        raise ValueError(f"runs must have the keys {sorted(FAME_ANSWERS)}, got {sorted(runs)}")
+    cases = [_FAME_FORM_CASE]
+    for label, run in runs.items():
+        rho, n = solution_fame_order(run), len(run.world.fame)
+        cases.append(prediction_answer(label, label, fame_sign(rho, n),
+                                       f"ρ(fame, phase-3 onset) = {rho:+.2f} over {n} people; "
+                                       f"'about zero' means |ρ| < 2/√n = {2 / np.sqrt(n):.2f}",
+                                       hint="rare identities share every parameter with the famous ones"))
+    return check("fame order, predicted", prediction, cases, quiet=quiet)

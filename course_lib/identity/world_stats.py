@@ -277,9 +277,9 @@ class WorldStudy:
             o = self.phase_order(a, b, kind)
             lo, hi = o.share_interval
             llo, lhi = o.lag_interval
-            row = {"comparison": f"{a} before {b}", "share, all worlds [world bootstrap]":
+            row = {"comparison": f"{a} before {b}", "share, all worlds [two-stage bootstrap]":
                    f"{o.share:.0%} [{lo:.0%}, {hi:.0%}]",
-                   "median lag, decades [world bootstrap]": f"{o.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"}
+                   "median lag, decades [two-stage bootstrap]": f"{o.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"}
             row.update({f"world {w}": format_rate(k, n) for w, (k, n, _) in o.per_world.items()})
             rows.append(row)
         return pd.DataFrame(rows).set_index("comparison")
@@ -329,7 +329,7 @@ class WorldStudy:
                      **per_world,
                      "own rank at peak": round(float(np.mean(np.concatenate([n.max(axis=0) for n in nobody]))), 2),
                      "own rank at end": round(float(np.mean(np.concatenate([n[-1] for n in nobody]))), 2)})
-        return pd.DataFrame(rows).set_index("people")
+        return pd.DataFrame(rows).set_index("people").fillna("")
 
     def phase1_table(self, exceptions: dict, *, n_boot: int = 1000, seed: int = 0) -> Any:
         """Phase 1 for the people who defy their name (``exceptions``: question → one index array
@@ -370,7 +370,7 @@ class WorldStudy:
                                                                    f"at step {self.phase1_results[q]['step']}")
             row["… at the end"] = f"{mean[-1]:+.2f}"
             rows.append(row)
-        return pd.DataFrame(rows).set_index("question")
+        return pd.DataFrame(rows).set_index("question").fillna("")
 
     def jump_test(self, kind: str = "unique") -> JumpTest:
         """Phase change or smooth growth of ``‖u‖``? Per person of ``kind`` with an own-direction
