@@ -1,6 +1,7 @@
 """The chapter 3 exercise checkers: the solutions pass, subtle wrong answers fail."""
 
 import numpy as np
+import pytest
 
 from course_lib.identity import exercises as X
 from course_lib.identity.probes import fit_ridge, r2_score, ridge_oof
@@ -262,18 +263,24 @@ WORLD_KEYS = list(X.WORLD_ANSWERS)
 
 
 def test_world_verdict_reads_the_measurements():
-    assert X.world_verdict(_FakeWorldStudy()) == dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    assert X.world_verdict(_FakeWorldStudy()) == dict(zip(WORLD_KEYS, ("coarse", "between chance and the unique half", "smoothly")))
     # an interval straddling ½ is "neither", however far the point estimate is from it
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.45, 0.75)))[WORLD_KEYS[0]] == "neither"
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.2, 0.45)))[WORLD_KEYS[0]] == "unique"
-    # quick's counts: near chance too
+    # quick's counts: 9.0 % is 2.06× chance (4.4 %), and its interval (5.4–14.9 %) excludes it: between
     quick = {"unique": (38, 144), "compositional": (13, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=quick))[WORLD_KEYS[1]] == "near chance"
-    # intervals that overlap the unique half's, or a rate far above chance: not near chance
+    assert X.world_verdict(_FakeWorldStudy(ctrl=quick))[WORLD_KEYS[1]] == "between chance and the unique half"
+    # an interval containing the chance rate: at chance (no hidden slack either way)
+    at = {"unique": (38, 144), "compositional": (9, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=at))[WORLD_KEYS[1]] == "at chance"
+    assert X.own_verdict({"unique": (38, 144), "compositional": (13, 144), "nobody": (40, 480)}) == "at chance"
+    # intervals that contain the unique half's rate, or lie above it: as often as the unique half
     overlap = {"unique": (38, 144), "compositional": (30, 144), "nobody": (21, 480)}
     assert X.world_verdict(_FakeWorldStudy(ctrl=overlap))[WORLD_KEYS[1]] == "as often as the unique half"
     far = {"unique": (400, 480), "compositional": (100, 480), "nobody": (81, 1920)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=far))[WORLD_KEYS[1]] == "as often as the unique half"
+    assert X.world_verdict(_FakeWorldStudy(ctrl=far))[WORLD_KEYS[1]] == "between chance and the unique half"
+    above = {"unique": (38, 144), "compositional": (60, 144), "nobody": (21, 480)}
+    assert X.world_verdict(_FakeWorldStudy(ctrl=above))[WORLD_KEYS[1]] == "as often as the unique half"
     # fast rises, but no faster than the behaviour they mark: still smooth; fast and faster: a jump
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.1, 0.1, 0.1)))[WORLD_KEYS[2]] == "smoothly"
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.5, 0.5, 0.5)))[WORLD_KEYS[2]] == "in a jump"
@@ -281,11 +288,11 @@ def test_world_verdict_reads_the_measurements():
 
 def test_world_prediction_right_passes_and_wrong_fails_with_the_measurement():
     study = _FakeWorldStudy()
-    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    right = dict(zip(WORLD_KEYS, ("coarse", "between chance and the unique half", "smoothly")))
     assert X.check_world_prediction_form(right, quiet=True).passed
     assert X.check_world_prediction(right, study, quiet=True).passed
     for key, wrong in ((WORLD_KEYS[0], "neither"), (WORLD_KEYS[1], "as often as the unique half"),
-                       (WORLD_KEYS[2], "in a jump")):
+                       (WORLD_KEYS[1], "at chance"), (WORLD_KEYS[2], "in a jump")):
         result = X.check_world_prediction({**right, key: wrong}, study, quiet=True)
         assert not result.passed and "measured" in result.message, (key, result)
     result = X.check_world_prediction({**right, WORLD_KEYS[1]: "as often as the unique half"}, study, quiet=True)
@@ -293,7 +300,7 @@ def test_world_prediction_right_passes_and_wrong_fails_with_the_measurement():
 
 
 def test_world_prediction_form_is_checked():
-    right = dict(zip(WORLD_KEYS, ("coarse", "near chance", "smoothly")))
+    right = dict(zip(WORLD_KEYS, ("coarse", "between chance and the unique half", "smoothly")))
     assert not X.check_world_prediction_form(dict.fromkeys(WORLD_KEYS), quiet=True).passed          # the stub
     assert not X.check_world_prediction_form({**right, WORLD_KEYS[0]: "Coarse"}, quiet=True).passed  # not an answer
     assert not X.check_world_prediction_form({**right, WORLD_KEYS[2]: True}, quiet=True).passed
@@ -301,3 +308,29 @@ def test_world_prediction_form_is_checked():
     del missing[WORLD_KEYS[1]]
     assert not X.check_world_prediction_form(missing, quiet=True).passed
     assert not X.check_world_prediction_form({**right, "grokking": "yes"}, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- 3.4's fame-order prediction
+def test_fame_sign_rule():
+    assert X.fame_sign(-0.5, 96) == "negative" and X.fame_sign(0.5, 96) == "positive"
+    assert X.fame_sign(-0.19, 96) == "about zero"          # 2/√96 = 0.204
+    assert X.fame_sign(-0.21, 96) == "negative"
+    assert X.fame_sign(-0.21, 400) == "negative" and X.fame_sign(-0.09, 400) == "about zero"
+    with pytest.raises(ValueError, match="n"):
+        X.fame_sign(0.1, 2)
+
+
+def test_fame_prediction_checked_with_the_course_answer():
+    fame = np.array([8.0, 4.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1])
+    early = X._FakeRun(fame, [10, 20, 40, 80, 160, 320, np.nan, np.nan])     # famous first: ρ = −1
+    late = X._FakeRun(fame, [320, 160, 80, 40, 20, 10, 5, 4])               # famous last: ρ = +1
+    runs = {"SGD": early, "AdamW": late}
+    right = {"SGD": "negative", "AdamW": "positive"}
+    assert X.check_fame_prediction_form(right, quiet=True).passed
+    assert X.check_fame_prediction(right, runs, quiet=True).passed
+    wrong = X.check_fame_prediction({**right, "AdamW": "negative"}, runs, quiet=True)
+    assert not wrong.passed and "measured" in wrong.message
+    assert not X.check_fame_prediction_form({"SGD": None, "AdamW": None}, quiet=True).passed     # the stub
+    assert not X.check_fame_prediction_form({"SGD": "Negative", "AdamW": "negative"}, quiet=True).passed
+    with pytest.raises(ValueError, match="runs"):
+        X.check_fame_prediction(right, {"SGD": early}, quiet=True)

@@ -106,3 +106,36 @@ def test_world_bootstrap_resamples_whole_worlds():
     assert lo == hi == 0.5
     with pytest.raises(ValueError, match="groups"):
         world_bootstrap(values, groups[:-1], np.mean)
+
+
+def test_world_bootstrap_second_stage_adds_within_world_noise():
+    from course_lib.identity.world_stats import world_bootstrap
+
+    # three worlds that agree exactly on a 0/1 share of 0.6: worlds alone see no spread at all,
+    # the second stage (people within each world) does — 144 coin flips cannot pin 0.6 to ±0.01
+    one = np.r_[np.ones(30), np.zeros(20)]
+    values, groups = np.tile(one, 3), np.repeat([0, 1, 2], 50)
+    lo, hi = world_bootstrap(values, groups, np.mean, n_boot=500, within=False)
+    assert lo == hi == pytest.approx(0.6)
+    lo, hi = world_bootstrap(values, groups, np.mean, n_boot=500)
+    assert lo < 0.55 and hi > 0.65
+
+
+def test_fame_residual_penalty_by_cross_validation():
+    from course_lib.identity.world_stats import PENALTY_GRID, fame_residual
+
+    rng = np.random.default_rng(1)
+    n = 40
+    first, surname = rng.integers(0, 15, n), rng.integers(0, 15, n)
+    fame = rng.lognormal(size=n)
+    onset = 10 ** (2 - 0.3 * np.log10(fame) + rng.normal(0, 0.2, n))     # no name-part effect at all
+    groups = np.zeros(n, dtype=int)
+    cv = fame_residual(onset, fame, groups, first, surname)
+    tiny = fame_residual(onset, fame, groups, first, surname, name_penalty=0.0)
+    # with ~30 indicator columns for 40 people, no penalty nearly interpolates; CV keeps the noise
+    assert tiny.std() < 0.5 * cv.std()
+    assert cv.std() > 0.1
+    big = fame_residual(onset, fame, groups, first, surname, name_penalty=max(PENALTY_GRID))
+    assert np.corrcoef(cv, big)[0, 1] > 0.95                                # CV shrinks the names away
+    with pytest.raises(ValueError, match="name_penalty"):
+        fame_residual(onset, fame, groups, first, surname, name_penalty=-1.0)

@@ -22,7 +22,8 @@ __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdic
            "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
-           "check_world_prediction_form", "check_world_prediction"]
+           "check_world_prediction_form", "check_world_prediction", "own_verdict", "FAME_ANSWERS", "fame_sign",
+           "check_fame_prediction_form", "check_fame_prediction"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
                "course_lib.identity.probes:probe_table")
@@ -405,7 +406,8 @@ def check_fame_order(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 #: The questions of notebook 3.4's prediction and their allowed answers.
 WORLD_ANSWERS = {
     "which gains half its nats first": ("coarse", "unique", "neither"),
-    "own direction, compositional half": ("near chance", "as often as the unique half"),
+    "own direction, compositional half": ("at chance", "between chance and the unique half",
+                                          "as often as the unique half"),
     "how ||u|| grows": ("in a jump", "smoothly"),
 }
 
@@ -414,26 +416,35 @@ def world_verdict(study: Any) -> dict[str, str]:
     """What a :class:`~.world_stats.WorldStudy` measured, in the prediction's words.
 
     * ``"which gains half its nats first"``: among the unique half, :meth:`~.world_stats.WorldStudy.phase_order`
-      of coarse against unique: ``"coarse"`` / ``"unique"`` when the world-bootstrap 95 % interval
-      of the share with coarse first lies above / below ½, else ``"neither"``;
-    * ``"own direction, compositional half"``: ``"near chance"`` when its Wilson 95 % interval lies
-      entirely below the unique half's and its rate is under twice the nobody pairs' (chance), else
-      ``"as often as the unique half"``;
+      of coarse against unique: ``"coarse"`` / ``"unique"`` when the two-stage world bootstrap's
+      95 % interval (worlds, then people) of the share with coarse first lies above / below ½, else
+      ``"neither"``;
+    * ``"own direction, compositional half"``: with the compositional half's Wilson 95 % interval,
+      ``"at chance"`` when it contains the nobody pairs' rate, ``"as often as the unique half"`` when
+      it contains (or lies above) the unique half's rate, else ``"between chance and the unique half"``;
     * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
-    from ..stats import wilson_interval
-
     order = study.phase_order("coarse", "unique", "unique")
     lo, hi = order.share_interval
     first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
-    ctrl = study.own_control()
-    _, c_hi = wilson_interval(*ctrl["compositional"])
-    u_lo, _ = wilson_interval(*ctrl["unique"])
-    rate = lambda k, n: k / n  # noqa: E731
-    near = c_hi < u_lo and rate(*ctrl["compositional"]) < 2 * rate(*ctrl["nobody"]) + 0.05
-    own = "near chance" if near else "as often as the unique half"
+    own = own_verdict(study.own_control())
     growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
     keys = list(WORLD_ANSWERS)
     return {keys[0]: first, keys[1]: own, keys[2]: growth}
+
+
+def own_verdict(ctrl: Mapping[str, tuple[int, int]]) -> str:
+    """The rule of the prediction's second question, on :meth:`~.world_stats.WorldStudy.own_control`
+    counts: where the nobody pairs' rate (chance) and the unique half's rate fall relative to the
+    compositional half's Wilson 95 % interval (no other slack)."""
+    from ..stats import wilson_interval
+
+    lo, hi = wilson_interval(*ctrl["compositional"])
+    chance, unique = ctrl["nobody"][0] / ctrl["nobody"][1], ctrl["unique"][0] / ctrl["unique"][1]
+    if lo <= chance <= hi:
+        return "at chance"
+    if hi >= unique:
+        return "as often as the unique half"
+    return "between chance and the unique half"
 
 
 _WORLD_FORM_CASE = prediction_form(WORLD_ANSWERS)
@@ -457,12 +468,12 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
     cases = [
         _WORLD_FORM_CASE,
         prediction_answer(keys[0], keys[0], verdict[keys[0]],
-                          f"coarse first for {order.share:.0%} of the unique half (world bootstrap "
+                          f"coarse first for {order.share:.0%} of the unique half (two-stage world bootstrap "
                           f"{order.share_interval[0]:.0%}–{order.share_interval[1]:.0%}), median lag "
                           f"{order.lag:+.2f} decades",
                           hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
-                          f"compositional half {format_rate(*ctrl['compositional'])}, nobody "
+                          f"compositional half {format_rate(*ctrl['compositional'])}; chance (nobody pairs) "
                           f"{format_rate(*ctrl['nobody'])}, unique half {format_rate(*ctrl['unique'])}",
                           hint="nothing about a compositional person needs more than their name parts"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
@@ -472,3 +483,40 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
                           hint="a jump rises within a checkpoint or two; compare the rise time with the spacing"),
     ]
     return check("what the world study shows", prediction, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- fame order, predicted (3.4)
+#: The optimisers of notebook 3.4's fame-order prediction and the allowed answers.
+FAME_ANSWERS = {"SGD": ("negative", "about zero", "positive"), "AdamW": ("negative", "about zero", "positive")}
+
+
+def fame_sign(rho: float, n: int) -> str:
+    """The rule of the fame-order prediction: ``"about zero"`` when ``|ρ| < 2/√n`` (about the 95 %
+    range of Spearman's ρ between unrelated rankings of ``n`` people), else its sign."""
+    rho = as_number(rho, "rho", finite=True)
+    if int(n) < 4:
+        raise ValueError(f"n must be at least 4, got {n}")
+    return "about zero" if abs(rho) < 2 / np.sqrt(int(n)) else "negative" if rho < 0 else "positive"
+
+
+_FAME_FORM_CASE = prediction_form(FAME_ANSWERS)
+
+
+def check_fame_prediction_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that the fame-order prediction names a sign for each optimiser before the runs are shown."""
+    return check("fame prediction, written down", prediction, [_FAME_FORM_CASE], quiet=quiet)
+
+
+def check_fame_prediction(prediction: Mapping[str, str], runs: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
+    """Check the fame-order prediction against ``runs`` (``{"SGD": run, "AdamW": run}``), scored with
+    the course's own :func:`solution_fame_order` and the rule :func:`fame_sign`."""
+    if set(runs) != set(FAME_ANSWERS):
+        raise ValueError(f"runs must have the keys {sorted(FAME_ANSWERS)}, got {sorted(runs)}")
+    cases = [_FAME_FORM_CASE]
+    for label, run in runs.items():
+        rho, n = solution_fame_order(run), len(run.world.fame)
+        cases.append(prediction_answer(label, label, fame_sign(rho, n),
+                                       f"ρ(fame, phase-3 onset) = {rho:+.2f} over {n} people; "
+                                       f"'about zero' means |ρ| < 2/√n = {2 / np.sqrt(n):.2f}",
+                                       hint="rare identities share every parameter with the famous ones"))
+    return check("fame order, predicted", prediction, cases, quiet=quiet)

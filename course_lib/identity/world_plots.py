@@ -284,7 +284,8 @@ def plot_own_control(study: WorldStudy) -> Figure:
 
 
 def plot_jump_test(study: WorldStudy) -> Figure:
-    """Left: ``‖u‖`` (over its peak) of every unique-half person with an own-direction onset,
+    """Left: ``‖u‖`` in units of the nobody pairs' median ``‖u‖`` (the code's overall growth taken
+    out), rescaled from start to peak, of every unique-half person with an own-direction onset,
     against log10(step / the step where it is halfway), so a jump would be a vertical wall.
     Right: the rise times (10 % → 90 %) of ``‖u‖`` and of the unique answers' nats, with one
     checkpoint interval marked."""
@@ -296,7 +297,7 @@ def plot_jump_test(study: WorldStudy) -> Figure:
     runs = {r.seed: r for r in study.runs}
     for _, row in p.iterrows():
         r = runs[row["seed"]]
-        u = r.timelines["u_norm"][:, int(row["person"])]
+        u = r.timelines["u_norm"][:, int(row["person"])] / r.timelines["u_nobody"]
         c = (u - u[0]) / max(u.max() - u[0], 1e-12)
         x = np.log10(np.maximum(r.checkpoint_steps, 1))
         top = int(np.argmax(c))
@@ -305,12 +306,12 @@ def plot_jump_test(study: WorldStudy) -> Figure:
     ax.axvspan(-jump.interval / 2, jump.interval / 2, color="0.8", label="one checkpoint interval")
     ax.set_xlim(-1.5, 1.5)
     ax.set_xlabel("log10(step / step at half of the rise)")
-    ax.set_ylabel("‖u‖ rise (0 = start, 1 = peak)")
+    ax.set_ylabel("‖u‖ / nobody median: rise (0 = start, 1 = peak)")
     ax.set_title(f"{jump.n} identities with an own direction", fontsize=9)
     ax.legend(fontsize=7, loc="upper left")
     ax.grid(alpha=0.3)
     bins = np.linspace(0, max(2.0, float(np.nanmax(np.r_[jump.u_rise, jump.behaviour_rise]))), 30)
-    ax_hist.hist(jump.u_rise, bins=bins, alpha=0.6, color="tab:purple", label="‖u‖")
+    ax_hist.hist(jump.u_rise, bins=bins, alpha=0.6, color="tab:purple", label="‖u‖ / nobody median")
     ax_hist.hist(jump.behaviour_rise, bins=bins, alpha=0.5, color="tab:green", label="unique answers (nats share)")
     ax_hist.axvline(jump.interval, color="k", lw=1, ls="--", label="one checkpoint interval")
     ax_hist.set_xlabel("rise time, 10 % → 90 % (decades of steps)")

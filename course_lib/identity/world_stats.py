@@ -22,12 +22,13 @@ from .. import runtime
 from ..stats import spearman
 from ..validation import check_choice, check_float, check_int
 from ..widgets import progress as progress_bar
-from .world import world_config
+from .world import COARSE, world_config
+from .world_controls import ablation_control, activity_half_times, phase1_matched
 from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, rise_time, share_curves
 from .world_run import WorldRun, identity_world_run
 
 __all__ = ["stratified_shuffle", "fame_strata", "Coincidence", "fame_residual", "onset_coincidence",
-           "TIERS", "fame_tier", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study"]
+           "TIERS", "fame_tier", "PENALTY_GRID", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study"]
 
 
 def stratified_shuffle(values: Sequence[float], strata: Sequence[int], rng: np.random.Generator) -> np.ndarray:
@@ -75,27 +76,49 @@ def _one_hot(labels: np.ndarray) -> np.ndarray:
     return (labels[:, None] == levels[None, 1:]).astype(float)
 
 
+#: Ridge penalties tried for the name-part indicators of :func:`fame_residual` (``"cv"``).
+PENALTY_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+
+
+def _ridge_fit(design: np.ndarray, y: np.ndarray, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fitted values and leave-one-out residuals of a ridge fit (closed form: e_i / (1 − H_ii))."""
+    inv = np.linalg.pinv(design.T @ design + np.diag(penalty))
+    hat = design @ inv @ design.T
+    fit = hat @ y
+    loo = (y - fit) / np.maximum(1 - np.diag(hat), 1e-9)
+    return fit, loo
+
+
 def fame_residual(onsets: np.ndarray, fame: np.ndarray, groups: np.ndarray, first: Optional[np.ndarray] = None,
-                  surname: Optional[np.ndarray] = None, *, name_penalty: float = 1.0) -> np.ndarray:
+                  surname: Optional[np.ndarray] = None, *, name_penalty: float | str = "cv") -> np.ndarray:
     """``log10(onset)`` minus its fit within each group (world) on ``1, log fame, (log fame)²`` and,
     when given, one indicator per ``first`` name and per ``surname``: what neither the person's
     fame nor their name parts predict about when they reach the onset (two people called Mary share
-    whatever the model learned about "Mary"). The name-part coefficients are ridge-penalised
-    (``name_penalty``, in units of the squared residual; the fame terms are not): a world holds
-    only a few people per name part, and an unpenalised fit with more columns than people would
-    absorb everything."""
+    whatever the model learned about "Mary"). The name-part coefficients are ridge-penalised (the
+    fame terms are not): a world holds only a few people per name part, and an unpenalised fit with
+    about as many columns as people absorbs everything. The penalty is added to ``XᵀX`` (units of
+    people: a penalty of 3 shrinks a name part seen 3 times halfway to zero). ``"cv"`` (default)
+    picks it per group from :data:`PENALTY_GRID` by leave-one-out prediction error, so the
+    result does not rest on an arbitrary choice; a number fixes it."""
     x, f = np.log10(onsets), np.log10(fame)
-    check_float(name_penalty, "name_penalty", min=0)
+    if not (isinstance(name_penalty, str) and name_penalty == "cv"):
+        check_float(name_penalty, "name_penalty", min=0)
     out = np.empty_like(x)
     for g in np.unique(groups):
         idx = np.flatnonzero(groups == g)
         fixed = np.column_stack([np.ones(len(idx)), f[idx], f[idx] ** 2])
         parts = [_one_hot(np.asarray(v)[idx]) for v in (first, surname) if v is not None]
         design = np.column_stack([fixed] + parts)
-        penalty = np.zeros(design.shape[1])
-        penalty[fixed.shape[1]:] = name_penalty
-        coef = np.linalg.lstsq(design.T @ design + np.diag(penalty), design.T @ x[idx], rcond=None)[0]
-        out[idx] = x[idx] - design @ coef
+        grid = PENALTY_GRID if isinstance(name_penalty, str) else (float(name_penalty),)
+        best = None
+        for lam in grid:
+            penalty = np.zeros(design.shape[1])
+            penalty[fixed.shape[1]:] = lam
+            fit, loo = _ridge_fit(design, x[idx], penalty)
+            score = float(np.mean(loo ** 2))
+            if best is None or score < best[0]:
+                best = (score, fit)
+        out[idx] = x[idx] - best[1]
     return out
 
 
@@ -157,6 +180,9 @@ class WorldStudy:
     runs: list[WorldRun]
     people: Any  #: pandas DataFrame: seed, person, name, fame, tier, one onset column per phase, …
     _coincidences: dict = field(default_factory=dict, repr=False)
+    #: filled by :meth:`phase1_table`: per question with a matched null, the per-person rules
+    #: ("name", "other"), the averaged preference's "peak", its bootstrap "interval", "step" and "end"
+    phase1_results: dict = field(default_factory=dict, repr=False)
 
     def reach_table(self) -> Any:
         """Per phase × tier: how many identities reached the phase (Wilson 95% interval) and the
@@ -181,11 +207,13 @@ class WorldStudy:
                         for t, (tier, _, _) in enumerate(TIERS)}})
         return pd.DataFrame(rows).set_index("phase")
 
-    def coincidence(self, a: str = "3 unique & flexible", b: str = "own direction", **kwargs: Any) -> Coincidence:
-        """:func:`onset_coincidence` of two onset columns over every world's people (remembered)."""
-        key = (a, b, tuple(sorted(kwargs.items())))
+    def coincidence(self, a: str = "3 unique & flexible", b: str = "own direction", kind: str = "unique",
+                    **kwargs: Any) -> Coincidence:
+        """:func:`onset_coincidence` of two onset columns over every world's ``kind`` people (the
+        unique half by default: the compositional half needs no identity to tie to) (remembered)."""
+        key = (a, b, kind, tuple(sorted(kwargs.items())))
         if key not in self._coincidences:
-            p = self.people
+            p = self.people_of(kind)
             self._coincidences[key] = onset_coincidence(p[a].to_numpy(), p[b].to_numpy(), p["fame"].to_numpy(),
                                                         p["seed"].to_numpy(), first=p["first"].to_numpy(),
                                                         surname=p["surname"].to_numpy(), **kwargs)
@@ -220,8 +248,8 @@ class WorldStudy:
         """Which answer type gains half its final nats first (:func:`~.world_measures.gain_share`,
         :func:`~.world_measures.half_time`), among the ``kind`` people ("unique", "compositional"
         or "all") with both half-times: per world the share for whom ``a`` comes first (Wilson),
-        and pooled with a **world bootstrap** (worlds resampled, their people kept together: people
-        of one world share a model and are not independent)."""
+        and pooled with a two-stage **world bootstrap** (:func:`world_bootstrap`: worlds resampled,
+        then people within each: people of one world share a model and are not independent)."""
         rows = self.people_of(kind)
         ha, hb = rows[f"half {a}"].to_numpy(), rows[f"half {b}"].to_numpy()
         ok = np.isfinite(ha) & np.isfinite(hb)
@@ -249,9 +277,9 @@ class WorldStudy:
             o = self.phase_order(a, b, kind)
             lo, hi = o.share_interval
             llo, lhi = o.lag_interval
-            row = {"comparison": f"{a} before {b}", "share, all worlds [world bootstrap]":
+            row = {"comparison": f"{a} before {b}", "share, all worlds [two-stage bootstrap]":
                    f"{o.share:.0%} [{lo:.0%}, {hi:.0%}]",
-                   "median lag, decades [world bootstrap]": f"{o.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"}
+                   "median lag, decades [two-stage bootstrap]": f"{o.lag:+.2f} [{llo:+.2f}, {lhi:+.2f}]"}
             row.update({f"world {w}": format_rate(k, n) for w, (k, n, _) in o.per_world.items()})
             rows.append(row)
         return pd.DataFrame(rows).set_index("comparison")
@@ -286,15 +314,69 @@ class WorldStudy:
                 on = p.loc[p["seed"] == w, "own direction"].to_numpy()
                 row[f"world {w}"] = format_rate(int(np.isfinite(on).sum()), len(on))
             row.update({"own rank at peak": round(float(p["own peak"].mean()), 2),
+                        "own rank at end": round(float(p["own final"].mean()), 2),
                         "P(job/hobby), full code": round(float(p["unique final"].mean()), 2),
-                        "P(job/hobby), additive part alone": round(float(p["ablated final"].mean()), 2)})
+                        "P(job/hobby), additive part alone": round(float(p["ablated final"].mean()), 2),
+                        "P(job/hobby), random direction of size ‖u‖ removed":
+                            round(float(p["random ablated final"].mean()), 2)})
             rows.append(row)
-        rows.append({"people": "nobody (chance)", "own direction (all worlds)": format_rate(*ctrl["nobody"])})
-        return pd.DataFrame(rows).set_index("people")
+        nobody = [r.timelines["own_nobody"] for r in self.runs]
+        steps, level = self.runs[0].checkpoint_steps, dict((n, lv) for n, _, lv in PHASES)["own direction"]
+        per_world = {f"world {r.seed}": format_rate(sum(onset(steps, n[:, j], level) is not None
+                                                        for j in range(n.shape[1])), n.shape[1])
+                     for r, n in zip(self.runs, nobody)}
+        rows.append({"people": "nobody (chance)", "own direction (all worlds)": format_rate(*ctrl["nobody"]),
+                     **per_world,
+                     "own rank at peak": round(float(np.mean(np.concatenate([n.max(axis=0) for n in nobody]))), 2),
+                     "own rank at end": round(float(np.mean(np.concatenate([n[-1] for n in nobody]))), 2)})
+        return pd.DataFrame(rows).set_index("people").fillna("")
+
+    def phase1_table(self, exceptions: dict, *, n_boot: int = 1000, seed: int = 0) -> Any:
+        """Phase 1 for the people who defy their name (``exceptions``: question → one index array
+        per run), against a **matched** null. Per coarse question: the share for whom the name's
+        answer is preferred by > 0.1 at some checkpoint and the truth at the end; the same rule for
+        a random *other* wrong answer (:func:`~.world_controls.phase1_matched`; same people, same
+        checkpoints); and the averaged preference P(name's answer) − mean P(other wrong answers) at
+        its peak checkpoint, with a two-stage (worlds, then people) bootstrap interval, and at the
+        end. Sex has two answers, no other wrong one: only the step-0 null is shown."""
+        import pandas as pd
+        from ..stats import format_rate
+
+        rows, self.phase1_results = [], {}
+        for q in COARSE:
+            people = exceptions[q]
+            name = np.concatenate([r.bias_then_truth(q, p) for r, p in zip(self.runs, people)])
+            row = {"question": q, "people": len(name), "name's answer, then the truth": format_rate(int(name.sum()), len(name))}
+            if self.runs[0].world.n_answers[q] < 3:
+                start = np.concatenate([r.bias_at_start(q, p) for r, p in zip(self.runs, people)])
+                row["null"] = f"at step 0: {format_rate(int(start.sum()), len(start))} (no other wrong answer)"
+                rows.append(row)
+                continue
+            m = [phase1_matched(r, q, p) for r, p in zip(self.runs, people)]
+            other = np.concatenate([x["other"] for x in m])
+            row["null"] = f"another wrong answer: {format_rate(int(other.sum()), len(other))}"
+            curves = [x["per_person"] for x in m]
+            mean = np.mean(np.concatenate(curves), axis=0)
+            t = int(np.argmax(mean))
+            rng = np.random.default_rng(seed)
+            boot = []
+            for _ in range(n_boot):
+                pick = [curves[k] for k in rng.integers(0, len(curves), len(curves))]
+                boot.append(np.concatenate([c[rng.integers(0, len(c), len(c)), t] for c in pick]).mean())
+            lo, hi = np.percentile(boot, [2.5, 97.5])
+            self.phase1_results[q] = {"name": name, "other": other, "peak": float(mean[t]), "interval": (float(lo), float(hi)),
+                               "step": int(self.runs[0].checkpoint_steps[t]), "end": float(mean[-1])}
+            row["P(name's) − P(other wrong), peak [bootstrap]"] = (f"{mean[t]:+.2f} [{lo:+.2f}, {hi:+.2f}] "
+                                                                   f"at step {self.phase1_results[q]['step']}")
+            row["… at the end"] = f"{mean[-1]:+.2f}"
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("question").fillna("")
 
     def jump_test(self, kind: str = "unique") -> JumpTest:
         """Phase change or smooth growth of ``‖u‖``? Per person of ``kind`` with an own-direction
-        onset: the rise time of ``‖u‖`` (10 % → 90 % of the way to its peak, decades of steps,
+        onset: the rise time of ``‖u‖`` divided by the nobody pairs' median ``‖u‖`` at the same checkpoint
+        (the whole code grows during training, untrained pairs' too; the same null that defines the
+        onset) (10 % → 90 % of the way to its peak, decades of steps,
         :func:`~.world_measures.rise_time`), against one checkpoint interval (a jump cannot be
         faster) and against the rise time of the same people's unique answers (their share of the
         final nats): a jump rises within a few checkpoint intervals and far faster than the behaviour."""
@@ -355,9 +437,12 @@ class JumpTest:
 
 
 def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[[np.ndarray], float], *,
-                    n_boot: int = 2000, seed: int = 0) -> tuple[float, float]:
-    """95 % interval of ``statistic(values)`` when whole groups (worlds) are resampled with
-    replacement — the unit that was drawn independently is the world, not the person."""
+                    n_boot: int = 2000, seed: int = 0, within: bool = True) -> tuple[float, float]:
+    """95 % interval of ``statistic(values)`` by a **two-stage (hierarchical) bootstrap**: resample
+    whole groups (worlds) with replacement — the unit drawn independently is the world — and then,
+    when ``within``, the members (people) of each drawn group with replacement. With three to five
+    worlds the first stage alone takes few distinct values and ignores that each world's share is
+    itself a noisy estimate from a few dozen people: too narrow."""
     v, g = np.asarray(values, dtype=float), np.asarray(groups)
     if v.shape != g.shape or v.ndim != 1 or not len(v):
         raise ValueError(f"values and groups must be 1-D of the same non-zero length, got {v.shape} and {g.shape}")
@@ -365,7 +450,12 @@ def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[
     labels = np.unique(g)
     members = [v[g == lab] for lab in labels]
     rng = np.random.default_rng(seed)
-    stats = [statistic(np.concatenate([members[k] for k in rng.integers(0, len(labels), len(labels))]))
+
+    def draw(k: int) -> np.ndarray:
+        m = members[k]
+        return m[rng.integers(0, len(m), len(m))] if within else m
+
+    stats = [statistic(np.concatenate([draw(k) for k in rng.integers(0, len(labels), len(labels))]))
              for _ in range(n_boot)]
     return tuple(float(x) for x in np.percentile(stats, [2.5, 97.5]))
 
@@ -393,11 +483,15 @@ def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]]
                     for kind in ANSWER_TYPES},
                  **{f"final gain {kind}": (tl[key][-1] - tl["base_coarse" if kind == "coarse" else "base_unique"])
                     / -tl["base_coarse" if kind == "coarse" else "base_unique"] for kind, key in ANSWER_TYPES.items()},
-                 "u rise": [rise_time(steps, tl["u_norm"][:, i]) for i in range(w.n_people)],
+                 # ‖u‖ in units of the nobody pairs' median ‖u‖: the whole code grows during training
+                 "u rise": [rise_time(steps, tl["u_norm"][:, i] / tl["u_nobody"]) for i in range(w.n_people)],
                  "unique rise": [rise_time(steps, np.nan_to_num(shares["share_unique"][:, i], nan=0.0))
                                  if np.isfinite(shares["share_unique"][:, i]).all() else np.nan
                                  for i in range(w.n_people)],
                  "own peak": tl["own"].max(axis=0), "own final": tl["own"][-1],
                  "unique final": tl["unique"][-1], "ablated final": tl["ablated"][-1]}
+        split = activity_half_times(run)
+        frame["random ablated final"] = ablation_control(run)["random"]
+        frame.update({f"half {k}": v for k, v in split.items()})
         frames.append(pd.DataFrame(frame))
     return WorldStudy(runs=runs, people=pd.concat(frames, ignore_index=True))
