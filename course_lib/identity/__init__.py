@@ -36,6 +36,8 @@ measured per identity.
 * :mod:`.world_stats`    — several worlds pooled (:func:`world_study`): the phase order with a world
   bootstrap, the compositional control, jump against smooth growth, and the fame- and
   name-part-controlled onset-coincidence test
+* :mod:`.world_controls` — the red-team controls of notebook 3.4: matched nulls for phase 1, the
+  own-direction ablation against a random direction, weight-matched seen scenes and a placebo
 * :mod:`.world_plots`    — their figures
 
 And for every notebook of the chapter:
