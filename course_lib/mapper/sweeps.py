@@ -71,8 +71,8 @@ def recovery_by_setting(shape: str, *, n_points: int, seeds: Sequence[int], n_cu
 
 def recovery_spread_table(shares: Mapping[tuple[str, int], Mapping[tuple[int, float], float]]) -> Any:
     """A pandas DataFrame of :func:`recovery_by_setting` results keyed by ``(shape, n_points)``: one
-    row per shape, one column per number of points, each cell "all seeds right in a of b settings;
-    per setting min …, median …" (the share of seeds right in each setting)."""
+    row per shape, one column per number of points, each cell "a/b all right; min …, median …": the
+    settings where every seed is right, and the min and median over settings of the share of seeds right."""
     import numpy as np
     import pandas as pd
 
@@ -82,6 +82,5 @@ def recovery_spread_table(shares: Mapping[tuple[str, int], Mapping[tuple[int, fl
         if v.size == 0:
             raise ValueError(f"no settings for {(shape, n_points)!r}")
         rows.setdefault(shape, {})[f"{n_points} points"] = (
-            f"all right in {int((v == 1).sum())}/{v.size} settings; per setting min {v.min():.0%}, "
-            f"median {np.median(v):.0%}")
+            f"{int((v == 1).sum())}/{v.size} all right; min {v.min():.0%}, median {np.median(v):.0%}")
     return pd.DataFrame(rows).T
