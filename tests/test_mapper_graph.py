@@ -110,3 +110,14 @@ def test_recovery_counts_and_table():
     assert table.loc["circle", "800 points"].startswith("2/2 = 100%")
     with pytest.raises(ValueError, match="shape"):
         recovery_counts("torus", n_points=10, seeds=[0], n_cubes=[5], overlaps=[0.3])
+
+
+def test_recovery_by_setting_and_spread_table():
+    from course_lib.mapper.sweeps import recovery_by_setting, recovery_spread_table
+
+    shares = recovery_by_setting("circle", n_points=800, seeds=[0, 1], n_cubes=[8, 10], overlaps=[0.3])
+    assert set(shares) == {(8, 0.3), (10, 0.3)} and all(v in (0, 0.5, 1) for v in shares.values())
+    table = recovery_spread_table({("circle", 800): shares, ("circle", 300): {(6, 0.2): 0.5, (8, 0.2): 1.0}})
+    assert "1/2 all right; min 50%, median 75%" == table.loc["circle", "300 points"]
+    with pytest.raises(ValueError, match="shape"):
+        recovery_by_setting("torus", n_points=10, seeds=[0], n_cubes=[5], overlaps=[0.3])

@@ -134,3 +134,27 @@ def test_labelled_star_and_flare_count():
     assert flare_count(nx.Graph()) == dict(leaves=0, branches=0, components=0)
     with pytest.raises(TypeError, match="graph"):
         flare_count([(0, 1)])
+
+
+MEASURED_41 = {0.3: dict(most_intervals=2, cycles=1), 0.6: dict(most_intervals=3, cycles=9)}
+RIGHT_41 = {"30 %: most intervals holding one point": "2", "30 %: independent cycles E − V + C": "1",
+            "60 %: most intervals holding one point": "3", "60 %: independent cycles E − V + C": "more than 5"}
+
+
+def test_overlap_prediction_accepts_the_measurement_and_rejects_near_misses():
+    assert P.check_overlap_prediction_form(RIGHT_41, quiet=True).passed
+    assert P.check_overlap_prediction(RIGHT_41, MEASURED_41, quiet=True).passed
+    unfilled = {k: None for k in RIGHT_41}
+    assert not P.check_overlap_prediction_form(unfilled, quiet=True).passed
+    assert not P.check_overlap_prediction_form({**RIGHT_41, "60 %: most intervals holding one point": 3},
+                                               quiet=True).passed          # a number, not one of the answers
+    near_misses = [
+        {**RIGHT_41, "60 %: most intervals holding one point": "2"},       # 2 intervals at 60 %
+        {**RIGHT_41, "60 %: independent cycles E − V + C": "1"},           # "1 cycle": triangles forgotten
+        {**RIGHT_41, "60 %: independent cycles E − V + C": "2 to 5"},
+        {**RIGHT_41, "30 %: most intervals holding one point": "3"},
+    ]
+    for wrong in near_misses:
+        assert not P.check_overlap_prediction(wrong, MEASURED_41, quiet=True).passed, wrong
+    assert P.overlap_verdict({0.3: dict(most_intervals=2, cycles=1), 0.6: dict(most_intervals=3, cycles=5)})[
+        "60 %: independent cycles E − V + C"] == "2 to 5"

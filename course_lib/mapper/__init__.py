@@ -11,9 +11,12 @@
 * :mod:`.measures`    — purity and coverage, entanglement, Mapper's bridges vs k-means' boundaries
 * :mod:`.study`       — notebook 4.2's measurements
 * :mod:`.output_lens` — a lens read through the model's unembedding (emotion words no sentence uses),
-  compared with PCA 1 and a fitted concept lens against k-means at matched size (4.2)
+  compared with PCA 1, PCA 2-D, random 2-D lenses and a fitted concept lens against k-means at matched size (4.2)
 * :mod:`.tokens`      — a token-level graph TopoBERT's way: L2-norm lens, Jaccard-weighted edges (4.2)
 * :mod:`.flares`      — a planted star against a line: do Mapper's leaves count the arms better than k-means'?
+* :mod:`.resolution`  — both methods' resolution knobs (Mapper's scale and intervals, k-means' k) swept on
+  the planted shapes (4.2)
+* :mod:`.controls`    — why Mapper loses: DBSCAN with no lens, and the same cover with Ward's clusterer (4.2)
 * :mod:`.activation_plots` — notebook 4.2's figures (and the activation graph 4.3–4.4 reuse)
 * :mod:`.page`        — kmapper's interactive page, offline, nodes labelled
 * :mod:`.finetune`    — MiniLM's top layers fine-tuned on the emotion labels, every checkpoint (4.3)

@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from .. import runtime
 from ..cache import cached
 from .lenses import concept_direction, concept_lens, pca_lens, stack_lenses
 from .measures import covered_points, cross_situation_purity, graph_purity, node_members
@@ -117,30 +118,51 @@ def output_lens(points: Any, rows: Mapping[str, np.ndarray], positive: str, nega
 
 
 def _row(name: str, graph: Any, points: np.ndarray, labels: np.ndarray, situations: Sequence[frozenset],
-         seed: int) -> dict[str, Any]:
+         seed: int, kmeans_seeds: Sequence[int] = ()) -> dict[str, Any]:
     from .study import kmeans_groups, matched_k
 
     pure = graph_purity(graph, labels)
     covered = covered_points(graph)
     nodes = list(node_members(graph).values())
     k = matched_k(graph)
-    groups = [covered[g] for g in kmeans_groups(points[covered], k, seed)]
-    return dict(lens=name, nodes=graph.number_of_nodes(), coverage=pure.coverage, purity=pure.purity,
-                mapper_cross=cross_situation_purity(nodes, labels, situations).share,
-                kmeans_cross=cross_situation_purity(groups, labels, situations).share,
-                cross_chance=cross_situation_purity([covered], labels, situations).share, k_matched=k)
+
+    def kmeans_cross(s: int) -> float:
+        groups = [covered[g] for g in kmeans_groups(points[covered], k, s)]
+        return cross_situation_purity(groups, labels, situations).share
+
+    row = dict(lens=name, nodes=graph.number_of_nodes(), coverage=pure.coverage, purity=pure.purity,
+               mapper_cross=cross_situation_purity(nodes, labels, situations).share,
+               kmeans_cross=kmeans_cross(seed),
+               cross_chance=cross_situation_purity([covered], labels, situations).share, k_matched=k)
+    if kmeans_seeds:
+        over = [kmeans_cross(s) for s in kmeans_seeds]
+        row.update(kmeans_cross_min=float(np.min(over)), kmeans_cross_median=float(np.median(over)),
+                   kmeans_cross_max=float(np.max(over)), kmeans_seeds=len(over))
+    return row
+
+
+#: k-means seeds behind :func:`lens_comparison`'s min / median / max columns, per profile.
+LENS_KMEANS_SEEDS = {"quick": (0, 1, 2, 3, 4), "standard": (0, 1, 2, 3, 4), "full": tuple(range(10))}
+#: Random 2-D lenses per profile, and whether their k-means rows get the seeds too (time).
+LENS_RANDOM = {"quick": (2, False), "standard": (3, True), "full": (5, True)}
 
 
 def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
-                    words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
-    """Three lenses of layer ``layer`` under 4.2's recipe (:func:`~.study.recipe_graph`): ``PCA 1``
-    (no labels), ``output 2-D`` (:data:`PAIRS` read through the unembedding: no labelled sentence)
-    and ``concept 2-D`` (the same pairs fitted on the labels of the single-emotion sentences). Each
-    row: nodes, coverage, purity, cross-situation purity of Mapper's nodes and of k-means at the
-    graph's mean node size on the same covered sentences, and chance."""
+                    words: Mapping[str, Sequence[str]] = OUTPUT_WORDS, n_random: int | None = None,
+                    profile: str | None = None) -> list[dict[str, Any]]:
+    """Lenses of layer ``layer`` under 4.2's recipe (:func:`~.study.recipe_graph`): ``PCA 1``
+    (no labels), ``output 2-D`` (:data:`PAIRS` read through the unembedding: no labelled sentence),
+    ``concept 2-D`` (the same pairs fitted on the labels of the single-emotion sentences), and two
+    label-free controls on the same 2-D cover: ``PCA 2-D`` and ``n_random`` ``random 2-D`` lenses
+    (orthonormal random directions, seeds 0, 1, …; ``None``: :data:`LENS_RANDOM`'s count). Each row: nodes, coverage, purity,
+    cross-situation purity of Mapper's nodes and of k-means at the graph's mean node size on the same
+    covered sentences (seed ``seed``; ``kmeans_cross_min/median/max`` over :data:`LENS_KMEANS_SEEDS`),
+    and chance."""
     from .study import recipe_graph, situation_sets
 
     check_int(layer, "layer", min=0, max=acts.n_layers)
+    n_default, random_seeds = runtime.by_profile(LENS_RANDOM, profile)
+    n_random = n_default if n_random is None else check_int(n_random, "n_random", min=0)
     s = acts.sentences
     used = words_in_sentences(words, s)
     if used:
@@ -150,13 +172,21 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
     situations = situation_sets(s)
     rows = unembedding_rows(words)
     fit = np.asarray(s.kind) != "mixed"
+    centred = points - points.mean(axis=0)
+    top2 = np.linalg.svd(centred, full_matrices=False)[2][:2]
     lenses = {
         "PCA 1": pca_lens(points),
         "output 2-D": stack_lenses(*(output_lens(points, rows, a, b) for a, b in PAIRS)),
         "concept 2-D": stack_lenses(*(concept_lens(points, concept_direction(points[fit], labels[fit], a, b))
                                       for a, b in PAIRS)),
+        "PCA 2-D": centred @ top2.T,
     }
-    return [_row(name, recipe_graph(points, lens), points, labels, situations, seed)
+    for r in range(n_random):
+        q = np.linalg.qr(np.random.default_rng(r).normal(size=(points.shape[1], 2)))[0]
+        lenses[f"random 2-D ({r})"] = points @ q
+    kmeans_seeds = runtime.by_profile(LENS_KMEANS_SEEDS, profile)
+    return [_row(name, recipe_graph(points, lens), points, labels, situations, seed,
+                 kmeans_seeds if random_seeds or not name.startswith("random") else ())
             for name, lens in lenses.items()]
 
 
