@@ -127,6 +127,10 @@ CONSTANT_SPREAD = 1e-6
 def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Standardise, pick α per target by exact leave-one-out error, fit. Returns (x̄, scale, W, ȳ).
 
+    Leave-one-out counts the fitted intercept (leverage ``1/n + hᵢᵢ``) and leaves rows that are
+    exact copies in feature space out together, so neither more features than rows nor duplicated
+    rows can make the smallest α look best. (Near-copies are not grouped.)
+
     Works from the Gram matrix ``ZᵀZ = V diag(λ) Vᵀ`` (an eigendecomposition of a d × d matrix is
     far cheaper than an SVD of the n × d data): with ``P = Z V``, the fit is ``P (PᵀY / (λ + α))`` and
     the leverages are ``hᵢᵢ = Σⱼ Pᵢⱼ² / (λⱼ + α)``.
@@ -148,14 +152,26 @@ def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[n
     P = Z @ V
     P2 = P**2
     PtY = P.T @ Yc                                   # (k, targets)
+    n = Z.shape[0]
+    # Rows that are exact copies of each other in feature space are left out together.
+    _, copy_of, copies = torch.unique(Z, dim=0, return_inverse=True, return_counts=True)
+    m = copies[copy_of].to(torch.float64)            # size of each row's group of copies
     W = torch.zeros((X.shape[1], Y.shape[1]), dtype=torch.float64)
     for t in range(Y.shape[1]):
         best = None
         for alpha in alphas:
             inv = 1.0 / (lam + alpha)
-            fitted = P @ (inv * PtY[:, t])
-            leverage = P2 @ inv
-            loo = float((((Yc[:, t] - fitted) / (1 - leverage).clamp_min(1e-9)) ** 2).mean())
+            residual = Yc[:, t] - P @ (inv * PtY[:, t])
+            # The intercept is fitted too (unpenalised; Z's columns are centred, so it adds 1/n to
+            # every leverage). Dropping this term was the bug: with as many features as rows the
+            # centred fit interpolates, 1 − h → 0 with the residual, and LOO error → 0 at the
+            # smallest α.
+            leverage = 1.0 / n + P2 @ inv
+            # Leave a group of m identical rows out at once: H restricted to the group is h·11ᵀ, and
+            # (I − h·11ᵀ)⁻¹ = I + h/(1 − m·h)·11ᵀ (Sherman–Morrison).
+            group_sum = torch.zeros(len(copies), dtype=torch.float64).index_add_(0, copy_of, residual)[copy_of]
+            held_out = residual + leverage / (1 - m * leverage).clamp_min(1e-9) * group_sum
+            loo = float((held_out**2).mean())
             if best is None or loo < best[0]:
                 best = (loo, inv)
         W[:, t] = V @ (best[1] * PtY[:, t])
