@@ -365,7 +365,8 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
-              "grouped_by": "spelling_key", "source": "" if path is None else str(path)}
+              "grouped_by": "spelling_key", "alpha_choice": "loo-with-intercept",
+              "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
 
 
