@@ -304,11 +304,20 @@ def excluded_peak(run: Any) -> dict[str, float]:
     with torch.no_grad():
         logits, mlp_logits = model.logits_and_mlp_part(data.pairs)
         _, excluded = key_frequency_logits(logits, run.key_frequencies, mlp_logits)
-    labels = data.labels[data.is_train]
-    right = torch.softmax(excluded[data.is_train].double(), -1)[torch.arange(len(labels)), labels]
-    loss = float(run.excluded_loss[i])
-    return {"loss": loss, "step": int(run.checkpoint_steps[i]), "ratio": loss / math.log(run.p),
-            "worse_than_uniform": float((right < 1.0 / run.p).double().mean())}
+        labels = data.labels[data.is_train]
+        right = torch.softmax(excluded[data.is_train].double(), -1)[torch.arange(len(labels)), labels]
+        loss = float(run.excluded_loss[i])
+        out = {"loss": loss, "step": int(run.checkpoint_steps[i]), "ratio": loss / math.log(run.p),
+               "worse_than_uniform": float((right < 1.0 / run.p).double().mean())}
+        # Two mechanism numbers the notebook quotes, at one checkpoint each: the cos form's share at
+        # circuit formation's end and the median neuron's best-frequency share at the last step.
+        if run.phases.circuit_formation_end is not None:
+            model.load_state_dict(run.states[run.checkpoint_index(run.phases.circuit_formation_end)])
+            out["cos_at_circuit_end"] = cos_form_fraction(model(data.pairs), run.key_frequencies)[0]
+        model.load_state_dict(run.states[-1])
+        frac, _ = neuron_frequency_fraction(model.mlp_activations(data.pairs), dtype=torch.float32)
+        out["final_neuron_share"] = float(np.median(frac))
+    return out
 
 
 def first_step_at(steps: np.ndarray, values: np.ndarray, level: float, *, above: bool = True,
