@@ -168,6 +168,17 @@ def test_split_prediction_by_births_fails_on_the_cells_it_gets_wrong():
     assert not result.passed and CELLS[3] in result.message
 
 
+def test_split_cell_whose_interval_spans_zero_grades_no_answer_wrong():
+    unclear = [_cell(CELLS[0], 0.30), SplitCell(cell=CELLS[1], names=105, encoder={}, spelling={}, difference={},
+                                                interval={}, mean_difference=-0.05, mean_interval=(-0.14, 0.08))]
+    for answer in X.WINNERS:
+        assert X.check_split_prediction({**RIGHT, CELLS[1]: answer}, unclear, quiet=True).passed, answer
+    assert X.split_verdict(unclear)[CELLS[1]] == "no clear winner"
+    # ... but a clear cell rejects "no clear winner"
+    assert not X.check_split_prediction({**RIGHT, CELLS[0]: "no clear winner"}, unclear, quiet=True).passed
+    assert not X.check_split_prediction({**RIGHT, CELLS[3]: "no clear winner"}, TOKEN_CELLS, quiet=True).passed
+
+
 def test_split_prediction_form_is_checked():
     assert not X.check_split_prediction_form(dict.fromkeys(CELLS), quiet=True).passed            # the stub
     assert not X.check_split_prediction_form({**RIGHT, CELLS[0]: "Encoder"}, quiet=True).passed   # not an answer

@@ -98,20 +98,30 @@ def check_held_out_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 
 # --------------------------------------------------------------------------- births or tokens (3.1)
 #: The answers per cell of the births × tokens split: which probe scores the higher held-out R²
-#: (averaged over sex and birth year) on that cell's names.
-WINNERS = ("encoder", "spelling")
+#: (averaged over sex and birth year) on that cell's names, or neither clearly.
+WINNERS = ("encoder", "spelling", "no clear winner")
+
+
+def _measured(cell: Any) -> str:
+    lo, hi = cell.mean_interval
+    if lo <= 0 <= hi:
+        return "no clear winner"
+    return "encoder" if cell.mean_difference > 0 else "spelling"
 
 
 def split_verdict(cells: Sequence[Any]) -> dict[str, str]:
     """What the split measured, in the prediction's words: cell → ``"encoder"`` or ``"spelling"``
-    (the sign of the cell's mean R² difference, see :class:`~.probes.SplitCell`)."""
+    (the sign of the cell's mean R² difference, see :class:`~.probes.SplitCell`), or
+    ``"no clear winner"`` where its 95 % interval includes 0."""
     if not cells:
         raise ValueError("cells must hold at least one cell of frequency_token_split")
-    return {c.cell: ("encoder" if c.mean_difference > 0 else "spelling") for c in cells}
+    return {c.cell: _measured(c) for c in cells}
 
 
 def _sp_answer(prediction: Any, cell: Any) -> None:
-    measured = "encoder" if cell.mean_difference > 0 else "spelling"
+    measured = _measured(cell)
+    if measured == "no clear winner":
+        return        # the interval includes 0: the measurement cannot refute any of the three answers
     assert prediction[cell.cell] == measured, (
         f"you predicted {prediction[cell.cell]!r} for {cell.cell!r}; the probes measured {measured!r} "
         f"(encoder − spelling R², mean of sex and birth year: {cell.mean_difference:+.2f}, 95 % CI "
@@ -128,8 +138,9 @@ def check_split_prediction_form(prediction: Mapping[str, str], *, quiet: bool = 
 
 
 def check_split_prediction(prediction: Mapping[str, str], cells: Sequence[Any], *, quiet: bool = False) -> CheckResult:
-    """Check ``prediction`` (cell → ``"encoder"`` / ``"spelling"``) against the measured split
-    (:func:`~.probes.frequency_token_split`). A cell the profile lacks is not checked. A wrong
+    """Check ``prediction`` (cell → ``"encoder"`` / ``"spelling"`` / ``"no clear winner"``) against the
+    measured split (:func:`~.probes.frequency_token_split`). A cell the profile lacks is not checked; a
+    cell whose interval includes 0 accepts any answer (it cannot tell them apart). A wrong
     prediction is a result, not an error: the message says what was measured."""
     if not cells:
         raise ValueError("cells must hold at least one cell of frequency_token_split")

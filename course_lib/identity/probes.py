@@ -34,7 +34,7 @@ from ..widgets import progress
 __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
-           "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split",
+           "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
            "format_split"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
@@ -443,3 +443,33 @@ def format_split(cells: Sequence[SplitCell]) -> str:
                      f"  {c.encoder[y]:>15.2f} / {c.spelling[y]:<13.2f}"
                      f"  {c.mean_difference:>+8.2f} [{c.mean_interval[0]:+.2f}, {c.mean_interval[1]:+.2f}]")
     return "\n".join(lines)
+
+
+def trained_within(embeddings, table: ProbeTable, mask: object, folds: int = 5, draws: int = 400,
+                   seed: int = 0) -> dict[str, dict[str, object]]:
+    """The fair control for a cell of :func:`frequency_token_split`: fit both probes (the encoder's best
+    layer per target, and spelling) **only on the names in** ``mask``, held out by spelling-grouped
+    folds, so the encoder probe is not fitted mostly on other kinds of names and then applied to these.
+    Per target: ``encoder``, ``spelling`` (held-out R²), ``difference`` and its ``interval`` (paired
+    percentile bootstrap over the names, ``draws`` resamples)."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (len(embeddings),):
+        raise ValueError(f"mask must be a boolean array, one per name ({len(embeddings)}), got {mask.shape}")
+    idx = np.flatnonzero(mask)
+    if len(idx) < 20:
+        raise ValueError(f"mask must select at least 20 names, got {len(idx)}")
+    ids = spelling_fold_ids(np.asarray(embeddings.names)[idx], check_int(folds, "folds", min=2), seed)
+    spelling_X = ngram_features(embeddings.names)[0][idx]
+    rng = np.random.default_rng(seed)
+    resamples = rng.integers(0, len(idx), (check_int(draws, "draws", min=10), len(idx)))
+    Y = np.stack([np.asarray(getattr(embeddings, t), dtype=np.float64)[idx] for t in TARGETS], axis=1)
+    spelled = ridge_oof(spelling_X, Y, ids)                      # one decomposition for both targets
+    out = {}
+    for j, target in enumerate(TARGETS):
+        y, ps = Y[:, j], spelled[:, j]
+        pe = ridge_oof(embeddings.layers[idx, table.best_layer[target]], y, ids)
+        d = np.array([r2_score(y[r], pe[r]) - r2_score(y[r], ps[r]) for r in resamples])
+        e, s = r2_score(y, pe), r2_score(y, ps)
+        out[target] = {"encoder": e, "spelling": s, "difference": e - s,
+                       "interval": tuple(float(v) for v in np.quantile(d, [0.025, 0.975]))}
+    return out
