@@ -1,6 +1,7 @@
 """The chapter 3 exercise checkers: the solutions pass, subtle wrong answers fail."""
 
 import numpy as np
+import pytest
 
 from course_lib.identity import exercises as X
 from course_lib.identity.probes import fit_ridge, r2_score, ridge_oof
@@ -312,3 +313,17 @@ def test_world_prediction_form_is_checked():
     del missing[WORLD_KEYS[1]]
     assert not X.check_world_prediction_form(missing, quiet=True).passed
     assert not X.check_world_prediction_form({**right, "grokking": "yes"}, quiet=True).passed
+
+
+# --------------------------------------------------------------------------- directions for 90 % (3.2)
+def test_k90_prediction_is_checked_against_the_measurement():
+    assert X.k90_verdict(3) == 10 and X.k90_verdict(22) == 10 and X.k90_verdict(23) == 50
+    assert X.k90_verdict(99) == 50 and X.k90_verdict(100) == 200 and X.k90_verdict(140) == 200
+    assert X.check_k90_prediction({"directions_for_90": 200}, 140, 384, quiet=True).passed
+    result = X.check_k90_prediction({"directions_for_90": 50}, 140, 384, quiet=True)
+    assert not result.passed and "140" in result.message
+    assert not X.check_k90_prediction({"directions_for_90": "200"}, 140, 384, quiet=True).passed   # a string
+    assert not X.check_k90_prediction_form({"directions_for_90": None}, quiet=True).passed          # the stub
+    assert not X.check_k90_prediction_form({"directions_for_90": 200, "k": 1}, quiet=True).passed   # extra key
+    with pytest.raises(ValueError):
+        X.k90_verdict(0)
