@@ -169,6 +169,17 @@ def test_split_prediction_by_births_fails_on_the_cells_it_gets_wrong():
     assert not result.passed and CELLS[3] in result.message
 
 
+def test_split_cell_whose_interval_spans_zero_grades_no_answer_wrong():
+    unclear = [_cell(CELLS[0], 0.30), SplitCell(cell=CELLS[1], names=105, encoder={}, spelling={}, difference={},
+                                                interval={}, mean_difference=-0.05, mean_interval=(-0.14, 0.08))]
+    for answer in X.WINNERS:
+        assert X.check_split_prediction({**RIGHT, CELLS[1]: answer}, unclear, quiet=True).passed, answer
+    assert X.split_verdict(unclear)[CELLS[1]] == "no clear winner"
+    # ... but a clear cell rejects "no clear winner"
+    assert not X.check_split_prediction({**RIGHT, CELLS[0]: "no clear winner"}, unclear, quiet=True).passed
+    assert not X.check_split_prediction({**RIGHT, CELLS[3]: "no clear winner"}, TOKEN_CELLS, quiet=True).passed
+
+
 def test_split_prediction_form_is_checked():
     assert not X.check_split_prediction_form(dict.fromkeys(CELLS), quiet=True).passed            # the stub
     assert not X.check_split_prediction_form({**RIGHT, CELLS[0]: "Encoder"}, quiet=True).passed   # not an answer
@@ -334,3 +345,17 @@ def test_fame_prediction_checked_with_the_course_answer():
     assert not X.check_fame_prediction_form({"SGD": "Negative", "AdamW": "negative"}, quiet=True).passed
     with pytest.raises(ValueError, match="runs"):
         X.check_fame_prediction(right, {"SGD": early}, quiet=True)
+
+
+# --------------------------------------------------------------------------- directions for 90 % (3.2)
+def test_k90_prediction_is_checked_against_the_measurement():
+    assert X.k90_verdict(3) == 10 and X.k90_verdict(22) == 10 and X.k90_verdict(23) == 50
+    assert X.k90_verdict(99) == 50 and X.k90_verdict(100) == 200 and X.k90_verdict(140) == 200
+    assert X.check_k90_prediction({"directions_for_90": 200}, 140, 384, quiet=True).passed
+    result = X.check_k90_prediction({"directions_for_90": 50}, 140, 384, quiet=True)
+    assert not result.passed and "140" in result.message
+    assert not X.check_k90_prediction({"directions_for_90": "200"}, 140, 384, quiet=True).passed   # a string
+    assert not X.check_k90_prediction_form({"directions_for_90": None}, quiet=True).passed          # the stub
+    assert not X.check_k90_prediction_form({"directions_for_90": 200, "k": 1}, quiet=True).passed   # extra key
+    with pytest.raises(ValueError):
+        X.k90_verdict(0)

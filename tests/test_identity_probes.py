@@ -336,3 +336,68 @@ def test_steering_bad_input():
         Bm.probe_direction(spaces["strong"], stats["female_fraction"], 0.0)
     with pytest.raises(ValueError, match="values"):
         Bm.mean_difference(spaces["strong"], stats["female_fraction"][:-1], 0.1, 0.9)
+
+
+def _chosen_alpha(X, y):
+    """The α the leave-one-out search picks, read off the fitted weights' norm against each fixed α."""
+    norms = {a: np.linalg.norm(P._ridge_fit(X, y[:, None], [a])[2]) for a in P.ALPHAS}
+    chosen = np.linalg.norm(P._ridge_fit(X, y[:, None], P.ALPHAS)[2])
+    return min(norms, key=lambda a: abs(norms[a] - chosen))
+
+
+def test_more_features_than_rows_do_not_pick_the_smallest_alpha():
+    # Pure noise, p = 3n: the old LOO (no intercept leverage) scored the interpolating fit ~0 error
+    # and chose α = 0.01; held-out R² was far below 0.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(120, 360)), rng.normal(size=120)
+    assert _chosen_alpha(X, y) > 100
+    pred = P.ridge_oof(X, y, P.fold_ids(len(y), 5, seed=0))
+    assert P.r2_score(y, pred) > -0.05                        # the old α choice: −0.20
+
+
+def test_duplicated_rows_with_more_features_than_rows():
+    # Every row twice (copies share an outer fold, as spelling variants do): a row's copy must not
+    # count as held-out evidence for a small α.
+    rng = np.random.default_rng(1)
+    X0, y0 = rng.normal(size=(80, 200)), rng.normal(size=80)
+    X, y = np.repeat(X0, 2, axis=0), np.repeat(y0, 2)
+    assert _chosen_alpha(X, y) > 100
+    folds = P.group_fold_ids(np.repeat(np.arange(80), 2), 5, seed=0)
+    assert P.r2_score(y, P.ridge_oof(X, y, folds)) > -0.15   # the old α choice: −0.21
+    # A planted signal still comes through with copies and p > n.
+    w = np.zeros(200); w[:5] = 1.0
+    ys = X @ w + 0.3 * rng.normal(size=len(y))
+    assert P.r2_score(ys, P.ridge_oof(X, ys, folds)) > 0.3
+
+
+def test_steering_sweep_matches_the_study_at_its_step_and_grows_with_t():
+    names, stats, spaces = steering_world()
+    st = Bm.steering_study(spaces, names, stats, starts=60, t=1.5, n=5, k=8)
+    sw = Bm.steering_sweep(spaces, names, stats, ts=(0.5, 1.5, 3.0), starts=60, n=5, k=8)
+    assert np.allclose(sw[1.5]["more female"]["gap"], st.compare("more female", a="strong", b="weak"))
+    assert sw[1.5]["younger"]["moved"]["strong"] == st.successes("strong", "difference of means", "younger")
+    assert sw[3.0]["younger"]["median"]["strong"] > sw[0.5]["younger"]["median"]["strong"] > 0
+    with pytest.raises(ValueError, match="two"):
+        Bm.steering_sweep({"strong": spaces["strong"]}, names, stats)
+    with pytest.raises(ValueError, match="ts"):
+        Bm.steering_sweep(spaces, names, stats, ts=(0.0,))
+
+
+def test_trained_within_refits_on_the_selected_names_only():
+    rng = np.random.default_rng(0)
+    n = 300
+    year, fem = rng.normal(1970, 20, n), rng.random(n)
+    layers = np.zeros((n, 1, 6)); layers[:, 0] = np.c_[year / 20, fem, rng.normal(size=(n, 4))]
+    names = np.array([f"{''.join(rng.choice(list('abcdefghij'), 5))}" for _ in range(n)])
+    emb = type("E", (), {"names": names, "layers": layers, "female_fraction": fem, "mean_birth_year": year,
+                         "__len__": lambda self: n})()
+    table = type("T", (), {"best_layer": {"female_fraction": 0, "mean_birth_year": 0}})()
+    out = P.trained_within(emb, table, np.arange(n) < 200, draws=50)
+    for target in ("female_fraction", "mean_birth_year"):
+        r = out[target]
+        assert r["encoder"] > 0.9 and r["encoder"] - r["spelling"] == pytest.approx(r["difference"])
+        assert r["interval"][0] > 0                                 # random letters know nothing
+    with pytest.raises(ValueError, match="mask"):
+        P.trained_within(emb, table, np.arange(n) < 10)
+    with pytest.raises(ValueError, match="mask"):
+        P.trained_within(emb, table, np.ones(n - 1, dtype=bool))

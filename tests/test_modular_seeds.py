@@ -61,6 +61,16 @@ def test_phases_over_tiny_seeds(tmp_path, monkeypatch):
     assert sp.checkpoint_every == TINY["checkpoint_every"] and sp.last_step == TINY["steps"]
     assert sp.all_pairs.shape == (2, 4) and sp.unseen.shape == (2, 4)
     assert set(sp.summary()) == {"memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step"}
+    # Per-seed excluded-loss peak and the threshold sweep of circuit formation's end.
+    from course_lib.modular.seeds import THRESHOLDS
+    assert len(sp.excluded) == 2 and sp.circuit_end_by_threshold.shape == (2, len(THRESHOLDS))
+    for row, peak, phases in zip(sp.circuit_end_by_threshold, sp.excluded, sp.all_pairs):
+        assert peak["ratio"] == pytest.approx(peak["loss"] / np.log(13)) and 0 <= peak["worse_than_uniform"] <= 1
+        assert 0 <= peak["final_neuron_share"] <= 1
+        if np.isfinite(phases[1]):                                    # the rule's 0.1 nats is the 0.1 column
+            assert row[list(THRESHOLDS).index(0.1)] == phases[1]
+        done = row[np.isfinite(row)]
+        assert (np.diff(done[::-1]) >= 0).all()                       # a looser threshold is reached no later
 
 
 def test_seed_plot_draws_an_unended_phase():

@@ -20,6 +20,7 @@ from .probes import CELLS, fit_ridge, fold_ids, r2_score
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdict", "check_split_prediction_form",
            "check_split_prediction", "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form",
            "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
+           "K90_CHOICES", "k90_verdict", "check_k90_prediction_form", "check_k90_prediction",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
            "check_world_prediction_form", "check_world_prediction", "own_verdict", "FAME_ANSWERS", "fame_sign",
@@ -99,20 +100,30 @@ def check_held_out_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
 
 # --------------------------------------------------------------------------- births or tokens (3.1)
 #: The answers per cell of the births × tokens split: which probe scores the higher held-out R²
-#: (averaged over sex and birth year) on that cell's names.
-WINNERS = ("encoder", "spelling")
+#: (averaged over sex and birth year) on that cell's names, or neither clearly.
+WINNERS = ("encoder", "spelling", "no clear winner")
+
+
+def _measured(cell: Any) -> str:
+    lo, hi = cell.mean_interval
+    if lo <= 0 <= hi:
+        return "no clear winner"
+    return "encoder" if cell.mean_difference > 0 else "spelling"
 
 
 def split_verdict(cells: Sequence[Any]) -> dict[str, str]:
     """What the split measured, in the prediction's words: cell → ``"encoder"`` or ``"spelling"``
-    (the sign of the cell's mean R² difference, see :class:`~.probes.SplitCell`)."""
+    (the sign of the cell's mean R² difference, see :class:`~.probes.SplitCell`), or
+    ``"no clear winner"`` where its 95 % interval includes 0."""
     if not cells:
         raise ValueError("cells must hold at least one cell of frequency_token_split")
-    return {c.cell: ("encoder" if c.mean_difference > 0 else "spelling") for c in cells}
+    return {c.cell: _measured(c) for c in cells}
 
 
 def _sp_answer(prediction: Any, cell: Any) -> None:
-    measured = "encoder" if cell.mean_difference > 0 else "spelling"
+    measured = _measured(cell)
+    if measured == "no clear winner":
+        return        # the interval includes 0: the measurement cannot refute any of the three answers
     assert prediction[cell.cell] == measured, (
         f"you predicted {prediction[cell.cell]!r} for {cell.cell!r}; the probes measured {measured!r} "
         f"(encoder − spelling R², mean of sex and birth year: {cell.mean_difference:+.2f}, 95 % CI "
@@ -129,8 +140,9 @@ def check_split_prediction_form(prediction: Mapping[str, str], *, quiet: bool = 
 
 
 def check_split_prediction(prediction: Mapping[str, str], cells: Sequence[Any], *, quiet: bool = False) -> CheckResult:
-    """Check ``prediction`` (cell → ``"encoder"`` / ``"spelling"``) against the measured split
-    (:func:`~.probes.frequency_token_split`). A cell the profile lacks is not checked. A wrong
+    """Check ``prediction`` (cell → ``"encoder"`` / ``"spelling"`` / ``"no clear winner"``) against the
+    measured split (:func:`~.probes.frequency_token_split`). A cell the profile lacks is not checked; a
+    cell whose interval includes 0 accepts any answer (it cannot tell them apart). A wrong
     prediction is a result, not an error: the message says what was measured."""
     if not cells:
         raise ValueError("cells must hold at least one cell of frequency_token_split")
@@ -235,6 +247,38 @@ VARIANCE_CASES = [
 def check_variance_kept(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``variance_kept(X, k) -> float`` (share of the centred variance in the top k directions)."""
     return check("variance_kept", attempt, VARIANCE_CASES, quiet=quiet)
+
+
+#: The choices of notebook 3.2's "how many directions keep 90 %?" prediction.
+K90_CHOICES = (10, 50, 200)
+
+
+def k90_verdict(k90: int) -> int:
+    """The choice in :data:`K90_CHOICES` nearest to a measured ``k90`` on a log scale (10 → 1–22,
+    50 → 23–99, 200 → 100 or more)."""
+    k90 = int(k90)
+    if k90 < 1:
+        raise ValueError(f"k90 must be a positive number of directions, got {k90}")
+    return min(K90_CHOICES, key=lambda c: abs(np.log(k90) - np.log(c)))
+
+
+_K90_FORM = prediction_form({"directions_for_90": K90_CHOICES}, hint=f"directions_for_90: one of {list(K90_CHOICES)}")
+
+
+def check_k90_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that the "how many directions keep 90 %" prediction is written down."""
+    return check("prediction, written down", prediction, [_K90_FORM], quiet=quiet)
+
+
+def check_k90_prediction(prediction: Any, k90: int, dims: int, *, quiet: bool = False) -> CheckResult:
+    """Check the prediction against the measured number of directions ``k90`` (of ``dims``)."""
+    measured = k90_verdict(k90)
+    return check("directions for 90 %", prediction, [
+        _K90_FORM,
+        prediction_answer("directions for 90 % of the variance", "directions_for_90", measured,
+                          f"{k90} of {dims} directions; nearest choice {measured}",
+                          hint="age and sex are two directions, but names differ in far more than age and sex")],
+        quiet=quiet)
 
 
 # --------------------------------------------------------------------------- who defies their name (3.4)

@@ -34,7 +34,7 @@ from ..widgets import progress
 __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
-           "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split",
+           "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
            "format_split"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
@@ -127,6 +127,10 @@ CONSTANT_SPREAD = 1e-6
 def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Standardise, pick α per target by exact leave-one-out error, fit. Returns (x̄, scale, W, ȳ).
 
+    Leave-one-out counts the fitted intercept (leverage ``1/n + hᵢᵢ``) and leaves rows that are
+    exact copies in feature space out together, so neither more features than rows nor duplicated
+    rows can make the smallest α look best. (Near-copies are not grouped.)
+
     Works from the Gram matrix ``ZᵀZ = V diag(λ) Vᵀ`` (an eigendecomposition of a d × d matrix is
     far cheaper than an SVD of the n × d data): with ``P = Z V``, the fit is ``P (PᵀY / (λ + α))`` and
     the leverages are ``hᵢᵢ = Σⱼ Pᵢⱼ² / (λⱼ + α)``.
@@ -148,14 +152,26 @@ def _ridge_fit(X: np.ndarray, Y: np.ndarray, alphas: Sequence[float]) -> tuple[n
     P = Z @ V
     P2 = P**2
     PtY = P.T @ Yc                                   # (k, targets)
+    n = Z.shape[0]
+    # Rows that are exact copies of each other in feature space are left out together.
+    _, copy_of, copies = torch.unique(Z, dim=0, return_inverse=True, return_counts=True)
+    m = copies[copy_of].to(torch.float64)            # size of each row's group of copies
     W = torch.zeros((X.shape[1], Y.shape[1]), dtype=torch.float64)
     for t in range(Y.shape[1]):
         best = None
         for alpha in alphas:
             inv = 1.0 / (lam + alpha)
-            fitted = P @ (inv * PtY[:, t])
-            leverage = P2 @ inv
-            loo = float((((Yc[:, t] - fitted) / (1 - leverage).clamp_min(1e-9)) ** 2).mean())
+            residual = Yc[:, t] - P @ (inv * PtY[:, t])
+            # The intercept is fitted too (unpenalised; Z's columns are centred, so it adds 1/n to
+            # every leverage). Dropping this term was the bug: with as many features as rows the
+            # centred fit interpolates, 1 − h → 0 with the residual, and LOO error → 0 at the
+            # smallest α.
+            leverage = 1.0 / n + P2 @ inv
+            # Leave a group of m identical rows out at once: H restricted to the group is h·11ᵀ, and
+            # (I − h·11ᵀ)⁻¹ = I + h/(1 − m·h)·11ᵀ (Sherman–Morrison).
+            group_sum = torch.zeros(len(copies), dtype=torch.float64).index_add_(0, copy_of, residual)[copy_of]
+            held_out = residual + leverage / (1 - m * leverage).clamp_min(1e-9) * group_sum
+            loo = float((held_out**2).mean())
             if best is None or loo < best[0]:
                 best = (loo, inv)
         W[:, t] = V @ (best[1] * PtY[:, t])
@@ -349,7 +365,8 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
-              "grouped_by": "spelling_key", "source": "" if path is None else str(path)}
+              "grouped_by": "spelling_key", "alpha_choice": "loo-with-intercept",
+              "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
 
 
@@ -426,3 +443,33 @@ def format_split(cells: Sequence[SplitCell]) -> str:
                      f"  {c.encoder[y]:>15.2f} / {c.spelling[y]:<13.2f}"
                      f"  {c.mean_difference:>+8.2f} [{c.mean_interval[0]:+.2f}, {c.mean_interval[1]:+.2f}]")
     return "\n".join(lines)
+
+
+def trained_within(embeddings, table: ProbeTable, mask: object, folds: int = 5, draws: int = 400,
+                   seed: int = 0) -> dict[str, dict[str, object]]:
+    """The fair control for a cell of :func:`frequency_token_split`: fit both probes (the encoder's best
+    layer per target, and spelling) **only on the names in** ``mask``, held out by spelling-grouped
+    folds, so the encoder probe is not fitted mostly on other kinds of names and then applied to these.
+    Per target: ``encoder``, ``spelling`` (held-out R²), ``difference`` and its ``interval`` (paired
+    percentile bootstrap over the names, ``draws`` resamples)."""
+    mask = np.asarray(mask, dtype=bool)
+    if mask.shape != (len(embeddings),):
+        raise ValueError(f"mask must be a boolean array, one per name ({len(embeddings)}), got {mask.shape}")
+    idx = np.flatnonzero(mask)
+    if len(idx) < 20:
+        raise ValueError(f"mask must select at least 20 names, got {len(idx)}")
+    ids = spelling_fold_ids(np.asarray(embeddings.names)[idx], check_int(folds, "folds", min=2), seed)
+    spelling_X = ngram_features(embeddings.names)[0][idx]
+    rng = np.random.default_rng(seed)
+    resamples = rng.integers(0, len(idx), (check_int(draws, "draws", min=10), len(idx)))
+    Y = np.stack([np.asarray(getattr(embeddings, t), dtype=np.float64)[idx] for t in TARGETS], axis=1)
+    spelled = ridge_oof(spelling_X, Y, ids)                      # one decomposition for both targets
+    out = {}
+    for j, target in enumerate(TARGETS):
+        y, ps = Y[:, j], spelled[:, j]
+        pe = ridge_oof(embeddings.layers[idx, table.best_layer[target]], y, ids)
+        d = np.array([r2_score(y[r], pe[r]) - r2_score(y[r], ps[r]) for r in resamples])
+        e, s = r2_score(y, pe), r2_score(y, ps)
+        out[target] = {"encoder": e, "spelling": s, "difference": e - s,
+                       "interval": tuple(float(v) for v in np.quantile(d, [0.025, 0.975]))}
+    return out

@@ -40,7 +40,7 @@ from .phases import PhaseBoundaries, detect_phases
 
 __all__ = ["cos_form_fraction", "neuron_frequency_fraction", "confident_wrong_share",
            "MechanismMeasures", "mechanism_measures", "unseen_losses", "neuron_checkpoints",
-           "first_step_at", "NEURON_POINTS"]
+           "first_step_at", "NEURON_POINTS", "excluded_peak"]
 
 #: Bump when a change here changes what a cached entry contains.
 _MECHANISM_VERSION = 2
@@ -290,6 +290,34 @@ def mechanism_measures(run: Any, *, progress: bool = False) -> MechanismMeasures
     return MechanismMeasures(steps=np.asarray(run.checkpoint_steps), test_loss_unseen=test,
                              restricted_loss_unseen=restricted,
                              **{k: np.asarray(raw[k]) for k in _MECH_ARRAYS}, phases_unseen=phases)
+
+
+def excluded_peak(run: Any) -> dict[str, float]:
+    """The excluded loss at its peak checkpoint of ``run`` and what it is made of there, from one
+    forward pass (cheap, uncached): ``loss``, ``step``, ``ratio`` (loss / ln p) and
+    ``worse_than_uniform`` (share of training pairs whose right answer gets less than 1/p)."""
+    run = _check_run(run)
+    i = int(np.argmax(run.excluded_loss))
+    cfg, data = run.config, run.data
+    model = ModularTransformer(run.p, cfg["d_model"], cfg["n_heads"], cfg["d_mlp"])
+    model.load_state_dict(run.states[i])
+    with torch.no_grad():
+        logits, mlp_logits = model.logits_and_mlp_part(data.pairs)
+        _, excluded = key_frequency_logits(logits, run.key_frequencies, mlp_logits)
+        labels = data.labels[data.is_train]
+        right = torch.softmax(excluded[data.is_train].double(), -1)[torch.arange(len(labels)), labels]
+        loss = float(run.excluded_loss[i])
+        out = {"loss": loss, "step": int(run.checkpoint_steps[i]), "ratio": loss / math.log(run.p),
+               "worse_than_uniform": float((right < 1.0 / run.p).double().mean())}
+        # Two mechanism numbers the notebook quotes, at one checkpoint each: the cos form's share at
+        # circuit formation's end and the median neuron's best-frequency share at the last step.
+        if run.phases.circuit_formation_end is not None:
+            model.load_state_dict(run.states[run.checkpoint_index(run.phases.circuit_formation_end)])
+            out["cos_at_circuit_end"] = cos_form_fraction(model(data.pairs), run.key_frequencies)[0]
+        model.load_state_dict(run.states[-1])
+        frac, _ = neuron_frequency_fraction(model.mlp_activations(data.pairs), dtype=torch.float32)
+        out["final_neuron_share"] = float(np.median(frac))
+    return out
 
 
 def first_step_at(steps: np.ndarray, values: np.ndarray, level: float, *, above: bool = True,

@@ -20,7 +20,7 @@ import numpy as np
 from .. import runtime
 from ..stats import t_interval
 from ..validation import check_float, check_seed
-from .mechanism import unseen_losses
+from .mechanism import excluded_peak, unseen_losses
 from .phases import PhaseBoundaries
 from .run import modular_addition_run
 
@@ -60,6 +60,11 @@ class SeedPhases:
     unseen: np.ndarray
     last_step: Optional[int] = None
     checkpoint_every: Optional[int] = None
+    #: Per seed, :func:`~.mechanism.excluded_peak` (loss, step, ratio to ln p, worse_than_uniform).
+    excluded: Optional[tuple[dict[str, float], ...]] = None
+    #: Circuit-formation end under other restricted-loss thresholds: (n_seeds, len(THRESHOLDS))
+    #: first steps after memorisation at which the restricted loss is below each level (NaN: never).
+    circuit_end_by_threshold: Optional[np.ndarray] = None
 
     def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
         """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
@@ -97,7 +102,7 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         raise ValueError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    rows_all, rows_unseen, p = [], [], None
+    rows_all, rows_unseen, p, peaks, by_threshold = [], [], None, [], []
     for seed in seeds:
         run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
         _, _, unseen = unseen_losses(run, progress=progress)
@@ -106,4 +111,24 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         rows_unseen.append(_row(unseen, grok))
         p, last = run.p, int(run.checkpoint_steps[-1])
         every = int(run.checkpoint_steps[1] - run.checkpoint_steps[0])
-    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last, every)
+        peaks.append(excluded_peak(run))
+        by_threshold.append(circuit_end_thresholds(run))
+    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last, every,
+                      tuple(peaks), np.array(by_threshold))
+
+
+#: Restricted-loss levels (nats) for :func:`circuit_end_thresholds`; the phase rule uses 0.1.
+THRESHOLDS = (0.03, 0.1, 0.3, 1.0)
+
+
+def circuit_end_thresholds(run: Any, levels: Sequence[float] = THRESHOLDS) -> list[float]:
+    """For each level, the first checkpoint step after memorisation's end at which the
+    restricted loss is at or below it (NaN: never) — how far circuit formation's end moves with the
+    threshold the phase rule uses."""
+    steps, loss = np.asarray(run.checkpoint_steps), np.asarray(run.restricted_loss)
+    start = run.phases.memorisation_end or 0
+    out = []
+    for level in levels:
+        hit = np.flatnonzero((steps > start) & (loss <= level))
+        out.append(float(steps[hit[0]]) if len(hit) else np.nan)
+    return out
