@@ -122,8 +122,24 @@ def test_frequency_pick_wrong_answers_fail():
     def as_float(f, labels, fit, e):
         return float(X.solution_frequency_pick(f, labels, fit, e))
 
+    def ratio(f, labels, fit, e):
+        g = (np.asarray(f) > 0).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = g[fit & (labels == e)].mean(0) / (g[fit & (labels != e)].mean(0) + 1e-3)
+        return int(np.argmax(r))
+
+    def share_of_firing(f, labels, fit, e):   # P(emotion | fires)
+        g = (np.asarray(f) > 0).astype(float)
+        return int(np.argmax(g[fit & (labels == e)].sum(0) / np.maximum(g[fit].sum(0), 1)))
+
+    def most_frequent_other(f, labels, fit, e):
+        g = (np.asarray(f) > 0).astype(float)
+        others = np.max([g[fit & (labels == o)].mean(0) for o in set(labels) if o != e], axis=0)
+        return int(np.argmax(g[fit & (labels == e)].mean(0) - others))
+
     for wrong, word in ((by_mean, "mean activation"), (absolute_gap, "signed"), (every_row, "fit rows"),
-                        (one_other_emotion, "all three"), (as_float, "int")):
+                        (one_other_emotion, "all three"), (as_float, "int"), (ratio, "ratio"),
+                        (share_of_firing, "P(anger | fires)"), (most_frequent_other, "single other emotion")):
         _fails(X.check_frequency_pick, wrong, word)
 
 
@@ -165,6 +181,30 @@ def test_random_dictionary_wrong_answers_fail():
         pre = (x - x.mean(0)) @ w.T
         return np.maximum(pre - np.quantile(pre, 1 - l0 / m, axis=0), 0)
 
+    def _w(x, m, rng, unit=True):
+        w = rng.normal(size=(m, x.shape[1]))
+        return w / np.linalg.norm(w, axis=1, keepdims=True) if unit else w
+
+    def absolute(x, m, l0, rng):
+        pre = np.abs((x - x.mean(0)) @ _w(x, m, rng).T)
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m), 0)
+
+    def not_unit(x, m, l0, rng):
+        pre = (x - x.mean(0)) @ _w(x, m, rng, unit=False).T
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m), 0)
+
+    def binary(x, m, l0, rng):
+        pre = (x - x.mean(0)) @ _w(x, m, rng).T
+        return (pre > np.quantile(pre, 1 - l0 / m)).astype(float)
+
+    def jump(x, m, l0, rng):   # keeps the pre-activation instead of pre − θ
+        pre = (x - x.mean(0)) @ _w(x, m, rng).T
+        theta = np.quantile(pre, 1 - l0 / m)
+        return np.where(pre > theta, pre, 0.0)
+
+    for wrong, word in ((absolute, "sign"), (not_unit, "length 1"), (binary, "starts from 0"),
+                        (jump, "starts from 0")):
+        _fails(X.check_random_dictionary, wrong, word)
     for wrong, word in ((uncentred, "centre"), (no_threshold, "quantile"), (global_rng, "same rng seed"),
                         (fixed_seed, "different rng seed"), (signed, "negative"), (per_feature, "one threshold"),
                         (few_features, "active features"), (by_library, "own code")):

@@ -249,9 +249,44 @@ def _case_pick_other_emotion(attempt: Callable) -> None:
                       "the emotion (all three other emotions together)")
 
 
+def _rule_data():
+    """Three features for 'anger' (40 fit rows per emotion, 40 held-out): 0 fires on one anger row only
+    (a ratio P(fires | anger) / P(fires | others) or a share P(anger | fires) makes it the best);
+    1 fires on 50 % of anger, 40 % of joy, never on fear or sadness (pooled gap 0.37, gap to the most
+    frequent single other emotion 0.1); 2 fires on 35 % of anger and 15 % of each other emotion
+    (pooled gap 0.2, gap to any single other emotion 0.2)."""
+    labels = np.array(["joy", "anger", "fear", "sadness"] * 50)
+    fit = np.arange(len(labels)) < 160
+    g = np.zeros((len(labels), 3))
+    rows = {e: np.flatnonzero(fit & (labels == e)) for e in ("joy", "anger", "fear", "sadness")}
+    g[rows["anger"][0], 0] = 1.0
+    g[rows["anger"][:20], 1] = 1.0
+    g[rows["joy"][:16], 1] = 1.0
+    g[rows["anger"][20:34], 2] = 1.0
+    for e in ("joy", "fear", "sadness"):
+        g[rows[e][-6:], 2] = 1.0
+    return g, labels, fit
+
+
+def _case_pick_rule(attempt: Callable) -> None:
+    g, labels, fit = _rule_data()
+    got = _pick_out(attempt(g, labels, fit, "anger"), 3)
+    if got == 0:
+        raise AssertionError("you picked a feature that fires on a single anger sentence: a ratio "
+                             "P(fires | anger) / P(fires | others), or the share P(anger | fires), is "
+                             "largest for a feature that is almost never on; take the difference "
+                             "P(fires | anger) − P(fires | others)")
+    if got == 2:
+        raise AssertionError("you compared with a single other emotion (the most frequent one): 'the "
+                             "others' are all sentences of the other three emotions together")
+    assert got == 1, f"expected feature 1, got {got}"
+
+
 PICK_CASES = [
     case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
     case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
+    case("a difference, over all others", _case_pick_rule,
+         hint="a difference of two rates (not a ratio), the second over every other emotion together"),
 ]
 
 
@@ -334,6 +369,38 @@ def _case_dict_one_threshold(attempt: Callable) -> None:
         "together), so directions with more variance fire more often, as an SAE's features may")
 
 
+def _case_dict_sign(attempt: Callable) -> None:
+    x = _dict_states(9, n=200, d=10)
+    x = np.concatenate([x - x.mean(axis=0), -(x - x.mean(axis=0))])   # token t + 200 is −(token t)
+    c = _codes(attempt(x, 40, 4, np.random.default_rng(10)), (400, 40))
+    both = ((c[:200] > 0) & (c[200:] > 0)).sum() / max((c > 0).sum() / 2, 1)
+    assert both < 0.05, (
+        f"a token and its negative use the same features ({both:.0%} shared): a ReLU code keeps the sign "
+        "of the pre-activation — no absolute value")
+
+
+def _case_dict_unit(attempt: Callable) -> None:
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(4000, 3))
+    x = (x - x.mean(axis=0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(x.T, bias=True))).T  # isotropic
+    c = _codes(attempt(x, 30, 3, np.random.default_rng(12)), (4000, 30))
+    fires = (c > 0).sum(axis=0)
+    assert fires.max() < 1.6 * max(fires.min(), 1), (
+        f"on states with the same variance in every direction, features fire on {fires.min()}–{fires.max()} "
+        "of 4000 tokens: with one threshold, a longer direction fires more — scale each random direction "
+        "to length 1")
+
+
+def _case_dict_continuous(attempt: Callable) -> None:
+    x = _dict_states(13)
+    c = _codes(attempt(x, 96, 8, np.random.default_rng(14)), (400, 96))
+    active = c[c > 0]
+    assert active.size and active.min() < 0.05 * np.median(active), (
+        f"the smallest active code is {active.min():.3g} (median {np.median(active):.3g}): an active code "
+        "is the pre-activation minus the threshold, ReLU(pre − θ), so it starts from 0 — not 1, and not "
+        "the pre-activation itself")
+
+
 def _case_dict_own(attempt: Callable) -> None:
     with forbid(["course_lib.mapper.sae:random_dictionary_codes"]):
         attempt(_dict_states(4, n=50, d=8), 16, 2, np.random.default_rng(0))
@@ -345,6 +412,9 @@ DICTIONARY_CASES = [
     case("centred states", _case_dict_centred, hint="pre = (x - x.mean(axis=0)) @ w.T"),
     case("random directions", _case_dict_random, hint="one random direction per feature"),
     case("one threshold", _case_dict_one_threshold, hint="np.quantile(pre, q) over all entries, not axis=0"),
+    case("the sign kept", _case_dict_sign, hint="np.maximum(pre - theta, 0): no abs()"),
+    case("unit directions", _case_dict_unit, hint="w /= np.linalg.norm(w, axis=1, keepdims=True)"),
+    case("codes start at 0", _case_dict_continuous, hint="np.maximum(pre - theta, 0), not (pre > theta)"),
     case("your own code", _case_dict_own, hint="write it yourself, not with sae.random_dictionary_codes"),
 ]
 
