@@ -271,18 +271,22 @@ def test_steering_verdict_bins_and_interval_rules():
         X.steering_verdict([1, 2])
 
 
-def _spaces_table(sae_cross=0.9, rnd_cross=0.4, sae_km=0.4, raw_km=0.75, sae_probe=0.93, raw_probe=0.93):
+def _spaces_table(sae_nn=0.8, rnd_nn=0.74, sae_own=0.69, raw_own=0.96, sae_km=0.4, raw_km=0.75,
+                  sae_probe=0.93, raw_probe=0.93):
     import pandas as pd
 
-    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    return pd.DataFrame({"raw activations": dict(zip(cols, (0.4, raw_km, raw_probe))),
-                         "SAE, seed 0": dict(zip(cols, (sae_cross, sae_km, sae_probe))),
-                         "SAE, seed 1": dict(zip(cols, (sae_cross - 0.04, sae_km + 0.02, sae_probe))),
-                         "random dictionary, seed 0": dict(zip(cols, (rnd_cross, 0.5, 0.88)))}).T
+    cols = ("same emotion, 1-NN of other situations", "nearest neighbour of its own situation",
+            "k-means cross-situation purity (k=24)", "probe accuracy")
+    return pd.DataFrame({"raw activations": dict(zip(cols, (0.77, raw_own, raw_km, raw_probe))),
+                         "SAE, seed 0": dict(zip(cols, (sae_nn, sae_own, sae_km, sae_probe))),
+                         "SAE, seed 1": dict(zip(cols, (sae_nn - 0.04, sae_own + 0.04, sae_km + 0.02, sae_probe))),
+                         "random dictionary, seed 0": dict(zip(cols, (rnd_nn, 0.94, 0.5, 0.88)))}).T
 
 
 RIGHT_SPACES = {
-    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": "SAE higher",
+    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against random dictionary":
+        "about the same",
+    "nearest neighbour is of the sentence's own situation: SAE space against the raw layer": "raw layer higher",
     "k-means (k = 24), cross-situation purity: SAE space against the raw layer": "raw layer higher",
     "probe accuracy on held-out situations: SAE codes against the raw layer": "about the same",
 }
@@ -293,15 +297,17 @@ def test_spaces_prediction_right_and_subtly_wrong():
     assert X.spaces_verdict(table) == RIGHT_SPACES
     assert X.check_spaces_prediction(RIGHT_SPACES, table, quiet=True).passed
     keys = list(RIGHT_SPACES)
-    # "a random code of the same width and sparsity is as good", "k-means sees it too", "more features, better probe"
-    for key, wrong in ((keys[0], "about the same"), (keys[1], "SAE higher"), (keys[2], "SAE higher")):
+    # "the learned code is more emotional", "the SAE keeps situations together", "k-means sees it", "a better probe"
+    for key, wrong in ((keys[0], "SAE higher"), (keys[1], "about the same"), (keys[2], "SAE higher"),
+                       (keys[3], "SAE higher")):
         result = X.check_spaces_prediction({**RIGHT_SPACES, key: wrong}, table, quiet=True)
         assert not result.passed and "you predicted" in result.message, result
     assert not X.check_spaces_prediction_form(dict.fromkeys(RIGHT_SPACES), quiet=True).passed
-    # within the margins: about the same; seeds are averaged
-    close = X.spaces_verdict(_spaces_table(sae_cross=0.52, rnd_cross=0.45, sae_probe=0.96))
-    assert close[keys[0]] == "about the same" and close[keys[2]] == "about the same"
-    assert X.spaces_verdict(_spaces_table(sae_cross=0.3, rnd_cross=0.6))[keys[0]] == "random dictionary higher"
+    # beyond the margins the verdict turns; seeds are averaged
+    assert X.spaces_verdict(_spaces_table(sae_nn=0.9, rnd_nn=0.7))[keys[0]] == "SAE higher"
+    assert X.spaces_verdict(_spaces_table(sae_nn=0.6, rnd_nn=0.75))[keys[0]] == "random dictionary higher"
+    assert X.spaces_verdict(_spaces_table(sae_own=0.9))[keys[1]] == "about the same"
+    assert X.spaces_verdict(_spaces_table(sae_probe=0.96))[keys[3]] == "about the same"
     with pytest.raises(ValueError, match="lacks the columns"):
         X.spaces_verdict(_spaces_table().drop(columns="probe accuracy"))
     with pytest.raises(ValueError, match="needs rows"):

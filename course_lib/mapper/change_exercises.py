@@ -515,15 +515,21 @@ def check_steering_prediction(prediction: Any, study: Any, *, quiet: bool = Fals
 
 #: The questions of notebook 4.4's prediction and their allowed answers.
 SPACES_ANSWERS = {
-    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": (
+    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against random dictionary": (
         "SAE higher", "about the same", "random dictionary higher"),
+    "nearest neighbour is of the sentence's own situation: SAE space against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
     "k-means (k = 24), cross-situation purity: SAE space against the raw layer": (
         "SAE higher", "about the same", "raw layer higher"),
     "probe accuracy on held-out situations: SAE codes against the raw layer": (
         "SAE higher", "about the same", "raw layer higher"),
 }
-#: Differences within these margins read "about the same" (purity; probe accuracy).
+#: Differences within these margins read "about the same" (shares and purities; probe accuracy).
 SPACES_MARGINS = (0.1, 0.05)
+#: The table column each question compares, and the two spaces it compares.
+_SPACES_COLUMNS = ("same emotion, 1-NN of other situations", "nearest neighbour of its own situation",
+                   "k-means cross-situation purity (k=24)", "probe accuracy")
+_SPACES_PAIRS = (("SAE", "random"), ("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"))
 
 
 def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
@@ -538,11 +544,10 @@ def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
               "raw": [n for n in names if str(n).startswith("raw")]}
     if not all(groups.values()):
         raise ValueError("the table needs rows 'raw activations', 'SAE, seed …' and 'random dictionary, seed …'")
-    columns = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    missing = [c for c in columns if c not in table.columns]
+    missing = [c for c in _SPACES_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"the table lacks the columns {missing}: pass situations= and k including 24")
-    return {g: {c: float(np.mean([rows[n][c] for n in ns])) for c in columns} for g, ns in groups.items()}
+    return {g: {c: float(np.mean([rows[n][c] for n in ns])) for c in _SPACES_COLUMNS} for g, ns in groups.items()}
 
 
 def _compare(a: float, b: float, margin: float, names: tuple[str, str, str]) -> str:
@@ -553,22 +558,15 @@ def spaces_verdict(table: Any) -> dict[str, str]:
     """The answers to :data:`SPACES_ANSWERS` measured in ``table`` (seed means; a difference within
     :data:`SPACES_MARGINS` is "about the same")."""
     m = _spaces_means(table)
-    keys = list(SPACES_ANSWERS)
-    purity, probe = SPACES_MARGINS
-    return {
-        keys[0]: _compare(m["SAE"]["cross-situation purity @70%"], m["random"]["cross-situation purity @70%"],
-                          purity, SPACES_ANSWERS[keys[0]]),
-        keys[1]: _compare(m["SAE"]["k-means cross-situation purity (k=24)"],
-                          m["raw"]["k-means cross-situation purity (k=24)"], purity, SPACES_ANSWERS[keys[1]]),
-        keys[2]: _compare(m["SAE"]["probe accuracy"], m["raw"]["probe accuracy"], probe, SPACES_ANSWERS[keys[2]]),
-    }
+    return {key: _compare(m[a][col], m[b][col], SPACES_MARGINS[col == "probe accuracy"], SPACES_ANSWERS[key])
+            for key, col, (a, b) in zip(SPACES_ANSWERS, _SPACES_COLUMNS, _SPACES_PAIRS)}
 
 
 _SPACES_FORM_CASE = prediction_form(SPACES_ANSWERS)
 
 
 def check_spaces_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
-    """Check that ``prediction`` answers the three questions before the spaces are compared."""
+    """Check that ``prediction`` answers the four questions before the spaces are compared."""
     return check("prediction, written down", prediction, [_SPACES_FORM_CASE], quiet=quiet)
 
 
@@ -577,15 +575,13 @@ def check_spaces_prediction(prediction: Any, table: Any, *, quiet: bool = False)
     A wrong prediction is a result, not an error: the message says what was measured."""
     verdict = spaces_verdict(table)
     m = _spaces_means(table)
-    keys = list(SPACES_ANSWERS)
-    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    pairs = (("SAE", "random"), ("SAE", "raw"), ("SAE", "raw"))
     hints = ("the random dictionary is as wide and as sparse; only the learning differs",
+             "how much a sentence's own situation (its topic, its wording) decides its neighbourhood",
              "the same codes, partitioned by k-means instead of linked by Mapper's cover",
              "a linear read-out of 1,536 pooled codes against 384 raw dimensions")
     cases = [_SPACES_FORM_CASE] + [
         prediction_answer(key, key, verdict[key],
                           f"{a} {m[a][col]:.2f} against {b} {m[b][col]:.2f} (seed means; within "
-                          f"{SPACES_MARGINS[i == 2]:.2f} counts as about the same)", hint=hint)
-        for i, (key, col, (a, b), hint) in enumerate(zip(keys, cols, pairs, hints))]
+                          f"{SPACES_MARGINS[col == 'probe accuracy']:.2f} counts as about the same)", hint=hint)
+        for key, col, (a, b), hint in zip(SPACES_ANSWERS, _SPACES_COLUMNS, _SPACES_PAIRS, hints)]
     return check("what the SAE's learning adds", prediction, cases, quiet=quiet)
