@@ -515,8 +515,8 @@ def check_steering_prediction(prediction: Any, study: Any, *, quiet: bool = Fals
 
 #: The questions of notebook 4.4's prediction and their allowed answers.
 SPACES_ANSWERS = {
-    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against random dictionary": (
-        "SAE higher", "about the same", "random dictionary higher"),
+    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
     "nearest neighbour is of the sentence's own situation: SAE space against the raw layer": (
         "SAE higher", "about the same", "raw layer higher"),
     "k-means (k = 24), cross-situation purity: SAE space against the raw layer": (
@@ -529,7 +529,7 @@ SPACES_MARGINS = (0.1, 0.05)
 #: The table column each question compares, and the two spaces it compares.
 _SPACES_COLUMNS = ("same emotion, 1-NN of other situations", "nearest neighbour of its own situation",
                    "k-means cross-situation purity (k=24)", "probe accuracy")
-_SPACES_PAIRS = (("SAE", "random"), ("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"))
+_SPACES_PAIRS = (("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"))
 
 
 def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
@@ -575,7 +575,7 @@ def check_spaces_prediction(prediction: Any, table: Any, *, quiet: bool = False)
     A wrong prediction is a result, not an error: the message says what was measured."""
     verdict = spaces_verdict(table)
     m = _spaces_means(table)
-    hints = ("the random dictionary is as wide and as sparse; only the learning differs",
+    hints = ("does a learned sparse code make a sentence's neighbourhood more emotional than the layer it codes?",
              "how much a sentence's own situation (its topic, its wording) decides its neighbourhood",
              "the same codes, partitioned by k-means instead of linked by Mapper's cover",
              "a linear read-out of 1,536 pooled codes against 384 raw dimensions")
