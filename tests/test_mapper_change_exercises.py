@@ -122,8 +122,24 @@ def test_frequency_pick_wrong_answers_fail():
     def as_float(f, labels, fit, e):
         return float(X.solution_frequency_pick(f, labels, fit, e))
 
+    def ratio(f, labels, fit, e):
+        g = (np.asarray(f) > 0).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = g[fit & (labels == e)].mean(0) / (g[fit & (labels != e)].mean(0) + 1e-3)
+        return int(np.argmax(r))
+
+    def share_of_firing(f, labels, fit, e):   # P(emotion | fires)
+        g = (np.asarray(f) > 0).astype(float)
+        return int(np.argmax(g[fit & (labels == e)].sum(0) / np.maximum(g[fit].sum(0), 1)))
+
+    def most_frequent_other(f, labels, fit, e):
+        g = (np.asarray(f) > 0).astype(float)
+        others = np.max([g[fit & (labels == o)].mean(0) for o in set(labels) if o != e], axis=0)
+        return int(np.argmax(g[fit & (labels == e)].mean(0) - others))
+
     for wrong, word in ((by_mean, "mean activation"), (absolute_gap, "signed"), (every_row, "fit rows"),
-                        (one_other_emotion, "all three"), (as_float, "int")):
+                        (one_other_emotion, "all three"), (as_float, "int"), (ratio, "ratio"),
+                        (share_of_firing, "P(anger | fires)"), (most_frequent_other, "single other emotion")):
         _fails(X.check_frequency_pick, wrong, word)
 
 
@@ -165,6 +181,30 @@ def test_random_dictionary_wrong_answers_fail():
         pre = (x - x.mean(0)) @ w.T
         return np.maximum(pre - np.quantile(pre, 1 - l0 / m, axis=0), 0)
 
+    def _w(x, m, rng, unit=True):
+        w = rng.normal(size=(m, x.shape[1]))
+        return w / np.linalg.norm(w, axis=1, keepdims=True) if unit else w
+
+    def absolute(x, m, l0, rng):
+        pre = np.abs((x - x.mean(0)) @ _w(x, m, rng).T)
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m), 0)
+
+    def not_unit(x, m, l0, rng):
+        pre = (x - x.mean(0)) @ _w(x, m, rng, unit=False).T
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m), 0)
+
+    def binary(x, m, l0, rng):
+        pre = (x - x.mean(0)) @ _w(x, m, rng).T
+        return (pre > np.quantile(pre, 1 - l0 / m)).astype(float)
+
+    def jump(x, m, l0, rng):   # keeps the pre-activation instead of pre − θ
+        pre = (x - x.mean(0)) @ _w(x, m, rng).T
+        theta = np.quantile(pre, 1 - l0 / m)
+        return np.where(pre > theta, pre, 0.0)
+
+    for wrong, word in ((absolute, "sign"), (not_unit, "length 1"), (binary, "starts from 0"),
+                        (jump, "starts from 0")):
+        _fails(X.check_random_dictionary, wrong, word)
     for wrong, word in ((uncentred, "centre"), (no_threshold, "quantile"), (global_rng, "same rng seed"),
                         (fixed_seed, "different rng seed"), (signed, "negative"), (per_feature, "one threshold"),
                         (few_features, "active features"), (by_library, "own code")):
@@ -231,18 +271,22 @@ def test_steering_verdict_bins_and_interval_rules():
         X.steering_verdict([1, 2])
 
 
-def _spaces_table(sae_cross=0.9, rnd_cross=0.4, sae_km=0.4, raw_km=0.75, sae_probe=0.93, raw_probe=0.93):
+def _spaces_table(sae_nn=0.8, raw_nn=0.77, sae_own=0.69, raw_own=0.96, sae_km=0.4, raw_km=0.75,
+                  sae_probe=0.93, raw_probe=0.93):
     import pandas as pd
 
-    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    return pd.DataFrame({"raw activations": dict(zip(cols, (0.4, raw_km, raw_probe))),
-                         "SAE, seed 0": dict(zip(cols, (sae_cross, sae_km, sae_probe))),
-                         "SAE, seed 1": dict(zip(cols, (sae_cross - 0.04, sae_km + 0.02, sae_probe))),
-                         "random dictionary, seed 0": dict(zip(cols, (rnd_cross, 0.5, 0.88)))}).T
+    cols = ("same emotion, 1-NN of other situations", "nearest neighbour of its own situation",
+            "k-means cross-situation purity (k=24)", "probe accuracy")
+    return pd.DataFrame({"raw activations": dict(zip(cols, (raw_nn, raw_own, raw_km, raw_probe))),
+                         "SAE, seed 0": dict(zip(cols, (sae_nn, sae_own, sae_km, sae_probe))),
+                         "SAE, seed 1": dict(zip(cols, (sae_nn - 0.04, sae_own + 0.04, sae_km + 0.02, sae_probe))),
+                         "random dictionary, seed 0": dict(zip(cols, (0.7, 0.94, 0.5, 0.88)))}).T
 
 
 RIGHT_SPACES = {
-    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": "SAE higher",
+    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against the raw layer":
+        "about the same",
+    "nearest neighbour is of the sentence's own situation: SAE space against the raw layer": "raw layer higher",
     "k-means (k = 24), cross-situation purity: SAE space against the raw layer": "raw layer higher",
     "probe accuracy on held-out situations: SAE codes against the raw layer": "about the same",
 }
@@ -253,15 +297,17 @@ def test_spaces_prediction_right_and_subtly_wrong():
     assert X.spaces_verdict(table) == RIGHT_SPACES
     assert X.check_spaces_prediction(RIGHT_SPACES, table, quiet=True).passed
     keys = list(RIGHT_SPACES)
-    # "a random code of the same width and sparsity is as good", "k-means sees it too", "more features, better probe"
-    for key, wrong in ((keys[0], "about the same"), (keys[1], "SAE higher"), (keys[2], "SAE higher")):
+    # "the learned code is more emotional", "the SAE keeps situations together", "k-means sees it", "a better probe"
+    for key, wrong in ((keys[0], "SAE higher"), (keys[1], "about the same"), (keys[2], "SAE higher"),
+                       (keys[3], "SAE higher")):
         result = X.check_spaces_prediction({**RIGHT_SPACES, key: wrong}, table, quiet=True)
         assert not result.passed and "you predicted" in result.message, result
     assert not X.check_spaces_prediction_form(dict.fromkeys(RIGHT_SPACES), quiet=True).passed
-    # within the margins: about the same; seeds are averaged
-    close = X.spaces_verdict(_spaces_table(sae_cross=0.52, rnd_cross=0.45, sae_probe=0.96))
-    assert close[keys[0]] == "about the same" and close[keys[2]] == "about the same"
-    assert X.spaces_verdict(_spaces_table(sae_cross=0.3, rnd_cross=0.6))[keys[0]] == "random dictionary higher"
+    # beyond the margins the verdict turns; seeds are averaged
+    assert X.spaces_verdict(_spaces_table(sae_nn=0.95, raw_nn=0.7))[keys[0]] == "SAE higher"
+    assert X.spaces_verdict(_spaces_table(sae_nn=0.6, raw_nn=0.75))[keys[0]] == "raw layer higher"
+    assert X.spaces_verdict(_spaces_table(sae_own=0.9))[keys[1]] == "about the same"
+    assert X.spaces_verdict(_spaces_table(sae_probe=0.96))[keys[3]] == "about the same"
     with pytest.raises(ValueError, match="lacks the columns"):
         X.spaces_verdict(_spaces_table().drop(columns="probe accuracy"))
     with pytest.raises(ValueError, match="needs rows"):

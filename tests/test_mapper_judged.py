@@ -173,3 +173,72 @@ def test_compare_spaces_topics_match_a_separate_topic_comparison():
     assert np.allclose(both["topic probe"].astype(float), alone["probe accuracy"].astype(float))
     with pytest.raises(ValueError, match="topics"):
         S.compare_spaces(spaces, labels, fit, ~fit, topics=topics[:5])
+
+
+def test_neighbour_measures_on_known_answers():
+    from course_lib.mapper import neighbours as N
+
+    # four situations; label = situation // 2; points: label direction + a strong situation offset
+    rng = np.random.default_rng(2)
+    sit = np.repeat(np.arange(4), 20)
+    labels = sit // 2
+    label_dir, sit_dir = rng.normal(size=(2, 16)) * 3, rng.normal(size=(4, 16))
+    situational = label_dir[labels] + sit_dir[sit] + rng.normal(size=(80, 16)) * 0.1
+    # nearest neighbours are situation twins; across situations the label agrees
+    assert N.own_situation_nearest(situational, sit) == 1.0
+    assert N.cross_situation_agreement(situational, labels, sit, k=1) == 1.0
+    # the same points without the situation offset: neighbours no longer follow the situation
+    plain = label_dir[labels] + rng.normal(size=(80, 16)) * 0.3
+    assert N.own_situation_nearest(plain, sit) < 0.8
+    assert N.cross_situation_agreement(plain, labels, sit, k=5) == 1.0
+    # random labels: agreement near chance (0.5)
+    shuffled = rng.permutation(labels)
+    assert abs(N.cross_situation_agreement(rng.normal(size=(80, 16)), shuffled, sit, k=5) - 0.5) < 0.15
+    # sets of situations: a point in two situations shares with both
+    sets = [frozenset({s}) for s in sit]
+    assert N.cross_situation_agreement(situational, labels, sets, k=1) == 1.0
+    summary = N.neighbour_summary(situational, labels, sit)
+    assert set(summary) == {"same emotion, 1-NN of other situations", "same emotion, 5-NN of other situations",
+                            "nearest neighbour of its own situation"}
+    with pytest.raises(ValueError, match="k must"):
+        N.cross_situation_agreement(plain, labels, sit, k=0)
+    with pytest.raises(ValueError, match="labels"):
+        N.cross_situation_agreement(plain, labels[:5], sit)
+    with pytest.raises(ValueError, match="other situations"):
+        N.cross_situation_agreement(plain, labels, np.zeros(80, int), k=1)
+    with pytest.raises(ValueError, match="finite"):
+        N.own_situation_nearest(np.full((5, 3), np.nan), np.arange(5))
+
+
+def test_compare_spaces_hides_cross_situation_purity_on_few_pairs():
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.array(["joy", "anger", "fear", "sadness"]), 60)
+    x = rng.normal(size=(4, 12))[np.repeat(np.arange(4), 60)] * 3 + rng.normal(size=(240, 12))
+    fit = np.tile(np.arange(60) < 30, 4)
+    situations = np.arange(240) % 10 + 10 * np.repeat(np.arange(4), 60)
+    spaces = {"clean": x}
+    shown, _ = S.compare_spaces(spaces, labels, fit, ~fit, k=4, situations=situations, min_pairs=0)
+    hidden, _ = S.compare_spaces(spaces, labels, fit, ~fit, k=4, situations=situations, min_pairs=10 ** 9)
+    for c in ("60%", "70%"):
+        if np.isfinite(shown.loc["clean", f"cross-situation purity @{c}"]):
+            assert np.isnan(hidden.loc["clean", f"cross-situation purity @{c}"])
+        assert shown.loc["clean", f"pairs @{c}"] == hidden.loc["clean", f"pairs @{c}"]
+    assert shown.loc["clean", "same emotion, 1-NN of other situations"] > 0.9
+    with pytest.raises(ValueError, match="min_pairs"):
+        S.compare_spaces(spaces, labels, fit, ~fit, k=4, situations=situations, min_pairs=-1)
+
+
+def test_judge_reports_held_out_and_cross_situation_purity():
+    rng = np.random.default_rng(4)
+    emotion = np.repeat(np.array(["joy", "anger", "fear", "sadness"]), 60)
+    topic = np.tile(np.array(["work", "food"]), 120)
+    situations = np.arange(240) % 6 + 6 * np.repeat(np.arange(4), 60)
+    x = rng.normal(size=(4, 12))[np.repeat(np.arange(4), 60)] * 3 + rng.normal(size=(240, 12))
+    train = situations % 6 < 3
+    row = J._judge(x, emotion, topic, train, ~train, (0.3, 0.4, 0.5, 0.6, 0.8), [{s} for s in situations])
+    for key in ("emotion purity @75%, held-out situations", "cross-situation purity @75%", "pairs @75%",
+                "emotion probe", "topic probe"):
+        assert key in row, key
+    assert row["emotion probe"] > 0.9
+    without = J._judge(x, emotion, topic, train, ~train, (0.3, 0.4, 0.5, 0.6, 0.8))
+    assert "cross-situation purity @75%" not in without and "emotion purity @75%, held-out situations" in without

@@ -249,9 +249,44 @@ def _case_pick_other_emotion(attempt: Callable) -> None:
                       "the emotion (all three other emotions together)")
 
 
+def _rule_data():
+    """Three features for 'anger' (40 fit rows per emotion, 40 held-out): 0 fires on one anger row only
+    (a ratio P(fires | anger) / P(fires | others) or a share P(anger | fires) makes it the best);
+    1 fires on 50 % of anger, 40 % of joy, never on fear or sadness (pooled gap 0.37, gap to the most
+    frequent single other emotion 0.1); 2 fires on 35 % of anger and 15 % of each other emotion
+    (pooled gap 0.2, gap to any single other emotion 0.2)."""
+    labels = np.array(["joy", "anger", "fear", "sadness"] * 50)
+    fit = np.arange(len(labels)) < 160
+    g = np.zeros((len(labels), 3))
+    rows = {e: np.flatnonzero(fit & (labels == e)) for e in ("joy", "anger", "fear", "sadness")}
+    g[rows["anger"][0], 0] = 1.0
+    g[rows["anger"][:20], 1] = 1.0
+    g[rows["joy"][:16], 1] = 1.0
+    g[rows["anger"][20:34], 2] = 1.0
+    for e in ("joy", "fear", "sadness"):
+        g[rows[e][-6:], 2] = 1.0
+    return g, labels, fit
+
+
+def _case_pick_rule(attempt: Callable) -> None:
+    g, labels, fit = _rule_data()
+    got = _pick_out(attempt(g, labels, fit, "anger"), 3)
+    if got == 0:
+        raise AssertionError("you picked a feature that fires on a single anger sentence: a ratio "
+                             "P(fires | anger) / P(fires | others), or the share P(anger | fires), is "
+                             "largest for a feature that is almost never on; take the difference "
+                             "P(fires | anger) − P(fires | others)")
+    if got == 2:
+        raise AssertionError("you compared with a single other emotion (the most frequent one): 'the "
+                             "others' are all sentences of the other three emotions together")
+    assert got == 1, f"expected feature 1, got {got}"
+
+
 PICK_CASES = [
     case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
     case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
+    case("a difference, over all others", _case_pick_rule,
+         hint="a difference of two rates (not a ratio), the second over every other emotion together"),
 ]
 
 
@@ -334,6 +369,38 @@ def _case_dict_one_threshold(attempt: Callable) -> None:
         "together), so directions with more variance fire more often, as an SAE's features may")
 
 
+def _case_dict_sign(attempt: Callable) -> None:
+    x = _dict_states(9, n=200, d=10)
+    x = np.concatenate([x - x.mean(axis=0), -(x - x.mean(axis=0))])   # token t + 200 is −(token t)
+    c = _codes(attempt(x, 40, 4, np.random.default_rng(10)), (400, 40))
+    both = ((c[:200] > 0) & (c[200:] > 0)).sum() / max((c > 0).sum() / 2, 1)
+    assert both < 0.05, (
+        f"a token and its negative use the same features ({both:.0%} shared): a ReLU code keeps the sign "
+        "of the pre-activation — no absolute value")
+
+
+def _case_dict_unit(attempt: Callable) -> None:
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(4000, 3))
+    x = (x - x.mean(axis=0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(x.T, bias=True))).T  # isotropic
+    c = _codes(attempt(x, 30, 3, np.random.default_rng(12)), (4000, 30))
+    fires = (c > 0).sum(axis=0)
+    assert fires.max() < 1.6 * max(fires.min(), 1), (
+        f"on states with the same variance in every direction, features fire on {fires.min()}–{fires.max()} "
+        "of 4000 tokens: with one threshold, a longer direction fires more — scale each random direction "
+        "to length 1")
+
+
+def _case_dict_continuous(attempt: Callable) -> None:
+    x = _dict_states(13)
+    c = _codes(attempt(x, 96, 8, np.random.default_rng(14)), (400, 96))
+    active = c[c > 0]
+    assert active.size and active.min() < 0.05 * np.median(active), (
+        f"the smallest active code is {active.min():.3g} (median {np.median(active):.3g}): an active code "
+        "is the pre-activation minus the threshold, ReLU(pre − θ), so it starts from 0 — not 1, and not "
+        "the pre-activation itself")
+
+
 def _case_dict_own(attempt: Callable) -> None:
     with forbid(["course_lib.mapper.sae:random_dictionary_codes"]):
         attempt(_dict_states(4, n=50, d=8), 16, 2, np.random.default_rng(0))
@@ -345,6 +412,9 @@ DICTIONARY_CASES = [
     case("centred states", _case_dict_centred, hint="pre = (x - x.mean(axis=0)) @ w.T"),
     case("random directions", _case_dict_random, hint="one random direction per feature"),
     case("one threshold", _case_dict_one_threshold, hint="np.quantile(pre, q) over all entries, not axis=0"),
+    case("the sign kept", _case_dict_sign, hint="np.maximum(pre - theta, 0): no abs()"),
+    case("unit directions", _case_dict_unit, hint="w /= np.linalg.norm(w, axis=1, keepdims=True)"),
+    case("codes start at 0", _case_dict_continuous, hint="np.maximum(pre - theta, 0), not (pre > theta)"),
     case("your own code", _case_dict_own, hint="write it yourself, not with sae.random_dictionary_codes"),
 ]
 
@@ -445,15 +515,21 @@ def check_steering_prediction(prediction: Any, study: Any, *, quiet: bool = Fals
 
 #: The questions of notebook 4.4's prediction and their allowed answers.
 SPACES_ANSWERS = {
-    "Mapper, cross-situation purity at 70 % coverage: SAE against random dictionary": (
-        "SAE higher", "about the same", "random dictionary higher"),
+    "nearest neighbour from another situation (k = 1) has the same emotion: SAE against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
+    "nearest neighbour is of the sentence's own situation: SAE space against the raw layer": (
+        "SAE higher", "about the same", "raw layer higher"),
     "k-means (k = 24), cross-situation purity: SAE space against the raw layer": (
         "SAE higher", "about the same", "raw layer higher"),
     "probe accuracy on held-out situations: SAE codes against the raw layer": (
         "SAE higher", "about the same", "raw layer higher"),
 }
-#: Differences within these margins read "about the same" (purity; probe accuracy).
+#: Differences within these margins read "about the same" (shares and purities; probe accuracy).
 SPACES_MARGINS = (0.1, 0.05)
+#: The table column each question compares, and the two spaces it compares.
+_SPACES_COLUMNS = ("same emotion, 1-NN of other situations", "nearest neighbour of its own situation",
+                   "k-means cross-situation purity (k=24)", "probe accuracy")
+_SPACES_PAIRS = (("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"), ("SAE", "raw"))
 
 
 def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
@@ -468,11 +544,10 @@ def _spaces_means(table: Any) -> dict[str, dict[str, float]]:
               "raw": [n for n in names if str(n).startswith("raw")]}
     if not all(groups.values()):
         raise ValueError("the table needs rows 'raw activations', 'SAE, seed …' and 'random dictionary, seed …'")
-    columns = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    missing = [c for c in columns if c not in table.columns]
+    missing = [c for c in _SPACES_COLUMNS if c not in table.columns]
     if missing:
         raise ValueError(f"the table lacks the columns {missing}: pass situations= and k including 24")
-    return {g: {c: float(np.mean([rows[n][c] for n in ns])) for c in columns} for g, ns in groups.items()}
+    return {g: {c: float(np.mean([rows[n][c] for n in ns])) for c in _SPACES_COLUMNS} for g, ns in groups.items()}
 
 
 def _compare(a: float, b: float, margin: float, names: tuple[str, str, str]) -> str:
@@ -483,22 +558,15 @@ def spaces_verdict(table: Any) -> dict[str, str]:
     """The answers to :data:`SPACES_ANSWERS` measured in ``table`` (seed means; a difference within
     :data:`SPACES_MARGINS` is "about the same")."""
     m = _spaces_means(table)
-    keys = list(SPACES_ANSWERS)
-    purity, probe = SPACES_MARGINS
-    return {
-        keys[0]: _compare(m["SAE"]["cross-situation purity @70%"], m["random"]["cross-situation purity @70%"],
-                          purity, SPACES_ANSWERS[keys[0]]),
-        keys[1]: _compare(m["SAE"]["k-means cross-situation purity (k=24)"],
-                          m["raw"]["k-means cross-situation purity (k=24)"], purity, SPACES_ANSWERS[keys[1]]),
-        keys[2]: _compare(m["SAE"]["probe accuracy"], m["raw"]["probe accuracy"], probe, SPACES_ANSWERS[keys[2]]),
-    }
+    return {key: _compare(m[a][col], m[b][col], SPACES_MARGINS[col == "probe accuracy"], SPACES_ANSWERS[key])
+            for key, col, (a, b) in zip(SPACES_ANSWERS, _SPACES_COLUMNS, _SPACES_PAIRS)}
 
 
 _SPACES_FORM_CASE = prediction_form(SPACES_ANSWERS)
 
 
 def check_spaces_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
-    """Check that ``prediction`` answers the three questions before the spaces are compared."""
+    """Check that ``prediction`` answers the four questions before the spaces are compared."""
     return check("prediction, written down", prediction, [_SPACES_FORM_CASE], quiet=quiet)
 
 
@@ -507,15 +575,13 @@ def check_spaces_prediction(prediction: Any, table: Any, *, quiet: bool = False)
     A wrong prediction is a result, not an error: the message says what was measured."""
     verdict = spaces_verdict(table)
     m = _spaces_means(table)
-    keys = list(SPACES_ANSWERS)
-    cols = ("cross-situation purity @70%", "k-means cross-situation purity (k=24)", "probe accuracy")
-    pairs = (("SAE", "random"), ("SAE", "raw"), ("SAE", "raw"))
-    hints = ("the random dictionary is as wide and as sparse; only the learning differs",
+    hints = ("does a learned sparse code make a sentence's neighbourhood more emotional than the layer it codes?",
+             "how much a sentence's own situation (its topic, its wording) decides its neighbourhood",
              "the same codes, partitioned by k-means instead of linked by Mapper's cover",
              "a linear read-out of 1,536 pooled codes against 384 raw dimensions")
     cases = [_SPACES_FORM_CASE] + [
         prediction_answer(key, key, verdict[key],
                           f"{a} {m[a][col]:.2f} against {b} {m[b][col]:.2f} (seed means; within "
-                          f"{SPACES_MARGINS[i == 2]:.2f} counts as about the same)", hint=hint)
-        for i, (key, col, (a, b), hint) in enumerate(zip(keys, cols, pairs, hints))]
+                          f"{SPACES_MARGINS[col == 'probe accuracy']:.2f} counts as about the same)", hint=hint)
+        for key, col, (a, b), hint in zip(SPACES_ANSWERS, _SPACES_COLUMNS, _SPACES_PAIRS, hints)]
     return check("what the SAE's learning adds", prediction, cases, quiet=quiet)

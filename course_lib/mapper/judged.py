@@ -36,7 +36,7 @@ from .sentences import EMOTIONS
 
 __all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steering", "steering_table",
            "variance_removed", "ABLATION_SETTINGS", "judged_ablation", "ablation_table",
-           "COVERAGES", "solution_same_emotion_control"]
+           "COVERAGES", "solution_same_emotion_control", "same_layer_probe"]
 
 #: Coverages at which purity is compared (interpolated along the clustering scale).
 COVERAGES = (0.6, 0.75)
@@ -78,6 +78,7 @@ STEER_SETTINGS = {
                  min_purity=0.8, min_members=5),
 }
 _VERSION = 3
+_ABLATION_VERSION = 4     # 4: held-out purity, cross-situation purity
 #: The edits: the node-pair vector, two controls of its length, and a graph-free baseline of its length
 #: (the topic-balanced difference of the two emotions' means over the training sentences).
 ARMS = ("steered", "same emotion", "random", "class mean")
@@ -265,26 +266,78 @@ TOPIC_CONTRASTS = (("work", "family"), ("travel", "food"), ("weather", "sport"))
 
 
 def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.ndarray,
-           held: np.ndarray, scales: tuple[float, ...]) -> dict[str, float]:
+           held: np.ndarray, scales: tuple[float, ...], situations: Any = None) -> dict[str, float]:
+    """One edited model's last layer, judged: emotion and topic purity at equal coverage (all
+    sentences); emotion purity of the held-out situations' sentences only, at equal coverage *of those
+    sentences* (the emotion directions were fitted on the training ones); with ``situations``, the
+    cross-situation purity of all sentences (and its number of pairs); probes on held-out situations."""
     from .change import purity_at_coverage
+    from .measures import cross_situation_purity
     from .study import recipe_graph
 
     x = unit(last)
     lens = pca_lens(x)
-    curves: dict[str, list] = {"emotion": [], "topic": []}
+    curves: dict[str, list] = {"emotion": [], "topic": [], "held": []}
     for scale in scales:
         graph = recipe_graph(x, lens, scale=scale)
         for name, labels in (("emotion", emotion), ("topic", topic)):
             pure = graph_purity(graph, labels)
-            curves[name].append(dict(scale=scale, coverage=pure.coverage, nodes=pure.nodes,
-                                     purity=pure.purity if pure.nodes else float("nan")))
+            row = dict(scale=scale, coverage=pure.coverage, nodes=pure.nodes,
+                       purity=pure.purity if pure.nodes else float("nan"))
+            if name == "emotion" and situations is not None:
+                pp = cross_situation_purity(list(node_members(graph).values()), emotion, situations)
+                row.update(cross=pp.share, pairs=pp.pairs)
+            curves[name].append(row)
+        members = [m[held[m]] for m in node_members(graph).values()]
+        members = [m for m in members if len(m)]
+        covered = np.zeros(len(x), dtype=bool)
+        for m in members:
+            covered[m] = True
+        curves["held"].append(dict(scale=scale, coverage=float(covered[held].mean()), nodes=len(members),
+                                   purity=float(sum(_dominant(emotion[m])[1] for m in members)
+                                                / sum(len(m) for m in members)) if members else float("nan")))
     row: dict[str, float] = {}
     for name, labels in (("emotion", emotion), ("topic", topic)):
         for c in COVERAGES:
             row[f"{name} purity @{c:.0%}"] = purity_at_coverage(curves[name], c)
         probe = emotion_probe(x, labels, train)
         row[f"{name} probe"] = float(np.mean(probe.predict(x[held]) == labels[held]))
+    for c in COVERAGES:
+        row[f"emotion purity @{c:.0%}, held-out situations"] = purity_at_coverage(curves["held"], c)
+        if situations is not None:
+            row[f"cross-situation purity @{c:.0%}"] = purity_at_coverage(curves["emotion"], c, "cross")
+            row[f"pairs @{c:.0%}"] = purity_at_coverage(curves["emotion"], c, "pairs")
     return row
+
+
+def same_layer_probe(acts: Any, study: dict[str, Any]) -> Any:
+    """Emotion and topic probes on the **edited layer itself** (``study["layer"]``; sentence means with
+    each direction set of :func:`judged_ablation` projected out — the projection is linear, so this is
+    the same as projecting every token and then pooling), trained on the training situations and scored
+    on the held-out ones. Set beside the last-layer probes it says whether an edit erased the concept
+    where it was made, and whether the blocks above rebuilt it. Returns a pandas table (one row per edit)."""
+    import pandas as pd
+
+    from .interventions import orthonormal
+
+    s = acts.sentences
+    emotion, topic = np.asarray(s.emotion), np.asarray(s.topic)
+    train, held = situation_split(s)
+    x = acts.layers[:, study["layer"]].astype(float)
+    rows = {}
+    for name, d in [("intact", None)] + [(f"{n} out", d) for n, d in study["directions"].items()]:
+        if d is None:
+            edited = x
+        else:
+            u = orthonormal(d)
+            edited = x - (x @ u.T) @ u
+        row = {}
+        for what, labels in (("emotion", emotion), ("topic", topic)):
+            probe = emotion_probe(edited, labels, train)
+            row[f"{what} probe, layer {study['layer']}"] = float(np.mean(probe.predict(unit(edited[held]))
+                                                                        == labels[held]))
+        rows[name] = row
+    return pd.DataFrame(rows).T
 
 
 def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int = 0) -> dict[str, Any]:
@@ -299,7 +352,7 @@ def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int
     emotion, topic = np.asarray(s.emotion), np.asarray(s.topic)
     train, held = situation_split(s)
     layer = settings["layer"]
-    config = dict(settings=settings, seed=int(seed), version=_VERSION,
+    config = dict(settings=settings, seed=int(seed), version=_ABLATION_VERSION,
                   data=_fingerprint(acts.layers[:, [layer, -1]], emotion.astype("U")),
                   model=_model_key(model))
 
@@ -319,18 +372,21 @@ def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int
         rng = np.random.default_rng(seed)
         for i in range(settings["random_draws"]):
             directions[f"random directions ({i + 1})"] = rng.normal(size=(3, x.shape[1]))
+        from .study import situation_sets
+
+        situations = situation_sets(s)
         needed = {layer} | {b - 1 for b in settings["skip_blocks"]} | set(settings["skip_blocks"])
         recording = LayerRecording(model, list(s.text), layers=sorted(needed))
         scales = tuple(settings["scales"])
-        rows = {"intact": _judge(recording.intact(), emotion, topic, train, held, scales)}
+        rows = {"intact": _judge(recording.intact(), emotion, topic, train, held, scales, situations)}
         rows["intact"]["variance removed"] = 0.0
         for b in settings["skip_blocks"]:
             rows[f"skip block {b}"] = _judge(recording.last_layer(b, skip_block()), emotion, topic,
-                                             train, held, scales)
+                                             train, held, scales, situations)
             rows[f"skip block {b}"]["variance removed"] = float("nan")
         for name, d in directions.items():
             row = _judge(recording.last_layer(layer, remove_directions(d)), emotion, topic, train,
-                         held, scales)
+                         held, scales, situations)
             row["variance removed"] = variance_removed(x[train], d)
             rows[f"{name} out"] = row
         return dict(rows=rows, layer=layer, directions=directions)

@@ -242,13 +242,18 @@ SPACE_COVERAGES = (0.5, 0.6, 0.7, 0.8)
 def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: Any,
                    scales: tuple[float, ...] = SPACE_SCALES, coverages: tuple[float, ...] = SPACE_COVERAGES,
                    k: int | tuple[int, ...] = 24, seed: int = 0,
-                   situations: Any = None, topics: Any = None) -> tuple[Any, dict[str, list]]:
+                   situations: Any = None, topics: Any = None,
+                   min_pairs: int | None = None) -> tuple[Any, dict[str, list]]:
     """Each space (``name → (n, m)`` points) scored on the ``score`` rows only (sentences the SAE never
     trained on): Mapper purity at each of ``coverages`` (the recipe over ``scales``), k-means purity
     (``k`` clusters; several values of ``k`` give one column each), and the held-out accuracy of a probe
     trained on the ``fit`` rows. With ``situations`` (one per sentence), also the **cross-situation
     purity** of the Mapper nodes at each coverage (with its number of pairs, interpolated) and of the
-    k-means clusters. Returns ``(table, curves)``: a pandas table (one row per space) and each space's
+    k-means clusters, and two graph-free neighbour measures (:func:`~.neighbours.neighbour_summary`): the
+    share of a sentence's 1 and 5 nearest neighbours *from other situations* with its emotion, and the
+    share of sentences whose nearest neighbour is of their own situation. A Mapper cross-situation purity
+    on fewer than ``min_pairs`` pairs (default :data:`~.neighbours.MIN_PAIRS`) is reported as NaN: such
+    pairs come from a handful of nodes and are not independent. Returns ``(table, curves)``: a pandas table (one row per space) and each space's
     purity–coverage curve (with ``cross`` and ``pairs`` when ``situations`` is given). With ``topics``
     (one per sentence), also the same graphs' **topic** purity at each coverage and a topic probe's
     held-out accuracy (``topic purity @…``, ``topic probe``)."""
@@ -260,6 +265,9 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
     from .measures import cross_situation_purity, partition_purity
     from .study import kmeans_groups
 
+    from .neighbours import MIN_PAIRS, neighbour_summary
+
+    min_pairs = MIN_PAIRS if min_pairs is None else check_int(min_pairs, "min_pairs", min=0)
     labels = np.asarray(labels)
     fit, score = np.asarray(fit, dtype=bool), np.asarray(score, dtype=bool)
     if (fit & score).any():
@@ -288,8 +296,11 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
         row = {f"purity @{c:.0%}": purity_at_coverage(curve, c) for c in coverages}
         if held_situations is not None:
             for c in coverages:
-                row[f"cross-situation purity @{c:.0%}"] = purity_at_coverage(curve, c, "cross")
-                row[f"pairs @{c:.0%}"] = purity_at_coverage(curve, c, "pairs")
+                pairs = purity_at_coverage(curve, c, "pairs")
+                cross = purity_at_coverage(curve, c, "cross")
+                row[f"cross-situation purity @{c:.0%}"] = cross if pairs >= min_pairs else float("nan")
+                row[f"pairs @{c:.0%}"] = pairs
+            row.update(neighbour_summary(x[score], labels[score], held_situations))
         for kk in ks:
             groups = kmeans_groups(unit_rows(x[score]), kk, seed)
             row[f"k-means purity (k={kk})"] = partition_purity(groups, labels[score])
