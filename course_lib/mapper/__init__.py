@@ -28,6 +28,8 @@
 * :mod:`.judged`      — 4.3's interventions judged fairly: held-out steering rates with same-emotion and
   random controls, ablation at equal coverage with a probe and variance-matched controls
 * :mod:`.change_plots` — notebook 4.3's figures (and 4.4's purity-coverage curves)
+* :mod:`.neighbours`  — graph-free cross-situation neighbours: the share of a sentence's nearest neighbours from
+  other situations that share its emotion, and how often its nearest neighbour is its own situation (4.3, 4.4)
 * :mod:`.sae`         — a small sparse autoencoder on one layer's token activations, its random-dictionary
   control, and spaces compared on held-out sentences (4.4)
 * :mod:`.graph_exercises`  — 4.1–4.2's checkers (nerve; intervals per point; fitted concept lens;
