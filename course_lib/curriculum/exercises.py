@@ -16,11 +16,11 @@ the course's own implementation of the same thing refuses to answer.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from ..exercises import CheckResult, assert_close, case, check, forbid, prediction_answer, prediction_form
+from ..exercises import CheckResult, assert_close, case, check, forbid
 from .schedules import Dopesheet, Keyframe
 
 __all__ = [
