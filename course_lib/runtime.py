@@ -236,12 +236,15 @@ def colab_setup_source(url: str | None = None) -> str:
     """
     url = repository_url() if url is None else url
     return (
-        "# Colab set-up: installs the course library once, and only what Colab lacks; does nothing elsewhere.\n"
+        "# Colab set-up: installs the course library once, and only what Colab lacks;\n"
+        "# does nothing elsewhere.\n"
         "import importlib, importlib.util, sys\n"
         "IN_COLAB = 'google.colab' in sys.modules\n"
         "if IN_COLAB and importlib.util.find_spec('course_lib') is None:\n"
-        "    # --no-deps keeps Colab's own torch, numpy, matplotlib and ipywidgets: no restart needed.\n"
-        f"    %pip install --no-deps \"course-lib @ git+{url}\"\n"
+        "    # --no-deps keeps Colab's own torch, numpy, matplotlib and ipywidgets:\n"
+        "    # no restart needed.\n"
+        f"    COURSE_URL = \"{url}\"\n"
+        "    %pip install --no-deps \"course-lib @ git+{COURSE_URL}\"\n"
         "    importlib.invalidate_caches()\n"
         "    from course_lib.runtime import missing_requirements\n"
         "    if missing_requirements():  # packages Colab lacks altogether (none imported yet)\n"

@@ -46,7 +46,10 @@ def test_repository_url_without_a_checkout(tmp_path):
 
 def test_setup_source_installs_without_deps_and_compiles():
     source = runtime.colab_setup_source("https://github.com/me/fork")
-    assert '%pip install --no-deps "course-lib @ git+https://github.com/me/fork"' in source
+    # IPython expands {COURSE_URL} in the magic: the lines stay short for any repository URL
+    assert 'COURSE_URL = "https://github.com/me/fork"' in source
+    assert '%pip install --no-deps "course-lib @ git+{COURSE_URL}"' in source
+    assert max(len(line) for line in source.splitlines()) <= 88
     assert "subprocess" not in source  # %pip lets Colab see the install (and prompt if ever needed)
     python = TransformerManager().transform_cell(source)
     compile(python, "<setup>", "exec")
