@@ -27,6 +27,7 @@ import contextlib
 import html
 import importlib
 import sys
+import textwrap
 import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -38,6 +39,30 @@ import numpy as np
 #: an emoji font "✅" renders as an empty box.
 PASS_MARK = "\u2713"  # ✓ CHECK MARK
 FAIL_MARK = "\u2717"  # ✗ BALLOT X
+
+
+#: Printed lines are wrapped to this many characters: the book shows about 81-88 characters of a
+#: cell's output before cutting it off (and a narrow notebook window fewer).
+MESSAGE_WIDTH = 88
+
+
+def wrap_message(text: str, *, indent: str = "  ", width: int = MESSAGE_WIDTH) -> str:
+    """``text`` wrapped to ``width`` characters a line, later lines indented by ``indent``.
+
+    A hanging indent keeps each message visibly one item. Line breaks already in ``text`` are kept
+    (each piece is wrapped on its own); words are never split, so a long name or number stays whole.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    if not isinstance(width, int) or width <= len(indent) + 10:
+        raise ValueError(f"width must be an int larger than the indent + 10, got {width!r}")
+    lines = []
+    for i, piece in enumerate(text.split("\n")):
+        lines.extend(textwrap.wrap(
+            piece, width=width, initial_indent="" if i == 0 else indent, subsequent_indent=indent,
+            break_long_words=False, break_on_hyphens=False,
+        ) or [""])
+    return "\n".join(lines)
 
 
 NOT_IMPLEMENTED_HINT = "replace `raise NotImplementedError` with your code, then run the cell again"
@@ -68,9 +93,9 @@ class CheckResult:
 
     def __str__(self) -> str:
         head = f"{PASS_MARK} " if self.passed else f"{FAIL_MARK} "
-        text = f"{head}{self.name}: {self.message}"
+        text = wrap_message(f"{head}{self.name}: {self.message}", indent="  ")
         if self.hint and not self.passed:
-            text += f"\n   hint: {self.hint}"
+            text += "\n" + wrap_message(f"   hint: {self.hint}", indent=" " * 9)
         return text
 
     def _repr_html_(self) -> str:

@@ -226,3 +226,36 @@ def test_a_written_down_prediction_is_checked_for_form_and_against_the_measureme
     assert check("p", ok, right, quiet=True).passed
     wrong = check("p", {**ok, "direction": "up"}, right, quiet=True)
     assert not wrong.passed and "measured: all lower" in wrong.message
+
+
+def test_printed_messages_wrap_at_88_characters_with_a_hanging_indent(capsys):
+    hint = ("replace `raise NotImplementedError` with your code, then run the cell again; compare "
+            "your curve with the figure above and look at where the two first part ways")
+    message = "midpoint_of_a_rather_long_name(0.25, 0.75) should be 0.5 " + "and so on " * 12
+
+    def wrong(attempt):
+        raise AssertionError(message)
+
+    result = check("midpoint", lambda: None, [case("the midpoint", wrong, hint=hint)])
+    printed = capsys.readouterr().out.rstrip("\n").split("\n")
+    assert printed == str(result).split("\n")
+    assert max(len(line) for line in printed) <= 88, printed
+    hint_at = next(i for i, line in enumerate(printed) if line.startswith("   hint: "))
+    assert hint_at >= 2  # the message itself took more than one line
+    # continuation lines hang under their first line; no word is split
+    assert all(line.startswith("  ") and not line.startswith("   hint") for line in printed[1:hint_at])
+    assert all(line.startswith(" " * 9) for line in printed[hint_at + 1:])
+    assert " ".join(line.strip() for line in printed[hint_at:]) == f"hint: {hint}"
+    assert " ".join(line.strip() for line in printed[:hint_at]).endswith(message.strip())
+
+
+def test_wrap_message_keeps_line_breaks_and_long_words():
+    from course_lib.exercises import wrap_message
+
+    long_word = "x" * 100
+    assert wrap_message(f"short\n{long_word}") == f"short\n  {long_word}"
+    assert wrap_message("a " * 60, indent="    ").split("\n")[1].startswith("    a")
+    with pytest.raises(ValueError, match="width"):
+        wrap_message("text", width=5)
+    with pytest.raises(TypeError, match="text"):
+        wrap_message(3)
