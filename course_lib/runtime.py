@@ -149,10 +149,11 @@ def in_colab() -> bool:
 
 
 def describe(expected: Mapping[str, str] | None = None) -> str:
-    """One line for the top of a notebook: device, profile and expected run time.
+    """A line or two for the top of a notebook: device, profile and expected run time.
 
     ``expected`` maps profile names to a human time ("40 s", "3 min"), e.g.
-    ``describe({"quick": "20 s", "standard": "2 min", "full": "5 min on a GPU"})``.
+    ``describe({"quick": "20 s", "standard": "2 min", "full": "5 min on a GPU"})``. The parts are
+    packed into lines of at most 88 characters, the width the book shows without cutting.
     """
     profile = get_profile()
     device = get_device()
@@ -169,7 +170,17 @@ def describe(expected: Mapping[str, str] | None = None) -> str:
         parts.append("running in Colab")
     if profile != "full":
         parts.append(f"(set {PROFILE_ENV}=full for paper scale)")
-    return " · ".join(parts)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + len(" · ") + len(part) <= DESCRIBE_WIDTH:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    return "\n".join(lines)
+
+
+#: The widest line :func:`describe` prints (the book shows about 88 characters of output).
+DESCRIBE_WIDTH = 88
 
 
 #: The book's configuration, where the repository URL lives (``repository: url:``): the one place a

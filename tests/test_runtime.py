@@ -63,7 +63,11 @@ def test_describe_mentions_device_profile_and_time(monkeypatch):
     monkeypatch.setenv("COURSE_PROFILE", "quick")
     line = runtime.describe({"quick": "20 s", "standard": "2 min"})
     assert "profile: quick" in line and "device:" in line and "20 s" in line
-    assert "\n" not in line
+    # packed into lines the book shows whole, no part split
+    assert all(len(row) <= 88 for row in line.split("\n")) and len(line.split("\n")) <= 2
+    assert "for paper scale)" in line.split("\n")[-1] and line.startswith("device:")
+    monkeypatch.setenv("COURSE_PROFILE", "standard")
+    assert "\n" not in runtime.describe()  # short enough for one line
     with pytest.raises(ValueError, match="unknown profiles"):
         runtime.describe({"fast": "1 s"})
 
