@@ -253,7 +253,7 @@ def frame_slider(
     title: str = "frame",
     format_value: Callable[[Any], str] | None = None,
     initial: int = 0,
-    dpi: int = 80,
+    dpi: int = FRAME_DPI,
     interval_ms: int = 200,
     progress: bool = False,
     alt: str = "",
