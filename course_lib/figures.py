@@ -153,8 +153,8 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 def figure_png(fig: Figure, *, tight: bool = True, pixel_ratio: int = PIXEL_RATIO,
                fit: bool = True) -> tuple[bytes, dict[str, int]]:
-    """``(png, {"width": w, "height": h})``: ``fig`` (fitted with :func:`fit_for_display` unless
-    ``fit`` is false) rendered at ``pixel_ratio * CSS_DPI`` dpi, and its size in CSS pixels.
+    """``(png, {"width": w})``: ``fig`` (fitted with :func:`fit_for_display` unless ``fit`` is
+    false) rendered at ``pixel_ratio * CSS_DPI`` dpi, and its width in CSS pixels.
 
     The size is what a front end shows (Jupyter and myst-nb read it from the output's metadata), so
     the picture keeps the figure's size in CSS pixels and is ``pixel_ratio`` times sharper. The
@@ -168,8 +168,9 @@ def figure_png(fig: Figure, *, tight: bool = True, pixel_ratio: int = PIXEL_RATI
     fig.savefig(buffer, format="png", dpi=CSS_DPI * pixel_ratio, bbox_inches="tight" if tight else None,
                 facecolor="white")
     png = buffer.getvalue()
-    width, height = png_size(png)
-    return png, {"width": round(width / pixel_ratio), "height": round(height / pixel_ratio)}
+    width, _ = png_size(png)
+    # the width only: a front end then keeps the aspect ratio when it narrows the image (a phone)
+    return png, {"width": round(width / pixel_ratio)}
 
 
 def _display_png(fig: Figure) -> tuple[bytes, dict[str, int]] | None:
