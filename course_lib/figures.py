@@ -86,7 +86,7 @@ def fit_for_display(fig: Figure, *, width_in: float = COLUMN_WIDTH_IN,
     if not width_in > 0 or not min_font_pt > 0:
         raise ValueError(f"width_in and min_font_pt must be positive, got {width_in}, {min_font_pt}")
     w, h = fig.get_size_inches()
-    if w > width_in:
+    if w > width_in and not _two_rows(fig, width_in):
         fig.set_size_inches(width_in, h * (width_in / w) ** 0.5)
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
@@ -101,6 +101,40 @@ def fit_for_display(fig: Figure, *, width_in: float = COLUMN_WIDTH_IN,
             text.set_fontsize(min_font_pt)
     _fold_wide_legends(fig)
     return fig
+
+
+#: A row of this many panels or more is folded into two rows when it would otherwise be narrowed
+#: below :data:`MIN_PANEL_IN` inches a panel.
+MIN_PANEL_IN: float = 2.3
+
+
+def _two_rows(fig: Figure, width_in: float) -> bool:
+    """Fold a single row of panels that would be squeezed below :data:`MIN_PANEL_IN` each into two
+    rows at ``width_in`` (each panel keeps its aspect). Only plain grids are folded: every axes in one
+    cell of the same one-row grid (colour bars of constrained layout follow their axes). Returns
+    whether it folded."""
+    from matplotlib.gridspec import GridSpec
+
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    specs = [ax.get_subplotspec() for ax in axes]
+    if len(axes) < 2 or any(spec is None for spec in specs):
+        return False
+    grid = specs[0].get_gridspec()
+    n = grid.ncols
+    if (grid.nrows != 1 or any(spec.get_gridspec() is not grid for spec in specs)
+            or sorted(spec.colspan.start for spec in specs) != list(range(n))
+            or any(len(spec.colspan) != 1 for spec in specs) or width_in / n >= MIN_PANEL_IN):
+        return False
+    w, h = fig.get_size_inches()
+    cols = -(-n // 2)
+    panel_h = h * (width_in / cols) / (w / n)
+    fig.set_size_inches(width_in, 2 * panel_h)
+    folded = GridSpec(2, cols, figure=fig)
+    for ax, spec in zip(axes, specs):
+        i = spec.colspan.start
+        ax.set_subplotspec(folded[i // cols, i % cols])
+        ax.set_position(folded[i // cols, i % cols].get_position(fig))
+    return True
 
 
 def _fold_wide_legends(fig: Figure, rounds: int = 3) -> None:

@@ -84,7 +84,7 @@ from course_lib.figures import (COLUMN_WIDTH_IN, CSS_DPI, MIN_FONT_PT, PIXEL_RAT
 
 def _wide_figure():
     fig = new_figure((15, 3.3))
-    axes = fig.subplots(1, 4)
+    axes = fig.subplots(1, 3)   # 2.33 in a panel once narrowed: stays one row
     for i, ax in enumerate(axes):
         ax.plot([0, 1], [0, i], label=f"series {i}")
         ax.set_title(f"panel {i}", fontsize=7)
@@ -139,3 +139,19 @@ def test_ipython_shows_figures_through_figure_png():
     assert figures.show_figures_for_the_column()
     data, metadata = shell.display_formatter.format(new_figure((12, 3)).add_subplot().figure)
     assert "image/png" in data and metadata["image/png"]["width"] <= COLUMN_WIDTH_IN * CSS_DPI * 1.05
+
+
+def test_a_long_row_of_panels_is_folded_into_two_rows():
+    fig = new_figure((15, 3.9), layout="tight")
+    axes = fig.subplots(1, 4)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    fit_for_display(fig)
+    w, h = fig.get_size_inches()
+    assert w == pytest.approx(COLUMN_WIDTH_IN) and h > 2 * 3.9 * 0.9     # two rows, panels keep their aspect
+    rows = sorted({ax.get_subplotspec().rowspan.start for ax in axes})
+    assert rows == [0, 1]
+    three = new_figure((10, 3.6))
+    three.subplots(1, 3)
+    fit_for_display(three)
+    assert {ax.get_subplotspec().rowspan.start for ax in three.axes} == {0}   # 2.3 in a panel: one row
