@@ -92,6 +92,16 @@ _FIT_SCRIPT = """<script>
 (function () {
   if (typeof zoom === "undefined" || typeof simulation === "undefined") { return; }
   zoom.scaleExtent([0.02, 7]);
+  // kmapper's strong repulsion (-1200) scatters a graph of a few hundred small components over an
+  // area many frames wide; a milder one, pulled towards the centre, keeps it compact enough that the
+  // fitted view still shows every node at a readable size.
+  var many = simulation.nodes().length > 60;
+  if (many) {
+    simulation.force("charge", d3.forceManyBody().strength(-60))
+      .force("x", d3.forceX(+svg.attr("width") / 2).strength(0.06))
+      .force("y", d3.forceY(+svg.attr("height") / 2).strength(0.06))
+      .alpha(1).restart();
+  }
   function fit(duration) {
     var box = g.node().getBBox();
     var W = +svg.attr("width"), H = +svg.attr("height");
