@@ -17,3 +17,19 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+// Figures narrower on screen than their own size (a phone shows a 670-px figure 360 px wide):
+// tapping one shows it at full size, scrolling sideways inside its output; tapping again fits it
+// back. The figures carry twice (sliders 1.5 times) the pixels they need, so the full-size view is sharp.
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll(".bd-content div.cell_output img").forEach(function (img) {
+    img.classList.add("course-zoomable");
+    img.addEventListener("click", function () {
+      var zoomed = img.classList.toggle("course-zoomed");
+      if (!zoomed) { return; }
+      // the nearest output area scrolls sideways to show the full-size figure
+      var box = img.closest(".output, .cell_output");
+      if (box) { box.classList.add("course-zoom-box"); }
+    });
+  });
+});
