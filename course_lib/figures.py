@@ -16,8 +16,10 @@ Why at display time: the plot modules (and the few figures a notebook draws itse
 inches for a wide screen; the book shows them in a column 688 CSS px wide (7.2 in at the web's 96 px
 per inch). Squeezing a 15-inch figure into it would print 8-pt labels 4 px high. Instead, in IPython
 (Jupyter, Colab, the book build) a matplotlib figure is displayed through :func:`figure_png`, which
-narrows it to the column first and raises every smaller font to the minimum; constrained layout then
-reflows the panels, and the PNG's metadata tells the front end its size in CSS pixels.
+narrows it to the column first (a row of four or more panels is folded into two rows instead of
+being squeezed) and raises every smaller font to the minimum; constrained layout then reflows the
+panels, and the PNG's metadata tells the front end its width in CSS pixels. Slider frames
+(:mod:`course_lib.widgets`) go through the same :func:`fit_for_display`.
 """
 
 from __future__ import annotations
