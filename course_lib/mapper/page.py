@@ -104,15 +104,17 @@ _FIT_SCRIPT = """<script>
   }
   function fit(duration) {
     var box = g.node().getBBox();
-    var W = +svg.attr("width"), H = +svg.attr("height");
+    var W = +svg.attr("width"), H = +svg.attr("height") - 40;   // 40 px: the colour key below
     if (!box.width || !box.height || !W || !H) { return; }
     var k = Math.min(4, 0.92 * Math.min(W / box.width, H / box.height));
     var t = d3.zoomIdentity.translate(W / 2 - k * (box.x + box.width / 2), H / 2 - k * (box.y + box.height / 2)).scale(k);
     (duration ? svg.transition().duration(duration) : svg).call(zoom.transform, t);
   }
-  var fitted = false;
-  simulation.on("end.fit", function () { fit(fitted ? 300 : 0); fitted = true; });
-  setTimeout(function () { if (!fitted) { fit(0); } }, 900);
+  // Follow the layout while it settles (every few ticks), until the reader zooms or pans.
+  var moved = false, ticks = 0;
+  zoom.on("start.fit", function (event) { if (event.sourceEvent) { moved = true; } });
+  simulation.on("tick.fit", function () { ticks += 1; if (!moved && ticks % 10 === 0) { fit(0); } });
+  simulation.on("end.fit", function () { if (!moved) { fit(300); } });
   window.addEventListener("resize", function () {
     var header = document.getElementById("header");
     document.getElementById("canvas").style.height = (window.innerHeight - 5 - (header ? header.offsetHeight : 0)) + "px";
