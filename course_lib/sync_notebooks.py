@@ -4,7 +4,10 @@ The repository URL lives in one place, ``_config.yml`` (``repository: url:``). A
 and runs this module, which rewrites the start of each notebook's first code cell (everything before
 ``from course_lib import runtime``) with :func:`course_lib.runtime.colab_setup_source` and tags the
 cell ``remove-cell``: it runs in Jupyter, Colab and the book build, but the published page does not
-show set-up machinery. ``--check`` changes nothing and exits 1 if a notebook is out of date.
+show set-up machinery. It also labels the book's toggle over every solution cell (tag ``solution``)
+"Show solution" / "Hide solution" instead of myst-nb's "Show code cell source", through the cell's
+``mystnb`` metadata (:data:`SOLUTION_PROMPTS`). ``--check`` changes nothing and exits 1 if a notebook
+is out of date.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from .runtime import colab_setup_source
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_END = "from course_lib import runtime"
 SETUP_TAG = "remove-cell"
+SOLUTION_TAG = "solution"
+#: myst-nb's per-cell options for the toggle over a hidden solution (tags ``solution``, ``hide-input``).
+SOLUTION_PROMPTS = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
 
 
 def chapter_notebooks(root: Path = ROOT) -> list[Path]:
@@ -40,6 +46,9 @@ def synced(notebook: dict, setup: str) -> dict:
     tags = cell.setdefault("metadata", {}).setdefault("tags", [])
     if SETUP_TAG not in tags:
         tags.append(SETUP_TAG)
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") == "code" and SOLUTION_TAG in cell.get("metadata", {}).get("tags", []):
+            cell["metadata"].setdefault("mystnb", {}).update(SOLUTION_PROMPTS)
     return notebook
 
 

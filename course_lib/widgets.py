@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterable, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from .figures import CSS_DPI, describe_figure, fit_for_display, png_size
 from .runtime import BOOK_BUILD_ENV, in_colab
 from .validation import check_int
 
@@ -80,23 +81,33 @@ def progress(
     return tqdm(iterable, total=total, desc=desc, disable=disable, leave=leave)
 
 
-def figure_to_png(fig: Figure, *, dpi: int = 80) -> bytes:
-    """PNG bytes of a matplotlib figure (the figure is left open).
+#: Resolution of slider frames: 1.5 image pixels per CSS pixel (sharp, yet a 30-frame slider stays
+#: a few MB in the page).
+FRAME_DPI = 144
+
+
+def figure_to_png(fig: Figure, *, dpi: int = FRAME_DPI) -> bytes:
+    """PNG bytes of a matplotlib figure (the figure is left open), fitted to the book's column first
+    (:func:`course_lib.figures.fit_for_display`: no wider than the column, no text under 10 pt).
 
     No ``bbox_inches="tight"``: every frame keeps the figure's size, so the picture does not jump
-    while the reader scrubs.
+    while the reader scrubs. The frame is meant to be shown at ``CSS_DPI`` (``dpi / CSS_DPI`` image
+    pixels per CSS pixel).
     """
     if not isinstance(fig, Figure):
         raise TypeError(f"render must return a matplotlib Figure, got {type(fig).__name__}")
+    fit_for_display(fig)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
+    fig.savefig(buffer, format="png", dpi=dpi, facecolor="white")
     return buffer.getvalue()
 
 
 class FrameSlider:
     """Pre-rendered frames with a live ipywidgets view and a static HTML scrubber.
 
-    ``frames`` are PNG bytes, ``labels`` the text shown beside the slider for each frame.
+    ``frames`` are PNG bytes, ``labels`` the text shown beside the slider for each frame, ``alts``
+    the alternative text of each frame (what it shows, for screen readers; default: ``alt`` and the
+    frame's label), ``width`` the frames' displayed width in CSS pixels (default: their pixel width).
     """
 
     def __init__(
@@ -108,6 +119,8 @@ class FrameSlider:
         initial: int = 0,
         interval_ms: int = 200,
         alt: str = "",
+        alts: Sequence[str] | None = None,
+        width: int | None = None,
     ) -> None:
         if len(frames) == 0:
             raise ValueError("frames must not be empty")
@@ -121,6 +134,14 @@ class FrameSlider:
         self.title = str(title)
         self.interval_ms = interval_ms
         self.alt = alt or self.title
+        if alts is None:
+            alts = [f"{self.alt} ({label})" for label in self.labels]
+        if len(alts) != len(frames):
+            raise ValueError(f"alts must have one entry per frame ({len(frames)}), got {len(alts)}")
+        self.alts = [str(a) for a in alts]
+        if width is not None:
+            check_int(width, "width", min=1)
+        self.width = width if width is not None else png_size(self.frames[0])[0]
         self.index = self._check_index(initial, "initial")
         self._panel: Any = None
 
@@ -145,7 +166,7 @@ class FrameSlider:
             play = w.Play(value=self.index, min=0, max=last, step=1, interval=self.interval_ms)
             w.link((play, "value"), (self._slider, "value"))
             self._label = w.Label(self.labels[self.index])
-            self._image = w.Image(value=self.frames[self.index], format="png")
+            self._image = w.Image(value=self.frames[self.index], format="png", width=str(self.width))
             self._slider.observe(lambda change: self._show(change["new"]), names="value")
             self._panel = w.VBox([w.HBox([play, self._slider, self._label]), self._image])
         return self._panel
@@ -176,13 +197,14 @@ class FrameSlider:
 <input class="course-scrubber-range" type="range" min="0" max="{last}" step="1" value="{self.index}" aria-label="{esc(self.title)}" style="flex:1;min-width:12em">
 <span class="course-scrubber-label" style="font-family:monospace;white-space:nowrap">{esc(self.labels[self.index])}</span>
 </div>
-<img class="course-scrubber-frame" alt="{esc(self.alt)}" style="max-width:100%" src="data:image/png;base64,{data[self.index]}">
+<img class="course-scrubber-frame" alt="{esc(self.alts[self.index])}" width="{self.width}" style="max-width:100%;height:auto" src="data:image/png;base64,{data[self.index]}">
 </div>
 <script>
 (function () {{
   var root = document.getElementById("{uid}");
   var frames = {json.dumps(data)};
   var labels = {json.dumps(self.labels)};
+  var alts = {json.dumps(self.alts)};
   var range = root.querySelector(".course-scrubber-range");
   var img = root.querySelector(".course-scrubber-frame");
   var label = root.querySelector(".course-scrubber-label");
@@ -190,6 +212,7 @@ class FrameSlider:
   var timer = null;
   function show(i) {{
     img.src = "data:image/png;base64," + frames[i];
+    img.alt = alts[i];
     label.textContent = labels[i];
     range.value = i;
   }}
@@ -230,7 +253,7 @@ def frame_slider(
     title: str = "frame",
     format_value: Callable[[Any], str] | None = None,
     initial: int = 0,
-    dpi: int = 80,
+    dpi: int = FRAME_DPI,
     interval_ms: int = 200,
     progress: bool = False,
     alt: str = "",
@@ -241,6 +264,9 @@ def frame_slider(
     ``format_value(v)`` gives the label shown beside the slider (default ``"{title} = {v}"``).
     ``progress`` shows a bar while rendering; off by default because in the built book a finished
     bar is saved as an empty widget that leaves a gap above the scrubber.
+    ``alt`` says what the frames show (for screen readers); each frame's alternative text is ``alt``
+    (default: a description of the figure's panels, :func:`course_lib.figures.describe_figure`)
+    followed by the frame's label. Frames are rendered at ``dpi`` and shown at 96 per inch.
     """
     if not callable(render):
         raise TypeError("render must be a callable returning a matplotlib Figure")
@@ -251,12 +277,17 @@ def frame_slider(
         raise ValueError(f"initial must be in [0, {len(values) - 1}], got {initial}")
     check_int(dpi, "dpi", min=20, max=300)
     fmt = format_value or (lambda v: f"{title} = {v}")
+    labels = [fmt(v) for v in values]
     frames: list[bytes] = []
-    for value in _progress(values, desc=f"rendering {title}", disable=not progress, leave=False):
+    alts: list[str] = []
+    for value, label in zip(_progress(values, desc=f"rendering {title}", disable=not progress, leave=False),
+                            labels):
         fig = render(value)
         try:
             frames.append(figure_to_png(fig, dpi=dpi))
+            alts.append(f"{alt or describe_figure(fig)} ({label})")
         finally:
             plt.close(fig)
-    labels = [fmt(v) for v in values]
-    return FrameSlider(frames, labels, title=title, initial=initial, interval_ms=interval_ms, alt=alt)
+    width = round(png_size(frames[0])[0] * CSS_DPI / dpi)
+    return FrameSlider(frames, labels, title=title, initial=initial, interval_ms=interval_ms, alt=alt,
+                       alts=alts, width=width)

@@ -271,3 +271,126 @@ def test_pages_show_no_setup_machinery_or_progress_bars(built_book, notebook_pag
     bars = [o for c in executed_notebook(notebook_page)["cells"] for o in c.get("outputs", [])
             if re.search(r"(it/s|s/it)\]", json.dumps(o))]
     assert not bars, f"{notebook_page}: {len(bars)} progress-bar outputs in the book: {json.dumps(bars[0])[:300]}"
+
+
+# --------------------------------------------------------------------------- fast: how pages read
+def _notebooks() -> list[Path]:
+    from course_lib.sync_notebooks import chapter_notebooks
+
+    return chapter_notebooks(ROOT)
+
+
+def _tags(cell: dict) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def test_solution_toggles_read_show_solution():
+    """The book's toggle over a hidden solution says "Show solution", not myst-nb's "Show code cell
+    source" (course_lib.sync_notebooks writes the cell's mystnb prompts)."""
+    from course_lib.sync_notebooks import SOLUTION_PROMPTS
+
+    wrong = []
+    for path in _notebooks():
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf8"))["cells"]):
+            if cell["cell_type"] != "code" or "solution" not in _tags(cell):
+                continue
+            prompts = cell.get("metadata", {}).get("mystnb", {})
+            if any(prompts.get(k) != v for k, v in SOLUTION_PROMPTS.items()):
+                wrong.append(f"{path.relative_to(ROOT)} cell {i + 1}")
+    assert not wrong, ("solution cells without the 'Show solution' prompts (run "
+                       "`python -m course_lib.sync_notebooks`):\n" + "\n".join(wrong))
+
+
+# A figure's alternative text says what it shows: a sentence, not a file name, path or variable.
+PATHLIKE_ALT = re.compile(r"(^|/)_images/|\.(png|jpe?g|svg|gif)\b|^[\w./-]+$")
+
+
+def alt_problem(alt: str | None) -> str | None:
+    """Why ``alt`` is not alternative text a reader can use (None when it is)."""
+    if alt is None or not alt.strip():
+        return "no alt text"
+    if PATHLIKE_ALT.search(alt.strip()):
+        return f"alt text is a path or a bare word: {alt[:60]!r}"
+    if len(alt.split()) < 4:
+        return f"alt text too short to say what the figure shows: {alt!r}"
+    return None
+
+
+def _image_outputs_expected(cell: dict, executed: dict | None) -> bool:
+    """A code cell shows a static image: it is followed by "What you should see" in the text, or its
+    execution (when known) has an image output."""
+    if executed is not None:
+        return any("image/png" in o.get("data", {}) or "image/svg+xml" in o.get("data", {})
+                   for o in executed.get("outputs", []))
+    return False
+
+
+def test_alt_text_problems_are_recognised():
+    assert alt_problem(None) and alt_problem("") and alt_problem("../../_images/2c2f69cdb9.png")
+    assert alt_problem("year") and alt_problem("step")
+    assert alt_problem("Loss curves of the three runs over training steps") is None
+
+
+def test_every_figure_cell_has_alt_text():
+    """Each code cell whose recorded execution (_build/executed, from the JupyterLab run) shows an
+    image carries ``mystnb: {image: {alt: ...}}``: myst-nb writes it as the image's alt text instead
+    of the file path. Code cells are matched in order and only where the recorded source is the
+    committed one, so a stale recording never blames the wrong cell (the slow test over the built
+    HTML checks every image regardless)."""
+    executed_dir = ROOT / "_build" / "executed"
+    if not executed_dir.exists():
+        pytest.skip("no recorded executions in _build/executed (test_jupyterlab.py writes them)")
+    problems = []
+    for path in _notebooks():
+        record = executed_dir / path.relative_to(ROOT)
+        if not record.exists():
+            continue
+        ran = iter([c for c in json.loads(record.read_text(encoding="utf8"))["cells"] if c["cell_type"] == "code"])
+        for i, cell in enumerate(json.loads(path.read_text(encoding="utf8"))["cells"]):
+            if cell["cell_type"] != "code":
+                continue
+            recorded = next(ran, None)
+            if recorded is None or "".join(recorded["source"]) != "".join(cell["source"]):
+                continue
+            if "remove-cell" in _tags(cell) or "remove-output" in _tags(cell):
+                continue
+            if not _image_outputs_expected(cell, recorded):
+                continue
+            alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+            why = alt_problem(alt)
+            if why:
+                problems.append(f"{path.relative_to(ROOT)} cell {i + 1} ({cell.get('id')}): {why}")
+    assert not problems, "figure cells need mystnb.image.alt metadata:\n" + "\n".join(problems)
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.alts: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            a = dict(attrs)
+            self.alts.append((a.get("src", "")[:60], a.get("alt")))
+
+
+@pytest.mark.slow
+def test_every_image_in_the_book_has_alt_text(built_book):
+    """Every <img> of every page (figures, slider frames, logos) has alt text that says what it
+    shows: not missing, not a path, not a bare word."""
+    problems = []
+    for page in built_pages(built_book):
+        parser = _Images()
+        parser.feed(page.read_text(encoding="utf8"))
+        for src, alt in parser.alts:
+            why = alt_problem(alt)
+            if why and alt not in ("Colab logo", "Logo image"):
+                problems.append(f"{page.relative_to(built_book)}: <img src={src!r}…> {why}")
+    assert not problems, "\n".join(problems[:60]) + f"\n({len(problems)} images)"
+
+
+@pytest.mark.slow
+def test_solution_toggles_in_the_book_say_show_solution(built_book, notebook_page):
+    text = (built_book / f"{notebook_page}.html").read_text(encoding="utf8")
+    solutions = len(re.findall(r'class="cell docutils container[^"]*tag_solution', text))
+    assert text.count("Show solution") >= solutions, f"{notebook_page}: a solution toggle is not labelled"

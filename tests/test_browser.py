@@ -172,3 +172,77 @@ def test_colab_links_point_at_notebooks_in_the_repository(visit, docname):
         path = href[len(prefix):]
         assert path == f"{docname}.ipynb", f"{docname}: Colab link opens {path}"
         assert (ROOT / path).is_file(), f"{docname}: Colab link names {path}, which is not in the repository"
+
+
+# --------------------------------------------------------------------------- phone, dark mode, 4.2's view
+PHONE = (390, 844)
+
+
+def test_landing_table_fits_a_phone(browser, server, screenshot_dir):
+    """At 390 px the landing page's chapter table shows every column (rows become labelled cards):
+    nothing sticks out of the page or of the table's own box."""
+    v = WatchedPage(browser, server, known_benign=KNOWN_BENIGN, viewport=PHONE)
+    try:
+        v.page.goto(f"{server}/book/intro.html", wait_until="load")
+        v.page.wait_for_timeout(SETTLE_MS)
+        table = v.page.locator(".bd-article table").first
+        table.scroll_into_view_if_needed()
+        box = table.evaluate("t => [t.scrollWidth, t.clientWidth, t.getBoundingClientRect().right]")
+        assert box[0] <= box[1] + 1 and box[2] <= PHONE[0], f"the table is cut at {PHONE[0]} px: {box}"
+        labels = table.evaluate("t => Array.from(t.querySelectorAll('td[data-label]')).length")
+        assert labels > 0, "course.js did not label the table's cells"
+        table.screenshot(path=str(screenshot_dir / "intro--table-390.png"))
+        assert not v.unexpected_errors(), v.unexpected_errors()
+    finally:
+        v.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_site_follows_the_systems_colour_scheme(browser, server, scheme, screenshot_dir):
+    v = WatchedPage(browser, server, known_benign=KNOWN_BENIGN)
+    try:
+        v.page.emulate_media(color_scheme=scheme)
+        v.page.goto(f"{server}/chapters/03-names-identity/03-grokking.html", wait_until="load")
+        v.page.wait_for_timeout(SETTLE_MS)
+        assert v.page.evaluate("document.documentElement.dataset.theme") == scheme
+        # figures keep a white background (legible on the dark theme) and their true colours
+        styles = v.page.eval_on_selector("div.cell_output img", "i => [getComputedStyle(i).backgroundColor, getComputedStyle(i).filter]")
+        assert styles == ["rgb(255, 255, 255)", "none"] or scheme == "light", styles
+        v.page.screenshot(path=str(screenshot_dir / f"grokking--{scheme}.png"))
+        assert not v.unexpected_errors(), v.unexpected_errors()
+    finally:
+        v.close()
+
+
+def test_solution_toggles_say_show_solution(visit):
+    v = visit("chapters/03-names-identity/03-grokking")
+    summaries = v.page.locator(".tag_solution summary, .tag_solution .toggle-button, .tag_solution button")
+    text = " ".join(v.page.locator(".tag_solution").all_inner_texts())
+    assert "Show solution" in text and "Show code cell source" not in text, text[:300]
+    assert summaries.count() >= 1
+
+
+def test_the_mapper_view_fits_its_frame_and_offers_full_screen(visit, screenshot_dir):
+    """4.2's interactive Mapper graph: after the layout settles every node lies inside the frame,
+    nodes take the chapter's emotion colours, and a button shows it full screen."""
+    from course_lib.mapper.activation_plots import LABEL_COLORS
+
+    v = visit("chapters/04-mapper-activations/02-mapper-on-activations")
+    holder = v.page.locator("div.mapper-page").first
+    holder.scroll_into_view_if_needed()
+    assert holder.locator("button.mapper-page-fullscreen").count() == 1
+    frame = next(f for f in v.page.frames if f != v.page.main_frame and f.url in ("about:srcdoc", ""))
+    v.page.wait_for_timeout(6000)  # the force layout settles, then the view zooms to fit
+    inside = frame.evaluate("""() => {
+      const svg = document.querySelector('#canvas svg').getBoundingClientRect();
+      const nodes = Array.from(document.querySelectorAll('g.node')).map(n => n.getBoundingClientRect());
+      const out = nodes.filter(b => b.left < svg.left - 1 || b.right > svg.right + 1 ||
+                                    b.top < svg.top - 1 || b.bottom > svg.bottom + 1).length;
+      const fills = Array.from(new Set(Array.from(document.querySelectorAll('g.node path')).map(p => getComputedStyle(p).fill)));
+      return {n: nodes.length, out: out, fills: fills};
+    }""")
+    assert inside["n"] > 20 and inside["out"] == 0, inside
+    course = {"rgb({}, {}, {})".format(*(int(c[i:i + 2], 16) for i in (1, 3, 5))) for c in LABEL_COLORS.values()}
+    assert set(inside["fills"]) <= course, (inside["fills"], course)
+    holder.screenshot(path=str(screenshot_dir / "mapper-view.png"))
+    assert not v.unexpected_errors(), v.unexpected_errors()

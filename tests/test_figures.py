@@ -73,3 +73,85 @@ def test_no_figure_function_is_defined_twice_in_a_chapter(chapter):
 
 def test_no_module_of_a_chapter_is_called_plain_plots():
     assert not list(ROOT.glob("*/plots.py")), "name a plot module after what it plots (e.g. wheel_plots.py)"
+
+
+# --------------------------------------------------------------------------- how figures are shown
+from matplotlib.text import Text  # noqa: E402
+
+from course_lib.figures import (COLUMN_WIDTH_IN, CSS_DPI, MIN_FONT_PT, PIXEL_RATIO,  # noqa: E402
+                                describe_figure, figure_png, fit_for_display, png_size)
+
+
+def _wide_figure():
+    fig = new_figure((15, 3.3))
+    axes = fig.subplots(1, 3)   # 2.33 in a panel once narrowed: stays one row
+    for i, ax in enumerate(axes):
+        ax.plot([0, 1], [0, i], label=f"series {i}")
+        ax.set_title(f"panel {i}", fontsize=7)
+        ax.set_xlabel("step")
+        ax.set_ylabel("loss")
+        ax.tick_params(labelsize=6)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=8, fontsize=6)
+    return fig
+
+
+def test_fit_for_display_narrows_wide_figures_and_raises_small_text():
+    fig = fit_for_display(_wide_figure())
+    w, h = fig.get_size_inches()
+    assert w == pytest.approx(COLUMN_WIDTH_IN)
+    assert h == pytest.approx(3.3 * (COLUMN_WIDTH_IN / 15) ** 0.5)   # taller than a plain rescale
+    fig.draw_without_rendering()
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_text()]
+    assert min(sizes) >= MIN_FONT_PT
+    # a narrow figure keeps its size
+    small = fit_for_display(new_figure((4, 3)))
+    assert tuple(small.get_size_inches()) == (4, 3)
+    with pytest.raises(TypeError, match="fig"):
+        fit_for_display("not a figure")
+
+
+def test_figure_png_is_sharp_and_sized_for_the_column():
+    png, meta = figure_png(_wide_figure())
+    width, _ = png_size(png)
+    assert meta == {"width": round(width / PIXEL_RATIO)}       # no height: narrowing keeps the aspect
+    # a long one-row legend was folded so that the figure still fits the column
+    assert meta["width"] <= COLUMN_WIDTH_IN * CSS_DPI * 1.05
+
+
+def test_describe_figure_says_what_each_panel_plots():
+    fig = new_figure((6, 3))
+    left, right = fig.subplots(1, 2)
+    left.set_title("training loss")
+    left.set(xlabel="step", ylabel="loss")
+    right.set(xlabel="epoch", ylabel="accuracy")
+    fig.suptitle("A run")
+    text = describe_figure(fig)
+    assert text.startswith("A run.") and "training loss: loss against step" in text
+    assert "accuracy against epoch" in text
+
+
+def test_ipython_shows_figures_through_figure_png():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_lib import figures
+
+    shell = InteractiveShell.instance()
+    assert figures.show_figures_for_the_column()
+    data, metadata = shell.display_formatter.format(new_figure((12, 3)).add_subplot().figure)
+    assert "image/png" in data and metadata["image/png"]["width"] <= COLUMN_WIDTH_IN * CSS_DPI * 1.05
+
+
+def test_a_long_row_of_panels_is_folded_into_two_rows():
+    fig = new_figure((15, 3.9), layout="tight")
+    axes = fig.subplots(1, 4)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    fit_for_display(fig)
+    w, h = fig.get_size_inches()
+    assert w == pytest.approx(COLUMN_WIDTH_IN) and h > 2 * 3.9 * 0.9     # two rows, panels keep their aspect
+    rows = sorted({ax.get_subplotspec().rowspan.start for ax in axes})
+    assert rows == [0, 1]
+    three = new_figure((10, 3.6))
+    three.subplots(1, 3)
+    fit_for_display(three)
+    assert {ax.get_subplotspec().rowspan.start for ax in three.axes} == {0}   # 2.3 in a panel: one row

@@ -1,6 +1,9 @@
 """Lenses, purity, coverage, entanglement, bridges vs boundaries and the offline kmapper page, on
 constructed data whose answers are known."""
 
+import json
+import re
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -134,3 +137,24 @@ def test_mapper_page_is_offline_and_labels_its_nodes():
         mapper_page(nx.Graph(), texts, labels)
     with pytest.raises(ValueError, match="height"):
         show_page(page, height=10)
+
+
+def test_mapper_page_uses_the_chapters_colours_fits_and_offers_full_screen():
+    from matplotlib.colors import to_rgb
+
+    from course_lib.mapper.activation_plots import LABEL_COLORS
+
+    texts = ["storm siren wailing"] * 3 + ["sunny picnic garden"] * 3 + ["storm siren river"] * 2
+    labels = np.array(["fear"] * 3 + ["joy"] * 3 + ["fear"] * 2)
+    g = graph_of({"cube0_cluster0": [0, 1, 2, 6], "cube1_cluster0": [3, 4, 5], "cube1_cluster1": [6, 7]},
+                 [("cube0_cluster0", "cube1_cluster1")])
+    page = mapper_page(g, texts, labels, title="test", color_name="emotion")
+    scale = json.loads(re.search(r"const colorscale = (\[.*?\]);", page).group(1))
+    rgb = [tuple(int(v) for v in re.findall(r"\d+", c)) for _, c in scale]   # kmapper writes rgb(r, g, b)
+    assert [pos for pos, _ in scale] == [0.0, 1.0]
+    assert rgb == [tuple(round(255 * v) for v in to_rgb(LABEL_COLORS[e])) for e in ("fear", "joy")]
+    nodes = {n["name"]: n["color"][0][0] for n in json.loads(re.search(r"const graph = (\{.*?\});\n", page, re.S).group(1))["nodes"]}
+    assert nodes == {"cube0_cluster0": 0.0, "cube1_cluster0": 1.0, "cube1_cluster1": 0.0}   # dominant label, no blend
+    assert 'id="course-key"' in page and "zoom.transform" in page
+    frame = show_page(page).data
+    assert "requestFullscreen" in frame and "Show full screen" in frame

@@ -116,3 +116,18 @@ def test_progress_hides_in_the_book_build_and_falls_back_to_text(monkeypatch):
     bar = widgets.progress(range(3))
     assert type(bar) is tqdm.std.tqdm  # plain text, not a widget Colab would draw blank
     assert list(bar) == [0, 1, 2]
+
+
+def test_frames_have_alt_text_and_a_css_width(slider):
+    from course_lib.figures import png_size
+    from course_lib.widgets import FRAME_DPI
+
+    # each frame's alt text says what the figure shows, then which frame it is
+    assert len(slider.alts) == len(slider) and slider.alts[2].endswith("(epoch = 2)")
+    assert len(slider.alts[0].split()) >= 4
+    assert slider.width == round(png_size(slider.frames[0])[0] * 96 / FRAME_DPI)
+    page = slider.to_html()
+    assert f'width="{slider.width}"' in page and "img.alt = alts[i]" in page
+    assert f'alt="{slider.alts[0]}"' in page
+    named = frame_slider(render, [0, 1], title="k", alt="A line rising with k", progress=False)
+    assert named.alts == ["A line rising with k (k = 0)", "A line rising with k (k = 1)"]

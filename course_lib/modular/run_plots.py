@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 from matplotlib.figure import Figure
 
 from ..figures import new_figure
@@ -28,12 +29,19 @@ _PHASE_COLORS = ("#fbe3d6", "#dbe9f6", "#def2dc")
 
 
 def _shade_phases(ax: Axes, run: GrokkingRun, labels: bool = False) -> None:
+    """Shade the detected phases; with ``labels``, name them in a key above the axes (a phase can be
+    a few pixels wide, so names written over the spans would run together)."""
     end = int(run.checkpoint_steps[-1])
+    handles = []
     for (name, start, stop), color in zip(run.phases.intervals(), _PHASE_COLORS):
         ax.axvspan(start, end if stop is None else stop, color=color, lw=0, zorder=0)
-        if labels:
-            ax.text((start + (end if stop is None else stop)) / 2, 1.02, name, transform=ax.get_xaxis_transform(),
-                    ha="center", va="bottom", fontsize=8)
+        handles.append(Patch(facecolor=color, edgecolor="0.6", label=f"{name} ({start}–{end if stop is None else stop})"))
+    if labels and handles:
+        kept = ax.get_legend()
+        ax.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.01), ncols=len(handles),
+                  frameon=False, fontsize=9, handlelength=1.2, columnspacing=1.0, borderaxespad=0.0)
+        if kept is not None:
+            ax.add_artist(kept)   # ax.legend replaced the curves' legend: put it back
 
 
 def plot_grokking_curves(run: GrokkingRun) -> Figure:
