@@ -240,5 +240,7 @@ def test_judge_reports_held_out_and_cross_situation_purity():
                 "emotion probe", "topic probe"):
         assert key in row, key
     assert row["emotion probe"] > 0.9
+    for key in ("same emotion, 1-NN other situations", "same emotion, 5-NN other situations, held-out"):
+        assert 0.9 < row[key] <= 1.0, (key, row[key])  # well-separated emotions agree across situations
     without = J._judge(x, emotion, topic, train, ~train, (0.3, 0.4, 0.5, 0.6, 0.8))
     assert "cross-situation purity @75%" not in without and "emotion purity @75%, held-out situations" in without
