@@ -27,7 +27,8 @@ CONTROL_KMEANS_SEEDS = (0, 1, 2, 3, 4)
 
 
 def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarray, labels: np.ndarray,
-           situations: Sequence[frozenset], seeds: Sequence[int]) -> dict[str, Any]:
+           situations: Sequence[frozenset], seeds: Sequence[int],
+           memo: dict | None = None) -> dict[str, Any]:
     from .measures import cross_situation_purity, partition_purity
     from .study import kmeans_groups
 
@@ -41,8 +42,14 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
                     cross_chance=nan)
     size = sum(map(len, groups)) / len(groups)
     k = max(2, int(round(len(covered) / size)))
-    over = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, seed)],
-                                   labels, situations).share for seed in seeds]
+    key = (covered.tobytes(), k)   # rows on the same sentences at the same k share their k-means
+    if memo is None or key not in memo:
+        over = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, seed)],
+                                       labels, situations).share for seed in seeds]
+        if memo is None:
+            memo = {}
+        memo[key] = over
+    over = memo[key]
     return dict(row, mean_size=size, purity=partition_purity(groups, labels),
                 cross=cross_situation_purity(groups, labels, situations).share,
                 kmeans_cross=over[0], kmeans_cross_min=float(np.min(over)),
@@ -78,8 +85,10 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     labels = np.asarray(s.emotion)
     situations = situation_sets(s)
     lens = layer_lens(acts, layer, "PCA 1")
+    memo: dict = {}
+
     def score(method: str, setting: str, groups: list[np.ndarray]) -> dict[str, Any]:
-        return _score(method, setting, groups, points, labels, situations, seeds)
+        return _score(method, setting, groups, points, labels, situations, seeds, memo)
 
     dbscan_graph = recipe_graph(points, lens)
     dbscan_mapper = list(node_members(dbscan_graph).values())
@@ -96,15 +105,16 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
         rows.append(score("Mapper, Ward", f"threshold {threshold}",
                           list(node_members(graph).values())))
     if words_seeds:
+        from sklearn.cluster import KMeans
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        from .lenses import unit_rows
         from .measures import covered_points
-        from .study import kmeans_groups, matched_k
+        from .study import matched_k
 
         covered, k = covered_points(dbscan_graph), matched_k(dbscan_graph)
-        words = unit_rows(TfidfVectorizer().fit_transform(list(s.text)).toarray())
-        for seed in words_seeds:
-            groups = [covered[g] for g in kmeans_groups(words[covered], k, int(seed))]
+        words = TfidfVectorizer().fit_transform(list(s.text))[covered]  # sparse, unit-length rows
+        for seed in words_seeds:   # as study.kmeans_groups (3 restarts), on the sparse vectors
+            assigned = KMeans(n_clusters=int(k), n_init=3, random_state=int(seed)).fit(words).labels_
+            groups = [covered[assigned == c] for c in range(int(k))]
             rows.append(score("k-means on words (TF-IDF)", f"seed {seed}", groups))
     return rows
