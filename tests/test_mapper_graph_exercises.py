@@ -75,9 +75,15 @@ def test_concept_lens_wrong_answers_fail():
         rows = np.asarray(fit, bool)
         return concept_lens(points, concept_direction(points[rows], labels[rows], positive, negative))
 
+    def scaled(points, labels, fit, positive, negative):           # right direction, not unit
+        return 37 * X.solution_fitted_concept_lens(points, labels, fit, positive, negative)
+
+    def shifted(points, labels, fit, positive, negative):
+        return X.solution_fitted_concept_lens(points, labels, fit, positive, negative) + 5
+
     for wrong, word in ((leaks, "leak"), (backwards, "larger"), (sums, "sums"),
                         (fit_rows_only, "held-out"), (first_coordinate, "mean(joy)"),
-                        (by_library, "own code")):
+                        (by_library, "own code"), (scaled, "unit"), (shifted, "offset")):
         result = X.check_fitted_concept_lens(wrong, quiet=True)
         assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
 

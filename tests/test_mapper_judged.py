@@ -240,5 +240,32 @@ def test_judge_reports_held_out_and_cross_situation_purity():
                 "emotion probe", "topic probe"):
         assert key in row, key
     assert row["emotion probe"] > 0.9
+    for key in ("same emotion, 1-NN other situations", "same emotion, 5-NN other situations, held-out"):
+        assert 0.9 < row[key] <= 1.0, (key, row[key])  # well-separated emotions agree across situations
     without = J._judge(x, emotion, topic, train, ~train, (0.3, 0.4, 0.5, 0.6, 0.8))
     assert "cross-situation purity @75%" not in without and "emotion purity @75%, held-out situations" in without
+
+
+def test_matched_size_comparison_reports_pairs_intervals_and_seed_range():
+    rng = np.random.default_rng(5)
+    labels = np.repeat(np.array(["joy", "anger", "fear", "sadness"]), 60)
+    situations = np.arange(240) % 6 + 6 * np.repeat(np.arange(4), 60)
+    centres = rng.normal(size=(4, 12))[np.repeat(np.arange(4), 60)] * 3
+    spaces = {"clean": centres + rng.normal(size=(240, 12))}
+    score = np.ones(240, dtype=bool)
+    table = S.matched_size_comparison(spaces, labels, score, [{s} for s in situations],
+                                      scales=(0.3, 0.4, 0.5, 0.6), seeds=(0, 1), draws=200,
+                                      coverage=(0.0, 1.0))
+    assert len(table) >= 1 and set(table.index.get_level_values("space")) == {"clean"}
+    for _, row in table.iterrows():
+        assert row.mapper_low <= row.mapper_cross <= row.mapper_high
+        assert row.kmeans_cross_min <= row.kmeans_cross_median <= row.kmeans_cross_max
+        assert row.kmeans_low <= row.kmeans_cross_min and row.kmeans_cross_max <= row.kmeans_high
+        assert np.isclose(row.gap_min, row.mapper_cross - row.kmeans_cross_max)
+        assert row.mapper_pairs > 0 and row.kmeans_pairs_min > 0
+    with pytest.raises(ValueError, match="situations"):
+        S.matched_size_comparison(spaces, labels, score, [{0}] * 10)
+    with pytest.raises(ValueError, match="seeds"):
+        S.matched_size_comparison(spaces, labels, score, [{s} for s in situations], seeds=())
+    with pytest.raises(ValueError, match="score"):
+        S.matched_size_comparison(spaces, labels, score[:5], [{s} for s in situations])

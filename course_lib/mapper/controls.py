@@ -3,9 +3,12 @@
 Mapper's recipe has two parts that k-means lacks: a lens and cover that cut the cloud into intervals
 first, and a density clusterer (DBSCAN) inside each interval. :func:`clusterer_controls` changes one at a
 time: DBSCAN on the whole layer with **no lens** (the cover removed), and the **same lens and cover with
-Ward's agglomerative clusterer** instead of DBSCAN (the clusterer changed). Each row is scored like the
+Ward's agglomerative clusterer** instead of DBSCAN (the clusterer changed). A last row asks what the
+sentences' *words* alone give: k-means on TF-IDF bag-of-words vectors of DBSCAN-Mapper's covered
+sentences, at its mean node size (a baseline that has seen no model at all). Each row is scored like the
 graphs of 4.2 — purity, cross-situation purity — beside k-means at the same mean cluster size on the
-same covered sentences.
+same covered sentences, over several k-means seeds (its cross-situation purity at a fixed size moves with
+the seed by more than most gaps between the methods, so one seed cannot rank them).
 """
 
 from __future__ import annotations
@@ -16,11 +19,16 @@ import numpy as np
 
 from ..validation import check_int
 
-__all__ = ["clusterer_controls"]
+__all__ = ["clusterer_controls", "CONTROL_KMEANS_SEEDS"]
+
+
+#: k-means seeds each row is compared against (``kmeans_cross`` is the first; min/median/max over all).
+CONTROL_KMEANS_SEEDS = (0, 1, 2, 3, 4)
 
 
 def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarray, labels: np.ndarray,
-           situations: Sequence[frozenset], seed: int) -> dict[str, Any]:
+           situations: Sequence[frozenset], seeds: Sequence[int],
+           memo: dict | None = None) -> dict[str, Any]:
     from .measures import cross_situation_purity, partition_purity
     from .study import kmeans_groups
 
@@ -28,24 +36,40 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
     covered = np.unique(np.concatenate(groups)) if groups else np.array([], dtype=int)
     row = dict(method=method, setting=setting, clusters=len(groups), coverage=len(covered) / len(points))
     if len(groups) < 2:
-        return dict(row, mean_size=float(len(covered)), purity=float("nan"), cross=float("nan"),
-                    kmeans_cross=float("nan"), cross_chance=float("nan"))
+        nan = float("nan")
+        return dict(row, mean_size=float(len(covered)), purity=nan, cross=nan, kmeans_cross=nan,
+                    kmeans_cross_min=nan, kmeans_cross_median=nan, kmeans_cross_max=nan,
+                    cross_chance=nan)
     size = sum(map(len, groups)) / len(groups)
     k = max(2, int(round(len(covered) / size)))
-    km = [covered[g] for g in kmeans_groups(points[covered], k, seed)]
+    key = (covered.tobytes(), k)   # rows on the same sentences at the same k share their k-means
+    if memo is None or key not in memo:
+        over = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, seed)],
+                                       labels, situations).share for seed in seeds]
+        if memo is None:
+            memo = {}
+        memo[key] = over
+    over = memo[key]
     return dict(row, mean_size=size, purity=partition_purity(groups, labels),
                 cross=cross_situation_purity(groups, labels, situations).share,
-                kmeans_cross=cross_situation_purity(km, labels, situations).share,
+                kmeans_cross=over[0], kmeans_cross_min=float(np.min(over)),
+                kmeans_cross_median=float(np.median(over)), kmeans_cross_max=float(np.max(over)),
                 cross_chance=cross_situation_purity([covered], labels, situations).share)
 
 
 def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] = (0.4, 0.45),
-                       ward_thresholds: Sequence[float] = (1.6, 2.2, 3.0), seed: int = 0) -> list[dict[str, Any]]:
+                       ward_thresholds: Sequence[float] = (1.6, 1.9, 2.2, 3.0),
+                       seeds: Sequence[int] = CONTROL_KMEANS_SEEDS,
+                       words_seeds: Sequence[int] = (0, 1, 2)) -> list[dict[str, Any]]:
     """Rows for layer ``layer`` (lens PCA 1 and 4.2's cover where a lens is used): ``Mapper, DBSCAN``
     (4.2's recipe), ``DBSCAN, no lens`` at each of ``dbscan_scales`` (× :func:`~.graph.default_clusterer`'s
     eps on the whole layer; noise points left out), and ``Mapper, Ward`` (same lens and cover, Ward
-    linkage cut at each of ``ward_thresholds``). Columns: clusters, mean size, coverage, purity,
-    cross-situation purity, k-means' at the same mean size on the same sentences, and chance."""
+    linkage cut at each of ``ward_thresholds``; 1.9 gives about DBSCAN-Mapper's mean node size).
+    Columns: clusters, mean size, coverage, purity, cross-situation purity, k-means' at the same mean
+    size on the same sentences (``kmeans_cross``: the first of ``seeds``; ``kmeans_cross_min/median/max``
+    over all of them), and chance. ``k-means on words (TF-IDF)``, one row per seed of
+    ``words_seeds``: k-means on the TF-IDF vectors of the sentences DBSCAN-Mapper covers, with as many
+    clusters as give its mean node size."""
     from sklearn.cluster import AgglomerativeClustering
 
     from .graph import default_clusterer, mapper_graph
@@ -53,21 +77,44 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     from .study import GRAPH_SETTINGS, layer_lens, recipe_graph, situation_sets
 
     check_int(layer, "layer", min=0, max=acts.n_layers)
+    seeds = tuple(int(x) for x in seeds)
+    if not seeds:
+        raise ValueError("seeds must name at least one k-means seed")
     s = acts.sentences
     points = acts.layer(layer)
     labels = np.asarray(s.emotion)
     situations = situation_sets(s)
     lens = layer_lens(acts, layer, "PCA 1")
-    rows = [_score("Mapper, DBSCAN", f"scale {GRAPH_SETTINGS['scale']}",
-                   list(node_members(recipe_graph(points, lens)).values()), points, labels, situations, seed)]
+    memo: dict = {}
+
+    def score(method: str, setting: str, groups: list[np.ndarray]) -> dict[str, Any]:
+        return _score(method, setting, groups, points, labels, situations, seeds, memo)
+
+    dbscan_graph = recipe_graph(points, lens)
+    dbscan_mapper = list(node_members(dbscan_graph).values())
+    rows = [score("Mapper, DBSCAN", f"scale {GRAPH_SETTINGS['scale']}", dbscan_mapper)]
     for scale in dbscan_scales:
         assigned = default_clusterer(points, scale).fit(points).labels_
         groups = [np.flatnonzero(assigned == c) for c in np.unique(assigned) if c >= 0]
-        rows.append(_score("DBSCAN, no lens", f"scale {scale}", groups, points, labels, situations, seed))
+        rows.append(score("DBSCAN, no lens", f"scale {scale}", groups))
     for threshold in ward_thresholds:
-        ward = AgglomerativeClustering(n_clusters=None, distance_threshold=float(threshold), linkage="ward")
-        graph = mapper_graph(points, lens, n_cubes=GRAPH_SETTINGS["n_cubes"], overlap=GRAPH_SETTINGS["overlap"],
-                             clusterer=ward)
-        rows.append(_score("Mapper, Ward", f"threshold {threshold}", list(node_members(graph).values()),
-                           points, labels, situations, seed))
+        ward = AgglomerativeClustering(n_clusters=None, distance_threshold=float(threshold),
+                                       linkage="ward")
+        graph = mapper_graph(points, lens, n_cubes=GRAPH_SETTINGS["n_cubes"],
+                             overlap=GRAPH_SETTINGS["overlap"], clusterer=ward)
+        rows.append(score("Mapper, Ward", f"threshold {threshold}",
+                          list(node_members(graph).values())))
+    if words_seeds:
+        from sklearn.cluster import KMeans
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from .measures import covered_points
+        from .study import matched_k
+
+        covered, k = covered_points(dbscan_graph), matched_k(dbscan_graph)
+        words = TfidfVectorizer().fit_transform(list(s.text))[covered]  # sparse, unit-length rows
+        for seed in words_seeds:   # as study.kmeans_groups (3 restarts), on the sparse vectors
+            assigned = KMeans(n_clusters=int(k), n_init=3, random_state=int(seed)).fit(words).labels_
+            groups = [covered[assigned == c] for c in range(int(k))]
+            rows.append(score("k-means on words (TF-IDF)", f"seed {seed}", groups))
     return rows

@@ -243,6 +243,16 @@ def _case_all_points(attempt: Callable) -> None:
                        f"is judged on); on the held-out rows the correlation is {r:.3f}")
 
 
+def _case_unit(attempt: Callable) -> None:
+    x, y = _concept_data(6)
+    fit = np.ones(len(x), dtype=bool)
+    got = _lens_out(attempt(x, y, fit, "joy", "fear"), len(x))
+    want = solution_fitted_concept_lens(x, y, fit, "joy", "fear")
+    assert np.allclose(got, want, atol=1e-6 * (1 + np.abs(want).max())), (
+        "the values should be each point's coordinate x · u along the *unit* direction u (no rescaling, "
+        f"no offset); e.g. point 0: expected {want[0]:.4f}, got {got[0]:.4f}")
+
+
 def _case_own_lens(attempt: Callable) -> None:
     x, y = _concept_data(5)
     with forbid(["course_lib.mapper.lenses:concept_direction", "course_lib.mapper.lenses:concept_lens"]):
@@ -255,6 +265,7 @@ CONCEPT_LENS_CASES = [
     case("unequal classes", _case_means, hint="means, not sums: .mean(axis=0)"),
     case("no leak", _case_no_leak, hint="select rows with fit & (labels == positive)"),
     case("a value for every point", _case_all_points, hint="project all points, not only the fit rows"),
+    case("unit length", _case_unit, hint="divide the direction by its norm; return x @ u as it is"),
     case("your own code", _case_own_lens, hint="compute the means yourself, not with concept_direction"),
 ]
 

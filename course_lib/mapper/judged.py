@@ -78,7 +78,7 @@ STEER_SETTINGS = {
                  min_purity=0.8, min_members=5),
 }
 _VERSION = 3
-_ABLATION_VERSION = 4     # 4: held-out purity, cross-situation purity
+_ABLATION_VERSION = 5     # 4: held-out purity, cross-situation purity; 5: graph-free neighbours
 #: The edits: the node-pair vector, two controls of its length, and a graph-free baseline of its length
 #: (the topic-balanced difference of the two emotions' means over the training sentences).
 ARMS = ("steered", "same emotion", "random", "class mean")
@@ -307,7 +307,27 @@ def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.n
         if situations is not None:
             row[f"cross-situation purity @{c:.0%}"] = purity_at_coverage(curves["emotion"], c, "cross")
             row[f"pairs @{c:.0%}"] = purity_at_coverage(curves["emotion"], c, "pairs")
+    if situations is not None:
+        row.update(_neighbour_columns(x, emotion, held, situations))
     return row
+
+
+def _neighbour_columns(x: np.ndarray, emotion: np.ndarray, held: np.ndarray,
+                       situations: Any) -> dict[str, float]:
+    """Graph-free columns (:func:`~.neighbours.cross_situation_agreement`): among a sentence's k
+    nearest neighbours from situations it does not share, the share with its emotion (k = 1, 5), over
+    all sentences and over the held-out situations' sentences only (neighbours among those)."""
+    from .neighbours import cross_situation_agreement
+
+    situations = list(situations)
+    held_sits = [situations[i] for i in np.flatnonzero(held)]
+    out = {}
+    for k in (1, 5):
+        out[f"same emotion, {k}-NN other situations"] = cross_situation_agreement(
+            x, emotion, situations, k)
+        out[f"same emotion, {k}-NN other situations, held-out"] = cross_situation_agreement(
+            x[held], emotion[held], held_sits, k)
+    return out
 
 
 def same_layer_probe(acts: Any, study: dict[str, Any]) -> Any:

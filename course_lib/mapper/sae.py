@@ -37,7 +37,7 @@ from ..validation import check_int
 
 __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
            "emotion_features", "random_dictionary_codes", "pool_tokens", "SPACE_SCALES", "SPACE_COVERAGES",
-           "compare_spaces"]
+           "compare_spaces", "MATCHED_SCALES", "matched_size_comparison"]
 
 SAE_SETTINGS = {
     "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
@@ -316,3 +316,100 @@ def compare_spaces(spaces: dict[str, np.ndarray], labels: Any, fit: Any, score: 
             row["topic probe"] = float(np.mean(probe.predict(unit_rows(x[score])) == topics[score]))
         rows[name] = row
     return pd.DataFrame(rows).T, curves
+
+
+#: Clustering scales of :func:`matched_size_comparison` (the SAE graph's coverage runs from about 0.55
+#: to 0.9 over these).
+MATCHED_SCALES = (0.375, 0.4, 0.425)
+
+
+def _pair_counts(groups: list[np.ndarray], labels: np.ndarray, situations: list) -> np.ndarray:
+    """(same, pairs) of cross-situation pairs per group (rows), for a bootstrap over groups."""
+    from .measures import cross_situation_purity
+
+    out = [cross_situation_purity([g], labels, situations) for g in groups]
+    return np.array([(p.same, p.pairs) for p in out], dtype=float).reshape(-1, 2)
+
+
+def _group_bootstrap(counts: np.ndarray, draws: int, rng: np.random.Generator) -> tuple[float, float]:
+    """95 % interval of sum(same) / sum(pairs) with the groups (nodes or clusters) resampled: pairs
+    within one group are not independent, so the group is the unit that is drawn."""
+    counts = counts[counts[:, 1] > 0]
+    if len(counts) < 2:
+        return float("nan"), float("nan")
+    idx = rng.integers(0, len(counts), size=(draws, len(counts)))
+    total = counts[idx].sum(axis=1)
+    share = total[:, 0] / np.maximum(total[:, 1], 1)
+    low, high = np.percentile(share, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def matched_size_comparison(spaces: dict[str, np.ndarray], labels: Any, score: Any, situations: Any,
+                            scales: tuple[float, ...] = MATCHED_SCALES,
+                            seeds: tuple[int, ...] = (0, 1, 2), draws: int = 1000,
+                            coverage: tuple[float, float] = (0.45, 0.92)) -> Any:
+    """Notebook 4.2's fair test in each space: Mapper's cross-situation purity against k-means on the
+    **same covered sentences at Mapper's mean node size** (:func:`~.study.matched_k`), over k-means
+    ``seeds``, on the ``score`` rows only. Each number comes with its count of cross-situation pairs and
+    a 95 % bootstrap interval over nodes (or clusters), since pairs inside one node are not independent.
+    Only scales whose graph covers a share of the sentences inside ``coverage`` are kept. Returns a
+    pandas table, one row per (space, scale)."""
+    import pandas as pd
+
+    from .lenses import pca_lens, unit_rows
+    from .measures import covered_points, node_members
+    from .study import kmeans_groups, matched_k, recipe_graph
+
+    labels, score = np.asarray(labels), np.asarray(score, dtype=bool)
+    if score.shape != labels.shape:
+        raise ValueError(f"score must have one entry per sentence ({len(labels)})")
+    situations = list(situations)
+    if len(situations) != len(labels):
+        raise ValueError(f"situations must have one entry per sentence ({len(labels)})")
+    if not seeds:
+        raise ValueError("seeds must name at least one k-means seed")
+    check_int(draws, "draws", min=100)
+    held = [situations[i] for i in np.flatnonzero(score)]
+    lab = labels[score]
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, points in spaces.items():
+        x = np.asarray(points, dtype=float)
+        if x.ndim != 2 or len(x) != len(labels):
+            raise ValueError(f"space {name!r} must be a ({len(labels)}, m) array")
+        x = unit_rows(x[score])
+        lens = pca_lens(x)
+        for scale in scales:
+            graph = recipe_graph(x, lens, scale=scale)
+            if graph.number_of_nodes() < 2:
+                continue
+            cov = covered_points(graph)
+            share = len(cov) / len(x)
+            if not coverage[0] <= share <= coverage[1]:
+                continue
+            k = max(2, matched_k(graph))
+            nodes = _pair_counts(list(node_members(graph).values()), lab, held)
+            same, pairs = nodes[:, 0].sum(), nodes[:, 1].sum()
+            row = dict(space=name, scale=scale, coverage=share,
+                       nodes=graph.number_of_nodes(), k=k,
+                       mapper_cross=same / max(pairs, 1),
+                       mapper_pairs=int(pairs))
+            row["mapper_low"], row["mapper_high"] = _group_bootstrap(nodes, draws, rng)
+            kms = []
+            for seed in seeds:
+                groups = [cov[g] for g in kmeans_groups(x[cov], k, seed)]
+                c = _pair_counts(groups, lab, held)
+                low, high = _group_bootstrap(c, draws, rng)
+                same, pairs = c[:, 0].sum(), c[:, 1].sum()
+                kms.append((same / max(pairs, 1), int(pairs), low, high))
+            kms = np.array(kms)
+            row.update(kmeans_cross_min=kms[:, 0].min(),
+                       kmeans_cross_median=float(np.median(kms[:, 0])),
+                       kmeans_cross_max=kms[:, 0].max(),
+                       kmeans_pairs_min=int(kms[:, 1].min()),
+                       kmeans_pairs_max=int(kms[:, 1].max()),
+                       kmeans_low=kms[:, 2].min(), kmeans_high=kms[:, 3].max())
+            row["gap_min"] = row["mapper_cross"] - row["kmeans_cross_max"]
+            row["gap_max"] = row["mapper_cross"] - row["kmeans_cross_min"]
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["space", "scale"])
