@@ -41,6 +41,7 @@ Notebook 5.5 (components as concepts), on the same chains:
 * :mod:`.components` — Chapter 3's transformer split into components (heads, neuron groups by key
   frequency and size-matched random groups, embedding, unembedding), their (pairs × components)
   susceptibility matrix over checkpoints (cached), its SVD modes read as waves in (a + b) mod p
+* :mod:`.component_plots` — its figures
 * :mod:`.components_exercises` — its checkers
 """
 

@@ -526,6 +526,7 @@ class SeedStudy:
     test_loss: np.ndarray
     group_sizes: dict[str, int]
     checkpoints: list[CheckpointModes]
+    pairs: np.ndarray              # (n, 2) the training pairs: the rows of every matrix
 
     @property
     def steps(self) -> list[int]:
@@ -592,5 +593,5 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
                  **{f"neurons {k}": len(v) for k, v in rand.items()}}
         seeds.append(SeedStudy(seed, src.p, tuple(src.key_frequencies), dict(run.phases),
                                np.asarray(src.checkpoint_steps), np.asarray(src.train_loss),
-                               np.asarray(src.test_loss), sizes, cps))
+                               np.asarray(src.test_loss), sizes, cps, pairs))
     return ComponentStudy(profile, cfg, seeds)
