@@ -231,3 +231,34 @@ def test_modes_prediction_checker():
         "top_mode_peak": "a key frequency", "top_mode_reproduces": True,
         "key_modes_rate": "clearly above chance"}
     assert cx.modes_verdict(False, 0.5, 0, 9, 0.1)["top_mode_reproduces"] is True   # at threshold
+
+
+def test_read_modes_finds_a_planted_key_frequency_and_counts():
+    rng = np.random.default_rng(2)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    pairs = pairs[rng.random(len(pairs)) < 0.6]
+    wave = np.cos(2 * np.pi * 3 * pairs.sum(1) / p)
+    comps = ["head 0", "neurons k=3", "neurons random 0", "embedding"]
+    kinds = {"head 0": "head", "neurons k=3": "frequency group", "neurons random 0": "random group",
+             "embedding": "embedding"}
+    per_chain = np.stack([np.outer(wave, [0.2, 1.0, 0.1, 0.3]) + 0.05 * rng.standard_normal((len(pairs), 4))
+                          for _ in range(4)])
+    entry = {"chi": per_chain.mean(0), "chain_chi": per_chain, "components": comps, "kinds": kinds,
+             "wrllc": dict.fromkeys(comps, 1.0), "cpu_seconds": 0.0}
+    c = cm.read_modes(entry, pairs, p, (3, 5), step=10, rank=2, shuffles=50)
+    assert c.spectra["a + b"][0].peak == 3 and c.is_key[0] and c.reliability[0] > 0.9
+    assert c.spectra["a"][0].sum_share < c.spectra["a + b"][0].sum_share
+    noise = {**entry, "chi": per_chain.mean(0) * 0 + rng.standard_normal((len(pairs), 4))}
+    c_noise = cm.read_modes(noise, pairs, p, (5,), step=20, rank=2, shuffles=50)
+    seed = cm.SeedStudy(0, p, (3,), {"memorisation_end": 10}, np.arange(3), np.ones(3), np.ones(3), {},
+                        [c, c_noise], pairs)
+    study = cm.ComponentStudy("quick", {}, [seed])
+    assert study.key_mode_count() == (int(c.is_key.sum() + c_noise.is_key.sum()), 4)
+    assert study.dependence_count("a + b")[0] >= 1 and study.dependence_count("a")[1] == 4
+    assert seed.appearance() == {3: 10}
+    assert study.chance_rate() == pytest.approx(1 / 6)
+    with pytest.raises(ValueError, match="by must be"):
+        study.dependence_count("a * b")
+    with pytest.raises(ValueError, match="step must be"):
+        seed.at(99)

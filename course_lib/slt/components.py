@@ -561,6 +561,17 @@ class ComponentStudy:
         n = sum(len(c.is_key) for s in self.seeds for c in s.checkpoints)
         return hits, n
 
+    def dependence_count(self, by: str = "a + b") -> tuple[int, int]:
+        """(modes whose loading depends on ``by`` more than its shuffled control — sum share above
+        the :data:`NULL_QUANTILE` — , modes read), over every seed, checkpoint and top mode. Read
+        by a + b and by one operand, the two counts compare the answer with the inputs."""
+        if by not in READINGS:
+            raise ValueError(f"by must be one of {list(READINGS)}, got {by!r}")
+        hits = sum(int(sp.sum_share > c.null_q[by][i, 1]) for s in self.seeds for c in s.checkpoints
+                   for i, sp in enumerate(c.spectra[by]))
+        n = sum(len(c.spectra[by]) for s in self.seeds for c in s.checkpoints)
+        return hits, n
+
     def chance_rate(self) -> float:
         """The rate at which a mode would peak at a key frequency by chance: the key frequencies'
         share of the (p − 1)/2 frequencies (averaged over seeds)."""
