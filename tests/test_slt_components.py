@@ -257,6 +257,7 @@ def test_read_modes_finds_a_planted_key_frequency_and_counts():
     assert study.key_mode_count() == (int(c.is_key.sum() + c_noise.is_key.sum()), 4)
     assert study.dependence_count("a + b")[0] >= 1 and study.dependence_count("a")[1] == 4
     assert seed.appearance() == {3: 10}
+    assert study.top_peak_at_key() == (int(c_noise.spectra["a + b"][0].peak == 3) + 1, 2)
     assert study.chance_rate() == pytest.approx(1 / 6)
     with pytest.raises(ValueError, match="by must be"):
         study.dependence_count("a * b")

@@ -561,6 +561,13 @@ class ComponentStudy:
         n = sum(len(c.is_key) for s in self.seeds for c in s.checkpoints)
         return hits, n
 
+    def top_peak_at_key(self) -> tuple[int, int]:
+        """(top modes whose highest Fourier peak in a + b is a key frequency, whatever its height
+        against the control; top modes read), one top mode per seed and checkpoint: where the peak
+        *lands*, a weaker reading than :meth:`key_mode_count`'s."""
+        hits = sum(int(c.spectra["a + b"][0].peak in s.key_freqs) for s in self.seeds for c in s.checkpoints)
+        return hits, sum(len(s.checkpoints) for s in self.seeds)
+
     def dependence_count(self, by: str = "a + b") -> tuple[int, int]:
         """(modes whose loading depends on ``by`` more than its shuffled control — sum share above
         the :data:`NULL_QUANTILE` — , modes read), over every seed, checkpoint and top mode. Read
