@@ -382,13 +382,14 @@ def split_half_reliability(chain_chi: Any, components: Sequence[str], rank: int)
 #: CPU profile, as in 5.3. The sampler is 5.3's for this run (γ = 100, batch 128) at ε = 3 × 10⁻⁴,
 #: the smallest of 5.3's candidates. Measured on 2 loaded cores: one weight-restricted chain step
 #: with the per-pair pass over the 1,124 training pairs costs ≈ 5.4 ms (≈ 2.5 ms reading every 3rd
-#: draw); 12 components × 3 chains × 80 steps ≈ 6–9 s of CPU per checkpoint. ``steps``: checkpoints,
+#: draw); 12 components × 4 chains × 50 steps ≈ 7 s of CPU per checkpoint (quick: ≈ 60 s for the
+#: whole notebook from a cold cache, training included). ``steps``: checkpoints,
 #: by step or by 3.3's phase names ("final": the last checkpoint).
 COMPONENT_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"run_profile": "quick", "seeds": [0],
               "steps": ["memorisation_end", "grokked", "final"],
-              "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 60, "observe_every": 2},
-              "rank": 3, "shuffles": 200},
+              "sampler": {"num_chains": 4, "num_burnin": 10, "num_draws": 40, "observe_every": 2},
+              "rank": 3, "shuffles": 150},
     "standard": {"run_profile": "quick", "seeds": [0, 1],
                  "steps": [40, "memorisation_end", "circuit_formation_end", "grokked", "final"],
                  "sampler": {"num_chains": 4, "num_burnin": 30, "num_draws": 150, "observe_every": 3},
