@@ -35,6 +35,14 @@ Notebook 5.4 (susceptibilities and influence, on known answers), on the LLC's ow
 * :mod:`.spectroscopy` — the notebook's measurements, per profile, cached
 * :mod:`.spectro_plots` — its figures
 * :mod:`.spectro_exercises` — its checkers
+
+Notebook 5.5 (components as concepts), on the same chains:
+
+* :mod:`.components` — Chapter 3's transformer split into components (heads, neuron groups by key
+  frequency and size-matched random groups, embedding, unembedding), their (pairs × components)
+  susceptibility matrix over checkpoints (cached), its SVD modes read as waves in (a + b) mod p
+* :mod:`.component_plots` — its figures
+* :mod:`.components_exercises` — its checkers
 """
 
 from __future__ import annotations

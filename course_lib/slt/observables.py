@@ -374,17 +374,20 @@ class Susceptibilities:
 def susceptibilities(model: nn.Module, loss_fn: LossFn, per_sample_loss: PerSampleLoss,
                      data: Sequence[torch.Tensor], components: Mapping[str, Sequence[str]],
                      probe: Optional[Sequence[torch.Tensor]] = None, *, epsilon: float,
-                     chunk: int = 4096, **sampler: Any) -> Susceptibilities:
+                     chunk: int = 4096, observe_every: int = 1, **sampler: Any) -> Susceptibilities:
     """χ(x, C) = Cov_p(φ_C, ℓ_x − L) for every probe sample x (default: the training data) and
     every component C (a name → parameter names mapping), one weight-restricted chain per C.
 
     φ_C(w) = L_n(w) − L_n(w*) on the chain of ``estimate_llc(params=C)`` (devinterp's φ, but
     χ has the *opposite sign* to devinterp's and our own centring: see the module docstring), L = L_n(w) the full training loss at the same draw. Each draw costs a
-    forward pass over data and probe per chain. Raises ValueError for an empty component or one
-    that names no parameter of the model.
+    forward pass over data and probe per chain; ``observe_every=k`` reads only every k-th draw
+    (draws 0, k, 2k, …; the chains and their LLC are unchanged): consecutive SGLD draws are
+    strongly correlated, so thinning the costly per-sample pass loses little. Raises ValueError
+    for an empty component or one that names no parameter of the model.
     """
     _check_per_sample(per_sample_loss)
     chunk = check_int(chunk, "chunk", min=1)
+    observe_every = check_int(observe_every, "observe_every", min=1)
     if not isinstance(components, Mapping) or not components:
         raise ValueError("components must be a non-empty mapping name -> list of parameter names")
     known = {name for name, _ in model.named_parameters()}
@@ -412,6 +415,8 @@ def susceptibilities(model: nn.Module, loss_fn: LossFn, per_sample_loss: PerSamp
         state: dict[str, float] = {}
 
         def observe(draw: int, W: torch.Tensor, flat_loss: FlatLoss) -> None:
+            if draw % observe_every:
+                return
             if "init" not in state:
                 state["init"] = float(at(flat_loss.w_star.to(W)[None], flat_loss, data_d).mean())
             train = at(W, flat_loss, data_d)

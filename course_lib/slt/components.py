@@ -1,0 +1,616 @@
+"""Components as concepts: susceptibility modes of Chapter 3's grokking transformer, read against
+its key frequencies.
+
+The question (notebook 5.5). 3.3 found that the grokked transformer computes (a + b) mod p with a
+few *key frequencies* k: its embedding writes cos(2πka/p), sin(2πka/p), and most MLP neurons fire
+at one k. If the susceptibility device (:func:`~.observables.susceptibilities`) sees concepts, the
+(pairs × components) matrix χ(x, C) should have modes that *are* those frequencies: a mode's loading
+over the pairs x = (a, b), read as a function of s = (a + b) mod p, should oscillate at a key
+frequency.
+
+What is measured, all on ``estimate_llc``'s weight-restricted chains (one per component, never a
+second sampler):
+
+* **components** (:func:`component_model`): each attention head (its W_Q, W_K, W_V, W_O slices),
+  the MLP neurons grouped by the key frequency each one fires at in the final checkpoint
+  (:func:`~course_lib.modular.mechanism.neuron_frequency_fraction`; the rest in one "other" group),
+  the same neurons in **size-matched random groups** (the control that differs only in how neurons
+  are grouped), the embedding (W_E, W_pos) and the unembedding (W_U). A head or a neuron group is a
+  slice of a weight tensor; :class:`ComponentTransformer` re-parametrises the model so that every
+  slice is its own parameter — the same function (tested), so a component is a list of names;
+* **the matrix** χ (p² pairs × components), every pair a probe (training and held-out pairs), at a
+  few checkpoints (:func:`component_susceptibilities`, cached);
+* **modes**: the SVD of χ with each component's column scaled to unit norm (heads and embeddings
+  differ by orders of magnitude in size; unscaled, the largest column *is* the first mode);
+* **is a mode a frequency?** (:func:`mode_spectrum`): the loading u over pairs averaged within each
+  residue class s = (a + b) mod p, its Fourier power per k = 1 … (p−1)/2, the peak k* found by code,
+  and two numbers: the *peak share* (power at k* / all non-constant power) and the *sum share*
+  (how much of u's variance is a function of a + b at all). The control: the same statistics of u
+  with the pair labels shuffled (:func:`shuffle_null`) — a mode "is frequency k*" when k* is one of
+  3.3's key frequencies and its peak share beats the shuffled 99th percentile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..validation import check_int, check_seed
+
+__all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_model",
+           "ComponentSetup", "per_pair_cross_entropy", "mode_spectrum", "ModeSpectrum",
+           "residue_means", "shuffle_null", "svd_modes", "Modes"]
+
+
+# --------------------------------------------------------------------- the re-parametrised model
+class ComponentTransformer(nn.Module):
+    """Chapter 3's :class:`~course_lib.modular.model.ModularTransformer`, with every head and every
+    cell of a neuron partition held as its own parameters — the same function, so that a component
+    (a head, a group of neurons) is a list of parameter names that ``estimate_llc(params=…)`` can
+    sample while holding the rest at w*.
+
+    Parameters: ``W_E, W_pos, W_U, b_out`` as in the source; ``h{i}_Q, h{i}_K, h{i}_V`` (d, d_head)
+    and ``h{i}_O`` (d_head, d) for head i; ``n{j}_in`` (d, m_j), ``n{j}_b`` (m_j,), ``n{j}_out``
+    (m_j, d) for cell j of ``cells`` (index arrays that partition the d_mlp neurons). The MLP is a
+    sum over neurons, so their order does not matter. ``forward`` checks shapes only (the token
+    range is checked once by the caller), so ``torch.vmap`` can run chains over per-chain batches.
+    """
+
+    def __init__(self, source: nn.Module, cells: Sequence[Sequence[int]]) -> None:
+        super().__init__()
+        for name in ("W_E", "W_pos", "W_Q", "W_K", "W_V", "W_O", "W_in", "b_in", "W_out", "b_out", "W_U"):
+            if not isinstance(getattr(source, name, None), torch.Tensor):
+                raise TypeError(f"source must be a ModularTransformer (it has no {name})")
+        self.p, self.n_heads, self.d_head = int(source.p), int(source.n_heads), int(source.d_head)
+        d_mlp = int(source.d_mlp)
+        cells = [np.asarray(c, dtype=np.int64).reshape(-1) for c in cells]
+        if not cells or any(len(c) == 0 for c in cells):
+            raise ValueError("cells must be a non-empty list of non-empty neuron index lists")
+        flat = np.concatenate(cells)
+        if len(flat) != d_mlp or not np.array_equal(np.sort(flat), np.arange(d_mlp)):
+            raise ValueError(f"cells must partition the {d_mlp} MLP neurons (each exactly once)")
+        self.cells = [c.tolist() for c in cells]
+
+        def copy(t: torch.Tensor) -> nn.Parameter:
+            return nn.Parameter(t.detach().clone())
+
+        for name in ("W_E", "W_pos", "W_U", "b_out"):
+            setattr(self, name, copy(getattr(source, name)))
+        for i in range(self.n_heads):
+            for part in "QKVO":
+                setattr(self, f"h{i}_{part}", copy(getattr(source, f"W_{part}")[i]))
+        for j, c in enumerate(cells):
+            idx = torch.as_tensor(c)
+            setattr(self, f"n{j}_in", copy(source.W_in[:, idx]))
+            setattr(self, f"n{j}_b", copy(source.b_in[idx]))
+            setattr(self, f"n{j}_out", copy(source.W_out[idx]))
+
+    def head_names(self, i: int) -> list[str]:
+        return [f"h{i}_{part}" for part in "QKVO"]
+
+    def cell_names(self, j: int) -> list[str]:
+        return [f"n{j}_in", f"n{j}_b", f"n{j}_out"]
+
+    def _stack(self, part: str) -> torch.Tensor:
+        return torch.stack([getattr(self, f"h{i}_{part}") for i in range(self.n_heads)])
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """Logits (batch, p) at the ``=`` position: the source's table-based forward."""
+        if not isinstance(pairs, torch.Tensor) or pairs.ndim != 2 or pairs.shape[1] != 2:
+            raise ValueError("pairs must be a tensor of shape (batch, 2)")
+        pairs = pairs.long()
+        p, scale = self.p, 1.0 / math.sqrt(self.d_head)
+        W_Q, W_K, W_V, W_O = (self._stack(x) for x in "QKVO")
+        x_eq = self.W_E[p] + self.W_pos[2]
+        tokens = self.W_E[:p]
+        x_ab = torch.stack([tokens + self.W_pos[0], tokens + self.W_pos[1]])
+        q = torch.einsum("d,hde->he", x_eq, W_Q) * scale
+        k_ab = torch.einsum("ptd,hde->pthe", x_ab, W_K)
+        k_eq = torch.einsum("d,hde->he", x_eq, W_K)
+        score_ab = torch.einsum("pthe,he->pth", k_ab, q)
+        score_eq = (k_eq * q).sum(-1)
+        v_ab = torch.einsum("ptd,hde->pthe", x_ab, W_V)
+        v_eq = torch.einsum("d,hde->he", x_eq, W_V)
+        a, b = pairs[:, 0], pairs[:, 1]
+        scores = torch.stack([score_ab[0, a], score_ab[1, b], score_eq.expand(len(pairs), -1)], dim=1)
+        w = torch.softmax(scores, dim=1)[..., None]
+        z = w[:, 0] * v_ab[0, a] + w[:, 1] * v_ab[1, b] + w[:, 2] * v_eq
+        resid = x_eq + z.flatten(1) @ W_O.flatten(0, 1)
+        mlp = self.b_out
+        for j in range(len(self.cells)):
+            act = F.relu(resid @ getattr(self, f"n{j}_in") + getattr(self, f"n{j}_b"))
+            mlp = mlp + act @ getattr(self, f"n{j}_out")
+        return (resid + mlp) @ self.W_U
+
+
+def per_pair_cross_entropy(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """ℓ_x for every pair of the batch ``(pairs, labels)``: (batch,) cross-entropies."""
+    pairs, labels = batch
+    return F.cross_entropy(model(pairs).float(), labels.long(), reduction="none")
+
+
+def mean_cross_entropy(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """The training loss of Chapter 3 (mean cross-entropy of a batch ``(pairs, labels)``)."""
+    return per_pair_cross_entropy(model, batch).mean()
+
+
+# --------------------------------------------------------------------------- neuron groupings
+def neuron_groups(best_k: Any, key_freqs: Sequence[int]) -> dict[str, np.ndarray]:
+    """Neurons grouped by the key frequency they fire at: ``{"k=…": indices}`` for every key
+    frequency with at least one neuron, and ``"other"`` for the rest (neurons whose best
+    frequency is not key, and dead ones, ``best_k = 0``). ``best_k`` (d_mlp,) is
+    :func:`~course_lib.modular.mechanism.neuron_frequency_fraction`'s second output."""
+    best = np.asarray(best_k)
+    if best.ndim != 1 or best.size == 0 or not np.issubdtype(best.dtype, np.integer):
+        raise ValueError(f"best_k must be a non-empty 1-D integer array (one k per neuron), got "
+                         f"shape {best.shape} dtype {best.dtype}")
+    keys = [check_int(k, "key_freqs entry", min=1) for k in key_freqs]
+    if len(set(keys)) != len(keys):
+        raise ValueError(f"key_freqs must be distinct, got {list(key_freqs)}")
+    out = {f"k={k}": np.flatnonzero(best == k) for k in sorted(keys)}
+    out = {name: idx for name, idx in out.items() if len(idx)}
+    rest = np.flatnonzero(~np.isin(best, keys))
+    if len(rest):
+        out["other"] = rest
+    return out
+
+
+def random_groups(groups: Mapping[str, np.ndarray], seed: int = 0) -> dict[str, np.ndarray]:
+    """Size-matched random groups: the same neurons, shuffled among groups of the same sizes
+    (``"random j"`` has as many neurons as the j-th group of ``groups``)."""
+    seed = check_seed(seed)
+    sizes = [len(v) for v in groups.values()]
+    if not sizes or min(sizes) == 0:
+        raise ValueError("groups must be non-empty and hold no empty group")
+    neurons = np.concatenate(list(groups.values()))
+    perm = np.random.default_rng(seed).permutation(neurons)
+    cuts = np.cumsum(sizes)[:-1]
+    return {f"random {j}": np.sort(part) for j, part in enumerate(np.split(perm, cuts))}
+
+
+@dataclass
+class ComponentSetup:
+    """A :class:`ComponentTransformer` and its components (name → parameter names), with the
+    frequency and random neuron groups they were built from (name → neuron indices)."""
+
+    model: ComponentTransformer
+    components: dict[str, list[str]]
+    freq_groups: dict[str, np.ndarray]
+    random_groups: dict[str, np.ndarray]
+    kinds: dict[str, str]          # component → "head" | "frequency group" | "random group" | …
+
+
+def component_model(source: nn.Module, freq_groups: Mapping[str, np.ndarray],
+                    rand_groups: Mapping[str, np.ndarray]) -> ComponentSetup:
+    """Split ``source`` into components: heads, frequency groups, random groups, embedding and
+    unembedding. The neuron partition is the common refinement of the two groupings (cells: the
+    neurons that share a frequency group and a random group), so that each group is a union of
+    cells and both groupings live in one model."""
+    for label, groups in (("freq_groups", freq_groups), ("rand_groups", rand_groups)):
+        if not isinstance(groups, Mapping) or not groups:
+            raise ValueError(f"{label} must be a non-empty mapping name -> neuron indices")
+        for name, idx in groups.items():
+            if len(np.asarray(idx)) == 0:
+                raise ValueError(f"{label}[{name!r}] selects no neurons: a component must hold at "
+                                 "least one")
+    d_mlp = int(source.d_mlp)
+    label_f, label_r = np.full(d_mlp, -1), np.full(d_mlp, -1)
+    for lab, groups, what in ((label_f, freq_groups, "freq_groups"), (label_r, rand_groups, "rand_groups")):
+        for j, idx in enumerate(groups.values()):
+            idx = np.asarray(idx, dtype=np.int64)
+            if np.any(lab[idx] >= 0):
+                raise ValueError(f"{what} overlap: a neuron is in two groups")
+            lab[idx] = j
+        if np.any(lab < 0):
+            raise ValueError(f"{what} must cover all {d_mlp} neurons")
+    cell_of = {}
+    cells: list[list[int]] = []
+    for n in range(d_mlp):
+        key = (int(label_f[n]), int(label_r[n]))
+        if key not in cell_of:
+            cell_of[key] = len(cells)
+            cells.append([])
+        cells[cell_of[key]].append(n)
+    model = ComponentTransformer(source, cells)
+    components: dict[str, list[str]] = {}
+    kinds: dict[str, str] = {}
+    for i in range(model.n_heads):
+        components[f"head {i}"] = model.head_names(i)
+        kinds[f"head {i}"] = "head"
+    for which, groups, kind in ((0, freq_groups, "frequency group"), (1, rand_groups, "random group")):
+        for j, name in enumerate(groups):
+            names = [n for (f, r), c in cell_of.items() if (f, r)[which] == j for n in model.cell_names(c)]
+            label = f"neurons {name}"
+            components[label] = names
+            kinds[label] = kind
+    components["embedding"] = ["W_E", "W_pos"]
+    components["unembedding"] = ["W_U"]
+    kinds["embedding"], kinds["unembedding"] = "embedding", "unembedding"
+    return ComponentSetup(model, components, {k: np.asarray(v) for k, v in freq_groups.items()},
+                          {k: np.asarray(v) for k, v in rand_groups.items()}, kinds)
+
+
+# --------------------------------------------------------------------------- modes and spectra
+def _check_matrix(chi: Any, name: str = "chi") -> np.ndarray:
+    m = np.asarray(chi, dtype=float)
+    if m.ndim != 2 or min(m.shape) < 1:
+        raise ValueError(f"{name} must be a 2-D (pairs × components) matrix, got shape {m.shape}")
+    if not np.all(np.isfinite(m)):
+        raise ValueError(f"{name} holds NaN or infinite values (a diverged chain?)")
+    return m
+
+
+@dataclass
+class Modes:
+    """SVD of the column-normalised susceptibility matrix: χ̃ = χ / ‖χ_C‖ per column = U S Vᵀ.
+
+    ``loadings`` (pairs, r): U's columns (a mode's loading over pairs); ``weights`` (r, components):
+    Vᵀ's rows (how much each component carries the mode); ``singular`` (r,); ``share`` (r,): S²
+    / ΣS², the variance of χ̃ each mode holds. Sign: each mode's largest-|weight| component is
+    positive (an SVD fixes a mode only up to sign)."""
+
+    loadings: np.ndarray
+    weights: np.ndarray
+    singular: np.ndarray
+    share: np.ndarray
+    components: list[str]
+
+
+def svd_modes(chi: Any, components: Sequence[str], rank: Optional[int] = None) -> Modes:
+    """The top ``rank`` (default all) modes of ``chi`` (pairs × components), each component's column
+    scaled to unit norm first (a component with χ ≡ 0 is an error: it responds to nothing)."""
+    m = _check_matrix(chi)
+    components = list(components)
+    if len(components) != m.shape[1]:
+        raise ValueError(f"components has {len(components)} names for {m.shape[1]} columns of chi")
+    norms = np.linalg.norm(m, axis=0)
+    if np.any(norms == 0):
+        raise ValueError(f"component(s) {[c for c, n in zip(components, norms) if n == 0]} have χ ≡ 0")
+    U, S, Vt = np.linalg.svd(m / norms, full_matrices=False)
+    r = len(S) if rank is None else check_int(rank, "rank", min=1, max=len(S))
+    U, S, Vt = U[:, :r], S[:r], Vt[:r]
+    sign = np.sign(Vt[np.arange(r), np.abs(Vt).argmax(axis=1)])
+    sign[sign == 0] = 1.0
+    full = (np.linalg.svd(m / norms, compute_uv=False) ** 2).sum()
+    return Modes(U * sign, Vt * sign[:, None], S, S ** 2 / full, components)
+
+
+def residue_means(values: Any, pairs: Any, p: int) -> np.ndarray:
+    """The mean of ``values`` (one per pair) over the pairs of each residue class s = (a + b) mod p:
+    (p,). Every class must hold at least one pair."""
+    p = check_int(p, "p", min=3)
+    v = np.asarray(values, dtype=float)
+    pr = np.asarray(pairs)
+    if pr.ndim != 2 or pr.shape[1] != 2:
+        raise ValueError(f"pairs must have shape (n, 2), got {pr.shape}")
+    if v.shape != (len(pr),):
+        raise ValueError(f"values must have one entry per pair, shape ({len(pr)},), got {v.shape}")
+    if not np.all(np.isfinite(v)):
+        raise ValueError("values hold NaN or infinite entries")
+    s = (pr[:, 0] + pr[:, 1]) % p
+    counts = np.bincount(s, minlength=p)
+    if np.any(counts == 0):
+        raise ValueError(f"residue class(es) {np.flatnonzero(counts == 0).tolist()} hold no pair")
+    return np.bincount(s, weights=v, minlength=p) / counts
+
+
+@dataclass
+class ModeSpectrum:
+    """How much a loading over pairs is a wave in s = (a + b) mod p.
+
+    ``power`` ((p−1)/2,): Fourier power of the residue means at k = 1 … (p−1)/2; ``peak``: the k
+    with the most; ``peak_share``: its share of all non-constant power; ``sum_share``: the fraction
+    of the loading's variance over pairs that its residue means explain (0: no dependence on a + b
+    at all; 1: a function of a + b alone)."""
+
+    power: np.ndarray
+    peak: int
+    peak_share: float
+    sum_share: float
+
+
+#: How a pair (a, b) is read as one number in Z_p: its sum (the answer), or one operand alone.
+READINGS = {"a + b": (1, 1), "a": (1, 0), "b": (0, 1)}
+
+
+def _reading(pairs: Any, by: str) -> np.ndarray:
+    if by not in READINGS:
+        raise ValueError(f"by must be one of {list(READINGS)}, got {by!r}")
+    ca, cb = READINGS[by]
+    pr = np.asarray(pairs)
+    return ca * pr[:, 0] + cb * pr[:, 1]
+
+
+def mode_spectrum(loading: Any, pairs: Any, p: int, by: str = "a + b") -> ModeSpectrum:
+    """:class:`ModeSpectrum` of one loading (one value per pair), read as a function of
+    s = (a + b) mod p (default), or of a or b alone (``by="a"``, ``"b"``)."""
+    pr = np.asarray(pairs)
+    if pr.ndim != 2 or pr.shape[1] != 2:
+        raise ValueError(f"pairs must have shape (n, 2), got {pr.shape}")
+    pairs = np.stack([_reading(pr, by), np.zeros(len(pr), dtype=np.int64)], axis=1)
+    r = residue_means(loading, pairs, p)
+    v = np.asarray(loading, dtype=float)
+    coeff = np.fft.rfft(r - r.mean())[1:(p - 1) // 2 + 1]
+    power = np.abs(coeff) ** 2
+    total = power.sum()
+    s = pairs[:, 0] % p
+    var = ((v - v.mean()) ** 2).sum()
+    explained = ((r[s] - v.mean()) ** 2).sum()
+    peak = int(np.argmax(power)) + 1
+    return ModeSpectrum(power, peak, float(power[peak - 1] / total) if total > 0 else 0.0,
+                        float(explained / var) if var > 0 else 0.0)
+
+
+def shuffle_null(loading: Any, pairs: Any, p: int, *, shuffles: int = 200, seed: int = 0,
+                 by: str = "a + b") -> np.ndarray:
+    """The control for :func:`mode_spectrum`: (shuffles, 2) of [peak_share, sum_share] with the
+    loading's values permuted over the pairs (the pair labels shuffled, the values kept)."""
+    shuffles = check_int(shuffles, "shuffles", min=1)
+    rng = np.random.default_rng(check_seed(seed))
+    v = np.asarray(loading, dtype=float)
+    out = np.empty((shuffles, 2))
+    for i in range(shuffles):
+        spec = mode_spectrum(rng.permutation(v), pairs, p, by)
+        out[i] = spec.peak_share, spec.sum_share
+    return out
+
+
+def split_half_reliability(chain_chi: Any, components: Sequence[str], rank: int) -> np.ndarray:
+    """Is a mode signal or chain noise? The modes of the first half of the chains against those of
+    the second: for each of the top ``rank`` modes of the first half, the largest |correlation| of
+    its loading with any of the second half's top ``rank`` loadings, (rank,). Pure noise gives
+    values near those of two random vectors (~ √(2 log(rank) / pairs)); a mode both halves see
+    gives values near 1. Needs ≥ 2 chains."""
+    c = np.asarray(chain_chi, dtype=float)
+    if c.ndim != 3 or c.shape[0] < 2:
+        raise ValueError(f"chain_chi must be (chains ≥ 2, pairs, components), got shape {c.shape}")
+    half = c.shape[0] // 2
+    a = svd_modes(c[:half].mean(0), components, rank).loadings
+    b = svd_modes(c[half:].mean(0), components, rank).loadings
+    corr = np.abs(a.T @ b) / np.outer(np.linalg.norm(a, axis=0), np.linalg.norm(b, axis=0))
+    return corr.max(axis=1)
+
+
+# --------------------------------------------------------------------------- the study (5.5)
+#: Per-profile settings of notebook 5.5. Chapter 3's p = 53 run (its ``quick`` profile) in every
+#: CPU profile, as in 5.3. The sampler is 5.3's for this run (γ = 100, batch 128) at ε = 3 × 10⁻⁴,
+#: the smallest of 5.3's candidates. Measured on 2 loaded cores: one weight-restricted chain step
+#: with the per-pair pass over the 1,124 training pairs costs ≈ 5.4 ms (≈ 2.5 ms reading every 3rd
+#: draw); 12 components × 4 chains × 50 steps ≈ 7 s of CPU per checkpoint (quick: ≈ 60 s for the
+#: whole notebook from a cold cache, training included). ``steps``: checkpoints,
+#: by step or by 3.3's phase names ("final": the last checkpoint).
+COMPONENT_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"run_profile": "quick", "seeds": [0],
+              "steps": ["memorisation_end", "grokked", "final"],
+              "sampler": {"num_chains": 4, "num_burnin": 10, "num_draws": 40, "observe_every": 2},
+              "rank": 3, "shuffles": 150},
+    "standard": {"run_profile": "quick", "seeds": [0, 1],
+                 "steps": [40, "memorisation_end", "circuit_formation_end", "grokked", "final"],
+                 "sampler": {"num_chains": 4, "num_burnin": 30, "num_draws": 150, "observe_every": 3},
+                 "rank": 3, "shuffles": 400},
+}
+COMPONENT_SETTINGS["full"] = COMPONENT_SETTINGS["standard"]
+_SAMPLER = {"epsilon": 3e-4, "gamma": 100.0, "batch_size": 128, "seed": 0}
+_CACHE_VERSION = 1
+#: a mode's verdict is read against this quantile of its shuffled-pairs control
+NULL_QUANTILE = 0.99
+
+
+def all_pairs(p: int) -> torch.Tensor:
+    """Every pair (a, b), row a·p + b: (p², 2)."""
+    a = torch.arange(check_int(p, "p", min=2))
+    return torch.stack(torch.meshgrid(a, a, indexing="ij"), -1).reshape(-1, 2)
+
+
+def grouping(run: Any) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """(frequency groups, size-matched random groups, each neuron's best k) of a
+    :func:`~.course_models.grokking_run`, from its **final** checkpoint: every neuron's best
+    frequency over all p² pairs (:func:`~course_lib.modular.mechanism.neuron_frequency_fraction`),
+    grouped by 3.3's key frequencies (``run.source.key_frequencies``). Held fixed over checkpoints."""
+    from ..modular.mechanism import neuron_frequency_fraction
+
+    model = run.model_at(run.final_step)
+    with torch.no_grad():
+        acts = model.mlp_activations(all_pairs(run.source.p))
+    _, best = neuron_frequency_fraction(acts)
+    freq = neuron_groups(best, run.source.key_frequencies)
+    return freq, random_groups(freq, seed=0), best
+
+
+def resolve_step(run: Any, step: Any) -> int:
+    """A checkpoint step from a step, a phase name of 3.3 (nearest checkpoint) or ``"final"``."""
+    if step == "final":
+        return run.final_step
+    if isinstance(step, str):
+        if run.phases.get(step) is None:
+            raise ValueError(f"{step!r} is not a reached phase of this run ({sorted(run.phases)})")
+        return run.nearest_step(run.phases[step])
+    run.checkpoint_index(step)
+    return int(step)
+
+
+def _chi_at(seed: int, step: int, run_profile: str, sampler: Mapping[str, Any]) -> dict[str, Any]:
+    import time
+    from .course_models import grokking_run
+    from .observables import susceptibilities
+
+    run = grokking_run(seed, run_profile, progress=False)
+    freq, rand, _ = grouping(run)
+    setup = component_model(run.model_at(step), freq, rand)
+    start = time.process_time()
+    sus = susceptibilities(setup.model, mean_cross_entropy, per_pair_cross_entropy, run.data,
+                           setup.components, **{**_SAMPLER, **sampler})
+    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "components": list(setup.components),
+            "kinds": dict(setup.kinds), "wrllc": {k: r.mean for k, r in sus.llc.items()},
+            "cpu_seconds": time.process_time() - start, "memory_bytes": sus.memory_bytes}
+
+
+def component_chi(seed: int, step: int, *, run_profile: str = "quick",
+                  sampler: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The (training pairs × components) susceptibility matrix of Chapter 3's run ``seed`` at
+    checkpoint ``step``, cached (``course_lib.cache``, "slt-components-chi"): ``chi``,
+    ``chain_chi`` (chains, pairs, components), ``components``, ``kinds``, ``wrllc`` (each
+    component's own weight-restricted LLC, from the same chains), ``cpu_seconds``."""
+    from ..cache import cached
+    from .course_models import grokking_run
+
+    seed = check_seed(seed)
+    sampler = dict(COMPONENT_SETTINGS["quick"]["sampler"] if sampler is None else sampler)
+    run = grokking_run(seed, run_profile, progress=False)
+    step = resolve_step(run, step)
+    config = {"run": run.key, "step": step, "sampler": {**_SAMPLER, **sampler},
+              "version": _CACHE_VERSION}
+    return cached("slt-components-chi", config, lambda: _chi_at(seed, step, run_profile, sampler))
+
+
+@dataclass
+class CheckpointModes:
+    """The modes of one checkpoint's matrix and their readings. ``spectra[by][i]``: mode i read as
+    a function of ``by`` (:data:`READINGS`); ``null_q[by]`` (rank, 2): the shuffled-pairs
+    :data:`NULL_QUANTILE` of [peak_share, sum_share]; ``is_key[i]``: mode i peaks at a key
+    frequency *and* its peak share beats the control (read by a + b); ``reliability``: split-half
+    (:func:`split_half_reliability`); ``freq_weight``/``rand_weight``: the top modes' summed
+    squared weight on the frequency groups and on the random groups."""
+
+    step: int
+    modes: Modes
+    spectra: dict[str, list[ModeSpectrum]]
+    null_q: dict[str, np.ndarray]
+    is_key: np.ndarray
+    reliability: np.ndarray
+    freq_weight: float
+    rand_weight: float
+    wrllc: dict[str, float]
+    cpu_seconds: float
+
+
+def read_modes(chi_entry: Mapping[str, Any], pairs: Any, p: int, key_freqs: Sequence[int], *,
+               step: int, rank: int, shuffles: int, seed: int = 0) -> CheckpointModes:
+    """Modes of one :func:`component_chi` entry and everything the notebook reads off them."""
+    comps = list(chi_entry["components"])
+    modes = svd_modes(chi_entry["chi"], comps, rank)
+    spectra, null_q = {}, {}
+    for by in READINGS:
+        spectra[by] = [mode_spectrum(modes.loadings[:, i], pairs, p, by) for i in range(rank)]
+        null_q[by] = np.array([np.quantile(shuffle_null(modes.loadings[:, i], pairs, p,
+                                                        shuffles=shuffles, seed=seed + i, by=by),
+                                           NULL_QUANTILE, axis=0) for i in range(rank)])
+    keys = set(int(k) for k in key_freqs)
+    is_key = np.array([s.peak in keys and s.peak_share > null_q["a + b"][i, 0]
+                       for i, s in enumerate(spectra["a + b"])])
+    kinds = chi_entry["kinds"]
+    w2 = (modes.weights ** 2).sum(0)
+    freq_w = float(sum(w for c, w in zip(comps, w2) if kinds[c] == "frequency group"))
+    rand_w = float(sum(w for c, w in zip(comps, w2) if kinds[c] == "random group"))
+    rel = split_half_reliability(chi_entry["chain_chi"], comps, rank)
+    return CheckpointModes(step, modes, spectra, null_q, is_key, rel, freq_w, rand_w,
+                           dict(chi_entry["wrllc"]), float(chi_entry["cpu_seconds"]))
+
+
+@dataclass
+class SeedStudy:
+    """One training seed: 3.3's run (loss curves, phases, key frequencies), the neuron groups and
+    the modes at each checkpoint studied."""
+
+    seed: int
+    p: int
+    key_freqs: tuple[int, ...]
+    phases: dict[str, Optional[int]]
+    curve_steps: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    group_sizes: dict[str, int]
+    checkpoints: list[CheckpointModes]
+    pairs: np.ndarray              # (n, 2) the training pairs: the rows of every matrix
+
+    @property
+    def steps(self) -> list[int]:
+        return [c.step for c in self.checkpoints]
+
+    def at(self, step: int) -> CheckpointModes:
+        for c in self.checkpoints:
+            if c.step == step:
+                return c
+        raise ValueError(f"step must be one of {self.steps}, got {step!r}")
+
+    def appearance(self) -> dict[int, Optional[int]]:
+        """For each key frequency k: the first studied checkpoint at which a top mode is k
+        (peaks at k and beats its control), or None."""
+        out: dict[int, Optional[int]] = {}
+        for k in self.key_freqs:
+            out[k] = next((c.step for c in self.checkpoints
+                           if any(ok and s.peak == k for ok, s in zip(c.is_key, c.spectra["a + b"]))),
+                          None)
+        return out
+
+
+@dataclass
+class ComponentStudy:
+    profile: str
+    settings: dict[str, Any]
+    seeds: list[SeedStudy]
+
+    def key_mode_count(self) -> tuple[int, int]:
+        """(modes that are a key frequency, modes read) over every seed, checkpoint and top mode."""
+        hits = sum(int(c.is_key.sum()) for s in self.seeds for c in s.checkpoints)
+        n = sum(len(c.is_key) for s in self.seeds for c in s.checkpoints)
+        return hits, n
+
+    def top_peak_at_key(self) -> tuple[int, int]:
+        """(top modes whose highest Fourier peak in a + b is a key frequency, whatever its height
+        against the control; top modes read), one top mode per seed and checkpoint: where the peak
+        *lands*, a weaker reading than :meth:`key_mode_count`'s."""
+        hits = sum(int(c.spectra["a + b"][0].peak in s.key_freqs) for s in self.seeds for c in s.checkpoints)
+        return hits, sum(len(s.checkpoints) for s in self.seeds)
+
+    def dependence_count(self, by: str = "a + b") -> tuple[int, int]:
+        """(modes whose loading depends on ``by`` more than its shuffled control — sum share above
+        the :data:`NULL_QUANTILE` — , modes read), over every seed, checkpoint and top mode. Read
+        by a + b and by one operand, the two counts compare the answer with the inputs."""
+        if by not in READINGS:
+            raise ValueError(f"by must be one of {list(READINGS)}, got {by!r}")
+        hits = sum(int(sp.sum_share > c.null_q[by][i, 1]) for s in self.seeds for c in s.checkpoints
+                   for i, sp in enumerate(c.spectra[by]))
+        n = sum(len(c.spectra[by]) for s in self.seeds for c in s.checkpoints)
+        return hits, n
+
+    def chance_rate(self) -> float:
+        """The rate at which a mode would peak at a key frequency by chance: the key frequencies'
+        share of the (p − 1)/2 frequencies (averaged over seeds)."""
+        return float(np.mean([len(s.key_freqs) / ((s.p - 1) // 2) for s in self.seeds]))
+
+    def cpu_seconds(self) -> float:
+        return float(sum(c.cpu_seconds for s in self.seeds for c in s.checkpoints))
+
+
+def component_study(profile: Optional[str] = None) -> ComponentStudy:
+    """Everything notebook 5.5 shows, for ``profile`` (default: the active one): per seed, 3.3's
+    run and the modes at each studied checkpoint (matrices cached one by one)."""
+    from ..runtime import by_profile, get_profile
+    from .course_models import grokking_run
+
+    profile = get_profile() if profile is None else profile
+    cfg = by_profile(COMPONENT_SETTINGS, profile)
+    seeds = []
+    for seed in cfg["seeds"]:
+        run = grokking_run(seed, cfg["run_profile"], progress=False)
+        freq, rand, _ = grouping(run)
+        pairs = run.data[0].numpy()
+        cps = []
+        for step in dict.fromkeys(resolve_step(run, s) for s in cfg["steps"]):
+            entry = component_chi(seed, step, run_profile=cfg["run_profile"], sampler=cfg["sampler"])
+            cps.append(read_modes(entry, pairs, run.source.p, run.source.key_frequencies,
+                                  step=step, rank=cfg["rank"], shuffles=cfg["shuffles"]))
+        src = run.source
+        sizes = {**{f"neurons {k}": len(v) for k, v in freq.items()},
+                 **{f"neurons {k}": len(v) for k, v in rand.items()}}
+        seeds.append(SeedStudy(seed, src.p, tuple(src.key_frequencies), dict(run.phases),
+                               np.asarray(src.checkpoint_steps), np.asarray(src.train_loss),
+                               np.asarray(src.test_loss), sizes, cps, pairs))
+    return ComponentStudy(profile, cfg, seeds)
