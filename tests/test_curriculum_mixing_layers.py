@@ -207,3 +207,48 @@ def test_median_ci_bad_input():
         L.median_ci([])
     with pytest.raises(ValueError, match="NaN"):
         L.median_ci([1.0, float("nan")])
+
+
+def test_separation_auc_counts_pairs_and_ties():
+    assert L.separation_auc([3.0, 2.0, 1.0, 0.0], np.array([True, True, False, False])) == 1.0
+    assert L.separation_auc([0.0, 1.0, 2.0, 3.0], np.array([True, True, False, False])) == 0.0
+    # one tie between a positive and a negative counts ½: (1 + 1 + 1 + ½) / 4
+    assert L.separation_auc([2.0, 1.0, 1.0, 0.0], np.array([True, True, False, False])) == 0.875
+    with pytest.raises(ValueError, match="both classes"):
+        L.separation_auc([1.0, 2.0], np.array([True, True]))
+    with pytest.raises(TypeError, match="labels"):
+        L.separation_auc([1.0, 2.0], np.array([1, 0]))
+    with pytest.raises(ValueError, match="same length"):
+        L.separation_auc([1.0, 2.0, 3.0], np.array([True, False]))
+    with pytest.raises(ValueError, match="NaN"):
+        L.separation_auc([np.nan, 2.0], np.array([True, False]))
+
+
+def test_red_separation_rows_and_a_planted_direction():
+    torch.manual_seed(0)
+    m = M.MixingTransformer(d=8, heads=2, layers=2)
+    p = M.mixing_pairs(400, torch.Generator().manual_seed(3))
+    rows = L.red_separation(m, p)
+    assert [r.layer for r in rows] == [0, 1, 2]
+    for r in rows:
+        assert 0.0 <= r.auc_anchor <= 1.0 and 0.0 <= r.auc_best <= 1.0
+        assert -1.0 <= r.cos_best <= 1.0 and -1.0 <= r.cos_mean <= 1.0
+    # plant red's channel on e₀ at the embedding: e₀'s lean is the red channel ⇒ it separates red well,
+    # and the mean-difference direction leans on e₀
+    with torch.no_grad():
+        m.colour.weight.zero_()
+        m.colour.weight[0, 0] = 1.0
+        m.colour.weight[1, 1] = 1.0
+        m.colour.weight[2, 2] = 1.0
+        m.colour.bias.zero_()
+        m.role.zero_()
+    r0 = L.red_separation(m, p)[0]
+    assert r0.auc_anchor > 0.9 and r0.cos_mean > 0.5 and r0.auc_best > 0.95
+    with pytest.raises(ValueError, match="red_above"):
+        L.red_separation(m, p, red_above=1.0)
+    with pytest.raises(ValueError, match="C must"):
+        L.red_separation(m, p, C=0)
+    with pytest.raises(ValueError, match="k must"):
+        L.red_separation(m, p, k=-1)
+    with pytest.raises(ValueError, match="red"):
+        L.red_separation(m, torch.zeros(5, 2, 3))

@@ -25,6 +25,13 @@
   ``e₀``, the control along its own post-hoc red direction and along a random direction (each with
   every calibrated offset asked for), at every layer, all matched to the damage the reference edit
   (``e₀`` at the embedding, α = 1) does to red.
+* :func:`separation_auc` / :func:`red_separation` — does a direction still *tell red tokens apart*
+  layer by layer? The AUC of the lean ``h·u`` separating red tokens (anchor label ρ = redness² ≥
+  ``red_above``) from every other token, for ``u = e₀`` and for the best linear separator (logistic
+  regression), and the cosines with ``e₀`` of that separator and of the mean-difference direction. A
+  direction can keep its *meaning* (AUC ≈ 1) while red's token turns away from it (cosine falls), and
+  when two classes separate perfectly the "best" separating direction is not unique: its cosine with
+  ``e₀`` can be far from 1 even where ``e₀`` separates perfectly.
 * :func:`median_ci` — median over seeds with a distribution-free interval from order statistics
   (with 4 seeds the only one is [min, max], which covers the median with probability 87.5 %; a
   bootstrap would claim more than 4 values can support).
@@ -46,7 +53,7 @@ from .regularisers import redness
 
 __all__ = ["red_layer_cosines", "posthoc_direction", "random_direction", "redfree_leans", "calibrated_offset",
            "OFFSETS", "edit_predict", "edit_damage", "EditResult", "FREE_FLOOR", "matched_edit", "layer_comparison",
-           "median_ci"]
+           "median_ci", "separation_auc", "LayerSeparation", "red_separation"]
 
 #: The offset calibrations :func:`calibrated_offset` knows, in increasing order of caution.
 OFFSETS = ("mean", "q99", "max")
@@ -321,3 +328,65 @@ def median_ci(values: Any, level: float = 0.95) -> tuple[float, float, float, fl
     while j + 1 <= (n + 1) // 2 and coverage(j + 1) >= level:
         j += 1
     return float(np.median(v)), float(v[j - 1]), float(v[n - j]), coverage(j)
+
+
+def separation_auc(scores: Any, labels: Any) -> float:
+    """Area under the ROC curve of ``scores`` (n,) for the boolean ``labels`` (n,): the chance that a
+    random positive scores above a random negative, ties counting ½ (the Mann–Whitney U / (n₊ n₋))."""
+    x = np.asarray(scores, dtype=np.float64).ravel()
+    y = np.asarray(labels).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"scores and labels must have the same length, got {x.size} and {y.size}")
+    if y.dtype != bool:
+        raise TypeError(f"labels must be boolean, got dtype {y.dtype}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("scores contains NaN or inf")
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("labels must hold both classes")
+    from ..stats import rank
+    r = rank(x)
+    return float((r[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+@dataclass
+class LayerSeparation:
+    """Red tokens against all others at one layer (see :func:`red_separation`): ``auc_anchor`` of the
+    lean on ``e₀``; ``auc_best`` and ``cos_best`` of the logistic-regression separator (in-sample AUC,
+    cosine with ``e₀``); ``cos_mean`` of the mean-difference direction (red mean − rest mean)."""
+
+    layer: int
+    auc_anchor: float
+    auc_best: float
+    cos_best: float
+    cos_mean: float
+
+
+def red_separation(model: MixingTransformer, pairs: torch.Tensor, *, red_above: float = 0.5, k: float = 2.0,
+                   direction: Optional[torch.Tensor] = None, C: float = 1.0) -> list[LayerSeparation]:
+    """Per layer (embedding, after each block): how well ``direction`` (default ``e₀``) separates red
+    tokens — token label ``redness(rgb, k) ≥ red_above``; ``k = 2`` is the anchor's label ρ — from
+    every other token of ``pairs``, and where the best linear separator points (logistic regression
+    with inverse regularisation ``C`` on the raw stream; its cosine with ``direction``)."""
+    from sklearn.linear_model import LogisticRegression
+    model, pairs = _model(model), _pairs(pairs)
+    check_fraction(red_above, "red_above", inclusive="neither")
+    if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+        raise ValueError(f"k must be a positive number, got {k!r}")
+    if not (isinstance(C, (int, float)) and math.isfinite(C) and C > 0):
+        raise ValueError(f"C must be a positive number, got {C!r}")
+    u = _unit(anchor_direction(model.d) if direction is None else direction, model.d).numpy()
+    y = (redness(pairs.reshape(-1, 3), k=float(k)) >= red_above).numpy()
+    if y.sum() < 2 or (~y).sum() < 2:
+        raise ValueError("pairs must hold at least 2 red and 2 other tokens")
+    with torch.no_grad():
+        hs = [h.reshape(-1, model.d).numpy().astype(np.float64) for h in model.residuals(pairs)]
+    out = []
+    for layer, x in enumerate(hs):
+        fit = LogisticRegression(C=float(C), max_iter=5000).fit(x, y)
+        w = fit.coef_[0] / max(np.linalg.norm(fit.coef_[0]), 1e-12)
+        m = x[y].mean(0) - x[~y].mean(0)
+        m = m / max(np.linalg.norm(m), 1e-12)
+        out.append(LayerSeparation(layer, separation_auc(x @ u, y), separation_auc(x @ w, y), float(w @ u),
+                                   float(m @ u)))
+    return out
