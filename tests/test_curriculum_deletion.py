@@ -260,3 +260,49 @@ def test_keep_out_study_recovery_and_table():
     assert table.count("\n") == 2 and "0/2" in table and "1/1" in table
     with pytest.raises(TypeError):
         D.keep_out_table("study")
+
+
+def test_recovery_is_measured_against_the_fine_tuned_reference():
+    from course_lib.curriculum import deletion as D
+    st = _study()
+    # the intact model's red error drifts up to 0.009 under the same fine-tuning
+    drift = np.array([0.001, 0.004, 0.007, 0.009])
+    ref = {k: np.tile(drift, (4, 1)) for k in D.RELEARN_DATA}
+    moved = D.RemovalStudy(**{**st.__dict__, "reference": ref})
+    assert np.allclose(st.baseline("few red"), 0.001) and np.allclose(moved.baseline("red-free")[0], drift)
+    # +0.003: seed 0 (0.3, 0.1, 0.005, 0.002) is within 0.003 of the reference from step 20 on, not 30
+    r_old, r_new = st.recovery("unlearning", "few red", D.MARGINS[0]), moved.recovery("unlearning", "few red",
+                                                                                       D.MARGINS[0])
+    assert r_old.steps[0] == 30 and r_new.steps[0] == 20
+    # lost is still judged against the untouched intact model (reference at step 0)
+    assert moved.lost("unlearning").tolist() == st.lost("unlearning").tolist()
+    assert np.isclose(moved.normalised("unlearning", "few red")[0, -1], (0.002 - 0.009) / 0.299)
+    strata = D.matched_damage(moved, kind="few red", bands=(0.01, 0.25, np.inf), margin=D.MARGINS[0])
+    assert strata[(0.25, np.inf)]["unlearning"][:2] == (2, 1)
+
+
+def test_keep_out_recovery_uses_its_reference():
+    from course_lib.curriculum import deletion as D
+    ks = _keep_out_study()
+    moved = D.KeepOutStudy(**{**ks.__dict__, "reference": np.array([[0.002, 0.1, 0.2]] * 2)})
+    assert ks.recovery(0.0).recovered == 0
+    # seed 0: 0.2 ≤ 0.1 + 0.01 at step 10? no (0.2 > 0.11); at step 20: 0.1 ≤ 0.21 → back at 20
+    assert moved.recovery(0.0).steps.tolist() == [20.0, 20.0]
+    assert np.allclose(ks.baseline(), 0.002)
+
+
+def test_censored_rank_sum():
+    from course_lib.curriculum import deletion as D
+    from course_lib.stats import rank_sum
+    a = np.array([np.nan, np.inf, 900.0, 800.0, np.nan])
+    b = np.array([10.0, 20.0, 30.0, 40.0, np.nan])
+    auc, p = D.censored_rank_sum(a, b, 1000)
+    # censored runs tie at budget + 1, above every observed run
+    assert (auc, p) == rank_sum([1001, 1001, 900, 800, 1001], [10, 20, 30, 40, 1001])
+    assert auc > 0.8
+    # all censored on both sides: no shift
+    assert D.censored_rank_sum([np.nan] * 3, [np.inf] * 3, 100) == (0.5, 1.0)
+    with pytest.raises(ValueError, match="budget"):
+        D.censored_rank_sum([10.0, 2000.0], [1.0, 2.0], 1000)
+    with pytest.raises(ValueError, match="at least 2"):
+        D.censored_rank_sum([1.0], [1.0, 2.0], 1000)

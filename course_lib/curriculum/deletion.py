@@ -48,7 +48,7 @@ __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "reco
            "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
            "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
            "removal_study", "ROUTING_KEEP_OUT", "routed_red_sweeps", "KeepOutStudy",
-           "keep_out_study", "keep_out_table", "matched_damage"]
+           "keep_out_study", "keep_out_table", "matched_damage", "intact_relearn_sweep", "censored_rank_sum"]
 
 
 def _check_dim(model: object, dim: object) -> int:
@@ -464,6 +464,43 @@ def relearn_sweep(method: str, kind: str, profile: Optional[str] = None, keep_ou
                         init_states=parent.states[-1], masks=masks, progress=True)
 
 
+def intact_relearn_sweep(kind: str, profile: Optional[str] = None):
+    """The recovery *reference*: the intact model (:func:`plain_sweep`) fine-tuned exactly like the
+    removed ones (:func:`relearn_sweep`: the same ``kind`` data, steps, optimiser, batches and snapshots).
+    Fine-tuning moves red's error in the intact model too (on red-free data it may drift up), so a
+    removed model has recovered when it is back to *this* curve, step for step. Cached."""
+    from .train import cached_sweep
+    check_choice(kind, "kind", RELEARN_DATA)
+    cfg = removal_settings(profile)
+    parent = plain_sweep(profile)
+    n = cfg["finetune_steps"]
+    return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, "method": "intact", "kind": kind,
+                                            "parent": _state_digest(parent.states[-1]),
+                                            "parent_steps": cfg["steps"], "hyper": REMOVAL_HYPER},
+                        [int(s) for s in parent.seeds], data=relearn_data(kind), steps=n, lr=REMOVAL_HYPER["lr"],
+                        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
+                        batch_size=int(REMOVAL_HYPER["relearn_batch"]), probe=removal_probe(),
+                        checkpoint_steps=list(range(0, n + 1, cfg["every"])),
+                        init_states=parent.states[-1], progress=True)
+
+
+def censored_rank_sum(a: Any, b: Any, budget: float) -> tuple[float, float]:
+    """Mann–Whitney comparison of two sets of steps-to-recover with censored runs: a NaN or inf
+    (not back within ``budget``) becomes ``budget + 1``, tied with every other censored run and above
+    every observed one — the rank-sum handles right-censoring at a common budget exactly this way.
+    Returns ``(auc, p)`` of :func:`course_lib.stats.rank_sum`: ``auc`` is the chance that a run of
+    ``a`` takes longer than one of ``b`` (ties ½), ``p`` two-sided."""
+    from ..stats import rank_sum
+    budget = check_float(budget, "budget", min=0)
+    out = []
+    for name, v in (("a", a), ("b", b)):
+        x = np.asarray(v, dtype=float).ravel()
+        if np.any(x[np.isfinite(x)] > budget) or np.any(x[np.isfinite(x)] < 0):
+            raise ValueError(f"{name}: observed steps must lie in [0, budget]")
+        out.append(np.where(np.isfinite(x), x, budget + 1.0))
+    return rank_sum(out[0], out[1])
+
+
 def recovery_steps(steps: Any, error: Any, target: Any) -> np.ndarray:
     """:func:`recovery_step` for many seeds at once: ``error`` (S, K) at snapshot ``steps`` (K,),
     ``target`` (S,) → float (S,), NaN where a seed's error is above its target at the end (censored)."""
@@ -516,7 +553,9 @@ class RemovalStudy:
     (S, K): pure red's MSE at ``steps`` (K,) of relearning (step 0 = right after removal);
     ``red_set_error[method][kind]`` (S, K): the same, averaged over the red set; ``others_error`` (S, K):
     the 14 other named colours' mean MSE, and ``others_intact`` (S,) theirs in the intact model; ``damage[method]``
-    (S, P): each probe colour's MSE right after removal minus the intact model's."""
+    (S, P): each probe colour's MSE right after removal minus the intact model's. ``reference[kind]`` (S, K):
+    pure red's MSE in the intact model fine-tuned the same way (:func:`intact_relearn_sweep`) — recovery
+    is measured against it, step for step; ``None``: against the untouched ``intact`` at every step."""
 
     steps: np.ndarray
     seeds: np.ndarray
@@ -526,6 +565,13 @@ class RemovalStudy:
     damage: dict
     others_error: dict
     others_intact: np.ndarray
+    reference: Optional[dict] = None
+
+    def baseline(self, kind: str) -> np.ndarray:
+        """(S, K): the reference red error at every snapshot for relearning on ``kind`` data."""
+        if self.reference is None:
+            return np.repeat(np.asarray(self.intact, dtype=float)[:, None], len(self.steps), axis=1)
+        return np.asarray(self.reference[kind], dtype=float)
 
     def initial(self, method: str) -> np.ndarray:
         return self.error[method][RELEARN_DATA[0]][:, 0]
@@ -541,7 +587,7 @@ class RemovalStudy:
     def normalised(self, method: str, kind: str) -> np.ndarray:
         """(error − intact) / initial excess: 1 right after removal, 0 when fully back (S, K)."""
         ex = self.excess(method)
-        return (self.error[method][kind] - self.intact[:, None]) / np.where(ex > 0, ex, np.nan)[:, None]
+        return (self.error[method][kind] - self.baseline(kind)) / np.where(ex > 0, ex, np.nan)[:, None]
 
     def others_back(self, method: str, kind: str, within: float = 0.01) -> np.ndarray:
         """Per lost seed (bool): are the other named colours back within ``within`` of the intact model's
@@ -555,9 +601,9 @@ class RemovalStudy:
         check_choice(kind, "kind", RELEARN_DATA)
         _, how, value = margin
         lost = self.lost(method)
-        err = self.error[method][kind][lost]
-        tgt = margin_target(self.intact[lost], err[:, 0], how, value)
-        rec = recovery_steps(self.steps, err, tgt) if lost.any() else np.zeros(0)
+        over = self.error[method][kind][lost] - self.baseline(kind)[lost]       # excess over the reference
+        tgt = margin_target(np.zeros(int(lost.sum())), over[:, 0], how, value)
+        rec = recovery_steps(self.steps, over, tgt) if lost.any() else np.zeros(0)
         if lost.any():
             med, lo, hi = bootstrap_median_ci(rec)
         else:
@@ -585,9 +631,13 @@ def removal_study(profile: Optional[str] = None) -> RemovalStudy:
             steps = run.checkpoint_steps
             if kind == RELEARN_DATA[0]:
                 damage[method] = e[0] - intact_all
+    reference = {}
+    for kind in RELEARN_DATA:
+        run = intact_relearn_sweep(kind, profile)
+        reference[kind] = ((run.probe_recon[:, :, 0] - run.probe_rgb[None, 0]) ** 2).mean(-1).T   # (S, K)
     return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
                         error=error, red_set_error=red_set_error, damage=damage, others_error=others,
-                        others_intact=intact_all[:, 1:15].mean(-1))
+                        others_intact=intact_all[:, 1:15].mean(-1), reference=reference)
 
 
 @dataclass
@@ -610,6 +660,14 @@ class KeepOutStudy:
     damage_others: dict
     error: dict
     others_end: dict
+    reference: Optional[np.ndarray] = None
+
+    def baseline(self) -> np.ndarray:
+        """(S, K): the intact model's red error over the same "few red" fine-tuning (or the untouched
+        ``intact`` when ``reference`` is ``None``)."""
+        if self.reference is None:
+            return np.repeat(np.asarray(self.intact, dtype=float)[:, None], len(self.steps), axis=1)
+        return np.asarray(self.reference, dtype=float)
 
     def lost(self, keep_out: float) -> np.ndarray:
         return self.excess[keep_out] > REMOVAL_HYPER["lost_margin"]
@@ -618,8 +676,8 @@ class KeepOutStudy:
         """Steps to recover pure red at ``margin`` (default +0.01) over the lost seeds, as :meth:`RemovalStudy.recovery`."""
         _, how, value = margin if margin is not None else MARGINS[1]
         lost = self.lost(keep_out)
-        err = self.error[keep_out][lost]
-        rec = recovery_steps(self.steps, err, margin_target(self.intact[lost], err[:, 0], how, value)) \
+        over = self.error[keep_out][lost] - self.baseline()[lost]
+        rec = recovery_steps(self.steps, over, margin_target(np.zeros(int(lost.sum())), over[:, 0], how, value)) \
             if lost.any() else np.zeros(0)
         med, lo, hi = bootstrap_median_ci(rec) if lost.any() else (float("nan"),) * 3
         return Recovery(lost=int(lost.sum()), n=len(lost), steps=rec, recovered=int(np.isfinite(rec).sum()),
@@ -645,7 +703,10 @@ def keep_out_study(profile: Optional[str] = None) -> KeepOutStudy:
         fields["error"][ko] = e[:, :, 0].T
         fields["others_end"][ko] = (e[-1, :, 1:15] - intact_all[:, 1:15]).mean(-1)
         steps = run.checkpoint_steps
-    return KeepOutStudy(keep_outs=tuple(sweeps), steps=np.asarray(steps), intact=intact_all[:, 0], **fields)
+    ref = intact_relearn_sweep("few red", profile)
+    reference = ((ref.probe_recon[:, :n, 0] - ref.probe_rgb[None, 0]) ** 2).mean(-1).T        # (S, K)
+    return KeepOutStudy(keep_outs=tuple(sweeps), steps=np.asarray(steps), intact=intact_all[:, 0],
+                        reference=reference, **fields)
 
 
 def keep_out_table(study: KeepOutStudy) -> str:
@@ -681,8 +742,8 @@ def matched_damage(study: RemovalStudy, kind: str = "few red", bands: Sequence[f
         for method in REMOVALS:
             ex = study.excess(method)
             sel = (ex >= lo) & (ex < hi)
-            err = study.error[method][kind][sel]
-            rec = recovery_steps(study.steps, err, margin_target(study.intact[sel], err[:, 0], how, value)) \
+            over = study.error[method][kind][sel] - study.baseline(kind)[sel]
+            rec = recovery_steps(study.steps, over, margin_target(np.zeros(int(sel.sum())), over[:, 0], how, value)) \
                 if sel.any() else np.zeros(0)
             rec = np.where(np.isnan(rec), np.inf, rec)
             row[method] = (int(sel.sum()), int(np.isfinite(rec).sum()), float(np.median(rec)) if sel.any() else float("nan"))
