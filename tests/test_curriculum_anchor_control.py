@@ -214,3 +214,22 @@ def test_new_plots_draw():
     fig2 = P.plot_direction_traces(np.arange(5), {a: rng.uniform(-1, 1, (3, 5)) for a in arms})
     assert isinstance(fig, matplotlib.figure.Figure) and isinstance(fig2, matplotlib.figure.Figure)
     plt.close("all")
+
+
+def test_neighbour_directions():
+    import torch
+    from course_lib.color import ColorAutoencoder
+    from course_lib.curriculum import anchor_control as C
+    ms = [ColorAutoencoder(latent_dim=4, hidden=8, normalize=False) for _ in range(2)]
+    v = C.neighbour_directions(ms, 5.0)
+    assert v.shape == (2, 4) and torch.allclose(v.norm(dim=1), torch.ones(2), atol=1e-5)
+    x = torch.tensor(C.hsv_to_rgb(np.array([[5 / 360, 1.0, 1.0]])), dtype=torch.float32)
+    with torch.no_grad():
+        z = ms[1].encode(x)[0]
+    assert torch.allclose(v[1], z / z.norm(), atol=1e-6)
+    # −5° is hue 355°
+    assert not torch.allclose(C.neighbour_directions(ms, -5.0), v)
+    with pytest.raises(ValueError, match="hue_deg"):
+        C.neighbour_directions(ms, 400.0)
+    with pytest.raises(ValueError, match="models"):
+        C.neighbour_directions([], 5.0)

@@ -193,13 +193,23 @@ def test_attractor_prediction():
 
 
 def test_muting_prediction():
-    goal = {"anchored": np.ones(12, bool), "unanchored": np.ones(12, bool)}
+    own = np.ones(12, bool)
+    half = np.r_[np.ones(6, bool), np.zeros(6, bool)]       # the neighbour direction: 6/12
     black = {"anchored": np.full(12, 0.05) + np.arange(12) * 1e-3, "unanchored": np.full(12, 0.001)}
-    right = {"goal": "as many", "black": "anchored"}
+    right = {"neighbour": "fewer", "black": "anchored"}
     assert X.check_muting_form(right, quiet=True).passed
-    assert X.check_muting_prediction(right, goal, black, quiet=True).passed
-    for wrong in ({"goal": "fewer", "black": "anchored"}, {"goal": "as many", "black": "unanchored"},
-                  {"goal": "as many", "black": "neither"}):
-        assert not X.check_muting_prediction(wrong, goal, black, quiet=True).passed
-    assert not X.check_muting_form({"goal": "as many", "black": None}, quiet=True).passed
-    assert not X.check_muting_form({"goal": "same", "black": "anchored"}, quiet=True).passed
+    assert X.check_muting_prediction(right, half, own, black, quiet=True).passed
+    # the subtle wrong answer: "as many" (both edits mute red) fails at 6/12 against 12/12 ...
+    for wrong in ({"neighbour": "as many", "black": "anchored"}, {"neighbour": "more", "black": "anchored"},
+                  {"neighbour": "fewer", "black": "unanchored"}, {"neighbour": "fewer", "black": "neither"}):
+        assert not X.check_muting_prediction(wrong, half, own, black, quiet=True).passed
+    # ... and is right when the neighbour meets the goal nearly as often: the check is not forced
+    near = np.r_[np.ones(11, bool), np.zeros(1, bool)]
+    assert X.check_muting_prediction({"neighbour": "as many", "black": "anchored"}, near, own, black,
+                                     quiet=True).passed
+    assert not X.check_muting_prediction(right, near, own, black, quiet=True).passed
+    assert not X.check_muting_form({"neighbour": "as many", "black": None}, quiet=True).passed
+    assert not X.check_muting_form({"neighbour": "same", "black": "anchored"}, quiet=True).passed
+    assert not X.check_muting_form({"goal": "as many", "black": "anchored"}, quiet=True).passed
+
+

@@ -20,7 +20,10 @@ Measurements shared by both arms:
 * :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's and
   black's ΔMSE per model, and whether the issue's goal was met;
 * :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
-  the same edit;
+  the same edit; they cannot meet the goal (no random direction of the code mutes red), so they only
+  show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
+  *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
+  merely *near* red's mute red as well?
 * :func:`direction_trace` — over checkpoints, the cosine of red's code with a fixed direction (the
   anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
   one (known only after training);
@@ -55,6 +58,7 @@ __all__ = [
     "grid_rgb",
     "posthoc_direction",
     "random_directions",
+    "neighbour_directions",
     "attractor_cosines",
     "attractor_closeness",
     "attractor_study",
@@ -150,6 +154,18 @@ def random_directions(n: int, d: int, seed: int = 0) -> torch.Tensor:
     g = torch.Generator().manual_seed(check_seed(seed))
     v = torch.randn(n, d, generator=g, dtype=torch.float64)
     return (v / torch.linalg.vector_norm(v, dim=1, keepdim=True)).float()
+
+
+def neighbour_directions(models: Sequence[ColorAutoencoder], hue_deg: float = 5.0) -> torch.Tensor:
+    """The code direction of the saturated hue ``hue_deg`` degrees from red (S = V = 1) in each model,
+    normalised → (n, d): a neighbour-hue control for an edit along red's direction."""
+    hue = check_float(hue_deg, "hue_deg", min=-180.0, max=180.0)
+    if len(models) == 0:
+        raise ValueError("models is empty")
+    x = _rgb([((hue / 360.0) % 1.0, 1.0, 1.0)])
+    with torch.no_grad():
+        z = torch.cat([m.encode(x).double() for m in models])
+    return (z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)).float()
 
 
 def _cos(z: torch.Tensor, a: torch.Tensor) -> np.ndarray:

@@ -189,8 +189,8 @@ def check_red_direction(attempt: Callable, *, quiet: bool = False) -> CheckResul
 #: 95 % Wilson interval of the fraction of seeds where the anchored arm's value is larger lies
 #: above ½ ("anchored"), below ½ ("unanchored") or covers ½ ("neither").
 ARMS = ("anchored", "unanchored", "neither")
-#: Answers to "how does the unanchored arm's goal rate compare with the anchored arm's?": "as many"
-#: when the two 95 % Wilson intervals overlap.
+#: Answers to "how does one edit's goal rate compare with another's?" (2.4: the neighbour hue's
+#: direction against red's own): "as many" when the two 95 % Wilson intervals overlap.
 RATES = ("fewer", "as many", "more")
 
 
@@ -221,7 +221,8 @@ def mean_difference_verdict(anchored: Any, unanchored: Any, level: float = 0.95)
 
 
 def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
-    """One of :data:`RATES`: the unanchored arm's goal rate against the anchored arm's."""
+    """One of :data:`RATES`: the first rate (per-seed booleans) against the second — "more" / "fewer"
+    when their 95 % Wilson intervals do not overlap, else "as many"."""
     u = np.asarray(unanchored_goal, dtype=bool).ravel()
     a = np.asarray(anchored_goal, dtype=bool).ravel()
     if len(u) == 0 or len(a) == 0:
@@ -233,8 +234,8 @@ def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
 
 _ATTRACTOR_FORM = prediction_form({"similar": ARMS, "unrelated": ARMS},
                                   hint=f"similar and unrelated: each one of {list(ARMS)}")
-_MUTING_FORM = prediction_form({"goal": RATES, "black": ARMS},
-                               hint=f"goal: one of {list(RATES)}; black: one of {list(ARMS)}")
+_MUTING_FORM = prediction_form({"neighbour": RATES, "black": ARMS},
+                               hint=f"neighbour: one of {list(RATES)}; black: one of {list(ARMS)}")
 
 
 def check_attractor_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -266,19 +267,22 @@ def check_muting_form(prediction: Mapping[str, str], *, quiet: bool = False) -> 
     return check("prediction, written down", prediction, [_MUTING_FORM], quiet=quiet)
 
 
-def check_muting_prediction(prediction: Mapping[str, str], goal: Mapping[str, Any], black: Mapping[str, Any],
-                            *, quiet: bool = False) -> CheckResult:
-    """Check ``{"goal": rate, "black": arm}`` against per-seed results: ``goal = {"anchored": (S,) bool,
-    "unanchored": (S,) bool}`` (goal met) and ``black = {"anchored": (S,), "unanchored": (S,)}``
-    (black's ΔMSE under the gated edit; "black": in which arm black is hurt more)."""
-    ga, gu = np.asarray(goal["anchored"], bool), np.asarray(goal["unanchored"], bool)
+def check_muting_prediction(prediction: Mapping[str, str], neighbour_goal: Any, own_goal: Any,
+                            black: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
+    """Check ``{"neighbour": rate, "black": arm}`` against per-seed results of the anchored arm:
+    ``neighbour_goal`` (S,) bool — the gated edit along the code direction of a hue 5° from red met
+    the goal — against ``own_goal`` (S,) bool, the same edit along red's own direction (the verdict
+    of :func:`rate_verdict`: "as many" when the two 95 % Wilson intervals overlap); and
+    ``black = {"anchored": (S,), "unanchored": (S,)}`` (black's ΔMSE under the gated edit; "black": in
+    which arm black is hurt more)."""
+    gn, go = np.asarray(neighbour_goal, bool), np.asarray(own_goal, bool)
     ba, bu = np.asarray(black["anchored"]), np.asarray(black["unanchored"])
     cases = [
         _MUTING_FORM,
-        prediction_answer("the unanchored arm's goal rate", "goal", rate_verdict(gu, ga),
-             f"unanchored {int(gu.sum())}/{len(gu)}, anchored {int(ga.sum())}/{len(ga)}; "
+        prediction_answer("the neighbour direction's goal rate", "neighbour", rate_verdict(gn, go),
+             f"hue 5°'s direction {int(gn.sum())}/{len(gn)}, red's own {int(go.sum())}/{len(go)}; "
              "'as many' means the 95 % Wilson intervals overlap",
-             hint="the gate needs red's code to sit alone near the direction: does that need an anchor?"),
+             hint="the gate is sharp: how much of red's code does a direction 5° off still catch?"),
         prediction_answer("where black is hurt more", "black", paired_verdict(ba, bu),
              f"black's ΔMSE larger in the anchored arm in {int((ba > bu).sum())}/{len(ba)} seeds; "
              f"median {np.median(ba):.2f} anchored, {np.median(bu):.2f} unanchored",
