@@ -233,3 +233,37 @@ def test_neighbour_directions():
         C.neighbour_directions(ms, 400.0)
     with pytest.raises(ValueError, match="models"):
         C.neighbour_directions([], 5.0)
+
+
+def test_attractor_by_hue_matches_attractor_closeness_for_red():
+    from course_lib.color import ColorAutoencoder
+    torch.manual_seed(0)
+    ms = [ColorAutoencoder(latent_dim=4, hidden=8) for _ in range(2)]
+    ref = C.training_colours()[::10]
+    out = C.attractor_by_hue(ms, hues_deg=(0, 90, 200), reference=ref)
+    assert out["similar"].shape == (2, 3, 4) and out["unrelated"].shape == (2, 3, 5)
+    assert ((out["similar"] >= 0) & (out["similar"] <= 1)).all()
+    red = torch.tensor(C.hsv_to_rgb(np.array([[0.0, 1.0, 1.0]])), dtype=torch.float32)
+    for i, m in enumerate(ms):
+        with torch.no_grad():
+            u = m.encode(red)[0]
+        want = C.attractor_closeness(m.encode, u, ref)
+        assert np.allclose(out["similar"][i, 0], want["similar"])
+        assert np.allclose(out["unrelated"][i, 0], want["unrelated"])
+    # hue 90°'s "similar" are its own darker and paler versions: closeness the same as with red's
+    # machinery turned by 90°
+    x = torch.tensor(C.hsv_to_rgb(np.array([[0.25, 1.0, 0.75], [0.25, 0.5, 1.0]])), dtype=torch.float32)
+    with torch.no_grad():
+        u = ms[0].encode(torch.tensor(C.hsv_to_rgb(np.array([[0.25, 1.0, 1.0]])), dtype=torch.float32))[0]
+        u = u / u.norm()
+        zr = ms[0].encode(ref)
+        lean = np.sort(((zr / zr.norm(dim=1, keepdim=True)) @ u).numpy())
+        z = ms[0].encode(x)
+        c = ((z / z.norm(dim=1, keepdim=True)) @ u).numpy()
+    assert np.allclose(out["similar"][0, 1, [0, 3]], np.searchsorted(lean, c) / len(ref))
+    with pytest.raises(ValueError, match="models"):
+        C.attractor_by_hue([])
+    with pytest.raises(ValueError, match="hues_deg"):
+        C.attractor_by_hue(ms, hues_deg=[])
+    with pytest.raises(ValueError, match="reference"):
+        C.attractor_by_hue(ms, reference=torch.zeros(1, 3))

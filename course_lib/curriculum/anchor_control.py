@@ -17,6 +17,11 @@ Measurements shared by both arms:
   direction, for the hue circle by hue distance, for *similar* colours (darker and paler reds),
   *neutral* ones (black and greys) and *unrelated* ones (white, far hues); :func:`attractor_closeness`
   — the same as a rank among all training colours, which two arms can be compared on;
+* :func:`attractor_by_hue` — the specificity control of the attractor test: the same closeness
+  measure with *every* hue of the training grid (every 10°) in red's place — each hue's own code
+  direction, its own darker and paler versions as "similar" and white plus the hues 120–240° away as
+  "unrelated". An anchor effect on red's neighbourhood is red's arm difference *in excess of* the
+  other hues' (which share every other difference between the arms);
 * :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's and
   black's ΔMSE per model, and whether the issue's goal was met;
 * :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
@@ -62,6 +67,7 @@ __all__ = [
     "attractor_cosines",
     "attractor_closeness",
     "attractor_study",
+    "attractor_by_hue",
     "NEUTRAL",
     "GROUPS",
     "training_colours",
@@ -231,6 +237,53 @@ def attractor_study(models: Mapping[str, Sequence[ColorAutoencoder]],
             for key in rows[0]:
                 out[measure].setdefault(key, {})[arm] = np.stack([r[key] for r in rows])
     return out
+
+
+#: Offsets (degrees) of the "unrelated" hues from the hue under test in :func:`attractor_by_hue`
+#: (for red: green, cyan, azure, blue — :data:`UNRELATED`'s hues).
+UNRELATED_OFFSETS: tuple[float, ...] = (120.0, 180.0, 210.0, 240.0)
+
+
+def attractor_by_hue(models: Sequence[ColorAutoencoder], hues_deg: Sequence[float] = tuple(range(0, 360, 10)),
+                     reference: Optional[torch.Tensor] = None) -> dict[str, np.ndarray]:
+    """For each model and each hue ``h`` in ``hues_deg``: the closeness (as :func:`attractor_closeness`,
+    ranked among ``reference``, default :func:`training_colours`) to the direction of hue h's own code
+    (S = V = 1, normalised) of ``"similar"`` (n_models, H, 4): h at V 0.75, V 0.5, S 0.75, S 0.5 (the
+    order of :data:`SIMILAR`), and of ``"unrelated"`` (n_models, H, 5): white and the hues h + 120°,
+    180°, 210°, 240° (:data:`UNRELATED`'s order for h = 0). For red (h = 0) the direction is pure red's
+    code, which in an anchored model is the anchor (cos > 0.999) and in an unanchored one red's post-hoc
+    direction (its label, redness¹⁰⁰, weights pure red alone)."""
+    if len(models) == 0:
+        raise ValueError("models is empty")
+    h = np.asarray(list(hues_deg), dtype=float)
+    if h.ndim != 1 or h.size == 0 or not np.all(np.isfinite(h)):
+        raise ValueError("hues_deg must be a non-empty sequence of finite hues in degrees")
+    ref = training_colours() if reference is None else reference
+    if not isinstance(ref, torch.Tensor) or ref.ndim != 2 or ref.shape[1] != 3 or len(ref) < 2:
+        raise ValueError("reference must be an RGB tensor of shape (N, 3) with N >= 2")
+    t = (h / 360.0) % 1.0
+    ones = np.ones_like(t)
+    pure = _rgb(np.stack([t, ones, ones], 1))
+    sim = _rgb(np.concatenate([np.stack([t, ones, ones * v], 1) for v in (0.75, 0.5)]
+                              + [np.stack([t, ones * s_, ones], 1) for s_ in (0.75, 0.5)]))
+    unrel = _rgb(np.concatenate([np.stack([t, ones * 0.0, ones], 1)]
+                                + [np.stack([(t + o / 360.0) % 1.0, ones, ones], 1) for o in UNRELATED_OFFSETS]))
+    H = len(t)
+    out = {"similar": [], "unrelated": []}
+    with torch.no_grad():
+        for m in models:
+            zr = m.encode(ref.float())
+            zr = zr / torch.linalg.vector_norm(zr, dim=1, keepdim=True).clamp_min(1e-12)
+            u = m.encode(pure)
+            u = u / torch.linalg.vector_norm(u, dim=1, keepdim=True).clamp_min(1e-12)      # (H, d)
+            lean_ref = np.sort((zr @ u.T).numpy(), axis=0)                                   # (N, H)
+            for key, x, k in (("similar", sim, 4), ("unrelated", unrel, 5)):
+                z = m.encode(x)
+                z = z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)
+                c = (z.reshape(k, H, -1) * u[None]).sum(-1).numpy()                          # (k, H)
+                rank = np.stack([np.searchsorted(lean_ref[:, j], c[:, j], side="left") for j in range(H)], 1)
+                out[key].append((rank / len(ref)).T)                                         # (H, k)
+    return {key: np.stack(v) for key, v in out.items()}
 
 
 def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
