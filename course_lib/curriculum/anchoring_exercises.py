@@ -24,6 +24,7 @@ __all__ = [
     "check_red_direction",
     "ARMS",
     "RATES",
+    "DIRECTIONS",
     "paired_verdict",
     "mean_difference_verdict",
     "rate_verdict",
@@ -189,9 +190,12 @@ def check_red_direction(attempt: Callable, *, quiet: bool = False) -> CheckResul
 #: 95 % Wilson interval of the fraction of seeds where the anchored arm's value is larger lies
 #: above ½ ("anchored"), below ½ ("unanchored") or covers ½ ("neither").
 ARMS = ("anchored", "unanchored", "neither")
-#: Answers to "how does one edit's goal rate compare with another's?" (2.4: the neighbour hue's
-#: direction against red's own): "as many" when the two 95 % Wilson intervals overlap.
+#: Answers to "how does the unanchored arm's goal rate compare with the anchored arm's?": "as many"
+#: when the two 95 % Wilson intervals overlap.
 RATES = ("fewer", "as many", "more")
+#: Answers to "along which direction does the gated edit hurt red more?" (2.4): red's own (the anchor)
+#: or the code direction of the hue 5° from red — judged per seed like :data:`ARMS`.
+DIRECTIONS = ("red's own", "hue 5°'s", "neither")
 
 
 def paired_verdict(anchored: Any, unanchored: Any) -> str:
@@ -221,8 +225,7 @@ def mean_difference_verdict(anchored: Any, unanchored: Any, level: float = 0.95)
 
 
 def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
-    """One of :data:`RATES`: the first rate (per-seed booleans) against the second — "more" / "fewer"
-    when their 95 % Wilson intervals do not overlap, else "as many"."""
+    """One of :data:`RATES`: the unanchored arm's goal rate against the anchored arm's."""
     u = np.asarray(unanchored_goal, dtype=bool).ravel()
     a = np.asarray(anchored_goal, dtype=bool).ravel()
     if len(u) == 0 or len(a) == 0:
@@ -234,8 +237,8 @@ def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
 
 _ATTRACTOR_FORM = prediction_form({"similar": ARMS, "unrelated": ARMS},
                                   hint=f"similar and unrelated: each one of {list(ARMS)}")
-_MUTING_FORM = prediction_form({"neighbour": RATES, "black": ARMS},
-                               hint=f"neighbour: one of {list(RATES)}; black: one of {list(ARMS)}")
+_MUTING_FORM = prediction_form({"neighbour": DIRECTIONS, "black": ARMS},
+                               hint=f"neighbour: one of {list(DIRECTIONS)}; black: one of {list(ARMS)}")
 
 
 def check_attractor_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -267,21 +270,22 @@ def check_muting_form(prediction: Mapping[str, str], *, quiet: bool = False) -> 
     return check("prediction, written down", prediction, [_MUTING_FORM], quiet=quiet)
 
 
-def check_muting_prediction(prediction: Mapping[str, str], neighbour_goal: Any, own_goal: Any,
+def check_muting_prediction(prediction: Mapping[str, str], neighbour_red: Any, own_red: Any,
                             black: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
-    """Check ``{"neighbour": rate, "black": arm}`` against per-seed results of the anchored arm:
-    ``neighbour_goal`` (S,) bool — the gated edit along the code direction of a hue 5° from red met
-    the goal — against ``own_goal`` (S,) bool, the same edit along red's own direction (the verdict
-    of :func:`rate_verdict`: "as many" when the two 95 % Wilson intervals overlap); and
-    ``black = {"anchored": (S,), "unanchored": (S,)}`` (black's ΔMSE under the gated edit; "black": in
-    which arm black is hurt more)."""
-    gn, go = np.asarray(neighbour_goal, bool), np.asarray(own_goal, bool)
+    """Check ``{"neighbour": direction, "black": arm}`` against per-seed results: ``own_red`` (S,) red's
+    ΔMSE under the gated edit along red's own direction (the anchor) and ``neighbour_red`` (S,) along
+    the code direction of the hue 5° from red, in the same anchored models ("neighbour": along which
+    red is hurt more, one of :data:`DIRECTIONS`, judged by :func:`paired_verdict`); ``black =
+    {"anchored": (S,), "unanchored": (S,)}`` (black's ΔMSE under the gated edit; "black": in which arm
+    black is hurt more)."""
+    own, nb = np.asarray(own_red, dtype=np.float64), np.asarray(neighbour_red, dtype=np.float64)
     ba, bu = np.asarray(black["anchored"]), np.asarray(black["unanchored"])
+    verdict = dict(zip(ARMS, DIRECTIONS))[paired_verdict(own, nb)]
     cases = [
         _MUTING_FORM,
-        prediction_answer("the neighbour direction's goal rate", "neighbour", rate_verdict(gn, go),
-             f"hue 5°'s direction {int(gn.sum())}/{len(gn)}, red's own {int(go.sum())}/{len(go)}; "
-             "'as many' means the 95 % Wilson intervals overlap",
+        prediction_answer("the direction that hurts red more", "neighbour", verdict,
+             f"red hurt more along its own direction in {int((own > nb).sum())}/{len(own)} seeds; median ΔMSE "
+             f"{np.median(own):.2f} (own) and {np.median(nb):.2f} (hue 5°'s)",
              hint="the gate is sharp: how much of red's code does a direction 5° off still catch?"),
         prediction_answer("where black is hurt more", "black", paired_verdict(ba, bu),
              f"black's ΔMSE larger in the anchored arm in {int((ba > bu).sum())}/{len(ba)} seeds; "
