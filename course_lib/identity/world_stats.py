@@ -357,7 +357,7 @@ class WorldStudy:
                                 f"own u adds > {margin}": f"{cat('needs own').mean():.0%}",
                                 f"another's u adds > {margin} (floor)": f"{cat('other helps').mean():.0%}"})
                 rows.append(row)
-        return pd.DataFrame(rows).set_index(["additive part fitted on", "pairs"]).fillna("")
+        return pd.DataFrame(rows).set_index(["additive part fitted on", "pairs"]).astype(object).fillna("")
 
     def own_table(self) -> Any:
         """Per half (unique, compositional) and world: own-direction rate (pooled: two-stage
