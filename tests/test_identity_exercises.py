@@ -283,7 +283,8 @@ class _FakeWorldStudy:
         assert (a, b, kind) == ("coarse", "unique", "unique")
         return self.order
 
-    def own_rates(self):
+    def own_rates(self, fit):
+        assert fit == X.OWN_FIT == "nobody"       # the fair fit decides the key
         return self.rates
 
     def jump_test(self, kind):
@@ -333,8 +334,8 @@ def test_world_prediction_rejects_the_pooled_wilson_answer():
     from course_lib.stats import wilson_interval
 
     study = _FakeWorldStudy(own=QUICK)
-    k, n = study.own_rates().counts["compositional"]
-    assert wilson_interval(k, n)[0] > study.own_rates().rate("nobody")      # the pooled answer
+    k, n = study.rates.counts["compositional"]
+    assert wilson_interval(k, n)[0] > study.rates.rate("nobody")      # the pooled answer
     right = dict(zip(WORLD_KEYS, ("coarse", "at chance", "smoothly")))
     assert X.check_world_prediction(right, study, quiet=True).passed
     wrong = {**right, WORLD_KEYS[1]: "between chance and the unique half"}

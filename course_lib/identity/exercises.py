@@ -23,7 +23,7 @@ __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdic
            "K90_CHOICES", "k90_verdict", "check_k90_prediction_form", "check_k90_prediction",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
-           "check_world_prediction_form", "check_world_prediction", "own_verdict", "FAME_ANSWERS", "fame_sign",
+           "check_world_prediction_form", "check_world_prediction", "own_verdict", "OWN_FIT", "FAME_ANSWERS", "fame_sign",
            "check_fame_prediction_form", "check_fame_prediction"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
@@ -456,6 +456,11 @@ WORLD_ANSWERS = {
 }
 
 
+#: The fit of the additive part behind the prediction's second question
+#: (:data:`~.world_controls.OWN_FITS`): on the untrained pairs only, cross-fitted — the fair one.
+OWN_FIT = "nobody"
+
+
 def world_verdict(study: Any) -> dict[str, str]:
     """What a :class:`~.world_stats.WorldStudy` measured, in the prediction's words.
 
@@ -464,14 +469,15 @@ def world_verdict(study: Any) -> dict[str, str]:
       95 % interval (worlds, then people) of the share with coarse first lies above / below ½, else
       ``"neither"``;
     * ``"own direction, compositional half"``: with the compositional half's two-stage bootstrap
-      95 % interval (worlds, then people; :meth:`~.world_stats.WorldStudy.own_rates`),
+      95 % interval (worlds, then people; :meth:`~.world_stats.WorldStudy.own_rates` with the additive
+      part fitted on the untrained pairs that are nobody, cross-fitted: the fair fit),
       ``"at chance"`` when it contains the nobody pairs' rate, ``"as often as the unique half"`` when
       it contains (or lies above) the unique half's rate, else ``"between chance and the unique half"``;
     * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
     order = study.phase_order("coarse", "unique", "unique")
     lo, hi = order.share_interval
     first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
-    own = own_verdict(study.own_rates())
+    own = own_verdict(study.own_rates(OWN_FIT))
     growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
     keys = list(WORLD_ANSWERS)
     return {keys[0]: first, keys[1]: own, keys[2]: growth}
@@ -506,7 +512,7 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
 
     verdict = world_verdict(study)
     order = study.phase_order("coarse", "unique", "unique")
-    rates = study.own_rates()
+    rates = study.own_rates(OWN_FIT)
 
     def rate(kind: str) -> str:
         (k, n), (lo, hi) = rates.counts[kind], rates.intervals[kind]
@@ -523,7 +529,8 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
                           hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
                           f"compositional half {rate('compositional')}; chance (nobody pairs) "
-                          f"{rate('nobody')}, unique half {rate('unique')}",
+                          f"{rate('nobody')}, unique half {rate('unique')} (additive part fitted on the "
+                          "untrained pairs, cross-fitted)",
                           hint="nothing about a compositional person needs more than their name parts; and "
                                "the people of one world share a model: resample worlds, then people"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
