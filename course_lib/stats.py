@@ -30,7 +30,8 @@ import numpy as np
 from .validation import check_float, check_fraction, check_int, check_seed
 
 __all__ = ["wilson_interval", "format_rate", "rank", "spearman", "pearson", "fisher_exact",
-           "difference_interval", "rank_sum", "mcnemar_exact", "paired_ratio"]
+           "difference_interval", "rank_sum", "mcnemar_exact", "paired_ratio",
+           "format_paired_rates", "detectable_ratio"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
@@ -357,3 +358,26 @@ def paired_ratio(a: Sequence[float], b: Sequence[float], level: float = 0.95) ->
         "ratio": math.exp(mean), "lo": math.exp(mean - half), "hi": math.exp(mean + half),
         "p": float(min(1.0, max(0.0, p))), "n": n, "wins_a": int(np.sum(x < y)),
     }
+
+
+def format_paired_rates(a: Sequence[bool], b: Sequence[bool]) -> str:
+    """Two yes/no rates over the same units, with McNemar's exact test on the discordant ones:
+    ``"58/64 vs 45/64 (yes only in the first: 13, only in the second: 0; McNemar p = 0.00024)"``."""
+    r = mcnemar_exact(a, b)
+    n = len(np.asarray(a))
+    k_a, k_b = int(np.sum(np.asarray(a, dtype=bool))), int(np.sum(np.asarray(b, dtype=bool)))
+    return (f"{k_a}/{n} vs {k_b}/{n} (yes only in the first: {r['only_a']}, only in the second:"
+            f" {r['only_b']}; McNemar p = {r['p']:.2g})")
+
+
+def detectable_ratio(sd_log: float, n: int, level: float = 0.95, power: float = 0.8) -> float:
+    """The smallest ratio (> 1) that a two-sided paired t-test at ``1 − level`` finds with chance
+    ``power`` from ``n`` pairs whose log ratios spread with standard deviation ``sd_log``:
+    exp((t_{(1+level)/2, n−1} + t_{power, n−1}) · sd_log / √n) (the usual shifted-t approximation;
+    a ratio r and 1/r are equally detectable)."""
+    sd_log = check_float(sd_log, "sd_log", min=0)
+    n = check_int(n, "n", min=2)
+    level = check_float(level, "level", min=0, max=1, inclusive="neither")
+    power = check_float(power, "power", min=0, max=1, inclusive="neither")
+    shift = t_quantile(0.5 + level / 2, n - 1) + t_quantile(power, n - 1)
+    return math.exp(shift * sd_log / math.sqrt(n))

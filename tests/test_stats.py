@@ -196,3 +196,36 @@ def test_paired_ratio_known_p_value():
 def test_paired_ratio_bad_input(a, b, word):
     with pytest.raises(ValueError, match=word):
         paired_ratio(a, b)
+
+
+def test_format_paired_rates():
+    from course_lib.stats import format_paired_rates
+
+    a = [True] * 58 + [False] * 6
+    b = [True] * 45 + [False] * 13 + [False] * 6
+    text = format_paired_rates(a, b)
+    assert text.startswith("58/64 vs 45/64") and "first: 13" in text and "second: 0" in text
+    assert "p = 0.00024" in text
+    with pytest.raises(ValueError, match="equal"):
+        format_paired_rates([True], [True, False])
+
+
+def test_detectable_ratio():
+    from course_lib.stats import detectable_ratio, paired_ratio
+
+    # t_{0.975, 15} = 2.1314, t_{0.8, 15} = 0.8662
+    r = detectable_ratio(0.2, 16)
+    assert r == pytest.approx(math.exp((2.1314495 + 0.8662450) * 0.2 / 4), rel=1e-5)
+    # more pairs or less spread: smaller detectable effects; more power: larger
+    assert detectable_ratio(0.2, 64) < r and detectable_ratio(0.1, 16) < r
+    assert detectable_ratio(0.2, 16, power=0.9) > r
+    assert detectable_ratio(0.0, 5) == 1.0
+    # simulated: a true ratio of r is found in about 80 % of experiments
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(2000):
+        d = rng.normal(math.log(r), 0.2, 16)
+        hits += paired_ratio(np.exp(d), np.ones(16))["p"] < 0.05
+    assert 0.75 <= hits / 2000 <= 0.85
+    with pytest.raises(ValueError, match="n"):
+        detectable_ratio(0.2, 1)
