@@ -93,10 +93,10 @@ __all__ = [
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "key_seeds": 8, "lengths": (1200,),
               "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8,
-              "check_seeds": 12},
+              "check_seeds": 4},
     "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "key_seeds": 32, "lengths": (1200, 4000),
                  "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1,
-                 "check_seeds": 24},
+                 "check_seeds": 16},
     "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "key_seeds": 128, "lengths": (1200, 4000, 12000),
              "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1,
              "check_seeds": 64},
