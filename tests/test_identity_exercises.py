@@ -222,8 +222,12 @@ class _FakeTradeoff:
     def __init__(self, gap=(0.17, 0.11, 0.22)):
         self.gap = gap
 
-    def matched_gap(self, target, damage="off-target"):
-        assert target == "more female" and damage == X.STEERING_DAMAGE
+    def level(self, target, damage="off-target", space="MiniLM", t=1.5):
+        assert (target, damage, space, t) == ("more female", X.STEERING_DAMAGE, "spelling", 1.5)
+        return 0.3
+
+    def matched_gap(self, target, level=None, damage="off-target"):
+        assert target == "more female" and damage == X.STEERING_DAMAGE and level == 0.3
         return self.gap
 
 

@@ -161,8 +161,14 @@ STEERING_ANSWERS = {
     "younger: spelling against random directions": ("more often", "as often", "less often"),
 }
 
-#: The damage the sex question matches at (see :class:`~.basis.SteeringTradeoff`).
+#: The damage the sex question matches at (see :class:`~.basis.SteeringTradeoff`): the share of
+#: the start name's own neighbours lost, at the level of the spelling space's step t = 1.5.
 STEERING_DAMAGE = "turnover"
+
+
+def _matched_sex_gap(tradeoff: Any) -> tuple[float, float, float]:
+    level = tradeoff.level("more female", STEERING_DAMAGE, space="spelling", t=1.5)
+    return tradeoff.matched_gap("more female", level=level, damage=STEERING_DAMAGE)
 
 
 def steering_verdict(study: Any, tradeoff: Any) -> dict[str, str]:
@@ -170,13 +176,14 @@ def steering_verdict(study: Any, tradeoff: Any) -> dict[str, str]:
 
     * ``"more female, at the same damage: …"``: the effect on the decoded names' female share of
       MiniLM's difference of means minus the spelling space's, each stepped until it has lost the same
-      share of the start name's own neighbours (:data:`STEERING_DAMAGE`, the level of MiniLM's step
-      t = 1.5; :meth:`~.basis.SteeringTradeoff.matched_gap`), with its 95 % bootstrap interval: above
+      share of the start name's own neighbours (:data:`STEERING_DAMAGE`, the level of the spelling
+      space's step t = 1.5; :meth:`~.basis.SteeringTradeoff.matched_gap`), with its 95 % bootstrap
+      interval: above
       0 → ``"MiniLM"``, below → ``"spelling"``, else ``"about the same"``;
     * ``"younger: spelling against random directions"``: how often the spelling space's "younger"
       moved the decoded names younger, against its norm-matched random directions: ``"more often"`` /
       ``"less often"`` when the two 95 % Wilson intervals do not overlap, else ``"as often"``."""
-    _, lo, hi = tradeoff.matched_gap("more female", damage=STEERING_DAMAGE)
+    _, lo, hi = _matched_sex_gap(tradeoff)
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise ValueError("the trade-off never reaches the matched damage: use a longer grid of steps")
     sex = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
@@ -203,7 +210,7 @@ def check_steering_prediction(prediction: Mapping[str, str], study: Any, tradeof
     from ..stats import format_rate
 
     verdict = steering_verdict(study, tradeoff)
-    mean, lo, hi = tradeoff.matched_gap("more female", damage=STEERING_DAMAGE)
+    mean, lo, hi = _matched_sex_gap(tradeoff)
     n = len(study.starts)
     k_d = study.successes("spelling", "difference of means", "younger")
     k_r = study.successes("spelling", "random", "younger")
