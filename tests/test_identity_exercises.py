@@ -254,9 +254,14 @@ def test_steering_prediction_wrong_answers_fail():
     assert X.steering_verdict(study, _FakeTradeoff((0.03, -0.03, 0.08)))[STEER_KEYS[0]] == "about the same"
     assert X.steering_verdict(_FakeStudy(sex_gap=-0.3), tradeoff)[STEER_KEYS[0]] == "MiniLM"
     assert X.steering_verdict(study, _FakeTradeoff((-0.2, -0.3, -0.1)))[STEER_KEYS[0]] == "spelling"
-    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study,
-                                         _FakeTradeoff((0.03, -0.03, 0.08)), quiet=True)
-    assert result.passed
+    # an interval across 0 accepts "about the same" and the point estimate's side, not the other side
+    across = _FakeTradeoff((0.03, -0.03, 0.08))
+    for answer, ok in (("about the same", True), ("MiniLM", True), ("spelling", False)):
+        result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: answer}, study, across, quiet=True)
+        assert result.passed is ok, answer
+    # a clear gap: only its side
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "spelling"}, study, tradeoff, quiet=True)
+    assert not result.passed and "measured 'MiniLM'" in result.message
 
 
 def test_steering_verdict_needs_a_reached_damage():

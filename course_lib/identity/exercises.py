@@ -202,6 +202,17 @@ def check_steering_prediction_form(prediction: Mapping[str, str], *, quiet: bool
     return check("prediction, written down", prediction, [_STEERING_FORM_CASE], quiet=quiet)
 
 
+def _sex_answer(prediction: Any, key: str, gap: tuple[float, float, float]) -> None:
+    """An interval across 0 cannot refute "about the same", nor the side its point estimate is on."""
+    mean, lo, hi = gap
+    measured = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
+    allowed = {measured} if measured != "about the same" else {measured, "MiniLM" if mean > 0 else "spelling"}
+    assert prediction[key] in allowed, (
+        f"you predicted {prediction[key]!r}; measured {measured!r} (MiniLM − spelling at the same "
+        f"neighbour turnover, change in the decoded names' female share: {mean:+.2f}, 95 % CI "
+        f"{lo:+.2f} to {hi:+.2f})")
+
+
 def check_steering_prediction(prediction: Mapping[str, str], study: Any, tradeoff: Any, *,
                               quiet: bool = False) -> CheckResult:
     """Check ``prediction`` against a :class:`~.basis.SteeringStudy` and a
@@ -217,11 +228,9 @@ def check_steering_prediction(prediction: Mapping[str, str], study: Any, tradeof
     keys = list(STEERING_ANSWERS)
     cases = [
         _STEERING_FORM_CASE,
-        prediction_answer(keys[0], keys[0], verdict[keys[0]],
-                          f"MiniLM − spelling at the same neighbour turnover, change in the decoded names' "
-                          f"female share: {mean:+.2f} (95 % CI {lo:+.2f} to {hi:+.2f})",
-                          hint="a longer step in the spelling space moves the female share further too; "
-                               "what does each space lose of the name to get there?"),
+        case(keys[0], _sex_answer, keys[0], (mean, lo, hi),
+             hint="a longer step in the spelling space moves the female share further too; "
+                  "what does each space lose of the name to get there?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
                           f"difference of means {format_rate(k_d, n)} against random {format_rate(k_r, n)}",
                           hint="do fashionable names share letters (-ayden, -leigh)? A random direction of the same length is the control"),
