@@ -429,23 +429,27 @@ def steering_sweep(spaces: dict[str, object], names: Sequence[str], stats: dict[
 DAMAGES = ("off-target", "turnover")
 
 
-def _batch_effect(basis: NameBasis, rows: np.ndarray, directions: np.ndarray, t: float, n: int,
-                  values: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
+def _unit(c: np.ndarray) -> np.ndarray:
+    """Rows of ``(n, P, k)`` coefficients, flattened and scaled to unit length."""
+    c = c.reshape(len(c), -1)
+    return c / np.linalg.norm(c, axis=1, keepdims=True).clip(1e-12)
+
+
+def _batch_effect(basis: NameBasis, ref: np.ndarray, rows: np.ndarray, directions: np.ndarray, t: float,
+                  n: int, values: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
     """For start rows ``rows`` of ``basis`` moved by ``±t · directions`` (``(P, d)`` shared or
     ``(starts, P, d)`` one each): per start, the change (+t minus −t) of each statistic in ``values``
     averaged over the ``n`` nearest names (start excluded), and the turnover: the share of those
-    names (both signs) that are not among ``keep[i]``, the start's ``n`` nearest at t = 0."""
+    names (both signs) that are not among ``keep[i]``, the start's ``n`` nearest at t = 0. ``ref``:
+    the unit coefficients of every basis name — cosines in the basis's span equal cosines of the
+    coefficients (orthonormal rows), so the search runs in k dimensions, not d."""
     x = basis.embeddings[rows]
-    ref = basis._reference(True)
     means: dict[str, list[np.ndarray]] = {key: [] for key in values}
     lost = np.zeros(len(rows))
     for sign in (1.0, -1.0):
-        q = basis.project(x + sign * t * directions) - basis.mean
-        q = q.reshape(len(q), -1)
-        q = q / np.linalg.norm(q, axis=1, keepdims=True).clip(1e-12)
-        sims = q @ ref.T
+        sims = _unit(basis.encode(x + sign * t * directions)) @ ref.T
         sims[np.arange(len(rows)), rows] = -np.inf
-        top = np.argsort(-sims, axis=1, kind="stable")[:, :n]
+        top = np.argpartition(-sims, n - 1, axis=1)[:, :n]      # the n nearest, in any order
         for key, v in values.items():
             means[key].append(v[top].mean(axis=1))
         lost += np.array([len(set(row) - set(k)) for row, k in zip(top.tolist(), keep.tolist())]) / n
@@ -577,17 +581,17 @@ def steering_tradeoff(spaces: dict[str, object], names: Sequence[str], stats: di
         basis = NameBasis.fit(X[decode], names[decode], k=min(k, X.shape[1], int(decode.sum()) - 1))
         rows = np.array([basis.row(s) for s in start_names])
         here = {key: v[decode] for key, v in values.items()}
-        ref = basis._reference(True)
+        ref = _unit(basis.encode(basis.embeddings))
         sims0 = ref[rows] @ ref.T
         sims0[np.arange(len(rows)), rows] = -np.inf
-        keep = np.argsort(-sims0, axis=1, kind="stable")[:, :n]
+        keep = np.argpartition(-sims0, n - 1, axis=1)[:, :n]
         for store in (effect, off, turn):
             store[space] = {"difference of means": {}, "random": {}}
         for i, (target, (key, low, high)) in enumerate(STEERING_TARGETS.items()):
             diff = mean_difference(X[fit], values[key][fit], low, high)
             randoms = random_directions(diff, starts, seed=seed + 1 + i)
             for kind, direction in (("difference of means", diff), ("random", randoms)):
-                per_t = [_batch_effect(basis, rows, direction, float(t), n, here, keep) for t in ts]
+                per_t = [_batch_effect(basis, ref, rows, direction, float(t), n, here, keep) for t in ts]
                 effect[space][kind][target] = np.stack([r[key] for r in per_t])
                 off[space][kind][target] = np.abs(np.stack([r[other[key]] for r in per_t]))
                 turn[space][kind][target] = np.stack([r["turnover"] for r in per_t])
