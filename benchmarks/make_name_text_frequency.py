@@ -11,9 +11,10 @@ wordfreq is NOT a course dependency. Run this once, offline afterwards, e.g.::
 
     python -m venv /tmp/wf && /tmp/wf/bin/pip install wordfreq==3.1.1
     PYTHONPATH=.:/tmp/wf/lib/python3.11/site-packages .venv/bin/python \\
-        course_lib/identity/data/make_name_text_frequency.py
+        benchmarks/make_name_text_frequency.py
 
-(the course's Python supplies the names; the scratch venv supplies wordfreq).
+(the course's Python supplies the names; the scratch venv supplies wordfreq). It lives here, not in
+``course_lib``, because the course library imports only its core dependencies.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import wordfreq
 from course_lib.identity.names import name_table
 
 MIN_BIRTHS = 1000
-OUT = Path(__file__).with_name("name_text_frequency.csv")
+OUT = Path(__file__).resolve().parents[1] / "course_lib" / "identity" / "data" / "name_text_frequency.csv"
 
 
 def main() -> None:
