@@ -23,7 +23,7 @@ __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdic
            "K90_CHOICES", "k90_verdict", "check_k90_prediction_form", "check_k90_prediction",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
-           "check_world_prediction_form", "check_world_prediction", "own_verdict", "FAME_ANSWERS", "fame_sign",
+           "check_world_prediction_form", "check_world_prediction", "own_verdict", "OWN_FIT", "FAME_ANSWERS", "fame_sign",
            "check_fame_prediction_form", "check_fame_prediction"]
 
 _OWN_PROBES = ("course_lib.identity.probes:ridge_oof", "course_lib.identity.probes:probe",
@@ -482,6 +482,11 @@ WORLD_ANSWERS = {
 }
 
 
+#: The fit of the additive part behind the prediction's second question
+#: (:data:`~.world_controls.OWN_FITS`): on the untrained pairs only, cross-fitted — the fair one.
+OWN_FIT = "nobody"
+
+
 def world_verdict(study: Any) -> dict[str, str]:
     """What a :class:`~.world_stats.WorldStudy` measured, in the prediction's words.
 
@@ -489,27 +494,29 @@ def world_verdict(study: Any) -> dict[str, str]:
       of coarse against unique: ``"coarse"`` / ``"unique"`` when the two-stage world bootstrap's
       95 % interval (worlds, then people) of the share with coarse first lies above / below ½, else
       ``"neither"``;
-    * ``"own direction, compositional half"``: with the compositional half's Wilson 95 % interval,
+    * ``"own direction, compositional half"``: with the compositional half's two-stage bootstrap
+      95 % interval (worlds, then people; :meth:`~.world_stats.WorldStudy.own_rates` with the additive
+      part fitted on the untrained pairs that are nobody, cross-fitted: the fair fit),
       ``"at chance"`` when it contains the nobody pairs' rate, ``"as often as the unique half"`` when
       it contains (or lies above) the unique half's rate, else ``"between chance and the unique half"``;
     * ``"how ||u|| grows"``: :meth:`~.world_stats.JumpTest.verdict` of the unique half."""
     order = study.phase_order("coarse", "unique", "unique")
     lo, hi = order.share_interval
     first = "coarse" if lo > 0.5 else "unique" if hi < 0.5 else "neither"
-    own = own_verdict(study.own_control())
+    own = own_verdict(study.own_rates(OWN_FIT))
     growth = "in a jump" if study.jump_test("unique").verdict() == "jump" else "smoothly"
     keys = list(WORLD_ANSWERS)
     return {keys[0]: first, keys[1]: own, keys[2]: growth}
 
 
-def own_verdict(ctrl: Mapping[str, tuple[int, int]]) -> str:
-    """The rule of the prediction's second question, on :meth:`~.world_stats.WorldStudy.own_control`
-    counts: where the nobody pairs' rate (chance) and the unique half's rate fall relative to the
-    compositional half's Wilson 95 % interval (no other slack)."""
-    from ..stats import wilson_interval
-
-    lo, hi = wilson_interval(*ctrl["compositional"])
-    chance, unique = ctrl["nobody"][0] / ctrl["nobody"][1], ctrl["unique"][0] / ctrl["unique"][1]
+def own_verdict(rates: Any) -> str:
+    """The rule of the prediction's second question, on :meth:`~.world_stats.WorldStudy.own_rates`
+    (an :class:`~.world_stats.OwnRates`): where the nobody pairs' rate (chance) and the unique
+    half's rate fall relative to the compositional half's **two-stage bootstrap** 95 % interval
+    (worlds, then people: people of one world share a model, so a Wilson interval over the pooled
+    people would be too narrow), with no other slack."""
+    lo, hi = rates.intervals["compositional"]
+    chance, unique = rates.rate("nobody"), rates.rate("unique")
     if lo <= chance <= hi:
         return "at chance"
     if hi >= unique:
@@ -528,11 +535,15 @@ def check_world_prediction_form(prediction: Mapping[str, str], *, quiet: bool = 
 def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: bool = False) -> CheckResult:
     """Check ``prediction`` against a :class:`~.world_stats.WorldStudy` (see :func:`world_verdict`).
     A wrong prediction is a result, not an error: each message says what was measured."""
-    from ..stats import format_rate
 
     verdict = world_verdict(study)
     order = study.phase_order("coarse", "unique", "unique")
-    ctrl = study.own_control()
+    rates = study.own_rates(OWN_FIT)
+
+    def rate(kind: str) -> str:
+        (k, n), (lo, hi) = rates.counts[kind], rates.intervals[kind]
+        return f"{k}/{n} = {k / n:.0%} (two-stage bootstrap {lo:.0%}–{hi:.0%})"
+
     jump = study.jump_test("unique")
     keys = list(WORLD_ANSWERS)
     cases = [
@@ -543,9 +554,11 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
                           f"{order.lag:+.2f} decades",
                           hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
-                          f"compositional half {format_rate(*ctrl['compositional'])}; chance (nobody pairs) "
-                          f"{format_rate(*ctrl['nobody'])}, unique half {format_rate(*ctrl['unique'])}",
-                          hint="nothing about a compositional person needs more than their name parts"),
+                          f"compositional half {rate('compositional')}; chance (nobody pairs) "
+                          f"{rate('nobody')}, unique half {rate('unique')} (additive part fitted on the "
+                          "untrained pairs, cross-fitted)",
+                          hint="nothing about a compositional person needs more than their name parts; and "
+                               "the people of one world share a model: resample worlds, then people"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
                           f"‖u‖ rises over a median {np.median(jump.u_rise):.2f} decades (one checkpoint "
                           f"interval: {jump.interval:.2f}); within three intervals for {jump.jump_share:.0%} "
