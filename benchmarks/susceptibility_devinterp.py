@@ -17,7 +17,7 @@ sign) is recomputed from its draws as a check. Two ratios, labelled as such:
 Rounds are interleaved (a busy machine slows both alike); the best round counts. The agreement of
 the two χ (correlation over samples per component, and the norm ratio) is printed from the same
 run: a speed-up only counts at equal answers. Usage: ``python benchmarks/susceptibility_devinterp.py
-[--model tiny|quick] [--chains 4] [--draws 150] [--burnin 30] [--rounds 2]``; ``quick`` is the
+[--model tiny|quick] [--chains 4] [--draws 150] [--burnin 30] [--rounds 2] [--threads 1]``; ``quick`` is the
 quick-profile run of notebook 5.5 at its final checkpoint (trained and cached on first use).
 """
 
@@ -60,7 +60,10 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=3e-3)
     parser.add_argument("--gamma", type=float, default=100.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for both (tiny tensors: 1 is fastest on a shared CPU)")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     os.environ.setdefault("TQDM_DISABLE", "1")  # devinterp draws a progress bar per chain
     try:
         import devinterp  # noqa: F401

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from course_lib.slt import course_models
 from course_lib.slt.components import mean_cross_entropy, per_pair_cross_entropy
@@ -59,6 +60,15 @@ def both(cache_dir):  # noqa: F811
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from devinterp_bridge import devinterp_susceptibilities, grokking_components
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: a second thread only contends on a shared machine
+    try:
+        return _run_both(devinterp_susceptibilities, grokking_components)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_both(devinterp_susceptibilities, grokking_components):
     run = course_models.grokking_run(seed=0, profile="quick", progress=False, **TINY)
     setup = grokking_components(run.model_at(run.final_step))
     pairs, labels = run.data_at(run.final_step)
