@@ -193,7 +193,8 @@ class GrokkingComponents:
     """Chapter 3's transformer cut into components twice: for the course (``split``, a
     :class:`~course_lib.slt.components.ComponentTransformer` where each head is its own parameters,
     ``components``: name → parameter names) and for devinterp (the unsplit ``source`` with
-    ``restrictions``: name → boolean masks over its stacked head weights). Same weights either way."""
+    ``restrictions``: name → boolean masks over its stacked head weights). Same weights either
+    way."""
 
     source: nn.Module
     split: nn.Module

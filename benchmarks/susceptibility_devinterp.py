@@ -16,9 +16,10 @@ sign) is recomputed from its draws as a check. Two ratios, labelled as such:
 
 Rounds are interleaved (a busy machine slows both alike); the best round counts. The agreement of
 the two χ (correlation over samples per component, and the norm ratio) is printed from the same
-run: a speed-up only counts at equal answers. Usage: ``python benchmarks/susceptibility_devinterp.py
-[--model tiny|quick] [--chains 4] [--draws 150] [--burnin 30] [--rounds 2] [--threads 1]``; ``quick`` is the
-quick-profile run of notebook 5.5 at its final checkpoint (trained and cached on first use).
+run: a speed-up only counts at equal answers. Usage:
+``python benchmarks/susceptibility_devinterp.py [--model tiny|quick] [--chains 4] [--draws 150]
+[--burnin 30] [--rounds 2] [--threads 1]``; ``quick`` is the quick-profile run of notebook 5.5 at
+its final checkpoint (trained and cached on first use).
 """
 
 from __future__ import annotations
@@ -135,9 +136,10 @@ def main() -> None:
     print_table("Agreement in the same run (χ = Cov_C(φ_C, ℓ_x − L), one seed each)",
                 ["component", "corr over samples", "‖χ_devinterp‖ / ‖χ_course‖",
                  "devinterp output − its formula", "‖centring term‖ / ‖χ‖"], agreement)
-    print(f"\ncold import (not in the ratios): course_lib.slt {import_seconds('course_lib.slt'):.2f} s, "
-          f"devinterp.slt.susceptibilities "
-          f"{import_seconds('devinterp.slt.susceptibilities'):.2f} s")
+    ours_import = import_seconds("course_lib.slt")
+    theirs_import = import_seconds("devinterp.slt.susceptibilities")
+    print(f"\ncold import (not in the ratios): course_lib.slt {ours_import:.2f} s, "
+          f"devinterp.slt.susceptibilities {theirs_import:.2f} s")
 
 
 if __name__ == "__main__":
