@@ -30,8 +30,10 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-import torch
+os.environ.setdefault("TQDM_DISABLE", "1")  # before tqdm is imported: devinterp's chain bars
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 from _common import print_table  # noqa: E402
 from course_lib.slt import course_models  # noqa: E402
@@ -65,7 +67,6 @@ def main() -> None:
                         help="torch threads for both (tiny tensors: 1 is fastest on a shared CPU)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    os.environ.setdefault("TQDM_DISABLE", "1")  # devinterp draws a progress bar per chain
     try:
         import devinterp  # noqa: F401
         from devinterp_bridge import devinterp_susceptibilities, grokking_components
