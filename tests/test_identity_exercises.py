@@ -216,26 +216,57 @@ class _FakeStudy:
         return wilson_interval(self.successes(space, kind, target), len(self.starts))
 
 
+class _FakeTradeoff:
+    """Just what the steering checker reads: the matched gap on sex."""
+
+    def __init__(self, gap=(0.17, 0.11, 0.22)):
+        self.gap = gap
+
+    def level(self, target, damage="off-target", space="MiniLM", t=1.5):
+        assert (target, damage, space, t) == ("more female", X.STEERING_DAMAGE, "spelling", 1.5)
+        return 0.3
+
+    def matched_gap(self, target, level=None, damage="off-target"):
+        assert target == "more female" and damage == X.STEERING_DAMAGE and level == 0.3
+        return self.gap
+
+
 STEER_KEYS = list(X.STEERING_ANSWERS)
 STEER_RIGHT = {STEER_KEYS[0]: "MiniLM", STEER_KEYS[1]: "more often"}
 
 
 def test_steering_prediction_right_answer_passes():
     assert X.check_steering_prediction_form(STEER_RIGHT, quiet=True).passed
-    assert X.check_steering_prediction(STEER_RIGHT, _FakeStudy(), quiet=True).passed
+    assert X.check_steering_prediction(STEER_RIGHT, _FakeStudy(), _FakeTradeoff(), quiet=True).passed
 
 
 def test_steering_prediction_wrong_answers_fail():
-    study = _FakeStudy()
-    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study, quiet=True)
+    study, tradeoff = _FakeStudy(), _FakeTradeoff()
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study, tradeoff,
+                                         quiet=True)
     assert not result.passed and "measured 'MiniLM'" in result.message
-    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[1]: "as often"}, study, quiet=True)
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[1]: "as often"}, study, tradeoff, quiet=True)
     assert not result.passed and "random" in result.message
     # the verdict follows the data, not a fixed answer: overlapping intervals are "as often"
     close = _FakeStudy(spelling_young=35, random_young=25)
-    assert X.steering_verdict(close)[STEER_KEYS[1]] == "as often"
-    assert X.steering_verdict(_FakeStudy(sex_gap=0.0))[STEER_KEYS[0]] == "about the same"
-    assert X.steering_verdict(_FakeStudy(sex_gap=-0.3))[STEER_KEYS[0]] == "spelling"
+    assert X.steering_verdict(close, tradeoff)[STEER_KEYS[1]] == "as often"
+    # the sex answer reads the MATCHED gap, not the unmatched one
+    assert X.steering_verdict(study, _FakeTradeoff((0.03, -0.03, 0.08)))[STEER_KEYS[0]] == "about the same"
+    assert X.steering_verdict(_FakeStudy(sex_gap=-0.3), tradeoff)[STEER_KEYS[0]] == "MiniLM"
+    assert X.steering_verdict(study, _FakeTradeoff((-0.2, -0.3, -0.1)))[STEER_KEYS[0]] == "spelling"
+    # an interval across 0 accepts "about the same" and the point estimate's side, not the other side
+    across = _FakeTradeoff((0.03, -0.03, 0.08))
+    for answer, ok in (("about the same", True), ("MiniLM", True), ("spelling", False)):
+        result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: answer}, study, across, quiet=True)
+        assert result.passed is ok, answer
+    # a clear gap: only its side
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "spelling"}, study, tradeoff, quiet=True)
+    assert not result.passed and "measured 'MiniLM'" in result.message
+
+
+def test_steering_verdict_needs_a_reached_damage():
+    with pytest.raises(ValueError, match="never reaches"):
+        X.steering_verdict(_FakeStudy(), _FakeTradeoff((float("nan"),) * 3))
 
 
 def test_steering_prediction_form_is_checked():
@@ -246,25 +277,46 @@ def test_steering_prediction_form_is_checked():
 
 
 # --------------------------------------------------------------------------- 3.4's prediction
-from course_lib.identity.world_stats import JumpTest, PhaseOrder  # noqa: E402
+from course_lib.identity.world_stats import JumpTest, PhaseOrder, own_rates_from_hits  # noqa: E402
+
+
+def _hits(per_world):
+    """kind → [(reached, total) per world] as own_rates_from_hits' input (reached people first)."""
+    out = {}
+    for kind, counts in per_world.items():
+        v = np.concatenate([np.arange(n) < k for k, n in counts])
+        g = np.concatenate([np.full(n, w) for w, (_, n) in enumerate(counts)])
+        out[kind] = (v, g)
+    return out
+
+
+#: quick's measured counts per world (unique, compositional, nobody pairs): the compositional
+#: worlds disagree (10 %, 2 %, 15 %), so the two-stage interval (2–17 %) contains chance (4.4 %),
+#: while a Wilson interval over the 144 pooled people (5.4–14.9 %) would exclude it
+QUICK = {"unique": [(12, 48), (13, 48), (13, 48)], "compositional": [(5, 48), (1, 48), (7, 48)],
+         "nobody": [(8, 160), (7, 160), (6, 160)]}
+#: five worlds that agree: 7–8 % compositional against 4 % chance, 20 % unique: between
+AGREE = {"unique": [(19, 96)] * 5, "compositional": [(7, 96), (8, 96), (7, 96), (8, 96), (7, 96)],
+         "nobody": [(16, 384)] * 5}
 
 
 class _FakeWorldStudy:
-    """Just what the world prediction needs: phase_order, own_control and jump_test."""
+    """Just what the world prediction needs: phase_order, own_rates and jump_test."""
 
-    def __init__(self, share_interval=(0.56, 0.64), ctrl=None, u_rise=(0.7, 0.8, 0.6), behaviour=(0.5, 0.6, 0.4),
+    def __init__(self, share_interval=(0.56, 0.64), own=None, u_rise=(0.7, 0.8, 0.6), behaviour=(0.5, 0.6, 0.4),
                  interval=0.06):
         self.order = PhaseOrder("coarse", "unique", "unique", {0: (30, 48, 0.05), 1: (28, 48, 0.04)},
                                 float(np.mean(share_interval)), tuple(share_interval), 0.05, (0.03, 0.07))
-        self.ctrl = ctrl or {"unique": (95, 480), "compositional": (36, 480), "nobody": (81, 1920)}
+        self.rates = own_rates_from_hits(_hits(own or AGREE))
         self.jump = JumpTest(len(u_rise), interval, np.array(u_rise), np.array(behaviour), np.zeros(len(u_rise)))
 
     def phase_order(self, a, b, kind):
         assert (a, b, kind) == ("coarse", "unique", "unique")
         return self.order
 
-    def own_control(self):
-        return self.ctrl
+    def own_rates(self, fit):
+        assert fit == X.OWN_FIT == "nobody"       # the fair fit decides the key
+        return self.rates
 
     def jump_test(self, kind):
         return self.jump
@@ -278,20 +330,16 @@ def test_world_verdict_reads_the_measurements():
     # an interval straddling ½ is "neither", however far the point estimate is from it
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.45, 0.75)))[WORLD_KEYS[0]] == "neither"
     assert X.world_verdict(_FakeWorldStudy(share_interval=(0.2, 0.45)))[WORLD_KEYS[0]] == "unique"
-    # quick's counts: 9.0 % is 2.06× chance (4.4 %), and its interval (5.4–14.9 %) excludes it: between
-    quick = {"unique": (38, 144), "compositional": (13, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=quick))[WORLD_KEYS[1]] == "between chance and the unique half"
-    # an interval containing the chance rate: at chance (no hidden slack either way)
-    at = {"unique": (38, 144), "compositional": (9, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=at))[WORLD_KEYS[1]] == "at chance"
-    assert X.own_verdict({"unique": (38, 144), "compositional": (13, 144), "nobody": (40, 480)}) == "at chance"
+    # quick's counts: the pooled Wilson interval excludes chance, the worlds-then-people one does not
+    assert X.world_verdict(_FakeWorldStudy(own=QUICK))[WORLD_KEYS[1]] == "at chance"
+    rates = own_rates_from_hits(_hits(QUICK))
+    lo, hi = rates.intervals["compositional"]
+    assert lo <= rates.rate("nobody") <= hi < rates.rate("unique")
     # intervals that contain the unique half's rate, or lie above it: as often as the unique half
-    overlap = {"unique": (38, 144), "compositional": (30, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=overlap))[WORLD_KEYS[1]] == "as often as the unique half"
-    far = {"unique": (400, 480), "compositional": (100, 480), "nobody": (81, 1920)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=far))[WORLD_KEYS[1]] == "between chance and the unique half"
-    above = {"unique": (38, 144), "compositional": (60, 144), "nobody": (21, 480)}
-    assert X.world_verdict(_FakeWorldStudy(ctrl=above))[WORLD_KEYS[1]] == "as often as the unique half"
+    overlap = {**AGREE, "compositional": [(17, 96), (19, 96), (18, 96), (20, 96), (18, 96)]}
+    assert X.world_verdict(_FakeWorldStudy(own=overlap))[WORLD_KEYS[1]] == "as often as the unique half"
+    above = {**AGREE, "compositional": [(40, 96)] * 5}
+    assert X.world_verdict(_FakeWorldStudy(own=above))[WORLD_KEYS[1]] == "as often as the unique half"
     # fast rises, but no faster than the behaviour they mark: still smooth; fast and faster: a jump
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.1, 0.1, 0.1)))[WORLD_KEYS[2]] == "smoothly"
     assert X.world_verdict(_FakeWorldStudy(u_rise=(0.1, 0.1, 0.1), behaviour=(0.5, 0.5, 0.5)))[WORLD_KEYS[2]] == "in a jump"
@@ -307,7 +355,23 @@ def test_world_prediction_right_passes_and_wrong_fails_with_the_measurement():
         result = X.check_world_prediction({**right, key: wrong}, study, quiet=True)
         assert not result.passed and "measured" in result.message, (key, result)
     result = X.check_world_prediction({**right, WORLD_KEYS[1]: "as often as the unique half"}, study, quiet=True)
-    assert "36/480" in result.message and "81/1920" in result.message
+    assert "37/480" in result.message and "80/1920" in result.message and "two-stage" in result.message
+
+
+def test_world_prediction_rejects_the_pooled_wilson_answer():
+    """The subtle wrong answer: reading the compositional half's rate with a Wilson interval over
+    the pooled people (as if 144 people of three worlds were independent) says "between"; with
+    worlds as the unit (two-stage bootstrap) quick's counts are "at chance"."""
+    from course_lib.stats import wilson_interval
+
+    study = _FakeWorldStudy(own=QUICK)
+    k, n = study.rates.counts["compositional"]
+    assert wilson_interval(k, n)[0] > study.rates.rate("nobody")      # the pooled answer
+    right = dict(zip(WORLD_KEYS, ("coarse", "at chance", "smoothly")))
+    assert X.check_world_prediction(right, study, quiet=True).passed
+    wrong = {**right, WORLD_KEYS[1]: "between chance and the unique half"}
+    result = X.check_world_prediction(wrong, study, quiet=True)
+    assert not result.passed and "13/144" in result.message
 
 
 def test_world_prediction_form_is_checked():

@@ -139,3 +139,36 @@ def test_fame_residual_penalty_by_cross_validation():
     assert np.corrcoef(cv, big)[0, 1] > 0.95                                # CV shrinks the names away
     with pytest.raises(ValueError, match="name_penalty"):
         fame_residual(onset, fame, groups, first, surname, name_penalty=-1.0)
+
+
+def test_own_rates_from_hits_uses_worlds_as_the_unit():
+    from course_lib.identity.world_stats import own_rates_from_hits
+    from course_lib.stats import wilson_interval
+
+    # three worlds that disagree (2 %, 10 %, 15 %): the pooled Wilson interval is too narrow
+    v = np.concatenate([np.arange(48) < k for k in (1, 5, 7)])
+    g = np.repeat([0, 1, 2], 48)
+    nobody = (np.arange(480) < 21, np.repeat([0, 1, 2], 160))
+    rates = own_rates_from_hits({"unique": (v, g), "compositional": (v, g), "nobody": nobody})
+    lo, hi = rates.intervals["compositional"]
+    wlo, whi = wilson_interval(13, 144)
+    assert hi - lo > whi - wlo and lo < wlo
+    assert rates.counts["compositional"] == (13, 144) and rates.rate("nobody") == 21 / 480
+    assert rates.per_world["compositional"] == {0: (1, 48), 1: (5, 48), 2: (7, 48)}
+    with pytest.raises(ValueError, match="kinds"):
+        own_rates_from_hits({"unique": (v, g)})
+    with pytest.raises(ValueError, match="same non-zero length"):
+        own_rates_from_hits({"unique": (v, g[:3]), "compositional": (v, g), "nobody": nobody})
+
+
+def test_study_own_rates_and_fit_table(world_cache):
+    study = world_study("quick", seeds=[0, 1], progress=False, **TINY_OVERRIDES)
+    rates = study.own_rates()
+    ctrl = study.own_control()
+    assert all(rates.counts[k] == ctrl[k] for k in ctrl)      # the same onsets as before, new intervals
+    assert all(lo <= rates.rate(k) <= hi for k, (lo, hi) in rates.intervals.items())
+    table = study.own_fit_table()
+    assert len(table) == 6 and "two-stage" in table.columns[0]
+    assert study.own_rates("nobody").counts["unique"][1] == ctrl["unique"][1]
+    with pytest.raises(ValueError, match="fit"):
+        study.own_rates("people")

@@ -8,6 +8,8 @@
 * :func:`onset_coincidence` — do two onsets coincide across identities beyond what fame and the
   name parts explain? (:func:`fame_residual`, a shuffle within world × fame bin: :func:`stratified_shuffle`,
   :func:`fame_strata`; :class:`Coincidence`);
+* :class:`OwnRates`, :func:`own_rates_from_hits` — own-direction rates per kind of pair with
+  two-stage (worlds, then people) bootstrap intervals;
 * :data:`TIERS`, :func:`fame_tier` — the fame tiers the notebook reports.
 """
 
@@ -23,12 +25,14 @@ from ..stats import spearman
 from ..validation import check_choice, check_float, check_int
 from ..widgets import progress as progress_bar
 from .world import COARSE, world_config
-from .world_controls import ablation_control, activity_half_times, phase1_matched
+from .world_controls import (OWN_FITS, ablation_control, activity_half_times, other_u_control, own_direction_fit,
+                             phase1_matched)
 from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, rise_time, share_curves
 from .world_run import WorldRun, identity_world_run
 
 __all__ = ["stratified_shuffle", "fame_strata", "Coincidence", "fame_residual", "onset_coincidence",
-           "TIERS", "fame_tier", "PENALTY_GRID", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study"]
+           "TIERS", "fame_tier", "PENALTY_GRID", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study",
+           "OwnRates", "own_rates_from_hits"]
 
 
 def stratified_shuffle(values: Sequence[float], strata: Sequence[int], rng: np.random.Generator) -> np.ndarray:
@@ -298,18 +302,81 @@ class WorldStudy:
         out["nobody"] = (int(hit), nobody.shape[1])
         return out
 
+    def _own_hits(self, fit: str = "all") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per kind ("unique", "compositional", "nobody"): (own-direction onset reached, world) for
+        every person or pair that is nobody, with the additive part fitted as ``fit`` says."""
+        check_choice(fit, "fit", OWN_FITS)
+        level = dict((n, lv) for n, _, lv in PHASES)["own direction"]
+        hits: dict[str, list] = {"unique": [], "compositional": [], "nobody": []}
+        for r in self.runs:
+            tl = r.timelines if fit == "all" else own_direction_fit(r, fit)
+            steps, comp = r.checkpoint_steps, r.world.compositional
+            people = np.array([onset(steps, tl["own"][:, i], level) is not None for i in range(len(comp))])
+            nobody = np.array([onset(steps, tl["own_nobody"][:, j], level) is not None
+                               for j in range(tl["own_nobody"].shape[1])])
+            for kind, v in (("unique", people[~comp]), ("compositional", people[comp]), ("nobody", nobody)):
+                hits[kind].append((v, np.full(len(v), r.seed)))
+        return {k: (np.concatenate([v for v, _ in x]), np.concatenate([g for _, g in x])) for k, x in hits.items()}
+
+    def own_rates(self, fit: str = "all", *, n_boot: int = 2000, seed: int = 0) -> OwnRates:
+        """Own-direction onset rates of the unique half, the compositional half and the name pairs
+        that are nobody (chance), each with a **two-stage bootstrap** interval (worlds, then people
+        within each: :func:`world_bootstrap`) — people of one world share one model, so a Wilson
+        interval over the pooled people is too narrow. ``fit``: how the additive part is fitted
+        (:data:`~.world_controls.OWN_FITS`; ``"all"`` is the measure of the timelines)."""
+        key = ("own rates", fit, n_boot, seed)
+        if key not in self._coincidences:
+            self._coincidences[key] = own_rates_from_hits(self._own_hits(fit), n_boot=n_boot, seed=seed)
+        return self._coincidences[key]
+
+    def own_fit_table(self, *, margin: float = 0.1) -> Any:
+        """The own direction under both fits of the additive part (:data:`~.world_controls.OWN_FITS`),
+        per kind of pair: the onset rate with its two-stage bootstrap interval, and (people only)
+        whether their answers need *their own* ``u``: P(true job/hobby) from the full code, the
+        additive part alone and the additive part plus another person's ``u``
+        (:func:`~.world_controls.other_u_control`), and the share for whom ``u`` adds more than
+        ``margin`` — their own against another person's (the floor)."""
+        import pandas as pd
+
+        labels = {"all": "every pair (as above)", "nobody": "untrained pairs only, cross-fitted"}
+        rows = []
+        for fit in OWN_FITS:
+            rates = self.own_rates(fit)
+            ctrl = [other_u_control(r, fit, margin=margin) for r in self.runs]
+            for kind in ("unique", "compositional", "nobody"):
+                k, n = rates.counts[kind]
+                lo, hi = rates.intervals[kind]
+                row = {"additive part fitted on": labels[fit], "pairs": kind,
+                       "own-direction onset [two-stage bootstrap]": f"{k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]"}
+                if kind != "nobody":
+                    pick = [r.world.compositional == (kind == "compositional") for r in self.runs]
+                    cat = lambda name: np.concatenate([c[name][m] for c, m in zip(ctrl, pick)])  # noqa: E731
+                    row.update({"P(job/hobby): full": round(float(cat("full").mean()), 2),
+                                "additive": round(float(cat("additive").mean()), 2),
+                                "additive + another's u": round(float(cat("other").mean()), 2),
+                                f"own u adds > {margin}": f"{cat('needs own').mean():.0%}",
+                                f"another's u adds > {margin} (floor)": f"{cat('other helps').mean():.0%}"})
+                rows.append(row)
+        return pd.DataFrame(rows).set_index(["additive part fitted on", "pairs"]).astype(object).fillna("")
+
     def own_table(self) -> Any:
-        """Per half (unique, compositional) and world: own-direction rate (Wilson), the mean
+        """Per half (unique, compositional) and world: own-direction rate (pooled: two-stage
+        bootstrap, :meth:`own_rates`; per world: Wilson over its people), the mean
         own-direction rank at its peak, and the ablation — P(true job/hobby) at the end from the
         full identity code against from its additive (name-parts) part alone."""
         import pandas as pd
         from ..stats import format_rate
 
         rows = []
-        ctrl = self.own_control()
+        rates = self.own_rates()
+
+        def pooled(kind: str) -> str:
+            (k, n), (lo, hi) = rates.counts[kind], rates.intervals[kind]
+            return f"{k}/{n} = {k / n:.0%} [{lo:.0%}, {hi:.0%}]"
+
         for kind in ("unique", "compositional"):
             p = self.people_of(kind)
-            row = {"people": kind, "own direction (all worlds)": format_rate(*ctrl[kind])}
+            row = {"people": kind, "own direction, all worlds [two-stage bootstrap]": pooled(kind)}
             for w in sorted(p["seed"].unique()):
                 on = p.loc[p["seed"] == w, "own direction"].to_numpy()
                 row[f"world {w}"] = format_rate(int(np.isfinite(on).sum()), len(on))
@@ -325,7 +392,7 @@ class WorldStudy:
         per_world = {f"world {r.seed}": format_rate(sum(onset(steps, n[:, j], level) is not None
                                                         for j in range(n.shape[1])), n.shape[1])
                      for r, n in zip(self.runs, nobody)}
-        rows.append({"people": "nobody (chance)", "own direction (all worlds)": format_rate(*ctrl["nobody"]),
+        rows.append({"people": "nobody (chance)", "own direction, all worlds [two-stage bootstrap]": pooled("nobody"),
                      **per_world,
                      "own rank at peak": round(float(np.mean(np.concatenate([n.max(axis=0) for n in nobody]))), 2),
                      "own rank at end": round(float(np.mean(np.concatenate([n[-1] for n in nobody]))), 2)})
@@ -434,6 +501,37 @@ class JumpTest:
         """``"jump"`` when most people's ‖u‖ rises within three checkpoint intervals and faster than
         half their behaviour's rise; ``"smooth"`` otherwise."""
         return "jump" if self.jump_share > 0.5 and self.ratio < 0.5 else "smooth"
+
+
+@dataclass
+class OwnRates:
+    """Own-direction onset rates per kind of pair, with two-stage bootstrap intervals
+    (see :meth:`WorldStudy.own_rates`)."""
+
+    counts: dict                 #: kind → (reached, total), pooled over worlds
+    intervals: dict              #: kind → 95 % two-stage (worlds, then people) bootstrap interval
+    per_world: dict              #: kind → {world: (reached, total)}
+
+    def rate(self, kind: str) -> float:
+        """Pooled rate of ``kind`` ("unique", "compositional" or "nobody")."""
+        k, n = self.counts[kind]
+        return k / n
+
+
+def own_rates_from_hits(hits: dict, *, n_boot: int = 2000, seed: int = 0) -> OwnRates:
+    """:class:`OwnRates` from ``hits``: kind → (reached: bool array, world: label array), one entry
+    per person (or pair that is nobody); intervals by :func:`world_bootstrap`."""
+    if not {"unique", "compositional", "nobody"} <= set(hits):
+        raise ValueError(f"hits must have the kinds unique, compositional and nobody, got {sorted(hits)}")
+    counts, intervals, per_world = {}, {}, {}
+    for kind, (v, g) in hits.items():
+        v, g = np.asarray(v, dtype=float), np.asarray(g)
+        if v.shape != g.shape or v.ndim != 1 or not len(v):
+            raise ValueError(f"hits[{kind!r}] must be two 1-D arrays of the same non-zero length")
+        counts[kind] = (int(v.sum()), len(v))
+        intervals[kind] = world_bootstrap(v, g, np.mean, n_boot=n_boot, seed=seed)
+        per_world[kind] = {w: (int(v[g == w].sum()), int((g == w).sum())) for w in sorted(np.unique(g).tolist())}
+    return OwnRates(counts=counts, intervals=intervals, per_world=per_world)
 
 
 def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[[np.ndarray], float], *,
