@@ -14,7 +14,9 @@ for small n — exactly the regime of seed sweeps.
   of a difference of two such means, and :func:`welch_half_width` — its t half-width;
   :func:`interval_coverage` — an interval's real coverage, simulated;
 * :func:`fisher_exact`, :func:`difference_interval`, :func:`rank_sum` — two arms compared: Fisher's
-  exact test and Newcombe's interval for two rates, the Mann–Whitney rank-sum for two samples.
+  exact test and Newcombe's interval for two rates, the Mann–Whitney rank-sum for two samples;
+* :func:`mcnemar_exact`, :func:`paired_ratio` — two arms measured on the *same* seeds: McNemar's
+  exact test on the discordant pairs, and the geometric-mean ratio with a paired t interval and p.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import numpy as np
 from .validation import check_float, check_fraction, check_int, check_seed
 
 __all__ = ["wilson_interval", "format_rate", "rank", "spearman", "pearson", "fisher_exact",
-           "difference_interval", "rank_sum"]
+           "difference_interval", "rank_sum", "mcnemar_exact", "paired_ratio",
+           "format_paired_rates", "detectable_ratio"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
@@ -292,3 +295,89 @@ def rank_sum(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
         return 0.5, 1.0
     zscore = (abs(u - n_a * n_b / 2) - 0.5) / math.sqrt(var)  # continuity-corrected
     return float(u / (n_a * n_b)), float(min(1.0, math.erfc(max(zscore, 0.0) / math.sqrt(2))))
+
+
+# --------------------------------------------------------------------------- paired arms
+def mcnemar_exact(a: Sequence[bool], b: Sequence[bool]) -> dict[str, float]:
+    """Exact McNemar test for two yes/no outcomes measured on the **same** units (seeds).
+
+    Only the discordant pairs carry information: ``only_a`` units are yes in ``a`` and no in
+    ``b``, ``only_b`` the reverse. Under "no difference" each discordant pair is a fair coin, so
+    the two-sided p is ``min(1, 2·P(Binomial(only_a + only_b, ½) ≤ min(only_a, only_b)))``.
+    Returns ``{"only_a", "only_b", "p"}`` (p = 1 when there is no discordant pair).
+    """
+    x = np.asarray(a)
+    y = np.asarray(b)
+    if x.ndim != 1 or y.ndim != 1 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"a and b must be 1-D and of equal, non-zero length (one entry per unit), got"
+            f" shapes {x.shape} and {y.shape}"
+        )
+    if not (np.isin(x, (0, 1)).all() and np.isin(y, (0, 1)).all()):
+        raise ValueError("a and b must hold booleans (or 0/1)")
+    x, y = x.astype(bool), y.astype(bool)
+    only_a, only_b = int(np.sum(x & ~y)), int(np.sum(~x & y))
+    m = only_a + only_b
+    if m == 0:
+        return {"only_a": 0, "only_b": 0, "p": 1.0}
+    tail = sum(math.comb(m, i) for i in range(min(only_a, only_b) + 1)) / 2.0**m
+    return {"only_a": only_a, "only_b": only_b, "p": float(min(1.0, 2.0 * tail))}
+
+
+def paired_ratio(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> dict[str, float]:
+    """Compare two positive quantities measured on the **same** units (seeds), as a ratio a/b.
+
+    With d_i = ln(a_i / b_i): ``ratio`` = exp(mean d) (the geometric-mean ratio), ``lo``/``hi``
+    = exp(mean d ± t_{(1+level)/2, n−1}·sd(d)/√n), and ``p`` the two-sided paired t-test of
+    mean d = 0 (t = mean d / (sd(d)/√n), n − 1 degrees of freedom). Also ``n`` and ``wins_a``,
+    the number of units with a_i < b_i. Needs n ≥ 2 pairs.
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    if x.ndim != 1 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(
+            f"a and b must be 1-D and of equal length (one value per unit), got shapes"
+            f" {x.shape} and {y.shape}"
+        )
+    if len(x) < 2:
+        raise ValueError(f"a paired comparison needs at least 2 pairs, got {len(x)}")
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise ValueError("a and b must be finite")
+    if not (np.all(x > 0) and np.all(y > 0)):
+        raise ValueError("a and b must be positive (the comparison is on log ratios)")
+    level = check_float(level, "level", min=0, max=1, inclusive="neither")
+    d = np.log(x) - np.log(y)
+    n = len(d)
+    mean, sem = float(d.mean()), float(d.std(ddof=1)) / math.sqrt(n)
+    half = t_quantile(0.5 + level / 2, n - 1) * sem
+    if sem == 0:
+        p = 1.0 if mean == 0 else 0.0
+    else:
+        p = 2.0 * (1.0 - _t_cdf(abs(mean) / sem, n - 1))
+    return {
+        "ratio": math.exp(mean), "lo": math.exp(mean - half), "hi": math.exp(mean + half),
+        "p": float(min(1.0, max(0.0, p))), "n": n, "wins_a": int(np.sum(x < y)),
+    }
+
+
+def format_paired_rates(a: Sequence[bool], b: Sequence[bool]) -> str:
+    """Two yes/no rates over the same units, with McNemar's exact test on the discordant ones:
+    ``"58/64 vs 45/64 (yes only in the first: 13, only in the second: 0; McNemar p = 0.00024)"``."""
+    r = mcnemar_exact(a, b)
+    n = len(np.asarray(a))
+    k_a, k_b = int(np.sum(np.asarray(a, dtype=bool))), int(np.sum(np.asarray(b, dtype=bool)))
+    return (f"{k_a}/{n} vs {k_b}/{n} (yes only in the first: {r['only_a']}, only in the second:"
+            f" {r['only_b']}; McNemar p = {r['p']:.2g})")
+
+
+def detectable_ratio(sd_log: float, n: int, level: float = 0.95, power: float = 0.8) -> float:
+    """The smallest ratio (> 1) that a two-sided paired t-test at ``1 − level`` finds with chance
+    ``power`` from ``n`` pairs whose log ratios spread with standard deviation ``sd_log``:
+    exp((t_{(1+level)/2, n−1} + t_{power, n−1}) · sd_log / √n) (the usual shifted-t approximation;
+    a ratio r and 1/r are equally detectable)."""
+    sd_log = check_float(sd_log, "sd_log", min=0)
+    n = check_int(n, "n", min=2)
+    level = check_float(level, "level", min=0, max=1, inclusive="neither")
+    power = check_float(power, "power", min=0, max=1, inclusive="neither")
+    shift = t_quantile(0.5 + level / 2, n - 1) + t_quantile(power, n - 1)
+    return math.exp(shift * sd_log / math.sqrt(n))

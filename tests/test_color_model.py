@@ -191,3 +191,19 @@ def test_training_run_report_and_strip():
     assert r["band_mse"] > 0 and r["trained_mse"] > 0
     free = train_bottleneck(seed=0, epochs=20, n_snapshots=2, progress=False, normalize=False)
     assert free.strip.shape == (2, 360, 3)
+
+
+def test_identity_activation_is_linear_with_the_same_initial_weights():
+    from course_lib.runtime import seed_everything
+
+    seed_everything(4)
+    relu = ColorAutoencoder(normalize=False)
+    seed_everything(4)
+    lin = ColorAutoencoder(normalize=False, activation="identity")
+    for (k, v), (k2, v2) in zip(relu.state_dict().items(), lin.state_dict().items()):
+        assert k == k2 and torch.equal(v, v2)
+    x = torch.rand(20, 3)
+    with torch.no_grad():
+        z0 = lin.encode(torch.zeros(1, 3))
+        w = lin.encode(torch.eye(3)) - z0
+        assert torch.allclose(lin.encode(x) - z0, x @ w, atol=1e-6)

@@ -89,3 +89,37 @@ def test_cached_training_sweep(tmp_path, monkeypatch):
     b = cached_training_sweep([1, 2], normalize=False, epochs=20, progress=False)
     assert np.array_equal(a.losses, b.losses)
     assert list(a.checkpoint_steps) == [0, 10, 20]
+
+
+def test_identity_sweep_is_the_linear_control():
+    """Same initial weights as the ReLU arm (the activation has no parameters); the trained
+    linear model's encoder is an affine map of RGB; the model rebuilds with its activation."""
+    lin = training_sweep([0, 3], normalize=False, epochs=20, checkpoint_steps=[0, 20],
+                         progress=False, activation="identity")
+    relu = training_sweep([0, 3], normalize=False, epochs=20, checkpoint_steps=[0, 20],
+                          progress=False)
+    assert lin.config["activation"] == "identity" and relu.config["activation"] == "relu"
+    # different outputs from the first update on, identical weights at epoch 0
+    assert not np.allclose(lin.losses[:, 0], relu.losses[:, 0])
+    model = lin.model(3)
+    assert model.activation == "identity"
+    x = torch.rand(50, 3)
+    with torch.no_grad():
+        z = model.encode(x)
+        # affine: z(x) - z(0) is linear in x
+        z0 = model.encode(torch.zeros(1, 3))
+        w = model.encode(torch.eye(3)) - z0
+    assert torch.allclose(z - z0, x @ w, atol=1e-5)
+    with pytest.raises(ValueError, match="activation"):
+        training_sweep([0], normalize=True, epochs=10, progress=False, activation="sine")
+
+
+def test_cached_sweep_keys_the_activation(tmp_path, monkeypatch):
+    monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
+    a = cached_training_sweep([1], normalize=True, epochs=20, progress=False)
+    b = cached_training_sweep([1], normalize=True, epochs=20, progress=False,
+                              activation="identity")
+    assert len(list(tmp_path.glob("color-training-sweep-*.pt"))) == 2
+    assert not np.allclose(a.losses, b.losses)
+    with pytest.raises(ValueError, match="activation"):
+        cached_training_sweep([1], normalize=True, epochs=20, activation="sine")

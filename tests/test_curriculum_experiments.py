@@ -233,3 +233,19 @@ def test_compare_arms():
     assert cmp.p == pytest.approx(0.0686, abs=1e-4) and cmp.difference[0] > 0
     assert cmp.auc > 0.5 and "11/12" in cmp.row()
     assert compare_arms(a, b, threshold=0.4).k_a == 0
+
+
+def test_threshold_check_lines_up_the_threshold_rule_with_the_fixed_schedule(tmp_path, monkeypatch):
+    from course_lib.curriculum.experiments import fixed_runs, threshold_check
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    cmp = threshold_check(30, [0, 1], progress=False)
+    assert cmp.final_fixed.shape == (2,) and cmp.final_reactive.shape == (2,)
+    assert np.all(cmp.final_fixed > 0) and np.all(cmp.final_reactive > 0)
+    assert np.array_equal(cmp.final_fixed, fixed_runs([0, 1], 30, progress=False).probe_mse()[-1])
+    # the first seed's reactive run is the cached one: a second call trains nothing new
+    files = sorted(tmp_path.glob("*.pt"))
+    threshold_check(30, [0], progress=False)
+    assert len(sorted(tmp_path.glob("*.pt"))) == len(files) + 1  # only the 1-seed fixed sweep
+    for profile in ("quick", "standard", "full"):
+        cfg = settings(profile)
+        assert cfg["check_seeds"] >= cfg["reactive_seeds"]

@@ -216,26 +216,57 @@ class _FakeStudy:
         return wilson_interval(self.successes(space, kind, target), len(self.starts))
 
 
+class _FakeTradeoff:
+    """Just what the steering checker reads: the matched gap on sex."""
+
+    def __init__(self, gap=(0.17, 0.11, 0.22)):
+        self.gap = gap
+
+    def level(self, target, damage="off-target", space="MiniLM", t=1.5):
+        assert (target, damage, space, t) == ("more female", X.STEERING_DAMAGE, "spelling", 1.5)
+        return 0.3
+
+    def matched_gap(self, target, level=None, damage="off-target"):
+        assert target == "more female" and damage == X.STEERING_DAMAGE and level == 0.3
+        return self.gap
+
+
 STEER_KEYS = list(X.STEERING_ANSWERS)
 STEER_RIGHT = {STEER_KEYS[0]: "MiniLM", STEER_KEYS[1]: "more often"}
 
 
 def test_steering_prediction_right_answer_passes():
     assert X.check_steering_prediction_form(STEER_RIGHT, quiet=True).passed
-    assert X.check_steering_prediction(STEER_RIGHT, _FakeStudy(), quiet=True).passed
+    assert X.check_steering_prediction(STEER_RIGHT, _FakeStudy(), _FakeTradeoff(), quiet=True).passed
 
 
 def test_steering_prediction_wrong_answers_fail():
-    study = _FakeStudy()
-    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study, quiet=True)
+    study, tradeoff = _FakeStudy(), _FakeTradeoff()
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "about the same"}, study, tradeoff,
+                                         quiet=True)
     assert not result.passed and "measured 'MiniLM'" in result.message
-    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[1]: "as often"}, study, quiet=True)
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[1]: "as often"}, study, tradeoff, quiet=True)
     assert not result.passed and "random" in result.message
     # the verdict follows the data, not a fixed answer: overlapping intervals are "as often"
     close = _FakeStudy(spelling_young=35, random_young=25)
-    assert X.steering_verdict(close)[STEER_KEYS[1]] == "as often"
-    assert X.steering_verdict(_FakeStudy(sex_gap=0.0))[STEER_KEYS[0]] == "about the same"
-    assert X.steering_verdict(_FakeStudy(sex_gap=-0.3))[STEER_KEYS[0]] == "spelling"
+    assert X.steering_verdict(close, tradeoff)[STEER_KEYS[1]] == "as often"
+    # the sex answer reads the MATCHED gap, not the unmatched one
+    assert X.steering_verdict(study, _FakeTradeoff((0.03, -0.03, 0.08)))[STEER_KEYS[0]] == "about the same"
+    assert X.steering_verdict(_FakeStudy(sex_gap=-0.3), tradeoff)[STEER_KEYS[0]] == "MiniLM"
+    assert X.steering_verdict(study, _FakeTradeoff((-0.2, -0.3, -0.1)))[STEER_KEYS[0]] == "spelling"
+    # an interval across 0 accepts "about the same" and the point estimate's side, not the other side
+    across = _FakeTradeoff((0.03, -0.03, 0.08))
+    for answer, ok in (("about the same", True), ("MiniLM", True), ("spelling", False)):
+        result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: answer}, study, across, quiet=True)
+        assert result.passed is ok, answer
+    # a clear gap: only its side
+    result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "spelling"}, study, tradeoff, quiet=True)
+    assert not result.passed and "measured 'MiniLM'" in result.message
+
+
+def test_steering_verdict_needs_a_reached_damage():
+    with pytest.raises(ValueError, match="never reaches"):
+        X.steering_verdict(_FakeStudy(), _FakeTradeoff((float("nan"),) * 3))
 
 
 def test_steering_prediction_form_is_checked():

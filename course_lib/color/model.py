@@ -28,6 +28,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
     "tanh": nn.Tanh,
     "silu": nn.SiLU,
+    # the linear control: the same layers with no nonlinearity (notebook 1.2)
+    "identity": nn.Identity,
 }
 
 

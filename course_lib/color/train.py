@@ -25,7 +25,7 @@ from ..runtime import by_profile, check_seeds, seed_everything
 from ..validation import check_choice, check_float, check_int
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
 from .metrics import hue_order_score, transition_epochs, wheel_report
-from .model import ColorAutoencoder, StackedColorAutoencoder
+from .model import ACTIVATIONS, ColorAutoencoder, StackedColorAutoencoder
 from .trainer import fit, mse_per_model
 
 __all__ = [
@@ -314,7 +314,8 @@ class SweepHistory:
         """Rebuild seed ``seed``'s final model (CPU, eval mode)."""
         check_choice(seed, "seed", [int(s) for s in self.seeds])
         cfg = self.config
-        stack = StackedColorAutoencoder(self.final_state, normalize=cfg["normalize"])
+        stack = StackedColorAutoencoder(self.final_state, normalize=cfg["normalize"],
+                                        activation=cfg.get("activation", "relu"))
         return stack.unstack(int(np.flatnonzero(self.seeds == seed)[0]))
 
 
@@ -330,6 +331,7 @@ def training_sweep(
     hidden: int = 16,
     progress: bool = True,
     device: str | torch.device | None = None,
+    activation: str = "relu",
 ) -> SweepHistory:
     """Train one model per seed (all at once, full batch, Adam) for ``epochs`` and measure every
     seed at each of ``checkpoint_steps`` (default :func:`default_checkpoints`).
@@ -337,9 +339,12 @@ def training_sweep(
     Each seed gets exactly the initial weights and updates ``train_bottleneck(seed=s)`` would
     give it (see :class:`~course_lib.color.StackedColorAutoencoder`). Probe latents are kept at
     ``latent_epochs`` (default: 0, 500, 1000, 2000, 4000 and the last epoch, those within range).
-    ``device`` (default CPU) may be a GPU for large sweeps.
+    ``device`` (default CPU) may be a GPU for large sweeps. ``activation`` names the hidden
+    layers' nonlinearity (:data:`~course_lib.color.model.ACTIVATIONS`; ``"identity"``: the linear
+    control — the same initial weights, since the activation has no parameters).
     """
     seeds = check_seeds(seeds)
+    check_choice(activation, "activation", sorted(ACTIVATIONS))
     _check_common(normalize, epochs, lr, latent_dim, hidden)
     epochs = int(epochs)
     if checkpoint_steps is None:
@@ -359,10 +364,12 @@ def training_sweep(
     probe_x = torch.as_tensor(probe.rgb, dtype=torch.float32, device=device)
     band = torch.as_tensor(probe.held_out, device=device)
     config = {"normalize": bool(normalize), "epochs": epochs, "lr": float(lr), "latent_dim": int(latent_dim),
-              "hidden": int(hidden), "checkpoints": schedule.tolist(), "latent_epochs": keep}
+              "hidden": int(hidden), "checkpoints": schedule.tolist(), "latent_epochs": keep,
+              "activation": activation}
 
     model = StackedColorAutoencoder.from_seeds(seeds, latent_dim=int(latent_dim), hidden=int(hidden),
-                                               normalize=bool(normalize)).to(device)
+                                               normalize=bool(normalize),
+                                               activation=activation).to(device)
     losses = torch.empty(len(seeds), epochs, device=device)
     zs, mses = [], []
     latents: dict[int, np.ndarray] = {}
@@ -383,7 +390,8 @@ def training_sweep(
     fit(model, steps=epochs, batch_at=lambda epoch: (x, float(lr)),
         loss=lambda m, xb, epoch: (mse_per_model(m(xb)[0], xb), None), lr=float(lr),
         checkpoints=schedule, on_checkpoint=checkpoint, after_update=record, n_models=len(seeds),
-        desc=f"training {len(seeds)} seeds (normalize={bool(normalize)})", progress=progress)
+        desc=f"training {len(seeds)} seeds (normalize={bool(normalize)}, {activation})",
+        progress=progress)
 
     z_all = np.stack(zs)  # (K, S, P, d)
     metrics = {k: np.asarray(v) for k, v in wheel_report(probe.hue, z_all).items()}
@@ -410,12 +418,18 @@ def cached_training_sweep(
     latent_dim: int = 2,
     hidden: int = 16,
     progress: bool = True,
+    activation: str = "relu",
 ) -> SweepHistory:
     """:func:`training_sweep` with the default checkpoints, through ``course_lib.cache``
-    ("color-training-sweep")."""
+    ("color-training-sweep"; the ReLU runs keep their old key)."""
     seeds = check_seeds(seeds)
     _check_common(normalize, epochs, lr, latent_dim, hidden)
+    check_choice(activation, "activation", sorted(ACTIVATIONS))
     kwargs = dict(normalize=bool(normalize), epochs=int(epochs), lr=float(lr),
                   latent_dim=int(latent_dim), hidden=int(hidden))
-    return cache.cached("color-training-sweep", dict(kwargs, seeds=seeds, format=FORMAT),
-                        lambda: training_sweep(seeds, **kwargs, progress=progress))
+    key = dict(kwargs, seeds=seeds, format=FORMAT)
+    if activation != "relu":
+        key["activation"] = activation
+    return cache.cached("color-training-sweep", key,
+                        lambda: training_sweep(seeds, **kwargs, progress=progress,
+                                               activation=activation))

@@ -46,6 +46,7 @@ from .train import cached_run, cached_sweep
 __all__ = [
     "PROFILE_SETTINGS",
     "settings",
+    "threshold_check",
     "curriculum_terms",
     "watched_run",
     "ARMS",
@@ -81,7 +82,9 @@ __all__ = [
 #: arms the headline compares (:data:`KEY_ARMS`, the curriculum and the plain run) at the shortest
 #: length, where a seed is cheapest (≈ 0.7 s and 1.4 s of CPU per seed at 1,200 steps);
 #: ``reactive_seeds``: seeds for the reactive-vs-fixed comparison of notebook 2.2, run at every one
-#: of ``lengths`` (:func:`reactive_study`);
+#: of ``lengths`` (:func:`reactive_study`); ``check_seeds``: seeds for the checked prediction of
+#: notebook 2.2 (the threshold rule against the fixed schedule at the shortest length, paired t-test on
+#: the log ratio of final errors; :func:`threshold_check`), the first ``reactive_seeds`` shared;
 #: ``frame_every`` / ``slider_every``: the scrubbers of notebook 2.1 / 2.2 show every k-th frame (a frame costs
 #: 0.4–0.7 s to draw on 2 cores). Measured (CPU time, one thread): a 12-seed sweep of 1,200 steps
 #: takes ≈ 8 s with the data in phases (small early phases) and ≈ 17 s with all 3,600 colours from
@@ -89,11 +92,14 @@ __all__ = [
 #: runs 8 seeds per arm to stay within its minute, standard 12 at both lengths (≈ 4 min).
 PROFILE_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"watched_steps": 1200, "steps": 1200, "sweep_seeds": 8, "key_seeds": 8, "lengths": (1200,),
-              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8},
+              "n_snapshots": 31, "reactive_seeds": 4, "slider_every": 3, "frame_every": 8,
+              "check_seeds": 4},
     "standard": {"watched_steps": 1200, "steps": 4000, "sweep_seeds": 12, "key_seeds": 32, "lengths": (1200, 4000),
-                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1},
+                 "n_snapshots": 31, "reactive_seeds": 8, "slider_every": 1, "frame_every": 1,
+                 "check_seeds": 16},
     "full": {"watched_steps": 12000, "steps": 12000, "sweep_seeds": 128, "key_seeds": 128, "lengths": (1200, 4000, 12000),
-             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1},
+             "n_snapshots": 61, "reactive_seeds": 64, "slider_every": 1, "frame_every": 1,
+             "check_seeds": 64},
 }
 
 
@@ -481,6 +487,14 @@ class ReactiveStudy:
     fixed: CurriculumSweep
     runs: dict            # rule ("threshold", "plateau") → list of CurriculumRun
     comparisons: dict     # rule → ReactiveComparison
+
+
+def threshold_check(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveComparison:
+    """The threshold rule against the fixed schedule for ``seeds`` (``steps`` each), lined up by
+    :func:`compare_reactive`: what notebook 2.2's checked prediction is scored on. The reactive runs
+    are cached per seed, so seeds shared with :func:`reactive_study` are not trained again."""
+    fixed = fixed_runs(seeds, steps, progress=progress)
+    return compare_reactive(fixed, reactive_runs(seeds, steps, trigger="threshold", progress=progress))
 
 
 def reactive_study(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveStudy:

@@ -7,8 +7,11 @@ The reader predicts two things and :func:`check_reactive_prediction` compares th
   exponential decay improves by the same fraction at every check, so the answer depends on how fast the
   loss still falls when the phase ends, not on whether the wheel has formed.
 * ``"threshold_final"`` — does the threshold rule's final probe error beat the fixed schedule's, seed by
-  seed: ``"reactive lower"`` or ``"fixed lower"`` when the 95 % Wilson interval of the fraction of seeds in
-  which the reactive run is lower lies entirely above or below ½, else ``"no clear difference"``.
+  seed: ``"reactive lower"`` or ``"fixed lower"`` when a two-sided paired t-test on the log ratio of the two
+  final errors (same seed) rejects "no difference" at :data:`ALPHA`, on that side; else ``"no clear
+  difference"``. Unlike a count of seeds won, the test uses how much each seed wins by, and its verdict
+  is not fixed in advance by the number of seeds (with 4 seeds a Wilson interval of wins could never
+  exclude ½ in 14 of 16 outcomes); :func:`~course_lib.stats.detectable_ratio` says what it can see.
 
 Tests against subtly wrong predictions live in ``tests/test_curriculum_reactive_exercises.py``.
 """
@@ -18,10 +21,15 @@ from __future__ import annotations
 from typing import Mapping, Optional, Sequence
 
 from ..exercises import CheckResult, check, prediction_answer, prediction_form
-from ..stats import wilson_interval
+import numpy as np
 
-__all__ = ["FIRING", "OUTCOMES", "firing_verdict", "final_verdict", "check_reactive_form",
+from ..stats import detectable_ratio, paired_ratio
+
+__all__ = ["FIRING", "OUTCOMES", "ALPHA", "firing_verdict", "final_verdict", "check_reactive_form",
            "check_reactive_prediction"]
+
+#: Two-sided level of the paired t-test behind ``"threshold_final"``.
+ALPHA = 0.05
 
 #: Allowed answers for ``"plateau_fires"``.
 FIRING = ("never", "in some seeds", "in every seed")
@@ -41,12 +49,13 @@ def firing_verdict(fires: Sequence[Optional[int]]) -> str:
     return "never" if n_fired == 0 else "in every seed" if n_fired == len(fires) else "in some seeds"
 
 
-def final_verdict(lower: int, n: int) -> str:
-    """One of :data:`OUTCOMES` from ``lower`` of ``n`` seeds in which the reactive run ended lower."""
-    if not isinstance(n, int) or n < 1 or not isinstance(lower, int) or not 0 <= lower <= n:
-        raise ValueError(f"need 0 <= lower <= n and n >= 1 (integers), got lower={lower!r}, n={n!r}")
-    lo, hi = wilson_interval(lower, n)
-    return "reactive lower" if lo > 0.5 else "fixed lower" if hi < 0.5 else "no clear difference"
+def final_verdict(final_reactive: Sequence[float], final_fixed: Sequence[float]) -> str:
+    """One of :data:`OUTCOMES` from the final errors of the reactive and the fixed run of each seed
+    (same order): a two-sided paired t-test on ln(reactive / fixed) at :data:`ALPHA`."""
+    r = paired_ratio(final_reactive, final_fixed)
+    if r["p"] >= ALPHA:
+        return "no clear difference"
+    return "reactive lower" if r["ratio"] < 1 else "fixed lower"
 
 
 def check_reactive_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
@@ -55,21 +64,28 @@ def check_reactive_form(prediction: Mapping[str, str], *, quiet: bool = False) -
 
 
 def check_reactive_prediction(prediction: Mapping[str, str], fires: Sequence[Optional[int]],
-                              lower: tuple[int, int], *, quiet: bool = False) -> CheckResult:
+                              final_reactive: Sequence[float], final_fixed: Sequence[float], *,
+                              quiet: bool = False) -> CheckResult:
     """Check ``prediction`` against the study: ``fires`` — the plateau rule's firing check per seed on the
-    shortest run's phase 1 (None: never); ``lower`` — ``(k, n)``, the seeds of the shortest run in which
-    the threshold rule's final error is below the fixed schedule's. A wrong prediction is a result, not
-    an error: the message says what was measured."""
-    k, n = (int(x) for x in lower)
+    shortest run's phase 1 (None: never); ``final_reactive``, ``final_fixed`` — each seed's final probe
+    error with the threshold rule and with the fixed schedule (shortest run, same seeds). A wrong
+    prediction is a result, not an error: the message says what was measured."""
     fired = sum(f is not None for f in fires)
-    lo, hi = wilson_interval(k, n)
+    r = paired_ratio(final_reactive, final_fixed)
+    sd = float(np.std(np.log(np.asarray(final_reactive, float) / np.asarray(final_fixed, float)),
+                      ddof=1))
+    seen = detectable_ratio(sd, r["n"])
     cases = [
         _FORM,
         prediction_answer("the plateau rule in phase 1", "plateau_fires", firing_verdict(fires),
                           f"fired in {fired}/{len(fires)} seeds",
                           hint="a loss that falls by the same fraction every check never looks flat to a relative rule"),
-        prediction_answer("the threshold rule's final error", "threshold_final", final_verdict(k, n),
-                          f"reactive lower in {k}/{n} seeds, 95 % Wilson interval {lo:.0%}–{hi:.0%}",
+        prediction_answer("the threshold rule's final error", "threshold_final",
+                          final_verdict(final_reactive, final_fixed),
+                          f"reactive / fixed final error {r['ratio']:.2f} (95 % CI {r['lo']:.2f}–"
+                          f"{r['hi']:.2f}, paired t p = {r['p']:.2g}, {r['n']} seeds; reactive lower in "
+                          f"{r['wins_a']}); this test finds a ratio of {1 / seen:.2f} or {seen:.2f} "
+                          "with 80 % power",
                           hint="the fixed schedule also ends on the full data: how long does it have there?"),
     ]
     return check("reactive prediction", prediction, cases, quiet=quiet)

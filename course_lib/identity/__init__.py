@@ -9,10 +9,13 @@ Part 1 (notebooks 3.1–3.2):
   a real text encoder (:mod:`course_lib.encoders`: MiniLM, or CLIP's text encoder on GPU/Colab), cached
 * :mod:`.probes`     — ridge probes scored on held-out names (spelling variants kept in one fold), a
   character-n-gram spelling baseline and a shuffled-label control: :func:`probe_table`; the births ×
-  token-count split :func:`~.probes.frequency_token_split`
+  token-count split :func:`~.probes.frequency_token_split`, and the names' text frequency
+  (:func:`~.probes.text_frequency`, wordfreq data) with :func:`~.probes.text_frequency_split` and
+  :func:`~.probes.matched_contrast`
 * :mod:`.basis`      — :class:`NameBasis`: mean + principal directions of name embeddings, steered
   along age and sex, decoded back to the nearest real names; :func:`~.basis.steering_study` tests
-  steering out of sample against a spelling-space basis and random directions
+  steering out of sample against a spelling-space basis and random directions, and
+  :func:`~.basis.steering_tradeoff` compares them at matched damage
 * :mod:`.faces`      — Stable Diffusion portraits for names and NameBasis points (GPU), and the same
   code on a tiny pipeline built from configs (:func:`tiny_pipeline`)
 * :mod:`.face_scores` — the seed's headline measured: ~40 single-token names × 8 seeds of portraits,

@@ -16,6 +16,10 @@ celebrities:
 * test it (:func:`steering_study`): directions fitted on one half of the names, decoded among the
   other half, against two baselines — the same study in a spelling space (letter 1–3-gram counts)
   and random directions of the same length;
+* at matched damage (:func:`steering_tradeoff`): a longer step moves the target further but also
+  changes the name in other ways, and the two spaces pay differently per unit of ``t``; the fair
+  comparison reads each space's effect on the target at the same **damage** — the change of the
+  other statistic (off-target) or the share of the start name's neighbours lost (turnover);
 * name it: the nearest real names (cosine similarity) to any point — the seed's "generate names for
   embeddings", so a direction can be read in words.
 """
@@ -32,7 +36,7 @@ from ..validation import check_float, check_int
 
 __all__ = ["NameBasis", "mean_difference", "nearest_with_stats", "steering_frames", "steering_effect",
            "probe_direction", "random_directions", "SteeringStudy", "steering_study", "steering_sweep",
-           "STEERING_TARGETS"]
+           "STEERING_TARGETS", "DAMAGES", "SteeringTradeoff", "steering_tradeoff"]
 
 
 def _as_positions(x: object, argument: str) -> np.ndarray:
@@ -419,3 +423,176 @@ def steering_sweep(spaces: dict[str, object], names: Sequence[str], stats: dict[
                               "median": {s: float(np.median(e)) for s, e in by_space.items()},
                               "gap": (float(d.mean()), float(lo), float(hi))}
     return out
+
+
+#: Damage measures of :class:`SteeringTradeoff`: what a step costs besides its target.
+DAMAGES = ("off-target", "turnover")
+
+
+def _unit(c: np.ndarray) -> np.ndarray:
+    """Rows of ``(n, P, k)`` coefficients, flattened and scaled to unit length."""
+    c = c.reshape(len(c), -1)
+    return c / np.linalg.norm(c, axis=1, keepdims=True).clip(1e-12)
+
+
+def _batch_effect(basis: NameBasis, ref: np.ndarray, rows: np.ndarray, directions: np.ndarray, t: float,
+                  n: int, values: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
+    """For start rows ``rows`` of ``basis`` moved by ``±t · directions`` (``(P, d)`` shared or
+    ``(starts, P, d)`` one each): per start, the change (+t minus −t) of each statistic in ``values``
+    averaged over the ``n`` nearest names (start excluded), and the turnover: the share of those
+    names (both signs) that are not among ``keep[i]``, the start's ``n`` nearest at t = 0. ``ref``:
+    the unit coefficients of every basis name — cosines in the basis's span equal cosines of the
+    coefficients (orthonormal rows), so the search runs in k dimensions, not d."""
+    x = basis.embeddings[rows]
+    means: dict[str, list[np.ndarray]] = {key: [] for key in values}
+    lost = np.zeros(len(rows))
+    for sign in (1.0, -1.0):
+        sims = _unit(basis.encode(x + sign * t * directions)) @ ref.T
+        sims[np.arange(len(rows)), rows] = -np.inf
+        top = np.argpartition(-sims, n - 1, axis=1)[:, :n]      # the n nearest, in any order
+        for key, v in values.items():
+            means[key].append(v[top].mean(axis=1))
+        lost += np.array([len(set(row) - set(k)) for row, k in zip(top.tolist(), keep.tolist())]) / n
+    out = {key: m[0] - m[1] for key, m in means.items()}
+    out["turnover"] = lost / 2
+    return out
+
+
+@dataclass(frozen=True)
+class SteeringTradeoff:
+    """Effect on the target against damage, per space, direction kind and target, at every step
+    ``t`` of :func:`steering_tradeoff` (same halves and start names as :func:`steering_study`).
+
+    Arrays ``(len(ts), starts)``: ``effect`` = change of the target statistic of the decoded names
+    (+t minus −t, as :func:`steering_effect`); ``off_target`` = absolute change of the *other*
+    statistic (years for "more female", female share for "younger"); ``turnover`` = share of the
+    decoded names that are not among the start name's own nearest names."""
+
+    starts: list[str]
+    ts: np.ndarray
+    effect: dict        #: effect[space][kind][target] -> (T, starts)
+    off_target: dict    #: same keys
+    turnover: dict      #: same keys
+
+    def damage(self, space: str, kind: str, target: str, damage: str = "off-target") -> np.ndarray:
+        """``(T, starts)`` damage of one curve: ``"off-target"`` or ``"turnover"``."""
+        if damage not in DAMAGES:
+            raise ValueError(f"damage must be one of {DAMAGES}, got {damage!r}")
+        if space not in self.effect:
+            raise ValueError(f"space must be one of {list(self.effect)}, got {space!r}")
+        return (self.off_target if damage == "off-target" else self.turnover)[space][kind][target]
+
+    def curve(self, space: str, kind: str, target: str, damage: str = "off-target",
+              starts: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Mean damage and mean effect over start names (or the rows ``starts``), per step: ``(T,), (T,)``."""
+        idx = slice(None) if starts is None else starts
+        d = self.damage(space, kind, target, damage)[:, idx].mean(axis=1)
+        return d, self.effect[space][kind][target][:, idx].mean(axis=1)
+
+    @staticmethod
+    def _at(damage: np.ndarray, effect: np.ndarray, level: float) -> float:
+        """Effect where the curve first reaches ``level`` of damage (linear between steps, from the
+        origin: t = 0 has no damage and no effect); NaN if it never does."""
+        d = np.concatenate([[0.0], damage])
+        e = np.concatenate([[0.0], effect])
+        above = np.flatnonzero(d >= level)
+        if len(above) == 0:
+            return float("nan")
+        j = int(above[0])
+        if j == 0:
+            return 0.0
+        w = (level - d[j - 1]) / (d[j] - d[j - 1])
+        return float(e[j - 1] + w * (e[j] - e[j - 1]))
+
+    def level(self, target: str, damage: str = "off-target", space: str = "MiniLM",
+              t: float = 1.5, kind: str = "difference of means") -> float:
+        """Mean damage of ``space``'s step ``t`` (one of the steps): the level to match at."""
+        hits = np.flatnonzero(np.isclose(self.ts, t))
+        if len(hits) == 0:
+            raise ValueError(f"t must be one of the steps {self.ts.tolist()}, got {t}")
+        return float(self.damage(space, kind, target, damage)[hits[0]].mean())
+
+    def at_damage(self, space: str, target: str, level: float, damage: str = "off-target",
+                  kind: str = "difference of means") -> float:
+        """Mean effect on ``target`` of ``space``'s direction stepped until its mean damage is ``level``."""
+        return self._at(*self.curve(space, kind, target, damage), check_float(level, "level", min=0))
+
+    def matched_gap(self, target: str, level: float | None = None, damage: str = "off-target",
+                    a: str = "MiniLM", b: str = "spelling", kind: str = "difference of means",
+                    draws: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+        """Effect of ``a`` minus effect of ``b`` at the same mean damage ``level`` (default: the damage
+        of ``a``'s step t = 1.5), with a 95 % percentile bootstrap interval over start names (the same
+        resampled start names for both spaces; the level is held fixed): ``(gap, lo, hi)``. NaN where a
+        space never reaches the level."""
+        level = self.level(target, damage, a, kind=kind) if level is None else level
+        gap = self.at_damage(a, target, level, damage, kind) - self.at_damage(b, target, level, damage, kind)
+        rng = np.random.default_rng(seed)
+        n = len(self.starts)
+        boot = []
+        for _ in range(check_int(draws, "draws", min=10)):
+            r = rng.integers(0, n, n)
+            boot.append(self._at(*self.curve(a, kind, target, damage, r), level)
+                        - self._at(*self.curve(b, kind, target, damage, r), level))
+        boot = np.asarray(boot)
+        boot = boot[np.isfinite(boot)]
+        if not np.isfinite(gap) or len(boot) < 10:
+            return float(gap), float("nan"), float("nan")
+        lo, hi = np.quantile(boot, [0.025, 0.975])
+        return float(gap), float(lo), float(hi)
+
+
+def steering_tradeoff(spaces: dict[str, object], names: Sequence[str], stats: dict[str, np.ndarray], *,
+                      ts: Sequence[float] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0),
+                      starts: int = 60, n: int = 5, k: int = 64, seed: int = 0) -> SteeringTradeoff:
+    """Effect against damage along a grid of steps ``ts``: the difference-of-means and random
+    directions of :func:`steering_study` (same halves, start names, directions and bases), each start
+    name moved by ``±t`` and decoded to its ``n`` nearest names among the decoding half.
+
+    Damage is what the step does besides its target, measured on the decoded names: **off-target**
+    ``|Δ other statistic|`` (+t minus −t; years when steering sex, female share when steering age),
+    or **turnover**, the share of decoded names that are not the start name's ``n`` nearest at t = 0.
+    Both are read off real names, so they mean the same thing in every space, unlike ``t``, which is in
+    each space's own units."""
+    from .probes import spelling_fold_ids
+
+    names = np.asarray([str(x) for x in names])
+    ts = np.asarray([check_float(t, "ts", min=0, inclusive="neither") for t in ts], dtype=np.float64)
+    if len(ts) < 2 or (np.diff(ts) <= 0).any():
+        raise ValueError(f"ts must hold at least two increasing steps, got {ts.tolist()}")
+    for key in ("mean_birth_year", "female_fraction"):
+        if key not in stats or np.asarray(stats[key]).shape != names.shape:
+            raise ValueError(f"stats[{key!r}] must hold one value per name ({len(names)})")
+    if not spaces:
+        raise ValueError("spaces must name at least one feature space")
+    n = check_int(n, "n", min=1)
+    half = spelling_fold_ids(names, 2, seed)
+    fit, decode = half == 0, half == 1
+    starts = check_int(starts, "starts", min=1, max=int(decode.sum()))
+    start_names = list(np.random.default_rng(seed).choice(names[decode], size=starts, replace=False))
+    values = {key: np.asarray(stats[key], dtype=np.float64) for key in ("mean_birth_year", "female_fraction")}
+    other = {"mean_birth_year": "female_fraction", "female_fraction": "mean_birth_year"}
+    effect: dict = {}
+    off: dict = {}
+    turn: dict = {}
+    for space, features in spaces.items():
+        X = np.asarray(features, dtype=np.float64)
+        if X.ndim != 2 or X.shape[0] != len(names) or not np.isfinite(X).all():
+            raise ValueError(f"spaces[{space!r}] must be finite with shape ({len(names)}, d), got {X.shape}")
+        basis = NameBasis.fit(X[decode], names[decode], k=min(k, X.shape[1], int(decode.sum()) - 1))
+        rows = np.array([basis.row(s) for s in start_names])
+        here = {key: v[decode] for key, v in values.items()}
+        ref = _unit(basis.encode(basis.embeddings))
+        sims0 = ref[rows] @ ref.T
+        sims0[np.arange(len(rows)), rows] = -np.inf
+        keep = np.argpartition(-sims0, n - 1, axis=1)[:, :n]
+        for store in (effect, off, turn):
+            store[space] = {"difference of means": {}, "random": {}}
+        for i, (target, (key, low, high)) in enumerate(STEERING_TARGETS.items()):
+            diff = mean_difference(X[fit], values[key][fit], low, high)
+            randoms = random_directions(diff, starts, seed=seed + 1 + i)
+            for kind, direction in (("difference of means", diff), ("random", randoms)):
+                per_t = [_batch_effect(basis, ref, rows, direction, float(t), n, here, keep) for t in ts]
+                effect[space][kind][target] = np.stack([r[key] for r in per_t])
+                off[space][kind][target] = np.abs(np.stack([r[other[key]] for r in per_t]))
+                turn[space][kind][target] = np.stack([r["turnover"] for r in per_t])
+    return SteeringTradeoff(starts=start_names, ts=ts, effect=effect, off_target=off, turnover=turn)

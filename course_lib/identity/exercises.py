@@ -19,7 +19,7 @@ from .probes import CELLS, fit_ridge, fold_ids, r2_score
 
 __all__ = ["solution_held_out_r2", "check_held_out_r2", "WINNERS", "split_verdict", "check_split_prediction_form",
            "check_split_prediction", "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form",
-           "check_steering_prediction", "solution_variance_kept", "check_variance_kept",
+           "check_steering_prediction", "STEERING_DAMAGE", "solution_variance_kept", "check_variance_kept",
            "K90_CHOICES", "k90_verdict", "check_k90_prediction_form", "check_k90_prediction",
            "solution_name_exceptions",
            "check_name_exceptions", "solution_fame_order", "check_fame_order", "WORLD_ANSWERS", "world_verdict",
@@ -157,21 +157,35 @@ def check_split_prediction(prediction: Mapping[str, str], cells: Sequence[Any], 
 # --------------------------------------------------------------------------- what the encoder adds (3.2)
 #: The questions of notebook 3.2's prediction and their allowed answers.
 STEERING_ANSWERS = {
-    "more female: which space steers further": ("MiniLM", "spelling", "about the same"),
+    "more female, at the same damage: which space steers further": ("MiniLM", "spelling", "about the same"),
     "younger: spelling against random directions": ("more often", "as often", "less often"),
 }
 
+#: The damage the sex question matches at (see :class:`~.basis.SteeringTradeoff`): the share of
+#: the start name's own neighbours lost, at the level of the spelling space's step t = 1.5.
+STEERING_DAMAGE = "turnover"
 
-def steering_verdict(study: Any) -> dict[str, str]:
-    """What a :class:`~.basis.SteeringStudy` measured, in the prediction's words.
 
-    * ``"more female: which space steers further"``: the paired mean difference of the decoded
-      names' change in female share, MiniLM − spelling (difference-of-means directions), with its
-      95 % bootstrap interval: above 0 → ``"MiniLM"``, below → ``"spelling"``, else ``"about the same"``;
+def _matched_sex_gap(tradeoff: Any) -> tuple[float, float, float]:
+    level = tradeoff.level("more female", STEERING_DAMAGE, space="spelling", t=1.5)
+    return tradeoff.matched_gap("more female", level=level, damage=STEERING_DAMAGE)
+
+
+def steering_verdict(study: Any, tradeoff: Any) -> dict[str, str]:
+    """What the steering study and its trade-off curve measured, in the prediction's words.
+
+    * ``"more female, at the same damage: …"``: the effect on the decoded names' female share of
+      MiniLM's difference of means minus the spelling space's, each stepped until it has lost the same
+      share of the start name's own neighbours (:data:`STEERING_DAMAGE`, the level of the spelling
+      space's step t = 1.5; :meth:`~.basis.SteeringTradeoff.matched_gap`), with its 95 % bootstrap
+      interval: above
+      0 → ``"MiniLM"``, below → ``"spelling"``, else ``"about the same"``;
     * ``"younger: spelling against random directions"``: how often the spelling space's "younger"
       moved the decoded names younger, against its norm-matched random directions: ``"more often"`` /
       ``"less often"`` when the two 95 % Wilson intervals do not overlap, else ``"as often"``."""
-    _, lo, hi = study.compare("more female")
+    _, lo, hi = _matched_sex_gap(tradeoff)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError("the trade-off never reaches the matched damage: use a longer grid of steps")
     sex = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
     lo_d, hi_d = study.interval("spelling", "difference of means", "younger")
     lo_r, hi_r = study.interval("spelling", "random", "younger")
@@ -188,23 +202,35 @@ def check_steering_prediction_form(prediction: Mapping[str, str], *, quiet: bool
     return check("prediction, written down", prediction, [_STEERING_FORM_CASE], quiet=quiet)
 
 
-def check_steering_prediction(prediction: Mapping[str, str], study: Any, *, quiet: bool = False) -> CheckResult:
-    """Check ``prediction`` against a :class:`~.basis.SteeringStudy` with spaces ``"MiniLM"`` and
-    ``"spelling"`` (see :func:`steering_verdict`). A wrong prediction is a result, not an error."""
+def _sex_answer(prediction: Any, key: str, gap: tuple[float, float, float]) -> None:
+    """An interval across 0 cannot refute "about the same", nor the side its point estimate is on."""
+    mean, lo, hi = gap
+    measured = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
+    allowed = {measured} if measured != "about the same" else {measured, "MiniLM" if mean > 0 else "spelling"}
+    assert prediction[key] in allowed, (
+        f"you predicted {prediction[key]!r}; measured {measured!r} (MiniLM − spelling at the same "
+        f"neighbour turnover, change in the decoded names' female share: {mean:+.2f}, 95 % CI "
+        f"{lo:+.2f} to {hi:+.2f})")
+
+
+def check_steering_prediction(prediction: Mapping[str, str], study: Any, tradeoff: Any, *,
+                              quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against a :class:`~.basis.SteeringStudy` and a
+    :class:`~.basis.SteeringTradeoff`, both with spaces ``"MiniLM"`` and ``"spelling"`` (see
+    :func:`steering_verdict`). A wrong prediction is a result, not an error."""
     from ..stats import format_rate
 
-    verdict = steering_verdict(study)
-    mean, lo, hi = study.compare("more female")
+    verdict = steering_verdict(study, tradeoff)
+    mean, lo, hi = _matched_sex_gap(tradeoff)
     n = len(study.starts)
     k_d = study.successes("spelling", "difference of means", "younger")
     k_r = study.successes("spelling", "random", "younger")
     keys = list(STEERING_ANSWERS)
     cases = [
         _STEERING_FORM_CASE,
-        prediction_answer(keys[0], keys[0], verdict[keys[0]],
-                          f"MiniLM − spelling, change in the decoded names' female share: {mean:+.2f} (95 % CI {lo:+.2f} to {hi:+.2f})",
-                          hint="letters carry sex (names ending in -a), but how much of it survives a step of one "
-                               "difference of means?"),
+        case(keys[0], _sex_answer, keys[0], (mean, lo, hi),
+             hint="a longer step in the spelling space moves the female share further too; "
+                  "what does each space lose of the name to get there?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
                           f"difference of means {format_rate(k_d, n)} against random {format_rate(k_r, n)}",
                           hint="do fashionable names share letters (-ayden, -leigh)? A random direction of the same length is the control"),

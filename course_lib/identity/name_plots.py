@@ -6,6 +6,7 @@ the kit :mod:`course_lib.figures`, without ``pyplot``, so they render in a loop 
 * :func:`plot_probe_table` — held-out R² per layer against the spelling baseline and the control
 * :func:`plot_variance_kept` — share of the names' variance kept by the top k directions
 * :func:`plot_steering`  — nearest real names as a name is moved "younger" and "more female"
+* :func:`plot_steering_tradeoff` — effect on the target against damage, per space, at matched damage
 * :func:`plot_portraits`, :func:`plot_face_study` — portraits, and their rendered age and sex against the records
 """
 
@@ -20,7 +21,8 @@ from ..figures import new_figure
 
 from .names import NameStats
 
-__all__ = ["plot_births", "plot_alive", "plot_probe_table", "plot_variance_kept", "plot_steering", "plot_portraits", "plot_face_study"]
+__all__ = ["plot_births", "plot_alive", "plot_probe_table", "plot_variance_kept", "plot_steering", "plot_steering_tradeoff",
+           "plot_portraits", "plot_face_study"]
 
 _FEMALE, _MALE = "tab:red", "tab:blue"
 
@@ -134,6 +136,37 @@ def plot_steering(grid: dict, t_age: float) -> Figure:
             if c == 0:
                 ax.set_ylabel(f"more female\n× {t_sex:+.1f}", fontsize=8)
     fig.suptitle(f"younger × {t_age:+.1f}  (nearest real names, their SSA mean birth year and female share)", fontsize=10)
+    return fig
+
+
+def plot_steering_tradeoff(tradeoff, damage: str = "turnover", t_match: float = 1.5) -> Figure:
+    """Per target, the mean effect on the decoded names' statistic against the mean damage (one
+    point per step t), for MiniLM and the spelling space, difference of means (solid) and random
+    directions (dotted); the grey line is the damage of MiniLM's step ``t_match``, where the two
+    spaces are compared."""
+    from .basis import DAMAGES
+
+    if damage not in DAMAGES:
+        raise ValueError(f"damage must be one of {DAMAGES}, got {damage!r}")
+    units = {"younger": "change in mean birth year (years)", "more female": "change in female share"}
+    xlabel = ("share of the start name's neighbours lost" if damage == "turnover"
+              else "off-target change (the other statistic)")
+    colours = {"MiniLM": "tab:purple", "spelling": "tab:olive"}
+    fig = new_figure((10.0, 3.8))
+    axes = fig.subplots(1, 2)
+    for ax, target in zip(axes, ("younger", "more female")):
+        for space in tradeoff.effect:
+            for kind, ls in (("difference of means", "-"), ("random", ":")):
+                d, e = tradeoff.curve(space, kind, target, damage)
+                label = f"{space}, {'difference of means' if ls == '-' else 'random'}"
+                ax.plot(np.r_[0.0, d], np.r_[0.0, e], ls, marker="o", ms=3,
+                        color=colours.get(space, "0.3"), label=label)
+        ax.axvline(tradeoff.level(target, damage, t=t_match), color="0.5", lw=0.8)
+        ax.set_xlabel(xlabel, fontsize=10)
+        ax.set_ylabel(units[target], fontsize=10)
+        ax.set_title(f'"{target}": effect against damage', fontsize=10)
+        ax.tick_params(labelsize=10)
+    axes[0].legend(fontsize=10, loc="upper left")
     return fig
 
 

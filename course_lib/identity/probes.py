@@ -35,7 +35,7 @@ __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fol
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
-           "format_split"]
+           "format_split", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -409,37 +409,157 @@ def frequency_token_split(embeddings, table: ProbeTable, token_counts: object, t
     draws = check_int(draws, "draws", min=10)
     common = np.asarray(embeddings.total) >= threshold
     rng = np.random.default_rng(seed)
+    masks = (common & (tokens == 1), common & (tokens > 1), ~common & (tokens == 1), ~common & (tokens > 1))
+    return [_score_cell(embeddings, table, label, np.flatnonzero(mask), draws, rng)
+            for label, mask in zip(CELLS, masks) if mask.sum() >= 20]
+
+
+def _score_cell(embeddings, table: ProbeTable, label: str, idx: np.ndarray, draws: int,
+                rng: np.random.Generator) -> SplitCell:
+    """Encoder's best layer against spelling on the names ``idx`` (the table's held-out predictions)."""
+    resamples = [idx[rng.integers(0, len(idx), len(idx))] for _ in range(draws)]
+    enc, spell, diff, interval, boot = {}, {}, {}, {}, []
+    for target in TARGETS:
+        y = np.asarray(getattr(embeddings, target))
+        pe = table.layers[table.best_layer[target]][target].predictions
+        ps = table.spelling[target].predictions
+        enc[target], spell[target] = r2_score(y[idx], pe[idx]), r2_score(y[idx], ps[idx])
+        diff[target] = enc[target] - spell[target]
+        d = np.array([r2_score(y[r], pe[r]) - r2_score(y[r], ps[r]) for r in resamples])
+        interval[target] = tuple(float(v) for v in np.quantile(d, [0.025, 0.975]))
+        boot.append(d)
+    mean_boot = np.mean(boot, axis=0)
+    return SplitCell(cell=label, names=len(idx), encoder=enc, spelling=spell, difference=diff,
+                     interval=interval, mean_difference=float(np.mean(list(diff.values()))),
+                     mean_interval=tuple(float(v) for v in np.quantile(mean_boot, [0.025, 0.975])))
+
+
+def text_frequency(names: Sequence[str]) -> np.ndarray:
+    """How often each name occurs in English **text**: the Zipf frequency of its lower-cased spelling,
+    log10(occurrences per billion words), from wordfreq's ``large`` English list (Speer 2022; shipped
+    as ``data/name_text_frequency.csv``, CC BY-SA 4.0, see the README there). 0 = under one in 100
+    million words. Covers every name with ≥ 1,000 US births; ``KeyError`` for any other. The count is
+    of the string in any use ("June", "Will" as words too), not only as a first name."""
+    global _ZIPF
+    if _ZIPF is None:
+        import csv
+        from importlib import resources
+
+        with resources.files(__package__).joinpath("data/name_text_frequency.csv").open() as f:
+            _ZIPF = {row["name"].lower(): float(row["zipf"]) for row in csv.DictReader(f)}
+    if isinstance(names, str):
+        raise TypeError("names must be a sequence of names, not one string")
+    out = []
+    for name in names:
+        key = str(name).strip().lower()
+        if key not in _ZIPF:
+            raise KeyError(f"{name!r} has no text frequency: the table covers names with ≥ 1,000 births")
+        out.append(_ZIPF[key])
+    return np.asarray(out, dtype=np.float64)
+
+
+_ZIPF: dict[str, float] | None = None
+
+#: Zipf edges of :func:`text_frequency_split`'s bands: below 2.5 (under ~3 per million words),
+#: 2.5–3.0, 3.0–3.5 and above — the middle two are where one-token and split names both occur.
+TEXT_BANDS = (2.5, 3.0, 3.5)
+
+
+def _band_labels(zipf: np.ndarray, edges: Sequence[float]) -> list[str]:
+    edges = list(edges)
+    labels = [f"Zipf < {edges[0]:g}"] + [f"Zipf {a:g}–{b:g}" for a, b in zip(edges, edges[1:])]
+    return labels + [f"Zipf ≥ {edges[-1]:g}"]
+
+
+def _check_split_inputs(embeddings, token_counts: object, zipf: object,
+                        edges: Sequence[float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(embeddings)
+    tokens = np.asarray(token_counts)
+    if tokens.shape != (n,) or not np.issubdtype(tokens.dtype, np.integer) or (tokens < 1).any():
+        raise ValueError(f"token_counts must be positive integers, one per name ({n}), got shape {tokens.shape}")
+    zipf = np.asarray(zipf, dtype=np.float64)
+    if zipf.shape != (n,) or not np.isfinite(zipf).all() or (zipf < 0).any():
+        raise ValueError(f"zipf must be finite and ≥ 0, one per name ({n}), got shape {zipf.shape}")
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or len(edges) < 1 or not np.isfinite(edges).all() or (np.diff(edges) <= 0).any():
+        raise ValueError(f"edges must be increasing finite numbers, got {edges.tolist()}")
+    return tokens, zipf, edges
+
+
+def text_frequency_split(embeddings, table: ProbeTable, token_counts: object, zipf: object,
+                         edges: Sequence[float] = TEXT_BANDS, draws: int = 400,
+                         seed: int = 0) -> list[SplitCell]:
+    """The same held-out comparison as :func:`frequency_token_split`, with the names split by how
+    often they occur in **text** (:func:`text_frequency`, Zipf bands cut at ``edges``) × one token or
+    several. Cells are labelled ``"Zipf 3–3.5, one token"``; a cell with fewer than 20 names is left
+    out, which is itself the finding where text frequency decides the token count."""
+    tokens, zipf, edges = _check_split_inputs(embeddings, token_counts, zipf, edges)
+    draws = check_int(draws, "draws", min=10)
+    band = np.searchsorted(edges, zipf, side="right")
+    rng = np.random.default_rng(seed)
     cells = []
-    for label, mask in zip(CELLS, (common & (tokens == 1), common & (tokens > 1),
-                                   ~common & (tokens == 1), ~common & (tokens > 1))):
-        idx = np.flatnonzero(mask)
-        if len(idx) < 20:
-            continue
-        resamples = [idx[rng.integers(0, len(idx), len(idx))] for _ in range(draws)]
-        enc, spell, diff, interval, boot = {}, {}, {}, {}, []
-        for target in TARGETS:
-            y = np.asarray(getattr(embeddings, target))
-            pe = table.layers[table.best_layer[target]][target].predictions
-            ps = table.spelling[target].predictions
-            enc[target], spell[target] = r2_score(y[idx], pe[idx]), r2_score(y[idx], ps[idx])
-            diff[target] = enc[target] - spell[target]
-            d = np.array([r2_score(y[r], pe[r]) - r2_score(y[r], ps[r]) for r in resamples])
-            interval[target] = tuple(float(v) for v in np.quantile(d, [0.025, 0.975]))
-            boot.append(d)
-        mean_boot = np.mean(boot, axis=0)
-        cells.append(SplitCell(cell=label, names=len(idx), encoder=enc, spelling=spell, difference=diff,
-                               interval=interval, mean_difference=float(np.mean(list(diff.values()))),
-                               mean_interval=tuple(float(v) for v in np.quantile(mean_boot, [0.025, 0.975]))))
+    for b, label in enumerate(_band_labels(zipf, edges)):
+        for kind, mask in (("one token", tokens == 1), ("several tokens", tokens > 1)):
+            idx = np.flatnonzero((band == b) & mask)
+            if len(idx) >= 20:
+                cells.append(_score_cell(embeddings, table, f"{label}, {kind}", idx, draws, rng))
     return cells
+
+
+def matched_contrast(embeddings, table: ProbeTable, group: object, strata: object, draws: int = 400,
+                     seed: int = 0, min_names: int = 20) -> dict[str, object]:
+    """Does ``group`` (a boolean per name) change the encoder's lead over spelling **at matched**
+    ``strata`` (an integer label per name, e.g. a text-frequency band)? In each stratum with at least
+    ``min_names`` names on both sides, ``Δ = (R²_enc − R²_spell | group) − (… | not group)`` on the
+    table's held-out predictions, averaged over targets; the strata are combined weighted by their
+    size. Returns ``difference`` (target → Δ, and ``"mean"``), ``interval`` (95 % percentile
+    bootstrap, names resampled within each stratum and side), ``strata`` (the labels used) and
+    ``names`` (how many names they hold)."""
+    n = len(embeddings)
+    group = np.asarray(group)
+    if group.shape != (n,) or group.dtype != bool:
+        raise ValueError(f"group must be a boolean array, one per name ({n}), got {group.shape} {group.dtype}")
+    strata = np.asarray(strata)
+    if strata.shape != (n,) or not np.issubdtype(strata.dtype, np.integer):
+        raise ValueError(f"strata must be integer labels, one per name ({n}), got {strata.shape} {strata.dtype}")
+    draws = check_int(draws, "draws", min=10)
+    min_names = check_int(min_names, "min_names", min=5)
+    used = [s for s in np.unique(strata)
+            if (group & (strata == s)).sum() >= min_names and (~group & (strata == s)).sum() >= min_names]
+    if not used:
+        raise ValueError(f"no stratum has {min_names} names on both sides of group: nothing is matched")
+    sides = [(np.flatnonzero(group & (strata == s)), np.flatnonzero(~group & (strata == s))) for s in used]
+    weights = np.array([len(a) + len(b) for a, b in sides], dtype=np.float64)
+    weights /= weights.sum()
+    preds = {t: (np.asarray(getattr(embeddings, t), dtype=np.float64),
+                 table.layers[table.best_layer[t]][t].predictions, table.spelling[t].predictions) for t in TARGETS}
+
+    def lead(idx: np.ndarray, target: str) -> float:
+        y, pe, ps = preds[target]
+        return r2_score(y[idx], pe[idx]) - r2_score(y[idx], ps[idx])
+
+    def contrast(pick) -> dict[str, float]:
+        out = {t: float(sum(w * (lead(pick(a), t) - lead(pick(b), t)) for w, (a, b) in zip(weights, sides)))
+               for t in TARGETS}
+        out["mean"] = float(np.mean([out[t] for t in TARGETS]))
+        return out
+
+    rng = np.random.default_rng(seed)
+    point = contrast(lambda idx: idx)
+    boot = [contrast(lambda idx: idx[rng.integers(0, len(idx), len(idx))]) for _ in range(draws)]
+    interval = {k: tuple(float(v) for v in np.quantile([b[k] for b in boot], [0.025, 0.975])) for k in point}
+    return {"difference": point, "interval": interval, "strata": [int(s) for s in used],
+            "names": int(sum(len(a) + len(b) for a, b in sides))}
 
 
 def format_split(cells: Sequence[SplitCell]) -> str:
     """The split as a printed table: n, R² encoder vs spelling per target, and the difference's interval."""
-    lines = [f"{'names':<24}{'n':>6}  {'sex: encoder / spelling':>24}  {'birth year: encoder / spelling':>31}"
+    width = max([24] + [len(c.cell) + 2 for c in cells])
+    lines = [f"{'names':<{width}}{'n':>6}  {'sex: encoder / spelling':>24}  {'birth year: encoder / spelling':>31}"
              f"  {'mean difference [95% CI]':>26}"]
     for c in cells:
         f, y = "female_fraction", "mean_birth_year"
-        lines.append(f"{c.cell:<24}{c.names:>6}  {c.encoder[f]:>11.2f} / {c.spelling[f]:<10.2f}"
+        lines.append(f"{c.cell:<{width}}{c.names:>6}  {c.encoder[f]:>11.2f} / {c.spelling[f]:<10.2f}"
                      f"  {c.encoder[y]:>15.2f} / {c.spelling[y]:<13.2f}"
                      f"  {c.mean_difference:>+8.2f} [{c.mean_interval[0]:+.2f}, {c.mean_interval[1]:+.2f}]")
     return "\n".join(lines)
