@@ -93,6 +93,19 @@ def phase1_matched(run, question: str, people: Sequence[int], *, margin: float =
             "difference": np.mean(diffs, axis=0) if diffs else np.zeros(n_t), "per_person": np.array(diffs)}
 
 
+def _final_model_on_seen(run):
+    """The final checkpoint's model, the seen-scene queries, their (person, scene, question) rows,
+    which of them ask a unique question, and each query's true-answer column."""
+    model = IdentityModel(run.world)
+    model.load_state_dict(run.states[-1])
+    model.eval()
+    seen = run.world.queries("seen")
+    rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
+    uq = np.isin(seen["question"], [QUESTIONS.index(q) for q in UNIQUE])
+    col = model.answer_index(torch.as_tensor(seen["question"]), torch.as_tensor(seen["answer"]))
+    return model, seen, rows, uq, col
+
+
 def ablation_control(run, *, n_random: int = 10, seed: int = 0) -> dict[str, np.ndarray]:
     """At the final checkpoint, P(true job/hobby) per person (seen scenes) from the full identity
     code, from its additive part (``u`` removed), and — the matched control — from the code with a
@@ -104,15 +117,9 @@ def ablation_control(run, *, n_random: int = 10, seed: int = 0) -> dict[str, np.
     if key in run._memo:
         return run._memo[key]
     w = run.world
-    model = IdentityModel(w)
-    model.load_state_dict(run.states[-1])
-    model.eval()
+    model, seen, rows, uq, col = _final_model_on_seen(run)
     nf, ns = w.config["n_first"], w.config["n_surnames"]
     gf, gs = torch.meshgrid(torch.arange(nf), torch.arange(ns), indexing="ij")
-    seen = w.queries("seen")
-    rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
-    uq = np.isin(seen["question"], [QUESTIONS.index(q) for q in UNIQUE])
-    col = model.answer_index(torch.as_tensor(seen["question"]), torch.as_tensor(seen["answer"]))
     count = np.bincount(seen["person"][uq], minlength=w.n_people)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad(), runtime.cpu_threads():
@@ -296,13 +303,7 @@ def other_u_control(run, fit: str = "nobody", *, n_draws: int = 10, margin: floa
     if key in run._memo:
         return run._memo[key]
     w = run.world
-    model = IdentityModel(w)
-    model.load_state_dict(run.states[-1])
-    model.eval()
-    seen = w.queries("seen")
-    rows = [torch.as_tensor(seen[k]) for k in ("person", "scene", "question")]
-    uq = np.isin(seen["question"], [QUESTIONS.index(q) for q in UNIQUE])
-    col = model.answer_index(torch.as_tensor(seen["question"]), torch.as_tensor(seen["answer"]))
+    model, seen, rows, uq, col = _final_model_on_seen(run)
     count = np.bincount(seen["person"][uq], minlength=w.n_people)
     rng = np.random.default_rng(seed)
     with torch.no_grad(), runtime.cpu_threads():
