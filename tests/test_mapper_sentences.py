@@ -100,3 +100,18 @@ def test_bfloat16_activations_agree_with_float32():
     half, _ = embed_sentences(texts, precision="bfloat16")
     cos = (full * half).sum(-1) / np.linalg.norm(full, axis=-1) / np.linalg.norm(half, axis=-1)
     assert full.shape == (len(texts), 7, 384) and cos.min() > 0.9999, cos.min()
+
+
+def test_auto_precision_is_float32_so_results_do_not_depend_on_the_cpu():
+    """bfloat16's rounding depends on the CPU's kernels (enough to move k-means clusterings and
+    chapter 4's numbers between machines): the default must be float32 on every device."""
+    import torch
+
+    from course_lib.mapper.activations import _resolve_precision
+
+    for device in ("cpu", "cuda", "mps"):
+        assert _resolve_precision("auto", torch.device(device)) is torch.float32
+    texts = list(S.load_sentences().text[:4])
+    auto, _ = embed_sentences(texts)
+    full, _ = embed_sentences(texts, precision="float32")
+    np.testing.assert_array_equal(auto, full)

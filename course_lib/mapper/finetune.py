@@ -10,8 +10,8 @@ once: :class:`TopLayers` records, for fixed length-sorted batches, the hidden st
 trainable block *and the exact mask arguments the installed transformers passes to it* (a pre-hook
 captures them, so the code does not depend on how a version builds attention masks). A training step,
 and a checkpoint's re-embedding of all 1,224 sentences, then run only the top blocks. The recording and
-the checkpoints' re-embedding use bfloat16 matrix products (``torch.autocast``; the course's MiniLM
-activations are bfloat16 on a CPU anyway), the training steps float32.
+the checkpoints' re-embedding run in float32 like every
+MiniLM activation in the course (bfloat16's results depend on the CPU's kernels: see :mod:`.activations`).
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ FINETUNE_SETTINGS = {
     "standard": dict(steps=200, checkpoints=11, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "full": dict(steps=600, checkpoints=16, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
 }
-_CACHE_VERSION = 3   # 2: one recording of the frozen bottom (training batches first); 3: its bf16 products
+# 2: one recording of the frozen bottom (training batches first); 3: its bf16 products; 4: float32
+_CACHE_VERSION = 4
 
 
 def situation_index(sentences: SentenceSet) -> np.ndarray:
@@ -178,10 +179,7 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
     with runtime.cpu_threads() as fit:
         fit(runtime.MANY_ROWS)
         # one recording of the frozen bottom; its first batches are the training sentences'
-        # the frozen bottom and the checkpoints' re-embedding run with bfloat16 matrix products (as the
-        # course's other MiniLM activations); the training steps themselves stay in float32
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"], first=train)
+        top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"], first=train)
         trainable = [p for block in top.blocks for p in block.parameters()]
         for p in trainable:
             p.requires_grad_(True)
@@ -193,8 +191,7 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
         losses, layers, accuracy, held_loss, held_acc = [], [], [], [], []
 
         def read() -> None:
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                last = top.embed_all(len(texts))
+            last = top.embed_all(len(texts))
             with torch.no_grad():
                 logits = head(torch.from_numpy(last))
                 ce = torch.nn.functional.cross_entropy(logits[held_out], y[held_out])
