@@ -10,9 +10,9 @@ bfloat16 stays available (``precision="bfloat16"``) but is not the default, for 
 its pooled states depend on which kernels the CPU offers (on one machine, forcing torch's generic
 kernels instead of AVX2 moved them by up to 0.018, enough to change this chapter's k-means clusterings
 and several of its numbers, while float32 moved by under 2e-6 and changed none), and on CPUs without
-native bfloat16 it is slower, not faster (15 against 223 sentences/s on a 2-core AMD EPYC). Every
-pooled activation in bfloat16 keeps a cosine similarity above 0.9999 with the float32 one
-(``tests/test_mapper_sentences.py``). The pooled states are always returned as float32.
+native bfloat16 it is slower, not faster (39.7 against 246 sentences/s on a 2-core AMD EPYC,
+``benchmarks/sentence_activation_speed.py``). Every pooled activation in bfloat16 keeps a cosine
+similarity above 0.9999 with the float32 one (``tests/test_mapper_sentences.py``). The pooled states are always returned as float32.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 _CACHE_VERSION = 1
 
 
-def _resolve_precision(precision: str, device: torch.device) -> torch.dtype:
+def _resolve_precision(precision: str) -> torch.dtype:
+    """The model's dtype: float32 for ``"auto"`` on every device (see the module's note)."""
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     return torch.bfloat16 if precision == "bfloat16" else torch.float32
@@ -47,10 +48,9 @@ def _resolve_precision(precision: str, device: torch.device) -> torch.dtype:
 
 def load_encoder(encoder: str = "minilm", path: str | None = None, precision: str = "auto"):
     """:func:`~course_lib.encoders.load_text_encoder` with the model in ``precision``."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    dtype = _resolve_precision(precision)  # checked before the model is loaded
     model = load_text_encoder(encoder, path=path)
-    model.model = model.model.to(_resolve_precision(precision, model.device))
+    model.model = model.model.to(dtype)
     return model
 
 
@@ -107,7 +107,7 @@ def sentence_activations(encoder: str = "minilm", path: str | None = None,
     if not isinstance(sentences, SentenceSet):
         raise TypeError("sentences must be a SentenceSet (see course_lib.mapper.sentences)")
     device = runtime.get_device()
-    dtype = _resolve_precision(precision, device)
+    dtype = _resolve_precision(precision)
     source = str(path) if path is not None else encoder_source(encoder)
 
     def compute() -> dict:

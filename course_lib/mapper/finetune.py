@@ -10,8 +10,8 @@ once: :class:`TopLayers` records, for fixed length-sorted batches, the hidden st
 trainable block *and the exact mask arguments the installed transformers passes to it* (a pre-hook
 captures them, so the code does not depend on how a version builds attention masks). A training step,
 and a checkpoint's re-embedding of all 1,224 sentences, then run only the top blocks. The recording and
-the checkpoints' re-embedding run in float32 like every
-MiniLM activation in the course (bfloat16's results depend on the CPU's kernels: see :mod:`.activations`).
+the checkpoints' re-embedding run in float32 like every MiniLM activation in the course (bfloat16's
+results depend on the CPU's kernels: see :mod:`.activations`).
 """
 
 from __future__ import annotations
