@@ -32,6 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import runtime
+
 __all__ = ["node_members", "covered_points", "dominant_labels", "partition_purity", "Purity", "graph_purity",
            "tied_nodes", "entanglement_matrix", "entanglement", "EntanglementNull", "entanglement_null",
            "kmeans_adjacency_graph", "PairPurity", "cross_situation_purity", "BridgeComparison",
@@ -302,7 +304,8 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
     check_int(k, "k", min=2, max=len(x))
     if not max_ratio > 1:
         raise ValueError(f"max_ratio must exceed 1, got {max_ratio!r}")
-    km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
+    with runtime.one_thread_for_small_fits():
+        km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
     distance = km.transform(x)
     order = np.argsort(distance, axis=1)
     rows = np.arange(len(x))
@@ -389,6 +392,7 @@ class BridgeComparison:
     #: mixed share of as many candidates drawn *unranked* — the fair match for Mapper's unranked bridges
 
 
+@runtime.one_thread_for_small_fits()
 def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
                           seed: int = 0, k: int | None = None) -> BridgeComparison:
     """Score Mapper's bridges and k-means' boundaries against known mixtures.
