@@ -167,3 +167,15 @@ def test_checkpoint_steps_take_a_count_or_the_steps():
             checkpoint_steps(60, bad)
     for settings in FINETUNE_SETTINGS.values():
         assert checkpoint_steps(settings["steps"], settings["checkpoints"])[-1] == settings["steps"]
+
+
+def test_graph_summary_leaves_tied_nodes_out_of_entanglement_as_4_2_does():
+    from course_lib.mapper.change import graph_summary
+    from course_lib.mapper.measures import entanglement
+    from mapper_tools import graph_of
+
+    labels = np.array(["joy"] * 4 + ["fear"] * 4 + ["anger"] * 2)
+    g = graph_of({"t": [7, 8], "f": [4, 5, 6, 7]}, [("t", "f")])   # t ties anger/fear
+    row = graph_summary(np.zeros((10, 2)), g, labels)
+    assert row["entanglement"] == entanglement(g, labels, ties="skip") == 0
+    assert entanglement(g, labels) == 1          # a plain argmax would call the edge mixed

@@ -38,11 +38,12 @@ def last_layer_graph(points: Any):
 def graph_summary(points: np.ndarray, graph: Any, labels: np.ndarray,
                   secondary: np.ndarray | None = None) -> dict[str, Any]:
     """Numbers for one graph; with ``secondary`` (second labels, "" if none) also the share of
-    mixed sentences among Mapper's bridges and k-means' boundary points."""
+    mixed sentences among Mapper's bridges and k-means' boundary points. Entanglement leaves out
+    the edges of nodes whose top labels tie, as notebook 4.2 measures it."""
     inv = graph_invariants(graph)
     pure = graph_purity(graph, labels)
     row = dict(nodes=inv.nodes, edges=inv.edges, components=inv.components, cycles=inv.cycles,
-               purity=pure.purity, coverage=pure.coverage, entanglement=entanglement(graph, labels))
+               purity=pure.purity, coverage=pure.coverage, entanglement=entanglement(graph, labels, ties="skip"))
     if secondary is not None:
         b = bridges_vs_boundaries(points, graph, labels, secondary)
         row["mixed_in_bridges"] = b.mapper_mixed / b.points if b.points else float("nan")
