@@ -33,14 +33,16 @@ def test_an_edge_with_a_shared_attribute_counts_that_many_points():
 
 
 @pytest.mark.parametrize("ties", ["first", "skip"])
-def test_the_vectorised_null_equals_the_matrix_of_each_shuffle(ties):
+@pytest.mark.parametrize("block", [256, 3])      # shuffles scored in one block, or in three
+def test_the_vectorised_null_equals_the_matrix_of_each_shuffle(ties, block, monkeypatch):
+    monkeypatch.setattr(M, "_SHUFFLE_BLOCK", block)
     points = shape_points("two circles", 300, seed=1)
     labels = np.where(points[:, 0] > 1.5, "b", "a")
     labels[::7] = "c"
     graph = mapper_graph(points, points[:, 1], n_cubes=6, overlap=0.4)
-    null = M.entanglement_null(graph, labels, n_shuffles=4, seed=3, ties=ties)
+    null = M.entanglement_null(graph, labels, n_shuffles=7, seed=3, ties=ties)
     rng = np.random.default_rng(3)
-    for t in range(4):
+    for t in range(7):
         want = M.entanglement_matrix(graph, rng.permutation(labels), null.classes, ties=ties)
         assert np.allclose(null.null[t], want)
     assert null.share == pytest.approx(M.entanglement(graph, labels, ties=ties))

@@ -86,3 +86,32 @@ def test_check_seeds():
                      ([True], TypeError), ([0.5], TypeError)):
         with pytest.raises(err):
             check_seeds(bad)
+
+
+def _blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {i["internal_api"]: i["num_threads"] for i in threadpool_info()}
+
+
+def test_small_fits_run_on_one_thread_and_restore_the_setting():
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    before = _blas_threads()
+    with runtime.one_thread_for_small_fits():
+        assert set(_blas_threads().values()) == {1}
+    assert _blas_threads() == before
+
+    @runtime.one_thread_for_small_fits()
+    def clusters(points):
+        """docstring kept"""
+        assert set(_blas_threads().values()) == {1}
+        return KMeans(n_clusters=5, n_init=3, random_state=0).fit(points).labels_
+
+    points = np.random.default_rng(0).normal(size=(300, 8))
+    assert clusters.__name__ == "clusters" and clusters.__doc__ == "docstring kept"
+    # the same clusters as with every thread
+    assert np.array_equal(clusters(points),
+                          KMeans(n_clusters=5, n_init=3, random_state=0).fit(points).labels_)
+    assert _blas_threads() == before

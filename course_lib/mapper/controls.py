@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import runtime
 from ..validation import check_int
 
 __all__ = ["clusterer_controls", "CONTROL_KMEANS_SEEDS"]
@@ -57,6 +58,7 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
                 cross_chance=cross_situation_purity([covered], labels, situations).share)
 
 
+@runtime.one_thread_for_small_fits()
 def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] = (0.4, 0.45),
                        ward_thresholds: Sequence[float] = (1.6, 1.9, 2.2, 3.0),
                        seeds: Sequence[int] = CONTROL_KMEANS_SEEDS,

@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from .. import runtime
 from ..validation import check_float, check_fraction, check_int
 
 __all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer", "filled_triangles"]
@@ -95,13 +96,15 @@ def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 
     if np.ptp(f, axis=0).max() == 0:
         # A constant lens has a cover of one interval (kmapper would repeat the same cube n_cubes
         # times): the nodes are the clusters of all the points.
-        labels = np.asarray(clusterer.fit(x).labels_)
+        with runtime.one_thread_for_small_fits():
+            labels = np.asarray(clusterer.fit(x).labels_)
         for j in sorted(set(labels.tolist()) - {-1}):
             graph.add_node(f"cube0_cluster{j}", members=np.flatnonzero(labels == j).tolist())
         return graph
     mapper = kmapper.KeplerMapper(verbose=0)
-    raw = mapper.map(f, x, clusterer=clusterer,
-                     cover=kmapper.Cover(n_cubes=int(n_cubes), perc_overlap=float(overlap)))
+    with runtime.one_thread_for_small_fits():   # one small clustering per cube
+        raw = mapper.map(f, x, clusterer=clusterer,
+                         cover=kmapper.Cover(n_cubes=int(n_cubes), perc_overlap=float(overlap)))
     for name, members in raw["nodes"].items():
         graph.add_node(name, members=sorted(int(m) for m in members))
     # kmapper's nerve already links every pair of clusters sharing a point; record how many they share

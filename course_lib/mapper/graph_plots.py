@@ -13,6 +13,7 @@ from typing import Any, Optional
 import numpy as np
 from matplotlib.figure import Figure
 
+from .. import runtime
 from ..figures import new_figure
 
 from .graph import graph_invariants, mapper_graph
@@ -83,6 +84,7 @@ def plot_mapper_steps(points: np.ndarray, lens: np.ndarray, *, n_cubes: int = 10
     return fig
 
 
+@runtime.one_thread_for_small_fits()
 def plot_kmeans_vs_mapper(points: np.ndarray, lens: np.ndarray, k: int = 8, **mapper_kwargs: Any) -> Figure:
     """k-means's partition (no edges: nothing says which clusters touch) beside Mapper's graph."""
     from sklearn.cluster import KMeans

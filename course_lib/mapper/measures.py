@@ -32,6 +32,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import runtime
+
 __all__ = ["node_members", "covered_points", "dominant_labels", "partition_purity", "Purity", "graph_purity",
            "tied_nodes", "entanglement_matrix", "entanglement", "EntanglementNull", "entanglement_null",
            "kmeans_adjacency_graph", "PairPurity", "cross_situation_purity", "BridgeComparison",
@@ -237,6 +239,10 @@ class EntanglementNull:
         return rows
 
 
+#: Shuffles scored in one matrix product by :func:`entanglement_null` (memory ≈ points × block × labels).
+_SHUFFLE_BLOCK = 256
+
+
 def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, *,
                       n_shuffles: int = 200, seed: int = 0, ties: str = "skip") -> EntanglementNull:
     """:func:`entanglement_matrix` of ``graph`` and of ``n_shuffles`` label shuffles (per-pair null)."""
@@ -248,8 +254,8 @@ def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, 
     labels = _labels(labels)
     classes = tuple(np.unique(labels)) if classes is None else tuple(classes)
     observed = entanglement_matrix(graph, labels, classes, ties=ties)
-    # The shuffles, vectorised: node-by-label counts from a membership matrix; argmax takes the
-    # first of tied labels in sorted order, as dominant_labels does.
+    # The shuffles, vectorised: node-by-label counts from a membership matrix, a block of shuffles
+    # per product; argmax takes the first of tied labels in sorted order, as dominant_labels does.
     members = node_members(graph)
     names = list(members)
     position = {n: i for i, n in enumerate(names)}
@@ -261,21 +267,31 @@ def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, 
     sorted_kinds, codes = np.unique(labels, return_inverse=True)
     to_class = np.array([classes.index(k) if k in classes else -1 for k in sorted_kinds])
     rng = np.random.default_rng(seed)
-    null = np.zeros((int(n_shuffles), len(classes), len(classes)))
-    for t in range(int(n_shuffles)):
-        onehot = np.eye(len(sorted_kinds))[rng.permutation(codes)]
-        counts = incidence @ onehot
-        top = counts.max(axis=1, keepdims=True)
-        dominant = to_class[np.argmax(counts, axis=1)]
-        keep = np.ones(len(names), dtype=bool) if ties == "first" else (counts == top).sum(axis=1) == 1
-        if len(edges):
-            ok = keep[ei] & keep[ej]
-            a, b, w = dominant[ei[ok]], dominant[ej[ok]], weight[ok]
-            if np.any(a < 0) or np.any(b < 0):
-                raise ValueError("classes lacks some dominant labels")
-            np.add.at(null[t], (a, b), w)
-            off = a != b
-            np.add.at(null[t], (b[off], a[off]), w[off])
+    n, n_kinds, n_classes = int(n_shuffles), len(sorted_kinds), len(classes)
+    null = np.zeros((n, n_classes, n_classes))
+    shuffles = np.stack([rng.permutation(codes) for _ in range(n)])   # (n, points)
+    for start in range(0, n, _SHUFFLE_BLOCK):
+        block = shuffles[start:start + _SHUFFLE_BLOCK]
+        b = len(block)
+        # counts[node, shuffle, kind] for a block of shuffles in one product (exact: 0/1 sums)
+        onehot = np.zeros((len(labels), b, n_kinds))
+        onehot[np.arange(len(labels))[:, None], np.arange(b)[None, :], block.T] = 1.0
+        counts = (incidence @ onehot.reshape(len(labels), b * n_kinds)).reshape(len(names), b, n_kinds)
+        top = counts.max(axis=2, keepdims=True)
+        dominant = to_class[np.argmax(counts, axis=2)]                   # (nodes, b)
+        keep = (np.ones(dominant.shape, dtype=bool) if ties == "first"
+                else (counts == top).sum(axis=2) == 1)
+        if not len(edges):
+            continue
+        ok = keep[ei] & keep[ej]                                         # (edges, b)
+        which = np.broadcast_to(np.arange(start, start + b), ok.shape)[ok]
+        a, c = dominant[ei][ok], dominant[ej][ok]
+        w = np.broadcast_to(weight[:, None], ok.shape)[ok]
+        if np.any(a < 0) or np.any(c < 0):
+            raise ValueError("classes lacks some dominant labels")
+        np.add.at(null, (which, a, c), w)
+        off = a != c
+        np.add.at(null, (which[off], c[off], a[off]), w[off])
     return EntanglementNull(classes, observed, null)
 
 
@@ -302,7 +318,8 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
     check_int(k, "k", min=2, max=len(x))
     if not max_ratio > 1:
         raise ValueError(f"max_ratio must exceed 1, got {max_ratio!r}")
-    km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
+    with runtime.one_thread_for_small_fits():
+        km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
     distance = km.transform(x)
     order = np.argsort(distance, axis=1)
     rows = np.arange(len(x))
@@ -389,6 +406,7 @@ class BridgeComparison:
     #: mixed share of as many candidates drawn *unranked* — the fair match for Mapper's unranked bridges
 
 
+@runtime.one_thread_for_small_fits()
 def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
                           seed: int = 0, k: int | None = None) -> BridgeComparison:
     """Score Mapper's bridges and k-means' boundaries against known mixtures.

@@ -91,6 +91,7 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return dict(min=float(v.min()), median=float(np.median(v)), max=float(v.max()))
 
 
+@runtime.one_thread_for_small_fits()
 def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
     """k-means on ``points`` (3 restarts): the member indices of each cluster."""
     from sklearn.cluster import KMeans
