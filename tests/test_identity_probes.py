@@ -132,6 +132,54 @@ def test_nearest_name_of_a_fitted_name_is_itself_and_directions_steer():
     assert np.mean([value[names.index(n)] for n, _ in moved]) > value.mean() + 0.5
 
 
+def test_basis_directions_are_the_svd_of_the_centred_data_and_computed_once():
+    from course_lib.identity import basis as basis_module
+
+    X, names = basis_data(n=60, P_=2, d=12, seed=3)
+    B = NameBasis.fit(X, names, k=5)
+    for p in range(2):
+        C = X[:, p] - X[:, p].mean(axis=0)
+        _, s, Vt = np.linalg.svd(C, full_matrices=False)
+        # the same directions up to sign, and the same variance shares
+        cos = np.abs(np.sum(B.components[p] * Vt[:5], axis=1))
+        assert np.allclose(cos, 1.0, atol=1e-10), cos
+        assert np.allclose(B.explained[p], s[:5] ** 2 / (s ** 2).sum(), atol=1e-12)
+    # fitted again with another k: the same decomposition (computed once), sliced
+    full = NameBasis.fit(X, names, k=12)
+    assert np.array_equal(full.components[:, :5], B.components)
+    # the stored decomposition is not changed by a basis's owner
+    B.mean += 1.0; B.components[:] = 0.0
+    again = NameBasis.fit(X, names, k=5)
+    assert np.allclose(again.mean, X.mean(axis=0)) and np.array_equal(again.components, full.components[:, :5])
+    assert len(basis_module._DECOMPOSITIONS) <= basis_module._KEEP_DECOMPOSITIONS
+
+
+def test_steering_effect_is_the_nearest_names_per_start_with_one_or_many_directions():
+    from course_lib.identity.basis import steering_effect
+
+    X, names = basis_data(n=90, P_=1, d=8, seed=4)
+    B = NameBasis.fit(X, names, k=6)
+    value = X[:, 0, 0]
+    d = B.direction(value, low=-0.5, high=0.5)
+    starts = names[:7]
+
+    def by_hand(direction_of):
+        out = []
+        for i, s in enumerate(starts):
+            x = B.embedding_of(s)
+            m = [np.mean([value[B.row(n)] for n, _ in
+                          B.nearest(B.shift(x, direction_of(i), sign * 1.5), 4, exclude=[s])[0]])
+                 for sign in (1.0, -1.0)]
+            out.append(m[0] - m[1])
+        return np.array(out)
+
+    assert np.allclose(steering_effect(B, starts, d, value, 1.5, 4), by_hand(lambda i: d))
+    many = np.random.default_rng(0).normal(size=(len(starts), 1, 8))
+    assert np.allclose(steering_effect(B, starts, many, value, 1.5, 4), by_hand(lambda i: many[i]))
+    with pytest.raises(ValueError, match="direction"):
+        steering_effect(B, starts, np.zeros((3, 1, 8)), value, 1.5, 4)
+
+
 def test_basis_bad_input():
     X, names = basis_data()
     with pytest.raises(ValueError, match="k must"):

@@ -106,23 +106,25 @@ def _run_and_mech(excluded_peak=9.7, worse=0.8, cos_final=0.97, cos_half_at=400,
 
 def test_excluded_verdict_and_checks():
     run, mech = _run_and_mech()
-    assert excluded_verdict(run, mech) == {"above_ln_p": True, "most_worse_than_uniform": True}
-    right = {"above_ln_p": True, "most_worse_than_uniform": True}
+    assert excluded_verdict(run, mech) == {"above_ln_p": True, "quarter_worse_than_uniform": True}
+    right = {"above_ln_p": True, "quarter_worse_than_uniform": True}
     assert check_excluded_prediction(right, run, mech, quiet=True).passed
-    for wrong in ({"above_ln_p": False, "most_worse_than_uniform": True},      # "it cannot exceed ln p"
-                  {"above_ln_p": True, "most_worse_than_uniform": False}):
+    for wrong in ({"above_ln_p": False, "quarter_worse_than_uniform": True},      # "it cannot exceed ln p"
+                  {"above_ln_p": True, "quarter_worse_than_uniform": False}):
         result = check_excluded_prediction(wrong, run, mech, quiet=True)
         assert not result.passed and "; measured " in result.message
-    low_run, low_mech = _run_and_mech(excluded_peak=4.0, worse=0.3)         # below ln 113 ≈ 4.73
-    assert excluded_verdict(low_run, low_mech) == {"above_ln_p": False, "most_worse_than_uniform": False}
+    # 46 %: under half, but over a quarter (quick's seed 1) -> True
+    assert excluded_verdict(*_run_and_mech(worse=0.46))["quarter_worse_than_uniform"] is True
+    low_run, low_mech = _run_and_mech(excluded_peak=4.0, worse=0.2)         # below ln 113 ≈ 4.73
+    assert excluded_verdict(low_run, low_mech) == {"above_ln_p": False, "quarter_worse_than_uniform": False}
 
 
 @pytest.mark.parametrize("prediction", [
-    {"above_ln_p": None, "most_worse_than_uniform": None},                 # the stub
-    {"above_ln_p": 1, "most_worse_than_uniform": True},                    # 1 is not True
-    {"above_ln_p": "yes", "most_worse_than_uniform": True},
+    {"above_ln_p": None, "quarter_worse_than_uniform": None},                 # the stub
+    {"above_ln_p": 1, "quarter_worse_than_uniform": True},                    # 1 is not True
+    {"above_ln_p": "yes", "quarter_worse_than_uniform": True},
     {"above_ln_p": True},                                                  # a key missing
-    {"above_ln_p": True, "most_worse_than_uniform": True, "why": "x"},     # an extra key
+    {"above_ln_p": True, "quarter_worse_than_uniform": True, "why": "x"},     # an extra key
     [True, True],
 ])
 def test_excluded_prediction_form_rejects_malformed(prediction):
@@ -130,7 +132,7 @@ def test_excluded_prediction_form_rejects_malformed(prediction):
 
 
 def test_excluded_prediction_form_accepts_numpy_bools():
-    assert check_excluded_prediction_form({"above_ln_p": np.bool_(True), "most_worse_than_uniform": False},
+    assert check_excluded_prediction_form({"above_ln_p": np.bool_(True), "quarter_worse_than_uniform": False},
                                           quiet=True).passed
 
 
@@ -145,8 +147,15 @@ def test_mechanism_verdict_and_checks():
     late, late_mech = _run_and_mech(cos_final=0.8, cos_half_at=1200, on_key=False)
     assert mechanism_verdict(late, late_mech) == {"final_share": "50-90%", "half_before_grok": False,
                                                   "neurons_on_key": False}
-    exactly, exactly_mech = _run_and_mech(cos_half_at=900, grok=900)        # half *at* the grok step: not before
+    exactly, exactly_mech = _run_and_mech(cos_half_at=900, grok=900)        # exactly half at grok: not more
     assert mechanism_verdict(exactly, exactly_mech)["half_before_grok"] is False
+    # crossed half before grokking but read at the grok step: the share there decides
+    just, just_mech = _run_and_mech(cos_half_at=800, grok=900)              # 62.5 % at grok
+    assert mechanism_verdict(just, just_mech)["half_before_grok"] is True
+    dipped, dipped_mech = _run_and_mech(cos_half_at=400, grok=900)
+    dipped_mech.cos_fraction = dipped_mech.cos_fraction.copy()
+    dipped_mech.cos_fraction[9] = 0.45                                      # fell back below half at grok
+    assert mechanism_verdict(dipped, dipped_mech)["half_before_grok"] is False
     never, never_mech = _run_and_mech(grok=None)                           # never grokked: half came first
     assert mechanism_verdict(never, never_mech)["half_before_grok"] is True
 

@@ -195,3 +195,13 @@ def test_mechanism_measures_needs_a_run():
         mechanism_measures({"states": []})
     with pytest.raises(TypeError, match="GrokkingRun"):
         unseen_losses(None)
+
+
+def test_half_way_step_reads_each_curve_from_its_own_start():
+    from course_lib.modular.mechanism import half_way_step
+    steps = np.array([0, 10, 20, 30])
+    assert half_way_step(steps, np.array([0.1, 0.2, 0.6, 0.9])) == 20     # 0.5 of the way is 0.5
+    assert half_way_step(steps, np.array([0.0, 0.5, 0.6, 1.0])) == 10     # exactly half counts
+    assert half_way_step(steps, np.array([0.3, 0.3, 0.3, 0.3])) is None   # never rises
+    with pytest.raises(ValueError, match="same"):
+        half_way_step(steps, np.zeros(3))

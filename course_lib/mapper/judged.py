@@ -42,6 +42,7 @@ __all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steerin
 COVERAGES = (0.6, 0.75)
 
 
+@runtime.one_thread_for_small_fits()
 def emotion_probe(points: Any, labels: Any, fit: Any, C: float = 1.0):
     """A multinomial logistic regression on the unit-length ``points[fit]`` → ``labels[fit]`` (a
     read-out of the layer that knows nothing of any graph). Returns the fitted scikit-learn model;
@@ -265,6 +266,7 @@ EMOTION_CONTRASTS = (("joy", "sadness"), ("fear", "anger"), ("joy", "anger"))
 TOPIC_CONTRASTS = (("work", "family"), ("travel", "food"), ("weather", "sport"))
 
 
+@runtime.one_thread_for_small_fits()
 def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.ndarray,
            held: np.ndarray, scales: tuple[float, ...], situations: Any = None) -> dict[str, float]:
     """One edited model's last layer, judged: emotion and topic purity at equal coverage (all
@@ -330,6 +332,7 @@ def _neighbour_columns(x: np.ndarray, emotion: np.ndarray, held: np.ndarray,
     return out
 
 
+@runtime.one_thread_for_small_fits()
 def same_layer_probe(acts: Any, study: dict[str, Any]) -> Any:
     """Emotion and topic probes on the **edited layer itself** (``study["layer"]``; sentence means with
     each direction set of :func:`judged_ablation` projected out — the projection is linear, so this is

@@ -16,6 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .. import runtime
+
 __all__ = ["unit_rows", "l2_norm_lens", "pca_lens", "concept_direction", "concept_lens", "knn_distance_lens",
            "stack_lenses", "LENSES"]
 
@@ -37,6 +39,7 @@ def l2_norm_lens(points: Any) -> np.ndarray:
     return np.linalg.norm(_points(points), axis=1)
 
 
+@runtime.one_thread_for_small_fits()
 def pca_lens(points: Any, component: int = 0) -> np.ndarray:
     """The centred points' coordinate on principal direction ``component`` (0 = largest variance).
     The sign is fixed so the coordinate's largest absolute value is positive (SVD's sign is arbitrary)."""

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import runtime
 from .measures import _incidence
 
 __all__ = ["cross_situation_agreement", "own_situation_nearest", "neighbour_summary", "MIN_PAIRS"]
@@ -42,6 +43,7 @@ def _shares(situations: Any, n: int) -> np.ndarray:
     return share
 
 
+@runtime.one_thread_for_small_fits()
 def cross_situation_agreement(points: Any, labels: Any, situations: Any, k: int = 1) -> float:
     """Mean over points of: among its ``k`` nearest neighbours (cosine similarity) that share no
     situation with it, the share with the same label. ``situations``: one label or one set of labels

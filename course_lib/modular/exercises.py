@@ -181,18 +181,24 @@ def check_confident_wrong(attempt: Any, *, quiet: bool = False) -> CheckResult:
 
 
 # --------------------------------------------------------------------------- written-down predictions
-EXCLUDED_PREDICTION_KEYS = {"above_ln_p": (True, False), "most_worse_than_uniform": (True, False)}
+EXCLUDED_PREDICTION_KEYS = {"above_ln_p": (True, False), "quarter_worse_than_uniform": (True, False)}
+
+#: The share of training pairs the second question asks about. A quarter, not a half: at the peak the
+#: right answer gets less than 1/p on 46–91 % of the pairs over the p = 53 seeds 0–4, so "more than
+#: half" flips with the seed (46 % in seed 1) while "more than a quarter" holds in every one.
+WORSE_SHARE = 0.25
 
 
 def excluded_verdict(run: Any, mech: Any) -> dict[str, Any]:
     """What was measured at the excluded loss's peak, in the prediction's terms: is it above ln p,
-    and does the ablated model give the right answer less than 1/p on more than half the pairs?"""
+    and does the ablated model give the right answer less than 1/p on more than a quarter of the
+    pairs (:data:`WORSE_SHARE`)?"""
     i = int(np.argmax(run.excluded_loss))
     return {"above_ln_p": bool(run.excluded_loss[i] > math.log(run.p)),
-            "most_worse_than_uniform": bool(mech.excluded_worse_than_uniform[i] > 0.5)}
+            "quarter_worse_than_uniform": bool(mech.excluded_worse_than_uniform[i] > WORSE_SHARE)}
 
 
-_EX_FORM = prediction_form(EXCLUDED_PREDICTION_KEYS, hint="above_ln_p and most_worse_than_uniform: True or False")
+_EX_FORM = prediction_form(EXCLUDED_PREDICTION_KEYS, hint="above_ln_p and quarter_worse_than_uniform: True or False")
 
 
 def check_excluded_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
@@ -209,7 +215,8 @@ def check_excluded_prediction(prediction: Any, run: Any, mech: Any, *, quiet: bo
         _EX_FORM,
         prediction_answer("above ln p", "above_ln_p", verdict["above_ln_p"],
                           f"at step {step} the excluded loss is {run.excluded_loss[i]:.2f} nats, ln p = {math.log(run.p):.2f}"),
-        prediction_answer("worse than a uniform guess", "most_worse_than_uniform", verdict["most_worse_than_uniform"],
+        prediction_answer("worse than a uniform guess", "quarter_worse_than_uniform",
+                          verdict["quarter_worse_than_uniform"],
                           f"on {mech.excluded_worse_than_uniform[i]:.0%} of the training pairs the right answer gets < 1/p"),
     ]
     return check("excluded-loss prediction", prediction, cases, quiet=quiet)
@@ -219,15 +226,23 @@ MECHANISM_PREDICTION_KEYS = {"final_share": ("below 50%", "50-90%", "above 90%")
                              "half_before_grok": (True, False), "neurons_on_key": (True, False)}
 
 
+def _cos_at_grok(run: Any, mech: Any) -> float:
+    """The cos form's share at the first step with honest accuracy ≥ 95 % (the last if none)."""
+    grok = run.grok_step(0.95)
+    i = len(mech.steps) - 1 if grok is None else int(np.flatnonzero(np.asarray(mech.steps) == grok)[0])
+    return float(mech.cos_fraction[i])
+
+
 def mechanism_verdict(run: Any, mech: Any) -> dict[str, Any]:
     """What was measured, in the prediction's terms: the cos form's final share of the logits'
-    variance (bin); whether it explains half of it before the honest accuracy reaches 95 %; whether
-    at the end ≥ 90 % of the neurons that vary have a key frequency as their best frequency."""
+    variance (bin); whether it explains more than half of it at the step the honest accuracy first
+    reaches 95 % (the last step if it never does); whether at the end ≥ 90 % of the neurons that vary
+    have a key frequency as their best frequency. (Read at the grokking step, the share is 79–92 %
+    over the p = 53 seeds 0–3, far from the 50 % boundary; the share at circuit formation's end
+    is not: 51–52 % in two seeds.)"""
     final = float(mech.cos_fraction[-1])
     bin_ = "below 50%" if final < 0.5 else "50-90%" if final <= 0.9 else "above 90%"
-    half = np.flatnonzero(mech.cos_fraction >= 0.5)
-    grok = run.grok_step(0.95)
-    before = bool(len(half)) and (grok is None or int(mech.steps[half[0]]) < grok)
+    before = _cos_at_grok(run, mech) > 0.5
     live = mech.neuron_fraction[-1] > 0
     on_key = np.isin(mech.neuron_best_k[-1][live], run.key_frequencies)
     return {"final_share": bin_, "half_before_grok": before,
@@ -246,8 +261,6 @@ def check_mechanism_prediction_form(prediction: Any, *, quiet: bool = False) -> 
 def check_mechanism_prediction(prediction: Any, run: Any, mech: Any, *, quiet: bool = False) -> CheckResult:
     """Check the mechanism ``prediction`` against ``run`` and its :class:`~.mechanism.MechanismMeasures`."""
     verdict = mechanism_verdict(run, mech)
-    half = np.flatnonzero(mech.cos_fraction >= 0.5)
-    first = int(mech.steps[half[0]]) if len(half) else None
     live = mech.neuron_fraction[-1] > 0
     share_key = float(np.isin(mech.neuron_best_k[-1][live], run.key_frequencies).mean()) if live.any() else 0.0
     cases = [
@@ -255,8 +268,8 @@ def check_mechanism_prediction(prediction: Any, run: Any, mech: Any, *, quiet: b
         prediction_answer("the final share", "final_share", verdict["final_share"],
                           f"at the end the cos form explains {mech.cos_fraction[-1]:.1%} of the logits' variance"),
         prediction_answer("half before grokking", "half_before_grok", verdict["half_before_grok"],
-                          f"it first explains half at step {first}; the honest accuracy reaches 95 % at step "
-                          f"{run.grok_step(0.95)}"),
+                          f"when the honest accuracy first reaches 95 % (step {run.grok_step(0.95)}) it "
+                          f"explains {_cos_at_grok(run, mech):.0%}"),
         prediction_answer("neurons on the key frequencies", "neurons_on_key", verdict["neurons_on_key"],
                           f"{share_key:.0%} of the neurons that vary have a key frequency {run.key_frequencies} as their best"),
     ]

@@ -7,6 +7,8 @@
 * :func:`plot_mechanism`       — mirror-unseen beside all-pairs losses, the cos form's share of the
   logits, the neurons' best-frequency share and the excluded loss against ln p, phases shaded
 * :func:`plot_seed_phases`     — the detected phases of every seed, one row each
+* :func:`plot_weight_decay_control` — the same run with weight decay 1 and 0: losses and honest
+  accuracy at the same steps
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from .phases import PhaseBoundaries
 from .run import GrokkingRun
 from .seeds import SeedPhases
 
-__all__ = ["plot_grokking_curves", "plot_spectrum_frame", "plot_mechanism", "plot_seed_phases"]
+__all__ = ["plot_grokking_curves", "plot_spectrum_frame", "plot_mechanism", "plot_seed_phases",
+           "plot_weight_decay_control"]
 
 _PHASE_COLORS = ("#fbe3d6", "#dbe9f6", "#def2dc")
 
@@ -180,4 +183,33 @@ def plot_seed_phases(seed_phases: SeedPhases) -> Figure:
     ax.set_xlabel("training step")
     ax.set_title(f"phases over {n} seeds (p = {seed_phases.p})", fontsize=10)
     fig.legend(fontsize=7, loc="outside lower center", ncols=5)
+    return fig
+
+
+def plot_weight_decay_control(controls: list) -> Figure:
+    """Two panels sharing the step axis, for one or more :class:`~.controls.WeightDecayControl`
+    (one per seed): training and honest (mirror-unseen) test loss (log), and honest accuracy;
+    weight decay 1 in blue, 0 in red; one line style per seed."""
+    if not controls:
+        raise ValueError("controls must hold at least one WeightDecayControl")
+    fig = new_figure((10, 5.2))
+    ax_loss, ax_acc = fig.subplots(2, 1, sharex=True)
+    colors = {"weight decay 1": "tab:blue", "weight decay 0": "tab:red"}
+    for j, control in enumerate(controls):
+        s = control.steps
+        for label, arm in control.arms.items():
+            tag = f"{label}" + (f", seed {control.seed}" if len(controls) > 1 else "")
+            alpha = 1.0 if j == 0 else 0.55
+            ax_loss.plot(s, np.clip(arm["test_loss"], 1e-8, None), color=colors[label], lw=1.5,
+                         alpha=alpha, label=f"honest test, {tag}")
+            ax_loss.plot(s, np.clip(arm["train_loss"], 1e-8, None), color=colors[label], lw=1.0,
+                         ls=":", alpha=alpha, label=f"train, {tag}")
+            ax_acc.plot(s, arm["test_acc"], color=colors[label], lw=1.5, alpha=alpha, label=tag)
+    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("cross-entropy (nats)")
+    ax_loss.legend(fontsize=7, loc="lower left", ncols=2)
+    ax_acc.set_ylabel("honest test accuracy")
+    ax_acc.set_ylim(-0.03, 1.03)
+    ax_acc.set_xlabel("training step")
+    ax_acc.legend(fontsize=7, loc="center right")
     return fig

@@ -20,7 +20,7 @@ import numpy as np
 from .. import runtime
 from ..stats import t_interval
 from ..validation import check_float, check_seed
-from .mechanism import excluded_peak, unseen_losses
+from .mechanism import excluded_peak, formation_order, mechanism_measures, unseen_losses
 from .phases import PhaseBoundaries
 from .run import modular_addition_run
 
@@ -65,6 +65,8 @@ class SeedPhases:
     #: Circuit-formation end under other restricted-loss thresholds: (n_seeds, len(THRESHOLDS))
     #: first steps after memorisation at which the restricted loss is below each level (NaN: never).
     circuit_end_by_threshold: Optional[np.ndarray] = None
+    #: Per seed, :func:`~.mechanism.formation_order` (cos_half, neuron_half, lag, cos_at_grok).
+    formation: Optional[tuple[dict[str, float], ...]] = None
 
     def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
         """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
@@ -102,7 +104,7 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         raise ValueError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    rows_all, rows_unseen, p, peaks, by_threshold = [], [], None, [], []
+    rows_all, rows_unseen, p, peaks, by_threshold, formation = [], [], None, [], [], []
     for seed in seeds:
         run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
         _, _, unseen = unseen_losses(run, progress=progress)
@@ -113,8 +115,9 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         every = int(run.checkpoint_steps[1] - run.checkpoint_steps[0])
         peaks.append(excluded_peak(run))
         by_threshold.append(circuit_end_thresholds(run))
+        formation.append(formation_order(run, mechanism_measures(run, progress=progress)))
     return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last, every,
-                      tuple(peaks), np.array(by_threshold))
+                      tuple(peaks), np.array(by_threshold), tuple(formation))
 
 
 #: Restricted-loss levels (nats) for :func:`circuit_end_thresholds`; the phase rule uses 0.1.
