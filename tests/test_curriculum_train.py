@@ -253,3 +253,23 @@ def test_cpu_threads_follow_the_work_and_are_restored():
         fit(MANY_ROWS - 1)
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_fit_keeps_one_thread_when_the_machine_is_busy(monkeypatch):
+    from course_lib.color import trainer
+    from course_lib.runtime import MANY_ROWS
+    assert isinstance(trainer.cores_to_spare(samples=2), bool)
+    seen = []
+    model = torch.nn.Linear(3, 3)
+    x = torch.rand(MANY_ROWS, 3)
+
+    def loss(m, xb, step):
+        seen.append(torch.get_num_threads())
+        return ((m(xb) - xb) ** 2).mean(), None
+
+    for spare, want in ((False, 1), (True, torch.get_num_threads())):
+        monkeypatch.setattr(trainer, "cores_to_spare", lambda: spare)
+        seen.clear()
+        trainer.fit(model, steps=2, batch_at=lambda s: (x, 1e-3), loss=loss, lr=1e-3,
+                    share_threads=True, progress=False)
+        assert seen == [want, want]
