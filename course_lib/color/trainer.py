@@ -24,17 +24,15 @@ latents), so each chapter keeps the one its cached runs and notebook claims were
 
 from __future__ import annotations
 
-import os
-import time
 from typing import Any, Callable, Iterable, Optional
 
 import torch
 from torch import nn
 
-from ..runtime import cpu_threads
+from ..runtime import cores_to_spare, cpu_threads
 from ..widgets import progress as progress_bar
 
-__all__ = ["fit", "check_finite_loss", "mse_per_model", "cores_to_spare"]
+__all__ = ["fit", "check_finite_loss", "mse_per_model"]
 
 BatchAt = Callable[[int], "tuple[torch.Tensor, float]"]
 LossAt = Callable[[nn.Module, torch.Tensor, int], "tuple[torch.Tensor, Any]"]
@@ -43,44 +41,6 @@ LossAt = Callable[[nn.Module, torch.Tensor, int], "tuple[torch.Tensor, Any]"]
 def mse_per_model(recon: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """Reconstruction MSE over the last two dims: a scalar for one model, (S,) for a stack."""
     return ((recon - x) ** 2).mean(dim=(-2, -1))
-
-
-def _running_elsewhere() -> Optional[int]:
-    """How many threads of *other* processes are running right now (Linux: ``/proc``), None
-    where that cannot be read."""
-    try:
-        with open("/proc/loadavg") as f:
-            running = int(f.read().split()[3].split("/")[0])
-        mine = 0
-        for task in os.listdir("/proc/self/task"):
-            try:
-                with open(f"/proc/self/task/{task}/stat") as f:
-                    mine += f.read().rsplit(")", 1)[1].split()[0] == "R"
-            except OSError:  # the thread ended meanwhile
-                pass
-    except (OSError, ValueError, IndexError):
-        return None
-    return max(running - mine, 0)
-
-
-def cores_to_spare(samples: int = 5) -> bool:
-    """Whether every core but one is free of other processes' work (the median of ``samples``
-    looks at the running threads, 10 ms apart; True where that cannot be read).
-
-    Sharing a step between threads pays only when every thread gets a core. Measured on the
-    course's 2-core machine with other jobs running (load ≈ 5): notebook 2.3's 12-seed sweep
-    took 236 s on two threads against 53 s on one (the threads wait for each other's time
-    slices). The results do not depend on the thread count (bit-identical here).
-    """
-    seen = []
-    for i in range(samples):
-        n = _running_elsewhere()
-        if n is None:
-            return True
-        seen.append(n)
-        if i + 1 < samples:
-            time.sleep(0.01)
-    return sorted(seen)[len(seen) // 2] <= (os.cpu_count() or 1) - 2
 
 
 def check_finite_loss(value: torch.Tensor, step: int) -> None:
