@@ -99,6 +99,16 @@ def test_intervals_per_point_solution_passes_and_matches_kmapper_cover():
     for overlap in (0.3, 0.7):
         counts = X.solution_intervals_per_point(circle[:, 0], cover_intervals(circle[:, 0], 10, overlap))
         assert counts.min() >= 1 and (counts.max() <= 2) == (overlap < 0.5)
+        # the very intervals kmapper uses: every point in as many of its cubes as the drawn cover says
+        import kmapper
+
+        cover = kmapper.Cover(n_cubes=10, perc_overlap=overlap)
+        data = np.c_[np.arange(len(circle)), circle[:, 0]]
+        cubes = cover.transform(data, cover.fit(data))
+        in_cubes = np.zeros(len(circle), dtype=int)
+        for cube in cubes:
+            in_cubes[cube[:, 0].astype(int)] += 1
+        assert np.array_equal(in_cubes, counts), overlap
 
 
 def test_intervals_per_point_wrong_answers_fail():

@@ -167,3 +167,14 @@ def test_kmeans_adjacency_margin_drops_clear_points_only():
         assert ends[1] - ends[0] < 7, (ends, "a far blob pair was joined")
     with pytest.raises(ValueError):
         M.kmeans_adjacency_graph(points, 3, max_ratio=1.0)
+
+
+def test_cross_situation_purity_per_group_mean_counts_every_group_once():
+    labels = np.array(["a", "a", "b", "b", "a", "b", "a", "a"])
+    situations = [0, 1, 2, 3, 4, 5, 6, 7]                 # every point its own situation
+    big, small = [0, 1, 2, 3, 4, 5], [6, 7]                # big: 6 of 15 pairs agree; small: 1 of 1
+    pp = M.cross_situation_purity([big, small, [2]], labels, situations)
+    assert pp.pairs == 16 and pp.same == 7 and pp.share == pytest.approx(7 / 16)
+    assert pp.group_pairs == (15, 1, 0)
+    assert pp.group_mean == pytest.approx((6 / 15 + 1) / 2)   # not the pooled 7/16
+    assert np.isnan(M.cross_situation_purity([[0]], labels, situations).group_mean)

@@ -49,3 +49,26 @@ def test_frequency_pick_avoids_a_one_situation_feature():
         S.emotion_features(f, labels, fit, fit, ("joy",))
     with pytest.raises(ValueError, match="by must be"):
         S.emotion_features(f, labels, fit, ~fit, ("joy",), by="median")
+
+
+def test_pca_codes_are_the_fit_rows_principal_coordinates():
+    from course_lib.mapper.sae import pca_codes
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5)) * np.array([5.0, 3.0, 1.0, 0.5, 0.1])
+    fit = np.arange(60) < 40
+    codes = pca_codes(x, fit, 2)
+    assert codes.shape == (60, 2)
+    # centred on the fit rows, uncorrelated there, variances in decreasing order = the top eigenvalues
+    assert np.allclose(codes[fit].mean(axis=0), 0, atol=1e-12)
+    cov = np.cov(codes[fit].T)
+    assert abs(cov[0, 1]) < 1e-9 and cov[0, 0] >= cov[1, 1]
+    top = np.sort(np.linalg.eigvalsh(np.cov(x[fit].T)))[::-1][:2]
+    assert np.allclose(np.diag(cov), top)
+    # every component kept: distances between rows are preserved
+    full = pca_codes(x, fit, 5)
+    assert np.allclose(np.linalg.norm(full[0] - full[50]), np.linalg.norm(x[0] - x[50]))
+    with pytest.raises(ValueError, match="components"):
+        pca_codes(x, fit, 6)
+    with pytest.raises(ValueError, match="fit"):
+        pca_codes(x, fit[:10], 2)

@@ -22,12 +22,17 @@ __all__ = ["cover_intervals", "plot_mapper_steps", "plot_kmeans_vs_mapper", "dra
 
 
 def cover_intervals(lens: np.ndarray, n_cubes: int, overlap: float) -> np.ndarray:
-    """(n_cubes, 2): the lens intervals of kmapper's cover (equal width, each sharing ``overlap`` of
-    its width with its neighbour), for a 1-D lens."""
-    lo, hi = float(np.min(lens)), float(np.max(lens))
-    width = (hi - lo) / (n_cubes - (n_cubes - 1) * overlap) if n_cubes > 1 else hi - lo
-    starts = lo + np.arange(n_cubes) * width * (1 - overlap)
-    return np.stack([starts, starts + width], axis=1)
+    """(n_cubes, 2): the lens intervals of kmapper's cover for a 1-D lens, read off kmapper's own
+    ``Cover`` (centres ± radius): equal width, each sharing ``overlap`` of its width with its
+    neighbour, the end ones reaching past the data range by half a step."""
+    import kmapper
+
+    f = np.asarray(lens, dtype=float).reshape(-1)
+    cover = kmapper.Cover(n_cubes=int(n_cubes), perc_overlap=float(overlap))
+    cover.fit(np.c_[np.arange(len(f)), f])          # kmapper's first column is the point's index
+    centres = np.asarray(cover.centers_, dtype=float).reshape(-1)
+    radius = float(np.asarray(cover.radius_).reshape(-1)[0])
+    return np.stack([centres - radius, centres + radius], axis=1)
 
 
 def draw_graph(ax: Any, graph: Any, points: np.ndarray, *, color: Optional[np.ndarray] = None,

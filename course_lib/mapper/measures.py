@@ -345,6 +345,10 @@ class PairPurity:
     share: float    #: same / pairs (nan with no such pair)
     same: int       #: pairs with the same label
     pairs: int      #: pairs of co-members whose situations differ, counted once per group holding both
+    #: each group's own share, averaged over the groups that hold such a pair: pooling counts a group
+    #: by its pairs (≈ size²), so a few big groups can decide ``share``; this counts every group once
+    group_mean: float = float("nan")
+    group_pairs: tuple = ()   #: such pairs in each group, in the order given (0 for a group with none)
 
 
 def _incidence(situations: Any, n: int) -> np.ndarray:
@@ -375,18 +379,27 @@ def cross_situation_purity(groups: Sequence[Sequence[int]], labels: Any, situati
     incidence = _incidence(situations, len(labels)).astype(np.int32)
     codes = np.unique(labels, return_inverse=True)[1]
     same = pairs = 0
+    per_group, shares = [], []
     for g in groups:
         g = np.asarray(g, dtype=int)
         if len(g) and (g.min() < 0 or g.max() >= len(labels)):
             raise ValueError(f"groups hold indices outside 0…{len(labels) - 1}")
         if len(g) < 2:
+            per_group.append(0)
             continue
         s = incidence[g]
         upper = np.triu(np.ones((len(g), len(g)), dtype=bool), k=1)
         apart = upper & ((s @ s.T) == 0)
-        pairs += int(apart.sum())
-        same += int((apart & (codes[g][:, None] == codes[g][None, :])).sum())
-    return PairPurity(share=same / pairs if pairs else float("nan"), same=same, pairs=pairs)
+        n_apart = int(apart.sum())
+        n_same = int((apart & (codes[g][:, None] == codes[g][None, :])).sum())
+        pairs += n_apart
+        same += n_same
+        per_group.append(n_apart)
+        if n_apart:
+            shares.append(n_same / n_apart)
+    return PairPurity(share=same / pairs if pairs else float("nan"), same=same, pairs=pairs,
+                      group_mean=float(np.mean(shares)) if shares else float("nan"),
+                      group_pairs=tuple(per_group))
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from ..validation import check_int
 
 __all__ = ["SAE_SETTINGS", "SAE_SEEDS", "token_states", "SparseAutoencoder", "SAERun", "sae_run",
            "emotion_features", "random_dictionary_codes", "pool_tokens", "SPACE_SCALES", "SPACE_COVERAGES",
-           "compare_spaces", "MATCHED_SCALES", "matched_size_comparison"]
+           "compare_spaces", "MATCHED_SCALES", "matched_size_comparison", "pca_codes"]
 
 SAE_SETTINGS = {
     "quick": dict(layer=6, features=1536, l1=0.1, steps=1000, batch_size=256, lr=1e-3),
@@ -119,6 +119,22 @@ def pool_tokens(features: np.ndarray, owners: np.ndarray, n: int) -> np.ndarray:
     pooled = np.zeros((n, features.shape[1]), dtype=np.float32)
     np.add.at(pooled, owners, features)
     return pooled / counts[:, None]
+
+
+@runtime.one_thread_for_small_fits()
+def pca_codes(points: Any, fit: Any, components: int) -> np.ndarray:
+    """``(n, components)``: every row of ``points`` centred on the ``fit`` rows' mean and projected on
+    their top ``components`` principal axes. A linear compression with no learning and no sparsity:
+    the control that asks whether an SAE's codes differ from *any* lossy low-rank code of the layer
+    (the random dictionary is full-rank and cannot ask it)."""
+    x = np.asarray(points, dtype=float)
+    fit = np.asarray(fit, dtype=bool)
+    if x.ndim != 2 or fit.shape != (len(x),):
+        raise ValueError(f"points must be (n, d) and fit a boolean mask of length n; got {x.shape} and {fit.shape}")
+    check_int(components, "components", min=1, max=min(int(fit.sum()), x.shape[1]))
+    mean = x[fit].mean(axis=0)
+    axes = np.linalg.svd(x[fit] - mean, full_matrices=False)[2][:components]
+    return (x - mean) @ axes.T
 
 
 def random_dictionary_codes(states: np.ndarray, features: int, l0: float, rng: np.random.Generator,
