@@ -72,15 +72,16 @@ def plot_mapper_steps(points: np.ndarray, lens: np.ndarray, *, n_cubes: int = 10
     ax_cover.scatter(points[:, 0], points[:, 1], c=lens, cmap="viridis", s=5)
     for k, (a, b) in enumerate(cover_intervals(lens, n_cubes, overlap)):
         ax_cover.axvspan(a, b, color="tab:orange" if k % 2 else "tab:blue", alpha=0.08, lw=0)
-    ax_cover.set_title(f"1. lens (colour) and its cover: {n_cubes} intervals, {overlap:.0%} overlap", fontsize=9)
+    ax_cover.set_title(f"1. lens (colour) and its cover:\n{n_cubes} intervals, {overlap:.0%} overlap",
+                       fontsize=9)
     rng = np.random.default_rng(0)
     palette = rng.permutation(max(graph.number_of_nodes(), 1))
     for k, (_, d) in enumerate(graph.nodes(data=True)):
         m = d["members"]
         ax_clusters.scatter(points[m, 0], points[m, 1], s=5, color=f"C{palette[k] % 10}")
-    ax_clusters.set_title(f"2. clusters in each interval: {inv.nodes} clusters", fontsize=9)
+    ax_clusters.set_title(f"2. clusters in each interval:\n{inv.nodes} clusters", fontsize=9)
     draw_graph(ax_nerve, graph, points, color=lens)
-    ax_nerve.set_title(f"3. nerve: {inv.components} component(s), {inv.cycles} cycle(s)", fontsize=9)
+    ax_nerve.set_title(f"3. nerve:\n{inv.components} component(s), {inv.cycles} cycle(s)", fontsize=9)
     for ax in (ax_cover, ax_clusters, ax_nerve):
         ax.set_aspect("equal")
         ax.set_xticks([]); ax.set_yticks([])
