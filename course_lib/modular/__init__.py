@@ -25,6 +25,8 @@ like a single sudden jump.
   ``Σ_w α_w cos(w(a+b−c))`` explains, each neuron's best-frequency share, what the excluded loss
   is made of, and the mirror-unseen test and restricted losses (:func:`mechanism_measures`)
 * :mod:`.seeds`     — :func:`phases_over_seeds`: the phase boundaries over the profile's seeds
+* :mod:`.controls`  — :func:`weight_decay_control`: the same run without weight decay, compared at
+  matched steps (the one-factor control for "weight decay makes it grok")
 * :mod:`.run`       — :func:`modular_addition_run`, the cached reference run (a
   :class:`GrokkingRun`: ``checkpoint_steps``, ``model_at(step)``, ``loss_fn``; see
   :mod:`course_lib.checkpoints`)
