@@ -269,6 +269,8 @@ def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, 
     rng = np.random.default_rng(seed)
     n, n_kinds, n_classes = int(n_shuffles), len(sorted_kinds), len(classes)
     null = np.zeros((n, n_classes, n_classes))
+    if not edges:                     # no edge, nothing to count: every shuffle's matrix is zero
+        return EntanglementNull(classes, observed, null)
     shuffles = np.stack([rng.permutation(codes) for _ in range(n)])   # (n, points)
     for start in range(0, n, _SHUFFLE_BLOCK):
         block = shuffles[start:start + _SHUFFLE_BLOCK]
@@ -281,8 +283,6 @@ def entanglement_null(graph: Any, labels: Any, classes: Sequence | None = None, 
         dominant = to_class[np.argmax(counts, axis=2)]                   # (nodes, b)
         keep = (np.ones(dominant.shape, dtype=bool) if ties == "first"
                 else (counts == top).sum(axis=2) == 1)
-        if not len(edges):
-            continue
         ok = keep[ei] & keep[ej]                                         # (edges, b)
         which = np.broadcast_to(np.arange(start, start + b), ok.shape)[ok]
         a, c = dominant[ei][ok], dominant[ej][ok]
