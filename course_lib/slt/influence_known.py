@@ -14,11 +14,15 @@
 * **Planted duplicate**: one training example repeated k times and a query that is its slightly
   perturbed twin. Two questions with two ground truths: which example is the query *like* (the
   twin; :func:`input_distance_score` finds it, and so does Corr(ℓ_i, ℓ_q) in most seeds), and which
-  example *moves* the query's loss (exact leave-one-out retraining,
-  :func:`leave_one_out_query_change` — rarely the twin; the raw BIF ranks like it). The number of
-  copies has no detectable effect on either ranking.
+  example *moves* the query's loss — exact retraining, whose answer depends on the unit removed:
+  one row (:func:`leave_one_out_query_change`, one copy of the twin: rarely the twin) or the whole
+  example (:func:`leave_example_out_query_change`, all copies: mostly the twin).
+  :func:`exact_duplicate_scores` gives every ranking at infinite draws, closed form.
 * **Two tasks in one network**: a small tanh network whose inputs for task A live on the first half
-  of the input coordinates and for task B on the second; the loss kernel should be two blocks.
+  of the input coordinates and for task B on the second (:func:`two_task_problem`: the inputs
+  alone show the blocks), or whose two tasks share the same inputs and differ only in a task bit
+  that picks the output head (:func:`shared_input_two_task_problem`: the inputs cannot show
+  them); the loss kernel should be two blocks.
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from ..validation import check_float, check_int, check_seed
 
 __all__ = ["RegressionProblem", "gaussian_regression", "regression_loss_covariance",
            "classical_influence", "half_squared_error", "per_sample_half_squared_error",
-           "planted_duplicate", "two_task_problem", "duplicate_rank", "duplicate_ranks",
-           "duplicate_scores", "rank_of_twin", "leave_one_out_query_change", "input_distance_score",
+           "planted_duplicate", "two_task_problem", "shared_input_two_task_problem", "duplicate_rank", "duplicate_ranks",
+           "duplicate_scores", "rank_of_twin", "leave_one_out_query_change",
+           "leave_example_out_query_change", "sum_over_copies", "exact_duplicate_scores",
+           "input_distance_score",
            "loss_kernel_blocks", "input_kernel"]
 
 
@@ -203,6 +209,47 @@ def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
     return RegressionProblem(model, (x, y), w, groups=groups)
 
 
+class TwoHeadNet(nn.Module):
+    """x = (u, t) ↦ (1 − t)·head_a(h) + t·head_b(h), h = tanh(trunk(u)) (float64): two tasks on
+    the *same* inputs u ∈ ℝ^d, the task bit t ∈ {0, 1} choosing the output head. ``trunk`` is
+    shared; ``head_a`` serves only task A, ``head_b`` only task B (each task's own weights)."""
+
+    def __init__(self, d: int, hidden: int) -> None:
+        super().__init__()
+        self.d = d
+        self.trunk = nn.Linear(d, hidden).double()
+        self.head_a = nn.Linear(hidden, 1).double()
+        self.head_b = nn.Linear(hidden, 1).double()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = torch.tanh(self.trunk(x[..., :self.d]))
+        t = x[..., self.d]
+        return (1 - t) * self.head_a(h)[..., 0] + t * self.head_b(h)[..., 0]
+
+
+def shared_input_two_task_problem(per_task: int = 16, d: int = 2, hidden: int = 4,
+                                  seed: int = 0) -> RegressionProblem:
+    """Two unrelated tasks on the same inputs: each u ∈ ℝ^d (standard normal) appears once per
+    task, followed by the task bit t (0 for task A, 1 for task B), in a :class:`TwoHeadNet` at its
+    true parameter (noiseless teacher = student). Any kernel of the inputs u treats a sample and
+    its other-task copy as identical, so it cannot show task blocks. ``groups``: 0 = A, 1 = B."""
+    per_task = check_int(per_task, "per_task", min=2)
+    d = check_int(d, "d", min=1)
+    hidden = check_int(hidden, "hidden", min=1)
+    generator = torch.Generator().manual_seed(check_seed(seed))
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(check_seed(seed))
+    model = TwoHeadNet(d, hidden)
+    torch.random.set_rng_state(torch_state)
+    u = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
+    x = torch.zeros(2 * per_task, d + 1, dtype=torch.float64)
+    x[:per_task, :d], x[per_task:, :d], x[per_task:, d] = u, u, 1.0
+    with torch.no_grad():
+        y = model(x)
+    w = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy()
+    return RegressionProblem(model, (x, y), w, groups=np.repeat([0, 1], per_task))
+
+
 def rank_of_twin(score: np.ndarray, problem: RegressionProblem) -> int:
     """Rank (0 = first) of the planted duplicate's twin among the *distinct* training examples when
     they are ordered by ``score`` (one value per training row, larger = more influential; copies of
@@ -237,6 +284,56 @@ def leave_one_out_query_change(problem: RegressionProblem) -> np.ndarray:
         keep[i] = True
         out[i] = 0.5 * (xq @ w - yq) ** 2 - base
     return out
+
+
+def leave_example_out_query_change(problem: RegressionProblem) -> np.ndarray:
+    """Ground-truth influence of a whole *example*: for each training row, how much the query's
+    loss rises when every copy of that row's example is removed and the least-squares fit is
+    redone (copies share one value). With one copy per example it equals
+    :func:`leave_one_out_query_change`; for the planted duplicate's twin it removes all copies."""
+    if problem.query is None or problem.groups is None:
+        raise ValueError("problem must be a planted_duplicate (it has no query)")
+    X, y = problem.data[0].numpy(), problem.data[1].numpy()
+    xq, yq = problem.query[0].numpy()[0], float(problem.query[1].numpy()[0])
+    base = 0.5 * (xq @ problem.w_star - yq) ** 2
+    out = np.empty(len(X))
+    for g in np.unique(problem.groups):
+        keep = problem.groups != g
+        w = _least_squares(X[keep], y[keep])
+        out[~keep] = 0.5 * (xq @ w - yq) ** 2 - base
+    return out
+
+
+def sum_over_copies(score: np.ndarray, problem: RegressionProblem) -> np.ndarray:
+    """Per-row ``score`` summed over the copies of each example (every copy gets the sum): the
+    influence of up-weighting the whole example, to first order, from per-row influences."""
+    score = np.asarray(score, float).reshape(-1)
+    if problem.groups is None or len(score) != len(problem.groups):
+        raise ValueError("score must have one entry per training row of a planted_duplicate")
+    _, inverse = np.unique(problem.groups, return_inverse=True)
+    return np.bincount(inverse, weights=score)[inverse]
+
+
+def exact_duplicate_scores(problem: RegressionProblem) -> dict[str, np.ndarray]:
+    """The planted duplicate's rankings with no chains (infinite draws), per row, larger = first:
+    ``"covariance"`` = Cov(ℓ_i, ℓ_q) = −BIF under the exact posterior (nβ = n, γ = 1), whose
+    Isserlis form m_i m_q s_iq + ½ s_iq² holds the Bayesian ½ s² term; ``"correlation"`` =
+    Corr(ℓ_i, ℓ_q); ``"classical"`` = −I(i, q) (:func:`classical_influence`, the linear term's
+    limit); ``"bayesian_term"`` = ½ s_iq² alone and ``"linear_term"`` = m_i m_q s_iq (the BIF
+    without it)."""
+    if problem.query is None or problem.groups is None:
+        raise ValueError("problem must be a planted_duplicate (it has no query)")
+    X, y = problem.data[0].numpy(), problem.data[1].numpy()
+    xq, yq = problem.query[0].numpy(), problem.query[1].numpy()
+    kw = dict(nbeta=float(len(X)), gamma=1.0)
+    cov = regression_loss_covariance(X, y, problem.w_star, X_query=xq, y_query=yq, **kw)[:, 0]
+    var = np.diag(regression_loss_covariance(X, y, problem.w_star, **kw))
+    S = _posterior_covariance(X, float(len(X)), 1.0, None)
+    s = X @ S @ xq[0]
+    # the query's own variance is one constant: it cannot change a ranking
+    return {"covariance": cov, "correlation": cov / np.sqrt(var),
+            "classical": -classical_influence(X, y, problem.w_star, xq, yq)[:, 0],
+            "bayesian_term": 0.5 * s ** 2, "linear_term": cov - 0.5 * s ** 2}
 
 
 def input_distance_score(problem: RegressionProblem) -> np.ndarray:

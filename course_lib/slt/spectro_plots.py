@@ -52,7 +52,7 @@ def plot_two_tasks(k: KnownAnswers) -> Figure:
             ylabel="sample")
     fig.colorbar(im, ax=ax0, shrink=0.8)
     x = np.arange(len(k.groups))
-    for j, (name, style) in enumerate((("task A weights", "-"), ("task B weights", "--"))):
+    for j, (name, style) in enumerate((("task A head", "-"), ("task B head", "--"))):
         ax1.errorbar(x, k.chi[:, j], yerr=2 * k.chi_se[:, j], fmt=marker(j), ls=style, ms=4,
                      capsize=2, label=f"φ = loss change, chain on {name}")
     ax1.axvline(half - 0.5, color="k", lw=1)
