@@ -4,8 +4,8 @@ answers live in ``tests/test_slt_spectro_exercises.py``.
 * ``welford_step`` — one streaming update of a cross-covariance (:func:`check_welford_step`);
 * ``duplicate_prediction`` — a written-down prediction of how the planted duplicate's twin ranks
   by correlation and by raw BIF, which of the two orders examples like exact retraining, and
-  what one copy instead of four changes, checked against the measurement
-  (:func:`check_duplicate_prediction`).
+  what one copy instead of four changes for retraining that removes the whole example (all its
+  copies), checked against the measurement (:func:`check_duplicate_prediction`).
 """
 
 from __future__ import annotations
@@ -86,33 +86,39 @@ def check_welford_step(attempt: Callable, *, quiet: bool = False) -> CheckResult
 DUPLICATE_PREDICTION_KEYS = {
     "twin_first_more_often_by": ("correlation", "raw BIF", "neither"),
     "ranks_like_retraining": ("correlation", "raw BIF"),
-    "raw_bif_with_one_copy": ("twin first less often", "about the same", "twin first more often"),
+    "retraining_with_one_copy": ("twin first less often", "about the same",
+                                 "twin first more often"),
 }
 
 
 def _rate(ranks: Any) -> tuple[int, int]:
     ranks = np.asarray(ranks)
+    if ranks.ndim != 1 or len(ranks) == 0:
+        raise ValueError(f"ranks must be a non-empty 1-d array of ranks, got shape {ranks.shape}")
     return int(np.sum(ranks == 0)), len(ranks)
 
 
-def duplicate_verdict(rank_corr: Any, rank_raw: Any, rank_raw_one_copy: Any,
-                      spearman: Any) -> dict:
-    """What the seeds measured, in the prediction's terms. ``rank_*``: the twin's rank per seed
-    (0 = first); ``spearman``: (seeds, 2) rank correlations of [correlation, raw BIF] with exact
-    leave-one-out retraining; the ranking "like retraining" wins the median paired difference (seed
-    by seed, more robust to chain noise than comparing two medians). The copies verdict is "about the same" unless the 95 % Wilson
-    intervals of the raw-BIF rates with four copies and with one are disjoint."""
-    (fc, n), (fr, _), (f1, n1) = _rate(rank_corr), _rate(rank_raw), _rate(rank_raw_one_copy)
-    rc, rr, r1 = fc / n, fr / n, f1 / n1
+def duplicate_verdict(rank_corr: Any, rank_raw: Any, spearman: Any, rank_example: Any,
+                      rank_example_one_copy: Any) -> dict:
+    """What was measured, in the prediction's terms. ``rank_corr``, ``rank_raw``: the twin's rank
+    per seed (0 = first) by the chains' correlation and raw BIF; ``spearman``: (seeds, 2) rank
+    correlations of [correlation, raw BIF] with exact leave-one-out retraining — the ranking
+    "like retraining" wins the median paired difference (seed by seed, more robust to chain noise
+    than comparing two medians); ``rank_example``, ``rank_example_one_copy``: the twin's rank by
+    retraining without the *whole example* (all its copies), with four copies and with one. The
+    copies verdict is "about the same" unless the two rates' 95 % Wilson intervals are disjoint."""
+    (fc, n), (fr, _) = _rate(rank_corr), _rate(rank_raw)
+    (f4, n4), (f1, n1) = _rate(rank_example), _rate(rank_example_one_copy)
+    rc, rr = fc / n, fr / n
     more = "correlation" if rc > rr else "raw BIF" if rr > rc else "neither"
     spearman = np.asarray(spearman, float)
     like = "raw BIF" if np.median(spearman[:, 1] - spearman[:, 0]) > 0 else "correlation"
-    lo4, hi4 = wilson_interval(fr, n)
+    lo4, hi4 = wilson_interval(f4, n4)
     lo1, hi1 = wilson_interval(f1, n1)
     copies = ("about the same" if lo1 <= hi4 and lo4 <= hi1
-              else "twin first more often" if r1 > rr else "twin first less often")
+              else "twin first more often" if f1 / n1 > f4 / n4 else "twin first less often")
     return {"twin_first_more_often_by": more, "ranks_like_retraining": like,
-            "raw_bif_with_one_copy": copies}
+            "retraining_with_one_copy": copies}
 
 
 _DP_FORM = prediction_form(DUPLICATE_PREDICTION_KEYS)
@@ -123,25 +129,28 @@ def check_duplicate_prediction_form(prediction: Any, *, quiet: bool = False) -> 
     return check("prediction, written down", prediction, [_DP_FORM], quiet=quiet)
 
 
-def check_duplicate_prediction(prediction: Any, rank_corr: Any, rank_raw: Any,
-                               rank_raw_one_copy: Any, spearman: Any, *,
+def check_duplicate_prediction(prediction: Any, rank_corr: Any, rank_raw: Any, spearman: Any,
+                               rank_example: Any, rank_example_one_copy: Any, *,
                                quiet: bool = False) -> CheckResult:
     """Compare the prediction with the measurement (a wrong prediction is a result: the message
-    says what was measured)."""
-    measured = duplicate_verdict(rank_corr, rank_raw, rank_raw_one_copy, spearman)
-    (fc, n), (fr, _), (f1, n1) = _rate(rank_corr), _rate(rank_raw), _rate(rank_raw_one_copy)
-    sp = np.median(np.asarray(spearman, float), axis=0)
+    says what was measured). Arguments as in :func:`duplicate_verdict`."""
+    measured = duplicate_verdict(rank_corr, rank_raw, spearman, rank_example,
+                                 rank_example_one_copy)
+    (fc, n), (fr, _) = _rate(rank_corr), _rate(rank_raw)
+    (f4, n4), (f1, n1) = _rate(rank_example), _rate(rank_example_one_copy)
+    sp = np.asarray(spearman, float)
+    med = np.median(sp, axis=0)
     cases = [_DP_FORM,
              prediction_answer("which ranking puts the twin first more often",
                                "twin_first_more_often_by", measured["twin_first_more_often_by"],
                                f"correlation {fc}/{n}, raw BIF {fr}/{n} seeds"),
              prediction_answer("which ranking orders examples like retraining",
                                "ranks_like_retraining", measured["ranks_like_retraining"],
-                               f"median Spearman with leave-one-out: correlation {sp[0]:.2f}, "
-                               f"raw BIF {sp[1]:.2f}; raw BIF closer in "
-                               f"{int(np.sum(np.asarray(spearman)[:, 1] > np.asarray(spearman)[:, 0]))}"
-                               f"/{len(spearman)} seeds"),
-             prediction_answer("raw BIF with one copy instead of four", "raw_bif_with_one_copy",
-                               measured["raw_bif_with_one_copy"],
-                               f"twin first in {fr}/{n} seeds with four copies, {f1}/{n1} with one")]
+                               f"median Spearman with leave-one-out: correlation {med[0]:.2f}, "
+                               f"raw BIF {med[1]:.2f}; raw BIF closer in "
+                               f"{int(np.sum(sp[:, 1] > sp[:, 0]))}/{len(sp)} seeds"),
+             prediction_answer("retraining without the whole example, one copy instead of four",
+                               "retraining_with_one_copy", measured["retraining_with_one_copy"],
+                               f"twin first in {f4}/{n4} seeds with four copies, {f1}/{n1} "
+                               "with one")]
     return check("duplicate prediction", prediction, cases, quiet=quiet)
