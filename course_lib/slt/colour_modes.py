@@ -179,6 +179,7 @@ def preferred_hues(acts: Any, hue_deg: Any) -> np.ndarray:
     rad = np.radians(h)[:, None]
     c, s = (w * np.cos(rad)).sum(0), (w * np.sin(rad)).sum(0)
     out = np.mod(np.degrees(np.arctan2(s, c)), 360.0)
+    out[out >= 360.0] = 0.0                       # np.mod(−0.0…01, 360) rounds to 360
     out[w.sum(0) <= 1e-9 * max(1.0, np.abs(a).max())] = np.nan
     return out
 
