@@ -6,10 +6,16 @@ carries a SHA-256 of its payload, and an entry that is corrupt or half-written i
 warning — a broken cache never crashes a notebook.
 
 File format: one header line ``COURSECACHE1 <sha256 hex>\\n`` followed by the pickled payload.
+
+:func:`remembered` is the in-memory companion for fits a notebook repeats on the same data within
+one kernel (k-means at the same k and seed, DBSCAN's scale): results keyed by the *contents* of the
+arguments, kept for the life of the process, never written to disk.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import io
 import json
@@ -17,7 +23,10 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from collections import OrderedDict
 from typing import Any, Callable, Mapping, TypeVar
+
+import numpy as np
 
 import torch
 
@@ -127,3 +136,59 @@ def clear(name: str | None = None) -> int:
         path.unlink(missing_ok=True)
         removed += 1
     return removed
+
+
+def content_key(*args: Any, **kwargs: Any) -> str:
+    """SHA-256 of the arguments' contents: arrays and tensors by dtype, shape and bytes (two arrays
+    with equal values give the same key, one array edited in place a new one), everything else by
+    ``repr``."""
+    h = hashlib.sha256()
+
+    def feed(value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().numpy()
+        if isinstance(value, np.ndarray):
+            h.update(f"array {value.dtype.str} {value.shape}|".encode())
+            h.update(np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, (list, tuple)):
+            h.update(f"{type(value).__name__} {len(value)}|".encode())
+            for item in value:
+                feed(item)
+        else:
+            h.update(f"{type(value).__name__} {value!r}|".encode())
+
+    for value in args:
+        feed(value)
+    for name in sorted(kwargs):
+        h.update(f"kw {name}=".encode())
+        feed(kwargs[name])
+    return h.hexdigest()
+
+
+def remembered(maxsize: int = 256) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorator for a pure function: remember its last ``maxsize`` results in this process, keyed by
+    :func:`content_key` of the arguments; each call returns a deep copy, so a caller that edits a
+    result cannot change a later one. ``f.forget()`` empties the memory; ``f.hits`` counts reuses."""
+    if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+        raise ValueError(f"maxsize must be a positive integer, got {maxsize!r}")
+
+    def decorate(function: Callable[..., T]) -> Callable[..., T]:
+        memory: OrderedDict[str, Any] = OrderedDict()
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> T:
+            key = content_key(function.__qualname__, *args, **kwargs)
+            if key in memory:
+                memory.move_to_end(key)
+                wrapper.hits += 1
+            else:
+                memory[key] = function(*args, **kwargs)
+                if len(memory) > maxsize:
+                    memory.popitem(last=False)
+            return copy.deepcopy(memory[key])
+
+        wrapper.hits = 0
+        wrapper.forget = memory.clear
+        return wrapper
+
+    return decorate

@@ -114,3 +114,47 @@ def test_clear():
     cache.cached("b", {}, lambda: 2)
     assert cache.clear("a") == 1
     assert cache.clear() == 1
+
+
+def test_content_key_follows_values_not_identity():
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert cache.content_key(a, 3) == cache.content_key(a.copy(), 3)
+    assert cache.content_key(a, 3) != cache.content_key(a, 4)
+    assert cache.content_key(a) != cache.content_key(a.astype(np.float64))  # dtype
+    assert cache.content_key(a) != cache.content_key(a.reshape(4, 3))  # shape
+    assert cache.content_key(a) == cache.content_key(torch.from_numpy(a))
+    assert cache.content_key(a, k=1) != cache.content_key(a, j=1)
+    b = a.copy()
+    b[0, 0] = 0.5
+    assert cache.content_key(a) != cache.content_key(b)
+
+
+def test_remembered_reuses_equal_inputs_and_hands_out_copies():
+    calls = []
+
+    @cache.remembered(maxsize=2)
+    def groups(points, k):
+        calls.append(k)
+        return [np.flatnonzero(points > k)]
+
+    x = np.array([0.0, 1.0, 2.0, 3.0])
+    first = groups(x, 1)
+    first[0][:] = -1                      # a caller edits its result…
+    again = groups(x.copy(), 1)           # …an equal array later gets the original
+    assert calls == [1] and groups.hits == 1
+    assert again[0].tolist() == [2, 3]
+    x2 = x.copy()
+    x2[0] = 5.0                           # edited data is a new key
+    assert groups(x2, 1)[0].tolist() == [0, 2, 3] and calls == [1, 1]
+    groups(x, 2)                          # third key: the oldest (x, 1) is dropped
+    groups(x, 1)
+    assert calls == [1, 1, 2, 1]
+    groups.forget()
+    groups(x, 2)
+    assert calls[-1] == 2 and len(calls) == 5
+
+
+@pytest.mark.parametrize("maxsize", [0, -1, 1.5, True])
+def test_remembered_rejects_bad_maxsize(maxsize):
+    with pytest.raises(ValueError, match="maxsize"):
+        cache.remembered(maxsize)

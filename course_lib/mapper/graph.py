@@ -24,6 +24,7 @@ from typing import Any, Optional
 import numpy as np
 
 from .. import runtime
+from ..cache import remembered
 from ..validation import check_float, check_fraction, check_int
 
 __all__ = ["mapper_graph", "GraphInvariants", "graph_invariants", "default_clusterer", "filled_triangles"]
@@ -60,14 +61,22 @@ def default_clusterer(points: np.ndarray, scale: float = 1.0) -> Any:
     lets the reader see when). ``scale`` multiplies ``eps`` (the clustering-scale slider)."""
     scale = check_float(scale, "scale", min=0, inclusive="neither")
     from sklearn.cluster import DBSCAN
+
+    if min(5, len(points) - 1) < 1:
+        return DBSCAN(eps=1.0, min_samples=1)
+    eps = 2.0 * float(scale) * _fifth_neighbour_distance(np.asarray(points))
+    return DBSCAN(eps=eps if eps > 0 else 1e-9, min_samples=min(3, len(points)))
+
+
+@remembered()
+def _fifth_neighbour_distance(points: np.ndarray) -> float:
+    """95th percentile over points of the distance to the 5th nearest neighbour (fewer when there
+    are fewer points). Remembered: every cover setting of one layer clusters the same points."""
     from sklearn.neighbors import NearestNeighbors
 
     k = min(5, len(points) - 1)
-    if k < 1:
-        return DBSCAN(eps=1.0, min_samples=1)
     dist, _ = NearestNeighbors(n_neighbors=k + 1).fit(points).kneighbors(points)
-    eps = 2.0 * float(scale) * float(np.quantile(dist[:, k], 0.95))
-    return DBSCAN(eps=eps if eps > 0 else 1e-9, min_samples=min(3, len(points)))
+    return float(np.quantile(dist[:, k], 0.95))
 
 
 def mapper_graph(points: Any, lens: Any, *, n_cubes: int = 10, overlap: float = 0.3,

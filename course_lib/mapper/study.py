@@ -22,6 +22,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .. import runtime
+from ..cache import remembered
 from .activations import SentenceActivations
 from .graph import default_clusterer, graph_invariants, mapper_graph
 from .lenses import LENSES, l2_norm_lens, pca_lens
@@ -91,9 +92,12 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return dict(min=float(v.min()), median=float(np.median(v)), max=float(v.max()))
 
 
+@remembered()
 @runtime.one_thread_for_small_fits()
 def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
-    """k-means on ``points`` (3 restarts): the member indices of each cluster."""
+    """k-means on ``points`` (3 restarts): the member indices of each cluster. Remembered for the
+    kernel's life (:func:`~course_lib.cache.remembered`): the chapter's tables fit the same points at
+    the same k and seed several times."""
     from sklearn.cluster import KMeans
 
     check_int(k, "k", min=1, max=len(points))
