@@ -5,11 +5,12 @@
 * Gaussian linear regression — the streamed Cov(ℓ_i, ℓ_j) against the exact covariance of SGLD's own
   stationary law, and the Bayesian influence against (n/nβ) × the classical influence function;
 * the planted duplicate over seeds — the twin's rank by loss correlation and by the raw BIF (the
-  normalisation is the one factor that differs), per row and summed over the twin's copies, the
-  same with one copy instead of four (the copies are the one factor), and references: exact
+  normalisation is the one factor that differs), per row and summed over the twin's copies, and
+  references: exact
   retraining removing one row or the whole example (the ground truths for *influence*), input
   distance (a trivial baseline for *similarity*); and every ranking in closed form (infinite
-  draws, with the classical influence function) over ``DUP_EXACT_SEEDS`` seeds;
+  draws, with the classical influence function) over ``DUP_EXACT_SEEDS`` seeds, and the same
+  problems with one copy instead of four (the copies are the one factor);
 * the regression check again at a coarse step, where SGLD's law and the posterior differ;
 * the two-task network (both tasks on the same inputs, a task bit picks the output head) — its
   loss kernel against the input kernel, which cannot show the tasks, and the susceptibilities of
@@ -66,8 +67,8 @@ DUP_EXACT_SEEDS = 300
 #: The closed-form rankings of the planted duplicate (keys of ``KnownAnswers.dup_exact``).
 DUP_EXACT_KEYS = ("correlation", "raw BIF", "raw BIF, example", "BIF linear term",
                   "classical IF", "classical IF, example", "retraining, row",
-                  "retraining, example", "input distance", "raw BIF, one copy",
-                  "retraining, one copy")
+                  "retraining, example", "input distance", "correlation, one copy",
+                  "raw BIF, one copy", "retraining, one copy")
 
 
 @dataclass
@@ -89,8 +90,6 @@ class KnownAnswers:
     dup_rank_corr: np.ndarray
     dup_rank_raw: np.ndarray
     dup_distinct: int
-    dup_rank_corr1: np.ndarray     # the same problems with one copy instead of four
-    dup_rank_raw1: np.ndarray
     dup_rank_loo: np.ndarray       # exact leave-one-out retraining (ground truth for influence)
     dup_rank_dist: np.ndarray      # input distance (baseline for similarity)
     dup_spearman: np.ndarray       # (seeds, 2): Spearman of [correlation, raw BIF] with LOO
@@ -147,6 +146,7 @@ def _duplicate_exact(seeds: int) -> tuple[dict, np.ndarray, np.ndarray]:
         for key, score in scores.items():
             ranks[key].append(ik.rank_of_twin(score, p))
         ranks["raw BIF, one copy"].append(ik.rank_of_twin(e1["covariance"], one))
+        ranks["correlation, one copy"].append(ik.rank_of_twin(e1["correlation"], one))
         ranks["retraining, one copy"].append(
             ik.rank_of_twin(ik.leave_example_out_query_change(one), one))
         first = np.unique(p.groups, return_index=True)[1]
@@ -181,8 +181,7 @@ def _compute(profile: str) -> KnownAnswers:
                                                epsilon=eps_coarse)
     # --- planted duplicate
     d = cfg["duplicate"]
-    dup = {key: [] for key in ("corr", "raw", "corr1", "raw1", "loo", "dist", "spearman",
-                               "raw_example")}
+    dup = {key: [] for key in ("corr", "raw", "loo", "dist", "spearman", "raw_example")}
     for seed in range(d["seeds"]):
         problem = ik.planted_duplicate(seed=seed)
         scores = ik.duplicate_scores(problem, draws=d["draws"], seed=seed)
@@ -196,10 +195,6 @@ def _compute(profile: str) -> KnownAnswers:
         first = np.unique(problem.groups, return_index=True)[1]      # one row per distinct example
         dup["spearman"].append([_spearman(scores[by][first], loo[first])
                                 for by in ("correlation", "covariance")])
-        one = ik.planted_duplicate(copies=1, seed=seed)              # same X, y, twin, query
-        ranks1 = ik.duplicate_ranks(one, draws=d["draws"], seed=seed)
-        dup["corr1"].append(ranks1["correlation"])
-        dup["raw1"].append(ranks1["covariance"])
     exact, exact_sp, half_share = _duplicate_exact(DUP_EXACT_SEEDS)
     # --- two tasks
     t = ik.shared_input_two_task_problem(per_task=16, d=2, hidden=4, seed=1)
@@ -228,7 +223,7 @@ def _compute(profile: str) -> KnownAnswers:
         profile, cov.covariance, cov.standard_error(), sgld_law, posterior, classical,
         cov.memory_bytes, cov.llc.loss_trace, coarse.covariance, coarse.standard_error(),
         coarse_law, np.array(dup["corr"]), np.array(dup["raw"]), 30,
-        np.array(dup["corr1"]), np.array(dup["raw1"]), np.array(dup["loo"]), np.array(dup["dist"]),
+        np.array(dup["loo"]), np.array(dup["dist"]),
         np.array(dup["spearman"]), np.array(dup["raw_example"]), exact, exact_sp, half_share,
         kernel, t.groups, ik.loss_kernel_blocks(kernel, t.groups), input_blocks, sus.chi,
         sus.standard_error(), tcov.llc.loss_trace, targets, fits, fits_low, sweep.y, sweep.se,
@@ -241,7 +236,7 @@ def known_answers(profile: Optional[str] = None) -> KnownAnswers:
     from ..cache import cached
     profile = get_profile() if profile is None else profile
     cfg = by_profile(SETTINGS, profile)
-    config = {"profile": profile, "settings": cfg, "version": 6, "steps": REG_STEPS,
+    config = {"profile": profile, "settings": cfg, "version": 7, "steps": REG_STEPS,
               "dup_exact_seeds": DUP_EXACT_SEEDS}
     return cached("slt-spectroscopy-known", config, lambda: _compute(profile))
 
