@@ -19,8 +19,9 @@ The pipeline, for about 40 names × 8 noise seeds:
    percentile bootstrap over names) with what the birth records say (:func:`name_targets`): the
    **mean age of the living** with the name, and its **female share**. The **era test** asks whether
    the living age predicts the rendered age better than the era the name was given in, the age
-   ``reference year − mean birth year`` that ignores deaths: the paired bootstrap interval of
-   ``r(rendered, living age) − r(rendered, era age)``.
+   ``reference year − mean birth year`` that ignores deaths (see :class:`FaceStudy`: the paired
+   difference of the two correlations and the two partial correlations, each with a bootstrap
+   interval over names).
 
 :func:`measure_faces` runs it all, cached; it needs a GPU (Stable Diffusion 1.5 and CLIP ViT-L/14 from
 the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :func:`tiny_face_scorer`
@@ -38,7 +39,7 @@ import numpy as np
 import torch
 
 from .. import cache, runtime
-from ..encoders import check_texts, quiet_transformers
+from ..encoders import ENCODERS, check_texts, quiet_transformers
 from ..stats import format_rate, pearson
 from ..validation import check_int, check_seed
 from .faces import SD_MODEL, portraits, write_tiny_clip_tokenizer
@@ -46,12 +47,13 @@ from .names import FIRST_YEAR, LAST_YEAR, REFERENCE_YEAR, _tables, name_stats
 from .probes import bootstrap_interval
 
 __all__ = ["CLIP_MODEL", "AGE_GRID", "SEX_PROMPTS", "PORTRAIT_TEMPLATE", "CONTROL_NAME", "FaceScorer",
-           "load_face_scorer", "tiny_face_scorer", "age_prompts", "score_images", "single_token_names",
+           "load_face_scorer", "tiny_face_scorer", "tiny_face_models", "age_prompts", "score_images", "single_token_names",
            "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets", "Correlation",
-           "FaceStudy", "face_study", "measure_faces"]
+           "partial_correlation", "FaceStudy", "face_study", "measure_faces"]
 
-#: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder.
-CLIP_MODEL = "openai/clip-vit-large-patch14"
+#: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder
+#: (the ``"clip"`` back-end of :mod:`course_lib.encoders`).
+CLIP_MODEL = ENCODERS["clip"][0]
 #: The ages the age prompts name (years): the rendered age is an expectation over these.
 AGE_GRID: tuple[int, ...] = tuple(range(5, 95, 5))
 #: "man" first, "woman" second: the female probability is the second prompt's.
@@ -119,6 +121,25 @@ def tiny_face_scorer(folder: str | Path | None = None, words: Sequence[str] = ()
     transformers.CLIPModel(config).save_pretrained(saved)
     transformers.CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(saved)
     return load_face_scorer(path=saved, device="cpu")
+
+
+def tiny_face_models(names: Sequence[str], seed: int = 0,
+                     folder: str | Path | None = None) -> tuple[Any, FaceScorer]:
+    """The tiny Stable Diffusion pipeline (:func:`~.faces.tiny_pipeline`) and the tiny CLIP scorer
+    (:func:`tiny_face_scorer`), both with every one of ``names`` a single token of their tokenizer:
+    the study's whole code path at toy size on a CPU, in about a second. Random weights: what they
+    measure is noise, never a result."""
+    from .faces import tiny_pipeline
+
+    names = check_texts(names, "names")
+    seed = check_seed(seed)
+    words = sorted({n.lower() for n in names})
+    bad = [w for w in words if not w.isascii() or not w.isalpha() or len(w) < 2]
+    if bad:
+        raise ValueError(f"names must be ASCII letters, at least 2 each, got {bad[:3]}")
+    folder = Path(tempfile.mkdtemp(prefix="tiny-faces-")) if folder is None else Path(folder)
+    pipe = tiny_pipeline(seed=seed, folder=folder / "sd", words=words)
+    return pipe, tiny_face_scorer(folder / "scorer", words=words, seed=seed)
 
 
 def age_prompts(age_grid: Sequence[int] = AGE_GRID) -> list[str]:
@@ -336,6 +357,24 @@ class Correlation:
         return f"r = {self.r:+.2f} (95% CI {self.low:+.2f} to {self.high:+.2f}, n = {self.n} names)"
 
 
+def partial_correlation(y: object, x: object, z: object) -> float:
+    """``r(y, x | z)``: the Pearson correlation of what is left of ``y`` and of ``x`` after each is
+    regressed (least squares, with an intercept) on ``z`` — what ``x`` says about ``y`` that ``z``
+    does not. Equal to ``(r_yx − r_yz r_xz) / √((1 − r_yz²)(1 − r_xz²))``; NaN when ``x`` or ``y`` is
+    an exact linear function of ``z`` (nothing is left to correlate)."""
+    y, x, z = (np.asarray(v, dtype=np.float64) for v in (y, x, z))
+    if not (y.ndim == x.ndim == z.ndim == 1) or not (len(y) == len(x) == len(z)) or len(y) < 3:
+        raise ValueError(f"y, x and z must be 1-D of the same length ≥ 3, got {y.shape}, {x.shape}, {z.shape}")
+    if not (np.isfinite(y).all() and np.isfinite(x).all() and np.isfinite(z).all()):
+        raise ValueError("y, x and z must be finite")
+    y, x, z = y - y.mean(), x - x.mean(), z - z.mean()
+    zz = float(z @ z)
+    left = [v - (float(v @ z) / zz) * z if zz > 0 else v for v in (y, x)]
+    if any(np.abs(r).max() <= 1e-9 * max(np.abs(v).max(), 1e-300) for r, v in zip(left, (y, x))):
+        return float("nan")
+    return pearson(left[0], left[1])
+
+
 def _correlation(y: np.ndarray, x: np.ndarray, draws: int, seed: int) -> Correlation:
     low, high = bootstrap_interval(y, x, metric=pearson, draws=draws, seed=seed)
     return Correlation(pearson(y, x), low, high, len(y))
@@ -345,9 +384,39 @@ def _gap(y: np.ndarray, both: np.ndarray) -> float:
     return pearson(y, both[:, 0]) - pearson(y, both[:, 1])
 
 
+def _partial_living(y: np.ndarray, both: np.ndarray) -> float:
+    return partial_correlation(y, both[:, 0], both[:, 1])
+
+
+def _partial_era(y: np.ndarray, both: np.ndarray) -> float:
+    return partial_correlation(y, both[:, 1], both[:, 0])
+
+
+def _paired(y: np.ndarray, both: np.ndarray, metric: Any, draws: int, seed: int) -> Correlation:
+    """``metric(y, both)`` with its percentile interval over the same name resamples as the era gap's."""
+    low, high = bootstrap_interval(y, both, metric=metric, draws=draws, seed=seed)
+    return Correlation(metric(y, both), low, high, len(y))
+
+
 @dataclass(frozen=True)
 class FaceStudy:
-    """The measurement: rendered age and sex per name against the birth records."""
+    """The measurement: rendered age and sex per name against the birth records.
+
+    **The era test.** Over names, R is the rendered age (mean over seeds), L the mean age of the
+    living with the name, E = reference year − mean birth year (a linear function of the mean birth
+    year, so r(R, E) = −r(R, mean birth year)). Both predictors are ages; they differ by the deaths.
+    Three numbers, each with a 95 % percentile bootstrap interval over names, every one computed on
+    the same resamples (paired):
+
+    * ``era_gap``: Δ = r(R, L) − r(R, E), which predictor tracks the renderings more closely;
+    * ``partial_living``: r(R, L | E), what the living age says about R beyond the birth year;
+    * ``partial_era``: r(R, E | L), what the birth year says about R beyond the living age.
+
+    The verdict (:attr:`era_verdict`): ``"living age"`` when Δ's interval and r(R, L | E)'s both lie
+    above 0; ``"birth year"`` when Δ's lies below 0 and r(R, E | L)'s above 0; else
+    ``"undecided"`` (these names cannot tell the two apart — likely, since L and E correlate above
+    0.9 over them).
+    """
 
     scores: FaceScores
     targets: NameTargets
@@ -356,6 +425,8 @@ class FaceStudy:
     era_gap: tuple[float, float, float]   #: r(living) − r(era), 95 % paired bootstrap interval
     sex: Correlation             #: female probability ~ female share
     sex_matched: int             #: names whose mean female probability is on their majority sex's side of ½
+    partial_living: Correlation  #: r(rendered age, living age | era age)
+    partial_era: Correlation     #: r(rendered age, era age | living age)
 
     @property
     def rendered_age(self) -> np.ndarray:
@@ -367,9 +438,22 @@ class FaceStudy:
         return self.scores.female.mean(axis=1)
 
     @property
+    def era_verdict(self) -> str:
+        """``"living age"``, ``"birth year"`` or ``"undecided"``: the rule in the class docstring."""
+        if self.era_gap[1] > 0 and self.partial_living.low > 0:
+            return "living age"
+        if self.era_gap[2] < 0 and self.partial_era.low > 0:
+            return "birth year"
+        return "undecided"
+
+    @property
     def living_beats_era(self) -> bool:
-        """The era test: the living age predicts the rendered age better, the interval above 0."""
-        return self.era_gap[1] > 0
+        """The era test's verdict is the living age."""
+        return self.era_verdict == "living age"
+
+    @staticmethod
+    def _short(c: Correlation) -> str:
+        return f"{c.r:+.2f} (95% CI {c.low:+.2f} to {c.high:+.2f})"
 
     def __str__(self) -> str:
         s, n = self.scores, len(self.scores.names)
@@ -379,6 +463,9 @@ class FaceStudy:
             f"rendered age ~ mean age of the living:     {self.age_living}",
             f"rendered age ~ {self.targets.reference_year} − mean birth year:   {self.age_era}",
             f"era test, r(living) − r(birth year):       {gap:+.2f} (95% CI {lo:+.2f} to {hi:+.2f})",
+            f"  partial r(rendered, living | birth year): {self._short(self.partial_living)}",
+            f"  partial r(rendered, birth year | living): {self._short(self.partial_era)}",
+            f"  verdict: {self.era_verdict}",
             f"P(woman) ~ female share:                   {self.sex}",
             f"names rendered as their majority sex:      {format_rate(self.sex_matched, n)}",
             f"no-name control ('{s.template.format(name=CONTROL_NAME)}'): age {s.control_age.mean():.0f}, "
@@ -389,8 +476,8 @@ class FaceStudy:
 
 def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed: int = 0) -> FaceStudy:
     """Correlate the per-name means of ``scores`` with ``targets`` (the same names, in order), each
-    with a percentile bootstrap over names; the era test resamples both correlations with the same
-    names (paired). Needs at least 5 names."""
+    with a percentile bootstrap over names; the era test (see :class:`FaceStudy`) computes its
+    difference and both partial correlations on the same resamples (paired). Needs at least 5 names."""
     if not isinstance(scores, FaceScores) or not isinstance(targets, NameTargets):
         raise TypeError("scores must be a FaceScores and targets a NameTargets")
     if tuple(scores.names) != tuple(targets.names):
@@ -407,7 +494,9 @@ def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed
                      age_living=_correlation(age, targets.living_age, draws, seed),
                      age_era=_correlation(age, targets.era_age, draws, seed),
                      era_gap=(_gap(age, both), low, high),
-                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched)
+                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched,
+                     partial_living=_paired(age, both, _partial_living, draws, seed),
+                     partial_era=_paired(age, both, _partial_era, draws, seed))
 
 
 def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any = None,
