@@ -206,8 +206,7 @@ def test_a_planted_correlation_is_recovered_and_its_interval_covers_it():
         x, y = rng.multivariate_normal([0, 0], cov, n).T
         living = 45 + 15 * x
         share = rng.uniform(0, 1, n)
-        scores, targets = synthetic(40 + 10 * y, living, living + 5, share, share, rng=rng)
-        corr = FS.face_study(scores, targets, draws=400, seed=trial).age_living
+        corr = FS._correlation(40 + 10 * y, living, draws=400, seed=trial)     # face_study's age_living
         hits += corr.low <= rho <= corr.high
         estimates.append(corr.r)
     assert hits >= 33                         # ≈ 95 % nominal; percentile intervals at n = 40 run a bit short
@@ -267,10 +266,17 @@ def test_measure_faces_loads_the_real_models_once_and_caches_their_scores(tiny, 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(F, "load_portrait_pipeline", lambda: loads.append("sd") or pipe)
     monkeypatch.setattr(FS, "load_face_scorer", lambda: loads.append("clip") or scorer)
-    first = FS.measure_faces(seeds=1, steps=1)
-    again = FS.measure_faces(seeds=1, steps=1)
+    first = FS.measure_faces(seeds=1, steps=1, decades=(1950, 2000), draws=200)
+    again = FS.measure_faces(seeds=1, steps=1, decades=(1950, 2000), draws=200)
     assert loads == ["sd", "clip"] and np.array_equal(first.scores.age, again.scores.age)
-    assert first.scores.settings["scorer"] == scorer.source and len(first.scores.names) == 40
+    assert first.scores.settings["scorer"] == scorer.source
+    assert len(first.scores.names) == 9 and first.scores.names[::8] == ("Linda", "Vicki")
+    other = FS.measure_faces(seeds=1, steps=1, decades=(1960, 2000), draws=200)   # another key
+    assert loads == ["sd", "clip", "sd", "clip"] and other.scores.names[0] != "Linda"
+    for bad, err in ((dict(decades=1950), TypeError), (dict(decades=(1700,)), ValueError),
+                     (dict(draws=10), ValueError)):
+        with pytest.raises(err, match=next(iter(bad))):
+            FS.measure_faces(seeds=1, **bad)
 
 
 # --------------------------------------------------------------------------- the era test's partial correlations

@@ -30,6 +30,8 @@ the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :fu
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,10 +177,14 @@ def score_images(scorer: FaceScorer, images: Sequence[Any], age_grid: Sequence[i
     text = scorer.processor(text=prompts, padding=True, return_tensors="pt")
     text = {k: v.to(scorer.device) for k, v in text.items() if k in ("input_ids", "attention_mask")}
     logits = []
-    for start in range(0, len(images), batch_size):
-        pixels = scorer.processor(images=images[start:start + batch_size], return_tensors="pt")["pixel_values"]
-        out = scorer.model(**text, pixel_values=pixels.to(scorer.device, scorer.model.dtype))
-        logits.append(out.logits_per_image.float().cpu())   # s · cos(image, prompt), (batch, prompts)
+    # On a CPU (the tiny scorer), one thread, as in portraits(): on a busy 2-core machine two threads
+    # scored 10 toy images in 1.2 s, one thread in 0.04 s. A GPU scorer is left alone.
+    on_cpu = torch.device(scorer.device).type == "cpu"
+    with runtime.cpu_threads() if on_cpu else contextlib.nullcontext():
+        for start in range(0, len(images), batch_size):
+            pixels = scorer.processor(images=images[start:start + batch_size], return_tensors="pt")["pixel_values"]
+            out = scorer.model(**text, pixel_values=pixels.to(scorer.device, scorer.model.dtype))
+            logits.append(out.logits_per_image.float().cpu())   # s · cos(image, prompt), (batch, prompts)
     logits = torch.cat(logits)
     age_probs = torch.softmax(logits[:, :len(grid)], dim=1).numpy().astype(np.float64)
     female = torch.softmax(logits[:, len(grid):], dim=1)[:, 1].numpy().astype(np.float64)
@@ -207,14 +213,9 @@ def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int]
         raise ValueError("decades must not be empty")
     if not (0.5 <= float(min_share) <= 1.0):
         raise ValueError(f"min_share must be in [0.5, 1], got {min_share!r}")
-    tables = _tables()
-    counts, display = tables["counts"], tables["display"]
-    years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
-    by_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in decades], axis=1)
-    starts = np.arange(FIRST_YEAR - FIRST_YEAR % 10, LAST_YEAR + 1, 10)
-    every_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in starts], axis=1)
-    peak = starts[np.argmax(every_decade, axis=1)]
-    female = counts[:, :, 0].sum(axis=1) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    display = _tables()["display"]
+    by_decade = np.stack([_births_in(d) for d in decades], axis=1)
+    peak, female = _peak_decade_and_female_share()
     chosen: list[str] = []
     for j, decade in enumerate(decades):
         for is_female in (True, False):
@@ -232,6 +233,23 @@ def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int]
     if not chosen:
         raise ValueError("no name passed: the tokenizer keeps none of the candidates as one token")
     return chosen
+
+
+@functools.lru_cache(maxsize=None)
+def _births_in(start: int) -> np.ndarray:
+    """Births per name in the ten years from ``start`` (both sexes); computed once per process."""
+    years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
+    return _tables()["counts"][:, (years >= start) & (years < start + 10)].sum(axis=(1, 2))
+
+
+@functools.lru_cache(maxsize=1)
+def _peak_decade_and_female_share() -> tuple[np.ndarray, np.ndarray]:
+    """Per name: the calendar decade (1880, 1890, …) with the most births, and the female share."""
+    counts = _tables()["counts"]
+    starts = np.arange(FIRST_YEAR - FIRST_YEAR % 10, LAST_YEAR + 1, 10)
+    peak = starts[np.argmax(np.stack([_births_in(int(d)) for d in starts], axis=1), axis=1)]
+    female = counts[:, :, 0].sum(axis=1) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    return peak, female
 
 
 # --------------------------------------------------------------------------- portraits → scores
@@ -501,19 +519,27 @@ def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed
 
 def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any = None,
                   scorer: FaceScorer | None = None, size: int | None = None,
-                  use_cache: bool = True) -> FaceStudy:
+                  use_cache: bool = True, draws: int = 2000,
+                  decades: Sequence[int] = tuple(range(1920, 2020, 10))) -> FaceStudy:
     """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
     ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
     loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
     download; 42 prompts × 8 seeds = 336 portraits of 25 steps: about 5 minutes on a recent GPU, half an
-    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
+    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer``
+    (e.g. :func:`tiny_face_models`) nothing is cached. ``draws``: bootstrap resamples of the statistics;
+    ``decades``: the eras the names are drawn from (:func:`face_names`)."""
     seeds = check_int(seeds, "seeds", min=1)
+    draws = check_int(draws, "draws", min=100)
     per_group = check_int(per_group, "per_group", min=1)
     if (pipe is None) != (scorer is None):
         raise ValueError("give both pipe and scorer (e.g. the tiny ones), or neither (the real models)")
+    if isinstance(decades, (str, bytes)) or not isinstance(decades, (Sequence, np.ndarray, range)):
+        raise TypeError("decades must be a sequence of years, e.g. range(1920, 2020, 10)")
+    decades = tuple(check_int(d, "decades entry", min=FIRST_YEAR, max=LAST_YEAR) for d in decades)
     real = pipe is None and scorer is None
     config = {"version": _VERSION, "seeds": seeds, "per_group": per_group, "steps": steps, "size": size,
-              "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID)}
+              "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID),
+              "decades": list(decades)}
 
     def compute() -> FaceScores:
         nonlocal pipe, scorer
@@ -522,8 +548,9 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
             pipe = load_portrait_pipeline()
         if scorer is None:
             scorer = load_face_scorer()
-        names = face_names(pipe.tokenizer, per_group=per_group)   # the tokenizer that reads the prompt
+        # the tokenizer that reads the prompt
+        names = face_names(pipe.tokenizer, per_group=per_group, decades=decades)
         return render_faces(pipe, scorer, names, seeds=range(seeds), steps=steps, size=size)[0]
 
     scores = cache.cached("face-scores", config, compute) if (real and use_cache) else compute()
-    return face_study(scores, name_targets(scores.names))
+    return face_study(scores, name_targets(scores.names), draws=draws)
