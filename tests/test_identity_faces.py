@@ -330,3 +330,16 @@ def test_tiny_face_models_make_every_name_one_token_and_validate(tmp_path):
     for bad, err in (([], ValueError), (["Zoë"], ValueError), ("Ava", TypeError)):
         with pytest.raises(err, match="names"):
             FS.tiny_face_models(bad, folder=tmp_path / "bad")
+
+
+def test_undefined_resamples_are_left_out_and_a_constant_score_gives_no_interval():
+    living = np.array([20.0, 35, 50, 65, 80])
+    scores, targets = synthetic(living + [3.1, -2.3, 1.7, 0.2, -4.1], living, living + [1.2, 5.7, 9.1, 13.4, 2.3],
+                                [0.1, 0.9, 0.2, 0.8, 0.5], [0.0, 1, 0, 1, 1])
+    study = FS.face_study(scores, targets, draws=2000)     # 5 names: some resamples are one name
+    for corr in (study.age_living, study.age_era, study.partial_living, study.partial_era, study.sex):
+        assert np.isfinite([corr.low, corr.high]).all() and corr.low <= corr.r <= corr.high
+    flat, targets = synthetic(np.full(5, 40.0), living, living + 3, np.full(5, 0.5), [0.0, 1, 0, 1, 1])
+    study = FS.face_study(flat, targets, draws=200)
+    assert np.isnan([study.age_living.r, study.age_living.low, study.age_living.high]).all()
+    assert study.era_verdict == "undecided" and "nan" in str(study)

@@ -46,12 +46,11 @@ from ..stats import format_rate, pearson
 from ..validation import check_int, check_seed
 from .faces import SD_MODEL, portraits, write_tiny_clip_tokenizer
 from .names import FIRST_YEAR, LAST_YEAR, REFERENCE_YEAR, _tables, name_stats
-from .probes import bootstrap_interval
 
 __all__ = ["CLIP_MODEL", "AGE_GRID", "SEX_PROMPTS", "PORTRAIT_TEMPLATE", "CONTROL_NAME", "FaceScorer",
-           "load_face_scorer", "tiny_face_scorer", "tiny_face_models", "age_prompts", "score_images", "single_token_names",
-           "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets", "Correlation",
-           "partial_correlation", "FaceStudy", "face_study", "measure_faces"]
+           "load_face_scorer", "tiny_face_scorer", "tiny_face_models", "age_prompts", "score_images",
+           "single_token_names", "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets",
+           "Correlation", "partial_correlation", "FaceStudy", "face_study", "measure_faces"]
 
 #: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder
 #: (the ``"clip"`` back-end of :mod:`course_lib.encoders`).
@@ -393,8 +392,24 @@ def partial_correlation(y: object, x: object, z: object) -> float:
     return pearson(left[0], left[1])
 
 
+def _bootstrap(y: np.ndarray, pred: np.ndarray, metric: Any, draws: int, seed: int,
+               confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(y, pred)``, names resampled with replacement (the
+    resamples of :func:`~.probes.bootstrap_interval`, so seeds pair across statistics). A resample
+    where the metric is undefined (NaN: e.g. every draw the same name, possible with a handful of
+    names) is left out; when more than half are undefined the interval is (NaN, NaN)."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    values = np.array([metric(y[idx], pred[idx]) for idx in (rng.integers(0, n, n) for _ in range(draws))])
+    kept = values[np.isfinite(values)]
+    if len(kept) < draws / 2:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(kept, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(lo), float(hi)
+
+
 def _correlation(y: np.ndarray, x: np.ndarray, draws: int, seed: int) -> Correlation:
-    low, high = bootstrap_interval(y, x, metric=pearson, draws=draws, seed=seed)
+    low, high = _bootstrap(y, x, metric=pearson, draws=draws, seed=seed)
     return Correlation(pearson(y, x), low, high, len(y))
 
 
@@ -412,7 +427,7 @@ def _partial_era(y: np.ndarray, both: np.ndarray) -> float:
 
 def _paired(y: np.ndarray, both: np.ndarray, metric: Any, draws: int, seed: int) -> Correlation:
     """``metric(y, both)`` with its percentile interval over the same name resamples as the era gap's."""
-    low, high = bootstrap_interval(y, both, metric=metric, draws=draws, seed=seed)
+    low, high = _bootstrap(y, both, metric=metric, draws=draws, seed=seed)
     return Correlation(metric(y, both), low, high, len(y))
 
 
@@ -506,7 +521,7 @@ def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed
     seed = check_seed(seed)
     age, female = scores.age.mean(axis=1), scores.female.mean(axis=1)
     both = np.stack([targets.living_age, targets.era_age], axis=1)
-    low, high = bootstrap_interval(age, both, metric=_gap, draws=draws, seed=seed)
+    low, high = _bootstrap(age, both, metric=_gap, draws=draws, seed=seed)
     matched = int(((female > 0.5) == (targets.female_share > 0.5)).sum())
     return FaceStudy(scores=scores, targets=targets,
                      age_living=_correlation(age, targets.living_age, draws, seed),
