@@ -130,6 +130,18 @@ def test_the_real_scorer_refuses_a_cpu_instead_of_downloading():
         FS.load_face_scorer(path="/no/such/clip")
 
 
+def test_the_scorer_loads_from_where_the_encoders_table_points(tiny, monkeypatch):
+    """No path: the "clip" back-end's source (the hub id, or a folder where a package ships the
+    weights), read through course_lib.encoders' convention; a local folder needs no GPU."""
+    _, scorer = tiny
+    assert FS.CLIP_MODEL == "openai/clip-vit-large-patch14" == FS.encoder_source("clip")
+    asked = []
+    monkeypatch.setattr(FS, "encoder_source", lambda name: asked.append(name) or scorer.source)
+    loaded = FS.load_face_scorer(device="cpu")
+    assert asked == ["clip"] and loaded.source == scorer.source
+    assert loaded.model.config.projection_dim == scorer.model.config.projection_dim
+
+
 # --------------------------------------------------------------------------- end to end
 def test_render_faces_end_to_end_on_tiny_models(tiny):
     pipe, scorer = tiny

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from .. import cache, runtime
-from ..encoders import ENCODERS, check_texts, quiet_transformers
+from ..encoders import ENCODERS, check_texts, encoder_source, quiet_transformers
 from ..stats import format_rate, pearson
 from ..validation import check_int, check_seed
 from .faces import SD_MODEL, portraits, write_tiny_clip_tokenizer
@@ -82,20 +82,22 @@ class FaceScorer:
 
 
 def load_face_scorer(path: str | Path | None = None, device: str | torch.device | None = None) -> FaceScorer:
-    """CLIP ViT-L/14 (:data:`CLIP_MODEL`) from the hub, or any CLIP saved at ``path``
-    (``save_pretrained`` layout of a ``CLIPModel`` and a ``CLIPProcessor``), as a :class:`FaceScorer`.
+    """CLIP ViT-L/14 from where :func:`~course_lib.encoders.encoder_source` finds the ``"clip"``
+    back-end (its hub id, :data:`CLIP_MODEL`, unless a package ships the weights), or any CLIP saved at
+    ``path`` (``save_pretrained`` layout of a ``CLIPModel`` and a ``CLIPProcessor``), as a
+    :class:`FaceScorer`.
 
-    Without ``path`` it needs a GPU: on a machine without CUDA it refuses with a clear message
-    instead of starting a 1.7 GB download (the portraits it scores need a GPU anyway)."""
+    From the hub it needs a GPU: on a machine without CUDA it refuses with a clear message instead
+    of starting a 1.7 GB download (the portraits it scores need a GPU anyway)."""
     device = runtime.get_device() if device is None else torch.device(device)
-    if path is None and device.type != "cuda":
+    source = encoder_source("clip") if path is None else str(path)
+    local = Path(source).is_dir()
+    if not local and path is None and device.type != "cuda":
         raise RuntimeError("scoring portraits with CLIP ViT-L/14 needs a GPU (in Colab: Runtime → Change "
                            "runtime type → GPU); on a CPU use tiny_face_scorer() to run the same code at toy size")
     if path is not None and not Path(path).is_dir():
         raise FileNotFoundError(f"path {str(path)!r} is not a folder with a saved CLIP model and processor")
-    source = CLIP_MODEL if path is None else str(path)
     transformers = quiet_transformers()
-    local = path is not None
     model = transformers.CLIPModel.from_pretrained(source, local_files_only=local)
     processor = transformers.CLIPProcessor.from_pretrained(source, local_files_only=local)
     return FaceScorer(source=source, model=model.eval().to(device), processor=processor, device=device)
