@@ -355,3 +355,22 @@ def test_undefined_resamples_are_left_out_and_a_constant_score_gives_no_interval
     study = FS.face_study(flat, targets, draws=200)
     assert np.isnan([study.age_living.r, study.age_living.low, study.age_living.high]).all()
     assert study.era_verdict == "undecided" and "nan" in str(study)
+
+
+def test_on_the_real_names_records_the_era_test_recovers_a_planted_predictor_at_low_noise():
+    """The era test's power where it will be used: the 41 candidate names' own living and era ages
+    (r ≈ 0.96). A rendered age of 20 + 0.5 × one predictor + N(0, 2²) per name is attributed to that
+    predictor, and never to the other. (Measured while writing this: at 5 years of noise about 40 %
+    of trials decide, at 10 years about 20 %; wrong verdicts stayed at or below 1 in 30.)"""
+    targets = FS.name_targets(FS.face_names(None))
+    assert FS.pearson(targets.living_age, targets.era_age) > 0.9
+    for truth, x, other in (("living age", targets.living_age, "birth year"),
+                            ("birth year", targets.era_age, "living age")):
+        verdicts = []
+        for k in range(8):
+            rng = np.random.default_rng(k)
+            rendered = 20 + 0.5 * x + rng.normal(0, 2.0, len(x))
+            scores, planted = synthetic(rendered, targets.living_age, targets.era_age, targets.female_share,
+                                        targets.female_share, rng=rng)
+            verdicts.append(FS.face_study(scores, planted, draws=300, seed=k).era_verdict)
+        assert other not in verdicts and verdicts.count(truth) >= 7, (truth, verdicts)
