@@ -18,8 +18,12 @@ second sampler):
   are grouped), the embedding (W_E, W_pos) and the unembedding (W_U). A head or a neuron group is a
   slice of a weight tensor; :class:`ComponentTransformer` re-parametrises the model so that every
   slice is its own parameter — the same function (tested), so a component is a list of names;
-* **the matrix** χ (p² pairs × components), every pair a probe (training and held-out pairs), at a
-  few checkpoints (:func:`component_susceptibilities`, cached);
+* **the matrix** χ (training pairs × components): the probes are the run's training pairs only
+  (the data the chains' loss is built on; held-out pairs are not probed), at a few checkpoints
+  (:func:`component_chi`, cached);
+* **the gate** (:func:`column_reliability`): each component's column estimated from two halves
+  of the chains, correlated over the pairs. At 5.5's mode budget (4 chains × 20–50 reads) it is
+  ≈ 0 for every component — no per-pair signal, so no mode can be read there;
 * **modes**: the SVD of χ with each component's column scaled to unit norm (heads and embeddings
   differ by orders of magnitude in size; unscaled, the largest column *is* the first mode);
 * **is a mode a frequency?** (:func:`mode_spectrum`): the loading u over pairs averaged within each
@@ -27,7 +31,14 @@ second sampler):
   and two numbers: the *peak share* (power at k* / all non-constant power) and the *sum share*
   (how much of u's variance is a function of a + b at all). The control: the same statistics of u
   with the pair labels shuffled (:func:`shuffle_null`) — a mode "is frequency k*" when k* is one of
-  3.3's key frequencies and its peak share beats the shuffled 99th percentile.
+  3.3's key frequencies and its peak share beats the shuffled 99th percentile. The comparator
+  for the rate of such modes is the same criterion applied to noise-only matrices with the
+  chains' own noise (:func:`sign_contrasts`: balanced ± sums of chains, the half-difference
+  (χ_A − χ_B)/2 first), not the key frequencies' share of all k;
+* **own columns with power** (:func:`column_study`): at the final checkpoint, three components
+  (the largest frequency group, its size-matched random group, the embedding) × 8 chains × more
+  draws, each read by its own column's spectrum in a + b from each half of the chains; a column
+  "is frequency k" when both halves peak at k and both beat the noise-only control.
 """
 
 from __future__ import annotations
@@ -470,8 +481,9 @@ def sign_contrasts(chain_chi: Any) -> np.ndarray:
 class ColumnReading:
     """One component's own χ column read as a wave in a + b: the pooled estimate's spectrum
     (``peak``, ``peak_share``), the same from each half of the chains (``half_peaks``,
-    ``half_shares``), the noise-only control (``null_q``: the :data:`NULL_QUANTILE` of the peak
-    share over :func:`sign_contrasts`, ``null_n`` of them), and the gate
+    ``half_shares``, ``half_power``), the noise-only control (``null_q``: the
+    :data:`NULL_QUANTILE` of the peak share over :func:`sign_contrasts`, ``null_n`` of them;
+    with 35 contrasts that is close to their largest), and the gate
     (``reliability``: entries; ``class_reliability``: class means over a + b)."""
 
     component: str
@@ -480,6 +492,7 @@ class ColumnReading:
     power: np.ndarray
     half_peaks: tuple[int, int]
     half_shares: tuple[float, float]
+    half_power: tuple[np.ndarray, np.ndarray]
     null_q: float
     null_n: int
     reliability: float
@@ -511,6 +524,7 @@ def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int) 
         out.append(ColumnReading(name, pooled.peak, pooled.peak_share, pooled.power,
                                  (halves[0].peak, halves[1].peak),
                                  (halves[0].peak_share, halves[1].peak_share),
+                                 (halves[0].power, halves[1].power),
                                  float(np.quantile(null, NULL_QUANTILE)), len(null),
                                  float(rel[j]), float(crel[j])))
     return out
@@ -528,11 +542,11 @@ COMPONENT_SETTINGS: dict[str, dict[str, Any]] = {
               "steps": ["memorisation_end", "grokked", "final"],
               "sampler": {"num_chains": 4, "num_burnin": 10, "num_draws": 40, "observe_every": 2},
               "rank": 3, "shuffles": 150},
-    "standard": {"run_profile": "quick", "seeds": [0, 1],
-                 "steps": [40, "memorisation_end", "circuit_formation_end", "grokked", "final"],
-                 "sampler": {"num_chains": 4, "num_burnin": 30, "num_draws": 150, "observe_every": 3},
-                 "rank": 3, "shuffles": 400},
 }
+#: ``standard`` reads the same (cached) mode matrices as ``quick``: at 20–50 reads per chain no
+#: column of the matrix reproduces (:func:`column_reliability` ≈ 0), so more checkpoints and seeds
+#: at that budget buy nothing; ``standard`` spends its budget on :data:`COLUMN_SETTINGS` instead.
+COMPONENT_SETTINGS["standard"] = {**COMPONENT_SETTINGS["quick"], "shuffles": 400}
 COMPONENT_SETTINGS["full"] = COMPONENT_SETTINGS["standard"]
 _SAMPLER = {"epsilon": 3e-4, "gamma": 100.0, "batch_size": 128, "seed": 0}
 _CACHE_VERSION = 1
@@ -786,12 +800,13 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
 #: seed 0, only three components — the largest key-frequency neuron group, its size-matched random
 #: group (the control that differs only in how the neurons are grouped) and the embedding — so
 #: that the budget goes into chains and draws. 8 chains give two halves of 4 and 35 noise-only
-#: sign contrasts. ``quick`` is a small, underpowered version (its reliability is stated, not
-#: read as a result).
+#: sign contrasts. ``quick`` cannot afford more draws: it reads the same three columns from the
+#: mode matrix of the final checkpoint (4 chains × 20 reads, ``from_modes``) — underpowered, stated
+#: as such, never read as a result.
 COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"run_profile": "quick", "seed": 0, "step": "final",
-              "sampler": {"num_chains": 8, "num_burnin": 30, "num_draws": 60, "observe_every": 3}},
-    "standard": {"run_profile": "quick", "seed": 0, "step": "final",
+    "quick": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": True,
+              "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
+    "standard": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": False,
                  "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 300,
                              "observe_every": 3}},
 }
@@ -831,7 +846,9 @@ def column_chi(seed: int, step: Any, components: Sequence[str], *, run_profile: 
 class ColumnStudy:
     """The column measurement: ``readings`` (one :class:`ColumnReading` per component), ``curve``
     (chains per half 1 … chains/2, components): the entry-level split-half reliability at each
-    budget (:func:`column_reliability`), ``reads_per_chain`` (draws read per chain)."""
+    budget (:func:`column_reliability`), ``reads_per_chain`` (draws read per chain),
+    ``cpu_seconds`` (the sampling CPU of the matrix read; in ``quick`` that of the mode matrix,
+    shared with :func:`component_study`)."""
 
     profile: str
     settings: dict[str, Any]
@@ -863,10 +880,16 @@ def column_study(profile: Optional[str] = None) -> ColumnStudy:
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
     freq, _, _ = grouping(run)
     comps = list(column_components(freq))
-    entry = column_chi(cfg["seed"], cfg["step"], comps, run_profile=cfg["run_profile"],
-                       sampler=cfg["sampler"])
+    if cfg.get("from_modes"):
+        entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
+                              sampler=cfg["sampler"])
+        keep = [list(entry["components"]).index(c) for c in comps]
+        cc = np.asarray(entry["chain_chi"])[:, :, keep]
+    else:
+        entry = column_chi(cfg["seed"], cfg["step"], comps, run_profile=cfg["run_profile"],
+                           sampler=cfg["sampler"])
+        cc = np.asarray(entry["chain_chi"])
     pairs, p = run.data[0].numpy(), run.source.p
-    cc = np.asarray(entry["chain_chi"])
     curve = np.stack([column_reliability(cc, chains_per_half=m)
                       for m in range(1, cc.shape[0] // 2 + 1)])
     s = cfg["sampler"]
