@@ -202,8 +202,17 @@ def test_random_dictionary_wrong_answers_fail():
         theta = np.quantile(pre, 1 - l0 / m)
         return np.where(pre > theta, pre, 0.0)
 
+    def z_scored(x, m, l0, rng):   # rescales each dimension: erases the states' own geometry
+        return X.solution_random_dictionary((x - x.mean(0)) / x.std(0), m, l0, rng)
+
+    def cube(x, m, l0, rng):       # directions uniform in a cube: not isotropic
+        w = rng.uniform(-1, 1, size=(m, x.shape[1]))
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        pre = (x - x.mean(0)) @ w.T
+        return np.maximum(pre - np.quantile(pre, 1 - l0 / m), 0)
+
     for wrong, word in ((absolute, "sign"), (not_unit, "length 1"), (binary, "starts from 0"),
-                        (jump, "starts from 0")):
+                        (jump, "starts from 0"), (z_scored, "z-scoring"), (cube, "isotropic")):
         _fails(X.check_random_dictionary, wrong, word)
     for wrong, word in ((uncentred, "centre"), (no_threshold, "quantile"), (global_rng, "same rng seed"),
                         (fixed_seed, "different rng seed"), (signed, "negative"), (per_feature, "one threshold"),

@@ -401,6 +401,33 @@ def _case_dict_continuous(attempt: Callable) -> None:
         "the pre-activation itself")
 
 
+def _case_dict_raw_scale(attempt: Callable) -> None:
+    rng = np.random.default_rng(15)
+    x = rng.normal(size=(600, 12))
+    x[:, 0] *= 10                       # one direction carries most of the states' variance
+    active = _codes(attempt(x, 120, 12, np.random.default_rng(16)), (600, 120)) > 0
+    top = np.argsort(-x[:, 0])[:30]     # the 30 tokens furthest along it
+    shared = [(active[a] & active[b]).sum() / max((active[a] | active[b]).sum(), 1)
+              for i, a in enumerate(top) for b in top[i + 1:]]
+    assert np.mean(shared) > 0.4, (
+        f"tokens far along the states' widest direction share only {np.mean(shared):.0%} of their "
+        "features: the control projects the centred states as they are — rescaling each dimension "
+        "(z-scoring) erases the geometry an SAE sees")
+
+
+def _case_dict_isotropic(attempt: Callable) -> None:
+    phi = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    x = np.stack([np.cos(phi), np.sin(phi)], axis=1)   # tokens on a circle: every angle alike
+    active = _codes(attempt(x, 4000, 400, np.random.default_rng(17)), (720, 4000)) > 0
+    l0, angle = active.sum(axis=1), np.mod(phi, np.pi / 2)
+    diagonal = l0[np.abs(angle - np.pi / 4) < 0.1].mean()
+    axes = l0[(angle < 0.1) | (angle > np.pi / 2 - 0.1)].mean()
+    assert diagonal < 1.25 * axes, (
+        f"tokens on the diagonals use {diagonal / axes:.2f}× as many features as tokens on the axes: "
+        "the random directions favour some angles — draw them from a normal distribution (isotropic), "
+        "not uniformly in a cube")
+
+
 def _case_dict_own(attempt: Callable) -> None:
     with forbid(["course_lib.mapper.sae:random_dictionary_codes"]):
         attempt(_dict_states(4, n=50, d=8), 16, 2, np.random.default_rng(0))
@@ -415,6 +442,8 @@ DICTIONARY_CASES = [
     case("the sign kept", _case_dict_sign, hint="np.maximum(pre - theta, 0): no abs()"),
     case("unit directions", _case_dict_unit, hint="w /= np.linalg.norm(w, axis=1, keepdims=True)"),
     case("codes start at 0", _case_dict_continuous, hint="np.maximum(pre - theta, 0), not (pre > theta)"),
+    case("the states' own scale", _case_dict_raw_scale, hint="project x − x̄ itself: no division by its std"),
+    case("every direction alike", _case_dict_isotropic, hint="w = rng.normal(...), not rng.uniform(...)"),
     case("your own code", _case_dict_own, hint="write it yourself, not with sae.random_dictionary_codes"),
 ]
 
