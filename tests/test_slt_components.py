@@ -380,3 +380,23 @@ def test_read_modes_finds_a_planted_key_frequency_and_counts():
         study.dependence_count("a * b")
     with pytest.raises(ValueError, match="step must be"):
         seed.at(99)
+
+
+def test_plot_columns_draws_every_column_and_the_curve():
+    from course_lib.slt import component_plots
+
+    rng = np.random.default_rng(7)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    chains = rng.standard_normal((8, len(pairs), 3))
+    chains[:, :, 0] += 0.5 * np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
+    comps = ["neurons k=4", "neurons random 0", "embedding"]
+    curve = np.stack([cm.column_reliability(chains, chains_per_half=m) for m in range(1, 5)])
+    study = cm.ColumnStudy("quick", {}, 0, 10, p, (4,), 4, comps,
+                           cm.read_columns(chains, comps, pairs, p), curve, 20, 0.0)
+    fig = component_plots.plot_columns(study)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 4 and visible[0].get_title().endswith("✓")
+    assert study.reading("embedding").component == "embedding"
+    with pytest.raises(ValueError, match="component must be"):
+        study.reading("head 9")

@@ -119,8 +119,11 @@ def plot_columns(cols: ColumnStudy) -> Figure:
     the noise-only control's quantile dotted. Last panel: each column's entry-level split-half
     reliability against the reads in each half, with Spearman–Brown's curve from one chain."""
     n = len(cols.readings)
-    fig = new_figure((3.4 * (n + 1), 3.6))
-    axes = fig.subplots(1, n + 1)
+    rows = (n + 2) // 2
+    fig = new_figure((10.0, 3.9 * rows))
+    axes = np.ravel(fig.subplots(rows, 2))
+    for ax in axes[n + 1:]:
+        ax.set_visible(False)
     for ax, r in zip(axes, cols.readings):
         share = r.power / r.power.sum()
         k = np.arange(1, len(share) + 1)
@@ -133,8 +136,8 @@ def plot_columns(cols: ColumnStudy) -> Figure:
             ax.axvline(kk, color="0.3", lw=3, alpha=0.25)
         ax.set(xlabel="frequency k in a + b", ylabel="share of power",
                title=f"{r.component}{' ✓' if r.agrees else ''}")
-        ax.legend(fontsize=7)
-    ax = axes[-1]
+        ax.legend(fontsize=7, loc="upper right")
+    ax = axes[n]
     reads = cols.reads_per_chain * np.arange(1, cols.curve.shape[0] + 1)
     for j, name in enumerate(cols.components):
         ax.plot(reads, cols.curve[:, j], marker=marker(j), ls=_STYLES[j % 3], label=name)
