@@ -269,3 +269,20 @@ def test_matched_size_comparison_reports_pairs_intervals_and_seed_range():
         S.matched_size_comparison(spaces, labels, score, [{s} for s in situations], seeds=())
     with pytest.raises(ValueError, match="score"):
         S.matched_size_comparison(spaces, labels, score[:5], [{s} for s in situations])
+
+
+def test_steering_by_target_splits_the_pooled_rate():
+    from course_lib.mapper.judged import steering_by_target
+
+    study = {"by_target": [
+        dict(layer=2, dose=2.0, arm="steered", readout="graph", target="anger", k=3, n=4, rate=0.75),
+        dict(layer=2, dose=2.0, arm="steered", readout="graph", target="joy", k=0, n=2, rate=0.0),
+        dict(layer=2, dose=2.0, arm="random", readout="graph", target="joy", k=1, n=2, rate=0.5),
+    ]}
+    table = steering_by_target(study)
+    assert table.loc[(2, 2.0), "anger"] == "3/4 = 75%" and table.loc[(2, 2.0), "joy"] == "0/2 = 0%"
+    assert steering_by_target(study, arm="random").loc[(2, 2.0), "joy"] == "1/2 = 50%"
+    with pytest.raises(ValueError, match="probe"):
+        steering_by_target(study, readout="probe")
+    with pytest.raises(ValueError, match="arm"):
+        steering_by_target({"rows": []})

@@ -35,6 +35,7 @@ from .measures import dominant_labels, graph_purity, node_members
 from .sentences import EMOTIONS
 
 __all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steering", "steering_table",
+           "steering_by_target",
            "variance_removed", "ABLATION_SETTINGS", "judged_ablation", "ablation_table",
            "COVERAGES", "solution_same_emotion_control", "same_layer_probe"]
 
@@ -78,7 +79,7 @@ STEER_SETTINGS = {
     "full": dict(layers=(1, 2, 3, 4, 5, 6), doses=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0), per_emotion=None,
                  min_purity=0.8, min_members=5),
 }
-_VERSION = 3
+_VERSION = 4
 _ABLATION_VERSION = 5     # 4: held-out purity, cross-situation purity; 5: graph-free neighbours
 #: The edits: the node-pair vector, two controls of its length, and a graph-free baseline of its length
 #: (the topic-balanced difference of the two emotions' means over the training sentences).
@@ -182,7 +183,7 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
                     "kept topic (probe)": topic == topics[tests],
                     "target topic (probe)": (topic == aim)[aim != topics[tests]]}
 
-        rows = []
+        rows, by_target = [], []
         base = read(recording.intact())
         for readout, hits in base.items():
             rows.append(dict(layer=0, dose=0.0, arm="none", readout=readout, **_rate(hits)))
@@ -207,8 +208,14 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
                     out = read(recording.last_layer(layer, add=dose * vectors[arm]), arm)
                     for readout, hits in out.items():
                         rows.append(dict(layer=layer, dose=float(dose), arm=arm, readout=readout, **_rate(hits)))
+                    for readout in ("graph", "probe"):   # the pooled rate, split by target emotion
+                        for e in steerable:
+                            if (want == e).any():
+                                by_target.append(dict(layer=layer, dose=float(dose), arm=arm,
+                                                      readout=readout, target=e,
+                                                      **_rate(out[readout][want == e])))
         held_acc = float(np.mean(probe.predict(reference[held]) == labels[held]))
-        return dict(rows=rows, n_nodes=len(nodes), nodes_per_emotion={e: len(by_emotion[e]) for e in EMOTIONS},
+        return dict(rows=rows, by_target=by_target, n_nodes=len(nodes), nodes_per_emotion={e: len(by_emotion[e]) for e in EMOTIONS},
                     n_pairs=sum(len(by_emotion[e]) * sum(len(by_emotion[f]) for f in steerable if f != e)
                                 for e in steerable),
                     n_tests=len(tests), tests=tests, target_emotion=want, lengths=lengths,
@@ -218,6 +225,24 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
     if same_emotion is not solution_same_emotion_control:   # a reader's own control: never cached
         return compute()
     return cached("mapper-heldout-steering", config, compute)
+
+
+def steering_by_target(study: dict[str, Any], readout: str = "graph", arm: str = "steered"):
+    """A pandas table of one arm and read-out split by the target emotion: rows (layer, dose), columns
+    target → "k/n = rate" (the pooled rate of :func:`steering_table` mixes targets in the proportions
+    the test sentences drew them)."""
+    import pandas as pd
+
+    rows = [r for r in study.get("by_target", []) if r["readout"] == readout and r["arm"] == arm]
+    if not rows:
+        raise ValueError(f"no rows for read-out {readout!r} and arm {arm!r} (arms: {list(ARMS)}; "
+                         "read-outs: 'graph', 'probe')")
+    table = {}
+    for r in rows:
+        table.setdefault((r["layer"], r["dose"]), {})[r["target"]] = f"{r['k']}/{r['n']} = {r['rate']:.0%}"
+    frame = pd.DataFrame(table).T.fillna("")
+    frame.index.names = ["layer", "dose"]
+    return frame
 
 
 def steering_table(study: dict[str, Any], readout: str = "graph"):

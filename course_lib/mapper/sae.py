@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from .. import runtime
-from ..cache import cached
+from ..cache import cached, remembered
 from ..widgets import progress
 from .activations import load_encoder
 from .sentences import SentenceSet, load_sentences
@@ -64,6 +64,13 @@ def token_states(model: Any, texts: list[str], layer: int, batch_size: int = 64)
             states.append(hidden[own].float().cpu().numpy())
             owners.append((torch.nonzero(own)[:, 0] + start).cpu().numpy())
     return np.concatenate(states), np.concatenate(owners)
+
+
+@remembered(maxsize=2)
+def _float32_token_states(texts: tuple[str, ...], layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`token_states` of the float32 MiniLM, remembered: every SAE seed of a profile trains on
+    the same states (standard trains three), so the encoder runs once."""
+    return token_states(load_encoder(precision="float32"), list(texts), layer)
 
 
 class SparseAutoencoder(torch.nn.Module):
@@ -161,10 +168,9 @@ def random_dictionary_codes(states: np.ndarray, features: int, l0: float, rng: n
 def _train(settings: dict, seed: int, sentences: SentenceSet) -> dict:
     from .finetune import situation_split
 
-    model = load_encoder(precision="float32")
     texts = list(sentences.text)
     fit_sentences = situation_split(sentences)[0]
-    all_states, owners = token_states(model, texts, settings["layer"])
+    all_states, owners = _float32_token_states(tuple(texts), settings["layer"])
     fit_tokens = fit_sentences[owners]
     everything = torch.from_numpy(all_states)
     x = everything[torch.from_numpy(fit_tokens)]   # train on the training sentences' tokens only

@@ -43,6 +43,14 @@ Notebook 5.5 (components as concepts), on the same chains:
   susceptibility matrix over checkpoints (cached), its SVD modes read as waves in (a + b) mod p
 * :mod:`.component_plots` — its figures
 * :mod:`.components_exercises` — its checkers
+
+Notebook 5.6 (colour modes), on the same device:
+
+* :mod:`.colour_modes` — the colour autoencoders of Chapters 1–2 split into neuron groups (by
+  preferred hue, and size-matched random groups), their (hues × components) susceptibility
+  matrices (cached), read for a wheel in mode space and for a red mode (anchored vs unanchored)
+* :mod:`.colour_mode_plots` — its figures
+* :mod:`.colour_modes_exercises` — its checkers
 """
 
 from __future__ import annotations

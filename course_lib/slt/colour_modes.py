@@ -1,0 +1,620 @@
+"""Colour modes: susceptibility modes of the colour autoencoders of Chapters 1 and 2, read
+against hue.
+
+Two questions (notebook 5.6), on ``estimate_llc``'s weight-restricted chains (one chain set per
+component, the same device as 5.4 and 5.5 — never a second sampler):
+
+* **a wheel?** Rows of the (colours × components) susceptibility matrix χ are the 36 pure hues
+  (every 10°, S = V = 1). If the device sees the wheel Chapter 1 found in the latents, the hues'
+  loadings on the top two SVD modes should trace a loop ordered by hue. Measured by the fit of
+  each loading to a first harmonic of hue, u(h) ≈ a + b cos h + c sin h (pooled R² over the two
+  modes, :func:`harmonic_r2`), and by Chapter 1's hue-order score and winding number of the 36
+  points in the mode plane around their mean (:func:`wheel_stats`);
+* **a red mode?** Does one of the top modes of Chapter 2's anchored model concentrate on the hues
+  within ±25° of red (:func:`hue_concentration`), where the unanchored control — the same recipe,
+  seeds and data with the anchor's weight 0 (:func:`~course_lib.curriculum.anchor_control.\
+unanchored_sweep`) — has none?
+
+**Components** (:func:`colour_components`): each hidden layer's 16 neurons (a neuron = its
+incoming weights and bias and its outgoing weights), in groups of 4 by **preferred hue** (the
+circular mean of the hue, weighted by the neuron's activation over the 36 pure hues at the final
+checkpoint; sorted and cut into equal groups), and the same neurons in **size-matched random
+groups** (the control that differs only in how neurons are grouped). :class:`ComponentAutoencoder`
+holds every neuron's slices as their own parameters — the same function (tested) — so a
+component is a list of parameter names.
+
+**Observable.** ℓ_x is the reconstruction error of colour x (:func:`per_colour_mse`), the same
+for every model; the posterior is each model's own training loss (for Chapter 2 that includes the
+anchor and separation terms). So φ_C (the mean of ℓ over the training colours, minus its value at
+w*) is the reconstruction part of the loss — for Chapter 1, the whole loss.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..validation import check_int, check_seed
+
+__all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hues",
+           "hue_groups", "neuron_grouping", "colour_components", "ColourSetup", "GROUPINGS",
+           "harmonic_r2", "wheel_stats",
+           "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
+           "red_share", "RED_WIDTH"]
+
+#: Half-width (degrees) of the red band a "red mode" concentrates on.
+RED_WIDTH = 25.0
+
+
+# --------------------------------------------------------------------- the re-parametrised model
+def _check_cells(cells: Sequence[Sequence[int]], hidden: int, name: str) -> list[np.ndarray]:
+    out = [np.asarray(c, dtype=np.int64).reshape(-1) for c in cells]
+    if not out or any(len(c) == 0 for c in out):
+        raise ValueError(f"{name} must be a non-empty list of non-empty neuron index lists "
+                         "(a component mask that selects nothing)")
+    flat = np.concatenate(out)
+    if len(flat) != hidden or not np.array_equal(np.sort(flat), np.arange(hidden)):
+        raise ValueError(f"{name} must partition the {hidden} hidden neurons (each exactly once)")
+    return out
+
+
+class ComponentAutoencoder(nn.Module):
+    """Chapter 1's :class:`~course_lib.color.model.ColorAutoencoder` (any activation, latent size
+    and normalisation) with each cell of a partition of each hidden layer's neurons held as its
+    own parameters — the same function (an MLP layer is a sum over its neurons, so their order
+    does not matter).
+
+    Encoder cell j: ``e{j}_in`` (m_j, 3), ``e{j}_b`` (m_j,), ``e{j}_out`` (d, m_j); decoder cell
+    j: ``d{j}_in`` (m_j, d), ``d{j}_b`` (m_j,), ``d{j}_out`` (3, m_j); the output biases
+    ``enc_bias`` (d,) and ``dec_bias`` (3,). ``forward(x)`` returns ``(reconstruction, z)`` like
+    the source, so the source's loss functions apply unchanged. Default cells: one per neuron.
+    """
+
+    def __init__(self, source: nn.Module, enc_cells: Optional[Sequence[Sequence[int]]] = None,
+                 dec_cells: Optional[Sequence[Sequence[int]]] = None) -> None:
+        super().__init__()
+        try:
+            e0, act, e2, norm = (source.encoder[i] for i in range(4))
+            d0, d2 = source.decoder[0], source.decoder[2]
+        except (AttributeError, IndexError, TypeError):
+            raise TypeError("source must be a ColorAutoencoder (encoder and decoder "
+                            "Sequentials)") from None
+        if not all(isinstance(m, nn.Linear) for m in (e0, e2, d0, d2)):
+            raise TypeError("source must be a ColorAutoencoder (Linear layers at 0 and 2)")
+        self.hidden, self.latent_dim = e0.out_features, e2.out_features
+        self.act, self.norm = act, norm
+        single = [[i] for i in range(self.hidden)]
+        self.cells = {
+            "e": _check_cells(single if enc_cells is None else enc_cells, self.hidden,
+                              "enc_cells"),
+            "d": _check_cells(single if dec_cells is None else dec_cells, self.hidden,
+                              "dec_cells")}
+
+        def copy(t: torch.Tensor) -> nn.Parameter:
+            return nn.Parameter(t.detach().clone())
+
+        for p, first, second in (("e", e0, e2), ("d", d0, d2)):
+            for j, c in enumerate(self.cells[p]):
+                idx = torch.as_tensor(c)
+                setattr(self, f"{p}{j}_in", copy(first.weight[idx]))
+                setattr(self, f"{p}{j}_b", copy(first.bias[idx]))
+                setattr(self, f"{p}{j}_out", copy(second.weight[:, idx]))
+        self.enc_bias = copy(e2.bias)
+        self.dec_bias = copy(d2.bias)
+
+    def cell_names(self, layer: str, j: int) -> list[str]:
+        """Parameter names of cell ``j`` of ``layer`` ("encoder" or "decoder")."""
+        if layer not in ("encoder", "decoder"):
+            raise ValueError(f"layer must be 'encoder' or 'decoder', got {layer!r}")
+        p = layer[0]
+        check_int(j, "j", min=0, max=len(self.cells[p]) - 1)
+        return [f"{p}{j}_in", f"{p}{j}_b", f"{p}{j}_out"]
+
+    def _layer(self, p: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        n = len(self.cells[p])
+        if n == 1:
+            return getattr(self, f"{p}0_in"), getattr(self, f"{p}0_b"), getattr(self, f"{p}0_out")
+        return (torch.cat([getattr(self, f"{p}{j}_in") for j in range(n)]),
+                torch.cat([getattr(self, f"{p}{j}_b") for j in range(n)]),
+                torch.cat([getattr(self, f"{p}{j}_out") for j in range(n)], dim=1))
+
+    def hidden_activations(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(encoder, decoder) hidden activations of colours (n, 3), each (n, hidden), columns
+        in the source's neuron order."""
+        out = []
+        z = None
+        for p in ("e", "d"):
+            w, b, o = self._layer(p)
+            h = self.act((x if p == "e" else z) @ w.T + b)
+            if p == "e":
+                z = self.norm(h @ o.T + self.enc_bias)
+            order = np.argsort(np.concatenate(self.cells[p]))
+            out.append(h[:, torch.as_tensor(order)])
+        return out[0], out[1]
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[-1] != 3:
+            raise ValueError("x must be a tensor of shape (n, 3)")
+        w, b, o = self._layer("e")
+        z = self.norm(self.act(x @ w.T + b) @ o.T + self.enc_bias)
+        w, b, o = self._layer("d")
+        recon = torch.sigmoid(self.act(z @ w.T + b) @ o.T + self.dec_bias)
+        return recon, z
+
+
+def per_colour_mse(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """ℓ_x: each colour's reconstruction error (mean over R, G, B), (batch,)."""
+    (x,) = batch
+    recon, _ = model(x)
+    return ((recon - x) ** 2).mean(dim=-1)
+
+
+def probe_hues(n: int = 36) -> tuple[torch.Tensor, np.ndarray]:
+    """The probes: ``n`` pure hues (S = V = 1) every 360/n degrees, as (RGB (n, 3), hue in
+    degrees (n,)); hue 0 is red."""
+    from ..color.data import hue_wheel
+    from ..color.spaces import hsv_to_rgb
+
+    hsv = hue_wheel(check_int(n, "n", min=3))
+    return (torch.tensor(hsv_to_rgb(hsv), dtype=torch.float32),
+            np.round(hsv[:, 0] * 360.0, 9))
+
+
+# --------------------------------------------------------------------------- neuron groupings
+def preferred_hues(acts: Any, hue_deg: Any) -> np.ndarray:
+    """Each neuron's preferred hue (degrees in [0, 360)): the circular mean of the probes' hues
+    weighted by the neuron's activation above its minimum over the probes; NaN for a neuron whose
+    activation does not vary (dead, or constant)."""
+    a = np.asarray(acts, dtype=float)
+    h = np.asarray(hue_deg, dtype=float)
+    if a.ndim != 2 or h.ndim != 1 or a.shape[0] != h.shape[0]:
+        raise ValueError(f"acts must be (probes, neurons) and hue_deg (probes,), got shapes "
+                         f"{a.shape} and {h.shape}")
+    w = a - a.min(axis=0)
+    rad = np.radians(h)[:, None]
+    c, s = (w * np.cos(rad)).sum(0), (w * np.sin(rad)).sum(0)
+    out = np.mod(np.degrees(np.arctan2(s, c)), 360.0)
+    out[out >= 360.0] = 0.0                       # np.mod(−0.0…01, 360) rounds to 360
+    out[w.sum(0) <= 1e-9 * max(1.0, np.abs(a).max())] = np.nan
+    return out
+
+
+def hue_groups(pref: Any, n_groups: int) -> list[np.ndarray]:
+    """Neurons sorted by preferred hue (NaN last) and cut into ``n_groups`` equal groups."""
+    p = np.asarray(pref, dtype=float)
+    n_groups = check_int(n_groups, "n_groups", min=1)
+    if p.ndim != 1 or len(p) % n_groups:
+        raise ValueError(f"pref must be 1-D with a length divisible by n_groups={n_groups}, "
+                         f"got shape {p.shape}")
+    order = np.argsort(np.where(np.isnan(p), np.inf, p), kind="stable")
+    return [np.sort(g) for g in np.split(order, n_groups)]
+
+
+@dataclass
+class ColourSetup:
+    """A :class:`ComponentAutoencoder` whose cells are one grouping's neuron groups, its
+    components (name → parameter names), each component's layer and neuron indices, and each
+    neuron's preferred hue per layer (degrees; NaN: dead)."""
+
+    model: ComponentAutoencoder
+    grouping: str                         # "hue" | "random"
+    components: dict[str, list[str]]
+    layers: dict[str, str]
+    groups: dict[str, np.ndarray]
+    preferred: dict[str, np.ndarray]
+
+
+GROUPINGS = ("hue", "random")
+
+
+def neuron_grouping(grouping_model: nn.Module, grouping: str = "hue", *, n_groups: int = 4,
+                    seed: int = 0) -> tuple[dict[str, dict[str, np.ndarray]],
+                                            dict[str, np.ndarray]]:
+    """Per hidden layer, ``n_groups`` equal groups of neurons — by preferred hue on
+    ``grouping_model`` (``"hue"``) or the same sizes at random (``"random"``, seeded: the control
+    that differs only in the grouping) — as {layer: {name: indices}}, and the preferred hues."""
+    from .components import random_groups
+
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
+    seed = check_seed(seed)
+    ref = ComponentAutoencoder(grouping_model)
+    rgb, hue = probe_hues()
+    with torch.no_grad():
+        acts = dict(zip(("encoder", "decoder"), ref.hidden_activations(rgb)))
+    out, prefs = {}, {}
+    for k, layer in enumerate(("encoder", "decoder")):
+        pref = preferred_hues(acts[layer].numpy(), hue)
+        prefs[layer] = pref
+        named = {}
+        for g in hue_groups(pref, n_groups):
+            ph = pref[g][~np.isnan(pref[g])]
+            label = f"{layer} {ph.min():.0f}–{ph.max():.0f}°" if len(ph) else f"{layer} dead"
+            if 0 < len(ph) < len(g):
+                label += f" (+{len(g) - len(ph)} dead)"
+            named[label] = g
+        if grouping == "random":
+            named = {f"{layer} {name}": idx
+                     for name, idx in random_groups(named, seed=seed + k).items()}
+        out[layer] = named
+    return out, prefs
+
+
+def colour_components(source: nn.Module, grouping_model: Optional[nn.Module] = None,
+                      grouping: str = "hue", *, n_groups: int = 4,
+                      seed: int = 0) -> ColourSetup:
+    """Split ``source`` into neuron-group components, ``n_groups`` per hidden layer
+    (:func:`neuron_grouping` measured on ``grouping_model``, default ``source`` — pass the final
+    checkpoint to hold the grouping fixed over training)."""
+    groups, prefs = neuron_grouping(source if grouping_model is None else grouping_model,
+                                    grouping, n_groups=n_groups, seed=seed)
+    model = ComponentAutoencoder(source, list(groups["encoder"].values()),
+                                 list(groups["decoder"].values()))
+    components, layers, idx = {}, {}, {}
+    for layer, named in groups.items():
+        for j, (name, g) in enumerate(named.items()):
+            components[name] = model.cell_names(layer, j)
+            layers[name], idx[name] = layer, np.asarray(g)
+    return ColourSetup(model, grouping, components, layers, idx, prefs)
+
+
+# --------------------------------------------------------------------------- wheel statistics
+def _loadings_hue(loadings: Any, hue_deg: Any, min_cols: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    u = np.asarray(loadings, dtype=float)
+    h = np.asarray(hue_deg, dtype=float)
+    if u.ndim == 1:
+        u = u[:, None]
+    if u.ndim != 2 or h.ndim != 1 or u.shape[0] != h.shape[0] or u.shape[1] < min_cols:
+        raise ValueError(f"loadings must be (colours, ≥{min_cols} modes) and hue_deg (colours,), "
+                         f"got shapes {np.shape(loadings)} and {h.shape}")
+    if u.shape[0] < 4:
+        raise ValueError(f"need at least 4 colours, got {u.shape[0]}")
+    if not (np.all(np.isfinite(u)) and np.all(np.isfinite(h))):
+        raise ValueError("loadings and hue_deg must be finite")
+    return u, h
+
+
+def harmonic_r2(loadings: Any, hue_deg: Any) -> float:
+    """Pooled R² of a first-harmonic fit u(h) ≈ a + b cos h + c sin h of each column of
+    ``loadings`` (colours × modes): 1 − Σ residual² / Σ (u − ū)² over all columns. A wheel —
+    two modes that are cos and sin of hue — gives 1; loadings unrelated to hue give ≈ 2/(n − 1)."""
+    u, h = _loadings_hue(loadings, hue_deg)
+    rad = np.radians(h)
+    X = np.stack([np.ones_like(rad), np.cos(rad), np.sin(rad)], axis=1)
+    coef, *_ = np.linalg.lstsq(X, u, rcond=None)
+    res = ((u - X @ coef) ** 2).sum()
+    tot = ((u - u.mean(0)) ** 2).sum()
+    return float(1.0 - res / tot) if tot > 0 else 0.0
+
+
+@dataclass
+class WheelStats:
+    """The wheel readings of two modes' loadings over hue: pooled first-harmonic ``r2``,
+    Chapter 1's ``order`` score and ``winding`` number around the points' mean."""
+
+    r2: float
+    order: float
+    winding: int
+
+
+def wheel_stats(loadings: Any, hue_deg: Any) -> WheelStats:
+    """:class:`WheelStats` of the first two columns of ``loadings`` (colours × ≥ 2 modes)."""
+    from ..color.metrics import hue_order_score, winding_number
+
+    u, h = _loadings_hue(loadings, hue_deg, min_cols=2)
+    u2, hue = u[:, :2], np.mod(h / 360.0, 1.0)
+    return WheelStats(harmonic_r2(u2, h), hue_order_score(hue, u2, center="mean"),
+                      winding_number(hue, u2, center="mean"))
+
+
+def wheel_null(loadings: Any, hue_deg: Any, *, shuffles: int = 200, seed: int = 0) -> np.ndarray:
+    """The shuffled-hue control of :func:`wheel_stats`: (shuffles, 2) of [r2, order] with the
+    colours' hue labels permuted (rows of the two loadings kept together)."""
+    u, h = _loadings_hue(loadings, hue_deg, min_cols=2)
+    shuffles = check_int(shuffles, "shuffles", min=1)
+    rng = np.random.default_rng(check_seed(seed))
+    out = np.empty((shuffles, 2))
+    for i in range(shuffles):
+        s = wheel_stats(u[:, :2], rng.permutation(h))
+        out[i] = s.r2, s.order
+    return out
+
+
+# --------------------------------------------------------------------------- a red mode?
+def _band(hue_deg: np.ndarray, centre: float, width: float) -> np.ndarray:
+    d = np.abs(np.mod(hue_deg - centre + 180.0, 360.0) - 180.0)
+    return d <= width + 1e-9
+
+
+def hue_concentration(loading: Any, hue_deg: Any, centre: float = 0.0,
+                      width: float = RED_WIDTH) -> float:
+    """Share of a mode's squared loading on the hues within ±``width`` degrees of ``centre``,
+    after removing the loading's mean over hues (a uniform offset is not "about" any hue):
+    Σ_band (u − ū)² / Σ (u − ū)². A mode spread evenly gives the band's share of the hues
+    (5/36 ≈ 0.14 for ±25° at 10° steps); a mode that lives on red alone approaches 1."""
+    u, h = _loadings_hue(loading, hue_deg)
+    if u.shape[1] != 1:
+        raise ValueError(f"loading must be one mode (colours,), got shape {np.shape(loading)}")
+    if not (0 < float(width) < 180):
+        raise ValueError(f"width must be in (0, 180) degrees, got {width}")
+    v = (u[:, 0] - u[:, 0].mean()) ** 2
+    tot = v.sum()
+    if tot <= 0:
+        raise ValueError("loading is constant over hue: no concentration is defined")
+    return float(v[_band(h, float(centre), float(width))].sum() / tot)
+
+
+def concentration_profile(loadings: Any, hue_deg: Any, width: float = RED_WIDTH) -> np.ndarray:
+    """For each probe hue as centre (columns) and each mode (rows): :func:`hue_concentration`,
+    (modes, colours). Red's column against the others is the specificity control: is the mode
+    concentrated on *red*, or on whichever hue some mode happens to favour?"""
+    u, h = _loadings_hue(loadings, hue_deg)
+    return np.array([[hue_concentration(u[:, m], h, c, width) for c in h]
+                     for m in range(u.shape[1])])
+
+
+def red_share(loadings: Any, hue_deg: Any, width: float = RED_WIDTH) -> tuple[float, int]:
+    """(the largest red concentration over the modes, the mode that holds it)."""
+    prof = concentration_profile(loadings, hue_deg, width)
+    h = np.asarray(hue_deg, dtype=float)
+    red = int(np.argmin(np.abs(np.mod(h + 180.0, 360.0) - 180.0)))
+    m = int(np.argmax(prof[:, red]))
+    return float(prof[m, red]), m
+
+
+# --------------------------------------------------------------------------- the study (5.6)
+#: Per-profile settings of notebook 5.6. Chapter 1's watched bottleneck (``colour_run``: seeds,
+#: checkpoints by epoch or phase name, both groupings) and Chapter 2's anchored recipe against its
+#: unanchored control (the two arms of the same seeds, final checkpoint, quick-profile training
+#: in every CPU profile). ``rank``: modes read; ``shuffles``: draws of the shuffled-hue control.
+COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"colour": {"seeds": [0], "steps": [0, "wheel_formed", "final"],
+                         "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 40,
+                                     "observe_every": 2}},
+              "anchored": {"run_profile": "quick", "seeds": [0],
+                           "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 40,
+                                       "observe_every": 2}},
+              "rank": 3, "shuffles": 200},
+    "standard": {"colour": {"seeds": [0, 1], "steps": [0, 100, "wheel_formed", 500, "final"],
+                            "sampler": {"num_chains": 4, "num_burnin": 40, "num_draws": 100,
+                                        "observe_every": 2}},
+                 "anchored": {"run_profile": "quick", "seeds": [0, 1, 2],
+                              "sampler": {"num_chains": 4, "num_burnin": 40, "num_draws": 80,
+                                          "observe_every": 2}},
+                 "rank": 3, "shuffles": 400},
+}
+COLOUR_SETTINGS["full"] = COLOUR_SETTINGS["standard"]
+#: SGLD settings per model (5.3's γ; ε from 5.3's candidates: its plateau value for the
+#: bottleneck, the smaller candidate for the anchored model).
+SAMPLERS: dict[str, dict[str, Any]] = {
+    "colour": {"epsilon": 1e-3, "gamma": 100.0, "batch_size": None, "seed": 0},
+    "anchored": {"epsilon": 1e-4, "gamma": 100.0, "batch_size": None, "seed": 0},
+}
+ARMS = ("anchored", "unanchored")
+_CACHE_VERSION = 1
+
+
+def _unanchored_loss(model: nn.Module, batch: tuple) -> torch.Tensor:
+    """The unanchored arm's training loss: reconstruction MSE plus the separation term at its
+    weight (the anchored recipe's loss with the anchor's weight 0)."""
+    from ..color.trainer import mse_per_model
+    from ..curriculum.anchoring import HYPER, anchored_terms
+
+    (x,) = batch
+    recon, z = model(x)
+    return mse_per_model(recon, x) + HYPER["separation"] * anchored_terms()["separation"](
+        z, x, recon, None)
+
+
+def _arm_sweep(arm: str, seeds: Sequence[int], run_profile: str) -> Any:
+    from ..curriculum import anchor_control, anchoring
+
+    if arm == "anchored":
+        return anchoring.anchored_sweep(seeds=list(seeds), profile=run_profile)
+    if arm == "unanchored":
+        return anchor_control.unanchored_sweep(seeds=list(seeds), profile=run_profile)
+    raise ValueError(f"arm must be one of {ARMS}, got {arm!r}")
+
+
+def _sample(model: nn.Module, loss_fn: Any, data: tuple, components: Mapping[str, list[str]],
+            sampler: Mapping[str, Any]) -> dict[str, Any]:
+    import time
+
+    from ..runtime import cpu_threads
+    from .observables import susceptibilities
+
+    rgb, _ = probe_hues()
+    start = time.process_time()
+    with cpu_threads():
+        sus = susceptibilities(model, loss_fn, per_colour_mse, data, components, (rgb,),
+                               **sampler)
+    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "components": list(components),
+            "wrllc": {k: r.mean for k, r in sus.llc.items()},
+            "cpu_seconds": time.process_time() - start, "memory_bytes": sus.memory_bytes}
+
+
+def colour_chi(seed: int, step: Any, grouping: str = "hue", *,
+               sampler: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The (36 pure hues × 8 neuron groups) susceptibility matrix of Chapter 1's watched run
+    ``seed`` at checkpoint ``step`` (an epoch, a phase name or "final"), neuron groups from the
+    final checkpoint; cached ("slt-colour-modes-chi"). Keys as :func:`anchored_chi`'s, plus
+    ``step``."""
+    from ..cache import cached
+    from .course_models import colour_run
+
+    seed = check_seed(seed)
+    if grouping not in GROUPINGS:
+        raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
+    sampler = {**SAMPLERS["colour"],
+               **(COLOUR_SETTINGS["quick"]["colour"]["sampler"] if sampler is None else sampler)}
+    run = colour_run(seed, "quick", progress=False)
+    step = _resolve(run, step)
+
+    def compute() -> dict[str, Any]:
+        setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping)
+        out = _sample(setup.model, run.loss_fn, run.data, setup.components, sampler)
+        return {**out, "layers": setup.layers, "step": step}
+
+    config = {"run": run.key, "step": step, "grouping": grouping, "sampler": sampler,
+              "version": _CACHE_VERSION}
+    return cached("slt-colour-modes-chi", config, compute)
+
+
+def anchored_chi(arm: str, seed: int, seeds: Sequence[int], *, run_profile: str = "quick",
+                 sampler: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+    """The (36 pure hues × 8 neuron groups by preferred hue) susceptibility matrix of seed
+    ``seed`` of Chapter 2's ``arm`` ("anchored" or "unanchored", the sweep over ``seeds``) at its
+    final checkpoint, on each arm's own training loss and final data; cached. ``chi``,
+    ``chain_chi`` (chains, 36, 8), ``components``, ``layers``, ``wrllc``, ``cpu_seconds``."""
+    from ..cache import cached
+    from ..curriculum.anchoring import AnchoredRun, anchored_data
+
+    seed = check_seed(seed)
+    seeds = [check_seed(s) for s in seeds]
+    if seed not in seeds:
+        raise ValueError(f"seed {seed} is not one of the sweep's seeds {seeds}")
+    sampler = {**SAMPLERS["anchored"],
+               **(COLOUR_SETTINGS["quick"]["anchored"]["sampler"] if sampler is None
+                  else sampler)}
+    sweep = _arm_sweep(arm, seeds, run_profile)
+    last = int(sweep.checkpoint_steps[-1])
+
+    def compute() -> dict[str, Any]:
+        src = sweep.model_at(last, seed)
+        setup = colour_components(src, src, "hue")
+        loss = AnchoredRun.loss_fn if arm == "anchored" else _unanchored_loss
+        data = (anchored_data(last, {"spread": 1.0}),)
+        out = _sample(setup.model, loss, data, setup.components, sampler)
+        return {**out, "layers": setup.layers, "step": last}
+
+    config = {"arm": arm, "seed": seed, "seeds": seeds, "run_profile": run_profile,
+              "sampler": sampler, "version": _CACHE_VERSION}
+    return cached("slt-colour-modes-chi", config, compute)
+
+
+def _resolve(run: Any, step: Any) -> int:
+    if step == "final":
+        return run.final_step
+    if isinstance(step, str):
+        if run.phases.get(step) is None:
+            raise ValueError(f"{step!r} is not a reached phase of this run ({sorted(run.phases)})")
+        return run.nearest_step(run.phases[step])
+    run.checkpoint_index(step)
+    return int(step)
+
+
+@dataclass
+class ModeReading:
+    """One matrix's modes and what 5.6 reads off them: the wheel (``wheel``; the shuffled-hue
+    control's 99th percentile of [r2, order] in ``null_q``), the split-half ``reliability`` of the
+    top modes, ``red`` (the largest red concentration over the top modes) with red's ``red_rank``
+    among the 36 hue centres on that mode (0: no hue beats red), and ``peak_hue`` / ``peak_conc``
+    (each top mode's most concentrated hue band)."""
+
+    model: str                     # "colour" | "anchored" | "unanchored"
+    seed: int
+    step: int
+    grouping: str
+    modes: Any
+    wheel: WheelStats
+    null_q: np.ndarray
+    reliability: np.ndarray
+    red: float
+    red_rank: int
+    peak_hue: np.ndarray
+    peak_conc: np.ndarray
+    wrllc: dict[str, float]
+    cpu_seconds: float
+
+    @property
+    def beats_null(self) -> bool:
+        """Both wheel readings above the shuffled-hue control's 99th percentile."""
+        return bool(self.wheel.r2 > self.null_q[0] and self.wheel.order > self.null_q[1])
+
+
+def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping: str, *,
+                      rank: int, shuffles: int) -> ModeReading:
+    """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry."""
+    from .components import split_half_reliability, svd_modes
+
+    _, hue = probe_hues()
+    comps = list(entry["components"])
+    modes = svd_modes(entry["chi"], comps, rank)
+    wheel = wheel_stats(modes.loadings, hue)
+    null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
+                         axis=0)
+    rel = split_half_reliability(entry["chain_chi"], comps, rank)
+    prof = concentration_profile(modes.loadings, hue)
+    red, m = red_share(modes.loadings, hue)
+    red_rank = int((prof[m] > prof[m, 0] + 1e-12).sum())
+    return ModeReading(model, seed, int(entry["step"]), grouping, modes, wheel, null_q, rel, red,
+                       red_rank, hue[prof.argmax(1)], prof.max(1), dict(entry["wrllc"]),
+                       float(entry["cpu_seconds"]))
+
+
+@dataclass
+class ColourModeStudy:
+    """Everything notebook 5.6 shows: ``readings`` of every matrix, the phases of Chapter 1's
+    runs, and the wheel readings of the probe colours' own RGB (``input_wheel``: the baseline
+    a smooth response to the inputs inherits)."""
+
+    profile: str
+    settings: dict[str, Any]
+    readings: list[ModeReading]
+    phases: dict[int, dict[str, Optional[int]]]
+    input_wheel: WheelStats
+
+    def select(self, model: str, grouping: Optional[str] = None, seed: Optional[int] = None,
+               step: Optional[int] = None) -> list[ModeReading]:
+        out = [r for r in self.readings if r.model == model
+               and (grouping is None or r.grouping == grouping)
+               and (seed is None or r.seed == seed) and (step is None or r.step == step)]
+        if not out:
+            raise ValueError(f"no reading for model={model!r}, grouping={grouping!r}, "
+                             f"seed={seed!r}, step={step!r}")
+        return out
+
+    def cpu_seconds(self) -> float:
+        return float(sum(r.cpu_seconds for r in self.readings))
+
+
+def input_wheel() -> WheelStats:
+    """:func:`wheel_stats` of the probe hues' own RGB, projected on its top two principal axes."""
+    rgb, hue = probe_hues()
+    x = rgb.numpy().astype(float)
+    x = x - x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return wheel_stats(x @ vt[:2].T, hue)
+
+
+def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
+    """Notebook 5.6's matrices and readings for ``profile`` (default: the active one)."""
+    from ..runtime import by_profile, get_profile
+    from .course_models import colour_run
+
+    profile = get_profile() if profile is None else profile
+    cfg = by_profile(COLOUR_SETTINGS, profile)
+    rank, shuffles = cfg["rank"], cfg["shuffles"]
+    readings, phases = [], {}
+    c = cfg["colour"]
+    for seed in c["seeds"]:
+        run = colour_run(seed, "quick", progress=False)
+        phases[seed] = dict(run.phases)
+        for step in dict.fromkeys(_resolve(run, s) for s in c["steps"]):
+            for grouping in GROUPINGS:
+                entry = colour_chi(seed, step, grouping, sampler=c["sampler"])
+                readings.append(read_colour_modes(entry, "colour", seed, grouping, rank=rank,
+                                                  shuffles=shuffles))
+    a = cfg["anchored"]
+    for arm in ARMS:
+        for seed in a["seeds"]:
+            entry = anchored_chi(arm, seed, a["seeds"], run_profile=a["run_profile"],
+                                 sampler=a["sampler"])
+            readings.append(read_colour_modes(entry, arm, seed, "hue", rank=rank,
+                                              shuffles=shuffles))
+    return ColourModeStudy(profile, cfg, readings, phases, input_wheel())

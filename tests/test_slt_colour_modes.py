@@ -1,0 +1,176 @@
+"""Tests of course_lib.slt.colour_modes (notebook 5.6) and its exercise checkers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib.color.model import ColorAutoencoder
+from course_lib.slt import colour_modes as cm
+from course_lib.slt.colour_modes_exercises import (
+    check_colour_prediction, check_harmonic_r2, colour_verdict, solution_harmonic_r2
+)
+from course_lib.slt.observables import susceptibilities
+
+HUE = np.arange(36) * 10.0
+
+
+@pytest.mark.parametrize("activation, latent, normalize", [("relu", 2, True),
+                                                           ("gelu", 4, True),
+                                                           ("relu", 3, False)])
+def test_component_autoencoder_is_the_same_function(activation, latent, normalize):
+    torch.manual_seed(0)
+    src = ColorAutoencoder(latent_dim=latent, hidden=8, normalize=normalize,
+                           activation=activation)
+    x = torch.rand(50, 3)
+    model = cm.ComponentAutoencoder(src, [[5, 0, 2], [1, 3, 4, 6, 7]], [[7], list(range(7))])
+    with torch.no_grad():
+        (r1, z1), (r2, z2) = src(x), model(x)
+        h_e, h_d = model.hidden_activations(x)
+        want_e = src.encoder[1](src.encoder[0](x))
+    assert torch.allclose(r1, r2, atol=1e-6) and torch.allclose(z1, z2, atol=1e-6)
+    assert torch.allclose(h_e, want_e, atol=1e-6) and h_d.shape == (50, 8)
+    assert model.cell_names("encoder", 1) == ["e1_in", "e1_b", "e1_out"]
+
+
+def test_component_autoencoder_bad_input():
+    src = ColorAutoencoder(hidden=4)
+    with pytest.raises(ValueError, match="selects nothing"):
+        cm.ComponentAutoencoder(src, [[0, 1, 2, 3], []])
+    with pytest.raises(ValueError, match="partition"):
+        cm.ComponentAutoencoder(src, [[0, 1], [1, 2, 3]])
+    with pytest.raises(TypeError, match="ColorAutoencoder"):
+        cm.ComponentAutoencoder(torch.nn.Linear(3, 3))
+    with pytest.raises(ValueError, match="layer"):
+        cm.ComponentAutoencoder(src).cell_names("middle", 0)
+    with pytest.raises(ValueError, match="shape"):
+        cm.ComponentAutoencoder(src)(torch.rand(5, 4))
+
+
+def test_preferred_hues_and_groups():
+    rad = np.radians(HUE)
+    acts = np.stack([np.maximum(np.cos(rad - np.radians(c)), 0) for c in (0, 90, 200)]
+                    + [np.zeros(36)], axis=1)
+    pref = cm.preferred_hues(acts, HUE)
+    assert np.allclose(pref[:3], [0, 90, 200], atol=1e-6) and np.isnan(pref[3])
+    groups = cm.hue_groups(pref, 2)
+    assert [g.tolist() for g in groups] == [[0, 1], [2, 3]]
+    with pytest.raises(ValueError, match="divisible"):
+        cm.hue_groups(pref, 3)
+    with pytest.raises(ValueError, match="acts"):
+        cm.preferred_hues(acts[:10], HUE)
+
+
+def test_colour_components_groupings():
+    torch.manual_seed(1)
+    src = ColorAutoencoder(hidden=16)
+    hue_setup = cm.colour_components(src, grouping="hue")
+    rnd_setup = cm.colour_components(src, grouping="random", seed=3)
+    for setup in (hue_setup, rnd_setup):
+        assert len(setup.components) == 8
+        for layer in ("encoder", "decoder"):
+            idx = np.concatenate([g for n, g in setup.groups.items()
+                                  if setup.layers[n] == layer])
+            assert sorted(idx.tolist()) == list(range(16))
+    sizes = lambda s: sorted(len(g) for g in s.groups.values())  # noqa: E731
+    assert sizes(hue_setup) == sizes(rnd_setup)
+    with pytest.raises(ValueError, match="grouping"):
+        cm.colour_components(src, grouping="by colour")
+
+
+def test_harmonic_r2_and_wheel_stats():
+    rad = np.radians(HUE)
+    wheel = np.stack([np.cos(rad), np.sin(rad)], axis=1)
+    assert cm.harmonic_r2(wheel, HUE) == pytest.approx(1.0)
+    s = cm.wheel_stats(wheel + 5.0, HUE)
+    assert s.r2 == pytest.approx(1.0) and s.order == 1.0 and abs(s.winding) == 1
+    twice = np.stack([np.cos(2 * rad), np.sin(2 * rad)], axis=1)
+    assert cm.harmonic_r2(twice, HUE) < 1e-9 and abs(cm.wheel_stats(twice, HUE).winding) == 2
+    null = cm.wheel_null(wheel, HUE, shuffles=50)
+    assert null.shape == (50, 2) and np.quantile(null[:, 0], 0.99) < 0.5
+    with pytest.raises(ValueError, match="loadings"):
+        cm.wheel_stats(wheel[:, :1], HUE)
+    with pytest.raises(ValueError, match="loadings"):
+        cm.harmonic_r2(wheel[:30], HUE)
+    with pytest.raises(ValueError, match="finite"):
+        cm.harmonic_r2(np.full((36, 2), np.nan), HUE)
+
+
+def test_hue_concentration_and_red_share():
+    u = np.zeros(36)
+    u[[0, 1, 35]] = 1.0
+    hi, lo = (1 - 3 / 36) ** 2, (3 / 36) ** 2   # the band ±25° holds 0, ±10, ±20 degrees
+    assert cm.hue_concentration(u, HUE, 0.0) == pytest.approx((3 * hi + 2 * lo)
+                                                              / (3 * hi + 33 * lo))
+    assert cm.hue_concentration(u + 7.0, HUE, 180.0) < 0.1
+    flat = np.random.default_rng(0).standard_normal(36)
+    prof = cm.concentration_profile(np.stack([u, flat], 1), HUE)
+    assert prof.shape == (2, 36)
+    share, mode = cm.red_share(np.stack([flat, u], 1), HUE)
+    assert mode == 1 and share > 0.9
+    with pytest.raises(ValueError, match="constant"):
+        cm.hue_concentration(np.ones(36), HUE)
+    with pytest.raises(ValueError, match="width"):
+        cm.hue_concentration(u, HUE, width=0)
+
+
+def test_susceptibilities_on_the_components_runs_and_rejects_empty_masks():
+    torch.manual_seed(0)
+    src = ColorAutoencoder(hidden=8)
+    setup = cm.colour_components(src, n_groups=2)
+    rgb, _ = cm.probe_hues(12)
+    x = torch.rand(40, 3)
+
+    def loss(model, batch):
+        return cm.per_colour_mse(model, batch).mean()
+
+    sus = susceptibilities(setup.model, loss, cm.per_colour_mse, (x,), setup.components,
+                           (rgb,), epsilon=1e-3, gamma=100.0, num_chains=2, num_burnin=5,
+                           num_draws=10)
+    assert sus.chi.shape == (12, 4) and np.all(np.isfinite(sus.chi))
+    with pytest.raises(ValueError, match="selects no parameters"):
+        susceptibilities(setup.model, loss, cm.per_colour_mse, (x,), {"empty": []},
+                         (rgb,), epsilon=1e-3, num_chains=2, num_draws=4, num_burnin=0)
+
+
+# --------------------------------------------------------------------------- checkers
+def test_harmonic_checker_accepts_the_solution():
+    assert check_harmonic_r2(solution_harmonic_r2, quiet=True).passed
+
+
+def _no_intercept(u, h):
+    u = np.asarray(u, float).reshape(len(h), -1)
+    r = np.radians(h)
+    X = np.stack([np.cos(r), np.sin(r)], 1)
+    c, *_ = np.linalg.lstsq(X, u, rcond=None)
+    return float(1 - ((u - X @ c) ** 2).sum() / ((u - u.mean(0)) ** 2).sum())
+
+
+def _degrees(u, h):
+    return solution_harmonic_r2(u, np.degrees(np.asarray(h)))
+
+
+def _averaged(u, h):
+    u = np.asarray(u, float).reshape(len(h), -1)
+    return float(np.mean([solution_harmonic_r2(u[:, i], h) for i in range(u.shape[1])]))
+
+
+@pytest.mark.parametrize("wrong", [_no_intercept, _degrees, _averaged])
+def test_harmonic_checker_rejects_subtle_errors(wrong):
+    assert not check_harmonic_r2(wrong, quiet=True).passed
+
+
+def test_colour_verdict_and_prediction():
+    v = colour_verdict(0.85, 0.72, 0.09, 0.14, 5 / 36)
+    assert v == {"untrained_wheel": "as strong as the trained model's",
+                 "anchored_red_mode": False}
+    assert colour_verdict(0.5, 0.8, 0.5, 0.1, 5 / 36) == {
+        "untrained_wheel": "weaker than the trained model's", "anchored_red_mode": True}
+    # twice the even share but not above the control: no red mode
+    assert not colour_verdict(0.5, 0.8, 0.5, 0.6, 5 / 36)["anchored_red_mode"]
+    right = dict(v)
+    assert check_colour_prediction(right, 0.85, 0.72, 0.09, 0.14, 5 / 36, quiet=True).passed
+    wrong = {**v, "anchored_red_mode": True}
+    assert not check_colour_prediction(wrong, 0.85, 0.72, 0.09, 0.14, 5 / 36,
+                                       quiet=True).passed
