@@ -130,6 +130,18 @@ def test_the_real_scorer_refuses_a_cpu_instead_of_downloading():
         FS.load_face_scorer(path="/no/such/clip")
 
 
+def test_the_scorer_loads_from_where_the_encoders_table_points(tiny, monkeypatch):
+    """No path: the "clip" back-end's source (the hub id, or a folder where a package ships the
+    weights), read through course_lib.encoders' convention; a local folder needs no GPU."""
+    _, scorer = tiny
+    assert FS.CLIP_MODEL == "openai/clip-vit-large-patch14" == FS.encoder_source("clip")
+    asked = []
+    monkeypatch.setattr(FS, "encoder_source", lambda name: asked.append(name) or scorer.source)
+    loaded = FS.load_face_scorer(device="cpu")
+    assert asked == ["clip"] and loaded.source == scorer.source
+    assert loaded.model.config.projection_dim == scorer.model.config.projection_dim
+
+
 # --------------------------------------------------------------------------- end to end
 def test_render_faces_end_to_end_on_tiny_models(tiny):
     pipe, scorer = tiny
@@ -188,11 +200,13 @@ def test_exact_linear_relations_give_r_one_and_the_era_test_picks_the_planted_pr
     study = FS.face_study(scores, targets, draws=500)
     assert study.age_living.r == pytest.approx(1) and study.age_living.low == pytest.approx(1)
     assert study.sex.r == pytest.approx(1) and study.sex_matched == 40
-    assert study.era_gap[0] > 0 and study.living_beats_era
+    assert study.era_gap[0] > 0 and study.living_beats_era and study.era_verdict == "living age"
+    assert study.partial_living.r == pytest.approx(1) and study.partial_living.low > 0.99
     assert np.allclose(study.rendered_age, 20 + 0.5 * living)
     scores, targets = synthetic(era, living, era, share, share)
     flipped = FS.face_study(scores, targets, draws=500)
     assert flipped.age_era.r == pytest.approx(1) and flipped.era_gap[2] < 0 and not flipped.living_beats_era
+    assert flipped.era_verdict == "birth year" and flipped.partial_era.r == pytest.approx(1)
 
 
 def test_a_planted_correlation_is_recovered_and_its_interval_covers_it():
@@ -204,8 +218,7 @@ def test_a_planted_correlation_is_recovered_and_its_interval_covers_it():
         x, y = rng.multivariate_normal([0, 0], cov, n).T
         living = 45 + 15 * x
         share = rng.uniform(0, 1, n)
-        scores, targets = synthetic(40 + 10 * y, living, living + 5, share, share, rng=rng)
-        corr = FS.face_study(scores, targets, draws=400, seed=trial).age_living
+        corr = FS._correlation(40 + 10 * y, living, draws=400, seed=trial)     # face_study's age_living
         hits += corr.low <= rho <= corr.high
         estimates.append(corr.r)
     assert hits >= 33                         # ≈ 95 % nominal; percentile intervals at n = 40 run a bit short
@@ -265,7 +278,99 @@ def test_measure_faces_loads_the_real_models_once_and_caches_their_scores(tiny, 
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(F, "load_portrait_pipeline", lambda: loads.append("sd") or pipe)
     monkeypatch.setattr(FS, "load_face_scorer", lambda: loads.append("clip") or scorer)
-    first = FS.measure_faces(seeds=1, steps=1)
-    again = FS.measure_faces(seeds=1, steps=1)
+    first = FS.measure_faces(seeds=1, steps=1, decades=(1950, 2000), draws=200)
+    again = FS.measure_faces(seeds=1, steps=1, decades=(1950, 2000), draws=200)
     assert loads == ["sd", "clip"] and np.array_equal(first.scores.age, again.scores.age)
-    assert first.scores.settings["scorer"] == scorer.source and len(first.scores.names) == 40
+    assert first.scores.settings["scorer"] == scorer.source
+    assert len(first.scores.names) == 9 and first.scores.names[::8] == ("Linda", "Vicki")
+    other = FS.measure_faces(seeds=1, steps=1, decades=(1960, 2000), draws=200)   # another key
+    assert loads == ["sd", "clip", "sd", "clip"] and other.scores.names[0] != "Linda"
+    for bad, err in ((dict(decades=1950), TypeError), (dict(decades=(1700,)), ValueError),
+                     (dict(draws=10), ValueError)):
+        with pytest.raises(err, match=next(iter(bad))):
+            FS.measure_faces(seeds=1, **bad)
+
+
+# --------------------------------------------------------------------------- the era test's partial correlations
+def test_partial_correlation_matches_its_formula_and_removes_a_shared_cause():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=200)
+    x = z + 0.5 * rng.normal(size=200)
+    y = z + 0.5 * rng.normal(size=200)          # x and y share only z
+    r = lambda a, b: np.corrcoef(a, b)[0, 1]
+    expected = (r(y, x) - r(y, z) * r(x, z)) / np.sqrt((1 - r(y, z) ** 2) * (1 - r(x, z) ** 2))
+    assert FS.partial_correlation(y, x, z) == pytest.approx(expected)
+    assert r(y, x) > 0.7 and abs(FS.partial_correlation(y, x, z)) < 0.15
+    assert np.isnan(FS.partial_correlation(2 * z + 1, x, z))          # nothing left of y
+    for bad, match in (((y, x[:5], z), "same length"), ((y[:2], x[:2], z[:2]), "same length"),
+                       ((np.r_[y[:-1], np.nan], x, z), "finite")):
+        with pytest.raises(ValueError, match=match):
+            FS.partial_correlation(*bad)
+
+
+def test_the_era_test_finds_a_planted_living_age_effect_beyond_collinear_birth_years():
+    """Living and era ages correlated as over the real names (r > 0.9); the renderings follow the
+    living age plus noise. Over 40 names the partial r(R, L | E) is recovered, and the verdict is
+    never the wrong predictor."""
+    verdicts = []
+    for trial in range(12):
+        rng = np.random.default_rng(200 + trial)
+        era = rng.uniform(15, 95, 40)
+        living = era - rng.uniform(0, 20, 40) * (era / 95) ** 2      # old names lose most to deaths
+        rendered = 10 + 0.6 * living + rng.normal(0, 1.5, 40)
+        share = rng.choice([0.02, 0.98], 40)
+        scores, targets = synthetic(rendered, living, era, share, share, rng=rng)
+        study = FS.face_study(scores, targets, draws=300, seed=trial)
+        assert FS.pearson(living, era) > 0.9
+        expected = FS.partial_correlation(rendered, living, era)
+        assert study.partial_living.r == pytest.approx(expected)
+        assert study.partial_living.low <= expected <= study.partial_living.high
+        verdicts.append(study.era_verdict)
+    assert "birth year" not in verdicts and verdicts.count("living age") >= 10, verdicts
+    # with no signal at all, the test does not pick a side
+    rng = np.random.default_rng(7)
+    scores, targets = synthetic(rng.normal(40, 10, 40), living, era, share, share, rng=rng)
+    assert FS.face_study(scores, targets, draws=300).era_verdict == "undecided"
+
+
+def test_tiny_face_models_make_every_name_one_token_and_validate(tmp_path):
+    names = ["Vicki", "Ava", "James", "Dorothy", "Liam"]
+    pipe, scorer = FS.tiny_face_models(names, folder=tmp_path)
+    assert FS.single_token_names(pipe.tokenizer, names) == names
+    assert FS.single_token_names(scorer.tokenizer, names) == names
+    assert scorer.source == str(tmp_path / "scorer" / "clip")           # loaded back from disk
+    for bad, err in (([], ValueError), (["Zoë"], ValueError), ("Ava", TypeError)):
+        with pytest.raises(err, match="names"):
+            FS.tiny_face_models(bad, folder=tmp_path / "bad")
+
+
+def test_undefined_resamples_are_left_out_and_a_constant_score_gives_no_interval():
+    living = np.array([20.0, 35, 50, 65, 80])
+    scores, targets = synthetic(living + [3.1, -2.3, 1.7, 0.2, -4.1], living, living + [1.2, 5.7, 9.1, 13.4, 2.3],
+                                [0.1, 0.9, 0.2, 0.8, 0.5], [0.0, 1, 0, 1, 1])
+    study = FS.face_study(scores, targets, draws=2000)     # 5 names: some resamples are one name
+    for corr in (study.age_living, study.age_era, study.partial_living, study.partial_era, study.sex):
+        assert np.isfinite([corr.low, corr.high]).all() and corr.low <= corr.r <= corr.high
+    flat, targets = synthetic(np.full(5, 40.0), living, living + 3, np.full(5, 0.5), [0.0, 1, 0, 1, 1])
+    study = FS.face_study(flat, targets, draws=200)
+    assert np.isnan([study.age_living.r, study.age_living.low, study.age_living.high]).all()
+    assert study.era_verdict == "undecided" and "nan" in str(study)
+
+
+def test_on_the_real_names_records_the_era_test_recovers_a_planted_predictor_at_low_noise():
+    """The era test's power where it will be used: the 41 candidate names' own living and era ages
+    (r ≈ 0.96). A rendered age of 20 + 0.5 × one predictor + N(0, 2²) per name is attributed to that
+    predictor, and never to the other. (Measured while writing this: at 5 years of noise about 40 %
+    of trials decide, at 10 years about 20 %; wrong verdicts stayed at or below 1 in 30.)"""
+    targets = FS.name_targets(FS.face_names(None))
+    assert FS.pearson(targets.living_age, targets.era_age) > 0.9
+    for truth, x, other in (("living age", targets.living_age, "birth year"),
+                            ("birth year", targets.era_age, "living age")):
+        verdicts = []
+        for k in range(8):
+            rng = np.random.default_rng(k)
+            rendered = 20 + 0.5 * x + rng.normal(0, 2.0, len(x))
+            scores, planted = synthetic(rendered, targets.living_age, targets.era_age, targets.female_share,
+                                        targets.female_share, rng=rng)
+            verdicts.append(FS.face_study(scores, planted, draws=300, seed=k).era_verdict)
+        assert other not in verdicts and verdicts.count(truth) >= 7, (truth, verdicts)

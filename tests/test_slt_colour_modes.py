@@ -156,7 +156,26 @@ def _averaged(u, h):
     return float(np.mean([solution_harmonic_r2(u[:, i], h) for i in range(u.shape[1])]))
 
 
-@pytest.mark.parametrize("wrong", [_no_intercept, _degrees, _averaged])
+def _even_hues(u, h):   # ignores the hues given: assumes n evenly spaced ones
+    u = np.asarray(u, float).reshape(len(h), -1)
+    return solution_harmonic_r2(u, np.arange(len(h)) * 360.0 / len(h))
+
+
+def _projection(u, h):   # Fourier projection: least squares only on an even full circle
+    u = np.asarray(u, float).reshape(len(h), -1)
+    r = np.radians(h)
+    c = u - u.mean(0)
+    fit = (2 / len(h)) * (np.outer(np.cos(r), np.cos(r) @ c) + np.outer(np.sin(r), np.sin(r) @ c))
+    return float(1 - ((c - fit) ** 2).sum() / (c ** 2).sum())
+
+
+def _two_columns(u, h):
+    u = np.asarray(u, float).reshape(len(h), -1)
+    return solution_harmonic_r2(u[:, :2], h)
+
+
+@pytest.mark.parametrize("wrong", [_no_intercept, _degrees, _averaged, _even_hues, _projection,
+                                   _two_columns])
 def test_harmonic_checker_rejects_subtle_errors(wrong):
     assert not check_harmonic_r2(wrong, quiet=True).passed
 

@@ -214,23 +214,137 @@ def test_sum_spectrum_wrong_answers_fail():
         assert not cx.check_sum_spectrum(wrong, quiet=True), wrong.__name__
 
 
-def test_modes_prediction_checker():
-    right = {"top_mode_peak": "another frequency", "top_mode_reproduces": False,
-             "key_modes_rate": "not clearly above chance"}
-    args = (False, 3, 0.2, 1, 9, 3 / 26)
-    assert cx.check_modes_prediction_form(right, quiet=True)
-    assert cx.check_modes_prediction(right, *args, quiet=True)
-    for key, wrong in (("top_mode_peak", "a key frequency"), ("top_mode_reproduces", True),
-                       ("key_modes_rate", "clearly above chance")):
-        assert not cx.check_modes_prediction({**right, key: wrong}, *args, quiet=True), key
-    assert not cx.check_modes_prediction_form({**right, "top_mode_reproduces": None}, quiet=True)
-    assert not cx.check_modes_prediction_form({**right, "top_mode_reproduces": 0}, quiet=True)
-    # 2/9 is above the chance rate 3/26 but its interval is not: "not clearly above"
-    assert cx.modes_verdict(True, 0.9, 2, 9, 3 / 26)["key_modes_rate"] == "not clearly above chance"
-    assert cx.modes_verdict(True, 0.9, 9, 9, 3 / 26) == {
-        "top_mode_peak": "a key frequency", "top_mode_reproduces": True,
-        "key_modes_rate": "clearly above chance"}
-    assert cx.modes_verdict(False, 0.5, 0, 9, 0.1)["top_mode_reproduces"] is True   # at threshold
+def test_reliability_prediction_checker():
+    right = {"own_group_reliability": "0.1 to 0.5", "own_group_peak": "its own frequency"}
+    args = (0.17, (16, 16), True, 16)
+    assert cx.check_reliability_prediction_form(right, quiet=True)
+    assert cx.check_reliability_prediction(right, *args, quiet=True)
+    for key, wrong in (("own_group_reliability", "below 0.1"),
+                       ("own_group_reliability", "0.5 or more"),
+                       ("own_group_peak", "another frequency"),
+                       ("own_group_peak", "no agreed peak")):
+        assert not cx.check_reliability_prediction({**right, key: wrong}, *args, quiet=True), wrong
+    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": None}, quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": 16}, quiet=True)
+    # the halves agree on k = 16 but do not both beat the noise-only control: no agreed peak
+    assert cx.reliability_verdict(0.17, (16, 16), False, 16)["own_group_peak"] == "no agreed peak"
+    # agreeing at a key frequency that is not the group's own
+    assert cx.reliability_verdict(0.3, (12, 12), True, 16)["own_group_peak"] == "another frequency"
+    # the halves disagree: never "its own frequency", even if one half peaks there
+    assert cx.reliability_verdict(0.3, (16, 12), False, 16)["own_group_peak"] == "no agreed peak"
+    # band edges: 0.1 and 0.5 belong to the upper band; a negative r is "below 0.1"
+    assert [cx.reliability_band(r) for r in (-0.02, 0.0999, 0.1, 0.4999, 0.5)] == [
+        "below 0.1", "below 0.1", "0.1 to 0.5", "0.1 to 0.5", "0.5 or more"]
+
+
+def test_reads_to_reach_solution_passes_and_agrees_with_package():
+    assert cx.check_reads_to_reach(cx.solution_reads_to_reach, quiet=True)
+    for r, reads, t in ((0.165, 100, 0.5), (0.3, 40, 0.8), (0.7, 50, 0.5)):
+        want = cm.budget_to_reach(r, reads, t)
+        assert cx.solution_reads_to_reach(r, reads, t) == pytest.approx(want)
+        # the predicted reads give the target back
+        assert cm.spearman_brown(r, want / reads) == pytest.approx(t)
+
+
+def test_reads_to_reach_wrong_answers_fail():
+    def linear(r, reads, target=0.5):          # reliability taken as linear in the reads
+        return reads * target / r if r > 0 else float("inf")
+
+    def no_target(r, reads, target=0.5):       # target fixed at 0.5
+        return reads * (1 - r) / r if r > 0 else float("inf")
+
+    def inverted(r, reads, target=0.5):        # the factor inverted
+        return reads * r * (1 - target) / (target * (1 - r)) if r > 0 else float("inf")
+
+    def no_guard(r, reads, target=0.5):        # extrapolates from noise (r ≤ 0)
+        return reads * target * (1 - r) / (max(r, 1e-9) * (1 - target))
+
+    def per_half(r, reads, target=0.5):        # reads of a half (4 chains), not per chain
+        return 4 * cx.solution_reads_to_reach(r, reads, target)
+
+    def uses_course(r, reads, target=0.5):
+        return cm.budget_to_reach(r, reads, target)
+
+    for wrong in (linear, no_target, inverted, no_guard, per_half, uses_course):
+        assert not cx.check_reads_to_reach(wrong, quiet=True), wrong.__name__
+
+
+def test_column_reliability_tells_signal_from_noise():
+    rng = np.random.default_rng(4)
+    u = rng.standard_normal(400)
+    signal = np.stack([np.c_[u, -u] + 0.5 * rng.standard_normal((400, 2)) for _ in range(8)])
+    noise = rng.standard_normal((8, 400, 2))
+    r_sig, r_noise = cm.column_reliability(signal), cm.column_reliability(noise)
+    assert np.all(r_sig > 0.9) and np.all(np.abs(r_noise) < 0.15)
+    # fewer chains per half: lower reliability, as Spearman–Brown predicts from one chain
+    one = cm.column_reliability(signal, chains_per_half=1)
+    assert np.all(one < r_sig)
+    assert cm.spearman_brown(one, 4) == pytest.approx(r_sig, abs=0.03)
+    # class means over a + b
+    p = 11
+    pairs = cm.all_pairs(p).numpy()
+    wave = np.cos(2 * np.pi * 2 * pairs.sum(1) / p)
+    chains = np.stack([wave[:, None] + 2 * rng.standard_normal((len(pairs), 1))
+                       for _ in range(4)])
+    assert cm.column_reliability(chains, pairs, p)[0] > cm.column_reliability(chains)[0]
+    with pytest.raises(ValueError, match="chain_chi"):
+        cm.column_reliability(noise[:1])
+    with pytest.raises(ValueError, match="NaN"):
+        cm.column_reliability(np.full((4, 3, 1), np.nan))
+    with pytest.raises(ValueError, match="chains_per_half"):
+        cm.column_reliability(noise, chains_per_half=5)
+    with pytest.raises(ValueError, match="both pairs and p"):
+        cm.column_reliability(chains, pairs)
+
+
+def test_spearman_brown_and_budget_bad_input():
+    assert cm.spearman_brown(0.5, 1) == pytest.approx(0.5)
+    assert cm.spearman_brown(-0.1, 10) == pytest.approx(-0.1)
+    assert cm.budget_to_reach(0.0, 100) == float("inf")
+    with pytest.raises(ValueError, match="factor"):
+        cm.spearman_brown(0.5, 0)
+    with pytest.raises(ValueError, match="target"):
+        cm.budget_to_reach(0.2, 100, target=1.0)
+    with pytest.raises(ValueError, match="budget"):
+        cm.budget_to_reach(0.2, 0)
+
+
+def test_sign_contrasts_cancel_the_signal():
+    rng = np.random.default_rng(5)
+    sig = rng.standard_normal((50, 3))
+    c = np.stack([sig + 0.1 * rng.standard_normal((50, 3)) for _ in range(8)])
+    con = cm.sign_contrasts(c)
+    assert con.shape == (35, 50, 3)
+    # the first is the half-difference
+    assert np.allclose(con[0], (c[:4].mean(0) - c[4:].mean(0)) / 2)
+    assert np.allclose(cm.sign_contrasts(np.stack([sig] * 4)), 0)
+    assert cm.sign_contrasts(c[:5]).shape == (3, 50, 3)     # an odd last chain dropped
+
+
+def test_read_columns_finds_a_planted_wave_and_not_noise():
+    rng = np.random.default_rng(6)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    pairs = pairs[rng.random(len(pairs)) < 0.6]
+    wave = np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
+    noise = rng.standard_normal((8, len(pairs), 2))
+    chains = noise.copy()
+    chains[:, :, 0] += 0.5 * wave
+    out = cm.read_columns(chains, ["wave", "noise"], pairs, p)
+    assert out[0].half_peaks == (4, 4) and out[0].agrees and out[0].null_n == 35
+    assert not out[1].agrees
+    assert out[0].class_reliability > 0.5 > abs(out[1].class_reliability)
+    with pytest.raises(ValueError, match="chains"):
+        cm.read_columns(chains[:2], ["wave", "noise"], pairs, p)
+    with pytest.raises(ValueError, match="names"):
+        cm.read_columns(chains, ["wave"], pairs, p)
+
+
+def test_column_components():
+    freq = {"k=2": np.arange(3), "k=5": np.arange(3, 10), "k=7": np.arange(10, 12)}
+    assert cm.column_components(freq) == ("neurons k=5", "neurons random 1", "embedding")
+    with pytest.raises(ValueError, match="freq_groups"):
+        cm.column_components({})
 
 
 def test_read_modes_finds_a_planted_key_frequency_and_counts():
@@ -258,8 +372,31 @@ def test_read_modes_finds_a_planted_key_frequency_and_counts():
     assert study.dependence_count("a + b")[0] >= 1 and study.dependence_count("a")[1] == 4
     assert seed.appearance() == {3: 10}
     assert study.top_peak_at_key() == (int(c_noise.spectra["a + b"][0].peak == 3) + 1, 2)
-    assert study.chance_rate() == pytest.approx(1 / 6)
+    # the noise-only comparator: the is_key criterion on the sign contrasts' modes (3 of 4 chains)
+    assert c.null_modes == 3 * 2 and c_noise.null_modes == 3 * 2
+    assert study.null_key_count() == (c.null_hits + c_noise.null_hits, 12)
+    assert c.column_reliability.shape == (4,) and c.column_reliability[1] > 0.9
     with pytest.raises(ValueError, match="by must be"):
         study.dependence_count("a * b")
     with pytest.raises(ValueError, match="step must be"):
         seed.at(99)
+
+
+def test_plot_columns_draws_every_column_and_the_curve():
+    from course_lib.slt import component_plots
+
+    rng = np.random.default_rng(7)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    chains = rng.standard_normal((8, len(pairs), 3))
+    chains[:, :, 0] += 0.5 * np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
+    comps = ["neurons k=4", "neurons random 0", "embedding"]
+    curve = np.stack([cm.column_reliability(chains, chains_per_half=m) for m in range(1, 5)])
+    study = cm.ColumnStudy("quick", {}, 0, 10, p, (4,), 4, comps,
+                           cm.read_columns(chains, comps, pairs, p), curve, 20, 0.0)
+    fig = component_plots.plot_columns(study)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 4 and visible[0].get_title().endswith("✓")
+    assert study.reading("embedding").component == "embedding"
+    with pytest.raises(ValueError, match="component must be"):
+        study.reading("head 9")

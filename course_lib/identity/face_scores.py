@@ -19,8 +19,9 @@ The pipeline, for about 40 names × 8 noise seeds:
    percentile bootstrap over names) with what the birth records say (:func:`name_targets`): the
    **mean age of the living** with the name, and its **female share**. The **era test** asks whether
    the living age predicts the rendered age better than the era the name was given in, the age
-   ``reference year − mean birth year`` that ignores deaths: the paired bootstrap interval of
-   ``r(rendered, living age) − r(rendered, era age)``.
+   ``reference year − mean birth year`` that ignores deaths (see :class:`FaceStudy`: the paired
+   difference of the two correlations and the two partial correlations, each with a bootstrap
+   interval over names).
 
 :func:`measure_faces` runs it all, cached; it needs a GPU (Stable Diffusion 1.5 and CLIP ViT-L/14 from
 the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :func:`tiny_face_scorer`
@@ -29,6 +30,8 @@ the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :fu
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,20 +41,20 @@ import numpy as np
 import torch
 
 from .. import cache, runtime
-from ..encoders import check_texts, quiet_transformers
+from ..encoders import ENCODERS, check_texts, encoder_source, quiet_transformers
 from ..stats import format_rate, pearson
 from ..validation import check_int, check_seed
 from .faces import SD_MODEL, portraits, write_tiny_clip_tokenizer
 from .names import FIRST_YEAR, LAST_YEAR, REFERENCE_YEAR, _tables, name_stats
-from .probes import bootstrap_interval
 
 __all__ = ["CLIP_MODEL", "AGE_GRID", "SEX_PROMPTS", "PORTRAIT_TEMPLATE", "CONTROL_NAME", "FaceScorer",
-           "load_face_scorer", "tiny_face_scorer", "age_prompts", "score_images", "single_token_names",
-           "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets", "Correlation",
-           "FaceStudy", "face_study", "measure_faces"]
+           "load_face_scorer", "tiny_face_scorer", "tiny_face_models", "age_prompts", "score_images",
+           "single_token_names", "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets",
+           "Correlation", "partial_correlation", "FaceStudy", "face_study", "measure_faces"]
 
-#: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder.
-CLIP_MODEL = "openai/clip-vit-large-patch14"
+#: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder
+#: (the ``"clip"`` back-end of :mod:`course_lib.encoders`).
+CLIP_MODEL = ENCODERS["clip"][0]
 #: The ages the age prompts name (years): the rendered age is an expectation over these.
 AGE_GRID: tuple[int, ...] = tuple(range(5, 95, 5))
 #: "man" first, "woman" second: the female probability is the second prompt's.
@@ -79,20 +82,22 @@ class FaceScorer:
 
 
 def load_face_scorer(path: str | Path | None = None, device: str | torch.device | None = None) -> FaceScorer:
-    """CLIP ViT-L/14 (:data:`CLIP_MODEL`) from the hub, or any CLIP saved at ``path``
-    (``save_pretrained`` layout of a ``CLIPModel`` and a ``CLIPProcessor``), as a :class:`FaceScorer`.
+    """CLIP ViT-L/14 from where :func:`~course_lib.encoders.encoder_source` finds the ``"clip"``
+    back-end (its hub id, :data:`CLIP_MODEL`, unless a package ships the weights), or any CLIP saved at
+    ``path`` (``save_pretrained`` layout of a ``CLIPModel`` and a ``CLIPProcessor``), as a
+    :class:`FaceScorer`.
 
-    Without ``path`` it needs a GPU: on a machine without CUDA it refuses with a clear message
-    instead of starting a 1.7 GB download (the portraits it scores need a GPU anyway)."""
+    From the hub it needs a GPU: on a machine without CUDA it refuses with a clear message instead
+    of starting a 1.7 GB download (the portraits it scores need a GPU anyway)."""
     device = runtime.get_device() if device is None else torch.device(device)
-    if path is None and device.type != "cuda":
+    source = encoder_source("clip") if path is None else str(path)
+    local = Path(source).is_dir()
+    if not local and path is None and device.type != "cuda":
         raise RuntimeError("scoring portraits with CLIP ViT-L/14 needs a GPU (in Colab: Runtime → Change "
                            "runtime type → GPU); on a CPU use tiny_face_scorer() to run the same code at toy size")
     if path is not None and not Path(path).is_dir():
         raise FileNotFoundError(f"path {str(path)!r} is not a folder with a saved CLIP model and processor")
-    source = CLIP_MODEL if path is None else str(path)
     transformers = quiet_transformers()
-    local = path is not None
     model = transformers.CLIPModel.from_pretrained(source, local_files_only=local)
     processor = transformers.CLIPProcessor.from_pretrained(source, local_files_only=local)
     return FaceScorer(source=source, model=model.eval().to(device), processor=processor, device=device)
@@ -119,6 +124,25 @@ def tiny_face_scorer(folder: str | Path | None = None, words: Sequence[str] = ()
     transformers.CLIPModel(config).save_pretrained(saved)
     transformers.CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(saved)
     return load_face_scorer(path=saved, device="cpu")
+
+
+def tiny_face_models(names: Sequence[str], seed: int = 0,
+                     folder: str | Path | None = None) -> tuple[Any, FaceScorer]:
+    """The tiny Stable Diffusion pipeline (:func:`~.faces.tiny_pipeline`) and the tiny CLIP scorer
+    (:func:`tiny_face_scorer`), both with every one of ``names`` a single token of their tokenizer:
+    the study's whole code path at toy size on a CPU, in about a second. Random weights: what they
+    measure is noise, never a result."""
+    from .faces import tiny_pipeline
+
+    names = check_texts(names, "names")
+    seed = check_seed(seed)
+    words = sorted({n.lower() for n in names})
+    bad = [w for w in words if not w.isascii() or not w.isalpha() or len(w) < 2]
+    if bad:
+        raise ValueError(f"names must be ASCII letters, at least 2 each, got {bad[:3]}")
+    folder = Path(tempfile.mkdtemp(prefix="tiny-faces-")) if folder is None else Path(folder)
+    pipe = tiny_pipeline(seed=seed, folder=folder / "sd", words=words)
+    return pipe, tiny_face_scorer(folder / "scorer", words=words, seed=seed)
 
 
 def age_prompts(age_grid: Sequence[int] = AGE_GRID) -> list[str]:
@@ -154,10 +178,14 @@ def score_images(scorer: FaceScorer, images: Sequence[Any], age_grid: Sequence[i
     text = scorer.processor(text=prompts, padding=True, return_tensors="pt")
     text = {k: v.to(scorer.device) for k, v in text.items() if k in ("input_ids", "attention_mask")}
     logits = []
-    for start in range(0, len(images), batch_size):
-        pixels = scorer.processor(images=images[start:start + batch_size], return_tensors="pt")["pixel_values"]
-        out = scorer.model(**text, pixel_values=pixels.to(scorer.device, scorer.model.dtype))
-        logits.append(out.logits_per_image.float().cpu())   # s · cos(image, prompt), (batch, prompts)
+    # On a CPU (the tiny scorer), one thread, as in portraits(): on a busy 2-core machine two threads
+    # scored 10 toy images in 1.2 s, one thread in 0.04 s. A GPU scorer is left alone.
+    on_cpu = torch.device(scorer.device).type == "cpu"
+    with runtime.cpu_threads() if on_cpu else contextlib.nullcontext():
+        for start in range(0, len(images), batch_size):
+            pixels = scorer.processor(images=images[start:start + batch_size], return_tensors="pt")["pixel_values"]
+            out = scorer.model(**text, pixel_values=pixels.to(scorer.device, scorer.model.dtype))
+            logits.append(out.logits_per_image.float().cpu())   # s · cos(image, prompt), (batch, prompts)
     logits = torch.cat(logits)
     age_probs = torch.softmax(logits[:, :len(grid)], dim=1).numpy().astype(np.float64)
     female = torch.softmax(logits[:, len(grid):], dim=1)[:, 1].numpy().astype(np.float64)
@@ -186,14 +214,9 @@ def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int]
         raise ValueError("decades must not be empty")
     if not (0.5 <= float(min_share) <= 1.0):
         raise ValueError(f"min_share must be in [0.5, 1], got {min_share!r}")
-    tables = _tables()
-    counts, display = tables["counts"], tables["display"]
-    years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
-    by_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in decades], axis=1)
-    starts = np.arange(FIRST_YEAR - FIRST_YEAR % 10, LAST_YEAR + 1, 10)
-    every_decade = np.stack([counts[:, (years >= d) & (years < d + 10)].sum(axis=(1, 2)) for d in starts], axis=1)
-    peak = starts[np.argmax(every_decade, axis=1)]
-    female = counts[:, :, 0].sum(axis=1) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    display = _tables()["display"]
+    by_decade = np.stack([_births_in(d) for d in decades], axis=1)
+    peak, female = _peak_decade_and_female_share()
     chosen: list[str] = []
     for j, decade in enumerate(decades):
         for is_female in (True, False):
@@ -211,6 +234,23 @@ def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int]
     if not chosen:
         raise ValueError("no name passed: the tokenizer keeps none of the candidates as one token")
     return chosen
+
+
+@functools.lru_cache(maxsize=None)
+def _births_in(start: int) -> np.ndarray:
+    """Births per name in the ten years from ``start`` (both sexes); computed once per process."""
+    years = np.arange(FIRST_YEAR, LAST_YEAR + 1)
+    return _tables()["counts"][:, (years >= start) & (years < start + 10)].sum(axis=(1, 2))
+
+
+@functools.lru_cache(maxsize=1)
+def _peak_decade_and_female_share() -> tuple[np.ndarray, np.ndarray]:
+    """Per name: the calendar decade (1880, 1890, …) with the most births, and the female share."""
+    counts = _tables()["counts"]
+    starts = np.arange(FIRST_YEAR - FIRST_YEAR % 10, LAST_YEAR + 1, 10)
+    peak = starts[np.argmax(np.stack([_births_in(int(d)) for d in starts], axis=1), axis=1)]
+    female = counts[:, :, 0].sum(axis=1) / np.maximum(counts.sum(axis=(1, 2)), 1)
+    return peak, female
 
 
 # --------------------------------------------------------------------------- portraits → scores
@@ -336,8 +376,42 @@ class Correlation:
         return f"r = {self.r:+.2f} (95% CI {self.low:+.2f} to {self.high:+.2f}, n = {self.n} names)"
 
 
+def partial_correlation(y: object, x: object, z: object) -> float:
+    """``r(y, x | z)``: the Pearson correlation of what is left of ``y`` and of ``x`` after each is
+    regressed (least squares, with an intercept) on ``z`` — what ``x`` says about ``y`` that ``z``
+    does not. Equal to ``(r_yx − r_yz r_xz) / √((1 − r_yz²)(1 − r_xz²))``; NaN when ``x`` or ``y`` is
+    an exact linear function of ``z`` (nothing is left to correlate)."""
+    y, x, z = (np.asarray(v, dtype=np.float64) for v in (y, x, z))
+    if not (y.ndim == x.ndim == z.ndim == 1) or not (len(y) == len(x) == len(z)) or len(y) < 3:
+        raise ValueError(f"y, x and z must be 1-D of the same length ≥ 3, got {y.shape}, {x.shape}, {z.shape}")
+    if not (np.isfinite(y).all() and np.isfinite(x).all() and np.isfinite(z).all()):
+        raise ValueError("y, x and z must be finite")
+    y, x, z = y - y.mean(), x - x.mean(), z - z.mean()
+    zz = float(z @ z)
+    left = [v - (float(v @ z) / zz) * z if zz > 0 else v for v in (y, x)]
+    if any(np.abs(r).max() <= 1e-9 * max(np.abs(v).max(), 1e-300) for r, v in zip(left, (y, x))):
+        return float("nan")
+    return pearson(left[0], left[1])
+
+
+def _bootstrap(y: np.ndarray, pred: np.ndarray, metric: Any, draws: int, seed: int,
+               confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``metric(y, pred)``, names resampled with replacement (the
+    resamples of :func:`~.probes.bootstrap_interval`, so seeds pair across statistics). A resample
+    where the metric is undefined (NaN: e.g. every draw the same name, possible with a handful of
+    names) is left out; when more than half are undefined the interval is (NaN, NaN)."""
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    values = np.array([metric(y[idx], pred[idx]) for idx in (rng.integers(0, n, n) for _ in range(draws))])
+    kept = values[np.isfinite(values)]
+    if len(kept) < draws / 2:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(kept, [(1 - confidence) / 2, (1 + confidence) / 2])
+    return float(lo), float(hi)
+
+
 def _correlation(y: np.ndarray, x: np.ndarray, draws: int, seed: int) -> Correlation:
-    low, high = bootstrap_interval(y, x, metric=pearson, draws=draws, seed=seed)
+    low, high = _bootstrap(y, x, metric=pearson, draws=draws, seed=seed)
     return Correlation(pearson(y, x), low, high, len(y))
 
 
@@ -345,9 +419,39 @@ def _gap(y: np.ndarray, both: np.ndarray) -> float:
     return pearson(y, both[:, 0]) - pearson(y, both[:, 1])
 
 
+def _partial_living(y: np.ndarray, both: np.ndarray) -> float:
+    return partial_correlation(y, both[:, 0], both[:, 1])
+
+
+def _partial_era(y: np.ndarray, both: np.ndarray) -> float:
+    return partial_correlation(y, both[:, 1], both[:, 0])
+
+
+def _paired(y: np.ndarray, both: np.ndarray, metric: Any, draws: int, seed: int) -> Correlation:
+    """``metric(y, both)`` with its percentile interval over the same name resamples as the era gap's."""
+    low, high = _bootstrap(y, both, metric=metric, draws=draws, seed=seed)
+    return Correlation(metric(y, both), low, high, len(y))
+
+
 @dataclass(frozen=True)
 class FaceStudy:
-    """The measurement: rendered age and sex per name against the birth records."""
+    """The measurement: rendered age and sex per name against the birth records.
+
+    **The era test.** Over names, R is the rendered age (mean over seeds), L the mean age of the
+    living with the name, E = reference year − mean birth year (a linear function of the mean birth
+    year, so r(R, E) = −r(R, mean birth year)). Both predictors are ages; they differ by the deaths.
+    Three numbers, each with a 95 % percentile bootstrap interval over names, every one computed on
+    the same resamples (paired):
+
+    * ``era_gap``: Δ = r(R, L) − r(R, E), which predictor tracks the renderings more closely;
+    * ``partial_living``: r(R, L | E), what the living age says about R beyond the birth year;
+    * ``partial_era``: r(R, E | L), what the birth year says about R beyond the living age.
+
+    The verdict (:attr:`era_verdict`): ``"living age"`` when Δ's interval and r(R, L | E)'s both lie
+    above 0; ``"birth year"`` when Δ's lies below 0 and r(R, E | L)'s above 0; else
+    ``"undecided"`` (these names cannot tell the two apart — likely, since L and E correlate above
+    0.9 over them).
+    """
 
     scores: FaceScores
     targets: NameTargets
@@ -356,6 +460,8 @@ class FaceStudy:
     era_gap: tuple[float, float, float]   #: r(living) − r(era), 95 % paired bootstrap interval
     sex: Correlation             #: female probability ~ female share
     sex_matched: int             #: names whose mean female probability is on their majority sex's side of ½
+    partial_living: Correlation  #: r(rendered age, living age | era age)
+    partial_era: Correlation     #: r(rendered age, era age | living age)
 
     @property
     def rendered_age(self) -> np.ndarray:
@@ -367,9 +473,22 @@ class FaceStudy:
         return self.scores.female.mean(axis=1)
 
     @property
+    def era_verdict(self) -> str:
+        """``"living age"``, ``"birth year"`` or ``"undecided"``: the rule in the class docstring."""
+        if self.era_gap[1] > 0 and self.partial_living.low > 0:
+            return "living age"
+        if self.era_gap[2] < 0 and self.partial_era.low > 0:
+            return "birth year"
+        return "undecided"
+
+    @property
     def living_beats_era(self) -> bool:
-        """The era test: the living age predicts the rendered age better, the interval above 0."""
-        return self.era_gap[1] > 0
+        """The era test's verdict is the living age."""
+        return self.era_verdict == "living age"
+
+    @staticmethod
+    def _short(c: Correlation) -> str:
+        return f"{c.r:+.2f} (95% CI {c.low:+.2f} to {c.high:+.2f})"
 
     def __str__(self) -> str:
         s, n = self.scores, len(self.scores.names)
@@ -379,6 +498,9 @@ class FaceStudy:
             f"rendered age ~ mean age of the living:     {self.age_living}",
             f"rendered age ~ {self.targets.reference_year} − mean birth year:   {self.age_era}",
             f"era test, r(living) − r(birth year):       {gap:+.2f} (95% CI {lo:+.2f} to {hi:+.2f})",
+            f"  partial r(rendered, living | birth year): {self._short(self.partial_living)}",
+            f"  partial r(rendered, birth year | living): {self._short(self.partial_era)}",
+            f"  verdict: {self.era_verdict}",
             f"P(woman) ~ female share:                   {self.sex}",
             f"names rendered as their majority sex:      {format_rate(self.sex_matched, n)}",
             f"no-name control ('{s.template.format(name=CONTROL_NAME)}'): age {s.control_age.mean():.0f}, "
@@ -389,8 +511,8 @@ class FaceStudy:
 
 def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed: int = 0) -> FaceStudy:
     """Correlate the per-name means of ``scores`` with ``targets`` (the same names, in order), each
-    with a percentile bootstrap over names; the era test resamples both correlations with the same
-    names (paired). Needs at least 5 names."""
+    with a percentile bootstrap over names; the era test (see :class:`FaceStudy`) computes its
+    difference and both partial correlations on the same resamples (paired). Needs at least 5 names."""
     if not isinstance(scores, FaceScores) or not isinstance(targets, NameTargets):
         raise TypeError("scores must be a FaceScores and targets a NameTargets")
     if tuple(scores.names) != tuple(targets.names):
@@ -401,30 +523,40 @@ def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed
     seed = check_seed(seed)
     age, female = scores.age.mean(axis=1), scores.female.mean(axis=1)
     both = np.stack([targets.living_age, targets.era_age], axis=1)
-    low, high = bootstrap_interval(age, both, metric=_gap, draws=draws, seed=seed)
+    low, high = _bootstrap(age, both, metric=_gap, draws=draws, seed=seed)
     matched = int(((female > 0.5) == (targets.female_share > 0.5)).sum())
     return FaceStudy(scores=scores, targets=targets,
                      age_living=_correlation(age, targets.living_age, draws, seed),
                      age_era=_correlation(age, targets.era_age, draws, seed),
                      era_gap=(_gap(age, both), low, high),
-                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched)
+                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched,
+                     partial_living=_paired(age, both, _partial_living, draws, seed),
+                     partial_era=_paired(age, both, _partial_era, draws, seed))
 
 
 def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any = None,
                   scorer: FaceScorer | None = None, size: int | None = None,
-                  use_cache: bool = True) -> FaceStudy:
+                  use_cache: bool = True, draws: int = 2000,
+                  decades: Sequence[int] = tuple(range(1920, 2020, 10))) -> FaceStudy:
     """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
     ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
     loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
     download; 42 prompts × 8 seeds = 336 portraits of 25 steps: about 5 minutes on a recent GPU, half an
-    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer`` (e.g. the tiny ones) nothing is cached."""
+    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer``
+    (e.g. :func:`tiny_face_models`) nothing is cached. ``draws``: bootstrap resamples of the statistics;
+    ``decades``: the eras the names are drawn from (:func:`face_names`)."""
     seeds = check_int(seeds, "seeds", min=1)
+    draws = check_int(draws, "draws", min=100)
     per_group = check_int(per_group, "per_group", min=1)
     if (pipe is None) != (scorer is None):
         raise ValueError("give both pipe and scorer (e.g. the tiny ones), or neither (the real models)")
+    if isinstance(decades, (str, bytes)) or not isinstance(decades, (Sequence, np.ndarray, range)):
+        raise TypeError("decades must be a sequence of years, e.g. range(1920, 2020, 10)")
+    decades = tuple(check_int(d, "decades entry", min=FIRST_YEAR, max=LAST_YEAR) for d in decades)
     real = pipe is None and scorer is None
     config = {"version": _VERSION, "seeds": seeds, "per_group": per_group, "steps": steps, "size": size,
-              "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID)}
+              "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID),
+              "decades": list(decades)}
 
     def compute() -> FaceScores:
         nonlocal pipe, scorer
@@ -433,8 +565,9 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
             pipe = load_portrait_pipeline()
         if scorer is None:
             scorer = load_face_scorer()
-        names = face_names(pipe.tokenizer, per_group=per_group)   # the tokenizer that reads the prompt
+        # the tokenizer that reads the prompt
+        names = face_names(pipe.tokenizer, per_group=per_group, decades=decades)
         return render_faces(pipe, scorer, names, seeds=range(seeds), steps=steps, size=size)[0]
 
     scores = cache.cached("face-scores", config, compute) if (real and use_cache) else compute()
-    return face_study(scores, name_targets(scores.names))
+    return face_study(scores, name_targets(scores.names), draws=draws)

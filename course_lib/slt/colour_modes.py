@@ -45,7 +45,7 @@ __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hu
            "hue_groups", "neuron_grouping", "colour_components", "ColourSetup", "GROUPINGS",
            "harmonic_r2", "wheel_stats",
            "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
-           "red_share", "RED_WIDTH"]
+           "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel"]
 
 #: Half-width (degrees) of the red band a "red mode" concentrates on.
 RED_WIDTH = 25.0
@@ -555,6 +555,35 @@ def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping:
     return ModeReading(model, seed, int(entry["step"]), grouping, modes, wheel, null_q, rel, red,
                        red_rank, hue[prof.argmax(1)], prof.max(1), dict(entry["wrllc"]),
                        float(entry["cpu_seconds"]))
+
+
+def half_difference(chain_chi: Any) -> np.ndarray:
+    """The noise-only control of a susceptibility matrix: (first half of the chains' χ − second
+    half's) / chains, from ``chain_chi`` (chains, probes, components) with an even number ≥ 2 of
+    chains. Its expectation is exactly 0, and its noise has the same structure as the estimate's
+    (smooth in the probe where ℓ_x is): a reading that this matrix also passes is not evidence of
+    signal."""
+    cc = np.asarray(chain_chi, dtype=float)
+    if cc.ndim != 3 or cc.shape[0] < 2 or cc.shape[0] % 2:
+        raise ValueError(f"chain_chi must be (chains, probes, components) with an even number ≥ 2 "
+                         f"of chains, got shape {cc.shape}")
+    if not np.all(np.isfinite(cc)):
+        raise ValueError("chain_chi holds NaN or inf")
+    half = cc.shape[0] // 2
+    return (cc[:half].sum(0) - cc[half:].sum(0)) / cc.shape[0]
+
+
+def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int = 200,
+                     seed: int = 0) -> tuple[WheelStats, np.ndarray]:
+    """The wheel readings of :func:`half_difference` of a :func:`colour_chi` entry, read exactly
+    as :func:`read_colour_modes` reads χ: ``(WheelStats, shuffled-hue 99th percentiles (R², order))``."""
+    from .components import svd_modes
+
+    _, hue = probe_hues()
+    modes = svd_modes(half_difference(entry["chain_chi"]), list(entry["components"]), rank)
+    null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
+                         axis=0)
+    return wheel_stats(modes.loadings, hue), null_q
 
 
 @dataclass

@@ -63,6 +63,28 @@ def _case_pooled(attempt: Callable) -> None:
              "column's own R² gives a weak noise column as much say as the strong wave.")
 
 
+def _case_uneven(attempt: Callable) -> None:
+    hue = np.array([h for h in _HUE if not 150 <= h <= 240])   # the 26 trained hues only
+    h = np.radians(hue)
+    rng = np.random.default_rng(2)
+    u = np.stack([1.0 + np.cos(h + 0.3), np.sin(h) + 0.3 * np.cos(2 * h)], axis=1)
+    u = u + 0.05 * rng.standard_normal(u.shape)
+    got = float(np.asarray(attempt(u.copy(), hue.copy())))
+    want = solution_harmonic_r2(u, hue)
+    assert np.isclose(got, want, atol=1e-6), (
+        f"R² {got:.4f} should be {want:.4f} on the 26 hues outside the held-out band: use the hues "
+        "you are given (not 36 evenly spaced ones), and fit by least squares — projecting on cos "
+        "and sin is a least-squares fit only on an evenly spaced full circle.")
+
+
+def _case_three(attempt: Callable) -> None:
+    h = np.radians(_HUE)
+    rng = np.random.default_rng(3)
+    u = np.stack([np.cos(h), np.sin(h), rng.standard_normal(len(h))], axis=1)
+    _compare(attempt, u, "Fit every column of loadings, not only the first two: a third, noisy "
+             "mode lowers the pooled R².")
+
+
 def _case_own(attempt: Callable) -> None:
     with forbid(["course_lib.slt.colour_modes:harmonic_r2"]):
         h = np.radians(_HUE)
@@ -75,6 +97,9 @@ HARMONIC_CASES = [
          hint="np.radians(hue_deg); keep the column of ones"),
     case("a strong and a weak mode", _case_pooled,
          hint="sum the squared residuals over both columns before dividing"),
+    case("hues that are not evenly spaced", _case_uneven,
+         hint="h = np.radians(hue_deg) from the argument; np.linalg.lstsq, not a projection"),
+    case("three modes", _case_three, hint="fit all columns of loadings at once"),
     case("your own code", _case_own, hint="write it with numpy; do not call harmonic_r2"),
 ]
 

@@ -18,8 +18,12 @@ second sampler):
   are grouped), the embedding (W_E, W_pos) and the unembedding (W_U). A head or a neuron group is a
   slice of a weight tensor; :class:`ComponentTransformer` re-parametrises the model so that every
   slice is its own parameter — the same function (tested), so a component is a list of names;
-* **the matrix** χ (p² pairs × components), every pair a probe (training and held-out pairs), at a
-  few checkpoints (:func:`component_susceptibilities`, cached);
+* **the matrix** χ (training pairs × components): the probes are the run's training pairs only
+  (the data the chains' loss is built on; held-out pairs are not probed), at a few checkpoints
+  (:func:`component_chi`, cached);
+* **the gate** (:func:`column_reliability`): each component's column estimated from two halves
+  of the chains, correlated over the pairs. At 5.5's mode budget (4 chains × 20–50 reads) it is
+  ≈ 0 for every component — no per-pair signal, so no mode can be read there;
 * **modes**: the SVD of χ with each component's column scaled to unit norm (heads and embeddings
   differ by orders of magnitude in size; unscaled, the largest column *is* the first mode);
 * **is a mode a frequency?** (:func:`mode_spectrum`): the loading u over pairs averaged within each
@@ -27,7 +31,14 @@ second sampler):
   and two numbers: the *peak share* (power at k* / all non-constant power) and the *sum share*
   (how much of u's variance is a function of a + b at all). The control: the same statistics of u
   with the pair labels shuffled (:func:`shuffle_null`) — a mode "is frequency k*" when k* is one of
-  3.3's key frequencies and its peak share beats the shuffled 99th percentile.
+  3.3's key frequencies and its peak share beats the shuffled 99th percentile. The comparator
+  for the rate of such modes is the same criterion applied to noise-only matrices with the
+  chains' own noise (:func:`sign_contrasts`: balanced ± sums of chains, the half-difference
+  (χ_A − χ_B)/2 first), not the key frequencies' share of all k;
+* **own columns with power** (:func:`column_study`): at the final checkpoint, three components
+  (the largest frequency group, its size-matched random group, the embedding) × 8 chains × more
+  draws, each read by its own column's spectrum in a + b from each half of the chains; a column
+  "is frequency k" when both halves peak at k and both beat the noise-only control.
 """
 
 from __future__ import annotations
@@ -377,6 +388,147 @@ def split_half_reliability(chain_chi: Any, components: Sequence[str], rank: int)
     return corr.max(axis=1)
 
 
+# --------------------------------------------------------------- is there per-pair signal at all?
+def _check_chain_chi(chain_chi: Any, min_chains: int = 2) -> np.ndarray:
+    c = np.asarray(chain_chi, dtype=float)
+    if c.ndim != 3 or c.shape[0] < min_chains or min(c.shape) < 1:
+        raise ValueError(f"chain_chi must be (chains ≥ {min_chains}, pairs, components), got shape "
+                         f"{c.shape}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError("chain_chi holds NaN or infinite values (a diverged chain?)")
+    return c
+
+
+def _corr_columns(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    a = a - a.mean(0)
+    b = b - b.mean(0)
+    den = np.sqrt((a ** 2).sum(0) * (b ** 2).sum(0))
+    return np.where(den > 0, (a * b).sum(0) / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _class_means(m: np.ndarray, pairs: Any, p: int) -> np.ndarray:
+    return np.stack([residue_means(m[:, j], pairs, p) for j in range(m.shape[1])], axis=1)
+
+
+def column_reliability(chain_chi: Any, pairs: Any = None, p: Optional[int] = None, *,
+                       chains_per_half: Optional[int] = None) -> np.ndarray:
+    """The gate before any mode or column is read: per component, the Pearson correlation over
+    the pairs between χ estimated from the first half of the chains and from the second half,
+    (components,). Zero: the column holds no per-pair signal the chains can reproduce (only
+    noise); one: every pair's value reproduces. With ``pairs`` and ``p``, the correlation of the
+    two halves' class means over s = (a + b) mod p instead (the values a spectrum in a + b is read
+    from). ``chains_per_half`` = m < chains/2 compares disjoint blocks of m chains (chains 0…m−1
+    against m…2m−1, the next two blocks, …) and averages over the block pairs: the reliability
+    of a budget of m chains."""
+    c = _check_chain_chi(chain_chi)
+    n = c.shape[0]
+    m = n // 2 if chains_per_half is None else check_int(chains_per_half, "chains_per_half", min=1,
+                                                         max=n // 2)
+    if (pairs is None) != (p is None):
+        raise ValueError("pass both pairs and p (class means over a + b), or neither (entries)")
+    rs = []
+    for start in range(0, n - 2 * m + 1, 2 * m):
+        a = c[start:start + m].mean(0)
+        b = c[start + m:start + 2 * m].mean(0)
+        if pairs is not None:
+            a, b = _class_means(a, pairs, p), _class_means(b, pairs, p)
+        rs.append(_corr_columns(a, b))
+    return np.mean(rs, axis=0)
+
+
+def spearman_brown(r: Any, factor: Any) -> np.ndarray:
+    """Reliability of an average of ``factor`` × as many independent reads, from reliability
+    ``r`` (Spearman–Brown): f r / (1 + (f − 1) r). A reliability ≤ 0 stays where it is."""
+    r = np.asarray(r, dtype=float)
+    f = np.asarray(factor, dtype=float)
+    if np.any(f <= 0) or np.any(r > 1) or np.any(r < -1):
+        raise ValueError("factor must be > 0 and r within [-1, 1]")
+    return np.where(r > 0, f * r / (1 + (f - 1) * np.clip(r, 0, 1)), r)
+
+
+def budget_to_reach(r: float, budget: float, target: float = 0.5) -> float:
+    """The budget (in ``budget``'s units: reads, chains) at which Spearman–Brown puts the
+    reliability at ``target``, from reliability ``r`` measured at ``budget``:
+    budget · target (1 − r) / (r (1 − target)); ``inf`` for r ≤ 0 (no signal to extrapolate)."""
+    if not 0 < target < 1:
+        raise ValueError(f"target must be in (0, 1), got {target!r}")
+    if not budget > 0:
+        raise ValueError(f"budget must be > 0, got {budget!r}")
+    r = float(r)
+    if r <= 0:
+        return math.inf
+    return float(budget * target * (1 - r) / (min(r, 1 - 1e-12) * (1 - target)))
+
+
+def sign_contrasts(chain_chi: Any) -> np.ndarray:
+    """Noise-only matrices with the chains' own noise: Σ_c s_c χ_c / n over the chains with
+    balanced signs s_c = ±1 (half +, half −), each distinct split once (chain 0 always +),
+    (contrasts, pairs, components). The signal, the same in every chain, cancels exactly; the
+    first is the half-difference (χ_A − χ_B)/2 of the two halves. An odd last chain is dropped."""
+    from itertools import combinations
+
+    c = _check_chain_chi(chain_chi)
+    n = c.shape[0] - c.shape[0] % 2
+    out = []
+    for plus in combinations(range(1, n), n // 2 - 1):
+        s = -np.ones(n)
+        s[[0, *plus]] = 1.0
+        out.append(np.tensordot(s, c[:n], axes=1) / n)
+    return np.stack(out)
+
+
+@dataclass
+class ColumnReading:
+    """One component's own χ column read as a wave in a + b: the pooled estimate's spectrum
+    (``peak``, ``peak_share``), the same from each half of the chains (``half_peaks``,
+    ``half_shares``, ``half_power``), the noise-only control (``null_q``: the
+    :data:`NULL_QUANTILE` of the peak share over :func:`sign_contrasts`, ``null_n`` of them;
+    with 35 contrasts that is close to their largest), and the gate
+    (``reliability``: entries; ``class_reliability``: class means over a + b)."""
+
+    component: str
+    peak: int
+    peak_share: float
+    power: np.ndarray
+    half_peaks: tuple[int, int]
+    half_shares: tuple[float, float]
+    half_power: tuple[np.ndarray, np.ndarray]
+    null_q: float
+    null_n: int
+    reliability: float
+    class_reliability: float
+
+    @property
+    def agrees(self) -> bool:
+        """Both halves peak at the same k, and both peaks beat the noise-only control."""
+        return (self.half_peaks[0] == self.half_peaks[1]
+                and min(self.half_shares) > self.null_q)
+
+
+def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int) -> list[ColumnReading]:
+    """:class:`ColumnReading` of every column of ``chain_chi`` (chains ≥ 4, pairs, components)."""
+    c = _check_chain_chi(chain_chi, min_chains=4)
+    components = list(components)
+    if len(components) != c.shape[2]:
+        raise ValueError(f"components has {len(components)} names for {c.shape[2]} columns")
+    half = c.shape[0] // 2
+    noise = sign_contrasts(c)
+    rel = column_reliability(c)
+    crel = column_reliability(c, pairs, p)
+    out = []
+    for j, name in enumerate(components):
+        pooled = mode_spectrum(c[:, :, j].mean(0), pairs, p)
+        halves = [mode_spectrum(c[sl, :, j].mean(0), pairs, p)
+                  for sl in (slice(0, half), slice(half, 2 * half))]
+        null = [mode_spectrum(m[:, j], pairs, p).peak_share for m in noise]
+        out.append(ColumnReading(name, pooled.peak, pooled.peak_share, pooled.power,
+                                 (halves[0].peak, halves[1].peak),
+                                 (halves[0].peak_share, halves[1].peak_share),
+                                 (halves[0].power, halves[1].power),
+                                 float(np.quantile(null, NULL_QUANTILE)), len(null),
+                                 float(rel[j]), float(crel[j])))
+    return out
+
 # --------------------------------------------------------------------------- the study (5.5)
 #: Per-profile settings of notebook 5.5. Chapter 3's p = 53 run (its ``quick`` profile) in every
 #: CPU profile, as in 5.3. The sampler is 5.3's for this run (γ = 100, batch 128) at ε = 3 × 10⁻⁴,
@@ -390,11 +542,11 @@ COMPONENT_SETTINGS: dict[str, dict[str, Any]] = {
               "steps": ["memorisation_end", "grokked", "final"],
               "sampler": {"num_chains": 4, "num_burnin": 10, "num_draws": 40, "observe_every": 2},
               "rank": 3, "shuffles": 150},
-    "standard": {"run_profile": "quick", "seeds": [0, 1],
-                 "steps": [40, "memorisation_end", "circuit_formation_end", "grokked", "final"],
-                 "sampler": {"num_chains": 4, "num_burnin": 30, "num_draws": 150, "observe_every": 3},
-                 "rank": 3, "shuffles": 400},
 }
+#: ``standard`` reads the same (cached) mode matrices as ``quick``: at 20–50 reads per chain no
+#: column of the matrix reproduces (:func:`column_reliability` ≈ 0), so more checkpoints and seeds
+#: at that budget buy nothing; ``standard`` spends its budget on :data:`COLUMN_SETTINGS` instead.
+COMPONENT_SETTINGS["standard"] = {**COMPONENT_SETTINGS["quick"], "shuffles": 400}
 COMPONENT_SETTINGS["full"] = COMPONENT_SETTINGS["standard"]
 _SAMPLER = {"epsilon": 3e-4, "gamma": 100.0, "batch_size": 128, "seed": 0}
 _CACHE_VERSION = 1
@@ -435,7 +587,8 @@ def resolve_step(run: Any, step: Any) -> int:
     return int(step)
 
 
-def _chi_at(seed: int, step: int, run_profile: str, sampler: Mapping[str, Any]) -> dict[str, Any]:
+def _chi_at(seed: int, step: int, run_profile: str, sampler: Mapping[str, Any],
+            only: Optional[Sequence[str]] = None) -> dict[str, Any]:
     import time
     from .course_models import grokking_run
     from .observables import susceptibilities
@@ -443,11 +596,13 @@ def _chi_at(seed: int, step: int, run_profile: str, sampler: Mapping[str, Any]) 
     run = grokking_run(seed, run_profile, progress=False)
     freq, rand, _ = grouping(run)
     setup = component_model(run.model_at(step), freq, rand)
+    comps = setup.components if only is None else {c: setup.components[c] for c in only}
     start = time.process_time()
     sus = susceptibilities(setup.model, mean_cross_entropy, per_pair_cross_entropy, run.data,
-                           setup.components, **{**_SAMPLER, **sampler})
-    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "components": list(setup.components),
-            "kinds": dict(setup.kinds), "wrllc": {k: r.mean for k, r in sus.llc.items()},
+                           comps, **{**_SAMPLER, **sampler})
+    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "components": list(comps),
+            "kinds": {c: setup.kinds[c] for c in comps},
+            "wrllc": {k: r.mean for k, r in sus.llc.items()},
             "cpu_seconds": time.process_time() - start, "memory_bytes": sus.memory_bytes}
 
 
@@ -475,8 +630,12 @@ class CheckpointModes:
     a function of ``by`` (:data:`READINGS`); ``null_q[by]`` (rank, 2): the shuffled-pairs
     :data:`NULL_QUANTILE` of [peak_share, sum_share]; ``is_key[i]``: mode i peaks at a key
     frequency *and* its peak share beats the control (read by a + b); ``reliability``: split-half
-    (:func:`split_half_reliability`); ``freq_weight``/``rand_weight``: the top modes' summed
-    squared weight on the frequency groups and on the random groups."""
+    of the modes (:func:`split_half_reliability`); ``column_reliability``: split-half of each
+    component's column over the pairs (:func:`column_reliability`, the gate);
+    ``null_hits``/``null_modes``: the same ``is_key`` criterion applied to the modes of the
+    noise-only matrices (:func:`sign_contrasts`) — the hit rate of noise;
+    ``freq_weight``/``rand_weight``: the top modes' summed squared weight on the frequency groups
+    and on the random groups."""
 
     step: int
     modes: Modes
@@ -484,33 +643,49 @@ class CheckpointModes:
     null_q: dict[str, np.ndarray]
     is_key: np.ndarray
     reliability: np.ndarray
+    column_reliability: np.ndarray
+    null_hits: int
+    null_modes: int
     freq_weight: float
     rand_weight: float
     wrllc: dict[str, float]
     cpu_seconds: float
 
 
-def read_modes(chi_entry: Mapping[str, Any], pairs: Any, p: int, key_freqs: Sequence[int], *,
-               step: int, rank: int, shuffles: int, seed: int = 0) -> CheckpointModes:
-    """Modes of one :func:`component_chi` entry and everything the notebook reads off them."""
-    comps = list(chi_entry["components"])
-    modes = svd_modes(chi_entry["chi"], comps, rank)
+def _key_modes(chi: np.ndarray, comps: Sequence[str], pairs: Any, p: int, keys: set,
+               rank: int, shuffles: int, seed: int, readings: Sequence[str] = tuple(READINGS)):
+    modes = svd_modes(chi, comps, rank)
     spectra, null_q = {}, {}
-    for by in READINGS:
+    for by in readings:
         spectra[by] = [mode_spectrum(modes.loadings[:, i], pairs, p, by) for i in range(rank)]
         null_q[by] = np.array([np.quantile(shuffle_null(modes.loadings[:, i], pairs, p,
                                                         shuffles=shuffles, seed=seed + i, by=by),
                                            NULL_QUANTILE, axis=0) for i in range(rank)])
-    keys = set(int(k) for k in key_freqs)
     is_key = np.array([s.peak in keys and s.peak_share > null_q["a + b"][i, 0]
                        for i, s in enumerate(spectra["a + b"])])
+    return modes, spectra, null_q, is_key
+
+
+def read_modes(chi_entry: Mapping[str, Any], pairs: Any, p: int, key_freqs: Sequence[int], *,
+               step: int, rank: int, shuffles: int, seed: int = 0) -> CheckpointModes:
+    """Modes of one :func:`component_chi` entry and everything the notebook reads off them."""
+    comps = list(chi_entry["components"])
+    keys = set(int(k) for k in key_freqs)
+    modes, spectra, null_q, is_key = _key_modes(chi_entry["chi"], comps, pairs, p, keys, rank,
+                                                shuffles, seed)
+    null_hits = null_n = 0
+    for noise in sign_contrasts(chi_entry["chain_chi"]):
+        hit = _key_modes(noise, comps, pairs, p, keys, rank, shuffles, seed, ("a + b",))[3]
+        null_hits, null_n = null_hits + int(hit.sum()), null_n + len(hit)
     kinds = chi_entry["kinds"]
     w2 = (modes.weights ** 2).sum(0)
     freq_w = float(sum(w for c, w in zip(comps, w2) if kinds[c] == "frequency group"))
     rand_w = float(sum(w for c, w in zip(comps, w2) if kinds[c] == "random group"))
     rel = split_half_reliability(chi_entry["chain_chi"], comps, rank)
-    return CheckpointModes(step, modes, spectra, null_q, is_key, rel, freq_w, rand_w,
-                           dict(chi_entry["wrllc"]), float(chi_entry["cpu_seconds"]))
+    col_rel = column_reliability(chi_entry["chain_chi"])
+    return CheckpointModes(step, modes, spectra, null_q, is_key, rel, col_rel, null_hits, null_n,
+                           freq_w, rand_w, dict(chi_entry["wrllc"]),
+                           float(chi_entry["cpu_seconds"]))
 
 
 @dataclass
@@ -580,10 +755,14 @@ class ComponentStudy:
         n = sum(len(c.spectra[by]) for s in self.seeds for c in s.checkpoints)
         return hits, n
 
-    def chance_rate(self) -> float:
-        """The rate at which a mode would peak at a key frequency by chance: the key frequencies'
-        share of the (p − 1)/2 frequencies (averaged over seeds)."""
-        return float(np.mean([len(s.key_freqs) / ((s.p - 1) // 2) for s in self.seeds]))
+    def null_key_count(self) -> tuple[int, int]:
+        """(noise-only modes counted as a key frequency, noise-only modes read): the
+        :meth:`key_mode_count` criterion applied to the modes of every checkpoint's
+        :func:`sign_contrasts` — what noise with the chains' own structure scores. The
+        comparator for :meth:`key_mode_count` (not the key frequencies' share of all k: a hit
+        must also beat the shuffled control)."""
+        return (sum(c.null_hits for s in self.seeds for c in s.checkpoints),
+                sum(c.null_modes for s in self.seeds for c in s.checkpoints))
 
     def cpu_seconds(self) -> float:
         return float(sum(c.cpu_seconds for s in self.seeds for c in s.checkpoints))
@@ -614,3 +793,107 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
                                np.asarray(src.checkpoint_steps), np.asarray(src.train_loss),
                                np.asarray(src.test_loss), sizes, cps, pairs))
     return ComponentStudy(profile, cfg, seeds)
+
+
+# ------------------------------------------------------- the measurement with power: own columns
+#: Per-profile settings of the column measurement (5.5's second half): the final checkpoint of
+#: seed 0, only three components — the largest key-frequency neuron group, its size-matched random
+#: group (the control that differs only in how the neurons are grouped) and the embedding — so
+#: that the budget goes into chains and draws. 8 chains give two halves of 4 and 35 noise-only
+#: sign contrasts. ``quick`` cannot afford more draws: it reads the same three columns from the
+#: mode matrix of the final checkpoint (4 chains × 20 reads, ``from_modes``) — underpowered, stated
+#: as such, never read as a result.
+COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": True,
+              "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
+    "standard": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": False,
+                 "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 300,
+                             "observe_every": 3}},
+}
+COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]
+
+
+def column_components(freq_groups: Mapping[str, np.ndarray]) -> tuple[str, str, str]:
+    """(the largest frequency group, its size-matched random group, the embedding), as component
+    names of :func:`component_model` (random group j matches frequency group j)."""
+    names = list(freq_groups)
+    if not names:
+        raise ValueError("freq_groups must hold at least one group")
+    j = int(np.argmax([len(freq_groups[n]) for n in names]))
+    return f"neurons {names[j]}", f"neurons random {j}", "embedding"
+
+
+def column_chi(seed: int, step: Any, components: Sequence[str], *, run_profile: str = "quick",
+               sampler: Mapping[str, Any]) -> dict[str, Any]:
+    """Like :func:`component_chi`, for the listed components only (cached,
+    "slt-components-columns")."""
+    from ..cache import cached
+    from .course_models import grokking_run
+
+    seed = check_seed(seed)
+    run = grokking_run(seed, run_profile, progress=False)
+    step = resolve_step(run, step)
+    components = [str(c) for c in components]
+    if not components:
+        raise ValueError("components must name at least one component")
+    config = {"run": run.key, "step": step, "sampler": {**_SAMPLER, **sampler},
+              "components": components, "version": _CACHE_VERSION}
+    return cached("slt-components-columns", config,
+                  lambda: _chi_at(seed, step, run_profile, dict(sampler), components))
+
+
+@dataclass
+class ColumnStudy:
+    """The column measurement: ``readings`` (one :class:`ColumnReading` per component), ``curve``
+    (chains per half 1 … chains/2, components): the entry-level split-half reliability at each
+    budget (:func:`column_reliability`), ``reads_per_chain`` (draws read per chain),
+    ``cpu_seconds`` (the sampling CPU of the matrix read; in ``quick`` that of the mode matrix,
+    shared with :func:`component_study`)."""
+
+    profile: str
+    settings: dict[str, Any]
+    seed: int
+    step: int
+    p: int
+    key_freqs: tuple[int, ...]
+    own_k: int
+    components: list[str]
+    readings: list[ColumnReading]
+    curve: np.ndarray
+    reads_per_chain: int
+    cpu_seconds: float
+
+    def reading(self, component: str) -> ColumnReading:
+        for r in self.readings:
+            if r.component == component:
+                return r
+        raise ValueError(f"component must be one of {self.components}, got {component!r}")
+
+
+def column_study(profile: Optional[str] = None) -> ColumnStudy:
+    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active)."""
+    from ..runtime import by_profile, get_profile
+    from .course_models import grokking_run
+
+    profile = get_profile() if profile is None else profile
+    cfg = by_profile(COLUMN_SETTINGS, profile)
+    run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
+    freq, _, _ = grouping(run)
+    comps = list(column_components(freq))
+    if cfg.get("from_modes"):
+        entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
+                              sampler=cfg["sampler"])
+        keep = [list(entry["components"]).index(c) for c in comps]
+        cc = np.asarray(entry["chain_chi"])[:, :, keep]
+    else:
+        entry = column_chi(cfg["seed"], cfg["step"], comps, run_profile=cfg["run_profile"],
+                           sampler=cfg["sampler"])
+        cc = np.asarray(entry["chain_chi"])
+    pairs, p = run.data[0].numpy(), run.source.p
+    curve = np.stack([column_reliability(cc, chains_per_half=m)
+                      for m in range(1, cc.shape[0] // 2 + 1)])
+    s = cfg["sampler"]
+    return ColumnStudy(profile, cfg, cfg["seed"], resolve_step(run, cfg["step"]), p,
+                       tuple(run.source.key_frequencies), int(comps[0].split("=")[1]), comps,
+                       read_columns(cc, comps, pairs, p), curve,
+                       -(-s["num_draws"] // s["observe_every"]), float(entry["cpu_seconds"]))

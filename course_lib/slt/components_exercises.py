@@ -3,8 +3,11 @@ live in ``tests/test_slt_components.py``.
 
 * ``sum_spectrum`` — the Fourier power of a loading over pairs read as a function of
   s = (a + b) mod p (:func:`check_sum_spectrum`);
-* ``modes_prediction`` — a written-down prediction of what the modes of the grokked transformer's
-  susceptibility matrix are, checked against the measurement (:func:`check_modes_prediction`).
+* ``reliability_prediction`` — a written-down prediction of how reliable the key-frequency neuron
+  group's own χ column becomes with ten times the reads, and where it peaks
+  (:func:`check_reliability_prediction`);
+* ``reads_to_reach`` — Spearman–Brown: the reads per chain a reliability needs to reach a target
+  (:func:`check_reads_to_reach`).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..exercises import CheckResult, case, check, forbid, prediction_answer, prediction_form
-from ..stats import wilson_interval
+from ..exercises import (CheckResult, as_number, case, check, forbid, prediction_answer,
+                         prediction_form)
 
-__all__ = ["solution_sum_spectrum", "check_sum_spectrum", "MODES_PREDICTION_KEYS",
-           "modes_verdict", "check_modes_prediction_form", "check_modes_prediction"]
+__all__ = ["solution_sum_spectrum", "check_sum_spectrum", "RELIABILITY_PREDICTION_KEYS",
+           "reliability_band", "reliability_verdict", "check_reliability_prediction_form",
+           "check_reliability_prediction", "solution_reads_to_reach", "check_reads_to_reach"]
 
 
 # --------------------------------------------------------------------------- the spectrum in a + b
@@ -109,48 +113,113 @@ def check_sum_spectrum(attempt: Callable, *, quiet: bool = False) -> CheckResult
 
 
 # --------------------------------------------------------------------------- the prediction
-MODES_PREDICTION_KEYS = {
-    "top_mode_peak": ("a key frequency", "another frequency"),
-    "top_mode_reproduces": (True, False),
-    "key_modes_rate": ("clearly above chance", "not clearly above chance"),
+RELIABILITY_PREDICTION_KEYS = {
+    "own_group_reliability": ("below 0.1", "0.1 to 0.5", "0.5 or more"),
+    "own_group_peak": ("its own frequency", "another frequency", "no agreed peak"),
 }
-#: a mode "reproduces" when the two halves of the chains agree on it at least this well
+#: a column "can be read" when the two halves of the chains agree on it at least this well
 RELIABLE = 0.5
 
 
-def modes_verdict(top_is_key: bool, top_reliability: float, hits: int, n: int,
-                  chance: float) -> dict[str, Any]:
-    """The measurement in the prediction's terms: whether the top mode at the final checkpoint
-    beats its control at a key frequency; whether its split-half reliability reaches
-    :data:`RELIABLE`; whether the rate of key-frequency modes over every seed, checkpoint and
-    top mode has a 95 % Wilson interval entirely above the chance rate."""
-    lo, _ = wilson_interval(int(hits), int(n))
-    return {"top_mode_peak": "a key frequency" if bool(top_is_key) else "another frequency",
-            "top_mode_reproduces": bool(float(top_reliability) >= RELIABLE),
-            "key_modes_rate": "clearly above chance" if lo > chance else "not clearly above chance"}
+def reliability_band(r: float) -> str:
+    """The band of :data:`RELIABILITY_PREDICTION_KEYS` that reliability ``r`` falls in."""
+    r = float(r)
+    return "below 0.1" if r < 0.1 else ("0.1 to 0.5" if r < RELIABLE else "0.5 or more")
 
 
-_FORM = prediction_form(MODES_PREDICTION_KEYS)
+def reliability_verdict(reliability: float, half_peaks: tuple[int, int], agrees: bool,
+                        own_k: int) -> dict[str, Any]:
+    """The measurement in the prediction's terms: the band of the own group's entry-level
+    split-half reliability; its column's peak in a + b — "its own frequency" when both halves
+    peak at ``own_k`` and both beat the noise-only control (``agrees``), "another frequency" when
+    they agree elsewhere, "no agreed peak" otherwise."""
+    if not agrees:
+        peak = "no agreed peak"
+    else:
+        peak = "its own frequency" if int(half_peaks[0]) == int(own_k) else "another frequency"
+    return {"own_group_reliability": reliability_band(reliability), "own_group_peak": peak}
 
 
-def check_modes_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
-    """Check that ``prediction`` is complete before the modes are read."""
+_FORM = prediction_form(RELIABILITY_PREDICTION_KEYS)
+
+
+def check_reliability_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` is complete before the columns are measured."""
     return check("prediction, written down", prediction, [_FORM], quiet=quiet)
 
 
-def check_modes_prediction(prediction: Any, top_is_key: bool, top_peak: int,
-                           top_reliability: float, hits: int, n: int, chance: float, *,
-                           quiet: bool = False) -> CheckResult:
+def check_reliability_prediction(prediction: Any, reliability: float, half_peaks: tuple[int, int],
+                                 agrees: bool, own_k: int, *, quiet: bool = False) -> CheckResult:
     """Compare the prediction with the measurement (a wrong prediction is a result: the message
     says what was measured)."""
-    v = modes_verdict(top_is_key, top_reliability, hits, n, chance)
-    lo, hi = wilson_interval(int(hits), int(n))
+    v = reliability_verdict(reliability, half_peaks, agrees, own_k)
     cases = [_FORM,
-             prediction_answer("the top mode's frequency", "top_mode_peak", v["top_mode_peak"],
-                               f"it peaks at k = {top_peak}"),
-             prediction_answer("the top mode reproduces across chain halves", "top_mode_reproduces",
-                               v["top_mode_reproduces"],
-                               f"split-half reliability {top_reliability:.2f}, threshold {RELIABLE}"),
-             prediction_answer("the rate of key-frequency modes", "key_modes_rate", v["key_modes_rate"],
-                               f"{hits}/{n} modes, 95 % Wilson [{lo:.2f}, {hi:.2f}], chance {chance:.2f}")]
-    return check("modes prediction", prediction, cases, quiet=quiet)
+             prediction_answer("the own group's split-half reliability", "own_group_reliability",
+                               v["own_group_reliability"], f"measured {float(reliability):.2f}"),
+             prediction_answer("where the own group's column peaks", "own_group_peak",
+                               v["own_group_peak"],
+                               f"halves peak at k = {int(half_peaks[0])} and {int(half_peaks[1])}, "
+                               f"{'both' if agrees else 'not both'} beating the noise-only "
+                               f"control; its own frequency is k = {int(own_k)}")]
+    return check("reliability prediction", prediction, cases, quiet=quiet)
+
+
+# --------------------------------------------------------------------------- Spearman–Brown
+def solution_reads_to_reach(r: float, reads: float, target: float = 0.5) -> float:
+    """Reads per chain at which a reliability ``r`` measured with ``reads`` per chain reaches
+    ``target`` (Spearman–Brown, same chains): reads · target (1 − r) / (r (1 − target)); inf
+    for r ≤ 0."""
+    if r <= 0:
+        return float("inf")
+    return reads * target * (1 - r) / (r * (1 - target))
+
+
+def _reads_case(attempt: Callable, r: float, reads: float, target: float, why: str) -> None:
+    got = as_number(attempt(r, reads, target), "reads_to_reach(r, reads, target)")
+    want = solution_reads_to_reach(r, reads, target)
+    assert np.isclose(got, want, rtol=1e-6), (
+        f"reads_to_reach({r}, {reads}, {target}) = {got:.4g}, should be {want:.4g}. {why}")
+
+
+def _case_reads_half(attempt: Callable) -> None:
+    _reads_case(attempt, 0.2, 100, 0.5,
+                "Spearman–Brown: f reads give f r / (1 + (f − 1) r); solve that for f = 0.5. "
+                "Not linear in f (0.5 / r): the reliability of an average saturates.")
+
+
+def _case_reads_other_target(attempt: Callable) -> None:
+    _reads_case(attempt, 0.3, 40, 0.8, "keep the target in the formula: f = t (1 − r) / (r (1 − t))")
+
+
+def _case_reads_already(attempt: Callable) -> None:
+    _reads_case(attempt, 0.7, 50, 0.5,
+                "a reliability already above the target needs fewer reads than measured (f < 1)")
+
+
+def _case_reads_no_signal(attempt: Callable) -> None:
+    for r in (0.0, -0.05):
+        got = as_number(attempt(r, 100, 0.5), "reads_to_reach(r, reads, target)")
+        assert got == float("inf"), (
+            f"reads_to_reach({r}, 100, 0.5) = {got:.4g}: a reliability ≤ 0 holds no signal to "
+            "extrapolate, so no number of reads is predicted — return float('inf')")
+
+
+def _case_reads_own(attempt: Callable) -> None:
+    with forbid(["course_lib.slt.components:budget_to_reach",
+                 "course_lib.slt.components:spearman_brown"]):
+        attempt(0.2, 100, 0.5)
+
+
+READS_CASES = [
+    case("r = 0.2 at 100 reads, target 0.5", _case_reads_half,
+         hint="solve f r / (1 + (f − 1) r) = target for f; the answer is f · reads"),
+    case("another target", _case_reads_other_target, hint="f = target (1 − r) / (r (1 − target))"),
+    case("already above the target", _case_reads_already, hint="the same formula gives f < 1"),
+    case("no signal (r ≤ 0)", _case_reads_no_signal, hint="return float('inf') when r <= 0"),
+    case("your own code", _case_reads_own, hint="write the formula; do not call course_lib's"),
+]
+
+
+def check_reads_to_reach(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``reads_to_reach(r, reads, target) -> reads per chain`` (Spearman–Brown)."""
+    return check("reads_to_reach", attempt, READS_CASES, quiet=quiet)
