@@ -40,6 +40,7 @@ import torch
 from torch import nn
 
 from ..validation import check_int, check_seed
+from .components import resolve_step
 
 __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hues",
            "hue_groups", "neuron_grouping", "colour_components", "ColourSetup", "GROUPINGS",
@@ -453,7 +454,7 @@ def colour_chi(seed: int, step: Any, grouping: str = "hue", *,
     sampler = {**SAMPLERS["colour"],
                **(COLOUR_SETTINGS["quick"]["colour"]["sampler"] if sampler is None else sampler)}
     run = colour_run(seed, "quick", progress=False)
-    step = _resolve(run, step)
+    step = resolve_step(run, step)
 
     def compute() -> dict[str, Any]:
         setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping)
@@ -495,17 +496,6 @@ def anchored_chi(arm: str, seed: int, seeds: Sequence[int], *, run_profile: str 
     config = {"arm": arm, "seed": seed, "seeds": seeds, "run_profile": run_profile,
               "sampler": sampler, "version": _CACHE_VERSION}
     return cached("slt-colour-modes-chi", config, compute)
-
-
-def _resolve(run: Any, step: Any) -> int:
-    if step == "final":
-        return run.final_step
-    if isinstance(step, str):
-        if run.phases.get(step) is None:
-            raise ValueError(f"{step!r} is not a reached phase of this run ({sorted(run.phases)})")
-        return run.nearest_step(run.phases[step])
-    run.checkpoint_index(step)
-    return int(step)
 
 
 @dataclass
@@ -634,7 +624,7 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
     for seed in c["seeds"]:
         run = colour_run(seed, "quick", progress=False)
         phases[seed] = dict(run.phases)
-        for step in dict.fromkeys(_resolve(run, s) for s in c["steps"]):
+        for step in dict.fromkeys(resolve_step(run, s) for s in c["steps"]):
             for grouping in GROUPINGS:
                 entry = colour_chi(seed, step, grouping, sampler=c["sampler"])
                 readings.append(read_colour_modes(entry, "colour", seed, grouping, rank=rank,

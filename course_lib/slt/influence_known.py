@@ -28,7 +28,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -195,10 +195,7 @@ def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
     d = check_int(d, "d", min=1)
     hidden = check_int(hidden, "hidden", min=1)
     generator = torch.Generator().manual_seed(check_seed(seed))
-    torch_state = torch.random.get_rng_state()
-    torch.manual_seed(check_seed(seed))
-    model = TwoTaskNet(d, hidden)
-    torch.random.set_rng_state(torch_state)
+    model = _built_with_seed(TwoTaskNet, d, hidden, seed=seed)
     x = torch.zeros(2 * per_task, 2 * d, dtype=torch.float64)
     x[:per_task, :d] = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
     x[per_task:, d:] = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
@@ -207,6 +204,17 @@ def two_task_problem(per_task: int = 16, d: int = 3, hidden: int = 6,
     w = torch.cat([p.detach().reshape(-1) for p in model.parameters()]).numpy()
     groups = np.repeat([0, 1], per_task)
     return RegressionProblem(model, (x, y), w, groups=groups)
+
+
+def _built_with_seed(cls: type, *args: Any, seed: int) -> nn.Module:
+    """``cls(*args)`` with its initial weights drawn from torch's global generator seeded with
+    ``seed``; the generator's state is restored afterwards (the caller's randomness is untouched)."""
+    torch_state = torch.random.get_rng_state()
+    torch.manual_seed(check_seed(seed))
+    try:
+        return cls(*args)
+    finally:
+        torch.random.set_rng_state(torch_state)
 
 
 class TwoHeadNet(nn.Module):
@@ -237,10 +245,7 @@ def shared_input_two_task_problem(per_task: int = 16, d: int = 2, hidden: int = 
     d = check_int(d, "d", min=1)
     hidden = check_int(hidden, "hidden", min=1)
     generator = torch.Generator().manual_seed(check_seed(seed))
-    torch_state = torch.random.get_rng_state()
-    torch.manual_seed(check_seed(seed))
-    model = TwoHeadNet(d, hidden)
-    torch.random.set_rng_state(torch_state)
+    model = _built_with_seed(TwoHeadNet, d, hidden, seed=seed)
     u = torch.randn(per_task, d, generator=generator, dtype=torch.float64)
     x = torch.zeros(2 * per_task, d + 1, dtype=torch.float64)
     x[:per_task, :d], x[per_task:, :d], x[per_task:, d] = u, u, 1.0
