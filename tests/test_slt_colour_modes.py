@@ -193,3 +193,38 @@ def test_colour_verdict_and_prediction():
     wrong = {**v, "anchored_red_mode": True}
     assert not check_colour_prediction(wrong, 0.85, 0.72, 0.09, 0.14, 5 / 36,
                                        quiet=True).passed
+
+
+def test_half_difference_is_the_chains_noise_without_their_signal():
+    rng = np.random.default_rng(0)
+    signal = rng.standard_normal((36, 3))
+    noise = 0.1 * rng.standard_normal((4, 36, 3))
+    chains = signal + noise
+    d = cm.half_difference(chains)
+    assert d.shape == (36, 3)
+    assert np.allclose(d, (chains[0] + chains[1] - chains[2] - chains[3]) / 4)
+    assert np.allclose(d, (noise[0] + noise[1] - noise[2] - noise[3]) / 4)   # signal cancels
+    assert np.allclose(cm.half_difference(np.repeat(signal[None], 2, axis=0)), 0)
+    with pytest.raises(ValueError, match="even number"):
+        cm.half_difference(chains[:3])
+    bad = chains.copy()
+    bad[1, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cm.half_difference(bad)
+    with pytest.raises(ValueError, match="chain_chi"):
+        cm.half_difference(chains[0])
+
+
+def test_noise_only_wheel_reads_the_half_difference_like_chi():
+    rng = np.random.default_rng(1)
+    h = np.radians(HUE)
+    wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0)], axis=1)
+    # every chain the same wave plus small noise: the estimate is a wheel, its noise-only part is not
+    chains = wave + 0.05 * rng.standard_normal((4, 36, 3))
+    entry = {"chain_chi": chains, "components": ["a", "b", "c"]}
+    wheel, null_q = cm.noise_only_wheel(entry, rank=2, shuffles=50, seed=0)
+    assert null_q.shape == (2,)
+    from course_lib.slt.components import svd_modes
+
+    modes = svd_modes(chains.mean(0), ["a", "b", "c"], 2)
+    assert cm.wheel_stats(modes.loadings, HUE).r2 > 0.99 > wheel.r2

@@ -553,14 +553,12 @@ def half_difference(chain_chi: Any) -> np.ndarray:
     chains. Its expectation is exactly 0, and its noise has the same structure as the estimate's
     (smooth in the probe where ℓ_x is): a reading that this matrix also passes is not evidence of
     signal."""
-    cc = np.asarray(chain_chi, dtype=float)
-    if cc.ndim != 3 or cc.shape[0] < 2 or cc.shape[0] % 2:
-        raise ValueError(f"chain_chi must be (chains, probes, components) with an even number ≥ 2 "
-                         f"of chains, got shape {cc.shape}")
-    if not np.all(np.isfinite(cc)):
-        raise ValueError("chain_chi holds NaN or inf")
-    half = cc.shape[0] // 2
-    return (cc[:half].sum(0) - cc[half:].sum(0)) / cc.shape[0]
+    from .components import sign_contrasts
+
+    if np.ndim(chain_chi) == 3 and np.shape(chain_chi)[0] % 2:
+        raise ValueError(f"chain_chi must hold an even number of chains (no chain left out), got "
+                         f"shape {np.shape(chain_chi)}")
+    return sign_contrasts(chain_chi)[0]   # the first balanced contrast is the half-difference
 
 
 def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int = 200,
