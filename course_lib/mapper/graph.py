@@ -62,7 +62,7 @@ def default_clusterer(points: np.ndarray, scale: float = 1.0) -> Any:
     scale = check_float(scale, "scale", min=0, inclusive="neither")
     from sklearn.cluster import DBSCAN
 
-    if min(5, len(points) - 1) < 1:
+    if len(points) < 2:   # no neighbour to measure a scale from
         return DBSCAN(eps=1.0, min_samples=1)
     eps = 2.0 * float(scale) * _fifth_neighbour_distance(np.asarray(points))
     return DBSCAN(eps=eps if eps > 0 else 1e-9, min_samples=min(3, len(points)))

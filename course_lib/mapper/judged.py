@@ -227,38 +227,36 @@ def heldout_steering(model: Any, acts: Any, graph: Any, profile: str | None = No
     return cached("mapper-heldout-steering", config, compute)
 
 
+def _layer_dose_table(rows: list[dict[str, Any]], column: str, cell: Callable[[dict], str]):
+    """Rows (layer, dose) × one column per value of ``column``, each cell ``cell(row)``; "" where a
+    (layer, dose) has no row for that column."""
+    import pandas as pd
+
+    table: dict = {}
+    for r in rows:
+        table.setdefault((r["layer"], r["dose"]), {})[r[column]] = cell(r)
+    frame = pd.DataFrame(table).T.fillna("")
+    frame.index.names = ["layer", "dose"]
+    return frame
+
+
 def steering_by_target(study: dict[str, Any], readout: str = "graph", arm: str = "steered"):
     """A pandas table of one arm and read-out split by the target emotion: rows (layer, dose), columns
     target → "k/n = rate" (the pooled rate of :func:`steering_table` mixes targets in the proportions
     the test sentences drew them)."""
-    import pandas as pd
-
     rows = [r for r in study.get("by_target", []) if r["readout"] == readout and r["arm"] == arm]
     if not rows:
         raise ValueError(f"no rows for read-out {readout!r} and arm {arm!r} (arms: {list(ARMS)}; "
                          "read-outs: 'graph', 'probe')")
-    table = {}
-    for r in rows:
-        table.setdefault((r["layer"], r["dose"]), {})[r["target"]] = f"{r['k']}/{r['n']} = {r['rate']:.0%}"
-    frame = pd.DataFrame(table).T.fillna("")
-    frame.index.names = ["layer", "dose"]
-    return frame
+    return _layer_dose_table(rows, "target", lambda r: f"{r['k']}/{r['n']} = {r['rate']:.0%}")
 
 
 def steering_table(study: dict[str, Any], readout: str = "graph"):
     """A pandas table of one read-out: rows (layer, dose), columns arm → "rate [low–high]"."""
-    import pandas as pd
-
     rows = [r for r in study["rows"] if r["readout"] == readout]
     if not rows:
         raise ValueError(f"no read-out {readout!r}; have {sorted({r['readout'] for r in study['rows']})}")
-    table = {}
-    for r in rows:
-        table.setdefault((r["layer"], r["dose"]), {})[r["arm"]] = (
-            f"{r['rate']:.0%} [{r['low']:.0%}–{r['high']:.0%}]")
-    frame = pd.DataFrame(table).T.fillna("")
-    frame.index.names = ["layer", "dose"]
-    return frame
+    return _layer_dose_table(rows, "arm", lambda r: f"{r['rate']:.0%} [{r['low']:.0%}–{r['high']:.0%}]")
 
 
 # --- ablation judged fairly ------------------------------------------------------------------------
