@@ -107,8 +107,9 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
         rows.append(score("Mapper, Ward", f"threshold {threshold}",
                           list(node_members(graph).values())))
     if words_seeds:
-        from sklearn.cluster import KMeans
         from sklearn.feature_extraction.text import TfidfVectorizer
+
+        from .kmeans import fit_kmeans
 
         from .measures import covered_points
         from .study import matched_k
@@ -116,7 +117,7 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
         covered, k = covered_points(dbscan_graph), matched_k(dbscan_graph)
         words = TfidfVectorizer().fit_transform(list(s.text))[covered]  # sparse, unit-length rows
         for seed in words_seeds:   # as study.kmeans_groups (3 restarts), on the sparse vectors
-            assigned = KMeans(n_clusters=int(k), n_init=3, random_state=int(seed)).fit(words).labels_
+            assigned = fit_kmeans(words, int(k), int(seed)).labels_
             groups = [covered[assigned == c] for c in range(int(k))]
             rows.append(score("k-means on words (TF-IDF)", f"seed {seed}", groups))
     return rows

@@ -306,9 +306,9 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
     as far as the nearest — a margin, like the shared point Mapper's edges need (the default counts
     every point, however clearly it belongs to one cluster)."""
     import networkx as nx
-    from sklearn.cluster import KMeans
 
     from ..validation import check_int
+    from .kmeans import fit_kmeans
 
     x = np.asarray(points, dtype=float)
     if x.ndim != 2 or len(x) == 0:
@@ -318,8 +318,7 @@ def kmeans_adjacency_graph(points: Any, k: int, seed: int = 0,
     check_int(k, "k", min=2, max=len(x))
     if not max_ratio > 1:
         raise ValueError(f"max_ratio must exceed 1, got {max_ratio!r}")
-    with runtime.one_thread_for_small_fits():
-        km = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(x)
+    km = fit_kmeans(x, int(k), seed)
     distance = km.transform(x)
     order = np.argsort(distance, axis=1)
     rows = np.arange(len(x))
@@ -428,7 +427,7 @@ def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
     *mixed* point has both). A Mapper bridge "names" a pair when both labels are among the dominant
     labels of the nodes holding it; a k-means boundary point when they are its two nearest clusters'.
     """
-    from sklearn.cluster import KMeans
+    from .kmeans import fit_kmeans
 
     x = np.asarray(points, dtype=float)
     if x.ndim != 2:
@@ -454,7 +453,7 @@ def bridges_vs_boundaries(points: Any, graph: Any, primary: Any, secondary: Any,
     if k < 2 or len(bridges) == 0:
         return BridgeComparison(len(bridges), 0, len(covered), int(mixed[covered].sum()),
                                 int(mixed[bridges].sum()), 0, int(mapper_pair), 0)
-    km = KMeans(n_clusters=k, n_init=3, random_state=seed).fit(x[covered])
+    km = fit_kmeans(x[covered], k, seed)
     distance = km.transform(x[covered])
     cluster_label = {}
     for c in range(k):

@@ -24,6 +24,7 @@ import numpy as np
 from .. import runtime
 from ..cache import remembered
 from .activations import SentenceActivations
+from .kmeans import fit_kmeans
 from .graph import default_clusterer, graph_invariants, mapper_graph
 from .lenses import LENSES, l2_norm_lens, pca_lens
 from .measures import (bridges_vs_boundaries, covered_points, cross_situation_purity, entanglement,
@@ -98,10 +99,8 @@ def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]
     """k-means on ``points`` (3 restarts): the member indices of each cluster. Remembered for the
     kernel's life (:func:`~course_lib.cache.remembered`): the chapter's tables fit the same points at
     the same k and seed several times."""
-    from sklearn.cluster import KMeans
-
     check_int(k, "k", min=1, max=len(points))
-    labels = KMeans(n_clusters=int(k), n_init=3, random_state=seed).fit(points).labels_
+    labels = fit_kmeans(points, int(k), seed).labels_
     return [np.flatnonzero(labels == c) for c in range(int(k))]
 
 
