@@ -9,7 +9,8 @@ import torch
 from course_lib.color.model import ColorAutoencoder
 from course_lib.slt import colour_modes as cm
 from course_lib.slt.colour_modes_exercises import (
-    check_colour_prediction, check_harmonic_r2, colour_verdict, solution_harmonic_r2
+    check_colour_prediction, check_harmonic_r2, check_noise_share, colour_verdict,
+    solution_harmonic_r2, solution_noise_share
 )
 from course_lib.slt.observables import susceptibilities
 
@@ -181,18 +182,63 @@ def test_harmonic_checker_rejects_subtle_errors(wrong):
 
 
 def test_colour_verdict_and_prediction():
-    v = colour_verdict(0.85, 0.72, 0.09, 0.14, 5 / 36)
-    assert v == {"untrained_wheel": "as strong as the trained model's",
+    even = 5 / 36
+    v = colour_verdict(0.0, 0.51, 0.09, 0.14, even)
+    assert v == {"trained_wheel": "beats all its noise", "untrained_wheel": "within its noise",
                  "anchored_red_mode": False}
-    assert colour_verdict(0.5, 0.8, 0.5, 0.1, 5 / 36) == {
-        "untrained_wheel": "weaker than the trained model's", "anchored_red_mode": True}
+    assert colour_verdict(0.03, 0.0, 0.5, 0.1, even) == {
+        "trained_wheel": "within its noise", "untrained_wheel": "beats all its noise",
+        "anchored_red_mode": True}
     # twice the even share but not above the control: no red mode
-    assert not colour_verdict(0.5, 0.8, 0.5, 0.6, 5 / 36)["anchored_red_mode"]
-    right = dict(v)
-    assert check_colour_prediction(right, 0.85, 0.72, 0.09, 0.14, 5 / 36, quiet=True).passed
+    assert not colour_verdict(0.0, 0.0, 0.5, 0.6, even)["anchored_red_mode"]
+    with pytest.raises(ValueError, match="share"):
+        colour_verdict(1.5, 0.0, 0.1, 0.1, even)
+    assert check_colour_prediction(dict(v), 0.0, 0.51, 0.09, 0.14, even, quiet=True).passed
     wrong = {**v, "anchored_red_mode": True}
-    assert not check_colour_prediction(wrong, 0.85, 0.72, 0.09, 0.14, 5 / 36,
+    assert not check_colour_prediction(wrong, 0.0, 0.51, 0.09, 0.14, even, quiet=True).passed
+    # the raw-R² reading (the untrained wheel "as strong" as the trained one, so the same
+    # verdict for both) is not what the noise-calibrated measurement says
+    raw = {**v, "untrained_wheel": "beats all its noise"}
+    assert not check_colour_prediction(raw, 0.0, 0.51, 0.09, 0.14, even, quiet=True).passed
+    # the old "neither is learned" reading: both within noise
+    neither = {**v, "trained_wheel": "within its noise"}
+    assert not check_colour_prediction(neither, 0.0, 0.51, 0.09, 0.14, even,
                                        quiet=True).passed
+
+
+def test_noise_share_checker_accepts_the_solution():
+    assert check_noise_share(solution_noise_share, quiet=True).passed
+    assert check_noise_share(lambda r, n: np.mean(np.array(n) >= r), quiet=True).passed
+    assert solution_noise_share(0.5, [0.1, 0.5, 0.9]) == pytest.approx(2 / 3)
+
+
+def _strict(r, n):            # ties counted for the real wheel
+    return float(np.mean(np.asarray(n) > r))
+
+
+def _raw_bar(r, n):           # the raw-R² reading: a high R² is a wheel, whatever the noise
+    return 0.0 if r >= 0.5 else 1.0
+
+
+def _median(r, n):            # "above the typical noise matrix"
+    return 0.0 if r > np.median(n) else 1.0
+
+
+def _q99(r, n):               # a yes/no against the 99th percentile
+    return 0.0 if r > np.quantile(n, 0.99) else 1.0
+
+
+def _count(r, n):             # a count, not a share
+    return float(np.sum(np.asarray(n) >= r))
+
+
+def _below(r, n):             # the share the real wheel beats
+    return float(np.mean(np.asarray(n) < r))
+
+
+@pytest.mark.parametrize("wrong", [_strict, _raw_bar, _median, _q99, _count, _below])
+def test_noise_share_checker_rejects_subtle_errors(wrong):
+    assert not check_noise_share(wrong, quiet=True).passed
 
 
 def test_half_difference_is_the_chains_noise_without_their_signal():
@@ -221,10 +267,90 @@ def test_noise_only_wheel_reads_the_half_difference_like_chi():
     wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0)], axis=1)
     # every chain the same wave plus small noise: the estimate is a wheel, its noise-only part is not
     chains = wave + 0.05 * rng.standard_normal((4, 36, 3))
-    entry = {"chain_chi": chains, "components": ["a", "b", "c"]}
+    entry = {"chi": chains.mean(0), "chain_chi": chains, "components": ["a", "b", "c"]}
     wheel, null_q = cm.noise_only_wheel(entry, rank=2, shuffles=50, seed=0)
     assert null_q.shape == (2,)
     from course_lib.slt.components import svd_modes
 
     modes = svd_modes(chains.mean(0), ["a", "b", "c"], 2)
     assert cm.wheel_stats(modes.loadings, HUE).r2 > 0.99 > wheel.r2
+
+
+def _entry(chains, names=("a", "b", "c")):
+    return {"chi": chains.mean(0), "chain_chi": chains, "components": list(names)}
+
+
+def test_live_columns_drops_a_dead_group():
+    rng = np.random.default_rng(2)
+    chi = rng.standard_normal((36, 4))
+    chi[:, 2] *= 1e-6
+    keep = cm.live_columns(chi, list("abcd"))
+    assert keep.tolist() == [True, True, False, True]
+    assert cm.live_columns(chi, list("abcd"), rel=1e-7).all()
+    with pytest.raises(ValueError, match="components"):
+        cm.live_columns(chi, list("abc"))
+    with pytest.raises(ValueError, match="rel"):
+        cm.live_columns(chi, list("abcd"), rel=0)
+    with pytest.raises(ValueError, match="chi must be"):
+        cm.live_columns(chi[:, 0], ["a"])
+    with pytest.raises(ValueError, match="median"):
+        cm.live_columns(np.zeros((36, 3)), list("abc"))
+    bad = chi.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        cm.live_columns(bad, list("abcd"))
+
+
+def test_noise_calibrated_wheel_separates_a_shared_wheel_from_noise():
+    rng = np.random.default_rng(3)
+    h = np.radians(HUE)
+    wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0)], axis=1)
+    chains = wave + 0.05 * rng.standard_normal((8, 36, 3))
+    cal = cm.noise_calibrated_wheel(_entry(chains), rank=2)
+    assert cal.n == 35 and cal.noise_order.shape == (35,)
+    assert cal.r2 > 0.99 and cal.share == 0.0 and cal.margin > 0
+    med, q99, top = cal.quantiles()
+    assert med <= q99 <= top == cal.noise_r2.max()
+    # pure noise: the real matrix is one more draw of the same noise, never far above it
+    noise = rng.standard_normal((8, 36, 3))
+    assert cm.noise_calibrated_wheel(_entry(noise), rank=2).share > 0.0
+    # a dead column is dropped before the SVD, in the real matrix and the noise alike
+    dead = np.concatenate([chains, 1e-9 * rng.standard_normal((8, 36, 1))], axis=2)
+    cal_dead = cm.noise_calibrated_wheel(_entry(dead, "abcd"), rank=2)
+    assert np.isclose(cal_dead.r2, cal.r2) and np.allclose(cal_dead.noise_r2, cal.noise_r2)
+    with pytest.raises(ValueError, match="8 chains"):
+        cm.noise_calibrated_wheel(_entry(chains[:4]), rank=2)
+    with pytest.raises(ValueError, match="min_chains"):
+        cm.noise_calibrated_wheel(_entry(chains), rank=2, min_chains=1)
+
+
+def test_noise_split_half_is_the_split_half_of_two_noise_matrices():
+    from course_lib.slt.components import split_half_reliability
+
+    rng = np.random.default_rng(4)
+    chains = rng.standard_normal((8, 36, 3))
+    got = cm.noise_split_half(chains, list("abc"), 2)
+    a = (chains[:2].mean(0) - chains[2:4].mean(0)) / 2
+    b = (chains[4:6].mean(0) - chains[6:].mean(0)) / 2
+    assert np.allclose(got, split_half_reliability(np.stack([a, b]), list("abc"), 2))
+    # a signal shared by every chain cancels: what is left is the noise's own reliability
+    shifted = chains + 100 * rng.standard_normal((1, 36, 3))
+    assert np.allclose(cm.noise_split_half(shifted, list("abc"), 2), got)
+    for bad in (chains[:6], chains[0], chains[:2]):
+        with pytest.raises(ValueError, match="divisible by 4"):
+            cm.noise_split_half(bad, list("abc"), 2)
+
+
+def test_read_colour_modes_drops_dead_columns_and_calibrates_with_8_chains():
+    rng = np.random.default_rng(5)
+    h = np.radians(HUE)
+    wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0)], axis=1)
+    chains = np.concatenate([wave + 0.05 * rng.standard_normal((8, 36, 3)),
+                             1e-9 * rng.standard_normal((8, 36, 1))], axis=2)
+    entry = {**_entry(chains, "abcd"), "step": 7, "wrllc": {}, "cpu_seconds": 0.0}
+    r = cm.read_colour_modes(entry, "colour", 0, "hue", rank=2, shuffles=20)
+    assert r.dropped == ["d"] and r.modes.components == list("abc")
+    assert r.noise is not None and r.noise.n == 35 and r.noise_reliability.shape == (2,)
+    four = {**entry, "chain_chi": chains[:4], "chi": chains[:4].mean(0)}
+    r4 = cm.read_colour_modes(four, "colour", 0, "hue", rank=2, shuffles=20)
+    assert r4.noise is None and r4.noise_reliability is None

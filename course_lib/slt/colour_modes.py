@@ -46,7 +46,13 @@ __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hu
            "hue_groups", "neuron_grouping", "colour_components", "ColourSetup", "GROUPINGS",
            "harmonic_r2", "wheel_stats",
            "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
-           "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel"]
+           "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel", "live_columns",
+           "NoiseCalibration", "noise_calibrated_wheel", "noise_split_half", "CalibrationRow",
+           "DEAD_REL"]
+
+#: A component whose χ column has norm below this share of the median column norm is dead
+#: (a neuron group that never fires: its column is round-off) and is left out of the SVD.
+DEAD_REL = 1e-3
 
 #: Half-width (degrees) of the red band a "red mode" concentrates on.
 RED_WIDTH = 25.0
@@ -373,17 +379,21 @@ def red_share(loadings: Any, hue_deg: Any, width: float = RED_WIDTH) -> tuple[fl
 #: checkpoints by epoch or phase name, both groupings) and Chapter 2's anchored recipe against its
 #: unanchored control (the two arms of the same seeds, final checkpoint, quick-profile training
 #: in every CPU profile). ``rank``: modes read; ``shuffles``: draws of the shuffled-hue control.
+#: The bottleneck's chains: 8 per component (35 balanced sign contrasts for the noise
+#: calibration), repeated with each of ``sampler_seeds`` at ``calibration_steps``.
 COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"colour": {"seeds": [0], "steps": [0, "wheel_formed", "final"],
-                         "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 40,
-                                     "observe_every": 2}},
+                         "sampler": {"num_chains": 8, "num_burnin": 20, "num_draws": 80,
+                                     "observe_every": 2},
+                         "sampler_seeds": [0, 1], "calibration_steps": [0, "final"]},
               "anchored": {"run_profile": "quick", "seeds": [0],
                            "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 40,
                                        "observe_every": 2}},
               "rank": 3, "shuffles": 200},
     "standard": {"colour": {"seeds": [0, 1], "steps": [0, 100, "wheel_formed", 500, "final"],
-                            "sampler": {"num_chains": 4, "num_burnin": 40, "num_draws": 100,
-                                        "observe_every": 2}},
+                            "sampler": {"num_chains": 8, "num_burnin": 20, "num_draws": 80,
+                                        "observe_every": 2},
+                            "sampler_seeds": [0, 1], "calibration_steps": [0, "final"]},
                  "anchored": {"run_profile": "quick", "seeds": [0, 1, 2],
                               "sampler": {"num_chains": 4, "num_burnin": 40, "num_draws": 80,
                                           "observe_every": 2}},
@@ -504,7 +514,10 @@ class ModeReading:
     control's 99th percentile of [r2, order] in ``null_q``), the split-half ``reliability`` of the
     top modes, ``red`` (the largest red concentration over the top modes) with red's ``red_rank``
     among the 36 hue centres on that mode (0: no hue beats red), and ``peak_hue`` / ``peak_conc``
-    (each top mode's most concentrated hue band)."""
+    (each top mode's most concentrated hue band). Dead components (:func:`live_columns`) are
+    left out of the SVD (``dropped``); ``noise``: the wheel against the chains' own noise
+    (:func:`noise_calibrated_wheel`; None with fewer than 8 chains), ``noise_reliability``: the
+    same split-half test on two noise-only matrices (:func:`noise_split_half`; None likewise)."""
 
     model: str                     # "colour" | "anchored" | "unanchored"
     seed: int
@@ -520,6 +533,9 @@ class ModeReading:
     peak_conc: np.ndarray
     wrllc: dict[str, float]
     cpu_seconds: float
+    dropped: list[str]
+    noise: Optional["NoiseCalibration"] = None
+    noise_reliability: Optional[np.ndarray] = None
 
     @property
     def beats_null(self) -> bool:
@@ -527,24 +543,131 @@ class ModeReading:
         return bool(self.wheel.r2 > self.null_q[0] and self.wheel.order > self.null_q[1])
 
 
+def live_columns(chi: Any, components: Sequence[str], rel: float = DEAD_REL) -> np.ndarray:
+    """Boolean mask of the live columns of ``chi`` (probes × components): norm at least ``rel``
+    × the median column norm. A dead neuron group's column is round-off, which the SVD's
+    column scaling would blow up to full weight."""
+    m = np.asarray(chi, dtype=float)
+    if m.ndim != 2 or m.shape[1] < 1:
+        raise ValueError(f"chi must be (probes, components), got shape {m.shape}")
+    if len(list(components)) != m.shape[1]:
+        raise ValueError(f"components has {len(list(components))} names for {m.shape[1]} "
+                         "columns of chi")
+    if not np.all(np.isfinite(m)):
+        raise ValueError("chi holds NaN or infinite values")
+    if not 0 < float(rel) < 1:
+        raise ValueError(f"rel must be in (0, 1), got {rel}")
+    norms = np.linalg.norm(m, axis=0)
+    med = np.median(norms)
+    if med <= 0:
+        raise ValueError("chi: the median column is zero (no live components)")
+    return norms >= float(rel) * med
+
+
+def _live(entry: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """(chi, chain_chi, components) of ``entry`` without its dead columns, and the dropped."""
+    comps = list(entry["components"])
+    keep = live_columns(entry["chi"], comps)
+    cc = np.asarray(entry["chain_chi"], dtype=float)
+    return (np.asarray(entry["chi"], dtype=float)[:, keep], cc[:, :, keep],
+            [c for c, k in zip(comps, keep) if k], [c for c, k in zip(comps, keep) if not k])
+
+
+@dataclass
+class NoiseCalibration:
+    """A matrix's wheel read against its own chains' noise: the real ``r2`` / ``order`` and the
+    same readings of every balanced sign contrast of the chains (``noise_r2`` / ``noise_order``,
+    :func:`~course_lib.slt.components.sign_contrasts`: 35 with 8 chains), whose expectation is 0
+    and whose noise is the estimate's."""
+
+    r2: float
+    order: float
+    noise_r2: np.ndarray
+    noise_order: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(len(self.noise_r2))
+
+    @property
+    def share(self) -> float:
+        """Share of the noise-only matrices with R² at or above the real one (a permutation-style
+        p-value; 0: the real wheel beats every one)."""
+        return float(np.mean(self.noise_r2 >= self.r2))
+
+    @property
+    def order_share(self) -> float:
+        return float(np.mean(self.noise_order >= self.order))
+
+    def quantiles(self) -> tuple[float, float, float]:
+        """(median, 99th percentile, max) of the noise-only R²."""
+        q = self.noise_r2
+        return float(np.median(q)), float(np.quantile(q, 0.99)), float(q.max())
+
+    @property
+    def margin(self) -> float:
+        """Real R² minus the largest noise-only R² (> 0: beats them all)."""
+        return float(self.r2 - self.noise_r2.max())
+
+
+def noise_calibrated_wheel(entry: Mapping[str, Any], *, rank: int = 3,
+                           min_chains: int = 8) -> NoiseCalibration:
+    """The wheel of a :func:`colour_chi` entry's χ and of each balanced sign contrast of its
+    chains (the estimate's noise, no signal), read the same way (dead columns dropped, SVD,
+    :func:`wheel_stats` of the top two modes). Needs ≥ ``min_chains`` chains: with 4 there are 3
+    contrasts, too few to place a reading among."""
+    from .components import sign_contrasts, svd_modes
+
+    min_chains = check_int(min_chains, "min_chains", min=2)
+    chi, cc, comps, _ = _live(entry)
+    if cc.ndim != 3 or cc.shape[0] < min_chains:
+        raise ValueError(f"chain_chi must hold ≥ {min_chains} chains, got shape {cc.shape}")
+    _, hue = probe_hues(cc.shape[1])
+    real = wheel_stats(svd_modes(chi, comps, rank).loadings, hue)
+    noise = [wheel_stats(svd_modes(m, comps, rank).loadings, hue) for m in sign_contrasts(cc)]
+    return NoiseCalibration(real.r2, real.order, np.array([w.r2 for w in noise]),
+                            np.array([w.order for w in noise]))
+
+
+def noise_split_half(chain_chi: Any, components: Sequence[str], rank: int) -> np.ndarray:
+    """:func:`~course_lib.slt.components.split_half_reliability` of two independent noise-only
+    matrices: each half of the chains turned into its own half-difference (first quarter − second
+    quarter, third − fourth). What smooth noise alone scores on the split-half test. Needs a
+    number of chains divisible by 4."""
+    from .components import split_half_reliability
+
+    c = np.asarray(chain_chi, dtype=float)
+    if c.ndim != 3 or c.shape[0] < 4 or c.shape[0] % 4:
+        raise ValueError(f"chain_chi must be (chains, probes, components) with a number of "
+                         f"chains divisible by 4, got shape {c.shape}")
+    q = c.shape[0] // 4
+    pseudo = np.stack([c[:q].mean(0) - c[q:2 * q].mean(0),
+                       c[2 * q:3 * q].mean(0) - c[3 * q:].mean(0)]) / 2
+    return split_half_reliability(pseudo, components, rank)
+
+
 def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping: str, *,
                       rank: int, shuffles: int) -> ModeReading:
-    """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry."""
+    """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry (dead
+    components left out)."""
     from .components import split_half_reliability, svd_modes
 
     _, hue = probe_hues()
-    comps = list(entry["components"])
-    modes = svd_modes(entry["chi"], comps, rank)
+    chi, cc, comps, dropped = _live(entry)
+    modes = svd_modes(chi, comps, rank)
     wheel = wheel_stats(modes.loadings, hue)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
                          axis=0)
-    rel = split_half_reliability(entry["chain_chi"], comps, rank)
+    rel = split_half_reliability(cc, comps, rank)
     prof = concentration_profile(modes.loadings, hue)
     red, m = red_share(modes.loadings, hue)
     red_rank = int((prof[m] > prof[m, 0] + 1e-12).sum())
+    enough = cc.shape[0] >= 8 and cc.shape[0] % 4 == 0
+    noise = noise_calibrated_wheel(entry, rank=rank) if enough else None
+    noise_rel = noise_split_half(cc, comps, rank) if enough else None
     return ModeReading(model, seed, int(entry["step"]), grouping, modes, wheel, null_q, rel, red,
                        red_rank, hue[prof.argmax(1)], prof.max(1), dict(entry["wrllc"]),
-                       float(entry["cpu_seconds"]))
+                       float(entry["cpu_seconds"]), dropped, noise, noise_rel)
 
 
 def half_difference(chain_chi: Any) -> np.ndarray:
@@ -564,14 +687,28 @@ def half_difference(chain_chi: Any) -> np.ndarray:
 def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int = 200,
                      seed: int = 0) -> tuple[WheelStats, np.ndarray]:
     """The wheel readings of :func:`half_difference` of a :func:`colour_chi` entry, read exactly
-    as :func:`read_colour_modes` reads χ: ``(WheelStats, shuffled-hue 99th percentiles (R², order))``."""
+    as :func:`read_colour_modes` reads χ (dead columns dropped): ``(WheelStats, shuffled-hue
+    99th percentiles (R², order))``."""
     from .components import svd_modes
 
-    _, hue = probe_hues()
-    modes = svd_modes(half_difference(entry["chain_chi"]), list(entry["components"]), rank)
+    _, cc, comps, _ = _live(entry)
+    _, hue = probe_hues(cc.shape[1])
+    modes = svd_modes(half_difference(cc), comps, rank)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
                          axis=0)
     return wheel_stats(modes.loadings, hue), null_q
+
+
+@dataclass
+class CalibrationRow:
+    """One matrix of the noise calibration: training ``seed``, ``sampler_seed``, checkpoint,
+    grouping and its :class:`NoiseCalibration`."""
+
+    seed: int
+    sampler_seed: int
+    step: int
+    grouping: str
+    cal: NoiseCalibration
 
 
 @dataclass
@@ -585,6 +722,20 @@ class ColourModeStudy:
     readings: list[ModeReading]
     phases: dict[int, dict[str, Optional[int]]]
     input_wheel: WheelStats
+    calibration: list[CalibrationRow]
+
+    def cells(self, step: int, grouping: str) -> list[CalibrationRow]:
+        """The calibration rows at ``step`` ("final" or 0 resolve per seed) and ``grouping``,
+        one per (training seed, sampler seed)."""
+        out = []
+        for row in self.calibration:
+            last = max(r.step for r in self.calibration if r.seed == row.seed)
+            want = last if step == "final" else step
+            if row.step == want and row.grouping == grouping:
+                out.append(row)
+        if not out:
+            raise ValueError(f"no calibration row for step={step!r}, grouping={grouping!r}")
+        return out
 
     def select(self, model: str, grouping: Optional[str] = None, seed: Optional[int] = None,
                step: Optional[int] = None) -> list[ModeReading]:
@@ -627,6 +778,15 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
                 entry = colour_chi(seed, step, grouping, sampler=c["sampler"])
                 readings.append(read_colour_modes(entry, "colour", seed, grouping, rank=rank,
                                                   shuffles=shuffles))
+    calibration = []
+    for seed in c["seeds"]:
+        run = colour_run(seed, "quick", progress=False)
+        for ss in c["sampler_seeds"]:
+            for step in dict.fromkeys(resolve_step(run, s) for s in c["calibration_steps"]):
+                for grouping in GROUPINGS:
+                    entry = colour_chi(seed, step, grouping, sampler={**c["sampler"], "seed": ss})
+                    calibration.append(CalibrationRow(seed, ss, step, grouping,
+                                                      noise_calibrated_wheel(entry, rank=rank)))
     a = cfg["anchored"]
     for arm in ARMS:
         for seed in a["seeds"]:
@@ -634,4 +794,4 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
                                  sampler=a["sampler"])
             readings.append(read_colour_modes(entry, arm, seed, "hue", rank=rank,
                                               shuffles=shuffles))
-    return ColourModeStudy(profile, cfg, readings, phases, input_wheel())
+    return ColourModeStudy(profile, cfg, readings, phases, input_wheel(), calibration)

@@ -3,8 +3,11 @@
 
 * ``harmonic_r2`` — the pooled first-harmonic R² of mode loadings over hue
   (:func:`check_harmonic_r2`);
+* ``noise_share`` — where a wheel's R² sits among the R² of its own chains' noise-only
+  matrices (:func:`check_noise_share`);
 * ``colour_prediction`` — a written-down prediction of what the colour models' modes show,
-  checked against the measurement (:func:`check_colour_prediction`).
+  read against their own noise, checked against the measurement
+  (:func:`check_colour_prediction`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import numpy as np
 
 from ..exercises import CheckResult, case, check, forbid, prediction_answer, prediction_form
 
-__all__ = ["solution_harmonic_r2", "check_harmonic_r2", "COLOUR_PREDICTION_KEYS",
+__all__ = ["solution_harmonic_r2", "check_harmonic_r2", "solution_noise_share",
+           "check_noise_share", "COLOUR_PREDICTION_KEYS",
            "colour_verdict", "check_colour_prediction_form", "check_colour_prediction"]
 
 
@@ -110,23 +114,73 @@ def check_harmonic_r2(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     return check("harmonic_r2", attempt, HARMONIC_CASES, quiet=quiet)
 
 
+# --------------------------------------------------------------------------- the noise share
+def solution_noise_share(real_r2: float, noise_r2: Any) -> float:
+    """Share of the noise-only R² values at or above the real one (0: the real wheel beats every
+    noise-only matrix). A tie counts against the real wheel."""
+    return float(np.mean(np.asarray(noise_r2, dtype=float) >= float(real_r2)))
+
+
+def _share_case(attempt: Callable, real: float, noise: list, why: str) -> None:
+    got = attempt(real, list(noise))
+    got = float(np.asarray(got))
+    want = solution_noise_share(real, noise)
+    assert np.isclose(got, want, atol=1e-9), (
+        f"noise_share({real}, {len(noise)} noise values) = {got:.3f}, should be {want:.3f}. {why}")
+
+
+_NOISE35 = [round(0.45 + 0.012 * i, 3) for i in range(35)]   # 0.45 … 0.858, evenly spread
+
+SHARE_CASES = [
+    case("a wheel above every noise-only matrix", _share_case, 0.90, _NOISE35,
+         "0.90 is above all 35 noise-only values: the share is 0.",
+         hint="np.mean(np.asarray(noise_r2) >= real_r2)"),
+    case("a high R² that its noise reaches as often as not", _share_case, 0.80,
+         [0.81, 0.91, 0.72, 0.85, 0.79, 0.88, 0.66, 0.83],
+         "A high raw R² is not a wheel beyond noise: compare with the noise-only values, not "
+         "with a fixed bar or another checkpoint's R².", hint="the answer is a share in [0, 1]"),
+    case("a low R² that beats all of its noise", _share_case, 0.42,
+         [0.10, 0.21, 0.35, 0.05, 0.30, 0.41], "0.42 is modest, but no noise-only matrix of its "
+         "own chains reaches it: the share is 0.", hint="compare with noise_r2 only"),
+    case("ties", _share_case, 0.70, [0.70, 0.50, 0.60, 0.70], "A noise-only matrix that reads "
+         "exactly as high as the real one counts against it: at or above (>=).",
+         hint="use >=, not >"),
+    case("three of 35 at the top", _share_case, 0.83, _NOISE35,
+         "Count every noise-only value at or above the real one, not only whether the real one "
+         "clears the median or the 99th percentile.", hint="a share, not a yes/no"),
+]
+
+
+def check_noise_share(attempt: Callable, *, quiet: bool = False) -> CheckResult:
+    """Check ``noise_share(real_r2, noise_r2) -> float`` against high R² within noise, low R²
+    above it, ties and a share that is neither 0 nor 1."""
+    return check("noise_share", attempt, SHARE_CASES, quiet=quiet)
+
+
 # --------------------------------------------------------------------------- the prediction
 COLOUR_PREDICTION_KEYS = {
-    "untrained_wheel": ("as strong as the trained model's", "weaker than the trained model's"),
+    "trained_wheel": ("beats all its noise", "within its noise"),
+    "untrained_wheel": ("beats all its noise", "within its noise"),
     "anchored_red_mode": (True, False),
 }
 
 
-def colour_verdict(untrained_r2: float, trained_r2: float, anchored_red: float,
+def _wheel_word(share: float) -> str:
+    s = float(share)
+    if not 0.0 <= s <= 1.0:
+        raise ValueError(f"a noise share must be in [0, 1], got {share}")
+    return "beats all its noise" if s == 0.0 else "within its noise"
+
+
+def colour_verdict(trained_share: float, untrained_share: float, anchored_red: float,
                    unanchored_red: float, even_share: float) -> dict[str, Any]:
-    """The measurement in the prediction's terms. The untrained network's wheel is "as strong"
-    when its first-harmonic R² is at least the trained one's minus 0.05; the anchored model has
-    a red mode when its largest red concentration is above twice the even share *and* above the
-    unanchored control's."""
-    strong = float(untrained_r2) >= float(trained_r2) - 0.05
+    """The measurement in the prediction's terms. A wheel "beats all its noise" when no
+    noise-only matrix of its own chains reads an R² at or above it (noise share 0); the anchored
+    model has a red mode when its largest red concentration is above twice the even share *and*
+    above the unanchored control's."""
     red = float(anchored_red) > 2 * float(even_share) and anchored_red > unanchored_red
-    return {"untrained_wheel": ("as strong as the trained model's" if strong
-                                else "weaker than the trained model's"),
+    return {"trained_wheel": _wheel_word(trained_share),
+            "untrained_wheel": _wheel_word(untrained_share),
             "anchored_red_mode": bool(red)}
 
 
@@ -138,16 +192,20 @@ def check_colour_prediction_form(prediction: Any, *, quiet: bool = False) -> Che
     return check("prediction, written down", prediction, [_FORM], quiet=quiet)
 
 
-def check_colour_prediction(prediction: Any, untrained_r2: float, trained_r2: float,
+def check_colour_prediction(prediction: Any, trained_share: float, untrained_share: float,
                             anchored_red: float, unanchored_red: float, even_share: float, *,
                             quiet: bool = False) -> CheckResult:
     """Compare the prediction with the measurement (a wrong prediction is a result: the message
     says what was measured)."""
-    v = colour_verdict(untrained_r2, trained_r2, anchored_red, unanchored_red, even_share)
+    v = colour_verdict(trained_share, untrained_share, anchored_red, unanchored_red, even_share)
     cases = [_FORM,
-             prediction_answer("the untrained network's wheel", "untrained_wheel",
-                               v["untrained_wheel"],
-                               f"R² {untrained_r2:.2f} untrained, {trained_r2:.2f} trained"),
+             prediction_answer("the trained network's wheel against its noise", "trained_wheel",
+                               v["trained_wheel"], f"share of noise-only R² at or above the "
+                               f"real one: {trained_share:.2f}"),
+             prediction_answer("the untrained network's wheel against its noise",
+                               "untrained_wheel", v["untrained_wheel"],
+                               f"share of noise-only R² at or above the real one: "
+                               f"{untrained_share:.2f}"),
              prediction_answer("a red mode in the anchored model", "anchored_red_mode",
                                v["anchored_red_mode"],
                                f"red share {anchored_red:.2f} anchored, {unanchored_red:.2f} "
