@@ -354,3 +354,34 @@ def test_read_colour_modes_drops_dead_columns_and_calibrates_with_8_chains():
     four = {**entry, "chain_chi": chains[:4], "chi": chains[:4].mean(0)}
     r4 = cm.read_colour_modes(four, "colour", 0, "hue", rank=2, shuffles=20)
     assert r4.noise is None and r4.noise_reliability is None
+
+
+def test_silent_components_finds_a_group_that_never_fires():
+    torch.manual_seed(2)
+    src = ColorAutoencoder(hidden=16)
+    setup = cm.colour_components(src, grouping="hue")
+    x = torch.rand(50, 3)
+    assert cm.silent_components(setup, x) == [] or all(
+        "dead" in n for n in cm.silent_components(setup, x))
+    # silence one encoder group: a large negative bias keeps its ReLUs at 0 on every colour
+    name = next(n for n in setup.components if setup.layers[n] == "encoder")
+    j = list(n for n in setup.components if setup.layers[n] == "encoder").index(name)
+    with torch.no_grad():
+        getattr(setup.model, f"e{j}_b").fill_(-100.0)
+    assert name in cm.silent_components(setup, x)
+    with pytest.raises(ValueError, match="x must be"):
+        cm.silent_components(setup, torch.rand(5, 4))
+    with pytest.raises(ValueError, match="x must be"):
+        cm.silent_components(setup, np.zeros((0, 3)))
+
+
+def test_a_silent_name_is_dropped_and_an_unknown_one_rejected():
+    rng = np.random.default_rng(6)
+    chains = rng.standard_normal((8, 36, 3))
+    entry = {**_entry(chains), "step": 0, "wrllc": {}, "cpu_seconds": 0.0}
+    r = cm.read_colour_modes(entry, "colour", 0, "hue", rank=2, shuffles=10, silent=["b"])
+    assert r.dropped == ["b"] and r.modes.components == ["a", "c"]
+    with pytest.raises(ValueError, match="not components"):
+        cm.noise_calibrated_wheel(entry, rank=2, silent=["z"])
+    with pytest.raises(ValueError, match="nothing left"):
+        cm.noise_calibrated_wheel(entry, rank=1, silent=["a", "b", "c"])

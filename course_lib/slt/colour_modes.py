@@ -48,7 +48,7 @@ __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hu
            "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
            "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel", "live_columns",
            "NoiseCalibration", "noise_calibrated_wheel", "noise_split_half", "CalibrationRow",
-           "DEAD_REL"]
+           "DEAD_REL", "silent_components", "colour_silent"]
 
 #: A component whose χ column has norm below this share of the median column norm is dead
 #: (a neuron group that never fires: its column is round-off) and is left out of the SVD.
@@ -564,13 +564,45 @@ def live_columns(chi: Any, components: Sequence[str], rel: float = DEAD_REL) -> 
     return norms >= float(rel) * med
 
 
-def _live(entry: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """(chi, chain_chi, components) of ``entry`` without its dead columns, and the dropped."""
+def _live(entry: Mapping[str, Any], silent: Sequence[str] = ()
+          ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+    """(chi, chain_chi, components) of ``entry`` without its dead columns (``silent`` names and
+    :func:`live_columns`' round-off columns), and the names dropped."""
     comps = list(entry["components"])
-    keep = live_columns(entry["chi"], comps)
+    unknown = set(silent) - set(comps)
+    if unknown:
+        raise ValueError(f"silent names {sorted(unknown)} are not components of the entry")
+    keep = live_columns(entry["chi"], comps) & np.array([c not in set(silent) for c in comps])
+    if not keep.any():
+        raise ValueError("every component is silent or dead: nothing left to read")
     cc = np.asarray(entry["chain_chi"], dtype=float)
     return (np.asarray(entry["chi"], dtype=float)[:, keep], cc[:, :, keep],
             [c for c, k in zip(comps, keep) if k], [c for c, k in zip(comps, keep) if not k])
+
+
+def silent_components(setup: ColourSetup, x: Any) -> list[str]:
+    """Components of ``setup`` none of whose neurons is active (activation ≠ 0) on any row of
+    ``x`` (colours, 3), e.g. the training colours: a ReLU group that never fires. Its weights do
+    not enter the loss, so its χ column is round-off, which the SVD's column scaling would
+    blow up to full weight."""
+    xt = torch.as_tensor(np.asarray(x, dtype=np.float32))
+    if xt.ndim != 2 or xt.shape[1] != 3 or xt.shape[0] < 1:
+        raise ValueError(f"x must be (colours ≥ 1, 3), got shape {tuple(xt.shape)}")
+    with torch.no_grad():
+        acts = dict(zip(("encoder", "decoder"), setup.model.hidden_activations(xt)))
+    return [name for name, idx in setup.groups.items()
+            if not bool((acts[setup.layers[name]][:, torch.as_tensor(idx)] != 0).any())]
+
+
+def colour_silent(seed: int, step: Any, grouping: str = "hue") -> list[str]:
+    """:func:`silent_components` of Chapter 1's run ``seed`` at checkpoint ``step`` (groups from
+    the final checkpoint, as in :func:`colour_chi`) on its training colours."""
+    from .course_models import colour_run
+
+    run = colour_run(check_seed(seed), "quick", progress=False)
+    step = resolve_step(run, step)
+    setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping)
+    return silent_components(setup, run.data[0])
 
 
 @dataclass
@@ -610,16 +642,17 @@ class NoiseCalibration:
         return float(self.r2 - self.noise_r2.max())
 
 
-def noise_calibrated_wheel(entry: Mapping[str, Any], *, rank: int = 3,
-                           min_chains: int = 8) -> NoiseCalibration:
+def noise_calibrated_wheel(entry: Mapping[str, Any], *, rank: int = 3, min_chains: int = 8,
+                           silent: Sequence[str] = ()) -> NoiseCalibration:
     """The wheel of a :func:`colour_chi` entry's χ and of each balanced sign contrast of its
     chains (the estimate's noise, no signal), read the same way (dead columns dropped, SVD,
-    :func:`wheel_stats` of the top two modes). Needs ≥ ``min_chains`` chains: with 4 there are 3
+    :func:`wheel_stats` of the top two modes; ``silent``: components to leave out, as
+    :func:`silent_components` finds them). Needs ≥ ``min_chains`` chains: with 4 there are 3
     contrasts, too few to place a reading among."""
     from .components import sign_contrasts, svd_modes
 
     min_chains = check_int(min_chains, "min_chains", min=2)
-    chi, cc, comps, _ = _live(entry)
+    chi, cc, comps, _ = _live(entry, silent)
     if cc.ndim != 3 or cc.shape[0] < min_chains:
         raise ValueError(f"chain_chi must hold ≥ {min_chains} chains, got shape {cc.shape}")
     _, hue = probe_hues(cc.shape[1])
@@ -647,13 +680,13 @@ def noise_split_half(chain_chi: Any, components: Sequence[str], rank: int) -> np
 
 
 def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping: str, *,
-                      rank: int, shuffles: int) -> ModeReading:
-    """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry (dead
-    components left out)."""
+                      rank: int, shuffles: int, silent: Sequence[str] = ()) -> ModeReading:
+    """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry (``silent``
+    and round-off components left out)."""
     from .components import split_half_reliability, svd_modes
 
     _, hue = probe_hues()
-    chi, cc, comps, dropped = _live(entry)
+    chi, cc, comps, dropped = _live(entry, silent)
     modes = svd_modes(chi, comps, rank)
     wheel = wheel_stats(modes.loadings, hue)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
@@ -663,7 +696,7 @@ def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping:
     red, m = red_share(modes.loadings, hue)
     red_rank = int((prof[m] > prof[m, 0] + 1e-12).sum())
     enough = cc.shape[0] >= 8 and cc.shape[0] % 4 == 0
-    noise = noise_calibrated_wheel(entry, rank=rank) if enough else None
+    noise = noise_calibrated_wheel(entry, rank=rank, silent=silent) if enough else None
     noise_rel = noise_split_half(cc, comps, rank) if enough else None
     return ModeReading(model, seed, int(entry["step"]), grouping, modes, wheel, null_q, rel, red,
                        red_rank, hue[prof.argmax(1)], prof.max(1), dict(entry["wrllc"]),
@@ -685,13 +718,13 @@ def half_difference(chain_chi: Any) -> np.ndarray:
 
 
 def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int = 200,
-                     seed: int = 0) -> tuple[WheelStats, np.ndarray]:
+                     seed: int = 0, silent: Sequence[str] = ()) -> tuple[WheelStats, np.ndarray]:
     """The wheel readings of :func:`half_difference` of a :func:`colour_chi` entry, read exactly
     as :func:`read_colour_modes` reads χ (dead columns dropped): ``(WheelStats, shuffled-hue
     99th percentiles (R², order))``."""
     from .components import svd_modes
 
-    _, cc, comps, _ = _live(entry)
+    _, cc, comps, _ = _live(entry, silent)
     _, hue = probe_hues(cc.shape[1])
     modes = svd_modes(half_difference(cc), comps, rank)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
@@ -777,16 +810,19 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
             for grouping in GROUPINGS:
                 entry = colour_chi(seed, step, grouping, sampler=c["sampler"])
                 readings.append(read_colour_modes(entry, "colour", seed, grouping, rank=rank,
-                                                  shuffles=shuffles))
+                                                  shuffles=shuffles,
+                                                  silent=colour_silent(seed, step, grouping)))
     calibration = []
     for seed in c["seeds"]:
         run = colour_run(seed, "quick", progress=False)
         for ss in c["sampler_seeds"]:
             for step in dict.fromkeys(resolve_step(run, s) for s in c["calibration_steps"]):
                 for grouping in GROUPINGS:
-                    entry = colour_chi(seed, step, grouping, sampler={**c["sampler"], "seed": ss})
-                    calibration.append(CalibrationRow(seed, ss, step, grouping,
-                                                      noise_calibrated_wheel(entry, rank=rank)))
+                    entry = colour_chi(seed, step, grouping,
+                                       sampler={**c["sampler"], "seed": ss})
+                    cal = noise_calibrated_wheel(entry, rank=rank,
+                                                 silent=colour_silent(seed, step, grouping))
+                    calibration.append(CalibrationRow(seed, ss, step, grouping, cal))
     a = cfg["anchored"]
     for arm in ARMS:
         for seed in a["seeds"]:
