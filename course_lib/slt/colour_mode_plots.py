@@ -39,8 +39,10 @@ def plot_wheel_frame(study: ColourModeStudy, seed: int, step: int) -> Figure:
         ax1.plot(hue, u[:, i], marker(i), ms=4, ls="none", label=f"mode {i + 1}")
         ax1.plot(hue, X @ coef, _STYLES[i], color="0.3", lw=1,
                  label=f"mode {i + 1}: a + b cos h + c sin h")
-    ax1.set(xlabel="hue h (degrees)", ylabel="loading",
-            title=f"shuffled-hue 99 %: R² {r.null_q[0]:.2f}, order {r.null_q[1]:.2f}")
+    title = f"shuffled-hue 99 %: R² {r.null_q[0]:.2f}, order {r.null_q[1]:.2f}"
+    if r.noise is not None:
+        title += f"\nlargest of {r.noise.n} noise-only R²: {r.noise.noise_r2.max():.2f}"
+    ax1.set(xlabel="hue h (degrees)", ylabel="loading", title=title)
     ax1.legend(fontsize=10)
     return fig
 
