@@ -10,6 +10,10 @@ component, the same device as 5.4 and 5.5 — never a second sampler):
   each loading to a first harmonic of hue, u(h) ≈ a + b cos h + c sin h (pooled R² over the two
   modes, :func:`harmonic_r2`), and by Chapter 1's hue-order score and winding number of the 36
   points in the mode plane around their mean (:func:`wheel_stats`);
+  each read against **its own chains' noise** (:func:`noise_calibrated_wheel`): the same readings
+  of every balanced sign contrast of the 8 chains (35 noise-only matrices, expectation 0), and
+  the share of them at or above the real R². Raw R² of different checkpoints are not comparable:
+  their noise floors differ;
 * **a red mode?** Does one of the top modes of Chapter 2's anchored model concentrate on the hues
   within ±25° of red (:func:`hue_concentration`), where the unanchored control — the same recipe,
   seeds and data with the anchor's weight 0 (:func:`~course_lib.curriculum.anchor_control.\
