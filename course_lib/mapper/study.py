@@ -36,7 +36,7 @@ from ..validation import check_int
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
-           "situation_sets", "matched_k", "spread", "cycle_census", "planted_entanglement",
+           "situation_sets", "matched_k", "with_lens", "spread", "cycle_census", "planted_entanglement",
            "ring_or_chain", "top_pair_by_lens"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
@@ -82,6 +82,26 @@ def matched_k(graph: Any) -> int:
     if total == 0:
         raise ValueError("the graph has no nodes with members")
     return max(1, int(round(len(covered_points(graph)) * len(members) / total)))
+
+
+def with_lens(points: np.ndarray, lens: np.ndarray, weight: float) -> np.ndarray:
+    """The points with the lens's coordinates appended as extra columns, so a clusterer with no
+    cover (k-means) can use what the lens knows: each lens column is scaled so that together they
+    hold ``weight`` times the points' total variance (``weight`` 1: as much as all other columns)."""
+    from ..validation import check_float
+
+    x = np.asarray(points, dtype=float)
+    f = np.asarray(lens, dtype=float)
+    f = f[:, None] if f.ndim == 1 else f
+    if x.ndim != 2 or f.ndim != 2 or len(f) != len(x):
+        raise ValueError(f"points (n, d) and lens (n,) or (n, k) must have the same n; got {x.shape}"
+                         f" and {np.shape(lens)}")
+    weight = check_float(weight, "weight", min=0, inclusive="neither")
+    sd = f.std(axis=0)
+    if not np.all(sd > 0):
+        raise ValueError("every lens column must vary (a constant column has no scale)")
+    target = np.sqrt(weight * x.var(axis=0).sum() / f.shape[1])
+    return np.hstack([x, (f - f.mean(axis=0)) / sd * target])
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
