@@ -134,14 +134,16 @@ def plot_lens_null(null_rows: Sequence[dict], marks: dict[str, tuple[float, floa
     fig = new_figure((5.6, 4.0))
     ax = fig.subplots()
     families = sorted({r["family"] for r in null_rows})
-    for colour, family in zip(("0.55", "C0"), families):
+    for colour, shape, family in zip(("0.55", "C0"), ("o", "s"), families):
         rows = [r for r in null_rows if r["family"] == family]
         ax.scatter([r["purity"] for r in rows], [r["mapper_cross"] for r in rows], s=18, color=colour,
+                   marker=shape,
                    alpha=0.8, edgecolors="none", label=f"{family} ({len(rows)} draws)")
     for i, (name, (pure, cross)) in enumerate(marks.items()):
         ax.scatter([pure], [cross], marker="*", s=160, color=f"C{i + 1}", edgecolors="k", lw=0.5,
                    label=name, zorder=3)
         ax.annotate(name, (pure, cross), xytext=(6, -10), textcoords="offset points", fontsize=7)
+    ax.margins(x=0.12, y=0.08)
     ax.set_xlabel("node purity (emotion)")
     ax.set_ylabel("cross-situation purity")
     ax.set_title("Mapper at layer 6, 10 × 10 cover: lenses that know nothing vs the output lens",
