@@ -181,7 +181,8 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     themselves, ``(n,)`` or ``(n, k)``): the graph's size, cycles and coverage; Mapper's node purity
     against k-means' (same covered points, ``k_matched`` clusters of Mapper's mean node size —
     ``mapper_size`` and ``kmeans_size`` record both); the same for cross-situation purity
-    (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points); the
+    (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points), pooled
+    over pairs (``*_cross``: big groups weigh ≈ size²) and averaged over groups (``*_cross_groups``); the
     independent cycles of k-means' adjacency graph; entanglement (tied nodes left out); and
     :func:`~.measures.bridges_vs_boundaries` for the mixed sentences (k-means at ``k_matched``)."""
     settings = runtime.by_profile(COMPARISON_SETTINGS, profile)
@@ -208,6 +209,9 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
         matched_groups = [covered[np.asarray(d["members"], dtype=int)] for _, d in matched.nodes(data=True)]
         chance = cross_situation_purity([covered], labels, situations)
         bridge = bridges_vs_boundaries(points, graph, labels, secondary, k=k_matched)
+        mapper_cross = cross_situation_purity([d["members"] for _, d in graph.nodes(data=True)],
+                                              labels, situations)
+        kmeans_cross = cross_situation_purity(matched_groups, labels, situations)
         rows.append(dict(n_cubes=n_cubes, overlap=overlap, scale=scale, nodes=inv.nodes,
                          edges=inv.edges, components=inv.components, cycles=inv.cycles,
                          coverage=pure.coverage, mapper_purity=pure.purity,
@@ -215,9 +219,9 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
                          mapper_size=sum(len(d["members"]) for _, d in graph.nodes(data=True)) / inv.nodes,
                          kmeans_size=len(covered) / k_matched,
                          kmeans_purity=partition_purity(matched_groups, labels),
-                         mapper_cross=cross_situation_purity(
-                             [d["members"] for _, d in graph.nodes(data=True)], labels, situations).share,
-                         kmeans_cross=cross_situation_purity(matched_groups, labels, situations).share,
+                         mapper_cross=mapper_cross.share, kmeans_cross=kmeans_cross.share,
+                         mapper_cross_groups=mapper_cross.group_mean,
+                         kmeans_cross_groups=kmeans_cross.group_mean,
                          cross_chance=chance.share,
                          kmeans_cycles=graph_invariants(matched).cycles,
                          entanglement=entanglement(graph, labels, ties="skip"), bridge=bridge))
