@@ -385,3 +385,27 @@ def test_a_silent_name_is_dropped_and_an_unknown_one_rejected():
         cm.noise_calibrated_wheel(entry, rank=2, silent=["z"])
     with pytest.raises(ValueError, match="nothing left"):
         cm.noise_calibrated_wheel(entry, rank=1, silent=["a", "b", "c"])
+
+
+def test_study_cells_pick_one_row_per_seed_cell():
+    def cal(share):
+        noise = np.array([0.5, 0.9]) if share else np.array([0.1, 0.2])
+        return cm.NoiseCalibration(0.6, 0.8, noise, noise)
+
+    rows = [cm.CalibrationRow(0, ss, step, g, cal(step == 0))
+            for ss in (0, 1) for step in (0, 1000) for g in cm.GROUPINGS]
+    rows += [cm.CalibrationRow(1, 0, step, "hue", cal(False)) for step in (0, 800)]
+    study = cm.ColourModeStudy("quick", {}, [], {}, cm.input_wheel(), rows)
+    final = study.cells("final", "hue")
+    assert [(r.seed, r.step) for r in final] == [(0, 1000), (0, 1000), (1, 800)]
+    assert [r.cal.share for r in study.cells(0, "hue")] == [0.5, 0.5, 0.0]
+    assert all(r.cal.margin > 0 for r in final)
+    with pytest.raises(ValueError, match="no calibration row"):
+        study.cells(500, "hue")
+    with pytest.raises(ValueError, match="no calibration row"):
+        study.cells("final", "by colour")
+
+
+def test_colour_silent_rejects_a_bad_seed_before_loading_a_run():
+    with pytest.raises(ValueError, match="seed"):
+        cm.colour_silent(-1, "final")
