@@ -215,26 +215,32 @@ def test_sum_spectrum_wrong_answers_fail():
 
 
 def test_reliability_prediction_checker():
-    right = {"own_group_reliability": "0.1 to 0.5", "own_group_peak": "its own frequency"}
-    args = (0.17, (16, 16), True, 16)
+    right = {"own_group_reliability": "0.1 to 0.5", "own_group_passes": "in some, not most"}
+    args = (0.17, 1, 4)
     assert cx.check_reliability_prediction_form(right, quiet=True)
     assert cx.check_reliability_prediction(right, *args, quiet=True)
     for key, wrong in (("own_group_reliability", "below 0.1"),
                        ("own_group_reliability", "0.5 or more"),
-                       ("own_group_peak", "another frequency"),
-                       ("own_group_peak", "no agreed peak")):
+                       ("own_group_passes", "in most chain sets"),
+                       ("own_group_passes", "in none")):
         assert not cx.check_reliability_prediction({**right, key: wrong}, *args, quiet=True), wrong
-    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": None}, quiet=True)
-    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": 16}, quiet=True)
-    # the halves agree on k = 16 but do not both beat the noise-only control: no agreed peak
-    assert cx.reliability_verdict(0.17, (16, 16), False, 16)["own_group_peak"] == "no agreed peak"
-    # agreeing at a key frequency that is not the group's own
-    assert cx.reliability_verdict(0.3, (12, 12), True, 16)["own_group_peak"] == "another frequency"
-    # the halves disagree: never "its own frequency", even if one half peaks there
-    assert cx.reliability_verdict(0.3, (16, 12), False, 16)["own_group_peak"] == "no agreed peak"
+    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": None},
+                                                    quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": 1}, quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": "x"}, quiet=True)
+    # half of the sets is not "most"; the band edges
+    assert [cx.passes_band(k, 4) for k in range(5)] == [
+        "in none", "in some, not most", "in some, not most", "in most chain sets",
+        "in most chain sets"]
+    assert cx.passes_band(1, 1) == "in most chain sets"
+    for bad in ((5, 4), (-1, 4), (0, 0)):
+        with pytest.raises(ValueError, match="passes"):
+            cx.passes_band(*bad)
     # band edges: 0.1 and 0.5 belong to the upper band; a negative r is "below 0.1"
     assert [cx.reliability_band(r) for r in (-0.02, 0.0999, 0.1, 0.4999, 0.5)] == [
         "below 0.1", "below 0.1", "0.1 to 0.5", "0.1 to 0.5", "0.5 or more"]
+    rec = cx.STANDARD_RECORD
+    assert 0 <= rec["own_passes"] <= rec["sets"] and -1 <= rec["reliability"] <= 1
 
 
 def test_reads_to_reach_solution_passes_and_agrees_with_package():
