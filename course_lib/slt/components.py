@@ -35,10 +35,16 @@ second sampler):
   for the rate of such modes is the same criterion applied to noise-only matrices with the
   chains' own noise (:func:`sign_contrasts`: balanced ± sums of chains, the half-difference
   (χ_A − χ_B)/2 first), not the key frequencies' share of all k;
-* **own columns with power** (:func:`column_study`): at the final checkpoint, three components
-  (the largest frequency group, its size-matched random group, the embedding) × 8 chains × more
-  draws, each read by its own column's spectrum in a + b from each half of the chains; a column
-  "is frequency k" when both halves peak at k and both beat the noise-only control.
+* **own columns with power** (:func:`column_study`): at the final checkpoint, five components
+  (every key-frequency neuron group, the size-matched random group of the largest, the embedding)
+  × 8 chains × more draws, on several independent chain sets (sampler seeds), each read by its
+  own column's spectrum in a + b from each half of a set's chains; a column "agrees on k" in a
+  set when both halves peak at k and both beat the noise-only control pooled over the sets
+  (:func:`pooled_contrast_null`), and it counts only as often as it replicates over the sets.
+  The gate there is taken on ranks, over every balanced split of the chains
+  (:func:`split_half_spread`); every column is read against the per-pair loss at the
+  checkpoint's weights (:func:`per_pair_loss`), also with that profile projected out
+  (:func:`project_out`).
 """
 
 from __future__ import annotations
@@ -56,7 +62,9 @@ from ..validation import check_int, check_seed
 
 __all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_model",
            "ComponentSetup", "per_pair_cross_entropy", "mode_spectrum", "ModeSpectrum",
-           "residue_means", "shuffle_null", "svd_modes", "Modes"]
+           "residue_means", "shuffle_null", "svd_modes", "Modes", "balanced_splits",
+           "split_half_spread", "pooled_contrast_null", "per_pair_loss", "project_out",
+           "column_study", "ColumnStudy"]
 
 
 # --------------------------------------------------------------------- the re-parametrised model
