@@ -138,9 +138,11 @@ def plot_columns(cols: ColumnStudy) -> Figure:
             ax.plot([cols.own_k[name]], [0.0], marker="^", color="k", ms=8, ls="none",
                     label="own k")
         hits, sets = cols.passes(name)
+        short = name.replace("neurons ", "") + (" group" if name.startswith("neurons") else "")
         ax.set(xlabel="frequency k in a + b", ylabel="share of power",
-               title=f"{name}: both halves agree in {hits} of {sets}")
-        ax.legend(fontsize=7, loc="upper right")
+               title=f"{short}: agrees in {hits} of {sets}")
+        if j == 0:
+            ax.legend(fontsize=8, loc="upper left")
     ax = axes[n]
     base = cols.baseline.power / cols.baseline.power.sum()
     ax.plot(k, base, marker="o", ms=3, color="0.2", label="loss at w* per pair")
@@ -148,5 +150,5 @@ def plot_columns(cols: ColumnStudy) -> Figure:
         ax.axvline(kk, color="0.3", lw=3, alpha=0.25)
     ax.set(xlabel="frequency k in a + b", ylabel="share of power",
            title="baseline: per-pair loss at the weights")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=8, loc="upper right")
     return fig
