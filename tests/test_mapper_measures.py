@@ -158,3 +158,26 @@ def test_mapper_page_uses_the_chapters_colours_fits_and_offers_full_screen():
     assert 'id="course-key"' in page and "zoom.transform" in page
     frame = show_page(page).data
     assert "requestFullscreen" in frame and "Show full screen" in frame
+
+
+def test_with_lens_appends_the_lens_at_the_asked_share_of_variance():
+    from course_lib.mapper.study import with_lens
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)) * np.arange(1, 7)
+    lens = np.c_[rng.normal(size=200) * 50, rng.uniform(size=200)]
+    for weight in (0.25, 1.0, 3.0):
+        out = with_lens(x, lens, weight)
+        assert out.shape == (200, 8)
+        np.testing.assert_array_equal(out[:, :6], x)
+        # together the lens columns hold weight × the points' variance, split evenly
+        np.testing.assert_allclose(out[:, 6:].var(axis=0), weight * x.var(axis=0).sum() / 2)
+        # the order of the lens values is kept
+        assert np.array_equal(np.argsort(out[:, 6]), np.argsort(lens[:, 0]))
+    assert with_lens(x, lens[:, 0], 1.0).shape == (200, 7)
+    with pytest.raises(ValueError, match="weight"):
+        with_lens(x, lens, 0)
+    with pytest.raises(ValueError, match="same n"):
+        with_lens(x, lens[:10], 1.0)
+    with pytest.raises(ValueError, match="vary"):
+        with_lens(x, np.ones(200), 1.0)

@@ -158,3 +158,65 @@ def test_overlap_prediction_accepts_the_measurement_and_rejects_near_misses():
         assert not P.check_overlap_prediction(wrong, MEASURED_41, quiet=True).passed, wrong
     assert P.overlap_verdict({0.3: dict(most_intervals=2, cycles=1), 0.6: dict(most_intervals=3, cycles=5)})[
         "60 %: independent cycles E − V + C"] == "2 to 5"
+
+
+def _fake_vocabulary(monkeypatch):
+    made_up = [f"q{a}{b}x" for a in "abcdefg" for b in "hijklm"]          # 42 words no sentence has
+    listed = [(w, 1005 + 20 * i) for i, w in enumerate(made_up)]
+    band = [w for ws in O.OUTPUT_WORDS.values() for w in ws]
+    listed += [(w, 1000 + 40 * i) for i, w in enumerate(band)]             # ids 1000 … 1760
+    listed += [("zebra", 5000), ("aardvark", 10)]   # outside the emotion words' id band
+    monkeypatch.setattr(O, "_whole_words", lambda encoder: sorted(listed, key=lambda wi: wi[1]))
+    return listed
+
+
+def test_random_word_sets_match_the_shape_band_and_exclusions(monkeypatch):
+    _fake_vocabulary(monkeypatch)
+    s = load_sentences()
+    sets = O.random_word_sets(5, s)
+    assert sets == O.random_word_sets(5, s)          # the same draws every time
+    assert len({str(x) for x in sets}) == 5          # different sets
+    band = [w for ws in O.OUTPUT_WORDS.values() for w in ws]
+    for drawn in sets:
+        assert list(drawn) == list(O.OUTPUT_WORDS)
+        assert [len(v) for v in drawn.values()] == [len(v) for v in O.OUTPUT_WORDS.values()]
+        words = [w for ws in drawn.values() for w in ws]
+        assert len(set(words)) == len(words)              # without replacement
+        assert not set(words) & set(band)                 # no emotion word
+        assert not {"zebra", "aardvark"} & set(words)     # inside the id band only
+        assert O.words_in_sentences(drawn, s) == []       # in no sentence
+    with pytest.raises(ValueError, match="n_sets"):
+        O.random_word_sets(0, s)
+    with pytest.raises(ValueError, match="single tokens"):
+        O.random_word_sets(1, s, {"joy": ["notaword"], "anger": ["rage"]})
+
+
+class _FakeActs:
+    def __init__(self):
+        self.sentences = load_sentences()
+        rng = np.random.default_rng(0)
+        emotions = np.asarray(self.sentences.emotion)
+        centres = {e: rng.normal(size=12) for e in np.unique(emotions)}
+        x = np.stack([centres[e] for e in emotions]) * 0.6 + rng.normal(size=(len(emotions), 12))
+        self.points = x / np.linalg.norm(x, axis=1, keepdims=True)
+        self.n_layers = 1
+
+    def layer(self, layer):
+        return self.points
+
+
+def test_lens_null_rows_for_both_families(monkeypatch):
+    _fake_vocabulary(monkeypatch)
+    rng = np.random.default_rng(1)
+    monkeypatch.setattr(O, "unembedding_rows", lambda words: {e: rng.normal(size=12) for e in words})
+    rows = O.lens_null(_FakeActs(), 1, n_draws=3)
+    assert [(r["family"], r["draw"]) for r in rows] == (
+        [("random 2-D", d) for d in range(3)] + [("random words", d) for d in range(3)])
+    for r in rows:
+        assert 0 < r["coverage"] <= 1 and 0 <= r["purity"] <= 1 and 0 <= r["mapper_cross"] <= 1
+    with pytest.raises(ValueError, match="n_draws"):
+        O.lens_null(_FakeActs(), 1, n_draws=0)
+    with pytest.raises(ValueError, match="layer"):
+        O.lens_null(_FakeActs(), 2, n_draws=1)
+    with pytest.raises(ValueError, match="PAIRS"):
+        O.lens_null(_FakeActs(), 1, n_draws=1, words={"joy": ["alpha"], "sadness": ["bravo"]})

@@ -21,7 +21,7 @@ from .lenses import pca_lens
 from .measures import dominant_labels, entanglement_matrix, graph_purity, tied_nodes
 
 __all__ = ["LABEL_COLORS", "LABEL_MARKERS", "plot_layer_sorting", "plot_activation_graph", "plot_entanglement",
-           "plot_comparison", "pca_plane"]
+           "plot_comparison", "plot_lens_null", "pca_plane"]
 
 #: One fixed colour and marker per emotion, the same in every figure of the chapter (shape as well
 #: as hue, so the figures read without colour vision).
@@ -124,4 +124,29 @@ def plot_comparison(rows: Sequence[dict]) -> Figure:
         ax.set_ylabel(f"k-means: {title}")
     ax_pure.set_title("Above the diagonal: k-means purer", fontsize=9)
     ax_mix.set_title("Bridges vs boundary points (dotted: base rate)", fontsize=9)
+    return fig
+
+
+def plot_lens_null(null_rows: Sequence[dict], marks: dict[str, tuple[float, float]]) -> Figure:
+    """Each null lens (:func:`~.output_lens.lens_null`) as a dot, purity (x) against cross-situation
+    purity (y), one colour per family; ``marks`` (name → (purity, cross-situation purity)) draws the
+    lenses under test as labelled stars."""
+    fig = new_figure((5.6, 4.0))
+    ax = fig.subplots()
+    families = sorted({r["family"] for r in null_rows})
+    for colour, shape, family in zip(("0.55", "C0"), ("o", "s"), families):
+        rows = [r for r in null_rows if r["family"] == family]
+        ax.scatter([r["purity"] for r in rows], [r["mapper_cross"] for r in rows], s=18, color=colour,
+                   marker=shape,
+                   alpha=0.8, edgecolors="none", label=f"{family} ({len(rows)} draws)")
+    for i, (name, (pure, cross)) in enumerate(marks.items()):
+        ax.scatter([pure], [cross], marker="*", s=160, color=f"C{i + 1}", edgecolors="k", lw=0.5,
+                   label=name, zorder=3)
+        ax.annotate(name, (pure, cross), xytext=(6, -10), textcoords="offset points", fontsize=7)
+    ax.margins(x=0.12, y=0.08)
+    ax.set_xlabel("node purity (emotion)")
+    ax.set_ylabel("cross-situation purity")
+    ax.set_title("Mapper at layer 6, 10 × 10 cover: lenses that know nothing vs the output lens",
+                 fontsize=8)
+    ax.legend(fontsize=7, loc="upper left")
     return fig

@@ -78,14 +78,13 @@ def fit_kmeans(points: Any, k: int, seed: int = 0, n_init: int = 3) -> Any:
     ``cluster_centers_``, ``inertia_``, ``transform``). Dense float64 points up to
     :data:`GRAM_MAX_POINTS` take the Gram-matrix seeding above; anything else (float32, sparse,
     larger) is handed to ``KMeans`` unchanged."""
-    from scipy import sparse
     from sklearn.cluster import KMeans
 
     check_int(k, "k", min=1)
     check_int(seed, "seed", min=0)
     check_int(n_init, "n_init", min=1)
-    if sparse.issparse(points) or np.asarray(points).dtype != np.float64 \
-            or len(points) > GRAM_MAX_POINTS:
+    is_sparse = hasattr(points, "tocsr")   # a scipy.sparse matrix (TF-IDF rows)
+    if is_sparse or np.asarray(points).dtype != np.float64 or len(points) > GRAM_MAX_POINTS:
         return KMeans(n_clusters=int(k), n_init=n_init, random_state=seed).fit(points)
     x = np.asarray(points)
     if x.ndim != 2 or len(x) == 0:

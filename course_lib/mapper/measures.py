@@ -375,7 +375,8 @@ def cross_situation_purity(groups: Sequence[Sequence[int]], labels: Any, situati
     purity rewards grouping by situation; this count leaves those pairs out. Pass a single group of
     points to get the chance level (the same share among all cross-situation pairs of those points)."""
     labels = _labels(labels)
-    incidence = _incidence(situations, len(labels)).astype(np.int32)
+    # float32: the shared-situation counts are small integers (exact), and BLAS multiplies floats
+    incidence = _incidence(situations, len(labels)).astype(np.float32)
     codes = np.unique(labels, return_inverse=True)[1]
     same = pairs = 0
     per_group, shares = [], []

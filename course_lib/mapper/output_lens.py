@@ -17,6 +17,10 @@ enters it**. The words (:data:`OUTPUT_WORDS`) are single tokens that occur in no
 * :func:`output_lens`        — the lens above for one pair of emotions.
 * :func:`output_lens_grid`   — the output lens against k-means over layers and covers (a grid, not
   one lucky setting).
+* :func:`random_word_sets`   — word sets shaped like :data:`OUTPUT_WORDS` but drawn at random from
+  the vocabulary (the same frequency band): the output lens's control.
+* :func:`lens_null`          — Mapper's purities under many random 2-D lenses and random-word
+  lenses on the output lens's cover: where the output lens ranks among lenses that know nothing.
 * :func:`lens_comparison`    — at one layer: PCA 1, the 2-D output lens and the 2-D concept lens
   fitted on labelled sentences, each with purity, coverage, cross-situation purity, and k-means at
   the graph's mean node size on the same covered sentences as the control.
@@ -37,8 +41,9 @@ from .measures import covered_points, cross_situation_purity, graph_purity, node
 from .sentences import SentenceSet
 from ..validation import check_int
 
-__all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "text_encoder", "unembedding_rows", "words_in_sentences",
-           "output_lens", "lens_comparison", "output_lens_grid"]
+__all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "LENS_NULL_DRAWS", "text_encoder", "unembedding_rows",
+           "words_in_sentences", "output_lens", "random_word_sets", "lens_null", "lens_comparison",
+           "output_lens_grid"]
 
 #: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
 OUTPUT_WORDS = {
@@ -215,4 +220,88 @@ def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6),
             row.update(layer=int(layer), n_cubes=int(n_cubes), scale=float(scale),
                        gap=row["kmeans_cross"] - row["mapper_cross"])
             out.append(row)
+    return out
+
+
+#: Draws of each null family (random 2-D projections; random-word lenses) per profile.
+LENS_NULL_DRAWS = {"quick": 16, "standard": 32, "full": 64}
+
+
+def _whole_words(encoder: str) -> list[tuple[str, int]]:
+    """``(word, id)`` for every vocabulary entry that is a whole lower-case word of ≥ 3 letters (no
+    ``##`` piece, no digit), in id order (cached: the vocabulary never changes)."""
+
+    def compute() -> list:
+        vocab = text_encoder(encoder).tokenizer.get_vocab()
+        return sorted(((w, int(i)) for w, i in vocab.items() if re.fullmatch(r"[a-z]{3,}", w)),
+                      key=lambda wi: wi[1])
+
+    return cached("vocabulary-whole-words", {"encoder": encoder}, compute)
+
+
+def random_word_sets(n_sets: int, sentences: SentenceSet, words: Mapping[str, Sequence[str]] = OUTPUT_WORDS,
+                     *, encoder: str = "minilm", seed: int = 0) -> list[dict[str, tuple[str, ...]]]:
+    """``n_sets`` word sets shaped like ``words`` (the same keys, as many words each), every word a
+    whole single token drawn without replacement from the vocabulary entries whose ids lie between the
+    smallest and largest id of ``words``' own tokens — BERT's WordPiece vocabulary lists words roughly
+    from common to rare, so the draws match the emotion words' frequency band roughly — leaving out
+    ``words`` themselves and every word of a sentence. Set ``j`` uses ``numpy``'s generator seeded
+    ``(seed, j)``: the same sets on every machine."""
+    check_int(n_sets, "n_sets", min=1)
+    words = _check_words(words)
+    listed = _whole_words(encoder)
+    ids = dict(listed)
+    missing = [w for ws in words.values() for w in ws if w not in ids]
+    if missing:
+        raise ValueError(f"words must be whole single tokens of {encoder}'s vocabulary; not: {missing}")
+    own = [ids[w] for ws in words.values() for w in ws]
+    seen = {w for text in sentences.text for w in re.findall(r"[a-z]+", str(text).lower())}
+    taken = {w for ws in words.values() for w in ws}
+    pool = [w for w, i in listed if min(own) <= i <= max(own) and w not in seen and w not in taken]
+    sizes = [len(ws) for ws in words.values()]
+    if sum(sizes) > len(pool):
+        raise ValueError(f"only {len(pool)} vocabulary words to draw {sum(sizes)} from")
+    out = []
+    for j in range(n_sets):
+        drawn = np.random.default_rng([seed, j]).choice(len(pool), size=sum(sizes), replace=False)
+        parts = np.split(drawn, np.cumsum(sizes)[:-1])
+        out.append({key: tuple(pool[i] for i in part) for key, part in zip(words, parts)})
+    return out
+
+
+def lens_null(acts: Any, layer: int, *, n_draws: int | None = None, profile: str | None = None,
+              words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
+    """Mapper under lenses that know nothing about emotion, on the output lens's cover (4.2's
+    recipe, 10 × 10): ``n_draws`` random 2-D projections (orthonormal Gaussian directions, seeds 0, 1,
+    …) and ``n_draws`` random-word lenses (:func:`output_lens` built from :func:`random_word_sets`
+    instead of emotion words; ``None``: :data:`LENS_NULL_DRAWS` of the profile). One row per lens:
+    ``family``, ``draw``, ``nodes``, ``coverage``, ``purity`` and ``mapper_cross`` (cross-situation
+    purity of Mapper's nodes). The output lens's rank among them says whether its words matter."""
+    from .study import recipe_graph, situation_sets
+
+    check_int(layer, "layer", min=0, max=acts.n_layers)
+    n = runtime.by_profile(LENS_NULL_DRAWS, profile) if n_draws is None else check_int(
+        n_draws, "n_draws", min=1)
+    s = acts.sentences
+    points = acts.layer(layer)
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    lenses = []
+    for r in range(n):
+        q = np.linalg.qr(np.random.default_rng(r).normal(size=(points.shape[1], 2)))[0]
+        lenses.append(("random 2-D", r, points @ q))
+    absent = sorted({e for pair in PAIRS for e in pair} - set(words))
+    if absent:
+        raise ValueError(f"words must have a set for every emotion of PAIRS; missing {absent}")
+    for r, drawn in enumerate(random_word_sets(n, s, words)):
+        rows = unembedding_rows(drawn)
+        lenses.append(("random words", r, stack_lenses(*(output_lens(points, rows, a, b)
+                                                          for a, b in PAIRS))))
+    out = []
+    for family, draw, lens in lenses:
+        graph = recipe_graph(points, lens)
+        pure = graph_purity(graph, labels)
+        out.append(dict(family=family, draw=draw, nodes=graph.number_of_nodes(), coverage=pure.coverage,
+                        purity=pure.purity, mapper_cross=cross_situation_purity(
+                            list(node_members(graph).values()), labels, situations).share))
     return out

@@ -36,7 +36,7 @@ from ..validation import check_int
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
-           "situation_sets", "matched_k", "spread", "cycle_census", "planted_entanglement",
+           "situation_sets", "matched_k", "with_lens", "spread", "cycle_census", "planted_entanglement",
            "ring_or_chain", "top_pair_by_lens"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
@@ -82,6 +82,26 @@ def matched_k(graph: Any) -> int:
     if total == 0:
         raise ValueError("the graph has no nodes with members")
     return max(1, int(round(len(covered_points(graph)) * len(members) / total)))
+
+
+def with_lens(points: np.ndarray, lens: np.ndarray, weight: float) -> np.ndarray:
+    """The points with the lens's coordinates appended as extra columns, so a clusterer with no
+    cover (k-means) can use what the lens knows: each lens column is scaled so that together they
+    hold ``weight`` times the points' total variance (``weight`` 1: as much as all other columns)."""
+    from ..validation import check_float
+
+    x = np.asarray(points, dtype=float)
+    f = np.asarray(lens, dtype=float)
+    f = f[:, None] if f.ndim == 1 else f
+    if x.ndim != 2 or f.ndim != 2 or len(f) != len(x):
+        raise ValueError(f"points (n, d) and lens (n,) or (n, k) must have the same n; got {x.shape}"
+                         f" and {np.shape(lens)}")
+    weight = check_float(weight, "weight", min=0, inclusive="neither")
+    sd = f.std(axis=0)
+    if not np.all(sd > 0):
+        raise ValueError("every lens column must vary (a constant column has no scale)")
+    target = np.sqrt(weight * x.var(axis=0).sum() / f.shape[1])
+    return np.hstack([x, (f - f.mean(axis=0)) / sd * target])
 
 
 def spread(values: Sequence[float]) -> dict[str, float]:
@@ -161,7 +181,8 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     themselves, ``(n,)`` or ``(n, k)``): the graph's size, cycles and coverage; Mapper's node purity
     against k-means' (same covered points, ``k_matched`` clusters of Mapper's mean node size —
     ``mapper_size`` and ``kmeans_size`` record both); the same for cross-situation purity
-    (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points); the
+    (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points), pooled
+    over pairs (``*_cross``: big groups weigh ≈ size²) and averaged over groups (``*_cross_groups``); the
     independent cycles of k-means' adjacency graph; entanglement (tied nodes left out); and
     :func:`~.measures.bridges_vs_boundaries` for the mixed sentences (k-means at ``k_matched``)."""
     settings = runtime.by_profile(COMPARISON_SETTINGS, profile)
@@ -188,6 +209,9 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
         matched_groups = [covered[np.asarray(d["members"], dtype=int)] for _, d in matched.nodes(data=True)]
         chance = cross_situation_purity([covered], labels, situations)
         bridge = bridges_vs_boundaries(points, graph, labels, secondary, k=k_matched)
+        mapper_cross = cross_situation_purity([d["members"] for _, d in graph.nodes(data=True)],
+                                              labels, situations)
+        kmeans_cross = cross_situation_purity(matched_groups, labels, situations)
         rows.append(dict(n_cubes=n_cubes, overlap=overlap, scale=scale, nodes=inv.nodes,
                          edges=inv.edges, components=inv.components, cycles=inv.cycles,
                          coverage=pure.coverage, mapper_purity=pure.purity,
@@ -195,9 +219,9 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
                          mapper_size=sum(len(d["members"]) for _, d in graph.nodes(data=True)) / inv.nodes,
                          kmeans_size=len(covered) / k_matched,
                          kmeans_purity=partition_purity(matched_groups, labels),
-                         mapper_cross=cross_situation_purity(
-                             [d["members"] for _, d in graph.nodes(data=True)], labels, situations).share,
-                         kmeans_cross=cross_situation_purity(matched_groups, labels, situations).share,
+                         mapper_cross=mapper_cross.share, kmeans_cross=kmeans_cross.share,
+                         mapper_cross_groups=mapper_cross.group_mean,
+                         kmeans_cross_groups=kmeans_cross.group_mean,
                          cross_chance=chance.share,
                          kmeans_cycles=graph_invariants(matched).cycles,
                          entanglement=entanglement(graph, labels, ties="skip"), bridge=bridge))
