@@ -215,26 +215,32 @@ def test_sum_spectrum_wrong_answers_fail():
 
 
 def test_reliability_prediction_checker():
-    right = {"own_group_reliability": "0.1 to 0.5", "own_group_peak": "its own frequency"}
-    args = (0.17, (16, 16), True, 16)
+    right = {"own_group_reliability": "0.1 to 0.5", "own_group_passes": "in some, not most"}
+    args = (0.17, 1, 4)
     assert cx.check_reliability_prediction_form(right, quiet=True)
     assert cx.check_reliability_prediction(right, *args, quiet=True)
     for key, wrong in (("own_group_reliability", "below 0.1"),
                        ("own_group_reliability", "0.5 or more"),
-                       ("own_group_peak", "another frequency"),
-                       ("own_group_peak", "no agreed peak")):
+                       ("own_group_passes", "in most chain sets"),
+                       ("own_group_passes", "in none")):
         assert not cx.check_reliability_prediction({**right, key: wrong}, *args, quiet=True), wrong
-    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": None}, quiet=True)
-    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": 16}, quiet=True)
-    # the halves agree on k = 16 but do not both beat the noise-only control: no agreed peak
-    assert cx.reliability_verdict(0.17, (16, 16), False, 16)["own_group_peak"] == "no agreed peak"
-    # agreeing at a key frequency that is not the group's own
-    assert cx.reliability_verdict(0.3, (12, 12), True, 16)["own_group_peak"] == "another frequency"
-    # the halves disagree: never "its own frequency", even if one half peaks there
-    assert cx.reliability_verdict(0.3, (16, 12), False, 16)["own_group_peak"] == "no agreed peak"
+    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": None},
+                                                    quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": 1}, quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "own_group_peak": "x"}, quiet=True)
+    # half of the sets is not "most"; the band edges
+    assert [cx.passes_band(k, 4) for k in range(5)] == [
+        "in none", "in some, not most", "in some, not most", "in most chain sets",
+        "in most chain sets"]
+    assert cx.passes_band(1, 1) == "in most chain sets"
+    for bad in ((5, 4), (-1, 4), (0, 0)):
+        with pytest.raises(ValueError, match="passes"):
+            cx.passes_band(*bad)
     # band edges: 0.1 and 0.5 belong to the upper band; a negative r is "below 0.1"
     assert [cx.reliability_band(r) for r in (-0.02, 0.0999, 0.1, 0.4999, 0.5)] == [
         "below 0.1", "below 0.1", "0.1 to 0.5", "0.1 to 0.5", "0.5 or more"]
+    rec = cx.STANDARD_RECORD
+    assert 0 <= rec["own_passes"] <= rec["sets"] and -1 <= rec["reliability"] <= 1
 
 
 def test_reads_to_reach_solution_passes_and_agrees_with_package():
@@ -341,10 +347,116 @@ def test_read_columns_finds_a_planted_wave_and_not_noise():
 
 
 def test_column_components():
-    freq = {"k=2": np.arange(3), "k=5": np.arange(3, 10), "k=7": np.arange(10, 12)}
-    assert cm.column_components(freq) == ("neurons k=5", "neurons random 1", "embedding")
+    freq = {"k=2": np.arange(3), "k=5": np.arange(3, 10), "k=7": np.arange(10, 12),
+            "other": np.arange(12, 30)}
+    assert cm.column_components(freq) == ("neurons k=2", "neurons k=5", "neurons k=7",
+                                          "neurons random 1", "embedding")
     with pytest.raises(ValueError, match="freq_groups"):
         cm.column_components({})
+    with pytest.raises(ValueError, match="freq_groups"):
+        cm.column_components({"other": np.arange(3)})
+
+
+def test_balanced_splits():
+    splits = cm.balanced_splits(8)
+    assert len(splits) == 35
+    assert np.array_equal(splits[0][0], [0, 1, 2, 3]) and np.array_equal(splits[0][1], [4, 5, 6, 7])
+    for a, b in splits:
+        assert 0 in a and len(a) == len(b) == 4
+        assert np.array_equal(np.sort(np.r_[a, b]), np.arange(8))
+    assert len(cm.balanced_splits(5)) == 3            # an odd last chain dropped
+    # the same order as the sign contrasts: split i is contrast i
+    rng = np.random.default_rng(0)
+    c = rng.standard_normal((6, 20, 2))
+    for (a, b), con in zip(cm.balanced_splits(6), cm.sign_contrasts(c)):
+        assert np.allclose(con, (c[a].mean(0) - c[b].mean(0)) / 2)
+    with pytest.raises(ValueError, match="n_chains"):
+        cm.balanced_splits(1)
+
+
+def test_split_half_spread_is_robust_to_a_few_pairs():
+    rng = np.random.default_rng(4)
+    sig = rng.standard_normal(300)
+    chains = sig + rng.standard_normal((8, 300))
+    # noise only, but a few pairs carry huge excursions that differ from chain to chain
+    heavy = rng.standard_normal((8, 300))
+    heavy[:4, :5] += 200.0
+    heavy[4:, :5] += 150.0
+    c = np.stack([chains, heavy], axis=2)
+    sp = cm.split_half_spread(c)
+    pe = cm.split_half_spread(c, method="pearson")
+    assert sp.shape == pe.shape == (35, 2)
+    assert np.allclose(pe[0], cm.column_reliability(c))      # the first split: the gate's
+    assert np.median(sp[:, 0]) > 0.6 and abs(np.median(sp[:, 1])) < 0.15
+    assert pe[0, 1] > 0.5                                      # Pearson fooled by 5 pairs
+    with pytest.raises(ValueError, match="method"):
+        cm.split_half_spread(c, method="kendall")
+    with pytest.raises(ValueError, match="chain_chi"):
+        cm.split_half_spread(c[:1])
+    with pytest.raises(ValueError, match="NaN"):
+        cm.split_half_spread(np.full((4, 5, 1), np.nan))
+    with pytest.raises(ValueError, match="3 pairs"):
+        cm.split_half_spread(c[:, :2])
+
+
+def test_pooled_contrast_null_and_read_columns_with_it():
+    rng = np.random.default_rng(8)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    sets = [rng.standard_normal((8, len(pairs), 2)) for _ in range(3)]
+    q, n = cm.pooled_contrast_null(sets, pairs, p)
+    assert q.shape == (2,) and n == 3 * 35 and np.all((q > 0) & (q < 1))
+    own = [cm.read_columns(c, ["a", "b"], pairs, p)[0].null_q for c in sets]
+    assert min(own) - 0.1 < q[0] < max(own) + 0.1
+    out = cm.read_columns(sets[0], ["a", "b"], pairs, p, null=(q, n))
+    assert [r.null_q for r in out] == list(q) and out[0].null_n == n
+    with pytest.raises(ValueError, match="chain_chi_sets"):
+        cm.pooled_contrast_null([], pairs, p)
+    with pytest.raises(ValueError, match="chain_chi_sets"):
+        cm.pooled_contrast_null(sets[0], pairs, p)
+    with pytest.raises(ValueError, match="share"):
+        cm.pooled_contrast_null([sets[0], sets[1][:, :, :1]], pairs, p)
+    with pytest.raises(ValueError, match="NaN"):
+        cm.pooled_contrast_null([np.full_like(sets[0], np.nan)], pairs, p)
+    with pytest.raises(ValueError, match="null"):
+        cm.read_columns(sets[0], ["a", "b"], pairs, p, null=(q[:1], n))
+    with pytest.raises(ValueError, match="null count"):
+        cm.read_columns(sets[0], ["a", "b"], pairs, p, null=(q, 0))
+
+
+def test_project_out_removes_the_baseline_profile():
+    rng = np.random.default_rng(9)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    pairs = pairs[rng.random(len(pairs)) < 0.7]
+    s = pairs.sum(1)
+    base = 1.0 + np.cos(2 * np.pi * 3 * s / p) + 0.1 * rng.standard_normal(len(pairs))
+    own = np.cos(2 * np.pi * 5 * s / p)
+    values = own + 2.0 * base
+    assert cm.mode_spectrum(values, pairs, p).peak == 3
+    res = cm.project_out(values, base, pairs, p)
+    assert cm.mode_spectrum(res, pairs, p).peak == 5
+    rb = cm.residue_means(base, pairs, p)
+    rr = cm.residue_means(res, pairs, p)
+    assert abs((rb - rb.mean()) @ (rr - rr.mean())) < 1e-8
+    with pytest.raises(ValueError, match="shape"):
+        cm.project_out(values, base[:-1], pairs, p)
+    with pytest.raises(ValueError, match="constant"):
+        cm.project_out(values, np.ones_like(base), pairs, p)
+    with pytest.raises(ValueError, match="NaN"):
+        cm.project_out(values, np.full_like(base, np.nan), pairs, p)
+
+
+def test_per_pair_loss():
+    model = _small()
+    pairs = cm.all_pairs(7)
+    labels = (pairs[:, 0] + pairs[:, 1]) % 7
+    loss = cm.per_pair_loss(model, (pairs, labels))
+    assert loss.shape == (49,) and np.all(loss > 0)
+    with torch.no_grad():
+        assert np.isclose(loss.mean(), float(cm.mean_cross_entropy(model, (pairs, labels))))
+    with pytest.raises(ValueError, match="pairs"):
+        cm.per_pair_loss(model, (pairs[:, :1], labels))
 
 
 def test_read_modes_finds_a_planted_key_frequency_and_counts():
@@ -382,21 +494,48 @@ def test_read_modes_finds_a_planted_key_frequency_and_counts():
         seed.at(99)
 
 
-def test_plot_columns_draws_every_column_and_the_curve():
+def _toy_column_study(sets, comps, pairs, p):
+    q, n = cm.pooled_contrast_null(sets, pairs, p)
+    loss = 1.0 + np.cos(2 * np.pi * 2 * pairs.sum(1) / p)
+    rx = cm.residue_means(loss, pairs, p)
+    bcorr = np.array([[np.corrcoef(cm.residue_means(c[:, :, j].mean(0), pairs, p), rx)[0, 1]
+                       for j in range(len(comps))] for c in sets])
+    residual = [[cm.mode_spectrum(cm.project_out(c[:, :, j].mean(0), loss, pairs, p), pairs, p)
+                 for j in range(len(comps))] for c in sets]
+    return cm.ColumnStudy(
+        "quick", {}, 0, 10, p, (4, 5), comps, {"neurons k=4": 4, "neurons k=5": 5},
+        list(range(len(sets))), [cm.read_columns(c, comps, pairs, p, null=(q, n)) for c in sets],
+        q, n, np.stack([cm.split_half_spread(c) for c in sets]),
+        np.stack([cm.split_half_spread(c, method="pearson") for c in sets]),
+        cm.mode_spectrum(loss, pairs, p), bcorr, residual, 8, 20, 0.0)
+
+
+def test_column_study_counts_and_plot():
     from course_lib.slt import component_plots
 
     rng = np.random.default_rng(7)
     p = 13
     pairs = cm.all_pairs(p).numpy()
-    chains = rng.standard_normal((8, len(pairs), 3))
-    chains[:, :, 0] += 0.5 * np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
-    comps = ["neurons k=4", "neurons random 0", "embedding"]
-    curve = np.stack([cm.column_reliability(chains, chains_per_half=m) for m in range(1, 5)])
-    study = cm.ColumnStudy("quick", {}, 0, 10, p, (4,), 4, comps,
-                           cm.read_columns(chains, comps, pairs, p), curve, 20, 0.0)
+    comps = ["neurons k=4", "neurons k=5", "neurons random 0", "embedding"]
+    sets = []
+    for i in range(3):
+        chains = rng.standard_normal((8, len(pairs), 4))
+        chains[:, :, 0] += 0.5 * np.cos(2 * np.pi * 4 * pairs.sum(1) / p)  # own k, every set
+        chains[:, :, 1] += 0.5 * np.cos(2 * np.pi * 4 * pairs.sum(1) / p)  # not its own k
+        sets.append(chains)
+    study = _toy_column_study(sets, comps, pairs, p)
+    assert study.passes("neurons k=4") == (3, 3) and study.own_passes("neurons k=4") == (3, 3)
+    assert study.passes("neurons k=5") == (3, 3) and study.own_passes("neurons k=5") == (0, 3)
+    assert study.passes("embedding")[0] <= 1
+    assert study.pooled_peaks("neurons k=5") == [4, 4, 4]
+    assert study.residual_peaks("neurons k=4") == [4, 4, 4]
+    assert study.reading("embedding", 2).component == "embedding"
+    assert study.own_passes("embedding") == (0, 3)
+    with pytest.raises(ValueError, match="component"):
+        study.passes("head 9")
+    with pytest.raises(ValueError, match="set_index"):
+        study.reading("embedding", 3)
     fig = component_plots.plot_columns(study)
     visible = [ax for ax in fig.axes if ax.get_visible()]
-    assert len(visible) == 4 and visible[0].get_title().endswith("✓")
-    assert study.reading("embedding").component == "embedding"
-    with pytest.raises(ValueError, match="component must be"):
-        study.reading("head 9")
+    assert len(visible) == 5 and "3 of 3" in visible[0].get_title()
+    assert "baseline" in visible[-1].get_title()

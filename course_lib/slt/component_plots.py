@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..figures import marker, new_figure
-from .components import ColumnStudy, ComponentStudy, SeedStudy, residue_means, spearman_brown
+from .components import ColumnStudy, ComponentStudy, SeedStudy, residue_means
 
 __all__ = ["plot_loss_curves", "plot_mode_frame", "plot_mode_timeline", "plot_columns"]
 
@@ -115,39 +115,40 @@ def plot_mode_timeline(study: ComponentStudy) -> Figure:
 
 def plot_columns(cols: ColumnStudy) -> Figure:
     """The column measurement. One panel per component: its own χ column's Fourier power share
-    in a + b from each half of the chains (solid, dashed), 3.3's key frequencies as grey bands,
-    the noise-only control's quantile dotted. Last panel: each column's entry-level split-half
-    reliability against the reads in each half, with Spearman–Brown's curve from one chain."""
-    n = len(cols.readings)
+    in a + b, pooled over the chains of each chain set (one line per sampler seed), 3.3's key
+    frequencies as grey bands, the pooled noise-only control's quantile dotted black, the
+    component's own frequency (a frequency group) as a black tick. Last panel: the baseline,
+    the per-pair loss at the checkpoint's weights read the same way."""
+    n = len(cols.components)
     rows = (n + 2) // 2
-    fig = new_figure((10.0, 3.9 * rows))
+    fig = new_figure((10.0, 3.3 * rows))
     axes = np.ravel(fig.subplots(rows, 2))
     for ax in axes[n + 1:]:
         ax.set_visible(False)
-    for ax, r in zip(axes, cols.readings):
-        share = r.power / r.power.sum()
-        k = np.arange(1, len(share) + 1)
-        for h, (pw, ls) in enumerate(zip(r.half_power, ("-", "--"))):
-            ax.plot(k, pw / pw.sum(), marker=marker(h), ls=ls, ms=3,
-                    label=f"half {'AB'[h]}: peak k = {r.half_peaks[h]}")
-        ax.plot(k, share, ls=":", color="0.2", lw=1, label="all chains")
-        ax.axhline(r.null_q, color="k", ls=(0, (1, 2)), lw=1.2, label="noise-only 99 %")
+    k = np.arange(1, len(cols.baseline.power) + 1)
+    for j, (ax, name) in enumerate(zip(axes, cols.components)):
+        for i, sseed in enumerate(cols.sampler_seeds):
+            pw = cols.readings[i][j].power
+            ax.plot(k, pw / pw.sum(), marker=marker(i), ls=_STYLES[i % 3], ms=3, lw=1,
+                    label=f"sampler seed {sseed}")
+        ax.axhline(cols.null_q[j], color="k", ls=(0, (1, 2)), lw=1.2, label="noise-only 99 %")
         for kk in cols.key_freqs:
             ax.axvline(kk, color="0.3", lw=3, alpha=0.25)
+        if name in cols.own_k:
+            ax.plot([cols.own_k[name]], [0.0], marker="^", color="k", ms=8, ls="none",
+                    label="own k")
+        hits, sets = cols.passes(name)
+        short = name.replace("neurons ", "") + (" group" if name.startswith("neurons") else "")
         ax.set(xlabel="frequency k in a + b", ylabel="share of power",
-               title=f"{r.component}{' ✓' if r.agrees else ''}")
-        ax.legend(fontsize=7, loc="upper right")
+               title=f"{short}: agrees in {hits} of {sets}")
+        if j == 0:
+            ax.legend(fontsize=8, loc="upper left")
     ax = axes[n]
-    reads = cols.reads_per_chain * np.arange(1, cols.curve.shape[0] + 1)
-    for j, name in enumerate(cols.components):
-        ax.plot(reads, cols.curve[:, j], marker=marker(j), ls=_STYLES[j % 3], label=name)
-        if cols.curve[0, j] > 0:
-            f = np.linspace(1, reads[-1] / reads[0], 50)
-            ax.plot(reads[0] * f, spearman_brown(cols.curve[0, j], f), color=f"C{j}", lw=0.8,
-                    alpha=0.6)
-    ax.axhline(0.5, color="k", lw=0.8)
-    ax.set(xlabel="reads in each half (chains × reads per chain)", ylabel="split-half r over pairs",
-           ylim=(min(-0.1, float(cols.curve.min()) - 0.05), 1.0),
-           title="reliability (thin: Spearman–Brown)")
-    ax.legend(fontsize=7)
+    base = cols.baseline.power / cols.baseline.power.sum()
+    ax.plot(k, base, marker="o", ms=3, color="0.2", label="loss at w* per pair")
+    for kk in cols.key_freqs:
+        ax.axvline(kk, color="0.3", lw=3, alpha=0.25)
+    ax.set(xlabel="frequency k in a + b", ylabel="share of power",
+           title="baseline: per-pair loss at the weights")
+    ax.legend(fontsize=8, loc="upper right")
     return fig

@@ -35,10 +35,16 @@ second sampler):
   for the rate of such modes is the same criterion applied to noise-only matrices with the
   chains' own noise (:func:`sign_contrasts`: balanced ± sums of chains, the half-difference
   (χ_A − χ_B)/2 first), not the key frequencies' share of all k;
-* **own columns with power** (:func:`column_study`): at the final checkpoint, three components
-  (the largest frequency group, its size-matched random group, the embedding) × 8 chains × more
-  draws, each read by its own column's spectrum in a + b from each half of the chains; a column
-  "is frequency k" when both halves peak at k and both beat the noise-only control.
+* **own columns with power** (:func:`column_study`): at the final checkpoint, five components
+  (every key-frequency neuron group, the size-matched random group of the largest, the embedding)
+  × 8 chains × more draws, on several independent chain sets (sampler seeds), each read by its
+  own column's spectrum in a + b from each half of a set's chains; a column "agrees on k" in a
+  set when both halves peak at k and both beat the noise-only control pooled over the sets
+  (:func:`pooled_contrast_null`), and it counts only as often as it replicates over the sets.
+  The gate there is taken on ranks, over every balanced split of the chains
+  (:func:`split_half_spread`); every column is read against the per-pair loss at the
+  checkpoint's weights (:func:`per_pair_loss`), also with that profile projected out
+  (:func:`project_out`).
 """
 
 from __future__ import annotations
@@ -56,7 +62,9 @@ from ..validation import check_int, check_seed
 
 __all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_model",
            "ComponentSetup", "per_pair_cross_entropy", "mode_spectrum", "ModeSpectrum",
-           "residue_means", "shuffle_null", "svd_modes", "Modes"]
+           "residue_means", "shuffle_null", "svd_modes", "Modes", "balanced_splits",
+           "split_half_spread", "pooled_contrast_null", "per_pair_loss", "project_out",
+           "column_study", "ColumnStudy"]
 
 
 # --------------------------------------------------------------------- the re-parametrised model
@@ -505,14 +513,23 @@ class ColumnReading:
                 and min(self.half_shares) > self.null_q)
 
 
-def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int) -> list[ColumnReading]:
-    """:class:`ColumnReading` of every column of ``chain_chi`` (chains ≥ 4, pairs, components)."""
+def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int, *,
+                 null: Optional[tuple[Any, int]] = None) -> list[ColumnReading]:
+    """:class:`ColumnReading` of every column of ``chain_chi`` (chains ≥ 4, pairs, components).
+    The control: this set's own :func:`sign_contrasts`, or ``null`` = (per-component quantile,
+    number of contrasts) pooled over several sets (:func:`pooled_contrast_null`)."""
     c = _check_chain_chi(chain_chi, min_chains=4)
     components = list(components)
     if len(components) != c.shape[2]:
         raise ValueError(f"components has {len(components)} names for {c.shape[2]} columns")
+    if null is not None:
+        q = np.asarray(null[0], dtype=float)
+        if q.shape != (c.shape[2],) or not np.all(np.isfinite(q)):
+            raise ValueError(f"null must be (one finite quantile per component, shape "
+                             f"({c.shape[2]},), count), got shape {q.shape}")
+        null_n = check_int(null[1], "null count", min=1)
     half = c.shape[0] // 2
-    noise = sign_contrasts(c)
+    noise = sign_contrasts(c) if null is None else []
     rel = column_reliability(c)
     crel = column_reliability(c, pairs, p)
     out = []
@@ -520,12 +537,15 @@ def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int) 
         pooled = mode_spectrum(c[:, :, j].mean(0), pairs, p)
         halves = [mode_spectrum(c[sl, :, j].mean(0), pairs, p)
                   for sl in (slice(0, half), slice(half, 2 * half))]
-        null = [mode_spectrum(m[:, j], pairs, p).peak_share for m in noise]
+        if null is None:
+            shares = [mode_spectrum(m[:, j], pairs, p).peak_share for m in noise]
+            q_j, n_j = float(np.quantile(shares, NULL_QUANTILE)), len(shares)
+        else:
+            q_j, n_j = float(q[j]), null_n
         out.append(ColumnReading(name, pooled.peak, pooled.peak_share, pooled.power,
                                  (halves[0].peak, halves[1].peak),
                                  (halves[0].peak_share, halves[1].peak_share),
-                                 (halves[0].power, halves[1].power),
-                                 float(np.quantile(null, NULL_QUANTILE)), len(null),
+                                 (halves[0].power, halves[1].power), q_j, n_j,
                                  float(rel[j]), float(crel[j])))
     return out
 
@@ -597,9 +617,12 @@ def _chi_at(seed: int, step: int, run_profile: str, sampler: Mapping[str, Any],
     freq, rand, _ = grouping(run)
     setup = component_model(run.model_at(step), freq, rand)
     comps = setup.components if only is None else {c: setup.components[c] for c in only}
+    from ..runtime import cpu_threads
+
     start = time.process_time()
-    sus = susceptibilities(setup.model, mean_cross_entropy, per_pair_cross_entropy, run.data,
-                           comps, **{**_SAMPLER, **sampler})
+    with cpu_threads():     # tiny steps: a second thread only synchronises (3–7× the CPU)
+        sus = susceptibilities(setup.model, mean_cross_entropy, per_pair_cross_entropy,
+                               run.data, comps, **{**_SAMPLER, **sampler})
     return {"chi": sus.chi, "chain_chi": sus.chain_chi, "components": list(comps),
             "kinds": {c: setup.kinds[c] for c in comps},
             "wrllc": {k: r.mean for k, r in sus.llc.items()},
@@ -797,36 +820,42 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
 
 # ------------------------------------------------------- the measurement with power: own columns
 #: Per-profile settings of the column measurement (5.5's second half): the final checkpoint of
-#: seed 0, only three components — the largest key-frequency neuron group, its size-matched random
-#: group (the control that differs only in how the neurons are grouped) and the embedding — so
-#: that the budget goes into chains and draws. 8 chains give two halves of 4 and 35 noise-only
-#: sign contrasts. ``quick`` cannot afford more draws: it reads the same three columns from the
-#: mode matrix of the final checkpoint (4 chains × 20 reads, ``from_modes``) — underpowered, stated
-#: as such, never read as a result.
+#: seed 0, five components only — every key-frequency neuron group, the size-matched random group
+#: of the largest (the control that differs only in how the neurons are grouped) and the
+#: embedding — so that the budget goes into chains and draws. ``sampler_seeds``: independent chain
+#: sets at the same budget (a reading counts only as often as it replicates over them). 8 chains
+#: give two halves of 4 and 35 balanced sign contrasts per set; the noise-only control pools the
+#: contrasts of every set. ``quick`` cannot afford more draws: it reads the same five columns from
+#: the mode matrix of the final checkpoint (4 chains × 20 reads, one set, ``from_modes``) —
+#: underpowered, stated as such, never read as a result. Measured: ≈ 40–45 s of CPU per sampler
+#: seed for the five columns (one idle core; more on a loaded machine).
 COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": True,
-              "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
+              "sampler_seeds": [0], "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
     "standard": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": False,
+                 "sampler_seeds": [0, 1, 2, 3],
                  "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 300,
                              "observe_every": 3}},
 }
 COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]
 
 
-def column_components(freq_groups: Mapping[str, np.ndarray]) -> tuple[str, str, str]:
-    """(the largest frequency group, its size-matched random group, the embedding), as component
-    names of :func:`component_model` (random group j matches frequency group j)."""
+def column_components(freq_groups: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """(every key-frequency group "k=…" in the order given, the size-matched random group of the
+    largest, the embedding), as component names of :func:`component_model` (random group j
+    matches group j of ``freq_groups``; an "other" group is not read)."""
     names = list(freq_groups)
-    if not names:
-        raise ValueError("freq_groups must hold at least one group")
-    j = int(np.argmax([len(freq_groups[n]) for n in names]))
-    return f"neurons {names[j]}", f"neurons random {j}", "embedding"
+    keyed = [n for n in names if n.startswith("k=")]
+    if not keyed:
+        raise ValueError("freq_groups must hold at least one key-frequency group 'k=…'")
+    j = int(np.argmax([len(freq_groups[n]) if n in keyed else -1 for n in names]))
+    return (*(f"neurons {n}" for n in keyed), f"neurons random {j}", "embedding")
 
 
 def column_chi(seed: int, step: Any, components: Sequence[str], *, run_profile: str = "quick",
                sampler: Mapping[str, Any]) -> dict[str, Any]:
     """Like :func:`component_chi`, for the listed components only (cached,
-    "slt-components-columns")."""
+    "slt-components-columns"); ``sampler["seed"]`` picks the chain set."""
     from ..cache import cached
     from .course_models import grokking_run
 
@@ -842,13 +871,105 @@ def column_chi(seed: int, step: Any, components: Sequence[str], *, run_profile: 
                   lambda: _chi_at(seed, step, run_profile, dict(sampler), components))
 
 
+def balanced_splits(n_chains: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every split of ``n_chains`` chains into two halves of n/2 (chain 0 always in the first;
+    an odd last chain dropped), in :func:`sign_contrasts`' order: C(n − 1, n/2 − 1) of them (35
+    for 8 chains). The first is (first half, second half)."""
+    from itertools import combinations
+
+    n = check_int(n_chains, "n_chains", min=2)
+    n -= n % 2
+    out = []
+    for plus in combinations(range(1, n), n // 2 - 1):
+        a = np.array([0, *plus])
+        out.append((a, np.setdiff1d(np.arange(n), a)))
+    return out
+
+
+def _rank_columns(m: np.ndarray) -> np.ndarray:
+    from ..stats import rank
+
+    return np.stack([rank(m[:, j]) for j in range(m.shape[1])], axis=1)
+
+
+#: how a split-half correlation is taken: over the values (Pearson) or their ranks (Spearman)
+SPLIT_METHODS = ("spearman", "pearson")
+
+
+def split_half_spread(chain_chi: Any, *, method: str = "spearman") -> np.ndarray:
+    """The gate, with its spread: for every balanced split of the chains
+    (:func:`balanced_splits`), the correlation over the pairs between each component's column
+    from one half and from the other, (splits, components). ``method="spearman"`` correlates the
+    ranks — robust to the handful of pairs whose rare loss excursions dominate χ's squared norm;
+    ``"pearson"`` the values (what :func:`column_reliability` gives for the first split)."""
+    if method not in SPLIT_METHODS:
+        raise ValueError(f"method must be one of {list(SPLIT_METHODS)}, got {method!r}")
+    c = _check_chain_chi(chain_chi)
+    if c.shape[1] < 3:
+        raise ValueError(f"chain_chi must hold at least 3 pairs, got {c.shape[1]}")
+    out = []
+    for a_idx, b_idx in balanced_splits(c.shape[0]):
+        a, b = c[a_idx].mean(0), c[b_idx].mean(0)
+        if method == "spearman":
+            a, b = _rank_columns(a), _rank_columns(b)
+        out.append(_corr_columns(a, b))
+    return np.stack(out)
+
+
+def pooled_contrast_null(chain_chi_sets: Sequence[Any], pairs: Any,
+                         p: int) -> tuple[np.ndarray, int]:
+    """The noise-only control pooled over chain sets: per component, the :data:`NULL_QUANTILE`
+    of the peak share in a + b over the :func:`sign_contrasts` of *every* set, (components,),
+    and how many contrasts it pools. One set's 35 contrasts are strongly correlated (their 99 %
+    is close to their maximum and moves by ±0.1 from set to set); pooling steadies it."""
+    if isinstance(chain_chi_sets, np.ndarray) or not len(chain_chi_sets):
+        raise ValueError("chain_chi_sets must be a non-empty list of (chains, pairs, "
+                         "components) arrays")
+    sets = [_check_chain_chi(c) for c in chain_chi_sets]
+    if len({c.shape[1:] for c in sets}) != 1:
+        raise ValueError("chain_chi_sets must share (pairs, components): got "
+                         f"{[c.shape for c in sets]}")
+    shares = [[mode_spectrum(m[:, j], pairs, p).peak_share for j in range(m.shape[1])]
+              for c in sets for m in sign_contrasts(c)]
+    return np.quantile(np.asarray(shares), NULL_QUANTILE, axis=0), len(shares)
+
+
+def per_pair_loss(model: nn.Module, data: tuple) -> np.ndarray:
+    """ℓ_x at the given weights for every pair of ``data = (pairs, labels)``: (pairs,)."""
+    with torch.no_grad():
+        return per_pair_cross_entropy(model, data).double().numpy()
+
+
+def project_out(values: Any, baseline: Any, pairs: Any, p: int) -> np.ndarray:
+    """``values`` (one per pair) with the part of their a + b profile shaped like
+    ``baseline``'s removed: values − β (baseline − mean baseline), β the least-squares slope of
+    the class means of ``values`` over s = (a + b) mod p on those of ``baseline``. The class
+    means of the result are orthogonal to the baseline's (both centred)."""
+    v = np.asarray(values, dtype=float)
+    x = np.asarray(baseline, dtype=float)
+    if x.shape != v.shape:
+        raise ValueError(f"baseline must have the shape of values {v.shape}, got {x.shape}")
+    rv, rx = residue_means(v, pairs, p), residue_means(x, pairs, p)
+    xc = rx - rx.mean()
+    if not (xc @ xc) > 0:
+        raise ValueError("baseline is constant over the classes of a + b: nothing to project out")
+    beta = float(xc @ (rv - rv.mean()) / (xc @ xc))
+    return v - beta * (x - x.mean())
+
+
 @dataclass
 class ColumnStudy:
-    """The column measurement: ``readings`` (one :class:`ColumnReading` per component), ``curve``
-    (chains per half 1 … chains/2, components): the entry-level split-half reliability at each
-    budget (:func:`column_reliability`), ``reads_per_chain`` (draws read per chain),
-    ``cpu_seconds`` (the sampling CPU of the matrix read; in ``quick`` that of the mode matrix,
-    shared with :func:`component_study`)."""
+    """The column measurement over ``sampler_seeds`` (independent chain sets, same budget).
+
+    ``readings[i][j]``: chain set i, component j (:class:`ColumnReading`; its halves read against
+    the pooled control ``null_q``, ``null_n`` contrasts); ``rank_reliability`` /
+    ``pearson_reliability`` (sets, splits, components): the split-half correlation over the pairs
+    for every balanced split (:func:`split_half_spread`); ``baseline``: the spectrum in a + b of
+    the per-pair loss at the checkpoint's own weights (what every column is read against);
+    ``baseline_corr`` (sets, components): the correlation of each pooled column's class means
+    with the baseline's; ``residual[i][j]``: the pooled column's spectrum with the baseline's
+    profile projected out (:func:`project_out`); ``own_k``: each frequency group's k;
+    ``cpu_seconds``: sampling CPU of all sets (``quick``: that of the mode matrix)."""
 
     profile: str
     settings: dict[str, Any]
@@ -856,18 +977,51 @@ class ColumnStudy:
     step: int
     p: int
     key_freqs: tuple[int, ...]
-    own_k: int
     components: list[str]
-    readings: list[ColumnReading]
-    curve: np.ndarray
+    own_k: dict[str, int]
+    sampler_seeds: list[int]
+    readings: list[list[ColumnReading]]
+    null_q: np.ndarray
+    null_n: int
+    rank_reliability: np.ndarray
+    pearson_reliability: np.ndarray
+    baseline: ModeSpectrum
+    baseline_corr: np.ndarray
+    residual: list[list[ModeSpectrum]]
+    chains: int
     reads_per_chain: int
     cpu_seconds: float
 
-    def reading(self, component: str) -> ColumnReading:
-        for r in self.readings:
-            if r.component == component:
-                return r
-        raise ValueError(f"component must be one of {self.components}, got {component!r}")
+    def _index(self, component: str) -> int:
+        if component not in self.components:
+            raise ValueError(f"component must be one of {self.components}, got {component!r}")
+        return self.components.index(component)
+
+    def reading(self, component: str, set_index: int = 0) -> ColumnReading:
+        """Chain set ``set_index``'s reading of ``component``."""
+        return self.readings[check_int(set_index, "set_index", min=0,
+                                       max=len(self.readings) - 1)][self._index(component)]
+
+    def passes(self, component: str) -> tuple[int, int]:
+        """(chain sets in which both halves agree on a peak and beat the pooled control, sets)."""
+        j = self._index(component)
+        return sum(int(r[j].agrees) for r in self.readings), len(self.readings)
+
+    def own_passes(self, component: str) -> tuple[int, int]:
+        """Like :meth:`passes`, counting only agreement at the group's own frequency."""
+        j, k = self._index(component), self.own_k.get(component)
+        return (sum(int(r[j].agrees and r[j].half_peaks[0] == k) for r in self.readings),
+                len(self.readings))
+
+    def pooled_peaks(self, component: str) -> list[int]:
+        """Per chain set, where the column from all its chains peaks in a + b."""
+        j = self._index(component)
+        return [r[j].peak for r in self.readings]
+
+    def residual_peaks(self, component: str) -> list[int]:
+        """Per chain set, where the pooled column peaks once the baseline is projected out."""
+        j = self._index(component)
+        return [r[j].peak for r in self.residual]
 
 
 def column_study(profile: Optional[str] = None) -> ColumnStudy:
@@ -878,22 +1032,37 @@ def column_study(profile: Optional[str] = None) -> ColumnStudy:
     profile = get_profile() if profile is None else profile
     cfg = by_profile(COLUMN_SETTINGS, profile)
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
+    step = resolve_step(run, cfg["step"])
     freq, _, _ = grouping(run)
     comps = list(column_components(freq))
-    if cfg.get("from_modes"):
-        entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
-                              sampler=cfg["sampler"])
-        keep = [list(entry["components"]).index(c) for c in comps]
-        cc = np.asarray(entry["chain_chi"])[:, :, keep]
-    else:
-        entry = column_chi(cfg["seed"], cfg["step"], comps, run_profile=cfg["run_profile"],
-                           sampler=cfg["sampler"])
-        cc = np.asarray(entry["chain_chi"])
+    sets, cpu = [], 0.0
+    for sseed in cfg["sampler_seeds"]:
+        sampler = {**cfg["sampler"], "seed": int(sseed)}
+        if cfg.get("from_modes"):
+            entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
+                                  sampler=sampler)
+            keep = [list(entry["components"]).index(c) for c in comps]
+            sets.append(np.asarray(entry["chain_chi"])[:, :, keep])
+        else:
+            entry = column_chi(cfg["seed"], cfg["step"], comps, run_profile=cfg["run_profile"],
+                               sampler=sampler)
+            sets.append(np.asarray(entry["chain_chi"]))
+        cpu += float(entry["cpu_seconds"])
     pairs, p = run.data[0].numpy(), run.source.p
-    curve = np.stack([column_reliability(cc, chains_per_half=m)
-                      for m in range(1, cc.shape[0] // 2 + 1)])
+    null_q, null_n = pooled_contrast_null(sets, pairs, p)
+    readings = [read_columns(c, comps, pairs, p, null=(null_q, null_n)) for c in sets]
+    loss = per_pair_loss(run.model_at(step), run.data)
+    base = mode_spectrum(loss, pairs, p)
+    rx = residue_means(loss, pairs, p)
+    bcorr = np.array([[float(np.corrcoef(residue_means(c[:, :, j].mean(0), pairs, p), rx)[0, 1])
+                       for j in range(len(comps))] for c in sets])
+    residual = [[mode_spectrum(project_out(c[:, :, j].mean(0), loss, pairs, p), pairs, p)
+                 for j in range(len(comps))] for c in sets]
     s = cfg["sampler"]
-    return ColumnStudy(profile, cfg, cfg["seed"], resolve_step(run, cfg["step"]), p,
-                       tuple(run.source.key_frequencies), int(comps[0].split("=")[1]), comps,
-                       read_columns(cc, comps, pairs, p), curve,
-                       -(-s["num_draws"] // s["observe_every"]), float(entry["cpu_seconds"]))
+    own_k = {f"neurons {n}": int(n.split("=")[1]) for n in freq if n.startswith("k=")}
+    return ColumnStudy(profile, cfg, cfg["seed"], step, p, tuple(run.source.key_frequencies),
+                       comps, own_k, [int(x) for x in cfg["sampler_seeds"]], readings, null_q,
+                       null_n, np.stack([split_half_spread(c) for c in sets]),
+                       np.stack([split_half_spread(c, method="pearson") for c in sets]),
+                       base, bcorr, residual, int(sets[0].shape[0]),
+                       -(-s["num_draws"] // s["observe_every"]), cpu)

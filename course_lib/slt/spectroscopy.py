@@ -33,7 +33,8 @@ from .known import normal_crossing_problem
 from .observables import loss_covariance, loss_kernel, susceptibilities
 from .theory import normal_crossing_expectation, normal_crossing_lambda
 
-__all__ = ["KnownAnswers", "known_answers", "SETTINGS", "THERMO_KS", "REG_STEPS",
+__all__ = ["KnownAnswers", "known_answers", "two_task_input_blocks", "SETTINGS", "THERMO_KS",
+           "REG_STEPS",
            "DUP_EXACT_SEEDS", "DUP_EXACT_KEYS"]
 
 LOSS, PER = ik.half_squared_error, ik.per_sample_half_squared_error
@@ -197,7 +198,7 @@ def _compute(profile: str) -> KnownAnswers:
                                 for by in ("correlation", "covariance")])
     exact, exact_sp, half_share = _duplicate_exact(DUP_EXACT_SEEDS)
     # --- two tasks
-    t = ik.shared_input_two_task_problem(per_task=16, d=2, hidden=4, seed=1)
+    t = ik.shared_input_two_task_problem(**TWO_TASK)
     tcov = loss_covariance(t.model, LOSS, PER, t.data, epsilon=1e-3, nbeta=100.0, gamma=1.0,
                            num_chains=4, num_draws=cfg["two_task"]["draws"], num_burnin=300, seed=0)
     kernel = loss_kernel(tcov)
@@ -228,6 +229,21 @@ def _compute(profile: str) -> KnownAnswers:
         kernel, t.groups, ik.loss_kernel_blocks(kernel, t.groups), input_blocks, sus.chi,
         sus.standard_error(), tcov.llc.loss_trace, targets, fits, fits_low, sweep.y, sweep.se,
         np.array([normal_crossing_expectation((1, 1), nb) for nb in SGLD_NBETAS]))
+
+
+#: the two-task problem of 5.4 (inputs u shared by the tasks, task bit t last)
+TWO_TASK = {"per_task": 16, "d": 2, "hidden": 4, "seed": 1}
+
+
+def two_task_input_blocks() -> dict[str, dict]:
+    """The input-kernel baselines of 5.4's two-task problem (no sampling): the blocks
+    (:func:`~.influence_known.loss_kernel_blocks`) of :func:`~.influence_known.input_kernel` on the
+    shared inputs u alone (``"u"``) and on the full input (u, t) with the task bit (``"u, t"``).
+    The second *can* show the tasks: the network's input holds the task bit."""
+    t = ik.shared_input_two_task_problem(**TWO_TASK)
+    x = t.data[0].numpy()
+    return {"u": ik.loss_kernel_blocks(ik.input_kernel(x[:, :-1]), t.groups),
+            "u, t": ik.loss_kernel_blocks(ik.input_kernel(x), t.groups)}
 
 
 def known_answers(profile: Optional[str] = None) -> KnownAnswers:
