@@ -232,16 +232,19 @@ def _row(layer, dose, arm, readout, k, n=160):
     return dict(layer=layer, dose=dose, arm=arm, readout=readout, k=k, n=n, rate=k / n, low=low, high=high)
 
 
-def _study(steered2=66, same4=4, steered4=126, cm2_probe=158, st2_probe=109):
-    return {"rows": [_row(0, 0.0, "none", "graph", 5), _row(2, 2.0, "steered", "graph", steered2),
+def _study(steered2=61, same4=4, steered4=126, cm2_graph=63, cm2_probe=158, st2_probe=106):
+    # quick's measurement: by the graph the two arms are level (63 vs 61 of 160), by the probe (fitted on
+    # the same class labels as the class means) the class mean wins — question 3 asks the graph
+    return {"rows": [_row(0, 0.0, "none", "graph", 6), _row(2, 2.0, "steered", "graph", steered2),
                      _row(4, 2.0, "same emotion", "graph", same4), _row(4, 2.0, "steered", "graph", steered4),
+                     _row(2, 2.0, "class mean", "graph", cm2_graph),
                      _row(2, 2.0, "class mean", "probe", cm2_probe), _row(2, 2.0, "steered", "probe", st2_probe)]}
 
 
 RIGHT_STEERING = {
     "layer 2, dose 2: share landing in a target-emotion node": "25–65 %",
     "layer 4, dose 2: the same-emotion control": "near the unedited rate",
-    "layer 2, dose 2, probe: class-mean vector against the node pair": "class mean more often",
+    "layer 2, dose 2, graph: class-mean vector against the node pair": "about as often",
 }
 
 
@@ -253,9 +256,10 @@ def test_steering_prediction_right_and_subtly_wrong():
     blank = dict.fromkeys(RIGHT_STEERING)
     assert "no prediction yet" in X.check_steering_prediction_form(blank, quiet=True).message
     keys = list(RIGHT_STEERING)
-    # the in-sample answer, the control as large as the edit, and "the graph helps"
-    for key, wrong, measured in ((keys[0], "over 65 %", "41%"), (keys[1], "as high as the steered rate", "3%"),
-                                 (keys[2], "about as often", "99%")):
+    # the in-sample answer, the control as large as the edit, and the probe's verdict (class mean more
+    # often) given for the graph's
+    for key, wrong, measured in ((keys[0], "over 65 %", "38%"), (keys[1], "as high as the steered rate", "4%"),
+                                 (keys[2], "class mean more often", "39%")):
         result = X.check_steering_prediction({**RIGHT_STEERING, key: wrong}, study, quiet=True)
         assert not result.passed and "you predicted" in result.message and measured in result.message, result
     # a typo'd answer, an extra key and a non-dict are form errors, not results
@@ -271,9 +275,12 @@ def test_steering_verdict_bins_and_interval_rules():
     # the same-emotion control 20 points above the unedited rate but clear of the steered one
     assert X.steering_verdict(_study(same4=40))[keys[1]] == "in between"
     assert X.steering_verdict(_study(same4=120))[keys[1]] == "as high as the steered rate"
-    # overlapping intervals are "about as often", whichever rate is higher
-    assert X.steering_verdict(_study(cm2_probe=115, st2_probe=109))[keys[2]] == "about as often"
-    assert X.steering_verdict(_study(cm2_probe=60, st2_probe=109))[keys[2]] == "node pair more often"
+    # overlapping intervals are "about as often", whichever rate is higher; the verdict reads the graph,
+    # never the probe (whose class-mean arm is far ahead in the default study)
+    assert X.steering_verdict(_study(cm2_graph=70, steered2=61))[keys[2]] == "about as often"
+    assert X.steering_verdict(_study(cm2_graph=110, steered2=61))[keys[2]] == "class mean more often"
+    assert X.steering_verdict(_study(cm2_graph=20, steered2=61))[keys[2]] == "node pair more often"
+    assert X.steering_verdict(_study(cm2_probe=20))[keys[2]] == "about as often"
     with pytest.raises(ValueError, match="no row"):
         X.steering_verdict({"rows": _study()["rows"][:3]})
     with pytest.raises(ValueError, match="heldout_steering"):

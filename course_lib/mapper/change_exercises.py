@@ -460,7 +460,7 @@ STEERING_ANSWERS = {
     "layer 2, dose 2: share landing in a target-emotion node": ("under 25 %", "25–65 %", "over 65 %"),
     "layer 4, dose 2: the same-emotion control": ("near the unedited rate", "in between",
                                                   "as high as the steered rate"),
-    "layer 2, dose 2, probe: class-mean vector against the node pair": (
+    "layer 2, dose 2, graph: class-mean vector against the node pair": (
         "class mean more often", "about as often", "node pair more often"),
 }
 
@@ -485,8 +485,10 @@ def steering_verdict(study: Any) -> dict[str, str]:
     2. the same-emotion control at layer 4, dose 2 (graph): "near the unedited rate" when within 10
        points of it, "as high as the steered rate" when its Wilson interval reaches the steered one's,
        else "in between";
-    3. probe read-out, layer 2, dose 2: one arm "more often" when its Wilson interval lies wholly above
-       the other's, else "about as often"."""
+    3. graph read-out (the read-out that shares no fit with either vector; a probe fitted on the
+       training sentences' emotions favours the class-mean arm by construction), layer 2, dose 2: one
+       arm "more often" when its Wilson interval lies wholly above the other's, else "about as
+       often"."""
     rows = _study_rows(study)
     keys = list(STEERING_ANSWERS)
     rate = _need(rows, (2, 2.0, "steered", "graph"))["rate"]
@@ -495,7 +497,7 @@ def steering_verdict(study: Any) -> dict[str, str]:
     same, steered = _need(rows, (4, 2.0, "same emotion", "graph")), _need(rows, (4, 2.0, "steered", "graph"))
     second = ("near the unedited rate" if abs(same["rate"] - base["rate"]) <= 0.1
               else "as high as the steered rate" if same["high"] >= steered["low"] else "in between")
-    cm, st = _need(rows, (2, 2.0, "class mean", "probe")), _need(rows, (2, 2.0, "steered", "probe"))
+    cm, st = _need(rows, (2, 2.0, "class mean", "graph")), _need(rows, (2, 2.0, "steered", "graph"))
     third = ("class mean more often" if cm["low"] > st["high"]
              else "node pair more often" if st["low"] > cm["high"] else "about as often")
     return {keys[0]: first, keys[1]: second, keys[2]: third}
@@ -532,10 +534,11 @@ def check_steering_prediction(prediction: Any, study: Any, *, quiet: bool = Fals
                           hint="a push as long between two neighbourhoods of one emotion: does it change "
                                "the emotion?"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
-                          f"probe, layer 2, dose 2: class mean {_fmt(rows[(2, 2.0, 'class mean', 'probe')])}, "
-                          f"node pair {_fmt(rows[(2, 2.0, 'steered', 'probe')])}",
-                          hint="two small nodes differ in topic and wording as well as emotion; the class "
-                               "means average those away"),
+                          f"graph, layer 2, dose 2: class mean {_fmt(rows[(2, 2.0, 'class mean', 'graph')])}, "
+                          f"node pair {_fmt(rows[(2, 2.0, 'steered', 'graph')])}",
+                          hint="one vector aims at a node of the target emotion, the other at the emotion's "
+                               "mean; the graph read-out shares no fit with either (a probe fitted on the "
+                               "class labels would favour the class means by construction)"),
     ]
     return check("held-out steering", prediction, cases, quiet=quiet)
 
