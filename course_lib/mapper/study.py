@@ -132,6 +132,7 @@ class LayerSorting:
     k: int
 
 
+@runtime.one_thread_for_small_fits()
 def layer_sorting(acts: SentenceActivations, columns: Sequence[str] = ("template", "topic", "emotion"),
                   k: int = 24, seed: int = 0) -> LayerSorting:
     """k-means (``k`` clusters) at every layer; each clustering's purity for each label column.
@@ -158,6 +159,7 @@ def layer_lens(acts: SentenceActivations, layer: int, lens: str) -> np.ndarray:
     return LENSES[lens](acts.layer(layer))
 
 
+@runtime.one_thread_for_small_fits()
 def recipe_graph(points: np.ndarray, lens: Any, *, n_cubes: int = GRAPH_SETTINGS["n_cubes"],
                  overlap: float = GRAPH_SETTINGS["overlap"], scale: float = GRAPH_SETTINGS["scale"]):
     """The chapter's Mapper recipe on (unit-length) ``points``: ``lens`` covered by ``n_cubes``
@@ -166,6 +168,7 @@ def recipe_graph(points: np.ndarray, lens: Any, *, n_cubes: int = GRAPH_SETTINGS
                         clusterer=default_clusterer(points, scale))
 
 
+@runtime.one_thread_for_small_fits()
 def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1", *,
                      n_cubes: int = GRAPH_SETTINGS["n_cubes"],
                      overlap: float = GRAPH_SETTINGS["overlap"],
@@ -175,6 +178,7 @@ def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1",
                         overlap=overlap, scale=scale)
 
 
+@runtime.one_thread_for_small_fits()
 def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarray = "PCA 1",
                      profile: str | None = None, label: str = "emotion") -> list[dict[str, Any]]:
     """One row per cover setting (``lens``: a name from :data:`~.lenses.LENSES` or the lens values
@@ -233,6 +237,7 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     return rows
 
 
+@runtime.one_thread_for_small_fits()
 def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
                   kmeans_seeds: Sequence[int] = (0, 1, 2), seed: int = 0) -> list[dict[str, Any]]:
     """Mapper against k-means with and without the sentences that mix two emotions.
@@ -375,6 +380,7 @@ def ring_or_chain(profile: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+@runtime.one_thread_for_small_fits()
 def top_pair_by_lens(acts: SentenceActivations, layer: int, lenses: Sequence[str] = tuple(LENSES),
                      scales: Sequence[float] = (0.45, 0.5), n_shuffles: int = 200,
                      label: str = "emotion") -> list[dict[str, Any]]:
