@@ -177,4 +177,8 @@ def test_cross_situation_purity_per_group_mean_counts_every_group_once():
     assert pp.pairs == 16 and pp.same == 7 and pp.share == pytest.approx(7 / 16)
     assert pp.group_pairs == (15, 1, 0)
     assert pp.group_mean == pytest.approx((6 / 15 + 1) / 2)   # not the pooled 7/16
+    # per membership: the big group's share counts 6 times, the small one's twice (a group of
+    # one holds no pair and counts for nothing)
+    assert pp.member_mean == pytest.approx((6 * 6 / 15 + 2 * 1) / 8)
     assert np.isnan(M.cross_situation_purity([[0]], labels, situations).group_mean)
+    assert np.isnan(M.cross_situation_purity([[0]], labels, situations).member_mean)

@@ -38,7 +38,8 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
     row = dict(method=method, setting=setting, clusters=len(groups), coverage=len(covered) / len(points))
     if len(groups) < 2:
         nan = float("nan")
-        return dict(row, mean_size=float(len(covered)), purity=nan, cross=nan, kmeans_cross=nan,
+        return dict(row, mean_size=float(len(covered)), purity=nan, cross=nan, cross_groups=nan,
+                    cross_members=nan, kmeans_cross=nan,
                     kmeans_cross_min=nan, kmeans_cross_median=nan, kmeans_cross_max=nan,
                     cross_chance=nan)
     size = sum(map(len, groups)) / len(groups)
@@ -51,8 +52,9 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
             memo = {}
         memo[key] = over
     over = memo[key]
-    return dict(row, mean_size=size, purity=partition_purity(groups, labels),
-                cross=cross_situation_purity(groups, labels, situations).share,
+    cross = cross_situation_purity(groups, labels, situations)
+    return dict(row, mean_size=size, purity=partition_purity(groups, labels), cross=cross.share,
+                cross_groups=cross.group_mean, cross_members=cross.member_mean,
                 kmeans_cross=over[0], kmeans_cross_min=float(np.min(over)),
                 kmeans_cross_median=float(np.median(over)), kmeans_cross_max=float(np.max(over)),
                 cross_chance=cross_situation_purity([covered], labels, situations).share)
@@ -67,7 +69,8 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     (4.2's recipe), ``DBSCAN, no lens`` at each of ``dbscan_scales`` (× :func:`~.graph.default_clusterer`'s
     eps on the whole layer; noise points left out), and ``Mapper, Ward`` (same lens and cover, Ward
     linkage cut at each of ``ward_thresholds``; 1.9 gives about DBSCAN-Mapper's mean node size).
-    Columns: clusters, mean size, coverage, purity, cross-situation purity, k-means' at the same mean
+    Columns: clusters, mean size, coverage, purity, cross-situation purity (``cross`` pooled over pairs,
+    ``cross_groups`` per group, ``cross_members`` per membership), k-means' at the same mean
     size on the same sentences (``kmeans_cross``: the first of ``seeds``; ``kmeans_cross_min/median/max``
     over all of them), and chance. ``k-means on words (TF-IDF)``, one row per seed of
     ``words_seeds``: k-means on the TF-IDF vectors of the sentences DBSCAN-Mapper covers, with as many

@@ -348,6 +348,9 @@ class PairPurity:
     #: by its pairs (≈ size²), so a few big groups can decide ``share``; this counts every group once
     group_mean: float = float("nan")
     group_pairs: tuple = ()   #: such pairs in each group, in the order given (0 for a group with none)
+    #: the groups' shares weighted by their size (each point-in-a-group counts its group's share once):
+    #: between pooling (∝ size²) and ``group_mean`` (∝ 1), which many tiny groups can decide instead
+    member_mean: float = float("nan")
 
 
 def _incidence(situations: Any, n: int) -> np.ndarray:
@@ -379,7 +382,7 @@ def cross_situation_purity(groups: Sequence[Sequence[int]], labels: Any, situati
     incidence = _incidence(situations, len(labels)).astype(np.float32)
     codes = np.unique(labels, return_inverse=True)[1]
     same = pairs = 0
-    per_group, shares = [], []
+    per_group, shares, sizes = [], [], []
     for g in groups:
         g = np.asarray(g, dtype=int)
         if len(g) and (g.min() < 0 or g.max() >= len(labels)):
@@ -397,9 +400,11 @@ def cross_situation_purity(groups: Sequence[Sequence[int]], labels: Any, situati
         per_group.append(n_apart)
         if n_apart:
             shares.append(n_same / n_apart)
+            sizes.append(len(g))
     return PairPurity(share=same / pairs if pairs else float("nan"), same=same, pairs=pairs,
                       group_mean=float(np.mean(shares)) if shares else float("nan"),
-                      group_pairs=tuple(per_group))
+                      group_pairs=tuple(per_group),
+                      member_mean=float(np.average(shares, weights=sizes)) if shares else float("nan"))
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,7 @@ LENS_KMEANS_SEEDS = {"quick": (0, 1, 2, 3, 4), "standard": (0, 1, 2, 3, 4), "ful
 LENS_RANDOM = {"quick": (2, False), "standard": (3, True), "full": (5, True)}
 
 
+@runtime.one_thread_for_small_fits()
 def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
                     words: Mapping[str, Sequence[str]] = OUTPUT_WORDS, n_random: int | None = None,
                     profile: str | None = None) -> list[dict[str, Any]]:
@@ -195,6 +196,7 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
             for name, lens in lenses.items()]
 
 
+@runtime.one_thread_for_small_fits()
 def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6),
                      covers: Sequence[tuple[int, float]] = OUTPUT_COVERS, *, seed: int = 0,
                      words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
@@ -269,6 +271,7 @@ def random_word_sets(n_sets: int, sentences: SentenceSet, words: Mapping[str, Se
     return out
 
 
+@runtime.one_thread_for_small_fits()
 def lens_null(acts: Any, layer: int, *, n_draws: int | None = None, profile: str | None = None,
               words: Mapping[str, Sequence[str]] = OUTPUT_WORDS) -> list[dict[str, Any]]:
     """Mapper under lenses that know nothing about emotion, on the output lens's cover (4.2's

@@ -36,7 +36,7 @@ from ..validation import check_int
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
-           "situation_sets", "matched_k", "with_lens", "spread", "cycle_census", "planted_entanglement",
+           "situation_sets", "matched_k", "with_lens", "without_mixed", "spread", "cycle_census", "planted_entanglement",
            "ring_or_chain", "top_pair_by_lens"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
@@ -132,6 +132,7 @@ class LayerSorting:
     k: int
 
 
+@runtime.one_thread_for_small_fits()
 def layer_sorting(acts: SentenceActivations, columns: Sequence[str] = ("template", "topic", "emotion"),
                   k: int = 24, seed: int = 0) -> LayerSorting:
     """k-means (``k`` clusters) at every layer; each clustering's purity for each label column.
@@ -158,6 +159,7 @@ def layer_lens(acts: SentenceActivations, layer: int, lens: str) -> np.ndarray:
     return LENSES[lens](acts.layer(layer))
 
 
+@runtime.one_thread_for_small_fits()
 def recipe_graph(points: np.ndarray, lens: Any, *, n_cubes: int = GRAPH_SETTINGS["n_cubes"],
                  overlap: float = GRAPH_SETTINGS["overlap"], scale: float = GRAPH_SETTINGS["scale"]):
     """The chapter's Mapper recipe on (unit-length) ``points``: ``lens`` covered by ``n_cubes``
@@ -166,6 +168,7 @@ def recipe_graph(points: np.ndarray, lens: Any, *, n_cubes: int = GRAPH_SETTINGS
                         clusterer=default_clusterer(points, scale))
 
 
+@runtime.one_thread_for_small_fits()
 def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1", *,
                      n_cubes: int = GRAPH_SETTINGS["n_cubes"],
                      overlap: float = GRAPH_SETTINGS["overlap"],
@@ -175,6 +178,7 @@ def activation_graph(acts: SentenceActivations, layer: int, lens: str = "PCA 1",
                         overlap=overlap, scale=scale)
 
 
+@runtime.one_thread_for_small_fits()
 def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarray = "PCA 1",
                      profile: str | None = None, label: str = "emotion") -> list[dict[str, Any]]:
     """One row per cover setting (``lens``: a name from :data:`~.lenses.LENSES` or the lens values
@@ -182,7 +186,8 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
     against k-means' (same covered points, ``k_matched`` clusters of Mapper's mean node size —
     ``mapper_size`` and ``kmeans_size`` record both); the same for cross-situation purity
     (:func:`~.measures.cross_situation_purity`, with ``cross_chance`` over all covered points), pooled
-    over pairs (``*_cross``: big groups weigh ≈ size²) and averaged over groups (``*_cross_groups``); the
+    over pairs (``*_cross``: big groups weigh ≈ size²), averaged over groups (``*_cross_groups``: every
+    group once) and over memberships (``*_cross_members``: every group by its size); the
     independent cycles of k-means' adjacency graph; entanglement (tied nodes left out); and
     :func:`~.measures.bridges_vs_boundaries` for the mixed sentences (k-means at ``k_matched``)."""
     settings = runtime.by_profile(COMPARISON_SETTINGS, profile)
@@ -222,9 +227,63 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
                          mapper_cross=mapper_cross.share, kmeans_cross=kmeans_cross.share,
                          mapper_cross_groups=mapper_cross.group_mean,
                          kmeans_cross_groups=kmeans_cross.group_mean,
+                         mapper_cross_members=mapper_cross.member_mean,
+                         kmeans_cross_members=kmeans_cross.member_mean,
+                         mapper_median_size=float(np.median([len(d["members"])
+                                                             for _, d in graph.nodes(data=True)])),
                          cross_chance=chance.share,
                          kmeans_cycles=graph_invariants(matched).cycles,
                          entanglement=entanglement(graph, labels, ties="skip"), bridge=bridge))
+    return rows
+
+
+@runtime.one_thread_for_small_fits()
+def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
+                  kmeans_seeds: Sequence[int] = (0, 1, 2), seed: int = 0) -> list[dict[str, Any]]:
+    """Mapper against k-means with and without the sentences that mix two emotions.
+
+    4.2's graph (lens ``PCA 1``, cover and DBSCAN radius all taken from the full set, so only the points
+    change) is rebuilt on: ``all`` sentences; ``without mixed`` (the mixed sentences left out); and
+    ``n_random`` arms ``without random`` that leave out as many single-emotion sentences drawn at
+    random (seeds ``seed``, ``seed + 1``, …) — the control: as many points fewer, none of them in
+    between two emotions. One row per arm: Mapper's cross-situation purity pooled, per group and per
+    membership (:class:`~.measures.PairPurity`), its largest node and coverage, and k-means at the
+    graph's mean node size on the same covered sentences (min / max over ``kmeans_seeds``)."""
+    check_int(layer, "layer", min=0, max=acts.n_layers)
+    check_int(n_random, "n_random", min=0)
+    if not kmeans_seeds:
+        raise ValueError("kmeans_seeds must name at least one seed")
+    s = acts.sentences
+    points = acts.layer(layer)
+    lens = pca_lens(points)
+    clusterer = default_clusterer(points, GRAPH_SETTINGS["scale"])
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    mixed = np.asarray(s.kind) == "mixed"
+    single = np.flatnonzero(~mixed)
+    arms = [("all", -1, np.arange(len(points))), ("without mixed", -1, single)]
+    for r in range(n_random):
+        drop = np.random.default_rng(seed + r).choice(single, size=int(mixed.sum()), replace=False)
+        arms.append(("without random", r, np.setdiff1d(np.arange(len(points)), drop)))
+    rows = []
+    for arm, draw, keep in arms:
+        graph = mapper_graph(points[keep], lens[keep], n_cubes=GRAPH_SETTINGS["n_cubes"],
+                             overlap=GRAPH_SETTINGS["overlap"], clusterer=clusterer)
+        nodes = [keep[np.asarray(m, dtype=int)] for m in node_members(graph).values()]
+        covered = keep[covered_points(graph)]
+        k = max(2, matched_k(graph))
+        mapper = cross_situation_purity(nodes, labels, situations)
+        kmeans = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, sd)],
+                                         labels, situations) for sd in kmeans_seeds]
+        row = dict(arm=arm, draw=draw, sentences=len(keep), coverage=len(covered) / len(keep),
+                   largest=max(len(n) for n in nodes), k_matched=k, mapper_pairs=mapper.pairs,
+                   kmeans_pairs_min=min(q.pairs for q in kmeans))
+        for weighting, attr in (("pooled", "share"), ("group", "group_mean"),
+                                ("member", "member_mean")):
+            row[f"mapper_{weighting}"] = getattr(mapper, attr)
+            row[f"kmeans_{weighting}_min"] = min(getattr(q, attr) for q in kmeans)
+            row[f"kmeans_{weighting}_max"] = max(getattr(q, attr) for q in kmeans)
+        rows.append(row)
     return rows
 
 
@@ -321,6 +380,7 @@ def ring_or_chain(profile: str | None = None) -> list[dict[str, Any]]:
     return rows
 
 
+@runtime.one_thread_for_small_fits()
 def top_pair_by_lens(acts: SentenceActivations, layer: int, lenses: Sequence[str] = tuple(LENSES),
                      scales: Sequence[float] = (0.45, 0.5), n_shuffles: int = 200,
                      label: str = "emotion") -> list[dict[str, Any]]:
