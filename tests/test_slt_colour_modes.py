@@ -409,3 +409,80 @@ def test_study_cells_pick_one_row_per_seed_cell():
 def test_colour_silent_rejects_a_bad_seed_before_loading_a_run():
     with pytest.raises(ValueError, match="seed"):
         cm.colour_silent(-1, "final")
+
+
+def test_noise_ratio_is_one_for_noise_and_large_for_signal():
+    from course_lib.slt.components import sign_contrasts
+
+    rng = np.random.default_rng(3)
+    noise = rng.standard_normal((8, 36, 4))
+    # pure noise: χ (the chains' mean) is as large as a sign contrast
+    r0 = cm.noise_ratio(noise.mean(0), sign_contrasts(noise))
+    assert 0.7 < r0 < 1.4, r0
+    signal = noise + 5.0 * np.cos(np.radians(HUE))[None, :, None]
+    r1 = cm.noise_ratio(signal.mean(0), sign_contrasts(signal))
+    assert r1 > 5 * r0, (r0, r1)
+    # a contrast cancels the signal exactly: the denominator does not move
+    assert np.isclose(np.median(np.linalg.norm(sign_contrasts(signal), axis=(1, 2))),
+                      np.median(np.linalg.norm(sign_contrasts(noise), axis=(1, 2))))
+    with pytest.raises(ValueError, match="chi must be"):
+        cm.noise_ratio(np.zeros(36), sign_contrasts(noise))
+    with pytest.raises(ValueError, match="contrasts must be"):
+        cm.noise_ratio(noise.mean(0), noise.mean(0))
+    with pytest.raises(ValueError, match="contrasts must be"):
+        cm.noise_ratio(noise.mean(0)[:, :3], sign_contrasts(noise))
+    with pytest.raises(ValueError, match="finite"):
+        bad = noise.mean(0).copy()
+        bad[0, 0] = np.nan
+        cm.noise_ratio(bad, sign_contrasts(noise))
+    with pytest.raises(ValueError, match="median contrast is zero"):
+        cm.noise_ratio(noise.mean(0), np.zeros((3, 36, 4)))
+
+
+def test_noise_calibration_carries_the_ratio():
+    rng = np.random.default_rng(4)
+    chains = rng.standard_normal((8, 36, 3)) + 4 * np.stack(
+        [np.cos(np.radians(HUE)), np.sin(np.radians(HUE)), np.cos(np.radians(2 * HUE))],
+        axis=1)[None]
+    cal = cm.noise_calibrated_wheel(_entry(chains), rank=2)
+    assert cal.ratio > 3 and cal.share == 0.0, cal
+    assert np.isnan(cm.NoiseCalibration(0.5, 0.5, np.zeros(2), np.zeros(2)).ratio)
+
+
+def test_beat_rate_counts_cells_with_share_zero_and_gives_wilson():
+    from course_lib.stats import wilson_interval
+
+    def row(share0):
+        noise = np.array([0.1, 0.2]) if share0 else np.array([0.5, 0.9])
+        return cm.CalibrationRow(0, 0, 0, "hue", cm.NoiseCalibration(0.6, 0.8, noise, noise))
+
+    rows = [row(True)] * 3 + [row(False)] * 2
+    k, n, low, high = cm.beat_rate(rows)
+    assert (k, n) == (3, 5) and (low, high) == pytest.approx(wilson_interval(3, 5))
+    study = cm.ColourModeStudy("quick", {}, [], {}, cm.input_wheel(), rows)
+    assert study.rate(0, "hue")[:2] == (3, 5)
+    with pytest.raises(ValueError, match="non-empty"):
+        cm.beat_rate([])
+    with pytest.raises(ValueError, match="CalibrationRow"):
+        cm.beat_rate([0.0])
+
+
+def test_live_without_roundoff_keeps_a_tiny_column():
+    rng = np.random.default_rng(5)
+    chains = rng.standard_normal((8, 36, 3))
+    chains[:, :, 1] *= 1e-6
+    entry = _entry(chains)
+    assert cm.noise_calibrated_wheel(entry, rank=2).n == 35
+    *_, dropped = cm._live(entry)
+    assert dropped == ["b"]
+    *_, dropped = cm._live(entry, roundoff=False)
+    assert dropped == []
+    *_, dropped = cm._live(entry, silent=["b"], roundoff=False)
+    assert dropped == ["b"]
+
+
+def test_colour_chi_rejects_a_partition_of_the_hue_grouping():
+    with pytest.raises(ValueError, match="random grouping only"):
+        cm.colour_chi(0, "final", "hue", partition=1)
+    with pytest.raises(ValueError, match="seed"):
+        cm.colour_chi(0, "final", "random", partition=-1)

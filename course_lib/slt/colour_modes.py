@@ -52,7 +52,7 @@ __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hu
            "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
            "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel", "live_columns",
            "NoiseCalibration", "noise_calibrated_wheel", "noise_split_half", "CalibrationRow",
-           "DEAD_REL", "silent_components", "colour_silent"]
+           "DEAD_REL", "silent_components", "colour_silent", "noise_ratio", "beat_rate"]
 
 #: A component whose χ column has norm below this share of the median column norm is dead
 #: (a neuron group that never fires: its column is round-off) and is left out of the SVD.
@@ -384,12 +384,16 @@ def red_share(loadings: Any, hue_deg: Any, width: float = RED_WIDTH) -> tuple[fl
 #: unanchored control (the two arms of the same seeds, final checkpoint, quick-profile training
 #: in every CPU profile). ``rank``: modes read; ``shuffles``: draws of the shuffled-hue control.
 #: The bottleneck's chains: 8 per component (35 balanced sign contrasts for the noise
-#: calibration), repeated with each of ``sampler_seeds`` at ``calibration_steps``.
+#: calibration), repeated with each of ``sampler_seeds`` at ``calibration_steps`` (at the final
+#: checkpoint with each of ``final_sampler_seeds``), the random grouping with each of its
+#: ``partitions``. The bottleneck drops a group where it is silent on the training colours
+#: (:func:`colour_silent`) and by no other rule.
 COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"colour": {"seeds": [0], "steps": [0, "wheel_formed", "final"],
                          "sampler": {"num_chains": 8, "num_burnin": 20, "num_draws": 80,
                                      "observe_every": 2},
-                         "sampler_seeds": [0, 1], "calibration_steps": [0, "final"]},
+                         "sampler_seeds": [0, 1], "calibration_steps": [0, "final"],
+                         "final_sampler_seeds": [0, 1], "partitions": [0]},
               "anchored": {"run_profile": "quick", "seeds": [0],
                            "sampler": {"num_chains": 4, "num_burnin": 20, "num_draws": 40,
                                        "observe_every": 2}},
@@ -397,7 +401,8 @@ COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
     "standard": {"colour": {"seeds": [0, 1], "steps": [0, 100, "wheel_formed", 500, "final"],
                             "sampler": {"num_chains": 8, "num_burnin": 20, "num_draws": 80,
                                         "observe_every": 2},
-                            "sampler_seeds": [0, 1], "calibration_steps": [0, "final"]},
+                            "sampler_seeds": [0, 1], "calibration_steps": [0, "final"],
+                            "final_sampler_seeds": [0, 1, 2, 3, 4, 5], "partitions": [0, 1]},
                  "anchored": {"run_profile": "quick", "seeds": [0, 1, 2],
                               "sampler": {"num_chains": 4, "num_burnin": 40, "num_draws": 80,
                                           "observe_every": 2}},
@@ -454,29 +459,37 @@ def _sample(model: nn.Module, loss_fn: Any, data: tuple, components: Mapping[str
 
 
 def colour_chi(seed: int, step: Any, grouping: str = "hue", *,
-               sampler: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+               sampler: Optional[Mapping[str, Any]] = None, partition: int = 0
+               ) -> dict[str, Any]:
     """The (36 pure hues × 8 neuron groups) susceptibility matrix of Chapter 1's watched run
     ``seed`` at checkpoint ``step`` (an epoch, a phase name or "final"), neuron groups from the
-    final checkpoint; cached ("slt-colour-modes-chi"). Keys as :func:`anchored_chi`'s, plus
+    final checkpoint; cached ("slt-colour-modes-chi"). ``partition``: the seed of the random
+    grouping (:func:`neuron_grouping`; 0 for "hue"). Keys as :func:`anchored_chi`'s, plus
     ``step``."""
     from ..cache import cached
     from .course_models import colour_run
 
     seed = check_seed(seed)
+    partition = check_seed(partition)
     if grouping not in GROUPINGS:
         raise ValueError(f"grouping must be one of {GROUPINGS}, got {grouping!r}")
+    if grouping == "hue" and partition:
+        raise ValueError("partition applies to the random grouping only")
     sampler = {**SAMPLERS["colour"],
                **(COLOUR_SETTINGS["quick"]["colour"]["sampler"] if sampler is None else sampler)}
     run = colour_run(seed, "quick", progress=False)
     step = resolve_step(run, step)
 
     def compute() -> dict[str, Any]:
-        setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping)
+        setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping,
+                                  seed=partition)
         out = _sample(setup.model, run.loss_fn, run.data, setup.components, sampler)
         return {**out, "layers": setup.layers, "step": step}
 
     config = {"run": run.key, "step": step, "grouping": grouping, "sampler": sampler,
               "version": _CACHE_VERSION}
+    if partition:  # partition 0 keeps the key it always had
+        config["partition"] = partition
     return cached("slt-colour-modes-chi", config, compute)
 
 
@@ -568,15 +581,17 @@ def live_columns(chi: Any, components: Sequence[str], rel: float = DEAD_REL) -> 
     return norms >= float(rel) * med
 
 
-def _live(entry: Mapping[str, Any], silent: Sequence[str] = ()
+def _live(entry: Mapping[str, Any], silent: Sequence[str] = (), roundoff: bool = True
           ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
-    """(chi, chain_chi, components) of ``entry`` without its dead columns (``silent`` names and
-    :func:`live_columns`' round-off columns), and the names dropped."""
+    """(chi, chain_chi, components) of ``entry`` without its dead columns (``silent`` names and,
+    with ``roundoff``, :func:`live_columns`' round-off columns), and the names dropped."""
     comps = list(entry["components"])
     unknown = set(silent) - set(comps)
     if unknown:
         raise ValueError(f"silent names {sorted(unknown)} are not components of the entry")
-    keep = live_columns(entry["chi"], comps) & np.array([c not in set(silent) for c in comps])
+    keep = np.array([c not in set(silent) for c in comps])
+    if roundoff:
+        keep &= live_columns(entry["chi"], comps)
     if not keep.any():
         raise ValueError("every component is silent or dead: nothing left to read")
     cc = np.asarray(entry["chain_chi"], dtype=float)
@@ -598,14 +613,17 @@ def silent_components(setup: ColourSetup, x: Any) -> list[str]:
             if not bool((acts[setup.layers[name]][:, torch.as_tensor(idx)] != 0).any())]
 
 
-def colour_silent(seed: int, step: Any, grouping: str = "hue") -> list[str]:
+def colour_silent(seed: int, step: Any, grouping: str = "hue", *, partition: int = 0
+                  ) -> list[str]:
     """:func:`silent_components` of Chapter 1's run ``seed`` at checkpoint ``step`` (groups from
-    the final checkpoint, as in :func:`colour_chi`) on its training colours."""
+    the final checkpoint, as in :func:`colour_chi`; ``partition``: the random grouping's seed)
+    on its training colours."""
     from .course_models import colour_run
 
     run = colour_run(check_seed(seed), "quick", progress=False)
     step = resolve_step(run, step)
-    setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping)
+    setup = colour_components(run.model_at(step), run.model_at(run.final_step), grouping,
+                              seed=check_seed(partition))
     return silent_components(setup, run.data[0])
 
 
@@ -614,12 +632,14 @@ class NoiseCalibration:
     """A matrix's wheel read against its own chains' noise: the real ``r2`` / ``order`` and the
     same readings of every balanced sign contrast of the chains (``noise_r2`` / ``noise_order``,
     :func:`~course_lib.slt.components.sign_contrasts`: 35 with 8 chains), whose expectation is 0
-    and whose noise is the estimate's."""
+    and whose noise is the estimate's. ``ratio``: :func:`noise_ratio` of the matrix (≈ 1 for
+    pure noise; well above 1, the real matrix is mostly signal and its R² is the signal's)."""
 
     r2: float
     order: float
     noise_r2: np.ndarray
     noise_order: np.ndarray
+    ratio: float = float("nan")
 
     @property
     def n(self) -> int:
@@ -627,8 +647,9 @@ class NoiseCalibration:
 
     @property
     def share(self) -> float:
-        """Share of the noise-only matrices with R² at or above the real one (a permutation-style
-        p-value; 0: the real wheel beats every one)."""
+        """Share of the noise-only matrices with R² at or above the real one (0: the real wheel
+        beats every one; as a sign-flip p-value that counts the real matrix, (1 + n·share) /
+        (n + 1), so share 0 means p ≤ 1/36 with 35 contrasts)."""
         return float(np.mean(self.noise_r2 >= self.r2))
 
     @property
@@ -646,24 +667,62 @@ class NoiseCalibration:
         return float(self.r2 - self.noise_r2.max())
 
 
+def noise_ratio(chi: Any, contrasts: Any) -> float:
+    """‖χ‖_F / median over the contrasts of ‖contrast‖_F: the matrix's size in units of its
+    own noise (each sign contrast has the estimate's noise and no signal). ≈ 1 when χ is pure
+    noise; r ≫ 1 means χ is mostly signal, so a noise share near 1 then says the *noise* draws
+    the same shape, not that the signal lacks it (the test has no power there)."""
+    m = np.asarray(chi, dtype=float)
+    c = np.asarray(contrasts, dtype=float)
+    if m.ndim != 2 or m.size == 0:
+        raise ValueError(f"chi must be a non-empty (probes, components) matrix, got shape "
+                         f"{m.shape}")
+    if c.ndim != 3 or c.shape[0] < 1 or c.shape[1:] != m.shape:
+        raise ValueError(f"contrasts must be (n ≥ 1, {m.shape[0]}, {m.shape[1]}) like chi, got "
+                         f"shape {c.shape}")
+    if not (np.all(np.isfinite(m)) and np.all(np.isfinite(c))):
+        raise ValueError("chi and contrasts must be finite")
+    med = float(np.median(np.linalg.norm(c.reshape(len(c), -1), axis=1)))
+    if med <= 0:
+        raise ValueError("contrasts: the median contrast is zero (no noise to compare with)")
+    return float(np.linalg.norm(m) / med)
+
+
+def beat_rate(rows: Sequence["CalibrationRow"]) -> tuple[int, int, float, float]:
+    """(k, n, Wilson 95 % low, high): how many of the calibration ``rows`` (cells) have a wheel
+    that beats all of its noise-only matrices (noise share 0)."""
+    from ..stats import wilson_interval
+
+    rows = list(rows)
+    if not rows or not all(isinstance(r, CalibrationRow) for r in rows):
+        raise ValueError("rows must be a non-empty list of CalibrationRow")
+    k = sum(r.cal.share == 0 for r in rows)
+    low, high = wilson_interval(k, len(rows))
+    return k, len(rows), float(low), float(high)
+
+
 def noise_calibrated_wheel(entry: Mapping[str, Any], *, rank: int = 3, min_chains: int = 8,
-                           silent: Sequence[str] = ()) -> NoiseCalibration:
+                           silent: Sequence[str] = (), roundoff: bool = True
+                           ) -> NoiseCalibration:
     """The wheel of a :func:`colour_chi` entry's χ and of each balanced sign contrast of its
     chains (the estimate's noise, no signal), read the same way (dead columns dropped, SVD,
     :func:`wheel_stats` of the top two modes; ``silent``: components to leave out, as
     :func:`silent_components` finds them). Needs ≥ ``min_chains`` chains: with 4 there are 3
-    contrasts, too few to place a reading among."""
+    contrasts, too few to place a reading among. ``roundoff=False``: drop the ``silent`` names
+    only (the bottleneck's rule, the same for every sampler seed of a checkpoint)."""
     from .components import sign_contrasts, svd_modes
 
     min_chains = check_int(min_chains, "min_chains", min=2)
-    chi, cc, comps, _ = _live(entry, silent)
+    chi, cc, comps, _ = _live(entry, silent, roundoff)
     if cc.ndim != 3 or cc.shape[0] < min_chains:
         raise ValueError(f"chain_chi must hold ≥ {min_chains} chains, got shape {cc.shape}")
     _, hue = probe_hues(cc.shape[1])
     real = wheel_stats(svd_modes(chi, comps, rank).loadings, hue)
-    noise = [wheel_stats(svd_modes(m, comps, rank).loadings, hue) for m in sign_contrasts(cc)]
+    contrasts = sign_contrasts(cc)
+    noise = [wheel_stats(svd_modes(m, comps, rank).loadings, hue) for m in contrasts]
     return NoiseCalibration(real.r2, real.order, np.array([w.r2 for w in noise]),
-                            np.array([w.order for w in noise]))
+                            np.array([w.order for w in noise]),
+                            noise_ratio(chi, np.asarray(contrasts)))
 
 
 def noise_split_half(chain_chi: Any, components: Sequence[str], rank: int) -> np.ndarray:
@@ -684,13 +743,14 @@ def noise_split_half(chain_chi: Any, components: Sequence[str], rank: int) -> np
 
 
 def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping: str, *,
-                      rank: int, shuffles: int, silent: Sequence[str] = ()) -> ModeReading:
+                      rank: int, shuffles: int, silent: Sequence[str] = (),
+                      roundoff: bool = True) -> ModeReading:
     """:class:`ModeReading` of one :func:`colour_chi` / :func:`anchored_chi` entry (``silent``
-    and round-off components left out)."""
+    and, with ``roundoff``, round-off components left out)."""
     from .components import split_half_reliability, svd_modes
 
     _, hue = probe_hues()
-    chi, cc, comps, dropped = _live(entry, silent)
+    chi, cc, comps, dropped = _live(entry, silent, roundoff)
     modes = svd_modes(chi, comps, rank)
     wheel = wheel_stats(modes.loadings, hue)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
@@ -700,7 +760,8 @@ def read_colour_modes(entry: Mapping[str, Any], model: str, seed: int, grouping:
     red, m = red_share(modes.loadings, hue)
     red_rank = int((prof[m] > prof[m, 0] + 1e-12).sum())
     enough = cc.shape[0] >= 8 and cc.shape[0] % 4 == 0
-    noise = noise_calibrated_wheel(entry, rank=rank, silent=silent) if enough else None
+    noise = (noise_calibrated_wheel(entry, rank=rank, silent=silent, roundoff=roundoff)
+             if enough else None)
     noise_rel = noise_split_half(cc, comps, rank) if enough else None
     return ModeReading(model, seed, int(entry["step"]), grouping, modes, wheel, null_q, rel, red,
                        red_rank, hue[prof.argmax(1)], prof.max(1), dict(entry["wrllc"]),
@@ -722,13 +783,14 @@ def half_difference(chain_chi: Any) -> np.ndarray:
 
 
 def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int = 200,
-                     seed: int = 0, silent: Sequence[str] = ()) -> tuple[WheelStats, np.ndarray]:
+                     seed: int = 0, silent: Sequence[str] = (), roundoff: bool = True
+                     ) -> tuple[WheelStats, np.ndarray]:
     """The wheel readings of :func:`half_difference` of a :func:`colour_chi` entry, read exactly
     as :func:`read_colour_modes` reads χ (dead columns dropped): ``(WheelStats, shuffled-hue
     99th percentiles (R², order))``."""
     from .components import svd_modes
 
-    _, cc, comps, _ = _live(entry, silent)
+    _, cc, comps, _ = _live(entry, silent, roundoff)
     _, hue = probe_hues(cc.shape[1])
     modes = svd_modes(half_difference(cc), comps, rank)
     null_q = np.quantile(wheel_null(modes.loadings, hue, shuffles=shuffles, seed=seed), 0.99,
@@ -739,13 +801,15 @@ def noise_only_wheel(entry: Mapping[str, Any], *, rank: int = 3, shuffles: int =
 @dataclass
 class CalibrationRow:
     """One matrix of the noise calibration: training ``seed``, ``sampler_seed``, checkpoint,
-    grouping and its :class:`NoiseCalibration`."""
+    grouping, its :class:`NoiseCalibration` and, for the random grouping, which random
+    ``partition`` (the ``seed`` of :func:`neuron_grouping`)."""
 
     seed: int
     sampler_seed: int
     step: int
     grouping: str
     cal: NoiseCalibration
+    partition: int = 0
 
 
 @dataclass
@@ -787,6 +851,10 @@ class ColourModeStudy:
     def cpu_seconds(self) -> float:
         return float(sum(r.cpu_seconds for r in self.readings))
 
+    def rate(self, step: Any, grouping: str) -> tuple[int, int, float, float]:
+        """:func:`beat_rate` of :meth:`cells` (every partition of the random grouping)."""
+        return beat_rate(self.cells(step, grouping))
+
 
 def input_wheel() -> WheelStats:
     """:func:`wheel_stats` of the probe hues' own RGB, projected on its top two principal axes."""
@@ -814,19 +882,21 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
             for grouping in GROUPINGS:
                 entry = colour_chi(seed, step, grouping, sampler=c["sampler"])
                 readings.append(read_colour_modes(entry, "colour", seed, grouping, rank=rank,
-                                                  shuffles=shuffles,
+                                                  shuffles=shuffles, roundoff=False,
                                                   silent=colour_silent(seed, step, grouping)))
     calibration = []
     for seed in c["seeds"]:
         run = colour_run(seed, "quick", progress=False)
-        for ss in c["sampler_seeds"]:
-            for step in dict.fromkeys(resolve_step(run, s) for s in c["calibration_steps"]):
-                for grouping in GROUPINGS:
-                    entry = colour_chi(seed, step, grouping,
+        for step in dict.fromkeys(resolve_step(run, s) for s in c["calibration_steps"]):
+            sseeds = c["final_sampler_seeds"] if step == run.final_step else c["sampler_seeds"]
+            for grouping, part in [("hue", 0)] + [("random", p) for p in c["partitions"]]:
+                silent = colour_silent(seed, step, grouping, partition=part)
+                for ss in sseeds:
+                    entry = colour_chi(seed, step, grouping, partition=part,
                                        sampler={**c["sampler"], "seed": ss})
-                    cal = noise_calibrated_wheel(entry, rank=rank,
-                                                 silent=colour_silent(seed, step, grouping))
-                    calibration.append(CalibrationRow(seed, ss, step, grouping, cal))
+                    cal = noise_calibrated_wheel(entry, rank=rank, silent=silent,
+                                                 roundoff=False)
+                    calibration.append(CalibrationRow(seed, ss, step, grouping, cal, part))
     a = cfg["anchored"]
     for arm in ARMS:
         for seed in a["seeds"]:
