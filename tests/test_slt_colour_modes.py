@@ -486,3 +486,20 @@ def test_colour_chi_rejects_a_partition_of_the_hue_grouping():
         cm.colour_chi(0, "final", "hue", partition=1)
     with pytest.raises(ValueError, match="seed"):
         cm.colour_chi(0, "final", "random", partition=-1)
+
+
+def test_colour_prediction_says_the_untrained_test_has_no_power(capsys):
+    even = 5 / 36
+    v = {"trained_wheel": "beats all its noise", "untrained_wheel": "within its noise",
+         "anchored_red_mode": False}
+    res = check_colour_prediction(dict(v), 0.0, 0.51, 0.09, 0.14, even, untrained_ratio=6.2)
+    assert res.passed
+    out = capsys.readouterr().out
+    assert "6.2" in out and "not evidence of no wheel" in out
+    # without signal (ratio ≈ 1) no such note
+    check_colour_prediction(dict(v), 0.0, 0.51, 0.09, 0.14, even, untrained_ratio=1.1)
+    assert "not evidence of no wheel" not in capsys.readouterr().out
+    for bad in (0.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="untrained_ratio"):
+            check_colour_prediction(dict(v), 0.0, 0.51, 0.09, 0.14, even,
+                                    untrained_ratio=bad, quiet=True)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -194,10 +194,22 @@ def check_colour_prediction_form(prediction: Any, *, quiet: bool = False) -> Che
 
 def check_colour_prediction(prediction: Any, trained_share: float, untrained_share: float,
                             anchored_red: float, unanchored_red: float, even_share: float, *,
+                            untrained_ratio: Optional[float] = None,
                             quiet: bool = False) -> CheckResult:
     """Compare the prediction with the measurement (a wrong prediction is a result: the message
-    says what was measured)."""
+    says what was measured). ``untrained_ratio``: the untrained matrix's ‖χ‖ / median
+    ‖contrast‖ (:func:`~course_lib.slt.colour_modes.noise_ratio`); well above 1, the message
+    says that "within its noise" there means the noise draws a wheel too, not "no wheel"."""
     v = colour_verdict(trained_share, untrained_share, anchored_red, unanchored_red, even_share)
+    note = ""
+    if untrained_ratio is not None:
+        r = float(untrained_ratio)
+        if not (np.isfinite(r) and r > 0):
+            raise ValueError(f"untrained_ratio must be a positive number, got {untrained_ratio}")
+        note = f"; ‖χ‖ / ‖noise‖ = {r:.1f}"
+        if r > 2 and v["untrained_wheel"] == "within its noise":
+            note += (" — the matrix is mostly signal, and its noise is a wheel too: the test "
+                     "cannot reject here, which is not evidence of no wheel")
     cases = [_FORM,
              prediction_answer("the trained network's wheel against its noise", "trained_wheel",
                                v["trained_wheel"], f"share of noise-only R² at or above the "
@@ -205,9 +217,12 @@ def check_colour_prediction(prediction: Any, trained_share: float, untrained_sha
              prediction_answer("the untrained network's wheel against its noise",
                                "untrained_wheel", v["untrained_wheel"],
                                f"share of noise-only R² at or above the real one: "
-                               f"{untrained_share:.2f}"),
+                               f"{untrained_share:.2f}{note}"),
              prediction_answer("a red mode in the anchored model", "anchored_red_mode",
                                v["anchored_red_mode"],
                                f"red share {anchored_red:.2f} anchored, {unanchored_red:.2f} "
                                f"unanchored, even spread {even_share:.2f}")]
-    return check("colour prediction", prediction, cases, quiet=quiet)
+    result = check("colour prediction", prediction, cases, quiet=quiet)
+    if "cannot reject" in note and not quiet:   # right or wrong: how to read "within"
+        print(f"  note, the untrained wheel{note}")
+    return result
