@@ -224,5 +224,5 @@ def check_colour_prediction(prediction: Any, trained_share: float, untrained_sha
                                f"unanchored, even spread {even_share:.2f}")]
     result = check("colour prediction", prediction, cases, quiet=quiet)
     if "cannot reject" in note and not quiet:   # right or wrong: how to read "within"
-        print(f"  note, the untrained wheel{note}")
+        print(f"  note on the untrained wheel: {note.removeprefix('; ')}")
     return result
