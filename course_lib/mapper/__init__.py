@@ -9,9 +9,11 @@
   through :mod:`course_lib.encoders`)
 * :mod:`.lenses`      — L2 norm, PCA, concept direction, k-NN distance, several at once
 * :mod:`.measures`    — purity and coverage, entanglement, Mapper's bridges vs k-means' boundaries
+* :mod:`.kmeans`      — scikit-learn's k-means clustering, seeded from one Gram matrix (same clusters, faster)
 * :mod:`.study`       — notebook 4.2's measurements
 * :mod:`.output_lens` — a lens read through the model's unembedding (emotion words no sentence uses),
-  compared with PCA 1, PCA 2-D, random 2-D lenses and a fitted concept lens against k-means at matched size (4.2)
+  compared with PCA 1, PCA 2-D, random 2-D lenses and a fitted concept lens against k-means at matched size,
+  and against many random projections and random-word lenses (4.2)
 * :mod:`.tokens`      — a token-level graph TopoBERT's way: L2-norm lens, Jaccard-weighted edges (4.2)
 * :mod:`.flares`      — a planted star against a line: do Mapper's leaves count the arms better than k-means'?
 * :mod:`.resolution`  — both methods' resolution knobs (Mapper's scale and intervals, k-means' k) swept on
