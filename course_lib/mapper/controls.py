@@ -113,7 +113,6 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         from .kmeans import fit_kmeans
-
         from .measures import covered_points
         from .study import matched_k
 

@@ -105,9 +105,20 @@ def unembedding_rows(words: Mapping[str, Sequence[str]] = OUTPUT_WORDS,
                   compute)
 
 
+def _sentence_words(sentences: SentenceSet) -> set[str]:
+    """Every lower-case word of every sentence."""
+    return {w for text in sentences.text for w in re.findall(r"[a-z]+", str(text).lower())}
+
+
+def _random_plane(points: np.ndarray, seed: int) -> np.ndarray:
+    """``points`` projected on two orthonormal Gaussian random directions (a lens that knows nothing)."""
+    q = np.linalg.qr(np.random.default_rng(seed).normal(size=(points.shape[1], 2)))[0]
+    return points @ q
+
+
 def words_in_sentences(words: Mapping[str, Sequence[str]], sentences: SentenceSet) -> list[str]:
     """The words of ``words`` that occur in some sentence (should be none)."""
-    seen = {w for text in sentences.text for w in re.findall(r"[a-z]+", str(text).lower())}
+    seen = _sentence_words(sentences)
     return sorted(w for ws in _check_words(words).values() for w in ws if w.lower() in seen)
 
 
@@ -188,8 +199,7 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
         "PCA 2-D": centred @ top2.T,
     }
     for r in range(n_random):
-        q = np.linalg.qr(np.random.default_rng(r).normal(size=(points.shape[1], 2)))[0]
-        lenses[f"random 2-D ({r})"] = points @ q
+        lenses[f"random 2-D ({r})"] = _random_plane(points, r)
     kmeans_seeds = runtime.by_profile(LENS_KMEANS_SEEDS, profile)
     return [_row(name, recipe_graph(points, lens), points, labels, situations, seed,
                  kmeans_seeds if random_seeds or not name.startswith("random") else ())
@@ -257,7 +267,7 @@ def random_word_sets(n_sets: int, sentences: SentenceSet, words: Mapping[str, Se
     if missing:
         raise ValueError(f"words must be whole single tokens of {encoder}'s vocabulary; not: {missing}")
     own = [ids[w] for ws in words.values() for w in ws]
-    seen = {w for text in sentences.text for w in re.findall(r"[a-z]+", str(text).lower())}
+    seen = _sentence_words(sentences)
     taken = {w for ws in words.values() for w in ws}
     pool = [w for w, i in listed if min(own) <= i <= max(own) and w not in seen and w not in taken]
     sizes = [len(ws) for ws in words.values()]
@@ -285,17 +295,14 @@ def lens_null(acts: Any, layer: int, *, n_draws: int | None = None, profile: str
     check_int(layer, "layer", min=0, max=acts.n_layers)
     n = runtime.by_profile(LENS_NULL_DRAWS, profile) if n_draws is None else check_int(
         n_draws, "n_draws", min=1)
+    absent = sorted({e for pair in PAIRS for e in pair} - set(words))
+    if absent:
+        raise ValueError(f"words must have a set for every emotion of PAIRS; missing {absent}")
     s = acts.sentences
     points = acts.layer(layer)
     labels = np.asarray(s.emotion)
     situations = situation_sets(s)
-    lenses = []
-    for r in range(n):
-        q = np.linalg.qr(np.random.default_rng(r).normal(size=(points.shape[1], 2)))[0]
-        lenses.append(("random 2-D", r, points @ q))
-    absent = sorted({e for pair in PAIRS for e in pair} - set(words))
-    if absent:
-        raise ValueError(f"words must have a set for every emotion of PAIRS; missing {absent}")
+    lenses = [("random 2-D", r, _random_plane(points, r)) for r in range(n)]
     for r, drawn in enumerate(random_word_sets(n, s, words)):
         rows = unembedding_rows(drawn)
         lenses.append(("random words", r, stack_lenses(*(output_lens(points, rows, a, b)

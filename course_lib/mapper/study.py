@@ -24,8 +24,8 @@ import numpy as np
 from .. import runtime
 from ..cache import remembered
 from .activations import SentenceActivations
-from .kmeans import fit_kmeans
 from .graph import default_clusterer, graph_invariants, mapper_graph
+from .kmeans import fit_kmeans
 from .lenses import LENSES, l2_norm_lens, pca_lens
 from .measures import (bridges_vs_boundaries, covered_points, cross_situation_purity, entanglement,
                        entanglement_null, graph_purity, kmeans_adjacency_graph,
@@ -36,8 +36,8 @@ from ..validation import check_int
 
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
-           "situation_sets", "matched_k", "with_lens", "without_mixed", "spread", "cycle_census", "planted_entanglement",
-           "ring_or_chain", "top_pair_by_lens"]
+           "situation_sets", "matched_k", "with_lens", "without_mixed", "spread", "cycle_census",
+           "planted_entanglement", "ring_or_chain", "top_pair_by_lens"]
 
 #: The cover of notebook 4.2's graphs (chosen on layer 6 so ~90% of the sentences are in a node).
 GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
