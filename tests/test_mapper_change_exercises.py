@@ -137,9 +137,14 @@ def test_frequency_pick_wrong_answers_fail():
         others = np.max([g[fit & (labels == o)].mean(0) for o in set(labels) if o != e], axis=0)
         return int(np.argmax(g[fit & (labels == e)].mean(0) - others))
 
+    def counts(f, labels, fit, e):            # sums instead of rates
+        g = (np.asarray(f) > 0).astype(float)
+        return int(np.argmax(g[fit & (labels == e)].sum(0) - g[fit & (labels != e)].sum(0)))
+
     for wrong, word in ((by_mean, "mean activation"), (absolute_gap, "signed"), (every_row, "fit rows"),
                         (one_other_emotion, "all three"), (as_float, "int"), (ratio, "ratio"),
-                        (share_of_firing, "P(anger | fires)"), (most_frequent_other, "single other emotion")):
+                        (share_of_firing, "P(anger | fires)"), (most_frequent_other, "single other emotion"),
+                        (counts, "not counts")):
         _fails(X.check_frequency_pick, wrong, word)
 
 

@@ -206,9 +206,27 @@ def test_cross_situation_purity_wrong_answers_fail():
         from course_lib.mapper.measures import cross_situation_purity
         return cross_situation_purity(groups, labels, situations).share
 
+    def nested_only(groups, labels, situations):         # skips a pair only if one set holds the other
+        same = pairs = 0
+        for g in groups:
+            for a in range(len(g)):
+                for b in range(a + 1, len(g)):
+                    i, j = g[a], g[b]
+                    si, sj = set(situations[i]), set(situations[j])
+                    if si <= sj or sj <= si:
+                        continue
+                    pairs += 1
+                    same += labels[i] == labels[j]
+        return same / pairs if pairs else float("nan")
+
+    def unique_groups(groups, labels, situations):       # identical groups counted once
+        distinct = list(dict.fromkeys(tuple(sorted(g)) for g in groups))
+        return X.solution_cross_situation_purity([list(g) for g in distinct], labels, situations)
+
     for wrong, word in ((plain_pairs, "left out"), (first_situation_only, "disjoint"),
                         (all_pairs, "inside one group"), (unique_pairs, "counts in each"),
-                        (zero_when_empty, "nan"), (with_self_pairs, "0.4"), (by_library, "own code")):
+                        (zero_when_empty, "nan"), (with_self_pairs, "0.4"), (by_library, "own code"),
+                        (nested_only, "neither set contains"), (unique_groups, "identical groups")):
         result = X.check_cross_situation_purity(wrong, quiet=True)
         assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
 

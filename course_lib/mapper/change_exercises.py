@@ -282,11 +282,30 @@ def _case_pick_rule(attempt: Callable) -> None:
     assert got == 1, f"expected feature 1, got {got}"
 
 
+def _case_pick_rates(attempt: Callable) -> None:
+    """Unequal class sizes (12 anger rows, 36 of each other emotion): feature 0 fires on 9 of 12 anger
+    rows and 4 rows of each other emotion (rate gap 0.75 − 0.11 = 0.64, count gap 9 − 12 = −3); feature 1
+    on 6 anger rows and nothing else (rate gap 0.5, count gap 6). Rates pick 0, counts pick 1."""
+    labels = np.array(["anger"] * 12 + ["joy"] * 36 + ["fear"] * 36 + ["sadness"] * 36)
+    fit = np.ones(len(labels), dtype=bool)
+    g = np.zeros((len(labels), 2))
+    g[np.flatnonzero(labels == "anger")[:9], 0] = 1.0
+    for e in ("joy", "fear", "sadness"):
+        g[np.flatnonzero(labels == e)[:4], 0] = 1.0
+    g[np.flatnonzero(labels == "anger")[:6], 1] = 1.0
+    got = _pick_out(attempt(g, labels, fit, "anger"), 2)
+    assert got == 0, (f"expected feature 0 (fires on 75 % of anger, 11 % of the others), got {got}: with "
+                      "12 anger rows against 108 others, compare rates (means of f > 0), not counts "
+                      "(sums), or the larger class weighs more")
+
+
 PICK_CASES = [
     case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
     case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
     case("a difference, over all others", _case_pick_rule,
          hint="a difference of two rates (not a ratio), the second over every other emotion together"),
+    case("unequal class sizes", _case_pick_rates,
+         hint="rates, not counts: .mean(axis=0) over each class's fit rows, not .sum(axis=0)"),
 ]
 
 

@@ -332,10 +332,22 @@ def _case_cross_sets(attempt: Callable) -> None:
 
 def _case_cross_overlap(attempt: Callable) -> None:
     labels, situations = _situation_data()
-    got = _share_out(attempt([[0, 2, 3], [0, 2]], labels, situations))
-    # group 1: (0,2) same, (0,3), (2,3) → 1 of 3; group 2: (0,2) same → 1 of 1; together 2 of 4
-    assert abs(got - 0.5) < 1e-9, (f"a pair held by two groups counts in each (as purity counts each "
-                                   f"membership); expected 2/4 = 0.5, got {got:.3f}")
+    got = _share_out(attempt([[0, 2, 3], [0, 2], [0, 2, 3]], labels, situations))
+    # groups 1 and 3 (identical): (0,2) same, (0,3), (2,3) → 1 of 3 each; group 2: (0,2) same → 1 of 1;
+    # together 3 of 7 (de-duplicating the identical groups gives 2/4, de-duplicating pairs 1/3)
+    assert abs(got - 3 / 7) < 1e-9, (f"a pair held by two groups counts in each, and two identical groups "
+                                     f"count twice (as purity counts each membership); expected 3/7 = "
+                                     f"0.429, got {got:.3f}")
+
+
+def _case_cross_partial(attempt: Callable) -> None:
+    labels = np.array(["joy", "sad", "joy"])
+    situations = [{"gift", "loss"}, {"loss", "win"}, {"party"}]
+    got = _share_out(attempt([[0, 1, 2]], labels, situations))
+    # 0 and 1 both mention 'loss' (neither set contains the other): left out; (0,2) same, (1,2) not → 1/2
+    assert abs(got - 0.5) < 1e-9, (f"expected 1/2: sentences 0 ({{gift, loss}}) and 1 ({{loss, win}}) share "
+                                   f"'loss', so their pair is left out although neither set contains the "
+                                   f"other; skip a pair whenever the sets intersect; got {got:.3f}")
 
 
 def _case_cross_empty(attempt: Callable) -> None:
@@ -354,7 +366,9 @@ CROSS_CASES = [
     case("leave same-situation pairs out", _case_cross_basic, hint="skip a pair whose situation sets intersect"),
     case("pairs inside a group", _case_cross_groups, hint="loop over groups, then over pairs of one group's members"),
     case("two situations in one sentence", _case_cross_sets, hint="disjoint sets: not (set(a) & set(b))"),
-    case("overlapping groups", _case_cross_overlap, hint="count per group; do not de-duplicate pairs across groups"),
+    case("two mixed sentences", _case_cross_partial, hint="skip when the sets intersect, not only when one contains the other"),
+    case("overlapping groups", _case_cross_overlap,
+         hint="count per group; de-duplicate neither pairs nor identical groups"),
     case("nothing to count", _case_cross_empty, hint="return float('nan') when there is no such pair"),
     case("your own code", _case_cross_own, hint="count the pairs yourself"),
 ]

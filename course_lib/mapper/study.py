@@ -239,7 +239,8 @@ def comparison_table(acts: SentenceActivations, layer: int, lens: str | np.ndarr
 
 @runtime.one_thread_for_small_fits()
 def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
-                  kmeans_seeds: Sequence[int] = (0, 1, 2), seed: int = 0) -> list[dict[str, Any]]:
+                  kmeans_seeds: Sequence[int] = tuple(range(10)),
+                  seed: int = 0) -> list[dict[str, Any]]:
     """Mapper against k-means with and without the sentences that mix two emotions.
 
     4.2's graph (lens ``PCA 1``, cover and DBSCAN radius all taken from the full set, so only the points
@@ -247,8 +248,10 @@ def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
     ``n_random`` arms ``without random`` that leave out as many single-emotion sentences drawn at
     random (seeds ``seed``, ``seed + 1``, …) — the control: as many points fewer, none of them in
     between two emotions. One row per arm: Mapper's cross-situation purity pooled, per group and per
-    membership (:class:`~.measures.PairPurity`), its largest node and coverage, and k-means at the
-    graph's mean node size on the same covered sentences (min / max over ``kmeans_seeds``)."""
+    membership (:class:`~.measures.PairPurity`), its largest node and coverage, and — for the ``all``
+    and ``without mixed`` arms only (the random arms are Mapper's control, k-means' columns are nan
+    there) — k-means at the graph's mean node size on the same covered sentences over
+    ``kmeans_seeds``: min, median and max, and how many seeds score below Mapper (``*_below``)."""
     check_int(layer, "layer", min=0, max=acts.n_layers)
     check_int(n_random, "n_random", min=0)
     if not kmeans_seeds:
@@ -273,16 +276,21 @@ def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
         covered = keep[covered_points(graph)]
         k = max(2, matched_k(graph))
         mapper = cross_situation_purity(nodes, labels, situations)
-        kmeans = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, sd)],
-                                         labels, situations) for sd in kmeans_seeds]
+        kmeans = [] if draw >= 0 else [
+            cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, sd)],
+                                   labels, situations) for sd in kmeans_seeds]
         row = dict(arm=arm, draw=draw, sentences=len(keep), coverage=len(covered) / len(keep),
                    largest=max(len(n) for n in nodes), k_matched=k, mapper_pairs=mapper.pairs,
-                   kmeans_pairs_min=min(q.pairs for q in kmeans))
+                   kmeans_seeds=len(kmeans),
+                   kmeans_pairs_min=min((q.pairs for q in kmeans), default=float("nan")))
         for weighting, attr in (("pooled", "share"), ("group", "group_mean"),
                                 ("member", "member_mean")):
-            row[f"mapper_{weighting}"] = getattr(mapper, attr)
-            row[f"kmeans_{weighting}_min"] = min(getattr(q, attr) for q in kmeans)
-            row[f"kmeans_{weighting}_max"] = max(getattr(q, attr) for q in kmeans)
+            ours = getattr(mapper, attr)
+            theirs = np.array([getattr(q, attr) for q in kmeans], dtype=float)
+            row[f"mapper_{weighting}"] = ours
+            for stat, f in (("min", np.min), ("median", np.median), ("max", np.max)):
+                row[f"kmeans_{weighting}_{stat}"] = float(f(theirs)) if len(theirs) else float("nan")
+            row[f"kmeans_{weighting}_below"] = int((theirs < ours).sum()) if len(theirs) else -1
         rows.append(row)
     return rows
 
