@@ -833,8 +833,8 @@ COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": True,
               "sampler_seeds": [0], "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
     "standard": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": False,
-                 "sampler_seeds": [0, 1, 2, 3],
-                 "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 300,
+                 "sampler_seeds": [0, 1],
+                 "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 1500,
                              "observe_every": 3}},
 }
 COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]

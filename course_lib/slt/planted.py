@@ -1,0 +1,212 @@
+"""A planted positive control for 5.5's column measurement: would the device read a component's
+own frequency, at this budget, where one is there by construction?
+
+The construction. The trained network of :func:`~.components.column_study`, unchanged, plus one
+**planted neuron group**: two neurons whose activations are, by construction, a wave in the
+answer s = (a + b) mod p at a chosen frequency k,
+
+    h(x) = A (cos 2πks/p, sin 2πks/p),
+
+(their input weights "read a + b directly": the planting), written into the residual stream by
+output weights V (2, d) that start at 0, so the logits gain h(x) V W_U. At V = 0 the network is
+the trained one, the same function (tested). The planted component is V alone: a chain of
+``estimate_llc`` that samples only V, read with the same sampler, the same settings, the same
+sampler seeds and the same readout (:func:`~.components.read_columns` against the column's
+own noise-only control, :func:`~.components.split_half_spread`) as the real columns. The one
+factor that differs is the component: planted at k, not learned. The amplitude A is the RMS
+activation of the trained group of that frequency (one of its neurons, on the training pairs),
+so the planted neurons fire about as strongly as a real one.
+
+What it can show: if the planted column agrees on k above its control, the device at this
+budget *would* read a component's own frequency, and a real group that reads the dominant
+frequency instead is a finding about the group; if it does not, the budget cannot tell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..validation import check_int, check_seed
+from .components import (ColumnReading, ComponentTransformer, component_model, grouping,
+                         per_pair_cross_entropy, pooled_contrast_null, read_columns,
+                         resolve_step, split_half_spread)
+
+__all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
+           "PlantedStudy", "planted_study"]
+
+
+class PlantedTransformer(nn.Module):
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron group: two neurons
+    with activations A (cos 2πks/p, sin 2πks/p), s = (a + b) mod p, and output weights
+    ``plant_out`` (2, d) initialised at 0 (so the function is the trained one). The base's
+    parameters keep their names; the planted component is ``["plant_out"]``."""
+
+    def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
+        super().__init__()
+        if not isinstance(base, ComponentTransformer):
+            raise TypeError("base must be a ComponentTransformer")
+        self.p = base.p
+        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.amplitude = amplitude
+        self.base = base
+        d = base.W_U.shape[0]
+        self.plant_out = nn.Parameter(torch.zeros(2, d, dtype=base.W_U.dtype))
+
+    def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
+        """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_out.dtype)
+        angle = 2 * math.pi * self.k * s / self.p
+        return self.amplitude * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The base's logits plus h(x) V W_U."""
+        return self.base(pairs) + self.planted_activations(pairs) @ self.plant_out @ self.base.W_U
+
+
+def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
+    """The RMS activation of one neuron of ``group`` (indices into the MLP) of ``source`` (a
+    :class:`~course_lib.modular.model.ModularTransformer`) over ``pairs``."""
+    idx = np.asarray(group, dtype=np.int64).reshape(-1)
+    if idx.size == 0:
+        raise ValueError("group must select at least one neuron")
+    with torch.no_grad():
+        acts = source.mlp_activations(pairs)[:, torch.as_tensor(idx)]
+    return float(acts.double().pow(2).mean().sqrt())
+
+
+def _mean_ce(model: nn.Module, batch: tuple) -> torch.Tensor:
+    return per_pair_cross_entropy(model, batch).mean()
+
+
+def _planted_chi(seed: int, step: int, k: int, run_profile: str,
+                 sampler: Mapping[str, Any]) -> dict[str, Any]:
+    import time
+
+    from ..runtime import cpu_threads
+    from .components import _SAMPLER
+    from .course_models import grokking_run
+    from .observables import susceptibilities
+
+    run = grokking_run(seed, run_profile, progress=False)
+    freq, rand, _ = grouping(run)
+    source = run.model_at(step)
+    group = freq.get(f"k={k}")
+    if group is None:
+        raise ValueError(f"k must be a key frequency with a neuron group ({sorted(freq)}), "
+                         f"got {k}")
+    amp = planted_amplitude(source, group, run.data[0])
+    model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
+    start = time.process_time()
+    with cpu_threads():
+        sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
+                               {f"planted k={k}": ["plant_out"]}, **{**_SAMPLER, **sampler})
+    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
+            "wrllc": {c: r.mean for c, r in sus.llc.items()},
+            "cpu_seconds": time.process_time() - start}
+
+
+def planted_chi(seed: int, step: Any, k: int, *, run_profile: str = "quick",
+                sampler: Mapping[str, Any]) -> dict[str, Any]:
+    """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at key
+    frequency ``k`` (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
+    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    from ..cache import cached
+    from .components import _CACHE_VERSION, _SAMPLER
+    from .course_models import grokking_run
+
+    seed = check_seed(seed)
+    k = check_int(k, "k", min=1)
+    if not isinstance(sampler, Mapping):
+        raise ValueError("sampler must be a mapping of estimate_llc settings")
+    run = grokking_run(seed, run_profile, progress=False)
+    step = resolve_step(run, step)
+    config = {"run": run.key, "step": step, "k": k, "sampler": {**_SAMPLER, **sampler},
+              "version": _CACHE_VERSION}
+    return cached("slt-components-planted", config,
+                  lambda: _planted_chi(seed, step, k, run_profile, dict(sampler)))
+
+
+#: Per-profile settings of the planted control: the column measurement's own run, checkpoint,
+#: sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads; ``standard``: 8 chains
+#: × 500 reads), planted at k = 19 (the frequency group whose real column reads 16), on
+#: ``sampler_seeds`` (``standard``: the first of the real measurement's two chain sets — one
+#: set, to stay in the 5-minute budget).
+PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"k": 19, "sampler_seeds": [0]},
+    "standard": {"k": 19, "sampler_seeds": [0]},
+}
+PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
+
+
+@dataclass
+class PlantedStudy:
+    """The planted column over ``sampler_seeds``: ``readings[i]`` (:class:`ColumnReading` of
+    set i against the control pooled over the sets, ``null_q``, ``null_n`` contrasts),
+    ``rank_reliability`` (sets, splits), ``amplitude``, ``cpu_seconds``."""
+
+    profile: str
+    k: int
+    amplitude: float
+    sampler_seeds: list[int]
+    readings: list[ColumnReading]
+    null_q: float
+    null_n: int
+    rank_reliability: np.ndarray
+    chains: int
+    reads_per_chain: int
+    cpu_seconds: float
+
+    def passes(self) -> tuple[int, int]:
+        """(sets whose halves agree on a peak above the control, sets)."""
+        return sum(int(r.agrees) for r in self.readings), len(self.readings)
+
+    def own_passes(self) -> tuple[int, int]:
+        """(sets whose halves agree on the planted k above the control, sets)."""
+        return (sum(int(r.agrees and r.half_peaks[0] == self.k) for r in self.readings),
+                len(self.readings))
+
+    def pooled_peaks(self) -> list[int]:
+        return [r.peak for r in self.readings]
+
+
+def planted_study(profile: Optional[str] = None,
+                  sampler_seeds: Optional[Sequence[int]] = None) -> PlantedStudy:
+    """The planted control for ``profile`` (default: active), read exactly like the real columns
+    of :func:`~.components.column_study`; ``sampler_seeds`` overrides the profile's."""
+    from ..runtime import by_profile, get_profile
+    from .components import COLUMN_SETTINGS
+    from .course_models import grokking_run
+
+    profile = get_profile() if profile is None else profile
+    cfg = by_profile(COLUMN_SETTINGS, profile)
+    pcfg = by_profile(PLANTED_SETTINGS, profile)
+    seeds = pcfg["sampler_seeds"] if sampler_seeds is None else list(sampler_seeds)
+    if not seeds:
+        raise ValueError("sampler_seeds must name at least one chain set")
+    run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
+    step = resolve_step(run, cfg["step"])
+    name = f"planted k={pcfg['k']}"
+    sets, cpu, amp = [], 0.0, float("nan")
+    for sseed in seeds:
+        entry = planted_chi(cfg["seed"], step, pcfg["k"], run_profile=cfg["run_profile"],
+                            sampler={**cfg["sampler"], "seed": check_seed(sseed)})
+        sets.append(np.asarray(entry["chain_chi"]))
+        cpu += float(entry["cpu_seconds"])
+        amp = float(entry["amplitude"])
+    pairs, p = run.data[0].numpy(), run.source.p
+    null_q, null_n = pooled_contrast_null(sets, pairs, p)
+    readings = [read_columns(c, [name], pairs, p, null=(null_q, null_n))[0] for c in sets]
+    s = cfg["sampler"]
+    return PlantedStudy(profile, int(pcfg["k"]), amp, [int(x) for x in seeds], readings,
+                        float(null_q[0]), null_n,
+                        np.stack([split_half_spread(c)[:, 0] for c in sets]),
+                        int(sets[0].shape[0]), -(-s["num_draws"] // s["observe_every"]), cpu)
