@@ -38,7 +38,7 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          resolve_step, split_half_spread)
 
 __all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
-           "PlantedStudy", "planted_study"]
+           "PlantedColumn", "PlantedStudy", "planted_study"]
 
 
 class PlantedTransformer(nn.Module):
@@ -87,7 +87,7 @@ def _mean_ce(model: nn.Module, batch: tuple) -> torch.Tensor:
     return per_pair_cross_entropy(model, batch).mean()
 
 
-def _planted_chi(seed: int, step: int, k: int, run_profile: str,
+def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
                  sampler: Mapping[str, Any]) -> dict[str, Any]:
     import time
 
@@ -103,7 +103,7 @@ def _planted_chi(seed: int, step: int, k: int, run_profile: str,
     if group is None:
         raise ValueError(f"k must be a key frequency with a neuron group ({sorted(freq)}), "
                          f"got {k}")
-    amp = planted_amplitude(source, group, run.data[0])
+    amp = scale * planted_amplitude(source, group, run.data[0])
     model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
     start = time.process_time()
     with cpu_threads():
@@ -114,68 +114,100 @@ def _planted_chi(seed: int, step: int, k: int, run_profile: str,
             "cpu_seconds": time.process_time() - start}
 
 
-def planted_chi(seed: int, step: Any, k: int, *, run_profile: str = "quick",
+def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0, run_profile: str = "quick",
                 sampler: Mapping[str, Any]) -> dict[str, Any]:
     """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at key
-    frequency ``k`` (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
-    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    frequency ``k`` with ``scale`` × the RMS activation of one of that group's neurons
+    (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi`` (chains, pairs, 1),
+    ``amplitude``, ``wrllc``, ``cpu_seconds``."""
     from ..cache import cached
     from .components import _CACHE_VERSION, _SAMPLER
     from .course_models import grokking_run
 
     seed = check_seed(seed)
     k = check_int(k, "k", min=1)
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     if not isinstance(sampler, Mapping):
         raise ValueError("sampler must be a mapping of estimate_llc settings")
     run = grokking_run(seed, run_profile, progress=False)
     step = resolve_step(run, step)
-    config = {"run": run.key, "step": step, "k": k, "sampler": {**_SAMPLER, **sampler},
-              "version": _CACHE_VERSION}
+    config = {"run": run.key, "step": step, "k": k, "scale": scale,
+              "sampler": {**_SAMPLER, **sampler}, "version": _CACHE_VERSION}
     return cached("slt-components-planted", config,
-                  lambda: _planted_chi(seed, step, k, run_profile, dict(sampler)))
+                  lambda: _planted_chi(seed, step, k, scale, run_profile, dict(sampler)))
 
 
 #: Per-profile settings of the planted control: the column measurement's own run, checkpoint,
 #: sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads; ``standard``: 8 chains
-#: × 500 reads), planted at k = 19 (the frequency group whose real column reads 16), on
-#: ``sampler_seeds`` (``standard``: the first of the real measurement's two chain sets — one
-#: set, to stay in the 5-minute budget).
+#: × 500 reads), planted at k = 19 (the frequency group whose real column reads 16) with
+#: ``scales`` × a real neuron's RMS activation (1: as strong as one of the group's neurons;
+#: 100: far stronger), on ``sampler_seeds`` (the first of the real measurement's chain sets:
+#: one set per scale, ≈ 15 s of CPU each in ``standard``, to stay in the 5-minute budget).
 PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"k": 19, "sampler_seeds": [0]},
-    "standard": {"k": 19, "sampler_seeds": [0]},
+    "quick": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
+    "standard": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
 }
 PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 
 
 @dataclass
-class PlantedStudy:
-    """The planted column over ``sampler_seeds``: ``readings[i]`` (:class:`ColumnReading` of
-    set i against the control pooled over the sets, ``null_q``, ``null_n`` contrasts),
-    ``rank_reliability`` (sets, splits), ``amplitude``, ``cpu_seconds``."""
+class PlantedColumn:
+    """The planted column at one ``scale`` over the chain sets: ``readings[i]``
+    (:class:`ColumnReading` of set i against the control pooled over the sets, ``null_q``,
+    ``null_n`` contrasts), ``rank_reliability`` (sets, splits), ``amplitude`` A, ``wrllc``
+    (the planted component's own weight-restricted LLC, per set), ``cpu_seconds``."""
 
-    profile: str
-    k: int
+    scale: float
     amplitude: float
-    sampler_seeds: list[int]
     readings: list[ColumnReading]
     null_q: float
     null_n: int
     rank_reliability: np.ndarray
-    chains: int
-    reads_per_chain: int
+    wrllc: list[float]
     cpu_seconds: float
 
     def passes(self) -> tuple[int, int]:
         """(sets whose halves agree on a peak above the control, sets)."""
         return sum(int(r.agrees) for r in self.readings), len(self.readings)
 
-    def own_passes(self) -> tuple[int, int]:
-        """(sets whose halves agree on the planted k above the control, sets)."""
-        return (sum(int(r.agrees and r.half_peaks[0] == self.k) for r in self.readings),
-                len(self.readings))
-
     def pooled_peaks(self) -> list[int]:
+        """Per set, where the column from all its chains peaks in a + b."""
         return [r.peak for r in self.readings]
+
+
+@dataclass
+class PlantedStudy:
+    """The planted control of one profile: ``columns[i]`` at ``scales[i]``, planted at ``k``,
+    read like :func:`~.components.column_study`'s columns; ``harmonic``: 2k folded into
+    1 … (p − 1)/2 (where a reading quadratic in the planted wave lands)."""
+
+    profile: str
+    k: int
+    p: int
+    sampler_seeds: list[int]
+    columns: list[PlantedColumn]
+    chains: int
+    reads_per_chain: int
+
+    @property
+    def harmonic(self) -> int:
+        h = (2 * self.k) % self.p
+        return min(h, self.p - h)
+
+    @property
+    def scales(self) -> list[float]:
+        return [c.scale for c in self.columns]
+
+    def at(self, scale: float) -> PlantedColumn:
+        for c in self.columns:
+            if c.scale == float(scale):
+                return c
+        raise ValueError(f"scale must be one of {self.scales}, got {scale!r}")
+
+    def cpu_seconds(self) -> float:
+        return float(sum(c.cpu_seconds for c in self.columns))
 
 
 def planted_study(profile: Optional[str] = None,
@@ -192,21 +224,25 @@ def planted_study(profile: Optional[str] = None,
     seeds = pcfg["sampler_seeds"] if sampler_seeds is None else list(sampler_seeds)
     if not seeds:
         raise ValueError("sampler_seeds must name at least one chain set")
+    seeds = [check_seed(x) for x in seeds]
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
     step = resolve_step(run, cfg["step"])
-    name = f"planted k={pcfg['k']}"
-    sets, cpu, amp = [], 0.0, float("nan")
-    for sseed in seeds:
-        entry = planted_chi(cfg["seed"], step, pcfg["k"], run_profile=cfg["run_profile"],
-                            sampler={**cfg["sampler"], "seed": check_seed(sseed)})
-        sets.append(np.asarray(entry["chain_chi"]))
-        cpu += float(entry["cpu_seconds"])
-        amp = float(entry["amplitude"])
     pairs, p = run.data[0].numpy(), run.source.p
-    null_q, null_n = pooled_contrast_null(sets, pairs, p)
-    readings = [read_columns(c, [name], pairs, p, null=(null_q, null_n))[0] for c in sets]
+    k = int(pcfg["k"])
+    columns = []
+    for scale in pcfg["scales"]:
+        entries = [planted_chi(cfg["seed"], step, k, scale=scale,
+                               run_profile=cfg["run_profile"],
+                               sampler={**cfg["sampler"], "seed": sseed}) for sseed in seeds]
+        sets = [np.asarray(e["chain_chi"]) for e in entries]
+        null_q, null_n = pooled_contrast_null(sets, pairs, p)
+        readings = [read_columns(c, [f"planted k={k}"], pairs, p, null=(null_q, null_n))[0]
+                    for c in sets]
+        columns.append(PlantedColumn(
+            float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]), null_n,
+            np.stack([split_half_spread(c)[:, 0] for c in sets]),
+            [float(next(iter(e["wrllc"].values()))) for e in entries],
+            float(sum(e["cpu_seconds"] for e in entries))))
     s = cfg["sampler"]
-    return PlantedStudy(profile, int(pcfg["k"]), amp, [int(x) for x in seeds], readings,
-                        float(null_q[0]), null_n,
-                        np.stack([split_half_spread(c)[:, 0] for c in sets]),
-                        int(sets[0].shape[0]), -(-s["num_draws"] // s["observe_every"]), cpu)
+    return PlantedStudy(profile, k, p, seeds, columns, int(sets[0].shape[0]),
+                        -(-s["num_draws"] // s["observe_every"]))
