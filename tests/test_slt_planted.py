@@ -90,3 +90,51 @@ def test_planted_column_is_read_at_the_planted_frequency():
                            num_draws=60, seed=0)
     spec = cm.mode_spectrum(sus.chi[:, 0], pairs.numpy(), 11)
     assert spec.peak == 3, spec
+
+
+# ------------------------------------------------------------------ the colour models (5.6)
+def _colour_base():
+    from course_lib.color.model import ColorAutoencoder
+    from course_lib.slt import colour_modes
+
+    torch.manual_seed(0)
+    src = ColorAutoencoder(hidden=8)
+    return src, colour_modes.ComponentAutoencoder(src)
+
+
+def test_planted_autoencoder_is_the_trained_function_at_zero():
+    src, base = _colour_base()
+    planted = pl.PlantedAutoencoder(base, 0.7)
+    x = torch.rand(40, 3)
+    with torch.no_grad():
+        (r1, z1), (r2, z2) = src(x), planted(x)
+    assert torch.allclose(r1, r2, atol=1e-6) and torch.allclose(z1, z2, atol=1e-6)
+    assert {"plant_cos", "plant_sin"} <= {n for n, _ in planted.named_parameters()}
+
+
+def test_planted_hue_neurons_are_the_first_harmonic_of_hue():
+    from course_lib.slt import colour_modes
+
+    _, base = _colour_base()
+    planted = pl.PlantedAutoencoder(base, 2.0)
+    rgb, hue = colour_modes.probe_hues()
+    h = planted.planted_activations(rgb).numpy()
+    # the opponent angle is the hue at the hexagon's corners (every 60°)
+    corners = np.isclose(np.mod(hue, 60.0), 0.0)
+    np.testing.assert_allclose(h[corners, 0], 2 * np.cos(np.radians(hue[corners])), atol=1e-5)
+    np.testing.assert_allclose(h[corners, 1], 2 * np.sin(np.radians(hue[corners])), atol=1e-5)
+    # and a first harmonic of hue everywhere, to within the hexagon's corners
+    assert colour_modes.harmonic_r2(h, hue) > 0.99
+
+
+def test_planted_colour_bad_input_names_the_argument():
+    src, base = _colour_base()
+    for amp in (0.0, -2.0, float("nan")):
+        with pytest.raises(ValueError, match="amplitude"):
+            pl.PlantedAutoencoder(base, amp)
+    with pytest.raises(TypeError, match="base"):
+        pl.PlantedAutoencoder(src, 1.0)
+    with pytest.raises(ValueError, match="scale"):
+        pl.planted_colour_chi(0, "final", scale=0.0, sampler={})
+    with pytest.raises(ValueError, match="sampler"):
+        pl.planted_colour_chi(0, "final", sampler=None)

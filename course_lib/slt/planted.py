@@ -38,7 +38,9 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          resolve_step, split_half_spread)
 
 __all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
-           "PlantedColumn", "PlantedStudy", "planted_study"]
+           "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
+           "planted_colour_chi", "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
+           "PlantedColourStudy", "planted_colour_study"]
 
 
 class PlantedTransformer(nn.Module):
@@ -246,3 +248,150 @@ def planted_study(profile: Optional[str] = None,
     s = cfg["sampler"]
     return PlantedStudy(profile, k, p, seeds, columns, int(sets[0].shape[0]),
                         -(-s["num_draws"] // s["observe_every"]))
+
+
+# ------------------------------------------------------------------- the colour models (5.6)
+class PlantedAutoencoder(nn.Module):
+    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons: activations
+    A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
+    atan2(√3 (G − B), 2R − G − B) (the hue, up to the RGB hexagon's corners; the planting), with
+    output weights ``plant_cos`` and ``plant_sin`` (3,) initialised at 0 and added to the
+    reconstruction. At 0 the function is the trained one; the planted components are
+    ``["plant_cos"]`` and ``["plant_sin"]``."""
+
+    def __init__(self, base: nn.Module, amplitude: float) -> None:
+        super().__init__()
+        from .colour_modes import ComponentAutoencoder
+
+        if not isinstance(base, ComponentAutoencoder):
+            raise TypeError("base must be a ComponentAutoencoder")
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.base, self.amplitude = base, amplitude
+        self.plant_cos = nn.Parameter(torch.zeros(3))
+        self.plant_sin = nn.Parameter(torch.zeros(3))
+
+    def planted_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """A (cos θ, sin θ) of colours ``x`` (n, 3): (n, 2)."""
+        r, g, b = x[..., 0], x[..., 1], x[..., 2]
+        theta = torch.atan2(math.sqrt(3.0) * (g - b), 2 * r - g - b)
+        return self.amplitude * torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        recon, z = self.base(x)
+        h = self.planted_activations(x)
+        return recon + h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin, z
+
+
+def _planted_colour_chi(seed: int, step: int, scale: float,
+                        sampler: Mapping[str, Any]) -> dict[str, Any]:
+    from .colour_modes import _sample, colour_components, probe_hues
+    from .course_models import colour_run
+
+    run = colour_run(seed, "quick", progress=False)
+    setup = colour_components(run.model_at(step), run.model_at(run.final_step), "hue")
+    rgb, _ = probe_hues()
+    with torch.no_grad():
+        enc, _ = setup.model.hidden_activations(rgb)
+    amp = scale * float(enc.double().pow(2).mean().sqrt())
+    model = PlantedAutoencoder(setup.model, amp)
+    out = _sample(model, run.loss_fn, run.data,
+                  {"planted cos": ["plant_cos"], "planted sin": ["plant_sin"]}, sampler)
+    return {**out, "amplitude": amp, "step": step,
+            "layers": {"planted cos": "planted", "planted sin": "planted"}}
+
+
+def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
+                       sampler: Mapping[str, Any]) -> dict[str, Any]:
+    """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at checkpoint
+    ``step``, planted at ``scale`` × the RMS activation of the encoder's neurons over the
+    probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
+    "slt-colour-planted"); keys as ``colour_chi``'s plus ``amplitude``."""
+    from ..cache import cached
+    from .colour_modes import _CACHE_VERSION, SAMPLERS
+    from .course_models import colour_run
+
+    seed = check_seed(seed)
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if not isinstance(sampler, Mapping):
+        raise ValueError("sampler must be a mapping of estimate_llc settings")
+    sampler = {**SAMPLERS["colour"], **sampler}
+    run = colour_run(seed, "quick", progress=False)
+    step = resolve_step(run, step)
+    config = {"run": run.key, "step": step, "scale": scale, "sampler": sampler,
+              "version": _CACHE_VERSION}
+    return cached("slt-colour-planted", config,
+                  lambda: _planted_colour_chi(seed, step, scale, sampler))
+
+
+#: The colour planted control, per profile: Chapter 1's training seed 0 at its final
+#: checkpoint, the bottleneck's sampler (8 chains × 40 reads) with sampler seed 0 — the cell
+#: whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's RMS activation
+#: (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
+PLANTED_COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0]},
+}
+PLANTED_COLOUR_SETTINGS["standard"] = PLANTED_COLOUR_SETTINGS["quick"]
+PLANTED_COLOUR_SETTINGS["full"] = PLANTED_COLOUR_SETTINGS["quick"]
+
+
+@dataclass
+class PlantedWheel:
+    """The planted hue neurons' matrix at one ``scale``: ``cal`` (the wheel of its two modes
+    against its own 35 noise-only matrices, :func:`~.colour_modes.noise_calibrated_wheel`),
+    each column's first- and second-harmonic R² over hue (``first``, ``second``), ``wrllc``
+    and ``amplitude``."""
+
+    scale: float
+    amplitude: float
+    cal: Any
+    first: tuple[float, float]
+    second: tuple[float, float]
+    wrllc: dict[str, float]
+    cpu_seconds: float
+
+
+@dataclass
+class PlantedColourStudy:
+    profile: str
+    seed: int
+    step: int
+    sampler_seed: int
+    chains: int
+    wheels: list[PlantedWheel]
+
+    def at(self, scale: float) -> PlantedWheel:
+        for w in self.wheels:
+            if w.scale == float(scale):
+                return w
+        raise ValueError(f"scale must be one of {[w.scale for w in self.wheels]}, "
+                         f"got {scale!r}")
+
+
+def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
+    """5.6's planted control for ``profile`` (default: active), read like the real wheels."""
+    from ..runtime import by_profile, get_profile
+    from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
+                               probe_hues)
+
+    profile = get_profile() if profile is None else profile
+    pcfg = by_profile(PLANTED_COLOUR_SETTINGS, profile)
+    sampler = {**by_profile(COLOUR_SETTINGS, profile)["colour"]["sampler"],
+               "seed": pcfg["sampler_seed"]}
+    _, hue = probe_hues()
+    wheels, step, chains = [], None, 0
+    for scale in pcfg["scales"]:
+        entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale, sampler=sampler)
+        step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
+        cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
+        chi = np.asarray(entry["chi"])
+        first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
+        second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
+        wheels.append(PlantedWheel(float(scale), float(entry["amplitude"]), cal, first,
+                                   second, dict(entry["wrllc"]),
+                                   float(entry["cpu_seconds"])))
+    return PlantedColourStudy(profile, int(pcfg["seed"]), int(step), int(pcfg["sampler_seed"]),
+                              chains, wheels)
