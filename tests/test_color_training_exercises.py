@@ -359,6 +359,8 @@ def test_centred_timing_wrong_answers_fail(wrong, says):
         ("0.9, 0.2", "a prediction"),
         ({"median_ratio": 2.5, "ordered_at_start": 0.2}, "prediction of the timing"),  # the old headline
         ({"median_ratio": 0.4, "ordered_at_start": 0.2}, "prediction of the timing"),
+        # "a little later without normalisation": the subtle wrong answer (measured 0.70 here)
+        ({"median_ratio": 1.0, "ordered_at_start": 0.2}, "prediction of the timing"),
         ({"median_ratio": 0.9, "ordered_at_start": 0.0}, "prediction of epoch 0"),
     ],
 )
@@ -366,6 +368,17 @@ def test_centred_timing_wrong_predictions_fail(prediction, says):
     result = timing_check(TIMING, prediction)
     assert not result.passed
     assert says in result.message, result.message
+
+
+def test_centred_timing_rejects_a_quarter_later_on_the_real_ratio():
+    """On the course's measured ratio (standard: medians 120 and 140 epochs), "forms 25 % later
+    without normalisation" is wrong and "about the same" is right."""
+    with_norm = FakeSweep([100, 140, 180], [100, 140, 180], [False] * 3)
+    without = FakeSweep([60, 120, 220], [300, 400, 500], [False] * 3)
+    for ratio, right in ((1.25, False), (1.15, False), (1.0, True), (0.86, True), (0.6, False)):
+        result = ex.check_centred_timing(TIMING, {"median_ratio": ratio, "ordered_at_start": 0.0},
+                                         with_norm, without, quiet=True)
+        assert result.passed == right, (ratio, result.message)
 
 
 def test_centred_timing_prediction_says_what_was_measured():

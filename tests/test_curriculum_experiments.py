@@ -172,10 +172,43 @@ def test_compare_reactive(tmp_path, monkeypatch):
     assert np.all(np.isfinite(cmp.last_phase_step))  # threshold 1.0: advances at every check
     k, n = cmp.reached()
     assert n == 2 and 0 <= k <= 2 and cmp.lower()[1] == 2
+    assert cmp.final_plain is None
     with pytest.raises(ValueError):
         compare_reactive(fixed, runs[:1])
     with pytest.raises(TypeError):
         compare_reactive(runs[0], runs)
+    for bad in ([1.0], [1.0, np.nan]):
+        with pytest.raises(ValueError, match="final_plain"):
+            compare_reactive(fixed, runs, bad)
+    assert compare_reactive(fixed, runs, [0.5, 0.25]).final_plain.tolist() == [0.5, 0.25]
+
+
+def test_plain_finals_share_notebook_21s_sweep(tmp_path, monkeypatch):
+    """2.2's plain run is 2.1's cached "all data, final weights" arm when 2.1 trained the seeds:
+    the same numbers, and nothing trained again."""
+    from course_lib.curriculum import experiments
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(experiments.PROFILE_SETTINGS, "quick",
+                        dict(experiments.PROFILE_SETTINGS["quick"], lengths=(20, 30), sweep_seeds=2,
+                             key_seeds=3))
+    study = experiments.study_sweeps("quick", progress=False)
+    files = len(list(tmp_path.glob("*.pt")))
+    plain = study[20]["all data, final weights"].probe_mse()[-1]
+    got = experiments.plain_finals(20, [2, 0], profile="quick", progress=False)
+    assert np.array_equal(got, plain[[2, 0]])          # key seeds 0-2 at the shortest length
+    snaps, curves = experiments.plain_curves(20, [2, 0], profile="quick", progress=False)
+    assert snaps[-1] == 20 and curves.shape == (len(snaps), 2)
+    assert np.array_equal(curves[-1], got)
+    assert np.array_equal(experiments.plain_finals(30, [1], profile="quick", progress=False),
+                          study[30]["all data, final weights"].probe_mse()[-1][[1]])
+    assert len(list(tmp_path.glob("*.pt"))) == files   # nothing trained again
+    # seeds 2.1 did not train at 30 steps (it trains 0-1 there): trained on their own
+    alone = experiments.plain_finals(30, [0, 2], profile="quick", progress=False)
+    assert alone.shape == (2,) and len(list(tmp_path.glob("*.pt"))) == files + 1
+    with pytest.raises(ValueError, match="seeds"):
+        experiments.plain_finals(20, [], profile="quick")
+    with pytest.raises(ValueError, match="steps"):
+        experiments.plain_finals(0, [0], profile="quick")
 
 
 def test_arms_differ_in_exactly_one_factor():
@@ -245,7 +278,9 @@ def test_threshold_check_lines_up_the_threshold_rule_with_the_fixed_schedule(tmp
     # the first seed's reactive run is the cached one: a second call trains nothing new
     files = sorted(tmp_path.glob("*.pt"))
     threshold_check(30, [0], progress=False)
-    assert len(sorted(tmp_path.glob("*.pt"))) == len(files) + 1  # only the 1-seed fixed sweep
+    # only the 1-seed fixed sweep and the 1-seed plain run (30 steps is no length of 2.1's study)
+    assert len(sorted(tmp_path.glob("*.pt"))) == len(files) + 2
+    assert cmp.final_plain.shape == (2,) and np.all(cmp.final_plain > 0)
     for profile in ("quick", "standard", "full"):
         cfg = settings(profile)
         assert cfg["check_seeds"] >= cfg["reactive_seeds"]

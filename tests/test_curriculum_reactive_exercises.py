@@ -50,28 +50,51 @@ def test_check_reactive_prediction():
     fires = [None, None, None, None]
     fixed = FIXED[:4]
     final = fixed * np.exp(NOISE[:4])
-    right = {"plateau_fires": "never", "threshold_final": "no clear difference"}
+    plain = final * np.exp(-NOISE[:4][::-1])          # no effect against the plain run either
+    right = {"plateau_fires": "never", "threshold_final": "no clear difference",
+             "threshold_vs_plain": "no clear difference"}
     assert X.check_reactive_form(right, quiet=True).passed
-    assert X.check_reactive_prediction(right, fires, final, fixed, quiet=True).passed
-    for wrong, words in (({"plateau_fires": "in some seeds", "threshold_final": "no clear difference"}, "0/4"),
-                         ({"plateau_fires": "never", "threshold_final": "reactive lower"}, "paired t p")):
-        res = X.check_reactive_prediction(wrong, fires, final, fixed, quiet=True)
+    assert X.check_reactive_prediction(right, fires, final, fixed, plain, quiet=True).passed
+    for change, words in ((("plateau_fires", "in some seeds"), "0/4"),
+                          (("threshold_final", "reactive lower"), "reactive / fixed"),
+                          (("threshold_vs_plain", "reactive lower"), "reactive / plain"),
+                          (("threshold_vs_plain", "plain lower"), "reactive / plain")):
+        wrong = dict(right, **{change[0]: change[1]})
+        res = X.check_reactive_prediction(wrong, fires, final, fixed, plain, quiet=True)
         assert not res.passed and "you predicted" in res.message and words in res.message, res.message
-    # the message states what the test could have seen
-    res = X.check_reactive_prediction(wrong, fires, final, fixed, quiet=True)
-    assert "80 % power" in res.message
+        # the message states what the test could have seen
+        assert "80 % power" in res.message or change[0] == "plateau_fires"
     # the same prediction is wrong when the measurement differs
-    assert not X.check_reactive_prediction(right, [None, 12, None, None], final, fixed, quiet=True).passed
+    assert not X.check_reactive_prediction(right, [None, 12, None, None], final, fixed, plain,
+                                           quiet=True).passed
     better = fixed * np.exp(NOISE[:4] - 0.2)
-    assert not X.check_reactive_prediction(right, fires, better, fixed, quiet=True).passed
-    assert X.check_reactive_prediction({"plateau_fires": "never", "threshold_final": "reactive lower"},
-                                       fires, better, fixed, quiet=True).passed
+    assert not X.check_reactive_prediction(right, fires, better, fixed, plain, quiet=True).passed
+    beats_fixed = dict(right, threshold_final="reactive lower")
+    assert X.check_reactive_prediction(beats_fixed, fires, better, fixed, better * np.exp(NOISE[:4]),
+                                       quiet=True).passed
+    # the subtle wrong reading: a gain over the fixed schedule is taken for a gain over the plain
+    # run, when the fixed schedule itself is the worse baseline
+    also_plain = dict(beats_fixed, threshold_vs_plain="reactive lower")
+    res = X.check_reactive_prediction(also_plain, fires, better, fixed, better * np.exp(NOISE[:4]),
+                                      quiet=True)
+    assert not res.passed and "reactive / plain" in res.message, res.message
+    # a plain run clearly better than the reactive one is "plain lower"
+    worse_plain = dict(right, threshold_vs_plain="plain lower")
+    assert X.check_reactive_prediction(worse_plain, fires, final, fixed, final * np.exp(NOISE[:4] - 0.2),
+                                       quiet=True).passed
+    with pytest.raises(ValueError, match="final_plain"):
+        X.check_reactive_prediction(right, fires, final, fixed, plain[:3], quiet=True)
+    with pytest.raises(ValueError, match="other"):
+        X.final_verdict(final, fixed, other="curriculum")
 
 
 def test_reactive_form_rejects_incomplete_or_misspelt():
-    for bad, words in (({"plateau_fires": None, "threshold_final": "fixed lower"}, "no prediction"),
+    full = {"threshold_final": "fixed lower", "threshold_vs_plain": "plain lower"}
+    for bad, words in (({"plateau_fires": None, **full}, "no prediction"),
                        ({"plateau_fires": "never"}, "no prediction"),
-                       ({"plateau_fires": "Never", "threshold_final": "fixed lower"}, "one of"),
-                       ({"plateau_fires": "never", "threshold_final": "fixed lower", "x": 1}, "unexpected")):
+                       ({"plateau_fires": "never", "threshold_final": "fixed lower"}, "no prediction"),
+                       ({"plateau_fires": "Never", **full}, "one of"),
+                       ({"plateau_fires": "never", **full, "threshold_vs_plain": "fixed lower"}, "one of"),
+                       ({"plateau_fires": "never", **full, "x": 1}, "unexpected")):
         res = X.check_reactive_form(bad, quiet=True)
         assert not res.passed and words in res.message, (bad, res.message)

@@ -20,7 +20,9 @@
   :func:`rank_sum` for a continuous score (Mann–Whitney).
 * :class:`ReactiveCurriculum` and :func:`reactive_runs` — the same phases, advanced when the
   reconstruction loss falls below a threshold (or plateaus) instead of at fixed steps, compared
-  seed by seed with :func:`fixed_runs` by :func:`compare_reactive` (notebook 2.2).
+  seed by seed with :func:`fixed_runs` by :func:`compare_reactive` (notebook 2.2), and both
+  against the plain run of notebook 2.1 (:func:`plain_finals`: all data and the last phase's
+  weights from step 1, the baseline every curriculum has to beat).
 
 Settings per profile live in :data:`PROFILE_SETTINGS`.
 """
@@ -68,6 +70,8 @@ __all__ = [
     "ReactiveCurriculum",
     "reactive_runs",
     "fixed_runs",
+    "plain_curves",
+    "plain_finals",
     "ReactiveComparison",
     "compare_reactive",
     "ReactiveStudy",
@@ -424,6 +428,39 @@ def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
                         checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress)
 
 
+def plain_curves(steps: int, seeds: Sequence[int], *, profile: Optional[str] = None,
+                 progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The plain run — :data:`ARMS` ``"all data, final weights"``, notebook 2.1's baseline — for
+    each of ``seeds``, trained ``steps`` updates: (snapshot steps (K,), probe MSE (K, S)).
+
+    The runs are taken from the sweep notebook 2.1 trains at that length in ``profile`` (seeds
+    0…n−1, see :func:`study_sweeps`) whenever it holds every one of ``seeds``, so the two notebooks
+    share one cached sweep; otherwise ``seeds`` alone are trained (each seed starts from the same
+    weights either way)."""
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    steps = check_int(steps, "steps", min=1)
+    cfg = settings(profile)
+    pool = seeds
+    if steps in cfg["lengths"]:
+        n = cfg["sweep_seeds"]
+        if steps == cfg["lengths"][0]:
+            n = max(n, cfg["key_seeds"])
+        if set(seeds) <= set(range(n)):
+            pool = list(range(n))
+    sweep = crumpling_sweep(steps, pool, arm=ARMS["all data, final weights"], progress=progress)
+    columns = [pool.index(s) for s in seeds]
+    return np.asarray(sweep.checkpoint_steps), np.asarray(sweep.probe_mse())[:, columns]
+
+
+def plain_finals(steps: int, seeds: Sequence[int], *, profile: Optional[str] = None,
+                 progress: bool = True) -> np.ndarray:
+    """The plain run's final probe MSE for each of ``seeds`` (shape (S,)): :func:`plain_curves`'
+    last snapshot (step ``steps``)."""
+    return plain_curves(steps, seeds, profile=profile, progress=progress)[1][-1].astype(float)
+
+
 @dataclass
 class ReactiveComparison:
     """Reactive runs against the fixed schedule, seed by seed (arrays of shape (S,)).
@@ -431,7 +468,8 @@ class ReactiveComparison:
     ``final_fixed`` / ``final_reactive``: probe MSE after the last step; ``reach_step``: the first
     snapshot step at which the reactive run's probe MSE is at or below the *same seed's* fixed final
     MSE (NaN: never); ``last_phase_step``: the step the reactive run entered the last phase (NaN:
-    never), against ``fixed_last_phase`` for the fixed schedule."""
+    never), against ``fixed_last_phase`` for the fixed schedule; ``final_plain``: the plain run's
+    final probe MSE for the same seeds (:func:`plain_finals`), when it was asked for."""
 
     seeds: np.ndarray
     final_fixed: np.ndarray
@@ -440,6 +478,7 @@ class ReactiveComparison:
     last_phase_step: np.ndarray
     fixed_last_phase: int
     steps: int
+    final_plain: Optional[np.ndarray] = None
 
     def reached(self) -> tuple[int, int]:
         """``(k, n)``: runs that matched the fixed schedule's final error before the end."""
@@ -450,8 +489,10 @@ class ReactiveComparison:
         return int(np.sum(self.final_reactive < self.final_fixed)), len(self.seeds)
 
 
-def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> ReactiveComparison:
-    """Line up :func:`reactive_runs` with :func:`fixed_runs` for the same seeds and snapshots."""
+def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun],
+                     final_plain: Optional[Sequence[float]] = None) -> ReactiveComparison:
+    """Line up :func:`reactive_runs` with :func:`fixed_runs` for the same seeds and snapshots
+    (and, if given, the plain run's final probe MSE per seed, same order)."""
     if not isinstance(fixed, CurriculumSweep):
         raise TypeError(f"fixed must be a CurriculumSweep, got {type(fixed).__name__}")
     runs = list(runs)
@@ -462,6 +503,11 @@ def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> R
             raise TypeError(f"runs[{i}] must be a CurriculumRun, got {type(r).__name__}")
         if r.config["seed"] != int(fixed.seeds[i]) or not np.array_equal(r.checkpoint_steps, fixed.checkpoint_steps):
             raise ValueError(f"runs[{i}] must be seed {int(fixed.seeds[i])} with the same snapshot steps")
+    if final_plain is not None:
+        final_plain = np.asarray(final_plain, dtype=float)
+        if final_plain.shape != (fixed.n_seeds,) or not np.all(np.isfinite(final_plain)):
+            raise ValueError(f"final_plain must hold one finite error per seed ({fixed.n_seeds},), "
+                             f"got shape {final_plain.shape}")
     fixed_mse = fixed.probe_mse()  # (K, S)
     steps = fixed.checkpoint_steps
     final_fixed = fixed_mse[-1]
@@ -476,7 +522,8 @@ def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun]) -> R
     return ReactiveComparison(
         seeds=np.asarray(fixed.seeds), final_fixed=np.asarray(final_fixed), final_reactive=np.asarray(final_r),
         reach_step=np.asarray(reach), last_phase_step=np.asarray(last_phase),
-        fixed_last_phase=int(Curriculum(fixed.config["steps"]).starts[-1]), steps=int(fixed.config["steps"]))
+        fixed_last_phase=int(Curriculum(fixed.config["steps"]).starts[-1]), steps=int(fixed.config["steps"]),
+        final_plain=final_plain)
 
 
 @dataclass
@@ -490,16 +537,20 @@ class ReactiveStudy:
 
 
 def threshold_check(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveComparison:
-    """The threshold rule against the fixed schedule for ``seeds`` (``steps`` each), lined up by
-    :func:`compare_reactive`: what notebook 2.2's checked prediction is scored on. The reactive runs
-    are cached per seed, so seeds shared with :func:`reactive_study` are not trained again."""
+    """The threshold rule against the fixed schedule and the plain run for ``seeds`` (``steps``
+    each), lined up by :func:`compare_reactive`: what notebook 2.2's checked prediction is scored
+    on. The reactive runs are cached per seed, so seeds shared with :func:`reactive_study` are not
+    trained again."""
     fixed = fixed_runs(seeds, steps, progress=progress)
-    return compare_reactive(fixed, reactive_runs(seeds, steps, trigger="threshold", progress=progress))
+    return compare_reactive(fixed, reactive_runs(seeds, steps, trigger="threshold", progress=progress),
+                            plain_finals(steps, seeds, progress=progress))
 
 
 def reactive_study(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveStudy:
-    """:func:`fixed_runs` and :func:`reactive_runs` for both triggers, lined up by :func:`compare_reactive`."""
+    """:func:`fixed_runs` and :func:`reactive_runs` for both triggers, lined up by
+    :func:`compare_reactive` with the plain run (:func:`plain_finals`) of the same seeds."""
     fixed = fixed_runs(seeds, steps, progress=progress)
     runs = {rule: reactive_runs(seeds, steps, trigger=rule, progress=progress) for rule in ("threshold", "plateau")}
+    plain = plain_finals(steps, seeds, progress=progress)
     return ReactiveStudy(steps=int(steps), fixed=fixed, runs=runs,
-                         comparisons={rule: compare_reactive(fixed, r) for rule, r in runs.items()})
+                         comparisons={rule: compare_reactive(fixed, r, plain) for rule, r in runs.items()})
