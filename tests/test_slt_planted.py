@@ -1,5 +1,6 @@
-"""course_lib.slt.planted (notebook 5.5's planted positive control): the planted model is the
-trained function at V = 0, its neurons are the planted wave, and bad input fails clearly."""
+"""course_lib.slt.planted (the planted positive controls of notebooks 5.5 and 5.6):
+the planted model is the trained function at V = 0, its neurons are the planted wave,
+and bad input fails clearly."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_bad_input_names_the_argument():
 
 
 def test_planted_column_is_read_at_the_planted_frequency():
-    # the device end to end on a small net: the planted column's spectrum in a + b peaks at k
+    # the device end to end on a small untrained net: the planted column peaks at k
     from course_lib.slt.observables import susceptibilities
 
     torch.manual_seed(0)
@@ -84,7 +85,8 @@ def test_planted_column_is_read_at_the_planted_frequency():
     planted = pl.PlantedTransformer(setup.model, 3, 1.0)
     pairs = cm.all_pairs(11)
     data = (pairs, (pairs[:, 0] + pairs[:, 1]) % 11)
-    sus = susceptibilities(planted, lambda mod, b: cm.per_pair_cross_entropy(mod, b).mean(),
+    sus = susceptibilities(planted,
+                           lambda mod, b: cm.per_pair_cross_entropy(mod, b).mean(),
                            cm.per_pair_cross_entropy, data, {"planted": ["plant_out"]},
                            epsilon=1e-3, gamma=100.0, num_chains=2, num_burnin=10,
                            num_draws=60, seed=0)
@@ -92,7 +94,7 @@ def test_planted_column_is_read_at_the_planted_frequency():
     assert spec.peak == 3, spec
 
 
-# ------------------------------------------------------------------ the colour models (5.6)
+# ------------------------------------------------------------ the colour models (5.6)
 def _colour_base():
     from course_lib.color.model import ColorAutoencoder
     from course_lib.slt import colour_modes
@@ -121,8 +123,9 @@ def test_planted_hue_neurons_are_the_first_harmonic_of_hue():
     h = planted.planted_activations(rgb).numpy()
     # the opponent angle is the hue at the hexagon's corners (every 60°)
     corners = np.isclose(np.mod(hue, 60.0), 0.0)
-    np.testing.assert_allclose(h[corners, 0], 2 * np.cos(np.radians(hue[corners])), atol=1e-5)
-    np.testing.assert_allclose(h[corners, 1], 2 * np.sin(np.radians(hue[corners])), atol=1e-5)
+    rad = np.radians(hue[corners])
+    np.testing.assert_allclose(h[corners, 0], 2 * np.cos(rad), atol=1e-5)
+    np.testing.assert_allclose(h[corners, 1], 2 * np.sin(rad), atol=1e-5)
     # and a first harmonic of hue everywhere, to within the hexagon's corners
     assert colour_modes.harmonic_r2(h, hue) > 0.99
 

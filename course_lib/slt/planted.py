@@ -1,25 +1,27 @@
-"""A planted positive control for 5.5's column measurement: would the device read a component's
-own frequency, at this budget, where one is there by construction?
+"""A planted positive control for 5.5's column measurement: would the device read a
+component's own frequency, at this budget, where one is there by construction?
 
-The construction. The trained network of :func:`~.components.column_study`, unchanged, plus one
-**planted neuron group**: two neurons whose activations are, by construction, a wave in the
-answer s = (a + b) mod p at a chosen frequency k,
+The construction. The trained network of :func:`~.components.column_study`, unchanged,
+plus one **planted neuron group**: two neurons whose activations are, by construction, a
+wave in the answer s = (a + b) mod p at a chosen frequency k,
 
     h(x) = A (cos 2πks/p, sin 2πks/p),
 
-(their input weights "read a + b directly": the planting), written into the residual stream by
-output weights V (2, d) that start at 0, so the logits gain h(x) V W_U. At V = 0 the network is
-the trained one, the same function (tested). The planted component is V alone: a chain of
-``estimate_llc`` that samples only V, read with the same sampler, the same settings, the same
-sampler seeds and the same readout (:func:`~.components.read_columns` against the column's
-own noise-only control, :func:`~.components.split_half_spread`) as the real columns. The one
-factor that differs is the component: planted at k, not learned. The amplitude A is the RMS
-activation of the trained group of that frequency (one of its neurons, on the training pairs),
-so the planted neurons fire about as strongly as a real one.
+(their input weights "read a + b directly": the planting), written into the residual
+stream by output weights V (2, d) that start at 0, so the logits gain h(x) V W_U. At V =
+0 the network is the trained one, the same function (tested). The planted component is V
+alone: a chain of ``estimate_llc`` that samples only V, read with the same sampler, the
+same settings, the same sampler seeds and the same readout
+(:func:`~.components.read_columns` against the column's own noise-only control,
+:func:`~.components.split_half_spread`) as the real columns. The one factor that differs
+is the component: planted at k, not learned. The amplitude A is the RMS activation of
+the trained group of that frequency (one of its neurons, on the training pairs), so the
+planted neurons fire about as strongly as a real one.
 
-What it can show: if the planted column agrees on k above its control, the device at this
-budget *would* read a component's own frequency, and a real group that reads the dominant
-frequency instead is a finding about the group; if it does not, the budget cannot tell.
+What it can show: if the planted column agrees on k above its control, the device at
+this budget *would* read a component's own frequency, and a real group that reads the
+dominant frequency instead is a finding about the group; if it does not, the budget
+cannot tell.
 """
 
 from __future__ import annotations
@@ -44,10 +46,11 @@ __all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SE
 
 
 class PlantedTransformer(nn.Module):
-    """A :class:`~.components.ComponentTransformer` plus a planted neuron group: two neurons
-    with activations A (cos 2πks/p, sin 2πks/p), s = (a + b) mod p, and output weights
-    ``plant_out`` (2, d) initialised at 0 (so the function is the trained one). The base's
-    parameters keep their names; the planted component is ``["plant_out"]``."""
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron group: two
+    neurons with activations A (cos 2πks/p, sin 2πks/p), s = (a + b) mod p, and output
+    weights ``plant_out`` (2, d) initialised at 0 (so the function is the trained one).
+    The base's parameters keep their names; the planted component is ``["plant_out"]``.
+    """
 
     def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
         super().__init__()
@@ -57,7 +60,8 @@ class PlantedTransformer(nn.Module):
         self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
         amplitude = float(amplitude)
         if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
         self.amplitude = amplitude
         self.base = base
         d = base.W_U.shape[0]
@@ -67,16 +71,19 @@ class PlantedTransformer(nn.Module):
         """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
         s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_out.dtype)
         angle = 2 * math.pi * self.k * s / self.p
-        return self.amplitude * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        return self.amplitude * wave
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """The base's logits plus h(x) V W_U."""
-        return self.base(pairs) + self.planted_activations(pairs) @ self.plant_out @ self.base.W_U
+        planted = self.planted_activations(pairs) @ self.plant_out
+        return self.base(pairs) + planted @ self.base.W_U
 
 
 def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
-    """The RMS activation of one neuron of ``group`` (indices into the MLP) of ``source`` (a
-    :class:`~course_lib.modular.model.ModularTransformer`) over ``pairs``."""
+    """The RMS activation of one neuron of ``group`` (indices into the MLP) of
+    ``source`` (a :class:`~course_lib.modular.model.ModularTransformer`) over ``pairs``.
+    """
     idx = np.asarray(group, dtype=np.int64).reshape(-1)
     if idx.size == 0:
         raise ValueError("group must select at least one neuron")
@@ -103,25 +110,27 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
     source = run.model_at(step)
     group = freq.get(f"k={k}")
     if group is None:
-        raise ValueError(f"k must be a key frequency with a neuron group ({sorted(freq)}), "
-                         f"got {k}")
+        raise ValueError(f"k must be a key frequency with a neuron group "
+                         f"({sorted(freq)}), got {k}")
     amp = scale * planted_amplitude(source, group, run.data[0])
     model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
     start = time.process_time()
     with cpu_threads():
         sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
-                               {f"planted k={k}": ["plant_out"]}, **{**_SAMPLER, **sampler})
+                               {f"planted k={k}": ["plant_out"]},
+                               **{**_SAMPLER, **sampler})
     return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
             "wrllc": {c: r.mean for c, r in sus.llc.items()},
             "cpu_seconds": time.process_time() - start}
 
 
-def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0, run_profile: str = "quick",
+def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
+                run_profile: str = "quick",
                 sampler: Mapping[str, Any]) -> dict[str, Any]:
-    """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at key
-    frequency ``k`` with ``scale`` × the RMS activation of one of that group's neurons
-    (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi`` (chains, pairs, 1),
-    ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at
+    key frequency ``k`` with ``scale`` × the RMS activation of one of that group's
+    neurons (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
+    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
     from ..cache import cached
     from .components import _CACHE_VERSION, _SAMPLER
     from .course_models import grokking_run
@@ -138,15 +147,17 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0, run_profile
     config = {"run": run.key, "step": step, "k": k, "scale": scale,
               "sampler": {**_SAMPLER, **sampler}, "version": _CACHE_VERSION}
     return cached("slt-components-planted", config,
-                  lambda: _planted_chi(seed, step, k, scale, run_profile, dict(sampler)))
+                  lambda: _planted_chi(seed, step, k, scale, run_profile,
+                                       dict(sampler)))
 
 
-#: Per-profile settings of the planted control: the column measurement's own run, checkpoint,
-#: sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads; ``standard``: 8 chains
-#: × 500 reads), planted at k = 19 (the frequency group whose real column reads 16) with
-#: ``scales`` × a real neuron's RMS activation (1: as strong as one of the group's neurons;
-#: 100: far stronger), on ``sampler_seeds`` (the first of the real measurement's chain sets:
-#: one set per scale, ≈ 15 s of CPU each in ``standard``, to stay in the 5-minute budget).
+#: Per-profile settings of the planted control: the column measurement's own run,
+#: checkpoint, sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads;
+#: ``standard``: 8 chains × 500 reads), planted at k = 19 (the frequency group whose
+#: real column reads 16) with ``scales`` × a real neuron's RMS activation (1: as strong
+#: as one of the group's neurons; 100: far stronger), on ``sampler_seeds`` (the first of
+#: the real measurement's chain sets: one set per scale, ≈ 15 s of CPU each in
+#: ``standard``, to stay in the 5-minute budget).
 PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
     "standard": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
@@ -157,9 +168,10 @@ PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 @dataclass
 class PlantedColumn:
     """The planted column at one ``scale`` over the chain sets: ``readings[i]``
-    (:class:`ColumnReading` of set i against the control pooled over the sets, ``null_q``,
-    ``null_n`` contrasts), ``rank_reliability`` (sets, splits), ``amplitude`` A, ``wrllc``
-    (the planted component's own weight-restricted LLC, per set), ``cpu_seconds``."""
+    (:class:`ColumnReading` of set i against the control pooled over the sets,
+    ``null_q``, ``null_n`` contrasts), ``rank_reliability`` (sets, splits),
+    ``amplitude`` A, ``wrllc`` (the planted component's own weight-restricted LLC, per
+    set), ``cpu_seconds``."""
 
     scale: float
     amplitude: float
@@ -181,9 +193,9 @@ class PlantedColumn:
 
 @dataclass
 class PlantedStudy:
-    """The planted control of one profile: ``columns[i]`` at ``scales[i]``, planted at ``k``,
-    read like :func:`~.components.column_study`'s columns; ``harmonic``: 2k folded into
-    1 … (p − 1)/2 (where a reading quadratic in the planted wave lands)."""
+    """The planted control of one profile: ``columns[i]`` at ``scales[i]``, planted at
+    ``k``, read like :func:`~.components.column_study`'s columns; ``harmonic``: 2k
+    folded into 1 … (p − 1)/2 (where a reading quadratic in the planted wave lands)."""
 
     profile: str
     k: int
@@ -214,8 +226,9 @@ class PlantedStudy:
 
 def planted_study(profile: Optional[str] = None,
                   sampler_seeds: Optional[Sequence[int]] = None) -> PlantedStudy:
-    """The planted control for ``profile`` (default: active), read exactly like the real columns
-    of :func:`~.components.column_study`; ``sampler_seeds`` overrides the profile's."""
+    """The planted control for ``profile`` (default: active), read exactly like the real
+    columns of :func:`~.components.column_study`; ``sampler_seeds`` overrides the
+    profile's."""
     from ..runtime import by_profile, get_profile
     from .components import COLUMN_SETTINGS
     from .course_models import grokking_run
@@ -235,13 +248,15 @@ def planted_study(profile: Optional[str] = None,
     for scale in pcfg["scales"]:
         entries = [planted_chi(cfg["seed"], step, k, scale=scale,
                                run_profile=cfg["run_profile"],
-                               sampler={**cfg["sampler"], "seed": sseed}) for sseed in seeds]
+                               sampler={**cfg["sampler"], "seed": sseed})
+                   for sseed in seeds]
         sets = [np.asarray(e["chain_chi"]) for e in entries]
         null_q, null_n = pooled_contrast_null(sets, pairs, p)
-        readings = [read_columns(c, [f"planted k={k}"], pairs, p, null=(null_q, null_n))[0]
-                    for c in sets]
+        readings = [read_columns(c, [f"planted k={k}"], pairs, p,
+                                 null=(null_q, null_n))[0] for c in sets]
         columns.append(PlantedColumn(
-            float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]), null_n,
+            float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]),
+            null_n,
             np.stack([split_half_spread(c)[:, 0] for c in sets]),
             [float(next(iter(e["wrllc"].values()))) for e in entries],
             float(sum(e["cpu_seconds"] for e in entries))))
@@ -250,14 +265,14 @@ def planted_study(profile: Optional[str] = None,
                         -(-s["num_draws"] // s["observe_every"]))
 
 
-# ------------------------------------------------------------------- the colour models (5.6)
+# ------------------------------------------------------------ the colour models (5.6)
 class PlantedAutoencoder(nn.Module):
-    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons: activations
-    A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
-    atan2(√3 (G − B), 2R − G − B) (the hue, up to the RGB hexagon's corners; the planting), with
-    output weights ``plant_cos`` and ``plant_sin`` (3,) initialised at 0 and added to the
-    reconstruction. At 0 the function is the trained one; the planted components are
-    ``["plant_cos"]`` and ``["plant_sin"]``."""
+    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons:
+    activations A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
+    atan2(√3 (G − B), 2R − G − B) (the hue, up to the RGB hexagon's corners; the
+    planting), with output weights ``plant_cos`` and ``plant_sin`` (3,) initialised at 0
+    and added to the reconstruction. At 0 the function is the trained one; the planted
+    components are ``["plant_cos"]`` and ``["plant_sin"]``."""
 
     def __init__(self, base: nn.Module, amplitude: float) -> None:
         super().__init__()
@@ -267,7 +282,8 @@ class PlantedAutoencoder(nn.Module):
             raise TypeError("base must be a ComponentAutoencoder")
         amplitude = float(amplitude)
         if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
         self.base, self.amplitude = base, amplitude
         self.plant_cos = nn.Parameter(torch.zeros(3))
         self.plant_sin = nn.Parameter(torch.zeros(3))
@@ -276,7 +292,8 @@ class PlantedAutoencoder(nn.Module):
         """A (cos θ, sin θ) of colours ``x`` (n, 3): (n, 2)."""
         r, g, b = x[..., 0], x[..., 1], x[..., 2]
         theta = torch.atan2(math.sqrt(3.0) * (g - b), 2 * r - g - b)
-        return self.amplitude * torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1)
+        wave = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1)
+        return self.amplitude * wave
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         recon, z = self.base(x)
@@ -304,9 +321,9 @@ def _planted_colour_chi(seed: int, step: int, scale: float,
 
 def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
                        sampler: Mapping[str, Any]) -> dict[str, Any]:
-    """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at checkpoint
-    ``step``, planted at ``scale`` × the RMS activation of the encoder's neurons over the
-    probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
+    """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at
+    checkpoint ``step``, planted at ``scale`` × the RMS activation of the encoder's
+    neurons over the probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
     "slt-colour-planted"); keys as ``colour_chi``'s plus ``amplitude``."""
     from ..cache import cached
     from .colour_modes import _CACHE_VERSION, SAMPLERS
@@ -328,9 +345,9 @@ def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
 
 
 #: The colour planted control, per profile: Chapter 1's training seed 0 at its final
-#: checkpoint, the bottleneck's sampler (8 chains × 40 reads) with sampler seed 0 — the cell
-#: whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's RMS activation
-#: (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
+#: checkpoint, the bottleneck's sampler (8 chains × 40 reads) with sampler seed 0 — the
+#: cell whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's
+#: RMS activation (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
 PLANTED_COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0]},
 }
@@ -340,10 +357,10 @@ PLANTED_COLOUR_SETTINGS["full"] = PLANTED_COLOUR_SETTINGS["quick"]
 
 @dataclass
 class PlantedWheel:
-    """The planted hue neurons' matrix at one ``scale``: ``cal`` (the wheel of its two modes
-    against its own 35 noise-only matrices, :func:`~.colour_modes.noise_calibrated_wheel`),
-    each column's first- and second-harmonic R² over hue (``first``, ``second``), ``wrllc``
-    and ``amplitude``."""
+    """The planted hue neurons' matrix at one ``scale``: ``cal`` (the wheel of its two
+    modes against its own 35 noise-only matrices,
+    :func:`~.colour_modes.noise_calibrated_wheel`), each column's first- and
+    second-harmonic R² over hue (``first``, ``second``), ``wrllc`` and ``amplitude``."""
 
     scale: float
     amplitude: float
@@ -372,7 +389,8 @@ class PlantedColourStudy:
 
 
 def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
-    """5.6's planted control for ``profile`` (default: active), read like the real wheels."""
+    """5.6's planted control for ``profile`` (default: active), read like the real
+    wheels."""
     from ..runtime import by_profile, get_profile
     from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
                                probe_hues)
@@ -384,7 +402,8 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     _, hue = probe_hues()
     wheels, step, chains = [], None, 0
     for scale in pcfg["scales"]:
-        entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale, sampler=sampler)
+        entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale,
+                                   sampler=sampler)
         step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
         cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
         chi = np.asarray(entry["chi"])
@@ -393,5 +412,5 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
         wheels.append(PlantedWheel(float(scale), float(entry["amplitude"]), cal, first,
                                    second, dict(entry["wrllc"]),
                                    float(entry["cpu_seconds"])))
-    return PlantedColourStudy(profile, int(pcfg["seed"]), int(step), int(pcfg["sampler_seed"]),
-                              chains, wheels)
+    return PlantedColourStudy(profile, int(pcfg["seed"]), int(step),
+                              int(pcfg["sampler_seed"]), chains, wheels)
