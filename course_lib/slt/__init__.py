@@ -43,6 +43,8 @@ Notebook 5.5 (components as concepts), on the same chains:
   susceptibility matrix over checkpoints (cached), its SVD modes read as waves in (a + b) mod p
 * :mod:`.component_plots` — its figures
 * :mod:`.components_exercises` — its checkers
+* :mod:`.planted` — the planted positive controls of 5.5 and 5.6: neurons that respond to
+  (a + b) mod p at one frequency, or to hue, by construction, sampled and read like the real ones
 
 Notebook 5.6 (colour modes), on the same device:
 

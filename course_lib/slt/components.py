@@ -827,14 +827,15 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
 #: give two halves of 4 and 35 balanced sign contrasts per set; the noise-only control pools the
 #: contrasts of every set. ``quick`` cannot afford more draws: it reads the same five columns from
 #: the mode matrix of the final checkpoint (4 chains × 20 reads, one set, ``from_modes``) —
-#: underpowered, stated as such, never read as a result. Measured: ≈ 40–45 s of CPU per sampler
-#: seed for the five columns (one idle core; more on a loaded machine).
+#: underpowered, stated as such, never read as a result. ``standard``: 2 sets × 8 chains × 500
+#: reads per chain (1,600 steps), the budget at which the rank gate passes. Measured: 234 s of
+#: sampling CPU for the two sets (117 s per set for the five columns) on a loaded 2-core machine.
 COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": True,
               "sampler_seeds": [0], "sampler": COMPONENT_SETTINGS["quick"]["sampler"]},
     "standard": {"run_profile": "quick", "seed": 0, "step": "final", "from_modes": False,
-                 "sampler_seeds": [0, 1, 2, 3],
-                 "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 300,
+                 "sampler_seeds": [0, 1],
+                 "sampler": {"num_chains": 8, "num_burnin": 100, "num_draws": 1500,
                              "observe_every": 3}},
 }
 COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]
@@ -991,6 +992,8 @@ class ColumnStudy:
     chains: int
     reads_per_chain: int
     cpu_seconds: float
+    #: each column's spectrum from the chains of every set pooled (None: not computed)
+    all_chains: Optional[list[ModeSpectrum]] = None
 
     def _index(self, component: str) -> int:
         if component not in self.components:
@@ -1065,4 +1068,6 @@ def column_study(profile: Optional[str] = None) -> ColumnStudy:
                        null_n, np.stack([split_half_spread(c) for c in sets]),
                        np.stack([split_half_spread(c, method="pearson") for c in sets]),
                        base, bcorr, residual, int(sets[0].shape[0]),
-                       -(-s["num_draws"] // s["observe_every"]), cpu)
+                       -(-s["num_draws"] // s["observe_every"]), cpu,
+                       [mode_spectrum(np.concatenate(sets)[:, :, j].mean(0), pairs, p)
+                        for j in range(len(comps))])

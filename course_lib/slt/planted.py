@@ -1,0 +1,416 @@
+"""A planted positive control for 5.5's column measurement: would the device read a
+component's own frequency, at this budget, where one is there by construction?
+
+The construction. The trained network of :func:`~.components.column_study`, unchanged,
+plus one **planted neuron group**: two neurons whose activations are, by construction, a
+wave in the answer s = (a + b) mod p at a chosen frequency k,
+
+    h(x) = A (cos 2πks/p, sin 2πks/p),
+
+(their input weights "read a + b directly": the planting), written into the residual
+stream by output weights V (2, d) that start at 0, so the logits gain h(x) V W_U. At V =
+0 the network is the trained one, the same function (tested). The planted component is V
+alone: a chain of ``estimate_llc`` that samples only V, read with the same sampler, the
+same settings, the same sampler seeds and the same readout
+(:func:`~.components.read_columns` against the column's own noise-only control,
+:func:`~.components.split_half_spread`) as the real columns. The one factor that differs
+is the component: planted at k, not learned. The amplitude A is the RMS activation of
+the trained group of that frequency (one of its neurons, on the training pairs), so the
+planted neurons fire about as strongly as a real one.
+
+What it can show: if the planted column agrees on k above its control, the device at
+this budget *would* read a component's own frequency, and a real group that reads the
+dominant frequency instead is a finding about the group; if it does not, the budget
+cannot tell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..validation import check_int, check_seed
+from .components import (ColumnReading, ComponentTransformer, component_model, grouping,
+                         per_pair_cross_entropy, pooled_contrast_null, read_columns,
+                         resolve_step, split_half_spread)
+
+__all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
+           "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
+           "planted_colour_chi", "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
+           "PlantedColourStudy", "planted_colour_study"]
+
+
+class PlantedTransformer(nn.Module):
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron group: two
+    neurons with activations A (cos 2πks/p, sin 2πks/p), s = (a + b) mod p, and output
+    weights ``plant_out`` (2, d) initialised at 0 (so the function is the trained one).
+    The base's parameters keep their names; the planted component is ``["plant_out"]``.
+    """
+
+    def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
+        super().__init__()
+        if not isinstance(base, ComponentTransformer):
+            raise TypeError("base must be a ComponentTransformer")
+        self.p = base.p
+        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.amplitude = amplitude
+        self.base = base
+        d = base.W_U.shape[0]
+        self.plant_out = nn.Parameter(torch.zeros(2, d, dtype=base.W_U.dtype))
+
+    def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
+        """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_out.dtype)
+        angle = 2 * math.pi * self.k * s / self.p
+        wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        return self.amplitude * wave
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The base's logits plus h(x) V W_U."""
+        planted = self.planted_activations(pairs) @ self.plant_out
+        return self.base(pairs) + planted @ self.base.W_U
+
+
+def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
+    """The RMS activation of one neuron of ``group`` (indices into the MLP) of
+    ``source`` (a :class:`~course_lib.modular.model.ModularTransformer`) over ``pairs``.
+    """
+    idx = np.asarray(group, dtype=np.int64).reshape(-1)
+    if idx.size == 0:
+        raise ValueError("group must select at least one neuron")
+    with torch.no_grad():
+        acts = source.mlp_activations(pairs)[:, torch.as_tensor(idx)]
+    return float(acts.double().pow(2).mean().sqrt())
+
+
+def _mean_ce(model: nn.Module, batch: tuple) -> torch.Tensor:
+    return per_pair_cross_entropy(model, batch).mean()
+
+
+def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
+                 sampler: Mapping[str, Any]) -> dict[str, Any]:
+    import time
+
+    from ..runtime import cpu_threads
+    from .components import _SAMPLER
+    from .course_models import grokking_run
+    from .observables import susceptibilities
+
+    run = grokking_run(seed, run_profile, progress=False)
+    freq, rand, _ = grouping(run)
+    source = run.model_at(step)
+    group = freq.get(f"k={k}")
+    if group is None:
+        raise ValueError(f"k must be a key frequency with a neuron group "
+                         f"({sorted(freq)}), got {k}")
+    amp = scale * planted_amplitude(source, group, run.data[0])
+    model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
+    start = time.process_time()
+    with cpu_threads():
+        sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
+                               {f"planted k={k}": ["plant_out"]},
+                               **{**_SAMPLER, **sampler})
+    return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
+            "wrllc": {c: r.mean for c, r in sus.llc.items()},
+            "cpu_seconds": time.process_time() - start}
+
+
+def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
+                run_profile: str = "quick",
+                sampler: Mapping[str, Any]) -> dict[str, Any]:
+    """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at
+    key frequency ``k`` with ``scale`` × the RMS activation of one of that group's
+    neurons (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
+    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    from ..cache import cached
+    from .components import _CACHE_VERSION, _SAMPLER
+    from .course_models import grokking_run
+
+    seed = check_seed(seed)
+    k = check_int(k, "k", min=1)
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if not isinstance(sampler, Mapping):
+        raise ValueError("sampler must be a mapping of estimate_llc settings")
+    run = grokking_run(seed, run_profile, progress=False)
+    step = resolve_step(run, step)
+    config = {"run": run.key, "step": step, "k": k, "scale": scale,
+              "sampler": {**_SAMPLER, **sampler}, "version": _CACHE_VERSION}
+    return cached("slt-components-planted", config,
+                  lambda: _planted_chi(seed, step, k, scale, run_profile,
+                                       dict(sampler)))
+
+
+#: Per-profile settings of the planted control: the column measurement's own run,
+#: checkpoint, sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads;
+#: ``standard``: 8 chains × 500 reads), planted at k = 19 (the frequency group whose
+#: real column reads 16) with ``scales`` × a real neuron's RMS activation (1: as strong
+#: as one of the group's neurons; 100: far stronger), on ``sampler_seeds`` (the first of
+#: the real measurement's chain sets: one set per scale, ≈ 15 s of CPU each in
+#: ``standard``, to stay in the 5-minute budget).
+PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
+    "standard": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
+}
+PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
+
+
+@dataclass
+class PlantedColumn:
+    """The planted column at one ``scale`` over the chain sets: ``readings[i]``
+    (:class:`ColumnReading` of set i against the control pooled over the sets,
+    ``null_q``, ``null_n`` contrasts), ``rank_reliability`` (sets, splits),
+    ``amplitude`` A, ``wrllc`` (the planted component's own weight-restricted LLC, per
+    set), ``cpu_seconds``."""
+
+    scale: float
+    amplitude: float
+    readings: list[ColumnReading]
+    null_q: float
+    null_n: int
+    rank_reliability: np.ndarray
+    wrllc: list[float]
+    cpu_seconds: float
+
+    def passes(self) -> tuple[int, int]:
+        """(sets whose halves agree on a peak above the control, sets)."""
+        return sum(int(r.agrees) for r in self.readings), len(self.readings)
+
+    def pooled_peaks(self) -> list[int]:
+        """Per set, where the column from all its chains peaks in a + b."""
+        return [r.peak for r in self.readings]
+
+
+@dataclass
+class PlantedStudy:
+    """The planted control of one profile: ``columns[i]`` at ``scales[i]``, planted at
+    ``k``, read like :func:`~.components.column_study`'s columns; ``harmonic``: 2k
+    folded into 1 … (p − 1)/2 (where a reading quadratic in the planted wave lands)."""
+
+    profile: str
+    k: int
+    p: int
+    sampler_seeds: list[int]
+    columns: list[PlantedColumn]
+    chains: int
+    reads_per_chain: int
+
+    @property
+    def harmonic(self) -> int:
+        h = (2 * self.k) % self.p
+        return min(h, self.p - h)
+
+    @property
+    def scales(self) -> list[float]:
+        return [c.scale for c in self.columns]
+
+    def at(self, scale: float) -> PlantedColumn:
+        for c in self.columns:
+            if c.scale == float(scale):
+                return c
+        raise ValueError(f"scale must be one of {self.scales}, got {scale!r}")
+
+    def cpu_seconds(self) -> float:
+        return float(sum(c.cpu_seconds for c in self.columns))
+
+
+def planted_study(profile: Optional[str] = None,
+                  sampler_seeds: Optional[Sequence[int]] = None) -> PlantedStudy:
+    """The planted control for ``profile`` (default: active), read exactly like the real
+    columns of :func:`~.components.column_study`; ``sampler_seeds`` overrides the
+    profile's."""
+    from ..runtime import by_profile, get_profile
+    from .components import COLUMN_SETTINGS
+    from .course_models import grokking_run
+
+    profile = get_profile() if profile is None else profile
+    cfg = by_profile(COLUMN_SETTINGS, profile)
+    pcfg = by_profile(PLANTED_SETTINGS, profile)
+    seeds = pcfg["sampler_seeds"] if sampler_seeds is None else list(sampler_seeds)
+    if not seeds:
+        raise ValueError("sampler_seeds must name at least one chain set")
+    seeds = [check_seed(x) for x in seeds]
+    run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
+    step = resolve_step(run, cfg["step"])
+    pairs, p = run.data[0].numpy(), run.source.p
+    k = int(pcfg["k"])
+    columns = []
+    for scale in pcfg["scales"]:
+        entries = [planted_chi(cfg["seed"], step, k, scale=scale,
+                               run_profile=cfg["run_profile"],
+                               sampler={**cfg["sampler"], "seed": sseed})
+                   for sseed in seeds]
+        sets = [np.asarray(e["chain_chi"]) for e in entries]
+        null_q, null_n = pooled_contrast_null(sets, pairs, p)
+        readings = [read_columns(c, [f"planted k={k}"], pairs, p,
+                                 null=(null_q, null_n))[0] for c in sets]
+        columns.append(PlantedColumn(
+            float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]),
+            null_n,
+            np.stack([split_half_spread(c)[:, 0] for c in sets]),
+            [float(next(iter(e["wrllc"].values()))) for e in entries],
+            float(sum(e["cpu_seconds"] for e in entries))))
+    s = cfg["sampler"]
+    return PlantedStudy(profile, k, p, seeds, columns, int(sets[0].shape[0]),
+                        -(-s["num_draws"] // s["observe_every"]))
+
+
+# ------------------------------------------------------------ the colour models (5.6)
+class PlantedAutoencoder(nn.Module):
+    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons:
+    activations A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
+    atan2(√3 (G − B), 2R − G − B) (the hue, up to the RGB hexagon's corners; the
+    planting), with output weights ``plant_cos`` and ``plant_sin`` (3,) initialised at 0
+    and added to the reconstruction. At 0 the function is the trained one; the planted
+    components are ``["plant_cos"]`` and ``["plant_sin"]``."""
+
+    def __init__(self, base: nn.Module, amplitude: float) -> None:
+        super().__init__()
+        from .colour_modes import ComponentAutoencoder
+
+        if not isinstance(base, ComponentAutoencoder):
+            raise TypeError("base must be a ComponentAutoencoder")
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.base, self.amplitude = base, amplitude
+        self.plant_cos = nn.Parameter(torch.zeros(3))
+        self.plant_sin = nn.Parameter(torch.zeros(3))
+
+    def planted_activations(self, x: torch.Tensor) -> torch.Tensor:
+        """A (cos θ, sin θ) of colours ``x`` (n, 3): (n, 2)."""
+        r, g, b = x[..., 0], x[..., 1], x[..., 2]
+        theta = torch.atan2(math.sqrt(3.0) * (g - b), 2 * r - g - b)
+        wave = torch.stack([torch.cos(theta), torch.sin(theta)], dim=-1)
+        return self.amplitude * wave
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        recon, z = self.base(x)
+        h = self.planted_activations(x)
+        return recon + h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin, z
+
+
+def _planted_colour_chi(seed: int, step: int, scale: float,
+                        sampler: Mapping[str, Any]) -> dict[str, Any]:
+    from .colour_modes import _sample, colour_components, probe_hues
+    from .course_models import colour_run
+
+    run = colour_run(seed, "quick", progress=False)
+    setup = colour_components(run.model_at(step), run.model_at(run.final_step), "hue")
+    rgb, _ = probe_hues()
+    with torch.no_grad():
+        enc, _ = setup.model.hidden_activations(rgb)
+    amp = scale * float(enc.double().pow(2).mean().sqrt())
+    model = PlantedAutoencoder(setup.model, amp)
+    out = _sample(model, run.loss_fn, run.data,
+                  {"planted cos": ["plant_cos"], "planted sin": ["plant_sin"]}, sampler)
+    return {**out, "amplitude": amp, "step": step,
+            "layers": {"planted cos": "planted", "planted sin": "planted"}}
+
+
+def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
+                       sampler: Mapping[str, Any]) -> dict[str, Any]:
+    """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at
+    checkpoint ``step``, planted at ``scale`` × the RMS activation of the encoder's
+    neurons over the probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
+    "slt-colour-planted"); keys as ``colour_chi``'s plus ``amplitude``."""
+    from ..cache import cached
+    from .colour_modes import _CACHE_VERSION, SAMPLERS
+    from .course_models import colour_run
+
+    seed = check_seed(seed)
+    scale = float(scale)
+    if not (math.isfinite(scale) and scale > 0):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if not isinstance(sampler, Mapping):
+        raise ValueError("sampler must be a mapping of estimate_llc settings")
+    sampler = {**SAMPLERS["colour"], **sampler}
+    run = colour_run(seed, "quick", progress=False)
+    step = resolve_step(run, step)
+    config = {"run": run.key, "step": step, "scale": scale, "sampler": sampler,
+              "version": _CACHE_VERSION}
+    return cached("slt-colour-planted", config,
+                  lambda: _planted_colour_chi(seed, step, scale, sampler))
+
+
+#: The colour planted control, per profile: Chapter 1's training seed 0 at its final
+#: checkpoint, the bottleneck's sampler (8 chains × 40 reads) with sampler seed 0 — the
+#: cell whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's
+#: RMS activation (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
+PLANTED_COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
+    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0]},
+}
+PLANTED_COLOUR_SETTINGS["standard"] = PLANTED_COLOUR_SETTINGS["quick"]
+PLANTED_COLOUR_SETTINGS["full"] = PLANTED_COLOUR_SETTINGS["quick"]
+
+
+@dataclass
+class PlantedWheel:
+    """The planted hue neurons' matrix at one ``scale``: ``cal`` (the wheel of its two
+    modes against its own 35 noise-only matrices,
+    :func:`~.colour_modes.noise_calibrated_wheel`), each column's first- and
+    second-harmonic R² over hue (``first``, ``second``), ``wrllc`` and ``amplitude``."""
+
+    scale: float
+    amplitude: float
+    cal: Any
+    first: tuple[float, float]
+    second: tuple[float, float]
+    wrllc: dict[str, float]
+    cpu_seconds: float
+
+
+@dataclass
+class PlantedColourStudy:
+    profile: str
+    seed: int
+    step: int
+    sampler_seed: int
+    chains: int
+    wheels: list[PlantedWheel]
+
+    def at(self, scale: float) -> PlantedWheel:
+        for w in self.wheels:
+            if w.scale == float(scale):
+                return w
+        raise ValueError(f"scale must be one of {[w.scale for w in self.wheels]}, "
+                         f"got {scale!r}")
+
+
+def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
+    """5.6's planted control for ``profile`` (default: active), read like the real
+    wheels."""
+    from ..runtime import by_profile, get_profile
+    from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
+                               probe_hues)
+
+    profile = get_profile() if profile is None else profile
+    pcfg = by_profile(PLANTED_COLOUR_SETTINGS, profile)
+    sampler = {**by_profile(COLOUR_SETTINGS, profile)["colour"]["sampler"],
+               "seed": pcfg["sampler_seed"]}
+    _, hue = probe_hues()
+    wheels, step, chains = [], None, 0
+    for scale in pcfg["scales"]:
+        entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale,
+                                   sampler=sampler)
+        step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
+        cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
+        chi = np.asarray(entry["chi"])
+        first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
+        second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
+        wheels.append(PlantedWheel(float(scale), float(entry["amplitude"]), cal, first,
+                                   second, dict(entry["wrllc"]),
+                                   float(entry["cpu_seconds"])))
+    return PlantedColourStudy(profile, int(pcfg["seed"]), int(step),
+                              int(pcfg["sampler_seed"]), chains, wheels)
