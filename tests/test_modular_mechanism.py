@@ -205,3 +205,24 @@ def test_half_way_step_reads_each_curve_from_its_own_start():
     assert half_way_step(steps, np.array([0.3, 0.3, 0.3, 0.3])) is None   # never rises
     with pytest.raises(ValueError, match="same"):
         half_way_step(steps, np.zeros(3))
+
+
+def test_excluded_rank_on_hand_made_rows():
+    from course_lib.modular.mechanism import excluded_rank
+    # row 0: right answer (index 0) on top; row 1: right answer (index 2) below two of three
+    logits = torch.tensor([[3.0, 0.0, 0.0, 1.0], [5.0, 4.0, 1.0, 0.0]])
+    labels = torch.tensor([0, 2])
+    out = excluded_rank(logits, labels)
+    assert abs(out["wrong_above"] - (0 + 2 / 3) / 2) < 1e-12
+    x = logits.double()
+    z = (x[[0, 1], [0, 2]] - x.mean(1)) / x.std(1)
+    assert abs(out["right_z"] - float(z.mean())) < 1e-12
+    # a random label's expected loss is the mean cross-entropy over every label
+    ce = torch.nn.functional.cross_entropy
+    expect = float(torch.stack([ce(x, torch.full((2,), k)) for k in range(4)]).mean())
+    assert abs(out["random_label_loss"] - expect) < 1e-12
+    # flat rows: a random label costs exactly ln p
+    flat = excluded_rank(torch.zeros(3, 5), torch.tensor([0, 1, 2]))
+    assert abs(flat["random_label_loss"] - np.log(5)) < 1e-12
+    with pytest.raises(ValueError, match="logits"):
+        excluded_rank(torch.zeros(3), torch.tensor([0, 1, 2]))

@@ -39,7 +39,7 @@ from .model import ModularTransformer, cross_entropy
 from .phases import PhaseBoundaries, detect_phases
 from .training import fixed_threads
 
-__all__ = ["cos_form_fraction", "neuron_frequency_fraction", "confident_wrong_share",
+__all__ = ["cos_form_fraction", "neuron_frequency_fraction", "confident_wrong_share", "excluded_rank",
            "MechanismMeasures", "mechanism_measures", "unseen_losses", "neuron_checkpoints",
            "first_step_at", "NEURON_POINTS", "excluded_peak", "half_way_step", "formation_order"]
 
@@ -305,8 +305,12 @@ def mechanism_measures(run: Any, *, progress: bool = False) -> MechanismMeasures
 
 def excluded_peak(run: Any) -> dict[str, float]:
     """The excluded loss at its peak checkpoint of ``run`` and what it is made of there, from one
-    forward pass (cheap, uncached): ``loss``, ``step``, ``ratio`` (loss / ln p) and
-    ``worse_than_uniform`` (share of training pairs whose right answer gets less than 1/p)."""
+    forward pass (cheap, uncached): ``loss``, ``step``, ``ratio`` (loss / ln p),
+    ``worse_than_uniform`` (share of training pairs whose right answer gets less than 1/p),
+    ``right_z`` (mean over pairs of the right answer's z-score within its row of excluded
+    logits, (ℓ_y − mean ℓ) / std ℓ), ``wrong_above`` (mean share of the p − 1 wrong answers
+    whose logit is above the right answer's) and ``random_label_loss`` (the expected loss if
+    the right answer were a uniformly random label, mean over rows of logsumexp ℓ − mean ℓ)."""
     return _threads(_check_run(run), _excluded_peak)
 
 
@@ -323,6 +327,7 @@ def _excluded_peak(run: Any) -> dict[str, float]:
         loss = float(run.excluded_loss[i])
         out = {"loss": loss, "step": int(run.checkpoint_steps[i]), "ratio": loss / math.log(run.p),
                "worse_than_uniform": float((right < 1.0 / run.p).double().mean())}
+        out.update(excluded_rank(excluded[data.is_train], labels))
         # Two mechanism numbers the notebook quotes, at one checkpoint each: the cos form's share at
         # circuit formation's end and the median neuron's best-frequency share at the last step.
         if run.phases.circuit_formation_end is not None:
@@ -332,6 +337,23 @@ def _excluded_peak(run: Any) -> dict[str, float]:
         frac, _ = neuron_frequency_fraction(model.mlp_activations(data.pairs), dtype=torch.float32)
         out["final_neuron_share"] = float(np.median(frac))
     return out
+
+
+def excluded_rank(logits: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """Where the right answer sits within each row of ``logits`` (n, p): ``right_z``, the mean
+    of (ℓ_y − mean ℓ) / std ℓ; ``wrong_above``, the mean share of the p − 1 wrong answers with
+    a larger logit; ``random_label_loss``, the mean of logsumexp ℓ − mean ℓ, the cross-entropy
+    a uniformly random label would cost (by Jensen it exceeds ln p when the rows are spread)."""
+    if logits.ndim != 2 or labels.shape != (logits.shape[0],) or logits.shape[1] < 2:
+        raise ValueError(f"logits must be (n, p ≥ 2) and labels (n,), got "
+                         f"{tuple(logits.shape)} and {tuple(labels.shape)}")
+    x = logits.double()
+    right = x[torch.arange(len(labels)), labels]
+    z = (right - x.mean(-1)) / x.std(-1)
+    above = (x > right[:, None]).double().sum(-1) / (x.shape[1] - 1)
+    rand = torch.logsumexp(x, -1) - x.mean(-1)
+    return {"right_z": float(z.mean()), "wrong_above": float(above.mean()),
+            "random_label_loss": float(rand.mean())}
 
 
 def half_way_step(steps: np.ndarray, values: np.ndarray) -> Optional[int]:
