@@ -423,3 +423,33 @@ def test_k90_prediction_is_checked_against_the_measurement():
     assert not X.check_k90_prediction_form({"directions_for_90": 200, "k": 1}, quiet=True).passed   # extra key
     with pytest.raises(ValueError):
         X.k90_verdict(0)
+
+
+def test_name_exceptions_accepts_the_unique_half_only():
+    """Only the unique half can defy its name (3.4): an answer restricted to it is right, also
+    on the checker's edited worlds; leaving out unique people is still wrong."""
+    def unique_only(world, question):
+        out = X.solution_name_exceptions(world, question)
+        return out[~world.compositional[out]]
+
+    assert X.check_name_exceptions(unique_only, quiet=True).passed
+
+    def compositional_only(world, question):
+        out = X.solution_name_exceptions(world, question)
+        return out[world.compositional[out]]
+
+    def all_but_first(world, question):
+        return X.solution_name_exceptions(world, question)[1:]
+
+    for wrong in (compositional_only, all_but_first):
+        assert not X.check_name_exceptions(wrong, quiet=True).passed, wrong.__name__
+
+
+def test_name_exception_worlds_keep_the_compositional_half_on_its_names():
+    # every case's world: no compositional person defies the name's likeliest answer
+    w = X._small_world()
+    X._marys(w)
+    for world in (w, X._small_world(), X._small_world(region_strength=0.6)):
+        for question in ("sex", "age", "region"):
+            out = X.solution_name_exceptions(world, question)
+            assert not world.compositional[out].any(), (question, out)

@@ -45,3 +45,13 @@ def test_run_loss_fn_is_the_training_loss(tiny_run):
     with torch.no_grad():
         for t in (0, int(run.checkpoint_steps[5])):
             assert float(run.loss_fn(run.model_at(t), batch)) == pytest.approx(run.train_loss[t], rel=1e-5)
+
+
+def test_fit_checkpoint_is_the_first_checkpoint_below_the_level(tiny_run):
+    at = tiny_run.train_loss[np.minimum(tiny_run.checkpoint_steps, len(tiny_run.train_loss) - 1)]
+    level = float(np.median(at))
+    i = tiny_run.fit_checkpoint(level)
+    assert at[i] < level and (at[:i] >= level).all()
+    assert tiny_run.fit_checkpoint(float(at.min()) / 2) is None
+    with pytest.raises(ValueError, match="level"):
+        tiny_run.fit_checkpoint(0.0)

@@ -330,7 +330,9 @@ def _indices(out: Any, world: Any) -> np.ndarray:
 
 
 def _marys(w: Any, n: int = 4) -> np.ndarray:
-    """Rename people until ``n`` of them are called Mary (keeping every full name distinct)."""
+    """Rename people until ``n`` of them are called Mary (keeping every full name distinct).
+    The caller edits their attributes, so they are moved to the unique half: only the unique
+    half can defy its name, and an answer restricted to it must pass too."""
     mary = w.first_names.index("Mary")
     taken = set(zip(w.first.tolist(), w.surname.tolist()))
     for p in range(w.n_people):
@@ -340,7 +342,9 @@ def _marys(w: Any, n: int = 4) -> np.ndarray:
             taken.discard((int(w.first[p]), int(w.surname[p])))
             w.first[p] = mary
             taken.add((mary, int(w.surname[p])))
-    return np.flatnonzero(w.first == mary)
+    rows = np.flatnonzero(w.first == mary)
+    w.compositional[rows] = False       # their attributes are set by hand from here on
+    return rows
 
 
 def _case_sex(attempt: Callable) -> None:

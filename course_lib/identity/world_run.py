@@ -52,6 +52,15 @@ class WorldRun(CheckpointedRun):
         """The whole training data as one batch for :attr:`loss_fn` (:func:`~.world_model.training_batch`)."""
         return training_batch(self.world)
 
+    def fit_checkpoint(self, level: float) -> Optional[int]:
+        """Index of the first checkpoint whose training loss (at its step) is below ``level``
+        (None if none is): where the training pairs are fitted, to read the test curves at."""
+        if not np.isfinite(level) or level <= 0:
+            raise ValueError(f"level must be a positive number, got {level!r}")
+        at = self.train_loss[np.minimum(self.checkpoint_steps, len(self.train_loss) - 1)]
+        below = np.flatnonzero(at < level)
+        return int(below[0]) if below.size else None
+
     def onsets(self) -> dict[str, np.ndarray]:
         """:func:`~.world_measures.phase_onsets` of this run (computed once; a copy of each array is returned)."""
         if "onsets" not in self._memo:
