@@ -205,6 +205,14 @@ def test_plain_finals_share_notebook_21s_sweep(tmp_path, monkeypatch):
     # seeds 2.1 did not train at 30 steps (it trains 0-1 there): trained on their own
     alone = experiments.plain_finals(30, [0, 2], profile="quick", progress=False)
     assert alone.shape == (2,) and len(list(tmp_path.glob("*.pt"))) == files + 1
+    # without 2.1's cached sweep, only the seeds asked for are trained (not 2.1's pool)
+    for f in tmp_path.glob("curriculum-sweep-*.pt"):
+        f.unlink()
+    first = experiments.plain_finals(20, [1], profile="quick", progress=False)
+    assert len(list(tmp_path.glob("curriculum-sweep-*.pt"))) == 1
+    assert np.isclose(first[0], plain[1], rtol=1e-2)   # the same seed, to float noise
+    assert experiments.crumpling_sweep(20, [0, 1, 2], arm=experiments.ARMS["curriculum"],
+                                       progress=False, only_if_cached=True) is None
     with pytest.raises(ValueError, match="seeds"):
         experiments.plain_finals(20, [], profile="quick")
     with pytest.raises(ValueError, match="steps"):

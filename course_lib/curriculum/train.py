@@ -466,10 +466,13 @@ def cached_run(name: str, key: Mapping[str, Any], **kwargs: Any) -> CurriculumRu
     return cache.cached(name, config, lambda: train_run(**kwargs))
 
 
-def cached_sweep(name: str, key: Mapping[str, Any], seeds: Sequence[int],
-                 **kwargs: Any) -> CurriculumSweep:
-    """:func:`train_sweep` through :mod:`course_lib.cache` (``key`` as in :func:`cached_run`)."""
+def cached_sweep(name: str, key: Mapping[str, Any], seeds: Sequence[int], *,
+                 only_if_cached: bool = False, **kwargs: Any) -> Optional[CurriculumSweep]:
+    """:func:`train_sweep` through :mod:`course_lib.cache` (``key`` as in :func:`cached_run`).
+    With ``only_if_cached``: the cached sweep, or None (nothing trained) when there is none."""
     seeds = check_seeds(seeds)
     plain = {k: v for k, v in kwargs.items() if k not in ("progress", "device")}
     config = _cache_config(name, key, dict(plain, seeds=seeds))
+    if only_if_cached and not cache.entry_path(name, config).exists():
+        return None
     return cache.cached(name, config, lambda: train_sweep(seeds, **kwargs))
