@@ -183,6 +183,16 @@ def test_compare_reactive(tmp_path, monkeypatch):
     assert compare_reactive(fixed, runs, [0.5, 0.25]).final_plain.tolist() == [0.5, 0.25]
 
 
+def test_reactive_study_carries_the_plain_run_it_compares_with(tmp_path, monkeypatch):
+    from course_lib.curriculum import experiments
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    st = experiments.reactive_study(30, [0, 1], progress=False)
+    assert st.plain_mse.shape == (len(st.plain_steps), 2) and st.plain_steps[-1] == 30
+    for cmp in st.comparisons.values():
+        assert np.array_equal(cmp.final_plain, st.plain_mse[-1])
+    assert np.array_equal(st.plain_mse[-1], experiments.plain_finals(30, [0, 1], progress=False))
+
+
 def test_plain_finals_share_notebook_21s_sweep(tmp_path, monkeypatch):
     """2.2's plain run is 2.1's cached "all data, final weights" arm when 2.1 trained the seeds:
     the same numbers, and nothing trained again."""

@@ -446,7 +446,7 @@ def plain_curves(steps: int, seeds: Sequence[int], *, profile: Optional[str] = N
     steps = check_int(steps, "steps", min=1)
     cfg = settings(profile)
     plain = ARMS["all data, final weights"]
-    pool, sweep = seeds, None
+    sweep = None
     if steps in cfg["lengths"]:
         n = cfg["sweep_seeds"]
         if steps == cfg["lengths"][0]:
@@ -535,12 +535,15 @@ def compare_reactive(fixed: CurriculumSweep, runs: Sequence[CurriculumRun],
 
 @dataclass
 class ReactiveStudy:
-    """The fixed schedule and both reactive rules, trained for the same seeds and ``steps``."""
+    """The fixed schedule and both reactive rules, trained for the same seeds and ``steps``, and
+    the plain run of those seeds (:func:`plain_curves`: ``plain_steps`` (K,), ``plain_mse`` (K, S))."""
 
     steps: int
     fixed: CurriculumSweep
     runs: dict            # rule ("threshold", "plateau") → list of CurriculumRun
     comparisons: dict     # rule → ReactiveComparison
+    plain_steps: np.ndarray
+    plain_mse: np.ndarray
 
 
 def threshold_check(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveComparison:
@@ -555,9 +558,11 @@ def threshold_check(steps: int, seeds: Sequence[int], *, progress: bool = True) 
 
 def reactive_study(steps: int, seeds: Sequence[int], *, progress: bool = True) -> ReactiveStudy:
     """:func:`fixed_runs` and :func:`reactive_runs` for both triggers, lined up by
-    :func:`compare_reactive` with the plain run (:func:`plain_finals`) of the same seeds."""
+    :func:`compare_reactive` with the plain run (:func:`plain_curves`) of the same seeds."""
     fixed = fixed_runs(seeds, steps, progress=progress)
     runs = {rule: reactive_runs(seeds, steps, trigger=rule, progress=progress) for rule in ("threshold", "plateau")}
-    plain = plain_finals(steps, seeds, progress=progress)
+    plain_steps, plain_mse = plain_curves(steps, seeds, progress=progress)
     return ReactiveStudy(steps=int(steps), fixed=fixed, runs=runs,
-                         comparisons={rule: compare_reactive(fixed, r, plain) for rule, r in runs.items()})
+                         comparisons={rule: compare_reactive(fixed, r, plain_mse[-1])
+                                      for rule, r in runs.items()},
+                         plain_steps=plain_steps, plain_mse=plain_mse)
