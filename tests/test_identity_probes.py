@@ -255,6 +255,13 @@ def test_spelling_variants_share_a_fold():
     names = ["Vicki", "Vickie", "Vicky", "Ann", "Anne", "Mark", "Marc", "Ava", "Eva", "Ida", "Otto", "Zoe"]
     ids = P.spelling_fold_ids(names, 3, seed=0)
     assert ids[0] == ids[1] == ids[2] and ids[3] == ids[4] and ids[5] == ids[6]
+    # near-copies the spelling key alone misses (Soundex): the red-team's examples
+    pairs = [("Jon", "John"), ("Steven", "Stephen"), ("Sara", "Sarah"), ("Aubree", "Aubrey"),
+             ("Kristin", "Kristen")]
+    names = [n for pair in pairs for n in pair] + ["Ida", "Otto", "Zoe", "Mark", "Ava"]
+    for seed in range(3):
+        ids = P.spelling_fold_ids(names, 5, seed=seed)
+        assert all(ids[2 * i] == ids[2 * i + 1] for i in range(len(pairs))), seed
 
 
 def test_spelling_variants_inflate_a_random_split():

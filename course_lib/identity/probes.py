@@ -3,8 +3,8 @@
 A probe is ridge regression ``ŷ = (x − x̄) · w + ȳ`` with ``w = (XᵀX + αI)⁻¹ Xᵀ(y − ȳ)`` on
 standardised features. Names are split into ``folds`` groups; each group is predicted by a probe fitted
 on the others only, so every score is on **names never seen in fitting** — and spelling variants
-(Vicki, Vickie, Vicky: one :func:`~.names.spelling_key`) always share a fold
-(:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
+(Vicki, Vickie, Vicky; Jon, John: one :func:`~.names.variant_groups`, the spelling key united with
+Soundex) always share a fold (:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
 from a grid by the closed-form leave-one-out error of ridge, ``eᵢ / (1 − hᵢᵢ)`` with
 ``H = U diag(s²/(s² + α)) Uᵀ`` from the SVD ``X = U S Vᵀ`` — exact, and no nested loop.
 
@@ -110,11 +110,13 @@ def group_fold_ids(groups: object, folds: int = 5, seed: int = 0) -> np.ndarray:
 
 
 def spelling_fold_ids(names: Sequence[str], folds: int = 5, seed: int = 0) -> np.ndarray:
-    """:func:`group_fold_ids` over the names' spelling keys: spelling variants never straddle a
-    train/test split, so a probe cannot score by matching "Vickie" to a "Vicki" it was fitted on."""
-    from .names import spelling_groups
+    """:func:`group_fold_ids` over the names' variant groups (:func:`~.names.variant_groups`: the
+    spelling key united with Soundex): spelling variants never straddle a train/test split, so a
+    probe cannot score by matching "Vickie" to a "Vicki", or "John" to a "Jon", it was fitted on.
+    Soundex also merges some distinct names (Mary, Mira), which only makes the split stricter."""
+    from .names import variant_groups
 
-    return group_fold_ids(spelling_groups(names), folds, seed)
+    return group_fold_ids(variant_groups(names), folds, seed)
 
 
 #: A feature whose spread is at most this fraction of the largest feature's spread is treated as
@@ -369,7 +371,7 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
-              "grouped_by": "spelling_key", "alpha_choice": "loo-with-intercept",
+              "grouped_by": "spelling_key+soundex", "alpha_choice": "loo-with-intercept",
               "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
 
