@@ -35,7 +35,7 @@ __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fol
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
-           "format_split", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
+           "format_split", "compare_on", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -418,6 +418,22 @@ def frequency_token_split(embeddings, table: ProbeTable, token_counts: object, t
     masks = (common & (tokens == 1), common & (tokens > 1), ~common & (tokens == 1), ~common & (tokens > 1))
     return [_score_cell(embeddings, table, label, np.flatnonzero(mask), draws, rng)
             for label, mask in zip(CELLS, masks) if mask.sum() >= 20]
+
+
+def compare_on(embeddings, table: ProbeTable, mask: object = None, label: str = "all names",
+               draws: int = 400, seed: int = 0) -> SplitCell:
+    """The encoder's best layer against spelling on the names in ``mask`` (default: all names), on
+    ``table``'s held-out predictions, with 95 % paired bootstrap intervals over those names — the
+    scoring of one cell of :func:`frequency_token_split`, for any set of names."""
+    n = len(embeddings)
+    mask = np.ones(n, dtype=bool) if mask is None else np.asarray(mask)
+    if mask.shape != (n,) or mask.dtype != bool:
+        raise ValueError(f"mask must be a boolean array, one per name ({n}), got {mask.shape} {mask.dtype}")
+    if mask.sum() < 20:
+        raise ValueError(f"mask must select at least 20 names, got {int(mask.sum())}")
+    draws = check_int(draws, "draws", min=10)
+    return _score_cell(embeddings, table, str(label), np.flatnonzero(mask), draws,
+                       np.random.default_rng(seed))
 
 
 def _score_cell(embeddings, table: ProbeTable, label: str, idx: np.ndarray, draws: int,
