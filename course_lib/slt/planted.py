@@ -39,7 +39,8 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          per_pair_cross_entropy, pooled_contrast_null, read_columns,
                          resolve_step, split_half_spread)
 
-__all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
+__all__ = ["PlantedTransformer", "PlantedLogitTransformer", "PLANTED_KINDS",
+           "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
            "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
            "planted_colour_chi", "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
            "PlantedColourStudy", "planted_colour_study"]
@@ -80,6 +81,49 @@ class PlantedTransformer(nn.Module):
         return self.base(pairs) + planted @ self.base.W_U
 
 
+class PlantedLogitTransformer(nn.Module):
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron pair that writes
+    **straight into the answer's logit**: activations h(x) = A (cos 2πks/p, sin 2πks/p)
+    as in :class:`PlantedTransformer`, and the correct class's logit gains h(x) · v, with
+    ``plant_logit`` v (2,) initialised at 0 (the trained function at v = 0). Near v = 0
+    each pair's loss moves *linearly* in the wave: ∂ℓ_x/∂v = −(1 − p_s(x)) h(x), so a
+    covariance with it keeps the wave at k (not 2k, as the residual planting's quadratic
+    response does). The planted component is ``["plant_logit"]``."""
+
+    def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
+        super().__init__()
+        if not isinstance(base, ComponentTransformer):
+            raise TypeError("base must be a ComponentTransformer")
+        self.p = base.p
+        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.amplitude = amplitude
+        self.base = base
+        self.plant_logit = nn.Parameter(torch.zeros(2, dtype=base.W_U.dtype))
+
+    def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
+        """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_logit.dtype)
+        angle = 2 * math.pi * self.k * s / self.p
+        return self.amplitude * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The base's logits, the answer's logit plus h(x) · v."""
+        logits = self.base(pairs)
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p)
+        bump = self.planted_activations(pairs) @ self.plant_logit
+        return logits + nn.functional.one_hot(s, self.p).to(logits.dtype) * bump[:, None]
+
+
+#: how the planted pair enters the network: "residual" (:class:`PlantedTransformer`,
+#: through W_U: a response quadratic in the wave near V = 0) or "logit"
+#: (:class:`PlantedLogitTransformer`, the answer's logit: linear in the wave)
+PLANTED_KINDS = ("residual", "logit")
+
+
 def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
     """The RMS activation of one neuron of ``group`` (indices into the MLP) of
     ``source`` (a :class:`~course_lib.modular.model.ModularTransformer`) over ``pairs``.
@@ -97,7 +141,7 @@ def _mean_ce(model: nn.Module, batch: tuple) -> torch.Tensor:
 
 
 def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
-                 sampler: Mapping[str, Any]) -> dict[str, Any]:
+                 sampler: Mapping[str, Any], kind: str = "residual") -> dict[str, Any]:
     import time
 
     from ..runtime import cpu_threads
@@ -113,11 +157,15 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
         raise ValueError(f"k must be a key frequency with a neuron group "
                          f"({sorted(freq)}), got {k}")
     amp = scale * planted_amplitude(source, group, run.data[0])
-    model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
+    base = component_model(source, freq, rand).model
+    if kind == "logit":
+        model, param = PlantedLogitTransformer(base, k, amp), "plant_logit"
+    else:
+        model, param = PlantedTransformer(base, k, amp), "plant_out"
     start = time.process_time()
     with cpu_threads():
         sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
-                               {f"planted k={k}": ["plant_out"]},
+                               {f"planted k={k}": [param]},
                                **{**_SAMPLER, **sampler})
     return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
             "wrllc": {c: r.mean for c, r in sus.llc.items()},
@@ -126,11 +174,12 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
 
 def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
                 run_profile: str = "quick",
-                sampler: Mapping[str, Any]) -> dict[str, Any]:
+                sampler: Mapping[str, Any], kind: str = "residual") -> dict[str, Any]:
     """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at
     key frequency ``k`` with ``scale`` × the RMS activation of one of that group's
-    neurons (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
-    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    neurons, entering as ``kind`` (:data:`PLANTED_KINDS`) (cached,
+    "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi`` (chains, pairs, 1),
+    ``amplitude``, ``wrllc``, ``cpu_seconds``."""
     from ..cache import cached
     from .components import _CACHE_VERSION, _SAMPLER
     from .course_models import grokking_run
@@ -142,13 +191,17 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     if not isinstance(sampler, Mapping):
         raise ValueError("sampler must be a mapping of estimate_llc settings")
+    if kind not in PLANTED_KINDS:
+        raise ValueError(f"kind must be one of {list(PLANTED_KINDS)}, got {kind!r}")
     run = grokking_run(seed, run_profile, progress=False)
     step = resolve_step(run, step)
     config = {"run": run.key, "step": step, "k": k, "scale": scale,
               "sampler": {**_SAMPLER, **sampler}, "version": _CACHE_VERSION}
+    if kind != "residual":      # the residual planting keeps its original cache key
+        config["kind"] = kind
     return cached("slt-components-planted", config,
                   lambda: _planted_chi(seed, step, k, scale, run_profile,
-                                       dict(sampler)))
+                                       dict(sampler), kind))
 
 
 #: Per-profile settings of the planted control: the column measurement's own run,
@@ -157,10 +210,14 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
 #: real column reads 16) with ``scales`` × a real neuron's RMS activation (1: as strong
 #: as one of the group's neurons; 100: far stronger), on ``sampler_seeds`` (the first of
 #: the real measurement's chain sets: one set per scale, ≈ 15 s of CPU each in
-#: ``standard``, to stay in the 5-minute budget).
+#: ``standard``, to stay in the 5-minute budget). ``logit_scales``: the same for the
+#: pair planted into the answer's logit (:class:`PlantedLogitTransformer`, the control
+#: whose response is linear in the wave).
 PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
-    "standard": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
+    "quick": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
+              "sampler_seeds": [0]},
+    "standard": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
+                 "sampler_seeds": [0]},
 }
 PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 
@@ -181,6 +238,7 @@ class PlantedColumn:
     rank_reliability: np.ndarray
     wrllc: list[float]
     cpu_seconds: float
+    kind: str = "residual"
 
     def passes(self) -> tuple[int, int]:
         """(sets whose halves agree on a peak above the control, sets)."""
@@ -189,6 +247,11 @@ class PlantedColumn:
     def pooled_peaks(self) -> list[int]:
         """Per set, where the column from all its chains peaks in a + b."""
         return [r.peak for r in self.readings]
+
+    def halves_at(self, k: int) -> tuple[int, int]:
+        """(sets whose two halves both peak at ``k``, sets): the readout without the
+        noise-only control."""
+        return sum(int(r.half_peaks == (k, k)) for r in self.readings), len(self.readings)
 
 
 @dataclass
@@ -204,6 +267,8 @@ class PlantedStudy:
     columns: list[PlantedColumn]
     chains: int
     reads_per_chain: int
+    #: the pair planted into the answer's logit, one column per ``logit_scales``
+    logit: Optional[list[PlantedColumn]] = None
 
     @property
     def harmonic(self) -> int:
@@ -220,8 +285,15 @@ class PlantedStudy:
                 return c
         raise ValueError(f"scale must be one of {self.scales}, got {scale!r}")
 
+    def logit_at(self, scale: float) -> PlantedColumn:
+        for c in self.logit or []:
+            if c.scale == float(scale):
+                return c
+        raise ValueError(f"scale must be one of {[c.scale for c in self.logit or []]}, "
+                         f"got {scale!r}")
+
     def cpu_seconds(self) -> float:
-        return float(sum(c.cpu_seconds for c in self.columns))
+        return float(sum(c.cpu_seconds for c in [*self.columns, *(self.logit or [])]))
 
 
 def planted_study(profile: Optional[str] = None,
@@ -244,25 +316,28 @@ def planted_study(profile: Optional[str] = None,
     step = resolve_step(run, cfg["step"])
     pairs, p = run.data[0].numpy(), run.source.p
     k = int(pcfg["k"])
-    columns = []
-    for scale in pcfg["scales"]:
+    sampler = cfg["sampler"]
+
+    def column(scale: float, kind: str) -> PlantedColumn:
         entries = [planted_chi(cfg["seed"], step, k, scale=scale,
                                run_profile=cfg["run_profile"],
-                               sampler={**cfg["sampler"], "seed": sseed})
+                               sampler={**sampler, "seed": sseed}, kind=kind)
                    for sseed in seeds]
         sets = [np.asarray(e["chain_chi"]) for e in entries]
         null_q, null_n = pooled_contrast_null(sets, pairs, p)
         readings = [read_columns(c, [f"planted k={k}"], pairs, p,
                                  null=(null_q, null_n))[0] for c in sets]
-        columns.append(PlantedColumn(
+        return PlantedColumn(
             float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]),
             null_n,
             np.stack([split_half_spread(c)[:, 0] for c in sets]),
             [float(next(iter(e["wrllc"].values()))) for e in entries],
-            float(sum(e["cpu_seconds"] for e in entries))))
-    s = cfg["sampler"]
-    return PlantedStudy(profile, k, p, seeds, columns, int(sets[0].shape[0]),
-                        -(-s["num_draws"] // s["observe_every"]))
+            float(sum(e["cpu_seconds"] for e in entries)), kind)
+
+    columns = [column(scale, "residual") for scale in pcfg["scales"]]
+    logit = [column(scale, "logit") for scale in pcfg.get("logit_scales", [])]
+    return PlantedStudy(profile, k, p, seeds, columns, int(sampler["num_chains"]),
+                        -(-sampler["num_draws"] // sampler["observe_every"]), logit)
 
 
 # ------------------------------------------------------------ the colour models (5.6)
