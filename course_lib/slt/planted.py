@@ -18,6 +18,10 @@ is the component: planted at k, not learned. The amplitude A is the RMS activati
 the trained group of that frequency (one of its neurons, on the training pairs), so the
 planted neurons fire about as strongly as a real one.
 
+A second planting, :class:`PlantedLogitTransformer`, writes the same pair into the
+answer's own logit, so that each pair's loss moves at first order in the wave (through
+W_U, near V = 0, it moves mostly at second order: the readout then finds 2k).
+
 What it can show: if the planted column agrees on k above its control, the device at
 this budget *would* read a component's own frequency, and a real group that reads the
 dominant frequency instead is a finding about the group; if it does not, the budget
@@ -82,13 +86,14 @@ class PlantedTransformer(nn.Module):
 
 
 class PlantedLogitTransformer(nn.Module):
-    """A :class:`~.components.ComponentTransformer` plus a planted neuron pair that writes
-    **straight into the answer's logit**: activations h(x) = A (cos 2πks/p, sin 2πks/p)
-    as in :class:`PlantedTransformer`, and the correct class's logit gains h(x) · v, with
-    ``plant_logit`` v (2,) initialised at 0 (the trained function at v = 0). Near v = 0
-    each pair's loss moves *linearly* in the wave: ∂ℓ_x/∂v = −(1 − p_s(x)) h(x), so a
-    covariance with it keeps the wave at k (not 2k, as the residual planting's quadratic
-    response does). The planted component is ``["plant_logit"]``."""
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron pair that
+    writes **straight into the answer's logit**: activations h(x) = A (cos 2πks/p,
+    sin 2πks/p) as in :class:`PlantedTransformer`, and the correct class's logit gains
+    h(x) · v, with ``plant_logit`` v (2,) initialised at 0 (the trained function at
+    v = 0). Near v = 0 each pair's loss moves *linearly* in the wave: ∂ℓ_x/∂v =
+    −(1 − p_s(x)) h(x), so a covariance with it keeps the wave at k (not 2k, as the
+    residual planting's quadratic response does). The planted component is
+    ``["plant_logit"]``."""
 
     def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
         super().__init__()
@@ -108,14 +113,16 @@ class PlantedLogitTransformer(nn.Module):
         """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
         s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_logit.dtype)
         angle = 2 * math.pi * self.k * s / self.p
-        return self.amplitude * torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
+        return self.amplitude * wave
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """The base's logits, the answer's logit plus h(x) · v."""
         logits = self.base(pairs)
         s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p)
         bump = self.planted_activations(pairs) @ self.plant_logit
-        return logits + nn.functional.one_hot(s, self.p).to(logits.dtype) * bump[:, None]
+        onehot = nn.functional.one_hot(s, self.p).to(logits.dtype)
+        return logits + onehot * bump[:, None]
 
 
 #: how the planted pair enters the network: "residual" (:class:`PlantedTransformer`,
@@ -251,7 +258,8 @@ class PlantedColumn:
     def halves_at(self, k: int) -> tuple[int, int]:
         """(sets whose two halves both peak at ``k``, sets): the readout without the
         noise-only control."""
-        return sum(int(r.half_peaks == (k, k)) for r in self.readings), len(self.readings)
+        hits = sum(int(r.half_peaks == (k, k)) for r in self.readings)
+        return hits, len(self.readings)
 
 
 @dataclass
