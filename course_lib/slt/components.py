@@ -37,7 +37,8 @@ second sampler):
   (χ_A − χ_B)/2 first), not the key frequencies' share of all k;
 * **own columns with power** (:func:`column_study`): at the final checkpoint, five components
   (every key-frequency neuron group, the size-matched random group of the largest, the embedding)
-  × 8 chains × more draws, on several independent chain sets (sampler seeds), each read by its
+  × 8 chains × more draws, on one or more independent chain sets (sampler seeds; ``standard``
+  affords one), each read by its
   own column's spectrum in a + b from each half of a set's chains; a column "agrees on k" in a
   set when both halves peak at k and both beat the noise-only control pooled over the sets
   (:func:`pooled_contrast_null`), and it counts only as often as it replicates over the sets.
