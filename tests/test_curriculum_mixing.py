@@ -115,3 +115,33 @@ def test_mute_report_bad_input():
     greens = torch.tensor([[[0.0, 1, 0], [0.0, 0, 1]]])
     with pytest.raises(ValueError, match="both"):
         M.mute_report(run, greens)
+
+
+def test_mixers_train_on_one_thread(monkeypatch):
+    """The 256-pair steps run on one CPU thread (two only synchronise: on a busy 2-core machine a
+    standard mixer took 5–10× longer), and the caller's setting is restored."""
+    from course_lib.curriculum import mixing_pooled as P
+
+    seen = []
+    real_losses, real_mix = M._losses, P.mix
+
+    def spy_losses(*args, **kwargs):
+        seen.append(("mixer", torch.get_num_threads()))
+        return real_losses(*args, **kwargs)
+
+    def spy_mix(*args, **kwargs):
+        seen.append(("pooled", torch.get_num_threads()))
+        return real_mix(*args, **kwargs)
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(M, "_losses", spy_losses)
+        monkeypatch.setattr(P, "mix", spy_mix)
+        M.train_mixer(seed=1, profile="quick", steps=4, snap_every=2)
+        P.train_pooled(seed=1, profile="quick", steps=4)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert {k for k, _ in seen} == {"mixer", "pooled"}
+    assert all(n == 1 for _, n in seen), seen

@@ -262,16 +262,18 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
         snaps_w.append(state_copy(model))
 
     snapshot(0)
-    for step in range(1, cfg["steps"] + 1):
-        pairs = mixing_pairs(cfg["batch"], g)
-        total, mse, pull, push = _losses(model, pairs, anchor, cfg)
-        opt.zero_grad()
-        total.backward()
-        opt.step()
-        sched.step()
-        log.append((step, float(mse.detach()), float(pull.detach()), float(push.detach())))
-        if step % cfg["snap_every"] == 0 or step == cfg["steps"]:
-            snapshot(step)
+    # one thread: a 256-pair step only synchronises a second one (same weights bit for bit)
+    with runtime.cpu_threads():
+        for step in range(1, cfg["steps"] + 1):
+            pairs = mixing_pairs(cfg["batch"], g)
+            total, mse, pull, push = _losses(model, pairs, anchor, cfg)
+            opt.zero_grad()
+            total.backward()
+            opt.step()
+            sched.step()
+            log.append((step, float(mse.detach()), float(pull.detach()), float(push.detach())))
+            if step % cfg["snap_every"] == 0 or step == cfg["steps"]:
+                snapshot(step)
     arr = np.array(log)
     return MixingRun(config={**cfg, "seed": seed}, state=snaps_w[-1], steps=arr[:, 0].astype(int),
                      mse=arr[:, 1], anchor=arr[:, 2], anti=arr[:, 3], checkpoint_steps=as_checkpoint_steps(snaps_s),

@@ -94,14 +94,15 @@ def train_pooled(seed: int = 0, profile: Optional[str] = None, **overrides) -> P
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t / cfg["steps"])))
     mse = []
-    for _ in range(cfg["steps"]):
-        pairs = mixing_pairs(cfg["batch"], g)
-        loss = ((model(pairs) - mix(pairs[:, 0], pairs[:, 1])) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        sched.step()
-        mse.append(float(loss.detach()))
+    with runtime.cpu_threads():  # one thread, as for the transformer
+        for _ in range(cfg["steps"]):
+            pairs = mixing_pairs(cfg["batch"], g)
+            loss = ((model(pairs) - mix(pairs[:, 0], pairs[:, 1])) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            mse.append(float(loss.detach()))
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     return PooledRun(config={**cfg, "seed": seed}, state=state, steps=np.arange(1, cfg["steps"] + 1),
                      mse=np.asarray(mse))
