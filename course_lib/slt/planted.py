@@ -46,7 +46,8 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
 __all__ = ["PlantedTransformer", "PlantedLogitTransformer", "PLANTED_KINDS",
            "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
            "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
-           "planted_colour_chi", "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
+           "PlantedErrorAutoencoder", "PLANTED_COLOUR_KINDS", "planted_colour_chi",
+           "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
            "PlantedColourStudy", "planted_colour_study"]
 
 
@@ -384,8 +385,50 @@ class PlantedAutoencoder(nn.Module):
         return recon + h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin, z
 
 
+class PlantedErrorAutoencoder(nn.Module):
+    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons (the
+    activations of :class:`PlantedAutoencoder`) whose output weights ``plant_cos`` and
+    ``plant_sin`` (one number each, initialised at 0) move each colour's
+    reconstruction along **its own error** e(x) = (recon − x)/|recon − x| of the
+    trained network. Near 0
+    each colour's loss then moves at first order in the wave,
+    ∂ℓ_x/∂v = (2/3) |recon − x| A (cos θ, sin θ) (the colour analogue of
+    :class:`PlantedLogitTransformer`); at 0 the function is the trained one."""
+
+    planted_activations = PlantedAutoencoder.planted_activations
+
+    def __init__(self, base: nn.Module, amplitude: float) -> None:
+        super().__init__()
+        from .colour_modes import ComponentAutoencoder
+
+        if not isinstance(base, ComponentAutoencoder):
+            raise TypeError("base must be a ComponentAutoencoder")
+        amplitude = float(amplitude)
+        if not (math.isfinite(amplitude) and amplitude > 0):
+            raise ValueError(
+                f"amplitude must be a finite number > 0, got {amplitude!r}")
+        self.base, self.amplitude = base, amplitude
+        self.plant_cos = nn.Parameter(torch.zeros(1))
+        self.plant_sin = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        recon, z = self.base(x)
+        with torch.no_grad():  # the direction is the trained network's, not sampled
+            err = recon - x
+            err = err / err.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        h = self.planted_activations(x)
+        bump = h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin
+        return recon + bump * err, z
+
+
+#: how the planted hue pair enters: "reconstruction" (:class:`PlantedAutoencoder`, fixed
+#: output weights per channel) or "error" (:class:`PlantedErrorAutoencoder`)
+PLANTED_COLOUR_KINDS = ("reconstruction", "error")
+
+
 def _planted_colour_chi(seed: int, step: int, scale: float,
-                        sampler: Mapping[str, Any]) -> dict[str, Any]:
+                        sampler: Mapping[str, Any],
+                        kind: str = "reconstruction") -> dict[str, Any]:
     from .colour_modes import _sample, colour_components, probe_hues
     from .course_models import colour_run
 
@@ -395,7 +438,8 @@ def _planted_colour_chi(seed: int, step: int, scale: float,
     with torch.no_grad():
         enc, _ = setup.model.hidden_activations(rgb)
     amp = scale * float(enc.double().pow(2).mean().sqrt())
-    model = PlantedAutoencoder(setup.model, amp)
+    cls = PlantedErrorAutoencoder if kind == "error" else PlantedAutoencoder
+    model = cls(setup.model, amp)
     out = _sample(model, run.loss_fn, run.data,
                   {"planted cos": ["plant_cos"], "planted sin": ["plant_sin"]}, sampler)
     return {**out, "amplitude": amp, "step": step,
@@ -403,11 +447,13 @@ def _planted_colour_chi(seed: int, step: int, scale: float,
 
 
 def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
-                       sampler: Mapping[str, Any]) -> dict[str, Any]:
+                       sampler: Mapping[str, Any],
+                       kind: str = "reconstruction") -> dict[str, Any]:
     """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at
     checkpoint ``step``, planted at ``scale`` × the RMS activation of the encoder's
-    neurons over the probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
-    "slt-colour-planted"); keys as ``colour_chi``'s plus ``amplitude``."""
+    neurons over the probe hues, entering as ``kind`` (:data:`PLANTED_COLOUR_KINDS`),
+    sampled like :func:`~.colour_modes.colour_chi` (cached, "slt-colour-planted"); keys
+    as ``colour_chi``'s plus ``amplitude``."""
     from ..cache import cached
     from .colour_modes import _CACHE_VERSION, SAMPLERS
     from .course_models import colour_run
@@ -418,13 +464,18 @@ def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     if not isinstance(sampler, Mapping):
         raise ValueError("sampler must be a mapping of estimate_llc settings")
+    if kind not in PLANTED_COLOUR_KINDS:
+        raise ValueError(
+            f"kind must be one of {list(PLANTED_COLOUR_KINDS)}, got {kind!r}")
     sampler = {**SAMPLERS["colour"], **sampler}
     run = colour_run(seed, "quick", progress=False)
     step = resolve_step(run, step)
     config = {"run": run.key, "step": step, "scale": scale, "sampler": sampler,
               "version": _CACHE_VERSION}
+    if kind != "reconstruction":  # the first planting keeps its original cache key
+        config["kind"] = kind
     return cached("slt-colour-planted", config,
-                  lambda: _planted_colour_chi(seed, step, scale, sampler))
+                  lambda: _planted_colour_chi(seed, step, scale, sampler, kind))
 
 
 #: The colour planted control, per profile: Chapter 1's training seed 0 at its final
@@ -432,7 +483,8 @@ def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
 #: cell whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's
 #: RMS activation (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
 PLANTED_COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0]},
+    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0],
+              "error_scales": [1.0]},
 }
 PLANTED_COLOUR_SETTINGS["standard"] = PLANTED_COLOUR_SETTINGS["quick"]
 PLANTED_COLOUR_SETTINGS["full"] = PLANTED_COLOUR_SETTINGS["quick"]
@@ -452,6 +504,7 @@ class PlantedWheel:
     second: tuple[float, float]
     wrllc: dict[str, float]
     cpu_seconds: float
+    kind: str = "reconstruction"
 
 
 @dataclass
@@ -462,6 +515,15 @@ class PlantedColourStudy:
     sampler_seed: int
     chains: int
     wheels: list[PlantedWheel]
+    #: the pair planted along each colour's own error, one per ``error_scales``
+    error: Optional[list[PlantedWheel]] = None
+
+    def error_at(self, scale: float) -> PlantedWheel:
+        for w in self.error or []:
+            if w.scale == float(scale):
+                return w
+        raise ValueError(f"scale must be one of {[w.scale for w in self.error or []]}, "
+                         f"got {scale!r}")
 
     def at(self, scale: float) -> PlantedWheel:
         for w in self.wheels:
@@ -483,17 +545,21 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     sampler = {**by_profile(COLOUR_SETTINGS, profile)["colour"]["sampler"],
                "seed": pcfg["sampler_seed"]}
     _, hue = probe_hues()
-    wheels, step, chains = [], None, 0
-    for scale in pcfg["scales"]:
+    step, chains = None, 0
+
+    def wheel(scale: float, kind: str) -> PlantedWheel:
+        nonlocal step, chains
         entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale,
-                                   sampler=sampler)
+                                   sampler=sampler, kind=kind)
         step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
         cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
         chi = np.asarray(entry["chi"])
         first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
         second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
-        wheels.append(PlantedWheel(float(scale), float(entry["amplitude"]), cal, first,
-                                   second, dict(entry["wrllc"]),
-                                   float(entry["cpu_seconds"])))
+        return PlantedWheel(float(scale), float(entry["amplitude"]), cal, first, second,
+                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind)
+
+    wheels = [wheel(scale, "reconstruction") for scale in pcfg["scales"]]
+    error = [wheel(scale, "error") for scale in pcfg.get("error_scales", [])]
     return PlantedColourStudy(profile, int(pcfg["seed"]), int(step),
-                              int(pcfg["sampler_seed"]), chains, wheels)
+                              int(pcfg["sampler_seed"]), chains, wheels, error)
