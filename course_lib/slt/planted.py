@@ -51,6 +51,18 @@ __all__ = ["PlantedTransformer", "PlantedLogitTransformer", "PLANTED_KINDS",
            "PlantedColourStudy", "planted_colour_study"]
 
 
+def _modular_base(base: ComponentTransformer, k: int, amplitude: float
+                  ) -> tuple[ComponentTransformer, int, int, float]:
+    """Check a modular planting's arguments: ``(base, p, k, amplitude)``."""
+    if not isinstance(base, ComponentTransformer):
+        raise TypeError("base must be a ComponentTransformer")
+    k = check_int(k, "k", min=1, max=(base.p - 1) // 2)
+    amplitude = float(amplitude)
+    if not (math.isfinite(amplitude) and amplitude > 0):
+        raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+    return base, base.p, k, amplitude
+
+
 class PlantedTransformer(nn.Module):
     """A :class:`~.components.ComponentTransformer` plus a planted neuron group: two
     neurons with activations A (cos 2πks/p, sin 2πks/p), s = (a + b) mod p, and output
@@ -60,22 +72,13 @@ class PlantedTransformer(nn.Module):
 
     def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
         super().__init__()
-        if not isinstance(base, ComponentTransformer):
-            raise TypeError("base must be a ComponentTransformer")
-        self.p = base.p
-        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.amplitude = amplitude
-        self.base = base
+        self.base, self.p, self.k, self.amplitude = _modular_base(base, k, amplitude)
         d = base.W_U.shape[0]
         self.plant_out = nn.Parameter(torch.zeros(2, d, dtype=base.W_U.dtype))
 
     def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
         """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
-        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_out.dtype)
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.base.W_U.dtype)
         angle = 2 * math.pi * self.k * s / self.p
         wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
         return self.amplitude * wave
@@ -98,24 +101,10 @@ class PlantedLogitTransformer(nn.Module):
 
     def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
         super().__init__()
-        if not isinstance(base, ComponentTransformer):
-            raise TypeError("base must be a ComponentTransformer")
-        self.p = base.p
-        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.amplitude = amplitude
-        self.base = base
+        self.base, self.p, self.k, self.amplitude = _modular_base(base, k, amplitude)
         self.plant_logit = nn.Parameter(torch.zeros(2, dtype=base.W_U.dtype))
 
-    def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
-        """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
-        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_logit.dtype)
-        angle = 2 * math.pi * self.k * s / self.p
-        wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
-        return self.amplitude * wave
+    planted_activations = PlantedTransformer.planted_activations
 
     def forward(self, pairs: torch.Tensor) -> torch.Tensor:
         """The base's logits, the answer's logit plus h(x) · v."""
@@ -350,6 +339,18 @@ def planted_study(profile: Optional[str] = None,
 
 
 # ------------------------------------------------------------ the colour models (5.6)
+def _colour_base(base: nn.Module, amplitude: float) -> tuple[nn.Module, float]:
+    """Check a colour planting's arguments: a ComponentAutoencoder and a finite amplitude > 0."""
+    from .colour_modes import ComponentAutoencoder
+
+    if not isinstance(base, ComponentAutoencoder):
+        raise TypeError("base must be a ComponentAutoencoder")
+    amplitude = float(amplitude)
+    if not (math.isfinite(amplitude) and amplitude > 0):
+        raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+    return base, amplitude
+
+
 class PlantedAutoencoder(nn.Module):
     """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons:
     activations A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
@@ -360,15 +361,7 @@ class PlantedAutoencoder(nn.Module):
 
     def __init__(self, base: nn.Module, amplitude: float) -> None:
         super().__init__()
-        from .colour_modes import ComponentAutoencoder
-
-        if not isinstance(base, ComponentAutoencoder):
-            raise TypeError("base must be a ComponentAutoencoder")
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.base, self.amplitude = base, amplitude
+        self.base, self.amplitude = _colour_base(base, amplitude)
         self.plant_cos = nn.Parameter(torch.zeros(3))
         self.plant_sin = nn.Parameter(torch.zeros(3))
 
@@ -399,15 +392,7 @@ class PlantedErrorAutoencoder(nn.Module):
 
     def __init__(self, base: nn.Module, amplitude: float) -> None:
         super().__init__()
-        from .colour_modes import ComponentAutoencoder
-
-        if not isinstance(base, ComponentAutoencoder):
-            raise TypeError("base must be a ComponentAutoencoder")
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.base, self.amplitude = base, amplitude
+        self.base, self.amplitude = _colour_base(base, amplitude)
         self.plant_cos = nn.Parameter(torch.zeros(1))
         self.plant_sin = nn.Parameter(torch.zeros(1))
 
