@@ -477,3 +477,24 @@ def test_trained_within_refits_on_the_selected_names_only():
         P.trained_within(emb, table, np.arange(n) < 10)
     with pytest.raises(ValueError, match="mask"):
         P.trained_within(emb, table, np.ones(n - 1, dtype=bool))
+
+
+def test_probe_is_matched_inside_the_decoding_span():
+    """Round d: the probe is compared at the difference of means' length *where decoding happens*."""
+    names, stats, spaces = steering_world()
+    X = np.c_[spaces["strong"], 0.05 * np.random.default_rng(3).normal(size=(400, 24))]
+    basis = Bm.NameBasis.fit(X, names, k=6)
+    diff = Bm.mean_difference(X, stats["mean_birth_year"], 1950, 1990)
+    probe = Bm.probe_direction(X, stats["mean_birth_year"], float(np.linalg.norm(diff)))
+    matched = Bm.match_in_span(probe, diff, basis)
+    inside = lambda d: float(np.linalg.norm(Bm.span_part(d, basis)))
+    assert inside(matched) / np.linalg.norm(matched) >= 0.9
+    assert inside(matched) == pytest.approx(inside(diff))
+    assert float(matched.ravel() @ probe.ravel()) > 0          # same way round
+    st = Bm.steering_study({"strong": X}, names, stats, starts=40, k=6)
+    assert -1 <= st.span_cosines["strong"]["younger"] <= 1
+    assert st.span_cosines["strong"]["younger"] > 0.8
+    with pytest.raises(ValueError, match="direction"):
+        Bm.match_in_span(probe[:, :-1], diff, basis)
+    with pytest.raises(ValueError, match="span"):
+        Bm.match_in_span(np.zeros_like(probe), diff, basis)
