@@ -498,3 +498,14 @@ def test_probe_is_matched_inside_the_decoding_span():
         Bm.match_in_span(probe[:, :-1], diff, basis)
     with pytest.raises(ValueError, match="span"):
         Bm.match_in_span(np.zeros_like(probe), diff, basis)
+
+
+def test_one_edit_across_folds():
+    names = ["Donald", "Ronald", "Steve", "Steven", "Mary", "Mara", "Zed"]
+    folds = np.array([0, 1, 0, 0, 1, 0, 1])
+    hit = P.one_edit_across_folds(names, folds)
+    # Donald/Ronald substitution across folds; Steve/Steven same fold; Mary/Mara across
+    assert hit.tolist() == [True, True, False, False, True, True, False]
+    assert P.one_edit_across_folds(["Ann", "Anne"], [0, 1]).all()          # insertion
+    with pytest.raises(ValueError, match="folds"):
+        P.one_edit_across_folds(names, folds[:-1])

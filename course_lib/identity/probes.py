@@ -4,7 +4,7 @@ A probe is ridge regression ``ŷ = (x − x̄) · w + ȳ`` with ``w = (XᵀX + �
 standardised features. Names are split into ``folds`` groups; each group is predicted by a probe fitted
 on the others only, so every score is on **names never seen in fitting** — and spelling variants
 (Vicki, Vickie, Vicky; Jon, John: one :func:`~.names.variant_groups`, the spelling key united with
-Soundex) always share a fold (:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
+Soundex) always share a fold (:func:`spelling_fold_ids`), so no name is scored against a variant sharing its spelling key or Soundex code. Inside each fit, α is picked
 from a grid by the closed-form leave-one-out error of ridge, ``eᵢ / (1 − hᵢᵢ)`` with
 ``H = U diag(s²/(s² + α)) Uᵀ`` from the SVD ``X = U S Vᵀ`` — exact, and no nested loop.
 
@@ -32,6 +32,7 @@ from ..validation import check_int
 from ..widgets import progress
 
 __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fold_ids", "spelling_fold_ids",
+           "one_edit_across_folds",
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
@@ -117,6 +118,33 @@ def spelling_fold_ids(names: Sequence[str], folds: int = 5, seed: int = 0) -> np
     from .names import variant_groups
 
     return group_fold_ids(variant_groups(names), folds, seed)
+
+
+def one_edit_across_folds(names: Sequence[str], folds: object) -> np.ndarray:
+    """Per name: is another name one edit away (one letter substituted, inserted or deleted,
+    case ignored) in a **different** fold? Variant grouping keeps shared-key variants together
+    but not every one-letter neighbour (Donald/Ronald, Steven/Steve): this counts what remains.
+    Boolean array aligned with ``names``."""
+    low = [str(x).lower() for x in names]
+    folds = np.asarray(folds)
+    if folds.shape != (len(low),):
+        raise ValueError(f"folds must hold one fold per name ({len(low)}), got {folds.shape}")
+    index: dict[str, list[int]] = {}
+    for i, s in enumerate(low):
+        index.setdefault(s, []).append(i)
+    buckets: dict[tuple[int, str], list[int]] = {}
+    pairs = []
+    for i, s in enumerate(low):
+        for j in range(len(s)):
+            buckets.setdefault((j, s[:j] + "\0" + s[j + 1:]), []).append(i)   # substitution
+            pairs += [(i, k) for k in index.get(s[:j] + s[j + 1:], [])]       # deletion
+    for members in buckets.values():
+        pairs += [(a, b) for a in members for b in members if a < b]
+    hit = np.zeros(len(low), dtype=bool)
+    for a, b in pairs:
+        if low[a] != low[b] and folds[a] != folds[b]:
+            hit[a] = hit[b] = True
+    return hit
 
 
 #: A feature whose spread is at most this fraction of the largest feature's spread is treated as
