@@ -90,3 +90,10 @@ def test_tiny_run_record_and_cache(tmp_path, monkeypatch):
     assert run.grok_step(1.0) in (None, *run.checkpoint_steps.tolist())
     with pytest.raises(ValueError, match="accuracy"):
         run.grok_step(1.5)
+
+
+def test_design_public_name_still_resolves():
+    """DESIGN.md lists ``course_lib.identity.modular_addition_run``; it moved to course_lib.modular."""
+    import course_lib.identity as identity
+    from course_lib.identity import modular_addition_run as old_name
+    assert old_name is modular_addition_run and "modular_addition_run" in identity.__all__

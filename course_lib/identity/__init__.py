@@ -59,6 +59,8 @@ from .world import WORLD_SETTINGS, World, make_world
 from .world_run import WorldRun, identity_world_run
 from .world_stats import WorldStudy, world_study
 from .probes import PROBE_SETTINGS, ProbeTable, name_probes, ngram_features, probe_table, ridge_direction, ridge_oof
+# DESIGN.md's public name; the grokking run lives in course_lib.modular since it moved
+from ..modular.run import modular_addition_run
 
 __all__ = [
     "NameBasis", "ENCODERS", "NameEmbeddings", "TextEncoder", "encoder_source", "load_text_encoder",
@@ -66,4 +68,5 @@ __all__ = [
     "portraits", "tiny_pipeline", "pipeline_encoder", "FaceStudy", "face_study", "measure_faces", "NameStats", "name_stats", "name_table", "ProbeTable", "ngram_features",
     "probe_table", "ridge_direction", "ridge_oof", "PROBE_SETTINGS", "name_probes",
     "WORLD_SETTINGS", "World", "WorldRun", "WorldStudy", "identity_world_run", "make_world", "world_study",
+    "modular_addition_run",
 ]
