@@ -548,3 +548,18 @@ def test_rate2d_counts_cells_whose_sigma2_beats_all_contrasts():
     study = cm.ColourModeStudy("quick", {}, [], {}, cm.input_wheel(),
                                [row(True)] * 4 + [row(False)])
     assert study.rate2d(0, "hue")[:2] == (4, 5)
+
+
+def test_colour_prediction_graded_on_the_scale_aware_test():
+    """5.6 grades the wheels on σ₂ (both beat their noise at seed 0, sampler seed 0): the
+    R²-era answer (the untrained wheel "within its noise") is now wrong."""
+    even = 5 / 36
+    right = {"trained_wheel": "beats all its noise", "untrained_wheel": "beats all its noise",
+             "anchored_red_mode": False}
+    assert check_colour_prediction(right, 0.0, 0.0, 0.09, 0.14, even, statistic="σ₂",
+                                   quiet=True).passed
+    old = {**right, "untrained_wheel": "within its noise"}
+    assert not check_colour_prediction(old, 0.0, 0.0, 0.09, 0.14, even, statistic="σ₂",
+                                       quiet=True).passed
+    with pytest.raises(ValueError, match="statistic"):
+        check_colour_prediction(right, 0.0, 0.0, 0.09, 0.14, even, statistic="", quiet=True)

@@ -523,6 +523,8 @@ class PlantedWheel:
     wrllc: dict[str, float]
     cpu_seconds: float
     kind: str = "reconstruction"
+    #: the scale-aware two-dimensional test (:func:`~.colour_modes.wheel_test_2d`)
+    wheel2d: Any = None
 
 
 @dataclass
@@ -556,7 +558,7 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     wheels."""
     from ..runtime import by_profile, get_profile
     from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
-                               probe_hues)
+                               probe_hues, wheel_test_2d)
 
     profile = get_profile() if profile is None else profile
     pcfg = by_profile(PLANTED_COLOUR_SETTINGS, profile)
@@ -575,7 +577,8 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
         first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
         second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
         return PlantedWheel(float(scale), float(entry["amplitude"]), cal, first, second,
-                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind)
+                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind,
+                            wheel_test_2d(entry, roundoff=False))
 
     wheels = [wheel(scale, "reconstruction") for scale in pcfg["scales"]]
     error = [wheel(scale, "error") for scale in pcfg.get("error_scales", [])]
