@@ -4,7 +4,7 @@ live in ``tests/test_slt_components.py``.
 * ``sum_spectrum`` — the Fourier power of a loading over pairs read as a function of
   s = (a + b) mod p (:func:`check_sum_spectrum`);
 * ``reliability_prediction`` — a written-down prediction, for the ``standard`` column budget
-  (8 chains × 100 reads per chain, 5 times the mode matrix's 20 reads and twice its chains), of
+  (8 chains × 500 reads per chain, 25 times the mode matrix's 20 reads and twice its chains), of
   how reliable the k = 16 neuron group's own χ column is (rank split-half over the pairs) and in
   how many independent chain sets its column is a wave at its own frequency
   (:func:`check_reliability_prediction`; in ``quick`` it is compared with the recorded
