@@ -43,13 +43,13 @@ def _score(method: str, setting: str, groups: list[np.ndarray], points: np.ndarr
     size = sum(map(len, groups)) / len(groups)
     k = max(2, int(round(len(covered) / size)))
     # kmeans_groups is remembered: rows (and other tables) on the same sentences at the same k
-    # share their fits
+    # share their fits; with no seeds the k-means columns are nan
     over = [cross_situation_purity([covered[g] for g in kmeans_groups(points[covered], k, seed)],
                                    labels, situations) for seed in seeds]
     cross = cross_situation_purity(groups, labels, situations)
     return dict(row, mean_size=size, k_matched=k, purity=partition_purity(groups, labels),
                 cross=cross.share, cross_groups=cross.group_mean, cross_members=cross.member_mean,
-                kmeans_cross=over[0].share, **seed_spread(cross, over),
+                kmeans_cross=over[0].share if over else float("nan"), **seed_spread(cross, over),
                 cross_chance=cross_situation_purity([covered], labels, situations).share)
 
 
@@ -70,7 +70,8 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     the seeds below the row: :func:`~.study.seed_spread`), and chance. ``k-means on words
     (TF-IDF)``, one row per seed of ``words_seeds``: k-means on the TF-IDF vectors of the sentences
     DBSCAN-Mapper covers, with as many clusters as give its mean node size. ``seeds`` and
-    ``words_seeds`` default to :func:`~.study.kmeans_seeds` of ``profile``."""
+    ``words_seeds`` default to :func:`~.study.kmeans_seeds` of ``profile``. The no-lens rows are
+    read against chance and DBSCAN-Mapper, not k-means: their k-means columns are nan (time)."""
     from sklearn.cluster import AgglomerativeClustering
 
     from .graph import default_clusterer, mapper_graph
@@ -90,8 +91,9 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     situations = situation_sets(s)
     lens = layer_lens(acts, layer, "PCA 1")
 
-    def score(method: str, setting: str, groups: list[np.ndarray]) -> dict[str, Any]:
-        return _score(method, setting, groups, points, labels, situations, seeds)
+    def score(method: str, setting: str, groups: list[np.ndarray],
+              compare: bool = True) -> dict[str, Any]:
+        return _score(method, setting, groups, points, labels, situations, seeds if compare else ())
 
     dbscan_graph = recipe_graph(points, lens)
     dbscan_mapper = list(node_members(dbscan_graph).values())
@@ -99,7 +101,7 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
     for scale in dbscan_scales:
         assigned = default_clusterer(points, scale).fit(points).labels_
         groups = [np.flatnonzero(assigned == c) for c in np.unique(assigned) if c >= 0]
-        rows.append(score("DBSCAN, no lens", f"scale {scale}", groups))
+        rows.append(score("DBSCAN, no lens", f"scale {scale}", groups, compare=False))
     for threshold in ward_thresholds:
         ward = AgglomerativeClustering(n_clusters=None, distance_threshold=float(threshold),
                                        linkage="ward")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -37,7 +37,7 @@ from ..validation import check_int
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
            "situation_sets", "matched_k", "with_lens", "without_mixed", "WITHOUT_MIXED_SEEDS",
-           "kmeans_seeds", "seed_spread",
+           "kmeans_seeds", "seed_spread", "seed_spread_table",
            "spread", "cycle_census",
            "planted_entanglement", "ring_or_chain", "top_pair_by_lens"]
 
@@ -78,6 +78,29 @@ def seed_spread(mapper: Any, kmeans: Sequence[Any]) -> dict[str, float]:
             row[f"kmeans_{weighting}_{stat}"] = float(f(theirs)) if len(theirs) else float("nan")
         row[f"kmeans_{weighting}_below"] = int((theirs < ours).sum()) if len(theirs) else -1
     return row
+
+
+def seed_spread_table(rows: Sequence[Mapping[str, Any]], index: Sequence[str]) -> Any:
+    """:func:`seed_spread`'s columns of ``rows`` in long form, for reading: one line per row and
+    weighting (index: ``index`` columns + ``weighting``), columns ``mapper``, k-means' ``min``,
+    ``median``, ``max`` and ``below`` (seeds below Mapper, of ``seeds``)."""
+    import pandas as pd
+
+    rows, index = list(rows), list(index)
+    if not index:
+        raise ValueError("index must name at least one column")
+    out = []
+    for r in rows:
+        missing = [c for c in index + ["kmeans_seeds"] if c not in r]
+        if missing:
+            raise ValueError(f"rows lack the columns {missing}")
+        for weighting, _ in WEIGHTINGS:
+            out.append({**{c: r[c] for c in index}, "weighting": weighting,
+                        "mapper": r[f"mapper_{weighting}"],
+                        **{stat: r[f"kmeans_{weighting}_{stat}"]
+                           for stat in ("min", "median", "max", "below")},
+                        "seeds": r["kmeans_seeds"]})
+    return pd.DataFrame(out).set_index(index + ["weighting"])
 
 
 #: Per profile: the cover settings the Mapper-vs-k-means table runs over.
