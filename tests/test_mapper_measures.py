@@ -215,3 +215,17 @@ def test_seed_spread_places_mapper_among_kmeans_seeds_and_refuses_bad_input():
         seed_spread_table([dict(row)], ["method"])
     with pytest.raises(ValueError, match="index"):
         seed_spread_table([dict(row, method="m")], [])
+
+
+def test_incidence_is_remembered_read_only_and_equal_for_any_form():
+    from course_lib.mapper.measures import _incidence
+
+    sits = (frozenset({"a"}), frozenset({"b"}), frozenset({"a", "c"}))
+    first = _incidence(sits, 3)
+    assert _incidence(list(sits), 3) is first and not first.flags.writeable
+    unhashable = _incidence([{"a"}, {"b"}, {"a", "c"}], 3)   # sets: built each time
+    assert unhashable.flags.writeable and np.array_equal(unhashable, first)
+    assert np.array_equal(_incidence(np.array(["x", "y", "x"]), 3),
+                          [[True, False], [False, True], [True, False]])
+    with pytest.raises(ValueError, match="one entry per point"):
+        _incidence(sits, 4)

@@ -117,8 +117,10 @@ def clusterer_controls(acts: Any, layer: int, *, dbscan_scales: Sequence[float] 
         from .study import matched_k
 
         covered, k = covered_points(dbscan_graph), matched_k(dbscan_graph)
-        words = TfidfVectorizer().fit_transform(list(s.text))[covered]  # sparse, unit-length rows
-        for seed in words_seeds:   # as study.kmeans_groups (3 restarts), on the sparse vectors
+        # unit-length rows, made dense: fit_kmeans then seeds through the Gram matrix, about
+        # twice as fast as on the sparse matrix, with the same clusters (checked on seeds 0-19)
+        words = TfidfVectorizer().fit_transform(list(s.text))[covered].toarray()
+        for seed in words_seeds:   # as study.kmeans_groups (3 restarts)
             assigned = fit_kmeans(words, int(k), int(seed)).labels_
             groups = [covered[assigned == c] for c in range(int(k))]
             rows.append(score("k-means on words (TF-IDF)", f"seed {seed}", groups))
