@@ -252,3 +252,36 @@ def test_red_separation_rows_and_a_planted_direction():
         L.red_separation(m, p, k=-1)
     with pytest.raises(ValueError, match="red"):
         L.red_separation(m, torch.zeros(5, 2, 3))
+
+
+def test_layer_analyses_run_on_one_thread(monkeypatch):
+    """The per-layer analyses run the tiny mixer on one CPU thread (on two they were 5× slower,
+    same numbers) and give the caller's thread setting back."""
+    a = M.train_mixer(seed=0, profile="quick", steps=40, snap_every=20)
+    c = M.train_mixer(seed=0, profile="quick", steps=40, snap_every=20, anchor_weight=0.0, anti_weight=0.0)
+    p = M.mixing_pairs(600, torch.Generator().manual_seed(5))
+    fit = M.mixing_pairs(600, torch.Generator().manual_seed(6))
+    seen = []
+    real = M.MixingTransformer.residuals
+
+    def spy(self, *args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(M.MixingTransformer, "residuals", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        calls = {
+            "red_layer_cosines": lambda: L.red_layer_cosines(a.model()),
+            "redfree_leans": lambda: L.redfree_leans(a.model(), fit, 0, M.anchor_direction(a.model().d)),
+            "layer_comparison": lambda: L.layer_comparison(a, c, p, fit, offsets=("max",)),
+            "red_separation": lambda: L.red_separation(a.model(), p),
+        }
+        for name, call in calls.items():
+            seen.clear()
+            call()
+            assert seen and set(seen) == {1}, (name, seen)
+            assert torch.get_num_threads() == 2, name
+    finally:
+        torch.set_num_threads(before)

@@ -94,6 +94,85 @@ def test_planted_column_is_read_at_the_planted_frequency():
     assert spec.peak == 3, spec
 
 
+# ------------------------------------------------- the pair planted into the answer's logit
+def test_logit_planting_is_the_trained_function_at_zero():
+    m, setup = _setup()
+    planted = pl.PlantedLogitTransformer(setup.model, 3, 0.5)
+    pairs = cm.all_pairs(11)
+    with torch.no_grad():
+        torch.testing.assert_close(planted(pairs), m(pairs), rtol=1e-5, atol=1e-5)
+    assert "plant_logit" in {n for n, _ in planted.named_parameters()}
+
+
+def test_logit_planting_moves_each_pair_loss_linearly_in_the_wave():
+    # dℓ_x/dv at v = 0 is −(1 − p_s(x)) h(x): the wave at k, scaled by each pair's loss
+    _, setup = _setup()
+    planted = pl.PlantedLogitTransformer(setup.model, 2, 1.5)
+    pairs = cm.all_pairs(11)
+    s = (pairs[:, 0] + pairs[:, 1]) % 11
+    grads = []
+    for i in range(len(pairs)):
+        planted.zero_grad()
+        cm.per_pair_cross_entropy(planted, (pairs[i:i + 1], s[i:i + 1])).sum().backward()
+        grads.append(planted.plant_logit.grad.clone())
+    g = torch.stack(grads).double()
+    with torch.no_grad():
+        p_s = torch.softmax(planted(pairs).double(), -1)[torch.arange(len(pairs)), s]
+        h = planted.planted_activations(pairs).double()
+    torch.testing.assert_close(g, -(1 - p_s)[:, None] * h, rtol=1e-4, atol=1e-6)
+    # only the answer's logit moves
+    with torch.no_grad():
+        planted.plant_logit[0] = 1.0
+        delta = planted(pairs) - planted.base(pairs)
+    off = torch.ones_like(delta, dtype=torch.bool)
+    off[torch.arange(len(pairs)), s] = False
+    assert float(delta[off].abs().max()) == 0.0
+
+
+def test_logit_planting_bad_input_names_the_argument():
+    m, setup = _setup()
+    with pytest.raises(ValueError, match="k"):
+        pl.PlantedLogitTransformer(setup.model, 6, 1.0)
+    for amp in (0.0, float("nan")):
+        with pytest.raises(ValueError, match="amplitude"):
+            pl.PlantedLogitTransformer(setup.model, 2, amp)
+    with pytest.raises(TypeError, match="base"):
+        pl.PlantedLogitTransformer(m, 2, 1.0)
+    with pytest.raises(ValueError, match="kind"):
+        pl.planted_chi(0, "final", 19, sampler={}, kind="quadratic")
+
+
+#: sampler seeds of the positive-control rate, and the count measured (both halves at 19)
+LOGIT_SEEDS = range(20)
+LOGIT_FOUND = 18
+
+
+@pytest.mark.slow
+def test_logit_planted_pair_is_found_at_its_frequency_on_the_course_run():
+    """The positive control 5.5 cites: the pair planted at k = 19 into the answer's
+    logit, ×1 (a real k = 19 neuron's RMS activation), on Chapter 3's run at its final
+    checkpoint, sampled at ``quick``'s column budget (4 chains × 20 reads) with sampler
+    seeds 0–19: both halves of the chains peak at 19 in 18 of 20 (95 % Wilson 70–97 %);
+    the pooled column peaks at 19 in all 20. (The residual planting reads 7 and 15
+    there: tested in the notebook.)"""
+    from course_lib.stats import wilson_interval
+    from course_lib.slt.course_models import grokking_run
+
+    cfg = cm.COLUMN_SETTINGS["quick"]
+    run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
+    pairs, p = run.data[0].numpy(), run.source.p
+    halves, pooled = 0, 0
+    for sseed in LOGIT_SEEDS:
+        e = pl.planted_chi(cfg["seed"], cfg["step"], 19, run_profile=cfg["run_profile"],
+                           sampler={**cfg["sampler"], "seed": sseed}, kind="logit")
+        r = cm.read_columns(np.asarray(e["chain_chi"]), ["planted"], pairs, p)[0]
+        halves += r.half_peaks == (19, 19)
+        pooled += r.peak == 19
+    assert (halves, pooled) == (LOGIT_FOUND, len(LOGIT_SEEDS)), (halves, pooled)
+    low, high = wilson_interval(halves, len(LOGIT_SEEDS))
+    assert 0.69 < low < 0.70 and 0.97 < high < 0.98, (low, high)
+
+
 # ------------------------------------------------------------ the colour models (5.6)
 def _colour_base():
     from course_lib.color.model import ColorAutoencoder
@@ -141,3 +220,70 @@ def test_planted_colour_bad_input_names_the_argument():
         pl.planted_colour_chi(0, "final", scale=0.0, sampler={})
     with pytest.raises(ValueError, match="sampler"):
         pl.planted_colour_chi(0, "final", sampler=None)
+
+
+# ------------------------------------------- the hue pair planted along each colour's error
+def test_error_planting_is_the_trained_function_at_zero():
+    src, base = _colour_base()
+    planted = pl.PlantedErrorAutoencoder(base, 0.7)
+    x = torch.rand(40, 3)
+    with torch.no_grad():
+        (r1, z1), (r2, z2) = src(x), planted(x)
+    assert torch.allclose(r1, r2, atol=1e-6) and torch.allclose(z1, z2, atol=1e-6)
+    assert {"plant_cos", "plant_sin"} <= {n for n, _ in planted.named_parameters()}
+
+
+def test_error_planting_moves_each_colour_loss_linearly_in_the_wave():
+    # dℓ_x/dv at v = 0 is (2/3) |recon − x| A (cos θ, sin θ): first order, positive scale
+    from course_lib.slt import colour_modes
+
+    _, base = _colour_base()
+    planted = pl.PlantedErrorAutoencoder(base, 1.3)
+    rgb, _ = colour_modes.probe_hues()
+    grads = []
+    for i in range(len(rgb)):
+        planted.zero_grad()
+        colour_modes.per_colour_mse(planted, (rgb[i:i + 1],)).sum().backward()
+        grads.append(torch.cat([planted.plant_cos.grad, planted.plant_sin.grad]))
+    g = torch.stack(grads)
+    with torch.no_grad():
+        recon, _ = base(rgb)
+        size = (recon - rgb).norm(dim=-1)
+        want = (2 / 3) * size[:, None] * planted.planted_activations(rgb)
+    torch.testing.assert_close(g, want, rtol=1e-4, atol=1e-6)
+
+
+def test_error_planting_bad_input_names_the_argument():
+    src, base = _colour_base()
+    with pytest.raises(ValueError, match="amplitude"):
+        pl.PlantedErrorAutoencoder(base, -1.0)
+    with pytest.raises(TypeError, match="base"):
+        pl.PlantedErrorAutoencoder(src, 1.0)
+    with pytest.raises(ValueError, match="kind"):
+        pl.planted_colour_chi(0, "final", sampler={}, kind="logit")
+
+
+@pytest.mark.slow
+def test_error_planted_hue_pair_reads_as_a_first_harmonic_on_the_course_run():
+    """The colour control 5.6 cites: the hue pair planted along each colour's own error
+    (×1), Chapter 1's seed 0 at its final checkpoint, the bottleneck's sampler with
+    sampler seeds 0–9: both planted columns fit a first harmonic of hue better than a
+    second in 10 of 10 (95 % Wilson 72–100 %), yet the wheel beats all its noise-only
+    matrices in 0 of 10 (the sign contrasts carry the planted wave)."""
+    from course_lib.slt import colour_modes
+    from course_lib.stats import wilson_interval
+
+    _, hue = colour_modes.probe_hues()
+    sampler = colour_modes.COLOUR_SETTINGS["quick"]["colour"]["sampler"]
+    first, beyond = 0, 0
+    for sseed in range(10):
+        e = pl.planted_colour_chi(0, "final", sampler={**sampler, "seed": sseed},
+                                  kind="error")
+        chi = np.asarray(e["chi"])
+        first += all(colour_modes.harmonic_r2(chi[:, j], hue)
+                     > colour_modes.harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
+        cal = colour_modes.noise_calibrated_wheel(e, rank=2, roundoff=False)
+        beyond += cal.share == 0
+    assert (first, beyond) == (10, 0), (first, beyond)
+    low, high = wilson_interval(first, 10)
+    assert 0.72 < low < 0.73 and high == 1.0, (low, high)

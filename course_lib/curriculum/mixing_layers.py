@@ -46,6 +46,7 @@ from typing import Any, Optional
 import numpy as np
 import torch
 
+from ..runtime import cpu_threads
 from ..validation import check_fraction, check_int
 from .mixing import (MixingRun, MixingTransformer, _pairs, _rgb, anchor_direction, mix, pair_redness,
                      probe_colours)
@@ -79,6 +80,7 @@ def _unit(direction: object, d: int) -> torch.Tensor:
     return direction.float() / norm
 
 
+@cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
 def red_layer_cosines(model: MixingTransformer, partners: Optional[torch.Tensor] = None,
                       direction: Optional[torch.Tensor] = None) -> np.ndarray:
     """``(layers + 1, n_partners)``: cosine of pure red's token (first role) with ``direction``
@@ -125,6 +127,7 @@ def random_direction(d: int, seed: int = 0) -> torch.Tensor:
     return v / torch.linalg.vector_norm(v)
 
 
+@cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
 def redfree_leans(model: MixingTransformer, pairs: torch.Tensor, layer: int, direction: torch.Tensor, *,
                   free_below: float = 0.05) -> torch.Tensor:
     """The leans ``h·u`` at ``layer`` of every red-free token (token redness < ``free_below``) in
@@ -277,6 +280,7 @@ def _matched(g: _Groups, layer: int, direction: torch.Tensor, *, target: float, 
                       dm, float(offset))
 
 
+@cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
 def layer_comparison(anchored: MixingRun, control: MixingRun, pairs: torch.Tensor, fit_pairs: torch.Tensor,
                      *, seed: int = 0, offsets: tuple = OFFSETS) -> list[EditResult]:
     """Every layer ℓ: the anchored model muted along ``e₀`` (offset 0), the control muted along its own
@@ -362,6 +366,7 @@ class LayerSeparation:
     cos_mean: float
 
 
+@cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
 def red_separation(model: MixingTransformer, pairs: torch.Tensor, *, red_above: float = 0.5, k: float = 2.0,
                    direction: Optional[torch.Tensor] = None, C: float = 1.0) -> list[LayerSeparation]:
     """Per layer (embedding, after each block): how well ``direction`` (default ``e₀``) separates red

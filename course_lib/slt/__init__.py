@@ -45,6 +45,7 @@ Notebook 5.5 (components as concepts), on the same chains:
 * :mod:`.components_exercises` — its checkers
 * :mod:`.planted` — the planted positive controls of 5.5 and 5.6: neurons that respond to
   (a + b) mod p at one frequency, or to hue, by construction, sampled and read like the real ones
+  (written into the residual stream, or into the answer's logit for a first-order response)
 
 Notebook 5.6 (colour modes), on the same device:
 

@@ -18,6 +18,10 @@ is the component: planted at k, not learned. The amplitude A is the RMS activati
 the trained group of that frequency (one of its neurons, on the training pairs), so the
 planted neurons fire about as strongly as a real one.
 
+A second planting, :class:`PlantedLogitTransformer`, writes the same pair into the
+answer's own logit, so that each pair's loss moves at first order in the wave (through
+W_U, near V = 0, it moves mostly at second order: the readout then finds 2k).
+
 What it can show: if the planted column agrees on k above its control, the device at
 this budget *would* read a component's own frequency, and a real group that reads the
 dominant frequency instead is a finding about the group; if it does not, the budget
@@ -39,10 +43,24 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          per_pair_cross_entropy, pooled_contrast_null, read_columns,
                          resolve_step, split_half_spread)
 
-__all__ = ["PlantedTransformer", "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
+__all__ = ["PlantedTransformer", "PlantedLogitTransformer", "PLANTED_KINDS",
+           "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
            "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
-           "planted_colour_chi", "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
+           "PlantedErrorAutoencoder", "PLANTED_COLOUR_KINDS", "planted_colour_chi",
+           "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
            "PlantedColourStudy", "planted_colour_study"]
+
+
+def _modular_base(base: ComponentTransformer, k: int, amplitude: float
+                  ) -> tuple[ComponentTransformer, int, int, float]:
+    """Check a modular planting's arguments: ``(base, p, k, amplitude)``."""
+    if not isinstance(base, ComponentTransformer):
+        raise TypeError("base must be a ComponentTransformer")
+    k = check_int(k, "k", min=1, max=(base.p - 1) // 2)
+    amplitude = float(amplitude)
+    if not (math.isfinite(amplitude) and amplitude > 0):
+        raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+    return base, base.p, k, amplitude
 
 
 class PlantedTransformer(nn.Module):
@@ -54,22 +72,13 @@ class PlantedTransformer(nn.Module):
 
     def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
         super().__init__()
-        if not isinstance(base, ComponentTransformer):
-            raise TypeError("base must be a ComponentTransformer")
-        self.p = base.p
-        self.k = check_int(k, "k", min=1, max=(self.p - 1) // 2)
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.amplitude = amplitude
-        self.base = base
+        self.base, self.p, self.k, self.amplitude = _modular_base(base, k, amplitude)
         d = base.W_U.shape[0]
         self.plant_out = nn.Parameter(torch.zeros(2, d, dtype=base.W_U.dtype))
 
     def planted_activations(self, pairs: torch.Tensor) -> torch.Tensor:
         """h(x) = A (cos 2πks/p, sin 2πks/p): (batch, 2)."""
-        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.plant_out.dtype)
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p).to(self.base.W_U.dtype)
         angle = 2 * math.pi * self.k * s / self.p
         wave = torch.stack([torch.cos(angle), torch.sin(angle)], dim=-1)
         return self.amplitude * wave
@@ -78,6 +87,38 @@ class PlantedTransformer(nn.Module):
         """The base's logits plus h(x) V W_U."""
         planted = self.planted_activations(pairs) @ self.plant_out
         return self.base(pairs) + planted @ self.base.W_U
+
+
+class PlantedLogitTransformer(nn.Module):
+    """A :class:`~.components.ComponentTransformer` plus a planted neuron pair that
+    writes **straight into the answer's logit**: activations h(x) = A (cos 2πks/p,
+    sin 2πks/p) as in :class:`PlantedTransformer`, and the correct class's logit gains
+    h(x) · v, with ``plant_logit`` v (2,) initialised at 0 (the trained function at
+    v = 0). Near v = 0 each pair's loss moves *linearly* in the wave: ∂ℓ_x/∂v =
+    −(1 − p_s(x)) h(x), so a covariance with it keeps the wave at k (not 2k, as the
+    residual planting's quadratic response does). The planted component is
+    ``["plant_logit"]``."""
+
+    def __init__(self, base: ComponentTransformer, k: int, amplitude: float) -> None:
+        super().__init__()
+        self.base, self.p, self.k, self.amplitude = _modular_base(base, k, amplitude)
+        self.plant_logit = nn.Parameter(torch.zeros(2, dtype=base.W_U.dtype))
+
+    planted_activations = PlantedTransformer.planted_activations
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        """The base's logits, the answer's logit plus h(x) · v."""
+        logits = self.base(pairs)
+        s = (pairs[:, 0] + pairs[:, 1]).remainder(self.p)
+        bump = self.planted_activations(pairs) @ self.plant_logit
+        onehot = nn.functional.one_hot(s, self.p).to(logits.dtype)
+        return logits + onehot * bump[:, None]
+
+
+#: how the planted pair enters the network: "residual" (:class:`PlantedTransformer`,
+#: through W_U: a response quadratic in the wave near V = 0) or "logit"
+#: (:class:`PlantedLogitTransformer`, the answer's logit: linear in the wave)
+PLANTED_KINDS = ("residual", "logit")
 
 
 def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
@@ -97,7 +138,7 @@ def _mean_ce(model: nn.Module, batch: tuple) -> torch.Tensor:
 
 
 def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
-                 sampler: Mapping[str, Any]) -> dict[str, Any]:
+                 sampler: Mapping[str, Any], kind: str = "residual") -> dict[str, Any]:
     import time
 
     from ..runtime import cpu_threads
@@ -113,11 +154,15 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
         raise ValueError(f"k must be a key frequency with a neuron group "
                          f"({sorted(freq)}), got {k}")
     amp = scale * planted_amplitude(source, group, run.data[0])
-    model = PlantedTransformer(component_model(source, freq, rand).model, k, amp)
+    base = component_model(source, freq, rand).model
+    if kind == "logit":
+        model, param = PlantedLogitTransformer(base, k, amp), "plant_logit"
+    else:
+        model, param = PlantedTransformer(base, k, amp), "plant_out"
     start = time.process_time()
     with cpu_threads():
         sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
-                               {f"planted k={k}": ["plant_out"]},
+                               {f"planted k={k}": [param]},
                                **{**_SAMPLER, **sampler})
     return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
             "wrllc": {c: r.mean for c, r in sus.llc.items()},
@@ -126,11 +171,12 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
 
 def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
                 run_profile: str = "quick",
-                sampler: Mapping[str, Any]) -> dict[str, Any]:
+                sampler: Mapping[str, Any], kind: str = "residual") -> dict[str, Any]:
     """The planted column of Chapter 3's run ``seed`` at checkpoint ``step``, planted at
     key frequency ``k`` with ``scale`` × the RMS activation of one of that group's
-    neurons (cached, "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi``
-    (chains, pairs, 1), ``amplitude``, ``wrllc``, ``cpu_seconds``."""
+    neurons, entering as ``kind`` (:data:`PLANTED_KINDS`) (cached,
+    "slt-components-planted"): ``chi`` (pairs, 1), ``chain_chi`` (chains, pairs, 1),
+    ``amplitude``, ``wrllc``, ``cpu_seconds``."""
     from ..cache import cached
     from .components import _CACHE_VERSION, _SAMPLER
     from .course_models import grokking_run
@@ -142,13 +188,17 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     if not isinstance(sampler, Mapping):
         raise ValueError("sampler must be a mapping of estimate_llc settings")
+    if kind not in PLANTED_KINDS:
+        raise ValueError(f"kind must be one of {list(PLANTED_KINDS)}, got {kind!r}")
     run = grokking_run(seed, run_profile, progress=False)
     step = resolve_step(run, step)
     config = {"run": run.key, "step": step, "k": k, "scale": scale,
               "sampler": {**_SAMPLER, **sampler}, "version": _CACHE_VERSION}
+    if kind != "residual":      # the residual planting keeps its original cache key
+        config["kind"] = kind
     return cached("slt-components-planted", config,
                   lambda: _planted_chi(seed, step, k, scale, run_profile,
-                                       dict(sampler)))
+                                       dict(sampler), kind))
 
 
 #: Per-profile settings of the planted control: the column measurement's own run,
@@ -157,10 +207,14 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
 #: real column reads 16) with ``scales`` × a real neuron's RMS activation (1: as strong
 #: as one of the group's neurons; 100: far stronger), on ``sampler_seeds`` (the first of
 #: the real measurement's chain sets: one set per scale, ≈ 15 s of CPU each in
-#: ``standard``, to stay in the 5-minute budget).
+#: ``standard``, to stay in the 5-minute budget). ``logit_scales``: the same for the
+#: pair planted into the answer's logit (:class:`PlantedLogitTransformer`, the control
+#: whose response is linear in the wave).
 PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
-    "standard": {"k": 19, "scales": [1.0, 100.0], "sampler_seeds": [0]},
+    "quick": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
+              "sampler_seeds": [0]},
+    "standard": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
+                 "sampler_seeds": [0]},
 }
 PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 
@@ -181,6 +235,7 @@ class PlantedColumn:
     rank_reliability: np.ndarray
     wrllc: list[float]
     cpu_seconds: float
+    kind: str = "residual"
 
     def passes(self) -> tuple[int, int]:
         """(sets whose halves agree on a peak above the control, sets)."""
@@ -189,6 +244,12 @@ class PlantedColumn:
     def pooled_peaks(self) -> list[int]:
         """Per set, where the column from all its chains peaks in a + b."""
         return [r.peak for r in self.readings]
+
+    def halves_at(self, k: int) -> tuple[int, int]:
+        """(sets whose two halves both peak at ``k``, sets): the readout without the
+        noise-only control."""
+        hits = sum(int(r.half_peaks == (k, k)) for r in self.readings)
+        return hits, len(self.readings)
 
 
 @dataclass
@@ -204,6 +265,8 @@ class PlantedStudy:
     columns: list[PlantedColumn]
     chains: int
     reads_per_chain: int
+    #: the pair planted into the answer's logit, one column per ``logit_scales``
+    logit: Optional[list[PlantedColumn]] = None
 
     @property
     def harmonic(self) -> int:
@@ -220,8 +283,15 @@ class PlantedStudy:
                 return c
         raise ValueError(f"scale must be one of {self.scales}, got {scale!r}")
 
+    def logit_at(self, scale: float) -> PlantedColumn:
+        for c in self.logit or []:
+            if c.scale == float(scale):
+                return c
+        raise ValueError(f"scale must be one of {[c.scale for c in self.logit or []]}, "
+                         f"got {scale!r}")
+
     def cpu_seconds(self) -> float:
-        return float(sum(c.cpu_seconds for c in self.columns))
+        return float(sum(c.cpu_seconds for c in [*self.columns, *(self.logit or [])]))
 
 
 def planted_study(profile: Optional[str] = None,
@@ -244,28 +314,43 @@ def planted_study(profile: Optional[str] = None,
     step = resolve_step(run, cfg["step"])
     pairs, p = run.data[0].numpy(), run.source.p
     k = int(pcfg["k"])
-    columns = []
-    for scale in pcfg["scales"]:
+    sampler = cfg["sampler"]
+
+    def column(scale: float, kind: str) -> PlantedColumn:
         entries = [planted_chi(cfg["seed"], step, k, scale=scale,
                                run_profile=cfg["run_profile"],
-                               sampler={**cfg["sampler"], "seed": sseed})
+                               sampler={**sampler, "seed": sseed}, kind=kind)
                    for sseed in seeds]
         sets = [np.asarray(e["chain_chi"]) for e in entries]
         null_q, null_n = pooled_contrast_null(sets, pairs, p)
         readings = [read_columns(c, [f"planted k={k}"], pairs, p,
                                  null=(null_q, null_n))[0] for c in sets]
-        columns.append(PlantedColumn(
+        return PlantedColumn(
             float(scale), float(entries[0]["amplitude"]), readings, float(null_q[0]),
             null_n,
             np.stack([split_half_spread(c)[:, 0] for c in sets]),
             [float(next(iter(e["wrllc"].values()))) for e in entries],
-            float(sum(e["cpu_seconds"] for e in entries))))
-    s = cfg["sampler"]
-    return PlantedStudy(profile, k, p, seeds, columns, int(sets[0].shape[0]),
-                        -(-s["num_draws"] // s["observe_every"]))
+            float(sum(e["cpu_seconds"] for e in entries)), kind)
+
+    columns = [column(scale, "residual") for scale in pcfg["scales"]]
+    logit = [column(scale, "logit") for scale in pcfg.get("logit_scales", [])]
+    return PlantedStudy(profile, k, p, seeds, columns, int(sampler["num_chains"]),
+                        -(-sampler["num_draws"] // sampler["observe_every"]), logit)
 
 
 # ------------------------------------------------------------ the colour models (5.6)
+def _colour_base(base: nn.Module, amplitude: float) -> tuple[nn.Module, float]:
+    """Check a colour planting's arguments: a ComponentAutoencoder and a finite amplitude > 0."""
+    from .colour_modes import ComponentAutoencoder
+
+    if not isinstance(base, ComponentAutoencoder):
+        raise TypeError("base must be a ComponentAutoencoder")
+    amplitude = float(amplitude)
+    if not (math.isfinite(amplitude) and amplitude > 0):
+        raise ValueError(f"amplitude must be a finite number > 0, got {amplitude!r}")
+    return base, amplitude
+
+
 class PlantedAutoencoder(nn.Module):
     """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons:
     activations A cos θ(x) and A sin θ(x), θ the opponent-colour angle of the input,
@@ -276,15 +361,7 @@ class PlantedAutoencoder(nn.Module):
 
     def __init__(self, base: nn.Module, amplitude: float) -> None:
         super().__init__()
-        from .colour_modes import ComponentAutoencoder
-
-        if not isinstance(base, ComponentAutoencoder):
-            raise TypeError("base must be a ComponentAutoencoder")
-        amplitude = float(amplitude)
-        if not (math.isfinite(amplitude) and amplitude > 0):
-            raise ValueError(
-                f"amplitude must be a finite number > 0, got {amplitude!r}")
-        self.base, self.amplitude = base, amplitude
+        self.base, self.amplitude = _colour_base(base, amplitude)
         self.plant_cos = nn.Parameter(torch.zeros(3))
         self.plant_sin = nn.Parameter(torch.zeros(3))
 
@@ -301,8 +378,42 @@ class PlantedAutoencoder(nn.Module):
         return recon + h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin, z
 
 
+class PlantedErrorAutoencoder(nn.Module):
+    """A :class:`~.colour_modes.ComponentAutoencoder` plus two planted hue neurons (the
+    activations of :class:`PlantedAutoencoder`) whose output weights ``plant_cos`` and
+    ``plant_sin`` (one number each, initialised at 0) move each colour's
+    reconstruction along **its own error** e(x) = (recon − x)/|recon − x| of the
+    trained network. Near 0
+    each colour's loss then moves at first order in the wave,
+    ∂ℓ_x/∂v = (2/3) |recon − x| A (cos θ, sin θ) (the colour analogue of
+    :class:`PlantedLogitTransformer`); at 0 the function is the trained one."""
+
+    planted_activations = PlantedAutoencoder.planted_activations
+
+    def __init__(self, base: nn.Module, amplitude: float) -> None:
+        super().__init__()
+        self.base, self.amplitude = _colour_base(base, amplitude)
+        self.plant_cos = nn.Parameter(torch.zeros(1))
+        self.plant_sin = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        recon, z = self.base(x)
+        with torch.no_grad():  # the direction is the trained network's, not sampled
+            err = recon - x
+            err = err / err.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        h = self.planted_activations(x)
+        bump = h[..., :1] * self.plant_cos + h[..., 1:] * self.plant_sin
+        return recon + bump * err, z
+
+
+#: how the planted hue pair enters: "reconstruction" (:class:`PlantedAutoencoder`, fixed
+#: output weights per channel) or "error" (:class:`PlantedErrorAutoencoder`)
+PLANTED_COLOUR_KINDS = ("reconstruction", "error")
+
+
 def _planted_colour_chi(seed: int, step: int, scale: float,
-                        sampler: Mapping[str, Any]) -> dict[str, Any]:
+                        sampler: Mapping[str, Any],
+                        kind: str = "reconstruction") -> dict[str, Any]:
     from .colour_modes import _sample, colour_components, probe_hues
     from .course_models import colour_run
 
@@ -312,7 +423,8 @@ def _planted_colour_chi(seed: int, step: int, scale: float,
     with torch.no_grad():
         enc, _ = setup.model.hidden_activations(rgb)
     amp = scale * float(enc.double().pow(2).mean().sqrt())
-    model = PlantedAutoencoder(setup.model, amp)
+    cls = PlantedErrorAutoencoder if kind == "error" else PlantedAutoencoder
+    model = cls(setup.model, amp)
     out = _sample(model, run.loss_fn, run.data,
                   {"planted cos": ["plant_cos"], "planted sin": ["plant_sin"]}, sampler)
     return {**out, "amplitude": amp, "step": step,
@@ -320,11 +432,13 @@ def _planted_colour_chi(seed: int, step: int, scale: float,
 
 
 def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
-                       sampler: Mapping[str, Any]) -> dict[str, Any]:
+                       sampler: Mapping[str, Any],
+                       kind: str = "reconstruction") -> dict[str, Any]:
     """The (36 pure hues × 2 planted neurons) matrix of Chapter 1's run ``seed`` at
     checkpoint ``step``, planted at ``scale`` × the RMS activation of the encoder's
-    neurons over the probe hues, sampled like :func:`~.colour_modes.colour_chi` (cached,
-    "slt-colour-planted"); keys as ``colour_chi``'s plus ``amplitude``."""
+    neurons over the probe hues, entering as ``kind`` (:data:`PLANTED_COLOUR_KINDS`),
+    sampled like :func:`~.colour_modes.colour_chi` (cached, "slt-colour-planted"); keys
+    as ``colour_chi``'s plus ``amplitude``."""
     from ..cache import cached
     from .colour_modes import _CACHE_VERSION, SAMPLERS
     from .course_models import colour_run
@@ -335,13 +449,18 @@ def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
     if not isinstance(sampler, Mapping):
         raise ValueError("sampler must be a mapping of estimate_llc settings")
+    if kind not in PLANTED_COLOUR_KINDS:
+        raise ValueError(
+            f"kind must be one of {list(PLANTED_COLOUR_KINDS)}, got {kind!r}")
     sampler = {**SAMPLERS["colour"], **sampler}
     run = colour_run(seed, "quick", progress=False)
     step = resolve_step(run, step)
     config = {"run": run.key, "step": step, "scale": scale, "sampler": sampler,
               "version": _CACHE_VERSION}
+    if kind != "reconstruction":  # the first planting keeps its original cache key
+        config["kind"] = kind
     return cached("slt-colour-planted", config,
-                  lambda: _planted_colour_chi(seed, step, scale, sampler))
+                  lambda: _planted_colour_chi(seed, step, scale, sampler, kind))
 
 
 #: The colour planted control, per profile: Chapter 1's training seed 0 at its final
@@ -349,7 +468,8 @@ def planted_colour_chi(seed: int, step: Any, *, scale: float = 1.0,
 #: cell whose hue-grouped wheel 5.6 reads first — at ``scales`` × an encoder neuron's
 #: RMS activation (100 × diverges at this step size). ≈ 0.5 s of CPU per scale.
 PLANTED_COLOUR_SETTINGS: dict[str, dict[str, Any]] = {
-    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0]},
+    "quick": {"seed": 0, "step": "final", "sampler_seed": 0, "scales": [1.0, 10.0],
+              "error_scales": [1.0]},
 }
 PLANTED_COLOUR_SETTINGS["standard"] = PLANTED_COLOUR_SETTINGS["quick"]
 PLANTED_COLOUR_SETTINGS["full"] = PLANTED_COLOUR_SETTINGS["quick"]
@@ -369,6 +489,7 @@ class PlantedWheel:
     second: tuple[float, float]
     wrllc: dict[str, float]
     cpu_seconds: float
+    kind: str = "reconstruction"
 
 
 @dataclass
@@ -379,6 +500,15 @@ class PlantedColourStudy:
     sampler_seed: int
     chains: int
     wheels: list[PlantedWheel]
+    #: the pair planted along each colour's own error, one per ``error_scales``
+    error: Optional[list[PlantedWheel]] = None
+
+    def error_at(self, scale: float) -> PlantedWheel:
+        for w in self.error or []:
+            if w.scale == float(scale):
+                return w
+        raise ValueError(f"scale must be one of {[w.scale for w in self.error or []]}, "
+                         f"got {scale!r}")
 
     def at(self, scale: float) -> PlantedWheel:
         for w in self.wheels:
@@ -400,17 +530,21 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     sampler = {**by_profile(COLOUR_SETTINGS, profile)["colour"]["sampler"],
                "seed": pcfg["sampler_seed"]}
     _, hue = probe_hues()
-    wheels, step, chains = [], None, 0
-    for scale in pcfg["scales"]:
+    step, chains = None, 0
+
+    def wheel(scale: float, kind: str) -> PlantedWheel:
+        nonlocal step, chains
         entry = planted_colour_chi(pcfg["seed"], pcfg["step"], scale=scale,
-                                   sampler=sampler)
+                                   sampler=sampler, kind=kind)
         step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
         cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
         chi = np.asarray(entry["chi"])
         first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
         second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
-        wheels.append(PlantedWheel(float(scale), float(entry["amplitude"]), cal, first,
-                                   second, dict(entry["wrllc"]),
-                                   float(entry["cpu_seconds"])))
+        return PlantedWheel(float(scale), float(entry["amplitude"]), cal, first, second,
+                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind)
+
+    wheels = [wheel(scale, "reconstruction") for scale in pcfg["scales"]]
+    error = [wheel(scale, "error") for scale in pcfg.get("error_scales", [])]
     return PlantedColourStudy(profile, int(pcfg["seed"]), int(step),
-                              int(pcfg["sampler_seed"]), chains, wheels)
+                              int(pcfg["sampler_seed"]), chains, wheels, error)
