@@ -254,14 +254,32 @@ def test_steering_prediction_wrong_answers_fail():
     assert X.steering_verdict(study, _FakeTradeoff((0.03, -0.03, 0.08)))[STEER_KEYS[0]] == "about the same"
     assert X.steering_verdict(_FakeStudy(sex_gap=-0.3), tradeoff)[STEER_KEYS[0]] == "MiniLM"
     assert X.steering_verdict(study, _FakeTradeoff((-0.2, -0.3, -0.1)))[STEER_KEYS[0]] == "spelling"
-    # an interval across 0 accepts "about the same" and the point estimate's side, not the other side
+    # an interval across 0 accepts only "about the same" (not even the point estimate's side)
     across = _FakeTradeoff((0.03, -0.03, 0.08))
-    for answer, ok in (("about the same", True), ("MiniLM", True), ("spelling", False)):
+    for answer, ok in (("about the same", True), ("MiniLM", False), ("spelling", False)):
         result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: answer}, study, across, quiet=True)
         assert result.passed is ok, answer
     # a clear gap: only its side
     result = X.check_steering_prediction({**STEER_RIGHT, STEER_KEYS[0]: "spelling"}, study, tradeoff, quiet=True)
     assert not result.passed and "measured 'MiniLM'" in result.message
+
+
+def test_steering_prediction_reads_the_pooled_splits():
+    """Against a real SteeringSplits (two-stage interval over half-splits): only the pooled answer."""
+    from course_lib.identity import basis as Bm
+    from test_identity_probes import steering_world
+
+    names, stats, spaces = steering_world()
+    named = {"MiniLM": spaces["strong"], "spelling": spaces["weak"]}
+    study = Bm.steering_study(named, names, stats, starts=30, k=6)
+    splits = Bm.steering_splits(named, names, stats, seeds=(0, 1, 2), starts=30, k=6,
+                                ts=(0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0))
+    verdict = X.steering_verdict(study, splits)[STEER_KEYS[0]]
+    right = {STEER_KEYS[0]: verdict, STEER_KEYS[1]: X.steering_verdict(study, splits)[STEER_KEYS[1]]}
+    assert X.check_steering_prediction(right, study, splits, quiet=True).passed
+    for wrong in set(X.STEERING_ANSWERS[STEER_KEYS[0]]) - {verdict}:      # the subtle one included
+        assert not X.check_steering_prediction({**right, STEER_KEYS[0]: wrong}, study, splits,
+                                               quiet=True).passed, wrong
 
 
 def test_steering_verdict_needs_a_reached_damage():

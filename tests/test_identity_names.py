@@ -109,6 +109,39 @@ def test_spelling_key_groups_variants():
     assert groups.tolist() == [0, 1, 0, 2]
 
 
+def test_soundex_reference_codes():
+    # the standard test words of American Soundex (h/w do not separate, vowels do)
+    for word, code in (("Robert", "R163"), ("Rupert", "R163"), ("Rubin", "R150"), ("Ashcraft", "A261"),
+                       ("Tymczak", "T522"), ("Pfister", "P236"), ("Honeyman", "H555"), ("Lee", "L000")):
+        assert N.soundex(word) == code, word
+    assert N.soundex(" john ") == N.soundex("Jon") == "J500"
+    assert N.soundex("Steven") == N.soundex("Stephen") and N.soundex("Sara") == N.soundex("Sarah")
+
+
+def test_variant_groups_unite_spelling_key_and_soundex():
+    names = ["Jon", "John", "Steven", "Stephen", "Sara", "Sarah", "Kaitlyn", "Katelyn", "Caitlyn", "Ava",
+             "Eva", "Vicki", "Vicky"]
+    g = N.variant_groups(names)
+    assert g[0] == g[1] and g[2] == g[3] and g[4] == g[5] and g[11] == g[12]
+    assert g[6] == g[7] == g[8]            # Caitlyn joins through the key (c → k), not Soundex
+    assert len({g[0], g[2], g[4], g[6], g[9], g[10], g[11]}) == 7
+    assert g.tolist()[:3] == [0, 0, 1]     # numbered by first appearance
+    # the caveat: Soundex also merges distinct names
+    mary, mira = N.variant_groups(["Mary", "Mira"])
+    assert mary == mira
+
+
+def test_soundex_and_variant_groups_bad_input():
+    with pytest.raises(TypeError, match="name"):
+        N.soundex(None)
+    with pytest.raises(ValueError, match="letters"):
+        N.soundex("'-")
+    with pytest.raises(TypeError, match="names"):
+        N.variant_groups("John")
+    with pytest.raises(ValueError, match="letters"):
+        N.variant_groups(["John", "  "])
+
+
 def test_spelling_key_bad_input():
     with pytest.raises(TypeError):
         N.spelling_key(3)

@@ -255,6 +255,13 @@ def test_spelling_variants_share_a_fold():
     names = ["Vicki", "Vickie", "Vicky", "Ann", "Anne", "Mark", "Marc", "Ava", "Eva", "Ida", "Otto", "Zoe"]
     ids = P.spelling_fold_ids(names, 3, seed=0)
     assert ids[0] == ids[1] == ids[2] and ids[3] == ids[4] and ids[5] == ids[6]
+    # near-copies the spelling key alone misses (Soundex): the red-team's examples
+    pairs = [("Jon", "John"), ("Steven", "Stephen"), ("Sara", "Sarah"), ("Aubree", "Aubrey"),
+             ("Kristin", "Kristen")]
+    names = [n for pair in pairs for n in pair] + ["Ida", "Otto", "Zoe", "Mark", "Ava"]
+    for seed in range(3):
+        ids = P.spelling_fold_ids(names, 5, seed=seed)
+        assert all(ids[2 * i] == ids[2 * i + 1] for i in range(len(pairs))), seed
 
 
 def test_spelling_variants_inflate_a_random_split():
@@ -309,6 +316,27 @@ def test_frequency_token_split_finds_the_planted_token_effect():
         else:
             assert c.winner == "spelling" and hi < 0
     assert "mean difference" in P.format_split(cells)
+
+
+def test_compare_on_scores_any_set_of_names():
+    emb, table, tokens = _fake_split_inputs()
+    one = P.compare_on(emb, table, tokens == 1, label="one token", draws=100)
+    assert one.cell == "one token" and one.names == int((tokens == 1).sum())
+    assert one.winner == "encoder" and one.mean_interval[0] > 0
+    cells = P.frequency_token_split(emb, table, tokens, threshold=20_000, draws=100)
+    same = [c for c in cells if c.cell == "common, one token"][0]
+    again = P.compare_on(emb, table, (tokens == 1) & (emb.total >= 20_000), draws=100)
+    assert again.difference == pytest.approx(same.difference)           # the same scoring
+    everyone = P.compare_on(emb, table, draws=100)
+    assert everyone.names == 400 and everyone.cell == "all names"
+    with pytest.raises(ValueError, match="mask"):
+        P.compare_on(emb, table, np.ones(399, dtype=bool))
+    with pytest.raises(ValueError, match="mask"):
+        P.compare_on(emb, table, np.ones(400, dtype=int))
+    with pytest.raises(ValueError, match="mask"):
+        P.compare_on(emb, table, np.arange(400) < 5)
+    with pytest.raises(ValueError, match="draws"):
+        P.compare_on(emb, table, draws=2)
 
 
 def test_frequency_token_split_bad_input():

@@ -159,3 +159,63 @@ def test_plot_steering_tradeoff():
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 5      # 4 curves + the matched level
     with pytest.raises(ValueError, match="damage"):
         name_plots.plot_steering_tradeoff(tr, damage="distance")
+
+
+def test_random_directions_in_the_span_match_the_in_span_length():
+    names, stats, spaces = steering_world()
+    X = spaces["strong"]
+    basis = Bm.NameBasis.fit(X, names, k=3)
+    diff = Bm.mean_difference(X, stats["mean_birth_year"], 1950, 1990)
+    R = Bm.random_directions(diff, 50, seed=1, basis=basis)
+    assert R.shape == (50,) + diff.shape
+    in_span = np.linalg.norm(np.einsum("pd,pkd->pk", diff, basis.components))
+    assert in_span < np.linalg.norm(diff)                                  # k = 3 of 8 dimensions
+    assert np.allclose(np.linalg.norm(R.reshape(50, -1), axis=1), in_span)
+    # wholly inside the span: projecting changes nothing
+    assert np.allclose(basis.project(basis.mean + R) - basis.mean, R)
+    assert np.array_equal(R, Bm.random_directions(diff, 50, seed=1, basis=basis))   # seeded
+    # the isotropic draw loses most of its length to the projection
+    iso = Bm.random_directions(diff, 200, seed=1)
+    kept = np.linalg.norm(np.einsum("npd,pkd->npk", iso, basis.components).reshape(200, -1), axis=1)
+    assert kept.mean() < 0.8 * np.linalg.norm(diff)
+    with pytest.raises(TypeError, match="basis"):
+        Bm.random_directions(diff, 5, basis=X)
+    with pytest.raises(ValueError, match="like"):
+        Bm.random_directions(diff[:, :4], 5, basis=basis)
+    with pytest.raises(ValueError, match="count"):
+        Bm.random_directions(diff, 0, basis=basis)
+
+
+def test_steering_splits_pool_the_splits_and_resample_them():
+    names, stats, spaces = steering_world()
+    kw = dict(ts=(0.5, 1.5, 3.0), starts=20, n=5, k=8)
+    sp = Bm.steering_splits(spaces, names, stats, seeds=(0, 1, 2), **kw)
+    assert sp.seeds == (0, 1, 2) and len(sp.split) == 60 and len(sp.pooled.starts) == 60
+    one = Bm.steering_tradeoff(spaces, names, stats, seed=1, **kw)
+    rows = sp.split == 1
+    assert np.array_equal(np.asarray(sp.pooled.starts)[rows], one.starts)
+    e = sp.pooled.effect["strong"]["difference of means"]["younger"][:, rows]
+    assert np.allclose(e, one.effect["strong"]["difference of means"]["younger"])
+    gap, lo, hi = sp.gap_at("younger", t=1.5, a="strong", b="weak", draws=200)
+    d = (sp.pooled.effect["strong"]["difference of means"]["younger"][1]
+         - sp.pooled.effect["weak"]["difference of means"]["younger"][1])
+    assert gap == pytest.approx(d.mean()) and lo <= gap <= hi and lo > 0      # the strong space wins
+    level = sp.level("younger", "turnover", space="weak", t=1.5)
+    m, mlo, mhi = sp.matched_gap("younger", level=level, damage="turnover", a="strong", b="weak", draws=200)
+    assert mlo <= m <= mhi
+    table = sp.per_split("younger", level, a="strong", b="weak")
+    assert [r["seed"] for r in table] == [0, 1, 2] and all(r["starts"] == 20 for r in table)
+    # the same space twice: exactly 0, in every resample
+    same = Bm.steering_splits({"a": spaces["strong"], "b": spaces["strong"].copy()}, names, stats,
+                              seeds=(0, 1), **kw)
+    assert same.matched_gap("younger", damage="turnover", a="a", b="b", draws=50) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="seeds"):
+        Bm.steering_splits(spaces, names, stats, seeds=(3,), **kw)
+    with pytest.raises(ValueError, match="seeds"):
+        Bm.steering_splits(spaces, names, stats, seeds=(1, 1), **kw)
+    with pytest.raises(ValueError, match="seeds"):
+        Bm.steering_splits(spaces, names, stats, seed=2, **kw)
+    with pytest.raises(ValueError, match="t must"):
+        sp.gap_at("younger", t=2.0, a="strong", b="weak")
+    with pytest.raises(ValueError, match="seed"):
+        sp._rows(9)

@@ -172,3 +172,12 @@ def test_study_own_rates_and_fit_table(world_cache):
     assert study.own_rates("nobody").counts["unique"][1] == ctrl["unique"][1]
     with pytest.raises(ValueError, match="fit"):
         study.own_rates("people")
+
+
+def test_world_bootstrap_leaves_out_undefined_resamples():
+    from course_lib.identity.world_stats import world_bootstrap
+
+    values, groups = np.arange(40, dtype=float), np.repeat(np.arange(4), 10)
+    lo, hi = world_bootstrap(values, groups, lambda v: np.nan if v.mean() > 25 else v.mean(), n_boot=200)
+    assert lo <= hi <= 25
+    assert all(np.isnan(world_bootstrap(values, groups, lambda v: np.nan, n_boot=50)))

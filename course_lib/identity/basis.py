@@ -15,7 +15,7 @@ celebrities:
   weight vector, rescaled to the same length, is a second choice (:func:`probe_direction`);
 * test it (:func:`steering_study`): directions fitted on one half of the names, decoded among the
   other half, against two baselines — the same study in a spelling space (letter 1–3-gram counts)
-  and random directions of the same length;
+  and random directions of the same length inside the decoding basis's span;
 * at matched damage (:func:`steering_tradeoff`): a longer step moves the target further but also
   changes the name in other ways, and the two spaces pay differently per unit of ``t``; the fair
   comparison reads each space's effect on the target at the same **damage** — the change of the
@@ -36,7 +36,8 @@ from ..validation import check_float, check_int
 
 __all__ = ["NameBasis", "mean_difference", "nearest_with_stats", "steering_frames", "steering_effect",
            "probe_direction", "random_directions", "SteeringStudy", "steering_study", "steering_sweep",
-           "STEERING_TARGETS", "DAMAGES", "SteeringTradeoff", "steering_tradeoff"]
+           "STEERING_TARGETS", "DAMAGES", "SteeringTradeoff", "steering_tradeoff", "SteeringSplits",
+           "steering_splits"]
 
 
 def _as_positions(x: object, argument: str) -> np.ndarray:
@@ -305,16 +306,35 @@ def probe_direction(embeddings: object, values: object, length: float) -> np.nda
     return (d * (length / norm))[None, :]
 
 
-def random_directions(like: object, count: int, seed: int = 0) -> np.ndarray:
-    """``count`` directions drawn uniformly on the sphere, each with the norm of ``like`` (shape
-    ``(P, d)``): the "matched random" baseline. Shape ``(count, P, d)``."""
+def random_directions(like: object, count: int, seed: int = 0,
+                      basis: "NameBasis | None" = None) -> np.ndarray:
+    """``count`` random directions of the same length as ``like`` (shape ``(P, d)``): the "matched
+    random" baseline. Shape ``(count, P, d)``.
+
+    With ``basis`` (the one the steps are decoded in) they are drawn **inside its span**: isotropic
+    coefficients ``c ~ N(0, I_k)`` per position, mapped back by ``c B``, and scaled so their length
+    equals the length of ``like``'s projection onto the span, ``‖like Bᵀ‖``. Decoding projects every
+    step onto the span, so that is the length that matters: drawn isotropically in all d dimensions,
+    only about ``√(k/d)`` of a random step survives the projection (21–41 % at k = 64, d = 384 or
+    1,414), while a difference of means lies almost wholly inside. Without ``basis``: uniform on the
+    sphere of all d dimensions, with the norm of ``like``."""
     like = np.asarray(like, dtype=np.float64)
     if like.ndim != 2 or not np.isfinite(like).all():
         raise ValueError(f"like must be a finite direction of shape (P, d), got {like.shape}")
     count = check_int(count, "count", min=1)
-    g = np.random.default_rng(seed).standard_normal((count,) + like.shape)
-    g /= np.linalg.norm(g.reshape(count, -1), axis=1)[:, None, None]
-    return g * np.linalg.norm(like)
+    rng = np.random.default_rng(seed)
+    if basis is None:
+        g = rng.standard_normal((count,) + like.shape)
+        g /= np.linalg.norm(g.reshape(count, -1), axis=1)[:, None, None]
+        return g * np.linalg.norm(like)
+    if not isinstance(basis, NameBasis):
+        raise TypeError(f"basis must be a NameBasis or None, got {type(basis).__name__}")
+    if like.shape != basis.mean.shape:
+        raise ValueError(f"like must have the basis's shape {basis.mean.shape}, got {like.shape}")
+    in_span = float(np.linalg.norm(np.einsum("pd,pkd->pk", like, basis.components)))
+    c = rng.standard_normal((count,) + basis.components.shape[:2])
+    c *= in_span / np.linalg.norm(c.reshape(count, -1), axis=1)[:, None, None]
+    return np.einsum("npk,pkd->npd", c, basis.components)
 
 
 @dataclass(frozen=True)
@@ -382,8 +402,9 @@ def steering_study(spaces: dict[str, object], names: Sequence[str], stats: dict[
     The names are split in two halves, spelling variants together
     (:func:`~.probes.spelling_fold_ids`); for every feature space in ``spaces`` (name → ``(n, d)``
     features aligned with ``names``), the directions of :data:`STEERING_TARGETS` — difference of
-    means, the ridge probe rescaled to the same length, and one norm-matched random direction per
-    start name — are fitted on the first half; a :class:`NameBasis` (top ``k`` directions) is fitted
+    means, the ridge probe rescaled to the same length, and one random direction per start name,
+    drawn inside the decoding basis's span with the same in-span length as the difference of means
+    (:func:`random_directions`) — are fitted on the first half; a :class:`NameBasis` (top ``k`` directions) is fitted
     on the second half, and ``starts`` seeded start names from the second half are moved by ``±t``
     and decoded to their ``n`` nearest names there (:func:`steering_effect`)."""
     from .probes import spelling_fold_ids
@@ -420,7 +441,7 @@ def steering_study(spaces: dict[str, object], names: Sequence[str], stats: dict[
             effects[space]["difference of means"][target] = steering_effect(
                 basis, start_names, diff, decoded_values[key], t, n)
             effects[space]["probe"][target] = steering_effect(basis, start_names, probe, decoded_values[key], t, n)
-            randoms = random_directions(diff, starts, seed=seed + 1 + i)
+            randoms = random_directions(diff, starts, seed=seed + 1 + i, basis=basis)
             effects[space]["random"][target] = steering_effect(basis, start_names, randoms,
                                                                decoded_values[key], t, n)
     return SteeringStudy(starts=start_names, fit_names=int(fit.sum()), decode_names=int(decode.sum()), t=float(t),
@@ -639,10 +660,119 @@ def steering_tradeoff(spaces: dict[str, object], names: Sequence[str], stats: di
             store[space] = {"difference of means": {}, "random": {}}
         for i, (target, (key, low, high)) in enumerate(STEERING_TARGETS.items()):
             diff = mean_difference(X[fit], values[key][fit], low, high)
-            randoms = random_directions(diff, starts, seed=seed + 1 + i)
+            randoms = random_directions(diff, starts, seed=seed + 1 + i, basis=basis)
             for kind, direction in (("difference of means", diff), ("random", randoms)):
                 per_t = [_batch_effect(basis, ref, rows, direction, float(t), n, here, keep) for t in ts]
                 effect[space][kind][target] = np.stack([r[key] for r in per_t])
                 off[space][kind][target] = np.abs(np.stack([r[other[key]] for r in per_t]))
                 turn[space][kind][target] = np.stack([r["turnover"] for r in per_t])
     return SteeringTradeoff(starts=start_names, ts=ts, effect=effect, off_target=off, turnover=turn)
+
+
+@dataclass(frozen=True)
+class SteeringSplits:
+    """:func:`steering_tradeoff` repeated over several half-splits of the names (split seeds), pooled.
+
+    ``pooled`` holds every split's start names side by side (``split[i]`` says which split row ``i``
+    came from), so its curves are means over all start names of all splits. Intervals are 95 %
+    **two-stage bootstraps** (:func:`~.world_stats.world_bootstrap`): splits resampled, then start
+    names within each — one split's halves and start names are one draw, and a bootstrap over start
+    names alone hides how much the answer changes from split to split."""
+
+    pooled: SteeringTradeoff
+    split: np.ndarray          #: (splits × starts,) the split seed of each pooled row
+    seeds: tuple               #: the split seeds, in order
+
+    def _rows(self, seed: int) -> np.ndarray:
+        if seed not in self.seeds:
+            raise ValueError(f"seed must be one of the split seeds {list(self.seeds)}, got {seed}")
+        return np.flatnonzero(self.split == seed)
+
+    def level(self, target: str, damage: str = "off-target", space: str = "MiniLM", t: float = 1.5,
+              kind: str = "difference of means") -> float:
+        """Mean damage of ``space``'s step ``t`` over every split's start names."""
+        return self.pooled.level(target, damage, space, t, kind)
+
+    def _t_index(self, t: float) -> int:
+        hits = np.flatnonzero(np.isclose(self.pooled.ts, t))
+        if len(hits) == 0:
+            raise ValueError(f"t must be one of the steps {self.pooled.ts.tolist()}, got {t}")
+        return int(hits[0])
+
+    def gap_at(self, target: str, t: float = 1.5, a: str = "MiniLM", b: str = "spelling",
+               kind: str = "difference of means", draws: int = 2000,
+               seed: int = 0) -> tuple[float, float, float]:
+        """Mean over every split's start names of (effect in ``a`` − effect in ``b``) at the same step
+        ``t``, with its two-stage bootstrap interval: ``(gap, lo, hi)``."""
+        from .world_stats import world_bootstrap
+
+        i = self._t_index(t)
+        d = self.pooled.effect[a][kind][target][i] - self.pooled.effect[b][kind][target][i]
+        lo, hi = world_bootstrap(d, self.split, np.mean, n_boot=draws, seed=seed)
+        return float(d.mean()), lo, hi
+
+    def matched_gap(self, target: str, level: float | None = None, damage: str = "off-target",
+                    a: str = "MiniLM", b: str = "spelling", kind: str = "difference of means",
+                    draws: int = 2000, seed: int = 0) -> tuple[float, float, float]:
+        """:meth:`SteeringTradeoff.matched_gap` on the pooled curves (default level: the damage of
+        ``a``'s step t = 1.5, over all splits), with a two-stage bootstrap interval (the level is held
+        fixed): ``(gap, lo, hi)``; NaN where a space never reaches the level."""
+        from .world_stats import world_bootstrap
+
+        p = self.pooled
+        level = self.level(target, damage, a, kind=kind) if level is None else level
+
+        def gap(rows: np.ndarray) -> float:
+            rows = rows.astype(int)
+            return (p._at(*p.curve(a, kind, target, damage, rows), level)
+                    - p._at(*p.curve(b, kind, target, damage, rows), level))
+
+        point = gap(np.arange(len(self.split)))
+        if not np.isfinite(point):
+            return float(point), float("nan"), float("nan")
+        lo, hi = world_bootstrap(np.arange(len(self.split), dtype=float), self.split, gap, n_boot=draws,
+                                 seed=seed)
+        return float(point), lo, hi
+
+    def per_split(self, target: str, level: float, damage: str = "turnover", t: float = 1.5,
+                  a: str = "MiniLM", b: str = "spelling",
+                  kind: str = "difference of means") -> list[dict[str, float]]:
+        """One row per split: right-way moves out of its start names in ``a`` and ``b`` at step ``t``,
+        their mean gap at ``t``, and the gap at damage ``level`` (points only)."""
+        p, i = self.pooled, self._t_index(t)
+        out = []
+        for s in self.seeds:
+            rows = self._rows(s)
+            ea, eb = p.effect[a][kind][target][i, rows], p.effect[b][kind][target][i, rows]
+            matched = (p._at(*p.curve(a, kind, target, damage, rows), level)
+                       - p._at(*p.curve(b, kind, target, damage, rows), level))
+            out.append({"seed": s, "starts": len(rows), f"moved {a}": int((ea > 0).sum()),
+                        f"moved {b}": int((eb > 0).sum()), "gap at t": float((ea - eb).mean()),
+                        "gap at damage": float(matched)})
+        return out
+
+
+def steering_splits(spaces: dict[str, object], names: Sequence[str], stats: dict[str, np.ndarray], *,
+                    seeds: Sequence[int] = (0, 1, 2, 3, 4), **tradeoff_options) -> SteeringSplits:
+    """:func:`steering_tradeoff` once per split seed in ``seeds`` (each seed draws its own halves,
+    spelling variants together, its own start names and its own random directions), pooled into one
+    :class:`SteeringSplits`. ``tradeoff_options`` (``ts``, ``starts``, ``n``, ``k``) go to every run."""
+    seeds = tuple(check_int(s, "seeds", min=0) for s in seeds)
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must hold at least two distinct split seeds, got {list(seeds)}")
+    if "seed" in tradeoff_options:
+        raise ValueError("pass the split seeds as seeds=…, not seed=")
+    runs = [steering_tradeoff(spaces, names, stats, seed=s, **tradeoff_options) for s in seeds]
+
+    def join(field: str) -> dict:
+        first = getattr(runs[0], field)
+        return {space: {kind: {target: np.concatenate([getattr(r, field)[space][kind][target] for r in runs],
+                                                      axis=1)
+                               for target in targets}
+                        for kind, targets in kinds.items()}
+                for space, kinds in first.items()}
+
+    pooled = SteeringTradeoff(starts=[s for r in runs for s in r.starts], ts=runs[0].ts,
+                              effect=join("effect"), off_target=join("off_target"), turnover=join("turnover"))
+    split = np.concatenate([np.full(len(r.starts), s) for r, s in zip(runs, seeds)])
+    return SteeringSplits(pooled=pooled, split=split, seeds=seeds)

@@ -177,7 +177,8 @@ def steering_verdict(study: Any, tradeoff: Any) -> dict[str, str]:
     * ``"more female, at the same damage: …"``: the effect on the decoded names' female share of
       MiniLM's difference of means minus the spelling space's, each stepped until it has lost the same
       share of the start name's own neighbours (:data:`STEERING_DAMAGE`, the level of the spelling
-      space's step t = 1.5; :meth:`~.basis.SteeringTradeoff.matched_gap`), with its 95 % bootstrap
+      space's step t = 1.5; :meth:`~.basis.SteeringSplits.matched_gap`, pooled over half-splits, or
+      :meth:`~.basis.SteeringTradeoff.matched_gap` for one split), with its 95 % bootstrap
       interval: above
       0 → ``"MiniLM"``, below → ``"spelling"``, else ``"about the same"``;
     * ``"younger: spelling against random directions"``: how often the spelling space's "younger"
@@ -203,11 +204,11 @@ def check_steering_prediction_form(prediction: Mapping[str, str], *, quiet: bool
 
 
 def _sex_answer(prediction: Any, key: str, gap: tuple[float, float, float]) -> None:
-    """An interval across 0 cannot refute "about the same", nor the side its point estimate is on."""
+    """Only the answer the (pooled) measurement supports: "MiniLM" / "spelling" when the interval
+    excludes 0 on that side, "about the same" when it spans 0."""
     mean, lo, hi = gap
     measured = "MiniLM" if lo > 0 else "spelling" if hi < 0 else "about the same"
-    allowed = {measured} if measured != "about the same" else {measured, "MiniLM" if mean > 0 else "spelling"}
-    assert prediction[key] in allowed, (
+    assert prediction[key] == measured, (
         f"you predicted {prediction[key]!r}; measured {measured!r} (MiniLM − spelling at the same "
         f"neighbour turnover, change in the decoded names' female share: {mean:+.2f}, 95 % CI "
         f"{lo:+.2f} to {hi:+.2f})")
@@ -216,8 +217,10 @@ def _sex_answer(prediction: Any, key: str, gap: tuple[float, float, float]) -> N
 def check_steering_prediction(prediction: Mapping[str, str], study: Any, tradeoff: Any, *,
                               quiet: bool = False) -> CheckResult:
     """Check ``prediction`` against a :class:`~.basis.SteeringStudy` and a
+    :class:`~.basis.SteeringSplits` (pooled over half-splits, two-stage interval) or a single
     :class:`~.basis.SteeringTradeoff`, both with spaces ``"MiniLM"`` and ``"spelling"`` (see
-    :func:`steering_verdict`). A wrong prediction is a result, not an error."""
+    :func:`steering_verdict`). Only the measured answer passes. A wrong prediction is a result, not
+    an error."""
     from ..stats import format_rate
 
     verdict = steering_verdict(study, tradeoff)

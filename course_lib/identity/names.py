@@ -30,7 +30,7 @@ import numpy as np
 from ..validation import check_int
 
 __all__ = ["NameStats", "name_stats", "name_table", "normalise_name", "spelling_key", "spelling_groups",
-           "FIRST_YEAR", "LAST_YEAR", "REFERENCE_YEAR"]
+           "soundex", "variant_groups", "FIRST_YEAR", "LAST_YEAR", "REFERENCE_YEAR"]
 
 FIRST_YEAR, LAST_YEAR = 1880, 2017
 #: "Today" for the age of the living: the data's last year (later births are not in the data).
@@ -128,6 +128,63 @@ def spelling_groups(names: Sequence[str]) -> np.ndarray:
         raise TypeError("names must be a sequence of names, not one string")
     ids: dict[str, int] = {}
     return np.asarray([ids.setdefault(spelling_key(str(n)), len(ids)) for n in names], dtype=np.int64)
+
+
+_SOUNDEX = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"),
+            "l": "4", **dict.fromkeys("mn", "5"), "r": "6"}
+
+
+def soundex(name: str) -> str:
+    """The American Soundex code of a name (Russell and Odell's 1918 phonetic key): its first letter,
+    then up to three digits for the following consonants (b f p v → 1; c g j k q s x z → 2; d t → 3;
+    l → 4; m n → 5; r → 6), padded with zeros: Jon and John → ``"J500"``, Steven and Stephen →
+    ``"S315"``, Sara and Sarah → ``"S600"``. Vowels (and y) are dropped but separate two equal codes;
+    h and w are dropped without separating them; letters with the first letter's code right after it
+    are not coded again. Coarse by design: it also gives some distinct names one code (Mary and Mira)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a string, got {type(name).__name__}")
+    s = re.sub(r"[^a-z]", "", name.strip().lower())
+    if not s:
+        raise ValueError(f"name must contain letters, got {name!r}")
+    out, last = s[0].upper(), _SOUNDEX.get(s[0], "")
+    for ch in s[1:]:
+        code = _SOUNDEX.get(ch, "")
+        if code and code != last:
+            out += code
+        if ch not in "hw":
+            last = code
+    return (out + "000")[:4]
+
+
+def variant_groups(names: Sequence[str]) -> np.ndarray:
+    """One integer per name: two names share it when they are linked by a chain of shared
+    :func:`spelling_key` or :func:`soundex` codes (union–find over both keys), numbered in order of
+    first appearance. Jon/John, Sara/Sarah, Steven/Stephen, Kaitlyn/Katelyn/Caitlyn all share one.
+
+    The spelling key alone misses most near-copies (it has no rule for an added ``h``); Soundex
+    catches them, but is coarse: it also merges some distinct names (Mary with Mira, Ava with Abby),
+    so a grouping by it is cautious — it keeps some informative neighbours out of training as well."""
+    if isinstance(names, str):
+        raise TypeError("names must be a sequence of names, not one string")
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        root = a
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[a] != root:                     # path compression
+            parent[a], a = root, parent[a]
+        return root
+
+    keys = []
+    for n in names:
+        k, s = "k:" + spelling_key(str(n)), "s:" + soundex(str(n))
+        rk, rs = find(k), find(s)
+        if rk != rs:
+            parent[rk] = rs
+        keys.append(k)
+    ids: dict[str, int] = {}
+    return np.asarray([ids.setdefault(find(k), len(ids)) for k in keys], dtype=np.int64)
 
 
 @dataclass(frozen=True)

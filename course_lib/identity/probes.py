@@ -3,8 +3,8 @@
 A probe is ridge regression ``ŷ = (x − x̄) · w + ȳ`` with ``w = (XᵀX + αI)⁻¹ Xᵀ(y − ȳ)`` on
 standardised features. Names are split into ``folds`` groups; each group is predicted by a probe fitted
 on the others only, so every score is on **names never seen in fitting** — and spelling variants
-(Vicki, Vickie, Vicky: one :func:`~.names.spelling_key`) always share a fold
-(:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
+(Vicki, Vickie, Vicky; Jon, John: one :func:`~.names.variant_groups`, the spelling key united with
+Soundex) always share a fold (:func:`spelling_fold_ids`), so no name is scored against its own near-copy. Inside each fit, α is picked
 from a grid by the closed-form leave-one-out error of ridge, ``eᵢ / (1 − hᵢᵢ)`` with
 ``H = U diag(s²/(s² + α)) Uᵀ`` from the SVD ``X = U S Vᵀ`` — exact, and no nested loop.
 
@@ -35,7 +35,7 @@ __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fol
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
-           "format_split", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
+           "format_split", "compare_on", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -110,11 +110,13 @@ def group_fold_ids(groups: object, folds: int = 5, seed: int = 0) -> np.ndarray:
 
 
 def spelling_fold_ids(names: Sequence[str], folds: int = 5, seed: int = 0) -> np.ndarray:
-    """:func:`group_fold_ids` over the names' spelling keys: spelling variants never straddle a
-    train/test split, so a probe cannot score by matching "Vickie" to a "Vicki" it was fitted on."""
-    from .names import spelling_groups
+    """:func:`group_fold_ids` over the names' variant groups (:func:`~.names.variant_groups`: the
+    spelling key united with Soundex): spelling variants never straddle a train/test split, so a
+    probe cannot score by matching "Vickie" to a "Vicki", or "John" to a "Jon", it was fitted on.
+    Soundex also merges some distinct names (Mary, Mira), which only makes the split stricter."""
+    from .names import variant_groups
 
-    return group_fold_ids(spelling_groups(names), folds, seed)
+    return group_fold_ids(variant_groups(names), folds, seed)
 
 
 #: A feature whose spread is at most this fraction of the largest feature's spread is treated as
@@ -369,7 +371,7 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],
-              "grouped_by": "spelling_key", "alpha_choice": "loo-with-intercept",
+              "grouped_by": "spelling_key+soundex", "alpha_choice": "loo-with-intercept",
               "source": "" if path is None else str(path)}
     return embeddings, cached("name-probes", config, compute)
 
@@ -416,6 +418,22 @@ def frequency_token_split(embeddings, table: ProbeTable, token_counts: object, t
     masks = (common & (tokens == 1), common & (tokens > 1), ~common & (tokens == 1), ~common & (tokens > 1))
     return [_score_cell(embeddings, table, label, np.flatnonzero(mask), draws, rng)
             for label, mask in zip(CELLS, masks) if mask.sum() >= 20]
+
+
+def compare_on(embeddings, table: ProbeTable, mask: object = None, label: str = "all names",
+               draws: int = 400, seed: int = 0) -> SplitCell:
+    """The encoder's best layer against spelling on the names in ``mask`` (default: all names), on
+    ``table``'s held-out predictions, with 95 % paired bootstrap intervals over those names — the
+    scoring of one cell of :func:`frequency_token_split`, for any set of names."""
+    n = len(embeddings)
+    mask = np.ones(n, dtype=bool) if mask is None else np.asarray(mask)
+    if mask.shape != (n,) or mask.dtype != bool:
+        raise ValueError(f"mask must be a boolean array, one per name ({n}), got {mask.shape} {mask.dtype}")
+    if mask.sum() < 20:
+        raise ValueError(f"mask must select at least 20 names, got {int(mask.sum())}")
+    draws = check_int(draws, "draws", min=10)
+    return _score_cell(embeddings, table, str(label), np.flatnonzero(mask), draws,
+                       np.random.default_rng(seed))
 
 
 def _score_cell(embeddings, table: ProbeTable, label: str, idx: np.ndarray, draws: int,

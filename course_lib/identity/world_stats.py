@@ -540,7 +540,8 @@ def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[
     whole groups (worlds) with replacement — the unit drawn independently is the world — and then,
     when ``within``, the members (people) of each drawn group with replacement. With three to five
     worlds the first stage alone takes few distinct values and ignores that each world's share is
-    itself a noisy estimate from a few dozen people: too narrow."""
+    itself a noisy estimate from a few dozen people: too narrow. A resample whose statistic is
+    undefined (NaN) is left out; NaN if more than half are."""
     v, g = np.asarray(values, dtype=float), np.asarray(groups)
     if v.shape != g.shape or v.ndim != 1 or not len(v):
         raise ValueError(f"values and groups must be 1-D of the same non-zero length, got {v.shape} and {g.shape}")
@@ -553,8 +554,11 @@ def world_bootstrap(values: np.ndarray, groups: np.ndarray, statistic: Callable[
         m = members[k]
         return m[rng.integers(0, len(m), len(m))] if within else m
 
-    stats = [statistic(np.concatenate([draw(k) for k in rng.integers(0, len(labels), len(labels))]))
-             for _ in range(n_boot)]
+    stats = np.array([statistic(np.concatenate([draw(k) for k in rng.integers(0, len(labels), len(labels))]))
+                      for _ in range(n_boot)], dtype=float)
+    stats = stats[np.isfinite(stats)]
+    if len(stats) < n_boot / 2:
+        return float("nan"), float("nan")
     return tuple(float(x) for x in np.percentile(stats, [2.5, 97.5]))
 
 
