@@ -286,3 +286,62 @@ def test_steering_by_target_splits_the_pooled_rate():
         steering_by_target(study, readout="probe")
     with pytest.raises(ValueError, match="arm"):
         steering_by_target({"rows": []})
+
+
+def test_cross_fitted_probe_sums_both_ways_and_refuses_bad_input():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(120, 4))
+    labels = np.where(x[:, 0] > 0, "joy", "fear")
+    first, second = np.arange(120) < 50, np.arange(120) >= 70
+    correct, n = J.cross_fitted_probe(x, labels, first, second)
+    assert n == 50 + 50 and correct > 0.85 * n
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    by_hand = sum(int(np.sum(J.emotion_probe(x, labels, a).predict(unit[b]) == labels[b]))
+                  for a, b in ((first, second), (second, first)))
+    assert correct == by_hand
+    # labels unrelated to the points: near chance
+    noise = rng.permutation(np.repeat(["joy", "fear"], 60))
+    c, m = J.cross_fitted_probe(x, noise, first, second)
+    assert 0.3 < c / m < 0.7
+    with pytest.raises(ValueError, match="share a row"):
+        J.cross_fitted_probe(x, labels, first, first)
+    with pytest.raises(ValueError, match="same shape"):
+        J.cross_fitted_probe(x, labels, first, second[:100])
+    with pytest.raises(ValueError, match="at least one row"):
+        J.cross_fitted_probe(x, labels, first, np.zeros(120, dtype=bool))
+
+
+def test_projecting_fitted_class_means_is_chance_only_in_sample():
+    """The artefact the held-out-trained probe avoids: class-mean differences fitted on some rows,
+    projected out, leave a probe trained on those rows at chance while other rows stay readable."""
+    from course_lib.mapper.interventions import orthonormal
+    from course_lib.mapper.lenses import concept_direction
+
+    rng = np.random.default_rng(2)
+    n = 400
+    labels = np.array(["joy", "fear", "anger", "sadness"] * (n // 4))
+    group = np.repeat([0, 1, 2, 3], n // 4)   # four "situations"
+    emotion = np.searchsorted(["anger", "fear", "joy", "sadness"], labels)
+    # situations 0-1 code emotion along some directions, 2-3 along others
+    codes = rng.normal(size=(2, 4, 30)) * 2
+    x = codes[(group >= 2).astype(int), emotion] + rng.normal(size=(n, 30))
+    fit, a, b = group <= 1, group == 2, group == 3
+    d = np.stack([concept_direction(x[fit], labels[fit], p, q)
+                  for p, q in (("joy", "sadness"), ("fear", "anger"), ("joy", "anger"))])
+    u = orthonormal(d)
+    edited = x - (x @ u.T) @ u
+    in_sample = np.mean(J.emotion_probe(edited, labels, fit).predict(
+        edited[a | b] / np.linalg.norm(edited[a | b], axis=1, keepdims=True)) == labels[a | b])
+    held_correct, held_n = J.cross_fitted_probe(edited, labels, a, b)
+    assert in_sample < 0.4 and held_correct / held_n > 0.8
+
+
+def test_held_out_halves_split_the_held_out_situations():
+    from course_lib.mapper.finetune import situation_split
+    from course_lib.mapper.sentences import load_sentences
+
+    s = load_sentences()
+    first, second = J.held_out_halves(s)
+    _, held = situation_split(s)
+    assert not (first & second).any() and np.array_equal(first | second, held)
+    assert first.sum() > 0 and second.sum() > 0

@@ -181,3 +181,51 @@ def test_with_lens_appends_the_lens_at_the_asked_share_of_variance():
         with_lens(x, lens[:10], 1.0)
     with pytest.raises(ValueError, match="vary"):
         with_lens(x, np.ones(200), 1.0)
+
+
+def test_seed_spread_places_mapper_among_kmeans_seeds_and_refuses_bad_input():
+    from course_lib.mapper.measures import PairPurity
+    from course_lib.mapper.study import kmeans_seeds, seed_spread, seed_spread_table
+
+    assert kmeans_seeds("quick") == tuple(range(10))
+    assert kmeans_seeds("standard") == tuple(range(20))
+
+    def q(v: float) -> PairPurity:
+        return PairPurity(share=v, same=0, pairs=1, group_mean=v + 0.1, member_mean=v - 0.1)
+
+    row = seed_spread(q(0.5), [q(0.3), q(0.6), q(0.7), q(0.4)])
+    assert row["kmeans_seeds"] == 4 and row["mapper_pooled"] == 0.5
+    assert (row["kmeans_pooled_min"], row["kmeans_pooled_max"]) == (0.3, 0.7)
+    assert np.isclose(row["kmeans_pooled_median"], 0.5) and row["kmeans_pooled_below"] == 2
+    assert np.isclose(row["mapper_group"], 0.6) and row["kmeans_group_below"] == 2
+    assert np.isclose(row["kmeans_member_median"], 0.4)
+    # a tie is not "below"
+    assert seed_spread(q(0.5), [q(0.5)])["kmeans_pooled_below"] == 0
+    empty = seed_spread(q(0.5), [])
+    assert empty["kmeans_seeds"] == 0 and np.isnan(empty["kmeans_pooled_median"])
+    assert empty["kmeans_member_below"] == -1
+    with pytest.raises(TypeError, match="PairPurity"):
+        seed_spread(0.5, [q(0.3)])
+    with pytest.raises(TypeError, match="PairPurity"):
+        seed_spread(q(0.5), [0.3])
+    table = seed_spread_table([dict(row, method="m")], ["method"])
+    assert table.shape == (3, 6) and table.loc[("m", "pooled"), "below"] == 2
+    assert table.loc[("m", "group"), "seeds"] == 4
+    with pytest.raises(ValueError, match="lack the columns"):
+        seed_spread_table([dict(row)], ["method"])
+    with pytest.raises(ValueError, match="index"):
+        seed_spread_table([dict(row, method="m")], [])
+
+
+def test_incidence_is_remembered_read_only_and_equal_for_any_form():
+    from course_lib.mapper.measures import _incidence
+
+    sits = (frozenset({"a"}), frozenset({"b"}), frozenset({"a", "c"}))
+    first = _incidence(sits, 3)
+    assert _incidence(list(sits), 3) is first and not first.flags.writeable
+    unhashable = _incidence([{"a"}, {"b"}, {"a", "c"}], 3)   # sets: built each time
+    assert unhashable.flags.writeable and np.array_equal(unhashable, first)
+    assert np.array_equal(_incidence(np.array(["x", "y", "x"]), 3),
+                          [[True, False], [False, True], [True, False]])
+    with pytest.raises(ValueError, match="one entry per point"):
+        _incidence(sits, 4)

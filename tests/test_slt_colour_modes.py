@@ -503,3 +503,63 @@ def test_colour_prediction_says_the_untrained_test_has_no_power(capsys):
         with pytest.raises(ValueError, match="untrained_ratio"):
             check_colour_prediction(dict(v), 0.0, 0.51, 0.09, 0.14, even,
                                     untrained_ratio=bad, quiet=True)
+
+
+def test_wheel_test_2d_passes_a_wheel_whose_noise_is_shaped_like_it():
+    """Multiplicative noise (each chain the wheel at its own scale): every sign contrast is a
+    wheel too, so the scale-free R² barely separates them; σ keeps the noise's scale."""
+    rng = np.random.default_rng(5)
+    h = np.radians(HUE)
+    wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0), np.sin(h + 2.0)], axis=1)
+    scale = 1.0 + 0.5 * rng.standard_normal(8)
+    chains = scale[:, None, None] * wave + 0.02 * rng.standard_normal((8, 36, 4))
+    entry = _entry(chains, "abcd")
+    cal = cm.noise_calibrated_wheel(entry, rank=2)
+    assert cal.margin < 0.01 and cal.quantiles()[0] > 0.9, cal.quantiles()
+    t = cm.wheel_test_2d(entry)
+    assert t.n == 35 and t.noise_sv.shape == (35, 2) and t.beats
+    assert np.allclose(t.p, 1 / 36) and t.share > 0.95
+    # one-dimensional (cos only in every column): σ₁ beats its noise, σ₂ does not
+    flat = scale[:, None, None] * np.cos(h)[None, :, None] * np.ones((1, 1, 4))
+    flat = flat + 0.02 * rng.standard_normal((8, 36, 4))
+    t1 = cm.wheel_test_2d(_entry(flat, "abcd"))
+    assert t1.p[0] == pytest.approx(1 / 36) and not t1.beats and t1.p[1] > 0.2
+    # pure noise: one more draw of it, not beyond all of it in most draws
+    hits = sum(cm.wheel_test_2d(_entry(rng.standard_normal((8, 36, 4)), "abcd")).beats
+               for _ in range(20))
+    assert hits <= 4, hits
+    with pytest.raises(ValueError, match="8 chains"):
+        cm.wheel_test_2d(_entry(chains[:4], "abcd"))
+    with pytest.raises(ValueError, match="weights"):
+        cm.first_harmonic_sv(chains[0], HUE, np.ones(3))
+    with pytest.raises(ValueError, match="m must be"):
+        cm.first_harmonic_sv(chains[0][:5], HUE, np.ones(4))
+
+
+def test_rate2d_counts_cells_whose_sigma2_beats_all_contrasts():
+    noise = np.array([0.1, 0.2])
+
+    def row(beats):
+        w2 = cm.WheelTest2D(np.array([1.0, 0.5 if beats else 0.05]),
+                            np.array([[0.2, 0.1], [0.3, 0.1]]), 0.7)
+        return cm.CalibrationRow(0, 0, 0, "hue", cm.NoiseCalibration(0.6, 0.8, noise, noise),
+                                 0, w2)
+
+    study = cm.ColourModeStudy("quick", {}, [], {}, cm.input_wheel(),
+                               [row(True)] * 4 + [row(False)])
+    assert study.rate2d(0, "hue")[:2] == (4, 5)
+
+
+def test_colour_prediction_graded_on_the_scale_aware_test():
+    """5.6 grades the wheels on σ₂ (both beat their noise at seed 0, sampler seed 0): the
+    R²-era answer (the untrained wheel "within its noise") is now wrong."""
+    even = 5 / 36
+    right = {"trained_wheel": "beats all its noise", "untrained_wheel": "beats all its noise",
+             "anchored_red_mode": False}
+    assert check_colour_prediction(right, 0.0, 0.0, 0.09, 0.14, even, statistic="σ₂",
+                                   quiet=True).passed
+    old = {**right, "untrained_wheel": "within its noise"}
+    assert not check_colour_prediction(old, 0.0, 0.0, 0.09, 0.14, even, statistic="σ₂",
+                                       quiet=True).passed
+    with pytest.raises(ValueError, match="statistic"):
+        check_colour_prediction(right, 0.0, 0.0, 0.09, 0.14, even, statistic="", quiet=True)

@@ -241,6 +241,16 @@ def test_reliability_prediction_checker():
         "below 0.1", "below 0.1", "0.1 to 0.5", "0.1 to 0.5", "0.5 or more"]
     rec = cx.STANDARD_RECORD
     assert 0 <= rec["own_passes"] <= rec["sets"] and -1 <= rec["reliability"] <= 1
+    # 5.5's Exercise 2: both halves of the k = 16 group peak at 16 in the one set. The
+    # answer graded before (on the peak share against the control, which even the planted
+    # pair fails) was "in none"; it is now wrong
+    assert (rec["own_passes"], rec["sets"]) == (1, 1)
+    right = {"own_group_reliability": "0.5 or more", "own_group_passes": "in most chain sets"}
+    assert cx.check_reliability_prediction(right, rec["reliability"], rec["own_passes"],
+                                           rec["sets"], quiet=True)
+    old = {**right, "own_group_passes": "in none"}
+    assert not cx.check_reliability_prediction(old, rec["reliability"], rec["own_passes"],
+                                               rec["sets"], quiet=True)
 
 
 def test_reads_to_reach_solution_passes_and_agrees_with_package():

@@ -173,6 +173,34 @@ def test_logit_planted_pair_is_found_at_its_frequency_on_the_course_run():
     assert 0.69 < low < 0.70 and 0.97 < high < 0.98, (low, high)
 
 
+def test_embedded_record_counts():
+    """5.5's counts from :data:`EMBEDDED_RECORD`: with the pair inside the k = 19 group
+    both halves read 19 in 1 of 7 sets (Wilson 3–51 %) and the pooled column in 2 of 7;
+    without it, 0 of 3 and 1 of 3."""
+    from course_lib.stats import wilson_interval
+
+    rec = pl.EMBEDDED_RECORD
+    with_ = [v for (s, _), v in rec.items() if s is not None]
+    without = [v for (s, _), v in rec.items() if s is None]
+    assert (len(with_), len(without)) == (7, 3)
+    assert sum(h == (19, 19) for h, _ in with_) == 1
+    assert sum(pk == 19 for _, pk in with_) == 2
+    assert sum(h == (19, 19) for h, _ in without) == 0
+    assert sum(pk == 19 for _, pk in without) == 1
+    low, high = wilson_interval(1, 7)
+    assert 0.02 < low < 0.03 and 0.51 < high < 0.52, (low, high)
+
+
+@pytest.mark.slow
+def test_embedded_planting_record_reproduces():
+    """The ×1 rows of :data:`EMBEDDED_RECORD` (sampler seeds 0–2, ``standard``'s column
+    budget) from :func:`planted_chi` with kind "embedded"."""
+    study = pl.planted_study("standard", sampler_seeds=[0, 1, 2])
+    col = study.embedded_at(1.0)
+    got = [(r.half_peaks, r.peak) for r in col.readings]
+    assert got == [pl.EMBEDDED_RECORD[(1.0, s)] for s in (0, 1, 2)], got
+
+
 # ------------------------------------------------------------ the colour models (5.6)
 def _colour_base():
     from course_lib.color.model import ColorAutoencoder

@@ -37,7 +37,8 @@ from .sentences import EMOTIONS
 __all__ = ["emotion_probe", "steering_nodes", "STEER_SETTINGS", "heldout_steering", "steering_table",
            "steering_by_target",
            "variance_removed", "ABLATION_SETTINGS", "judged_ablation", "ablation_table",
-           "COVERAGES", "solution_same_emotion_control", "same_layer_probe"]
+           "COVERAGES", "solution_same_emotion_control", "same_layer_probe",
+           "cross_fitted_probe", "held_out_halves"]
 
 #: Coverages at which purity is compared (interpolated along the clustering scale).
 COVERAGES = (0.6, 0.75)
@@ -57,6 +58,38 @@ def emotion_probe(points: Any, labels: Any, fit: Any, C: float = 1.0):
     if len(set(labels[fit])) < 2:
         raise ValueError("the fit rows must hold at least two labels")
     return LogisticRegression(C=C, max_iter=2000).fit(x[fit], labels[fit])
+
+
+def cross_fitted_probe(points: Any, labels: Any, first: Any, second: Any) -> tuple[int, int]:
+    """A probe (:func:`emotion_probe`) trained on ``points[first]`` and scored on ``points[second]``,
+    and one trained on ``second`` and scored on ``first``: ``(correct, n)`` summed over both ways
+    (n = the rows of both masks). With masks that hold no row an edit's directions were fitted on, it
+    measures what stays readable where the edit was *not* fitted, which a probe trained on the fitting
+    rows cannot: projecting out class-mean differences makes those rows' class means equal."""
+    labels = np.asarray(labels)
+    first, second = np.asarray(first, dtype=bool), np.asarray(second, dtype=bool)
+    if first.shape != second.shape:
+        raise ValueError(f"first and second must have the same shape, got {first.shape} "
+                         f"and {second.shape}")
+    if (first & second).any():
+        raise ValueError("first and second must not share a row")
+    if not first.any() or not second.any():
+        raise ValueError("first and second must each hold at least one row")
+    correct = n = 0
+    for fit, test in ((first, second), (second, first)):
+        probe = emotion_probe(points, labels, fit)
+        correct += int(np.sum(probe.predict(unit(np.asarray(points)[test])) == labels[test]))
+        n += int(test.sum())
+    return correct, n
+
+
+def held_out_halves(sentences: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The two held-out situations (4th and 5th of each cell; :func:`~.finetune.situation_split`)
+    as separate masks, for :func:`cross_fitted_probe`."""
+    from .finetune import situation_index
+
+    index = situation_index(sentences)
+    return index == 3, index == 4
 
 
 def steering_nodes(graph: Any, labels: Any, fit: Any, min_purity: float = 0.8,
@@ -80,7 +113,8 @@ STEER_SETTINGS = {
                  min_purity=0.8, min_members=5),
 }
 _VERSION = 4
-_ABLATION_VERSION = 5     # 4: held-out purity, cross-situation purity; 5: graph-free neighbours
+_ABLATION_VERSION = 6     # 4: held-out purity, cross-situation purity; 5: graph-free neighbours;
+#                          6: probes trained on held-out situations (4 ↔ 5)
 #: The edits: the node-pair vector, two controls of its length, and a graph-free baseline of its length
 #: (the topic-balanced difference of the two emotions' means over the training sentences).
 ARMS = ("steered", "same emotion", "random", "class mean")
@@ -291,11 +325,14 @@ TOPIC_CONTRASTS = (("work", "family"), ("travel", "food"), ("weather", "sport"))
 
 @runtime.one_thread_for_small_fits()
 def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.ndarray,
-           held: np.ndarray, scales: tuple[float, ...], situations: Any = None) -> dict[str, float]:
+           held: np.ndarray, scales: tuple[float, ...], situations: Any = None,
+           halves: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, float]:
     """One edited model's last layer, judged: emotion and topic purity at equal coverage (all
     sentences); emotion purity of the held-out situations' sentences only, at equal coverage *of those
     sentences* (the emotion directions were fitted on the training ones); with ``situations``, the
-    cross-situation purity of all sentences (and its number of pairs); probes on held-out situations."""
+    cross-situation purity of all sentences (and its number of pairs); probes on held-out situations
+    (with ``halves``, also probes trained on one held-out situation and scored on the other, both
+    ways: :func:`cross_fitted_probe`)."""
     from .change import purity_at_coverage
     from .measures import cross_situation_purity
     from .study import recipe_graph
@@ -327,6 +364,9 @@ def _judge(last: np.ndarray, emotion: np.ndarray, topic: np.ndarray, train: np.n
             row[f"{name} purity @{c:.0%}"] = purity_at_coverage(curves[name], c)
         probe = emotion_probe(x, labels, train)
         row[f"{name} probe"] = float(np.mean(probe.predict(x[held]) == labels[held]))
+        if halves is not None:
+            correct, n = cross_fitted_probe(x, labels, *halves)
+            row[f"{name} probe, held-out trained"] = correct / n
     for c in COVERAGES:
         row[f"emotion purity @{c:.0%}, held-out situations"] = purity_at_coverage(curves["held"], c)
         if situations is not None:
@@ -356,22 +396,40 @@ def _neighbour_columns(x: np.ndarray, emotion: np.ndarray, held: np.ndarray,
 
 
 @runtime.one_thread_for_small_fits()
-def same_layer_probe(acts: Any, study: dict[str, Any]) -> Any:
+def same_layer_probe(acts: Any, study: dict[str, Any], shuffled_draws: int = 3) -> Any:
     """Emotion and topic probes on the **edited layer itself** (``study["layer"]``; sentence means with
     each direction set of :func:`judged_ablation` projected out — the projection is linear, so this is
-    the same as projecting every token and then pooling), trained on the training situations and scored
-    on the held-out ones. Set beside the last-layer probes it says whether an edit erased the concept
-    where it was made, and whether the blocks above rebuilt it. Returns a pandas table (one row per edit)."""
+    the same as projecting every token and then pooling), in two columns each:
+
+    * ``… probe, layer L``: trained on the training situations — the sentences the directions were
+      fitted on, whose class means the projection makes equal, so near chance **by construction** —
+      and scored on the held-out ones;
+    * ``… probe, layer L, held-out trained``: trained on one held-out situation and scored on the other,
+      both ways (:func:`cross_fitted_probe`; no row the directions saw), the fair read-out.
+
+    Control rows ``shuffled-label directions out (d)``: the emotion contrasts of a labelling shuffled
+    over the training sentences (``numpy`` generator seeded ``d``, ``d < shuffled_draws``), projected
+    out the same way. Returns a pandas table (one row per edit); ``.attrs["held_out_n"]`` is n of the
+    held-out-trained columns."""
     import pandas as pd
 
     from .interventions import orthonormal
 
+    check_int(shuffled_draws, "shuffled_draws", min=0)
     s = acts.sentences
     emotion, topic = np.asarray(s.emotion), np.asarray(s.topic)
     train, held = situation_split(s)
-    x = acts.layers[:, study["layer"]].astype(float)
-    rows = {}
-    for name, d in [("intact", None)] + [(f"{n} out", d) for n, d in study["directions"].items()]:
+    halves = held_out_halves(s)
+    layer = study["layer"]
+    x = acts.layers[:, layer].astype(float)
+    edits = [("intact", None)] + [(f"{n} out", d) for n, d in study["directions"].items()]
+    for draw in range(shuffled_draws):
+        fake = emotion.copy()
+        fake[train] = np.random.default_rng(draw).permutation(emotion[train])
+        edits.append((f"shuffled-label directions out ({draw})", np.stack(
+            [concept_direction(x[train], fake[train], a, b) for a, b in EMOTION_CONTRASTS])))
+    rows, n = {}, 0
+    for name, d in edits:
         if d is None:
             edited = x
         else:
@@ -380,10 +438,14 @@ def same_layer_probe(acts: Any, study: dict[str, Any]) -> Any:
         row = {}
         for what, labels in (("emotion", emotion), ("topic", topic)):
             probe = emotion_probe(edited, labels, train)
-            row[f"{what} probe, layer {study['layer']}"] = float(np.mean(probe.predict(unit(edited[held]))
-                                                                        == labels[held]))
+            row[f"{what} probe, layer {layer}"] = float(np.mean(probe.predict(unit(edited[held]))
+                                                               == labels[held]))
+            correct, n = cross_fitted_probe(edited, labels, *halves)
+            row[f"{what} probe, layer {layer}, held-out trained"] = correct / n
         rows[name] = row
-    return pd.DataFrame(rows).T
+    table = pd.DataFrame(rows).T
+    table.attrs["held_out_n"] = n
+    return table
 
 
 def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int = 0) -> dict[str, Any]:
@@ -424,15 +486,17 @@ def judged_ablation(model: Any, acts: Any, profile: str | None = None, seed: int
         needed = {layer} | {b - 1 for b in settings["skip_blocks"]} | set(settings["skip_blocks"])
         recording = LayerRecording(model, list(s.text), layers=sorted(needed))
         scales = tuple(settings["scales"])
-        rows = {"intact": _judge(recording.intact(), emotion, topic, train, held, scales, situations)}
+        halves = held_out_halves(s)
+        rows = {"intact": _judge(recording.intact(), emotion, topic, train, held, scales, situations,
+                                 halves)}
         rows["intact"]["variance removed"] = 0.0
         for b in settings["skip_blocks"]:
             rows[f"skip block {b}"] = _judge(recording.last_layer(b, skip_block()), emotion, topic,
-                                             train, held, scales, situations)
+                                             train, held, scales, situations, halves)
             rows[f"skip block {b}"]["variance removed"] = float("nan")
         for name, d in directions.items():
             row = _judge(recording.last_layer(layer, remove_directions(d)), emotion, topic, train,
-                         held, scales, situations)
+                         held, scales, situations, halves)
             row["variance removed"] = variance_removed(x[train], d)
             rows[f"{name} out"] = row
         return dict(rows=rows, layer=layer, directions=directions)

@@ -135,30 +135,24 @@ def output_lens(points: Any, rows: Mapping[str, np.ndarray], positive: str, nega
 
 def _row(name: str, graph: Any, points: np.ndarray, labels: np.ndarray, situations: Sequence[frozenset],
          seed: int, kmeans_seeds: Sequence[int] = ()) -> dict[str, Any]:
-    from .study import kmeans_groups, matched_k
+    from .study import kmeans_groups, matched_k, seed_spread
 
     pure = graph_purity(graph, labels)
     covered = covered_points(graph)
     nodes = list(node_members(graph).values())
     k = matched_k(graph)
 
-    def kmeans_cross(s: int) -> float:
+    def kmeans_cross(s: int) -> Any:   # kmeans_groups is remembered: seeds shared across tables
         groups = [covered[g] for g in kmeans_groups(points[covered], k, s)]
-        return cross_situation_purity(groups, labels, situations).share
+        return cross_situation_purity(groups, labels, situations)
 
+    mapper = cross_situation_purity(nodes, labels, situations)
     row = dict(lens=name, nodes=graph.number_of_nodes(), coverage=pure.coverage, purity=pure.purity,
-               mapper_cross=cross_situation_purity(nodes, labels, situations).share,
-               kmeans_cross=kmeans_cross(seed),
+               mapper_cross=mapper.share, kmeans_cross=kmeans_cross(seed).share,
                cross_chance=cross_situation_purity([covered], labels, situations).share, k_matched=k)
     if kmeans_seeds:
-        over = [kmeans_cross(s) for s in kmeans_seeds]
-        row.update(kmeans_cross_min=float(np.min(over)), kmeans_cross_median=float(np.median(over)),
-                   kmeans_cross_max=float(np.max(over)), kmeans_seeds=len(over))
+        row.update(seed_spread(mapper, [kmeans_cross(s) for s in kmeans_seeds]))
     return row
-
-
-#: k-means seeds behind :func:`lens_comparison`'s min / median / max columns, per profile.
-LENS_KMEANS_SEEDS = {"quick": (0, 1, 2, 3, 4), "standard": (0, 1, 2, 3, 4), "full": tuple(range(10))}
 #: Random 2-D lenses per profile, and whether their k-means rows get the seeds too (time).
 LENS_RANDOM = {"quick": (2, False), "standard": (3, True), "full": (5, True)}
 
@@ -173,8 +167,9 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
     label-free controls on the same 2-D cover: ``PCA 2-D`` and ``n_random`` ``random 2-D`` lenses
     (orthonormal random directions, seeds 0, 1, …; ``None``: :data:`LENS_RANDOM`'s count). Each row: nodes, coverage, purity,
     cross-situation purity of Mapper's nodes and of k-means at the graph's mean node size on the same
-    covered sentences (seed ``seed``; ``kmeans_cross_min/median/max`` over :data:`LENS_KMEANS_SEEDS`),
-    and chance."""
+    covered sentences (seed ``seed``; over :func:`~.study.kmeans_seeds` of the profile, the columns of
+    :func:`~.study.seed_spread` for the three weightings), and chance."""
+    from .study import kmeans_seeds as profile_seeds
     from .study import recipe_graph, situation_sets
 
     check_int(layer, "layer", min=0, max=acts.n_layers)
@@ -200,7 +195,7 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
     }
     for r in range(n_random):
         lenses[f"random 2-D ({r})"] = _random_plane(points, r)
-    kmeans_seeds = runtime.by_profile(LENS_KMEANS_SEEDS, profile)
+    kmeans_seeds = profile_seeds(profile)
     return [_row(name, recipe_graph(points, lens), points, labels, situations, seed,
                  kmeans_seeds if random_seeds or not name.startswith("random") else ())
             for name, lens in lenses.items()]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import product
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from ..validation import check_int
 __all__ = ["COMPARISON_SETTINGS", "GRAPH_SETTINGS", "PLANTED_SETTINGS", "layer_sorting", "LayerSorting",
            "layer_lens", "recipe_graph", "activation_graph", "comparison_table", "kmeans_groups",
            "situation_sets", "matched_k", "with_lens", "without_mixed", "WITHOUT_MIXED_SEEDS",
+           "kmeans_seeds", "seed_spread", "seed_spread_table",
            "spread", "cycle_census",
            "planted_entanglement", "ring_or_chain", "top_pair_by_lens"]
 
@@ -46,6 +47,61 @@ GRAPH_SETTINGS = dict(n_cubes=10, overlap=0.5, scale=0.45)
 #: Per profile: how many k-means seeds (0, 1, …) :func:`without_mixed` runs (one seed moves k-means'
 #: cross-situation purity there by up to 0.2, so a few seeds cannot place Mapper in their spread).
 WITHOUT_MIXED_SEEDS = {"quick": 10, "standard": 20, "full": 20}
+
+
+def kmeans_seeds(profile: str | None = None) -> tuple[int, ...]:
+    """The k-means seeds 0, 1, …, n − 1 (n = :data:`WITHOUT_MIXED_SEEDS` of the profile) behind every
+    "Mapper against k-means' seed spread" comparison of 4.2 (:func:`without_mixed`,
+    :func:`~.controls.clusterer_controls`, :func:`~.output_lens.lens_comparison`)."""
+    return tuple(range(int(runtime.by_profile(WITHOUT_MIXED_SEEDS, profile))))
+
+
+#: The three weightings of cross-situation purity (:class:`~.measures.PairPurity` attributes).
+WEIGHTINGS = (("pooled", "share"), ("group", "group_mean"), ("member", "member_mean"))
+
+
+def seed_spread(mapper: Any, kmeans: Sequence[Any]) -> dict[str, float]:
+    """Where ``mapper`` (a :class:`~.measures.PairPurity`) falls in k-means' seed spread (one
+    ``PairPurity`` per seed), for each weighting ``w`` of :data:`WEIGHTINGS`: ``mapper_w``,
+    ``kmeans_w_min/median/max`` and ``kmeans_w_below`` (how many seeds score below Mapper);
+    ``kmeans_seeds`` = the number of seeds. With no seeds the k-means columns are nan (below: −1)."""
+    kmeans = list(kmeans)
+    for q in [mapper, *kmeans]:
+        if not all(hasattr(q, attr) for _, attr in WEIGHTINGS):
+            raise TypeError(f"mapper and kmeans must be PairPurity results, got {type(q).__name__}")
+    row: dict[str, float] = dict(kmeans_seeds=len(kmeans))
+    for weighting, attr in WEIGHTINGS:
+        ours = float(getattr(mapper, attr))
+        theirs = np.array([getattr(q, attr) for q in kmeans], dtype=float)
+        row[f"mapper_{weighting}"] = ours
+        for stat, f in (("min", np.min), ("median", np.median), ("max", np.max)):
+            row[f"kmeans_{weighting}_{stat}"] = float(f(theirs)) if len(theirs) else float("nan")
+        row[f"kmeans_{weighting}_below"] = int((theirs < ours).sum()) if len(theirs) else -1
+    return row
+
+
+def seed_spread_table(rows: Sequence[Mapping[str, Any]], index: Sequence[str]) -> Any:
+    """:func:`seed_spread`'s columns of ``rows`` in long form, for reading: one line per row and
+    weighting (index: ``index`` columns + ``weighting``), columns ``mapper``, k-means' ``min``,
+    ``median``, ``max`` and ``below`` (seeds below Mapper, of ``seeds``)."""
+    import pandas as pd
+
+    rows, index = list(rows), list(index)
+    if not index:
+        raise ValueError("index must name at least one column")
+    out = []
+    for r in rows:
+        missing = [c for c in index + ["kmeans_seeds"] if c not in r]
+        if missing:
+            raise ValueError(f"rows lack the columns {missing}")
+        for weighting, _ in WEIGHTINGS:
+            out.append({**{c: r[c] for c in index}, "weighting": weighting,
+                        "mapper": r[f"mapper_{weighting}"],
+                        **{stat: r[f"kmeans_{weighting}_{stat}"]
+                           for stat in ("min", "median", "max", "below")},
+                        "seeds": r["kmeans_seeds"]})
+    return pd.DataFrame(out).set_index(index + ["weighting"])
+
 
 #: Per profile: the cover settings the Mapper-vs-k-means table runs over.
 COMPARISON_SETTINGS = {
@@ -118,7 +174,7 @@ def spread(values: Sequence[float]) -> dict[str, float]:
     return dict(min=float(v.min()), median=float(np.median(v)), max=float(v.max()))
 
 
-@remembered()
+@remembered(maxsize=1024)
 @runtime.one_thread_for_small_fits()
 def kmeans_groups(points: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:
     """k-means on ``points`` (3 restarts): the member indices of each cluster. Remembered for the
@@ -286,16 +342,8 @@ def without_mixed(acts: SentenceActivations, layer: int, *, n_random: int = 3,
                                    labels, situations) for sd in kmeans_seeds]
         row = dict(arm=arm, draw=draw, sentences=len(keep), coverage=len(covered) / len(keep),
                    largest=max(len(n) for n in nodes), k_matched=k, mapper_pairs=mapper.pairs,
-                   kmeans_seeds=len(kmeans),
                    kmeans_pairs_min=min((q.pairs for q in kmeans), default=float("nan")))
-        for weighting, attr in (("pooled", "share"), ("group", "group_mean"),
-                                ("member", "member_mean")):
-            ours = getattr(mapper, attr)
-            theirs = np.array([getattr(q, attr) for q in kmeans], dtype=float)
-            row[f"mapper_{weighting}"] = ours
-            for stat, f in (("min", np.min), ("median", np.median), ("max", np.max)):
-                row[f"kmeans_{weighting}_{stat}"] = float(f(theirs)) if len(theirs) else float("nan")
-            row[f"kmeans_{weighting}_below"] = int((theirs < ours).sum()) if len(theirs) else -1
+        row.update(seed_spread(mapper, kmeans))
         rows.append(row)
     return rows
 

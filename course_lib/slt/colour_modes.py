@@ -52,7 +52,8 @@ __all__ = ["ComponentAutoencoder", "per_colour_mse", "probe_hues", "preferred_hu
            "WheelStats", "wheel_null", "hue_concentration", "concentration_profile",
            "red_share", "RED_WIDTH", "half_difference", "noise_only_wheel", "live_columns",
            "NoiseCalibration", "noise_calibrated_wheel", "noise_split_half", "CalibrationRow",
-           "DEAD_REL", "silent_components", "colour_silent", "noise_ratio", "beat_rate"]
+           "DEAD_REL", "silent_components", "colour_silent", "noise_ratio", "beat_rate",
+           "first_harmonic_sv", "WheelTest2D", "wheel_test_2d"]
 
 #: A component whose χ column has norm below this share of the median column norm is dead
 #: (a neuron group that never fires: its column is round-off) and is left out of the SVD.
@@ -701,6 +702,81 @@ def beat_rate(rows: Sequence["CalibrationRow"]) -> tuple[int, int, float, float]
     return k, len(rows), float(low), float(high)
 
 
+def first_harmonic_sv(m: Any, hue_deg: Any, weights: Any) -> np.ndarray:
+    """(σ₁, σ₂): the two singular values of the first-harmonic part of ``m`` (probes ×
+    components): each column centred, divided by its ``weights`` entry, and projected on the
+    centred (cos h, sin h) of the probe hues. A wheel is two-dimensional: it needs σ₂ too."""
+    m = np.asarray(m, dtype=float)
+    h = np.radians(np.asarray(hue_deg, dtype=float).reshape(-1))
+    w = np.asarray(weights, dtype=float).reshape(-1)
+    if m.ndim != 2 or m.shape[0] != h.size or m.shape[0] < 3:
+        raise ValueError(f"m must be (probes ≥ 3, components) with one row per hue_deg, got "
+                         f"shape {m.shape} and {h.size} hues")
+    if w.shape != (m.shape[1],) or not np.all(w > 0):
+        raise ValueError(f"weights must be {m.shape[1]} positive numbers, got {w.shape}")
+    x = np.stack([np.cos(h), np.sin(h)], 1)
+    x = x - x.mean(0)
+    proj = x @ np.linalg.pinv(x)
+    sv = np.linalg.svd(proj @ ((m - m.mean(0)) / w), compute_uv=False)
+    return np.pad(sv[:2], (0, max(0, 2 - sv.size)))
+
+
+@dataclass
+class WheelTest2D:
+    """The scale-aware wheel test of one matrix: ``sv`` (σ₁, σ₂) of χ's first-harmonic part
+    (:func:`first_harmonic_sv`, columns weighted by χ's own column norms) and ``noise_sv``
+    (n, 2) of every balanced sign contrast with the same weights, so the noise keeps its
+    scale; ``share``: the first-harmonic share of χ's centred energy (unweighted)."""
+
+    sv: np.ndarray
+    noise_sv: np.ndarray
+    share: float
+
+    @property
+    def n(self) -> int:
+        return int(len(self.noise_sv))
+
+    @property
+    def p(self) -> np.ndarray:
+        """Sign-flip p-values of σ₁ and σ₂: (1 + #contrasts ≥ it) / (n + 1)."""
+        return (1 + (self.noise_sv >= self.sv).sum(0)) / (self.n + 1)
+
+    @property
+    def noise_share(self) -> float:
+        """Share of the contrasts whose σ₂ is at or above the real one (0: beats them all)."""
+        return float(np.mean(self.noise_sv[:, 1] >= self.sv[1]))
+
+    @property
+    def beats(self) -> bool:
+        """σ₂ beats every contrast's (a two-dimensional wheel beyond noise; σ₂ ≤ σ₁)."""
+        return self.noise_share == 0.0
+
+
+def wheel_test_2d(entry: Mapping[str, Any], *, min_chains: int = 8,
+                  silent: Sequence[str] = (), roundoff: bool = True) -> WheelTest2D:
+    """:class:`WheelTest2D` of a :func:`colour_chi` entry against its balanced sign contrasts
+    (the estimate's noise; dead columns dropped as in :func:`noise_calibrated_wheel`). Unlike
+    the R² of the top modes, σ keeps the noise's scale, so a matrix whose noise is shaped like
+    its signal can still beat it."""
+    from .components import sign_contrasts
+
+    min_chains = check_int(min_chains, "min_chains", min=2)
+    chi, cc, _, _ = _live(entry, silent, roundoff)
+    if cc.ndim != 3 or cc.shape[0] < min_chains:
+        raise ValueError(f"chain_chi must hold ≥ {min_chains} chains, got shape {cc.shape}")
+    _, hue = probe_hues(cc.shape[1])
+    w = np.linalg.norm(chi, axis=0)
+    w = np.where(w > 0, w, 1.0)
+    sv = first_harmonic_sv(chi, hue, w)
+    noise = np.stack([first_harmonic_sv(m, hue, w) for m in sign_contrasts(cc)])
+    h = np.radians(hue)
+    x = np.stack([np.cos(h), np.sin(h)], 1)
+    x = x - x.mean(0)
+    mc = chi - chi.mean(0)
+    share = float(((x @ np.linalg.pinv(x) @ mc) ** 2).sum() / (mc ** 2).sum())
+    return WheelTest2D(sv, noise, share)
+
+
 def noise_calibrated_wheel(entry: Mapping[str, Any], *, rank: int = 3, min_chains: int = 8,
                            silent: Sequence[str] = (), roundoff: bool = True
                            ) -> NoiseCalibration:
@@ -810,6 +886,8 @@ class CalibrationRow:
     grouping: str
     cal: NoiseCalibration
     partition: int = 0
+    #: the scale-aware two-dimensional test of the same matrix (:func:`wheel_test_2d`)
+    wheel2d: Optional["WheelTest2D"] = None
 
 
 @dataclass
@@ -855,6 +933,16 @@ class ColourModeStudy:
         """:func:`beat_rate` of :meth:`cells` (every partition of the random grouping)."""
         return beat_rate(self.cells(step, grouping))
 
+    def rate2d(self, step: Any, grouping: str) -> tuple[int, int, float, float]:
+        """(k, n, Wilson 95 % low, high): cells of :meth:`cells` whose σ₂ beats all their
+        sign contrasts (:attr:`WheelTest2D.beats`)."""
+        from ..stats import wilson_interval
+
+        rows = self.cells(step, grouping)
+        k = sum(bool(r.wheel2d is not None and r.wheel2d.beats) for r in rows)
+        low, high = wilson_interval(k, len(rows))
+        return k, len(rows), float(low), float(high)
+
 
 def input_wheel() -> WheelStats:
     """:func:`wheel_stats` of the probe hues' own RGB, projected on its top two principal axes."""
@@ -896,7 +984,9 @@ def colour_mode_study(profile: Optional[str] = None) -> ColourModeStudy:
                                        sampler={**c["sampler"], "seed": ss})
                     cal = noise_calibrated_wheel(entry, rank=rank, silent=silent,
                                                  roundoff=False)
-                    calibration.append(CalibrationRow(seed, ss, step, grouping, cal, part))
+                    w2 = wheel_test_2d(entry, silent=silent, roundoff=False)
+                    calibration.append(CalibrationRow(seed, ss, step, grouping, cal, part,
+                                                      w2))
     a = cfg["anchored"]
     for arm in ARMS:
         for seed in a["seeds"]:

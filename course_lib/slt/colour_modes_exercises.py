@@ -195,11 +195,15 @@ def check_colour_prediction_form(prediction: Any, *, quiet: bool = False) -> Che
 def check_colour_prediction(prediction: Any, trained_share: float, untrained_share: float,
                             anchored_red: float, unanchored_red: float, even_share: float, *,
                             untrained_ratio: Optional[float] = None,
-                            quiet: bool = False) -> CheckResult:
+                            statistic: str = "R²", quiet: bool = False) -> CheckResult:
     """Compare the prediction with the measurement (a wrong prediction is a result: the message
     says what was measured). ``untrained_ratio``: the untrained matrix's ‖χ‖ / median
     ‖contrast‖ (:func:`~course_lib.slt.colour_modes.noise_ratio`); well above 1, the message
-    says that "within its noise" there means the noise draws a wheel too, not "no wheel"."""
+    says that "within its noise" there means the noise draws a wheel too, not "no wheel".
+    ``statistic``: what the shares count (5.6 grades on the scale-aware "σ₂" of
+    :func:`~course_lib.slt.colour_modes.wheel_test_2d`, which passes the planted control)."""
+    if not isinstance(statistic, str) or not statistic:
+        raise ValueError(f"statistic must be a non-empty name, got {statistic!r}")
     v = colour_verdict(trained_share, untrained_share, anchored_red, unanchored_red, even_share)
     note = ""
     if untrained_ratio is not None:
@@ -212,11 +216,11 @@ def check_colour_prediction(prediction: Any, trained_share: float, untrained_sha
                      "cannot reject here, which is not evidence of no wheel")
     cases = [_FORM,
              prediction_answer("the trained network's wheel against its noise", "trained_wheel",
-                               v["trained_wheel"], f"share of noise-only R² at or above the "
-                               f"real one: {trained_share:.2f}"),
+                               v["trained_wheel"], f"share of noise-only {statistic} at or "
+                               f"above the real one: {trained_share:.2f}"),
              prediction_answer("the untrained network's wheel against its noise",
                                "untrained_wheel", v["untrained_wheel"],
-                               f"share of noise-only R² at or above the real one: "
+                               f"share of noise-only {statistic} at or above the real one: "
                                f"{untrained_share:.2f}{note}"),
              prediction_answer("a red mode in the anchored model", "anchored_red_mode",
                                v["anchored_red_mode"],

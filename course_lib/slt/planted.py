@@ -44,7 +44,7 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          resolve_step, split_half_spread)
 
 __all__ = ["PlantedTransformer", "PlantedLogitTransformer", "PLANTED_KINDS",
-           "planted_amplitude", "planted_chi", "PLANTED_SETTINGS",
+           "planted_amplitude", "planted_chi", "PLANTED_SETTINGS", "EMBEDDED_RECORD",
            "PlantedColumn", "PlantedStudy", "planted_study", "PlantedAutoencoder",
            "PlantedErrorAutoencoder", "PLANTED_COLOUR_KINDS", "planted_colour_chi",
            "PLANTED_COLOUR_SETTINGS", "PlantedWheel",
@@ -117,8 +117,11 @@ class PlantedLogitTransformer(nn.Module):
 
 #: how the planted pair enters the network: "residual" (:class:`PlantedTransformer`,
 #: through W_U: a response quadratic in the wave near V = 0) or "logit"
-#: (:class:`PlantedLogitTransformer`, the answer's logit: linear in the wave)
-PLANTED_KINDS = ("residual", "logit")
+#: (:class:`PlantedLogitTransformer`, the answer's logit: linear in the wave) or
+#: "embedded" (the logit pair sampled *together with* the real group of frequency k:
+#: one component, the group's parameters plus ``plant_logit``; the one-factor control
+#: for that group's column, which differs from it only by the planted pair)
+PLANTED_KINDS = ("residual", "logit", "embedded")
 
 
 def planted_amplitude(source: nn.Module, group: Any, pairs: torch.Tensor) -> float:
@@ -154,15 +157,18 @@ def _planted_chi(seed: int, step: int, k: int, scale: float, run_profile: str,
         raise ValueError(f"k must be a key frequency with a neuron group "
                          f"({sorted(freq)}), got {k}")
     amp = scale * planted_amplitude(source, group, run.data[0])
-    base = component_model(source, freq, rand).model
-    if kind == "logit":
-        model, param = PlantedLogitTransformer(base, k, amp), "plant_logit"
+    setup = component_model(source, freq, rand)
+    base = setup.model
+    if kind in ("logit", "embedded"):
+        model, param = PlantedLogitTransformer(base, k, amp), ["plant_logit"]
+        if kind == "embedded":
+            param = [f"base.{n}" for n in setup.components[f"neurons k={k}"]] + param
     else:
-        model, param = PlantedTransformer(base, k, amp), "plant_out"
+        model, param = PlantedTransformer(base, k, amp), ["plant_out"]
     start = time.process_time()
     with cpu_threads():
         sus = susceptibilities(model, _mean_ce, per_pair_cross_entropy, run.data,
-                               {f"planted k={k}": [param]},
+                               {f"planted k={k}": param},
                                **{**_SAMPLER, **sampler})
     return {"chi": sus.chi, "chain_chi": sus.chain_chi, "amplitude": amp,
             "wrllc": {c: r.mean for c, r in sus.llc.items()},
@@ -201,6 +207,19 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
                                        dict(sampler), kind))
 
 
+#: The embedded planting (kind "embedded", k = 19) and the real k = 19 group without it,
+#: measured at ``standard``'s column budget (8 chains × 500 reads) on sampler seeds 0–2
+#: (red-team round f, /tmp/rt5f a2/a4/a6; ×1 re-run with this module): per (scale,
+#: sampler seed), both halves' peaks and the pooled column's peak. ``None``: the group
+#: without the pair. The notebook computes only seed 0 at ×1 (the five-minute budget).
+EMBEDDED_RECORD: dict[tuple[Optional[float], int], tuple[tuple[int, int], int]] = {
+    (1.0, 0): ((19, 19), 19), (1.0, 1): ((16, 19), 16), (1.0, 2): ((16, 16), 16),
+    (6.0, 0): ((19, 16), 19),
+    (10.0, 0): ((19, 16), 16), (10.0, 1): ((16, 19), 16), (10.0, 2): ((16, 16), 16),
+    (None, 0): ((16, 16), 16), (None, 1): ((19, 23), 19), (None, 2): ((19, 16), 16),
+}
+
+
 #: Per-profile settings of the planted control: the column measurement's own run,
 #: checkpoint, sampler and budget (``quick``: the mode matrix's 4 chains × 20 reads;
 #: ``standard``: 8 chains × 500 reads), planted at k = 19 (the frequency group whose
@@ -210,11 +229,13 @@ def planted_chi(seed: int, step: Any, k: int, *, scale: float = 1.0,
 #: ``standard``, to stay in the 5-minute budget). ``logit_scales``: the same for the
 #: pair planted into the answer's logit (:class:`PlantedLogitTransformer`, the control
 #: whose response is linear in the wave).
+#: ``embedded_scales``: the same pair sampled inside the real k group's component
+#: (kind "embedded", ≈ 27 s of CPU per set in ``standard``).
 PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
-              "sampler_seeds": [0]},
+              "embedded_scales": [1.0], "sampler_seeds": [0]},
     "standard": {"k": 19, "scales": [1.0, 100.0], "logit_scales": [1.0],
-                 "sampler_seeds": [0]},
+                 "embedded_scales": [1.0], "sampler_seeds": [0]},
 }
 PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 
@@ -267,6 +288,8 @@ class PlantedStudy:
     reads_per_chain: int
     #: the pair planted into the answer's logit, one column per ``logit_scales``
     logit: Optional[list[PlantedColumn]] = None
+    #: the same pair inside the real k group's component, one per ``embedded_scales``
+    embedded: Optional[list[PlantedColumn]] = None
 
     @property
     def harmonic(self) -> int:
@@ -290,8 +313,16 @@ class PlantedStudy:
         raise ValueError(f"scale must be one of {[c.scale for c in self.logit or []]}, "
                          f"got {scale!r}")
 
+    def embedded_at(self, scale: float) -> PlantedColumn:
+        for c in self.embedded or []:
+            if c.scale == float(scale):
+                return c
+        raise ValueError(f"scale must be one of "
+                         f"{[c.scale for c in self.embedded or []]}, got {scale!r}")
+
     def cpu_seconds(self) -> float:
-        return float(sum(c.cpu_seconds for c in [*self.columns, *(self.logit or [])]))
+        return float(sum(c.cpu_seconds for c in
+                         [*self.columns, *(self.logit or []), *(self.embedded or [])]))
 
 
 def planted_study(profile: Optional[str] = None,
@@ -334,8 +365,10 @@ def planted_study(profile: Optional[str] = None,
 
     columns = [column(scale, "residual") for scale in pcfg["scales"]]
     logit = [column(scale, "logit") for scale in pcfg.get("logit_scales", [])]
+    embedded = [column(scale, "embedded") for scale in pcfg.get("embedded_scales", [])]
     return PlantedStudy(profile, k, p, seeds, columns, int(sampler["num_chains"]),
-                        -(-sampler["num_draws"] // sampler["observe_every"]), logit)
+                        -(-sampler["num_draws"] // sampler["observe_every"]), logit,
+                        embedded)
 
 
 # ------------------------------------------------------------ the colour models (5.6)
@@ -490,6 +523,8 @@ class PlantedWheel:
     wrllc: dict[str, float]
     cpu_seconds: float
     kind: str = "reconstruction"
+    #: the scale-aware two-dimensional test (:func:`~.colour_modes.wheel_test_2d`)
+    wheel2d: Any = None
 
 
 @dataclass
@@ -523,7 +558,7 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     wheels."""
     from ..runtime import by_profile, get_profile
     from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
-                               probe_hues)
+                               probe_hues, wheel_test_2d)
 
     profile = get_profile() if profile is None else profile
     pcfg = by_profile(PLANTED_COLOUR_SETTINGS, profile)
@@ -542,7 +577,8 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
         first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
         second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
         return PlantedWheel(float(scale), float(entry["amplitude"]), cal, first, second,
-                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind)
+                            dict(entry["wrllc"]), float(entry["cpu_seconds"]), kind,
+                            wheel_test_2d(entry, roundoff=False))
 
     wheels = [wheel(scale, "reconstruction") for scale in pcfg["scales"]]
     error = [wheel(scale, "error") for scale in pcfg.get("error_scales", [])]
