@@ -40,8 +40,9 @@ FINETUNE_SETTINGS = {
     "standard": dict(steps=200, checkpoints=11, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
     "full": dict(steps=600, checkpoints=16, top_layers=2, batch_size=32, lr=1e-4, head_lr=1e-3),
 }
-# 2: one recording of the frozen bottom (training batches first); 3: its bf16 products; 4: float32
-_CACHE_VERSION = 4
+# 2: one recording of the frozen bottom (training batches first); 3: its bf16 products; 4: float32;
+# 5: one CPU thread
+_CACHE_VERSION = 5
 
 
 def situation_index(sentences: SentenceSet) -> np.ndarray:
@@ -176,8 +177,9 @@ def _train(settings: dict, seed: int, sentences: SentenceSet, encoder: str) -> d
     generator = runtime.seed_everything(seed)
     for p in model.model.parameters():
         p.requires_grad_(False)
-    with runtime.cpu_threads() as fit:
-        fit(runtime.MANY_ROWS)
+    # one thread: MiniLM's top two layers on 32 sentences are small; on a busy 2-core machine two
+    # threads took 2.5x as long (quick: 84 s against 34 s), and one thread is the same on every machine
+    with runtime.cpu_threads():
         # one recording of the frozen bottom; its first batches are the training sentences'
         top = TopLayers(model, texts, settings["top_layers"], settings["batch_size"], first=train)
         trainable = [p for block in top.blocks for p in block.parameters()]
