@@ -22,14 +22,15 @@ def _setup(p: int = 11):
     return m, cm.component_model(m, freq, cm.random_groups(freq, seed=1))
 
 
-def test_planted_model_is_the_trained_function_at_zero():
+@pytest.mark.parametrize("kind, params", [("PlantedTransformer", {"plant_out", "base.W_E"}),
+                                          ("PlantedLogitTransformer", {"plant_logit"})])
+def test_modular_plantings_are_the_trained_function_at_zero(kind, params):
     m, setup = _setup()
-    planted = pl.PlantedTransformer(setup.model, 3, 0.5)
+    planted = getattr(pl, kind)(setup.model, 3, 0.5)
     pairs = cm.all_pairs(11)
     with torch.no_grad():
         torch.testing.assert_close(planted(pairs), m(pairs), rtol=1e-5, atol=1e-5)
-    names = {n for n, _ in planted.named_parameters()}
-    assert "plant_out" in names and "base.W_E" in names
+    assert params <= {n for n, _ in planted.named_parameters()}
 
 
 def test_planted_activations_are_the_wave_in_a_plus_b():
@@ -95,15 +96,6 @@ def test_planted_column_is_read_at_the_planted_frequency():
 
 
 # ------------------------------------------------- the pair planted into the answer's logit
-def test_logit_planting_is_the_trained_function_at_zero():
-    m, setup = _setup()
-    planted = pl.PlantedLogitTransformer(setup.model, 3, 0.5)
-    pairs = cm.all_pairs(11)
-    with torch.no_grad():
-        torch.testing.assert_close(planted(pairs), m(pairs), rtol=1e-5, atol=1e-5)
-    assert "plant_logit" in {n for n, _ in planted.named_parameters()}
-
-
 def test_logit_planting_moves_each_pair_loss_linearly_in_the_wave():
     # dℓ_x/dv at v = 0 is −(1 − p_s(x)) h(x): the wave at k, scaled by each pair's loss
     _, setup = _setup()
@@ -211,9 +203,10 @@ def _colour_base():
     return src, colour_modes.ComponentAutoencoder(src)
 
 
-def test_planted_autoencoder_is_the_trained_function_at_zero():
+@pytest.mark.parametrize("kind", ["PlantedAutoencoder", "PlantedErrorAutoencoder"])
+def test_colour_plantings_are_the_trained_function_at_zero(kind):
     src, base = _colour_base()
-    planted = pl.PlantedAutoencoder(base, 0.7)
+    planted = getattr(pl, kind)(base, 0.7)
     x = torch.rand(40, 3)
     with torch.no_grad():
         (r1, z1), (r2, z2) = src(x), planted(x)
@@ -251,16 +244,6 @@ def test_planted_colour_bad_input_names_the_argument():
 
 
 # ------------------------------------------- the hue pair planted along each colour's error
-def test_error_planting_is_the_trained_function_at_zero():
-    src, base = _colour_base()
-    planted = pl.PlantedErrorAutoencoder(base, 0.7)
-    x = torch.rand(40, 3)
-    with torch.no_grad():
-        (r1, z1), (r2, z2) = src(x), planted(x)
-    assert torch.allclose(r1, r2, atol=1e-6) and torch.allclose(z1, z2, atol=1e-6)
-    assert {"plant_cos", "plant_sin"} <= {n for n, _ in planted.named_parameters()}
-
-
 def test_error_planting_moves_each_colour_loss_linearly_in_the_wave():
     # dℓ_x/dv at v = 0 is (2/3) |recon − x| A (cos θ, sin θ): first order, positive scale
     from course_lib.slt import colour_modes

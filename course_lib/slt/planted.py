@@ -240,6 +240,14 @@ PLANTED_SETTINGS: dict[str, dict[str, Any]] = {
 PLANTED_SETTINGS["full"] = PLANTED_SETTINGS["standard"]
 
 
+def _at_scale(items: Sequence[Any], scale: float) -> Any:
+    """The entry of ``items`` (columns or wheels) planted at ``scale``; a clear error otherwise."""
+    for item in items:
+        if item.scale == float(scale):
+            return item
+    raise ValueError(f"scale must be one of {[i.scale for i in items]}, got {scale!r}")
+
+
 @dataclass
 class PlantedColumn:
     """The planted column at one ``scale`` over the chain sets: ``readings[i]``
@@ -301,24 +309,13 @@ class PlantedStudy:
         return [c.scale for c in self.columns]
 
     def at(self, scale: float) -> PlantedColumn:
-        for c in self.columns:
-            if c.scale == float(scale):
-                return c
-        raise ValueError(f"scale must be one of {self.scales}, got {scale!r}")
+        return _at_scale(self.columns, scale)
 
     def logit_at(self, scale: float) -> PlantedColumn:
-        for c in self.logit or []:
-            if c.scale == float(scale):
-                return c
-        raise ValueError(f"scale must be one of {[c.scale for c in self.logit or []]}, "
-                         f"got {scale!r}")
+        return _at_scale(self.logit or [], scale)
 
     def embedded_at(self, scale: float) -> PlantedColumn:
-        for c in self.embedded or []:
-            if c.scale == float(scale):
-                return c
-        raise ValueError(f"scale must be one of "
-                         f"{[c.scale for c in self.embedded or []]}, got {scale!r}")
+        return _at_scale(self.embedded or [], scale)
 
     def cpu_seconds(self) -> float:
         return float(sum(c.cpu_seconds for c in
@@ -539,18 +536,10 @@ class PlantedColourStudy:
     error: Optional[list[PlantedWheel]] = None
 
     def error_at(self, scale: float) -> PlantedWheel:
-        for w in self.error or []:
-            if w.scale == float(scale):
-                return w
-        raise ValueError(f"scale must be one of {[w.scale for w in self.error or []]}, "
-                         f"got {scale!r}")
+        return _at_scale(self.error or [], scale)
 
     def at(self, scale: float) -> PlantedWheel:
-        for w in self.wheels:
-            if w.scale == float(scale):
-                return w
-        raise ValueError(f"scale must be one of {[w.scale for w in self.wheels]}, "
-                         f"got {scale!r}")
+        return _at_scale(self.wheels, scale)
 
 
 def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
