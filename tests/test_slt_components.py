@@ -412,6 +412,41 @@ def test_split_half_spread_is_robust_to_a_few_pairs():
         cm.split_half_spread(c[:, :2])
 
 
+def test_no_column_agrees_without_enough_contrasts():
+    # a set of 4 chains has 3 sign contrasts: their 99th percentile is their largest, no
+    # control; the same strong wave that agrees with 8 chains (35 contrasts) cannot agree here
+    rng = np.random.default_rng(6)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    wave = np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
+    chains = rng.standard_normal((8, len(pairs), 1))
+    chains[:, :, 0] += 0.5 * wave
+    eight = cm.read_columns(chains, ["wave"], pairs, p)[0]
+    four = cm.read_columns(chains[:4], ["wave"], pairs, p)[0]
+    assert eight.has_control and eight.agrees and eight.null_n == 35 >= cm.MIN_CONTRASTS
+    assert four.null_n == 3 and not four.has_control and not four.agrees
+    assert four.half_peaks == (4, 4)            # the halves do agree: only the control is missing
+
+
+def test_key_share_halves_is_the_share_of_each_half_of_every_split():
+    rng = np.random.default_rng(9)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    c = rng.standard_normal((6, len(pairs), 2))
+    c[:, :, 0] += np.cos(2 * np.pi * 3 * pairs.sum(1) / p)
+    out = cm.key_share_halves(c, pairs, p, [3, 5])
+    splits = cm.balanced_splits(6)
+    assert out.shape == (2 * len(splits), 2, 2) == (20, 2, 2)
+    # row 1 is the first split's second half; column 1, its share at k = 5
+    sp = cm.mode_spectrum(c[splits[0][1], :, 1].mean(0), pairs, p)
+    assert out[1, 1, 1] == pytest.approx(sp.power[4] / sp.power.sum())
+    assert np.all((out >= 0) & (out <= 1)) and np.all(out[:, 0, 0] > 0.5)   # the wave at 3
+    with pytest.raises(ValueError, match="k"):
+        cm.key_share_halves(c, pairs, p, [7])
+    with pytest.raises(ValueError, match="NaN"):
+        cm.key_share_halves(np.full_like(c, np.nan), pairs, p, [3])
+
+
 def test_pooled_contrast_null_and_read_columns_with_it():
     rng = np.random.default_rng(8)
     p = 13
