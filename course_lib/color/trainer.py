@@ -51,6 +51,9 @@ def check_finite_loss(value: torch.Tensor, step: int) -> None:
             "weights (a term may be dividing by a vanishing norm)")
 
 
+RECHECK_THREADS_EVERY = 200  # steps between looks at the machine's load (about 40 ms each)
+
+
 def fit(
     model: nn.Module,
     *,
@@ -70,10 +73,11 @@ def fit(
     """Train ``model`` for ``steps`` Adam updates (see the module docstring); returns it.
 
     Runs on one CPU thread; with ``share_threads`` a step of at least
-    :data:`course_lib.runtime.MANY_ROWS` rows (``n_models`` × batch rows) uses every thread,
-    unless the machine is busy when training starts (:func:`cores_to_spare`).
+    :data:`course_lib.runtime.MANY_ROWS` rows (``n_models`` × batch rows) uses every thread
+    while the machine has a core to spare (:func:`cores_to_spare`, looked at again every
+    :data:`RECHECK_THREADS_EVERY` steps: two threads under another process's load ran a
+    12-seed sweep of notebook 2.3 4–10× slower than one).
     """
-    share_threads = share_threads and cores_to_spare()
     take = set(int(s) for s in checkpoints)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), fused=fused)
     with cpu_threads() as fit_threads:
@@ -85,7 +89,9 @@ def fit(
                 break
             x, lr_now = batch_at(step)
             if share_threads:
-                fit_threads(n_models * len(x))
+                if step % RECHECK_THREADS_EVERY == 0:
+                    spare = cores_to_spare()
+                fit_threads(n_models * len(x) if spare else 0)
             total, parts = loss(model, x, step)
             check_finite_loss(total, step)
             for group in optimizer.param_groups:
