@@ -509,3 +509,33 @@ def test_one_edit_across_folds():
     assert P.one_edit_across_folds(["Ann", "Anne"], [0, 1]).all()          # insertion
     with pytest.raises(ValueError, match="folds"):
         P.one_edit_across_folds(names, folds[:-1])
+
+
+def _tiny_embeddings(n=120, seed=0):
+    """Names with a planted spelling signal (a final "a" is mostly female) and 3 noise layers."""
+    rng = np.random.default_rng(seed)
+    stems = ["mar", "jon", "vik", "ann", "rob", "lis", "ted", "kat", "ben", "sam", "al", "ed"]
+    names = [f"{stems[i % len(stems)]}{chr(97 + (i // len(stems)) % 26)}{'a' if i % 2 else 'o'}"
+             for i in range(n)]
+    female = np.array([0.9 if x.endswith("a") else 0.1 for x in names]) + 0.05 * rng.random(n)
+    year = 1960 + 30 * rng.random(n)
+    layers = rng.normal(size=(n, 3, 8)).astype(np.float32)
+    return type("E", (), {"names": names, "female_fraction": female, "mean_birth_year": year,
+                          "layers": layers, "encoder": "tiny", "__len__": lambda self: n})()
+
+
+def test_with_spelling_ngrams_refits_only_the_spelling_baseline():
+    emb = _tiny_embeddings()
+    table = P.probe_table(emb)
+    same = P.with_spelling_ngrams(emb, table, 3)
+    for t in P.TARGETS:   # 1-3-grams: the table's own baseline, prediction for prediction
+        assert np.allclose(same.spelling[t].predictions, table.spelling[t].predictions)
+    richer = P.with_spelling_ngrams(emb, table, 4)
+    assert richer.layers is table.layers and richer.best_layer == table.best_layer
+    assert not np.allclose(richer.spelling["female_fraction"].predictions,
+                           table.spelling["female_fraction"].predictions)
+    assert richer.spelling["female_fraction"].r2 > 0.5          # the planted final "a"
+    with pytest.raises(ValueError, match="n_max"):
+        P.with_spelling_ngrams(emb, table, 0)
+    with pytest.raises(ValueError, match="names"):
+        P.with_spelling_ngrams(_tiny_embeddings(n=60), table, 4)

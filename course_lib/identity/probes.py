@@ -20,7 +20,7 @@ same probe with the targets permuted across names, which must score R² ≈ 0).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -36,7 +36,8 @@ __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fol
            "ridge_oof", "r2_score", "auc_score",
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
-           "format_split", "compare_on", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast"]
+           "format_split", "compare_on", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast",
+           "with_spelling_ngrams"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -372,6 +373,21 @@ def probe_table(embeddings, folds: int = 5, seed: int = 0, show_progress: bool =
         shuffled[t] = probe(X, {t: y[perm]}, f"layer {best[t]} (shuffled labels)", ids, female[perm])[t]
     return ProbeTable(encoder=embeddings.encoder, n_names=n, layers=layers, spelling=spelling,
                       combined=combined, shuffled=shuffled, best_layer=best)
+
+
+def with_spelling_ngrams(embeddings, table: ProbeTable, n_max: int, folds: int = 5,
+                         seed: int = 0) -> ProbeTable:
+    """``table`` with its spelling baseline refitted on letter 1–``n_max``-grams (the same folds
+    and ridge as :func:`probe_table`, which uses 1–3-grams), so :func:`compare_on` scores the
+    encoder against a richer spelling probe. Is the baseline too weak? This answers it."""
+    n_max = check_int(n_max, "n_max", min=1, max=8)
+    if len(embeddings) != table.n_names:
+        raise ValueError(f"embeddings hold {len(embeddings)} names, the table {table.n_names}")
+    ids = spelling_fold_ids(embeddings.names, folds, seed)
+    targets = {t: np.asarray(getattr(embeddings, t)) for t in TARGETS}
+    X, _ = ngram_features(embeddings.names, n_max=n_max)
+    spelling = probe(X, targets, f"spelling, 1–{n_max}-grams", ids, embeddings.female_fraction > 0.5)
+    return replace(table, spelling=spelling)
 
 
 #: Per-profile settings of notebook 3.1 (one place): names with at least ``min_births`` babies.
