@@ -29,6 +29,7 @@ Settings per profile live in :data:`PROFILE_SETTINGS`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Sequence
 
@@ -43,7 +44,7 @@ from ..validation import check_choice, check_float, check_fraction, check_int
 from .reactive import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
 from .runs import CurriculumRun, CurriculumSweep
 from .terms import planarity_term, unitarity_term
-from .train import cached_run, cached_sweep
+from .train import cached_run, cached_runs, cached_sweep
 
 __all__ = [
     "PROFILE_SETTINGS",
@@ -339,6 +340,13 @@ def study_sweeps(profile: Optional[str] = None, *, progress: bool = True) -> dic
 
 
 # --------------------------------------------------------------------------- reactive curriculum
+@functools.lru_cache(maxsize=8)
+def _phase_data(phases: tuple[Phase, ...]) -> tuple:
+    """Each phase's colours, one tensor per phase shared by every :class:`ReactiveCurriculum` (a
+    stack of reactive runs groups its models by the data object they see)."""
+    return tuple(phase_rgb(p) for p in phases)
+
+
 class ReactiveCurriculum:
     """The curriculum's phases, advanced by a metric instead of at fixed steps.
 
@@ -376,7 +384,7 @@ class ReactiveCurriculum:
         self.schedule = ReactiveSchedule(
             [{"phase": float(i), "unit": p.unit, "planar": p.planar} for i, p in enumerate(self.phases)],
             trig, duration=1, easing="step", min_phase_steps=min_phase_steps)
-        self._data = [phase_rgb(p) for p in self.phases]
+        self._data = _phase_data(self.phases)  # shared: models in one phase see one tensor
 
     @property
     def advanced_at(self) -> list[float]:
@@ -405,17 +413,17 @@ class ReactiveCurriculum:
 
 def reactive_runs(seeds: Sequence[int], steps: int, *, react_every: int = 10,
                   n_snapshots: int = 41, progress: bool = True, **reactive: Any) -> list[CurriculumRun]:
-    """One :func:`train_run` per seed with its own :class:`ReactiveCurriculum` (cached each)."""
+    """Every seed with its own :class:`ReactiveCurriculum`, trained together as one stack
+    (:func:`~.train.train_runs`; each seed is its :func:`~.train.train_run` up to float summation
+    order) and cached per seed, so seeds trained before are not trained again."""
+    seeds = [int(s) for s in seeds]
+    curricula = [ReactiveCurriculum(**reactive) for _ in seeds]
     probe = curriculum_probe()
-    out = []
-    for seed in seeds:
-        cur = ReactiveCurriculum(**reactive)
-        out.append(cached_run("curriculum-reactive", {"v": _KEY_VERSION, "reactive": cur.describe(),
-                                                      "probe": "curriculum_probe()"},
-                              data=cur.data, schedule=cur, terms=curriculum_terms(), steps=int(steps),
-                              seed=int(seed), probe=probe.tensor, react_every=int(react_every),
-                              checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress))
-    return out
+    return cached_runs("curriculum-reactive", {"v": _KEY_VERSION, "reactive": curricula[0].describe(),
+                                               "probe": "curriculum_probe()"},
+                       seeds, [c.data for c in curricula], curricula, terms=curriculum_terms(),
+                       steps=int(steps), probe=probe.tensor, react_every=int(react_every),
+                       checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress)
 
 
 def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
