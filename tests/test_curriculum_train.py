@@ -241,14 +241,18 @@ def test_stacked_runs_validate_and_take_fixed_data():
         train_runs([0, 1], WHEEL, sched[0], steps=2, terms=TERMS, progress=False)
 
 
+def _counting_wheel(calls):
+    """A data source that gives WHEEL and notes every step it is asked for."""
+    def data(step, values):
+        calls.append(step)
+        return WHEEL
+    return data
+
+
 def test_cached_runs_train_only_the_missing_seeds(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     steps = []
-
-    def data(step, values):
-        steps.append(step)
-        return WHEEL
-
+    data = _counting_wheel(steps)
     kw = dict(steps=4, terms=TERMS, progress=False)
     sched = lambda: {"unit": 0.1, "planar": 0.1}  # noqa: E731
     a = cached_runs("test-runs", {"data": "wheel24"}, [0, 1], data, [sched(), sched()], **kw)
@@ -271,11 +275,7 @@ def test_sweep_refuses_reactive_and_bad_seeds():
 def test_cached_run_and_sweep(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     calls = []
-
-    def data(step, values):
-        calls.append(step)
-        return WHEEL
-
+    data = _counting_wheel(calls)
     kw = dict(steps=5, terms=TERMS, schedule={"unit": 0.1, "planar": 0.1}, progress=False)
     a = cached_run("test-curr", {"data": "wheel24"}, data=data, **kw)
     n = len(calls)
