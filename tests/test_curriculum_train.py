@@ -371,3 +371,25 @@ def test_fit_takes_one_learning_rate_per_model():
         torch.testing.assert_close(half[k][1], v[0], rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="shape"):
         train(torch.tensor([0.01, 0.02]))
+
+
+def test_fit_looks_at_the_load_again_during_training(monkeypatch):
+    """Another process starting mid-run narrows training to one thread; ending, widens it."""
+    from course_lib.color import trainer
+    from course_lib.runtime import MANY_ROWS
+    if torch.get_num_threads() < 2:
+        pytest.skip("needs two threads to tell sharing from not")
+    seen, looks = [], iter([True, False, True])
+    monkeypatch.setattr(trainer, "cores_to_spare", lambda: next(looks))
+    monkeypatch.setattr(trainer, "RECHECK_THREADS_EVERY", 2)
+    model = torch.nn.Linear(3, 3)
+    x = torch.rand(MANY_ROWS, 3)
+
+    def loss(m, xb, step):
+        seen.append(torch.get_num_threads())
+        return ((m(xb) - xb) ** 2).mean(), None
+
+    two = torch.get_num_threads()
+    trainer.fit(model, steps=6, batch_at=lambda s: (x, 1e-3), loss=loss, lr=1e-3,
+                share_threads=True, progress=False)
+    assert seen == [two, two, 1, 1, two, two]

@@ -18,6 +18,78 @@ def test_mapper_recovers_components_and_cycles_of_known_shapes(name, seed):
     assert (inv.components, inv.cycles) == SHAPES[name], inv
 
 
+@pytest.mark.parametrize("lens_dims", [1, 2])
+def test_indexed_nerve_gives_kmapper_s_links_in_kmapper_s_order(lens_dims):
+    """The nerve through a point → clusters index is kmapper's pairwise GraphNerve, link for link."""
+    import kmapper
+    from kmapper.nerve import GraphNerve
+
+    from course_lib.mapper.graph import _indexed_nerve, default_clusterer
+
+    points = shape_points("two circles", 500, noise=0.05, seed=3)
+    lens = points[:, :lens_dims]
+    raw = kmapper.KeplerMapper(verbose=0).map(lens, points, clusterer=default_clusterer(points),
+                                              cover=kmapper.Cover(n_cubes=7, perc_overlap=0.45))
+    assert len(raw["nodes"]) >= 10
+    nerve = _indexed_nerve()
+    links, simplices = nerve.compute(raw["nodes"])
+    expected_links, expected_simplices = GraphNerve().compute(raw["nodes"])
+    assert list(links.items()) == list(expected_links.items()) and simplices == expected_simplices
+    for (a, b), n in nerve.shared.items():
+        assert n == len(set(raw["nodes"][a]) & set(raw["nodes"][b])) > 0
+    # min_intersection is honoured as kmapper's is
+    strict = _indexed_nerve()
+    strict.min_intersection = 3
+    assert (list(strict.compute(raw["nodes"])[0].items())
+            == list(GraphNerve(min_intersection=3).compute(raw["nodes"])[0].items()))
+
+
+@pytest.mark.parametrize("dims", [2, 3, 40, 384])
+@pytest.mark.parametrize("min_samples", [1, 3, 5])
+def test_dense_dbscan_labels_are_scikit_learn_s(dims, min_samples):
+    """The same labels and core points as sklearn's DBSCAN, on clumps that touch (border points
+    reachable from two clusters), chains, noise, duplicates and a single point."""
+    from sklearn.cluster import DBSCAN
+
+    from course_lib.mapper.graph import _dense_dbscan_class
+
+    dense = _dense_dbscan_class()
+    rng = np.random.default_rng(dims * 10 + min_samples)
+    for trial in range(12):
+        n = int(rng.integers(1, 90))
+        centres = rng.normal(size=(int(rng.integers(1, 5)), dims))
+        x = centres[rng.integers(0, len(centres), n)] + rng.normal(scale=0.4, size=(n, dims))
+        if trial % 3 == 0 and n > 4:
+            x[: n // 4] = x[0]                                   # duplicates
+        if trial % 4 == 1:
+            x = np.cumsum(rng.normal(scale=0.1, size=(n, dims)), axis=0)   # a chain
+        distances = np.linalg.norm(x[:, None] - x[None], axis=2)
+        positive = distances[distances > 0]
+        if positive.size == 0:
+            continue
+        for q in (0.0, 0.05, 0.2, 0.5):
+            # above the rounding of scikit-learn's |x|² − 2x·y + |y|² (which can put a point's
+            # distance to itself or to its duplicate at 1e-7), as every eps of the chapter is
+            eps = float(np.quantile(positive, q)) * 1.0001
+            ours = dense(eps=eps, min_samples=min_samples).fit(x)
+            ref = DBSCAN(eps=eps, min_samples=min_samples).fit(x)
+            assert np.array_equal(ours.labels_, ref.labels_), (trial, q)
+            assert np.array_equal(ours.core_sample_indices_, ref.core_sample_indices_)
+            assert np.array_equal(ours.fit_predict(x), ref.labels_)
+
+
+def test_dense_dbscan_hands_other_input_to_scikit_learn():
+    from course_lib.mapper.graph import DENSE_DBSCAN_MAX_POINTS, _dense_dbscan_class
+
+    dense = _dense_dbscan_class()
+    x = np.random.default_rng(0).normal(size=(DENSE_DBSCAN_MAX_POINTS + 1, 2))
+    assert len(dense(eps=0.2, min_samples=3).fit(x).labels_) == len(x)   # scikit-learn's path
+    weighted = dense(eps=0.5, min_samples=3).fit(x[:50], sample_weight=np.full(50, 3.0))
+    assert (weighted.labels_ >= 0).all()    # weight 3 ≥ min_samples: every point is core
+    with pytest.raises(ValueError):
+        dense(eps=-1.0, min_samples=3).fit(x[:300].astype(np.float32))   # sklearn's own check
+
+
 def test_nodes_carry_their_members_and_edges_their_overlap():
     points = shape_points("circle", 600, seed=2)
     graph = mapper_graph(points, points[:, 1], n_cubes=8, overlap=0.4)

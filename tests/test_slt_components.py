@@ -215,42 +215,45 @@ def test_sum_spectrum_wrong_answers_fail():
 
 
 def test_reliability_prediction_checker():
-    right = {"own_group_reliability": "0.1 to 0.5", "own_group_passes": "in some, not most"}
-    args = (0.17, 1, 4)
+    right = {"own_group_reliability": "0.5 to 0.9", "groups_agreeing": "one"}
+    args = (0.76, 1, 3)
     assert cx.check_reliability_prediction_form(right, quiet=True)
     assert cx.check_reliability_prediction(right, *args, quiet=True)
-    for key, wrong in (("own_group_reliability", "below 0.1"),
-                       ("own_group_reliability", "0.5 or more"),
-                       ("own_group_passes", "in most chain sets"),
-                       ("own_group_passes", "in none")):
+    for key, wrong in (("own_group_reliability", "below 0.5"),
+                       ("own_group_reliability", "0.9 or more"),
+                       ("groups_agreeing", "none"),
+                       ("groups_agreeing", "two or three")):
         assert not cx.check_reliability_prediction({**right, key: wrong}, *args, quiet=True), wrong
-    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": None},
+    assert not cx.check_reliability_prediction_form({**right, "groups_agreeing": None},
                                                     quiet=True)
-    assert not cx.check_reliability_prediction_form({**right, "own_group_passes": 1}, quiet=True)
+    assert not cx.check_reliability_prediction_form({**right, "groups_agreeing": 1}, quiet=True)
     assert not cx.check_reliability_prediction_form({**right, "own_group_peak": "x"}, quiet=True)
-    # half of the sets is not "most"; the band edges
-    assert [cx.passes_band(k, 4) for k in range(5)] == [
-        "in none", "in some, not most", "in some, not most", "in most chain sets",
-        "in most chain sets"]
-    assert cx.passes_band(1, 1) == "in most chain sets"
-    for bad in ((5, 4), (-1, 4), (0, 0)):
-        with pytest.raises(ValueError, match="passes"):
-            cx.passes_band(*bad)
-    # band edges: 0.1 and 0.5 belong to the upper band; a negative r is "below 0.1"
-    assert [cx.reliability_band(r) for r in (-0.02, 0.0999, 0.1, 0.4999, 0.5)] == [
-        "below 0.1", "below 0.1", "0.1 to 0.5", "0.1 to 0.5", "0.5 or more"]
-    rec = cx.STANDARD_RECORD
-    assert 0 <= rec["own_passes"] <= rec["sets"] and -1 <= rec["reliability"] <= 1
-    # 5.5's Exercise 2: both halves of the k = 16 group peak at 16 in the one set. The
-    # answer graded before (on the peak share against the control, which even the planted
-    # pair fails) was "in none"; it is now wrong
-    assert (rec["own_passes"], rec["sets"]) == (1, 1)
-    right = {"own_group_reliability": "0.5 or more", "own_group_passes": "in most chain sets"}
-    assert cx.check_reliability_prediction(right, rec["reliability"], rec["own_passes"],
-                                           rec["sets"], quiet=True)
-    old = {**right, "own_group_passes": "in none"}
-    assert not cx.check_reliability_prediction(old, rec["reliability"], rec["own_passes"],
-                                               rec["sets"], quiet=True)
+    # the retired keys are rejected, not silently ignored
+    assert not cx.check_reliability_prediction_form(
+        {"own_group_reliability": "0.5 to 0.9", "own_group_passes": "in none"}, quiet=True)
+    # counts over the three groups; the band edges
+    assert [cx.agreeing_band(k) for k in range(4)] == ["none", "one", "two or three",
+                                                        "two or three"]
+    for bad in ((4, 3), (-1, 3), (0, 0)):
+        with pytest.raises(ValueError, match="agreeing"):
+            cx.agreeing_band(*bad)
+    # band edges: 0.5 and 0.9 belong to the upper band; a negative r is "below 0.5"
+    assert [cx.reliability_band(r) for r in (-0.02, 0.4999, 0.5, 0.8999, 0.9)] == [
+        "below 0.5", "below 0.5", "0.5 to 0.9", "0.5 to 0.9", "0.9 or more"]
+    with pytest.raises(ValueError, match="finite"):
+        cx.reliability_band(float("nan"))
+    # 5.5's Exercise 2 in standard: Spearman-Brown from quick's 0.2 at 50 times the reads
+    # per half (0.93) is the subtly wrong answer; the measured 0.76 is "0.5 to 0.9", and no
+    # frequency group agrees above the control
+    sb = float(cm.spearman_brown(0.2, 50))
+    assert cx.reliability_band(sb) == "0.9 or more"
+    solution = {"own_group_reliability": "0.5 to 0.9", "groups_agreeing": "none"}
+    assert cx.check_reliability_prediction(solution, 0.76, 0, quiet=True)
+    assert not cx.check_reliability_prediction({**solution, "own_group_reliability": "0.9 or more"},
+                                               0.76, 0, quiet=True)
+    # quick: the mode matrix's columns do not reproduce; with 3 contrasts nothing can agree
+    assert cx.check_reliability_prediction({**solution, "own_group_reliability": "below 0.5"},
+                                           0.04, 0, quiet=True)
 
 
 def test_reads_to_reach_solution_passes_and_agrees_with_package():
@@ -407,6 +410,41 @@ def test_split_half_spread_is_robust_to_a_few_pairs():
         cm.split_half_spread(np.full((4, 5, 1), np.nan))
     with pytest.raises(ValueError, match="3 pairs"):
         cm.split_half_spread(c[:, :2])
+
+
+def test_no_column_agrees_without_enough_contrasts():
+    # a set of 4 chains has 3 sign contrasts: their 99th percentile is their largest, no
+    # control; the same strong wave that agrees with 8 chains (35 contrasts) cannot agree here
+    rng = np.random.default_rng(6)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    wave = np.cos(2 * np.pi * 4 * pairs.sum(1) / p)
+    chains = rng.standard_normal((8, len(pairs), 1))
+    chains[:, :, 0] += 0.5 * wave
+    eight = cm.read_columns(chains, ["wave"], pairs, p)[0]
+    four = cm.read_columns(chains[:4], ["wave"], pairs, p)[0]
+    assert eight.has_control and eight.agrees and eight.null_n == 35 >= cm.MIN_CONTRASTS
+    assert four.null_n == 3 and not four.has_control and not four.agrees
+    assert four.half_peaks == (4, 4)            # the halves do agree: only the control is missing
+
+
+def test_key_share_halves_is_the_share_of_each_half_of_every_split():
+    rng = np.random.default_rng(9)
+    p = 13
+    pairs = cm.all_pairs(p).numpy()
+    c = rng.standard_normal((6, len(pairs), 2))
+    c[:, :, 0] += np.cos(2 * np.pi * 3 * pairs.sum(1) / p)
+    out = cm.key_share_halves(c, pairs, p, [3, 5])
+    splits = cm.balanced_splits(6)
+    assert out.shape == (2 * len(splits), 2, 2) == (20, 2, 2)
+    # row 1 is the first split's second half; column 1, its share at k = 5
+    sp = cm.mode_spectrum(c[splits[0][1], :, 1].mean(0), pairs, p)
+    assert out[1, 1, 1] == pytest.approx(sp.power[4] / sp.power.sum())
+    assert np.all((out >= 0) & (out <= 1)) and np.all(out[:, 0, 0] > 0.5)   # the wave at 3
+    with pytest.raises(ValueError, match="k"):
+        cm.key_share_halves(c, pairs, p, [7])
+    with pytest.raises(ValueError, match="NaN"):
+        cm.key_share_halves(np.full_like(c, np.nan), pairs, p, [3])
 
 
 def test_pooled_contrast_null_and_read_columns_with_it():

@@ -91,6 +91,9 @@ def _step_at_rates(optimizer: torch.optim.Optimizer, rates: torch.Tensor) -> Non
             p.copy_(torch.lerp(old, p, share.reshape(-1, *([1] * (p.ndim - 1))).to(p.dtype)))
 
 
+RECHECK_THREADS_EVERY = 200  # steps between looks at the machine's load (about 40 ms each)
+
+
 def fit(
     model: nn.Module,
     *,
@@ -110,8 +113,10 @@ def fit(
     """Train ``model`` for ``steps`` Adam updates (see the module docstring); returns it.
 
     Runs on one CPU thread; with ``share_threads`` a step of at least
-    :data:`course_lib.runtime.MANY_ROWS` rows (``n_models`` × batch rows) uses every thread,
-    unless the machine is busy when training starts (:func:`cores_to_spare`).
+    :data:`course_lib.runtime.MANY_ROWS` rows (``n_models`` × batch rows) uses every thread
+    while the machine has a core to spare (:func:`cores_to_spare`, looked at again every
+    :data:`RECHECK_THREADS_EVERY` steps: two threads under another process's load ran a
+    12-seed sweep of notebook 2.3 4–10× slower than one).
 
     Per-model learning rates (``lr`` of ``batch_at`` a tensor (S,), for a stack whose parameters
     all carry the model axis first): Adam steps at the largest rate, then each model's move is
@@ -119,7 +124,6 @@ def fit(
     largest rate). Adam's update is linear in the rate, so this is each model's own Adam step up
     to rounding; when every rate is equal it is the plain step.
     """
-    share_threads = share_threads and cores_to_spare()
     take = set(int(s) for s in checkpoints)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), fused=fused)
     with cpu_threads() as fit_threads:
@@ -131,7 +135,9 @@ def fit(
                 break
             x, lr_now = batch_at(step)
             if share_threads:
-                fit_threads(_rows(x, n_models))
+                if step % RECHECK_THREADS_EVERY == 0:
+                    spare = cores_to_spare()
+                fit_threads(_rows(x, n_models) if spare else 0)
             total, parts = loss(model, x, step)
             check_finite_loss(total, step)
             rates = _per_model_rates(lr_now, n_models)

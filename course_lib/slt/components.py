@@ -64,7 +64,8 @@ from ..validation import check_int, check_seed
 __all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_model",
            "ComponentSetup", "per_pair_cross_entropy", "mode_spectrum", "ModeSpectrum",
            "residue_means", "shuffle_null", "svd_modes", "Modes", "balanced_splits",
-           "split_half_spread", "pooled_contrast_null", "per_pair_loss", "project_out",
+           "split_half_spread", "key_share_halves", "pooled_contrast_null", "per_pair_loss",
+           "project_out", "MIN_CONTRASTS",
            "column_study", "ColumnStudy"]
 
 
@@ -508,9 +509,16 @@ class ColumnReading:
     class_reliability: float
 
     @property
+    def has_control(self) -> bool:
+        """Whether the control rests on enough contrasts (:data:`MIN_CONTRASTS`) for its
+        :data:`NULL_QUANTILE` to be more than the largest of a handful."""
+        return self.null_n >= MIN_CONTRASTS
+
+    @property
     def agrees(self) -> bool:
-        """Both halves peak at the same k, and both peaks beat the noise-only control."""
-        return (self.half_peaks[0] == self.half_peaks[1]
+        """Both halves peak at the same k, and both peaks beat the noise-only control (never
+        without a control: fewer than :data:`MIN_CONTRASTS` contrasts)."""
+        return (self.has_control and self.half_peaks[0] == self.half_peaks[1]
                 and min(self.half_shares) > self.null_q)
 
 
@@ -573,6 +581,9 @@ _SAMPLER = {"epsilon": 3e-4, "gamma": 100.0, "batch_size": 128, "seed": 0}
 _CACHE_VERSION = 1
 #: a mode's verdict is read against this quantile of its shuffled-pairs control
 NULL_QUANTILE = 0.99
+#: a column's noise-only control needs at least this many sign contrasts: with 3 (a set of 4
+#: chains) the 99th percentile is their largest, and a noise column beats it often
+MIN_CONTRASTS = 20
 
 
 def all_pairs(p: int) -> torch.Tensor:
@@ -921,6 +932,23 @@ def split_half_spread(chain_chi: Any, *, method: str = "spearman") -> np.ndarray
     return np.stack(out)
 
 
+def key_share_halves(chain_chi: Any, pairs: Any, p: int, ks: Sequence[int]) -> np.ndarray:
+    """Each column's power share at each frequency of ``ks``, read from each half of every
+    balanced split of the chains (:func:`balanced_splits`): (2 · splits, components, len(ks)).
+    Its spread is how far one set's shares move between halves of its own chains."""
+    c = _check_chain_chi(chain_chi, min_chains=2)
+    ks = [check_int(k, "k", min=1, max=(int(p) - 1) // 2) for k in ks]
+    out = []
+    for split in balanced_splits(c.shape[0]):
+        for half in split:
+            row = []
+            for j in range(c.shape[2]):
+                sp = mode_spectrum(c[half, :, j].mean(0), pairs, p)
+                row.append(sp.power[np.asarray(ks) - 1] / sp.power.sum())
+            out.append(row)
+    return np.asarray(out, dtype=float)
+
+
 def pooled_contrast_null(chain_chi_sets: Sequence[Any], pairs: Any,
                          p: int) -> tuple[np.ndarray, int]:
     """The noise-only control pooled over chain sets: per component, the :data:`NULL_QUANTILE`
@@ -974,7 +1002,10 @@ class ColumnStudy:
     ``baseline_corr`` (sets, components): the correlation of each pooled column's class means
     with the baseline's; ``residual[i][j]``: the pooled column's spectrum with the baseline's
     profile projected out (:func:`project_out`); ``own_k``: each frequency group's k;
-    ``cpu_seconds``: sampling CPU of all sets (``quick``: that of the mode matrix)."""
+    ``cpu_seconds``: sampling CPU of all sets (``quick``: that of the mode matrix);
+    ``key_share_halves`` (sets, 2 · splits, components, key frequencies): each column's power
+    share at each key frequency from each half of every balanced split (:func:`key_share_halves`),
+    the spread of one set's between-group table."""
 
     profile: str
     settings: dict[str, Any]
@@ -998,6 +1029,7 @@ class ColumnStudy:
     cpu_seconds: float
     #: each column's spectrum from the chains of every set pooled (None: not computed)
     all_chains: Optional[list[ModeSpectrum]] = None
+    key_share_halves: Optional[np.ndarray] = None
 
     def _index(self, component: str) -> int:
         if component not in self.components:
@@ -1074,4 +1106,6 @@ def column_study(profile: Optional[str] = None) -> ColumnStudy:
                        base, bcorr, residual, int(sets[0].shape[0]),
                        -(-s["num_draws"] // s["observe_every"]), cpu,
                        [mode_spectrum(np.concatenate(sets)[:, :, j].mean(0), pairs, p)
-                        for j in range(len(comps))])
+                        for j in range(len(comps))],
+                       np.stack([key_share_halves(c, pairs, p, run.source.key_frequencies)
+                                 for c in sets]))
