@@ -10,7 +10,9 @@ from course_lib.curriculum import Dopesheet, Keyframe, PlateauTrigger, ReactiveS
 from course_lib.curriculum.regularisers import planarity, unitarity
 from course_lib.curriculum.runs import CurriculumRun
 from course_lib.curriculum.terms import StepInfo, planarity_term, unitarity_term
-from course_lib.curriculum.train import cached_run, cached_sweep, train_run, train_sweep
+from course_lib.curriculum.train import (
+    cached_run, cached_runs, cached_sweep, train_run, train_runs, train_sweep
+)
 
 WHEEL = torch.as_tensor(hsv_to_rgb(hue_wheel(24)), dtype=torch.float32)
 TERMS = {"unit": unitarity_term, "planar": planarity_term(2)}
@@ -189,6 +191,78 @@ def test_sweep_unbatched_term_called_per_seed():
     assert sweep.losses["u"].shape == (3, 2)
 
 
+def _reactive_study_runs(seeds, stacked, steps=260):
+    """The curriculum's threshold rule (notebook 2.2), per seed or stacked."""
+    from course_lib.checkpoints import even_steps
+    from course_lib.curriculum import experiments
+    from course_lib.curriculum.data import curriculum_probe
+
+    kw = dict(terms=experiments.curriculum_terms(), steps=steps, probe=curriculum_probe().tensor,
+              react_every=10, checkpoint_steps=even_steps(steps, 14), progress=False)
+    curricula = [experiments.ReactiveCurriculum(trigger="threshold", min_phase_steps=30) for _ in seeds]
+    if stacked:
+        return train_runs(seeds, [c.data for c in curricula], curricula, **kw)
+    return [train_run(c.data, schedule=c, seed=s, **kw) for s, c in zip(seeds, curricula)]
+
+
+def test_stacked_reactive_runs_match_per_seed_runs():
+    # two seeds of the reactive curriculum: each advances at its own steps (so the stack holds
+    # models in different phases, on different data, at different learning rates) and ends where
+    # its own train_run ends, to float summation order
+    stacked = _reactive_study_runs([0, 1], stacked=True)
+    single = _reactive_study_runs([0, 1], stacked=False)
+    assert stacked[0].advanced_at != stacked[1].advanced_at  # the models were apart in between
+    for a, b in zip(stacked, single):
+        assert a.advanced_at == b.advanced_at and len(a.advanced_at) >= 3
+        np.testing.assert_array_equal(a.n_data, b.n_data)
+        np.testing.assert_array_equal(a.values["lr"], b.values["lr"])
+        np.testing.assert_array_equal(a.values["phase"], b.values["phase"])
+        np.testing.assert_allclose(a.losses["recon"], b.losses["recon"], rtol=1e-3, atol=1e-7)
+        np.testing.assert_allclose(a.probe_latents, b.probe_latents, atol=1e-4)
+        np.testing.assert_allclose(a.probe_mse(), b.probe_mse(), rtol=1e-3)
+        assert a.config == b.config
+        z = a.model_at(a.steps).encode(torch.as_tensor(a.probe_rgb)).detach().numpy()
+        np.testing.assert_allclose(z, a.probe_latents[-1], atol=1e-6)
+
+
+def test_stacked_runs_validate_and_take_fixed_data():
+    sched = [{"unit": 0.02, "planar": 0.1}, {"unit": 0.5, "planar": 0.0}]
+    runs = train_runs([0, 1], WHEEL, sched, steps=6, terms=TERMS, progress=False)
+    assert [r.values["unit"][0] for r in runs] == [0.02, 0.5]
+    for r, s in zip(runs, sched):  # a constant schedule: the stack is train_run seed by seed
+        one = train_run(WHEEL, steps=6, terms=TERMS, schedule=s, seed=r.config["seed"], progress=False)
+        np.testing.assert_allclose(r.losses["loss"], one.losses["loss"], rtol=1e-5)
+    same = ReactiveSchedule([{"unit": 0.0, "planar": 0.0}], PlateauTrigger(window=3))
+    with pytest.raises(ValueError, match="distinct"):
+        train_runs([0, 1], WHEEL, [same, same], steps=2, terms=TERMS, progress=False)
+    with pytest.raises(ValueError, match="one entry per seed"):
+        train_runs([0, 1], WHEEL, sched[:1], steps=2, terms=TERMS, progress=False)
+    with pytest.raises(TypeError, match="one schedule per seed"):
+        train_runs([0, 1], WHEEL, sched[0], steps=2, terms=TERMS, progress=False)
+
+
+def _counting_wheel(calls):
+    """A data source that gives WHEEL and notes every step it is asked for."""
+    def data(step, values):
+        calls.append(step)
+        return WHEEL
+    return data
+
+
+def test_cached_runs_train_only_the_missing_seeds(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    steps = []
+    data = _counting_wheel(steps)
+    kw = dict(steps=4, terms=TERMS, progress=False)
+    sched = lambda: {"unit": 0.1, "planar": 0.1}  # noqa: E731
+    a = cached_runs("test-runs", {"data": "wheel24"}, [0, 1], data, [sched(), sched()], **kw)
+    n = len(steps)
+    b = cached_runs("test-runs", {"data": "wheel24"}, [1, 2], data, [sched(), sched()], **kw)
+    assert n == 2 * 4 + 1 and len(steps) - n == 4 + 1  # seed 1 loaded, only seed 2 trained (+ the probe)
+    np.testing.assert_array_equal(a[1].probe_latents, b[0].probe_latents)
+    assert b[1].config["seed"] == 2
+
+
 def test_sweep_refuses_reactive_and_bad_seeds():
     sched = ReactiveSchedule([{"unit": 0.0, "planar": 0.0}], PlateauTrigger(window=3))
     with pytest.raises(TypeError, match="react"):
@@ -201,11 +275,7 @@ def test_sweep_refuses_reactive_and_bad_seeds():
 def test_cached_run_and_sweep(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
     calls = []
-
-    def data(step, values):
-        calls.append(step)
-        return WHEEL
-
+    data = _counting_wheel(calls)
     kw = dict(steps=5, terms=TERMS, schedule={"unit": 0.1, "planar": 0.1}, progress=False)
     a = cached_run("test-curr", {"data": "wheel24"}, data=data, **kw)
     n = len(calls)
@@ -273,6 +343,34 @@ def test_fit_keeps_one_thread_when_the_machine_is_busy(monkeypatch):
         trainer.fit(model, steps=2, batch_at=lambda s: (x, 1e-3), loss=loss, lr=1e-3,
                     share_threads=True, progress=False)
         assert seen == [want, want]
+
+
+def test_fit_takes_one_learning_rate_per_model():
+    from course_lib.color import trainer
+    from course_lib.color.model import StackedColorAutoencoder
+
+    def train(rates):
+        model = StackedColorAutoencoder.from_seeds([0, 1, 2], latent_dim=3, normalize=False, activation="gelu")
+        start = {k: v.clone() for k, v in model.state_dict().items()}
+        trainer.fit(model, steps=3, batch_at=lambda s: (WHEEL, rates),
+                    loss=lambda m, x, s: (trainer.mse_per_model(m(x)[0], x), None), lr=1.0,
+                    fused=True, n_models=3, progress=False)
+        return start, model.state_dict()
+
+    start, moved = train(torch.tensor([0.01, 0.0, 0.01]))
+    _, plain = train(torch.tensor(0.01))
+    for k in start:
+        assert torch.equal(moved[k][1], start[k][1])  # rate 0: not moved
+        assert torch.equal(moved[k][[0, 2]], plain[k][[0, 2]])  # the largest rate: the plain step
+    _, half = train(torch.tensor([0.01, 0.005, 0.01]))
+    one = StackedColorAutoencoder.from_seeds([1], latent_dim=3, normalize=False, activation="gelu")
+    trainer.fit(one, steps=3, batch_at=lambda s: (WHEEL, 0.005),
+                loss=lambda m, x, s: (trainer.mse_per_model(m(x)[0], x), None), lr=1.0, fused=True,
+                n_models=1, progress=False)
+    for k, v in one.state_dict().items():  # a smaller rate: that model's own Adam, to rounding
+        torch.testing.assert_close(half[k][1], v[0], rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="shape"):
+        train(torch.tensor([0.01, 0.02]))
 
 
 def test_fit_looks_at_the_load_again_during_training(monkeypatch):

@@ -7,7 +7,10 @@ two functions:
 
 * ``batch_at(step) -> (x, lr)`` — the batch of that update and its learning rate (Chapter 1: the
   whole training set and a constant; Chapter 2: the curriculum's data, minibatches and the
-  schedule's lr, :mod:`course_lib.curriculum.train`);
+  schedule's lr, :mod:`course_lib.curriculum.train`). For a stack, ``x`` may also be a list of
+  ``(models, batch)`` pairs (an index tensor and the batch those models see: models in different
+  curriculum phases), and ``lr`` a tensor of one rate per model (S,) — models whose reactive
+  schedules restarted their warm-ups at different steps; see :func:`fit`;
 * ``loss(model, x, step) -> (total, parts)`` — the loss of the batch: a scalar for one model, one
   per model (S,) for a stack (each model's gradient is then exactly its own: the loop backpropagates
   their sum); ``parts`` is passed on to ``after_update``.
@@ -51,6 +54,43 @@ def check_finite_loss(value: torch.Tensor, step: int) -> None:
             "weights (a term may be dividing by a vanishing norm)")
 
 
+def _per_model_rates(lr: Any, n_models: int) -> Optional[torch.Tensor]:
+    """None for one rate shared by every model (a number, or a tensor whose rates are all equal),
+    else the (S,) tensor of rates."""
+    if not isinstance(lr, torch.Tensor) or lr.ndim == 0:
+        return None
+    if lr.shape != (n_models,):
+        raise ValueError(f"per-model learning rates must have shape ({n_models},), got {tuple(lr.shape)}")
+    if bool((lr < 0).any()) or not bool(torch.isfinite(lr).all()):
+        raise ValueError(f"learning rates must be finite and ≥ 0, got {lr.tolist()}")
+    return None if bool((lr == lr[0]).all()) else lr.detach()
+
+
+def _shared_rate(lr: Any) -> float:
+    return float(lr.reshape(-1)[0]) if isinstance(lr, torch.Tensor) else float(lr)
+
+
+def _rows(x: Any, n_models: int) -> int:
+    """Rows of one step: models × batch rows, or summed over ``(models, batch)`` groups."""
+    if isinstance(x, torch.Tensor):
+        return n_models * x.shape[-2]
+    return sum(len(models) * batch.shape[-2] for models, batch in x)
+
+
+def _step_at_rates(optimizer: torch.optim.Optimizer, rates: torch.Tensor) -> None:
+    """One Adam step at ``rates.max()``, each model's move then scaled to its own rate."""
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    before = [p.detach().clone() for p in params]
+    optimizer.step()
+    share = rates / rates.max()
+    with torch.no_grad():
+        for p, old in zip(params, before):
+            if p.shape[0] != len(rates):
+                raise ValueError(f"per-model learning rates need the model axis first: a parameter "
+                                 f"has shape {tuple(p.shape)} for {len(rates)} models")
+            p.copy_(torch.lerp(old, p, share.reshape(-1, *([1] * (p.ndim - 1))).to(p.dtype)))
+
+
 RECHECK_THREADS_EVERY = 200  # steps between looks at the machine's load (about 40 ms each)
 
 
@@ -77,6 +117,12 @@ def fit(
     while the machine has a core to spare (:func:`cores_to_spare`, looked at again every
     :data:`RECHECK_THREADS_EVERY` steps: two threads under another process's load ran a
     12-seed sweep of notebook 2.3 4–10× slower than one).
+
+    Per-model learning rates (``lr`` of ``batch_at`` a tensor (S,), for a stack whose parameters
+    all carry the model axis first): Adam steps at the largest rate, then each model's move is
+    scaled back to its own rate (``torch.lerp`` from the old weights, exact for the models at the
+    largest rate). Adam's update is linear in the rate, so this is each model's own Adam step up
+    to rounding; when every rate is equal it is the plain step.
     """
     take = set(int(s) for s in checkpoints)
     optimizer = torch.optim.Adam(model.parameters(), lr=float(lr), fused=fused)
@@ -91,14 +137,18 @@ def fit(
             if share_threads:
                 if step % RECHECK_THREADS_EVERY == 0:
                     spare = cores_to_spare()
-                fit_threads(n_models * len(x) if spare else 0)
+                fit_threads(_rows(x, n_models) if spare else 0)
             total, parts = loss(model, x, step)
             check_finite_loss(total, step)
+            rates = _per_model_rates(lr_now, n_models)
             for group in optimizer.param_groups:
-                group["lr"] = lr_now
+                group["lr"] = _shared_rate(lr_now) if rates is None else float(rates.max())
             optimizer.zero_grad()
             total.sum().backward()  # per-model losses: each model gets exactly its own gradient
-            optimizer.step()
+            if rates is None:
+                optimizer.step()
+            else:
+                _step_at_rates(optimizer, rates)
             if after_update is not None:
                 after_update(step, total.detach(), parts)
             bar.update(1)

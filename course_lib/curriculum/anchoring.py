@@ -141,13 +141,43 @@ def anchored_schedule(steps: int, kind: str = "smooth", anchor_weight: Optional[
     ])
 
 
+class _OfBatch:
+    """What a term derives from the batch alone, kept for the last batch object: the trainer passes the
+    same tensor at every step while the data do not change (the same numbers, computed once)."""
+
+    def __init__(self, derive: Callable[[torch.Tensor], Any]):
+        self.derive, self.x, self.value = derive, None, None
+
+    def __call__(self, x: torch.Tensor) -> Any:
+        if x is not self.x:
+            self.x, self.value = x, self.derive(x)  # holding x keeps its identity from being reused
+        return self.value
+
+
+def _redness_weights(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    w = redness(x, HYPER["redness_k"])
+    return w, w.sum()
+
+
+def _pure_hues(x: torch.Tensor) -> tuple[torch.Tensor, int, torch.Tensor]:
+    chroma = x.max(dim=-1).values - x.min(dim=-1).values
+    keep = chroma >= 0.99
+    n = int(keep.sum())
+    return keep, n, ~torch.eye(n, dtype=torch.bool, device=x.device)
+
+
+_ANCHOR_WEIGHTS = _OfBatch(_redness_weights)
+_PURE_HUES = _OfBatch(_pure_hues)
+
+
 def _anchor_term(z: torch.Tensor, x: torch.Tensor, recon: torch.Tensor = None,
                  info: StepInfo = None) -> torch.Tensor:
     """Redness-weighted ``1 − cos(z, a)``; batched: z (..., N, d) → (...)."""
     a = torch.tensor(ANCHOR, dtype=z.dtype, device=z.device)
-    w = redness(x, HYPER["redness_k"]).to(z.dtype)
+    w, total = _ANCHOR_WEIGHTS(x)
+    w = w.to(z.dtype)
     cos = (z @ a) / torch.linalg.vector_norm(z, dim=-1).clamp_min(1e-12)
-    return ((1.0 - cos) * w).sum(dim=-1) / w.sum().clamp_min(1e-12)
+    return ((1.0 - cos) * w).sum(dim=-1) / total.to(z.dtype).clamp_min(1e-12)
 
 
 _anchor_term.batched = True  # type: ignore[attr-defined]
@@ -156,15 +186,12 @@ _anchor_term.batched = True  # type: ignore[attr-defined]
 def _separation_term(z: torch.Tensor, x: torch.Tensor, recon: torch.Tensor = None,
                      info: StepInfo = None) -> torch.Tensor:
     """Separation among the batch's pure hues (chroma = max − min ≥ 0.99); batched."""
-    chroma = x.max(dim=-1).values - x.min(dim=-1).values
-    keep = chroma >= 0.99
-    u = z[..., keep, :]
-    n = u.shape[-2]
+    keep, n, off = _PURE_HUES(x)
     if n < 2:
         return z.sum(dim=(-1, -2)) * 0.0
+    u = z[..., keep, :]
     u = u / torch.linalg.vector_norm(u, dim=-1, keepdim=True).clamp_min(1e-12)
     cos = (u @ u.transpose(-1, -2)).clamp(-1.0, 1.0)
-    off = ~torch.eye(n, dtype=torch.bool, device=z.device)
     pairs = ((cos + 1.0) / 2.0) ** HYPER["separation_power"]
     return (pairs * off).sum(dim=(-1, -2)) / (n * (n - 1))
 

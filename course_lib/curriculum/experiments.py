@@ -29,6 +29,7 @@ Settings per profile live in :data:`PROFILE_SETTINGS`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Any, Mapping, Optional, Sequence
 
@@ -43,7 +44,7 @@ from ..validation import check_choice, check_float, check_fraction, check_int
 from .reactive import PlateauTrigger, ReactiveSchedule, ThresholdTrigger
 from .runs import CurriculumRun, CurriculumSweep
 from .terms import planarity_term, unitarity_term
-from .train import cached_run, cached_sweep
+from .train import cached_run, cached_runs, cached_sweep
 
 __all__ = [
     "PROFILE_SETTINGS",
@@ -339,6 +340,13 @@ def study_sweeps(profile: Optional[str] = None, *, progress: bool = True) -> dic
 
 
 # --------------------------------------------------------------------------- reactive curriculum
+@functools.lru_cache(maxsize=8)
+def _phase_data(phases: tuple[Phase, ...]) -> tuple:
+    """Each phase's colours, one tensor per phase shared by every :class:`ReactiveCurriculum` (a
+    stack of reactive runs groups its models by the data object they see)."""
+    return tuple(phase_rgb(p) for p in phases)
+
+
 class ReactiveCurriculum:
     """The curriculum's phases, advanced by a metric instead of at fixed steps.
 
@@ -376,7 +384,7 @@ class ReactiveCurriculum:
         self.schedule = ReactiveSchedule(
             [{"phase": float(i), "unit": p.unit, "planar": p.planar} for i, p in enumerate(self.phases)],
             trig, duration=1, easing="step", min_phase_steps=min_phase_steps)
-        self._data = [phase_rgb(p) for p in self.phases]
+        self._data = _phase_data(self.phases)  # shared: models in one phase see one tensor
 
     @property
     def advanced_at(self) -> list[float]:
@@ -405,17 +413,17 @@ class ReactiveCurriculum:
 
 def reactive_runs(seeds: Sequence[int], steps: int, *, react_every: int = 10,
                   n_snapshots: int = 41, progress: bool = True, **reactive: Any) -> list[CurriculumRun]:
-    """One :func:`train_run` per seed with its own :class:`ReactiveCurriculum` (cached each)."""
+    """Every seed with its own :class:`ReactiveCurriculum`, trained together as one stack
+    (:func:`~.train.train_runs`; each seed is its :func:`~.train.train_run` up to float summation
+    order) and cached per seed, so seeds trained before are not trained again."""
+    seeds = [int(s) for s in seeds]
+    curricula = [ReactiveCurriculum(**reactive) for _ in seeds]
     probe = curriculum_probe()
-    out = []
-    for seed in seeds:
-        cur = ReactiveCurriculum(**reactive)
-        out.append(cached_run("curriculum-reactive", {"v": _KEY_VERSION, "reactive": cur.describe(),
-                                                      "probe": "curriculum_probe()"},
-                              data=cur.data, schedule=cur, terms=curriculum_terms(), steps=int(steps),
-                              seed=int(seed), probe=probe.tensor, react_every=int(react_every),
-                              checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress))
-    return out
+    return cached_runs("curriculum-reactive", {"v": _KEY_VERSION, "reactive": curricula[0].describe(),
+                                               "probe": "curriculum_probe()"},
+                       seeds, [c.data for c in curricula], curricula, terms=curriculum_terms(),
+                       steps=int(steps), probe=probe.tensor, react_every=int(react_every),
+                       checkpoint_steps=even_steps(int(steps), n_snapshots), progress=progress)
 
 
 def fixed_runs(seeds: Sequence[int], steps: int, *, n_snapshots: int = 41,
@@ -435,11 +443,13 @@ def plain_curves(steps: int, seeds: Sequence[int], *, profile: Optional[str] = N
     """The plain run — :data:`ARMS` ``"all data, final weights"``, notebook 2.1's baseline — for
     each of ``seeds``, trained ``steps`` updates: (snapshot steps (K,), probe MSE (K, S)).
 
-    The runs are taken from the sweep notebook 2.1 trains at that length in ``profile`` (seeds
-    0…n−1, see :func:`study_sweeps`) when it is cached and holds every one of ``seeds``, so the
-    two notebooks share one sweep; otherwise ``seeds`` alone are trained and cached (each seed
-    starts from the same weights either way; the two agree to ≈ 0.1 % in the final error, the
-    batch of models summing in a different order)."""
+    The runs are those of the sweep notebook 2.1 trains at that length in ``profile`` (seeds
+    0…n−1, see :func:`study_sweeps`) whenever it holds every one of ``seeds`` — trained here if 2.1
+    has not run yet, so the two notebooks share one sweep and 2.2's numbers do not depend on which
+    ran first. (A seed trained in a sweep of another size starts from the same weights but sums some
+    gradients in another order — a bias gradient's reduction depends on the stack's size — and ends
+    ≈ 0.1 % away in the final error: enough to move a borderline p-value.) Other seeds or lengths
+    are trained for ``seeds`` alone and cached."""
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("seeds must name at least one seed")
@@ -453,7 +463,7 @@ def plain_curves(steps: int, seeds: Sequence[int], *, profile: Optional[str] = N
             n = max(n, cfg["key_seeds"])
         if set(seeds) <= set(range(n)):
             pool = list(range(n))
-            sweep = crumpling_sweep(steps, pool, arm=plain, progress=progress, only_if_cached=True)
+            sweep = crumpling_sweep(steps, pool, arm=plain, progress=progress)
     if sweep is None:
         pool = seeds
         sweep = crumpling_sweep(steps, pool, arm=plain, progress=progress)

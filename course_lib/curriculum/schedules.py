@@ -278,7 +278,11 @@ class Transition:
 
     def value(self, step: Number) -> float:
         """The value at ``step``."""
-        return float(self._evaluate(as_real(step, "step"))[0])
+        s = as_real(step, "step")
+        last = self.segments[-1]
+        if s >= last.s0 + last.duration:  # arrived: what _evaluate gives, without the arrays
+            return float(last.target)
+        return float(self._evaluate(s)[0])
 
     def velocity(self, step: Number) -> float:
         """d value / d step at ``step`` (one-sided at a jump of the step easing: 0)."""

@@ -67,7 +67,7 @@ from ..validation import check_choice, check_float, check_int
 from .runs import FORMAT, CurriculumRun, CurriculumSweep
 from .terms import Term, check_terms, term_values
 
-__all__ = ["train_run", "train_sweep", "cached_run", "cached_sweep"]
+__all__ = ["train_run", "train_sweep", "train_runs", "cached_run", "cached_sweep", "cached_runs"]
 
 DataSource = Union[torch.Tensor, np.ndarray, Callable[[int, dict], Any]]
 
@@ -163,7 +163,7 @@ class _Data:
             raise ValueError("data is required: RGB (N, 3) or a callable data(step, values)")
         self.fn = data if callable(data) and not isinstance(data, (torch.Tensor, np.ndarray)) else None
         self.fixed = None if self.fn else _as_rgb(data, "data")
-        self._last_obj: Any = None
+        self._last_obj: Any = data if self.fn is None else None
         self._last: Optional[torch.Tensor] = None
 
     def __call__(self, step: int, values: Mapping[str, float]) -> torch.Tensor:
@@ -435,6 +435,151 @@ def train_sweep(
     return CurriculumSweep(config=cfg, seeds=np.asarray(seeds), **out)
 
 
+# --------------------------------------------------------------------------- many seeds, own schedules
+def _per_seed(value: Any, n: int, name: str) -> list:
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"{name} must hold one entry per seed ({n}), got {len(value)}")
+        return list(value)
+    return [value] * n
+
+
+def train_runs(
+    seeds: Sequence[int],
+    data: Union[DataSource, Sequence[DataSource]],
+    schedules: Sequence[Any],
+    *,
+    steps: int,
+    terms: Optional[Mapping[str, Term]] = None,
+    lr: float = 1e-2,
+    latent_dim: int = 3,
+    hidden: int = 16,
+    normalize: bool = False,
+    activation: str = "gelu",
+    probe: Any = None,
+    checkpoint_steps: Any = None,
+    react_every: int = 1,
+    progress: bool = True,
+    config: Optional[Mapping[str, Any]] = None,
+) -> list[CurriculumRun]:
+    """:func:`train_run` for every seed in ``seeds``, each with its **own** schedule — reactive ones
+    included — trained at once as one stack (full batch only).
+
+    ``schedules`` holds one schedule per seed (fresh ones: a reactive schedule keeps state), and
+    ``data`` one source for every seed or a list with one per seed; each model's source is asked with
+    that model's schedule values, so models in different phases see different data. Every step the
+    models are grouped by their data and schedule values: a group shares one batched forward pass
+    (all models at once once they agree), its terms see exactly its values, and each model takes its
+    own learning rate (:func:`~course_lib.color.trainer.fit`). A reactive schedule is fed its own
+    model's metrics every ``react_every`` steps (``"loss"``, ``"recon"`` and each term's raw value).
+
+    Seed ``s`` starts from ``train_run(seed=s)``'s weights and follows the same schedule logic, so its
+    record is that run's up to floating-point summation order (batched matmuls; a test checks the
+    two agree); it does not depend on which other seeds are trained beside it. Returns one
+    :class:`~.runs.CurriculumRun` per seed, in the order of ``seeds``.
+    """
+    seeds = check_seeds(seeds)
+    S = len(seeds)
+    _check_model_args(latent_dim, hidden, normalize, activation)
+    _common(steps, lr, None, react_every)
+    steps, react_every, lr = int(steps), int(react_every), float(lr)
+    terms = check_terms(terms)
+    if isinstance(schedules, Mapping) or not isinstance(schedules, Sequence):
+        raise TypeError("schedules must be a list with one schedule per seed")
+    schedules = [_check_schedule(sch) for sch in _per_seed(list(schedules), S, "schedules")]
+    if len({id(sch) for sch in schedules}) != S:
+        raise ValueError("schedules must be distinct objects, one per seed (a schedule keeps state)")
+    sources = [_Data(d) for d in _per_seed(data, S, "data")]
+    snaps = _checkpoints(checkpoint_steps, steps)
+    reactive = [callable(getattr(sch, "update", None)) for sch in schedules]
+    model = StackedColorAutoencoder.from_seeds(seeds, latent_dim=int(latent_dim), hidden=int(hidden),
+                                               normalize=bool(normalize), activation=activation)
+    params = dict(model.named_parameters())
+    values0 = [_schedule_values(sch, 0, lr, terms) for sch in schedules]
+    probe_x = _as_rgb(probe, "probe") if probe is not None else sources[0](0, values0[0])
+    names = ["loss", "recon", *terms]
+    losses = {n: torch.empty(S, steps) for n in names}
+    used: list[dict[str, list[float]]] = [{} for _ in range(S)]
+    n_data = np.empty((S, steps), dtype=np.int64)
+    latents, recons, states = [], [], []
+    now: dict = {}
+
+    def checkpoint(step: int) -> None:
+        with torch.no_grad():
+            recon_p, z_p = model(probe_x)
+        latents.append(z_p.numpy().astype(np.float32))
+        recons.append(recon_p.numpy().astype(np.float32))
+        states.append(state_copy(model))
+
+    def batch_at(step: int) -> tuple[list, torch.Tensor]:
+        groups: dict[tuple, list[int]] = {}
+        batches, rates, infos = {}, [], {}
+        for i, (sch, source) in enumerate(zip(schedules, sources)):
+            values = values0[i] if step == 0 else _schedule_values(sch, step, lr, terms)
+            for k, v in values.items():
+                used[i].setdefault(k, [float("nan")] * step).append(v)
+            x = source(step, values)
+            n_data[i, step] = len(x)
+            phase = _phase_of(sch, values)
+            # the object the source gave (its validated copy is the source's own): one per data set
+            key = (id(source._last_obj), phase, tuple(sorted(values.items())))
+            groups.setdefault(key, []).append(i)
+            batches[key], infos[key] = x, (values, phase)
+            rates.append(values["lr"])
+        now["groups"] = [(torch.tensor(idx), batches[key], *infos[key]) for key, idx in groups.items()]
+        return [(idx, x) for idx, x, _, _ in now["groups"]], torch.tensor(rates, dtype=torch.float32)
+
+    def loss(m: torch.nn.Module, groups: list, step: int) -> tuple[torch.Tensor, dict]:
+        totals, parts, order = [], [], []
+        for idx, x, values, phase in now["groups"]:
+            if len(idx) == S:
+                recon, z = m(x)
+            else:
+                recon, z = torch.func.functional_call(m, {k: p[idx] for k, p in params.items()}, (x,))
+            mse = mse_per_model(recon, x)
+            raw = term_values(terms, z, x, recon, step, values, phase, len(idx))
+            total = mse
+            for name, value in raw.items():
+                total = total + values[name] * value
+            totals.append(total)
+            parts.append(dict(raw, recon=mse))
+            order.append(idx)
+        if len(totals) == 1:
+            return totals[0], parts[0]
+        where = torch.argsort(torch.cat(order))  # back to the order of the seeds
+        return (torch.cat(totals)[where],
+                {k: torch.cat([p[k] for p in parts])[where] for k in parts[0]})
+
+    def after_update(step: int, total: torch.Tensor, parts: dict) -> None:
+        with torch.no_grad():
+            losses["loss"][:, step] = total
+            for name, value in parts.items():
+                losses[name][:, step] = value.detach()
+        if any(reactive) and step % react_every == 0:
+            feed = {n: losses[n][:, step].tolist() for n in names}
+            for i, sch in enumerate(schedules):
+                if reactive[i]:
+                    sch.update(step, {n: feed[n][i] for n in names})
+
+    fit(model, steps=steps, batch_at=batch_at, loss=loss, lr=lr, checkpoints=snaps, on_checkpoint=checkpoint,
+        after_update=after_update, fused=True, n_models=S, share_threads=True,
+        desc=f"training {S} seeds", progress=progress)
+    out = []
+    for i, seed in enumerate(seeds):
+        cfg = {"steps": steps, "lr": lr, "seed": int(seed), "latent_dim": int(latent_dim),
+               "hidden": int(hidden), "normalize": bool(normalize), "activation": activation,
+               "batch_size": None, "terms": list(terms), "react_every": react_every,
+               "extra": dict(config or {})}
+        out.append(CurriculumRun(
+            config=cfg, advanced_at=list(getattr(schedules[i], "advanced_at", []) or []),
+            losses={k: v[i].numpy().astype(np.float32) for k, v in losses.items()},
+            values={k: np.asarray(v, dtype=np.float64) for k, v in used[i].items()},
+            n_data=n_data[i].copy(), checkpoint_steps=snaps, probe_rgb=probe_x.numpy().copy(),
+            probe_latents=np.stack([z[i] for z in latents]), probe_recon=np.stack([r[i] for r in recons]),
+            states=[{k: v[i].clone() for k, v in st.items()} for st in states]))
+    return out
+
+
 # --------------------------------------------------------------------------- cached
 def _cache_config(name: str, key: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(key, Mapping):
@@ -476,3 +621,28 @@ def cached_sweep(name: str, key: Mapping[str, Any], seeds: Sequence[int], *,
     if only_if_cached and not cache.entry_path(name, config).exists():
         return None
     return cache.cached(name, config, lambda: train_sweep(seeds, **kwargs))
+
+
+def cached_runs(name: str, key: Mapping[str, Any], seeds: Sequence[int], data: Union[DataSource, Sequence[DataSource]],
+                schedules: Sequence[Any], **kwargs: Any) -> list[CurriculumRun]:
+    """:func:`train_runs` through :mod:`course_lib.cache`, one entry per seed (``key`` as in
+    :func:`cached_run`; the entries are marked as stacked runs, apart from :func:`cached_run`'s).
+    Seeds already cached are loaded; the others are trained together. A seed's run does not depend on
+    the seeds trained beside it, so a later call with more seeds reuses the first ones."""
+    seeds = check_seeds(seeds)
+    data = _per_seed(data, len(seeds), "data")
+    if isinstance(schedules, Mapping) or not isinstance(schedules, Sequence):
+        raise TypeError("schedules must be a list with one schedule per seed")
+    schedules = _per_seed(list(schedules), len(seeds), "schedules")
+    plain = {k: v for k, v in kwargs.items() if k != "progress"}
+    configs = [_cache_config(name, dict(key, trainer="stacked"), dict(plain, seed=s)) for s in seeds]
+    todo = [i for i, c in enumerate(configs) if not cache.entry_path(name, c).exists()]
+    trained = {}
+    if todo:
+        runs = train_runs([seeds[i] for i in todo], [data[i] for i in todo], [schedules[i] for i in todo], **kwargs)
+        trained = dict(zip(todo, runs))
+
+    def compute(i: int) -> CurriculumRun:  # an entry that exists but cannot be read: train it alone
+        return trained[i] if i in trained else train_runs([seeds[i]], [data[i]], [schedules[i]], **kwargs)[0]
+
+    return [cache.cached(name, c, lambda i=i: compute(i)) for i, c in enumerate(configs)]
