@@ -1086,13 +1086,16 @@ class ColumnStudy:
         return [r[j].peak for r in self.residual]
 
 
-def column_study(profile: Optional[str] = None) -> ColumnStudy:
-    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active)."""
+def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -> ColumnStudy:
+    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active);
+    ``seed``: another training seed of Chapter 3's run than the profile's (same budget)."""
     from ..runtime import by_profile, get_profile
     from .course_models import grokking_run
 
     profile = get_profile() if profile is None else profile
-    cfg = by_profile(COLUMN_SETTINGS, profile)
+    cfg = dict(by_profile(COLUMN_SETTINGS, profile))
+    if seed is not None:
+        cfg["seed"] = check_seed(seed)
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
     step = resolve_step(run, cfg["step"])
     freq, _, _ = grouping(run)
