@@ -614,3 +614,23 @@ def test_column_study_counts_and_plot():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 5 and "3 of 3" in visible[0].get_title()
     assert "baseline" in visible[-1].get_title()
+
+
+@pytest.mark.slow
+def test_second_seed_record_reproduces():
+    """:data:`SECOND_SEED_RECORD`: the column study on training seed 1 at ``standard``'s
+    budget, where this CPU trains the recorded network."""
+    from course_lib.slt.course_models import grokking_run
+
+    rec = cm.SECOND_SEED_RECORD
+    freq, _, _ = cm.grouping(grokking_run(1, "quick", progress=False))
+    sizes = {k: len(v) for k, v in freq.items()}
+    if sizes != rec["group_sizes"]:
+        pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
+    cols = cm.column_study("standard", seed=1)
+    assert cols.key_freqs == rec["key_freqs"] and cols.baseline.peak == rec["baseline_peak"]
+    for j, c in enumerate(cols.components):
+        r = cols.reading(c)
+        got = (round(float(np.median(cols.rank_reliability[0, :, j])), 2), r.half_peaks,
+               r.peak, r.agrees)
+        assert got == rec["columns"][c], (c, got)
