@@ -634,3 +634,8 @@ def test_second_seed_record_reproduces():
         got = (round(float(np.median(cols.rank_reliability[0, :, j])), 2), r.half_peaks,
                r.peak, r.agrees)
         assert got == rec["columns"][c], (c, got)
+
+
+def test_column_study_rejects_a_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        cm.column_study("quick", seed=-1)
