@@ -324,6 +324,22 @@ def test_noise_calibrated_wheel_separates_a_shared_wheel_from_noise():
         cm.noise_calibrated_wheel(_entry(chains), rank=2, min_chains=1)
 
 
+def test_colour_readers_use_the_chain_mean_that_the_contrasts_match():
+    """The all-plus signed mean is the real matrix: a pooled chi with a between-chain term
+    (here a large offset) changes no reading."""
+    rng = np.random.default_rng(9)
+    h = np.radians(HUE)
+    wave = np.stack([np.cos(h), np.sin(h), np.cos(h + 1.0)], axis=1)
+    chains = wave + 0.3 * rng.standard_normal((8, 36, 3))
+    mean = _entry(chains)
+    pooled = {**mean, "chi": chains.mean(0) + rng.standard_normal((36, 3))}
+    a, b = cm.noise_calibrated_wheel(mean, rank=2), cm.noise_calibrated_wheel(pooled, rank=2)
+    assert (a.r2, a.ratio) == (b.r2, b.ratio) and np.array_equal(a.noise_r2, b.noise_r2)
+    ta, tb = cm.wheel_test_2d(mean), cm.wheel_test_2d(pooled)
+    assert np.array_equal(ta.sv, tb.sv) and ta.share == tb.share
+    assert np.allclose(cm._live(pooled)[0], chains.mean(0))
+
+
 def test_noise_split_half_is_the_split_half_of_two_noise_matrices():
     from course_lib.slt.components import split_half_reliability
 

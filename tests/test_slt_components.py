@@ -340,6 +340,32 @@ def test_sign_contrasts_cancel_the_signal():
     assert cm.sign_contrasts(c[:5]).shape == (3, 50, 3)     # an odd last chain dropped
 
 
+def test_the_all_plus_signed_mean_is_the_real_matrix_the_readers_use():
+    rng = np.random.default_rng(7)
+    c = rng.standard_normal((8, 49, 3)) + rng.standard_normal((49, 3))
+    real = cm.chain_mean_chi(c)
+    assert np.allclose(cm.signed_chain_mean(c, np.ones(8)), real)
+    assert np.allclose(real, c.mean(0))
+    s = np.array([1, 1, 1, 1, -1, -1, -1, -1.0])
+    assert np.allclose(cm.signed_chain_mean(c, s), cm.sign_contrasts(c)[0])
+    # read_modes reads the chain mean, not a pooled chi that differs from it
+    p = 7
+    pairs = cm.all_pairs(p).numpy()
+    comps = ["a", "b", "c"]
+    entry = {"chi": real + 5 * rng.standard_normal(real.shape), "chain_chi": c,
+             "components": comps, "kinds": dict.fromkeys(comps, "head"),
+             "wrllc": dict.fromkeys(comps, 1.0), "cpu_seconds": 0.0}
+    got = cm.read_modes(entry, pairs, p, (1,), step=0, rank=2, shuffles=10)
+    want = cm.svd_modes(real, comps, 2)
+    assert np.allclose(np.abs(got.modes.loadings), np.abs(want.loadings))
+    with pytest.raises(ValueError, match="signs"):
+        cm.signed_chain_mean(c, np.ones(7))
+    with pytest.raises(ValueError, match="signs"):
+        cm.signed_chain_mean(c, np.zeros(8))
+    with pytest.raises(ValueError, match="chain_chi"):
+        cm.chain_mean_chi(np.full((2, 3, 1), np.nan))
+
+
 def test_read_columns_finds_a_planted_wave_and_not_noise():
     rng = np.random.default_rng(6)
     p = 13
@@ -523,7 +549,8 @@ def test_read_modes_finds_a_planted_key_frequency_and_counts():
     c = cm.read_modes(entry, pairs, p, (3, 5), step=10, rank=2, shuffles=50)
     assert c.spectra["a + b"][0].peak == 3 and c.is_key[0] and c.reliability[0] > 0.9
     assert c.spectra["a"][0].sum_share < c.spectra["a + b"][0].sum_share
-    noise = {**entry, "chi": per_chain.mean(0) * 0 + rng.standard_normal((len(pairs), 4))}
+    noise_chains = rng.standard_normal((4, len(pairs), 4))
+    noise = {**entry, "chi": noise_chains.mean(0), "chain_chi": noise_chains}
     c_noise = cm.read_modes(noise, pairs, p, (5,), step=20, rank=2, shuffles=50)
     seed = cm.SeedStudy(0, p, (3,), {"memorisation_end": 10}, np.arange(3), np.ones(3), np.ones(3), {},
                         [c, c_noise], pairs)
@@ -587,3 +614,28 @@ def test_column_study_counts_and_plot():
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 5 and "3 of 3" in visible[0].get_title()
     assert "baseline" in visible[-1].get_title()
+
+
+@pytest.mark.slow
+def test_second_seed_record_reproduces():
+    """:data:`SECOND_SEED_RECORD`: the column study on training seed 1 at ``standard``'s
+    budget, where this CPU trains the recorded network."""
+    from course_lib.slt.course_models import grokking_run
+
+    rec = cm.SECOND_SEED_RECORD
+    freq, _, _ = cm.grouping(grokking_run(1, "quick", progress=False))
+    sizes = {k: len(v) for k, v in freq.items()}
+    if sizes != rec["group_sizes"]:
+        pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
+    cols = cm.column_study("standard", seed=1)
+    assert cols.key_freqs == rec["key_freqs"] and cols.baseline.peak == rec["baseline_peak"]
+    for j, c in enumerate(cols.components):
+        r = cols.reading(c)
+        got = (round(float(np.median(cols.rank_reliability[0, :, j])), 2), r.half_peaks,
+               r.peak, r.agrees)
+        assert got == rec["columns"][c], (c, got)
+
+
+def test_column_study_rejects_a_bad_seed():
+    with pytest.raises(ValueError, match="seed"):
+        cm.column_study("quick", seed=-1)

@@ -292,6 +292,7 @@ def test_error_planted_hue_pair_reads_as_a_first_harmonic_on_the_course_run():
     second in 10 of 10 (95 % Wilson 72–100 %), yet the wheel beats all its noise-only
     matrices in 0 of 10 (the sign contrasts carry the planted wave)."""
     from course_lib.slt import colour_modes
+    from course_lib.slt.components import chain_mean_chi
     from course_lib.stats import wilson_interval
 
     _, hue = colour_modes.probe_hues()
@@ -300,7 +301,7 @@ def test_error_planted_hue_pair_reads_as_a_first_harmonic_on_the_course_run():
     for sseed in range(10):
         e = pl.planted_colour_chi(0, "final", sampler={**sampler, "seed": sseed},
                                   kind="error")
-        chi = np.asarray(e["chi"])
+        chi = chain_mean_chi(e["chain_chi"])     # the matrix the readers use
         first += all(colour_modes.harmonic_r2(chi[:, j], hue)
                      > colour_modes.harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
         cal = colour_modes.noise_calibrated_wheel(e, rank=2, roundoff=False)

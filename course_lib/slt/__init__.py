@@ -46,6 +46,8 @@ Notebook 5.5 (components as concepts), on the same chains:
 * :mod:`.planted` — the planted positive controls of 5.5 and 5.6: neurons that respond to
   (a + b) mod p at one frequency, or to hue, by construction, sampled and read like the real ones
   (written into the residual stream, or into the answer's logit for a first-order response)
+* :mod:`.shuffled` — the shuffled-components control of 5.5: a component as large as a real
+  one whose weights are drawn at random from the whole network, sampled and read like it
 
 Notebook 5.6 (colour modes), on the same device:
 

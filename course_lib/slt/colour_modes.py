@@ -585,18 +585,22 @@ def live_columns(chi: Any, components: Sequence[str], rel: float = DEAD_REL) -> 
 def _live(entry: Mapping[str, Any], silent: Sequence[str] = (), roundoff: bool = True
           ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """(chi, chain_chi, components) of ``entry`` without its dead columns (``silent`` names and,
-    with ``roundoff``, :func:`live_columns`' round-off columns), and the names dropped."""
+    with ``roundoff``, :func:`live_columns`' round-off columns), and the names dropped. ``chi``
+    is the chains' mean (:func:`~.components.chain_mean_chi`), never the entry's pooled ``chi``."""
+    from .components import chain_mean_chi
+
     comps = list(entry["components"])
     unknown = set(silent) - set(comps)
     if unknown:
         raise ValueError(f"silent names {sorted(unknown)} are not components of the entry")
+    cc = np.asarray(entry["chain_chi"], dtype=float)
+    chi = chain_mean_chi(cc)     # the estimator the sign contrasts match (not the pooled chi)
     keep = np.array([c not in set(silent) for c in comps])
     if roundoff:
-        keep &= live_columns(entry["chi"], comps)
+        keep &= live_columns(chi, comps)
     if not keep.any():
         raise ValueError("every component is silent or dead: nothing left to read")
-    cc = np.asarray(entry["chain_chi"], dtype=float)
-    return (np.asarray(entry["chi"], dtype=float)[:, keep], cc[:, :, keep],
+    return (chi[:, keep], cc[:, :, keep],
             [c for c, k in zip(comps, keep) if k], [c for c, k in zip(comps, keep) if not k])
 
 

@@ -548,6 +548,7 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
     from ..runtime import by_profile, get_profile
     from .colour_modes import (COLOUR_SETTINGS, harmonic_r2, noise_calibrated_wheel,
                                probe_hues, wheel_test_2d)
+    from .components import chain_mean_chi
 
     profile = get_profile() if profile is None else profile
     pcfg = by_profile(PLANTED_COLOUR_SETTINGS, profile)
@@ -562,7 +563,7 @@ def planted_colour_study(profile: Optional[str] = None) -> PlantedColourStudy:
                                    sampler=sampler, kind=kind)
         step, chains = int(entry["step"]), int(np.asarray(entry["chain_chi"]).shape[0])
         cal = noise_calibrated_wheel(entry, rank=2, roundoff=False)
-        chi = np.asarray(entry["chi"])
+        chi = chain_mean_chi(entry["chain_chi"])
         first = tuple(harmonic_r2(chi[:, j], hue) for j in range(2))
         second = tuple(harmonic_r2(chi[:, j], 2 * hue) for j in range(2))
         return PlantedWheel(float(scale), float(entry["amplitude"]), cal, first, second,
