@@ -333,3 +333,51 @@ def test_spaces_prediction_right_and_subtly_wrong():
         X.spaces_verdict(_spaces_table().drop(columns="probe accuracy"))
     with pytest.raises(ValueError, match="needs rows"):
         X.spaces_verdict(_spaces_table().drop(index="raw activations"))
+
+
+RIGHT_REMOVED = {
+    "three random directions remove": "under 5 %",
+    "the three emotion directions remove": "5–25 %",
+    "which removes more: the emotion directions or the top 3 principal components":
+        "the top 3 principal components",
+}
+
+
+def _shares(random=(0.009,), emotion=0.157, pcs=0.22):
+    out = {f"random directions ({i + 1})": r for i, r in enumerate(random)}
+    return {**out, "emotion directions": emotion, "topic directions": 0.127,
+            "top 3 principal components": pcs}
+
+
+def test_removed_prediction_right_and_subtly_wrong():
+    shares = _shares()
+    assert X.removed_verdict(shares) == RIGHT_REMOVED
+    assert X.check_removed_prediction_form(RIGHT_REMOVED, quiet=True).passed
+    assert X.check_removed_prediction(RIGHT_REMOVED, shares, quiet=True).passed
+    keys = list(RIGHT_REMOVED)
+    # "three of 384 directions, but random: still a fair share"; "the directions that matter hold most of
+    # the variance"; "chosen to matter, so they remove the most"
+    for key, wrong, measured in ((keys[0], "5–25 %", "0.9%"), (keys[1], "over 25 %", "15.7%"),
+                                 (keys[2], "the emotion directions", "22.0%")):
+        result = X.check_removed_prediction({**RIGHT_REMOVED, key: wrong}, shares, quiet=True)
+        assert not result.passed and "you predicted" in result.message and measured in result.message, result
+    assert not X.check_removed_prediction_form(dict.fromkeys(RIGHT_REMOVED), quiet=True).passed
+    assert not X.check_removed_prediction_form({**RIGHT_REMOVED, keys[0]: "under 5%"}, quiet=True).passed
+
+
+def test_removed_verdict_bins_margin_and_draws():
+    keys = list(RIGHT_REMOVED)
+    # several random draws: their mean is binned (one large draw alone does not move it)
+    assert X.removed_verdict(_shares(random=(0.01, 0.02, 0.07)))[keys[0]] == "under 5 %"
+    assert X.removed_verdict(_shares(random=(0.06, 0.07)))[keys[0]] == "5–25 %"
+    assert X.removed_verdict(_shares(emotion=0.3, pcs=0.4))[keys[1]] == "over 25 %"
+    assert X.removed_verdict(_shares(emotion=0.04))[keys[1]] == "under 5 %"
+    assert X.removed_verdict(_shares(emotion=0.21, pcs=0.22))[keys[2]] == "about the same"
+    with pytest.raises(ValueError, match="top 3"):
+        X.removed_verdict({"random directions (1)": 0.01, "emotion directions": 0.1})
+    with pytest.raises(ValueError, match="random"):
+        X.removed_verdict({"emotion directions": 0.1, "top 3 principal components": 0.2})
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        X.removed_verdict(_shares(emotion=15.7))
+    with pytest.raises(ValueError, match="dict"):
+        X.removed_verdict([0.1, 0.2])

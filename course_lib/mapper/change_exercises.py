@@ -15,6 +15,8 @@ __all__ = ["solution_same_emotion_control", "check_same_emotion_control",
            "solution_variance_removed", "check_variance_removed",
            "solution_frequency_pick", "check_frequency_pick",
            "solution_random_dictionary", "check_random_dictionary",
+           "REMOVED_ANSWERS", "removed_verdict", "check_removed_prediction_form",
+           "check_removed_prediction",
            "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form", "check_steering_prediction",
            "SPACES_ANSWERS", "spaces_verdict", "check_spaces_prediction_form", "check_spaces_prediction"]
 
@@ -180,6 +182,82 @@ VARIANCE_CASES = [
 def check_variance_removed(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``variance_removed(points, directions) -> share in [0, 1]``."""
     return check("variance removed", attempt, VARIANCE_CASES, quiet=quiet)
+
+
+# --- Notebook 4.3: predict the share each ablation removes, then measure it with your function ---------
+
+#: The questions of notebook 4.3's Exercise 1 prediction and their allowed answers.
+REMOVED_ANSWERS = {
+    "three random directions remove": ("under 5 %", "5–25 %", "over 25 %"),
+    "the three emotion directions remove": ("under 5 %", "5–25 %", "over 25 %"),
+    "which removes more: the emotion directions or the top 3 principal components": (
+        "the emotion directions", "about the same", "the top 3 principal components"),
+}
+#: Shares within this many points of each other read "about the same".
+REMOVED_MARGIN = 0.02
+
+
+def _removed_shares(shares: Any) -> tuple[float, float, float]:
+    """(mean over the random draws, emotion directions, top 3 PCs) of a ``name → share`` mapping whose
+    names are those of :func:`~.judged.judged_ablation`'s directions."""
+    from collections.abc import Mapping
+
+    if not isinstance(shares, Mapping):
+        raise ValueError("shares must be a dict: direction set name → share of variance removed")
+    randoms = [float(v) for k, v in shares.items() if str(k).startswith("random directions")]
+    missing = [k for k in ("emotion directions", "top 3 principal components") if k not in shares]
+    if not randoms or missing:
+        raise ValueError("shares needs 'random directions (…)', 'emotion directions' and "
+                         f"'top 3 principal components'; missing {missing or ['random directions']}")
+    values = (float(np.mean(randoms)), float(shares["emotion directions"]),
+              float(shares["top 3 principal components"]))
+    if not all(0 <= v <= 1 for v in values):
+        raise ValueError(f"shares lie in [0, 1], got {values}")
+    return values
+
+
+def _bin_share(v: float) -> str:
+    return "under 5 %" if v < 0.05 else "over 25 %" if v > 0.25 else "5–25 %"
+
+
+def removed_verdict(shares: Any) -> dict[str, str]:
+    """The answers to :data:`REMOVED_ANSWERS` that ``shares`` (direction set → share of layer 3's
+    variance removed, e.g. computed with the reader's ``variance_removed``) measured: the mean over the
+    random draws and the emotion directions binned at 5 % and 25 %; emotion against the top 3 PCs
+    "about the same" within :data:`REMOVED_MARGIN`."""
+    rand, emo, pcs = _removed_shares(shares)
+    keys = list(REMOVED_ANSWERS)
+    third = ("about the same" if abs(emo - pcs) <= REMOVED_MARGIN
+             else "the emotion directions" if emo > pcs else "the top 3 principal components")
+    return {keys[0]: _bin_share(rand), keys[1]: _bin_share(emo), keys[2]: third}
+
+
+_REMOVED_FORM_CASE = prediction_form(REMOVED_ANSWERS)
+
+
+def check_removed_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the shares are measured."""
+    return check("prediction, written down", prediction, [_REMOVED_FORM_CASE], quiet=quiet)
+
+
+def check_removed_prediction(prediction: Any, shares: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against the measured ``shares`` (see :func:`removed_verdict`). A wrong
+    prediction is a result, not an error: the message says what was measured."""
+    verdict = removed_verdict(shares)
+    rand, emo, pcs = _removed_shares(shares)
+    keys = list(REMOVED_ANSWERS)
+    cases = [
+        _REMOVED_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]], f"random directions {rand:.1%}",
+                          hint="a random direction of d holds about 1/d of a cloud's variance"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]], f"emotion directions {emo:.1%}",
+                          hint="directions chosen because they separate the classes"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"emotion directions {emo:.1%}, top 3 principal components {pcs:.1%}",
+                          hint="no three directions hold more variance than the top three principal "
+                               "components"),
+    ]
+    return check("variance removed", prediction, cases, quiet=quiet)
 
 
 # --- Notebook 4.4: pick a feature by how often it fires --------------------------------------------------
