@@ -381,3 +381,54 @@ def test_removed_verdict_bins_margin_and_draws():
         X.removed_verdict(_shares(emotion=15.7))
     with pytest.raises(ValueError, match="dict"):
         X.removed_verdict([0.1, 0.2])
+
+
+def _selectivity(sae_freq=(14.7, 3.4, 145.9, 20.8), sae_mean=(0.95, 18.7, 145.9, 2.4),
+                 rnd_freq=(3.9, 7.1, 24.2, 13.7), rnd_mean=(3.7, 7.1, 11.3, 5.6)):
+    import pandas as pd
+
+    rows = {(0, "SAE", "mean"): sae_mean, (0, "SAE", "frequency"): sae_freq,
+            (0, "random dictionary", "mean"): rnd_mean, (0, "random dictionary", "frequency"): rnd_freq}
+    table = pd.DataFrame({k: dict(zip(("joy", "anger", "fear", "sadness"), v)) for k, v in rows.items()}).T
+    table.index.names = ["seed", "space", "picked by"]
+    table["median"] = table.median(axis=1)
+    return table
+
+
+RIGHT_SELECTIVITY = {
+    "random dictionary (learned nothing): every pick, by either rule, stays selective held out": "yes",
+    "SAE: some pick, by one rule or the other, fails held out": "yes",
+    "your frequency picks, emotion by emotion: SAE against the random dictionary": "depends on the emotion",
+}
+
+
+def test_selectivity_prediction_right_and_subtly_wrong():
+    table = _selectivity()   # quick's measurement (seed 0)
+    assert X.selectivity_verdict(table) == RIGHT_SELECTIVITY
+    assert X.check_selectivity_prediction(RIGHT_SELECTIVITY, table, quiet=True).passed
+    keys = list(RIGHT_SELECTIVITY)
+    # "learning nothing, it has no feature for an emotion"; "a learned feature generalises"; "the SAE's
+    # features are the more selective ones" (true of the medians, not emotion by emotion)
+    for key, wrong, measured in ((keys[0], "no", "3.7×"), (keys[1], "no", "0.9×"),
+                                 (keys[2], "SAE more selective for every emotion", "3 of 4")):
+        result = X.check_selectivity_prediction({**RIGHT_SELECTIVITY, key: wrong}, table, quiet=True)
+        assert not result.passed and "you predicted" in result.message and measured in result.message, result
+    assert not X.check_selectivity_prediction_form(dict.fromkeys(RIGHT_SELECTIVITY), quiet=True).passed
+
+
+def test_selectivity_verdict_thresholds_and_pairs():
+    keys = list(RIGHT_SELECTIVITY)
+    # 1.5× exactly is a failure; one failing random pick (either rule) turns the first answer
+    assert X.selectivity_verdict(_selectivity(rnd_mean=(1.5, 7.1, 11.3, 5.6)))[keys[0]] == "no"
+    assert X.selectivity_verdict(_selectivity(sae_mean=(1.6, 18.7, 145.9, 2.4)))[keys[1]] == "no"
+    assert X.selectivity_verdict(_selectivity(sae_freq=(1.5, 9, 9, 9), sae_mean=(2, 2, 2, 2)))[keys[1]] == "yes"
+    # the third compares frequency rows only, emotion by emotion (not the medians, not the mean rows)
+    assert X.selectivity_verdict(_selectivity(sae_freq=(20, 20, 30, 20)))[keys[2]] == (
+        "SAE more selective for every emotion")
+    assert X.selectivity_verdict(_selectivity(sae_freq=(2, 2, 2, 2)))[keys[2]] == (
+        "random dictionary more selective for every emotion")
+    assert X.selectivity_verdict(_selectivity(sae_mean=(99, 99, 99, 99)))[keys[2]] == "depends on the emotion"
+    with pytest.raises(ValueError, match="spaces"):
+        X.selectivity_verdict(_selectivity().drop(index="random dictionary", level="space"))
+    with pytest.raises(ValueError, match="pandas"):
+        X.selectivity_verdict([[1, 2]])

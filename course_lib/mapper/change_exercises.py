@@ -14,6 +14,8 @@ from ..exercises import CheckResult, case, check, forbid, prediction_answer, pre
 __all__ = ["solution_same_emotion_control", "check_same_emotion_control",
            "solution_variance_removed", "check_variance_removed",
            "solution_frequency_pick", "check_frequency_pick",
+           "SELECTIVITY_ANSWERS", "selectivity_verdict", "check_selectivity_prediction_form",
+           "check_selectivity_prediction",
            "solution_random_dictionary", "check_random_dictionary",
            "REMOVED_ANSWERS", "removed_verdict", "check_removed_prediction_form",
            "check_removed_prediction",
@@ -390,6 +392,95 @@ PICK_CASES = [
 def check_frequency_pick(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``frequency_pick(features, labels, fit, emotion) -> feature index``."""
     return check("frequency pick", attempt, PICK_CASES, quiet=quiet)
+
+
+# --- Notebook 4.4: predict how the picks hold on held-out situations, then measure them ---------------
+
+#: The questions of notebook 4.4's Exercise 1 prediction and their allowed answers.
+SELECTIVITY_ANSWERS = {
+    "random dictionary (learned nothing): every pick, by either rule, stays selective held out": (
+        "yes", "no"),
+    "SAE: some pick, by one rule or the other, fails held out": ("yes", "no"),
+    "your frequency picks, emotion by emotion: SAE against the random dictionary": (
+        "SAE more selective for every emotion", "depends on the emotion",
+        "random dictionary more selective for every emotion"),
+}
+#: A pick "fails" on held-out situations at or below this selectivity, and "stays selective" above it.
+SELECTIVE = 1.5
+
+
+def _selectivity_rows(table: Any) -> dict[tuple[Any, str, str], np.ndarray]:
+    """``(seed, space, rule) → held-out selectivities over the emotions`` of notebook 4.4's table."""
+    try:
+        emotions = [c for c in table.columns if c != "median"]
+        out = {tuple(key): np.asarray(table.loc[key, emotions], dtype=float) for key in table.index}
+    except AttributeError as err:
+        raise ValueError("table must be notebook 4.4's selectivity table (pandas)") from err
+    if not emotions or not all(len(k) == 3 for k in out):
+        raise ValueError("the table's rows are (seed, space, picked by) and its columns emotions")
+    spaces = {k[1] for k in out}
+    rules = {k[2] for k in out}
+    if not {"SAE", "random dictionary"} <= spaces or not {"mean", "frequency"} <= rules:
+        raise ValueError("the table needs the spaces 'SAE' and 'random dictionary' and the rules 'mean' "
+                         "and 'frequency'")
+    return out
+
+
+def selectivity_verdict(table: Any) -> dict[str, str]:
+    """The answers to :data:`SELECTIVITY_ANSWERS` measured in notebook 4.4's held-out selectivity
+    ``table`` (rows ``(seed, space, picked by)``, one column per emotion, an optional ``median``): a
+    pick stays selective above :data:`SELECTIVE`; the third answer compares, for every seed and
+    emotion, the SAE's frequency pick with the random dictionary's."""
+    rows = _selectivity_rows(table)
+    keys = list(SELECTIVITY_ANSWERS)
+    random_all = all((v > SELECTIVE).all() for k, v in rows.items() if k[1] == "random dictionary")
+    sae_fails = any((v <= SELECTIVE).any() for k, v in rows.items() if k[1] == "SAE")
+    seeds = sorted({k[0] for k in rows}, key=str)
+    pairs = [(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])
+             for s in seeds if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows]
+    if not pairs:
+        raise ValueError("the table has no seed with frequency picks in both spaces")
+    sae = np.concatenate([a for a, _ in pairs])
+    rnd = np.concatenate([b for _, b in pairs])
+    third = SELECTIVITY_ANSWERS[keys[2]]
+    third = third[0] if (sae > rnd).all() else third[2] if (rnd > sae).all() else third[1]
+    return {keys[0]: "yes" if random_all else "no", keys[1]: "yes" if sae_fails else "no", keys[2]: third}
+
+
+_SELECTIVITY_FORM_CASE = prediction_form(SELECTIVITY_ANSWERS)
+
+
+def check_selectivity_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the picks are measured."""
+    return check("prediction, written down", prediction, [_SELECTIVITY_FORM_CASE], quiet=quiet)
+
+
+def check_selectivity_prediction(prediction: Any, table: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against notebook 4.4's held-out selectivity ``table`` (see
+    :func:`selectivity_verdict`). A wrong prediction is a result, not an error: the message says what
+    was measured."""
+    verdict = selectivity_verdict(table)
+    rows = _selectivity_rows(table)
+    keys = list(SELECTIVITY_ANSWERS)
+    rnd_min = min(float(v.min()) for k, v in rows.items() if k[1] == "random dictionary")
+    sae_min = min(float(v.min()) for k, v in rows.items() if k[1] == "SAE")
+    wins = [(a > b) for s in sorted({k[0] for k in rows}, key=str)
+            if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows
+            for a, b in zip(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])]
+    cases = [
+        _SELECTIVITY_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]],
+                          f"the random dictionary's least selective pick {rnd_min:.1f}×",
+                          hint="among 1,536 random directions, some line up with each emotion"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]],
+                          f"the SAE's least selective pick {sae_min:.1f}×",
+                          hint="a feature chosen on some situations may belong to one of them"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"the SAE's frequency pick more selective in {sum(wins)} of {len(wins)} "
+                          "(seed, emotion) pairs",
+                          hint="compare the two frequency rows emotion by emotion"),
+    ]
+    return check("picks on held-out situations", prediction, cases, quiet=quiet)
 
 
 # --- Notebook 4.4: the random-dictionary control ------------------------------------------------------------
