@@ -432,3 +432,15 @@ def test_selectivity_verdict_thresholds_and_pairs():
         X.selectivity_verdict(_selectivity().drop(index="random dictionary", level="space"))
     with pytest.raises(ValueError, match="pandas"):
         X.selectivity_verdict([[1, 2]])
+
+
+def test_frequency_pick_pools_the_other_emotions():
+    def mean_of_rates(f, labels, fit, e):   # passes on balanced data, where it equals the pooled rate
+        g = (np.asarray(f) > 0).astype(float)
+        others = [o for o in np.unique(labels[fit]) if o != e]
+        rest = np.mean([g[fit & (labels == o)].mean(0) for o in others], axis=0)
+        return int(np.argmax(g[fit & (labels == e)].mean(0) - rest))
+
+    result = X.check_frequency_pick(mean_of_rates, quiet=True)
+    assert not result.passed and "pooled" in result.message, result
+    assert X.check_frequency_pick(X.solution_frequency_pick, quiet=True).passed

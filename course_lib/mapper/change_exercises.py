@@ -379,6 +379,25 @@ def _case_pick_rates(attempt: Callable) -> None:
                       "(sums), or the larger class weighs more")
 
 
+def _case_pick_pooled(attempt: Callable) -> None:
+    """The other emotions in unequal numbers (20 anger rows; 60 joy, 10 fear, 10 sadness): feature 0
+    fires on 15 anger rows and every fear row (pooled rate of the others 10/80, gap 0.625; the mean of
+    the three per-emotion rates 1/3, gap 0.42); feature 1 on 12 anger rows and 6 joy rows (pooled 6/80,
+    gap 0.525; mean of rates 1/30, gap 0.57). The pooled rate picks 0, an average of rates 1."""
+    labels = np.array(["anger"] * 20 + ["joy"] * 60 + ["fear"] * 10 + ["sadness"] * 10)
+    fit = np.ones(len(labels), dtype=bool)
+    g = np.zeros((len(labels), 2))
+    anger = np.flatnonzero(labels == "anger")
+    g[anger[:15], 0] = 1.0
+    g[labels == "fear", 0] = 1.0
+    g[anger[:12], 1] = 1.0
+    g[np.flatnonzero(labels == "joy")[:6], 1] = 1.0
+    got = _pick_out(attempt(g, labels, fit, "anger"), 2)
+    assert got == 0, (f"expected feature 0, got {got}: P(fires | any other emotion) is one rate over all "
+                      "the other rows pooled (fit & (labels != emotion)), not the average of the three "
+                      "emotions' rates, which weighs 10 fear rows as much as 60 joy rows")
+
+
 PICK_CASES = [
     case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
     case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
@@ -386,6 +405,8 @@ PICK_CASES = [
          hint="a difference of two rates (not a ratio), the second over every other emotion together"),
     case("unequal class sizes", _case_pick_rates,
          hint="rates, not counts: .mean(axis=0) over each class's fit rows, not .sum(axis=0)"),
+    case("the others pooled", _case_pick_pooled,
+         hint="one rate over fit & (labels != emotion), not an average of per-emotion rates"),
 ]
 
 
