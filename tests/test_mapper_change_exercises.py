@@ -335,6 +335,15 @@ def test_spaces_prediction_right_and_subtly_wrong():
         X.spaces_verdict(_spaces_table().drop(index="raw activations"))
 
 
+def _wrong_predictions_fail(check_prediction, check_form, right, measurement, wrongs):
+    """Each ``(key, wrong answer, measured text)``: the prediction with that one answer wrong fails and
+    says what was measured; a blank prediction fails the form."""
+    for key, wrong, measured in wrongs:
+        result = check_prediction({**right, key: wrong}, measurement, quiet=True)
+        assert not result.passed and "you predicted" in result.message and measured in result.message, result
+    assert not check_form(dict.fromkeys(right), quiet=True).passed
+
+
 RIGHT_REMOVED = {
     "three random directions remove": "under 5 %",
     "the three emotion directions remove": "5–25 %",
@@ -357,11 +366,9 @@ def test_removed_prediction_right_and_subtly_wrong():
     keys = list(RIGHT_REMOVED)
     # "three of 384 directions, but random: still a fair share"; "the directions that matter hold most of
     # the variance"; "chosen to matter, so they remove the most"
-    for key, wrong, measured in ((keys[0], "5–25 %", "0.9%"), (keys[1], "over 25 %", "15.7%"),
-                                 (keys[2], "the emotion directions", "22.0%")):
-        result = X.check_removed_prediction({**RIGHT_REMOVED, key: wrong}, shares, quiet=True)
-        assert not result.passed and "you predicted" in result.message and measured in result.message, result
-    assert not X.check_removed_prediction_form(dict.fromkeys(RIGHT_REMOVED), quiet=True).passed
+    _wrong_predictions_fail(X.check_removed_prediction, X.check_removed_prediction_form, RIGHT_REMOVED,
+                            shares, ((keys[0], "5–25 %", "0.9%"), (keys[1], "over 25 %", "15.7%"),
+                                     (keys[2], "the emotion directions", "22.0%")))
     assert not X.check_removed_prediction_form({**RIGHT_REMOVED, keys[0]: "under 5%"}, quiet=True).passed
 
 
@@ -409,11 +416,10 @@ def test_selectivity_prediction_right_and_subtly_wrong():
     keys = list(RIGHT_SELECTIVITY)
     # "learning nothing, it has no feature for an emotion"; "a learned feature generalises"; "the SAE's
     # features are the more selective ones" (true of the medians, not emotion by emotion)
-    for key, wrong, measured in ((keys[0], "no", "3.7×"), (keys[1], "no", "0.9×"),
-                                 (keys[2], "SAE more selective for every emotion", "3 of 4")):
-        result = X.check_selectivity_prediction({**RIGHT_SELECTIVITY, key: wrong}, table, quiet=True)
-        assert not result.passed and "you predicted" in result.message and measured in result.message, result
-    assert not X.check_selectivity_prediction_form(dict.fromkeys(RIGHT_SELECTIVITY), quiet=True).passed
+    _wrong_predictions_fail(X.check_selectivity_prediction, X.check_selectivity_prediction_form,
+                            RIGHT_SELECTIVITY, table,
+                            ((keys[0], "no", "3.7×"), (keys[1], "no", "0.9×"),
+                             (keys[2], "SAE more selective for every emotion", "3 of 4")))
 
 
 def test_selectivity_verdict_thresholds_and_pairs():
