@@ -333,3 +333,120 @@ def test_spaces_prediction_right_and_subtly_wrong():
         X.spaces_verdict(_spaces_table().drop(columns="probe accuracy"))
     with pytest.raises(ValueError, match="needs rows"):
         X.spaces_verdict(_spaces_table().drop(index="raw activations"))
+
+
+def _wrong_predictions_fail(check_prediction, check_form, right, measurement, wrongs):
+    """Each ``(key, wrong answer, measured text)``: the prediction with that one answer wrong fails and
+    says what was measured; a blank prediction fails the form."""
+    for key, wrong, measured in wrongs:
+        result = check_prediction({**right, key: wrong}, measurement, quiet=True)
+        assert not result.passed and "you predicted" in result.message and measured in result.message, result
+    assert not check_form(dict.fromkeys(right), quiet=True).passed
+
+
+RIGHT_REMOVED = {
+    "three random directions remove": "under 5 %",
+    "the three emotion directions remove": "5–25 %",
+    "which removes more: the emotion directions or the top 3 principal components":
+        "the top 3 principal components",
+}
+
+
+def _shares(random=(0.009,), emotion=0.157, pcs=0.22):
+    out = {f"random directions ({i + 1})": r for i, r in enumerate(random)}
+    return {**out, "emotion directions": emotion, "topic directions": 0.127,
+            "top 3 principal components": pcs}
+
+
+def test_removed_prediction_right_and_subtly_wrong():
+    shares = _shares()
+    assert X.removed_verdict(shares) == RIGHT_REMOVED
+    assert X.check_removed_prediction_form(RIGHT_REMOVED, quiet=True).passed
+    assert X.check_removed_prediction(RIGHT_REMOVED, shares, quiet=True).passed
+    keys = list(RIGHT_REMOVED)
+    # "three of 384 directions, but random: still a fair share"; "the directions that matter hold most of
+    # the variance"; "chosen to matter, so they remove the most"
+    _wrong_predictions_fail(X.check_removed_prediction, X.check_removed_prediction_form, RIGHT_REMOVED,
+                            shares, ((keys[0], "5–25 %", "0.9%"), (keys[1], "over 25 %", "15.7%"),
+                                     (keys[2], "the emotion directions", "22.0%")))
+    assert not X.check_removed_prediction_form({**RIGHT_REMOVED, keys[0]: "under 5%"}, quiet=True).passed
+
+
+def test_removed_verdict_bins_margin_and_draws():
+    keys = list(RIGHT_REMOVED)
+    # several random draws: their mean is binned (one large draw alone does not move it)
+    assert X.removed_verdict(_shares(random=(0.01, 0.02, 0.07)))[keys[0]] == "under 5 %"
+    assert X.removed_verdict(_shares(random=(0.06, 0.07)))[keys[0]] == "5–25 %"
+    assert X.removed_verdict(_shares(emotion=0.3, pcs=0.4))[keys[1]] == "over 25 %"
+    assert X.removed_verdict(_shares(emotion=0.04))[keys[1]] == "under 5 %"
+    assert X.removed_verdict(_shares(emotion=0.21, pcs=0.22))[keys[2]] == "about the same"
+    with pytest.raises(ValueError, match="top 3"):
+        X.removed_verdict({"random directions (1)": 0.01, "emotion directions": 0.1})
+    with pytest.raises(ValueError, match="random"):
+        X.removed_verdict({"emotion directions": 0.1, "top 3 principal components": 0.2})
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        X.removed_verdict(_shares(emotion=15.7))
+    with pytest.raises(ValueError, match="dict"):
+        X.removed_verdict([0.1, 0.2])
+
+
+def _selectivity(sae_freq=(14.7, 3.4, 145.9, 20.8), sae_mean=(0.95, 18.7, 145.9, 2.4),
+                 rnd_freq=(3.9, 7.1, 24.2, 13.7), rnd_mean=(3.7, 7.1, 11.3, 5.6)):
+    import pandas as pd
+
+    rows = {(0, "SAE", "mean"): sae_mean, (0, "SAE", "frequency"): sae_freq,
+            (0, "random dictionary", "mean"): rnd_mean, (0, "random dictionary", "frequency"): rnd_freq}
+    table = pd.DataFrame({k: dict(zip(("joy", "anger", "fear", "sadness"), v)) for k, v in rows.items()}).T
+    table.index.names = ["seed", "space", "picked by"]
+    table["median"] = table.median(axis=1)
+    return table
+
+
+RIGHT_SELECTIVITY = {
+    "random dictionary (learned nothing): every pick, by either rule, stays selective held out": "yes",
+    "SAE: some pick, by one rule or the other, fails held out": "yes",
+    "your frequency picks, emotion by emotion: SAE against the random dictionary": "depends on the emotion",
+}
+
+
+def test_selectivity_prediction_right_and_subtly_wrong():
+    table = _selectivity()   # quick's measurement (seed 0)
+    assert X.selectivity_verdict(table) == RIGHT_SELECTIVITY
+    assert X.check_selectivity_prediction(RIGHT_SELECTIVITY, table, quiet=True).passed
+    keys = list(RIGHT_SELECTIVITY)
+    # "learning nothing, it has no feature for an emotion"; "a learned feature generalises"; "the SAE's
+    # features are the more selective ones" (true of the medians, not emotion by emotion)
+    _wrong_predictions_fail(X.check_selectivity_prediction, X.check_selectivity_prediction_form,
+                            RIGHT_SELECTIVITY, table,
+                            ((keys[0], "no", "3.7×"), (keys[1], "no", "0.9×"),
+                             (keys[2], "SAE more selective for every emotion", "3 of 4")))
+
+
+def test_selectivity_verdict_thresholds_and_pairs():
+    keys = list(RIGHT_SELECTIVITY)
+    # 1.5× exactly is a failure; one failing random pick (either rule) turns the first answer
+    assert X.selectivity_verdict(_selectivity(rnd_mean=(1.5, 7.1, 11.3, 5.6)))[keys[0]] == "no"
+    assert X.selectivity_verdict(_selectivity(sae_mean=(1.6, 18.7, 145.9, 2.4)))[keys[1]] == "no"
+    assert X.selectivity_verdict(_selectivity(sae_freq=(1.5, 9, 9, 9), sae_mean=(2, 2, 2, 2)))[keys[1]] == "yes"
+    # the third compares frequency rows only, emotion by emotion (not the medians, not the mean rows)
+    assert X.selectivity_verdict(_selectivity(sae_freq=(20, 20, 30, 20)))[keys[2]] == (
+        "SAE more selective for every emotion")
+    assert X.selectivity_verdict(_selectivity(sae_freq=(2, 2, 2, 2)))[keys[2]] == (
+        "random dictionary more selective for every emotion")
+    assert X.selectivity_verdict(_selectivity(sae_mean=(99, 99, 99, 99)))[keys[2]] == "depends on the emotion"
+    with pytest.raises(ValueError, match="spaces"):
+        X.selectivity_verdict(_selectivity().drop(index="random dictionary", level="space"))
+    with pytest.raises(ValueError, match="pandas"):
+        X.selectivity_verdict([[1, 2]])
+
+
+def test_frequency_pick_pools_the_other_emotions():
+    def mean_of_rates(f, labels, fit, e):   # passes on balanced data, where it equals the pooled rate
+        g = (np.asarray(f) > 0).astype(float)
+        others = [o for o in np.unique(labels[fit]) if o != e]
+        rest = np.mean([g[fit & (labels == o)].mean(0) for o in others], axis=0)
+        return int(np.argmax(g[fit & (labels == e)].mean(0) - rest))
+
+    result = X.check_frequency_pick(mean_of_rates, quiet=True)
+    assert not result.passed and "pooled" in result.message, result
+    assert X.check_frequency_pick(X.solution_frequency_pick, quiet=True).passed

@@ -278,3 +278,27 @@ def test_centroid_adjacency_wrong_answers_fail():
                         (squared_by_library, "own code")):
         result = X.check_centroid_adjacency(wrong, quiet=True)
         assert not result.passed and word in (result.message + result.hint), (wrong.__name__, result)
+
+
+def test_cross_situation_purity_catches_a_first_listed_situation_in_either_order():
+    import itertools
+
+    import pytest
+
+    def first_listed(pick):            # skip a pair only when the sets' "first" situations are equal
+        def attempt(groups, labels, situations):
+            same = pairs = 0
+            for g in groups:
+                for i, j in itertools.combinations(list(g), 2):
+                    if pick(situations[i]) == pick(situations[j]):
+                        continue
+                    pairs += 1
+                    same += labels[i] == labels[j]
+            return same / pairs if pairs else float("nan")
+        return attempt
+
+    for pick in (lambda s: sorted(s)[0], lambda s: sorted(s)[-1]):   # both orders a set may list
+        with pytest.raises(AssertionError, match="first one a set lists"):
+            X._case_cross_either_order(first_listed(pick))
+        assert not X.check_cross_situation_purity(first_listed(pick), quiet=True).passed
+    X._case_cross_either_order(X.solution_cross_situation_purity)

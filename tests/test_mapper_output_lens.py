@@ -220,3 +220,24 @@ def test_lens_null_rows_for_both_families(monkeypatch):
         O.lens_null(_FakeActs(), 2, n_draws=1)
     with pytest.raises(ValueError, match="PAIRS"):
         O.lens_null(_FakeActs(), 1, n_draws=1, words={"joy": ["alpha"], "sadness": ["bravo"]})
+
+
+def test_lens_null_table_ranks_the_output_lens_per_layer(monkeypatch):
+    _fake_vocabulary(monkeypatch)
+    rng = np.random.default_rng(1)
+    monkeypatch.setattr(O, "unembedding_rows", lambda words: {e: rng.normal(size=12) for e in words})
+    rows, table = O.lens_null_table(_FakeActs(), (0, 1), profile="quick")
+    assert {r["layer"] for r in rows} == {0, 1}
+    assert [(t["layer"], t["family"]) for t in table] == [
+        (0, "random 2-D"), (0, "random words"), (1, "random 2-D"), (1, "random words")]
+    for t in table:
+        cross = [r["mapper_cross"] for r in rows
+                 if r["layer"] == t["layer"] and r["family"] == t["family"]]
+        assert t["draws"] == len(cross) == O.LENS_NULL_DRAWS["quick"]
+        assert t["at_or_above"] == sum(c >= t["output_cross"] for c in cross)
+        assert t["p"] == (1 + t["at_or_above"]) / (1 + t["draws"])
+        assert t["cross_max"] == max(cross)
+    with pytest.raises(ValueError, match="layer"):
+        O.lens_null_table(_FakeActs(), (2,))
+    with pytest.raises(ValueError, match="at least one"):
+        O.lens_null_table(_FakeActs(), ())

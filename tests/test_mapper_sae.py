@@ -72,3 +72,26 @@ def test_pca_codes_are_the_fit_rows_principal_coordinates():
         pca_codes(x, fit, 6)
     with pytest.raises(ValueError, match="fit"):
         pca_codes(x, fit[:10], 2)
+
+
+def test_emotion_features_takes_the_readers_pick():
+    from course_lib.mapper.change_exercises import solution_frequency_pick
+
+    rng = np.random.default_rng(1)
+    labels = np.array(["joy", "fear", "anger", "sadness"] * 50)
+    fit = np.arange(len(labels)) < 120
+    f = np.maximum(rng.normal(size=(len(labels), 6)), 0) * (rng.uniform(size=(len(labels), 6)) < 0.3)
+    f[labels == "fear", 3] += 1.0
+    seen = []
+
+    def spy(features, lab, fit_rows, emotion):
+        seen.append(set(lab[~fit_rows]))
+        return solution_frequency_pick(features, lab, fit_rows, emotion)
+
+    emotions = ("joy", "fear")
+    assert S.emotion_features(f, labels, fit, ~fit, emotions, by=spy) == S.emotion_features(
+        f, labels, fit, ~fit, emotions, by="frequency")
+    assert seen == [{""}, {""}]                  # the held-out rows' labels are hidden from the pick
+    for bad in (lambda *a: 6, lambda *a: True, lambda *a: 1.0):
+        with pytest.raises(ValueError, match="feature index"):
+            S.emotion_features(f, labels, fit, ~fit, emotions, by=bad)

@@ -14,7 +14,11 @@ from ..exercises import CheckResult, case, check, forbid, prediction_answer, pre
 __all__ = ["solution_same_emotion_control", "check_same_emotion_control",
            "solution_variance_removed", "check_variance_removed",
            "solution_frequency_pick", "check_frequency_pick",
+           "SELECTIVITY_ANSWERS", "selectivity_verdict", "check_selectivity_prediction_form",
+           "check_selectivity_prediction",
            "solution_random_dictionary", "check_random_dictionary",
+           "REMOVED_ANSWERS", "removed_verdict", "check_removed_prediction_form",
+           "check_removed_prediction",
            "STEERING_ANSWERS", "steering_verdict", "check_steering_prediction_form", "check_steering_prediction",
            "SPACES_ANSWERS", "spaces_verdict", "check_spaces_prediction_form", "check_spaces_prediction"]
 
@@ -182,6 +186,82 @@ def check_variance_removed(attempt: Callable, *, quiet: bool = False) -> CheckRe
     return check("variance removed", attempt, VARIANCE_CASES, quiet=quiet)
 
 
+# --- Notebook 4.3: predict the share each ablation removes, then measure it with your function ---------
+
+#: The questions of notebook 4.3's Exercise 1 prediction and their allowed answers.
+REMOVED_ANSWERS = {
+    "three random directions remove": ("under 5 %", "5–25 %", "over 25 %"),
+    "the three emotion directions remove": ("under 5 %", "5–25 %", "over 25 %"),
+    "which removes more: the emotion directions or the top 3 principal components": (
+        "the emotion directions", "about the same", "the top 3 principal components"),
+}
+#: Shares within this many points of each other read "about the same".
+REMOVED_MARGIN = 0.02
+
+
+def _removed_shares(shares: Any) -> tuple[float, float, float]:
+    """(mean over the random draws, emotion directions, top 3 PCs) of a ``name → share`` mapping whose
+    names are those of :func:`~.judged.judged_ablation`'s directions."""
+    from collections.abc import Mapping
+
+    if not isinstance(shares, Mapping):
+        raise ValueError("shares must be a dict: direction set name → share of variance removed")
+    randoms = [float(v) for k, v in shares.items() if str(k).startswith("random directions")]
+    missing = [k for k in ("emotion directions", "top 3 principal components") if k not in shares]
+    if not randoms or missing:
+        raise ValueError("shares needs 'random directions (…)', 'emotion directions' and "
+                         f"'top 3 principal components'; missing {missing or ['random directions']}")
+    values = (float(np.mean(randoms)), float(shares["emotion directions"]),
+              float(shares["top 3 principal components"]))
+    if not all(0 <= v <= 1 for v in values):
+        raise ValueError(f"shares lie in [0, 1], got {values}")
+    return values
+
+
+def _bin_share(v: float) -> str:
+    return "under 5 %" if v < 0.05 else "over 25 %" if v > 0.25 else "5–25 %"
+
+
+def removed_verdict(shares: Any) -> dict[str, str]:
+    """The answers to :data:`REMOVED_ANSWERS` that ``shares`` (direction set → share of layer 3's
+    variance removed, e.g. computed with the reader's ``variance_removed``) measured: the mean over the
+    random draws and the emotion directions binned at 5 % and 25 %; emotion against the top 3 PCs
+    "about the same" within :data:`REMOVED_MARGIN`."""
+    rand, emo, pcs = _removed_shares(shares)
+    keys = list(REMOVED_ANSWERS)
+    third = ("about the same" if abs(emo - pcs) <= REMOVED_MARGIN
+             else "the emotion directions" if emo > pcs else "the top 3 principal components")
+    return {keys[0]: _bin_share(rand), keys[1]: _bin_share(emo), keys[2]: third}
+
+
+_REMOVED_FORM_CASE = prediction_form(REMOVED_ANSWERS)
+
+
+def check_removed_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the shares are measured."""
+    return check("prediction, written down", prediction, [_REMOVED_FORM_CASE], quiet=quiet)
+
+
+def check_removed_prediction(prediction: Any, shares: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against the measured ``shares`` (see :func:`removed_verdict`). A wrong
+    prediction is a result, not an error: the message says what was measured."""
+    verdict = removed_verdict(shares)
+    rand, emo, pcs = _removed_shares(shares)
+    keys = list(REMOVED_ANSWERS)
+    cases = [
+        _REMOVED_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]], f"random directions {rand:.1%}",
+                          hint="a random direction of d holds about 1/d of a cloud's variance"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]], f"emotion directions {emo:.1%}",
+                          hint="directions chosen because they separate the classes"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"emotion directions {emo:.1%}, top 3 principal components {pcs:.1%}",
+                          hint="no three directions hold more variance than the top three principal "
+                               "components"),
+    ]
+    return check("variance removed", prediction, cases, quiet=quiet)
+
+
 # --- Notebook 4.4: pick a feature by how often it fires --------------------------------------------------
 
 def solution_frequency_pick(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, emotion: str) -> int:
@@ -299,6 +379,25 @@ def _case_pick_rates(attempt: Callable) -> None:
                       "(sums), or the larger class weighs more")
 
 
+def _case_pick_pooled(attempt: Callable) -> None:
+    """The other emotions in unequal numbers (20 anger rows; 60 joy, 10 fear, 10 sadness): feature 0
+    fires on 15 anger rows and every fear row (pooled rate of the others 10/80, gap 0.625; the mean of
+    the three per-emotion rates 1/3, gap 0.42); feature 1 on 12 anger rows and 6 joy rows (pooled 6/80,
+    gap 0.525; mean of rates 1/30, gap 0.57). The pooled rate picks 0, an average of rates 1."""
+    labels = np.array(["anger"] * 20 + ["joy"] * 60 + ["fear"] * 10 + ["sadness"] * 10)
+    fit = np.ones(len(labels), dtype=bool)
+    g = np.zeros((len(labels), 2))
+    anger = np.flatnonzero(labels == "anger")
+    g[anger[:15], 0] = 1.0
+    g[labels == "fear", 0] = 1.0
+    g[anger[:12], 1] = 1.0
+    g[np.flatnonzero(labels == "joy")[:6], 1] = 1.0
+    got = _pick_out(attempt(g, labels, fit, "anger"), 2)
+    assert got == 0, (f"expected feature 0, got {got}: P(fires | any other emotion) is one rate over all "
+                      "the other rows pooled (fit & (labels != emotion)), not the average of the three "
+                      "emotions' rates, which weighs 10 fear rows as much as 60 joy rows")
+
+
 PICK_CASES = [
     case("a broad feature wins", _case_pick_broad, hint="gap = (f > 0)[fit & joy].mean(0) − (f > 0)[fit & ~joy].mean(0)"),
     case("another emotion", _case_pick_other_emotion, hint="others: labels != emotion, among the fit rows"),
@@ -306,12 +405,103 @@ PICK_CASES = [
          hint="a difference of two rates (not a ratio), the second over every other emotion together"),
     case("unequal class sizes", _case_pick_rates,
          hint="rates, not counts: .mean(axis=0) over each class's fit rows, not .sum(axis=0)"),
+    case("the others pooled", _case_pick_pooled,
+         hint="one rate over fit & (labels != emotion), not an average of per-emotion rates"),
 ]
 
 
 def check_frequency_pick(attempt: Callable, *, quiet: bool = False) -> CheckResult:
     """Check ``frequency_pick(features, labels, fit, emotion) -> feature index``."""
     return check("frequency pick", attempt, PICK_CASES, quiet=quiet)
+
+
+# --- Notebook 4.4: predict how the picks hold on held-out situations, then measure them ---------------
+
+#: The questions of notebook 4.4's Exercise 1 prediction and their allowed answers.
+SELECTIVITY_ANSWERS = {
+    "random dictionary (learned nothing): every pick, by either rule, stays selective held out": (
+        "yes", "no"),
+    "SAE: some pick, by one rule or the other, fails held out": ("yes", "no"),
+    "your frequency picks, emotion by emotion: SAE against the random dictionary": (
+        "SAE more selective for every emotion", "depends on the emotion",
+        "random dictionary more selective for every emotion"),
+}
+#: A pick "fails" on held-out situations at or below this selectivity, and "stays selective" above it.
+SELECTIVE = 1.5
+
+
+def _selectivity_rows(table: Any) -> dict[tuple[Any, str, str], np.ndarray]:
+    """``(seed, space, rule) → held-out selectivities over the emotions`` of notebook 4.4's table."""
+    try:
+        emotions = [c for c in table.columns if c != "median"]
+        out = {tuple(key): np.asarray(table.loc[key, emotions], dtype=float) for key in table.index}
+    except AttributeError as err:
+        raise ValueError("table must be notebook 4.4's selectivity table (pandas)") from err
+    if not emotions or not all(len(k) == 3 for k in out):
+        raise ValueError("the table's rows are (seed, space, picked by) and its columns emotions")
+    spaces = {k[1] for k in out}
+    rules = {k[2] for k in out}
+    if not {"SAE", "random dictionary"} <= spaces or not {"mean", "frequency"} <= rules:
+        raise ValueError("the table needs the spaces 'SAE' and 'random dictionary' and the rules 'mean' "
+                         "and 'frequency'")
+    return out
+
+
+def selectivity_verdict(table: Any) -> dict[str, str]:
+    """The answers to :data:`SELECTIVITY_ANSWERS` measured in notebook 4.4's held-out selectivity
+    ``table`` (rows ``(seed, space, picked by)``, one column per emotion, an optional ``median``): a
+    pick stays selective above :data:`SELECTIVE`; the third answer compares, for every seed and
+    emotion, the SAE's frequency pick with the random dictionary's."""
+    rows = _selectivity_rows(table)
+    keys = list(SELECTIVITY_ANSWERS)
+    random_all = all((v > SELECTIVE).all() for k, v in rows.items() if k[1] == "random dictionary")
+    sae_fails = any((v <= SELECTIVE).any() for k, v in rows.items() if k[1] == "SAE")
+    seeds = sorted({k[0] for k in rows}, key=str)
+    pairs = [(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])
+             for s in seeds if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows]
+    if not pairs:
+        raise ValueError("the table has no seed with frequency picks in both spaces")
+    sae = np.concatenate([a for a, _ in pairs])
+    rnd = np.concatenate([b for _, b in pairs])
+    third = SELECTIVITY_ANSWERS[keys[2]]
+    third = third[0] if (sae > rnd).all() else third[2] if (rnd > sae).all() else third[1]
+    return {keys[0]: "yes" if random_all else "no", keys[1]: "yes" if sae_fails else "no", keys[2]: third}
+
+
+_SELECTIVITY_FORM_CASE = prediction_form(SELECTIVITY_ANSWERS)
+
+
+def check_selectivity_prediction_form(prediction: Any, *, quiet: bool = False) -> CheckResult:
+    """Check that ``prediction`` answers the three questions before the picks are measured."""
+    return check("prediction, written down", prediction, [_SELECTIVITY_FORM_CASE], quiet=quiet)
+
+
+def check_selectivity_prediction(prediction: Any, table: Any, *, quiet: bool = False) -> CheckResult:
+    """Check ``prediction`` against notebook 4.4's held-out selectivity ``table`` (see
+    :func:`selectivity_verdict`). A wrong prediction is a result, not an error: the message says what
+    was measured."""
+    verdict = selectivity_verdict(table)
+    rows = _selectivity_rows(table)
+    keys = list(SELECTIVITY_ANSWERS)
+    rnd_min = min(float(v.min()) for k, v in rows.items() if k[1] == "random dictionary")
+    sae_min = min(float(v.min()) for k, v in rows.items() if k[1] == "SAE")
+    wins = [(a > b) for s in sorted({k[0] for k in rows}, key=str)
+            if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows
+            for a, b in zip(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])]
+    cases = [
+        _SELECTIVITY_FORM_CASE,
+        prediction_answer(keys[0], keys[0], verdict[keys[0]],
+                          f"the random dictionary's least selective pick {rnd_min:.1f}×",
+                          hint="among 1,536 random directions, some line up with each emotion"),
+        prediction_answer(keys[1], keys[1], verdict[keys[1]],
+                          f"the SAE's least selective pick {sae_min:.1f}×",
+                          hint="a feature chosen on some situations may belong to one of them"),
+        prediction_answer(keys[2], keys[2], verdict[keys[2]],
+                          f"the SAE's frequency pick more selective in {sum(wins)} of {len(wins)} "
+                          "(seed, emotion) pairs",
+                          hint="compare the two frequency rows emotion by emotion"),
+    ]
+    return check("picks on held-out situations", prediction, cases, quiet=quiet)
 
 
 # --- Notebook 4.4: the random-dictionary control ------------------------------------------------------------

@@ -350,6 +350,18 @@ def _case_cross_partial(attempt: Callable) -> None:
                                    f"other; skip a pair whenever the sets intersect; got {got:.3f}")
 
 
+def _case_cross_either_order(attempt: Callable) -> None:
+    labels = np.array(["joy", "sad", "sad"])
+    situations = [{"x", "y"}, {"x"}, {"y"}]
+    got = _share_out(attempt([[0, 1, 2]], labels, situations))
+    # 0 shares 'x' with 1 and 'y' with 2: only 1–2 (sad–sad) is apart → 1/1. Reading one situation of
+    # sentence 0 (whichever a set lists first) counts one of its pairs as apart and gives 1/2
+    assert abs(got - 1.0) < 1e-9, (
+        f"expected 1.0: sentence 0 ({{x, y}}) shares 'x' with sentence 1 and 'y' with sentence 2, so "
+        f"only the pair 1–2 is apart; compare whole situation sets, not the first one a set lists "
+        f"(a set's order is arbitrary); got {got:.3f}")
+
+
 def _case_cross_empty(attempt: Callable) -> None:
     labels, situations = _situation_data()
     got = _share_out(attempt([[0, 1], [3]], labels, situations))
@@ -367,6 +379,7 @@ CROSS_CASES = [
     case("pairs inside a group", _case_cross_groups, hint="loop over groups, then over pairs of one group's members"),
     case("two situations in one sentence", _case_cross_sets, hint="disjoint sets: not (set(a) & set(b))"),
     case("two mixed sentences", _case_cross_partial, hint="skip when the sets intersect, not only when one contains the other"),
+    case("a set's order", _case_cross_either_order, hint="set(a) & set(b) over whole sets, never list(s)[0]"),
     case("overlapping groups", _case_cross_overlap,
          hint="count per group; de-duplicate neither pairs nor identical groups"),
     case("nothing to count", _case_cross_empty, hint="return float('nan') when there is no such pair"),

@@ -21,6 +21,8 @@ enters it**. The words (:data:`OUTPUT_WORDS`) are single tokens that occur in no
   the vocabulary (the same frequency band): the output lens's control.
 * :func:`lens_null`          — Mapper's purities under many random 2-D lenses and random-word
   lenses on the output lens's cover: where the output lens ranks among lenses that know nothing.
+* :func:`lens_null_table`    — :func:`lens_null` at several layers, with the output lens's own rank
+  against each family (layer 0, the embedding table, is the lexical baseline).
 * :func:`lens_comparison`    — at one layer: PCA 1, the 2-D output lens and the 2-D concept lens
   fitted on labelled sentences, each with purity, coverage, cross-situation purity, and k-means at
   the graph's mean node size on the same covered sentences as the control.
@@ -42,7 +44,8 @@ from .sentences import SentenceSet
 from ..validation import check_int
 
 __all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "LENS_NULL_DRAWS", "text_encoder", "unembedding_rows",
-           "words_in_sentences", "output_lens", "random_word_sets", "lens_null", "lens_comparison",
+           "words_in_sentences", "output_lens", "random_word_sets", "lens_null", "lens_null_table",
+           "lens_comparison",
            "output_lens_grid"]
 
 #: Emotion words no sentence of the set uses (single WordPiece tokens of MiniLM's vocabulary).
@@ -310,3 +313,43 @@ def lens_null(acts: Any, layer: int, *, n_draws: int | None = None, profile: str
                         purity=pure.purity, mapper_cross=cross_situation_purity(
                             list(node_members(graph).values()), labels, situations).share))
     return out
+
+
+@runtime.one_thread_for_small_fits()
+def lens_null_table(acts: Any, layers: Sequence[int], *, profile: str | None = None,
+                    words: Mapping[str, Sequence[str]] = OUTPUT_WORDS
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """:func:`lens_null` at each of ``layers`` (layer 0 is the token embeddings, before any block),
+    and where the output lens of ``words`` ranks among the null lenses there. Returns ``(rows,
+    table)``: ``rows`` are :func:`lens_null`'s rows with a ``layer`` key; ``table`` has one row per
+    (layer, family): ``draws``, the null's ``purity_max``, ``cross_median`` and ``cross_max``, the
+    output lens's own ``output_purity`` and ``output_cross`` on the same cover, ``at_or_above`` (null
+    draws whose cross-situation purity reaches the output lens's) and the one-sided ``p`` = (1 +
+    at_or_above) / (1 + draws)."""
+    from .study import recipe_graph, situation_sets
+
+    layers = [check_int(layer, "layer", min=0, max=acts.n_layers) for layer in layers]
+    if not layers:
+        raise ValueError("layers must name at least one layer")
+    s = acts.sentences
+    labels = np.asarray(s.emotion)
+    situations = situation_sets(s)
+    own_rows = unembedding_rows(words)
+    rows: list[dict[str, Any]] = []
+    table: list[dict[str, Any]] = []
+    for layer in layers:
+        points = acts.layer(layer)
+        graph = recipe_graph(points, stack_lenses(*(output_lens(points, own_rows, a, b) for a, b in PAIRS)))
+        own = cross_situation_purity(list(node_members(graph).values()), labels, situations).share
+        null = [dict(r, layer=layer) for r in lens_null(acts, layer, profile=profile, words=words)]
+        rows += null
+        for family in ("random 2-D", "random words"):
+            cross = np.array([r["mapper_cross"] for r in null if r["family"] == family])
+            above = int((cross >= own).sum())
+            table.append(dict(
+                layer=layer, family=family, draws=len(cross),
+                purity_max=max(r["purity"] for r in null if r["family"] == family),
+                cross_median=float(np.median(cross)), cross_max=float(cross.max()),
+                output_purity=graph_purity(graph, labels).purity, output_cross=own,
+                at_or_above=above, p=(1 + above) / (1 + len(cross))))
+    return rows, table

@@ -23,7 +23,7 @@ Cunningham et al. 2023's comparisons and the random-dictionary sanity checks of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -222,7 +222,7 @@ def sae_run(seed: int = 0, profile: str | None = None) -> SAERun:
 
 
 def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, test: np.ndarray,
-                     classes: tuple[str, ...], by: str = "frequency",
+                     classes: tuple[str, ...], by: str | Callable[..., Any] = "frequency",
                      floor: float = 0.05) -> dict[str, tuple[int, float]]:
     """For each class, the feature that best separates it from the others among the ``fit``
     sentences, and its selectivity on the ``test`` sentences (chosen without them):
@@ -232,9 +232,11 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
 
     ``by="mean"`` picks the largest gap in mean activation — which favours a feature that fires
     strongly on a few sentences (one situation's words); ``by="frequency"`` the largest gap in how
-    often it fires, ``P(f > 0 | class) − P(f > 0 | others)`` — a feature used across the class."""
-    if by not in ("mean", "frequency"):
-        raise ValueError(f"by must be 'mean' or 'frequency', got {by!r}")
+    often it fires, ``P(f > 0 | class) − P(f > 0 | others)`` — a feature used across the class. A
+    callable ``by(features, labels, fit, class) -> feature index`` picks instead (notebook 4.4 passes
+    the reader's ``frequency_pick``); it sees the ``fit`` rows' labels only."""
+    if not callable(by) and by not in ("mean", "frequency"):
+        raise ValueError(f"by must be 'mean', 'frequency' or a function, got {by!r}")
     f = np.asarray(features, dtype=float)
     labels, fit, test = np.asarray(labels), np.asarray(fit, dtype=bool), np.asarray(test, dtype=bool)
     if (fit & test).any():
@@ -243,9 +245,16 @@ def emotion_features(features: np.ndarray, labels: np.ndarray, fit: np.ndarray, 
     least = floor * (float(positive.mean()) if positive.size else 0.0)
     out = {}
     for c in classes:
-        g = f if by == "mean" else (f > 0).astype(float)
-        gap = g[fit & (labels == c)].mean(axis=0) - g[fit & (labels != c)].mean(axis=0)
-        best = int(np.argmax(gap))
+        if callable(by):
+            best = by(f, np.where(fit, labels, ""), fit, c)
+            if isinstance(best, bool) or not isinstance(best, (int, np.integer)) or not (
+                    0 <= best < f.shape[1]):
+                raise ValueError(f"by must return a feature index in 0…{f.shape[1] - 1}, got {best!r}")
+            best = int(best)
+        else:
+            g = f if by == "mean" else (f > 0).astype(float)
+            gap = g[fit & (labels == c)].mean(axis=0) - g[fit & (labels != c)].mean(axis=0)
+            best = int(np.argmax(gap))
         inside = f[test & (labels == c), best].mean()
         outside = f[test & (labels != c), best].mean()
         below = max(outside, least)
