@@ -208,6 +208,15 @@ def test_muting_prediction():
     assert X.check_muting_prediction({"neighbour": "neither", "black": "anchored"}, alike, own, black,
                                      quiet=True).passed
     assert not X.check_muting_prediction(right, alike, own, black, quiet=True).passed
+    # a 9-of-12 majority (quick's black, where the Wilson interval holds ½): the majority's arm and
+    # "neither" pass, the minority's arm fails, and the message says why
+    lean = {"anchored": np.where(np.arange(12) < 9, 0.05, 0.0), "unanchored": np.full(12, 0.01)}
+    for ok in ("anchored", "neither"):
+        assert X.check_muting_prediction({"neighbour": "red's own", "black": ok}, half, own, lean,
+                                         quiet=True).passed, ok
+    res = X.check_muting_prediction({"neighbour": "red's own", "black": "unanchored"}, half, own, lean,
+                                    quiet=True)
+    assert not res.passed and "cannot establish" in res.message, res.message
     assert not X.check_muting_form({"neighbour": "as many", "black": "anchored"}, quiet=True).passed
     assert not X.check_muting_form({"neighbour": "red's own", "black": None}, quiet=True).passed
     assert not X.check_muting_form({"goal": "as many", "black": "anchored"}, quiet=True).passed

@@ -270,6 +270,23 @@ def check_muting_form(prediction: Mapping[str, str], *, quiet: bool = False) -> 
     return check("prediction, written down", prediction, [_MUTING_FORM], quiet=quiet)
 
 
+def _black_answer(prediction: Mapping[str, str], ba: np.ndarray, bu: np.ndarray) -> None:
+    """Black's arm, judged by :func:`paired_verdict`. Where the win count's interval holds ½ (a dozen
+    seeds cannot do better than 9 of 12), the measurement refutes only the minority's arm: "neither"
+    and the majority's arm are both accepted, and the message says why."""
+    wins, n = int((ba > bu).sum()), len(ba)
+    measured = paired_verdict(ba, bu)
+    detail = (f"black's ΔMSE larger in the anchored arm in {wins}/{n} seeds; median "
+              f"{np.median(ba):.2f} anchored, {np.median(bu):.2f} unanchored")
+    accepted = {measured}
+    if measured == "neither" and 2 * wins != n:   # a majority, not established at this n
+        accepted.add("anchored" if 2 * wins > n else "unanchored")
+        detail += (f"; {n} seeds cannot establish a {wins}/{n} majority (its Wilson interval holds ½), "
+                   f"so only the minority's arm is refuted")
+    assert prediction["black"] in accepted, (
+        f"you predicted {prediction['black']!r}; measured {measured!r} ({detail})")
+
+
 def check_muting_prediction(prediction: Mapping[str, str], neighbour_red: Any, own_red: Any,
                             black: Mapping[str, Any], *, quiet: bool = False) -> CheckResult:
     """Check ``{"neighbour": direction, "black": arm}`` against per-seed results: ``own_red`` (S,) red's
@@ -287,9 +304,7 @@ def check_muting_prediction(prediction: Mapping[str, str], neighbour_red: Any, o
              f"red hurt more along its own direction in {int((own > nb).sum())}/{len(own)} seeds; median ΔMSE "
              f"{np.median(own):.2f} (own) and {np.median(nb):.2f} (hue 5°'s)",
              hint="the gate is sharp: how much of red's code does a direction 5° off still catch?"),
-        prediction_answer("where black is hurt more", "black", paired_verdict(ba, bu),
-             f"black's ΔMSE larger in the anchored arm in {int((ba > bu).sum())}/{len(ba)} seeds; "
-             f"median {np.median(ba):.2f} anchored, {np.median(bu):.2f} unanchored",
+        case("where black is hurt more", _black_answer, ba, bu,
              hint="where did each arm put black's code relative to red's?"),
     ]
     return check("muting prediction", prediction, cases, quiet=quiet)
