@@ -377,8 +377,15 @@ def test_fit_looks_at_the_load_again_during_training(monkeypatch):
     """Another process starting mid-run narrows training to one thread; ending, widens it."""
     from course_lib.color import trainer
     from course_lib.runtime import MANY_ROWS
-    if torch.get_num_threads() < 2:
-        pytest.skip("needs two threads to tell sharing from not")
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)       # the test session may run torch on one thread
+    try:
+        _look_again(trainer, MANY_ROWS, monkeypatch)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _look_again(trainer, MANY_ROWS, monkeypatch):
     seen, looks = [], iter([True, False, True])
     monkeypatch.setattr(trainer, "cores_to_spare", lambda: next(looks))
     monkeypatch.setattr(trainer, "RECHECK_THREADS_EVERY", 2)
