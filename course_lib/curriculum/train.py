@@ -444,6 +444,13 @@ def _per_seed(value: Any, n: int, name: str) -> list:
     return [value] * n
 
 
+def _schedule_list(schedules: Any, n: int) -> list:
+    """One schedule per seed: a list (a single schedule is refused, it would be shared)."""
+    if isinstance(schedules, Mapping) or not isinstance(schedules, Sequence):
+        raise TypeError("schedules must be a list with one schedule per seed")
+    return _per_seed(list(schedules), n, "schedules")
+
+
 def train_runs(
     seeds: Sequence[int],
     data: Union[DataSource, Sequence[DataSource]],
@@ -484,9 +491,7 @@ def train_runs(
     _common(steps, lr, None, react_every)
     steps, react_every, lr = int(steps), int(react_every), float(lr)
     terms = check_terms(terms)
-    if isinstance(schedules, Mapping) or not isinstance(schedules, Sequence):
-        raise TypeError("schedules must be a list with one schedule per seed")
-    schedules = [_check_schedule(sch) for sch in _per_seed(list(schedules), S, "schedules")]
+    schedules = [_check_schedule(sch) for sch in _schedule_list(schedules, S)]
     if len({id(sch) for sch in schedules}) != S:
         raise ValueError("schedules must be distinct objects, one per seed (a schedule keeps state)")
     sources = [_Data(d) for d in _per_seed(data, S, "data")]
@@ -631,9 +636,7 @@ def cached_runs(name: str, key: Mapping[str, Any], seeds: Sequence[int], data: U
     the seeds trained beside it, so a later call with more seeds reuses the first ones."""
     seeds = check_seeds(seeds)
     data = _per_seed(data, len(seeds), "data")
-    if isinstance(schedules, Mapping) or not isinstance(schedules, Sequence):
-        raise TypeError("schedules must be a list with one schedule per seed")
-    schedules = _per_seed(list(schedules), len(seeds), "schedules")
+    schedules = _schedule_list(schedules, len(seeds))
     plain = {k: v for k, v in kwargs.items() if k != "progress"}
     configs = [_cache_config(name, dict(key, trainer="stacked"), dict(plain, seed=s)) for s in seeds]
     todo = [i for i, c in enumerate(configs) if not cache.entry_path(name, c).exists()]
