@@ -44,7 +44,7 @@ from .sentences import SentenceSet
 from ..validation import check_int
 
 __all__ = ["OUTPUT_WORDS", "PAIRS", "OUTPUT_COVERS", "LENS_NULL_DRAWS", "text_encoder", "unembedding_rows",
-           "words_in_sentences", "output_lens", "random_word_sets", "lens_null", "lens_null_table",
+           "words_in_sentences", "output_lens", "output_lens_2d", "random_word_sets", "lens_null", "lens_null_table",
            "lens_comparison",
            "output_lens_grid"]
 
@@ -136,6 +136,19 @@ def output_lens(points: Any, rows: Mapping[str, np.ndarray], positive: str, nega
     return concept_lens(points, np.asarray(rows[positive]) - np.asarray(rows[negative]))
 
 
+def output_lens_2d(points: Any, rows: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The 2-D output lens: :func:`output_lens` along each pair of :data:`PAIRS`, one axis each."""
+    return stack_lenses(*(output_lens(points, rows, a, b) for a, b in PAIRS))
+
+
+def _mapper_scores(graph: Any, labels: np.ndarray, situations: Sequence[frozenset]) -> dict[str, Any]:
+    """A graph's ``nodes``, ``coverage``, ``purity`` and ``mapper_cross`` (cross-situation purity)."""
+    pure = graph_purity(graph, labels)
+    return dict(nodes=graph.number_of_nodes(), coverage=pure.coverage, purity=pure.purity,
+                mapper_cross=cross_situation_purity(list(node_members(graph).values()), labels,
+                                                    situations).share)
+
+
 def _row(name: str, graph: Any, points: np.ndarray, labels: np.ndarray, situations: Sequence[frozenset],
          seed: int, kmeans_seeds: Sequence[int] = ()) -> dict[str, Any]:
     from .study import kmeans_groups, matched_k, seed_spread
@@ -191,7 +204,7 @@ def lens_comparison(acts: Any, layer: int, *, seed: int = 0,
     top2 = np.linalg.svd(centred, full_matrices=False)[2][:2]
     lenses = {
         "PCA 1": pca_lens(points),
-        "output 2-D": stack_lenses(*(output_lens(points, rows, a, b) for a, b in PAIRS)),
+        "output 2-D": output_lens_2d(points, rows),
         "concept 2-D": stack_lenses(*(concept_lens(points, concept_direction(points[fit], labels[fit], a, b))
                                       for a, b in PAIRS)),
         "PCA 2-D": centred @ top2.T,
@@ -223,7 +236,7 @@ def output_lens_grid(acts: Any, layers: Sequence[int] = (4, 6),
     for layer in layers:
         check_int(layer, "layer", min=0, max=acts.n_layers)
         points = acts.layer(layer)
-        lens = stack_lenses(*(output_lens(points, rows_e, a, b) for a, b in PAIRS))
+        lens = output_lens_2d(points, rows_e)
         for n_cubes, scale in covers:
             row = _row("output 2-D", recipe_graph(points, lens, n_cubes=n_cubes, scale=scale), points,
                        labels, situations, seed)
@@ -302,17 +315,10 @@ def lens_null(acts: Any, layer: int, *, n_draws: int | None = None, profile: str
     situations = situation_sets(s)
     lenses = [("random 2-D", r, _random_plane(points, r)) for r in range(n)]
     for r, drawn in enumerate(random_word_sets(n, s, words)):
-        rows = unembedding_rows(drawn)
-        lenses.append(("random words", r, stack_lenses(*(output_lens(points, rows, a, b)
-                                                          for a, b in PAIRS))))
-    out = []
-    for family, draw, lens in lenses:
-        graph = recipe_graph(points, lens)
-        pure = graph_purity(graph, labels)
-        out.append(dict(family=family, draw=draw, nodes=graph.number_of_nodes(), coverage=pure.coverage,
-                        purity=pure.purity, mapper_cross=cross_situation_purity(
-                            list(node_members(graph).values()), labels, situations).share))
-    return out
+        lenses.append(("random words", r, output_lens_2d(points, unembedding_rows(drawn))))
+    return [dict(family=family, draw=draw,
+                 **_mapper_scores(recipe_graph(points, lens), labels, situations))
+            for family, draw, lens in lenses]
 
 
 @runtime.one_thread_for_small_fits()
@@ -339,17 +345,16 @@ def lens_null_table(acts: Any, layers: Sequence[int], *, profile: str | None = N
     table: list[dict[str, Any]] = []
     for layer in layers:
         points = acts.layer(layer)
-        graph = recipe_graph(points, stack_lenses(*(output_lens(points, own_rows, a, b) for a, b in PAIRS)))
-        own = cross_situation_purity(list(node_members(graph).values()), labels, situations).share
+        own = _mapper_scores(recipe_graph(points, output_lens_2d(points, own_rows)), labels, situations)
         null = [dict(r, layer=layer) for r in lens_null(acts, layer, profile=profile, words=words)]
         rows += null
         for family in ("random 2-D", "random words"):
             cross = np.array([r["mapper_cross"] for r in null if r["family"] == family])
-            above = int((cross >= own).sum())
+            above = int((cross >= own["mapper_cross"]).sum())
             table.append(dict(
                 layer=layer, family=family, draws=len(cross),
                 purity_max=max(r["purity"] for r in null if r["family"] == family),
                 cross_median=float(np.median(cross)), cross_max=float(cross.max()),
-                output_purity=graph_purity(graph, labels).purity, output_cross=own,
+                output_purity=own["purity"], output_cross=own["mapper_cross"],
                 at_or_above=above, p=(1 + above) / (1 + len(cross))))
     return rows, table
