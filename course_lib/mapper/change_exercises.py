@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -202,8 +202,6 @@ REMOVED_MARGIN = 0.02
 def _removed_shares(shares: Any) -> tuple[float, float, float]:
     """(mean over the random draws, emotion directions, top 3 PCs) of a ``name → share`` mapping whose
     names are those of :func:`~.judged.judged_ablation`'s directions."""
-    from collections.abc import Mapping
-
     if not isinstance(shares, Mapping):
         raise ValueError("shares must be a dict: direction set name → share of variance removed")
     randoms = [float(v) for k, v in shares.items() if str(k).startswith("random directions")]
@@ -447,6 +445,17 @@ def _selectivity_rows(table: Any) -> dict[tuple[Any, str, str], np.ndarray]:
     return out
 
 
+def _frequency_picks(rows: Mapping[tuple[Any, str, str], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The SAE's and the random dictionary's frequency picks, side by side over every (seed, emotion)
+    of the seeds that have both."""
+    seeds = sorted({k[0] for k in rows}, key=str)
+    pairs = [(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])
+             for s in seeds if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows]
+    if not pairs:
+        raise ValueError("the table has no seed with frequency picks in both spaces")
+    return np.concatenate([a for a, _ in pairs]), np.concatenate([b for _, b in pairs])
+
+
 def selectivity_verdict(table: Any) -> dict[str, str]:
     """The answers to :data:`SELECTIVITY_ANSWERS` measured in notebook 4.4's held-out selectivity
     ``table`` (rows ``(seed, space, picked by)``, one column per emotion, an optional ``median``): a
@@ -456,13 +465,7 @@ def selectivity_verdict(table: Any) -> dict[str, str]:
     keys = list(SELECTIVITY_ANSWERS)
     random_all = all((v > SELECTIVE).all() for k, v in rows.items() if k[1] == "random dictionary")
     sae_fails = any((v <= SELECTIVE).any() for k, v in rows.items() if k[1] == "SAE")
-    seeds = sorted({k[0] for k in rows}, key=str)
-    pairs = [(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])
-             for s in seeds if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows]
-    if not pairs:
-        raise ValueError("the table has no seed with frequency picks in both spaces")
-    sae = np.concatenate([a for a, _ in pairs])
-    rnd = np.concatenate([b for _, b in pairs])
+    sae, rnd = _frequency_picks(rows)
     third = SELECTIVITY_ANSWERS[keys[2]]
     third = third[0] if (sae > rnd).all() else third[2] if (rnd > sae).all() else third[1]
     return {keys[0]: "yes" if random_all else "no", keys[1]: "yes" if sae_fails else "no", keys[2]: third}
@@ -485,9 +488,8 @@ def check_selectivity_prediction(prediction: Any, table: Any, *, quiet: bool = F
     keys = list(SELECTIVITY_ANSWERS)
     rnd_min = min(float(v.min()) for k, v in rows.items() if k[1] == "random dictionary")
     sae_min = min(float(v.min()) for k, v in rows.items() if k[1] == "SAE")
-    wins = [(a > b) for s in sorted({k[0] for k in rows}, key=str)
-            if (s, "SAE", "frequency") in rows and (s, "random dictionary", "frequency") in rows
-            for a, b in zip(rows[(s, "SAE", "frequency")], rows[(s, "random dictionary", "frequency")])]
+    sae, rnd = _frequency_picks(rows)
+    wins = sae > rnd
     cases = [
         _SELECTIVITY_FORM_CASE,
         prediction_answer(keys[0], keys[0], verdict[keys[0]],
@@ -497,7 +499,7 @@ def check_selectivity_prediction(prediction: Any, table: Any, *, quiet: bool = F
                           f"the SAE's least selective pick {sae_min:.1f}×",
                           hint="a feature chosen on some situations may belong to one of them"),
         prediction_answer(keys[2], keys[2], verdict[keys[2]],
-                          f"the SAE's frequency pick more selective in {sum(wins)} of {len(wins)} "
+                          f"the SAE's frequency pick more selective in {int(wins.sum())} of {len(wins)} "
                           "(seed, emotion) pairs",
                           hint="compare the two frequency rows emotion by emotion"),
     ]
