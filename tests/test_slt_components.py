@@ -42,6 +42,11 @@ def test_split_model_is_the_same_function():
             assert size == len(idx) and setup.kinds[f"neurons {name}"] == kind
     assert setup.components["head 1"] == ["h1_Q", "h1_K", "h1_V", "h1_O"]
     assert setup.components["embedding"] == ["W_E", "W_pos"]
+    named = dict(setup.model.named_parameters())
+    assert setup.n_weights("embedding") == named["W_E"].numel() + named["W_pos"].numel()
+    assert setup.n_weights("head 1") == sum(named[n].numel() for n in ("h1_Q", "h1_K", "h1_V", "h1_O"))
+    with pytest.raises(ValueError, match="not a component"):
+        setup.n_weights("embeddings")
 
 
 def test_random_groups_are_size_matched_and_a_partition():

@@ -207,6 +207,13 @@ class ComponentSetup:
     random_groups: dict[str, np.ndarray]
     kinds: dict[str, str]          # component → "head" | "frequency group" | "random group" | …
 
+    def n_weights(self, name: str) -> int:
+        """How many scalar weights component ``name`` holds."""
+        if name not in self.components:
+            raise ValueError(f"{name!r} is not a component ({sorted(self.components)})")
+        named = dict(self.model.named_parameters())
+        return int(sum(named[p].numel() for p in self.components[name]))
+
 
 def component_model(source: nn.Module, freq_groups: Mapping[str, np.ndarray],
                     rand_groups: Mapping[str, np.ndarray]) -> ComponentSetup:

@@ -90,10 +90,7 @@ def _shuffled_chi(seed: int, step: int, like: str, shuffle_seed: int, run_profil
     run = grokking_run(seed, run_profile, progress=False)
     freq, rand, _ = grouping(run)
     setup = component_model(run.model_at(step), freq, rand)
-    if like not in setup.components:
-        raise ValueError(f"like must be a component ({sorted(setup.components)}), got {like!r}")
-    named = dict(setup.model.named_parameters())
-    n = sum(named[p].numel() for p in setup.components[like])
+    n = setup.n_weights(like)
     model = ShuffledComponentTransformer(setup.model, n, shuffle_seed)
     inside = sum(int(model.positions()[p].numel()) for p in setup.components[like])
     start = time.process_time()
@@ -197,8 +194,7 @@ def shuffled_study(profile: Optional[str] = None) -> ShuffledStudy:
     pairs, p = run.data[0].numpy(), run.source.p
     readings, nulls, rel, inside, wrllc, cpu, null_n = [], [], [], [], [], 0.0, 0
     setup = component_model(run.model_at(resolve_step(run, cfg["step"])), *grouping(run)[:2])
-    named = dict(setup.model.named_parameters())
-    n = sum(named[x].numel() for x in setup.components[scfg["like"]])
+    n = setup.n_weights(scfg["like"])
     for shuffle in scfg["shuffle_seeds"]:
         sets = []
         for sseed in cfg["sampler_seeds"]:
