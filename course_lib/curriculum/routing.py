@@ -32,13 +32,12 @@ import numpy as np
 import torch
 
 from .. import cache
-from ..checkpoints import state_copy
 from ..color.model import StackedColorAutoencoder
 from ..color.spaces import rgb_to_hsv
 from ..color.trainer import fit
 from ..runtime import check_seeds
 from ..validation import check_choice, check_float, check_int
-from .runs import FORMAT, CurriculumSweep
+from .runs import FORMAT, CurriculumSweep, ProbeCheckpoints
 
 __all__ = ["red_set_mask", "routing_masks", "routed_forward", "routed_loss", "routed_sweep", "routed_sweeps",
            "ROUTING_VERSION"]
@@ -246,7 +245,7 @@ def routed_sweeps(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Ten
         n_data = np.empty(steps, dtype=np.int64)
         lrs: list[float] = []
         values_log: dict[str, list[float]] = {name: [] for name in terms}
-        latents, recons, states = [], [], []
+        checkpoint = ProbeCheckpoints(model, probe_x)
         memo: dict = {}
 
         def batch_at(step: int):
@@ -277,13 +276,6 @@ def routed_sweeps(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Ten
             for name, v in parts.items():
                 logs[name][:, step] = v.detach()
 
-        def checkpoint(step: int) -> None:
-            with torch.no_grad():
-                r, zz = model(probe_x)
-            latents.append(zz.numpy().astype(np.float32))
-            recons.append(r.numpy().astype(np.float32))
-            states.append(state_copy(model))
-
         fit(model, steps=steps, batch_at=batch_at, loss=loss, lr=float(schedule.values(0)["lr"]), checkpoints=snaps,
             on_checkpoint=checkpoint, after_update=after, n_models=K * S, share_threads=True,
             desc=f"routing {K}×{S} models", progress=progress)
@@ -298,8 +290,7 @@ def routed_sweeps(seeds: Sequence[int], *, data: Callable[[int, dict], torch.Ten
                 losses={name: v[part].numpy().astype(np.float32) for name, v in logs.items()},
                 values={"lr": np.asarray(lrs), **{n: np.asarray(v) for n, v in values_log.items()}},
                 n_data=n_data.copy(), checkpoint_steps=snaps, probe_rgb=probe_x.numpy().copy(),
-                probe_latents=np.stack([z[part] for z in latents]), probe_recon=np.stack([r[part] for r in recons]),
-                states=[{n: v[part].clone() for n, v in st.items()} for st in states])
+                **checkpoint.of_models(part))
         return out
 
     return cache.cached("routed_sweeps", config, compute)

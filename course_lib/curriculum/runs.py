@@ -14,14 +14,40 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from ..checkpoints import CheckpointedRun, checkpoint_index
+from ..checkpoints import CheckpointedRun, checkpoint_index, state_copy
 from ..color.model import ColorAutoencoder
 from ..validation import check_choice
 
-__all__ = ["CurriculumRun", "CurriculumSweep", "FORMAT"]
+__all__ = ["CurriculumRun", "CurriculumSweep", "ProbeCheckpoints", "FORMAT"]
 
 #: Cache-format tag of these records (bump when the pickled classes change shape).
 FORMAT = "checkpoints-v1"
+
+
+class ProbeCheckpoints:
+    """A colour trainer's ``on_checkpoint`` that keeps what a record holds: at each checkpoint the
+    probe set's latents and reconstructions (float32; models first for a stack) and a copy of the
+    weights."""
+
+    def __init__(self, model: torch.nn.Module, probe_x: torch.Tensor) -> None:
+        self.model, self.probe_x = model, probe_x
+        self.latents: list[np.ndarray] = []
+        self.recons: list[np.ndarray] = []
+        self.states: list[dict[str, torch.Tensor]] = []
+
+    def __call__(self, step: int) -> None:
+        with torch.no_grad():
+            recon, z = self.model(self.probe_x)
+        self.latents.append(z.cpu().numpy().astype(np.float32))
+        self.recons.append(recon.cpu().numpy().astype(np.float32))
+        self.states.append(state_copy(self.model))
+
+    def of_models(self, part: Any) -> dict[str, Any]:
+        """``probe_latents``, ``probe_recon`` and ``states`` of the stack's models ``part`` (an index
+        or a slice of the model axis), as a record's fields."""
+        return dict(probe_latents=np.stack([z[part] for z in self.latents]),
+                    probe_recon=np.stack([r[part] for r in self.recons]),
+                    states=[{k: v[part].clone() for k, v in st.items()} for st in self.states])
 
 
 def _rebuild(config: Mapping[str, Any], state: Mapping[str, torch.Tensor]) -> ColorAutoencoder:

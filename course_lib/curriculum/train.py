@@ -59,12 +59,12 @@ import numpy as np
 import torch
 
 from .. import cache
-from ..checkpoints import as_checkpoint_steps, even_steps, state_copy
+from ..checkpoints import as_checkpoint_steps, even_steps
 from ..color.model import ACTIVATIONS, ColorAutoencoder, StackedColorAutoencoder
 from ..color.trainer import fit, mse_per_model
 from ..runtime import check_seeds, seed_everything
 from ..validation import check_choice, check_float, check_int
-from .runs import FORMAT, CurriculumRun, CurriculumSweep
+from .runs import FORMAT, CurriculumRun, CurriculumSweep, ProbeCheckpoints
 from .terms import Term, check_terms, term_values
 
 __all__ = ["train_run", "train_sweep", "train_runs", "cached_run", "cached_sweep", "cached_runs"]
@@ -217,17 +217,10 @@ def _train(model: torch.nn.Module, n_models: Optional[int], data: DataSource, *,
     used: dict[str, list[float]] = {}
     n_data = np.empty(steps, dtype=np.int64)
     metrics_log: dict[str, list[float]] = {}
-    latents, recons, states = [], [], []
+    checkpoint = ProbeCheckpoints(model, probe_x)
     batch_state: dict = {}
     cached_x: dict = {}
     now: dict = {}
-
-    def checkpoint(step: int) -> None:
-        with torch.no_grad():
-            recon_p, z_p = model(probe_x)
-        latents.append(z_p.cpu().numpy().astype(np.float32))
-        recons.append(recon_p.cpu().numpy().astype(np.float32))
-        states.append(state_copy(model))
 
     def batch_at(step: int) -> tuple[torch.Tensor, float]:
         values = values0 if step == 0 else _schedule_values(schedule, step, lr, terms)
@@ -275,8 +268,8 @@ def _train(model: torch.nn.Module, n_models: Optional[int], data: DataSource, *,
         losses={k: v.cpu().numpy().astype(np.float32) for k, v in losses.items()},
         values={k: np.asarray(v, dtype=np.float64) for k, v in used.items()},
         n_data=n_data, checkpoint_steps=snaps, probe_rgb=probe_x.cpu().numpy().copy(),
-        probe_latents=np.stack(latents), probe_recon=np.stack(recons), states=states,
-        metrics={k: np.asarray(v) for k, v in metrics_log.items()})
+        probe_latents=np.stack(checkpoint.latents), probe_recon=np.stack(checkpoint.recons),
+        states=checkpoint.states, metrics={k: np.asarray(v) for k, v in metrics_log.items()})
 
 
 # --------------------------------------------------------------------------- one model
@@ -506,15 +499,8 @@ def train_runs(
     losses = {n: torch.empty(S, steps) for n in names}
     used: list[dict[str, list[float]]] = [{} for _ in range(S)]
     n_data = np.empty((S, steps), dtype=np.int64)
-    latents, recons, states = [], [], []
+    checkpoint = ProbeCheckpoints(model, probe_x)
     now: dict = {}
-
-    def checkpoint(step: int) -> None:
-        with torch.no_grad():
-            recon_p, z_p = model(probe_x)
-        latents.append(z_p.numpy().astype(np.float32))
-        recons.append(recon_p.numpy().astype(np.float32))
-        states.append(state_copy(model))
 
     def batch_at(step: int) -> tuple[list, torch.Tensor]:
         groups: dict[tuple, list[int]] = {}
@@ -580,8 +566,7 @@ def train_runs(
             losses={k: v[i].numpy().astype(np.float32) for k, v in losses.items()},
             values={k: np.asarray(v, dtype=np.float64) for k, v in used[i].items()},
             n_data=n_data[i].copy(), checkpoint_steps=snaps, probe_rgb=probe_x.numpy().copy(),
-            probe_latents=np.stack([z[i] for z in latents]), probe_recon=np.stack([r[i] for r in recons]),
-            states=[{k: v[i].clone() for k, v in st.items()} for st in states]))
+            **checkpoint.of_models(i)))
     return out
 
 
