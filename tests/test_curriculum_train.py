@@ -371,6 +371,14 @@ def test_fit_takes_one_learning_rate_per_model():
         torch.testing.assert_close(half[k][1], v[0], rtol=1e-5, atol=1e-7)
     with pytest.raises(ValueError, match="shape"):
         train(torch.tensor([0.01, 0.02]))
+    # a model without the model axis first is refused before its weights move
+    flat = torch.nn.Linear(3, 3)
+    start = {k: v.clone() for k, v in flat.state_dict().items()}
+    with pytest.raises(ValueError, match="model axis first"):
+        trainer.fit(flat, steps=1, batch_at=lambda s: (WHEEL, torch.tensor([0.01, 0.02])),
+                    loss=lambda m, x, s: (((m(x) - x) ** 2).mean(dim=-1).mean().expand(2), None),
+                    lr=1.0, n_models=2, progress=False)
+    assert all(torch.equal(start[k], v) for k, v in flat.state_dict().items())
 
 
 def test_fit_looks_at_the_load_again_during_training(monkeypatch):

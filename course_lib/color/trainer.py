@@ -80,14 +80,15 @@ def _rows(x: Any, n_models: int) -> int:
 def _step_at_rates(optimizer: torch.optim.Optimizer, rates: torch.Tensor) -> None:
     """One Adam step at ``rates.max()``, each model's move then scaled to its own rate."""
     params = [p for group in optimizer.param_groups for p in group["params"]]
+    for p in params:  # before the step: a refused stack keeps its weights
+        if p.shape[0] != len(rates):
+            raise ValueError(f"per-model learning rates need the model axis first: a parameter "
+                             f"has shape {tuple(p.shape)} for {len(rates)} models")
     before = [p.detach().clone() for p in params]
     optimizer.step()
     share = rates / rates.max()
     with torch.no_grad():
         for p, old in zip(params, before):
-            if p.shape[0] != len(rates):
-                raise ValueError(f"per-model learning rates need the model axis first: a parameter "
-                                 f"has shape {tuple(p.shape)} for {len(rates)} models")
             p.copy_(torch.lerp(old, p, share.reshape(-1, *([1] * (p.ndim - 1))).to(p.dtype)))
 
 
