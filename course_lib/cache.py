@@ -1,7 +1,10 @@
 """A small on-disk cache for things the course trains or computes once.
 
-An entry is keyed by a hash of (name, config, package version), so changing a hyperparameter or
-upgrading ``course_lib`` computes afresh. Writes are atomic (temp file + ``os.replace``), each entry
+An entry is keyed by a hash of (name, config, package version, compute kind), so changing a
+hyperparameter or upgrading ``course_lib`` computes afresh. The compute kind is torch's version and
+the CPU kernels it dispatches to (``AVX512``, ``AVX2``, ...): the same training run gives results
+that differ in the last bits between them, and a chaotic run's verdict can follow those bits, so a
+cache written under one kind is never read back under another. Writes are atomic (temp file + ``os.replace``), each entry
 carries a SHA-256 of its payload, and an entry that is corrupt or half-written is recomputed with a
 warning — a broken cache never crashes a notebook.
 
@@ -47,8 +50,13 @@ def cache_dir() -> Path:
     return Path(root).expanduser() if root else Path.home() / ".cache" / "course_lib"
 
 
+def compute_kind() -> str:
+    """torch's version and the CPU kernel family it uses here, e.g. ``"2.13.0+cpu/AVX512"``."""
+    return f"{torch.__version__}/{torch.backends.cpu.get_cpu_capability()}"
+
+
 def config_key(name: str, config: Mapping[str, Any]) -> str:
-    """Hex digest identifying (name, config, package version).
+    """Hex digest identifying (name, config, package version, compute kind).
 
     ``config`` must be JSON-serialisable (numbers, strings, lists, dicts); keys are sorted so the
     order in which a config was written does not matter.
@@ -59,7 +67,13 @@ def config_key(name: str, config: Mapping[str, Any]) -> str:
         raise TypeError(f"config must be a mapping, got {type(config).__name__}")
     try:
         blob = json.dumps(
-            {"name": name, "config": config, "version": __version__}, sort_keys=True
+            {
+                "name": name,
+                "config": config,
+                "version": __version__,
+                "compute": compute_kind(),
+            },
+            sort_keys=True,
         )
     except TypeError as err:
         raise TypeError(f"config must be JSON-serialisable: {err}") from None

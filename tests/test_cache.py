@@ -41,6 +41,24 @@ def test_config_and_version_change_the_key(monkeypatch):
     assert compute.calls == 3
 
 
+def test_cpu_kernels_and_torch_version_change_the_key(monkeypatch):
+    """A run cached under AVX-512 kernels is not read back under AVX2 (last-bit differences)."""
+    compute = Counter()
+    cache.cached("demo", {"seed": 0}, compute)
+    native = torch.backends.cpu.get_cpu_capability()
+    assert cache.compute_kind() == f"{torch.__version__}/{native}"
+    other = "AVX2" if native != "AVX2" else "DEFAULT"
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: other)
+    assert cache.compute_kind().endswith("/" + other)
+    cache.cached("demo", {"seed": 0}, compute)
+    assert compute.calls == 2
+    monkeypatch.setattr(torch, "__version__", "0.0.1")
+    cache.cached("demo", {"seed": 0}, compute)
+    assert compute.calls == 3
+    cache.cached("demo", {"seed": 0}, compute)  # same kind again: loaded
+    assert compute.calls == 3
+
+
 def test_corrupt_entry_is_recomputed_with_warning():
     compute = Counter()
     cache.cached("demo", {"seed": 0}, compute)
