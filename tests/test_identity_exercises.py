@@ -325,12 +325,14 @@ class _FakeWorldStudy:
                  interval=0.06):
         self.order = PhaseOrder("coarse", "unique", "unique", {0: (30, 48, 0.05), 1: (28, 48, 0.04)},
                                 float(np.mean(share_interval)), tuple(share_interval), 0.05, (0.03, 0.07))
+        self.start = PhaseOrder("coarse from step 0", "unique from step 0", "unique",
+                                {0: (40, 48, 0.2), 1: (39, 48, 0.2)}, 0.82, (0.73, 0.9), 0.2, (0.13, 0.27))
         self.rates = own_rates_from_hits(_hits(own or AGREE))
         self.jump = JumpTest(len(u_rise), interval, np.array(u_rise), np.array(behaviour), np.zeros(len(u_rise)))
 
     def phase_order(self, a, b, kind):
-        assert (a, b, kind) == ("coarse", "unique", "unique")
-        return self.order
+        assert kind == "unique" and (a, b) in (("coarse", "unique"), ("coarse from step 0", "unique from step 0"))
+        return self.order if a == "coarse" else self.start
 
     def own_rates(self, fit):
         assert fit == X.OWN_FIT == "nobody"       # the fair fit decides the key
@@ -388,6 +390,8 @@ def test_world_prediction_rejects_coarse_for_a_small_majority():
     assert X.check_world_prediction(right, study, quiet=True).passed
     result = X.check_world_prediction({**right, WORLD_KEYS[0]: "coarse"}, study, quiet=True)
     assert not result.passed and "59%" in result.message and "75%" in result.message, result
+    # the message names the other zero, whose answer would be "coarse": the lead is the name's
+    assert "untrained model" in result.message and "82%" in result.message, result
 
 
 def test_world_prediction_rejects_the_pooled_wilson_answer():

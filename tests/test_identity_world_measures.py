@@ -92,3 +92,23 @@ def test_rise_time_tells_a_jump_from_smooth_growth():
     assert rise_time(steps, jump) < 0.1
     assert rise_time(steps, smooth) == pytest.approx(2 * np.log(9) / 3, abs=0.1)
     assert np.isnan(rise_time(steps, np.linspace(1, 0, len(steps))))             # never rises
+
+
+def test_share_curves_put_zero_at_the_prior_or_at_the_untrained_model():
+    from course_lib.identity.world_measures import ANSWER_TYPES, share_curves
+
+    rng = np.random.default_rng(0)
+    start = np.log(np.full(4, 0.25))                              # untrained: about uniform
+    end = np.log(np.full(4, 0.95))
+    curve = np.linspace(start, end, 6) + rng.normal(0, 0.01, (6, 4))
+    timelines = {key: curve for key in ANSWER_TYPES.values()}
+    timelines["base_coarse"] = np.log(np.full(4, 0.6))           # a strong name prior, above start
+    timelines["base_unique"] = np.log(np.full(4, 1 / 12))
+    prior, untrained = share_curves(timelines), share_curves(timelines, zero="start")
+    assert np.allclose(untrained["share_coarse"][0], 0) and np.allclose(untrained["share_coarse"][-1], 1)
+    assert (prior["share_coarse"][0] < -1).all()                # below the prior: a negative start
+    assert np.allclose(prior["share_coarse"][-1], 1)
+    # the same curve gains half of all it learns sooner than half of what lies beyond the prior
+    assert (untrained["share_coarse"][2] > prior["share_coarse"][2]).all()
+    with pytest.raises(ValueError, match="zero"):
+        share_curves(timelines, zero="end")

@@ -181,3 +181,65 @@ def test_world_bootstrap_leaves_out_undefined_resamples():
     lo, hi = world_bootstrap(values, groups, lambda v: np.nan if v.mean() > 25 else v.mean(), n_boot=200)
     assert lo <= hi <= 25
     assert all(np.isnan(world_bootstrap(values, groups, lambda v: np.nan, n_boot=50)))
+
+
+def _planted_people(celeb_yes: float, rest_yes: float, worlds: int = 4, per_world: int = 40):
+    """A people frame where a share ``celeb_yes`` of tier 0 and ``rest_yes`` of the others reach
+    phase 4, and half-times put coarse first exactly where phase 4 is reached."""
+    import pandas as pd
+
+    rows = []
+    for w in range(worlds):
+        for i in range(per_world):
+            top = i < per_world // 4
+            yes = (i % (per_world // 4)) < (celeb_yes if top else rest_yes) * (per_world // 4)
+            rows.append({"seed": w, "tier": 0 if top else 1 + i % 2, "compositional": False,
+                         "4 overfit (iconic)": 100.0 if yes else np.nan,
+                         "half coarse": 10.0 if yes else 30.0, "half unique": 20.0})
+    return pd.DataFrame(rows)
+
+
+def test_tier_difference_counts_per_world_and_resamples_worlds():
+    from course_lib.identity.world_stats import WorldStudy
+
+    study = WorldStudy(runs=[], people=_planted_people(0.8, 0.4))
+    d = study.tier_difference("4 overfit (iconic)")
+    assert d.per_world[0] == (8, 10, 12, 30) and len(d.per_world) == 4
+    assert d.tier_share == pytest.approx(0.8) and d.rest_share == pytest.approx(0.4)
+    assert d.difference == pytest.approx(0.4) and d.interval[0] < 0.4 < d.interval[1]
+    assert d.tier_interval[0] <= 0.8 <= d.tier_interval[1]
+    order = study.tier_difference(("coarse", "unique"), kind="unique")   # coarse first = reached
+    assert order.difference == pytest.approx(0.4) and order.per_world == d.per_world
+    same = WorldStudy(runs=[], people=_planted_people(0.5, 0.5)).tier_difference("4 overfit (iconic)")
+    assert same.difference == pytest.approx(0) and same.interval[0] < 0 < same.interval[1]
+
+
+def test_tier_difference_bad_input():
+    from course_lib.identity.world_stats import WorldStudy
+
+    study = WorldStudy(runs=[], people=_planted_people(0.8, 0.4))
+    with pytest.raises(KeyError, match="column"):
+        study.tier_difference("5 fame")
+    with pytest.raises(KeyError, match="pair"):
+        study.tier_difference(("coarse", "fame"))
+    with pytest.raises(ValueError, match="tier"):
+        study.tier_difference("4 overfit (iconic)", tier=3)
+    with pytest.raises(ValueError, match="kind"):
+        study.tier_difference("4 overfit (iconic)", kind="famous")
+
+
+def test_phase1_table_pairs_the_two_rules_by_world(world_cache):
+    from course_lib.identity.exercises import solution_name_exceptions
+    from course_lib.identity.world import COARSE
+
+    study = world_study("quick", seeds=[0, 1], progress=False, **TINY_OVERRIDES)
+    exceptions = {q: [solution_name_exceptions(r.world, q) for r in study.runs] for q in COARSE}
+    table = study.phase1_table(exceptions, n_boot=50)
+    assert any("paired" in c for c in table.columns)
+    for q, m in study.phase1_results.items():
+        assert len(m["world"]) == len(m["name"]) == len(m["other"])
+        assert set(np.unique(m["world"])) <= {0, 1}
+        diff, (lo, hi) = m["paired"]
+        assert diff == pytest.approx(m["name"].mean() - m["other"].mean())
+        assert lo <= diff <= hi or not np.isfinite(lo)
+    assert "half coarse from step 0" in study.people and "half unique from step 0" in study.people

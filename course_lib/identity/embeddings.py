@@ -46,7 +46,8 @@ def name_embeddings(encoder: str = "minilm", min_births: int = 5000, path: str |
     def compute() -> dict:
         model = load_text_encoder(encoder, path=path)
         with runtime.cpu_threads() as fit:
-            fit(runtime.MANY_ROWS)  # batches of names are wide enough to share both cores
+            # wide enough to share both cores, but only while no other process holds one
+            fit(runtime.MANY_ROWS if runtime.cores_to_spare() else 0)
             start = time.perf_counter()
             layers = model.embed(list(table["name"]), show_progress=True)
             seconds = time.perf_counter() - start

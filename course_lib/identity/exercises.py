@@ -551,6 +551,7 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
 
     verdict = world_verdict(study)
     order = study.phase_order("coarse", "unique", "unique")
+    from_start = study.phase_order("coarse from step 0", "unique from step 0", "unique")
     rates = study.own_rates(OWN_FIT)
 
     def rate(kind: str) -> str:
@@ -564,7 +565,9 @@ def check_world_prediction(prediction: Mapping[str, str], study: Any, *, quiet: 
         prediction_answer(keys[0], keys[0], verdict[keys[0]],
                           f"coarse first for {order.share:.0%} of the unique half (two-stage world bootstrap "
                           f"{order.share_interval[0]:.0%}–{order.share_interval[1]:.0%}; \"coarse\" needs over "
-                          f"{MOST:.0%}, \"unique\" under {1 - MOST:.0%}), median lag {order.lag:+.2f} decades",
+                          f"{MOST:.0%}, \"unique\" under {1 - MOST:.0%}), median lag {order.lag:+.2f} decades; "
+                          f"the question's 0 is the name's prior: from the untrained model instead, coarse "
+                          f"comes first for {from_start.share:.0%} — that lead is the name's",
                           hint="with the name's head start taken away, is a 2–4-answer question still easier?"),
         prediction_answer(keys[1], keys[1], verdict[keys[1]],
                           f"compositional half {rate('compositional')}; chance (nobody pairs) "

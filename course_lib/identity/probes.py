@@ -411,7 +411,8 @@ def name_probes(encoder: str = "minilm", profile: str | None = None, path: str |
 
     def compute() -> ProbeTable:
         with runtime.cpu_threads() as fit:
-            fit(runtime.MANY_ROWS)
+            # wide enough to share both cores, but only while no other process holds one
+            fit(runtime.MANY_ROWS if runtime.cores_to_spare() else 0)
             return probe_table(embeddings, folds=settings["folds"], show_progress=True)
 
     config = {"encoder": encoder, "min_births": settings["min_births"], "folds": settings["folds"],

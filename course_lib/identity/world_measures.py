@@ -31,12 +31,12 @@ import numpy as np
 import torch
 
 from .. import runtime
-from ..validation import check_float, check_int
+from ..validation import check_choice, check_float, check_int
 from .world import COARSE, QUESTIONS, SCENE_DEPENDENT, UNIQUE, World
 from .world_model import IdentityModel, query_tensor
 
 __all__ = ["interaction_norm", "additive_part", "CURVES", "ANSWER_TYPES", "identity_timelines", "gain_share",
-           "half_time", "rise_time", "onset", "PHASES", "phase_onsets", "share_curves"]
+           "half_time", "rise_time", "onset", "PHASES", "phase_onsets", "SHARE_ZEROS", "share_curves"]
 
 
 def interaction_norm(codes: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -265,10 +265,24 @@ PHASES = (("1 name-part bias", "prior", 0.5), ("2 coarse attributes", "share_coa
           ("own direction", "own", 0.99))
 
 
-def share_curves(timelines: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """:func:`gain_share` of every answer type of :data:`ANSWER_TYPES`, keyed ``share_<type>``."""
-    return {f"share_{kind}": gain_share(timelines[key], timelines["base_coarse" if kind == "coarse" else "base_unique"])
-            for kind, key in ANSWER_TYPES.items()}
+#: Where a share's 0 is put: "prior" — what the name parts alone give (the prior for coarse
+#: questions, chance for unique ones): the share of what is learned *beyond the name*; "start" —
+#: the untrained model's own value at checkpoint 0: the share of *all* that is learned, name-part
+#: learning included. Both are threshold-free; they answer different questions.
+SHARE_ZEROS = ("prior", "start")
+
+
+def share_curves(timelines: Mapping[str, np.ndarray], zero: str = "prior") -> dict[str, np.ndarray]:
+    """:func:`gain_share` of every answer type of :data:`ANSWER_TYPES`, keyed ``share_<type>``, with
+    its 0 at ``zero`` (one of :data:`SHARE_ZEROS`)."""
+    check_choice(zero, "zero", SHARE_ZEROS)
+
+    def base(kind: str, key: str) -> np.ndarray:
+        if zero == "start":
+            return np.asarray(timelines[key])[0]
+        return timelines["base_coarse" if kind == "coarse" else "base_unique"]
+
+    return {f"share_{kind}": gain_share(timelines[key], base(kind, key)) for kind, key in ANSWER_TYPES.items()}
 
 
 def phase_onsets(steps: Sequence[int], timelines: Mapping[str, np.ndarray], *, hold: int = 3) -> dict[str, np.ndarray]:

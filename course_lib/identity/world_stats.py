@@ -31,7 +31,7 @@ from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, rise_time, s
 from .world_run import WorldRun, identity_world_run
 
 __all__ = ["stratified_shuffle", "fame_strata", "Coincidence", "fame_residual", "onset_coincidence",
-           "TIERS", "fame_tier", "PENALTY_GRID", "WorldStudy", "PhaseOrder", "JumpTest", "world_bootstrap", "world_study",
+           "TIERS", "fame_tier", "PENALTY_GRID", "WorldStudy", "PhaseOrder", "TierDifference", "JumpTest", "world_bootstrap", "world_study",
            "OwnRates", "own_rates_from_hits"]
 
 
@@ -185,7 +185,9 @@ class WorldStudy:
     people: Any  #: pandas DataFrame: seed, person, name, fame, tier, one onset column per phase, …
     _coincidences: dict = field(default_factory=dict, repr=False)
     #: filled by :meth:`phase1_table`: per question with a matched null, the per-person rules
-    #: ("name", "other"), the averaged preference's "peak", its bootstrap "interval", "step" and "end"
+    #: ("name", "other"), each person's "world", the "paired" difference of the two rules' rates
+    #: (mean, two-stage interval), the averaged preference's "peak", its bootstrap "interval",
+    #: "step" and "end"
     phase1_results: dict = field(default_factory=dict, repr=False)
 
     def reach_table(self) -> Any:
@@ -267,6 +269,43 @@ class WorldStudy:
                           share_interval=world_bootstrap(first, seeds, np.mean, n_boot=n_boot, seed=seed),
                           lag=float(np.median(lag)),
                           lag_interval=world_bootstrap(lag, seeds, np.median, n_boot=n_boot, seed=seed))
+
+    def tier_difference(self, column: str | tuple[str, str], tier: int = 0, kind: str = "all", *,
+                        n_boot: int = 2000, seed: int = 0) -> TierDifference:
+        """Does fame ``tier`` (0: celebrities) differ from the other tiers in a yes/no measure of
+        the ``kind`` people ("all", "unique" or "compositional")? Per world the two counts; pooled
+        the difference of the two shares, with a two-stage world bootstrap (worlds, then people):
+        pooled Wilson intervals would treat people of one world as independent. ``column`` is an
+        onset column of :attr:`people` (yes = reached), or a pair ``(a, b)`` of answer types
+        (yes = ``a`` gains half its nats first; people without both half-times left out)."""
+        check_int(tier, "tier", min=0, max=len(TIERS) - 1)
+        rows = self.people_of(kind)
+        if isinstance(column, tuple):
+            if len(column) != 2 or any(f"half {c}" not in rows for c in column):
+                raise KeyError(f"column pair must name two answer types with half-times, got {column!r}")
+            ha, hb = (rows[f"half {c}"].to_numpy(dtype=float) for c in column)
+            ok = np.isfinite(ha) & np.isfinite(hb)
+            rows, yes = rows[ok], (ha < hb)[ok]
+        elif column in rows:
+            yes = np.isfinite(rows[column].to_numpy(dtype=float))
+        else:
+            raise KeyError(f"column must be one of the study's onset columns, got {column!r}")
+        top = rows["tier"].to_numpy() == tier
+        seeds = rows["seed"].to_numpy()
+        per_world = {int(w): (int(yes[(seeds == w) & top].sum()), int(((seeds == w) & top).sum()),
+                              int(yes[(seeds == w) & ~top].sum()), int(((seeds == w) & ~top).sum()))
+                     for w in np.unique(seeds)}
+
+        def gap(coded: np.ndarray) -> float:  # coded = yes + 2 * top, so one array carries both
+            t = coded >= 2
+            return float(np.mean(coded[t] % 2) - np.mean(coded[~t] % 2)) if t.any() and (~t).any() else np.nan
+
+        coded = yes.astype(float) + 2 * top
+        return TierDifference(column=column, tier=tier, per_world=per_world, tier_share=float(yes[top].mean()),
+                              rest_share=float(yes[~top].mean()), difference=gap(coded),
+                              interval=world_bootstrap(coded, seeds, gap, n_boot=n_boot, seed=seed),
+                              tier_interval=world_bootstrap(yes[top].astype(float), seeds[top], np.mean,
+                                                            n_boot=n_boot, seed=seed))
 
     def order_table(self, pairs: Sequence[tuple[str, str]] = (("coarse", "unique"), ("unique", "flexible"),
                                                                  ("activity", "flexible")),
@@ -403,7 +442,9 @@ class WorldStudy:
         per run), against a **matched** null. Per coarse question: the share for whom the name's
         answer is preferred by > 0.1 at some checkpoint and the truth at the end; the same rule for
         a random *other* wrong answer (:func:`~.world_controls.phase1_matched`; same people, same
-        checkpoints); and the averaged preference P(name's answer) − mean P(other wrong answers) at
+        checkpoints) and the two rules' difference over the same people (paired, with a two-stage
+        interval: overlapping unpaired intervals are the wrong test for one set of people scored
+        twice); and the averaged preference P(name's answer) − mean P(other wrong answers) at
         its peak checkpoint, with a two-stage (worlds, then people) bootstrap interval, and at the
         end. Sex has two answers, no other wrong one: only the step-0 null is shown."""
         import pandas as pd
@@ -422,6 +463,12 @@ class WorldStudy:
             m = [phase1_matched(r, q, p) for r, p in zip(self.runs, people)]
             other = np.concatenate([x["other"] for x in m])
             row["null"] = f"another wrong answer: {format_rate(int(other.sum()), len(other))}"
+            # the same people under both rules: a paired difference, worlds then people resampled
+            world = np.concatenate([np.full(len(p), r.seed) for r, p in zip(self.runs, people)])
+            diff = name.astype(float) - other.astype(float)
+            paired = (float(diff.mean()), world_bootstrap(diff, world, np.mean, n_boot=n_boot, seed=seed))
+            row["name's − other's rate, paired [two-stage]"] = (f"{paired[0]:+.2f} "
+                                                                 f"[{paired[1][0]:+.2f}, {paired[1][1]:+.2f}]")
             curves = [x["per_person"] for x in m]
             mean = np.mean(np.concatenate(curves), axis=0)
             t = int(np.argmax(mean))
@@ -431,7 +478,8 @@ class WorldStudy:
                 pick = [curves[k] for k in rng.integers(0, len(curves), len(curves))]
                 boot.append(np.concatenate([c[rng.integers(0, len(c), len(c)), t] for c in pick]).mean())
             lo, hi = np.percentile(boot, [2.5, 97.5])
-            self.phase1_results[q] = {"name": name, "other": other, "peak": float(mean[t]), "interval": (float(lo), float(hi)),
+            self.phase1_results[q] = {"name": name, "other": other, "world": world, "paired": paired,
+                                      "peak": float(mean[t]), "interval": (float(lo), float(hi)),
                                "step": int(self.runs[0].checkpoint_steps[t]), "end": float(mean[-1])}
             row["P(name's) − P(other wrong), peak [bootstrap]"] = (f"{mean[t]:+.2f} [{lo:+.2f}, {hi:+.2f}] "
                                                                    f"at step {self.phase1_results[q]['step']}")
@@ -455,6 +503,20 @@ class WorldStudy:
         ok = np.isfinite(u) & np.isfinite(behaviour)
         return JumpTest(n=int(ok.sum()), interval=interval, u_rise=u[ok], behaviour_rise=behaviour[ok],
                         seeds=p["seed"].to_numpy()[ok])
+
+
+@dataclass
+class TierDifference:
+    """One fame tier against the others in a yes/no column (see :meth:`WorldStudy.tier_difference`)."""
+
+    column: Any                  #: an onset column, or a pair of answer types (see the method)
+    tier: int
+    per_world: dict              #: world → (tier yes, tier n, others yes, others n)
+    tier_share: float            #: pooled share of yes in the tier
+    rest_share: float            #: pooled share of yes in the other tiers
+    difference: float            #: tier_share − rest_share
+    interval: tuple              #: two-stage world-bootstrap 95 % interval of the difference
+    tier_interval: tuple         #: two-stage world-bootstrap 95 % interval of tier_share
 
 
 @dataclass
@@ -574,7 +636,7 @@ def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]]
         run = identity_world_run(seed, profile, progress=False, **overrides)
         runs.append(run)
         w, tl = run.world, run.timelines
-        shares = share_curves(tl)
+        shares, from_start = share_curves(tl), share_curves(tl, zero="start")
         steps = run.checkpoint_steps
         frame = {"seed": seed, "person": np.arange(w.n_people),
                  "name": [w.name(i) for i in range(w.n_people)], "first": w.first, "surname": w.surname,
@@ -583,6 +645,9 @@ def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]]
                  **run.onsets(),
                  **{f"half {kind}": [half_time(steps, shares[f"share_{kind}"][:, i]) for i in range(w.n_people)]
                     for kind in ANSWER_TYPES},
+                 # the same half-times with the share's 0 at the untrained model (all that is learned)
+                 **{f"half {kind} from step 0": [half_time(steps, from_start[f"share_{kind}"][:, i])
+                                                 for i in range(w.n_people)] for kind in ("coarse", "unique")},
                  **{f"final gain {kind}": (tl[key][-1] - tl["base_coarse" if kind == "coarse" else "base_unique"])
                     / -tl["base_coarse" if kind == "coarse" else "base_unique"] for kind, key in ANSWER_TYPES.items()},
                  # ‖u‖ in units of the nobody pairs' median ‖u‖: the whole code grows during training
