@@ -210,6 +210,11 @@ def test_detection_trace(tiny):
     # the final model's own post-hoc direction, at the end: red's mean code leans on red
     u = C.detection_trace(a, 1, y)
     assert u.shape == (len(a.checkpoint_steps),) and u[-1] > 0.5
+    # two label sets at once: the same numbers as one at a time
+    both = C.detection_trace(a, 1, np.stack([y, ~y]), torch.tensor(A.ANCHOR), steps=steps)
+    assert both.shape == (2, 2)
+    np.testing.assert_allclose(both[:, 0], t)
+    np.testing.assert_allclose(both[:, 1], 1 - t, atol=1e-12)
     with pytest.raises(ValueError, match="labels"):
         C.detection_trace(a, 0, y[:10])
     with pytest.raises(ValueError, match="labels"):

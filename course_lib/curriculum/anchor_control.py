@@ -348,17 +348,19 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
                     steps: Optional[Sequence[int]] = None) -> np.ndarray:
     """Is a direction a red *detector* during training? Over ``steps`` (default: every checkpoint of
     ``sweep``), for one seed: the AUC with which the lean ``z·u`` of each :func:`grid_rgb` colour's
-    code separates the colours marked by ``labels`` (bool, one per grid colour) from the rest. ``u`` is
-    ``direction`` (the anchor, fixed before training) or, without one, the post-hoc direction of the
-    *final* model (:func:`posthoc_direction`), held fixed at the earlier steps — what a monitor that
-    learnt its direction at the end would have read. → (len(steps),)."""
+    code separates the colours marked by ``labels`` (bool, one per grid colour; or ``(m, N)`` for m
+    label sets at once) from the rest. ``u`` is ``direction`` (the anchor, fixed before training) or,
+    without one, the post-hoc direction of the *final* model (:func:`posthoc_direction`), held fixed
+    at the earlier steps — what a monitor that learnt its direction at the end would have read.
+    → (len(steps),), or (len(steps), m) for m label sets."""
     from .mixing_layers import separation_auc
     if not isinstance(sweep, CurriculumSweep):
         raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
     x = grid_rgb()
     y = np.asarray(labels)
-    if y.dtype != bool or y.shape != (len(x),):
-        raise ValueError(f"labels must be a boolean array of shape ({len(x)},)")
+    if y.dtype != bool or y.ndim not in (1, 2) or y.shape[-1] != len(x):
+        raise ValueError(f"labels must be a boolean array of shape ({len(x)},) or (m, {len(x)})")
+    ys = y.reshape(-1, len(x))
     known = [int(t) for t in sweep.checkpoint_steps]
     steps = known if steps is None else [int(t) for t in steps]
     if not steps or any(t not in known for t in steps):
@@ -373,9 +375,10 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
     out = []
     with torch.no_grad():
         for t in steps:
-            z = sweep.model_at(t, seed).encode(x.float()).double()
-            out.append(separation_auc((z @ u.double()).numpy(), y))
-    return np.array(out)
+            lean = (sweep.model_at(t, seed).encode(x.float()).double() @ u.double()).numpy()
+            out.append([separation_auc(lean, row) for row in ys])
+    out = np.array(out)
+    return out if y.ndim == 2 else out[:, 0]
 
 
 def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
