@@ -200,6 +200,31 @@ def test_direction_trace(tiny):
         C.direction_trace(a, 0, torch.ones(3))
 
 
+def test_detection_trace(tiny):
+    from course_lib.curriculum.routing import red_set_mask
+    a = A.anchored_sweep(profile="quick")
+    y = red_set_mask(C.grid_rgb()).numpy()
+    steps = [int(a.checkpoint_steps[0]), int(a.checkpoint_steps[-1])]
+    t = C.detection_trace(a, 1, y, torch.tensor(A.ANCHOR), steps=steps)
+    assert t.shape == (2,) and np.all((t >= 0) & (t <= 1))
+    # the final model's own post-hoc direction, at the end: red's mean code leans on red
+    u = C.detection_trace(a, 1, y)
+    assert u.shape == (len(a.checkpoint_steps),) and u[-1] > 0.5
+    # two label sets at once: the same numbers as one at a time
+    both = C.detection_trace(a, 1, np.stack([y, ~y]), torch.tensor(A.ANCHOR), steps=steps)
+    assert both.shape == (2, 2)
+    np.testing.assert_allclose(both[:, 0], t)
+    np.testing.assert_allclose(both[:, 1], 1 - t, atol=1e-12)
+    with pytest.raises(ValueError, match="labels"):
+        C.detection_trace(a, 0, y[:10])
+    with pytest.raises(ValueError, match="labels"):
+        C.detection_trace(a, 0, y.astype(int))
+    with pytest.raises(ValueError, match="steps"):
+        C.detection_trace(a, 0, y, steps=[7])
+    with pytest.raises(ValueError, match="direction"):
+        C.detection_trace(a, 0, y, torch.ones(3))
+
+
 def test_new_plots_draw():
     import matplotlib
     matplotlib.use("Agg")

@@ -15,7 +15,7 @@ from course_lib.curriculum import anchored_run
 def tiny(monkeypatch, tmp_path):
     """A short 'quick' profile and an empty cache."""
     monkeypatch.setenv(cache.CACHE_ENV, str(tmp_path))
-    monkeypatch.setitem(A.PROFILE_SETTINGS, "quick", {"steps": 40, "seeds": 2})
+    monkeypatch.setitem(A.PROFILE_SETTINGS, "quick", {"steps": 40, "seeds": 2, "stepped_seeds": 2})
     return tmp_path
 
 

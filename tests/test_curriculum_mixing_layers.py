@@ -254,6 +254,34 @@ def test_red_separation_rows_and_a_planted_direction():
         L.red_separation(m, torch.zeros(5, 2, 3))
 
 
+def test_lean_aucs_match_red_separation_and_fix_the_sign_once():
+    torch.manual_seed(0)
+    m = M.MixingTransformer(d=8, heads=2, layers=2)
+    with torch.no_grad():
+        m.colour.weight.zero_()
+        m.colour.weight[0, 0] = 1.0
+        m.colour.bias.zero_()
+        m.role.zero_()
+    p = M.mixing_pairs(400, torch.Generator().manual_seed(3))
+    e0 = M.anchor_direction(8)
+    v = L.random_direction(8, seed=4)
+    got = L.lean_aucs(m, p, torch.stack([e0, -e0, v]))
+    assert got.shape == (3, 3)
+    want = [r.auc_anchor for r in L.red_separation(m, p)]
+    np.testing.assert_allclose(got[0], want)
+    # −e₀ is flipped at the embedding, and the flip is kept at every layer
+    np.testing.assert_allclose(got[1], got[0])
+    assert np.all(got[:, 0] >= 0.5) and got[0, 0] > 0.9
+    with pytest.raises(ValueError, match="directions"):
+        L.lean_aucs(m, p, torch.zeros(0, 8))
+    with pytest.raises(ValueError, match="direction"):
+        L.lean_aucs(m, p, torch.zeros(2, 8))
+    with pytest.raises(ValueError, match="red_above"):
+        L.lean_aucs(m, p, e0[None], red_above=0.0)
+    with pytest.raises(ValueError, match="k must"):
+        L.lean_aucs(m, p, e0[None], k=0)
+
+
 def test_layer_analyses_run_on_one_thread(monkeypatch):
     """The per-layer analyses run the tiny mixer on one CPU thread (on two they were 5× slower,
     same numbers) and give the caller's thread setting back."""
@@ -277,6 +305,7 @@ def test_layer_analyses_run_on_one_thread(monkeypatch):
             "redfree_leans": lambda: L.redfree_leans(a.model(), fit, 0, M.anchor_direction(a.model().d)),
             "layer_comparison": lambda: L.layer_comparison(a, c, p, fit, offsets=("max",)),
             "red_separation": lambda: L.red_separation(a.model(), p),
+            "lean_aucs": lambda: L.lean_aucs(a.model(), p, M.anchor_direction(a.model().d)[None]),
         }
         for name, call in calls.items():
             seen.clear()

@@ -29,6 +29,8 @@ Measurements shared by both arms:
   show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
   *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
   merely *near* red's mute red as well?
+* :func:`detection_trace` — over checkpoints, the AUC with which a fixed direction's lean picks out a
+  set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs.
 * :func:`direction_trace` — over checkpoints, the cosine of red's code with a fixed direction (the
   anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
   one (known only after training);
@@ -73,6 +75,7 @@ __all__ = [
     "training_colours",
     "mute_outcomes",
     "direction_trace",
+    "detection_trace",
     "tune_gate",
     "posthoc_directions",
     "anchor_directions",
@@ -338,6 +341,44 @@ def direction_trace(sweep: CurriculumSweep, seed: int, direction: Optional[torch
         return _cos(z, direction.float())
     dirs = torch.stack([posthoc_direction(sweep.model_at(t, seed).encode) for t in steps])
     return _cos(dirs, dirs[-1])
+
+
+def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
+                    direction: Optional[torch.Tensor] = None,
+                    steps: Optional[Sequence[int]] = None) -> np.ndarray:
+    """Is a direction a red *detector* during training? Over ``steps`` (default: every checkpoint of
+    ``sweep``), for one seed: the AUC with which the lean ``z·u`` of each :func:`grid_rgb` colour's
+    code separates the colours marked by ``labels`` (bool, one per grid colour; or ``(m, N)`` for m
+    label sets at once) from the rest. ``u`` is ``direction`` (the anchor, fixed before training) or,
+    without one, the post-hoc direction of the *final* model (:func:`posthoc_direction`), held fixed
+    at the earlier steps — what a monitor that learnt its direction at the end would have read.
+    → (len(steps),), or (len(steps), m) for m label sets."""
+    from .mixing_layers import separation_auc
+    if not isinstance(sweep, CurriculumSweep):
+        raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
+    x = grid_rgb()
+    y = np.asarray(labels)
+    if y.dtype != bool or y.ndim not in (1, 2) or y.shape[-1] != len(x):
+        raise ValueError(f"labels must be a boolean array of shape ({len(x)},) or (m, {len(x)})")
+    ys = y.reshape(-1, len(x))
+    known = [int(t) for t in sweep.checkpoint_steps]
+    steps = known if steps is None else [int(t) for t in steps]
+    if not steps or any(t not in known for t in steps):
+        raise ValueError(f"steps must be non-empty checkpoint steps of the sweep, got {steps}")
+    if direction is None:
+        u = posthoc_direction(sweep.model_at(known[-1], seed).encode)
+    else:
+        d = sweep.probe_latents.shape[-1]
+        if not isinstance(direction, torch.Tensor) or direction.shape != (d,):
+            raise ValueError(f"direction must be a tensor of shape ({d},)")
+        u = direction
+    out = []
+    with torch.no_grad():
+        for t in steps:
+            lean = (sweep.model_at(t, seed).encode(x.float()).double() @ u.double()).numpy()
+            out.append([separation_auc(lean, row) for row in ys])
+    out = np.array(out)
+    return out if y.ndim == 2 else out[:, 0]
 
 
 def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,

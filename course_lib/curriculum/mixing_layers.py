@@ -32,6 +32,10 @@
   direction can keep its *meaning* (AUC ≈ 1) while red's token turns away from it (cosine falls), and
   when two classes separate perfectly the "best" separating direction is not unique: its cosine with
   ``e₀`` can be far from 1 even where ``e₀`` separates perfectly.
+* :func:`lean_aucs` — the same AUC for many fixed directions at once (sign fixed at the embedding): the
+  baseline for ``e₀``'s AUC. In the anchored model most *random* directions separate red at the
+  embedding too (the anchor terms make the embedding nearly one red axis), and a post-hoc red direction
+  of an unanchored model, held fixed, also keeps separating red through the blocks.
 * :func:`median_ci` — median over seeds with a distribution-free interval from order statistics
   (with 4 seeds the only one is [min, max], which covers the median with probability 87.5 %; a
   bootstrap would claim more than 4 values can support).
@@ -54,7 +58,8 @@ from .regularisers import redness
 
 __all__ = ["red_layer_cosines", "posthoc_direction", "random_direction", "redfree_leans", "calibrated_offset",
            "OFFSETS", "edit_predict", "edit_damage", "EditResult", "FREE_FLOOR", "matched_edit", "layer_comparison",
-           "median_ci", "separation_auc", "LayerSeparation", "red_separation"]
+           "median_ci", "separation_auc", "LayerSeparation", "red_separation",
+           "lean_aucs"]
 
 #: The offset calibrations :func:`calibrated_offset` knows, in increasing order of caution.
 OFFSETS = ("mean", "q99", "max")
@@ -366,6 +371,38 @@ class LayerSeparation:
     cos_mean: float
 
 
+def _red_streams(model: MixingTransformer, pairs: torch.Tensor, red_above: float,
+                 k: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Token labels (redness(rgb, k) ≥ red_above) and the residual stream per layer, (tokens, d)."""
+    check_fraction(red_above, "red_above", inclusive="neither")
+    if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+        raise ValueError(f"k must be a positive number, got {k!r}")
+    y = (redness(pairs.reshape(-1, 3), k=float(k)) >= red_above).numpy()
+    if y.sum() < 2 or (~y).sum() < 2:
+        raise ValueError("pairs must hold at least 2 red and 2 other tokens")
+    with torch.no_grad():
+        hs = [h.reshape(-1, model.d).numpy().astype(np.float64) for h in model.residuals(pairs)]
+    return y, hs
+
+
+@cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
+def lean_aucs(model: MixingTransformer, pairs: torch.Tensor, directions: torch.Tensor, *,
+              red_above: float = 0.5, k: float = 2.0) -> np.ndarray:
+    """``(n_directions, layers + 1)``: for each row of ``directions`` ``(n, d)``, the AUC of the lean
+    ``h·u`` separating red tokens (as in :func:`red_separation`) from every other token of ``pairs``,
+    at the embedding and after each block. Each direction's sign is fixed *once*, at the embedding
+    (flipped where its AUC there is below ½) and then held through the layers — the baseline a fixed
+    direction such as ``e₀`` is compared with."""
+    model, pairs = _model(model), _pairs(pairs)
+    if not isinstance(directions, torch.Tensor) or directions.ndim != 2 or directions.shape[0] == 0:
+        raise ValueError(f"directions must be a non-empty (n, {model.d}) tensor")
+    us = torch.stack([_unit(v, model.d) for v in directions]).numpy().astype(np.float64)
+    y, hs = _red_streams(model, pairs, red_above, k)
+    auc = np.array([[separation_auc(x @ u, y) for x in hs] for u in us])
+    # −u's AUC is 1 − u's (ties count ½ either way)
+    return np.where(auc[:, :1] < 0.5, 1.0 - auc, auc)
+
+
 @cpu_threads()  # the mixer is tiny: a second thread only synchronises (5x slower)
 def red_separation(model: MixingTransformer, pairs: torch.Tensor, *, red_above: float = 0.5, k: float = 2.0,
                    direction: Optional[torch.Tensor] = None, C: float = 1.0) -> list[LayerSeparation]:
@@ -375,17 +412,10 @@ def red_separation(model: MixingTransformer, pairs: torch.Tensor, *, red_above: 
     with inverse regularisation ``C`` on the raw stream; its cosine with ``direction``)."""
     from sklearn.linear_model import LogisticRegression
     model, pairs = _model(model), _pairs(pairs)
-    check_fraction(red_above, "red_above", inclusive="neither")
-    if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
-        raise ValueError(f"k must be a positive number, got {k!r}")
     if not (isinstance(C, (int, float)) and math.isfinite(C) and C > 0):
         raise ValueError(f"C must be a positive number, got {C!r}")
     u = _unit(anchor_direction(model.d) if direction is None else direction, model.d).numpy()
-    y = (redness(pairs.reshape(-1, 3), k=float(k)) >= red_above).numpy()
-    if y.sum() < 2 or (~y).sum() < 2:
-        raise ValueError("pairs must hold at least 2 red and 2 other tokens")
-    with torch.no_grad():
-        hs = [h.reshape(-1, model.d).numpy().astype(np.float64) for h in model.residuals(pairs)]
+    y, hs = _red_streams(model, pairs, red_above, k)
     out = []
     for layer, x in enumerate(hs):
         fit = LogisticRegression(C=float(C), max_iter=5000).fit(x, y)
