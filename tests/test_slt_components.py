@@ -342,7 +342,29 @@ def test_sign_contrasts_cancel_the_signal():
     # the first is the half-difference
     assert np.allclose(con[0], (c[:4].mean(0) - c[4:].mean(0)) / 2)
     assert np.allclose(cm.sign_contrasts(np.stack([sig] * 4)), 0)
-    assert cm.sign_contrasts(c[:5]).shape == (3, 50, 3)     # an odd last chain dropped
+
+
+
+def test_odd_chain_counts_are_refused_where_the_mean_meets_the_contrasts():
+    """With n odd, a contrast would average n − 1 chains and the chain mean n: the readers
+    that compare the two refuse it rather than read at the wrong scale."""
+    rng = np.random.default_rng(5)
+    p = 7
+    pairs = cm.all_pairs(p).numpy()
+    c = rng.standard_normal((5, len(pairs), 2))
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.sign_contrasts(c)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_columns(c, ["a", "b"], pairs, p)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_columns(c, ["a", "b"], pairs, p, null=(np.ones(2), 35))
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.pooled_contrast_null([c[:4], c], pairs, p)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_modes({"chi": c.mean(0), "chain_chi": c, "components": ["a", "b"],
+                       "wrllc": {}, "cpu_seconds": 0.0}, pairs, p, [2], step=1, rank=1,
+                      shuffles=10)
+    assert cm.sign_contrasts(c[:4]).shape == (3, len(pairs), 2)
 
 
 def test_the_all_plus_signed_mean_is_the_real_matrix_the_readers_use():

@@ -493,21 +493,32 @@ def chain_mean_chi(chain_chi: Any) -> np.ndarray:
     """The real matrix that every reading compares with :func:`sign_contrasts`: the mean of the
     chains' own χ (pairs, components), i.e. the all-plus signed mean. The pooled ``chi`` of
     :func:`~.observables.susceptibilities` also holds a between-chain term (the chains' means
-    differ), which no contrast holds, so it is not exchangeable with them; this one is."""
+    differ), which no contrast holds, so it is not exchangeable with them; this one is, for an
+    even number of chains (:func:`sign_contrasts` refuses an odd one: a contrast would average
+    n − 1 chains and the mean n, so the scale-aware readings would be off by √(n / (n − 1)))."""
     c = _check_chain_chi(chain_chi, min_chains=1)
     return signed_chain_mean(c, np.ones(c.shape[0]))
+
+
+def _check_even_chains(c: np.ndarray) -> np.ndarray:
+    if c.shape[0] % 2:
+        raise ValueError(f"chain_chi must hold an even number of chains to be read against "
+                         f"sign contrasts (the mean and every contrast over the same chains), "
+                         f"got {c.shape[0]}")
+    return c
 
 
 def sign_contrasts(chain_chi: Any) -> np.ndarray:
     """Noise-only matrices with the chains' own noise: :func:`signed_chain_mean` with balanced
     signs s_c = ±1 (half +, half −), each distinct split once (chain 0 always +),
     (contrasts, pairs, components). The signal, the same in every chain, cancels exactly; the
-    first is the half-difference (χ_A − χ_B)/2 of the two halves. An odd last chain is dropped.
+    first is the half-difference (χ_A − χ_B)/2 of the two halves. An odd number of chains is
+    refused (:func:`chain_mean_chi` would average one chain more than every contrast).
     Compare them with :func:`chain_mean_chi` (the all-plus mean), never with a pooled χ."""
     from itertools import combinations
 
-    c = _check_chain_chi(chain_chi)
-    n = c.shape[0] - c.shape[0] % 2
+    c = _check_even_chains(_check_chain_chi(chain_chi))
+    n = c.shape[0]
     out = []
     for plus in combinations(range(1, n), n // 2 - 1):
         s = -np.ones(n)
@@ -556,7 +567,7 @@ def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int, 
     """:class:`ColumnReading` of every column of ``chain_chi`` (chains ≥ 4, pairs, components).
     The control: this set's own :func:`sign_contrasts`, or ``null`` = (per-component quantile,
     number of contrasts) pooled over several sets (:func:`pooled_contrast_null`)."""
-    c = _check_chain_chi(chain_chi, min_chains=4)
+    c = _check_even_chains(_check_chain_chi(chain_chi, min_chains=4))
     components = list(components)
     if len(components) != c.shape[2]:
         raise ValueError(f"components has {len(components)} names for {c.shape[2]} columns")
@@ -737,6 +748,7 @@ def read_modes(chi_entry: Mapping[str, Any], pairs: Any, p: int, key_freqs: Sequ
     estimator its noise-only :func:`sign_contrasts` match."""
     comps = list(chi_entry["components"])
     keys = set(int(k) for k in key_freqs)
+    _check_even_chains(_check_chain_chi(chi_entry["chain_chi"]))
     chi = chain_mean_chi(chi_entry["chain_chi"])     # the estimator the contrasts match
     modes, spectra, null_q, is_key = _key_modes(chi, comps, pairs, p, keys, rank, shuffles, seed)
     null_hits = null_n = 0
