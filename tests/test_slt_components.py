@@ -646,7 +646,8 @@ def test_column_study_counts_and_plot():
 @pytest.mark.slow
 def test_second_seed_record_reproduces():
     """:data:`SECOND_SEED_RECORD`: the column study on training seed 1 at ``standard``'s
-    budget, where this CPU trains the recorded network."""
+    budget, three chain sets against their pooled control, where this CPU trains the
+    recorded network (about 5 minutes of CPU)."""
     from course_lib.slt.course_models import grokking_run
 
     rec = cm.SECOND_SEED_RECORD
@@ -654,15 +655,30 @@ def test_second_seed_record_reproduces():
     sizes = {k: len(v) for k, v in freq.items()}
     if sizes != rec["group_sizes"]:
         pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
-    cols = cm.column_study("standard", seed=1)
+    cols = cm.column_study("standard", seed=1, sampler_seeds=rec["sampler_seeds"])
     assert cols.key_freqs == rec["key_freqs"] and cols.baseline.peak == rec["baseline_peak"]
+    assert cols.null_n == rec["null_n"] and cols.components[3] == rec["random"]
     for j, c in enumerate(cols.components):
-        r = cols.reading(c)
-        got = (round(float(np.median(cols.rank_reliability[0, :, j])), 2), r.half_peaks,
-               r.peak, r.agrees)
+        got = tuple((round(float(np.median(cols.rank_reliability[i, :, j])), 2),
+                     r[j].half_peaks, r[j].peak, r[j].agrees)
+                    for i, r in enumerate(cols.readings))
         assert got == rec["columns"][c], (c, got)
+        assert round(float(cols.null_q[j]), 2) == rec["null_q"][c], (c, cols.null_q[j])
 
 
 def test_column_study_rejects_a_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         cm.column_study("quick", seed=-1)
+
+
+def test_column_study_rejects_bad_overrides():
+    with pytest.raises(ValueError, match="sampler_seeds"):
+        cm.column_study("standard", sampler_seeds=[])
+    with pytest.raises(ValueError, match="seed"):
+        cm.column_study("standard", sampler_seeds=[-1])
+    with pytest.raises(ValueError, match="components"):
+        cm.column_study("standard", components="embedding")
+    with pytest.raises(ValueError, match="epsilon"):
+        cm.column_study("standard", epsilon=float("nan"))
+    with pytest.raises(ValueError, match="modes' matrix"):
+        cm.column_study("quick", components=["embedding"])

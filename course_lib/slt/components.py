@@ -899,22 +899,33 @@ COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
 COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]
 
 #: The column study (:func:`column_study`) on a **second training seed**: Chapter 3's quick
-#: run with seed 1, at ``standard``'s budget (one chain set, sampler seed 0, 8 chains × 500
-#: reads), measured once for round g's review (2026-12-05, an AVX-512 CPU, native kernels;
-#: 121 s of CPU with the training) — past 5.5's five-minute budget, so 5.5 prints it.
+#: run with seed 1, at ``standard``'s budget (8 chains × 500 reads per chain) on **three chain
+#: sets** (sampler seeds 0–2), each column's halves read against the noise-only control pooled
+#: over the three sets' 105 sign contrasts (:func:`pooled_contrast_null`). Measured for round h's
+#: review (2026-12-05, an AVX-512 CPU, native kernels; 304 s of sampling CPU for the three sets,
+#: 96–107 s each, on a loaded machine) — past 5.5's five-minute budget, so 5.5 prints it.
 #: ``tests/test_slt_components.py`` re-runs it (slow) where the CPU trains this network (its
-#: groups' sizes). Per column: rank split-half median over the 35 splits, both halves' peaks,
-#: the pooled peak, and whether both halves agree above the 35-contrast control.
+#: groups' sizes). ``null_q``: each column's pooled control; ``columns``: per column, one tuple
+#: per set — (rank split-half median over the 35 splits, both halves' peaks, the pooled peak,
+#: whether both halves agree above the pooled control).
 SECOND_SEED_RECORD: dict[str, Any] = {
     "seed": 1, "key_freqs": (4, 19, 25),
     "group_sizes": {"k=4": 81, "k=19": 60, "k=25": 115},
     "random": "neurons random 2", "baseline_peak": 14,
+    "sampler_seeds": (0, 1, 2), "null_n": 105,
+    "null_q": {"neurons k=4": 0.35, "neurons k=19": 0.40, "neurons k=25": 0.33,
+               "neurons random 2": 0.36, "embedding": 0.33},
     "columns": {
-        "neurons k=4": (0.44, (12, 4), 4, False),
-        "neurons k=19": (0.41, (19, 19), 19, False),
-        "neurons k=25": (0.56, (25, 25), 25, True),
-        "neurons random 2": (0.59, (4, 4), 4, True),
-        "embedding": (0.30, (25, 4), 25, False),
+        "neurons k=4": ((0.44, (12, 4), 4, False), (0.52, (4, 4), 4, False),
+                        (0.55, (4, 4), 4, False)),
+        "neurons k=19": ((0.41, (19, 19), 19, False), (0.54, (4, 4), 4, False),
+                         (0.50, (19, 19), 19, False)),
+        "neurons k=25": ((0.56, (25, 25), 25, True), (0.55, (4, 25), 4, False),
+                         (0.51, (25, 25), 25, False)),
+        "neurons random 2": ((0.59, (4, 4), 4, False), (0.65, (4, 4), 4, True),
+                             (0.57, (4, 4), 4, False)),
+        "embedding": ((0.30, (25, 4), 25, False), (0.26, (19, 4), 25, False),
+                      (0.31, (25, 25), 25, False)),
     },
 }
 
@@ -1093,6 +1104,9 @@ class ColumnStudy:
     #: each column's spectrum from the chains of every set pooled (None: not computed)
     all_chains: Optional[list[ModeSpectrum]] = None
     key_share_halves: Optional[np.ndarray] = None
+    #: (sets, components): each component's own weight-restricted LLC, nβ E[φ_C], from its
+    #: chains (how strongly sampling it moves the loss); None: not recorded
+    wrllc: Optional[np.ndarray] = None
 
     def _index(self, component: str) -> int:
         if component not in self.components:
@@ -1126,9 +1140,16 @@ class ColumnStudy:
         return [r[j].peak for r in self.residual]
 
 
-def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -> ColumnStudy:
-    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active);
-    ``seed``: another training seed of Chapter 3's run than the profile's (same budget)."""
+def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None,
+                 sampler_seeds: Optional[Sequence[int]] = None,
+                 components: Optional[Sequence[str]] = None,
+                 epsilon: Optional[float] = None) -> ColumnStudy:
+    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active).
+    The same budget with one factor changed: ``seed``, another training seed of Chapter 3's
+    run; ``sampler_seeds``, other chain sets; ``components``, other components of
+    :func:`component_model` than :func:`column_components` (each sampled on its own, cached
+    one by one: a component's chains do not depend on which others are read); ``epsilon``,
+    another SGLD step size."""
     from ..runtime import by_profile, get_profile
     from .course_models import grokking_run
 
@@ -1136,14 +1157,36 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
     cfg = dict(by_profile(COLUMN_SETTINGS, profile))
     if seed is not None:
         cfg["seed"] = check_seed(seed)
+    if sampler_seeds is not None:
+        if isinstance(sampler_seeds, (str, bytes)) or not len(sampler_seeds):
+            raise ValueError("sampler_seeds must be a non-empty list of seeds")
+        cfg["sampler_seeds"] = [check_seed(s) for s in sampler_seeds]
+    if epsilon is not None:
+        if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"epsilon must be a finite step size > 0, got {epsilon!r}")
+        cfg["sampler"] = {**cfg["sampler"], "epsilon": float(epsilon)}
+    single = components is not None
+    if single and (isinstance(components, str) or not len(components)):
+        raise ValueError("components must be a non-empty list of component names")
+    if (single or epsilon is not None) and cfg.get("from_modes"):
+        raise ValueError(f"profile {profile!r} reads the modes' matrix: its components and "
+                         "step size are that matrix's")
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
     step = resolve_step(run, cfg["step"])
     freq, _, _ = grouping(run)
-    comps = list(column_components(freq))
-    sets, cpu = [], 0.0
+    comps = [str(c) for c in components] if single else list(column_components(freq))
+    sets, cpu, wrllc = [], 0.0, []
     for sseed in cfg["sampler_seeds"]:
         sampler = {**cfg["sampler"], "seed": int(sseed)}
-        if cfg.get("from_modes"):
+        if single:
+            parts = [column_chi(cfg["seed"], cfg["step"], [c], run_profile=cfg["run_profile"],
+                                sampler=sampler) for c in comps]
+            entry = {"chain_chi": np.concatenate([np.asarray(e["chain_chi"]) for e in parts],
+                                                 axis=2),
+                     "cpu_seconds": sum(float(e["cpu_seconds"]) for e in parts),
+                     "wrllc": {c: e["wrllc"][c] for c, e in zip(comps, parts)}}
+            sets.append(entry["chain_chi"])
+        elif cfg.get("from_modes"):
             entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
                                   sampler=sampler)
             keep = [list(entry["components"]).index(c) for c in comps]
@@ -1153,6 +1196,7 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
                                sampler=sampler)
             sets.append(np.asarray(entry["chain_chi"]))
         cpu += float(entry["cpu_seconds"])
+        wrllc.append([float(entry["wrllc"][c]) for c in comps])
     pairs, p = run.data[0].numpy(), run.source.p
     null_q, null_n = pooled_contrast_null(sets, pairs, p)
     readings = [read_columns(c, comps, pairs, p, null=(null_q, null_n)) for c in sets]
@@ -1164,7 +1208,8 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
     residual = [[mode_spectrum(project_out(c[:, :, j].mean(0), loss, pairs, p), pairs, p)
                  for j in range(len(comps))] for c in sets]
     s = cfg["sampler"]
-    own_k = {f"neurons {n}": int(n.split("=")[1]) for n in freq if n.startswith("k=")}
+    own_k = {f"neurons {n}": int(n.split("=")[1]) for n in freq
+             if n.startswith("k=") and f"neurons {n}" in comps}
     return ColumnStudy(profile, cfg, cfg["seed"], step, p, tuple(run.source.key_frequencies),
                        comps, own_k, [int(x) for x in cfg["sampler_seeds"]], readings, null_q,
                        null_n, np.stack([split_half_spread(c) for c in sets]),
@@ -1174,4 +1219,4 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
                        [mode_spectrum(np.concatenate(sets)[:, :, j].mean(0), pairs, p)
                         for j in range(len(comps))],
                        np.stack([key_share_halves(c, pairs, p, run.source.key_frequencies)
-                                 for c in sets]))
+                                 for c in sets]), np.asarray(wrllc))
