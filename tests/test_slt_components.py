@@ -682,3 +682,24 @@ def test_column_study_rejects_bad_overrides():
         cm.column_study("standard", epsilon=float("nan"))
     with pytest.raises(ValueError, match="modes' matrix"):
         cm.column_study("quick", components=["embedding"])
+
+
+@pytest.mark.slow
+def test_epsilon_record_reproduces():
+    """:data:`EPSILON_RECORD`: the column study on seed 0 at both of 5.3's candidate step
+    sizes, sampler seed 0, where this CPU trains the recorded network (about 4 minutes of
+    CPU)."""
+    from course_lib.slt.course_models import grokking_run
+
+    rec = cm.EPSILON_RECORD
+    freq, _, _ = cm.grouping(grokking_run(rec["seed"], "quick", progress=False))
+    sizes = {k: len(v) for k, v in freq.items()}
+    if sizes != rec["group_sizes"]:
+        pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
+    for eps, want in rec["columns"].items():
+        cols = cm.column_study("standard", seed=rec["seed"], epsilon=eps)
+        assert cols.key_freqs == rec["key_freqs"] and cols.components[3] == rec["random"]
+        got = {c: (cols.reading(c).half_peaks, cols.reading(c).peak, cols.reading(c).agrees,
+                   float(f"{cols.wrllc[0, j]:.2g}"))
+               for j, c in enumerate(cols.components)}
+        assert got == want, (eps, got)

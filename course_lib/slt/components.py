@@ -66,7 +66,7 @@ __all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_
            "residue_means", "shuffle_null", "svd_modes", "Modes", "balanced_splits",
            "split_half_spread", "key_share_halves", "pooled_contrast_null", "per_pair_loss",
            "project_out", "MIN_CONTRASTS", "chain_mean_chi", "signed_chain_mean",
-           "SECOND_SEED_RECORD",
+           "SECOND_SEED_RECORD", "EPSILON_RECORD",
            "column_study", "ColumnStudy"]
 
 
@@ -926,6 +926,32 @@ SECOND_SEED_RECORD: dict[str, Any] = {
                              (0.57, (4, 4), 4, False)),
         "embedding": ((0.30, (25, 4), 25, False), (0.26, (19, 4), 25, False),
                       (0.31, (25, 25), 25, False)),
+    },
+}
+
+
+#: The column study on training seed 0 at **both of 5.3's candidate step sizes**, ε = 3 × 10⁻⁴
+#: (5.5's) and 1 × 10⁻³, at ``standard``'s budget on one chain set (sampler seed 0), each column
+#: against its own 35-contrast control, on the seed-0 network an AVX-512 CPU trains (native
+#: kernels; measured for round h's review, 2026-12-05: 129 s and 114 s of sampling CPU).
+#: ``tests/test_slt_components.py`` re-runs it (slow) where the CPU trains this network (its
+#: groups' sizes). Per ε, per column: (both halves' peaks, the pooled peak, whether both halves
+#: agree above the control, the column's own wrLLC to two significant figures).
+EPSILON_RECORD: dict[str, Any] = {
+    "seed": 0, "key_freqs": (12, 16, 19),
+    "group_sizes": {"k=12": 41, "k=16": 125, "k=19": 90},
+    "random": "neurons random 1",
+    "columns": {
+        3e-4: {"neurons k=12": ((4, 12), 16, False, 0.049),
+               "neurons k=16": ((12, 16), 16, False, 0.25),
+               "neurons k=19": ((6, 16), 16, False, 0.15),
+               "neurons random 1": ((19, 19), 19, False, 0.39),
+               "embedding": ((16, 16), 16, True, 3.8)},
+        1e-3: {"neurons k=12": ((12, 12), 12, False, 0.064),
+               "neurons k=16": ((16, 16), 16, False, 0.3),
+               "neurons k=19": ((16, 16), 16, False, 0.17),
+               "neurons random 1": ((19, 12), 12, False, 0.46),
+               "embedding": ((16, 16), 16, False, 79.0)},
     },
 }
 
