@@ -10,8 +10,12 @@ network is the trained one, the same function (tested). The shuffled component i
 chain of ``estimate_llc`` that samples those scattered weights and holds the rest at w*, with
 the same sampler, settings, sampler seeds and readout (:func:`~.components.read_columns`
 against the column's own noise-only control, :func:`~.components.split_half_spread`) as the
-real columns. The one factor that differs from C is which weights form the component — the
-same number of them, its membership permuted over the whole network.
+real columns. What it sets out to change is which weights form the component — the same
+number of them, its membership permuted over the whole network. It changes a second factor
+too: scattered weights barely move the loss (their wrLLC, :data:`SHUFFLED_RECORD`, is
+hundreds of times below the embedding's), and a column whose φ_C barely moves is mostly noise.
+:data:`COUPLING_RECORD` therefore adds a coupling-matched arm: the unembedding, a real
+component that moves the loss comparably, read alike on four chain sets.
 
 What it can show: if C's column agrees on a frequency above its control and the shuffled
 component's does not, the reading needs C's weights; if the shuffled one reads the same, the
