@@ -31,7 +31,7 @@ from .validation import check_float, check_fraction, check_int, check_seed
 
 __all__ = ["wilson_interval", "format_rate", "rank", "spearman", "pearson", "fisher_exact",
            "difference_interval", "rank_sum", "mcnemar_exact", "paired_ratio",
-           "format_paired_rates", "detectable_ratio"]
+           "format_paired_rates", "detectable_ratio", "binomial_tail"]
 
 
 def _check_counts(successes: object, n: object) -> tuple[int, int]:
@@ -72,6 +72,20 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     if k == n:
         high = 1.0
     return low, high
+
+
+def binomial_tail(successes: int, n: int, rate: float) -> float:
+    """P(X ≥ ``successes``) for X ~ Binomial(``n``, ``rate``), summed exactly with
+    ``math.comb``: the one-sided chance of at least that many hits when each of ``n``
+    independent trials hits with probability ``rate``.
+
+    >>> round(binomial_tail(6, 9, 1 / 3), 4)
+    0.0424
+    """
+    k, n = _check_counts(successes, n)
+    q = check_fraction(rate, "rate")
+    return float(min(1.0, sum(math.comb(n, x) * q ** x * (1 - q) ** (n - x)
+                              for x in range(k, n + 1))))
 
 
 def format_rate(successes: int, n: int, confidence: float = 0.95) -> str:

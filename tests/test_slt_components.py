@@ -342,7 +342,29 @@ def test_sign_contrasts_cancel_the_signal():
     # the first is the half-difference
     assert np.allclose(con[0], (c[:4].mean(0) - c[4:].mean(0)) / 2)
     assert np.allclose(cm.sign_contrasts(np.stack([sig] * 4)), 0)
-    assert cm.sign_contrasts(c[:5]).shape == (3, 50, 3)     # an odd last chain dropped
+
+
+
+def test_odd_chain_counts_are_refused_where_the_mean_meets_the_contrasts():
+    """With n odd, a contrast would average n − 1 chains and the chain mean n: the readers
+    that compare the two refuse it rather than read at the wrong scale."""
+    rng = np.random.default_rng(5)
+    p = 7
+    pairs = cm.all_pairs(p).numpy()
+    c = rng.standard_normal((5, len(pairs), 2))
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.sign_contrasts(c)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_columns(c, ["a", "b"], pairs, p)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_columns(c, ["a", "b"], pairs, p, null=(np.ones(2), 35))
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.pooled_contrast_null([c[:4], c], pairs, p)
+    with pytest.raises(ValueError, match="even number of chains"):
+        cm.read_modes({"chi": c.mean(0), "chain_chi": c, "components": ["a", "b"],
+                       "wrllc": {}, "cpu_seconds": 0.0}, pairs, p, [2], step=1, rank=1,
+                      shuffles=10)
+    assert cm.sign_contrasts(c[:4]).shape == (3, len(pairs), 2)
 
 
 def test_the_all_plus_signed_mean_is_the_real_matrix_the_readers_use():
@@ -624,7 +646,8 @@ def test_column_study_counts_and_plot():
 @pytest.mark.slow
 def test_second_seed_record_reproduces():
     """:data:`SECOND_SEED_RECORD`: the column study on training seed 1 at ``standard``'s
-    budget, where this CPU trains the recorded network."""
+    budget, three chain sets against their pooled control, where this CPU trains the
+    recorded network (about 5 minutes of CPU)."""
     from course_lib.slt.course_models import grokking_run
 
     rec = cm.SECOND_SEED_RECORD
@@ -632,15 +655,51 @@ def test_second_seed_record_reproduces():
     sizes = {k: len(v) for k, v in freq.items()}
     if sizes != rec["group_sizes"]:
         pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
-    cols = cm.column_study("standard", seed=1)
+    cols = cm.column_study("standard", seed=1, sampler_seeds=rec["sampler_seeds"])
     assert cols.key_freqs == rec["key_freqs"] and cols.baseline.peak == rec["baseline_peak"]
+    assert cols.null_n == rec["null_n"] and cols.components[3] == rec["random"]
     for j, c in enumerate(cols.components):
-        r = cols.reading(c)
-        got = (round(float(np.median(cols.rank_reliability[0, :, j])), 2), r.half_peaks,
-               r.peak, r.agrees)
+        got = tuple((round(float(np.median(cols.rank_reliability[i, :, j])), 2),
+                     r[j].half_peaks, r[j].peak, r[j].agrees)
+                    for i, r in enumerate(cols.readings))
         assert got == rec["columns"][c], (c, got)
+        assert round(float(cols.null_q[j]), 2) == rec["null_q"][c], (c, cols.null_q[j])
 
 
 def test_column_study_rejects_a_bad_seed():
     with pytest.raises(ValueError, match="seed"):
         cm.column_study("quick", seed=-1)
+
+
+def test_column_study_rejects_bad_overrides():
+    with pytest.raises(ValueError, match="sampler_seeds"):
+        cm.column_study("standard", sampler_seeds=[])
+    with pytest.raises(ValueError, match="seed"):
+        cm.column_study("standard", sampler_seeds=[-1])
+    with pytest.raises(ValueError, match="components"):
+        cm.column_study("standard", components="embedding")
+    with pytest.raises(ValueError, match="epsilon"):
+        cm.column_study("standard", epsilon=float("nan"))
+    with pytest.raises(ValueError, match="modes' matrix"):
+        cm.column_study("quick", components=["embedding"])
+
+
+@pytest.mark.slow
+def test_epsilon_record_reproduces():
+    """:data:`EPSILON_RECORD`: the column study on seed 0 at both of 5.3's candidate step
+    sizes, sampler seed 0, where this CPU trains the recorded network (about 4 minutes of
+    CPU)."""
+    from course_lib.slt.course_models import grokking_run
+
+    rec = cm.EPSILON_RECORD
+    freq, _, _ = cm.grouping(grokking_run(rec["seed"], "quick", progress=False))
+    sizes = {k: len(v) for k, v in freq.items()}
+    if sizes != rec["group_sizes"]:
+        pytest.skip(f"not the recorded network (groups {sizes}): CPU numerics")
+    for eps, want in rec["columns"].items():
+        cols = cm.column_study("standard", seed=rec["seed"], epsilon=eps)
+        assert cols.key_freqs == rec["key_freqs"] and cols.components[3] == rec["random"]
+        got = {c: (cols.reading(c).half_peaks, cols.reading(c).peak, cols.reading(c).agrees,
+                   float(f"{cols.wrllc[0, j]:.2g}"))
+               for j, c in enumerate(cols.components)}
+        assert got == want, (eps, got)

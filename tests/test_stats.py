@@ -229,3 +229,15 @@ def test_detectable_ratio():
     assert 0.75 <= hits / 2000 <= 0.85
     with pytest.raises(ValueError, match="n"):
         detectable_ratio(0.2, 1)
+
+
+def test_binomial_tail_sums_the_upper_tail_exactly():
+    from course_lib.stats import binomial_tail
+
+    assert binomial_tail(0, 5, 0.3) == pytest.approx(1.0)
+    assert binomial_tail(9, 9, 1 / 3) == pytest.approx(3.0 ** -9)
+    assert binomial_tail(6, 9, 1 / 3) == pytest.approx(835 / 3 ** 9)
+    assert binomial_tail(3, 4, 0.0) == 0.0 and binomial_tail(3, 4, 1.0) == 1.0
+    for bad in [(5, 4, 0.5), (-1, 4, 0.5), (1, 0, 0.5), (1, 4, 1.5), (1, 4, float("nan"))]:
+        with pytest.raises(ValueError):
+            binomial_tail(*bad)

@@ -66,7 +66,7 @@ __all__ = ["ComponentTransformer", "neuron_groups", "random_groups", "component_
            "residue_means", "shuffle_null", "svd_modes", "Modes", "balanced_splits",
            "split_half_spread", "key_share_halves", "pooled_contrast_null", "per_pair_loss",
            "project_out", "MIN_CONTRASTS", "chain_mean_chi", "signed_chain_mean",
-           "SECOND_SEED_RECORD",
+           "SECOND_SEED_RECORD", "EPSILON_RECORD",
            "column_study", "ColumnStudy"]
 
 
@@ -493,21 +493,32 @@ def chain_mean_chi(chain_chi: Any) -> np.ndarray:
     """The real matrix that every reading compares with :func:`sign_contrasts`: the mean of the
     chains' own χ (pairs, components), i.e. the all-plus signed mean. The pooled ``chi`` of
     :func:`~.observables.susceptibilities` also holds a between-chain term (the chains' means
-    differ), which no contrast holds, so it is not exchangeable with them; this one is."""
+    differ), which no contrast holds, so it is not exchangeable with them; this one is, for an
+    even number of chains (:func:`sign_contrasts` refuses an odd one: a contrast would average
+    n − 1 chains and the mean n, so the scale-aware readings would be off by √(n / (n − 1)))."""
     c = _check_chain_chi(chain_chi, min_chains=1)
     return signed_chain_mean(c, np.ones(c.shape[0]))
+
+
+def _check_even_chains(c: np.ndarray) -> np.ndarray:
+    if c.shape[0] % 2:
+        raise ValueError(f"chain_chi must hold an even number of chains to be read against "
+                         f"sign contrasts (the mean and every contrast over the same chains), "
+                         f"got {c.shape[0]}")
+    return c
 
 
 def sign_contrasts(chain_chi: Any) -> np.ndarray:
     """Noise-only matrices with the chains' own noise: :func:`signed_chain_mean` with balanced
     signs s_c = ±1 (half +, half −), each distinct split once (chain 0 always +),
     (contrasts, pairs, components). The signal, the same in every chain, cancels exactly; the
-    first is the half-difference (χ_A − χ_B)/2 of the two halves. An odd last chain is dropped.
+    first is the half-difference (χ_A − χ_B)/2 of the two halves. An odd number of chains is
+    refused (:func:`chain_mean_chi` would average one chain more than every contrast).
     Compare them with :func:`chain_mean_chi` (the all-plus mean), never with a pooled χ."""
     from itertools import combinations
 
-    c = _check_chain_chi(chain_chi)
-    n = c.shape[0] - c.shape[0] % 2
+    c = _check_even_chains(_check_chain_chi(chain_chi))
+    n = c.shape[0]
     out = []
     for plus in combinations(range(1, n), n // 2 - 1):
         s = -np.ones(n)
@@ -556,7 +567,7 @@ def read_columns(chain_chi: Any, components: Sequence[str], pairs: Any, p: int, 
     """:class:`ColumnReading` of every column of ``chain_chi`` (chains ≥ 4, pairs, components).
     The control: this set's own :func:`sign_contrasts`, or ``null`` = (per-component quantile,
     number of contrasts) pooled over several sets (:func:`pooled_contrast_null`)."""
-    c = _check_chain_chi(chain_chi, min_chains=4)
+    c = _check_even_chains(_check_chain_chi(chain_chi, min_chains=4))
     components = list(components)
     if len(components) != c.shape[2]:
         raise ValueError(f"components has {len(components)} names for {c.shape[2]} columns")
@@ -737,6 +748,7 @@ def read_modes(chi_entry: Mapping[str, Any], pairs: Any, p: int, key_freqs: Sequ
     estimator its noise-only :func:`sign_contrasts` match."""
     comps = list(chi_entry["components"])
     keys = set(int(k) for k in key_freqs)
+    _check_even_chains(_check_chain_chi(chi_entry["chain_chi"]))
     chi = chain_mean_chi(chi_entry["chain_chi"])     # the estimator the contrasts match
     modes, spectra, null_q, is_key = _key_modes(chi, comps, pairs, p, keys, rank, shuffles, seed)
     null_hits = null_n = 0
@@ -887,22 +899,59 @@ COLUMN_SETTINGS: dict[str, dict[str, Any]] = {
 COLUMN_SETTINGS["full"] = COLUMN_SETTINGS["standard"]
 
 #: The column study (:func:`column_study`) on a **second training seed**: Chapter 3's quick
-#: run with seed 1, at ``standard``'s budget (one chain set, sampler seed 0, 8 chains × 500
-#: reads), measured once for round g's review (2026-12-05, an AVX-512 CPU, native kernels;
-#: 121 s of CPU with the training) — past 5.5's five-minute budget, so 5.5 prints it.
+#: run with seed 1, at ``standard``'s budget (8 chains × 500 reads per chain) on **three chain
+#: sets** (sampler seeds 0–2), each column's halves read against the noise-only control pooled
+#: over the three sets' 105 sign contrasts (:func:`pooled_contrast_null`). Measured for round h's
+#: review (2026-12-05, an AVX-512 CPU, native kernels; 304 s of sampling CPU for the three sets,
+#: 96–107 s each, on a loaded machine) — past 5.5's five-minute budget, so 5.5 prints it.
 #: ``tests/test_slt_components.py`` re-runs it (slow) where the CPU trains this network (its
-#: groups' sizes). Per column: rank split-half median over the 35 splits, both halves' peaks,
-#: the pooled peak, and whether both halves agree above the 35-contrast control.
+#: groups' sizes). ``null_q``: each column's pooled control; ``columns``: per column, one tuple
+#: per set — (rank split-half median over the 35 splits, both halves' peaks, the pooled peak,
+#: whether both halves agree above the pooled control).
 SECOND_SEED_RECORD: dict[str, Any] = {
     "seed": 1, "key_freqs": (4, 19, 25),
     "group_sizes": {"k=4": 81, "k=19": 60, "k=25": 115},
     "random": "neurons random 2", "baseline_peak": 14,
+    "sampler_seeds": (0, 1, 2), "null_n": 105,
+    "null_q": {"neurons k=4": 0.35, "neurons k=19": 0.40, "neurons k=25": 0.33,
+               "neurons random 2": 0.36, "embedding": 0.33},
     "columns": {
-        "neurons k=4": (0.44, (12, 4), 4, False),
-        "neurons k=19": (0.41, (19, 19), 19, False),
-        "neurons k=25": (0.56, (25, 25), 25, True),
-        "neurons random 2": (0.59, (4, 4), 4, True),
-        "embedding": (0.30, (25, 4), 25, False),
+        "neurons k=4": ((0.44, (12, 4), 4, False), (0.52, (4, 4), 4, False),
+                        (0.55, (4, 4), 4, False)),
+        "neurons k=19": ((0.41, (19, 19), 19, False), (0.54, (4, 4), 4, False),
+                         (0.50, (19, 19), 19, False)),
+        "neurons k=25": ((0.56, (25, 25), 25, True), (0.55, (4, 25), 4, False),
+                         (0.51, (25, 25), 25, False)),
+        "neurons random 2": ((0.59, (4, 4), 4, False), (0.65, (4, 4), 4, True),
+                             (0.57, (4, 4), 4, False)),
+        "embedding": ((0.30, (25, 4), 25, False), (0.26, (19, 4), 25, False),
+                      (0.31, (25, 25), 25, False)),
+    },
+}
+
+
+#: The column study on training seed 0 at **both of 5.3's candidate step sizes**, ε = 3 × 10⁻⁴
+#: (5.5's) and 1 × 10⁻³, at ``standard``'s budget on one chain set (sampler seed 0), each column
+#: against its own 35-contrast control, on the seed-0 network an AVX-512 CPU trains (native
+#: kernels; measured for round h's review, 2026-12-05: 129 s and 114 s of sampling CPU).
+#: ``tests/test_slt_components.py`` re-runs it (slow) where the CPU trains this network (its
+#: groups' sizes). Per ε, per column: (both halves' peaks, the pooled peak, whether both halves
+#: agree above the control, the column's own wrLLC to two significant figures).
+EPSILON_RECORD: dict[str, Any] = {
+    "seed": 0, "key_freqs": (12, 16, 19),
+    "group_sizes": {"k=12": 41, "k=16": 125, "k=19": 90},
+    "random": "neurons random 1",
+    "columns": {
+        3e-4: {"neurons k=12": ((4, 12), 16, False, 0.049),
+               "neurons k=16": ((12, 16), 16, False, 0.25),
+               "neurons k=19": ((6, 16), 16, False, 0.15),
+               "neurons random 1": ((19, 19), 19, False, 0.39),
+               "embedding": ((16, 16), 16, True, 3.8)},
+        1e-3: {"neurons k=12": ((12, 12), 12, False, 0.064),
+               "neurons k=16": ((16, 16), 16, False, 0.3),
+               "neurons k=19": ((16, 16), 16, False, 0.17),
+               "neurons random 1": ((19, 12), 12, False, 0.46),
+               "embedding": ((16, 16), 16, False, 79.0)},
     },
 }
 
@@ -1081,6 +1130,9 @@ class ColumnStudy:
     #: each column's spectrum from the chains of every set pooled (None: not computed)
     all_chains: Optional[list[ModeSpectrum]] = None
     key_share_halves: Optional[np.ndarray] = None
+    #: (sets, components): each component's own weight-restricted LLC, nβ E[φ_C], from its
+    #: chains (how strongly sampling it moves the loss); None: not recorded
+    wrllc: Optional[np.ndarray] = None
 
     def _index(self, component: str) -> int:
         if component not in self.components:
@@ -1114,9 +1166,16 @@ class ColumnStudy:
         return [r[j].peak for r in self.residual]
 
 
-def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -> ColumnStudy:
-    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active);
-    ``seed``: another training seed of Chapter 3's run than the profile's (same budget)."""
+def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None,
+                 sampler_seeds: Optional[Sequence[int]] = None,
+                 components: Optional[Sequence[str]] = None,
+                 epsilon: Optional[float] = None) -> ColumnStudy:
+    """Everything the second half of notebook 5.5 shows, for ``profile`` (default: active).
+    The same budget with one factor changed: ``seed``, another training seed of Chapter 3's
+    run; ``sampler_seeds``, other chain sets; ``components``, other components of
+    :func:`component_model` than :func:`column_components` (each sampled on its own, cached
+    one by one: a component's chains do not depend on which others are read); ``epsilon``,
+    another SGLD step size."""
     from ..runtime import by_profile, get_profile
     from .course_models import grokking_run
 
@@ -1124,14 +1183,36 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
     cfg = dict(by_profile(COLUMN_SETTINGS, profile))
     if seed is not None:
         cfg["seed"] = check_seed(seed)
+    if sampler_seeds is not None:
+        if isinstance(sampler_seeds, (str, bytes)) or not len(sampler_seeds):
+            raise ValueError("sampler_seeds must be a non-empty list of seeds")
+        cfg["sampler_seeds"] = [check_seed(s) for s in sampler_seeds]
+    if epsilon is not None:
+        if not (isinstance(epsilon, (int, float)) and math.isfinite(epsilon) and epsilon > 0):
+            raise ValueError(f"epsilon must be a finite step size > 0, got {epsilon!r}")
+        cfg["sampler"] = {**cfg["sampler"], "epsilon": float(epsilon)}
+    single = components is not None
+    if single and (isinstance(components, str) or not len(components)):
+        raise ValueError("components must be a non-empty list of component names")
+    if (single or epsilon is not None) and cfg.get("from_modes"):
+        raise ValueError(f"profile {profile!r} reads the modes' matrix: its components and "
+                         "step size are that matrix's")
     run = grokking_run(cfg["seed"], cfg["run_profile"], progress=False)
     step = resolve_step(run, cfg["step"])
     freq, _, _ = grouping(run)
-    comps = list(column_components(freq))
-    sets, cpu = [], 0.0
+    comps = [str(c) for c in components] if single else list(column_components(freq))
+    sets, cpu, wrllc = [], 0.0, []
     for sseed in cfg["sampler_seeds"]:
         sampler = {**cfg["sampler"], "seed": int(sseed)}
-        if cfg.get("from_modes"):
+        if single:
+            parts = [column_chi(cfg["seed"], cfg["step"], [c], run_profile=cfg["run_profile"],
+                                sampler=sampler) for c in comps]
+            entry = {"chain_chi": np.concatenate([np.asarray(e["chain_chi"]) for e in parts],
+                                                 axis=2),
+                     "cpu_seconds": sum(float(e["cpu_seconds"]) for e in parts),
+                     "wrllc": {c: e["wrllc"][c] for c, e in zip(comps, parts)}}
+            sets.append(entry["chain_chi"])
+        elif cfg.get("from_modes"):
             entry = component_chi(cfg["seed"], cfg["step"], run_profile=cfg["run_profile"],
                                   sampler=sampler)
             keep = [list(entry["components"]).index(c) for c in comps]
@@ -1141,6 +1222,7 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
                                sampler=sampler)
             sets.append(np.asarray(entry["chain_chi"]))
         cpu += float(entry["cpu_seconds"])
+        wrllc.append([float(entry["wrllc"][c]) for c in comps])
     pairs, p = run.data[0].numpy(), run.source.p
     null_q, null_n = pooled_contrast_null(sets, pairs, p)
     readings = [read_columns(c, comps, pairs, p, null=(null_q, null_n)) for c in sets]
@@ -1152,7 +1234,8 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
     residual = [[mode_spectrum(project_out(c[:, :, j].mean(0), loss, pairs, p), pairs, p)
                  for j in range(len(comps))] for c in sets]
     s = cfg["sampler"]
-    own_k = {f"neurons {n}": int(n.split("=")[1]) for n in freq if n.startswith("k=")}
+    own_k = {f"neurons {n}": int(n.split("=")[1]) for n in freq
+             if n.startswith("k=") and f"neurons {n}" in comps}
     return ColumnStudy(profile, cfg, cfg["seed"], step, p, tuple(run.source.key_frequencies),
                        comps, own_k, [int(x) for x in cfg["sampler_seeds"]], readings, null_q,
                        null_n, np.stack([split_half_spread(c) for c in sets]),
@@ -1162,4 +1245,4 @@ def column_study(profile: Optional[str] = None, *, seed: Optional[int] = None) -
                        [mode_spectrum(np.concatenate(sets)[:, :, j].mean(0), pairs, p)
                         for j in range(len(comps))],
                        np.stack([key_share_halves(c, pairs, p, run.source.key_frequencies)
-                                 for c in sets]))
+                                 for c in sets]), np.asarray(wrllc))

@@ -10,8 +10,12 @@ network is the trained one, the same function (tested). The shuffled component i
 chain of ``estimate_llc`` that samples those scattered weights and holds the rest at w*, with
 the same sampler, settings, sampler seeds and readout (:func:`~.components.read_columns`
 against the column's own noise-only control, :func:`~.components.split_half_spread`) as the
-real columns. The one factor that differs from C is which weights form the component — the
-same number of them, its membership permuted over the whole network.
+real columns. What it sets out to change is which weights form the component — the same
+number of them, its membership permuted over the whole network. It changes a second factor
+too: scattered weights barely move the loss (their wrLLC, :data:`SHUFFLED_RECORD`, is
+hundreds of times below the embedding's), and a column whose φ_C barely moves is mostly noise.
+:data:`COUPLING_RECORD` therefore adds a coupling-matched arm: the unembedding, a real
+component that moves the loss comparably, read alike on four chain sets.
 
 What it can show: if C's column agrees on a frequency above its control and the shuffled
 component's does not, the reading needs C's weights; if the shuffled one reads the same, the
@@ -33,7 +37,8 @@ from .components import (ColumnReading, ComponentTransformer, component_model, g
                          read_columns, resolve_step, split_half_spread)
 
 __all__ = ["ShuffledComponentTransformer", "shuffled_chi", "SHUFFLED_SETTINGS",
-           "SHUFFLED_RECORD", "ShuffledStudy", "shuffled_study"]
+           "SHUFFLED_RECORD", "RECORD_NETWORK", "COUPLING_RECORD", "coupling_readings",
+           "ShuffledStudy", "shuffled_study"]
 
 
 class ShuffledComponentTransformer(nn.Module):
@@ -142,13 +147,54 @@ SHUFFLED_SETTINGS: dict[str, dict[str, Any]] = {
 
 #: The shuffled control at ``standard``'s column budget (8 chains × 500 reads, sampler seed
 #: 0), shuffle seeds 0–2, on the seed-0 network an AVX-512 CPU trains (native kernels;
-#: measured for round g's review, 2026-12-05; ``tests/test_slt_shuffled.py`` re-runs seed 0,
-#: slow): per shuffle seed, (both halves' peaks, the pooled column's peak, whether it agrees
-#: above its own 35-contrast control, its rank split-half median over the 35 splits).
-SHUFFLED_RECORD: dict[int, tuple[tuple[int, int], int, bool, float]] = {
-    0: ((18, 26), 4, False, 0.14),
-    1: ((15, 10), 11, False, 0.16), 2: ((4, 13), 14, False, 0.18),
+#: measured for round g's review, 2026-12-05, the wrLLC added for round h's;
+#: ``tests/test_slt_shuffled.py`` re-runs seed 0, slow): per shuffle seed, (both halves'
+#: peaks, the pooled column's peak, whether it agrees above its own 35-contrast control, its
+#: rank split-half median over the 35 splits, its own wrLLC nβ E[φ_C] to two significant
+#: figures — how strongly sampling it moves the loss).
+SHUFFLED_RECORD: dict[int, tuple[tuple[int, int], int, bool, float, float]] = {
+    0: ((18, 26), 4, False, 0.14, 0.0088),
+    1: ((15, 10), 11, False, 0.16, 0.021), 2: ((4, 13), 14, False, 0.18, 0.0095),
 }
+
+#: The seed-0 network the records of this module were measured on (an AVX-512 CPU, native
+#: kernels): its frequency groups' sizes. A slow test that re-runs a record checks its exact
+#: readings only where the CPU trains this network.
+RECORD_NETWORK: dict[str, int] = {"k=12": 41, "k=16": 125, "k=19": 90}
+
+#: The coupling-matched arm. The shuffled components barely move the loss (their wrLLC is
+#: hundreds of times below the embedding's), so they differ from the embedding in a second
+#: factor, coupling. This record holds the embedding and a real component that moves the
+#: loss comparably, the **unembedding** W_U (3,392 weights against the embedding's 3,648),
+#: read alike: ``standard``'s column budget on four chain sets (sampler seeds 0–3),
+#: each component's halves against the control pooled over the four sets' 140 sign contrasts
+#: (:func:`~.components.column_study` with ``components``), on :data:`RECORD_NETWORK`
+#: (measured for round h's review, 2026-12-05; 34–41 s of sampling CPU per component and set;
+#: ``tests/test_slt_shuffled.py`` re-runs it, slow). ``columns``: per component, per set,
+#: (both halves' peaks, the pooled peak, agrees, rank split-half median, wrLLC).
+COUPLING_RECORD: dict[str, Any] = {
+    "seed": 0, "sampler_seeds": (0, 1, 2, 3), "null_n": 140,
+    "null_q": {"embedding": 0.28, "unembedding": 0.27},
+    "columns": {
+        "embedding": (((16, 16), 16, True, 0.40, 3.80), ((16, 16), 16, True, 0.37, 4.01),
+                      ((16, 16), 16, True, 0.40, 3.91), ((16, 16), 16, True, 0.41, 4.03)),
+        "unembedding": (((9, 4), 4, False, 0.34, 1.65), ((12, 25), 11, False, 0.38, 1.66),
+                        ((10, 24), 22, False, 0.30, 1.66), ((11, 22), 11, False, 0.31, 1.63)),
+    },
+}
+
+
+def coupling_readings(study: Any) -> dict[str, tuple]:
+    """A :class:`~.components.ColumnStudy`'s readings in :data:`COUPLING_RECORD`'s form: per
+    component, per set, (halves' peaks, pooled peak, agrees, rank split-half median to 2
+    decimals, wrLLC to 2 decimals)."""
+    if getattr(study, "wrllc", None) is None:
+        raise ValueError("study must be a ColumnStudy with its wrLLC recorded")
+    return {c: tuple((r[j].half_peaks, r[j].peak, r[j].agrees,
+                      round(float(np.median(study.rank_reliability[i, :, j])), 2),
+                      round(float(study.wrllc[i, j]), 2))
+                     for i, r in enumerate(study.readings))
+            for j, c in enumerate(study.components)}
 
 
 @dataclass
