@@ -449,16 +449,22 @@ def test_fame_prediction_checked_with_the_course_answer():
 
 # --------------------------------------------------------------------------- directions for 90 % (3.2)
 def test_k90_prediction_is_checked_against_the_measurement():
-    assert X.k90_verdict(3) == 10 and X.k90_verdict(22) == 10 and X.k90_verdict(23) == 50
-    assert X.k90_verdict(99) == 50 and X.k90_verdict(100) == 200 and X.k90_verdict(140) == 200
-    assert X.check_k90_prediction({"directions_for_90": 200}, 140, 384, quiet=True).passed
-    result = X.check_k90_prediction({"directions_for_90": 50}, 140, 384, quiet=True)
-    assert not result.passed and "140" in result.message
-    assert not X.check_k90_prediction({"directions_for_90": "200"}, 140, 384, quiet=True).passed   # a string
+    assert X.k90_verdict(3) == X.k90_verdict(24) == "under 25"
+    assert X.k90_verdict(25) == X.k90_verdict(99) == "25-99"
+    assert X.k90_verdict(100) == X.k90_verdict(140) == "100 or more"
+    # round f's case: 119 measured (quick). On a linear scale 119 is nearer 50 than 200; the ranges
+    # leave no such doubt.
+    assert X.k90_verdict(119) == "100 or more"
+    assert X.check_k90_prediction({"directions_for_90": "100 or more"}, 119, 384, quiet=True).passed
+    result = X.check_k90_prediction({"directions_for_90": "25-99"}, 119, 384, quiet=True)
+    assert not result.passed and "119" in result.message
+    assert not X.check_k90_prediction({"directions_for_90": 200}, 140, 384, quiet=True).passed      # old choice
     assert not X.check_k90_prediction_form({"directions_for_90": None}, quiet=True).passed          # the stub
-    assert not X.check_k90_prediction_form({"directions_for_90": 200, "k": 1}, quiet=True).passed   # extra key
+    assert not X.check_k90_prediction_form({"directions_for_90": "25-99", "k": 1}, quiet=True).passed
     with pytest.raises(ValueError):
         X.k90_verdict(0)
+    with pytest.raises(TypeError):
+        X.k90_verdict(119.5)
 
 
 def test_name_exceptions_accepts_the_unique_half_only():

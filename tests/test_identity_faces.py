@@ -175,6 +175,66 @@ def test_measure_faces_end_to_end_on_tiny_models(tiny, monkeypatch):
         FS.measure_faces(pipe=pipe)
 
 
+# --------------------------------------------------------------------------- the era test's stratum
+@pytest.fixture(scope="module")
+def gap_picked(picked):
+    return FS.gap_names(None, exclude=picked)
+
+
+def test_gap_names_part_living_age_from_era(picked, gap_picked):
+    """The rule: the 10 largest living-age-versus-era gaps among the 400 most-given clear-sex names,
+    each with a same-sex partner of gap < 5 years nearest in living age."""
+    names = gap_picked
+    assert len(names) == 20 and len(set(names)) == 20 and not set(names) & set(picked)
+    t = FS.name_targets(names)
+    large, small = np.arange(10), np.arange(10, 20)
+    assert (t.gap[large] > 25).all() and (np.abs(t.gap[small]) < 5).all(), t.gap
+    assert {"Lillian", "Clara", "Hazel"} <= set(names[:10])            # revival names
+    assert ((t.female_share[large] > 0.5) == (t.female_share[small] > 0.5)).all()
+    assert (np.abs(t.living_age[large] - t.living_age[small]) < 6).all(), t.living_age
+    assert (np.maximum(t.female_share, 1 - t.female_share) >= 0.9).all()
+    # over the era-spread names the two predictors hardly part; with the stratum they do
+    from course_lib.stats import pearson
+    spread = FS.name_targets(picked)
+    both = FS.name_targets(list(picked) + names)
+    assert pearson(spread.living_age, spread.era_age) > 0.95
+    assert pearson(both.living_age, both.era_age) < 0.85
+    assert pearson(t.living_age, t.era_age) < 0.6
+
+
+def test_gap_names_follow_the_tokenizer_and_validate():
+    class NoLillian:
+        def __call__(self, text, add_special_tokens=False):
+            return {"input_ids": [1, 2] if text.lower() == "lillian" else [1]}
+
+    names = FS.gap_names(NoLillian(), per_side=3)
+    assert len(names) == 6 and "Lillian" not in names and names[0] == "Clara"
+    assert FS.gap_names(None, per_side=3, exclude=["LILLIAN"])[0] == "Clara"
+
+    class SplitsAll:
+        def __call__(self, text, add_special_tokens=False):
+            return {"input_ids": [1, 2]}
+
+    assert FS.gap_names(SplitsAll()) == []
+    for bad, err in ((dict(per_side=0), ValueError), (dict(pool=3), ValueError),
+                     (dict(min_share=0.2), ValueError), (dict(small_gap=-1), ValueError),
+                     (dict(exclude="Ava"), TypeError)):
+        with pytest.raises(err):
+            FS.gap_names(None, **bad)
+
+
+def test_measure_faces_renders_the_stratum_and_tests_the_era_on_it(picked, gap_picked, tmp_path):
+    pipe, scorer = FS.tiny_face_models(list(picked) + gap_picked, folder=tmp_path)
+    study = FS.measure_faces(seeds=1, steps=1, size=32, pipe=pipe, scorer=scorer, draws=200)
+    n = len(picked)
+    assert study.scores.names == tuple(picked) + tuple(gap_picked)
+    assert study.main_mask.sum() == n and study.main_mask[:n].all()
+    assert study.age_living.n == study.sex.n == n and study.partial_living.n == n + 20
+    assert study.living_era_r < 0.85 and "era test" in str(study)
+    with pytest.raises(ValueError, match="main"):
+        FS.face_study(study.scores, study.targets, draws=200, main=np.ones(3, dtype=bool))
+
+
 # --------------------------------------------------------------------------- statistics, known answers
 def synthetic(rendered_age, living, era, female_prob, share, seeds=4, noise=0.0, rng=None):
     n = len(living)
@@ -282,7 +342,9 @@ def test_measure_faces_loads_the_real_models_once_and_caches_their_scores(tiny, 
     again = FS.measure_faces(seeds=1, steps=1, decades=(1950, 2000), draws=200)
     assert loads == ["sd", "clip"] and np.array_equal(first.scores.age, again.scores.age)
     assert first.scores.settings["scorer"] == scorer.source
-    assert len(first.scores.names) == 9 and first.scores.names[::8] == ("Linda", "Vicki")
+    # 9 era-spread names, then the era test's stratum (here from the tiny vocabulary's other names)
+    assert first.main_mask.sum() == 9 and first.scores.names[:9][::8] == ("Linda", "Vicki")
+    assert first.scores.settings["era_spread"] == 9 and len(first.scores.names) > 9
     other = FS.measure_faces(seeds=1, steps=1, decades=(1960, 2000), draws=200)   # another key
     assert loads == ["sd", "clip", "sd", "clip"] and other.scores.names[0] != "Linda"
     for bad, err in ((dict(decades=1950), TypeError), (dict(decades=(1700,)), ValueError),

@@ -73,6 +73,23 @@ def test_matched_contrast_finds_the_planted_token_effect_at_matched_frequency():
     assert null["interval"]["mean"][0] < 0 < null["interval"]["mean"][1]
 
 
+def test_length_control_separates_tokens_from_length():
+    emb, table, tokens = _fake_split_inputs()
+    # names whose length does not follow the token count: the planted effect is the token's
+    rng = np.random.default_rng(2)
+    emb.names = ["x" * int(k) for k in rng.integers(4, 8, len(tokens))]
+    out = P.length_control(emb, table, tokens, draws=50)
+    lo, hi = out["token_at_length"]["interval"]["mean"]
+    assert lo > 0 and out["token_at_length"]["names"] > 300
+    lo, hi = out["length_at_tokens"]["interval"]["mean"]
+    assert lo < 0 < hi                                              # length: no planted effect
+    assert set(out["mean_length"]) == {"one token", "several"}
+    with pytest.raises(ValueError, match="token_counts"):
+        P.length_control(emb, table, tokens.astype(float))
+    with pytest.raises(ValueError, match="token_counts"):
+        P.length_control(emb, table, tokens[:-1])
+
+
 def test_matched_contrast_bad_input():
     emb, table, tokens, zipf = _with_zipf()
     strata = np.zeros(len(tokens), dtype=int)

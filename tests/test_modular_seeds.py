@@ -80,3 +80,22 @@ def test_seed_plot_draws_an_unended_phase():
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert "not ended by the last step" in labels and "clean-up" in labels
     assert np.isnan(SeedPhases((0, 1), 53, table, table).shift()[1, 2])
+
+
+def test_profile_seeds_other_than_0_run_for_the_profiles_length(tmp_path, monkeypatch):
+    """quick's seeds 1–2 stop at SEED_RUN_STEPS (seed 0 is the main run, at its own length);
+    standard's run at the size's own length."""
+    from course_lib.modular import seeds as S
+    from course_lib.modular.training import GROKKING_SETTINGS
+    assert S.SEED_RUN_STEPS == {"quick": 1400, "standard": None, "full": None}
+    assert S.SEED_RUN_STEPS["quick"] < GROKKING_SETTINGS["quick"]["steps"]
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(GROKKING_SETTINGS, "quick", {**GROKKING_SETTINGS["quick"], **TINY})
+    monkeypatch.setitem(S.GROKKING_SEEDS, "quick", (0, 1))
+    monkeypatch.setitem(S.GROKKING_SEEDS, "standard", (0, 1))
+    monkeypatch.setitem(S.SEED_RUN_STEPS, "quick", 20)
+    sp = phases_over_seeds(profile="quick")
+    assert sp.last_steps == (40, 20) and sp.last_step == 40
+    assert phases_over_seeds(profile="standard").last_steps == (40, 40)
+    short = phases_over_seeds(profile="quick", steps=40)          # an explicit length wins
+    assert short.last_steps == (40, 40)

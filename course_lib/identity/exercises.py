@@ -278,17 +278,19 @@ def check_variance_kept(attempt: Callable, *, quiet: bool = False) -> CheckResul
     return check("variance_kept", attempt, VARIANCE_CASES, quiet=quiet)
 
 
-#: The choices of notebook 3.2's "how many directions keep 90 %?" prediction.
-K90_CHOICES = (10, 50, 200)
+#: The choices of notebook 3.2's "how many directions keep 90 %?" prediction: ranges, so that the
+#: reader knows which answer a measurement falls under (the boundaries are stated in the question).
+K90_CHOICES = ("under 25", "25-99", "100 or more")
 
 
-def k90_verdict(k90: int) -> int:
-    """The choice in :data:`K90_CHOICES` nearest to a measured ``k90`` on a log scale (10 → 1–22,
-    50 → 23–99, 200 → 100 or more)."""
+def k90_verdict(k90: int) -> str:
+    """The range in :data:`K90_CHOICES` that a measured ``k90`` falls in (1–24, 25–99, 100 or more)."""
+    if isinstance(k90, bool) or not isinstance(k90, (int, np.integer)):
+        raise TypeError(f"k90 must be an integer number of directions, got {type(k90).__name__}")
     k90 = int(k90)
     if k90 < 1:
         raise ValueError(f"k90 must be a positive number of directions, got {k90}")
-    return min(K90_CHOICES, key=lambda c: abs(np.log(k90) - np.log(c)))
+    return K90_CHOICES[0] if k90 < 25 else K90_CHOICES[1] if k90 < 100 else K90_CHOICES[2]
 
 
 _K90_FORM = prediction_form({"directions_for_90": K90_CHOICES}, hint=f"directions_for_90: one of {list(K90_CHOICES)}")
@@ -305,7 +307,7 @@ def check_k90_prediction(prediction: Any, k90: int, dims: int, *, quiet: bool = 
     return check("directions for 90 %", prediction, [
         _K90_FORM,
         prediction_answer("directions for 90 % of the variance", "directions_for_90", measured,
-                          f"{k90} of {dims} directions; nearest choice {measured}",
+                          f"{k90} of {dims} directions: {measured}",
                           hint="age and sex are two directions, but names differ in far more than age and sex")],
         quiet=quiet)
 

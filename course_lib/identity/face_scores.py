@@ -6,7 +6,8 @@ The pipeline, for about 40 names × 8 noise seeds:
 1. **Names** (:func:`face_names`): for each decade 1920–2010 and each sex, the most-given names whose
    births peaked in that decade and that CLIP's tokenizer keeps as **one token** (so the name reaches
    the text encoder as one learnt vector, the unit a NameBasis is built from) — a rule, not a hand
-   pick, spread over eras.
+   pick, spread over eras; and the era test's stratum (:func:`gap_names`): revival names whose living
+   are decades younger than their era, each beside a name of the same sex and living age from one era.
 2. **Portraits** (:func:`render_faces`): ``"a portrait photo of {name}"`` through
    :func:`~.faces.portraits`, one image per (name, seed), every name under the same seeds; plus the
    same prompt with "a person" in place of the name, the no-name control.
@@ -31,6 +32,7 @@ the model hub). Tests run the same code on :func:`~.faces.tiny_pipeline` and :fu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import tempfile
 from dataclasses import dataclass, field
@@ -49,7 +51,7 @@ from .names import FIRST_YEAR, LAST_YEAR, REFERENCE_YEAR, _tables, name_stats
 
 __all__ = ["CLIP_MODEL", "AGE_GRID", "SEX_PROMPTS", "PORTRAIT_TEMPLATE", "CONTROL_NAME", "FaceScorer",
            "load_face_scorer", "tiny_face_scorer", "tiny_face_models", "age_prompts", "score_images",
-           "single_token_names", "face_names", "FaceScores", "render_faces", "NameTargets", "name_targets",
+           "single_token_names", "face_names", "gap_names", "FaceScores", "render_faces", "NameTargets", "name_targets",
            "Correlation", "partial_correlation", "FaceStudy", "face_study", "measure_faces"]
 
 #: The hub id of the scorer: CLIP ViT-L/14, whose text tower is also Stable Diffusion 1.5's text encoder
@@ -63,7 +65,7 @@ SEX_PROMPTS: tuple[str, str] = ("a photo of a man", "a photo of a woman")
 PORTRAIT_TEMPLATE = "a portrait photo of {name}"
 #: What stands in for the name in the no-name control prompt.
 CONTROL_NAME = "a person"
-_VERSION = "faces-v1"
+_VERSION = "faces-v2"
 
 
 # --------------------------------------------------------------------------- the scorer
@@ -234,6 +236,51 @@ def face_names(tokenizer: Any | None, per_group: int = 2, decades: Sequence[int]
     if not chosen:
         raise ValueError("no name passed: the tokenizer keeps none of the candidates as one token")
     return chosen
+
+
+def gap_names(tokenizer: Any | None, per_side: int = 10, pool: int = 400, min_share: float = 0.9,
+              small_gap: float = 5.0, exclude: Sequence[str] = ()) -> list[str]:
+    """The era test's stratum: names for which the two predictors part. Among the ``pool`` most-given
+    names (all years, both sexes) that ``min_share`` or more of their babies share one recorded sex and
+    that ``tokenizer`` keeps as one token (``None``: no token check), and not in ``exclude``: the
+    ``per_side`` names with the **largest** gap between the era age and the living age (names revived
+    after their first bearers died: the living are decades younger than the era says), then, for each
+    of them in that order, the not yet chosen name of the same majority sex with a gap below
+    ``small_gap`` years that is **nearest in living age** (a name given in one era only). So the two sides share living ages and
+    differ in era: over them, living age and era part, which the era-spread names of
+    :func:`face_names` hardly do. Returns the large-gap names that found a partner, then their partners
+    in the same order (fewer than ``per_side`` pairs where the candidates run out; none for a tokenizer
+    that keeps no candidate as one token)."""
+    per_side = check_int(per_side, "per_side", min=1)
+    pool = check_int(pool, "pool", min=2 * per_side)
+    if not (0.5 <= float(min_share) <= 1.0):
+        raise ValueError(f"min_share must be in [0.5, 1], got {min_share!r}")
+    if not (np.isfinite(small_gap) and small_gap > 0):
+        raise ValueError(f"small_gap must be a positive number of years, got {small_gap!r}")
+    if isinstance(exclude, str):
+        raise TypeError("exclude must be a sequence of names, not one string")
+    tables = _tables()
+    counts = tables["counts"]
+    _, female = _peak_decade_and_female_share()
+    order = np.argsort(-counts.sum(axis=(1, 2)), kind="stable")[:pool]
+    skip = {str(n).strip().lower() for n in exclude}
+    names = [str(tables["display"][i]) for i in order
+             if max(female[i], 1 - female[i]) >= min_share and str(tables["display"][i]).lower() not in skip]
+    if tokenizer is not None and names:
+        names = single_token_names(tokenizer, names)
+    if len(names) < 2:
+        return []
+    targets = name_targets(names)
+    gap, living = targets.gap, targets.living_age
+    is_female = targets.female_share > 0.5
+    large = [int(i) for i in np.argsort(-gap, kind="stable")[:per_side]]
+    small_pool = [int(i) for i in np.flatnonzero(np.abs(gap) < small_gap) if i not in large]
+    pairs: list[tuple[int, int]] = []
+    for i in large:
+        left = [j for j in small_pool if j not in {b for _, b in pairs} and is_female[j] == is_female[i]]
+        if left:
+            pairs.append((i, min(left, key=lambda j: (abs(living[j] - living[i]), j))))
+    return [names[i] for i, _ in pairs] + [names[j] for _, j in pairs]
 
 
 @functools.lru_cache(maxsize=None)
@@ -440,8 +487,10 @@ class FaceStudy:
     **The era test.** Over names, R is the rendered age (mean over seeds), L the mean age of the
     living with the name, E = reference year − mean birth year (a linear function of the mean birth
     year, so r(R, E) = −r(R, mean birth year)). Both predictors are ages; they differ by the deaths.
-    Three numbers, each with a 95 % percentile bootstrap interval over names, every one computed on
-    the same resamples (paired):
+    The era test runs over every name, the era-spread names and the :func:`gap_names` stratum, whose
+    living age and era part (over the era-spread names alone they correlate above 0.9); the other
+    correlations use the era-spread names only (:attr:`main`). Three numbers, each with a 95 %
+    percentile bootstrap interval over names, every one computed on the same resamples (paired):
 
     * ``era_gap``: Δ = r(R, L) − r(R, E), which predictor tracks the renderings more closely;
     * ``partial_living``: r(R, L | E), what the living age says about R beyond the birth year;
@@ -462,6 +511,16 @@ class FaceStudy:
     sex_matched: int             #: names whose mean female probability is on their majority sex's side of ½
     partial_living: Correlation  #: r(rendered age, living age | era age)
     partial_era: Correlation     #: r(rendered age, era age | living age)
+    #: Which names the main correlations (``age_living``, ``age_era``, ``sex``, ``sex_matched``) use: the
+    #: era-spread names of :func:`face_names`; the era test uses every name (with :func:`gap_names`).
+    main: np.ndarray | None = None
+    living_era_r: float = float("nan")   #: r(living age, era age) over the era test's names
+
+    @property
+    def main_mask(self) -> np.ndarray:
+        """Boolean per name: in the main correlations (all names when :attr:`main` is None)."""
+        n = len(self.scores.names)
+        return np.ones(n, dtype=bool) if self.main is None else np.asarray(self.main, dtype=bool)
 
     @property
     def rendered_age(self) -> np.ndarray:
@@ -493,8 +552,10 @@ class FaceStudy:
     def __str__(self) -> str:
         s, n = self.scores, len(self.scores.names)
         gap, lo, hi = self.era_gap
+        n_main = int(self.main_mask.sum())
         return "\n".join([
-            f"{n} names × {len(s.seeds)} seeds, prompt {s.template!r}",
+            f"{n} names × {len(s.seeds)} seeds, prompt {s.template!r}; {n_main} era-spread names in the"
+            f" correlations, all {n} in the era test (r(living age, era age) = {self.living_era_r:.2f} over them)",
             f"rendered age ~ mean age of the living:     {self.age_living}",
             f"rendered age ~ {self.targets.reference_year} − mean birth year:   {self.age_era}",
             f"era test, r(living) − r(birth year):       {gap:+.2f} (95% CI {lo:+.2f} to {hi:+.2f})",
@@ -502,17 +563,20 @@ class FaceStudy:
             f"  partial r(rendered, birth year | living): {self._short(self.partial_era)}",
             f"  verdict: {self.era_verdict}",
             f"P(woman) ~ female share:                   {self.sex}",
-            f"names rendered as their majority sex:      {format_rate(self.sex_matched, n)}",
+            f"names rendered as their majority sex:      {format_rate(self.sex_matched, n_main)}",
             f"no-name control ('{s.template.format(name=CONTROL_NAME)}'): age {s.control_age.mean():.0f}, "
             f"P(woman) {s.control_female.mean():.2f}; names: age {self.rendered_age.mean():.0f}, "
             f"P(woman) {self.rendered_female.mean():.2f}",
         ])
 
 
-def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed: int = 0) -> FaceStudy:
+def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed: int = 0,
+               main: Sequence[bool] | np.ndarray | None = None) -> FaceStudy:
     """Correlate the per-name means of ``scores`` with ``targets`` (the same names, in order), each
     with a percentile bootstrap over names; the era test (see :class:`FaceStudy`) computes its
-    difference and both partial correlations on the same resamples (paired). Needs at least 5 names."""
+    difference and both partial correlations on the same resamples (paired), over every name.
+    ``main``: a boolean per name, the names of the other correlations (default: all). Needs at least
+    5 names in each."""
     if not isinstance(scores, FaceScores) or not isinstance(targets, NameTargets):
         raise TypeError("scores must be a FaceScores and targets a NameTargets")
     if tuple(scores.names) != tuple(targets.names):
@@ -521,33 +585,50 @@ def face_study(scores: FaceScores, targets: NameTargets, draws: int = 2000, seed
         raise ValueError(f"a correlation over names needs at least 5 names, got {len(scores.names)}")
     draws = check_int(draws, "draws", min=100)
     seed = check_seed(seed)
+    n = len(scores.names)
+    if main is None:
+        keep = np.ones(n, dtype=bool)
+    else:
+        keep = np.asarray(main)
+        if keep.shape != (n,) or keep.dtype != bool:
+            raise ValueError(f"main must be a boolean per name ({n}), got shape {keep.shape} {keep.dtype}")
+        if keep.sum() < 5:
+            raise ValueError(f"main must keep at least 5 names, got {int(keep.sum())}")
     age, female = scores.age.mean(axis=1), scores.female.mean(axis=1)
     both = np.stack([targets.living_age, targets.era_age], axis=1)
     low, high = _bootstrap(age, both, metric=_gap, draws=draws, seed=seed)
-    matched = int(((female > 0.5) == (targets.female_share > 0.5)).sum())
+    a, f, share = age[keep], female[keep], targets.female_share[keep]
+    matched = int(((f > 0.5) == (share > 0.5)).sum())
     return FaceStudy(scores=scores, targets=targets,
-                     age_living=_correlation(age, targets.living_age, draws, seed),
-                     age_era=_correlation(age, targets.era_age, draws, seed),
+                     age_living=_correlation(a, targets.living_age[keep], draws, seed),
+                     age_era=_correlation(a, targets.era_age[keep], draws, seed),
                      era_gap=(_gap(age, both), low, high),
-                     sex=_correlation(female, targets.female_share, draws, seed), sex_matched=matched,
+                     sex=_correlation(f, share, draws, seed), sex_matched=matched,
                      partial_living=_paired(age, both, _partial_living, draws, seed),
-                     partial_era=_paired(age, both, _partial_era, draws, seed))
+                     partial_era=_paired(age, both, _partial_era, draws, seed),
+                     main=None if main is None else keep,
+                     living_era_r=pearson(targets.living_age, targets.era_age))
 
 
 def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any = None,
                   scorer: FaceScorer | None = None, size: int | None = None,
                   use_cache: bool = True, draws: int = 2000,
-                  decades: Sequence[int] = tuple(range(1920, 2020, 10))) -> FaceStudy:
+                  decades: Sequence[int] = tuple(range(1920, 2020, 10)), gap_per_side: int = 10,
+                  gap_pool: int = 400) -> FaceStudy:
     """The whole measurement: :func:`face_names` (by Stable Diffusion's tokenizer, CLIP ViT-L/14's),
     ``seeds`` portraits each (:func:`render_faces`), :func:`face_study`. With no ``pipe``/``scorer`` it
     loads Stable Diffusion 1.5 and CLIP ViT-L/14 from the hub, which needs a GPU (about 6 GB to
-    download; 42 prompts × 8 seeds = 336 portraits of 25 steps: about 5 minutes on a recent GPU, half an
-    hour on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer``
+    download; about 62 prompts × 8 seeds ≈ 500 portraits of 25 steps: about 7 minutes on a recent GPU,
+    45 on Colab's T4); the scores are then cached, so a rerun is instant. Given ``pipe`` and ``scorer``
     (e.g. :func:`tiny_face_models`) nothing is cached. ``draws``: bootstrap resamples of the statistics;
-    ``decades``: the eras the names are drawn from (:func:`face_names`)."""
+    ``decades``: the eras the names are drawn from (:func:`face_names`); ``gap_per_side`` and
+    ``gap_pool``: the era test's stratum (:func:`gap_names`; ``gap_per_side=0``: none), rendered and
+    scored like the rest (20 more names)."""
     seeds = check_int(seeds, "seeds", min=1)
     draws = check_int(draws, "draws", min=100)
     per_group = check_int(per_group, "per_group", min=1)
+    gap_per_side = check_int(gap_per_side, "gap_per_side", min=0)
+    gap_pool = check_int(gap_pool, "gap_pool", min=2 * max(gap_per_side, 1))
     if (pipe is None) != (scorer is None):
         raise ValueError("give both pipe and scorer (e.g. the tiny ones), or neither (the real models)")
     if isinstance(decades, (str, bytes)) or not isinstance(decades, (Sequence, np.ndarray, range)):
@@ -556,7 +637,7 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
     real = pipe is None and scorer is None
     config = {"version": _VERSION, "seeds": seeds, "per_group": per_group, "steps": steps, "size": size,
               "pipeline": SD_MODEL, "scorer": CLIP_MODEL, "template": PORTRAIT_TEMPLATE, "grid": list(AGE_GRID),
-              "decades": list(decades)}
+              "decades": list(decades), "gap_per_side": gap_per_side, "gap_pool": gap_pool}
 
     def compute() -> FaceScores:
         nonlocal pipe, scorer
@@ -567,7 +648,12 @@ def measure_faces(seeds: int = 8, per_group: int = 2, steps: int = 25, pipe: Any
             scorer = load_face_scorer()
         # the tokenizer that reads the prompt
         names = face_names(pipe.tokenizer, per_group=per_group, decades=decades)
-        return render_faces(pipe, scorer, names, seeds=range(seeds), steps=steps, size=size)[0]
+        spread = len(names)                 # the first names are the era-spread ones
+        if gap_per_side:
+            names += gap_names(pipe.tokenizer, per_side=gap_per_side, pool=gap_pool, exclude=names)
+        scores = render_faces(pipe, scorer, names, seeds=range(seeds), steps=steps, size=size)[0]
+        return dataclasses.replace(scores, settings={**scores.settings, "era_spread": spread})
 
     scores = cache.cached("face-scores", config, compute) if (real and use_cache) else compute()
-    return face_study(scores, name_targets(scores.names), draws=draws)
+    main = np.arange(len(scores.names)) < int(scores.settings.get("era_spread", len(scores.names)))
+    return face_study(scores, name_targets(scores.names), draws=draws, main=main)

@@ -37,7 +37,7 @@ __all__ = ["ALPHAS", "CONSTANT_SPREAD", "ngram_features", "fold_ids", "group_fol
            "bootstrap_interval", "fit_ridge", "ridge_direction", "ProbeResult", "probe", "probe_table", "ProbeTable",
            "PROBE_SETTINGS", "name_probes", "CELLS", "SplitCell", "frequency_token_split", "trained_within",
            "format_split", "compare_on", "text_frequency", "TEXT_BANDS", "text_frequency_split", "matched_contrast",
-           "with_spelling_ngrams"]
+           "length_control", "with_spelling_ngrams"]
 
 #: Ridge penalties tried inside each fit (relative to the number of features: standardised columns).
 ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))
@@ -617,6 +617,27 @@ def matched_contrast(embeddings, table: ProbeTable, group: object, strata: objec
     interval = {k: tuple(float(v) for v in np.quantile([b[k] for b in boot], [0.025, 0.975])) for k in point}
     return {"difference": point, "interval": interval, "strata": [int(s) for s in used],
             "names": int(sum(len(a) + len(b) for a, b in sides))}
+
+
+def length_control(embeddings, table: ProbeTable, token_counts: object, draws: int = 400,
+                   seed: int = 0) -> dict[str, dict[str, object]]:
+    """Is the token effect a name-length effect? One-token names are shorter, so two
+    :func:`matched_contrast` runs: ``"token_at_length"``, one token against several at matched name
+    length (letters; strata with 10 names on both sides); ``"length_at_tokens"``, names longer than
+    the median of their token class (one token / several) against the rest, at matched token class.
+    Also ``"mean_length"``: the mean length of one-token and of split names."""
+    names = [str(n) for n in embeddings.names]
+    tokens = np.asarray(token_counts)
+    if tokens.shape != (len(names),) or not np.issubdtype(tokens.dtype, np.integer) or (tokens < 1).any():
+        raise ValueError(f"token_counts must be positive integers, one per name ({len(names)}), "
+                         f"got {tokens.shape} {tokens.dtype}")
+    length = np.array([len(n) for n in names])
+    one = tokens == 1
+    split = (~one).astype(int)
+    median = np.array([np.median(length[split == k]) if (split == k).any() else 0.0 for k in (0, 1)])
+    return {"token_at_length": matched_contrast(embeddings, table, one, length, draws, seed, min_names=10),
+            "length_at_tokens": matched_contrast(embeddings, table, length > median[split], split, draws, seed),
+            "mean_length": {"one token": float(length[one].mean()), "several": float(length[~one].mean())}}
 
 
 def format_split(cells: Sequence[SplitCell]) -> str:

@@ -160,12 +160,13 @@ def plot_seed_phases(seed_phases: SeedPhases) -> Figure:
     unended = False
     for row, seed in enumerate(seed_phases.seeds):
         ends = seed_phases.all_pairs[row, :3]
+        last = seed_phases.last_step if seed_phases.last_steps is None else seed_phases.last_steps[row]
         start = 0.0
         for j, (name, color) in enumerate(zip(PhaseBoundaries.NAMES, _PHASE_COLORS)):
             end = ends[j]
             if not np.isfinite(end):
-                if seed_phases.last_step is not None and start < seed_phases.last_step:   # still in this phase
-                    ax.barh(row, seed_phases.last_step - start, left=start, color=color, edgecolor="0.5",
+                if last is not None and start < last:   # still in this phase
+                    ax.barh(row, last - start, left=start, color=color, edgecolor="0.5",
                             lw=0.5, hatch="//", label="not ended by the last step" if not unended else None)
                     unended = True
                 break

@@ -24,7 +24,8 @@ from .mechanism import excluded_peak, formation_order, mechanism_measures, unsee
 from .phases import PhaseBoundaries
 from .run import modular_addition_run
 
-__all__ = ["GROKKING_SEEDS", "SEED_RUN_PROFILE", "SeedPhases", "phases_over_seeds", "BOUNDARY_NAMES"]
+__all__ = ["GROKKING_SEEDS", "SEED_RUN_PROFILE", "SEED_RUN_STEPS", "SeedPhases", "phases_over_seeds",
+           "BOUNDARY_NAMES"]
 
 #: Seeds whose phases the notebook reports, per profile (the paper trained 5 seeds).
 GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
@@ -37,6 +38,13 @@ GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
 #: (p = 53, about 20 s each on two cores) — five paper-size runs (p = 113) take 15–20 min, beyond the
 #: 5-minute budget; ``full`` (a GPU) uses its own, the paper's size.
 SEED_RUN_PROFILE: dict[str, str] = {"quick": "quick", "standard": "quick", "full": "full"}
+
+#: How long the seeds other than 0 train, per profile (``None``: the run size's own ``steps``). In
+#: ``quick`` seed 0 is the notebook's main run (1,800 steps, cached and shared); seeds 1–2 stop at
+#: 1,400 steps, past their clean-up (which ends at 1,300–1,380): a cold ``quick`` run saves 800 of
+#: its training steps. The first 1,400 steps of a 1,800-step run are a 1,400-step run (the learning
+#: rate is constant after the warm-up), so only what is read at the last step differs.
+SEED_RUN_STEPS: dict[str, Optional[int]] = {"quick": 1400, "standard": None, "full": None}
 
 #: The boundaries, in order, as named in :class:`~.phases.PhaseBoundaries`, plus the grokking step.
 BOUNDARY_NAMES = ("memorisation_end", "circuit_formation_end", "cleanup_end", "grok_step")
@@ -52,7 +60,8 @@ class SeedPhases:
     """Boundaries per seed: ``all_pairs`` and ``unseen`` are (n_seeds, 4) arrays over
     :data:`BOUNDARY_NAMES` (NaN: not reached), from the curves over all test pairs and over the
     mirror-unseen test pairs; the grok step (honest accuracy ≥ 95 %) is the same in both.
-    ``last_step``: the runs' final checkpoint (a boundary not reached by then is NaN)."""
+    ``last_step``: the longest run's final checkpoint; ``last_steps``: each seed's (a boundary not
+    reached by then is NaN)."""
 
     seeds: tuple[int, ...]
     p: int
@@ -67,6 +76,8 @@ class SeedPhases:
     circuit_end_by_threshold: Optional[np.ndarray] = None
     #: Per seed, :func:`~.mechanism.formation_order` (cos_half, neuron_half, lag, cos_at_grok).
     formation: Optional[tuple[dict[str, float], ...]] = None
+    #: Per seed, the run's final checkpoint step (runs may differ in length: :data:`SEED_RUN_STEPS`).
+    last_steps: Optional[tuple[int, ...]] = None
 
     def summary(self, which: str = "all_pairs", level: float = 0.95) -> dict[str, dict[str, float]]:
         """Per boundary: ``n`` (seeds that reached it), ``mean``, ``lo``/``hi`` (a ``level``
@@ -92,10 +103,14 @@ class SeedPhases:
 def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[str] = None, *,
                       progress: bool = False, **overrides: Any) -> SeedPhases:
     """The phase boundaries of :func:`~.run.modular_addition_run` for each of ``seeds`` (default:
-    the profile's :data:`GROKKING_SEEDS`, run at the size :data:`SEED_RUN_PROFILE` gives), cached per
-    seed. ``overrides`` go to every run."""
+    the profile's :data:`GROKKING_SEEDS`, run at the size :data:`SEED_RUN_PROFILE` gives and, for the
+    seeds other than 0, for :data:`SEED_RUN_STEPS`), cached per seed. ``overrides`` go to every run."""
+    later: dict[str, Any] = {}
     if seeds is None:
         seeds = runtime.by_profile(GROKKING_SEEDS, profile)
+        steps = runtime.by_profile(SEED_RUN_STEPS, profile)
+        if steps is not None and "steps" not in overrides:
+            later = {"steps": steps}
         profile = runtime.by_profile(SEED_RUN_PROFILE, profile)
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
@@ -104,20 +119,22 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         raise ValueError("seeds must not be empty")
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct, got {seeds}")
-    rows_all, rows_unseen, p, peaks, by_threshold, formation = [], [], None, [], [], []
+    rows_all, rows_unseen, p, peaks, by_threshold, formation, lasts = [], [], None, [], [], [], []
     for seed in seeds:
-        run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides)
+        run = modular_addition_run(seed=seed, profile=profile, progress=progress,
+                                   **overrides, **(later if seed != 0 else {}))
         _, _, unseen = unseen_losses(run, progress=progress)
         grok = run.grok_step(0.95)
         rows_all.append(_row(run.phases, grok))
         rows_unseen.append(_row(unseen, grok))
-        p, last = run.p, int(run.checkpoint_steps[-1])
+        p = run.p
+        lasts.append(int(run.checkpoint_steps[-1]))
         every = int(run.checkpoint_steps[1] - run.checkpoint_steps[0])
         peaks.append(excluded_peak(run))
         by_threshold.append(circuit_end_thresholds(run))
         formation.append(formation_order(run, mechanism_measures(run, progress=progress)))
-    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), last, every,
-                      tuple(peaks), np.array(by_threshold), tuple(formation))
+    return SeedPhases(seeds, int(p), np.array(rows_all), np.array(rows_unseen), max(lasts), every,
+                      tuple(peaks), np.array(by_threshold), tuple(formation), tuple(lasts))
 
 
 #: Restricted-loss levels (nats) for :func:`circuit_end_thresholds`; the phase rule uses 0.1.
