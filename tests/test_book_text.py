@@ -133,7 +133,7 @@ def test_control_characters_are_found():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_control_characters_in_cells(path):
-    """A LaTeX command written through a Python string ("\\rho" as "\rho") leaves a carriage return
+    r"""A LaTeX command written through a Python string ("\\rho" as "\rho") leaves a carriage return
     that the page renders as "ho"; other control characters are invisible in review."""
     found = [f"cell {k}: {CONTROL.search(''.join(c['source'])).group()!r}"
              for k, c in enumerate(load(path)["cells"]) if CONTROL.search("".join(c["source"]))]
