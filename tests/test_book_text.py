@@ -121,3 +121,20 @@ def test_every_ref_to_a_research_note_exists():
     refs += [(p.name, _target(r)) for p in BOOK.glob("*.md") for r in REF.findall(p.read_text(encoding="utf8"))]
     notes = [(name, t) for name, t in refs if t.startswith("note-")]
     assert notes and all(t in labels for _, t in notes), [r for r in notes if r[1] not in labels]
+
+
+# --------------------------------------------------------------------------- stray control characters
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # every control character but tab and newline
+
+
+def test_control_characters_are_found():
+    assert CONTROL.search("$\rho$") and CONTROL.search("a\x0cb") and not CONTROL.search("a\tb\nc")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_control_characters_in_cells(path):
+    r"""A LaTeX command written through a Python string ("\\rho" as "\rho") leaves a carriage return
+    that the page renders as "ho"; other control characters are invisible in review."""
+    found = [f"cell {k}: {CONTROL.search(''.join(c['source'])).group()!r}"
+             for k, c in enumerate(load(path)["cells"]) if CONTROL.search("".join(c["source"]))]
+    assert not found, f"{path.parent.name}/{path.name}: control characters in " + ", ".join(found)
