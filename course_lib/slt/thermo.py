@@ -30,6 +30,8 @@ here. Reading m from chains was not attempted. Every run is
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -37,10 +39,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validation import check_float
-from .estimator import LLCResult, LossFn, estimate_llc
+from ..validation import check_float, check_int
+from .estimator import (LLCResult, LossFn, check_data, default_nbeta, estimate_llc,
+                        relaxation_time, relaxed_fraction)
 
-__all__ = ["NbetaSweep", "nbeta_sweep", "fit_finite_nbeta_law", "LawFit", "log_evidence"]
+__all__ = ["NbetaSweep", "nbeta_sweep", "fit_finite_nbeta_law", "LawFit", "log_evidence",
+           "RelaxedSweep", "relaxed_nbeta_sweep"]
 
 
 @dataclass
@@ -69,14 +73,18 @@ def nbeta_sweep(model: nn.Module, loss_fn: LossFn, data: Sequence[torch.Tensor],
 
     ``epsilon`` is a step size or a function of nβ; the default habit is ε ∝ 1/nβ, since the
     drift nβ∇L stiffens with nβ (pass ``lambda nb: c / nb``). ``sampler`` goes to estimate_llc
-    (gamma, num_chains, num_draws, num_burnin, seed, …). The seed is the same at every nβ (common
-    noise), so neighbouring points' errors are correlated and the curve's shape is cleaner than
-    its error bars suggest."""
+    (gamma, num_chains, num_draws, num_burnin, seed, …); ``num_burnin`` and ``num_draws`` may
+    also be functions of nβ (as :func:`relaxed_nbeta_sweep` passes them). The seed is the same at
+    every nβ (common noise), so neighbouring points' errors are correlated and the curve's shape
+    is cleaner than its error bars suggest."""
     t = _check_nbetas(nbetas)
     step = epsilon if callable(epsilon) else (lambda nb, e=check_float(epsilon, "epsilon", min=0,
                                                                        inclusive="neither"): e)
+    per_nbeta = {k: sampler.pop(k) for k in ("num_burnin", "num_draws")
+                 if callable(sampler.get(k))}
     runs = [estimate_llc(model, loss_fn, data, epsilon=float(step(float(nb))), nbeta=float(nb),
-                         **sampler) for nb in t]
+                         **{k: f(float(nb)) for k, f in per_nbeta.items()}, **sampler)
+            for nb in t]
     y = np.array([r.mean for r in runs])
     se = np.array([r.std / np.sqrt(len(r.per_chain)) for r in runs])
     return NbetaSweep(t, y, se, runs)
@@ -143,3 +151,87 @@ def log_evidence(nbetas: Sequence[float], y: Sequence[float]) -> np.ndarray:
         raise ValueError(f"y must have one value per nβ ({len(t)}), got shape {y.shape}")
     steps = np.diff(np.log(t)) * (y[1:] + y[:-1]) / 2
     return -np.concatenate([[0.0], np.cumsum(steps)])
+
+
+@dataclass
+class RelaxedSweep:
+    """An nβ sweep whose every point is as relaxed as the one at nβ₀ (:func:`relaxed_nbeta_sweep`).
+
+    ``sweep`` reads y after burn-in ``burnin[i]`` over ``draws[i]`` draws; ``doubled`` reads the
+    same chains after twice that burn-in, over as many draws (the stationarity check). ``relaxed``
+    is :func:`~course_lib.slt.estimator.relaxed_fraction` at each point, ``fit`` the finite-nβ law
+    on ``sweep`` and ``log_z`` = log Z(nβ) − log Z(nβ₀) from :func:`log_evidence`."""
+
+    nbeta0: float
+    epsilons: np.ndarray
+    burnin: np.ndarray
+    draws: np.ndarray
+    sweep: NbetaSweep
+    doubled: NbetaSweep
+    relaxed: np.ndarray
+    fit: LawFit
+    log_z: np.ndarray
+
+    @property
+    def nbetas(self) -> np.ndarray:
+        return self.sweep.nbetas
+
+
+def _reading(nbetas: np.ndarray, runs: list[LLCResult]) -> NbetaSweep:
+    return NbetaSweep(nbetas, np.array([r.mean for r in runs]),
+                      np.array([r.sem for r in runs]), runs)
+
+
+def relaxed_nbeta_sweep(model: nn.Module, loss_fn: LossFn, data: Sequence[torch.Tensor],
+                        multiples: Sequence[float], *, epsilon: float, gamma: float,
+                        num_burnin: int, num_draws: int, nbeta0: Optional[float] = None,
+                        **sampler: Any) -> RelaxedSweep:
+    """:func:`nbeta_sweep` at nβ = nβ₀ × ``multiples`` (increasing, one of them 1; nβ₀ defaults to
+    n / log n) with every point relaxed as far as the point at nβ₀, then the law and log Z.
+
+    The step is ε(nβ) = ``epsilon`` · min(1, nβ₀/nβ): fixed at and below nβ₀, ∝ 1/nβ above, so
+    ε·nβ — what makes the stiffest directions diverge — never exceeds its value at nβ₀. Burn-in
+    and draws are ``num_burnin`` and ``num_draws`` at nβ₀, scaled above it by the relaxation time
+    τ(ε(nβ), γ) / τ(``epsilon``, γ), so :func:`relaxed_fraction` is (to rounding) the same at every
+    nβ. Each chain runs burn-in + draws + burn-in more steps: the extra ones score the reading with
+    the burn-in doubled (``doubled``) on the same chains. The point at nβ₀ is exactly
+    :func:`estimate_llc` at nβ₀ with ``epsilon``, ``num_burnin`` and ``num_draws``."""
+    data = check_data(data)
+    mult = np.asarray(multiples, dtype=float)
+    if mult.ndim != 1 or len(mult) < 3 or not np.all(np.isfinite(mult)) or np.any(mult <= 0) \
+            or np.any(np.diff(mult) <= 0):
+        raise ValueError(f"multiples must be at least 3 finite, positive, strictly increasing "
+                         f"values, got {multiples!r}")
+    if not np.any(np.isclose(mult, 1.0, rtol=0, atol=1e-12)):
+        raise ValueError(f"multiples must include 1 (the point nβ₀), got {list(mult)}")
+    nb0 = default_nbeta(int(data[0].shape[0])) if nbeta0 is None else check_float(
+        nbeta0, "nbeta0", min=1, inclusive="neither")
+    eps0 = check_float(epsilon, "epsilon", min=0, inclusive="neither")
+    gamma = check_float(gamma, "gamma", min=0, inclusive="neither")
+    tau0 = relaxation_time(eps0, gamma)
+    if not math.isfinite(tau0):
+        raise ValueError(f"epsilon · gamma = {eps0 * gamma:g} ≥ 4: the localisation is unstable")
+    base_b = check_int(num_burnin, "num_burnin", min=1)
+    base_d = check_int(num_draws, "num_draws", min=1)
+
+    def step(nb: float) -> float:
+        return eps0 * min(1.0, nb0 / nb)
+
+    def scaled(count: int, nb: float) -> int:
+        return int(math.ceil(count * relaxation_time(step(nb), gamma) / tau0 - 1e-9))
+
+    t = _check_nbetas(nb0 * mult)
+    raw = nbeta_sweep(model, loss_fn, data, t, epsilon=step, gamma=gamma,
+                      num_burnin=lambda nb: scaled(base_b, nb),
+                      num_draws=lambda nb: scaled(base_d, nb) + scaled(base_b, nb), **sampler)
+    burnin = np.array([scaled(base_b, nb) for nb in t])
+    draws = np.array([scaled(base_d, nb) for nb in t])
+    sweep = _reading(t, [r.after(0, int(d)) for r, d in zip(raw.runs, draws)])
+    doubled = _reading(t, [r.after(int(b), int(d)) for r, b, d in zip(raw.runs, burnin, draws)])
+    eps = np.array([step(nb) for nb in t])
+    relaxed = np.array([relaxed_fraction(int(b), int(d), e, gamma)
+                        for b, d, e in zip(burnin, draws, eps)])
+    fit = fit_finite_nbeta_law(t, sweep.y, sweep.se)
+    log_z = log_evidence(t, sweep.y)
+    log_z = log_z - log_z[int(np.argmin(np.abs(mult - 1.0)))]
+    return RelaxedSweep(nb0, eps, burnin, draws, sweep, doubled, relaxed, fit, log_z)
