@@ -102,6 +102,9 @@ def test_relaxed_sweep_reads_the_exact_quadratic_target():
     assert rs.log_z[1] == 0 and np.all(np.abs(rs.log_z - exact_logz) < 0.05), rs.log_z
     np.testing.assert_allclose(rs.log_z, thermo.log_evidence(t, rs.sweep.y)
                                - thermo.log_evidence(t, rs.sweep.y)[1])
+    np.testing.assert_array_equal(rs.log_z, thermo.log_evidence(t, rs.sweep.y, reference=40.0))
+    with pytest.raises(ValueError, match="reference"):
+        thermo.log_evidence(t, rs.sweep.y, reference=41.0)
     assert rs.fit.llc == thermo.fit_finite_nbeta_law(t, rs.sweep.y, rs.sweep.se).llc
 
 
@@ -135,3 +138,36 @@ def test_relaxed_sweep_rejects_bad_settings():
                                    **{**kw, "num_burnin": 0})
     with pytest.raises(ValueError, match="nbetas"):  # nβ₀ × 0.01 ≤ 1
         thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.01, 1, 2], **kw)
+
+
+@pytest.mark.slow
+def test_grokking_sweep_record_reproduces():
+    """:data:`GROKKING_SWEEP_RECORD`: the relaxed sweep on the quick grokking network at ε₀ =
+    1.5e-4 and at twice that step, where this CPU trains the recorded network (its L(w*); about
+    9 minutes of CPU): every reading within 2 s.e. of the record, and the chains at ε = 3e-4 held fixed diverge
+    at 4 nβ₀."""
+    from course_lib.slt.course_models import grokking_run
+    from course_lib.slt.estimator import (ChainDivergedError, FlatLoss, estimate_llc,
+                                          full_data_loss)
+
+    rec = thermo.GROKKING_SWEEP_RECORD
+    run = grokking_run(rec["seed"], "quick", progress=False)
+    model = run.model_at(run.final_step)
+    loss = FlatLoss(model, run.loss_fn, [n for n, _ in model.named_parameters()])
+    init = full_data_loss(loss, loss.w_star, tuple(run.data), None)
+    if not math.isclose(init, rec["init_loss"], rel_tol=1e-3):
+        pytest.skip(f"not the recorded network (L(w*) = {init:.4g}): CPU numerics")
+    for eps, want in rec["sweeps"].items():
+        rs = thermo.grokking_sweep({**thermo.GROKKING_SWEEP_SETTINGS, "epsilon": eps,
+                                    "num_burnin": want["num_burnin"],
+                                    "num_draws": want["num_draws"]})
+        assert list(rs.burnin) == list(want["burnin"]) and list(rs.draws) == list(want["draws"])
+        for got, key in ((rs.sweep, "y"), (rs.doubled, "y_doubled")):
+            se = np.asarray(want["se" if key == "y" else "se_doubled"])
+            assert np.all(np.abs(got.y - np.asarray(want[key])) <= 2 * se), (eps, key, got.y)
+        assert np.all(rs.relaxed > 0.9)
+    div = rec["diverged"]
+    with pytest.raises(ChainDivergedError):
+        estimate_llc(model, run.loss_fn, run.data, epsilon=div["epsilon"],
+                     nbeta=rec["nbeta0"] * div["multiple"], gamma=100.0, batch_size=128,
+                     num_chains=4, num_burnin=60, num_draws=100, seed=0)

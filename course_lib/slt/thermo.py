@@ -26,6 +26,12 @@ shared by all chains), the readings scatter 0.03–0.08 around and above the exa
 0.02–0.07, and three points leave a three-parameter fit no residual: the chains cannot read m
 here. Reading m from chains was not attempted. Every run is
 :func:`~course_lib.slt.estimator.estimate_llc` — the same chains as the LLC, one per nβ.
+
+On a network (:func:`grokking_sweep`, :data:`GROKKING_SWEEP_RECORD`: Chapter 3's grokking model,
+nβ₀/8 … 4nβ₀, every point relaxed alike by :func:`relaxed_nbeta_sweep`, readings stable when the
+burn-in doubles) y rises to nβ₀ and then falls, at two step sizes — which the law cannot follow:
+there the device reads neither λ nor m, and log Z is the integral of readings that carry SGLD's
+step bias (≈ 10 % at nβ₀ at 5.3's ε = 3 × 10⁻⁴ against half that step).
 """
 
 from __future__ import annotations
@@ -44,7 +50,8 @@ from .estimator import (LLCResult, LossFn, check_data, default_nbeta, estimate_l
                         relaxation_time, relaxed_fraction)
 
 __all__ = ["NbetaSweep", "nbeta_sweep", "fit_finite_nbeta_law", "LawFit", "log_evidence",
-           "RelaxedSweep", "relaxed_nbeta_sweep"]
+           "RelaxedSweep", "relaxed_nbeta_sweep", "GROKKING_SWEEP_SETTINGS", "grokking_sweep",
+           "GROKKING_SWEEP_RECORD"]
 
 
 @dataclass
@@ -142,15 +149,23 @@ def fit_finite_nbeta_law(nbetas: Sequence[float], y: Sequence[float],
     return LawFit(float(lam), float(1.0 + m1), float(b), rms)
 
 
-def log_evidence(nbetas: Sequence[float], y: Sequence[float]) -> np.ndarray:
-    """log Z(nβ) − log Z(nβ₀) = −∫ y d log nβ by the trapezoid rule over the sweep (first entry 0):
-    thermodynamic integration of the estimator's own readings."""
+def log_evidence(nbetas: Sequence[float], y: Sequence[float],
+                 reference: Optional[float] = None) -> np.ndarray:
+    """log Z(nβ) − log Z(nβ₀) = −∫ y d log nβ by the trapezoid rule over the sweep: thermodynamic
+    integration of the estimator's own readings. nβ₀ is ``reference`` (one of ``nbetas``; default
+    the first), where the result is 0."""
     t = _check_nbetas(nbetas)
     y = np.asarray(y, dtype=float)
     if y.shape != t.shape:
         raise ValueError(f"y must have one value per nβ ({len(t)}), got shape {y.shape}")
     steps = np.diff(np.log(t)) * (y[1:] + y[:-1]) / 2
-    return -np.concatenate([[0.0], np.cumsum(steps)])
+    log_z = -np.concatenate([[0.0], np.cumsum(steps)])
+    if reference is None:
+        return log_z
+    at = np.flatnonzero(np.isclose(t, check_float(reference, "reference"), rtol=1e-9, atol=0))
+    if len(at) != 1:
+        raise ValueError(f"reference must be one of nbetas, got {reference}")
+    return log_z - log_z[at[0]]
 
 
 @dataclass
@@ -232,6 +247,66 @@ def relaxed_nbeta_sweep(model: nn.Module, loss_fn: LossFn, data: Sequence[torch.
     relaxed = np.array([relaxed_fraction(int(b), int(d), e, gamma)
                         for b, d, e in zip(burnin, draws, eps)])
     fit = fit_finite_nbeta_law(t, sweep.y, sweep.se)
-    log_z = log_evidence(t, sweep.y)
-    log_z = log_z - log_z[int(np.argmin(np.abs(mult - 1.0)))]
+    log_z = log_evidence(t, sweep.y, reference=float(t[int(np.argmin(np.abs(mult - 1.0)))]))
     return RelaxedSweep(nb0, eps, burnin, draws, sweep, doubled, relaxed, fit, log_z)
+
+
+#: The sweep on Chapter 3's quick grokking network (seed 0, its final step; n = 1,124 training
+#: pairs, nβ₀ = n / log n ≈ 160) that :func:`grokking_sweep` runs: 5.3's sampler (γ = 100,
+#: batch 128) at nβ₀ × 1/8 … 4 (1.5 decades), ε₀ at and below nβ₀, burn-in and draws scaled
+#: with the relaxation time above it (:func:`relaxed_nbeta_sweep`).
+GROKKING_SWEEP_SETTINGS: dict[str, Any] = {
+    "seed": 0, "run_profile": "quick",
+    "multiples": (0.125, 0.25, 0.5, 1.0, 2.0, 4.0),
+    "epsilon": 1.5e-4, "gamma": 100.0, "batch_size": 128, "num_chains": 4,
+    "num_burnin": 120, "num_draws": 200, "sampler_seed": 0,
+}
+
+
+def grokking_sweep(settings: Optional[dict[str, Any]] = None) -> RelaxedSweep:
+    """:func:`relaxed_nbeta_sweep` on Chapter 3's grokking network at its final step, with
+    :data:`GROKKING_SWEEP_SETTINGS` (or ``settings``, the same keys)."""
+    from .course_models import grokking_run
+
+    s = dict(GROKKING_SWEEP_SETTINGS if settings is None else settings)
+    missing = set(GROKKING_SWEEP_SETTINGS) - set(s)
+    if missing:
+        raise ValueError(f"settings lack {sorted(missing)}")
+    run = grokking_run(s["seed"], s["run_profile"], progress=False)
+    model = run.model_at(run.final_step)
+    return relaxed_nbeta_sweep(model, run.loss_fn, run.data, s["multiples"],
+                               epsilon=s["epsilon"], gamma=s["gamma"],
+                               num_burnin=s["num_burnin"], num_draws=s["num_draws"],
+                               batch_size=s["batch_size"], num_chains=s["num_chains"],
+                               seed=s["sampler_seed"])
+
+
+#: :func:`grokking_sweep` as measured (2026-12-05, this project's 2-core CPU, loaded; native
+#: kernels) at ε₀ = 1.5 × 10⁻⁴ (:data:`GROKKING_SWEEP_SETTINGS`) and at twice that step, 5.3's
+#: ε = 3 × 10⁻⁴ (burn-in and draws halved, so the relaxed fraction is the same 0.95): per nβ,
+#: burn-in, draws, y ± s.e. and the same chains' reading with the burn-in doubled. ``cpu_s``: the
+#: sweep's CPU seconds — past 5.4's quick budget, so 5.4 reads this record in every profile.
+#: ``diverged``: at ε = 3 × 10⁻⁴ held fixed, every chain diverges at that multiple of nβ₀ (why ε
+#: must fall above nβ₀). ``tests/test_slt_thermo.py`` re-runs it (slow) where the CPU trains this
+#: network (its L(w*)).
+GROKKING_SWEEP_RECORD: dict[str, Any] = {
+    "seed": 0, "init_loss": 6.797e-08, "nbeta0": 160.01,
+    "multiples": GROKKING_SWEEP_SETTINGS["multiples"], "epsilon": 1.5e-4,
+    "diverged": {"epsilon": 3e-4, "multiple": 4.0},
+    "sweeps": {
+        1.5e-4: {
+            "num_burnin": 120, "num_draws": 200, "cpu_s": 370,
+            "burnin": (120, 120, 120, 120, 241, 482), "draws": (200, 200, 200, 200, 401, 803),
+            "y": (25.59, 30.73, 34.48, 37.16, 33.82, 30.66),
+            "se": (1.09, 1.14, 1.05, 0.89, 0.47, 0.76),
+            "y_doubled": (25.75, 31.00, 34.74, 37.39, 33.75, 31.65),
+            "se_doubled": (0.43, 0.52, 0.58, 0.67, 0.82, 0.54)},
+        3e-4: {
+            "num_burnin": 60, "num_draws": 100, "cpu_s": 164,
+            "burnin": (60, 60, 60, 60, 121, 242), "draws": (100, 100, 100, 100, 201, 403),
+            "y": (25.15, 30.77, 35.75, 41.12, 40.21, 35.36),
+            "se": (0.99, 0.89, 0.83, 0.75, 0.71, 0.36),
+            "y_doubled": (26.07, 31.46, 36.12, 41.43, 40.67, 35.21),
+            "se_doubled": (0.75, 0.62, 0.42, 0.36, 0.67, 0.69)},
+    },
+}
