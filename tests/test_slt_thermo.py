@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from course_lib.slt import thermo
+from course_lib.slt.estimator import relaxation_time
 from course_lib.slt.known import normal_crossing_problem
 from course_lib.slt.theory import normal_crossing_expectation, normal_crossing_lambda
 
@@ -67,3 +70,104 @@ def test_sgld_sweep_on_a_normal_crossing():
     assert sweep.y.shape == (3,) and len(sweep.runs) == 3 and np.all(sweep.se > 0)
     assert np.all(np.abs(sweep.y - exact) < 0.12), (sweep.y, exact)
     assert sweep.y[-1] > sweep.y[0]
+
+
+def _quadratic():
+    """K(w) = w² (λ = ½, m = 1), n = 8: y(t) = t / (2t + γ) and log Z(t) = −½ log(2t + γ) + c."""
+    return normal_crossing_problem((1,), n=8)
+
+
+def test_relaxed_sweep_reads_the_exact_quadratic_target():
+    """On K = w² with γ = 10, nβ = 10, 40, 160: every point relaxed alike (ε fixed below nβ₀,
+    ∝ 1/nβ above, burn-in and draws scaled by the relaxation time); the readings, with burn-in
+    once and doubled, within 5 % + 3 s.e. of t/(2t + γ) (SGLD's step bias ≈ 4–5 % at
+    εa/4 ≈ 0.045; chain s.e. ≈ 5–8 %), rising; log Z − log Z(nβ₀) within 0.05 of −½ log((2t + γ)/(2t₀ + γ))."""
+    p, gamma = _quadratic(), 10.0
+    rs = thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.25, 1, 4], nbeta0=40.0,
+                                    epsilon=2e-3, gamma=gamma, num_burnin=200, num_draws=1000,
+                                    num_chains=8, seed=0)
+    t = rs.nbetas
+    np.testing.assert_allclose(t, [10, 40, 160])
+    np.testing.assert_allclose(rs.epsilons, [2e-3, 2e-3, 5e-4])
+    ratio = relaxation_time(5e-4, gamma) / relaxation_time(2e-3, gamma)  # ≈ 4.02
+    assert list(rs.burnin) == [200, 200, math.ceil(200 * ratio)]
+    assert list(rs.draws) == [1000, 1000, math.ceil(1000 * ratio)]
+    assert np.ptp(rs.relaxed) < 0.01 and rs.relaxed.min() > 0.95, rs.relaxed
+    exact = t / (2 * t + gamma)
+    for reading in (rs.sweep, rs.doubled):
+        assert np.all(reading.se > 0) and np.all(reading.se < 0.1 * exact)
+        assert np.all(np.abs(reading.y - exact) < 0.05 * exact + 3 * reading.se), (reading, exact)
+        assert reading.y[-1] > reading.y[0]
+    exact_logz = -0.5 * np.log((2 * t + gamma) / (2 * 40 + gamma))
+    assert rs.log_z[1] == 0 and np.all(np.abs(rs.log_z - exact_logz) < 0.05), rs.log_z
+    np.testing.assert_allclose(rs.log_z, thermo.log_evidence(t, rs.sweep.y)
+                               - thermo.log_evidence(t, rs.sweep.y)[1])
+    np.testing.assert_array_equal(rs.log_z, thermo.log_evidence(t, rs.sweep.y, reference=40.0))
+    with pytest.raises(ValueError, match="reference"):
+        thermo.log_evidence(t, rs.sweep.y, reference=41.0)
+    assert rs.fit.llc == thermo.fit_finite_nbeta_law(t, rs.sweep.y, rs.sweep.se).llc
+
+
+def test_relaxed_sweep_point_at_nbeta0_is_estimate_llc():
+    """The sweep's point at nβ₀ is estimate_llc at nβ₀ with the base ε, burn-in and draws: the
+    extra steps that score the doubled burn-in come after the draws read."""
+    from course_lib.slt.estimator import estimate_llc
+
+    p = _quadratic()
+    rs = thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.5, 1, 2], nbeta0=20.0,
+                                    epsilon=2e-3, gamma=10.0, num_burnin=50, num_draws=100,
+                                    num_chains=3, seed=1)
+    one = estimate_llc(p.model, p.loss_fn, p.data, epsilon=2e-3, nbeta=20.0, gamma=10.0,
+                       num_burnin=50, num_draws=100, num_chains=3, seed=1)
+    assert rs.sweep.y[1] == pytest.approx(one.mean, rel=1e-12)
+    assert rs.sweep.runs[1].num_burnin == 50 and rs.doubled.runs[1].num_burnin == 100
+
+
+def test_relaxed_sweep_rejects_bad_settings():
+    p = _quadratic()
+    kw = dict(nbeta0=20.0, epsilon=2e-3, gamma=10.0, num_burnin=5, num_draws=5)
+    with pytest.raises(ValueError, match="include 1"):
+        thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.5, 2, 4], **kw)
+    with pytest.raises(ValueError, match="increasing"):
+        thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [2, 1, 0.5], **kw)
+    with pytest.raises(ValueError, match="unstable"):
+        thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.5, 1, 2],
+                                   **{**kw, "epsilon": 0.5})
+    with pytest.raises(ValueError, match="num_burnin"):
+        thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.5, 1, 2],
+                                   **{**kw, "num_burnin": 0})
+    with pytest.raises(ValueError, match="nbetas"):  # nβ₀ × 0.01 ≤ 1
+        thermo.relaxed_nbeta_sweep(p.model, p.loss_fn, p.data, [0.01, 1, 2], **kw)
+
+
+@pytest.mark.slow
+def test_grokking_sweep_record_reproduces():
+    """:data:`GROKKING_SWEEP_RECORD`: the relaxed sweep on the quick grokking network at ε₀ =
+    1.5e-4 and at twice that step, where this CPU trains the recorded network (its L(w*); about
+    9 minutes of CPU): every reading within 2 s.e. of the record, and the chains at ε = 3e-4 held fixed diverge
+    at 4 nβ₀."""
+    from course_lib.slt.course_models import grokking_run
+    from course_lib.slt.estimator import (ChainDivergedError, FlatLoss, estimate_llc,
+                                          full_data_loss)
+
+    rec = thermo.GROKKING_SWEEP_RECORD
+    run = grokking_run(rec["seed"], "quick", progress=False)
+    model = run.model_at(run.final_step)
+    loss = FlatLoss(model, run.loss_fn, [n for n, _ in model.named_parameters()])
+    init = full_data_loss(loss, loss.w_star, tuple(run.data), None)
+    if not math.isclose(init, rec["init_loss"], rel_tol=1e-3):
+        pytest.skip(f"not the recorded network (L(w*) = {init:.4g}): CPU numerics")
+    for eps, want in rec["sweeps"].items():
+        rs = thermo.grokking_sweep({**thermo.GROKKING_SWEEP_SETTINGS, "epsilon": eps,
+                                    "num_burnin": want["num_burnin"],
+                                    "num_draws": want["num_draws"]})
+        assert list(rs.burnin) == list(want["burnin"]) and list(rs.draws) == list(want["draws"])
+        for got, key in ((rs.sweep, "y"), (rs.doubled, "y_doubled")):
+            se = np.asarray(want["se" if key == "y" else "se_doubled"])
+            assert np.all(np.abs(got.y - np.asarray(want[key])) <= 2 * se), (eps, key, got.y)
+        assert np.all(rs.relaxed > 0.9)
+    div = rec["diverged"]
+    with pytest.raises(ChainDivergedError):
+        estimate_llc(model, run.loss_fn, run.data, epsilon=div["epsilon"],
+                     nbeta=rec["nbeta0"] * div["multiple"], gamma=100.0, batch_size=128,
+                     num_chains=4, num_burnin=60, num_draws=100, seed=0)

@@ -11,8 +11,9 @@ from matplotlib.figure import Figure
 from ..figures import marker, new_figure
 from .spectroscopy import SGLD_NBETAS, THERMO_NBETAS, KnownAnswers
 from .theory import normal_crossing_lambda
+from .thermo import LawFit
 
-__all__ = ["plot_regression_check", "plot_two_tasks", "plot_thermo"]
+__all__ = ["plot_regression_check", "plot_two_tasks", "plot_thermo", "plot_network_thermo"]
 
 
 def plot_regression_check(k: KnownAnswers) -> Figure:
@@ -82,4 +83,36 @@ def plot_thermo(k: KnownAnswers) -> Figure:
     ax.set(xscale="log", xlabel="nβ", ylabel="nβ (E[L] − L(w*))",
            title="the thermodynamic device on normal crossings")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return fig
+
+
+def plot_network_thermo(nbetas: np.ndarray, y: np.ndarray, se: np.ndarray, fit: LawFit,
+                        log_z: np.ndarray, y_doubled: np.ndarray, se_doubled: np.ndarray,
+                        nbeta0: float, y_twice: np.ndarray, se_twice: np.ndarray) -> Figure:
+    """Left: the sweep's readings y(nβ) on the grokking network (± 2 s.e.), the same chains with
+    the burn-in doubled, the sweep at twice the step, and the fitted finite-nβ law. Right:
+    log Z(nβ) − log Z(nβ₀)."""
+    fig = new_figure((11.5, 4.0))
+    ax0, ax1 = fig.subplots(1, 2)
+    ax0.errorbar(nbetas, y, yerr=2 * se, fmt="ko", capsize=3, label="y(nβ), ± 2 s.e.")
+    ax0.errorbar(nbetas * 1.04, y_doubled, yerr=2 * se_doubled, fmt="s", mfc="none", capsize=3,
+                 color="tab:orange", label="same chains, burn-in doubled")
+    ax0.errorbar(nbetas / 1.04, y_twice, yerr=2 * se_twice, fmt="^", mfc="none", capsize=3,
+                 color="tab:green", label="twice the step (5.3's ε)")
+    grid = np.logspace(np.log10(nbetas[0]), np.log10(nbetas[-1]), 100)
+    ax0.plot(grid, fit.llc - (fit.multiplicity - 1) / (np.log(grid) + fit.offset), "--",
+             color="tab:blue", label=f"fitted law: λ = {fit.llc:.1f}, m̂ = {fit.multiplicity:.1f}"
+             f" (rms {fit.rms:.1f})")
+    ax0.axvline(nbeta0, ls=":", lw=0.8, color="grey")
+    ax0.set(xscale="log", xlabel="nβ", ylabel="y = nβ (E[L] − L(w*))",
+            title="the sweep on the grokking network")
+    ax0.legend(fontsize=7)
+    ax1.plot(nbetas, log_z, "k-o")
+    ax1.axvline(nbeta0, ls=":", lw=0.8, color="grey")
+    ax1.axhline(0, lw=0.5, color="grey")
+    ax1.set(xscale="log", xlabel="nβ", ylabel="log Z(nβ) − log Z(nβ₀)",
+            title="free energy: −∫ y d log nβ")
+    for ax in (ax0, ax1):
+        ax.set_xticks(nbetas, [f"{nb:.0f}" for nb in nbetas])
+        ax.minorticks_off()
     return fig

@@ -26,9 +26,17 @@ shared by all chains), the readings scatter 0.03–0.08 around and above the exa
 0.02–0.07, and three points leave a three-parameter fit no residual: the chains cannot read m
 here. Reading m from chains was not attempted. Every run is
 :func:`~course_lib.slt.estimator.estimate_llc` — the same chains as the LLC, one per nβ.
+
+On a network (:func:`grokking_sweep`, :data:`GROKKING_SWEEP_RECORD`: Chapter 3's grokking model,
+nβ₀/8 … 4nβ₀, every point relaxed alike by :func:`relaxed_nbeta_sweep`, readings stable when the
+burn-in doubles) y rises to nβ₀ and then falls, at two step sizes — which the law cannot follow:
+there the device reads neither λ nor m, and log Z is the integral of readings that carry SGLD's
+step bias (≈ 10 % at nβ₀ at 5.3's ε = 3 × 10⁻⁴ against half that step).
 """
 
 from __future__ import annotations
+
+import math
 
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
@@ -37,10 +45,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..validation import check_float
-from .estimator import LLCResult, LossFn, estimate_llc
+from ..validation import check_float, check_int
+from .estimator import (LLCResult, LossFn, check_data, default_nbeta, estimate_llc,
+                        relaxation_time, relaxed_fraction)
 
-__all__ = ["NbetaSweep", "nbeta_sweep", "fit_finite_nbeta_law", "LawFit", "log_evidence"]
+__all__ = ["NbetaSweep", "nbeta_sweep", "fit_finite_nbeta_law", "LawFit", "log_evidence",
+           "RelaxedSweep", "relaxed_nbeta_sweep", "GROKKING_SWEEP_SETTINGS", "grokking_sweep",
+           "GROKKING_SWEEP_RECORD"]
 
 
 @dataclass
@@ -69,14 +80,18 @@ def nbeta_sweep(model: nn.Module, loss_fn: LossFn, data: Sequence[torch.Tensor],
 
     ``epsilon`` is a step size or a function of nβ; the default habit is ε ∝ 1/nβ, since the
     drift nβ∇L stiffens with nβ (pass ``lambda nb: c / nb``). ``sampler`` goes to estimate_llc
-    (gamma, num_chains, num_draws, num_burnin, seed, …). The seed is the same at every nβ (common
-    noise), so neighbouring points' errors are correlated and the curve's shape is cleaner than
-    its error bars suggest."""
+    (gamma, num_chains, num_draws, num_burnin, seed, …); ``num_burnin`` and ``num_draws`` may
+    also be functions of nβ (as :func:`relaxed_nbeta_sweep` passes them). The seed is the same at
+    every nβ (common noise), so neighbouring points' errors are correlated and the curve's shape
+    is cleaner than its error bars suggest."""
     t = _check_nbetas(nbetas)
     step = epsilon if callable(epsilon) else (lambda nb, e=check_float(epsilon, "epsilon", min=0,
                                                                        inclusive="neither"): e)
+    per_nbeta = {k: sampler.pop(k) for k in ("num_burnin", "num_draws")
+                 if callable(sampler.get(k))}
     runs = [estimate_llc(model, loss_fn, data, epsilon=float(step(float(nb))), nbeta=float(nb),
-                         **sampler) for nb in t]
+                         **{k: f(float(nb)) for k, f in per_nbeta.items()}, **sampler)
+            for nb in t]
     y = np.array([r.mean for r in runs])
     se = np.array([r.std / np.sqrt(len(r.per_chain)) for r in runs])
     return NbetaSweep(t, y, se, runs)
@@ -134,12 +149,164 @@ def fit_finite_nbeta_law(nbetas: Sequence[float], y: Sequence[float],
     return LawFit(float(lam), float(1.0 + m1), float(b), rms)
 
 
-def log_evidence(nbetas: Sequence[float], y: Sequence[float]) -> np.ndarray:
-    """log Z(nβ) − log Z(nβ₀) = −∫ y d log nβ by the trapezoid rule over the sweep (first entry 0):
-    thermodynamic integration of the estimator's own readings."""
+def log_evidence(nbetas: Sequence[float], y: Sequence[float],
+                 reference: Optional[float] = None) -> np.ndarray:
+    """log Z(nβ) − log Z(nβ₀) = −∫ y d log nβ by the trapezoid rule over the sweep: thermodynamic
+    integration of the estimator's own readings. nβ₀ is ``reference`` (one of ``nbetas``; default
+    the first), where the result is 0."""
     t = _check_nbetas(nbetas)
     y = np.asarray(y, dtype=float)
     if y.shape != t.shape:
         raise ValueError(f"y must have one value per nβ ({len(t)}), got shape {y.shape}")
     steps = np.diff(np.log(t)) * (y[1:] + y[:-1]) / 2
-    return -np.concatenate([[0.0], np.cumsum(steps)])
+    log_z = -np.concatenate([[0.0], np.cumsum(steps)])
+    if reference is None:
+        return log_z
+    at = np.flatnonzero(np.isclose(t, check_float(reference, "reference"), rtol=1e-9, atol=0))
+    if len(at) != 1:
+        raise ValueError(f"reference must be one of nbetas, got {reference}")
+    return log_z - log_z[at[0]]
+
+
+@dataclass
+class RelaxedSweep:
+    """An nβ sweep whose every point is as relaxed as the one at nβ₀ (:func:`relaxed_nbeta_sweep`).
+
+    ``sweep`` reads y after burn-in ``burnin[i]`` over ``draws[i]`` draws; ``doubled`` reads the
+    same chains after twice that burn-in, over as many draws (the stationarity check). ``relaxed``
+    is :func:`~course_lib.slt.estimator.relaxed_fraction` at each point, ``fit`` the finite-nβ law
+    on ``sweep`` and ``log_z`` = log Z(nβ) − log Z(nβ₀) from :func:`log_evidence`."""
+
+    nbeta0: float
+    epsilons: np.ndarray
+    burnin: np.ndarray
+    draws: np.ndarray
+    sweep: NbetaSweep
+    doubled: NbetaSweep
+    relaxed: np.ndarray
+    fit: LawFit
+    log_z: np.ndarray
+
+    @property
+    def nbetas(self) -> np.ndarray:
+        return self.sweep.nbetas
+
+
+def _reading(nbetas: np.ndarray, runs: list[LLCResult]) -> NbetaSweep:
+    return NbetaSweep(nbetas, np.array([r.mean for r in runs]),
+                      np.array([r.sem for r in runs]), runs)
+
+
+def relaxed_nbeta_sweep(model: nn.Module, loss_fn: LossFn, data: Sequence[torch.Tensor],
+                        multiples: Sequence[float], *, epsilon: float, gamma: float,
+                        num_burnin: int, num_draws: int, nbeta0: Optional[float] = None,
+                        **sampler: Any) -> RelaxedSweep:
+    """:func:`nbeta_sweep` at nβ = nβ₀ × ``multiples`` (increasing, one of them 1; nβ₀ defaults to
+    n / log n) with every point relaxed as far as the point at nβ₀, then the law and log Z.
+
+    The step is ε(nβ) = ``epsilon`` · min(1, nβ₀/nβ): fixed at and below nβ₀, ∝ 1/nβ above, so
+    ε·nβ — what makes the stiffest directions diverge — never exceeds its value at nβ₀. Burn-in
+    and draws are ``num_burnin`` and ``num_draws`` at nβ₀, scaled above it by the relaxation time
+    τ(ε(nβ), γ) / τ(``epsilon``, γ), so :func:`relaxed_fraction` is (to rounding) the same at every
+    nβ. Each chain runs burn-in + draws + burn-in more steps: the extra ones score the reading with
+    the burn-in doubled (``doubled``) on the same chains. The point at nβ₀ is exactly
+    :func:`estimate_llc` at nβ₀ with ``epsilon``, ``num_burnin`` and ``num_draws``."""
+    data = check_data(data)
+    mult = np.asarray(multiples, dtype=float)
+    if mult.ndim != 1 or len(mult) < 3 or not np.all(np.isfinite(mult)) or np.any(mult <= 0) \
+            or np.any(np.diff(mult) <= 0):
+        raise ValueError(f"multiples must be at least 3 finite, positive, strictly increasing "
+                         f"values, got {multiples!r}")
+    if not np.any(np.isclose(mult, 1.0, rtol=0, atol=1e-12)):
+        raise ValueError(f"multiples must include 1 (the point nβ₀), got {list(mult)}")
+    nb0 = default_nbeta(int(data[0].shape[0])) if nbeta0 is None else check_float(
+        nbeta0, "nbeta0", min=1, inclusive="neither")
+    eps0 = check_float(epsilon, "epsilon", min=0, inclusive="neither")
+    gamma = check_float(gamma, "gamma", min=0, inclusive="neither")
+    tau0 = relaxation_time(eps0, gamma)
+    if not math.isfinite(tau0):
+        raise ValueError(f"epsilon · gamma = {eps0 * gamma:g} ≥ 4: the localisation is unstable")
+    base_b = check_int(num_burnin, "num_burnin", min=1)
+    base_d = check_int(num_draws, "num_draws", min=1)
+
+    def step(nb: float) -> float:
+        return eps0 * min(1.0, nb0 / nb)
+
+    def scaled(count: int, nb: float) -> int:
+        return int(math.ceil(count * relaxation_time(step(nb), gamma) / tau0 - 1e-9))
+
+    t = _check_nbetas(nb0 * mult)
+    raw = nbeta_sweep(model, loss_fn, data, t, epsilon=step, gamma=gamma,
+                      num_burnin=lambda nb: scaled(base_b, nb),
+                      num_draws=lambda nb: scaled(base_d, nb) + scaled(base_b, nb), **sampler)
+    burnin = np.array([scaled(base_b, nb) for nb in t])
+    draws = np.array([scaled(base_d, nb) for nb in t])
+    sweep = _reading(t, [r.after(0, int(d)) for r, d in zip(raw.runs, draws)])
+    doubled = _reading(t, [r.after(int(b), int(d)) for r, b, d in zip(raw.runs, burnin, draws)])
+    eps = np.array([step(nb) for nb in t])
+    relaxed = np.array([relaxed_fraction(int(b), int(d), e, gamma)
+                        for b, d, e in zip(burnin, draws, eps)])
+    fit = fit_finite_nbeta_law(t, sweep.y, sweep.se)
+    log_z = log_evidence(t, sweep.y, reference=float(t[int(np.argmin(np.abs(mult - 1.0)))]))
+    return RelaxedSweep(nb0, eps, burnin, draws, sweep, doubled, relaxed, fit, log_z)
+
+
+#: The sweep on Chapter 3's quick grokking network (seed 0, its final step; n = 1,124 training
+#: pairs, nβ₀ = n / log n ≈ 160) that :func:`grokking_sweep` runs: 5.3's sampler (γ = 100,
+#: batch 128) at nβ₀ × 1/8 … 4 (1.5 decades), ε₀ at and below nβ₀, burn-in and draws scaled
+#: with the relaxation time above it (:func:`relaxed_nbeta_sweep`).
+GROKKING_SWEEP_SETTINGS: dict[str, Any] = {
+    "seed": 0, "run_profile": "quick",
+    "multiples": (0.125, 0.25, 0.5, 1.0, 2.0, 4.0),
+    "epsilon": 1.5e-4, "gamma": 100.0, "batch_size": 128, "num_chains": 4,
+    "num_burnin": 120, "num_draws": 200, "sampler_seed": 0,
+}
+
+
+def grokking_sweep(settings: Optional[dict[str, Any]] = None) -> RelaxedSweep:
+    """:func:`relaxed_nbeta_sweep` on Chapter 3's grokking network at its final step, with
+    :data:`GROKKING_SWEEP_SETTINGS` (or ``settings``, the same keys)."""
+    from .course_models import grokking_run
+
+    s = dict(GROKKING_SWEEP_SETTINGS if settings is None else settings)
+    missing = set(GROKKING_SWEEP_SETTINGS) - set(s)
+    if missing:
+        raise ValueError(f"settings lack {sorted(missing)}")
+    run = grokking_run(s["seed"], s["run_profile"], progress=False)
+    model = run.model_at(run.final_step)
+    return relaxed_nbeta_sweep(model, run.loss_fn, run.data, s["multiples"],
+                               epsilon=s["epsilon"], gamma=s["gamma"],
+                               num_burnin=s["num_burnin"], num_draws=s["num_draws"],
+                               batch_size=s["batch_size"], num_chains=s["num_chains"],
+                               seed=s["sampler_seed"])
+
+
+#: :func:`grokking_sweep` as measured (2026-12-05, this project's 2-core CPU, loaded; native
+#: kernels) at ε₀ = 1.5 × 10⁻⁴ (:data:`GROKKING_SWEEP_SETTINGS`) and at twice that step, 5.3's
+#: ε = 3 × 10⁻⁴ (burn-in and draws halved, so the relaxed fraction is the same 0.95): per nβ,
+#: burn-in, draws, y ± s.e. and the same chains' reading with the burn-in doubled. ``cpu_s``: the
+#: sweep's CPU seconds — past 5.4's quick budget, so 5.4 reads this record in every profile.
+#: ``diverged``: at ε = 3 × 10⁻⁴ held fixed, every chain diverges at that multiple of nβ₀ (why ε
+#: must fall above nβ₀). ``tests/test_slt_thermo.py`` re-runs it (slow) where the CPU trains this
+#: network (its L(w*)).
+GROKKING_SWEEP_RECORD: dict[str, Any] = {
+    "seed": 0, "init_loss": 6.797e-08, "nbeta0": 160.01,
+    "multiples": GROKKING_SWEEP_SETTINGS["multiples"], "epsilon": 1.5e-4,
+    "diverged": {"epsilon": 3e-4, "multiple": 4.0},
+    "sweeps": {
+        1.5e-4: {
+            "num_burnin": 120, "num_draws": 200, "cpu_s": 370,
+            "burnin": (120, 120, 120, 120, 241, 482), "draws": (200, 200, 200, 200, 401, 803),
+            "y": (25.59, 30.73, 34.48, 37.16, 33.82, 30.66),
+            "se": (1.09, 1.14, 1.05, 0.89, 0.47, 0.76),
+            "y_doubled": (25.75, 31.00, 34.74, 37.39, 33.75, 31.65),
+            "se_doubled": (0.43, 0.52, 0.58, 0.67, 0.82, 0.54)},
+        3e-4: {
+            "y": (25.15, 30.77, 35.75, 41.12, 40.21, 35.36),
+            "se": (0.99, 0.89, 0.83, 0.75, 0.71, 0.36),
+            "y_doubled": (26.07, 31.46, 36.12, 41.43, 40.67, 35.21),
+            "se_doubled": (0.75, 0.62, 0.42, 0.36, 0.67, 0.69),
+            "num_burnin": 60, "num_draws": 100, "cpu_s": 164,
+            "burnin": (60, 60, 60, 60, 121, 242), "draws": (100, 100, 100, 100, 201, 403)},
+    },
+}
