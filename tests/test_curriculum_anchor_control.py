@@ -267,6 +267,17 @@ def test_detection_trace(tiny):
         C.detection_trace(a, 0, y, steps=[7])
     with pytest.raises(ValueError, match="direction"):
         C.detection_trace(a, 0, y, torch.ones(3))
+    # the running monitor: equal to the final one at the last checkpoint, re-read before it
+    r = C.detection_trace(a, 1, y, posthoc="running")
+    assert r.shape == u.shape and r[-1] == pytest.approx(u[-1], abs=1e-12)
+    first = a.model_at(int(a.checkpoint_steps[0]), 1)
+    u0 = C.posthoc_direction(first.encode)
+    want = C.detection_trace(a, 1, y, u0, steps=steps[:1])
+    assert r[0] == pytest.approx(want[0], abs=1e-12)
+    with pytest.raises(ValueError, match="posthoc"):
+        C.detection_trace(a, 0, y, posthoc="best")
+    with pytest.raises(ValueError, match="posthoc"):
+        C.detection_trace(a, 0, y, torch.tensor(A.ANCHOR), posthoc="running")
 
 
 def test_new_plots_draw():

@@ -30,8 +30,9 @@ Measurements shared by both arms:
   show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
   *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
   merely *near* red's mute red as well?
-* :func:`detection_trace` — over checkpoints, the AUC with which a fixed direction's lean picks out a
-  set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs.
+* :func:`detection_trace` — over checkpoints, the AUC with which a direction's lean picks out a
+  set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs. The direction
+  is fixed (the anchor; or the final post-hoc one) or re-read at each checkpoint (``"running"``).
 * :func:`direction_trace` — over checkpoints, the cosine of red's code with a fixed direction (the
   anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
   one (known only after training);
@@ -80,6 +81,7 @@ __all__ = [
     "mute_outcomes",
     "direction_trace",
     "detection_trace",
+    "POSTHOC_MODES",
     "tune_gate",
     "posthoc_directions",
     "anchor_directions",
@@ -365,19 +367,29 @@ def direction_trace(sweep: CurriculumSweep, seed: int, direction: Optional[torch
     return _cos(dirs, dirs[-1])
 
 
+#: How :func:`detection_trace` finds the unanchored arm's direction without a fixed one.
+POSTHOC_MODES = ("final", "running")
+
+
 def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
                     direction: Optional[torch.Tensor] = None,
-                    steps: Optional[Sequence[int]] = None) -> np.ndarray:
+                    steps: Optional[Sequence[int]] = None, *, posthoc: str = "final") -> np.ndarray:
     """Is a direction a red *detector* during training? Over ``steps`` (default: every checkpoint of
     ``sweep``), for one seed: the AUC with which the lean ``z·u`` of each :func:`grid_rgb` colour's
     code separates the colours marked by ``labels`` (bool, one per grid colour; or ``(m, N)`` for m
     label sets at once) from the rest. ``u`` is ``direction`` (the anchor, fixed before training) or,
-    without one, the post-hoc direction of the *final* model (:func:`posthoc_direction`), held fixed
-    at the earlier steps — what a monitor that learnt its direction at the end would have read.
-    → (len(steps),), or (len(steps), m) for m label sets."""
+    without one, a post-hoc direction (:func:`posthoc_direction`): ``posthoc="final"`` — the *final*
+    model's, held fixed at the earlier steps (what a monitor that learnt its direction at the end
+    would have read); ``posthoc="running"`` — re-found at each step from that checkpoint's own codes
+    (one forward pass of the labelled red, the input the anchor loss itself uses: a monitor that
+    re-reads red's code as it goes). → (len(steps),), or (len(steps), m) for m label sets."""
     from .mixing_layers import separation_auc
     if not isinstance(sweep, CurriculumSweep):
         raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
+    if posthoc not in POSTHOC_MODES:
+        raise ValueError(f"posthoc must be one of {POSTHOC_MODES}, got {posthoc!r}")
+    if direction is not None and posthoc != "final":
+        raise ValueError("posthoc applies only without a fixed direction")
     x = grid_rgb()
     y = np.asarray(labels)
     if y.dtype != bool or y.ndim not in (1, 2) or y.shape[-1] != len(x):
@@ -397,7 +409,10 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
     out = []
     with torch.no_grad():
         for t in steps:
-            lean = (sweep.model_at(t, seed).encode(x.float()).double() @ u.double()).numpy()
+            model = sweep.model_at(t, seed)
+            if direction is None and posthoc == "running":
+                u = posthoc_direction(model.encode)
+            lean = (model.encode(x.float()).double() @ u.double()).numpy()
             out.append([separation_auc(lean, row) for row in ys])
     out = np.array(out)
     return out if y.ndim == 2 else out[:, 0]
