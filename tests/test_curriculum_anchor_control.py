@@ -151,6 +151,15 @@ def test_mute_outcomes_goal_logic():
                         "gate_near", "ref_near", "near_goal"}
     assert all(v.shape == (2,) for k, v in out.items() if not k.endswith("_near"))
     assert out["gate_near"].shape == out["ref_near"].shape == (2, len(C.NEIGHBOURS))
+    # the same ΔMSE as intervention.damage, colour by colour (the gates are decoded in one batch)
+    from course_lib.curriculum.intervention import damage, gated_suppress, suppress
+    rgb = C._rgb([C._RED, C._ORANGE, (0.0, 0.0, 0.0), *C.NEIGHBOURS.values()])
+    want_gate = damage(m.encode, m.decode, rgb, lambda z: gated_suppress(z, red_dir, 12.0, 1.5)).numpy()
+    want_ref = damage(m.encode, m.decode, rgb, lambda z: suppress(z, red_dir)).numpy()
+    got_gate = np.r_[out["gate_red"][0], out["gate_orange"][0], out["gate_black"][0], out["gate_near"][0]]
+    got_ref = np.r_[out["ref_red"][0], out["ref_orange"][0], out["ref_black"][0], out["ref_near"][0]]
+    np.testing.assert_allclose(got_gate, want_gate, atol=1e-6)
+    np.testing.assert_allclose(got_ref, want_ref, atol=1e-6)
     # the neighbourhood goal, by hand: the red goal and every neighbour above the fraction
     near_ok = (out["gate_near"] >= C.NEAR_FRACTION * out["gate_red"][:, None]).all(axis=1)
     np.testing.assert_array_equal(out["near_goal"], out["goal"] & near_ok)

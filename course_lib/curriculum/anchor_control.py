@@ -328,18 +328,35 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
             raise ValueError(f"reference_red must hold one finite ΔMSE per model, shape ({len(models)},)")
     check_float(sharpness, "sharpness", min=0.0, inclusive="neither")
     check_float(strength, "strength", min=0.0, inclusive="neither")
+    ref, gated = _gate_damages(models, directions, [(sharpness, strength)])
+    return _outcomes(ref, gated[0], reference_red)
+
+
+def _gate_damages(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
+                  gates: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """ΔMSE (:func:`.intervention.damage`) of red, orange, black and :data:`NEIGHBOURS` under the
+    reference edit, (n_models, 7), and under each gate (sharpness, strength) of ``gates``,
+    (n_gates, n_models, 7) — every gate's edited codes decoded in one batch per model."""
     rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0), *NEIGHBOURS.values()])
-    out: dict[str, list] = {k: [] for k in ("ref_red", "ref_orange", "ref_black", "gate_red", "gate_orange",
-                                            "gate_black", "ref_near", "gate_near")}
-    for m, a in zip(models, directions):
-        ref = damage(m.encode, m.decode, rgb, lambda z, a=a: suppress(z, a)).numpy()
-        gate = damage(m.encode, m.decode, rgb,
-                      lambda z, a=a: gated_suppress(z, a, sharpness=sharpness, strength=strength)).numpy()
-        for name, vals in (("ref", ref), ("gate", gate)):
-            for i, col in enumerate(("red", "orange", "black")):
-                out[f"{name}_{col}"].append(float(vals[i]))
-            out[f"{name}_near"].append(vals[3:].astype(float))
-    res = {k: np.array(v) for k, v in out.items()}
+    refs, gated = [], []
+    with torch.no_grad():
+        for m, a in zip(models, directions):
+            z = m.encode(rgb)
+            err = lambda codes: ((m.decode(codes) - rgb.repeat(len(codes) // len(rgb), 1)) ** 2).mean(dim=1)
+            before = err(z)
+            refs.append((err(suppress(z, a)) - before).numpy())
+            edited = torch.cat([gated_suppress(z, a, sharpness=p, strength=st) for p, st in gates])
+            gated.append((err(edited).reshape(len(gates), -1) - before).numpy())
+    return np.stack(refs).astype(float), np.stack(gated, axis=1).astype(float)
+
+
+def _outcomes(ref: np.ndarray, gate: np.ndarray, reference_red: Optional[np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`mute_outcomes`'s dictionary from the reference and gated ΔMSE, each (n_models, 7)."""
+    res: dict[str, np.ndarray] = {}
+    for name, vals in (("ref", ref), ("gate", gate)):
+        for i, col in enumerate(("red", "orange", "black")):
+            res[f"{name}_{col}"] = vals[:, i].copy()
+        res[f"{name}_near"] = vals[:, 3:].copy()
     red = res["gate_red"]
     res["ratio"] = np.where(red > 0, res["gate_orange"] / np.where(red > 0, red, 1.0), np.inf)
     beat = res["ref_red"] if reference_red is None else reference_red
@@ -433,9 +450,14 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
         raise ValueError(f"goal must be one of {GOALS}, got {goal!r}")
     if min_rate is not None:
         check_float(min_rate, "min_rate", min=0.0, max=1.0)
+    if len(models) == 0 or len(models) != len(directions):
+        raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
+    grid = [(check_float(p, "sharpness", min=0.0, inclusive="neither"),
+             check_float(s, "strength", min=0.0, inclusive="neither")) for p, s in grid]
+    ref, gated = _gate_damages(models, directions, grid) if grid else (None, [])
     rows = []
-    for p, s in grid:
-        r = mute_outcomes(models, directions, p, s)
+    for (p, s), gate in zip(grid, gated):
+        r = _outcomes(ref, gate, None)
         met = r["goal"] if goal == "red" else r["near_goal"]
         rows.append({"sharpness": float(p), "strength": float(s), "rate": float(met.mean()),
                      "rate_red": float(r["goal"].mean()), "rate_near": float(r["near_goal"].mean()),
