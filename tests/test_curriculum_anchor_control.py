@@ -147,8 +147,22 @@ def test_mute_outcomes_goal_logic():
     m = _Model()
     red_dir = C.posthoc_direction(m.encode)
     out = C.mute_outcomes([m, m], torch.stack([red_dir, red_dir]), 12.0, 1.5)
-    assert set(out) >= {"ref_red", "gate_red", "gate_orange", "gate_black", "ratio", "goal"}
-    assert all(v.shape == (2,) for v in out.values())
+    assert set(out) >= {"ref_red", "gate_red", "gate_orange", "gate_black", "ratio", "goal",
+                        "gate_near", "ref_near", "near_goal"}
+    assert all(v.shape == (2,) for k, v in out.items() if not k.endswith("_near"))
+    assert out["gate_near"].shape == out["ref_near"].shape == (2, len(C.NEIGHBOURS))
+    # the same ΔMSE as intervention.damage, colour by colour (the gates are decoded in one batch)
+    from course_lib.curriculum.intervention import damage, gated_suppress, suppress
+    rgb = C._rgb([C._RED, C._ORANGE, (0.0, 0.0, 0.0), *C.NEIGHBOURS.values()])
+    want_gate = damage(m.encode, m.decode, rgb, lambda z: gated_suppress(z, red_dir, 12.0, 1.5)).numpy()
+    want_ref = damage(m.encode, m.decode, rgb, lambda z: suppress(z, red_dir)).numpy()
+    got_gate = np.r_[out["gate_red"][0], out["gate_orange"][0], out["gate_black"][0], out["gate_near"][0]]
+    got_ref = np.r_[out["ref_red"][0], out["ref_orange"][0], out["ref_black"][0], out["ref_near"][0]]
+    np.testing.assert_allclose(got_gate, want_gate, atol=1e-6)
+    np.testing.assert_allclose(got_ref, want_ref, atol=1e-6)
+    # the neighbourhood goal, by hand: the red goal and every neighbour above the fraction
+    near_ok = (out["gate_near"] >= C.NEAR_FRACTION * out["gate_red"][:, None]).all(axis=1)
+    np.testing.assert_array_equal(out["near_goal"], out["goal"] & near_ok)
     # the goal, by hand
     want = (out["gate_orange"] / out["gate_red"] <= C.GOAL_RATIO) & (out["gate_red"] >= out["ref_red"])
     np.testing.assert_array_equal(out["goal"], want)
@@ -175,6 +189,45 @@ def test_tune_gate_picks_most_goals_then_least_black():
     assert chosen["black"] == min(r["black"] for r in rows if r["rate"] == top)
     with pytest.raises(ValueError, match="empty"):
         C.tune_gate([m], d, grid=[])
+
+
+def test_tune_gate_neighbourhood_goal_and_matched_rate():
+    m = _Model()
+    d = C.posthoc_direction(m.encode)[None]
+    grid = [(1.0, 3.0), (2.0, 1.0), (12.0, 1.5), (48.0, 2.0)]
+    best, rows = C.tune_gate([m], d, grid=grid, goal="neighbourhood")
+    for r in rows:
+        o = C.mute_outcomes([m], d, r["sharpness"], r["strength"])
+        assert r["rate"] == r["rate_near"] == float(o["near_goal"].mean())
+        assert r["rate_red"] == float(o["goal"].mean())
+        assert r["near"].shape == (len(C.NEIGHBOURS),)
+    # with a rate to meet: the least black damage among the gates that meet it
+    best, rows = C.tune_gate([m], d, grid=grid, goal="red", min_rate=0.0)
+    chosen = [r for r in rows if (r["sharpness"], r["strength"]) == (best["sharpness"], best["strength"])]
+    assert chosen[0]["black"] == min(r["black"] for r in rows)
+    top = max(r["rate"] for r in rows)
+    best, rows = C.tune_gate([m], d, grid=grid, goal="red", min_rate=top)
+    ok = [r for r in rows if r["rate"] >= top]
+    chosen = [r for r in ok if (r["sharpness"], r["strength"]) == (best["sharpness"], best["strength"])]
+    assert chosen and chosen[0]["black"] == min(r["black"] for r in ok)
+    with pytest.raises(ValueError, match="goal"):
+        C.tune_gate([m], d, grid=grid, goal="orange")
+    with pytest.raises(ValueError, match="min_rate"):
+        C.tune_gate([m], d, grid=grid, min_rate=1.5)
+    if top < 1.0:
+        with pytest.raises(ValueError, match="no gate"):
+            C.tune_gate([m], d, grid=grid, min_rate=1.0)
+
+
+def test_gate_grid_goes_beyond_twelve():
+    assert max(p for p, _ in C.GATE_GRID) > 12 and (12.0, 1.5) in C.GATE_GRID
+    assert set(C.NEIGHBOURS) >= {"dark red (V 0.75)", "darker red (V 0.5)"}
+    assert 0 < C.NEAR_FRACTION < 1
+
+
+def test_tuning_sweep_rejects_bad_arm():
+    with pytest.raises(TypeError, match="anchored"):
+        C.tuning_sweep(anchored="no")
 
 
 def test_tuning_seeds_are_disjoint_from_every_profile():
@@ -223,6 +276,17 @@ def test_detection_trace(tiny):
         C.detection_trace(a, 0, y, steps=[7])
     with pytest.raises(ValueError, match="direction"):
         C.detection_trace(a, 0, y, torch.ones(3))
+    # the running monitor: equal to the final one at the last checkpoint, re-read before it
+    r = C.detection_trace(a, 1, y, posthoc="running")
+    assert r.shape == u.shape and r[-1] == pytest.approx(u[-1], abs=1e-12)
+    first = a.model_at(int(a.checkpoint_steps[0]), 1)
+    u0 = C.posthoc_direction(first.encode)
+    want = C.detection_trace(a, 1, y, u0, steps=steps[:1])
+    assert r[0] == pytest.approx(want[0], abs=1e-12)
+    with pytest.raises(ValueError, match="posthoc"):
+        C.detection_trace(a, 0, y, posthoc="best")
+    with pytest.raises(ValueError, match="posthoc"):
+        C.detection_trace(a, 0, y, torch.tensor(A.ANCHOR), posthoc="running")
 
 
 def test_new_plots_draw():

@@ -192,7 +192,7 @@ def test_attractor_prediction():
         assert not X.check_attractor_prediction(bad, sim, unrel, quiet=True).passed
 
 
-def test_muting_prediction():
+def test_muting_prediction(capsys):
     own = np.full(12, 0.77) + np.arange(12) * 1e-3
     half = own * 0.43                                      # the neighbour's direction: about half
     black = {"anchored": np.full(12, 0.05) + np.arange(12) * 1e-3, "unanchored": np.full(12, 0.001)}
@@ -211,9 +211,13 @@ def test_muting_prediction():
     # a 9-of-12 majority (quick's black, where the Wilson interval holds ½): the majority's arm and
     # "neither" pass, the minority's arm fails, and the message says why
     lean = {"anchored": np.where(np.arange(12) < 9, 0.05, 0.0), "unanchored": np.full(12, 0.01)}
+    capsys.readouterr()
     for ok in ("anchored", "neither"):
         assert X.check_muting_prediction({"neighbour": "red's own", "black": ok}, half, own, lean,
                                          quiet=True).passed, ok
+        # the majority's arm is accepted, not confirmed: a note says so
+        note = capsys.readouterr().out
+        assert ("accepted, not confirmed" in note) == (ok == "anchored"), note
     res = X.check_muting_prediction({"neighbour": "red's own", "black": "unanchored"}, half, own, lean,
                                     quiet=True)
     assert not res.passed and "cannot establish" in res.message, res.message

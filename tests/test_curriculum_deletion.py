@@ -171,6 +171,15 @@ def test_red_data_helpers():
     assert torch.equal(probe[0], torch.tensor([1.0, 0, 0])) and torch.equal(probe[-25:], reds)
     with pytest.raises(ValueError):
         D.relearn_data("all")
+    # the one-factor control: every training colour, the whole red set and pure red included
+    full = D.relearn_data(D.RELEARN_CONTROL)
+    assert len(full) == 3600 and red_set_mask(full).sum() == 25
+    assert ((full - torch.tensor([1.0, 0, 0])).abs().sum(1) < 1e-6).any()
+    assert D.RELEARN_CONTROL not in D.RELEARN_DATA              # not one of the study's arms
+    with pytest.raises(ValueError, match="kind"):
+        D.relearn_sweep("anchoring + deletion", "everything")
+    with pytest.raises(ValueError, match="kind"):
+        D.intact_relearn_sweep("everything")
     with pytest.raises(ValueError):
         D.removed_models("pruning")
 
@@ -206,6 +215,13 @@ def test_removal_study_recovery_conditions_and_censors():
     assert st.others_back("unlearning", "red-free").tolist() == [True, False, True]
     with pytest.raises(ValueError):
         st.recovery("pruning", "few red", D.MARGINS[0])
+    # the shared helper the all-colours control uses: the same numbers on the same curves
+    base = st.baseline("few red")
+    for margin in D.MARGINS:
+        a = st.recovery("unlearning", "few red", margin)
+        b = D._recovery(st.steps, st.error["unlearning"]["few red"], base, st.lost("unlearning"), margin)
+        np.testing.assert_array_equal(a.steps, b.steps)
+        assert (a.lost, a.recovered, a.median) == (b.lost, b.recovered, b.median) or np.isnan(a.median)
 
 
 def test_study_table_and_figure():

@@ -22,20 +22,22 @@ Measurements shared by both arms:
   direction, its own darker and paler versions as "similar" and white plus the hues 120–240° away as
   "unrelated". An anchor effect on red's neighbourhood is red's arm difference *in excess of* the
   other hues' (which share every other difference between the arms);
-* :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's and
-  black's ΔMSE per model, and whether the issue's goal was met;
+* :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's,
+  black's and red's neighbours' (:data:`NEIGHBOURS`) ΔMSE per model, and whether the issue's goal
+  (pure red) and the note's fuller goal (red *and colours close to red*) were met;
 * :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
   the same edit; they cannot meet the goal (no random direction of the code mutes red), so they only
   show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
   *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
   merely *near* red's mute red as well?
-* :func:`detection_trace` — over checkpoints, the AUC with which a fixed direction's lean picks out a
-  set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs.
+* :func:`detection_trace` — over checkpoints, the AUC with which a direction's lean picks out a
+  set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs. The direction
+  is fixed (the anchor; or the final post-hoc one) or re-read at each checkpoint (``"running"``).
 * :func:`direction_trace` — over checkpoints, the cosine of red's code with a fixed direction (the
   anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
   one (known only after training);
 * :func:`tune_gate` — the gate's sharpness and strength chosen on :data:`TUNING_SEEDS`, seeds no
-  claim uses.
+  claim uses, for either goal, and optionally at a rate matched between arms.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ __all__ = [
     "TUNING_SEEDS",
     "GATE_GRID",
     "GOAL_RATIO",
+    "NEIGHBOURS",
+    "NEAR_FRACTION",
+    "GOALS",
     "SIMILAR",
     "UNRELATED",
     "unanchored_sweep",
@@ -76,6 +81,7 @@ __all__ = [
     "mute_outcomes",
     "direction_trace",
     "detection_trace",
+    "POSTHOC_MODES",
     "tune_gate",
     "posthoc_directions",
     "anchor_directions",
@@ -84,10 +90,18 @@ __all__ = [
 #: Seeds used only to choose the gate (no claim of notebooks 2.3–2.5 uses them).
 TUNING_SEEDS: tuple[int, ...] = tuple(range(1000, 1012))
 #: The gates :func:`tune_gate` tries: (sharpness p, strength s).
-GATE_GRID: tuple[tuple[float, float], ...] = tuple((p, s) for p in (2.0, 3.0, 5.0, 8.0, 12.0)
-                                                   for s in (1.0, 1.5, 2.0))
+GATE_GRID: tuple[tuple[float, float], ...] = tuple(
+    (p, s) for p in (1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0, 48.0) for s in (1.0, 1.5, 2.0, 3.0))
 #: The goal (issue 8): orange's ΔMSE at most this fraction of red's, red at least the reference's.
 GOAL_RATIO = 0.2
+#: "Colours close to red" (the note's goal) as HSV: the darker saturated reds and the hues 5° either
+#: side. The neighbourhood goal asks each to lose at least :data:`NEAR_FRACTION` of red's gated ΔMSE.
+NEIGHBOURS: dict[str, tuple[float, float, float]] = {
+    "dark red (V 0.75)": (0.0, 1.0, 0.75), "darker red (V 0.5)": (0.0, 1.0, 0.5),
+    "hue 5°": (5 / 360, 1.0, 1.0), "hue 355°": (355 / 360, 1.0, 1.0)}
+NEAR_FRACTION = 0.1
+#: The two goals :func:`mute_outcomes` scores and :func:`tune_gate` can tune for.
+GOALS = ("red", "neighbourhood")
 #: Colours similar to red (darker and paler reds, RGB distance 0.25–0.5 from red), as HSV; unrelated
 #: ones (white and the far hues, RGB distance 1.4–1.7); and the neutrals in between (black and greys,
 #: 0.8–1.1: black is as far from dark red as red is, so it is neither similar nor clearly unrelated).
@@ -121,8 +135,14 @@ def unanchored_sweep(seeds: Optional[Sequence[int]] = None, profile: Optional[st
                         **anchoring._train_kwargs(cfg["steps"], schedule, 0.0))
 
 
-def tuning_sweep(profile: Optional[str] = None, schedule: str = "smooth") -> CurriculumSweep:
-    """The anchored recipe on :data:`TUNING_SEEDS` (cached): the models the gate is chosen on."""
+def tuning_sweep(profile: Optional[str] = None, schedule: str = "smooth", *,
+                 anchored: bool = True) -> CurriculumSweep:
+    """The anchored recipe (``anchored=False``: the unanchored one) on :data:`TUNING_SEEDS`
+    (cached): the models each arm's gate is chosen on."""
+    if not isinstance(anchored, bool):
+        raise TypeError(f"anchored must be a bool, got {type(anchored).__name__}")
+    if not anchored:
+        return unanchored_sweep(seeds=TUNING_SEEDS, profile=profile, schedule=schedule)
     return anchoring.anchored_sweep(seeds=TUNING_SEEDS, profile=profile, schedule=schedule)
 
 
@@ -297,7 +317,9 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
     …), ``"ratio"`` (gated orange / gated red) and ``"goal"`` (ratio ≤ :data:`GOAL_RATIO` and gated
     red ≥ the red ΔMSE to beat), each an array (n_models,). The red ΔMSE to beat is
     ``reference_red`` (n_models,) when given — for a random direction, the reference edit along
-    red's real direction — else the reference edit along the same direction."""
+    red's real direction — else the reference edit along the same direction. Red's neighbourhood
+    (:data:`NEIGHBOURS`, in that order): ``"ref_near"`` and ``"gate_near"`` (n_models, 4) and
+    ``"near_goal"`` — ``"goal"`` and every neighbour's gated ΔMSE ≥ :data:`NEAR_FRACTION` × red's."""
     if len(models) == 0 or len(models) != len(directions):
         raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
     if reference_red is not None:
@@ -306,21 +328,40 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
             raise ValueError(f"reference_red must hold one finite ΔMSE per model, shape ({len(models)},)")
     check_float(sharpness, "sharpness", min=0.0, inclusive="neither")
     check_float(strength, "strength", min=0.0, inclusive="neither")
-    rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0)])
-    out: dict[str, list] = {k: [] for k in ("ref_red", "ref_orange", "ref_black", "gate_red", "gate_orange",
-                                            "gate_black")}
-    for m, a in zip(models, directions):
-        ref = damage(m.encode, m.decode, rgb, lambda z, a=a: suppress(z, a)).numpy()
-        gate = damage(m.encode, m.decode, rgb,
-                      lambda z, a=a: gated_suppress(z, a, sharpness=sharpness, strength=strength)).numpy()
-        for name, vals in (("ref", ref), ("gate", gate)):
-            for i, col in enumerate(("red", "orange", "black")):
-                out[f"{name}_{col}"].append(float(vals[i]))
-    res = {k: np.array(v) for k, v in out.items()}
+    ref, gated = _gate_damages(models, directions, [(sharpness, strength)])
+    return _outcomes(ref, gated[0], reference_red)
+
+
+def _gate_damages(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
+                  gates: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """ΔMSE (:func:`.intervention.damage`) of red, orange, black and :data:`NEIGHBOURS` under the
+    reference edit, (n_models, 7), and under each gate (sharpness, strength) of ``gates``,
+    (n_gates, n_models, 7) — every gate's edited codes decoded in one batch per model."""
+    rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0), *NEIGHBOURS.values()])
+    refs, gated = [], []
+    with torch.no_grad():
+        for m, a in zip(models, directions):
+            z = m.encode(rgb)
+            err = lambda codes: ((m.decode(codes) - rgb.repeat(len(codes) // len(rgb), 1)) ** 2).mean(dim=1)
+            before = err(z)
+            refs.append((err(suppress(z, a)) - before).numpy())
+            edited = torch.cat([gated_suppress(z, a, sharpness=p, strength=st) for p, st in gates])
+            gated.append((err(edited).reshape(len(gates), -1) - before).numpy())
+    return np.stack(refs).astype(float), np.stack(gated, axis=1).astype(float)
+
+
+def _outcomes(ref: np.ndarray, gate: np.ndarray, reference_red: Optional[np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`mute_outcomes`'s dictionary from the reference and gated ΔMSE, each (n_models, 7)."""
+    res: dict[str, np.ndarray] = {}
+    for name, vals in (("ref", ref), ("gate", gate)):
+        for i, col in enumerate(("red", "orange", "black")):
+            res[f"{name}_{col}"] = vals[:, i].copy()
+        res[f"{name}_near"] = vals[:, 3:].copy()
     red = res["gate_red"]
     res["ratio"] = np.where(red > 0, res["gate_orange"] / np.where(red > 0, red, 1.0), np.inf)
     beat = res["ref_red"] if reference_red is None else reference_red
     res["goal"] = (res["ratio"] <= GOAL_RATIO) & (red >= beat)
+    res["near_goal"] = res["goal"] & (res["gate_near"] >= NEAR_FRACTION * red[:, None]).all(axis=1)
     return res
 
 
@@ -343,19 +384,29 @@ def direction_trace(sweep: CurriculumSweep, seed: int, direction: Optional[torch
     return _cos(dirs, dirs[-1])
 
 
+#: How :func:`detection_trace` finds the unanchored arm's direction without a fixed one.
+POSTHOC_MODES = ("final", "running")
+
+
 def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
                     direction: Optional[torch.Tensor] = None,
-                    steps: Optional[Sequence[int]] = None) -> np.ndarray:
+                    steps: Optional[Sequence[int]] = None, *, posthoc: str = "final") -> np.ndarray:
     """Is a direction a red *detector* during training? Over ``steps`` (default: every checkpoint of
     ``sweep``), for one seed: the AUC with which the lean ``z·u`` of each :func:`grid_rgb` colour's
     code separates the colours marked by ``labels`` (bool, one per grid colour; or ``(m, N)`` for m
     label sets at once) from the rest. ``u`` is ``direction`` (the anchor, fixed before training) or,
-    without one, the post-hoc direction of the *final* model (:func:`posthoc_direction`), held fixed
-    at the earlier steps — what a monitor that learnt its direction at the end would have read.
-    → (len(steps),), or (len(steps), m) for m label sets."""
+    without one, a post-hoc direction (:func:`posthoc_direction`): ``posthoc="final"`` — the *final*
+    model's, held fixed at the earlier steps (what a monitor that learnt its direction at the end
+    would have read); ``posthoc="running"`` — re-found at each step from that checkpoint's own codes
+    (one forward pass of the labelled red, the input the anchor loss itself uses: a monitor that
+    re-reads red's code as it goes). → (len(steps),), or (len(steps), m) for m label sets."""
     from .mixing_layers import separation_auc
     if not isinstance(sweep, CurriculumSweep):
         raise TypeError(f"sweep must be a CurriculumSweep, got {type(sweep).__name__}")
+    if posthoc not in POSTHOC_MODES:
+        raise ValueError(f"posthoc must be one of {POSTHOC_MODES}, got {posthoc!r}")
+    if direction is not None and posthoc != "final":
+        raise ValueError("posthoc applies only without a fixed direction")
     x = grid_rgb()
     y = np.asarray(labels)
     if y.dtype != bool or y.ndim not in (1, 2) or y.shape[-1] != len(x):
@@ -375,25 +426,53 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
     out = []
     with torch.no_grad():
         for t in steps:
-            lean = (sweep.model_at(t, seed).encode(x.float()).double() @ u.double()).numpy()
+            model = sweep.model_at(t, seed)
+            if direction is None and posthoc == "running":
+                u = posthoc_direction(model.encode)
+            lean = (model.encode(x.float()).double() @ u.double()).numpy()
             out.append([separation_auc(lean, row) for row in ys])
     out = np.array(out)
     return out if y.ndim == 2 else out[:, 0]
 
 
 def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
-              grid: Iterable[tuple[float, float]] = GATE_GRID) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """Choose (sharpness, strength) on tuning models: the most seeds meeting the goal, then the
-    smallest median gated ΔMSE of black (the collateral the chapter found). Returns the best as
-    ``{"sharpness", "strength"}`` and one row per gate tried (``rate``, ``black``, ``red``)."""
+              grid: Iterable[tuple[float, float]] = GATE_GRID, *, goal: str = "red",
+              min_rate: Optional[float] = None) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Choose (sharpness, strength) on tuning models for one of :data:`GOALS` (``"red"``: the
+    ``"goal"`` of :func:`mute_outcomes`; ``"neighbourhood"``: its ``"near_goal"``). Without
+    ``min_rate``: the most seeds meeting the goal, then the smallest median gated ΔMSE of black (the
+    collateral the chapter found). With ``min_rate`` (a fraction of the models): the smallest median
+    black ΔMSE among the gates meeting the goal in at least that fraction — two arms held to the same
+    rate are compared at matched muting. Returns the best as ``{"sharpness", "strength"}`` and one
+    row per gate tried (``rate`` for the chosen goal, ``rate_red``, ``rate_near``, the medians
+    ``red``, ``black`` and ``near`` (4,), one per :data:`NEIGHBOURS`)."""
+    if goal not in GOALS:
+        raise ValueError(f"goal must be one of {GOALS}, got {goal!r}")
+    if min_rate is not None:
+        check_float(min_rate, "min_rate", min=0.0, max=1.0)
+    if len(models) == 0 or len(models) != len(directions):
+        raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
+    grid = [(check_float(p, "sharpness", min=0.0, inclusive="neither"),
+             check_float(s, "strength", min=0.0, inclusive="neither")) for p, s in grid]
+    ref, gated = _gate_damages(models, directions, grid) if grid else (None, [])
     rows = []
-    for p, s in grid:
-        r = mute_outcomes(models, directions, p, s)
-        rows.append({"sharpness": float(p), "strength": float(s), "rate": float(r["goal"].mean()),
-                     "black": float(np.median(r["gate_black"])), "red": float(np.median(r["gate_red"]))})
+    for (p, s), gate in zip(grid, gated):
+        r = _outcomes(ref, gate, None)
+        met = r["goal"] if goal == "red" else r["near_goal"]
+        rows.append({"sharpness": float(p), "strength": float(s), "rate": float(met.mean()),
+                     "rate_red": float(r["goal"].mean()), "rate_near": float(r["near_goal"].mean()),
+                     "black": float(np.median(r["gate_black"])), "red": float(np.median(r["gate_red"])),
+                     "near": np.median(r["gate_near"], axis=0)})
     if not rows:
         raise ValueError("grid is empty")
-    best = max(rows, key=lambda r: (r["rate"], -r["black"]))
+    if min_rate is None:
+        best = max(rows, key=lambda r: (r["rate"], -r["black"]))
+    else:
+        ok = [r for r in rows if r["rate"] >= min_rate - 1e-9]
+        if not ok:
+            top = max(r["rate"] for r in rows)
+            raise ValueError(f"no gate meets the {goal} goal in {min_rate:.0%} of the models (best {top:.0%})")
+        best = min(ok, key=lambda r: r["black"])
     return {"sharpness": best["sharpness"], "strength": best["strength"]}, rows
 
 

@@ -86,7 +86,8 @@ HYPER: dict[str, float] = {"lr": 0.01, "lr_end": 0.001, "anchor": 2.0, "separati
 
 #: The gate that :meth:`AnchoredRun.mute` uses (see :func:`.intervention.gated_suppress`): chosen by
 #: :func:`.anchor_control.tune_gate` on :data:`.anchor_control.TUNING_SEEDS` (1000–1011, quick-profile
-#: training), seeds no claim uses; notebook 2.4 re-runs the choice.
+#: training), seeds no claim uses, for the neighbourhood goal (red and the colours close to it) at the
+#: rate the unanchored arm can match; notebook 2.4 re-runs the choice.
 MUTE_SETTINGS: dict[str, float] = {"sharpness": 12.0, "strength": 1.5}
 
 _SPREAD_LEVELS = 10  # the grid's saturation/value levels: spread moves in steps of 1/9

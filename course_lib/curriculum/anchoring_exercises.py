@@ -273,7 +273,8 @@ def check_muting_form(prediction: Mapping[str, str], *, quiet: bool = False) -> 
 def _black_answer(prediction: Mapping[str, str], ba: np.ndarray, bu: np.ndarray) -> None:
     """Black's arm, judged by :func:`paired_verdict`. Where the win count's interval holds ½ (a dozen
     seeds cannot do better than 9 of 12), the measurement refutes only the minority's arm: "neither"
-    and the majority's arm are both accepted, and the message says why."""
+    and the majority's arm are both accepted, and a printed note says that the majority's arm is
+    accepted, not confirmed."""
     wins, n = int((ba > bu).sum()), len(ba)
     measured = paired_verdict(ba, bu)
     detail = (f"black's ΔMSE larger in the anchored arm in {wins}/{n} seeds; median "
@@ -285,6 +286,8 @@ def _black_answer(prediction: Mapping[str, str], ba: np.ndarray, bu: np.ndarray)
                    f"so only the minority's arm is refuted")
     assert prediction["black"] in accepted, (
         f"you predicted {prediction['black']!r}; measured {measured!r} ({detail})")
+    if prediction["black"] != measured:
+        print(f"black: {prediction['black']!r} is accepted, not confirmed ({detail})")
 
 
 def check_muting_prediction(prediction: Mapping[str, str], neighbour_red: Any, own_red: Any,

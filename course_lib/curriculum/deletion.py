@@ -44,7 +44,7 @@ from ..validation import check_choice, check_float, check_int
 
 __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step", "recovery_steps",
            "deletion_masks", "bootstrap_median_ci", "deletion_probe", "REMOVALS", "RELEARN_DATA", "MARGINS",
-           "removal_settings", "red_colours", "few_red", "removal_probe", "red_free_data", "plain_sweep",
+           "removal_settings", "red_colours", "few_red", "removal_probe", "red_free_data", "plain_sweep", "RELEARN_CONTROL",
            "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
            "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
            "removal_study", "ROUTING_KEEP_OUT", "routed_red_sweeps", "KeepOutStudy",
@@ -223,6 +223,10 @@ def bootstrap_median_ci(values: Any, n_boot: int = 2000, confidence: float = 0.9
 REMOVALS: tuple[str, ...] = ("anchoring + deletion", "routing + deletion", "data filtering", "unlearning")
 #: What the removed models are fine-tuned on afterwards: every colour but the reds, or that plus a few reds.
 RELEARN_DATA: tuple[str, ...] = ("red-free", "few red")
+#: The one-factor control of the relearning data (notebook 2.5's +0.003 margin): every training colour,
+#: the reds included — a removed model relearned on it shows what is slow *apart from* red's absence.
+RELEARN_CONTROL = "all colours"
+_RELEARN_KINDS: tuple[str, ...] = RELEARN_DATA + (RELEARN_CONTROL,)
 REMOVAL_VERSION = "removal-v1"
 
 #: Per-profile sizes of the comparison: training steps of every model, seeds, relearning steps,
@@ -430,18 +434,23 @@ def _state_digest(state: dict) -> str:
 
 
 def relearn_data(kind: str) -> torch.Tensor:
-    """The relearning data: ``"red-free"`` (3,575 colours) or ``"few red"`` (those + :func:`few_red`)."""
-    check_choice(kind, "kind", RELEARN_DATA)
+    """The relearning data: ``"red-free"`` (3,575 colours), ``"few red"`` (those + :func:`few_red`) or
+    :data:`RELEARN_CONTROL` (``"all colours"``: the full 3,600-colour training grid, reds included)."""
+    from .anchoring import anchored_data
+    check_choice(kind, "kind", _RELEARN_KINDS)
+    if kind == RELEARN_CONTROL:
+        return anchored_data(0, {"spread": 1.0})
     free = red_free_data(0, {"spread": 1.0})
     return free if kind == "red-free" else torch.cat([free, few_red()])
 
 
 def relearn_sweep(method: str, kind: str, profile: Optional[str] = None, keep_out: float = 0.0):
-    """``method``'s removed models fine-tuned on ``kind`` data (reconstruction only, Adam at
+    """``method``'s removed models fine-tuned on ``kind`` data (:data:`RELEARN_DATA`, or
+    :data:`RELEARN_CONTROL`; reconstruction only, Adam at
     ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, deleted dims kept pruned); snapshots every
     ``every`` steps. ``keep_out``: which routed models (:data:`ROUTING_KEEP_OUT`; routing only). Cached."""
     from .train import cached_sweep
-    check_choice(kind, "kind", RELEARN_DATA)
+    check_choice(kind, "kind", _RELEARN_KINDS)
     check_choice(method, "method", REMOVALS)
     keep_out = check_float(keep_out, "keep_out", min=0)
     if keep_out and method != "routing + deletion":
@@ -470,7 +479,7 @@ def intact_relearn_sweep(kind: str, profile: Optional[str] = None):
     Fine-tuning moves red's error in the intact model too (on red-free data it may drift up), so a
     removed model has recovered when it is back to *this* curve, step for step. Cached."""
     from .train import cached_sweep
-    check_choice(kind, "kind", RELEARN_DATA)
+    check_choice(kind, "kind", _RELEARN_KINDS)
     cfg = removal_settings(profile)
     parent = plain_sweep(profile)
     n = cfg["finetune_steps"]
@@ -599,17 +608,34 @@ class RemovalStudy:
         """Steps to recover at ``margin`` (an entry of :data:`MARGINS`), over the lost seeds only."""
         check_choice(method, "method", REMOVALS)
         check_choice(kind, "kind", RELEARN_DATA)
-        _, how, value = margin
-        lost = self.lost(method)
-        over = self.error[method][kind][lost] - self.baseline(kind)[lost]       # excess over the reference
-        tgt = margin_target(np.zeros(int(lost.sum())), over[:, 0], how, value)
-        rec = recovery_steps(self.steps, over, tgt) if lost.any() else np.zeros(0)
-        if lost.any():
-            med, lo, hi = bootstrap_median_ci(rec)
-        else:
-            med = lo = hi = float("nan")
-        return Recovery(lost=int(lost.sum()), n=len(lost), steps=rec, recovered=int(np.isfinite(rec).sum()),
-                        budget=int(self.steps[-1]), median=med, low=lo, high=hi)
+        return _recovery(self.steps, self.error[method][kind], self.baseline(kind), self.lost(method), margin)
+
+    def control_recovery(self, margin: tuple[str, str, float], profile: Optional[str] = None) -> Recovery:
+        """The one-factor control of red's absence: anchoring + deletion's models relearned on
+        :data:`RELEARN_CONTROL` (every colour, reds included; :func:`relearn_sweep`), against the intact
+        model relearned the same way, over the *same* lost seeds as :meth:`recovery` — so the two are
+        paired seed by seed. Trains (or loads) the two runs of ``profile``."""
+        run = relearn_sweep("anchoring + deletion", RELEARN_CONTROL, profile)
+        ref = intact_relearn_sweep(RELEARN_CONTROL, profile)
+        err = [((r.probe_recon[:, :, 0] - r.probe_rgb[None, 0]) ** 2).mean(-1).T for r in (run, ref)]
+        if err[0].shape != self.error["anchoring + deletion"][RELEARN_DATA[0]].shape:
+            raise ValueError("the control's runs do not match the study's seeds and steps (another profile?)")
+        return _recovery(self.steps, err[0], err[1], self.lost("anchoring + deletion"), margin)
+
+
+def _recovery(steps: np.ndarray, error: np.ndarray, baseline: np.ndarray, lost: np.ndarray,
+              margin: tuple[str, str, float]) -> Recovery:
+    """Steps to recover at ``margin`` over the ``lost`` seeds: ``error`` and ``baseline`` (S, K)."""
+    _, how, value = margin
+    over = error[lost] - baseline[lost]                                   # excess over the reference
+    tgt = margin_target(np.zeros(int(lost.sum())), over[:, 0], how, value)
+    rec = recovery_steps(steps, over, tgt) if lost.any() else np.zeros(0)
+    if lost.any():
+        med, lo, hi = bootstrap_median_ci(rec)
+    else:
+        med = lo = hi = float("nan")
+    return Recovery(lost=int(lost.sum()), n=len(lost), steps=rec, recovered=int(np.isfinite(rec).sum()),
+                    budget=int(steps[-1]), median=med, low=lo, high=hi)
 
 
 def removal_study(profile: Optional[str] = None) -> RemovalStudy:
