@@ -170,3 +170,32 @@ def test_plots_draw(tiny):
     with pytest.raises(ValueError, match="index"):
         P.plot_anchored_frame(run.run, 99)
     plt.close("all")
+
+
+def test_batch_derived_values_are_kept_per_thread():
+    """Two runs trained at once (runtime.run_concurrently) pass different batches to the same term:
+    each thread must get what its own batch gives, however the threads interleave."""
+    import threading
+    from course_lib.curriculum.anchoring import _OfBatch
+    both = threading.Barrier(2, timeout=10)
+    calls = []
+
+    def derive(x):
+        calls.append(len(x))
+        return int(x.sum())
+    derived = _OfBatch(derive)
+    batches = [torch.ones(3), torch.ones(5)]
+    seen = {0: [], 1: []}
+
+    def use(i):
+        for _ in range(50):
+            both.wait()       # the two threads call in turn: one shared "last batch" would flip
+            seen[i].append(derived(batches[i]))
+            both.wait()
+    threads = [threading.Thread(target=use, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen[0] == [3] * 50 and seen[1] == [5] * 50
+    assert sorted(calls) == [3, 5]     # each thread derived its batch once, then reused it

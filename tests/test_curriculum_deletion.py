@@ -322,3 +322,23 @@ def test_censored_rank_sum():
         D.censored_rank_sum([10.0, 2000.0], [1.0, 2.0], 1000)
     with pytest.raises(ValueError, match="at least 2"):
         D.censored_rank_sum([1.0], [1.0, 2.0], 1000)
+
+
+def test_train_removals_trains_every_run_the_study_reads(tmp_path, monkeypatch):
+    """Trained two at a time, then the study loads everything: no run is missing from the list."""
+    from course_lib.curriculum import deletion as D
+    from course_lib.curriculum import routing, train
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path))
+    monkeypatch.setitem(D.REMOVAL_SETTINGS, "quick", {"steps": 20, "seeds": 2, "finetune_steps": 10, "every": 10,
+                                                       "unlearn_steps": 10, "keep_out_seeds": 1})
+    D.train_removals("quick", progress=False)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained again: train_removals missed this run")
+    monkeypatch.setattr(train, "fit", no_training)
+    monkeypatch.setattr(routing, "fit", no_training)
+    study = D.removal_study("quick")
+    assert study.seeds.tolist() == [0, 1] and study.steps.tolist() == [0, 10]
+    assert set(D.routed_red_sweeps("quick")) == set(D.ROUTING_KEEP_OUT)
+    with pytest.raises(ValueError, match="profile"):
+        D.train_removals("fast", progress=False)

@@ -115,3 +115,50 @@ def test_small_fits_run_on_one_thread_and_restore_the_setting():
     assert np.array_equal(clusters(points),
                           KMeans(n_clusters=5, n_init=3, random_state=0).fit(points).labels_)
     assert _blas_threads() == before
+
+
+# --------------------------------------------------------------------------- run_concurrently
+def _tiny_run(seed):
+    from course_lib.modular.training import train_modular_addition
+    tiny = {"p": 7, "train_fraction": 0.5, "d_model": 8, "n_heads": 2, "d_mlp": 16, "lr": 5e-3,
+            "weight_decay": 1.0, "betas": (0.9, 0.98), "warmup": 3, "steps": 30, "checkpoint_every": 10,
+            "threads": 1}
+    return lambda: train_modular_addition(tiny, seed, progress=False)
+
+
+def test_run_concurrently_is_bit_identical_to_one_after_another():
+    import torch
+    from course_lib.runtime import run_concurrently
+    before = torch.get_num_threads()
+    alone = [_tiny_run(s)() for s in (0, 1, 2)]
+    together = run_concurrently([_tiny_run(s) for s in (0, 1, 2)], workers=2, progress=False)
+    for a, b in zip(alone, together):                       # results come back in job order
+        for sa, sb in zip(a["states"], b["states"]):
+            assert all(torch.equal(sa[k], sb[k]) for k in sa)
+    assert torch.get_num_threads() == before                # the thread setting is restored
+    assert run_concurrently([], progress=False) == []
+    assert run_concurrently([lambda: 1, lambda: 2, lambda: 3], workers=2, progress=False) == [1, 2, 3]
+
+
+def test_run_concurrently_runs_jobs_at_once_and_reports_errors():
+    import threading
+    import torch
+    from course_lib.runtime import run_concurrently
+    both = threading.Barrier(2, timeout=10)      # passes only if two jobs run at the same time
+    assert run_concurrently([both.wait, both.wait], workers=2, progress=False) is not None
+    seen = []
+    assert run_concurrently([lambda: seen.append(torch.get_num_threads())] * 2, workers=2,
+                            progress=False)
+    assert seen == [1, 1]                        # each job on one torch thread
+
+    def boom():
+        raise RuntimeError("job failed")
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="job failed"):
+        run_concurrently([lambda: 1, boom], workers=2, progress=False)
+    assert torch.get_num_threads() == before
+    with pytest.raises(TypeError, match="callables"):
+        run_concurrently([1, 2], progress=False)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="workers"):
+            run_concurrently([lambda: 1], workers=bad, progress=False)

@@ -25,6 +25,7 @@ spread, reconstruction error).
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -146,15 +147,17 @@ def anchored_schedule(steps: int, kind: str = "smooth", anchor_weight: Optional[
 
 class _OfBatch:
     """What a term derives from the batch alone, kept for the last batch object: the trainer passes the
-    same tensor at every step while the data do not change (the same numbers, computed once)."""
+    same tensor at every step while the data do not change (the same numbers, computed once). Kept per
+    thread: runs trained at once (:func:`course_lib.runtime.run_concurrently`) see different batches."""
 
     def __init__(self, derive: Callable[[torch.Tensor], Any]):
-        self.derive, self.x, self.value = derive, None, None
+        self.derive, self.local = derive, threading.local()
 
     def __call__(self, x: torch.Tensor) -> Any:
-        if x is not self.x:
-            self.x, self.value = x, self.derive(x)  # holding x keeps its identity from being reused
-        return self.value
+        last = getattr(self.local, "last", None)
+        if last is None or last[0] is not x:
+            last = self.local.last = (x, self.derive(x))  # holding x keeps its identity from being reused
+        return last[1]
 
 
 def _redness_weights(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -44,7 +44,8 @@ from ..validation import check_choice, check_float, check_int
 
 __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "recovery_step", "recovery_steps",
            "deletion_masks", "bootstrap_median_ci", "deletion_probe", "REMOVALS", "RELEARN_DATA", "MARGINS",
-           "removal_settings", "red_colours", "few_red", "removal_probe", "red_free_data", "plain_sweep", "RELEARN_CONTROL",
+           "removal_settings", "train_removals", "red_colours", "few_red", "removal_probe", "red_free_data",
+           "plain_sweep", "RELEARN_CONTROL",
            "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
            "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
            "removal_study", "ROUTING_KEEP_OUT", "routed_red_sweeps", "KeepOutStudy",
@@ -335,13 +336,9 @@ def filtered_sweep(profile: Optional[str] = None):
 ROUTING_KEEP_OUT: tuple[float, ...] = (0.0, 0.003, 0.03, 1.0)
 
 
-def routed_red_sweeps(profile: Optional[str] = None) -> dict:
-    """Gradient routing for every weight of :data:`ROUTING_KEEP_OUT` — ``{keep_out: sweep}``: the reds'
-    gradients reach only dim :data:`RED_DIM`'s parameters, the other colours' stop at it
-    (:mod:`.routing`), plus ``keep_out`` × the other colours' ``z_0²`` (gradient into dim 0's encoder
-    row only). Same data, schedule *and separation term* as :func:`plain_sweep` (the term's gradients
-    routed like the reconstruction's), so routing is the one factor that differs. ``keep_out = 0`` on
-    all the profile's seeds; the other weights on the first ``keep_out_seeds`` (one stacked run). Cached."""
+def _routed_parts(profile: Optional[str]) -> list:
+    """The two stacked routing runs of :func:`routed_red_sweeps` (the keep-out weights on the first
+    ``keep_out_seeds``, then plain routing on every seed), as zero-argument jobs."""
     from .anchoring import _separation_term, anchored_data
     from .routing import routed_sweeps
     cfg = removal_settings(profile)
@@ -350,9 +347,37 @@ def routed_red_sweeps(profile: Optional[str] = None) -> dict:
                   key={"version": REMOVAL_VERSION, "data": "anchored_data", "schedule": "smooth",
                        "probe": "removal_probe()", "terms": ["separation"]},
                   probe=removal_probe(), checkpoint_steps=[cfg["steps"] // 2], progress=True)
-    out = routed_sweeps(list(range(cfg["seeds"])), keep_outs=ROUTING_KEEP_OUT[:1], **common)
-    out.update(routed_sweeps(list(range(cfg["keep_out_seeds"])), keep_outs=ROUTING_KEEP_OUT[1:], **common))
+    return [lambda: routed_sweeps(list(range(cfg["keep_out_seeds"])), keep_outs=ROUTING_KEEP_OUT[1:], **common),
+            lambda: routed_sweeps(list(range(cfg["seeds"])), keep_outs=ROUTING_KEEP_OUT[:1], **common)]
+
+
+def routed_red_sweeps(profile: Optional[str] = None) -> dict:
+    """Gradient routing for every weight of :data:`ROUTING_KEEP_OUT` — ``{keep_out: sweep}``: the reds'
+    gradients reach only dim :data:`RED_DIM`'s parameters, the other colours' stop at it
+    (:mod:`.routing`), plus ``keep_out`` × the other colours' ``z_0²`` (gradient into dim 0's encoder
+    row only). Same data, schedule *and separation term* as :func:`plain_sweep` (the term's gradients
+    routed like the reconstruction's), so routing is the one factor that differs. ``keep_out = 0`` on
+    all the profile's seeds; the other weights on the first ``keep_out_seeds`` (one stacked run). Cached."""
+    out: dict = {}
+    for part in _routed_parts(profile):
+        out.update(part())
     return out
+
+
+def train_removals(profile: Optional[str] = None, *, progress: bool = True) -> None:
+    """Train (or load) every run :func:`removal_study` reads, one stacked run per CPU core
+    (:func:`course_lib.runtime.run_concurrently`: each on one thread, so the numbers are those of the
+    runs trained one after another): first the removed models (the two routing stacks, data filtering,
+    anchoring, and the intact model then unlearning), then their relearning runs and the intact
+    model's. A cold ``quick`` notebook spends most of its time here."""
+    from ..runtime import run_concurrently
+    removal_settings(profile)                              # checks the profile
+    run_concurrently([*_routed_parts(profile), lambda: unlearned_sweep(profile),
+                      lambda: anchored_red_sweep(profile), lambda: filtered_sweep(profile)],
+                     desc="removing red", progress=progress)
+    jobs = [lambda m=m, k=k: relearn_sweep(m, k, profile) for m in REMOVALS for k in RELEARN_DATA]
+    jobs += [lambda k=k: intact_relearn_sweep(k, profile) for k in RELEARN_DATA]
+    run_concurrently(jobs, desc="relearning", progress=progress)
 
 
 def routed_red_sweep(profile: Optional[str] = None, keep_out: float = 0.0):

@@ -30,11 +30,14 @@ from .run import modular_addition_run
 from .seeds import SEED_RUN_PROFILE
 from .training import GROKKING_SETTINGS, check_config, fixed_threads, train_modular_addition
 
-__all__ = ["WeightDecayControl", "weight_decay_control", "CONTROL_STEPS"]
+__all__ = ["WeightDecayControl", "weight_decay_control", "control_run", "CONTROL_STEPS", "CONTROL_SEEDS"]
 
 #: Length of the control runs (steps): every quick-size seed 0–2 groks (honest accuracy ≥ 95 %)
 #: by step 880 with weight decay 1.
 CONTROL_STEPS = 1000
+
+#: The seeds notebook 3.3 runs the control for, per profile (``quick``: one, for its 1-minute budget).
+CONTROL_SEEDS: dict[str, tuple[int, ...]] = {"quick": (0,), "standard": (0, 1, 2), "full": (0, 1, 2)}
 
 _VERSION = 1
 
@@ -84,6 +87,20 @@ def _compute(cfg: dict[str, Any], seed: int) -> dict[str, Any]:
     return {"steps": trained["steps"], "measures": measures, "train_mask": trained["is_train"]}
 
 
+def control_run(seed: int, steps: int, size: str) -> dict[str, Any]:
+    """The weight-decay-0 arm alone (plain data, cached): run size ``size`` (a key of
+    :data:`~.training.GROKKING_SETTINGS`), weight decay 0, ``steps`` steps (at least one checkpoint
+    interval). :func:`weight_decay_control` pairs it with the reference run."""
+    seed = check_seed(seed)
+    if size not in GROKKING_SETTINGS:
+        raise ValueError(f"size must be one of {sorted(GROKKING_SETTINGS)}, got {size!r}")
+    every = int(GROKKING_SETTINGS[size]["checkpoint_every"])
+    steps = check_int(steps, "steps", min=every)
+    cfg = check_config({**GROKKING_SETTINGS[size], "weight_decay": 0.0, "steps": steps})
+    return cached("identity-grokking-wd0", {**cfg, "seed": seed, "version": _VERSION},
+                  lambda: _compute(cfg, seed))
+
+
 def weight_decay_control(seed: int = 0, steps: int = CONTROL_STEPS,
                          profile: Optional[str] = None) -> WeightDecayControl:
     """The seed's reference run (weight decay 1, at the size the profile's seeds use,
@@ -92,11 +109,8 @@ def weight_decay_control(seed: int = 0, steps: int = CONTROL_STEPS,
     seed = check_seed(seed)
     size = runtime.by_profile(SEED_RUN_PROFILE, profile)
     reference = modular_addition_run(seed=seed, profile=size, progress=False)
-    every = int(reference.config["checkpoint_every"])
-    steps = check_int(steps, "steps", min=every, max=int(reference.checkpoint_steps[-1]))
-    cfg = check_config({**GROKKING_SETTINGS[size], "weight_decay": 0.0, "steps": steps})
-    raw = cached("identity-grokking-wd0", {**cfg, "seed": seed, "version": _VERSION},
-                 lambda: _compute(cfg, seed))
+    steps = check_int(steps, "steps", max=int(reference.checkpoint_steps[-1]))
+    raw = control_run(seed, steps, size)
     if not np.array_equal(np.asarray(raw["train_mask"], dtype=bool), reference.train_mask):
         raise RuntimeError("the control's data split differs from the reference run's")
     ctrl_steps = np.asarray(raw["steps"])

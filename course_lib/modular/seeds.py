@@ -25,7 +25,7 @@ from .phases import PhaseBoundaries
 from .run import modular_addition_run
 
 __all__ = ["GROKKING_SEEDS", "SEED_RUN_PROFILE", "SEED_RUN_STEPS", "SeedPhases", "phases_over_seeds",
-           "BOUNDARY_NAMES"]
+           "seed_run_settings", "BOUNDARY_NAMES"]
 
 #: Seeds whose phases the notebook reports, per profile (the paper trained 5 seeds).
 GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
@@ -100,6 +100,15 @@ class SeedPhases:
         return self.unseen - self.all_pairs
 
 
+def seed_run_settings(seed: int, profile: Optional[str] = None) -> tuple[str, dict[str, Any]]:
+    """``(run size, overrides)`` of ``seed``'s run in :func:`phases_over_seeds` for ``profile``:
+    the size :data:`SEED_RUN_PROFILE` gives and, for seeds other than 0, the length
+    :data:`SEED_RUN_STEPS` gives (``{"steps": …}``; empty where the size's own length is used)."""
+    steps = runtime.by_profile(SEED_RUN_STEPS, profile)
+    later = {"steps": steps} if steps is not None and check_seed(seed) != 0 else {}
+    return runtime.by_profile(SEED_RUN_PROFILE, profile), later
+
+
 def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[str] = None, *,
                       progress: bool = False, **overrides: Any) -> SeedPhases:
     """The phase boundaries of :func:`~.run.modular_addition_run` for each of ``seeds`` (default:
@@ -108,9 +117,8 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
     later: dict[str, Any] = {}
     if seeds is None:
         seeds = runtime.by_profile(GROKKING_SEEDS, profile)
-        steps = runtime.by_profile(SEED_RUN_STEPS, profile)
-        if steps is not None and "steps" not in overrides:
-            later = {"steps": steps}
+        if "steps" not in overrides:
+            later = seed_run_settings(1, profile)[1]
         profile = runtime.by_profile(SEED_RUN_PROFILE, profile)
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")

@@ -29,16 +29,20 @@ __all__ = ["GROKKING_SETTINGS", "train_modular_addition", "check_config", "fixed
 #: ``threads``: CPU threads while training and measuring (``None``: torch's setting). ``standard``
 #: is the paper's model and data with a 3× larger learning rate (1e-3 takes hours on a CPU);
 #: ``full`` is the paper's run (for a GPU). ``quick`` is a smaller model on p = 53 that groks in
-#: ~700–1100 steps; on one thread because two gained only 1.2× there (12 against 15 ms/step) but
-#: were 7× slower while another process shared the two cores — and because the result depends on
-#: the thread count (summation order), so a fixed count makes it the same on every machine.
+#: ~700–1100 steps. The CPU profiles train on one thread: the result depends on the thread count
+#: (summation order), so a fixed count makes it the same on every machine with the same kind of
+#: CPU arithmetic; and two threads inside these small steps mostly synchronise — measured on an idle
+#: 2-core machine, a bare loop of paper-size steps took 53 ms a step on two threads against 58 ms
+#: on one (for twice the CPU time), and inside notebook 3.3 the 3,000-step run took 345 s on two
+#: threads (115 ms a step). The two cores are used by training two *runs* at once instead
+#: (:mod:`.prepare`).
 GROKKING_SETTINGS: dict[str, dict[str, Any]] = {
     "quick": {"p": 53, "train_fraction": 0.4, "d_model": 64, "n_heads": 4, "d_mlp": 256,
               "lr": 5e-3, "weight_decay": 1.0, "betas": (0.9, 0.98), "warmup": 10,
               "steps": 1800, "checkpoint_every": 20, "threads": 1},
     "standard": {"p": 113, "train_fraction": 0.3, "d_model": 128, "n_heads": 4, "d_mlp": 512,
                  "lr": 3e-3, "weight_decay": 1.0, "betas": (0.9, 0.98), "warmup": 10,
-                 "steps": 3000, "checkpoint_every": 50, "threads": None},
+                 "steps": 3000, "checkpoint_every": 50, "threads": 1},
     "full": {"p": 113, "train_fraction": 0.3, "d_model": 128, "n_heads": 4, "d_mlp": 512,
              "lr": 1e-3, "weight_decay": 1.0, "betas": (0.9, 0.98), "warmup": 10,
              "steps": 30000, "checkpoint_every": 100, "threads": None},

@@ -849,7 +849,7 @@ class ComponentStudy:
 def component_study(profile: Optional[str] = None) -> ComponentStudy:
     """Everything notebook 5.5 shows, for ``profile`` (default: the active one): per seed, 3.3's
     run and the modes at each studied checkpoint (matrices cached one by one)."""
-    from ..runtime import by_profile, get_profile
+    from ..runtime import by_profile, get_profile, run_concurrently
     from .course_models import grokking_run
 
     profile = get_profile() if profile is None else profile
@@ -859,11 +859,15 @@ def component_study(profile: Optional[str] = None) -> ComponentStudy:
         run = grokking_run(seed, cfg["run_profile"], progress=False)
         freq, rand, _ = grouping(run)
         pairs = run.data[0].numpy()
-        cps = []
-        for step in dict.fromkeys(resolve_step(run, s) for s in cfg["steps"]):
-            entry = component_chi(seed, step, run_profile=cfg["run_profile"], sampler=cfg["sampler"])
-            cps.append(read_modes(entry, pairs, run.source.p, run.source.key_frequencies,
-                                  step=step, rank=cfg["rank"], shuffles=cfg["shuffles"]))
+        steps = list(dict.fromkeys(resolve_step(run, s) for s in cfg["steps"]))
+        # one checkpoint's chains per core (each job on one thread: the same numbers as one by one)
+        entries = run_concurrently(
+            [lambda step=step: component_chi(seed, step, run_profile=cfg["run_profile"],
+                                             sampler=cfg["sampler"]) for step in steps],
+            desc="sampling the checkpoints", progress=False)
+        cps = [read_modes(entry, pairs, run.source.p, run.source.key_frequencies,
+                          step=step, rank=cfg["rank"], shuffles=cfg["shuffles"])
+               for step, entry in zip(steps, entries)]
         src = run.source
         sizes = {**{f"neurons {k}": len(v) for k, v in freq.items()},
                  **{f"neurons {k}": len(v) for k, v in rand.items()}}
