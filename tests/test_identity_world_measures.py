@@ -112,3 +112,7 @@ def test_share_curves_put_zero_at_the_prior_or_at_the_untrained_model():
     assert (untrained["share_coarse"][2] > prior["share_coarse"][2]).all()
     with pytest.raises(ValueError, match="zero"):
         share_curves(timelines, zero="end")
+    # the prior of each answer type: coarse answers have their own, every other type the unique one
+    from course_lib.identity.world_measures import prior_base
+    assert prior_base(timelines, "coarse") is timelines["base_coarse"]
+    assert all(prior_base(timelines, k) is timelines["base_unique"] for k in ANSWER_TYPES if k != "coarse")

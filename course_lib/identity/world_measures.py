@@ -36,7 +36,7 @@ from .world import COARSE, QUESTIONS, SCENE_DEPENDENT, UNIQUE, World
 from .world_model import IdentityModel, query_tensor
 
 __all__ = ["interaction_norm", "additive_part", "CURVES", "ANSWER_TYPES", "identity_timelines", "gain_share",
-           "half_time", "rise_time", "onset", "PHASES", "phase_onsets", "SHARE_ZEROS", "share_curves"]
+           "half_time", "rise_time", "onset", "PHASES", "phase_onsets", "SHARE_ZEROS", "prior_base", "share_curves"]
 
 
 def interaction_norm(codes: torch.Tensor | np.ndarray) -> np.ndarray:
@@ -272,6 +272,12 @@ PHASES = (("1 name-part bias", "prior", 0.5), ("2 coarse attributes", "share_coa
 SHARE_ZEROS = ("prior", "start")
 
 
+def prior_base(timelines: Mapping[str, np.ndarray], kind: str) -> np.ndarray:
+    """The name prior's log-likelihood for answer type ``kind`` (``base_coarse`` for coarse answers,
+    ``base_unique`` for the rest: the prior a name's parts alone give)."""
+    return timelines["base_coarse" if kind == "coarse" else "base_unique"]
+
+
 def share_curves(timelines: Mapping[str, np.ndarray], zero: str = "prior") -> dict[str, np.ndarray]:
     """:func:`gain_share` of every answer type of :data:`ANSWER_TYPES`, keyed ``share_<type>``, with
     its 0 at ``zero`` (one of :data:`SHARE_ZEROS`)."""
@@ -280,7 +286,7 @@ def share_curves(timelines: Mapping[str, np.ndarray], zero: str = "prior") -> di
     def base(kind: str, key: str) -> np.ndarray:
         if zero == "start":
             return np.asarray(timelines[key])[0]
-        return timelines["base_coarse" if kind == "coarse" else "base_unique"]
+        return prior_base(timelines, kind)
 
     return {f"share_{kind}": gain_share(timelines[key], base(kind, key)) for kind, key in ANSWER_TYPES.items()}
 

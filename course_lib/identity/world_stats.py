@@ -27,7 +27,7 @@ from ..widgets import progress as progress_bar
 from .world import COARSE, world_config
 from .world_controls import (OWN_FITS, ablation_control, activity_half_times, other_u_control, own_direction_fit,
                              phase1_matched)
-from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, rise_time, share_curves
+from .world_measures import ANSWER_TYPES, PHASES, half_time, onset, prior_base, rise_time, share_curves
 from .world_run import WorldRun, identity_world_run
 
 __all__ = ["stratified_shuffle", "fame_strata", "Coincidence", "fame_residual", "onset_coincidence",
@@ -648,8 +648,8 @@ def world_study(profile: Optional[str] = None, *, seeds: Optional[Sequence[int]]
                  # the same half-times with the share's 0 at the untrained model (all that is learned)
                  **{f"half {kind} from step 0": [half_time(steps, from_start[f"share_{kind}"][:, i])
                                                  for i in range(w.n_people)] for kind in ("coarse", "unique")},
-                 **{f"final gain {kind}": (tl[key][-1] - tl["base_coarse" if kind == "coarse" else "base_unique"])
-                    / -tl["base_coarse" if kind == "coarse" else "base_unique"] for kind, key in ANSWER_TYPES.items()},
+                 **{f"final gain {kind}": (tl[key][-1] - prior_base(tl, kind)) / -prior_base(tl, kind)
+                    for kind, key in ANSWER_TYPES.items()},
                  # ‖u‖ in units of the nobody pairs' median ‖u‖: the whole code grows during training
                  "u rise": [rise_time(steps, tl["u_norm"][:, i] / tl["u_nobody"]) for i in range(w.n_people)],
                  "unique rise": [rise_time(steps, np.nan_to_num(shares["share_unique"][:, i], nan=0.0))

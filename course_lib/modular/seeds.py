@@ -35,8 +35,8 @@ GROKKING_SEEDS: dict[str, tuple[int, ...]] = {
 }
 
 #: Which run size each profile's seeds use: ``standard`` reports its five seeds at ``quick``'s size
-#: (p = 53, about 20 s each on two cores) — five paper-size runs (p = 113) take 15–20 min, beyond the
-#: 5-minute budget; ``full`` (a GPU) uses its own, the paper's size.
+#: (p = 53, 20–25 s each on one core) — five paper-size runs (p = 113, about 3 min each on one core)
+#: take about 15 CPU minutes, beyond the 5-minute budget; ``full`` (a GPU) uses its own, the paper's size.
 SEED_RUN_PROFILE: dict[str, str] = {"quick": "quick", "standard": "quick", "full": "full"}
 
 #: How long the seeds other than 0 train, per profile (``None``: the run size's own ``steps``). In
