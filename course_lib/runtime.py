@@ -18,6 +18,7 @@ import random
 import re
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
@@ -87,17 +88,34 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+#: Held while the process-wide random state is seeded and drawn from (:func:`seeded`), so that jobs
+#: run at once (:func:`run_concurrently`) cannot re-seed it or draw from it in between.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, NumPy and torch (all devices); return a torch CPU generator seeded alike.
 
     The returned generator is what course code passes on (``torch.randn(..., generator=g)``) so
-    that a result depends on its own seed, not on what ran before it.
+    that a result depends on its own seed, not on what ran before it. Code that draws from the
+    *global* state after seeding it (e.g. ``nn.Linear``'s default initialisation) does so inside
+    :func:`seeded`, which keeps other threads out until it is done.
     """
     seed = check_seed(seed)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # seeds every device
+    with _GLOBAL_RNG_LOCK:
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)  # seeds every device
     return torch.Generator().manual_seed(seed)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[torch.Generator]:
+    """:func:`seed_everything` then the block, with no other thread seeding or drawing from the
+    global random state in between (a re-entrant lock that :func:`seed_everything` also takes): the
+    block's global draws are exactly those after ``seed_everything(seed)``, whatever runs beside it."""
+    with _GLOBAL_RNG_LOCK:
+        yield seed_everything(seed)
 
 
 def check_seeds(seeds: Iterable[int]) -> list[int]:
@@ -199,9 +217,9 @@ def run_concurrently(jobs: Sequence[Callable[[], T]], *, workers: Optional[int] 
     calls it, so each job does exactly the arithmetic it would do alone on one thread (bit-identical
     results), and torch releases Python's lock inside its kernels, so two jobs keep two cores busy.
     The alternative, two threads *inside* each of the course's tiny steps, only synchronises (see
-    :func:`cpu_threads`). Jobs start in the order given: put the longest first. Jobs must not draw
-    from the global random state (the course's code passes generators) and must not change torch's
-    thread count to anything but one. Off the CPU (a GPU) the jobs run one after another. The first
+    :func:`cpu_threads`). Jobs start in the order given: put the longest first. Jobs must draw from
+    the global random state only inside :func:`seeded` (the course's code otherwise passes
+    generators) and must not change torch's thread count to anything but one. Off the CPU (a GPU) the jobs run one after another. The first
     failing job's exception is raised once every started job has ended.
     """
     from concurrent.futures import ThreadPoolExecutor, as_completed

@@ -162,3 +162,33 @@ def test_run_concurrently_runs_jobs_at_once_and_reports_errors():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(ValueError, match="workers"):
             run_concurrently([lambda: 1], workers=bad, progress=False)
+
+
+def test_models_built_from_the_global_generator_are_the_same_when_built_at_once():
+    """Round k's race: StackedColorAutoencoder.from_seeds seeds torch's *global* generator and
+    nn.Linear draws from it; two jobs at once must not re-seed or draw in between (runtime.seeded)."""
+    import torch
+    from course_lib.color.model import StackedColorAutoencoder
+    from course_lib.runtime import run_concurrently
+
+    def build(first):
+        return lambda: StackedColorAutoencoder.from_seeds(list(range(first, first + 16)), latent_dim=5,
+                                                          activation="gelu").state_dict()
+    alone = [build(16 * j)() for j in range(4)]
+    for _ in range(5):
+        together = run_concurrently([build(16 * j) for j in range(4)], workers=2, progress=False)
+        for a, b in zip(alone, together):
+            assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_seeded_gives_the_draws_after_seeding_and_the_generator():
+    import torch
+    from course_lib.runtime import seed_everything, seeded
+    seed_everything(3)
+    expected = torch.rand(4)
+    with seeded(3) as gen:
+        assert torch.equal(torch.rand(4), expected)
+        assert torch.equal(torch.rand(2, generator=gen), torch.rand(2, generator=torch.Generator().manual_seed(3)))
+    with pytest.raises(ValueError):
+        with seeded(-1):
+            pass

@@ -185,14 +185,15 @@ class StackedColorAutoencoder(nn.Module):
     def from_seeds(cls, seeds: list[int], *, latent_dim: int = 2, hidden: int = 16, normalize: bool = True,
                    activation: str = "relu") -> "StackedColorAutoencoder":
         """One model per seed, seed ``s`` with exactly ``ColorAutoencoder``'s initial weights after
-        ``seed_everything(s)``."""
-        from ..runtime import seed_everything
+        ``seed_everything(s)`` (drawn inside :func:`~course_lib.runtime.seeded`, so that runs trained at
+        once cannot draw from the global generator in between)."""
+        from ..runtime import seeded
 
         states = []
         for s in seeds:
-            seed_everything(s)
-            states.append(ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=normalize,
-                                           activation=activation).state_dict())
+            with seeded(s):
+                states.append(ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=normalize,
+                                               activation=activation).state_dict())
         stacked = {k: torch.stack([st[k] for st in states]).clone() for k in states[0]}
         return cls(stacked, normalize=normalize, activation=activation)
 

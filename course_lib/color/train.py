@@ -21,7 +21,7 @@ from torch import nn
 
 from .. import cache
 from ..checkpoints import CheckpointedRun, as_checkpoint_steps, checkpoint_index, even_steps, state_copy
-from ..runtime import by_profile, check_seeds, seed_everything
+from ..runtime import by_profile, check_seeds, seeded
 from ..validation import check_choice, check_float, check_int
 from .data import ColorData, bottleneck_dataset, in_band, probe_wheel
 from .metrics import hue_order_score, transition_epochs, wheel_report
@@ -179,9 +179,9 @@ def _train_one(
     """:func:`train_bottleneck`'s records around :func:`~course_lib.color.trainer.fit`."""
     epochs, seed = config["epochs"], config["seed"]
     probe_x = torch.as_tensor(probe.rgb, dtype=torch.float32)
-    seed_everything(seed)
-    model = ColorAutoencoder(latent_dim=config["latent_dim"], hidden=config["hidden"],
-                             normalize=config["normalize"])
+    with seeded(seed):     # the initial weights are global draws right after seeding
+        model = ColorAutoencoder(latent_dim=config["latent_dim"], hidden=config["hidden"],
+                                 normalize=config["normalize"])
     losses = np.empty(epochs)
     latents, probe_mse, recons, strips, states = [], [], [], [], []
     seen = torch.as_tensor(~probe.held_out)

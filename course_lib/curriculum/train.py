@@ -62,7 +62,7 @@ from .. import cache
 from ..checkpoints import as_checkpoint_steps, even_steps
 from ..color.model import ACTIVATIONS, ColorAutoencoder, StackedColorAutoencoder
 from ..color.trainer import fit, mse_per_model
-from ..runtime import check_seeds, seed_everything
+from ..runtime import check_seeds, seeded
 from ..validation import check_choice, check_float, check_int
 from .runs import FORMAT, CurriculumRun, CurriculumSweep, ProbeCheckpoints
 from .terms import Term, check_terms, term_values
@@ -309,9 +309,9 @@ def train_run(
     steps = int(steps)
     terms = check_terms(terms)
     schedule = _check_schedule(schedule)
-    gen = seed_everything(seed)
-    model = ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=bool(normalize),
-                             activation=activation)
+    with seeded(seed) as gen:     # the initial weights are global draws right after seeding
+        model = ColorAutoencoder(latent_dim=latent_dim, hidden=hidden, normalize=bool(normalize),
+                                 activation=activation)
     out = _train(model, None, data, steps=steps, terms=terms, schedule=schedule, lr=float(lr),
                  batch_size=batch_size, probe=probe, checkpoint_steps=checkpoint_steps, gen=gen,
                  react_every=int(react_every), metrics_fn=metrics_fn, progress=progress,
