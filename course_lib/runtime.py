@@ -89,8 +89,9 @@ def _mps_available() -> bool:
 
 
 #: Held while the process-wide random state is seeded and drawn from (:func:`seeded`), so that jobs
-#: run at once (:func:`run_concurrently`) cannot re-seed it or draw from it in between.
-_GLOBAL_RNG_LOCK = threading.RLock()
+#: run at once (:func:`run_concurrently`) cannot re-seed it or draw from it in between; code that
+#: draws from the global generator without seeding it (a module's default initialisation) holds it too.
+GLOBAL_RNG_LOCK = threading.RLock()
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -102,7 +103,7 @@ def seed_everything(seed: int) -> torch.Generator:
     :func:`seeded`, which keeps other threads out until it is done.
     """
     seed = check_seed(seed)
-    with _GLOBAL_RNG_LOCK:
+    with GLOBAL_RNG_LOCK:
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)  # seeds every device
@@ -114,7 +115,7 @@ def seeded(seed: int) -> Iterator[torch.Generator]:
     """:func:`seed_everything` then the block, with no other thread seeding or drawing from the
     global random state in between (a re-entrant lock that :func:`seed_everything` also takes): the
     block's global draws are exactly those after ``seed_everything(seed)``, whatever runs beside it."""
-    with _GLOBAL_RNG_LOCK:
+    with GLOBAL_RNG_LOCK:
         yield seed_everything(seed)
 
 

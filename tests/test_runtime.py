@@ -192,3 +192,31 @@ def test_seeded_gives_the_draws_after_seeding_and_the_generator():
     with pytest.raises(ValueError):
         with seeded(-1):
             pass
+
+
+def test_a_model_built_beside_a_seeded_block_does_not_draw_inside_it():
+    """Throw-away models (weights loaded right after) still draw from the global generator: they take
+    the lock, so they cannot land between another thread's seeding and its draws."""
+    import threading
+    import torch
+    from course_lib.color.model import ColorAutoencoder
+    from course_lib.runtime import seed_everything, seeded
+    seed_everything(5)
+    expected = ColorAutoencoder(latent_dim=5).state_dict()
+    inside, go = threading.Event(), threading.Event()
+
+    def seeded_build(out):
+        with seeded(5):
+            inside.set()
+            go.wait(2)                 # the other thread tries to build now, and must wait
+            out.append(ColorAutoencoder(latent_dim=5).state_dict())
+    out = []
+    t = threading.Thread(target=seeded_build, args=(out,))
+    t.start()
+    inside.wait(5)
+    other = threading.Thread(target=lambda: ColorAutoencoder(latent_dim=3))
+    other.start()
+    go.set()
+    t.join()
+    other.join()
+    assert all(torch.equal(expected[k], out[0][k]) for k in expected)

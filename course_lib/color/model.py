@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..runtime import GLOBAL_RNG_LOCK
 from ..validation import check_choice, check_float, check_int
 
 __all__ = ["L2Normalize", "ColorAutoencoder", "StackedColorAutoencoder", "ACTIVATIONS"]
@@ -82,18 +83,21 @@ class ColorAutoencoder(nn.Module):
         self.normalize = bool(normalize)
         self.activation = activation
         act = ACTIVATIONS[activation]
-        self.encoder = nn.Sequential(
-            nn.Linear(3, hidden),
-            act(),
-            nn.Linear(hidden, latent_dim),
-            L2Normalize() if self.normalize else nn.Identity(),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, hidden),
-            act(),
-            nn.Linear(hidden, 3),
-            nn.Sigmoid(),
-        )
+        # nn.Linear draws its initial weights from torch's global generator: under the lock that
+        # runtime.seeded holds, so that a model built beside a seeded block cannot draw inside it
+        with GLOBAL_RNG_LOCK:
+            self.encoder = nn.Sequential(
+                nn.Linear(3, hidden),
+                act(),
+                nn.Linear(hidden, latent_dim),
+                L2Normalize() if self.normalize else nn.Identity(),
+            )
+            self.decoder = nn.Sequential(
+                nn.Linear(latent_dim, hidden),
+                act(),
+                nn.Linear(hidden, 3),
+                nn.Sigmoid(),
+            )
 
     def encode(self, rgb: torch.Tensor) -> torch.Tensor:
         """RGB [..., 3] → latent [..., latent_dim] (unit norm when ``normalize``)."""
