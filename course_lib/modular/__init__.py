@@ -27,6 +27,8 @@ like a single sudden jump.
 * :mod:`.seeds`     — :func:`phases_over_seeds`: the phase boundaries over the profile's seeds
 * :mod:`.controls`  — :func:`weight_decay_control`: the same run without weight decay, compared at
   matched steps (the one-factor control for "weight decay makes it grok")
+* :mod:`.prepare`   — :func:`~.prepare.prepare_runs`: every run notebook 3.3 reads, trained up front
+  one per CPU core (bit-identical to training them one after another)
 * :mod:`.run`       — :func:`modular_addition_run`, the cached reference run (a
   :class:`GrokkingRun`: ``checkpoint_steps``, ``model_at(step)``, ``loss_fn``; see
   :mod:`course_lib.checkpoints`)
