@@ -429,3 +429,15 @@ def test_match_gates_matches_the_lower_best_rate(monkeypatch):
         C.match_gates({"a": [m], "b": [m]}, {"a": d, "b": far}, grid=grid)
     with pytest.raises(ValueError, match="same"):
         C.match_gates({"a": [m]}, {"b": d}, grid=grid)
+
+
+def test_neighbourhood_directions_is_the_normalised_mean_code():
+    m = _Model()
+    d = C.neighbourhood_directions([m, m], 10.0)
+    assert d.shape == (2, 4)
+    x = C._rgb([C._RED, *C.neighbours(10.0).values()])
+    v = m.encode(x).double().mean(0)
+    np.testing.assert_allclose(d[0].numpy(), (v / v.norm()).numpy(), atol=1e-6)
+    assert not torch.allclose(d[0], C.neighbourhood_directions([m], 5.0)[0])
+    with pytest.raises(ValueError, match="empty"):
+        C.neighbourhood_directions([])

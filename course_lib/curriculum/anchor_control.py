@@ -29,7 +29,8 @@ Measurements shared by both arms:
   the same edit; they cannot meet the goal (no random direction of the code mutes red), so they only
   show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
   *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
-  merely *near* red's mute red as well?
+  merely *near* red's mute red as well? :func:`neighbourhood_directions` is the mean code of red's
+  neighbourhood, found after training in either arm: the same kind of direction for both.
 * :func:`detection_trace` — over checkpoints, the AUC with which a direction's lean picks out a
   set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs. The direction
   is fixed (the anchor; or the final post-hoc one) or re-read at each checkpoint (``"running"``).
@@ -78,6 +79,7 @@ __all__ = [
     "posthoc_direction",
     "random_directions",
     "neighbour_directions",
+    "neighbourhood_directions",
     "attractor_cosines",
     "attractor_closeness",
     "attractor_study",
@@ -216,6 +218,23 @@ def neighbour_directions(models: Sequence[ColorAutoencoder], hue_deg: float = 5.
     with torch.no_grad():
         z = torch.cat([m.encode(x).double() for m in models])
     return (z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)).float()
+
+
+def neighbourhood_directions(models: Sequence[ColorAutoencoder], hue_radius: float = HUE_RADIUS
+                             ) -> torch.Tensor:
+    """The direction of red's whole neighbourhood in each model, found after training: the mean code
+    of pure red and its :func:`neighbours` at ``hue_radius``, normalised → (n, d). It needs no anchor,
+    so both arms can be edited along the same kind of direction (a one-factor comparison of their
+    geometry)."""
+    if len(models) == 0:
+        raise ValueError("models is empty")
+    x = _rgb([_RED, *neighbours(hue_radius).values()])
+    with torch.no_grad():
+        v = torch.stack([m.encode(x).double().mean(0) for m in models])
+    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    if not bool((norm > 1e-9).all()):
+        raise ValueError("the mean code of red's neighbourhood is zero in some model: no direction")
+    return (v / norm).float()
 
 
 def _cos(z: torch.Tensor, a: torch.Tensor) -> np.ndarray:
