@@ -356,3 +356,88 @@ def test_attractor_by_hue_matches_attractor_closeness_for_red():
         C.attractor_by_hue(ms, hues_deg=[])
     with pytest.raises(ValueError, match="reference"):
         C.attractor_by_hue(ms, reference=torch.zeros(1, 3))
+
+
+def test_neighbours_radius_and_validation():
+    five, ten = C.neighbours(5.0), C.neighbours(10.0)
+    assert five == C.NEIGHBOURS and list(five)[:2] == list(ten)[:2]
+    assert list(ten)[2:] == ["hue 10°", "hue 350°"]
+    assert ten["hue 10°"] == pytest.approx((10 / 360, 1.0, 1.0))
+    assert ten["hue 350°"] == pytest.approx((350 / 360, 1.0, 1.0))
+    assert C.HUE_RADIUS in C.HUE_RADII and len(set(C.HUE_RADII)) == len(C.HUE_RADII)
+    with pytest.raises(ValueError, match="hue_radius"):
+        C.neighbours(0.0)
+    with pytest.raises(ValueError, match="hue_radius"):
+        C.neighbours(120.0)
+
+
+def test_hue_radius_changes_only_the_hue_neighbours():
+    m = _Model()
+    d = C.posthoc_direction(m.encode)[None]
+    o5 = C.mute_outcomes([m], d, 12.0, 1.5)
+    o10 = C.mute_outcomes([m], d, 12.0, 1.5, hue_radius=10.0)
+    np.testing.assert_array_equal(o5["gate_near"][:, :2], o10["gate_near"][:, :2])
+    np.testing.assert_array_equal(o5["gate_red"], o10["gate_red"])
+    from course_lib.curriculum.intervention import damage, gated_suppress
+    rgb = C._rgb(list(C.neighbours(10.0).values())[2:])
+    want = damage(m.encode, m.decode, rgb, lambda z: gated_suppress(z, d[0], 12.0, 1.5)).numpy()
+    np.testing.assert_allclose(o10["gate_near"][0, 2:], want, atol=1e-6)
+    rows = C.tune_gate([m], d, grid=[(12.0, 1.5)], goal="neighbourhood", hue_radius=10.0)[1]
+    np.testing.assert_allclose(rows[0]["near"], np.median(o10["gate_near"], axis=0))
+
+
+def test_on_grid_edge():
+    grid = [(p, s) for p in (1.0, 2.0, 3.0) for s in (1.0, 2.0, 3.0)]
+    assert not C.on_grid_edge({"sharpness": 2.0, "strength": 2.0}, grid)
+    for p, s in ((1.0, 2.0), (3.0, 2.0), (2.0, 1.0), (2.0, 3.0)):
+        assert C.on_grid_edge({"sharpness": p, "strength": s}, grid)
+    assert not C.on_grid_edge({"sharpness": 12.0, "strength": 1.5})
+    with pytest.raises(ValueError, match="empty"):
+        C.on_grid_edge({"sharpness": 2.0, "strength": 2.0}, [])
+    with pytest.raises(ValueError, match="keys"):
+        C.on_grid_edge({"sharpness": 2.0}, grid)
+
+
+def test_match_gates_matches_the_lower_best_rate(monkeypatch):
+    m = _Model()
+    d = C.posthoc_direction(m.encode)[None]
+    grid = [(1.0, 3.0), (2.0, 1.0), (12.0, 1.5)]
+    # canned scores per arm (the toy model never meets the neighbourhood goal): rate, black
+    canned = {"a": {(1.0, 3.0): (0.5, 0.3), (2.0, 1.0): (1.0, 0.9), (12.0, 1.5): (0.75, 0.1)},
+              "b": {(1.0, 3.0): (0.75, 0.4), (2.0, 1.0): (0.5, 0.2), (12.0, 1.5): (0.0, 0.0)}}
+    real = C.tune_gate
+
+    def fake(models, directions, grid=C.GATE_GRID, *, goal="red", min_rate=None, hue_radius=5.0):
+        arm = models[0]
+        rows = [{"sharpness": p, "strength": s, "rate": canned[arm][p, s][0],
+                 "rate_near": canned[arm][p, s][0], "black": canned[arm][p, s][1]} for p, s in grid]
+        ok = [r for r in rows if min_rate is None or r["rate"] >= min_rate]
+        if not ok:
+            raise ValueError("no gate")
+        best = min(ok, key=lambda r: r["black"]) if min_rate is not None else max(
+            rows, key=lambda r: (r["rate"], -r["black"]))
+        return {"sharpness": best["sharpness"], "strength": best["strength"]}, rows
+
+    monkeypatch.setattr(C, "tune_gate", fake)
+    matched, gates, rows = C.match_gates({"a": ["a"], "b": ["b"]}, {"a": d, "b": d}, grid=grid)
+    assert matched == 0.75                                   # b's best; a reaches more
+    assert gates == {"a": {"sharpness": 12.0, "strength": 1.5}, "b": {"sharpness": 1.0, "strength": 3.0}}
+    assert len(rows["a"]) == len(rows["b"]) == 3
+    monkeypatch.setattr(C, "tune_gate", real)
+    far = torch.tensor([[0.0, 0.0, 0.0, 1.0]])
+    with pytest.raises(ValueError, match="never meets"):
+        C.match_gates({"a": [m], "b": [m]}, {"a": d, "b": far}, grid=grid)
+    with pytest.raises(ValueError, match="same"):
+        C.match_gates({"a": [m]}, {"b": d}, grid=grid)
+
+
+def test_neighbourhood_directions_is_the_normalised_mean_code():
+    m = _Model()
+    d = C.neighbourhood_directions([m, m], 10.0)
+    assert d.shape == (2, 4)
+    x = C._rgb([C._RED, *C.neighbours(10.0).values()])
+    v = m.encode(x).double().mean(0)
+    np.testing.assert_allclose(d[0].numpy(), (v / v.norm()).numpy(), atol=1e-6)
+    assert not torch.allclose(d[0], C.neighbourhood_directions([m], 5.0)[0])
+    with pytest.raises(ValueError, match="empty"):
+        C.neighbourhood_directions([])

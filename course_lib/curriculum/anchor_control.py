@@ -23,13 +23,14 @@ Measurements shared by both arms:
   "unrelated". An anchor effect on red's neighbourhood is red's arm difference *in excess of* the
   other hues' (which share every other difference between the arms);
 * :func:`mute_outcomes` — the reference and gated edits along a direction: red's, orange's,
-  black's and red's neighbours' (:data:`NEIGHBOURS`) ΔMSE per model, and whether the issue's goal
+  black's and red's neighbours' (:func:`neighbours`) ΔMSE per model, and whether the issue's goal
   (pure red) and the note's fuller goal (red *and colours close to red*) were met;
 * :func:`random_directions` — matched random directions (uniform on the sphere, one per seed) for
   the same edit; they cannot meet the goal (no random direction of the code mutes red), so they only
   show that the edit is not trivially selective. :func:`neighbour_directions` is the control that
   *can* fail: the code direction of a hue a few degrees from red, in each model — does a direction
-  merely *near* red's mute red as well?
+  merely *near* red's mute red as well? :func:`neighbourhood_directions` is the mean code of red's
+  neighbourhood, found after training in either arm: the same kind of direction for both.
 * :func:`detection_trace` — over checkpoints, the AUC with which a direction's lean picks out a
   set of colours (red) among the 3,600 grid colours: a monitor on unlabelled inputs. The direction
   is fixed (the anchor; or the final post-hoc one) or re-read at each checkpoint (``"running"``).
@@ -37,7 +38,9 @@ Measurements shared by both arms:
   anchor, known at step 0) and the cosine of the post-hoc direction at each checkpoint with the final
   one (known only after training);
 * :func:`tune_gate` — the gate's sharpness and strength chosen on :data:`TUNING_SEEDS`, seeds no
-  claim uses, for either goal, and optionally at a rate matched between arms.
+  claim uses, for either goal, and optionally at a rate matched between arms (:func:`match_gates`:
+  every arm at the highest rate all reach; :func:`on_grid_edge` flags a choice at the grid's limit).
+  The neighbourhood goal's hue radius (:func:`neighbours`) is a setting: notebook 2.4 reports two.
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ __all__ = [
     "GATE_GRID",
     "GOAL_RATIO",
     "NEIGHBOURS",
+    "HUE_RADIUS",
+    "HUE_RADII",
+    "neighbours",
+    "match_gates",
+    "on_grid_edge",
     "NEAR_FRACTION",
     "GOALS",
     "SIMILAR",
@@ -71,6 +79,7 @@ __all__ = [
     "posthoc_direction",
     "random_directions",
     "neighbour_directions",
+    "neighbourhood_directions",
     "attractor_cosines",
     "attractor_closeness",
     "attractor_study",
@@ -89,16 +98,30 @@ __all__ = [
 
 #: Seeds used only to choose the gate (no claim of notebooks 2.3–2.5 uses them).
 TUNING_SEEDS: tuple[int, ...] = tuple(range(1000, 1012))
-#: The gates :func:`tune_gate` tries: (sharpness p, strength s).
+#: The gates :func:`tune_gate` tries: (sharpness p, strength s). Wide enough on both sides that
+#: each arm's chosen gate, for either hue radius, lies inside it (notebook 2.4 asserts that).
 GATE_GRID: tuple[tuple[float, float], ...] = tuple(
-    (p, s) for p in (1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0, 48.0) for s in (1.0, 1.5, 2.0, 3.0))
+    (p, s) for p in (0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 12.0, 16.0, 24.0, 48.0)
+    for s in (1.0, 1.5, 2.0, 3.0, 4.0, 6.0))
 #: The goal (issue 8): orange's ΔMSE at most this fraction of red's, red at least the reference's.
 GOAL_RATIO = 0.2
-#: "Colours close to red" (the note's goal) as HSV: the darker saturated reds and the hues 5° either
-#: side. The neighbourhood goal asks each to lose at least :data:`NEAR_FRACTION` of red's gated ΔMSE.
-NEIGHBOURS: dict[str, tuple[float, float, float]] = {
-    "dark red (V 0.75)": (0.0, 1.0, 0.75), "darker red (V 0.5)": (0.0, 1.0, 0.5),
-    "hue 5°": (5 / 360, 1.0, 1.0), "hue 355°": (355 / 360, 1.0, 1.0)}
+#: How far in hue "close to red" reaches (degrees either side): the default, and the radii notebook
+#: 2.4 reports (the conclusion differs between them).
+HUE_RADIUS = 5.0
+HUE_RADII: tuple[float, ...] = (5.0, 10.0)
+
+
+def neighbours(hue_radius: float = HUE_RADIUS) -> dict[str, tuple[float, float, float]]:
+    """"Colours close to red" (the note's goal) as HSV: the darker saturated reds (V 0.75, 0.5) and
+    the saturated hues ``hue_radius`` degrees either side of red, in that order. The neighbourhood
+    goal asks each to lose at least :data:`NEAR_FRACTION` of red's gated ΔMSE."""
+    r = check_float(hue_radius, "hue_radius", min=0.0, max=90.0, inclusive="neither")
+    return {"dark red (V 0.75)": (0.0, 1.0, 0.75), "darker red (V 0.5)": (0.0, 1.0, 0.5),
+            f"hue {r:g}°": (r / 360, 1.0, 1.0), f"hue {360 - r:g}°": ((360 - r) / 360, 1.0, 1.0)}
+
+
+#: :func:`neighbours` at the default radius (hues 5° either side).
+NEIGHBOURS: dict[str, tuple[float, float, float]] = neighbours()
 NEAR_FRACTION = 0.1
 #: The two goals :func:`mute_outcomes` scores and :func:`tune_gate` can tune for.
 GOALS = ("red", "neighbourhood")
@@ -195,6 +218,23 @@ def neighbour_directions(models: Sequence[ColorAutoencoder], hue_deg: float = 5.
     with torch.no_grad():
         z = torch.cat([m.encode(x).double() for m in models])
     return (z / torch.linalg.vector_norm(z, dim=1, keepdim=True).clamp_min(1e-12)).float()
+
+
+def neighbourhood_directions(models: Sequence[ColorAutoencoder], hue_radius: float = HUE_RADIUS
+                             ) -> torch.Tensor:
+    """The direction of red's whole neighbourhood in each model, found after training: the mean code
+    of pure red and its :func:`neighbours` at ``hue_radius``, normalised → (n, d). It needs no anchor,
+    so both arms can be edited along the same kind of direction (a one-factor comparison of their
+    geometry)."""
+    if len(models) == 0:
+        raise ValueError("models is empty")
+    x = _rgb([_RED, *neighbours(hue_radius).values()])
+    with torch.no_grad():
+        v = torch.stack([m.encode(x).double().mean(0) for m in models])
+    norm = torch.linalg.vector_norm(v, dim=1, keepdim=True)
+    if not bool((norm > 1e-9).all()):
+        raise ValueError("the mean code of red's neighbourhood is zero in some model: no direction")
+    return (v / norm).float()
 
 
 def _cos(z: torch.Tensor, a: torch.Tensor) -> np.ndarray:
@@ -310,16 +350,17 @@ def attractor_by_hue(models: Sequence[ColorAutoencoder], hues_deg: Sequence[floa
 
 
 def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
-                  sharpness: float, strength: float, *, reference_red: Optional[np.ndarray] = None
-                  ) -> dict[str, np.ndarray]:
+                  sharpness: float, strength: float, *, reference_red: Optional[np.ndarray] = None,
+                  hue_radius: float = HUE_RADIUS) -> dict[str, np.ndarray]:
     """Per model, the reference edit and the gated edit along that model's direction: ΔMSE of red,
     orange and black under each (``"ref_red"``, ``"gate_red"``, ``"gate_orange"``, ``"gate_black"``,
     …), ``"ratio"`` (gated orange / gated red) and ``"goal"`` (ratio ≤ :data:`GOAL_RATIO` and gated
     red ≥ the red ΔMSE to beat), each an array (n_models,). The red ΔMSE to beat is
     ``reference_red`` (n_models,) when given — for a random direction, the reference edit along
     red's real direction — else the reference edit along the same direction. Red's neighbourhood
-    (:data:`NEIGHBOURS`, in that order): ``"ref_near"`` and ``"gate_near"`` (n_models, 4) and
-    ``"near_goal"`` — ``"goal"`` and every neighbour's gated ΔMSE ≥ :data:`NEAR_FRACTION` × red's."""
+    (:func:`neighbours` at ``hue_radius``, in that order): ``"ref_near"`` and ``"gate_near"``
+    (n_models, 4) and ``"near_goal"`` — ``"goal"`` and every neighbour's gated ΔMSE ≥
+    :data:`NEAR_FRACTION` × red's."""
     if len(models) == 0 or len(models) != len(directions):
         raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
     if reference_red is not None:
@@ -328,16 +369,17 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
             raise ValueError(f"reference_red must hold one finite ΔMSE per model, shape ({len(models)},)")
     check_float(sharpness, "sharpness", min=0.0, inclusive="neither")
     check_float(strength, "strength", min=0.0, inclusive="neither")
-    ref, gated = _gate_damages(models, directions, [(sharpness, strength)])
+    ref, gated = _gate_damages(models, directions, [(sharpness, strength)], neighbours(hue_radius))
     return _outcomes(ref, gated[0], reference_red)
 
 
 def _gate_damages(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
-                  gates: Sequence[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
-    """ΔMSE (:func:`.intervention.damage`) of red, orange, black and :data:`NEIGHBOURS` under the
+                  gates: Sequence[tuple[float, float]],
+                  near: Mapping[str, tuple[float, float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """ΔMSE (:func:`.intervention.damage`) of red, orange, black and the ``near`` colours under the
     reference edit, (n_models, 7), and under each gate (sharpness, strength) of ``gates``,
     (n_gates, n_models, 7) — every gate's edited codes decoded in one batch per model."""
-    rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0), *NEIGHBOURS.values()])
+    rgb = _rgb([_RED, _ORANGE, (0.0, 0.0, 0.0), *near.values()])
     refs, gated = [], []
     with torch.no_grad():
         for m, a in zip(models, directions):
@@ -437,7 +479,8 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
 
 def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
               grid: Iterable[tuple[float, float]] = GATE_GRID, *, goal: str = "red",
-              min_rate: Optional[float] = None) -> tuple[dict[str, float], list[dict[str, float]]]:
+              min_rate: Optional[float] = None, hue_radius: float = HUE_RADIUS
+              ) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Choose (sharpness, strength) on tuning models for one of :data:`GOALS` (``"red"``: the
     ``"goal"`` of :func:`mute_outcomes`; ``"neighbourhood"``: its ``"near_goal"``). Without
     ``min_rate``: the most seeds meeting the goal, then the smallest median gated ΔMSE of black (the
@@ -445,7 +488,7 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
     black ΔMSE among the gates meeting the goal in at least that fraction — two arms held to the same
     rate are compared at matched muting. Returns the best as ``{"sharpness", "strength"}`` and one
     row per gate tried (``rate`` for the chosen goal, ``rate_red``, ``rate_near``, the medians
-    ``red``, ``black`` and ``near`` (4,), one per :data:`NEIGHBOURS`)."""
+    ``red``, ``black`` and ``near`` (4,), one per :func:`neighbours` at ``hue_radius``)."""
     if goal not in GOALS:
         raise ValueError(f"goal must be one of {GOALS}, got {goal!r}")
     if min_rate is not None:
@@ -454,7 +497,7 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
         raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
     grid = [(check_float(p, "sharpness", min=0.0, inclusive="neither"),
              check_float(s, "strength", min=0.0, inclusive="neither")) for p, s in grid]
-    ref, gated = _gate_damages(models, directions, grid) if grid else (None, [])
+    ref, gated = _gate_damages(models, directions, grid, neighbours(hue_radius)) if grid else (None, [])
     rows = []
     for (p, s), gate in zip(grid, gated):
         r = _outcomes(ref, gate, None)
@@ -485,3 +528,39 @@ def anchor_directions(models: Sequence[ColorAutoencoder]) -> torch.Tensor:
     """The anchor, once per model → (n, d)."""
     a = torch.tensor(anchoring.ANCHOR, dtype=torch.float32)
     return a.expand(len(models), -1).clone()
+
+
+def on_grid_edge(gate: Mapping[str, float], grid: Iterable[tuple[float, float]] = GATE_GRID) -> bool:
+    """Whether ``gate`` (``{"sharpness", "strength"}``) takes the smallest or largest sharpness or
+    strength of ``grid``: a choice there may only be the grid's limit, not an optimum."""
+    pts = list(grid)
+    if not pts:
+        raise ValueError("grid is empty")
+    if set(gate) != {"sharpness", "strength"}:
+        raise ValueError(f"gate must have the keys 'sharpness' and 'strength', got {sorted(gate)}")
+    ps, ss = [p for p, _ in pts], [s for _, s in pts]
+    p, s = float(gate["sharpness"]), float(gate["strength"])
+    return p in (min(ps), max(ps)) or s in (min(ss), max(ss))
+
+
+def match_gates(models: Mapping[str, Sequence[ColorAutoencoder]],
+                directions: Mapping[str, Sequence[torch.Tensor] | torch.Tensor], *,
+                hue_radius: float = HUE_RADIUS, grid: Iterable[tuple[float, float]] = GATE_GRID
+                ) -> tuple[float, dict[str, dict[str, float]], dict[str, list[dict[str, float]]]]:
+    """Each arm's gate for the neighbourhood goal at ``hue_radius`` at a **matched rate**: the
+    highest rate every arm reaches on its tuning ``models`` (the lowest of the arms' best rates);
+    each arm then gets the gate with the least median black damage among those meeting it
+    (:func:`tune_gate` with ``min_rate``). Returns the matched rate, ``{arm: gate}`` and
+    ``{arm: rows}`` (every gate of ``grid`` scored, as :func:`tune_gate` returns them)."""
+    if not models or set(models) != set(directions):
+        raise ValueError(f"models and directions must have the same, non-empty arms, got "
+                         f"{sorted(models)} and {sorted(directions)}")
+    grid = list(grid)
+    rows = {arm: tune_gate(models[arm], directions[arm], grid, goal="neighbourhood",
+                           hue_radius=hue_radius)[1] for arm in models}
+    matched = min(max(r["rate_near"] for r in rs) for rs in rows.values())
+    if not matched > 0:
+        raise ValueError(f"some arm never meets the neighbourhood goal at ±{hue_radius:g}°")
+    gates = {arm: tune_gate(models[arm], directions[arm], grid, goal="neighbourhood", min_rate=matched,
+                            hue_radius=hue_radius)[0] for arm in models}
+    return matched, gates, rows
