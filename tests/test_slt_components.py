@@ -686,8 +686,8 @@ def test_column_study_rejects_bad_overrides():
 
 @pytest.mark.slow
 def test_epsilon_record_reproduces():
-    """:data:`EPSILON_RECORD`: the column study on seed 0 at both of 5.3's candidate step
-    sizes, sampler seed 0, where this CPU trains the recorded network (about 4 minutes of
+    """:data:`EPSILON_RECORD`: the column study on seed 0 at ε = 3e-4 and at 1e-3 (the
+    step 5.3 rejected), sampler seed 0, where this CPU trains the recorded network (about 4 minutes of
     CPU)."""
     from course_lib.slt.course_models import grokking_run
 

@@ -934,8 +934,9 @@ SECOND_SEED_RECORD: dict[str, Any] = {
 }
 
 
-#: The column study on training seed 0 at **both of 5.3's candidate step sizes**, ε = 3 × 10⁻⁴
-#: (5.5's) and 1 × 10⁻³, at ``standard``'s budget on one chain set (sampler seed 0), each column
+#: The column study on training seed 0 at two step sizes, ε = 3 × 10⁻⁴ (5.5's) and 1 × 10⁻³ (the
+#: step 5.3 rejected, where the full network's chains diverge; these restricted chains run, but
+#: the embedding's wrLLC rises 20-fold), at ``standard``'s budget on one chain set (sampler seed 0), each column
 #: against its own 35-contrast control, on the seed-0 network an AVX-512 CPU trains (native
 #: kernels; measured for round h's review, 2026-12-05: 129 s and 114 s of sampling CPU).
 #: ``tests/test_slt_components.py`` re-runs it (slow) where the CPU trains this network (its
@@ -992,9 +993,11 @@ def column_chi(seed: int, step: Any, components: Sequence[str], *, run_profile: 
 
 
 def balanced_splits(n_chains: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Every split of ``n_chains`` chains into two halves of n/2 (chain 0 always in the first;
-    an odd last chain dropped), in :func:`sign_contrasts`' order: C(n − 1, n/2 − 1) of them (35
-    for 8 chains). The first is (first half, second half)."""
+    """Every split of ``n_chains`` chains into two halves of n/2 (chain 0 always in the first),
+    in :func:`sign_contrasts`' order: C(n − 1, n/2 − 1) of them (35 for 8 chains). The first is
+    (first half, second half). An odd last chain is dropped here (split-halves only compare
+    halves); the readers that score against sign contrasts — :func:`sign_contrasts`,
+    :func:`read_columns`, :func:`read_modes` — refuse an odd count instead."""
     from itertools import combinations
 
     n = check_int(n_chains, "n_chains", min=2)

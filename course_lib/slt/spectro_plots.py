@@ -5,6 +5,8 @@ Every series has its own marker or line style as well as its colour, so no figur
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -88,17 +90,23 @@ def plot_thermo(k: KnownAnswers) -> Figure:
 
 def plot_network_thermo(nbetas: np.ndarray, y: np.ndarray, se: np.ndarray, fit: LawFit,
                         log_z: np.ndarray, y_doubled: np.ndarray, se_doubled: np.ndarray,
-                        nbeta0: float, y_twice: np.ndarray, se_twice: np.ndarray) -> Figure:
-    """Left: the sweep's readings y(nβ) on the grokking network (± 2 s.e.), the same chains with
-    the burn-in doubled, the sweep at twice the step, and the fitted finite-nβ law. Right:
-    log Z(nβ) − log Z(nβ₀)."""
+                        nbeta0: float, y_capped: np.ndarray, se_capped: np.ndarray,
+                        y_sets: Sequence[np.ndarray] = (), half_width: float = 2.0) -> Figure:
+    """Left: the kink-free sweep's readings y(nβ) on the grokking network (± ``half_width`` s.e.),
+    the same chains with the burn-in doubled, the same sweep on other chain sets (``y_sets``), the
+    capped sweep (ε fixed up to nβ₀: its step bias bends at nβ₀) and the fitted finite-nβ law.
+    Right: log Z(nβ) − log Z(nβ₀) from the kink-free readings."""
     fig = new_figure((11.5, 4.0))
     ax0, ax1 = fig.subplots(1, 2)
-    ax0.errorbar(nbetas, y, yerr=2 * se, fmt="ko", capsize=3, label="y(nβ), ± 2 s.e.")
-    ax0.errorbar(nbetas * 1.04, y_doubled, yerr=2 * se_doubled, fmt="s", mfc="none", capsize=3,
-                 color="tab:orange", label="same chains, burn-in doubled")
-    ax0.errorbar(nbetas / 1.04, y_twice, yerr=2 * se_twice, fmt="^", mfc="none", capsize=3,
-                 color="tab:green", label="twice the step (5.3's ε)")
+    ax0.errorbar(nbetas, y, yerr=half_width * se, fmt="ko", capsize=3,
+                 label=f"kink-free, set 0 (± {half_width:.2g} s.e.)")
+    ax0.errorbar(nbetas * 1.04, y_doubled, yerr=half_width * se_doubled, fmt="s", mfc="none",
+                 capsize=3, color="tab:orange", label="same chains, burn-in doubled")
+    for i, ys in enumerate(y_sets):
+        ax0.plot(nbetas * 1.08, ys, "x", color="grey",
+                 label="kink-free, other chain sets" if i == 0 else None)
+    ax0.errorbar(nbetas / 1.04, y_capped, yerr=half_width * se_capped, fmt="^", mfc="none",
+                 capsize=3, color="tab:green", label="ε fixed up to nβ₀ (kink at nβ₀)")
     grid = np.logspace(np.log10(nbetas[0]), np.log10(nbetas[-1]), 100)
     ax0.plot(grid, fit.llc - (fit.multiplicity - 1) / (np.log(grid) + fit.offset), "--",
              color="tab:blue", label=f"fitted law: λ = {fit.llc:.1f}, m̂ = {fit.multiplicity:.1f}"
