@@ -222,6 +222,12 @@ def _matches(got, want, se, how):
         assert np.all(np.abs(got - want) <= 2 * np.asarray(se)), (got, want)
 
 
+#: The sweeps `make test` re-runs: the kink-free sweep on chain set 0 and the capped one at ε₀ (the
+#: curves 5.4 draws first). The other chain sets and 2ε₀ come from the same code with another
+#: sampler seed or step; they cost about 7 more CPU minutes and run with COURSE_ALL_RECORDS=1.
+CI_SWEEPS = (("inverse", 3.75e-05, 0), ("capped", 0.00015, 0))
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("key", list(thermo.GROKKING_SWEEP_RECORD["sweeps"]),
                          ids=lambda k: f"{k[0]}-{k[1]:g}-set{k[2]}")
@@ -230,7 +236,11 @@ def test_grokking_sweep_record_reproduces(key):
     capped one at ε₀ and 2ε₀), one per test (each at most about 3.5 minutes of CPU on one
     thread, plus training the network on a cold cache): burn-in and draws equal; y, s.e. and
     the doubled-burn-in readings equal to 1e-9 relative where this CPU trains the recorded
-    network (its L(w*)), within 2 s.e. where it trains a near one; skipped otherwise."""
+    network (its L(w*)), within 2 s.e. where it trains a near one; skipped otherwise. Only
+    :data:`CI_SWEEPS` by default (the test command is near CI's time limit)."""
+    import os
+    if key not in CI_SWEEPS and not os.environ.get("COURSE_ALL_RECORDS"):
+        pytest.skip("re-run with COURSE_ALL_RECORDS=1 (same code, another chain set or step)")
     rec = thermo.GROKKING_SWEEP_RECORD
     _, _, how = _recorded_network()
     rule, eps, seed = key
