@@ -47,3 +47,19 @@ def test_config_checks_name_the_setting(change, err, match):
     with pytest.raises(ValueError, match="missing"):
         check_config({k: v for k, v in TINY.items() if k != "lr"})
     assert check_config(TINY)["betas"] == [0.9, 0.98]
+
+
+def test_flush_denormal_is_a_setting_of_its_own():
+    """Only standard flushes denormals while training (4.5× faster late steps); False leaves the cache key
+    of earlier runs unchanged, and the flag is restored after training."""
+    import torch
+    from course_lib.modular.training import check_config, flushed_denormals
+    assert [GROKKING_SETTINGS[p]["flush_denormal"] for p in ("quick", "standard", "full")] == [False, True, False]
+    assert "flush_denormal" not in check_config(GROKKING_SETTINGS["quick"])
+    assert check_config(GROKKING_SETTINGS["standard"])["flush_denormal"] is True
+    with pytest.raises(TypeError, match="flush_denormal"):
+        check_config({**GROKKING_SETTINGS["quick"], "flush_denormal": 1})
+    tiny = torch.tensor([1e-39])                     # a float32 denormal
+    with flushed_denormals(True):
+        assert float(tiny * 1.0) == 0.0
+    assert float(tiny * 1.0) > 0.0
