@@ -248,8 +248,8 @@ def train_mixer(seed: int = 0, profile: Optional[str] = None, **overrides) -> Mi
     if unknown:
         raise ValueError(f"unknown setting(s): {sorted(unknown)}")
     cfg.update(overrides)
-    g = runtime.seed_everything(seed)
-    model = MixingTransformer(cfg["d"], cfg["heads"], cfg["layers"])
+    with runtime.seeded(seed) as g:     # the module's initial weights are global draws
+        model = MixingTransformer(cfg["d"], cfg["heads"], cfg["layers"])
     anchor = anchor_direction(cfg["d"])
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t / cfg["steps"])))

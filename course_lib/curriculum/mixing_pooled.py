@@ -89,8 +89,8 @@ def train_pooled(seed: int = 0, profile: Optional[str] = None, **overrides) -> P
         raise ValueError(f"unknown setting(s): {sorted(unknown)}")
     cfg.update(overrides)
     check_int(cfg["steps"], "steps", min=1)
-    g = runtime.seed_everything(seed)
-    model = PooledMixer(cfg["d"], cfg["hidden"], cfg["token_hidden"])
+    with runtime.seeded(seed) as g:     # the module's initial weights are global draws
+        model = PooledMixer(cfg["d"], cfg["hidden"], cfg["token_hidden"])
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t / cfg["steps"])))
     mse = []
