@@ -34,7 +34,7 @@ but 0.62, 4.1 at γ = 10 and 0.78, 14.2 at γ = 100 (notebook 5.4 asserts these)
 On a network (:func:`grokking_sweep`, :data:`GROKKING_SWEEP_RECORD`: Chapter 3's grokking model,
 γ = 100, nβ₀/8 … 4nβ₀, kink-free steps, every point relaxed alike by :func:`relaxed_nbeta_sweep`,
 readings stable when the burn-in doubles, three chain sets) y is flat from nβ₀/2 to nβ₀ and then
-falls, by about 11 % at 4nβ₀ — which the law cannot follow, and at that γ it misreads even exact
+falls, by about 10 % at 4nβ₀ — which the law cannot follow, and at that γ it misreads even exact
 targets: there the device reads neither λ nor m. log Z is the integral of readings that carry
 SGLD's step bias: at nβ₀, 5.3's ε = 3 × 10⁻⁴ reads about a third above the reading at an eighth
 of that step. With ε held fixed up to nβ₀ (``step_rule="capped"``) the step bias bends at nβ₀
