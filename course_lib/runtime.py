@@ -220,8 +220,9 @@ def run_concurrently(jobs: Sequence[Callable[[], T]], *, workers: Optional[int] 
     The alternative, two threads *inside* each of the course's tiny steps, only synchronises (see
     :func:`cpu_threads`). Jobs start in the order given: put the longest first. Jobs must draw from
     the global random state only inside :func:`seeded` (the course's code otherwise passes
-    generators) and must not change torch's thread count to anything but one. Off the CPU (a GPU) the jobs run one after another. The first
-    failing job's exception is raised once every started job has ended.
+    generators) and must not change torch's thread count to anything but one. Off the CPU (a GPU)
+    the jobs run one after another. The first failing job's exception is raised once every started
+    job has ended.
     """
     from concurrent.futures import ThreadPoolExecutor, as_completed
 

@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 
 from .. import runtime
 from .controls import CONTROL_SEEDS, CONTROL_STEPS, control_run
-from .mechanism import mechanism_measures, unseen_losses
+from .mechanism import mechanism_measures
 from .run import modular_addition_run
 from .seeds import GROKKING_SEEDS, seed_run_settings
 from .training import GROKKING_SETTINGS
@@ -35,8 +35,7 @@ def _cost(size: str, steps: int) -> float:
 def _measured_run(seed: int, size: str, overrides: dict[str, Any]) -> Callable[[], None]:
     def job() -> None:
         run = modular_addition_run(seed=seed, profile=size, progress=False, **overrides)
-        unseen_losses(run)
-        mechanism_measures(run)
+        mechanism_measures(run)               # the mirror-unseen losses included (both cached)
     return job
 
 

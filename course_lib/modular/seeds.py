@@ -114,11 +114,11 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
     """The phase boundaries of :func:`~.run.modular_addition_run` for each of ``seeds`` (default:
     the profile's :data:`GROKKING_SEEDS`, run at the size :data:`SEED_RUN_PROFILE` gives and, for the
     seeds other than 0, for :data:`SEED_RUN_STEPS`), cached per seed. ``overrides`` go to every run."""
-    later: dict[str, Any] = {}
+    lengths_of: Optional[str] = None          # the profile whose seed lengths apply (seeds not given)
     if seeds is None:
         seeds = runtime.by_profile(GROKKING_SEEDS, profile)
         if "steps" not in overrides:
-            later = seed_run_settings(1, profile)[1]
+            lengths_of = runtime.get_profile() if profile is None else profile
         profile = runtime.by_profile(SEED_RUN_PROFILE, profile)
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise TypeError(f"seeds must be a sequence of ints, got {type(seeds).__name__}")
@@ -129,8 +129,8 @@ def phases_over_seeds(seeds: Optional[Sequence[int]] = None, profile: Optional[s
         raise ValueError(f"seeds must be distinct, got {seeds}")
     rows_all, rows_unseen, p, peaks, by_threshold, formation, lasts = [], [], None, [], [], [], []
     for seed in seeds:
-        run = modular_addition_run(seed=seed, profile=profile, progress=progress,
-                                   **overrides, **(later if seed != 0 else {}))
+        length = seed_run_settings(seed, lengths_of)[1] if lengths_of else {}
+        run = modular_addition_run(seed=seed, profile=profile, progress=progress, **overrides, **length)
         _, _, unseen = unseen_losses(run, progress=progress)
         grok = run.grok_step(0.95)
         rows_all.append(_row(run.phases, grok))
