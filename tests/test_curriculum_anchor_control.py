@@ -441,3 +441,29 @@ def test_neighbourhood_directions_is_the_normalised_mean_code():
     assert not torch.allclose(d[0], C.neighbourhood_directions([m], 5.0)[0])
     with pytest.raises(ValueError, match="empty"):
         C.neighbourhood_directions([])
+
+
+def test_gate_grid_plot_marks_the_matched_cells_and_the_choice():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.patches import Rectangle
+    from course_lib.curriculum import anchor_plots as P
+
+    grid = [(p, s) for p in (0.5, 12.0) for s in (1.0, 2.0)]
+    rate = {(0.5, 1.0): 0.5, (0.5, 2.0): 1.0, (12.0, 1.0): 0.75, (12.0, 2.0): 1.0}
+    rows = {arm: [{"sharpness": p, "strength": s, "rate_near": rate[p, s], "black": 0.1 * p * s}
+                  for p, s in grid] for arm in ("anchored", "unanchored")}
+    gates = {"anchored": {"sharpness": 0.5, "strength": 2.0}, "unanchored": {"sharpness": 12.0, "strength": 1.0}}
+    fig = P.plot_gate_grid(rows, gates, 0.75)
+    ax = fig.axes[0]
+    boxes = [r for r in ax.patches if isinstance(r, Rectangle)]
+    boxed = sorted((round(r.get_y() + 0.46), round(r.get_x() + 0.46)) for r in boxes)
+    # (strength, sharpness) indices: every cell at 75 % or more, not the 50 % one
+    assert boxed == [(0, 1), (1, 0), (1, 1)]
+    chosen = [r for r in boxes if r.get_label() == "chosen"]
+    assert [(round(r.get_y() + 0.46), round(r.get_x() + 0.46)) for r in chosen] == [(1, 0)]
+    assert "0.5" in [t.get_text() for t in ax.get_xticklabels()]  # sharpness 0.5 is not printed as 0
+    with pytest.raises(ValueError, match="matched"):
+        P.plot_gate_grid(rows, gates, 0.0)
+    with pytest.raises(ValueError, match="same"):
+        P.plot_gate_grid(rows, {"anchored": gates["anchored"]}, 0.75)

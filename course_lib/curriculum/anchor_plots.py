@@ -27,6 +27,7 @@ __all__ = [
     "plot_relearning",
     "plot_attractor",
     "plot_direction_traces",
+    "plot_gate_grid",
 ]
 
 _PAIRS = ((0, 1), (0, 2), (0, 3))
@@ -298,4 +299,51 @@ def plot_direction_traces(steps: Any, traces: Mapping[str, np.ndarray]) -> Figur
     ax.set_ylim(-1.05, 1.05)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
+    return fig
+
+
+def plot_gate_grid(rows: Mapping[str, Sequence[Mapping[str, Any]]], gates: Mapping[str, Mapping[str, float]],
+                   matched: float, *, floor: float = 1e-3) -> Figure:
+    """Each arm's gate grid (``rows`` from ``anchor_control.match_gates``): sharpness across, strength
+    up, the cell's shade the median black ΔMSE (log scale, clipped at ``floor``), its text the
+    share of tuning seeds meeting the neighbourhood goal over that median. Cells at the ``matched``
+    rate or above are outlined in black; the arm's chosen gate (the least black among them) in red."""
+    if not rows or set(rows) != set(gates):
+        raise ValueError(f"rows and gates must have the same, non-empty arms, got {sorted(rows)} and {sorted(gates)}")
+    if not 0 < matched <= 1:
+        raise ValueError(f"matched must be a rate in (0, 1], got {matched!r}")
+    from matplotlib.patches import Rectangle
+
+    fig = new_figure((10.5, 3.6 * len(rows) + 0.8))
+    axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    image = None
+    for ax, (arm, rs) in zip(axes, rows.items()):
+        ps = sorted({r["sharpness"] for r in rs})
+        ss = sorted({r["strength"] for r in rs})
+        black = np.full((len(ss), len(ps)), np.nan)
+        g = gates[arm]
+        for r in rs:
+            i, j = ss.index(r["strength"]), ps.index(r["sharpness"])
+            black[i, j] = max(r["black"], floor)
+            ok = r["rate_near"] >= matched - 1e-9
+            b = f"{r['black']:.3f}" if r["black"] >= floor else "<" + f"{floor:g}".lstrip("0")
+            ax.text(j, i, f"{r['rate_near']:.0%}\n{b}", ha="center", va="center", fontsize=7,
+                    fontweight="bold" if ok else "normal", color="k" if ok else "0.4")
+            chosen = (r["sharpness"], r["strength"]) == (g["sharpness"], g["strength"])
+            if ok or chosen:
+                ax.add_patch(Rectangle((j - 0.46, i - 0.46), 0.92, 0.92, fill=False,
+                                       edgecolor="tab:red" if chosen else "k", linewidth=2.4 if chosen else 0.8,
+                                       label="chosen" if chosen else None))
+        image = ax.imshow(np.log10(black), cmap="Greys", vmin=np.log10(floor), vmax=0.0, alpha=0.45,
+                          aspect="auto", origin="lower")
+        ax.set_xticks(range(len(ps)), [f"{p:g}" for p in ps])
+        ax.set_yticks(range(len(ss)), [f"{s:g}" for s in ss])
+        ax.set_xlabel("sharpness p")
+        ax.set_ylabel("strength s")
+        ax.set_title(f"{arm}: chosen p = {g['sharpness']:g}, s = {g['strength']:g} (red box)", fontsize=10)
+    cbar = fig.colorbar(image, ax=list(axes), shrink=0.7)
+    cbar.set_label("log10 median black ΔMSE")
+    fig.suptitle(f"each cell: share of seeds meeting the goal, then black's median ΔMSE;\n"
+                 f"boxed: at least the matched rate ({matched:.0%}); red: the least black among the boxed",
+                 fontsize=10)
     return fig
