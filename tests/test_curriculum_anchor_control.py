@@ -407,7 +407,8 @@ def test_match_gates_matches_the_lower_best_rate(monkeypatch):
               "b": {(1.0, 3.0): (0.75, 0.4), (2.0, 1.0): (0.5, 0.2), (12.0, 1.5): (0.0, 0.0)}}
     real = C.tune_gate
 
-    def fake(models, directions, grid=C.GATE_GRID, *, goal="red", min_rate=None, hue_radius=5.0):
+    def fake(models, directions, grid=C.GATE_GRID, *, goal="red", min_rate=None, hue_radius=5.0,
+             near_fraction=C.NEAR_FRACTION):
         arm = models[0]
         rows = [{"sharpness": p, "strength": s, "rate": canned[arm][p, s][0],
                  "rate_near": canned[arm][p, s][0], "black": canned[arm][p, s][1]} for p, s in grid]
@@ -467,3 +468,50 @@ def test_gate_grid_plot_marks_the_matched_cells_and_the_choice():
         P.plot_gate_grid(rows, gates, 0.0)
     with pytest.raises(ValueError, match="same"):
         P.plot_gate_grid(rows, {"anchored": gates["anchored"]}, 0.75)
+
+
+def test_near_fraction_sets_the_neighbourhood_bar():
+    m = _Model()
+    d = C.posthoc_direction(m.encode)
+    dirs = torch.stack([d, d])
+    base = C.mute_outcomes([m, m], dirs, 2.0, 1.5)
+    lax = C.mute_outcomes([m, m], dirs, 2.0, 1.5, near_fraction=0.0)
+    strict = C.mute_outcomes([m, m], dirs, 2.0, 1.5, near_fraction=1.0)
+    # bar 0: the neighbourhood goal is the red goal (a neighbour's ΔMSE is never negative here)
+    assert (lax["near_goal"] == (lax["goal"] & (lax["gate_near"] >= 0).all(axis=1))).all()
+    want = base["goal"] & (base["gate_near"] >= base["gate_red"][:, None]).all(axis=1)
+    assert (strict["near_goal"] == want).all()
+    np.testing.assert_array_equal(base["gate_black"], strict["gate_black"])   # only the verdict moves
+    _, rows = C.tune_gate([m], d[None], [(2.0, 1.5)], goal="neighbourhood", near_fraction=0.0)
+    assert rows[0]["rate_near"] == float(lax["near_goal"][0])
+    with pytest.raises(ValueError, match="near_fraction"):
+        C.mute_outcomes([m], d[None], 2.0, 1.5, near_fraction=1.5)
+
+
+def test_bar_sensitivity_retunes_and_rescores_each_bar(monkeypatch):
+    m = _Model()
+    d = C.posthoc_direction(m.encode)[None]
+    arms = {"anchored": [m], "unanchored": [m]}
+    dirs = {"anchored": d, "unanchored": d}
+    seen = []
+
+    def fake_match(models, directions, *, hue_radius, grid, near_fraction):
+        seen.append(near_fraction)
+        g = {"sharpness": 2.0, "strength": 1.5} if near_fraction < 0.15 else {"sharpness": 12.0, "strength": 3.0}
+        return 1.0, {a: g for a in models}, {}
+
+    monkeypatch.setattr(C, "match_gates", fake_match)
+    rows = C.bar_sensitivity(arms, dirs, arms, dirs, bars=(0.05, 0.3))
+    assert seen == [0.05, 0.3] and [r["bar"] for r in rows] == [0.05, 0.3]
+    for r in rows:
+        want = C.mute_outcomes([m], d, **r["gates"]["anchored"], near_fraction=r["bar"])
+        assert r["black"]["anchored"] == pytest.approx(float(np.median(want["gate_black"])))
+        assert r["near_goal"]["anchored"] == int(want["near_goal"].sum())
+        assert r["black_more"] == 0          # the same model in both arms: never strictly more
+    assert rows[1]["gates"]["anchored"] == {"sharpness": 12.0, "strength": 3.0}
+    with pytest.raises(ValueError, match="two arms"):
+        C.bar_sensitivity({"a": [m]}, {"a": d}, {"a": [m]}, {"a": d})
+    with pytest.raises(ValueError, match="paired"):
+        C.bar_sensitivity(arms, dirs, {"anchored": [m], "unanchored": [m, m]}, dirs)
+    with pytest.raises(ValueError, match="bar"):
+        C.bar_sensitivity(arms, dirs, arms, dirs, bars=(1.5,))

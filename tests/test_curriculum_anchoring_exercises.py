@@ -126,12 +126,18 @@ def test_random_directions_wrong_answers():
     def course(n, d, g):
         return random_directions(n, d, seed=0)
 
+    def stretched(n, d, g):
+        # a mildly anisotropic Gaussian (axes scaled 1 … 1.3): passes the 2-D quadrant test
+        v = torch.randn(n, d, generator=g) * torch.linspace(1, 1.3, d)
+        return v / v.norm(dim=1, keepdim=True)
+
     fails(X.check_random_directions, positive, "positive")
     fails(X.check_random_directions, cube, "cube")
     fails(X.check_random_directions, not_normalised, "length")
     fails(X.check_random_directions, global_rng, "generator")
     fails(X.check_random_directions, one_direction_repeated, "differ")
     fails(X.check_random_directions, course, "")
+    fails(X.check_random_directions, stretched, "mean square")
 
 
 # --------------------------------------------------------------------------- predictions

@@ -45,7 +45,7 @@ Measurements shared by both arms:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 import torch
@@ -70,6 +70,8 @@ __all__ = [
     "match_gates",
     "on_grid_edge",
     "NEAR_FRACTION",
+    "NEAR_BARS",
+    "bar_sensitivity",
     "GOALS",
     "SIMILAR",
     "UNRELATED",
@@ -123,6 +125,9 @@ def neighbours(hue_radius: float = HUE_RADIUS) -> dict[str, tuple[float, float, 
 #: :func:`neighbours` at the default radius (hues 5° either side).
 NEIGHBOURS: dict[str, tuple[float, float, float]] = neighbours()
 NEAR_FRACTION = 0.1
+#: The bars notebook 2.4 re-tunes and re-scores the ±5° comparison at (the conclusion's sensitivity
+#: to that choice).
+NEAR_BARS: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3)
 #: The two goals :func:`mute_outcomes` scores and :func:`tune_gate` can tune for.
 GOALS = ("red", "neighbourhood")
 #: Colours similar to red (darker and paler reds, RGB distance 0.25–0.5 from red), as HSV; unrelated
@@ -351,7 +356,8 @@ def attractor_by_hue(models: Sequence[ColorAutoencoder], hues_deg: Sequence[floa
 
 def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
                   sharpness: float, strength: float, *, reference_red: Optional[np.ndarray] = None,
-                  hue_radius: float = HUE_RADIUS) -> dict[str, np.ndarray]:
+                  hue_radius: float = HUE_RADIUS, near_fraction: float = NEAR_FRACTION
+                  ) -> dict[str, np.ndarray]:
     """Per model, the reference edit and the gated edit along that model's direction: ΔMSE of red,
     orange and black under each (``"ref_red"``, ``"gate_red"``, ``"gate_orange"``, ``"gate_black"``,
     …), ``"ratio"`` (gated orange / gated red) and ``"goal"`` (ratio ≤ :data:`GOAL_RATIO` and gated
@@ -360,7 +366,7 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
     red's real direction — else the reference edit along the same direction. Red's neighbourhood
     (:func:`neighbours` at ``hue_radius``, in that order): ``"ref_near"`` and ``"gate_near"``
     (n_models, 4) and ``"near_goal"`` — ``"goal"`` and every neighbour's gated ΔMSE ≥
-    :data:`NEAR_FRACTION` × red's."""
+    ``near_fraction`` (default :data:`NEAR_FRACTION`) × red's."""
     if len(models) == 0 or len(models) != len(directions):
         raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
     if reference_red is not None:
@@ -369,8 +375,9 @@ def mute_outcomes(models: Sequence[ColorAutoencoder], directions: Sequence[torch
             raise ValueError(f"reference_red must hold one finite ΔMSE per model, shape ({len(models)},)")
     check_float(sharpness, "sharpness", min=0.0, inclusive="neither")
     check_float(strength, "strength", min=0.0, inclusive="neither")
+    check_float(near_fraction, "near_fraction", min=0.0, max=1.0)
     ref, gated = _gate_damages(models, directions, [(sharpness, strength)], neighbours(hue_radius))
-    return _outcomes(ref, gated[0], reference_red)
+    return _outcomes(ref, gated[0], reference_red, near_fraction)
 
 
 def _gate_damages(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
@@ -392,7 +399,8 @@ def _gate_damages(models: Sequence[ColorAutoencoder], directions: Sequence[torch
     return np.stack(refs).astype(float), np.stack(gated, axis=1).astype(float)
 
 
-def _outcomes(ref: np.ndarray, gate: np.ndarray, reference_red: Optional[np.ndarray]) -> dict[str, np.ndarray]:
+def _outcomes(ref: np.ndarray, gate: np.ndarray, reference_red: Optional[np.ndarray],
+              near_fraction: float = NEAR_FRACTION) -> dict[str, np.ndarray]:
     """:func:`mute_outcomes`'s dictionary from the reference and gated ΔMSE, each (n_models, 7)."""
     res: dict[str, np.ndarray] = {}
     for name, vals in (("ref", ref), ("gate", gate)):
@@ -403,7 +411,7 @@ def _outcomes(ref: np.ndarray, gate: np.ndarray, reference_red: Optional[np.ndar
     res["ratio"] = np.where(red > 0, res["gate_orange"] / np.where(red > 0, red, 1.0), np.inf)
     beat = res["ref_red"] if reference_red is None else reference_red
     res["goal"] = (res["ratio"] <= GOAL_RATIO) & (red >= beat)
-    res["near_goal"] = res["goal"] & (res["gate_near"] >= NEAR_FRACTION * red[:, None]).all(axis=1)
+    res["near_goal"] = res["goal"] & (res["gate_near"] >= near_fraction * red[:, None]).all(axis=1)
     return res
 
 
@@ -479,8 +487,8 @@ def detection_trace(sweep: CurriculumSweep, seed: int, labels: object,
 
 def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Tensor] | torch.Tensor,
               grid: Iterable[tuple[float, float]] = GATE_GRID, *, goal: str = "red",
-              min_rate: Optional[float] = None, hue_radius: float = HUE_RADIUS
-              ) -> tuple[dict[str, float], list[dict[str, float]]]:
+              min_rate: Optional[float] = None, hue_radius: float = HUE_RADIUS,
+              near_fraction: float = NEAR_FRACTION) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Choose (sharpness, strength) on tuning models for one of :data:`GOALS` (``"red"``: the
     ``"goal"`` of :func:`mute_outcomes`; ``"neighbourhood"``: its ``"near_goal"``). Without
     ``min_rate``: the most seeds meeting the goal, then the smallest median gated ΔMSE of black (the
@@ -493,6 +501,7 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
         raise ValueError(f"goal must be one of {GOALS}, got {goal!r}")
     if min_rate is not None:
         check_float(min_rate, "min_rate", min=0.0, max=1.0)
+    check_float(near_fraction, "near_fraction", min=0.0, max=1.0)
     if len(models) == 0 or len(models) != len(directions):
         raise ValueError(f"need one direction per model, got {len(models)} models and {len(directions)} directions")
     grid = [(check_float(p, "sharpness", min=0.0, inclusive="neither"),
@@ -500,7 +509,7 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
     ref, gated = _gate_damages(models, directions, grid, neighbours(hue_radius)) if grid else (None, [])
     rows = []
     for (p, s), gate in zip(grid, gated):
-        r = _outcomes(ref, gate, None)
+        r = _outcomes(ref, gate, None, near_fraction)
         met = r["goal"] if goal == "red" else r["near_goal"]
         rows.append({"sharpness": float(p), "strength": float(s), "rate": float(met.mean()),
                      "rate_red": float(r["goal"].mean()), "rate_near": float(r["near_goal"].mean()),
@@ -545,7 +554,8 @@ def on_grid_edge(gate: Mapping[str, float], grid: Iterable[tuple[float, float]] 
 
 def match_gates(models: Mapping[str, Sequence[ColorAutoencoder]],
                 directions: Mapping[str, Sequence[torch.Tensor] | torch.Tensor], *,
-                hue_radius: float = HUE_RADIUS, grid: Iterable[tuple[float, float]] = GATE_GRID
+                hue_radius: float = HUE_RADIUS, grid: Iterable[tuple[float, float]] = GATE_GRID,
+                near_fraction: float = NEAR_FRACTION
                 ) -> tuple[float, dict[str, dict[str, float]], dict[str, list[dict[str, float]]]]:
     """Each arm's gate for the neighbourhood goal at ``hue_radius`` at a **matched rate**: the
     highest rate every arm reaches on its tuning ``models`` (the lowest of the arms' best rates);
@@ -557,10 +567,45 @@ def match_gates(models: Mapping[str, Sequence[ColorAutoencoder]],
                          f"{sorted(models)} and {sorted(directions)}")
     grid = list(grid)
     rows = {arm: tune_gate(models[arm], directions[arm], grid, goal="neighbourhood",
-                           hue_radius=hue_radius)[1] for arm in models}
+                           hue_radius=hue_radius, near_fraction=near_fraction)[1] for arm in models}
     matched = min(max(r["rate_near"] for r in rs) for rs in rows.values())
     if not matched > 0:
         raise ValueError(f"some arm never meets the neighbourhood goal at ±{hue_radius:g}°")
     gates = {arm: tune_gate(models[arm], directions[arm], grid, goal="neighbourhood", min_rate=matched,
-                            hue_radius=hue_radius)[0] for arm in models}
+                            hue_radius=hue_radius, near_fraction=near_fraction)[0] for arm in models}
     return matched, gates, rows
+
+
+def bar_sensitivity(tune_models: Mapping[str, Sequence[ColorAutoencoder]],
+                    tune_directions: Mapping[str, Sequence[torch.Tensor] | torch.Tensor],
+                    models: Mapping[str, Sequence[ColorAutoencoder]],
+                    directions: Mapping[str, Sequence[torch.Tensor] | torch.Tensor], *,
+                    bars: Iterable[float] = NEAR_BARS, hue_radius: float = HUE_RADIUS,
+                    grid: Iterable[tuple[float, float]] = GATE_GRID) -> list[dict[str, Any]]:
+    """The matched-muting comparison redone at each neighbour bar of ``bars`` (the fraction of red's
+    gated ΔMSE every neighbour must lose): each arm's gate re-tuned on ``tune_models`` at that bar
+    (:func:`match_gates`), then scored on ``models``. One row per bar: ``"bar"``, ``"matched"``,
+    ``"gates"`` ``{arm: gate}``, ``"near_goal"`` ``{arm: seeds meeting the goal}``, ``"black"``
+    ``{arm: black's median gated ΔMSE}`` and ``"black_more"`` — the seed pairs where the second arm
+    (in ``models``' order) hurts black more than the first."""
+    arms = list(models)
+    if len(arms) != 2 or set(arms) != set(directions) or set(arms) != set(tune_models):
+        raise ValueError(f"need the same two arms in every mapping, got {arms}, {sorted(directions)}"
+                         f" and {sorted(tune_models)}")
+    if len({len(models[a]) for a in arms}) != 1:
+        raise ValueError("the two arms' models must be paired: the same number of seeds")
+    bars = [check_float(b, "bar", min=0.0, max=1.0) for b in bars]
+    if not bars:
+        raise ValueError("bars is empty")
+    grid = list(grid)
+    out = []
+    for bar in bars:
+        matched, gates, _ = match_gates(tune_models, tune_directions, hue_radius=hue_radius, grid=grid,
+                                        near_fraction=bar)
+        res = {a: mute_outcomes(models[a], directions[a], **gates[a], hue_radius=hue_radius,
+                                near_fraction=bar) for a in arms}
+        out.append({"bar": bar, "matched": matched, "gates": gates,
+                    "near_goal": {a: int(res[a]["near_goal"].sum()) for a in arms},
+                    "black": {a: float(np.median(res[a]["gate_black"])) for a in arms},
+                    "black_more": int((res[arms[1]]["gate_black"] > res[arms[0]]["gate_black"]).sum())})
+    return out

@@ -361,6 +361,18 @@ def _rand_case_isotropic(attempt: Callable) -> None:
         "*cube* favours the corners; normalise a Gaussian draw instead")
 
 
+def _rand_case_axes_alike(attempt: Callable) -> None:
+    # uniform on the sphere in d dimensions: every coordinate's mean square is 1/d (a stretched
+    # Gaussian fails here; a cube passes here and fails the quadrant test above)
+    d = 4
+    v = _rand(attempt, 40000, d, 3)
+    share = (v.double() ** 2).mean(dim=0)
+    assert float((share - 1 / d).abs().max()) < 0.01, (
+        f"in {d}-D the mean square of each coordinate should be 1/{d} = {1 / d:.3f}; got "
+        + ", ".join(f"{x:.3f}" for x in share.tolist())
+        + " — some axes are favoured: draw every coordinate from the same symmetric distribution")
+
+
 def _rand_case_own(attempt: Callable) -> None:
     with forbid(_OWN_RANDOM):
         attempt(3, 4, torch.Generator().manual_seed(0))
@@ -371,6 +383,7 @@ RANDOM_CASES = [
     case("reproducible", _rand_case_reproducible, hint="pass generator= to the random function"),
     case("both signs", _rand_case_signs, hint="use a distribution symmetric about 0"),
     case("no preferred direction", _rand_case_isotropic, hint="normalised torch.randn is uniform on the sphere"),
+    case("no preferred axis", _rand_case_axes_alike, hint="scale every coordinate alike: plain torch.randn"),
     case("your own code", _rand_case_own, hint="write it with torch operations"),
 ]
 
