@@ -232,3 +232,26 @@ def test_muting_prediction(capsys):
     assert not X.check_muting_form({"goal": "as many", "black": "anchored"}, quiet=True).passed
 
 
+
+
+def test_tilt_prediction():
+    cos = {"anchored": np.array([0.7, 0.8, 0.95, 0.9]), "unanchored": np.array([0.65, 0.75, 0.85, 0.9])}
+    right = {"anchored": "0.6 to 0.99", "unanchored": "0.6 to 0.99"}
+    assert X.check_tilt_form(right, quiet=True).passed
+    assert X.check_tilt_prediction(right, cos, quiet=True).passed
+    # the naive answer: on the anchored models red sits on a, so "v̂ is a"
+    naive = {"anchored": "above 0.99", "unanchored": "0.6 to 0.99"}
+    r = X.check_tilt_prediction(naive, cos, quiet=True)
+    assert not r.passed and "0.6 to 0.99" in r.message + r.hint
+    # right in one arm only
+    assert not X.check_tilt_prediction({"anchored": "0.6 to 0.99", "unanchored": "below 0.6"}, cos,
+                                       quiet=True).passed
+    # the band is read off the median, not the mean or the smallest seed
+    assert X.tilt_band([0.995, 0.999, 0.2]) == "above 0.99"
+    assert X.tilt_band([0.5, 0.59, 0.995]) == "below 0.6"
+    assert X.tilt_band([0.6]) == "0.6 to 0.99"
+    for bad in ({"anchored": None, "unanchored": "below 0.6"}, {"anchored": "about 1", "unanchored": "below 0.6"},
+                {"anchored": "below 0.6"}):
+        assert not X.check_tilt_form(bad, quiet=True).passed
+    with pytest.raises(ValueError, match="cosines"):
+        X.tilt_band([1.5])

@@ -28,6 +28,10 @@ __all__ = [
     "paired_verdict",
     "mean_difference_verdict",
     "rate_verdict",
+    "TILTS",
+    "tilt_band",
+    "check_tilt_form",
+    "check_tilt_prediction",
     "check_attractor_form",
     "check_attractor_prediction",
     "check_muting_form",
@@ -233,6 +237,44 @@ def rate_verdict(unanchored_goal: Any, anchored_goal: Any) -> str:
     lo, hi = wilson_interval(int(u.sum()), len(u))
     lo_a, hi_a = wilson_interval(int(a.sum()), len(a))
     return "more" if lo > hi_a else "fewer" if hi < lo_a else "as many"
+
+
+#: Answers to "how close is the difference of means to red's own code?" (2.3): the band of the
+#: median over seeds of cos(red's code, v̂).
+TILTS = ("above 0.99", "0.6 to 0.99", "below 0.6")
+
+
+def tilt_band(cosines: Any) -> str:
+    """One of :data:`TILTS`: the band of the median of ``cosines`` (one per seed)."""
+    c = np.asarray(cosines, dtype=np.float64).ravel()
+    if len(c) == 0 or not np.isfinite(c).all() or (np.abs(c) > 1 + 1e-6).any():
+        raise ValueError(f"cosines must be finite values in [-1, 1], one per seed, got {c}")
+    med = float(np.median(c))
+    return TILTS[0] if med > 0.99 else TILTS[1] if med >= 0.6 else TILTS[2]
+
+
+_TILT_FORM = prediction_form({"anchored": TILTS, "unanchored": TILTS},
+                             hint=f"anchored and unanchored: each one of {list(TILTS)}")
+
+
+def check_tilt_form(prediction: Mapping[str, str], *, quiet: bool = False) -> CheckResult:
+    """Check that the tilt prediction is complete before the measurement runs."""
+    return check("prediction, written down", prediction, [_TILT_FORM], quiet=quiet)
+
+
+def check_tilt_prediction(prediction: Mapping[str, str], red_cos: Mapping[str, Any], *,
+                          quiet: bool = False) -> CheckResult:
+    """Check ``{"anchored": band, "unanchored": band}`` — the median over seeds of the cosine of pure
+    red's code with the difference of means v̂, as one of :data:`TILTS` — against ``red_cos =
+    {"anchored": (S,), "unanchored": (S,)}``, the measured cosines."""
+    cases = [_TILT_FORM]
+    for arm in ("anchored", "unanchored"):
+        c = np.asarray(red_cos[arm], dtype=np.float64)
+        cases.append(prediction_answer(
+            f"the {arm} arm's tilt", arm, tilt_band(c),
+            f"median cos(red's code, v̂) {np.median(c):.3f} over {len(c)} seeds (range {c.min():.3f} … {c.max():.3f})",
+            hint="do codes on a sphere average to zero? what does subtracting their mean do to the direction?"))
+    return check("tilt prediction", prediction, cases, quiet=quiet)
 
 
 _ATTRACTOR_FORM = prediction_form({"similar": ARMS, "unrelated": ARMS},
