@@ -21,7 +21,9 @@ Each removed model is fine-tuned on red-free data and on a few reds (:func:`rele
 :func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
 applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
 fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
-bootstrap interval).
+bootstrap interval), against the intact model fine-tuned the same way (:func:`intact_relearn_sweep`).
+:meth:`~RemovalStudy.deletion_recovery` measures anchoring + deletion against its one-factor reference
+instead: the anchored models *not deleted*, fine-tuned the same way (:func:`undeleted_relearn_sweep`).
 :func:`matched_damage` compares the removals within strata of matched initial damage to red.
 The routing arm trains with the intact model's separation term (routed like the reconstruction), and
 :func:`keep_out_study` sweeps its keep-out weight (:data:`ROUTING_KEEP_OUT`): who uses dim 0, what
