@@ -339,6 +339,56 @@ def test_train_removals_trains_every_run_the_study_reads(tmp_path, monkeypatch):
     monkeypatch.setattr(routing, "fit", no_training)
     study = D.removal_study("quick")
     assert study.seeds.tolist() == [0, 1] and study.steps.tolist() == [0, 10]
+    # the undeleted arm starts from the anchored model itself: its step-0 red error is the anchored sweep's
+    an = D.anchored_red_sweep("quick")
+    red_err = ((an.probe_recon[-1][:, 0] - an.probe_rgb[0]) ** 2).mean(-1)
+    for kind in D.RELEARN_DATA:
+        np.testing.assert_allclose(study.undeleted[kind][:, 0], red_err, rtol=1e-6)
+    assert not np.allclose(study.undeleted["red-free"][:, 0], study.error["anchoring + deletion"]["red-free"][:, 0])
     assert set(D.routed_red_sweeps("quick")) == set(D.ROUTING_KEEP_OUT)
     with pytest.raises(ValueError, match="profile"):
         D.train_removals("fast", progress=False)
+
+
+def test_deletion_recovery_against_the_undeleted_reference():
+    from course_lib.curriculum import deletion as D
+    st = _study()
+    with pytest.raises(ValueError, match="undeleted"):
+        st.deletion_recovery("few red", D.MARGINS[0])
+    # the undeleted anchored models drift from 0.001 up to 0.004 under the same fine-tuning
+    und = {k: np.tile([0.001, 0.002, 0.003, 0.004], (4, 1)) for k in D.RELEARN_DATA}
+    both = D.RemovalStudy(**{**st.__dict__, "undeleted": und})
+    # seed 0 (0.3, 0.1, 0.005, 0.002): within +0.003 of the intact model from step 30, of the undeleted from 20
+    assert both.recovery("anchoring + deletion", "few red", D.MARGINS[0]).steps[0] == 30
+    r = both.deletion_recovery("few red", D.MARGINS[0])
+    assert r.steps[0] == 20 and (r.lost, r.n) == (3, 4)           # the same lost seeds
+    np.testing.assert_allclose(both.recipe_drift("red-free")[0], [0.0, 0.001, 0.002, 0.003])
+    with pytest.raises(ValueError, match="kind"):
+        both.recipe_drift("all colours")
+
+
+def test_undeleted_arm_starts_from_the_anchored_models_unpruned(monkeypatch):
+    """The one-factor reference: the anchored parent's own states, no masks, a cache key of its own."""
+    from types import SimpleNamespace
+    from course_lib.curriculum import deletion as D
+    from course_lib.curriculum import train
+    state = {k: v.unsqueeze(0).repeat(2, *([1] * v.ndim)) for k, v in model().state_dict().items()}
+    parent = SimpleNamespace(states=[None, state], seeds=np.array([0, 1]))
+    monkeypatch.setattr(D, "anchored_red_sweep", lambda profile=None: parent)
+    monkeypatch.setattr(D, "plain_sweep", lambda profile=None: SimpleNamespace(
+        states=[{k: v + 1 for k, v in state.items()}], seeds=np.array([0, 1])))
+    calls = []
+    monkeypatch.setattr(train, "cached_sweep", lambda name, key, seeds, **kw: calls.append((name, key, seeds, kw)))
+    D.undeleted_relearn_sweep("red-free", "quick")
+    D.relearn_sweep("anchoring + deletion", "red-free", "quick")
+    D.intact_relearn_sweep("red-free", "quick")
+    (n_u, k_u, s_u, kw_u), (n_d, k_d, _, kw_d), (_, k_i, _, kw_i) = calls
+    assert kw_u["init_states"] is state and kw_d["init_states"] is state and s_u == [0, 1]
+    assert "masks" not in kw_u and "masks" not in kw_i                  # nothing pruned
+    assert (kw_d["masks"]["encoder.2.weight"][D.RED_DIM] == 0).all()     # the deleted arm: dim 0 pruned
+    assert n_u == n_d and k_u["parent"] == k_d["parent"] != k_i["parent"]
+    assert k_u != k_d and k_u != k_i and k_u["method"] == D.UNDELETED
+    same = ("data", "steps", "lr", "batch_size", "checkpoint_steps")
+    assert all(kw_u[a] is kw_d[a] or kw_u[a] == kw_d[a] for a in same)
+    with pytest.raises(ValueError, match="kind"):
+        D.undeleted_relearn_sweep("everything")

@@ -21,7 +21,9 @@ Each removed model is fine-tuned on red-free data and on a few reds (:func:`rele
 :func:`removal_study` lines everything up as a :class:`RemovalStudy`, whose :meth:`~RemovalStudy.recovery`
 applies the protocol: only seeds where red was lost, a swept margin (:data:`MARGINS`, absolute or a
 fraction of the initial excess), censored seeds kept (a rate with a Wilson interval, a median with a
-bootstrap interval).
+bootstrap interval), against the intact model fine-tuned the same way (:func:`intact_relearn_sweep`).
+:meth:`~RemovalStudy.deletion_recovery` measures anchoring + deletion against its one-factor reference
+instead: the anchored models *not deleted*, fine-tuned the same way (:func:`undeleted_relearn_sweep`).
 :func:`matched_damage` compares the removals within strata of matched initial damage to red.
 The routing arm trains with the intact model's separation term (routed like the reconstruction), and
 :func:`keep_out_study` sweeps its keep-out weight (:data:`ROUTING_KEEP_OUT`): who uses dim 0, what
@@ -49,7 +51,8 @@ __all__ = ["delete_dimension", "deleted_dimensions", "away_from_subspace", "reco
            "filtered_sweep", "routed_red_sweep", "anchored_red_sweep", "unlearn_term", "unlearned_sweep",
            "removed_models", "relearn_data", "relearn_sweep", "margin_target", "Recovery", "RemovalStudy",
            "removal_study", "ROUTING_KEEP_OUT", "routed_red_sweeps", "KeepOutStudy",
-           "keep_out_study", "keep_out_table", "matched_damage", "intact_relearn_sweep", "censored_rank_sum"]
+           "keep_out_study", "keep_out_table", "matched_damage", "intact_relearn_sweep", "censored_rank_sum",
+           "UNDELETED", "undeleted_relearn_sweep"]
 
 
 def _check_dim(model: object, dim: object) -> int:
@@ -228,6 +231,9 @@ RELEARN_DATA: tuple[str, ...] = ("red-free", "few red")
 #: the reds included — a removed model relearned on it shows what is slow *apart from* red's absence.
 RELEARN_CONTROL = "all colours"
 _RELEARN_KINDS: tuple[str, ...] = RELEARN_DATA + (RELEARN_CONTROL,)
+#: The deletion's one-factor reference (notebook 2.5's +0.003 margin): anchoring's models relearned
+#: like the deleted ones but *not deleted* (:func:`undeleted_relearn_sweep`).
+UNDELETED = "anchoring (no deletion)"
 REMOVAL_VERSION = "removal-v1"
 
 #: Per-profile sizes of the comparison: training steps of every model, seeds, relearning steps,
@@ -368,15 +374,16 @@ def train_removals(profile: Optional[str] = None, *, progress: bool = True) -> N
     """Train (or load) every run :func:`removal_study` reads, one stacked run per CPU core
     (:func:`course_lib.runtime.run_concurrently`: each on one thread, so the numbers are those of the
     runs trained one after another): first the removed models (the two routing stacks, data filtering,
-    anchoring, and the intact model then unlearning), then their relearning runs and the intact
-    model's. A cold ``quick`` notebook spends most of its time here."""
+    anchoring, and the intact model then unlearning), then their relearning runs, the intact model's
+    and the undeleted anchored models'. A cold ``quick`` notebook spends most of its time here."""
     from ..runtime import run_concurrently
     removal_settings(profile)                              # checks the profile
     run_concurrently([*_routed_parts(profile), lambda: unlearned_sweep(profile),
                       lambda: anchored_red_sweep(profile), lambda: filtered_sweep(profile)],
                      desc="removing red", progress=progress)
     jobs = [lambda m=m, k=k: relearn_sweep(m, k, profile) for m in REMOVALS for k in RELEARN_DATA]
-    jobs += [lambda k=k: intact_relearn_sweep(k, profile) for k in RELEARN_DATA]
+    jobs += [lambda k=k, f=f: f(k, profile) for f in (intact_relearn_sweep, undeleted_relearn_sweep)
+             for k in RELEARN_DATA]
     run_concurrently(jobs, desc="relearning", progress=progress)
 
 
@@ -469,33 +476,42 @@ def relearn_data(kind: str) -> torch.Tensor:
     return free if kind == "red-free" else torch.cat([free, few_red()])
 
 
+def _relearn(key: dict, parent: Any, kind: str, profile: Optional[str], dims: Optional[Sequence[int]] = None):
+    """``parent``'s last states fine-tuned on ``kind`` data the one way every relearning run is
+    (reconstruction only, Adam at ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, snapshots
+    every ``every`` steps), cached under ``key`` + the parent's digest. ``dims``: the removal's deleted
+    latent dims, kept pruned (``[]``: a removal that deletes none); ``None``: a reference model that
+    was never removed from (its runs' cache entries carry no mask argument)."""
+    from .train import cached_sweep
+    cfg = removal_settings(profile)
+    pruned = {} if dims is None else {"masks": deletion_masks(DELETION_LATENT_DIM, 16, dims) if dims else None}
+    n = cfg["finetune_steps"]
+    return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, **key, "kind": kind,
+                                            "parent": _state_digest(parent.states[-1]),
+                                            "parent_steps": cfg["steps"], "hyper": REMOVAL_HYPER},
+                        [int(s) for s in parent.seeds], data=relearn_data(kind), steps=n, lr=REMOVAL_HYPER["lr"],
+                        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
+                        batch_size=int(REMOVAL_HYPER["relearn_batch"]), probe=removal_probe(),
+                        checkpoint_steps=list(range(0, n + 1, cfg["every"])),
+                        init_states=parent.states[-1], progress=True, **pruned)
+
+
 def relearn_sweep(method: str, kind: str, profile: Optional[str] = None, keep_out: float = 0.0):
     """``method``'s removed models fine-tuned on ``kind`` data (:data:`RELEARN_DATA`, or
     :data:`RELEARN_CONTROL`; reconstruction only, Adam at
     ``REMOVAL_HYPER["lr"]``, minibatches of ``relearn_batch``, deleted dims kept pruned); snapshots every
     ``every`` steps. ``keep_out``: which routed models (:data:`ROUTING_KEEP_OUT`; routing only). Cached."""
-    from .train import cached_sweep
     check_choice(kind, "kind", _RELEARN_KINDS)
     check_choice(method, "method", REMOVALS)
     keep_out = check_float(keep_out, "keep_out", min=0)
     if keep_out and method != "routing + deletion":
         raise ValueError("keep_out applies to method 'routing + deletion' only")
-    cfg = removal_settings(profile)
     if method == "routing + deletion":
         parent, dims = routed_red_sweep(profile, keep_out), [RED_DIM]
     else:
         parent, dims = removed_models(method, profile)
-    masks = deletion_masks(DELETION_LATENT_DIM, 16, dims) if dims else None
-    n = cfg["finetune_steps"]
-    return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, "method": method, "kind": kind,
-                                            "parent": _state_digest(parent.states[-1]),
-                                            "parent_steps": cfg["steps"], "unlearn_steps": cfg["unlearn_steps"],
-                                            "hyper": REMOVAL_HYPER},
-                        [int(s) for s in parent.seeds], data=relearn_data(kind), steps=n, lr=REMOVAL_HYPER["lr"],
-                        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
-                        batch_size=int(REMOVAL_HYPER["relearn_batch"]), probe=removal_probe(),
-                        checkpoint_steps=list(range(0, n + 1, cfg["every"])),
-                        init_states=parent.states[-1], masks=masks, progress=True)
+    return _relearn({"method": method, "unlearn_steps": removal_settings(profile)["unlearn_steps"]},
+                    parent, kind, profile, dims)
 
 
 def intact_relearn_sweep(kind: str, profile: Optional[str] = None):
@@ -503,19 +519,18 @@ def intact_relearn_sweep(kind: str, profile: Optional[str] = None):
     removed ones (:func:`relearn_sweep`: the same ``kind`` data, steps, optimiser, batches and snapshots).
     Fine-tuning moves red's error in the intact model too (on red-free data it may drift up), so a
     removed model has recovered when it is back to *this* curve, step for step. Cached."""
-    from .train import cached_sweep
     check_choice(kind, "kind", _RELEARN_KINDS)
-    cfg = removal_settings(profile)
-    parent = plain_sweep(profile)
-    n = cfg["finetune_steps"]
-    return cached_sweep("removal_relearn", {"version": REMOVAL_VERSION, "method": "intact", "kind": kind,
-                                            "parent": _state_digest(parent.states[-1]),
-                                            "parent_steps": cfg["steps"], "hyper": REMOVAL_HYPER},
-                        [int(s) for s in parent.seeds], data=relearn_data(kind), steps=n, lr=REMOVAL_HYPER["lr"],
-                        latent_dim=DELETION_LATENT_DIM, hidden=16, normalize=True, activation="gelu",
-                        batch_size=int(REMOVAL_HYPER["relearn_batch"]), probe=removal_probe(),
-                        checkpoint_steps=list(range(0, n + 1, cfg["every"])),
-                        init_states=parent.states[-1], progress=True)
+    return _relearn({"method": "intact"}, plain_sweep(profile), kind, profile)
+
+
+def undeleted_relearn_sweep(kind: str, profile: Optional[str] = None):
+    """The deletion's one-factor reference: anchoring's models (:func:`anchored_red_sweep`) *not deleted*,
+    fine-tuned exactly like the deleted ones (:func:`relearn_sweep`: the same ``kind`` data, steps,
+    optimiser, batches and snapshots; nothing pruned). Anchoring + deletion differs from it in the
+    deletion alone, while the intact reference (:func:`intact_relearn_sweep`) also differs in the
+    anchored recipe. Cached."""
+    check_choice(kind, "kind", _RELEARN_KINDS)
+    return _relearn({"method": UNDELETED}, anchored_red_sweep(profile), kind, profile)
 
 
 def censored_rank_sum(a: Any, b: Any, budget: float) -> tuple[float, float]:
@@ -589,7 +604,10 @@ class RemovalStudy:
     the 14 other named colours' mean MSE, and ``others_intact`` (S,) theirs in the intact model; ``damage[method]``
     (S, P): each probe colour's MSE right after removal minus the intact model's. ``reference[kind]`` (S, K):
     pure red's MSE in the intact model fine-tuned the same way (:func:`intact_relearn_sweep`) — recovery
-    is measured against it, step for step; ``None``: against the untouched ``intact`` at every step."""
+    is measured against it, step for step; ``None``: against the untouched ``intact`` at every step.
+    ``undeleted[kind]`` (S, K): pure red's MSE in anchoring's models *not deleted*, fine-tuned the same
+    way (:func:`undeleted_relearn_sweep`; step 0: the anchored model itself) — the deletion's
+    one-factor reference (:meth:`deletion_recovery`)."""
 
     steps: np.ndarray
     seeds: np.ndarray
@@ -600,6 +618,7 @@ class RemovalStudy:
     others_error: dict
     others_intact: np.ndarray
     reference: Optional[dict] = None
+    undeleted: Optional[dict] = None
 
     def baseline(self, kind: str) -> np.ndarray:
         """(S, K): the reference red error at every snapshot for relearning on ``kind`` data."""
@@ -634,6 +653,24 @@ class RemovalStudy:
         check_choice(method, "method", REMOVALS)
         check_choice(kind, "kind", RELEARN_DATA)
         return _recovery(self.steps, self.error[method][kind], self.baseline(kind), self.lost(method), margin)
+
+    def _undeleted(self, kind: str) -> np.ndarray:
+        check_choice(kind, "kind", RELEARN_DATA)
+        if self.undeleted is None:
+            raise ValueError("this study has no undeleted anchored arm (undeleted=None)")
+        return np.asarray(self.undeleted[kind], dtype=float)
+
+    def deletion_recovery(self, kind: str, margin: tuple[str, str, float]) -> Recovery:
+        """Anchoring + deletion's recovery at ``margin`` against its one-factor reference — the same
+        anchored models *not deleted*, fine-tuned the same way (``undeleted``) — instead of the intact
+        model's; over the same lost seeds as :meth:`recovery` (lost is still judged against the intact model)."""
+        return _recovery(self.steps, self.error["anchoring + deletion"][kind], self._undeleted(kind),
+                         self.lost("anchoring + deletion"), margin)
+
+    def recipe_drift(self, kind: str) -> np.ndarray:
+        """(S, K): the undeleted anchored models' red error minus the intact reference's
+        (:meth:`baseline`), step for step — what the anchored recipe alone leaves of red's error."""
+        return self._undeleted(kind) - self.baseline(kind)
 
     def control_recovery(self, margin: tuple[str, str, float], profile: Optional[str] = None) -> Recovery:
         """The one-factor control of red's absence: anchoring + deletion's models relearned on
@@ -682,13 +719,14 @@ def removal_study(profile: Optional[str] = None) -> RemovalStudy:
             steps = run.checkpoint_steps
             if kind == RELEARN_DATA[0]:
                 damage[method] = e[0] - intact_all
-    reference = {}
+    reference, undeleted = {}, {}
     for kind in RELEARN_DATA:
-        run = intact_relearn_sweep(kind, profile)
-        reference[kind] = ((run.probe_recon[:, :, 0] - run.probe_rgb[None, 0]) ** 2).mean(-1).T   # (S, K)
+        for out, sweep in ((reference, intact_relearn_sweep), (undeleted, undeleted_relearn_sweep)):
+            run = sweep(kind, profile)
+            out[kind] = ((run.probe_recon[:, :, 0] - run.probe_rgb[None, 0]) ** 2).mean(-1).T   # (S, K)
     return RemovalStudy(steps=np.asarray(steps), seeds=np.asarray(plain.seeds), intact=intact_all[:, 0],
                         error=error, red_set_error=red_set_error, damage=damage, others_error=others,
-                        others_intact=intact_all[:, 1:15].mean(-1), reference=reference)
+                        others_intact=intact_all[:, 1:15].mean(-1), reference=reference, undeleted=undeleted)
 
 
 @dataclass
