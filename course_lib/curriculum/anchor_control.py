@@ -517,6 +517,11 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
                      "near": np.median(r["gate_near"], axis=0)})
     if not rows:
         raise ValueError("grid is empty")
+    return _best_gate(rows, goal, min_rate), rows
+
+
+def _best_gate(rows: Sequence[Mapping[str, Any]], goal: str, min_rate: Optional[float]) -> dict[str, float]:
+    """:func:`tune_gate`'s choice among its scored ``rows`` (``"rate"`` for ``goal``)."""
     if min_rate is None:
         best = max(rows, key=lambda r: (r["rate"], -r["black"]))
     else:
@@ -525,7 +530,7 @@ def tune_gate(models: Sequence[ColorAutoencoder], directions: Sequence[torch.Ten
             top = max(r["rate"] for r in rows)
             raise ValueError(f"no gate meets the {goal} goal in {min_rate:.0%} of the models (best {top:.0%})")
         best = min(ok, key=lambda r: r["black"])
-    return {"sharpness": best["sharpness"], "strength": best["strength"]}, rows
+    return {"sharpness": best["sharpness"], "strength": best["strength"]}
 
 
 def posthoc_directions(models: Sequence[ColorAutoencoder], *, centre: bool = False) -> torch.Tensor:
@@ -571,8 +576,8 @@ def match_gates(models: Mapping[str, Sequence[ColorAutoencoder]],
     matched = min(max(r["rate_near"] for r in rs) for rs in rows.values())
     if not matched > 0:
         raise ValueError(f"some arm never meets the neighbourhood goal at ±{hue_radius:g}°")
-    gates = {arm: tune_gate(models[arm], directions[arm], grid, goal="neighbourhood", min_rate=matched,
-                            hue_radius=hue_radius, near_fraction=near_fraction)[0] for arm in models}
+    # chosen from the rows already scored (tune_gate with min_rate would score the grid again)
+    gates = {arm: _best_gate(rows[arm], "neighbourhood", matched) for arm in models}
     return matched, gates, rows
 
 
